@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace Sluice.Cli.Commands;
+
+/// <summary>Every top-level command of <c>./sluice</c>; one line per command group.</summary>
+internal static class CommandCatalog
+{
+    public static RootCommand CreateRoot()
+    {
+        var root = new RootCommand("Sluice: a high-concurrency serving platform for AI workloads.");
+        // Command groups register here, one line each (each group lives in its own file under Commands/).
+        return root;
+    }
+}

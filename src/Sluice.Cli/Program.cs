@@ -1,0 +1,3 @@
+using Sluice.Cli.Commands;
+
+return await CommandCatalog.CreateRoot().Parse(args).InvokeAsync();

@@ -1,0 +1,23 @@
+namespace Sluice.Core.Models;
+
+/// <summary>Per-model scheduling knobs; a model source supplies defaults, configuration overrides them.</summary>
+public sealed record SchedulerSettings
+{
+    /// <summary>Most items in one batch (dynamic batcher).</summary>
+    public int MaxBatchSize { get; init; } = 32;
+
+    /// <summary>Longest time the oldest request is held to fill a batch, in milliseconds.</summary>
+    public double MaxQueueDelayMs { get; init; } = 5;
+
+    /// <summary>Most sequences in the running batch (continuous batcher).</summary>
+    public int MaxNumSeqs { get; init; } = 16;
+
+    /// <summary>Queued jobs beyond which a submit is rejected with 429 and Retry-After.</summary>
+    public int MaxQueueDepth { get; init; } = 10_000;
+
+    /// <summary>Attempts before a failing job is dead-lettered.</summary>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>Deadline applied when a request gives none, in milliseconds (0 = none).</summary>
+    public int DefaultDeadlineMs { get; init; }
+}
