@@ -9,6 +9,10 @@ internal static class CommandCatalog
     {
         var root = new RootCommand("Sluice: a high-concurrency serving platform for AI workloads.");
         // Command groups register here, one line each (each group lives in its own file under Commands/).
+        root.Subcommands.Add(GraderCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(ModelCommand.Create());
+        root.Subcommands.Add(EngineCommand.Create());
         return root;
     }
 }

@@ -1,0 +1,425 @@
+using System.Threading.Channels;
+using Sluice.Bench.Histograms;
+using Sluice.Bench.Targets;
+
+namespace Sluice.Bench.Load;
+
+/// <summary>
+/// Runs one stage against a target. Closed loop: <c>Concurrency</c> workers, each sending its next request when the
+/// last one ended (plus think time). Open loop: a scheduler draws Poisson arrivals from the profile and hands their
+/// due times to <c>MaxInFlight</c> workers; latency is measured from the due time, so time spent waiting for a free
+/// worker counts (no coordinated omission). Each worker owns a <see cref="WorkerRecorder"/>; they are merged once
+/// the stage is over. Every stage is bounded by its duration, its request count and a hard stop at
+/// warm-up + duration + deadline + 5 s.
+/// </summary>
+internal sealed class LoadRunner
+{
+    private static readonly TimeSpan s_grace = TimeSpan.FromSeconds(5);
+
+    private readonly ILoadTarget _target;
+    private readonly LoadOptions _options;
+    private readonly TimeProvider _time;
+    private readonly TimelineRecorder _timeline;
+    private WorkerRecorder[] _recorders = [];
+    private long _startTimestamp;
+    private long _measureStartTimestamp;
+    private long _measureEndTimestamp;
+    private long _issued;
+    private long _measuredIssued;
+    private int _started;
+
+    public LoadRunner(ILoadTarget target, LoadOptions options, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _target = target;
+        _options = options;
+        _time = time ?? TimeProvider.System;
+        _timeline = new TimelineRecorder(options.Duration + options.RequestDeadline, options.TimelineWindow);
+    }
+
+    public LoadOptions Options => _options;
+
+    /// <summary>A racy snapshot for the live display; safe to call from any thread at any time.</summary>
+    public LoadProgress GetProgress()
+    {
+        WorkerRecorder[] recorders = Volatile.Read(ref _recorders);
+        long sent = 0, ok = 0, rejected = 0, failed = 0;
+        foreach (WorkerRecorder r in recorders)
+        {
+            sent += r.Sent;
+            ok += r.Succeeded;
+            rejected += r.Rejected;
+            failed += r.Failed;
+        }
+
+        long start = Volatile.Read(ref _startTimestamp);
+        TimeSpan elapsed = start == 0 ? TimeSpan.Zero : _time.GetElapsedTime(start);
+        long issued = Volatile.Read(ref _measuredIssued);
+        return new LoadProgress(
+            _options.Label,
+            elapsed,
+            _options.Warmup + _options.Duration,
+            start != 0 && elapsed < _options.Warmup,
+            sent,
+            ok,
+            rejected,
+            failed,
+            Math.Max(0, issued - sent));
+    }
+
+    public async Task<StageResult> RunAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("A LoadRunner runs once.");
+        }
+
+        using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        hardStop.CancelAfter(_options.Warmup + _options.Duration + _options.RequestDeadline + s_grace);
+        CancellationToken stop = hardStop.Token;
+
+        int workers = _options.Mode == LoadMode.Closed ? _options.Concurrency : _options.MaxInFlight;
+        var recorders = new WorkerRecorder[workers + 1]; // the last one belongs to the open-loop scheduler
+        for (int i = 0; i < recorders.Length; i++)
+        {
+            recorders[i] = new WorkerRecorder();
+        }
+
+        long now = _time.GetTimestamp();
+        _measureStartTimestamp = now + ToTimestampTicks(_options.Warmup);
+        _measureEndTimestamp = _measureStartTimestamp + ToTimestampTicks(_options.Duration);
+        Volatile.Write(ref _recorders, recorders);
+        Volatile.Write(ref _startTimestamp, now);
+
+        var tasks = new Task[workers + (_options.Mode == LoadMode.Open ? 1 : 0)];
+        if (_options.Mode == LoadMode.Closed)
+        {
+            for (int i = 0; i < workers; i++)
+            {
+                WorkerRecorder r = recorders[i];
+                tasks[i] = Task.Run(() => ClosedWorkerAsync(r, stop), CancellationToken.None);
+            }
+        }
+        else
+        {
+            var channel = Channel.CreateBounded<long>(new BoundedChannelOptions(_options.MaxBacklog)
+            {
+                SingleWriter = true,
+                FullMode = BoundedChannelFullMode.Wait,
+            });
+            for (int i = 0; i < workers; i++)
+            {
+                WorkerRecorder r = recorders[i];
+                tasks[i] = Task.Run(() => OpenWorkerAsync(channel.Reader, r, stop), CancellationToken.None);
+            }
+
+            tasks[workers] = Task.Run(() => ScheduleAsync(channel.Writer, recorders[workers], stop), CancellationToken.None);
+        }
+
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        return Merge(recorders);
+    }
+
+    private static long ToTimestampTicks(TimeSpan span, TimeProvider time) => (long)(span.TotalSeconds * time.TimestampFrequency);
+
+    private long ToTimestampTicks(TimeSpan span) => ToTimestampTicks(span, _time);
+
+    private async Task ClosedWorkerAsync(WorkerRecorder recorder, CancellationToken stop)
+    {
+        var context = new RequestContext(recorder, _time);
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                long start = _time.GetTimestamp();
+                if (start >= _measureEndTimestamp)
+                {
+                    break;
+                }
+
+                bool recording = start >= _measureStartTimestamp;
+                if (recording && Interlocked.Increment(ref _measuredIssued) > _options.MaxRequests)
+                {
+                    break;
+                }
+
+                long sequence = Interlocked.Increment(ref _issued) - 1;
+                deadline = await ExecuteOneAsync(context, recorder, deadline, sequence, start, recording, stop).ConfigureAwait(false);
+                if (_options.ThinkTime > TimeSpan.Zero)
+                {
+                    try
+                    {
+                        await Task.Delay(_options.ThinkTime, _time, stop).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            deadline.Dispose();
+        }
+    }
+
+    private async Task OpenWorkerAsync(ChannelReader<long> reader, WorkerRecorder recorder, CancellationToken stop)
+    {
+        var context = new RequestContext(recorder, _time);
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        try
+        {
+            while (await reader.WaitToReadAsync(stop).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out long due))
+                {
+                    bool recording = due >= _measureStartTimestamp;
+                    long sequence = Interlocked.Increment(ref _issued) - 1;
+                    deadline = await ExecuteOneAsync(context, recorder, deadline, sequence, due, recording, stop).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Hard stop: whatever is still queued was never sent.
+        }
+        finally
+        {
+            deadline.Dispose();
+        }
+    }
+
+    private async Task ScheduleAsync(ChannelWriter<long> writer, WorkerRecorder schedulerRecorder, CancellationToken stop)
+    {
+        ILoadProfile profile = _options.Profile!;
+        var arrivals = new PoissonArrivals(profile, _options.Seed);
+        var warmupArrivals = new PoissonArrivals(new ConstantRateProfile(Math.Max(0.001, profile.RateAt(TimeSpan.Zero))), _options.Seed + 1);
+        long start = _startTimestamp;
+        double frequency = _time.TimestampFrequency;
+        double warmupSeconds = _options.Warmup.TotalSeconds;
+        double durationSeconds = _options.Duration.TotalSeconds;
+        long measuredArrivals = 0;
+        try
+        {
+            // Warm-up arrivals at the profile's starting rate, then the profile itself from the start of measuring.
+            double t = warmupSeconds > 0 ? warmupArrivals.Next() : warmupSeconds;
+            bool warm = warmupSeconds <= 0;
+            while (!stop.IsCancellationRequested)
+            {
+                if (!warm && t >= warmupSeconds)
+                {
+                    warm = true;
+                    t = warmupSeconds + arrivals.Next();
+                }
+
+                if (warm && (t - warmupSeconds >= durationSeconds || measuredArrivals >= _options.MaxRequests))
+                {
+                    break;
+                }
+
+                long due = start + (long)(t * frequency);
+                TimeSpan wait = _time.GetElapsedTime(_time.GetTimestamp(), due);
+                if (wait > TimeSpan.FromMilliseconds(1))
+                {
+                    await Task.Delay(wait, _time, stop).ConfigureAwait(false);
+                }
+
+                if (warm)
+                {
+                    measuredArrivals++;
+                    Interlocked.Increment(ref _measuredIssued);
+                    _timeline.RecordArrival((long)((t - warmupSeconds) * 1_000_000));
+                }
+
+                if (!writer.TryWrite(due))
+                {
+                    if (warm)
+                    {
+                        Interlocked.Decrement(ref _measuredIssued);
+                        schedulerRecorder.ClientDropped++;
+                    }
+                }
+
+                t = warm ? warmupSeconds + arrivals.Next() : warmupArrivals.Next();
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Hard stop.
+        }
+        finally
+        {
+            writer.TryComplete();
+        }
+    }
+
+    private async ValueTask<CancellationTokenSource> ExecuteOneAsync(
+        RequestContext context,
+        WorkerRecorder recorder,
+        CancellationTokenSource deadline,
+        long sequence,
+        long due,
+        bool recording,
+        CancellationToken stop)
+    {
+        context.Reset(sequence, due, recording);
+        TimeSpan remaining = _options.RequestDeadline - _time.GetElapsedTime(due);
+        RequestOutcome outcome;
+        if (remaining <= TimeSpan.Zero)
+        {
+            outcome = RequestOutcome.Failure(OutcomeCodes.Timeout); // waited in the client backlog past its deadline
+        }
+        else
+        {
+            deadline.CancelAfter(remaining);
+            try
+            {
+                outcome = await _target.ExecuteAsync(context, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                outcome = RequestOutcome.Failure(stop.IsCancellationRequested ? OutcomeCodes.Cancelled : OutcomeCodes.Timeout);
+            }
+            catch (HttpRequestException)
+            {
+                outcome = RequestOutcome.Failure(OutcomeCodes.ConnectionError);
+            }
+            catch (IOException)
+            {
+                outcome = RequestOutcome.Failure(OutcomeCodes.ConnectionError);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                outcome = RequestOutcome.Failure(OutcomeCodes.ProtocolError);
+            }
+            catch (FormatException)
+            {
+                outcome = RequestOutcome.Failure(OutcomeCodes.ProtocolError);
+            }
+            catch (InvalidOperationException)
+            {
+                outcome = RequestOutcome.Failure(OutcomeCodes.ProtocolError);
+            }
+            catch (OperationCanceledException)
+            {
+                // Cancelled by something other than our deadline (e.g. the server closed a stream mid-read).
+                outcome = RequestOutcome.Failure(OutcomeCodes.ConnectionError);
+            }
+        }
+
+        long end = _time.GetTimestamp();
+        if (!deadline.TryReset())
+        {
+            deadline.Dispose();
+            deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        }
+
+        if (recording)
+        {
+            long latency = context.Micros(due, end);
+            recorder.Record(context, outcome, latency, end);
+            _timeline.RecordCompletion(context.Micros(_measureStartTimestamp, due), outcome.Kind, latency);
+        }
+
+        return deadline;
+    }
+
+    private StageResult Merge(WorkerRecorder[] recorders)
+    {
+        var latency = new LogLinearHistogram();
+        var succeeded = new LogLinearHistogram();
+        var ttfe = new LogLinearHistogram();
+        var interEvent = new LogLinearHistogram();
+        var byCode = new SortedDictionary<int, long>();
+        long sent = 0, ok = 0, rejected = 0, failed = 0, retryAfter = 0, accepted = 0, lost = 0, dropped = 0, batchSum = 0, batchCount = 0;
+        long lastCompletion = _measureStartTimestamp;
+        foreach (WorkerRecorder r in recorders)
+        {
+            latency.Add(r.Latency);
+            succeeded.Add(r.SucceededLatency);
+            ttfe.Add(r.TimeToFirstEvent);
+            interEvent.Add(r.InterEvent);
+            foreach (KeyValuePair<int, long> pair in r.ByCode)
+            {
+                byCode[pair.Key] = byCode.GetValueOrDefault(pair.Key) + pair.Value;
+            }
+
+            sent += r.Sent;
+            ok += r.Succeeded;
+            rejected += r.Rejected;
+            failed += r.Failed;
+            retryAfter += r.RejectedWithRetryAfter;
+            accepted += r.Accepted;
+            lost += r.AcceptedThenLost;
+            dropped += r.ClientDropped;
+            batchSum += r.BatchSizeSum;
+            batchCount += r.BatchSizeCount;
+            lastCompletion = Math.Max(lastCompletion, r.LastCompletionTimestamp);
+        }
+
+        // Closed loop: from the start of measuring to the last completion. Open loop: at least the planned duration
+        // (arrivals are spread over it even when the server answers instantly).
+        double measured = _time.GetElapsedTime(_measureStartTimestamp, lastCompletion).TotalSeconds;
+        if (_options.Mode == LoadMode.Open)
+        {
+            measured = Math.Max(measured, Math.Min(_options.Duration.TotalSeconds, _time.GetElapsedTime(_measureStartTimestamp).TotalSeconds));
+        }
+
+        measured = Math.Max(measured, 1e-6);
+        var byStatus = new Dictionary<string, long>(byCode.Count);
+        foreach (KeyValuePair<int, long> pair in byCode)
+        {
+            byStatus[OutcomeCodes.Name(pair.Key)] = pair.Value;
+        }
+
+        double offered = 0, nominal = 0;
+        if (_options.Mode == LoadMode.Open)
+        {
+            offered = (sent + dropped) / measured;
+            nominal = MeanRate(_options.Profile!, _options.Duration);
+        }
+
+        return new StageResult
+        {
+            Label = _options.Label,
+            Mode = _options.Mode,
+            Concurrency = _options.Mode == LoadMode.Closed ? _options.Concurrency : 0,
+            Profile = _options.Profile?.Description,
+            OfferedRatePerSecond = offered,
+            NominalRatePerSecond = nominal,
+            MeasuredSeconds = measured,
+            Sent = sent,
+            Succeeded = ok,
+            Rejected = rejected,
+            Failed = failed,
+            ClientDropped = dropped,
+            RejectedWithRetryAfter = retryAfter,
+            Accepted = accepted,
+            AcceptedThenLost = lost,
+            MeanBatchSize = batchCount == 0 ? 0 : (double)batchSum / batchCount,
+            ThroughputPerSecond = ok / measured,
+            ByStatus = byStatus,
+            Latency = LatencySummary.FromMicroseconds(latency),
+            SucceededLatency = LatencySummary.FromMicroseconds(succeeded),
+            TimeToFirstEvent = ttfe.TotalCount == 0 ? null : LatencySummary.FromMicroseconds(ttfe),
+            InterEvent = interEvent.TotalCount == 0 ? null : LatencySummary.FromMicroseconds(interEvent),
+            Timeline = _timeline.ToPoints(),
+        };
+    }
+
+    private static double MeanRate(ILoadProfile profile, TimeSpan duration)
+    {
+        const int samples = 1000;
+        double sum = 0;
+        for (int i = 0; i < samples; i++)
+        {
+            sum += profile.RateAt(duration * ((i + 0.5) / samples));
+        }
+
+        return sum / samples;
+    }
+}

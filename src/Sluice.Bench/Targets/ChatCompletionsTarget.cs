@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Sluice.Bench.Load;
+
+namespace Sluice.Bench.Targets;
+
+/// <summary>OpenAI-style streaming chat: every <c>data:</c> chunk before <c>[DONE]</c> is one event.</summary>
+internal sealed class ChatCompletionsTarget : ILoadTarget
+{
+    private static readonly MediaTypeHeaderValue s_json = new("application/json");
+    private static readonly MediaTypeWithQualityHeaderValue s_eventStream = new("text/event-stream");
+    private readonly HttpClient _client;
+    private readonly bool _ownsClient;
+    private readonly Uri _uri;
+    private readonly byte[] _body;
+
+    public ChatCompletionsTarget(TargetSpec spec, HttpClient? client = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        _uri = new Uri(spec.Url, "/v1/chat/completions");
+        _body = Encoding.UTF8.GetBytes(string.Create(
+            CultureInfo.InvariantCulture,
+            $$"""{"model":{{JsonSerializer.Serialize(spec.Model)}},"messages":[{"role":"user","content":{{JsonSerializer.Serialize(spec.Prompt)}}}],"max_tokens":{{spec.MaxTokens}},"temperature":0,"stream":true}"""));
+        _ownsClient = client is null;
+        _client = client ?? BenchHttp.CreateClient();
+    }
+
+    public string Description => $"POST {_uri} (stream)";
+
+    public async ValueTask<RequestOutcome> ExecuteAsync(RequestContext context, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, _uri);
+        var content = new ByteArrayContent(_body);
+        content.Headers.ContentType = s_json;
+        request.Content = content;
+        request.Headers.Accept.Add(s_eventStream);
+        using HttpResponseMessage response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        context.RetryAfterSeen = response.Headers.RetryAfter is not null;
+        int status = (int)response.StatusCode;
+        if (status != 200)
+        {
+            await BenchHttp.DrainAsync(response, cancellationToken).ConfigureAwait(false);
+            return RequestOutcome.FromHttpStatus(status);
+        }
+
+        using var reader = new SseReader(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false));
+        while (await reader.ReadNextAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (reader.Data == "[DONE]")
+            {
+                return new RequestOutcome(OutcomeKind.Succeeded, 200);
+            }
+
+            context.OnEvent();
+        }
+
+        return RequestOutcome.Failure(OutcomeCodes.StreamEndedEarly);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (_ownsClient)
+        {
+            _client.Dispose();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}

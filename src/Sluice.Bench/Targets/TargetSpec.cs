@@ -1,0 +1,35 @@
+namespace Sluice.Bench.Targets;
+
+/// <summary>Everything needed to build a target.</summary>
+internal sealed record TargetSpec
+{
+    /// <summary>Kind of target.</summary>
+    public TargetKind Kind { get; init; } = TargetKind.Job;
+
+    /// <summary>Server base URL (Sluice kinds) or the full URL (<see cref="TargetKind.Http"/>).</summary>
+    public required Uri Url { get; init; }
+
+    /// <summary>Model name (Sluice kinds).</summary>
+    public string Model { get; init; } = "echo";
+
+    /// <summary>JSON of the model input (Sluice kinds except chat).</summary>
+    public string InputJson { get; init; } = """{"text":"hello"}""";
+
+    /// <summary>Job priority: high, normal or low.</summary>
+    public string Priority { get; init; } = "normal";
+
+    /// <summary>Chat: the user message.</summary>
+    public string Prompt { get; init; } = "Once upon a time";
+
+    /// <summary>Chat: tokens to generate.</summary>
+    public int MaxTokens { get; init; } = 32;
+
+    /// <summary>HTTP: method.</summary>
+    public string Method { get; init; } = "GET";
+
+    /// <summary>HTTP: request body, or null.</summary>
+    public string? Body { get; init; }
+
+    /// <summary>Hosts besides loopback the user explicitly allowed.</summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+}

@@ -1,0 +1,120 @@
+using System.CommandLine;
+using Sluice.Bench;
+using Sluice.Bench.Load;
+using Sluice.Bench.Reporting;
+using Sluice.Bench.Targets;
+using Spectre.Console;
+
+namespace Sluice.Cli.Commands;
+
+/// <summary><c>./sluice bench</c>: the load generator (closed/open loop) and its scenarios.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("bench", "Load-test a Sluice server or any loopback HTTP URL; writes results.json, results.md and SVG charts.");
+        var target = new Option<string>("--target") { Description = "job (submit + wait), stream (submit + SSE events), infer (synchronous), chat (OpenAI streaming) or http (any URL)", DefaultValueFactory = _ => "job" };
+        var url = new Option<string>("--url") { Description = "Server base URL (or the full URL for --target http); loopback only unless --allow-host", DefaultValueFactory = _ => "http://127.0.0.1:5000" };
+        var model = new Option<string>("--model") { Description = "Model name", DefaultValueFactory = _ => "echo" };
+        var input = new Option<string>("--input") { Description = "Model input JSON", DefaultValueFactory = _ => """{"text":"hello"}""" };
+        var priority = new Option<string>("--priority") { Description = "Job priority: high, normal or low", DefaultValueFactory = _ => "normal" };
+        var prompt = new Option<string>("--prompt") { Description = "Chat prompt (--target chat)", DefaultValueFactory = _ => "Once upon a time" };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Chat tokens to generate", DefaultValueFactory = _ => 32 };
+        var method = new Option<string>("--method") { Description = "HTTP method (--target http)", DefaultValueFactory = _ => "GET" };
+        var body = new Option<string?>("--body") { Description = "HTTP body (--target http)" };
+        var concurrency = new Option<string?>("--concurrency") { Description = "Closed loop: comma-separated users per stage, e.g. 1,5,10,20,50,100" };
+        var rate = new Option<string?>("--rate") { Description = "Open loop: comma-separated Poisson arrival rates per stage (requests/s)" };
+        var profile = new Option<string?>("--profile") { Description = "Open loop profile: step:10,50,100@10s | ramp:10-200@30s | burst:50,500@20s/3s | tidal:5-100@120s" };
+        var warmup = new Option<string>("--warmup") { Description = "Warm-up per stage (not measured)", DefaultValueFactory = _ => "2s" };
+        var duration = new Option<string>("--duration") { Description = "Measured time per stage (profiles: defaults to the profile's length)", DefaultValueFactory = _ => "10s" };
+        var requests = new Option<long>("--requests") { Description = "Most measured requests per stage", DefaultValueFactory = _ => 1_000_000 };
+        var deadline = new Option<string>("--deadline") { Description = "Per-request deadline", DefaultValueFactory = _ => "30s" };
+        var think = new Option<string>("--think") { Description = "Closed loop: think time between a user's requests", DefaultValueFactory = _ => "0ms" };
+        var maxInFlight = new Option<int>("--max-in-flight") { Description = "Open loop: most requests in flight", DefaultValueFactory = _ => 512 };
+        var allowHost = new Option<string[]>("--allow-host") { Description = "Allow a non-loopback host (repeatable)", AllowMultipleArgumentsPerToken = false, DefaultValueFactory = _ => [] };
+        var slo = new Option<double?>("--slo-ms") { Description = "Draw a P99 SLO line on the charts (ms)" };
+        var outDir = new Option<string?>("--out") { Description = "Results folder (default bench-results/bench-<time>)" };
+        var noLive = new Option<bool>("--no-live") { Description = "No live display (one progress line every 5 s)" };
+        foreach (Option o in (Option[])[target, url, model, input, priority, prompt, maxTokens, method, body, concurrency, rate, profile, warmup, duration, requests, deadline, think, maxInFlight, allowHost, slo, outDir, noLive])
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction(async (ParseResult r, CancellationToken ct) =>
+        {
+            IAnsiConsole console = AnsiConsole.Console;
+            try
+            {
+                TimeSpan deadlineSpan = LoadSpecParser.ParseDuration(r.GetValue(deadline)!);
+                var spec = new TargetSpec
+                {
+                    Kind = ParseKind(r.GetValue(target)!),
+                    Url = new Uri(r.GetValue(url)!, UriKind.Absolute),
+                    Model = r.GetValue(model)!,
+                    InputJson = r.GetValue(input)!,
+                    Priority = r.GetValue(priority)!,
+                    Prompt = r.GetValue(prompt)!,
+                    MaxTokens = r.GetValue(maxTokens),
+                    Method = r.GetValue(method)!,
+                    Body = r.GetValue(body),
+                    AllowedHosts = r.GetValue(allowHost) ?? [],
+                };
+                var common = new LoadOptions
+                {
+                    Warmup = LoadSpecParser.ParseDuration(r.GetValue(warmup)!),
+                    Duration = LoadSpecParser.ParseDuration(r.GetValue(duration)!),
+                    MaxRequests = r.GetValue(requests),
+                    RequestDeadline = deadlineSpan,
+                    ThinkTime = LoadSpecParser.ParseDuration(r.GetValue(think)!),
+                    MaxInFlight = r.GetValue(maxInFlight),
+                };
+                IReadOnlyList<LoadOptions> stages = BenchStagePlanner.Plan(common, r.GetValue(concurrency), r.GetValue(rate), r.GetValue(profile), durationGiven: r.GetResult(duration) is { Implicit: false });
+                foreach (LoadOptions stage in stages)
+                {
+                    stage.Validate();
+                }
+
+                await using ILoadTarget loadTarget = TargetFactory.Create(spec, deadlineSpan);
+                var session = new BenchSession(console, live: !r.GetValue(noLive));
+                DateTimeOffset started = DateTimeOffset.UtcNow;
+                console.MarkupLine(Markup.Escape($"bench: {loadTarget.Description}, {stages.Count} stage(s)"));
+                StageSeries series = await session.RunSeriesAsync(spec.Model, loadTarget, stages, ct);
+                var run = new BenchRun
+                {
+                    Name = "bench",
+                    Command = "sluice " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+                    Target = loadTarget.Description,
+                    StartedAt = started,
+                    Series = [series],
+                };
+                string dir = r.GetValue(outDir) ?? ResultsWriter.NewRunDirectory(Path.Combine(Environment.CurrentDirectory, "bench-results"), "bench", started);
+                IReadOnlyList<ChartFile> charts = ResultsWriter.Write(run, dir, r.GetValue(slo));
+                ConsoleReport.Write(console, run);
+                console.MarkupLine(Markup.Escape($"results: {Path.GetFullPath(dir)} (results.json, results.md, {charts.Count} charts)"));
+                return 0;
+            }
+            catch (BenchConfigurationException e)
+            {
+                console.MarkupLine("[red]bench:[/] " + Markup.Escape(e.Message));
+                return 2;
+            }
+            catch (UriFormatException e)
+            {
+                console.MarkupLine("[red]bench:[/] " + Markup.Escape(e.Message));
+                return 2;
+            }
+        });
+        command.Subcommands.Add(BenchScenarioCommand.Create());
+        return command;
+    }
+
+    private static TargetKind ParseKind(string text) => text.ToLowerInvariant() switch
+    {
+        "job" => TargetKind.Job,
+        "stream" or "job-stream" => TargetKind.JobStream,
+        "infer" or "sync" => TargetKind.Infer,
+        "chat" or "openai" => TargetKind.Chat,
+        "http" or "url" => TargetKind.Http,
+        _ => throw new BenchConfigurationException($"Unknown --target '{text}' (job, stream, infer, chat, http)."),
+    };
+}

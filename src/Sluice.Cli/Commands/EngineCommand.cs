@@ -1,0 +1,48 @@
+using System.CommandLine;
+using System.Globalization;
+using Sluice.Engine.Cli;
+using Sluice.Engine.Loading;
+
+namespace Sluice.Cli.Commands;
+
+/// <summary><c>./sluice engine bench</c>: batched decoding speed of the pure C# engine.</summary>
+internal static class EngineCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("engine", "The pure C# transformer engine.");
+        command.Subcommands.Add(CreateBench());
+        return command;
+    }
+
+    private static Command CreateBench()
+    {
+        var model = new Option<string>("--model") { Description = "Checkpoint (.bin or .gguf)", Required = true };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "llama2.c tokenizer for a .bin checkpoint" };
+        var batch = new Option<string>("--batch") { Description = "Comma-separated batch sizes", DefaultValueFactory = _ => "1,4,16,32" };
+        var steps = new Option<int>("--steps") { Description = "Decode steps per batch size", DefaultValueFactory = _ => 128 };
+        var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var command = new Command("bench", "Measure aggregate tokens/s and per-sequence time per token at several batch sizes.");
+        foreach (var option in new Option[] { model, tokenizer, batch, steps, threads })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((ParseResult r, CancellationToken ct) => EngineCliErrors.Run(() =>
+        {
+            var batches = new List<int>();
+            foreach (var part in r.GetValue(batch)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                batches.Add(int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) && b > 0
+                    ? b
+                    : throw new ArgumentException($"--batch: \"{part}\" is not a positive integer"));
+            }
+
+            using var loaded = ModelLoader.Load(r.GetValue(model)!, r.GetValue(tokenizer));
+            var runner = new EngineBenchRunner(loaded, r.GetValue(threads) > 0 ? r.GetValue(threads) : Environment.ProcessorCount);
+            runner.Run(batches, r.GetValue(steps), Console.Out);
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Sluice.Core.Paths;
+using Sluice.Grading.Data;
+using Sluice.Grading.Scoring;
+using Sluice.Grading.Spelling;
+using Sluice.Grading.Training;
+
+namespace Sluice.Cli.Commands;
+
+/// <summary><c>./sluice grader train|eval</c>: learns and evaluates the essay grader on ../shared/data/asap.</summary>
+internal static class GraderCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("grader", "Train and evaluate the essay grader on the ASAP data set (../shared/data/asap).");
+        cmd.Subcommands.Add(Train());
+        cmd.Subcommands.Add(Eval());
+        return cmd;
+    }
+
+    private static Command Train()
+    {
+        var output = new Option<FileInfo?>("--output") { Description = $"Model file to write (default: src/Sluice.Grading/Model/{ModelStore.DefaultFileName})" };
+        var fold = new Option<int?>("--fold") { Description = "Train on this fold's train+dev split only (default 0, keeping its test split held out); -1 trains on every essay" };
+        var seed = new Option<int?>("--seed") { Description = "Random seed (default 2012)" };
+        var cmd = new Command("train", "Train the scoring model and write the model file.");
+        cmd.Options.Add(output);
+        cmd.Options.Add(fold);
+        cmd.Options.Add(seed);
+        cmd.SetAction((ParseResult r, CancellationToken ct) =>
+        {
+            var data = OpenData();
+            var trainer = CreateTrainer(r.GetValue(seed));
+            var f = r.GetValue(fold) ?? 0;
+            var sw = Stopwatch.StartNew();
+            var essays = Enumerable.Range(1, 8).SelectMany(data.LoadPrompt).ToList();
+            var ids = f < 0 ? essays.Select(e => e.Id).ToHashSet() : data.LoadFold(f, "train").Union(data.LoadFold(f, "dev")).ToHashSet();
+            var train = essays.Where(e => ids.Contains(e.Id)).ToList();
+            Console.Error.WriteLine($"analysing {train.Count} essays …");
+            var prepared = trainer.Prepare(train);
+            var what = f < 0 ? $"all {train.Count} ASAP essays" : $"ASAP fold {f} train+dev ({train.Count} essays; fold {f} test held out)";
+            var model = trainer.Train(prepared, what);
+            var path = r.GetValue(output)?.FullName ?? Path.Combine(RepoRoot(), "src", "Sluice.Grading", "Model", ModelStore.DefaultFileName);
+            ModelStore.Save(model, path);
+            var saved = ModelStore.Load(path);
+            Console.WriteLine($"wrote {path} ({new FileInfo(path).Length / 1024} KB, version {saved.Version}) in {sw.Elapsed.TotalSeconds:0.0} s; trained on {what}");
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    private static Command Eval()
+    {
+        var folds = new Option<string?>("--folds") { Description = "Comma-separated folds (default 0,1,2,3,4)" };
+        var prompts = new Option<string?>("--prompts") { Description = "Comma-separated prompts (default 1..8)" };
+        var noLopo = new Option<bool>("--no-lopo") { Description = "Skip the leave-one-prompt-out evaluation" };
+        var raw = new Option<bool>("--raw") { Description = "Score with the model only (skip the integrity checks of the full grader)" };
+        var cmd = new Command("eval", "Run the 5-fold protocol and print a Markdown QWK table next to published results.");
+        cmd.Options.Add(folds);
+        cmd.Options.Add(prompts);
+        cmd.Options.Add(noLopo);
+        cmd.Options.Add(raw);
+        cmd.SetAction((ParseResult r, CancellationToken ct) =>
+        {
+            var data = OpenData();
+            var trainer = CreateTrainer(null);
+            var f = ParseList(r.GetValue(folds), [0, 1, 2, 3, 4]);
+            var p = ParseList(r.GetValue(prompts), [1, 2, 3, 4, 5, 6, 7, 8]);
+            var sw = Stopwatch.StartNew();
+            Func<GradingModel, Func<PreparedEssay, int[]>>? factory = r.GetValue(raw) ? null : m =>
+            {
+                var grader = new Sluice.Grading.EssayGrader(m, trainer.Analyzer);
+                return e => grader.ScoreForEvaluation(e.Essay.Text, e.Essay.Prompt);
+            };
+            var report = new Evaluator(data, trainer, factory).Run(f, p, !r.GetValue(noLopo), m => Console.Error.WriteLine(m));
+            Console.WriteLine(report.ToMarkdown());
+            Console.Error.WriteLine($"eval took {sw.Elapsed.TotalSeconds:0} s");
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    private static int[] ParseList(string? s, int[] fallback) =>
+        string.IsNullOrWhiteSpace(s) ? fallback : [.. s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse)];
+
+    private static AsapDataset OpenData()
+    {
+        var root = SharedData.TryGetPath("data/asap") ?? throw new DirectoryNotFoundException("../shared/data/asap not found (set SLUICE_SHARED to the shared folder)");
+        return new AsapDataset(root);
+    }
+
+    private static GraderTrainer CreateTrainer(int? seed)
+    {
+        var options = new TrainingOptions();
+        if (seed is { } s)
+        {
+            options = options with { Seed = s };
+        }
+
+        var analyzer = new Sluice.Grading.EssayAnalyzer(new SpellChecker(SpellDictionary.Load()));
+        return new GraderTrainer(analyzer, options);
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Sluice.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return Directory.GetCurrentDirectory();
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Options;
+using Sluice.Core.Models;
+
+namespace Sluice.Core.BuiltIns;
+
+/// <summary>Offers echo, sleep-batch and count.</summary>
+internal sealed class BuiltInModelSource(IOptions<BuiltInOptions> options, TimeProvider time) : IModelSource
+{
+    public IReadOnlyList<ModelCandidate> Discover()
+    {
+        var o = options.Value;
+        if (!o.Enabled)
+        {
+            return [];
+        }
+
+        return
+        [
+            new ModelCandidate
+            {
+                Name = "echo",
+                Kind = ModelKind.Batch,
+                Defaults = new SchedulerSettings { MaxBatchSize = 64, MaxQueueDelayMs = 0 },
+                LoadAsync = _ => ValueTask.FromResult<IModel>(new EchoModel()),
+            },
+            new ModelCandidate
+            {
+                Name = "sleep-batch",
+                Kind = ModelKind.Batch,
+                Defaults = new SchedulerSettings { MaxBatchSize = 32, MaxQueueDelayMs = 2 },
+                LoadAsync = _ => ValueTask.FromResult<IModel>(new SleepBatchModel(time, o.SleepBatchBaseMs, o.SleepBatchPerItemMs)),
+            },
+            new ModelCandidate
+            {
+                Name = "count",
+                Kind = ModelKind.Generative,
+                Defaults = new SchedulerSettings { MaxNumSeqs = 64 },
+                LoadAsync = _ => ValueTask.FromResult<IModel>(new CountModel(time, o.CountStepMs)),
+            },
+        ];
+    }
+}

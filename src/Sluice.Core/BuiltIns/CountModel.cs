@@ -1,0 +1,105 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text.Json;
+using Sluice.Core.Models;
+
+namespace Sluice.Core.BuiltIns;
+
+/// <summary>
+/// A tiny generative model that streams the numbers 1..n, one token per step; each step costs a fixed time
+/// whatever the batch size (like a memory-bound decoder). Input: <c>{ "n": 10 }</c>. For stream, cancellation
+/// and continuous-batching tests.
+/// </summary>
+internal sealed class CountModel(TimeProvider time, double stepMs) : IGenerativeModel
+{
+    public const int MaxN = 100_000;
+
+    public ModelDescriptor Descriptor { get; } = new()
+    {
+        Name = "count",
+        Version = "1",
+        Kind = ModelKind.Generative,
+        Deterministic = true,
+        Description = "Streams the numbers 1..n, one token per step.",
+    };
+
+    public int MaxSequences => 256;
+
+    /// <summary>Sequences currently holding a slot (for tests of slot reuse).</summary>
+    public int LiveSequences => Volatile.Read(ref _live);
+
+    private int _live;
+
+    public bool TryParseInput(JsonElement input, [NotNullWhen(true)] out GenerationRequest? request, out InputError error)
+    {
+        request = null;
+        if (input.ValueKind != JsonValueKind.Object)
+        {
+            error = new InputError("input", "count takes a JSON object like {\"n\": 10}.");
+            return false;
+        }
+
+        var n = 10;
+        foreach (var p in input.EnumerateObject())
+        {
+            if (p.NameEquals("n"))
+            {
+                if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out n) || n < 1 || n > MaxN)
+                {
+                    error = new InputError("input.n", $"must be an integer from 1 to {MaxN}.");
+                    return false;
+                }
+            }
+            else
+            {
+                error = new InputError("input." + p.Name, "unknown field; count takes only \"n\".");
+                return false;
+            }
+        }
+
+        request = new GenerationRequest { MaxTokens = n };
+        error = default;
+        return true;
+    }
+
+    public bool TryValidate(GenerationRequest request, out InputError error)
+    {
+        error = default;
+        return true;
+    }
+
+    public bool TryStartSequence(GenerationRequest request, [NotNullWhen(true)] out IGenerationSequence? sequence)
+    {
+        Interlocked.Increment(ref _live);
+        sequence = new CountSequence(request, () => Interlocked.Decrement(ref _live));
+        return true;
+    }
+
+    public void Step(ReadOnlySpan<IGenerationSequence> batch, Span<StepOutput> outputs)
+    {
+        if (stepMs > 0)
+        {
+            // Blocking on purpose: a step occupies the model the way a real forward pass does.
+            var until = time.GetTimestamp() + (long)(stepMs * time.TimestampFrequency / 1000);
+            while (time.GetTimestamp() < until)
+            {
+                Thread.Sleep(1);
+            }
+        }
+
+        for (var i = 0; i < batch.Length; i++)
+        {
+            var s = (CountSequence)batch[i];
+            s.Generated++;
+            outputs[i].Delta = (s.Generated == 1 ? "" : " ") + s.Generated.ToString(CultureInfo.InvariantCulture);
+            outputs[i].GeneratedTokens = 1;
+            outputs[i].Finish = s.Generated >= s.Request.MaxTokens ? FinishReason.Length : FinishReason.None;
+        }
+    }
+
+    public ValueTask WarmUpAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    public void Dispose()
+    {
+    }
+}

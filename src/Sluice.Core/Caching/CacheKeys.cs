@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Sluice.Core.Caching;
+
+/// <summary>
+/// Result-cache keys: SHA-256 of model, version and the input normalised (object keys sorted, insignificant
+/// whitespace dropped, numbers kept as written), so equal requests written differently share a key.
+/// </summary>
+public static class CacheKeys
+{
+    public static string For(string model, string version, JsonElement input)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            writer.WriteStringValue(model);
+            writer.WriteStringValue(version);
+            WriteNormalized(writer, input);
+            writer.WriteEndArray();
+        }
+
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(buffer.WrittenSpan, hash);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    /// <summary>Hash of a request body (normalised the same way), for idempotency-key body checks.</summary>
+    public static string BodyHash(JsonElement body)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteNormalized(writer, body);
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
+    }
+
+    private static void WriteNormalized(Utf8JsonWriter writer, JsonElement e)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var props = new List<JsonProperty>();
+                foreach (var p in e.EnumerateObject())
+                {
+                    props.Add(p);
+                }
+
+                props.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+                writer.WriteStartObject();
+                foreach (var p in props)
+                {
+                    writer.WritePropertyName(p.Name);
+                    WriteNormalized(writer, p.Value);
+                }
+
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in e.EnumerateArray())
+                {
+                    WriteNormalized(writer, item);
+                }
+
+                writer.WriteEndArray();
+                break;
+            default:
+                e.WriteTo(writer);
+                break;
+        }
+    }
+
+    /// <summary>UTF-8 byte count helper for size limits.</summary>
+    internal static int Utf8Length(string s) => Encoding.UTF8.GetByteCount(s);
+}

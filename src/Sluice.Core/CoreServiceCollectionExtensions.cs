@@ -1,0 +1,40 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Sluice.Core.BuiltIns;
+using Sluice.Core.Caching;
+using Sluice.Core.Events;
+using Sluice.Core.Metrics;
+using Sluice.Core.Models;
+using Sluice.Core.Queueing;
+using Sluice.Core.Scheduling;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the serving pipeline: registry, in-process queue, event hub, batchers, job service, metrics.</summary>
+public static class CoreServiceCollectionExtensions
+{
+    public static IServiceCollection AddSluiceCore(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddOptions<SchedulingOptions>().BindConfiguration("Sluice").Validate(o => o.Role is "all" or "gateway" or "worker", "Sluice:Role must be all, gateway or worker").ValidateOnStart();
+        services.AddOptions<InProcessQueueOptions>().BindConfiguration("Sluice:Queue");
+        services.AddOptions<CacheOptions>().BindConfiguration("Sluice:Cache").ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RetryOptions>().BindConfiguration("Sluice:Retry");
+        services.AddOptions<BuiltInOptions>().BindConfiguration("Sluice:BuiltIns").ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<SluiceMetrics>();
+        services.TryAddSingleton<PrometheusExporter>();
+        services.TryAddSingleton<IJobQueue, InProcessJobQueue>();
+        services.TryAddSingleton<IJobEventHub, InMemoryJobEventHub>();
+        services.TryAddSingleton<ResultCache>();
+        services.TryAddSingleton<LiveJobs>();
+        services.TryAddSingleton<JobLifecycle>();
+        services.TryAddSingleton<ModelRegistry>();
+        services.TryAddSingleton<JobService>();
+        services.TryAddSingleton<DirectInference>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, BuiltInModelSource>());
+        services.TryAddSingleton<ModelHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
+        return services;
+    }
+}

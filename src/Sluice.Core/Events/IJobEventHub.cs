@@ -1,0 +1,27 @@
+using System.Diagnostics.CodeAnalysis;
+using Sluice.Core.Jobs;
+
+namespace Sluice.Core.Events;
+
+/// <summary>
+/// Live event streams of jobs: assigns gapless per-job ids, keeps the events of live and recently finished
+/// jobs for replay, and fans them out to subscribers (SSE, WebSocket, <c>Prefer: wait</c>). A cross-process
+/// implementation (RabbitMQ exchange) delivers events produced on a worker to any gateway.
+/// </summary>
+public interface IJobEventHub
+{
+    /// <summary>Appends an event to a job's stream and wakes its subscribers.</summary>
+    JobEvent Append(string jobId, string type, string dataJson);
+
+    /// <summary>Subscribes to a job's events after <paramref name="afterId"/>; false when the hub has no stream for the job.</summary>
+    bool TrySubscribe(string jobId, long afterId, [NotNullWhen(true)] out JobEventSubscription? subscription);
+
+    /// <summary>All events of a job the hub still holds (for storing them at completion).</summary>
+    IReadOnlyList<JobEvent> Snapshot(string jobId);
+
+    /// <summary>Ends a job's stream after its terminal event; the hub keeps it briefly for late subscribers.</summary>
+    void Complete(string jobId);
+
+    /// <summary>Open subscriptions (the <c>sluice_open_streams</c> gauge).</summary>
+    int OpenSubscriptions { get; }
+}

@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using Sluice.Core.Jobs;
+
+namespace Sluice.Core.Events;
+
+/// <summary>
+/// The in-process event hub. Live jobs keep their whole stream in memory; finished ones stay for
+/// <see cref="Retention"/> so late subscribers replay from memory, after which the store serves replays.
+/// </summary>
+internal sealed class InMemoryJobEventHub : IJobEventHub, IDisposable
+{
+    private readonly ConcurrentDictionary<string, JobEventLog> _logs = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+    private readonly ITimer _sweeper;
+    private int _open;
+
+    public InMemoryJobEventHub(TimeProvider time)
+    {
+        _time = time;
+        _sweeper = time.CreateTimer(_ => Sweep(), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>How long a finished job's events stay in memory.</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromSeconds(60);
+
+    public int OpenSubscriptions => Volatile.Read(ref _open);
+
+    public JobEvent Append(string jobId, string type, string dataJson) =>
+        _logs.GetOrAdd(jobId, static id => new JobEventLog(id)).Append(type, dataJson, _time.GetUtcNow());
+
+    public bool TrySubscribe(string jobId, long afterId, [NotNullWhen(true)] out JobEventSubscription? subscription)
+    {
+        if (!_logs.TryGetValue(jobId, out var log))
+        {
+            subscription = null;
+            return false;
+        }
+
+        Interlocked.Increment(ref _open);
+        subscription = log.Subscribe(afterId, s =>
+        {
+            log.Remove(s);
+            Interlocked.Decrement(ref _open);
+        });
+        return true;
+    }
+
+    public IReadOnlyList<JobEvent> Snapshot(string jobId) => _logs.TryGetValue(jobId, out var log) ? log.Snapshot() : [];
+
+    public void Complete(string jobId)
+    {
+        if (_logs.TryGetValue(jobId, out var log))
+        {
+            log.Complete(_time.GetTimestamp());
+        }
+    }
+
+    /// <summary>Drops finished streams older than the retention (their events are in the store).</summary>
+    internal void Sweep()
+    {
+        var now = _time.GetTimestamp();
+        foreach (var pair in _logs)
+        {
+            if (pair.Value.Completed && _time.GetElapsedTime(pair.Value.CompletedAtTicks, now) > Retention)
+            {
+                _logs.TryRemove(pair.Key, out _);
+            }
+        }
+    }
+
+    /// <summary>Forgets a job's stream at once (a rejected or deduplicated submit).</summary>
+    internal void Forget(string jobId) => _logs.TryRemove(jobId, out _);
+
+    public void Dispose() => _sweeper.Dispose();
+}

@@ -1,0 +1,95 @@
+using System.Threading.Channels;
+using Sluice.Core.Jobs;
+
+namespace Sluice.Core.Events;
+
+/// <summary>The events of one job plus its live subscribers; ids are assigned under the lock so they are gapless.</summary>
+internal sealed class JobEventLog
+{
+    private readonly List<JobEvent> _events = [];
+    private readonly List<JobEventSubscription> _subscribers = [];
+    private readonly Lock _lock = new();
+
+    public JobEventLog(string jobId) => JobId = jobId;
+
+    public string JobId { get; }
+
+    public bool Completed { get; private set; }
+
+    public long CompletedAtTicks { get; private set; }
+
+    public JobEvent Append(string type, string dataJson, DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            var e = new JobEvent(JobId, _events.Count + 1, type, dataJson, now);
+            _events.Add(e);
+            for (var i = 0; i < _subscribers.Count; i++)
+            {
+                // Unbounded per-subscriber channels: a slow reader costs memory bounded by the job's own event count.
+                _subscribers[i].Channel.Writer.TryWrite(e);
+                if (e.IsTerminal)
+                {
+                    _subscribers[i].Channel.Writer.TryComplete();
+                }
+            }
+
+            return e;
+        }
+    }
+
+    public JobEventSubscription Subscribe(long afterId, Action<JobEventSubscription> unsubscribe)
+    {
+        var channel = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+        var sub = new JobEventSubscription(channel, unsubscribe);
+        lock (_lock)
+        {
+            for (var i = (int)Math.Max(0, afterId); i < _events.Count; i++)
+            {
+                channel.Writer.TryWrite(_events[i]);
+            }
+
+            if (Completed || (_events.Count > 0 && _events[^1].IsTerminal))
+            {
+                channel.Writer.TryComplete();
+            }
+            else
+            {
+                _subscribers.Add(sub);
+            }
+        }
+
+        return sub;
+    }
+
+    public bool Remove(JobEventSubscription sub)
+    {
+        lock (_lock)
+        {
+            return _subscribers.Remove(sub);
+        }
+    }
+
+    public IReadOnlyList<JobEvent> Snapshot()
+    {
+        lock (_lock)
+        {
+            return _events.ToArray();
+        }
+    }
+
+    public void Complete(long nowTicks)
+    {
+        lock (_lock)
+        {
+            Completed = true;
+            CompletedAtTicks = nowTicks;
+            foreach (var s in _subscribers)
+            {
+                s.Channel.Writer.TryComplete();
+            }
+
+            _subscribers.Clear();
+        }
+    }
+}

@@ -1,0 +1,14 @@
+namespace Sluice.Core.Jobs;
+
+/// <summary>One event of a job's stream; <see cref="Id"/> increases by one per event so resumption has no gaps.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Id">Per-job sequence number starting at 1 (the SSE <c>id:</c>).</param>
+/// <param name="Type">queued, started, progress, delta, completed, failed, cancelled, expired, dead_lettered, retrying.</param>
+/// <param name="DataJson">The event payload as JSON text.</param>
+/// <param name="At">When it happened.</param>
+public sealed record JobEvent(string JobId, long Id, string Type, string DataJson, DateTimeOffset At)
+{
+    /// <summary>True for the event that ends a stream.</summary>
+    public bool IsTerminal => Type is JobEventTypes.Completed or JobEventTypes.Failed or JobEventTypes.Cancelled
+        or JobEventTypes.Expired or JobEventTypes.DeadLettered;
+}

@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+
+namespace Sluice.Core.Queueing;
+
+/// <summary>
+/// The embedded queue: per-model priority lanes in memory, bounded by the model's <c>max_queue_depth</c>.
+/// Durability comes from the job store (every job is journaled before it is enqueued and recovered from the
+/// store at start), so acknowledgement is a no-op here and retries are timers.
+/// </summary>
+internal sealed class InProcessJobQueue : IJobQueue
+{
+    private readonly ConcurrentDictionary<string, ModelQueue> _queues = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _aging;
+
+    public InProcessJobQueue(TimeProvider time, IOptions<InProcessQueueOptions> options)
+    {
+        _time = time;
+        _aging = options.Value.Aging;
+    }
+
+    public ValueTask DeclareAsync(string model, int maxDepth, CancellationToken cancellationToken)
+    {
+        var queue = _queues.GetOrAdd(model, static (_, s) => new ModelQueue(s.Item1, s.Item2, s.Item3), (_time, _aging, maxDepth));
+        queue.MaxDepth = maxDepth;
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<EnqueueResult> EnqueueAsync(QueuedJob job, CancellationToken cancellationToken)
+    {
+        if (!_queues.TryGetValue(job.Model, out var queue))
+        {
+            return ValueTask.FromResult(EnqueueResult.Unavailable);
+        }
+
+        return ValueTask.FromResult(queue.TryAdd(job, bounded: true) ? EnqueueResult.Accepted : EnqueueResult.Full);
+    }
+
+    /// <summary>Adds a recovered or retried job regardless of the depth bound (it was accepted before).</summary>
+    public void Restore(QueuedJob job)
+    {
+        if (_queues.TryGetValue(job.Model, out var queue))
+        {
+            queue.TryAdd(job, bounded: false);
+        }
+    }
+
+    public IJobQueueReader GetReader(string model) =>
+        _queues.TryGetValue(model, out var queue) ? queue : throw new InvalidOperationException($"Queue for model '{model}' is not declared.");
+
+    public QueueDepth GetDepth(string model) => _queues.TryGetValue(model, out var queue) ? queue.Depth : default;
+}

@@ -1,0 +1,73 @@
+using System.Diagnostics.CodeAnalysis;
+using Sluice.Core.Jobs;
+
+namespace Sluice.Core.Queueing;
+
+/// <summary>
+/// Three FIFO lanes (high, normal, low) with aging: a job's effective rank is its lane times
+/// <see cref="_agingMs"/> minus how long it has waited, so high goes first but a low job that has waited
+/// two aging intervals beats a fresh high one and nothing starves. Not thread-safe; callers lock.
+/// </summary>
+internal sealed class PriorityLanes
+{
+    private readonly Queue<QueuedJob>[] _lanes = [new(), new(), new()];
+    private readonly double _agingMs;
+
+    public PriorityLanes(TimeSpan aging) => _agingMs = Math.Max(1, aging.TotalMilliseconds);
+
+    public int Count { get; private set; }
+
+    public QueueDepth Depth => new(_lanes[0].Count, _lanes[1].Count, _lanes[2].Count);
+
+    public void Enqueue(QueuedJob job)
+    {
+        _lanes[(int)job.Priority].Enqueue(job);
+        Count++;
+    }
+
+    public bool TryDequeue(DateTimeOffset now, [NotNullWhen(true)] out QueuedJob? job)
+    {
+        var best = -1;
+        var bestRank = double.MaxValue;
+        for (var lane = 0; lane < _lanes.Length; lane++)
+        {
+            if (_lanes[lane].TryPeek(out var head))
+            {
+                var rank = (lane * _agingMs) - (now - head.EnqueuedAt).TotalMilliseconds;
+                if (rank < bestRank)
+                {
+                    bestRank = rank;
+                    best = lane;
+                }
+            }
+        }
+
+        if (best < 0)
+        {
+            job = null;
+            return false;
+        }
+
+        job = _lanes[best].Dequeue();
+        Count--;
+        return true;
+    }
+
+    public bool TryPeekOldest(out DateTimeOffset enqueuedAt)
+    {
+        enqueuedAt = DateTimeOffset.MaxValue;
+        var found = false;
+        foreach (var lane in _lanes)
+        {
+            if (lane.TryPeek(out var head) && head.EnqueuedAt < enqueuedAt)
+            {
+                enqueuedAt = head.EnqueuedAt;
+                found = true;
+            }
+        }
+
+        return found;
+    }
+
+    public static JobPriority LaneOf(int index) => (JobPriority)index;
+}

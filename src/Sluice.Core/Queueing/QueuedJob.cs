@@ -1,0 +1,44 @@
+using Sluice.Core.Jobs;
+
+namespace Sluice.Core.Queueing;
+
+/// <summary>
+/// A job waiting in a model's queue. <see cref="Parsed"/> carries the model's parsed input when the job was
+/// submitted in this process (no second parse); a transport that crosses processes leaves it null.
+/// </summary>
+public sealed class QueuedJob
+{
+    public required string Id { get; init; }
+    public required string Model { get; init; }
+    public required JobPriority Priority { get; init; }
+
+    /// <summary>Input JSON text (parsed again by the worker when <see cref="Parsed"/> is null).</summary>
+    public required string InputJson { get; init; }
+
+    /// <summary>Absolute deadline, if any.</summary>
+    public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>When the job entered the queue (for queue-wait time and aging).</summary>
+    public required DateTimeOffset EnqueuedAt { get; init; }
+
+    /// <summary>Attempts already started before this delivery.</summary>
+    public int Attempts { get; init; }
+
+    /// <summary>Attempts allowed.</summary>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>Owner key id (for per-key accounting on the worker).</summary>
+    public string Owner { get; init; } = "anonymous";
+
+    /// <summary>Trace context of the submitting request.</summary>
+    public string? TraceParent { get; init; }
+
+    /// <summary>Result-cache key when the request is deterministic.</summary>
+    public string? CacheKey { get; init; }
+
+    /// <summary>The model's parsed input, when available.</summary>
+    public object? Parsed { get; set; }
+
+    /// <summary>Transport-specific delivery state (a RabbitMQ delivery tag …).</summary>
+    public object? Delivery { get; init; }
+}

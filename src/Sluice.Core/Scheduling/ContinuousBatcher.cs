@@ -1,0 +1,314 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Sluice.Core.Jobs;
+using Sluice.Core.Metrics;
+using Sluice.Core.Models;
+using Sluice.Core.Queueing;
+
+namespace Sluice.Core.Scheduling;
+
+/// <summary>
+/// Continuous (iteration-level) batching for generative models, as vLLM and TGI do: before every step, new
+/// sequences join up to <c>max_num_seqs</c> (and while the model has KV-cache room); after every step, finished,
+/// cancelled and expired sequences leave and free their slot, so no request waits for another to finish.
+/// </summary>
+internal sealed partial class ContinuousBatcher
+{
+    private readonly ModelEntry _entry;
+    private readonly IGenerativeModel _model;
+    private readonly IJobQueueReader _reader;
+    private readonly JobLifecycle _lifecycle;
+    private readonly SluiceMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly List<ActiveSequence> _active = [];
+
+    public ContinuousBatcher(ModelEntry entry, IGenerativeModel model, IJobQueueReader reader, JobLifecycle lifecycle, SluiceMetrics metrics, ILogger logger)
+    {
+        _entry = entry;
+        _model = model;
+        _reader = reader;
+        _lifecycle = lifecycle;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var maxSeqs = Math.Max(1, Math.Min(_entry.Settings.MaxNumSeqs, _model.MaxSequences));
+        var sequences = new IGenerationSequence[maxSeqs];
+        var outputs = new StepOutput[maxSeqs];
+        var admitJobs = new QueuedJob[maxSeqs];
+        var admitLives = new LiveJob[maxSeqs];
+        var admitSeqs = new IGenerationSequence[maxSeqs];
+        QueuedJob? pending = null;
+        LiveJob? pendingLive = null;
+        var time = _lifecycle.Time;
+        var modelTag = new KeyValuePair<string, object?>("model", _entry.Name);
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                if (_active.Count == 0 && pending is null && !await _reader.WaitToReadAsync(stopping).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                // Admit: fill free slots, oldest-highest priority first; a job that does not fit the KV budget waits at the head.
+                var admitted = 0;
+                while (_active.Count + admitted < maxSeqs)
+                {
+                    QueuedJob job;
+                    LiveJob live;
+                    if (pending is not null)
+                    {
+                        job = pending;
+                        live = pendingLive!;
+                        pending = null;
+                        if (live.Cancellation.IsCancellationRequested)
+                        {
+                            _ = _lifecycle.FinishAsync(job, _reader, live.CancelStatus, null, "cancelled before it started", null, 0);
+                            continue;
+                        }
+                    }
+                    else if (_reader.TryRead(out var next))
+                    {
+                        if (!_lifecycle.ShouldRun(next, _reader, out live))
+                        {
+                            continue;
+                        }
+
+                        job = next;
+                    }
+                    else
+                    {
+                        break;
+                    }
+
+                    if (!TryGetRequest(job, live, out var request))
+                    {
+                        continue;
+                    }
+
+                    if (!_model.TryStartSequence(request, out var sequence))
+                    {
+                        if (_active.Count + admitted == 0)
+                        {
+                            _ = _lifecycle.FailAsync(job, _reader, live, "the request does not fit the model's KV-cache budget even alone", retryable: false, 0, 0);
+                            continue;
+                        }
+
+                        pending = job;
+                        pendingLive = live;
+                        break;
+                    }
+
+                    admitJobs[admitted] = job;
+                    admitLives[admitted] = live;
+                    admitSeqs[admitted] = sequence;
+                    admitted++;
+                }
+
+                if (admitted > 0)
+                {
+                    var kept = await StartAsync(admitJobs, admitLives, admitSeqs, admitted, stopping).ConfigureAwait(false);
+                    var now = time.GetTimestamp();
+                    for (var i = 0; i < kept; i++)
+                    {
+                        _active.Add(new ActiveSequence(admitJobs[i], admitLives[i], admitSeqs[i], now));
+                        admitJobs[i] = null!;
+                        admitLives[i] = null!;
+                        admitSeqs[i] = null!;
+                    }
+                }
+
+                // Leave: cancelled or expired sequences free their slot before the step.
+                for (var i = _active.Count - 1; i >= 0; i--)
+                {
+                    var a = _active[i];
+                    if (a.Live.Cancellation.IsCancellationRequested)
+                    {
+                        Finish(a, a.Live.CancelStatus == JobStatus.Expired ? FinishReason.Length : FinishReason.Cancelled, a.Live.CancelStatus, time);
+                        _active.RemoveAt(i);
+                    }
+                }
+
+                var count = _active.Count;
+                Interlocked.Exchange(ref _entry.InFlight, count);
+                if (count == 0)
+                {
+                    continue;
+                }
+
+                for (var i = 0; i < count; i++)
+                {
+                    sequences[i] = _active[i].Sequence;
+                    outputs[i] = default;
+                }
+
+                var start = time.GetTimestamp();
+                await _entry.ExecutionLock.WaitAsync(stopping).ConfigureAwait(false);
+                try
+                {
+                    _model.Step(sequences.AsSpan(0, count), outputs.AsSpan(0, count));
+                }
+                catch (Exception ex)
+                {
+                    Log.StepFailed(_logger, ex, _entry.Name, count);
+                    for (var i = count - 1; i >= 0; i--)
+                    {
+                        var a = _active[i];
+                        a.Sequence.Dispose();
+                        _ = _lifecycle.FailAsync(a.Job, _reader, a.Live, $"{ex.GetType().Name}: {ex.Message}", retryable: true, count, time.GetElapsedTime(a.StartTimestamp).TotalMilliseconds);
+                    }
+
+                    _active.Clear();
+                    continue;
+                }
+                finally
+                {
+                    _entry.ExecutionLock.Release();
+                }
+
+                var stepMs = time.GetElapsedTime(start).TotalMilliseconds;
+                _entry.Latency.Observe(count, stepMs);
+                _metrics.StepDuration.Record(stepMs / 1000, modelTag);
+                _metrics.BatchSize.Record(count, modelTag);
+                var tokens = 0;
+                for (var i = count - 1; i >= 0; i--)
+                {
+                    var a = _active[i];
+                    ref var output = ref outputs[i];
+                    tokens += output.GeneratedTokens;
+                    if (!string.IsNullOrEmpty(output.Delta))
+                    {
+                        a.Text.Append(output.Delta);
+                        _lifecycle.Delta(a.Job.Id, output.Delta, output.GeneratedTokens);
+                    }
+
+                    if (output.Finish != FinishReason.None)
+                    {
+                        var status = output.Finish switch
+                        {
+                            FinishReason.Cancelled => JobStatus.Cancelled,
+                            FinishReason.Error => JobStatus.Failed,
+                            _ => JobStatus.Succeeded,
+                        };
+                        Finish(a, output.Finish, status, time);
+                        _active.RemoveAt(i);
+                    }
+
+                    sequences[i] = null!;
+                }
+
+                if (tokens > 0)
+                {
+                    _metrics.TokensGenerated.Add(tokens, modelTag);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Shutting down: running jobs stay unfinished in the store and are recovered on restart.
+        }
+        finally
+        {
+            foreach (var a in _active)
+            {
+                a.Sequence.Dispose();
+            }
+
+            _active.Clear();
+        }
+    }
+
+    private async ValueTask<int> StartAsync(QueuedJob[] jobs, LiveJob[] lives, IGenerationSequence[] seqs, int count, CancellationToken stopping)
+    {
+        // StartAsync compacts jobs/lives; keep sequences aligned by id.
+        var byId = new Dictionary<string, IGenerationSequence>(count, StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
+        {
+            byId[jobs[i].Id] = seqs[i];
+        }
+
+        var kept = await _lifecycle.StartAsync(jobs, lives, count, _reader, stopping).ConfigureAwait(false);
+        for (var i = 0; i < kept; i++)
+        {
+            seqs[i] = byId[jobs[i].Id];
+            byId.Remove(jobs[i].Id);
+        }
+
+        foreach (var dropped in byId.Values)
+        {
+            dropped.Dispose();
+        }
+
+        return kept;
+    }
+
+    private void Finish(ActiveSequence a, FinishReason reason, JobStatus status, TimeProvider time)
+    {
+        var runMs = time.GetElapsedTime(a.StartTimestamp).TotalMilliseconds;
+        var prompt = a.Sequence.PromptTokens;
+        var completion = a.Sequence.GeneratedTokens;
+        a.Sequence.Dispose();
+        if (status == JobStatus.Succeeded)
+        {
+            var result = string.Create(CultureInfo.InvariantCulture,
+                $"{{\"text\":{JsonSerializer.Serialize(a.Text.ToString(), CoreJsonContext.Default.String)},\"finish_reason\":\"{ReasonName(reason)}\",\"usage\":{{\"prompt_tokens\":{prompt},\"completion_tokens\":{completion},\"total_tokens\":{prompt + completion}}}}}");
+            _ = _lifecycle.SucceedAsync(a.Job, _reader, result, _active.Count, runMs);
+        }
+        else if (status == JobStatus.Failed)
+        {
+            _ = _lifecycle.FailAsync(a.Job, _reader, a.Live, "the model reported an error for this sequence", retryable: true, _active.Count, runMs);
+        }
+        else
+        {
+            _ = _lifecycle.FinishAsync(a.Job, _reader, status, null, status == JobStatus.Expired ? "deadline passed while generating" : "cancelled while generating", _active.Count, runMs);
+        }
+    }
+
+    private bool TryGetRequest(QueuedJob job, LiveJob live, out GenerationRequest request)
+    {
+        if (job.Parsed is GenerationRequest parsed)
+        {
+            request = parsed;
+            return true;
+        }
+
+        request = null!;
+        try
+        {
+            using var doc = JsonDocument.Parse(job.InputJson);
+            if (_model.TryParseInput(doc.RootElement.Clone(), out var r, out var error) && _model.TryValidate(r, out error))
+            {
+                job.Parsed = r;
+                request = r;
+                return true;
+            }
+
+            _ = _lifecycle.FailAsync(job, _reader, live, $"{error.Field}: {error.Message}", retryable: false, 0, 0);
+        }
+        catch (JsonException ex)
+        {
+            _ = _lifecycle.FailAsync(job, _reader, live, "stored input is not valid JSON: " + ex.Message, retryable: false, 0, 0);
+        }
+
+        return false;
+    }
+
+    internal static string ReasonName(FinishReason reason) => reason switch
+    {
+        FinishReason.Stop => "stop",
+        FinishReason.Length => "length",
+        FinishReason.Cancelled => "cancelled",
+        FinishReason.Error => "error",
+        _ => "none",
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1301, Level = LogLevel.Error, Message = "Step of {Count} sequences on model {Model} failed")]
+        public static partial void StepFailed(ILogger logger, Exception exception, string model, int count);
+    }
+}

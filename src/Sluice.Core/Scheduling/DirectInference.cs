@@ -1,0 +1,97 @@
+using System.Text;
+using System.Text.Json;
+using Sluice.Core.Models;
+
+namespace Sluice.Core.Scheduling;
+
+/// <summary>
+/// Runs one input on a model inside the HTTP request, with no queue and no batching: the "synchronous" baseline
+/// of seed 004's comparison (and a debugging aid). It shares the model's execution lock with the batcher, so it
+/// never runs concurrently with a batch.
+/// </summary>
+public sealed class DirectInference(ModelRegistry registry)
+{
+    public async ValueTask<DirectResult> RunAsync(string model, JsonElement input, CancellationToken cancellationToken)
+    {
+        if (!registry.TryGet(model, out var entry))
+        {
+            return new DirectResult(DirectStatus.UnknownModel);
+        }
+
+        if (entry.State != ModelState.Ready || entry.Model is null)
+        {
+            return new DirectResult(DirectStatus.ModelUnavailable, Detail: $"model '{model}' is {entry.State.ToString().ToLowerInvariant()}");
+        }
+
+        switch (entry.Model)
+        {
+            case IBatchModel batchModel:
+            {
+                if (!batchModel.TryParseInput(input, out var parsed, out var error))
+                {
+                    return new DirectResult(DirectStatus.InvalidInput, Error: error);
+                }
+
+                var batch = new InferenceBatch(1, null);
+                batch.Add(null, parsed, cancellationToken);
+                await entry.ExecutionLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await batchModel.InferAsync(batch, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    entry.ExecutionLock.Release();
+                }
+
+                return batch.Results[0] is { } r
+                    ? new DirectResult(DirectStatus.Succeeded, r)
+                    : new DirectResult(DirectStatus.Failed, Detail: batch.Errors[0] ?? "no result");
+            }
+
+            case IGenerativeModel gen:
+            {
+                if (!gen.TryParseInput(input, out var request, out var error) || !gen.TryValidate(request, out error))
+                {
+                    return new DirectResult(DirectStatus.InvalidInput, Error: error);
+                }
+
+                if (!gen.TryStartSequence(request, out var seq))
+                {
+                    return new DirectResult(DirectStatus.ModelUnavailable, Detail: "no KV-cache room");
+                }
+
+                using (seq)
+                {
+                    var text = new StringBuilder();
+                    var one = new IGenerationSequence[] { seq };
+                    var outputs = new StepOutput[1];
+                    var reason = FinishReason.None;
+                    while (reason == FinishReason.None)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        outputs[0] = default;
+                        await entry.ExecutionLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+                        try
+                        {
+                            gen.Step(one, outputs);
+                        }
+                        finally
+                        {
+                            entry.ExecutionLock.Release();
+                        }
+
+                        text.Append(outputs[0].Delta);
+                        reason = outputs[0].Finish;
+                    }
+
+                    var json = $"{{\"text\":{JsonSerializer.Serialize(text.ToString(), CoreJsonContext.Default.String)},\"finish_reason\":\"{ContinuousBatcher.ReasonName(reason)}\",\"usage\":{{\"prompt_tokens\":{seq.PromptTokens},\"completion_tokens\":{seq.GeneratedTokens},\"total_tokens\":{seq.PromptTokens + seq.GeneratedTokens}}}}}";
+                    return new DirectResult(DirectStatus.Succeeded, json);
+                }
+            }
+
+            default:
+                return new DirectResult(DirectStatus.ModelUnavailable);
+        }
+    }
+}

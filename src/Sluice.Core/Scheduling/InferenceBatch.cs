@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Sluice.Core.Models;
+
+namespace Sluice.Core.Scheduling;
+
+/// <summary>The dynamic batcher's <see cref="IInferenceBatch"/>: inputs in, one result or error per item out.</summary>
+internal sealed class InferenceBatch : IInferenceBatch
+{
+    private readonly object[] _inputs;
+    private readonly CancellationToken[] _tokens;
+    private readonly string?[] _jobIds;
+    private readonly JobLifecycle? _lifecycle;
+
+    public InferenceBatch(int capacity, JobLifecycle? lifecycle)
+    {
+        _inputs = new object[capacity];
+        _tokens = new CancellationToken[capacity];
+        _jobIds = new string?[capacity];
+        Results = new string?[capacity];
+        Errors = new string?[capacity];
+        Retryable = new bool[capacity];
+        _lifecycle = lifecycle;
+    }
+
+    public int Count { get; private set; }
+
+    public string?[] Results { get; }
+
+    public string?[] Errors { get; }
+
+    public bool[] Retryable { get; }
+
+    public void Reset()
+    {
+        Array.Clear(_inputs, 0, Count);
+        Array.Clear(_jobIds, 0, Count);
+        Array.Clear(Results, 0, Count);
+        Array.Clear(Errors, 0, Count);
+        Count = 0;
+    }
+
+    public void Add(string? jobId, object input, CancellationToken token)
+    {
+        _jobIds[Count] = jobId;
+        _inputs[Count] = input;
+        _tokens[Count] = token;
+        Retryable[Count] = true;
+        Count++;
+    }
+
+    public object GetInput(int index) => _inputs[index];
+
+    public CancellationToken GetCancellation(int index) => _tokens[index];
+
+    public void SetResult(int index, JsonElement result) => Results[index] = result.GetRawText();
+
+    public void SetError(int index, string message, bool retryable = true)
+    {
+        Errors[index] = message;
+        Retryable[index] = retryable;
+    }
+
+    public void ReportProgress(int index, string stage, double fraction, JsonElement? data = null)
+    {
+        if (_jobIds[index] is { } id)
+        {
+            _lifecycle?.Progress(id, stage, fraction, data);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sluice.Core.Scheduling;
+
+internal sealed partial class JobLifecycle
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1101, Level = LogLevel.Error, Message = "Store write for job {JobId} failed; the job stays unfinished and is recovered on restart")]
+        public static partial void StoreWriteFailed(ILogger logger, Exception exception, string jobId);
+
+        [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} failed, retrying in {DelayMs:F0} ms: {Error}")]
+        public static partial void Retrying(ILogger logger, string jobId, int attempt, double delayMs, string error);
+
+        [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Job {JobId} on {Model} ended {Status}: {Error}")]
+        public static partial void JobFailed(ILogger logger, string jobId, string model, string status, string error);
+    }
+}

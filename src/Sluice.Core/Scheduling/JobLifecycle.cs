@@ -1,0 +1,323 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sluice.Core.Caching;
+using Sluice.Core.Events;
+using Sluice.Core.Jobs;
+using Sluice.Core.Metrics;
+using Sluice.Core.Queueing;
+using Sluice.Core.Storage;
+
+namespace Sluice.Core.Scheduling;
+
+/// <summary>
+/// Everything that happens to a job between the queue and its terminal state, shared by both batchers:
+/// deciding whether a dequeued job may still run, the <c>started</c>/<c>progress</c>/<c>delta</c> events, and
+/// the one terminal outcome (stored durably with its events before the event is published and the queue acked).
+/// </summary>
+internal sealed partial class JobLifecycle
+{
+    private readonly IJobStore _store;
+    private readonly IJobEventHub _events;
+    private readonly LiveJobs _live;
+    private readonly SluiceMetrics _metrics;
+    private readonly ResultCache _cache;
+    private readonly TimeProvider _time;
+    private readonly RetryOptions _retry;
+    private readonly ILogger<JobLifecycle> _logger;
+
+    public JobLifecycle(IJobStore store, IJobEventHub events, LiveJobs live, SluiceMetrics metrics, ResultCache cache,
+        TimeProvider time, IOptions<RetryOptions> retry, ILogger<JobLifecycle> logger)
+    {
+        _store = store;
+        _events = events;
+        _live = live;
+        _metrics = metrics;
+        _cache = cache;
+        _time = time;
+        _retry = retry.Value;
+        _logger = logger;
+    }
+
+    public TimeProvider Time => _time;
+
+    /// <summary>Registers a job as live in this process and arms its deadline.</summary>
+    public LiveJob Track(QueuedJob job)
+    {
+        var live = _live.GetOrAdd(job.Id, job.Model);
+        live.Queued = job;
+        if (job.Deadline is { } deadline)
+        {
+            var due = deadline - _time.GetUtcNow();
+            if (due <= TimeSpan.Zero)
+            {
+                live.CancelStatus = JobStatus.Expired;
+                live.Cancellation.Cancel();
+            }
+            else
+            {
+                // A queued job past its deadline is expired at once; a running one stops at its next step.
+                ITimer? timer = null;
+                timer = _time.CreateTimer(
+                    _ =>
+                    {
+                        timer?.Dispose();
+                        if (!live.IsFinished)
+                        {
+                            live.CancelStatus = JobStatus.Expired;
+                            TryCancel(live);
+                            if (!live.Running)
+                            {
+                                _ = FinishAsync(job, null, JobStatus.Expired, null, "deadline passed before the job could start", null, 0);
+                            }
+                        }
+                    },
+                    null,
+                    due,
+                    Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        return live;
+    }
+
+    /// <summary>
+    /// Called for each job a batcher takes from its queue. False means the job must not run (cancelled, expired,
+    /// already finished); its outcome is recorded and the delivery acknowledged here.
+    /// </summary>
+    public bool ShouldRun(QueuedJob job, IJobQueueReader reader, out LiveJob live)
+    {
+        live = Track(job);
+        if (live.IsFinished)
+        {
+            _ = reader.AcknowledgeAsync(job, CancellationToken.None).AsTask();
+            _live.Remove(job.Id);
+            return false;
+        }
+
+        if (job.Deadline is { } deadline && deadline <= _time.GetUtcNow())
+        {
+            _ = FinishAsync(job, reader, JobStatus.Expired, null, "deadline passed before the job could start", null, 0);
+            return false;
+        }
+
+        if (live.Cancellation.IsCancellationRequested)
+        {
+            _ = FinishAsync(job, reader, live.CancelStatus, null, live.CancelStatus == JobStatus.Expired ? "deadline passed" : "cancelled", null, 0);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Expires a job the batcher's latency model says cannot finish before its deadline (shed, never run).</summary>
+    public void Shed(QueuedJob job, IJobQueueReader reader, double predictedMs)
+    {
+        _metrics.Rejections.Add(1, new KeyValuePair<string, object?>("reason", "deadline_shed"));
+        _ = FinishAsync(job, reader, JobStatus.Expired, null, $"shed: predicted run time {predictedMs:F0} ms would miss the deadline", null, 0);
+    }
+
+    /// <summary>Marks attempts started (one grouped commit) and emits <c>started</c>; returns jobs that may run.</summary>
+    public async ValueTask<int> StartAsync(QueuedJob[] jobs, LiveJob[] lives, int count, IJobQueueReader reader, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var tasks = new ValueTask<bool>[count];
+        for (var i = 0; i < count; i++)
+        {
+            tasks[i] = _store.MarkRunningAsync(jobs[i].Id, jobs[i].Attempts + 1, now, cancellationToken);
+        }
+
+        var kept = 0;
+        for (var i = 0; i < count; i++)
+        {
+            bool ok;
+            try
+            {
+                ok = await tasks[i].ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.StoreWriteFailed(_logger, ex, jobs[i].Id);
+                ok = false;
+            }
+
+            if (!ok)
+            {
+                // Already terminal elsewhere (cancelled through another gateway) or the store is failing: do not run.
+                lives[i].TryFinish();
+                _ = reader.AcknowledgeAsync(jobs[i], CancellationToken.None).AsTask();
+                _live.Remove(jobs[i].Id);
+                continue;
+            }
+
+            lives[i].Running = true;
+            var waited = (now - jobs[i].EnqueuedAt).TotalSeconds;
+            _metrics.QueueWait.Record(Math.Max(0, waited), new KeyValuePair<string, object?>("model", jobs[i].Model));
+            _events.Append(jobs[i].Id, JobEventTypes.Started, $"{{\"attempt\":{jobs[i].Attempts + 1},\"batch_size\":{count}}}");
+            jobs[kept] = jobs[i];
+            lives[kept] = lives[i];
+            kept++;
+        }
+
+        return kept;
+    }
+
+    public void Progress(string jobId, string stage, double fraction, JsonElement? data)
+    {
+        var json = data is { } d
+            ? $"{{\"stage\":{JsonSerializer.Serialize(stage, CoreJsonContext.Default.String)},\"fraction\":{Math.Clamp(fraction, 0, 1).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)},\"data\":{d.GetRawText()}}}"
+            : $"{{\"stage\":{JsonSerializer.Serialize(stage, CoreJsonContext.Default.String)},\"fraction\":{Math.Clamp(fraction, 0, 1).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}}}";
+        _events.Append(jobId, JobEventTypes.Progress, json);
+    }
+
+    public void Delta(string jobId, string text, int tokens)
+    {
+        _events.Append(jobId, JobEventTypes.Delta, $"{{\"text\":{JsonSerializer.Serialize(text, CoreJsonContext.Default.String)},\"tokens\":{tokens}}}");
+    }
+
+    public Task SucceedAsync(QueuedJob job, IJobQueueReader reader, string resultJson, int batchSize, double runMs) =>
+        FinishAsync(job, reader, JobStatus.Succeeded, resultJson, null, batchSize, runMs);
+
+    /// <summary>A failed attempt: retried with backoff while attempts remain, else dead-lettered (or failed when not retryable).</summary>
+    public async Task FailAsync(QueuedJob job, IJobQueueReader reader, LiveJob live, string error, bool retryable, int batchSize, double runMs)
+    {
+        var attempts = job.Attempts + 1;
+        if (!retryable)
+        {
+            await FinishAsync(job, reader, JobStatus.Failed, null, error, batchSize, runMs).ConfigureAwait(false);
+            return;
+        }
+
+        if (attempts >= job.MaxAttempts)
+        {
+            await FinishAsync(job, reader, JobStatus.DeadLettered, null, error, batchSize, runMs).ConfigureAwait(false);
+            return;
+        }
+
+        var delay = RetryDelay(attempts);
+        var notBefore = _time.GetUtcNow() + delay;
+        try
+        {
+            await _store.ScheduleRetryAsync(job.Id, attempts, error, notBefore, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.StoreWriteFailed(_logger, ex, job.Id);
+            return;
+        }
+
+        live.Running = false;
+        _metrics.JobRetries.Add(1, new KeyValuePair<string, object?>("model", job.Model));
+        _events.Append(job.Id, JobEventTypes.Retrying, $"{{\"attempt\":{attempts},\"error\":{JsonSerializer.Serialize(error, CoreJsonContext.Default.String)},\"delay_ms\":{(long)delay.TotalMilliseconds}}}");
+        Log.Retrying(_logger, job.Id, attempts, delay.TotalMilliseconds, error);
+        await reader.RetryLaterAsync(job, delay, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Exponential backoff with jitter for the given (1-based) attempt.</summary>
+    public TimeSpan RetryDelay(int attempt)
+    {
+        var exp = _retry.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Max(0, attempt - 1));
+        var capped = Math.Min(exp, _retry.MaxDelay.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(capped * (0.5 + (Random.Shared.NextDouble() * 0.5)));
+    }
+
+    /// <summary>Cancels a live job's token (it stops at its next step or is skipped when dequeued).</summary>
+    public static void TryCancel(LiveJob live)
+    {
+        try
+        {
+            live.Cancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Finished and removed concurrently: nothing left to cancel.
+        }
+    }
+
+    /// <summary>
+    /// Writes the single terminal outcome: stores it with the full event stream, then publishes the terminal
+    /// event, fills the cache and acknowledges the delivery. A second caller for the same job does nothing.
+    /// </summary>
+    public async Task FinishAsync(QueuedJob job, IJobQueueReader? reader, JobStatus status, string? resultJson, string? error, int? batchSize, double runMs)
+    {
+        var live = _live.GetOrAdd(job.Id, job.Model);
+        if (!live.TryFinish())
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var type = JobEventTypes.ForStatus(status);
+        var data = TerminalData(status, resultJson, error);
+        var snapshot = _events.Snapshot(job.Id);
+        var events = new JobEvent[snapshot.Count + 1];
+        for (var i = 0; i < snapshot.Count; i++)
+        {
+            events[i] = snapshot[i];
+        }
+
+        events[^1] = new JobEvent(job.Id, snapshot.Count + 1, type, data, now);
+        var queuedMs = live.Running || status == JobStatus.Succeeded ? Math.Max(0, (now - job.EnqueuedAt).TotalMilliseconds - runMs) : (now - job.EnqueuedAt).TotalMilliseconds;
+        var cacheKey = status == JobStatus.Succeeded ? job.CacheKey : null;
+        try
+        {
+            await _store.CompleteAsync(
+                new JobCompletion
+                {
+                    JobId = job.Id,
+                    Status = status,
+                    ResultJson = resultJson,
+                    Error = error,
+                    BatchSize = batchSize,
+                    QueuedMs = Math.Max(0, queuedMs),
+                    RunMs = runMs,
+                    CompletedAt = now,
+                    Events = events,
+                    CacheKey = cacheKey,
+                },
+                CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Not acknowledged: the job stays unfinished in the store and is recovered on restart.
+            Log.StoreWriteFailed(_logger, ex, job.Id);
+            return;
+        }
+
+        _events.Append(job.Id, type, data);
+        _events.Complete(job.Id);
+        if (cacheKey is not null && resultJson is not null)
+        {
+            _cache.Put(cacheKey, resultJson);
+        }
+
+        _metrics.JobsFinished.Add(1, new KeyValuePair<string, object?>("model", job.Model), new KeyValuePair<string, object?>("status", status.ToWire()));
+        if (reader is not null)
+        {
+            await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        _live.Remove(job.Id);
+        if (status is JobStatus.Failed or JobStatus.DeadLettered)
+        {
+            Log.JobFailed(_logger, job.Id, job.Model, status.ToWire(), error ?? "");
+        }
+    }
+
+    private static string TerminalData(JobStatus status, string? resultJson, string? error)
+    {
+        var s = JsonSerializer.Serialize(status.ToWire(), CoreJsonContext.Default.String);
+        if (status == JobStatus.Succeeded)
+        {
+            return $"{{\"status\":{s},\"result\":{resultJson ?? "null"}}}";
+        }
+
+        return $"{{\"status\":{s},\"error\":{JsonSerializer.Serialize(error ?? status.ToWire(), CoreJsonContext.Default.String)}}}";
+    }
+
+    /// <summary>Elapsed milliseconds since a <see cref="TimeProvider"/> timestamp.</summary>
+    public double ElapsedMs(long start) => _time.GetElapsedTime(start).TotalMilliseconds;
+
+    internal static string ActivityTraceParent() => Activity.Current?.Id ?? "";
+}

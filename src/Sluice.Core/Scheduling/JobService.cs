@@ -1,0 +1,341 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sluice.Core.Caching;
+using Sluice.Core.Events;
+using Sluice.Core.Jobs;
+using Sluice.Core.Metrics;
+using Sluice.Core.Models;
+using Sluice.Core.Queueing;
+using Sluice.Core.Storage;
+
+namespace Sluice.Core.Scheduling;
+
+/// <summary>
+/// The front door of the pipeline: validates a submission against its model, answers from the result cache,
+/// honours idempotency keys, journals the job durably, then queues it. Also cancels and requeues jobs.
+/// </summary>
+internal sealed partial class JobService
+{
+    private readonly ModelRegistry _registry;
+    private readonly IJobStore _store;
+    private readonly IJobQueue _queue;
+    private readonly IJobEventHub _events;
+    private readonly ResultCache _cache;
+    private readonly CacheOptions _cacheOptions;
+    private readonly JobLifecycle _lifecycle;
+    private readonly LiveJobs _live;
+    private readonly SluiceMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<JobService> _logger;
+
+    public JobService(ModelRegistry registry, IJobStore store, IJobQueue queue, IJobEventHub events, ResultCache cache,
+        IOptions<CacheOptions> cacheOptions, JobLifecycle lifecycle, LiveJobs live, SluiceMetrics metrics, TimeProvider time, ILogger<JobService> logger)
+    {
+        _registry = registry;
+        _store = store;
+        _queue = queue;
+        _events = events;
+        _cache = cache;
+        _cacheOptions = cacheOptions.Value;
+        _lifecycle = lifecycle;
+        _live = live;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+    }
+
+    public IJobStore Store => _store;
+
+    public IJobEventHub Events => _events;
+
+    public ModelRegistry Registry => _registry;
+
+    public async ValueTask<SubmitOutcome> SubmitAsync(SubmitRequest request, CancellationToken cancellationToken)
+    {
+        if (!_registry.TryGet(request.Model, out var entry))
+        {
+            return Reject(SubmitStatus.UnknownModel, "unknown_model");
+        }
+
+        if (entry.State != ModelState.Ready || entry.Model is null)
+        {
+            return Reject(SubmitStatus.ModelUnavailable, "model_unavailable", TimeSpan.FromSeconds(5),
+                entry.State == ModelState.Failed ? $"model '{entry.Name}' failed to load: {entry.Error}" : $"model '{entry.Name}' is {entry.State.ToString().ToLowerInvariant()}");
+        }
+
+        // Validate the input with the model itself, before anything is stored.
+        object? parsed;
+        bool deterministic;
+        InputError error;
+        switch (entry.Model)
+        {
+            case IBatchModel batch:
+                if (!batch.TryParseInput(request.Input, out parsed, out error))
+                {
+                    return Reject(SubmitStatus.InvalidInput, "invalid_input", error: error);
+                }
+
+                deterministic = batch.Descriptor.Deterministic;
+                break;
+            case IGenerativeModel gen:
+                var g = request.Generation;
+                if (g is null && !gen.TryParseInput(request.Input, out g, out error))
+                {
+                    return Reject(SubmitStatus.InvalidInput, "invalid_input", error: error);
+                }
+
+                if (!gen.TryValidate(g!, out error))
+                {
+                    return Reject(SubmitStatus.InvalidInput, "invalid_input", error: error);
+                }
+
+                parsed = g;
+                deterministic = gen.Descriptor.Deterministic && g!.IsDeterministic;
+                break;
+            default:
+                return Reject(SubmitStatus.ModelUnavailable, "model_unavailable");
+        }
+
+        var now = _time.GetUtcNow();
+        var inputJson = request.Input.ValueKind == JsonValueKind.Undefined ? "{}" : request.Input.GetRawText();
+        var cacheKey = deterministic && request.UseCache && _cacheOptions.Enabled ? CacheKeys.For(entry.Name, entry.Version, request.Input) : null;
+        var deadlineMs = request.DeadlineMs ?? (entry.Settings.DefaultDeadlineMs > 0 ? entry.Settings.DefaultDeadlineMs : null);
+        var job = new JobRecord
+        {
+            Id = JobIds.New(now),
+            Model = entry.Name,
+            ModelVersion = entry.Version,
+            InputJson = inputJson,
+            Priority = request.Priority,
+            Owner = request.Owner,
+            CreatedAt = now,
+            Deadline = deadlineMs is { } ms ? now.AddMilliseconds(ms) : null,
+            MaxAttempts = entry.Settings.MaxAttempts,
+            TraceParent = request.TraceParent,
+            IdempotencyKey = request.IdempotencyKey,
+            RequestHash = request.BodyHash,
+            CacheKey = cacheKey,
+        };
+
+        if (cacheKey is not null)
+        {
+            var cached = _cache.TryGet(cacheKey, out var hit) ? hit : await SafeCacheLookup(cacheKey, cancellationToken).ConfigureAwait(false);
+            if (cached is not null)
+            {
+                _metrics.CacheRequests.Add(1, new KeyValuePair<string, object?>("result", "hit"));
+                _cache.Put(cacheKey, cached);
+                return await StoreCacheHitAsync(job, cached, cancellationToken).ConfigureAwait(false);
+            }
+
+            _metrics.CacheRequests.Add(1, new KeyValuePair<string, object?>("result", "miss"));
+        }
+
+        // Cheap early rejection keeps memory and the journal bounded under overload.
+        var depth = _queue.GetDepth(entry.Name).Total;
+        if (depth >= entry.Settings.MaxQueueDepth)
+        {
+            return Reject(SubmitStatus.QueueFull, "queue_full", RetryAfter(entry, depth), $"model '{entry.Name}' has {depth} jobs queued (max_queue_depth {entry.Settings.MaxQueueDepth})");
+        }
+
+        CreateJobResult created;
+        try
+        {
+            created = await _store.CreateAsync(job, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.StoreUnavailable(_logger, ex);
+            return Reject(SubmitStatus.Unavailable, "store_unavailable", TimeSpan.FromSeconds(2), "the job store is unavailable");
+        }
+
+        if (!created.Created)
+        {
+            return created.Job.RequestHash == request.BodyHash
+                ? new SubmitOutcome(SubmitStatus.Replayed, created.Job)
+                : Reject(SubmitStatus.IdempotencyMismatch, "idempotency_mismatch", detail: "this Idempotency-Key was used with a different request body");
+        }
+
+        var queued = new QueuedJob
+        {
+            Id = job.Id,
+            Model = job.Model,
+            Priority = job.Priority,
+            InputJson = job.InputJson,
+            Deadline = job.Deadline,
+            EnqueuedAt = now,
+            MaxAttempts = job.MaxAttempts,
+            Owner = job.Owner,
+            TraceParent = job.TraceParent,
+            CacheKey = cacheKey,
+            Parsed = parsed,
+        };
+        _events.Append(job.Id, JobEventTypes.Queued, $"{{\"model\":{JsonSerializer.Serialize(job.Model, CoreJsonContext.Default.String)},\"priority\":\"{job.Priority.ToWire()}\"}}");
+        _lifecycle.Track(queued);
+        var result = await _queue.EnqueueAsync(queued, cancellationToken).ConfigureAwait(false);
+        if (result != EnqueueResult.Accepted)
+        {
+            if (result == EnqueueResult.Full && _queue is InProcessJobQueue inProcess)
+            {
+                // Lost a race for the last slot after journaling: keep the promise, overshoot the bound by one.
+                inProcess.Restore(queued);
+            }
+            else
+            {
+                await _lifecycle.FinishAsync(queued, null, JobStatus.Failed, null, "rejected by the queue: " + result, null, 0).ConfigureAwait(false);
+                return result == EnqueueResult.Full
+                    ? Reject(SubmitStatus.QueueFull, "queue_full", RetryAfter(entry, depth))
+                    : Reject(SubmitStatus.Unavailable, "queue_unavailable", TimeSpan.FromSeconds(2), "the queue is unavailable");
+            }
+        }
+
+        _metrics.JobsSubmitted.Add(1, new KeyValuePair<string, object?>("model", job.Model), new KeyValuePair<string, object?>("priority", job.Priority.ToWire()));
+        return new SubmitOutcome(SubmitStatus.Accepted, job);
+    }
+
+    /// <summary>
+    /// Cancels a job: a queued one never runs; a running generative one stops at its next step. Returns the
+    /// job as stored afterwards, or null when unknown.
+    /// </summary>
+    public async ValueTask<JobRecord?> CancelAsync(string id, CancellationToken cancellationToken)
+    {
+        var record = await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (record is null || record.Status.IsTerminal())
+        {
+            return record;
+        }
+
+        if (_live.TryGet(id, out var live))
+        {
+            live.CancelStatus = JobStatus.Cancelled;
+            JobLifecycle.TryCancel(live);
+            if (!live.Running && live.Queued is { } queued)
+            {
+                await _lifecycle.FinishAsync(queued, null, JobStatus.Cancelled, null, "cancelled by the client", null, 0).ConfigureAwait(false);
+            }
+            else
+            {
+                // Running: wait briefly for the batcher to stop it at its next step.
+                var until = _time.GetUtcNow() + TimeSpan.FromSeconds(5);
+                while (!live.IsFinished && _time.GetUtcNow() < until)
+                {
+                    await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        else
+        {
+            // Not live here (another process runs it): record the outcome; a worker that has not started it skips it.
+            await _store.CompleteAsync(new JobCompletion { JobId = id, Status = JobStatus.Cancelled, Error = "cancelled by the client", CompletedAt = _time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Puts a dead-lettered job back in its queue; null when it is not dead-lettered.</summary>
+    public async ValueTask<JobRecord?> RequeueAsync(string id, CancellationToken cancellationToken)
+    {
+        var record = await _store.RequeueDeadLetterAsync(id, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            return null;
+        }
+
+        if (_events is InMemoryJobEventHub hub)
+        {
+            hub.Forget(id);
+        }
+
+        _live.Remove(id);
+        var queued = new QueuedJob
+        {
+            Id = record.Id,
+            Model = record.Model,
+            Priority = record.Priority,
+            InputJson = record.InputJson,
+            EnqueuedAt = _time.GetUtcNow(),
+            MaxAttempts = record.MaxAttempts,
+            Owner = record.Owner,
+            TraceParent = record.TraceParent,
+            CacheKey = record.CacheKey,
+        };
+        _events.Append(id, JobEventTypes.Queued, "{\"requeued\":true}");
+        _lifecycle.Track(queued);
+        if (_queue is InProcessJobQueue inProcess)
+        {
+            inProcess.Restore(queued);
+        }
+        else
+        {
+            await _queue.EnqueueAsync(queued, cancellationToken).ConfigureAwait(false);
+        }
+
+        return record;
+    }
+
+    private async ValueTask<string?> SafeCacheLookup(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _store.GetCachedResultAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.StoreUnavailable(_logger, ex);
+            return null;
+        }
+    }
+
+    private async ValueTask<SubmitOutcome> StoreCacheHitAsync(JobRecord job, string result, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var done = job with
+        {
+            Status = JobStatus.Succeeded,
+            ResultJson = result,
+            CompletedAt = now,
+            QueuedMs = 0,
+            RunMs = 0,
+            BatchSize = 0,
+            CacheKey = null,
+        };
+        try
+        {
+            var created = await _store.CreateAsync(done, cancellationToken).ConfigureAwait(false);
+            if (!created.Created)
+            {
+                return created.Job.RequestHash == job.RequestHash
+                    ? new SubmitOutcome(SubmitStatus.Replayed, created.Job)
+                    : Reject(SubmitStatus.IdempotencyMismatch, "idempotency_mismatch", detail: "this Idempotency-Key was used with a different request body");
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.StoreUnavailable(_logger, ex);
+            return Reject(SubmitStatus.Unavailable, "store_unavailable", TimeSpan.FromSeconds(2), "the job store is unavailable");
+        }
+
+        return new SubmitOutcome(SubmitStatus.CacheHit, done);
+    }
+
+    private SubmitOutcome Reject(SubmitStatus status, string reason, TimeSpan retryAfter = default, string? detail = null, InputError error = default)
+    {
+        _metrics.Rejections.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        return new SubmitOutcome(status, null, error, retryAfter, detail);
+    }
+
+    /// <summary>Retry-After hint: the fitted time to drain a tenth of the queue (room appears as each batch finishes), 1–60 s.</summary>
+    private static TimeSpan RetryAfter(ModelEntry entry, int depth)
+    {
+        var batch = Math.Max(1, entry.Kind == ModelKind.Batch ? entry.Settings.MaxBatchSize : entry.Settings.MaxNumSeqs);
+        var perBatch = entry.Latency.PredictMs(batch);
+        var seconds = perBatch <= 0 ? 1 : Math.Ceiling(depth / (double)batch * perBatch / 1000 / 10);
+        return TimeSpan.FromSeconds(Math.Clamp(seconds, 1, 60));
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1401, Level = LogLevel.Error, Message = "The job store is unavailable")]
+        public static partial void StoreUnavailable(ILogger logger, Exception exception);
+    }
+}

@@ -1,0 +1,40 @@
+using Sluice.Core.Jobs;
+using Sluice.Core.Queueing;
+
+namespace Sluice.Core.Scheduling;
+
+/// <summary>
+/// In-memory control block of a job this process is responsible for: its cancellation and a single-winner
+/// terminal flag, so that a cancel racing a completion produces exactly one outcome.
+/// </summary>
+internal sealed class LiveJob
+{
+    private int _finished;
+
+    public LiveJob(string id, string model) 
+    {
+        Id = id;
+        Model = model;
+    }
+
+    public string Id { get; }
+
+    public string Model { get; }
+
+    /// <summary>Cancelled by <c>DELETE</c>, a disconnecting client, or the deadline.</summary>
+    public CancellationTokenSource Cancellation { get; } = new();
+
+    /// <summary>Set once the job has started running.</summary>
+    public bool Running { get; set; }
+
+    /// <summary>Status to record when <see cref="Cancellation"/> fires (cancelled or expired).</summary>
+    public JobStatus CancelStatus { get; set; } = JobStatus.Cancelled;
+
+    /// <summary>The queue entry, once enqueued.</summary>
+    public QueuedJob? Queued { get; set; }
+
+    public bool IsFinished => Volatile.Read(ref _finished) != 0;
+
+    /// <summary>Claims the right to write the terminal outcome; true for exactly one caller.</summary>
+    public bool TryFinish() => Interlocked.Exchange(ref _finished, 1) == 0;
+}

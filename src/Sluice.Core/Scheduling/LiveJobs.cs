@@ -1,0 +1,24 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+
+namespace Sluice.Core.Scheduling;
+
+/// <summary>The live jobs of this process, by id.</summary>
+internal sealed class LiveJobs
+{
+    private readonly ConcurrentDictionary<string, LiveJob> _jobs = new(StringComparer.Ordinal);
+
+    public int Count => _jobs.Count;
+
+    public LiveJob GetOrAdd(string id, string model) => _jobs.GetOrAdd(id, static (i, m) => new LiveJob(i, m), model);
+
+    public bool TryGet(string id, [NotNullWhen(true)] out LiveJob? job) => _jobs.TryGetValue(id, out job);
+
+    public void Remove(string id)
+    {
+        if (_jobs.TryRemove(id, out var job))
+        {
+            job.Cancellation.Dispose();
+        }
+    }
+}

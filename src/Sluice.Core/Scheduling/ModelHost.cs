@@ -1,0 +1,246 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sluice.Core.Events;
+using Sluice.Core.Jobs;
+using Sluice.Core.Metrics;
+using Sluice.Core.Models;
+using Sluice.Core.Queueing;
+using Sluice.Core.Storage;
+
+namespace Sluice.Core.Scheduling;
+
+/// <summary>
+/// Starts the pipeline: initialises the store, declares every model's queue, recovers unfinished jobs from the
+/// store, then loads and warms each model and starts its batcher. Readiness waits for all of it.
+/// </summary>
+internal sealed partial class ModelHost : BackgroundService
+{
+    private readonly ModelRegistry _registry;
+    private readonly IJobStore _store;
+    private readonly IJobQueue _queue;
+    private readonly IJobEventHub _events;
+    private readonly JobLifecycle _lifecycle;
+    private readonly SluiceMetrics _metrics;
+    private readonly SchedulingOptions _options;
+    private readonly ILogger<ModelHost> _logger;
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<Task> _batchers = [];
+
+    public ModelHost(ModelRegistry registry, IJobStore store, IJobQueue queue, IJobEventHub events, JobLifecycle lifecycle,
+        SluiceMetrics metrics, IOptions<SchedulingOptions> options, ILogger<ModelHost> logger)
+    {
+        _registry = registry;
+        _store = store;
+        _queue = queue;
+        _events = events;
+        _lifecycle = lifecycle;
+        _metrics = metrics;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <summary>Completes once the store is open and recovery has run (jobs may be accepted).</summary>
+    public Task Started => _started.Task;
+
+    /// <summary>Jobs recovered from the store at start.</summary>
+    public int Recovered { get; private set; }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var entry in _registry.All)
+        {
+            await _queue.DeclareAsync(entry.Name, entry.Settings.MaxQueueDepth, cancellationToken).ConfigureAwait(false);
+        }
+
+        RegisterGauges();
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            if (_options.RunsModels)
+            {
+                await RecoverAsync(stoppingToken).ConfigureAwait(false);
+            }
+
+            _started.TrySetResult();
+            var loads = new List<Task>();
+            foreach (var entry in _registry.All)
+            {
+                loads.Add(Task.Run(() => LoadAsync(entry, stoppingToken), stoppingToken));
+            }
+
+            await Task.WhenAll(loads).ConfigureAwait(false);
+            await Task.WhenAll(_batchers).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            _started.TrySetException(ex);
+            throw;
+        }
+    }
+
+    private async Task LoadAsync(ModelEntry entry, CancellationToken stopping)
+    {
+        try
+        {
+            entry.State = ModelState.Loading;
+            var model = await entry.Candidate.LoadAsync(stopping).ConfigureAwait(false);
+            entry.Model = model;
+            entry.State = ModelState.Warming;
+            await model.WarmUpAsync(stopping).ConfigureAwait(false);
+            entry.State = ModelState.Ready;
+            Log.ModelReady(_logger, entry.Name, model.Descriptor.Version, entry.Kind.ToString());
+            if (_options.RunsModels)
+            {
+                var reader = _queue.GetReader(entry.Name);
+                Task run = model switch
+                {
+                    IGenerativeModel g => new ContinuousBatcher(entry, g, reader, _lifecycle, _metrics, _logger).RunAsync(stopping),
+                    IBatchModel b => new DynamicBatcher(entry, b, reader, _lifecycle, _metrics, _logger).RunAsync(stopping),
+                    _ => throw new InvalidOperationException($"Model {entry.Name} implements neither IBatchModel nor IGenerativeModel."),
+                };
+                lock (_batchers)
+                {
+                    _batchers.Add(Task.Run(() => run, stopping));
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            entry.Error = $"{ex.GetType().Name}: {ex.Message}";
+            entry.State = ModelState.Failed;
+            Log.ModelFailed(_logger, ex, entry.Name);
+        }
+    }
+
+    /// <summary>Re-enqueues every job the store holds as queued or running (interrupted by a crash or stop).</summary>
+    private async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        var unfinished = await _store.LoadUnfinishedAsync(cancellationToken).ConfigureAwait(false);
+        var now = _lifecycle.Time.GetUtcNow();
+        foreach (var record in unfinished)
+        {
+            if (!_registry.TryGet(record.Model, out _))
+            {
+                Log.RecoveryUnknownModel(_logger, record.Id, record.Model);
+                continue;
+            }
+
+            var job = new QueuedJob
+            {
+                Id = record.Id,
+                Model = record.Model,
+                Priority = record.Priority,
+                InputJson = record.InputJson,
+                Deadline = record.Deadline,
+                EnqueuedAt = record.CreatedAt,
+                Attempts = record.Attempts,
+                MaxAttempts = record.MaxAttempts,
+                Owner = record.Owner,
+                TraceParent = record.TraceParent,
+                CacheKey = record.CacheKey,
+            };
+            _events.Append(job.Id, JobEventTypes.Queued, $"{{\"recovered\":true,\"attempts\":{record.Attempts}}}");
+            _lifecycle.Track(job);
+            if (record.Attempts >= record.MaxAttempts)
+            {
+                // It crashed the process (or was interrupted) on its last allowed attempt: a poison job.
+                await _lifecycle.FinishAsync(job, null, JobStatus.DeadLettered, null, record.Error ?? "interrupted on its last attempt", null, 0).ConfigureAwait(false);
+                continue;
+            }
+
+            var delay = record.NotBefore is { } nb && nb > now ? nb - now : TimeSpan.Zero;
+            if (_queue is InProcessJobQueue inProcess && delay == TimeSpan.Zero)
+            {
+                inProcess.Restore(job);
+            }
+            else
+            {
+                await _queue.GetReader(job.Model).RetryLaterAsync(WithAttempts(job, job.Attempts - 1), delay, cancellationToken).ConfigureAwait(false);
+            }
+
+            Recovered++;
+        }
+
+        if (Recovered > 0)
+        {
+            Log.Recovered(_logger, Recovered);
+        }
+    }
+
+    private static QueuedJob WithAttempts(QueuedJob j, int attempts) => new()
+    {
+        Id = j.Id,
+        Model = j.Model,
+        Priority = j.Priority,
+        InputJson = j.InputJson,
+        Deadline = j.Deadline,
+        EnqueuedAt = j.EnqueuedAt,
+        Attempts = attempts,
+        MaxAttempts = j.MaxAttempts,
+        Owner = j.Owner,
+        TraceParent = j.TraceParent,
+        CacheKey = j.CacheKey,
+    };
+
+    private void RegisterGauges()
+    {
+        _metrics.CreateGauge("sluice_queue_depth", ObserveDepth, "Jobs waiting, by model and priority.");
+        _metrics.CreateGauge("sluice_model_ready", ObserveReady, "1 when the model is ready, 0 otherwise, by model and state.");
+        _metrics.CreateGauge("sluice_batch_in_flight", ObserveInFlight, "Items or sequences in the batch running now, by model.");
+        _metrics.CreateGauge<int>("sluice_open_streams", () => [new System.Diagnostics.Metrics.Measurement<int>(_events.OpenSubscriptions)], "Open SSE/WebSocket/wait subscriptions.");
+    }
+
+    private IEnumerable<System.Diagnostics.Metrics.Measurement<int>> ObserveDepth()
+    {
+        foreach (var e in _registry.All)
+        {
+            var d = _queue.GetDepth(e.Name);
+            yield return new(d.High, new("model", e.Name), new("priority", "high"));
+            yield return new(d.Normal, new("model", e.Name), new("priority", "normal"));
+            yield return new(d.Low, new("model", e.Name), new("priority", "low"));
+        }
+    }
+
+    private IEnumerable<System.Diagnostics.Metrics.Measurement<int>> ObserveReady()
+    {
+        foreach (var e in _registry.All)
+        {
+            yield return new(e.State == ModelState.Ready ? 1 : 0, new("model", e.Name), new("state", e.State.ToString().ToLowerInvariant()));
+        }
+    }
+
+    private IEnumerable<System.Diagnostics.Metrics.Measurement<int>> ObserveInFlight()
+    {
+        foreach (var e in _registry.All)
+        {
+            yield return new(Volatile.Read(ref e.InFlight), new KeyValuePair<string, object?>("model", e.Name));
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Model {Model} ready (version {Version}, {Kind})")]
+        public static partial void ModelReady(ILogger logger, string model, string version, string kind);
+
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Model {Model} failed to load or warm up")]
+        public static partial void ModelFailed(ILogger logger, Exception exception, string model);
+
+        [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Recovered {Count} unfinished jobs from the store")]
+        public static partial void Recovered(ILogger logger, int count);
+
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Job {JobId} is for unknown model {Model}; left in the store")]
+        public static partial void RecoveryUnknownModel(ILogger logger, string jobId, string model);
+    }
+}

@@ -1,0 +1,53 @@
+using Sluice.Core.Jobs;
+
+namespace Sluice.Core.Storage;
+
+/// <summary>
+/// Durable state of jobs: records, results, replayable events, idempotency keys, dead letters and the durable
+/// result cache. SQLite (embedded default) and PostgreSQL implement it. Every write is durable when its task
+/// completes; implementations may group concurrent writes into one commit.
+/// </summary>
+public interface IJobStore
+{
+    /// <summary>Prepares the schema; called once at start.</summary>
+    ValueTask InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stores a new job. When it has an idempotency key already used by the same owner within the retention
+    /// window, stores nothing and returns the original job with <c>Created = false</c>.
+    /// </summary>
+    ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken);
+
+    /// <summary>The job, or null.</summary>
+    ValueTask<JobRecord?> GetAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Jobs matching <paramref name="query"/>, newest first.</summary>
+    ValueTask<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Marks an attempt started; returns false when the job is already terminal (do not run it).</summary>
+    ValueTask<bool> MarkRunningAsync(string id, int attempt, DateTimeOffset startedAt, CancellationToken cancellationToken);
+
+    /// <summary>Records a failed attempt that will be retried at <paramref name="notBefore"/>.</summary>
+    ValueTask ScheduleRetryAsync(string id, int attempts, string error, DateTimeOffset notBefore, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes a terminal outcome and its events. Idempotent: returns false, changing nothing, when the job is
+    /// already terminal (a redelivered or raced completion).
+    /// </summary>
+    ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken);
+
+    /// <summary>Events stored for a finished job with id greater than <paramref name="afterId"/>.</summary>
+    ValueTask<IReadOnlyList<JobEvent>> GetEventsAsync(string jobId, long afterId, CancellationToken cancellationToken);
+
+    /// <summary>Jobs not yet terminal (queued or interrupted while running), oldest first, for recovery at start.</summary>
+    ValueTask<IReadOnlyList<JobRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken);
+
+    /// <summary>Puts a dead-lettered job back in the queue with a fresh attempt budget; false when it is not dead-lettered.</summary>
+    ValueTask<JobRecord?> RequeueDeadLetterAsync(string id, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>A durable cached result, or null.</summary>
+    ValueTask<string?> GetCachedResultAsync(string cacheKey, CancellationToken cancellationToken);
+
+    /// <summary>Deletes idempotency keys older than <paramref name="olderThan"/> and cache entries past their age.</summary>
+    ValueTask PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken);
+}

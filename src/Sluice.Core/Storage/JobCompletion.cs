@@ -1,0 +1,22 @@
+using Sluice.Core.Jobs;
+
+namespace Sluice.Core.Storage;
+
+/// <summary>The terminal outcome of a job, written once (idempotent by job id).</summary>
+public sealed record JobCompletion
+{
+    public required string JobId { get; init; }
+    public required JobStatus Status { get; init; }
+    public string? ResultJson { get; init; }
+    public string? Error { get; init; }
+    public int? BatchSize { get; init; }
+    public double? QueuedMs { get; init; }
+    public double? RunMs { get; init; }
+    public required DateTimeOffset CompletedAt { get; init; }
+
+    /// <summary>The job's full event stream, kept for replay after it ends.</summary>
+    public IReadOnlyList<JobEvent> Events { get; init; } = [];
+
+    /// <summary>When set, the result is also stored in the durable result cache under this key.</summary>
+    public string? CacheKey { get; init; }
+}

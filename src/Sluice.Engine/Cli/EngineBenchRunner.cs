@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Globalization;
+using Sluice.Engine.Inference;
+using Sluice.Engine.Loading;
+using Sluice.Engine.Sampling;
+
+namespace Sluice.Engine.Cli;
+
+/// <summary>
+/// What <c>./sluice engine bench</c> measures: for each batch size, B sequences decoded together for N steps
+/// (greedy, each sequence at its own position, one batched forward per step), reporting aggregate tokens/s and
+/// the time per output token each sequence sees.
+/// </summary>
+internal sealed class EngineBenchRunner
+{
+    private readonly LoadedModel _model;
+    private readonly Transformer _transformer;
+    private readonly int _threads;
+
+    public EngineBenchRunner(LoadedModel model, int threads)
+    {
+        _model = model;
+        _transformer = new Transformer(model.Config, model.Weights);
+        _threads = threads;
+    }
+
+    /// <summary>One batch size's result.</summary>
+    public readonly record struct Result(int Batch, int Steps, double Seconds)
+    {
+        public double TokensPerSecond => Batch * Steps / Seconds;
+
+        public double MsPerToken => Seconds * 1000 / Steps;
+    }
+
+    public Result Measure(int batch, int steps)
+    {
+        var c = _model.Config;
+        steps = Math.Min(steps, c.SeqLen - 1);
+        var pool = new KvCachePool(c, 16, c.KvBytesPerToken * (long)(batch + 1) * (steps + 32));
+        var caches = new KvSequence[batch];
+        for (var b = 0; b < batch; b++)
+        {
+            caches[b] = KvSequence.TryCreate(pool, steps + 1) ?? throw new InvalidOperationException("KV budget");
+        }
+
+        var state = new BatchState(c, _threads, batch);
+        var tokens = new int[batch];
+        for (var b = 0; b < batch; b++)
+        {
+            tokens[b] = 1 + (b * 7919 % (c.VocabSize - 1)); // different start tokens so sequences differ
+        }
+
+        // Warm-up on a throwaway cache: JIT and first-touch page-ins are not part of the figure.
+        using (var warm = KvSequence.TryCreate(pool, 4))
+        {
+            if (warm is not null)
+            {
+                for (var b = 0; b < batch; b++)
+                {
+                    state.Tokens[b] = tokens[b];
+                    state.Positions[b] = 0;
+                    state.Caches[b] = warm;
+                    state.LogitIndex[b] = b;
+                }
+
+                _transformer.Forward(state, batch);
+            }
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        for (var pos = 0; pos < steps; pos++)
+        {
+            for (var b = 0; b < batch; b++)
+            {
+                state.Tokens[b] = tokens[b];
+                state.Positions[b] = pos;
+                state.Caches[b] = caches[b];
+                state.LogitIndex[b] = b;
+            }
+
+            _transformer.Forward(state, batch);
+            for (var b = 0; b < batch; b++)
+            {
+                tokens[b] = Sampler.Argmax(state.LogitsRow(b));
+            }
+        }
+
+        var elapsed = stopwatch.Elapsed.TotalSeconds;
+        foreach (var cache in caches)
+        {
+            cache.Dispose();
+        }
+
+        return new Result(batch, steps, elapsed);
+    }
+
+    /// <summary>Runs every batch size and prints a table; returns the results.</summary>
+    public List<Result> Run(IReadOnlyList<int> batches, int steps, TextWriter output)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        output.WriteLine(string.Create(inv, $"model {_model.Path}"));
+        output.WriteLine(string.Create(inv, $"      {_model.Format}, {_model.Config}"));
+        output.WriteLine(string.Create(inv, $"      {_model.Config.ParameterCount / 1e6:F1}M parameters, {_threads} threads, {steps} steps per batch size, greedy"));
+        output.WriteLine(" batch   tok/s (aggregate)   ms/token per sequence   speed-up vs batch 1");
+        var results = new List<Result>();
+        double? first = null;
+        foreach (var batch in batches)
+        {
+            var r = Measure(batch, steps);
+            results.Add(r);
+            first ??= batch == 1 ? r.TokensPerSecond : null;
+            var speedup = first is { } f ? $"{r.TokensPerSecond / f,8:F2}x" : "       -";
+            output.WriteLine(string.Create(inv, $"{batch,6}   {r.TokensPerSecond,17:F1}   {r.MsPerToken,21:F2}   {speedup}"));
+            output.Flush();
+        }
+
+        return results;
+    }
+}

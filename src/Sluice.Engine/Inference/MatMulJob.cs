@@ -1,0 +1,102 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Sluice.Engine.Loading;
+
+namespace Sluice.Engine.Inference;
+
+/// <summary>
+/// Runs up to three batched matrix products (e.g. Q, K and V, which read the same input) as one parallel region
+/// split into row chunks. The body delegate is created once and reads the current job from fields, so a step
+/// allocates no closures.
+/// </summary>
+internal sealed unsafe class MatMulJob
+{
+    [ThreadStatic]
+    private static float[]? t_scratch;
+
+    private readonly ParallelOptions _options;
+    private readonly Action<int> _body;
+    private readonly int _threads;
+    private readonly WeightTensor[] _w = new WeightTensor[3];
+    private readonly nint[] _y = new nint[3];
+    private readonly int[] _chunkStart = new int[4];
+    private readonly int[] _chunkRows = new int[3];
+    private float* _x;
+    private int _batch;
+    private int _count;
+
+    public MatMulJob(int threads)
+    {
+        _threads = Math.Max(1, threads);
+        _options = new ParallelOptions { MaxDegreeOfParallelism = _threads };
+        _body = RunChunk;
+    }
+
+    /// <summary>y_i[b, :] = W_i · x[b, :] for each pair given; x is (batch, cols), y_i is (batch, W_i.Rows).</summary>
+    public void Run(float* x, int batch, in WeightTensor w0, float* y0) => Run(x, batch, 1, w0, y0, default, null, default, null);
+
+    public void Run(float* x, int batch, in WeightTensor w0, float* y0, in WeightTensor w1, float* y1) => Run(x, batch, 2, w0, y0, w1, y1, default, null);
+
+    public void Run(float* x, int batch, in WeightTensor w0, float* y0, in WeightTensor w1, float* y1, in WeightTensor w2, float* y2) =>
+        Run(x, batch, 3, w0, y0, w1, y1, w2, y2);
+
+    private void Run(float* x, int batch, int count, in WeightTensor w0, float* y0, in WeightTensor w1, float* y1, in WeightTensor w2, float* y2)
+    {
+        _x = x;
+        _batch = batch;
+        _count = count;
+        _w[0] = w0;
+        _w[1] = w1;
+        _w[2] = w2;
+        _y[0] = (nint)y0;
+        _y[1] = (nint)y1;
+        _y[2] = (nint)y2;
+        var chunks = 0;
+        for (var i = 0; i < count; i++)
+        {
+            // Several chunks per thread balance the load; chunks are whole row blocks.
+            var rows = _w[i].Rows;
+            var target = rows / (_threads * 4);
+            var chunkRows = Math.Max(MatMulKernels.RowBlock * 4, (target + MatMulKernels.RowBlock - 1) / MatMulKernels.RowBlock * MatMulKernels.RowBlock);
+            _chunkRows[i] = chunkRows;
+            _chunkStart[i] = chunks;
+            chunks += (rows + chunkRows - 1) / chunkRows;
+        }
+
+        _chunkStart[count] = chunks;
+        if (_threads == 1 || chunks == 1)
+        {
+            for (var c = 0; c < chunks; c++)
+            {
+                RunChunk(c);
+            }
+        }
+        else
+        {
+            Parallel.For(0, chunks, _options, _body);
+        }
+
+        _x = null;
+    }
+
+    private void RunChunk(int chunk)
+    {
+        var i = 0;
+        while (chunk >= _chunkStart[i + 1])
+        {
+            i++;
+        }
+
+        ref readonly var w = ref _w[i];
+        var start = (chunk - _chunkStart[i]) * _chunkRows[i];
+        var end = Math.Min(w.Rows, start + _chunkRows[i]);
+        var scratch = t_scratch;
+        if (scratch is null || scratch.Length < MatMulKernels.RowBlock * w.Cols)
+        {
+            scratch = t_scratch = GC.AllocateUninitializedArray<float>(MatMulKernels.RowBlock * Math.Max(w.Cols, 4096), pinned: true);
+        }
+
+        var s = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(scratch));
+        MatMulKernels.Rows(w, _x, _batch, (float*)_y[i], w.Rows, start, end, s);
+    }
+}

@@ -1,0 +1,77 @@
+using System.IO.MemoryMappedFiles;
+
+namespace Sluice.Engine.Loading;
+
+/// <summary>
+/// A read-only memory-mapped file. Weights point straight into the mapping (llama2.c's <c>mmap</c>), so loading
+/// copies nothing and the OS pages weights in on first use and shares them between processes.
+/// </summary>
+internal sealed unsafe class MappedFile : IDisposable
+{
+    private readonly MemoryMappedFile _map;
+    private readonly MemoryMappedViewAccessor _view;
+    private byte* _pointer;
+
+    private MappedFile(string path, long length, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* pointer)
+    {
+        Path = path;
+        Length = length;
+        _map = map;
+        _view = view;
+        _pointer = pointer;
+    }
+
+    /// <summary>Full path of the file.</summary>
+    public string Path { get; }
+
+    /// <summary>File size in bytes.</summary>
+    public long Length { get; }
+
+    /// <summary>First byte of the mapping.</summary>
+    public byte* Pointer => _pointer != null ? _pointer : throw new ObjectDisposedException(Path);
+
+    public static MappedFile Open(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new FileNotFoundException($"model file not found: {full}", full);
+        }
+
+        var length = new FileInfo(full).Length;
+        if (length == 0)
+        {
+            throw new ModelFormatException(full, 0, "the file is empty");
+        }
+
+        var map = MemoryMappedFile.CreateFromFile(full, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        byte* pointer = null;
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+        return new MappedFile(full, length, map, view, pointer + view.PointerOffset);
+    }
+
+    /// <summary>A span over <paramref name="length"/> bytes at <paramref name="offset"/>, checked against the file size.</summary>
+    public ReadOnlySpan<byte> Bytes(long offset, int length)
+    {
+        if (offset < 0 || length < 0 || offset + length > Length)
+        {
+            throw new ModelFormatException(Path, offset, $"expected {length} more bytes but the file ends at {Length} (truncated?)");
+        }
+
+        return new ReadOnlySpan<byte>(Pointer + offset, length);
+    }
+
+    public void Dispose()
+    {
+        if (_pointer == null)
+        {
+            return;
+        }
+
+        _pointer = null;
+        _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view.Dispose();
+        _map.Dispose();
+    }
+}

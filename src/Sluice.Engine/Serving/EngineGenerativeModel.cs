@@ -1,0 +1,294 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text.Json;
+using Sluice.Core.Models;
+using Sluice.Engine.Inference;
+using Sluice.Engine.Loading;
+using Sluice.Engine.Sampling;
+using Sluice.Engine.Tokenization;
+
+namespace Sluice.Engine.Serving;
+
+/// <summary>
+/// A loaded checkpoint served by the continuous batcher. Each <see cref="Step"/> gathers one row per decoding
+/// sequence plus a chunk of prompt rows per prefilling sequence, runs one batched forward pass, samples each
+/// sequence with its own sampler and returns text deltas. Sequences reserve KV cache blocks when admitted.
+/// </summary>
+internal sealed class EngineGenerativeModel : IGenerativeModel
+{
+    /// <summary>Most rows (prompt chunks included) in one forward pass, bounding activation memory and step time.</summary>
+    private const int MaxRowsPerStep = 512;
+
+    private readonly LoadedModel _model;
+    private readonly Transformer _transformer;
+    private readonly KvCachePool _pool;
+    private readonly BatchState _state;
+    private readonly EngineOptions _options;
+    private readonly Lock _stepLock = new();
+    private int _active;
+
+    public EngineGenerativeModel(LoadedModel model, string name, EngineOptions options)
+    {
+        _model = model;
+        _options = options;
+        _transformer = new Transformer(model.Config, model.Weights);
+        _pool = new KvCachePool(model.Config, Math.Max(1, options.KvBlockSize), (long)Math.Max(1, options.KvCacheBudgetMb) << 20);
+        _state = new BatchState(model.Config, options.ResolveThreads(), Math.Max(1, options.MaxSequences));
+        MaxSequences = Math.Max(1, options.MaxSequences);
+        var c = model.Config;
+        var info = new FileInfo(model.Path);
+        Descriptor = new ModelDescriptor
+        {
+            Name = name,
+            Version = string.Create(CultureInfo.InvariantCulture, $"{info.Length:x}-{info.LastWriteTimeUtc.Ticks:x}"),
+            Kind = ModelKind.Generative,
+            Deterministic = false,
+            Description = $"llama-family transformer ({c.ParameterCount / 1e6:F1}M parameters, {model.Format}) on the pure C# engine",
+            Metadata = new Dictionary<string, string>
+            {
+                ["path"] = model.Path,
+                ["format"] = model.Format,
+                ["parameters"] = c.ParameterCount.ToString(CultureInfo.InvariantCulture),
+                ["context_length"] = c.SeqLen.ToString(CultureInfo.InvariantCulture),
+                ["vocab_size"] = c.VocabSize.ToString(CultureInfo.InvariantCulture),
+                ["dim"] = c.Dim.ToString(CultureInfo.InvariantCulture),
+                ["layers"] = c.Layers.ToString(CultureInfo.InvariantCulture),
+                ["heads"] = c.Heads.ToString(CultureInfo.InvariantCulture),
+                ["kv_heads"] = c.KvHeads.ToString(CultureInfo.InvariantCulture),
+                ["kv_cache_budget_mb"] = options.KvCacheBudgetMb.ToString(CultureInfo.InvariantCulture),
+                ["kv_block_size"] = _pool.BlockSize.ToString(CultureInfo.InvariantCulture),
+            },
+        };
+    }
+
+    public ModelDescriptor Descriptor { get; }
+
+    public int MaxSequences { get; }
+
+    internal LoadedModel Model => _model;
+
+    internal KvCachePool Pool => _pool;
+
+    /// <summary>Sequences admitted and not yet disposed.</summary>
+    internal int ActiveSequences => Volatile.Read(ref _active);
+
+    public bool TryParseInput(JsonElement input, [NotNullWhen(true)] out GenerationRequest? request, out InputError error) =>
+        GenerationInputParser.TryParse(input, out request, out error);
+
+    public bool TryValidate(GenerationRequest request, out InputError error)
+    {
+        var c = _model.Config;
+        var promptTokens = _model.Tokenizer.Encode(request.Prompt, bos: true, eos: false).Count;
+        if (promptTokens > c.SeqLen)
+        {
+            error = new InputError("input.prompt", $"the prompt is {promptTokens} tokens (with BOS) but the context of {Descriptor.Name} is {c.SeqLen} tokens; shorten it");
+            return false;
+        }
+
+        if (request.MaxTokens < 1)
+        {
+            error = new InputError("input.max_tokens", "expected an integer of at least 1");
+            return false;
+        }
+
+        var blocks = _pool.BlocksFor(Positions(promptTokens, request.MaxTokens));
+        if (blocks > _pool.TotalBlocks)
+        {
+            error = new InputError("input.max_tokens", $"the sequence needs {blocks} KV cache blocks but the whole budget ({_options.KvCacheBudgetMb} MB) holds {_pool.TotalBlocks}; lower max_tokens");
+            return false;
+        }
+
+        error = default;
+        return true;
+    }
+
+    public bool TryStartSequence(GenerationRequest request, [NotNullWhen(true)] out IGenerationSequence? sequence)
+    {
+        sequence = null;
+        if (!TryValidate(request, out var error))
+        {
+            throw new ArgumentException($"{error.Field}: {error.Message}", nameof(request));
+        }
+
+        if (Interlocked.Increment(ref _active) > MaxSequences)
+        {
+            Interlocked.Decrement(ref _active);
+            return false;
+        }
+
+        var prompt = _model.Tokenizer.Encode(request.Prompt, bos: true, eos: false).ToArray();
+        var cache = KvSequence.TryCreate(_pool, Positions(prompt.Length, request.MaxTokens));
+        if (cache is null)
+        {
+            Interlocked.Decrement(ref _active);
+            return false; // the batcher retries once a sequence leaves and its blocks return
+        }
+
+        var seed = request.Seed ?? (ulong)Random.Shared.NextInt64();
+        var sampler = new Sampler(request.Temperature, request.TopP, request.TopK, seed);
+        var decoder = new TextDeltaDecoder(_model.Tokenizer, request.Stop, prompt[^1]);
+        sequence = new EngineSequence(this, request, prompt, cache, sampler, decoder);
+        return true;
+    }
+
+    public void Step(ReadOnlySpan<IGenerationSequence> batch, Span<StepOutput> outputs)
+    {
+        if (outputs.Length < batch.Length)
+        {
+            throw new ArgumentException($"outputs has {outputs.Length} slots for {batch.Length} sequences", nameof(outputs));
+        }
+
+        lock (_stepLock)
+        {
+            StepLocked(batch, outputs);
+        }
+    }
+
+    private void StepLocked(ReadOnlySpan<IGenerationSequence> batch, Span<StepOutput> outputs)
+    {
+        var s = _state;
+        var chunk = Math.Max(1, _options.PrefillChunk);
+
+        // Count rows first so the state is sized once: one per decoding sequence, a chunk per prefilling one.
+        var rows = 0;
+        var logitRows = 0;
+        for (var i = 0; i < batch.Length; i++)
+        {
+            var seq = (EngineSequence)batch[i];
+            if (seq.IsDisposed || seq.Finish != FinishReason.None)
+            {
+                continue;
+            }
+
+            rows += seq.Fed < seq.Prompt.Length ? Math.Min(chunk, seq.Prompt.Length - seq.Fed) : 1;
+            logitRows++;
+        }
+
+        s.EnsureCapacity(Math.Min(rows, MaxRowsPerStep + batch.Length), logitRows);
+        rows = 0;
+        logitRows = 0;
+        for (var i = 0; i < batch.Length; i++)
+        {
+            var seq = (EngineSequence)batch[i];
+            outputs[i] = new StepOutput { Delta = "", GeneratedTokens = 0, Finish = FinishReason.None };
+            if (seq.IsDisposed)
+            {
+                outputs[i].Finish = FinishReason.Cancelled;
+                continue;
+            }
+
+            if (seq.Finish != FinishReason.None)
+            {
+                outputs[i].Finish = seq.Finish;
+                continue;
+            }
+
+            if (seq.Fed < seq.Prompt.Length)
+            {
+                // Chunked prefill; the step budget bounds rows, but a decoding row is never starved by it.
+                var n = Math.Min(chunk, seq.Prompt.Length - seq.Fed);
+                n = Math.Min(n, Math.Max(0, MaxRowsPerStep - rows));
+                for (var j = 0; j < n; j++)
+                {
+                    var pos = seq.Fed + j;
+                    s.Tokens[rows] = seq.Prompt[pos];
+                    s.Positions[rows] = pos;
+                    s.Caches[rows] = seq.Cache;
+                    s.LogitIndex[rows] = pos == seq.Prompt.Length - 1 ? logitRows++ : -1;
+                    rows++;
+                }
+            }
+            else
+            {
+                s.Tokens[rows] = seq.NextToken;
+                s.Positions[rows] = seq.Fed;
+                s.Caches[rows] = seq.Cache;
+                s.LogitIndex[rows] = logitRows++;
+                rows++;
+            }
+        }
+
+        if (rows > 0)
+        {
+            _transformer.Forward(s, rows);
+        }
+
+        // Walk the rows again in the same order to advance each sequence and sample the ones with logits.
+        var row = 0;
+        for (var i = 0; i < batch.Length; i++)
+        {
+            var seq = (EngineSequence)batch[i];
+            if (outputs[i].Finish != FinishReason.None)
+            {
+                continue;
+            }
+
+            var logitIndex = -1;
+            while (row < rows && ReferenceEquals(s.Caches[row], seq.Cache))
+            {
+                logitIndex = s.LogitIndex[row] >= 0 ? s.LogitIndex[row] : logitIndex;
+                seq.Fed++;
+                row++;
+            }
+
+            if (logitIndex < 0)
+            {
+                continue; // still reading the prompt
+            }
+
+            var token = seq.Sampler.Sample(s.LogitsRow(logitIndex));
+            seq.GeneratedTokens++;
+            outputs[i].GeneratedTokens = 1;
+            FinishReason finish;
+            string delta;
+            if (token is Tokenizer.Eos or Tokenizer.Bos)
+            {
+                finish = FinishReason.Stop;
+                delta = seq.Decoder.Flush();
+            }
+            else
+            {
+                delta = seq.Decoder.Push(token);
+                finish = seq.Decoder.Stopped ? FinishReason.Stop
+                    : seq.GeneratedTokens >= seq.Request.MaxTokens || seq.Fed >= _model.Config.SeqLen ? FinishReason.Length
+                    : FinishReason.None;
+                if (finish == FinishReason.Length)
+                {
+                    delta += seq.Decoder.Flush();
+                }
+            }
+
+            seq.NextToken = token;
+            seq.Finish = finish;
+            outputs[i].Delta = delta;
+            outputs[i].Finish = finish;
+        }
+    }
+
+    public ValueTask WarmUpAsync(CancellationToken cancellationToken)
+    {
+        // One short greedy generation JIT-compiles every kernel and touches every weight page.
+        if (TryStartSequence(new GenerationRequest { Prompt = "Once", MaxTokens = 2 }, out var sequence))
+        {
+            using (sequence)
+            {
+                var output = new StepOutput[1];
+                var one = new[] { sequence };
+                for (var i = 0; i < 8 && output[0].Finish == FinishReason.None; i++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    Step(one, output);
+                }
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public void Dispose() => _model.Dispose();
+
+    internal void OnSequenceDisposed() => Interlocked.Decrement(ref _active);
+
+    private int Positions(int promptTokens, int maxTokens) =>
+        (int)Math.Min(_model.Config.SeqLen, (long)promptTokens + Math.Max(1, maxTokens));
+}

@@ -1,0 +1,48 @@
+using Sluice.Core.Paths;
+
+namespace Sluice.Engine.Serving;
+
+/// <summary>Configuration of the embedded engine, bound from <c>Sluice:Engine</c>.</summary>
+public sealed class EngineOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string SectionName = "Sluice:Engine";
+
+    /// <summary>Folders searched for models, in order; empty means <c>./models</c> then the shared <c>models</c> folder.</summary>
+    public List<string> ModelsPaths { get; set; } = [];
+
+    /// <summary>KV cache memory budget per model, in MiB.</summary>
+    public int KvCacheBudgetMb { get; set; } = 1024;
+
+    /// <summary>Positions per KV cache block.</summary>
+    public int KvBlockSize { get; set; } = 16;
+
+    /// <summary>Most sequences one step advances (upper bound of the continuous batcher's <c>max_num_seqs</c>).</summary>
+    public int MaxSequences { get; set; } = 32;
+
+    /// <summary>Threads used by a forward pass (0 = all cores).</summary>
+    public int Threads { get; set; }
+
+    /// <summary>Most prompt tokens of one sequence read in one step (chunked prefill).</summary>
+    public int PrefillChunk { get; set; } = 64;
+
+    /// <summary>The folders to search: <see cref="ModelsPaths"/>, or the defaults when it is empty.</summary>
+    public IReadOnlyList<string> ResolveModelsPaths()
+    {
+        if (ModelsPaths.Count > 0)
+        {
+            return ModelsPaths;
+        }
+
+        var paths = new List<string> { Path.GetFullPath("models") };
+        if (SharedData.TryGetPath("models") is { } shared)
+        {
+            paths.Add(shared);
+        }
+
+        return paths;
+    }
+
+    /// <summary><see cref="Threads"/> with 0 resolved to the core count.</summary>
+    public int ResolveThreads() => Threads > 0 ? Threads : Environment.ProcessorCount;
+}

@@ -1,0 +1,172 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using Sluice.Core.Models;
+
+namespace Sluice.Engine.Serving;
+
+/// <summary>
+/// Maps a job input <c>{ "prompt", "max_tokens", "temperature", "top_p", "top_k", "seed", "stop" }</c> to a
+/// <see cref="GenerationRequest"/>, naming the field at fault for wrong types, ranges and unknown fields.
+/// </summary>
+internal static class GenerationInputParser
+{
+    /// <summary>Longest stop list accepted (OpenAI allows 4; a few more cost nothing).</summary>
+    public const int MaxStopStrings = 16;
+
+    public static bool TryParse(JsonElement input, [NotNullWhen(true)] out GenerationRequest? request, out InputError error)
+    {
+        request = null;
+        if (input.ValueKind != JsonValueKind.Object)
+        {
+            error = new InputError("input", $"expected an object {{ \"prompt\": string, \"max_tokens\": int, ... }} but got {Describe(input.ValueKind)}");
+            return false;
+        }
+
+        var result = new GenerationRequest();
+        foreach (var property in input.EnumerateObject())
+        {
+            var field = "input." + property.Name;
+            var value = property.Value;
+            switch (property.Name)
+            {
+                case "prompt":
+                    if (value.ValueKind != JsonValueKind.String)
+                    {
+                        error = new InputError(field, $"expected a string but got {Describe(value.ValueKind)}");
+                        return false;
+                    }
+
+                    result = result with { Prompt = value.GetString()! };
+                    break;
+                case "max_tokens":
+                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var maxTokens) || maxTokens < 1)
+                    {
+                        error = new InputError(field, "expected an integer of at least 1");
+                        return false;
+                    }
+
+                    result = result with { MaxTokens = maxTokens };
+                    break;
+                case "temperature":
+                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var temperature) || temperature is < 0 or > 100)
+                    {
+                        error = new InputError(field, "expected a number from 0 (greedy) to 100");
+                        return false;
+                    }
+
+                    result = result with { Temperature = (float)temperature };
+                    break;
+                case "top_p":
+                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var topP) || topP is <= 0 or > 1)
+                    {
+                        error = new InputError(field, "expected a number in (0, 1]");
+                        return false;
+                    }
+
+                    result = result with { TopP = (float)topP };
+                    break;
+                case "top_k":
+                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var topK) || topK < 0)
+                    {
+                        error = new InputError(field, "expected an integer of at least 0 (0 disables top-k)");
+                        return false;
+                    }
+
+                    result = result with { TopK = topK };
+                    break;
+                case "seed":
+                    if (value.ValueKind == JsonValueKind.Null)
+                    {
+                        break;
+                    }
+
+                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var seed))
+                    {
+                        error = new InputError(field, "expected an integer");
+                        return false;
+                    }
+
+                    result = result with { Seed = unchecked((ulong)seed) };
+                    break;
+                case "stop":
+                    if (!TryParseStop(value, field, out var stop, out error))
+                    {
+                        return false;
+                    }
+
+                    result = result with { Stop = stop };
+                    break;
+                default:
+                    error = new InputError(field, "unknown field (expected prompt, max_tokens, temperature, top_p, top_k, seed, stop)");
+                    return false;
+            }
+        }
+
+        request = result;
+        error = default;
+        return true;
+    }
+
+    private static bool TryParseStop(JsonElement value, string field, out IReadOnlyList<string> stop, out InputError error)
+    {
+        stop = [];
+        error = default;
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            var single = value.GetString()!;
+            if (single.Length == 0)
+            {
+                error = new InputError(field, "stop strings must not be empty");
+                return false;
+            }
+
+            stop = [single];
+            return true;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            error = new InputError(field, $"expected an array of strings but got {Describe(value.ValueKind)}");
+            return false;
+        }
+
+        var list = new List<string>();
+        var i = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String || item.GetString()!.Length == 0)
+            {
+                error = new InputError($"{field}[{i}]", "expected a non-empty string");
+                return false;
+            }
+
+            list.Add(item.GetString()!);
+            i++;
+        }
+
+        if (list.Count > MaxStopStrings)
+        {
+            error = new InputError(field, $"at most {MaxStopStrings} stop strings are allowed, got {list.Count}");
+            return false;
+        }
+
+        stop = list;
+        return true;
+    }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "nothing",
+    };
+}

@@ -1,0 +1,35 @@
+using Sluice.Grading.Grammar;
+using Sluice.Grading.Spelling;
+using Sluice.Grading.Structure;
+using Sluice.Grading.Text;
+
+namespace Sluice.Grading;
+
+/// <summary>Runs the linguistic stages (spelling, grammar, structure) over an essay; thread-safe.</summary>
+internal sealed class EssayAnalyzer(SpellChecker speller)
+{
+    public SpellChecker Speller => speller;
+
+    /// <summary>Tokenizes and spell-checks (stage "spelling").</summary>
+    public EssayAnalysis Spelling(string text)
+    {
+        var a = new EssayAnalysis(Tokenizer.Analyze(text));
+        a.Misspellings = speller.Check(a.Doc, a.Suggestions);
+        return a;
+    }
+
+    /// <summary>Grammar, capitalization and punctuation rules (stage "grammar").</summary>
+    public static void Grammar(EssayAnalysis a) => GrammarChecker.Check(a.Doc, a.Suggestions);
+
+    /// <summary>Sentence length, paragraphing, transitions and vocabulary (stage "structure").</summary>
+    public static void Structure(EssayAnalysis a) => StructureChecker.Check(a.Doc, a.Suggestions);
+
+    /// <summary>All three stages.</summary>
+    public EssayAnalysis Analyze(string text)
+    {
+        var a = Spelling(text);
+        Grammar(a);
+        Structure(a);
+        return a;
+    }
+}

@@ -1,0 +1,453 @@
+using System.Text;
+using Sluice.Grading.Features;
+using Sluice.Grading.Scoring;
+using Sluice.Grading.Spelling;
+using Sluice.Grading.Text;
+
+namespace Sluice.Grading.Integrity;
+
+/// <summary>
+/// Detects the ways automated graders are known to be gamed (Powers et al. 2002; Kabra et al. 2020 "Evaluation Toolkit
+/// for Robustness Testing of Automatic Essay Scoring Systems"): padding by repetition, shuffled sentences,
+/// transition/keyword stuffing, word salad, off-topic answers and copying the prompt; plus binary and non-English input.
+/// Returns flags and the text the score should be computed from.
+/// </summary>
+internal sealed class IntegrityChecker(SpellDictionary dictionary)
+{
+    /// <summary>Share of words in duplicated sentences above which the essay is flagged as padded.</summary>
+    public const double RepetitionShare = 0.12;
+
+    public IntegrityReport Check(EssayDocument doc, PromptModel? prompt, GradingModel model, string? promptText)
+    {
+        var flags = new List<IntegrityFlag>();
+        var text = doc.Text;
+        var words = doc.WordCount;
+
+        if (IsBinary(text))
+        {
+            flags.Add(new("binary_or_garbage", "The text is mostly non-printable or non-letter characters; it cannot be graded as an essay.", FlagEffect.Minimum));
+            return new IntegrityReport(flags, text, false);
+        }
+
+        var (checkedWords, known) = DictionaryCoverage(doc);
+        if (checkedWords >= 8 && known < 0.5 * checkedWords)
+        {
+            flags.Add(new("non_english", $"Only {known} of {checkedWords} words are English dictionary words; the essay does not look like English.", FlagEffect.Minimum));
+            return new IntegrityReport(flags, text, false);
+        }
+
+        if (words < 10)
+        {
+            flags.Add(new("too_short", $"The essay has only {words} words.", FlagEffect.Info));
+        }
+
+        var remove = new bool[doc.Sentences.Count];
+        Repetition(doc, remove, flags);
+        WordSalad(doc, flags);
+        Stuffing(doc, remove, flags);
+        if (promptText is { Length: > 0 })
+        {
+            PromptCopy(doc, promptText, remove, flags);
+        }
+
+        if (prompt is not null)
+        {
+            OffTopic(doc, prompt, model, flags);
+        }
+
+        ShuffledOrder(doc, flags);
+
+        var cleaned = remove.Any(r => r);
+        var scoringText = cleaned ? Without(doc, remove) : text;
+        if (cleaned && Tokenizer.Analyze(scoringText).WordCount < 15 && !flags.Any(f => f.Effect == FlagEffect.Minimum))
+        {
+            flags.Add(new("no_original_content", "Once repeated, stuffed or copied material is set aside, almost nothing of the student's own writing is left.", FlagEffect.Minimum));
+        }
+
+        return new IntegrityReport(flags, scoringText, cleaned);
+    }
+
+    /// <summary>True for binary or control-character garbage.</summary>
+    public static bool IsBinary(string text)
+    {
+        if (text.Length == 0)
+        {
+            return false;
+        }
+
+        int bad = 0, letters = 0, nonSpace = 0;
+        foreach (var c in text)
+        {
+            if (c == '\uFFFD' || (char.IsControl(c) && c is not ('\n' or '\r' or '\t')) || char.IsSurrogate(c) || c is '\uFFFE' or '\uFFFF')
+            {
+                bad++;
+            }
+
+            if (!char.IsWhiteSpace(c))
+            {
+                nonSpace++;
+                if (char.IsLetter(c))
+                {
+                    letters++;
+                }
+            }
+        }
+
+        return bad > text.Length * 0.02 || (nonSpace >= 20 && letters < nonSpace * 0.5);
+    }
+
+    private (int Checked, int Known) DictionaryCoverage(EssayDocument doc)
+    {
+        int n = 0, known = 0;
+        for (var i = 0; i < doc.Tokens.Count && n < 2000; i++)
+        {
+            if (doc.Tokens[i].Kind != TokenKind.Word || doc.Lower[i].Length < 2)
+            {
+                continue;
+            }
+
+            n++;
+            if (dictionary.Contains(doc.Lower[i]))
+            {
+                known++;
+            }
+        }
+
+        return (n, known);
+    }
+
+    private static void Repetition(EssayDocument doc, bool[] remove, List<IntegrityFlag> flags)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var dupWords = 0;
+        var sb = new StringBuilder();
+        for (var s = 0; s < doc.Sentences.Count; s++)
+        {
+            var sentence = doc.Sentences[s];
+            if (sentence.WordCount < 4)
+            {
+                continue;
+            }
+
+            sb.Clear();
+            for (var k = sentence.FirstToken; k < sentence.FirstToken + sentence.TokenCount; k++)
+            {
+                if (doc.Tokens[k].Kind != TokenKind.Punctuation)
+                {
+                    sb.Append(doc.Lower[k]).Append(' ');
+                }
+            }
+
+            if (!seen.Add(sb.ToString()))
+            {
+                remove[s] = true;
+                dupWords += sentence.WordCount;
+            }
+        }
+
+        var words = Math.Max(1, doc.WordCount);
+        if (dupWords > 0 && (dupWords >= words * RepetitionShare || dupWords >= 60))
+        {
+            flags.Add(new("repetition", $"{dupWords} of {words} words are in repeated sentences or paragraphs; repeats are not counted and cost a point.", FlagEffect.Penalty));
+        }
+        else if (dupWords > 0)
+        {
+            flags.Add(new("repeated_sentence", "A sentence appears more than once; the repeat is not counted.", FlagEffect.Info));
+        }
+    }
+
+    private static void WordSalad(EssayDocument doc, List<IntegrityFlag> flags)
+    {
+        int words = 0, function = 0, determiners = 0, badAfterDeterminer = 0;
+        for (var i = 0; i < doc.Tokens.Count; i++)
+        {
+            if (doc.Tokens[i].Kind != TokenKind.Word)
+            {
+                continue;
+            }
+
+            words++;
+            var w = doc.Lower[i];
+            if (WordLists.FunctionWords.Contains(w))
+            {
+                function++;
+            }
+
+            if (w is "a" or "an" or "the" or "my" or "your" or "their" or "our" or "every")
+            {
+                determiners++;
+                var next = i + 1 < doc.Tokens.Count ? doc.Tokens[i + 1] : default;
+                // A determiner is followed by a noun phrase; determiner + determiner/preposition/pronoun or an
+                // end-of-sentence mark is almost never English.
+                if (i + 1 >= doc.Tokens.Count || next.Kind == TokenKind.Punctuation && doc.Lower[i + 1] is "." or "!" or "?"
+                    || next.Kind == TokenKind.Word && (WordLists.DeterminersAndPrepositions.Contains(doc.Lower[i + 1]) || doc.Lower[i + 1] is "i" or "he" or "she" or "we" or "they" or "is" or "are" or "was" or "and" or "but"))
+                {
+                    badAfterDeterminer++;
+                }
+            }
+        }
+
+        if (words < 25)
+        {
+            return;
+        }
+
+        var functionRatio = (double)function / words;
+        var badRate = determiners == 0 ? 0 : (double)badAfterDeterminer / determiners;
+        if (functionRatio < 0.22 || (determiners >= 6 && badRate > 0.2))
+        {
+            flags.Add(new("gibberish",
+                $"The words do not form English sentences (function words {functionRatio:P0}, ill-formed determiner phrases {badRate:P0}); it cannot be graded as an essay.",
+                FlagEffect.Minimum));
+        }
+    }
+
+    private static void Stuffing(EssayDocument doc, bool[] remove, List<IntegrityFlag> flags)
+    {
+        var sentences = doc.Sentences.Count;
+        var words = Math.Max(1, doc.WordCount);
+        var transitions = Discourse.CountTransitions(doc);
+        var opened = 0;
+        for (var s = 0; s < sentences; s++)
+        {
+            if (Discourse.OpeningTransition(doc, s) is not null)
+            {
+                opened++;
+            }
+        }
+
+        if (sentences >= 5 && (opened >= sentences * 0.75 || transitions > words * 0.09))
+        {
+            flags.Add(new("transition_stuffing", $"{opened} of {sentences} sentences open with a transition ({transitions} transitions in {words} words): transitions are being used as filler, which costs a point.", FlagEffect.Penalty));
+        }
+
+        // Keyword lists: long "sentences" with almost no function words or repeated transitions back to back.
+        var stuffedWords = 0;
+        var stuffedSentences = 0;
+        for (var s = 0; s < sentences; s++)
+        {
+            var sentence = doc.Sentences[s];
+            if (sentence.WordCount < 6)
+            {
+                continue;
+            }
+
+            int function = 0, trans = 0, wordsInSentence = 0;
+            for (var k = sentence.FirstToken; k < sentence.FirstToken + sentence.TokenCount; k++)
+            {
+                if (doc.Tokens[k].Kind != TokenKind.Word)
+                {
+                    continue;
+                }
+
+                wordsInSentence++;
+                if (WordLists.FunctionWords.Contains(doc.Lower[k]))
+                {
+                    function++;
+                }
+
+                if (WordLists.Transitions.Contains(doc.Lower[k]))
+                {
+                    trans++;
+                }
+            }
+
+            if (wordsInSentence >= 6 && ((double)function / wordsInSentence < 0.12 || (double)trans / wordsInSentence > 0.35))
+            {
+                remove[s] = true;
+                stuffedWords += sentence.WordCount;
+                stuffedSentences++;
+            }
+        }
+
+        if (stuffedSentences > 0)
+        {
+            flags.Add(new("keyword_stuffing", $"{stuffedSentences} sentence(s) ({stuffedWords} words) are lists of keywords or transitions rather than prose; they are not counted and cost a point.", FlagEffect.Penalty));
+        }
+    }
+
+    private static void PromptCopy(EssayDocument doc, string promptText, bool[] remove, List<IntegrityFlag> flags)
+    {
+        var prompt = Tokenizer.Analyze(promptText);
+        var grams = new HashSet<string>(StringComparer.Ordinal);
+        var pw = Words(prompt, 0, prompt.Tokens.Count);
+        for (var i = 0; i + 4 <= pw.Count; i++)
+        {
+            grams.Add(string.Join(' ', pw.GetRange(i, 4)));
+        }
+
+        if (grams.Count == 0)
+        {
+            return;
+        }
+
+        var copied = 0;
+        for (var s = 0; s < doc.Sentences.Count; s++)
+        {
+            var sentence = doc.Sentences[s];
+            var sw = Words(doc, sentence.FirstToken, sentence.FirstToken + sentence.TokenCount);
+            if (sw.Count < 4)
+            {
+                continue;
+            }
+
+            var hits = 0;
+            for (var i = 0; i + 4 <= sw.Count; i++)
+            {
+                if (grams.Contains(string.Join(' ', sw.GetRange(i, 4))))
+                {
+                    hits++;
+                }
+            }
+
+            if (hits >= (sw.Count - 3) * 0.5)
+            {
+                remove[s] = true;
+                copied += sentence.WordCount;
+            }
+        }
+
+        if (copied > 0 && copied >= Math.Min(30, doc.WordCount * 0.15))
+        {
+            flags.Add(new("prompt_copy", $"{copied} words are copied from the prompt; copied text is not counted.", FlagEffect.Info));
+        }
+    }
+
+    private static void OffTopic(EssayDocument doc, PromptModel prompt, GradingModel model, List<IntegrityFlag> flags)
+    {
+        if (doc.WordCount < 25)
+        {
+            return;
+        }
+
+        var own = TopicMatch.Compute(doc, prompt.Profile).Similarity;
+        var best = prompt.Prompt;
+        var bestSim = own;
+        foreach (var other in model.Prompts)
+        {
+            if (other.Prompt == prompt.Prompt)
+            {
+                continue;
+            }
+
+            var sim = TopicMatch.Compute(doc, other.Profile).Similarity;
+            if (sim > bestSim)
+            {
+                bestSim = sim;
+                best = other.Prompt;
+            }
+        }
+
+        if (best != prompt.Prompt && own < prompt.SimilarityP05 && bestSim > own * 1.5)
+        {
+            flags.Add(new("off_topic", $"The essay does not address prompt {prompt.Prompt} (topic match {own:0.00}); its vocabulary matches prompt {best} ({bestSim:0.00}).", FlagEffect.Minimum));
+        }
+        else if (own < prompt.SimilarityP05 * 0.5)
+        {
+            flags.Add(new("weak_topic_match", $"The essay uses little of the vocabulary expected for prompt {prompt.Prompt} (topic match {own:0.00}).", FlagEffect.Info));
+        }
+    }
+
+    private static void ShuffledOrder(EssayDocument doc, List<IntegrityFlag> flags)
+    {
+        var n = doc.Sentences.Count;
+        if (n < 5)
+        {
+            return;
+        }
+
+        var evidence = 0.0;
+        var reasons = new List<string>();
+        for (var s = 0; s < n; s++)
+        {
+            var position = (double)s / (n - 1);
+            var first = Discourse.FirstWord(doc, doc.Sentences[s]);
+            if (first < 0)
+            {
+                continue;
+            }
+
+            var w = doc.Lower[first];
+            if (s > 0 && w == "dear")
+            {
+                evidence += 2;
+                reasons.Add("the salutation is not at the start");
+            }
+            else if (s < n - 2 && w is "sincerely" or "respectfully")
+            {
+                evidence += 2;
+                reasons.Add("the sign-off is not at the end");
+            }
+            else if (position < 0.35 && Discourse.StartsWithMarker(doc, s, WordLists.ClosingMarkers))
+            {
+                evidence += 1;
+                reasons.Add($"a closing marker (\"{w}\") appears early");
+            }
+            else if (position > 0.65 && s > 0 && Discourse.StartsWithMarker(doc, s, WordLists.OpeningMarkers) && w != "dear")
+            {
+                evidence += 1;
+                reasons.Add($"an opening marker (\"{w}\") appears late");
+            }
+        }
+
+        var z = Coherence.OrderZScore(doc);
+        if (z < -0.3)
+        {
+            evidence += 1;
+            reasons.Add($"neighbouring sentences share fewer words than in a random order (z = {z:0.0})");
+        }
+
+        if (z < -1.2)
+        {
+            evidence += 1;
+        }
+
+        if (evidence >= 2 || (evidence >= 1 && n >= 8 && z < 0.3))
+        {
+            flags.Add(new("incoherent_order", "Sentences seem out of order: " + string.Join("; ", reasons.Distinct()) + ".", FlagEffect.Info));
+        }
+    }
+
+    private static List<string> Words(EssayDocument doc, int from, int to)
+    {
+        var list = new List<string>();
+        for (var i = from; i < to; i++)
+        {
+            if (doc.Tokens[i].Kind != TokenKind.Punctuation)
+            {
+                list.Add(doc.Lower[i]);
+            }
+        }
+
+        return list;
+    }
+
+    private static string Without(EssayDocument doc, bool[] remove)
+    {
+        var sb = new StringBuilder(doc.Text.Length);
+        var pos = 0;
+        for (var s = 0; s < doc.Sentences.Count; s++)
+        {
+            if (!remove[s])
+            {
+                continue;
+            }
+
+            var start = doc.Sentences[s].Start;
+            var end = s + 1 < doc.Sentences.Count ? doc.Sentences[s + 1].Start : doc.Text.Length;
+            if (start > pos)
+            {
+                sb.Append(doc.Text, pos, start - pos);
+            }
+
+            pos = Math.Max(pos, end);
+        }
+
+        if (pos < doc.Text.Length)
+        {
+            sb.Append(doc.Text, pos, doc.Text.Length - pos);
+        }
+
+        return sb.ToString();
+    }
+}

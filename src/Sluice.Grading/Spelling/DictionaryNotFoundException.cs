@@ -1,0 +1,4 @@
+namespace Sluice.Grading.Spelling;
+
+/// <summary>Thrown when no word list is installed; the message says which package provides it.</summary>
+internal sealed class DictionaryNotFoundException(string message) : Exception(message);

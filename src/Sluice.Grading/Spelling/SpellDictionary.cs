@@ -1,0 +1,246 @@
+using System.Collections.Frozen;
+
+namespace Sluice.Grading.Spelling;
+
+/// <summary>
+/// English word list from the Debian dictionaries (wamerican's <c>american-english</c>, plus hunspell's
+/// <c>en_US.dic</c> expanded with its single-affix rules when installed) and a symmetric-delete index for fast
+/// spelling suggestions: every word and each of its one-character deletions is hashed into one sorted array, so a
+/// lookup costs a few binary searches plus bounded edit distances over a handful of candidates.
+/// </summary>
+internal sealed class SpellDictionary
+{
+    public const string DefaultWordList = "/usr/share/dict/american-english";
+    public const string DefaultHunspell = "/usr/share/hunspell/en_US.dic";
+
+    private static readonly FrozenDictionary<string, string> s_common = new Dictionary<string, string>
+    {
+        ["alot"] = "a lot", ["dont"] = "don't", ["doesnt"] = "doesn't", ["didnt"] = "didn't", ["isnt"] = "isn't", ["wasnt"] = "wasn't",
+        ["im"] = "I'm", ["ive"] = "I've", ["thats"] = "that's", ["theyre"] = "they're", ["youre"] = "you're", ["shouldnt"] = "shouldn't",
+        ["couldnt"] = "couldn't", ["wouldnt"] = "wouldn't", ["arent"] = "aren't", ["becuase"] = "because", ["untill"] = "until", ["alright"] = "all right",
+        ["ur"] = "your", ["u"] = "you", ["wanna"] = "want to", ["gonna"] = "going to", ["cuz"] = "because", ["thier"] = "their", ["recieve"] = "receive",
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    private readonly HashSet<string> _words;
+    private readonly string[] _list;
+    private readonly ulong[] _keys;
+    private readonly int[] _ids;
+    private Dictionary<string, int> _rank = new(StringComparer.Ordinal);
+
+    private SpellDictionary(HashSet<string> words)
+    {
+        _words = words;
+        _list = words.Where(w => w.Length is >= 2 and <= 18 && !w.Contains('\'')).Order(StringComparer.Ordinal).ToArray();
+        var keys = new List<ulong>(_list.Length * 10);
+        var ids = new List<int>(_list.Length * 10);
+        Span<char> buf = stackalloc char[20];
+        for (var id = 0; id < _list.Length; id++)
+        {
+            var w = _list[id].AsSpan();
+            keys.Add(Hash(w));
+            ids.Add(id);
+            for (var d = 0; d < w.Length; d++)
+            {
+                if (d > 0 && w[d] == w[d - 1])
+                {
+                    continue; // same deletion as the previous position
+                }
+
+                w[..d].CopyTo(buf);
+                w[(d + 1)..].CopyTo(buf[d..]);
+                keys.Add(Hash(buf[..(w.Length - 1)]));
+                ids.Add(id);
+            }
+        }
+
+        _keys = [.. keys];
+        _ids = [.. ids];
+        Array.Sort(_keys, _ids);
+    }
+
+    /// <summary>Number of distinct lower-case word forms.</summary>
+    public int Count => _words.Count;
+
+    /// <summary>Where the words came from (for the model descriptor and docs).</summary>
+    public string Source { get; private init; } = "";
+
+    /// <summary>
+    /// Loads the dictionaries. <paramref name="wordList"/> must exist; <paramref name="hunspell"/> is optional.
+    /// Throws <see cref="DictionaryNotFoundException"/> with the Debian package to install otherwise.
+    /// </summary>
+    public static SpellDictionary Load(string? wordList = null, string? hunspell = null)
+    {
+        wordList ??= DefaultWordList;
+        hunspell ??= DefaultHunspell;
+        var words = new HashSet<string>(StringComparer.Ordinal);
+        var sources = new List<string>();
+        if (File.Exists(wordList))
+        {
+            foreach (var line in File.ReadLines(wordList))
+            {
+                if (line.Length > 0)
+                {
+                    words.Add(line.Trim().ToLowerInvariant());
+                }
+            }
+
+            sources.Add(wordList);
+        }
+
+        if (File.Exists(hunspell))
+        {
+            HunspellReader.AddWords(hunspell, Path.ChangeExtension(hunspell, ".aff"), words);
+            sources.Add(hunspell);
+        }
+
+        if (words.Count == 0)
+        {
+            throw new DictionaryNotFoundException(
+                $"No English word list found at {wordList} or {hunspell}. Install it with scripts/install-grading-deps.sh " +
+                "(apt-get install wamerican hunspell-en-us) or set Sluice:Grading:WordListPath.");
+        }
+
+        // Short words the lists spell only with capitals or not at all but which essays use constantly.
+        foreach (var w in new[] { "i", "ok", "okay", "email", "emails", "online", "internet", "website", "websites", "facebook", "youtube", "texting", "laptop", "laptops", "cellphone" })
+        {
+            words.Add(w);
+        }
+
+        return new SpellDictionary(words) { Source = string.Join(", ", sources) };
+    }
+
+    /// <summary>Uses word frequencies (most common first) learned from training essays to rank suggestions.</summary>
+    public void SetFrequencyRanking(IReadOnlyList<string> commonWords)
+    {
+        var rank = new Dictionary<string, int>(commonWords.Count, StringComparer.Ordinal);
+        for (var i = 0; i < commonWords.Count; i++)
+        {
+            rank.TryAdd(commonWords[i], i);
+        }
+
+        _rank = rank;
+    }
+
+    /// <summary>True when the lower-case <paramref name="word"/> is spelled correctly (hyphenated parts and possessives included).</summary>
+    public bool Contains(string word)
+    {
+        if (_words.Contains(word))
+        {
+            return true;
+        }
+
+        if (word.EndsWith("'s", StringComparison.Ordinal) || word.EndsWith("s'", StringComparison.Ordinal))
+        {
+            return _words.Contains(word[..^2]) || _words.Contains(word[..^1].TrimEnd('\''));
+        }
+
+        if (word.Contains('-'))
+        {
+            foreach (var part in word.Split('-'))
+            {
+                if (part.Length > 0 && !_words.Contains(part))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Best correction for a misspelled lower-case word, or null when nothing is within two edits.</summary>
+    public string? Suggest(string word)
+    {
+        if (s_common.TryGetValue(word, out var fixedWord))
+        {
+            return fixedWord;
+        }
+
+        if (word.Length is < 2 or > 18 || word.Contains('-') || word.Contains('\''))
+        {
+            return null;
+        }
+
+        var best = (string?)null;
+        var bestScore = double.MaxValue;
+        Span<char> buf = stackalloc char[20];
+        var seen = new HashSet<int>();
+        void Consider(ReadOnlySpan<char> key, string input)
+        {
+            var h = Hash(key);
+            var i = LowerBound(h);
+            for (; i < _keys.Length && _keys[i] == h; i++)
+            {
+                var id = _ids[i];
+                if (!seen.Add(id))
+                {
+                    continue;
+                }
+
+                var cand = _list[id];
+                var d = EditDistance.Compute(input, cand, 2);
+                if (d > 2)
+                {
+                    continue;
+                }
+
+                // Fewer edits first; then frequent words (learned ranks), same first letter and similar length.
+                var score = d * 10.0;
+                score += _rank.TryGetValue(cand, out var r) ? Math.Log10(r + 10) : 6;
+                if (cand[0] != input[0])
+                {
+                    score += 3;
+                }
+
+                if (score < bestScore || (score == bestScore && string.CompareOrdinal(cand, best) < 0))
+                {
+                    bestScore = score;
+                    best = cand;
+                }
+            }
+        }
+
+        var w = word.AsSpan();
+        Consider(w, word);
+        for (var d = 0; d < w.Length; d++)
+        {
+            w[..d].CopyTo(buf);
+            w[(d + 1)..].CopyTo(buf[d..]);
+            Consider(buf[..(w.Length - 1)], word);
+        }
+
+        return best;
+    }
+
+    private int LowerBound(ulong h)
+    {
+        int lo = 0, hi = _keys.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (_keys[mid] < h)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    private static ulong Hash(ReadOnlySpan<char> s)
+    {
+        var h = 14695981039346656037UL;
+        foreach (var c in s)
+        {
+            h = (h ^ c) * 1099511628211UL;
+        }
+
+        return h;
+    }
+}

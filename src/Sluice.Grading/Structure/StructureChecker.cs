@@ -1,0 +1,126 @@
+using System.Collections.Frozen;
+using Sluice.Grading.Text;
+
+namespace Sluice.Grading.Structure;
+
+/// <summary>
+/// Essay-level feedback: over-long sentences, paragraphing, weak or missing transitions, and over-used vocabulary.
+/// </summary>
+internal static class StructureChecker
+{
+    /// <summary>Sentences longer than this (words) get a "long sentence" suggestion.</summary>
+    public const int LongSentenceWords = 40;
+
+    /// <summary>A single paragraph longer than this (words) gets a paragraphing suggestion.</summary>
+    public const int SingleParagraphWords = 180;
+
+    private static readonly FrozenDictionary<string, string> s_alternatives = new Dictionary<string, string>
+    {
+        ["good"] = "beneficial", ["bad"] = "harmful", ["things"] = "activities", ["thing"] = "aspect", ["stuff"] = "material", ["really"] = "truly",
+        ["very"] = "extremely", ["lot"] = "great deal", ["big"] = "significant", ["nice"] = "pleasant", ["great"] = "excellent", ["important"] = "essential",
+        ["people"] = "individuals", ["help"] = "assist", ["show"] = "demonstrate", ["think"] = "believe", ["also"] = "furthermore", ["get"] = "obtain",
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    public static void Check(EssayDocument doc, List<Suggestion> output)
+    {
+        var words = doc.WordCount;
+        foreach (var s in doc.Sentences)
+        {
+            if (s.WordCount > LongSentenceWords)
+            {
+                output.Add(new Suggestion("style", "long_sentence", $"This sentence has {s.WordCount} words; sentences over {LongSentenceWords} words are hard to follow.", s.Start, s.End - s.Start));
+            }
+        }
+
+        if (doc.ParagraphCount == 1 && words > SingleParagraphWords && doc.Sentences.Count > 0)
+        {
+            var first = doc.Sentences[0];
+            output.Add(new Suggestion("structure", "paragraphing",
+                $"The essay is one block of {words} words; break it into paragraphs (introduction, one paragraph per main point, conclusion).", first.Start, first.End - first.Start));
+        }
+
+        CheckTransitions(doc, output);
+        CheckRepeatedVocabulary(doc, words, output);
+    }
+
+    private static void CheckTransitions(EssayDocument doc, List<Suggestion> output)
+    {
+        var sentences = doc.Sentences.Count;
+        if (sentences < 5)
+        {
+            return;
+        }
+
+        var opened = 0;
+        for (var s = 0; s < sentences; s++)
+        {
+            if (Discourse.OpeningTransition(doc, s) is not null)
+            {
+                opened++;
+            }
+        }
+
+        if (doc.ParagraphCount >= 2)
+        {
+            var reported = 0;
+            for (var s = 1; s < sentences && reported < 3; s++)
+            {
+                var cur = doc.Sentences[s];
+                if (cur.Paragraph != doc.Sentences[s - 1].Paragraph && Discourse.OpeningTransition(doc, s) is null)
+                {
+                    output.Add(new Suggestion("structure", "paragraph_transition", "This paragraph starts without a transition; link it to the previous one (e.g. \"In addition,\" \"However,\" \"As a result,\").", cur.Start, Math.Min(cur.End - cur.Start, 60)));
+                    reported++;
+                }
+            }
+        }
+
+        if (opened * 10 < sentences)
+        {
+            var mid = doc.Sentences[sentences / 2];
+            output.Add(new Suggestion("structure", "weak_transitions",
+                $"Only {opened} of {sentences} sentences start with a transition; use words like \"First,\" \"However,\" \"For example,\" \"In conclusion,\" to guide the reader.", mid.Start, Math.Min(mid.End - mid.Start, 60)));
+        }
+    }
+
+    private static void CheckRepeatedVocabulary(EssayDocument doc, int words, List<Suggestion> output)
+    {
+        if (words < 80)
+        {
+            return;
+        }
+
+        var counts = new Dictionary<string, (int Count, int Third)>(StringComparer.Ordinal);
+        for (var i = 0; i < doc.Tokens.Count; i++)
+        {
+            if (doc.Tokens[i].Kind != TokenKind.Word)
+            {
+                continue;
+            }
+
+            var w = doc.Lower[i];
+            if (w.Length < 4 || WordLists.FunctionWords.Contains(w))
+            {
+                continue;
+            }
+
+            counts.TryGetValue(w, out var c);
+            counts[w] = (c.Count + 1, c.Count == 2 ? i : c.Third);
+        }
+
+        var limit = Math.Max(5, words / 40);
+        var reported = 0;
+        foreach (var (w, c) in counts.OrderByDescending(kv => kv.Value.Count).ThenBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (c.Count < limit || reported >= 3)
+            {
+                break;
+            }
+
+            var t = doc.Tokens[c.Third];
+            s_alternatives.TryGetValue(w, out var alt);
+            output.Add(new Suggestion("vocabulary", "repeated_word_choice",
+                $"\"{w}\" is used {c.Count} times; vary your word choice" + (alt is null ? "." : $" (e.g. \"{alt}\")."), t.Start, t.Length, alt));
+            reported++;
+        }
+    }
+}

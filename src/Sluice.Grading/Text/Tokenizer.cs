@@ -1,0 +1,206 @@
+namespace Sluice.Grading.Text;
+
+/// <summary>
+/// Splits an essay into tokens, sentences and paragraphs in one pass. Paragraph breaks are newlines or runs of
+/// three or more spaces, which is how ASAP kept the students' paragraphing.
+/// </summary>
+internal static class Tokenizer
+{
+    private static readonly HashSet<string> s_abbreviations = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "e.g", "i.e", "p.m", "a.m", "u.s", "prof", "mt",
+    };
+
+    public static EssayDocument Analyze(string text)
+    {
+        var tokens = new List<Token>(text.Length / 4);
+        var sentences = new List<Sentence>();
+        var paragraph = 0;
+        var sentenceStartToken = 0;
+        var sentenceStartChar = -1;
+        var pendingBreak = false;
+        var i = 0;
+
+        void CloseSentence(int endChar)
+        {
+            if (tokens.Count > sentenceStartToken)
+            {
+                var words = 0;
+                for (var k = sentenceStartToken; k < tokens.Count; k++)
+                {
+                    if (tokens[k].Kind != TokenKind.Punctuation)
+                    {
+                        words++;
+                    }
+                }
+
+                sentences.Add(new Sentence(sentenceStartToken, tokens.Count - sentenceStartToken, sentenceStartChar, endChar, paragraph, words));
+            }
+
+            sentenceStartToken = tokens.Count;
+            sentenceStartChar = -1;
+        }
+
+        while (i < text.Length)
+        {
+            var c = text[i];
+            if (char.IsWhiteSpace(c))
+            {
+                var start = i;
+                var newline = false;
+                while (i < text.Length && char.IsWhiteSpace(text[i]))
+                {
+                    newline |= text[i] is '\n' or '\r';
+                    i++;
+                }
+
+                if (newline || i - start >= 3)
+                {
+                    pendingBreak = true;
+                }
+
+                continue;
+            }
+
+            if (pendingBreak)
+            {
+                pendingBreak = false;
+                if (tokens.Count > 0)
+                {
+                    CloseSentence(LastEnd(tokens));
+                    paragraph++;
+                }
+            }
+
+            if (sentenceStartChar < 0)
+            {
+                sentenceStartChar = i;
+            }
+
+            int len;
+            TokenKind kind;
+            if (c == '@' && i + 1 < text.Length && char.IsAsciiLetterUpper(text[i + 1]))
+            {
+                len = 1;
+                while (i + len < text.Length && char.IsAsciiLetterOrDigit(text[i + len]))
+                {
+                    len++;
+                }
+
+                kind = TokenKind.Placeholder;
+            }
+            else if (char.IsLetter(c))
+            {
+                len = 1;
+                while (i + len < text.Length)
+                {
+                    var d = text[i + len];
+                    if (char.IsLetter(d))
+                    {
+                        len++;
+                    }
+                    else if (d is '\'' or '\u2019' && i + len + 1 < text.Length && char.IsLetter(text[i + len + 1]))
+                    {
+                        len += 2;
+                    }
+                    else if (d == '-' && i + len + 1 < text.Length && char.IsLetter(text[i + len + 1]) && len < 30)
+                    {
+                        // Hyphenated compounds stay one token; the speller checks their parts.
+                        len += 2;
+                    }
+                    else
+                    {
+                        break;
+                    }
+                }
+
+                kind = TokenKind.Word;
+            }
+            else if (char.IsDigit(c))
+            {
+                len = 1;
+                while (i + len < text.Length && (char.IsDigit(text[i + len]) || (text[i + len] is '.' or ',' or ':' && i + len + 1 < text.Length && char.IsDigit(text[i + len + 1]))))
+                {
+                    len++;
+                }
+
+                while (i + len < text.Length && char.IsLetter(text[i + len]))
+                {
+                    len++; // 1st, 20th, 5pm
+                }
+
+                kind = TokenKind.Number;
+            }
+            else
+            {
+                len = 1;
+                kind = TokenKind.Punctuation;
+            }
+
+            tokens.Add(new Token(i, len, kind, sentences.Count));
+            i += len;
+
+            if (kind == TokenKind.Punctuation && c is '.' or '!' or '?')
+            {
+                // Swallow runs like "?!" or "...", and closing quotes/brackets, into the same sentence.
+                while (i < text.Length && text[i] is '.' or '!' or '?' or '"' or '\'' or ')' or '\u201d' or '\u2019')
+                {
+                    tokens.Add(new Token(i, 1, TokenKind.Punctuation, sentences.Count));
+                    i++;
+                }
+
+                if (c == '.' && IsAbbreviation(text, tokens))
+                {
+                    continue;
+                }
+
+                if (i >= text.Length || char.IsWhiteSpace(text[i]) || char.IsUpper(text[i]))
+                {
+                    CloseSentence(i);
+                }
+            }
+        }
+
+        CloseSentence(LastEnd(tokens));
+
+        var lower = new string[tokens.Count];
+        for (var k = 0; k < tokens.Count; k++)
+        {
+            var t = tokens[k];
+            lower[k] = t.Kind == TokenKind.Punctuation ? text.Substring(t.Start, 1) : Lower(text.AsSpan(t.Start, t.Length));
+        }
+
+        return new EssayDocument(text, tokens, lower, sentences, sentences.Count == 0 ? 0 : paragraph + 1);
+    }
+
+    private static int LastEnd(List<Token> tokens) => tokens.Count == 0 ? 0 : tokens[^1].End;
+
+    private static bool IsAbbreviation(string text, List<Token> tokens)
+    {
+        var dot = tokens.Count - 1;
+        while (dot > 0 && text[tokens[dot].Start] != '.')
+        {
+            dot--;
+        }
+
+        if (dot == 0 || tokens[dot - 1].Kind != TokenKind.Word || tokens[dot - 1].End != tokens[dot].Start)
+        {
+            return false;
+        }
+
+        var word = text.AsSpan(tokens[dot - 1].Start, tokens[dot - 1].Length);
+        return s_abbreviations.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word) || (word.Length == 1 && char.IsUpper(word[0]));
+    }
+
+    private static string Lower(ReadOnlySpan<char> s)
+    {
+        Span<char> buf = s.Length <= 128 ? stackalloc char[s.Length] : new char[s.Length];
+        for (var k = 0; k < s.Length; k++)
+        {
+            var ch = s[k];
+            buf[k] = ch == '\u2019' ? '\'' : char.ToLowerInvariant(ch);
+        }
+
+        return new string(buf);
+    }
+}

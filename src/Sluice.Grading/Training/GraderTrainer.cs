@@ -1,0 +1,310 @@
+using Sluice.Grading.Data;
+using Sluice.Grading.Features;
+using Sluice.Grading.Scoring;
+using Sluice.Grading.Text;
+
+namespace Sluice.Grading.Training;
+
+/// <summary>
+/// Learns the grading model: per prompt, a sparse n-gram ridge regressor (its out-of-fold prediction becomes one input),
+/// then ridge heads over standardized hand-crafted features for the holistic score and each trait, with QWK-tuned cut
+/// points; plus a prompt-independent model on normalized scores. Deterministic for a given seed.
+/// </summary>
+internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions options)
+{
+    public TrainingOptions Options => options;
+
+    public EssayAnalyzer Analyzer => analyzer;
+
+    /// <summary>Analyses essays (in parallel; order of the result follows the input).</summary>
+    public PreparedEssay[] Prepare(IReadOnlyList<AsapEssay> essays)
+    {
+        var result = new PreparedEssay[essays.Count];
+        Parallel.For(0, essays.Count, i =>
+        {
+            var a = analyzer.Spelling(essays[i].Text);
+            EssayAnalyzer.Grammar(a);
+            var f = FeatureExtractor.Compute(a.Doc, a.Errors, null);
+            result[i] = new PreparedEssay(essays[i], a.Doc, f, NgramExtractor.Count(a.Doc));
+        });
+        return result;
+    }
+
+    public GradingModel Train(IReadOnlyList<PreparedEssay> train, string trainedOn)
+    {
+        var byPrompt = train.GroupBy(e => e.Essay.Prompt).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.ToList());
+        var profiles = BuildProfiles(byPrompt);
+        var models = new PromptModel[byPrompt.Count];
+        var keys = byPrompt.Keys.ToArray();
+        Parallel.For(0, keys.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, k =>
+            models[k] = TrainPrompt(keys[k], byPrompt[keys[k]], profiles[keys[k]]));
+        return new GradingModel
+        {
+            Seed = options.Seed,
+            TrainedOn = trainedOn,
+            CommonWords = CommonWords(train),
+            Prompts = models,
+            Generic = TrainGeneric(train),
+        };
+    }
+
+    public Dictionary<int, PromptProfile> BuildProfiles(Dictionary<int, List<PreparedEssay>> byPrompt)
+    {
+        var df = new Dictionary<int, Dictionary<string, int>>();
+        var total = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (p, essays) in byPrompt)
+        {
+            var d = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var e in essays)
+            {
+                foreach (var w in ContentWords(e.Doc))
+                {
+                    d[w] = d.GetValueOrDefault(w) + 1;
+                    total[w] = total.GetValueOrDefault(w) + 1;
+                }
+            }
+
+            df[p] = d;
+        }
+
+        var all = byPrompt.Values.Sum(v => v.Count);
+        var result = new Dictionary<int, PromptProfile>();
+        foreach (var (p, essays) in byPrompt)
+        {
+            var n = essays.Count;
+            var others = Math.Max(1, all - n);
+            var scored = new List<(string Word, double Score, double Weight)>();
+            foreach (var (w, c) in df[p])
+            {
+                var fp = (double)c / n;
+                if (fp < 0.02)
+                {
+                    continue;
+                }
+
+                var fo = (double)(total[w] - c) / others;
+                var ratio = Math.Log((fp + 0.001) / (fo + 0.001));
+                if (ratio <= 0.5)
+                {
+                    continue;
+                }
+
+                scored.Add((w, fp * ratio, Math.Sqrt(fp) * Math.Min(ratio, 5)));
+            }
+
+            var top = scored.OrderByDescending(s => s.Score).ThenBy(s => s.Word, StringComparer.Ordinal).Take(options.Keywords).ToArray();
+            result[p] = new PromptProfile(p, [.. top.Select(t => t.Word)], [.. top.Select(t => (float)Math.Round(t.Weight, 4))]);
+        }
+
+        return result;
+    }
+
+    private PromptModel TrainPrompt(int prompt, List<PreparedEssay> essays, PromptProfile profile)
+    {
+        var scale = PromptScale.Get(prompt);
+        var n = essays.Count;
+        var features = essays.Select(e => FeatureExtractor.WithProfile(e.Features, e.Doc, profile)).ToArray();
+        var y = essays.Select(e => (double)e.Essay.Score).ToArray();
+
+        // N-gram vocabulary: most frequent terms by document frequency (ties broken by the term, for reproducibility).
+        var docFreq = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var e in essays)
+        {
+            foreach (var term in e.Ngrams.Keys)
+            {
+                docFreq[term] = docFreq.GetValueOrDefault(term) + 1;
+            }
+        }
+
+        var vocab = docFreq.Where(kv => kv.Value >= options.MinDocumentFrequency)
+            .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+            .Take(options.VocabularySize).Select(kv => kv.Key).ToArray();
+        var vocabIndex = vocab.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.Ordinal);
+        var idf = vocab.Select(t => (float)Math.Round(Math.Log((1.0 + n) / (1.0 + docFreq[t])) + 1, 4)).ToArray();
+        var rows = essays.Select(e => TfIdf.Row(e.Ngrams, vocabIndex, idf)).ToArray();
+        var gram = KernelRidge.Gram(rows, vocab.Length);
+
+        // Inner folds give out-of-fold n-gram scores, so the heads learn how much to trust them on unseen essays.
+        var foldOf = new int[n];
+        var order = Enumerable.Range(0, n).ToArray();
+        new Random(options.Seed + prompt).Shuffle(order);
+        for (var i = 0; i < n; i++)
+        {
+            foldOf[order[i]] = i % options.InnerFolds;
+        }
+
+        double[]? bestOof = null;
+        var bestLambda = options.NgramLambdas[0];
+        var bestError = double.MaxValue;
+        foreach (var lambda in options.NgramLambdas)
+        {
+            var oof = new double[n];
+            for (var f = 0; f < options.InnerFolds; f++)
+            {
+                var tr = Enumerable.Range(0, n).Where(i => foldOf[i] != f).ToArray();
+                var (alpha, mean) = KernelRidge.Solve(gram, n, tr, y, lambda);
+                for (var i = 0; i < n; i++)
+                {
+                    if (foldOf[i] == f)
+                    {
+                        oof[i] = KernelRidge.PredictFromGram(gram, n, i, tr, alpha, mean);
+                    }
+                }
+            }
+
+            var err = 0.0;
+            for (var i = 0; i < n; i++)
+            {
+                err += (oof[i] - y[i]) * (oof[i] - y[i]);
+            }
+
+            if (err < bestError)
+            {
+                bestError = err;
+                bestLambda = lambda;
+                bestOof = oof;
+            }
+        }
+
+        var all = Enumerable.Range(0, n).ToArray();
+        var (fullAlpha, fullMean) = KernelRidge.Solve(gram, n, all, y, bestLambda);
+        var weights = KernelRidge.PrimalWeights(rows, all, fullAlpha, vocab.Length);
+
+        var oofScores = bestOof!;
+        var (means, stds) = Standardization(features);
+        var ngMean = oofScores.Average();
+        var ngStd = Math.Sqrt(oofScores.Select(v => (v - ngMean) * (v - ngMean)).Average());
+        var proto = new PromptModel
+        {
+            Prompt = prompt, Means = means, Stds = stds, Keywords = profile.Keywords, KeywordWeights = profile.Weights,
+            SimilarityP05 = 0, MedianWords = 0, Vocab = vocab, Idf = idf, NgramWeights = [.. weights.Select(w => (float)Round(w))], NgramMean = fullMean,
+            NgramScoreMean = ngMean, NgramScoreStd = ngStd, Heads = [],
+        };
+        var inputs = new double[n][];
+        for (var i = 0; i < n; i++)
+        {
+            inputs[i] = proto.Inputs(features[i], oofScores[i]);
+        }
+
+        var heads = new List<LinearHead> { FitHead("holistic", scale.Min, scale.Max, inputs, essays.Select(e => (int?)e.Essay.Score).ToArray()) };
+        for (var t = 0; t < scale.Traits.Count; t++)
+        {
+            var trait = scale.Traits[t];
+            var k = t;
+            heads.Add(FitHead(trait.Key, trait.Min, trait.Max, inputs, essays.Select(e => e.Essay.Traits is { } tr ? (int?)tr[k] : null).ToArray()));
+        }
+
+        var similarities = features.Select(f => f[FeatureExtractor.SimilarityIndex]).Order().ToArray();
+        var words = features.Select(f => f[0]).Order().ToArray();
+        return proto with
+        {
+            Heads = [.. heads],
+            SimilarityP05 = Math.Round(similarities[(int)(0.05 * (n - 1))], 4),
+            MedianWords = words[n / 2],
+        };
+    }
+
+    private LinearHead FitHead(string name, int min, int max, double[][] inputs, int?[] targets)
+    {
+        var x = new List<double[]>();
+        var y = new List<double>();
+        var truth = new List<int>();
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            if (targets[i] is { } v)
+            {
+                x.Add(inputs[i]);
+                y.Add(v);
+                truth.Add(v);
+            }
+        }
+
+        if (x.Count < 20)
+        {
+            throw new InvalidOperationException($"too few essays with a '{name}' score to train ({x.Count})");
+        }
+
+        var (w, b) = Ridge.Fit(x, y, options.HeadLambda);
+        var predictions = x.Select(r => Ridge.Predict(r, w, b)).ToArray();
+        var cuts = ThresholdMapper.Fit(predictions, truth, min, max);
+        return new LinearHead { Name = name, Min = min, Max = max, Weights = [.. w.Select(Round)], Bias = Round(b), Cuts = cuts };
+    }
+
+    private GenericModel TrainGeneric(IReadOnlyList<PreparedEssay> train)
+    {
+        var idx = Enumerable.Range(0, FeatureExtractor.Count).Where(i => i != FeatureExtractor.SimilarityIndex && i != FeatureExtractor.CoverageIndex).ToArray();
+        var x = train.Select(e => idx.Select(i => e.Features[i]).ToArray()).ToArray();
+        var (means, stds) = Standardization(x);
+        var z = x.Select(r => r.Select((v, j) => stds[j] == 0 ? 0 : Math.Clamp((v - means[j]) / stds[j], -6, 6)).ToArray()).ToList();
+        var y = train.Select(e => PromptScale.Get(e.Essay.Prompt).Normalize(e.Essay.Score)).ToList();
+        var (w, b) = Ridge.Fit(z, y, options.HeadLambda);
+        return new GenericModel { Features = idx, Means = means, Stds = stds, Weights = [.. w.Select(Round)], Bias = Round(b) };
+    }
+
+    private string[] CommonWords(IReadOnlyList<PreparedEssay> train)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var e in train)
+        {
+            for (var i = 0; i < e.Doc.Tokens.Count; i++)
+            {
+                if (e.Doc.Tokens[i].Kind == TokenKind.Word)
+                {
+                    counts[e.Doc.Lower[i]] = counts.GetValueOrDefault(e.Doc.Lower[i]) + 1;
+                }
+            }
+        }
+
+        return counts.Where(kv => kv.Value >= 3 && analyzer.Speller.Dictionary.Contains(kv.Key))
+            .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+            .Take(options.CommonWords).Select(kv => kv.Key).ToArray();
+    }
+
+    private static IEnumerable<string> ContentWords(EssayDocument doc)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < doc.Tokens.Count; i++)
+        {
+            var w = doc.Lower[i];
+            if (doc.Tokens[i].Kind == TokenKind.Word && w.Length >= 3 && !WordLists.FunctionWords.Contains(w) && seen.Add(w))
+            {
+                yield return w;
+            }
+        }
+    }
+
+    private static (double[] Means, double[] Stds) Standardization(IReadOnlyList<double[]> x)
+    {
+        var d = x[0].Length;
+        var means = new double[d];
+        var stds = new double[d];
+        foreach (var r in x)
+        {
+            for (var j = 0; j < d; j++)
+            {
+                means[j] += r[j] / x.Count;
+            }
+        }
+
+        foreach (var r in x)
+        {
+            for (var j = 0; j < d; j++)
+            {
+                stds[j] += (r[j] - means[j]) * (r[j] - means[j]) / x.Count;
+            }
+        }
+
+        for (var j = 0; j < d; j++)
+        {
+            stds[j] = Round(Math.Sqrt(stds[j]));
+            means[j] = Round(means[j]);
+        }
+
+        return (means, stds);
+    }
+
+    /// <summary>Six significant digits: keeps the model file small and its text stable across runs.</summary>
+    private static double Round(double v) => v == 0 || !double.IsFinite(v) ? 0 : double.Parse(v.ToString("G6", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static float Round(float v) => (float)Round((double)v);
+}

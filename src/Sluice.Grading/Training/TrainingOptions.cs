@@ -1,0 +1,26 @@
+namespace Sluice.Grading.Training;
+
+/// <summary>Hyper-parameters of training; the same options and data give the same model file.</summary>
+internal sealed record TrainingOptions
+{
+    public int Seed { get; init; } = 2012;
+
+    /// <summary>Largest n-gram vocabulary per prompt (most frequent terms with at least <see cref="MinDocumentFrequency"/> essays).</summary>
+    public int VocabularySize { get; init; } = 2500;
+
+    public int MinDocumentFrequency { get; init; } = 3;
+
+    /// <summary>Ridge penalties tried for the n-gram regressor (chosen by inner cross-validation).</summary>
+    public double[] NgramLambdas { get; init; } = [0.3, 1, 3];
+
+    /// <summary>Ridge penalty of the heads over standardized features.</summary>
+    public double HeadLambda { get; init; } = 5;
+
+    public int InnerFolds { get; init; } = 5;
+
+    /// <summary>Keywords kept in each prompt's vocabulary profile.</summary>
+    public int Keywords { get; init; } = 200;
+
+    /// <summary>Common words kept for suggestion ranking.</summary>
+    public int CommonWords { get; init; } = 6000;
+}

@@ -1,0 +1,58 @@
+using System.Globalization;
+using Sluice.Core.Metrics;
+using Sluice.Server.Http;
+
+namespace Sluice.Server.Admission;
+
+/// <summary>
+/// Authenticates the caller (<c>Authorization: Bearer KEY</c> or <c>X-Api-Key</c>) and applies its token-bucket
+/// rate limit before any handler runs: 401 without a valid key when keys are configured, 429 with Retry-After
+/// when the bucket is empty.
+/// </summary>
+internal sealed class AdmissionFilter(ApiKeyAuthenticator auth, IRateLimitStore limits, SluiceMetrics metrics) : IEndpointFilter
+{
+    public const string CallerKey = "sluice.caller";
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var caller = auth.AnonymousCaller;
+        if (auth.Enabled)
+        {
+            var presented = PresentedKey(http.Request);
+            if (!auth.TryAuthenticate(presented, out caller))
+            {
+                metrics.Rejections.Add(1, new KeyValuePair<string, object?>("reason", "unauthorized"));
+                http.Response.Headers.WWWAuthenticate = "Bearer";
+                return Problems.Create(401, "Unauthorized", presented.IsEmpty ? "send an API key as 'Authorization: Bearer KEY' or 'X-Api-Key'" : "the API key is not valid", "Authorization");
+            }
+        }
+
+        if (caller.RequestsPerSecond > 0)
+        {
+            var decision = await limits.TryAcquireAsync("rps:" + caller.Id, caller.RequestsPerSecond, caller.Burst, 1, http.RequestAborted).ConfigureAwait(false);
+            if (!decision.Allowed)
+            {
+                metrics.Rejections.Add(1, new KeyValuePair<string, object?>("reason", "rate_limited"));
+                http.Response.Headers.RetryAfter = Math.Max(1, Math.Ceiling(decision.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                return Problems.Create(429, "Too many requests", $"rate limit of {caller.RequestsPerSecond} requests/s (burst {caller.Burst}) exceeded for key '{caller.Id}'", type: "rate-limited");
+            }
+        }
+
+        http.Items[CallerKey] = caller;
+        return await next(context).ConfigureAwait(false);
+    }
+
+    public static Caller CallerOf(HttpContext http) => http.Items[CallerKey] as Caller ?? Caller.Anonymous;
+
+    private static ReadOnlySpan<char> PresentedKey(HttpRequest request)
+    {
+        var authz = request.Headers.Authorization.ToString();
+        if (authz.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return authz.AsSpan(7).Trim();
+        }
+
+        return request.Headers["X-Api-Key"].ToString().AsSpan().Trim();
+    }
+}

@@ -1,0 +1,57 @@
+using Sluice.Core.Jobs;
+using Sluice.Core.Scheduling;
+using Sluice.Core.Storage;
+using Sluice.Server.Admission;
+using Sluice.Server.Contracts;
+using Sluice.Server.Http;
+
+namespace Sluice.Server.Apis;
+
+/// <summary>Dead letters: jobs that exhausted their attempts, with their last error; requeue puts one back.</summary>
+internal static class DeadLettersApi
+{
+    public static RouteGroupBuilder MapDeadLettersApi(this RouteGroupBuilder v1)
+    {
+        var dl = v1.MapGroup("/dead-letters").WithTags("Dead letters");
+        dl.MapGet("/", ListAsync).WithName("ListDeadLetters").WithSummary("Dead-lettered jobs of this key, newest first.").Produces<JobList>();
+        dl.MapPost("/{id}/requeue", RequeueAsync).WithName("RequeueDeadLetter").WithSummary("Put a dead-lettered job back in its queue with a fresh attempt budget.")
+            .Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(404).ProducesProblem(409);
+        return v1;
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, JobService jobs)
+    {
+        var caller = AdmissionFilter.CallerOf(http);
+        var page = await jobs.Store.ListAsync(new JobQuery { Owner = caller.Id, Status = JobStatus.DeadLettered, Limit = 101 }, http.RequestAborted).ConfigureAwait(false);
+        var views = new List<JobView>(Math.Min(100, page.Count));
+        for (var i = 0; i < page.Count && i < 100; i++)
+        {
+            views.Add(JobViews.From(page[i]));
+        }
+
+        return TypedResults.Ok(new JobList(views, page.Count > 100, page.Count > 100 ? views[^1].Id : null));
+    }
+
+    private static async Task<IResult> RequeueAsync(string id, HttpContext http, JobService jobs)
+    {
+        var job = await JobResponses.GetOwnedAsync(jobs, http, id).ConfigureAwait(false);
+        if (job is null)
+        {
+            return JobResponses.JobNotFound(id);
+        }
+
+        if (job.Status != JobStatus.DeadLettered)
+        {
+            return Problems.Create(409, "Not dead-lettered", $"job '{id}' is {job.Status.ToWire()}", "id", "not-dead-lettered");
+        }
+
+        var requeued = await jobs.RequeueAsync(id, http.RequestAborted).ConfigureAwait(false);
+        if (requeued is null)
+        {
+            return Problems.Create(409, "Not dead-lettered", $"job '{id}' was requeued concurrently", "id", "not-dead-lettered");
+        }
+
+        var view = JobViews.From(requeued);
+        return TypedResults.Accepted(view.Links.Self, view);
+    }
+}

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Sluice.Core.Scheduling;
+using Sluice.Server.Admission;
+using Sluice.Server.Contracts;
+using Sluice.Server.Http;
+
+namespace Sluice.Server.Apis;
+
+/// <summary>
+/// Essay grading (seed 000): <c>POST /v1/essays</c> creates an <c>essay-grader</c> job from
+/// <c>{ prompt_id, prompt_text, text }</c>; follow its stage events like any job.
+/// </summary>
+internal static class EssaysApi
+{
+    public const string Model = "essay-grader";
+
+    public static RouteGroupBuilder MapEssaysApi(this RouteGroupBuilder v1)
+    {
+        v1.MapPost("/essays", SubmitAsync).WithTags("Essays").WithName("GradeEssay")
+            .WithSummary("Grade an essay: a job whose events report each stage and whose result has scores, traits and suggestions.")
+            .Accepts<EssayBody>("application/json")
+            .Produces<JobView>(StatusCodes.Status202Accepted).Produces<JobView>(StatusCodes.Status200OK)
+            .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429).ProducesProblem(503);
+        return v1;
+    }
+
+    private static async Task<IResult> SubmitAsync(HttpContext http, JobService jobs, IOptions<HttpOptions> options)
+    {
+        var (doc, error, _) = await JsonBody.ReadAsync(http, options.Value.MaxBodyBytes).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        using (doc)
+        {
+            if (!JobsApi.TryReadCommonHeaders(http, options.Value, out var idempotencyKey, out var wait, out error))
+            {
+                return error!;
+            }
+
+            var root = doc!.RootElement;
+            var priority = Core.Jobs.JobPriority.Normal;
+            if (root.TryGetProperty("priority", out var p) && (p.ValueKind != JsonValueKind.String || !Core.Jobs.JobStatusNames.TryParsePriority(p.GetString(), out priority)))
+            {
+                return Problems.BadRequest("priority", "must be \"high\", \"normal\" or \"low\"");
+            }
+
+            // The grader validates prompt_id, prompt_text and text itself; field paths come back as input.*.
+            using var input = RemoveProperty(root, "priority");
+            var outcome = await jobs.SubmitAsync(new SubmitRequest
+            {
+                Model = Model,
+                Input = input.RootElement,
+                Priority = priority,
+                Owner = AdmissionFilter.CallerOf(http).Id,
+                IdempotencyKey = idempotencyKey,
+                BodyHash = idempotencyKey is null ? null : Core.Caching.CacheKeys.BodyHash(root),
+                TraceParent = JobsApi.TraceParent(http),
+            }, http.RequestAborted).ConfigureAwait(false);
+            if (outcome.Status == SubmitStatus.InvalidInput && outcome.Error.Field.StartsWith("input.", StringComparison.Ordinal))
+            {
+                // The essay body is the grader's input: report fields as the client wrote them.
+                return Problems.BadRequest(outcome.Error.Field["input.".Length..], outcome.Error.Message);
+            }
+
+            return await JobResponses.FromOutcomeAsync(http, jobs, outcome, wait).ConfigureAwait(false);
+        }
+    }
+
+    private static JsonDocument RemoveProperty(JsonElement obj, string name)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            foreach (var p in obj.EnumerateObject())
+            {
+                if (!p.NameEquals(name))
+                {
+                    p.WriteTo(w);
+                }
+            }
+
+            w.WriteEndObject();
+        }
+
+        return JsonDocument.Parse(buffer.WrittenMemory);
+    }
+}

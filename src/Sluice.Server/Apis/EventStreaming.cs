@@ -1,0 +1,237 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Sluice.Core.Jobs;
+using Sluice.Core.Scheduling;
+using Sluice.Server.Contracts;
+
+namespace Sluice.Server.Apis;
+
+/// <summary>
+/// Streams a job's events over SSE or WebSocket: replay after <c>Last-Event-ID</c> first, then live events,
+/// keep-alives while idle, and the stream ends after the terminal event. A job no longer held in memory is
+/// replayed from the store (a finished job whose events were not kept gets one synthesised terminal event).
+/// </summary>
+internal static class EventStreaming
+{
+    public static async Task StreamSseAsync(HttpContext http, JobService jobs, JobRecord job, long afterId, TimeSpan keepAlive, bool cancelOnDisconnect)
+    {
+        var response = http.Response;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache, no-transform";
+        response.Headers["X-Accel-Buffering"] = "no";
+        response.Headers.ContentEncoding = "identity";
+        http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
+        await response.StartAsync(http.RequestAborted).ConfigureAwait(false);
+        var writer = new SseWriter(response.Body);
+        await RunAsync(http, jobs, job, afterId, keepAlive, cancelOnDisconnect, writer.WriteEventAsync, writer.WriteCommentAsync).ConfigureAwait(false);
+    }
+
+    public static async Task StreamWebSocketAsync(HttpContext http, JobService jobs, JobRecord job, long afterId, TimeSpan keepAlive, bool cancelOnDisconnect)
+    {
+        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive }).ConfigureAwait(false);
+        using var closed = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        // Read side: notices the client closing (the only message we expect from it).
+        var reader = Task.Run(async () =>
+        {
+            var buffer = new byte[256];
+            try
+            {
+                while (socket.State == WebSocketState.Open)
+                {
+                    var r = await socket.ReceiveAsync(buffer, closed.Token).ConfigureAwait(false);
+                    if (r.MessageType == WebSocketMessageType.Close)
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            {
+            }
+
+            await closed.CancelAsync().ConfigureAwait(false);
+        });
+        async ValueTask Send(JobEvent e, CancellationToken ct)
+        {
+            using var doc = JsonDocument.Parse(e.DataJson);
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(new WsEvent(e.Id, e.Type, doc.RootElement), ServerJsonContext.Default.WsEvent);
+            await socket.SendAsync(bytes, WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await RunAsync(http, jobs, job, afterId, keepAlive, cancelOnDisconnect, Send, static (_) => ValueTask.CompletedTask, closed.Token).ConfigureAwait(false);
+            if (socket.State == WebSocketState.Open)
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "stream ended", CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+        }
+
+        await closed.CancelAsync().ConfigureAwait(false);
+        await reader.ConfigureAwait(false);
+    }
+
+    private static async Task RunAsync(HttpContext http, JobService jobs, JobRecord job, long afterId, TimeSpan keepAlive, bool cancelOnDisconnect,
+        Func<JobEvent, CancellationToken, ValueTask> send, Func<CancellationToken, ValueTask> ping, CancellationToken? token = null)
+    {
+        var ct = token ?? http.RequestAborted;
+        var terminalSeen = false;
+        try
+        {
+            if (jobs.Events.TrySubscribe(job.Id, afterId, out var sub))
+            {
+                using (sub)
+                {
+                    while (true)
+                    {
+                        using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                        idle.CancelAfter(keepAlive);
+                        bool more;
+                        try
+                        {
+                            more = await sub.Reader.WaitToReadAsync(idle.Token).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                        {
+                            await ping(ct).ConfigureAwait(false);
+                            continue;
+                        }
+
+                        if (!more)
+                        {
+                            break;
+                        }
+
+                        while (sub.Reader.TryRead(out var e))
+                        {
+                            await send(e, ct).ConfigureAwait(false);
+                            afterId = e.Id;
+                            terminalSeen |= e.IsTerminal;
+                        }
+                    }
+                }
+            }
+
+            if (!terminalSeen)
+            {
+                // Not (or no longer) live in this process: replay from the store, polling until it ends.
+                while (!ct.IsCancellationRequested)
+                {
+                    var stored = await jobs.Store.GetEventsAsync(job.Id, afterId, ct).ConfigureAwait(false);
+                    foreach (var e in stored)
+                    {
+                        await send(e, ct).ConfigureAwait(false);
+                        afterId = e.Id;
+                        terminalSeen |= e.IsTerminal;
+                    }
+
+                    if (terminalSeen)
+                    {
+                        break;
+                    }
+
+                    var current = await jobs.Store.GetAsync(job.Id, ct).ConfigureAwait(false);
+                    if (current is null)
+                    {
+                        break;
+                    }
+
+                    if (current.Status.IsTerminal())
+                    {
+                        stored = await jobs.Store.GetEventsAsync(job.Id, afterId, ct).ConfigureAwait(false);
+                        foreach (var e in stored)
+                        {
+                            await send(e, ct).ConfigureAwait(false);
+                            afterId = e.Id;
+                            terminalSeen |= e.IsTerminal;
+                        }
+
+                        if (!terminalSeen)
+                        {
+                            await send(Synthesised(current, afterId + 1), ct).ConfigureAwait(false);
+                        }
+
+                        break;
+                    }
+
+                    await ping(ct).ConfigureAwait(false);
+                    await Task.Delay(250, ct).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (IOException)
+        {
+        }
+
+        if (!terminalSeen && cancelOnDisconnect && http.RequestAborted.IsCancellationRequested)
+        {
+            await jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static JobEvent Synthesised(JobRecord job, long id)
+    {
+        var status = JsonSerializer.Serialize(job.Status.ToWire(), ServerJsonContext.Default.String);
+        var data = job.Status == JobStatus.Succeeded
+            ? $"{{\"status\":{status},\"result\":{job.ResultJson ?? "null"}}}"
+            : $"{{\"status\":{status},\"error\":{JsonSerializer.Serialize(job.Error ?? job.Status.ToWire(), ServerJsonContext.Default.String)}}}";
+        return new JobEvent(job.Id, id, JobEventTypes.ForStatus(job.Status), data, job.CompletedAt ?? DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>Parses <c>Last-Event-ID</c> (header, or <c>last_event_id</c> query for clients that cannot set headers).</summary>
+    public static long LastEventId(HttpRequest request)
+    {
+        var value = request.Headers["Last-Event-ID"].ToString();
+        if (string.IsNullOrEmpty(value))
+        {
+            value = request.Query["last_event_id"].ToString();
+        }
+
+        return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0 ? id : 0;
+    }
+
+    /// <summary>Writes SSE frames: id, event and data lines (multi-line data split per the spec).</summary>
+    private sealed class SseWriter(Stream body)
+    {
+        public async ValueTask WriteEventAsync(JobEvent e, CancellationToken ct)
+        {
+            var sb = new StringBuilder(e.DataJson.Length + 48);
+            sb.Append("id: ").Append(e.Id.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            sb.Append("event: ").Append(e.Type).Append('\n');
+            foreach (var line in e.DataJson.Split('\n'))
+            {
+                sb.Append("data: ").Append(line.TrimEnd('\r')).Append('\n');
+            }
+
+            sb.Append('\n');
+            await WriteAsync(sb.ToString(), ct).ConfigureAwait(false);
+        }
+
+        public ValueTask WriteCommentAsync(CancellationToken ct) => WriteAsync(": keep-alive\n\n", ct);
+
+        private async ValueTask WriteAsync(string text, CancellationToken ct)
+        {
+            var max = Encoding.UTF8.GetMaxByteCount(text.Length);
+            var buffer = ArrayPool<byte>.Shared.Rent(max);
+            try
+            {
+                var n = Encoding.UTF8.GetBytes(text, buffer);
+                await body.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                await body.FlushAsync(ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Sluice.Core.Caching;
+using Sluice.Core.Jobs;
+using Sluice.Core.Scheduling;
+using Sluice.Core.Storage;
+using Sluice.Server.Admission;
+using Sluice.Server.Contracts;
+using Sluice.Server.Http;
+
+namespace Sluice.Server.Apis;
+
+/// <summary>The job API: submit, get, list, cancel, and follow a job's events over SSE or WebSocket.</summary>
+internal static class JobsApi
+{
+    public static RouteGroupBuilder MapJobsApi(this RouteGroupBuilder v1)
+    {
+        var jobs = v1.MapGroup("/jobs").WithTags("Jobs");
+        jobs.MapPost("/", SubmitAsync)
+            .WithName("SubmitJob")
+            .WithSummary("Submit a job; 202 with its id, or the finished job inline with 'Prefer: wait=N'.")
+            .Accepts<SubmitJobBody>("application/json")
+            .Produces<JobView>(StatusCodes.Status202Accepted)
+            .Produces<JobView>(StatusCodes.Status200OK)
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
+        jobs.MapGet("/", ListAsync).WithName("ListJobs").WithSummary("List this key's jobs, newest first.").Produces<JobList>().ProducesProblem(400);
+        jobs.MapGet("/{id}", GetAsync).WithName("GetJob").WithSummary("A job with its status, timings and result.").Produces<JobView>().ProducesProblem(404);
+        jobs.MapDelete("/{id}", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job: a queued job never runs; a running generative job stops at its next step.")
+            .Produces<JobView>().ProducesProblem(404).ProducesProblem(409);
+        jobs.MapGet("/{id}/events", EventsAsync).WithName("JobEvents")
+            .WithSummary("Server-Sent Events of a job (resumable with Last-Event-ID; ?cancel_on_disconnect=true).")
+            .Produces(200, contentType: "text/event-stream").ProducesProblem(404);
+        jobs.Map("/{id}/ws", WebSocketAsync).WithName("JobEventsWebSocket").WithSummary("The job's events over WebSocket.");
+        return v1;
+    }
+
+    internal static async Task<IResult> SubmitAsync(HttpContext http, JobService jobs, IOptions<HttpOptions> options)
+    {
+        var (doc, error, raw) = await JsonBody.ReadAsync(http, options.Value.MaxBodyBytes).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        using (doc)
+        {
+            if (!SubmitParser.TryParse(doc!.RootElement, out var body, out error))
+            {
+                return error!;
+            }
+
+            if (!TryReadCommonHeaders(http, options.Value, out var idempotencyKey, out var wait, out error))
+            {
+                return error!;
+            }
+
+            var caller = AdmissionFilter.CallerOf(http);
+            var outcome = await jobs.SubmitAsync(new SubmitRequest
+            {
+                Model = body.Model,
+                Input = body.Input,
+                Priority = body.Priority,
+                DeadlineMs = body.DeadlineMs,
+                Owner = caller.Id,
+                IdempotencyKey = idempotencyKey,
+                BodyHash = idempotencyKey is null ? null : CacheKeys.BodyHash(doc.RootElement),
+                TraceParent = TraceParent(http),
+                UseCache = body.UseCache,
+            }, http.RequestAborted).ConfigureAwait(false);
+            _ = raw;
+            return await JobResponses.FromOutcomeAsync(http, jobs, outcome, wait).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads <c>Idempotency-Key</c> and <c>Prefer: wait</c>, shared by every submitting endpoint.</summary>
+    internal static bool TryReadCommonHeaders(HttpContext http, HttpOptions options, out string? idempotencyKey, out int wait, out IResult? error)
+    {
+        error = null;
+        idempotencyKey = null;
+        wait = Math.Min(SubmitParser.PreferWait(http.Request), options.MaxWaitSeconds);
+        var key = http.Request.Headers["Idempotency-Key"];
+        if (key.Count > 0)
+        {
+            idempotencyKey = key.ToString();
+            if (key.Count > 1 || !SubmitParser.IsValidIdempotencyKey(idempotencyKey))
+            {
+                error = Problems.BadRequest("Idempotency-Key", "must be one value of 1–255 printable ASCII characters");
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The caller's valid <c>traceparent</c>, else the current activity's.</summary>
+    internal static string? TraceParent(HttpContext http)
+    {
+        var tp = http.Request.Headers["traceparent"].ToString();
+        return SubmitParser.IsValidTraceParent(tp) ? tp : Activity.Current?.Id;
+    }
+
+    private static async Task<IResult> GetAsync(string id, HttpContext http, JobService jobs)
+    {
+        var job = await JobResponses.GetOwnedAsync(jobs, http, id).ConfigureAwait(false);
+        return job is null ? JobResponses.JobNotFound(id) : TypedResults.Ok(JobViews.From(job));
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext http, JobService jobs)
+    {
+        var q = http.Request.Query;
+        JobStatus? status = null;
+        if (q.TryGetValue("status", out var s))
+        {
+            if (!JobStatusNames.TryParseStatus(s.ToString(), out var parsed))
+            {
+                return Problems.BadRequest("status", "must be one of queued, running, succeeded, failed, cancelled, expired, dead_lettered");
+            }
+
+            status = parsed;
+        }
+
+        var limit = 50;
+        if (q.TryGetValue("limit", out var l) && (!int.TryParse(l.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > 1000))
+        {
+            return Problems.BadRequest("limit", "must be an integer from 1 to 1000");
+        }
+
+        string? before = null;
+        if (q.TryGetValue("before", out var b))
+        {
+            before = b.ToString();
+            if (!JobIds.IsWellFormed(before))
+            {
+                return Problems.BadRequest("before", "must be a job id");
+            }
+        }
+
+        string? model = null;
+        if (q.TryGetValue("model", out var m))
+        {
+            model = m.ToString();
+            if (!SubmitParser.IsValidModelName(model))
+            {
+                return Problems.BadRequest("model", "is not a valid model name");
+            }
+        }
+
+        var caller = AdmissionFilter.CallerOf(http);
+        var page = await jobs.Store.ListAsync(new JobQuery { Owner = caller.Id, Status = status, Model = model, Before = before, Limit = limit + 1 }, http.RequestAborted).ConfigureAwait(false);
+        var hasMore = page.Count > limit;
+        var views = new List<JobView>(Math.Min(page.Count, limit));
+        for (var i = 0; i < page.Count && i < limit; i++)
+        {
+            views.Add(JobViews.From(page[i]));
+        }
+
+        return TypedResults.Ok(new JobList(views, hasMore, hasMore ? views[^1].Id : null));
+    }
+
+    private static async Task<IResult> CancelAsync(string id, HttpContext http, JobService jobs)
+    {
+        var job = await JobResponses.GetOwnedAsync(jobs, http, id).ConfigureAwait(false);
+        if (job is null)
+        {
+            return JobResponses.JobNotFound(id);
+        }
+
+        if (job.Status.IsTerminal())
+        {
+            return Problems.Create(409, "Job already finished", $"job '{id}' is {job.Status.ToWire()} and cannot be cancelled", "id", "job-finished");
+        }
+
+        var after = await jobs.CancelAsync(id, http.RequestAborted).ConfigureAwait(false);
+        return TypedResults.Ok(JobViews.From(after ?? job));
+    }
+
+    private static async Task<IResult> EventsAsync(string id, HttpContext http, JobService jobs, IOptions<HttpOptions> options)
+    {
+        var job = await JobResponses.GetOwnedAsync(jobs, http, id).ConfigureAwait(false);
+        if (job is null)
+        {
+            return JobResponses.JobNotFound(id);
+        }
+
+        await EventStreaming.StreamSseAsync(http, jobs, job, EventStreaming.LastEventId(http.Request),
+            TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), CancelOnDisconnect(http)).ConfigureAwait(false);
+        return TypedResults.Empty;
+    }
+
+    private static async Task<IResult> WebSocketAsync(string id, HttpContext http, JobService jobs, IOptions<HttpOptions> options)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            return Problems.Create(400, "WebSocket required", "connect with a WebSocket upgrade request", "Upgrade");
+        }
+
+        var job = await JobResponses.GetOwnedAsync(jobs, http, id).ConfigureAwait(false);
+        if (job is null)
+        {
+            return JobResponses.JobNotFound(id);
+        }
+
+        await EventStreaming.StreamWebSocketAsync(http, jobs, job, EventStreaming.LastEventId(http.Request),
+            TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), CancelOnDisconnect(http)).ConfigureAwait(false);
+        return TypedResults.Empty;
+    }
+
+    private static bool CancelOnDisconnect(HttpContext http) =>
+        string.Equals(http.Request.Query["cancel_on_disconnect"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Sluice.Core.Models;
+using Sluice.Core.Queueing;
+using Sluice.Core.Scheduling;
+using Sluice.Server.Contracts;
+using Sluice.Server.Http;
+
+namespace Sluice.Server.Apis;
+
+/// <summary>Models: list with state, scheduler settings and live queue depth; synchronous (unqueued) inference.</summary>
+internal static class ModelsApi
+{
+    public static RouteGroupBuilder MapModelsApi(this RouteGroupBuilder v1)
+    {
+        var models = v1.MapGroup("/models").WithTags("Models");
+        models.MapGet("/", List).WithName("ListModels").WithSummary("Every model with version, state, scheduler settings and queue depth.").Produces<ModelList>();
+        models.MapGet("/{model}", Get).WithName("GetModel").Produces<ModelView>().ProducesProblem(404);
+        models.MapPost("/{model}/infer", InferAsync).WithName("InferSync")
+            .WithSummary("Run one input on the model inside this request: no queue, no batching (the synchronous baseline).")
+            .Accepts<SyncInferBody>("application/json")
+            .Produces<SyncInferResponse>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(503);
+        return v1;
+    }
+
+    private static IResult List(ModelRegistry registry, IJobQueue queue)
+    {
+        var list = new List<ModelView>(registry.All.Count);
+        foreach (var e in registry.All)
+        {
+            list.Add(View(e, queue));
+        }
+
+        return TypedResults.Ok(new ModelList(list));
+    }
+
+    private static IResult Get(string model, ModelRegistry registry, IJobQueue queue) =>
+        registry.TryGet(model, out var e) ? TypedResults.Ok(View(e, queue)) : Problems.Create(404, "Unknown model", $"no model '{model}'", "model", "unknown-model");
+
+    private static async Task<IResult> InferAsync(string model, HttpContext http, DirectInference direct, IOptions<HttpOptions> options)
+    {
+        var (doc, error, _) = await JsonBody.ReadAsync(http, options.Value.MaxBodyBytes).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        using (doc)
+        {
+            JsonElement input = default;
+            foreach (var p in doc!.RootElement.EnumerateObject())
+            {
+                if (p.NameEquals("input"))
+                {
+                    input = p.Value.Clone();
+                }
+                else
+                {
+                    return Problems.BadRequest(p.Name, $"unknown field '{p.Name}'; the body is {{\"input\": ...}}");
+                }
+            }
+
+            if (input.ValueKind == JsonValueKind.Undefined)
+            {
+                return Problems.BadRequest("input", "is required");
+            }
+
+            var start = Stopwatch.GetTimestamp();
+            var r = await direct.RunAsync(model, input, http.RequestAborted).ConfigureAwait(false);
+            switch (r.Status)
+            {
+                case DirectStatus.Succeeded:
+                    using (var result = JsonDocument.Parse(r.ResultJson!))
+                    {
+                        return TypedResults.Ok(new SyncInferResponse(model, result.RootElement.Clone(), Stopwatch.GetElapsedTime(start).TotalMilliseconds));
+                    }
+
+                case DirectStatus.UnknownModel:
+                    return Problems.Create(404, "Unknown model", $"no model '{model}'", "model", "unknown-model");
+                case DirectStatus.InvalidInput:
+                    return Problems.BadRequest(r.Error.Field, r.Error.Message);
+                case DirectStatus.ModelUnavailable:
+                    JobResponses.SetRetryAfter(http, TimeSpan.FromSeconds(5));
+                    return Problems.Create(503, "Model unavailable", r.Detail ?? "not ready", "model", "model-unavailable");
+                default:
+                    return Problems.Create(422, "Inference failed", r.Detail ?? "the model failed on this input", "input", "inference-failed");
+            }
+        }
+    }
+
+    internal static ModelView View(ModelEntry e, IJobQueue queue)
+    {
+        var d = queue.GetDepth(e.Name);
+        var s = e.Settings;
+        var descriptor = e.Model?.Descriptor;
+        return new ModelView
+        {
+            Id = e.Name,
+            Version = e.Version,
+            Kind = e.Kind == ModelKind.Batch ? "batch" : "generative",
+            State = e.State.ToString().ToLowerInvariant(),
+            Error = e.Error,
+            Deterministic = descriptor?.Deterministic ?? false,
+            Description = descriptor?.Description,
+            Metadata = descriptor?.Metadata,
+            Scheduler = new SchedulerView(e.Kind == ModelKind.Batch ? "dynamic" : "continuous", s.MaxBatchSize, s.MaxQueueDelayMs, s.MaxNumSeqs, s.MaxQueueDepth, s.MaxAttempts, s.DefaultDeadlineMs),
+            Queue = new QueueView(d.High, d.Normal, d.Low, d.Total, Volatile.Read(ref e.InFlight)),
+        };
+    }
+}

@@ -1,0 +1,175 @@
+using System.Text.Json;
+using Sluice.Core.Jobs;
+using Sluice.Server.Http;
+
+namespace Sluice.Server.Apis;
+
+/// <summary>Validates the shape of a <c>POST /v1/jobs</c> body field by field (the model validates <c>input</c>).</summary>
+internal static class SubmitParser
+{
+    public const int MaxModelNameLength = 128;
+    public const int MaxDeadlineMs = 86_400_000;
+
+    public static bool TryParse(JsonElement root, out ParsedSubmit parsed, out IResult? error)
+    {
+        parsed = default;
+        error = null;
+        string? model = null;
+        JsonElement input = default;
+        var priority = JobPriority.Normal;
+        int? deadline = null;
+        var cache = true;
+        foreach (var p in root.EnumerateObject())
+        {
+            switch (p.Name)
+            {
+                case "model":
+                    if (p.Value.ValueKind != JsonValueKind.String)
+                    {
+                        error = Problems.BadRequest("model", "must be a string naming a model (see GET /v1/models)");
+                        return false;
+                    }
+
+                    model = p.Value.GetString()!;
+                    if (!IsValidModelName(model))
+                    {
+                        error = Problems.BadRequest("model", $"must be 1–{MaxModelNameLength} characters of a-z, 0-9, '.', '_' or '-'");
+                        return false;
+                    }
+
+                    break;
+                case "input":
+                    input = p.Value.Clone();
+                    break;
+                case "priority":
+                    if (p.Value.ValueKind != JsonValueKind.String || !JobStatusNames.TryParsePriority(p.Value.GetString(), out priority))
+                    {
+                        error = Problems.BadRequest("priority", "must be \"high\", \"normal\" or \"low\"");
+                        return false;
+                    }
+
+                    break;
+                case "deadline_ms":
+                    if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out var d) || d < 1 || d > MaxDeadlineMs)
+                    {
+                        error = Problems.BadRequest("deadline_ms", $"must be an integer number of milliseconds from 1 to {MaxDeadlineMs}");
+                        return false;
+                    }
+
+                    deadline = d;
+                    break;
+                case "cache":
+                    if (p.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                    {
+                        error = Problems.BadRequest("cache", "must be a boolean");
+                        return false;
+                    }
+
+                    cache = p.Value.GetBoolean();
+                    break;
+                default:
+                    error = Problems.BadRequest(p.Name, $"unknown field '{p.Name}'; allowed: model, input, priority, deadline_ms, cache");
+                    return false;
+            }
+        }
+
+        if (model is null)
+        {
+            error = Problems.BadRequest("model", "is required");
+            return false;
+        }
+
+        if (input.ValueKind == JsonValueKind.Undefined)
+        {
+            error = Problems.BadRequest("input", "is required (the model's input, e.g. {} for echo)");
+            return false;
+        }
+
+        parsed = new ParsedSubmit(model, input, priority, deadline, cache);
+        return true;
+    }
+
+    public static bool IsValidModelName(string? name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > MaxModelNameLength)
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (!(c is >= 'a' and <= 'z' or >= '0' and <= '9' or '.' or '_' or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>An <c>Idempotency-Key</c>: 1–255 printable ASCII characters.</summary>
+    public static bool IsValidIdempotencyKey(string key)
+    {
+        if (key.Length is 0 or > 255)
+        {
+            return false;
+        }
+
+        foreach (var c in key)
+        {
+            if (c is < (char)0x21 or > (char)0x7e)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A W3C traceparent: <c>00-32hex-16hex-2hex</c>.</summary>
+    public static bool IsValidTraceParent(string? value)
+    {
+        if (value is null || value.Length != 55 || value[2] != '-' || value[35] != '-' || value[52] != '-')
+        {
+            return false;
+        }
+
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (i is 2 or 35 or 52)
+            {
+                continue;
+            }
+
+            if (!char.IsAsciiHexDigitLower(value[i]) && !char.IsAsciiDigit(value[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Seconds asked for by <c>Prefer: wait=N</c> (RFC 7240), or 0.</summary>
+    public static int PreferWait(HttpRequest request)
+    {
+        foreach (var header in request.Headers["Prefer"])
+        {
+            if (header is null)
+            {
+                continue;
+            }
+
+            foreach (var part in header.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (part.StartsWith("wait=", StringComparison.OrdinalIgnoreCase)
+                    && int.TryParse(part.AsSpan(5), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0)
+                {
+                    return s;
+                }
+            }
+        }
+
+        return 0;
+    }
+}

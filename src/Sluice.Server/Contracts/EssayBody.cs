@@ -1,0 +1,8 @@
+namespace Sluice.Server.Contracts;
+
+/// <summary>Body of <c>POST /v1/essays</c>.</summary>
+/// <param name="PromptId">ASAP prompt 1–8, or null for an unknown prompt (scored on a normalised 0–1 scale).</param>
+/// <param name="PromptText">The assignment text, optional.</param>
+/// <param name="Text">The essay.</param>
+/// <param name="Priority">high, normal or low.</param>
+public sealed record EssayBody(int? PromptId, string? PromptText, string Text, string? Priority);

@@ -1,0 +1,40 @@
+using System.Text.Json;
+
+namespace Sluice.Server.Contracts;
+
+/// <summary>A job as the API shows it.</summary>
+public sealed record JobView
+{
+    public required string Id { get; init; }
+    public string Object => "job";
+    public required string Model { get; init; }
+    public string? ModelVersion { get; init; }
+
+    /// <summary>queued, running, succeeded, failed, cancelled, expired or dead_lettered.</summary>
+    public required string Status { get; init; }
+
+    /// <summary>high, normal or low.</summary>
+    public required string Priority { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; init; }
+    public DateTimeOffset? Deadline { get; init; }
+    public int Attempts { get; init; }
+    public int MaxAttempts { get; init; }
+
+    /// <summary>Milliseconds between acceptance and the start of the last attempt.</summary>
+    public double? QueuedMs { get; init; }
+
+    /// <summary>Milliseconds the last attempt ran.</summary>
+    public double? RunMs { get; init; }
+
+    /// <summary>Number of jobs in the batch it ran in (0 for a cache hit).</summary>
+    public int? BatchSize { get; init; }
+
+    /// <summary>True when answered from the result cache.</summary>
+    public bool Cached { get; init; }
+    public JsonElement? Result { get; init; }
+    public string? Error { get; init; }
+    public string? TraceParent { get; init; }
+    public required JobLinks Links { get; init; }
+}

@@ -1,0 +1,11 @@
+using System.Text.Json;
+
+namespace Sluice.Server.Contracts;
+
+/// <summary>The body of <c>POST /v1/jobs</c> (documentation type; the handler validates field by field).</summary>
+/// <param name="Model">Model name from <c>GET /v1/models</c>.</param>
+/// <param name="Input">The model's input.</param>
+/// <param name="Priority">high, normal (default) or low.</param>
+/// <param name="DeadlineMs">Milliseconds from now after which the job is expired instead of run.</param>
+/// <param name="Cache">False bypasses the result cache.</param>
+public sealed record SubmitJobBody(string Model, JsonElement Input, string? Priority, int? DeadlineMs, bool? Cache);

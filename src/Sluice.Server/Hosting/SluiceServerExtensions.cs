@@ -1,0 +1,66 @@
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Sluice.Server.Admission;
+using Sluice.Server.Apis;
+using Sluice.Server.Contracts;
+using Sluice.Server.Http;
+
+namespace Sluice.Server.Hosting;
+
+/// <summary>Wires the Sluice server: services on the builder, middleware and endpoints on the app.</summary>
+public static class SluiceServerExtensions
+{
+    /// <summary>The address used when no <c>--urls</c>, <c>ASPNETCORE_URLS</c> or Kestrel endpoint is configured.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    public static WebApplicationBuilder AddSluiceServer(this WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            // Bodies are bounded per endpoint by JsonBody; this is the hard ceiling.
+            k.Limits.MaxRequestBodySize = 512L * 1024 * 1024;
+        });
+        var services = builder.Services;
+        services.AddSluiceCore();
+        services.AddSluiceSqliteStore();
+        services.AddOptions<HttpOptions>().BindConfiguration("Sluice:Http").ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuthOptions>().BindConfiguration("Sluice:Auth");
+        services.TryAddSingleton<ApiKeyAuthenticator>();
+        services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
+        services.TryAddSingleton<AdmissionFilter>();
+        services.AddProblemDetails();
+        services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]);
+        services.Configure<JsonOptions>(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);
+            o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+            o.SerializerOptions.TypeInfoResolverChain.Add(new DefaultJsonTypeInfoResolver());
+        });
+        services.AddOpenApi("v1");
+        return builder;
+    }
+
+    public static WebApplication MapSluice(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestMetricsMiddleware>();
+        app.UseWebSockets();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapOpsApi();
+        var v1 = app.MapGroup("/v1").AddEndpointFilter<AdmissionFilter>();
+        v1.MapJobsApi();
+        v1.MapModelsApi();
+        v1.MapDeadLettersApi();
+        v1.MapEssaysApi();
+        return app;
+    }
+}

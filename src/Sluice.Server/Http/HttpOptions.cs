@@ -1,0 +1,19 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Sluice.Server.Http;
+
+/// <summary>HTTP limits (section <c>Sluice:Http</c>).</summary>
+public sealed class HttpOptions
+{
+    /// <summary>Largest request body; larger ones get 413.</summary>
+    [Range(1024, 512L * 1024 * 1024)]
+    public long MaxBodyBytes { get; set; } = 2 * 1024 * 1024;
+
+    /// <summary>Interval of SSE keep-alive comments and WebSocket pings.</summary>
+    [Range(1, 3600)]
+    public int KeepAliveSeconds { get; set; } = 15;
+
+    /// <summary>Longest <c>Prefer: wait=N</c> honoured, in seconds.</summary>
+    [Range(0, 3600)]
+    public int MaxWaitSeconds { get; set; } = 300;
+}

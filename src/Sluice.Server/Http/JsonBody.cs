@@ -1,0 +1,119 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+
+namespace Sluice.Server.Http;
+
+/// <summary>
+/// Reads a JSON request body under a size limit, with the right status for each way it can be wrong:
+/// 415 for another media type, 413 when too large, 400 (with the position) for malformed JSON or invalid UTF-8.
+/// </summary>
+internal static class JsonBody
+{
+    private static readonly JsonDocumentOptions s_options = new() { MaxDepth = 64, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
+
+    public static async ValueTask<(JsonDocument? Document, IResult? Error, byte[]? Raw)> ReadAsync(HttpContext context, long maxBytes)
+    {
+        var request = context.Request;
+        if (!IsJson(request.ContentType))
+        {
+            return (null, Problems.Create(415, "Unsupported media type", $"send the body as application/json (got '{request.ContentType ?? "none"}')", "Content-Type"), null);
+        }
+
+        if (request.ContentLength > maxBytes)
+        {
+            return (null, TooLarge(maxBytes), null);
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = maxBytes + 1;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+
+                int read;
+                try
+                {
+                    read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    return (null, TooLarge(maxBytes), null);
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+                if (length > maxBytes)
+                {
+                    return (null, TooLarge(maxBytes), null);
+                }
+            }
+
+            if (length == 0)
+            {
+                return (null, Problems.BadRequest("body", "the request body is empty; send a JSON object"), null);
+            }
+
+            var raw = buffer.AsSpan(0, length).ToArray();
+            try
+            {
+                var doc = JsonDocument.Parse(raw, s_options);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    doc.Dispose();
+                    return (null, Problems.BadRequest("body", "the request body must be a JSON object"), null);
+                }
+
+                return (doc, null, raw);
+            }
+            catch (JsonException ex)
+            {
+                var where = ex.BytePositionInLine is { } b ? $" at line {(ex.LineNumber ?? 0) + 1}, byte {b + 1}" : "";
+                return (null, Problems.BadRequest("body", $"malformed JSON{where}: {Trim(ex.Message)}"), null);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static IResult TooLarge(long maxBytes) =>
+        Problems.Create(413, "Payload too large", $"the request body exceeds {maxBytes} bytes", "body");
+
+    private static bool IsJson(string? contentType)
+    {
+        if (contentType is null || !MediaTypeHeaderValue.TryParse(contentType, out var media))
+        {
+            return false;
+        }
+
+        var type = media.MediaType.Value ?? "";
+        return type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static string Trim(string message)
+    {
+        var i = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return i > 0 ? message[..i] : message;
+    }
+}

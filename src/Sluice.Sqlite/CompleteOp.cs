@@ -1,0 +1,67 @@
+using Microsoft.Data.Sqlite;
+using Sluice.Core.Storage;
+
+namespace Sluice.Sqlite;
+
+/// <summary>Writes a terminal outcome, its events and its cache entry once; a second completion changes nothing.</summary>
+internal sealed class CompleteOp(JobCompletion c) : WriteOp<bool>
+{
+    public override void Execute(SqliteConnection conn, SqliteTransaction tx)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = """
+            UPDATE jobs SET status = $s, result = $r, error = COALESCE($e, error), batch_size = $bs, queued_ms = $q,
+                run_ms = $rm, completed_at = $t, not_before = NULL
+            WHERE id = $id AND status < 2
+            """;
+        var p = cmd.Parameters;
+        p.AddWithValue("$s", (int)c.Status);
+        p.AddWithValue("$r", SqliteJobStore.Db(c.ResultJson));
+        p.AddWithValue("$e", SqliteJobStore.Db(c.Error));
+        p.AddWithValue("$bs", SqliteJobStore.Db(c.BatchSize));
+        p.AddWithValue("$q", SqliteJobStore.Db(c.QueuedMs));
+        p.AddWithValue("$rm", SqliteJobStore.Db(c.RunMs));
+        p.AddWithValue("$t", SqliteJobStore.ToMs(c.CompletedAt));
+        p.AddWithValue("$id", c.JobId);
+        if (cmd.ExecuteNonQuery() != 1)
+        {
+            SetResult(false);
+            return;
+        }
+
+        if (c.Events.Count > 0)
+        {
+            using var ev = conn.CreateCommand();
+            ev.Transaction = tx;
+            ev.CommandText = "INSERT OR IGNORE INTO events(job_id, id, type, data, at) VALUES ($j, $i, $ty, $d, $at)";
+            var j = ev.Parameters.Add("$j", SqliteType.Text);
+            var i = ev.Parameters.Add("$i", SqliteType.Integer);
+            var ty = ev.Parameters.Add("$ty", SqliteType.Text);
+            var d = ev.Parameters.Add("$d", SqliteType.Text);
+            var at = ev.Parameters.Add("$at", SqliteType.Integer);
+            foreach (var e in c.Events)
+            {
+                j.Value = e.JobId;
+                i.Value = e.Id;
+                ty.Value = e.Type;
+                d.Value = e.DataJson;
+                at.Value = SqliteJobStore.ToMs(e.At);
+                ev.ExecuteNonQuery();
+            }
+        }
+
+        if (c.CacheKey is not null && c.ResultJson is not null)
+        {
+            using var cache = conn.CreateCommand();
+            cache.Transaction = tx;
+            cache.CommandText = "INSERT OR REPLACE INTO result_cache(key, result, created_at) VALUES ($k, $r, $t)";
+            cache.Parameters.AddWithValue("$k", c.CacheKey);
+            cache.Parameters.AddWithValue("$r", c.ResultJson);
+            cache.Parameters.AddWithValue("$t", SqliteJobStore.ToMs(c.CompletedAt));
+            cache.ExecuteNonQuery();
+        }
+
+        SetResult(true);
+    }
+}

@@ -1,0 +1,336 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sluice.Core.Jobs;
+using Sluice.Core.Storage;
+
+namespace Sluice.Sqlite;
+
+/// <summary>
+/// The embedded job store: one SQLite file in WAL mode. Writes go through a single writer that groups every
+/// write waiting at that moment into one transaction (group commit), so an fsync is shared by many requests
+/// and durability does not cap throughput. Reads use pooled connections and never wait for the writer.
+/// </summary>
+internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
+{
+    private readonly SqliteStoreOptions _options;
+    private readonly ILogger<SqliteJobStore> _logger;
+    private readonly Channel<WriteOp> _writes = Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly string _connectionString;
+    private Task? _writerTask;
+    private SqliteConnection? _writer;
+
+    public SqliteJobStore(IOptions<SqliteStoreOptions> options, ILogger<SqliteJobStore> logger)
+    {
+        _options = options.Value;
+        _logger = logger;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.GetFullPath(_options.DatabasePath),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+        }.ToString();
+    }
+
+    /// <summary>Commits performed by the writer (for tests and metrics: fewer than writes means grouping works).</summary>
+    public long CommitCount => Interlocked.Read(ref _commitCount);
+
+    private long _commitCount;
+
+    public async ValueTask InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (_writerTask is not null)
+        {
+            return;
+        }
+
+        SQLitePCL.Batteries_V2.Init();
+        Directory.CreateDirectory(_options.DataDir);
+        _writer = new SqliteConnection(_connectionString);
+        await _writer.OpenAsync(cancellationToken).ConfigureAwait(false);
+        Exec(_writer, "PRAGMA journal_mode=WAL;");
+        Exec(_writer, $"PRAGMA synchronous={_options.Synchronous};");
+        Exec(_writer, "PRAGMA busy_timeout=5000;");
+        var version = Convert.ToInt32(Scalar(_writer, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+        if (version < SqliteSchema.Version)
+        {
+            using var tx = _writer.BeginTransaction();
+            using (var cmd = _writer.CreateCommand())
+            {
+                cmd.Transaction = tx;
+                cmd.CommandText = SqliteSchema.V1;
+                cmd.ExecuteNonQuery();
+                cmd.CommandText = $"PRAGMA user_version={SqliteSchema.Version};";
+                cmd.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+        }
+
+        _writerTask = Task.Factory.StartNew(WriterLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    public ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken) =>
+        Enqueue(new CreateOp(job, _options.IdempotencyRetention));
+
+    public async ValueTask<JobRecord?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var conn = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        return ReadJob(conn, null, id);
+    }
+
+    public async ValueTask<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        await using var conn = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        using var cmd = conn.CreateCommand();
+        var sql = new System.Text.StringBuilder("SELECT * FROM jobs WHERE 1=1");
+        if (query.Owner is not null)
+        {
+            sql.Append(" AND owner = $owner");
+            cmd.Parameters.AddWithValue("$owner", query.Owner);
+        }
+
+        if (query.Status is { } status)
+        {
+            sql.Append(" AND status = $status");
+            cmd.Parameters.AddWithValue("$status", (int)status);
+        }
+
+        if (query.Model is not null)
+        {
+            sql.Append(" AND model = $model");
+            cmd.Parameters.AddWithValue("$model", query.Model);
+        }
+
+        if (query.Before is not null)
+        {
+            sql.Append(" AND id < $before");
+            cmd.Parameters.AddWithValue("$before", query.Before);
+        }
+
+        sql.Append(" ORDER BY id DESC LIMIT $limit");
+        cmd.Parameters.AddWithValue("$limit", Math.Clamp(query.Limit, 1, 1000));
+        cmd.CommandText = sql.ToString();
+        return ReadJobs(cmd);
+    }
+
+    public ValueTask<bool> MarkRunningAsync(string id, int attempt, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
+        Enqueue(new MarkRunningOp(id, attempt, startedAt));
+
+    public async ValueTask ScheduleRetryAsync(string id, int attempts, string error, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
+        await Enqueue(new RetryOp(id, attempts, error, notBefore)).ConfigureAwait(false);
+
+    public ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken) =>
+        Enqueue(new CompleteOp(completion));
+
+    public async ValueTask<IReadOnlyList<JobEvent>> GetEventsAsync(string jobId, long afterId, CancellationToken cancellationToken)
+    {
+        await using var conn = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT id, type, data, at FROM events WHERE job_id = $id AND id > $after ORDER BY id";
+        cmd.Parameters.AddWithValue("$id", jobId);
+        cmd.Parameters.AddWithValue("$after", afterId);
+        using var reader = cmd.ExecuteReader();
+        var list = new List<JobEvent>();
+        while (reader.Read())
+        {
+            list.Add(new JobEvent(jobId, reader.GetInt64(0), reader.GetString(1), reader.GetString(2), FromMs(reader.GetInt64(3))));
+        }
+
+        return list;
+    }
+
+    public async ValueTask<IReadOnlyList<JobRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken)
+    {
+        await using var conn = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT * FROM jobs WHERE status < 2 ORDER BY id";
+        return ReadJobs(cmd);
+    }
+
+    public ValueTask<JobRecord?> RequeueDeadLetterAsync(string id, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Enqueue(new RequeueOp(id, now));
+
+    public async ValueTask<string?> GetCachedResultAsync(string cacheKey, CancellationToken cancellationToken)
+    {
+        await using var conn = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT result FROM result_cache WHERE key = $key";
+        cmd.Parameters.AddWithValue("$key", cacheKey);
+        return cmd.ExecuteScalar() as string;
+    }
+
+    public async ValueTask PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken) =>
+        await Enqueue(new PurgeOp(olderThan)).ConfigureAwait(false);
+
+    public async ValueTask DisposeAsync()
+    {
+        _writes.Writer.TryComplete();
+        if (_writerTask is not null)
+        {
+            await _writerTask.ConfigureAwait(false);
+        }
+
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        SqliteConnection.ClearAllPools();
+    }
+
+    private async ValueTask<T> Enqueue<T>(WriteOp<T> op)
+    {
+        if (_writerTask is null)
+        {
+            throw new InvalidOperationException("The store is not initialised.");
+        }
+
+        if (!_writes.Writer.TryWrite(op))
+        {
+            throw new ObjectDisposedException(nameof(SqliteJobStore));
+        }
+
+        return await op.Task.ConfigureAwait(false);
+    }
+
+    private async Task WriterLoop()
+    {
+        var conn = _writer!;
+        var group = new List<WriteOp>(_options.MaxGroupSize);
+        var reader = _writes.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            group.Clear();
+            while (group.Count < _options.MaxGroupSize && reader.TryRead(out var op))
+            {
+                group.Add(op);
+            }
+
+            try
+            {
+                using var tx = conn.BeginTransaction();
+                for (var i = 0; i < group.Count; i++)
+                {
+                    // A savepoint per write: one failing write (a constraint, a bad row) fails alone, not its group.
+                    Exec(conn, tx, "SAVEPOINT w;");
+                    try
+                    {
+                        group[i].Execute(conn, tx);
+                        Exec(conn, tx, "RELEASE w;");
+                    }
+                    catch (SqliteException ex)
+                    {
+                        Exec(conn, tx, "ROLLBACK TO w; RELEASE w;");
+                        group[i].Fail(ex);
+                    }
+                }
+
+                tx.Commit();
+                Interlocked.Increment(ref _commitCount);
+                for (var i = 0; i < group.Count; i++)
+                {
+                    group[i].Publish();
+                }
+            }
+            catch (Exception ex)
+            {
+                Log.CommitFailed(_logger, ex, group.Count);
+                for (var i = 0; i < group.Count; i++)
+                {
+                    group[i].Fail(ex);
+                }
+            }
+        }
+    }
+
+    private async ValueTask<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        var conn = new SqliteConnection(_connectionString);
+        await conn.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return conn;
+    }
+
+    internal static JobRecord? ReadJob(SqliteConnection conn, SqliteTransaction? tx, string id)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "SELECT * FROM jobs WHERE id = $id";
+        cmd.Parameters.AddWithValue("$id", id);
+        var list = ReadJobs(cmd);
+        return list.Count == 0 ? null : list[0];
+    }
+
+    private static List<JobRecord> ReadJobs(SqliteCommand cmd)
+    {
+        using var r = cmd.ExecuteReader();
+        var list = new List<JobRecord>();
+        while (r.Read())
+        {
+            list.Add(new JobRecord
+            {
+                Id = r.GetString(0),
+                Model = r.GetString(1),
+                ModelVersion = r.IsDBNull(2) ? null : r.GetString(2),
+                InputJson = r.GetString(3),
+                Priority = (JobPriority)r.GetInt32(4),
+                Owner = r.GetString(5),
+                Status = (JobStatus)r.GetInt32(6),
+                CreatedAt = FromMs(r.GetInt64(7)),
+                Deadline = r.IsDBNull(8) ? null : FromMs(r.GetInt64(8)),
+                Attempts = r.GetInt32(9),
+                MaxAttempts = r.GetInt32(10),
+                StartedAt = r.IsDBNull(11) ? null : FromMs(r.GetInt64(11)),
+                CompletedAt = r.IsDBNull(12) ? null : FromMs(r.GetInt64(12)),
+                NotBefore = r.IsDBNull(13) ? null : FromMs(r.GetInt64(13)),
+                ResultJson = r.IsDBNull(14) ? null : r.GetString(14),
+                Error = r.IsDBNull(15) ? null : r.GetString(15),
+                BatchSize = r.IsDBNull(16) ? null : r.GetInt32(16),
+                QueuedMs = r.IsDBNull(17) ? null : r.GetDouble(17),
+                RunMs = r.IsDBNull(18) ? null : r.GetDouble(18),
+                TraceParent = r.IsDBNull(19) ? null : r.GetString(19),
+                IdempotencyKey = r.IsDBNull(20) ? null : r.GetString(20),
+                RequestHash = r.IsDBNull(21) ? null : r.GetString(21),
+                CacheKey = r.IsDBNull(22) ? null : r.GetString(22),
+            });
+        }
+
+        return list;
+    }
+
+    internal static long ToMs(DateTimeOffset t) => t.ToUnixTimeMilliseconds();
+
+    internal static object ToMs(DateTimeOffset? t) => t is { } v ? v.ToUnixTimeMilliseconds() : DBNull.Value;
+
+    internal static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    internal static object Db(string? s) => s is null ? DBNull.Value : s;
+
+    internal static object Db(int? v) => v is { } x ? x : DBNull.Value;
+
+    internal static object Db(double? v) => v is { } x ? x : DBNull.Value;
+
+    private static void Exec(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    internal static void Exec(SqliteConnection conn, SqliteTransaction tx, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection conn, string sql)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+}

@@ -1,0 +1,58 @@
+namespace Sluice.Sqlite;
+
+/// <summary>The schema, applied at start; <c>user_version</c> records the applied migration.</summary>
+internal static class SqliteSchema
+{
+    public const int Version = 1;
+
+    public const string V1 = """
+        CREATE TABLE IF NOT EXISTS jobs (
+            id TEXT PRIMARY KEY,
+            model TEXT NOT NULL,
+            model_version TEXT,
+            input TEXT NOT NULL,
+            priority INTEGER NOT NULL,
+            owner TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            deadline INTEGER,
+            attempts INTEGER NOT NULL,
+            max_attempts INTEGER NOT NULL,
+            started_at INTEGER,
+            completed_at INTEGER,
+            not_before INTEGER,
+            result TEXT,
+            error TEXT,
+            batch_size INTEGER,
+            queued_ms REAL,
+            run_ms REAL,
+            traceparent TEXT,
+            idempotency_key TEXT,
+            request_hash TEXT,
+            cache_key TEXT
+        );
+        CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, id);
+        CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs(status) WHERE status < 2;
+        CREATE INDEX IF NOT EXISTS jobs_dead ON jobs(status, id) WHERE status = 6;
+        CREATE TABLE IF NOT EXISTS idempotency (
+            owner TEXT NOT NULL,
+            key TEXT NOT NULL,
+            job_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (owner, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS events (
+            job_id TEXT NOT NULL,
+            id INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            data TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (job_id, id)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS result_cache (
+            key TEXT PRIMARY KEY,
+            result TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """;
+}

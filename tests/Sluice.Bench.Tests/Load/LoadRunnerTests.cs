@@ -1,0 +1,126 @@
+using Sluice.Bench.Load;
+
+namespace Sluice.Bench.Tests.Load;
+
+public sealed class LoadRunnerTests
+{
+    [Fact]
+    public async Task RunAsync_ClosedLoop_CountsAddUpAndConcurrencyIsHeld()
+    {
+        var target = new DelayTarget(TimeSpan.FromMilliseconds(5), rejectEvery: 7, failEvery: 11);
+        var runner = new LoadRunner(target, new LoadOptions { Label = "c=8", Concurrency = 8, Duration = TimeSpan.FromSeconds(1) });
+
+        StageResult result = await runner.RunAsync();
+
+        Assert.Equal(result.Sent, result.Succeeded + result.Rejected + result.Failed);
+        Assert.Equal(result.Sent, result.ByStatus.Values.Sum());
+        Assert.Equal(result.Sent, result.Latency.Count);
+        Assert.Equal(result.Succeeded, result.SucceededLatency.Count);
+        Assert.Equal(target.Calls, result.Sent); // no warm-up: every call is measured
+        Assert.Equal(result.Rejected, result.RejectedWithRetryAfter);
+        Assert.True(result.Rejected > 0 && result.Failed > 0);
+        Assert.Equal(8, target.MaxInFlight);
+        Assert.InRange(result.Latency.P50Ms, 4.5, 100);
+        Assert.True(result.ThroughputPerSecond > 100, $"throughput {result.ThroughputPerSecond}");
+    }
+
+    [Fact]
+    public async Task RunAsync_MaxRequests_StopsAtTheCount()
+    {
+        var target = new DelayTarget(TimeSpan.Zero);
+        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 4, Duration = TimeSpan.FromSeconds(30), MaxRequests = 1000 });
+
+        StageResult result = await runner.RunAsync();
+
+        Assert.Equal(1000, result.Sent);
+        Assert.Equal(1000, target.Calls);
+    }
+
+    [Fact]
+    public async Task RunAsync_Warmup_NotRecorded()
+    {
+        var target = new DelayTarget(TimeSpan.FromMilliseconds(2));
+        var runner = new LoadRunner(target, new LoadOptions
+        {
+            Concurrency = 2,
+            Warmup = TimeSpan.FromMilliseconds(500),
+            Duration = TimeSpan.FromMilliseconds(500),
+        });
+
+        StageResult result = await runner.RunAsync();
+
+        Assert.True(result.Sent > 0);
+        Assert.True(target.Calls > result.Sent + 20, $"calls {target.Calls}, measured {result.Sent}");
+    }
+
+    [Fact]
+    public async Task RunAsync_DeadlineShorterThanService_CountsTimeouts()
+    {
+        var target = new DelayTarget(TimeSpan.FromSeconds(5));
+        var runner = new LoadRunner(target, new LoadOptions
+        {
+            Concurrency = 3,
+            Duration = TimeSpan.FromMilliseconds(300),
+            RequestDeadline = TimeSpan.FromMilliseconds(100),
+        });
+
+        StageResult result = await runner.RunAsync();
+
+        Assert.True(result.Failed > 0);
+        Assert.Equal(result.Sent, result.ByStatus["timeout"]);
+        Assert.InRange(result.Latency.MaxMs, 95, 1000);
+    }
+
+    [Fact]
+    public async Task RunAsync_OpenLoopConstantRate_OffersThePoissonRate()
+    {
+        var target = new DelayTarget(TimeSpan.FromMilliseconds(1));
+        var runner = new LoadRunner(target, new LoadOptions
+        {
+            Mode = LoadMode.Open,
+            Profile = new ConstantRateProfile(400),
+            Duration = TimeSpan.FromSeconds(2),
+            MaxInFlight = 64,
+        });
+
+        StageResult result = await runner.RunAsync();
+
+        Assert.Equal(result.Sent, result.Succeeded + result.Rejected + result.Failed);
+        Assert.InRange(result.Sent, 650, 950);
+        Assert.InRange(result.OfferedRatePerSecond, 320, 480);
+        Assert.Equal(400, result.NominalRatePerSecond, 3);
+        Assert.Equal(0, result.ClientDropped);
+        Assert.NotEmpty(result.Timeline);
+        Assert.InRange(result.Timeline.Sum(p => p.SucceededPerSecond), 600, 1000);
+    }
+
+    [Fact]
+    public async Task RunAsync_OpenLoopSlowTarget_LatencyIncludesClientQueueing()
+    {
+        // 1 slot, 20 ms per request, 100 arrivals/s: the server can do 50/s, so requests queue in the client and the
+        // measured latency grows well beyond the 20 ms service time (no coordinated omission).
+        var target = new DelayTarget(TimeSpan.FromMilliseconds(20));
+        var runner = new LoadRunner(target, new LoadOptions
+        {
+            Mode = LoadMode.Open,
+            Profile = new ConstantRateProfile(100),
+            Duration = TimeSpan.FromSeconds(1),
+            MaxInFlight = 1,
+            RequestDeadline = TimeSpan.FromSeconds(3),
+        });
+
+        StageResult result = await runner.RunAsync();
+
+        Assert.True(result.Latency.P99Ms > 200, $"p99 {result.Latency.P99Ms} ms");
+        Assert.Equal(1, target.MaxInFlight);
+    }
+
+    [Fact]
+    public void Validate_UnboundedStage_Throws()
+    {
+        Assert.Throws<BenchConfigurationException>(() => new LoadOptions { Duration = TimeSpan.FromHours(2) }.Validate());
+        Assert.Throws<BenchConfigurationException>(() => new LoadOptions { MaxRequests = 0 }.Validate());
+        Assert.Throws<BenchConfigurationException>(() => new LoadOptions { Mode = LoadMode.Open }.Validate());
+        Assert.Throws<BenchConfigurationException>(() => new LoadOptions { Concurrency = 0 }.Validate());
+    }
+}

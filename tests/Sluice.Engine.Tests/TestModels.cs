@@ -1,0 +1,75 @@
+using System.Text.Json;
+using Sluice.Engine.Loading;
+using Sluice.Testing;
+
+namespace Sluice.Engine.Tests;
+
+/// <summary>Paths and loaders for the shared 260K model and its golden file.</summary>
+internal static class TestModels
+{
+    public const string Bin = "models/stories260K.bin";
+    public const string Tokenizer = "models/tok512.bin";
+    public const string Gguf = "models/stories260K-f32.v1.gguf";
+    public const string Golden = "golden/stories260K-greedy.jsonl";
+
+    public static LoadedModel LoadBin() => ModelLoader.Load(SharedDataFactAttribute.RequirePath(Bin), SharedDataFactAttribute.RequirePath(Tokenizer));
+
+    public static LoadedModel LoadGguf() => ModelLoader.Load(SharedDataFactAttribute.RequirePath(Gguf));
+
+    public static IReadOnlyList<GoldenLine> ReadGolden()
+    {
+        var lines = new List<GoldenLine>();
+        foreach (var line in File.ReadLines(SharedDataFactAttribute.RequirePath(Golden)))
+        {
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+
+            using var doc = JsonDocument.Parse(line);
+            var root = doc.RootElement;
+            var tokens = new List<int>();
+            foreach (var t in root.GetProperty("tokens_after_bos").EnumerateArray())
+            {
+                tokens.Add(t.GetInt32());
+            }
+
+            lines.Add(new GoldenLine(root.GetProperty("prompt").GetString()!, root.GetProperty("steps").GetInt32(), tokens, root.GetProperty("text").GetString()!));
+        }
+
+        return lines;
+    }
+
+    /// <summary>A temporary directory deleted on dispose.</summary>
+    public static TempDirectory CreateTempDirectory() => new();
+
+    internal sealed record GoldenLine(string Prompt, int Steps, List<int> Tokens, string Text);
+
+    internal sealed class TempDirectory : IDisposable
+    {
+        public TempDirectory()
+        {
+            Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "sluice-engine-tests-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(Path);
+        }
+
+        public string Path { get; }
+
+        public string File(string name) => System.IO.Path.Combine(Path, name);
+
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(Path, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A mapped file may still be open on some platforms; the OS temp cleaner gets it.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+}
