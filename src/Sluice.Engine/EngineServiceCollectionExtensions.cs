@@ -13,6 +13,15 @@ public static class EngineServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddSluiceEngine(this IServiceCollection services)
     {
+        // Idempotent: binding twice would append configured ModelsPaths twice.
+        foreach (var descriptor in services)
+        {
+            if (descriptor.ServiceType == typeof(IModelSource) && descriptor.ImplementationType == typeof(EngineModelSource))
+            {
+                return services;
+            }
+        }
+
         services.AddOptions<EngineOptions>().BindConfiguration(EngineOptions.SectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, EngineModelSource>());
         return services;

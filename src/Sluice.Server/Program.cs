@@ -1,10 +1,6 @@
 using Sluice.Server.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddSluiceServer();
-var app = builder.Build();
-app.MapSluice();
-app.Run();
+return await SluiceServerHost.RunAsync(args, CancellationToken.None);
 
 /// <summary>Entry point; partial so WebApplicationFactory&lt;Program&gt; can host it in tests.</summary>
 public partial class Program;

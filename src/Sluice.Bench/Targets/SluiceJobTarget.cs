@@ -32,9 +32,9 @@ internal sealed class SluiceJobTarget : ILoadTarget
         ArgumentNullException.ThrowIfNull(spec);
         _stream = spec.Kind == TargetKind.JobStream;
         _baseUri = spec.Url;
-        _jobs = new Uri(spec.Url, "/v1/jobs");
+        _jobs = new Uri(spec.Url, spec.SubmitPath);
         int deadlineMs = (int)Math.Clamp(deadline.TotalMilliseconds, 1, int.MaxValue);
-        _body = Encoding.UTF8.GetBytes(string.Create(
+        _body = spec.SubmitBody is not null ? Encoding.UTF8.GetBytes(spec.SubmitBody) : Encoding.UTF8.GetBytes(string.Create(
             CultureInfo.InvariantCulture,
             $$"""{"model":{{JsonSerializer.Serialize(spec.Model)}},"input":{{spec.InputJson}},"priority":{{JsonSerializer.Serialize(spec.Priority)}},"deadline_ms":{{deadlineMs}}}"""));
         _prefer = string.Create(CultureInfo.InvariantCulture, $"wait={Math.Clamp((int)Math.Ceiling(deadline.TotalSeconds), 1, 600)}");

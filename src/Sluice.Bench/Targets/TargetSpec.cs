@@ -30,6 +30,12 @@ internal sealed record TargetSpec
     /// <summary>HTTP: request body, or null.</summary>
     public string? Body { get; init; }
 
+    /// <summary>Job kinds: where jobs are submitted (e.g. <c>/v1/essays</c>); default <c>/v1/jobs</c>.</summary>
+    public string SubmitPath { get; init; } = "/v1/jobs";
+
+    /// <summary>Job kinds: the whole submit body, replacing the generated <c>{model, input, priority, deadline_ms}</c>.</summary>
+    public string? SubmitBody { get; init; }
+
     /// <summary>Hosts besides loopback the user explicitly allowed.</summary>
     public IReadOnlyList<string> AllowedHosts { get; init; } = [];
 }

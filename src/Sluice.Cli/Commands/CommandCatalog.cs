@@ -9,10 +9,15 @@ internal static class CommandCatalog
     {
         var root = new RootCommand("Sluice: a high-concurrency serving platform for AI workloads.");
         // Command groups register here, one line each (each group lives in its own file under Commands/).
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(SubmitCommand.Create());
+        root.Subcommands.Add(JobsCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(GraderCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(ModelCommand.Create());
         root.Subcommands.Add(EngineCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 }

@@ -115,10 +115,11 @@ internal sealed unsafe class BatchState
             _keepAlive.Add(_logits);
         }
 
-        Tokens = new int[rows];
-        Positions = new int[rows];
-        Caches = new KvSequence[rows];
-        LogitIndex = new int[rows];
+        // Keep rows already filled: callers may grow the state while building a batch.
+        Tokens = Resize(Tokens, rows);
+        Positions = Resize(Positions, rows);
+        Caches = Resize(Caches, rows);
+        LogitIndex = Resize(LogitIndex, rows);
         Capacity = rows;
     }
 
@@ -128,6 +129,13 @@ internal sealed unsafe class BatchState
         _logits = GC.AllocateUninitializedArray<float>(rows * _c.VocabSize, pinned: true);
         _keepAlive.Add(_logits);
         Logits = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_logits));
+    }
+
+    private static T[] Resize<T>(T[] array, int length)
+    {
+        var copy = new T[length];
+        array.AsSpan(0, Math.Min(array.Length, length)).CopyTo(copy);
+        return copy;
     }
 
     private float* Alloc(long count)

@@ -43,12 +43,13 @@ internal sealed unsafe class Transformer
 
     public TransformerWeights Weights => _w;
 
-    /// <summary>
-    /// Runs <paramref name="rows"/> rows of <paramref name="s"/>; rows whose <see cref="BatchState.LogitIndex"/>
-    /// is not -1 get logits in <see cref="BatchState.LogitsRow"/>. Rows of one sequence must be in position order.
-    /// </summary>
+    /// <summary>t</summary>
+    public static double[] T = new double[8];
+
+    /// <summary>f</summary>
     public void Forward(BatchState s, int rows)
     {
+        var sw = System.Diagnostics.Stopwatch.StartNew(); double last = 0; void Mark(int i) { var now = sw.Elapsed.TotalMilliseconds; T[i] += now - last; last = now; }
         int dim = _c.Dim, kvDim = _c.KvDim, hidden = _c.HiddenDim, hs = _c.HeadSize, half = hs / 2;
         var logitRows = 0;
         for (var r = 0; r < rows; r++)
@@ -65,12 +66,14 @@ internal sealed unsafe class Transformer
             {
                 logitRows = Math.Max(logitRows, s.LogitIndex[r] + 1);
             }
-
-            // Copy the token embedding into x.
-            _w.TokenEmbedding.DequantizeRow(token, new Span<float>(s.X + (long)r * dim, dim));
         }
 
         s.EnsureCapacity(rows, logitRows);
+        for (var r = 0; r < rows; r++)
+        {
+            // Copy the token embedding into x.
+            _w.TokenEmbedding.DequantizeRow(s.Tokens[r], new Span<float>(s.X + (long)r * dim, dim));
+        }
         // The attention job (and its delegate) is cached on the state so steps allocate nothing.
         if (s.AttentionCache is not AttentionJob attention || attention.Owner != this)
         {
@@ -89,7 +92,7 @@ internal sealed unsafe class Transformer
             }
 
             // qkv matmuls for this position.
-            s.MatMul.Run(s.Xb, rows, layer.Wq, s.Q, layer.Wk, s.K, layer.Wv, s.V);
+            Mark(0); s.MatMul.Run(s.Xb, rows, layer.Wq, s.Q, layer.Wk, s.K, layer.Wv, s.V); Mark(1);
 
             for (var r = 0; r < rows; r++)
             {
@@ -125,10 +128,10 @@ internal sealed unsafe class Transformer
             }
 
             // Multihead attention, every (row, head) independently and in parallel.
-            attention.Run(l, rows);
+            Mark(0); attention.Run(l, rows); Mark(2);
 
             // Final matmul to get the output of the attention, then the residual connection back into x.
-            s.MatMul.Run(s.Xb, rows, layer.Wo, s.Xb2);
+            s.MatMul.Run(s.Xb, rows, layer.Wo, s.Xb2); Mark(1);
             TensorPrimitives.Add(new ReadOnlySpan<float>(s.X, rows * dim), new ReadOnlySpan<float>(s.Xb2, rows * dim), new Span<float>(s.X, rows * dim));
 
             // Ffn rmsnorm.
@@ -138,7 +141,7 @@ internal sealed unsafe class Transformer
             }
 
             // self.w2(F.silu(self.w1(x)) * self.w3(x)): first w1 and w3 together.
-            s.MatMul.Run(s.Xb, rows, layer.W1, s.Hb, layer.W3, s.Hb2);
+            Mark(0); s.MatMul.Run(s.Xb, rows, layer.W1, s.Hb, layer.W3, s.Hb2); Mark(1);
 
             // SwiGLU non-linearity: silu(x) = x * σ(x), then elementwise multiply with w3(x).
             var n = (long)rows * hidden;
@@ -150,7 +153,7 @@ internal sealed unsafe class Transformer
             }
 
             // Final matmul to get the output of the ffn, then the residual connection.
-            s.MatMul.Run(s.Hb, rows, layer.W2, s.Xb2);
+            Mark(3); s.MatMul.Run(s.Hb, rows, layer.W2, s.Xb2); Mark(1);
             TensorPrimitives.Add(new ReadOnlySpan<float>(s.X, rows * dim), new ReadOnlySpan<float>(s.Xb2, rows * dim), new Span<float>(s.X, rows * dim));
         }
 
@@ -169,7 +172,7 @@ internal sealed unsafe class Transformer
             }
         }
 
-        s.MatMul.Run(s.Xb, logitRows, _w.Classifier, s.Logits);
+        Mark(0); s.MatMul.Run(s.Xb, logitRows, _w.Classifier, s.Logits); Mark(4);
     }
 
     /// <summary>llama2.c's <c>rmsnorm</c>, with the sum of squares in sequential order as C computes it.</summary>

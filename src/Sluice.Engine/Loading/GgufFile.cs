@@ -174,7 +174,7 @@ internal sealed unsafe class GgufFile
         var length = Count($"the length of {what}");
         if (length > int.MaxValue || (long)length > _file.Length - _offset)
         {
-            throw Error(at, $"{what}: string length {length} runs past the end of the file ({_file.Length} bytes)");
+            throw Error(at, $"truncated or corrupt: {what}: string length {length} runs past the end of the file ({_file.Length} bytes)");
         }
 
         return Encoding.UTF8.GetString(Bytes((int)length, what));

@@ -238,6 +238,7 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
 
             var token = seq.Sampler.Sample(s.LogitsRow(logitIndex));
             seq.GeneratedTokens++;
+            seq.Tokens.Add(token);
             outputs[i].GeneratedTokens = 1;
             FinishReason finish;
             string delta;

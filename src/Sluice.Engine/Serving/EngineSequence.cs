@@ -45,6 +45,9 @@ internal sealed class EngineSequence : IGenerationSequence
     /// <summary>Last sampled token, fed at the next step.</summary>
     internal int NextToken { get; set; }
 
+    /// <summary>Generated token ids, in order (for usage, logs and exactness tests).</summary>
+    internal List<int> Tokens { get; } = [];
+
     /// <summary>Set once the sequence has reported a finish reason.</summary>
     internal FinishReason Finish { get; set; }
 

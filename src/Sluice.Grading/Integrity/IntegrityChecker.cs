@@ -15,7 +15,7 @@ namespace Sluice.Grading.Integrity;
 internal sealed class IntegrityChecker(SpellDictionary dictionary)
 {
     /// <summary>Share of words in duplicated sentences above which the essay is flagged as padded.</summary>
-    public const double RepetitionShare = 0.12;
+    public const double RepetitionShare = 0.25;
 
     public IntegrityReport Check(EssayDocument doc, PromptModel? prompt, GradingModel model, string? promptText)
     {
@@ -55,7 +55,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
             OffTopic(doc, prompt, model, flags);
         }
 
-        ShuffledOrder(doc, flags);
+        ShuffledOrder(doc, prompt, flags);
 
         var cleaned = remove.Any(r => r);
         var scoringText = cleaned ? Without(doc, remove) : text;
@@ -75,12 +75,17 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
             return false;
         }
 
-        int bad = 0, letters = 0, nonSpace = 0;
+        int bad = 0, replacement = 0, letters = 0, nonSpace = 0;
         foreach (var c in text)
         {
-            if (c == '\uFFFD' || (char.IsControl(c) && c is not ('\n' or '\r' or '\t')) || char.IsSurrogate(c) || c is '\uFFFE' or '\uFFFF')
+            if ((char.IsControl(c) && c is not ('\n' or '\r' or '\t')) || c is '\uFFFE' or '\uFFFF')
             {
                 bad++;
+            }
+            else if (c == '\uFFFD')
+            {
+                // ASAP itself contains U+FFFD for lost quotes, so only a high share of them means binary input.
+                replacement++;
             }
 
             if (!char.IsWhiteSpace(c))
@@ -93,7 +98,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
             }
         }
 
-        return bad > text.Length * 0.02 || (nonSpace >= 20 && letters < nonSpace * 0.5);
+        return bad > text.Length * 0.01 || replacement > text.Length * 0.1 || (nonSpace >= 20 && letters < nonSpace * 0.5);
     }
 
     private (int Checked, int Known) DictionaryCoverage(EssayDocument doc)
@@ -146,7 +151,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
         }
 
         var words = Math.Max(1, doc.WordCount);
-        if (dupWords > 0 && (dupWords >= words * RepetitionShare || dupWords >= 60))
+        if (dupWords > 0 && (dupWords >= words * RepetitionShare || dupWords >= 80))
         {
             flags.Add(new("repetition", $"{dupWords} of {words} words are in repeated sentences or paragraphs; repeats are not counted and cost a point.", FlagEffect.Penalty));
         }
@@ -179,7 +184,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
                 var next = i + 1 < doc.Tokens.Count ? doc.Tokens[i + 1] : default;
                 // A determiner is followed by a noun phrase; determiner + determiner/preposition/pronoun or an
                 // end-of-sentence mark is almost never English.
-                if (i + 1 >= doc.Tokens.Count || next.Kind == TokenKind.Punctuation && doc.Lower[i + 1] is "." or "!" or "?"
+                if (i + 1 >= doc.Tokens.Count || next.Kind == TokenKind.Punctuation && doc.Lower[i + 1] is "." or "!"
                     || next.Kind == TokenKind.Word && (WordLists.DeterminersAndPrepositions.Contains(doc.Lower[i + 1]) || doc.Lower[i + 1] is "i" or "he" or "she" or "we" or "they" or "is" or "are" or "was" or "and" or "but"))
                 {
                     badAfterDeterminer++;
@@ -194,7 +199,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
 
         var functionRatio = (double)function / words;
         var badRate = determiners == 0 ? 0 : (double)badAfterDeterminer / determiners;
-        if (functionRatio < 0.22 || (determiners >= 6 && badRate > 0.2))
+        if (functionRatio < 0.2 || (determiners >= 10 && badRate > 0.3))
         {
             flags.Add(new("gibberish",
                 $"The words do not form English sentences (function words {functionRatio:P0}, ill-formed determiner phrases {badRate:P0}); it cannot be graded as an essay.",
@@ -216,7 +221,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
             }
         }
 
-        if (sentences >= 5 && (opened >= sentences * 0.75 || transitions > words * 0.09))
+        if (sentences >= 6 && (opened >= sentences * 0.85 || transitions > words * 0.1))
         {
             flags.Add(new("transition_stuffing", $"{opened} of {sentences} sentences open with a transition ({transitions} transitions in {words} words): transitions are being used as filler, which costs a point.", FlagEffect.Penalty));
         }
@@ -227,7 +232,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
         for (var s = 0; s < sentences; s++)
         {
             var sentence = doc.Sentences[s];
-            if (sentence.WordCount < 6)
+            if (sentence.WordCount < 10)
             {
                 continue;
             }
@@ -252,7 +257,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
                 }
             }
 
-            if (wordsInSentence >= 6 && ((double)function / wordsInSentence < 0.12 || (double)trans / wordsInSentence > 0.35))
+            if (wordsInSentence >= 10 && ((double)function / wordsInSentence < 0.1 || (trans >= 3 && (double)trans / wordsInSentence > 0.35)))
             {
                 remove[s] = true;
                 stuffedWords += sentence.WordCount;
@@ -338,7 +343,8 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
             }
         }
 
-        if (best != prompt.Prompt && own < prompt.SimilarityP05 && bestSim > own * 1.5)
+        var bestModel = model.ForPrompt(best)!;
+        if (best != prompt.Prompt && doc.WordCount >= 40 && own < prompt.SimilarityP05 && bestSim > own * 2 && bestSim >= bestModel.SimilarityP25)
         {
             flags.Add(new("off_topic", $"The essay does not address prompt {prompt.Prompt} (topic match {own:0.00}); its vocabulary matches prompt {best} ({bestSim:0.00}).", FlagEffect.Minimum));
         }
@@ -348,63 +354,44 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
         }
     }
 
-    private static void ShuffledOrder(EssayDocument doc, List<IntegrityFlag> flags)
+    private static void ShuffledOrder(EssayDocument doc, PromptModel? prompt, List<IntegrityFlag> flags)
     {
-        var n = doc.Sentences.Count;
-        if (n < 5)
+        if (doc.Sentences.Count < 5 || prompt is null)
         {
             return;
         }
 
-        var evidence = 0.0;
-        var reasons = new List<string>();
-        for (var s = 0; s < n; s++)
+        var f = OrderFeatures.Compute(doc, prompt.Profile);
+        var p = prompt.Order.Probability(f);
+        if (p > prompt.Order.Threshold)
         {
-            var position = (double)s / (n - 1);
-            var first = Discourse.FirstWord(doc, doc.Sentences[s]);
-            if (first < 0)
+            var reasons = new List<string>();
+            if (f[8] > 0)
             {
-                continue;
+                reasons.Add("the salutation or sign-off is misplaced");
             }
 
-            var w = doc.Lower[first];
-            if (s > 0 && w == "dear")
+            if (f[9] > 0)
             {
-                evidence += 2;
-                reasons.Add("the salutation is not at the start");
+                reasons.Add("ordinal markers (first, second, finally) are out of sequence");
             }
-            else if (s < n - 2 && w is "sincerely" or "respectfully")
-            {
-                evidence += 2;
-                reasons.Add("the sign-off is not at the end");
-            }
-            else if (position < 0.35 && Discourse.StartsWithMarker(doc, s, WordLists.ClosingMarkers))
-            {
-                evidence += 1;
-                reasons.Add($"a closing marker (\"{w}\") appears early");
-            }
-            else if (position > 0.65 && s > 0 && Discourse.StartsWithMarker(doc, s, WordLists.OpeningMarkers) && w != "dear")
-            {
-                evidence += 1;
-                reasons.Add($"an opening marker (\"{w}\") appears late");
-            }
-        }
 
-        var z = Coherence.OrderZScore(doc);
-        if (z < -0.3)
-        {
-            evidence += 1;
-            reasons.Add($"neighbouring sentences share fewer words than in a random order (z = {z:0.0})");
-        }
+            if (f[6] > 0)
+            {
+                reasons.Add("a closing marker appears early");
+            }
 
-        if (z < -1.2)
-        {
-            evidence += 1;
-        }
+            if (f[1] > 0)
+            {
+                reasons.Add("the first sentence continues a thought instead of opening one");
+            }
 
-        if (evidence >= 2 || (evidence >= 1 && n >= 8 && z < 0.3))
-        {
-            flags.Add(new("incoherent_order", "Sentences seem out of order: " + string.Join("; ", reasons.Distinct()) + ".", FlagEffect.Info));
+            if (f[0] < 0)
+            {
+                reasons.Add("neighbouring sentences share fewer words than in a random order");
+            }
+
+            flags.Add(new("incoherent_order", $"The sentences seem to be out of order (likelihood {p:0.00})" + (reasons.Count > 0 ? ": " + string.Join("; ", reasons) : "") + ".", FlagEffect.Info));
         }
     }
 

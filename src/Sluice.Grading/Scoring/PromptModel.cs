@@ -22,6 +22,9 @@ internal sealed record PromptModel
     /// <summary>5th percentile of training essays' similarity to their own prompt (off-topic threshold basis).</summary>
     public required double SimilarityP05 { get; init; }
 
+    /// <summary>25th percentile of that similarity: an essay this close to another prompt reads as written for it.</summary>
+    public required double SimilarityP25 { get; init; }
+
     /// <summary>Median word count of training essays (context for length-based flags).</summary>
     public required double MedianWords { get; init; }
 
@@ -38,6 +41,9 @@ internal sealed record PromptModel
     public required double NgramScoreMean { get; init; }
 
     public required double NgramScoreStd { get; init; }
+
+    /// <summary>Detector of shuffled sentence order for this prompt's essays.</summary>
+    public required Integrity.OrderModel Order { get; init; }
 
     /// <summary>Holistic head first, then one per trait in <see cref="Data.PromptScale"/> order.</summary>
     public required LinearHead[] Heads { get; init; }

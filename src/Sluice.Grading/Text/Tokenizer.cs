@@ -99,7 +99,7 @@ internal static class Tokenizer
                     {
                         len++;
                     }
-                    else if (d is '\'' or '\u2019' && i + len + 1 < text.Length && char.IsLetter(text[i + len + 1]))
+                    else if (d is '\'' or '\u2019' or '\uFFFD' && i + len + 1 < text.Length && char.IsLetter(text[i + len + 1]))
                     {
                         len += 2;
                     }
@@ -198,7 +198,8 @@ internal static class Tokenizer
         for (var k = 0; k < s.Length; k++)
         {
             var ch = s[k];
-            buf[k] = ch == '\u2019' ? '\'' : char.ToLowerInvariant(ch);
+            // ASAP replaced curly apostrophes with U+FFFD; both count as an apostrophe.
+            buf[k] = ch is '\u2019' or '\uFFFD' ? '\'' : char.ToLowerInvariant(ch);
         }
 
         return new string(buf);

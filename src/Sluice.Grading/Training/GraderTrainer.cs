@@ -177,8 +177,8 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
         var proto = new PromptModel
         {
             Prompt = prompt, Means = means, Stds = stds, Keywords = profile.Keywords, KeywordWeights = profile.Weights,
-            SimilarityP05 = 0, MedianWords = 0, Vocab = vocab, Idf = idf, NgramWeights = [.. weights.Select(w => (float)Round(w))], NgramMean = fullMean,
-            NgramScoreMean = ngMean, NgramScoreStd = ngStd, Heads = [],
+            SimilarityP05 = 0, SimilarityP25 = 0, MedianWords = 0, Vocab = vocab, Idf = idf, NgramWeights = [.. weights.Select(w => (float)Round(w))], NgramMean = fullMean,
+            NgramScoreMean = ngMean, NgramScoreStd = ngStd, Heads = [], Order = TrainOrder(prompt, essays, profile),
         };
         var inputs = new double[n][];
         for (var i = 0; i < n; i++)
@@ -200,8 +200,40 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
         {
             Heads = [.. heads],
             SimilarityP05 = Math.Round(similarities[(int)(0.05 * (n - 1))], 4),
+            SimilarityP25 = Math.Round(similarities[(int)(0.25 * (n - 1))], 4),
             MedianWords = words[n / 2],
         };
+    }
+
+    /// <summary>Trains the shuffled-order detector: each essay (5+ sentences) against a seeded shuffle of itself.</summary>
+    private Integrity.OrderModel TrainOrder(int prompt, List<PreparedEssay> essays, PromptProfile profile)
+    {
+        var rng = new Random(options.Seed * 7 + prompt);
+        var x = new List<double[]>();
+        var y = new List<int>();
+        foreach (var e in essays)
+        {
+            if (e.Doc.Sentences.Count < 5)
+            {
+                continue;
+            }
+
+            x.Add(Integrity.OrderFeatures.Compute(e.Doc, profile));
+            y.Add(0);
+            var sentences = Enumerable.Range(0, e.Doc.Sentences.Count).Select(e.Doc.SentenceText).ToArray();
+            rng.Shuffle(sentences);
+            x.Add(Integrity.OrderFeatures.Compute(Tokenizer.Analyze(string.Join(" ", sentences)), profile));
+            y.Add(1);
+        }
+
+        var (means, stds) = Standardization(x);
+        var z = x.Select(r => r.Select((v, j) => stds[j] == 0 ? 0 : (v - means[j]) / stds[j]).ToArray()).ToList();
+        var (w, b) = Logistic.Fit(z, y);
+        var model = new Integrity.OrderModel { Means = means, Stds = stds, Weights = [.. w.Select(Round)], Bias = Round(b), Threshold = 0, TrainingRecall = 0 };
+        var originals = x.Where((_, i) => y[i] == 0).Select(model.Probability).Order().ToArray();
+        var threshold = Math.Round(originals[(int)(0.95 * (originals.Length - 1))], 4);
+        var shuffled = x.Where((_, i) => y[i] == 1).Select(model.Probability).ToArray();
+        return model with { Threshold = threshold, TrainingRecall = Math.Round(shuffled.Count(p => p > threshold) / (double)shuffled.Length, 3) };
     }
 
     private LinearHead FitHead(string name, int min, int max, double[][] inputs, int?[] targets)

@@ -73,7 +73,12 @@ internal static class EventStreaming
         {
         }
 
-        await closed.CancelAsync().ConfigureAwait(false);
+        // Give the client time to answer our close frame; cancelling a pending receive aborts the socket.
+        if (await Task.WhenAny(reader, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false) != reader)
+        {
+            await closed.CancelAsync().ConfigureAwait(false);
+        }
+
         await reader.ConfigureAwait(false);
     }
 

@@ -16,6 +16,7 @@ public static class SluiceServerExtensions
 
     public static WebApplicationBuilder AddSluiceServer(this WebApplicationBuilder builder)
     {
+        builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = SluiceDefaults.Values });
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
         {
             builder.WebHost.UseUrls(DefaultUrl);
@@ -50,6 +51,8 @@ public static class SluiceServerExtensions
 
     public static WebApplication MapSluice(this WebApplication app)
     {
+        // Start listening to the meter before the first request, not at the first scrape.
+        app.Services.GetRequiredService<Sluice.Core.Metrics.PrometheusExporter>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestMetricsMiddleware>();

@@ -47,10 +47,11 @@ public sealed class GgufLoaderTests
     }
 
     [SharedDataTheory(TestModels.Bin, TestModels.Tokenizer)]
-    [InlineData(TensorType.F16)]
-    [InlineData(TensorType.Q8_0)]
-    public void ConvertToGguf_QuantizedWeights_LogitsCloseToF32(TensorType type)
+    [InlineData("F16")]
+    [InlineData("Q8_0")]
+    public void ConvertToGguf_QuantizedWeights_LogitsCloseToF32(string typeName)
     {
+        var type = Enum.Parse<TensorType>(typeName);
         using var dir = TestModels.CreateTempDirectory();
         var path = dir.File($"stories260k-{type}.gguf");
         using var bin = TestModels.LoadBin();

@@ -1,0 +1,6 @@
+using Sluice.Bench.Load;
+
+namespace Sluice.Bench.Scenarios;
+
+/// <summary>One probe of a ceiling search: the rate, what was measured, whether it met the SLO, and server CPU (fraction of the machine).</summary>
+internal sealed record CeilingProbe(double Rate, StageResult Stage, bool Passed, double ServerCpu);

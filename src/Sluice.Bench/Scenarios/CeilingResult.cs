@@ -1,0 +1,7 @@
+namespace Sluice.Bench.Scenarios;
+
+/// <summary>The outcome of a ceiling search; <see cref="Ceiling"/> is null when no probe passed.</summary>
+internal sealed record CeilingResult(CeilingProbe? Ceiling, IReadOnlyList<CeilingProbe> Probes, bool HitSearchLimit)
+{
+    public double Rate => Ceiling?.Rate ?? 0;
+}

@@ -1,0 +1,37 @@
+using System.CommandLine;
+using System.Net.Http.Headers;
+
+namespace Sluice.Cli.Commands;
+
+/// <summary>The <c>--url</c> and <c>--api-key</c> options shared by commands that talk to a running server.</summary>
+internal sealed class ClientOptions
+{
+    public Option<string> Url { get; } = new("--url")
+    {
+        Description = "Server base URL (env SLUICE_URL).",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SLUICE_URL") ?? "http://127.0.0.1:8080",
+    };
+
+    public Option<string?> ApiKey { get; } = new("--api-key")
+    {
+        Description = "API key (env SLUICE_API_KEY).",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SLUICE_API_KEY"),
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Url);
+        command.Options.Add(ApiKey);
+    }
+
+    public HttpClient CreateClient(ParseResult result)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(result.GetValue(Url)!.TrimEnd('/') + "/"), Timeout = Timeout.InfiniteTimeSpan };
+        if (result.GetValue(ApiKey) is { Length: > 0 } key)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return client;
+    }
+}

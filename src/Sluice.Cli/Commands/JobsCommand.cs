@@ -1,0 +1,54 @@
+using System.CommandLine;
+
+namespace Sluice.Cli.Commands;
+
+/// <summary><c>./sluice jobs get|cancel|list</c>.</summary>
+internal static class JobsCommand
+{
+    public static Command Create()
+    {
+        var jobs = new Command("jobs", "Inspect and cancel jobs on a running server.");
+        var client = new ClientOptions();
+
+        var get = new Command("get", "Show a job.");
+        var getId = new Argument<string>("id");
+        get.Arguments.Add(getId);
+        client.AddTo(get);
+        get.SetAction(async (r, ct) =>
+        {
+            using var http = client.CreateClient(r);
+            using var response = await http.GetAsync($"v1/jobs/{Uri.EscapeDataString(r.GetValue(getId)!)}", ct);
+            return await CliOutput.PrintAsync(response, ct);
+        });
+
+        var cancel = new Command("cancel", "Cancel a job.");
+        var cancelId = new Argument<string>("id");
+        cancel.Arguments.Add(cancelId);
+        client.AddTo(cancel);
+        cancel.SetAction(async (r, ct) =>
+        {
+            using var http = client.CreateClient(r);
+            using var response = await http.DeleteAsync($"v1/jobs/{Uri.EscapeDataString(r.GetValue(cancelId)!)}", ct);
+            return await CliOutput.PrintAsync(response, ct);
+        });
+
+        var list = new Command("list", "List this key's jobs, newest first.");
+        var status = new Option<string?>("--status") { Description = "Only jobs with this status." };
+        var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 20 };
+        list.Options.Add(status);
+        list.Options.Add(limit);
+        client.AddTo(list);
+        list.SetAction(async (r, ct) =>
+        {
+            using var http = client.CreateClient(r);
+            var query = $"v1/jobs?limit={r.GetValue(limit)}" + (r.GetValue(status) is { } s ? "&status=" + Uri.EscapeDataString(s) : "");
+            using var response = await http.GetAsync(query, ct);
+            return await CliOutput.PrintAsync(response, ct);
+        });
+
+        jobs.Subcommands.Add(get);
+        jobs.Subcommands.Add(cancel);
+        jobs.Subcommands.Add(list);
+        return jobs;
+    }
+}

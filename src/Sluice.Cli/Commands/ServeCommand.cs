@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Sluice.Server.Hosting;
+
+namespace Sluice.Cli.Commands;
+
+/// <summary><c>./sluice serve</c>: runs the server with the embedded defaults; any ASP.NET Core configuration can follow.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("serve", "Run the Sluice server (default http://127.0.0.1:8080, in-process queue, SQLite store under ./data). " +
+            "Extra arguments are ASP.NET Core configuration, e.g. --Sluice:Models:sleep-batch:MaxBatchSize=8.")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        var urls = new Option<string?>("--urls") { Description = "Addresses to listen on (default http://127.0.0.1:8080)." };
+        var role = new Option<string?>("--role") { Description = "all (default), gateway or worker." };
+        var data = new Option<string?>("--data-dir") { Description = "Folder of the SQLite store (default ./data)." };
+        var models = new Option<string?>("--models") { Description = "Folder of model files to serve (default ./models, then ../shared/models)." };
+        command.Options.Add(urls);
+        command.Options.Add(role);
+        command.Options.Add(data);
+        command.Options.Add(models);
+        command.SetAction((result, ct) =>
+        {
+            var args = new List<string>();
+            Add(args, "urls", result.GetValue(urls));
+            Add(args, "Sluice:Role", result.GetValue(role));
+            Add(args, "Sluice:Storage:DataDir", result.GetValue(data));
+            Add(args, "Sluice:Engine:ModelsPaths:0", result.GetValue(models));
+            args.AddRange(result.UnmatchedTokens);
+            return SluiceServerHost.RunAsync(args.ToArray(), ct);
+        });
+        return command;
+    }
+
+    private static void Add(List<string> args, string key, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            args.Add($"--{key}={value}");
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using Sluice.Grading.Features;
+using Sluice.Grading.Text;
+
+namespace Sluice.Grading.Integrity;
+
+/// <summary>
+/// Signals that sentences are in their written order: lexical cohesion versus random orders, how the first and last
+/// sentences open and close, whether ordinal markers ("First", "Second", "Finally") come in sequence, where the
+/// salutation and sign-off are, and where the most on-topic sentences sit. A learned <see cref="OrderModel"/> weighs them.
+/// </summary>
+internal static class OrderFeatures
+{
+    public static readonly string[] Names =
+    [
+        "cohesion_z", "first_anaphoric", "first_opening", "last_closing", "first_topic_rank", "last_topic_rank", "early_closers",
+        "late_openers", "misplaced_salutation", "ordinal_inversions", "first_length_ratio", "log_sentences", "second_anaphoric",
+    ];
+
+    private static readonly HashSet<string> s_anaphoric = new(StringComparer.Ordinal)
+    {
+        "he", "she", "it", "they", "this", "that", "these", "those", "but", "and", "so", "also", "however", "then", "because", "finally", "lastly",
+        "another", "second", "secondly", "third", "thirdly", "next", "after", "his", "her", "their", "its", "therefore", "thus", "or", "furthermore",
+        "moreover", "besides", "plus", "later", "afterwards", "still", "even", "again",
+    };
+
+    private static readonly HashSet<string> s_closingWords = new(StringComparer.Ordinal) { "conclusion", "conclude", "sincerely", "summary", "overall", "finally", "lastly", "why" };
+
+    private static readonly Dictionary<string, int> s_ordinals = new(StringComparer.Ordinal)
+    {
+        ["first"] = 1, ["firstly"] = 1, ["second"] = 2, ["secondly"] = 2, ["third"] = 3, ["thirdly"] = 3, ["fourth"] = 4, ["finally"] = 5, ["lastly"] = 5,
+    };
+
+    public static double[] Compute(EssayDocument doc, PromptProfile? profile)
+    {
+        var n = doc.Sentences.Count;
+        var f = new double[Names.Length];
+        if (n < 2)
+        {
+            return f;
+        }
+
+        f[0] = Coherence.OrderZScore(doc);
+        f[1] = StartsWith(doc, 0, s_anaphoric) ? 1 : 0;
+        var firstWord = FirstLower(doc, 0);
+        f[2] = firstWord is "dear" or "in" or "i" or "do" or "have" or "imagine" or "what" || Contains(doc, 0, "think") || Contains(doc, 0, "believe") || Contains(doc, 0, "opinion") ? 1 : 0;
+        f[3] = Discourse.StartsWithMarker(doc, n - 1, WordLists.ClosingMarkers) || ContainsAny(doc, n - 1, s_closingWords) ? 1 : 0;
+
+        if (profile is not null)
+        {
+            var sims = new double[n];
+            for (var s = 0; s < n; s++)
+            {
+                sims[s] = KeywordShare(doc, s, profile);
+            }
+
+            f[4] = Rank(sims, 0);
+            f[5] = Rank(sims, n - 1);
+        }
+        else
+        {
+            f[4] = f[5] = 0.5;
+        }
+
+        int early = 0, late = 0, misplaced = 0, inversions = 0, lastOrdinal = 0;
+        for (var s = 0; s < n; s++)
+        {
+            var position = (double)s / (n - 1);
+            var w = FirstLower(doc, s);
+            if (position < 0.35 && Discourse.StartsWithMarker(doc, s, WordLists.ClosingMarkers))
+            {
+                early++;
+            }
+
+            if (position > 0.65 && Discourse.StartsWithMarker(doc, s, WordLists.OpeningMarkers) && w != "dear")
+            {
+                late++;
+            }
+
+            if ((s > 0 && w == "dear") || (s < n - 2 && w is "sincerely" or "respectfully"))
+            {
+                misplaced++;
+            }
+
+            if (w is not null && s_ordinals.TryGetValue(w, out var ord))
+            {
+                if (ord < lastOrdinal)
+                {
+                    inversions++;
+                }
+
+                lastOrdinal = ord;
+            }
+        }
+
+        f[6] = early;
+        f[7] = late;
+        f[8] = misplaced;
+        f[9] = inversions;
+        var mean = doc.Sentences.Average(s => s.WordCount);
+        f[10] = mean == 0 ? 1 : doc.Sentences[0].WordCount / mean;
+        f[11] = Math.Log(n);
+        f[12] = StartsWith(doc, 1, s_anaphoric) ? 1 : 0;
+        return f;
+    }
+
+    private static double Rank(double[] values, int index)
+    {
+        var higher = 0;
+        foreach (var v in values)
+        {
+            if (v > values[index])
+            {
+                higher++;
+            }
+        }
+
+        return (double)higher / Math.Max(1, values.Length - 1);
+    }
+
+    private static double KeywordShare(EssayDocument doc, int sentence, PromptProfile profile)
+    {
+        var s = doc.Sentences[sentence];
+        double hit = 0;
+        var words = 0;
+        for (var k = s.FirstToken; k < s.FirstToken + s.TokenCount; k++)
+        {
+            if (doc.Tokens[k].Kind != TokenKind.Word)
+            {
+                continue;
+            }
+
+            words++;
+            if (profile.TryGetIndex(doc.Lower[k], out var i))
+            {
+                hit += profile.Weights[i];
+            }
+        }
+
+        return words == 0 ? 0 : hit / Math.Sqrt(words);
+    }
+
+    private static string? FirstLower(EssayDocument doc, int sentence)
+    {
+        var i = Discourse.FirstWord(doc, doc.Sentences[sentence]);
+        return i < 0 ? null : doc.Lower[i];
+    }
+
+    private static bool StartsWith(EssayDocument doc, int sentence, HashSet<string> set) =>
+        sentence < doc.Sentences.Count && FirstLower(doc, sentence) is { } w && set.Contains(w);
+
+    private static bool Contains(EssayDocument doc, int sentence, string word)
+    {
+        var s = doc.Sentences[sentence];
+        for (var k = s.FirstToken; k < s.FirstToken + s.TokenCount; k++)
+        {
+            if (doc.Lower[k] == word)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ContainsAny(EssayDocument doc, int sentence, HashSet<string> words)
+    {
+        var s = doc.Sentences[sentence];
+        for (var k = s.FirstToken; k < s.FirstToken + s.TokenCount; k++)
+        {
+            if (words.Contains(doc.Lower[k]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

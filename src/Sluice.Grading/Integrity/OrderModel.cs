@@ -1,0 +1,32 @@
+namespace Sluice.Grading.Integrity;
+
+/// <summary>
+/// Logistic model of "these sentences were shuffled", trained on training essays against seeded shuffles of the same
+/// essays; <see cref="Threshold"/> keeps the false-alarm rate on real training essays near 5 %.
+/// </summary>
+internal sealed record OrderModel
+{
+    public required double[] Means { get; init; }
+
+    public required double[] Stds { get; init; }
+
+    public required double[] Weights { get; init; }
+
+    public required double Bias { get; init; }
+
+    public required double Threshold { get; init; }
+
+    /// <summary>Share of shuffled training essays the threshold catches (for the docs).</summary>
+    public required double TrainingRecall { get; init; }
+
+    public double Probability(double[] f)
+    {
+        var s = Bias;
+        for (var j = 0; j < f.Length; j++)
+        {
+            s += Weights[j] * (Stds[j] == 0 ? 0 : (f[j] - Means[j]) / Stds[j]);
+        }
+
+        return 1 / (1 + Math.Exp(-s));
+    }
+}

@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Sluice.Core.Models;
+using Sluice.Engine.Serving;
+using Sluice.Testing;
+
+namespace Sluice.Engine.Tests.Serving;
+
+public sealed class EngineModelSourceTests
+{
+    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer, TestModels.Gguf)]
+    public async Task Discover_FolderWithCheckpointTokenizerAndGguf_OffersBothModelsNotTheTokenizer()
+    {
+        using var dir = TestModels.CreateTempDirectory();
+        foreach (var f in new[] { TestModels.Bin, TestModels.Tokenizer, TestModels.Gguf })
+        {
+            File.Copy(SharedDataFactAttribute.RequirePath(f), dir.File(Path.GetFileName(f)));
+        }
+
+        File.WriteAllText(dir.File("notes.txt"), "not a model");
+        var source = new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = [dir.Path], Threads = 1 }));
+
+        var candidates = source.Discover();
+
+        Assert.Equal(["stories260k", "stories260k-f32.v1"], candidates.Select(c => c.Name).Order(StringComparer.Ordinal));
+        Assert.All(candidates, c => Assert.Equal(ModelKind.Generative, c.Kind));
+        foreach (var candidate in candidates)
+        {
+            using var model = (IGenerativeModel)await candidate.LoadAsync(CancellationToken.None);
+            Assert.Equal(candidate.Name, model.Descriptor.Name);
+            Assert.True(model.TryStartSequence(new GenerationRequest { Prompt = "Zoo", MaxTokens = 3 }, out var seq));
+            var outputs = new StepOutput[1];
+            model.Step([seq], outputs);
+            Assert.Equal(1, outputs[0].GeneratedTokens);
+            seq.Dispose();
+        }
+    }
+
+    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
+    public void Discover_SameNameInTwoFolders_FirstFolderWins()
+    {
+        using var first = TestModels.CreateTempDirectory();
+        using var second = TestModels.CreateTempDirectory();
+        foreach (var dir in new[] { first, second })
+        {
+            File.Copy(SharedDataFactAttribute.RequirePath(TestModels.Bin), dir.File("Stories260K.bin"));
+            File.Copy(SharedDataFactAttribute.RequirePath(TestModels.Tokenizer), dir.File("tok512.bin"));
+        }
+
+        var source = new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = [first.Path, second.Path, "/nonexistent/folder"] }));
+
+        var candidate = Assert.Single(source.Discover());
+        Assert.Equal("stories260k", candidate.Name);
+    }
+
+    [Fact]
+    public void Discover_CheckpointWithoutMatchingTokenizer_Skipped()
+    {
+        using var dir = TestModels.CreateTempDirectory();
+        var config = new Sluice.Engine.Loading.ModelConfig { Dim = 64, HiddenDim = 96, Layers = 1, Heads = 4, KvHeads = 4, VocabSize = 300, SeqLen = 32 };
+        Sluice.Engine.Cli.ModelSynthesizer.WriteLlama2c(dir.File("orphan.bin"), config, 1);
+        var source = new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = [dir.Path] }));
+
+        Assert.Empty(source.Discover());
+    }
+
+    [Fact]
+    public void AddSluiceEngine_WithConfiguration_RegistersSourceAndBindsOptions()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Sluice:Engine:ModelsPaths:0"] = "/models/a",
+            ["Sluice:Engine:KvBlockSize"] = "8",
+            ["Sluice:Engine:KvCacheBudgetMb"] = "256",
+            ["Sluice:Engine:MaxSequences"] = "48",
+        }).Build();
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration);
+
+        services.AddSluiceEngine();
+        services.AddSluiceEngine(); // idempotent
+        using var provider = services.BuildServiceProvider();
+
+        Assert.IsType<EngineModelSource>(Assert.Single(provider.GetServices<IModelSource>()));
+        var options = provider.GetRequiredService<IOptions<EngineOptions>>().Value;
+        Assert.Equal(["/models/a"], options.ModelsPaths);
+        Assert.Equal((8, 256, 48), (options.KvBlockSize, options.KvCacheBudgetMb, options.MaxSequences));
+    }
+
+    [Fact]
+    public void ResolveModelsPaths_Empty_DefaultsToLocalThenShared()
+    {
+        var paths = new EngineOptions().ResolveModelsPaths();
+
+        Assert.Equal(Path.GetFullPath("models"), paths[0]);
+    }
+}

@@ -1,0 +1,356 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Sluice.Server.Tests.Infrastructure;
+
+namespace Sluice.Server.Tests.Apis;
+
+public sealed class JobsApiTests : IAsyncLifetime
+{
+    private TestServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync(new Dictionary<string, string>
+    {
+        ["Sluice:BuiltIns:CountStepMs"] = "5",
+        ["Sluice:BuiltIns:SleepBatchBaseMs"] = "10",
+    });
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Theory]
+    [InlineData("echo", "{\"a\":[1,2,3]}")]
+    [InlineData("sleep-batch", "{\"x\":1}")]
+    [InlineData("count", "{\"n\":4}")]
+    public async Task Submit_ThenEventsThenResult_CompletesWithOrderedEvents(string model, string input)
+    {
+        var (response, body) = await _server.PostJobAsync($"{{\"model\":\"{model}\",\"input\":{input}}}");
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = body.GetProperty("id").GetString()!;
+        Assert.Equal($"/v1/jobs/{id}", response.Headers.Location!.OriginalString);
+        Assert.Equal("queued", body.GetProperty("status").GetString());
+
+        var events = await _server.ReadEventsAsync(id);
+        Assert.Equal("queued", events[0].Event);
+        Assert.Equal("started", events[1].Event);
+        Assert.Equal("completed", events[^1].Event);
+        for (var i = 0; i < events.Count; i++)
+        {
+            Assert.Equal(i + 1, events[i].Id);
+        }
+
+        var job = await _server.GetJobAsync(id);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal(1, job.GetProperty("attempts").GetInt32());
+        Assert.True(job.GetProperty("batch_size").GetInt32() >= 1);
+        Assert.True(job.GetProperty("run_ms").GetDouble() >= 0);
+        Assert.True(job.TryGetProperty("queued_ms", out _));
+        if (model == "count")
+        {
+            Assert.Equal(4, events.Count(e => e.Event == "delta"));
+            Assert.Equal("1 2 3 4", job.GetProperty("result").GetProperty("text").GetString());
+        }
+        else if (model == "echo")
+        {
+            Assert.Equal(input, job.GetProperty("result").GetRawText());
+        }
+    }
+
+    [Fact]
+    public async Task Submit_WithPreferWait_ReturnsFinishedJobInline()
+    {
+        var (response, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":3},\"cache\":false}", waitSeconds: 10);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("succeeded", body.GetProperty("status").GetString());
+        Assert.Equal("1 2 3", body.GetProperty("result").GetProperty("text").GetString());
+        Assert.Equal("wait=10", response.Headers.GetValues("Preference-Applied").Single());
+    }
+
+    [Fact]
+    public async Task Submit_WithPreferWaitTooShort_Returns202()
+    {
+        var (response, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":400}}", waitSeconds: 1);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.NotEqual("succeeded", body.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Events_LastEventId_ResumesWithoutGaps()
+    {
+        var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":6},\"cache\":false}", waitSeconds: 10);
+        var id = body.GetProperty("id").GetString()!;
+        var all = await _server.ReadEventsAsync(id);
+        var resumed = await _server.ReadEventsAsync(id, lastEventId: 4);
+        Assert.Equal(all.Skip(4).Select(e => e.Id), resumed.Select(e => e.Id));
+        Assert.Equal(5, resumed[0].Id);
+    }
+
+    [Fact]
+    public async Task Events_ForFinishedJobAfterMemoryEviction_ReplaysFromStore()
+    {
+        var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":2},\"cache\":false}", waitSeconds: 10);
+        var id = body.GetProperty("id").GetString()!;
+        var hub = (Sluice.Core.Events.InMemoryJobEventHub)_server.Services.GetRequiredService<Sluice.Core.Events.IJobEventHub>();
+        hub.Forget(id);
+        var events = await _server.ReadEventsAsync(id);
+        Assert.Equal(["queued", "started", "delta", "delta", "completed"], events.Select(e => e.Event).ToArray());
+    }
+
+    [Fact]
+    public async Task Events_Headers_DisableProxyBuffering()
+    {
+        var (_, body) = await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{}}", waitSeconds: 10);
+        using var r = await _server.Client.GetAsync($"/v1/jobs/{body.GetProperty("id").GetString()}/events", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", r.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("no", r.Headers.GetValues("X-Accel-Buffering").Single());
+        Assert.Contains("no-cache", r.Headers.CacheControl!.ToString());
+    }
+
+    [Fact]
+    public async Task WebSocket_StreamsSameEventsAsSse()
+    {
+        var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":3},\"cache\":false}");
+        var id = body.GetProperty("id").GetString()!;
+        using var ws = new ClientWebSocket();
+        var uri = new Uri(_server.BaseAddress.ToString().Replace("http://", "ws://") + $"v1/jobs/{id}/ws");
+        await ws.ConnectAsync(uri, CancellationToken.None);
+        var types = new List<string>();
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var r = await ws.ReceiveAsync(buffer, CancellationToken.None);
+            if (r.MessageType == WebSocketMessageType.Close)
+            {
+                await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                break;
+            }
+
+            using var doc = JsonDocument.Parse(Encoding.UTF8.GetString(buffer, 0, r.Count));
+            types.Add(doc.RootElement.GetProperty("event").GetString()!);
+        }
+
+        Assert.Equal(["queued", "started", "delta", "delta", "delta", "completed"], types.ToArray());
+    }
+
+    [Fact]
+    public async Task Cancel_QueuedJob_NeverRuns()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "300",
+            ["Sluice:Models:sleep-batch:MaxBatchSize"] = "1",
+        });
+        var (_, first) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"i\":1}}");
+        await Task.Delay(50);
+        var (_, second) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"i\":2}}");
+        var id = second.GetProperty("id").GetString()!;
+        using var cancel = await server.Client.DeleteAsync($"/v1/jobs/{id}");
+        Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        await server.WaitTerminalAsync(first.GetProperty("id").GetString()!, TimeSpan.FromSeconds(10));
+        var job = await server.GetJobAsync(id);
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+        Assert.Equal(0, job.GetProperty("attempts").GetInt32());
+        Assert.DoesNotContain(await server.ReadEventsAsync(id), e => e.Event == "started");
+    }
+
+    [Fact]
+    public async Task Cancel_RunningCountJob_StopsWithinOneStepAndSlotIsReused()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:CountStepMs"] = "50",
+            ["Sluice:Models:count:MaxNumSeqs"] = "1",
+        });
+        var (_, a) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":10000}}");
+        var id = a.GetProperty("id").GetString()!;
+        var deltas = 0;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var reading = Task.Run(async () =>
+        {
+            using var r = await server.Client.GetAsync($"/v1/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead, cts.Token);
+            return await SseParser.ReadAllAsync(await r.Content.ReadAsStreamAsync(cts.Token), cts.Token, e =>
+            {
+                if (e.Event == "delta")
+                {
+                    Interlocked.Increment(ref deltas);
+                }
+            });
+        });
+        while (Volatile.Read(ref deltas) < 3)
+        {
+            await Task.Delay(10);
+        }
+
+        using var cancel = await server.Client.DeleteAsync($"/v1/jobs/{id}");
+        var deltasAtCancel = Volatile.Read(ref deltas);
+        var cancelled = await TestServer.ReadJsonAsync(cancel);
+        Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
+        var events = await reading;
+        Assert.Equal("cancelled", events[^1].Event);
+        // The stop comes at the next step: at most one more token after the cancel was observed.
+        Assert.InRange(events.Count(e => e.Event == "delta") - deltasAtCancel, 0, 1);
+
+        // With max_num_seqs 1, a new job can only run if the cancelled one freed its slot.
+        var (r2, b) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":2}}", waitSeconds: 10);
+        Assert.Equal(HttpStatusCode.OK, r2.StatusCode);
+        Assert.Equal("succeeded", b.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Cancel_FinishedJob_Returns409()
+    {
+        var (_, body) = await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{}}", waitSeconds: 10);
+        using var r = await _server.Client.DeleteAsync($"/v1/jobs/{body.GetProperty("id").GetString()}");
+        Assert.Equal(HttpStatusCode.Conflict, r.StatusCode);
+    }
+
+    [Fact]
+    public async Task Idempotency_FiftyConcurrentIdenticalSubmits_CreateOneJob()
+    {
+        const string json = "{\"model\":\"sleep-batch\",\"input\":{\"k\":\"same\"}}";
+        var tasks = Enumerable.Range(0, 50).Select(_ => _server.PostJobAsync(json, idempotencyKey: "order-42")).ToArray();
+        var results = await Task.WhenAll(tasks);
+        Assert.All(results, r => Assert.True(r.Response.IsSuccessStatusCode));
+        var ids = results.Select(r => r.Body.GetProperty("id").GetString()).Distinct().ToArray();
+        Assert.Single(ids);
+        using var list = await _server.Client.GetAsync("/v1/jobs?model=sleep-batch&limit=1000");
+        var page = await TestServer.ReadJsonAsync(list);
+        Assert.Equal(1, page.GetProperty("data").EnumerateArray().Count(j => j.GetProperty("id").GetString() == ids[0]));
+        Assert.Equal(1, page.GetProperty("data").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Idempotency_SameKeyDifferentBody_Returns422()
+    {
+        var (first, _) = await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{\"v\":1}}", idempotencyKey: "k-422");
+        Assert.True(first.IsSuccessStatusCode);
+        var (second, problem) = await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{\"v\":2}}", idempotencyKey: "k-422");
+        Assert.Equal((HttpStatusCode)422, second.StatusCode);
+        Assert.Equal("Idempotency-Key", problem.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Idempotency_ReplayAfterCompletion_ReturnsResult()
+    {
+        var (_, first) = await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{\"v\":7}}", waitSeconds: 10, idempotencyKey: "k-done");
+        var (again, body) = await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{\"v\":7}}", idempotencyKey: "k-done");
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(first.GetProperty("id").GetString(), body.GetProperty("id").GetString());
+        Assert.Equal("{\"v\":7}", body.GetProperty("result").GetRawText());
+        Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
+    }
+
+    [Fact]
+    public async Task Cache_DeterministicRepeat_AnswersWithoutQueueing()
+    {
+        var (_, first) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":5}}", waitSeconds: 10);
+        Assert.False(first.GetProperty("cached").GetBoolean());
+        var (r, second) = await _server.PostJobAsync("{\"input\":{ \"n\" : 5 },\"model\":\"count\"}");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.True(second.GetProperty("cached").GetBoolean());
+        Assert.Equal(0, second.GetProperty("batch_size").GetInt32());
+        Assert.Equal(first.GetProperty("result").GetRawText(), second.GetProperty("result").GetRawText());
+        var metrics = await _server.Client.GetStringAsync("/metrics");
+        Assert.Contains("sluice_cache_requests_total{result=\"hit\"}", metrics);
+    }
+
+    [Fact]
+    public async Task DeadLetters_AlwaysFailingJob_DeadLetteredAfterMaxAttemptsAndRequeueable()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Models:sleep-batch:MaxAttempts"] = "3",
+            ["Sluice:Retry:BaseDelay"] = "00:00:00.010",
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "1",
+        });
+        var (_, body) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var id = body.GetProperty("id").GetString()!;
+        var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
+        Assert.Equal("dead_lettered", job.GetProperty("status").GetString());
+        Assert.Equal(3, job.GetProperty("attempts").GetInt32());
+        Assert.Contains("asked to fail", job.GetProperty("error").GetString());
+        var events = await server.ReadEventsAsync(id);
+        Assert.Equal(2, events.Count(e => e.Event == "retrying"));
+
+        var dl = await TestServer.ReadJsonAsync(await server.Client.GetAsync("/v1/dead-letters"));
+        Assert.Contains(dl.GetProperty("data").EnumerateArray(), j => j.GetProperty("id").GetString() == id);
+
+        using var requeue = await server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null);
+        Assert.Equal(HttpStatusCode.Accepted, requeue.StatusCode);
+        var again = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
+        Assert.Equal("dead_lettered", again.GetProperty("status").GetString());
+        Assert.Equal(3, again.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
+    public async Task Deadline_JobThatCannotStartInTime_ExpiresWithoutRunning()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "500",
+            ["Sluice:Models:sleep-batch:MaxBatchSize"] = "1",
+        });
+        await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"i\":0}}");
+        await Task.Delay(30);
+        var (_, body) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"i\":1},\"deadline_ms\":100}");
+        var job = await server.WaitTerminalAsync(body.GetProperty("id").GetString()!, TimeSpan.FromSeconds(10));
+        Assert.Equal("expired", job.GetProperty("status").GetString());
+        Assert.Equal(0, job.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
+    public async Task List_OtherKeysJobs_AreInvisible()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Auth:Keys:0:Id"] = "alice",
+            ["Sluice:Auth:Keys:0:Key"] = "alice-secret",
+            ["Sluice:Auth:Keys:1:Id"] = "bob",
+            ["Sluice:Auth:Keys:1:Key"] = "bob-secret",
+        });
+        using var alice = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = TestServer.Json("{\"model\":\"echo\",\"input\":{}}") };
+        alice.Headers.Authorization = new("Bearer", "alice-secret");
+        var created = await TestServer.ReadJsonAsync(await server.Client.SendAsync(alice));
+        var id = created.GetProperty("id").GetString();
+
+        using var asBob = new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{id}");
+        asBob.Headers.Add("X-Api-Key", "bob-secret");
+        Assert.Equal(HttpStatusCode.NotFound, (await server.Client.SendAsync(asBob)).StatusCode);
+
+        using var asAlice = new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{id}");
+        asAlice.Headers.Add("X-Api-Key", "alice-secret");
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.SendAsync(asAlice)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.Client.GetAsync($"/v1/jobs/{id}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task RateLimit_BurstExceeded_Returns429WithRetryAfter()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Auth:Keys:0:Id"] = "slow",
+            ["Sluice:Auth:Keys:0:Key"] = "slow-secret",
+            ["Sluice:Auth:Keys:0:RequestsPerSecond"] = "1",
+            ["Sluice:Auth:Keys:0:Burst"] = "3",
+        });
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 5; i++)
+        {
+            var req = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
+            req.Headers.Authorization = new("Bearer", "slow-secret");
+            var r = await server.Client.SendAsync(req);
+            statuses.Add(r.StatusCode);
+            if (r.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                limited = r;
+            }
+        }
+
+        Assert.Equal(3, statuses.Count(s => s == HttpStatusCode.OK));
+        Assert.NotNull(limited);
+        Assert.True(int.Parse(limited!.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture) >= 1);
+    }
+}
