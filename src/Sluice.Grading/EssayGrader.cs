@@ -35,6 +35,8 @@ internal sealed class EssayGrader
 
     public string Version => Model.Version;
 
+    public Spelling.SpellDictionary Dictionary => _analyzer.Speller.Dictionary;
+
     /// <summary>Grades one essay, reporting each stage's completion through <paramref name="progress"/>.</summary>
     public GradeResult Grade(EssayRequest request, Action<string, double>? progress = null)
     {

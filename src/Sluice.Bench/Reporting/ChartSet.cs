@@ -25,21 +25,37 @@ internal static class ChartSet
 
         string xLabel = anyOpen && anyClosed ? "offered load (users or requests/s)" : anyOpen ? "offered load (requests/s)" : "concurrency (users)";
         bool multi = run.Series.Count > 1;
+        double minLoad = double.MaxValue, maxLoad = 0;
+        foreach (StageSeries series in run.Series)
+        {
+            foreach (StageResult s in series.Stages)
+            {
+                minLoad = Math.Min(minLoad, s.OfferedLoad);
+                maxLoad = Math.Max(maxLoad, s.OfferedLoad);
+            }
+        }
+
+        bool logX = minLoad > 0 && maxLoad / minLoad >= 20;
 
         var latency = new SvgLineChart($"{run.Name}: latency percentiles vs offered load", xLabel, "latency (ms)")
         {
             LogY = true,
+            LogX = logX,
             ReferenceLine = sloMs is { } slo ? (slo, $"SLO {Fmt.Ms(slo)} ms") : null,
         };
-        var throughput = new SvgLineChart($"{run.Name}: throughput vs offered load", xLabel, "succeeded requests/s");
+        var throughput = new SvgLineChart($"{run.Name}: throughput vs offered load", xLabel, "succeeded requests/s") { LogX = logX };
         foreach (StageSeries series in run.Series)
         {
             string prefix = multi ? series.Name + " " : string.Empty;
             latency.Add(new ChartSeries(prefix + "p50", Points(series, static s => s.Latency.P50Ms), Dashed: true));
-            latency.Add(new ChartSeries(prefix + "p99", Points(series, static s => s.Latency.P99Ms)));
             if (!multi)
             {
                 latency.Add(new ChartSeries("p90", Points(series, static s => s.Latency.P90Ms), Dashed: true));
+            }
+
+            latency.Add(new ChartSeries(prefix + "p99", Points(series, static s => s.Latency.P99Ms)));
+            if (!multi)
+            {
                 latency.Add(new ChartSeries("p99.9", Points(series, static s => s.Latency.P999Ms)));
             }
 

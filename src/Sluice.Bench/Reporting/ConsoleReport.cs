@@ -32,10 +32,10 @@ internal static class ConsoleReport
             console.Write(table);
         }
 
-        var stages = new Table { Title = new TableTitle(Markup.Escape(run.Name)), Border = TableBorder.Rounded };
-        for (int i = 0; i < StageTable.Columns.Length; i++)
+        var stages = new Table { Title = new TableTitle(Markup.Escape(run.Name + " (latency in ms)")), Border = TableBorder.Simple };
+        for (int i = 0; i < StageTable.CompactColumns.Length; i++)
         {
-            var column = new TableColumn(Markup.Escape(StageTable.Columns[i]));
+            var column = new TableColumn(Markup.Escape(StageTable.CompactColumns[i])).NoWrap();
             if (i >= 2)
             {
                 column.RightAligned();
@@ -48,7 +48,7 @@ internal static class ConsoleReport
         {
             foreach (StageResult s in series.Stages)
             {
-                string[] row = StageTable.Row(series.Name, s);
+                string[] row = StageTable.CompactRow(series.Name, s);
                 for (int i = 0; i < row.Length; i++)
                 {
                     row[i] = Markup.Escape(row[i]);

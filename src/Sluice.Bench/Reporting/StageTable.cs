@@ -29,6 +29,31 @@ internal static class StageTable
         s.InterEvent is null ? "-" : Fmt.Ms(s.InterEvent.P99Ms),
     ];
 
+    /// <summary>The narrower column set of the terminal table.</summary>
+    public static readonly string[] CompactColumns =
+    [
+        "series", "load", "sent", "ok", "rej", "fail", "rps", "p50", "p90", "p99", "p99.9", "max", "ttfe p50/p99", "gap p99",
+    ];
+
+    /// <summary>A row for <see cref="CompactColumns"/> (latencies in ms; rejections and failures as counts).</summary>
+    public static string[] CompactRow(string series, StageResult s) =>
+    [
+        series,
+        s.Label,
+        Fmt.Int(s.Sent),
+        Fmt.Int(s.Succeeded),
+        Fmt.Int(s.Rejected),
+        Fmt.Int(s.Failed),
+        Fmt.Rate(s.ThroughputPerSecond),
+        Fmt.Ms(s.Latency.P50Ms),
+        Fmt.Ms(s.Latency.P90Ms),
+        Fmt.Ms(s.Latency.P99Ms),
+        Fmt.Ms(s.Latency.P999Ms),
+        Fmt.Ms(s.Latency.MaxMs),
+        s.TimeToFirstEvent is null ? "-" : $"{Fmt.Ms(s.TimeToFirstEvent.P50Ms)}/{Fmt.Ms(s.TimeToFirstEvent.P99Ms)}",
+        s.InterEvent is null ? "-" : Fmt.Ms(s.InterEvent.P99Ms),
+    ];
+
     /// <summary>"200: 950, 429: 50" for the status breakdown.</summary>
     public static string Statuses(StageResult s)
     {

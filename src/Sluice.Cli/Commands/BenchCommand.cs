@@ -42,7 +42,7 @@ internal static class BenchCommand
 
         command.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
-            IAnsiConsole console = AnsiConsole.Console;
+            IAnsiConsole console = BenchConsole.Create();
             try
             {
                 TimeSpan deadlineSpan = LoadSpecParser.ParseDuration(r.GetValue(deadline)!);

@@ -27,7 +27,7 @@ internal static class BenchScenarioCommand
 
         command.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
-            IAnsiConsole console = AnsiConsole.Console;
+            IAnsiConsole console = BenchConsole.Create();
             IScenario? scenario = ScenarioCatalog.Find(r.GetValue(name)!);
             if (scenario is null)
             {

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Sluice.Engine.Loading;
 
 namespace Sluice.Engine.Inference;
@@ -43,13 +44,12 @@ internal sealed unsafe class Transformer
 
     public TransformerWeights Weights => _w;
 
-    /// <summary>t</summary>
-    public static double[] T = new double[8];
-
-    /// <summary>f</summary>
+    /// <summary>
+    /// Runs <paramref name="rows"/> rows of <paramref name="s"/>; rows whose <see cref="BatchState.LogitIndex"/>
+    /// is not -1 get logits in <see cref="BatchState.LogitsRow"/>. Rows of one sequence must be in position order.
+    /// </summary>
     public void Forward(BatchState s, int rows)
     {
-        var sw = System.Diagnostics.Stopwatch.StartNew(); double last = 0; void Mark(int i) { var now = sw.Elapsed.TotalMilliseconds; T[i] += now - last; last = now; }
         int dim = _c.Dim, kvDim = _c.KvDim, hidden = _c.HiddenDim, hs = _c.HeadSize, half = hs / 2;
         var logitRows = 0;
         for (var r = 0; r < rows; r++)
@@ -92,7 +92,7 @@ internal sealed unsafe class Transformer
             }
 
             // qkv matmuls for this position.
-            Mark(0); s.MatMul.Run(s.Xb, rows, layer.Wq, s.Q, layer.Wk, s.K, layer.Wv, s.V); Mark(1);
+            s.MatMul.Run(s.Xb, rows, layer.Wq, s.Q, layer.Wk, s.K, layer.Wv, s.V);
 
             for (var r = 0; r < rows; r++)
             {
@@ -128,10 +128,10 @@ internal sealed unsafe class Transformer
             }
 
             // Multihead attention, every (row, head) independently and in parallel.
-            Mark(0); attention.Run(l, rows); Mark(2);
+            attention.Run(l, rows);
 
             // Final matmul to get the output of the attention, then the residual connection back into x.
-            s.MatMul.Run(s.Xb, rows, layer.Wo, s.Xb2); Mark(1);
+            s.MatMul.Run(s.Xb, rows, layer.Wo, s.Xb2);
             TensorPrimitives.Add(new ReadOnlySpan<float>(s.X, rows * dim), new ReadOnlySpan<float>(s.Xb2, rows * dim), new Span<float>(s.X, rows * dim));
 
             // Ffn rmsnorm.
@@ -141,19 +141,19 @@ internal sealed unsafe class Transformer
             }
 
             // self.w2(F.silu(self.w1(x)) * self.w3(x)): first w1 and w3 together.
-            Mark(0); s.MatMul.Run(s.Xb, rows, layer.W1, s.Hb, layer.W3, s.Hb2); Mark(1);
+            s.MatMul.Run(s.Xb, rows, layer.W1, s.Hb, layer.W3, s.Hb2);
 
             // SwiGLU non-linearity: silu(x) = x * σ(x), then elementwise multiply with w3(x).
-            var n = (long)rows * hidden;
-            for (long i = 0; i < n; i++)
-            {
-                var val = s.Hb[i];
-                val *= 1.0f / (1.0f + MathF.Exp(-val));
-                s.Hb[i] = val * s.Hb2[i];
-            }
+            // Vectorized: hb2 = hb * hb2, hb = σ(hb), hb = hb * hb2.
+            var n = rows * hidden;
+            var hb = new Span<float>(s.Hb, n);
+            var hb2 = new Span<float>(s.Hb2, n);
+            TensorPrimitives.Multiply(hb, hb2, hb2);
+            TensorPrimitives.Sigmoid(hb, hb);
+            TensorPrimitives.Multiply(hb, hb2, hb);
 
             // Final matmul to get the output of the ffn, then the residual connection.
-            Mark(3); s.MatMul.Run(s.Hb, rows, layer.W2, s.Xb2); Mark(1);
+            s.MatMul.Run(s.Hb, rows, layer.W2, s.Xb2);
             TensorPrimitives.Add(new ReadOnlySpan<float>(s.X, rows * dim), new ReadOnlySpan<float>(s.Xb2, rows * dim), new Span<float>(s.X, rows * dim));
         }
 
@@ -172,7 +172,7 @@ internal sealed unsafe class Transformer
             }
         }
 
-        Mark(0); s.MatMul.Run(s.Xb, logitRows, _w.Classifier, s.Logits); Mark(4);
+        s.MatMul.Run(s.Xb, logitRows, _w.Classifier, s.Logits);
     }
 
     /// <summary>llama2.c's <c>rmsnorm</c>, with the sum of squares in sequential order as C computes it.</summary>
@@ -243,30 +243,58 @@ internal sealed unsafe class Transformer
             var pos = s.Positions[r];
             var cache = s.Caches[r];
             var bs = cache.BlockSize;
-            var q = new ReadOnlySpan<float>(s.Q + (long)r * c.Dim + h * hs, hs);
+            var q = s.Q + (long)r * c.Dim + h * hs;
             var att = new Span<float>(s.Att + ((long)r * c.Heads + h) * c.SeqLen, pos + 1);
             var kvOffset = (h / c.KvMul) * hs;
             var scale = MathF.Sqrt(hs);
 
-            // Iterate over all timesteps, including the current one.
+            // Iterate over all timesteps, including the current one. Head sizes are small (8 to 128), so the
+            // loops are written inline rather than paying a library call per position.
             var blocks = cache.Blocks;
             for (var t = 0; t <= pos; t++)
             {
-                var block = BlockPointer(blocks[t / bs]);
-                var k = new ReadOnlySpan<float>(block + ((long)(l * 2) * bs + t % bs) * kvDim + kvOffset, hs);
-                att[t] = TensorPrimitives.Dot(q, k) / scale;
+                var k = BlockPointer(blocks[t / bs]) + ((long)(l * 2) * bs + t % bs) * kvDim + kvOffset;
+                var i = 0;
+                var score = 0f;
+                if (hs >= 8)
+                {
+                    var acc = Vector256<float>.Zero;
+                    for (; i + 8 <= hs; i += 8)
+                    {
+                        acc = Vector256.FusedMultiplyAdd(Vector256.Load(q + i), Vector256.Load(k + i), acc);
+                    }
+
+                    score = Vector256.Sum(acc);
+                }
+
+                for (; i < hs; i++)
+                {
+                    score += q[i] * k[i];
+                }
+
+                att[t] = score / scale;
             }
 
             Sampling.Sampler.Softmax(att);
 
             // Weighted sum of the values, stored into xb.
-            var xb = new Span<float>(s.Xb + (long)r * c.Dim + h * hs, hs);
-            xb.Clear();
+            var xb = s.Xb + (long)r * c.Dim + h * hs;
+            new Span<float>(xb, hs).Clear();
             for (var t = 0; t <= pos; t++)
             {
-                var block = BlockPointer(blocks[t / bs]);
-                var v = new ReadOnlySpan<float>(block + ((long)(l * 2 + 1) * bs + t % bs) * kvDim + kvOffset, hs);
-                TensorPrimitives.MultiplyAdd(v, att[t], xb, xb);
+                var v = BlockPointer(blocks[t / bs]) + ((long)(l * 2 + 1) * bs + t % bs) * kvDim + kvOffset;
+                var a = att[t];
+                var va = Vector256.Create(a);
+                var i = 0;
+                for (; i + 8 <= hs; i += 8)
+                {
+                    Vector256.FusedMultiplyAdd(Vector256.Load(v + i), va, Vector256.Load(xb + i)).Store(xb + i);
+                }
+
+                for (; i < hs; i++)
+                {
+                    xb[i] += a * v[i];
+                }
             }
         }
     }

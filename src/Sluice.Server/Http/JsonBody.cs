@@ -72,6 +72,11 @@ internal static class JsonBody
                 return (null, Problems.BadRequest("body", "the request body is empty; send a JSON object"), null);
             }
 
+            if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length)))
+            {
+                return (null, Problems.BadRequest("body", "the request body is not valid UTF-8"), null);
+            }
+
             var raw = buffer.AsSpan(0, length).ToArray();
             try
             {
@@ -80,6 +85,12 @@ internal static class JsonBody
                 {
                     doc.Dispose();
                     return (null, Problems.BadRequest("body", "the request body must be a JSON object"), null);
+                }
+
+                if (FindInvalidString(doc.RootElement, "") is { } bad)
+                {
+                    doc.Dispose();
+                    return (null, Problems.BadRequest(bad.Length == 0 ? "body" : bad, "contains an invalid Unicode escape (a lone surrogate)"), null);
                 }
 
                 return (doc, null, raw);
@@ -93,6 +104,61 @@ internal static class JsonBody
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Path of the first string or property name that is not valid UTF-16 once unescaped (e.g. <c>"\ud800"</c>),
+    /// so such input is refused here rather than failing later inside a model.
+    /// </summary>
+    private static string? FindInvalidString(JsonElement e, string path)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.String:
+                try
+                {
+                    _ = e.GetString();
+                    return null;
+                }
+                catch (InvalidOperationException)
+                {
+                    return path;
+                }
+
+            case JsonValueKind.Object:
+                foreach (var p in e.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = p.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return path;
+                    }
+
+                    if (FindInvalidString(p.Value, path.Length == 0 ? name : path + "." + name) is { } bad)
+                    {
+                        return bad;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in e.EnumerateArray())
+                {
+                    if (FindInvalidString(item, $"{path}[{i++}]") is { } bad)
+                    {
+                        return bad;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
         }
     }
 

@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Globalization;
+using Sluice.Grading;
+using Sluice.Grading.Serving;
+using Sluice.Grading.Spelling;
+
+namespace Sluice.Cli.Commands;
+
+/// <summary><c>./sluice grade FILE [--prompt N] [--json]</c>: grades one essay with the committed model.</summary>
+internal static class GradeCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<FileInfo>("file") { Description = "Essay text file (UTF-8); '-' reads standard input" };
+        var prompt = new Option<int?>("--prompt") { Description = "ASAP prompt 1..8 (omit for the prompt-independent 0-1 score)" };
+        var promptText = new Option<FileInfo?>("--prompt-text") { Description = "File with the prompt's text (detects copying from the prompt)" };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON (the same document the server returns)" };
+        var model = new Option<FileInfo?>("--model") { Description = "Model file to use instead of the embedded default" };
+        var cmd = new Command("grade", "Grade an essay: scores, traits, suggestions, statistics and the features that drove the score.");
+        cmd.Arguments.Add(file);
+        cmd.Options.Add(prompt);
+        cmd.Options.Add(promptText);
+        cmd.Options.Add(json);
+        cmd.Options.Add(model);
+        cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
+        {
+            var f = r.GetValue(file)!;
+            var text = f.Name == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(f.FullName, ct);
+            var p = r.GetValue(prompt);
+            if (p is < 1 or > 8)
+            {
+                Console.Error.WriteLine("--prompt must be 1..8");
+                return 2;
+            }
+
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                Console.Error.WriteLine("the essay is empty");
+                return 2;
+            }
+
+            var pt = r.GetValue(promptText) is { } ptf ? await File.ReadAllTextAsync(ptf.FullName, ct) : null;
+            EssayGrader grader;
+            try
+            {
+                grader = GraderFactory.Create(new GradingOptions { ModelPath = r.GetValue(model)?.FullName });
+            }
+            catch (DictionaryNotFoundException ex)
+            {
+                Console.Error.WriteLine(ex.Message);
+                return 3;
+            }
+
+            var result = grader.Grade(new EssayRequest(text, p, pt));
+            if (r.GetValue(json))
+            {
+                Console.WriteLine(GradeResultJson.ToJson(result, indented: true));
+                return 0;
+            }
+
+            Print(result, text);
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static void Print(GradeResult r, string text)
+    {
+        var c = CultureInfo.InvariantCulture;
+        Console.WriteLine(r.PromptId is { } id
+            ? string.Create(c, $"Prompt {id}: holistic score {r.Score.Score} on {r.Score.Min}-{r.Score.Max} (normalized {r.Score.Normalized:0.00})")
+            : string.Create(c, $"Prompt-independent score: {r.Score.Normalized:0.00} on 0-1"));
+        foreach (var t in r.Traits)
+        {
+            Console.WriteLine(string.Create(c, $"  {t.Label,-18} {t.Score} ({t.Min}-{t.Max})"));
+        }
+
+        var s = r.Statistics;
+        Console.WriteLine(string.Create(c,
+            $"Statistics: {s.Words} words, {s.Sentences} sentences, {s.Paragraphs} paragraphs, {s.UniqueWords} unique words; Flesch-Kincaid grade {s.FleschKincaidGrade:0.0}, reading ease {s.FleschReadingEase:0}; MATTR {s.Mattr:0.00}; {s.Misspellings} misspellings, {s.GrammarIssues} grammar/punctuation issues, {s.Transitions} transitions"));
+        if (r.Drivers.Count > 0)
+        {
+            Console.WriteLine("What drove the score (effect in points vs. a typical essay):");
+            foreach (var d in r.Drivers)
+            {
+                Console.WriteLine(string.Create(c, $"  {d.Feature,-22} {d.Effect,7:+0.00;-0.00}   value {d.Value:0.###} (typical {d.Typical:0.###})"));
+            }
+        }
+
+        foreach (var f in r.Flags)
+        {
+            Console.WriteLine($"FLAG {f.Code} [{f.Effect}]: {f.Message}");
+        }
+
+        Console.WriteLine($"Suggestions ({r.Suggestions.Count}):");
+        foreach (var g in r.Suggestions)
+        {
+            var span = text.Substring(g.Start, Math.Min(g.Length, 40)).ReplaceLineEndings(" ");
+            Console.WriteLine($"  [{g.Category}/{g.Rule}] @{g.Start}+{g.Length} \"{span}\" {g.Message}" + (g.Replacement is null ? "" : $" -> \"{g.Replacement}\""));
+        }
+    }
+}

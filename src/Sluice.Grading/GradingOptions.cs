@@ -1,0 +1,27 @@
+namespace Sluice.Grading;
+
+/// <summary>Configuration of the essay grader (section <c>Sluice:Grading</c>).</summary>
+internal sealed record GradingOptions
+{
+    public const string Section = "Sluice:Grading";
+
+    /// <summary>Model file to serve instead of the embedded default (written by <c>./sluice grader train</c>).</summary>
+    public string? ModelPath { get; init; }
+
+    /// <summary>wamerican word list (Debian package <c>wamerican</c>).</summary>
+    public string WordListPath { get; init; } = Spelling.SpellDictionary.DefaultWordList;
+
+    /// <summary>hunspell dictionary (Debian package <c>hunspell-en-us</c>; optional, the .aff must sit beside it).</summary>
+    public string HunspellPath { get; init; } = Spelling.SpellDictionary.DefaultHunspell;
+
+    /// <summary>Longest essay accepted by the serving adapter, in words; longer inputs are refused with a 4xx.</summary>
+    public int MaxWords { get; init; } = EssayGrader.MaxWords;
+
+    /// <summary>Longest <c>prompt_text</c> accepted, in characters.</summary>
+    public int MaxPromptTextChars { get; init; } = 20_000;
+
+    /// <summary>Dynamic-batcher defaults (configuration <c>Sluice:Models:essay-grader</c> overrides them).</summary>
+    public int MaxBatchSize { get; init; } = 32;
+
+    public double MaxQueueDelayMs { get; init; } = 5;
+}

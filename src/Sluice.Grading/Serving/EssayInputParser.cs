@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Sluice.Core.Models;
+
+namespace Sluice.Grading.Serving;
+
+/// <summary>Validates <c>{ "prompt_id": 1..8 | null, "prompt_text": string?, "text": string }</c>; never throws.</summary>
+internal static class EssayInputParser
+{
+    public static bool TryParse(JsonElement input, GradingOptions options, out EssayInput? parsed, out InputError error)
+    {
+        parsed = null;
+        error = default;
+        if (input.ValueKind != JsonValueKind.Object)
+        {
+            error = new InputError("input", "input must be a JSON object { \"text\": string, \"prompt_id\": 1..8 | null, \"prompt_text\": string | null }");
+            return false;
+        }
+
+        string? text = null;
+        int? promptId = null;
+        string? promptText = null;
+        var hasText = false;
+        foreach (var p in input.EnumerateObject())
+        {
+            switch (p.Name)
+            {
+                case "text":
+                    if (p.Value.ValueKind != JsonValueKind.String)
+                    {
+                        error = new InputError("input.text", $"text must be a string, not {Describe(p.Value.ValueKind)}");
+                        return false;
+                    }
+
+                    text = p.Value.GetString();
+                    hasText = true;
+                    break;
+                case "prompt_id":
+                    if (p.Value.ValueKind == JsonValueKind.Null)
+                    {
+                        break;
+                    }
+
+                    if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out var id))
+                    {
+                        error = new InputError("input.prompt_id", "prompt_id must be an integer from 1 to 8, or null for prompt-independent grading");
+                        return false;
+                    }
+
+                    if (id is < 1 or > 8)
+                    {
+                        error = new InputError("input.prompt_id", $"prompt_id {id} is out of range: the grader knows ASAP prompts 1 to 8 (use null for prompt-independent grading)");
+                        return false;
+                    }
+
+                    promptId = id;
+                    break;
+                case "prompt_text":
+                    if (p.Value.ValueKind == JsonValueKind.Null)
+                    {
+                        break;
+                    }
+
+                    if (p.Value.ValueKind != JsonValueKind.String)
+                    {
+                        error = new InputError("input.prompt_text", $"prompt_text must be a string or null, not {Describe(p.Value.ValueKind)}");
+                        return false;
+                    }
+
+                    promptText = p.Value.GetString();
+                    if (promptText!.Length > options.MaxPromptTextChars)
+                    {
+                        error = new InputError("input.prompt_text", $"prompt_text is {promptText.Length:N0} characters; the limit is {options.MaxPromptTextChars:N0}");
+                        return false;
+                    }
+
+                    break;
+                default:
+                    error = new InputError($"input.{p.Name}", $"unknown field \"{p.Name}\"; expected text, prompt_id, prompt_text");
+                    return false;
+            }
+        }
+
+        if (!hasText || text is null)
+        {
+            error = new InputError("input.text", "text is required: the essay to grade");
+            return false;
+        }
+
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            error = new InputError("input.text", text.Length == 0 ? "text is empty" : "text contains only whitespace");
+            return false;
+        }
+
+        // A word is at least 2 characters with its separator, so a cheap length bound comes first.
+        if (text.Length > options.MaxWords * 40L || EssayGrader.CountWords(text) > options.MaxWords)
+        {
+            error = new InputError("input.text", $"text is longer than {options.MaxWords:N0} words; split it or shorten it");
+            return false;
+        }
+
+        parsed = new EssayInput(text, promptId, string.IsNullOrWhiteSpace(promptText) ? null : promptText);
+        return true;
+    }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Number => "a number",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+}

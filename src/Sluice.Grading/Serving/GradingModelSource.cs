@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Options;
+using Sluice.Core.Models;
+using Sluice.Grading.Scoring;
+
+namespace Sluice.Grading.Serving;
+
+/// <summary>Offers the <c>essay-grader</c> model (embedded default model, or <c>Sluice:Grading:ModelPath</c>).</summary>
+internal sealed class GradingModelSource(IOptions<GradingOptions> options) : IModelSource
+{
+    public IReadOnlyList<ModelCandidate> Discover()
+    {
+        var o = options.Value;
+        string? version;
+        if (!string.IsNullOrWhiteSpace(o.ModelPath))
+        {
+            version = File.Exists(o.ModelPath) ? ModelStore.VersionOf(File.ReadAllBytes(o.ModelPath)) : "missing";
+        }
+        else
+        {
+            version = ModelStore.EmbeddedVersion();
+            if (version is null)
+            {
+                return [];
+            }
+        }
+
+        return
+        [
+            new ModelCandidate
+            {
+                Name = EssayGrader.ModelName,
+                Kind = ModelKind.Batch,
+                Version = version,
+                Defaults = new SchedulerSettings { MaxBatchSize = o.MaxBatchSize, MaxQueueDelayMs = o.MaxQueueDelayMs },
+                LoadAsync = ct => ValueTask.FromResult<IModel>(new EssayGraderModel(GraderFactory.Create(o), o)),
+            },
+        ];
+    }
+}

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Sluice.Server.Tests.Infrastructure;
+
+namespace Sluice.Server.Tests.Scheduling;
+
+public sealed class BatchingTests
+{
+    private const int Submitters = 64;
+    private const int JobsPerSubmitter = 5;
+
+    [Fact]
+    public async Task DynamicBatching_SixtyFourSubmitters_FormsBatchesAndBeatsUnbatchedFiveTimes()
+    {
+        // sleep-batch costs 20 + 1·n ms per batch: unbatched ≈ 21 ms a job, batched at 32 ≈ 1.6 ms a job.
+        var batched = await MeasureAsync(maxBatchSize: 32);
+        var unbatched = await MeasureAsync(maxBatchSize: 1);
+
+        Assert.True(batched.MaxBatch > 1, $"no batch larger than 1 formed (max {batched.MaxBatch})");
+        Assert.Equal(1, unbatched.MaxBatch);
+        var ratio = batched.JobsPerSecond / unbatched.JobsPerSecond;
+        Assert.True(ratio >= 5, $"batched {batched.JobsPerSecond:F0} jobs/s vs unbatched {unbatched.JobsPerSecond:F0} jobs/s: ratio {ratio:F1} < 5");
+    }
+
+    private static async Task<(double JobsPerSecond, int MaxBatch)> MeasureAsync(int maxBatchSize)
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "20",
+            ["Sluice:BuiltIns:SleepBatchPerItemMs"] = "1",
+            ["Sluice:Models:sleep-batch:MaxBatchSize"] = maxBatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Sluice:Models:sleep-batch:MaxQueueDelayMs"] = "2",
+        });
+        var maxBatch = 0;
+        var sw = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, Submitters).Select(async w =>
+        {
+            for (var i = 0; i < JobsPerSubmitter; i++)
+            {
+                var (response, body) = await server.PostJobAsync($"{{\"model\":\"sleep-batch\",\"input\":{{\"w\":{w},\"i\":{i}}}}}", waitSeconds: 60);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal("succeeded", body.GetProperty("status").GetString());
+                var size = body.GetProperty("batch_size").GetInt32();
+                InterlockedMax(ref maxBatch, size);
+            }
+        });
+        await Task.WhenAll(workers);
+        sw.Stop();
+        return (Submitters * JobsPerSubmitter / sw.Elapsed.TotalSeconds, maxBatch);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+}
