@@ -83,6 +83,12 @@ internal sealed class BatchingScenario : IScenario
                 var config = new List<string>(model.ServerArgs);
                 config.AddRange(mode.ServerArgs);
                 await using SluiceServerProcess server = await context.StartServerAsync(logName, config, cancellationToken).ConfigureAwait(false);
+                if (!(await ServerModels.ListAsync(server.BaseUri, cancellationToken).ConfigureAwait(false)).Contains(model.Model))
+                {
+                    notes.Add($"{model.Name} skipped: the server does not serve '{model.Model}' (GET /v1/models) with {string.Join(' ', model.ServerArgs)}.");
+                    break;
+                }
+
                 var sampler = new ProcessSampler(server.ProcessId);
                 var spec = new TargetSpec { Kind = mode.Kind, Url = server.BaseUri, Model = model.Model, InputJson = model.InputJson };
                 await using ILoadTarget target = TargetFactory.Create(spec, TimeSpan.FromSeconds(30));
@@ -207,20 +213,20 @@ internal sealed class BatchingScenario : IScenario
         }
     }
 
-    /// <summary>Makes (once) a synthetic 15M-shaped checkpoint under bench-results/models with <c>sluice model synth</c>.</summary>
+    /// <summary>Makes (once) a synthetic 15M-shaped GGUF checkpoint under bench-results/models with <c>sluice model synth</c>; the engine names it after the file.</summary>
     private static async Task<(string? Dir, string? Why)> EnsureEngineCheckpointAsync(ScenarioContext context, CancellationToken cancellationToken)
     {
         string modelsDir = context.GetString("engine-models-dir", Path.Combine(context.RepoRoot, "bench-results", "models"));
         string name = context.GetString("engine-model", "synth-15m");
-        string target = Path.Combine(modelsDir, name);
-        if (Directory.Exists(target) || File.Exists(target))
+        string target = Path.Combine(modelsDir, name + ".gguf");
+        if (File.Exists(target))
         {
             return (modelsDir, null);
         }
 
         Directory.CreateDirectory(modelsDir);
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string a in (string[])[context.SluiceDll, "model", "synth", "--shape", "15M", "--out", target])
+        foreach (string a in (string[])[context.SluiceDll, "model", "synth", "--shape", "15M", "--format", "gguf", "--out", target])
         {
             start.ArgumentList.Add(a);
         }

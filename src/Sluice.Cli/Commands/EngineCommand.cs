@@ -22,8 +22,9 @@ internal static class EngineCommand
         var batch = new Option<string>("--batch") { Description = "Comma-separated batch sizes", DefaultValueFactory = _ => "1,4,16,32" };
         var steps = new Option<int>("--steps") { Description = "Decode steps per batch size", DefaultValueFactory = _ => 128 };
         var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var repeats = new Option<int>("--repeats") { Description = "Runs per batch size; the fastest is reported (other load only adds time), the median beside it", DefaultValueFactory = _ => 3 };
         var command = new Command("bench", "Measure aggregate tokens/s and per-sequence time per token at several batch sizes.");
-        foreach (var option in new Option[] { model, tokenizer, batch, steps, threads })
+        foreach (var option in new Option[] { model, tokenizer, batch, steps, threads, repeats })
         {
             command.Options.Add(option);
         }
@@ -40,7 +41,7 @@ internal static class EngineCommand
 
             using var loaded = ModelLoader.Load(r.GetValue(model)!, r.GetValue(tokenizer));
             var runner = new EngineBenchRunner(loaded, r.GetValue(threads) > 0 ? r.GetValue(threads) : Environment.ProcessorCount);
-            runner.Run(batches, r.GetValue(steps), Console.Out);
+            runner.Run(batches, r.GetValue(steps), Console.Out, Math.Max(1, r.GetValue(repeats)));
             return 0;
         }));
         return command;

@@ -24,15 +24,29 @@ internal sealed class EngineBenchRunner
         _threads = threads;
     }
 
-    /// <summary>One batch size's result.</summary>
-    public readonly record struct Result(int Batch, int Steps, double Seconds)
+    /// <summary>One batch size's result: the fastest of the repeats (other load only ever adds time) and the median.</summary>
+    public readonly record struct Result(int Batch, int Steps, double Seconds, double MedianSeconds)
     {
         public double TokensPerSecond => Batch * Steps / Seconds;
+
+        public double MedianTokensPerSecond => Batch * Steps / MedianSeconds;
 
         public double MsPerToken => Seconds * 1000 / Steps;
     }
 
-    public Result Measure(int batch, int steps)
+    public Result Measure(int batch, int steps, int repeats = 3)
+    {
+        var times = new double[Math.Max(1, repeats)];
+        for (var i = 0; i < times.Length; i++)
+        {
+            times[i] = MeasureOnce(batch, steps);
+        }
+
+        Array.Sort(times);
+        return new Result(batch, Math.Min(steps, _model.Config.SeqLen - 1), times[0], times[times.Length / 2]);
+    }
+
+    private double MeasureOnce(int batch, int steps)
     {
         var c = _model.Config;
         steps = Math.Min(steps, c.SeqLen - 1);
@@ -91,26 +105,26 @@ internal sealed class EngineBenchRunner
             cache.Dispose();
         }
 
-        return new Result(batch, steps, elapsed);
+        return elapsed;
     }
 
     /// <summary>Runs every batch size and prints a table; returns the results.</summary>
-    public List<Result> Run(IReadOnlyList<int> batches, int steps, TextWriter output)
+    public List<Result> Run(IReadOnlyList<int> batches, int steps, TextWriter output, int repeats = 3)
     {
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine(string.Create(inv, $"model {_model.Path}"));
         output.WriteLine(string.Create(inv, $"      {_model.Format}, {_model.Config}"));
-        output.WriteLine(string.Create(inv, $"      {_model.Config.ParameterCount / 1e6:F1}M parameters, {_threads} threads, {steps} steps per batch size, greedy"));
+        output.WriteLine(string.Create(inv, $"      {_model.Config.ParameterCount / 1e6:F1}M parameters, {_threads} threads, {steps} steps per batch size, greedy, best of {repeats} runs (median in brackets)"));
         output.WriteLine(" batch   tok/s (aggregate)   ms/token per sequence   speed-up vs batch 1");
         var results = new List<Result>();
         double? first = null;
         foreach (var batch in batches)
         {
-            var r = Measure(batch, steps);
+            var r = Measure(batch, steps, repeats);
             results.Add(r);
             first ??= batch == 1 ? r.TokensPerSecond : null;
             var speedup = first is { } f ? $"{r.TokensPerSecond / f,8:F2}x" : "       -";
-            output.WriteLine(string.Create(inv, $"{batch,6}   {r.TokensPerSecond,17:F1}   {r.MsPerToken,21:F2}   {speedup}"));
+            output.WriteLine(string.Create(inv, $"{batch,6}   {r.TokensPerSecond,8:F1} ({r.MedianTokensPerSecond,6:F1})   {r.MsPerToken,21:F2}   {speedup}"));
             output.Flush();
         }
 

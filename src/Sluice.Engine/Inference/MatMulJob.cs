@@ -91,12 +91,12 @@ internal sealed unsafe class MatMulJob
         var start = (chunk - _chunkStart[i]) * _chunkRows[i];
         var end = Math.Min(w.Rows, start + _chunkRows[i]);
         var scratch = t_scratch;
-        if (scratch is null || scratch.Length < MatMulKernels.RowBlock * w.Cols)
+        if (w.Type != TensorType.F32 && (scratch is null || scratch.Length < MatMulKernels.ScratchFloats(w.Cols)))
         {
-            scratch = t_scratch = GC.AllocateUninitializedArray<float>(MatMulKernels.RowBlock * Math.Max(w.Cols, 4096), pinned: true);
+            scratch = t_scratch = GC.AllocateUninitializedArray<float>(MatMulKernels.ScratchFloats(w.Cols), pinned: true);
         }
 
-        var s = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(scratch));
+        var s = scratch is null ? null : (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(scratch));
         MatMulKernels.Rows(w, _x, _batch, (float*)_y[i], w.Rows, start, end, s);
     }
 }

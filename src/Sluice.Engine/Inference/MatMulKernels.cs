@@ -20,52 +20,77 @@ internal static unsafe class MatMulKernels
     /// <summary>How far ahead of the current row block weights are prefetched, in bytes.</summary>
     private const int PrefetchDistance = 16 * 1024;
 
+    /// <summary>Bytes of weights processed as one L2-resident panel (float32 after dequantization).</summary>
+    private const int PanelBytes = 192 * 1024;
+
+    /// <summary>Bytes of activations kept L1-resident while a panel's row blocks stream past them.</summary>
+    private const int TileBytes = 16 * 1024;
+
+    /// <summary>Floats of scratch a thread needs for <paramref name="cols"/>-wide rows.</summary>
+    public static int ScratchFloats(int cols) => PanelRows(cols) * cols;
+
     /// <summary>
     /// Computes rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of y for every batch row. x is
     /// (batch, cols) contiguous; y is (batch, <paramref name="yStride"/>). <paramref name="scratch"/> holds
-    /// 4 * cols floats for dequantized rows when W is not F32.
+    /// <see cref="ScratchFloats"/> floats for dequantized rows when W is not F32.
     /// </summary>
+    /// <remarks>
+    /// Loop nest: panels of rows small enough to stay in L2, then tiles of batch rows small enough to stay in L1,
+    /// then blocks of four weight rows. The weights come from DRAM once per step (the first tile, with software
+    /// prefetch), later tiles re-read the panel from L2; quantized panels are dequantized once into scratch.
+    /// </remarks>
     public static void Rows(in WeightTensor w, float* x, int batch, float* y, int yStride, int rowStart, int rowEnd, float* scratch)
     {
         var cols = w.Cols;
-        var r = rowStart;
-        var rowBytes = w.RowBytes;
-        var blockBytes = rowBytes * RowBlock;
-        var end = w.Data + rowEnd * rowBytes;
-        for (; r + RowBlock <= rowEnd; r += RowBlock)
+        var panelRows = PanelRows(cols);
+        var tile = Math.Clamp(TileBytes / (cols * sizeof(float)) & ~1, 2, 16);
+        for (var panel = rowStart; panel < rowEnd; panel += panelRows)
         {
-            // Weights stream from DRAM once per step; row blocks are short (a few KB), too short for the
-            // hardware prefetcher to ramp up, so ask for the block PrefetchDistance bytes ahead explicitly.
-            if (Sse.IsSupported)
+            var panelEnd = Math.Min(rowEnd, panel + panelRows);
+            float* rows;
+            if (w.Type == TensorType.F32)
             {
-                var ahead = w.Data + r * rowBytes + PrefetchDistance;
-                var stop = Math.Min((long)(end - ahead), blockBytes);
+                rows = (float*)w.Data + (long)panel * cols;
+            }
+            else
+            {
+                for (var r = panel; r < panelEnd; r++)
+                {
+                    w.DequantizeRow(r, new Span<float>(scratch + (long)(r - panel) * cols, cols));
+                }
+
+                rows = scratch;
+            }
+
+            for (var b = 0; b < batch; b += tile)
+            {
+                var count = Math.Min(tile, batch - b);
+                Panel(rows, panelEnd - panel, cols, x + (long)b * cols, count, y + (long)b * yStride + panel, yStride, b == 0 && w.Type == TensorType.F32 ? w.Data + rowEnd * w.RowBytes : null);
+            }
+        }
+    }
+
+    private static int PanelRows(int cols) => Math.Max(RowBlock, PanelBytes / (cols * sizeof(float)) / RowBlock * RowBlock);
+
+    /// <summary>y[b, r] for r in [0, rows) of a float32 panel and b in [0, batch); prefetches up to <paramref name="prefetchEnd"/> when not null.</summary>
+    private static void Panel(float* w, int rows, int cols, float* x, int batch, float* y, int yStride, byte* prefetchEnd)
+    {
+        var blockFloats = (long)RowBlock * cols;
+        var r = 0;
+        for (; r + RowBlock <= rows; r += RowBlock)
+        {
+            float* w0 = w + r * (long)cols, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
+
+            // Row blocks are short (a few KB), too short for the hardware prefetcher to ramp up, so ask for the
+            // block PrefetchDistance bytes ahead explicitly while this one is computed.
+            if (prefetchEnd != null && Sse.IsSupported)
+            {
+                var ahead = (byte*)w0 + PrefetchDistance;
+                var stop = Math.Min(prefetchEnd - ahead, blockFloats * sizeof(float));
                 for (long o = 0; o < stop; o += 64)
                 {
                     Sse.Prefetch0(ahead + o);
                 }
-            }
-
-            float* w0, w1, w2, w3;
-            if (w.Type == TensorType.F32)
-            {
-                w0 = (float*)w.Data + (long)r * cols;
-                w1 = w0 + cols;
-                w2 = w1 + cols;
-                w3 = w2 + cols;
-            }
-            else
-            {
-                // Dequantize just these four rows; the cost is shared by every batch row.
-                var s = new Span<float>(scratch, RowBlock * cols);
-                w.DequantizeRow(r, s[..cols]);
-                w.DequantizeRow(r + 1, s.Slice(cols, cols));
-                w.DequantizeRow(r + 2, s.Slice(2 * cols, cols));
-                w.DequantizeRow(r + 3, s.Slice(3 * cols, cols));
-                w0 = scratch;
-                w1 = w0 + cols;
-                w2 = w1 + cols;
-                w3 = w2 + cols;
             }
 
             var b = 0;
@@ -80,19 +105,9 @@ internal static unsafe class MatMulKernels
             }
         }
 
-        for (; r < rowEnd; r++)
+        for (; r < rows; r++)
         {
-            float* w0;
-            if (w.Type == TensorType.F32)
-            {
-                w0 = (float*)w.Data + (long)r * cols;
-            }
-            else
-            {
-                w.DequantizeRow(r, new Span<float>(scratch, cols));
-                w0 = scratch;
-            }
-
+            var w0 = w + r * (long)cols;
             for (var b = 0; b < batch; b++)
             {
                 y[(long)b * yStride + r] = Dot1(w0, x + (long)b * cols, cols);

@@ -38,13 +38,15 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
 
         if (words < 10)
         {
-            flags.Add(new("too_short", $"The essay has only {words} words.", FlagEffect.Info));
+            // The model never saw such texts (extrapolation would be arbitrary); nothing this short answers a prompt.
+            flags.Add(new("too_short", $"The essay has only {words} words; fewer than 10 words cannot be graded.", FlagEffect.Minimum));
         }
 
         var remove = new bool[doc.Sentences.Count];
+        var cuts = new List<(int Start, int End)>();
         Repetition(doc, remove, flags);
-        WordSalad(doc, flags);
-        Stuffing(doc, remove, flags);
+        WordSalad(doc, model.Syntax, flags);
+        Stuffing(doc, remove, cuts, flags);
         if (promptText is { Length: > 0 })
         {
             PromptCopy(doc, promptText, remove, flags);
@@ -57,8 +59,16 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
 
         ShuffledOrder(doc, prompt, flags);
 
-        var cleaned = remove.Any(r => r);
-        var scoringText = cleaned ? Without(doc, remove) : text;
+        for (var s = 0; s < remove.Length; s++)
+        {
+            if (remove[s])
+            {
+                cuts.Add((doc.Sentences[s].Start, s + 1 < doc.Sentences.Count ? doc.Sentences[s + 1].Start : text.Length));
+            }
+        }
+
+        var cleaned = cuts.Count > 0;
+        var scoringText = cleaned ? Without(text, cuts) : text;
         if (cleaned && Tokenizer.Analyze(scoringText).WordCount < 15 && !flags.Any(f => f.Effect == FlagEffect.Minimum))
         {
             flags.Add(new("no_original_content", "Once repeated, stuffed or copied material is set aside, almost nothing of the student's own writing is left.", FlagEffect.Minimum));
@@ -123,8 +133,51 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
 
     private static void Repetition(EssayDocument doc, bool[] remove, List<IntegrityFlag> flags)
     {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        // Word 8-grams seen earlier in the essay mark repeated material, whatever the sentence splitting.
+        const int n = 8;
+        var positions = new List<int>(doc.Tokens.Count);
+        for (var i = 0; i < doc.Tokens.Count; i++)
+        {
+            if (doc.Tokens[i].Kind != TokenKind.Punctuation)
+            {
+                positions.Add(i);
+            }
+        }
+
+        var covered = new bool[doc.Tokens.Count];
+        var seen = new HashSet<ulong>();
+        for (var p = 0; p + n <= positions.Count; p++)
+        {
+            var h = 14695981039346656037UL;
+            for (var k = 0; k < n; k++)
+            {
+                foreach (var c in doc.Lower[positions[p + k]])
+                {
+                    h = (h ^ c) * 1099511628211UL;
+                }
+
+                h = (h ^ ' ') * 1099511628211UL;
+            }
+
+            if (!seen.Add(h))
+            {
+                for (var k = 0; k < n; k++)
+                {
+                    covered[positions[p + k]] = true;
+                }
+            }
+        }
+
         var dupWords = 0;
+        foreach (var i in positions)
+        {
+            if (covered[i])
+            {
+                dupWords++;
+            }
+        }
+
+        var sentenceSeen = new HashSet<string>(StringComparer.Ordinal);
         var sb = new StringBuilder();
         for (var s = 0; s < doc.Sentences.Count; s++)
         {
@@ -135,33 +188,34 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
             }
 
             sb.Clear();
+            var coveredHere = 0;
             for (var k = sentence.FirstToken; k < sentence.FirstToken + sentence.TokenCount; k++)
             {
                 if (doc.Tokens[k].Kind != TokenKind.Punctuation)
                 {
                     sb.Append(doc.Lower[k]).Append(' ');
+                    coveredHere += covered[k] ? 1 : 0;
                 }
             }
 
-            if (!seen.Add(sb.ToString()))
+            if (!sentenceSeen.Add(sb.ToString()) || coveredHere >= sentence.WordCount * 0.8)
             {
                 remove[s] = true;
-                dupWords += sentence.WordCount;
             }
         }
 
         var words = Math.Max(1, doc.WordCount);
         if (dupWords > 0 && (dupWords >= words * RepetitionShare || dupWords >= 80))
         {
-            flags.Add(new("repetition", $"{dupWords} of {words} words are in repeated sentences or paragraphs; repeats are not counted and cost a point.", FlagEffect.Penalty));
+            flags.Add(new("repetition", $"{dupWords} of {words} words repeat earlier passages; repeats are not counted and cost a point.", FlagEffect.Penalty));
         }
-        else if (dupWords > 0)
+        else if (remove.Any(r => r))
         {
             flags.Add(new("repeated_sentence", "A sentence appears more than once; the repeat is not counted.", FlagEffect.Info));
         }
     }
 
-    private static void WordSalad(EssayDocument doc, List<IntegrityFlag> flags)
+    private static void WordSalad(EssayDocument doc, SyntaxModel syntax, List<IntegrityFlag> flags)
     {
         int words = 0, function = 0, determiners = 0, badAfterDeterminer = 0;
         for (var i = 0; i < doc.Tokens.Count; i++)
@@ -199,15 +253,16 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
 
         var functionRatio = (double)function / words;
         var badRate = determiners == 0 ? 0 : (double)badAfterDeterminer / determiners;
-        if (functionRatio < 0.2 || (determiners >= 10 && badRate > 0.3))
+        var (order, _) = syntax.Score(doc);
+        if (functionRatio < 0.2 || order < syntax.Threshold || (determiners >= 10 && badRate > 0.3))
         {
             flags.Add(new("gibberish",
-                $"The words do not form English sentences (function words {functionRatio:P0}, ill-formed determiner phrases {badRate:P0}); it cannot be graded as an essay.",
+                $"The words do not form English sentences (word-order score {order:0.00}, typical essays above {syntax.Threshold:0.00}; function words {functionRatio:P0}); it cannot be graded as an essay.",
                 FlagEffect.Minimum));
         }
     }
 
-    private static void Stuffing(EssayDocument doc, bool[] remove, List<IntegrityFlag> flags)
+    private static void Stuffing(EssayDocument doc, bool[] remove, List<(int Start, int End)> cuts, List<IntegrityFlag> flags)
     {
         var sentences = doc.Sentences.Count;
         var words = Math.Max(1, doc.WordCount);
@@ -223,7 +278,22 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
 
         if (sentences >= 6 && (opened >= sentences * 0.85 || transitions > words * 0.1))
         {
-            flags.Add(new("transition_stuffing", $"{opened} of {sentences} sentences open with a transition ({transitions} transitions in {words} words): transitions are being used as filler, which costs a point.", FlagEffect.Penalty));
+            flags.Add(new("transition_stuffing", $"{opened} of {sentences} sentences open with a transition ({transitions} transitions in {words} words): transitions are being used as filler; they are not counted and cost a point.", FlagEffect.Penalty));
+            for (var s = 0; s < sentences; s++)
+            {
+                if (Discourse.OpeningTransition(doc, s) is { } phrase)
+                {
+                    var first = Discourse.FirstWord(doc, doc.Sentences[s]);
+                    var after = first + phrase.Split(' ').Length;
+                    if (after < doc.Tokens.Count && doc.Lower[after] == ",")
+                    {
+                        after++;
+                    }
+
+                    var end = after < doc.Tokens.Count ? doc.Tokens[after].Start : doc.Text.Length;
+                    cuts.Add((doc.Tokens[first].Start, end));
+                }
+            }
         }
 
         // Keyword lists: long "sentences" with almost no function words or repeated transitions back to back.
@@ -312,7 +382,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
             }
         }
 
-        if (copied > 0 && copied >= Math.Min(30, doc.WordCount * 0.15))
+        if (copied >= 8)
         {
             flags.Add(new("prompt_copy", $"{copied} words are copied from the prompt; copied text is not counted.", FlagEffect.Info));
         }
@@ -344,7 +414,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
         }
 
         var bestModel = model.ForPrompt(best)!;
-        if (best != prompt.Prompt && doc.WordCount >= 40 && own < prompt.SimilarityP05 && bestSim > own * 2 && bestSim >= bestModel.SimilarityP25)
+        if (best != prompt.Prompt && doc.WordCount >= 25 && own < prompt.SimilarityP05 && bestSim > own * 1.5 && bestSim >= bestModel.SimilarityP05)
         {
             flags.Add(new("off_topic", $"The essay does not address prompt {prompt.Prompt} (topic match {own:0.00}); its vocabulary matches prompt {best} ({bestSim:0.00}).", FlagEffect.Minimum));
         }
@@ -409,30 +479,25 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
         return list;
     }
 
-    private static string Without(EssayDocument doc, bool[] remove)
+    /// <summary>The text with the character ranges <paramref name="cuts"/> removed (overlaps allowed).</summary>
+    private static string Without(string text, List<(int Start, int End)> cuts)
     {
-        var sb = new StringBuilder(doc.Text.Length);
+        cuts.Sort();
+        var sb = new StringBuilder(text.Length);
         var pos = 0;
-        for (var s = 0; s < doc.Sentences.Count; s++)
+        foreach (var (start, end) in cuts)
         {
-            if (!remove[s])
-            {
-                continue;
-            }
-
-            var start = doc.Sentences[s].Start;
-            var end = s + 1 < doc.Sentences.Count ? doc.Sentences[s + 1].Start : doc.Text.Length;
             if (start > pos)
             {
-                sb.Append(doc.Text, pos, start - pos);
+                sb.Append(text, pos, start - pos);
             }
 
             pos = Math.Max(pos, end);
         }
 
-        if (pos < doc.Text.Length)
+        if (pos < text.Length)
         {
-            sb.Append(doc.Text, pos, doc.Text.Length - pos);
+            sb.Append(text, pos, text.Length - pos);
         }
 
         return sb.ToString();

@@ -23,5 +23,8 @@ internal sealed record GradingModel
 
     public required GenericModel Generic { get; init; }
 
+    /// <summary>Word-order model that detects word salad.</summary>
+    public required Integrity.SyntaxModel Syntax { get; init; }
+
     public PromptModel? ForPrompt(int prompt) => Prompts.FirstOrDefault(p => p.Prompt == prompt);
 }

@@ -45,7 +45,76 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
             CommonWords = CommonWords(train),
             Prompts = models,
             Generic = TrainGeneric(train),
+            Syntax = TrainSyntax(train),
         };
+    }
+
+    /// <summary>Class-bigram model over all training essays; threshold = 1st percentile of their scores.</summary>
+    private static Integrity.SyntaxModel TrainSyntax(IReadOnlyList<PreparedEssay> train)
+    {
+        var freq = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var e in train)
+        {
+            for (var i = 0; i < e.Doc.Tokens.Count; i++)
+            {
+                if (e.Doc.Tokens[i].Kind == TokenKind.Word)
+                {
+                    freq[e.Doc.Lower[i]] = freq.GetValueOrDefault(e.Doc.Lower[i]) + 1;
+                }
+            }
+        }
+
+        var words = freq.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(60).Select(kv => kv.Key).ToArray();
+        var shell = new Integrity.SyntaxModel { Words = words, Bigram = [], Unigram = [], Threshold = 0 };
+        var k = shell.ClassCount;
+        var bigram = new double[k * k];
+        var unigram = new double[k];
+        foreach (var e in train)
+        {
+            var prev = shell.Start;
+            var prevSentence = -1;
+            for (var i = 0; i < e.Doc.Tokens.Count; i++)
+            {
+                var t = e.Doc.Tokens[i];
+                if (t.Kind == TokenKind.Punctuation)
+                {
+                    continue;
+                }
+
+                if (t.Sentence != prevSentence)
+                {
+                    prev = shell.Start;
+                    prevSentence = t.Sentence;
+                }
+
+                var c = shell.ClassOf(e.Doc.Lower[i], t.Kind);
+                bigram[(prev * k) + c]++;
+                unigram[c]++;
+                prev = c;
+            }
+        }
+
+        var total = unigram.Sum();
+        var bigramLog = new float[k * k];
+        for (var a = 0; a < k; a++)
+        {
+            var row = 0.0;
+            for (var b = 0; b < k; b++)
+            {
+                row += bigram[(a * k) + b];
+            }
+
+            for (var b = 0; b < k; b++)
+            {
+                // Add-0.5 smoothing keeps unseen transitions finite.
+                bigramLog[(a * k) + b] = (float)Math.Round(Math.Log((bigram[(a * k) + b] + 0.5) / (row + (0.5 * k))), 3);
+            }
+        }
+
+        var unigramLog = unigram.Select(u => (float)Math.Round(Math.Log((u + 0.5) / (total + (0.5 * k))), 3)).ToArray();
+        var model = shell with { Bigram = bigramLog, Unigram = unigramLog };
+        var scores = train.Select(e => model.Score(e.Doc)).Where(s => s.Words >= 25).Select(s => s.Score).Order().ToArray();
+        return model with { Threshold = Math.Round(scores[(int)(0.01 * (scores.Length - 1))], 4) };
     }
 
     public Dictionary<int, PromptProfile> BuildProfiles(Dictionary<int, List<PreparedEssay>> byPrompt)
@@ -84,12 +153,14 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
 
                 var fo = (double)(total[w] - c) / others;
                 var ratio = Math.Log((fp + 0.001) / (fo + 0.001));
-                if (ratio <= 0.5)
+                if (ratio <= 1.0)
                 {
                     continue;
                 }
 
-                scored.Add((w, fp * ratio, Math.Sqrt(fp) * Math.Min(ratio, 5)));
+                // Squaring the log-odds lets distinctive words ("patience", "laughter") outweigh narrative filler.
+                var capped = Math.Min(ratio, 5);
+                scored.Add((w, fp * ratio, Math.Sqrt(fp) * capped * capped));
             }
 
             var top = scored.OrderByDescending(s => s.Score).ThenBy(s => s.Word, StringComparer.Ordinal).Take(options.Keywords).ToArray();

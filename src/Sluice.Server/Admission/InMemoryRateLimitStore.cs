@@ -16,9 +16,10 @@ internal sealed class InMemoryRateLimitStore(TimeProvider time) : IRateLimitStor
             var elapsed = time.GetElapsedTime(bucket.Updated, now).TotalSeconds;
             bucket.Tokens = Math.Min(burst, bucket.Tokens + (elapsed * ratePerSecond));
             bucket.Updated = now;
-            if (bucket.Tokens >= cost)
+            // A tiny tolerance: refill is computed in floating point from clock ticks.
+            if (bucket.Tokens + 1e-9 >= cost)
             {
-                bucket.Tokens -= cost;
+                bucket.Tokens = Math.Max(0, bucket.Tokens - cost);
                 return ValueTask.FromResult(new RateDecision(true, TimeSpan.Zero, bucket.Tokens));
             }
 

@@ -1,13 +1,23 @@
+using System.Globalization;
 using Sluice.Core.Metrics;
 
 namespace Sluice.Server.Hosting;
 
-/// <summary>Counts requests by route template, method and status, and times them.</summary>
+/// <summary>
+/// Counts requests by route template, method and status, times them, and reports the server's own time in a
+/// <c>Server-Timing</c> header so clients can tell server latency from network and client-side queueing.
+/// </summary>
 internal sealed class RequestMetricsMiddleware(RequestDelegate next, SluiceMetrics metrics, TimeProvider time)
 {
     public async Task InvokeAsync(HttpContext http)
     {
         var start = time.GetTimestamp();
+        http.Response.OnStarting(static state =>
+        {
+            var (ctx, t, begin) = ((HttpContext, TimeProvider, long))state;
+            ctx.Response.Headers["Server-Timing"] = "app;dur=" + t.GetElapsedTime(begin).TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture);
+            return Task.CompletedTask;
+        }, (http, time, start));
         try
         {
             await next(http).ConfigureAwait(false);

@@ -33,4 +33,30 @@ public sealed class GenerateRunnerTests
             Assert.Equal(golden.Tokens, tokens);
         }
     }
+
+    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
+    public void Run_PromptLongerThanSteps_ThrowsClearError()
+    {
+        using var model = TestModels.LoadBin();
+        var runner = new GenerateRunner(model, threads: 1);
+
+        var ex = Assert.Throws<ArgumentException>(() => runner.Run("The little dog ran to the park.", 0f, 0.9f, 5, 1, false, new StringWriter(), new StringWriter()));
+
+        Assert.Contains("only 5 positions", ex.Message);
+    }
+
+    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
+    public void Run_SameSeedSampled_SameText()
+    {
+        using var model = TestModels.LoadBin();
+        var runner = new GenerateRunner(model, threads: 2);
+        var a = new StringWriter();
+        var b = new StringWriter();
+
+        runner.Run("Once", 1f, 0.9f, 80, 123, false, a, new StringWriter());
+        runner.Run("Once", 1f, 0.9f, 80, 123, false, b, new StringWriter());
+
+        Assert.Equal(a.ToString(), b.ToString());
+        Assert.StartsWith("Once", a.ToString());
+    }
 }

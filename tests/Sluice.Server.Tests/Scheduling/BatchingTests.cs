@@ -5,6 +5,7 @@ using Sluice.Server.Tests.Infrastructure;
 
 namespace Sluice.Server.Tests.Scheduling;
 
+[Collection(TimingCollection.Name)]
 public sealed class BatchingTests
 {
     private const int Submitters = 64;

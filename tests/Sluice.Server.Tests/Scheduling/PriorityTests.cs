@@ -3,6 +3,7 @@ using Sluice.Server.Tests.Infrastructure;
 
 namespace Sluice.Server.Tests.Scheduling;
 
+[Collection(TimingCollection.Name)]
 public sealed class PriorityTests
 {
     [Fact]

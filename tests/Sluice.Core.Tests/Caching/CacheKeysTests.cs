@@ -1,0 +1,21 @@
+using System.Text.Json;
+using Sluice.Core.Caching;
+
+namespace Sluice.Core.Tests.Caching;
+
+public sealed class CacheKeysTests
+{
+    private static JsonElement J(string s) => JsonDocument.Parse(s).RootElement;
+
+    [Fact]
+    public void For_ReorderedKeysAndWhitespace_SameKey() =>
+        Assert.Equal(CacheKeys.For("m", "1", J("{\"a\":1,\"b\":[1,2]}")), CacheKeys.For("m", "1", J("{ \"b\" : [1, 2], \"a\": 1 }")));
+
+    [Theory]
+    [InlineData("m", "2", "{\"a\":1}")]
+    [InlineData("other", "1", "{\"a\":1}")]
+    [InlineData("m", "1", "{\"a\":2}")]
+    [InlineData("m", "1", "{\"a\":[1]}")]
+    public void For_DifferentModelVersionOrInput_DifferentKey(string model, string version, string input) =>
+        Assert.NotEqual(CacheKeys.For("m", "1", J("{\"a\":1}")), CacheKeys.For(model, version, J(input)));
+}

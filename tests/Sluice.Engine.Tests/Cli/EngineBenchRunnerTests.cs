@@ -1,0 +1,21 @@
+using Sluice.Engine.Cli;
+using Sluice.Testing;
+
+namespace Sluice.Engine.Tests.Cli;
+
+public sealed class EngineBenchRunnerTests
+{
+    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
+    public void Run_SeveralBatchSizes_PrintsOneRowEachWithPositiveSpeed()
+    {
+        using var model = TestModels.LoadBin();
+        var output = new StringWriter();
+
+        var results = new EngineBenchRunner(model, 2).Run([1, 4], 8, output, repeats: 2);
+
+        Assert.Equal([1, 4], results.Select(r => r.Batch));
+        Assert.All(results, r => Assert.True(r.TokensPerSecond > 0 && r.Seconds <= r.MedianSeconds));
+        Assert.Equal(results[1].Batch * results[1].Steps / results[1].Seconds, results[1].TokensPerSecond, 6);
+        Assert.Contains("speed-up vs batch 1", output.ToString());
+    }
+}

@@ -1,0 +1,83 @@
+using Sluice.Grading.Spelling;
+
+namespace Sluice.Grading.Tests.Spelling;
+
+public sealed class SpellDictionaryTests
+{
+    [Theory]
+    [InlineData("computer")]
+    [InlineData("computers")]
+    [InlineData("beneficial")]
+    [InlineData("don't")]
+    [InlineData("newspaper's")]
+    [InlineData("well-known")]
+    public void Contains_EnglishWords_True(string word)
+    {
+        Assert.True(TestGrader.Dictionary.Contains(word));
+    }
+
+    [Theory]
+    [InlineData("posative")]
+    [InlineData("becuase")]
+    [InlineData("exersize")]
+    public void Contains_Misspellings_False(string word)
+    {
+        Assert.False(TestGrader.Dictionary.Contains(word));
+    }
+
+    [Theory]
+    [InlineData("recieve", "receive")]
+    [InlineData("becuase", "because")]
+    [InlineData("lern", "learn")]
+    [InlineData("posative", "positive")]
+    [InlineData("beleive", "believe")]
+    [InlineData("alot", "a lot")]
+    [InlineData("computor", "computer")]
+    public void Suggest_CommonMisspellings_ReturnsCorrection(string word, string expected)
+    {
+        Assert.Equal(expected, TestGrader.Dictionary.Suggest(word));
+    }
+
+    [Fact]
+    public void Suggest_Nonsense_ReturnsNull()
+    {
+        Assert.Null(TestGrader.Dictionary.Suggest("qzxvkwplj"));
+    }
+
+    [Fact]
+    public void Load_MissingFiles_ThrowsWithInstallHint()
+    {
+        var ex = Assert.Throws<DictionaryNotFoundException>(() => SpellDictionary.Load("/nonexistent/words", "/nonexistent/en_US.dic"));
+
+        Assert.Contains("install-grading-deps.sh", ex.Message);
+        Assert.Contains("wamerican", ex.Message);
+    }
+
+    [Fact]
+    public void Check_AsapPlaceholdersAndAcronyms_AreNotMisspellings()
+    {
+        var doc = Sluice.Grading.Text.Tokenizer.Analyze("Dear @CAPS1 @PERSON2, the NASA team met @NUM1 people at @LOCATION1.");
+        var output = new List<Suggestion>();
+
+        var count = new SpellChecker(TestGrader.Dictionary).Check(doc, output);
+
+        Assert.Equal(0, count);
+        Assert.Empty(output);
+    }
+
+    [Fact]
+    public void Check_Misspelling_SuggestionHasSpanAndCapitalisedReplacement()
+    {
+        const string text = "Computors are usefull.";
+        var doc = Sluice.Grading.Text.Tokenizer.Analyze(text);
+        var output = new List<Suggestion>();
+
+        new SpellChecker(TestGrader.Dictionary).Check(doc, output);
+
+        var first = Assert.Single(output, s => s.Start == 0);
+        Assert.Equal("spelling", first.Category);
+        Assert.Equal("Computors", text.Substring(first.Start, first.Length));
+        Assert.Equal("Computers", first.Replacement);
+        Assert.Contains(output, s => s.Replacement == "useful");
+    }
+}

@@ -1,0 +1,52 @@
+using Sluice.Grading.Text;
+
+namespace Sluice.Grading.Tests.Text;
+
+public sealed class TokenizerTests
+{
+    [Fact]
+    public void Analyze_SentencesAndParagraphs_SplitsOnMarksNewlinesAndSpaceRuns()
+    {
+        var doc = Tokenizer.Analyze("I like dogs. Do you?\n\nYes! They are fun.     New paragraph here.");
+
+        Assert.Equal(5, doc.Sentences.Count);
+        Assert.Equal(3, doc.ParagraphCount);
+        Assert.Equal("Do you?", doc.SentenceText(1));
+        Assert.Equal(2, doc.Sentences[4].Paragraph);
+    }
+
+    [Fact]
+    public void Analyze_AsapPlaceholders_AreOneTokenOfTheirOwnKind()
+    {
+        var doc = Tokenizer.Analyze("Dear @CAPS1 @PERSON2, I have @NUM1 dogs.");
+
+        var placeholders = doc.Tokens.Where(t => t.Kind == TokenKind.Placeholder).Select(t => doc.Text.Substring(t.Start, t.Length)).ToArray();
+        Assert.Equal(["@CAPS1", "@PERSON2", "@NUM1"], placeholders);
+    }
+
+    [Fact]
+    public void Analyze_ContractionsAndReplacementApostrophes_StayOneWord()
+    {
+        var doc = Tokenizer.Analyze("I can't go. It isn\uFFFDt fair.");
+
+        Assert.Contains("can't", doc.Lower);
+        Assert.Contains("isn't", doc.Lower);
+    }
+
+    [Fact]
+    public void Analyze_Abbreviation_DoesNotEndSentence()
+    {
+        var doc = Tokenizer.Analyze("Mr. Smith went home. He slept.");
+
+        Assert.Equal(2, doc.Sentences.Count);
+    }
+
+    [Fact]
+    public void Analyze_TokenSpans_PointIntoTheText()
+    {
+        const string text = "Hello, world. Spans work!";
+        var doc = Tokenizer.Analyze(text);
+
+        Assert.All(doc.Tokens, t => Assert.Equal(doc.Lower[doc.Tokens.IndexOf(t)], text.Substring(t.Start, t.Length).ToLowerInvariant()));
+    }
+}

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Text.Json;
+using Sluice.Server.Tests.Infrastructure;
+
+namespace Sluice.Server.Tests.Resilience;
+
+[Collection(TimingCollection.Name)]
+public sealed class CrashRecoveryTests
+{
+    [Fact]
+    public async Task Sigkill_WithJobsQueuedAndRunning_EveryAcceptedJobCompletesExactlyOnceAfterRestart()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "sluice-crash-" + Guid.NewGuid().ToString("N"));
+        var settings = new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "100",
+            ["Sluice:BuiltIns:SleepBatchPerItemMs"] = "0",
+            ["Sluice:Models:sleep-batch:MaxBatchSize"] = "4",
+            ["Sluice:BuiltIns:CountStepMs"] = "20",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        var ids = new List<(string Id, string Model, int N)>();
+        await using (var first = await ServerProcess.StartAsync(dataDir, settings))
+        {
+            for (var i = 0; i < 60; i++)
+            {
+                ids.Add((await SubmitAsync(first, $"{{\"model\":\"sleep-batch\",\"input\":{{\"i\":{i}}}}}"), "sleep-batch", 0));
+            }
+
+            for (var i = 0; i < 10; i++)
+            {
+                var n = 40 + i;
+                ids.Add((await SubmitAsync(first, $"{{\"model\":\"count\",\"input\":{{\"n\":{n}}},\"cache\":false}}"), "count", n));
+            }
+
+            // Let some finish and some be mid-batch, then crash.
+            await WaitForAsync(first, ids[2].Id, "succeeded");
+            await first.KillAsync();
+        }
+
+        await using var second = await ServerProcess.StartAsync(dataDir, settings);
+        var interrupted = 0;
+        foreach (var (id, model, n) in ids)
+        {
+            var job = await WaitTerminalAsync(second, id);
+            interrupted += job.GetProperty("attempts").GetInt32() > 1 ? 1 : 0;
+            Assert.True(job.GetProperty("status").GetString() == "succeeded", $"{id} ended {job.GetProperty("status")}: {second.Output}");
+            if (model == "count")
+            {
+                Assert.Equal(string.Join(' ', Enumerable.Range(1, n)), job.GetProperty("result").GetProperty("text").GetString());
+            }
+
+            using var events = await second.Client.GetAsync($"/v1/jobs/{id}/events");
+            var list = await SseParser.ReadAllAsync(await events.Content.ReadAsStreamAsync(), CancellationToken.None);
+            Assert.Equal(1, list.Count(e => e.Event == "completed"));
+            Assert.Equal(list.Count, list.Select(e => e.Id).Distinct().Count());
+        }
+
+        Assert.True(interrupted > 0, "no job was running at the kill, so the test proved nothing about interrupted work");
+        var page = await ReadAsync(await second.Client.GetAsync("/v1/jobs?limit=1000"));
+        Assert.Equal(ids.Count, page.GetProperty("data").GetArrayLength());
+        Directory.Delete(dataDir, recursive: true);
+    }
+
+    private static async Task<string> SubmitAsync(ServerProcess server, string json)
+    {
+        using var r = await server.Client.PostAsync("/v1/jobs", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+        return (await ReadAsync(r)).GetProperty("id").GetString()!;
+    }
+
+    private static async Task WaitForAsync(ServerProcess server, string id, string status)
+    {
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while ((await ReadAsync(await server.Client.GetAsync($"/v1/jobs/{id}"))).GetProperty("status").GetString() != status)
+        {
+            Assert.True(DateTime.UtcNow < until, $"{id} never reached {status}");
+            await Task.Delay(10);
+        }
+    }
+
+    private static async Task<JsonElement> WaitTerminalAsync(ServerProcess server, string id)
+    {
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var job = await ReadAsync(await server.Client.GetAsync($"/v1/jobs/{id}"));
+            if (job.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled" or "expired" or "dead_lettered")
+            {
+                return job;
+            }
+
+            Assert.True(DateTime.UtcNow < until, $"{id} still {job.GetProperty("status")} after restart: {server.Output}");
+            await Task.Delay(20);
+        }
+    }
+
+    private static async Task<JsonElement> ReadAsync(HttpResponseMessage r)
+    {
+        using (r)
+        {
+            using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+            return doc.RootElement.Clone();
+        }
+    }
+}
