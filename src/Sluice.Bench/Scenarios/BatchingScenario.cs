@@ -68,7 +68,6 @@ internal sealed class BatchingScenario : IScenario
         TimeSpan warmup = TimeSpan.FromSeconds(context.Quick ? 0.5 : 1);
         TimeSpan probe = TimeSpan.FromSeconds(context.Quick ? 1.5 : 4);
         TimeSpan window = TimeSpan.FromSeconds(context.Quick ? 2 : 8);
-        var search = new CeilingSearch(context.Session, warmup, probe, maxDoublings: context.Quick ? 3 : 10);
         var series = new List<StageSeries>();
         var rows = new List<IReadOnlyList<string>>();
         foreach (BatchingModel model in models)
@@ -90,6 +89,14 @@ internal sealed class BatchingScenario : IScenario
                 }
 
                 var sampler = new ProcessSampler(server.ProcessId);
+                Uri serverUri = server.BaseUri;
+                string modelName = model.Model;
+                var search = new CeilingSearch(
+                    context.Session,
+                    warmup,
+                    probe,
+                    maxDoublings: context.Quick ? 3 : 10,
+                    drain: ct => ServerModels.WaitIdleAsync(serverUri, modelName, TimeSpan.FromSeconds(60), ct));
                 var spec = new TargetSpec { Kind = mode.Kind, Url = server.BaseUri, Model = model.Model, InputJson = model.InputJson };
                 await using ILoadTarget target = TargetFactory.Create(spec, TimeSpan.FromSeconds(30));
                 double coldRate = model.StartRate * 2;
@@ -98,35 +105,33 @@ internal sealed class BatchingScenario : IScenario
                 // Cold: straight after ready, no warm-up.
                 StageResult cold = await context.Session.RunStageAsync(target, Window($"{mode.Name} cold {coldRate:0.#}/s", coldRate, TimeSpan.Zero, window, model.SloMs), cancellationToken).ConfigureAwait(false);
 
+                // P99 at the synchronous ceiling (the seed's "lower P99 at the same load"), on a server not yet pushed past its ceiling.
+                CeilingProbe? atSync = null;
+                if (!mode.Name.StartsWith("sync", StringComparison.Ordinal) && syncCeiling > 0)
+                {
+                    atSync = await search.ProbeAsync($"{mode.Name} @sync", target, syncCeiling, model.SloMs, sampler, cancellationToken).ConfigureAwait(false);
+                }
+
                 CeilingResult ceiling = await search.FindAsync(mode.Name, target, model.StartRate, model.SloMs, sampler, cancellationToken).ConfigureAwait(false);
+                if (atSync is not null)
+                {
+                    stages.Add(atSync.Stage);
+                }
+
                 foreach (CeilingProbe p in ceiling.Probes)
                 {
                     stages.Add(p.Stage);
                 }
 
-                // P99 at the synchronous ceiling (the seed's "lower P99 at the same load").
-                double p99AtSync = 0;
+                double p99AtSync = atSync?.Stage.Latency.P99Ms ?? 0;
                 if (mode.Name.StartsWith("sync", StringComparison.Ordinal))
                 {
                     syncCeiling = ceiling.Rate;
                     syncP99 = ceiling.Ceiling?.Stage.Latency.P99Ms ?? 0;
                     p99AtSync = syncP99;
                 }
-                else if (syncCeiling > 0)
-                {
-                    CeilingProbe? same = null;
-                    foreach (CeilingProbe p in ceiling.Probes)
-                    {
-                        if (Math.Abs(p.Rate - syncCeiling) < 1e-9)
-                        {
-                            same = p;
-                        }
-                    }
 
-                    same ??= await search.ProbeAsync($"{mode.Name} @sync", target, syncCeiling, model.SloMs, sampler, cancellationToken).ConfigureAwait(false);
-                    p99AtSync = same.Stage.Latency.P99Ms;
-                }
-
+                await ServerModels.WaitIdleAsync(serverUri, modelName, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
                 StageResult warm = await context.Session.RunStageAsync(target, Window($"{mode.Name} warm {coldRate:0.#}/s", coldRate, TimeSpan.FromSeconds(2), window, model.SloMs), cancellationToken).ConfigureAwait(false);
                 stages.Insert(0, cold);
                 stages.Add(warm);

@@ -15,9 +15,12 @@ internal sealed class CeilingSearch
     private readonly TimeSpan _warmup;
     private readonly TimeSpan _duration;
     private readonly int _maxDoublings;
+    private readonly Func<CancellationToken, Task>? _drain;
 
-    public CeilingSearch(BenchSession session, TimeSpan warmup, TimeSpan duration, int maxDoublings = 10)
+    /// <param name="drain">Waits until the server has worked off an overloaded probe's backlog; null = wait one deadline.</param>
+    public CeilingSearch(BenchSession session, TimeSpan warmup, TimeSpan duration, int maxDoublings = 10, Func<CancellationToken, Task>? drain = null)
     {
+        _drain = drain;
         _session = session;
         _warmup = warmup;
         _duration = duration;
@@ -92,8 +95,8 @@ internal sealed class CeilingSearch
         bool passed = Passes(stage, sloMs);
         if (!passed)
         {
-            // Let an overloaded server drain (its jobs carry the same deadline) before the next probe.
-            await Task.Delay(deadline, cancellationToken).ConfigureAwait(false);
+            // Let an overloaded server work off its backlog before the next probe.
+            await (_drain?.Invoke(cancellationToken) ?? Task.Delay(deadline, cancellationToken)).ConfigureAwait(false);
         }
 
         return new CeilingProbe(rate, stage, passed, cpuUse);

@@ -30,4 +30,40 @@ internal static class ServerModels
 
         return names;
     }
+
+    /// <summary>
+    /// Waits until <paramref name="model"/> has nothing queued or in flight (from <c>GET /v1/models</c>), so an
+    /// overloaded probe's leftovers do not spill into the next one. Returns false when it is still busy at the timeout.
+    /// </summary>
+    public static async Task<bool> WaitIdleAsync(Uri baseUri, string model, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using HttpClient client = BenchHttp.CreateClient();
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (System.Diagnostics.Stopwatch.GetElapsedTime(start) < timeout)
+        {
+            using (HttpResponseMessage response = await client.GetAsync(new Uri(baseUri, "/v1/models"), cancellationToken).ConfigureAwait(false))
+            {
+                if (!response.IsSuccessStatusCode)
+                {
+                    return false;
+                }
+
+                using JsonDocument doc = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
+                foreach (JsonElement m in doc.RootElement.GetProperty("data").EnumerateArray())
+                {
+                    if (m.TryGetProperty("id", out JsonElement id) && id.GetString() == model
+                        && m.TryGetProperty("queue", out JsonElement queue)
+                        && queue.TryGetProperty("total", out JsonElement total) && total.GetInt64() == 0
+                        && queue.TryGetProperty("in_flight", out JsonElement inFlight) && inFlight.GetInt64() == 0)
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+        }
+
+        return false;
+    }
 }

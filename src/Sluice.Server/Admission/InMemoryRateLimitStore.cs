@@ -17,7 +17,7 @@ internal sealed class InMemoryRateLimitStore(TimeProvider time) : IRateLimitStor
             bucket.Tokens = Math.Min(burst, bucket.Tokens + (elapsed * ratePerSecond));
             bucket.Updated = now;
             // A tiny tolerance: refill is computed in floating point from clock ticks.
-            if (bucket.Tokens + 1e-9 >= cost)
+            if (bucket.Tokens + 1e-6 >= cost)
             {
                 bucket.Tokens = Math.Max(0, bucket.Tokens - cost);
                 return ValueTask.FromResult(new RateDecision(true, TimeSpan.Zero, bucket.Tokens));
