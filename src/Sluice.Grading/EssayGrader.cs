@@ -192,8 +192,22 @@ internal sealed class EssayGrader
         return new EssayStatistics(
             a.Doc.Text.Length, (int)Get("words"), (int)Get("unique_words"), a.Doc.Sentences.Count, a.Doc.ParagraphCount,
             Math.Round(Get("mean_sentence_length"), 2), Math.Round(Get("chars_per_word"), 2), Math.Round(Get("fk_grade"), 2),
-            Math.Round(Get("flesch_ease"), 2), Math.Round(Get("type_token_ratio"), 3), Math.Round(Get("mattr"), 3),
+            Math.Round(Get("flesch_ease"), 2), Math.Round(Get("type_token_ratio"), 3), Math.Round(MattrOf(a.Doc), 3),
             a.Misspellings, a.Errors.Grammar + a.Errors.Punctuation + a.Errors.Capitalization, (int)Get("transitions"));
+    }
+
+    private static double MattrOf(EssayDocument doc)
+    {
+        var words = new List<string>(doc.Tokens.Count);
+        for (var i = 0; i < doc.Tokens.Count; i++)
+        {
+            if (doc.Tokens[i].Kind != TokenKind.Punctuation)
+            {
+                words.Add(doc.Lower[i]);
+            }
+        }
+
+        return FeatureExtractor.Mattr(words, 50);
     }
 
     /// <summary>Whitespace-separated word count (cheap pre-check before tokenizing).</summary>

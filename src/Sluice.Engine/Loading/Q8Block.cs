@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Sluice.Engine.Loading;
 
@@ -27,6 +28,16 @@ internal static unsafe class Q8Block
                 var scale = Vector256.Create((float)*(Half*)block);
                 var q = (sbyte*)(block + 2);
                 var o = dst + b * Size;
+                if (Avx2.IsSupported)
+                {
+                    // vpmovsxbd: 8 signed bytes straight to 8 int32 lanes.
+                    (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(q)) * scale).Store(o);
+                    (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(q + 8)) * scale).Store(o + 8);
+                    (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(q + 16)) * scale).Store(o + 16);
+                    (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(q + 24)) * scale).Store(o + 24);
+                    continue;
+                }
+
                 for (var j = 0; j < Size; j += 8)
                 {
                     // Widen 8 signed bytes to int32, convert, scale.

@@ -12,7 +12,7 @@ internal static class FeatureExtractor
     public static readonly string[] Names =
     [
         "words", "log_words", "sqrt_words", "chars_per_word", "sd_word_length", "unique_words", "log_unique_words", "type_token_ratio",
-        "root_ttr", "mattr", "long_words", "long_word_ratio", "unique_long_words", "syllables_per_word", "polysyllable_ratio",
+        "root_ttr", "hdd", "long_words", "long_word_ratio", "unique_long_words", "syllables_per_word", "polysyllable_ratio",
         "sentences", "log_sentences", "mean_sentence_length", "sd_sentence_length", "max_sentence_length", "paragraphs", "words_per_paragraph",
         "commas", "commas_per_sentence", "semicolons_colons", "quotes", "exclamations", "questions", "misspellings", "misspelling_rate",
         "grammar_errors", "grammar_rate", "punctuation_errors", "capitalization_errors", "fk_grade", "flesch_ease", "transitions",
@@ -134,7 +134,7 @@ internal static class FeatureExtractor
         f[k++] = Math.Log(1 + unique.Count);
         f[k++] = (double)unique.Count / n;
         f[k++] = unique.Count / Math.Sqrt(n);
-        f[k++] = Mattr(wordList, 50);
+        f[k++] = Hdd(wordList, 42);
         f[k++] = longWords;
         f[k++] = (double)longWords / alpha;
         f[k++] = uniqueLong.Count;
@@ -171,6 +171,45 @@ internal static class FeatureExtractor
         f[k++] = coverage;
         f[k++] = numbers;
         return f;
+    }
+
+    /// <summary>
+    /// HD-D (McCarthy &amp; Jarvis 2010): expected share of distinct words in a random sample of <paramref name="sample"/>
+    /// tokens. Length-independent like MATTR but, unlike it, independent of word order, so it cannot reward shuffling.
+    /// </summary>
+    public static double Hdd(List<string> words, int sample)
+    {
+        var n = words.Count;
+        if (n == 0)
+        {
+            return 0;
+        }
+
+        if (n <= sample)
+        {
+            return (double)new HashSet<string>(words, StringComparer.Ordinal).Count / n;
+        }
+
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var w in words)
+        {
+            counts[w] = counts.GetValueOrDefault(w) + 1;
+        }
+
+        double sum = 0;
+        foreach (var f in counts.Values)
+        {
+            // P(word absent from the sample) = C(n - f, s) / C(n, s) = prod_{i<s} (n - f - i) / (n - i)
+            var absent = 1.0;
+            for (var i = 0; i < sample && absent > 1e-12; i++)
+            {
+                absent *= Math.Max(0, n - f - i) / (double)(n - i);
+            }
+
+            sum += 1 - absent;
+        }
+
+        return sum / sample;
     }
 
     /// <summary>Moving-average type–token ratio: length-independent lexical diversity.</summary>

@@ -69,9 +69,25 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
 
         var cleaned = cuts.Count > 0;
         var scoringText = cleaned ? Without(text, cuts) : text;
-        if (cleaned && Tokenizer.Analyze(scoringText).WordCount < 15 && !flags.Any(f => f.Effect == FlagEffect.Minimum))
+        if (cleaned && !flags.Any(f => f.Effect == FlagEffect.Minimum))
         {
-            flags.Add(new("no_original_content", "Once repeated, stuffed or copied material is set aside, almost nothing of the student's own writing is left.", FlagEffect.Minimum));
+            var rest = Tokenizer.Analyze(scoringText);
+            if (rest.WordCount < 15)
+            {
+                flags.Add(new("no_original_content", "Once repeated, stuffed or copied material is set aside, almost nothing of the student's own writing is left.", FlagEffect.Minimum));
+            }
+            else
+            {
+                // What is left is what gets scored, so it must pass the gradability checks on its own: good text
+                // wrapped around gibberish must not rescue it.
+                foreach (var f in Check(rest, prompt, model, null).Flags)
+                {
+                    if (f.Effect == FlagEffect.Minimum)
+                    {
+                        flags.Add(f);
+                    }
+                }
+            }
         }
 
         return new IntegrityReport(flags, scoringText, cleaned);
@@ -276,7 +292,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
             }
         }
 
-        if (sentences >= 6 && (opened >= sentences * 0.85 || transitions > words * 0.1))
+        if (sentences >= 4 && (opened >= sentences * 0.85 || transitions > words * 0.1))
         {
             flags.Add(new("transition_stuffing", $"{opened} of {sentences} sentences open with a transition ({transitions} transitions in {words} words): transitions are being used as filler; they are not counted and cost a point.", FlagEffect.Penalty));
             for (var s = 0; s < sentences; s++)

@@ -31,6 +31,8 @@ public static class SluiceServerExtensions
         var services = builder.Services;
         services.AddSluiceCore();
         services.AddSluiceSqliteStore();
+        services.AddSluiceEngine();
+        services.AddSluiceGrading();
         services.AddOptions<HttpOptions>().BindConfiguration("Sluice:Http").ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration("Sluice:Auth");
         services.TryAddSingleton<ApiKeyAuthenticator>();

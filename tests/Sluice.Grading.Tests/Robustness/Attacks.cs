@@ -57,15 +57,21 @@ internal static class Attacks
             rng.Shuffle(shuffled);
         }
         while (shuffled.SequenceEqual(s));
+        return Rejoin(doc, shuffled);
+    }
+
+    /// <summary>Joins sentences back with the paragraph breaks of <paramref name="doc"/> (sentence i goes where sentence i was).</summary>
+    public static string Rejoin(EssayDocument doc, IReadOnlyList<string> sentences)
+    {
         var sb = new System.Text.StringBuilder();
-        for (var i = 0; i < shuffled.Length; i++)
+        for (var i = 0; i < sentences.Count; i++)
         {
             if (i > 0)
             {
                 sb.Append(doc.Sentences[i].Paragraph != doc.Sentences[i - 1].Paragraph ? "\n\n" : " ");
             }
 
-            sb.Append(shuffled[i]);
+            sb.Append(sentences[i]);
         }
 
         return sb.ToString();
@@ -74,8 +80,9 @@ internal static class Attacks
     /// <summary>Transition stuffing: a transition bolted onto every sentence.</summary>
     public static string StuffTransitions(string text)
     {
-        var s = Sentences(text);
-        return string.Join(' ', s.Select((x, i) => s_transitions[i % s_transitions.Length] + LowerFirst(x)));
+        var doc = Tokenizer.Analyze(text);
+        var s = Enumerable.Range(0, doc.Sentences.Count).Select(doc.SentenceText).ToArray();
+        return Rejoin(doc, [.. s.Select((x, i) => s_transitions[i % s_transitions.Length] + LowerFirst(x))]);
     }
 
     /// <summary>Keyword stuffing: the prompt's key vocabulary appended as a list.</summary>
@@ -103,7 +110,8 @@ internal static class Attacks
     /// <summary>A paraphrase-level edit: a few synonyms swapped in and two neighbouring middle sentences exchanged.</summary>
     public static string Paraphrase(string text)
     {
-        var s = Sentences(text);
+        var doc = Tokenizer.Analyze(text);
+        var s = Enumerable.Range(0, doc.Sentences.Count).Select(doc.SentenceText).ToArray();
         if (s.Length >= 4)
         {
             var m = s.Length / 2;
@@ -125,7 +133,7 @@ internal static class Attacks
             }));
         }
 
-        return string.Join(' ', s);
+        return Rejoin(doc, s);
     }
 
     private static string LowerFirst(string s) =>
