@@ -90,10 +90,14 @@ internal sealed class EssayGrader
             {
                 p = 0;
             }
+            else if (integrity.Capped)
+            {
+                p = Math.Min(p, 0.5);
+            }
             else if (integrity.Cleaned || integrity.Penalised)
             {
                 var clean = Reanalyse(integrity.ScoringText, null);
-                p = Math.Min(p, Model.Generic.Predict(clean.Features));
+                p = Model.Generic.Predict(clean.Features);
                 if (integrity.Penalised)
                 {
                     p = Math.Max(0, p - 0.1);
@@ -109,18 +113,10 @@ internal sealed class EssayGrader
         if (integrity.Cleaned)
         {
             var clean = Reanalyse(integrity.ScoringText, prompt);
-            var (cleanRaw, cleanScores, cleanInputs) = EssayScorer.Score(prompt, clean.Features, clean.Ngrams);
-            for (var h = 0; h < scores.Length; h++)
-            {
-                // Material set aside can never raise a score: keep the lower of the two readings.
-                if (cleanScores[h] <= scores[h])
-                {
-                    scores[h] = cleanScores[h];
-                    raw[h] = Math.Min(raw[h], cleanRaw[h]);
-                }
-            }
-
-            inputs = cleanInputs;
+            features = clean.Features;
+            // The score is that of the student's own text: repeats, stuffing and copied prompt text are set aside,
+            // so adding them to an essay cannot change what it is scored on.
+            (raw, scores, inputs) = EssayScorer.Score(prompt, clean.Features, clean.Ngrams);
         }
 
         for (var h = 0; h < scores.Length; h++)
@@ -134,6 +130,11 @@ internal sealed class EssayGrader
             {
                 scores[h] = Math.Max(head.Min, scores[h] - 1);
             }
+
+            if (integrity.Capped)
+            {
+                scores[h] = Math.Min(scores[h], (head.Min + head.Max) / 2);
+            }
         }
 
         var traits = new TraitScore[prompt.Heads.Length - 1];
@@ -144,7 +145,7 @@ internal sealed class EssayGrader
         }
 
         var holistic = new HolisticScore(scores[0], scale.Min, scale.Max, Math.Round(scale.Normalize(scores[0]), 3), Math.Round(raw[0], 3));
-        return (holistic, traits, Drivers(prompt, inputs));
+        return (holistic, traits, Drivers(prompt, features, inputs));
     }
 
     private (double[] Features, Dictionary<string, int> Ngrams) Reanalyse(string text, PromptModel? prompt)
@@ -155,7 +156,7 @@ internal sealed class EssayGrader
     }
 
     /// <summary>The inputs with the largest effect (weight × standardized value) on the holistic head.</summary>
-    private static ScoreDriver[] Drivers(PromptModel prompt, double[] inputs)
+    private static ScoreDriver[] Drivers(PromptModel prompt, double[] features, double[] inputs)
     {
         var head = prompt.Heads[0];
         var list = new List<ScoreDriver>();
@@ -163,7 +164,7 @@ internal sealed class EssayGrader
         {
             var effect = head.Weights[j] * inputs[j];
             var isNgram = j >= prompt.Means.Length;
-            var value = isNgram ? prompt.NgramScoreMean + (inputs[j] * prompt.NgramScoreStd) : prompt.Means[j] + (inputs[j] * prompt.Stds[j]);
+            var value = isNgram ? prompt.NgramScoreMean + (inputs[j] * prompt.NgramScoreStd) : features[j];
             var typical = isNgram ? prompt.NgramScoreMean : prompt.Means[j];
             list.Add(new ScoreDriver(EssayScorer.InputName(j), Math.Round(value, 3), Math.Round(typical, 3), Math.Round(effect, 3)));
         }

@@ -66,7 +66,7 @@ internal sealed class BatchingScenario : IScenario
         }
 
         TimeSpan warmup = TimeSpan.FromSeconds(context.Quick ? 0.5 : 1);
-        TimeSpan probe = TimeSpan.FromSeconds(context.Quick ? 1.5 : 4);
+        TimeSpan probe = TimeSpan.FromSeconds(context.Quick ? 1.5 : 5);
         TimeSpan window = TimeSpan.FromSeconds(context.Quick ? 2 : 8);
         var series = new List<StageSeries>();
         var rows = new List<IReadOnlyList<string>>();
@@ -96,6 +96,7 @@ internal sealed class BatchingScenario : IScenario
                     warmup,
                     probe,
                     maxDoublings: context.Quick ? 3 : 10,
+                    bisections: context.Quick ? 1 : 2,
                     drain: ct => ServerModels.WaitIdleAsync(serverUri, modelName, TimeSpan.FromSeconds(60), ct));
                 var spec = new TargetSpec { Kind = mode.Kind, Url = server.BaseUri, Model = model.Model, InputJson = model.InputJson };
                 await using ILoadTarget target = TargetFactory.Create(spec, TimeSpan.FromSeconds(30));
@@ -171,7 +172,7 @@ internal sealed class BatchingScenario : IScenario
             }
         }
 
-        notes.Add($"Ceiling = highest Poisson rate with P99 ≤ SLO and failures+rejections ≤ 1%; probes double from the start rate, then one probe between the last pass and the first failure. '+' = never failed up to the search limit.");
+        notes.Add($"Ceiling = highest Poisson rate with P99 ≤ SLO and failures+rejections ≤ 1%; probes double from the start rate, then the bracket between the last pass and the first failure is halved (geometrically) twice. '+' = never failed up to the search limit.");
         notes.Add($"Probe: {warmup.TotalSeconds:0.#} s warm-up + {probe.TotalSeconds:0.#} s measured. Cold/warm windows: {window.TotalSeconds:0.#} s at twice the start rate, cold right after /health/ready, warm after 2 s warm-up at the end.");
         notes.Add($"sleep-batch costs BaseMs + PerItemMs·batch = {baseMs} + {perItemMs}·n ms per batch; dynamic batching uses MaxBatchSize {maxBatch}.");
         return new BenchRun

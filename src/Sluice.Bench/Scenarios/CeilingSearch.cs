@@ -7,7 +7,7 @@ namespace Sluice.Bench.Scenarios;
 /// <summary>
 /// Finds the QPS ceiling: the highest offered (Poisson) rate at which P99 stays under the SLO and failures plus
 /// rejections stay under 1%. Doubles the rate from a start until a probe fails, then probes once between the last
-/// pass and the first failure (geometric mean).
+/// pass and the first failure (geometric mean), narrowing the bracket <c>bisections</c> times.
 /// </summary>
 internal sealed class CeilingSearch
 {
@@ -16,10 +16,12 @@ internal sealed class CeilingSearch
     private readonly TimeSpan _duration;
     private readonly int _maxDoublings;
     private readonly Func<CancellationToken, Task>? _drain;
+    private readonly int _bisections;
 
     /// <param name="drain">Waits until the server has worked off an overloaded probe's backlog; null = wait one deadline.</param>
-    public CeilingSearch(BenchSession session, TimeSpan warmup, TimeSpan duration, int maxDoublings = 10, Func<CancellationToken, Task>? drain = null)
+    public CeilingSearch(BenchSession session, TimeSpan warmup, TimeSpan duration, int maxDoublings = 10, Func<CancellationToken, Task>? drain = null, int bisections = 2)
     {
+        _bisections = bisections;
         _drain = drain;
         _session = session;
         _warmup = warmup;
@@ -64,12 +66,20 @@ internal sealed class CeilingSearch
         }
         else if (lastPass is not null && firstFail is not null)
         {
-            double mid = Math.Sqrt(lastPass.Rate * firstFail.Rate);
-            CeilingProbe probe = await ProbeAsync(label, target, mid, sloMs, cpu, cancellationToken).ConfigureAwait(false);
-            probes.Add(probe);
-            if (probe.Passed)
+            double failRate = firstFail.Rate;
+            for (int step = 0; step < _bisections; step++)
             {
-                lastPass = probe;
+                double mid = Math.Sqrt(lastPass.Rate * failRate);
+                CeilingProbe probe = await ProbeAsync(label, target, mid, sloMs, cpu, cancellationToken).ConfigureAwait(false);
+                probes.Add(probe);
+                if (probe.Passed)
+                {
+                    lastPass = probe;
+                }
+                else
+                {
+                    failRate = mid;
+                }
             }
         }
 

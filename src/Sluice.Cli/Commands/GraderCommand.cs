@@ -16,6 +16,7 @@ internal static class GraderCommand
         var cmd = new Command("grader", "Train and evaluate the essay grader on the ASAP data set (../shared/data/asap).");
         cmd.Subcommands.Add(Train());
         cmd.Subcommands.Add(Eval());
+        cmd.Subcommands.Add(Bench());
         return cmd;
     }
 
@@ -76,6 +77,48 @@ internal static class GraderCommand
             var report = new Evaluator(data, trainer, factory).Run(f, p, !r.GetValue(noLopo), m => Console.Error.WriteLine(m));
             Console.WriteLine(report.ToMarkdown());
             Console.Error.WriteLine($"eval took {sw.Elapsed.TotalSeconds:0} s");
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    private static Command Bench()
+    {
+        var seconds = new Option<double?>("--seconds") { Description = "Measuring time per run (default 10)" };
+        var cmd = new Command("bench", "Measure grading speed on one core: essays/s for real ASAP essays of about 350 words, and over all prompts.");
+        cmd.Options.Add(seconds);
+        cmd.SetAction((ParseResult r, CancellationToken ct) =>
+        {
+            var data = OpenData();
+            var grader = Sluice.Grading.GraderFactory.Create();
+            var essays = Enumerable.Range(1, 8).SelectMany(data.LoadPrompt).ToList();
+            var around350 = essays.Where(e => Sluice.Grading.EssayGrader.CountWords(e.Text) is >= 300 and <= 400).ToList();
+            var duration = TimeSpan.FromSeconds(r.GetValue(seconds) ?? 10);
+            Console.WriteLine("| essays | mean words | essays/s (1 core) | ms/essay |");
+            Console.WriteLine("|---|---|---|---|");
+            foreach (var (name, set) in new[] { ("ASAP, 300-400 words", around350), ("ASAP, all prompts", essays) })
+            {
+                // Warm-up so tiered JIT has settled, then grade in a loop on this one thread.
+                for (var i = 0; i < 200; i++)
+                {
+                    grader.Grade(new Sluice.Grading.EssayRequest(set[i % set.Count].Text, set[i % set.Count].Prompt));
+                }
+
+                var sw = Stopwatch.StartNew();
+                var n = 0;
+                long words = 0;
+                while (sw.Elapsed < duration)
+                {
+                    var e = set[(n * 7919) % set.Count];
+                    grader.Grade(new Sluice.Grading.EssayRequest(e.Text, e.Prompt));
+                    words += Sluice.Grading.EssayGrader.CountWords(e.Text);
+                    n++;
+                }
+
+                var rate = n / sw.Elapsed.TotalSeconds;
+                Console.WriteLine($"| {name} ({set.Count}) | {words / n} | {rate:0} | {1000 / rate:0.00} |");
+            }
+
             return Task.FromResult(0);
         });
         return cmd;

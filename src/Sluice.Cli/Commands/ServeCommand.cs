@@ -21,6 +21,10 @@ internal static class ServeCommand
         command.Options.Add(role);
         command.Options.Add(data);
         command.Options.Add(models);
+        var queue = new Option<string?>("--queue") { Description = "rabbitmq://user:pass@host:5672/vhost: distribute jobs through RabbitMQ (default: in-process)." };
+        var store = new Option<string?>("--store") { Description = "postgres://user:pass@host:5432/db: keep state in PostgreSQL (default: SQLite under --data-dir)." };
+        command.Options.Add(queue);
+        command.Options.Add(store);
         command.SetAction((result, ct) =>
         {
             var args = new List<string>();
@@ -28,6 +32,8 @@ internal static class ServeCommand
             Add(args, "Sluice:Role", result.GetValue(role));
             Add(args, "Sluice:Storage:DataDir", result.GetValue(data));
             Add(args, "Sluice:Engine:ModelsPaths:0", result.GetValue(models));
+            Add(args, "Sluice:Queue:Url", result.GetValue(queue));
+            Add(args, "Sluice:Store:Url", result.GetValue(store));
             args.AddRange(result.UnmatchedTokens);
             return SluiceServerHost.RunAsync(args.ToArray(), ct);
         });

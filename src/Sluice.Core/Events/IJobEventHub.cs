@@ -24,4 +24,19 @@ public interface IJobEventHub
 
     /// <summary>Open subscriptions (the <c>sluice_open_streams</c> gauge).</summary>
     int OpenSubscriptions { get; }
+
+    /// <summary>
+    /// Id the next event of the job will get. A cross-process hub may hold only the tail of a stream (the rest is
+    /// in the store), so the terminal event's id cannot be derived from the snapshot's length alone.
+    /// </summary>
+    long NextId(string jobId)
+    {
+        var events = Snapshot(jobId);
+        return events.Count == 0 ? 1 : events[^1].Id + 1;
+    }
+
+    /// <summary>Forgets a job's stream at once (a requeued dead letter starts a new stream at id 1).</summary>
+    void Forget(string jobId)
+    {
+    }
 }

@@ -70,7 +70,7 @@ internal sealed class InMemoryJobEventHub : IJobEventHub, IDisposable
     }
 
     /// <summary>Forgets a job's stream at once (a rejected or deduplicated submit).</summary>
-    internal void Forget(string jobId) => _logs.TryRemove(jobId, out _);
+    public void Forget(string jobId) => _logs.TryRemove(jobId, out _);
 
     public void Dispose() => _sweeper.Dispose();
 }

@@ -18,11 +18,12 @@ public sealed class PrometheusExporter : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<Instrument, InstrumentState> _instruments = new();
 
-    public PrometheusExporter()
+    public PrometheusExporter(SluiceMetrics metrics)
     {
+        var meter = metrics.Meter;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == SluiceMetrics.MeterName)
+            if (ReferenceEquals(instrument.Meter, meter))
             {
                 _instruments[instrument] = new InstrumentState(instrument, instrument.Unit == "s" ? s_secondsBuckets : s_countBuckets);
                 listener.EnableMeasurementEvents(instrument, _instruments[instrument]);

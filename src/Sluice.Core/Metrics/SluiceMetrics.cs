@@ -29,6 +29,9 @@ public sealed class SluiceMetrics : IDisposable
         StepDuration = _meter.CreateHistogram<double>("sluice_step_duration_seconds", "s", "Duration of one continuous-batching step, by model.");
     }
 
+    /// <summary>This container's meter (the exporter listens to it alone, even with several hosts in one process).</summary>
+    public Meter Meter => _meter;
+
     public Counter<long> HttpRequests { get; }
     public Histogram<double> HttpDuration { get; }
     public Counter<long> JobsSubmitted { get; }

@@ -24,6 +24,15 @@ public sealed record GenerationRequest
     /// <summary>Generation stops before any of these strings would be emitted.</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];
 
+    /// <summary>
+    /// The chat turns the prompt was rendered from, for models that apply their own chat template (a remote chat
+    /// endpoint); null for plain completions. Models without a template of their own use <see cref="Prompt"/>.
+    /// </summary>
+    public IReadOnlyList<ChatMessage>? Messages { get; init; }
+
+    /// <summary>Opaque end-user id (OpenAI's <c>user</c>), passed on to upstreams that take one.</summary>
+    public string? User { get; init; }
+
     /// <summary>True when the output is a pure function of the request (greedy, or seeded) and may be cached.</summary>
     public bool IsDeterministic => Temperature == 0f || Seed.HasValue;
 }

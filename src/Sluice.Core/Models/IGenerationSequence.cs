@@ -14,4 +14,13 @@ public interface IGenerationSequence : IDisposable
 
     /// <summary>Tokens generated so far.</summary>
     int GeneratedTokens { get; }
+
+    /// <summary>
+    /// Why the sequence ended with <see cref="FinishReason.Error"/> (shown as the job's error); null gives a
+    /// generic message. Remote backends put the upstream's answer here.
+    /// </summary>
+    string? Error => null;
+
+    /// <summary>False when retrying the job cannot help (the upstream refused the request as invalid).</summary>
+    bool ErrorRetryable => true;
 }

@@ -18,4 +18,10 @@ public interface IJobQueue
 
     /// <summary>Jobs waiting for <paramref name="model"/> in each lane (high, normal, low), as far as this process knows.</summary>
     QueueDepth GetDepth(string model);
+
+    /// <summary>
+    /// True when unfinished jobs must be re-enqueued from the store at start (the in-process queue forgets them
+    /// on a crash). A broker keeps unacknowledged messages itself, so re-enqueueing would run them twice.
+    /// </summary>
+    bool RecoversFromStore => true;
 }

@@ -25,4 +25,10 @@ public interface IJobQueueReader
 
     /// <summary>Delivers the job again after <paramref name="delay"/> with one more attempt counted.</summary>
     ValueTask RetryLaterAsync(QueuedJob job, TimeSpan delay, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The job exhausted its attempts and its dead-lettered outcome is stored; a broker routes the delivery to
+    /// its dead-letter queue (keeping the reason) instead of dropping it.
+    /// </summary>
+    ValueTask DeadLetterAsync(QueuedJob job, string error, CancellationToken cancellationToken) => AcknowledgeAsync(job, cancellationToken);
 }

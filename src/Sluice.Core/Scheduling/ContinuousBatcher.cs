@@ -251,6 +251,9 @@ internal sealed partial class ContinuousBatcher
         var runMs = time.GetElapsedTime(a.StartTimestamp).TotalMilliseconds;
         var prompt = a.Sequence.PromptTokens;
         var completion = a.Sequence.GeneratedTokens;
+        // Read before Dispose: a remote sequence's error explains the failure better than a generic message.
+        var error = a.Sequence.Error;
+        var retryable = a.Sequence.ErrorRetryable;
         a.Sequence.Dispose();
         if (status == JobStatus.Succeeded)
         {
@@ -260,7 +263,7 @@ internal sealed partial class ContinuousBatcher
         }
         else if (status == JobStatus.Failed)
         {
-            _ = _lifecycle.FailAsync(a.Job, _reader, a.Live, "the model reported an error for this sequence", retryable: true, _active.Count, runMs);
+            _ = _lifecycle.FailAsync(a.Job, _reader, a.Live, error ?? "the model reported an error for this sequence", retryable, _active.Count, runMs);
         }
         else
         {

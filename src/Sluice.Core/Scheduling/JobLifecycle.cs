@@ -47,7 +47,7 @@ internal sealed partial class JobLifecycle
     {
         var live = _live.GetOrAdd(job.Id, job.Model);
         live.Queued = job;
-        if (job.Deadline is { } deadline)
+        if (job.Deadline is { } deadline && live.TryArmDeadline())
         {
             var due = deadline - _time.GetUtcNow();
             if (due <= TimeSpan.Zero)
@@ -96,6 +96,13 @@ internal sealed partial class JobLifecycle
             return false;
         }
 
+        if (job.Attempts >= job.MaxAttempts)
+        {
+            // Redelivered after its worker died on the last allowed attempt: a poison job, never run again.
+            _ = FinishAsync(job, reader, JobStatus.DeadLettered, null, "interrupted on its last attempt (the worker running it died)", null, 0);
+            return false;
+        }
+
         if (job.Deadline is { } deadline && deadline <= _time.GetUtcNow())
         {
             _ = FinishAsync(job, reader, JobStatus.Expired, null, "deadline passed before the job could start", null, 0);
@@ -138,13 +145,17 @@ internal sealed partial class JobLifecycle
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                // The store is failing: do not run it now, and do not drop it either (a broker would forget it
+                // once acknowledged): hand it back for later without counting an attempt.
                 Log.StoreWriteFailed(_logger, ex, jobs[i].Id);
-                ok = false;
+                _live.Remove(jobs[i].Id);
+                _ = reader.RetryLaterAsync(Uncounted(jobs[i]), StoreOutageDelay, CancellationToken.None).AsTask();
+                continue;
             }
 
             if (!ok)
             {
-                // Already terminal elsewhere (cancelled through another gateway) or the store is failing: do not run.
+                // Already terminal elsewhere (cancelled through another gateway): do not run.
                 lives[i].TryFinish();
                 _ = reader.AcknowledgeAsync(jobs[i], CancellationToken.None).AsTask();
                 _live.Remove(jobs[i].Id);
@@ -203,7 +214,10 @@ internal sealed partial class JobLifecycle
         }
         catch (Exception ex)
         {
+            // The store is failing: run the same attempt again later rather than leave the delivery stranded.
             Log.StoreWriteFailed(_logger, ex, job.Id);
+            _live.Remove(job.Id);
+            await reader.RetryLaterAsync(Uncounted(job), StoreOutageDelay, CancellationToken.None).ConfigureAwait(false);
             return;
         }
 
@@ -213,6 +227,30 @@ internal sealed partial class JobLifecycle
         Log.Retrying(_logger, job.Id, attempts, delay.TotalMilliseconds, error);
         await reader.RetryLaterAsync(job, delay, CancellationToken.None).ConfigureAwait(false);
     }
+
+    /// <summary>Pause before a job handed back during a store outage is delivered again.</summary>
+    internal static readonly TimeSpan StoreOutageDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a finished job's outcome is retried against a failing store before the work is given back.</summary>
+    internal static readonly TimeSpan StoreOutagePatience = TimeSpan.FromSeconds(30);
+
+    /// <summary>A copy for <see cref="IJobQueueReader.RetryLaterAsync"/> that does not count another attempt.</summary>
+    internal static QueuedJob Uncounted(QueuedJob job) => new()
+    {
+        Id = job.Id,
+        Model = job.Model,
+        Priority = job.Priority,
+        InputJson = job.InputJson,
+        Deadline = job.Deadline,
+        EnqueuedAt = job.EnqueuedAt,
+        Attempts = job.Attempts - 1,
+        MaxAttempts = job.MaxAttempts,
+        Owner = job.Owner,
+        TraceParent = job.TraceParent,
+        CacheKey = job.CacheKey,
+        Parsed = job.Parsed,
+        Delivery = job.Delivery,
+    };
 
     /// <summary>Exponential backoff with jitter for the given (1-based) attempt.</summary>
     public TimeSpan RetryDelay(int attempt)
@@ -257,12 +295,16 @@ internal sealed partial class JobLifecycle
             events[i] = snapshot[i];
         }
 
-        events[^1] = new JobEvent(job.Id, snapshot.Count + 1, type, data, now);
+        events[^1] = new JobEvent(job.Id, _events.NextId(job.Id), type, data, now);
         var queuedMs = live.Running || status == JobStatus.Succeeded ? Math.Max(0, (now - job.EnqueuedAt).TotalMilliseconds - runMs) : (now - job.EnqueuedAt).TotalMilliseconds;
         var cacheKey = status == JobStatus.Succeeded ? job.CacheKey : null;
+        bool stored;
+        var backoff = TimeSpan.FromMilliseconds(100);
+        var giveUpAt = now + StoreOutagePatience;
+        retry:
         try
         {
-            await _store.CompleteAsync(
+            stored = await _store.CompleteAsync(
                 new JobCompletion
                 {
                     JobId = job.Id,
@@ -280,8 +322,37 @@ internal sealed partial class JobLifecycle
         }
         catch (Exception ex)
         {
-            // Not acknowledged: the job stays unfinished in the store and is recovered on restart.
             Log.StoreWriteFailed(_logger, ex, job.Id);
+            if (reader is not null && _time.GetUtcNow() < giveUpAt)
+            {
+                // A store restart takes seconds: keep the outcome and try again before giving the work up.
+                await Task.Delay(backoff, _time).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, backoff.Ticks * 2));
+                goto retry;
+            }
+
+            // Not stored: the job stays unfinished in the store. Forget it here so that a redelivery runs it
+            // afresh, and hand the delivery back (the embedded queue also recovers it from the store on restart).
+            _live.Remove(job.Id);
+            if (reader is not null)
+            {
+                await reader.RetryLaterAsync(Uncounted(job), StoreOutageDelay, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        if (!stored)
+        {
+            // Another process already wrote this job's outcome (a redelivery after a crash, or a cancel through
+            // another gateway): publish nothing, so there is no second result and no duplicate terminal event.
+            _events.Complete(job.Id);
+            if (reader is not null)
+            {
+                await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            _live.Remove(job.Id);
             return;
         }
 
@@ -295,7 +366,14 @@ internal sealed partial class JobLifecycle
         _metrics.JobsFinished.Add(1, new KeyValuePair<string, object?>("model", job.Model), new KeyValuePair<string, object?>("status", status.ToWire()));
         if (reader is not null)
         {
-            await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
+            if (status == JobStatus.DeadLettered)
+            {
+                await reader.DeadLetterAsync(job, error ?? "dead-lettered", CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
+            }
         }
 
         _live.Remove(job.Id);

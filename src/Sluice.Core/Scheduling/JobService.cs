@@ -223,6 +223,11 @@ internal sealed partial class JobService
                 }
             }
         }
+        else if (_events is IRemoteCancellation remote)
+        {
+            // Not live here: the cross-process hub settles it with the store and the worker that may run it.
+            await remote.CancelRemoteAsync(id, cancellationToken).ConfigureAwait(false);
+        }
         else
         {
             // Not live here (another process runs it): record the outcome; a worker that has not started it skips it.
@@ -241,10 +246,7 @@ internal sealed partial class JobService
             return null;
         }
 
-        if (_events is InMemoryJobEventHub hub)
-        {
-            hub.Forget(id);
-        }
+        _events.Forget(id);
 
         _live.Remove(id);
         var queued = new QueuedJob

@@ -35,6 +35,11 @@ internal sealed class LiveJob
 
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
+    /// <summary>True once the deadline timer is armed (a retried job is tracked again but timed once).</summary>
+    public bool TryArmDeadline() => Interlocked.Exchange(ref _deadlineArmed, 1) == 0;
+
+    private int _deadlineArmed;
+
     /// <summary>Claims the right to write the terminal outcome; true for exactly one caller.</summary>
     public bool TryFinish() => Interlocked.Exchange(ref _finished, 1) == 0;
 }

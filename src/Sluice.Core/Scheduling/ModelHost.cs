@@ -62,7 +62,7 @@ internal sealed partial class ModelHost : BackgroundService
     {
         try
         {
-            if (_options.RunsModels)
+            if (_options.RunsModels && _queue.RecoversFromStore)
             {
                 await RecoverAsync(stoppingToken).ConfigureAwait(false);
             }

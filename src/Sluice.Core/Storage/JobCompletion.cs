@@ -19,4 +19,10 @@ public sealed record JobCompletion
 
     /// <summary>When set, the result is also stored in the durable result cache under this key.</summary>
     public string? CacheKey { get; init; }
+
+    /// <summary>
+    /// Complete only a job that no worker has started (status queued). Another process cancelling a job uses it
+    /// so that the store, not a race, decides between the cancel and a worker's <see cref="IJobStore.MarkRunningAsync"/>.
+    /// </summary>
+    public bool OnlyIfQueued { get; init; }
 }

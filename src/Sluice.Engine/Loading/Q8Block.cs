@@ -16,6 +16,23 @@ internal static unsafe class Q8Block
     /// <summary>Bytes per block (2-byte scale + 32 quants).</summary>
     public const int Bytes = 34;
 
+    /// <summary>
+    /// float16 → float32 for every bit pattern (256 KB), as ggml's <c>table_f32_f16</c>: the scalar Half
+    /// conversion is a software routine, and it runs once per 32 weights.
+    /// </summary>
+    private static readonly float[] s_halfToSingle = CreateHalfTable();
+
+    private static float[] CreateHalfTable()
+    {
+        var table = new float[65536];
+        for (var i = 0; i < table.Length; i++)
+        {
+            table[i] = (float)BitConverter.UInt16BitsToHalf((ushort)i);
+        }
+
+        return table;
+    }
+
     /// <summary>Dequantizes a row of <c>destination.Length</c> weights (a multiple of 32) starting at <paramref name="src"/>.</summary>
     public static void DequantizeRow(byte* src, Span<float> destination)
     {
@@ -25,7 +42,7 @@ internal static unsafe class Q8Block
             for (var b = 0; b < blocks; b++)
             {
                 var block = src + b * Bytes;
-                var scale = Vector256.Create((float)*(Half*)block);
+                var scale = Vector256.Create(s_halfToSingle[*(ushort*)block]);
                 var q = (sbyte*)(block + 2);
                 var o = dst + b * Size;
                 if (Avx2.IsSupported)

@@ -14,25 +14,4 @@ internal sealed class TransformerWeights
 
     /// <summary>Output classifier, (vocab_size, dim); the embedding table itself when shared.</summary>
     public required WeightTensor Classifier { get; init; }
-
-    /// <summary>Every matrix, for <c>model info</c>.</summary>
-    public IEnumerable<WeightTensor> Matrices()
-    {
-        yield return TokenEmbedding;
-        foreach (var layer in Layers)
-        {
-            yield return layer.Wq;
-            yield return layer.Wk;
-            yield return layer.Wv;
-            yield return layer.Wo;
-            yield return layer.W1;
-            yield return layer.W2;
-            yield return layer.W3;
-        }
-
-        if (Classifier.Address != TokenEmbedding.Address)
-        {
-            yield return Classifier;
-        }
-    }
 }

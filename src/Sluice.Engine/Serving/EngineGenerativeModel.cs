@@ -25,6 +25,7 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
     private readonly BatchState _state;
     private readonly EngineOptions _options;
     private readonly Lock _stepLock = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<EngineSequence> _pendingRelease = new();
     private int _active;
 
     public EngineGenerativeModel(LoadedModel model, string name, EngineOptions options)
@@ -75,38 +76,16 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
     public bool TryParseInput(JsonElement input, [NotNullWhen(true)] out GenerationRequest? request, out InputError error) =>
         GenerationInputParser.TryParse(input, out request, out error);
 
-    public bool TryValidate(GenerationRequest request, out InputError error)
-    {
-        var c = _model.Config;
-        var promptTokens = _model.Tokenizer.Encode(request.Prompt, bos: true, eos: false).Count;
-        if (promptTokens > c.SeqLen)
-        {
-            error = new InputError("input.prompt", $"the prompt is {promptTokens} tokens (with BOS) but the context of {Descriptor.Name} is {c.SeqLen} tokens; shorten it");
-            return false;
-        }
-
-        if (request.MaxTokens < 1)
-        {
-            error = new InputError("input.max_tokens", "expected an integer of at least 1");
-            return false;
-        }
-
-        var blocks = _pool.BlocksFor(Positions(promptTokens, request.MaxTokens));
-        if (blocks > _pool.TotalBlocks)
-        {
-            error = new InputError("input.max_tokens", $"the sequence needs {blocks} KV cache blocks but the whole budget ({_options.KvCacheBudgetMb} MB) holds {_pool.TotalBlocks}; lower max_tokens");
-            return false;
-        }
-
-        error = default;
-        return true;
-    }
+    public bool TryValidate(GenerationRequest request, out InputError error) =>
+        TryValidate(request, _model.Tokenizer.Encode(request.Prompt, bos: true, eos: false).Count, out error);
 
     public bool TryStartSequence(GenerationRequest request, [NotNullWhen(true)] out IGenerationSequence? sequence)
     {
         sequence = null;
-        if (!TryValidate(request, out var error))
+        var prompt = _model.Tokenizer.Encode(request.Prompt, bos: true, eos: false).ToArray();
+        if (!TryValidate(request, prompt.Length, out var error))
         {
+            // The batcher validates before accepting a job, so this is a caller bug, not a full cache.
             throw new ArgumentException($"{error.Field}: {error.Message}", nameof(request));
         }
 
@@ -116,7 +95,6 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
             return false;
         }
 
-        var prompt = _model.Tokenizer.Encode(request.Prompt, bos: true, eos: false).ToArray();
         var cache = KvSequence.TryCreate(_pool, Positions(prompt.Length, request.MaxTokens));
         if (cache is null)
         {
@@ -140,7 +118,14 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
 
         lock (_stepLock)
         {
-            StepLocked(batch, outputs);
+            try
+            {
+                StepLocked(batch, outputs);
+            }
+            finally
+            {
+                DrainPendingReleases();
+            }
         }
     }
 
@@ -266,6 +251,32 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
         }
     }
 
+    private bool TryValidate(GenerationRequest request, int promptTokens, out InputError error)
+    {
+        var c = _model.Config;
+        if (promptTokens > c.SeqLen)
+        {
+            error = new InputError("input.prompt", $"the prompt is {promptTokens} tokens (with BOS) but the context of {Descriptor.Name} is {c.SeqLen} tokens; shorten it");
+            return false;
+        }
+
+        if (request.MaxTokens < 1)
+        {
+            error = new InputError("input.max_tokens", "expected an integer of at least 1");
+            return false;
+        }
+
+        var blocks = _pool.BlocksFor(Positions(promptTokens, request.MaxTokens));
+        if (blocks > _pool.TotalBlocks)
+        {
+            error = new InputError("input.max_tokens", $"the sequence needs {blocks} KV cache blocks but the whole budget ({_options.KvCacheBudgetMb} MB) holds {_pool.TotalBlocks}; lower max_tokens");
+            return false;
+        }
+
+        error = default;
+        return true;
+    }
+
     public ValueTask WarmUpAsync(CancellationToken cancellationToken)
     {
         // One short greedy generation JIT-compiles every kernel and touches every weight page.
@@ -288,7 +299,34 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
 
     public void Dispose() => _model.Dispose();
 
-    internal void OnSequenceDisposed() => Interlocked.Decrement(ref _active);
+    internal void OnSequenceDisposed(EngineSequence sequence)
+    {
+        if (_stepLock.TryEnter())
+        {
+            try
+            {
+                sequence.Cache.Dispose();
+            }
+            finally
+            {
+                _stepLock.Exit();
+            }
+        }
+        else
+        {
+            _pendingRelease.Enqueue(sequence);
+        }
+
+        Interlocked.Decrement(ref _active);
+    }
+
+    private void DrainPendingReleases()
+    {
+        while (_pendingRelease.TryDequeue(out var sequence))
+        {
+            sequence.Cache.Dispose();
+        }
+    }
 
     private int Positions(int promptTokens, int maxTokens) =>
         (int)Math.Min(_model.Config.SeqLen, (long)promptTokens + Math.Max(1, maxTokens));

@@ -44,7 +44,7 @@ internal sealed class EngineModelSource : IModelSource
                 }
 
                 var name = ModelName(file);
-                if (names.Contains(name) || !TryDescribe(file, extension, folder, folders, out var tokenizer, out var config))
+                if (names.Contains(name) || !TryDescribe(file, extension, folder, folders, out var tokenizer))
                 {
                     continue;
                 }
@@ -60,7 +60,6 @@ internal sealed class EngineModelSource : IModelSource
                     Defaults = new SchedulerSettings { MaxNumSeqs = Math.Max(1, options.MaxSequences) },
                     LoadAsync = ct => new ValueTask<IModel>(Task.Run<IModel>(() => new EngineGenerativeModel(ModelLoader.Load(path, tokenizer), name, options), ct)),
                 });
-                _ = config;
             }
         }
 
@@ -80,10 +79,9 @@ internal sealed class EngineModelSource : IModelSource
         return builder.ToString();
     }
 
-    private static bool TryDescribe(string file, string extension, string folder, IReadOnlyList<string> folders, out string? tokenizer, out ModelConfig? config)
+    private static bool TryDescribe(string file, string extension, string folder, IReadOnlyList<string> folders, out string? tokenizer)
     {
         tokenizer = null;
-        config = null;
         try
         {
             if (extension == ".gguf")
@@ -93,7 +91,7 @@ internal sealed class EngineModelSource : IModelSource
 
             // Tokenizers are *.bin too: only files with a valid llama2.c header of the right size are checkpoints.
             var header = ModelLoader.ReadHeader(file);
-            config = LlamaCheckpointReader.TryReadHeader(header, new FileInfo(file).Length, out _);
+            var config = LlamaCheckpointReader.TryReadHeader(header, new FileInfo(file).Length, out _);
             if (config is null || new FileInfo(file).Length != LlamaCheckpointReader.ExpectedFileBytes(config))
             {
                 return false;

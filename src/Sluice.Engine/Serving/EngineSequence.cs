@@ -57,8 +57,9 @@ internal sealed class EngineSequence : IGenerationSequence
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            Cache.Dispose();
-            _owner.OnSequenceDisposed();
+            // The owner returns the KV blocks now, or right after the step in flight if one is running
+            // (a client's cancellation may arrive on another thread while the step still reads them).
+            _owner.OnSequenceDisposed(this);
         }
     }
 }

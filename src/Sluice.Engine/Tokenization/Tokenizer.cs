@@ -22,6 +22,8 @@ internal sealed class Tokenizer
     private readonly short[] _byteValue;      // (vocab_size) the byte a <0xXX> token stands for, or -1
     private readonly int[] _byteToken;        // (256) token id of each raw byte, or -1
     private readonly Dictionary<string, int> _lookup;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _spanLookup;
+    private readonly string[] _latin1;        // (vocab_size) each piece as a Latin-1 string (one char per byte)
     private readonly int _spaceToken;
 
     public Tokenizer(byte[][] pieces, float[] scores, TokenKind[] kinds, int maxTokenLength)
@@ -34,6 +36,7 @@ internal sealed class Tokenizer
         _byteToken = new int[256];
         Array.Fill(_byteToken, -1);
         _lookup = new Dictionary<string, int>(pieces.Length, StringComparer.Ordinal);
+        _latin1 = new string[pieces.Length];
         for (var i = 0; i < pieces.Length; i++)
         {
             _byteValue[i] = -1;
@@ -47,10 +50,12 @@ internal sealed class Tokenizer
             }
 
             // First occurrence wins, like a lookup that stops at the lowest id.
-            _lookup.TryAdd(Encoding.Latin1.GetString(pieces[i]), i);
+            _latin1[i] = Encoding.Latin1.GetString(pieces[i]);
+            _lookup.TryAdd(_latin1[i], i);
         }
 
         _spaceToken = _lookup.GetValueOrDefault(" ", -1);
+        _spanLookup = _lookup.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public int VocabSize => _pieces.Length;
@@ -104,30 +109,49 @@ internal sealed class Tokenizer
             }
         }
 
-        // Greedily merge the best-scoring adjacent pair until no pair is in the vocabulary.
-        while (true)
+        // Greedily merge the best-scoring adjacent pair until no pair is in the vocabulary (llama2.c's loop).
+        // Each pair's merge is looked up once and only the two pairs next to a merge are looked up again, with
+        // span keys, so long prompts cost O(n) lookups and no string allocations per merge.
+        if (tokens.Count > 1)
         {
-            var bestScore = -1e10f;
-            var bestId = -1;
-            var bestIndex = -1;
+            var mergeId = new List<int>(tokens.Count);
             for (var k = 0; k < tokens.Count - 1; k++)
             {
-                var merged = Encoding.Latin1.GetString(_pieces[tokens[k]]) + Encoding.Latin1.GetString(_pieces[tokens[k + 1]]);
-                if (_lookup.TryGetValue(merged, out var id) && _scores[id] > bestScore)
+                mergeId.Add(LookupPair(tokens[k], tokens[k + 1]));
+            }
+
+            while (true)
+            {
+                var bestScore = -1e10f;
+                var bestIndex = -1;
+                for (var k = 0; k < mergeId.Count; k++)
                 {
-                    bestScore = _scores[id];
-                    bestId = id;
-                    bestIndex = k;
+                    var id = mergeId[k];
+                    if (id >= 0 && _scores[id] > bestScore)
+                    {
+                        bestScore = _scores[id];
+                        bestIndex = k;
+                    }
+                }
+
+                if (bestIndex < 0)
+                {
+                    break;
+                }
+
+                tokens[bestIndex] = mergeId[bestIndex];
+                tokens.RemoveAt(bestIndex + 1);
+                mergeId.RemoveAt(bestIndex);
+                if (bestIndex > 0)
+                {
+                    mergeId[bestIndex - 1] = LookupPair(tokens[bestIndex - 1], tokens[bestIndex]);
+                }
+
+                if (bestIndex < mergeId.Count)
+                {
+                    mergeId[bestIndex] = LookupPair(tokens[bestIndex], tokens[bestIndex + 1]);
                 }
             }
-
-            if (bestIndex < 0)
-            {
-                break;
-            }
-
-            tokens[bestIndex] = bestId;
-            tokens.RemoveAt(bestIndex + 1);
         }
 
         if (eos)
@@ -136,6 +160,18 @@ internal sealed class Tokenizer
         }
 
         return tokens;
+    }
+
+    /// <summary>Id of the piece <c>a + b</c>, or -1.</summary>
+    private int LookupPair(int a, int b)
+    {
+        var left = _latin1[a];
+        var right = _latin1[b];
+        var length = left.Length + right.Length;
+        Span<char> buffer = length <= 256 ? stackalloc char[length] : new char[length];
+        left.CopyTo(buffer);
+        right.CopyTo(buffer[left.Length..]);
+        return _spanLookup.TryGetValue(buffer, out var id) ? id : -1;
     }
 
     /// <summary>

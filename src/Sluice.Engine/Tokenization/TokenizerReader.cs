@@ -18,7 +18,7 @@ internal static class TokenizerReader
         }
 
         var bytes = File.ReadAllBytes(full);
-        return Parse(bytes, full, out var problemOffset, out var problem) ?? throw new ModelFormatException(full, problemOffset, problem);
+        return Parse(bytes, out var problemOffset, out var problem) ?? throw new ModelFormatException(full, problemOffset, problem);
     }
 
     /// <summary>True when the file parses as a llama2.c tokenizer (used to tell tokenizers from checkpoints, both <c>*.bin</c>).</summary>
@@ -33,7 +33,7 @@ internal static class TokenizerReader
                 return false;
             }
 
-            var tokenizer = Parse(File.ReadAllBytes(path), path, out _, out _);
+            var tokenizer = Parse(File.ReadAllBytes(path), out _, out _);
             vocabSize = tokenizer?.VocabSize ?? 0;
             return tokenizer is not null;
         }
@@ -43,7 +43,7 @@ internal static class TokenizerReader
         }
     }
 
-    private static Tokenizer? Parse(byte[] bytes, string path, out long problemOffset, out string problem)
+    private static Tokenizer? Parse(byte[] bytes, out long problemOffset, out string problem)
     {
         problemOffset = 0;
         if (bytes.Length < 4)
@@ -105,7 +105,6 @@ internal static class TokenizerReader
         kinds[0] = TokenKind.Unknown;
         kinds[Tokenizer.Bos] = TokenKind.Control;
         kinds[Tokenizer.Eos] = TokenKind.Control;
-        _ = path;
         return new Tokenizer([.. pieces], [.. scores], kinds, maxLength);
     }
 }

@@ -118,7 +118,8 @@ internal static class GrammarChecker
         }
 
         var ft = doc.Tokens[first];
-        if (ft.Kind == TokenKind.Word && char.IsLower(doc.Text[ft.Start]))
+        // A lower-case "i" is already reported by the pronoun rule.
+        if (ft.Kind == TokenKind.Word && char.IsLower(doc.Text[ft.Start]) && doc.Lower[first] != "i")
         {
             var surface = doc.Surface(first);
             output.Add(new Suggestion("capitalization", "sentence_start", "Start the sentence with a capital letter.", ft.Start, ft.Length,

@@ -15,7 +15,7 @@ namespace Sluice.Grading.Integrity;
 internal sealed class IntegrityChecker(SpellDictionary dictionary)
 {
     /// <summary>Share of words in duplicated sentences above which the essay is flagged as padded.</summary>
-    public const double RepetitionShare = 0.25;
+    public const double RepetitionShare = 0.15;
 
     public IntegrityReport Check(EssayDocument doc, PromptModel? prompt, GradingModel model, string? promptText)
     {
@@ -44,13 +44,15 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
 
         var remove = new bool[doc.Sentences.Count];
         var cuts = new List<(int Start, int End)>();
+        if (promptText is { Length: > 0 })
+        {
+            // First, so that text copied from the prompt is neither counted as the student's repetition nor kept.
+            PromptCopy(doc, promptText, remove, flags);
+        }
+
         Repetition(doc, remove, flags);
         WordSalad(doc, model.Syntax, flags);
         Stuffing(doc, remove, cuts, flags);
-        if (promptText is { Length: > 0 })
-        {
-            PromptCopy(doc, promptText, remove, flags);
-        }
 
         if (prompt is not null)
         {
@@ -152,9 +154,10 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
         // Word 8-grams seen earlier in the essay mark repeated material, whatever the sentence splitting.
         const int n = 8;
         var positions = new List<int>(doc.Tokens.Count);
+        var alreadyRemoved = (bool[])remove.Clone();
         for (var i = 0; i < doc.Tokens.Count; i++)
         {
-            if (doc.Tokens[i].Kind != TokenKind.Punctuation)
+            if (doc.Tokens[i].Kind != TokenKind.Punctuation && !alreadyRemoved[doc.Tokens[i].Sentence])
             {
                 positions.Add(i);
             }
@@ -198,7 +201,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
         for (var s = 0; s < doc.Sentences.Count; s++)
         {
             var sentence = doc.Sentences[s];
-            if (sentence.WordCount < 4)
+            if (sentence.WordCount < 4 || alreadyRemoved[s])
             {
                 continue;
             }
@@ -225,7 +228,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
         {
             flags.Add(new("repetition", $"{dupWords} of {words} words repeat earlier passages; repeats are not counted and cost a point.", FlagEffect.Penalty));
         }
-        else if (remove.Any(r => r))
+        else if (remove.Where((r, i) => r && !alreadyRemoved[i]).Any())
         {
             flags.Add(new("repeated_sentence", "A sentence appears more than once; the repeat is not counted.", FlagEffect.Info));
         }
@@ -411,9 +414,12 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
             return;
         }
 
+        // Similarity to each prompt's profile, relative to that prompt's own essays (1 = its 25th percentile), so
+        // prompts with narrow and broad vocabularies compare fairly.
         var own = TopicMatch.Compute(doc, prompt.Profile).Similarity;
+        var ownNorm = own / Math.Max(1e-6, prompt.SimilarityP25);
         var best = prompt.Prompt;
-        var bestSim = own;
+        var bestNorm = 0.0;
         foreach (var other in model.Prompts)
         {
             if (other.Prompt == prompt.Prompt)
@@ -421,22 +427,22 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
                 continue;
             }
 
-            var sim = TopicMatch.Compute(doc, other.Profile).Similarity;
-            if (sim > bestSim)
+            var norm = TopicMatch.Compute(doc, other.Profile).Similarity / Math.Max(1e-6, other.SimilarityP25);
+            if (norm > bestNorm)
             {
-                bestSim = sim;
+                bestNorm = norm;
                 best = other.Prompt;
             }
         }
 
-        var bestModel = model.ForPrompt(best)!;
-        if (best != prompt.Prompt && doc.WordCount >= 25 && own < prompt.SimilarityP05 && bestSim > own * 1.5 && bestSim >= bestModel.SimilarityP05)
+        if (best != prompt.Prompt && ownNorm < 1 && bestNorm >= 0.5 && bestNorm > ownNorm * 1.4)
         {
-            flags.Add(new("off_topic", $"The essay does not address prompt {prompt.Prompt} (topic match {own:0.00}); its vocabulary matches prompt {best} ({bestSim:0.00}).", FlagEffect.Minimum));
+            flags.Add(new("off_topic", $"The essay does not address prompt {prompt.Prompt} (topic match {ownNorm:0.00} of typical); its vocabulary matches prompt {best} ({bestNorm:0.00} of typical).", FlagEffect.Minimum));
         }
         else if (own < prompt.SimilarityP05 * 0.5)
         {
-            flags.Add(new("weak_topic_match", $"The essay uses little of the vocabulary expected for prompt {prompt.Prompt} (topic match {own:0.00}).", FlagEffect.Info));
+            // Too far from the topic to earn a high score, yet close to no other prompt either.
+            flags.Add(new("weak_topic_match", $"The essay uses little of the vocabulary expected for prompt {prompt.Prompt} (topic match {own:0.00}); the score is capped at the middle of the scale.", FlagEffect.Cap));
         }
     }
 

@@ -6,4 +6,6 @@ internal sealed record IntegrityReport(IReadOnlyList<IntegrityFlag> Flags, strin
     public bool ForceMinimum => Flags.Any(f => f.Effect == FlagEffect.Minimum);
 
     public bool Penalised => Flags.Any(f => f.Effect == FlagEffect.Penalty);
+
+    public bool Capped => Flags.Any(f => f.Effect == FlagEffect.Cap);
 }

@@ -113,8 +113,45 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
 
         var unigramLog = unigram.Select(u => (float)Math.Round(Math.Log((u + 0.5) / (total + (0.5 * k))), 3)).ToArray();
         var model = shell with { Bigram = bigramLog, Unigram = unigramLog };
-        var scores = train.Select(e => model.Score(e.Doc)).Where(s => s.Words >= 25).Select(s => s.Score).Order().ToArray();
-        return model with { Threshold = Math.Round(scores[(int)(0.01 * (scores.Length - 1))], 4) };
+
+        // Threshold halfway between the 0.1st percentile of real essays and the highest word-salad score (each
+        // essay's own words shuffled into 12-word "sentences"): the two are far apart, so false alarms stay rare.
+        var rng = new Random(20120);
+        var real = new List<double>();
+        var salad = double.MinValue;
+        foreach (var e in train)
+        {
+            var (score, n) = model.Score(e.Doc);
+            if (n < 25)
+            {
+                continue;
+            }
+
+            real.Add(score);
+            var classes = new List<int>();
+            for (var i = 0; i < e.Doc.Tokens.Count; i++)
+            {
+                if (e.Doc.Tokens[i].Kind != TokenKind.Punctuation)
+                {
+                    classes.Add(model.ClassOf(e.Doc.Lower[i], e.Doc.Tokens[i].Kind));
+                }
+            }
+
+            var shuffled = classes.ToArray();
+            rng.Shuffle(shuffled);
+            double sum = 0;
+            for (var i = 0; i < shuffled.Length; i++)
+            {
+                var prev = i % 12 == 0 ? model.Start : shuffled[i - 1];
+                sum += model.Bigram[(prev * k) + shuffled[i]] - model.Unigram[shuffled[i]];
+            }
+
+            salad = Math.Max(salad, sum / shuffled.Length);
+        }
+
+        real.Sort();
+        var low = real[(int)(0.001 * (real.Count - 1))];
+        return model with { Threshold = Math.Round((low + salad) / 2, 4) };
     }
 
     public Dictionary<int, PromptProfile> BuildProfiles(Dictionary<int, List<PreparedEssay>> byPrompt)

@@ -17,6 +17,7 @@ internal sealed class AdmissionFilter(ApiKeyAuthenticator auth, IRateLimitStore 
     {
         var http = context.HttpContext;
         var caller = auth.AnonymousCaller;
+        var formatter = http.GetEndpoint()?.Metadata.GetMetadata<IAdmissionErrorFormatter>();
         if (auth.Enabled)
         {
             var presented = PresentedKey(http.Request);
@@ -24,7 +25,8 @@ internal sealed class AdmissionFilter(ApiKeyAuthenticator auth, IRateLimitStore 
             {
                 metrics.Rejections.Add(1, new KeyValuePair<string, object?>("reason", "unauthorized"));
                 http.Response.Headers.WWWAuthenticate = "Bearer";
-                return Problems.Create(401, "Unauthorized", presented.IsEmpty ? "send an API key as 'Authorization: Bearer KEY' or 'X-Api-Key'" : "the API key is not valid", "Authorization");
+                var detail = presented.IsEmpty ? "send an API key as 'Authorization: Bearer KEY' or 'X-Api-Key'" : "the API key is not valid";
+                return formatter?.Unauthorized(detail) ?? Problems.Create(401, "Unauthorized", detail, "Authorization");
             }
         }
 
@@ -35,7 +37,8 @@ internal sealed class AdmissionFilter(ApiKeyAuthenticator auth, IRateLimitStore 
             {
                 metrics.Rejections.Add(1, new KeyValuePair<string, object?>("reason", "rate_limited"));
                 http.Response.Headers.RetryAfter = Math.Max(1, Math.Ceiling(decision.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                return Problems.Create(429, "Too many requests", $"rate limit of {caller.RequestsPerSecond} requests/s (burst {caller.Burst}) exceeded for key '{caller.Id}'", type: "rate-limited");
+                var detail = $"rate limit of {caller.RequestsPerSecond} requests/s (burst {caller.Burst}) exceeded for key '{caller.Id}'";
+                return formatter?.RateLimited(detail) ?? Problems.Create(429, "Too many requests", detail, type: "rate-limited");
             }
         }
 

@@ -28,6 +28,22 @@ internal sealed class InMemoryRateLimitStore(TimeProvider time) : IRateLimitStor
         }
     }
 
+    public ValueTask ReturnAsync(string key, double ratePerSecond, double burst, double amount, CancellationToken cancellationToken)
+    {
+        if (amount > 0 && _buckets.TryGetValue(key, out var bucket))
+        {
+            var now = time.GetTimestamp();
+            lock (bucket)
+            {
+                var elapsed = time.GetElapsedTime(bucket.Updated, now).TotalSeconds;
+                bucket.Tokens = Math.Min(burst, bucket.Tokens + (elapsed * ratePerSecond) + amount);
+                bucket.Updated = now;
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
     private sealed class Bucket(double tokens, long updated)
     {
         public double Tokens = tokens;

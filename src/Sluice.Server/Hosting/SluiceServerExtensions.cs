@@ -31,8 +31,22 @@ public static class SluiceServerExtensions
         var services = builder.Services;
         services.AddSluiceCore();
         services.AddSluiceSqliteStore();
+        // Distributed mode is configuration only: a store URL swaps SQLite for PostgreSQL (and shares rate
+        // limits across gateways), a queue URL swaps the in-process queue and event hub for RabbitMQ.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["Sluice:Store:Url"]))
+        {
+            services.AddSluicePostgresStore();
+            services.AddSingleton<IRateLimitStore, PostgresRateLimitStore>();
+        }
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["Sluice:Queue:Url"]))
+        {
+            services.AddSluiceRabbitMq();
+        }
+
         services.AddSluiceEngine();
         services.AddSluiceGrading();
+        services.AddSluiceBackends();
         services.AddOptions<HttpOptions>().BindConfiguration("Sluice:Http").ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration("Sluice:Auth");
         services.TryAddSingleton<ApiKeyAuthenticator>();
@@ -66,6 +80,7 @@ public static class SluiceServerExtensions
         v1.MapModelsApi();
         v1.MapDeadLettersApi();
         v1.MapEssaysApi();
+        v1.MapOpenAiApi();
         return app;
     }
 }

@@ -130,6 +130,39 @@ public sealed class EngineGenerativeModelTests
     }
 
     [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
+    public void Dispose_FromAnotherThreadDuringSteps_NoFailureAndAllBlocksReturned()
+    {
+        using var model = EngineTestHarness.CreateModel();
+        var sequences = new IGenerationSequence[8];
+        for (var i = 0; i < sequences.Length; i++)
+        {
+            Assert.True(model.TryStartSequence(new GenerationRequest { Prompt = "Once upon a time", MaxTokens = 400 }, out var seq));
+            sequences[i] = seq;
+        }
+
+        var canceller = Task.Run(async () =>
+        {
+            foreach (var seq in sequences)
+            {
+                await Task.Delay(3);
+                seq.Dispose();
+            }
+        });
+        var outputs = new StepOutput[sequences.Length];
+        while (!canceller.IsCompleted)
+        {
+            model.Step(sequences, outputs);
+        }
+
+        canceller.Wait();
+        model.Step(sequences, outputs);
+
+        Assert.All(outputs, o => Assert.Equal(FinishReason.Cancelled, o.Finish));
+        Assert.Equal(0, model.Pool.ReservedBlocks);
+        Assert.Equal(0, model.ActiveSequences);
+    }
+
+    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
     public void TryStartSequence_KvBudgetExhausted_FalseUntilASequenceLeaves()
     {
         // 260K: 5 layers * 2 * 32 floats = 1280 bytes per position; 1 MiB holds 819 positions = 51 blocks of 16.

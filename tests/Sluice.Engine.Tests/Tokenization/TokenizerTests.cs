@@ -114,4 +114,23 @@ public sealed class TokenizerTests
         Assert.Equal(12, ex.Offset);
         Assert.Contains("truncated", ex.Message);
     }
+
+    [SharedDataFact(TestModels.Tokenizer)]
+    public void Encode_LongText_FastAndRoundTrips()
+    {
+        var tokenizer = TokenizerReader.Load(SharedDataFactAttribute.RequirePath(TestModels.Tokenizer));
+        var text = string.Concat(Enumerable.Repeat("Once upon a time, a little dog named Max found a big red ball in the park. ", 80));
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+
+        var tokens = tokenizer.Encode(text, bos: true, eos: false);
+
+        Assert.True(stopwatch.ElapsedMilliseconds < 2000, $"encoding {text.Length} chars took {stopwatch.ElapsedMilliseconds} ms");
+        var bytes = new List<byte>();
+        for (var i = 1; i < tokens.Count; i++)
+        {
+            bytes.AddRange(tokenizer.Decode(tokens[i - 1], tokens[i]).ToArray());
+        }
+
+        Assert.Equal(text, Encoding.UTF8.GetString(bytes.ToArray()));
+    }
 }

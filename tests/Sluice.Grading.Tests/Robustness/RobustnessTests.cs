@@ -17,7 +17,7 @@ public sealed class RobustnessTests(ITestOutputHelper output)
     private static int Score(string text, int prompt, string? promptText = null) =>
         Grader.Grade(new EssayRequest(text, prompt, promptText)).Score.Score!.Value;
 
-    private void Check(string attack, Func<AsapEssay, int, (string Text, string? PromptText)> transform, string[] flagCodes, double minFlagRate, bool expectMinimum = false)
+    private void Check(string attack, Func<AsapEssay, int, (string Text, string? PromptText)> transform, string[] flagCodes, double minFlagRate, bool expectMinimum = false, bool promptTextForOriginal = false)
     {
         var essays = HeldOutEssays.Sample(PerPrompt);
         Assert.True(essays.Count >= 100, $"only {essays.Count} essays");
@@ -28,7 +28,8 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         Parallel.For(0, essays.Count, i =>
         {
             var e = essays[i];
-            var before = Score(e.Text, e.Prompt);
+            // With promptTextForOriginal the original is graded knowing the prompt too, so only the attack differs.
+            var before = Score(e.Text, e.Prompt, promptTextForOriginal ? Attacks.PromptTexts[e.Prompt] : null);
             var (text, promptText) = transform(e, i);
             var r = Grader.Grade(new EssayRequest(text, e.Prompt, promptText));
             results[i] = (before, r.Score.Score!.Value, r.Flags.Any(f => flagCodes.Contains(f.Code)));
@@ -95,7 +96,7 @@ public sealed class RobustnessTests(ITestOutputHelper output)
 
     [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
     public void CopiedPromptPrepended_NeverRaisesScore_Flagged() =>
-        Check("prompt copied into essay", (e, _) => (Attacks.PromptTexts[e.Prompt] + "\n\n" + e.Text, Attacks.PromptTexts[e.Prompt]), ["prompt_copy"], 1.0);
+        Check("prompt copied into essay", (e, _) => (Attacks.PromptTexts[e.Prompt] + "\n\n" + e.Text, Attacks.PromptTexts[e.Prompt]), ["prompt_copy"], 1.0, promptTextForOriginal: true);
 
     [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
     public void PromptTextOnly_ScoresMinimum_Flagged() =>

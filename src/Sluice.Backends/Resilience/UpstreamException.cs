@@ -1,0 +1,45 @@
+namespace Sluice.Backends.Resilience;
+
+/// <summary>
+/// An upstream call that failed, classified for the two decisions that follow: may this call be tried again now
+/// (<see cref="SafeToRetry"/>: nothing was processed, or the call is idempotent), and does it count against the
+/// upstream's health (<see cref="Transient"/>: its fault, not a bad request).
+/// </summary>
+public sealed class UpstreamException : Exception
+{
+    public UpstreamException(string message, int? statusCode, bool safeToRetry, bool transient, TimeSpan? retryAfter = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        StatusCode = statusCode;
+        SafeToRetry = safeToRetry;
+        Transient = transient;
+        RetryAfter = retryAfter;
+    }
+
+    public UpstreamException()
+        : this("upstream call failed", null, false, true)
+    {
+    }
+
+    public UpstreamException(string message)
+        : this(message, null, false, true)
+    {
+    }
+
+    public UpstreamException(string message, Exception inner)
+        : this(message, null, false, true, null, inner)
+    {
+    }
+
+    /// <summary>HTTP status the upstream answered, when it answered.</summary>
+    public int? StatusCode { get; }
+
+    /// <summary>True when repeating the call cannot do harm (connection refused, 429/503, or an idempotent call).</summary>
+    public bool SafeToRetry { get; }
+
+    /// <summary>True for failures of the upstream (5xx, timeouts, drops); false for requests it refused as invalid.</summary>
+    public bool Transient { get; }
+
+    /// <summary>The upstream's <c>Retry-After</c>, if any.</summary>
+    public TimeSpan? RetryAfter { get; }
+}

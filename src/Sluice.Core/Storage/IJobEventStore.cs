@@ -1,0 +1,17 @@
+using Sluice.Core.Jobs;
+
+namespace Sluice.Core.Storage;
+
+/// <summary>
+/// A store that also keeps the events of running jobs (not only of finished ones), so a cross-process event hub
+/// can persist each event before publishing it: a gateway restarted mid-stream, or a worker taking over a
+/// redelivered job, continues from the store with no gap and no repeated id.
+/// </summary>
+public interface IJobEventStore
+{
+    /// <summary>Stores events; an event whose (job, id) is already stored is ignored.</summary>
+    ValueTask AppendEventsAsync(IReadOnlyList<JobEvent> events, CancellationToken cancellationToken);
+
+    /// <summary>The highest stored event id of a job, 0 when none.</summary>
+    ValueTask<long> GetLastEventIdAsync(string jobId, CancellationToken cancellationToken);
+}

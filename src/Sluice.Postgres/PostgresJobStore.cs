@@ -1,0 +1,503 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+using Sluice.Core.Jobs;
+using Sluice.Core.Storage;
+
+namespace Sluice.Postgres;
+
+/// <summary>
+/// The job store on PostgreSQL, shared by every gateway and worker. Same semantics as the SQLite store:
+/// completion is idempotent by job id (<c>WHERE status &lt; 2</c>), idempotency keys are claimed atomically,
+/// dead letters are jobs in status 6. It also keeps the events of running jobs (<see cref="IJobEventStore"/>),
+/// so a stream can be resumed on any gateway. Connections come from one pooled <see cref="NpgsqlDataSource"/>;
+/// transient errors are retried a few times, briefly, so an outage surfaces fast as 503 instead of hanging.
+/// </summary>
+internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsyncDisposable
+{
+    private const string Columns = "id, model, model_version, input, priority, owner, status, created_at, deadline, attempts, max_attempts, " +
+        "started_at, completed_at, not_before, result, error, batch_size, queued_ms, run_ms, traceparent, idempotency_key, request_hash, cache_key";
+
+    private readonly PostgresStoreOptions _options;
+    private readonly ILogger<PostgresJobStore> _logger;
+    private readonly NpgsqlDataSource _dataSource;
+    private int _initialized;
+
+    public PostgresJobStore(IOptions<PostgresStoreOptions> options, ILogger<PostgresJobStore> logger)
+    {
+        _options = options.Value;
+        _logger = logger;
+        var b = PostgresUrl.Parse(_options.Url);
+        b.Pooling = true;
+        b.MaxPoolSize = _options.MaxPoolSize;
+        b.Timeout = _options.ConnectTimeoutSeconds;
+        b.CommandTimeout = _options.CommandTimeoutSeconds;
+        b.ApplicationName ??= "sluice";
+        _dataSource = NpgsqlDataSource.Create(b.ConnectionString);
+    }
+
+    public NpgsqlDataSource DataSource => _dataSource;
+
+    public async ValueTask InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _initialized) == 1)
+        {
+            return;
+        }
+
+        // The store may come up after the process (compose, Kubernetes): wait for it rather than crash-looping.
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                await MigrateAsync(cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (NpgsqlException ex) when (ex.IsTransient && DateTime.UtcNow < until)
+            {
+                Log.WaitingForServer(_logger, PostgresUrl.Redact(_options.Url), ex.Message);
+                await Task.Delay(1000, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        Volatile.Write(ref _initialized, 1);
+    }
+
+    private async Task MigrateAsync(CancellationToken ct)
+    {
+        await using var conn = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await Exec(conn, tx, $"SELECT pg_advisory_xact_lock({PostgresSchema.MigrationLock})", ct).ConfigureAwait(false);
+        await Exec(conn, tx, PostgresSchema.Bootstrap, ct).ConfigureAwait(false);
+        await using var v = new NpgsqlCommand("SELECT max(version) FROM sluice_schema", conn, tx);
+        var current = await v.ExecuteScalarAsync(ct).ConfigureAwait(false) is int n ? n : 0;
+        if (current < PostgresSchema.Version)
+        {
+            await Exec(conn, tx, PostgresSchema.V1, ct).ConfigureAwait(false);
+            await Exec(conn, tx, $"DELETE FROM sluice_schema; INSERT INTO sluice_schema(version) VALUES ({PostgresSchema.Version})", ct).ConfigureAwait(false);
+            Log.Migrated(_logger, current, PostgresSchema.Version);
+        }
+
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+    }
+
+    public ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken) =>
+        Retry(static (s, job, attempt, ct) => s.CreateOnceAsync(job, attempt, ct), job, cancellationToken);
+
+    private async ValueTask<CreateJobResult> CreateOnceAsync(JobRecord job, int attempt, CancellationToken ct)
+    {
+        await using var conn = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+        if (job.IdempotencyKey is not null)
+        {
+            // Claim the key, or take it over when it is older than the retention; otherwise the original job wins.
+            await using var claim = new NpgsqlCommand(
+                """
+                INSERT INTO idempotency(owner, key, job_id, created_at) VALUES (@o, @k, @id, @at)
+                ON CONFLICT (owner, key) DO UPDATE SET job_id = EXCLUDED.job_id, created_at = EXCLUDED.created_at
+                    WHERE idempotency.created_at < @since OR idempotency.job_id = EXCLUDED.job_id
+                RETURNING job_id
+                """, conn, tx);
+            claim.Parameters.AddWithValue("o", job.Owner);
+            claim.Parameters.AddWithValue("k", job.IdempotencyKey);
+            claim.Parameters.AddWithValue("id", job.Id);
+            claim.Parameters.AddWithValue("at", ToMs(job.CreatedAt));
+            claim.Parameters.AddWithValue("since", ToMs(job.CreatedAt - _options.IdempotencyRetention));
+            if (await claim.ExecuteScalarAsync(ct).ConfigureAwait(false) is null)
+            {
+                await using var find = new NpgsqlCommand("SELECT job_id FROM idempotency WHERE owner = @o AND key = @k", conn, tx);
+                find.Parameters.AddWithValue("o", job.Owner);
+                find.Parameters.AddWithValue("k", job.IdempotencyKey);
+                if (await find.ExecuteScalarAsync(ct).ConfigureAwait(false) is string existingId
+                    && await ReadJobAsync(conn, tx, existingId, ct).ConfigureAwait(false) is { } existing)
+                {
+                    await tx.CommitAsync(ct).ConfigureAwait(false);
+                    return new CreateJobResult(existing, false);
+                }
+            }
+        }
+
+        await using var cmd = new NpgsqlCommand(
+            $"""
+            INSERT INTO jobs ({Columns})
+            VALUES (@id, @model, @mv, @input, @prio, @owner, @status, @created, @deadline, @attempts, @max, @started,
+                @completed, @nb, @result, @error, @bs, @qms, @rms, @tp, @ik, @rh, @ck)
+            ON CONFLICT (id) DO NOTHING
+            """, conn, tx);
+        var p = cmd.Parameters;
+        p.AddWithValue("id", job.Id);
+        p.AddWithValue("model", job.Model);
+        p.AddWithValue("mv", NpgsqlDbType.Text, Db(job.ModelVersion));
+        p.AddWithValue("input", job.InputJson);
+        p.AddWithValue("prio", (int)job.Priority);
+        p.AddWithValue("owner", job.Owner);
+        p.AddWithValue("status", (int)job.Status);
+        p.AddWithValue("created", ToMs(job.CreatedAt));
+        p.AddWithValue("deadline", NpgsqlDbType.Bigint, ToMs(job.Deadline));
+        p.AddWithValue("attempts", job.Attempts);
+        p.AddWithValue("max", job.MaxAttempts);
+        p.AddWithValue("started", NpgsqlDbType.Bigint, ToMs(job.StartedAt));
+        p.AddWithValue("completed", NpgsqlDbType.Bigint, ToMs(job.CompletedAt));
+        p.AddWithValue("nb", NpgsqlDbType.Bigint, ToMs(job.NotBefore));
+        p.AddWithValue("result", NpgsqlDbType.Text, Db(job.ResultJson));
+        p.AddWithValue("error", NpgsqlDbType.Text, Db(job.Error));
+        p.AddWithValue("bs", NpgsqlDbType.Integer, job.BatchSize is { } bs ? bs : DBNull.Value);
+        p.AddWithValue("qms", NpgsqlDbType.Double, job.QueuedMs is { } q ? q : DBNull.Value);
+        p.AddWithValue("rms", NpgsqlDbType.Double, job.RunMs is { } r ? r : DBNull.Value);
+        p.AddWithValue("tp", NpgsqlDbType.Text, Db(job.TraceParent));
+        p.AddWithValue("ik", NpgsqlDbType.Text, Db(job.IdempotencyKey));
+        p.AddWithValue("rh", NpgsqlDbType.Text, Db(job.RequestHash));
+        p.AddWithValue("ck", NpgsqlDbType.Text, Db(job.CacheKey));
+        var inserted = await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        // 0 rows only on a retry whose first try committed but lost its answer: the job is ours all the same.
+        _ = inserted == 0 && attempt > 0;
+        return new CreateJobResult(job, true);
+    }
+
+    public async ValueTask<JobRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
+        await Retry(static async (s, id, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            return await ReadJobAsync(conn, null, id, ct).ConfigureAwait(false);
+        }, id, cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken) =>
+        Retry(static async (s, query, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand { Connection = conn };
+            var sql = new StringBuilder($"SELECT {Columns} FROM jobs WHERE true");
+            if (query.Owner is not null)
+            {
+                sql.Append(" AND owner = @owner");
+                cmd.Parameters.AddWithValue("owner", query.Owner);
+            }
+
+            if (query.Status is { } status)
+            {
+                sql.Append(" AND status = @status");
+                cmd.Parameters.AddWithValue("status", (int)status);
+            }
+
+            if (query.Model is not null)
+            {
+                sql.Append(" AND model = @model");
+                cmd.Parameters.AddWithValue("model", query.Model);
+            }
+
+            if (query.Before is not null)
+            {
+                sql.Append(" AND id < @before");
+                cmd.Parameters.AddWithValue("before", query.Before);
+            }
+
+            sql.Append(" ORDER BY id DESC LIMIT @limit");
+            cmd.Parameters.AddWithValue("limit", Math.Clamp(query.Limit, 1, 1000));
+            cmd.CommandText = sql.ToString();
+            return (IReadOnlyList<JobRecord>)await ReadJobsAsync(cmd, ct).ConfigureAwait(false);
+        }, query, cancellationToken);
+
+    public ValueTask<bool> MarkRunningAsync(string id, int attempt, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
+        Retry(static async (s, a, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand("UPDATE jobs SET status = 1, attempts = @a, started_at = @t, not_before = NULL WHERE id = @id AND status < 2", conn);
+            cmd.Parameters.AddWithValue("a", a.attempt);
+            cmd.Parameters.AddWithValue("t", ToMs(a.startedAt));
+            cmd.Parameters.AddWithValue("id", a.id);
+            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+        }, (id, attempt, startedAt), cancellationToken);
+
+    public async ValueTask ScheduleRetryAsync(string id, int attempts, string error, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
+        await Retry(static async (s, a, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand("UPDATE jobs SET status = 0, attempts = @a, error = @e, not_before = @nb WHERE id = @id AND status < 2", conn);
+            cmd.Parameters.AddWithValue("a", a.attempts);
+            cmd.Parameters.AddWithValue("e", a.error);
+            cmd.Parameters.AddWithValue("nb", ToMs(a.notBefore));
+            cmd.Parameters.AddWithValue("id", a.id);
+            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+        }, (id, attempts, error, notBefore), cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken) =>
+        Retry(static (s, c, attempt, ct) => s.CompleteOnceAsync(c, attempt, ct), completion, cancellationToken);
+
+    private async ValueTask<bool> CompleteOnceAsync(JobCompletion c, int attempt, CancellationToken ct)
+    {
+        await using var conn = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand(
+            $"""
+            UPDATE jobs SET status = @s, result = @r, error = COALESCE(@e, error), batch_size = @bs, queued_ms = @q,
+                run_ms = @rm, completed_at = @t, not_before = NULL
+            WHERE id = @id AND {(c.OnlyIfQueued ? "status = 0" : "status < 2")}
+            """, conn, tx);
+        var p = cmd.Parameters;
+        p.AddWithValue("s", (int)c.Status);
+        p.AddWithValue("r", NpgsqlDbType.Text, Db(c.ResultJson));
+        p.AddWithValue("e", NpgsqlDbType.Text, Db(c.Error));
+        p.AddWithValue("bs", NpgsqlDbType.Integer, c.BatchSize is { } bs ? bs : DBNull.Value);
+        p.AddWithValue("q", NpgsqlDbType.Double, c.QueuedMs is { } q ? q : DBNull.Value);
+        p.AddWithValue("rm", NpgsqlDbType.Double, c.RunMs is { } rm ? rm : DBNull.Value);
+        p.AddWithValue("t", ToMs(c.CompletedAt));
+        p.AddWithValue("id", c.JobId);
+        if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1)
+        {
+            await tx.RollbackAsync(ct).ConfigureAwait(false);
+            // On a retry, the first try may have committed and lost its answer: that completion is ours.
+            return attempt > 0 && await IsSameCompletionAsync(conn, c, ct).ConfigureAwait(false);
+        }
+
+        if (c.Events.Count > 0)
+        {
+            await InsertEventsAsync(conn, tx, c.Events, ct).ConfigureAwait(false);
+        }
+
+        if (c.CacheKey is not null && c.ResultJson is not null)
+        {
+            await using var cache = new NpgsqlCommand(
+                "INSERT INTO result_cache(key, result, created_at) VALUES (@k, @r, @t) ON CONFLICT (key) DO UPDATE SET result = EXCLUDED.result, created_at = EXCLUDED.created_at",
+                conn, tx);
+            cache.Parameters.AddWithValue("k", c.CacheKey);
+            cache.Parameters.AddWithValue("r", c.ResultJson);
+            cache.Parameters.AddWithValue("t", ToMs(c.CompletedAt));
+            await cache.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return true;
+    }
+
+    private static async ValueTask<bool> IsSameCompletionAsync(NpgsqlConnection conn, JobCompletion c, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT 1 FROM jobs WHERE id = @id AND status = @s AND completed_at = @t", conn);
+        cmd.Parameters.AddWithValue("id", c.JobId);
+        cmd.Parameters.AddWithValue("s", (int)c.Status);
+        cmd.Parameters.AddWithValue("t", ToMs(c.CompletedAt));
+        return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is not null;
+    }
+
+    public ValueTask<IReadOnlyList<JobEvent>> GetEventsAsync(string jobId, long afterId, CancellationToken cancellationToken) =>
+        Retry(static async (s, a, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand("SELECT id, type, data, at FROM events WHERE job_id = @id AND id > @after ORDER BY id", conn);
+            cmd.Parameters.AddWithValue("id", a.jobId);
+            cmd.Parameters.AddWithValue("after", a.afterId);
+            await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            var list = new List<JobEvent>();
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                list.Add(new JobEvent(a.jobId, reader.GetInt64(0), reader.GetString(1), reader.GetString(2), FromMs(reader.GetInt64(3))));
+            }
+
+            return (IReadOnlyList<JobEvent>)list;
+        }, (jobId, afterId), cancellationToken);
+
+    public async ValueTask AppendEventsAsync(IReadOnlyList<JobEvent> events, CancellationToken cancellationToken)
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        await Retry(static async (s, events, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await InsertEventsAsync(conn, null, events, ct).ConfigureAwait(false);
+            return true;
+        }, events, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask<long> GetLastEventIdAsync(string jobId, CancellationToken cancellationToken) =>
+        Retry(static async (s, jobId, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand("SELECT COALESCE(max(id), 0) FROM events WHERE job_id = @id", conn);
+            cmd.Parameters.AddWithValue("id", jobId);
+            return (long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+        }, jobId, cancellationToken);
+
+    /// <summary>Many events in one statement (arrays unnested server-side); duplicates are ignored.</summary>
+    private static async ValueTask InsertEventsAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, IReadOnlyList<JobEvent> events, CancellationToken ct)
+    {
+        var jobs = new string[events.Count];
+        var ids = new long[events.Count];
+        var types = new string[events.Count];
+        var data = new string[events.Count];
+        var at = new long[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            jobs[i] = e.JobId;
+            ids[i] = e.Id;
+            types[i] = e.Type;
+            data[i] = e.DataJson;
+            at[i] = ToMs(e.At);
+        }
+
+        await using var cmd = new NpgsqlCommand(
+            "INSERT INTO events(job_id, id, type, data, at) SELECT * FROM unnest(@j, @i, @t, @d, @a) ON CONFLICT (job_id, id) DO NOTHING", conn, tx);
+        cmd.Parameters.AddWithValue("j", jobs);
+        cmd.Parameters.AddWithValue("i", ids);
+        cmd.Parameters.AddWithValue("t", types);
+        cmd.Parameters.AddWithValue("d", data);
+        cmd.Parameters.AddWithValue("a", at);
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    public ValueTask<IReadOnlyList<JobRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken) =>
+        Retry(static async (s, _, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand($"SELECT {Columns} FROM jobs WHERE status < 2 ORDER BY id", conn);
+            return (IReadOnlyList<JobRecord>)await ReadJobsAsync(cmd, ct).ConfigureAwait(false);
+        }, 0, cancellationToken);
+
+    public ValueTask<JobRecord?> RequeueDeadLetterAsync(string id, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Retry(static async (s, id, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand(
+                """
+                UPDATE jobs SET status = 0, attempts = 0, completed_at = NULL, not_before = NULL, deadline = NULL,
+                    result = NULL, started_at = NULL
+                WHERE id = @id AND status = 6
+                """, conn, tx);
+            cmd.Parameters.AddWithValue("id", id);
+            if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1)
+            {
+                await tx.RollbackAsync(ct).ConfigureAwait(false);
+                return null;
+            }
+
+            // The requeued job starts a new event stream at id 1.
+            await using (var del = new NpgsqlCommand("DELETE FROM events WHERE job_id = @id", conn, tx))
+            {
+                del.Parameters.AddWithValue("id", id);
+                await del.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            var job = await ReadJobAsync(conn, tx, id, ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+            return job;
+        }, id, cancellationToken);
+
+    public ValueTask<string?> GetCachedResultAsync(string cacheKey, CancellationToken cancellationToken) =>
+        Retry(static async (s, key, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand("SELECT result FROM result_cache WHERE key = @k", conn);
+            cmd.Parameters.AddWithValue("k", key);
+            return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) as string;
+        }, cacheKey, cancellationToken);
+
+    public async ValueTask PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken) =>
+        await Retry(static async (s, olderThan, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand(
+                "DELETE FROM idempotency WHERE created_at < @t; DELETE FROM result_cache WHERE created_at < @t; DELETE FROM key_usage WHERE minute < to_timestamp(@t / 1000.0)", conn);
+            cmd.Parameters.AddWithValue("t", ToMs(olderThan));
+            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }, olderThan, cancellationToken).ConfigureAwait(false);
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    /// <summary>
+    /// Runs an operation, trying again after a transient failure (broken connection, server restarting) with a
+    /// short backoff. The attempt number lets non-idempotent writes recognise their own earlier commit.
+    /// </summary>
+    private async ValueTask<T> Retry<TState, T>(Func<PostgresJobStore, TState, int, CancellationToken, ValueTask<T>> op, TState state, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await op(this, state, attempt, ct).ConfigureAwait(false);
+            }
+            catch (NpgsqlException ex) when (ex.IsTransient && attempt < _options.TransientRetries && !ct.IsCancellationRequested)
+            {
+                Log.TransientError(_logger, attempt + 1, ex.Message);
+                await Task.Delay(50 * (1 << attempt), ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async ValueTask<JobRecord?> ReadJobAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string id, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"SELECT {Columns} FROM jobs WHERE id = @id", conn, tx);
+        cmd.Parameters.AddWithValue("id", id);
+        var list = await ReadJobsAsync(cmd, ct).ConfigureAwait(false);
+        return list.Count == 0 ? null : list[0];
+    }
+
+    private static async ValueTask<List<JobRecord>> ReadJobsAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var list = new List<JobRecord>();
+        while (await r.ReadAsync(ct).ConfigureAwait(false))
+        {
+            list.Add(new JobRecord
+            {
+                Id = r.GetString(0),
+                Model = r.GetString(1),
+                ModelVersion = r.IsDBNull(2) ? null : r.GetString(2),
+                InputJson = r.GetString(3),
+                Priority = (JobPriority)r.GetInt32(4),
+                Owner = r.GetString(5),
+                Status = (JobStatus)r.GetInt32(6),
+                CreatedAt = FromMs(r.GetInt64(7)),
+                Deadline = r.IsDBNull(8) ? null : FromMs(r.GetInt64(8)),
+                Attempts = r.GetInt32(9),
+                MaxAttempts = r.GetInt32(10),
+                StartedAt = r.IsDBNull(11) ? null : FromMs(r.GetInt64(11)),
+                CompletedAt = r.IsDBNull(12) ? null : FromMs(r.GetInt64(12)),
+                NotBefore = r.IsDBNull(13) ? null : FromMs(r.GetInt64(13)),
+                ResultJson = r.IsDBNull(14) ? null : r.GetString(14),
+                Error = r.IsDBNull(15) ? null : r.GetString(15),
+                BatchSize = r.IsDBNull(16) ? null : r.GetInt32(16),
+                QueuedMs = r.IsDBNull(17) ? null : r.GetDouble(17),
+                RunMs = r.IsDBNull(18) ? null : r.GetDouble(18),
+                TraceParent = r.IsDBNull(19) ? null : r.GetString(19),
+                IdempotencyKey = r.IsDBNull(20) ? null : r.GetString(20),
+                RequestHash = r.IsDBNull(21) ? null : r.GetString(21),
+                CacheKey = r.IsDBNull(22) ? null : r.GetString(22),
+            });
+        }
+
+        return list;
+    }
+
+    private static async ValueTask Exec(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx);
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    internal static long ToMs(DateTimeOffset t) => t.ToUnixTimeMilliseconds();
+
+    internal static object ToMs(DateTimeOffset? t) => t is { } v ? v.ToUnixTimeMilliseconds() : DBNull.Value;
+
+    internal static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    internal static object Db(string? s) => s is null ? DBNull.Value : s;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "PostgreSQL at {Server} not reachable yet ({Error}); waiting")]
+        public static partial void WaitingForServer(ILogger logger, string server, string error);
+
+        [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "PostgreSQL schema migrated from version {From} to {To}")]
+        public static partial void Migrated(ILogger logger, int from, int to);
+
+        [LoggerMessage(EventId = 2103, Level = LogLevel.Warning, Message = "Transient PostgreSQL error (try {Attempt}): {Error}")]
+        public static partial void TransientError(ILogger logger, int attempt, string error);
+    }
+}

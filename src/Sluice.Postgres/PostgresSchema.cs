@@ -1,0 +1,98 @@
+namespace Sluice.Postgres;
+
+/// <summary>
+/// The schema, migrated at start under an advisory lock (several gateways and workers may start together);
+/// <c>sluice_schema.version</c> records the applied migration. Times are Unix milliseconds, as in the SQLite store.
+/// </summary>
+internal static class PostgresSchema
+{
+    public const int Version = 1;
+
+    /// <summary>Key of the advisory lock that serialises migrations.</summary>
+    public const long MigrationLock = 0x51_7C_E0_01;
+
+    public const string Bootstrap = "CREATE TABLE IF NOT EXISTS sluice_schema (version integer NOT NULL);";
+
+    public const string V1 = """
+        CREATE TABLE IF NOT EXISTS jobs (
+            id text PRIMARY KEY,
+            model text NOT NULL,
+            model_version text,
+            input text NOT NULL,
+            priority integer NOT NULL,
+            owner text NOT NULL,
+            status integer NOT NULL,
+            created_at bigint NOT NULL,
+            deadline bigint,
+            attempts integer NOT NULL,
+            max_attempts integer NOT NULL,
+            started_at bigint,
+            completed_at bigint,
+            not_before bigint,
+            result text,
+            error text,
+            batch_size integer,
+            queued_ms double precision,
+            run_ms double precision,
+            traceparent text,
+            idempotency_key text,
+            request_hash text,
+            cache_key text
+        );
+        CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, id);
+        CREATE INDEX IF NOT EXISTS jobs_unfinished ON jobs(status) WHERE status < 2;
+        CREATE INDEX IF NOT EXISTS jobs_dead ON jobs(owner, id) WHERE status = 6;
+        CREATE TABLE IF NOT EXISTS idempotency (
+            owner text NOT NULL,
+            key text NOT NULL,
+            job_id text NOT NULL,
+            created_at bigint NOT NULL,
+            PRIMARY KEY (owner, key)
+        );
+        CREATE TABLE IF NOT EXISTS events (
+            job_id text NOT NULL,
+            id bigint NOT NULL,
+            type text NOT NULL,
+            data text NOT NULL,
+            at bigint NOT NULL,
+            PRIMARY KEY (job_id, id)
+        );
+        CREATE TABLE IF NOT EXISTS result_cache (
+            key text PRIMARY KEY,
+            result text NOT NULL,
+            created_at bigint NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS rate_buckets (
+            key text PRIMARY KEY,
+            tokens double precision NOT NULL,
+            updated_at timestamptz NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS key_usage (
+            key text NOT NULL,
+            minute timestamptz NOT NULL,
+            requests bigint NOT NULL,
+            rejected bigint NOT NULL,
+            PRIMARY KEY (key, minute)
+        );
+        -- One atomic token-bucket step: refill from the server clock (one clock for every gateway), take cost
+        -- tokens when there are enough, and count the request per key and minute. One round trip, row-locked.
+        CREATE OR REPLACE FUNCTION sluice_take_tokens(p_key text, p_rate double precision, p_burst double precision, p_cost double precision,
+            OUT allowed boolean, OUT remaining double precision)
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            t double precision;
+            now_ts timestamptz := clock_timestamp();
+        BEGIN
+            INSERT INTO rate_buckets(key, tokens, updated_at) VALUES (p_key, p_burst, now_ts) ON CONFLICT (key) DO NOTHING;
+            SELECT LEAST(p_burst, b.tokens + GREATEST(0, EXTRACT(EPOCH FROM (now_ts - b.updated_at))) * p_rate)
+              INTO t FROM rate_buckets b WHERE b.key = p_key FOR UPDATE;
+            allowed := t + 1e-6 >= p_cost;
+            remaining := CASE WHEN allowed THEN GREATEST(0, t - p_cost) ELSE t END;
+            UPDATE rate_buckets SET tokens = remaining, updated_at = now_ts WHERE key = p_key;
+            INSERT INTO key_usage(key, minute, requests, rejected)
+              VALUES (p_key, date_trunc('minute', now_ts), 1, CASE WHEN allowed THEN 0 ELSE 1 END)
+              ON CONFLICT (key, minute) DO UPDATE SET requests = key_usage.requests + 1,
+                rejected = key_usage.rejected + EXCLUDED.rejected;
+        END $$;
+        """;
+}

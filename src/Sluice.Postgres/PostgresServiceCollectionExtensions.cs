@@ -1,0 +1,22 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Sluice.Core.Storage;
+using Sluice.Postgres;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the PostgreSQL job store (replacing the embedded one) and the shared rate limiter.</summary>
+public static class PostgresServiceCollectionExtensions
+{
+    public static IServiceCollection AddSluicePostgresStore(this IServiceCollection services)
+    {
+        services.AddOptions<PostgresStoreOptions>().BindConfiguration("Sluice:Store").ValidateDataAnnotations()
+            .Validate(o => o.Url.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || o.Url.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) || o.Url.Contains("Host=", StringComparison.OrdinalIgnoreCase),
+                "Sluice:Store:Url must be postgres://user:pass@host:port/db")
+            .ValidateOnStart();
+        services.TryAddSingleton<PostgresJobStore>();
+        services.RemoveAll<IJobStore>();
+        services.AddSingleton<IJobStore>(sp => sp.GetRequiredService<PostgresJobStore>());
+        services.TryAddSingleton(sp => new PostgresRateLimiter(sp.GetRequiredService<PostgresJobStore>()));
+        return services;
+    }
+}

@@ -1,0 +1,127 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Sluice.RabbitMq;
+
+/// <summary>
+/// The process's one AMQP connection, opened on first use (waiting for the broker at start) and recovered by
+/// the client after a broker restart or a network cut (connection, channels, server-named queues, consumers).
+/// <see cref="Generation"/> increases on every connection loss, so deliveries taken before it are recognised
+/// as stale: their tags mean nothing on the recovered channels and the broker redelivers them.
+/// </summary>
+internal sealed partial class RabbitMqConnection : IAsyncDisposable
+{
+    private readonly RabbitMqOptions _options;
+    private readonly ILogger<RabbitMqConnection> _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private IConnection? _connection;
+    private int _generation;
+
+    public RabbitMqConnection(IOptions<RabbitMqOptions> options, ILogger<RabbitMqConnection> logger)
+    {
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    public int Generation => Volatile.Read(ref _generation);
+
+    public bool IsOpen => _connection is { IsOpen: true };
+
+    public async ValueTask<IConnection> GetAsync(CancellationToken ct)
+    {
+        if (_connection is { } c)
+        {
+            return c;
+        }
+
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_connection is { } existing)
+            {
+                return existing;
+            }
+
+            var factory = new ConnectionFactory
+            {
+                Uri = RabbitMqUrl.ToAmqp(_options.Url),
+                AutomaticRecoveryEnabled = true,
+                TopologyRecoveryEnabled = true,
+                NetworkRecoveryInterval = TimeSpan.FromSeconds(1),
+                RequestedHeartbeat = TimeSpan.FromSeconds(10),
+                ClientProvidedName = $"sluice-{Environment.MachineName}-{Environment.ProcessId}",
+            };
+            var until = DateTime.UtcNow + _options.StartTimeout;
+            while (true)
+            {
+                try
+                {
+                    var conn = await factory.CreateConnectionAsync(ct).ConfigureAwait(false);
+                    conn.ConnectionShutdownAsync += OnShutdownAsync;
+                    conn.RecoverySucceededAsync += OnRecoveredAsync;
+                    _connection = conn;
+                    Log.Connected(_logger, RabbitMqUrl.Redact(_options.Url));
+                    return conn;
+                }
+                catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.BrokerUnreachableException or System.Net.Sockets.SocketException && DateTime.UtcNow < until)
+                {
+                    Log.Waiting(_logger, RabbitMqUrl.Redact(_options.Url), ex.Message);
+                    await Task.Delay(1000, ct).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private Task OnShutdownAsync(object sender, ShutdownEventArgs e)
+    {
+        Interlocked.Increment(ref _generation);
+        Log.Lost(_logger, e.ReplyText);
+        return Task.CompletedTask;
+    }
+
+    private Task OnRecoveredAsync(object sender, AsyncEventArgs e)
+    {
+        Log.Recovered(_logger);
+        return Task.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is { } c)
+        {
+            try
+            {
+                await c.CloseAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Closing a dead connection at shutdown: nothing left to release on the broker.
+            }
+
+            c.Dispose();
+        }
+
+        _gate.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "Connected to RabbitMQ at {Broker}")]
+        public static partial void Connected(ILogger logger, string broker);
+
+        [LoggerMessage(EventId = 2202, Level = LogLevel.Warning, Message = "RabbitMQ at {Broker} not reachable yet ({Error}); waiting")]
+        public static partial void Waiting(ILogger logger, string broker, string error);
+
+        [LoggerMessage(EventId = 2203, Level = LogLevel.Warning, Message = "RabbitMQ connection lost ({Reason}); recovering")]
+        public static partial void Lost(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = 2204, Level = LogLevel.Information, Message = "RabbitMQ connection recovered")]
+        public static partial void Recovered(ILogger logger);
+    }
+}

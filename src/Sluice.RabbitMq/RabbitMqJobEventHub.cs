@@ -1,0 +1,458 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+using Sluice.Core;
+using Sluice.Core.Events;
+using Sluice.Core.Jobs;
+using Sluice.Core.Scheduling;
+using Sluice.Core.Storage;
+
+namespace Sluice.RabbitMq;
+
+/// <summary>
+/// The cross-process event hub. Whoever runs a job's attempt assigns its event ids (the gateway that accepted
+/// it for <c>queued</c>, then the worker, continuing from the id carried in the message or, after a crash, from
+/// the store). Every event is persisted to the store first and then published on the events exchange, so the
+/// store always holds at least what any client has seen: a gateway that receives an event after a gap fills it
+/// from the store, a gateway that never saw the start of a stream serves it from the store, and a restarted
+/// gateway replays from the store with Last-Event-ID. Gateways keep a bounded tail per job for live fan-out.
+/// Cancels of jobs running elsewhere go to every worker on the same exchange.
+/// </summary>
+internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancellation, IHostedService, IAsyncDisposable
+{
+    private const string EventKey = "event";
+    private const string CancelKey = "control.cancel";
+    private const string OriginHeader = "sluice-origin";
+
+    private readonly ConcurrentDictionary<string, HubLog> _logs = new(StringComparer.Ordinal);
+    private readonly Channel<JobEvent> _outbox = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly RabbitMqConnection _connection;
+    private readonly RabbitMqTopology _topology;
+    private readonly IJobStore _store;
+    private readonly IJobEventStore? _eventStore;
+    private readonly LiveJobs _live;
+    private readonly SchedulingOptions _role;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RabbitMqJobEventHub> _logger;
+    private readonly string _origin = Guid.NewGuid().ToString("N");
+    private readonly byte[] _originBytes;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _loops = [];
+    private IChannel? _publisher;
+    private IChannel? _consumer;
+    private int _open;
+
+    public RabbitMqJobEventHub(RabbitMqConnection connection, RabbitMqTopology topology, IJobStore store, LiveJobs live,
+        IOptions<SchedulingOptions> role, TimeProvider time, ILogger<RabbitMqJobEventHub> logger)
+    {
+        _connection = connection;
+        _topology = topology;
+        _store = store;
+        _eventStore = store as IJobEventStore;
+        _live = live;
+        _role = role.Value;
+        _time = time;
+        _logger = logger;
+        _originBytes = Encoding.UTF8.GetBytes(_origin);
+    }
+
+    /// <summary>How long a finished job's tail stays in memory.</summary>
+    public TimeSpan Retention { get; init; } = TimeSpan.FromSeconds(60);
+
+    public int OpenSubscriptions => Volatile.Read(ref _open);
+
+    public JobEvent Append(string jobId, string type, string dataJson)
+    {
+        var log = _logs.GetOrAdd(jobId, static id => new HubLog(id, 0));
+        log.TouchedTicks = _time.GetTimestamp();
+        var e = log.Append(type, dataJson, _time.GetUtcNow());
+        _outbox.Writer.TryWrite(e);
+        return e;
+    }
+
+    /// <summary>A delivery of the job says its stream stands at <paramref name="lastId"/> (the worker continues from there).</summary>
+    public void Seed(string jobId, long lastId)
+    {
+        var log = _logs.GetOrAdd(jobId, static (id, last) => new HubLog(id, last), lastId);
+        log.TouchedTicks = _time.GetTimestamp();
+        log.Seed(lastId);
+    }
+
+    public bool TrySubscribe(string jobId, long afterId, [NotNullWhen(true)] out JobEventSubscription? subscription)
+    {
+        subscription = null;
+        if (!_logs.TryGetValue(jobId, out var log))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _open);
+        subscription = log.Subscribe(afterId, s =>
+        {
+            log.Remove(s);
+            Interlocked.Decrement(ref _open);
+        });
+        if (subscription is null)
+        {
+            // The tail held here starts after afterId: the caller replays from the store instead.
+            Interlocked.Decrement(ref _open);
+            return false;
+        }
+
+        return true;
+    }
+
+    public IReadOnlyList<JobEvent> Snapshot(string jobId) => _logs.TryGetValue(jobId, out var log) ? log.Snapshot() : [];
+
+    public long NextId(string jobId) => _logs.TryGetValue(jobId, out var log) ? log.LastId + 1 : 1;
+
+    public void Complete(string jobId)
+    {
+        if (_logs.TryGetValue(jobId, out var log))
+        {
+            log.Complete(_time.GetTimestamp());
+        }
+    }
+
+    public void Forget(string jobId) => _logs.TryRemove(jobId, out _);
+
+    /// <summary>
+    /// Cancels a job this process does not run. While it is still queued, the store settles it atomically
+    /// against a worker's MarkRunning (the terminal event continues the stored stream); once a worker runs it,
+    /// every worker is told and the one running it stops it and writes the outcome.
+    /// </summary>
+    public async ValueTask CancelRemoteAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var last = _eventStore is null ? 0 : await _eventStore.GetLastEventIdAsync(jobId, cancellationToken).ConfigureAwait(false);
+        if (_logs.TryGetValue(jobId, out var known))
+        {
+            last = Math.Max(last, known.LastId);
+        }
+
+        var now = _time.GetUtcNow();
+        var terminal = new JobEvent(jobId, last + 1, JobEventTypes.Cancelled, "{\"status\":\"cancelled\",\"error\":\"cancelled by the client\"}", now);
+        var settled = await _store.CompleteAsync(new JobCompletion
+        {
+            JobId = jobId,
+            Status = JobStatus.Cancelled,
+            Error = "cancelled by the client",
+            CompletedAt = now,
+            Events = [terminal],
+            OnlyIfQueued = true,
+        }, cancellationToken).ConfigureAwait(false);
+        if (settled)
+        {
+            Accept(terminal, force: true);
+            _outbox.Writer.TryWrite(terminal);
+            return;
+        }
+
+        await PublishControlAsync(CancelKey, jobId, cancellationToken).ConfigureAwait(false);
+        var until = _time.GetUtcNow() + TimeSpan.FromSeconds(5);
+        while (_time.GetUtcNow() < until)
+        {
+            var record = await _store.GetAsync(jobId, cancellationToken).ConfigureAwait(false);
+            if (record is null || record.Status.IsTerminal())
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var conn = await _connection.GetAsync(cancellationToken).ConfigureAwait(false);
+        _publisher = await conn.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await _publisher.ExchangeDeclareAsync(_topology.EventsExchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        _consumer = await conn.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        // One exclusive, server-named queue per process: recreated and rebound by the client after a reconnect.
+        var queue = await _consumer.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, arguments: new Dictionary<string, object?>
+        {
+            ["x-max-length"] = 200_000,
+        }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (_role.ServesApi)
+        {
+            await _consumer.QueueBindAsync(queue.QueueName, _topology.EventsExchange, EventKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_role.RunsModels)
+        {
+            await _consumer.QueueBindAsync(queue.QueueName, _topology.EventsExchange, CancelKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        var consumer = new AsyncEventingBasicConsumer(_consumer);
+        consumer.ReceivedAsync += OnReceivedAsync;
+        await _consumer.BasicConsumeAsync(queue.QueueName, autoAck: true, consumer, cancellationToken).ConfigureAwait(false);
+        _loops.Add(Task.Run(() => OutboxLoopAsync(_stopping.Token)));
+        _loops.Add(Task.Run(() => MaintenanceLoopAsync(_stopping.Token)));
+    }
+
+    private async Task OnReceivedAsync(object sender, BasicDeliverEventArgs ea)
+    {
+        try
+        {
+            if (ea.BasicProperties.Headers is { } h && h.TryGetValue(OriginHeader, out var o) && o is byte[] origin && origin.AsSpan().SequenceEqual(_originBytes))
+            {
+                return;
+            }
+
+            if (ea.RoutingKey == CancelKey)
+            {
+                var jobId = Encoding.UTF8.GetString(ea.Body.Span);
+                if (_live.TryGet(jobId, out var live))
+                {
+                    live.CancelStatus = JobStatus.Cancelled;
+                    JobLifecycle.TryCancel(live);
+                }
+
+                return;
+            }
+
+            var e = EventMessage.Decode(ea.Body.Span);
+            if (!Accept(e, force: false))
+            {
+                await FillAsync(e.JobId, e).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.ReceiveFailed(_logger, ex.Message);
+        }
+    }
+
+    /// <summary>Applies an event with its id; false when ids are missing before it (fill from the store first).</summary>
+    private bool Accept(JobEvent e, bool force)
+    {
+        var log = _logs.GetOrAdd(e.JobId, static (id, first) => new HubLog(id, first - 1), e.Id);
+        log.TouchedTicks = _time.GetTimestamp();
+        log.TryAccept(e, force, out var gap);
+        if (e.IsTerminal)
+        {
+            log.Complete(_time.GetTimestamp());
+        }
+
+        return !gap;
+    }
+
+    /// <summary>Fetches the events this process missed (a reconnect, another gateway's events) from the store.</summary>
+    private async Task FillAsync(string jobId, JobEvent? then)
+    {
+        if (!_logs.TryGetValue(jobId, out var log))
+        {
+            return;
+        }
+
+        var missing = await _store.GetEventsAsync(jobId, log.LastId, _stopping.Token).ConfigureAwait(false);
+        foreach (var m in missing)
+        {
+            if (then is null || m.Id < then.Id)
+            {
+                Accept(m, force: false);
+            }
+        }
+
+        if (then is not null)
+        {
+            Accept(then, force: true);
+        }
+    }
+
+    /// <summary>Persists events (many per statement) before publishing them, so the store never lags what clients saw.</summary>
+    private async Task OutboxLoopAsync(CancellationToken ct)
+    {
+        var batch = new List<JobEvent>(1024);
+        var reader = _outbox.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                batch.Clear();
+                while (batch.Count < 1024 && reader.TryRead(out var e))
+                {
+                    batch.Add(e);
+                }
+
+                if (_eventStore is not null)
+                {
+                    var delay = 100;
+                    while (true)
+                    {
+                        try
+                        {
+                            await _eventStore.AppendEventsAsync(batch, ct).ConfigureAwait(false);
+                            break;
+                        }
+                        catch (Exception ex) when (ex is not OperationCanceledException)
+                        {
+                            // The store is down: hold the events (and their publication) until it is back.
+                            Log.PersistFailed(_logger, batch.Count, ex.Message);
+                            await Task.Delay(TimeSpan.FromMilliseconds(delay), _time, ct).ConfigureAwait(false);
+                            delay = Math.Min(2000, delay * 2);
+                        }
+                    }
+                }
+
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    await PublishEventAsync(batch[i], ct).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async ValueTask PublishEventAsync(JobEvent e, CancellationToken ct)
+    {
+        if (_publisher is not { IsOpen: true } ch)
+        {
+            return;
+        }
+
+        try
+        {
+            var props = new BasicProperties { Headers = new Dictionary<string, object?> { [OriginHeader] = _origin }, ContentType = "application/json" };
+            await ch.BasicPublishAsync(_topology.EventsExchange, EventKey, mandatory: false, props, EventMessage.Encode(e), ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Live delivery only: the event is in the store, and gateways fill gaps and stalls from it.
+            Log.PublishFailed(_logger, ex.Message);
+        }
+    }
+
+    private async ValueTask PublishControlAsync(string key, string jobId, CancellationToken ct)
+    {
+        if (_publisher is not { } ch)
+        {
+            return;
+        }
+
+        var props = new BasicProperties { Headers = new Dictionary<string, object?> { [OriginHeader] = _origin } };
+        await ch.BasicPublishAsync(_topology.EventsExchange, key, mandatory: false, props, Encoding.UTF8.GetBytes(jobId), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every second: streams with subscribers that went quiet are checked against the store (an event published
+    /// while this gateway was disconnected is never redelivered), and old streams are dropped.
+    /// </summary>
+    private async Task MaintenanceLoopAsync(CancellationToken ct)
+    {
+        var lastSweep = _time.GetTimestamp();
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), _time, ct).ConfigureAwait(false);
+                var now = _time.GetTimestamp();
+                foreach (var pair in _logs)
+                {
+                    var log = pair.Value;
+                    if (!log.Completed && log.SubscriberCount > 0 && _time.GetElapsedTime(log.TouchedTicks, now) > TimeSpan.FromSeconds(2))
+                    {
+                        log.TouchedTicks = now;
+                        await FillAsync(pair.Key, null).ConfigureAwait(false);
+                        var record = await _store.GetAsync(pair.Key, ct).ConfigureAwait(false);
+                        if (record is not null && record.Status.IsTerminal() && !log.Completed)
+                        {
+                            // Finished without a stored terminal event (e.g. cancelled before any stream existed): end the stream.
+                            Accept(Synthesised(record, log.LastId + 1), force: true);
+                        }
+                    }
+                }
+
+                if (_time.GetElapsedTime(lastSweep, now) > TimeSpan.FromSeconds(10))
+                {
+                    lastSweep = now;
+                    foreach (var pair in _logs)
+                    {
+                        var log = pair.Value;
+                        var expired = log.Completed
+                            ? _time.GetElapsedTime(log.CompletedTicks, now) > Retention
+                            : log.SubscriberCount == 0 && _time.GetElapsedTime(log.TouchedTicks, now) > TimeSpan.FromMinutes(10);
+                        if (expired)
+                        {
+                            _logs.TryRemove(pair.Key, out _);
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Log.MaintenanceFailed(_logger, ex.Message);
+            }
+        }
+    }
+
+    private static JobEvent Synthesised(JobRecord job, long id)
+    {
+        var status = JsonSerializer.Serialize(job.Status.ToWire(), CoreJsonContext.Default.String);
+        var data = job.Status == JobStatus.Succeeded
+            ? $"{{\"status\":{status},\"result\":{job.ResultJson ?? "null"}}}"
+            : $"{{\"status\":{status},\"error\":{JsonSerializer.Serialize(job.Error ?? job.Status.ToWire(), CoreJsonContext.Default.String)}}}";
+        return new JobEvent(job.Id, id, JobEventTypes.ForStatus(job.Status), data, job.CompletedAt ?? DateTimeOffset.UtcNow);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Publish what is already queued (a stopping worker's last terminal events) before closing.
+        _outbox.Writer.TryComplete();
+        var drained = Task.WhenAll(_loops);
+        await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(3), cancellationToken)).ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var ch in new[] { _consumer, _publisher })
+        {
+            if (ch is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                await ch.CloseAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Closed with its connection already.
+            }
+
+            ch.Dispose();
+        }
+
+        _stopping.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2501, Level = LogLevel.Warning, Message = "Could not handle an event message: {Error}")]
+        public static partial void ReceiveFailed(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 2502, Level = LogLevel.Warning, Message = "Could not persist {Count} events ({Error}); retrying")]
+        public static partial void PersistFailed(ILogger logger, int count, string error);
+
+        [LoggerMessage(EventId = 2503, Level = LogLevel.Debug, Message = "Could not publish an event: {Error}")]
+        public static partial void PublishFailed(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 2504, Level = LogLevel.Warning, Message = "Event hub maintenance failed: {Error}")]
+        public static partial void MaintenanceFailed(ILogger logger, string error);
+    }
+}

@@ -1,0 +1,253 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client;
+using Sluice.Core.Models;
+using Sluice.Core.Queueing;
+using Sluice.Core.Scheduling;
+using Sluice.Core.Storage;
+
+namespace Sluice.RabbitMq;
+
+/// <summary>
+/// <see cref="IJobQueue"/> on RabbitMQ. Publishing is persistent and waits for the broker's confirm (the quorum
+/// queue has the job on a majority of its replicas, fsynced) before the submit may answer 202; a nack, a
+/// timeout or a lost connection answers 503 instead and the job is marked failed, so it never runs. Depths
+/// come from passive declares polled in the background. The broker keeps unacknowledged jobs itself, so
+/// nothing is re-enqueued from the store at start.
+/// </summary>
+internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
+{
+    private const int PublisherChannels = 4;
+
+    private readonly RabbitMqOptions _options;
+    private readonly RabbitMqConnection _connection;
+    private readonly RabbitMqTopology _topology;
+    private readonly IServiceProvider _services;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RabbitMqJobQueue> _logger;
+    private readonly ConcurrentDictionary<string, QueueDepth> _depths = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RabbitMqJobReader> _readers = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _declareGate = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly IChannel?[] _publishers = new IChannel?[PublisherChannels];
+    private readonly SemaphoreSlim _publisherGate = new(1, 1);
+    private readonly TimeSpan _aging;
+    private bool _sharedDeclared;
+    private Task? _poller;
+    private int _next;
+
+    public RabbitMqJobQueue(IOptions<RabbitMqOptions> options, IOptions<InProcessQueueOptions> local, RabbitMqConnection connection, RabbitMqTopology topology,
+        IServiceProvider services, TimeProvider time, ILogger<RabbitMqJobQueue> logger)
+    {
+        _options = options.Value;
+        _aging = local.Value.Aging;
+        _connection = connection;
+        _topology = topology;
+        _services = services;
+        _time = time;
+        _logger = logger;
+    }
+
+    public bool RecoversFromStore => false;
+
+    public async ValueTask DeclareAsync(string model, int maxDepth, CancellationToken cancellationToken)
+    {
+        await _declareGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var conn = await _connection.GetAsync(cancellationToken).ConfigureAwait(false);
+            await using var ch = await conn.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!_sharedDeclared)
+            {
+                await _topology.DeclareSharedAsync(ch, cancellationToken).ConfigureAwait(false);
+                _sharedDeclared = true;
+            }
+
+            await _topology.DeclareModelAsync(ch, model, cancellationToken).ConfigureAwait(false);
+            _depths.TryAdd(model, default);
+            _poller ??= Task.Run(() => PollDepthsAsync(_stopping.Token));
+        }
+        finally
+        {
+            _declareGate.Release();
+        }
+    }
+
+    public async ValueTask<EnqueueResult> EnqueueAsync(QueuedJob job, CancellationToken cancellationToken)
+    {
+        var events = _services.GetService(typeof(Core.Events.IJobEventHub)) as Core.Events.IJobEventHub;
+        var lastEventId = events is null ? 0 : events.NextId(job.Id) - 1;
+        try
+        {
+            await PublishAsync(job, lastEventId, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            return EnqueueResult.Accepted;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.PublishFailed(_logger, job.Id, ex.Message);
+            return EnqueueResult.Unavailable;
+        }
+    }
+
+    /// <summary>
+    /// Publishes a job (persistent, confirmed): to its lane at once, or through the delay tier for a retry.
+    /// Throws when the broker refuses it, does not confirm in time, or is unreachable.
+    /// </summary>
+    public async Task PublishAsync(QueuedJob job, long lastEventId, TimeSpan delay, CancellationToken ct)
+    {
+        var body = JobMessage.Encode(job, job.Attempts, lastEventId);
+        var props = new BasicProperties
+        {
+            Persistent = true,
+            ContentType = "application/json",
+            MessageId = job.Id,
+            Type = "sluice.job",
+            Timestamp = new AmqpTimestamp(_time.GetUtcNow().ToUnixTimeSeconds()),
+            Headers = new Dictionary<string, object?> { ["sluice-attempts"] = job.Attempts },
+        };
+        if (job.TraceParent is not null)
+        {
+            props.Headers["traceparent"] = job.TraceParent;
+        }
+
+        var exchange = delay > TimeSpan.FromMilliseconds(50) ? _topology.DelayExchange(RabbitMqTopology.TierFor(delay)) : _topology.WorkExchange;
+        var routingKey = RabbitMqTopology.RoutingKey(job.Model, job.Priority);
+        var ch = await PublisherAsync(ct).ConfigureAwait(false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(_options.ConfirmTimeout);
+        // mandatory: an unroutable job (lane not declared) comes back as a failed publish instead of vanishing.
+        await ch.BasicPublishAsync(exchange, routingKey, mandatory: true, props, body, timeout.Token).ConfigureAwait(false);
+    }
+
+    private async ValueTask<IChannel> PublisherAsync(CancellationToken ct)
+    {
+        var i = (int)((uint)Interlocked.Increment(ref _next) % PublisherChannels);
+        if (_publishers[i] is { } existing)
+        {
+            return existing;
+        }
+
+        await _publisherGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_publishers[i] is { } again)
+            {
+                return again;
+            }
+
+            var conn = await _connection.GetAsync(ct).ConfigureAwait(false);
+            var ch = await conn.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), ct).ConfigureAwait(false);
+            _publishers[i] = ch;
+            return ch;
+        }
+        finally
+        {
+            _publisherGate.Release();
+        }
+    }
+
+    public IJobQueueReader GetReader(string model) => _readers.GetOrAdd(model, CreateReader);
+
+    private RabbitMqJobReader CreateReader(string model)
+    {
+        var registry = (ModelRegistry)_services.GetService(typeof(ModelRegistry))!;
+        var capacity = registry.TryGet(model, out var entry)
+            ? (entry.Kind == ModelKind.Generative ? entry.Settings.MaxNumSeqs : entry.Settings.MaxBatchSize)
+            : 1;
+        var reader = new RabbitMqJobReader(model, Math.Max(1, capacity), _options, _aging, _connection, _topology, this,
+            (RabbitMqJobEventHub)_services.GetService(typeof(Core.Events.IJobEventHub))!, (IJobStore)_services.GetService(typeof(IJobStore))!, _time, _logger);
+        _ = StartReaderAsync(reader, model);
+        return reader;
+    }
+
+    private async Task StartReaderAsync(RabbitMqJobReader reader, string model)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await reader.StartAsync(_stopping.Token).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.ConsumeFailed(_logger, model, ex.Message);
+                await Task.Delay(1000, _stopping.Token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public QueueDepth GetDepth(string model) => _depths.TryGetValue(model, out var d) ? d : default;
+
+    private async Task PollDepthsAsync(CancellationToken ct)
+    {
+        IChannel? ch = null;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (ch is null || ch.IsClosed)
+                {
+                    var conn = await _connection.GetAsync(ct).ConfigureAwait(false);
+                    ch = await conn.CreateChannelAsync(cancellationToken: ct).ConfigureAwait(false);
+                }
+
+                foreach (var model in _depths.Keys)
+                {
+                    var high = await ch.MessageCountAsync(_topology.LaneQueue(model, "high"), ct).ConfigureAwait(false);
+                    var normal = await ch.MessageCountAsync(_topology.LaneQueue(model, "normal"), ct).ConfigureAwait(false);
+                    var low = await ch.MessageCountAsync(_topology.LaneQueue(model, "low"), ct).ConfigureAwait(false);
+                    _depths[model] = new QueueDepth((int)high, (int)normal, (int)low);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Broker down or restarting: keep the last depths and try again.
+                ch = null;
+            }
+
+            try
+            {
+                await Task.Delay(_options.DepthPollInterval, _time, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var reader in _readers.Values)
+        {
+            await reader.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_poller is not null)
+        {
+            await _poller.ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2401, Level = LogLevel.Warning, Message = "Could not publish job {JobId}: {Error}")]
+        public static partial void PublishFailed(ILogger logger, string jobId, string error);
+
+        [LoggerMessage(EventId = 2402, Level = LogLevel.Warning, Message = "Could not start consuming model {Model}: {Error}; retrying")]
+        public static partial void ConsumeFailed(ILogger logger, string model, string error);
+    }
+}

@@ -1,0 +1,292 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Logging;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+using Sluice.Core.Queueing;
+using Sluice.Core.Storage;
+
+namespace Sluice.RabbitMq;
+
+/// <summary>
+/// A worker's side of one model's queue. Consumes the model's three lane queues with manual acknowledgement
+/// and a prefetch sized to the batch capacity, so deliveries pile up locally while a batch runs and the
+/// batcher fills its next batch from many messages at once. Buffered jobs are served from in-process priority
+/// lanes (high first, with aging). A delivery is acknowledged only after the job's outcome is stored; a retry
+/// is published to a delay queue (confirmed) before the original is acknowledged; an exhausted job is
+/// rejected to the dead-letter exchange, which records why in <c>x-death</c>.
+/// </summary>
+internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposable
+{
+    private readonly string _model;
+    private readonly ushort _prefetch;
+    private readonly RabbitMqConnection _connection;
+    private readonly RabbitMqTopology _topology;
+    private readonly RabbitMqJobQueue _queue;
+    private readonly RabbitMqJobEventHub _events;
+    private readonly IJobStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly PriorityLanes _lanes;
+    private readonly Lock _lock = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private IChannel? _channel;
+
+    public RabbitMqJobReader(string model, int capacity, RabbitMqOptions options, TimeSpan aging, RabbitMqConnection connection, RabbitMqTopology topology,
+        RabbitMqJobQueue queue, RabbitMqJobEventHub events, IJobStore store, TimeProvider time, ILogger logger)
+    {
+        _model = model;
+        _prefetch = (ushort)Math.Clamp(capacity * options.PrefetchMultiplier, 1, ushort.MaxValue);
+        _connection = connection;
+        _topology = topology;
+        _queue = queue;
+        _events = events;
+        _store = store;
+        _time = time;
+        _logger = logger;
+        _lanes = new PriorityLanes(aging);
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _lanes.Count;
+            }
+        }
+    }
+
+    public ushort Prefetch => _prefetch;
+
+    /// <summary>Opens the consumer channel and starts consuming every lane.</summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        var conn = await _connection.GetAsync(ct).ConfigureAwait(false);
+        var ch = await conn.CreateChannelAsync(cancellationToken: ct).ConfigureAwait(false);
+        // Per-consumer prefetch (quorum queues have no global QoS): each lane may hold this many unacked.
+        await ch.BasicQosAsync(0, _prefetch, false, ct).ConfigureAwait(false);
+        _channel = ch;
+        foreach (var lane in RabbitMqTopology.Lanes)
+        {
+            var consumer = new AsyncEventingBasicConsumer(ch);
+            consumer.ReceivedAsync += OnReceivedAsync;
+            await ch.BasicConsumeAsync(_topology.LaneQueue(_model, lane), autoAck: false, consumer, ct).ConfigureAwait(false);
+        }
+
+        Log.Consuming(_logger, _model, _prefetch);
+    }
+
+    private async Task OnReceivedAsync(object sender, BasicDeliverEventArgs ea)
+    {
+        var ch = ((AsyncEventingBasicConsumer)sender).Channel;
+        var delivery = new RabbitMqDelivery(ch, ea.DeliveryTag, _connection.Generation);
+        QueuedJob job;
+        long lastEventId;
+        try
+        {
+            (job, lastEventId) = JobMessage.Decode(ea.Body.Span, delivery);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            // Not a Sluice job: straight to the dead-letter queue, never retried.
+            Log.Undecodable(_logger, _model, ex.Message);
+            await ch.BasicNackAsync(ea.DeliveryTag, false, false).ConfigureAwait(false);
+            return;
+        }
+
+        if (ea.Redelivered)
+        {
+            // Its worker died (or its channel closed) while holding it: the store knows how far it got.
+            try
+            {
+                var record = await _store.GetAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
+                if (record is null || record.Status >= Core.Jobs.JobStatus.Succeeded)
+                {
+                    // Finished before the crash (outcome stored, ack lost): nothing to do again.
+                    await ch.BasicAckAsync(ea.DeliveryTag, false).ConfigureAwait(false);
+                    return;
+                }
+
+                job = JobMessage.Copy(job, Math.Max(job.Attempts, record.Attempts));
+                job = WithDelivery(job, delivery);
+                if (_store is IJobEventStore events)
+                {
+                    lastEventId = Math.Max(lastEventId, await events.GetLastEventIdAsync(job.Id, CancellationToken.None).ConfigureAwait(false));
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The store is down: hand the message back after a pause rather than run it blind.
+                Log.RedeliveryCheckFailed(_logger, job.Id, ex.Message);
+                await Task.Delay(1000).ConfigureAwait(false);
+                await SafeNackAsync(delivery, requeue: true).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        _events.Seed(job.Id, lastEventId);
+        lock (_lock)
+        {
+            _lanes.Enqueue(job);
+        }
+
+        _signal.Release();
+    }
+
+    private static QueuedJob WithDelivery(QueuedJob j, object delivery) => new()
+    {
+        Id = j.Id,
+        Model = j.Model,
+        Priority = j.Priority,
+        InputJson = j.InputJson,
+        Deadline = j.Deadline,
+        EnqueuedAt = j.EnqueuedAt,
+        Attempts = j.Attempts,
+        MaxAttempts = j.MaxAttempts,
+        Owner = j.Owner,
+        TraceParent = j.TraceParent,
+        CacheKey = j.CacheKey,
+        Delivery = delivery,
+    };
+
+    public async ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (Count > 0)
+            {
+                return true;
+            }
+
+            await _signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+            while (_signal.CurrentCount > 0 && _signal.Wait(0))
+            {
+            }
+        }
+    }
+
+    public bool TryRead([NotNullWhen(true)] out QueuedJob? job)
+    {
+        var generation = _connection.Generation;
+        lock (_lock)
+        {
+            while (_lanes.TryDequeue(_time.GetUtcNow(), out job))
+            {
+                // Taken before a connection loss: the broker has already given it back to the queue.
+                if (job.Delivery is not RabbitMqDelivery d || d.Generation == generation)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    public bool TryPeekOldest(out DateTimeOffset enqueuedAt)
+    {
+        lock (_lock)
+        {
+            return _lanes.TryPeekOldest(out enqueuedAt);
+        }
+    }
+
+    public async ValueTask AcknowledgeAsync(QueuedJob job, CancellationToken cancellationToken)
+    {
+        if (job.Delivery is not RabbitMqDelivery d || d.Generation != _connection.Generation)
+        {
+            return;
+        }
+
+        try
+        {
+            await d.Channel.BasicAckAsync(d.Tag, false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or ObjectDisposedException)
+        {
+            // The channel died after the outcome was stored: the redelivered copy is found finished and dropped.
+            Log.AckLost(_logger, job.Id);
+        }
+    }
+
+    public async ValueTask RetryLaterAsync(QueuedJob job, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        // Publish the next attempt (confirmed) before letting go of this one: a crash in between duplicates, never loses.
+        var next = JobMessage.Copy(job, job.Attempts + 1);
+        try
+        {
+            await _queue.PublishAsync(next, _events.NextId(job.Id) - 1, delay, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.RetryPublishFailed(_logger, job.Id, ex.Message);
+            await SafeNackAsync(job.Delivery as RabbitMqDelivery, requeue: true).ConfigureAwait(false);
+            return;
+        }
+
+        await AcknowledgeAsync(job, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask DeadLetterAsync(QueuedJob job, string error, CancellationToken cancellationToken)
+    {
+        // Reject without requeue: the lane's dead-letter exchange moves it to the dead queue with x-death (reason, queue, count, time).
+        Log.DeadLettered(_logger, job.Id, error);
+        return SafeNackAsync(job.Delivery as RabbitMqDelivery, requeue: false);
+    }
+
+    private async ValueTask SafeNackAsync(RabbitMqDelivery? d, bool requeue)
+    {
+        if (d is null || d.Generation != _connection.Generation)
+        {
+            return;
+        }
+
+        try
+        {
+            await d.Channel.BasicNackAsync(d.Tag, false, requeue).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or ObjectDisposedException)
+        {
+            // The channel is gone; the broker requeues the delivery by itself.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_channel is { } ch)
+        {
+            try
+            {
+                await ch.CloseAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Already closed with its connection.
+            }
+
+            ch.Dispose();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "Consuming model {Model} (prefetch {Prefetch} per lane)")]
+        public static partial void Consuming(ILogger logger, string model, int prefetch);
+
+        [LoggerMessage(EventId = 2302, Level = LogLevel.Error, Message = "Undecodable message on model {Model} dead-lettered: {Error}")]
+        public static partial void Undecodable(ILogger logger, string model, string error);
+
+        [LoggerMessage(EventId = 2303, Level = LogLevel.Warning, Message = "Could not check redelivered job {JobId} against the store ({Error}); requeued")]
+        public static partial void RedeliveryCheckFailed(ILogger logger, string jobId, string error);
+
+        [LoggerMessage(EventId = 2304, Level = LogLevel.Warning, Message = "Acknowledgement of job {JobId} lost with its channel; the redelivery will be dropped as finished")]
+        public static partial void AckLost(ILogger logger, string jobId);
+
+        [LoggerMessage(EventId = 2305, Level = LogLevel.Warning, Message = "Could not publish the retry of job {JobId} ({Error}); requeued")]
+        public static partial void RetryPublishFailed(ILogger logger, string jobId, string error);
+
+        [LoggerMessage(EventId = 2306, Level = LogLevel.Warning, Message = "Job {JobId} dead-lettered: {Error}")]
+        public static partial void DeadLettered(ILogger logger, string jobId, string error);
+    }
+}

@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Sluice.RabbitMq;
+
+/// <summary>Options of the RabbitMQ transport (section <c>Sluice:Queue</c>).</summary>
+public sealed class RabbitMqOptions
+{
+    /// <summary><c>rabbitmq://user:pass@host:5672/vhost</c> (<c>amqp://</c> is accepted too).</summary>
+    [Required]
+    public string Url { get; set; } = "";
+
+    /// <summary>Prefix of every exchange and queue, so several deployments (or test runs) can share a broker.</summary>
+    [RegularExpression("^[a-zA-Z0-9._-]{1,64}$")]
+    public string Prefix { get; set; } = "sluice";
+
+    /// <summary>
+    /// Unacknowledged deliveries per lane consumer, as a multiple of the model's batch capacity
+    /// (<c>MaxBatchSize</c> or <c>MaxNumSeqs</c>): enough for the next batch to fill while one runs, small enough
+    /// that a crashed worker strands little and other workers get their share.
+    /// </summary>
+    [Range(1, 16)]
+    public int PrefetchMultiplier { get; set; } = 2;
+
+    /// <summary>Longest wait for a publisher confirm before the submit answers 503.</summary>
+    public TimeSpan ConfirmTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often gateways refresh queue depths (for max_queue_depth and the queue-depth gauge).</summary>
+    public TimeSpan DepthPollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Redeliveries a quorum queue allows before dead-lettering by itself (a safety net under Sluice's own attempt count).</summary>
+    [Range(1, 1000)]
+    public int DeliveryLimit { get; set; } = 20;
+
+    /// <summary>How long dead-lettered messages stay in the dead-letter queue (the store keeps the jobs).</summary>
+    public TimeSpan DeadLetterRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How long to wait for the broker at start before failing.</summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
+}

@@ -1,0 +1,13 @@
+using Sluice.Server.Admission;
+
+namespace Sluice.Server.Apis;
+
+/// <summary>Admission rejections of the OpenAI-compatible endpoints, in OpenAI's error shape.</summary>
+internal sealed class OpenAiAdmissionErrors : IAdmissionErrorFormatter
+{
+    public static readonly OpenAiAdmissionErrors Instance = new();
+
+    public IResult Unauthorized(string detail) => OpenAiErrors.Create(401, "Incorrect API key provided: " + detail, "invalid_request_error", null, "invalid_api_key");
+
+    public IResult RateLimited(string detail) => OpenAiErrors.Create(429, "Rate limit reached for requests: " + detail, "requests", null, "rate_limit_exceeded");
+}

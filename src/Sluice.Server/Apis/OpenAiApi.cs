@@ -1,0 +1,344 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Sluice.Backends.Health;
+using Sluice.Backends.Routing;
+using Sluice.Backends.Streaming;
+using Sluice.Core.Jobs;
+using Sluice.Core.Models;
+using Sluice.Core.Scheduling;
+using Sluice.Server.Admission;
+using Sluice.Server.Contracts;
+using Sluice.Server.Http;
+
+namespace Sluice.Server.Apis;
+
+/// <summary>
+/// OpenAI-compatible <c>POST /v1/chat/completions</c> and <c>POST /v1/completions</c> (<c>GET /v1/models</c> is
+/// <see cref="ModelsApi"/>). Each request becomes a job of the core, so it gets admission, per-key request and
+/// token limits, priority lanes (<c>X-Sluice-Priority</c>), deadlines (<c>X-Sluice-Deadline-Ms</c>), the continuous
+/// batcher, the result cache for deterministic requests and fallbacks; the answer is rebuilt from the job's
+/// events, streamed as OpenAI chunks when <c>stream</c> is true. A client that goes away cancels its job, which
+/// leaves the running batch at the next step.
+/// </summary>
+internal static class OpenAiApi
+{
+    /// <summary>max_tokens when the request gives none.</summary>
+    public const int DefaultMaxTokens = 256;
+
+    public const string PriorityHeader = "X-Sluice-Priority";
+    public const string DeadlineHeader = "X-Sluice-Deadline-Ms";
+
+    public static RouteGroupBuilder MapOpenAiApi(this RouteGroupBuilder v1)
+    {
+        v1.MapPost("/chat/completions", ChatAsync).WithTags("OpenAI").WithName("ChatCompletions")
+            .WithSummary("OpenAI-compatible chat completion (stream: true for Server-Sent Events chunks).")
+            .WithMetadata(OpenAiAdmissionErrors.Instance)
+            .Produces<OpenAiChatCompletion>().Produces(200, contentType: "text/event-stream")
+            .Produces<OpenAiErrorResponse>(400).Produces<OpenAiErrorResponse>(401).Produces<OpenAiErrorResponse>(404).Produces<OpenAiErrorResponse>(429).Produces<OpenAiErrorResponse>(503);
+        v1.MapPost("/completions", CompletionsAsync).WithTags("OpenAI").WithName("Completions")
+            .WithSummary("OpenAI-compatible text completion (stream: true for Server-Sent Events chunks).")
+            .WithMetadata(OpenAiAdmissionErrors.Instance)
+            .Produces<OpenAiCompletion>().Produces(200, contentType: "text/event-stream")
+            .Produces<OpenAiErrorResponse>(400).Produces<OpenAiErrorResponse>(401).Produces<OpenAiErrorResponse>(404).Produces<OpenAiErrorResponse>(429).Produces<OpenAiErrorResponse>(503);
+        return v1;
+    }
+
+    private static Task<IResult> ChatAsync(HttpContext http, JobService jobs, FallbackRouter router, IRateLimitStore limits, IOptions<HttpOptions> options, TimeProvider time) =>
+        HandleAsync(http, new OpenAiServices(jobs, router, limits, options, time), chat: true);
+
+    private static Task<IResult> CompletionsAsync(HttpContext http, JobService jobs, FallbackRouter router, IRateLimitStore limits, IOptions<HttpOptions> options, TimeProvider time) =>
+        HandleAsync(http, new OpenAiServices(jobs, router, limits, options, time), chat: false);
+
+    private static async Task<IResult> HandleAsync(HttpContext http, OpenAiServices s, bool chat)
+    {
+        var (doc, bodyError, _) = await JsonBody.ReadAsync(http, s.Http.MaxBodyBytes).ConfigureAwait(false);
+        if (bodyError is not null)
+        {
+            return OpenAiErrors.FromProblem(bodyError);
+        }
+
+        OpenAiRequest request;
+        using (doc)
+        {
+            if (!OpenAiRequestParser.TryParse(doc!.RootElement, chat, out var parsed, out var message, out var param))
+            {
+                return OpenAiErrors.InvalidRequest(message, param);
+            }
+
+            request = parsed;
+        }
+
+        var priority = JobPriority.Normal;
+        var priorityHeader = http.Request.Headers[PriorityHeader].ToString();
+        if (priorityHeader.Length > 0 && !JobStatusNames.TryParsePriority(priorityHeader, out priority))
+        {
+            return OpenAiErrors.InvalidRequest($"{PriorityHeader} must be high, normal or low", PriorityHeader);
+        }
+
+        int? deadlineMs = null;
+        var deadlineHeader = http.Request.Headers[DeadlineHeader].ToString();
+        if (deadlineHeader.Length > 0)
+        {
+            if (!int.TryParse(deadlineHeader, NumberStyles.None, CultureInfo.InvariantCulture, out var d) || d is < 1 or > 86_400_000)
+            {
+                return OpenAiErrors.InvalidRequest($"{DeadlineHeader} must be an integer from 1 to 86400000", DeadlineHeader);
+            }
+
+            deadlineMs = d;
+        }
+
+        var caller = AdmissionFilter.CallerOf(http);
+        var model = s.Router.Resolve(request.Model, out var fallbackReason);
+        if (!s.Jobs.Registry.TryGet(model, out var entry))
+        {
+            return OpenAiErrors.ModelNotFound(request.Model);
+        }
+
+        if (entry.Kind != ModelKind.Generative)
+        {
+            return OpenAiErrors.InvalidRequest($"'{model}' is not a generative model; submit its inputs with POST /v1/jobs", "model", "model_not_supported");
+        }
+
+        var generation = OpenAiRequestParser.ToGeneration(request, entry.Model is IChatModel, DefaultMaxTokens);
+        var reserved = generation.MaxTokens;
+        if (await OpenAiTokenLimits.TryReserveAsync(http, s.Limits, caller, reserved).ConfigureAwait(false) is { } limited)
+        {
+            return limited;
+        }
+
+        SubmitOutcome outcome;
+        var tried = 0;
+        while (true)
+        {
+            outcome = await s.Jobs.SubmitAsync(new SubmitRequest
+            {
+                Model = model,
+                Input = OpenAiRequestParser.ToInput(generation),
+                Generation = generation,
+                Priority = priority,
+                DeadlineMs = deadlineMs,
+                Owner = caller.Id,
+                TraceParent = JobsApi.TraceParent(http),
+            }, http.RequestAborted).ConfigureAwait(false);
+
+            // Overloaded or unavailable right now: the fallback takes it, if there is one.
+            if (outcome.Status is SubmitStatus.QueueFull or SubmitStatus.ModelUnavailable && ++tried < 4 && s.Router.Next(model) is { } next
+                && s.Jobs.Registry.TryGet(next, out var nextEntry) && nextEntry.Kind == ModelKind.Generative)
+            {
+                fallbackReason ??= $"{model} is {(outcome.Status == SubmitStatus.QueueFull ? "overloaded" : "unavailable")}";
+                model = next;
+                entry = nextEntry;
+                generation = OpenAiRequestParser.ToGeneration(request, entry.Model is IChatModel, DefaultMaxTokens);
+                continue;
+            }
+
+            break;
+        }
+
+        if (outcome.Job is not { } job)
+        {
+            await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, 0).ConfigureAwait(false);
+            return Rejected(http, outcome, request, chat);
+        }
+
+        http.Response.Headers["X-Sluice-Job-Id"] = job.Id;
+        http.Response.Headers["X-Sluice-Model"] = model;
+        if (fallbackReason is not null && model != request.Model)
+        {
+            http.Response.Headers["X-Sluice-Fallback"] = $"{request.Model}; {fallbackReason}";
+        }
+
+        var id = (chat ? "chatcmpl-" : "cmpl-") + job.Id;
+        var created = s.Time.GetUtcNow().ToUnixTimeSeconds();
+        var remote = entry.Model is IBackendModel;
+        if (request.Stream)
+        {
+            var used = await StreamAsync(http, s.Jobs, job, request, id, created, model, chat, remote).ConfigureAwait(false);
+            await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, used).ConfigureAwait(false);
+            return TypedResults.Empty;
+        }
+
+        var finished = job.Status.IsTerminal()
+            ? job
+            : await JobWaiter.WaitAsync(s.Jobs, job.Id, deadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms + 1000) : TimeSpan.FromHours(1), http.RequestAborted, cancelOnDisconnect: true).ConfigureAwait(false);
+        if (finished is null || !finished.Status.IsTerminal())
+        {
+            // The client left (its job was cancelled) or the wait ran out.
+            await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, 0).ConfigureAwait(false);
+            if (finished is not null && !http.RequestAborted.IsCancellationRequested)
+            {
+                await s.Jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
+                return OpenAiErrors.Create(504, "the generation did not finish in time", "timeout", null, "deadline_exceeded");
+            }
+
+            return TypedResults.Empty;
+        }
+
+        if (finished.Status != JobStatus.Succeeded)
+        {
+            await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, 0).ConfigureAwait(false);
+            return Failed(finished.Status, finished.Error ?? finished.Status.ToWire(), remote);
+        }
+
+        var result = OpenAiResult.Parse(finished.ResultJson);
+        await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, result.CompletionTokens).ConfigureAwait(false);
+        var usage = new OpenAiUsage(result.PromptTokens, result.CompletionTokens, result.PromptTokens + result.CompletionTokens);
+        return chat
+            ? TypedResults.Json(new OpenAiChatCompletion(id, "chat.completion", created, model, [new OpenAiChatChoice(0, new OpenAiChatMessage("assistant", result.Text), result.FinishReason)], usage), OpenAiJsonContext.Default.OpenAiChatCompletion)
+            : TypedResults.Json(new OpenAiCompletion(id, "text_completion", created, model, [new OpenAiCompletionChoice(0, result.Text, result.FinishReason)], usage), OpenAiJsonContext.Default.OpenAiCompletion);
+    }
+
+    /// <summary>Streams the job's deltas as OpenAI chunks; returns the completion tokens used (for the token limit).</summary>
+    private static async Task<int> StreamAsync(HttpContext http, JobService jobs, JobRecord job, OpenAiRequest request, string id, long created, string model, bool chat, bool remote)
+    {
+        var response = http.Response;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache, no-transform";
+        response.Headers["X-Accel-Buffering"] = "no";
+        http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
+        var ct = http.RequestAborted;
+        using var writer = new OpenAiStreamWriter(response.Body, id, created, model, chat);
+        var terminal = false;
+        var generated = 0;
+        try
+        {
+            await response.StartAsync(ct).ConfigureAwait(false);
+            await writer.WriteRoleAsync(ct).ConfigureAwait(false);
+            if (job.Status.IsTerminal())
+            {
+                // Answered from the result cache: the whole text in one chunk.
+                terminal = true;
+                return await WriteEndAsync(writer, job.Status, job.ResultJson, job.Error, request, remote, replay: true, ct).ConfigureAwait(false);
+            }
+
+            if (!jobs.Events.TrySubscribe(job.Id, 0, out var sub))
+            {
+                var done = await JobWaiter.WaitAsync(jobs, job.Id, TimeSpan.FromHours(1), ct, cancelOnDisconnect: true).ConfigureAwait(false);
+                terminal = done is not null && done.Status.IsTerminal();
+                return done is null ? 0 : await WriteEndAsync(writer, done.Status, done.ResultJson, done.Error, request, remote, replay: true, ct).ConfigureAwait(false);
+            }
+
+            using (sub)
+            {
+                while (await sub.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+                {
+                    while (sub.Reader.TryRead(out var e))
+                    {
+                        switch (e.Type)
+                        {
+                            case JobEventTypes.Delta:
+                                var text = OpenAiResult.ReadDeltaText(e.DataJson, out var tokens);
+                                generated += tokens;
+                                if (text.Length > 0)
+                                {
+                                    await writer.WriteDeltaAsync(text, ct).ConfigureAwait(false);
+                                }
+
+                                break;
+                            case JobEventTypes.Completed:
+                                terminal = true;
+                                return await WriteEndAsync(writer, JobStatus.Succeeded, ResultOf(e.DataJson), null, request, remote, replay: false, ct).ConfigureAwait(false);
+                            default:
+                                if (e.IsTerminal)
+                                {
+                                    terminal = true;
+                                    var status = JobStatusNames.TryParseStatus(StatusOf(e.Type), out var st) ? st : JobStatus.Failed;
+                                    return await WriteEndAsync(writer, status, null, OpenAiResult.ErrorOf(e.DataJson), request, remote, replay: false, ct).ConfigureAwait(false);
+                                }
+
+                                break;
+                        }
+                    }
+                }
+            }
+
+            return generated;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // What was generated before the client left stays spent.
+            return generated;
+        }
+        finally
+        {
+            if (!terminal)
+            {
+                // The client went away mid-stream: stop generating for nobody; the slot frees at the next step.
+                await jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<int> WriteEndAsync(OpenAiStreamWriter writer, JobStatus status, string? resultJson, string? error, OpenAiRequest request, bool remote, bool replay, CancellationToken ct)
+    {
+        if (status != JobStatus.Succeeded)
+        {
+            var (_, type, code) = FailureShape(status, remote);
+            await writer.WriteErrorAsync(error ?? status.ToWire(), type, code, ct).ConfigureAwait(false);
+            return 0;
+        }
+
+        var result = OpenAiResult.Parse(resultJson);
+        if (replay && result.Text.Length > 0)
+        {
+            await writer.WriteDeltaAsync(result.Text, ct).ConfigureAwait(false);
+        }
+
+        await writer.WriteFinishAsync(result.FinishReason, ct).ConfigureAwait(false);
+        if (request.IncludeUsage)
+        {
+            await writer.WriteUsageAsync(result.PromptTokens, result.CompletionTokens, ct).ConfigureAwait(false);
+        }
+
+        await writer.WriteDoneAsync(ct).ConfigureAwait(false);
+        return result.CompletionTokens;
+    }
+
+    private static string ResultOf(string completedData)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(completedData);
+        return doc.RootElement.TryGetProperty("result", out var r) ? r.GetRawText() : "{}";
+    }
+
+    private static string StatusOf(string eventType) => eventType switch
+    {
+        JobEventTypes.Cancelled => "cancelled",
+        JobEventTypes.Expired => "expired",
+        JobEventTypes.DeadLettered => "dead_lettered",
+        _ => "failed",
+    };
+
+    private static (int Status, string Type, string Code) FailureShape(JobStatus status, bool remote) => status switch
+    {
+        JobStatus.Expired => (504, "timeout", "deadline_exceeded"),
+        JobStatus.Cancelled => (409, "invalid_request_error", "cancelled"),
+        _ when remote => (502, "server_error", "upstream_error"),
+        _ => (500, "server_error", "model_error"),
+    };
+
+    private static IResult Failed(JobStatus status, string error, bool remote)
+    {
+        var (code, type, name) = FailureShape(status, remote);
+        return OpenAiErrors.Create(code, error, type, null, name);
+    }
+
+    private static IResult Rejected(HttpContext http, SubmitOutcome outcome, OpenAiRequest request, bool chat)
+    {
+        switch (outcome.Status)
+        {
+            case SubmitStatus.UnknownModel:
+                return OpenAiErrors.ModelNotFound(request.Model);
+            case SubmitStatus.InvalidInput:
+                return OpenAiErrors.InvalidRequest(outcome.Error.Message, OpenAiRequestParser.ParamOf(outcome.Error.Field, chat));
+            case SubmitStatus.QueueFull:
+                JobResponses.SetRetryAfter(http, outcome.RetryAfter);
+                return OpenAiErrors.Create(429, outcome.Detail ?? "the model's queue is full; retry later", "server_overloaded", null, "queue_full");
+            case SubmitStatus.ModelUnavailable:
+                JobResponses.SetRetryAfter(http, outcome.RetryAfter);
+                return OpenAiErrors.Create(503, outcome.Detail ?? "the model is not ready", "server_error", "model", "model_unavailable");
+            default:
+                JobResponses.SetRetryAfter(http, outcome.RetryAfter);
+                return OpenAiErrors.Create(503, outcome.Detail ?? "try again later", "server_error", null, "service_unavailable");
+        }
+    }
+}

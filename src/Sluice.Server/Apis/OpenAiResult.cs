@@ -1,0 +1,88 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace Sluice.Server.Apis;
+
+/// <summary>A generation job's result (<c>{"text", "finish_reason", "usage"}</c>) as the OpenAI endpoints need it.</summary>
+internal readonly record struct OpenAiResult(string Text, string FinishReason, int PromptTokens, int CompletionTokens)
+{
+    public static OpenAiResult Parse(string? resultJson)
+    {
+        if (string.IsNullOrEmpty(resultJson))
+        {
+            return new OpenAiResult("", "stop", 0, 0);
+        }
+
+        using var doc = JsonDocument.Parse(resultJson);
+        var root = doc.RootElement;
+        var text = root.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
+        var finish = root.TryGetProperty("finish_reason", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : "stop";
+        int prompt = 0, completion = 0;
+        if (root.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object)
+        {
+            prompt = u.TryGetProperty("prompt_tokens", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32() : 0;
+            completion = u.TryGetProperty("completion_tokens", out var c) && c.ValueKind == JsonValueKind.Number ? c.GetInt32() : 0;
+        }
+
+        return new OpenAiResult(text, FinishName(finish), prompt, completion);
+    }
+
+    /// <summary>From a terminal event's data (<c>{"status", "result"}</c>).</summary>
+    public static OpenAiResult FromCompletedEvent(string dataJson)
+    {
+        using var doc = JsonDocument.Parse(dataJson);
+        return doc.RootElement.TryGetProperty("result", out var r) && r.ValueKind == JsonValueKind.Object ? Parse(r.GetRawText()) : new OpenAiResult("", "stop", 0, 0);
+    }
+
+    /// <summary>The error text of a failed terminal event.</summary>
+    public static string ErrorOf(string dataJson)
+    {
+        using var doc = JsonDocument.Parse(dataJson);
+        return doc.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString()! : "the generation failed";
+    }
+
+    /// <summary>
+    /// The <c>text</c> (and <c>tokens</c>) of a <c>delta</c> event, read with a forward-only reader over a pooled buffer: this runs once
+    /// per streamed token, so it builds no document.
+    /// </summary>
+    public static string ReadDeltaText(string dataJson, out int tokens)
+    {
+        tokens = 0;
+        var text = "";
+        var max = Encoding.UTF8.GetMaxByteCount(dataJson.Length);
+        var rented = ArrayPool<byte>.Shared.Rent(max);
+        try
+        {
+            var n = Encoding.UTF8.GetBytes(dataJson, rented);
+            var reader = new Utf8JsonReader(rented.AsSpan(0, n));
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 1)
+                {
+                    continue;
+                }
+
+                if (reader.ValueTextEquals("text"u8))
+                {
+                    reader.Read();
+                    text = reader.TokenType == JsonTokenType.String ? reader.GetString()! : "";
+                }
+                else if (reader.ValueTextEquals("tokens"u8))
+                {
+                    reader.Read();
+                    tokens = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var t) ? t : 0;
+                }
+            }
+
+            return text;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>OpenAI knows <c>stop</c> and <c>length</c> (plus tool and filter reasons Sluice never produces).</summary>
+    public static string FinishName(string reason) => reason == "length" ? "length" : "stop";
+}

@@ -1,0 +1,71 @@
+using System.Net;
+using System.Text;
+using RabbitMQ.Client;
+using Sluice.Distributed.Tests.Infrastructure;
+
+namespace Sluice.Distributed.Tests.Faults;
+
+/// <summary>Fault test 4: a job whose model throws every time.</summary>
+[Collection(BrokersCollection.Name)]
+public sealed class PoisonJobTests(Brokers brokers)
+{
+    [Fact]
+    public async Task FailingJob_FailsEveryAttempt_DeadLetteredAfterMaxAttemptsVisibleAndRequeueable()
+    {
+        await using var cluster = await Cluster.CreateAsync(brokers, new Dictionary<string, string>
+        {
+            ["Sluice:Models:sleep-batch:MaxAttempts"] = "3",
+        });
+        var gateway = await cluster.StartAsync("gateway");
+        await cluster.StartAsync("worker");
+
+        var (status, body) = await Cluster.PostJobAsync(gateway.Client, "{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var id = body.GetProperty("id").GetString()!;
+        var events = await WorkerCrashTests.ReadEventsAsync(gateway.Client, id);
+
+        // Retried with growing backoff through RabbitMQ's delay queues, then dead-lettered with its error.
+        Assert.Equal(["queued", "started", "retrying", "started", "retrying", "started", "dead_lettered"], events.Select(e => e.Type));
+        var delays = events.Where(e => e.Type == "retrying").Select(e => WorkerCrashTests.Parse(e.Data).GetProperty("delay_ms").GetInt64()).ToList();
+        Assert.True(delays[1] > delays[0] * 1.0 || delays[1] >= 100, $"backoff did not grow: {string.Join(',', delays)}");
+        var job = await Cluster.GetJobAsync(gateway.Client, id);
+        Assert.Equal("dead_lettered", job.GetProperty("status").GetString());
+        Assert.Equal(3, job.GetProperty("attempts").GetInt32());
+        Assert.Contains("asked to fail", job.GetProperty("error").GetString());
+
+        using (var r = await gateway.Client.GetAsync("/v1/dead-letters"))
+        {
+            var list = WorkerCrashTests.Parse(await r.Content.ReadAsStringAsync()).GetProperty("data");
+            var entry = list.EnumerateArray().Single(j => j.GetProperty("id").GetString() == id);
+            Assert.Contains("asked to fail", entry.GetProperty("error").GetString());
+        }
+
+        // The broker's dead-letter queue holds the message with its x-death history (reason, source queue).
+        var factory = new ConnectionFactory { Uri = new Uri(brokers.QueueUrl.Replace("rabbitmq://", "amqp://", StringComparison.Ordinal)) };
+        await using (var conn = await factory.CreateConnectionAsync())
+        await using (var ch = await conn.CreateChannelAsync())
+        {
+            var got = await ch.BasicGetAsync(cluster.Prefix + ".dead", autoAck: true);
+            Assert.NotNull(got);
+            Assert.Equal(id, got.BasicProperties.MessageId);
+            var death = (List<object>)got.BasicProperties.Headers!["x-death"]!;
+            var first = (Dictionary<string, object?>)death[0];
+            Assert.Equal("rejected", Encoding.UTF8.GetString((byte[])first["reason"]!));
+            Assert.Equal(cluster.Prefix + ".sleep-batch.normal", Encoding.UTF8.GetString((byte[])first["queue"]!));
+        }
+
+        // Requeue: a fresh attempt budget and a fresh stream; it fails again the same way.
+        using (var r = await gateway.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+        }
+
+        var again = await WorkerCrashTests.ReadEventsAsync(gateway.Client, id);
+        Assert.Equal("queued", again[0].Type);
+        Assert.Contains("requeued", again[0].Data);
+        Assert.Equal(1, again.Count(e => e.Type == "dead_lettered"));
+        Assert.Equal(3, again.Count(e => e.Type == "started"));
+        Assert.Equal(Enumerable.Range(1, again.Count).Select(i => (long)i), again.Select(e => e.Id));
+        Assert.Equal(3, (await Cluster.GetJobAsync(gateway.Client, id)).GetProperty("attempts").GetInt32());
+    }
+}

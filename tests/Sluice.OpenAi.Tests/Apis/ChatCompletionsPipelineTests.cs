@@ -1,0 +1,245 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Sluice.OpenAi.Tests.Infrastructure;
+
+namespace Sluice.OpenAi.Tests.Apis;
+
+/// <summary>
+/// The OpenAI endpoints through the core's pipeline, on the built-in <c>count</c> model (it streams "1 2 3 …", one
+/// token per step of a configurable length): errors, limits, cache, priorities, deadlines and disconnects.
+/// </summary>
+public sealed class ChatCompletionsPipelineTests
+{
+    private static string Chat(int maxTokens, string extra = "") =>
+        $$"""{"model":"count","messages":[{"role":"user","content":"count"}],"max_tokens":{{maxTokens}},"temperature":0{{extra}}}""";
+
+    [Fact]
+    public async Task ChatCompletions_CountModel_ReturnsTextAndUsage()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat(5));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("1 2 3 4 5", body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal("length", body.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        Assert.Equal(5, body.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task ChatCompletions_Errors_UseOpenAiShapeAndStatus()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        var (unknown, unknownBody) = await server.PostAsync("/v1/chat/completions", """{"model":"nope","messages":[{"role":"user","content":"x"}]}""");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("model_not_found", unknownBody.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal("invalid_request_error", unknownBody.GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal("model", unknownBody.GetProperty("error").GetProperty("param").GetString());
+
+        var (hot, hotBody) = await server.PostAsync("/v1/chat/completions", Chat(3, ",\"temperature\":7").Replace("\"temperature\":0,", "", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.BadRequest, hot.StatusCode);
+        Assert.Equal("temperature", hotBody.GetProperty("error").GetProperty("param").GetString());
+
+        var (odd, oddBody) = await server.PostAsync("/v1/chat/completions", Chat(3, ",\"frobnicate\":1"));
+        Assert.Equal(HttpStatusCode.BadRequest, odd.StatusCode);
+        Assert.Contains("Unrecognized request argument", oddBody.GetProperty("error").GetProperty("message").GetString());
+
+        var (noMessages, noMessagesBody) = await server.PostAsync("/v1/chat/completions", """{"model":"count"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, noMessages.StatusCode);
+        Assert.Equal("messages", noMessagesBody.GetProperty("error").GetProperty("param").GetString());
+
+        var (badRole, badRoleBody) = await server.PostAsync("/v1/chat/completions", """{"model":"count","messages":[{"role":"wizard","content":"x"}]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, badRole.StatusCode);
+        Assert.Equal("messages[0].role", badRoleBody.GetProperty("error").GetProperty("param").GetString());
+
+        var (batch, batchBody) = await server.PostAsync("/v1/chat/completions", """{"model":"echo","messages":[{"role":"user","content":"x"}]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, batch.StatusCode);
+        Assert.Equal("model_not_supported", batchBody.GetProperty("error").GetProperty("code").GetString());
+
+        using var text = new StringContent("hello", System.Text.Encoding.UTF8, "text/plain");
+        using var notJson = await server.Client.PostAsync("/v1/completions", text);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, notJson.StatusCode);
+        Assert.Equal("invalid_request_error", (await SluiceServer.ReadJsonAsync(notJson)).GetProperty("error").GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task ChatCompletions_WithoutValidKey_Returns401InOpenAiShape()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Auth:Keys:0:Id"] = "alice",
+            ["Sluice:Auth:Keys:0:Key"] = "sk-alice",
+        });
+
+        var (missing, body) = await server.PostAsync("/v1/chat/completions", Chat(2));
+        var (wrong, _) = await server.PostAsync("/v1/chat/completions", Chat(2), key: "sk-bob");
+        var (right, _) = await server.PostAsync("/v1/chat/completions", Chat(2), key: "sk-alice");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
+        Assert.Equal("invalid_api_key", body.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, right.StatusCode);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_TokensPerMinuteExceeded_Returns429WithRetryAfterAndRateLimitHeaders()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:CountStepMs"] = "1",
+            ["Sluice:Auth:Keys:0:Id"] = "alice",
+            ["Sluice:Auth:Keys:0:Key"] = "sk-alice",
+            ["Sluice:Auth:Keys:0:TokensPerMinute"] = "100",
+            ["Sluice:Auth:Keys:1:Id"] = "bob",
+            ["Sluice:Auth:Keys:1:Key"] = "sk-bob",
+            ["Sluice:Auth:Keys:1:TokensPerMinute"] = "100",
+        });
+
+        var (first, _) = await server.PostAsync("/v1/chat/completions", Chat(60), key: "sk-alice");
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("100", first.Headers.GetValues("x-ratelimit-limit-tokens").Single());
+        Assert.InRange(int.Parse(first.Headers.GetValues("x-ratelimit-remaining-tokens").Single(), System.Globalization.CultureInfo.InvariantCulture), 40, 41);
+
+        var (second, body) = await server.PostAsync("/v1/chat/completions", Chat(60), key: "sk-alice");
+        Assert.Equal((HttpStatusCode)429, second.StatusCode);
+        Assert.Equal("rate_limit_exceeded", body.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal("tokens", body.GetProperty("error").GetProperty("type").GetString());
+        var retryAfter = second.Headers.RetryAfter!.Delta!.Value;
+        Assert.InRange(retryAfter.TotalSeconds, 1, 20);
+        Assert.True(second.Headers.Contains("x-ratelimit-reset-tokens"));
+        Assert.Equal("100", second.Headers.GetValues("x-ratelimit-limit-tokens").Single());
+
+        // Limits are per key: bob still has his whole budget.
+        var (other, _) = await server.PostAsync("/v1/chat/completions", Chat(60), key: "sk-bob");
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+
+        // A request larger than the whole budget can never pass.
+        var (huge, hugeBody) = await server.PostAsync("/v1/chat/completions", Chat(500), key: "sk-bob");
+        Assert.Equal((HttpStatusCode)429, huge.StatusCode);
+        Assert.Equal("max_tokens", hugeBody.GetProperty("error").GetProperty("param").GetString());
+    }
+
+    [Fact]
+    public async Task ChatCompletions_UnusedReservation_IsGivenBack()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:CountStepMs"] = "100",
+            ["Sluice:Auth:Keys:0:Id"] = "alice",
+            ["Sluice:Auth:Keys:0:Key"] = "sk-alice",
+            ["Sluice:Auth:Keys:0:TokensPerMinute"] = "100",
+        });
+
+        // Reserve 80 tokens, read a few, go away: only what was generated stays spent.
+        using (var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0, ResponseDrainTimeout = TimeSpan.Zero }) { BaseAddress = server.BaseAddress })
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(80, ",\"stream\":true")) })
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "sk-alice");
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            var lines = 0;
+            while (lines < 6 && await reader.ReadLineAsync() is { })
+            {
+                lines++;
+            }
+        }
+
+        await Task.Delay(500);
+        var (second, _) = await server.PostAsync("/v1/chat/completions", Chat(70, ",\"stream\":false").Replace("\"temperature\":0,", "", StringComparison.Ordinal), key: "sk-alice");
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_ClientDisconnectsMidStream_FreesBatchSlotWithinOneStep()
+    {
+        const int stepMs = 200;
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = stepMs.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        // No draining on dispose: the connection closes at once, as when a browser tab or an SDK call goes away.
+        using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0, ResponseDrainTimeout = TimeSpan.Zero }) { BaseAddress = server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(1000, ",\"stream\":true")) };
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var jobId = response.Headers.GetValues("X-Sluice-Job-Id").Single();
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var deltas = 0;
+        while (deltas < 3 && await reader.ReadLineAsync() is { } line)
+        {
+            deltas += line.Contains("\"content\":\"", StringComparison.Ordinal) && !line.Contains("\"content\":\"\"", StringComparison.Ordinal) ? 1 : 0;
+        }
+
+        Assert.Equal(1, await InFlightAsync(server));
+
+        // Disconnect: the connection closes with the stream half read.
+        var closed = Stopwatch.StartNew();
+        reader.Dispose();
+        response.Dispose();
+        client.Dispose();
+
+        while (await InFlightAsync(server) != 0)
+        {
+            Assert.True(closed.ElapsedMilliseconds < 10 * stepMs, "the slot was not freed");
+            await Task.Delay(10);
+        }
+
+        var freedAfter = closed.ElapsedMilliseconds;
+        var job = await server.WaitTerminalAsync(jobId, TimeSpan.FromSeconds(5));
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+        // The step running when the client left completes; the sequence leaves before the next one.
+        Assert.True(freedAfter < (2 * stepMs) + 150, $"slot freed after {freedAfter} ms (step {stepMs} ms)");
+        var metrics = await server.Client.GetStringAsync("/metrics");
+        Assert.Contains("sluice_batch_in_flight{model=\"count\"} 0", metrics);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_GreedyRepeated_SecondAnsweredFromResultCache()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        var (first, firstBody) = await server.PostAsync("/v1/chat/completions", Chat(7));
+        var (second, secondBody) = await server.PostAsync("/v1/chat/completions", Chat(7));
+        using var streamRequest = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(7, ",\"stream\":true")) };
+        using var streamed = await server.Client.SendAsync(streamRequest, HttpCompletionOption.ResponseHeadersRead);
+        var payloads = await OpenAiSse.ReadAllAsync(streamed);
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(firstBody.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString(), secondBody.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        var job = await server.GetJsonAsync("/v1/jobs/" + second.Headers.GetValues("X-Sluice-Job-Id").Single());
+        Assert.True(job.GetProperty("cached").GetBoolean());
+        var firstJob = await server.GetJsonAsync("/v1/jobs/" + first.Headers.GetValues("X-Sluice-Job-Id").Single());
+        Assert.False(firstJob.GetProperty("cached").GetBoolean());
+        Assert.Equal("1 2 3 4 5 6 7", OpenAiSse.Text(payloads));
+    }
+
+    [Fact]
+    public async Task ChatCompletions_PriorityAndDeadlineHeaders_ReachTheJob()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "50" });
+
+        using var high = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(2)) };
+        high.Headers.Add("X-Sluice-Priority", "high");
+        using var highResponse = await server.Client.SendAsync(high);
+        var job = await server.GetJsonAsync("/v1/jobs/" + highResponse.Headers.GetValues("X-Sluice-Job-Id").Single());
+        Assert.Equal("high", job.GetProperty("priority").GetString());
+
+        using var bad = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(2)) };
+        bad.Headers.Add("X-Sluice-Priority", "urgent");
+        using var badResponse = await server.Client.SendAsync(bad);
+        Assert.Equal(HttpStatusCode.BadRequest, badResponse.StatusCode);
+        Assert.Equal("X-Sluice-Priority", (await SluiceServer.ReadJsonAsync(badResponse)).GetProperty("error").GetProperty("param").GetString());
+
+        // 100 steps of 50 ms cannot finish within 300 ms: the job expires and the answer says so.
+        using var late = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(100)) };
+        late.Headers.Add("X-Sluice-Deadline-Ms", "300");
+        using var lateResponse = await server.Client.SendAsync(late);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, lateResponse.StatusCode);
+        Assert.Equal("deadline_exceeded", (await SluiceServer.ReadJsonAsync(lateResponse)).GetProperty("error").GetProperty("code").GetString());
+    }
+
+    private static async Task<int> InFlightAsync(SluiceServer server)
+    {
+        var model = await server.GetJsonAsync("/v1/models/count");
+        return model.GetProperty("queue").GetProperty("in_flight").GetInt32();
+    }
+}
