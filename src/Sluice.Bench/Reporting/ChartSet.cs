@@ -44,22 +44,24 @@ internal static class ChartSet
             ReferenceLine = sloMs is { } slo ? (slo, $"SLO {Fmt.Ms(slo)} ms") : null,
         };
         var throughput = new SvgLineChart($"{run.Name}: throughput vs offered load", xLabel, "succeeded requests/s") { LogX = logX };
-        foreach (StageSeries series in run.Series)
+        for (int index = 0; index < run.Series.Count; index++)
         {
-            string prefix = multi ? series.Name + " " : string.Empty;
-            latency.Add(new ChartSeries(prefix + "p50", Points(series, static s => s.Latency.P50Ms), Dashed: true));
-            if (!multi)
+            StageSeries series = run.Series[index];
+            if (multi)
             {
-                latency.Add(new ChartSeries("p90", Points(series, static s => s.Latency.P90Ms), Dashed: true));
+                // One colour per series: dashed p50, solid p99; the percentile leads the name so truncation keeps it.
+                latency.Add(new ChartSeries("p50 " + series.Name, Points(series, static s => s.Latency.P50Ms), Dashed: true, ColorIndex: index));
+                latency.Add(new ChartSeries("p99 " + series.Name, Points(series, static s => s.Latency.P99Ms), ColorIndex: index));
             }
-
-            latency.Add(new ChartSeries(prefix + "p99", Points(series, static s => s.Latency.P99Ms)));
-            if (!multi)
+            else
             {
+                latency.Add(new ChartSeries("p50", Points(series, static s => s.Latency.P50Ms), Dashed: true));
+                latency.Add(new ChartSeries("p90", Points(series, static s => s.Latency.P90Ms), Dashed: true));
+                latency.Add(new ChartSeries("p99", Points(series, static s => s.Latency.P99Ms)));
                 latency.Add(new ChartSeries("p99.9", Points(series, static s => s.Latency.P999Ms)));
             }
 
-            throughput.Add(new ChartSeries(series.Name, Points(series, static s => s.ThroughputPerSecond)));
+            throughput.Add(new ChartSeries(series.Name, Points(series, static s => s.ThroughputPerSecond), ColorIndex: index));
         }
 
         files.Add(new ChartFile("latency-vs-load.svg", latency.Title, latency));

@@ -123,7 +123,7 @@ internal sealed class SvgLineChart
         for (int i = 0; i < _series.Count; i++)
         {
             ChartSeries s = _series[i];
-            string color = s_palette[i % s_palette.Length];
+            string color = s_palette[(s.ColorIndex >= 0 ? s.ColorIndex : i) % s_palette.Length];
             var usable = new List<ChartPoint>(s.Points.Count);
             foreach (ChartPoint p in s.Points)
             {
@@ -166,7 +166,7 @@ internal sealed class SvgLineChart
             double ly = Top + 10 + (i * 20);
             double lx = Left + plotW + 15;
             svg.Append(CultureInfo.InvariantCulture, $"""<line x1="{lx}" y1="{ly}" x2="{lx + 24}" y2="{ly}" stroke="{color}" stroke-width="3"{(s.Dashed ? " stroke-dasharray=\"6 4\"" : string.Empty)}/>""");
-            svg.Append(CultureInfo.InvariantCulture, $"""<text x="{lx + 30}" y="{ly + 4}">{Escape(Truncate(s.Name, 22))}</text>""").Append('\n');
+            svg.Append(CultureInfo.InvariantCulture, $"""<text x="{lx + 30}" y="{ly + 4}">{Escape(Truncate(s.Name, 26))}</text>""").Append('\n');
         }
 
         if (points.Count == 0)

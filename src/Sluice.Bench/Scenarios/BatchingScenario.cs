@@ -97,7 +97,7 @@ internal sealed class BatchingScenario : IScenario
                     probe,
                     maxDoublings: context.Quick ? 3 : 10,
                     bisections: context.Quick ? 1 : 2,
-                    drain: ct => ServerModels.WaitIdleAsync(serverUri, modelName, TimeSpan.FromSeconds(60), ct));
+                    drain: ct => ServerModels.WaitIdleAsync(serverUri, modelName, TimeSpan.FromSeconds(30), ct));
                 var spec = new TargetSpec { Kind = mode.Kind, Url = server.BaseUri, Model = model.Model, InputJson = model.InputJson };
                 await using ILoadTarget target = TargetFactory.Create(spec, TimeSpan.FromSeconds(30));
                 double coldRate = model.StartRate * 2;
@@ -132,7 +132,12 @@ internal sealed class BatchingScenario : IScenario
                     p99AtSync = syncP99;
                 }
 
-                await ServerModels.WaitIdleAsync(serverUri, modelName, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+                if (ceiling.ServerStalled)
+                {
+                    notes.Add($"{model.Name} / {mode.Name}: the server still had jobs queued (and none running) 30 s after an overloaded probe; the search stopped there. See GET /v1/models in logs/{logName}.log's server.");
+                }
+
+                await ServerModels.WaitIdleAsync(serverUri, modelName, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
                 StageResult warm = await context.Session.RunStageAsync(target, Window($"{mode.Name} warm {coldRate:0.#}/s", coldRate, TimeSpan.FromSeconds(2), window, model.SloMs), cancellationToken).ConfigureAwait(false);
                 stages.Insert(0, cold);
                 stages.Add(warm);
@@ -145,7 +150,7 @@ internal sealed class BatchingScenario : IScenario
                 [
                     model.Name,
                     mode.Name,
-                    top is null ? "< " + Fmt.Rate(model.StartRate / 4) : Fmt.Rate(ceiling.Rate) + (ceiling.HitSearchLimit ? "+" : string.Empty),
+                    (top is null ? "< " + Fmt.Rate(model.StartRate / 4) : Fmt.Rate(ceiling.Rate) + (ceiling.HitSearchLimit ? "+" : string.Empty)) + (ceiling.ServerStalled ? " (server stalled)" : string.Empty),
                     top is null ? "-" : Fmt.Ms(top.Stage.Latency.P99Ms),
                     ratio,
                     p99AtSync > 0 ? Fmt.Ms(p99AtSync) : "-",

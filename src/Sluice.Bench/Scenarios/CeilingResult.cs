@@ -4,4 +4,7 @@ namespace Sluice.Bench.Scenarios;
 internal sealed record CeilingResult(CeilingProbe? Ceiling, IReadOnlyList<CeilingProbe> Probes, bool HitSearchLimit)
 {
     public double Rate => Ceiling?.Rate ?? 0;
+
+    /// <summary>The search stopped because the server did not drain after an overloaded probe.</summary>
+    public bool ServerStalled { get; init; }
 }

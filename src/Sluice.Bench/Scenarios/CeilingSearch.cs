@@ -15,11 +15,11 @@ internal sealed class CeilingSearch
     private readonly TimeSpan _warmup;
     private readonly TimeSpan _duration;
     private readonly int _maxDoublings;
-    private readonly Func<CancellationToken, Task>? _drain;
+    private readonly Func<CancellationToken, Task<bool>>? _drain;
     private readonly int _bisections;
 
-    /// <param name="drain">Waits until the server has worked off an overloaded probe's backlog; null = wait one deadline.</param>
-    public CeilingSearch(BenchSession session, TimeSpan warmup, TimeSpan duration, int maxDoublings = 10, Func<CancellationToken, Task>? drain = null, int bisections = 2)
+    /// <param name="drain">Waits until the server has worked off an overloaded probe's backlog and says whether it did; null = wait one deadline.</param>
+    public CeilingSearch(BenchSession session, TimeSpan warmup, TimeSpan duration, int maxDoublings = 10, Func<CancellationToken, Task<bool>>? drain = null, int bisections = 2)
     {
         _bisections = bisections;
         _drain = drain;
@@ -45,6 +45,11 @@ internal sealed class CeilingSearch
         {
             CeilingProbe probe = await ProbeAsync(label, target, rate, sloMs, cpu, cancellationToken).ConfigureAwait(false);
             probes.Add(probe);
+            if (probe.ServerStalled)
+            {
+                return new CeilingResult(lastPass, probes, false) { ServerStalled = true };
+            }
+
             if (probe.Passed)
             {
                 lastPass = probe;
@@ -72,6 +77,11 @@ internal sealed class CeilingSearch
                 double mid = Math.Sqrt(lastPass.Rate * failRate);
                 CeilingProbe probe = await ProbeAsync(label, target, mid, sloMs, cpu, cancellationToken).ConfigureAwait(false);
                 probes.Add(probe);
+                if (probe.ServerStalled)
+                {
+                    return new CeilingResult(lastPass, probes, false) { ServerStalled = true };
+                }
+
                 if (probe.Passed)
                 {
                     lastPass = probe;
@@ -106,7 +116,14 @@ internal sealed class CeilingSearch
         if (!passed)
         {
             // Let an overloaded server work off its backlog before the next probe.
-            await (_drain?.Invoke(cancellationToken) ?? Task.Delay(deadline, cancellationToken)).ConfigureAwait(false);
+            if (_drain is null)
+            {
+                await Task.Delay(deadline, cancellationToken).ConfigureAwait(false);
+            }
+            else if (!await _drain(cancellationToken).ConfigureAwait(false))
+            {
+                return new CeilingProbe(rate, stage, passed, cpuUse) { ServerStalled = true };
+            }
         }
 
         return new CeilingProbe(rate, stage, passed, cpuUse);

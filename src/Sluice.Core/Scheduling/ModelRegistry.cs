@@ -21,7 +21,14 @@ public sealed class ModelRegistry
         {
             foreach (var candidate in source.Discover())
             {
-                var entry = new ModelEntry(candidate, Bind(candidate.Defaults, configuration.GetSection("Sluice:Models:" + candidate.Name)));
+                var section = configuration.GetSection("Sluice:Models:" + candidate.Name);
+                if (string.Equals(section["Enabled"], "false", StringComparison.OrdinalIgnoreCase))
+                {
+                    // Sluice:Models:{name}:Enabled=false leaves a discovered model unloaded.
+                    continue;
+                }
+
+                var entry = new ModelEntry(candidate, Bind(candidate.Defaults, section));
                 if (_entries.TryAdd(candidate.Name, entry))
                 {
                     _ordered.Add(entry);

@@ -55,6 +55,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         psi.ArgumentList.Add(dll);
         psi.ArgumentList.Add($"--urls=http://127.0.0.1:{port}");
         psi.ArgumentList.Add($"--Sluice:Storage:DataDir={dataDir}");
+        psi.ArgumentList.Add($"--Sluice:Engine:ModelsPaths:0={TestServer.EmptyFolder}");
+        psi.ArgumentList.Add("--Sluice:Models:essay-grader:Enabled=false");
         foreach (var (k, v) in settings)
         {
             psi.ArgumentList.Add($"--{k}={v}");

@@ -27,6 +27,9 @@ internal sealed class TestServer : IAsyncDisposable
 
     public string DataDir { get; }
 
+    /// <summary>A folder with no model files, for the engine's models path.</summary>
+    public static string EmptyFolder { get; } = Directory.CreateTempSubdirectory("sluice-no-models-").FullName;
+
     public Uri BaseAddress { get; }
 
     public HttpClient Client { get; }
@@ -36,7 +39,12 @@ internal sealed class TestServer : IAsyncDisposable
     public static async Task<TestServer> StartAsync(IDictionary<string, string>? settings = null, string? dataDir = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "sluice-test-" + Guid.NewGuid().ToString("N"));
-        var args = new List<string> { "--urls=http://127.0.0.1:0", $"--Sluice:Storage:DataDir={dataDir}", "--Sluice:Storage:Synchronous=NORMAL", "--Logging:LogLevel:Default=Warning" };
+        // Only the built-in models unless a test asks for more: engine and grader loads would slow every start.
+        var args = new List<string>
+        {
+            "--urls=http://127.0.0.1:0", $"--Sluice:Storage:DataDir={dataDir}", "--Sluice:Storage:Synchronous=NORMAL", "--Logging:LogLevel:Default=Warning",
+            $"--Sluice:Engine:ModelsPaths:0={EmptyFolder}", "--Sluice:Models:essay-grader:Enabled=false",
+        };
         if (settings is not null)
         {
             foreach (var (k, v) in settings)

@@ -1,0 +1,40 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Sluice.Backends.Tests.Infrastructure;
+
+namespace Sluice.Backends.Tests.OpenAi;
+
+/// <summary>Speaks OpenAI's streaming chat format the way api.openai.com and vLLM do.</summary>
+internal static class FakeOpenAi
+{
+    public static string Chunk(string? content, string? finish = null) =>
+        JsonSerializer.Serialize(new
+        {
+            id = "chatcmpl-fake",
+            @object = "chat.completion.chunk",
+            created = 1,
+            model = "upstream-model",
+            choices = new[] { new { index = 0, delta = content is null ? (object)new { } : new { content }, finish_reason = finish } },
+        });
+
+    public static async Task StreamAsync(HttpContext context, string[] pieces, int delayMs = 0, int promptTokens = 7)
+    {
+        context.Response.ContentType = "text/event-stream";
+        await FakeUpstream.WriteLineAsync(context.Response, ": upstream keep-alive\n");
+        foreach (var piece in pieces)
+        {
+            await FakeUpstream.WriteLineAsync(context.Response, "data: " + Chunk(piece) + "\n");
+            if (delayMs > 0)
+            {
+                await Task.Delay(delayMs, context.RequestAborted);
+            }
+        }
+
+        await FakeUpstream.WriteLineAsync(context.Response, "data: " + Chunk(null, "stop") + "\n");
+        await FakeUpstream.WriteLineAsync(context.Response, "data: " + JsonSerializer.Serialize(new { id = "chatcmpl-fake", @object = "chat.completion.chunk", choices = Array.Empty<object>(), usage = new { prompt_tokens = promptTokens, completion_tokens = pieces.Length, total_tokens = promptTokens + pieces.Length } }) + "\n");
+        await FakeUpstream.WriteLineAsync(context.Response, "data: [DONE]\n");
+    }
+
+    public static Task ModelsAsync(HttpContext context) =>
+        context.Response.WriteAsJsonAsync(new { @object = "list", data = new[] { new { id = "upstream-model", @object = "model", created = 0, owned_by = "fake" } } });
+}

@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Sluice.Backends.Tests.Infrastructure;
+
+namespace Sluice.Backends.Tests.OpenAi;
+
+/// <summary>The <c>openai</c> backend against a fake OpenAI-compatible server that really streams SSE over loopback.</summary>
+public sealed class OpenAiBackendTests
+{
+    private static readonly string[] Pieces = ["Hel", "lo", ", wor", "ld", "!"];
+
+    [Fact]
+    public async Task OpenAiBackend_StreamingUpstream_DeltasPassedThroughInOrder()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", ctx => FakeOpenAi.StreamAsync(ctx, Pieces, delayMs: 30));
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("UpstreamModel", "upstream-model"), ("ApiKey", "sk-upstream")));
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = SluiceServer.Json("""{"model":"remote","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Say hello"}],"max_tokens":20,"stream":true,"stream_options":{"include_usage":true}}"""),
+        };
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var payloads = await OpenAiSse.ReadAllAsync(response);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Hello, world!", OpenAiSse.Text(payloads));
+        // Chunks arrive 30 ms apart upstream, so each becomes its own delta, in order.
+        var deltas = payloads.Where(p => p.Contains("\"content\":\"", StringComparison.Ordinal) && !p.Contains("\"content\":\"\"", StringComparison.Ordinal))
+            .Select(p => OpenAiSse.Text([p])).ToList();
+        Assert.Equal(Pieces, deltas);
+        using var usage = JsonDocument.Parse(payloads[^2]);
+        Assert.Equal(7, usage.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+        Assert.Equal(5, usage.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+
+        // The upstream got the messages as they were (its own chat template applies), its model name and Sluice's limits.
+        Assert.True(upstream.Bodies.TryDequeue(out var body));
+        using var sent = JsonDocument.Parse(body!);
+        Assert.Equal("upstream-model", sent.RootElement.GetProperty("model").GetString());
+        Assert.Equal(2, sent.RootElement.GetProperty("messages").GetArrayLength());
+        Assert.Equal("system", sent.RootElement.GetProperty("messages")[0].GetProperty("role").GetString());
+        Assert.True(sent.RootElement.GetProperty("stream").GetBoolean());
+        Assert.Equal(20, sent.RootElement.GetProperty("max_tokens").GetInt32());
+    }
+
+    [Fact]
+    public async Task OpenAiBackend_Upstream503Then429_RetriedWithRetryAfterThenSucceeds()
+    {
+        var calls = 0;
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                switch (Interlocked.Increment(ref calls))
+                {
+                    case 1:
+                        ctx.Response.StatusCode = 503;
+                        await ctx.Response.WriteAsync("overloaded");
+                        break;
+                    case 2:
+                        ctx.Response.StatusCode = 429;
+                        ctx.Response.Headers.RetryAfter = "1";
+                        await ctx.Response.WriteAsJsonAsync(new { error = new { message = "slow down", type = "requests" } });
+                        break;
+                    default:
+                        await FakeOpenAi.StreamAsync(ctx, Pieces);
+                        break;
+                }
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1"));
+
+        var watch = Stopwatch.StartNew();
+        var job = await Jobs.RunAsync(server, "remote", """{"prompt":"hi","max_tokens":5}""");
+
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal("Hello, world!", job.GetProperty("result").GetProperty("text").GetString());
+        Assert.Equal(3, upstream.Hits("/v1/chat/completions"));
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.9), $"Retry-After not honoured: {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task OpenAiBackend_ConnectionDroppedMidStream_NotRetriedAndErrorIsClear()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.ContentType = "text/event-stream";
+                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk("partial") + "\n");
+                await Task.Delay(50);
+                ctx.Abort();
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("Sluice:Models:remote:MaxAttempts", 3)));
+
+        var job = await Jobs.RunAsync(server, "remote", """{"prompt":"hi","max_tokens":5}""");
+
+        Assert.NotEqual("succeeded", job.GetProperty("status").GetString());
+        Assert.Contains("dropped the connection mid-stream", job.GetProperty("error").GetString());
+        // Text already went out: neither the backend nor the job may run it again.
+        Assert.Equal(1, upstream.Hits("/v1/chat/completions"));
+        Assert.Equal(1, job.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
+    public async Task OpenAiBackend_MalformedJsonChunk_FailsWithClearErrorInOpenAiShape()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.ContentType = "text/event-stream";
+                await FakeUpstream.WriteLineAsync(ctx.Response, "data: {\"choices\":[{\"delta\":{\"content\":\"ok\"}\n");
+                await FakeUpstream.WriteLineAsync(ctx.Response, "data: [DONE]\n");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1"));
+
+        var (response, body) = await server.PostAsync("/v1/chat/completions", """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":5}""");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal("upstream_error", body.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains("malformed JSON", body.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task OpenAiBackend_SlowUpstream_StalledStreamTimesOut()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.ContentType = "text/event-stream";
+                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk("slow") + "\n");
+                await Task.Delay(TimeSpan.FromSeconds(10), ctx.RequestAborted);
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("StreamIdleTimeoutSeconds", 0.5)));
+
+        var watch = Stopwatch.StartNew();
+        var job = await Jobs.RunAsync(server, "remote", """{"prompt":"hi","max_tokens":5}""");
+
+        Assert.Contains("stalled", job.GetProperty("error").GetString());
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task OpenAiBackend_ClientDisconnects_UpstreamRequestAborted()
+    {
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.ContentType = "text/event-stream";
+                try
+                {
+                    for (var i = 0; i < 1000; i++)
+                    {
+                        await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk("tick ") + "\n");
+                        await Task.Delay(50, ctx.RequestAborted);
+                    }
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or IOException)
+                {
+                    aborted.TrySetResult();
+                }
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1"));
+        using (var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0, ResponseDrainTimeout = TimeSpan.Zero }) { BaseAddress = server.BaseAddress })
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json("""{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":1000,"stream":true}""") })
+        {
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            for (var i = 0; i < 6; i++)
+            {
+                await reader.ReadLineAsync();
+            }
+        }
+
+        await aborted.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        var until = DateTime.UtcNow.AddSeconds(3);
+        string? inFlight;
+        do
+        {
+            inFlight = (await Jobs.ModelAsync(server, "remote")).GetProperty("metadata").GetProperty("in_flight").GetString();
+        }
+        while (inFlight != "0" && DateTime.UtcNow < until && await Task.Delay(20).ContinueWith(_ => true));
+
+        Assert.Equal("0", inFlight);
+    }
+}

@@ -1,0 +1,101 @@
+using Npgsql;
+using Sluice.Distributed.Tests.Infrastructure;
+
+namespace Sluice.Distributed.Tests.Faults;
+
+/// <summary>Fault tests 2 and 5: RabbitMQ and PostgreSQL restarted while jobs keep arriving.</summary>
+[Collection(BrokersCollection.Name)]
+public sealed class BrokerRestartTests(Brokers brokers)
+{
+    private static readonly Dictionary<string, string> Settings = new()
+    {
+        ["Sluice:BuiltIns:SleepBatchBaseMs"] = "20",
+        ["Sluice:Models:sleep-batch:MaxBatchSize"] = "16",
+    };
+
+    [Fact]
+    public async Task RabbitMqRestart_UnderLoad_NoAcceptedJobLostAndProcessesReconnect()
+    {
+        await using var cluster = await Cluster.CreateAsync(brokers, Settings);
+        var gateway = await cluster.StartAsync("gateway");
+        await cluster.StartAsync("worker");
+        List<string> accepted;
+        await using (var load = new SubmitLoad(gateway.Client, "{\"model\":\"sleep-batch\",\"input\":{}}", clients: 4, TimeSpan.FromMilliseconds(5)))
+        {
+            await load.WaitAcceptedSinceAsync(DateTime.MinValue, 100, TimeSpan.FromSeconds(30), () => cluster.Output);
+            await brokers.StopRabbitMqAsync();
+            await Task.Delay(2000);
+            var down = load.Unavailable.Count;
+            await brokers.StartRabbitMqAsync();
+            var restarted = DateTime.UtcNow;
+            // Nobody restarts the gateway or the worker: they must find the broker again by themselves.
+            await load.WaitAcceptedSinceAsync(restarted, 50, TimeSpan.FromSeconds(60), () => cluster.Output);
+            await load.DisposeAsync();
+            Assert.True(down > 0, "no submit saw the broker down");
+            Assert.Empty(load.Unexpected);
+            accepted = load.Accepted.Select(a => a.Id).ToList();
+        }
+
+        await WaitSucceededAsync(cluster, accepted, TimeSpan.FromSeconds(90));
+    }
+
+    [Fact]
+    public async Task PostgresRestart_UnderLoad_SubmitsFailFastWith503AndNoAcceptedJobLost()
+    {
+        await using var cluster = await Cluster.CreateAsync(brokers, Settings);
+        var gateway = await cluster.StartAsync("gateway");
+        await cluster.StartAsync("worker");
+        List<string> accepted;
+        await using (var load = new SubmitLoad(gateway.Client, "{\"model\":\"sleep-batch\",\"input\":{}}", clients: 4, TimeSpan.FromMilliseconds(5)))
+        {
+            await load.WaitAcceptedSinceAsync(DateTime.MinValue, 100, TimeSpan.FromSeconds(30), () => cluster.Output);
+            await brokers.StopPostgresAsync();
+            var stopped = DateTime.UtcNow;
+            while (load.Unavailable.Count < 20 && DateTime.UtcNow - stopped < TimeSpan.FromSeconds(20))
+            {
+                await Task.Delay(50);
+            }
+
+            await brokers.StartPostgresAsync();
+            var restarted = DateTime.UtcNow;
+            await load.WaitAcceptedSinceAsync(restarted, 50, TimeSpan.FromSeconds(60), () => cluster.Output);
+            await load.DisposeAsync();
+            Assert.True(load.Unavailable.Count >= 20, $"only {load.Unavailable.Count} submits answered 503 while PostgreSQL was down");
+            // Fail fast: a dead store is noticed in about the connect timeout, not after a long hang.
+            var slowest = load.Unavailable.Max();
+            Assert.True(slowest < TimeSpan.FromSeconds(4), $"a 503 took {slowest.TotalMilliseconds:F0} ms");
+            Assert.Empty(load.Unexpected);
+            accepted = load.Accepted.Select(a => a.Id).ToList();
+        }
+
+        await WaitSucceededAsync(cluster, accepted, TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>Every accepted job succeeds exactly once (one result, one completed event).</summary>
+    private static async Task WaitSucceededAsync(Cluster cluster, List<string> ids, TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        long done;
+        while ((done = await CountAsync(cluster, "SELECT count(*) FROM jobs WHERE id = ANY(@ids) AND status = 2", ids)) < ids.Count)
+        {
+            if (DateTime.UtcNow > until)
+            {
+                var states = await CountAsync(cluster, "SELECT count(*) FROM jobs WHERE id = ANY(@ids) AND status < 2", ids);
+                Assert.Fail($"{done} of {ids.Count} accepted jobs succeeded ({states} unfinished): {cluster.Output[^Math.Min(cluster.Output.Length, 30000)..]}");
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Equal(ids.Count, await CountAsync(cluster, "SELECT count(*) FROM events WHERE job_id = ANY(@ids) AND type = 'completed'", ids));
+        Assert.Equal(0, await CountAsync(cluster, "SELECT count(*) FROM (SELECT job_id FROM events WHERE job_id = ANY(@ids) GROUP BY job_id HAVING max(id) <> count(*)) g", ids));
+    }
+
+    private static async Task<long> CountAsync(Cluster cluster, string sql, List<string> ids)
+    {
+        await using var conn = await cluster.OpenStoreAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        cmd.Parameters.AddWithValue("ids", ids.ToArray());
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+}

@@ -1,0 +1,82 @@
+using System.Net;
+using System.Text.Json;
+using Sluice.Core.Paths;
+using Sluice.Server.Tests.Infrastructure;
+using Sluice.Testing;
+
+namespace Sluice.Server.Tests.Engine;
+
+/// <summary>The transformer engine served through the whole pipeline (job API, continuous batcher, events).</summary>
+public sealed class EngineServingTests
+{
+    [SharedDataFact("models/stories260K.bin", "models/tok512.bin", "golden/stories260K-greedy.jsonl")]
+    public async Task Generate_GoldenPromptsThroughServer_ReproduceLlama2cTextExactly()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Engine:ModelsPaths:0"] = SharedData.TryGetPath("models")!,
+        });
+        foreach (var line in File.ReadLines(SharedDataFactAttribute.RequirePath("golden/stories260K-greedy.jsonl")))
+        {
+            using var golden = JsonDocument.Parse(line);
+            var prompt = golden.RootElement.GetProperty("prompt").GetString()!;
+            var steps = golden.RootElement.GetProperty("steps").GetInt32();
+            var expected = golden.RootElement.GetProperty("text").GetString()!;
+
+            // llama2.c fills `steps` positions, BOS and prompt included: generated = steps + 1 − prompt tokens (with BOS).
+            var probe = await GenerateAsync(server, prompt, 1);
+            var promptTokens = probe.GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
+            var result = await GenerateAsync(server, prompt, steps + 1 - promptTokens);
+            Assert.Equal(expected.TrimEnd('\n'), prompt + result.GetProperty("text").GetString());
+        }
+    }
+
+    [SharedDataFact("models/stories260K.bin", "models/tok512.bin")]
+    public async Task Generate_SixteenConcurrentStreams_AllStreamBeforeAnyFinishes()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Engine:ModelsPaths:0"] = SharedData.TryGetPath("models")!,
+            ["Sluice:Models:stories260k:MaxNumSeqs"] = "16",
+        });
+        var ids = new List<string>();
+        for (var i = 0; i < 16; i++)
+        {
+            var (r, body) = await server.PostJobAsync($"{{\"model\":\"stories260k\",\"input\":{{\"prompt\":\"Once upon a time {i}\",\"max_tokens\":120,\"temperature\":0.8,\"seed\":{i}}}}}");
+            Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+            ids.Add(body.GetProperty("id").GetString()!);
+        }
+
+        var firstDelta = new DateTimeOffset[16];
+        var finished = new DateTimeOffset[16];
+        await Task.WhenAll(ids.Select(async (id, i) =>
+        {
+            using var r = await server.Client.GetAsync($"/v1/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead);
+            await SseParser.ReadAllAsync(await r.Content.ReadAsStreamAsync(), CancellationToken.None, e =>
+            {
+                if (e.Event == "delta" && firstDelta[i] == default)
+                {
+                    firstDelta[i] = DateTimeOffset.UtcNow;
+                }
+
+                if (e.Event == "completed")
+                {
+                    finished[i] = DateTimeOffset.UtcNow;
+                }
+            });
+        }));
+
+        // Continuous batching: every sequence had produced text before the first one finished.
+        Assert.All(finished, f => Assert.NotEqual(default, f));
+        Assert.True(firstDelta.Max() < finished.Min(), "a request waited for another one to finish");
+    }
+
+    private static async Task<JsonElement> GenerateAsync(TestServer server, string prompt, int maxTokens)
+    {
+        var input = JsonSerializer.Serialize(new Dictionary<string, object> { ["prompt"] = prompt, ["max_tokens"] = maxTokens, ["temperature"] = 0 });
+        var (r, body) = await server.PostJobAsync($"{{\"model\":\"stories260k\",\"input\":{input}}}", waitSeconds: 120);
+        Assert.True(r.StatusCode == HttpStatusCode.OK, body.ToString());
+        Assert.Equal("succeeded", body.GetProperty("status").GetString());
+        return body.GetProperty("result");
+    }
+}
