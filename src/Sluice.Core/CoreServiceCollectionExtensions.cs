@@ -35,6 +35,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, BuiltInModelSource>());
         services.TryAddSingleton<ModelHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
+        services.AddHostedService<StoreMaintenance>();
         return services;
     }
 }

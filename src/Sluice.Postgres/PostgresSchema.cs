@@ -81,11 +81,14 @@ internal static class PostgresSchema
         LANGUAGE plpgsql AS $$
         DECLARE
             t double precision;
-            now_ts timestamptz := clock_timestamp();
+            last timestamptz;
+            now_ts timestamptz;
         BEGIN
-            INSERT INTO rate_buckets(key, tokens, updated_at) VALUES (p_key, p_burst, now_ts) ON CONFLICT (key) DO NOTHING;
-            SELECT LEAST(p_burst, b.tokens + GREATEST(0, EXTRACT(EPOCH FROM (now_ts - b.updated_at))) * p_rate)
-              INTO t FROM rate_buckets b WHERE b.key = p_key FOR UPDATE;
+            INSERT INTO rate_buckets(key, tokens, updated_at) VALUES (p_key, p_burst, clock_timestamp()) ON CONFLICT (key) DO NOTHING;
+            SELECT b.tokens, b.updated_at INTO t, last FROM rate_buckets b WHERE b.key = p_key FOR UPDATE;
+            -- Read the clock only once the row is ours: a waiter must not refill for time it spent queued behind others.
+            now_ts := GREATEST(clock_timestamp(), last);
+            t := LEAST(p_burst, t + EXTRACT(EPOCH FROM (now_ts - last)) * p_rate);
             allowed := t + 1e-6 >= p_cost;
             remaining := CASE WHEN allowed THEN GREATEST(0, t - p_cost) ELSE t END;
             UPDATE rate_buckets SET tokens = remaining, updated_at = now_ts WHERE key = p_key;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Sluice.Server.Admission;
+using Sluice.Server.Http;
 
 namespace Sluice.Server.Apis;
 
@@ -14,7 +15,7 @@ internal static class OpenAiTokenLimits
     public static string Key(Caller caller) => "tpm:" + caller.Id;
 
     /// <summary>Reserves <paramref name="cost"/> tokens; null when allowed, else the 429 answer.</summary>
-    public static async ValueTask<IResult?> TryReserveAsync(HttpContext http, IRateLimitStore store, Caller caller, int cost)
+    public static async ValueTask<IResult?> TryReserveAsync(HttpContext http, IRateLimitStore store, Caller caller, int cost, bool openAiShape = true)
     {
         if (caller.TokensPerMinute <= 0)
         {
@@ -33,8 +34,10 @@ internal static class OpenAiTokenLimits
         if (cost > tpm)
         {
             headers["x-ratelimit-remaining-tokens"] = "0";
-            return OpenAiErrors.Create(429, $"Request too large: max_tokens {cost} exceeds the limit of {tpm} tokens per minute for key '{caller.Id}'; lower max_tokens.",
-                "tokens", "max_tokens", "rate_limit_exceeded");
+            var tooLarge = $"Request too large: max_tokens {cost} exceeds the limit of {tpm} tokens per minute for key '{caller.Id}'; lower max_tokens.";
+            return openAiShape
+                ? OpenAiErrors.Create(429, tooLarge, "tokens", "max_tokens", "rate_limit_exceeded")
+                : Problems.Create(429, "Request too large", tooLarge, "max_tokens", "rate-limited");
         }
 
         var decision = await store.TryAcquireAsync(Key(caller), rate, tpm, cost, http.RequestAborted).ConfigureAwait(false);
@@ -48,9 +51,10 @@ internal static class OpenAiTokenLimits
         headers.RetryAfter = Math.Max(1, Math.Ceiling(decision.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         headers["retry-after-ms"] = Math.Ceiling(decision.RetryAfter.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         headers["x-ratelimit-reset-tokens"] = Duration(decision.RetryAfter);
-        return OpenAiErrors.Create(429,
-            $"Rate limit reached for tokens per minute on key '{caller.Id}': limit {tpm}, remaining {Math.Floor(decision.Remaining)}, requested {cost}. Please try again in {Duration(decision.RetryAfter)}.",
-            "tokens", null, "rate_limit_exceeded");
+        var message = $"Rate limit reached for tokens per minute on key '{caller.Id}': limit {tpm}, remaining {Math.Floor(decision.Remaining)}, requested {cost}. Please try again in {Duration(decision.RetryAfter)}.";
+        return openAiShape
+            ? OpenAiErrors.Create(429, message, "tokens", null, "rate_limit_exceeded")
+            : Problems.Create(429, "Too many tokens", message, type: "rate-limited");
     }
 
     /// <summary>Gives back the part of a reservation that was not generated.</summary>

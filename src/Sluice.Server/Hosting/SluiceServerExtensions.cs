@@ -47,6 +47,7 @@ public static class SluiceServerExtensions
         services.AddSluiceEngine();
         services.AddSluiceGrading();
         services.AddSluiceBackends();
+        services.AddSluiceTasks();
         services.AddOptions<HttpOptions>().BindConfiguration("Sluice:Http").ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration("Sluice:Auth");
         services.TryAddSingleton<ApiKeyAuthenticator>();
@@ -81,6 +82,7 @@ public static class SluiceServerExtensions
         v1.MapDeadLettersApi();
         v1.MapEssaysApi();
         v1.MapOpenAiApi();
+        v1.MapTasksApi();
         return app;
     }
 }

@@ -9,7 +9,7 @@ namespace Sluice.Distributed.Tests.Infrastructure;
 /// Tests isolate themselves with a queue prefix and a database of their own; the fault tests stop and start
 /// the servers through the same scripts (same ports, same data).
 /// </summary>
-public sealed class Brokers : IAsyncLifetime
+public class Brokers : IAsyncLifetime
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "sluice-brokers-" + Guid.NewGuid().ToString("N")[..8]);
     private int _databases;
@@ -19,7 +19,7 @@ public sealed class Brokers : IAsyncLifetime
     {
     }
 
-    internal Brokers(bool rabbitMq, bool postgres)
+    protected Brokers(bool rabbitMq, bool postgres)
     {
         WithRabbitMq = rabbitMq;
         WithPostgres = postgres;

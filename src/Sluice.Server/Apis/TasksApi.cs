@@ -1,0 +1,309 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Sluice.Backends.Routing;
+using Sluice.Backends.Streaming;
+using Sluice.Core.Caching;
+using Sluice.Core.Jobs;
+using Sluice.Core.Models;
+using Sluice.Core.Scheduling;
+using Sluice.Server.Admission;
+using Sluice.Server.Contracts;
+using Sluice.Server.Http;
+using Sluice.Server.Tasks;
+
+namespace Sluice.Server.Apis;
+
+/// <summary>
+/// Tasks: named, versioned prompt templates (<see cref="TaskCatalog"/>) run as generation jobs on any generative
+/// model. <c>POST /v1/tasks/{name}</c> validates the input against the task's schema, renders the prompt and
+/// submits a job (202, or the finished job with <c>Prefer: wait</c>); follow its events to read the text as it is
+/// written. <c>GET /v1/tasks</c> lists the templates with their schemas.
+/// </summary>
+internal static class TasksApi
+{
+    public static RouteGroupBuilder MapTasksApi(this RouteGroupBuilder v1)
+    {
+        var tasks = v1.MapGroup("/tasks").WithTags("Tasks");
+        tasks.MapGet("/", List).WithName("ListTasks").WithSummary("Every task template with its version, input schema and default model.").Produces<TaskList>();
+        tasks.MapGet("/{name}", Get).WithName("GetTask").Produces<TaskView>().ProducesProblem(404);
+        tasks.MapPost("/{name}", RunAsync).WithName("RunTask")
+            .WithSummary("Run a task: a generation job from the template and input (202; 'Prefer: wait=N' for the finished job).")
+            .Produces<JobView>(StatusCodes.Status202Accepted).Produces<JobView>(StatusCodes.Status200OK)
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
+        return v1;
+    }
+
+    private static IResult List(TaskCatalog catalog, TaskModelResolver models)
+    {
+        var views = new List<TaskView>();
+        foreach (var t in catalog.All)
+        {
+            views.Add(View(t, models));
+        }
+
+        return TypedResults.Json(new TaskList("list", views), TasksJsonContext.Default.TaskList);
+    }
+
+    private static IResult Get(string name, TaskCatalog catalog, TaskModelResolver models) =>
+        catalog.TryGet(name, out var t) ? TypedResults.Json(View(t, models), TasksJsonContext.Default.TaskView) : UnknownTask(name);
+
+    private static async Task<IResult> RunAsync(string name, HttpContext http, TaskCatalog catalog, TaskModelResolver models, JobService jobs,
+        FallbackRouter router, IRateLimitStore limits, IOptions<HttpOptions> options)
+    {
+        if (!catalog.TryGet(name, out var template))
+        {
+            return UnknownTask(name);
+        }
+
+        var (doc, error, _) = await JsonBody.ReadAsync(http, options.Value.MaxBodyBytes).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        using (doc)
+        {
+            var root = doc!.RootElement;
+            if (!JobsApi.TryReadCommonHeaders(http, options.Value, out var idempotencyKey, out var wait, out error))
+            {
+                return error!;
+            }
+
+            if (!TryReadBody(root, template, out var body, out error))
+            {
+                return error!;
+            }
+
+            if (!TaskInput.TryRead(body.Input, template.Fields, out var input, out var field, out var message))
+            {
+                return Problems.BadRequest(field, message);
+            }
+
+            // A request id makes the task idempotent without a header: the same id and body give the same job.
+            if (idempotencyKey is null && body.RequestId is { } requestId)
+            {
+                idempotencyKey = $"task:{template.Name}:{requestId}";
+                if (!SubmitParser.IsValidIdempotencyKey(idempotencyKey))
+                {
+                    return Problems.BadRequest("request_id", "must be 1–200 printable ASCII characters");
+                }
+            }
+
+            var requested = models.Resolve(template.Name, body.Model);
+            if (requested is null)
+            {
+                JobResponses.SetRetryAfter(http, TimeSpan.FromSeconds(5));
+                return Problems.Create(503, "No model", "no generative model is ready to run tasks; configure Sluice:Tasks:Model or a backend", "model", "model-unavailable");
+            }
+
+            var model = router.Resolve(requested, out var fallbackReason);
+            if (!jobs.Registry.TryGet(model, out var entry))
+            {
+                return Problems.Create(404, "Unknown model", $"no model '{model}'; see GET /v1/models", "model", "unknown-model");
+            }
+
+            if (entry.Kind != ModelKind.Generative)
+            {
+                return Problems.BadRequest("model", $"'{model}' is not a generative model");
+            }
+
+            var chat = new OpenAiRequest
+            {
+                Model = model,
+                Chat = true,
+                Messages = template.Render(input!),
+                MaxTokens = body.MaxTokens ?? template.MaxTokens,
+                Temperature = body.Temperature ?? template.Temperature,
+                Seed = body.Seed,
+            };
+            var generation = OpenAiRequestParser.ToGeneration(chat, entry.Model is IChatModel, template.MaxTokens);
+            var caller = AdmissionFilter.CallerOf(http);
+            if (await OpenAiTokenLimits.TryReserveAsync(http, limits, caller, generation.MaxTokens, openAiShape: false).ConfigureAwait(false) is { } limited)
+            {
+                return limited;
+            }
+
+            var outcome = await jobs.SubmitAsync(new SubmitRequest
+            {
+                Model = model,
+                Input = OpenAiRequestParser.ToInput(generation),
+                Generation = generation,
+                Priority = body.Priority ?? template.Priority,
+                DeadlineMs = body.DeadlineMs,
+                Owner = caller.Id,
+                IdempotencyKey = idempotencyKey,
+                BodyHash = idempotencyKey is null ? null : CacheKeys.BodyHash(root),
+                TraceParent = JobsApi.TraceParent(http),
+                UseCache = body.UseCache,
+            }, http.RequestAborted).ConfigureAwait(false);
+
+            if (outcome.Job is { } job)
+            {
+                http.Response.Headers["X-Sluice-Task"] = string.Create(CultureInfo.InvariantCulture, $"{template.Name}@{template.Version}");
+                http.Response.Headers["X-Sluice-Model"] = model;
+                if (fallbackReason is not null && model != requested)
+                {
+                    http.Response.Headers["X-Sluice-Fallback"] = $"{requested}; {fallbackReason}";
+                }
+
+                // The reservation was max_tokens; give back what the job does not use once it ends.
+                _ = RefundWhenDoneAsync(jobs, limits, caller, job.Id, generation.MaxTokens, outcome.Status == SubmitStatus.Accepted);
+            }
+            else
+            {
+                await OpenAiTokenLimits.ReturnAsync(limits, caller, generation.MaxTokens, 0).ConfigureAwait(false);
+                if (outcome.Status == SubmitStatus.InvalidInput)
+                {
+                    // The model's complaint is about the rendered prompt (too long for its context …): it is the input's fault.
+                    return Problems.BadRequest(outcome.Error.Field is "input.prompt" or "input.messages" ? "input" : outcome.Error.Field, outcome.Error.Message);
+                }
+            }
+
+            return await JobResponses.FromOutcomeAsync(http, jobs, outcome, wait).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task RefundWhenDoneAsync(JobService jobs, IRateLimitStore limits, Caller caller, string jobId, int reserved, bool fresh)
+    {
+        if (caller.TokensPerMinute <= 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var used = 0;
+            if (fresh)
+            {
+                var done = await JobWaiter.WaitAsync(jobs, jobId, TimeSpan.FromHours(1), CancellationToken.None, cancelOnDisconnect: false).ConfigureAwait(false);
+                used = done?.Status == JobStatus.Succeeded ? OpenAiResult.Parse(done.ResultJson).CompletionTokens : 0;
+            }
+
+            await OpenAiTokenLimits.ReturnAsync(limits, caller, reserved, used).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or JsonException or OperationCanceledException)
+        {
+            // A refund is a courtesy: on failure the reservation simply stands.
+        }
+    }
+
+    private readonly record struct TaskBody(JsonElement Input, string? Model, JobPriority? Priority, int? DeadlineMs, int? MaxTokens, float? Temperature, ulong? Seed, string? RequestId, bool UseCache);
+
+    private static bool TryReadBody(JsonElement root, TaskTemplate template, out TaskBody body, out IResult? error)
+    {
+        body = new TaskBody(default, null, null, null, null, null, null, null, true);
+        error = null;
+        foreach (var p in root.EnumerateObject())
+        {
+            var v = p.Value;
+            switch (p.Name)
+            {
+                case "input":
+                    body = body with { Input = v.Clone() };
+                    break;
+                case "model" when v.ValueKind == JsonValueKind.String && SubmitParser.IsValidModelName(v.GetString()):
+                    body = body with { Model = v.GetString() };
+                    break;
+                case "version" when v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var version):
+                    if (version != template.Version)
+                    {
+                        error = Problems.BadRequest("version", $"task '{template.Name}' is at version {template.Version}; version {version} is not available");
+                        return false;
+                    }
+
+                    break;
+                case "priority" when v.ValueKind == JsonValueKind.String && JobStatusNames.TryParsePriority(v.GetString(), out var priority):
+                    body = body with { Priority = priority };
+                    break;
+                case "lane" when v.ValueKind == JsonValueKind.String && template.Lanes is { } lanes:
+                    if (!lanes.TryGetValue(v.GetString()!, out var lane))
+                    {
+                        error = Problems.BadRequest("lane", $"must be one of {string.Join(", ", lanes.Keys)}");
+                        return false;
+                    }
+
+                    body = body with { Priority = lane };
+                    break;
+                case "deadline_ms" when v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var deadline) && deadline is >= 1 and <= 86_400_000:
+                    body = body with { DeadlineMs = deadline };
+                    break;
+                case "max_tokens" when v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var max) && max >= 1:
+                    body = body with { MaxTokens = max };
+                    break;
+                case "temperature" when v.ValueKind == JsonValueKind.Number && v.GetDouble() is >= 0 and <= 2:
+                    body = body with { Temperature = (float)v.GetDouble() };
+                    break;
+                case "seed" when v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var seed):
+                    body = body with { Seed = unchecked((ulong)seed) };
+                    break;
+                case "request_id" when v.ValueKind == JsonValueKind.String && v.GetString()!.Length is > 0 and <= 200:
+                    body = body with { RequestId = v.GetString() };
+                    break;
+                case "cache" when v.ValueKind is JsonValueKind.True or JsonValueKind.False:
+                    body = body with { UseCache = v.ValueKind == JsonValueKind.True };
+                    break;
+                case "model" or "version" or "priority" or "lane" or "deadline_ms" or "max_tokens" or "temperature" or "seed" or "request_id" or "cache":
+                    error = Problems.BadRequest(p.Name, Expected(p.Name, template));
+                    return false;
+                default:
+                    error = Problems.BadRequest(p.Name, "unknown field; the body is { \"input\": {...}, \"model\", \"version\", \"priority\", \"lane\", \"deadline_ms\", \"max_tokens\", \"temperature\", \"seed\", \"request_id\", \"cache\" }");
+                    return false;
+            }
+        }
+
+        if (body.Input.ValueKind == JsonValueKind.Undefined)
+        {
+            error = Problems.BadRequest("input", $"is required: {Schema(template)}");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static string Expected(string name, TaskTemplate template) => name switch
+    {
+        "model" => "must be a model name; see GET /v1/models",
+        "version" => "must be an integer",
+        "priority" => "must be \"high\", \"normal\" or \"low\"",
+        "lane" => template.Lanes is null ? $"task '{template.Name}' has no lanes; use priority" : "must be a string",
+        "deadline_ms" => "must be an integer from 1 to 86400000",
+        "max_tokens" => "must be an integer of at least 1",
+        "temperature" => "must be a number from 0 to 2",
+        "seed" => "must be an integer",
+        "request_id" => "must be a string of 1–200 characters",
+        _ => "must be a boolean",
+    };
+
+    private static string Schema(TaskTemplate t)
+    {
+        var parts = new List<string>();
+        foreach (var f in t.Fields)
+        {
+            parts.Add($"{f.Name}: {f.JsonType}{(f.Required ? "" : " (optional)")}");
+        }
+
+        return "{ " + string.Join(", ", parts) + " }";
+    }
+
+    private static TaskView View(TaskTemplate t, TaskModelResolver models)
+    {
+        var input = new Dictionary<string, TaskFieldView>(StringComparer.Ordinal);
+        foreach (var f in t.Fields)
+        {
+            var numeric = f.Type == TaskFieldType.Integer;
+            input[f.Name] = new TaskFieldView(f.JsonType, f.Required, f.Description, numeric ? f.Min : null, f.Max, f.Default);
+        }
+
+        List<string>? lanes = null;
+        if (t.Lanes is not null)
+        {
+            lanes = [.. t.Lanes.Keys];
+        }
+
+        using var example = JsonDocument.Parse(t.Example);
+        return new TaskView(t.Name, "task", t.Version, t.Description, t.Seed, input, lanes, t.Priority.ToWire(), t.MaxTokens, t.Temperature, models.Resolve(t.Name, null), example.RootElement.Clone());
+    }
+
+    private static IResult UnknownTask(string name) => Problems.Create(404, "Unknown task", $"no task '{name}'; see GET /v1/tasks", "name", "unknown-task");
+}

@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Sluice.Server.Tasks;
+
+/// <summary>A task input that passed its schema: typed access to each field for the template.</summary>
+internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<string, int> integers)
+{
+    public string Text(string name) => strings.TryGetValue(name, out var v) ? v : "";
+
+    public bool Has(string name) => strings.ContainsKey(name) || integers.ContainsKey(name);
+
+    public int Integer(string name) => integers.TryGetValue(name, out var v) ? v : 0;
+
+    /// <summary>Checks <paramref name="input"/> against <paramref name="fields"/>; the error names the field (<c>input.x</c>).</summary>
+    public static bool TryRead(JsonElement input, IReadOnlyList<TaskField> fields, out TaskInput? result, out string field, out string error)
+    {
+        result = null;
+        field = "input";
+        if (input.ValueKind != JsonValueKind.Object)
+        {
+            error = "expected an object";
+            return false;
+        }
+
+        var strings = new Dictionary<string, string>(StringComparer.Ordinal);
+        var integers = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var p in input.EnumerateObject())
+        {
+            field = "input." + p.Name;
+            var spec = FindField(fields, p.Name);
+            if (spec is null)
+            {
+                error = $"unknown field; this task takes {string.Join(", ", Names(fields))}";
+                return false;
+            }
+
+            var v = p.Value;
+            switch (spec.Type)
+            {
+                case TaskFieldType.String when v.ValueKind == JsonValueKind.String:
+                    strings[p.Name] = v.GetString()!;
+                    break;
+                case TaskFieldType.StringOrList when v.ValueKind == JsonValueKind.String:
+                    strings[p.Name] = v.GetString()!;
+                    break;
+                case TaskFieldType.StringOrList when v.ValueKind == JsonValueKind.Array:
+                    var lines = new List<string>();
+                    foreach (var e in v.EnumerateArray())
+                    {
+                        if (e.ValueKind != JsonValueKind.String)
+                        {
+                            error = "expected a string or an array of strings";
+                            return false;
+                        }
+
+                        lines.Add("- " + e.GetString());
+                    }
+
+                    strings[p.Name] = string.Join('\n', lines);
+                    break;
+                case TaskFieldType.Integer when v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n):
+                    if (n < spec.Min || n > spec.Max)
+                    {
+                        error = string.Create(CultureInfo.InvariantCulture, $"expected an integer from {spec.Min} to {spec.Max}");
+                        return false;
+                    }
+
+                    integers[p.Name] = n;
+                    break;
+                case TaskFieldType.Object when v.ValueKind == JsonValueKind.Object:
+                    strings[p.Name] = v.GetRawText();
+                    break;
+                default:
+                    error = $"expected {spec.JsonType}";
+                    return false;
+            }
+
+            if (strings.TryGetValue(p.Name, out var s))
+            {
+                if (s.Trim().Length == 0 && spec.Required)
+                {
+                    error = "must not be empty";
+                    return false;
+                }
+
+                if (s.Length > spec.Max)
+                {
+                    error = string.Create(CultureInfo.InvariantCulture, $"is {s.Length} characters; at most {spec.Max}");
+                    return false;
+                }
+            }
+        }
+
+        foreach (var f in fields)
+        {
+            if (f.Required && !strings.ContainsKey(f.Name) && !integers.ContainsKey(f.Name))
+            {
+                field = "input." + f.Name;
+                error = $"is required ({f.Description})";
+                return false;
+            }
+
+            if (f.Default is { } d && !integers.ContainsKey(f.Name))
+            {
+                integers[f.Name] = d;
+            }
+        }
+
+        result = new TaskInput(strings, integers);
+        field = "";
+        error = "";
+        return true;
+    }
+
+    private static TaskField? FindField(IReadOnlyList<TaskField> fields, string name)
+    {
+        foreach (var f in fields)
+        {
+            if (f.Name == name)
+            {
+                return f;
+            }
+        }
+
+        return null;
+    }
+
+    private static IEnumerable<string> Names(IReadOnlyList<TaskField> fields)
+    {
+        foreach (var f in fields)
+        {
+            yield return f.Name;
+        }
+    }
+}

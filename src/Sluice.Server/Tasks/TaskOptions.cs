@@ -1,0 +1,14 @@
+namespace Sluice.Server.Tasks;
+
+/// <summary>Which model runs the tasks (section <c>Sluice:Tasks</c>).</summary>
+public sealed class TaskOptions
+{
+    /// <summary>
+    /// Model for every task; unset: the first ready backend generative model, else the engine's local model (any
+    /// ready generative model other than the <c>count</c> test model).
+    /// </summary>
+    public string? Model { get; set; }
+
+    /// <summary>Per-task model (<c>Sluice:Tasks:Models:codegen=…</c>), over <see cref="Model"/>.</summary>
+    public Dictionary<string, string> Models { get; set; } = new(StringComparer.Ordinal);
+}

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Sluice.Server.Tasks;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the task templates and their model choice (<c>Sluice:Tasks</c>).</summary>
+public static class TasksServiceCollectionExtensions
+{
+    public static IServiceCollection AddSluiceTasks(this IServiceCollection services)
+    {
+        services.AddOptions<TaskOptions>().BindConfiguration("Sluice:Tasks").ValidateOnStart();
+        services.TryAddSingleton<TaskCatalog>();
+        services.TryAddSingleton<TaskModelResolver>();
+        return services;
+    }
+}

@@ -1,0 +1,42 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Sluice.Backends.Tests.Infrastructure;
+
+namespace Sluice.Backends.Tests.OpenAi;
+
+/// <summary>A task runs on a configured backend: the rendered template reaches the upstream as chat messages.</summary>
+public sealed class TaskOnBackendTests
+{
+    [Fact]
+    public async Task Codegen_OnOpenAiBackend_UpstreamGetsRenderedTemplateAndJobHasItsText()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", ctx => FakeOpenAi.StreamAsync(ctx, ["```go\n", "func Add(a, b int) int { return a + b }\n", "```"]));
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("coder", "openai", upstream.Url + "/v1", ("UpstreamModel", "code-model")));
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/tasks/codegen")
+        {
+            Content = SluiceServer.Json("""{"input":{"language":"go","instruction":"add two ints","context":"package calc"},"lane":"interactive"}"""),
+        };
+        request.Headers.Add("Prefer", "wait=30");
+        using var response = await server.Client.SendAsync(request);
+        var job = await SluiceServer.ReadJsonAsync(response);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("coder", response.Headers.GetValues("X-Sluice-Model").Single());
+        Assert.Equal("high", job.GetProperty("priority").GetString());
+        Assert.Contains("func Add", job.GetProperty("result").GetProperty("text").GetString());
+        Assert.True(upstream.Bodies.TryDequeue(out var body));
+        using var sent = JsonDocument.Parse(body!);
+        var messages = sent.RootElement.GetProperty("messages");
+        Assert.Equal("system", messages[0].GetProperty("role").GetString());
+        Assert.Contains("go engineer", messages[0].GetProperty("content").GetString());
+        Assert.Contains("package calc", messages[1].GetProperty("content").GetString());
+        Assert.Contains("add two ints", messages[1].GetProperty("content").GetString());
+        Assert.Equal(0, sent.RootElement.GetProperty("temperature").GetDouble());
+    }
+}

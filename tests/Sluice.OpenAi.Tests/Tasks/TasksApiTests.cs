@@ -1,0 +1,133 @@
+using System.Net;
+using System.Text.Json;
+using Sluice.OpenAi.Tests.Infrastructure;
+using Sluice.Testing;
+
+namespace Sluice.OpenAi.Tests.Tasks;
+
+/// <summary>Task templates run as jobs: on the local model by default, on the count model where only the pipeline matters.</summary>
+public sealed class TasksApiTests
+{
+    [Fact]
+    public async Task Tasks_List_ShowsVersionedTemplatesWithSchemas()
+    {
+        await using var server = await SluiceServer.StartAsync();
+
+        var list = await server.GetJsonAsync("/v1/tasks");
+
+        var names = list.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("name").GetString()).ToList();
+        Assert.Equal(["blog-draft", "blog-outline", "blog-summary", "codegen", "essay-feedback"], names.Order().ToList());
+        var codegen = list.GetProperty("data").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "codegen");
+        Assert.Equal(1, codegen.GetProperty("version").GetInt32());
+        Assert.True(codegen.GetProperty("input").GetProperty("instruction").GetProperty("required").GetBoolean());
+        Assert.False(codegen.GetProperty("input").GetProperty("context").GetProperty("required").GetBoolean());
+        Assert.Equal(["interactive", "batch"], codegen.GetProperty("lanes").EnumerateArray().Select(l => l.GetString()).ToList());
+    }
+
+    [Fact]
+    public async Task Tasks_InvalidInput_ProblemNamesTheField()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count" });
+
+        var (missing, missingProblem) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"python"}}""");
+        var (wrongType, wrongProblem) = await server.PostAsync("/v1/tasks/blog-outline", """{"input":{"title":"T","sections":50}}""");
+        var (lane, laneProblem) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"go","instruction":"x"},"lane":"urgent"}""");
+        var (version, versionProblem) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"go","instruction":"x"},"version":7}""");
+        using var unknown = await server.Client.PostAsync("/v1/tasks/poetry", SluiceServer.Json("""{"input":{}}"""));
+
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        Assert.Equal("input.instruction", missingProblem.GetProperty("field").GetString());
+        Assert.Equal("input.sections", wrongProblem.GetProperty("field").GetString());
+        Assert.Equal("lane", laneProblem.GetProperty("field").GetString());
+        Assert.Equal("version", versionProblem.GetProperty("field").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, lane.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, version.StatusCode);
+    }
+
+    [Fact]
+    public async Task Tasks_CodegenLanesAndRequestId_PriorityAndIdempotency()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
+        const string body = """{"input":{"language":"python","instruction":"add two numbers"},"lane":"batch","request_id":"req-1","max_tokens":4}""";
+
+        var (first, firstJob) = await server.PostAsync("/v1/tasks/codegen", body);
+        var (again, againJob) = await server.PostAsync("/v1/tasks/codegen", body);
+        var (interactive, interactiveJob) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"python","instruction":"add two numbers"},"lane":"interactive","max_tokens":4}""");
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal("codegen@1", first.Headers.GetValues("X-Sluice-Task").Single());
+        Assert.Equal("low", firstJob.GetProperty("priority").GetString());
+        Assert.Equal(firstJob.GetProperty("id").GetString(), againJob.GetProperty("id").GetString());
+        Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal("high", interactiveJob.GetProperty("priority").GetString());
+        var done = await server.WaitTerminalAsync(firstJob.GetProperty("id").GetString()!, TimeSpan.FromSeconds(10));
+        Assert.Equal("1 2 3 4", done.GetProperty("result").GetProperty("text").GetString());
+        _ = interactive;
+    }
+
+    [SharedDataFact("models/stories260K.bin")]
+    public async Task Tasks_BlogDraftOnLocalModelByDefault_StreamsDeltasThenCompletes()
+    {
+        await using var server = await SluiceServer.StartAsync(SluiceServer.LocalModel());
+
+        var (response, job) = await server.PostAsync("/v1/tasks/blog-draft", """{"input":{"title":"The little red boat","outline":["A boat is built","The first storm","Home again"]},"max_tokens":60}""");
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.StartsWith("stories260k", response.Headers.GetValues("X-Sluice-Model").Single());
+
+        using var events = await server.Client.GetAsync(job.GetProperty("links").GetProperty("events").GetString(), HttpCompletionOption.ResponseHeadersRead);
+        var text = new System.Text.StringBuilder();
+        string? terminal = null;
+        using (var reader = new StreamReader(await events.Content.ReadAsStreamAsync()))
+        {
+            string? type = null;
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (line.StartsWith("event: ", StringComparison.Ordinal))
+                {
+                    type = line[7..];
+                }
+                else if (line.StartsWith("data: ", StringComparison.Ordinal) && type == "delta")
+                {
+                    using var d = JsonDocument.Parse(line[6..]);
+                    text.Append(d.RootElement.GetProperty("text").GetString());
+                }
+                else if (line.StartsWith("data: ", StringComparison.Ordinal) && type is "completed" or "failed" or "dead_lettered")
+                {
+                    terminal = type;
+                    break;
+                }
+            }
+        }
+
+        Assert.Equal("completed", terminal);
+        Assert.True(text.Length > 0);
+        var done = await server.WaitTerminalAsync(job.GetProperty("id").GetString()!, TimeSpan.FromSeconds(5));
+        Assert.Equal(text.ToString(), done.GetProperty("result").GetProperty("text").GetString());
+    }
+
+    [SharedDataFact("models/stories260K.bin")]
+    public async Task Tasks_EveryTemplateOnLocalModel_Succeeds()
+    {
+        await using var server = await SluiceServer.StartAsync(SluiceServer.LocalModel());
+        var inputs = new Dictionary<string, string>
+        {
+            ["codegen"] = """{"language":"python","instruction":"Return the sum of a list."}""",
+            ["blog-outline"] = """{"title":"A day at the farm","sections":3}""",
+            ["blog-summary"] = """{"text":"Tim had a red ball. He played with it in the park every day. One day it rolled away and his dog found it.","sentences":1}""",
+            ["essay-feedback"] = """{"essay":"School uniforms are good because everyone looks the same and nobody is teased.","grade":{"score":2.5,"traits":{"ideas":2,"organization":3}}}""",
+        };
+
+        foreach (var (task, input) in inputs)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/tasks/" + task) { Content = SluiceServer.Json($$"""{"input":{{input}},"max_tokens":24}""") };
+            request.Headers.Add("Prefer", "wait=60");
+            using var response = await server.Client.SendAsync(request);
+            var job = await SluiceServer.ReadJsonAsync(response);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{task}: {(int)response.StatusCode} {job}");
+            Assert.Equal("succeeded", job.GetProperty("status").GetString());
+            Assert.False(string.IsNullOrEmpty(job.GetProperty("result").GetProperty("text").GetString()), task);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+using RabbitMQ.Client;
+using Sluice.Core.Jobs;
+using Sluice.Core.Queueing;
+
+namespace Sluice.RabbitMq.Tests;
+
+/// <summary>The RabbitMQ transport against a real broker: what the in-process queue guarantees, across processes.</summary>
+[Collection(RabbitMqCollection.Name)]
+public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifetime
+{
+    private readonly string _prefix = "q" + Guid.NewGuid().ToString("N")[..10];
+    private string _store = "";
+
+    public async Task InitializeAsync() => _store = await servers.NewDatabaseAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private Task<Node> NodeAsync(string role, params (string, string)[] extra) => Node.StartAsync(servers.QueueUrl, _store, _prefix, role, extra);
+
+    private static QueuedJob Job(JobPriority priority = JobPriority.Normal, int i = 0) => new()
+    {
+        Id = JobIds.New(DateTimeOffset.UtcNow) + i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Model = "sleep-batch",
+        Priority = priority,
+        InputJson = $"{{\"i\": {i}, \"s\": \"é\"}}",
+        EnqueuedAt = DateTimeOffset.UtcNow,
+        MaxAttempts = 4,
+        Owner = "key1",
+        TraceParent = "00-aa-bb-01",
+        Deadline = DateTimeOffset.UtcNow.AddMinutes(5),
+    };
+
+    private static async Task<QueuedJob> ReadOneAsync(IJobQueueReader reader, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            await reader.WaitToReadAsync(cts.Token);
+            if (reader.TryRead(out var job))
+            {
+                return job;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task DeclareAsync_Model_CreatesQuorumLanesDelayTiersAndDeadLetterQueue()
+    {
+        await using var node = await NodeAsync("gateway");
+        var factory = new ConnectionFactory { Uri = RabbitMqUrl.ToAmqp(servers.QueueUrl) };
+        await using var conn = await factory.CreateConnectionAsync();
+        foreach (var q in new[] { "sleep-batch.high", "sleep-batch.normal", "sleep-batch.low", "dead", "delay.100", "delay.60000" })
+        {
+            await using var ch = await conn.CreateChannelAsync();
+            await ch.QueueDeclarePassiveAsync($"{_prefix}.{q}");
+        }
+
+        // Declaring a lane with other arguments is refused: it already exists as a quorum queue with a DLX.
+        await using var check = await conn.CreateChannelAsync();
+        await Assert.ThrowsAsync<RabbitMQ.Client.Exceptions.OperationInterruptedException>(() =>
+            check.QueueDeclareAsync($"{_prefix}.sleep-batch.normal", durable: true, exclusive: false, autoDelete: false));
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_OnGateway_WorkerReadsSameJobAndAckRemovesIt()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        await using var worker = await NodeAsync("worker");
+        var job = Job();
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
+        var reader = worker.Queue.GetReader("sleep-batch");
+        var got = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.Equal(job.Id, got.Id);
+        Assert.Equal(job.InputJson, got.InputJson);
+        Assert.Equal(job.Owner, got.Owner);
+        Assert.Equal(job.TraceParent, got.TraceParent);
+        Assert.Equal(job.MaxAttempts, got.MaxAttempts);
+        Assert.Equal(job.Deadline!.Value.ToUnixTimeMilliseconds(), got.Deadline!.Value.ToUnixTimeMilliseconds());
+        Assert.Null(got.Parsed);
+        await reader.AcknowledgeAsync(got, CancellationToken.None);
+        await Task.Delay(1200);
+        Assert.Equal(0, gateway.Queue.GetDepth("sleep-batch").Total);
+        Assert.Equal(0, reader.Count);
+    }
+
+    [Fact]
+    public async Task GetReader_BacklogOnBroker_BuffersOnlyPrefetchAndServesHighPriorityFirst()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        for (var i = 0; i < 40; i++)
+        {
+            await gateway.Queue.EnqueueAsync(Job(JobPriority.Low, i), CancellationToken.None);
+        }
+
+        var high = Job(JobPriority.High, 99);
+        await gateway.Queue.EnqueueAsync(high, CancellationToken.None);
+        // Capacity 4 × multiplier 2: each lane consumer holds at most 8 unacknowledged deliveries.
+        await using var worker = await NodeAsync("worker", ("Sluice:Models:sleep-batch:MaxBatchSize", "4"));
+        var reader = (RabbitMqJobReader)worker.Queue.GetReader("sleep-batch");
+        Assert.Equal(8, reader.Prefetch);
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (reader.Count < 9 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(50);
+        }
+
+        await Task.Delay(300);
+        Assert.Equal(9, reader.Count);
+        Assert.True(reader.TryRead(out var first));
+        Assert.Equal(high.Id, first.Id);
+        await Task.Delay(1200);
+        Assert.Equal(32, gateway.Queue.GetDepth("sleep-batch").Low);
+    }
+
+    [Fact]
+    public async Task RetryLaterAsync_WithBackoff_ComesBackThroughDelayQueueWithOneMoreAttempt()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        await using var worker = await NodeAsync("worker");
+        await gateway.Queue.EnqueueAsync(Job(), CancellationToken.None);
+        var reader = worker.Queue.GetReader("sleep-batch");
+        var got = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        await reader.RetryLaterAsync(got, TimeSpan.FromMilliseconds(600), CancellationToken.None);
+        var again = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.Equal(got.Id, again.Id);
+        Assert.Equal(got.Attempts + 1, again.Attempts);
+        // The 500 ms tier: never earlier than that, and not held much longer.
+        Assert.InRange(sw.ElapsedMilliseconds, 450, 5000);
+        await reader.AcknowledgeAsync(again, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task DeadLetterAsync_Delivery_LandsInDeadQueueWithXDeath()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        await using var worker = await NodeAsync("worker");
+        var job = Job();
+        await gateway.Queue.EnqueueAsync(job, CancellationToken.None);
+        var reader = worker.Queue.GetReader("sleep-batch");
+        var got = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        await reader.DeadLetterAsync(got, "boom", CancellationToken.None);
+
+        var factory = new ConnectionFactory { Uri = RabbitMqUrl.ToAmqp(servers.QueueUrl) };
+        await using var conn = await factory.CreateConnectionAsync();
+        await using var ch = await conn.CreateChannelAsync();
+        BasicGetResult? dead = null;
+        for (var i = 0; i < 50 && dead is null; i++)
+        {
+            dead = await ch.BasicGetAsync($"{_prefix}.dead", autoAck: true);
+            await Task.Delay(dead is null ? 100 : 0);
+        }
+
+        Assert.NotNull(dead);
+        Assert.Equal(job.Id, dead.BasicProperties.MessageId);
+        Assert.True(dead.BasicProperties.Headers!.ContainsKey("x-death"));
+    }
+
+    [Fact]
+    public async Task Delivery_WorkerDiesWithoutAck_RedeliveredToAnotherWorker()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        var job = Job();
+        await gateway.Queue.EnqueueAsync(job, CancellationToken.None);
+        var first = await NodeAsync("worker");
+        var taken = await ReadOneAsync(first.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(10));
+        Assert.Equal(job.Id, taken.Id);
+        // The worker goes away holding the delivery (its connection closes): the broker gives it to the next.
+        await first.DisposeAsync();
+        await using var second = await NodeAsync("worker");
+        var again = await ReadOneAsync(second.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(10));
+        Assert.Equal(job.Id, again.Id);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_BrokerUnreachable_ReturnsUnavailable()
+    {
+        var store = await servers.NewDatabaseAsync();
+        var dead = Node.StartAsync("rabbitmq://guest:guest@127.0.0.1:1/", store, _prefix, "gateway", ("Sluice:Queue:StartTimeout", "00:00:01"));
+        await Assert.ThrowsAnyAsync<Exception>(() => dead);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Net;
+using Sluice.Server.Tests.Infrastructure;
+
+namespace Sluice.Server.Tests.Apis;
+
+/// <summary>Clients that go away cancel their work, as TGI and vLLM do (Triton's HTTP front end does not).</summary>
+public sealed class DisconnectTests : IAsyncLifetime
+{
+    private TestServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync(new Dictionary<string, string>
+    {
+        ["Sluice:BuiltIns:CountStepMs"] = "20",
+    });
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task PreferWait_ClientDisconnects_JobIsCancelled()
+    {
+        using var cts = new CancellationTokenSource();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = TestServer.Json("{\"model\":\"count\",\"input\":{\"n\":5000},\"cache\":false}") };
+        request.Headers.Add("Prefer", "wait=60");
+        var send = _server.Client.SendAsync(request, cts.Token);
+        var id = await WaitForRunningJobAsync();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send);
+        var job = await _server.WaitTerminalAsync(id, TimeSpan.FromSeconds(10));
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Events_CancelOnDisconnect_StreamClosedEarly_JobIsCancelled()
+    {
+        var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":5000},\"cache\":false}");
+        var id = body.GetProperty("id").GetString()!;
+        using (var cts = new CancellationTokenSource())
+        {
+            using var r = await _server.Client.GetAsync($"/v1/jobs/{id}/events?cancel_on_disconnect=true", HttpCompletionOption.ResponseHeadersRead, cts.Token);
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            using var stream = await r.Content.ReadAsStreamAsync(cts.Token);
+            var buffer = new byte[256];
+            Assert.True(await stream.ReadAsync(buffer, cts.Token) > 0);
+            await cts.CancelAsync();
+        }
+
+        var job = await _server.WaitTerminalAsync(id, TimeSpan.FromSeconds(10));
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Events_WithoutCancelOnDisconnect_StreamClosedEarly_JobContinues()
+    {
+        var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":30},\"cache\":false}");
+        var id = body.GetProperty("id").GetString()!;
+        using (var cts = new CancellationTokenSource())
+        {
+            using var r = await _server.Client.GetAsync($"/v1/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead, cts.Token);
+            using var stream = await r.Content.ReadAsStreamAsync(cts.Token);
+            Assert.True(await stream.ReadAsync(new byte[64], cts.Token) > 0);
+            await cts.CancelAsync();
+        }
+
+        var job = await _server.WaitTerminalAsync(id, TimeSpan.FromSeconds(10));
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+    }
+
+    private async Task<string> WaitForRunningJobAsync()
+    {
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < until)
+        {
+            var list = await TestServer.ReadJsonAsync(await _server.Client.GetAsync("/v1/jobs?status=running&model=count"));
+            foreach (var j in list.GetProperty("data").EnumerateArray())
+            {
+                return j.GetProperty("id").GetString()!;
+            }
+
+            await Task.Delay(10);
+        }
+
+        throw new TimeoutException("no running count job");
+    }
+}
