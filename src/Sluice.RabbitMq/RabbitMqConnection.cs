@@ -18,6 +18,7 @@ internal sealed partial class RabbitMqConnection : IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IConnection? _connection;
     private int _generation;
+    private int _disposed;
 
     public RabbitMqConnection(IOptions<RabbitMqOptions> options, ILogger<RabbitMqConnection> logger)
     {
@@ -93,6 +94,11 @@ internal sealed partial class RabbitMqConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         if (_connection is { } c)
         {
             try

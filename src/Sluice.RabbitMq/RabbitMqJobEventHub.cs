@@ -48,6 +48,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     private IChannel? _publisher;
     private IChannel? _consumer;
     private int _open;
+    private int _disposed;
 
     public RabbitMqJobEventHub(RabbitMqConnection connection, RabbitMqTopology topology, IJobStore store, LiveJobs live,
         IOptions<SchedulingOptions> role, TimeProvider time, ILogger<RabbitMqJobEventHub> logger)
@@ -411,13 +412,25 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     {
         // Publish what is already queued (a stopping worker's last terminal events) before closing.
         _outbox.Writer.TryComplete();
-        var drained = Task.WhenAll(_loops);
-        await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(3), cancellationToken)).ConfigureAwait(false);
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_loops.Count > 0)
+        {
+            await Task.WhenAny(_loops[0], Task.Delay(TimeSpan.FromSeconds(3), cancellationToken)).ConfigureAwait(false);
+        }
+
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
+        // Registered under several service types: the container may dispose the one instance more than once.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var ch in new[] { _consumer, _publisher })
         {

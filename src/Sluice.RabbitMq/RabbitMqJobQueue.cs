@@ -36,6 +36,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private bool _sharedDeclared;
     private Task? _poller;
     private int _next;
+    private int _disposed;
 
     public RabbitMqJobQueue(IOptions<RabbitMqOptions> options, IOptions<InProcessQueueOptions> local, RabbitMqConnection connection, RabbitMqTopology topology,
         IServiceProvider services, TimeProvider time, ILogger<RabbitMqJobQueue> logger)
@@ -228,6 +229,12 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Registered under several service types: the container may dispose the one instance more than once.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var reader in _readers.Values)
         {

@@ -161,15 +161,25 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     {
         await using var gateway = await NodeAsync("gateway");
         var job = Job();
+        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt }, CancellationToken.None);
         await gateway.Queue.EnqueueAsync(job, CancellationToken.None);
         var first = await NodeAsync("worker");
         var taken = await ReadOneAsync(first.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(10));
         Assert.Equal(job.Id, taken.Id);
         // The worker goes away holding the delivery (its connection closes): the broker gives it to the next.
         await first.DisposeAsync();
-        await using var second = await NodeAsync("worker");
+        var second = await NodeAsync("worker");
         var again = await ReadOneAsync(second.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(10));
         Assert.Equal(job.Id, again.Id);
+
+        // A redelivery of a job whose outcome is already stored is dropped, not run again.
+        await gateway.Store.CompleteAsync(new Core.Storage.JobCompletion { JobId = job.Id, Status = JobStatus.Succeeded, ResultJson = "1", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        await second.DisposeAsync();
+        await using var third = await NodeAsync("worker");
+        var thirdReader = third.Queue.GetReader("sleep-batch");
+        await Task.Delay(1500);
+        Assert.Equal(0, thirdReader.Count);
+        Assert.Equal(0, gateway.Queue.GetDepth("sleep-batch").Total);
     }
 
     [Fact]

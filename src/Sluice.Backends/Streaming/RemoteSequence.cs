@@ -79,7 +79,7 @@ internal sealed class RemoteSequence : IGenerationSequence
             _pendingTokens += tokens;
         }
 
-        _signal.Set();
+        Signal();
     }
 
     /// <summary>Token counts the upstream reported (replace Sluice's estimate and chunk count).</summary>
@@ -107,7 +107,7 @@ internal sealed class RemoteSequence : IGenerationSequence
             }
         }
 
-        _signal.Set();
+        Signal();
     }
 
     /// <summary>Fills <paramref name="output"/> with what arrived since the last step; true when there was anything.</summary>
@@ -135,6 +135,18 @@ internal sealed class RemoteSequence : IGenerationSequence
             }
 
             return any;
+        }
+    }
+
+    private void Signal()
+    {
+        try
+        {
+            _signal.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The model was disposed at shutdown while this reader was still finishing: nobody is waiting.
         }
     }
 

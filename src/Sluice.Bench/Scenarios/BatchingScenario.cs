@@ -74,6 +74,7 @@ internal sealed class BatchingScenario : IScenario
         {
             double syncCeiling = 0;
             double syncP99 = 0;
+            double bestBatched = 0;
             foreach (BatchingMode mode in Modes(model, maxBatch))
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -99,7 +100,8 @@ internal sealed class BatchingScenario : IScenario
                     bisections: context.Quick ? 1 : 2,
                     drain: ct => ServerModels.WaitIdleAsync(serverUri, modelName, TimeSpan.FromSeconds(30), ct));
                 var spec = new TargetSpec { Kind = mode.Kind, Url = server.BaseUri, Model = model.Model, InputJson = model.InputJson };
-                await using ILoadTarget target = TargetFactory.Create(spec, TimeSpan.FromSeconds(30));
+                // Jobs carry the probes' deadline, so the server drops work the client has given up on.
+                await using ILoadTarget target = TargetFactory.Create(spec, TimeSpan.FromMilliseconds(Math.Clamp(model.SloMs * 2, 1000, 30_000)));
                 double coldRate = model.StartRate * 2;
                 var stages = new List<StageResult>();
 
@@ -134,7 +136,7 @@ internal sealed class BatchingScenario : IScenario
 
                 if (ceiling.ServerStalled)
                 {
-                    notes.Add($"{model.Name} / {mode.Name}: the server still had jobs queued (and none running) 30 s after an overloaded probe; the search stopped there. See GET /v1/models in logs/{logName}.log's server.");
+                    notes.Add($"{model.Name} / {mode.Name}: the server was still busy (GET /v1/models: jobs queued or in flight) 30 s after an overloaded probe, so the search stopped there (logs/{logName}.log).");
                 }
 
                 await ServerModels.WaitIdleAsync(serverUri, modelName, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
@@ -144,6 +146,11 @@ internal sealed class BatchingScenario : IScenario
                 series.Add(new StageSeries { Name = $"{model.Name} {mode.Name}", Target = target.Description, Stages = stages });
 
                 CeilingProbe? top = ceiling.Ceiling;
+                if (mode.MaxBatch > 1)
+                {
+                    bestBatched = Math.Max(bestBatched, ceiling.Rate);
+                }
+
                 double fill = top is null || mode.MaxBatch <= 1 ? 0 : top.Stage.MeanBatchSize / mode.MaxBatch;
                 string ratio = syncCeiling > 0 && ceiling.Rate > 0 ? Fmt.Num(ceiling.Rate / syncCeiling) + "×" : "-";
                 rows.Add(
@@ -161,19 +168,9 @@ internal sealed class BatchingScenario : IScenario
                 ]);
             }
 
-            if (model.Generative && syncCeiling > 0)
+            if (syncCeiling > 0 && bestBatched > 0)
             {
-                double best = 0;
-                foreach (IReadOnlyList<string> row in rows)
-                {
-                    if (row[0] == model.Name && row[1].StartsWith("continuous", StringComparison.Ordinal)
-                        && double.TryParse(row[2].TrimEnd('+'), NumberStyles.Float, CultureInfo.InvariantCulture, out double r))
-                    {
-                        best = Math.Max(best, r);
-                    }
-                }
-
-                notes.Add(string.Create(CultureInfo.InvariantCulture, $"{model.Name}: continuous batching ceiling is {best / syncCeiling:0.0}× the synchronous ceiling (target ≥ 8×)."));
+                notes.Add(string.Create(CultureInfo.InvariantCulture, $"{model.Name}: best batching ceiling is {bestBatched / syncCeiling:0.0}× the synchronous ceiling (issue #6 asks ≥ 8× for the engine)."));
             }
         }
 

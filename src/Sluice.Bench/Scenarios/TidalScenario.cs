@@ -34,7 +34,13 @@ internal sealed class TidalScenario : IScenario
             cancellationToken).ConfigureAwait(false);
         var spec = new TargetSpec { Kind = TargetKind.Job, Url = server.BaseUri, SubmitPath = "/v1/essays", SubmitBody = submitBody, Model = model };
         var notes = new List<string>();
-        if (!(await ServerModels.ListAsync(server.BaseUri, cancellationToken).ConfigureAwait(false)).Contains(model))
+        if (model != "essay-grader")
+        {
+            // Another model through the job API (e.g. --set model=sleep-batch, slow enough for the client to overload it).
+            notes.Add($"The day ran against '{model}' through /v1/jobs (--set model={model}).");
+            spec = new TargetSpec { Kind = TargetKind.Job, Url = server.BaseUri, Model = model, InputJson = context.GetString("input", "{}") };
+        }
+        else if (!(await ServerModels.ListAsync(server.BaseUri, cancellationToken).ConfigureAwait(false)).Contains(model))
         {
             // The grader is not served by this build: run the same day against sleep-batch (same bounded queue) instead.
             notes.Add($"'{model}' is not served by this build (GET /v1/models); the day ran against sleep-batch with MaxQueueDepth {queueDepth} through /v1/jobs instead.");
