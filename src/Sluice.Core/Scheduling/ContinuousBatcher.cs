@@ -90,7 +90,20 @@ internal sealed partial class ContinuousBatcher
                         continue;
                     }
 
-                    if (!_model.TryStartSequence(request, out var sequence))
+                    IGenerationSequence? sequence;
+                    bool started;
+                    try
+                    {
+                        started = _model.TryStartSequence(request, out sequence);
+                    }
+                    catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+                    {
+                        // The model refused this request outright (it failed validation): fail it, keep the loop.
+                        _ = _lifecycle.FailAsync(job, _reader, live, ex.Message, retryable: false, 0, 0);
+                        continue;
+                    }
+
+                    if (!started)
                     {
                         if (_active.Count + admitted == 0)
                         {
@@ -105,7 +118,7 @@ internal sealed partial class ContinuousBatcher
 
                     admitJobs[admitted] = job;
                     admitLives[admitted] = live;
-                    admitSeqs[admitted] = sequence;
+                    admitSeqs[admitted] = sequence!;
                     admitted++;
                 }
 

@@ -6,7 +6,10 @@ namespace Sluice.Grading.Integrity;
 /// <summary>
 /// Signals that sentences are in their written order: lexical cohesion versus random orders, how the first and last
 /// sentences open and close, whether ordinal markers ("First", "Second", "Finally") come in sequence, where the
-/// salutation and sign-off are, and where the most on-topic sentences sit. A learned <see cref="OrderModel"/> weighs them.
+/// salutation and sign-off are, where the most on-topic sentences sit, whether the positions a learned
+/// <see cref="PositionModel"/> predicts for the sentences rise with their actual positions, and whether ASAP's
+/// anonymised entities (@PERSON1, @PERSON2 …, numbered in reading order) appear in their numbering order. A learned
+/// <see cref="OrderModel"/> weighs them.
 /// </summary>
 internal static class OrderFeatures
 {
@@ -14,6 +17,7 @@ internal static class OrderFeatures
     [
         "cohesion_z", "first_anaphoric", "first_opening", "last_closing", "first_topic_rank", "last_topic_rank", "early_closers",
         "late_openers", "misplaced_salutation", "ordinal_inversions", "first_length_ratio", "log_sentences", "second_anaphoric",
+        "position_tau", "position_tau_z", "position_first", "position_last", "placeholder_inversions",
     ];
 
     private static readonly HashSet<string> s_anaphoric = new(StringComparer.Ordinal)
@@ -30,7 +34,7 @@ internal static class OrderFeatures
         ["first"] = 1, ["firstly"] = 1, ["second"] = 2, ["secondly"] = 2, ["third"] = 3, ["thirdly"] = 3, ["fourth"] = 4, ["finally"] = 5, ["lastly"] = 5,
     };
 
-    public static double[] Compute(EssayDocument doc, PromptProfile? profile)
+    public static double[] Compute(EssayDocument doc, PromptProfile? profile, PositionModel? positions)
     {
         var n = doc.Sentences.Count;
         var f = new double[Names.Length];
@@ -100,7 +104,88 @@ internal static class OrderFeatures
         f[10] = mean == 0 ? 1 : doc.Sentences[0].WordCount / mean;
         f[11] = Math.Log(n);
         f[12] = StartsWith(doc, 1, s_anaphoric) ? 1 : 0;
+        if (positions is not null)
+        {
+            var predicted = new double[n];
+            for (var s = 0; s < n; s++)
+            {
+                predicted[s] = positions.Predict(doc, s);
+            }
+
+            var tau = KendallTau(predicted);
+            f[13] = tau;
+            // Under a random order tau has mean 0 and this standard deviation, so long essays give stronger evidence.
+            f[14] = tau / Math.Sqrt(2.0 * ((2 * n) + 5) / (9.0 * n * (n - 1)));
+            var meanPredicted = predicted.Average();
+            f[15] = predicted[0] - meanPredicted;
+            f[16] = predicted[n - 1] - meanPredicted;
+        }
+
+        f[17] = Math.Min(3, PlaceholderInversions(doc));
         return f;
+    }
+
+    /// <summary>Kendall's tau between the values and their indices (1 = increasing, 0 = unrelated).</summary>
+    private static double KendallTau(double[] values)
+    {
+        var n = values.Length;
+        var score = 0;
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = i + 1; j < n; j++)
+            {
+                score += Math.Sign(values[j] - values[i]);
+            }
+        }
+
+        return 2.0 * score / (n * (n - 1));
+    }
+
+    /// <summary>
+    /// Entities whose first mention comes after a higher-numbered entity of the same kind (@CAPS3 before @CAPS1):
+    /// ASAP numbered them mostly in reading order, so inversions are rare in real essays and common after a shuffle.
+    /// </summary>
+    private static int PlaceholderInversions(EssayDocument doc)
+    {
+        Dictionary<string, int>? highest = null;
+        HashSet<string>? seen = null;
+        var inversions = 0;
+        for (var k = 0; k < doc.Tokens.Count; k++)
+        {
+            if (doc.Tokens[k].Kind != TokenKind.Placeholder)
+            {
+                continue;
+            }
+
+            var w = doc.Lower[k];
+            var digits = w.Length;
+            while (digits > 0 && char.IsAsciiDigit(w[digits - 1]))
+            {
+                digits--;
+            }
+
+            if (digits == w.Length || !int.TryParse(w.AsSpan(digits), out var number))
+            {
+                continue;
+            }
+
+            highest ??= new(StringComparer.Ordinal);
+            seen ??= new(StringComparer.Ordinal);
+            if (!seen.Add(w))
+            {
+                continue;
+            }
+
+            var kind = w[..digits];
+            if (highest.TryGetValue(kind, out var max) && number < max)
+            {
+                inversions++;
+            }
+
+            highest[kind] = Math.Max(max, number);
+        }
+
+        return inversions;
     }
 
     private static double Rank(double[] values, int index)

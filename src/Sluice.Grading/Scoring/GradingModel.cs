@@ -4,7 +4,7 @@ namespace Sluice.Grading.Scoring;
 internal sealed record GradingModel
 {
     /// <summary>Bumped when the file layout changes.</summary>
-    public const int CurrentFormat = 1;
+    public const int CurrentFormat = 2;
 
     public int Format { get; init; } = CurrentFormat;
 

@@ -286,7 +286,7 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
         {
             Prompt = prompt, Means = means, Stds = stds, Keywords = profile.Keywords, KeywordWeights = profile.Weights,
             SimilarityP05 = 0, SimilarityP25 = 0, MedianWords = 0, Vocab = vocab, Idf = idf, NgramWeights = [.. weights.Select(w => (float)Round(w))], NgramMean = fullMean,
-            NgramScoreMean = ngMean, NgramScoreStd = ngStd, Heads = [], Order = TrainOrder(prompt, essays, profile),
+            NgramScoreMean = ngMean, NgramScoreStd = ngStd, Heads = [], Order = new OrderTrainer(options).Train(prompt, [.. essays.Select(e => e.Doc)], profile),
         };
         var inputs = new double[n][];
         for (var i = 0; i < n; i++)
@@ -311,37 +311,6 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
             SimilarityP25 = Math.Round(similarities[(int)(0.25 * (n - 1))], 4),
             MedianWords = words[n / 2],
         };
-    }
-
-    /// <summary>Trains the shuffled-order detector: each essay (5+ sentences) against a seeded shuffle of itself.</summary>
-    private Integrity.OrderModel TrainOrder(int prompt, List<PreparedEssay> essays, PromptProfile profile)
-    {
-        var rng = new Random(options.Seed * 7 + prompt);
-        var x = new List<double[]>();
-        var y = new List<int>();
-        foreach (var e in essays)
-        {
-            if (e.Doc.Sentences.Count < 5)
-            {
-                continue;
-            }
-
-            x.Add(Integrity.OrderFeatures.Compute(e.Doc, profile));
-            y.Add(0);
-            var sentences = Enumerable.Range(0, e.Doc.Sentences.Count).Select(e.Doc.SentenceText).ToArray();
-            rng.Shuffle(sentences);
-            x.Add(Integrity.OrderFeatures.Compute(Tokenizer.Analyze(string.Join(" ", sentences)), profile));
-            y.Add(1);
-        }
-
-        var (means, stds) = Standardization(x);
-        var z = x.Select(r => r.Select((v, j) => stds[j] == 0 ? 0 : (v - means[j]) / stds[j]).ToArray()).ToList();
-        var (w, b) = Logistic.Fit(z, y);
-        var model = new Integrity.OrderModel { Means = means, Stds = stds, Weights = [.. w.Select(Round)], Bias = Round(b), Threshold = 0, TrainingRecall = 0 };
-        var originals = x.Where((_, i) => y[i] == 0).Select(model.Probability).Order().ToArray();
-        var threshold = Math.Round(originals[(int)(0.95 * (originals.Length - 1))], 4);
-        var shuffled = x.Where((_, i) => y[i] == 1).Select(model.Probability).ToArray();
-        return model with { Threshold = threshold, TrainingRecall = Math.Round(shuffled.Count(p => p > threshold) / (double)shuffled.Length, 3) };
     }
 
     private LinearHead FitHead(string name, int min, int max, double[][] inputs, int?[] targets)
@@ -413,7 +382,7 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
         }
     }
 
-    private static (double[] Means, double[] Stds) Standardization(IReadOnlyList<double[]> x)
+    internal static (double[] Means, double[] Stds) Standardization(IReadOnlyList<double[]> x)
     {
         var d = x[0].Length;
         var means = new double[d];
@@ -444,7 +413,7 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
     }
 
     /// <summary>Six significant digits: keeps the model file small and its text stable across runs.</summary>
-    private static double Round(double v) => v == 0 || !double.IsFinite(v) ? 0 : double.Parse(v.ToString("G6", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
+    internal static double Round(double v) => v == 0 || !double.IsFinite(v) ? 0 : double.Parse(v.ToString("G6", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
 
     private static float Round(float v) => (float)Round((double)v);
 }

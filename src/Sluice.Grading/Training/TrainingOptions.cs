@@ -21,6 +21,18 @@ internal sealed record TrainingOptions
     /// <summary>Keywords kept in each prompt's vocabulary profile.</summary>
     public int Keywords { get; init; } = 200;
 
+    /// <summary>Seeded shuffles of each training essay the order detector learns from.</summary>
+    public int OrderShuffles { get; init; } = 2;
+
+    /// <summary>Share of real essays the order detector may flag (sets its threshold on cross-fitted training essays).</summary>
+    public double OrderFalseAlarmRate { get; init; } = 0.02;
+
+    /// <summary>Most frequent sentence keys (words, opening words) the sentence-position predictor uses.</summary>
+    public int PositionKeys { get; init; } = 1000;
+
+    /// <summary>Ridge penalty of the sentence-position predictor.</summary>
+    public double PositionLambda { get; init; } = 10;
+
     /// <summary>Common words kept for suggestion ranking.</summary>
     public int CommonWords { get; init; } = 6000;
 }

@@ -1,0 +1,155 @@
+using Sluice.Grading.Features;
+using Sluice.Grading.Integrity;
+using Sluice.Grading.Text;
+
+namespace Sluice.Grading.Training;
+
+/// <summary>
+/// Trains a prompt's shuffled-order detector self-supervised: every training essay (5+ sentences) in its written order
+/// against seeded shuffles of itself that keep its paragraph shape (the attack moves sentences, not line breaks). The
+/// sentence-position predictor is cross-fitted over two halves of the essays, so the detector and its threshold see
+/// position features of essays the predictor never trained on, as at grading time.
+/// </summary>
+internal sealed class OrderTrainer(TrainingOptions options)
+{
+    public OrderModel Train(int prompt, IReadOnlyList<EssayDocument> docs, PromptProfile profile)
+    {
+        var rng = new Random((options.Seed * 7) + prompt);
+        var half = new int[docs.Count];
+        var order = Enumerable.Range(0, docs.Count).ToArray();
+        rng.Shuffle(order);
+        for (var i = 0; i < order.Length; i++)
+        {
+            half[order[i]] = i % 2;
+        }
+
+        var positions = new[]
+        {
+            FitPosition(docs.Where((_, i) => half[i] == 0).ToList()),
+            FitPosition(docs.Where((_, i) => half[i] == 1).ToList()),
+        };
+        var x = new List<double[]>();
+        var y = new List<int>();
+        for (var i = 0; i < docs.Count; i++)
+        {
+            var doc = docs[i];
+            if (doc.Sentences.Count < 5)
+            {
+                continue;
+            }
+
+            var position = positions[1 - half[i]];
+            x.Add(OrderFeatures.Compute(doc, profile, position));
+            y.Add(0);
+            for (var k = 0; k < options.OrderShuffles; k++)
+            {
+                x.Add(OrderFeatures.Compute(Shuffle(doc, rng), profile, position));
+                y.Add(1);
+            }
+        }
+
+        var (means, stds) = GraderTrainer.Standardization(x);
+        var z = x.Select(r => r.Select((v, j) => stds[j] == 0 ? 0 : (v - means[j]) / stds[j]).ToArray()).ToList();
+        // Shuffles outnumber originals; weighting by repetition would change nothing but the bias, which the threshold absorbs.
+        var (w, b) = Logistic.Fit(z, y);
+        var model = new OrderModel
+        {
+            Position = FitPosition(docs), Means = [.. means.Select(GraderTrainer.Round)], Stds = [.. stds.Select(GraderTrainer.Round)],
+            Weights = [.. w.Select(GraderTrainer.Round)], Bias = GraderTrainer.Round(b), Threshold = 0, TrainingRecall = 0,
+        };
+        var originals = x.Where((_, i) => y[i] == 0).Select(model.Probability).Order().ToArray();
+        var threshold = Math.Round(originals[(int)Math.Ceiling((1 - options.OrderFalseAlarmRate) * (originals.Length - 1))], 4);
+        var shuffled = x.Where((_, i) => y[i] == 1).Select(model.Probability).ToArray();
+        return model with { Threshold = threshold, TrainingRecall = Math.Round(shuffled.Count(p => p > threshold) / (double)shuffled.Length, 3) };
+    }
+
+    /// <summary>The same sentences in a different random order; sentence i goes where sentence i was, so paragraphs keep their sizes.</summary>
+    public static EssayDocument Shuffle(EssayDocument doc, Random rng)
+    {
+        var original = Enumerable.Range(0, doc.Sentences.Count).Select(doc.SentenceText).ToArray();
+        var shuffled = (string[])original.Clone();
+        do
+        {
+            rng.Shuffle(shuffled);
+        }
+        while (shuffled.SequenceEqual(original));
+
+        var sb = new System.Text.StringBuilder();
+        for (var i = 0; i < shuffled.Length; i++)
+        {
+            if (i > 0)
+            {
+                sb.Append(doc.Sentences[i].Paragraph != doc.Sentences[i - 1].Paragraph ? "\n\n" : " ");
+            }
+
+            sb.Append(shuffled[i]);
+        }
+
+        return Tokenizer.Analyze(sb.ToString());
+    }
+
+    /// <summary>
+    /// Ridge regression of each sentence's relative position (0 … 1) on its keys: the most frequent keys only, solved in
+    /// closed form (a constant key carries the unpenalised intercept).
+    /// </summary>
+    public PositionModel FitPosition(IReadOnlyList<EssayDocument> docs)
+    {
+        var sentences = new List<(HashSet<string> Keys, double Position)>();
+        var freq = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var doc in docs)
+        {
+            var n = doc.Sentences.Count;
+            if (n < 2)
+            {
+                continue;
+            }
+
+            for (var s = 0; s < n; s++)
+            {
+                var keys = PositionModel.SentenceKeys(doc, s);
+                sentences.Add((keys, (double)s / (n - 1)));
+                foreach (var k in keys)
+                {
+                    freq[k] = freq.GetValueOrDefault(k) + 1;
+                }
+            }
+        }
+
+        var vocab = freq.Where(kv => kv.Value >= 5).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+            .Take(options.PositionKeys).Select(kv => kv.Key).ToArray();
+        var index = vocab.Select((k, i) => (k, i)).ToDictionary(p => p.k, p => p.i, StringComparer.Ordinal);
+        var d = vocab.Length + 1;
+        var a = new double[d * d];
+        var rhs = new double[d];
+        var active = new List<int>();
+        foreach (var (keys, position) in sentences)
+        {
+            active.Clear();
+            foreach (var k in keys)
+            {
+                if (index.TryGetValue(k, out var i))
+                {
+                    active.Add(i);
+                }
+            }
+
+            active.Add(vocab.Length);
+            foreach (var i in active)
+            {
+                rhs[i] += position;
+                foreach (var j in active)
+                {
+                    a[(i * d) + j] += 1;
+                }
+            }
+        }
+
+        for (var i = 0; i < d; i++)
+        {
+            a[(i * d) + i] += i == vocab.Length ? 1e-6 : options.PositionLambda;
+        }
+
+        var w = LinearAlgebra.SolveSpd(a, d, rhs);
+        return new PositionModel { Keys = vocab, Weights = [.. w.Take(vocab.Length).Select(v => (float)GraderTrainer.Round(v))], Bias = GraderTrainer.Round(w[vocab.Length]) };
+    }
+}

@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Sluice.Core.Jobs;
+using Sluice.Distributed.Tests.Infrastructure;
+using Sluice.Postgres;
+using Sluice.RabbitMq;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+
+namespace Sluice.Distributed.Tests.Deploy;
+
+/// <summary>
+/// The deployment files under deploy/ cannot be run here (no Docker engine, no cluster), so they are parsed and
+/// checked against the code: every file parses; images, ports, environment names, probe paths, metric names and
+/// queue names agree with what the server really does (a real server process answers the probe paths and
+/// exposes the metrics); promtool accepts the Prometheus configuration.
+/// </summary>
+[Collection(BrokersCollection.Name)]
+public sealed class DeployFilesTests
+{
+    private const string Image = "ghcr.io/sluice/sluice-server:latest";
+    private static readonly string Deploy = Path.Combine(Brokers.RepoRoot, "deploy");
+
+    [Fact]
+    public void EveryYamlAndJsonFile_Parses()
+    {
+        var files = Directory.EnumerateFiles(Deploy, "*", SearchOption.AllDirectories).Where(f => f.EndsWith(".yml", StringComparison.Ordinal) || f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal)).ToList();
+        Assert.True(files.Count >= 8, string.Join(", ", files));
+        foreach (var f in files)
+        {
+            if (f.EndsWith(".json", StringComparison.Ordinal))
+            {
+                using var _ = JsonDocument.Parse(File.ReadAllText(f));
+            }
+            else
+            {
+                Assert.NotEmpty(Documents(f));
+            }
+        }
+    }
+
+    [Fact]
+    public void Dockerfiles_MultiStageNonRootAndEntrypointIsTheServerAssembly()
+    {
+        foreach (var name in new[] { "Dockerfile", "Dockerfile.cli" })
+        {
+            var lines = File.ReadAllLines(Path.Combine(Deploy, "docker", name));
+            Assert.True(lines.Count(l => l.StartsWith("FROM ", StringComparison.Ordinal)) >= 2, name + " is not multi-stage");
+            var user = lines.Last(l => l.StartsWith("USER ", StringComparison.Ordinal))[5..].Trim();
+            Assert.NotEqual("root", user);
+            Assert.NotEqual("0", user);
+        }
+
+        var server = File.ReadAllText(Path.Combine(Deploy, "docker", "Dockerfile"));
+        Assert.Contains("src/Sluice.Server/Sluice.Server.csproj", server);
+        Assert.True(File.Exists(Path.Combine(Brokers.RepoRoot, "src", "Sluice.Server", "Sluice.Server.csproj")));
+        Assert.Contains("\"Sluice.Server.dll\"", server);
+        Assert.Contains("EXPOSE 8080", server);
+        Assert.Contains("ASPNETCORE_URLS=http://0.0.0.0:8080", server);
+    }
+
+    [Fact]
+    public void Compose_GatewayWorkersBrokersAndMonitoring_AgreeWithTheCode()
+    {
+        var compose = Map(Documents(Path.Combine(Deploy, "docker-compose.yml"))[0]);
+        var services = Map(compose["services"]);
+        foreach (var s in new[] { "gateway", "worker", "rabbitmq", "postgres", "prometheus", "grafana" })
+        {
+            Assert.True(services.ContainsKey(s), "missing service " + s);
+        }
+
+        Assert.Contains("management", Str(Map(services["rabbitmq"])["image"]));
+        Assert.Equal(2, int.Parse(Str(Map(Map(Map(services["worker"])["deploy"]))["replicas"]), System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var (name, role) in new[] { ("gateway", "gateway"), ("worker", "worker") })
+        {
+            var svc = Map(services[name]);
+            Assert.Equal(Image, Str(svc["image"]));
+            Assert.Equal("deploy/docker/Dockerfile", Str(Map(svc["build"])["dockerfile"]));
+            var env = Map(svc["environment"]);
+            Assert.Equal(role, Str(env["Sluice__Role"]));
+            Assert.Equal("http://0.0.0.0:8080", Str(env["ASPNETCORE_URLS"]));
+            // The URLs the server will parse, pointing at the compose services on their real ports.
+            var amqp = RabbitMqUrl.ToAmqp(Str(env["Sluice__Queue__Url"]));
+            Assert.Equal(("rabbitmq", 5672), (amqp.Host, amqp.Port));
+            var pg = PostgresUrl.Parse(Str(env["Sluice__Store__Url"]));
+            Assert.Equal(("postgres", 5432, "sluice"), (pg.Host, pg.Port, pg.Database));
+            Assert.Equal(Str(Map(Map(services["postgres"])["environment"])["POSTGRES_DB"]), pg.Database);
+            Assert.Equal(Str(Map(Map(services["postgres"])["environment"])["POSTGRES_USER"]), pg.Username);
+            Assert.Equal(Str(Map(Map(services["rabbitmq"])["environment"])["RABBITMQ_DEFAULT_USER"]), amqp.UserInfo.Split(':')[0]);
+        }
+
+        Assert.Contains("8080:8080", Seq(Map(services["gateway"])["ports"]).Select(Str));
+        Assert.Contains("15672:15672", Seq(Map(services["rabbitmq"])["ports"]).Select(Str));
+        // Mounted files exist.
+        foreach (var s in new[] { "rabbitmq", "prometheus", "grafana" })
+        {
+            foreach (var v in Seq(Map(services[s])["volumes"]).Select(Str).Where(v => v.StartsWith("./", StringComparison.Ordinal)))
+            {
+                var path = Path.Combine(Deploy, v.Split(':')[0][2..]);
+                Assert.True(File.Exists(path) || Directory.Exists(path), "missing mount " + path);
+            }
+        }
+
+        Assert.Contains("consumer_timeout = 3600000", File.ReadAllText(Path.Combine(Deploy, "rabbitmq", "rabbitmq.conf")));
+    }
+
+    [Fact]
+    public void Kubernetes_DeploymentsServicesProbesPdbHpaAndKeda_AgreeWithEachOtherAndTheCode()
+    {
+        var docs = Directory.EnumerateFiles(Path.Combine(Deploy, "k8s"), "*.yaml").SelectMany(Documents).Select(Map).ToList();
+        Dictionary<object, object> Kind(string kind, string name) => docs.Single(d => Str(d["kind"]) == kind && Str(Map(d["metadata"])["name"]) == name);
+
+        foreach (var (deployment, role) in new[] { ("sluice-gateway", "gateway"), ("sluice-worker", "worker") })
+        {
+            var d = Kind("Deployment", deployment);
+            var template = Map(Map(d["spec"])["template"]);
+            var labels = Map(Map(template["metadata"])["labels"]);
+            Assert.Equal(Map(Map(Map(d["spec"])["selector"])["matchLabels"]).OrderBy(k => Str(k.Key)).Select(k => Str(k.Value)), labels.OrderBy(k => Str(k.Key)).Select(k => Str(k.Value)));
+            var pod = Map(template["spec"]);
+            Assert.Equal("true", Str(Map(pod["securityContext"])["runAsNonRoot"]).ToLowerInvariant());
+            var c = Map(Seq(pod["containers"]).Single());
+            Assert.Equal(Image, Str(c["image"]));
+            Assert.Equal("8080", Str(Map(Seq(c["ports"]).Single())["containerPort"]));
+            Assert.Equal(role, Str(Map(Seq(c["env"]).Single(e => Str(Map(e)["name"]) == "Sluice__Role"))["value"]));
+            Assert.Equal("/health/ready", Str(Map(Map(c["readinessProbe"])["httpGet"])["path"]));
+            Assert.Equal("/health/live", Str(Map(Map(c["livenessProbe"])["httpGet"])["path"]));
+            Assert.True(Map(c["resources"]).ContainsKey("requests") && Map(c["resources"]).ContainsKey("limits"));
+            var svc = Kind("Service", deployment);
+            Assert.Equal(labels.OrderBy(k => Str(k.Key)).Select(k => Str(k.Value)), Map(Map(svc["spec"])["selector"]).OrderBy(k => Str(k.Key)).Select(k => Str(k.Value)));
+            var pdb = Kind("PodDisruptionBudget", deployment);
+            Assert.Equal(labels.Count, Map(Map(Map(pdb["spec"])["selector"])["matchLabels"]).Count);
+        }
+
+        var secret = Map(Kind("Secret", "sluice-connections")["stringData"]);
+        Assert.Equal("rabbitmq.sluice.svc", RabbitMqUrl.ToAmqp(Str(secret["Sluice__Queue__Url"])).Host);
+        Assert.Equal("sluice", PostgresUrl.Parse(Str(secret["Sluice__Store__Url"])).Database);
+        var config = Map(Kind("ConfigMap", "sluice-config")["data"]);
+        Assert.Equal("http://0.0.0.0:8080", Str(config["ASPNETCORE_URLS"]));
+
+        var hpa = Map(Kind("HorizontalPodAutoscaler", "sluice-gateway")["spec"]);
+        Assert.Equal("sluice-gateway", Str(Map(hpa["scaleTargetRef"])["name"]));
+
+        // KEDA scales workers on the lane queues Sluice really declares for the configured prefix.
+        var keda = Map(Kind("ScaledObject", "sluice-worker")["spec"]);
+        Assert.Equal("sluice-worker", Str(Map(keda["scaleTargetRef"])["name"]));
+        var topology = new RabbitMqTopology(new RabbitMqOptions { Prefix = Str(config["Sluice__Queue__Prefix"]) });
+        var lanes = new[] { JobPriority.High, JobPriority.Normal, JobPriority.Low }.Select(p => topology.LaneQueue("sleep-batch", RabbitMqTopology.Lane(p))).ToList();
+        var triggers = Seq(keda["triggers"]).Select(Map).ToList();
+        Assert.NotEmpty(triggers);
+        foreach (var t in triggers)
+        {
+            Assert.Equal("rabbitmq", Str(t["type"]));
+            Assert.Contains(Str(Map(t["metadata"])["queueName"]), lanes);
+            Assert.Equal("sluice-rabbitmq", Str(Map(t["authenticationRef"])["name"]));
+        }
+
+        Assert.True(Kind("TriggerAuthentication", "sluice-rabbitmq").Count > 0);
+    }
+
+    [Fact]
+    public async Task ProbePathsScrapeTargetsAndDashboardMetrics_ExistOnARealServer()
+    {
+        // The paths and metric names the deploy files use, answered by a real server process.
+        var settings = new Dictionary<string, string>
+        {
+            ["Sluice:Storage:DataDir"] = Path.Combine(Path.GetTempPath(), "sluice-deploy-" + Guid.NewGuid().ToString("N")[..8]),
+            ["Sluice:Engine:ModelsPaths:0"] = "/nonexistent-sluice-models",
+            ["Sluice:Grading:ModelPath"] = "/nonexistent-sluice-grader.bin",
+        };
+        await using var node = await SluiceNode.StartAsync("all", settings);
+        // Produce every metric the dashboard plots: a batch, a queue wait, a rejection.
+        var (status, _) = await Cluster.PostJobAsync(node.Client, "{\"model\":\"sleep-batch\",\"input\":{}}");
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        await Cluster.PostJobAsync(node.Client, "{\"model\":\"no-such-model\",\"input\":{}}");
+        await Cluster.PostJobAsync(node.Client, "{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (!(await node.Client.GetStringAsync("/metrics")).Contains("sluice_job_retries_total", StringComparison.Ordinal) && DateTime.UtcNow < until)
+        {
+            await Task.Delay(100);
+        }
+
+        var prometheus = Map(Documents(Path.Combine(Deploy, "prometheus", "prometheus.yml"))[0]);
+        var paths = Seq(prometheus["scrape_configs"]).Select(Map).Where(s => Str(s["job_name"]).StartsWith("sluice", StringComparison.Ordinal)).Select(s => Str(s["metrics_path"])).ToList();
+        Assert.Equal(2, paths.Count);
+        foreach (var path in paths.Append("/health/live").Append("/health/ready"))
+        {
+            using var r = await node.Client.GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+
+        var metrics = await node.Client.GetStringAsync("/metrics");
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(Deploy, "grafana", "dashboards", "sluice.json")));
+        var exprs = dashboard.RootElement.GetProperty("panels").EnumerateArray().SelectMany(p => p.GetProperty("targets").EnumerateArray()).Select(t => t.GetProperty("expr").GetString()!).ToList();
+        Assert.True(exprs.Count >= 6);
+        var titles = string.Join('|', dashboard.RootElement.GetProperty("panels").EnumerateArray().Select(p => p.GetProperty("title").GetString()!.ToLowerInvariant()));
+        foreach (var topic in new[] { "queue depth", "batch size", "latency", "throughput", "rejections" })
+        {
+            Assert.Contains(topic, titles);
+        }
+
+        foreach (var name in exprs.SelectMany(e => System.Text.RegularExpressions.Regex.Matches(e, "sluice_[a-z_]+").Select(m => m.Value)).Distinct())
+        {
+            Assert.True(metrics.Contains("\n" + name, StringComparison.Ordinal) || metrics.StartsWith(name, StringComparison.Ordinal), $"dashboard uses {name}, which /metrics does not expose");
+        }
+    }
+
+    [Fact]
+    public async Task PrometheusConfig_PassesPromtoolCheckConfig()
+    {
+        var psi = new ProcessStartInfo("promtool") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("check");
+        psi.ArgumentList.Add("config");
+        psi.ArgumentList.Add(Path.Combine(Deploy, "prometheus", "prometheus.yml"));
+        using var p = Process.Start(psi)!;
+        var output = await p.StandardOutput.ReadToEndAsync() + await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        Assert.True(p.ExitCode == 0, output);
+    }
+
+    private static List<object> Documents(string path)
+    {
+        using var reader = new StringReader(File.ReadAllText(path));
+        var parser = new MergingParser(new Parser(reader));
+        var deserializer = new DeserializerBuilder().Build();
+        var docs = new List<object>();
+        parser.Consume<YamlDotNet.Core.Events.StreamStart>();
+        while (parser.Accept<YamlDotNet.Core.Events.DocumentStart>(out _))
+        {
+            if (deserializer.Deserialize(parser) is { } doc)
+            {
+                docs.Add(doc);
+            }
+        }
+
+        return docs;
+    }
+
+    private static Dictionary<object, object> Map(object o) => (Dictionary<object, object>)o;
+
+    private static List<object> Seq(object o) => (List<object>)o;
+
+    private static string Str(object o) => Convert.ToString(o, System.Globalization.CultureInfo.InvariantCulture)!;
+}
