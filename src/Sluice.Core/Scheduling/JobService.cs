@@ -171,7 +171,7 @@ internal sealed partial class JobService
             Parsed = parsed,
         };
         _events.Append(job.Id, JobEventTypes.Queued, $"{{\"model\":{JsonSerializer.Serialize(job.Model, CoreJsonContext.Default.String)},\"priority\":\"{job.Priority.ToWire()}\"}}");
-        _lifecycle.Track(queued);
+        TrackIfLocal(queued);
         var result = await _queue.EnqueueAsync(queued, cancellationToken).ConfigureAwait(false);
         if (result != EnqueueResult.Accepted)
         {
@@ -262,7 +262,7 @@ internal sealed partial class JobService
             CacheKey = record.CacheKey,
         };
         _events.Append(id, JobEventTypes.Queued, "{\"requeued\":true}");
-        _lifecycle.Track(queued);
+        TrackIfLocal(queued);
         if (_queue is InProcessJobQueue inProcess)
         {
             inProcess.Restore(queued);
@@ -273,6 +273,18 @@ internal sealed partial class JobService
         }
 
         return record;
+    }
+
+    /// <summary>
+    /// With the in-process queue this process will run the job, so it tracks it now (cancel while queued, deadline).
+    /// With a broker the worker that takes it tracks it; a gateway tracking it too would race that worker.
+    /// </summary>
+    private void TrackIfLocal(QueuedJob queued)
+    {
+        if (_queue is InProcessJobQueue)
+        {
+            _lifecycle.Track(queued);
+        }
     }
 
     private async ValueTask<string?> SafeCacheLookup(string key, CancellationToken cancellationToken)

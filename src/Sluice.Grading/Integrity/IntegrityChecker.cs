@@ -453,7 +453,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
             return;
         }
 
-        var f = OrderFeatures.Compute(doc, prompt.Profile, prompt.Order.Position);
+        var f = OrderFeatures.Compute(doc, prompt.Profile, prompt.Order.Position, prompt.Order.Pairs);
         var p = prompt.Order.Probability(f);
         if (p > prompt.Order.Threshold)
         {

@@ -17,7 +17,7 @@ internal static class OrderFeatures
     [
         "cohesion_z", "first_anaphoric", "first_opening", "last_closing", "first_topic_rank", "last_topic_rank", "early_closers",
         "late_openers", "misplaced_salutation", "ordinal_inversions", "first_length_ratio", "log_sentences", "second_anaphoric",
-        "position_tau", "position_tau_z", "position_first", "position_last", "placeholder_inversions",
+        "position_tau", "position_tau_z", "position_first", "position_last", "placeholder_inversions", "pair_z", "pair_gain",
     ];
 
     private static readonly HashSet<string> s_anaphoric = new(StringComparer.Ordinal)
@@ -34,7 +34,7 @@ internal static class OrderFeatures
         ["first"] = 1, ["firstly"] = 1, ["second"] = 2, ["secondly"] = 2, ["third"] = 3, ["thirdly"] = 3, ["fourth"] = 4, ["finally"] = 5, ["lastly"] = 5,
     };
 
-    public static double[] Compute(EssayDocument doc, PromptProfile? profile, PositionModel? positions)
+    public static double[] Compute(EssayDocument doc, PromptProfile? profile, PositionModel? positions, PairModel? pairs)
     {
         var n = doc.Sentences.Count;
         var f = new double[Names.Length];
@@ -122,7 +122,57 @@ internal static class OrderFeatures
         }
 
         f[17] = Math.Min(3, PlaceholderInversions(doc));
+        if (pairs is not null)
+        {
+            (f[18], f[19]) = PairEvidence(doc, pairs);
+        }
+
         return f;
+    }
+
+    /// <summary>
+    /// How much better the written order's neighbours fit than random orders of the same sentences: a z-score against
+    /// seeded permutations, and the mean gain per neighbour over the expected (all-pairs) score.
+    /// </summary>
+    private static (double Z, double Gain) PairEvidence(EssayDocument doc, PairModel pairs)
+    {
+        var m = pairs.Scores(doc);
+        var n = doc.Sentences.Count;
+        double all = 0;
+        for (var a = 0; a < n; a++)
+        {
+            for (var b = 0; b < n; b++)
+            {
+                all += m[a, b];
+            }
+        }
+
+        var expected = all / (n * (n - 1));
+        var order = Enumerable.Range(0, n).ToArray();
+        var actual = Adjacent(m, order);
+        var rng = new Random((doc.Text.Length * 17) + n);
+        const int Permutations = 32;
+        double sumSq = 0;
+        for (var p = 0; p < Permutations; p++)
+        {
+            rng.Shuffle(order);
+            var d = Adjacent(m, order) - expected;
+            sumSq += d * d;
+        }
+
+        var sd = Math.Sqrt(sumSq / Permutations);
+        return ((actual - expected) / Math.Max(sd, 0.01), actual - expected);
+    }
+
+    private static double Adjacent(double[,] m, int[] order)
+    {
+        double total = 0;
+        for (var i = 1; i < order.Length; i++)
+        {
+            total += m[order[i - 1], order[i]];
+        }
+
+        return total / (order.Length - 1);
     }
 
     /// <summary>Kendall's tau between the values and their indices (1 = increasing, 0 = unrelated).</summary>

@@ -10,6 +10,9 @@ internal sealed record OrderModel
     /// <summary>Per-sentence position predictor behind the rank-correlation features.</summary>
     public required PositionModel Position { get; init; }
 
+    /// <summary>Neighbouring-sentence model behind the local-coherence features.</summary>
+    public required PairModel Pairs { get; init; }
+
     public required double[] Means { get; init; }
 
     public required double[] Stds { get; init; }

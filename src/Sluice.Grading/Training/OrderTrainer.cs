@@ -28,6 +28,11 @@ internal sealed class OrderTrainer(TrainingOptions options)
             FitPosition(docs.Where((_, i) => half[i] == 0).ToList()),
             FitPosition(docs.Where((_, i) => half[i] == 1).ToList()),
         };
+        var pairs = new[]
+        {
+            FitPairs(docs.Where((_, i) => half[i] == 0).ToList()),
+            FitPairs(docs.Where((_, i) => half[i] == 1).ToList()),
+        };
         var x = new List<double[]>();
         var y = new List<int>();
         for (var i = 0; i < docs.Count; i++)
@@ -39,11 +44,12 @@ internal sealed class OrderTrainer(TrainingOptions options)
             }
 
             var position = positions[1 - half[i]];
-            x.Add(OrderFeatures.Compute(doc, profile, position));
+            var pair = pairs[1 - half[i]];
+            x.Add(OrderFeatures.Compute(doc, profile, position, pair));
             y.Add(0);
             for (var k = 0; k < options.OrderShuffles; k++)
             {
-                x.Add(OrderFeatures.Compute(Shuffle(doc, rng), profile, position));
+                x.Add(OrderFeatures.Compute(Shuffle(doc, rng), profile, position, pair));
                 y.Add(1);
             }
         }
@@ -54,7 +60,7 @@ internal sealed class OrderTrainer(TrainingOptions options)
         var (w, b) = Logistic.Fit(z, y);
         var model = new OrderModel
         {
-            Position = FitPosition(docs), Means = [.. means.Select(GraderTrainer.Round)], Stds = [.. stds.Select(GraderTrainer.Round)],
+            Position = FitPosition(docs), Pairs = FitPairs(docs), Means = [.. means.Select(GraderTrainer.Round)], Stds = [.. stds.Select(GraderTrainer.Round)],
             Weights = [.. w.Select(GraderTrainer.Round)], Bias = GraderTrainer.Round(b), Threshold = 0, TrainingRecall = 0,
         };
         var originals = x.Where((_, i) => y[i] == 0).Select(model.Probability).Order().ToArray();
@@ -151,5 +157,70 @@ internal sealed class OrderTrainer(TrainingOptions options)
 
         var w = LinearAlgebra.SolveSpd(a, d, rhs);
         return new PositionModel { Keys = vocab, Weights = [.. w.Take(vocab.Length).Select(v => (float)GraderTrainer.Round(v))], Bias = GraderTrainer.Round(w[vocab.Length]) };
+    }
+
+    /// <summary>
+    /// Logistic model of "b follows a": each real neighbour pair against a random non-neighbour pair with the same first
+    /// sentence (so cues of a alone cancel out); plain seeded SGD over the most frequent keys.
+    /// </summary>
+    public PairModel FitPairs(IReadOnlyList<EssayDocument> docs)
+    {
+        var rng = new Random(options.Seed + docs.Count);
+        var rows = new List<(List<string> Keys, int Label)>();
+        var freq = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var doc in docs)
+        {
+            var n = doc.Sentences.Count;
+            if (n < 3)
+            {
+                continue;
+            }
+
+            var cues = PairModel.Cues(doc);
+            for (var a = 0; a < n - 1; a++)
+            {
+                var other = rng.Next(n - 2);
+                other = other >= a ? other + 2 : other; // any sentence but a and its successor
+                foreach (var (b, label) in new[] { (a + 1, 1), (other, 0) })
+                {
+                    var keys = new List<string>();
+                    PairModel.PairKeys(cues[a], cues[b], keys);
+                    rows.Add((keys, label));
+                    foreach (var k in keys)
+                    {
+                        freq[k] = freq.GetValueOrDefault(k) + 1;
+                    }
+                }
+            }
+        }
+
+        var vocab = freq.Where(kv => kv.Value >= 5).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+            .Take(options.PairKeys).Select(kv => kv.Key).ToArray();
+        var index = vocab.Select((k, i) => (k, i)).ToDictionary(p => p.k, p => p.i, StringComparer.Ordinal);
+        var encoded = rows.Select(r => (Keys: r.Keys.Where(index.ContainsKey).Select(k => index[k]).ToArray(), r.Label)).ToArray();
+        var w = new double[vocab.Length];
+        var order = Enumerable.Range(0, encoded.Length).ToArray();
+        for (var epoch = 0; epoch < 6; epoch++)
+        {
+            rng.Shuffle(order);
+            var rate = 0.1 / (1 + epoch);
+            foreach (var r in order)
+            {
+                var (keys, label) = encoded[r];
+                var s = 0.0;
+                foreach (var k in keys)
+                {
+                    s += w[k];
+                }
+
+                var err = (1 / (1 + Math.Exp(-s))) - label;
+                foreach (var k in keys)
+                {
+                    w[k] -= rate * (err + (options.PairL2 * w[k]));
+                }
+            }
+        }
+
+        return new PairModel { Keys = vocab, Weights = [.. w.Select(v => (float)GraderTrainer.Round(v))] };
     }
 }

@@ -33,6 +33,12 @@ internal sealed record TrainingOptions
     /// <summary>Ridge penalty of the sentence-position predictor.</summary>
     public double PositionLambda { get; init; } = 10;
 
+    /// <summary>Most frequent neighbouring-sentence keys the pair model keeps.</summary>
+    public int PairKeys { get; init; } = 3000;
+
+    /// <summary>L2 penalty (per update) of the neighbouring-sentence model.</summary>
+    public double PairL2 { get; init; } = 1e-4;
+
     /// <summary>Common words kept for suggestion ranking.</summary>
     public int CommonWords { get; init; } = 6000;
 }

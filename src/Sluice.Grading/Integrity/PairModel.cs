@@ -1,0 +1,127 @@
+using Sluice.Grading.Text;
+
+namespace Sluice.Grading.Integrity;
+
+/// <summary>
+/// Local coherence: a logistic score that sentence b directly follows sentence a, learned per prompt from real
+/// neighbours versus random sentence pairs of the same essays. Its keys pair how b opens with how a opens and ends
+/// ("first" → "second", a question → "because", a quote left open → its close), with how many content words and
+/// entities they share and which words they share. Summed over neighbours and compared with random orders of the same
+/// sentences it gives evidence that grows with essay length.
+/// </summary>
+internal sealed record PairModel
+{
+    public required string[] Keys { get; init; }
+
+    public required float[] Weights { get; init; }
+
+    private Dictionary<string, int>? _index;
+
+    /// <summary>Score of every ordered pair (row = earlier sentence); the diagonal is 0.</summary>
+    public double[,] Scores(EssayDocument doc)
+    {
+        var index = _index ??= Keys.Select((k, i) => (k, i)).ToDictionary(x => x.k, x => x.i, StringComparer.Ordinal);
+        var cues = Cues(doc);
+        var n = cues.Length;
+        var m = new double[n, n];
+        var keys = new List<string>();
+        for (var a = 0; a < n; a++)
+        {
+            for (var b = 0; b < n; b++)
+            {
+                if (a == b)
+                {
+                    continue;
+                }
+
+                keys.Clear();
+                PairKeys(cues[a], cues[b], keys);
+                double s = 0;
+                foreach (var k in keys)
+                {
+                    if (index.TryGetValue(k, out var i))
+                    {
+                        s += Weights[i];
+                    }
+                }
+
+                m[a, b] = s;
+            }
+        }
+
+        return m;
+    }
+
+    /// <summary>What the pair keys need of each sentence: first word, last word, content stems, entities, an open quote.</summary>
+    public static (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes)[] Cues(EssayDocument doc)
+    {
+        var result = new (string, string, HashSet<string>, HashSet<string>, bool)[doc.Sentences.Count];
+        for (var s = 0; s < result.Length; s++)
+        {
+            var sentence = doc.Sentences[s];
+            string first = "", last = "";
+            var content = new HashSet<string>(StringComparer.Ordinal);
+            var entities = new HashSet<string>(StringComparer.Ordinal);
+            var quotes = 0;
+            for (var k = sentence.FirstToken; k < sentence.FirstToken + sentence.TokenCount; k++)
+            {
+                var t = doc.Tokens[k];
+                var w = doc.Lower[k];
+                if (t.Kind == TokenKind.Punctuation)
+                {
+                    quotes += w is "\"" or "“" or "”" ? 1 : 0;
+                    continue;
+                }
+
+                if (first.Length == 0)
+                {
+                    first = w;
+                }
+
+                last = w;
+                if (t.Kind == TokenKind.Placeholder || (t.Kind == TokenKind.Word && k > sentence.FirstToken && char.IsUpper(doc.Text[t.Start]) && w != "i"))
+                {
+                    entities.Add(w);
+                }
+                else if (t.Kind == TokenKind.Word && w.Length >= 3 && !WordLists.FunctionWords.Contains(w))
+                {
+                    content.Add(w.Length > 5 ? w[..5] : w); // crude stemming, as in Coherence
+                }
+            }
+
+            result[s] = (first, last, content, entities, quotes % 2 == 1);
+        }
+
+        return result;
+    }
+
+    public static void PairKeys(
+        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes) a,
+        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes) b,
+        List<string> keys)
+    {
+        var shared = 0;
+        foreach (var w in b.Content)
+        {
+            if (a.Content.Contains(w))
+            {
+                shared++;
+                keys.Add("w|" + w);
+            }
+        }
+
+        var entities = 0;
+        foreach (var e in b.Entities)
+        {
+            entities += a.Entities.Contains(e) ? 1 : 0;
+        }
+
+        var overlap = Math.Min(shared, 3);
+        keys.Add("o|" + overlap);
+        keys.Add("e|" + Math.Min(entities, 2));
+        keys.Add("f|" + b.First + "|" + Math.Min(overlap, 1));
+        keys.Add("ff|" + a.First + "|" + b.First);
+        keys.Add("lf|" + a.Last + "|" + b.First);
+        keys.Add("q|" + (a.OddQuotes ? 1 : 0) + (b.OddQuotes ? 1 : 0));
+    }
+}
