@@ -35,7 +35,7 @@ public sealed class ScratchOrderExperiment(ITestOutputHelper output)
             var doc = Tokenizer.Analyze(text);
             if (doc.Sentences.Count < 5) return false;
             var m = models[p];
-            return m.Probability(OrderFeatures.Compute(doc, profiles[p], m.Position)) > m.Threshold;
+            return m.Probability(OrderFeatures.Compute(doc, profiles[p], m.Position, m.Pairs)) > m.Threshold;
         }
 
         var test = HeldOutEssays.All;
