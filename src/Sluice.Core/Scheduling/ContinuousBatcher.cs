@@ -35,6 +35,15 @@ internal sealed partial class ContinuousBatcher
 
     public async Task RunAsync(CancellationToken stopping)
     {
+        while (await RunLoopAsync(stopping).ConfigureAwait(false) && !stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>The batching loop; returns true when it died of an unexpected error and should be restarted.</summary>
+    private async Task<bool> RunLoopAsync(CancellationToken stopping)
+    {
+        var restart = false;
         var maxSeqs = Math.Max(1, Math.Min(_entry.Settings.MaxNumSeqs, _model.MaxSequences));
         var sequences = new IGenerationSequence[maxSeqs];
         var outputs = new StepOutput[maxSeqs];
@@ -51,7 +60,7 @@ internal sealed partial class ContinuousBatcher
             {
                 if (_active.Count == 0 && pending is null && !await _reader.WaitToReadAsync(stopping).ConfigureAwait(false))
                 {
-                    return;
+                    return false;
                 }
 
                 // Admit: fill free slots, oldest-highest priority first; a job that does not fit the KV budget waits at the head.
@@ -224,6 +233,22 @@ internal sealed partial class ContinuousBatcher
         {
             // Shutting down: running jobs stay unfinished in the store and are recovered on restart.
         }
+        catch (Exception ex)
+        {
+            // A bug in the loop itself: fail the running sequences (retryable) and restart the loop.
+            Log.LoopFailed(_logger, ex, _entry.Name);
+            foreach (var a in _active)
+            {
+                _ = _lifecycle.FailAsync(a.Job, _reader, a.Live, $"{ex.GetType().Name}: {ex.Message}", retryable: true, _active.Count, 0);
+            }
+
+            if (pending is not null && pendingLive is not null)
+            {
+                _ = _lifecycle.FailAsync(pending, _reader, pendingLive, $"{ex.GetType().Name}: {ex.Message}", retryable: true, 0, 0);
+            }
+
+            restart = true;
+        }
         finally
         {
             foreach (var a in _active)
@@ -233,6 +258,8 @@ internal sealed partial class ContinuousBatcher
 
             _active.Clear();
         }
+
+        return restart;
     }
 
     private async ValueTask<int> StartAsync(QueuedJob[] jobs, LiveJob[] lives, IGenerationSequence[] seqs, int count, CancellationToken stopping)
@@ -324,6 +351,9 @@ internal sealed partial class ContinuousBatcher
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 1302, Level = LogLevel.Error, Message = "Continuous batching loop of model {Model} failed; restarting it")]
+        public static partial void LoopFailed(ILogger logger, Exception exception, string model);
+
         [LoggerMessage(EventId = 1301, Level = LogLevel.Error, Message = "Step of {Count} sequences on model {Model} failed")]
         public static partial void StepFailed(ILogger logger, Exception exception, string model, int count);
     }

@@ -56,125 +56,144 @@ internal sealed partial class DynamicBatcher
                 return;
             }
 
-            var n = Fill(jobs, lives, 0, max);
-            if (n > 0 && n < max && maxDelay > TimeSpan.Zero)
+            var n = 0;
+            try
             {
-                // Cork: hold the oldest job at most max_queue_delay for the batch to fill.
-                var oldest = jobs[0].EnqueuedAt;
-                for (var i = 1; i < n; i++)
+                n = Fill(jobs, lives, 0, max);
+                if (n > 0 && n < max && maxDelay > TimeSpan.Zero)
                 {
-                    if (jobs[i].EnqueuedAt < oldest)
+                    // Cork: hold the oldest job at most max_queue_delay for the batch to fill.
+                    var oldest = jobs[0].EnqueuedAt;
+                    for (var i = 1; i < n; i++)
                     {
-                        oldest = jobs[i].EnqueuedAt;
+                        if (jobs[i].EnqueuedAt < oldest)
+                        {
+                            oldest = jobs[i].EnqueuedAt;
+                        }
+                    }
+
+                    while (n < max)
+                    {
+                        var remaining = maxDelay - (time.GetUtcNow() - oldest);
+                        if (remaining <= TimeSpan.Zero)
+                        {
+                            break;
+                        }
+
+                        try
+                        {
+                            await Task.Delay(remaining < TimeSpan.FromMilliseconds(1) ? remaining : TimeSpan.FromMilliseconds(1), time, stopping).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            return;
+                        }
+
+                        n = Fill(jobs, lives, n, max);
                     }
                 }
 
-                while (n < max)
-                {
-                    var remaining = maxDelay - (time.GetUtcNow() - oldest);
-                    if (remaining <= TimeSpan.Zero)
-                    {
-                        break;
-                    }
-
-                    try
-                    {
-                        await Task.Delay(remaining < TimeSpan.FromMilliseconds(1) ? remaining : TimeSpan.FromMilliseconds(1), time, stopping).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        return;
-                    }
-
-                    n = Fill(jobs, lives, n, max);
-                }
-            }
-
-            if (n == 0)
-            {
-                continue;
-            }
-
-            n = ShedForDeadlines(jobs, lives, n, time.GetUtcNow());
-            if (n == 0)
-            {
-                continue;
-            }
-
-            n = await _lifecycle.StartAsync(jobs, lives, n, _reader, stopping).ConfigureAwait(false);
-            if (n == 0)
-            {
-                continue;
-            }
-
-            batch.Reset();
-            var kept = 0;
-            for (var i = 0; i < n; i++)
-            {
-                if (jobs[i].Parsed is null && !TryParse(jobs[i], lives[i]))
+                if (n == 0)
                 {
                     continue;
                 }
 
-                jobs[kept] = jobs[i];
-                lives[kept] = lives[i];
-                batch.Add(jobs[kept].Id, jobs[kept].Parsed!, lives[kept].Cancellation.Token);
-                kept++;
-            }
-
-            n = kept;
-            if (n == 0)
-            {
-                continue;
-            }
-
-            Interlocked.Exchange(ref _entry.InFlight, n);
-            var start = time.GetTimestamp();
-            string? batchError = null;
-            await _entry.ExecutionLock.WaitAsync(stopping).ConfigureAwait(false);
-            try
-            {
-                await _model.InferAsync(batch, stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                // Shutting down: the jobs stay running in the store and are recovered on restart.
-                return;
-            }
-            catch (Exception ex)
-            {
-                batchError = $"{ex.GetType().Name}: {ex.Message}";
-                Log.BatchFailed(_logger, ex, _entry.Name, n);
-            }
-            finally
-            {
-                _entry.ExecutionLock.Release();
-                Interlocked.Exchange(ref _entry.InFlight, 0);
-            }
-
-            var ms = time.GetElapsedTime(start).TotalMilliseconds;
-            _entry.Latency.Observe(n, ms);
-            _metrics.RunDuration.Record(ms / 1000, modelTag);
-            _metrics.BatchSize.Record(n, modelTag);
-            for (var i = 0; i < n; i++)
-            {
-                var live = lives[i];
-                if (live.Cancellation.IsCancellationRequested)
+                n = ShedForDeadlines(jobs, lives, n, time.GetUtcNow());
+                if (n == 0)
                 {
-                    _ = _lifecycle.FinishAsync(jobs[i], _reader, live.CancelStatus, null, live.CancelStatus == Jobs.JobStatus.Expired ? "deadline passed while running" : "cancelled while running", n, ms);
-                }
-                else if (batchError is null && batch.Results[i] is { } result)
-                {
-                    _ = _lifecycle.SucceedAsync(jobs[i], _reader, result, n, ms);
-                }
-                else
-                {
-                    var error = batchError ?? batch.Errors[i] ?? "the model returned no result for this item";
-                    _ = _lifecycle.FailAsync(jobs[i], _reader, live, error, batchError is not null || batch.Retryable[i], n, ms);
+                    continue;
                 }
 
-                jobs[i] = null!;
-                lives[i] = null!;
+                n = await _lifecycle.StartAsync(jobs, lives, n, _reader, stopping).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    continue;
+                }
+
+                batch.Reset();
+                var kept = 0;
+                for (var i = 0; i < n; i++)
+                {
+                    if (jobs[i].Parsed is null && !TryParse(jobs[i], lives[i]))
+                    {
+                        continue;
+                    }
+
+                    jobs[kept] = jobs[i];
+                    lives[kept] = lives[i];
+                    batch.Add(jobs[kept].Id, jobs[kept].Parsed!, lives[kept].Cancellation.Token);
+                    kept++;
+                }
+
+                n = kept;
+                if (n == 0)
+                {
+                    continue;
+                }
+
+                Interlocked.Exchange(ref _entry.InFlight, n);
+                var start = time.GetTimestamp();
+                string? batchError = null;
+                await _entry.ExecutionLock.WaitAsync(stopping).ConfigureAwait(false);
+                try
+                {
+                    await _model.InferAsync(batch, stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    // Shutting down: the jobs stay running in the store and are recovered on restart.
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    batchError = $"{ex.GetType().Name}: {ex.Message}";
+                    Log.BatchFailed(_logger, ex, _entry.Name, n);
+                }
+                finally
+                {
+                    _entry.ExecutionLock.Release();
+                    Interlocked.Exchange(ref _entry.InFlight, 0);
+                }
+
+                var ms = time.GetElapsedTime(start).TotalMilliseconds;
+                _entry.Latency.Observe(n, ms);
+                _metrics.RunDuration.Record(ms / 1000, modelTag);
+                _metrics.BatchSize.Record(n, modelTag);
+                for (var i = 0; i < n; i++)
+                {
+                    var live = lives[i];
+                    if (live.Cancellation.IsCancellationRequested)
+                    {
+                        _ = _lifecycle.FinishAsync(jobs[i], _reader, live.CancelStatus, null, live.CancelStatus == Jobs.JobStatus.Expired ? "deadline passed while running" : "cancelled while running", n, ms);
+                    }
+                    else if (batchError is null && batch.Results[i] is { } result)
+                    {
+                        _ = _lifecycle.SucceedAsync(jobs[i], _reader, result, n, ms);
+                    }
+                    else
+                    {
+                        var error = batchError ?? batch.Errors[i] ?? "the model returned no result for this item";
+                        _ = _lifecycle.FailAsync(jobs[i], _reader, live, error, batchError is not null || batch.Retryable[i], n, ms);
+                    }
+
+                    jobs[i] = null!;
+                    lives[i] = null!;
+                }
+            }
+            catch (Exception ex) when (!stopping.IsCancellationRequested)
+            {
+                // Never let one bad batch stop the model's loop: fail what it held (retryable) and go on.
+                Log.LoopFailed(_logger, ex, _entry.Name);
+                for (var i = 0; i < n; i++)
+                {
+                    if (jobs[i] is { } job && lives[i] is { IsFinished: false } live)
+                    {
+                        _ = _lifecycle.FailAsync(job, _reader, live, $"{ex.GetType().Name}: {ex.Message}", retryable: true, n, 0);
+                    }
+
+                    jobs[i] = null!;
+                    lives[i] = null!;
+                }
             }
         }
     }
@@ -286,6 +305,9 @@ internal sealed partial class DynamicBatcher
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Batch loop of model {Model} failed; its jobs are retried")]
+        public static partial void LoopFailed(ILogger logger, Exception exception, string model);
+
         [LoggerMessage(EventId = 1201, Level = LogLevel.Error, Message = "Batch of {Count} on model {Model} failed")]
         public static partial void BatchFailed(ILogger logger, Exception exception, string model, int count);
     }

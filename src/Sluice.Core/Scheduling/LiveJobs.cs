@@ -14,11 +14,9 @@ internal sealed class LiveJobs
 
     public bool TryGet(string id, [NotNullWhen(true)] out LiveJob? job) => _jobs.TryGetValue(id, out job);
 
-    public void Remove(string id)
-    {
-        if (_jobs.TryRemove(id, out var job))
-        {
-            job.Cancellation.Dispose();
-        }
-    }
+    /// <summary>
+    /// Forgets a finished job. Its token source is deliberately not disposed: a batcher may still hold the
+    /// <see cref="LiveJob"/> and read its token, and a source with no timer owns nothing that needs disposing.
+    /// </summary>
+    public void Remove(string id) => _jobs.TryRemove(id, out _);
 }

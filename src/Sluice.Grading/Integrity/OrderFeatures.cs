@@ -138,41 +138,40 @@ internal static class OrderFeatures
     {
         var m = pairs.Scores(doc);
         var n = doc.Sentences.Count;
-        double all = 0;
-        for (var a = 0; a < n; a++)
+        var breaks = new int[n + 1];
+        breaks[0] = breaks[n] = 1;
+        for (var s = 1; s < n; s++)
         {
-            for (var b = 0; b < n; b++)
-            {
-                all += m[a, b];
-            }
+            breaks[s] = doc.Sentences[s].Paragraph != doc.Sentences[s - 1].Paragraph ? 1 : 0;
         }
 
-        var expected = all / (n * (n - 1));
         var order = Enumerable.Range(0, n).ToArray();
-        var actual = Adjacent(m, order);
+        var actual = Adjacent(m, order, breaks);
         var rng = new Random((doc.Text.Length * 17) + n);
-        const int Permutations = 32;
-        double sumSq = 0;
+        const int Permutations = 40;
+        var samples = new double[Permutations];
         for (var p = 0; p < Permutations; p++)
         {
             rng.Shuffle(order);
-            var d = Adjacent(m, order) - expected;
-            sumSq += d * d;
+            samples[p] = Adjacent(m, order, breaks);
         }
 
-        var sd = Math.Sqrt(sumSq / Permutations);
-        return ((actual - expected) / Math.Max(sd, 0.01), actual - expected);
+        var mean = samples.Average();
+        var sd = Math.Sqrt(samples.Average(v => (v - mean) * (v - mean)));
+        return ((actual - mean) / Math.Max(sd, 0.01), actual - mean);
     }
 
-    private static double Adjacent(double[,] m, int[] order)
+    /// <summary>Mean score of the neighbours of an order (virtual start and end included) given the paragraph breaks between slots.</summary>
+    private static double Adjacent(double[,,] m, int[] order, int[] breaks)
     {
-        double total = 0;
-        for (var i = 1; i < order.Length; i++)
+        var n = order.Length;
+        var total = m[1, n, order[0]] + m[1, order[n - 1], n + 1];
+        for (var i = 1; i < n; i++)
         {
-            total += m[order[i - 1], order[i]];
+            total += m[breaks[i], order[i - 1], order[i]];
         }
 
-        return total / (order.Length - 1);
+        return total / (n + 1);
     }
 
     /// <summary>Kendall's tau between the values and their indices (1 = increasing, 0 = unrelated).</summary>

@@ -17,35 +17,42 @@ internal sealed record PairModel
 
     private Dictionary<string, int>? _index;
 
-    /// <summary>Score of every ordered pair (row = earlier sentence); the diagonal is 0.</summary>
-    public double[,] Scores(EssayDocument doc)
+    /// <summary>
+    /// Score of every ordered pair [paragraph break between them (0/1), earlier, later]; index n is a virtual start
+    /// before the first sentence and n + 1 a virtual end after the last (both across a break), so openers and closers
+    /// count too. The diagonal is 0.
+    /// </summary>
+    public double[,,] Scores(EssayDocument doc)
     {
         var index = _index ??= Keys.Select((k, i) => (k, i)).ToDictionary(x => x.k, x => x.i, StringComparer.Ordinal);
         var cues = Cues(doc);
         var n = cues.Length;
-        var m = new double[n, n];
+        var m = new double[2, n + 2, n + 2];
         var keys = new List<string>();
-        for (var a = 0; a < n; a++)
+        for (var brk = 0; brk < 2; brk++)
         {
-            for (var b = 0; b < n; b++)
+            for (var a = 0; a < n + 1; a++)
             {
-                if (a == b)
+                for (var b = 0; b < n + 2; b++)
                 {
-                    continue;
-                }
-
-                keys.Clear();
-                PairKeys(cues[a], cues[b], keys);
-                double s = 0;
-                foreach (var k in keys)
-                {
-                    if (index.TryGetValue(k, out var i))
+                    if (a == b || b == n || (a == n && b == n + 1))
                     {
-                        s += Weights[i];
+                        continue;
                     }
-                }
 
-                m[a, b] = s;
+                    keys.Clear();
+                    PairKeys(cues[a], cues[b], brk == 1, keys);
+                    double s = 0;
+                    foreach (var k in keys)
+                    {
+                        if (index.TryGetValue(k, out var i))
+                        {
+                            s += Weights[i];
+                        }
+                    }
+
+                    m[brk, a, b] = s;
+                }
             }
         }
 
@@ -55,8 +62,11 @@ internal sealed record PairModel
     /// <summary>What the pair keys need of each sentence: first word, last word, content stems, entities, an open quote.</summary>
     public static (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes)[] Cues(EssayDocument doc)
     {
-        var result = new (string, string, HashSet<string>, HashSet<string>, bool)[doc.Sentences.Count];
-        for (var s = 0; s < result.Length; s++)
+        var n = doc.Sentences.Count;
+        var result = new (string, string, HashSet<string>, HashSet<string>, bool)[n + 2];
+        result[n] = ("<s>", "<s>", [], [], false);
+        result[n + 1] = ("</s>", "</s>", [], [], false);
+        for (var s = 0; s < n; s++)
         {
             var sentence = doc.Sentences[s];
             string first = "", last = "";
@@ -98,6 +108,7 @@ internal sealed record PairModel
     public static void PairKeys(
         (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes) a,
         (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes) b,
+        bool paragraphBreak,
         List<string> keys)
     {
         var shared = 0;
@@ -123,5 +134,13 @@ internal sealed record PairModel
         keys.Add("ff|" + a.First + "|" + b.First);
         keys.Add("lf|" + a.Last + "|" + b.First);
         keys.Add("q|" + (a.OddQuotes ? 1 : 0) + (b.OddQuotes ? 1 : 0));
+        if (paragraphBreak)
+        {
+            // What opens and closes a paragraph, and how much paragraphs share, differs from inside one.
+            keys.Add("¶o|" + overlap);
+            keys.Add("¶f|" + b.First);
+            keys.Add("¶l|" + a.Last);
+            keys.Add("¶a|" + a.First);
+        }
     }
 }

@@ -177,14 +177,23 @@ internal sealed class OrderTrainer(TrainingOptions options)
             }
 
             var cues = PairModel.Cues(doc);
-            for (var a = 0; a < n - 1; a++)
+            // Slots -1 (virtual start) … n (virtual end); the negative keeps the slot's paragraph break, as a shuffle does.
+            for (var a = -1; a < n; a++)
             {
-                var other = rng.Next(n - 2);
-                other = other >= a ? other + 2 : other; // any sentence but a and its successor
-                foreach (var (b, label) in new[] { (a + 1, 1), (other, 0) })
+                var next = a + 1 == n ? n + 1 : a + 1;
+                var brk = a < 0 || a == n - 1 || doc.Sentences[a].Paragraph != doc.Sentences[a + 1].Paragraph;
+                var first = a < 0 ? n : a;
+                // The negative: a random other sentence after the start, before the end, or after a (never a or its successor).
+                (int, int, int)[] pairsOf = a switch
+                {
+                    < 0 => [(first, next, 1), (first, rng.Next(n - 1) + 1, 0)],
+                    _ when a == n - 1 => [(first, next, 1), (rng.Next(n - 1), n + 1, 0)],
+                    _ => [(first, next, 1), (first, rng.Next(n - 2) is var o && o >= a ? o + 2 : o, 0)],
+                };
+                foreach (var (x, y, label) in pairsOf)
                 {
                     var keys = new List<string>();
-                    PairModel.PairKeys(cues[a], cues[b], keys);
+                    PairModel.PairKeys(cues[x], cues[y], brk, keys);
                     rows.Add((keys, label));
                     foreach (var k in keys)
                     {

@@ -175,7 +175,7 @@ public sealed class DeployFilesTests
         await Cluster.PostJobAsync(node.Client, "{\"model\":\"no-such-model\",\"input\":{}}");
         await Cluster.PostJobAsync(node.Client, "{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
         var until = DateTime.UtcNow.AddSeconds(10);
-        while (!(await node.Client.GetStringAsync("/metrics")).Contains("sluice_job_retries_total", StringComparison.Ordinal) && DateTime.UtcNow < until)
+        while (!(await node.Client.GetStringAsync("/metrics")).Contains("\nsluice_job_retries_total{", StringComparison.Ordinal) && DateTime.UtcNow < until)
         {
             await Task.Delay(100);
         }

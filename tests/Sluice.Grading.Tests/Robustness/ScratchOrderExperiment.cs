@@ -59,6 +59,20 @@ public sealed class ScratchOrderExperiment(ITestOutputHelper output)
                 det5 += Flag(Attacks.ShuffleSentences(eligible[i].Text, 5000 + i), p) ? 1 : 0;
             }
 
+            if (p == 2 || p == 4)
+            {
+                var fo = eligible.Select(e => OrderFeatures.Compute(Tokenizer.Analyze(e.Text), profiles[p], models[p].Position, models[p].Pairs)).ToList();
+                var fs = eligible.Select((e, i) => OrderFeatures.Compute(Tokenizer.Analyze(Attacks.ShuffleSentences(e.Text, 5000 + i)), profiles[p], models[p].Position, models[p].Pairs)).ToList();
+                for (var j = 0; j < OrderFeatures.Names.Length; j++)
+                {
+                    double M(List<double[]> l) => l.Average(r => r[j]);
+                    double S(List<double[]> l) => Math.Sqrt(l.Average(r => r[j] * r[j]) - (M(l) * M(l)));
+                    output.WriteLine($"   {OrderFeatures.Names[j],-24} orig {M(fo),7:0.000} ± {S(fo),6:0.000}  shuf {M(fs),7:0.000} ± {S(fs),6:0.000}");
+                }
+
+                output.WriteLine($"   sentences mean {eligible.Average(e => Tokenizer.Analyze(e.Text).Sentences.Count):0.0}");
+            }
+
             output.WriteLine($"P{p}: FA {fa}/{tp.Count} rejoinFA {faRejoin} det {det}/13 detAll {det5}/{eligible.Count} trainRecall {models[p].TrainingRecall} thr {models[p].Threshold} w [{string.Join(",", models[p].Weights.Select(w => w.ToString("0.00")))}]");
         }
     }

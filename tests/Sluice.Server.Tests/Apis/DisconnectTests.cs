@@ -65,6 +65,37 @@ public sealed class DisconnectTests : IAsyncLifetime
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task PreferWait_ManyClientsGiveUp_QueueKeepsDrainingAndLaterJobsRun()
+    {
+        // Regression: cancellations racing the batcher once killed its loop and left the queue stalled.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "20",
+            ["Sluice:Models:sleep-batch:MaxBatchSize"] = "1",
+        });
+        var abandoned = Enumerable.Range(0, 60).Select(async i =>
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(30 + (i % 7 * 15)));
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = TestServer.Json($"{{\"model\":\"sleep-batch\",\"input\":{{\"i\":{i}}}}}") };
+            request.Headers.Add("Prefer", "wait=30");
+            try
+            {
+                using var _ = await server.Client.SendAsync(request, cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+        await Task.WhenAll(abandoned);
+
+        var (r, body) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"after\":true}}", waitSeconds: 30);
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal("succeeded", body.GetProperty("status").GetString());
+        var model = await TestServer.ReadJsonAsync(await server.Client.GetAsync("/v1/models/sleep-batch"));
+        Assert.Equal(0, model.GetProperty("queue").GetProperty("total").GetInt32());
+    }
+
     private async Task<string> WaitForRunningJobAsync()
     {
         var until = DateTime.UtcNow.AddSeconds(10);
