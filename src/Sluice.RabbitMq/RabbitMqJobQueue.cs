@@ -37,6 +37,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private Task? _poller;
     private int _next;
     private int _disposed;
+    private Core.Events.IJobEventHub? _events;
 
     public RabbitMqJobQueue(IOptions<RabbitMqOptions> options, IOptions<InProcessQueueOptions> local, RabbitMqConnection connection, RabbitMqTopology topology,
         IServiceProvider services, TimeProvider time, ILogger<RabbitMqJobQueue> logger)
@@ -77,7 +78,8 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     public async ValueTask<EnqueueResult> EnqueueAsync(QueuedJob job, CancellationToken cancellationToken)
     {
-        var events = _services.GetService(typeof(Core.Events.IJobEventHub)) as Core.Events.IJobEventHub;
+        // Resolved on first use: the hub depends on services that are built after the queue.
+        var events = _events ??= (Core.Events.IJobEventHub?)_services.GetService(typeof(Core.Events.IJobEventHub));
         var lastEventId = events is null ? 0 : events.NextId(job.Id) - 1;
         try
         {

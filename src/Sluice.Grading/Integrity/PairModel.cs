@@ -5,7 +5,8 @@ namespace Sluice.Grading.Integrity;
 /// <summary>
 /// Local coherence: a logistic score that sentence b directly follows sentence a, learned per prompt from real
 /// neighbours versus random sentence pairs of the same essays. Its keys pair how b opens with how a opens and ends
-/// ("first" → "second", a question → "because", a quote left open → its close), with how many content words and
+/// ("first" → "second", a question → "because", a quote left open → its close, a sentence without a final mark →
+/// one starting in lower case), with how many content words and
 /// entities they share and which words they share. Summed over neighbours and compared with random orders of the same
 /// sentences it gives evidence that grows with essay length.
 /// </summary>
@@ -26,7 +27,7 @@ internal sealed record PairModel
     {
         var index = _index ??= Keys.Select((k, i) => (k, i)).ToDictionary(x => x.k, x => x.i, StringComparer.Ordinal);
         var cues = Cues(doc);
-        var n = cues.Length;
+        var n = cues.Length - 2;
         var m = new double[2, n + 2, n + 2];
         var keys = new List<string>();
         for (var brk = 0; brk < 2; brk++)
@@ -60,12 +61,12 @@ internal sealed record PairModel
     }
 
     /// <summary>What the pair keys need of each sentence: first word, last word, content stems, entities, an open quote.</summary>
-    public static (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes)[] Cues(EssayDocument doc)
+    public static (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges)[] Cues(EssayDocument doc)
     {
         var n = doc.Sentences.Count;
-        var result = new (string, string, HashSet<string>, HashSet<string>, bool)[n + 2];
-        result[n] = ("<s>", "<s>", [], [], false);
-        result[n + 1] = ("</s>", "</s>", [], [], false);
+        var result = new (string, string, HashSet<string>, HashSet<string>, bool, string)[n + 2];
+        result[n] = ("<s>", "<s>", [], [], false, "<>");
+        result[n + 1] = ("</s>", "</s>", [], [], false, "<>");
         for (var s = 0; s < n; s++)
         {
             var sentence = doc.Sentences[s];
@@ -99,15 +100,19 @@ internal sealed record PairModel
                 }
             }
 
-            result[s] = (first, last, content, entities, quotes % 2 == 1);
+            // How the sentence starts (capital, lower case, other) and ends (its final mark, or none): a sentence the
+            // tokenizer split at a stray line break ends without a mark, and its continuation starts in lower case.
+            var opening = sentence.TokenCount == 0 ? 'o' : char.IsUpper(doc.Text[sentence.Start]) ? 'U' : char.IsLower(doc.Text[sentence.Start]) ? 'l' : 'o';
+            var end = sentence.TokenCount == 0 ? '_' : doc.Tokens[sentence.FirstToken + sentence.TokenCount - 1] is { Kind: TokenKind.Punctuation } p ? doc.Text[p.Start] : '_';
+            result[s] = (first, last, content, entities, quotes % 2 == 1, string.Concat(opening, end));
         }
 
         return result;
     }
 
     public static void PairKeys(
-        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes) a,
-        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes) b,
+        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges) a,
+        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges) b,
         bool paragraphBreak,
         List<string> keys)
     {
@@ -134,6 +139,8 @@ internal sealed record PairModel
         keys.Add("ff|" + a.First + "|" + b.First);
         keys.Add("lf|" + a.Last + "|" + b.First);
         keys.Add("q|" + (a.OddQuotes ? 1 : 0) + (b.OddQuotes ? 1 : 0));
+        keys.Add("c|" + a.Edges[1] + b.Edges[0] + (paragraphBreak ? "¶" : ""));
+        keys.Add("cc|" + a.Edges + b.Edges + (paragraphBreak ? "¶" : ""));
         if (paragraphBreak)
         {
             // What opens and closes a paragraph, and how much paragraphs share, differs from inside one.

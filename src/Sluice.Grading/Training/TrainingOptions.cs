@@ -22,10 +22,10 @@ internal sealed record TrainingOptions
     public int Keywords { get; init; } = 200;
 
     /// <summary>Seeded shuffles of each training essay the order detector learns from.</summary>
-    public int OrderShuffles { get; init; } = 2;
+    public int OrderShuffles { get; init; } = 3;
 
     /// <summary>Share of real essays the order detector may flag (sets its threshold on cross-fitted training essays).</summary>
-    public double OrderFalseAlarmRate { get; init; } = 0.02;
+    public double OrderFalseAlarmRate { get; init; } = 0.028;
 
     /// <summary>Most frequent sentence keys (words, opening words) the sentence-position predictor uses.</summary>
     public int PositionKeys { get; init; } = 1000;

@@ -50,7 +50,14 @@ public sealed class ScratchOrderExperiment(ITestOutputHelper output)
             for (var i = 0; i < sample.Count; i++)
             {
                 if (sample[i].Prompt != p) continue;
-                det += Flag(Attacks.ShuffleSentences(sample[i].Text, 1000 + i), p) ? 1 : 0;
+                var sh = Attacks.ShuffleSentences(sample[i].Text, 1000 + i);
+                var hit = Flag(sh, p);
+                det += hit ? 1 : 0;
+                if (!hit && p == 7 && Environment.GetEnvironmentVariable("SHOW") == "1")
+                {
+                    output.WriteLine("ORIG: " + sample[i].Text.Replace("\n", "¶"));
+                    output.WriteLine("SHUF: " + sh.Replace("\n", "¶"));
+                }
             }
 
             var eligible = tp.Where(e => Tokenizer.Analyze(e.Text).Sentences.Count >= 6).ToList();
@@ -59,7 +66,7 @@ public sealed class ScratchOrderExperiment(ITestOutputHelper output)
                 det5 += Flag(Attacks.ShuffleSentences(eligible[i].Text, 5000 + i), p) ? 1 : 0;
             }
 
-            if (p == 2 || p == 4)
+            if (p == 2 || p == 7)
             {
                 var fo = eligible.Select(e => OrderFeatures.Compute(Tokenizer.Analyze(e.Text), profiles[p], models[p].Position, models[p].Pairs)).ToList();
                 var fs = eligible.Select((e, i) => OrderFeatures.Compute(Tokenizer.Analyze(Attacks.ShuffleSentences(e.Text, 5000 + i)), profiles[p], models[p].Position, models[p].Pairs)).ToList();
