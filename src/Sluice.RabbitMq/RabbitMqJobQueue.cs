@@ -163,7 +163,8 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             ? (entry.Kind == ModelKind.Generative ? entry.Settings.MaxNumSeqs : entry.Settings.MaxBatchSize)
             : 1;
         var reader = new RabbitMqJobReader(model, Math.Max(1, capacity), _options, _aging, _connection, _topology, this,
-            (RabbitMqJobEventHub)_services.GetService(typeof(Core.Events.IJobEventHub))!, (IJobStore)_services.GetService(typeof(IJobStore))!, _time, _logger);
+            (RabbitMqJobEventHub)_services.GetService(typeof(Core.Events.IJobEventHub))!, (IJobStore)_services.GetService(typeof(IJobStore))!,
+            (LiveJobs)_services.GetService(typeof(LiveJobs))!, _time, _logger);
         _ = StartReaderAsync(reader, model);
         return reader;
     }

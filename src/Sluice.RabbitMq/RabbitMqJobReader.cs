@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using Sluice.Core.Queueing;
+using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
 
 namespace Sluice.RabbitMq;
@@ -24,6 +25,7 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
     private readonly RabbitMqJobQueue _queue;
     private readonly RabbitMqJobEventHub _events;
     private readonly IJobStore _store;
+    private readonly LiveJobs _live;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly PriorityLanes _lanes;
@@ -32,7 +34,7 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
     private IChannel? _channel;
 
     public RabbitMqJobReader(string model, int capacity, RabbitMqOptions options, TimeSpan aging, RabbitMqConnection connection, RabbitMqTopology topology,
-        RabbitMqJobQueue queue, RabbitMqJobEventHub events, IJobStore store, TimeProvider time, ILogger logger)
+        RabbitMqJobQueue queue, RabbitMqJobEventHub events, IJobStore store, LiveJobs live, TimeProvider time, ILogger logger)
     {
         _model = model;
         _prefetch = (ushort)Math.Clamp(capacity * options.PrefetchMultiplier, 1, ushort.MaxValue);
@@ -41,6 +43,7 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
         _queue = queue;
         _events = events;
         _store = store;
+        _live = live;
         _time = time;
         _logger = logger;
         _lanes = new PriorityLanes(aging);
@@ -226,6 +229,8 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
         }
 
         await AcknowledgeAsync(job, cancellationToken).ConfigureAwait(false);
+        // The next attempt may go to any worker: this one stops tracking the job until it is delivered here again.
+        _live.Remove(job.Id);
     }
 
     public ValueTask DeadLetterAsync(QueuedJob job, string error, CancellationToken cancellationToken)

@@ -17,7 +17,7 @@ internal static class OrderFeatures
     [
         "cohesion_z", "first_anaphoric", "first_opening", "last_closing", "first_topic_rank", "last_topic_rank", "early_closers",
         "late_openers", "misplaced_salutation", "ordinal_inversions", "first_length_ratio", "log_sentences", "second_anaphoric",
-        "position_tau", "position_tau_z", "position_first", "position_last", "placeholder_inversions", "pair_z", "pair_gain",
+        "position_tau", "position_tau_z", "position_first", "position_last", "placeholder_inversions", "pair_z", "pair_gain", "joined_fragments",
     ];
 
     private static readonly HashSet<string> s_anaphoric = new(StringComparer.Ordinal)
@@ -127,6 +127,8 @@ internal static class OrderFeatures
             (f[18], f[19]) = PairEvidence(doc, pairs);
         }
 
+        f[20] = Math.Min(3, JoinedFragments(doc));
+
         return f;
     }
 
@@ -172,6 +174,30 @@ internal static class OrderFeatures
         }
 
         return total / (n + 1);
+    }
+
+    /// <summary>
+    /// Capitalised function words in mid-sentence right after a lower-case word ("… you don't want What about …"):
+    /// a sentence that ended at a line break without a final mark runs into whatever follows it once it is moved.
+    /// </summary>
+    private static int JoinedFragments(EssayDocument doc)
+    {
+        var count = 0;
+        foreach (var s in doc.Sentences)
+        {
+            for (var k = s.FirstToken + 1; k < s.FirstToken + s.TokenCount; k++)
+            {
+                var t = doc.Tokens[k];
+                var previous = doc.Tokens[k - 1];
+                if (t.Kind == TokenKind.Word && previous.Kind == TokenKind.Word && char.IsUpper(doc.Text[t.Start]) && char.IsLower(doc.Text[previous.Start])
+                    && doc.Lower[k] != "i" && WordLists.FunctionWords.Contains(doc.Lower[k]))
+                {
+                    count++;
+                }
+            }
+        }
+
+        return count;
     }
 
     /// <summary>Kendall's tau between the values and their indices (1 = increasing, 0 = unrelated).</summary>

@@ -5,11 +5,28 @@ public static class SluiceServerHost
 {
     public static WebApplication Build(string[] args)
     {
+        RaiseThreadPoolFloor();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddSluiceServer();
         var app = builder.Build();
         app.MapSluice();
         return app;
+    }
+
+    /// <summary>
+    /// Model steps are CPU-bound and block a pool thread (plus the pool threads their Parallel.For borrows) for
+    /// their whole duration. With the default floor of one thread per core, a 2-core server then has no thread
+    /// left for HTTP and SSE writes until the pool's slow starvation injection adds one (seconds of added
+    /// latency). A floor of 16 threads per core removes that stall; threads are only created when needed.
+    /// </summary>
+    private static void RaiseThreadPoolFloor()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        var floor = Environment.ProcessorCount * 16;
+        if (workers < floor)
+        {
+            ThreadPool.SetMinThreads(floor, io);
+        }
     }
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
