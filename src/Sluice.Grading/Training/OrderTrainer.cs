@@ -156,7 +156,7 @@ internal sealed class OrderTrainer(TrainingOptions options)
         }
 
         var w = LinearAlgebra.SolveSpd(a, d, rhs);
-        return new PositionModel { Keys = vocab, Weights = [.. w.Take(vocab.Length).Select(v => (float)GraderTrainer.Round(v))], Bias = GraderTrainer.Round(w[vocab.Length]) };
+        return new PositionModel { Keys = vocab, Weights = [.. w.Take(vocab.Length).Select(v => (float)Math.Round(v, 4))], Bias = GraderTrainer.Round(w[vocab.Length]) };
     }
 
     /// <summary>
@@ -230,6 +230,7 @@ internal sealed class OrderTrainer(TrainingOptions options)
             }
         }
 
-        return new PairModel { Keys = vocab, Weights = [.. w.Select(v => (float)GraderTrainer.Round(v))] };
+        // Three decimals are far below the weights' noise and keep the model file small.
+        return new PairModel { Keys = vocab, Weights = [.. w.Select(v => (float)Math.Round(v, 3))] };
     }
 }

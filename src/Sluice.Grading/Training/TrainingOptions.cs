@@ -28,13 +28,13 @@ internal sealed record TrainingOptions
     public double OrderFalseAlarmRate { get; init; } = 0.028;
 
     /// <summary>Most frequent sentence keys (words, opening words) the sentence-position predictor uses.</summary>
-    public int PositionKeys { get; init; } = 1000;
+    public int PositionKeys { get; init; } = 800;
 
     /// <summary>Ridge penalty of the sentence-position predictor.</summary>
     public double PositionLambda { get; init; } = 10;
 
     /// <summary>Most frequent neighbouring-sentence keys the pair model keeps.</summary>
-    public int PairKeys { get; init; } = 3000;
+    public int PairKeys { get; init; } = 2000;
 
     /// <summary>L2 penalty (per update) of the neighbouring-sentence model.</summary>
     public double PairL2 { get; init; } = 1e-4;

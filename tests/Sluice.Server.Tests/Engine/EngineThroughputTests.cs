@@ -29,12 +29,18 @@ public sealed class EngineThroughputTests(ITestOutputHelper output) : IDisposabl
             ["Sluice:Models:s15m:MaxNumSeqs"] = Streams.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
 
+        // Warm the JIT on the step path at a few batch sizes first; cold start is measured elsewhere.
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            server.PostJobAsync($"{{\"model\":\"s15m\",\"cache\":false,\"input\":{{\"prompt\":\"warm {i}\",\"max_tokens\":16}}}}", waitSeconds: 60)));
+
         var start = Stopwatch.StartNew();
+        var submitMs = new double[Streams];
         var firstDeltaMs = new double[Streams];
         var doneMs = new double[Streams];
         var tokens = new int[Streams];
         await Task.WhenAll(Enumerable.Range(0, Streams).Select(async i =>
         {
+            submitMs[i] = start.Elapsed.TotalMilliseconds;
             var input = JsonSerializer.Serialize(new { prompt = $"Once upon a time {i}", max_tokens = MaxTokens, temperature = 0.8, seed = i });
             var (r, body) = await server.PostJobAsync($"{{\"model\":\"s15m\",\"cache\":false,\"input\":{input}}}");
             Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
@@ -56,15 +62,16 @@ public sealed class EngineThroughputTests(ITestOutputHelper output) : IDisposabl
         }));
         // Steady state: from the moment every stream was producing until the last one ended.
         var seconds = (doneMs.Max() - firstDeltaMs.Max()) / 1000;
+        var waitMs = firstDeltaMs.Zip(submitMs, (f, s) => f - s).ToArray();
         var serverTokS = (tokens.Sum() - Streams) / seconds;
 
         using var model = ModelLoader.Load(Path.Combine(_dir, "s15m.bin"), Path.Combine(_dir, "tokenizer32k.bin"));
         var engine = new EngineBenchRunner(model, Environment.ProcessorCount).Run([Streams], MaxTokens, TextWriter.Null, repeats: 1)[0];
-        output.WriteLine($"first delta: max {firstDeltaMs.Max():F0} ms; server {serverTokS:F0} tok/s over {seconds:F1} s of steady state; engine alone at batch {Streams}: {engine.TokensPerSecond:F0} tok/s; ratio {serverTokS / engine.TokensPerSecond:F2}");
+        output.WriteLine($"first delta after submit: max {waitMs.Max():F0} ms; server {serverTokS:F0} tok/s over {seconds:F1} s of steady state; engine alone at batch {Streams}: {engine.TokensPerSecond:F0} tok/s; ratio {serverTokS / engine.TokensPerSecond:F2}");
 
         // Random weights may sample end-of-sequence early; every stream must still have produced text.
         Assert.All(tokens, t => Assert.InRange(t, 1, MaxTokens));
-        Assert.True(firstDeltaMs.Max() < 1000, $"a stream got its first token after {firstDeltaMs.Max():F0} ms");
+        Assert.True(waitMs.Max() < 1000, $"a stream got its first token {waitMs.Max():F0} ms after it was submitted");
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
