@@ -483,6 +483,16 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
                 reasons.Add("neighbouring sentences share fewer words than in a random order");
             }
 
+            if (f[14] < 0)
+            {
+                reasons.Add("sentences typical of an introduction or a conclusion are not where they belong");
+            }
+
+            if (f[18] < 0)
+            {
+                reasons.Add("neighbouring sentences fit each other worse than in a random order");
+            }
+
             flags.Add(new("incoherent_order", $"The sentences seem to be out of order (likelihood {p:0.00})" + (reasons.Count > 0 ? ": " + string.Join("; ", reasons) : "") + ".", FlagEffect.Info));
         }
     }

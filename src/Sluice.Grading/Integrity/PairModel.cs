@@ -30,29 +30,24 @@ internal sealed record PairModel
         var n = cues.Length - 2;
         var m = new double[2, n + 2, n + 2];
         var keys = new List<string>();
-        for (var brk = 0; brk < 2; brk++)
+        for (var a = 0; a < n + 1; a++)
         {
-            for (var a = 0; a < n + 1; a++)
+            for (var b = 0; b < n + 2; b++)
             {
-                for (var b = 0; b < n + 2; b++)
+                if (a == b || b == n || (a == n && b == n + 1))
                 {
-                    if (a == b || b == n || (a == n && b == n + 1))
-                    {
-                        continue;
-                    }
+                    continue;
+                }
 
+                // The content keys do not depend on a paragraph break between the two, so they are summed once.
+                keys.Clear();
+                var overlap = ContentKeys(cues[a], cues[b], keys);
+                var common = Sum(index, keys);
+                for (var brk = 0; brk < 2; brk++)
+                {
                     keys.Clear();
-                    PairKeys(cues[a], cues[b], brk == 1, keys);
-                    double s = 0;
-                    foreach (var k in keys)
-                    {
-                        if (index.TryGetValue(k, out var i))
-                        {
-                            s += Weights[i];
-                        }
-                    }
-
-                    m[brk, a, b] = s;
+                    BoundaryKeys(cues[a], cues[b], brk == 1, overlap, keys);
+                    m[brk, a, b] = common + Sum(index, keys);
                 }
             }
         }
@@ -114,6 +109,27 @@ internal sealed record PairModel
         (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges) a,
         (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges) b,
         bool paragraphBreak,
+        List<string> keys) =>
+        BoundaryKeys(a, b, paragraphBreak, ContentKeys(a, b, keys), keys);
+
+    private double Sum(Dictionary<string, int> index, List<string> keys)
+    {
+        double s = 0;
+        foreach (var k in keys)
+        {
+            if (index.TryGetValue(k, out var i))
+            {
+                s += Weights[i];
+            }
+        }
+
+        return s;
+    }
+
+    /// <summary>Keys that do not depend on a paragraph break between the two; returns the capped content-word overlap.</summary>
+    private static int ContentKeys(
+        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges) a,
+        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges) b,
         List<string> keys)
     {
         var shared = 0;
@@ -139,6 +155,16 @@ internal sealed record PairModel
         keys.Add("ff|" + a.First + "|" + b.First);
         keys.Add("lf|" + a.Last + "|" + b.First);
         keys.Add("q|" + (a.OddQuotes ? 1 : 0) + (b.OddQuotes ? 1 : 0));
+        return overlap;
+    }
+
+    private static void BoundaryKeys(
+        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges) a,
+        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges) b,
+        bool paragraphBreak,
+        int overlap,
+        List<string> keys)
+    {
         keys.Add("c|" + a.Edges[1] + b.Edges[0] + (paragraphBreak ? "¶" : ""));
         keys.Add("cc|" + a.Edges + b.Edges + (paragraphBreak ? "¶" : ""));
         if (paragraphBreak)

@@ -49,7 +49,8 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         }
 
         var rate = (double)flagged / essays.Count;
-        output.WriteLine($"{attack}: flagged {flagged}/{essays.Count} ({rate:P0}); score raised for {raised.Count}");
+        output.WriteLine($"{attack}: flagged {flagged}/{essays.Count} ({rate:P0}); score raised for {raised.Count}; flagged per prompt: " +
+            string.Join(", ", Enumerable.Range(0, essays.Count).GroupBy(i => essays[i].Prompt).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count(i => results[i].Flagged)}/{g.Count()}")));
         Assert.True(raised.Count == 0, $"{attack} raised the score: " + string.Join("; ", raised));
         Assert.True(rate >= minFlagRate, $"{attack}: flagged only {flagged}/{essays.Count} ({rate:P0}), expected at least {minFlagRate:P0}");
     }
@@ -64,7 +65,26 @@ public sealed class RobustnessTests(ITestOutputHelper output)
 
     [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
     public void ShuffleSentences_NeverRaisesScore_MostlyFlagged() =>
-        Check("shuffled sentences", (e, i) => (Attacks.ShuffleSentences(e.Text, 1000 + i), null), ["incoherent_order"], 0.5);
+        Check("shuffled sentences", (e, i) => (Attacks.ShuffleSentences(e.Text, 1000 + i), null), ["incoherent_order"], 0.65);
+
+    /// <summary>The order detector must stay quiet on real essays it never saw: at most 3 % of the 2,598 fold-0 test essays.</summary>
+    [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
+    public void IncoherentOrder_RealHeldOutEssays_FalseAlarmsAtMost3Percent()
+    {
+        var essays = HeldOutEssays.All;
+        var flagged = new bool[essays.Count];
+        Parallel.For(0, essays.Count, i => flagged[i] = Grader.Grade(new EssayRequest(essays[i].Text, essays[i].Prompt)).Flags.Any(f => f.Code == "incoherent_order"));
+        var count = flagged.Count(f => f);
+        var rate = (double)count / essays.Count;
+        foreach (var g in Enumerable.Range(0, essays.Count).GroupBy(i => essays[i].Prompt).OrderBy(g => g.Key))
+        {
+            output.WriteLine($"prompt {g.Key}: {g.Count(i => flagged[i])}/{g.Count()}");
+        }
+
+        output.WriteLine($"incoherent_order on real held-out essays: {count}/{essays.Count} ({rate:P1})");
+        Assert.True(essays.Count > 2500, $"only {essays.Count} held-out essays");
+        Assert.True(rate <= 0.03, $"incoherent_order fired on {count}/{essays.Count} real essays ({rate:P1}), expected at most 3 %");
+    }
 
     [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
     public void TransitionStuffing_NeverRaisesScore_Flagged() =>
