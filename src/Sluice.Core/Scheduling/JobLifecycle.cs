@@ -285,101 +285,110 @@ internal sealed partial class JobLifecycle
             return;
         }
 
-        var now = _time.GetUtcNow();
-        var type = JobEventTypes.ForStatus(status);
-        var data = TerminalData(status, resultJson, error);
-        var snapshot = _events.Snapshot(job.Id);
-        var events = new JobEvent[snapshot.Count + 1];
-        for (var i = 0; i < snapshot.Count; i++)
-        {
-            events[i] = snapshot[i];
-        }
-
-        events[^1] = new JobEvent(job.Id, _events.NextId(job.Id), type, data, now);
-        var queuedMs = live.Running || status == JobStatus.Succeeded ? Math.Max(0, (now - job.EnqueuedAt).TotalMilliseconds - runMs) : (now - job.EnqueuedAt).TotalMilliseconds;
-        var cacheKey = status == JobStatus.Succeeded ? job.CacheKey : null;
-        bool stored;
-        var backoff = TimeSpan.FromMilliseconds(100);
-        var giveUpAt = now + StoreOutagePatience;
-        retry:
         try
         {
-            stored = await _store.CompleteAsync(
-                new JobCompletion
+
+            var now = _time.GetUtcNow();
+            var type = JobEventTypes.ForStatus(status);
+            var data = TerminalData(status, resultJson, error);
+            var snapshot = _events.Snapshot(job.Id);
+            var events = new JobEvent[snapshot.Count + 1];
+            for (var i = 0; i < snapshot.Count; i++)
+            {
+                events[i] = snapshot[i];
+            }
+
+            events[^1] = new JobEvent(job.Id, _events.NextId(job.Id), type, data, now);
+            var queuedMs = live.Running || status == JobStatus.Succeeded ? Math.Max(0, (now - job.EnqueuedAt).TotalMilliseconds - runMs) : (now - job.EnqueuedAt).TotalMilliseconds;
+            var cacheKey = status == JobStatus.Succeeded ? job.CacheKey : null;
+            bool stored;
+            var backoff = TimeSpan.FromMilliseconds(100);
+            var giveUpAt = now + StoreOutagePatience;
+            retry:
+            try
+            {
+                stored = await _store.CompleteAsync(
+                    new JobCompletion
+                    {
+                        JobId = job.Id,
+                        Status = status,
+                        ResultJson = resultJson,
+                        Error = error,
+                        BatchSize = batchSize,
+                        QueuedMs = Math.Max(0, queuedMs),
+                        RunMs = runMs,
+                        CompletedAt = now,
+                        Events = events,
+                        CacheKey = cacheKey,
+                    },
+                    CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Log.StoreWriteFailed(_logger, ex, job.Id);
+                if (reader is not null && _time.GetUtcNow() < giveUpAt)
                 {
-                    JobId = job.Id,
-                    Status = status,
-                    ResultJson = resultJson,
-                    Error = error,
-                    BatchSize = batchSize,
-                    QueuedMs = Math.Max(0, queuedMs),
-                    RunMs = runMs,
-                    CompletedAt = now,
-                    Events = events,
-                    CacheKey = cacheKey,
-                },
-                CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            Log.StoreWriteFailed(_logger, ex, job.Id);
-            if (reader is not null && _time.GetUtcNow() < giveUpAt)
-            {
-                // A store restart takes seconds: keep the outcome and try again before giving the work up.
-                await Task.Delay(backoff, _time).ConfigureAwait(false);
-                backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, backoff.Ticks * 2));
-                goto retry;
+                    // A store restart takes seconds: keep the outcome and try again before giving the work up.
+                    await Task.Delay(backoff, _time).ConfigureAwait(false);
+                    backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, backoff.Ticks * 2));
+                    goto retry;
+                }
+
+                // Not stored: the job stays unfinished in the store. Forget it here so that a redelivery runs it
+                // afresh, and hand the delivery back (the embedded queue also recovers it from the store on restart).
+                _live.Remove(job.Id);
+                if (reader is not null)
+                {
+                    await reader.RetryLaterAsync(Uncounted(job), StoreOutageDelay, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                return;
             }
 
-            // Not stored: the job stays unfinished in the store. Forget it here so that a redelivery runs it
-            // afresh, and hand the delivery back (the embedded queue also recovers it from the store on restart).
-            _live.Remove(job.Id);
-            if (reader is not null)
+            if (!stored)
             {
-                await reader.RetryLaterAsync(Uncounted(job), StoreOutageDelay, CancellationToken.None).ConfigureAwait(false);
+                // Another process already wrote this job's outcome (a redelivery after a crash, or a cancel through
+                // another gateway): publish nothing, so there is no second result and no duplicate terminal event.
+                _events.Complete(job.Id);
+                if (reader is not null)
+                {
+                    await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                _live.Remove(job.Id);
+                return;
             }
 
-            return;
-        }
-
-        if (!stored)
-        {
-            // Another process already wrote this job's outcome (a redelivery after a crash, or a cancel through
-            // another gateway): publish nothing, so there is no second result and no duplicate terminal event.
+            _events.Append(job.Id, type, data);
             _events.Complete(job.Id);
+            if (cacheKey is not null && resultJson is not null)
+            {
+                _cache.Put(cacheKey, resultJson);
+            }
+
+            _metrics.JobsFinished.Add(1, new KeyValuePair<string, object?>("model", job.Model), new KeyValuePair<string, object?>("status", status.ToWire()));
             if (reader is not null)
             {
-                await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
+                if (status == JobStatus.DeadLettered)
+                {
+                    await reader.DeadLetterAsync(job, error ?? "dead-lettered", CancellationToken.None).ConfigureAwait(false);
+                }
+                else
+                {
+                    await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
+                }
             }
 
             _live.Remove(job.Id);
-            return;
-        }
-
-        _events.Append(job.Id, type, data);
-        _events.Complete(job.Id);
-        if (cacheKey is not null && resultJson is not null)
-        {
-            _cache.Put(cacheKey, resultJson);
-        }
-
-        _metrics.JobsFinished.Add(1, new KeyValuePair<string, object?>("model", job.Model), new KeyValuePair<string, object?>("status", status.ToWire()));
-        if (reader is not null)
-        {
-            if (status == JobStatus.DeadLettered)
+            if (status is JobStatus.Failed or JobStatus.DeadLettered)
             {
-                await reader.DeadLetterAsync(job, error ?? "dead-lettered", CancellationToken.None).ConfigureAwait(false);
-            }
-            else
-            {
-                await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
+                Log.JobFailed(_logger, job.Id, job.Model, status.ToWire(), error ?? "");
             }
         }
-
-        _live.Remove(job.Id);
-        if (status is JobStatus.Failed or JobStatus.DeadLettered)
+        finally
         {
-            Log.JobFailed(_logger, job.Id, job.Model, status.ToWire(), error ?? "");
+            // Whoever waits for this job's outcome (a cancel request) may read the store now.
+            live.Settled.TrySetResult();
         }
     }
 

@@ -215,11 +215,14 @@ internal sealed partial class JobService
             }
             else
             {
-                // Running: wait briefly for the batcher to stop it at its next step.
-                var until = _time.GetUtcNow() + TimeSpan.FromSeconds(5);
-                while (!live.IsFinished && _time.GetUtcNow() < until)
+                // Running: wait briefly for the batcher to stop it at its next step and store the outcome.
+                try
                 {
-                    await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+                    await live.Settled.Task.WaitAsync(TimeSpan.FromSeconds(5), _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // A long step: the job is cancelled and will stop at its next step; report what is stored now.
                 }
             }
         }

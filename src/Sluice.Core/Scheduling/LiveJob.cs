@@ -35,6 +35,9 @@ internal sealed class LiveJob
 
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
+    /// <summary>Completes once the terminal outcome is durably stored (or its write has failed).</summary>
+    public TaskCompletionSource Settled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>True once the deadline timer is armed (a retried job is tracked again but timed once).</summary>
     public bool TryArmDeadline() => Interlocked.Exchange(ref _deadlineArmed, 1) == 0;
 
