@@ -71,18 +71,5 @@ internal static class JobMessage
     }
 
     /// <summary>A copy of the job for another delivery (new attempt count, no transport state).</summary>
-    public static QueuedJob Copy(QueuedJob j, int attempts) => new()
-    {
-        Id = j.Id,
-        Model = j.Model,
-        Priority = j.Priority,
-        InputJson = j.InputJson,
-        Deadline = j.Deadline,
-        EnqueuedAt = j.EnqueuedAt,
-        Attempts = attempts,
-        MaxAttempts = j.MaxAttempts,
-        Owner = j.Owner,
-        TraceParent = j.TraceParent,
-        CacheKey = j.CacheKey,
-    };
+    public static QueuedJob Copy(QueuedJob j, int attempts) => j.With(attempts, replaceDelivery: true);
 }

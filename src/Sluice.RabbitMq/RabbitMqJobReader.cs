@@ -137,21 +137,7 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
         _signal.Release();
     }
 
-    private static QueuedJob WithDelivery(QueuedJob j, object delivery) => new()
-    {
-        Id = j.Id,
-        Model = j.Model,
-        Priority = j.Priority,
-        InputJson = j.InputJson,
-        Deadline = j.Deadline,
-        EnqueuedAt = j.EnqueuedAt,
-        Attempts = j.Attempts,
-        MaxAttempts = j.MaxAttempts,
-        Owner = j.Owner,
-        TraceParent = j.TraceParent,
-        CacheKey = j.CacheKey,
-        Delivery = delivery,
-    };
+    private static QueuedJob WithDelivery(QueuedJob j, object delivery) => j.With(j.Attempts, replaceDelivery: true, delivery: delivery);
 
     public async ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
     {

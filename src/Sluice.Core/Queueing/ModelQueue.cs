@@ -94,21 +94,7 @@ internal sealed class ModelQueue : IJobQueueReader
 
     public ValueTask RetryLaterAsync(QueuedJob job, TimeSpan delay, CancellationToken cancellationToken)
     {
-        var retry = new QueuedJob
-        {
-            Id = job.Id,
-            Model = job.Model,
-            Priority = job.Priority,
-            InputJson = job.InputJson,
-            Deadline = job.Deadline,
-            EnqueuedAt = _time.GetUtcNow() + delay,
-            Attempts = job.Attempts + 1,
-            MaxAttempts = job.MaxAttempts,
-            Owner = job.Owner,
-            TraceParent = job.TraceParent,
-            CacheKey = job.CacheKey,
-            Parsed = job.Parsed,
-        };
+        var retry = job.With(job.Attempts + 1, _time.GetUtcNow() + delay);
         if (delay <= TimeSpan.Zero)
         {
             TryAdd(retry, bounded: false);

@@ -41,4 +41,25 @@ public sealed class QueuedJob
 
     /// <summary>Transport-specific delivery state (a RabbitMQ delivery tag …).</summary>
     public object? Delivery { get; init; }
+
+    /// <summary>
+    /// A copy for another delivery with <paramref name="attempts"/> and, optionally, a new enqueue time or transport
+    /// state (<see cref="Delivery"/> is kept unless <paramref name="replaceDelivery"/>); the parsed input is kept.
+    /// </summary>
+    public QueuedJob With(int attempts, DateTimeOffset? enqueuedAt = null, bool replaceDelivery = false, object? delivery = null) => new()
+    {
+        Id = Id,
+        Model = Model,
+        Priority = Priority,
+        InputJson = InputJson,
+        Deadline = Deadline,
+        EnqueuedAt = enqueuedAt ?? EnqueuedAt,
+        Attempts = attempts,
+        MaxAttempts = MaxAttempts,
+        Owner = Owner,
+        TraceParent = TraceParent,
+        CacheKey = CacheKey,
+        Parsed = Parsed,
+        Delivery = replaceDelivery ? delivery : Delivery,
+    };
 }

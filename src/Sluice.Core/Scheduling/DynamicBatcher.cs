@@ -259,28 +259,11 @@ internal sealed partial class DynamicBatcher
             }
 
             kept--;
-            _ = _reader.RetryLaterAsync(WithoutAttempt(jobs[kept]), TimeSpan.Zero, CancellationToken.None).AsTask();
+            _ = _reader.RetryLaterAsync(JobLifecycle.Uncounted(jobs[kept]), TimeSpan.Zero, CancellationToken.None).AsTask();
         }
 
         return kept;
     }
-
-    private static QueuedJob WithoutAttempt(QueuedJob job) => new()
-    {
-        Id = job.Id,
-        Model = job.Model,
-        Priority = job.Priority,
-        InputJson = job.InputJson,
-        Deadline = job.Deadline,
-        EnqueuedAt = job.EnqueuedAt,
-        Attempts = job.Attempts - 1,
-        MaxAttempts = job.MaxAttempts,
-        Owner = job.Owner,
-        TraceParent = job.TraceParent,
-        CacheKey = job.CacheKey,
-        Parsed = job.Parsed,
-        Delivery = job.Delivery,
-    };
 
     private bool TryParse(QueuedJob job, LiveJob live)
     {

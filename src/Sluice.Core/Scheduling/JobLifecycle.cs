@@ -235,22 +235,7 @@ internal sealed partial class JobLifecycle
     internal static readonly TimeSpan StoreOutagePatience = TimeSpan.FromSeconds(30);
 
     /// <summary>A copy for <see cref="IJobQueueReader.RetryLaterAsync"/> that does not count another attempt.</summary>
-    internal static QueuedJob Uncounted(QueuedJob job) => new()
-    {
-        Id = job.Id,
-        Model = job.Model,
-        Priority = job.Priority,
-        InputJson = job.InputJson,
-        Deadline = job.Deadline,
-        EnqueuedAt = job.EnqueuedAt,
-        Attempts = job.Attempts - 1,
-        MaxAttempts = job.MaxAttempts,
-        Owner = job.Owner,
-        TraceParent = job.TraceParent,
-        CacheKey = job.CacheKey,
-        Parsed = job.Parsed,
-        Delivery = job.Delivery,
-    };
+    internal static QueuedJob Uncounted(QueuedJob job) => job.With(job.Attempts - 1);
 
     /// <summary>Exponential backoff with jitter for the given (1-based) attempt.</summary>
     public TimeSpan RetryDelay(int attempt)

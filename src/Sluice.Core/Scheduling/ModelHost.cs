@@ -167,7 +167,7 @@ internal sealed partial class ModelHost : BackgroundService
             }
             else
             {
-                await _queue.GetReader(job.Model).RetryLaterAsync(WithAttempts(job, job.Attempts - 1), delay, cancellationToken).ConfigureAwait(false);
+                await _queue.GetReader(job.Model).RetryLaterAsync(job.With(job.Attempts - 1), delay, cancellationToken).ConfigureAwait(false);
             }
 
             Recovered++;
@@ -178,21 +178,6 @@ internal sealed partial class ModelHost : BackgroundService
             Log.Recovered(_logger, Recovered);
         }
     }
-
-    private static QueuedJob WithAttempts(QueuedJob j, int attempts) => new()
-    {
-        Id = j.Id,
-        Model = j.Model,
-        Priority = j.Priority,
-        InputJson = j.InputJson,
-        Deadline = j.Deadline,
-        EnqueuedAt = j.EnqueuedAt,
-        Attempts = attempts,
-        MaxAttempts = j.MaxAttempts,
-        Owner = j.Owner,
-        TraceParent = j.TraceParent,
-        CacheKey = j.CacheKey,
-    };
 
     private void RegisterGauges()
     {

@@ -2,8 +2,8 @@ namespace Sluice.Grading.Integrity;
 
 /// <summary>
 /// Logistic model of "these sentences were shuffled", trained on training essays against seeded shuffles of the same
-/// essays; <see cref="Threshold"/> keeps the false-alarm rate on real essays the
-/// position predictor did not see (cross-fitted during training) near 2 %.
+/// essays; <see cref="Threshold"/> keeps the false-alarm rate on real essays the position and pair models did not see
+/// (cross-fitted during training) near <see cref="Training.TrainingOptions.OrderFalseAlarmRate"/>.
 /// </summary>
 internal sealed record OrderModel
 {

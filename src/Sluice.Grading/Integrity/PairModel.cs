@@ -19,15 +19,16 @@ internal sealed record PairModel
     private Dictionary<string, int>? _index;
 
     /// <summary>
-    /// Score of every ordered pair [paragraph break between them (0/1), earlier, later]; index n is a virtual start
+    /// Score of every ordered pair of the first <paramref name="sentences"/> sentences [paragraph break between them (0/1),
+    /// earlier, later]; index n is a virtual start
     /// before the first sentence and n + 1 a virtual end after the last (both across a break), so openers and closers
     /// count too. The diagonal is 0.
     /// </summary>
-    public double[,,] Scores(EssayDocument doc)
+    public double[,,] Scores(EssayDocument doc, int sentences)
     {
         var index = _index ??= Keys.Select((k, i) => (k, i)).ToDictionary(x => x.k, x => x.i, StringComparer.Ordinal);
-        var cues = Cues(doc);
-        var n = cues.Length - 2;
+        var cues = Cues(doc, sentences);
+        var n = sentences;
         var m = new double[2, n + 2, n + 2];
         var keys = new List<string>();
         for (var a = 0; a < n + 1; a++)
@@ -55,10 +56,10 @@ internal sealed record PairModel
         return m;
     }
 
-    /// <summary>What the pair keys need of each sentence: first word, last word, content stems, entities, an open quote.</summary>
-    public static (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges)[] Cues(EssayDocument doc)
+    /// <summary>What the pair keys need of each of the first <paramref name="sentences"/> sentences (then the virtual start and end): first word, last word, content stems, entities, an open quote.</summary>
+    public static (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges)[] Cues(EssayDocument doc, int sentences)
     {
-        var n = doc.Sentences.Count;
+        var n = sentences;
         var result = new (string, string, HashSet<string>, HashSet<string>, bool, string)[n + 2];
         result[n] = ("<s>", "<s>", [], [], false, "<>");
         result[n + 1] = ("</s>", "</s>", [], [], false, "<>");

@@ -7,8 +7,8 @@ namespace Sluice.Grading.Training;
 /// <summary>
 /// Trains a prompt's shuffled-order detector self-supervised: every training essay (5+ sentences) in its written order
 /// against seeded shuffles of itself that keep its paragraph shape (the attack moves sentences, not line breaks). The
-/// sentence-position predictor is cross-fitted over two halves of the essays, so the detector and its threshold see
-/// position features of essays the predictor never trained on, as at grading time.
+/// sentence-position and neighbouring-sentence models are cross-fitted over two halves of the essays, so the detector
+/// and its threshold see their features for essays they never trained on, as at grading time.
 /// </summary>
 internal sealed class OrderTrainer(TrainingOptions options)
 {
@@ -176,7 +176,7 @@ internal sealed class OrderTrainer(TrainingOptions options)
                 continue;
             }
 
-            var cues = PairModel.Cues(doc);
+            var cues = PairModel.Cues(doc, n);
             // Slots -1 (virtual start) … n (virtual end); the negative keeps the slot's paragraph break, as a shuffle does.
             for (var a = -1; a < n; a++)
             {

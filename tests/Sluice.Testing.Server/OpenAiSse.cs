@@ -1,9 +1,9 @@
 using System.Text.Json;
 
-namespace Sluice.Backends.Tests.Infrastructure;
+namespace Sluice.Testing.Server;
 
 /// <summary>Reads an OpenAI stream: every <c>data:</c> payload in order, up to and including <c>[DONE]</c>.</summary>
-internal static class OpenAiSse
+public static class OpenAiSse
 {
     public static async Task<List<string>> ReadAllAsync(HttpResponseMessage response, CancellationToken ct = default)
     {

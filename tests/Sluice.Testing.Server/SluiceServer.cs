@@ -7,13 +7,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Sluice.Core.Paths;
 using Sluice.Server.Hosting;
 
-namespace Sluice.OpenAi.Tests.Infrastructure;
+namespace Sluice.Testing.Server;
 
 /// <summary>
 /// A real Sluice server on 127.0.0.1 with a random port and a throwaway data folder, hosted in the test process
 /// (real Kestrel, real SQLite file, real HTTP), as tests/Sluice.Server.Tests does.
 /// </summary>
-internal sealed class SluiceServer : IAsyncDisposable
+public sealed class SluiceServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
