@@ -1,0 +1,40 @@
+using System.Data.Common;
+using Sluice.Core.Jobs;
+
+namespace Sluice.Core.Storage;
+
+/// <summary>
+/// Maps a row of the <c>jobs</c> table to a <see cref="JobRecord"/>. Both relational stores (SQLite and
+/// PostgreSQL) select the same 23 columns in the same order, with times as Unix milliseconds.
+/// </summary>
+public static class JobRecordReader
+{
+    public static JobRecord Read(DbDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        Model = r.GetString(1),
+        ModelVersion = r.IsDBNull(2) ? null : r.GetString(2),
+        InputJson = r.GetString(3),
+        Priority = (JobPriority)r.GetInt32(4),
+        Owner = r.GetString(5),
+        Status = (JobStatus)r.GetInt32(6),
+        CreatedAt = FromMs(r.GetInt64(7)),
+        Deadline = r.IsDBNull(8) ? null : FromMs(r.GetInt64(8)),
+        Attempts = r.GetInt32(9),
+        MaxAttempts = r.GetInt32(10),
+        StartedAt = r.IsDBNull(11) ? null : FromMs(r.GetInt64(11)),
+        CompletedAt = r.IsDBNull(12) ? null : FromMs(r.GetInt64(12)),
+        NotBefore = r.IsDBNull(13) ? null : FromMs(r.GetInt64(13)),
+        ResultJson = r.IsDBNull(14) ? null : r.GetString(14),
+        Error = r.IsDBNull(15) ? null : r.GetString(15),
+        BatchSize = r.IsDBNull(16) ? null : r.GetInt32(16),
+        QueuedMs = r.IsDBNull(17) ? null : r.GetDouble(17),
+        RunMs = r.IsDBNull(18) ? null : r.GetDouble(18),
+        TraceParent = r.IsDBNull(19) ? null : r.GetString(19),
+        IdempotencyKey = r.IsDBNull(20) ? null : r.GetString(20),
+        RequestHash = r.IsDBNull(21) ? null : r.GetString(21),
+        CacheKey = r.IsDBNull(22) ? null : r.GetString(22),
+    };
+
+    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+}
