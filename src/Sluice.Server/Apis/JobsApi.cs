@@ -36,7 +36,7 @@ internal static class JobsApi
 
     internal static async Task<IResult> SubmitAsync(HttpContext http, JobService jobs, IOptions<HttpOptions> options)
     {
-        var (doc, error, raw) = await JsonBody.ReadAsync(http, options.Value.MaxBodyBytes).ConfigureAwait(false);
+        var (doc, error) = await JsonBody.ReadAsync(http, options.Value.MaxBodyBytes).ConfigureAwait(false);
         if (error is not null)
         {
             return error;
@@ -67,7 +67,6 @@ internal static class JobsApi
                 TraceParent = TraceParent(http),
                 UseCache = body.UseCache,
             }, http.RequestAborted).ConfigureAwait(false);
-            _ = raw;
             return await JobResponses.FromOutcomeAsync(http, jobs, outcome, wait).ConfigureAwait(false);
         }
     }

@@ -39,7 +39,7 @@ internal static class ModelsApi
 
     private static async Task<IResult> InferAsync(string model, HttpContext http, DirectInference direct, IOptions<HttpOptions> options)
     {
-        var (doc, error, _) = await JsonBody.ReadAsync(http, options.Value.MaxBodyBytes).ConfigureAwait(false);
+        var (doc, error) = await JsonBody.ReadAsync(http, options.Value.MaxBodyBytes).ConfigureAwait(false);
         if (error is not null)
         {
             return error;

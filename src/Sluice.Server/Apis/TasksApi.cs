@@ -56,7 +56,7 @@ internal static class TasksApi
             return UnknownTask(name);
         }
 
-        var (doc, error, _) = await JsonBody.ReadAsync(http, options.Value.MaxBodyBytes).ConfigureAwait(false);
+        var (doc, error) = await JsonBody.ReadAsync(http, options.Value.MaxBodyBytes).ConfigureAwait(false);
         if (error is not null)
         {
             return error;

@@ -13,17 +13,17 @@ internal static class JsonBody
 {
     private static readonly JsonDocumentOptions s_options = new() { MaxDepth = 64, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
 
-    public static async ValueTask<(JsonDocument? Document, IResult? Error, byte[]? Raw)> ReadAsync(HttpContext context, long maxBytes)
+    public static async ValueTask<(JsonDocument? Document, IResult? Error)> ReadAsync(HttpContext context, long maxBytes)
     {
         var request = context.Request;
         if (!IsJson(request.ContentType))
         {
-            return (null, Problems.Create(415, "Unsupported media type", $"send the body as application/json (got '{request.ContentType ?? "none"}')", "Content-Type"), null);
+            return (null, Problems.Create(415, "Unsupported media type", $"send the body as application/json (got '{request.ContentType ?? "none"}')", "Content-Type"));
         }
 
         if (request.ContentLength > maxBytes)
         {
-            return (null, TooLarge(maxBytes), null);
+            return (null, TooLarge(maxBytes));
         }
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
@@ -52,7 +52,7 @@ internal static class JsonBody
                 }
                 catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
                 {
-                    return (null, TooLarge(maxBytes), null);
+                    return (null, TooLarge(maxBytes));
                 }
 
                 if (read == 0)
@@ -63,20 +63,21 @@ internal static class JsonBody
                 length += read;
                 if (length > maxBytes)
                 {
-                    return (null, TooLarge(maxBytes), null);
+                    return (null, TooLarge(maxBytes));
                 }
             }
 
             if (length == 0)
             {
-                return (null, Problems.BadRequest("body", "the request body is empty; send a JSON object"), null);
+                return (null, Problems.BadRequest("body", "the request body is empty; send a JSON object"));
             }
 
             if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length)))
             {
-                return (null, Problems.BadRequest("body", "the request body is not valid UTF-8"), null);
+                return (null, Problems.BadRequest("body", "the request body is not valid UTF-8"));
             }
 
+            // JsonDocument keeps referring to its input, and the pooled buffer goes back below: parse a copy.
             var raw = buffer.AsSpan(0, length).ToArray();
             try
             {
@@ -84,21 +85,21 @@ internal static class JsonBody
                 if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 {
                     doc.Dispose();
-                    return (null, Problems.BadRequest("body", "the request body must be a JSON object"), null);
+                    return (null, Problems.BadRequest("body", "the request body must be a JSON object"));
                 }
 
                 if (FindInvalidString(doc.RootElement, "") is { } bad)
                 {
                     doc.Dispose();
-                    return (null, Problems.BadRequest(bad.Length == 0 ? "body" : bad, "contains an invalid Unicode escape (a lone surrogate)"), null);
+                    return (null, Problems.BadRequest(bad.Length == 0 ? "body" : bad, "contains an invalid Unicode escape (a lone surrogate)"));
                 }
 
-                return (doc, null, raw);
+                return (doc, null);
             }
             catch (JsonException ex)
             {
                 var where = ex.BytePositionInLine is { } b ? $" at line {(ex.LineNumber ?? 0) + 1}, byte {b + 1}" : "";
-                return (null, Problems.BadRequest("body", $"malformed JSON{where}: {Trim(ex.Message)}"), null);
+                return (null, Problems.BadRequest("body", $"malformed JSON{where}: {Trim(ex.Message)}"));
             }
         }
         finally
