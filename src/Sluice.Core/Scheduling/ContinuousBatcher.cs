@@ -227,6 +227,9 @@ internal sealed partial class ContinuousBatcher
                 {
                     _metrics.TokensGenerated.Add(tokens, modelTag);
                 }
+
+                // Finished sequences have left: report the batch as it is now, not as it was during the step.
+                Interlocked.Exchange(ref _entry.InFlight, _active.Count);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
