@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 
 namespace Sluice.Core.Caching;
@@ -74,7 +73,4 @@ public static class CacheKeys
                 break;
         }
     }
-
-    /// <summary>UTF-8 byte count helper for size limits.</summary>
-    internal static int Utf8Length(string s) => Encoding.UTF8.GetByteCount(s);
 }

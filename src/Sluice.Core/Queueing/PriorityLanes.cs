@@ -68,6 +68,4 @@ internal sealed class PriorityLanes
 
         return found;
     }
-
-    public static JobPriority LaneOf(int index) => (JobPriority)index;
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Sluice.Core.Metrics;
@@ -294,6 +293,4 @@ internal sealed partial class DynamicBatcher
         [LoggerMessage(EventId = 1201, Level = LogLevel.Error, Message = "Batch of {Count} on model {Model} failed")]
         public static partial void BatchFailed(ILogger logger, Exception exception, string model, int count);
     }
-
-    internal static long Now() => Stopwatch.GetTimestamp();
 }

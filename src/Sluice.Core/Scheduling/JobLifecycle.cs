@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -387,9 +386,4 @@ internal sealed partial class JobLifecycle
 
         return $"{{\"status\":{s},\"error\":{JsonSerializer.Serialize(error ?? status.ToWire(), CoreJsonContext.Default.String)}}}";
     }
-
-    /// <summary>Elapsed milliseconds since a <see cref="TimeProvider"/> timestamp.</summary>
-    public double ElapsedMs(long start) => _time.GetElapsedTime(start).TotalMilliseconds;
-
-    internal static string ActivityTraceParent() => Activity.Current?.Id ?? "";
 }
