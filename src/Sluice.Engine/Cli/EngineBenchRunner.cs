@@ -17,6 +17,9 @@ internal sealed class EngineBenchRunner
     private readonly Transformer _transformer;
     private readonly int _threads;
 
+    /// <summary>How long each measurement first runs untimed steps.</summary>
+    public static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(1);
+
     public EngineBenchRunner(LoadedModel model, int threads)
     {
         _model = model;
@@ -59,6 +62,30 @@ internal sealed class EngineBenchRunner
             cache.Dispose();
         }
 
+        // Warm-up on a throwaway cache for a fixed time, not a fixed count: tiered compilation promotes a method
+        // only after about 100 ms without new methods being compiled, so a few warm-up steps would leave batch 1
+        // (measured first) running unoptimized code and understate it.
+        using (var warm = KvSequence.TryCreate(pool, 4))
+        {
+            if (warm is not null)
+            {
+                var until = Stopwatch.GetTimestamp() + (long)(WarmUp.TotalSeconds * Stopwatch.Frequency);
+                for (var step = 0; step < 3 || Stopwatch.GetTimestamp() < until; step++)
+                {
+                    for (var b = 0; b < batch; b++)
+                    {
+                        state.Tokens[b] = 1 + b;
+                        state.Positions[b] = step % 4;
+                        state.Caches[b] = warm;
+                        state.LogitIndex[b] = b;
+                    }
+
+                    _transformer.Forward(state, batch);
+                    Sampler.Argmax(state.LogitsRow(0));
+                }
+            }
+        }
+
         var times = new double[Math.Max(1, repeats)];
         for (var i = 0; i < times.Length; i++)
         {
@@ -82,23 +109,6 @@ internal sealed class EngineBenchRunner
         for (var b = 0; b < batch; b++)
         {
             tokens[b] = 1 + (b * 7919 % (c.VocabSize - 1)); // different start tokens so sequences differ
-        }
-
-        // Warm-up on a throwaway cache: JIT and first-touch page-ins are not part of the figure.
-        using (var warm = KvSequence.TryCreate(pool, 4))
-        {
-            if (warm is not null)
-            {
-                for (var b = 0; b < batch; b++)
-                {
-                    state.Tokens[b] = tokens[b];
-                    state.Positions[b] = 0;
-                    state.Caches[b] = warm;
-                    state.LogitIndex[b] = b;
-                }
-
-                _transformer.Forward(state, batch);
-            }
         }
 
         var stopwatch = Stopwatch.StartNew();

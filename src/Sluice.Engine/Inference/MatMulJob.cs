@@ -14,6 +14,9 @@ internal sealed unsafe class MatMulJob
     [ThreadStatic]
     private static float[]? t_scratch;
 
+    /// <summary>Chunks per thread: enough to even out a slow thread, few enough that each chunk's prefetch stream ramps up.</summary>
+    private const int ChunksPerThread = 2;
+
     private readonly ParallelOptions _options;
     private readonly Action<int> _body;
     private readonly int _threads;
@@ -54,9 +57,9 @@ internal sealed unsafe class MatMulJob
         var chunks = 0;
         for (var i = 0; i < count; i++)
         {
-            // Several chunks per thread balance the load; chunks are whole row blocks.
+            // Chunks are whole row blocks.
             var rows = _w[i].Rows;
-            var target = rows / (_threads * 4);
+            var target = rows / (_threads * ChunksPerThread);
             var chunkRows = Math.Max(MatMulKernels.RowBlock * 4, (target + MatMulKernels.RowBlock - 1) / MatMulKernels.RowBlock * MatMulKernels.RowBlock);
             _chunkRows[i] = chunkRows;
             _chunkStart[i] = chunks;
@@ -64,21 +67,12 @@ internal sealed unsafe class MatMulJob
         }
 
         _chunkStart[count] = chunks;
-        if (_threads == 1 || chunks == 1)
-        {
-            for (var c = 0; c < chunks; c++)
-            {
-                RunChunk(c);
-            }
-        }
-        else
-        {
-            Parallel.For(0, chunks, _options, _body);
-        }
+        WorkerTeam.Shared.Run(chunks, _threads, _body, _options);
 
         _x = null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunChunk(int chunk)
     {
         var i = 0;

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -48,6 +47,7 @@ internal sealed unsafe class Transformer
     /// Runs <paramref name="rows"/> rows of <paramref name="s"/>; rows whose <see cref="BatchState.LogitIndex"/>
     /// is not -1 get logits in <see cref="BatchState.LogitsRow"/>. Rows of one sequence must be in position order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(BatchState s, int rows)
     {
         int dim = _c.Dim, kvDim = _c.KvDim, hidden = _c.HiddenDim, hs = _c.HeadSize, half = hs / 2;
@@ -132,7 +132,7 @@ internal sealed unsafe class Transformer
 
             // Final matmul to get the output of the attention, then the residual connection back into x.
             s.MatMul.Run(s.Xb, rows, layer.Wo, s.Xb2);
-            TensorPrimitives.Add(new ReadOnlySpan<float>(s.X, rows * dim), new ReadOnlySpan<float>(s.Xb2, rows * dim), new Span<float>(s.X, rows * dim));
+            VectorMath.Add(s.X, s.Xb2, (long)rows * dim);
 
             // Ffn rmsnorm.
             for (var r = 0; r < rows; r++)
@@ -144,17 +144,11 @@ internal sealed unsafe class Transformer
             s.MatMul.Run(s.Xb, rows, layer.W1, s.Hb, layer.W3, s.Hb2);
 
             // SwiGLU non-linearity: silu(x) = x * σ(x), then elementwise multiply with w3(x).
-            // Vectorized: hb2 = hb * hb2, hb = σ(hb), hb = hb * hb2.
-            var n = rows * hidden;
-            var hb = new Span<float>(s.Hb, n);
-            var hb2 = new Span<float>(s.Hb2, n);
-            TensorPrimitives.Multiply(hb, hb2, hb2);
-            TensorPrimitives.Sigmoid(hb, hb);
-            TensorPrimitives.Multiply(hb, hb2, hb);
+            VectorMath.SwiGlu(s.Hb, s.Hb2, (long)rows * hidden);
 
             // Final matmul to get the output of the ffn, then the residual connection.
             s.MatMul.Run(s.Hb, rows, layer.W2, s.Xb2);
-            TensorPrimitives.Add(new ReadOnlySpan<float>(s.X, rows * dim), new ReadOnlySpan<float>(s.Xb2, rows * dim), new Span<float>(s.X, rows * dim));
+            VectorMath.Add(s.X, s.Xb2, (long)rows * dim);
         }
 
         if (logitRows == 0)
@@ -221,19 +215,10 @@ internal sealed unsafe class Transformer
         {
             _layer = layer;
             var items = rows * _heads;
-            if (_s.Threads == 1 || items < 4)
-            {
-                for (var i = 0; i < items; i++)
-                {
-                    RunOne(i);
-                }
-            }
-            else
-            {
-                Parallel.For(0, items, _s.Parallel, _body);
-            }
+            WorkerTeam.Shared.Run(items, items < 4 ? 1 : _s.Threads, _body, _s.Parallel);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunOne(int item)
         {
             var c = _t._c;
@@ -248,53 +233,95 @@ internal sealed unsafe class Transformer
             var kvOffset = (h / c.KvMul) * hs;
             var scale = MathF.Sqrt(hs);
 
-            // Iterate over all timesteps, including the current one. Head sizes are small (8 to 128), so the
-            // loops are written inline rather than paying a library call per position.
+            // Iterate over all timesteps, including the current one, block by block (no division per position).
+            // Head sizes are small (8 to 128), so the loops are written inline rather than paying a library call
+            // per position.
             var blocks = cache.Blocks;
-            for (var t = 0; t <= pos; t++)
+            var keyOffset = (long)(l * 2) * bs * kvDim + kvOffset;
+            for (int t = 0, j = 0; t <= pos; j++)
             {
-                var k = BlockPointer(blocks[t / bs]) + ((long)(l * 2) * bs + t % bs) * kvDim + kvOffset;
-                var i = 0;
-                var score = 0f;
-                if (hs >= 8)
+                var k = BlockPointer(blocks[j]) + keyOffset;
+                for (var end = Math.Min(pos + 1, t + bs); t < end; t++, k += kvDim)
                 {
-                    var acc = Vector256<float>.Zero;
-                    for (; i + 8 <= hs; i += 8)
+                    var i = 0;
+                    var score = 0f;
+                    if (hs >= 8)
                     {
-                        acc = Vector256.FusedMultiplyAdd(Vector256.Load(q + i), Vector256.Load(k + i), acc);
+                        var acc = Vector256<float>.Zero;
+                        for (; i + 8 <= hs; i += 8)
+                        {
+                            acc = Vector256.FusedMultiplyAdd(Vector256.Load(q + i), Vector256.Load(k + i), acc);
+                        }
+
+                        score = Vector256.Sum(acc);
                     }
 
-                    score = Vector256.Sum(acc);
-                }
+                    for (; i < hs; i++)
+                    {
+                        score += q[i] * k[i];
+                    }
 
-                for (; i < hs; i++)
-                {
-                    score += q[i] * k[i];
+                    att[t] = score / scale;
                 }
-
-                att[t] = score / scale;
             }
 
             Sampling.Sampler.Softmax(att);
 
-            // Weighted sum of the values, stored into xb.
+            // Weighted sum of the values, stored into xb: each slice of xb is accumulated in registers over all
+            // positions, in position order, as llama2.c's xb[i] += a * v[i] loop does.
             var xb = s.Xb + (long)r * c.Dim + h * hs;
-            new Span<float>(xb, hs).Clear();
-            for (var t = 0; t <= pos; t++)
+            var valueOffset = (long)(l * 2 + 1) * bs * kvDim + kvOffset;
+            var slice = 0;
+            for (; slice + 32 <= hs; slice += 32)
             {
-                var v = BlockPointer(blocks[t / bs]) + ((long)(l * 2 + 1) * bs + t % bs) * kvDim + kvOffset;
-                var a = att[t];
-                var va = Vector256.Create(a);
-                var i = 0;
-                for (; i + 8 <= hs; i += 8)
+                Vector256<float> x0 = default, x1 = default, x2 = default, x3 = default;
+                for (int t = 0, j = 0; t <= pos; j++)
                 {
-                    Vector256.FusedMultiplyAdd(Vector256.Load(v + i), va, Vector256.Load(xb + i)).Store(xb + i);
+                    var v = BlockPointer(blocks[j]) + valueOffset + slice;
+                    for (var end = Math.Min(pos + 1, t + bs); t < end; t++, v += kvDim)
+                    {
+                        var a = Vector256.Create(att[t]);
+                        x0 = Vector256.FusedMultiplyAdd(Vector256.Load(v), a, x0);
+                        x1 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 8), a, x1);
+                        x2 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 16), a, x2);
+                        x3 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 24), a, x3);
+                    }
                 }
 
-                for (; i < hs; i++)
+                x0.Store(xb + slice);
+                x1.Store(xb + slice + 8);
+                x2.Store(xb + slice + 16);
+                x3.Store(xb + slice + 24);
+            }
+
+            for (; slice + 8 <= hs; slice += 8)
+            {
+                Vector256<float> x0 = default;
+                for (int t = 0, j = 0; t <= pos; j++)
                 {
-                    xb[i] += a * v[i];
+                    var v = BlockPointer(blocks[j]) + valueOffset + slice;
+                    for (var end = Math.Min(pos + 1, t + bs); t < end; t++, v += kvDim)
+                    {
+                        x0 = Vector256.FusedMultiplyAdd(Vector256.Load(v), Vector256.Create(att[t]), x0);
+                    }
                 }
+
+                x0.Store(xb + slice);
+            }
+
+            for (; slice < hs; slice++)
+            {
+                var sum = 0f;
+                for (int t = 0, j = 0; t <= pos; j++)
+                {
+                    var v = BlockPointer(blocks[j]) + valueOffset + slice;
+                    for (var end = Math.Min(pos + 1, t + bs); t < end; t++, v += kvDim)
+                    {
+                        sum += att[t] * *v;
+                    }
+                }
+
+                xb[slice] = sum;
             }
         }
     }

@@ -38,7 +38,7 @@ internal sealed unsafe class MappedFile : IDisposable
             throw new FileNotFoundException($"model file not found: {full}", full);
         }
 
-        var length = new FileInfo(full).Length;
+        var length = FileTarget.Resolve(full).Length;
         if (length == 0)
         {
             throw new ModelFormatException(full, 0, "the file is empty");

@@ -27,7 +27,7 @@ internal static class ModelLoader
         if (tokenizerPath is null)
         {
             var header = ReadHeader(full);
-            var config = LlamaCheckpointReader.TryReadHeader(header, new FileInfo(full).Length, out var problem)
+            var config = LlamaCheckpointReader.TryReadHeader(header, FileTarget.Resolve(full).Length, out var problem)
                 ?? throw new ModelFormatException(full, 0, problem);
             tokenizerPath = FindTokenizer(config.VocabSize, [Path.GetDirectoryName(full)!, .. SharedModelsFolder()])
                 ?? throw new FileNotFoundException($"no llama2.c tokenizer with {config.VocabSize} tokens next to {full}; pass --tokenizer");

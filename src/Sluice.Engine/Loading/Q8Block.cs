@@ -34,6 +34,7 @@ internal static unsafe class Q8Block
     }
 
     /// <summary>Dequantizes a row of <c>destination.Length</c> weights (a multiple of 32) starting at <paramref name="src"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void DequantizeRow(byte* src, Span<float> destination)
     {
         var blocks = destination.Length / Size;

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using Sluice.Engine.Inference;
 
 namespace Sluice.Engine.Sampling;
 
@@ -36,6 +38,7 @@ internal sealed class Sampler
     public float NextSingle() => (NextUInt32() >> 8) / 16777216.0f;
 
     /// <summary>Samples a token; <paramref name="logits"/> is overwritten (scaled and turned into probabilities).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Sample(Span<float> logits)
     {
         if (_temperature == 0f)
@@ -43,22 +46,28 @@ internal sealed class Sampler
             return Argmax(logits);
         }
 
-        for (var i = 0; i < logits.Length; i++)
+        // Vectorized: at 32,000 tokens scalar loops (one expf per token) took about 0.25 ms per sequence and step.
+        // Each draw is still a pure function of the logits and the seed, so batching cannot change it.
+        if ((_topK <= 0 || _topK >= logits.Length) && (_topP <= 0f || _topP >= 1f))
         {
-            logits[i] /= _temperature;
+            // Plain multinomial: no need to normalize, scale the coin by the total instead.
+            var total = VectorMath.ExpShifted(logits, 1f / _temperature);
+            return SampleMult(logits, NextSingle() * total);
         }
 
+        VectorMath.Divide(logits, _temperature);
         if (_topK > 0 && _topK < logits.Length)
         {
             KeepTopK(logits, _topK);
         }
 
-        Softmax(logits);
+        VectorMath.Softmax(logits);
         var coin = NextSingle();
         return _topP <= 0f || _topP >= 1f ? SampleMult(logits, coin) : SampleTopP(logits, _topP, coin);
     }
 
     /// <summary>Index of the largest value; the first one on ties, as llama2.c.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Argmax(ReadOnlySpan<float> values)
     {
         var best = 0;
@@ -75,7 +84,7 @@ internal sealed class Sampler
         return best;
     }
 
-    /// <summary>In-place softmax with the max subtracted first, as llama2.c.</summary>
+    /// <summary>In-place softmax with the max subtracted first, in llama2.c's order (attention uses it, so greedy output matches llama2.c's).</summary>
     public static void Softmax(Span<float> x)
     {
         var max = x[0];
@@ -100,19 +109,37 @@ internal sealed class Sampler
         }
     }
 
-    private static int SampleMult(ReadOnlySpan<float> probabilities, float coin)
+    /// <summary>
+    /// The first index where the running sum of <paramref name="weights"/> exceeds <paramref name="target"/>. Whole
+    /// blocks of 64 are skipped by their vector sum, so a draw reads the vocabulary once instead of adding it up
+    /// one token at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int SampleMult(ReadOnlySpan<float> weights, float target)
     {
         var cdf = 0f;
-        for (var i = 0; i < probabilities.Length; i++)
+        var i = 0;
+        for (; i + 64 <= weights.Length; i += 64)
         {
-            cdf += probabilities[i];
-            if (coin < cdf)
+            var block = VectorMath.Sum(weights.Slice(i, 64));
+            if (target < cdf + block)
+            {
+                break;
+            }
+
+            cdf += block;
+        }
+
+        for (; i < weights.Length; i++)
+        {
+            cdf += weights[i];
+            if (target < cdf)
             {
                 return i;
             }
         }
 
-        return probabilities.Length - 1; // rounding errors
+        return weights.Length - 1; // rounding errors
     }
 
     /// <summary>Sets every logit below the k-th largest to -inf (ties with the k-th are kept).</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json;
@@ -25,6 +26,7 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
     private readonly BatchState _state;
     private readonly EngineOptions _options;
     private readonly Lock _stepLock = new();
+    private readonly SamplingJob _sampling = new();
     private readonly System.Collections.Concurrent.ConcurrentQueue<EngineSequence> _pendingRelease = new();
     private int _active;
 
@@ -37,7 +39,7 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
         _state = new BatchState(model.Config, options.ResolveThreads(), Math.Max(1, options.MaxSequences));
         MaxSequences = Math.Max(1, options.MaxSequences);
         var c = model.Config;
-        var info = new FileInfo(model.Path);
+        var info = FileTarget.Resolve(model.Path);
         Descriptor = new ModelDescriptor
         {
             Name = name,
@@ -198,7 +200,9 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
             _transformer.Forward(s, rows);
         }
 
-        // Walk the rows again in the same order to advance each sequence and sample the ones with logits.
+        // Walk the rows again in the same order to advance each sequence and queue the ones with logits.
+        var sampling = _sampling;
+        sampling.Clear();
         var row = 0;
         for (var i = 0; i < batch.Length; i++)
         {
@@ -216,12 +220,18 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
                 row++;
             }
 
-            if (logitIndex < 0)
+            if (logitIndex >= 0)
             {
-                continue; // still reading the prompt
+                sampling.Add(seq, logitIndex, i); // otherwise still reading the prompt
             }
+        }
 
-            var token = seq.Sampler.Sample(s.LogitsRow(logitIndex));
+        sampling.Run(s);
+        for (var k = 0; k < sampling.Count; k++)
+        {
+            var i = sampling.Slot(k);
+            var seq = (EngineSequence)batch[i];
+            var token = sampling.Token(k);
             seq.GeneratedTokens++;
             seq.Tokens.Add(token);
             outputs[i].GeneratedTokens = 1;
@@ -279,20 +289,52 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
 
     public ValueTask WarmUpAsync(CancellationToken cancellationToken)
     {
-        // One short greedy generation JIT-compiles every kernel and touches every weight page.
-        if (TryStartSequence(new GenerationRequest { Prompt = "Once", MaxTokens = 2 }, out var sequence))
+        // Generate short greedy and sampled sequences a few at a time until the step path has run for the
+        // warm-up time (and at least a few steps): this compiles every kernel, lets tiered compilation promote
+        // the per-step code, and touches every weight page before the first request.
+        var until = Stopwatch.GetTimestamp() + (long)(Math.Max(0, _options.WarmUpMilliseconds) / 1000.0 * Stopwatch.Frequency);
+        var batch = new IGenerationSequence[Math.Min(4, MaxSequences)];
+        var outputs = new StepOutput[batch.Length];
+        var steps = 0;
+        do
         {
-            using (sequence)
+            var count = 0;
+            for (var i = 0; i < batch.Length; i++)
             {
-                var output = new StepOutput[1];
-                var one = new[] { sequence };
-                for (var i = 0; i < 8 && output[0].Finish == FinishReason.None; i++)
+                var request = new GenerationRequest { Prompt = "Once upon a time", MaxTokens = 16, Temperature = i % 2 == 0 ? 0f : 0.8f, Seed = (ulong)i + 1 };
+                if (TryValidate(request, out _) && TryStartSequence(request, out var sequence))
+                {
+                    batch[count++] = sequence;
+                }
+            }
+
+            if (count == 0)
+            {
+                break;
+            }
+
+            try
+            {
+                for (var live = count; live > 0; steps++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    Step(one, output);
+                    Step(batch.AsSpan(0, count), outputs);
+                    live = 0;
+                    for (var i = 0; i < count; i++)
+                    {
+                        live += outputs[i].Finish == FinishReason.None ? 1 : 0;
+                    }
+                }
+            }
+            finally
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    batch[i].Dispose();
                 }
             }
         }
+        while (steps < 8 || Stopwatch.GetTimestamp() < until);
 
         return ValueTask.CompletedTask;
     }

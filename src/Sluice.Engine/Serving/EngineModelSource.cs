@@ -56,7 +56,7 @@ internal sealed class EngineModelSource : IModelSource
                 {
                     Name = name,
                     Kind = ModelKind.Generative,
-                    Version = string.Create(CultureInfo.InvariantCulture, $"{new FileInfo(file).Length:x}-{File.GetLastWriteTimeUtc(file).Ticks:x}"),
+                    Version = string.Create(CultureInfo.InvariantCulture, $"{FileTarget.Resolve(file).Length:x}-{FileTarget.Resolve(file).LastWriteTimeUtc.Ticks:x}"),
                     Defaults = new SchedulerSettings { MaxNumSeqs = Math.Max(1, options.MaxSequences) },
                     LoadAsync = ct => new ValueTask<IModel>(Task.Run<IModel>(() => new EngineGenerativeModel(ModelLoader.Load(path, tokenizer), name, options), ct)),
                 });
@@ -91,8 +91,8 @@ internal sealed class EngineModelSource : IModelSource
 
             // Tokenizers are *.bin too: only files with a valid llama2.c header of the right size are checkpoints.
             var header = ModelLoader.ReadHeader(file);
-            var config = LlamaCheckpointReader.TryReadHeader(header, new FileInfo(file).Length, out _);
-            if (config is null || new FileInfo(file).Length != LlamaCheckpointReader.ExpectedFileBytes(config))
+            var config = LlamaCheckpointReader.TryReadHeader(header, FileTarget.Resolve(file).Length, out _);
+            if (config is null || FileTarget.Resolve(file).Length != LlamaCheckpointReader.ExpectedFileBytes(config))
             {
                 return false;
             }

@@ -27,7 +27,7 @@ internal static class TokenizerReader
         vocabSize = 0;
         try
         {
-            var info = new FileInfo(path);
+            var info = FileTarget.Resolve(path);
             if (info.Length < 8 || info.Length > 64 << 20)
             {
                 return false;

@@ -25,6 +25,28 @@ public sealed class SamplerTests
         Assert.Equal(Array.IndexOf(logits, logits.Max()), sampler.Sample(logits.ToArray()));
     }
 
+    [Theory]
+    [InlineData(1f)]
+    [InlineData(0.5f)]
+    public void Sample_PlainMultinomialOverLargeVocabulary_FrequenciesFollowSoftmax(float temperature)
+    {
+        // 200 tokens: token 150 carries half the probability mass, the rest is uniform, so the draw must cross
+        // whole 64-token blocks (skipped by their sums) and land inside them.
+        var logits = new float[200];
+        logits[150] = MathF.Log(199f) * temperature;
+        var sampler = new Sampler(temperature, 1f, 0, 7);
+        var counts = new int[logits.Length];
+        const int Draws = 8000;
+        for (var i = 0; i < Draws; i++)
+        {
+            counts[sampler.Sample(logits.ToArray())]++;
+        }
+
+        Assert.InRange(counts[150] / (double)Draws, 0.47, 0.53);
+        Assert.InRange(counts[..64].Sum() / (double)Draws, 0.5 * 64 / 199 - 0.03, 0.5 * 64 / 199 + 0.03);
+        Assert.InRange(counts[151..].Sum() / (double)Draws, 0.5 * 49 / 199 - 0.03, 0.5 * 49 / 199 + 0.03);
+    }
+
     [Fact]
     public void Sample_SameSeed_SameTokens()
     {

@@ -54,6 +54,22 @@ public sealed class EngineModelSourceTests
         Assert.Equal("stories260k", candidate.Name);
     }
 
+    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
+    public async Task Discover_SymlinkedCheckpointAndTokenizer_OffersAndLoadsTheModel()
+    {
+        // A models folder of links to shared files: a link's own length is not the checkpoint's.
+        using var dir = TestModels.CreateTempDirectory();
+        File.CreateSymbolicLink(dir.File("linked.bin"), SharedDataFactAttribute.RequirePath(TestModels.Bin));
+        File.CreateSymbolicLink(dir.File("tok512.bin"), SharedDataFactAttribute.RequirePath(TestModels.Tokenizer));
+        var source = new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = [dir.Path], Threads = 1 }));
+
+        var candidate = Assert.Single(source.Discover());
+        using var model = (IGenerativeModel)await candidate.LoadAsync(CancellationToken.None);
+
+        Assert.Equal("linked", model.Descriptor.Name);
+        Assert.StartsWith($"{new FileInfo(SharedDataFactAttribute.RequirePath(TestModels.Bin)).Length:x}-", model.Descriptor.Version, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Discover_CheckpointWithoutMatchingTokenizer_Skipped()
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Sluice.Engine.Cli;
@@ -9,70 +10,118 @@ using Xunit.Abstractions;
 
 namespace Sluice.Server.Tests.Engine;
 
-/// <summary>Issue #3, item 6: 32 concurrent streams on a 15M-shaped model all stream from the first second.</summary>
+/// <summary>
+/// Issue #3, item 6: 32 concurrent streams on a 15M-shaped model all stream from the first second, and the server's
+/// aggregate tokens/s at 32 sequences is within 20 % of the engine benchmark at batch 32.
+/// </summary>
 [Collection(TimingCollection.Name)]
 public sealed class EngineThroughputTests(ITestOutputHelper output) : IDisposable
 {
     private const int Streams = 32;
-    private const int MaxTokens = 48;
+    private const int MaxTokens = 96;
+
+    /// <summary>Tokens per closed-loop generation: long enough that prompt reading is a small share of the rows.</summary>
+    private const int LoopTokens = 160;
     private readonly string _dir = Directory.CreateTempSubdirectory("sluice-15m-").FullName;
 
     [SharedDataFact("models/tokenizer32k.bin")]
-    public async Task Generate_ThirtyTwoConcurrentStreamsOn15M_AllStreamWithinFirstSecond()
+    public async Task Generate_ThirtyTwoConcurrentStreamsOn15M_StreamFromFirstSecondAtEngineSpeed()
     {
         // A synthetic checkpoint at the real 15M shape (random weights; speed does not depend on their values).
         ModelSynthesizer.WriteLlama2c(Path.Combine(_dir, "s15m.bin"), ModelSynthesizer.Shape("15M"), seed: 15);
         File.CreateSymbolicLink(Path.Combine(_dir, "tokenizer32k.bin"), SharedDataFactAttribute.RequirePath("models/tokenizer32k.bin"));
-        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+
+        double serverTokS;
+
+        // The server runs as its own process, as deployed, so the test's clients do not share its runtime and GC.
+        await using (var server = await ServerProcess.StartAsync(Path.Combine(_dir, "data"), new Dictionary<string, string>
         {
             ["Sluice:Engine:ModelsPaths:0"] = _dir,
-            ["Sluice:Models:s15m:MaxNumSeqs"] = Streams.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
-
-        // Warm the JIT on the step path at a few batch sizes first; cold start is measured elsewhere.
-        await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
-            server.PostJobAsync($"{{\"model\":\"s15m\",\"cache\":false,\"input\":{{\"prompt\":\"warm {i}\",\"max_tokens\":16}}}}", waitSeconds: 60)));
-
-        var start = Stopwatch.StartNew();
-        var submitMs = new double[Streams];
-        var firstDeltaMs = new double[Streams];
-        var doneMs = new double[Streams];
-        var tokens = new int[Streams];
-        await Task.WhenAll(Enumerable.Range(0, Streams).Select(async i =>
+            ["Sluice:Models:s15m:MaxNumSeqs"] = Streams.ToString(CultureInfo.InvariantCulture),
+        }))
         {
-            submitMs[i] = start.Elapsed.TotalMilliseconds;
-            var input = JsonSerializer.Serialize(new { prompt = $"Once upon a time {i}", max_tokens = MaxTokens, temperature = 0.8, seed = i });
-            var (r, body) = await server.PostJobAsync($"{{\"model\":\"s15m\",\"cache\":false,\"input\":{input}}}");
-            Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
-            using var events = await server.Client.GetAsync($"/v1/jobs/{body.GetProperty("id").GetString()}/events", HttpCompletionOption.ResponseHeadersRead);
-            await SseParser.ReadAllAsync(await events.Content.ReadAsStreamAsync(), CancellationToken.None, e =>
-            {
-                if (e.Event == "delta")
-                {
-                    if (firstDeltaMs[i] == 0)
-                    {
-                        firstDeltaMs[i] = start.Elapsed.TotalMilliseconds;
-                    }
-                }
-            });
-            doneMs[i] = start.Elapsed.TotalMilliseconds;
-            var job = await server.GetJobAsync(body.GetProperty("id").GetString()!);
-            Assert.Equal("succeeded", job.GetProperty("status").GetString());
-            tokens[i] = job.GetProperty("result").GetProperty("usage").GetProperty("completion_tokens").GetInt32();
-        }));
-        // Steady state: from the moment every stream was producing until the last one ended.
-        var seconds = (doneMs.Max() - firstDeltaMs.Max()) / 1000;
-        var waitMs = firstDeltaMs.Zip(submitMs, (f, s) => f - s).ToArray();
-        var serverTokS = (tokens.Sum() - Streams) / seconds;
+            // 32 streams submitted at once (cold server): every one gets tokens within the first second.
+            var waitMs = await StreamAllAsync(server);
+            output.WriteLine($"first delta after submit: max {waitMs.Max():F0} ms");
+            Assert.True(waitMs.Max() < 1000, $"a stream got its first token {waitMs.Max():F0} ms after it was submitted");
+
+            // Throughput in steady state: 32 closed-loop clients keep the batch full for 12 s, and the tokens of
+            // seconds 8 to 12 are counted. A fresh process compiles its hot paths in the background for several
+            // seconds under load, so the first seconds are warm-up.
+            var loop = ClosedLoopAsync(server, TimeSpan.FromSeconds(12));
+            await Task.Delay(TimeSpan.FromSeconds(8));
+            var before = await TokensGeneratedAsync(server);
+            var clock = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            serverTokS = (await TokensGeneratedAsync(server) - before) / clock.Elapsed.TotalSeconds;
+            await loop;
+        }
 
         using var model = ModelLoader.Load(Path.Combine(_dir, "s15m.bin"), Path.Combine(_dir, "tokenizer32k.bin"));
-        var engine = new EngineBenchRunner(model, Environment.ProcessorCount).Run([Streams], MaxTokens, TextWriter.Null, repeats: 1)[0];
-        output.WriteLine($"first delta after submit: max {waitMs.Max():F0} ms; server {serverTokS:F0} tok/s over {seconds:F1} s of steady state; engine alone at batch {Streams}: {engine.TokensPerSecond:F0} tok/s; ratio {serverTokS / engine.TokensPerSecond:F2}");
-
-        // Random weights may sample end-of-sequence early; every stream must still have produced text.
-        Assert.All(tokens, t => Assert.InRange(t, 1, MaxTokens));
-        Assert.True(waitMs.Max() < 1000, $"a stream got its first token {waitMs.Max():F0} ms after it was submitted");
+        var engine = new EngineBenchRunner(model, Environment.ProcessorCount).Run([Streams], LoopTokens, TextWriter.Null, repeats: 3)[0];
+        var ratio = serverTokS / engine.TokensPerSecond;
+        output.WriteLine($"server {serverTokS:F0} tok/s with {Streams} clients in a closed loop; engine alone at batch {Streams}: {engine.TokensPerSecond:F0} tok/s; ratio {ratio:F2}");
+        Assert.True(ratio >= 0.8, $"server {serverTokS:F0} tok/s is {ratio:P0} of the engine's {engine.TokensPerSecond:F0} tok/s at batch {Streams}");
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>Submits <see cref="Streams"/> sampled generations at once and reads their events; returns each one's wait for its first delta.</summary>
+    private static async Task<double[]> StreamAllAsync(ServerProcess server)
+    {
+        var start = Stopwatch.StartNew();
+        var waitMs = new double[Streams];
+        await Task.WhenAll(Enumerable.Range(0, Streams).Select(async i =>
+        {
+            var submitted = start.Elapsed.TotalMilliseconds;
+            var input = JsonSerializer.Serialize(new { prompt = $"Once upon a time {i}", max_tokens = MaxTokens, temperature = 0.8, seed = i });
+            var (r, body) = await server.Client.PostJobAsync($"{{\"model\":\"s15m\",\"cache\":false,\"input\":{input}}}");
+            Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+            var id = body.GetProperty("id").GetString()!;
+            using var events = await server.Client.GetAsync($"/v1/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead);
+            await SseParser.ReadAllAsync(await events.Content.ReadAsStreamAsync(), CancellationToken.None, e =>
+            {
+                if (e.Event == "delta" && waitMs[i] == 0)
+                {
+                    waitMs[i] = start.Elapsed.TotalMilliseconds - submitted;
+                }
+            });
+            var job = await server.Client.GetJobAsync(id);
+            Assert.Equal("succeeded", job.GetProperty("status").GetString());
+
+            // Random weights may sample end-of-sequence early; every stream must still have produced text.
+            Assert.InRange(job.GetProperty("result").GetProperty("usage").GetProperty("completion_tokens").GetInt32(), 1, MaxTokens);
+        }));
+        return waitMs;
+    }
+
+    /// <summary><see cref="Streams"/> clients, each submitting its next generation as soon as the last one finished.</summary>
+    private static async Task ClosedLoopAsync(ServerProcess server, TimeSpan duration)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        await Task.WhenAll(Enumerable.Range(0, Streams).Select(async i =>
+        {
+            for (var n = 0; Stopwatch.GetTimestamp() < until; n++)
+            {
+                var (r, _) = await server.Client.PostJobAsync(
+                    $"{{\"model\":\"s15m\",\"cache\":false,\"input\":{{\"prompt\":\"Once upon a time {i} {n}\",\"max_tokens\":{LoopTokens},\"temperature\":0.8,\"seed\":{n}}}}}",
+                    waitSeconds: 60);
+                Assert.True(r.IsSuccessStatusCode, $"closed-loop submit answered {(int)r.StatusCode}");
+            }
+        }));
+    }
+
+    private static async Task<double> TokensGeneratedAsync(ServerProcess server)
+    {
+        var text = await server.Client.GetStringAsync("/metrics");
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith("sluice_tokens_generated_total{", StringComparison.Ordinal) && line.Contains("model=\"s15m\"", StringComparison.Ordinal))
+            {
+                return double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
 }

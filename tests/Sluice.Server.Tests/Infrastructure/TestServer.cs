@@ -80,30 +80,10 @@ internal sealed class TestServer : IAsyncDisposable
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    public async Task<(HttpResponseMessage Response, JsonElement Body)> PostJobAsync(string json, int waitSeconds = 0, string? idempotencyKey = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = Json(json) };
-        if (waitSeconds > 0)
-        {
-            request.Headers.Add("Prefer", $"wait={waitSeconds}");
-        }
+    public Task<(HttpResponseMessage Response, JsonElement Body)> PostJobAsync(string json, int waitSeconds = 0, string? idempotencyKey = null) =>
+        Client.PostJobAsync(json, waitSeconds, idempotencyKey);
 
-        if (idempotencyKey is not null)
-        {
-            request.Headers.Add("Idempotency-Key", idempotencyKey);
-        }
-
-        var response = await Client.SendAsync(request);
-        var body = await ReadJsonAsync(response);
-        return (response, body);
-    }
-
-    public async Task<JsonElement> GetJobAsync(string id)
-    {
-        using var r = await Client.GetAsync($"/v1/jobs/{id}");
-        r.EnsureSuccessStatusCode();
-        return await ReadJsonAsync(r);
-    }
+    public Task<JsonElement> GetJobAsync(string id) => Client.GetJobAsync(id);
 
     /// <summary>Polls until the job is terminal.</summary>
     public async Task<JsonElement> WaitTerminalAsync(string id, TimeSpan timeout)
