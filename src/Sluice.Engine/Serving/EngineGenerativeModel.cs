@@ -45,7 +45,10 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
             Name = name,
             Version = string.Create(CultureInfo.InvariantCulture, $"{info.Length:x}-{info.LastWriteTimeUtc.Ticks:x}"),
             Kind = ModelKind.Generative,
-            Deterministic = false,
+            // A sequence's tokens do not depend on the batch it runs in (bit-exact kernels), so greedy and seeded
+            // requests are reproducible and the core may serve them from the result cache; it never caches
+            // unseeded sampling (GenerationRequest.IsDeterministic).
+            Deterministic = true,
             Description = $"llama-family transformer ({c.ParameterCount / 1e6:F1}M parameters, {model.Format}) on the pure C# engine",
             Metadata = new Dictionary<string, string>
             {

@@ -71,6 +71,35 @@ public sealed class EngineServingTests
         Assert.True(firstDelta.Max() < finished.Min(), "a request waited for another one to finish");
     }
 
+    [SharedDataFact("models/stories260K.bin", "models/tok512.bin")]
+    public async Task Generate_RepeatedGreedyOrSeeded_SecondFromResultCacheUnseededNever()
+    {
+        // The engine's output does not depend on the batch, so greedy and seeded requests are cacheable;
+        // unseeded sampling must run every time.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Engine:ModelsPaths:0"] = SharedData.TryGetPath("models")!,
+        });
+        const string Greedy = "{\"model\":\"stories260k\",\"input\":{\"prompt\":\"Lily had a\",\"max_tokens\":40,\"temperature\":0}}";
+        const string Seeded = "{\"model\":\"stories260k\",\"input\":{\"prompt\":\"Lily had a\",\"max_tokens\":40,\"temperature\":0.9,\"seed\":5}}";
+        const string Unseeded = "{\"model\":\"stories260k\",\"input\":{\"prompt\":\"Lily had a\",\"max_tokens\":40,\"temperature\":0.9}}";
+
+        foreach (var request in new[] { Greedy, Seeded })
+        {
+            var (_, first) = await server.PostJobAsync(request, waitSeconds: 60);
+            var (_, second) = await server.PostJobAsync(request, waitSeconds: 60);
+
+            Assert.False(first.GetProperty("cached").GetBoolean());
+            Assert.True(second.GetProperty("cached").GetBoolean(), request);
+            Assert.Equal(first.GetProperty("result").GetProperty("text").GetString(), second.GetProperty("result").GetProperty("text").GetString());
+        }
+
+        var (_, a) = await server.PostJobAsync(Unseeded, waitSeconds: 60);
+        var (_, b) = await server.PostJobAsync(Unseeded, waitSeconds: 60);
+        Assert.False(a.GetProperty("cached").GetBoolean());
+        Assert.False(b.GetProperty("cached").GetBoolean());
+    }
+
     private static async Task<JsonElement> GenerateAsync(TestServer server, string prompt, int maxTokens)
     {
         var input = JsonSerializer.Serialize(new Dictionary<string, object> { ["prompt"] = prompt, ["max_tokens"] = maxTokens, ["temperature"] = 0 });
