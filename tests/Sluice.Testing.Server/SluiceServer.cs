@@ -45,9 +45,10 @@ public sealed class SluiceServer : IAsyncDisposable
         return settings;
     }
 
-    public static async Task<SluiceServer> StartAsync(IDictionary<string, string>? settings = null)
+    /// <summary>Starts a server with <paramref name="settings"/> (configuration keys) on a fresh or given data folder.</summary>
+    public static async Task<SluiceServer> StartAsync(IDictionary<string, string>? settings = null, string? dataDir = null)
     {
-        var dataDir = Path.Combine(Path.GetTempPath(), "sluice-openai-test-" + Guid.NewGuid().ToString("N"));
+        dataDir ??= Path.Combine(Path.GetTempPath(), "sluice-test-" + Guid.NewGuid().ToString("N"));
         var args = new List<string> { "--urls=http://127.0.0.1:0", $"--Sluice:Storage:DataDir={dataDir}", "--Sluice:Storage:Synchronous=NORMAL", "--Logging:LogLevel:Default=Warning" };
         if (settings is null || !settings.ContainsKey("Sluice:Engine:ModelsPaths:0"))
         {

@@ -1,82 +1,48 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Sluice.Server.Hosting;
+using Sluice.Testing.Server;
 
 namespace Sluice.Server.Tests.Infrastructure;
 
 /// <summary>
-/// A real Sluice server on 127.0.0.1 with a random port and a throwaway data folder, hosted in the test
-/// process (real Kestrel, real SQLite file, real HTTP).
+/// The shared <see cref="SluiceServer"/> fixture (real Kestrel on 127.0.0.1, real SQLite file, real HTTP) with the
+/// defaults of these tests: only the built-in models unless a test asks for more, since engine and grader loads
+/// would slow every start, plus the job and event helpers the tests use.
 /// </summary>
 internal sealed class TestServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly SluiceServer _server;
 
-    private TestServer(WebApplication app, string dataDir, Uri baseAddress)
-    {
-        _app = app;
-        DataDir = dataDir;
-        BaseAddress = baseAddress;
-        Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(120) };
-    }
+    private TestServer(SluiceServer server) => _server = server;
 
-    public string DataDir { get; }
+    public string DataDir => _server.DataDir;
 
     /// <summary>A folder with no model files, for the engine's models path.</summary>
     public static string EmptyFolder { get; } = Directory.CreateTempSubdirectory("sluice-no-models-").FullName;
 
-    public Uri BaseAddress { get; }
+    public Uri BaseAddress => _server.BaseAddress;
 
-    public HttpClient Client { get; }
+    public HttpClient Client => _server.Client;
 
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => _server.Services;
 
     public static async Task<TestServer> StartAsync(IDictionary<string, string>? settings = null, string? dataDir = null)
     {
-        dataDir ??= Path.Combine(Path.GetTempPath(), "sluice-test-" + Guid.NewGuid().ToString("N"));
-        // Only the built-in models unless a test asks for more: engine and grader loads would slow every start.
-        var args = new List<string>
+        var all = new Dictionary<string, string>
         {
-            "--urls=http://127.0.0.1:0", $"--Sluice:Storage:DataDir={dataDir}", "--Sluice:Storage:Synchronous=NORMAL", "--Logging:LogLevel:Default=Warning",
-            $"--Sluice:Engine:ModelsPaths:0={EmptyFolder}", "--Sluice:Models:essay-grader:Enabled=false",
+            ["Sluice:Engine:ModelsPaths:0"] = EmptyFolder,
+            ["Sluice:Models:essay-grader:Enabled"] = "false",
         };
-        if (settings is not null)
+        foreach (var (k, v) in settings ?? new Dictionary<string, string>())
         {
-            foreach (var (k, v) in settings)
-            {
-                args.Add($"--{k}={v}");
-            }
+            all[k] = v;
         }
 
-        var app = SluiceServerHost.Build(args.ToArray());
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var server = new TestServer(app, dataDir, new Uri(address));
-        await server.WaitReadyAsync();
-        return server;
+        return new TestServer(await SluiceServer.StartAsync(all, dataDir));
     }
 
-    public async Task WaitReadyAsync()
-    {
-        var until = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < until)
-        {
-            using var r = await Client.GetAsync("/health/ready");
-            if (r.IsSuccessStatusCode)
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("server did not become ready");
-    }
+    public Task WaitReadyAsync() => _server.WaitReadyAsync();
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
@@ -86,26 +52,7 @@ internal sealed class TestServer : IAsyncDisposable
     public Task<JsonElement> GetJobAsync(string id) => Client.GetJobAsync(id);
 
     /// <summary>Polls until the job is terminal.</summary>
-    public async Task<JsonElement> WaitTerminalAsync(string id, TimeSpan timeout)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var job = await GetJobAsync(id);
-            var status = job.GetProperty("status").GetString();
-            if (status is "succeeded" or "failed" or "cancelled" or "expired" or "dead_lettered")
-            {
-                return job;
-            }
-
-            if (DateTime.UtcNow > until)
-            {
-                throw new TimeoutException($"job {id} still {status}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    public Task<JsonElement> WaitTerminalAsync(string id, TimeSpan timeout) => _server.WaitTerminalAsync(id, timeout);
 
     /// <summary>Reads a whole SSE stream into (id, event, data) triples.</summary>
     public async Task<List<(long Id, string Event, string Data)>> ReadEventsAsync(string id, long lastEventId = 0, CancellationToken ct = default)
@@ -122,29 +69,7 @@ internal sealed class TestServer : IAsyncDisposable
         return await SseParser.ReadAllAsync(await response.Content.ReadAsStreamAsync(ct), ct);
     }
 
-    public static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        if (string.IsNullOrEmpty(text))
-        {
-            return default;
-        }
+    public static Task<JsonElement> ReadJsonAsync(HttpResponseMessage response) => SluiceServer.ReadJsonAsync(response);
 
-        using var doc = JsonDocument.Parse(text);
-        return doc.RootElement.Clone();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        Client.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        try
-        {
-            Directory.Delete(DataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }
