@@ -1,0 +1,179 @@
+using Sluice.Core.Jobs;
+using Sluice.Core.Storage;
+using Xunit;
+
+namespace Sluice.Testing;
+
+/// <summary>
+/// What every <see cref="IJobStore"/> must do, written once and run by each store's test class against the real
+/// store (SQLite on a throwaway file, PostgreSQL on a real server), so the embedded and the distributed store
+/// cannot drift apart. A subclass supplies the store and adds only the cases specific to it.
+/// </summary>
+public abstract class JobStoreContractTests : IAsyncLifetime
+{
+    /// <summary>The store under test, initialised; replaced by <see cref="ReopenStoreAsync"/>.</summary>
+    protected IJobStore Store { get; private set; } = null!;
+
+    /// <summary>
+    /// Opens and initialises a store over this test's storage (a file, a database). Called once per test, and again
+    /// by <see cref="ReopenStoreAsync"/> after the previous store is disposed: the new store must then see the same
+    /// data, as a restarted process would.
+    /// </summary>
+    protected abstract Task<IJobStore> OpenStoreAsync();
+
+    public virtual async Task InitializeAsync() => Store = await OpenStoreAsync();
+
+    public virtual async Task DisposeAsync() => await CloseStoreAsync();
+
+    /// <summary>Disposes the store and opens a new one over the same storage (a process restart).</summary>
+    protected async Task ReopenStoreAsync()
+    {
+        await CloseStoreAsync();
+        Store = await OpenStoreAsync();
+    }
+
+    /// <summary>
+    /// A queued job of owner <paramref name="owner"/>. The input has spaces and nesting and the job a trace parent,
+    /// so a store that normalises JSON or drops a column fails the round trip.
+    /// </summary>
+    protected static JobRecord NewJob(string? key = null, string owner = "o", DateTimeOffset? at = null) => new()
+    {
+        Id = JobIds.New(at ?? DateTimeOffset.UtcNow),
+        Model = "m",
+        InputJson = "{\"x\": 1, \"a\": [1, 2]}",
+        Owner = owner,
+        CreatedAt = at ?? DateTimeOffset.UtcNow,
+        IdempotencyKey = key,
+        RequestHash = key is null ? null : "h",
+        TraceParent = "00-abc-def-00",
+    };
+
+    [Fact]
+    public async Task CreateAsync_ThenGet_RoundTripsEveryField()
+    {
+        var job = NewJob() with { Deadline = DateTimeOffset.UtcNow.AddMinutes(1), Priority = JobPriority.High, MaxAttempts = 5, CacheKey = "ck" };
+        Assert.True((await Store.CreateAsync(job, CancellationToken.None)).Created);
+        var stored = await Store.GetAsync(job.Id, CancellationToken.None);
+        // Times are stored as Unix milliseconds; the input text is kept byte for byte (not normalised as jsonb would).
+        Assert.Equal(job with { Deadline = DateTimeOffset.FromUnixTimeMilliseconds(job.Deadline!.Value.ToUnixTimeMilliseconds()), CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(job.CreatedAt.ToUnixTimeMilliseconds()) }, stored);
+        Assert.Null(await Store.GetAsync("job_missing", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task CreateAsync_SameOwnerAndKey_ReturnsOriginal()
+    {
+        var first = await Store.CreateAsync(NewJob("k"), CancellationToken.None);
+        var second = await Store.CreateAsync(NewJob("k"), CancellationToken.None);
+        var otherOwner = await Store.CreateAsync(NewJob("k", owner: "p"), CancellationToken.None);
+        Assert.True(first.Created);
+        Assert.False(second.Created);
+        Assert.Equal(first.Job.Id, second.Job.Id);
+        Assert.True(otherOwner.Created);
+    }
+
+    [Fact]
+    public async Task CreateAsync_SameOwnerAndKeyConcurrently_OneJobWins()
+    {
+        // A client retrying before its first request is answered: the store, not the caller, must pick one job.
+        var tasks = Enumerable.Range(0, 20).Select(_ => Store.CreateAsync(NewJob("k"), CancellationToken.None).AsTask()).ToArray();
+        await Task.WhenAll(tasks);
+        Assert.Equal(1, tasks.Count(t => t.Result.Created));
+        Assert.Single(tasks.Select(t => t.Result.Job.Id).Distinct());
+        var otherOwner = await Store.CreateAsync(NewJob("k", owner: "p"), CancellationToken.None);
+        Assert.True(otherOwner.Created);
+    }
+
+    [Fact]
+    public async Task CreateAsync_KeyOlderThanRetention_CreatesNewJob()
+    {
+        var old = await Store.CreateAsync(NewJob("k", at: DateTimeOffset.UtcNow.AddHours(-25)), CancellationToken.None);
+        var fresh = await Store.CreateAsync(NewJob("k"), CancellationToken.None);
+        Assert.True(fresh.Created);
+        Assert.NotEqual(old.Job.Id, fresh.Job.Id);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_Twice_SecondChangesNothing()
+    {
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        var events = new[] { new JobEvent(job.Id, 1, "queued", "{}", DateTimeOffset.UtcNow), new JobEvent(job.Id, 2, "completed", "{\"status\":\"succeeded\"}", DateTimeOffset.UtcNow) };
+        Assert.True(await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.Succeeded, ResultJson = "1", CompletedAt = DateTimeOffset.UtcNow, Events = events }, CancellationToken.None));
+        Assert.False(await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.Failed, Error = "late", CompletedAt = DateTimeOffset.UtcNow, Events = events }, CancellationToken.None));
+        var stored = await Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobStatus.Succeeded, stored!.Status);
+        Assert.Equal("1", stored.ResultJson);
+        Assert.Equal(2, (await Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Count);
+        Assert.False(await Store.MarkRunningAsync(job.Id, 2, DateTimeOffset.UtcNow, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task LoadUnfinishedAsync_AfterReopen_ReturnsQueuedAndRunningOnly()
+    {
+        var queued = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        var running = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        var done = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        await Store.MarkRunningAsync(running.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.CompleteAsync(new JobCompletion { JobId = done.Id, Status = JobStatus.Succeeded, CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+
+        // Recovery runs in a new process: what it loads must come from durable storage, not the old store's memory.
+        await ReopenStoreAsync();
+        var unfinished = await Store.LoadUnfinishedAsync(CancellationToken.None);
+        Assert.Equal(new[] { queued.Id, running.Id }.Order(), unfinished.Select(j => j.Id).Order());
+        Assert.Equal(1, unfinished.Single(j => j.Id == running.Id).Attempts);
+    }
+
+    [Fact]
+    public async Task RequeueDeadLetterAsync_DeadLettered_ResetsAttemptsAndStream()
+    {
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        await Store.MarkRunningAsync(job.Id, 3, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.DeadLettered, Error = "boom", CompletedAt = DateTimeOffset.UtcNow, Events = [new JobEvent(job.Id, 1, "dead_lettered", "{}", DateTimeOffset.UtcNow)] }, CancellationToken.None);
+        var dead = await Store.ListAsync(new JobQuery { Owner = "o", Status = JobStatus.DeadLettered }, CancellationToken.None);
+        Assert.Equal("boom", Assert.Single(dead).Error);
+        var requeued = await Store.RequeueDeadLetterAsync(job.Id, DateTimeOffset.UtcNow, CancellationToken.None);
+        Assert.NotNull(requeued);
+        Assert.Equal(JobStatus.Queued, requeued!.Status);
+        Assert.Equal(0, requeued.Attempts);
+        // The new run numbers its events from 1 again, so the old stream must go or replay would mix the two runs.
+        Assert.Empty(await Store.GetEventsAsync(job.Id, 0, CancellationToken.None));
+        Assert.Null(await Store.RequeueDeadLetterAsync(job.Id, DateTimeOffset.UtcNow, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ListAsync_FiltersAndPagesNewestFirst()
+    {
+        var t = DateTimeOffset.UtcNow;
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add((await Store.CreateAsync(NewJob(at: t.AddMilliseconds(i * 10)), CancellationToken.None)).Job.Id);
+        }
+
+        await Store.CreateAsync(NewJob(owner: "p"), CancellationToken.None);
+        var otherModel = (await Store.CreateAsync(NewJob(owner: "p") with { Model = "m2" }, CancellationToken.None)).Job;
+        var page = await Store.ListAsync(new JobQuery { Owner = "o", Limit = 2 }, CancellationToken.None);
+        Assert.Equal(ids.AsEnumerable().Reverse().Take(2), page.Select(j => j.Id));
+        var next = await Store.ListAsync(new JobQuery { Owner = "o", Limit = 10, Before = page[^1].Id }, CancellationToken.None);
+        Assert.Equal(ids.AsEnumerable().Reverse().Skip(2), next.Select(j => j.Id));
+        var byModel = await Store.ListAsync(new JobQuery { Model = "m2" }, CancellationToken.None);
+        Assert.Equal(otherModel.Id, Assert.Single(byModel).Id);
+    }
+
+    [Fact]
+    public async Task GetCachedResultAsync_AfterSuccessWithCacheKey_ReturnsResult()
+    {
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.Succeeded, ResultJson = "{\"r\":1}", CacheKey = "ck", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        Assert.Equal("{\"r\":1}", await Store.GetCachedResultAsync("ck", CancellationToken.None));
+        Assert.Null(await Store.GetCachedResultAsync("other", CancellationToken.None));
+    }
+
+    private async Task CloseStoreAsync()
+    {
+        // IJobStore is not disposable itself, but both real stores hold a file or a connection pool.
+        if (Store is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync();
+        }
+    }
+}
