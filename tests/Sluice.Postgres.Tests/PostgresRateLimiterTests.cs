@@ -11,7 +11,9 @@ public sealed class PostgresRateLimiterTests(PostgresServer server)
     public async Task TryTakeAsync_ThreeGatewaysHammeringOneKey_AdmitOnlyTheBurstTogether()
     {
         var url = await server.NewDatabaseAsync();
-        var stores = Enumerable.Range(0, 3).Select(_ => new PostgresJobStore(Options.Create(new PostgresStoreOptions { Url = url }), NullLogger<PostgresJobStore>.Instance)).ToList();
+        // Ten connections per gateway: 300 concurrent takes otherwise open up to 150 connections at once, and on a
+        // busy 2-core machine some of those openings outlived the store's 2 s connect timeout.
+        var stores = Enumerable.Range(0, 3).Select(_ => new PostgresJobStore(Options.Create(new PostgresStoreOptions { Url = url, MaxPoolSize = 10 }), NullLogger<PostgresJobStore>.Instance)).ToList();
         foreach (var s in stores)
         {
             await s.InitializeAsync(CancellationToken.None);
