@@ -79,45 +79,21 @@ internal sealed class OpenAiProtocol(UpstreamClient upstream, string upstreamMod
         w.WriteString("model", upstreamModel);
         if (Chat)
         {
-            w.WriteStartArray("messages");
             if (r.Messages is { Count: > 0 } messages)
             {
-                for (var i = 0; i < messages.Count; i++)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("role", messages[i].Role);
-                    w.WriteString("content", messages[i].Content);
-                    w.WriteEndObject();
-                }
+                GenerationJson.WriteMessages(w, messages);
             }
             else
             {
-                w.WriteStartObject();
-                w.WriteString("role", "user");
-                w.WriteString("content", r.Prompt);
-                w.WriteEndObject();
+                GenerationJson.WriteMessages(w, [new ChatMessage("user", r.Prompt)]);
             }
-
-            w.WriteEndArray();
         }
         else
         {
             w.WriteString("prompt", r.Prompt);
         }
 
-        w.WriteNumber("max_tokens", r.MaxTokens);
-        w.WriteNumber("temperature", r.Temperature);
-        if (r.TopP < 1f)
-        {
-            w.WriteNumber("top_p", r.TopP);
-        }
-
-        if (r.Seed is { } seed)
-        {
-            w.WriteNumber("seed", seed);
-        }
-
-        UpstreamJson.WriteStop(w, "stop", r.Stop);
+        GenerationJson.WriteSampling(w, r);
         if (r.User is { } user)
         {
             w.WriteString("user", user);

@@ -306,45 +306,14 @@ internal static class OpenAiRequestParser
             w.WriteStartObject();
             if (g.Messages is { } messages)
             {
-                w.WriteStartArray("messages");
-                foreach (var m in messages)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("role", m.Role);
-                    w.WriteString("content", m.Content);
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
+                GenerationJson.WriteMessages(w, messages);
             }
             else
             {
                 w.WriteString("prompt", g.Prompt);
             }
 
-            w.WriteNumber("max_tokens", g.MaxTokens);
-            w.WriteNumber("temperature", g.Temperature);
-            if (g.TopP < 1f)
-            {
-                w.WriteNumber("top_p", g.TopP);
-            }
-
-            if (g.Seed is { } seed)
-            {
-                w.WriteNumber("seed", seed);
-            }
-
-            if (g.Stop.Count > 0)
-            {
-                w.WriteStartArray("stop");
-                foreach (var s in g.Stop)
-                {
-                    w.WriteStringValue(s);
-                }
-
-                w.WriteEndArray();
-            }
-
+            GenerationJson.WriteSampling(w, g);
             if (g.Messages is not null && g.User is { } user)
             {
                 w.WriteString("user", user);

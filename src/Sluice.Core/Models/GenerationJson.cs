@@ -1,0 +1,55 @@
+using System.Text.Json;
+
+namespace Sluice.Core.Models;
+
+/// <summary>
+/// Writes a <see cref="GenerationRequest"/> in OpenAI's field names, the one shape both the journaled job input
+/// (which is also the result-cache key) and the upstream request bodies of OpenAI-compatible backends use.
+/// </summary>
+public static class GenerationJson
+{
+    /// <summary>Writes <c>"messages": [{ "role", "content" }, …]</c>.</summary>
+    public static void WriteMessages(Utf8JsonWriter writer, IReadOnlyList<ChatMessage> messages)
+    {
+        writer.WriteStartArray("messages");
+        for (var i = 0; i < messages.Count; i++)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("role", messages[i].Role);
+            writer.WriteString("content", messages[i].Content);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
+
+    /// <summary>
+    /// Writes the fields that shape the output: <c>max_tokens</c>, <c>temperature</c>, <c>top_p</c> (when below 1),
+    /// <c>seed</c> and <c>stop</c> (when given).
+    /// </summary>
+    public static void WriteSampling(Utf8JsonWriter writer, GenerationRequest request)
+    {
+        writer.WriteNumber("max_tokens", request.MaxTokens);
+        writer.WriteNumber("temperature", request.Temperature);
+        if (request.TopP < 1f)
+        {
+            writer.WriteNumber("top_p", request.TopP);
+        }
+
+        if (request.Seed is { } seed)
+        {
+            writer.WriteNumber("seed", seed);
+        }
+
+        if (request.Stop.Count > 0)
+        {
+            writer.WriteStartArray("stop");
+            for (var i = 0; i < request.Stop.Count; i++)
+            {
+                writer.WriteStringValue(request.Stop[i]);
+            }
+
+            writer.WriteEndArray();
+        }
+    }
+}
