@@ -170,34 +170,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
         {
             await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
             await using var cmd = new NpgsqlCommand { Connection = conn };
-            var sql = new StringBuilder($"SELECT {Columns} FROM jobs WHERE true");
-            if (query.Owner is not null)
-            {
-                sql.Append(" AND owner = @owner");
-                cmd.Parameters.AddWithValue("owner", query.Owner);
-            }
-
-            if (query.Status is { } status)
-            {
-                sql.Append(" AND status = @status");
-                cmd.Parameters.AddWithValue("status", (int)status);
-            }
-
-            if (query.Model is not null)
-            {
-                sql.Append(" AND model = @model");
-                cmd.Parameters.AddWithValue("model", query.Model);
-            }
-
-            if (query.Before is not null)
-            {
-                sql.Append(" AND id < @before");
-                cmd.Parameters.AddWithValue("before", query.Before);
-            }
-
-            sql.Append(" ORDER BY id DESC LIMIT @limit");
-            cmd.Parameters.AddWithValue("limit", Math.Clamp(query.Limit, 1, 1000));
-            cmd.CommandText = sql.ToString();
+            JobQuerySql.Prepare(cmd, $"SELECT {Columns} FROM jobs", '@', query);
             return (IReadOnlyList<JobRecord>)await ReadJobsAsync(cmd, ct).ConfigureAwait(false);
         }, query, cancellationToken);
 

@@ -85,34 +85,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     {
         await using var conn = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var cmd = conn.CreateCommand();
-        var sql = new System.Text.StringBuilder("SELECT * FROM jobs WHERE 1=1");
-        if (query.Owner is not null)
-        {
-            sql.Append(" AND owner = $owner");
-            cmd.Parameters.AddWithValue("$owner", query.Owner);
-        }
-
-        if (query.Status is { } status)
-        {
-            sql.Append(" AND status = $status");
-            cmd.Parameters.AddWithValue("$status", (int)status);
-        }
-
-        if (query.Model is not null)
-        {
-            sql.Append(" AND model = $model");
-            cmd.Parameters.AddWithValue("$model", query.Model);
-        }
-
-        if (query.Before is not null)
-        {
-            sql.Append(" AND id < $before");
-            cmd.Parameters.AddWithValue("$before", query.Before);
-        }
-
-        sql.Append(" ORDER BY id DESC LIMIT $limit");
-        cmd.Parameters.AddWithValue("$limit", Math.Clamp(query.Limit, 1, 1000));
-        cmd.CommandText = sql.ToString();
+        JobQuerySql.Prepare(cmd, "SELECT * FROM jobs", '$', query);
         return ReadJobs(cmd);
     }
 

@@ -157,6 +157,9 @@ public abstract class JobStoreContractTests : IAsyncLifetime
         Assert.Equal(ids.AsEnumerable().Reverse().Skip(2), next.Select(j => j.Id));
         var byModel = await Store.ListAsync(new JobQuery { Model = "m2" }, CancellationToken.None);
         Assert.Equal(otherModel.Id, Assert.Single(byModel).Id);
+        Assert.True(await Store.CompleteAsync(new JobCompletion { JobId = ids[1], Status = JobStatus.Succeeded, ResultJson = "1", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
+        var succeeded = await Store.ListAsync(new JobQuery { Status = JobStatus.Succeeded }, CancellationToken.None);
+        Assert.Equal(ids[1], Assert.Single(succeeded).Id);
     }
 
     [Fact]
