@@ -10,10 +10,11 @@ internal sealed class CompleteOp(JobCompletion c) : WriteOp<bool>
     {
         using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = """
+        // OnlyIfQueued: a cancel that loses to a worker's start instead of overwriting it.
+        cmd.CommandText = $"""
             UPDATE jobs SET status = $s, result = $r, error = COALESCE($e, error), batch_size = $bs, queued_ms = $q,
                 run_ms = $rm, completed_at = $t, not_before = NULL
-            WHERE id = $id AND status < 2
+            WHERE id = $id AND {(c.OnlyIfQueued ? "status = 0" : "status < 2")}
             """;
         var p = cmd.Parameters;
         p.AddWithValue("$s", (int)c.Status);

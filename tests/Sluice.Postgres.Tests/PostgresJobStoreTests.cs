@@ -33,22 +33,6 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
 
     private static PostgresJobStore Open(string url) => new(Options.Create(new PostgresStoreOptions { Url = url }), NullLogger<PostgresJobStore>.Instance);
 
-    // Not in the contract: the SQLite store ignores OnlyIfQueued. It is the cross-process cancel of the distributed
-    // mode (docs/distributed.md), where a gateway cancels a job a worker in another process may be starting; the
-    // embedded store runs in one process whose own queue settles that race.
-    [Fact]
-    public async Task CompleteAsync_OnlyIfQueuedAfterWorkerStarted_LosesToTheWorker()
-    {
-        var queued = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
-        var running = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
-        Assert.True(await Store.MarkRunningAsync(running.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None));
-        var cancel = (string id) => new JobCompletion { JobId = id, Status = JobStatus.Cancelled, CompletedAt = DateTimeOffset.UtcNow, OnlyIfQueued = true };
-        Assert.True(await Store.CompleteAsync(cancel(queued.Id), CancellationToken.None));
-        Assert.False(await Store.CompleteAsync(cancel(running.Id), CancellationToken.None));
-        Assert.False(await Store.MarkRunningAsync(queued.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None));
-        Assert.Equal(JobStatus.Running, (await Store.GetAsync(running.Id, CancellationToken.None))!.Status);
-    }
-
     // Not in the contract: only this store implements IJobEventStore (events of running jobs, written through so a
     // restarted gateway or a worker taking over a redelivered job resumes the stream); SQLite keeps finished jobs' events only.
     [Fact]

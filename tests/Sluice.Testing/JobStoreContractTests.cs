@@ -162,6 +162,20 @@ public abstract class JobStoreContractTests : IAsyncLifetime
         Assert.Equal(ids[1], Assert.Single(succeeded).Id);
     }
 
+    // A cancel that must not overwrite a start: the store, not a race, decides between the two.
+    [Fact]
+    public async Task CompleteAsync_OnlyIfQueuedAfterWorkerStarted_LosesToTheWorker()
+    {
+        var queued = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        var running = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        Assert.True(await Store.MarkRunningAsync(running.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None));
+        var cancel = (string id) => new JobCompletion { JobId = id, Status = JobStatus.Cancelled, CompletedAt = DateTimeOffset.UtcNow, OnlyIfQueued = true };
+        Assert.True(await Store.CompleteAsync(cancel(queued.Id), CancellationToken.None));
+        Assert.False(await Store.CompleteAsync(cancel(running.Id), CancellationToken.None));
+        Assert.False(await Store.MarkRunningAsync(queued.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.Equal(JobStatus.Running, (await Store.GetAsync(running.Id, CancellationToken.None))!.Status);
+    }
+
     [Fact]
     public async Task GetCachedResultAsync_AfterSuccessWithCacheKey_ReturnsResult()
     {
