@@ -20,6 +20,7 @@ internal static class JobsApi
         jobs.MapPost("/", SubmitAsync)
             .WithName("SubmitJob")
             .WithSummary("Submit a job; 202 with its id, or the finished job inline with 'Prefer: wait=N'.")
+            .DocumentsJsonBody<SubmitJobBody>()
             .Produces<JobView>(StatusCodes.Status202Accepted)
             .Produces<JobView>(StatusCodes.Status200OK)
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);

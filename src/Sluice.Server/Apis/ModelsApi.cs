@@ -19,6 +19,7 @@ internal static class ModelsApi
         models.MapGet("/{model}", Get).WithName("GetModel").Produces<ModelView>().ProducesProblem(404);
         models.MapPost("/{model}/infer", InferAsync).WithName("InferSync")
             .WithSummary("Run one input on the model inside this request: no queue, no batching (the synchronous baseline).")
+            .DocumentsJsonBody<SyncInferBody>()
             .Produces<SyncInferResponse>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(503);
         return v1;
     }

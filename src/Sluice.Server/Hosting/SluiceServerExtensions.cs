@@ -62,7 +62,7 @@ public static class SluiceServerExtensions
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
             o.SerializerOptions.TypeInfoResolverChain.Add(new DefaultJsonTypeInfoResolver());
         });
-        services.AddOpenApi("v1");
+        services.AddOpenApi("v1", o => o.AddOperationTransformer<JsonRequestBodyTransformer>());
         return builder;
     }
 
