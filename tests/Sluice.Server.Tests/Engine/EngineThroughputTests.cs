@@ -45,22 +45,28 @@ public sealed class EngineThroughputTests(ITestOutputHelper output) : IDisposabl
             output.WriteLine($"first delta after submit: max {waitMs.Max():F0} ms");
             Assert.True(waitMs.Max() < 1000, $"a stream got its first token {waitMs.Max():F0} ms after it was submitted");
 
-            // Throughput in steady state: 32 closed-loop clients keep the batch full for 12 s, and the tokens of
-            // seconds 8 to 12 are counted. A fresh process compiles its hot paths in the background for several
-            // seconds under load, so the first seconds are warm-up.
-            var loop = ClosedLoopAsync(server, TimeSpan.FromSeconds(12));
+            // Throughput in steady state: 32 closed-loop clients keep the batch full for 16 s; after 8 s of warm-up
+            // (a fresh process compiles its hot paths in the background for several seconds under load) the tokens
+            // of four 2-second windows are counted, and the best window is compared with the engine's best run:
+            // both sides get the same protection against a burst of other load on a shared machine.
+            var loop = ClosedLoopAsync(server, TimeSpan.FromSeconds(16));
             await Task.Delay(TimeSpan.FromSeconds(8));
-            var before = await TokensGeneratedAsync(server);
-            var clock = Stopwatch.StartNew();
-            await Task.Delay(TimeSpan.FromSeconds(4));
-            serverTokS = (await TokensGeneratedAsync(server) - before) / clock.Elapsed.TotalSeconds;
+            serverTokS = 0;
+            for (var window = 0; window < 4; window++)
+            {
+                var before = await TokensGeneratedAsync(server);
+                var clock = Stopwatch.StartNew();
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                serverTokS = Math.Max(serverTokS, (await TokensGeneratedAsync(server) - before) / clock.Elapsed.TotalSeconds);
+            }
+
             await loop;
         }
 
         using var model = ModelLoader.Load(Path.Combine(_dir, "s15m.bin"), Path.Combine(_dir, "tokenizer32k.bin"));
         var engine = new EngineBenchRunner(model, Environment.ProcessorCount).Run([Streams], LoopTokens, TextWriter.Null, repeats: 3)[0];
         var ratio = serverTokS / engine.TokensPerSecond;
-        output.WriteLine($"server {serverTokS:F0} tok/s with {Streams} clients in a closed loop; engine alone at batch {Streams}: {engine.TokensPerSecond:F0} tok/s; ratio {ratio:F2}");
+        output.WriteLine($"server {serverTokS:F0} tok/s (best 2 s window) with {Streams} clients in a closed loop; engine alone at batch {Streams}: {engine.TokensPerSecond:F0} tok/s; ratio {ratio:F2}");
         Assert.True(ratio >= 0.8, $"server {serverTokS:F0} tok/s is {ratio:P0} of the engine's {engine.TokensPerSecond:F0} tok/s at batch {Streams}");
     }
 
@@ -95,7 +101,10 @@ public sealed class EngineThroughputTests(ITestOutputHelper output) : IDisposabl
         return waitMs;
     }
 
-    /// <summary><see cref="Streams"/> clients, each submitting its next generation as soon as the last one finished.</summary>
+    /// <summary>
+    /// <see cref="Streams"/> clients, each submitting its next generation as soon as the last one finished. Greedy,
+    /// like the engine benchmark it is compared with (every prompt differs, and the cache is off).
+    /// </summary>
     private static async Task ClosedLoopAsync(ServerProcess server, TimeSpan duration)
     {
         var until = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
@@ -104,7 +113,7 @@ public sealed class EngineThroughputTests(ITestOutputHelper output) : IDisposabl
             for (var n = 0; Stopwatch.GetTimestamp() < until; n++)
             {
                 var (r, _) = await server.Client.PostJobAsync(
-                    $"{{\"model\":\"s15m\",\"cache\":false,\"input\":{{\"prompt\":\"Once upon a time {i} {n}\",\"max_tokens\":{LoopTokens},\"temperature\":0.8,\"seed\":{n}}}}}",
+                    $"{{\"model\":\"s15m\",\"cache\":false,\"input\":{{\"prompt\":\"Once upon a time {i} {n}\",\"max_tokens\":{LoopTokens},\"temperature\":0}}}}",
                     waitSeconds: 60);
                 Assert.True(r.IsSuccessStatusCode, $"closed-loop submit answered {(int)r.StatusCode}");
             }
