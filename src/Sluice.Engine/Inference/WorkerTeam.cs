@@ -64,7 +64,7 @@ internal sealed class WorkerTeam
 
         if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
-            Parallel.For(0, items, fallback, body);
+            RunFallback(items, body, fallback);
             return;
         }
 
@@ -111,6 +111,22 @@ internal sealed class WorkerTeam
         finally
         {
             Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    /// <summary>
+    /// Parallel.For wraps an item's exception in an AggregateException; unwrapping the first keeps one contract
+    /// for callers whichever path ran their region.
+    /// </summary>
+    private static void RunFallback(int items, Action<int> body, ParallelOptions fallback)
+    {
+        try
+        {
+            Parallel.For(0, items, fallback, body);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
         }
     }
 

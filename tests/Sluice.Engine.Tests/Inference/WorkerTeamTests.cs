@@ -37,6 +37,25 @@ public sealed class WorkerTeamTests
     }
 
     [Fact]
+    public void Run_ItemThrowsWhileTheTeamIsBusy_FallbackRethrowsTheSameException()
+    {
+        // A region started from inside another region finds the team busy and takes the Parallel.For path,
+        // which must surface the item's own exception too, not an AggregateException.
+        Exception? nested = null;
+        WorkerTeam.Shared.Run(2, 2, i =>
+        {
+            if (i == 0)
+            {
+                nested = Record.Exception(() =>
+                    WorkerTeam.Shared.Run(64, 2, j => { if (j == 7) { throw new InvalidOperationException("item 7"); } }, s_fallback));
+            }
+        }, s_fallback);
+
+        var ex = Assert.IsType<InvalidOperationException>(nested);
+        Assert.Equal("item 7", ex.Message);
+    }
+
+    [Fact]
     public async Task Run_TwoCallersAtOnce_BothComplete()
     {
         // Two models stepping at the same time: one holds the team, the other falls back to Parallel.For.
