@@ -122,14 +122,27 @@ public sealed class BreakerAndFallbackTests
         // One runs (the only upstream slot), one waits in the queue: the model is at its overload depth.
         var running = server.PostAsync("/v1/chat/completions", request);
         var queued = server.PostAsync("/v1/chat/completions", request);
-        var until = DateTime.UtcNow.AddSeconds(5);
-        while ((await Jobs.ModelAsync(server, "remote")).GetProperty("queue").GetProperty("total").GetInt32() < 1 && DateTime.UtcNow < until)
+        // Both conditions, not just a queued item: the first request may still sit in the queue before the
+        // dispatcher takes it, and a third request sent then would queue behind the held upstream call.
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while ((upstream.Hits("/v1/chat/completions") < 1
+                || (await Jobs.ModelAsync(server, "remote")).GetProperty("queue").GetProperty("total").GetInt32() < 1)
+               && DateTime.UtcNow < until)
         {
             await Task.Delay(20);
         }
 
-        var (response, body) = await server.PostAsync("/v1/chat/completions", request);
-        release.SetResult();
+        HttpResponseMessage response;
+        System.Text.Json.JsonElement body;
+        try
+        {
+            Assert.Equal(1, upstream.Hits("/v1/chat/completions"));
+            (response, body) = await server.PostAsync("/v1/chat/completions", request);
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("count", body.GetProperty("model").GetString());

@@ -31,43 +31,56 @@ public sealed class EngineThroughputTests(ITestOutputHelper output) : IDisposabl
         ModelSynthesizer.WriteLlama2c(Path.Combine(_dir, "s15m.bin"), ModelSynthesizer.Shape("15M"), seed: 15);
         File.CreateSymbolicLink(Path.Combine(_dir, "tokenizer32k.bin"), SharedDataFactAttribute.RequirePath("models/tokenizer32k.bin"));
 
-        double serverTokS;
+        using var model = ModelLoader.Load(Path.Combine(_dir, "s15m.bin"), Path.Combine(_dir, "tokenizer32k.bin"));
 
         // The server runs as its own process, as deployed, so the test's clients do not share its runtime and GC.
-        await using (var server = await ServerProcess.StartAsync(Path.Combine(_dir, "data"), new Dictionary<string, string>
+        await using var server = await ServerProcess.StartAsync(Path.Combine(_dir, "data"), new Dictionary<string, string>
         {
             ["Sluice:Engine:ModelsPaths:0"] = _dir,
             ["Sluice:Models:s15m:MaxNumSeqs"] = Streams.ToString(CultureInfo.InvariantCulture),
-        }))
+        });
+
+        // 32 streams submitted at once (cold server): every one gets tokens within the first second.
+        var waitMs = await StreamAllAsync(server);
+        output.WriteLine($"first delta after submit: max {waitMs.Max():F0} ms");
+        Assert.True(waitMs.Max() < 1000, $"a stream got its first token {waitMs.Max():F0} ms after it was submitted");
+
+        // Throughput: the server's best 2 s window against the engine's best run, measured back to back. A burst of
+        // other load on a shared machine can land on either side, so a comparison that misses is measured again (up
+        // to three attempts); a real regression misses every time.
+        var ratio = 0.0;
+        for (var attempt = 1; attempt <= 3 && ratio < 0.8; attempt++)
         {
-            // 32 streams submitted at once (cold server): every one gets tokens within the first second.
-            var waitMs = await StreamAllAsync(server);
-            output.WriteLine($"first delta after submit: max {waitMs.Max():F0} ms");
-            Assert.True(waitMs.Max() < 1000, $"a stream got its first token {waitMs.Max():F0} ms after it was submitted");
-
-            // Throughput in steady state: 32 closed-loop clients keep the batch full for 16 s; after 8 s of warm-up
-            // (a fresh process compiles its hot paths in the background for several seconds under load) the tokens
-            // of four 2-second windows are counted, and the best window is compared with the engine's best run:
-            // both sides get the same protection against a burst of other load on a shared machine.
-            var loop = ClosedLoopAsync(server, TimeSpan.FromSeconds(16));
-            await Task.Delay(TimeSpan.FromSeconds(8));
-            serverTokS = 0;
-            for (var window = 0; window < 4; window++)
-            {
-                var before = await TokensGeneratedAsync(server);
-                var clock = Stopwatch.StartNew();
-                await Task.Delay(TimeSpan.FromSeconds(2));
-                serverTokS = Math.Max(serverTokS, (await TokensGeneratedAsync(server) - before) / clock.Elapsed.TotalSeconds);
-            }
-
-            await loop;
+            // A fresh process compiles its hot paths in the background for several seconds under load, hence the
+            // long warm-up on the first attempt.
+            var serverTokS = await ServerTokensPerSecondAsync(server, TimeSpan.FromSeconds(attempt == 1 ? 8 : 2));
+            var engine = new EngineBenchRunner(model, Environment.ProcessorCount).Run([Streams], LoopTokens, TextWriter.Null, repeats: 3)[0];
+            ratio = serverTokS / engine.TokensPerSecond;
+            output.WriteLine($"attempt {attempt}: server {serverTokS:F0} tok/s (best 2 s window) with {Streams} clients in a closed loop; engine alone at batch {Streams}: {engine.TokensPerSecond:F0} tok/s; ratio {ratio:F2}");
         }
 
-        using var model = ModelLoader.Load(Path.Combine(_dir, "s15m.bin"), Path.Combine(_dir, "tokenizer32k.bin"));
-        var engine = new EngineBenchRunner(model, Environment.ProcessorCount).Run([Streams], LoopTokens, TextWriter.Null, repeats: 3)[0];
-        var ratio = serverTokS / engine.TokensPerSecond;
-        output.WriteLine($"server {serverTokS:F0} tok/s (best 2 s window) with {Streams} clients in a closed loop; engine alone at batch {Streams}: {engine.TokensPerSecond:F0} tok/s; ratio {ratio:F2}");
-        Assert.True(ratio >= 0.8, $"server {serverTokS:F0} tok/s is {ratio:P0} of the engine's {engine.TokensPerSecond:F0} tok/s at batch {Streams}");
+        Assert.True(ratio >= 0.8, $"the server reached {ratio:P0} of the engine's tokens/s at batch {Streams} in three attempts (expected at least 80 %)");
+    }
+
+    /// <summary>
+    /// 32 closed-loop clients keep the batch full; after <paramref name="warmUp"/>, the tokens of four 2-second windows
+    /// are counted and the best window's rate is returned.
+    /// </summary>
+    private static async Task<double> ServerTokensPerSecondAsync(ServerProcess server, TimeSpan warmUp)
+    {
+        var loop = ClosedLoopAsync(server, warmUp + TimeSpan.FromSeconds(8));
+        await Task.Delay(warmUp);
+        var best = 0.0;
+        for (var window = 0; window < 4; window++)
+        {
+            var before = await TokensGeneratedAsync(server);
+            var clock = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            best = Math.Max(best, (await TokensGeneratedAsync(server) - before) / clock.Elapsed.TotalSeconds);
+        }
+
+        await loop;
+        return best;
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
