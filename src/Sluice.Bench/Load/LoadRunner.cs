@@ -27,6 +27,7 @@ internal sealed class LoadRunner
     private long _issued;
     private long _measuredIssued;
     private int _started;
+    private int _clockStarted;
 
     public LoadRunner(ILoadTarget target, LoadOptions options, TimeProvider? time = null)
     {
@@ -87,11 +88,12 @@ internal sealed class LoadRunner
             recorders[i] = new WorkerRecorder();
         }
 
-        long now = _time.GetTimestamp();
-        _measureStartTimestamp = now + ToTimestampTicks(_options.Warmup);
-        _measureEndTimestamp = _measureStartTimestamp + ToTimestampTicks(_options.Duration);
         Volatile.Write(ref _recorders, recorders);
-        Volatile.Write(ref _startTimestamp, now);
+        if (_options.Mode == LoadMode.Open)
+        {
+            // Open loop: arrivals are due on the wall clock from now; a late scheduler catches up and the wait counts.
+            StartClock();
+        }
 
         var tasks = new Task[workers + (_options.Mode == LoadMode.Open ? 1 : 0)];
         if (_options.Mode == LoadMode.Closed)
@@ -126,8 +128,33 @@ internal sealed class LoadRunner
 
     private long ToTimestampTicks(TimeSpan span) => ToTimestampTicks(span, _time);
 
+    /// <summary>
+    /// Fixes the stage's start, warm-up end and measuring end, once. A closed loop starts its clock when its first
+    /// worker runs, not when it was queued: on a starved thread pool the workers can start late, and a window that
+    /// had already closed would measure nothing.
+    /// </summary>
+    private void StartClock()
+    {
+        if (Interlocked.CompareExchange(ref _clockStarted, 1, 0) == 0)
+        {
+            long now = _time.GetTimestamp();
+            _measureStartTimestamp = now + ToTimestampTicks(_options.Warmup);
+            _measureEndTimestamp = _measureStartTimestamp + ToTimestampTicks(_options.Duration);
+            Volatile.Write(ref _startTimestamp, now);
+            Volatile.Write(ref _clockStarted, 2); // published last: whoever sees 2 sees the window
+            return;
+        }
+
+        var spin = default(SpinWait);
+        while (Volatile.Read(ref _clockStarted) != 2)
+        {
+            spin.SpinOnce();
+        }
+    }
+
     private async Task ClosedWorkerAsync(WorkerRecorder recorder, CancellationToken stop)
     {
+        StartClock();
         var context = new RequestContext(recorder, _time);
         var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
         try
