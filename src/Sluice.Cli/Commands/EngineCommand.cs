@@ -23,8 +23,9 @@ internal static class EngineCommand
         var steps = new Option<int>("--steps") { Description = "Decode steps per batch size", DefaultValueFactory = _ => 128 };
         var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var repeats = new Option<int>("--repeats") { Description = "Runs per batch size; the fastest is reported (other load only adds time), the median beside it", DefaultValueFactory = _ => 3 };
+        var hugePages = new Option<bool>("--huge-pages") { Description = "Copy the weights into 2 MiB huge pages (Linux THP) instead of reading them from the file mapping, as the server does by default" };
         var command = new Command("bench", "Measure aggregate tokens/s and per-sequence time per token at several batch sizes.");
-        foreach (var option in new Option[] { model, tokenizer, batch, steps, threads, repeats })
+        foreach (var option in new Option[] { model, tokenizer, batch, steps, threads, repeats, hugePages })
         {
             command.Options.Add(option);
         }
@@ -39,7 +40,12 @@ internal static class EngineCommand
                     : throw new ArgumentException($"--batch: \"{part}\" is not a positive integer"));
             }
 
-            using var loaded = ModelLoader.Load(r.GetValue(model)!, r.GetValue(tokenizer));
+            using var loaded = ModelLoader.Load(r.GetValue(model)!, r.GetValue(tokenizer), r.GetValue(hugePages));
+            if (r.GetValue(hugePages) && !loaded.OnHugePages)
+            {
+                Console.Error.WriteLine("huge pages unavailable here (not Linux, or transparent huge pages set to never): the weights stay mapped");
+            }
+
             var runner = new EngineBenchRunner(loaded, r.GetValue(threads) > 0 ? r.GetValue(threads) : Environment.ProcessorCount);
             runner.Run(batches, r.GetValue(steps), Console.Out, Math.Max(1, r.GetValue(repeats)));
             return 0;

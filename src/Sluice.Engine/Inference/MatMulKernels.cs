@@ -107,6 +107,7 @@ internal static unsafe class MatMulKernels
         var blockBytes = (long)RowBlock * cols * sizeof(float);
         var groups = (batch + RowBlock - 1) / RowBlock;
         var perGroup = (blockBytes / groups + 63) & ~63L;
+        var iterations = Sse.IsSupported ? cols / 8 : 0;
         var r = 0;
         for (; r + RowBlock <= rows; r += RowBlock)
         {
@@ -125,8 +126,26 @@ internal static unsafe class MatMulKernels
             var b = 0;
             for (; b + 4 <= batch; b += 4)
             {
-                issued = Prefetch(ahead, issued, Math.Min(aheadBytes, issued + perGroup));
-                Dot4x4(w0, cols, x + (long)b * cols, y + (long)b * yStride + r, yStride);
+                // The group's slice of prefetches is spread over its FMA loop, one per iteration, rather than
+                // issued as a burst: a burst fills the miss buffers and the core stalls on it, while spread out
+                // the misses overlap with the arithmetic.
+                var slice = iterations == 0 ? 0 : Math.Min(aheadBytes, issued + perGroup) - issued;
+                byte* pf;
+                long step;
+                if (slice > 0 && slice <= 128L * iterations)
+                {
+                    pf = ahead + issued;
+                    step = (slice + iterations - 1) / iterations;
+                    issued += slice;
+                }
+                else
+                {
+                    issued = Prefetch(ahead, issued, Math.Min(aheadBytes, issued + perGroup));
+                    pf = (byte*)w0; // already in cache: the loop's prefetch is a no-op
+                    step = 0;
+                }
+
+                Dot4x4(w0, cols, x + (long)b * cols, y + (long)b * yStride + r, yStride, pf, step);
             }
 
             issued = Prefetch(ahead, issued, aheadBytes);
@@ -170,7 +189,7 @@ internal static unsafe class MatMulKernels
 
     /// <summary>Four weight rows (w, w + n, …) against four batch rows (x, x + n, …); y rows are <paramref name="ys"/> apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot4x4(float* w0, int n, float* x0, float* y, int ys)
+    private static void Dot4x4(float* w0, int n, float* x0, float* y, int ys, byte* pf, long pfStep)
     {
         float* w1 = w0 + n, w2 = w1 + n, w3 = w2 + n;
         float* x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
@@ -205,6 +224,17 @@ internal static unsafe class MatMulKernels
             a31 = Vector256.FusedMultiplyAdd(u, v1, a31);
             a32 = Vector256.FusedMultiplyAdd(u, v2, a32);
             a33 = Vector256.FusedMultiplyAdd(u, v3, a33);
+            if (Sse.IsSupported)
+            {
+                // A step is at most a block (4 rows) over cols / 8 iterations: 128 bytes, two lines.
+                Sse.Prefetch1(pf);
+                if (pfStep > 64)
+                {
+                    Sse.Prefetch1(pf + 64);
+                }
+
+                pf += pfStep;
+            }
         }
 
         Finish4(w0, n, k, x0, a00, a10, a20, a30, y);

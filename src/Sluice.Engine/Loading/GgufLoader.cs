@@ -10,9 +10,9 @@ namespace Sluice.Engine.Loading;
 /// </summary>
 internal static unsafe class GgufLoader
 {
-    public static LoadedModel Load(string path)
+    public static LoadedModel Load(string path, bool hugePages = false)
     {
-        var file = MappedFile.Open(path);
+        var file = MappedFile.Open(path, hugePages);
         try
         {
             var gguf = GgufFile.Read(file);

@@ -80,9 +80,9 @@ internal static unsafe class LlamaCheckpointReader
         return HeaderBytes + floats * sizeof(float);
     }
 
-    public static LoadedModel Load(string path, string tokenizerPath)
+    public static LoadedModel Load(string path, string tokenizerPath, bool hugePages = false)
     {
-        var file = MappedFile.Open(path);
+        var file = MappedFile.Open(path, hugePages);
         try
         {
             var config = TryReadHeader(new ReadOnlySpan<byte>(file.Pointer, (int)Math.Min(file.Length, HeaderBytes)), file.Length, out var problem)

@@ -36,5 +36,8 @@ internal sealed class LoadedModel : IDisposable
     /// <summary>Size of the file in bytes.</summary>
     public long FileBytes => _file.Length;
 
+    /// <summary>Whether the weights were copied into huge pages (<see cref="HugePageMemory"/>) rather than mapped.</summary>
+    public bool OnHugePages => _file.OnHugePages;
+
     public void Dispose() => _file.Dispose();
 }

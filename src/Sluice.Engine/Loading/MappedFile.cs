@@ -4,22 +4,29 @@ namespace Sluice.Engine.Loading;
 
 /// <summary>
 /// A read-only memory-mapped file. Weights point straight into the mapping (llama2.c's <c>mmap</c>), so loading
-/// copies nothing and the OS pages weights in on first use and shares them between processes.
+/// copies nothing and the OS pages weights in on first use and shares them between processes. Opened with huge
+/// pages, the file is instead copied once into <see cref="HugePageMemory"/> and the mapping dropped (see there for
+/// why); where huge pages are unavailable it stays mapped.
 /// </summary>
 internal sealed unsafe class MappedFile : IDisposable
 {
-    private readonly MemoryMappedFile _map;
-    private readonly MemoryMappedViewAccessor _view;
+    private readonly MemoryMappedFile? _map;
+    private readonly MemoryMappedViewAccessor? _view;
+    private readonly HugePageMemory? _copy;
     private byte* _pointer;
 
-    private MappedFile(string path, long length, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* pointer)
+    private MappedFile(string path, long length, MemoryMappedFile? map, MemoryMappedViewAccessor? view, HugePageMemory? copy, byte* pointer)
     {
         Path = path;
         Length = length;
         _map = map;
         _view = view;
+        _copy = copy;
         _pointer = pointer;
     }
+
+    /// <summary>Whether the bytes live in a huge-page copy rather than the mapping.</summary>
+    public bool OnHugePages => _copy is not null;
 
     /// <summary>Full path of the file.</summary>
     public string Path { get; }
@@ -30,7 +37,8 @@ internal sealed unsafe class MappedFile : IDisposable
     /// <summary>First byte of the mapping.</summary>
     public byte* Pointer => _pointer != null ? _pointer : throw new ObjectDisposedException(Path);
 
-    public static MappedFile Open(string path)
+    /// <summary>Maps <paramref name="path"/>; with <paramref name="hugePages"/>, copies it into huge pages when the OS offers them.</summary>
+    public static MappedFile Open(string path, bool hugePages = false)
     {
         var full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full))
@@ -48,7 +56,16 @@ internal sealed unsafe class MappedFile : IDisposable
         var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
         byte* pointer = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-        return new MappedFile(full, length, map, view, pointer + view.PointerOffset);
+        pointer += view.PointerOffset;
+        if (hugePages && HugePageMemory.TryCopy(pointer, length, out var copy))
+        {
+            view.SafeMemoryMappedViewHandle.ReleasePointer();
+            view.Dispose();
+            map.Dispose();
+            return new MappedFile(full, length, null, null, copy, copy!.Pointer);
+        }
+
+        return new MappedFile(full, length, map, view, null, pointer);
     }
 
     /// <summary>A span over <paramref name="length"/> bytes at <paramref name="offset"/>, checked against the file size.</summary>
@@ -70,8 +87,14 @@ internal sealed unsafe class MappedFile : IDisposable
         }
 
         _pointer = null;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        if (_copy is not null)
+        {
+            _copy.Dispose();
+            return;
+        }
+
+        _view!.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
-        _map.Dispose();
+        _map!.Dispose();
     }
 }

@@ -9,9 +9,10 @@ internal static class ModelLoader
     /// <summary>
     /// Loads <paramref name="path"/>: GGUF when it starts with the GGUF magic, else a llama2.c checkpoint whose
     /// tokenizer is <paramref name="tokenizerPath"/> or the first file next to it (then in the shared models
-    /// folder) whose vocabulary size matches.
+    /// folder) whose vocabulary size matches. With <paramref name="hugePages"/> the weights are copied into huge
+    /// pages where the OS offers them (<see cref="HugePageMemory"/>), else they stay mapped.
     /// </summary>
-    public static LoadedModel Load(string path, string? tokenizerPath = null)
+    public static LoadedModel Load(string path, string? tokenizerPath = null, bool hugePages = false)
     {
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
@@ -21,7 +22,7 @@ internal static class ModelLoader
 
         if (IsGguf(full))
         {
-            return GgufLoader.Load(full);
+            return GgufLoader.Load(full, hugePages);
         }
 
         if (tokenizerPath is null)
@@ -33,7 +34,7 @@ internal static class ModelLoader
                 ?? throw new FileNotFoundException($"no llama2.c tokenizer with {config.VocabSize} tokens next to {full}; pass --tokenizer");
         }
 
-        return LlamaCheckpointReader.Load(full, tokenizerPath);
+        return LlamaCheckpointReader.Load(full, tokenizerPath, hugePages);
     }
 
     public static bool IsGguf(string path)

@@ -33,6 +33,13 @@ public sealed class EngineOptions
     /// </summary>
     public int WarmUpMilliseconds { get; set; } = 500;
 
+    /// <summary>
+    /// Copy each model's weights into 2 MiB transparent huge pages instead of serving them from the file mapping
+    /// (Linux with THP at <c>always</c> or <c>madvise</c>; elsewhere, or when off, weights stay mapped). About 20 %
+    /// more tokens/s at batch 16 on the 15M shape in a VM, for the model's size in private memory.
+    /// </summary>
+    public bool HugePages { get; set; } = true;
+
     /// <summary>The folders to search: <see cref="ModelsPaths"/>, or the defaults when it is empty.</summary>
     public IReadOnlyList<string> ResolveModelsPaths()
     {

@@ -31,7 +31,8 @@ public sealed class EngineThroughputTests(ITestOutputHelper output) : IDisposabl
         ModelSynthesizer.WriteLlama2c(Path.Combine(_dir, "s15m.bin"), ModelSynthesizer.Shape("15M"), seed: 15);
         File.CreateSymbolicLink(Path.Combine(_dir, "tokenizer32k.bin"), SharedDataFactAttribute.RequirePath("models/tokenizer32k.bin"));
 
-        using var model = ModelLoader.Load(Path.Combine(_dir, "s15m.bin"), Path.Combine(_dir, "tokenizer32k.bin"));
+        // Loaded as the server loads it (huge pages where available), so both sides read the weights the same way.
+        using var model = ModelLoader.Load(Path.Combine(_dir, "s15m.bin"), Path.Combine(_dir, "tokenizer32k.bin"), hugePages: true);
 
         // The server runs as its own process, as deployed, so the test's clients do not share its runtime and GC.
         await using var server = await ServerProcess.StartAsync(Path.Combine(_dir, "data"), new Dictionary<string, string>
