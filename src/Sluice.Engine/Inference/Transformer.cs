@@ -243,6 +243,48 @@ internal sealed unsafe class Transformer
             WorkerTeam.Shared.Run(items, items < 4 ? 1 : _s.Threads, _body, _s.Parallel);
         }
 
+        /// <summary>
+        /// xb[0 .. width) = Σ_t att[t] · v_t[0 .. width) over positions 0 … pos, in position order, for a width of 48
+        /// or 64 (a constant at each call, so the two extra accumulators of 64 fold away for 48).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void AccumulateValues(float* xb, List<float[]> blocks, long valueOffset, int pos, int bs, int hs, Span<float> att, int width)
+        {
+            Vector256<float> x0 = default, x1 = default, x2 = default, x3 = default;
+            Vector256<float> x4 = default, x5 = default, x6 = default, x7 = default;
+            for (int t = 0, j = 0; t <= pos; j++)
+            {
+                var v = BlockPointer(blocks[j]) + valueOffset;
+                for (var end = Math.Min(pos + 1, t + bs); t < end; t++, v += hs)
+                {
+                    var a = Vector256.Create(att[t]);
+                    x0 = Vector256.FusedMultiplyAdd(Vector256.Load(v), a, x0);
+                    x1 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 8), a, x1);
+                    x2 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 16), a, x2);
+                    x3 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 24), a, x3);
+                    x4 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 32), a, x4);
+                    x5 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 40), a, x5);
+                    if (width == 64)
+                    {
+                        x6 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 48), a, x6);
+                        x7 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 56), a, x7);
+                    }
+                }
+            }
+
+            x0.Store(xb);
+            x1.Store(xb + 8);
+            x2.Store(xb + 16);
+            x3.Store(xb + 24);
+            x4.Store(xb + 32);
+            x5.Store(xb + 40);
+            if (width == 64)
+            {
+                x6.Store(xb + 48);
+                x7.Store(xb + 56);
+            }
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void RunOne(int item)
         {
@@ -340,63 +382,16 @@ internal sealed unsafe class Transformer
             var xb = s.Xb + (long)r * c.Dim + h * hs;
             var valueOffset = _t.KvSlice(l, 1, kvHead, bs);
             var slice = 0;
+            // Up to eight vectors (head sizes 64 and 48, the 110M and 15M shapes') in one pass over the positions
+            // rather than 32 + 8 + 8 in three: each pass is bound by its FMA chains' latency, whatever its width.
             for (; slice + 64 <= hs; slice += 64)
             {
-                Vector256<float> x0 = default, x1 = default, x2 = default, x3 = default;
-                Vector256<float> x4 = default, x5 = default, x6 = default, x7 = default;
-                for (int t = 0, j = 0; t <= pos; j++)
-                {
-                    var v = BlockPointer(blocks[j]) + valueOffset + slice;
-                    for (var end = Math.Min(pos + 1, t + bs); t < end; t++, v += hs)
-                    {
-                        var a = Vector256.Create(att[t]);
-                        x0 = Vector256.FusedMultiplyAdd(Vector256.Load(v), a, x0);
-                        x1 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 8), a, x1);
-                        x2 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 16), a, x2);
-                        x3 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 24), a, x3);
-                        x4 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 32), a, x4);
-                        x5 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 40), a, x5);
-                        x6 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 48), a, x6);
-                        x7 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 56), a, x7);
-                    }
-                }
-
-                x0.Store(xb + slice);
-                x1.Store(xb + slice + 8);
-                x2.Store(xb + slice + 16);
-                x3.Store(xb + slice + 24);
-                x4.Store(xb + slice + 32);
-                x5.Store(xb + slice + 40);
-                x6.Store(xb + slice + 48);
-                x7.Store(xb + slice + 56);
+                AccumulateValues(xb + slice, blocks, valueOffset + slice, pos, bs, hs, att, 64);
             }
 
             for (; slice + 48 <= hs; slice += 48)
             {
-                // Up to eight vectors (head sizes 64 and 48, the 110M and 15M shapes') in one pass over the positions
-                // rather than 32 + 8 + 8 in three: each pass is bound by its FMA chains' latency, whatever its width.
-                Vector256<float> x0 = default, x1 = default, x2 = default, x3 = default, x4 = default, x5 = default;
-                for (int t = 0, j = 0; t <= pos; j++)
-                {
-                    var v = BlockPointer(blocks[j]) + valueOffset + slice;
-                    for (var end = Math.Min(pos + 1, t + bs); t < end; t++, v += hs)
-                    {
-                        var a = Vector256.Create(att[t]);
-                        x0 = Vector256.FusedMultiplyAdd(Vector256.Load(v), a, x0);
-                        x1 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 8), a, x1);
-                        x2 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 16), a, x2);
-                        x3 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 24), a, x3);
-                        x4 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 32), a, x4);
-                        x5 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 40), a, x5);
-                    }
-                }
-
-                x0.Store(xb + slice);
-                x1.Store(xb + slice + 8);
-                x2.Store(xb + slice + 16);
-                x3.Store(xb + slice + 24);
-                x4.Store(xb + slice + 32);
-                x5.Store(xb + slice + 40);
+                AccumulateValues(xb + slice, blocks, valueOffset + slice, pos, bs, hs, att, 48);
             }
 
             for (; slice + 32 <= hs; slice += 32)
