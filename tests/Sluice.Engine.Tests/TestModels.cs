@@ -12,7 +12,8 @@ internal static class TestModels
     public const string Gguf = "models/stories260K-f32.v1.gguf";
     public const string Golden = "golden/stories260K-greedy.jsonl";
 
-    public static LoadedModel LoadBin() => ModelLoader.Load(SharedDataFactAttribute.RequirePath(Bin), SharedDataFactAttribute.RequirePath(Tokenizer));
+    public static LoadedModel LoadBin(bool packWeights = false) =>
+        ModelLoader.Load(SharedDataFactAttribute.RequirePath(Bin), SharedDataFactAttribute.RequirePath(Tokenizer), packWeights: packWeights);
 
     public static LoadedModel LoadGguf() => ModelLoader.Load(SharedDataFactAttribute.RequirePath(Gguf));
 

@@ -25,7 +25,8 @@ internal static class EngineCommand
         var repeats = new Option<int>("--repeats") { Description = "Runs per batch size; the fastest is reported (other load only adds time), the median beside it", DefaultValueFactory = _ => 3 };
         var hugePages = new Option<bool>("--huge-pages") { Description = "Copy the weights into 2 MiB huge pages (Linux THP) instead of reading them from the file mapping, as the server does by default" };
         var command = new Command("bench", "Measure aggregate tokens/s and per-sequence time per token at several batch sizes.");
-        foreach (var option in new Option[] { model, tokenizer, batch, steps, threads, repeats, hugePages })
+        var packed = new Option<bool>("--packed") { Description = "Copy F32 matrices into the panel layout of the outer-product kernels (Sluice:Engine:PackWeights)" };
+        foreach (var option in new Option[] { model, tokenizer, batch, steps, threads, repeats, hugePages, packed })
         {
             command.Options.Add(option);
         }
@@ -40,7 +41,7 @@ internal static class EngineCommand
                     : throw new ArgumentException($"--batch: \"{part}\" is not a positive integer"));
             }
 
-            using var loaded = ModelLoader.Load(r.GetValue(model)!, r.GetValue(tokenizer), r.GetValue(hugePages));
+            using var loaded = ModelLoader.Load(r.GetValue(model)!, r.GetValue(tokenizer), r.GetValue(hugePages), r.GetValue(packed));
             if (r.GetValue(hugePages) && !loaded.OnHugePages)
             {
                 Console.Error.WriteLine("huge pages unavailable here (not Linux, or transparent huge pages set to never): the weights stay mapped");

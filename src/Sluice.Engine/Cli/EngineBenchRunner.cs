@@ -144,7 +144,7 @@ internal sealed class EngineBenchRunner
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine(string.Create(inv, $"model {_model.Path}"));
         output.WriteLine(string.Create(inv, $"      {_model.Format}, {_model.Config}"));
-        output.WriteLine(string.Create(inv, $"      {_model.Config.ParameterCount / 1e6:F1}M parameters, {_threads} threads, {steps} steps per batch size, greedy, best of {repeats} runs (median in brackets), weights {(_model.OnHugePages ? "on huge pages" : "memory-mapped")}"));
+        output.WriteLine(string.Create(inv, $"      {_model.Config.ParameterCount / 1e6:F1}M parameters, {_threads} threads, {steps} steps per batch size, greedy, best of {repeats} runs (median in brackets), weights {(_model.OnHugePages ? "on huge pages" : "memory-mapped")}{(_model.Packed ? ", F32 matrices packed" : "")}"));
         output.WriteLine(" batch   tok/s (aggregate)   ms/token per sequence   speed-up vs batch 1");
         var results = new List<Result>();
         double? first = null;

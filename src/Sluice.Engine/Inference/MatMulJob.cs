@@ -57,10 +57,10 @@ internal sealed unsafe class MatMulJob
         var chunks = 0;
         for (var i = 0; i < count; i++)
         {
-            // Chunks are whole row blocks.
+            // Chunks are whole panels.
             var rows = _w[i].Rows;
             var target = rows / (_threads * ChunksPerThread);
-            var chunkRows = Math.Max(MatMulKernels.RowBlock * 4, (target + MatMulKernels.RowBlock - 1) / MatMulKernels.RowBlock * MatMulKernels.RowBlock);
+            var chunkRows = Math.Max(MatMulKernels.PanelRows * 4, (target + MatMulKernels.PanelRows - 1) / MatMulKernels.PanelRows * MatMulKernels.PanelRows);
             _chunkRows[i] = chunkRows;
             _chunkStart[i] = chunks;
             chunks += (rows + chunkRows - 1) / chunkRows;
@@ -85,9 +85,9 @@ internal sealed unsafe class MatMulJob
         var start = (chunk - _chunkStart[i]) * _chunkRows[i];
         var end = Math.Min(w.Rows, start + _chunkRows[i]);
         var scratch = t_scratch;
-        if (w.Type != TensorType.F32 && (scratch is null || scratch.Length < MatMulKernels.ScratchFloats(w.Cols)))
+        if (w.Panels == null && w.Type != TensorType.F32 && (scratch is null || scratch.Length < RowMajorKernels.ScratchFloats(w.Cols)))
         {
-            scratch = t_scratch = GC.AllocateUninitializedArray<float>(MatMulKernels.ScratchFloats(w.Cols), pinned: true);
+            scratch = t_scratch = GC.AllocateUninitializedArray<float>(RowMajorKernels.ScratchFloats(w.Cols), pinned: true);
         }
 
         var s = scratch is null ? null : (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(scratch));

@@ -6,350 +6,449 @@ using Sluice.Engine.Loading;
 namespace Sluice.Engine.Inference;
 
 /// <summary>
-/// Batched matrix products y[b, r] = W[r, :] · x[b, :]. Weight rows are taken four at a time and multiplied
-/// against four batch rows at once (16 accumulators, so each loaded vector feeds four FMAs), and every batch row
-/// meets a weight row while it sits in L1: each weight is read from memory once per step whatever the batch size,
-/// a matrix–matrix product, not B matrix–vector products. Each (row, batch) pair is always reduced by the same
-/// sequence of operations (8-wide FMA over k, then <see cref="Vector256.Sum{T}(Vector256{T})"/>, then the scalar
-/// tail), whichever kernel variant computes it, so a sequence's logits do not depend on what else is in the batch.
+/// Batched matrix products y[b, r] = W[r, :] · x[b, :] for weights packed at load (<see cref="WeightPacker"/>,
+/// opt-in), as outer products over panels of 16 weight rows stored
+/// k-major (<see cref="PanelRows"/>; see <see cref="PackPanel"/>): for each k, two vectors hold W[r .. r + 16, k]
+/// and every batch row's x[b, k] is broadcast against them, so each accumulator lane is one output and no
+/// horizontal reduction is needed. Each weight is read from memory once per step whatever the batch size (a
+/// matrix–matrix product, not B matrix–vector products).
 /// </summary>
+/// <remarks>
+/// <para>
+/// Every output is one FMA chain over k = 0 … cols − 1 in order, whichever kernel variant computes it and
+/// whatever else is in the batch, so a sequence's logits do not depend on the batch composition.
+/// </para>
+/// <para>
+/// Why: each panel is one contiguous stream, so at batch 1, where a step is bound by streaming the weights, the
+/// packed layout is 20–50 % faster than the row-major kernels (<see cref="RowMajorKernels"/>, four rows as four
+/// streams); at batch 16 the two are within noise of each other in C# (a C version of this kernel is about 40 %
+/// faster than C's row-major 4 × 4 from L2, but RyuJIT keeps only about 85 % of that). The price is a copy of the
+/// F32 matrices at load; packing on the fly every step cost more than it saved, so unpacked tensors (the default,
+/// and quantized ones always) use the row-major kernels. A model's two layouts round differently (one FMA chain
+/// per output here, eight-lane partial sums there), so one model never mixes them: batching stays exact.
+/// </para>
+/// </remarks>
 internal static unsafe class MatMulKernels
 {
-    /// <summary>Rows processed together.</summary>
-    public const int RowBlock = 4;
+    /// <summary>Weight rows in a panel: two 8-lane vectors.</summary>
+    public const int PanelRows = 16;
 
     /// <summary>
-    /// How far ahead of the current row block weights are prefetched, in bytes. The prefetches for a block are
-    /// spread over its batch groups (issued in one burst they overflow the core's miss buffers and stall), and
-    /// they target L2 (<c>prefetcht1</c>), which tracks more misses in flight than L1: on Zen 4 this took batch 1
-    /// from 1.8 to 1.5 ms per 15M step and batch 16 from 4.5 to 4.0 ms (T0 at 16 KB before).
+    /// How far ahead of the panel being computed weights are prefetched, in bytes: the panel streams are short
+    /// (a few KB to a few tens of KB per chunk), too short for the hardware prefetcher to ramp up alone.
     /// </summary>
     private const int PrefetchDistance = 32 * 1024;
 
-    /// <summary>Bytes of weights processed as one L2-resident panel (float32 after dequantization).</summary>
-    private const int PanelBytes = 192 * 1024;
+    /// <summary>Bytes of packed weights processed as one L2-resident group while the batch's tiles stream past.</summary>
+    private const int GroupBytes = 192 * 1024;
 
-    /// <summary>Bytes of activations kept cache-resident while a panel's row blocks stream past them.</summary>
+    /// <summary>Bytes of activations kept cache-resident while a group's panels stream past them.</summary>
     private const int TileBytes = 64 * 1024;
 
     /// <summary>
-    /// Fewest batch rows in a tile. Re-reading a weight panel from L2 for a second tile costs more than reading
-    /// x from L2, so up to 32 rows stay one tile whatever their width (110M at batch 16: 28 ms a step instead of 33).
+    /// Fewest batch rows in a tile. Re-reading a weight group from L2 for a second tile costs more than reading
+    /// x from L2, so up to 32 rows stay one tile whatever their width.
     /// </summary>
     private const int MinTileRows = 32;
 
-    /// <summary>Floats of scratch a thread needs for <paramref name="cols"/>-wide rows.</summary>
-    public static int ScratchFloats(int cols) => PanelRows(cols) * cols;
+    /// <summary>Panels of <paramref name="rows"/> rows (the last one zero-padded).</summary>
+    public static int Panels(int rows) => (rows + PanelRows - 1) / PanelRows;
+
+    /// <summary>Floats of a whole <paramref name="rows"/> × <paramref name="cols"/> matrix in panel layout.</summary>
+    public static long PackedFloats(int rows, int cols) => (long)Panels(rows) * PanelRows * cols;
 
     /// <summary>
-    /// Computes rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of y for every batch row. x is
-    /// (batch, cols) contiguous; y is (batch, <paramref name="yStride"/>). <paramref name="scratch"/> holds
-    /// <see cref="ScratchFloats"/> floats for dequantized rows when W is not F32.
+    /// Writes <paramref name="valid"/> (at most 16) row-major float rows at <paramref name="src"/>, each
+    /// <paramref name="cols"/> wide, as one panel: <c>panel[k * 16 + j] = src[j, k]</c>, zeros for rows j ≥ valid.
+    /// </summary>
+    public static void PackPanel(float* src, int valid, int cols, float* panel)
+    {
+        var k = 0;
+        if (valid == PanelRows && Avx.IsSupported)
+        {
+            for (; k + 8 <= cols; k += 8)
+            {
+                Transpose8x8(src + k, cols, panel + k * PanelRows);
+                Transpose8x8(src + 8L * cols + k, cols, panel + k * PanelRows + 8);
+            }
+        }
+
+        for (; k < cols; k++)
+        {
+            for (var j = 0; j < PanelRows; j++)
+            {
+                panel[k * PanelRows + j] = j < valid ? src[(long)j * cols + k] : 0f;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Computes rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of y for every batch row;
+    /// <paramref name="rowStart"/> is a multiple of <see cref="PanelRows"/>. x is (batch, cols) contiguous; y is
+    /// (batch, <paramref name="yStride"/>). A tensor without packed panels (Q8_0, F16) goes to
+    /// <see cref="RowMajorKernels"/>, which dequantizes into <paramref name="scratch"/>
+    /// (<see cref="RowMajorKernels.ScratchFloats"/> floats).
     /// </summary>
     /// <remarks>
-    /// Loop nest: panels of rows small enough to stay in L2, then tiles of batch rows (one tile up to 32 rows),
-    /// then blocks of four weight rows, then groups of four batch rows. The weights come from DRAM once per step
-    /// (the first tile, with software prefetch), later tiles re-read the panel from L2; quantized panels are
-    /// dequantized once into scratch. Compiled fully optimized at once: a forward step is a few calls, too few for
-    /// tiering to promote the kernels before a short generation ends.
+    /// Loop nest: groups of panels small enough to stay in L2, then tiles of batch rows (one tile up to 32 rows),
+    /// then panels, then groups of batch rows. The weights come from memory once per step (the first tile, with
+    /// software prefetch); later tiles re-read the group from L2. Compiled fully optimized at once: a forward step
+    /// is a few calls, too few for tiering to promote the kernels before a short generation ends.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Rows(in WeightTensor w, float* x, int batch, float* y, int yStride, int rowStart, int rowEnd, float* scratch)
     {
-        var cols = w.Cols;
-        var panelRows = PanelRows(cols);
-
-        // Equal tiles (a multiple of four rows where possible) rather than full tiles plus a ragged last one.
-        var maxTile = Math.Max(MinTileRows, TileBytes / (cols * sizeof(float)) / RowBlock * RowBlock);
-        var tiles = (batch + maxTile - 1) / maxTile;
-        var tile = (batch + tiles - 1) / tiles;
-        tile = Math.Min(batch, (tile + RowBlock - 1) / RowBlock * RowBlock);
-        if (w.Type == TensorType.F32 && Sse.IsSupported)
+        var packed = w.Panels;
+        if (packed == null)
         {
-            // The panel loop prefetches PrefetchDistance ahead of the block it computes; the chunk's own first
-            // bytes are requested here, or every chunk of a small matrix would start with demand misses.
-            Prefetch(w.Data + rowStart * w.RowBytes, 0, Math.Min(PrefetchDistance, (rowEnd - rowStart) * w.RowBytes));
-        }
-
-        for (var panel = rowStart; panel < rowEnd; panel += panelRows)
-        {
-            var panelEnd = Math.Min(rowEnd, panel + panelRows);
-            float* rows;
-            if (w.Type == TensorType.F32)
-            {
-                rows = (float*)w.Data + (long)panel * cols;
-            }
-            else
-            {
-                for (var r = panel; r < panelEnd; r++)
-                {
-                    w.DequantizeRow(r, new Span<float>(scratch + (long)(r - panel) * cols, cols));
-                }
-
-                rows = scratch;
-            }
-
-            for (var b = 0; b < batch; b += tile)
-            {
-                var count = Math.Min(tile, batch - b);
-                var prefetchEnd = b == 0 && w.Type == TensorType.F32 ? w.Data + rowEnd * w.RowBytes : null;
-                Panel(rows, panelEnd - panel, cols, x + (long)b * cols, count, y + (long)b * yStride + panel, yStride, prefetchEnd);
-            }
-        }
-    }
-
-    private static int PanelRows(int cols) => Math.Max(RowBlock, PanelBytes / (cols * sizeof(float)) / RowBlock * RowBlock);
-
-    /// <summary>y[b, r] for r in [0, rows) of a float32 panel and b in [0, batch); prefetches up to <paramref name="prefetchEnd"/> when not null.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Panel(float* w, int rows, int cols, float* x, int batch, float* y, int yStride, byte* prefetchEnd)
-    {
-        var blockBytes = (long)RowBlock * cols * sizeof(float);
-        var groups = (batch + RowBlock - 1) / RowBlock;
-        var perGroup = (blockBytes / groups + 63) & ~63L;
-        var iterations = Sse.IsSupported ? cols / 8 : 0;
-        var r = 0;
-        for (; r + RowBlock <= rows; r += RowBlock)
-        {
-            var w0 = w + r * (long)cols;
-
-            // Row blocks are short (a few KB), too short for the hardware prefetcher to ramp up, so the block
-            // PrefetchDistance bytes ahead is requested explicitly, a slice before each group of batch rows.
-            byte* ahead = null;
-            long aheadBytes = 0, issued = 0;
-            if (prefetchEnd != null && Sse.IsSupported)
-            {
-                ahead = (byte*)w0 + PrefetchDistance;
-                aheadBytes = Math.Min(prefetchEnd - ahead, blockBytes);
-            }
-
-            var b = 0;
-            for (; b + 4 <= batch; b += 4)
-            {
-                // The group's slice of prefetches is spread over its FMA loop, one per iteration, rather than
-                // issued as a burst: a burst fills the miss buffers and the core stalls on it, while spread out
-                // the misses overlap with the arithmetic.
-                var slice = iterations == 0 ? 0 : Math.Min(aheadBytes, issued + perGroup) - issued;
-                byte* pf;
-                long step;
-                if (slice > 0 && slice <= 128L * iterations)
-                {
-                    pf = ahead + issued;
-                    step = (slice + iterations - 1) / iterations;
-                    issued += slice;
-                }
-                else
-                {
-                    issued = Prefetch(ahead, issued, Math.Min(aheadBytes, issued + perGroup));
-                    pf = (byte*)w0; // already in cache: the loop's prefetch is a no-op
-                    step = 0;
-                }
-
-                Dot4x4(w0, cols, x + (long)b * cols, y + (long)b * yStride + r, yStride, pf, step);
-            }
-
-            issued = Prefetch(ahead, issued, aheadBytes);
-            if (b + 2 <= batch)
-            {
-                Dot4x2(w0, cols, x + (long)b * cols, y + (long)b * yStride + r, yStride);
-                b += 2;
-            }
-
-            if (b < batch)
-            {
-                Dot4x1(w0, cols, x + (long)b * cols, y + (long)b * yStride + r);
-            }
-        }
-
-        for (; r < rows; r++)
-        {
-            var w0 = w + r * (long)cols;
-            for (var b = 0; b < batch; b++)
-            {
-                y[(long)b * yStride + r] = Dot1(w0, x + (long)b * cols, cols);
-            }
-        }
-    }
-
-    /// <summary>Prefetches bytes [<paramref name="from"/>, <paramref name="to"/>) of <paramref name="ahead"/> into L2; returns where it stopped.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static long Prefetch(byte* ahead, long from, long to)
-    {
-        for (; from < to; from += 64)
-        {
-            Sse.Prefetch1(ahead + from);
-        }
-
-        return from;
-    }
-
-    // Each kernel runs the same phases per (row, batch) pair: an 8-wide FMA loop, its horizontal sum, then a
-    // scalar tail. Identical phases in every variant keep results independent of the batch composition.
-    // (A 16-wide AVX-512 loop was measured: no gain on Zen 4, whose 512-bit FMA is double-pumped.)
-
-    /// <summary>Four weight rows (w, w + n, …) against four batch rows (x, x + n, …); y rows are <paramref name="ys"/> apart.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot4x4(float* w0, int n, float* x0, float* y, int ys, byte* pf, long pfStep)
-    {
-        float* w1 = w0 + n, w2 = w1 + n, w3 = w2 + n;
-        float* x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
-        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default;
-        Vector256<float> a30 = default, a31 = default, a32 = default, a33 = default;
-        var k = 0;
-        for (; k + 8 <= n; k += 8)
-        {
-            var v0 = Vector256.Load(x0 + k);
-            var v1 = Vector256.Load(x1 + k);
-            var v2 = Vector256.Load(x2 + k);
-            var v3 = Vector256.Load(x3 + k);
-            var u = Vector256.Load(w0 + k);
-            a00 = Vector256.FusedMultiplyAdd(u, v0, a00);
-            a01 = Vector256.FusedMultiplyAdd(u, v1, a01);
-            a02 = Vector256.FusedMultiplyAdd(u, v2, a02);
-            a03 = Vector256.FusedMultiplyAdd(u, v3, a03);
-            u = Vector256.Load(w1 + k);
-            a10 = Vector256.FusedMultiplyAdd(u, v0, a10);
-            a11 = Vector256.FusedMultiplyAdd(u, v1, a11);
-            a12 = Vector256.FusedMultiplyAdd(u, v2, a12);
-            a13 = Vector256.FusedMultiplyAdd(u, v3, a13);
-            u = Vector256.Load(w2 + k);
-            a20 = Vector256.FusedMultiplyAdd(u, v0, a20);
-            a21 = Vector256.FusedMultiplyAdd(u, v1, a21);
-            a22 = Vector256.FusedMultiplyAdd(u, v2, a22);
-            a23 = Vector256.FusedMultiplyAdd(u, v3, a23);
-            u = Vector256.Load(w3 + k);
-            a30 = Vector256.FusedMultiplyAdd(u, v0, a30);
-            a31 = Vector256.FusedMultiplyAdd(u, v1, a31);
-            a32 = Vector256.FusedMultiplyAdd(u, v2, a32);
-            a33 = Vector256.FusedMultiplyAdd(u, v3, a33);
-            if (Sse.IsSupported)
-            {
-                // A step is at most a block (4 rows) over cols / 8 iterations: 128 bytes, two lines.
-                Sse.Prefetch1(pf);
-                if (pfStep > 64)
-                {
-                    Sse.Prefetch1(pf + 64);
-                }
-
-                pf += pfStep;
-            }
-        }
-
-        Finish4(w0, n, k, x0, a00, a10, a20, a30, y);
-        Finish4(w0, n, k, x1, a01, a11, a21, a31, y + ys);
-        Finish4(w0, n, k, x2, a02, a12, a22, a32, y + 2 * ys);
-        Finish4(w0, n, k, x3, a03, a13, a23, a33, y + 3 * ys);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot4x2(float* w0, int n, float* x0, float* y, int ys)
-    {
-        float* w1 = w0 + n, w2 = w1 + n, w3 = w2 + n, x1 = x0 + n;
-        Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default;
-        Vector256<float> a20 = default, a21 = default, a30 = default, a31 = default;
-        var k = 0;
-        for (; k + 8 <= n; k += 8)
-        {
-            var v0 = Vector256.Load(x0 + k);
-            var v1 = Vector256.Load(x1 + k);
-            var u = Vector256.Load(w0 + k);
-            a00 = Vector256.FusedMultiplyAdd(u, v0, a00);
-            a01 = Vector256.FusedMultiplyAdd(u, v1, a01);
-            u = Vector256.Load(w1 + k);
-            a10 = Vector256.FusedMultiplyAdd(u, v0, a10);
-            a11 = Vector256.FusedMultiplyAdd(u, v1, a11);
-            u = Vector256.Load(w2 + k);
-            a20 = Vector256.FusedMultiplyAdd(u, v0, a20);
-            a21 = Vector256.FusedMultiplyAdd(u, v1, a21);
-            u = Vector256.Load(w3 + k);
-            a30 = Vector256.FusedMultiplyAdd(u, v0, a30);
-            a31 = Vector256.FusedMultiplyAdd(u, v1, a31);
-        }
-
-        Finish4(w0, n, k, x0, a00, a10, a20, a30, y);
-        Finish4(w0, n, k, x1, a01, a11, a21, a31, y + ys);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot4x1(float* w0, int n, float* x0, float* y)
-    {
-        float* w1 = w0 + n, w2 = w1 + n, w3 = w2 + n;
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        var k = 0;
-        for (; k + 8 <= n; k += 8)
-        {
-            var v = Vector256.Load(x0 + k);
-            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w0 + k), v, a0);
-            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + k), v, a1);
-            a2 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + k), v, a2);
-            a3 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + k), v, a3);
-        }
-
-        Finish4(w0, n, k, x0, a0, a1, a2, a3, y);
-    }
-
-    /// <summary>y[i] = Σ lanes of a_i, then the scalar tail k..n of row w0 + i·n against x.</summary>
-    /// <remarks>
-    /// Three horizontal adds and one add reduce all four accumulators, in exactly the order of
-    /// <see cref="Vector256.Sum{T}(Vector256{T})"/>: ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7)).
-    /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish4(float* w0, int n, int k, float* x, Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3, float* y)
-    {
-        if (k == n && Avx.IsSupported)
-        {
-            var h = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3));
-            (h.GetLower() + h.GetUpper()).Store(y);
+            RowMajorKernels.Rows(w, x, batch, y, yStride, rowStart, rowEnd, scratch);
             return;
         }
 
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        if (k > 0)
+        var cols = w.Cols;
+        var groupRows = GroupRows(cols);
+
+        // Equal tiles (a multiple of eight rows where possible) rather than full tiles plus a ragged last one.
+        var maxTile = Math.Max(MinTileRows, TileBytes / (cols * sizeof(float)) / 8 * 8);
+        var tiles = (batch + maxTile - 1) / maxTile;
+        var tile = (batch + tiles - 1) / tiles;
+        tile = Math.Min(batch, (tile + 7) / 8 * 8);
+
+        // The chunk's own first bytes are requested here; the kernels prefetch PrefetchDistance ahead from then on.
+        var streamEnd = (byte*)(packed + (long)Panels(rowEnd) * PanelRows * cols);
+        if (Sse.IsSupported)
         {
-            s0 += Vector256.Sum(a0);
-            s1 += Vector256.Sum(a1);
-            s2 += Vector256.Sum(a2);
-            s3 += Vector256.Sum(a3);
+            var start = (byte*)(packed + (long)rowStart * cols);
+            for (var p = start; p < streamEnd && p < start + PrefetchDistance; p += 64)
+            {
+                Sse.Prefetch1(p);
+            }
         }
 
-        float* w1 = w0 + n, w2 = w1 + n, w3 = w2 + n;
-        for (; k < n; k++)
+        for (var group = rowStart; group < rowEnd; group += groupRows)
         {
-            s0 += w0[k] * x[k];
-            s1 += w1[k] * x[k];
-            s2 += w2[k] * x[k];
-            s3 += w3[k] * x[k];
+            var groupEnd = Math.Min(rowEnd, group + groupRows);
+            var panels = packed + (long)group * cols;
+            for (var b = 0; b < batch; b += tile)
+            {
+                var count = Math.Min(tile, batch - b);
+                Group(panels, groupEnd - group, cols, x + (long)b * cols, count, y + (long)b * yStride + group, yStride, b == 0 ? streamEnd : null);
+            }
+        }
+    }
+
+    /// <summary>Kernel calls <see cref="Group"/> makes per panel for <paramref name="batch"/> rows.</summary>
+    private static int KernelCalls(int batch, bool wide)
+    {
+        var calls = 0;
+        for (var b = 0; b < batch; calls++)
+        {
+            b += wide && b + 8 <= batch ? 8 : !wide && b + 6 <= batch ? 6 : b + 4 <= batch ? 4 : b + 2 <= batch ? 2 : 1;
         }
 
-        y[0] = s0;
-        y[1] = s1;
-        y[2] = s2;
-        y[3] = s3;
+        return calls;
+    }
+
+    private static int GroupRows(int cols) => Math.Max(PanelRows, GroupBytes / (cols * sizeof(float)) / PanelRows * PanelRows);
+
+    /// <summary>
+    /// y[b, r] for r in [0, <paramref name="rows"/>) of packed panels and b in [0, <paramref name="batch"/>);
+    /// prefetches ahead while that stays before <paramref name="streamEnd"/> (null: the panels are in cache).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Group(float* panels, int rows, int cols, float* x, int batch, float* y, int ys, byte* streamEnd)
+    {
+        var partial = stackalloc float[8 * PanelRows];
+        var wide = Avx512F.VL.IsSupported; // 32 vector registers: the 16 × 8 kernel fits without spilling
+        for (var r = 0; r < rows; r += PanelRows)
+        {
+            var p = panels + (long)r * cols;
+            // The next panels' prefetches are spread evenly over this panel's kernel calls (one batch group each),
+            // so memory sees a steady stream rather than a burst during the first call and nothing after it.
+            var calls = KernelCalls(batch, wide);
+            var panelBytes = (long)cols * PanelRows * sizeof(float);
+            var ahead = streamEnd != null && (byte*)p + PrefetchDistance + panelBytes <= streamEnd;
+            var pf = ahead ? (byte*)p + PrefetchDistance : (byte*)p;
+            var pfStep = ahead ? panelBytes / calls / cols : 0;
+            var valid = Math.Min(PanelRows, rows - r);
+            for (var b = 0; b < batch;)
+            {
+                // A partial last panel is computed into a scratch tile and its valid columns copied out.
+                var direct = valid == PanelRows;
+                var o = direct ? y + (long)b * ys + r : partial;
+                var os = direct ? ys : PanelRows;
+                var xb = x + (long)b * cols;
+                int n;
+                if (wide && b + 8 <= batch)
+                {
+                    Kernel16x8(p, cols, xb, o, os, pf, pfStep);
+                    n = 8;
+                }
+                else if (!wide && b + 6 <= batch)
+                {
+                    Kernel16x6(p, cols, xb, o, os, pf, pfStep);
+                    n = 6;
+                }
+                else if (b + 4 <= batch)
+                {
+                    Kernel16x4(p, cols, xb, o, os, pf, pfStep);
+                    n = 4;
+                }
+                else if (b + 2 <= batch)
+                {
+                    Kernel16x2(p, cols, xb, o, os, pf, pfStep);
+                    n = 2;
+                }
+                else
+                {
+                    Kernel16x1(p, cols, xb, o, pf, pfStep);
+                    n = 1;
+                }
+
+                if (!direct)
+                {
+                    for (var i = 0; i < n; i++)
+                    {
+                        new ReadOnlySpan<float>(partial + i * PanelRows, valid).CopyTo(new Span<float>(y + (long)(b + i) * ys + r, valid));
+                    }
+                }
+
+                pf += pfStep * cols;
+                b += n;
+            }
+        }
+    }
+
+    // The kernels below differ only in how many batch rows they carry (register blocking); each output is the same
+    // FMA chain over k in every one of them. pf is prefetched every k step and advanced by pfStep bytes (the
+    // call's share of the next panel); with nothing to fetch it stays on the panel itself, in cache (a branch in
+    // the loop cost more than the redundant prefetch).
+
+    /// <summary>A panel against eight batch rows (x, x + n, …); y rows are <paramref name="ys"/> apart. 16 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel16x8(float* p, int n, float* x, float* y, int ys, byte* pf, long pfStep)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        long s1 = n, s2 = 2L * n, s3 = 3L * n;
+        float* x4 = x + 4L * n;
+        for (var k = 0; k < n; k++, p += PanelRows, x++, x4++)
+        {
+            var e = Vector256.Create(x[0]);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a0);
+            c0 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c0);
+            e = Vector256.Create(x[s1]);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a1);
+            c1 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c1);
+            e = Vector256.Create(x[s2]);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a2);
+            c2 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c2);
+            e = Vector256.Create(x[s3]);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a3);
+            c3 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c3);
+            e = Vector256.Create(x4[0]);
+            a4 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a4);
+            c4 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c4);
+            e = Vector256.Create(x4[s1]);
+            a5 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a5);
+            c5 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c5);
+            e = Vector256.Create(x4[s2]);
+            a6 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a6);
+            c6 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c6);
+            e = Vector256.Create(x4[s3]);
+            a7 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a7);
+            c7 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c7);
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch1(pf);
+            }
+
+            pf += pfStep;
+        }
+
+        Store(y, a0, c0);
+        Store(y + ys, a1, c1);
+        Store(y + 2L * ys, a2, c2);
+        Store(y + 3L * ys, a3, c3);
+        Store(y + 4L * ys, a4, c4);
+        Store(y + 5L * ys, a5, c5);
+        Store(y + 6L * ys, a6, c6);
+        Store(y + 7L * ys, a7, c7);
+    }
+
+    /// <summary>Six batch rows, 12 accumulators: the widest kernel that fits AVX2's 16 vector registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel16x6(float* p, int n, float* x, float* y, int ys, byte* pf, long pfStep)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        long s1 = n, s2 = 2L * n;
+        float* x3 = x + 3L * n;
+        for (var k = 0; k < n; k++, p += PanelRows, x++, x3++)
+        {
+            var u = Vector256.Load(p);
+            var v = Vector256.Load(p + 8);
+            var e = Vector256.Create(x[0]);
+            a0 = Vector256.FusedMultiplyAdd(u, e, a0);
+            c0 = Vector256.FusedMultiplyAdd(v, e, c0);
+            e = Vector256.Create(x[s1]);
+            a1 = Vector256.FusedMultiplyAdd(u, e, a1);
+            c1 = Vector256.FusedMultiplyAdd(v, e, c1);
+            e = Vector256.Create(x[s2]);
+            a2 = Vector256.FusedMultiplyAdd(u, e, a2);
+            c2 = Vector256.FusedMultiplyAdd(v, e, c2);
+            e = Vector256.Create(x3[0]);
+            a3 = Vector256.FusedMultiplyAdd(u, e, a3);
+            c3 = Vector256.FusedMultiplyAdd(v, e, c3);
+            e = Vector256.Create(x3[s1]);
+            a4 = Vector256.FusedMultiplyAdd(u, e, a4);
+            c4 = Vector256.FusedMultiplyAdd(v, e, c4);
+            e = Vector256.Create(x3[s2]);
+            a5 = Vector256.FusedMultiplyAdd(u, e, a5);
+            c5 = Vector256.FusedMultiplyAdd(v, e, c5);
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch1(pf);
+            }
+
+            pf += pfStep;
+        }
+
+        Store(y, a0, c0);
+        Store(y + ys, a1, c1);
+        Store(y + 2L * ys, a2, c2);
+        Store(y + 3L * ys, a3, c3);
+        Store(y + 4L * ys, a4, c4);
+        Store(y + 5L * ys, a5, c5);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Dot1(float* w0, float* x, int n)
+    private static void Kernel16x4(float* p, int n, float* x, float* y, int ys, byte* pf, long pfStep)
     {
-        var k = 0;
-        var s = 0f;
-        if (k + 8 <= n)
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        long s1 = n, s2 = 2L * n, s3 = 3L * n;
+        for (var k = 0; k < n; k++, p += PanelRows, x++)
         {
-            Vector256<float> a0 = default;
-            for (; k + 8 <= n; k += 8)
+            var u = Vector256.Load(p);
+            var v = Vector256.Load(p + 8);
+            var e = Vector256.Create(x[0]);
+            a0 = Vector256.FusedMultiplyAdd(u, e, a0);
+            c0 = Vector256.FusedMultiplyAdd(v, e, c0);
+            e = Vector256.Create(x[s1]);
+            a1 = Vector256.FusedMultiplyAdd(u, e, a1);
+            c1 = Vector256.FusedMultiplyAdd(v, e, c1);
+            e = Vector256.Create(x[s2]);
+            a2 = Vector256.FusedMultiplyAdd(u, e, a2);
+            c2 = Vector256.FusedMultiplyAdd(v, e, c2);
+            e = Vector256.Create(x[s3]);
+            a3 = Vector256.FusedMultiplyAdd(u, e, a3);
+            c3 = Vector256.FusedMultiplyAdd(v, e, c3);
+            if (Sse.IsSupported)
             {
-                a0 = Vector256.FusedMultiplyAdd(Vector256.Load(w0 + k), Vector256.Load(x + k), a0);
+                Sse.Prefetch1(pf);
             }
 
-            s += Vector256.Sum(a0);
+            pf += pfStep;
         }
 
-        for (; k < n; k++)
+        Store(y, a0, c0);
+        Store(y + ys, a1, c1);
+        Store(y + 2L * ys, a2, c2);
+        Store(y + 3L * ys, a3, c3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel16x2(float* p, int n, float* x, float* y, int ys, byte* pf, long pfStep)
+    {
+        Vector256<float> a0 = default, a1 = default, c0 = default, c1 = default;
+        long s1 = n;
+        for (var k = 0; k < n; k++, p += PanelRows, x++)
         {
-            s += w0[k] * x[k];
+            var u = Vector256.Load(p);
+            var v = Vector256.Load(p + 8);
+            var e = Vector256.Create(x[0]);
+            a0 = Vector256.FusedMultiplyAdd(u, e, a0);
+            c0 = Vector256.FusedMultiplyAdd(v, e, c0);
+            e = Vector256.Create(x[s1]);
+            a1 = Vector256.FusedMultiplyAdd(u, e, a1);
+            c1 = Vector256.FusedMultiplyAdd(v, e, c1);
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch1(pf);
+            }
+
+            pf += pfStep;
         }
 
-        return s;
+        Store(y, a0, c0);
+        Store(y + ys, a1, c1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel16x1(float* p, int n, float* x, float* y, byte* pf, long pfStep)
+    {
+        Vector256<float> a0 = default, c0 = default;
+        for (var k = 0; k < n; k++, p += PanelRows, x++)
+        {
+            var e = Vector256.Create(x[0]);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a0);
+            c0 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c0);
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch1(pf);
+            }
+
+            pf += pfStep;
+        }
+
+        Store(y, a0, c0);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* y, Vector256<float> lo, Vector256<float> hi)
+    {
+        lo.Store(y);
+        hi.Store(y + 8);
+    }
+
+    /// <summary>dst[t * 16 + j] = src[j * stride + t] for an 8 × 8 block: rows of W become k-major lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int stride, float* dst)
+    {
+        var r0 = Vector256.Load(src);
+        var r1 = Vector256.Load(src + stride);
+        var r2 = Vector256.Load(src + 2L * stride);
+        var r3 = Vector256.Load(src + 3L * stride);
+        var r4 = Vector256.Load(src + 4L * stride);
+        var r5 = Vector256.Load(src + 5L * stride);
+        var r6 = Vector256.Load(src + 6L * stride);
+        var r7 = Vector256.Load(src + 7L * stride);
+
+        // Pairs interleaved, then quads (columns t and t + 4 of four rows), then 128-bit halves exchanged.
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Permute2x128(u0, u4, 0x20).Store(dst);
+        Avx.Permute2x128(u1, u5, 0x20).Store(dst + PanelRows);
+        Avx.Permute2x128(u2, u6, 0x20).Store(dst + 2 * PanelRows);
+        Avx.Permute2x128(u3, u7, 0x20).Store(dst + 3 * PanelRows);
+        Avx.Permute2x128(u0, u4, 0x31).Store(dst + 4 * PanelRows);
+        Avx.Permute2x128(u1, u5, 0x31).Store(dst + 5 * PanelRows);
+        Avx.Permute2x128(u2, u6, 0x31).Store(dst + 6 * PanelRows);
+        Avx.Permute2x128(u3, u7, 0x31).Store(dst + 7 * PanelRows);
     }
 }

@@ -95,42 +95,8 @@ internal sealed unsafe class Transformer
             // qkv matmuls for this position.
             s.MatMul.Run(s.Xb, rows, layer.Wq, s.Q, layer.Wk, s.K, layer.Wv, s.V);
 
-            for (var r = 0; r < rows; r++)
-            {
-                // RoPE relative positional encoding: complex-valued rotate q and k in each head.
-                var pos = s.Positions[r];
-                float* q = s.Q + (long)r * dim, k = s.K + (long)r * kvDim;
-                fixed (float* cosBase = _ropeCos, sinBase = _ropeSin)
-                {
-                    float* cos = cosBase + pos * half, sin = sinBase + pos * half;
-                    for (var i = 0; i < dim; i += 2)
-                    {
-                        var j = (i % hs) / 2;
-                        float fcr = cos[j], fci = sin[j];
-                        float v0 = q[i], v1 = q[i + 1];
-                        q[i] = v0 * fcr - v1 * fci;
-                        q[i + 1] = v0 * fci + v1 * fcr;
-                        if (i < kvDim)
-                        {
-                            v0 = k[i];
-                            v1 = k[i + 1];
-                            k[i] = v0 * fcr - v1 * fci;
-                            k[i + 1] = v0 * fci + v1 * fcr;
-                        }
-                    }
-                }
-
-                // Save key and value at this position into the sequence's KV cache block, head by head (see KvSlice).
-                var block = BlockPointer(s.Caches[r].Blocks[pos / BlockSizeOf(s.Caches[r])]);
-                var bs = BlockSizeOf(s.Caches[r]);
-                var slot = pos % bs;
-                var v = s.V + (long)r * kvDim;
-                for (var kvh = 0; kvh < _c.KvHeads; kvh++)
-                {
-                    Buffer.MemoryCopy(k + kvh * hs, block + KvSlice(l, 0, kvh, bs) + (long)slot * hs, hs * sizeof(float), hs * sizeof(float));
-                    Buffer.MemoryCopy(v + kvh * hs, block + KvSlice(l, 1, kvh, bs) + (long)slot * hs, hs * sizeof(float), hs * sizeof(float));
-                }
-            }
+            // RoPE and the KV cache writes, row by row in parallel.
+            attention.RotateAndStore(l, rows);
 
             // Multihead attention, every (row, head) independently and in parallel.
             attention.Run(l, rows);
@@ -172,6 +138,54 @@ internal sealed unsafe class Transformer
         }
 
         s.MatMul.Run(s.Xb, logitRows, _w.Classifier, s.Logits);
+    }
+
+    /// <summary>
+    /// RoPE relative positional encoding of row <paramref name="r"/>'s q and k (complex-valued rotation of each pair in
+    /// each head, llama2.c's arithmetic, head by head so no index needs a division), then its key and value saved at
+    /// its position in the sequence's KV cache block, head by head (see <see cref="KvSlice"/>).
+    /// </summary>
+    private void RotateAndStore(BatchState s, int r, int l)
+    {
+        int dim = _c.Dim, kvDim = _c.KvDim, hs = _c.HeadSize, half = hs / 2;
+        var pos = s.Positions[r];
+        float* q = s.Q + (long)r * dim, k = s.K + (long)r * kvDim;
+        fixed (float* cosBase = _ropeCos, sinBase = _ropeSin)
+        {
+            float* cos = cosBase + pos * half, sin = sinBase + pos * half;
+            for (var h = 0; h < _c.Heads; h++)
+            {
+                Rotate(q + h * hs, cos, sin, half);
+            }
+
+            for (var h = 0; h < _c.KvHeads; h++)
+            {
+                Rotate(k + h * hs, cos, sin, half);
+            }
+        }
+
+        var cache = s.Caches[r];
+        var bs = cache.BlockSize;
+        var block = BlockPointer(cache.Blocks[pos / bs]);
+        var slot = pos % bs;
+        var v = s.V + (long)r * kvDim;
+        for (var kvh = 0; kvh < _c.KvHeads; kvh++)
+        {
+            Buffer.MemoryCopy(k + kvh * hs, block + KvSlice(l, 0, kvh, bs) + (long)slot * hs, hs * sizeof(float), hs * sizeof(float));
+            Buffer.MemoryCopy(v + kvh * hs, block + KvSlice(l, 1, kvh, bs) + (long)slot * hs, hs * sizeof(float), hs * sizeof(float));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rotate(float* x, float* cos, float* sin, int half)
+    {
+        for (var j = 0; j < half; j++)
+        {
+            float fcr = cos[j], fci = sin[j];
+            float v0 = x[2 * j], v1 = x[(2 * j) + 1];
+            x[2 * j] = v0 * fcr - v1 * fci;
+            x[(2 * j) + 1] = v0 * fci + v1 * fcr;
+        }
     }
 
     /// <summary>llama2.c's <c>rmsnorm</c>, with the sum of squares in sequential order as C computes it.</summary>
@@ -217,12 +231,13 @@ internal sealed unsafe class Transformer
 
     private static float* BlockPointer(float[] block) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(block));
 
-    /// <summary>Attention of one layer over (row, head) pairs; one instance per forward call, reused across layers.</summary>
+    /// <summary>Attention of one layer over (row, head) pairs, and the RoPE before it over rows; one instance per state, reused across layers and steps.</summary>
     private sealed class AttentionJob
     {
         private readonly Transformer _t;
         private readonly BatchState _s;
         private readonly Action<int> _body;
+        private readonly Action<int> _rotateBody;
         private int _layer;
         private readonly int _heads;
 
@@ -232,6 +247,14 @@ internal sealed unsafe class Transformer
             _s = s;
             _heads = t._c.Heads;
             _body = RunOne;
+            _rotateBody = r => _t.RotateAndStore(_s, r, _layer);
+        }
+
+        /// <summary>RoPE and KV cache writes of every row for one layer, rows in parallel (serial on the caller they were 6 % of a batch-16 step).</summary>
+        public void RotateAndStore(int layer, int rows)
+        {
+            _layer = layer;
+            WorkerTeam.Shared.Run(rows, rows < 4 ? 1 : _s.Threads, _rotateBody, _s.Parallel);
         }
 
         public Transformer Owner => _t;

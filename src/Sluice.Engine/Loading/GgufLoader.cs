@@ -10,12 +10,20 @@ namespace Sluice.Engine.Loading;
 /// </summary>
 internal static unsafe class GgufLoader
 {
-    public static LoadedModel Load(string path, bool hugePages = false)
+    public static LoadedModel Load(string path, bool hugePages = false, bool packWeights = false)
     {
-        var file = MappedFile.Open(path, hugePages);
+        var file = MappedFile.Open(path);
         try
         {
             var gguf = GgufFile.Read(file);
+
+            // Packed F32 matrices are copied into panels (on huge pages when asked); anything read in place moves
+            // onto huge pages with the whole file, before any pointer into it is taken.
+            if (hugePages && (!packWeights || gguf.Tensors.Exists(t => t.Shape.Length == 2 && t.Type != TensorType.F32)))
+            {
+                file.MoveToHugePages();
+            }
+
             var arch = Text(gguf, file, "general.architecture");
             if (arch != "llama")
             {
@@ -119,7 +127,13 @@ internal static unsafe class GgufLoader
                 }
             }
 
-            return new LoadedModel(file.Path, $"gguf v{gguf.Version} ({string.Join('/', types)})", config, weights, tokenizer, file, gguf.Tensors);
+            var panels = default(PackedPanels);
+            if (packWeights)
+            {
+                weights = WeightPacker.Pack(weights, hugePages, out panels);
+            }
+
+            return new LoadedModel(file.Path, $"gguf v{gguf.Version} ({string.Join('/', types)})", config, weights, tokenizer, file, gguf.Tensors, panels);
         }
         catch
         {

@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 namespace Sluice.Engine.Loading;
 
 /// <summary>
-/// A private copy of a model file in memory backed by 2 MiB transparent huge pages (Linux, <c>madvise</c>).
+/// Memory backed by 2 MiB transparent huge pages (Linux, <c>madvise</c>): a private copy of a model file, or the
+/// packed weight panels (<see cref="WeightPacker"/>).
 /// Every decode step streams all the weights, tens to hundreds of MB, through the TLB: with 4 KiB pages each step
 /// misses the TLB on every page, and in a virtual machine each miss is a two-level (nested) page walk. At batch 16
 /// on the 15M shape the kernel stalled on its prefetches for a fifth of its time; with huge pages the stall went and
@@ -25,10 +26,10 @@ internal sealed unsafe class HugePageMemory : IDisposable
         Length = length;
     }
 
-    /// <summary>First byte of the copy.</summary>
+    /// <summary>First byte of the memory.</summary>
     public byte* Pointer => _pointer != null ? _pointer : throw new ObjectDisposedException(nameof(HugePageMemory));
 
-    /// <summary>Bytes copied.</summary>
+    /// <summary>Bytes requested.</summary>
     public long Length { get; }
 
     /// <summary>
@@ -60,6 +61,22 @@ internal sealed unsafe class HugePageMemory : IDisposable
     /// <summary>Copies <paramref name="length"/> bytes at <paramref name="source"/> into huge-page memory; false (and nothing allocated) when unavailable.</summary>
     public static bool TryCopy(byte* source, long length, out HugePageMemory? memory)
     {
+        if (!TryAllocate(length, out memory))
+        {
+            return false;
+        }
+
+        Buffer.MemoryCopy(source, memory!.Pointer, length, length);
+        return true;
+    }
+
+    /// <summary>
+    /// Allocates <paramref name="length"/> bytes (2 MiB aligned) backed by huge pages; false (and nothing
+    /// allocated) when unavailable. The contents are undefined until written; the first write faults in whole
+    /// huge pages.
+    /// </summary>
+    public static bool TryAllocate(long length, out HugePageMemory? memory)
+    {
         memory = null;
         if (length <= 0 || !IsAvailable())
         {
@@ -69,14 +86,13 @@ internal sealed unsafe class HugePageMemory : IDisposable
         var size = (length + HugePage - 1) / HugePage * HugePage;
         var pointer = (byte*)NativeMemory.AlignedAlloc((nuint)size, (nuint)HugePage);
 
-        // Advised before the first touch, so the copy itself faults in whole huge pages.
+        // Advised before the first touch, so the first write faults in whole huge pages.
         if (Madvise(pointer, (nuint)size, MadviseHugePage) != 0)
         {
             NativeMemory.AlignedFree(pointer);
             return false;
         }
 
-        Buffer.MemoryCopy(source, pointer, size, length);
         memory = new HugePageMemory(pointer, length);
         return true;
     }

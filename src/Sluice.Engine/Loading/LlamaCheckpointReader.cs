@@ -80,9 +80,11 @@ internal static unsafe class LlamaCheckpointReader
         return HeaderBytes + floats * sizeof(float);
     }
 
-    public static LoadedModel Load(string path, string tokenizerPath, bool hugePages = false)
+    public static LoadedModel Load(string path, string tokenizerPath, bool hugePages = false, bool packWeights = false)
     {
-        var file = MappedFile.Open(path, hugePages);
+        // Packed, every matrix is copied into panels (on huge pages when asked) and the mapping is left with the
+        // embedding rows and the norms, so the file itself is not copied.
+        var file = MappedFile.Open(path, hugePages && !packWeights);
         try
         {
             var config = TryReadHeader(new ReadOnlySpan<byte>(file.Pointer, (int)Math.Min(file.Length, HeaderBytes)), file.Length, out var problem)
@@ -148,7 +150,13 @@ internal static unsafe class LlamaCheckpointReader
             }
 
             var weights = new TransformerWeights { TokenEmbedding = embedding, Layers = layerWeights, RmsFinal = rmsFinal, Classifier = classifier };
-            return new LoadedModel(file.Path, "llama2.c", config, weights, tokenizer, file, tensors);
+            var panels = default(PackedPanels);
+            if (packWeights)
+            {
+                weights = WeightPacker.Pack(weights, hugePages, out panels);
+            }
+
+            return new LoadedModel(file.Path, "llama2.c", config, weights, tokenizer, file, tensors, panels);
         }
         catch
         {

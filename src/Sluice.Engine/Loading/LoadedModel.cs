@@ -2,12 +2,13 @@ using Sluice.Engine.Tokenization;
 
 namespace Sluice.Engine.Loading;
 
-/// <summary>A checkpoint ready to run: configuration, mapped weights and tokenizer. Disposing unmaps the file.</summary>
+/// <summary>A checkpoint ready to run: configuration, mapped weights (F32 matrices packed for the kernels) and tokenizer. Disposing unmaps the file.</summary>
 internal sealed class LoadedModel : IDisposable
 {
     private readonly MappedFile _file;
+    private readonly PackedPanels? _panels;
 
-    public LoadedModel(string path, string format, ModelConfig config, TransformerWeights weights, Tokenizer tokenizer, MappedFile file, IReadOnlyList<TensorDescription> tensors)
+    public LoadedModel(string path, string format, ModelConfig config, TransformerWeights weights, Tokenizer tokenizer, MappedFile file, IReadOnlyList<TensorDescription> tensors, PackedPanels? panels = null)
     {
         Path = path;
         Format = format;
@@ -16,6 +17,7 @@ internal sealed class LoadedModel : IDisposable
         Tokenizer = tokenizer;
         Tensors = tensors;
         _file = file;
+        _panels = panels;
     }
 
     /// <summary>Full path of the checkpoint.</summary>
@@ -36,8 +38,18 @@ internal sealed class LoadedModel : IDisposable
     /// <summary>Size of the file in bytes.</summary>
     public long FileBytes => _file.Length;
 
-    /// <summary>Whether the weights were copied into huge pages (<see cref="HugePageMemory"/>) rather than mapped.</summary>
-    public bool OnHugePages => _file.OnHugePages;
+    /// <summary>
+    /// Whether the weights the kernels stream live on huge pages (<see cref="HugePageMemory"/>): the packed F32
+    /// panels, or a copy of a quantized file.
+    /// </summary>
+    public bool OnHugePages => _file.OnHugePages || _panels is { OnHugePages: true };
 
-    public void Dispose() => _file.Dispose();
+    /// <summary>Whether the F32 matrices were packed for the outer-product kernels (<see cref="WeightPacker"/>).</summary>
+    public bool Packed => _panels is not null;
+
+    public void Dispose()
+    {
+        _panels?.Dispose();
+        _file.Dispose();
+    }
 }

@@ -10,9 +10,9 @@ namespace Sluice.Engine.Loading;
 /// </summary>
 internal sealed unsafe class MappedFile : IDisposable
 {
-    private readonly MemoryMappedFile? _map;
-    private readonly MemoryMappedViewAccessor? _view;
-    private readonly HugePageMemory? _copy;
+    private MemoryMappedFile? _map;
+    private MemoryMappedViewAccessor? _view;
+    private HugePageMemory? _copy;
     private byte* _pointer;
 
     private MappedFile(string path, long length, MemoryMappedFile? map, MemoryMappedViewAccessor? view, HugePageMemory? copy, byte* pointer)
@@ -57,15 +57,33 @@ internal sealed unsafe class MappedFile : IDisposable
         byte* pointer = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
         pointer += view.PointerOffset;
-        if (hugePages && HugePageMemory.TryCopy(pointer, length, out var copy))
+        var file = new MappedFile(full, length, map, view, null, pointer);
+        if (hugePages)
         {
-            view.SafeMemoryMappedViewHandle.ReleasePointer();
-            view.Dispose();
-            map.Dispose();
-            return new MappedFile(full, length, null, null, copy, copy!.Pointer);
+            file.MoveToHugePages();
         }
 
-        return new MappedFile(full, length, map, view, null, pointer);
+        return file;
+    }
+
+    /// <summary>
+    /// Copies the file into huge pages when the OS offers them and drops the mapping; a no-op when unavailable or
+    /// already done. Pointers taken from <see cref="Pointer"/> before the move are invalid after it.
+    /// </summary>
+    public void MoveToHugePages()
+    {
+        if (_copy is not null || !HugePageMemory.TryCopy(Pointer, Length, out var copy))
+        {
+            return;
+        }
+
+        _view!.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view.Dispose();
+        _map!.Dispose();
+        _view = null;
+        _map = null;
+        _copy = copy;
+        _pointer = copy!.Pointer;
     }
 
     /// <summary>A span over <paramref name="length"/> bytes at <paramref name="offset"/>, checked against the file size.</summary>

@@ -10,9 +10,10 @@ internal static class ModelLoader
     /// Loads <paramref name="path"/>: GGUF when it starts with the GGUF magic, else a llama2.c checkpoint whose
     /// tokenizer is <paramref name="tokenizerPath"/> or the first file next to it (then in the shared models
     /// folder) whose vocabulary size matches. With <paramref name="hugePages"/> the weights are copied into huge
-    /// pages where the OS offers them (<see cref="HugePageMemory"/>), else they stay mapped.
+    /// pages where the OS offers them (<see cref="HugePageMemory"/>), else they stay mapped. With
+    /// <paramref name="packWeights"/> the F32 matrices are copied into the panel layout (<see cref="WeightPacker"/>).
     /// </summary>
-    public static LoadedModel Load(string path, string? tokenizerPath = null, bool hugePages = false)
+    public static LoadedModel Load(string path, string? tokenizerPath = null, bool hugePages = false, bool packWeights = false)
     {
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
@@ -22,7 +23,7 @@ internal static class ModelLoader
 
         if (IsGguf(full))
         {
-            return GgufLoader.Load(full, hugePages);
+            return GgufLoader.Load(full, hugePages, packWeights);
         }
 
         if (tokenizerPath is null)
@@ -34,7 +35,7 @@ internal static class ModelLoader
                 ?? throw new FileNotFoundException($"no llama2.c tokenizer with {config.VocabSize} tokens next to {full}; pass --tokenizer");
         }
 
-        return LlamaCheckpointReader.Load(full, tokenizerPath, hugePages);
+        return LlamaCheckpointReader.Load(full, tokenizerPath, hugePages, packWeights);
     }
 
     public static bool IsGguf(string path)

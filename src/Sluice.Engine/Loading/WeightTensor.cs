@@ -6,13 +6,14 @@ namespace Sluice.Engine.Loading;
 /// </summary>
 internal readonly unsafe struct WeightTensor
 {
-    public WeightTensor(string name, byte* data, int rows, int cols, TensorType type)
+    public WeightTensor(string name, byte* data, int rows, int cols, TensorType type, float* panels = null)
     {
         Name = name;
         Data = data;
         Rows = rows;
         Cols = cols;
         Type = type;
+        Panels = panels;
     }
 
     /// <summary>Tensor name (GGUF name, or llama2.c field and layer).</summary>
@@ -31,6 +32,15 @@ internal readonly unsafe struct WeightTensor
     public int Cols { get; }
 
     public TensorType Type { get; }
+
+    /// <summary>
+    /// The same matrix as float32 in the kernels' panel layout (<see cref="Inference.MatMulKernels.PackPanel"/>),
+    /// packed once at load; null when the kernels pack it a group of panels at a time as they go.
+    /// </summary>
+    public float* Panels { get; }
+
+    /// <summary>This tensor with its packed panels at <paramref name="panels"/>.</summary>
+    public WeightTensor WithPanels(float* panels) => new(Name, Data, Rows, Cols, Type, panels);
 
     /// <summary>Bytes of one row.</summary>
     public long RowBytes => ByteSize(Type, Cols);

@@ -58,7 +58,7 @@ internal sealed class EngineModelSource : IModelSource
                     Kind = ModelKind.Generative,
                     Version = string.Create(CultureInfo.InvariantCulture, $"{FileTarget.Resolve(file).Length:x}-{FileTarget.Resolve(file).LastWriteTimeUtc.Ticks:x}"),
                     Defaults = new SchedulerSettings { MaxNumSeqs = Math.Max(1, options.MaxSequences) },
-                    LoadAsync = ct => new ValueTask<IModel>(Task.Run<IModel>(() => new EngineGenerativeModel(ModelLoader.Load(path, tokenizer, options.HugePages), name, options), ct)),
+                    LoadAsync = ct => new ValueTask<IModel>(Task.Run<IModel>(() => new EngineGenerativeModel(ModelLoader.Load(path, tokenizer, options.HugePages, options.PackWeights), name, options), ct)),
                 });
             }
         }

@@ -6,10 +6,13 @@ namespace Sluice.Engine.Tests.Inference;
 
 public sealed class TransformerTests
 {
-    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
-    public void Forward_SixteenSequencesInOneBatch_BitwiseSameLogitsAsAlone()
+    [SharedDataTheory(TestModels.Bin, TestModels.Tokenizer)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Forward_SixteenSequencesInOneBatch_BitwiseSameLogitsAsAlone(bool packWeights)
     {
-        using var model = TestModels.LoadBin();
+        using var model = TestModels.LoadBin(packWeights);
+        Assert.Equal(packWeights, model.Packed);
         var t = new Transformer(model.Config, model.Weights);
         var pool = new KvCachePool(model.Config, 16, 64L << 20);
         const int batch = 16;
@@ -73,10 +76,12 @@ public sealed class TransformerTests
         Assert.Equal(0, pool.ReservedBlocks);
     }
 
-    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
-    public void Forward_PromptChunkInOneCall_SameLogitsAsOnePositionPerCall()
+    [SharedDataTheory(TestModels.Bin, TestModels.Tokenizer)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Forward_PromptChunkInOneCall_SameLogitsAsOnePositionPerCall(bool packWeights)
     {
-        using var model = TestModels.LoadBin();
+        using var model = TestModels.LoadBin(packWeights);
         var t = new Transformer(model.Config, model.Weights);
         var pool = new KvCachePool(model.Config, 4, 16L << 20);
         var prompt = model.Tokenizer.Encode("The little dog ran to the park", true, false);
