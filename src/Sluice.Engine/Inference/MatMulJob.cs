@@ -23,7 +23,8 @@ internal sealed unsafe class MatMulJob
     private readonly WeightTensor[] _w = new WeightTensor[3];
     private readonly nint[] _y = new nint[3];
     private readonly int[] _chunkStart = new int[4];
-    private readonly int[] _chunkRows = new int[3];
+    private readonly int[] _chunkCount = new int[3];
+    private readonly int[] _unit = new int[3];
     private float* _x;
     private int _batch;
     private int _count;
@@ -57,13 +58,15 @@ internal sealed unsafe class MatMulJob
         var chunks = 0;
         for (var i = 0; i < count; i++)
         {
-            // Chunks are whole panels.
-            var rows = _w[i].Rows;
-            var target = rows / (_threads * ChunksPerThread);
-            var chunkRows = Math.Max(MatMulKernels.PanelRows * 4, (target + MatMulKernels.PanelRows - 1) / MatMulKernels.PanelRows * MatMulKernels.PanelRows);
-            _chunkRows[i] = chunkRows;
+            // Chunks are whole kernel blocks (panels of 16 rows when packed, blocks of 4 otherwise), of at least four
+            // blocks, spread as evenly as whole blocks allow: 288 rows as 72 + 72 + 72 + 72, not 80 + 80 + 80 + 48,
+            // whose last thread idled for a sixth of every small matrix.
+            var unit = _w[i].Panels != null ? MatMulKernels.PanelRows : RowMajorKernels.RowBlock;
+            var units = (_w[i].Rows + unit - 1) / unit;
+            _unit[i] = unit;
+            _chunkCount[i] = Math.Clamp(units / 4, 1, _threads * ChunksPerThread);
             _chunkStart[i] = chunks;
-            chunks += (rows + chunkRows - 1) / chunkRows;
+            chunks += _chunkCount[i];
         }
 
         _chunkStart[count] = chunks;
@@ -82,8 +85,10 @@ internal sealed unsafe class MatMulJob
         }
 
         ref readonly var w = ref _w[i];
-        var start = (chunk - _chunkStart[i]) * _chunkRows[i];
-        var end = Math.Min(w.Rows, start + _chunkRows[i]);
+        int local = chunk - _chunkStart[i], n = _chunkCount[i], unit = _unit[i];
+        var units = (w.Rows + unit - 1) / unit;
+        var start = (int)((long)local * units / n) * unit;
+        var end = Math.Min(w.Rows, (int)((long)(local + 1) * units / n) * unit);
         var scratch = t_scratch;
         if (w.Panels == null && w.Type != TensorType.F32 && (scratch is null || scratch.Length < RowMajorKernels.ScratchFloats(w.Cols)))
         {
