@@ -32,11 +32,13 @@ internal static class OpenAiApi
     {
         v1.MapPost("/chat/completions", ChatAsync).WithTags("OpenAI").WithName("ChatCompletions")
             .WithSummary("OpenAI-compatible chat completion (stream: true for Server-Sent Events chunks).")
+            .DocumentsJsonBody<OpenAiChatBody>()
             .WithMetadata(OpenAiAdmissionErrors.Instance)
             .Produces<OpenAiChatCompletion>().Produces(200, contentType: "text/event-stream")
             .Produces<OpenAiErrorResponse>(400).Produces<OpenAiErrorResponse>(401).Produces<OpenAiErrorResponse>(404).Produces<OpenAiErrorResponse>(429).Produces<OpenAiErrorResponse>(503);
         v1.MapPost("/completions", CompletionsAsync).WithTags("OpenAI").WithName("Completions")
             .WithSummary("OpenAI-compatible text completion (stream: true for Server-Sent Events chunks).")
+            .DocumentsJsonBody<OpenAiCompletionBody>()
             .WithMetadata(OpenAiAdmissionErrors.Instance)
             .Produces<OpenAiCompletion>().Produces(200, contentType: "text/event-stream")
             .Produces<OpenAiErrorResponse>(400).Produces<OpenAiErrorResponse>(401).Produces<OpenAiErrorResponse>(404).Produces<OpenAiErrorResponse>(429).Produces<OpenAiErrorResponse>(503);

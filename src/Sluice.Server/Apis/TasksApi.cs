@@ -29,6 +29,7 @@ internal static class TasksApi
         tasks.MapGet("/{name}", Get).WithName("GetTask").Produces<TaskView>().ProducesProblem(404);
         tasks.MapPost("/{name}", RunAsync).WithName("RunTask")
             .WithSummary("Run a task: a generation job from the template and input (202; 'Prefer: wait=N' for the finished job).")
+            .DocumentsJsonBody<RunTaskBody>()
             .Produces<JobView>(StatusCodes.Status202Accepted).Produces<JobView>(StatusCodes.Status200OK)
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
         return v1;

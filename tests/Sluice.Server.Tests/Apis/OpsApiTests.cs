@@ -55,7 +55,7 @@ public sealed class OpsApiTests : IAsyncLifetime
             Assert.True(paths.TryGetProperty(path, out _), $"missing {path}");
         }
         // Hand-validated bodies are documented by schema (without a content-type constraint on routing).
-        foreach (var (path, field) in new[] { ("/v1/jobs", "model"), ("/v1/essays", "text"), ("/v1/models/{model}/infer", "input") })
+        foreach (var (path, field) in new[] { ("/v1/jobs", "model"), ("/v1/essays", "text"), ("/v1/models/{model}/infer", "input"), ("/v1/chat/completions", "messages"), ("/v1/completions", "prompt"), ("/v1/tasks/{name}", "input") })
         {
             var body = paths.GetProperty(path).GetProperty("post").GetProperty("requestBody");
             Assert.True(body.GetProperty("required").GetBoolean());

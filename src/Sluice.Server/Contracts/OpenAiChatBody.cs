@@ -1,0 +1,18 @@
+namespace Sluice.Server.Contracts;
+
+/// <summary>
+/// The body of <c>POST /v1/chat/completions</c> (documentation type; the handler validates field by field and
+/// answers OpenAI-style errors naming the parameter at fault). Fields OpenAI defines but Sluice cannot honour
+/// (<c>n</c> above 1, penalties, logprobs, tools) are refused with a 400 rather than ignored.
+/// </summary>
+/// <param name="Model">Model name from <c>GET /v1/models</c>.</param>
+/// <param name="Messages">The conversation, at least one message.</param>
+/// <param name="MaxTokens">Tokens to generate at most (<c>max_completion_tokens</c> is accepted too); default 256.</param>
+/// <param name="Temperature">0 (greedy) to 2; default 1.</param>
+/// <param name="TopP">Nucleus sampling mass, (0, 1]; default 1.</param>
+/// <param name="Seed">Sampling seed: the same seed gives the same text, whatever else is in the batch.</param>
+/// <param name="Stop">A stop sequence, or up to 4 (a string or an array of strings).</param>
+/// <param name="User">The end user, for logs.</param>
+/// <param name="Stream">True for Server-Sent Events chunks.</param>
+/// <param name="StreamOptions">Streaming options.</param>
+public sealed record OpenAiChatBody(string Model, IReadOnlyList<OpenAiChatMessageBody> Messages, int? MaxTokens, float? Temperature, float? TopP, long? Seed, IReadOnlyList<string>? Stop, string? User, bool? Stream, OpenAiStreamOptionsBody? StreamOptions);

@@ -1,0 +1,16 @@
+namespace Sluice.Server.Contracts;
+
+/// <summary>
+/// The body of <c>POST /v1/completions</c> (documentation type; validated like <see cref="OpenAiChatBody"/>).
+/// </summary>
+/// <param name="Model">Model name from <c>GET /v1/models</c>.</param>
+/// <param name="Prompt">The text to continue.</param>
+/// <param name="MaxTokens">Tokens to generate at most; default 256.</param>
+/// <param name="Temperature">0 (greedy) to 2; default 1.</param>
+/// <param name="TopP">Nucleus sampling mass, (0, 1]; default 1.</param>
+/// <param name="Seed">Sampling seed: the same seed gives the same text, whatever else is in the batch.</param>
+/// <param name="Stop">A stop sequence, or up to 4 (a string or an array of strings).</param>
+/// <param name="User">The end user, for logs.</param>
+/// <param name="Stream">True for Server-Sent Events chunks.</param>
+/// <param name="StreamOptions">Streaming options.</param>
+public sealed record OpenAiCompletionBody(string Model, string Prompt, int? MaxTokens, float? Temperature, float? TopP, long? Seed, IReadOnlyList<string>? Stop, string? User, bool? Stream, OpenAiStreamOptionsBody? StreamOptions);

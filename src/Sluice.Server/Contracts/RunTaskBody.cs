@@ -1,0 +1,17 @@
+using System.Text.Json;
+
+namespace Sluice.Server.Contracts;
+
+/// <summary>The body of <c>POST /v1/tasks/{name}</c> (documentation type; the handler validates field by field).</summary>
+/// <param name="Input">The task's fields, as <c>GET /v1/tasks/{name}</c> lists them in its input schema.</param>
+/// <param name="Model">A generative model to run the task on instead of the template's default.</param>
+/// <param name="Version">The template version the caller expects; any other is a 400.</param>
+/// <param name="Priority">high, normal (default) or low.</param>
+/// <param name="Lane">One of the template's named lanes (each maps to a priority).</param>
+/// <param name="DeadlineMs">Milliseconds from now (1 to 86,400,000) after which the job is expired instead of run.</param>
+/// <param name="MaxTokens">Tokens to generate at most (default: the template's).</param>
+/// <param name="Temperature">0 (greedy) to 2.</param>
+/// <param name="Seed">Sampling seed: the same seed gives the same text.</param>
+/// <param name="RequestId">1–200 printable ASCII characters; the same id and body give the same job (idempotency).</param>
+/// <param name="Cache">False bypasses the result cache.</param>
+public sealed record RunTaskBody(JsonElement Input, string? Model, int? Version, string? Priority, string? Lane, int? DeadlineMs, int? MaxTokens, float? Temperature, long? Seed, string? RequestId, bool? Cache);
