@@ -33,23 +33,10 @@ internal static unsafe class MatMulKernels
     /// <summary>Weight rows in a panel: two 8-lane vectors.</summary>
     public const int PanelRows = 16;
 
-    /// <summary>
-    /// How far ahead of the panel being computed weights are prefetched, in bytes: the panel streams are short
-    /// (a few KB to a few tens of KB per chunk), too short for the hardware prefetcher to ramp up alone.
-    /// </summary>
-    private const int PrefetchDistance = 32 * 1024;
-
-    /// <summary>Bytes of packed weights processed as one L2-resident group while the batch's tiles stream past.</summary>
-    private const int GroupBytes = 192 * 1024;
-
-    /// <summary>Bytes of activations kept cache-resident while a group's panels stream past them.</summary>
-    private const int TileBytes = 64 * 1024;
-
-    /// <summary>
-    /// Fewest batch rows in a tile. Re-reading a weight group from L2 for a second tile costs more than reading
-    /// x from L2, so up to 32 rows stay one tile whatever their width.
-    /// </summary>
-    private const int MinTileRows = 32;
+    // Prefetch distance, L2 group size and batch tiles are those of the row-major kernels (RowMajorKernels), which
+    // were measured; the packed stream of a group is as long as a row-major panel.
+    private const int PrefetchDistance = RowMajorKernels.PrefetchDistance;
+    private const int GroupBytes = RowMajorKernels.PanelBytes;
 
     /// <summary>Panels of <paramref name="rows"/> rows (the last one zero-padded).</summary>
     public static int Panels(int rows) => (rows + PanelRows - 1) / PanelRows;
@@ -108,11 +95,7 @@ internal static unsafe class MatMulKernels
         var cols = w.Cols;
         var groupRows = GroupRows(cols);
 
-        // Equal tiles (a multiple of eight rows where possible) rather than full tiles plus a ragged last one.
-        var maxTile = Math.Max(MinTileRows, TileBytes / (cols * sizeof(float)) / 8 * 8);
-        var tiles = (batch + maxTile - 1) / maxTile;
-        var tile = (batch + tiles - 1) / tiles;
-        tile = Math.Min(batch, (tile + 7) / 8 * 8);
+        var tile = RowMajorKernels.TileRows(batch, cols, 8);
 
         // The chunk's own first bytes are requested here; the kernels prefetch PrefetchDistance ahead from then on.
         var streamEnd = (byte*)(packed + (long)Panels(rowEnd) * PanelRows * cols);
@@ -143,7 +126,7 @@ internal static unsafe class MatMulKernels
         var calls = 0;
         for (var b = 0; b < batch; calls++)
         {
-            b += wide && b + 8 <= batch ? 8 : !wide && b + 6 <= batch ? 6 : b + 4 <= batch ? 4 : b + 2 <= batch ? 2 : 1;
+            b += wide && b + 8 <= batch ? 8 : b + 4 <= batch ? 4 : b + 2 <= batch ? 2 : 1;
         }
 
         return calls;
@@ -159,7 +142,7 @@ internal static unsafe class MatMulKernels
     private static void Group(float* panels, int rows, int cols, float* x, int batch, float* y, int ys, byte* streamEnd)
     {
         var partial = stackalloc float[8 * PanelRows];
-        var wide = Avx512F.VL.IsSupported; // 32 vector registers: the 16 × 8 kernel fits without spilling
+        var wide = Avx512F.VL.IsSupported; // 32 vector registers: the 16 × 8 kernel fits without spilling (AVX2 has 16: 16 × 4)
         for (var r = 0; r < rows; r += PanelRows)
         {
             var p = panels + (long)r * cols;
@@ -183,11 +166,6 @@ internal static unsafe class MatMulKernels
                 {
                     Kernel16x8(p, cols, xb, o, os, pf, pfStep);
                     n = 8;
-                }
-                else if (!wide && b + 6 <= batch)
-                {
-                    Kernel16x6(p, cols, xb, o, os, pf, pfStep);
-                    n = 6;
                 }
                 else if (b + 4 <= batch)
                 {
@@ -274,52 +252,6 @@ internal static unsafe class MatMulKernels
         Store(y + 5L * ys, a5, c5);
         Store(y + 6L * ys, a6, c6);
         Store(y + 7L * ys, a7, c7);
-    }
-
-    /// <summary>Six batch rows, 12 accumulators: the widest kernel that fits AVX2's 16 vector registers.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel16x6(float* p, int n, float* x, float* y, int ys, byte* pf, long pfStep)
-    {
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
-        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
-        long s1 = n, s2 = 2L * n;
-        float* x3 = x + 3L * n;
-        for (var k = 0; k < n; k++, p += PanelRows, x++, x3++)
-        {
-            var u = Vector256.Load(p);
-            var v = Vector256.Load(p + 8);
-            var e = Vector256.Create(x[0]);
-            a0 = Vector256.FusedMultiplyAdd(u, e, a0);
-            c0 = Vector256.FusedMultiplyAdd(v, e, c0);
-            e = Vector256.Create(x[s1]);
-            a1 = Vector256.FusedMultiplyAdd(u, e, a1);
-            c1 = Vector256.FusedMultiplyAdd(v, e, c1);
-            e = Vector256.Create(x[s2]);
-            a2 = Vector256.FusedMultiplyAdd(u, e, a2);
-            c2 = Vector256.FusedMultiplyAdd(v, e, c2);
-            e = Vector256.Create(x3[0]);
-            a3 = Vector256.FusedMultiplyAdd(u, e, a3);
-            c3 = Vector256.FusedMultiplyAdd(v, e, c3);
-            e = Vector256.Create(x3[s1]);
-            a4 = Vector256.FusedMultiplyAdd(u, e, a4);
-            c4 = Vector256.FusedMultiplyAdd(v, e, c4);
-            e = Vector256.Create(x3[s2]);
-            a5 = Vector256.FusedMultiplyAdd(u, e, a5);
-            c5 = Vector256.FusedMultiplyAdd(v, e, c5);
-            if (Sse.IsSupported)
-            {
-                Sse.Prefetch1(pf);
-            }
-
-            pf += pfStep;
-        }
-
-        Store(y, a0, c0);
-        Store(y + ys, a1, c1);
-        Store(y + 2L * ys, a2, c2);
-        Store(y + 3L * ys, a3, c3);
-        Store(y + 4L * ys, a4, c4);
-        Store(y + 5L * ys, a5, c5);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

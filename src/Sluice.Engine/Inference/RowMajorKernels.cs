@@ -25,10 +25,10 @@ internal static unsafe class RowMajorKernels
     /// they target L2 (<c>prefetcht1</c>), which tracks more misses in flight than L1: on Zen 4 this took batch 1
     /// from 1.8 to 1.5 ms per 15M step and batch 16 from 4.5 to 4.0 ms (T0 at 16 KB before).
     /// </summary>
-    private const int PrefetchDistance = 32 * 1024;
+    internal const int PrefetchDistance = 32 * 1024;
 
     /// <summary>Bytes of weights processed as one L2-resident panel (float32 after dequantization).</summary>
-    private const int PanelBytes = 192 * 1024;
+    internal const int PanelBytes = 192 * 1024;
 
     /// <summary>Bytes of activations kept cache-resident while a panel's row blocks stream past them.</summary>
     private const int TileBytes = 64 * 1024;
@@ -60,11 +60,7 @@ internal static unsafe class RowMajorKernels
         var cols = w.Cols;
         var panelRows = PanelRows(cols);
 
-        // Equal tiles (a multiple of four rows where possible) rather than full tiles plus a ragged last one.
-        var maxTile = Math.Max(MinTileRows, TileBytes / (cols * sizeof(float)) / RowBlock * RowBlock);
-        var tiles = (batch + maxTile - 1) / maxTile;
-        var tile = (batch + tiles - 1) / tiles;
-        tile = Math.Min(batch, (tile + RowBlock - 1) / RowBlock * RowBlock);
+        var tile = TileRows(batch, cols, RowBlock);
         if (w.Type == TensorType.F32 && Sse.IsSupported)
         {
             // The panel loop prefetches PrefetchDistance ahead of the block it computes; the chunk's own first
@@ -97,6 +93,18 @@ internal static unsafe class RowMajorKernels
                 Panel(rows, panelEnd - panel, cols, x + (long)b * cols, count, y + (long)b * yStride + panel, yStride, prefetchEnd);
             }
         }
+    }
+
+    /// <summary>
+    /// Batch rows per tile for <paramref name="cols"/>-wide rows: equal tiles, a multiple of
+    /// <paramref name="multiple"/> rows where possible, rather than full tiles plus a ragged last one.
+    /// </summary>
+    internal static int TileRows(int batch, int cols, int multiple)
+    {
+        var maxTile = Math.Max(MinTileRows, TileBytes / (cols * sizeof(float)) / multiple * multiple);
+        var tiles = (batch + maxTile - 1) / maxTile;
+        var tile = (batch + tiles - 1) / tiles;
+        return Math.Min(batch, (tile + multiple - 1) / multiple * multiple);
     }
 
     private static int PanelRows(int cols) => Math.Max(RowBlock, PanelBytes / (cols * sizeof(float)) / RowBlock * RowBlock);
