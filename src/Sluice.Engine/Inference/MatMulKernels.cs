@@ -21,8 +21,9 @@ namespace Sluice.Engine.Inference;
 /// <para>
 /// Why: each panel is one contiguous stream, so at batch 1, where a step is bound by streaming the weights, the
 /// packed layout is 20–50 % faster than the row-major kernels (<see cref="RowMajorKernels"/>, four rows as four
-/// streams); at batch 16 the two are within noise of each other in C# (a C version of this kernel is about 40 %
-/// faster than C's row-major 4 × 4 from L2, but RyuJIT keeps only about 85 % of that). The price is a copy of the
+/// streams); at batch 16 the two are within noise of each other in C# (from L2, one core: this 16 × 4 kernel
+/// 105 GFLOPS, the row-major 4 × 4 95; a 16 × 8 one, whose registers need the longer EVEX encodings, only 98,
+/// where the same kernel in C reaches 115). The price is a copy of the
 /// F32 matrices at load; packing on the fly every step cost more than it saved, so unpacked tensors (the default,
 /// and quantized ones always) use the row-major kernels. A model's two layouts round differently (one FMA chain
 /// per output here, eight-lane partial sums there), so one model never mixes them: batching stays exact.
@@ -121,12 +122,12 @@ internal static unsafe class MatMulKernels
     }
 
     /// <summary>Kernel calls <see cref="Group"/> makes per panel for <paramref name="batch"/> rows.</summary>
-    private static int KernelCalls(int batch, bool wide)
+    private static int KernelCalls(int batch)
     {
         var calls = 0;
         for (var b = 0; b < batch; calls++)
         {
-            b += wide && b + 8 <= batch ? 8 : b + 4 <= batch ? 4 : b + 2 <= batch ? 2 : 1;
+            b += b + 4 <= batch ? 4 : b + 2 <= batch ? 2 : 1;
         }
 
         return calls;
@@ -141,14 +142,13 @@ internal static unsafe class MatMulKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Group(float* panels, int rows, int cols, float* x, int batch, float* y, int ys, byte* streamEnd)
     {
-        var partial = stackalloc float[8 * PanelRows];
-        var wide = Avx512F.VL.IsSupported; // 32 vector registers: the 16 × 8 kernel fits without spilling (AVX2 has 16: 16 × 4)
+        var partial = stackalloc float[4 * PanelRows];
         for (var r = 0; r < rows; r += PanelRows)
         {
             var p = panels + (long)r * cols;
             // The next panels' prefetches are spread evenly over this panel's kernel calls (one batch group each),
             // so memory sees a steady stream rather than a burst during the first call and nothing after it.
-            var calls = KernelCalls(batch, wide);
+            var calls = KernelCalls(batch);
             var panelBytes = (long)cols * PanelRows * sizeof(float);
             var ahead = streamEnd != null && (byte*)p + PrefetchDistance + panelBytes <= streamEnd;
             var pf = ahead ? (byte*)p + PrefetchDistance : (byte*)p;
@@ -162,12 +162,7 @@ internal static unsafe class MatMulKernels
                 var os = direct ? ys : PanelRows;
                 var xb = x + (long)b * cols;
                 int n;
-                if (wide && b + 8 <= batch)
-                {
-                    Kernel16x8(p, cols, xb, o, os, pf, pfStep);
-                    n = 8;
-                }
-                else if (b + 4 <= batch)
+                if (b + 4 <= batch)
                 {
                     Kernel16x4(p, cols, xb, o, os, pf, pfStep);
                     n = 4;
@@ -201,58 +196,6 @@ internal static unsafe class MatMulKernels
     // FMA chain over k in every one of them. pf is prefetched every k step and advanced by pfStep bytes (the
     // call's share of the next panel); with nothing to fetch it stays on the panel itself, in cache (a branch in
     // the loop cost more than the redundant prefetch).
-
-    /// <summary>A panel against eight batch rows (x, x + n, …); y rows are <paramref name="ys"/> apart. 16 accumulators.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel16x8(float* p, int n, float* x, float* y, int ys, byte* pf, long pfStep)
-    {
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-        long s1 = n, s2 = 2L * n, s3 = 3L * n;
-        float* x4 = x + 4L * n;
-        for (var k = 0; k < n; k++, p += PanelRows, x++, x4++)
-        {
-            var e = Vector256.Create(x[0]);
-            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a0);
-            c0 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c0);
-            e = Vector256.Create(x[s1]);
-            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a1);
-            c1 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c1);
-            e = Vector256.Create(x[s2]);
-            a2 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a2);
-            c2 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c2);
-            e = Vector256.Create(x[s3]);
-            a3 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a3);
-            c3 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c3);
-            e = Vector256.Create(x4[0]);
-            a4 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a4);
-            c4 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c4);
-            e = Vector256.Create(x4[s1]);
-            a5 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a5);
-            c5 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c5);
-            e = Vector256.Create(x4[s2]);
-            a6 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a6);
-            c6 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c6);
-            e = Vector256.Create(x4[s3]);
-            a7 = Vector256.FusedMultiplyAdd(Vector256.Load(p), e, a7);
-            c7 = Vector256.FusedMultiplyAdd(Vector256.Load(p + 8), e, c7);
-            if (Sse.IsSupported)
-            {
-                Sse.Prefetch1(pf);
-            }
-
-            pf += pfStep;
-        }
-
-        Store(y, a0, c0);
-        Store(y + ys, a1, c1);
-        Store(y + 2L * ys, a2, c2);
-        Store(y + 3L * ys, a3, c3);
-        Store(y + 4L * ys, a4, c4);
-        Store(y + 5L * ys, a5, c5);
-        Store(y + 6L * ys, a6, c6);
-        Store(y + 7L * ys, a7, c7);
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Kernel16x4(float* p, int n, float* x, float* y, int ys, byte* pf, long pfStep)
