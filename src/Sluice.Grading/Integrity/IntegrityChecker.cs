@@ -59,7 +59,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
             OffTopic(doc, prompt, model, flags);
         }
 
-        ShuffledOrder(doc, prompt, flags);
+        ShuffledOrder(doc, prompt, model.SharedOrder, flags);
 
         for (var s = 0; s < remove.Length; s++)
         {
@@ -446,14 +446,14 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
         }
     }
 
-    private static void ShuffledOrder(EssayDocument doc, PromptModel? prompt, List<IntegrityFlag> flags)
+    private static void ShuffledOrder(EssayDocument doc, PromptModel? prompt, SharedOrderModel shared, List<IntegrityFlag> flags)
     {
         if (doc.Sentences.Count < 5 || prompt is null)
         {
             return;
         }
 
-        var f = OrderFeatures.Compute(doc, prompt.Profile, prompt.Order.Position, prompt.Order.Pairs);
+        var f = OrderFeatures.Compute(doc, prompt.Profile, prompt.Order.Position, prompt.Order.Pairs, prompt.Order.Boundary, shared);
         var p = prompt.Order.Probability(f);
         if (p > prompt.Order.Threshold)
         {
@@ -491,6 +491,16 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
             if (f[18] < 0)
             {
                 reasons.Add("neighbouring sentences fit each other worse than in a random order");
+            }
+
+            if (f[21] < 0)
+            {
+                reasons.Add("the first sentence reads less like an opening than the others");
+            }
+
+            if (f[23] < 0)
+            {
+                reasons.Add("the last sentence reads less like an ending than the others");
             }
 
             flags.Add(new("incoherent_order", $"The sentences seem to be out of order (likelihood {p:0.00})" + (reasons.Count > 0 ? ": " + string.Join("; ", reasons) : "") + ".", FlagEffect.Info));

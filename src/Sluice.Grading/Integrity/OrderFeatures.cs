@@ -18,6 +18,10 @@ internal static class OrderFeatures
         "cohesion_z", "first_anaphoric", "first_opening", "last_closing", "first_topic_rank", "last_topic_rank", "early_closers",
         "late_openers", "misplaced_salutation", "ordinal_inversions", "first_length_ratio", "log_sentences", "second_anaphoric",
         "position_tau", "position_tau_z", "position_first", "position_last", "placeholder_inversions", "pair_z", "pair_gain", "joined_fragments",
+        "first_llr", "first_rank", "last_llr", "last_rank",
+        "shared_pair_z", "shared_pair_gain", "shared_first_llr", "shared_first_rank", "shared_last_llr", "shared_last_rank",
+        "paragraph_first_llr", "paragraph_last_llr", "shared_paragraph_first_llr", "shared_paragraph_last_llr",
+        "successor_llr", "predecessor_llr", "shared_successor_llr", "shared_predecessor_llr",
     ];
 
     private static readonly HashSet<string> s_anaphoric = new(StringComparer.Ordinal)
@@ -40,7 +44,7 @@ internal static class OrderFeatures
     /// </summary>
     private const int MaxPairwiseSentences = 200;
 
-    public static double[] Compute(EssayDocument doc, PromptProfile? profile, PositionModel? positions, PairModel? pairs)
+    public static double[] Compute(EssayDocument doc, PromptProfile? profile, PositionModel? positions, PairModel? pairs, BoundaryModel? boundary, SharedOrderModel? shared)
     {
         var n = doc.Sentences.Count;
         var f = new double[Names.Length];
@@ -131,19 +135,36 @@ internal static class OrderFeatures
         f[17] = Math.Min(3, PlaceholderInversions(doc));
         if (pairs is not null)
         {
-            (f[18], f[19]) = PairEvidence(doc, pairs);
+            (f[18], f[19], f[35], f[36]) = PairEvidence(doc, pairs);
         }
 
         f[20] = Math.Min(3, JoinedFragments(doc));
+        if (boundary is not null)
+        {
+            var scores = boundary.Scores(doc, n);
+            (f[21], f[22]) = Boundary(scores[0], 0);
+            (f[23], f[24]) = Boundary(scores[1], n - 1);
+            (f[31], f[32]) = ParagraphBoundaries(doc, scores);
+        }
+
+        if (shared is not null)
+        {
+            (f[25], f[26], f[37], f[38]) = PairEvidence(doc, shared.Pairs);
+            var scores = shared.Boundary.Scores(doc, n);
+            (f[27], f[28]) = Boundary(scores[0], 0);
+            (f[29], f[30]) = Boundary(scores[1], n - 1);
+            (f[33], f[34]) = ParagraphBoundaries(doc, scores);
+        }
 
         return f;
     }
 
     /// <summary>
     /// How much better the written order's neighbours fit than random orders of the same sentences: a z-score against
-    /// seeded permutations, and the mean gain per neighbour over the expected (all-pairs) score.
+    /// seeded permutations, the mean gain per neighbour over the expected (all-pairs) score, and how likely each written
+    /// successor (predecessor) is among all the candidates (summed log-likelihood ratios against a random pick).
     /// </summary>
-    private static (double Z, double Gain) PairEvidence(EssayDocument doc, PairModel pairs)
+    private static (double Z, double Gain, double Successors, double Predecessors) PairEvidence(EssayDocument doc, PairModel pairs)
     {
         var n = Math.Min(doc.Sentences.Count, MaxPairwiseSentences);
         var m = pairs.Scores(doc, n);
@@ -156,6 +177,7 @@ internal static class OrderFeatures
 
         var order = Enumerable.Range(0, n).ToArray();
         var actual = Adjacent(m, order, breaks);
+        var (successors, predecessors) = NeighbourLikelihoods(m, n, breaks);
         var rng = new Random((doc.Text.Length * 17) + n);
         const int Permutations = 40;
         var samples = new double[Permutations];
@@ -167,7 +189,116 @@ internal static class OrderFeatures
 
         var mean = samples.Average();
         var sd = Math.Sqrt(samples.Average(v => (v - mean) * (v - mean)));
-        return ((actual - mean) / Math.Max(sd, 0.01), actual - mean);
+        return ((actual - mean) / Math.Max(sd, 0.01), actual - mean, successors, predecessors);
+    }
+
+    /// <summary>
+    /// For each written neighbour pair (virtual start and end included), its score against the log-mean-exp of the
+    /// scores of every candidate in its place: a successor of the earlier sentence, or a predecessor of the later one.
+    /// </summary>
+    private static (double Successors, double Predecessors) NeighbourLikelihoods(double[,,] m, int n, int[] breaks)
+    {
+        double successors = 0, predecessors = 0;
+        var candidates = new double[n + 1];
+        for (var i = 0; i <= n; i++)
+        {
+            // Slot i joins x (the virtual start when i = 0) to y (the virtual end when i = n).
+            var x = i == 0 ? n : i - 1;
+            var y = i == n ? n + 1 : i;
+            var brk = breaks[i];
+            var written = m[brk, x, y];
+            var count = 0;
+            for (var c = 0; c < n; c++)
+            {
+                if (c != x)
+                {
+                    candidates[count++] = m[brk, x, c];
+                }
+            }
+
+            if (x != n)
+            {
+                candidates[count++] = m[1, x, n + 1];
+            }
+
+            successors += written - LogMeanExp(candidates, 0, count);
+            count = 0;
+            for (var c = 0; c < n; c++)
+            {
+                if (c != y)
+                {
+                    candidates[count++] = m[brk, c, y];
+                }
+            }
+
+            if (y != n + 1)
+            {
+                candidates[count++] = m[1, n, y];
+            }
+
+            predecessors += written - LogMeanExp(candidates, 0, count);
+        }
+
+        return (successors, predecessors);
+    }
+
+    /// <summary>
+    /// How likely the written opener (closer) is under the boundary model against a sentence picked at random (a
+    /// log-likelihood ratio), and the share of the other sentences the model prefers to it.
+    /// </summary>
+    private static (double Llr, double Rank) Boundary(double[] scores, int written)
+    {
+        var higher = 0;
+        foreach (var v in scores)
+        {
+            higher += v > scores[written] ? 1 : 0;
+        }
+
+        return (scores[written] - LogMeanExp(scores, 0, scores.Length), (double)higher / (scores.Length - 1));
+    }
+
+    /// <summary>
+    /// How likely the sentences that open (close) the written paragraphs are as paragraph openers (closers) against
+    /// sentences picked at random: summed log-likelihood ratios, 0 for a single paragraph. A shuffle keeps the paragraph
+    /// breaks but fills them with whatever sentences land there.
+    /// </summary>
+    private static (double First, double Last) ParagraphBoundaries(EssayDocument doc, double[][] scores)
+    {
+        var n = doc.Sentences.Count;
+        double first = 0, last = 0;
+        double? openerNorm = null, closerNorm = null;
+        for (var s = 1; s < n; s++)
+        {
+            if (doc.Sentences[s].Paragraph == doc.Sentences[s - 1].Paragraph)
+            {
+                continue;
+            }
+
+            openerNorm ??= LogMeanExp(scores[2], 1, n);
+            closerNorm ??= LogMeanExp(scores[3], 0, n - 1);
+            first += scores[2][s] - openerNorm.Value;
+            last += scores[3][s - 1] - closerNorm.Value;
+        }
+
+        return (first, last);
+    }
+
+    /// <summary>log(mean(exp(values[from..to]))), computed without overflow.</summary>
+    private static double LogMeanExp(double[] values, int from, int to)
+    {
+        var max = double.MinValue;
+        for (var i = from; i < to; i++)
+        {
+            max = Math.Max(max, values[i]);
+        }
+
+        var sum = 0.0;
+        for (var i = from; i < to; i++)
+        {
+            sum += Math.Exp(values[i] - max);
+        }
+
+        return max + Math.Log(sum / (to - from));
     }
 
     /// <summary>Mean score of the neighbours of an order (virtual start and end included) given the paragraph breaks between slots.</summary>

@@ -13,6 +13,9 @@ internal sealed record OrderModel
     /// <summary>Neighbouring-sentence model behind the local-coherence features.</summary>
     public required PairModel Pairs { get; init; }
 
+    /// <summary>Opening/closing-sentence model behind the boundary features.</summary>
+    public required BoundaryModel Boundary { get; init; }
+
     public required double[] Means { get; init; }
 
     public required double[] Stds { get; init; }

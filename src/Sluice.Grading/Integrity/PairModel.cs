@@ -3,20 +3,22 @@ using Sluice.Grading.Text;
 namespace Sluice.Grading.Integrity;
 
 /// <summary>
-/// Local coherence: a logistic score that sentence b directly follows sentence a, learned per prompt from real
-/// neighbours versus random sentence pairs of the same essays. Its keys pair how b opens with how a opens and ends
-/// ("first" → "second", a question → "because", a quote left open → its close, a sentence without a final mark →
-/// one starting in lower case), with how many content words and
-/// entities they share and which words they share. Summed over neighbours and compared with random orders of the same
-/// sentences it gives evidence that grows with essay length.
+/// Local coherence: a logistic score that sentence b directly follows sentence a, learned from real neighbours versus
+/// random sentence pairs of the same essays. Its keys pair how b opens with how a opens and ends ("first" → "second", a
+/// question → "because", a quote left open → its close, a sentence without a final mark → one starting in lower case),
+/// with how many content words and entities they share, which words they share and how each introduces a shared word
+/// ("a dog" … "the dog"), and whether a pronoun opening b has someone in a to refer to. Summed over neighbours and
+/// compared with random orders of the same sentences it gives evidence that grows with essay length.
 /// </summary>
 internal sealed record PairModel
 {
-    public required string[] Keys { get; init; }
+    /// <summary>Weight of each key slot (<see cref="KeyHash"/>) in hundredths.</summary>
+    public required short[] Weights { get; init; }
 
-    public required float[] Weights { get; init; }
-
-    private Dictionary<string, int>? _index;
+    private static readonly HashSet<string> s_pronouns = new(StringComparer.Ordinal)
+    {
+        "he", "she", "it", "they", "this", "that", "these", "those", "his", "her", "their", "its", "him", "them", "there",
+    };
 
     /// <summary>
     /// Score of every ordered pair of the first <paramref name="sentences"/> sentences [paragraph break between them (0/1),
@@ -26,7 +28,6 @@ internal sealed record PairModel
     /// </summary>
     public double[,,] Scores(EssayDocument doc, int sentences)
     {
-        var index = _index ??= Keys.Select((k, i) => (k, i)).ToDictionary(x => x.k, x => x.i, StringComparer.Ordinal);
         var cues = Cues(doc, sentences);
         var n = sentences;
         var m = new double[2, n + 2, n + 2];
@@ -43,12 +44,12 @@ internal sealed record PairModel
                 // The content keys do not depend on a paragraph break between the two, so they are summed once.
                 keys.Clear();
                 var overlap = ContentKeys(cues[a], cues[b], keys);
-                var common = Sum(index, keys);
+                var common = Sum(keys);
                 for (var brk = 0; brk < 2; brk++)
                 {
                     keys.Clear();
                     BoundaryKeys(cues[a], cues[b], brk == 1, overlap, keys);
-                    m[brk, a, b] = common + Sum(index, keys);
+                    m[brk, a, b] = common + Sum(keys);
                 }
             }
         }
@@ -56,18 +57,18 @@ internal sealed record PairModel
         return m;
     }
 
-    /// <summary>What the pair keys need of each of the first <paramref name="sentences"/> sentences (then the virtual start and end): first word, last word, content stems, entities, an open quote.</summary>
-    public static (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges)[] Cues(EssayDocument doc, int sentences)
+    /// <summary>The cues of each of the first <paramref name="sentences"/> sentences, then the virtual start and end.</summary>
+    public static PairCues[] Cues(EssayDocument doc, int sentences)
     {
         var n = sentences;
-        var result = new (string, string, HashSet<string>, HashSet<string>, bool, string)[n + 2];
-        result[n] = ("<s>", "<s>", [], [], false, "<>");
-        result[n + 1] = ("</s>", "</s>", [], [], false, "<>");
+        var result = new PairCues[n + 2];
+        result[n] = new("<s>", "<s>", [], [], false, "<>", "", "");
+        result[n + 1] = new("</s>", "</s>", [], [], false, "<>", "", "");
         for (var s = 0; s < n; s++)
         {
             var sentence = doc.Sentences[s];
-            string first = "", last = "";
-            var content = new HashSet<string>(StringComparer.Ordinal);
+            string first = "", last = "", previous = "", firstContent = "", lastContent = "";
+            var content = new Dictionary<string, char>(StringComparer.Ordinal);
             var entities = new HashSet<string>(StringComparer.Ordinal);
             var quotes = 0;
             for (var k = sentence.FirstToken; k < sentence.FirstToken + sentence.TokenCount; k++)
@@ -92,54 +93,65 @@ internal sealed record PairModel
                 }
                 else if (t.Kind == TokenKind.Word && w.Length >= 3 && !WordLists.FunctionWords.Contains(w))
                 {
-                    content.Add(w.Length > 5 ? w[..5] : w); // crude stemming, as in Coherence
+                    var stem = w.Length > 5 ? w[..5] : w; // crude stemming, as in Coherence
+                    content.TryAdd(stem, Determiner(previous));
+                    if (firstContent.Length == 0)
+                    {
+                        firstContent = stem;
+                    }
+
+                    lastContent = stem;
                 }
+
+                previous = w;
             }
 
             // How the sentence starts (capital, lower case, other) and ends (its final mark, or none): a sentence the
             // tokenizer split at a stray line break ends without a mark, and its continuation starts in lower case.
             var opening = sentence.TokenCount == 0 ? 'o' : char.IsUpper(doc.Text[sentence.Start]) ? 'U' : char.IsLower(doc.Text[sentence.Start]) ? 'l' : 'o';
             var end = sentence.TokenCount == 0 ? '_' : doc.Tokens[sentence.FirstToken + sentence.TokenCount - 1] is { Kind: TokenKind.Punctuation } p ? doc.Text[p.Start] : '_';
-            result[s] = (first, last, content, entities, quotes % 2 == 1, string.Concat(opening, end));
+            result[s] = new(first, last, content, entities, quotes % 2 == 1, string.Concat(opening, end), firstContent, lastContent);
         }
 
         return result;
     }
 
-    public static void PairKeys(
-        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges) a,
-        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges) b,
-        bool paragraphBreak,
-        List<string> keys) =>
+    /// <summary>How a word is introduced: a/an (new), the (known), this/that… (pointing back), a possessive, or nothing.</summary>
+    public static char Determiner(string previous) => previous switch
+    {
+        "a" or "an" => 'a',
+        "the" => 't',
+        "this" or "that" or "these" or "those" => 'd',
+        "his" or "her" or "their" or "my" or "your" or "our" or "its" => 'p',
+        _ => '-',
+    };
+
+    public static void PairKeys(PairCues a, PairCues b, bool paragraphBreak, List<string> keys) =>
         BoundaryKeys(a, b, paragraphBreak, ContentKeys(a, b, keys), keys);
 
-    private double Sum(Dictionary<string, int> index, List<string> keys)
+    private double Sum(List<string> keys)
     {
-        double s = 0;
+        var s = 0;
         foreach (var k in keys)
         {
-            if (index.TryGetValue(k, out var i))
-            {
-                s += Weights[i];
-            }
+            s += Weights[KeyHash.Slot(k, Weights.Length)];
         }
 
-        return s;
+        return s / 100.0;
     }
 
     /// <summary>Keys that do not depend on a paragraph break between the two; returns the capped content-word overlap.</summary>
-    private static int ContentKeys(
-        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges) a,
-        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges) b,
-        List<string> keys)
+    private static int ContentKeys(PairCues a, PairCues b, List<string> keys)
     {
         var shared = 0;
-        foreach (var w in b.Content)
+        foreach (var (w, determinerB) in b.Content)
         {
-            if (a.Content.Contains(w))
+            if (a.Content.TryGetValue(w, out var determinerA))
             {
                 shared++;
                 keys.Add("w|" + w);
+                // "a dog" … "the dog" reads forwards, "the dog" … "a dog" backwards.
+                keys.Add(string.Concat("sd|", determinerA.ToString(), determinerB.ToString()));
             }
         }
 
@@ -156,15 +168,27 @@ internal sealed record PairModel
         keys.Add("ff|" + a.First + "|" + b.First);
         keys.Add("lf|" + a.Last + "|" + b.First);
         keys.Add("q|" + (a.OddQuotes ? 1 : 0) + (b.OddQuotes ? 1 : 0));
+        if (s_pronouns.Contains(b.First))
+        {
+            // A pronoun opener needs someone or something just named.
+            keys.Add(string.Concat("pr|", b.First, "|", a.Entities.Count > 0 ? "1" : "0", Math.Min(overlap, 1).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        if (b.FirstContent.Length > 0)
+        {
+            // b picks up where a left off: its first content word is a's last, or one of a's.
+            keys.Add(b.FirstContent == a.LastContent ? "th|2" : a.Content.ContainsKey(b.FirstContent) ? "th|1" : "th|0");
+        }
+
+        if (a.Edges[1] == '?')
+        {
+            keys.Add("?f|" + b.First);
+        }
+
         return overlap;
     }
 
-    private static void BoundaryKeys(
-        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges) a,
-        (string First, string Last, HashSet<string> Content, HashSet<string> Entities, bool OddQuotes, string Edges) b,
-        bool paragraphBreak,
-        int overlap,
-        List<string> keys)
+    private static void BoundaryKeys(PairCues a, PairCues b, bool paragraphBreak, int overlap, List<string> keys)
     {
         keys.Add("c|" + a.Edges[1] + b.Edges[0] + (paragraphBreak ? "¶" : ""));
         keys.Add("cc|" + a.Edges + b.Edges + (paragraphBreak ? "¶" : ""));

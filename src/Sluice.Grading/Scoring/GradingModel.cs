@@ -26,5 +26,8 @@ internal sealed record GradingModel
     /// <summary>Word-order model that detects word salad.</summary>
     public required Integrity.SyntaxModel Syntax { get; init; }
 
+    /// <summary>All-prompt neighbouring- and boundary-sentence models of the shuffled-order detector.</summary>
+    public required Integrity.SharedOrderModel SharedOrder { get; init; }
+
     public PromptModel? ForPrompt(int prompt) => Prompts.FirstOrDefault(p => p.Prompt == prompt);
 }

@@ -34,10 +34,11 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
     {
         var byPrompt = train.GroupBy(e => e.Essay.Prompt).OrderBy(g => g.Key).ToDictionary(g => g.Key, g => g.ToList());
         var profiles = BuildProfiles(byPrompt);
+        var sharedOrder = new OrderTrainer(options).TrainShared(byPrompt.ToDictionary(kv => kv.Key, kv => kv.Value.Select(e => e.Doc).ToList()));
         var models = new PromptModel[byPrompt.Count];
         var keys = byPrompt.Keys.ToArray();
         Parallel.For(0, keys.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, k =>
-            models[k] = TrainPrompt(keys[k], byPrompt[keys[k]], profiles[keys[k]]));
+            models[k] = TrainPrompt(keys[k], byPrompt[keys[k]], profiles[keys[k]], sharedOrder.Halves));
         return new GradingModel
         {
             Seed = options.Seed,
@@ -46,6 +47,7 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
             Prompts = models,
             Generic = TrainGeneric(train),
             Syntax = TrainSyntax(train),
+            SharedOrder = sharedOrder.Full,
         };
     }
 
@@ -207,7 +209,7 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
         return result;
     }
 
-    private PromptModel TrainPrompt(int prompt, List<PreparedEssay> essays, PromptProfile profile)
+    private PromptModel TrainPrompt(int prompt, List<PreparedEssay> essays, PromptProfile profile, Integrity.SharedOrderModel[] sharedOrderHalves)
     {
         var scale = PromptScale.Get(prompt);
         var n = essays.Count;
@@ -286,7 +288,7 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
         {
             Prompt = prompt, Means = means, Stds = stds, Keywords = profile.Keywords, KeywordWeights = profile.Weights,
             SimilarityP05 = 0, SimilarityP25 = 0, MedianWords = 0, Vocab = vocab, Idf = idf, NgramWeights = [.. weights.Select(w => (float)Round(w))], NgramMean = fullMean,
-            NgramScoreMean = ngMean, NgramScoreStd = ngStd, Heads = [], Order = new OrderTrainer(options).Train(prompt, [.. essays.Select(e => e.Doc)], profile),
+            NgramScoreMean = ngMean, NgramScoreStd = ngStd, Heads = [], Order = new OrderTrainer(options).Train(prompt, [.. essays.Select(e => e.Doc)], profile, sharedOrderHalves),
         };
         var inputs = new double[n][];
         for (var i = 0; i < n; i++)

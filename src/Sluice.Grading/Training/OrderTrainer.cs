@@ -12,17 +12,48 @@ namespace Sluice.Grading.Training;
 /// </summary>
 internal sealed class OrderTrainer(TrainingOptions options)
 {
-    public OrderModel Train(int prompt, IReadOnlyList<EssayDocument> docs, PromptProfile profile)
+    /// <summary>
+    /// The shared (all-prompt) models, trained on every prompt's essays, and the two cross-fitting halves (each trained on
+    /// the essays of <see cref="Halves"/> = 0 or 1 of every prompt) that <see cref="Train"/> uses for its features.
+    /// </summary>
+    public (SharedOrderModel Full, SharedOrderModel[] Halves) TrainShared(IReadOnlyDictionary<int, List<EssayDocument>> byPrompt)
+    {
+        var parts = new List<EssayDocument>[] { [], [] };
+        foreach (var (prompt, docs) in byPrompt.OrderBy(kv => kv.Key))
+        {
+            var half = Halves(prompt, docs.Count);
+            for (var i = 0; i < docs.Count; i++)
+            {
+                parts[half[i]].Add(docs[i]);
+            }
+        }
+
+        var all = byPrompt.OrderBy(kv => kv.Key).SelectMany(kv => kv.Value).ToList();
+        var models = new SharedOrderModel[3];
+        var sets = new[] { all, parts[0], parts[1] };
+        Parallel.For(0, 3, k => models[k] = new SharedOrderModel { Pairs = FitPairs(sets[k], options.SharedPairKeys, options.SharedPairSlots), Boundary = FitBoundary(sets[k]) });
+        return (models[0], [models[1], models[2]]);
+    }
+
+    /// <summary>Which cross-fitting half (0 or 1) each of a prompt's training essays belongs to; seeded, so the shared and per-prompt models agree.</summary>
+    public int[] Halves(int prompt, int count)
     {
         var rng = new Random((options.Seed * 7) + prompt);
-        var half = new int[docs.Count];
-        var order = Enumerable.Range(0, docs.Count).ToArray();
+        var half = new int[count];
+        var order = Enumerable.Range(0, count).ToArray();
         rng.Shuffle(order);
         for (var i = 0; i < order.Length; i++)
         {
             half[order[i]] = i % 2;
         }
 
+        return half;
+    }
+
+    public OrderModel Train(int prompt, IReadOnlyList<EssayDocument> docs, PromptProfile profile, SharedOrderModel[] sharedHalves)
+    {
+        var rng = new Random((options.Seed * 11) + prompt);
+        var half = Halves(prompt, docs.Count);
         var positions = new[]
         {
             FitPosition(docs.Where((_, i) => half[i] == 0).ToList()),
@@ -30,8 +61,13 @@ internal sealed class OrderTrainer(TrainingOptions options)
         };
         var pairs = new[]
         {
-            FitPairs(docs.Where((_, i) => half[i] == 0).ToList()),
-            FitPairs(docs.Where((_, i) => half[i] == 1).ToList()),
+            FitPairs(docs.Where((_, i) => half[i] == 0).ToList(), options.PairKeys, options.PairSlots),
+            FitPairs(docs.Where((_, i) => half[i] == 1).ToList(), options.PairKeys, options.PairSlots),
+        };
+        var boundaries = new[]
+        {
+            FitBoundary(docs.Where((_, i) => half[i] == 0).ToList()),
+            FitBoundary(docs.Where((_, i) => half[i] == 1).ToList()),
         };
         var x = new List<double[]>();
         var y = new List<int>();
@@ -45,11 +81,13 @@ internal sealed class OrderTrainer(TrainingOptions options)
 
             var position = positions[1 - half[i]];
             var pair = pairs[1 - half[i]];
-            x.Add(OrderFeatures.Compute(doc, profile, position, pair));
+            var boundary = boundaries[1 - half[i]];
+            var shared = sharedHalves[1 - half[i]];
+            x.Add(OrderFeatures.Compute(doc, profile, position, pair, boundary, shared));
             y.Add(0);
             for (var k = 0; k < options.OrderShuffles; k++)
             {
-                x.Add(OrderFeatures.Compute(Shuffle(doc, rng), profile, position, pair));
+                x.Add(OrderFeatures.Compute(Shuffle(doc, rng), profile, position, pair, boundary, shared));
                 y.Add(1);
             }
         }
@@ -60,11 +98,13 @@ internal sealed class OrderTrainer(TrainingOptions options)
         var (w, b) = Logistic.Fit(z, y);
         var model = new OrderModel
         {
-            Position = FitPosition(docs), Pairs = FitPairs(docs), Means = [.. means.Select(GraderTrainer.Round)], Stds = [.. stds.Select(GraderTrainer.Round)],
+            Position = FitPosition(docs), Pairs = FitPairs(docs, options.PairKeys, options.PairSlots), Boundary = FitBoundary(docs), Means = [.. means.Select(GraderTrainer.Round)], Stds = [.. stds.Select(GraderTrainer.Round)],
             Weights = [.. w.Select(GraderTrainer.Round)], Bias = GraderTrainer.Round(b), Threshold = 0, TrainingRecall = 0,
         };
         var originals = x.Where((_, i) => y[i] == 0).Select(model.Probability).Order().ToArray();
-        var threshold = Math.Round(originals[(int)Math.Ceiling((1 - options.OrderFalseAlarmRate) * (originals.Length - 1))], 4);
+        // The budget is a share of all essays: shorter ones are never flagged, so the eligible ones may use their share.
+        var rate = Math.Min(1, options.OrderFalseAlarmRate * docs.Count / originals.Length);
+        var threshold = Math.Round(originals[(int)Math.Ceiling((1 - rate) * (originals.Length - 1))], 4);
         var shuffled = x.Where((_, i) => y[i] == 1).Select(model.Probability).ToArray();
         return model with { Threshold = threshold, TrainingRecall = Math.Round(shuffled.Count(p => p > threshold) / (double)shuffled.Length, 3) };
     }
@@ -160,10 +200,112 @@ internal sealed class OrderTrainer(TrainingOptions options)
     }
 
     /// <summary>
-    /// Logistic model of "b follows a": each real neighbour pair against a random non-neighbour pair with the same first
+    /// Conditional logit of "which sentence opens (closes) this essay" over each essay's sentences: plain seeded SGD
+    /// on the softmax over the essay's sentences, so what every sentence of an essay shares cancels out.
+    /// </summary>
+    public BoundaryModel FitBoundary(IReadOnlyList<EssayDocument> docs)
+    {
+        var rng = new Random(options.Seed + (3 * docs.Count));
+        var essays = new List<HashSet<string>[]>();
+        var breaks = new List<int[]>();
+        var freq = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var doc in docs)
+        {
+            var n = doc.Sentences.Count;
+            if (n < 3)
+            {
+                continue;
+            }
+
+            breaks.Add([.. Enumerable.Range(1, n - 1).Where(s => doc.Sentences[s].Paragraph != doc.Sentences[s - 1].Paragraph)]);
+            var keys = new HashSet<string>[n];
+            for (var s = 0; s < n; s++)
+            {
+                keys[s] = BoundaryModel.SentenceKeys(doc, s);
+                foreach (var k in keys[s])
+                {
+                    freq[k] = freq.GetValueOrDefault(k) + 1;
+                }
+            }
+
+            essays.Add(keys);
+        }
+
+        var vocab = freq.Where(kv => kv.Value >= 5).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+            .Take(options.BoundaryKeys).Select(kv => kv.Key).ToArray();
+        var slots = options.BoundarySlots;
+        var index = vocab.ToDictionary(k => k, k => KeyHash.Slot(k, slots), StringComparer.Ordinal);
+        var encoded = essays.Select(e => e.Select(keys => keys.Where(index.ContainsKey).Select(k => index[k]).Distinct().ToArray()).ToArray()).ToArray();
+        var first = new double[slots];
+        var last = new double[slots];
+        var opener = new double[slots];
+        var closer = new double[slots];
+        var order = Enumerable.Range(0, encoded.Length).ToArray();
+        for (var epoch = 0; epoch < 8; epoch++)
+        {
+            rng.Shuffle(order);
+            var rate = 0.2 / (1 + epoch);
+            foreach (var e in order)
+            {
+                var sentences = encoded[e];
+                var n = sentences.Length;
+                Step(first, sentences, 0, 0, n, rate);
+                Step(last, sentences, n - 1, 0, n, rate);
+                // Paragraph openers among all but the first sentence, closers among all but the last.
+                foreach (var b in breaks[e])
+                {
+                    Step(opener, sentences, b, 1, n, rate);
+                    Step(closer, sentences, b - 1, 0, n - 1, rate);
+                }
+            }
+        }
+
+        return new BoundaryModel { First = Quantize(first), Last = Quantize(last), ParagraphFirst = Quantize(opener), ParagraphLast = Quantize(closer) };
+
+        void Step(double[] w, int[][] sentences, int target, int from, int to, double rate)
+        {
+            var scores = new double[sentences.Length];
+            var max = double.MinValue;
+            for (var s = from; s < to; s++)
+            {
+                foreach (var k in sentences[s])
+                {
+                    scores[s] += w[k];
+                }
+
+                max = Math.Max(max, scores[s]);
+            }
+
+            var sum = 0.0;
+            for (var s = from; s < to; s++)
+            {
+                scores[s] = Math.Exp(scores[s] - max);
+                sum += scores[s];
+            }
+
+            for (var s = from; s < to; s++)
+            {
+                var err = (scores[s] / sum) - (s == target ? 1 : 0);
+                foreach (var k in sentences[s])
+                {
+                    w[k] -= rate * (err + (options.BoundaryL2 * w[k]));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Weights in hundredths, far below their noise, and the smallest set to 0: the model file stores every slot as text,
+    /// and runs of zeros compress to almost nothing.
+    /// </summary>
+    private short[] Quantize(double[] w) =>
+        [.. w.Select(v => Math.Abs(v) < options.OrderMinWeight ? (short)0 : (short)Math.Clamp(Math.Round(v * 100), short.MinValue, short.MaxValue))];
+
+    /// <summary>
+    /// Logistic model of "b follows a": each real neighbour pair against random non-neighbour pairs with the same first
     /// sentence (so cues of a alone cancel out); plain seeded SGD over the most frequent keys.
     /// </summary>
-    public PairModel FitPairs(IReadOnlyList<EssayDocument> docs)
+    public PairModel FitPairs(IReadOnlyList<EssayDocument> docs, int maxKeys, int slots)
     {
         var rng = new Random(options.Seed + docs.Count);
         var rows = new List<(List<string> Keys, int Label)>();
@@ -183,13 +325,18 @@ internal sealed class OrderTrainer(TrainingOptions options)
                 var next = a + 1 == n ? n + 1 : a + 1;
                 var brk = a < 0 || a == n - 1 || doc.Sentences[a].Paragraph != doc.Sentences[a + 1].Paragraph;
                 var first = a < 0 ? n : a;
-                // The negative: a random other sentence after the start, before the end, or after a (never a or its successor).
-                (int, int, int)[] pairsOf = a switch
+                // The negatives: random other sentences after the start, before the end, or after a (never a or its successor).
+                var pairsOf = new List<(int, int, int)> { (first, next, 1) };
+                for (var k = 0; k < options.PairNegatives; k++)
                 {
-                    < 0 => [(first, next, 1), (first, rng.Next(n - 1) + 1, 0)],
-                    _ when a == n - 1 => [(first, next, 1), (rng.Next(n - 1), n + 1, 0)],
-                    _ => [(first, next, 1), (first, rng.Next(n - 2) is var o && o >= a ? o + 2 : o, 0)],
-                };
+                    pairsOf.Add(a switch
+                    {
+                        < 0 => (first, rng.Next(n - 1) + 1, 0),
+                        _ when a == n - 1 => (rng.Next(n - 1), n + 1, 0),
+                        _ => (first, rng.Next(n - 2) is var o && o >= a ? o + 2 : o, 0),
+                    });
+                }
+
                 foreach (var (x, y, label) in pairsOf)
                 {
                     var keys = new List<string>();
@@ -204,10 +351,10 @@ internal sealed class OrderTrainer(TrainingOptions options)
         }
 
         var vocab = freq.Where(kv => kv.Value >= 5).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
-            .Take(options.PairKeys).Select(kv => kv.Key).ToArray();
-        var index = vocab.Select((k, i) => (k, i)).ToDictionary(p => p.k, p => p.i, StringComparer.Ordinal);
+            .Take(maxKeys).Select(kv => kv.Key).ToArray();
+        var index = vocab.ToDictionary(k => k, k => KeyHash.Slot(k, slots), StringComparer.Ordinal);
         var encoded = rows.Select(r => (Keys: r.Keys.Where(index.ContainsKey).Select(k => index[k]).ToArray(), r.Label)).ToArray();
-        var w = new double[vocab.Length];
+        var w = new double[slots];
         var order = Enumerable.Range(0, encoded.Length).ToArray();
         for (var epoch = 0; epoch < 6; epoch++)
         {
@@ -230,7 +377,6 @@ internal sealed class OrderTrainer(TrainingOptions options)
             }
         }
 
-        // Three decimals are far below the weights' noise and keep the model file small.
-        return new PairModel { Keys = vocab, Weights = [.. w.Select(v => (float)Math.Round(v, 3))] };
+        return new PairModel { Weights = Quantize(w) };
     }
 }

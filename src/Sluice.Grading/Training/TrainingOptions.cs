@@ -24,8 +24,8 @@ internal sealed record TrainingOptions
     /// <summary>Seeded shuffles of each training essay the order detector learns from.</summary>
     public int OrderShuffles { get; init; } = 3;
 
-    /// <summary>Share of real essays the order detector may flag (sets its threshold on cross-fitted training essays).</summary>
-    public double OrderFalseAlarmRate { get; init; } = 0.028;
+    /// <summary>Share of all real essays (shorter ones included, which are never flagged) the order detector may flag; sets its threshold on cross-fitted training essays.</summary>
+    public double OrderFalseAlarmRate { get; init; } = 0.026;
 
     /// <summary>Most frequent sentence keys (words, opening words) the sentence-position predictor uses.</summary>
     public int PositionKeys { get; init; } = 800;
@@ -36,8 +36,32 @@ internal sealed record TrainingOptions
     /// <summary>Most frequent neighbouring-sentence keys the pair model keeps.</summary>
     public int PairKeys { get; init; } = 2000;
 
+    /// <summary>Random non-neighbours the neighbouring-sentence models learn from per real neighbour.</summary>
+    public int PairNegatives { get; init; } = 1;
+
+    /// <summary>Most frequent neighbouring-sentence keys the shared (all-prompt) pair model keeps.</summary>
+    public int SharedPairKeys { get; init; } = 4000;
+
     /// <summary>L2 penalty (per update) of the neighbouring-sentence model.</summary>
     public double PairL2 { get; init; } = 1e-4;
+
+    /// <summary>Most frequent sentence keys the opening/closing-sentence model keeps.</summary>
+    public int BoundaryKeys { get; init; } = 1500;
+
+    /// <summary>L2 penalty (per update) of the opening/closing-sentence model.</summary>
+    public double BoundaryL2 { get; init; } = 1e-3;
+
+    /// <summary>Weight slots (a power of two) the keys of a prompt's neighbouring-sentence model are hashed into.</summary>
+    public int PairSlots { get; init; } = 8192;
+
+    /// <summary>Weight slots of the shared (all-prompt) neighbouring-sentence model.</summary>
+    public int SharedPairSlots { get; init; } = 16384;
+
+    /// <summary>Weight slots of the opening/closing-sentence models.</summary>
+    public int BoundarySlots { get; init; } = 8192;
+
+    /// <summary>Pair and boundary weights smaller than this are stored as 0.</summary>
+    public double OrderMinWeight { get; init; } = 0.2;
 
     /// <summary>Common words kept for suggestion ranking.</summary>
     public int CommonWords { get; init; } = 6000;

@@ -65,7 +65,7 @@ public sealed class RobustnessTests(ITestOutputHelper output)
 
     [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
     public void ShuffleSentences_NeverRaisesScore_MostlyFlagged() =>
-        Check("shuffled sentences", (e, i) => (Attacks.ShuffleSentences(e.Text, 1000 + i), null), ["incoherent_order"], 0.65);
+        Check("shuffled sentences", (e, i) => (Attacks.ShuffleSentences(e.Text, 1000 + i), null), ["incoherent_order"], 0.80);
 
     /// <summary>The order detector must stay quiet on real essays it never saw: at most 3 % of the 2,598 fold-0 test essays.</summary>
     [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
