@@ -6,7 +6,8 @@ namespace Sluice.Benchmarks.Engine;
 
 /// <summary>
 /// One batched decode step (B sequences, each at position 64, one forward pass including the classifier) on
-/// synthetic 15M- and 110M-shaped models, F32 and Q8_0. Tokens/s = Batch / mean time.
+/// synthetic 15M- and 110M-shaped models, F32 (row-major or packed) and Q8_0, weights on huge pages as the server
+/// loads them. Tokens/s = Batch / mean time.
 /// </summary>
 [MemoryDiagnoser]
 public class DecodeStepBenchmarks
@@ -24,13 +25,17 @@ public class DecodeStepBenchmarks
     [Params("F32", "Q8_0")]
     public string Type { get; set; } = "F32";
 
+    /// <summary>F32 matrices packed for the outer-product kernels (<c>Sluice:Engine:PackWeights</c>); no effect on Q8_0.</summary>
+    [Params(false, true)]
+    public bool Packed { get; set; }
+
     [Params(1, 4, 16, 32)]
     public int Batch { get; set; } = 1;
 
     [GlobalSetup]
     public void Setup()
     {
-        _model = ModelLoader.Load(SyntheticModels.Path(Shape, Type));
+        _model = ModelLoader.Load(SyntheticModels.Path(Shape, Type), hugePages: true, packWeights: Packed);
         var c = _model.Config;
         _transformer = new Transformer(c, _model.Weights);
         var pool = new KvCachePool(c, 16, c.KvBytesPerToken * (Position + 16) * Batch);
