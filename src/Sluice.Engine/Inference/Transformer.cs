@@ -51,7 +51,7 @@ internal sealed unsafe class Transformer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(BatchState s, int rows)
     {
-        int dim = _c.Dim, kvDim = _c.KvDim, hidden = _c.HiddenDim, hs = _c.HeadSize, half = hs / 2;
+        int dim = _c.Dim, hidden = _c.HiddenDim;
         var logitRows = 0;
         for (var r = 0; r < rows; r++)
         {
@@ -206,8 +206,6 @@ internal sealed unsafe class Transformer
             o[j] = weight[j] * (ss * x[j]);
         }
     }
-
-    private static int BlockSizeOf(KvSequence sequence) => sequence.BlockSize;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Prefetch(byte* p, int bytes)
