@@ -448,14 +448,14 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
 
     private static void ShuffledOrder(EssayDocument doc, PromptModel? prompt, SharedOrderModel shared, List<IntegrityFlag> flags)
     {
-        if (doc.Sentences.Count < 5 || prompt is null)
+        if (doc.Sentences.Count < OrderModel.MinSentences || prompt is null)
         {
             return;
         }
 
         var f = OrderFeatures.Compute(doc, prompt.Profile, prompt.Order.Position, prompt.Order.Pairs, prompt.Order.Boundary, shared);
         var p = prompt.Order.Probability(f);
-        if (p > prompt.Order.Threshold)
+        if (p > prompt.Order.ThresholdFor(doc.Sentences.Count))
         {
             var reasons = new List<string>();
             if (f[8] > 0)

@@ -22,6 +22,7 @@ internal static class OrderFeatures
         "shared_pair_z", "shared_pair_gain", "shared_first_llr", "shared_first_rank", "shared_last_llr", "shared_last_rank",
         "paragraph_first_llr", "paragraph_last_llr", "shared_paragraph_first_llr", "shared_paragraph_last_llr",
         "successor_llr", "predecessor_llr", "shared_successor_llr", "shared_predecessor_llr",
+        "shared_precedence_z", "shared_precedence_mean",
     ];
 
     private static readonly HashSet<string> s_anaphoric = new(StringComparer.Ordinal)
@@ -116,20 +117,7 @@ internal static class OrderFeatures
         f[12] = StartsWith(doc, 1, s_anaphoric) ? 1 : 0;
         if (positions is not null)
         {
-            var predicted = new double[Math.Min(n, MaxPairwiseSentences)];
-            for (var s = 0; s < predicted.Length; s++)
-            {
-                predicted[s] = positions.Predict(doc, s);
-            }
-
-            var tau = KendallTau(predicted);
-            f[13] = tau;
-            // Under a random order tau has mean 0 and this standard deviation, so long essays give stronger evidence.
-            var m = predicted.Length;
-            f[14] = tau / Math.Sqrt(2.0 * ((2 * m) + 5) / (9.0 * m * (m - 1)));
-            var meanPredicted = predicted.Average();
-            f[15] = predicted[0] - meanPredicted;
-            f[16] = predicted[m - 1] - meanPredicted;
+            (f[13], f[14], f[15], f[16]) = PositionEvidence(doc, positions);
         }
 
         f[17] = Math.Min(3, PlaceholderInversions(doc));
@@ -154,6 +142,7 @@ internal static class OrderFeatures
             (f[27], f[28]) = Boundary(scores[0], 0);
             (f[29], f[30]) = Boundary(scores[1], n - 1);
             (f[33], f[34]) = ParagraphBoundaries(doc, scores);
+            (f[39], f[40]) = PrecedenceEvidence(doc, shared.Precedence);
         }
 
         return f;
@@ -190,6 +179,62 @@ internal static class OrderFeatures
         var mean = samples.Average();
         var sd = Math.Sqrt(samples.Average(v => (v - mean) * (v - mean)));
         return ((actual - mean) / Math.Max(sd, 0.01), actual - mean, successors, predecessors);
+    }
+
+    /// <summary>
+    /// Whether the positions the model predicts for the sentences rise with their actual positions: Kendall's tau, its
+    /// z-score under random order, and the predicted positions of the first and last sentences against the mean.
+    /// </summary>
+    private static (double Tau, double Z, double First, double Last) PositionEvidence(EssayDocument doc, PositionModel positions)
+    {
+        var predicted = new double[Math.Min(doc.Sentences.Count, MaxPairwiseSentences)];
+        for (var s = 0; s < predicted.Length; s++)
+        {
+            predicted[s] = positions.Predict(doc, s);
+        }
+
+        var tau = KendallTau(predicted);
+        // Under a random order tau has mean 0 and this standard deviation, so long essays give stronger evidence.
+        var m = predicted.Length;
+        var meanPredicted = predicted.Average();
+        return (tau, tau / Math.Sqrt(2.0 * ((2 * m) + 5) / (9.0 * m * (m - 1))), predicted[0] - meanPredicted, predicted[m - 1] - meanPredicted);
+    }
+
+    /// <summary>
+    /// The written order's summed precedence score over all pairs of sentences against seeded random orders (whose mean
+    /// is 0 by antisymmetry): a z-score, and the mean per pair.
+    /// </summary>
+    private static (double Z, double Mean) PrecedenceEvidence(EssayDocument doc, PrecedenceModel precedence)
+    {
+        var n = Math.Min(doc.Sentences.Count, MaxPairwiseSentences);
+        var m = precedence.Scores(doc, n);
+        var order = Enumerable.Range(0, n).ToArray();
+        var actual = Precedes(m, order);
+        var rng = new Random((doc.Text.Length * 13) + n);
+        const int Permutations = 40;
+        var sumSq = 0.0;
+        for (var p = 0; p < Permutations; p++)
+        {
+            rng.Shuffle(order);
+            var v = Precedes(m, order);
+            sumSq += v * v;
+        }
+
+        return (actual / Math.Max(Math.Sqrt(sumSq / Permutations), 0.01), actual / (n * (n - 1) / 2.0));
+    }
+
+    private static double Precedes(double[,] m, int[] order)
+    {
+        var total = 0.0;
+        for (var i = 0; i < order.Length; i++)
+        {
+            for (var j = i + 1; j < order.Length; j++)
+            {
+                total += m[order[i], order[j]];
+            }
+        }
+
+        return total;
     }
 
     /// <summary>

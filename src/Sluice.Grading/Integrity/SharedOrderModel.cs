@@ -10,4 +10,6 @@ internal sealed record SharedOrderModel
     public required PairModel Pairs { get; init; }
 
     public required BoundaryModel Boundary { get; init; }
+
+    public required PrecedenceModel Precedence { get; init; }
 }

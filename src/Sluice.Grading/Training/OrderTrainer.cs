@@ -31,7 +31,11 @@ internal sealed class OrderTrainer(TrainingOptions options)
         var all = byPrompt.OrderBy(kv => kv.Key).SelectMany(kv => kv.Value).ToList();
         var models = new SharedOrderModel[3];
         var sets = new[] { all, parts[0], parts[1] };
-        Parallel.For(0, 3, k => models[k] = new SharedOrderModel { Pairs = FitPairs(sets[k], options.SharedPairKeys, options.SharedPairSlots), Boundary = FitBoundary(sets[k]) });
+        Parallel.For(0, 3, k => models[k] = new SharedOrderModel
+        {
+            Pairs = FitPairs(sets[k], options.SharedPairKeys, options.SharedPairSlots), Boundary = FitBoundary(sets[k]),
+            Precedence = FitPrecedence(sets[k], options.SharedPairKeys, options.SharedPairSlots),
+        });
         return (models[0], [models[1], models[2]]);
     }
 
@@ -69,12 +73,14 @@ internal sealed class OrderTrainer(TrainingOptions options)
             FitBoundary(docs.Where((_, i) => half[i] == 0).ToList()),
             FitBoundary(docs.Where((_, i) => half[i] == 1).ToList()),
         };
+
         var x = new List<double[]>();
         var y = new List<int>();
+        var longer = new List<bool>();
         for (var i = 0; i < docs.Count; i++)
         {
             var doc = docs[i];
-            if (doc.Sentences.Count < 5)
+            if (doc.Sentences.Count < OrderModel.MinSentences)
             {
                 continue;
             }
@@ -85,29 +91,41 @@ internal sealed class OrderTrainer(TrainingOptions options)
             var shared = sharedHalves[1 - half[i]];
             x.Add(OrderFeatures.Compute(doc, profile, position, pair, boundary, shared));
             y.Add(0);
+            longer.Add(doc.Sentences.Count > OrderModel.MinSentences);
             for (var k = 0; k < options.OrderShuffles; k++)
             {
                 x.Add(OrderFeatures.Compute(Shuffle(doc, rng), profile, position, pair, boundary, shared));
                 y.Add(1);
+                longer.Add(doc.Sentences.Count > OrderModel.MinSentences);
             }
         }
 
         var (means, stds) = GraderTrainer.Standardization(x);
         var z = x.Select(r => r.Select((v, j) => stds[j] == 0 ? 0 : (v - means[j]) / stds[j]).ToArray()).ToList();
         // Shuffles outnumber originals; weighting by repetition would change nothing but the bias, which the threshold absorbs.
-        var (w, b) = Logistic.Fit(z, y);
+        var (w, b) = Logistic.Fit(z, y, iterations: options.OrderIterations);
         var model = new OrderModel
         {
             Position = FitPosition(docs), Pairs = FitPairs(docs, options.PairKeys, options.PairSlots), Boundary = FitBoundary(docs), Means = [.. means.Select(GraderTrainer.Round)], Stds = [.. stds.Select(GraderTrainer.Round)],
-            Weights = [.. w.Select(GraderTrainer.Round)], Bias = GraderTrainer.Round(b), Threshold = 0, TrainingRecall = 0,
+            Weights = [.. w.Select(GraderTrainer.Round)], Bias = GraderTrainer.Round(b), Threshold = 0, ShortThreshold = 0, TrainingRecall = 0,
         };
-        var originals = x.Where((_, i) => y[i] == 0).Select(model.Probability).Order().ToArray();
-        // The budget is a share of all essays: shorter ones are never flagged, so the eligible ones may use their share.
-        var rate = Math.Min(1, options.OrderFalseAlarmRate * docs.Count / originals.Length);
-        var threshold = Math.Round(originals[(int)Math.Ceiling((1 - rate) * (originals.Length - 1))], 4);
-        var shuffled = x.Where((_, i) => y[i] == 1).Select(model.Probability).ToArray();
-        return model with { Threshold = threshold, TrainingRecall = Math.Round(shuffled.Count(p => p > threshold) / (double)shuffled.Length, 3) };
+        // The budget is a share of all essays: shorter ones are never flagged and the shortest flagged ones get a small
+        // share, so the rest may use theirs.
+        var originals = x.Where((_, i) => y[i] == 0 && longer[i]).Select(model.Probability).Order().ToArray();
+        var shortOriginals = x.Where((_, i) => y[i] == 0 && !longer[i]).Select(model.Probability).Order().ToArray();
+        var rate = Math.Min(1, ((options.OrderFalseAlarmRate * docs.Count) - (options.OrderShortFalseAlarmRate * shortOriginals.Length)) / Math.Max(1, originals.Length));
+        var shuffled = x.Where((_, i) => y[i] == 1 && longer[i]).Select(model.Probability).ToArray();
+        var threshold = Quantile(originals, rate);
+        return model with
+        {
+            Threshold = threshold, ShortThreshold = Quantile(shortOriginals, options.OrderShortFalseAlarmRate),
+            TrainingRecall = Math.Round(shuffled.Count(p => p > threshold) / (double)Math.Max(1, shuffled.Length), 3),
+        };
     }
+
+    /// <summary>The value that <paramref name="rate"/> of the sorted values exceed (1 when there are none).</summary>
+    private static double Quantile(double[] sorted, double rate) =>
+        sorted.Length == 0 ? 1 : Math.Round(sorted[(int)Math.Ceiling((1 - rate) * (sorted.Length - 1))], 4);
 
     /// <summary>The same sentences in a different random order; sentence i goes where sentence i was, so paragraphs keep their sizes.</summary>
     public static EssayDocument Shuffle(EssayDocument doc, Random rng)
@@ -300,6 +318,83 @@ internal sealed class OrderTrainer(TrainingOptions options)
     /// </summary>
     private short[] Quantize(double[] w) =>
         [.. w.Select(v => Math.Abs(v) < options.OrderMinWeight ? (short)0 : (short)Math.Clamp(Math.Round(v * 100), short.MinValue, short.MaxValue))];
+
+    /// <summary>
+    /// Logistic model of "a comes before b" over sampled pairs of sentences of the same essay (any distance apart), with
+    /// antisymmetric features (the keys of "b before a" count against), so true-order pairs alone teach it and a random
+    /// order scores 0 on average; plain seeded SGD over the most frequent keys, hashed into weight slots.
+    /// </summary>
+    public PrecedenceModel FitPrecedence(IReadOnlyList<EssayDocument> docs, int maxKeys, int slots)
+    {
+        var rng = new Random(options.Seed + (5 * docs.Count));
+        var rows = new List<(List<string> Forward, List<string> Backward)>();
+        var freq = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var doc in docs)
+        {
+            var n = doc.Sentences.Count;
+            if (n < 3)
+            {
+                continue;
+            }
+
+            var cues = PairModel.Cues(doc, n);
+            for (var k = 0; k < options.PrecedencePairsPerSentence * n; k++)
+            {
+                var a = rng.Next(n);
+                var b = rng.Next(n - 1);
+                b = b >= a ? b + 1 : b;
+                (a, b) = (Math.Min(a, b), Math.Max(a, b));
+                var forward = new List<string>();
+                var backward = new List<string>();
+                PrecedenceModel.DirectedKeys(cues[a], cues[b], forward);
+                PrecedenceModel.DirectedKeys(cues[b], cues[a], backward);
+                rows.Add((forward, backward));
+                foreach (var key in forward.Concat(backward))
+                {
+                    freq[key] = freq.GetValueOrDefault(key) + 1;
+                }
+            }
+        }
+
+        var vocab = freq.Where(kv => kv.Value >= 5).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+            .Take(maxKeys).Select(kv => kv.Key).ToArray();
+        var index = vocab.ToDictionary(k => k, k => KeyHash.Slot(k, slots), StringComparer.Ordinal);
+        var encoded = rows.Select(r => (Forward: r.Forward.Where(index.ContainsKey).Select(k => index[k]).ToArray(), Backward: r.Backward.Where(index.ContainsKey).Select(k => index[k]).ToArray())).ToArray();
+        var w = new double[slots];
+        var order = Enumerable.Range(0, encoded.Length).ToArray();
+        for (var epoch = 0; epoch < 4; epoch++)
+        {
+            rng.Shuffle(order);
+            var rate = 0.05 / (1 + epoch);
+            foreach (var r in order)
+            {
+                var (forward, backward) = encoded[r];
+                var s = 0.0;
+                foreach (var k in forward)
+                {
+                    s += w[k];
+                }
+
+                foreach (var k in backward)
+                {
+                    s -= w[k];
+                }
+
+                var err = (1 / (1 + Math.Exp(-s))) - 1;
+                foreach (var k in forward)
+                {
+                    w[k] -= rate * (err + (options.PairL2 * w[k]));
+                }
+
+                foreach (var k in backward)
+                {
+                    w[k] += rate * (err - (options.PairL2 * w[k]));
+                }
+            }
+        }
+
+        return new PrecedenceModel { Weights = Quantize(w) };
+    }
 
     /// <summary>
     /// Logistic model of "b follows a": each real neighbour pair against random non-neighbour pairs with the same first

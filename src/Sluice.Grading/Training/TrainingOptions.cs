@@ -24,8 +24,14 @@ internal sealed record TrainingOptions
     /// <summary>Seeded shuffles of each training essay the order detector learns from.</summary>
     public int OrderShuffles { get; init; } = 3;
 
+    /// <summary>Gradient steps of the order detector's logistic regression (its 40-odd correlated inputs converge slowly).</summary>
+    public int OrderIterations { get; init; } = 2000;
+
     /// <summary>Share of all real essays (shorter ones included, which are never flagged) the order detector may flag; sets its threshold on cross-fitted training essays.</summary>
-    public double OrderFalseAlarmRate { get; init; } = 0.026;
+    public double OrderFalseAlarmRate { get; init; } = 0.021;
+
+    /// <summary>Share of the real essays of exactly five sentences the order detector may flag (little evidence, so fewer).</summary>
+    public double OrderShortFalseAlarmRate { get; init; } = 0.01;
 
     /// <summary>Most frequent sentence keys (words, opening words) the sentence-position predictor uses.</summary>
     public int PositionKeys { get; init; } = 800;
@@ -56,6 +62,9 @@ internal sealed record TrainingOptions
 
     /// <summary>Weight slots of the shared (all-prompt) neighbouring-sentence model.</summary>
     public int SharedPairSlots { get; init; } = 16384;
+
+    /// <summary>Sentence pairs per sentence the precedence model samples from each training essay.</summary>
+    public int PrecedencePairsPerSentence { get; init; } = 3;
 
     /// <summary>Weight slots of the opening/closing-sentence models.</summary>
     public int BoundarySlots { get; init; } = 8192;
