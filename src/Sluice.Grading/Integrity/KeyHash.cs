@@ -8,7 +8,12 @@ namespace Sluice.Grading.Integrity;
 internal static class KeyHash
 {
     /// <summary>Slot of <paramref name="key"/> among <paramref name="slots"/> (a power of two).</summary>
-    public static int Slot(string key, int slots)
+    public static int Slot(string key, int slots) => Slot(Hash(key), slots);
+
+    /// <summary>Slot of a key hashed once by <see cref="Hash"/>, so models with different slot counts share the hashing.</summary>
+    public static int Slot(uint hash, int slots) => (int)(hash & (uint)(slots - 1));
+
+    public static uint Hash(string key)
     {
         var h = 2166136261u;
         foreach (var c in key)
@@ -19,6 +24,6 @@ internal static class KeyHash
         h ^= h >> 15;
         h *= 0x2c1b3c6du;
         h ^= h >> 12;
-        return (int)(h & (uint)(slots - 1));
+        return h;
     }
 }

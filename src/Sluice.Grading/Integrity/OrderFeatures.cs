@@ -121,9 +121,24 @@ internal static class OrderFeatures
         }
 
         f[17] = Math.Min(3, PlaceholderInversions(doc));
+        // Both neighbouring-sentence models score the same pairs, so their keys are built and hashed once.
+        var pairwise = Math.Min(n, MaxPairwiseSentences);
+        var cues = PairModel.Cues(doc, pairwise);
+        var pairModels = new List<PairModel>(2);
         if (pairs is not null)
         {
-            (f[18], f[19], f[35], f[36]) = PairEvidence(doc, pairs);
+            pairModels.Add(pairs);
+        }
+
+        if (shared is not null)
+        {
+            pairModels.Add(shared.Pairs);
+        }
+
+        var matrices = PairModel.Scores(cues, pairwise, pairModels);
+        if (pairs is not null)
+        {
+            (f[18], f[19], f[35], f[36]) = PairEvidence(doc, matrices[0], pairwise);
         }
 
         f[20] = Math.Min(3, JoinedFragments(doc));
@@ -137,12 +152,12 @@ internal static class OrderFeatures
 
         if (shared is not null)
         {
-            (f[25], f[26], f[37], f[38]) = PairEvidence(doc, shared.Pairs);
+            (f[25], f[26], f[37], f[38]) = PairEvidence(doc, matrices[^1], pairwise);
             var scores = shared.Boundary.Scores(doc, n);
             (f[27], f[28]) = Boundary(scores[0], 0);
             (f[29], f[30]) = Boundary(scores[1], n - 1);
             (f[33], f[34]) = ParagraphBoundaries(doc, scores);
-            (f[39], f[40]) = PrecedenceEvidence(doc, shared.Precedence);
+            (f[39], f[40]) = PrecedenceEvidence(doc, shared.Precedence.Scores(cues, pairwise), pairwise);
         }
 
         return f;
@@ -153,10 +168,8 @@ internal static class OrderFeatures
     /// seeded permutations, the mean gain per neighbour over the expected (all-pairs) score, and how likely each written
     /// successor (predecessor) is among all the candidates (summed log-likelihood ratios against a random pick).
     /// </summary>
-    private static (double Z, double Gain, double Successors, double Predecessors) PairEvidence(EssayDocument doc, PairModel pairs)
+    private static (double Z, double Gain, double Successors, double Predecessors) PairEvidence(EssayDocument doc, double[,,] m, int n)
     {
-        var n = Math.Min(doc.Sentences.Count, MaxPairwiseSentences);
-        var m = pairs.Scores(doc, n);
         var breaks = new int[n + 1];
         breaks[0] = breaks[n] = 1;
         for (var s = 1; s < n; s++)
@@ -204,10 +217,8 @@ internal static class OrderFeatures
     /// The written order's summed precedence score over all pairs of sentences against seeded random orders (whose mean
     /// is 0 by antisymmetry): a z-score, and the mean per pair.
     /// </summary>
-    private static (double Z, double Mean) PrecedenceEvidence(EssayDocument doc, PrecedenceModel precedence)
+    private static (double Z, double Mean) PrecedenceEvidence(EssayDocument doc, double[,] m, int n)
     {
-        var n = Math.Min(doc.Sentences.Count, MaxPairwiseSentences);
-        var m = precedence.Scores(doc, n);
         var order = Enumerable.Range(0, n).ToArray();
         var actual = Precedes(m, order);
         var rng = new Random((doc.Text.Length * 13) + n);

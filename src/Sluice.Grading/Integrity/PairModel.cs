@@ -26,12 +26,24 @@ internal sealed record PairModel
     /// before the first sentence and n + 1 a virtual end after the last (both across a break), so openers and closers
     /// count too. The diagonal is 0.
     /// </summary>
-    public double[,,] Scores(EssayDocument doc, int sentences)
+    public double[,,] Scores(EssayDocument doc, int sentences) => Scores(Cues(doc, sentences), sentences, [this])[0];
+
+    /// <summary>
+    /// <see cref="Scores(EssayDocument, int)"/> of several models over the same cues (<see cref="Cues"/>): each pair's
+    /// keys are built and hashed once for all of them (the per-prompt and the shared model).
+    /// </summary>
+    public static double[][,,] Scores(PairCues[] cues, int sentences, IReadOnlyList<PairModel> models)
     {
-        var cues = Cues(doc, sentences);
         var n = sentences;
-        var m = new double[2, n + 2, n + 2];
+        var result = new double[models.Count][,,];
+        for (var i = 0; i < models.Count; i++)
+        {
+            result[i] = new double[2, n + 2, n + 2];
+        }
+
         var keys = new List<string>();
+        var hashes = new List<uint>();
+        var common = new double[models.Count];
         for (var a = 0; a < n + 1; a++)
         {
             for (var b = 0; b < n + 2; b++)
@@ -44,17 +56,26 @@ internal sealed record PairModel
                 // The content keys do not depend on a paragraph break between the two, so they are summed once.
                 keys.Clear();
                 var overlap = ContentKeys(cues[a], cues[b], keys);
-                var common = Sum(keys);
+                Hash(keys, hashes);
+                for (var i = 0; i < models.Count; i++)
+                {
+                    common[i] = models[i].Sum(hashes);
+                }
+
                 for (var brk = 0; brk < 2; brk++)
                 {
                     keys.Clear();
                     BoundaryKeys(cues[a], cues[b], brk == 1, overlap, keys);
-                    m[brk, a, b] = common + Sum(keys);
+                    Hash(keys, hashes);
+                    for (var i = 0; i < models.Count; i++)
+                    {
+                        result[i][brk, a, b] = common[i] + models[i].Sum(hashes);
+                    }
                 }
             }
         }
 
-        return m;
+        return result;
     }
 
     /// <summary>The cues of each of the first <paramref name="sentences"/> sentences, then the virtual start and end.</summary>
@@ -129,12 +150,21 @@ internal sealed record PairModel
     public static void PairKeys(PairCues a, PairCues b, bool paragraphBreak, List<string> keys) =>
         BoundaryKeys(a, b, paragraphBreak, ContentKeys(a, b, keys), keys);
 
-    private double Sum(List<string> keys)
+    private static void Hash(List<string> keys, List<uint> hashes)
     {
-        var s = 0;
+        hashes.Clear();
         foreach (var k in keys)
         {
-            s += Weights[KeyHash.Slot(k, Weights.Length)];
+            hashes.Add(KeyHash.Hash(k));
+        }
+    }
+
+    private double Sum(List<uint> hashes)
+    {
+        var s = 0;
+        foreach (var h in hashes)
+        {
+            s += Weights[KeyHash.Slot(h, Weights.Length)];
         }
 
         return s / 100.0;

@@ -23,9 +23,11 @@ internal sealed record PrecedenceModel
     private static readonly char[] s_digits = [.. "0123456789"];
 
     /// <summary>Score that sentence a precedes sentence b, for the first <paramref name="sentences"/> sentences; m[a, b] = -m[b, a].</summary>
-    public double[,] Scores(EssayDocument doc, int sentences)
+    public double[,] Scores(EssayDocument doc, int sentences) => Scores(PairModel.Cues(doc, sentences), sentences);
+
+    /// <summary>The same from the sentences' <see cref="PairModel.Cues"/>.</summary>
+    public double[,] Scores(PairCues[] cues, int sentences)
     {
-        var cues = PairModel.Cues(doc, sentences);
         var n = sentences;
         var m = new double[n, n];
         var keys = new List<string>();
