@@ -2,8 +2,10 @@ namespace Sluice.Grading.Integrity;
 
 /// <summary>
 /// Logistic model of "these sentences were shuffled", trained on training essays against seeded shuffles of the same
-/// essays; <see cref="Threshold"/> keeps the false-alarm rate on real essays the position and pair models did not see
-/// (cross-fitted during training) near <see cref="Training.TrainingOptions.OrderFalseAlarmRate"/>.
+/// essays, over the evidence of the prompt's own component models (position, neighbouring sentences, opening/closing
+/// sentences) and the shared all-prompt ones (<see cref="SharedOrderModel"/>); <see cref="Threshold"/> keeps the
+/// false-alarm rate on real essays the component models did not see (cross-fitted during training) within
+/// <see cref="Training.TrainingOptions.OrderFalseAlarmRate"/> of all essays.
 /// </summary>
 internal sealed record OrderModel
 {

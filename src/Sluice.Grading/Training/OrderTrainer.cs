@@ -7,8 +7,9 @@ namespace Sluice.Grading.Training;
 /// <summary>
 /// Trains a prompt's shuffled-order detector self-supervised: every training essay (5+ sentences) in its written order
 /// against seeded shuffles of itself that keep its paragraph shape (the attack moves sentences, not line breaks). The
-/// sentence-position and neighbouring-sentence models are cross-fitted over two halves of the essays, so the detector
-/// and its threshold see their features for essays they never trained on, as at grading time.
+/// component models (sentence position, neighbouring sentences, opening/closing sentences, and the shared all-prompt
+/// neighbour, boundary and precedence models) are cross-fitted over two halves of the essays, so the detector and its
+/// thresholds see their features for essays they never trained on, as at grading time.
 /// </summary>
 internal sealed class OrderTrainer(TrainingOptions options)
 {
