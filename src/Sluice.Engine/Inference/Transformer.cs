@@ -396,7 +396,9 @@ internal sealed unsafe class Transformer
                 }
             }
 
-            Sampling.Sampler.Softmax(att);
+            // Vectorized (8-lane exp and sum): llama2.c's scalar expf loop was a fifth of attention's time at batch 16,
+            // and the golden greedy outputs are unchanged.
+            VectorMath.Softmax(att);
 
             // Weighted sum of the values, stored into xb: each slice of xb is accumulated in registers over all
             // positions, in position order, as llama2.c's xb[i] += a * v[i] loop does.

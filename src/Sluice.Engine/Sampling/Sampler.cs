@@ -84,31 +84,6 @@ internal sealed class Sampler
         return best;
     }
 
-    /// <summary>In-place softmax with the max subtracted first, in llama2.c's order (attention uses it, so greedy output matches llama2.c's).</summary>
-    public static void Softmax(Span<float> x)
-    {
-        var max = x[0];
-        for (var i = 1; i < x.Length; i++)
-        {
-            if (x[i] > max)
-            {
-                max = x[i];
-            }
-        }
-
-        var sum = 0f;
-        for (var i = 0; i < x.Length; i++)
-        {
-            x[i] = MathF.Exp(x[i] - max);
-            sum += x[i];
-        }
-
-        for (var i = 0; i < x.Length; i++)
-        {
-            x[i] /= sum;
-        }
-    }
-
     /// <summary>
     /// The first index where the running sum of <paramref name="weights"/> exceeds <paramref name="target"/>. Whole
     /// blocks of 64 are skipped by their vector sum, so a draw reads the vocabulary once instead of adding it up
