@@ -16,6 +16,9 @@ internal sealed class EngineBenchRunner
     private readonly LoadedModel _model;
     private readonly Transformer _transformer;
     private readonly int _threads;
+    private readonly Action<int> _argmax;
+    private BatchState? _argmaxState;
+    private int[] _argmaxTokens = [];
 
     /// <summary>How long each measurement first runs untimed steps.</summary>
     public static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(1);
@@ -25,6 +28,7 @@ internal sealed class EngineBenchRunner
         _model = model;
         _transformer = new Transformer(model.Config, model.Weights);
         _threads = threads;
+        _argmax = b => _argmaxTokens[b] = Sampler.Argmax(_argmaxState!.LogitsRow(b));
     }
 
     /// <summary>One batch size's result: the fastest of the repeats (other load only ever adds time) and the median.</summary>
@@ -123,10 +127,11 @@ internal sealed class EngineBenchRunner
             }
 
             _transformer.Forward(state, batch);
-            for (var b = 0; b < batch; b++)
-            {
-                tokens[b] = Sampler.Argmax(state.LogitsRow(b));
-            }
+
+            // Greedy picks spread over the engine's threads, as the server's SamplingJob spreads sampling.
+            _argmaxState = state;
+            _argmaxTokens = tokens;
+            WorkerTeam.Shared.Run(batch, batch < 4 ? 1 : _threads, _argmax, state.Parallel);
         }
 
         var elapsed = stopwatch.Elapsed.TotalSeconds;

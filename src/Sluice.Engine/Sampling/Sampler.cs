@@ -66,23 +66,8 @@ internal sealed class Sampler
         return _topP <= 0f || _topP >= 1f ? SampleMult(logits, coin) : SampleTopP(logits, _topP, coin);
     }
 
-    /// <summary>Index of the largest value; the first one on ties, as llama2.c.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static int Argmax(ReadOnlySpan<float> values)
-    {
-        var best = 0;
-        var max = values[0];
-        for (var i = 1; i < values.Length; i++)
-        {
-            if (values[i] > max)
-            {
-                max = values[i];
-                best = i;
-            }
-        }
-
-        return best;
-    }
+    /// <summary>Index of the largest value; the first one on ties, as llama2.c (see <see cref="VectorMath.Argmax"/>).</summary>
+    public static int Argmax(ReadOnlySpan<float> values) => VectorMath.Argmax(values);
 
     /// <summary>
     /// The first index where the running sum of <paramref name="weights"/> exceeds <paramref name="target"/>. Whole

@@ -66,6 +66,59 @@ public sealed unsafe class VectorMathTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(37)]
+    [InlineData(32000)]
+    public void Argmax_RandomRowsWithTies_SameIndexAsTheScalarLoop(int length)
+    {
+        var rng = new Random(length);
+        for (var trial = 0; trial < 50; trial++)
+        {
+            // Few distinct values, so the maximum is often tied; zeros of both signs and -inf mixed in.
+            var values = new float[length];
+            for (var i = 0; i < length; i++)
+            {
+                values[i] = rng.Next(6) switch { 0 => float.NegativeInfinity, 1 => -0f, 2 => 0f, _ => rng.Next(4) };
+            }
+
+            Assert.Equal(ScalarArgmax(values), VectorMath.Argmax(values));
+        }
+    }
+
+    [Fact]
+    public void Argmax_NaNs_SameIndexAsTheScalarLoop()
+    {
+        var values = new float[40];
+        values[5] = 3f;
+        values[20] = float.NaN;
+        Assert.Equal(ScalarArgmax(values), VectorMath.Argmax(values));
+        values[0] = float.NaN;
+        Assert.Equal(ScalarArgmax(values), VectorMath.Argmax(values));
+        values[0] = 0f;
+        values[39] = float.NaN;
+        Assert.Equal(ScalarArgmax(values), VectorMath.Argmax(values));
+    }
+
+    /// <summary>llama2.c's <c>sample_argmax</c>.</summary>
+    private static int ScalarArgmax(float[] values)
+    {
+        var best = 0;
+        var max = values[0];
+        for (var i = 1; i < values.Length; i++)
+        {
+            if (values[i] > max)
+            {
+                max = values[i];
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
     [Fact]
     public void Softmax_WithNegativeInfinity_GivesThoseTokensZero()
     {
