@@ -51,7 +51,7 @@ internal sealed unsafe class Transformer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(BatchState s, int rows)
     {
-        int dim = _c.Dim, hidden = _c.HiddenDim;
+        var dim = _c.Dim;
         var logitRows = 0;
         for (var r = 0; r < rows; r++)
         {
@@ -86,11 +86,8 @@ internal sealed unsafe class Transformer
         {
             var layer = _w.Layers[l];
 
-            // Attention rmsnorm.
-            for (var r = 0; r < rows; r++)
-            {
-                RmsNorm(s.Xb + (long)r * dim, s.X + (long)r * dim, layer.RmsAtt, dim, _c.NormEps);
-            }
+            // Attention rmsnorm (after the previous layer's ffn residual connection), rows in parallel.
+            attention.Norm(layer.RmsAtt, rows, addResidual: l > 0);
 
             // qkv matmuls for this position.
             s.MatMul.Run(s.Xb, rows, layer.Wq, s.Q, layer.Wk, s.K, layer.Wv, s.V);
@@ -101,26 +98,23 @@ internal sealed unsafe class Transformer
             // Multihead attention, every (row, head) independently and in parallel.
             attention.Run(l, rows);
 
-            // Final matmul to get the output of the attention, then the residual connection back into x.
+            // Final matmul to get the output of the attention.
             s.MatMul.Run(s.Xb, rows, layer.Wo, s.Xb2);
-            VectorMath.Add(s.X, s.Xb2, (long)rows * dim);
 
-            // Ffn rmsnorm.
-            for (var r = 0; r < rows; r++)
-            {
-                RmsNorm(s.Xb + (long)r * dim, s.X + (long)r * dim, layer.RmsFfn, dim, _c.NormEps);
-            }
+            // The residual connection back into x, then the ffn rmsnorm.
+            attention.Norm(layer.RmsFfn, rows, addResidual: true);
 
             // self.w2(F.silu(self.w1(x)) * self.w3(x)): first w1 and w3 together.
             s.MatMul.Run(s.Xb, rows, layer.W1, s.Hb, layer.W3, s.Hb2);
 
             // SwiGLU non-linearity: silu(x) = x * σ(x), then elementwise multiply with w3(x).
-            VectorMath.SwiGlu(s.Hb, s.Hb2, (long)rows * hidden);
+            attention.SwiGlu(rows);
 
-            // Final matmul to get the output of the ffn, then the residual connection.
+            // Final matmul to get the output of the ffn; its residual connection opens the next layer.
             s.MatMul.Run(s.Hb, rows, layer.W2, s.Xb2);
-            VectorMath.Add(s.X, s.Xb2, (long)rows * dim);
         }
+
+        VectorMath.Add(s.X, s.Xb2, (long)rows * dim);
 
         if (logitRows == 0)
         {
@@ -145,6 +139,7 @@ internal sealed unsafe class Transformer
     /// each head, llama2.c's arithmetic, head by head so no index needs a division), then its key and value saved at
     /// its position in the sequence's KV cache block, head by head (see <see cref="KvSlice"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RotateAndStore(BatchState s, int r, int l)
     {
         int dim = _c.Dim, kvDim = _c.KvDim, hs = _c.HeadSize, half = hs / 2;
@@ -229,13 +224,20 @@ internal sealed unsafe class Transformer
 
     private static float* BlockPointer(float[] block) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(block));
 
-    /// <summary>Attention of one layer over (row, head) pairs, and the RoPE before it over rows; one instance per state, reused across layers and steps.</summary>
+    /// <summary>
+    /// The parallel regions of a layer besides its matrix products: attention over (row, head) pairs, and RoPE, norms
+    /// and SwiGLU over rows; one instance per state, reused across layers and steps.
+    /// </summary>
     private sealed class AttentionJob
     {
         private readonly Transformer _t;
         private readonly BatchState _s;
         private readonly Action<int> _body;
         private readonly Action<int> _rotateBody;
+        private readonly Action<int> _normBody;
+        private readonly Action<int> _swiGluBody;
+        private float[] _normWeight = [];
+        private bool _addResidual;
         private int _layer;
         private readonly int _heads;
 
@@ -246,6 +248,43 @@ internal sealed unsafe class Transformer
             _heads = t._c.Heads;
             _body = RunOne;
             _rotateBody = r => _t.RotateAndStore(_s, r, _layer);
+            _normBody = NormOne;
+            _swiGluBody = SwiGluOne;
+        }
+
+        /// <summary>
+        /// Per row: x += xb2 when <paramref name="addResidual"/> (the residual connection of the block before), then
+        /// xb = rmsnorm(x) with <paramref name="weight"/>; rows in parallel (on the caller, the norms and the element-wise
+        /// work between the matrix products were a few per cent of a batch-16 step).
+        /// </summary>
+        public void Norm(float[] weight, int rows, bool addResidual)
+        {
+            _normWeight = weight;
+            _addResidual = addResidual;
+            WorkerTeam.Shared.Run(rows, rows < 4 ? 1 : _s.Threads, _normBody, _s.Parallel);
+        }
+
+        /// <summary>hb = silu(hb) * hb2 per row, rows in parallel.</summary>
+        public void SwiGlu(int rows) => WorkerTeam.Shared.Run(rows, rows < 4 ? 1 : _s.Threads, _swiGluBody, _s.Parallel);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void NormOne(int r)
+        {
+            var c = _t._c;
+            var x = _s.X + (long)r * c.Dim;
+            if (_addResidual)
+            {
+                VectorMath.Add(x, _s.Xb2 + (long)r * c.Dim, c.Dim);
+            }
+
+            RmsNorm(_s.Xb + (long)r * c.Dim, x, _normWeight, c.Dim, c.NormEps);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void SwiGluOne(int r)
+        {
+            var hidden = _t._c.HiddenDim;
+            VectorMath.SwiGlu(_s.Hb + (long)r * hidden, _s.Hb2 + (long)r * hidden, hidden);
         }
 
         /// <summary>RoPE and KV cache writes of every row for one layer, rows in parallel (serial on the caller they were 6 % of a batch-16 step).</summary>
