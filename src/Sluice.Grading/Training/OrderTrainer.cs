@@ -124,6 +124,18 @@ internal sealed class OrderTrainer(TrainingOptions options)
         };
     }
 
+    /// <summary>
+    /// The <paramref name="maxKeys"/> most frequent keys seen at least 5 times, most frequent first and ties in ordinal
+    /// order, so the same data always gives the same vocabulary.
+    /// </summary>
+    private static string[] TopKeys(Dictionary<string, int> freq, int maxKeys) =>
+        freq.Where(kv => kv.Value >= 5).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+            .Take(maxKeys).Select(kv => kv.Key).ToArray();
+
+    /// <summary>Each key's weight slot among <paramref name="slots"/> (the model file stores weights by slot, not by key).</summary>
+    private static Dictionary<string, int> HashedSlots(string[] keys, int slots) =>
+        keys.ToDictionary(k => k, k => KeyHash.Slot(k, slots), StringComparer.Ordinal);
+
     /// <summary>The value that <paramref name="rate"/> of the sorted values exceed (1 when there are none).</summary>
     private static double Quantile(double[] sorted, double rate) =>
         sorted.Length == 0 ? 1 : Math.Round(sorted[(int)Math.Ceiling((1 - rate) * (sorted.Length - 1))], 4);
@@ -180,8 +192,7 @@ internal sealed class OrderTrainer(TrainingOptions options)
             }
         }
 
-        var vocab = freq.Where(kv => kv.Value >= 5).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
-            .Take(options.PositionKeys).Select(kv => kv.Key).ToArray();
+        var vocab = TopKeys(freq, options.PositionKeys);
         var index = vocab.Select((k, i) => (k, i)).ToDictionary(p => p.k, p => p.i, StringComparer.Ordinal);
         var d = vocab.Length + 1;
         var a = new double[d * d];
@@ -250,10 +261,9 @@ internal sealed class OrderTrainer(TrainingOptions options)
             essays.Add(keys);
         }
 
-        var vocab = freq.Where(kv => kv.Value >= 5).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
-            .Take(options.BoundaryKeys).Select(kv => kv.Key).ToArray();
+        var vocab = TopKeys(freq, options.BoundaryKeys);
         var slots = options.BoundarySlots;
-        var index = vocab.ToDictionary(k => k, k => KeyHash.Slot(k, slots), StringComparer.Ordinal);
+        var index = HashedSlots(vocab, slots);
         var encoded = essays.Select(e => e.Select(keys => keys.Where(index.ContainsKey).Select(k => index[k]).Distinct().ToArray()).ToArray()).ToArray();
         var first = new double[slots];
         var last = new double[slots];
@@ -357,9 +367,8 @@ internal sealed class OrderTrainer(TrainingOptions options)
             }
         }
 
-        var vocab = freq.Where(kv => kv.Value >= 5).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
-            .Take(maxKeys).Select(kv => kv.Key).ToArray();
-        var index = vocab.ToDictionary(k => k, k => KeyHash.Slot(k, slots), StringComparer.Ordinal);
+        var vocab = TopKeys(freq, maxKeys);
+        var index = HashedSlots(vocab, slots);
         var encoded = rows.Select(r => (Forward: r.Forward.Where(index.ContainsKey).Select(k => index[k]).ToArray(), Backward: r.Backward.Where(index.ContainsKey).Select(k => index[k]).ToArray())).ToArray();
         var w = new double[slots];
         var order = Enumerable.Range(0, encoded.Length).ToArray();
@@ -446,9 +455,8 @@ internal sealed class OrderTrainer(TrainingOptions options)
             }
         }
 
-        var vocab = freq.Where(kv => kv.Value >= 5).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
-            .Take(maxKeys).Select(kv => kv.Key).ToArray();
-        var index = vocab.ToDictionary(k => k, k => KeyHash.Slot(k, slots), StringComparer.Ordinal);
+        var vocab = TopKeys(freq, maxKeys);
+        var index = HashedSlots(vocab, slots);
         var encoded = rows.Select(r => (Keys: r.Keys.Where(index.ContainsKey).Select(k => index[k]).ToArray(), r.Label)).ToArray();
         var w = new double[slots];
         var order = Enumerable.Range(0, encoded.Length).ToArray();
