@@ -136,6 +136,51 @@ internal sealed class OrderTrainer(TrainingOptions options)
     private static Dictionary<string, int> HashedSlots(string[] keys, int slots) =>
         keys.ToDictionary(k => k, k => KeyHash.Slot(k, slots), StringComparer.Ordinal);
 
+    /// <summary>The slots of the keys that have one, in order.</summary>
+    private static int[] Slots(IEnumerable<string> keys, Dictionary<string, int> index) => keys.Where(index.ContainsKey).Select(k => index[k]).ToArray();
+
+    /// <summary>
+    /// Seeded SGD for a logistic model over hashed slots: score = Σ w[plus] − Σ w[minus], labels 0 or 1, learning rate
+    /// <paramref name="rate0"/> / (1 + epoch), L2 penalty <paramref name="l2"/>.
+    /// </summary>
+    private static double[] FitLogistic((int[] Plus, int[] Minus, double Label)[] rows, int slots, int epochs, double rate0, double l2, Random rng)
+    {
+        var w = new double[slots];
+        var order = Enumerable.Range(0, rows.Length).ToArray();
+        for (var epoch = 0; epoch < epochs; epoch++)
+        {
+            rng.Shuffle(order);
+            var rate = rate0 / (1 + epoch);
+            foreach (var r in order)
+            {
+                var (plus, minus, label) = rows[r];
+                var s = 0.0;
+                foreach (var k in plus)
+                {
+                    s += w[k];
+                }
+
+                foreach (var k in minus)
+                {
+                    s -= w[k];
+                }
+
+                var err = (1 / (1 + Math.Exp(-s))) - label;
+                foreach (var k in plus)
+                {
+                    w[k] -= rate * (err + (l2 * w[k]));
+                }
+
+                foreach (var k in minus)
+                {
+                    w[k] += rate * (err - (l2 * w[k]));
+                }
+            }
+        }
+
+        return w;
+    }
+
     /// <summary>The value that <paramref name="rate"/> of the sorted values exceed (1 when there are none).</summary>
     private static double Quantile(double[] sorted, double rate) =>
         sorted.Length == 0 ? 1 : Math.Round(sorted[(int)Math.Ceiling((1 - rate) * (sorted.Length - 1))], 4);
@@ -369,40 +414,9 @@ internal sealed class OrderTrainer(TrainingOptions options)
 
         var vocab = TopKeys(freq, maxKeys);
         var index = HashedSlots(vocab, slots);
-        var encoded = rows.Select(r => (Forward: r.Forward.Where(index.ContainsKey).Select(k => index[k]).ToArray(), Backward: r.Backward.Where(index.ContainsKey).Select(k => index[k]).ToArray())).ToArray();
-        var w = new double[slots];
-        var order = Enumerable.Range(0, encoded.Length).ToArray();
-        for (var epoch = 0; epoch < 4; epoch++)
-        {
-            rng.Shuffle(order);
-            var rate = 0.05 / (1 + epoch);
-            foreach (var r in order)
-            {
-                var (forward, backward) = encoded[r];
-                var s = 0.0;
-                foreach (var k in forward)
-                {
-                    s += w[k];
-                }
-
-                foreach (var k in backward)
-                {
-                    s -= w[k];
-                }
-
-                var err = (1 / (1 + Math.Exp(-s))) - 1;
-                foreach (var k in forward)
-                {
-                    w[k] -= rate * (err + (options.PairL2 * w[k]));
-                }
-
-                foreach (var k in backward)
-                {
-                    w[k] += rate * (err - (options.PairL2 * w[k]));
-                }
-            }
-        }
-
+        // "a before b" scores a's forward keys against b's backward ones: an antisymmetric logistic model, label 1.
+        var encoded = rows.Select(r => (Slots(r.Forward, index), Slots(r.Backward, index), 1.0)).ToArray();
+        var w = FitLogistic(encoded, slots, epochs: 4, rate0: 0.05, options.PairL2, rng);
         return new PrecedenceModel { Weights = Quantize(w) };
     }
 
@@ -457,29 +471,8 @@ internal sealed class OrderTrainer(TrainingOptions options)
 
         var vocab = TopKeys(freq, maxKeys);
         var index = HashedSlots(vocab, slots);
-        var encoded = rows.Select(r => (Keys: r.Keys.Where(index.ContainsKey).Select(k => index[k]).ToArray(), r.Label)).ToArray();
-        var w = new double[slots];
-        var order = Enumerable.Range(0, encoded.Length).ToArray();
-        for (var epoch = 0; epoch < 6; epoch++)
-        {
-            rng.Shuffle(order);
-            var rate = 0.1 / (1 + epoch);
-            foreach (var r in order)
-            {
-                var (keys, label) = encoded[r];
-                var s = 0.0;
-                foreach (var k in keys)
-                {
-                    s += w[k];
-                }
-
-                var err = (1 / (1 + Math.Exp(-s))) - label;
-                foreach (var k in keys)
-                {
-                    w[k] -= rate * (err + (options.PairL2 * w[k]));
-                }
-            }
-        }
+        var encoded = rows.Select(r => (Slots(r.Keys, index), Array.Empty<int>(), (double)r.Label)).ToArray();
+        var w = FitLogistic(encoded, slots, epochs: 6, rate0: 0.1, options.PairL2, rng);
 
         return new PairModel { Weights = Quantize(w) };
     }
