@@ -98,12 +98,13 @@ internal static unsafe class MatMulKernels
 
         var tile = RowMajorKernels.TileRows(batch, cols, 8);
 
-        // The chunk's own first bytes are requested here; the kernels prefetch PrefetchDistance ahead from then on.
+        // The chunk's own first bytes (at least its first panel) are requested here; the kernels prefetch at least a
+        // panel ahead from then on.
         var streamEnd = (byte*)(packed + (long)Panels(rowEnd) * PanelRows * cols);
         if (Sse.IsSupported)
         {
             var start = (byte*)(packed + (long)rowStart * cols);
-            for (var p = start; p < streamEnd && p < start + PrefetchDistance; p += 64)
+            for (var p = start; p < streamEnd && p < start + Math.Max(PrefetchDistance, (long)cols * PanelRows * sizeof(float)); p += 64)
             {
                 Sse.Prefetch1(p);
             }
@@ -150,8 +151,9 @@ internal static unsafe class MatMulKernels
             // so memory sees a steady stream rather than a burst during the first call and nothing after it.
             var calls = KernelCalls(batch);
             var panelBytes = (long)cols * PanelRows * sizeof(float);
-            var ahead = streamEnd != null && (byte*)p + PrefetchDistance + panelBytes <= streamEnd;
-            var pf = ahead ? (byte*)p + PrefetchDistance : (byte*)p;
+            var lead = Math.Max(PrefetchDistance, panelBytes);
+            var ahead = streamEnd != null && (byte*)p + lead + panelBytes <= streamEnd;
+            var pf = ahead ? (byte*)p + lead : (byte*)p;
             var pfStep = ahead ? panelBytes / calls / cols : 0;
             var valid = Math.Min(PanelRows, rows - r);
             for (var b = 0; b < batch;)
