@@ -304,8 +304,8 @@ internal sealed unsafe class Transformer
         }
 
         /// <summary>
-        /// xb[0 .. width) = Σ_t att[t] · v_t[0 .. width) over positions 0 … pos, in position order, for a width of 48
-        /// or 64 (a constant at each call, so the two extra accumulators of 64 fold away for 48).
+        /// xb[0 .. width) = Σ_t att[t] · v_t[0 .. width) over positions 0 … pos, in position order, for a width of 32,
+        /// 48 or 64 (a constant at each call, so the accumulators a narrower width does not use fold away).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void AccumulateValues(float* xb, List<float[]> blocks, long valueOffset, int pos, int bs, int hs, Span<float> att, int width)
@@ -322,8 +322,12 @@ internal sealed unsafe class Transformer
                     x1 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 8), a, x1);
                     x2 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 16), a, x2);
                     x3 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 24), a, x3);
-                    x4 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 32), a, x4);
-                    x5 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 40), a, x5);
+                    if (width >= 48)
+                    {
+                        x4 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 32), a, x4);
+                        x5 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 40), a, x5);
+                    }
+
                     if (width == 64)
                     {
                         x6 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 48), a, x6);
@@ -336,8 +340,12 @@ internal sealed unsafe class Transformer
             x1.Store(xb + 8);
             x2.Store(xb + 16);
             x3.Store(xb + 24);
-            x4.Store(xb + 32);
-            x5.Store(xb + 40);
+            if (width >= 48)
+            {
+                x4.Store(xb + 32);
+                x5.Store(xb + 40);
+            }
+
             if (width == 64)
             {
                 x6.Store(xb + 48);
@@ -458,24 +466,7 @@ internal sealed unsafe class Transformer
 
             for (; slice + 32 <= hs; slice += 32)
             {
-                Vector256<float> x0 = default, x1 = default, x2 = default, x3 = default;
-                for (int t = 0, j = 0; t <= pos; j++)
-                {
-                    var v = BlockPointer(blocks[j]) + valueOffset + slice;
-                    for (var end = Math.Min(pos + 1, t + bs); t < end; t++, v += hs)
-                    {
-                        var a = Vector256.Create(att[t]);
-                        x0 = Vector256.FusedMultiplyAdd(Vector256.Load(v), a, x0);
-                        x1 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 8), a, x1);
-                        x2 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 16), a, x2);
-                        x3 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 24), a, x3);
-                    }
-                }
-
-                x0.Store(xb + slice);
-                x1.Store(xb + slice + 8);
-                x2.Store(xb + slice + 16);
-                x3.Store(xb + slice + 24);
+                AccumulateValues(xb + slice, blocks, valueOffset + slice, pos, bs, hs, att, 32);
             }
 
             for (; slice + 8 <= hs; slice += 8)
