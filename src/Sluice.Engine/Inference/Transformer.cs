@@ -450,23 +450,22 @@ internal sealed unsafe class Transformer
             // Weighted sum of the values, stored into xb: each slice of xb is accumulated in registers over all
             // positions, in position order, as llama2.c's xb[i] += a * v[i] loop does.
             var xb = s.Xb + (long)r * c.Dim + h * hs;
-            var valueOffset = _t.KvSlice(l, 1, kvHead, bs);
             var slice = 0;
             // Up to eight vectors (head sizes 64 and 48, the 110M and 15M shapes') in one pass over the positions
             // rather than 32 + 8 + 8 in three: each pass is bound by its FMA chains' latency, whatever its width.
             for (; slice + 64 <= hs; slice += 64)
             {
-                AccumulateValues(xb + slice, blocks, valueOffset + slice, pos, bs, hs, att, 64);
+                AccumulateValues(xb + slice, blocks, valueSlice + slice, pos, bs, hs, att, 64);
             }
 
             for (; slice + 48 <= hs; slice += 48)
             {
-                AccumulateValues(xb + slice, blocks, valueOffset + slice, pos, bs, hs, att, 48);
+                AccumulateValues(xb + slice, blocks, valueSlice + slice, pos, bs, hs, att, 48);
             }
 
             for (; slice + 32 <= hs; slice += 32)
             {
-                AccumulateValues(xb + slice, blocks, valueOffset + slice, pos, bs, hs, att, 32);
+                AccumulateValues(xb + slice, blocks, valueSlice + slice, pos, bs, hs, att, 32);
             }
 
             for (; slice + 8 <= hs; slice += 8)
@@ -474,7 +473,7 @@ internal sealed unsafe class Transformer
                 Vector256<float> x0 = default;
                 for (int t = 0, j = 0; t <= pos; j++)
                 {
-                    var v = BlockPointer(blocks[j]) + valueOffset + slice;
+                    var v = BlockPointer(blocks[j]) + valueSlice + slice;
                     for (var end = Math.Min(pos + 1, t + bs); t < end; t++, v += hs)
                     {
                         x0 = Vector256.FusedMultiplyAdd(Vector256.Load(v), Vector256.Create(att[t]), x0);
@@ -489,7 +488,7 @@ internal sealed unsafe class Transformer
                 var sum = 0f;
                 for (int t = 0, j = 0; t <= pos; j++)
                 {
-                    var v = BlockPointer(blocks[j]) + valueOffset + slice;
+                    var v = BlockPointer(blocks[j]) + valueSlice + slice;
                     for (var end = Math.Min(pos + 1, t + bs); t < end; t++, v += hs)
                     {
                         sum += att[t] * *v;

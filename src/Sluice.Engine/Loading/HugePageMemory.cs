@@ -20,17 +20,10 @@ internal sealed unsafe class HugePageMemory : IDisposable
 
     private byte* _pointer;
 
-    private HugePageMemory(byte* pointer, long length)
-    {
-        _pointer = pointer;
-        Length = length;
-    }
+    private HugePageMemory(byte* pointer) => _pointer = pointer;
 
     /// <summary>First byte of the memory.</summary>
     public byte* Pointer => _pointer != null ? _pointer : throw new ObjectDisposedException(nameof(HugePageMemory));
-
-    /// <summary>Bytes requested.</summary>
-    public long Length { get; }
 
     /// <summary>
     /// Whether the kernel hands out transparent huge pages on request: Linux with the setting at <c>always</c> or
@@ -93,7 +86,7 @@ internal sealed unsafe class HugePageMemory : IDisposable
             return false;
         }
 
-        memory = new HugePageMemory(pointer, length);
+        memory = new HugePageMemory(pointer);
         return true;
     }
 

@@ -2,7 +2,7 @@ using Sluice.Engine.Tokenization;
 
 namespace Sluice.Engine.Loading;
 
-/// <summary>A checkpoint ready to run: configuration, mapped weights (F32 matrices packed for the kernels) and tokenizer. Disposing unmaps the file.</summary>
+/// <summary>A checkpoint ready to run: configuration, mapped weights (F32 matrices packed for the kernels when asked) and tokenizer. Disposing unmaps the file.</summary>
 internal sealed class LoadedModel : IDisposable
 {
     private readonly MappedFile _file;

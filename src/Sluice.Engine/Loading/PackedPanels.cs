@@ -11,18 +11,14 @@ internal sealed unsafe class PackedPanels : IDisposable
     private readonly HugePageMemory? _huge;
     private float* _pointer;
 
-    private PackedPanels(float* pointer, long floats, HugePageMemory? huge)
+    private PackedPanels(float* pointer, HugePageMemory? huge)
     {
         _pointer = pointer;
-        Floats = floats;
         _huge = huge;
     }
 
     /// <summary>First float.</summary>
     public float* Pointer => _pointer != null ? _pointer : throw new ObjectDisposedException(nameof(PackedPanels));
-
-    /// <summary>Floats allocated.</summary>
-    public long Floats { get; }
 
     /// <summary>Whether the panels live on huge pages.</summary>
     public bool OnHugePages => _huge is not null;
@@ -33,10 +29,10 @@ internal sealed unsafe class PackedPanels : IDisposable
         var bytes = floats * sizeof(float);
         if (hugePages && HugePageMemory.TryAllocate(bytes, out var huge))
         {
-            return new PackedPanels((float*)huge!.Pointer, floats, huge);
+            return new PackedPanels((float*)huge!.Pointer, huge);
         }
 
-        return new PackedPanels((float*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 64), 64), floats, null);
+        return new PackedPanels((float*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 64), 64), null);
     }
 
     public void Dispose()
