@@ -96,7 +96,7 @@ internal static unsafe class MatMulKernels
         var cols = w.Cols;
         var groupRows = GroupRows(cols);
 
-        var tile = RowMajorKernels.TileRows(batch, cols, 8);
+        var tile = RowMajorKernels.TileRows(batch, cols, 4);
 
         // The chunk's own first bytes (at least its first panel) are requested here; the kernels prefetch at least a
         // panel ahead from then on.
@@ -144,14 +144,15 @@ internal static unsafe class MatMulKernels
     private static void Group(float* panels, int rows, int cols, float* x, int batch, float* y, int ys, byte* streamEnd)
     {
         var partial = stackalloc float[4 * PanelRows];
+
+        // The next panels' prefetches are spread evenly over each panel's kernel calls (one batch group each), so
+        // memory sees a steady stream rather than a burst during the first call and nothing after it.
+        var calls = KernelCalls(batch);
+        var panelBytes = (long)cols * PanelRows * sizeof(float);
+        var lead = Math.Max(PrefetchDistance, panelBytes);
         for (var r = 0; r < rows; r += PanelRows)
         {
             var p = panels + (long)r * cols;
-            // The next panels' prefetches are spread evenly over this panel's kernel calls (one batch group each),
-            // so memory sees a steady stream rather than a burst during the first call and nothing after it.
-            var calls = KernelCalls(batch);
-            var panelBytes = (long)cols * PanelRows * sizeof(float);
-            var lead = Math.Max(PrefetchDistance, panelBytes);
             var ahead = streamEnd != null && (byte*)p + lead + panelBytes <= streamEnd;
             var pf = ahead ? (byte*)p + lead : (byte*)p;
             var pfStep = ahead ? panelBytes / calls / cols : 0;
