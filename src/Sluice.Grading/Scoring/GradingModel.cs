@@ -4,7 +4,7 @@ namespace Sluice.Grading.Scoring;
 internal sealed record GradingModel
 {
     /// <summary>Bumped when the file layout changes.</summary>
-    public const int CurrentFormat = 2;
+    public const int CurrentFormat = 3;
 
     public int Format { get; init; } = CurrentFormat;
 
@@ -28,6 +28,9 @@ internal sealed record GradingModel
 
     /// <summary>All-prompt neighbouring- and boundary-sentence models of the shuffled-order detector.</summary>
     public required Integrity.SharedOrderModel SharedOrder { get; init; }
+
+    /// <summary>Which prompt an essay answers (off-topic detection).</summary>
+    public required Features.PromptClassifier PromptClassifier { get; init; }
 
     public PromptModel? ForPrompt(int prompt) => Prompts.FirstOrDefault(p => p.Prompt == prompt);
 }

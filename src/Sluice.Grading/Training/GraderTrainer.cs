@@ -48,6 +48,7 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
             Generic = TrainGeneric(train),
             Syntax = TrainSyntax(train),
             SharedOrder = sharedOrder.Full,
+            PromptClassifier = PromptClassifierTrainer.Train(byPrompt, profiles, options),
         };
     }
 

@@ -72,6 +72,15 @@ internal sealed record TrainingOptions
     /// <summary>Pair and boundary weights smaller than this are stored as 0.</summary>
     public double OrderMinWeight { get; init; } = 0.2;
 
+    /// <summary>Gradient steps of the prompt classifier behind off-topic detection.</summary>
+    public int ClassifierIterations { get; init; } = 1000;
+
+    /// <summary>Step size of the prompt classifier (its inputs are L2-normalised, so gradients are small).</summary>
+    public double ClassifierRate { get; init; } = 50;
+
+    /// <summary>L2 penalty of the prompt classifier.</summary>
+    public double ClassifierL2 { get; init; } = 1e-5;
+
     /// <summary>Common words kept for suggestion ranking.</summary>
     public int CommonWords { get; init; } = 6000;
 }

@@ -116,6 +116,22 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         Assert.True(rate <= 0.03, $"incoherent_order fired on {count}/{essays.Count} real essays ({rate:P1}), expected at most 3 %");
     }
 
+    /// <summary>
+    /// An off-topic flag sets the score to the minimum, so on real essays it must be all but absent: at most 2 of the
+    /// 2,598 fold-0 test essays. Prints every flag code's count on them (the false-alarm table of docs/grading.md).
+    /// </summary>
+    [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
+    public void OffTopic_RealHeldOutEssays_AlmostNeverFlagged()
+    {
+        var essays = HeldOutEssays.All;
+        var codes = new string[essays.Count][];
+        Parallel.For(0, essays.Count, i => codes[i] = [.. Grader.Grade(new EssayRequest(essays[i].Text, essays[i].Prompt)).Flags.Select(f => f.Code)]);
+        output.WriteLine("flags on real held-out essays: " + string.Join(", ", codes.SelectMany(c => c).GroupBy(c => c).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}")));
+        var offTopic = Enumerable.Range(0, essays.Count).Where(i => codes[i].Contains("off_topic")).Select(i => $"essay {essays[i].Id} (prompt {essays[i].Prompt})").ToList();
+        Assert.True(essays.Count > 2500, $"only {essays.Count} held-out essays");
+        Assert.True(offTopic.Count <= 2, $"off_topic fired on {offTopic.Count} real essays: " + string.Join("; ", offTopic));
+    }
+
     [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
     public void TransitionStuffing_NeverRaisesScore_Flagged() =>
         Check("transition stuffing", (e, _) => (Attacks.StuffTransitions(e.Text), null), ["transition_stuffing"], 1.0);
@@ -141,7 +157,51 @@ public sealed class RobustnessTests(ITestOutputHelper output)
             var otherPrompt = (e.Prompt % 8) + 1;
             var candidates = pool.Where(o => o.Prompt == otherPrompt).ToList();
             return (candidates[i % candidates.Count].Text, null);
-        }, ["off_topic"], 0.9, expectMinimum: true);
+        }, ["off_topic"], 1.0, expectMinimum: true);
+    }
+
+    /// <summary>
+    /// Every fold-0 test essay of 60+ words submitted for each of the seven other prompts (about 16,000 submissions):
+    /// a far larger sample than the 104 robustness essays, the figure docs/grading.md reports.
+    /// </summary>
+    [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
+    public void OffTopic_AllHeldOutEssaysUnderOtherPrompts_MostlyFlagged()
+    {
+        var pool = HeldOutEssays.All.Where(e => Grading.Text.Tokenizer.Analyze(e.Text).WordCount >= 60).ToList();
+        var caught = new int[9, 9];
+        var total = new int[9, 9];
+        Parallel.For(0, pool.Count, i =>
+        {
+            for (var claimed = 1; claimed <= 8; claimed++)
+            {
+                if (claimed != pool[i].Prompt)
+                {
+                    var flagged = Grader.Grade(new EssayRequest(pool[i].Text, claimed)).Flags.Any(f => f.Code == "off_topic");
+                    Interlocked.Increment(ref total[claimed, pool[i].Prompt]);
+                    if (flagged)
+                    {
+                        Interlocked.Increment(ref caught[claimed, pool[i].Prompt]);
+                    }
+                }
+            }
+        });
+        var all = 0;
+        var flaggedAll = 0;
+        for (var claimed = 1; claimed <= 8; claimed++)
+        {
+            var row = Enumerable.Range(1, 8).Where(w => w != claimed).Select(w => $"{w}: {caught[claimed, w]}/{total[claimed, w]}");
+            output.WriteLine($"graded as prompt {claimed}, written for " + string.Join(", ", row));
+            for (var w = 1; w <= 8; w++)
+            {
+                all += total[claimed, w];
+                flaggedAll += caught[claimed, w];
+            }
+        }
+
+        var rate = (double)flaggedAll / all;
+        output.WriteLine($"off_topic on held-out essays graded for another prompt: {flaggedAll}/{all} ({rate:P1})");
+        Assert.True(all > 15000, $"only {all} submissions");
+        Assert.True(rate >= 0.97, $"off_topic caught {flaggedAll}/{all} ({rate:P1}), expected at least 97 %");
     }
 
     [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
