@@ -20,8 +20,11 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
     /// <summary>Prompt-classifier probability of the requested prompt below which the essay answers another one.</summary>
     public const double OffTopicProbability = 0.02;
 
-    /// <summary>The same probability for an essay that uses almost none of the prompt's keywords.</summary>
+    /// <summary>The same probability for an essay that uses almost none of the prompt's keywords (see <see cref="OffTopicKeywordMatch"/>).</summary>
     public const double WeakOffTopicProbability = 0.1;
+
+    /// <summary>Keyword-profile match (relative to the prompt's typical essay) below which an essay uses almost none of its keywords.</summary>
+    public const double OffTopicKeywordMatch = 0.1;
 
     public IntegrityReport Check(EssayDocument doc, PromptModel? prompt, GradingModel model, string? promptText)
     {
@@ -442,12 +445,12 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
         }
 
         // The prompt classifier weighs the words that tell the prompts apart. On the real fold-0 test essays of 25+ words
-        // it gave the essay's own prompt at least 0.059, so under 0.02 the essay answers another prompt; so it does
-        // under 0.1 when it also shares almost none of the prompt's keywords (real essays that low had 0.3+).
+        // it gave the essay's own prompt at least 0.059, so under 0.02 the essay answers another prompt. Under 0.1 it
+        // does too when it also shares almost none of the prompt's keywords (the real essays under 0.1 matched 0.3+).
         Span<double> p = stackalloc double[model.PromptClassifier.Prompts.Length];
         var own = Array.IndexOf(model.PromptClassifier.Prompts, prompt.Prompt);
         if (own >= 0 && model.PromptClassifier.TryClassify(doc, p) &&
-            (p[own] < OffTopicProbability || (p[own] < WeakOffTopicProbability && ownNorm < 0.1)))
+            (p[own] < OffTopicProbability || (p[own] < WeakOffTopicProbability && ownNorm < OffTopicKeywordMatch)))
         {
             var top = 0;
             for (var k = 1; k < p.Length; k++)
