@@ -478,7 +478,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
             return;
         }
 
-        var f = OrderFeatures.Compute(doc, prompt.Profile, prompt.Order.Position, prompt.Order.Pairs, prompt.Order.Boundary, shared);
+        var f = OrderFeatures.Compute(doc, prompt.Profile, prompt.Order.Position, prompt.Order.Pairs, prompt.Order.Boundary, shared, prompt.Order.Semantic);
         var p = prompt.Order.Probability(f);
         if (p > prompt.Order.ThresholdFor(doc.Sentences.Count))
         {
@@ -516,6 +516,11 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
             if (f[18] < 0)
             {
                 reasons.Add("neighbouring sentences fit each other worse than in a random order");
+            }
+
+            if (f[41] < 0)
+            {
+                reasons.Add("neighbouring sentences are less related in meaning than in a random order");
             }
 
             if (f[21] < 0)

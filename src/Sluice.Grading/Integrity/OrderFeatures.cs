@@ -8,8 +8,9 @@ namespace Sluice.Grading.Integrity;
 /// sentences open and close, whether ordinal markers ("First", "Second", "Finally") come in sequence, where the
 /// salutation and sign-off are, where the most on-topic sentences sit, whether the positions a learned
 /// <see cref="PositionModel"/> predicts for the sentences rise with their actual positions, and whether ASAP's
-/// anonymised entities (@PERSON1, @PERSON2 …, numbered in reading order) appear in their numbering order. A learned
-/// <see cref="OrderModel"/> weighs them.
+/// anonymised entities (@PERSON1, @PERSON2 …, numbered in reading order) appear in their numbering order, and whether
+/// neighbouring sentences are related in meaning (<see cref="SemanticModel"/> word vectors, not only shared words). A
+/// learned <see cref="OrderModel"/> weighs them.
 /// </summary>
 internal static class OrderFeatures
 {
@@ -23,6 +24,8 @@ internal static class OrderFeatures
         "paragraph_first_llr", "paragraph_last_llr", "shared_paragraph_first_llr", "shared_paragraph_last_llr",
         "successor_llr", "predecessor_llr", "shared_successor_llr", "shared_predecessor_llr",
         "shared_precedence_z", "shared_precedence_mean",
+        "semantic_z", "semantic_gain", "semantic_successor", "semantic_predecessor", "semantic_first_centroid", "semantic_first_topic",
+        "semantic_last_topic", "semantic_last_first", "semantic_position_tau_z", "semantic_position_first", "semantic_position_last",
     ];
 
     private static readonly HashSet<string> s_anaphoric = new(StringComparer.Ordinal)
@@ -45,7 +48,7 @@ internal static class OrderFeatures
     /// </summary>
     private const int MaxPairwiseSentences = 200;
 
-    public static double[] Compute(EssayDocument doc, PromptProfile? profile, PositionModel? positions, PairModel? pairs, BoundaryModel? boundary, SharedOrderModel? shared)
+    public static double[] Compute(EssayDocument doc, PromptProfile? profile, PositionModel? positions, PairModel? pairs, BoundaryModel? boundary, SharedOrderModel? shared, SemanticPromptModel? semantic)
     {
         var n = doc.Sentences.Count;
         var f = new double[Names.Length];
@@ -158,6 +161,7 @@ internal static class OrderFeatures
             (f[29], f[30]) = Boundary(scores[1], n - 1);
             (f[33], f[34]) = ParagraphBoundaries(doc, scores);
             (f[39], f[40]) = PrecedenceEvidence(doc, shared.Precedence.Scores(cues, pairwise), pairwise);
+            SemanticEvidence(doc, shared.Semantic, semantic, pairwise, f.AsSpan(41));
         }
 
         return f;
@@ -192,6 +196,168 @@ internal static class OrderFeatures
         var mean = samples.Average();
         var sd = Math.Sqrt(samples.Average(v => (v - mean) * (v - mean)));
         return ((actual - mean) / Math.Max(sd, 0.01), actual - mean, successors, predecessors);
+    }
+
+    /// <summary>
+    /// Semantic coherence from the <see cref="SemanticModel"/> sentence vectors: neighbours' cosine against random orders
+    /// (z-score and gain), how likely each written successor (predecessor) is among all candidates by similarity, how
+    /// central the first sentence is to the essay, how typical of openers (closers) the first (last) sentence's content is
+    /// for the prompt, and whether the last sentence comes back to the first.
+    /// </summary>
+    private static void SemanticEvidence(EssayDocument doc, SemanticModel model, SemanticPromptModel? prompt, int n, Span<double> f)
+    {
+        var raw = model.SentenceVectors(doc, n);
+        var d = model.Dimensions;
+        var unit = new float[n][];
+        var centroid = new float[d];
+        for (var s = 0; s < n; s++)
+        {
+            unit[s] = Normalized(raw[s]);
+            for (var j = 0; j < d; j++)
+            {
+                centroid[j] += unit[s][j] / n;
+            }
+        }
+
+        // Centred on the essay's mean: what every sentence shares (the prompt's topic) says nothing about order.
+        var centred = new float[n][];
+        for (var s = 0; s < n; s++)
+        {
+            centred[s] = new float[d];
+            for (var j = 0; j < d; j++)
+            {
+                centred[s][j] = unit[s][j] - centroid[j];
+            }
+        }
+
+        var sim = new double[n, n];
+        for (var a = 0; a < n; a++)
+        {
+            for (var b = a + 1; b < n; b++)
+            {
+                sim[a, b] = sim[b, a] = SemanticModel.Cosine(centred[a], centred[b]);
+            }
+        }
+
+        var order = Enumerable.Range(0, n).ToArray();
+        var actual = Chain(sim, order);
+        var rng = new Random((doc.Text.Length * 19) + n);
+        const int Permutations = 40;
+        var samples = new double[Permutations];
+        for (var p = 0; p < Permutations; p++)
+        {
+            rng.Shuffle(order);
+            samples[p] = Chain(sim, order);
+        }
+
+        var mean = samples.Average();
+        var sd = Math.Sqrt(samples.Average(v => (v - mean) * (v - mean)));
+        f[0] = (actual - mean) / Math.Max(sd, 0.01);
+        f[1] = actual - mean;
+        // Cosines of centred vectors span about ±1; a temperature of 0.2 lets a clearly closer candidate dominate.
+        const double Temperature = 0.2;
+        var candidates = new double[n];
+        for (var i = 0; i + 1 < n; i++)
+        {
+            var count = 0;
+            for (var c = 0; c < n; c++)
+            {
+                if (c != i)
+                {
+                    candidates[count++] = sim[i, c] / Temperature;
+                }
+            }
+
+            f[2] += (sim[i, i + 1] / Temperature) - LogMeanExp(candidates, 0, count);
+            count = 0;
+            for (var c = 0; c < n; c++)
+            {
+                if (c != i + 1)
+                {
+                    candidates[count++] = sim[c, i + 1] / Temperature;
+                }
+            }
+
+            f[3] += (sim[i, i + 1] / Temperature) - LogMeanExp(candidates, 0, count);
+        }
+
+        f[4] = Relative(unit, centroid, 0);
+        if (prompt is not null)
+        {
+            f[5] = Relative(unit, prompt.First, 0);
+            f[6] = Relative(unit, prompt.Last, n - 1);
+            var predicted = unit.Select(prompt.PredictPosition).ToArray();
+            var tau = KendallTau(predicted);
+            var meanPredicted = predicted.Average();
+            f[8] = tau / Math.Sqrt(2.0 * ((2 * n) + 5) / (9.0 * n * (n - 1)));
+            f[9] = predicted[0] - meanPredicted;
+            f[10] = predicted[n - 1] - meanPredicted;
+        }
+
+        if (n >= 3)
+        {
+            var others = 0.0;
+            for (var s = 1; s < n - 1; s++)
+            {
+                others += sim[s, 0];
+            }
+
+            f[7] = sim[n - 1, 0] - (others / (n - 2));
+        }
+    }
+
+    /// <summary>How much more the sentence at <paramref name="index"/> points along <paramref name="direction"/> than the mean sentence.</summary>
+    private static double Relative(float[][] unit, float[] direction, int index)
+    {
+        var mean = 0.0;
+        var target = 0.0;
+        for (var s = 0; s < unit.Length; s++)
+        {
+            var dot = 0.0;
+            for (var j = 0; j < direction.Length; j++)
+            {
+                dot += unit[s][j] * direction[j];
+            }
+
+            mean += dot / unit.Length;
+            target = s == index ? dot : target;
+        }
+
+        return target - mean;
+    }
+
+    /// <summary>The vector scaled to unit length (zero stays zero).</summary>
+    internal static float[] Normalized(float[] v)
+    {
+        var norm = 0.0;
+        foreach (var x in v)
+        {
+            norm += x * x;
+        }
+
+        var result = new float[v.Length];
+        if (norm > 0)
+        {
+            var inv = (float)(1 / Math.Sqrt(norm));
+            for (var j = 0; j < v.Length; j++)
+            {
+                result[j] = v[j] * inv;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Mean similarity of the neighbours of an order.</summary>
+    private static double Chain(double[,] sim, int[] order)
+    {
+        var total = 0.0;
+        for (var i = 1; i < order.Length; i++)
+        {
+            total += sim[order[i - 1], order[i]];
+        }
+
+        return total / (order.Length - 1);
     }
 
     /// <summary>

@@ -21,6 +21,9 @@ internal sealed record OrderModel
     /// <summary>Opening/closing-sentence model behind the boundary features.</summary>
     public required BoundaryModel Boundary { get; init; }
 
+    /// <summary>Opener/closer and position cues in the shared semantic sentence space.</summary>
+    public required SemanticPromptModel Semantic { get; init; }
+
     public required double[] Means { get; init; }
 
     public required double[] Stds { get; init; }

@@ -12,4 +12,7 @@ internal sealed record SharedOrderModel
     public required BoundaryModel Boundary { get; init; }
 
     public required PrecedenceModel Precedence { get; init; }
+
+    /// <summary>Word vectors behind the semantic-coherence features.</summary>
+    public required SemanticModel Semantic { get; init; }
 }

@@ -38,7 +38,7 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
         var models = new PromptModel[byPrompt.Count];
         var keys = byPrompt.Keys.ToArray();
         Parallel.For(0, keys.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, k =>
-            models[k] = TrainPrompt(keys[k], byPrompt[keys[k]], profiles[keys[k]], sharedOrder.Halves));
+            models[k] = TrainPrompt(keys[k], byPrompt[keys[k]], profiles[keys[k]], sharedOrder.Full, sharedOrder.Halves));
         return new GradingModel
         {
             Seed = options.Seed,
@@ -210,7 +210,7 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
         return result;
     }
 
-    private PromptModel TrainPrompt(int prompt, List<PreparedEssay> essays, PromptProfile profile, Integrity.SharedOrderModel[] sharedOrderHalves)
+    private PromptModel TrainPrompt(int prompt, List<PreparedEssay> essays, PromptProfile profile, Integrity.SharedOrderModel sharedOrderFull, Integrity.SharedOrderModel[] sharedOrderHalves)
     {
         var scale = PromptScale.Get(prompt);
         var n = essays.Count;
@@ -289,7 +289,7 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
         {
             Prompt = prompt, Means = means, Stds = stds, Keywords = profile.Keywords, KeywordWeights = profile.Weights,
             SimilarityP05 = 0, SimilarityP25 = 0, MedianWords = 0, Vocab = vocab, Idf = idf, NgramWeights = [.. weights.Select(w => (float)Round(w))], NgramMean = fullMean,
-            NgramScoreMean = ngMean, NgramScoreStd = ngStd, Heads = [], Order = new OrderTrainer(options).Train(prompt, [.. essays.Select(e => e.Doc)], profile, sharedOrderHalves),
+            NgramScoreMean = ngMean, NgramScoreStd = ngStd, Heads = [], Order = new OrderTrainer(options).Train(prompt, [.. essays.Select(e => e.Doc)], profile, sharedOrderFull, sharedOrderHalves),
         };
         var inputs = new double[n][];
         for (var i = 0; i < n; i++)

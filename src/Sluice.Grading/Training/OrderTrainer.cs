@@ -36,6 +36,9 @@ internal sealed class OrderTrainer(TrainingOptions options)
         {
             Pairs = FitPairs(sets[k], options.SharedPairKeys, options.SharedPairSlots), Boundary = FitBoundary(sets[k]),
             Precedence = FitPrecedence(sets[k], options.SharedPairKeys, options.SharedPairSlots),
+            // Cross-fitted too, though sentence-level co-occurrence is blind to order: vectors fitted to an essay's own
+            // words make its sentences look related, and features from them ran more false alarms on dev (64 against 56).
+            Semantic = new WordVectorTrainer(options.SemanticWords, options.SemanticDimensions, options.Seed).Train(sets[k]),
         });
         return (models[0], [models[1], models[2]]);
     }
@@ -55,7 +58,7 @@ internal sealed class OrderTrainer(TrainingOptions options)
         return half;
     }
 
-    public OrderModel Train(int prompt, IReadOnlyList<EssayDocument> docs, PromptProfile profile, SharedOrderModel[] sharedHalves)
+    public OrderModel Train(int prompt, IReadOnlyList<EssayDocument> docs, PromptProfile profile, SharedOrderModel sharedFull, SharedOrderModel[] sharedHalves)
     {
         var rng = new Random((options.Seed * 11) + prompt);
         var half = Halves(prompt, docs.Count);
@@ -74,6 +77,11 @@ internal sealed class OrderTrainer(TrainingOptions options)
             FitBoundary(docs.Where((_, i) => half[i] == 0).ToList()),
             FitBoundary(docs.Where((_, i) => half[i] == 1).ToList()),
         };
+        var semanticPrompts = new[]
+        {
+            FitSemanticPrompt(docs.Where((_, i) => half[i] == 0).ToList(), sharedHalves[0].Semantic),
+            FitSemanticPrompt(docs.Where((_, i) => half[i] == 1).ToList(), sharedHalves[1].Semantic),
+        };
 
         var x = new List<double[]>();
         var y = new List<int>();
@@ -90,12 +98,13 @@ internal sealed class OrderTrainer(TrainingOptions options)
             var pair = pairs[1 - half[i]];
             var boundary = boundaries[1 - half[i]];
             var shared = sharedHalves[1 - half[i]];
-            x.Add(OrderFeatures.Compute(doc, profile, position, pair, boundary, shared));
+            var semanticPrompt = semanticPrompts[1 - half[i]];
+            x.Add(OrderFeatures.Compute(doc, profile, position, pair, boundary, shared, semanticPrompt));
             y.Add(0);
             longer.Add(doc.Sentences.Count > OrderModel.MinSentences);
             for (var k = 0; k < options.OrderShuffles; k++)
             {
-                x.Add(OrderFeatures.Compute(Shuffle(doc, rng), profile, position, pair, boundary, shared));
+                x.Add(OrderFeatures.Compute(Shuffle(doc, rng), profile, position, pair, boundary, shared, semanticPrompt));
                 y.Add(1);
                 longer.Add(doc.Sentences.Count > OrderModel.MinSentences);
             }
@@ -107,7 +116,7 @@ internal sealed class OrderTrainer(TrainingOptions options)
         var (w, b) = Logistic.Fit(z, y, iterations: options.OrderIterations);
         var model = new OrderModel
         {
-            Position = FitPosition(docs), Pairs = FitPairs(docs, options.PairKeys, options.PairSlots), Boundary = FitBoundary(docs), Means = [.. means.Select(GraderTrainer.Round)], Stds = [.. stds.Select(GraderTrainer.Round)],
+            Position = FitPosition(docs), Pairs = FitPairs(docs, options.PairKeys, options.PairSlots), Boundary = FitBoundary(docs), Semantic = FitSemanticPrompt(docs, sharedFull.Semantic), Means = [.. means.Select(GraderTrainer.Round)], Stds = [.. stds.Select(GraderTrainer.Round)],
             Weights = [.. w.Select(GraderTrainer.Round)], Bias = GraderTrainer.Round(b), Threshold = 0, ShortThreshold = 0, TrainingRecall = 0,
         };
         // The budget is a share of all essays: shorter ones are never flagged and the shortest flagged ones get a small
@@ -121,6 +130,67 @@ internal sealed class OrderTrainer(TrainingOptions options)
         {
             Threshold = threshold, ShortThreshold = Quantile(shortOriginals, options.OrderShortFalseAlarmRate),
             TrainingRecall = Math.Round(shuffled.Count(p => p > threshold) / (double)Math.Max(1, shuffled.Length), 3),
+        };
+    }
+
+    /// <summary>
+    /// A prompt's cues in the semantic sentence space: the directions along which first (last) sentences differ from
+    /// their essay's mean sentence, averaged over the essays (what openers and closers talk about; a trained conditional
+    /// logit did no better on dev), and ridge regression of a sentence's relative position on its unit vector.
+    /// </summary>
+    public SemanticPromptModel FitSemanticPrompt(IReadOnlyList<EssayDocument> docs, SemanticModel semantic)
+    {
+        var d = semantic.Dimensions;
+        var first = new double[d];
+        var last = new double[d];
+        var essays = 0;
+        var gram = new double[(d + 1) * (d + 1)];
+        var rhs = new double[d + 1];
+        foreach (var doc in docs)
+        {
+            var n = Math.Min(doc.Sentences.Count, 200);
+            if (n < 3)
+            {
+                continue;
+            }
+
+            var unit = semantic.SentenceVectors(doc, n).Select(OrderFeatures.Normalized).ToArray();
+            essays++;
+            for (var j = 0; j < d; j++)
+            {
+                var mean = unit.Average(u => u[j]);
+                first[j] += unit[0][j] - mean;
+                last[j] += unit[n - 1][j] - mean;
+            }
+
+            for (var s = 0; s < n; s++)
+            {
+                var target = (double)s / (n - 1);
+                for (var a = 0; a <= d; a++)
+                {
+                    var xa = a == d ? 1 : unit[s][a];
+                    rhs[a] += xa * target;
+                    for (var b = 0; b <= d; b++)
+                    {
+                        gram[(a * (d + 1)) + b] += xa * (b == d ? 1 : unit[s][b]);
+                    }
+                }
+            }
+        }
+
+        for (var a = 0; a < d; a++)
+        {
+            gram[(a * (d + 1)) + a] += options.SemanticPositionLambda;
+        }
+
+        gram[(d * (d + 1)) + d] += 1e-6;
+        var positionWeights = LinearAlgebra.SolveSpd(gram, d + 1, rhs);
+
+        var count = Math.Max(1, essays);
+        return new SemanticPromptModel
+        {
+            First = [.. first.Select(v => (float)Math.Round(v / count, 4))], Last = [.. last.Select(v => (float)Math.Round(v / count, 4))],
+            Position = [.. positionWeights.Take(d).Select(v => (float)Math.Round(v, 4))], PositionBias = (float)Math.Round(positionWeights[d], 4),
         };
     }
 

@@ -63,9 +63,48 @@ public sealed class RobustnessTests(ITestOutputHelper output)
     public void RepeatSecondHalf_NeverRaisesScore_Flagged() =>
         Check("repeat second half", (e, _) => (Attacks.RepeatSecondHalf(e.Text), null), ["repetition"], 1.0);
 
+    /// <summary>
+    /// Each essay shuffled five times (520 shuffles): one draw per essay is a noisy measure of the detector (over 20 seeds
+    /// the same 104 essays were flagged between 84 and 98 times). No shuffle may raise the score.
+    /// </summary>
     [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
-    public void ShuffleSentences_NeverRaisesScore_MostlyFlagged() =>
-        Check("shuffled sentences", (e, i) => (Attacks.ShuffleSentences(e.Text, 1000 + i), null), ["incoherent_order"], 0.82);
+    public void ShuffleSentences_NeverRaisesScore_MostlyFlagged()
+    {
+        const int Seeds = 5;
+        var essays = HeldOutEssays.Sample(PerPrompt);
+        Assert.True(essays.Count >= 100, $"only {essays.Count} essays");
+        Assert.Equal(8, essays.Select(e => e.Prompt).Distinct().Count());
+        var flagged = new bool[essays.Count, Seeds];
+        var raised = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, essays.Count * Seeds, k =>
+        {
+            var (i, seed) = (k / Seeds, k % Seeds);
+            var e = essays[i];
+            var before = Score(e.Text, e.Prompt);
+            var r = Grader.Grade(new EssayRequest(Attacks.ShuffleSentences(e.Text, ((seed + 1) * 1000) + i), e.Prompt));
+            flagged[i, seed] = r.Flags.Any(f => f.Code == "incoherent_order");
+            if (r.Score.Score!.Value > before)
+            {
+                raised.Add($"essay {e.Id} (prompt {e.Prompt}, seed {seed}): {before} -> {r.Score.Score.Value}");
+            }
+        });
+        var total = 0;
+        var perSeed = new int[Seeds];
+        for (var i = 0; i < essays.Count; i++)
+        {
+            for (var seed = 0; seed < Seeds; seed++)
+            {
+                total += flagged[i, seed] ? 1 : 0;
+                perSeed[seed] += flagged[i, seed] ? 1 : 0;
+            }
+        }
+
+        var rate = (double)total / (essays.Count * Seeds);
+        output.WriteLine($"shuffled sentences: flagged {total}/{essays.Count * Seeds} ({rate:P1}); per seed {string.Join(", ", perSeed)} of {essays.Count}; score raised for {raised.Count}; flagged per prompt: " +
+            string.Join(", ", Enumerable.Range(0, essays.Count).GroupBy(i => essays[i].Prompt).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Sum(i => Enumerable.Range(0, Seeds).Count(s => flagged[i, s]))}/{g.Count() * Seeds}")));
+        Assert.True(raised.IsEmpty, "shuffled sentences raised the score: " + string.Join("; ", raised));
+        Assert.True(rate >= 0.82, $"shuffled sentences: flagged only {total}/{essays.Count * Seeds} ({rate:P1}), expected at least 82 %");
+    }
 
     /// <summary>
     /// The order detector on one seeded shuffle of every fold-0 test essay with 6+ sentences (1,890), a far larger sample

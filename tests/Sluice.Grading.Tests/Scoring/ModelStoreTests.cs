@@ -42,6 +42,7 @@ public sealed class ModelStoreTests
     {
         var path = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "src", "Sluice.Grading", "Model", ModelStore.DefaultFileName);
 
-        Assert.True(new FileInfo(path).Length < 400 * 1024, "the committed model must stay a few hundred KB");
+        // About 60 KB of it are the order detector's word vectors (4 bits per dimension).
+        Assert.True(new FileInfo(path).Length < 450 * 1024, "the committed model must stay a few hundred KB");
     }
 }
