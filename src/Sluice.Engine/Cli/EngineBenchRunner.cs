@@ -41,13 +41,14 @@ internal sealed class EngineBenchRunner
         public double MsPerToken => Seconds * 1000 / Steps;
     }
 
-    public Result Measure(int batch, int steps, int repeats = 3)
+    /// <summary>
+    /// Allocates the KV pool and state for one batch size and warms its step path up. One pool and one state serve all
+    /// repeats, as in serving: KV blocks are recycled, and touching every block once up front keeps first-touch page
+    /// faults out of the timed runs.
+    /// </summary>
+    private (KvCachePool Pool, BatchState State) Prepare(int batch, int steps)
     {
         var c = _model.Config;
-        steps = Math.Min(steps, c.SeqLen - 1);
-
-        // One pool and one state for all repeats, as in serving: KV blocks are recycled, and touching every
-        // block once up front keeps first-touch page faults out of the timed runs.
         var pool = new KvCachePool(c, 16, c.KvBytesPerToken * (long)(batch + 1) * (steps + 32));
         var state = new BatchState(c, _threads, batch);
         var prime = new KvSequence[batch];
@@ -90,14 +91,7 @@ internal sealed class EngineBenchRunner
             }
         }
 
-        var times = new double[Math.Max(1, repeats)];
-        for (var i = 0; i < times.Length; i++)
-        {
-            times[i] = MeasureOnce(batch, steps, pool, state);
-        }
-
-        Array.Sort(times);
-        return new Result(batch, steps, times[0], times[times.Length / 2]);
+        return (pool, state);
     }
 
     private double MeasureOnce(int batch, int steps, KvCachePool pool, BatchState state)
@@ -143,26 +137,53 @@ internal sealed class EngineBenchRunner
         return elapsed;
     }
 
-    /// <summary>Runs every batch size and prints a table; returns the results.</summary>
+    /// <summary>
+    /// Runs every batch size and prints a table; returns the results. The repeats go round the batch sizes (1, 4, 16,
+    /// then 1, 4, 16 again …) rather than one batch size after another: the host's compute comes and goes (on this
+    /// project's VMs the two vCPUs deliver one core's FMA throughput in about a third of half-second windows), and a
+    /// ratio between batch sizes is only fair when every batch size samples the same stretch of time.
+    /// </summary>
     public List<Result> Run(IReadOnlyList<int> batches, int steps, TextWriter output, int repeats = 3)
     {
         var inv = CultureInfo.InvariantCulture;
+        steps = Math.Min(steps, _model.Config.SeqLen - 1);
         output.WriteLine(string.Create(inv, $"model {_model.Path}"));
         output.WriteLine(string.Create(inv, $"      {_model.Format}, {_model.Config}"));
-        output.WriteLine(string.Create(inv, $"      {_model.Config.ParameterCount / 1e6:F1}M parameters, {_threads} threads, {steps} steps per batch size, greedy, best of {repeats} runs (median in brackets), weights {(_model.OnHugePages ? "on huge pages" : "memory-mapped")}{(_model.Packed ? ", F32 matrices packed" : "")}"));
+        output.WriteLine(string.Create(inv, $"      {_model.Config.ParameterCount / 1e6:F1}M parameters, {_threads} threads, {steps} steps per batch size, greedy, best of {repeats} runs taken in turn across the batch sizes (median in brackets), weights {(_model.OnHugePages ? "on huge pages" : "memory-mapped")}{(_model.Packed ? ", F32 matrices packed" : "")}"));
+        var setups = new (KvCachePool Pool, BatchState State)[batches.Count];
+        for (var i = 0; i < batches.Count; i++)
+        {
+            setups[i] = Prepare(batches[i], steps);
+        }
+
+        var times = new double[batches.Count][];
+        for (var i = 0; i < batches.Count; i++)
+        {
+            times[i] = new double[Math.Max(1, repeats)];
+        }
+
+        for (var rep = 0; rep < times[0].Length; rep++)
+        {
+            for (var i = 0; i < batches.Count; i++)
+            {
+                times[i][rep] = MeasureOnce(batches[i], steps, setups[i].Pool, setups[i].State);
+            }
+        }
+
         output.WriteLine(" batch   tok/s (aggregate)   ms/token per sequence   speed-up vs batch 1");
         var results = new List<Result>();
         double? first = null;
-        foreach (var batch in batches)
+        for (var i = 0; i < batches.Count; i++)
         {
-            var r = Measure(batch, steps, repeats);
+            Array.Sort(times[i]);
+            var r = new Result(batches[i], steps, times[i][0], times[i][times[i].Length / 2]);
             results.Add(r);
-            first ??= batch == 1 ? r.TokensPerSecond : null;
+            first ??= r.Batch == 1 ? r.TokensPerSecond : null;
             var speedup = first is { } f ? $"{r.TokensPerSecond / f,8:F2}x" : "       -";
-            output.WriteLine(string.Create(inv, $"{batch,6}   {r.TokensPerSecond,8:F1} ({r.MedianTokensPerSecond,6:F1})   {r.MsPerToken,21:F2}   {speedup}"));
-            output.Flush();
+            output.WriteLine(string.Create(inv, $"{r.Batch,6}   {r.TokensPerSecond,8:F1} ({r.MedianTokensPerSecond,6:F1})   {r.MsPerToken,21:F2}   {speedup}"));
         }
 
+        output.Flush();
         return results;
     }
 }
