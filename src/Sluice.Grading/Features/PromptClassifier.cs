@@ -27,28 +27,20 @@ internal sealed record PromptClassifier
     /// <summary>Class probabilities (same order as <see cref="Prompts"/>); false when no input word occurs.</summary>
     public bool TryClassify(EssayDocument doc, Span<double> probabilities)
     {
-        var counts = Counts(doc);
-        if (counts.Count == 0)
+        var (index, value) = Inputs(doc);
+        if (index.Length == 0)
         {
             return false;
         }
 
-        var norm = 0.0;
-        foreach (var c in counts.Values)
-        {
-            var tf = 1 + Math.Log(c);
-            norm += tf * tf;
-        }
-
-        norm = Math.Sqrt(norm);
         var max = double.MinValue;
         for (var k = 0; k < Prompts.Length; k++)
         {
             var s = (double)Bias[k];
             var row = k * Words.Length;
-            foreach (var (w, c) in counts)
+            for (var t = 0; t < index.Length; t++)
             {
-                s += Weights[row + w] * (1 + Math.Log(c)) / norm;
+                s += Weights[row + index[t]] * value[t];
             }
 
             probabilities[k] = s;
@@ -70,11 +62,14 @@ internal sealed record PromptClassifier
         return true;
     }
 
-    /// <summary>Occurrences of each input word in the essay, by word index.</summary>
-    public Dictionary<int, int> Counts(EssayDocument doc)
+    /// <summary>
+    /// The classifier's input, shared by training and grading: the input words the essay uses (indices, ascending) and
+    /// their sublinear term frequencies 1 + ln(count), scaled to unit length. Empty when no input word occurs.
+    /// </summary>
+    public (int[] Index, double[] Value) Inputs(EssayDocument doc)
     {
         _index ??= Words.Select((w, i) => (w, i)).ToDictionary(x => x.w, x => x.i, StringComparer.Ordinal);
-        var counts = new Dictionary<int, int>();
+        var counts = new SortedDictionary<int, int>();
         for (var i = 0; i < doc.Tokens.Count; i++)
         {
             if (doc.Tokens[i].Kind == TokenKind.Word && _index.TryGetValue(doc.Lower[i], out var w))
@@ -83,6 +78,24 @@ internal sealed record PromptClassifier
             }
         }
 
-        return counts;
+        var index = new int[counts.Count];
+        var value = new double[counts.Count];
+        var norm = 0.0;
+        var n = 0;
+        foreach (var (w, c) in counts)
+        {
+            index[n] = w;
+            value[n] = 1 + Math.Log(c);
+            norm += value[n] * value[n];
+            n++;
+        }
+
+        norm = Math.Sqrt(norm);
+        for (var t = 0; t < n; t++)
+        {
+            value[t] /= norm;
+        }
+
+        return (index, value);
     }
 }

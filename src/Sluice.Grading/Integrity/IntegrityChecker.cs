@@ -427,6 +427,40 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
         // prompts with narrow and broad vocabularies compare fairly.
         var similarity = TopicMatch.Compute(doc, prompt.Profile).Similarity;
         var ownNorm = similarity / Math.Max(1e-6, prompt.SimilarityP25);
+        // The prompt classifier weighs the words that tell the prompts apart. On the real fold-0 test essays of 25+ words
+        // it gave the essay's own prompt at least 0.059, so under 0.02 the essay answers another prompt. Under 0.1 it
+        // does too when it also shares almost none of the prompt's keywords (the real essays under 0.1 matched 0.3+).
+        Span<double> p = stackalloc double[model.PromptClassifier.Prompts.Length];
+        var own = Array.IndexOf(model.PromptClassifier.Prompts, prompt.Prompt);
+        if (own >= 0 && model.PromptClassifier.TryClassify(doc, p) &&
+            (p[own] < OffTopicProbability || (p[own] < WeakOffTopicProbability && ownNorm < OffTopicKeywordMatch)))
+        {
+            var top = 0;
+            for (var k = 1; k < p.Length; k++)
+            {
+                top = p[k] > p[top] ? k : top;
+            }
+
+            flags.Add(new("off_topic", $"The essay does not address prompt {prompt.Prompt}: its vocabulary reads as an answer to prompt {model.PromptClassifier.Prompts[top]} (probability {p[top]:0.00}; {p[own]:0.000} for prompt {prompt.Prompt}).", FlagEffect.Minimum));
+            return;
+        }
+
+        // The other prompts' profiles are only needed when the classifier let the essay through.
+        var (best, bestNorm) = BestOtherProfile(doc, prompt, model);
+        if (best != prompt.Prompt && ownNorm < 1 && bestNorm >= 0.5 && bestNorm > ownNorm * 1.4)
+        {
+            flags.Add(new("off_topic", $"The essay does not address prompt {prompt.Prompt} (topic match {ownNorm:0.00} of typical); its vocabulary matches prompt {best} ({bestNorm:0.00} of typical).", FlagEffect.Minimum));
+        }
+        else if (similarity < prompt.SimilarityP05 * 0.5)
+        {
+            // Too far from the topic to earn a high score, yet close to no other prompt either.
+            flags.Add(new("weak_topic_match", $"The essay uses little of the vocabulary expected for prompt {prompt.Prompt} (topic match {similarity:0.00}); the score is capped at the middle of the scale.", FlagEffect.Cap));
+        }
+    }
+
+    /// <summary>The other prompt whose profile the essay matches best, relative to that prompt's own essays, and how well.</summary>
+    private static (int Prompt, double Norm) BestOtherProfile(EssayDocument doc, PromptModel prompt, GradingModel model)
+    {
         var best = prompt.Prompt;
         var bestNorm = 0.0;
         foreach (var other in model.Prompts)
@@ -444,31 +478,7 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
             }
         }
 
-        // The prompt classifier weighs the words that tell the prompts apart. On the real fold-0 test essays of 25+ words
-        // it gave the essay's own prompt at least 0.059, so under 0.02 the essay answers another prompt. Under 0.1 it
-        // does too when it also shares almost none of the prompt's keywords (the real essays under 0.1 matched 0.3+).
-        Span<double> p = stackalloc double[model.PromptClassifier.Prompts.Length];
-        var own = Array.IndexOf(model.PromptClassifier.Prompts, prompt.Prompt);
-        if (own >= 0 && model.PromptClassifier.TryClassify(doc, p) &&
-            (p[own] < OffTopicProbability || (p[own] < WeakOffTopicProbability && ownNorm < OffTopicKeywordMatch)))
-        {
-            var top = 0;
-            for (var k = 1; k < p.Length; k++)
-            {
-                top = p[k] > p[top] ? k : top;
-            }
-
-            flags.Add(new("off_topic", $"The essay does not address prompt {prompt.Prompt}: its vocabulary reads as an answer to prompt {model.PromptClassifier.Prompts[top]} (probability {p[top]:0.00}; {p[own]:0.000} for prompt {prompt.Prompt}).", FlagEffect.Minimum));
-        }
-        else if (best != prompt.Prompt && ownNorm < 1 && bestNorm >= 0.5 && bestNorm > ownNorm * 1.4)
-        {
-            flags.Add(new("off_topic", $"The essay does not address prompt {prompt.Prompt} (topic match {ownNorm:0.00} of typical); its vocabulary matches prompt {best} ({bestNorm:0.00} of typical).", FlagEffect.Minimum));
-        }
-        else if (similarity < prompt.SimilarityP05 * 0.5)
-        {
-            // Too far from the topic to earn a high score, yet close to no other prompt either.
-            flags.Add(new("weak_topic_match", $"The essay uses little of the vocabulary expected for prompt {prompt.Prompt} (topic match {similarity:0.00}); the score is capped at the middle of the scale.", FlagEffect.Cap));
-        }
+        return (best, bestNorm);
     }
 
     private static void ShuffledOrder(EssayDocument doc, PromptModel? prompt, SharedOrderModel shared, List<IntegrityFlag> flags)

@@ -19,16 +19,11 @@ internal static class PromptClassifierTrainer
         {
             foreach (var e in byPrompt[prompts[k]])
             {
-                var counts = shell.Counts(e.Doc);
-                if (counts.Count == 0)
+                var (index, value) = shell.Inputs(e.Doc);
+                if (index.Length > 0)
                 {
-                    continue;
+                    rows.Add((index, value, k));
                 }
-
-                var index = counts.Keys.Order().ToArray();
-                var value = index.Select(w => 1 + Math.Log(counts[w])).ToArray();
-                var norm = Math.Sqrt(value.Sum(v => v * v));
-                rows.Add((index, [.. value.Select(v => v / norm)], k));
             }
         }
 
