@@ -49,8 +49,11 @@ public sealed class LoadRunnerTests
 
         StageResult result = await runner.RunAsync();
 
+        // Calls decide at their start whether they are measured, so every unmeasured call is a warm-up call: recorded
+        // warm-up would make the counts equal. (A fixed margin of 20 failed once on a loaded machine whose warm-up
+        // managed only 20 calls.)
         Assert.True(result.Sent > 0);
-        Assert.True(target.Calls > result.Sent + 20, $"calls {target.Calls}, measured {result.Sent}");
+        Assert.True(target.Calls > result.Sent + 2, $"calls {target.Calls}, measured {result.Sent}");
     }
 
     [Fact]
