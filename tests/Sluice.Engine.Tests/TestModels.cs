@@ -1,10 +1,11 @@
 using System.Text.Json;
+using Sluice.Engine.Cli;
 using Sluice.Engine.Loading;
 using Sluice.Testing;
 
 namespace Sluice.Engine.Tests;
 
-/// <summary>Paths and loaders for the shared 260K model and its golden file.</summary>
+/// <summary>Paths and loaders for the shared 260K model and its golden file, and a small synthetic multi-head model.</summary>
 internal static class TestModels
 {
     public const string Bin = "models/stories260K.bin";
@@ -14,6 +15,18 @@ internal static class TestModels
 
     public static LoadedModel LoadBin(bool packWeights = false) =>
         ModelLoader.Load(SharedDataFactAttribute.RequirePath(Bin), SharedDataFactAttribute.RequirePath(Tokenizer), packWeights: packWeights);
+
+    /// <summary>
+    /// A small random llama2.c checkpoint with as many kv heads as query heads (the TinyStories shapes' layout;
+    /// stories260K uses grouped-query attention), head size 48 as in the 15M shape, written into <paramref name="directory"/>.
+    /// </summary>
+    public static LoadedModel LoadSyntheticMultiHead(string directory, bool packWeights = false)
+    {
+        var path = System.IO.Path.Combine(directory, "multihead.bin");
+        var config = new ModelConfig { Dim = 96, HiddenDim = 256, Layers = 2, Heads = 2, KvHeads = 2, VocabSize = 512, SeqLen = 64 };
+        ModelSynthesizer.WriteLlama2c(path, config, seed: 7);
+        return ModelLoader.Load(path, SharedDataFactAttribute.RequirePath(Tokenizer), packWeights: packWeights);
+    }
 
     public static LoadedModel LoadGguf() => ModelLoader.Load(SharedDataFactAttribute.RequirePath(Gguf));
 

@@ -20,6 +20,9 @@ internal sealed class KvSequence : IDisposable
     /// <summary>Block table; each block is (layer, key|value, block_size, kv_dim) floats.</summary>
     public List<float[]> Blocks => _blocks;
 
+    /// <summary>The last forward pass that had a row of this sequence (set and read by <see cref="Transformer.Forward"/>).</summary>
+    internal long ForwardStamp;
+
     /// <summary>Positions per block.</summary>
     public int BlockSize => _pool.BlockSize;
 

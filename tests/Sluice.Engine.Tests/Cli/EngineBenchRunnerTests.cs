@@ -1,3 +1,4 @@
+using System.Globalization;
 using Sluice.Engine.Cli;
 using Sluice.Testing;
 
@@ -17,5 +18,8 @@ public sealed class EngineBenchRunnerTests
         Assert.All(results, r => Assert.True(r.TokensPerSecond > 0 && r.Seconds <= r.MedianSeconds));
         Assert.Equal(results[1].Batch * results[1].Steps / results[1].Seconds, results[1].TokensPerSecond, 6);
         Assert.Contains("speed-up vs batch 1", output.ToString());
+        var best = results[1].TokensPerSecond / results[0].TokensPerSecond;
+        var ofMedians = results[1].MedianTokensPerSecond / results[0].MedianTokensPerSecond;
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"{best:F2}x ({ofMedians:F2}x)"), output.ToString());
     }
 }

@@ -6,13 +6,22 @@ namespace Sluice.Engine.Tests.Inference;
 
 public sealed class TransformerTests
 {
+    /// <summary>
+    /// stories260K has grouped-query attention (8 query heads, 4 kv heads), which stores every row's keys before
+    /// attention; the synthetic multi-head model takes the path where each (row, head) rotates and stores its own key
+    /// in the attention region.
+    /// </summary>
     [SharedDataTheory(TestModels.Bin, TestModels.Tokenizer)]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Forward_SixteenSequencesInOneBatch_BitwiseSameLogitsAsAlone(bool packWeights)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Forward_SixteenSequencesInOneBatch_BitwiseSameLogitsAsAlone(bool packWeights, bool multiHead)
     {
-        using var model = TestModels.LoadBin(packWeights);
+        using var temp = TestModels.CreateTempDirectory();
+        using var model = multiHead ? TestModels.LoadSyntheticMultiHead(temp.Path, packWeights) : TestModels.LoadBin(packWeights);
         Assert.Equal(packWeights, model.Packed);
+        Assert.Equal(multiHead, model.Config.KvMul == 1);
         var t = new Transformer(model.Config, model.Weights);
         var pool = new KvCachePool(model.Config, 16, 64L << 20);
         const int batch = 16;
@@ -76,12 +85,19 @@ public sealed class TransformerTests
         Assert.Equal(0, pool.ReservedBlocks);
     }
 
+    /// <summary>
+    /// With the multi-head model, one position per call takes the fused rotate-store-attend path and the prompt chunk
+    /// (rows of one sequence) the separate one, so this also pins the two paths to the same arithmetic.
+    /// </summary>
     [SharedDataTheory(TestModels.Bin, TestModels.Tokenizer)]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Forward_PromptChunkInOneCall_SameLogitsAsOnePositionPerCall(bool packWeights)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Forward_PromptChunkInOneCall_SameLogitsAsOnePositionPerCall(bool packWeights, bool multiHead)
     {
-        using var model = TestModels.LoadBin(packWeights);
+        using var temp = TestModels.CreateTempDirectory();
+        using var model = multiHead ? TestModels.LoadSyntheticMultiHead(temp.Path, packWeights) : TestModels.LoadBin(packWeights);
         var t = new Transformer(model.Config, model.Weights);
         var pool = new KvCachePool(model.Config, 4, 16L << 20);
         var prompt = model.Tokenizer.Encode("The little dog ran to the park", true, false);
