@@ -22,7 +22,7 @@ internal static class EngineCommand
         var batch = new Option<string>("--batch") { Description = "Comma-separated batch sizes", DefaultValueFactory = _ => "1,4,16,32" };
         var steps = new Option<int>("--steps") { Description = "Decode steps per batch size", DefaultValueFactory = _ => 128 };
         var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores)", DefaultValueFactory = _ => 0 };
-        var repeats = new Option<int>("--repeats") { Description = "Runs per batch size, taken in turn across the batch sizes; the fastest is reported (other load only adds time), the median beside it", DefaultValueFactory = _ => 3 };
+        var repeats = new Option<int>("--repeats") { Description = "Runs per batch size, taken in turn across the batch sizes; the fastest is reported (other load only adds time), the median beside it, and the speed-up vs batch 1 of both", DefaultValueFactory = _ => 3 };
         var hugePages = new Option<bool>("--huge-pages") { Description = "Copy the weights into 2 MiB huge pages (Linux THP) instead of reading them from the file mapping, as the server does by default" };
         var command = new Command("bench", "Measure aggregate tokens/s and per-sequence time per token at several batch sizes.");
         var packed = new Option<bool>("--packed") { Description = "Copy F32 matrices into the panel layout of the outer-product kernels (Sluice:Engine:PackWeights)" };
