@@ -65,8 +65,8 @@ internal sealed unsafe class MatMulJob
         for (var i = 0; i < count; i++)
         {
             // Chunks are whole kernel blocks (panels of 16 rows when packed, blocks of 4 otherwise), of at least four
-            // blocks, spread as evenly as whole blocks allow: 288 rows as 72 + 72 + 72 + 72, not 80 + 80 + 80 + 48,
-            // whose last thread idled for a sixth of every small matrix.
+            // blocks, spread as evenly as whole blocks allow: 288 rows as 144 + 144 (with four chunks, 72 each rather
+            // than 80 + 80 + 80 + 48, whose last thread idled for a sixth of every small matrix).
             var unit = _w[i].Panels != null ? MatMulKernels.PanelRows : RowMajorKernels.RowBlock;
             var units = (_w[i].Rows + unit - 1) / unit;
             _unit[i] = unit;
