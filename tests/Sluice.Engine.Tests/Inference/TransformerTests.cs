@@ -6,20 +6,20 @@ namespace Sluice.Engine.Tests.Inference;
 
 public sealed class TransformerTests
 {
+    /// <summary>Weights row-major or packed, on stories260K (grouped-query) or the synthetic multi-head model.</summary>
+    public static TheoryData<bool, bool> Layouts => new() { { false, false }, { true, false }, { false, true }, { true, true } };
+
     /// <summary>
     /// stories260K has grouped-query attention (8 query heads, 4 kv heads), which stores every row's keys before
     /// attention; the synthetic multi-head model takes the path where each (row, head) rotates and stores its own key
     /// in the attention region.
     /// </summary>
     [SharedDataTheory(TestModels.Bin, TestModels.Tokenizer)]
-    [InlineData(false, false)]
-    [InlineData(true, false)]
-    [InlineData(false, true)]
-    [InlineData(true, true)]
+    [MemberData(nameof(Layouts))]
     public void Forward_SixteenSequencesInOneBatch_BitwiseSameLogitsAsAlone(bool packWeights, bool multiHead)
     {
         using var temp = TestModels.CreateTempDirectory();
-        using var model = multiHead ? TestModels.LoadSyntheticMultiHead(temp.Path, packWeights) : TestModels.LoadBin(packWeights);
+        using var model = Load(temp, packWeights, multiHead);
         Assert.Equal(packWeights, model.Packed);
         Assert.Equal(multiHead, model.Config.KvMul == 1);
         var t = new Transformer(model.Config, model.Weights);
@@ -90,14 +90,11 @@ public sealed class TransformerTests
     /// (rows of one sequence) the separate one, so this also pins the two paths to the same arithmetic.
     /// </summary>
     [SharedDataTheory(TestModels.Bin, TestModels.Tokenizer)]
-    [InlineData(false, false)]
-    [InlineData(true, false)]
-    [InlineData(false, true)]
-    [InlineData(true, true)]
+    [MemberData(nameof(Layouts))]
     public void Forward_PromptChunkInOneCall_SameLogitsAsOnePositionPerCall(bool packWeights, bool multiHead)
     {
         using var temp = TestModels.CreateTempDirectory();
-        using var model = multiHead ? TestModels.LoadSyntheticMultiHead(temp.Path, packWeights) : TestModels.LoadBin(packWeights);
+        using var model = Load(temp, packWeights, multiHead);
         var t = new Transformer(model.Config, model.Weights);
         var pool = new KvCachePool(model.Config, 4, 16L << 20);
         var prompt = model.Tokenizer.Encode("The little dog ran to the park", true, false);
@@ -121,6 +118,9 @@ public sealed class TransformerTests
 
         Assert.True(sa.LogitsRow(0).SequenceEqual(sb.LogitsRow(0)));
     }
+
+    private static LoadedModel Load(TestModels.TempDirectory temp, bool packWeights, bool multiHead) =>
+        multiHead ? TestModels.LoadSyntheticMultiHead(temp.Path, packWeights) : TestModels.LoadBin(packWeights);
 
     private static int Token(int sequence, int pos) => 1 + (sequence * 37 + pos * 11) % 500;
 
