@@ -171,7 +171,7 @@ internal sealed class EngineBenchRunner
         }
 
         // The speed-up of the fastest runs and, in brackets, of the medians: batch 1 is bound by memory bandwidth,
-        // which on a shared host has lucky windows, so the ratio of bests is the more pessimistic of the two.
+        // which on a shared host has lucky windows that a best-of picks up, and the medians show the typical state.
         output.WriteLine(" batch   tok/s (aggregate)   ms/token per sequence   speed-up vs batch 1 (of medians)");
         var results = new List<Result>();
         Result? first = null;
