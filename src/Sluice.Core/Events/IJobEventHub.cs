@@ -35,7 +35,13 @@ public interface IJobEventHub
         return events.Count == 0 ? 1 : events[^1].Id + 1;
     }
 
-    /// <summary>Forgets a job's stream at once (a requeued dead letter starts a new stream at id 1).</summary>
+    /// <summary>
+    /// Starts a job's stream afresh after <paramref name="lastId"/>: a requeued dead letter continues its ids, so a
+    /// client resuming with <c>Last-Event-ID</c> never gets an id it has already seen for another event.
+    /// </summary>
+    void Seed(string jobId, long lastId);
+
+    /// <summary>Forgets a job's stream at once.</summary>
     void Forget(string jobId)
     {
     }

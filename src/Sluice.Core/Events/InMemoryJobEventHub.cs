@@ -46,6 +46,10 @@ internal sealed class InMemoryJobEventHub : IJobEventHub, IDisposable
         return true;
     }
 
+    public void Seed(string jobId, long lastId) => _logs[jobId] = new JobEventLog(jobId, lastId);
+
+    public long NextId(string jobId) => _logs.TryGetValue(jobId, out var log) ? log.NextId : 1;
+
     public IReadOnlyList<JobEvent> Snapshot(string jobId) => _logs.TryGetValue(jobId, out var log) ? log.Snapshot() : [];
 
     public void Complete(string jobId)

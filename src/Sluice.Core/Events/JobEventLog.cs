@@ -3,16 +3,36 @@ using Sluice.Core.Jobs;
 
 namespace Sluice.Core.Events;
 
-/// <summary>The events of one job plus its live subscribers; ids are assigned under the lock so they are gapless.</summary>
+/// <summary>
+/// The events of one job plus its live subscribers; ids are assigned under the lock so they are gapless. A stream
+/// may start after <c>lastId</c> (a requeued dead letter continues its ids rather than reusing them).
+/// </summary>
 internal sealed class JobEventLog
 {
     private readonly List<JobEvent> _events = [];
     private readonly List<JobEventSubscription> _subscribers = [];
     private readonly Lock _lock = new();
+    private readonly long _lastIdBefore;
 
-    public JobEventLog(string jobId) => JobId = jobId;
+    public JobEventLog(string jobId, long lastId = 0)
+    {
+        JobId = jobId;
+        _lastIdBefore = lastId;
+    }
 
     public string JobId { get; }
+
+    /// <summary>Id the next event will get.</summary>
+    public long NextId
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _lastIdBefore + _events.Count + 1;
+            }
+        }
+    }
 
     public bool Completed { get; private set; }
 
@@ -22,7 +42,7 @@ internal sealed class JobEventLog
     {
         lock (_lock)
         {
-            var e = new JobEvent(JobId, _events.Count + 1, type, dataJson, now);
+            var e = new JobEvent(JobId, _lastIdBefore + _events.Count + 1, type, dataJson, now);
             _events.Add(e);
             for (var i = 0; i < _subscribers.Count; i++)
             {
@@ -44,7 +64,7 @@ internal sealed class JobEventLog
         var sub = new JobEventSubscription(channel, unsubscribe);
         lock (_lock)
         {
-            for (var i = (int)Math.Max(0, afterId); i < _events.Count; i++)
+            for (var i = (int)Math.Clamp(afterId - _lastIdBefore, 0, _events.Count); i < _events.Count; i++)
             {
                 channel.Writer.TryWrite(_events[i]);
             }

@@ -243,6 +243,14 @@ internal sealed partial class JobService
     /// <summary>Puts a dead-lettered job back in its queue; null when it is not dead-lettered.</summary>
     public async ValueTask<JobRecord?> RequeueAsync(string id, CancellationToken cancellationToken)
     {
+        // The requeue drops the stored events; the new stream continues after the last id a client may have seen.
+        var lastId = _events.NextId(id) - 1;
+        var stored = await _store.GetEventsAsync(id, lastId, cancellationToken).ConfigureAwait(false);
+        if (stored.Count > 0)
+        {
+            lastId = stored[^1].Id;
+        }
+
         var record = await _store.RequeueDeadLetterAsync(id, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
@@ -250,6 +258,7 @@ internal sealed partial class JobService
         }
 
         _events.Forget(id);
+        _events.Seed(id, lastId);
 
         _live.Remove(id);
         var queued = new QueuedJob

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
@@ -6,6 +7,7 @@ using System.Text.Json;
 using Sluice.Core.Jobs;
 using Sluice.Core.Scheduling;
 using Sluice.Server.Contracts;
+using Sluice.Server.Http;
 
 namespace Sluice.Server.Apis;
 
@@ -115,6 +117,12 @@ internal static class EventStreaming
 
                         while (sub.Reader.TryRead(out var e))
                         {
+                            if (e.Id <= afterId)
+                            {
+                                // A Last-Event-ID ahead of the stream: what the client says it has is not sent again.
+                                continue;
+                            }
+
                             await send(e, ct).ConfigureAwait(false);
                             afterId = e.Id;
                             terminalSeen |= e.IsTerminal;
@@ -159,7 +167,7 @@ internal static class EventStreaming
 
                         if (!terminalSeen)
                         {
-                            await send(Synthesised(current, afterId + 1), ct).ConfigureAwait(false);
+                            await SendTerminalOnceAsync(jobs, current, afterId, send, ct).ConfigureAwait(false);
                         }
 
                         break;
@@ -183,6 +191,31 @@ internal static class EventStreaming
         }
     }
 
+    /// <summary>
+    /// The job ended but no terminal event came after <paramref name="afterId"/>: either the client already has it
+    /// (an EventSource reconnects after every stream end, with the id it last saw), or the store kept no terminal
+    /// event, which is then synthesised with the id after the last stored one, so a reconnect never gets it twice.
+    /// </summary>
+    private static async ValueTask SendTerminalOnceAsync(JobService jobs, JobRecord job, long afterId, Func<JobEvent, CancellationToken, ValueTask> send, CancellationToken ct)
+    {
+        var all = await jobs.Store.GetEventsAsync(job.Id, 0, ct).ConfigureAwait(false);
+        var lastId = 0L;
+        foreach (var e in all)
+        {
+            if (e.IsTerminal)
+            {
+                return;
+            }
+
+            lastId = e.Id;
+        }
+
+        if (lastId + 1 > afterId)
+        {
+            await send(Synthesised(job, lastId + 1), ct).ConfigureAwait(false);
+        }
+    }
+
     private static JobEvent Synthesised(JobRecord job, long id)
     {
         var status = JsonSerializer.Serialize(job.Status.ToWire(), ServerJsonContext.Default.String);
@@ -192,16 +225,40 @@ internal static class EventStreaming
         return new JobEvent(job.Id, id, JobEventTypes.ForStatus(job.Status), data, job.CompletedAt ?? DateTimeOffset.UtcNow);
     }
 
-    /// <summary>Parses <c>Last-Event-ID</c> (header, or <c>last_event_id</c> query for clients that cannot set headers).</summary>
-    public static long LastEventId(HttpRequest request)
+    /// <summary>
+    /// Reads where to resume (<c>Last-Event-ID</c>, or the <c>last_event_id</c> query for clients that cannot set
+    /// headers) and <c>cancel_on_disconnect</c>; a value that is not what the API documents is a 400 naming it rather
+    /// than a silent full replay.
+    /// </summary>
+    public static bool TryReadStreamOptions(HttpRequest request, out long afterId, out bool cancelOnDisconnect, [NotNullWhen(false)] out IResult? error)
     {
-        var value = request.Headers["Last-Event-ID"].ToString();
+        afterId = 0;
+        cancelOnDisconnect = false;
+        error = null;
+        var field = "Last-Event-ID";
+        var value = request.Headers[field].ToString();
         if (string.IsNullOrEmpty(value))
         {
-            value = request.Query["last_event_id"].ToString();
+            field = "last_event_id";
+            value = request.Query[field].ToString();
         }
 
-        return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0 ? id : 0;
+        if (value.Length > 0 && !long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out afterId))
+        {
+            error = Problems.BadRequest(field, $"'{Truncate(value)}' is not an event id; send the id of the last event received (a whole number, 0 for all)");
+            return false;
+        }
+
+        var cancel = request.Query["cancel_on_disconnect"].ToString();
+        if (cancel.Length > 0 && !bool.TryParse(cancel, out cancelOnDisconnect))
+        {
+            error = Problems.BadRequest("cancel_on_disconnect", $"'{Truncate(cancel)}' is not true or false");
+            return false;
+        }
+
+        return true;
+
+        static string Truncate(string v) => v.Length <= 40 ? v : v[..40] + "…";
     }
 
     /// <summary>Writes SSE frames: id, event and data lines (multi-line data split per the spec).</summary>

@@ -176,14 +176,18 @@ internal static class JobsApi
 
     private static async Task<IResult> EventsAsync(string id, HttpContext http, JobService jobs, IOptions<HttpOptions> options)
     {
+        if (!EventStreaming.TryReadStreamOptions(http.Request, out var afterId, out var cancelOnDisconnect, out var error))
+        {
+            return error;
+        }
+
         var job = await JobResponses.GetOwnedAsync(jobs, http, id).ConfigureAwait(false);
         if (job is null)
         {
             return JobResponses.JobNotFound(id);
         }
 
-        await EventStreaming.StreamSseAsync(http, jobs, job, EventStreaming.LastEventId(http.Request),
-            TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), CancelOnDisconnect(http)).ConfigureAwait(false);
+        await EventStreaming.StreamSseAsync(http, jobs, job, afterId, TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), cancelOnDisconnect).ConfigureAwait(false);
         return TypedResults.Empty;
     }
 
@@ -194,17 +198,18 @@ internal static class JobsApi
             return Problems.Create(400, "WebSocket required", "connect with a WebSocket upgrade request", "Upgrade");
         }
 
+        if (!EventStreaming.TryReadStreamOptions(http.Request, out var afterId, out var cancelOnDisconnect, out var error))
+        {
+            return error;
+        }
+
         var job = await JobResponses.GetOwnedAsync(jobs, http, id).ConfigureAwait(false);
         if (job is null)
         {
             return JobResponses.JobNotFound(id);
         }
 
-        await EventStreaming.StreamWebSocketAsync(http, jobs, job, EventStreaming.LastEventId(http.Request),
-            TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), CancelOnDisconnect(http)).ConfigureAwait(false);
+        await EventStreaming.StreamWebSocketAsync(http, jobs, job, afterId, TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), cancelOnDisconnect).ConfigureAwait(false);
         return TypedResults.Empty;
     }
-
-    private static bool CancelOnDisconnect(HttpContext http) =>
-        string.Equals(http.Request.Query["cancel_on_disconnect"].ToString(), "true", StringComparison.OrdinalIgnoreCase);
 }

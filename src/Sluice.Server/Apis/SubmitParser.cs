@@ -162,10 +162,14 @@ internal static class SubmitParser
 
             foreach (var part in header.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                if (part.StartsWith("wait=", StringComparison.OrdinalIgnoreCase)
-                    && int.TryParse(part.AsSpan(5), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0)
+                if (part.StartsWith("wait=", StringComparison.OrdinalIgnoreCase) && part.Length > 5 && !part.AsSpan(5).ContainsAnyExceptInRange('0', '9'))
                 {
-                    return s;
+                    // Any run of digits is a wait; one too large for an int is as long as the server's cap anyway.
+                    var s = int.TryParse(part.AsSpan(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : int.MaxValue;
+                    if (s > 0)
+                    {
+                        return s;
+                    }
                 }
             }
         }

@@ -61,6 +61,9 @@ public static class SluiceServerExtensions
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
             o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
             o.SerializerOptions.TypeInfoResolverChain.Add(new DefaultJsonTypeInfoResolver());
+            // Requests may nest 64 deep (JsonBody); a job view wraps input and result a few levels further down, and
+            // whatever was accepted must always be writable back.
+            o.SerializerOptions.MaxDepth = JsonBody.MaxDepth * 2;
         });
         services.AddOpenApi("v1", o => o.AddOperationTransformer<JsonRequestBodyTransformer>());
         return builder;

@@ -11,7 +11,10 @@ namespace Sluice.Server.Http;
 /// </summary>
 internal static class JsonBody
 {
-    private static readonly JsonDocumentOptions s_options = new() { MaxDepth = 64, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
+    /// <summary>Deepest nesting a request body may have.</summary>
+    public const int MaxDepth = 64;
+
+    private static readonly JsonDocumentOptions s_options = new() { MaxDepth = MaxDepth, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
 
     public static async ValueTask<(JsonDocument? Document, IResult? Error)> ReadAsync(HttpContext context, long maxBytes)
     {

@@ -54,18 +54,20 @@ public sealed class PoisonJobTests(Brokers brokers)
             Assert.Equal(cluster.Prefix + ".sleep-batch.normal", Encoding.UTF8.GetString((byte[])first["queue"]!));
         }
 
-        // Requeue: a fresh attempt budget and a fresh stream; it fails again the same way.
+        // Requeue: a fresh attempt budget; it fails again the same way.
         using (var r = await gateway.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null))
         {
             Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
         }
 
+        // The new run's ids continue after the first run's, so Last-Event-ID never names two different events.
         var again = await WorkerCrashTests.ReadEventsAsync(gateway.Client, id);
+        Assert.Equal(events[^1].Id + 1, again[0].Id);
         Assert.Equal("queued", again[0].Type);
         Assert.Contains("requeued", again[0].Data);
         Assert.Equal(1, again.Count(e => e.Type == "dead_lettered"));
         Assert.Equal(3, again.Count(e => e.Type == "started"));
-        Assert.Equal(Enumerable.Range(1, again.Count).Select(i => (long)i), again.Select(e => e.Id));
+        Assert.Equal(Enumerable.Range((int)again[0].Id, again.Count).Select(i => (long)i), again.Select(e => e.Id));
         Assert.Equal(3, (await Cluster.GetJobAsync(gateway.Client, id)).GetProperty("attempts").GetInt32());
     }
 }

@@ -81,6 +81,9 @@ public sealed class BadInputTests : IAsyncLifetime
             { "model info unknown", "GET /v1/models/nope", "", null, 404, "model" },
             { "lone surrogate in model", "POST /v1/jobs", "{\"model\":\"\\ud800\",\"input\":{}}", j, 400, "model" },
             { "lone surrogate in input", "POST /v1/jobs", "{\"model\":\"echo\",\"input\":{\"t\":\"a\\udc00b\"}}", j, 400, "input.t" },
+            { "events bad last id", "GET /v1/jobs/job_00000000000000000000000000/events?last_event_id=abc", "", null, 400, "last_event_id" },
+            { "events negative last id", "GET /v1/jobs/job_00000000000000000000000000/events?last_event_id=-1", "", null, 400, "last_event_id" },
+            { "events bad cancel flag", "GET /v1/jobs/job_00000000000000000000000000/events?cancel_on_disconnect=maybe", "", null, 400, "cancel_on_disconnect" },
             { "ws without upgrade", "GET /v1/jobs/job_00000000000000000000000000/ws", "", null, 400, "Upgrade" },
         };
         return data;
@@ -142,6 +145,32 @@ public sealed class BadInputTests : IAsyncLifetime
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "good-key");
         using var response = await _server.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("echo")]
+    [InlineData("sleep-batch")]
+    public async Task Submit_InputNestedToTheLimit_JobStaysReadableAndListable(string model)
+    {
+        // 62 levels inside "input" plus the request object: just under the request limit of 64. The job view wraps
+        // the input (and the echo result) further down, which once made every listing of the store a 500.
+        var input = model == "echo" ? new string('[', 62) + new string(']', 62) : "{\"a\":" + new string('[', 61) + new string(']', 61) + "}";
+        using var submit = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = TestServer.Json("{\"model\":\"" + model + "\",\"input\":" + input + "}") };
+        submit.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "good-key");
+        submit.Headers.TryAddWithoutValidation("Prefer", "wait=10");
+        using var submitted = await _server.Client.SendAsync(submit);
+        Assert.True(submitted.IsSuccessStatusCode, await submitted.Content.ReadAsStringAsync());
+        var id = (await TestServer.ReadJsonAsync(submitted)).GetProperty("id").GetString();
+
+        foreach (var path in new[] { $"/v1/jobs/{id}", "/v1/jobs?limit=1000" })
+        {
+            using var get = new HttpRequestMessage(HttpMethod.Get, path);
+            get.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "good-key");
+            using var response = await _server.Client.SendAsync(get);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {body}");
+            using var parsed = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 256 });
+        }
     }
 
     [Fact]

@@ -57,6 +57,21 @@ public sealed class JobsApiTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("wait=100000", "wait=300")]
+    [InlineData("wait=99999999999", "wait=300")]
+    [InlineData("respond-async, wait=99999999999999999999999", "wait=300")]
+    [InlineData("wait=abc", null)]
+    [InlineData("wait=-1", null)]
+    public async Task Submit_PreferWaitOutOfRange_CappedOrIgnored(string prefer, string? applied)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = TestServer.Json("{\"model\":\"count\",\"input\":{\"n\":2},\"cache\":false}") };
+        request.Headers.TryAddWithoutValidation("Prefer", prefer);
+        using var response = await _server.Client.SendAsync(request);
+        Assert.Equal(applied is null ? HttpStatusCode.Accepted : HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(applied, response.Headers.TryGetValues("Preference-Applied", out var values) ? values.Single() : null);
+    }
+
     [Fact]
     public async Task Submit_WithPreferWait_ReturnsFinishedJobInline()
     {
@@ -84,6 +99,31 @@ public sealed class JobsApiTests : IAsyncLifetime
         var resumed = await _server.ReadEventsAsync(id, lastEventId: 4);
         Assert.Equal(all.Skip(4).Select(e => e.Id), resumed.Select(e => e.Id));
         Assert.Equal(5, resumed[0].Id);
+    }
+
+    [Fact]
+    public async Task Events_LastEventIdOfTerminalEvent_EndsWithNothingResent()
+    {
+        // An EventSource reconnects after every stream end with the last id it saw: it must not get the end again.
+        var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":3},\"cache\":false}", waitSeconds: 10);
+        var id = body.GetProperty("id").GetString()!;
+        var all = await _server.ReadEventsAsync(id);
+        Assert.Empty(await _server.ReadEventsAsync(id, lastEventId: all[^1].Id));
+        Assert.Empty(await _server.ReadEventsAsync(id, lastEventId: all[^1].Id + 1000));
+
+        var hub = (Sluice.Core.Events.InMemoryJobEventHub)_server.Services.GetRequiredService<Sluice.Core.Events.IJobEventHub>();
+        hub.Forget(id);
+        Assert.Empty(await _server.ReadEventsAsync(id, lastEventId: all[^1].Id));
+    }
+
+    [Fact]
+    public async Task Events_LastEventIdAheadOfRunningJob_NeverRepeatsAnId()
+    {
+        var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":30},\"cache\":false}");
+        var id = body.GetProperty("id").GetString()!;
+        var resumed = await _server.ReadEventsAsync(id, lastEventId: 20);
+        Assert.All(resumed, e => Assert.True(e.Id > 20, $"event {e.Id} ({e.Event}) sent after Last-Event-ID 20"));
+        Assert.Equal("completed", resumed[^1].Event);
     }
 
     [Fact]
@@ -282,6 +322,15 @@ public sealed class JobsApiTests : IAsyncLifetime
         var again = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
         Assert.Equal("dead_lettered", again.GetProperty("status").GetString());
         Assert.Equal(3, again.GetProperty("attempts").GetInt32());
+
+        // The requeued run continues the ids: a client resuming from the first run's last event gets the second run
+        // whole, and no id ever names two different events.
+        var lastBefore = events[^1].Id;
+        var resumed = await server.ReadEventsAsync(id, lastEventId: lastBefore);
+        Assert.Equal(lastBefore + 1, resumed[0].Id);
+        Assert.Equal("queued", resumed[0].Event);
+        Assert.Equal("dead_lettered", resumed[^1].Event);
+        Assert.Equal(Enumerable.Range((int)lastBefore + 1, resumed.Count).Select(i => (long)i), resumed.Select(e => e.Id));
     }
 
     [Fact]
