@@ -53,7 +53,7 @@ public static class SluiceServerExtensions
         services.TryAddSingleton<ApiKeyAuthenticator>();
         services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
         services.TryAddSingleton<AdmissionFilter>();
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Fill);
         services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]);
         services.Configure<JsonOptions>(o =>
         {

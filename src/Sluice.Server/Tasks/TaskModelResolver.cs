@@ -42,7 +42,12 @@ internal sealed class TaskModelResolver(ModelRegistry registry, IOptions<TaskOpt
                 return e.Name;
             }
 
-            local ??= e.Name;
+            // The first by name, not by discovery order: with a checkpoint and its GGUF copy both found, the plain
+            // name ("stories260k") wins over "stories260k-f32.v1" on every machine.
+            if (local is null || string.CompareOrdinal(e.Name, local) < 0)
+            {
+                local = e.Name;
+            }
         }
 
         return local;
