@@ -112,10 +112,26 @@ internal static class GenerationInputReader
         foreach (var m in v.EnumerateArray())
         {
             var at = $"{field}[{i}]";
-            if (m.ValueKind != JsonValueKind.Object || !m.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String)
+            if (m.ValueKind != JsonValueKind.Object)
             {
-                error = new InputError(at + ".role", "expected a string: system, user, assistant or tool");
+                error = new InputError(at, "expected an object { \"role\", \"content\" }");
                 return false;
+            }
+
+            if (!m.TryGetProperty("role", out var role) || role.ValueKind != JsonValueKind.String)
+            {
+                error = new InputError(at + ".role", "expected a string: system, developer, user, assistant or tool");
+                return false;
+            }
+
+            foreach (var key in m.EnumerateObject())
+            {
+                // The fields of OpenAI's message objects; anything else is a typo the client should hear about.
+                if (key.Name is not ("role" or "content" or "name" or "tool_call_id" or "tool_calls" or "refusal"))
+                {
+                    error = new InputError($"{at}.{key.Name}", $"unknown field '{key.Name}'; a message has role, content and optionally name");
+                    return false;
+                }
             }
 
             var r = role.GetString()!;

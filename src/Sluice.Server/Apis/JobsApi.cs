@@ -30,7 +30,7 @@ internal static class JobsApi
             .Produces<JobView>().ProducesProblem(404).ProducesProblem(409);
         jobs.MapGet("/{id}/events", EventsAsync).WithName("JobEvents")
             .WithSummary("Server-Sent Events of a job (resumable with Last-Event-ID; ?cancel_on_disconnect=true).")
-            .Produces(200, contentType: "text/event-stream").ProducesProblem(404);
+            .Produces(200, contentType: "text/event-stream").ProducesProblem(400).ProducesProblem(404);
         jobs.Map("/{id}/ws", WebSocketAsync).WithName("JobEventsWebSocket").WithSummary("The job's events over WebSocket.");
         return v1;
     }
@@ -84,7 +84,7 @@ internal static class JobsApi
             idempotencyKey = key.ToString();
             if (key.Count > 1 || !SubmitParser.IsValidIdempotencyKey(idempotencyKey))
             {
-                error = Problems.BadRequest("Idempotency-Key", "must be one value of 1–255 printable ASCII characters");
+                error = Problems.BadRequest("Idempotency-Key", "must be one value of 1–255 visible ASCII characters (no spaces)");
                 return false;
             }
         }

@@ -70,7 +70,14 @@ internal static class OpenAiRequestParser
 
                     if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var max) || max < 1)
                     {
-                        error = $"{p.Name} must be an integer of at least 1";
+                        error = $"{p.Name} must be a whole number from 1 to {int.MaxValue}";
+                        return false;
+                    }
+
+                    if (r.MaxTokens is { } other && other != max)
+                    {
+                        // max_tokens is the deprecated spelling of max_completion_tokens: two different limits is a client bug.
+                        error = $"max_tokens and max_completion_tokens disagree ({other} and {max}); send one of them";
                         return false;
                     }
 
@@ -159,8 +166,15 @@ internal static class OpenAiRequestParser
 
                     foreach (var o in v.EnumerateObject())
                     {
-                        if (o.NameEquals("include_usage") && o.Value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+                        if (o.NameEquals("include_usage"))
                         {
+                            if (o.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                            {
+                                error = "stream_options.include_usage must be a boolean";
+                                param = "stream_options.include_usage";
+                                return false;
+                            }
+
                             r = r with { IncludeUsage = o.Value.ValueKind == JsonValueKind.True };
                         }
                         else if (!o.NameEquals("include_obfuscation"))

@@ -107,7 +107,7 @@ internal static class SubmitParser
         return true;
     }
 
-    /// <summary>An <c>Idempotency-Key</c>: 1–255 printable ASCII characters.</summary>
+    /// <summary>An <c>Idempotency-Key</c>: 1–255 visible ASCII characters (0x21–0x7E; no spaces).</summary>
     public static bool IsValidIdempotencyKey(string key)
     {
         if (key.Length is 0 or > 255)

@@ -87,7 +87,7 @@ internal static class TasksApi
                 idempotencyKey = $"task:{template.Name}:{requestId}";
                 if (!SubmitParser.IsValidIdempotencyKey(idempotencyKey))
                 {
-                    return Problems.BadRequest("request_id", "must be 1–200 printable ASCII characters");
+                    return Problems.BadRequest("request_id", "must be 1–200 visible ASCII characters (no spaces)");
                 }
             }
 

@@ -54,6 +54,23 @@ public sealed class ChatCompletionsPipelineTests
         Assert.Equal(HttpStatusCode.BadRequest, badRole.StatusCode);
         Assert.Equal("messages[0].role", badRoleBody.GetProperty("error").GetProperty("param").GetString());
 
+        var (nullMessage, nullMessageBody) = await server.PostAsync("/v1/chat/completions", """{"model":"count","messages":[null]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, nullMessage.StatusCode);
+        Assert.Equal("messages[0]", nullMessageBody.GetProperty("error").GetProperty("param").GetString());
+
+        var (messageKey, messageKeyBody) = await server.PostAsync("/v1/chat/completions", """{"model":"count","messages":[{"role":"user","content":"x","colour":1}]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, messageKey.StatusCode);
+        Assert.Equal("messages[0].colour", messageKeyBody.GetProperty("error").GetProperty("param").GetString());
+
+        var (twoLimits, twoLimitsBody) = await server.PostAsync("/v1/chat/completions", Chat(3, ",\"max_completion_tokens\":5"));
+        Assert.Equal(HttpStatusCode.BadRequest, twoLimits.StatusCode);
+        Assert.Contains("disagree", twoLimitsBody.GetProperty("error").GetProperty("message").GetString());
+
+        var (usage, usageBody) = await server.PostAsync("/v1/chat/completions", Chat(3, ",\"stream\":true,\"stream_options\":{\"include_usage\":\"x\"}"));
+        Assert.Equal(HttpStatusCode.BadRequest, usage.StatusCode);
+        Assert.Equal("stream_options.include_usage", usageBody.GetProperty("error").GetProperty("param").GetString());
+        Assert.Contains("boolean", usageBody.GetProperty("error").GetProperty("message").GetString());
+
         var (batch, batchBody) = await server.PostAsync("/v1/chat/completions", """{"model":"echo","messages":[{"role":"user","content":"x"}]}""");
         Assert.Equal(HttpStatusCode.BadRequest, batch.StatusCode);
         Assert.Equal("model_not_supported", batchBody.GetProperty("error").GetProperty("code").GetString());
