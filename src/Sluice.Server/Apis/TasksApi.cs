@@ -218,6 +218,12 @@ internal static class TasksApi
                     body = body with { Priority = priority };
                     break;
                 case "lane" when v.ValueKind == JsonValueKind.String && template.Lanes is { } lanes:
+                    if (root.TryGetProperty("priority", out _))
+                    {
+                        error = Problems.BadRequest("lane", "a lane sets the priority: send lane or priority, not both");
+                        return false;
+                    }
+
                     if (!lanes.TryGetValue(v.GetString()!, out var lane))
                     {
                         error = Problems.BadRequest("lane", $"must be one of {string.Join(", ", lanes.Keys)}");

@@ -14,7 +14,8 @@ internal static class JsonBody
     /// <summary>Deepest nesting a request body may have.</summary>
     public const int MaxDepth = 64;
 
-    private static readonly JsonDocumentOptions s_options = new() { MaxDepth = MaxDepth, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
+    // A repeated property is refused: which of two "model"s a reader honours is not something a client should have to guess.
+    private static readonly JsonDocumentOptions s_options = new() { MaxDepth = MaxDepth, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, AllowDuplicateProperties = false };
 
     public static async ValueTask<(JsonDocument? Document, IResult? Error)> ReadAsync(HttpContext context, long maxBytes)
     {

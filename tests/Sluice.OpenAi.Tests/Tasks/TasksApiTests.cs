@@ -44,6 +44,10 @@ public sealed class TasksApiTests
         Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, lane.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, version.StatusCode);
+
+        var (both, bothProblem) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"go","instruction":"x"},"priority":"high","lane":"batch"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+        Assert.Equal("lane", bothProblem.GetProperty("field").GetString());
     }
 
     [Fact]
