@@ -194,6 +194,13 @@ internal sealed class SpellDictionary
                     score += 3;
                 }
 
+                if (d == 1 && DoubledLetter(input, cand) is { } doubled)
+                {
+                    // A single letter written for a double ("refered", "ocured") is the commonest slip of its kind:
+                    // it beats an equally short substitution ("referee"), a doubled consonant more than a vowel ("refereed").
+                    score -= "aeiou".Contains(doubled) ? 1 : 2;
+                }
+
                 if (score < bestScore || (score == bestScore && string.CompareOrdinal(cand, best) < 0))
                 {
                     bestScore = score;
@@ -211,7 +218,41 @@ internal sealed class SpellDictionary
             Consider(buf[..(w.Length - 1)], word);
         }
 
+        // Two words run together ("intune", "infact"): only when no frequent word is one edit away ("usefull" is
+        // "useful", not "use full"), and both halves must be words students often write ("som thing" never).
+        for (var cut = 2; cut <= word.Length - 2 && (best is null || bestScore >= 20 || !_rank.ContainsKey(best)); cut++)
+        {
+            if (_rank.TryGetValue(word[..cut], out var ra) && _rank.TryGetValue(word[cut..], out var rb) && Contains(word[..cut]) && Contains(word[cut..]))
+            {
+                var score = 10 + Math.Log10(Math.Max(ra, rb) + 10);
+                if (score < bestScore)
+                {
+                    bestScore = score;
+                    best = string.Concat(word.AsSpan(0, cut), " ", word.AsSpan(cut));
+                }
+            }
+        }
+
         return best;
+    }
+
+    /// <summary>The letter doubled when <paramref name="candidate"/> is <paramref name="input"/> with one of its letters doubled, else null.</summary>
+    private static char? DoubledLetter(string input, string candidate)
+    {
+        if (candidate.Length != input.Length + 1)
+        {
+            return null;
+        }
+
+        var i = 0;
+        while (i < input.Length && input[i] == candidate[i])
+        {
+            i++;
+        }
+
+        // candidate[i] is the inserted letter: it must repeat its neighbour, and the rest must match.
+        var doubled = (i > 0 && candidate[i] == candidate[i - 1]) || (i + 1 < candidate.Length && candidate[i] == candidate[i + 1]);
+        return doubled && candidate.AsSpan(i + 1).SequenceEqual(input.AsSpan(i)) ? candidate[i] : null;
     }
 
     private int LowerBound(ulong h)

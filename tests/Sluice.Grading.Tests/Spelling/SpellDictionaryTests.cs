@@ -33,6 +33,11 @@ public sealed class SpellDictionaryTests
     [InlineData("beleive", "believe")]
     [InlineData("alot", "a lot")]
     [InlineData("computor", "computer")]
+    [InlineData("refered", "referred")]
+    [InlineData("ocurred", "occurred")]
+    [InlineData("intune", "in tune")]
+    [InlineData("infact", "in fact")]
+    [InlineData("somthing", "something")]
     public void Suggest_CommonMisspellings_ReturnsCorrection(string word, string expected)
     {
         Assert.Equal(expected, TestGrader.Dictionary.Suggest(word));
