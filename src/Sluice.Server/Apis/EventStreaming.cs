@@ -198,22 +198,34 @@ internal static class EventStreaming
     /// </summary>
     private static async ValueTask SendTerminalOnceAsync(JobService jobs, JobRecord job, long afterId, Func<JobEvent, CancellationToken, ValueTask> send, CancellationToken ct)
     {
-        var all = await jobs.Store.GetEventsAsync(job.Id, 0, ct).ConfigureAwait(false);
-        var lastId = 0L;
-        foreach (var e in all)
+        if (await HasSeenEndAsync(jobs, job, afterId, ct).ConfigureAwait(false))
         {
-            if (e.IsTerminal)
-            {
-                return;
-            }
-
-            lastId = e.Id;
+            return;
         }
 
-        if (lastId + 1 > afterId)
+        var all = await jobs.Store.GetEventsAsync(job.Id, 0, ct).ConfigureAwait(false);
+        var lastId = all.Count == 0 ? 0 : all[^1].Id;
+        if (all.Count == 0 || !all[^1].IsTerminal)
         {
             await send(Synthesised(job, lastId + 1), ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// True when a finished job has nothing after <paramref name="afterId"/> to send: the client already has the
+    /// terminal event, which is always the last one (or the one that would be synthesised for it).
+    /// </summary>
+    public static async ValueTask<bool> HasSeenEndAsync(JobService jobs, JobRecord job, long afterId, CancellationToken ct)
+    {
+        if (afterId <= 0 || !job.Status.IsTerminal())
+        {
+            return false;
+        }
+
+        // The events from afterId on: none means the client is past the last stored one; only the event it names,
+        // terminal, means it has the end.
+        var tail = await jobs.Store.GetEventsAsync(job.Id, afterId - 1, ct).ConfigureAwait(false);
+        return tail.Count == 0 || (tail.Count == 1 && tail[0].Id == afterId && tail[0].IsTerminal);
     }
 
     private static JobEvent Synthesised(JobRecord job, long id)

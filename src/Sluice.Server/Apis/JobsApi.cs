@@ -30,7 +30,7 @@ internal static class JobsApi
             .Produces<JobView>().ProducesProblem(404).ProducesProblem(409);
         jobs.MapGet("/{id}/events", EventsAsync).WithName("JobEvents")
             .WithSummary("Server-Sent Events of a job (resumable with Last-Event-ID; ?cancel_on_disconnect=true).")
-            .Produces(200, contentType: "text/event-stream").ProducesProblem(400).ProducesProblem(404);
+            .Produces(200, contentType: "text/event-stream").Produces(204).ProducesProblem(400).ProducesProblem(404);
         jobs.Map("/{id}/ws", WebSocketAsync).WithName("JobEventsWebSocket").WithSummary("The job's events over WebSocket.");
         return v1;
     }
@@ -185,6 +185,12 @@ internal static class JobsApi
         if (job is null)
         {
             return JobResponses.JobNotFound(id);
+        }
+
+        if (await EventStreaming.HasSeenEndAsync(jobs, job, afterId, http.RequestAborted).ConfigureAwait(false))
+        {
+            // An EventSource reconnects whenever a stream ends; 204 is the one answer that makes it stop.
+            return TypedResults.NoContent();
         }
 
         await EventStreaming.StreamSseAsync(http, jobs, job, afterId, TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), cancelOnDisconnect).ConfigureAwait(false);

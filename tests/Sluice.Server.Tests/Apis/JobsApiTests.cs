@@ -102,18 +102,25 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Events_LastEventIdOfTerminalEvent_EndsWithNothingResent()
+    public async Task Events_ReconnectAfterTerminalEvent_Gets204AndNothingResent()
     {
         // An EventSource reconnects after every stream end with the last id it saw: it must not get the end again.
         var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":3},\"cache\":false}", waitSeconds: 10);
         var id = body.GetProperty("id").GetString()!;
         var all = await _server.ReadEventsAsync(id);
-        Assert.Empty(await _server.ReadEventsAsync(id, lastEventId: all[^1].Id));
-        Assert.Empty(await _server.ReadEventsAsync(id, lastEventId: all[^1].Id + 1000));
+        foreach (var after in new[] { all[^1].Id, all[^1].Id + 1000 })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{id}/events");
+            request.Headers.Add("Last-Event-ID", after.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            using var response = await _server.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        }
 
         var hub = (Sluice.Core.Events.InMemoryJobEventHub)_server.Services.GetRequiredService<Sluice.Core.Events.IJobEventHub>();
         hub.Forget(id);
         Assert.Empty(await _server.ReadEventsAsync(id, lastEventId: all[^1].Id));
+        var last = await _server.ReadEventsAsync(id, lastEventId: all[^1].Id - 1);
+        Assert.Equal([(all[^1].Id, "completed")], last.Select(e => (e.Id, e.Event)).ToArray());
     }
 
     [Fact]
