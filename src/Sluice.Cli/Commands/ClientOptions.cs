@@ -26,7 +26,7 @@ internal sealed class ClientOptions
 
     public HttpClient CreateClient(ParseResult result)
     {
-        var client = new HttpClient { BaseAddress = new Uri(result.GetValue(Url)!.TrimEnd('/') + "/"), Timeout = Timeout.InfiniteTimeSpan };
+        var client = new HttpClient(new ServerUrlHandler()) { BaseAddress = ParseBaseUrl(result.GetValue(Url)!), Timeout = Timeout.InfiniteTimeSpan };
         if (result.GetValue(ApiKey) is { Length: > 0 } key)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
@@ -34,4 +34,10 @@ internal sealed class ClientOptions
 
         return client;
     }
+
+    /// <summary>The server's base URL with a trailing slash; anything but an absolute http(s) URL is a usage error.</summary>
+    public static Uri ParseBaseUrl(string text) =>
+        Uri.TryCreate(text.TrimEnd('/') + "/", UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri
+            : throw new CliUsageException($"--url '{text}' is not an http:// or https:// URL (e.g. http://127.0.0.1:8080)");
 }

@@ -7,7 +7,9 @@ internal static class CommandCatalog
 {
     public static RootCommand CreateRoot()
     {
-        var root = new RootCommand("Sluice: a high-concurrency serving platform for AI workloads.");
+        var root = new RootCommand(
+            "Sluice: a high-concurrency serving platform for AI workloads. " +
+            $"Errors print one 'error:' line; set {CliRunner.DebugVariable}=1 for the stack trace.");
         // Command groups register here, one line each (each group lives in its own file under Commands/).
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(SubmitCommand.Create());

@@ -31,7 +31,7 @@ internal static class EngineCommand
             command.Options.Add(option);
         }
 
-        command.SetAction((ParseResult r, CancellationToken ct) => EngineCliErrors.Run(() =>
+        command.SetAction((ParseResult r) =>
         {
             var batches = new List<int>();
             foreach (var part in r.GetValue(batch)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -50,7 +50,7 @@ internal static class EngineCommand
             var runner = new EngineBenchRunner(loaded, r.GetValue(threads) > 0 ? r.GetValue(threads) : Environment.ProcessorCount);
             runner.Run(batches, r.GetValue(steps), Console.Out, Math.Max(1, r.GetValue(repeats)));
             return 0;
-        }));
+        });
         return command;
     }
 }

@@ -25,7 +25,7 @@ internal static class GenerateCommand
             command.Options.Add(option);
         }
 
-        command.SetAction((ParseResult r, CancellationToken ct) => EngineCliErrors.Run(() =>
+        command.SetAction((ParseResult r) =>
         {
             using var loaded = ModelLoader.Load(r.GetValue(model)!, r.GetValue(tokenizer));
             var runner = new GenerateRunner(loaded, r.GetValue(threads) > 0 ? r.GetValue(threads) : Environment.ProcessorCount);
@@ -33,7 +33,7 @@ internal static class GenerateCommand
             using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = true };
             runner.Run(r.GetValue(prompt) ?? "", r.GetValue(temperature), r.GetValue(topP), r.GetValue(steps), seedValue, r.GetValue(printTokens), stdout, Console.Error);
             return 0;
-        }));
+        });
         return command;
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using Sluice.Grading;
 using Sluice.Grading.Serving;
 using Sluice.Grading.Spelling;
@@ -24,31 +25,34 @@ internal static class GradeCommand
         cmd.Options.Add(model);
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
-            var f = r.GetValue(file)!;
-            var text = f.Name == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(f.FullName, ct);
             var p = r.GetValue(prompt);
             if (p is < 1 or > 8)
             {
-                Console.Error.WriteLine("--prompt must be 1..8");
-                return 2;
+                throw new CliUsageException($"--prompt must be 1..8 (got {p})");
             }
 
+            var f = r.GetValue(file)!;
+            var text = f.Name == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(f.FullName, ct);
             if (string.IsNullOrWhiteSpace(text))
             {
-                Console.Error.WriteLine("the essay is empty");
-                return 2;
+                throw new CliUsageException("the essay is empty");
             }
 
             var pt = r.GetValue(promptText) is { } ptf ? await File.ReadAllTextAsync(ptf.FullName, ct) : null;
             EssayGrader grader;
             try
             {
-                grader = GraderFactory.Create(new GradingOptions { ModelPath = r.GetValue(model)?.FullName });
+                grader = GraderFactory.Create(new GradingOptions { ModelPath = ModelPath(r.GetValue(model)) });
             }
             catch (DictionaryNotFoundException ex)
             {
                 Console.Error.WriteLine(ex.Message);
                 return 3;
+            }
+            catch (Exception ex) when (r.GetValue(model) is not null && ex is InvalidDataException or JsonException)
+            {
+                // A file that is not a model fails deep in gzip or JSON; say which file it was.
+                throw new InvalidDataException($"{r.GetValue(model)?.FullName} is not a grading model file ({ex.Message})", ex);
             }
 
             var result = grader.Grade(new EssayRequest(text, p, pt));
@@ -63,6 +67,10 @@ internal static class GradeCommand
         });
         return cmd;
     }
+
+    private static string? ModelPath(FileInfo? model) => model is null ? null
+        : Directory.Exists(model.FullName) ? throw new IOException($"--model {model.FullName} is a directory, not a grading model file")
+        : model.FullName;
 
     private static void Print(GradeResult r, string text)
     {

@@ -1,0 +1,88 @@
+using Sluice.Cli.Commands;
+
+namespace Sluice.Cli.Tests.Commands;
+
+/// <summary>Whole command lines through the real parser and the one error path.</summary>
+public sealed class CliRunnerTests
+{
+    private static async Task<(int Code, string Error)> RunAsync(params string[] args)
+    {
+        var error = new StringWriter();
+        var code = await CliRunner.RunAsync(args, new StringWriter(), error);
+        return (code, error.ToString());
+    }
+
+    [Fact]
+    public async Task RunAsync_SubmitWithMissingAtFile_ReadsItAsAFileNotAResponseFile()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"sluice-missing-{Guid.NewGuid():N}.json");
+
+        var (code, error) = await RunAsync("submit", "echo", "@" + missing, "--url", "http://127.0.0.1:1");
+
+        Assert.Equal(1, code);
+        Assert.Equal($"error: Could not find file '{missing}'.", error.Trim());
+    }
+
+    [Fact]
+    public async Task RunAsync_SubmitWithAtDirectory_SaysItIsADirectory()
+    {
+        var dir = Directory.CreateTempSubdirectory("sluice-cli-").FullName;
+        try
+        {
+            var (code, error) = await RunAsync("submit", "echo", "@" + dir);
+
+            Assert.Equal(1, code);
+            Assert.Equal($"error: {dir} is a directory, not a file", error.Trim());
+        }
+        finally
+        {
+            Directory.Delete(dir);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_ModelsWithNoServer_NamesTheUrlWithoutAStackTrace()
+    {
+        var (code, error) = await RunAsync("models", "--url", "http://127.0.0.1:1");
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: could not reach http://127.0.0.1:1/v1/models", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task RunAsync_UrlThatIsNotAUrl_IsAUsageError()
+    {
+        var (code, error) = await RunAsync("jobs", "list", "--url", "notaurl");
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --url 'notaurl' is not an http:// or https:// URL", error);
+    }
+
+    [Fact]
+    public async Task RunAsync_GenerateOnADirectory_SaysItIsADirectory()
+    {
+        var dir = Directory.CreateTempSubdirectory("sluice-cli-").FullName;
+        try
+        {
+            var (code, error) = await RunAsync("generate", "--model", dir);
+
+            Assert.Equal(1, code);
+            Assert.Equal($"error: {dir} is a directory, not a model file", error.Trim());
+        }
+        finally
+        {
+            Directory.Delete(dir);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_SynthUnknownShape_HasNoParameterSuffix()
+    {
+        var (code, error) = await RunAsync("model", "synth", "--shape", "7B", "--out", Path.Combine(Path.GetTempPath(), "never-written.bin"));
+
+        Assert.Equal(1, code);
+        Assert.Equal("error: unknown shape \"7B\" (expected 15M, 42M or 110M)", error.Trim());
+    }
+}
