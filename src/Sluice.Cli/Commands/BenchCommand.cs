@@ -45,6 +45,11 @@ internal static class BenchCommand
             IAnsiConsole console = BenchConsole.Create();
             try
             {
+                if (r.GetValue(slo) is { } sloMs && !(sloMs > 0 && double.IsFinite(sloMs)))
+                {
+                    throw new BenchConfigurationException($"--slo-ms must be a number of milliseconds greater than 0 (got {sloMs})");
+                }
+
                 TimeSpan deadlineSpan = LoadSpecParser.ParseDuration(r.GetValue(deadline)!);
                 var spec = new TargetSpec
                 {

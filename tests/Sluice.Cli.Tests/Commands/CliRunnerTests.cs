@@ -85,4 +85,20 @@ public sealed class CliRunnerTests
         Assert.Equal(1, code);
         Assert.Equal("error: unknown shape \"7B\" (expected 15M, 42M or 110M)", error.Trim());
     }
+
+    [Theory]
+    [InlineData("--steps must be at least 1 (got 0)", "engine", "bench", "--model", "m.bin", "--steps", "0")]
+    [InlineData("--repeats must be at least 1 (got -2)", "engine", "bench", "--model", "m.bin", "--repeats", "-2")]
+    [InlineData("--threads must be at least 0 (0 = all cores) (got -3)", "engine", "bench", "--model", "m.bin", "--threads", "-3")]
+    [InlineData("--batch lists no batch sizes (e.g. --batch 1,4,16)", "engine", "bench", "--model", "m.bin", "--batch", "")]
+    [InlineData("--temperature must be a finite number (got NaN)", "generate", "--model", "m.bin", "--temperature", "NaN")]
+    [InlineData("--threads must be at least 0 (0 = all cores) (got -1)", "generate", "--model", "m.bin", "--threads", "-1")]
+    [InlineData("--seconds must be a number greater than 0 (got 0)", "grader", "bench", "--seconds", "0")]
+    public async Task RunAsync_OptionOutOfRange_IsAUsageErrorNamingIt(string expected, params string[] args)
+    {
+        var (code, error) = await RunAsync(args);
+
+        Assert.Equal(2, code);
+        Assert.Equal("error: " + expected, error.Trim());
+    }
 }
