@@ -13,10 +13,11 @@ internal static class BenchCommand
     public static Command Create()
     {
         var command = new Command("bench", "Load-test a Sluice server or any loopback HTTP URL; writes results.json, results.md and SVG charts.");
-        var target = new Option<string>("--target") { Description = "job (submit + wait), stream (submit + SSE events), infer (synchronous), chat (OpenAI streaming) or http (any URL)", DefaultValueFactory = _ => "job" };
+        var target = new Option<string>("--target") { Description = "job (submit + wait), stream (submit + SSE events), infer (synchronous), chat (OpenAI streaming, greedy: answered from the server's result cache after the first request on a deterministic model) or http (any URL)", DefaultValueFactory = _ => "job" };
         var url = new Option<string>("--url") { Description = "Server base URL (or the full URL for --target http); loopback only unless --allow-host", DefaultValueFactory = _ => "http://127.0.0.1:5000" };
         var model = new Option<string>("--model") { Description = "Model name", DefaultValueFactory = _ => "echo" };
         var input = new Option<string>("--input") { Description = "Model input JSON", DefaultValueFactory = _ => """{"text":"hello"}""" };
+        var cache = new Option<bool>("--cache") { Description = "job/stream: let the server answer from its result cache (measures cache hits); by default every job bypasses it and runs the model" };
         var priority = new Option<string>("--priority") { Description = "Job priority: high, normal or low", DefaultValueFactory = _ => "normal" };
         var prompt = new Option<string>("--prompt") { Description = "Chat prompt (--target chat)", DefaultValueFactory = _ => "Once upon a time" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Chat tokens to generate", DefaultValueFactory = _ => 32 };
@@ -35,7 +36,7 @@ internal static class BenchCommand
         var slo = new Option<double?>("--slo-ms") { Description = "Draw a P99 SLO line on the charts (ms)" };
         var outDir = new Option<string?>("--out") { Description = "Results folder (default bench-results/bench-<time>)" };
         var noLive = new Option<bool>("--no-live") { Description = "No live display (one progress line every 5 s)" };
-        foreach (Option o in (Option[])[target, url, model, input, priority, prompt, maxTokens, method, body, concurrency, rate, profile, warmup, duration, requests, deadline, think, maxInFlight, allowHost, slo, outDir, noLive])
+        foreach (Option o in (Option[])[target, url, model, input, cache, priority, prompt, maxTokens, method, body, concurrency, rate, profile, warmup, duration, requests, deadline, think, maxInFlight, allowHost, slo, outDir, noLive])
         {
             command.Options.Add(o);
         }
@@ -58,6 +59,7 @@ internal static class BenchCommand
                     Model = r.GetValue(model)!,
                     InputJson = r.GetValue(input)!,
                     Priority = r.GetValue(priority)!,
+                    UseResultCache = r.GetValue(cache),
                     Prompt = r.GetValue(prompt)!,
                     MaxTokens = r.GetValue(maxTokens),
                     Method = r.GetValue(method)!,
