@@ -81,9 +81,12 @@ internal static class BenchCommand
                     stage.Validate();
                 }
 
+                // The results folder is checked before the run, so a bad --out does not cost the run.
+                DateTimeOffset started = DateTimeOffset.UtcNow;
+                string dir = r.GetValue(outDir) ?? ResultsWriter.NewRunDirectory(Path.Combine(Environment.CurrentDirectory, "bench-results"), "bench", started);
+                ResultsWriter.PrepareDirectory(dir);
                 await using ILoadTarget loadTarget = TargetFactory.Create(spec, deadlineSpan);
                 var session = new BenchSession(console, live: !r.GetValue(noLive));
-                DateTimeOffset started = DateTimeOffset.UtcNow;
                 console.MarkupLine(Markup.Escape($"bench: {loadTarget.Description}, {stages.Count} stage(s)"));
                 StageSeries series = await session.RunSeriesAsync(spec.Model, loadTarget, stages, ct);
                 var run = new BenchRun
@@ -94,10 +97,15 @@ internal static class BenchCommand
                     StartedAt = started,
                     Series = [series],
                 };
-                string dir = r.GetValue(outDir) ?? ResultsWriter.NewRunDirectory(Path.Combine(Environment.CurrentDirectory, "bench-results"), "bench", started);
                 IReadOnlyList<ChartFile> charts = ResultsWriter.Write(run, dir, r.GetValue(slo));
                 ConsoleReport.Write(console, run);
                 console.MarkupLine(Markup.Escape($"results: {Path.GetFullPath(dir)} (results.json, results.md, {charts.Count} charts)"));
+                if (FailureHint.Describe(run.Series, spec) is { } hint)
+                {
+                    console.MarkupLine("[red]bench:[/] " + Markup.Escape(hint));
+                    return 1;
+                }
+
                 return 0;
             }
             catch (BenchConfigurationException e)

@@ -49,9 +49,12 @@ internal static class BenchScenarioCommand
                 settings[kv[..eq]] = kv[(eq + 1)..];
             }
 
+            DateTimeOffset started = DateTimeOffset.UtcNow;
+            string dir = r.GetValue(outDir) ?? ResultsWriter.NewRunDirectory(Path.Combine(root, "bench-results"), "scenario-" + scenario.Name, started);
             try
             {
                 ScenarioCatalog.CheckSettings(scenario, settings.Keys);
+                ResultsWriter.PrepareDirectory(dir);
             }
             catch (BenchConfigurationException e)
             {
@@ -59,8 +62,6 @@ internal static class BenchScenarioCommand
                 return 2;
             }
 
-            DateTimeOffset started = DateTimeOffset.UtcNow;
-            string dir = r.GetValue(outDir) ?? ResultsWriter.NewRunDirectory(Path.Combine(root, "bench-results"), "scenario-" + scenario.Name, started);
             var context = new ScenarioContext
             {
                 RepoRoot = root,
