@@ -14,7 +14,7 @@ internal static class BenchCommand
     {
         var command = new Command("bench", "Load-test a Sluice server or any loopback HTTP URL; writes results.json, results.md and SVG charts.");
         var target = new Option<string>("--target") { Description = "job (submit + wait), stream (submit + SSE events), infer (synchronous), chat (OpenAI streaming, greedy: answered from the server's result cache after the first request on a deterministic model) or http (any URL)", DefaultValueFactory = _ => "job" };
-        var url = new Option<string>("--url") { Description = "Server base URL (or the full URL for --target http); loopback only unless --allow-host", DefaultValueFactory = _ => "http://127.0.0.1:5000" };
+        var url = new Option<string>("--url") { Description = "Server base URL (or the full URL for --target http; env SLUICE_URL); loopback only unless --allow-host", DefaultValueFactory = _ => ClientOptions.UrlFromEnvironment() };
         var model = new Option<string>("--model") { Description = "Model name", DefaultValueFactory = _ => "echo" };
         var input = new Option<string>("--input") { Description = "Model input JSON", DefaultValueFactory = _ => """{"text":"hello"}""" };
         var cache = new Option<bool>("--cache") { Description = "job/stream: let the server answer from its result cache (measures cache hits); by default every job bypasses it and runs the model" };

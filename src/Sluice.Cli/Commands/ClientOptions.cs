@@ -6,11 +6,17 @@ namespace Sluice.Cli.Commands;
 /// <summary>The <c>--url</c> and <c>--api-key</c> options shared by commands that talk to a running server.</summary>
 internal sealed class ClientOptions
 {
+    /// <summary>Where <c>./sluice serve</c> listens by default.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
     public Option<string> Url { get; } = new("--url")
     {
         Description = "Server base URL (env SLUICE_URL).",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SLUICE_URL") ?? "http://127.0.0.1:8080",
+        DefaultValueFactory = _ => UrlFromEnvironment(),
     };
+
+    /// <summary>SLUICE_URL, else <see cref="DefaultUrl"/>: the default of every command that talks to a server.</summary>
+    public static string UrlFromEnvironment() => Environment.GetEnvironmentVariable("SLUICE_URL") ?? DefaultUrl;
 
     public Option<string?> ApiKey { get; } = new("--api-key")
     {
