@@ -51,7 +51,7 @@ internal static class BenchCommand
                     throw new BenchConfigurationException($"--slo-ms must be a number of milliseconds greater than 0 (got {sloMs})");
                 }
 
-                TimeSpan deadlineSpan = LoadSpecParser.ParseDuration(r.GetValue(deadline)!);
+                TimeSpan deadlineSpan = LoadSpecParser.ParseDuration(r.GetValue(deadline)!, "--deadline");
                 var spec = new TargetSpec
                 {
                     Kind = ParseKind(r.GetValue(target)!),
@@ -68,11 +68,11 @@ internal static class BenchCommand
                 };
                 var common = new LoadOptions
                 {
-                    Warmup = LoadSpecParser.ParseDuration(r.GetValue(warmup)!),
-                    Duration = LoadSpecParser.ParseDuration(r.GetValue(duration)!),
+                    Warmup = LoadSpecParser.ParseDuration(r.GetValue(warmup)!, "--warmup"),
+                    Duration = LoadSpecParser.ParseDuration(r.GetValue(duration)!, "--duration"),
                     MaxRequests = r.GetValue(requests),
                     RequestDeadline = deadlineSpan,
-                    ThinkTime = LoadSpecParser.ParseDuration(r.GetValue(think)!),
+                    ThinkTime = LoadSpecParser.ParseDuration(r.GetValue(think)!, "--think"),
                     MaxInFlight = r.GetValue(maxInFlight),
                 };
                 IReadOnlyList<LoadOptions> stages = BenchStagePlanner.Plan(common, r.GetValue(concurrency), r.GetValue(rate), r.GetValue(profile), durationGiven: r.GetResult(duration) is { Implicit: false });
