@@ -72,6 +72,9 @@ internal static class GradeCommand
         : Directory.Exists(model.FullName) ? throw new IOException($"--model {model.FullName} is a directory, not a grading model file")
         : model.FullName;
 
+    /// <summary>"1 word", "2 words", "0 words".</summary>
+    internal static string Count(int n, string noun) => string.Create(CultureInfo.InvariantCulture, $"{n} {noun}{(n == 1 ? "" : "s")}");
+
     private static void Print(GradeResult r, string text)
     {
         var c = CultureInfo.InvariantCulture;
@@ -85,7 +88,7 @@ internal static class GradeCommand
 
         var s = r.Statistics;
         Console.WriteLine(string.Create(c,
-            $"Statistics: {s.Words} words, {s.Sentences} sentences, {s.Paragraphs} paragraphs, {s.UniqueWords} unique words; Flesch-Kincaid grade {s.FleschKincaidGrade:0.0}, reading ease {s.FleschReadingEase:0}; MATTR {s.Mattr:0.00}; {s.Misspellings} misspellings, {s.GrammarIssues} grammar/punctuation issues, {s.Transitions} transitions"));
+            $"Statistics: {Count(s.Words, "word")}, {Count(s.Sentences, "sentence")}, {Count(s.Paragraphs, "paragraph")}, {Count(s.UniqueWords, "unique word")}; Flesch-Kincaid grade {s.FleschKincaidGrade:0.0}, reading ease {s.FleschReadingEase:0}; MATTR {s.Mattr:0.00}; {Count(s.Misspellings, "misspelling")}, {Count(s.GrammarIssues, "grammar/punctuation issue")}, {Count(s.Transitions, "transition")}"));
         if (r.Drivers.Count > 0)
         {
             Console.WriteLine("What drove the score (effect in points vs. a typical essay):");
