@@ -101,4 +101,17 @@ public sealed class CliRunnerTests
         Assert.Equal(2, code);
         Assert.Equal("error: " + expected, error.Trim());
     }
+
+    [Fact]
+    public async Task RunAsync_RootHelp_MentionsTheScriptCommandsAndDebugVariable()
+    {
+        var output = new StringWriter();
+
+        var code = await CliRunner.RunAsync(["--help"], output, new StringWriter());
+
+        Assert.Equal(0, code);
+        Assert.Contains("./sluice test [ARGS]", output.ToString());
+        Assert.Contains("./sluice dev up", output.ToString());
+        Assert.Contains("SLUICE_DEBUG=1", output.ToString());
+    }
 }
