@@ -23,16 +23,19 @@ public sealed class CliRunnerTests
         Assert.Equal($"error: Could not find file '{missing}'.", error.Trim());
     }
 
-    [Fact]
-    public async Task RunAsync_SubmitWithAtDirectory_SaysItIsADirectory()
+    [Theory]
+    [InlineData("a file", "submit", "echo", "@{dir}")]
+    [InlineData("a model file", "generate", "--model", "{dir}")]
+    [InlineData("a file", "grade", "{dir}")]
+    public async Task RunAsync_PathIsADirectory_SaysItIsADirectory(string notA, params string[] args)
     {
         var dir = Directory.CreateTempSubdirectory("sluice-cli-").FullName;
         try
         {
-            var (code, error) = await RunAsync("submit", "echo", "@" + dir);
+            var (code, error) = await RunAsync([.. args.Select(a => a.Replace("{dir}", dir, StringComparison.Ordinal))]);
 
             Assert.Equal(1, code);
-            Assert.Equal($"error: {dir} is a directory, not a file", error.Trim());
+            Assert.Equal($"error: {dir} is a directory, not {notA}", error.Trim());
         }
         finally
         {
@@ -58,23 +61,6 @@ public sealed class CliRunnerTests
 
         Assert.Equal(2, code);
         Assert.StartsWith("error: --url 'notaurl' is not an http:// or https:// URL", error);
-    }
-
-    [Fact]
-    public async Task RunAsync_GenerateOnADirectory_SaysItIsADirectory()
-    {
-        var dir = Directory.CreateTempSubdirectory("sluice-cli-").FullName;
-        try
-        {
-            var (code, error) = await RunAsync("generate", "--model", dir);
-
-            Assert.Equal(1, code);
-            Assert.Equal($"error: {dir} is a directory, not a model file", error.Trim());
-        }
-        finally
-        {
-            Directory.Delete(dir);
-        }
     }
 
     [Fact]
