@@ -9,6 +9,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dev="$root/artifacts/dev"
 cmd="${1:-status}"
+if [[ "$cmd" == "-h" || "$cmd" == "--help" ]]; then
+  sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
 mkdir -p "$dev/logs"
 
 server_dll="$root/src/Sluice.Server/bin/Release/net10.0/Sluice.Server.dll"

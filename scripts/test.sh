@@ -3,6 +3,18 @@
 # every test project one after another (timing tests must not share the 2 cores with other suites).
 # Extra arguments go to `dotnet test`, e.g. ./sluice test --filter FullyQualifiedName~Overload
 set -euo pipefail
+case "${1:-}" in
+  -h|--help|-\?)
+    cat <<'USAGE'
+usage: ./sluice test [DOTNET_TEST_ARGS...]
+  Installs what the tests need (Debian packages; run as root the first time), builds Sluice.slnx in Release and
+  runs every test project one after another. Extra arguments go to `dotnet test`, e.g.
+    ./sluice test --filter FullyQualifiedName~Overload
+  Results and the log: artifacts/test-results/.
+USAGE
+    exit 0
+    ;;
+esac
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

@@ -1,3 +1,3 @@
 using Sluice.Cli.Commands;
 
-return await CommandCatalog.CreateRoot().Parse(args).InvokeAsync();
+return await CliRunner.RunAsync(args);

@@ -23,7 +23,7 @@ internal static class BenchStagePlanner
         }
         else if (rates is not null)
         {
-            foreach (double rate in LoadSpecParser.ParseList(rates))
+            foreach (double rate in LoadSpecParser.ParseList(rates, "--rate"))
             {
                 stages.Add(common with
                 {
@@ -35,7 +35,7 @@ internal static class BenchStagePlanner
         }
         else
         {
-            foreach (double c in LoadSpecParser.ParseList(concurrency ?? "10"))
+            foreach (double c in LoadSpecParser.ParseList(concurrency ?? "10", "--concurrency"))
             {
                 int users = (int)c;
                 stages.Add(common with { Label = string.Create(CultureInfo.InvariantCulture, $"c={users}"), Mode = LoadMode.Closed, Concurrency = users });

@@ -6,6 +6,9 @@ internal sealed record LoadOptions
     /// <summary>Longest run the bench accepts for one stage (warm-up plus duration).</summary>
     public static readonly TimeSpan MaxStageLength = TimeSpan.FromHours(1);
 
+    /// <summary>Longest per-request deadline the bench accepts.</summary>
+    public static readonly TimeSpan MaxRequestDeadline = TimeSpan.FromMinutes(10);
+
     /// <summary>Largest request count the bench accepts for one stage.</summary>
     public const long MaxRequestsLimit = 100_000_000;
 
@@ -48,42 +51,49 @@ internal sealed record LoadOptions
     /// <summary>Seed of the Poisson arrivals, so runs are repeatable.</summary>
     public int Seed { get; init; } = 1;
 
-    /// <summary>Throws when the stage is not bounded or not well formed.</summary>
+    /// <summary>Throws when the stage is not bounded or not well formed; messages name <c>./sluice bench</c>'s options.</summary>
     public void Validate()
     {
         if (Mode == LoadMode.Closed && (Concurrency < 1 || Concurrency > 100_000))
         {
-            throw new BenchConfigurationException($"Concurrency must be between 1 and 100000 (got {Concurrency}).");
+            throw new BenchConfigurationException($"--concurrency must be between 1 and 100000 users (got {Concurrency}).");
         }
 
         if (Mode == LoadMode.Open && Profile is null)
         {
-            throw new BenchConfigurationException("An open-loop stage needs a rate or a profile.");
+            throw new BenchConfigurationException("An open-loop stage needs --rate or --profile.");
         }
 
-        if (Mode == LoadMode.Open && (MaxInFlight < 1 || MaxBacklog < 1))
+        if (Mode == LoadMode.Open && MaxInFlight < 1)
         {
-            throw new BenchConfigurationException("MaxInFlight and MaxBacklog must be positive.");
+            throw new BenchConfigurationException($"--max-in-flight must be at least 1 (got {MaxInFlight}).");
+        }
+
+        if (Mode == LoadMode.Open && MaxBacklog < 1)
+        {
+            throw new BenchConfigurationException($"The open-loop backlog must be at least 1 (got {MaxBacklog}).");
         }
 
         if (Duration <= TimeSpan.Zero || Warmup < TimeSpan.Zero || Warmup + Duration > MaxStageLength)
         {
-            throw new BenchConfigurationException($"Duration must be positive and warm-up + duration at most {MaxStageLength} (got {Warmup} + {Duration}).");
+            throw new BenchConfigurationException($"--duration must be more than 0 and --warmup + --duration at most {Seconds(MaxStageLength)} (got {Seconds(Warmup)} + {Seconds(Duration)}).");
         }
 
         if (MaxRequests < 1 || MaxRequests > MaxRequestsLimit)
         {
-            throw new BenchConfigurationException($"The request count must be between 1 and {MaxRequestsLimit} (got {MaxRequests}).");
+            throw new BenchConfigurationException($"--requests must be between 1 and {MaxRequestsLimit} (got {MaxRequests}).");
         }
 
-        if (RequestDeadline <= TimeSpan.Zero || RequestDeadline > TimeSpan.FromMinutes(10))
+        if (RequestDeadline <= TimeSpan.Zero || RequestDeadline > MaxRequestDeadline)
         {
-            throw new BenchConfigurationException($"The request deadline must be between 0 and 10 minutes (got {RequestDeadline}).");
+            throw new BenchConfigurationException($"--deadline must be more than 0 and at most {Seconds(MaxRequestDeadline)} (got {Seconds(RequestDeadline)}).");
         }
 
         if (ThinkTime < TimeSpan.Zero || TimelineWindow <= TimeSpan.Zero)
         {
-            throw new BenchConfigurationException("Think time must not be negative and the timeline window must be positive.");
+            throw new BenchConfigurationException("--think must not be negative and the timeline window must be positive.");
         }
     }
+
+    private static string Seconds(TimeSpan t) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{t.TotalSeconds:0.###} s");
 }

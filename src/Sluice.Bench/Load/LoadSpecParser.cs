@@ -5,8 +5,8 @@ namespace Sluice.Bench.Load;
 /// <summary>Parses the command line's load settings: durations, lists, and profile specs.</summary>
 internal static class LoadSpecParser
 {
-    /// <summary>"250ms", "10s", "2m", "1h" or a bare number of seconds.</summary>
-    public static TimeSpan ParseDuration(string text)
+    /// <summary>"250ms", "10s", "2m", "1h" or a bare number of seconds; errors name <paramref name="option"/> when given.</summary>
+    public static TimeSpan ParseDuration(string text, string? option = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         string t = text.Trim().ToLowerInvariant();
@@ -20,22 +20,25 @@ internal static class LoadSpecParser
         };
         if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value < 0 || !double.IsFinite(value))
         {
-            throw new BenchConfigurationException($"'{text}' is not a duration (e.g. 500ms, 10s, 2m).");
+            throw new BenchConfigurationException($"{(option is null ? "" : option + ": ")}'{text}' is not a duration (e.g. 500ms, 10s, 2m).");
         }
 
         return TimeSpan.FromSeconds(value * scale);
     }
 
-    /// <summary>"1,5,10,20" → [1, 5, 10, 20].</summary>
-    public static IReadOnlyList<double> ParseList(string text)
+    /// <summary>"1,5,10,20" → [1, 5, 10, 20]; errors name <paramref name="option"/> when given.</summary>
+    public static IReadOnlyList<double> ParseList(string text, string? option = null)
     {
         ArgumentNullException.ThrowIfNull(text);
+        string prefix = option is null ? "" : option + ": ";
         var values = new List<double>();
         foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v <= 0 || !double.IsFinite(v))
             {
-                throw new BenchConfigurationException($"'{part}' in '{text}' is not a positive number.");
+                throw new BenchConfigurationException(part == text.Trim()
+                    ? $"{prefix}'{part}' is not a positive number."
+                    : $"{prefix}'{part}' in '{text}' is not a positive number.");
             }
 
             values.Add(v);
@@ -43,7 +46,7 @@ internal static class LoadSpecParser
 
         if (values.Count == 0)
         {
-            throw new BenchConfigurationException($"'{text}' lists no values.");
+            throw new BenchConfigurationException($"{prefix}'{text}' lists no values.");
         }
 
         return values;

@@ -35,6 +35,20 @@ internal static class ResultsWriter
         return files;
     }
 
+    /// <summary>
+    /// Creates the results folder before a run, so a path that cannot hold results (an existing file, a folder that
+    /// cannot be created) fails at once instead of after the run.
+    /// </summary>
+    public static void PrepareDirectory(string directory)
+    {
+        if (File.Exists(directory))
+        {
+            throw new BenchConfigurationException($"--out {directory} is a file; give a folder for the results");
+        }
+
+        Directory.CreateDirectory(directory);
+    }
+
     /// <summary>A fresh folder under <paramref name="root"/> named after the run and the time.</summary>
     public static string NewRunDirectory(string root, string name, DateTimeOffset now) =>
         Path.Combine(root, $"{ChartSet.Slug(name)}-{now.UtcDateTime:yyyyMMdd-HHmmss}");

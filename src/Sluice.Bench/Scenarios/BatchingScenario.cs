@@ -21,6 +21,8 @@ internal sealed class BatchingScenario : IScenario
 
     public string Description => "seed 004: synchronous vs async queue vs dynamic/continuous batching: QPS ceiling, P99, cold start, utilisation";
 
+    public IReadOnlyList<string> SettingKeys { get; } = ["slo-ms", "start-rate", "base-ms", "per-item-ms", "max-batch", "models", "engine-slo-ms", "engine-start-rate", "tokens", "engine-model", "engine-models-dir"];
+
     public async Task<BenchRun> RunAsync(ScenarioContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);

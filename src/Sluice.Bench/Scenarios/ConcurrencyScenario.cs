@@ -18,6 +18,8 @@ internal sealed class ConcurrencyScenario : IScenario
 
     public string Description => "seed 003's table: 1/5/10/20/50/100 concurrent users x endpoints";
 
+    public IReadOnlyList<string> SettingKeys { get; } = ["model", "input"];
+
     public async Task<BenchRun> RunAsync(ScenarioContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);

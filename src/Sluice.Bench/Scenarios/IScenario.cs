@@ -9,5 +9,8 @@ internal interface IScenario
 
     string Description { get; }
 
+    /// <summary>The keys <c>--set KEY=VALUE</c> accepts (<see cref="ScenarioContext.Settings"/>).</summary>
+    IReadOnlyList<string> SettingKeys { get; }
+
     Task<BenchRun> RunAsync(ScenarioContext context, CancellationToken cancellationToken);
 }

@@ -17,6 +17,8 @@ internal sealed class OverheadScenario : IScenario
 
     public string Description => "echo through the full Sluice path vs a bare ASP.NET Core endpoint: RPS ratio and added p50/p99";
 
+    public IReadOnlyList<string> SettingKeys { get; } = [];
+
     public async Task<BenchRun> RunAsync(ScenarioContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);

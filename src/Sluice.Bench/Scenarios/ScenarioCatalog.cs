@@ -24,4 +24,20 @@ internal static class ScenarioCatalog
 
         return null;
     }
+
+    /// <summary>Throws when a setting is not one of <paramref name="scenario"/>'s keys, listing the valid ones.</summary>
+    public static void CheckSettings(IScenario scenario, IEnumerable<string> keys)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(keys);
+        foreach (string key in keys)
+        {
+            if (!scenario.SettingKeys.Contains(key, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new BenchConfigurationException(scenario.SettingKeys.Count == 0
+                    ? $"--set {key}: scenario {scenario.Name} takes no settings"
+                    : $"--set {key}: unknown setting for scenario {scenario.Name} (valid: {string.Join(", ", scenario.SettingKeys)})");
+            }
+        }
+    }
 }

@@ -30,10 +30,14 @@ internal sealed record ScenarioContext
         SluiceServerProcess.StartAsync(SluiceDll, configuration, ServerLog(name), ReadyTimeout, cancellationToken);
 
     public int GetInt(string key, int fallback) =>
-        Settings.TryGetValue(key, out string? v) && int.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out int i) ? i : fallback;
+        !Settings.TryGetValue(key, out string? v) ? fallback
+        : int.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out int i) ? i
+        : throw new BenchConfigurationException($"--set {key}={v}: not a whole number");
 
     public double GetDouble(string key, double fallback) =>
-        Settings.TryGetValue(key, out string? v) && double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out double d) ? d : fallback;
+        !Settings.TryGetValue(key, out string? v) ? fallback
+        : double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out double d) && double.IsFinite(d) ? d
+        : throw new BenchConfigurationException($"--set {key}={v}: not a number");
 
     public string GetString(string key, string fallback) => Settings.TryGetValue(key, out string? v) ? v : fallback;
 }

@@ -25,6 +25,8 @@ internal sealed class StreamsScenario : IScenario
 
     public string Description => "N concurrent SSE clients (target 10,000): memory per open stream, event delivery p99";
 
+    public IReadOnlyList<string> SettingKeys { get; } = ["streams", "hold-ms", "open-concurrency"];
+
     public async Task<BenchRun> RunAsync(ScenarioContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);

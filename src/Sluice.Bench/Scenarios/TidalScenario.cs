@@ -16,6 +16,8 @@ internal sealed class TidalScenario : IScenario
 
     public string Description => "day-shaped load against the essay grader with bounded queues: no accepted request lost, Retry-After at the peak, recovery";
 
+    public IReadOnlyList<string> SettingKeys { get; } = ["day-seconds", "queue-depth", "base-ms", "model", "input"];
+
     public async Task<BenchRun> RunAsync(ScenarioContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);

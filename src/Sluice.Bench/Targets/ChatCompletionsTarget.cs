@@ -6,7 +6,11 @@ using Sluice.Bench.Load;
 
 namespace Sluice.Bench.Targets;
 
-/// <summary>OpenAI-style streaming chat: every <c>data:</c> chunk before <c>[DONE]</c> is one event.</summary>
+/// <summary>
+/// OpenAI-style streaming chat: every <c>data:</c> chunk before <c>[DONE]</c> is one event. The requests are greedy
+/// (temperature 0), and the OpenAI endpoints have no cache bypass: on a deterministic model every request after the
+/// first is answered from Sluice's result cache (one chunk) unless the server runs with <c>Sluice:Cache:Enabled=false</c>.
+/// </summary>
 internal sealed class ChatCompletionsTarget : ILoadTarget
 {
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
@@ -27,7 +31,7 @@ internal sealed class ChatCompletionsTarget : ILoadTarget
         _client = client ?? BenchHttp.CreateClient();
     }
 
-    public string Description => $"POST {_uri} (stream)";
+    public string Description => $"POST {_uri} (stream, greedy; no result-cache bypass)";
 
     public async ValueTask<RequestOutcome> ExecuteAsync(RequestContext context, CancellationToken cancellationToken)
     {

@@ -5,7 +5,7 @@ namespace Sluice.Bench.Targets;
 /// <summary>Something the bench sends requests to. One instance is shared by all workers and must be thread-safe.</summary>
 internal interface ILoadTarget : IAsyncDisposable
 {
-    /// <summary>Description for reports ("POST http://127.0.0.1:5000/v1/jobs (echo, wait)").</summary>
+    /// <summary>Description for reports ("POST http://127.0.0.1:8080/v1/jobs (echo, wait)").</summary>
     string Description { get; }
 
     /// <summary>

@@ -11,7 +11,8 @@ namespace Sluice.Bench.Targets;
 /// The Sluice job API. <see cref="TargetKind.Job"/>: <c>POST /v1/jobs</c> with <c>Prefer: wait=N</c>; a 200 carries the
 /// finished job, a 202 is polled at <c>GET /v1/jobs/{id}</c> until terminal. <see cref="TargetKind.JobStream"/>: submit,
 /// then read <c>GET /v1/jobs/{id}/events</c>; time to first event is to the first <c>delta</c>/<c>progress</c> event (or
-/// to <c>completed</c> when there is none), inter-event latency is between consecutive ones.
+/// to <c>completed</c> when there is none), inter-event latency is between consecutive ones. Jobs ask the server not to
+/// answer from its result cache unless <see cref="TargetSpec.UseResultCache"/>.
 /// </summary>
 internal sealed class SluiceJobTarget : ILoadTarget
 {
@@ -36,9 +37,9 @@ internal sealed class SluiceJobTarget : ILoadTarget
         int deadlineMs = (int)Math.Clamp(deadline.TotalMilliseconds, 1, int.MaxValue);
         _body = spec.SubmitBody is not null ? Encoding.UTF8.GetBytes(spec.SubmitBody) : Encoding.UTF8.GetBytes(string.Create(
             CultureInfo.InvariantCulture,
-            $$"""{"model":{{JsonSerializer.Serialize(spec.Model)}},"input":{{spec.InputJson}},"priority":{{JsonSerializer.Serialize(spec.Priority)}},"deadline_ms":{{deadlineMs}}}"""));
+            $$"""{"model":{{JsonSerializer.Serialize(spec.Model)}},"input":{{spec.InputJson}},"priority":{{JsonSerializer.Serialize(spec.Priority)}},"deadline_ms":{{deadlineMs}},"cache":{{(spec.UseResultCache ? "true" : "false")}}}"""));
         _prefer = string.Create(CultureInfo.InvariantCulture, $"wait={Math.Clamp((int)Math.Ceiling(deadline.TotalSeconds), 1, 600)}");
-        Description = $"POST {_jobs} ({spec.Model}, {(_stream ? "stream" : "wait")})";
+        Description = $"POST {_jobs} ({spec.Model}, {(_stream ? "stream" : "wait")}{(spec.SubmitBody is null && !spec.UseResultCache ? ", result cache bypassed" : "")})";
         _ownsClient = client is null;
         _client = client ?? BenchHttp.CreateClient();
     }

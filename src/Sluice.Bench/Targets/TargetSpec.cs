@@ -30,6 +30,12 @@ internal sealed record TargetSpec
     /// <summary>HTTP: request body, or null.</summary>
     public string? Body { get; init; }
 
+    /// <summary>
+    /// Job kinds: let the server answer from its result cache (<c>"cache": true</c>). Off by default, so every request
+    /// runs the model: a deterministic model with one fixed input is otherwise a cache hit after the first request.
+    /// </summary>
+    public bool UseResultCache { get; init; }
+
     /// <summary>Job kinds: where jobs are submitted (e.g. <c>/v1/essays</c>); default <c>/v1/jobs</c>.</summary>
     public string SubmitPath { get; init; } = "/v1/jobs";
 

@@ -13,10 +13,11 @@ internal static class BenchCommand
     public static Command Create()
     {
         var command = new Command("bench", "Load-test a Sluice server or any loopback HTTP URL; writes results.json, results.md and SVG charts.");
-        var target = new Option<string>("--target") { Description = "job (submit + wait), stream (submit + SSE events), infer (synchronous), chat (OpenAI streaming) or http (any URL)", DefaultValueFactory = _ => "job" };
-        var url = new Option<string>("--url") { Description = "Server base URL (or the full URL for --target http); loopback only unless --allow-host", DefaultValueFactory = _ => "http://127.0.0.1:5000" };
+        var target = new Option<string>("--target") { Description = "job (submit + wait), stream (submit + SSE events), infer (synchronous), chat (OpenAI streaming, greedy: answered from the server's result cache after the first request on a deterministic model) or http (any URL)", DefaultValueFactory = _ => "job" };
+        var url = new Option<string>("--url") { Description = "Server base URL (or the full URL for --target http; env SLUICE_URL); loopback only unless --allow-host", DefaultValueFactory = _ => ClientOptions.UrlFromEnvironment() };
         var model = new Option<string>("--model") { Description = "Model name", DefaultValueFactory = _ => "echo" };
         var input = new Option<string>("--input") { Description = "Model input JSON", DefaultValueFactory = _ => """{"text":"hello"}""" };
+        var cache = new Option<bool>("--cache") { Description = "job/stream: let the server answer from its result cache (measures cache hits); by default every job bypasses it and runs the model" };
         var priority = new Option<string>("--priority") { Description = "Job priority: high, normal or low", DefaultValueFactory = _ => "normal" };
         var prompt = new Option<string>("--prompt") { Description = "Chat prompt (--target chat)", DefaultValueFactory = _ => "Once upon a time" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Chat tokens to generate", DefaultValueFactory = _ => 32 };
@@ -35,7 +36,7 @@ internal static class BenchCommand
         var slo = new Option<double?>("--slo-ms") { Description = "Draw a P99 SLO line on the charts (ms)" };
         var outDir = new Option<string?>("--out") { Description = "Results folder (default bench-results/bench-<time>)" };
         var noLive = new Option<bool>("--no-live") { Description = "No live display (one progress line every 5 s)" };
-        foreach (Option o in (Option[])[target, url, model, input, priority, prompt, maxTokens, method, body, concurrency, rate, profile, warmup, duration, requests, deadline, think, maxInFlight, allowHost, slo, outDir, noLive])
+        foreach (Option o in (Option[])[target, url, model, input, cache, priority, prompt, maxTokens, method, body, concurrency, rate, profile, warmup, duration, requests, deadline, think, maxInFlight, allowHost, slo, outDir, noLive])
         {
             command.Options.Add(o);
         }
@@ -45,7 +46,12 @@ internal static class BenchCommand
             IAnsiConsole console = BenchConsole.Create();
             try
             {
-                TimeSpan deadlineSpan = LoadSpecParser.ParseDuration(r.GetValue(deadline)!);
+                if (r.GetValue(slo) is { } sloMs && !(sloMs > 0 && double.IsFinite(sloMs)))
+                {
+                    throw new BenchConfigurationException($"--slo-ms must be a number of milliseconds greater than 0 (got {sloMs})");
+                }
+
+                TimeSpan deadlineSpan = LoadSpecParser.ParseDuration(r.GetValue(deadline)!, "--deadline");
                 var spec = new TargetSpec
                 {
                     Kind = ParseKind(r.GetValue(target)!),
@@ -53,6 +59,7 @@ internal static class BenchCommand
                     Model = r.GetValue(model)!,
                     InputJson = r.GetValue(input)!,
                     Priority = r.GetValue(priority)!,
+                    UseResultCache = r.GetValue(cache),
                     Prompt = r.GetValue(prompt)!,
                     MaxTokens = r.GetValue(maxTokens),
                     Method = r.GetValue(method)!,
@@ -61,11 +68,11 @@ internal static class BenchCommand
                 };
                 var common = new LoadOptions
                 {
-                    Warmup = LoadSpecParser.ParseDuration(r.GetValue(warmup)!),
-                    Duration = LoadSpecParser.ParseDuration(r.GetValue(duration)!),
+                    Warmup = LoadSpecParser.ParseDuration(r.GetValue(warmup)!, "--warmup"),
+                    Duration = LoadSpecParser.ParseDuration(r.GetValue(duration)!, "--duration"),
                     MaxRequests = r.GetValue(requests),
                     RequestDeadline = deadlineSpan,
-                    ThinkTime = LoadSpecParser.ParseDuration(r.GetValue(think)!),
+                    ThinkTime = LoadSpecParser.ParseDuration(r.GetValue(think)!, "--think"),
                     MaxInFlight = r.GetValue(maxInFlight),
                 };
                 IReadOnlyList<LoadOptions> stages = BenchStagePlanner.Plan(common, r.GetValue(concurrency), r.GetValue(rate), r.GetValue(profile), durationGiven: r.GetResult(duration) is { Implicit: false });
@@ -74,9 +81,12 @@ internal static class BenchCommand
                     stage.Validate();
                 }
 
+                // The results folder is checked before the run, so a bad --out does not cost the run.
+                DateTimeOffset started = DateTimeOffset.UtcNow;
+                string dir = r.GetValue(outDir) ?? ResultsWriter.NewRunDirectory(Path.Combine(Environment.CurrentDirectory, "bench-results"), "bench", started);
+                ResultsWriter.PrepareDirectory(dir);
                 await using ILoadTarget loadTarget = TargetFactory.Create(spec, deadlineSpan);
                 var session = new BenchSession(console, live: !r.GetValue(noLive));
-                DateTimeOffset started = DateTimeOffset.UtcNow;
                 console.MarkupLine(Markup.Escape($"bench: {loadTarget.Description}, {stages.Count} stage(s)"));
                 StageSeries series = await session.RunSeriesAsync(spec.Model, loadTarget, stages, ct);
                 var run = new BenchRun
@@ -87,10 +97,15 @@ internal static class BenchCommand
                     StartedAt = started,
                     Series = [series],
                 };
-                string dir = r.GetValue(outDir) ?? ResultsWriter.NewRunDirectory(Path.Combine(Environment.CurrentDirectory, "bench-results"), "bench", started);
                 IReadOnlyList<ChartFile> charts = ResultsWriter.Write(run, dir, r.GetValue(slo));
                 ConsoleReport.Write(console, run);
                 console.MarkupLine(Markup.Escape($"results: {Path.GetFullPath(dir)} (results.json, results.md, {charts.Count} charts)"));
+                if (FailureHint.Describe(run.Series, spec) is { } hint)
+                {
+                    console.MarkupLine("[red]bench:[/] " + Markup.Escape(hint));
+                    return 1;
+                }
+
                 return 0;
             }
             catch (BenchConfigurationException e)

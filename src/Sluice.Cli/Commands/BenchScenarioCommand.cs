@@ -15,7 +15,7 @@ internal static class BenchScenarioCommand
         var command = new Command("scenario", $"Run a scenario ({names}); results go to bench-results/scenario-NAME-<time>/.");
         var name = new Argument<string>("name") { Description = string.Join("; ", ScenarioCatalog.All.Select(s => $"{s.Name}: {s.Description}")) };
         var quick = new Option<bool>("--quick") { Description = "Short stages and small counts (smoke run; figures not comparable)" };
-        var set = new Option<string[]>("--set") { Description = "Scenario setting KEY=VALUE (repeatable), e.g. streams=10000, slo-ms=250, models=sleep-batch", DefaultValueFactory = _ => [] };
+        var set = new Option<string[]>("--set") { Description = "Scenario setting KEY=VALUE (repeatable): " + string.Join("; ", ScenarioCatalog.All.Select(s => $"{s.Name}: {(s.SettingKeys.Count == 0 ? "none" : string.Join(", ", s.SettingKeys))}")), DefaultValueFactory = _ => [] };
         var outDir = new Option<string?>("--out") { Description = "Results folder" };
         var sluiceDll = new Option<string?>("--sluice-dll") { Description = "The sluice.dll servers are started from (default: the Release build of this repo)" };
         var noLive = new Option<bool>("--no-live") { Description = "No live display" };
@@ -51,6 +51,17 @@ internal static class BenchScenarioCommand
 
             DateTimeOffset started = DateTimeOffset.UtcNow;
             string dir = r.GetValue(outDir) ?? ResultsWriter.NewRunDirectory(Path.Combine(root, "bench-results"), "scenario-" + scenario.Name, started);
+            try
+            {
+                ScenarioCatalog.CheckSettings(scenario, settings.Keys);
+                ResultsWriter.PrepareDirectory(dir);
+            }
+            catch (BenchConfigurationException e)
+            {
+                console.MarkupLine("[red]bench:[/] " + Markup.Escape(e.Message));
+                return 2;
+            }
+
             var context = new ScenarioContext
             {
                 RepoRoot = root,

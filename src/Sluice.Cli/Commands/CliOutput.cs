@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Sluice.Cli.Commands;
@@ -5,19 +7,25 @@ namespace Sluice.Cli.Commands;
 /// <summary>Prints server answers: JSON pretty-printed, problems as one readable line on stderr.</summary>
 internal static class CliOutput
 {
-    private static readonly JsonSerializerOptions s_pretty = new() { WriteIndented = true };
+    // Relaxed escaping, as the server writes: timestamps keep their '+' instead of '\u002B' (this is a terminal, not HTML).
+    private static readonly JsonSerializerOptions s_pretty = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static async Task<int> PrintAsync(HttpResponseMessage response, CancellationToken ct)
+    /// <summary>Prints the body (or the problem) to the invocation's output (or error); returns the exit code.</summary>
+    public static async Task<int> PrintAsync(HttpResponseMessage response, ParseResult result, CancellationToken ct) =>
+        await ReadAsync(response, result, ct).ConfigureAwait(false) is null ? 1 : 0;
+
+    /// <summary>Like <see cref="PrintAsync"/>, returning the body that was printed, or null after a problem.</summary>
+    public static async Task<string?> ReadAsync(HttpResponseMessage response, ParseResult result, CancellationToken ct)
     {
         var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            Console.Error.WriteLine($"error {(int)response.StatusCode}: {Describe(body)}");
-            return 1;
+            await result.InvocationConfiguration.Error.WriteLineAsync($"error {(int)response.StatusCode}: {Describe(body)}").ConfigureAwait(false);
+            return null;
         }
 
-        Console.WriteLine(Pretty(body));
-        return 0;
+        await result.InvocationConfiguration.Output.WriteLineAsync(Pretty(body)).ConfigureAwait(false);
+        return body;
     }
 
     public static string Pretty(string json)

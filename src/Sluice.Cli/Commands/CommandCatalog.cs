@@ -7,7 +7,12 @@ internal static class CommandCatalog
 {
     public static RootCommand CreateRoot()
     {
-        var root = new RootCommand("Sluice: a high-concurrency serving platform for AI workloads.");
+        // 'test' and 'dev' are run by the ./sluice script itself (scripts/test.sh, scripts/dev.sh), so only this text lists them.
+        var root = new RootCommand(
+            "Sluice: a high-concurrency serving platform for AI workloads. " +
+            $"Errors print one 'error:' line; set {CliRunner.DebugVariable}=1 for the stack trace.\n" +
+            "The ./sluice script also runs: ./sluice test [ARGS] (installs what the tests need, builds and runs every test; ./sluice test --help) " +
+            "and ./sluice dev up [WORKERS]|down|status (a local distributed Sluice: gateway, workers, RabbitMQ, PostgreSQL; ./sluice dev --help).");
         // Command groups register here, one line each (each group lives in its own file under Commands/).
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(SubmitCommand.Create());

@@ -31,26 +31,34 @@ internal static class EngineCommand
             command.Options.Add(option);
         }
 
-        command.SetAction((ParseResult r, CancellationToken ct) => EngineCliErrors.Run(() =>
+        command.SetAction((ParseResult r) =>
         {
             var batches = new List<int>();
             foreach (var part in r.GetValue(batch)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 batches.Add(int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) && b > 0
                     ? b
-                    : throw new ArgumentException($"--batch: \"{part}\" is not a positive integer"));
+                    : throw new CliUsageException($"--batch: \"{part}\" is not a positive integer"));
             }
 
+            if (batches.Count == 0)
+            {
+                throw new CliUsageException("--batch lists no batch sizes (e.g. --batch 1,4,16)");
+            }
+
+            var stepCount = CliChecks.AtLeast(r.GetValue(steps), 1, "--steps");
+            var repeatCount = CliChecks.AtLeast(r.GetValue(repeats), 1, "--repeats");
+            var threadCount = CliChecks.Threads(r.GetValue(threads));
             using var loaded = ModelLoader.Load(r.GetValue(model)!, r.GetValue(tokenizer), r.GetValue(hugePages), r.GetValue(packed));
             if (r.GetValue(hugePages) && !loaded.OnHugePages)
             {
                 Console.Error.WriteLine("huge pages unavailable here (not Linux, or transparent huge pages set to never): the weights stay mapped");
             }
 
-            var runner = new EngineBenchRunner(loaded, r.GetValue(threads) > 0 ? r.GetValue(threads) : Environment.ProcessorCount);
-            runner.Run(batches, r.GetValue(steps), Console.Out, Math.Max(1, r.GetValue(repeats)));
+            var runner = new EngineBenchRunner(loaded, threadCount);
+            runner.Run(batches, stepCount, Console.Out, repeatCount);
             return 0;
-        }));
+        });
         return command;
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using Sluice.Grading;
 using Sluice.Grading.Serving;
 using Sluice.Grading.Spelling;
@@ -24,31 +25,34 @@ internal static class GradeCommand
         cmd.Options.Add(model);
         cmd.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
-            var f = r.GetValue(file)!;
-            var text = f.Name == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(f.FullName, ct);
             var p = r.GetValue(prompt);
             if (p is < 1 or > 8)
             {
-                Console.Error.WriteLine("--prompt must be 1..8");
-                return 2;
+                throw new CliUsageException($"--prompt must be 1..8 (got {p})");
             }
 
+            var f = r.GetValue(file)!;
+            var text = f.Name == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(f.FullName, ct);
             if (string.IsNullOrWhiteSpace(text))
             {
-                Console.Error.WriteLine("the essay is empty");
-                return 2;
+                throw new CliUsageException("the essay is empty");
             }
 
             var pt = r.GetValue(promptText) is { } ptf ? await File.ReadAllTextAsync(ptf.FullName, ct) : null;
             EssayGrader grader;
             try
             {
-                grader = GraderFactory.Create(new GradingOptions { ModelPath = r.GetValue(model)?.FullName });
+                grader = GraderFactory.Create(new GradingOptions { ModelPath = ModelPath(r.GetValue(model)) });
             }
             catch (DictionaryNotFoundException ex)
             {
                 Console.Error.WriteLine(ex.Message);
                 return 3;
+            }
+            catch (Exception ex) when (r.GetValue(model) is not null && ex is InvalidDataException or JsonException)
+            {
+                // A file that is not a model fails deep in gzip or JSON; say which file it was.
+                throw new InvalidDataException($"{r.GetValue(model)?.FullName} is not a grading model file ({ex.Message})", ex);
             }
 
             var result = grader.Grade(new EssayRequest(text, p, pt));
@@ -64,6 +68,13 @@ internal static class GradeCommand
         return cmd;
     }
 
+    private static string? ModelPath(FileInfo? model) => model is null ? null
+        : Directory.Exists(model.FullName) ? throw new IOException($"--model {model.FullName} is a directory, not a grading model file")
+        : model.FullName;
+
+    /// <summary>"1 word", "2 words", "0 words".</summary>
+    internal static string Count(int n, string noun) => string.Create(CultureInfo.InvariantCulture, $"{n} {noun}{(n == 1 ? "" : "s")}");
+
     private static void Print(GradeResult r, string text)
     {
         var c = CultureInfo.InvariantCulture;
@@ -77,7 +88,7 @@ internal static class GradeCommand
 
         var s = r.Statistics;
         Console.WriteLine(string.Create(c,
-            $"Statistics: {s.Words} words, {s.Sentences} sentences, {s.Paragraphs} paragraphs, {s.UniqueWords} unique words; Flesch-Kincaid grade {s.FleschKincaidGrade:0.0}, reading ease {s.FleschReadingEase:0}; MATTR {s.Mattr:0.00}; {s.Misspellings} misspellings, {s.GrammarIssues} grammar/punctuation issues, {s.Transitions} transitions"));
+            $"Statistics: {Count(s.Words, "word")}, {Count(s.Sentences, "sentence")}, {Count(s.Paragraphs, "paragraph")}, {Count(s.UniqueWords, "unique word")}; Flesch-Kincaid grade {s.FleschKincaidGrade:0.0}, reading ease {s.FleschReadingEase:0}; MATTR {s.Mattr:0.00}; {Count(s.Misspellings, "misspelling")}, {Count(s.GrammarIssues, "grammar/punctuation issue")}, {Count(s.Transitions, "transition")}"));
         if (r.Drivers.Count > 0)
         {
             Console.WriteLine("What drove the score (effect in points vs. a typical essay):");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using Sluice.Core.Paths;
 using Sluice.Grading.Data;
 using Sluice.Grading.Scoring;
@@ -31,9 +32,14 @@ internal static class GraderCommand
         cmd.Options.Add(seed);
         cmd.SetAction((ParseResult r, CancellationToken ct) =>
         {
-            var data = OpenData();
-            var trainer = CreateTrainer(r.GetValue(seed));
+            var (data, root) = OpenData();
             var f = r.GetValue(fold) ?? 0;
+            if (f != -1 && !IsFold(root, f))
+            {
+                throw new CliUsageException($"--fold must be -1 (every essay) or a fold {FoldRange(root)} (got {f})");
+            }
+
+            var trainer = CreateTrainer(r.GetValue(seed));
             var sw = Stopwatch.StartNew();
             var essays = Enumerable.Range(1, 8).SelectMany(data.LoadPrompt).ToList();
             var ids = f < 0 ? essays.Select(e => e.Id).ToHashSet() : data.LoadFold(f, "train").Union(data.LoadFold(f, "dev")).ToHashSet();
@@ -64,10 +70,10 @@ internal static class GraderCommand
         cmd.Options.Add(raw);
         cmd.SetAction((ParseResult r, CancellationToken ct) =>
         {
-            var data = OpenData();
+            var (data, root) = OpenData();
+            var f = ParseList(r.GetValue(folds), [0, 1, 2, 3, 4], "--folds", n => IsFold(root, n), $"a fold {FoldRange(root)}");
+            var p = ParseList(r.GetValue(prompts), [1, 2, 3, 4, 5, 6, 7, 8], "--prompts", n => n is >= 1 and <= 8, "an ASAP prompt 1-8");
             var trainer = CreateTrainer(null);
-            var f = ParseList(r.GetValue(folds), [0, 1, 2, 3, 4]);
-            var p = ParseList(r.GetValue(prompts), [1, 2, 3, 4, 5, 6, 7, 8]);
             var sw = Stopwatch.StartNew();
             Func<GradingModel, Func<PreparedEssay, int[]>>? factory = r.GetValue(raw) ? null : m =>
             {
@@ -84,16 +90,22 @@ internal static class GraderCommand
 
     private static Command Bench()
     {
-        var seconds = new Option<double?>("--seconds") { Description = "Measuring time per run (default 10)" };
+        var secondsOption = new Option<double?>("--seconds") { Description = "Measuring time per run (default 10)" };
         var cmd = new Command("bench", "Measure grading speed on one core: essays/s for real ASAP essays of about 350 words, and over all prompts.");
-        cmd.Options.Add(seconds);
+        cmd.Options.Add(secondsOption);
         cmd.SetAction((ParseResult r, CancellationToken ct) =>
         {
-            var data = OpenData();
+            var seconds = r.GetValue(secondsOption) ?? 10;
+            if (!double.IsFinite(seconds) || seconds <= 0)
+            {
+                throw new CliUsageException($"--seconds must be a number greater than 0 (got {seconds})");
+            }
+
+            var (data, _) = OpenData();
             var grader = Sluice.Grading.GraderFactory.Create();
             var essays = Enumerable.Range(1, 8).SelectMany(data.LoadPrompt).ToList();
             var around350 = essays.Where(e => Sluice.Grading.EssayGrader.CountWords(e.Text) is >= 300 and <= 400).ToList();
-            var duration = TimeSpan.FromSeconds(r.GetValue(seconds) ?? 10);
+            var duration = TimeSpan.FromSeconds(seconds);
             Console.WriteLine("| essays | mean words | essays/s (1 core) | ms/essay |");
             Console.WriteLine("|---|---|---|---|");
             foreach (var (name, set) in new[] { ("ASAP, 300-400 words", around350), ("ASAP, all prompts", essays) })
@@ -124,13 +136,50 @@ internal static class GraderCommand
         return cmd;
     }
 
-    private static int[] ParseList(string? s, int[] fallback) =>
-        string.IsNullOrWhiteSpace(s) ? fallback : [.. s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse)];
-
-    private static AsapDataset OpenData()
+    private static int[] ParseList(string? s, int[] fallback, string option, Func<int, bool> valid, string what)
     {
-        var root = SharedData.TryGetPath("data/asap") ?? throw new DirectoryNotFoundException("../shared/data/asap not found (set SLUICE_SHARED to the shared folder)");
-        return new AsapDataset(root);
+        if (string.IsNullOrWhiteSpace(s))
+        {
+            return fallback;
+        }
+
+        var values = new List<int>();
+        foreach (var part in s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            values.Add(int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && valid(n)
+                ? n
+                : throw new CliUsageException($"{option}: '{part}' is not {what}"));
+        }
+
+        return values.Count > 0 ? [.. values] : throw new CliUsageException($"{option} lists no values");
+    }
+
+    /// <summary>The ASAP data and its folder; the error names the folder that was tried (SLUICE_SHARED or ../shared).</summary>
+    private static (AsapDataset Data, string Root) OpenData()
+    {
+        var root = SharedData.TryGetPath("data/asap");
+        if (root is null)
+        {
+            var env = Environment.GetEnvironmentVariable("SLUICE_SHARED");
+            throw new DirectoryNotFoundException(string.IsNullOrWhiteSpace(env)
+                ? $"ASAP data not found: no ../shared/data/asap above {Directory.GetCurrentDirectory()} (set SLUICE_SHARED to the shared folder)"
+                : $"ASAP data not found at {Path.GetFullPath(Path.Combine(env, "data", "asap"))} (SLUICE_SHARED={env})");
+        }
+
+        return (new AsapDataset(root), root);
+    }
+
+    private static bool IsFold(string root, int fold) => fold >= 0 && Directory.Exists(Path.Combine(root, "folds", $"fold_{fold}"));
+
+    private static string FoldRange(string root)
+    {
+        var count = 0;
+        while (IsFold(root, count))
+        {
+            count++;
+        }
+
+        return count == 0 ? "(none found under folds/)" : $"0-{count - 1}";
     }
 
     private static GraderTrainer CreateTrainer(int? seed)

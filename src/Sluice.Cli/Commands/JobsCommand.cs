@@ -18,7 +18,7 @@ internal static class JobsCommand
         {
             using var http = client.CreateClient(r);
             using var response = await http.GetAsync($"v1/jobs/{Uri.EscapeDataString(r.GetValue(getId)!)}", ct);
-            return await CliOutput.PrintAsync(response, ct);
+            return await CliOutput.PrintAsync(response, r, ct);
         });
 
         var cancel = new Command("cancel", "Cancel a job.");
@@ -29,7 +29,7 @@ internal static class JobsCommand
         {
             using var http = client.CreateClient(r);
             using var response = await http.DeleteAsync($"v1/jobs/{Uri.EscapeDataString(r.GetValue(cancelId)!)}", ct);
-            return await CliOutput.PrintAsync(response, ct);
+            return await CliOutput.PrintAsync(response, r, ct);
         });
 
         var list = new Command("list", "List this key's jobs, newest first.");
@@ -43,7 +43,7 @@ internal static class JobsCommand
             using var http = client.CreateClient(r);
             var query = $"v1/jobs?limit={r.GetValue(limit)}" + (r.GetValue(status) is { } s ? "&status=" + Uri.EscapeDataString(s) : "");
             using var response = await http.GetAsync(query, ct);
-            return await CliOutput.PrintAsync(response, ct);
+            return await CliOutput.PrintAsync(response, r, ct);
         });
 
         jobs.Subcommands.Add(get);

@@ -31,7 +31,7 @@ internal static class ModelCommand
             command.Options.Add(option);
         }
 
-        command.SetAction((ParseResult r, CancellationToken ct) => EngineCliErrors.Run(() =>
+        command.SetAction((ParseResult r) =>
         {
             var config = ModelSynthesizer.Shape(r.GetValue(shape)!);
             var path = r.GetValue(output)!;
@@ -40,7 +40,7 @@ internal static class ModelCommand
             {
                 if (r.GetValue(type)!.ToLowerInvariant() != "f32")
                 {
-                    throw new ArgumentException("llama2.c checkpoints are float32 only; use --format gguf for f16 or q8_0");
+                    throw new CliUsageException("llama2.c checkpoints are float32 only; use --format gguf for f16 or q8_0");
                 }
 
                 ModelSynthesizer.WriteLlama2c(path, config, r.GetValue(seed));
@@ -52,7 +52,7 @@ internal static class ModelCommand
                     "f32" => TensorType.F32,
                     "f16" => TensorType.F16,
                     "q8_0" => TensorType.Q8_0,
-                    var other => throw new ArgumentException($"unknown --type {other} (expected f32, f16 or q8_0)"),
+                    var other => throw new CliUsageException($"unknown --type {other} (expected f32, f16 or q8_0)"),
                 };
                 var tokenizerPath = r.GetValue(tokenizer) ?? ModelLoader.FindTokenizer(config.VocabSize, SharedData.TryGetPath("models") is { } m ? [m] : []);
                 var vocab = tokenizerPath is null ? null : TokenizerReader.Load(tokenizerPath);
@@ -60,12 +60,12 @@ internal static class ModelCommand
             }
             else
             {
-                throw new ArgumentException($"unknown --format {fmt} (expected bin or gguf)");
+                throw new CliUsageException($"unknown --format {fmt} (expected bin or gguf)");
             }
 
             Console.WriteLine($"wrote {path} ({new FileInfo(path).Length:N0} bytes): {config}");
             return 0;
-        }));
+        });
         return command;
     }
 
@@ -76,12 +76,12 @@ internal static class ModelCommand
         var command = new Command("info", "Print a checkpoint's configuration, tensors and parameter count.");
         command.Arguments.Add(path);
         command.Options.Add(tokenizer);
-        command.SetAction((ParseResult r, CancellationToken ct) => EngineCliErrors.Run(() =>
+        command.SetAction((ParseResult r) =>
         {
             using var model = ModelLoader.Load(r.GetValue(path)!, r.GetValue(tokenizer));
             ModelInfoPrinter.Print(model, Console.Out);
             return 0;
-        }));
+        });
         return command;
     }
 }

@@ -19,7 +19,7 @@ internal static class ModelsCommand
             using var response = await http.GetAsync("v1/models", ct);
             if (r.GetValue(json) || !response.IsSuccessStatusCode)
             {
-                return await CliOutput.PrintAsync(response, ct);
+                return await CliOutput.PrintAsync(response, r, ct);
             }
 
             using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));

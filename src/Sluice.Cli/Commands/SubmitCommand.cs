@@ -14,7 +14,7 @@ internal static class SubmitCommand
         var input = new Argument<string>("input") { Description = "The model input as JSON, e.g. '{\"n\": 5}'; '@file.json' reads a file; '-' reads stdin.", DefaultValueFactory = _ => "{}" };
         var priority = new Option<string>("--priority") { Description = "high, normal or low.", DefaultValueFactory = _ => "normal" };
         var deadline = new Option<int?>("--deadline-ms") { Description = "Expire the job if it cannot finish within this many milliseconds." };
-        var quiet = new Option<bool>("--quiet") { Description = "Print only the final job." };
+        var quiet = new Option<bool>("--quiet") { Description = "Print only the final job (still waits for the job to end)." };
         var client = new ClientOptions();
         command.Arguments.Add(model);
         command.Arguments.Add(input);
@@ -34,8 +34,7 @@ internal static class SubmitCommand
             }
             catch (JsonException ex)
             {
-                Console.Error.WriteLine($"error: input is not valid JSON: {ex.Message}");
-                return 2;
+                throw new CliUsageException($"input is not valid JSON: {ex.Message}");
             }
 
             using var http = client.CreateClient(result);
@@ -51,44 +50,76 @@ internal static class SubmitCommand
             var text = await response.Content.ReadAsStringAsync(ct);
             if (!response.IsSuccessStatusCode)
             {
-                Console.Error.WriteLine($"error {(int)response.StatusCode}: {CliOutput.Describe(text)}");
+                await result.InvocationConfiguration.Error.WriteLineAsync($"error {(int)response.StatusCode}: {CliOutput.Describe(text)}");
                 return 1;
             }
 
             using var job = JsonDocument.Parse(text);
             var id = job.RootElement.GetProperty("id").GetString()!;
-            if (!result.GetValue(quiet))
+            var quietly = result.GetValue(quiet);
+            if (!quietly)
             {
-                Console.Error.WriteLine($"job {id} accepted; streaming events");
-                using var stream = await http.GetStreamAsync($"v1/jobs/{id}/events", ct);
-                using var reader = new StreamReader(stream);
-                string? eventType = null;
-                while (await reader.ReadLineAsync(ct) is { } line)
-                {
-                    if (line.StartsWith("event: ", StringComparison.Ordinal))
-                    {
-                        eventType = line[7..];
-                    }
-                    else if (line.StartsWith("data: ", StringComparison.Ordinal))
-                    {
-                        if (eventType == "delta")
-                        {
-                            using var d = JsonDocument.Parse(line[6..]);
-                            Console.Write(d.RootElement.GetProperty("text").GetString());
-                        }
-                        else
-                        {
-                            Console.Error.WriteLine($"[{eventType}] {line[6..]}");
-                        }
-                    }
-                }
-
-                Console.WriteLine();
+                await result.InvocationConfiguration.Error.WriteLineAsync($"job {id} accepted; streaming events");
             }
 
-            using var final = await http.GetAsync($"v1/jobs/{id}", ct);
-            return await CliOutput.PrintAsync(final, ct) == 0 && JsonDocument.Parse(await final.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("status").GetString() == "succeeded" ? 0 : 1;
+            // --quiet reads the stream too, printing nothing: it ends when the job does, so the job fetched below is final.
+            await FollowEventsAsync(http, id, quietly ? null : result, ct);
+            using var final = await http.GetAsync($"v1/jobs/{Uri.EscapeDataString(id)}", ct);
+            if (await CliOutput.ReadAsync(final, result, ct) is not { } finalText)
+            {
+                return 1;
+            }
+
+            using var finalJob = JsonDocument.Parse(finalText);
+            return finalJob.RootElement.GetProperty("status").GetString() == "succeeded" ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Reads the job's events until the stream ends. With <paramref name="print"/>, delta text goes to stdout and
+    /// every other event to stderr as <c>[type] data</c>, on a line of its own.
+    /// </summary>
+    private static async Task FollowEventsAsync(HttpClient http, string id, ParseResult? print, CancellationToken ct)
+    {
+        using var stream = await http.GetStreamAsync($"v1/jobs/{Uri.EscapeDataString(id)}/events", ct);
+        using var reader = new StreamReader(stream);
+        var output = print?.InvocationConfiguration.Output;
+        var error = print?.InvocationConfiguration.Error;
+        var midLine = false; // delta text printed since the last newline
+        string? eventType = null;
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal))
+            {
+                eventType = line[7..];
+            }
+            else if (output is not null && error is not null && line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                if (eventType == "delta")
+                {
+                    using var d = JsonDocument.Parse(line[6..]);
+                    await output.WriteAsync(d.RootElement.GetProperty("text").GetString());
+                    await output.FlushAsync(ct);
+                    midLine = true;
+                }
+                else
+                {
+                    if (midLine)
+                    {
+                        await output.WriteLineAsync();
+                        await output.FlushAsync(ct);
+                        midLine = false;
+                    }
+
+                    await error.WriteLineAsync($"[{eventType}] {line[6..]}");
+                }
+            }
+        }
+
+        if (output is not null && midLine)
+        {
+            await output.WriteLineAsync();
+        }
     }
 }

@@ -79,7 +79,7 @@ internal sealed class EngineBenchRunner
                 {
                     for (var b = 0; b < batch; b++)
                     {
-                        state.Tokens[b] = 1 + b;
+                        state.Tokens[b] = StartToken(b);
                         state.Positions[b] = step % 4;
                         state.Caches[b] = warm;
                         state.LogitIndex[b] = b;
@@ -96,7 +96,6 @@ internal sealed class EngineBenchRunner
 
     private double MeasureOnce(int batch, int steps, KvCachePool pool, BatchState state)
     {
-        var c = _model.Config;
         var caches = new KvSequence[batch];
         for (var b = 0; b < batch; b++)
         {
@@ -106,7 +105,7 @@ internal sealed class EngineBenchRunner
         var tokens = new int[batch];
         for (var b = 0; b < batch; b++)
         {
-            tokens[b] = 1 + (b * 7919 % (c.VocabSize - 1)); // different start tokens so sequences differ
+            tokens[b] = StartToken(b);
         }
 
         var stopwatch = Stopwatch.StartNew();
@@ -138,6 +137,12 @@ internal sealed class EngineBenchRunner
     }
 
     /// <summary>
+    /// The first token of sequence <paramref name="b"/>: different ones so sequences differ, never BOS and always in
+    /// the vocabulary, however large the batch.
+    /// </summary>
+    private int StartToken(int b) => 1 + (int)(b * 7919L % (_model.Config.VocabSize - 1));
+
+    /// <summary>
     /// Runs every batch size and prints a table; returns the results. The repeats go round the batch sizes (1, 4, 16,
     /// then 1, 4, 16 again …) rather than one batch size after another: the host's compute comes and goes (on this
     /// project's VMs the two vCPUs deliver one core's FMA throughput in about a third of half-second windows), and a
@@ -145,6 +150,8 @@ internal sealed class EngineBenchRunner
     /// </summary>
     public List<Result> Run(IReadOnlyList<int> batches, int steps, TextWriter output, int repeats = 3)
     {
+        ArgumentOutOfRangeException.ThrowIfZero(batches.Count, nameof(batches));
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         var inv = CultureInfo.InvariantCulture;
         steps = Math.Min(steps, _model.Config.SeqLen - 1);
         output.WriteLine(string.Create(inv, $"model {_model.Path}"));

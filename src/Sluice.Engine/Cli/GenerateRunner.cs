@@ -34,6 +34,19 @@ internal sealed class GenerateRunner
     {
         var config = _model.Config;
         var tokenizer = _model.Tokenizer;
+
+        // llama2.c's run corrects these instead of refusing them: a negative temperature means greedy, a top-p
+        // outside 0..1 the default 0.9, and no steps (or too many) the whole context.
+        if (temperature < 0)
+        {
+            temperature = 0;
+        }
+
+        if (topP is < 0 or > 1)
+        {
+            topP = 0.9f;
+        }
+
         if (steps <= 0 || steps > config.SeqLen)
         {
             steps = config.SeqLen; // override to ~max length, as llama2.c

@@ -43,7 +43,7 @@ internal sealed unsafe class MappedFile : IDisposable
         var full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full))
         {
-            throw new FileNotFoundException($"model file not found: {full}", full);
+            throw new FileNotFoundException(Directory.Exists(full) ? $"{full} is a directory, not a model file" : $"model file not found: {full}", full);
         }
 
         var length = FileTarget.Resolve(full).Length;

@@ -18,7 +18,7 @@ internal static class ModelLoader
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
         {
-            throw new FileNotFoundException($"model file not found: {full}", full);
+            throw new FileNotFoundException(Directory.Exists(full) ? $"{full} is a directory, not a model file" : $"model file not found: {full}", full);
         }
 
         if (IsGguf(full))

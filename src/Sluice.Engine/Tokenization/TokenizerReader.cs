@@ -14,7 +14,7 @@ internal static class TokenizerReader
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
         {
-            throw new FileNotFoundException($"tokenizer file not found: {full}", full);
+            throw new FileNotFoundException(Directory.Exists(full) ? $"{full} is a directory, not a tokenizer file" : $"tokenizer file not found: {full}", full);
         }
 
         var bytes = File.ReadAllBytes(full);

@@ -126,4 +126,22 @@ public sealed class LoadRunnerTests
         Assert.Throws<BenchConfigurationException>(() => new LoadOptions { Mode = LoadMode.Open }.Validate());
         Assert.Throws<BenchConfigurationException>(() => new LoadOptions { Concurrency = 0 }.Validate());
     }
+
+    [Fact]
+    public void Validate_ZeroDeadline_SaysMoreThanZeroNamingTheOption()
+    {
+        var ex = Assert.Throws<BenchConfigurationException>(() => new LoadOptions { RequestDeadline = TimeSpan.Zero }.Validate());
+
+        Assert.Equal("--deadline must be more than 0 and at most 600 s (got 0 s).", ex.Message);
+    }
+
+    [Fact]
+    public void Validate_OpenLoopNoInFlight_NamesTheCliOption()
+    {
+        var stage = new LoadOptions { Mode = LoadMode.Open, Profile = new ConstantRateProfile(5), MaxInFlight = 0 };
+
+        var ex = Assert.Throws<BenchConfigurationException>(stage.Validate);
+
+        Assert.Equal("--max-in-flight must be at least 1 (got 0).", ex.Message);
+    }
 }

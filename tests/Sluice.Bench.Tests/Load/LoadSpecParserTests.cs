@@ -68,4 +68,14 @@ public sealed class LoadSpecParserTests
     {
         Assert.Throws<BenchConfigurationException>(() => BenchStagePlanner.Plan(new LoadOptions(), "1", "10", null, durationGiven: false));
     }
+
+    [Theory]
+    [InlineData("0", "--concurrency: '0' is not a positive number.")]
+    [InlineData("1,0,5", "--concurrency: '0' in '1,0,5' is not a positive number.")]
+    public void Plan_BadConcurrency_MessageNamesTheOption(string concurrency, string expected)
+    {
+        var ex = Assert.Throws<BenchConfigurationException>(() => BenchStagePlanner.Plan(new LoadOptions(), concurrency, null, null, durationGiven: false));
+
+        Assert.Equal(expected, ex.Message);
+    }
 }

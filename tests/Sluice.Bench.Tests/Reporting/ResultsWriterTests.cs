@@ -50,4 +50,20 @@ public sealed class ResultsWriterTests : IDisposable
             Directory.Delete(_dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void PrepareDirectory_PathIsAFile_ThrowsBeforeAnythingRuns()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            var ex = Assert.Throws<BenchConfigurationException>(() => ResultsWriter.PrepareDirectory(file));
+
+            Assert.Contains("is a file", ex.Message);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

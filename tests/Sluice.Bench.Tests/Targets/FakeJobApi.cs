@@ -13,6 +13,7 @@ namespace Sluice.Bench.Tests.Targets;
 internal sealed class FakeJobApi
 {
     private readonly ConcurrentDictionary<string, DateTime> _jobs = new();
+    private readonly ConcurrentQueue<bool> _cacheFlags = new();
     private readonly int _runMs;
     private readonly int _tokens;
     private readonly int _rejectEvery;
@@ -29,6 +30,9 @@ internal sealed class FakeJobApi
 
     public long Accepted => _jobs.Count;
 
+    /// <summary>The <c>cache</c> field of every submit that carried one.</summary>
+    public IReadOnlyCollection<bool> CacheFlags => _cacheFlags;
+
     public void Map(WebApplication app)
     {
         app.MapPost("/v1/jobs", async (HttpContext ctx) =>
@@ -37,6 +41,11 @@ internal sealed class FakeJobApi
             if (!body.RootElement.TryGetProperty("model", out _) || !body.RootElement.TryGetProperty("input", out _))
             {
                 return Results.BadRequest();
+            }
+
+            if (body.RootElement.TryGetProperty("cache", out JsonElement cache))
+            {
+                _cacheFlags.Enqueue(cache.GetBoolean());
             }
 
             long n = Interlocked.Increment(ref _submitted);

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Sluice.Bench.Load;
 using Sluice.Bench.Targets;
-using Sluice.Bench.Tests.Infrastructure;
+using Sluice.Testing.Server;
 
 namespace Sluice.Bench.Tests.Targets;
 

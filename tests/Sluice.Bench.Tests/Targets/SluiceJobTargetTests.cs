@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Sluice.Bench.Load;
 using Sluice.Bench.Targets;
-using Sluice.Bench.Tests.Infrastructure;
+using Sluice.Testing.Server;
 
 namespace Sluice.Bench.Tests.Targets;
 
@@ -47,6 +47,26 @@ public sealed class SluiceJobTargetTests
         Assert.InRange(result.InterEvent.P50Ms, 12, 200);
         Assert.True(result.TimeToFirstEvent.P50Ms >= 14);
         Assert.Equal(2, result.MeanBatchSize);
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task RunAsync_ResultCacheSetting_SentAsTheJobsCacheField(bool stream, bool useCache)
+    {
+        var api = new FakeJobApi(runMs: 1, tokens: 1);
+        await using KestrelTestServer server = await KestrelTestServer.StartAsync(api.Map);
+        var spec = new TargetSpec { Kind = stream ? TargetKind.JobStream : TargetKind.Job, Url = server.BaseUri, Model = "count", InputJson = """{"n":1}""", UseResultCache = useCache };
+        await using ILoadTarget target = TargetFactory.Create(spec, TimeSpan.FromSeconds(5));
+
+        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 1, Duration = TimeSpan.FromSeconds(5), MaxRequests = 2 });
+
+        StageResult result = await runner.RunAsync();
+
+        Assert.Equal(2, result.Succeeded);
+        Assert.Equal([useCache, useCache], api.CacheFlags);
+        Assert.Equal(!useCache, target.Description.Contains("result cache bypassed", StringComparison.Ordinal));
     }
 
     [Fact]

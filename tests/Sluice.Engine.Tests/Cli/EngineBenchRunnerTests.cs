@@ -22,4 +22,16 @@ public sealed class EngineBenchRunnerTests
         var ofMedians = results[1].MedianTokensPerSecond / results[0].MedianTokensPerSecond;
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"{best:F2}x ({ofMedians:F2}x)"), output.ToString());
     }
+
+    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
+    public void Run_BatchAsLargeAsTheVocabulary_RunsWithTokensInRange()
+    {
+        using var model = TestModels.LoadBin();
+        var batch = model.Config.VocabSize + 1; // every start token must wrap into the vocabulary
+
+        var results = new EngineBenchRunner(model, 2).Run([batch], 2, new StringWriter(), repeats: 1);
+
+        Assert.Equal(batch, Assert.Single(results).Batch);
+        Assert.True(results[0].TokensPerSecond > 0);
+    }
 }

@@ -59,4 +59,30 @@ public sealed class GenerateRunnerTests
         Assert.Equal(a.ToString(), b.ToString());
         Assert.StartsWith("Once", a.ToString());
     }
+
+    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
+    public void Run_NegativeTemperature_IsGreedyAsInLlama2c()
+    {
+        using var model = TestModels.LoadBin();
+        var runner = new GenerateRunner(model, threads: 2);
+
+        var negative = runner.Run("Once", -1f, 0.9f, 60, 7, true, new StringWriter(), new StringWriter());
+        var greedy = runner.Run("Once", 0f, 0.9f, 60, 7, true, new StringWriter(), new StringWriter());
+
+        Assert.Equal(greedy, negative);
+    }
+
+    [SharedDataTheory(TestModels.Bin, TestModels.Tokenizer)]
+    [InlineData(-0.5f)]
+    [InlineData(1.5f)]
+    public void Run_TopPOutsideZeroToOne_SamplesAsTopP09(float topP)
+    {
+        using var model = TestModels.LoadBin();
+        var runner = new GenerateRunner(model, threads: 2);
+
+        var corrected = runner.Run("Once", 1f, topP, 80, 123, true, new StringWriter(), new StringWriter());
+        var default09 = runner.Run("Once", 1f, 0.9f, 80, 123, true, new StringWriter(), new StringWriter());
+
+        Assert.Equal(default09, corrected);
+    }
 }

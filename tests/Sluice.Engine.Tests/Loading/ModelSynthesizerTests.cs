@@ -40,6 +40,11 @@ public sealed class ModelSynthesizerTests
         Assert.Equal(s_tiny.ParameterCount, model.Config.ParameterCount);
         Assert.Contains("blk.1.ffn_down.weight", info.ToString());
         Assert.Contains("Q8_0", info.ToString());
+        var lines = info.ToString().ReplaceLineEndings("\n").Split('\n');
+        var header = lines[Array.FindIndex(lines, l => l.StartsWith("tensors:", StringComparison.Ordinal)) + 1];
+        Assert.Equal(["name", "shape", "type", "byte", "offset", "elements"], header.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        var row = lines.Single(l => l.TrimStart().StartsWith("blk.1.ffn_down.weight", StringComparison.Ordinal));
+        Assert.Equal(header.LastIndexOf("elements", StringComparison.Ordinal) + "elements".Length, row.TrimEnd().Length); // counts end under the label
         var tokens = new GenerateRunner(model, 2).Run("", 0f, 1f, 10, 1, true, new StringWriter(), new StringWriter());
         Assert.All(tokens, t => Assert.InRange(t, 0, 511));
     }

@@ -6,10 +6,10 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Sluice.Bench.Tests.Infrastructure;
+namespace Sluice.Testing.Server;
 
 /// <summary>A real Kestrel server on 127.0.0.1:0 with the endpoints a test maps.</summary>
-internal sealed class KestrelTestServer : IAsyncDisposable
+public sealed class KestrelTestServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 

@@ -1,0 +1,50 @@
+using System.CommandLine;
+
+namespace Sluice.Cli.Commands;
+
+/// <summary>
+/// Parses and runs a command line. Every command's expected failures end here as one <c>error:</c> line on stderr
+/// (<see cref="CliErrors"/>); anything else is a bug and keeps its stack trace, as does everything when
+/// <see cref="DebugVariable"/> is set.
+/// </summary>
+internal static class CliRunner
+{
+    /// <summary>Set to 1 to print the stack trace of every failure.</summary>
+    public const string DebugVariable = "SLUICE_DEBUG";
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter? output = null, TextWriter? error = null)
+    {
+        error ??= Console.Error;
+
+        // No response files: 'submit MODEL @file.json' is Sluice's own syntax, read by the command.
+        var parse = CommandCatalog.CreateRoot().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Error = error };
+        if (output is not null)
+        {
+            invocation.Output = output;
+        }
+
+        try
+        {
+            return await parse.InvokeAsync(invocation).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return 130; // Ctrl+C, as a shell reports SIGINT
+        }
+        catch (Exception ex)
+        {
+            var message = CliErrors.Describe(ex);
+            if (message is null || IsDebug())
+            {
+                await error.WriteLineAsync($"Unhandled exception: {ex}").ConfigureAwait(false);
+                return 1;
+            }
+
+            await error.WriteLineAsync($"error: {message}").ConfigureAwait(false);
+            return CliErrors.ExitCode(ex);
+        }
+    }
+
+    private static bool IsDebug() => Environment.GetEnvironmentVariable(DebugVariable) is { Length: > 0 } v && v != "0";
+}

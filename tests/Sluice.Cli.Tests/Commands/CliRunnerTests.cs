@@ -1,0 +1,103 @@
+using Sluice.Cli.Commands;
+
+namespace Sluice.Cli.Tests.Commands;
+
+/// <summary>Whole command lines through the real parser and the one error path.</summary>
+public sealed class CliRunnerTests
+{
+    private static async Task<(int Code, string Error)> RunAsync(params string[] args)
+    {
+        var error = new StringWriter();
+        var code = await CliRunner.RunAsync(args, new StringWriter(), error);
+        return (code, error.ToString());
+    }
+
+    [Fact]
+    public async Task RunAsync_SubmitWithMissingAtFile_ReadsItAsAFileNotAResponseFile()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"sluice-missing-{Guid.NewGuid():N}.json");
+
+        var (code, error) = await RunAsync("submit", "echo", "@" + missing, "--url", "http://127.0.0.1:1");
+
+        Assert.Equal(1, code);
+        Assert.Equal($"error: Could not find file '{missing}'.", error.Trim());
+    }
+
+    [Theory]
+    [InlineData("a file", "submit", "echo", "@{dir}")]
+    [InlineData("a model file", "generate", "--model", "{dir}")]
+    [InlineData("a file", "grade", "{dir}")]
+    public async Task RunAsync_PathIsADirectory_SaysItIsADirectory(string notA, params string[] args)
+    {
+        var dir = Directory.CreateTempSubdirectory("sluice-cli-").FullName;
+        try
+        {
+            var (code, error) = await RunAsync([.. args.Select(a => a.Replace("{dir}", dir, StringComparison.Ordinal))]);
+
+            Assert.Equal(1, code);
+            Assert.Equal($"error: {dir} is a directory, not {notA}", error.Trim());
+        }
+        finally
+        {
+            Directory.Delete(dir);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_ModelsWithNoServer_NamesTheUrlWithoutAStackTrace()
+    {
+        var (code, error) = await RunAsync("models", "--url", "http://127.0.0.1:1");
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: could not reach http://127.0.0.1:1/v1/models", error);
+        Assert.DoesNotContain("   at ", error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task RunAsync_UrlThatIsNotAUrl_IsAUsageError()
+    {
+        var (code, error) = await RunAsync("jobs", "list", "--url", "notaurl");
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --url 'notaurl' is not an http:// or https:// URL", error);
+    }
+
+    [Fact]
+    public async Task RunAsync_SynthUnknownShape_HasNoParameterSuffix()
+    {
+        var (code, error) = await RunAsync("model", "synth", "--shape", "7B", "--out", Path.Combine(Path.GetTempPath(), "never-written.bin"));
+
+        Assert.Equal(1, code);
+        Assert.Equal("error: unknown shape \"7B\" (expected 15M, 42M or 110M)", error.Trim());
+    }
+
+    [Theory]
+    [InlineData("--steps must be at least 1 (got 0)", "engine", "bench", "--model", "m.bin", "--steps", "0")]
+    [InlineData("--repeats must be at least 1 (got -2)", "engine", "bench", "--model", "m.bin", "--repeats", "-2")]
+    [InlineData("--threads must be at least 0 (0 = all cores) (got -3)", "engine", "bench", "--model", "m.bin", "--threads", "-3")]
+    [InlineData("--batch lists no batch sizes (e.g. --batch 1,4,16)", "engine", "bench", "--model", "m.bin", "--batch", "")]
+    [InlineData("--temperature must be a finite number (got NaN)", "generate", "--model", "m.bin", "--temperature", "NaN")]
+    [InlineData("--threads must be at least 0 (0 = all cores) (got -1)", "generate", "--model", "m.bin", "--threads", "-1")]
+    [InlineData("--seconds must be a number greater than 0 (got 0)", "grader", "bench", "--seconds", "0")]
+    public async Task RunAsync_OptionOutOfRange_IsAUsageErrorNamingIt(string expected, params string[] args)
+    {
+        var (code, error) = await RunAsync(args);
+
+        Assert.Equal(2, code);
+        Assert.Equal("error: " + expected, error.Trim());
+    }
+
+    [Fact]
+    public async Task RunAsync_RootHelp_MentionsTheScriptCommandsAndDebugVariable()
+    {
+        var output = new StringWriter();
+
+        var code = await CliRunner.RunAsync(["--help"], output, new StringWriter());
+
+        Assert.Equal(0, code);
+        Assert.Contains("./sluice test [ARGS]", output.ToString());
+        Assert.Contains("./sluice dev up", output.ToString());
+        Assert.Contains("SLUICE_DEBUG=1", output.ToString());
+    }
+}

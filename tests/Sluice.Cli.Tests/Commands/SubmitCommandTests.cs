@@ -1,0 +1,84 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Sluice.Cli.Commands;
+using Sluice.Testing.Server;
+
+namespace Sluice.Cli.Tests.Commands;
+
+/// <summary><c>submit</c> against a fake job API whose job only ends once its event stream has been read to the end.</summary>
+public sealed class SubmitCommandTests
+{
+    private static async Task<KestrelTestServer> StartFakeAsync()
+    {
+        var streamed = 0;
+        return await KestrelTestServer.StartAsync(app =>
+        {
+            app.MapPost("/v1/jobs", () => Results.Json(new { id = "j1", status = "queued" }, statusCode: 202));
+            app.MapGet("/v1/jobs/j1/events", async (HttpContext http) =>
+            {
+                http.Response.ContentType = "text/event-stream";
+                foreach (var n in new[] { "1", " 2", " 3" })
+                {
+                    await http.Response.WriteAsync($"event: delta\ndata: {{\"text\":\"{n}\"}}\n\n");
+                    await http.Response.Body.FlushAsync();
+                    await Task.Delay(20);
+                }
+
+                await http.Response.WriteAsync("event: completed\ndata: {\"status\":\"succeeded\"}\n\n");
+                Interlocked.Exchange(ref streamed, 1);
+            });
+
+            // Like a real server straight after submit: still running until the stream has told the end.
+            app.MapGet("/v1/jobs/j1", () => Results.Json(new
+            {
+                id = "j1",
+                status = Volatile.Read(ref streamed) == 1 ? "succeeded" : "running",
+                created_at = "2025-01-01T10:00:00+00:00",
+            }));
+        });
+    }
+
+    private static async Task<(int Code, string Output, string Error)> SubmitAsync(Uri server, params string[] extra)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await CliRunner.RunAsync(["submit", "count", "{\"n\":3}", "--url", server.ToString(), .. extra], output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Submit_Quiet_WaitsForTheJobAndPrintsOnlyTheFinalJob()
+    {
+        await using var server = await StartFakeAsync();
+
+        var (code, output, error) = await SubmitAsync(server.BaseUri, "--quiet");
+
+        Assert.Equal(0, code);
+        Assert.Contains("\"status\": \"succeeded\"", output);
+        Assert.DoesNotContain("1 2 3", output);
+        Assert.Equal("", error);
+    }
+
+    [Fact]
+    public async Task Submit_Streaming_EndsTheDeltaLineBeforeTheEventTag()
+    {
+        await using var server = await StartFakeAsync();
+        var terminal = new StringWriter(); // stdout and stderr interleaved, as on a terminal
+
+        var code = await CliRunner.RunAsync(["submit", "count", "{\"n\":3}", "--url", server.BaseUri.ToString()], terminal, terminal);
+
+        Assert.Equal(0, code);
+        Assert.Contains("1 2 3\n[completed] {\"status\":\"succeeded\"}\n{", terminal.ToString().ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public async Task Submit_FinalJob_KeepsPlusInTimestampsUnescaped()
+    {
+        await using var server = await StartFakeAsync();
+
+        var (_, output, _) = await SubmitAsync(server.BaseUri, "--quiet");
+
+        Assert.Contains("\"created_at\": \"2025-01-01T10:00:00+00:00\"", output);
+        Assert.DoesNotContain("\\u002B", output);
+    }
+}
