@@ -28,7 +28,8 @@ internal sealed class TidalScenario : IScenario
         string essay = "Technology has changed the way students learn. Computers let us find information quickly and "
             + "share our ideas with classmates, but they can also distract us from reading carefully. In my opinion schools "
             + "should teach students to use technology wisely rather than ban it.";
-        string submitBody = "{\"prompt_id\":1,\"text\":" + System.Text.Json.JsonSerializer.Serialize(essay) + "}";
+        // Graded every time: with the result cache the day would measure cache hits after the first essay.
+        string submitBody = "{\"prompt_id\":1,\"cache\":false,\"text\":" + System.Text.Json.JsonSerializer.Serialize(essay) + "}";
 
         await using SluiceServerProcess server = await context.StartServerAsync(
             "tidal",

@@ -47,13 +47,25 @@ internal static class EssaysApi
                 return Problems.BadRequest("priority", "must be \"high\", \"normal\" or \"low\"");
             }
 
+            var useCache = true;
+            if (root.TryGetProperty("cache", out var c))
+            {
+                if (c.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                {
+                    return Problems.BadRequest("cache", "must be a boolean");
+                }
+
+                useCache = c.GetBoolean();
+            }
+
             // The grader validates prompt_id, prompt_text and text itself; field paths come back as input.*.
-            using var input = RemoveProperty(root, "priority");
+            using var input = RemoveProperties(root, "priority", "cache");
             var outcome = await jobs.SubmitAsync(new SubmitRequest
             {
                 Model = Model,
                 Input = input.RootElement,
                 Priority = priority,
+                UseCache = useCache,
                 Owner = AdmissionFilter.CallerOf(http).Id,
                 IdempotencyKey = idempotencyKey,
                 BodyHash = idempotencyKey is null ? null : Core.Caching.CacheKeys.BodyHash(root),
@@ -69,7 +81,7 @@ internal static class EssaysApi
         }
     }
 
-    private static JsonDocument RemoveProperty(JsonElement obj, string name)
+    private static JsonDocument RemoveProperties(JsonElement obj, string first, string second)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer))
@@ -77,7 +89,7 @@ internal static class EssaysApi
             w.WriteStartObject();
             foreach (var p in obj.EnumerateObject())
             {
-                if (!p.NameEquals(name))
+                if (!p.NameEquals(first) && !p.NameEquals(second))
                 {
                     p.WriteTo(w);
                 }

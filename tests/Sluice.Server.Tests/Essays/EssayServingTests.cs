@@ -61,6 +61,7 @@ public sealed class EssayServingTests
     [InlineData("{\"prompt_id\":9,\"text\":\"An essay.\"}", "prompt_id")]
     [InlineData("{\"prompt_id\":1}", "text")]
     [InlineData("{\"prompt_id\":1,\"text\":5}", "text")]
+    [InlineData("{\"prompt_id\":1,\"text\":\"An essay.\",\"cache\":\"no\"}", "cache")]
     public async Task Essays_BadInput_Returns400WithField(string body, string field)
     {
         await using var server = await TestServer.StartAsync(Settings);
@@ -81,6 +82,24 @@ public sealed class EssayServingTests
         var (r2, problem) = await PostAsync(server, JsonSerializer.Serialize(new { prompt_id = 2, text = huge }));
         Assert.Equal(HttpStatusCode.BadRequest, r2.StatusCode);
         Assert.Equal("text", problem.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Essays_CacheFalse_GradesAgainWithStageEvents()
+    {
+        await using var server = await TestServer.StartAsync(Settings);
+        var body = JsonSerializer.Serialize(new { prompt_id = 1, text = Essay });
+        var (first, _) = await PostAsync(server, body);
+        var (cached, cachedJob) = await PostAsync(server, body);
+        var (again, againJob) = await PostAsync(server, JsonSerializer.Serialize(new { prompt_id = 1, text = Essay, cache = false }));
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.True(cachedJob.GetProperty("cached").GetBoolean());
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.False(againJob.GetProperty("cached").GetBoolean());
+        var events = await server.ReadEventsAsync(againJob.GetProperty("id").GetString()!);
+        Assert.Equal(5, events.Count(e => e.Event == "progress"));
+        Assert.Equal(Normalize(cachedJob.GetProperty("result")), Normalize(againJob.GetProperty("result")));
     }
 
     private static async Task<(HttpResponseMessage, JsonElement)> PostAsync(TestServer server, string body)
