@@ -56,7 +56,7 @@ internal static unsafe class LlamaCheckpointReader
         var expected = ExpectedFileBytes(config);
         if (fileLength < expected)
         {
-            problem = $"truncated: the header ({config}) needs {expected} bytes of weights but the file has {fileLength}";
+            problem = $"truncated: the header ({config}) needs a {expected}-byte file (header and weights) but the file has {fileLength} bytes";
             return null;
         }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Sluice.Core.Models;
 using Sluice.Engine.Loading;
@@ -10,15 +12,19 @@ namespace Sluice.Engine.Serving;
 /// <summary>
 /// Offers every model found in the configured folders: each llama2.c checkpoint (<c>*.bin</c> with a valid header)
 /// paired with a tokenizer (<c>*.bin</c> in the tokenizer format) of the same vocabulary size, and every
-/// <c>*.gguf</c>. Names are file names without extension, lowercased; the first folder wins on a clash.
+/// <c>*.gguf</c>. Names are file names without extension, lowercased; the first folder wins on a clash. A file that
+/// looks like a model but cannot be served (truncated, no tokenizer of its vocabulary, not really GGUF) and a
+/// configured folder that does not exist are logged, so a model dropped in the folder never just goes missing.
 /// </summary>
-internal sealed class EngineModelSource : IModelSource
+internal sealed partial class EngineModelSource : IModelSource
 {
     private readonly EngineOptions _options;
+    private readonly ILogger _logger;
 
-    public EngineModelSource(IOptions<EngineOptions> options)
+    public EngineModelSource(IOptions<EngineOptions> options, ILogger<EngineModelSource>? logger = null)
     {
         _options = options.Value;
+        _logger = logger ?? NullLogger<EngineModelSource>.Instance;
     }
 
     public IReadOnlyList<ModelCandidate> Discover()
@@ -30,6 +36,12 @@ internal sealed class EngineModelSource : IModelSource
         {
             if (!Directory.Exists(folder))
             {
+                if (_options.ModelsPaths.Count > 0)
+                {
+                    // The defaults (./models, ../shared/models) may well be absent; a folder someone configured should not.
+                    Log.FolderMissing(_logger, folder);
+                }
+
                 continue;
             }
 
@@ -44,8 +56,18 @@ internal sealed class EngineModelSource : IModelSource
                 }
 
                 var name = ModelName(file);
-                if (names.Contains(name) || !TryDescribe(file, extension, folder, folders, out var tokenizer))
+                if (names.Contains(name))
                 {
+                    continue;
+                }
+
+                if (!TryDescribe(file, extension, folder, folders, out var tokenizer, out var skipped))
+                {
+                    if (skipped is not null)
+                    {
+                        Log.Skipped(_logger, file, skipped);
+                    }
+
                     continue;
                 }
 
@@ -79,21 +101,40 @@ internal sealed class EngineModelSource : IModelSource
         return builder.ToString();
     }
 
-    private static bool TryDescribe(string file, string extension, string folder, IReadOnlyList<string> folders, out string? tokenizer)
+    /// <summary>
+    /// Whether <paramref name="file"/> is a servable model; when it is not, <paramref name="skipped"/> says why if the
+    /// file meant to be one (null for what is simply something else, such as a tokenizer).
+    /// </summary>
+    private static bool TryDescribe(string file, string extension, string folder, IReadOnlyList<string> folders, out string? tokenizer, out string? skipped)
     {
         tokenizer = null;
+        skipped = null;
         try
         {
             if (extension == ".gguf")
             {
-                return ModelLoader.IsGguf(file);
+                if (!ModelLoader.IsGguf(file))
+                {
+                    skipped = "it does not start with the GGUF magic";
+                    return false;
+                }
+
+                return true;
             }
 
             // Tokenizers are *.bin too: only files with a valid llama2.c header of the right size are checkpoints.
             var header = ModelLoader.ReadHeader(file);
-            var config = LlamaCheckpointReader.TryReadHeader(header, FileTarget.Resolve(file).Length, out _);
-            if (config is null || FileTarget.Resolve(file).Length != LlamaCheckpointReader.ExpectedFileBytes(config))
+            var length = FileTarget.Resolve(file).Length;
+            var config = LlamaCheckpointReader.TryReadHeader(header, length, out var problem);
+            if (config is null || length != LlamaCheckpointReader.ExpectedFileBytes(config))
             {
+                // A header that fits a model of another size is a damaged checkpoint, unless the file is a tokenizer.
+                var damaged = config is not null || problem.StartsWith("truncated", StringComparison.Ordinal);
+                if (damaged && !TokenizerReader.TryProbe(file, out _))
+                {
+                    skipped = config is null ? problem : string.Create(CultureInfo.InvariantCulture, $"its header ({config}) needs a {LlamaCheckpointReader.ExpectedFileBytes(config)}-byte file but it has {length} bytes");
+                }
+
                 return false;
             }
 
@@ -108,15 +149,32 @@ internal sealed class EngineModelSource : IModelSource
             }
 
             tokenizer = ModelLoader.FindTokenizer(config.VocabSize, search);
-            return tokenizer is not null && !TokenizerReader.TryProbe(file, out _);
+            if (TokenizerReader.TryProbe(file, out _))
+            {
+                return false;
+            }
+
+            if (tokenizer is null)
+            {
+                skipped = string.Create(CultureInfo.InvariantCulture, $"no tokenizer with its vocabulary of {config.VocabSize} was found beside it or in the other models folders");
+                return false;
+            }
+
+            return true;
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            skipped = ex.Message;
             return false;
         }
-        catch (UnauthorizedAccessException)
-        {
-            return false;
-        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Models folder {Folder} does not exist; no engine models are loaded from it")]
+        public static partial void FolderMissing(ILogger logger, string folder);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Skipping {File}: {Reason}")]
+        public static partial void Skipped(ILogger logger, string file, string reason);
     }
 }

@@ -38,6 +38,42 @@ public sealed class EngineModelSourceTests
     }
 
     [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
+    public void Discover_UnservableModelFilesAndMissingFolder_LoggedNotSilentlySkipped()
+    {
+        using var dir = TestModels.CreateTempDirectory();
+        using var lonely = TestModels.CreateTempDirectory();
+        var checkpoint = File.ReadAllBytes(SharedDataFactAttribute.RequirePath(TestModels.Bin));
+        File.WriteAllBytes(dir.File("truncated.bin"), checkpoint[..5000]);
+        File.WriteAllText(dir.File("fake.gguf"), "not a gguf file at all");
+        File.Copy(SharedDataFactAttribute.RequirePath(TestModels.Tokenizer), dir.File("tok512.bin"));
+        File.WriteAllBytes(lonely.File("orphan.bin"), checkpoint);
+        var logger = new RecordingLogger<EngineModelSource>();
+        var source = new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = [lonely.Path, dir.Path, "/nonexistent/folder"] }), logger);
+
+        var offered = source.Discover();
+
+        // The orphan finds the tokenizer in the second folder, so only the broken files and the folder are reported.
+        Assert.Equal(["orphan"], offered.Select(c => c.Name).ToArray());
+        Assert.Equal(3, logger.Warnings.Count);
+        Assert.Contains(logger.Warnings, w => w.Contains("truncated.bin", StringComparison.Ordinal) && w.Contains("5000 bytes", StringComparison.Ordinal));
+        Assert.Contains(logger.Warnings, w => w.Contains("fake.gguf", StringComparison.Ordinal) && w.Contains("GGUF", StringComparison.Ordinal));
+        Assert.Contains(logger.Warnings, w => w.Contains("/nonexistent/folder", StringComparison.Ordinal));
+        Assert.DoesNotContain(logger.Warnings, w => w.Contains("tok512", StringComparison.Ordinal));
+    }
+
+    [SharedDataFact(TestModels.Bin)]
+    public void Discover_CheckpointWithoutTokenizer_LoggedWithItsVocabulary()
+    {
+        using var dir = TestModels.CreateTempDirectory();
+        File.Copy(SharedDataFactAttribute.RequirePath(TestModels.Bin), dir.File("alone.bin"));
+        var logger = new RecordingLogger<EngineModelSource>();
+
+        Assert.Empty(new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = [dir.Path] }), logger).Discover());
+
+        Assert.Contains("vocabulary of 512", Assert.Single(logger.Warnings), StringComparison.Ordinal);
+    }
+
+    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
     public void Discover_SameNameInTwoFolders_FirstFolderWins()
     {
         using var first = TestModels.CreateTempDirectory();
