@@ -73,8 +73,10 @@ internal static class EssaysApi
             }, http.RequestAborted).ConfigureAwait(false);
             if (outcome.Status == SubmitStatus.InvalidInput && outcome.Error.Field.StartsWith("input.", StringComparison.Ordinal))
             {
-                // The essay body is the grader's input: report fields as the client wrote them.
-                return Problems.BadRequest(outcome.Error.Field["input.".Length..], outcome.Error.Message);
+                // The essay body is the grader's input: report fields as the client wrote them, and the fields this
+                // endpoint adds to the grader's among the allowed ones.
+                var message = outcome.Error.Message.Replace("expected text, prompt_id, prompt_text", "expected text, prompt_id, prompt_text, priority, cache", StringComparison.Ordinal);
+                return Problems.BadRequest(outcome.Error.Field["input.".Length..], message);
             }
 
             return await JobResponses.FromOutcomeAsync(http, jobs, outcome, wait).ConfigureAwait(false);

@@ -71,6 +71,16 @@ public sealed class EssayServingTests
     }
 
     [Fact]
+    public async Task Essays_UnknownField_ProblemListsEveryAllowedField()
+    {
+        await using var server = await TestServer.StartAsync(Settings);
+        using var r = await server.Client.PostAsync("/v1/essays", TestServer.Json("{\"prompt_id\":1,\"text\":\"An essay.\",\"colour\":1}"));
+        var problem = await TestServer.ReadJsonAsync(r);
+        Assert.Equal("colour", problem.GetProperty("field").GetString());
+        Assert.EndsWith("expected text, prompt_id, prompt_text, priority, cache", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Essays_BinaryGarbageAndHugeText_FlaggedOrRefusedNever500()
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string>(Settings) { ["Sluice:Http:MaxBodyBytes"] = "8388608" });
