@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,6 +23,9 @@ internal sealed partial class JobService
     private readonly IJobStore _store;
     private readonly IJobQueue _queue;
     private readonly IJobEventHub _events;
+
+    /// <summary>Per model: submits between the depth check and the enqueue, counted against the queue bound.</summary>
+    private readonly ConcurrentDictionary<string, StrongBox<int>> _admitting = new(StringComparer.Ordinal);
     private readonly ResultCache _cache;
     private readonly CacheOptions _cacheOptions;
     private readonly JobLifecycle _lifecycle;
@@ -131,66 +136,76 @@ internal sealed partial class JobService
             _metrics.CacheRequests.Add(1, new KeyValuePair<string, object?>("result", "miss"));
         }
 
-        // Cheap early rejection keeps memory and the journal bounded under overload.
-        var depth = _queue.GetDepth(entry.Name).Total;
-        if (depth >= entry.Settings.MaxQueueDepth)
-        {
-            return Reject(SubmitStatus.QueueFull, "queue_full", RetryAfter(entry, depth), $"model '{entry.Name}' has {depth} jobs queued (max_queue_depth {entry.Settings.MaxQueueDepth})");
-        }
-
-        CreateJobResult created;
+        var admitting = _admitting.GetOrAdd(entry.Name, static _ => new StrongBox<int>());
+        var position = Interlocked.Increment(ref admitting.Value);
         try
         {
-            created = await _store.CreateAsync(job, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Log.StoreUnavailable(_logger, ex);
-            return Reject(SubmitStatus.Unavailable, "store_unavailable", TimeSpan.FromSeconds(2), "the job store is unavailable");
-        }
-
-        if (!created.Created)
-        {
-            return created.Job.RequestHash == request.BodyHash
-                ? new SubmitOutcome(SubmitStatus.Replayed, created.Job)
-                : Reject(SubmitStatus.IdempotencyMismatch, "idempotency_mismatch", detail: "this Idempotency-Key was used with a different request body");
-        }
-
-        var queued = new QueuedJob
-        {
-            Id = job.Id,
-            Model = job.Model,
-            Priority = job.Priority,
-            InputJson = job.InputJson,
-            Deadline = job.Deadline,
-            EnqueuedAt = now,
-            MaxAttempts = job.MaxAttempts,
-            Owner = job.Owner,
-            TraceParent = job.TraceParent,
-            CacheKey = cacheKey,
-            Parsed = parsed,
-        };
-        _events.Append(job.Id, JobEventTypes.Queued, $"{{\"model\":{JsonSerializer.Serialize(job.Model, CoreJsonContext.Default.String)},\"priority\":\"{job.Priority.ToWire()}\"}}");
-        TrackIfLocal(queued);
-        var result = await _queue.EnqueueAsync(queued, cancellationToken).ConfigureAwait(false);
-        if (result != EnqueueResult.Accepted)
-        {
-            if (result == EnqueueResult.Full && _queue is InProcessJobQueue inProcess)
+            // Cheap early rejection keeps memory and the journal bounded under overload. Submits still on their way to
+            // the journal hold a slot too: checking the queue alone let every concurrent submitter through.
+            var depth = _queue.GetDepth(entry.Name).Total + position - 1;
+            if (depth >= entry.Settings.MaxQueueDepth)
             {
-                // Lost a race for the last slot after journaling: keep the promise, overshoot the bound by one.
-                inProcess.Restore(queued);
+                return Reject(SubmitStatus.QueueFull, "queue_full", RetryAfter(entry, depth), $"model '{entry.Name}' has {depth} jobs queued (max_queue_depth {entry.Settings.MaxQueueDepth})");
             }
-            else
-            {
-                await _lifecycle.FinishAsync(queued, null, JobStatus.Failed, null, "rejected by the queue: " + result, null, 0).ConfigureAwait(false);
-                return result == EnqueueResult.Full
-                    ? Reject(SubmitStatus.QueueFull, "queue_full", RetryAfter(entry, depth))
-                    : Reject(SubmitStatus.Unavailable, "queue_unavailable", TimeSpan.FromSeconds(2), "the queue is unavailable");
-            }
-        }
 
-        _metrics.JobsSubmitted.Add(1, new KeyValuePair<string, object?>("model", job.Model), new KeyValuePair<string, object?>("priority", job.Priority.ToWire()));
-        return new SubmitOutcome(SubmitStatus.Accepted, job);
+            CreateJobResult created;
+            try
+            {
+                created = await _store.CreateAsync(job, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.StoreUnavailable(_logger, ex);
+                return Reject(SubmitStatus.Unavailable, "store_unavailable", TimeSpan.FromSeconds(2), "the job store is unavailable");
+            }
+
+            if (!created.Created)
+            {
+                return created.Job.RequestHash == request.BodyHash
+                    ? new SubmitOutcome(SubmitStatus.Replayed, created.Job)
+                    : Reject(SubmitStatus.IdempotencyMismatch, "idempotency_mismatch", detail: "this Idempotency-Key was used with a different request body");
+            }
+
+            var queued = new QueuedJob
+            {
+                Id = job.Id,
+                Model = job.Model,
+                Priority = job.Priority,
+                InputJson = job.InputJson,
+                Deadline = job.Deadline,
+                EnqueuedAt = now,
+                MaxAttempts = job.MaxAttempts,
+                Owner = job.Owner,
+                TraceParent = job.TraceParent,
+                CacheKey = cacheKey,
+                Parsed = parsed,
+            };
+            _events.Append(job.Id, JobEventTypes.Queued, $"{{\"model\":{JsonSerializer.Serialize(job.Model, CoreJsonContext.Default.String)},\"priority\":\"{job.Priority.ToWire()}\"}}");
+            TrackIfLocal(queued);
+            var result = await _queue.EnqueueAsync(queued, cancellationToken).ConfigureAwait(false);
+            if (result != EnqueueResult.Accepted)
+            {
+                if (result == EnqueueResult.Full && _queue is InProcessJobQueue inProcess)
+                {
+                    // Lost a race for the last slot after journaling: keep the promise, overshoot the bound by one.
+                    inProcess.Restore(queued);
+                }
+                else
+                {
+                    await _lifecycle.FinishAsync(queued, null, JobStatus.Failed, null, "rejected by the queue: " + result, null, 0).ConfigureAwait(false);
+                    return result == EnqueueResult.Full
+                        ? Reject(SubmitStatus.QueueFull, "queue_full", RetryAfter(entry, depth))
+                        : Reject(SubmitStatus.Unavailable, "queue_unavailable", TimeSpan.FromSeconds(2), "the queue is unavailable");
+                }
+            }
+
+            _metrics.JobsSubmitted.Add(1, new KeyValuePair<string, object?>("model", job.Model), new KeyValuePair<string, object?>("priority", job.Priority.ToWire()));
+            return new SubmitOutcome(SubmitStatus.Accepted, job);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref admitting.Value);
+        }
     }
 
     /// <summary>

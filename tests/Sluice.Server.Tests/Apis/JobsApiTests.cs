@@ -341,6 +341,31 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Submit_ConcurrentBurstPastMaxQueueDepth_AcceptsNoMoreThanTheBound()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "5000",
+            ["Sluice:Models:sleep-batch:MaxBatchSize"] = "1",
+            ["Sluice:Models:sleep-batch:MaxQueueDepth"] = "10",
+        });
+        using var gate = new SemaphoreSlim(0);
+        var submits = Enumerable.Range(0, 100).Select(async i =>
+        {
+            await gate.WaitAsync();
+            using var r = await server.Client.PostAsync("/v1/jobs", TestServer.Json("{\"model\":\"sleep-batch\",\"input\":{\"i\":" + i + "}}"));
+            return r.StatusCode;
+        }).ToList();
+        gate.Release(100);
+        var statuses = await Task.WhenAll(submits);
+
+        // At most the bound queued plus the one batch of 1 that may already have started.
+        var accepted = statuses.Count(s => s == HttpStatusCode.Accepted);
+        Assert.InRange(accepted, 10, 11);
+        Assert.Equal(100 - accepted, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
     public async Task Deadline_JobThatCannotStartInTime_ExpiresWithoutRunning()
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string>
