@@ -227,6 +227,39 @@ internal sealed partial class JobLifecycle
         await reader.RetryLaterAsync(job, delay, CancellationToken.None).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// At a graceful stop, after the batchers have stopped: every job that was running here goes back to queued
+    /// with the attempts it had before this run. A stop (a deploy, a scale-down) is not the job's fault; counting
+    /// it would dead-letter healthy jobs after a few rolling restarts. Returns how many were released.
+    /// </summary>
+    public async Task<int> ReleaseRunningAsync(CancellationToken cancellationToken)
+    {
+        var released = 0;
+        var now = _time.GetUtcNow();
+        foreach (var live in _live.Snapshot())
+        {
+            if (!live.Running || live.IsFinished || live.Queued is not { } job)
+            {
+                continue;
+            }
+
+            try
+            {
+                // Guarded by the store (only a job still queued or running changes), so a job that finished as the
+                // batcher stopped keeps its outcome.
+                await _store.ScheduleRetryAsync(job.Id, job.Attempts, "interrupted by a server stop (not counted as an attempt)", now, cancellationToken).ConfigureAwait(false);
+                released++;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Left as running: recovery counts the attempt, as after a crash.
+                Log.StoreWriteFailed(_logger, ex, job.Id);
+            }
+        }
+
+        return released;
+    }
+
     /// <summary>Pause before a job handed back during a store outage is delivered again.</summary>
     internal static readonly TimeSpan StoreOutageDelay = TimeSpan.FromSeconds(1);
 

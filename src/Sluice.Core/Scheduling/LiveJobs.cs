@@ -14,6 +14,9 @@ internal sealed class LiveJobs
 
     public bool TryGet(string id, [NotNullWhen(true)] out LiveJob? job) => _jobs.TryGetValue(id, out job);
 
+    /// <summary>A snapshot of the live jobs (for the shutdown path, not the hot path).</summary>
+    public LiveJob[] Snapshot() => [.. _jobs.Values];
+
     /// <summary>
     /// Forgets a finished job. Its token source is deliberately not disposed: a batcher may still hold the
     /// <see cref="LiveJob"/> and read its token, and a source with no timer owns nothing that needs disposing.

@@ -58,6 +58,19 @@ internal sealed partial class ModelHost : BackgroundService
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_options.RunsModels)
+        {
+            var released = await _lifecycle.ReleaseRunningAsync(cancellationToken).ConfigureAwait(false);
+            if (released > 0)
+            {
+                Log.Released(_logger, released);
+            }
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -224,6 +237,9 @@ internal sealed partial class ModelHost : BackgroundService
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Recovered {Count} unfinished jobs from the store")]
         public static partial void Recovered(ILogger logger, int count);
+
+        [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Stopping: {Count} running jobs handed back to the queue without counting the attempt")]
+        public static partial void Released(ILogger logger, int count);
 
         [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Job {JobId} is for unknown model {Model}; left in the store")]
         public static partial void RecoveryUnknownModel(ILogger logger, string jobId, string model);

@@ -97,6 +97,17 @@ internal sealed class ServerProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>SIGTERM, as a deploy or a scale-down sends: the server shuts down gracefully.</summary>
+    public async Task TerminateAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
     /// <summary>Resident memory of the server process in bytes (VmRSS).</summary>
     public long ResidentBytes()
     {

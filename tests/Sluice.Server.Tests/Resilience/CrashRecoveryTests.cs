@@ -62,6 +62,39 @@ public sealed class CrashRecoveryTests
         Directory.Delete(dataDir, recursive: true);
     }
 
+    [Fact]
+    public async Task Sigterm_WhileJobRuns_DoesNotCountTheAttemptSoRestartsNeverDeadLetterIt()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "sluice-stop-" + Guid.NewGuid().ToString("N"));
+        var settings = new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "3000",
+            ["Sluice:Models:sleep-batch:MaxBatchSize"] = "1",
+            ["Sluice:Models:sleep-batch:MaxAttempts"] = "2",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        string id;
+        await using (var first = await ServerProcess.StartAsync(dataDir, settings))
+        {
+            id = await SubmitAsync(first, "{\"model\":\"sleep-batch\",\"input\":{\"i\":1}}");
+            await WaitForAsync(first, id, "running");
+            await first.TerminateAsync();
+        }
+
+        // Two rolling restarts with the job running each time: counted, the second would dead-letter it.
+        await using (var second = await ServerProcess.StartAsync(dataDir, settings))
+        {
+            await WaitForAsync(second, id, "running");
+            await second.TerminateAsync();
+        }
+
+        await using var third = await ServerProcess.StartAsync(dataDir, settings);
+        var job = await WaitTerminalAsync(third, id);
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", $"{id} ended {job}: {third.Output}");
+        Assert.Equal(1, job.GetProperty("attempts").GetInt32());
+        Directory.Delete(dataDir, recursive: true);
+    }
+
     private static async Task<string> SubmitAsync(ServerProcess server, string json)
     {
         using var r = await server.Client.PostAsync("/v1/jobs", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
