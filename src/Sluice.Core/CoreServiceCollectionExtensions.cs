@@ -21,7 +21,8 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<InProcessQueueOptions>().BindConfiguration("Sluice:Queue");
         services.AddOptions<CacheOptions>().BindConfiguration("Sluice:Cache").ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RetryOptions>().BindConfiguration("Sluice:Retry");
-        services.AddOptions<BuiltInOptions>().BindConfiguration("Sluice:BuiltIns").ValidateDataAnnotations().ValidateOnStart();
+        // A misspelt key (say Sluice:BuiltIns:SleepBatch:BaseMs) is an error at start, not a model silently on its defaults.
+        services.AddOptions<BuiltInOptions>().BindConfiguration("Sluice:BuiltIns", o => o.ErrorOnUnknownConfiguration = true).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<SluiceMetrics>();
         services.TryAddSingleton<PrometheusExporter>();
         services.TryAddSingleton<IJobQueue, InProcessJobQueue>();

@@ -42,7 +42,7 @@ internal sealed class BatchingScenario : IScenario
                 "{}",
                 context.GetDouble("slo-ms", 250),
                 context.GetDouble("start-rate", 10),
-                [$"--Sluice:BuiltIns:SleepBatch:BaseMs={baseMs}", $"--Sluice:BuiltIns:SleepBatch:PerItemMs={perItemMs}"],
+                [$"--Sluice:BuiltIns:SleepBatchBaseMs={baseMs}", $"--Sluice:BuiltIns:SleepBatchPerItemMs={perItemMs}"],
                 Generative: false));
         }
 

@@ -39,8 +39,8 @@ internal sealed class StreamsScenario : IScenario
         await using SluiceServerProcess server = await context.StartServerAsync(
             "streams",
             [
-                "--Sluice:BuiltIns:SleepBatch:BaseMs=" + holdMs.ToString(CultureInfo.InvariantCulture),
-                "--Sluice:BuiltIns:SleepBatch:PerItemMs=0",
+                "--Sluice:BuiltIns:SleepBatchBaseMs=" + holdMs.ToString(CultureInfo.InvariantCulture),
+                "--Sluice:BuiltIns:SleepBatchPerItemMs=0",
                 $"--Sluice:Models:sleep-batch:MaxBatchSize={batch}",
                 $"--Sluice:Models:sleep-batch:MaxQueueDepth={n + 1000}",
                 $"--Sluice:Models:sleep-batch:MaxQueueDelayMs={Math.Min(holdMs / 3, 60_000)}",

@@ -33,7 +33,7 @@ internal sealed class TidalScenario : IScenario
 
         await using SluiceServerProcess server = await context.StartServerAsync(
             "tidal",
-            [$"--Sluice:Models:{model}:MaxQueueDepth={queueDepth}", $"--Sluice:Models:sleep-batch:MaxQueueDepth={queueDepth}", "--Sluice:Models:sleep-batch:MaxBatchSize=8", "--Sluice:BuiltIns:SleepBatch:BaseMs=" + context.GetInt("base-ms", 50).ToString(CultureInfo.InvariantCulture), "--Sluice:BuiltIns:SleepBatch:PerItemMs=1"],
+            [$"--Sluice:Models:{model}:MaxQueueDepth={queueDepth}", $"--Sluice:Models:sleep-batch:MaxQueueDepth={queueDepth}", "--Sluice:Models:sleep-batch:MaxBatchSize=8", "--Sluice:BuiltIns:SleepBatchBaseMs=" + context.GetInt("base-ms", 50).ToString(CultureInfo.InvariantCulture), "--Sluice:BuiltIns:SleepBatchPerItemMs=1"],
             cancellationToken).ConfigureAwait(false);
         var spec = new TargetSpec { Kind = TargetKind.Job, Url = server.BaseUri, SubmitPath = "/v1/essays", SubmitBody = submitBody, Model = model };
         var notes = new List<string>();

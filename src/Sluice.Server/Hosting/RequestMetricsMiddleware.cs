@@ -25,10 +25,24 @@ internal sealed class RequestMetricsMiddleware(RequestDelegate next, SluiceMetri
         finally
         {
             var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
-            var method = new KeyValuePair<string, object?>("method", http.Request.Method);
+            var method = new KeyValuePair<string, object?>("method", MethodLabel(http.Request.Method));
             var routeTag = new KeyValuePair<string, object?>("route", route);
             metrics.HttpRequests.Add(1, routeTag, method, new KeyValuePair<string, object?>("status", http.Response.StatusCode));
             metrics.HttpDuration.Record(time.GetElapsedTime(start).TotalSeconds, routeTag);
         }
     }
+
+    /// <summary>
+    /// The method as a label from a fixed set: any token is a valid HTTP method, and one series per made-up method
+    /// would let an anonymous client grow /metrics without bound.
+    /// </summary>
+    private static string MethodLabel(string method) =>
+        HttpMethods.IsGet(method) ? HttpMethods.Get
+        : HttpMethods.IsPost(method) ? HttpMethods.Post
+        : HttpMethods.IsDelete(method) ? HttpMethods.Delete
+        : HttpMethods.IsPut(method) ? HttpMethods.Put
+        : HttpMethods.IsPatch(method) ? HttpMethods.Patch
+        : HttpMethods.IsHead(method) ? HttpMethods.Head
+        : HttpMethods.IsOptions(method) ? HttpMethods.Options
+        : "other";
 }

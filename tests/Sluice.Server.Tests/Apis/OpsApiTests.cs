@@ -46,6 +46,30 @@ public sealed class OpsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_MadeUpHttpMethods_ShareOneLabelValue()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            using var request = new HttpRequestMessage(new HttpMethod("ZZ" + i), "/nothing-here-" + i);
+            using var _ = await _server.Client.SendAsync(request);
+        }
+
+        var text = await _server.Client.GetStringAsync("/metrics");
+        Assert.DoesNotContain("method=\"ZZ", text, StringComparison.Ordinal);
+        Assert.Contains("method=\"other\"", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_MisspeltBuiltInsKey_FailsInsteadOfRunningOnDefaults()
+    {
+        var ex = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:SleepBatch:BaseMs"] = "500" });
+        });
+        Assert.Contains("SleepBatch", ex.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OpenApi_Document_DescribesJobApi()
     {
         using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
