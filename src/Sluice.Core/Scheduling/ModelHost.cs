@@ -142,6 +142,11 @@ internal sealed partial class ModelHost : BackgroundService
     {
         var unfinished = await _store.LoadUnfinishedAsync(cancellationToken).ConfigureAwait(false);
         var now = _lifecycle.Time.GetUtcNow();
+
+        // The interrupted runs' events were never stored, but clients may hold their ids: a recovered stream goes on
+        // from the recovery time in milliseconds x 1,000, beyond any id an earlier run can have issued (that would take
+        // over 1,000 events a millisecond) and still exact in a JavaScript number. Ids never name two events.
+        var idEpoch = now.ToUnixTimeMilliseconds() * 1000;
         foreach (var record in unfinished)
         {
             if (!_registry.TryGet(record.Model, out _))
@@ -164,6 +169,7 @@ internal sealed partial class ModelHost : BackgroundService
                 TraceParent = record.TraceParent,
                 CacheKey = record.CacheKey,
             };
+            _events.Seed(job.Id, idEpoch);
             _events.Append(job.Id, JobEventTypes.Queued, $"{{\"recovered\":true,\"attempts\":{record.Attempts}}}");
             _lifecycle.Track(job);
             if (record.Attempts >= record.MaxAttempts)

@@ -220,6 +220,7 @@ internal static class OpenAiApi
                 return done is null ? 0 : await WriteEndAsync(writer, done.Status, done.ResultJson, done.Error, request, remote, replay: true, ct).ConfigureAwait(false);
             }
 
+            var restarts = new RestartedRunFilter();
             using (sub)
             {
                 while (await sub.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
@@ -228,12 +229,23 @@ internal static class OpenAiApi
                     {
                         switch (e.Type)
                         {
+                            case JobEventTypes.Started:
+                                restarts.OnStarted(OpenAiResult.ReadAttempt(e.DataJson));
+                                break;
                             case JobEventTypes.Delta:
                                 var text = OpenAiResult.ReadDeltaText(e.DataJson, out var tokens);
                                 generated += tokens;
-                                if (text.Length > 0)
+                                if (!restarts.TryFilter(text, out var part))
                                 {
-                                    await writer.WriteDeltaAsync(text, ct).ConfigureAwait(false);
+                                    // A worker died mid-stream and the rerun wrote other text: the client's copy cannot be
+                                    // completed truthfully. terminal stays false, so the job is cancelled below.
+                                    await writer.WriteErrorAsync("the generation was restarted after a worker failure and produced different text; retry the request", "server_error", "generation_restarted", ct).ConfigureAwait(false);
+                                    return generated;
+                                }
+
+                                if (part.Length > 0)
+                                {
+                                    await writer.WriteDeltaAsync(part, ct).ConfigureAwait(false);
                                 }
 
                                 break;

@@ -63,6 +63,44 @@ public sealed class CrashRecoveryTests
     }
 
     [Fact]
+    public async Task Sigkill_MidStream_RecoveredStreamNeverReusesAnIdTheClientSaw()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "sluice-ids-" + Guid.NewGuid().ToString("N"));
+        var settings = new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "20", ["Logging:LogLevel:Default"] = "Warning" };
+        string id;
+        var seen = new List<(long Id, string Event, string Data)>();
+        await using (var first = await ServerProcess.StartAsync(dataDir, settings))
+        {
+            id = await SubmitAsync(first, "{\"model\":\"count\",\"input\":{\"n\":300},\"cache\":false}");
+            using var cts = new CancellationTokenSource();
+            using var response = await first.Client.GetAsync($"/v1/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead);
+            var body = await response.Content.ReadAsStreamAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => SseParser.ReadAllAsync(body, cts.Token, e =>
+            {
+                seen.Add(e);
+                if (seen.Count == 30)
+                {
+                    cts.Cancel();
+                }
+            }));
+
+            await first.KillAsync();
+        }
+
+        await using var second = await ServerProcess.StartAsync(dataDir, settings);
+        Assert.Equal("succeeded", (await WaitTerminalAsync(second, id)).GetProperty("status").GetString());
+        var after = await ReadEventsAfterAsync(second, id, seen[^1].Id);
+
+        // Resuming from the last id seen gives the new run whole: it starts with the recovery, restarts at attempt 2.
+        Assert.All(after, e => Assert.True(e.Id > seen[^1].Id, $"id {e.Id} ({e.Event}) reused after the crash"));
+        Assert.Equal("queued", after[0].Event);
+        Assert.Contains(after, e => e.Event == "started" && e.Data.Contains("\"attempt\":2", StringComparison.Ordinal));
+        Assert.Equal("completed", after[^1].Event);
+        Assert.Equal(after.Count, after.Select(e => e.Id).Distinct().Count());
+        Directory.Delete(dataDir, recursive: true);
+    }
+
+    [Fact]
     public async Task Sigterm_WhileJobRuns_DoesNotCountTheAttemptSoRestartsNeverDeadLetterIt()
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "sluice-stop-" + Guid.NewGuid().ToString("N"));
@@ -93,6 +131,14 @@ public sealed class CrashRecoveryTests
         Assert.True(job.GetProperty("status").GetString() == "succeeded", $"{id} ended {job}: {third.Output}");
         Assert.Equal(1, job.GetProperty("attempts").GetInt32());
         Directory.Delete(dataDir, recursive: true);
+    }
+
+    private static async Task<List<(long Id, string Event, string Data)>> ReadEventsAfterAsync(ServerProcess server, string id, long lastEventId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{id}/events");
+        request.Headers.Add("Last-Event-ID", lastEventId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        return await SseParser.ReadAllAsync(await response.Content.ReadAsStreamAsync(), CancellationToken.None);
     }
 
     private static async Task<string> SubmitAsync(ServerProcess server, string json)
