@@ -42,17 +42,19 @@ internal sealed class CountModel(TimeProvider time, double stepMs) : IGenerative
         var n = 10;
         foreach (var p in input.EnumerateObject())
         {
-            if (p.NameEquals("n"))
+            // "max_tokens" and the other generation fields: the shape the OpenAI endpoints journal a request in, which
+            // a worker in another process (or this one after a restart) reads back; count counts to max_tokens.
+            if (p.NameEquals("n") || p.NameEquals("max_tokens"))
             {
                 if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out n) || n < 1 || n > MaxN)
                 {
-                    error = new InputError("input.n", $"must be an integer from 1 to {MaxN}.");
+                    error = new InputError("input." + p.Name, $"must be an integer from 1 to {MaxN}.");
                     return false;
                 }
             }
-            else
+            else if (p.Name is not ("prompt" or "messages" or "temperature" or "top_p" or "seed" or "stop" or "user"))
             {
-                error = new InputError("input." + p.Name, "unknown field; count takes only \"n\".");
+                error = new InputError("input." + p.Name, "unknown field; count takes \"n\" (or a generation request's prompt, max_tokens …).");
                 return false;
             }
         }

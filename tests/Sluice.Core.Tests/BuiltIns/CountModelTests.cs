@@ -1,0 +1,35 @@
+using System.Text.Json;
+using Sluice.Core.BuiltIns;
+
+namespace Sluice.Core.Tests.BuiltIns;
+
+public sealed class CountModelTests
+{
+    private static readonly CountModel Model = new(TimeProvider.System, 0);
+
+    [Theory]
+    [InlineData("""{"n":7}""", 7)]
+    [InlineData("""{}""", 10)]
+    [InlineData("""{"prompt":"count","max_tokens":5,"temperature":0,"stop":["x"]}""", 5)]
+    [InlineData("""{"messages":[{"role":"user","content":"count"}],"max_tokens":3,"temperature":0.7,"top_p":0.9,"seed":4,"user":"u"}""", 3)]
+    public void TryParseInput_CountOrJournaledGenerationRequest_CountsToTheLimit(string json, int expected)
+    {
+        using var doc = JsonDocument.Parse(json);
+
+        Assert.True(Model.TryParseInput(doc.RootElement, out var request, out var error), error.Message);
+        Assert.Equal(expected, request.MaxTokens);
+    }
+
+    [Theory]
+    [InlineData("""{"m":1}""", "input.m")]
+    [InlineData("""{"n":0}""", "input.n")]
+    [InlineData("""{"max_tokens":"5"}""", "input.max_tokens")]
+    [InlineData("""[1]""", "input")]
+    public void TryParseInput_BadInput_NamesTheField(string json, string field)
+    {
+        using var doc = JsonDocument.Parse(json);
+
+        Assert.False(Model.TryParseInput(doc.RootElement, out _, out var error));
+        Assert.Equal(field, error.Field);
+    }
+}
