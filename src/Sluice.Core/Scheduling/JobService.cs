@@ -370,7 +370,8 @@ internal sealed partial class JobService
     {
         var batch = Math.Max(1, entry.Kind == ModelKind.Batch ? entry.Settings.MaxBatchSize : entry.Settings.MaxNumSeqs);
         var perBatch = entry.Latency.PredictMs(batch);
-        var seconds = perBatch <= 0 ? 1 : Math.Ceiling(depth / (double)batch * perBatch / 1000 / 10);
+        // Time for a tenth of the queue to drain, and never less than one batch: no slot frees before a batch ends.
+        var seconds = perBatch <= 0 ? 1 : Math.Ceiling(Math.Max(perBatch, depth / (double)batch * perBatch / 10) / 1000);
         return TimeSpan.FromSeconds(Math.Clamp(seconds, 1, 60));
     }
 
