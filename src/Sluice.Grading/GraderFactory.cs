@@ -22,6 +22,6 @@ internal static class GraderFactory
         }
 
         return ModelStore.LoadEmbedded()
-            ?? throw new InvalidOperationException("no grading model: this build has no embedded model (run ./sluice grader train) and Sluice:Grading:ModelPath is not set");
+            ?? throw new FileNotFoundException("no grading model: this build has no embedded model (run ./sluice grader train) and Sluice:Grading:ModelPath is not set");
     }
 }

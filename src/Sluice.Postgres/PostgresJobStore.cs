@@ -185,13 +185,13 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
             return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
         }, (id, attempt, startedAt), cancellationToken);
 
-    public async ValueTask ScheduleRetryAsync(string id, int attempts, string error, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
+    public async ValueTask ScheduleRetryAsync(string id, int attempts, string? error, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
         await Retry(static async (s, a, _, ct) =>
         {
             await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
-            await using var cmd = new NpgsqlCommand("UPDATE jobs SET status = 0, attempts = @a, error = @e, not_before = @nb WHERE id = @id AND status < 2", conn);
+            await using var cmd = new NpgsqlCommand("UPDATE jobs SET status = 0, attempts = @a, error = COALESCE(@e, error), not_before = @nb WHERE id = @id AND status < 2", conn);
             cmd.Parameters.AddWithValue("a", a.attempts);
-            cmd.Parameters.AddWithValue("e", a.error);
+            cmd.Parameters.Add(new NpgsqlParameter<string?>("e", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = a.error });
             cmd.Parameters.AddWithValue("nb", ToMs(a.notBefore));
             cmd.Parameters.AddWithValue("id", a.id);
             return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;

@@ -2,16 +2,16 @@ using Microsoft.Data.Sqlite;
 
 namespace Sluice.Sqlite;
 
-/// <summary>Puts a failed attempt back to queued with its error and the time of the next attempt.</summary>
-internal sealed class RetryOp(string id, int attempts, string error, DateTimeOffset notBefore) : WriteOp<bool>
+/// <summary>Puts a failed attempt (or a run handed back at a stop, with no error) back to queued until the next attempt.</summary>
+internal sealed class RetryOp(string id, int attempts, string? error, DateTimeOffset notBefore) : WriteOp<bool>
 {
     public override void Execute(SqliteConnection conn, SqliteTransaction tx)
     {
         using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = "UPDATE jobs SET status = 0, attempts = $a, error = $e, not_before = $nb WHERE id = $id AND status < 2";
+        cmd.CommandText = "UPDATE jobs SET status = 0, attempts = $a, error = COALESCE($e, error), not_before = $nb WHERE id = $id AND status < 2";
         cmd.Parameters.AddWithValue("$a", attempts);
-        cmd.Parameters.AddWithValue("$e", error);
+        cmd.Parameters.AddWithValue("$e", (object?)error ?? DBNull.Value);
         cmd.Parameters.AddWithValue("$nb", SqliteJobStore.ToMs(notBefore));
         cmd.Parameters.AddWithValue("$id", id);
         SetResult(cmd.ExecuteNonQuery() == 1);

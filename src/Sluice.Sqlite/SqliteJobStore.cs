@@ -92,7 +92,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     public ValueTask<bool> MarkRunningAsync(string id, int attempt, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
         Enqueue(new MarkRunningOp(id, attempt, startedAt));
 
-    public async ValueTask ScheduleRetryAsync(string id, int attempts, string error, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
+    public async ValueTask ScheduleRetryAsync(string id, int attempts, string? error, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
         await Enqueue(new RetryOp(id, attempts, error, notBefore)).ConfigureAwait(false);
 
     public ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken) =>

@@ -123,6 +123,26 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ScheduleRetryAsync_WithoutError_RequeuesKeepingTheLastErrorAndNeverTouchesAFinishedJob()
+    {
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        await Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.ScheduleRetryAsync(job.Id, 1, "boom", DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.MarkRunningAsync(job.Id, 2, DateTimeOffset.UtcNow, CancellationToken.None);
+
+        // A run handed back at a server stop: queued again with the attempts it had, the failure before it kept.
+        await Store.ScheduleRetryAsync(job.Id, 1, null, DateTimeOffset.UtcNow, CancellationToken.None);
+        var requeued = await Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobStatus.Queued, requeued!.Status);
+        Assert.Equal(1, requeued.Attempts);
+        Assert.Equal("boom", requeued.Error);
+
+        await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.Succeeded, ResultJson = "1", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        await Store.ScheduleRetryAsync(job.Id, 0, null, DateTimeOffset.UtcNow, CancellationToken.None);
+        Assert.Equal(JobStatus.Succeeded, (await Store.GetAsync(job.Id, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
     public async Task RequeueDeadLetterAsync_DeadLettered_ResetsAttemptsAndStream()
     {
         var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
@@ -134,7 +154,7 @@ public abstract class JobStoreContractTests : IAsyncLifetime
         Assert.NotNull(requeued);
         Assert.Equal(JobStatus.Queued, requeued!.Status);
         Assert.Equal(0, requeued.Attempts);
-        // The new run numbers its events from 1 again, so the old stream must go or replay would mix the two runs.
+        // The old run's events go (the new run's ids continue after them): a replay would otherwise stop at its terminal event.
         Assert.Empty(await Store.GetEventsAsync(job.Id, 0, CancellationToken.None));
         Assert.Null(await Store.RequeueDeadLetterAsync(job.Id, DateTimeOffset.UtcNow, CancellationToken.None));
     }

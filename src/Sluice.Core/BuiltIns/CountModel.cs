@@ -40,6 +40,7 @@ internal sealed class CountModel(TimeProvider time, double stepMs) : IGenerative
         }
 
         var n = 10;
+        var limitSeen = false;
         foreach (var p in input.EnumerateObject())
         {
             // "max_tokens" and the other generation fields: the shape the OpenAI endpoints journal a request in, which
@@ -51,6 +52,14 @@ internal sealed class CountModel(TimeProvider time, double stepMs) : IGenerative
                     error = new InputError("input." + p.Name, $"must be an integer from 1 to {MaxN}.");
                     return false;
                 }
+
+                if (limitSeen)
+                {
+                    error = new InputError("input." + p.Name, "give n or max_tokens, not both.");
+                    return false;
+                }
+
+                limitSeen = true;
             }
             else if (p.Name is not ("prompt" or "messages" or "temperature" or "top_p" or "seed" or "stop" or "user"))
             {
@@ -64,8 +73,15 @@ internal sealed class CountModel(TimeProvider time, double stepMs) : IGenerative
         return true;
     }
 
+    /// <summary>The same bound as <see cref="TryParseInput"/> for requests built elsewhere (the OpenAI endpoints).</summary>
     public bool TryValidate(GenerationRequest request, out InputError error)
     {
+        if (request.MaxTokens is < 1 or > MaxN)
+        {
+            error = new InputError("input.max_tokens", $"count counts from 1 to at most {MaxN}.");
+            return false;
+        }
+
         error = default;
         return true;
     }

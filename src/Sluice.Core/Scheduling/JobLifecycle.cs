@@ -246,11 +246,16 @@ internal sealed partial class JobLifecycle
             try
             {
                 // Guarded by the store (only a job still queued or running changes), so a job that finished as the
-                // batcher stopped keeps its outcome.
-                await _store.ScheduleRetryAsync(job.Id, job.Attempts, "interrupted by a server stop (not counted as an attempt)", now, cancellationToken).ConfigureAwait(false);
+                // batcher stopped keeps its outcome. No error: the stop is not the job's, and it may yet succeed.
+                await _store.ScheduleRetryAsync(job.Id, job.Attempts, null, now, cancellationToken).ConfigureAwait(false);
                 released++;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (OperationCanceledException)
+            {
+                // The host's shutdown timeout ran out: the rest stay running, and recovery counts their attempt.
+                break;
+            }
+            catch (Exception ex)
             {
                 // Left as running: recovery counts the attempt, as after a crash.
                 Log.StoreWriteFailed(_logger, ex, job.Id);

@@ -145,7 +145,8 @@ internal sealed partial class ModelHost : BackgroundService
 
         // The interrupted runs' events were never stored, but clients may hold their ids: a recovered stream goes on
         // from the recovery time in milliseconds x 1,000, beyond any id an earlier run can have issued (that would take
-        // over 1,000 events a millisecond) and still exact in a JavaScript number. Ids never name two events.
+        // over 1,000 events a millisecond) and still exact in a JavaScript number. Ids never name two events, as long
+        // as the clock does not step back across the restart (NTP slews; a restore onto a host set far behind would not).
         var idEpoch = now.ToUnixTimeMilliseconds() * 1000;
         foreach (var record in unfinished)
         {

@@ -27,8 +27,12 @@ public interface IJobStore
     /// <summary>Marks an attempt started; returns false when the job is already terminal (do not run it).</summary>
     ValueTask<bool> MarkRunningAsync(string id, int attempt, DateTimeOffset startedAt, CancellationToken cancellationToken);
 
-    /// <summary>Records a failed attempt that will be retried at <paramref name="notBefore"/>.</summary>
-    ValueTask ScheduleRetryAsync(string id, int attempts, string error, DateTimeOffset notBefore, CancellationToken cancellationToken);
+    /// <summary>
+    /// Puts a job not yet terminal back to queued with <paramref name="attempts"/>, to run at <paramref name="notBefore"/>:
+    /// a failed attempt (with its <paramref name="error"/>), or a run handed back at a server stop (null: the job's
+    /// error is left as it was, since a stop is not the job's failure).
+    /// </summary>
+    ValueTask ScheduleRetryAsync(string id, int attempts, string? error, DateTimeOffset notBefore, CancellationToken cancellationToken);
 
     /// <summary>
     /// Writes a terminal outcome and its events. Idempotent: returns false, changing nothing, when the job is

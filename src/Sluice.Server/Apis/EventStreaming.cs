@@ -192,22 +192,16 @@ internal static class EventStreaming
     }
 
     /// <summary>
-    /// The job ended but no terminal event came after <paramref name="afterId"/>: either the client already has it
-    /// (an EventSource reconnects after every stream end, with the id it last saw), or the store kept no terminal
-    /// event, which is then synthesised with the id after the last stored one, so a reconnect never gets it twice.
+    /// The job ended but no terminal event came after <paramref name="afterId"/> (by now the last stored event sent,
+    /// or the client's own): either the client already has it (an EventSource reconnects after every stream end,
+    /// with the id it last saw), or the store kept no terminal event, which is then synthesised with the id after
+    /// the last stored one, so a reconnect never gets it twice.
     /// </summary>
     private static async ValueTask SendTerminalOnceAsync(JobService jobs, JobRecord job, long afterId, Func<JobEvent, CancellationToken, ValueTask> send, CancellationToken ct)
     {
-        if (await HasSeenEndAsync(jobs, job, afterId, ct).ConfigureAwait(false))
+        if (!await HasSeenEndAsync(jobs, job, afterId, ct).ConfigureAwait(false))
         {
-            return;
-        }
-
-        var all = await jobs.Store.GetEventsAsync(job.Id, 0, ct).ConfigureAwait(false);
-        var lastId = all.Count == 0 ? 0 : all[^1].Id;
-        if (all.Count == 0 || !all[^1].IsTerminal)
-        {
-            await send(Synthesised(job, lastId + 1), ct).ConfigureAwait(false);
+            await send(Synthesised(job, afterId + 1), ct).ConfigureAwait(false);
         }
     }
 

@@ -230,7 +230,7 @@ internal static class OpenAiApi
                         switch (e.Type)
                         {
                             case JobEventTypes.Started:
-                                restarts.OnStarted(OpenAiResult.ReadAttempt(e.DataJson));
+                                restarts.OnStarted();
                                 break;
                             case JobEventTypes.Delta:
                                 var text = OpenAiResult.ReadDeltaText(e.DataJson, out var tokens);

@@ -46,13 +46,6 @@ internal readonly record struct OpenAiResult(string Text, string FinishReason, i
     /// The <c>text</c> (and <c>tokens</c>) of a <c>delta</c> event, read with a forward-only reader over a pooled buffer: this runs once
     /// per streamed token, so it builds no document.
     /// </summary>
-    /// <summary>The <c>attempt</c> of a <c>started</c> event (1 when absent).</summary>
-    public static int ReadAttempt(string dataJson)
-    {
-        using var doc = JsonDocument.Parse(dataJson);
-        return doc.RootElement.TryGetProperty("attempt", out var a) && a.TryGetInt32(out var n) ? n : 1;
-    }
-
     public static string ReadDeltaText(string dataJson, out int tokens)
     {
         tokens = 0;

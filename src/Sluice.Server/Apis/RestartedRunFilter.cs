@@ -12,14 +12,18 @@ internal sealed class RestartedRunFilter
 {
     private readonly StringBuilder _sent = new();
     private int _matched = -1; // -1: not replaying; else how much of _sent the new run has repeated so far.
+    private int _runs;
 
     /// <summary>Characters of completion text passed on so far.</summary>
     public int SentLength => _sent.Length;
 
-    /// <summary>A <c>started</c> event: after the first run, the following text repeats what was sent.</summary>
-    public void OnStarted(int attempt)
+    /// <summary>
+    /// A <c>started</c> event: after the first, the following text repeats what was sent. Counted, not read from its
+    /// <c>attempt</c>: a run handed back at a server stop or during a store outage starts again with the same number.
+    /// </summary>
+    public void OnStarted()
     {
-        if (attempt > 1 && _sent.Length > 0)
+        if (++_runs > 1 && _sent.Length > 0)
         {
             _matched = 0;
         }

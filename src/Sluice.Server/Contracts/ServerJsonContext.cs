@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Sluice.Server.Contracts;
 
 /// <summary>Source-generated JSON for every API type (snake_case, nulls omitted).</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, MaxDepth = 128)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, MaxDepth = Http.JsonBody.MaxDepth * 2)]
 [JsonSerializable(typeof(JobView))]
 [JsonSerializable(typeof(JobList))]
 [JsonSerializable(typeof(ModelList))]

@@ -25,11 +25,21 @@ public sealed class CountModelTests
     [InlineData("""{"n":0}""", "input.n")]
     [InlineData("""{"max_tokens":"5"}""", "input.max_tokens")]
     [InlineData("""[1]""", "input")]
+    [InlineData("""{"n":3,"max_tokens":4}""", "input.max_tokens")]
     public void TryParseInput_BadInput_NamesTheField(string json, string field)
     {
         using var doc = JsonDocument.Parse(json);
 
         Assert.False(Model.TryParseInput(doc.RootElement, out _, out var error));
         Assert.Equal(field, error.Field);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(CountModel.MaxN + 1)]
+    public void TryValidate_LimitOutOfRange_RefusedAsTheJournaledInputWouldBe(int maxTokens)
+    {
+        Assert.False(Model.TryValidate(new Sluice.Core.Models.GenerationRequest { MaxTokens = maxTokens }, out var error));
+        Assert.Equal("input.max_tokens", error.Field);
     }
 }

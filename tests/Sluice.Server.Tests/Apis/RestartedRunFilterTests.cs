@@ -20,7 +20,7 @@ public sealed class RestartedRunFilterTests
     public void TryFilter_FirstRun_PassesEverything()
     {
         var filter = new RestartedRunFilter();
-        filter.OnStarted(1);
+        filter.OnStarted();
 
         Assert.Equal("1 2 3", Run(filter, "1", " 2", " 3"));
     }
@@ -29,9 +29,9 @@ public sealed class RestartedRunFilterTests
     public void TryFilter_RestartRepeatingTheSameText_SendsOnlyWhatIsNew()
     {
         var filter = new RestartedRunFilter();
-        filter.OnStarted(1);
+        filter.OnStarted();
         var first = Run(filter, "Once", " upon", " a");
-        filter.OnStarted(2);
+        filter.OnStarted();
 
         // Token boundaries of the new run need not match the old ones.
         var second = Run(filter, "On", "ce up", "on a ti", "me");
@@ -44,9 +44,9 @@ public sealed class RestartedRunFilterTests
     public void TryFilter_RestartWritingOtherText_ReportsDivergence()
     {
         var filter = new RestartedRunFilter();
-        filter.OnStarted(1);
+        filter.OnStarted();
         Run(filter, "The cat");
-        filter.OnStarted(2);
+        filter.OnStarted();
 
         Assert.True(filter.TryFilter("The ", out var part));
         Assert.Equal("", part);
@@ -54,11 +54,23 @@ public sealed class RestartedRunFilterTests
     }
 
     [Fact]
+    public void OnStarted_SameAttemptNumberAgain_StillARestart()
+    {
+        // A run handed back at a server stop restarts with the attempt number it had: the second start is what counts.
+        var filter = new RestartedRunFilter();
+        filter.OnStarted();
+        Run(filter, "1 2");
+        filter.OnStarted();
+
+        Assert.Equal(" 3", Run(filter, "1", " 2", " 3"));
+    }
+
+    [Fact]
     public void OnStarted_RestartBeforeAnyText_NothingToSkip()
     {
         var filter = new RestartedRunFilter();
-        filter.OnStarted(1);
-        filter.OnStarted(2);
+        filter.OnStarted();
+        filter.OnStarted();
 
         Assert.Equal("abc", Run(filter, "a", "bc"));
     }

@@ -110,6 +110,7 @@ public sealed class CrashRecoveryTests
             ["Sluice:Models:sleep-batch:MaxBatchSize"] = "1",
             ["Sluice:Models:sleep-batch:MaxAttempts"] = "2",
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Sluice.Core.Scheduling.ModelHost"] = "Information",
         };
         string id;
         await using (var first = await ServerProcess.StartAsync(dataDir, settings))
@@ -117,6 +118,9 @@ public sealed class CrashRecoveryTests
             id = await SubmitAsync(first, "{\"model\":\"sleep-batch\",\"input\":{\"i\":1}}");
             await WaitForAsync(first, id, "running");
             await first.TerminateAsync();
+
+            // Proves the stop met the job running (had it finished first, the test would prove nothing).
+            Assert.Contains("1 running jobs handed back", first.Output, StringComparison.Ordinal);
         }
 
         // Two rolling restarts with the job running each time: counted, the second would dead-letter it.
@@ -130,6 +134,7 @@ public sealed class CrashRecoveryTests
         var job = await WaitTerminalAsync(third, id);
         Assert.True(job.GetProperty("status").GetString() == "succeeded", $"{id} ended {job}: {third.Output}");
         Assert.Equal(1, job.GetProperty("attempts").GetInt32());
+        Assert.False(job.TryGetProperty("error", out var error), $"a stop is not the job's failure, yet it reports {error}");
         Directory.Delete(dataDir, recursive: true);
     }
 
