@@ -6,6 +6,9 @@ namespace Sluice.Grading.Serving;
 /// <summary>Validates <c>{ "prompt_id": 1..8 | null, "prompt_text": string?, "text": string }</c>; never throws.</summary>
 internal static class EssayInputParser
 {
+    /// <summary>The input's fields, as the unknown-field error lists them (an endpoint adding its own extends the list).</summary>
+    public const string Fields = "text, prompt_id, prompt_text";
+
     public static bool TryParse(JsonElement input, GradingOptions options, out EssayInput? parsed, out InputError error)
     {
         parsed = null;
@@ -75,7 +78,7 @@ internal static class EssayInputParser
 
                     break;
                 default:
-                    error = new InputError($"input.{p.Name}", $"unknown field \"{p.Name}\"; expected text, prompt_id, prompt_text");
+                    error = new InputError($"input.{p.Name}", $"unknown field \"{p.Name}\"; expected {Fields}");
                     return false;
             }
         }

@@ -75,7 +75,7 @@ internal static class EssaysApi
             {
                 // The essay body is the grader's input: report fields as the client wrote them, and the fields this
                 // endpoint adds to the grader's among the allowed ones.
-                var message = outcome.Error.Message.Replace("expected text, prompt_id, prompt_text", "expected text, prompt_id, prompt_text, priority, cache", StringComparison.Ordinal);
+                var message = outcome.Error.Message.Replace(Grading.Serving.EssayInputParser.Fields, Grading.Serving.EssayInputParser.Fields + ", priority, cache", StringComparison.Ordinal);
                 return Problems.BadRequest(outcome.Error.Field["input.".Length..], message);
             }
 
