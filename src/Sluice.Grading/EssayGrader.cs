@@ -28,7 +28,7 @@ internal sealed class EssayGrader
         Model = model;
         _analyzer = analyzer;
         _integrity = new IntegrityChecker(analyzer.Speller.Dictionary);
-        analyzer.Speller.Dictionary.SetFrequencyRanking(model.CommonWords);
+        analyzer.Speller.SetFrequencyRanking(model.CommonWords);
     }
 
     public GradingModel Model { get; }

@@ -12,7 +12,18 @@ internal static class TestGrader
 
     public static SpellDictionary Dictionary => s_dictionary.Value;
 
-    public static EssayAnalyzer Analyzer => new(new SpellChecker(Dictionary));
+    public static EssayAnalyzer Analyzer => new(Speller);
+
+    /// <summary>A spell checker ranking its suggestions by the committed model's word frequencies, as the grader's does.</summary>
+    public static SpellChecker Speller
+    {
+        get
+        {
+            var speller = new SpellChecker(Dictionary);
+            speller.SetFrequencyRanking(Instance.Model.CommonWords);
+            return speller;
+        }
+    }
 
     /// <summary>A made-up prompt-1-style letter with a few deliberate errors.</summary>
     public const string SampleEssay =

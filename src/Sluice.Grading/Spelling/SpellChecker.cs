@@ -10,8 +10,16 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
     public const int MaxSuggestions = 150;
 
     private readonly ConcurrentDictionary<string, string?> _cache = new(StringComparer.Ordinal);
+    private IReadOnlyDictionary<string, int> _rank = new Dictionary<string, int>(StringComparer.Ordinal);
 
     public SpellDictionary Dictionary => dictionary;
+
+    /// <summary>Ranks suggestions by the model's word frequencies (most common first); set once, before grading.</summary>
+    public void SetFrequencyRanking(IReadOnlyList<string> commonWords)
+    {
+        _rank = SpellDictionary.Ranking(commonWords);
+        _cache.Clear();
+    }
 
     /// <summary>Appends one suggestion per misspelling (up to <see cref="MaxSuggestions"/>) and returns the misspelling count.</summary>
     public int Check(EssayDocument doc, List<Suggestion> output)
@@ -59,7 +67,7 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
             return hit;
         }
 
-        var fix = dictionary.Suggest(lowerWord);
+        var fix = dictionary.Suggest(lowerWord, _rank);
         if (_cache.Count > 100_000)
         {
             _cache.Clear(); // bounded: garbage input must not grow memory without limit

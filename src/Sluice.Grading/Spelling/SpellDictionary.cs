@@ -25,7 +25,6 @@ internal sealed class SpellDictionary
     private readonly string[] _list;
     private readonly ulong[] _keys;
     private readonly int[] _ids;
-    private Dictionary<string, int> _rank = new(StringComparer.Ordinal);
 
     private SpellDictionary(HashSet<string> words)
     {
@@ -109,8 +108,11 @@ internal sealed class SpellDictionary
         return new SpellDictionary(words) { Source = string.Join(", ", sources) };
     }
 
-    /// <summary>Uses word frequencies (most common first) learned from training essays to rank suggestions.</summary>
-    public void SetFrequencyRanking(IReadOnlyList<string> commonWords)
+    /// <summary>
+    /// Word → frequency rank (most common first) from a model's common words, for <see cref="Suggest"/>. The ranking
+    /// belongs to the model, not to this dictionary, which graders with different models share.
+    /// </summary>
+    public static Dictionary<string, int> Ranking(IReadOnlyList<string> commonWords)
     {
         var rank = new Dictionary<string, int>(commonWords.Count, StringComparer.Ordinal);
         for (var i = 0; i < commonWords.Count; i++)
@@ -118,7 +120,7 @@ internal sealed class SpellDictionary
             rank.TryAdd(commonWords[i], i);
         }
 
-        _rank = rank;
+        return rank;
     }
 
     /// <summary>True when the lower-case <paramref name="word"/> is spelled correctly (hyphenated parts and possessives included).</summary>
@@ -151,7 +153,8 @@ internal sealed class SpellDictionary
     }
 
     /// <summary>Best correction for a misspelled lower-case word, or null when nothing is within two edits.</summary>
-    public string? Suggest(string word)
+    /// <summary>The likeliest correction, ranked by edits and then by <paramref name="rank"/> (see <see cref="Ranking"/>).</summary>
+    public string? Suggest(string word, IReadOnlyDictionary<string, int> rank)
     {
         if (s_common.TryGetValue(word, out var fixedWord))
         {
@@ -188,7 +191,7 @@ internal sealed class SpellDictionary
 
                 // Fewer edits first; then frequent words (learned ranks), same first letter and similar length.
                 var score = d * 10.0;
-                score += _rank.TryGetValue(cand, out var r) ? Math.Log10(r + 10) : 6;
+                score += rank.TryGetValue(cand, out var r) ? Math.Log10(r + 10) : 6;
                 if (cand[0] != input[0])
                 {
                     score += 3;
@@ -220,9 +223,9 @@ internal sealed class SpellDictionary
 
         // Two words run together ("intune", "infact"): only when no frequent word is one edit away ("usefull" is
         // "useful", not "use full"), and both halves must be words students often write ("som thing" never).
-        for (var cut = 2; cut <= word.Length - 2 && (best is null || bestScore >= 20 || !_rank.ContainsKey(best)); cut++)
+        for (var cut = 2; cut <= word.Length - 2 && (best is null || bestScore >= 20 || !rank.ContainsKey(best)); cut++)
         {
-            if (_rank.TryGetValue(word[..cut], out var ra) && _rank.TryGetValue(word[cut..], out var rb) && Contains(word[..cut]) && Contains(word[cut..]))
+            if (rank.TryGetValue(word[..cut], out var ra) && rank.TryGetValue(word[cut..], out var rb) && Contains(word[..cut]) && Contains(word[cut..]))
             {
                 var score = 10 + Math.Log10(Math.Max(ra, rb) + 10);
                 if (score < bestScore)

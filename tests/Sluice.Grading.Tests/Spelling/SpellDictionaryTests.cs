@@ -40,13 +40,24 @@ public sealed class SpellDictionaryTests
     [InlineData("somthing", "something")]
     public void Suggest_CommonMisspellings_ReturnsCorrection(string word, string expected)
     {
-        Assert.Equal(expected, TestGrader.Dictionary.Suggest(word));
+        Assert.Equal(expected, TestGrader.Speller.Suggest(word));
+    }
+
+    [Fact]
+    public void Suggest_AnotherGraderOverTheSameDictionary_DoesNotChangeThisCheckersRanking()
+    {
+        // Ranks belong to each grader's model; the dictionary is shared. A model knowing only "use" and "full" once
+        // re-ranked every grader in the process, and "usefull" became "use full" depending on test order.
+        var speller = TestGrader.Speller;
+        _ = new EssayGrader(TestGrader.Instance.Model with { CommonWords = ["use", "full"] }, new EssayAnalyzer(new SpellChecker(TestGrader.Dictionary)));
+
+        Assert.Equal("useful", speller.Suggest("usefull"));
     }
 
     [Fact]
     public void Suggest_Nonsense_ReturnsNull()
     {
-        Assert.Null(TestGrader.Dictionary.Suggest("qzxvkwplj"));
+        Assert.Null(TestGrader.Speller.Suggest("qzxvkwplj"));
     }
 
     [Fact]
@@ -64,7 +75,7 @@ public sealed class SpellDictionaryTests
         var doc = Sluice.Grading.Text.Tokenizer.Analyze("Dear @CAPS1 @PERSON2, the NASA team met @NUM1 people at @LOCATION1.");
         var output = new List<Suggestion>();
 
-        var count = new SpellChecker(TestGrader.Dictionary).Check(doc, output);
+        var count = TestGrader.Speller.Check(doc, output);
 
         Assert.Equal(0, count);
         Assert.Empty(output);
@@ -77,7 +88,7 @@ public sealed class SpellDictionaryTests
         var doc = Sluice.Grading.Text.Tokenizer.Analyze(text);
         var output = new List<Suggestion>();
 
-        new SpellChecker(TestGrader.Dictionary).Check(doc, output);
+        TestGrader.Speller.Check(doc, output);
 
         var first = Assert.Single(output, s => s.Start == 0);
         Assert.Equal("spelling", first.Category);
