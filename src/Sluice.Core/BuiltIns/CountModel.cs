@@ -61,7 +61,7 @@ internal sealed class CountModel(TimeProvider time, double stepMs) : IGenerative
 
                 limitSeen = true;
             }
-            else if (p.Name is not ("prompt" or "messages" or "temperature" or "top_p" or "seed" or "stop" or "user"))
+            else if (!GenerationJson.IsField(p.Name))
             {
                 error = new InputError("input." + p.Name, "unknown field; count takes \"n\" (or a generation request's prompt, max_tokens …).");
                 return false;

@@ -8,6 +8,14 @@ namespace Sluice.Core.Models;
 /// </summary>
 public static class GenerationJson
 {
+    /// <summary>
+    /// True for a field of the journaled shape: the input (<c>prompt</c> or <c>messages</c>), what
+    /// <see cref="WriteSampling"/> writes, and the <c>user</c> the OpenAI endpoints add, so that a model reading the
+    /// shape back knows what it may meet.
+    /// </summary>
+    public static bool IsField(string name) =>
+        name is "prompt" or "messages" or "max_tokens" or "temperature" or "top_p" or "seed" or "stop" or "user";
+
     /// <summary>Writes <c>"messages": [{ "role", "content" }, …]</c>.</summary>
     public static void WriteMessages(Utf8JsonWriter writer, IReadOnlyList<ChatMessage> messages)
     {
