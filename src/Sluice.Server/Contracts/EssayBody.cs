@@ -5,4 +5,5 @@ namespace Sluice.Server.Contracts;
 /// <param name="PromptText">The assignment text, optional.</param>
 /// <param name="Text">The essay.</param>
 /// <param name="Priority">high, normal or low.</param>
-public sealed record EssayBody(int? PromptId, string? PromptText, string Text, string? Priority);
+/// <param name="Cache">false grades again instead of answering from the result cache (default true).</param>
+public sealed record EssayBody(int? PromptId, string? PromptText, string Text, string? Priority, bool? Cache);
