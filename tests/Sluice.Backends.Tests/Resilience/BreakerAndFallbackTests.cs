@@ -123,20 +123,29 @@ public sealed class BreakerAndFallbackTests
         var running = server.PostAsync("/v1/chat/completions", request);
         var queued = server.PostAsync("/v1/chat/completions", request);
         // Both conditions, not just a queued item: the first request may still sit in the queue before the
-        // dispatcher takes it, and a third request sent then would queue behind the held upstream call.
-        var until = DateTime.UtcNow.AddSeconds(10);
-        while ((upstream.Hits("/v1/chat/completions") < 1
-                || (await Jobs.ModelAsync(server, "remote")).GetProperty("queue").GetProperty("total").GetInt32() < 1)
-               && DateTime.UtcNow < until)
-        {
-            await Task.Delay(20);
-        }
-
+        // dispatcher takes it, and a third request sent then would queue behind the held upstream call. The wait is
+        // generous because a cold, loaded CI machine can take seconds to get both submits through; proceeding early
+        // would route the third request to the held upstream, so a missed state fails here with what was seen.
         HttpResponseMessage response;
         System.Text.Json.JsonElement body;
         try
         {
-            Assert.Equal(1, upstream.Hits("/v1/chat/completions"));
+            var until = DateTime.UtcNow.AddSeconds(60);
+            var queuedNow = 0;
+            while (DateTime.UtcNow < until)
+            {
+                queuedNow = (await Jobs.ModelAsync(server, "remote")).GetProperty("queue").GetProperty("total").GetInt32();
+                if (upstream.Hits("/v1/chat/completions") >= 1 && queuedNow >= 1)
+                {
+                    break;
+                }
+
+                await Task.Delay(20);
+            }
+
+            Assert.True(upstream.Hits("/v1/chat/completions") == 1 && queuedNow == 1,
+                $"expected one upstream call held and one job queued; saw {upstream.Hits("/v1/chat/completions")} calls and {queuedNow} queued; "
+                + $"first request {Outcome(running)}, second {Outcome(queued)}");
             (response, body) = await server.PostAsync("/v1/chat/completions", request);
         }
         finally
@@ -144,10 +153,13 @@ public sealed class BreakerAndFallbackTests
             release.TrySetResult();
         }
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"the third request answered {(int)response.StatusCode}: {body}");
         Assert.Equal("count", body.GetProperty("model").GetString());
         Assert.Contains("overloaded", response.Headers.GetValues("X-Sluice-Fallback").Single());
         Assert.Equal("slow", (await running).Body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
         Assert.Equal("slow", (await queued).Body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
     }
+
+    private static string Outcome(Task<(HttpResponseMessage Response, System.Text.Json.JsonElement Body)> request) =>
+        request.IsCompletedSuccessfully ? $"answered {(int)request.Result.Response.StatusCode}: {request.Result.Body}" : $"is {request.Status}";
 }
