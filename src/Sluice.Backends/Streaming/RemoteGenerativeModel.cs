@@ -11,13 +11,15 @@ namespace Sluice.Backends.Streaming;
 /// batcher like a local one.
 /// <para>
 /// Design: <see cref="IGenerativeModel.Step"/> is synchronous and runs on the batcher's loop, so it must never wait
-/// on the network per token. Each sequence therefore streams from the upstream on its own background task
-/// (<see cref="RemoteSequence"/>), appending chunks as they arrive and setting a model-wide signal. <c>Step</c>
-/// drains, without blocking, whatever each sequence has received since the previous step (an empty delta when
-/// nothing new came). Only when no sequence in the batch had anything does it wait on the signal, at most
-/// <see cref="IdleWait"/>, so the loop neither spins nor delays a chunk that arrives during the wait. Cancelling a
-/// job disposes its sequence, which aborts its upstream request at once and frees its slot; the slot count
-/// (<see cref="MaxSequences"/>) is the backend's upstream concurrency.
+/// on the network. Each sequence therefore streams from the upstream on its own background task
+/// (<see cref="RemoteSequence"/>), appending chunks as they arrive and setting a model-wide signal. Before each step
+/// the batcher awaits <see cref="WaitForOutputAsync"/>, which returns at once when a chunk came since the last step
+/// and otherwise waits for one without holding a thread, at most <see cref="IdleWait"/> (so sequences waiting to join
+/// are admitted promptly). <c>Step</c> then drains, without blocking, whatever each sequence has received (an empty
+/// delta when nothing new came). A blocking wait here would pin a pool thread for as long as any remote sequence runs,
+/// one per busy backend, and starve the request threads of a small machine. Cancelling a job disposes its sequence,
+/// which aborts its upstream request at once and frees its slot; the slot count (<see cref="MaxSequences"/>) is the
+/// backend's upstream concurrency.
 /// </para>
 /// </summary>
 internal sealed class RemoteGenerativeModel : IGenerativeModel, IChatModel, IBackendModel
@@ -27,7 +29,7 @@ internal sealed class RemoteGenerativeModel : IGenerativeModel, IChatModel, IBac
 
     private readonly IStreamingProtocol _protocol;
     private readonly UpstreamClient _upstream;
-    private readonly ManualResetEventSlim _signal = new(false);
+    private readonly AsyncSignal _signal = new();
     private readonly Action _release;
     private int _active;
 
@@ -89,18 +91,10 @@ internal sealed class RemoteGenerativeModel : IGenerativeModel, IChatModel, IBac
         return true;
     }
 
-    public void Step(ReadOnlySpan<IGenerationSequence> batch, Span<StepOutput> outputs)
-    {
-        // Reset before draining: a chunk arriving after the drain sets the signal again, so the wait below returns at once.
-        _signal.Reset();
-        if (DrainAll(batch, outputs))
-        {
-            return;
-        }
+    public ValueTask WaitForOutputAsync(CancellationToken cancellationToken) => _signal.WaitAsync(IdleWait, cancellationToken);
 
-        _signal.Wait(IdleWait);
-        DrainAll(batch, outputs);
-    }
+    // A chunk arriving during the drain sets the signal again, so the next wait returns at once and nothing is delayed.
+    public void Step(ReadOnlySpan<IGenerationSequence> batch, Span<StepOutput> outputs) => DrainAll(batch, outputs);
 
     public async ValueTask WarmUpAsync(CancellationToken cancellationToken)
     {
@@ -108,7 +102,10 @@ internal sealed class RemoteGenerativeModel : IGenerativeModel, IChatModel, IBac
         await BackendProbe.RunAsync(_upstream, _protocol.ProbeAsync, cancellationToken).ConfigureAwait(false);
     }
 
-    public void Dispose() => _signal.Dispose();
+    // Nothing to release: sequences own their upstream requests and the signal holds no handle.
+    public void Dispose()
+    {
+    }
 
     private static bool DrainAll(ReadOnlySpan<IGenerationSequence> batch, Span<StepOutput> outputs)
     {

@@ -15,7 +15,7 @@ internal sealed class RemoteSequence : IGenerationSequence
     private readonly Lock _lock = new();
     private readonly StringBuilder _pending = new();
     private readonly CancellationTokenSource _cts = new();
-    private readonly ManualResetEventSlim _signal;
+    private readonly AsyncSignal _signal;
     private readonly Action _release;
     private int _pendingTokens;
     private int _generated;
@@ -28,7 +28,7 @@ internal sealed class RemoteSequence : IGenerationSequence
     private bool _retryable = true;
     private int _disposed;
 
-    public RemoteSequence(GenerationRequest request, int estimatedPromptTokens, ManualResetEventSlim signal, Action release)
+    public RemoteSequence(GenerationRequest request, int estimatedPromptTokens, AsyncSignal signal, Action release)
     {
         Request = request;
         EstimatedPromptTokens = estimatedPromptTokens;
@@ -138,17 +138,7 @@ internal sealed class RemoteSequence : IGenerationSequence
         }
     }
 
-    private void Signal()
-    {
-        try
-        {
-            _signal.Set();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The model was disposed at shutdown while this reader was still finishing: nobody is waiting.
-        }
-    }
+    private void Signal() => _signal.Set();
 
     private async Task RunAsync(IStreamingProtocol protocol)
     {

@@ -32,4 +32,11 @@ public interface IGenerativeModel : IModel
     /// <see cref="StepOutput"/> per sequence (same order). Runs on the batcher's thread; may use all cores.
     /// </summary>
     void Step(ReadOnlySpan<IGenerationSequence> batch, Span<StepOutput> outputs);
+
+    /// <summary>
+    /// Awaited by the batcher before each <see cref="Step"/>. A model whose sequences advance elsewhere (a remote
+    /// upstream streaming in the background) waits here, without holding a thread, until a step would have output or
+    /// a short bound has passed; a local model computes on every step, so the default returns at once. Never throws.
+    /// </summary>
+    ValueTask WaitForOutputAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 }

@@ -168,7 +168,9 @@ internal sealed partial class ContinuousBatcher
                     outputs[i] = default;
                 }
 
+                // Timed from before the wait: for a remote model the wait is where its tokens take their time.
                 var start = time.GetTimestamp();
+                await _model.WaitForOutputAsync(stopping).ConfigureAwait(false);
                 await _entry.ExecutionLock.WaitAsync(stopping).ConfigureAwait(false);
                 try
                 {
