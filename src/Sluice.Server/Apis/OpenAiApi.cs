@@ -28,6 +28,8 @@ internal static class OpenAiApi
     public const string PriorityHeader = "X-Sluice-Priority";
     public const string DeadlineHeader = "X-Sluice-Deadline-Ms";
 
+    private static readonly string[] OtherMethods = ["GET", "HEAD", "PUT", "PATCH", "DELETE"];
+
     public static RouteGroupBuilder MapOpenAiApi(this RouteGroupBuilder v1)
     {
         v1.MapPost("/chat/completions", ChatAsync).WithTags("OpenAI").WithName("ChatCompletions")
@@ -42,7 +44,18 @@ internal static class OpenAiApi
             .WithMetadata(OpenAiAdmissionErrors.Instance)
             .Produces<OpenAiCompletion>().Produces(200, contentType: "text/event-stream")
             .Produces<OpenAiErrorResponse>(400).Produces<OpenAiErrorResponse>(401).Produces<OpenAiErrorResponse>(404).Produces<OpenAiErrorResponse>(429).Produces<OpenAiErrorResponse>(503);
+
+        // Other methods get OpenAI's error shape, as OpenAI answers them, not the rest of the API's problem details:
+        // an OpenAI client parses only the former.
+        v1.MapMethods("/chat/completions", OtherMethods, MethodNotAllowed).ExcludeFromDescription();
+        v1.MapMethods("/completions", OtherMethods, MethodNotAllowed).ExcludeFromDescription();
         return v1;
+    }
+
+    private static IResult MethodNotAllowed(HttpContext http)
+    {
+        http.Response.Headers.Allow = "POST";
+        return OpenAiErrors.Create(405, $"Invalid method for URL ({http.Request.Method} {http.Request.Path}); use POST", "invalid_request_error", null, "method_not_allowed");
     }
 
     private static Task<IResult> ChatAsync(HttpContext http, JobService jobs, FallbackRouter router, IRateLimitStore limits, IOptions<HttpOptions> options, TimeProvider time) =>

@@ -79,6 +79,11 @@ public sealed class ChatCompletionsPipelineTests
         using var notJson = await server.Client.PostAsync("/v1/completions", text);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, notJson.StatusCode);
         Assert.Equal("invalid_request_error", (await SluiceServer.ReadJsonAsync(notJson)).GetProperty("error").GetProperty("type").GetString());
+
+        using var get = await server.Client.GetAsync("/v1/chat/completions");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        Assert.Equal("POST", get.Content.Headers.Allow.Single());
+        Assert.Equal("method_not_allowed", (await SluiceServer.ReadJsonAsync(get)).GetProperty("error").GetProperty("code").GetString());
     }
 
     [Fact]
