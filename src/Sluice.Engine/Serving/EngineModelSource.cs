@@ -125,14 +125,14 @@ internal sealed partial class EngineModelSource : IModelSource
             // Tokenizers are *.bin too: only files with a valid llama2.c header of the right size are checkpoints.
             var header = ModelLoader.ReadHeader(file);
             var length = FileTarget.Resolve(file).Length;
-            var config = LlamaCheckpointReader.TryReadHeader(header, length, out var problem);
+            // The header alone first (any length fits it); the size is judged here, against the header's own.
+            var config = LlamaCheckpointReader.TryReadHeader(header, long.MaxValue, out _);
             if (config is null || length != LlamaCheckpointReader.ExpectedFileBytes(config))
             {
-                // A header that fits a model of another size is a damaged checkpoint, unless the file is a tokenizer.
-                var damaged = config is not null || problem.StartsWith("truncated", StringComparison.Ordinal);
-                if (damaged && !TokenizerReader.TryProbe(file, out _))
+                // A valid header on a file of another size is a damaged checkpoint, unless the file is a tokenizer.
+                if (config is not null && !TokenizerReader.TryProbe(file, out _))
                 {
-                    skipped = config is null ? problem : string.Create(CultureInfo.InvariantCulture, $"its header ({config}) needs a {LlamaCheckpointReader.ExpectedFileBytes(config)}-byte file but it has {length} bytes");
+                    skipped = string.Create(CultureInfo.InvariantCulture, $"its header ({config}) needs a {LlamaCheckpointReader.ExpectedFileBytes(config)}-byte file but it has {length} bytes");
                 }
 
                 return false;
