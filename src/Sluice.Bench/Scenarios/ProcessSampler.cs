@@ -51,21 +51,28 @@ internal sealed class ProcessSampler
     }
 
     /// <summary>Resident set size in bytes (VmRSS), or 0 when unknown.</summary>
-    public long ResidentBytes()
+    public long ResidentBytes() => StatusField("VmRSS:") * 1024;
+
+    /// <summary>Operating-system threads of the process (Threads), or 0 when unknown.</summary>
+    public int Threads() => (int)StatusField("Threads:");
+
+    private long StatusField(string name)
     {
         string path = $"/proc/{_pid}/status";
-        if (!File.Exists(path))
+        try
         {
-            return 0;
-        }
-
-        foreach (string line in File.ReadLines(path))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            foreach (string line in File.ReadLines(path))
             {
-                string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                return long.Parse(parts[1], CultureInfo.InvariantCulture) * 1024;
+                if (line.StartsWith(name, StringComparison.Ordinal))
+                {
+                    string[] parts = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+                    return long.Parse(parts[1], CultureInfo.InvariantCulture);
+                }
             }
+        }
+        catch (IOException)
+        {
+            // The process ended between the check and the read.
         }
 
         return 0;

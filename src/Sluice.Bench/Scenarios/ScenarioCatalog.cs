@@ -10,6 +10,7 @@ internal static class ScenarioCatalog
         new StreamsScenario(),
         new TidalScenario(),
         new ConcurrencyScenario(),
+        new BackendsScenario(),
     ];
 
     public static IScenario? Find(string name)

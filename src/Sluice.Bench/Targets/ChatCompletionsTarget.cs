@@ -7,7 +7,9 @@ using Sluice.Bench.Load;
 namespace Sluice.Bench.Targets;
 
 /// <summary>
-/// OpenAI-style streaming chat: every <c>data:</c> chunk before <c>[DONE]</c> is one event. The requests are greedy
+/// OpenAI-style streaming chat: every <c>data:</c> chunk that carries text is one event, so the first event is the first
+/// token; the role-only opening chunk servers send at once, the closing <c>finish_reason</c> chunk and the usage chunk
+/// are not events (they would make a server that answers "assistant" early look fast). The requests are greedy
 /// (temperature 0), and the OpenAI endpoints have no cache bypass: on a deterministic model every request after the
 /// first is answered from Sluice's result cache (one chunk) unless the server runs with <c>Sluice:Cache:Enabled=false</c>.
 /// </summary>
@@ -57,10 +59,36 @@ internal sealed class ChatCompletionsTarget : ILoadTarget
                 return new RequestOutcome(OutcomeKind.Succeeded, 200);
             }
 
-            context.OnEvent();
+            if (HasText(reader.Data))
+            {
+                context.OnEvent();
+            }
         }
 
         return RequestOutcome.Failure(OutcomeCodes.StreamEndedEarly);
+    }
+
+    /// <summary>
+    /// Whether a chunk's <c>delta.content</c> (chat) or <c>text</c> (completions) is a non-empty string; a string search
+    /// rather than a parse keeps the load generator's own cost per token low.
+    /// </summary>
+    internal static bool HasText(string data) => NonEmptyString(data, "\"content\":") || NonEmptyString(data, "\"text\":");
+
+    private static bool NonEmptyString(string data, string key)
+    {
+        int at = data.IndexOf(key, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return false;
+        }
+
+        at += key.Length;
+        while (at < data.Length && data[at] == ' ')
+        {
+            at++;
+        }
+
+        return at + 1 < data.Length && data[at] == '"' && data[at + 1] != '"';
     }
 
     public ValueTask DisposeAsync()

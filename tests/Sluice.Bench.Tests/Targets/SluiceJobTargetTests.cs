@@ -88,11 +88,13 @@ public sealed class SluiceJobTargetTests
     }
 
     [Fact]
-    public async Task RunAsync_ChatCompletionsStream_EachChunkIsAnEvent()
+    public async Task RunAsync_ChatCompletionsStream_EachChunkWithTextIsAnEvent()
     {
         await using KestrelTestServer server = await KestrelTestServer.StartAsync(app => app.MapPost("/v1/chat/completions", async (HttpContext ctx) =>
         {
             ctx.Response.ContentType = "text/event-stream";
+            // The role-only opening chunk and the closing chunk carry no text: not events.
+            await ctx.Response.WriteAsync("data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n");
             for (int i = 0; i < 5; i++)
             {
                 await ctx.Response.WriteAsync($"data: {{\"choices\":[{{\"delta\":{{\"content\":\"t{i}\"}}}}]}}\n\n");
@@ -100,6 +102,7 @@ public sealed class SluiceJobTargetTests
                 await Task.Delay(5);
             }
 
+            await ctx.Response.WriteAsync("data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
             await ctx.Response.WriteAsync("data: [DONE]\n\n");
         }));
         var spec = new TargetSpec { Kind = TargetKind.Chat, Url = server.BaseUri, Model = "tiny" };
@@ -111,5 +114,17 @@ public sealed class SluiceJobTargetTests
         Assert.Equal(20, result.Succeeded);
         Assert.Equal(20, result.TimeToFirstEvent!.Count);
         Assert.Equal(80, result.InterEvent!.Count);
+    }
+
+    [Theory]
+    [InlineData("{\"choices\":[{\"delta\":{\"content\":\" the\"}}]}", true)]
+    [InlineData("{\"choices\":[{\"delta\": {\"content\": \"x\"}}]}", true)]
+    [InlineData("{\"choices\":[{\"text\":\"abc\",\"index\":0}]}", true)]
+    [InlineData("{\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}", false)]
+    [InlineData("{\"choices\":[{\"delta\":{},\"finish_reason\":\"length\"}]}", false)]
+    [InlineData("{\"choices\":[],\"usage\":{\"completion_tokens\":3}}", false)]
+    public void HasText_Chunk_TrueOnlyWhenItCarriesText(string chunk, bool expected)
+    {
+        Assert.Equal(expected, ChatCompletionsTarget.HasText(chunk));
     }
 }
