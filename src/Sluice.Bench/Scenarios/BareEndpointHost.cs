@@ -1,11 +1,5 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Sluice.Bench.Scenarios;
 
@@ -15,37 +9,22 @@ namespace Sluice.Bench.Scenarios;
 /// </summary>
 internal sealed class BareEndpointHost : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly LoopbackWebHost _host;
 
-    private BareEndpointHost(WebApplication app, Uri baseUri)
-    {
-        _app = app;
-        BaseUri = baseUri;
-    }
+    private BareEndpointHost(LoopbackWebHost host) => _host = host;
 
-    public Uri BaseUri { get; }
+    public Uri BaseUri => _host.BaseUri;
 
     public Uri EchoUri => new(BaseUri, "/echo");
 
-    public static async Task<BareEndpointHost> StartAsync(CancellationToken cancellationToken)
-    {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        WebApplication app = builder.Build();
-        app.MapPost("/echo", static async (HttpContext context) =>
-        {
-            context.Response.ContentType = "application/json";
-            await context.Request.Body.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
-        });
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new BareEndpointHost(app, new Uri(address));
-    }
+    public static async Task<BareEndpointHost> StartAsync(CancellationToken cancellationToken) =>
+        new(await LoopbackWebHost.StartAsync(
+            static app => app.MapPost("/echo", static async (HttpContext context) =>
+            {
+                context.Response.ContentType = "application/json";
+                await context.Request.Body.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+            }),
+            cancellationToken).ConfigureAwait(false));
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 }

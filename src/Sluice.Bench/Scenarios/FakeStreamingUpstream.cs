@@ -1,13 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Sluice.Bench.Scenarios;
 
@@ -29,30 +24,16 @@ internal sealed class FakeStreamingUpstream : IAsyncDisposable
         "data: {\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"" + ModelName
         + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\" tok\"},\"finish_reason\":null}]}\n\n");
 
-    private readonly WebApplication _app;
+    private readonly LoopbackWebHost _host;
 
-    private FakeStreamingUpstream(WebApplication app, Uri baseUri)
-    {
-        _app = app;
-        BaseUri = baseUri;
-    }
+    private FakeStreamingUpstream(LoopbackWebHost host) => _host = host;
 
     /// <summary>The server root; the OpenAI API is under <c>/v1</c>.</summary>
-    public Uri BaseUri { get; }
+    public Uri BaseUri => _host.BaseUri;
 
     public static async Task<FakeStreamingUpstream> StartAsync(int tokens, TimeSpan tokenInterval, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxConcurrentConnections = null);
-        WebApplication app = builder.Build();
-        app.MapGet("/v1/models", static (HttpContext context) =>
-        {
-            context.Response.ContentType = "application/json";
-            return context.Response.WriteAsync("{\"object\":\"list\",\"data\":[{\"id\":\"" + ModelName + "\",\"object\":\"model\",\"created\":0,\"owned_by\":\"bench\"}]}");
-        });
         string completion = tokens.ToString(CultureInfo.InvariantCulture);
         string total = (tokens + 4).ToString(CultureInfo.InvariantCulture);
         byte[] tail = Encoding.UTF8.GetBytes(
@@ -61,6 +42,18 @@ internal sealed class FakeStreamingUpstream : IAsyncDisposable
             + "data: {\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":"
             + completion + ",\"total_tokens\":" + total + "}}\n\n"
             + "data: [DONE]\n\n");
+        return new FakeStreamingUpstream(await LoopbackWebHost.StartAsync(app => Map(app, tokens, tokenInterval, tail), cancellationToken).ConfigureAwait(false));
+    }
+
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
+
+    private static void Map(WebApplication app, int tokens, TimeSpan tokenInterval, byte[] tail)
+    {
+        app.MapGet("/v1/models", static (HttpContext context) =>
+        {
+            context.Response.ContentType = "application/json";
+            return context.Response.WriteAsync("{\"object\":\"list\",\"data\":[{\"id\":\"" + ModelName + "\",\"object\":\"model\",\"created\":0,\"owned_by\":\"bench\"}]}");
+        });
         app.MapPost("/v1/chat/completions", async (HttpContext context) =>
         {
             // The request body is not read: every call streams the same generation, whatever it asked for.
@@ -89,14 +82,5 @@ internal sealed class FakeStreamingUpstream : IAsyncDisposable
                 // The caller went away mid-stream.
             }
         });
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new FakeStreamingUpstream(app, new Uri(address));
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
     }
 }
