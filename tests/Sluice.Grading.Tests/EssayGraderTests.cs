@@ -98,6 +98,27 @@ public sealed class EssayGraderTests
         Assert.Equal(2, r.Score.Score);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    [InlineData(null)]
+    public void Grade_PlaceholdersAndNumbersOnly_FlaggedWithMinimumScore(int? prompt)
+    {
+        // ASAP's anonymised entities are not words: a text made of them passed every word-based check before.
+        string[] kinds = ["@PERSON", "@LOCATION", "@ORGANIZATION", "@CAPS", "@NUM", "@PERCENT", "@DATE"];
+        var rng = new Random(5);
+        var tokens = Enumerable.Range(0, 400).Select(i => (i % 5 == 4 ? rng.Next(1, 99).ToString(System.Globalization.CultureInfo.InvariantCulture) : kinds[rng.Next(kinds.Length)] + rng.Next(1, 40)) + (i % 9 == 8 ? "." : ""));
+
+        var r = TestGrader.Instance.Grade(new EssayRequest(string.Join(' ', tokens), prompt));
+
+        Assert.Contains(r.Flags, f => f.Code == "gibberish" && f.Effect == "minimum");
+        Assert.Equal(0, r.Score.Normalized);
+        if (prompt is not null)
+        {
+            Assert.Equal(r.Score.Min, r.Score.Score);
+        }
+    }
+
     [Fact]
     public void Grade_NonLatinScript_FlaggedNotThrown()
     {

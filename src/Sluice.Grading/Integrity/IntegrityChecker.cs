@@ -26,6 +26,12 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
     /// <summary>Keyword-profile match (relative to the prompt's typical essay) below which an essay uses almost none of its keywords.</summary>
     public const double OffTopicKeywordMatch = 0.1;
 
+    /// <summary>
+    /// Share of placeholders and numbers among the word tokens above which a text is not prose. Real ASAP essays reach 36 %
+    /// at most (a prompt-7 narrative dense with <c>@PERSON</c>s), out of 12,959 with 10+ tokens.
+    /// </summary>
+    public const double NonWordShare = 0.6;
+
     public IntegrityReport Check(EssayDocument doc, PromptModel? prompt, GradingModel model, string? promptText)
     {
         var flags = new List<IntegrityFlag>();
@@ -42,6 +48,13 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
         if (checkedWords >= 8 && known < 0.5 * checkedWords)
         {
             flags.Add(new("non_english", $"Only {known} of {checkedWords} words are English dictionary words; the essay does not look like English.", FlagEffect.Minimum));
+            return new IntegrityReport(flags, text, false);
+        }
+
+        if (words >= 10 && NonWords(doc) > NonWordShare * words)
+        {
+            // Only word tokens meet the dictionary and word-order checks, so a text of placeholders or numbers passed them all.
+            flags.Add(new("gibberish", "Most of the text is anonymised placeholders (@PERSON1 …) or numbers rather than words; it cannot be graded as an essay.", FlagEffect.Minimum));
             return new IntegrityReport(flags, text, false);
         }
 
@@ -136,6 +149,17 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
         }
 
         return bad > text.Length * 0.01 || replacement > text.Length * 0.1 || (nonSpace >= 20 && letters < nonSpace * 0.5);
+    }
+
+    private static int NonWords(EssayDocument doc)
+    {
+        var n = 0;
+        foreach (var t in doc.Tokens)
+        {
+            n += t.Kind is TokenKind.Placeholder or TokenKind.Number ? 1 : 0;
+        }
+
+        return n;
     }
 
     private (int Checked, int Known) DictionaryCoverage(EssayDocument doc)
