@@ -42,13 +42,14 @@ internal static class EssaysApi
 
             var root = doc!.RootElement;
             var priority = Core.Jobs.JobPriority.Normal;
-            if (root.TryGetProperty("priority", out var p) && (p.ValueKind != JsonValueKind.String || !Core.Jobs.JobStatusNames.TryParsePriority(p.GetString(), out priority)))
+            // Optional fields sent as null are left out, as generated clients send unset fields.
+            if (root.TryGetProperty("priority", out var p) && p.ValueKind != JsonValueKind.Null && (p.ValueKind != JsonValueKind.String || !Core.Jobs.JobStatusNames.TryParsePriority(p.GetString(), out priority)))
             {
                 return Problems.BadRequest("priority", "must be \"high\", \"normal\" or \"low\"");
             }
 
             var useCache = true;
-            if (root.TryGetProperty("cache", out var c))
+            if (root.TryGetProperty("cache", out var c) && c.ValueKind != JsonValueKind.Null)
             {
                 if (c.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
                 {

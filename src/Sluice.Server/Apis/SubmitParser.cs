@@ -21,6 +21,12 @@ internal static class SubmitParser
         var cache = true;
         foreach (var p in root.EnumerateObject())
         {
+            // An optional field sent as null is left out, as generated clients send unset fields.
+            if (p.Value.ValueKind == JsonValueKind.Null && p.Name is "priority" or "deadline_ms" or "cache")
+            {
+                continue;
+            }
+
             switch (p.Name)
             {
                 case "model":

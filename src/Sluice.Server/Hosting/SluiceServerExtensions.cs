@@ -64,8 +64,15 @@ public static class SluiceServerExtensions
             // Requests may nest 64 deep (JsonBody); a job view wraps input and result a few levels further down, and
             // whatever was accepted must always be writable back.
             o.SerializerOptions.MaxDepth = JsonBody.MaxDepth * 2;
+            // The web default also reads numbers from strings, and the OpenAPI document follows these options; no
+            // handler accepts "1" for 1, so the document must not offer it.
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
         });
-        services.AddOpenApi("v1", o => o.AddOperationTransformer<JsonRequestBodyTransformer>());
+        services.AddOpenApi("v1", o =>
+        {
+            o.AddOperationTransformer<JsonRequestBodyTransformer>();
+            o.AddSchemaTransformer<NullableIsOptionalSchemaTransformer>();
+        });
         return builder;
     }
 

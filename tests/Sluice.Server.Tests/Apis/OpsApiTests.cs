@@ -94,6 +94,44 @@ public sealed class OpsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpenApi_Bodies_RequireOnlyMandatoryFieldsAndTypeNumbersAsNumbers()
+    {
+        var text = await _server.Client.GetStringAsync("/openapi/v1.json");
+        using var doc = JsonDocument.Parse(text);
+        var paths = doc.RootElement.GetProperty("paths");
+        foreach (var (path, required) in new[]
+        {
+            ("/v1/jobs", "model,input"), ("/v1/essays", "text"), ("/v1/models/{model}/infer", "input"), ("/v1/chat/completions", "model,messages"),
+            ("/v1/completions", "model,prompt"), ("/v1/tasks/{name}", "input"),
+        })
+        {
+            var schema = paths.GetProperty(path).GetProperty("post").GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema");
+            var listed = schema.GetProperty("required").EnumerateArray().Select(r => r.GetString()).Order(StringComparer.Ordinal);
+            Assert.Equal(string.Join(',', required.Split(',').Order(StringComparer.Ordinal)), string.Join(',', listed));
+        }
+
+        // No handler reads "1" as 1, so no number may be offered as a string (the web default's pattern).
+        Assert.DoesNotContain("\"pattern\"", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Submit_OptionalFieldsNull_TreatedAsLeftOut()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs")
+        {
+            Content = TestServer.Json("""{"model":"echo","input":{"a":1},"priority":null,"deadline_ms":null,"cache":null}"""),
+        };
+        request.Headers.Add("Prefer", "wait=30");
+
+        using var r = await _server.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        var job = await TestServer.ReadJsonAsync(r);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal("normal", job.GetProperty("priority").GetString());
+    }
+
+    [Fact]
     public async Task Health_LiveAndReady_Return200WhenModelsWarm()
     {
         Assert.Equal(HttpStatusCode.OK, (await _server.Client.GetAsync("/health/live")).StatusCode);

@@ -39,6 +39,25 @@ public sealed class EssayServingTests
     }
 
     [Fact]
+    public async Task Essays_OptionalFieldsNull_TreatedAsLeftOut()
+    {
+        // What a client generated from the OpenAPI document sends for unset optional fields.
+        await using var server = await TestServer.StartAsync(Settings);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/essays")
+        {
+            Content = TestServer.Json(JsonSerializer.Serialize(new { prompt_id = (int?)null, prompt_text = (string?)null, text = Essay, priority = (string?)null, cache = (bool?)null })),
+        };
+        request.Headers.Add("Prefer", "wait=60");
+
+        using var r = await server.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        var job = await TestServer.ReadJsonAsync(r);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal("normal", job.GetProperty("priority").GetString());
+    }
+
+    [Fact]
     public async Task Essays_TwoHundredConcurrent_AllCompleteInBatchesLargerThanOne()
     {
         await using var server = await TestServer.StartAsync(Settings);
