@@ -15,7 +15,7 @@ internal static partial class CliErrors
     /// <summary>The one-line message for an expected failure, or null for one that is a bug.</summary>
     public static string? Describe(Exception ex) => ex switch
     {
-        CliUsageException or ModelFormatException or InvalidDataException or UriFormatException or FormatException => ex.Message,
+        CliUsageException or ModelFormatException or InvalidDataException or UriFormatException or FormatException or Server.Hosting.ServerStartException => ex.Message,
         HttpRequestException e => Unreachable(e),
         UnauthorizedAccessException e => QuotedPath().Match(e.Message) is { Success: true } m && Directory.Exists(m.Groups[1].Value)
             ? $"{m.Groups[1].Value} is a directory, not a file"
@@ -24,6 +24,16 @@ internal static partial class CliErrors
         ArgumentException e => WithoutParameter(e),
         _ => null,
     };
+
+    /// <summary>
+    /// A parser message with the expected type said in words ("a whole number", not <c>System.Nullable`1[System.Int32]</c>)
+    /// and a pointer to the help the parser no longer prints.
+    /// </summary>
+    public static string DescribeParseError(string message)
+    {
+        var described = ExpectedType().Replace(message, static m => "as " + TypeInWords(m.Groups[1].Value));
+        return described.TrimEnd('.') + " (see --help)";
+    }
 
     /// <summary>The exit code for an expected failure: usage errors as System.CommandLine's, everything else 1.</summary>
     public static int ExitCode(Exception ex) => ex is CliUsageException ? CliUsageException.ExitCode : 1;
@@ -56,6 +66,22 @@ internal static partial class CliErrors
 
         return e is ArgumentOutOfRangeException { ActualValue: { } value } ? $"{message} (got {value})" : message;
     }
+
+    private static string TypeInWords(string type)
+    {
+        var inner = type.StartsWith("System.Nullable`1[", StringComparison.Ordinal) ? type["System.Nullable`1[".Length..^1] : type;
+        return inner switch
+        {
+            "System.Int32" or "System.Int64" or "System.UInt32" or "System.UInt64" => "a whole number",
+            "System.Double" or "System.Single" or "System.Decimal" => "a number",
+            "System.Boolean" => "true or false",
+            "System.TimeSpan" => "a duration",
+            _ => "a " + inner[(inner.LastIndexOf('.') + 1)..],
+        };
+    }
+
+    [GeneratedRegex("as expected type '([^']+)'")]
+    private static partial Regex ExpectedType();
 
     [GeneratedRegex("path '([^']+)'")]
     private static partial Regex QuotedPath();

@@ -18,6 +18,17 @@ internal static class CliRunner
 
         // No response files: 'submit MODEL @file.json' is Sluice's own syntax, read by the command.
         var parse = CommandCatalog.CreateRoot().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (parse.Errors.Count > 0)
+        {
+            // One error: line each, as for every other failure, instead of the parser's message and the whole help.
+            foreach (var parseError in parse.Errors)
+            {
+                await error.WriteLineAsync($"error: {CliErrors.DescribeParseError(parseError.Message)}").ConfigureAwait(false);
+            }
+
+            return CliUsageException.ExitCode;
+        }
+
         var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Error = error };
         if (output is not null)
         {

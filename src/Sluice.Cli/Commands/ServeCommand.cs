@@ -27,7 +27,9 @@ internal static class ServeCommand
         command.Options.Add(store);
         command.SetAction((result, ct) =>
         {
-            var args = new List<string>();
+            // A failed start is reported once, as one error: line (ServerStartException); the host would log it again
+            // with its stack trace. Given first, so a Logging setting on the command line still wins.
+            var args = new List<string> { "--Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host=None" };
             Add(args, "urls", result.GetValue(urls));
             Add(args, "Sluice:Role", result.GetValue(role));
             Add(args, "Sluice:Storage:DataDir", result.GetValue(data));

@@ -31,8 +31,30 @@ public static class SluiceServerHost
 
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        await using var app = Build(args);
-        await app.RunAsync(cancellationToken).ConfigureAwait(false);
+        WebApplication app;
+        try
+        {
+            app = Build(args);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new ServerStartException(ex);
+        }
+
+        await using (app.ConfigureAwait(false))
+        {
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new ServerStartException(ex);
+            }
+
+            await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         return 0;
     }
 }

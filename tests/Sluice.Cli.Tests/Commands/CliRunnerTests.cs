@@ -43,6 +43,39 @@ public sealed class CliRunnerTests
         }
     }
 
+    [Theory]
+    [InlineData("error: Cannot parse argument 'abc' for option '--prompt' as a whole number (see --help)", "grade", "essay.txt", "--prompt", "abc")]
+    [InlineData("error: Cannot parse argument 'x' for option '--limit' as a whole number (see --help)", "jobs", "list", "--limit", "x")]
+    [InlineData("error: Unrecognized command or argument '--frobnicate' (see --help)", "models", "--frobnicate")]
+    public async Task RunAsync_ValueTheParserRejects_OneErrorLineInWordsAndExit2(string expected, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var code = await CliRunner.RunAsync(args, output, error);
+
+        Assert.Equal(2, code);
+        Assert.Equal(expected, error.ToString().Trim());
+        Assert.Equal("", output.ToString());
+    }
+
+    [Fact]
+    public async Task RunAsync_ServeWithASettingOutOfRange_OneErrorLineNamingTheSetting()
+    {
+        var data = Directory.CreateTempSubdirectory("sluice-cli-serve-").FullName;
+        try
+        {
+            var (code, error) = await RunAsync("serve", "--urls", "http://127.0.0.1:0", "--data-dir", data, "--Sluice:Models:echo:MaxBatchSize=-4");
+
+            Assert.Equal(1, code);
+            Assert.Equal("error: the server could not start: Configuration Sluice:Models:echo:MaxBatchSize = '-4' is invalid: expected an integer from 1 to 4096.", error.Trim());
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task RunAsync_ModelsWithNoServer_NamesTheUrlWithoutAStackTrace()
     {
