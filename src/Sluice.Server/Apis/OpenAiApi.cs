@@ -168,7 +168,7 @@ internal static class OpenAiApi
         var remote = entry.Model is IBackendModel;
         if (request.Stream)
         {
-            var used = await StreamAsync(http, s.Jobs, job, request, id, created, model, chat, remote).ConfigureAwait(false);
+            var used = await StreamAsync(http, s.Jobs, job, request, id, created, model, chat, remote, TimeSpan.FromSeconds(s.Http.KeepAliveSeconds)).ConfigureAwait(false);
             await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, used).ConfigureAwait(false);
             return TypedResults.Empty;
         }
@@ -204,7 +204,7 @@ internal static class OpenAiApi
     }
 
     /// <summary>Streams the job's deltas as OpenAI chunks; returns the completion tokens used (for the token limit).</summary>
-    private static async Task<int> StreamAsync(HttpContext http, JobService jobs, JobRecord job, OpenAiRequest request, string id, long created, string model, bool chat, bool remote)
+    private static async Task<int> StreamAsync(HttpContext http, JobService jobs, JobRecord job, OpenAiRequest request, string id, long created, string model, bool chat, bool remote, TimeSpan keepAlive)
     {
         var response = http.Response;
         response.ContentType = "text/event-stream; charset=utf-8";
@@ -215,6 +215,7 @@ internal static class OpenAiApi
         using var writer = new OpenAiStreamWriter(response.Body, id, created, model, chat);
         var terminal = false;
         var generated = 0;
+        CancellationTokenSource? idle = null;
         try
         {
             await response.StartAsync(ct).ConfigureAwait(false);
@@ -234,10 +235,32 @@ internal static class OpenAiApi
             }
 
             var restarts = new RestartedRunFilter();
+            idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
             using (sub)
             {
-                while (await sub.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+                while (true)
                 {
+                    // A model that is queued, prefilling or waiting on a slow upstream sends nothing for a while: a
+                    // keep-alive comment then stops proxies and load balancers from closing the idle stream.
+                    idle.CancelAfter(keepAlive);
+                    bool more;
+                    try
+                    {
+                        more = await sub.Reader.WaitToReadAsync(idle.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    {
+                        idle.Dispose();
+                        idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                        await writer.WriteKeepAliveAsync(ct).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    if (!more)
+                    {
+                        break;
+                    }
+
                     while (sub.Reader.TryRead(out var e))
                     {
                         switch (e.Type)
@@ -288,6 +311,7 @@ internal static class OpenAiApi
         }
         finally
         {
+            idle?.Dispose();
             if (!terminal)
             {
                 // The client went away mid-stream: stop generating for nobody; the slot frees at the next step.

@@ -13,6 +13,7 @@ internal sealed class OpenAiStreamWriter(Stream body, string id, long created, s
     private static readonly byte[] s_data = "data: "u8.ToArray();
     private static readonly byte[] s_end = "\n\n"u8.ToArray();
     private static readonly byte[] s_done = "data: [DONE]\n\n"u8.ToArray();
+    private static readonly byte[] s_keepAlive = ": keep-alive\n\n"u8.ToArray();
 
     private readonly ArrayBufferWriter<byte> _buffer = new(1024);
     private Utf8JsonWriter? _json;
@@ -56,6 +57,13 @@ internal sealed class OpenAiStreamWriter(Stream body, string id, long created, s
 
         w.WriteEndObject();
         return EndAsync(ct);
+    }
+
+    /// <summary>An SSE comment: keeps proxies from closing a stream that waits on a slow model; clients ignore it.</summary>
+    public async ValueTask WriteKeepAliveAsync(CancellationToken ct)
+    {
+        await body.WriteAsync(s_keepAlive, ct).ConfigureAwait(false);
+        await body.FlushAsync(ct).ConfigureAwait(false);
     }
 
     public async ValueTask WriteDoneAsync(CancellationToken ct)

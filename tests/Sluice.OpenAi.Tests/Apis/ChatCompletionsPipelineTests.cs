@@ -28,6 +28,26 @@ public sealed class ChatCompletionsPipelineTests
     }
 
     [Fact]
+    public async Task ChatCompletions_StreamIdleLongerThanKeepAlive_SendsCommentsAndStillTheWholeText()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:CountStepMs"] = "1300",
+            ["Sluice:Http:KeepAliveSeconds"] = "1",
+        });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(2, ",\"stream\":true").Replace("\"temperature\":0,", "\"temperature\":0.5,\"seed\":1,", StringComparison.Ordinal)) };
+
+        using var response = await server.Client.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // Two steps of 1.3 s each with a 1 s keep-alive: at least one comment while waiting for a token.
+        Assert.Contains(": keep-alive\n\n", body, StringComparison.Ordinal);
+        Assert.Contains("\"content\":\"1\"", body, StringComparison.Ordinal);
+        Assert.EndsWith("data: [DONE]\n\n", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ChatCompletions_Errors_UseOpenAiShapeAndStatus()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
