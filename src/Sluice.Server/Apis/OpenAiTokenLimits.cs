@@ -33,7 +33,7 @@ internal static class OpenAiTokenLimits
 
         if (cost > tpm)
         {
-            headers["x-ratelimit-remaining-tokens"] = "0";
+            // Refused without touching the bucket, so there is no remaining count to report (0 would be untrue).
             var tooLarge = $"Request too large: max_tokens {cost} exceeds the limit of {tpm} tokens per minute for key '{caller.Id}'; lower max_tokens.";
             return openAiShape
                 ? OpenAiErrors.Create(429, tooLarge, "tokens", "max_tokens", "rate_limit_exceeded")

@@ -161,6 +161,7 @@ public sealed class ChatCompletionsPipelineTests
         var (huge, hugeBody) = await server.PostAsync("/v1/chat/completions", Chat(500), key: "sk-bob");
         Assert.Equal((HttpStatusCode)429, huge.StatusCode);
         Assert.Equal("max_tokens", hugeBody.GetProperty("error").GetProperty("param").GetString());
+        Assert.False(huge.Headers.Contains("x-ratelimit-remaining-tokens"), "a refusal that spent nothing reports no remaining count");
     }
 
     [Fact]
