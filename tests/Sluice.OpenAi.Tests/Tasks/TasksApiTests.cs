@@ -51,6 +51,30 @@ public sealed class TasksApiTests
     }
 
     [Fact]
+    public async Task Tasks_BodyFieldErrors_NameTheBodyFieldAndItsRange()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
+        const string input = "\"input\":{\"language\":\"go\",\"instruction\":\"x\"}";
+
+        var (negativeSeed, negativeSeedProblem) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"seed":-1}""");
+        var (overModel, overModelProblem) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"model":"count","max_tokens":100001}""");
+        var (overInt, overIntProblem) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"max_tokens":3000000000}""");
+        var (first, _) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"request_id":"r-7","max_tokens":2}""");
+        var (reused, reusedProblem) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"request_id":"r-7","max_tokens":3}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, negativeSeed.StatusCode);
+        Assert.Equal("seed", negativeSeedProblem.GetProperty("field").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, overModel.StatusCode);
+        Assert.Equal("max_tokens", overModelProblem.GetProperty("field").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, overInt.StatusCode);
+        Assert.Equal("max_tokens", overIntProblem.GetProperty("field").GetString());
+        Assert.Contains("from 1 to 2147483647", overIntProblem.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal((HttpStatusCode)422, reused.StatusCode);
+        Assert.Equal("request_id", reusedProblem.GetProperty("field").GetString());
+    }
+
+    [Fact]
     public async Task Tasks_CodegenLanesAndRequestId_PriorityAndIdempotency()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
