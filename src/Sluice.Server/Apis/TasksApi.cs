@@ -93,11 +93,17 @@ internal static class TasksApi
                 }
             }
 
-            var requested = models.Resolve(template.Name, body.Model);
+            var (requested, setting) = models.Resolve(template.Name, body.Model);
             if (requested is null)
             {
                 JobResponses.SetRetryAfter(http, TimeSpan.FromSeconds(5));
                 return Problems.Create(503, "No model", "no generative model is ready to run tasks; configure Sluice:Tasks:Model or a backend", "model", "model-unavailable");
+            }
+
+            // A model named by configuration, not by the request, is the server's fault: 503 naming the setting.
+            if (setting is not null && models.Misconfiguration(setting, requested) is { } misconfigured)
+            {
+                return Problems.Create(503, "Task model misconfigured", misconfigured + "; the server's configuration must be fixed", type: "task-model-misconfigured");
             }
 
             var model = router.Resolve(requested, out var fallbackReason);
@@ -328,7 +334,7 @@ internal static class TasksApi
         }
 
         using var example = JsonDocument.Parse(t.Example);
-        return new TaskView(t.Name, "task", t.Version, t.Description, t.Seed, input, lanes, t.Priority.ToWire(), t.MaxTokens, t.Temperature, models.Resolve(t.Name, null), example.RootElement.Clone());
+        return new TaskView(t.Name, "task", t.Version, t.Description, t.Seed, input, lanes, t.Priority.ToWire(), t.MaxTokens, t.Temperature, models.Resolve(t.Name, null).Model, example.RootElement.Clone());
     }
 
     private static IResult UnknownTask(string name) => Problems.Create(404, "Unknown task", $"no task '{name}'; see GET /v1/tasks", "name", "unknown-task");

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Sluice.OpenAi.Tests.Infrastructure;
+using Sluice.Server.Tasks;
 using Sluice.Testing;
 
 namespace Sluice.OpenAi.Tests.Tasks;
@@ -72,6 +74,32 @@ public sealed class TasksApiTests
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
         Assert.Equal((HttpStatusCode)422, reused.StatusCode);
         Assert.Equal("request_id", reusedProblem.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Tasks_ConfiguredModelMissingOrNotGenerative_Returns503NamingTheSetting()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Tasks:Model"] = "nope",
+            ["Sluice:Tasks:Models:codegen"] = "echo",
+            ["Sluice:Tasks:Models:poetry"] = "count",
+        });
+
+        var (missing, missingProblem) = await server.PostAsync("/v1/tasks/blog-outline", """{"input":{"title":"T"}}""");
+        var (notGenerative, notGenerativeProblem) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"go","instruction":"x"}}""");
+        var (named, namedProblem) = await server.PostAsync("/v1/tasks/blog-outline", """{"input":{"title":"T"},"model":"nope"}""");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, missing.StatusCode);
+        Assert.Contains("Sluice:Tasks:Model = 'nope' names no model", missingProblem.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, notGenerative.StatusCode);
+        Assert.Contains("Sluice:Tasks:Models:codegen = 'echo' is not a generative model", notGenerativeProblem.GetProperty("detail").GetString());
+        // The request's own model stays the client's fault.
+        Assert.Equal(HttpStatusCode.NotFound, named.StatusCode);
+        Assert.Equal("model", namedProblem.GetProperty("field").GetString());
+        var problems = server.Services.GetRequiredService<TaskModelResolver>().ConfigurationProblems(server.Services.GetRequiredService<TaskCatalog>());
+        Assert.Equal(3, problems.Count);
+        Assert.Contains(problems, p => p.StartsWith("Sluice:Tasks:Models:poetry: there is no task 'poetry'", StringComparison.Ordinal));
     }
 
     [Fact]
