@@ -103,6 +103,49 @@ public sealed class TasksApiTests
     }
 
     [Fact]
+    public async Task Tasks_EssayFeedbackWithGraderResultOfLongestEssay_Accepted()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Models:essay-grader:Enabled"] = "true",
+            ["Sluice:Tasks:Model"] = "count",
+            ["Sluice:BuiltIns:CountStepMs"] = "1",
+        });
+
+        // Essays at the task's 30,000-character limit: one with a mistake in nearly every word, and the largest
+        // result found (one long non-word repeated), each graded by the real grader and sent back pretty-printed.
+        var essays = new[]
+        {
+            Fill("Their are alot of peeple who recieve there homwork to late and they dont no why. i think computers is good. "),
+            Fill(new string('x', 200) + " "),
+        };
+        foreach (var essay in essays)
+        {
+            using var grading = new HttpRequestMessage(HttpMethod.Post, "/v1/essays") { Content = SluiceServer.Json(JsonSerializer.Serialize(new { prompt_id = 1, text = essay })) };
+            grading.Headers.Add("Prefer", "wait=60");
+            using var graded = await server.Client.SendAsync(grading);
+            var grade = (await SluiceServer.ReadJsonAsync(graded)).GetProperty("result");
+            var pretty = JsonSerializer.Serialize(grade, new JsonSerializerOptions { WriteIndented = true });
+            Assert.True(grade.GetRawText().Length > 20_000, "the grade must be larger than the old limit to test anything");
+
+            var (response, body) = await server.PostAsync("/v1/tasks/essay-feedback", $$"""{"input":{"essay":{{JsonSerializer.Serialize(essay)}},"grade":{{pretty}}},"max_tokens":2}""");
+
+            Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"grade of {pretty.Length} characters pretty-printed: {(int)response.StatusCode} {body}");
+        }
+    }
+
+    private static string Fill(string unit)
+    {
+        var essay = new System.Text.StringBuilder();
+        while (essay.Length + unit.Length <= 30_000)
+        {
+            essay.Append(unit);
+        }
+
+        return essay.ToString();
+    }
+
+    [Fact]
     public async Task Tasks_CodegenLanesAndRequestId_PriorityAndIdempotency()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
