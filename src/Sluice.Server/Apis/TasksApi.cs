@@ -284,7 +284,7 @@ internal static class TasksApi
     /// The task body's name for a field of the generation request the model refused: the rendered prompt is the
     /// task's <c>input</c> (too long for the model's context …), the sampling settings are top-level body fields.
     /// </summary>
-    internal static string BodyFieldOf(string field) => field switch
+    private static string BodyFieldOf(string field) => field switch
     {
         "input.prompt" or "input.messages" => "input",
         "input.max_tokens" => "max_tokens",
