@@ -6,15 +6,28 @@ namespace Sluice.Backends.Health;
 /// What Sluice knows about one upstream: the last health probe and the circuit breaker's state. Read by
 /// <c>/health/ready</c>, <c>GET /v1/models</c> (model metadata) and the fallback router.
 /// </summary>
+/// <remarks>
+/// The breaker's state is mirrored from its transition callbacks, which Polly runs in order, so the cooldown's end
+/// always belongs to the current opening. Polly leaves an open circuit only when a call is attempted; once the
+/// cooldown has passed the upstream therefore reads <c>half_open</c> (available), so traffic returns and one call
+/// can decide. With a fallback configured the router lets exactly one request claim that trial
+/// (<see cref="TryClaimTrial"/>); the others keep going to the fallback instead of being refused by the circuit.
+/// </remarks>
 public sealed class BackendHealth
 {
-    private readonly CircuitBreakerStateProvider _breaker;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _trialTimeout;
     private volatile Probe? _last;
+    private volatile Circuit _circuit = new(CircuitState.Closed, DateTimeOffset.MinValue);
 
-    internal BackendHealth(string name, CircuitBreakerStateProvider breaker)
+    /// <summary>UTC ticks until which a request routed as the trial call holds the trial (0: free).</summary>
+    private long _trialClaimedUntil;
+
+    internal BackendHealth(string name, TimeProvider time, TimeSpan trialTimeout)
     {
         Name = name;
-        _breaker = breaker;
+        _time = time;
+        _trialTimeout = trialTimeout;
     }
 
     public string Name { get; }
@@ -24,13 +37,13 @@ public sealed class BackendHealth
     {
         get
         {
-            var circuit = _breaker.CircuitState;
-            if (circuit is CircuitState.Open or CircuitState.Isolated)
+            var circuit = _circuit;
+            if (circuit.State is CircuitState.Open or CircuitState.Isolated)
             {
-                return "circuit_open";
+                return circuit.State == CircuitState.Open && CooldownOver(circuit) ? "half_open" : "circuit_open";
             }
 
-            if (circuit == CircuitState.HalfOpen)
+            if (circuit.State == CircuitState.HalfOpen)
             {
                 return "half_open";
             }
@@ -53,7 +66,45 @@ public sealed class BackendHealth
     /// <summary>When the last probe finished.</summary>
     public DateTimeOffset? LastProbeAt => _last?.At;
 
+    /// <summary>True when the circuit is open and its cooldown has passed: the next call is a trial.</summary>
+    internal bool AwaitsTrial => _circuit is { State: CircuitState.Open } c && CooldownOver(c);
+
+    /// <summary>
+    /// Lets one request be routed to an upstream whose circuit awaits its trial call; false while another request
+    /// holds the trial or the trial is in flight. A claim whose request never reaches the upstream (cancelled in
+    /// the queue) lapses after the request timeout.
+    /// </summary>
+    internal bool TryClaimTrial()
+    {
+        if (!AwaitsTrial)
+        {
+            return false;
+        }
+
+        var now = _time.GetUtcNow().UtcTicks;
+        var held = Interlocked.Read(ref _trialClaimedUntil);
+        return held <= now && Interlocked.CompareExchange(ref _trialClaimedUntil, now + _trialTimeout.Ticks, held) == held;
+    }
+
     internal void Record(bool ok, string? error, DateTimeOffset at) => _last = new Probe(ok, error, at);
 
+    internal void OnOpened(TimeSpan breakDuration)
+    {
+        _circuit = new Circuit(CircuitState.Open, _time.GetUtcNow() + breakDuration);
+        Interlocked.Exchange(ref _trialClaimedUntil, 0);
+    }
+
+    internal void OnHalfOpened() => _circuit = new Circuit(CircuitState.HalfOpen, DateTimeOffset.MinValue);
+
+    internal void OnClosed()
+    {
+        _circuit = new Circuit(CircuitState.Closed, DateTimeOffset.MinValue);
+        Interlocked.Exchange(ref _trialClaimedUntil, 0);
+    }
+
+    private bool CooldownOver(Circuit circuit) => _time.GetUtcNow() >= circuit.OpenUntil;
+
     private sealed record Probe(bool Ok, string? Error, DateTimeOffset At);
+
+    private sealed record Circuit(CircuitState State, DateTimeOffset OpenUntil);
 }

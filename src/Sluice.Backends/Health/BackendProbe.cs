@@ -13,6 +13,7 @@ internal static class BackendProbe
         {
             await probe(linked.Token).ConfigureAwait(false);
             upstream.Health.Record(true, null, upstream.Time.GetUtcNow());
+            await upstream.CloseCircuitIfCooledDownAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

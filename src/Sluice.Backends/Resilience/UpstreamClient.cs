@@ -22,6 +22,7 @@ internal sealed class UpstreamClient : IDisposable
     private static readonly TimeSpan MaxInlineDelay = TimeSpan.FromSeconds(10);
 
     private readonly ResiliencePipeline _pipeline;
+    private readonly CircuitBreakerManualControl _circuit = new();
     private readonly SemaphoreSlim _gate;
     private readonly TimeProvider _time;
     private readonly Uri _base;
@@ -48,8 +49,9 @@ internal sealed class UpstreamClient : IDisposable
             Timeout = Timeout.InfiniteTimeSpan,
         };
         _gate = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
-        var breakerState = new CircuitBreakerStateProvider();
-        Health = new BackendHealth(name, breakerState);
+        // A claimed trial that never reaches the upstream lapses after the time a call may take to answer.
+        var health = new BackendHealth(name, time, TimeSpan.FromSeconds(options.RequestTimeoutSeconds));
+        Health = health;
         var builder = new ResiliencePipelineBuilder { Name = "sluice-backend-" + name, TimeProvider = time };
         if (options.MaxRetries > 0)
         {
@@ -75,7 +77,22 @@ internal sealed class UpstreamClient : IDisposable
             MinimumThroughput = options.BreakerMinimumThroughput,
             SamplingDuration = TimeSpan.FromSeconds(options.BreakerSamplingSeconds),
             BreakDuration = TimeSpan.FromSeconds(options.BreakerCooldownSeconds),
-            StateProvider = breakerState,
+            ManualControl = _circuit,
+            OnOpened = args =>
+            {
+                health.OnOpened(args.BreakDuration);
+                return default;
+            },
+            OnHalfOpened = _ =>
+            {
+                health.OnHalfOpened();
+                return default;
+            },
+            OnClosed = _ =>
+            {
+                health.OnClosed();
+                return default;
+            },
         });
         _pipeline = builder.Build();
     }
@@ -96,6 +113,18 @@ internal sealed class UpstreamClient : IDisposable
     public int InFlight => Options.MaxConcurrency - _gate.CurrentCount;
 
     public Uri Url(string relative) => new(_base, relative);
+
+    /// <summary>
+    /// Called after a successful health probe: once the cooldown has passed the probe serves as the trial call and
+    /// closes the circuit, so an upstream that came back is used again even while no request would try it.
+    /// </summary>
+    public async Task CloseCircuitIfCooledDownAsync(CancellationToken cancellationToken)
+    {
+        if (Health.AwaitsTrial)
+        {
+            await _circuit.CloseAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>
     /// Runs <paramref name="attempt"/> under the concurrency gate and the resilience pipeline. The attempt throws

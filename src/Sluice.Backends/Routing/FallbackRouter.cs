@@ -1,3 +1,4 @@
+using Sluice.Backends.Configuration;
 using Sluice.Backends.Health;
 using Sluice.Core.Models;
 using Sluice.Core.Queueing;
@@ -8,7 +9,8 @@ namespace Sluice.Backends.Routing;
 /// <summary>
 /// Picks the model a request runs on: the one asked for, unless it is unhealthy (probe failed, circuit open, not
 /// ready) or overloaded (its queue at <c>FallbackQueueDepth</c>, else full) and has a <c>Fallback</c>, which is then
-/// judged the same way (chains are followed, cycles are not).
+/// judged the same way. Chains are followed; a fallback that names no registered model is never used, and a chain
+/// that loops back leaves the request on the model asked for, which then answers with its own error.
 /// </summary>
 internal sealed class FallbackRouter(BackendRegistry backends, ModelRegistry models, IJobQueue queue)
 {
@@ -33,6 +35,13 @@ internal sealed class FallbackRouter(BackendRegistry backends, ModelRegistry mod
                 return current;
             }
 
+            if (InChain(model, next, hop))
+            {
+                // Every model of the loop was judged unusable: bouncing between them helps no one.
+                reason = null;
+                return model;
+            }
+
             reason ??= $"{current} is {why}";
             current = next;
         }
@@ -40,8 +49,84 @@ internal sealed class FallbackRouter(BackendRegistry backends, ModelRegistry mod
         return current;
     }
 
-    /// <summary>The configured fallback of <paramref name="model"/>, if any.</summary>
-    public string? Next(string model) => backends.TryGet(model, out var b) ? b.Options.Fallback : null;
+    /// <summary>The configured fallback of <paramref name="model"/>, if any and if it names a registered model.</summary>
+    public string? Next(string model) =>
+        backends.TryGet(model, out var b) && b.Options.Fallback is { } fallback && models.TryGet(fallback, out _) ? fallback : null;
+
+    /// <summary>
+    /// Fallbacks that cannot work as configured (a target that is no registered model, a chain that loops back),
+    /// one message each, naming the setting; checked once the models are registered.
+    /// </summary>
+    public IReadOnlyList<string> ConfigurationProblems()
+    {
+        var problems = new List<string>();
+        foreach (var b in backends.Models)
+        {
+            if (b.Options.Fallback is not { } fallback)
+            {
+                continue;
+            }
+
+            var setting = $"{BackendsOptions.SectionName}:{b.Upstream.Name}:Fallback";
+            if (!models.TryGet(fallback, out _))
+            {
+                problems.Add($"{setting} = '{fallback}' names no registered model (see GET /v1/models); requests for '{b.Name}' are never rerouted and fail with its own error while it is down.");
+                continue;
+            }
+
+            // Report a loop once, from its first member by name.
+            var chain = new List<string> { b.Name };
+            for (var next = Next(b.Name); next is not null && chain.Count <= MaxHops; next = Next(next))
+            {
+                if (next == b.Name)
+                {
+                    if (IsFirst(b.Name, chain))
+                    {
+                        problems.Add($"{setting}: the fallbacks loop ({string.Join(" → ", chain)} → {b.Name}); when all of them are unusable a request stays on the model asked for.");
+                    }
+
+                    break;
+                }
+
+                if (chain.Contains(next))
+                {
+                    break;
+                }
+
+                chain.Add(next);
+            }
+        }
+
+        return problems;
+    }
+
+    private static bool IsFirst(string name, List<string> chain)
+    {
+        foreach (var c in chain)
+        {
+            if (string.CompareOrdinal(c, name) < 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>True when <paramref name="target"/> is one of the first <paramref name="hop"/> + 1 models of the chain from <paramref name="model"/>.</summary>
+    private bool InChain(string model, string target, int hop)
+    {
+        string? c = model;
+        for (var i = 0; i <= hop && c is not null; i++, c = Next(c))
+        {
+            if (c == target)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private string? WhyNotUsable(string model)
     {
@@ -55,12 +140,25 @@ internal sealed class FallbackRouter(BackendRegistry backends, ModelRegistry mod
             return entry.State.ToString().ToLowerInvariant();
         }
 
-        if (entry.Model is IBackendModel b && !b.Upstream.Health.IsAvailable)
+        var health = entry.Model is IBackendModel b ? b.Upstream.Health : null;
+        if (health is not null && !health.IsAvailable)
         {
-            return b.Upstream.Health.State;
+            return health.State;
         }
 
         var limit = backends.TryGet(model, out var bm) && bm.Options.FallbackQueueDepth > 0 ? bm.Options.FallbackQueueDepth : entry.Settings.MaxQueueDepth;
-        return queue.GetDepth(model).Total >= limit ? "overloaded" : null;
+        if (queue.GetDepth(model).Total >= limit)
+        {
+            return "overloaded";
+        }
+
+        // A circuit past its cooldown takes one trial call; while it is claimed or in flight the rest go to the
+        // fallback rather than into a circuit that would refuse them. Claimed last: the request is routed here.
+        if (health is not null && health.State == "half_open" && !health.TryClaimTrial())
+        {
+            return "half_open (a trial call decides whether it is back)";
+        }
+
+        return null;
     }
 }

@@ -48,6 +48,11 @@ internal sealed partial class ModelHost : BackgroundService
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        foreach (var collision in _registry.Collisions)
+        {
+            Log.ModelNameCollision(_logger, collision);
+        }
+
         await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         foreach (var entry in _registry.All)
         {
@@ -247,6 +252,9 @@ internal sealed partial class ModelHost : BackgroundService
 
         [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Stopping: {Count} running jobs handed back to the queue without counting the attempt")]
         public static partial void Released(ILogger logger, int count);
+
+        [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Model name collision: {Problem}")]
+        public static partial void ModelNameCollision(ILogger logger, string problem);
 
         [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Job {JobId} is for unknown model {Model}; left in the store")]
         public static partial void RecoveryUnknownModel(ILogger logger, string jobId, string model);

@@ -14,11 +14,14 @@ public sealed class ModelRegistry
 {
     private readonly ConcurrentDictionary<string, ModelEntry> _entries = new(StringComparer.Ordinal);
     private readonly List<ModelEntry> _ordered = [];
+    private readonly List<string> _collisions = [];
 
     public ModelRegistry(IEnumerable<IModelSource> sources, IConfiguration configuration)
     {
+        var offeredBy = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var source in sources)
         {
+            var sourceName = SourceName(source);
             foreach (var candidate in source.Discover())
             {
                 var section = configuration.GetSection("Sluice:Models:" + candidate.Name);
@@ -28,6 +31,15 @@ public sealed class ModelRegistry
                     continue;
                 }
 
+                // Names are unique and the first source wins (built-ins, then the engine, then backends); a second
+                // model of the same name is dropped, which must not go unnoticed.
+                if (offeredBy.TryGetValue(candidate.Name, out var first))
+                {
+                    _collisions.Add($"model '{candidate.Name}' is offered by the {first} source and the {sourceName} source; the {first} one is kept and the {sourceName} one ignored. Rename one of them (a backend's model name is its Sluice:Backends:{{name}} key).");
+                    continue;
+                }
+
+                offeredBy[candidate.Name] = sourceName;
                 var entry = new ModelEntry(candidate, Bind(candidate.Defaults, section));
                 if (_entries.TryAdd(candidate.Name, entry))
                 {
@@ -36,6 +48,9 @@ public sealed class ModelRegistry
             }
         }
     }
+
+    /// <summary>Models dropped because an earlier source offered the same name, one message each (logged at start).</summary>
+    public IReadOnlyList<string> Collisions => _collisions;
 
     /// <summary>Entries in discovery order.</summary>
     public IReadOnlyList<ModelEntry> All => _ordered;
@@ -57,6 +72,12 @@ public sealed class ModelRegistry
 
             return true;
         }
+    }
+
+    private static string SourceName(IModelSource source)
+    {
+        var name = source.GetType().Name;
+        return name.EndsWith("ModelSource", StringComparison.Ordinal) && name.Length > "ModelSource".Length ? name[..^"ModelSource".Length].ToLowerInvariant() : name;
     }
 
     private static SchedulerSettings Bind(SchedulerSettings d, IConfigurationSection s) => new()

@@ -122,7 +122,7 @@ internal static class OpenAiApi
         }
 
         SubmitOutcome outcome;
-        var tried = 0;
+        List<string>? tried = null;
         while (true)
         {
             outcome = await s.Jobs.SubmitAsync(new SubmitRequest
@@ -137,9 +137,12 @@ internal static class OpenAiApi
             }, http.RequestAborted).ConfigureAwait(false);
 
             // Overloaded or unavailable right now: the fallback takes it, if there is one.
-            if (outcome.Status is SubmitStatus.QueueFull or SubmitStatus.ModelUnavailable && ++tried < 4 && s.Router.Next(model) is { } next
+            // Never back to a model already tried: fallbacks that loop would bounce the request between them.
+            if (outcome.Status is SubmitStatus.QueueFull or SubmitStatus.ModelUnavailable && s.Router.Next(model) is { } next
+                && (tried ??= [request.Model, model]).Count < 5 && !tried.Contains(next)
                 && s.Jobs.Registry.TryGet(next, out var nextEntry) && nextEntry.Kind == ModelKind.Generative)
             {
+                tried.Add(next);
                 fallbackReason ??= $"{model} is {(outcome.Status == SubmitStatus.QueueFull ? "overloaded" : "unavailable")}";
                 model = next;
                 entry = nextEntry;

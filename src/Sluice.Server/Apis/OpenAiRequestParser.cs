@@ -117,13 +117,14 @@ internal static class OpenAiRequestParser
                         break;
                     }
 
-                    if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt64(out var seed))
+                    // Non-negative as on POST /v1/jobs: a wrapped negative seed would reach the upstream as 2^64 - 1.
+                    if (v.ValueKind != JsonValueKind.Number || !v.TryGetUInt64(out var seed))
                     {
-                        error = "seed must be an integer";
+                        error = "seed must be a non-negative integer";
                         return false;
                     }
 
-                    r = r with { Seed = unchecked((ulong)seed) };
+                    r = r with { Seed = seed };
                     break;
                 case "stop":
                     if (!GenerationInputReader.TryStop(v, "stop", out var stop, out var se))

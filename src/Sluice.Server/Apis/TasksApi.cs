@@ -82,8 +82,10 @@ internal static class TasksApi
             }
 
             // A request id makes the task idempotent without a header: the same id and body give the same job.
+            var keyFromRequestId = false;
             if (idempotencyKey is null && body.RequestId is { } requestId)
             {
+                keyFromRequestId = true;
                 idempotencyKey = $"task:{template.Name}:{requestId}";
                 if (!SubmitParser.IsValidIdempotencyKey(idempotencyKey))
                 {
@@ -91,11 +93,17 @@ internal static class TasksApi
                 }
             }
 
-            var requested = models.Resolve(template.Name, body.Model);
+            var (requested, setting) = models.Resolve(template.Name, body.Model);
             if (requested is null)
             {
                 JobResponses.SetRetryAfter(http, TimeSpan.FromSeconds(5));
                 return Problems.Create(503, "No model", "no generative model is ready to run tasks; configure Sluice:Tasks:Model or a backend", "model", "model-unavailable");
+            }
+
+            // A model named by configuration, not by the request, is the server's fault: 503 naming the setting.
+            if (setting is not null && models.Misconfiguration(setting, requested) is { } misconfigured)
+            {
+                return Problems.Create(503, "Task model misconfigured", misconfigured + "; the server's configuration must be fixed", type: "task-model-misconfigured");
             }
 
             var model = router.Resolve(requested, out var fallbackReason);
@@ -156,8 +164,12 @@ internal static class TasksApi
                 await OpenAiTokenLimits.ReturnAsync(limits, caller, generation.MaxTokens, 0).ConfigureAwait(false);
                 if (outcome.Status == SubmitStatus.InvalidInput)
                 {
-                    // The model's complaint is about the rendered prompt (too long for its context …): it is the input's fault.
-                    return Problems.BadRequest(outcome.Error.Field is "input.prompt" or "input.messages" ? "input" : outcome.Error.Field, outcome.Error.Message);
+                    return Problems.BadRequest(BodyFieldOf(outcome.Error.Field), outcome.Error.Message);
+                }
+
+                if (outcome.Status == SubmitStatus.IdempotencyMismatch && keyFromRequestId)
+                {
+                    return Problems.Create(422, "Request id reused", "this request_id was used with a different request body", "request_id", "idempotency-mismatch");
                 }
             }
 
@@ -241,8 +253,8 @@ internal static class TasksApi
                 case "temperature" when v.ValueKind == JsonValueKind.Number && v.GetDouble() is >= 0 and <= 2:
                     body = body with { Temperature = (float)v.GetDouble() };
                     break;
-                case "seed" when v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var seed):
-                    body = body with { Seed = unchecked((ulong)seed) };
+                case "seed" when v.ValueKind == JsonValueKind.Number && v.TryGetUInt64(out var seed):
+                    body = body with { Seed = seed };
                     break;
                 case "request_id" when v.ValueKind == JsonValueKind.String && v.GetString()!.Length is > 0 and <= 200:
                     body = body with { RequestId = v.GetString() };
@@ -268,6 +280,19 @@ internal static class TasksApi
         return true;
     }
 
+    /// <summary>
+    /// The task body's name for a field of the generation request the model refused: the rendered prompt is the
+    /// task's <c>input</c> (too long for the model's context …), the sampling settings are top-level body fields.
+    /// </summary>
+    private static string BodyFieldOf(string field) => field switch
+    {
+        "input.prompt" or "input.messages" => "input",
+        "input.max_tokens" => "max_tokens",
+        "input.temperature" => "temperature",
+        "input.seed" => "seed",
+        _ => field,
+    };
+
     private static string Expected(string name, TaskTemplate template) => name switch
     {
         "model" => "must be a model name; see GET /v1/models",
@@ -275,9 +300,9 @@ internal static class TasksApi
         "priority" => "must be \"high\", \"normal\" or \"low\"",
         "lane" => template.Lanes is null ? $"task '{template.Name}' has no lanes; use priority" : "must be a string",
         "deadline_ms" => "must be an integer from 1 to 86400000",
-        "max_tokens" => "must be an integer of at least 1",
+        "max_tokens" => "must be an integer from 1 to 2147483647",
         "temperature" => "must be a number from 0 to 2",
-        "seed" => "must be an integer",
+        "seed" => "must be a non-negative integer",
         "request_id" => "must be a string of 1–200 characters",
         _ => "must be a boolean",
     };
@@ -309,7 +334,7 @@ internal static class TasksApi
         }
 
         using var example = JsonDocument.Parse(t.Example);
-        return new TaskView(t.Name, "task", t.Version, t.Description, t.Seed, input, lanes, t.Priority.ToWire(), t.MaxTokens, t.Temperature, models.Resolve(t.Name, null), example.RootElement.Clone());
+        return new TaskView(t.Name, "task", t.Version, t.Description, t.Seed, input, lanes, t.Priority.ToWire(), t.MaxTokens, t.Temperature, models.Resolve(t.Name, null).Model, example.RootElement.Clone());
     }
 
     private static IResult UnknownTask(string name) => Problems.Create(404, "Unknown task", $"no task '{name}'; see GET /v1/tasks", "name", "unknown-task");

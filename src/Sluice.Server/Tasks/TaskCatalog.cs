@@ -18,6 +18,14 @@ internal sealed class TaskCatalog
         ["batch"] = JobPriority.Low,
     };
 
+    /// <summary>
+    /// Longest <c>grade</c> of essay-feedback, in characters of compact JSON. It must take the grader's result for
+    /// any essay the task accepts (30,000 characters): the grader lists at most 300 suggestions
+    /// (<c>EssayGrader.MaxSuggestions</c>), each quoting words of the essay. Measured: a misspelling in every word
+    /// gives about 52,000 characters; the worst found, 150 repetitions of one 200-letter non-word, about 133,000.
+    /// </summary>
+    public const int MaxGradeChars = 160_000;
+
     private readonly Dictionary<string, TaskTemplate> _byName = new(StringComparer.Ordinal);
 
     public TaskCatalog()
@@ -122,7 +130,7 @@ internal sealed class TaskCatalog
             Fields =
             [
                 new("essay", TaskFieldType.String, true, "the student's essay") { Max = 30_000 },
-                new("grade", TaskFieldType.Object, true, "the grader's result for this essay (the job's result)") { Max = 20_000 },
+                new("grade", TaskFieldType.Object, true, "the grader's result for this essay (the job's result)") { Max = MaxGradeChars },
                 new("prompt_text", TaskFieldType.String, false, "the essay prompt") { Max = 4_000 },
             ],
             Render = i => Messages(

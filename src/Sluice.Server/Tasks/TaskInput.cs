@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Sluice.Server.Tasks;
@@ -69,7 +72,7 @@ internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<s
                     integers[p.Name] = n;
                     break;
                 case TaskFieldType.Object when v.ValueKind == JsonValueKind.Object:
-                    strings[p.Name] = v.GetRawText();
+                    strings[p.Name] = Compact(v);
                     break;
                 default:
                     error = $"expected {spec.JsonType}";
@@ -111,6 +114,21 @@ internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<s
         field = "";
         error = "";
         return true;
+    }
+
+    /// <summary>
+    /// The object as compact JSON: the client's indentation is not content, so it neither counts against the
+    /// field's limit nor takes room in the prompt. Relaxed escaping keeps quotes readable (<c>\"</c>) for the model.
+    /// </summary>
+    private static string Compact(JsonElement value)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            value.WriteTo(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static TaskField? FindField(IReadOnlyList<TaskField> fields, string name)

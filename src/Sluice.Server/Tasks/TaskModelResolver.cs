@@ -7,29 +7,36 @@ namespace Sluice.Server.Tasks;
 
 /// <summary>
 /// Picks the model a task runs on: the request's <c>model</c>, else configuration, else a backend model, else the
-/// engine's local model, so tasks work on a fresh machine with nothing configured.
+/// engine's local model, so tasks work on a fresh machine with nothing configured. The automatic choice prefers an
+/// available model (a backend whose circuit is open or whose probe failed comes last); a model named by the request
+/// or by configuration is taken as named, and the fallback router judges it.
 /// </summary>
 internal sealed class TaskModelResolver(ModelRegistry registry, IOptions<TaskOptions> options)
 {
-    public string? Resolve(string task, string? requested)
+    public const string ModelSetting = "Sluice:Tasks:Model";
+
+    public static string PerTaskSetting(string task) => "Sluice:Tasks:Models:" + task;
+
+    public TaskModelChoice Resolve(string task, string? requested)
     {
         if (!string.IsNullOrEmpty(requested))
         {
-            return requested;
+            return new TaskModelChoice(requested, null);
         }
 
         var o = options.Value;
         if (o.Models.TryGetValue(task, out var perTask) && perTask.Length > 0)
         {
-            return perTask;
+            return new TaskModelChoice(perTask, PerTaskSetting(task));
         }
 
         if (!string.IsNullOrEmpty(o.Model))
         {
-            return o.Model;
+            return new TaskModelChoice(o.Model, ModelSetting);
         }
 
         string? local = null;
+        string? unavailable = null;
         foreach (var e in registry.All)
         {
             if (e.Kind != ModelKind.Generative || e.State != ModelState.Ready || e.Name == "count")
@@ -37,9 +44,15 @@ internal sealed class TaskModelResolver(ModelRegistry registry, IOptions<TaskOpt
                 continue;
             }
 
-            if (e.Model is IBackendModel)
+            if (e.Model is IBackendModel backend)
             {
-                return e.Name;
+                if (backend.Upstream.Health.IsAvailable)
+                {
+                    return new TaskModelChoice(e.Name, null);
+                }
+
+                unavailable ??= e.Name;
+                continue;
             }
 
             // The first by name, not by discovery order: with a checkpoint and its GGUF copy both found, the plain
@@ -50,6 +63,50 @@ internal sealed class TaskModelResolver(ModelRegistry registry, IOptions<TaskOpt
             }
         }
 
-        return local;
+        return new TaskModelChoice(local ?? unavailable, null);
+    }
+
+    /// <summary>Task model settings that cannot work (no such model, not generative, no such task), one message each.</summary>
+    public IReadOnlyList<string> ConfigurationProblems(TaskCatalog catalog)
+    {
+        var problems = new List<string>();
+        var o = options.Value;
+        if (!string.IsNullOrEmpty(o.Model))
+        {
+            Check(problems, ModelSetting, o.Model);
+        }
+
+        foreach (var (task, model) in o.Models)
+        {
+            if (!catalog.TryGet(task, out _))
+            {
+                problems.Add($"{PerTaskSetting(task)}: there is no task '{task}' (see GET /v1/tasks).");
+            }
+            else if (model.Length > 0)
+            {
+                Check(problems, PerTaskSetting(task), model);
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>Why <paramref name="model"/>, named by <paramref name="setting"/>, cannot run tasks; null when it can.</summary>
+    public string? Misconfiguration(string setting, string model)
+    {
+        if (!registry.TryGet(model, out var entry))
+        {
+            return $"{setting} = '{model}' names no model (see GET /v1/models)";
+        }
+
+        return entry.Kind != ModelKind.Generative ? $"{setting} = '{model}' is not a generative model; tasks need one" : null;
+    }
+
+    private void Check(List<string> problems, string setting, string model)
+    {
+        if (Misconfiguration(setting, model) is { } problem)
+        {
+            problems.Add(problem + "; tasks that use it answer 503 until it is fixed.");
+        }
     }
 }

@@ -4,8 +4,8 @@ namespace Sluice.Server.Tasks;
 public sealed class TaskOptions
 {
     /// <summary>
-    /// Model for every task; unset: the first ready backend generative model, else the engine's local model (any
-    /// ready generative model other than the <c>count</c> test model).
+    /// Model for every task; unset: the first ready and available backend generative model, else the engine's local
+    /// model (any ready generative model other than the <c>count</c> test model), else a backend that is down.
     /// </summary>
     public string? Model { get; set; }
 

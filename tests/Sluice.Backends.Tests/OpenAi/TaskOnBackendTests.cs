@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Sluice.Backends.Tests.Infrastructure;
+using Sluice.Testing;
 
 namespace Sluice.Backends.Tests.OpenAi;
 
@@ -39,4 +40,35 @@ public sealed class TaskOnBackendTests
         Assert.Contains("add two ints", messages[1].GetProperty("content").GetString());
         Assert.Equal(0, sent.RootElement.GetProperty("temperature").GetDouble());
     }
+
+    [SharedDataFact("models/stories260K.bin")]
+    public async Task DefaultTaskModel_BackendUnavailable_PrefersReadyLocalModel()
+    {
+        var up = true;
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", async ctx =>
+            {
+                if (Volatile.Read(ref up))
+                {
+                    await FakeOpenAi.ModelsAsync(ctx);
+                }
+                else
+                {
+                    ctx.Response.StatusCode = 503;
+                }
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(SluiceServer.LocalModel(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("HealthProbeIntervalSeconds", 0.2))));
+        await server.WaitReadyAsync();
+        Assert.Equal("remote", await DefaultModelAsync(server, "blog-outline"));
+
+        Volatile.Write(ref up, false);
+        await Jobs.WaitHealthAsync(server, "remote", "unhealthy", TimeSpan.FromSeconds(5));
+
+        Assert.Equal("stories260k", await DefaultModelAsync(server, "blog-outline"));
+    }
+
+    private static async Task<string?> DefaultModelAsync(SluiceServer server, string task) =>
+        (await server.GetJsonAsync("/v1/tasks/" + task)).GetProperty("model").GetString();
 }

@@ -60,6 +60,140 @@ public sealed class BreakerAndFallbackTests
     }
 
     [Fact]
+    public async Task Fallback_CircuitOpenThenCooldownPasses_RequestsReturnToPrimary()
+    {
+        var healthy = false;
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                if (Volatile.Read(ref healthy))
+                {
+                    await FakeOpenAi.StreamAsync(ctx, ["primary"]);
+                    return;
+                }
+
+                ctx.Response.StatusCode = 500;
+                await ctx.Response.WriteAsync("boom");
+            });
+        });
+        var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 1), ("HealthProbeIntervalSeconds", 0), ("Fallback", "count"));
+        settings["Sluice:BuiltIns:CountStepMs"] = "1";
+        await using var server = await SluiceServer.StartAsync(settings);
+
+        await OpenCircuitAsync(server, upstream);
+        var (whileOpen, whileOpenBody) = await server.PostAsync("/v1/chat/completions", Chat);
+        Assert.Equal("count", whileOpenBody.GetProperty("model").GetString());
+        Assert.Contains("circuit_open", whileOpen.Headers.GetValues("X-Sluice-Fallback").Single());
+
+        // Only chat requests from here on: the fallback must not keep the primary from its trial call.
+        Volatile.Write(ref healthy, true);
+        await Task.Delay(1200);
+        for (var i = 0; i < 2; i++)
+        {
+            var (response, body) = await server.PostAsync("/v1/chat/completions", Chat);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("remote", body.GetProperty("model").GetString());
+            Assert.Equal("primary", body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+            Assert.False(response.Headers.Contains("X-Sluice-Fallback"));
+        }
+
+        Assert.Equal(4, upstream.Hits("/v1/chat/completions"));
+        Assert.Equal(0, upstream.Hits("/v1/jobs"));
+        await Jobs.WaitHealthAsync(server, "remote", "healthy", TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task Fallback_ConcurrentRequestsAfterCooldown_OneTrialOnPrimaryOthersOnFallback()
+    {
+        var healthy = false;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                if (Volatile.Read(ref healthy))
+                {
+                    await release.Task;
+                    await FakeOpenAi.StreamAsync(ctx, ["primary"]);
+                    return;
+                }
+
+                ctx.Response.StatusCode = 500;
+                await ctx.Response.WriteAsync("boom");
+            });
+        });
+        var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 1), ("HealthProbeIntervalSeconds", 0), ("Fallback", "count"));
+        settings["Sluice:BuiltIns:CountStepMs"] = "1";
+        await using var server = await SluiceServer.StartAsync(settings);
+        await OpenCircuitAsync(server, upstream);
+        Volatile.Write(ref healthy, true);
+        await Task.Delay(1200);
+
+        // The circuit admits one trial call: of three requests at once, one waits on the primary and the other two
+        // are answered by the fallback instead of being refused by the half-open circuit.
+        var requests = new[] { server.PostAsync("/v1/chat/completions", Chat), server.PostAsync("/v1/chat/completions", Chat), server.PostAsync("/v1/chat/completions", Chat) };
+        try
+        {
+            var until = DateTime.UtcNow.AddSeconds(30);
+            while (requests.Count(r => r.IsCompleted) < 2 && DateTime.UtcNow < until)
+            {
+                await Task.Delay(20);
+            }
+
+            var done = requests.Where(r => r.IsCompleted).Select(r => r.Result).ToList();
+            Assert.Equal(2, done.Count);
+            foreach (var (response, body) in done)
+            {
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"answered {(int)response.StatusCode}: {body}");
+                Assert.Equal("count", body.GetProperty("model").GetString());
+                Assert.Contains("half_open", response.Headers.GetValues("X-Sluice-Fallback").Single());
+            }
+
+            Assert.Equal(3, upstream.Hits("/v1/chat/completions"));
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+
+        var trial = (await Task.WhenAll(requests)).Single(r => !r.Response.Headers.Contains("X-Sluice-Fallback"));
+        Assert.Equal("primary", trial.Body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        var (after, afterBody) = await server.PostAsync("/v1/chat/completions", Chat);
+        Assert.Equal("remote", afterBody.GetProperty("model").GetString());
+        Assert.False(after.Headers.Contains("X-Sluice-Fallback"));
+    }
+
+    [Fact]
+    public async Task HealthProbe_SucceedsAfterCooldown_ClosesCircuitWithoutTraffic()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.StatusCode = 500;
+                await ctx.Response.WriteAsync("boom");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 1), ("HealthProbeIntervalSeconds", 0.2)));
+
+        await OpenCircuitAsync(server, upstream);
+
+        // No request is sent: the probes that follow the cooldown decide.
+        await Jobs.WaitHealthAsync(server, "remote", "healthy", TimeSpan.FromSeconds(5));
+        using var ready = await server.Client.GetAsync("/health/ready");
+        var health = await SluiceServer.ReadJsonAsync(ready);
+        Assert.Equal("healthy", health.GetProperty("checks").GetProperty("backends").GetProperty("status").GetString());
+        Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
     public async Task Fallback_PrimaryUnhealthy_RequestServedByFallbackModel()
     {
         var up = true;
@@ -158,6 +292,21 @@ public sealed class BreakerAndFallbackTests
         Assert.Contains("overloaded", response.Headers.GetValues("X-Sluice-Fallback").Single());
         Assert.Equal("slow", (await running).Body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
         Assert.Equal("slow", (await queued).Body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+    }
+
+    private const string Chat = """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":2}""";
+
+    /// <summary>Two failing chat calls open the circuit (BreakerMinimumThroughput 2).</summary>
+    private static async Task OpenCircuitAsync(SluiceServer server, FakeUpstream upstream)
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            var (response, body) = await server.PostAsync("/v1/chat/completions", Chat);
+            Assert.False(response.IsSuccessStatusCode, $"answered {(int)response.StatusCode}: {body}");
+        }
+
+        await Jobs.WaitHealthAsync(server, "remote", "circuit_open", TimeSpan.FromSeconds(2));
+        Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
     }
 
     private static string Outcome(Task<(HttpResponseMessage Response, System.Text.Json.JsonElement Body)> request) =>

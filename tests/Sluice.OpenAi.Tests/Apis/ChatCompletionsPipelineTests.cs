@@ -107,6 +107,27 @@ public sealed class ChatCompletionsPipelineTests
     }
 
     [Fact]
+    public async Task ChatCompletions_NegativeSeed_Returns400NamingSeed()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        var (chat, chatBody) = await server.PostAsync("/v1/chat/completions", Chat(3, ",\"seed\":-1"));
+        var (completion, completionBody) = await server.PostAsync("/v1/completions", """{"model":"count","prompt":"x","max_tokens":3,"seed":-1}""");
+        var (largest, _) = await server.PostAsync("/v1/chat/completions", Chat(3, ",\"seed\":18446744073709551615"));
+
+        foreach (var (response, body) in new[] { (chat, chatBody), (completion, completionBody) })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("seed", body.GetProperty("error").GetProperty("param").GetString());
+            Assert.Equal("invalid_request_error", body.GetProperty("error").GetProperty("type").GetString());
+            Assert.Contains("non-negative", body.GetProperty("error").GetProperty("message").GetString());
+        }
+
+        // The same range as POST /v1/jobs: any unsigned 64-bit seed.
+        Assert.Equal(HttpStatusCode.OK, largest.StatusCode);
+    }
+
+    [Fact]
     public async Task ChatCompletions_WithoutValidKey_Returns401InOpenAiShape()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Sluice.OpenAi.Tests.Infrastructure;
+using Sluice.Server.Tasks;
 using Sluice.Testing;
 
 namespace Sluice.OpenAi.Tests.Tasks;
@@ -48,6 +50,99 @@ public sealed class TasksApiTests
         var (both, bothProblem) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"go","instruction":"x"},"priority":"high","lane":"batch"}""");
         Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
         Assert.Equal("lane", bothProblem.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Tasks_BodyFieldErrors_NameTheBodyFieldAndItsRange()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
+        const string input = "\"input\":{\"language\":\"go\",\"instruction\":\"x\"}";
+
+        var (negativeSeed, negativeSeedProblem) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"seed":-1}""");
+        var (overModel, overModelProblem) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"model":"count","max_tokens":100001}""");
+        var (overInt, overIntProblem) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"max_tokens":3000000000}""");
+        var (first, _) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"request_id":"r-7","max_tokens":2}""");
+        var (reused, reusedProblem) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"request_id":"r-7","max_tokens":3}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, negativeSeed.StatusCode);
+        Assert.Equal("seed", negativeSeedProblem.GetProperty("field").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, overModel.StatusCode);
+        Assert.Equal("max_tokens", overModelProblem.GetProperty("field").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, overInt.StatusCode);
+        Assert.Equal("max_tokens", overIntProblem.GetProperty("field").GetString());
+        Assert.Contains("from 1 to 2147483647", overIntProblem.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal((HttpStatusCode)422, reused.StatusCode);
+        Assert.Equal("request_id", reusedProblem.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Tasks_ConfiguredModelMissingOrNotGenerative_Returns503NamingTheSetting()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Tasks:Model"] = "nope",
+            ["Sluice:Tasks:Models:codegen"] = "echo",
+            ["Sluice:Tasks:Models:poetry"] = "count",
+        });
+
+        var (missing, missingProblem) = await server.PostAsync("/v1/tasks/blog-outline", """{"input":{"title":"T"}}""");
+        var (notGenerative, notGenerativeProblem) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"go","instruction":"x"}}""");
+        var (named, namedProblem) = await server.PostAsync("/v1/tasks/blog-outline", """{"input":{"title":"T"},"model":"nope"}""");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, missing.StatusCode);
+        Assert.Contains("Sluice:Tasks:Model = 'nope' names no model", missingProblem.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, notGenerative.StatusCode);
+        Assert.Contains("Sluice:Tasks:Models:codegen = 'echo' is not a generative model", notGenerativeProblem.GetProperty("detail").GetString());
+        // The request's own model stays the client's fault.
+        Assert.Equal(HttpStatusCode.NotFound, named.StatusCode);
+        Assert.Equal("model", namedProblem.GetProperty("field").GetString());
+        var problems = server.Services.GetRequiredService<TaskModelResolver>().ConfigurationProblems(server.Services.GetRequiredService<TaskCatalog>());
+        Assert.Equal(3, problems.Count);
+        Assert.Contains(problems, p => p.StartsWith("Sluice:Tasks:Models:poetry: there is no task 'poetry'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Tasks_EssayFeedbackWithGraderResultOfLongestEssay_Accepted()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Models:essay-grader:Enabled"] = "true",
+            ["Sluice:Tasks:Model"] = "count",
+            ["Sluice:BuiltIns:CountStepMs"] = "1",
+        });
+
+        // Essays at the task's 30,000-character limit: one with a mistake in nearly every word, and the largest
+        // result found (one long non-word repeated), each graded by the real grader and sent back pretty-printed.
+        var essays = new[]
+        {
+            Fill("Their are alot of peeple who recieve there homwork to late and they dont no why. i think computers is good. "),
+            Fill(new string('x', 200) + " "),
+        };
+        foreach (var essay in essays)
+        {
+            using var grading = new HttpRequestMessage(HttpMethod.Post, "/v1/essays") { Content = SluiceServer.Json(JsonSerializer.Serialize(new { prompt_id = 1, text = essay })) };
+            grading.Headers.Add("Prefer", "wait=60");
+            using var graded = await server.Client.SendAsync(grading);
+            var grade = (await SluiceServer.ReadJsonAsync(graded)).GetProperty("result");
+            var pretty = JsonSerializer.Serialize(grade, new JsonSerializerOptions { WriteIndented = true });
+            Assert.True(grade.GetRawText().Length > 20_000, "the grade must be larger than the old limit to test anything");
+
+            var (response, body) = await server.PostAsync("/v1/tasks/essay-feedback", $$"""{"input":{"essay":{{JsonSerializer.Serialize(essay)}},"grade":{{pretty}}},"max_tokens":2}""");
+
+            Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"grade of {pretty.Length} characters pretty-printed: {(int)response.StatusCode} {body}");
+        }
+    }
+
+    private static string Fill(string unit)
+    {
+        var essay = new System.Text.StringBuilder();
+        while (essay.Length + unit.Length <= 30_000)
+        {
+            essay.Append(unit);
+        }
+
+        return essay.ToString();
     }
 
     [Fact]
