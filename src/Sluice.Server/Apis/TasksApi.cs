@@ -215,6 +215,10 @@ internal static class TasksApi
                 case "input":
                     body = body with { Input = v.Clone() };
                     break;
+                case "model" or "version" or "priority" or "lane" or "deadline_ms" or "max_tokens" or "temperature" or "seed" or "request_id" or "cache"
+                    when v.ValueKind == JsonValueKind.Null:
+                    // An optional field sent as null is left out, as generated clients send unset fields.
+                    break;
                 case "model" when v.ValueKind == JsonValueKind.String && SubmitParser.IsValidModelName(v.GetString()):
                     body = body with { Model = v.GetString() };
                     break;

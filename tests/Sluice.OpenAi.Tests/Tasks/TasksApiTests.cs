@@ -166,6 +166,23 @@ public sealed class TasksApiTests
         _ = interactive;
     }
 
+    [Fact]
+    public async Task Tasks_OptionalFieldsNull_TreatedAsLeftOut()
+    {
+        // What a client generated from the OpenAPI document sends for unset optional fields.
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
+        const string body = """
+            {"input":{"language":"python","instruction":"add two numbers"},"model":null,"version":null,"priority":null,"lane":null,"deadline_ms":null,
+             "max_tokens":3,"temperature":null,"seed":null,"request_id":null,"cache":null}
+            """;
+
+        var (response, job) = await server.PostAsync("/v1/tasks/codegen", body);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var done = await server.WaitTerminalAsync(job.GetProperty("id").GetString()!, TimeSpan.FromSeconds(10));
+        Assert.Equal("1 2 3", done.GetProperty("result").GetProperty("text").GetString());
+    }
+
     [SharedDataFact("models/stories260K.bin")]
     public async Task Tasks_BlogDraftOnLocalModelByDefault_StreamsDeltasThenCompletes()
     {
