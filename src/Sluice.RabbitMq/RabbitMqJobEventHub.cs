@@ -11,6 +11,7 @@ using RabbitMQ.Client.Events;
 using Sluice.Core;
 using Sluice.Core.Events;
 using Sluice.Core.Jobs;
+using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
 
@@ -334,13 +335,21 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
     private async ValueTask PublishControlAsync(string key, string jobId, CancellationToken ct)
     {
-        if (_publisher is not { } ch)
+        // A control message that cannot be sent is a cancel the client believes done: say so (503) instead.
+        if (_publisher is not { IsOpen: true } ch)
         {
-            return;
+            throw new QueueUnavailableException("the broker is not connected; the cancel was not sent");
         }
 
         var props = new BasicProperties { Headers = new Dictionary<string, object?> { [OriginHeader] = _origin } };
-        await ch.BasicPublishAsync(_topology.EventsExchange, key, mandatory: false, props, Encoding.UTF8.GetBytes(jobId), ct).ConfigureAwait(false);
+        try
+        {
+            await ch.BasicPublishAsync(_topology.EventsExchange, key, mandatory: false, props, Encoding.UTF8.GetBytes(jobId), ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or ObjectDisposedException)
+        {
+            throw new QueueUnavailableException("the broker is not connected; the cancel was not sent", ex);
+        }
     }
 
     /// <summary>

@@ -54,6 +54,7 @@ public static class SluiceServerExtensions
         services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
         services.TryAddSingleton<AdmissionFilter>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Fill);
+        services.AddExceptionHandler<UnavailableExceptionHandler>();
         services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]);
         services.Configure<JsonOptions>(o =>
         {
