@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Sluice.Server.Admission;
 using Sluice.Server.Apis;
 using Sluice.Server.Contracts;
@@ -44,6 +45,7 @@ public static class SluiceServerExtensions
             services.AddSluiceRabbitMq();
         }
 
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Sluice.Core.Scheduling.SchedulingOptions>, RoleSettingsValidator>());
         services.AddSluiceEngine();
         services.AddSluiceGrading();
         services.AddSluiceBackends();
