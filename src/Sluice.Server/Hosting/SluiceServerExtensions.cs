@@ -57,7 +57,7 @@ public static class SluiceServerExtensions
         services.TryAddSingleton<AdmissionFilter>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Fill);
         services.AddExceptionHandler<UnavailableExceptionHandler>();
-        services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]);
+        services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]).AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
         services.Configure<JsonOptions>(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);

@@ -115,4 +115,36 @@ public sealed class OutageTests
         Assert.Contains("store", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task HealthReady_StoreDown_Answers503UntilItIsBackWhileLiveStays200()
+    {
+        await using var server = await StartAsync();
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+
+        store.Down = true;
+        var down = await PollReadyAsync(server, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("unhealthy", down.GetProperty("checks").GetProperty("store").GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/health/live")).StatusCode);
+
+        store.Down = false;
+        var up = await PollReadyAsync(server, HttpStatusCode.OK);
+        Assert.Equal("healthy", up.GetProperty("checks").GetProperty("store").GetProperty("status").GetString());
+    }
+
+    /// <summary>Polls /health/ready until it answers <paramref name="expected"/> (answers are cached for 2 s).</summary>
+    private static async Task<System.Text.Json.JsonElement> PollReadyAsync(TestServer server, HttpStatusCode expected)
+    {
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            using var r = await server.Client.GetAsync("/health/ready");
+            if (r.StatusCode == expected || DateTime.UtcNow > until)
+            {
+                Assert.Equal(expected, r.StatusCode);
+                return await TestServer.ReadJsonAsync(r);
+            }
+
+            await Task.Delay(100);
+        }
+    }
 }
