@@ -87,8 +87,15 @@ public static class SluiceServerExtensions
         app.UseStatusCodePages();
         app.UseMiddleware<RequestMetricsMiddleware>();
         app.UseWebSockets();
-        app.MapOpenApi("/openapi/{documentName}.json");
         app.MapOpsApi();
+        if (!app.Services.GetRequiredService<IOptions<Sluice.Core.Scheduling.SchedulingOptions>>().Value.ServesApi)
+        {
+            // A worker runs models only; the public API (and its description) is the gateways'.
+            app.MapWorkerApi();
+            return app;
+        }
+
+        app.MapOpenApi("/openapi/{documentName}.json");
         var v1 = app.MapGroup("/v1").AddEndpointFilter<AdmissionFilter>();
         v1.MapJobsApi();
         v1.MapModelsApi();
