@@ -61,6 +61,12 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
                 Log.WaitingForServer(_logger, PostgresUrl.Redact(_options.Url), ex.Message);
                 await Task.Delay(1000, cancellationToken).ConfigureAwait(false);
             }
+            catch (PostgresException ex) when (ex.SqlState.StartsWith("28", StringComparison.Ordinal) || ex.SqlState == PostgresErrorCodes.InvalidCatalogName)
+            {
+                // A wrong role, password or database does not heal by waiting: one line saying which setting to fix.
+                throw new InvalidOperationException(
+                    $"PostgreSQL at {PostgresUrl.Redact(_options.Url)} refused the connection ({ex.MessageText}); check the user, password and database of Sluice:Store:Url", ex);
+            }
         }
 
         Volatile.Write(ref _initialized, 1);

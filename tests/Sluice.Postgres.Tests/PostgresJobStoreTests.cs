@@ -64,6 +64,22 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
         }
     }
 
+    [Theory]
+    [InlineData("role")]
+    [InlineData("database")]
+    public async Task InitializeAsync_UnknownRoleOrDatabase_FailsAtOnceNamingTheSetting(string wrong)
+    {
+        var u = new Uri(_url);
+        var url = wrong == "role" ? $"postgres://nobody:x@{u.Authority}{u.AbsolutePath}" : $"postgres://sluice:sluice@{u.Authority}/no_such_database";
+        await using var store = Open(url);
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.InitializeAsync(CancellationToken.None));
+
+        Assert.Contains(wrong == "role" ? "role \"nobody\"" : "no_such_database", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Store:Url", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
+
     [Fact]
     public async Task CreateAsync_ServerUnreachable_FailsFastWithStoreUnavailable()
     {
