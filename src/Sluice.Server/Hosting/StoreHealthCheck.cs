@@ -9,8 +9,8 @@ namespace Sluice.Server.Hosting;
 /// </summary>
 internal sealed class StoreHealthCheck(IJobStore store, TimeProvider time) : IHealthCheck
 {
-    /// <summary>Longest wait for the store: below the usual probe timeout (Kubernetes: 1 s by default, ours 2 s).</summary>
-    public static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(1500);
+    /// <summary>Longest wait for the store: below a Kubernetes probe's default 1 s timeout, so the probe reads our answer.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(800);
 
     /// <summary>How long an answer is reused.</summary>
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
