@@ -131,11 +131,13 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
     }
 
     [Fact]
-    public async Task CancelRemoteAsync_JobRunningWhileBrokerDown_ThrowsQueueUnavailableAndLeavesTheJobRunning()
+    public async Task CancelRemoteAsync_JobRunningWhileBrokerDown_ThrowsQueueUnavailableThenSendsTheCancelWhenTheBrokerIsBack()
     {
         await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
+        await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker");
         var job = await CreateAsync(gateway.Store);
         await gateway.Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
+        var live = worker.Live.GetOrAdd(job.Id, "sleep-batch");
         await servers.StopRabbitMqAsync();
         try
         {
@@ -147,5 +149,15 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         {
             await servers.StartRabbitMqAsync();
         }
+
+        // Both processes reconnect by themselves; the gateway then sends the cancel it kept.
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (!live.Cancellation.IsCancellationRequested && DateTime.UtcNow < until)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(live.Cancellation.IsCancellationRequested);
+        Assert.Equal(JobStatus.Cancelled, live.CancelStatus);
     }
 }
