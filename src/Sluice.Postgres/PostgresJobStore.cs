@@ -61,6 +61,12 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
                 Log.WaitingForServer(_logger, PostgresUrl.Redact(_options.Url), ex.Message);
                 await Task.Delay(1000, cancellationToken).ConfigureAwait(false);
             }
+            catch (PostgresException ex) when (ex.SqlState.StartsWith("28", StringComparison.Ordinal) || ex.SqlState == PostgresErrorCodes.InvalidCatalogName)
+            {
+                // A wrong role, password or database does not heal by waiting: one line saying which setting to fix.
+                throw new InvalidOperationException(
+                    $"PostgreSQL at {PostgresUrl.Redact(_options.Url)} refused the connection ({ex.MessageText}); check the user, password and database of Sluice:Store:Url", ex);
+            }
         }
 
         Volatile.Write(ref _initialized, 1);
@@ -231,6 +237,13 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
             await InsertEventsAsync(conn, tx, c.Events, ct).ConfigureAwait(false);
         }
 
+        if (c.ReleaseIdempotencyKey)
+        {
+            await using var release = new NpgsqlCommand("DELETE FROM idempotency WHERE (owner, key) = (SELECT owner, idempotency_key FROM jobs WHERE id = @id) AND job_id = @id", conn, tx);
+            release.Parameters.AddWithValue("id", c.JobId);
+            await release.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
         if (c.CacheKey is not null && c.ResultJson is not null)
         {
             await using var cache = new NpgsqlCommand(
@@ -362,6 +375,44 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
             return job;
         }, id, cancellationToken);
 
+    public ValueTask<bool> RestoreDeadLetterAsync(JobRecord deadLetter, IReadOnlyList<JobEvent> events, CancellationToken cancellationToken) =>
+        Retry(static async (s, a, attempt, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand(
+                """
+                UPDATE jobs SET status = 6, attempts = @a, completed_at = @c, started_at = @s, deadline = @d, not_before = NULL
+                WHERE id = @id AND status = 0
+                """, conn, tx);
+            cmd.Parameters.AddWithValue("a", a.deadLetter.Attempts);
+            cmd.Parameters.AddWithValue("c", NpgsqlDbType.Bigint, ToMs(a.deadLetter.CompletedAt));
+            cmd.Parameters.AddWithValue("s", NpgsqlDbType.Bigint, ToMs(a.deadLetter.StartedAt));
+            cmd.Parameters.AddWithValue("d", NpgsqlDbType.Bigint, ToMs(a.deadLetter.Deadline));
+            cmd.Parameters.AddWithValue("id", a.deadLetter.Id);
+            if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1)
+            {
+                await tx.RollbackAsync(ct).ConfigureAwait(false);
+                // On a retry, the first try may have committed and lost its answer.
+                return attempt > 0 && await ReadJobAsync(conn, null, a.deadLetter.Id, ct).ConfigureAwait(false) is { Status: JobStatus.DeadLettered };
+            }
+
+            // The requeued stream (its queued event) goes; the dead letter's own stream comes back for replay.
+            await using (var del = new NpgsqlCommand("DELETE FROM events WHERE job_id = @id", conn, tx))
+            {
+                del.Parameters.AddWithValue("id", a.deadLetter.Id);
+                await del.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            if (a.events.Count > 0)
+            {
+                await InsertEventsAsync(conn, tx, a.events, ct).ConfigureAwait(false);
+            }
+
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+            return true;
+        }, (deadLetter, events), cancellationToken);
+
     public ValueTask<string?> GetCachedResultAsync(string cacheKey, CancellationToken cancellationToken) =>
         Retry(static async (s, key, _, ct) =>
         {
@@ -399,6 +450,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
             {
                 Log.TransientError(_logger, attempt + 1, ex.Message);
                 await Task.Delay(50 * (1 << attempt), ct).ConfigureAwait(false);
+            }
+            catch (NpgsqlException ex) when (ex.IsTransient && !ct.IsCancellationRequested)
+            {
+                // Out of retries on a connection-level failure: the store is down, not the request wrong (503, not 500).
+                throw new StoreUnavailableException("the job store is unavailable: " + ex.Message, ex);
             }
         }
     }

@@ -60,11 +60,29 @@ internal sealed partial class RabbitMqConnection : IAsyncDisposable
                 try
                 {
                     var conn = await factory.CreateConnectionAsync(ct).ConfigureAwait(false);
+                    try
+                    {
+                        // A missing vhost is refused just after the connection is returned (an asynchronous close,
+                        // which recovery would retry forever): one channel round trip surfaces it here.
+                        await using var probe = await conn.CreateChannelAsync(cancellationToken: ct).ConfigureAwait(false);
+                    }
+                    catch (Exception) when (conn.CloseReason is { ReplyCode: 403 or 530 } closed)
+                    {
+                        conn.Dispose();
+                        throw new RabbitMQ.Client.Exceptions.OperationInterruptedException(closed);
+                    }
+
                     conn.ConnectionShutdownAsync += OnShutdownAsync;
                     conn.RecoverySucceededAsync += OnRecoveredAsync;
                     _connection = conn;
                     Log.Connected(_logger, RabbitMqUrl.Redact(_options.Url));
                     return conn;
+                }
+                catch (Exception ex) when (Refusal(ex) is { } reason)
+                {
+                    // Wrong credentials or vhost do not heal by waiting: fail the start now, saying which.
+                    throw new InvalidOperationException(
+                        $"RabbitMQ at {RabbitMqUrl.Redact(_options.Url)} refused the connection ({reason}); check the user, password and vhost of Sluice:Queue:Url", ex);
                 }
                 catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.BrokerUnreachableException or System.Net.Sockets.SocketException && DateTime.UtcNow < until)
                 {
@@ -77,6 +95,24 @@ internal sealed partial class RabbitMqConnection : IAsyncDisposable
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>Why the broker refused this client for good (authentication, vhost, permissions), or null for a transient failure.</summary>
+    private static string? Refusal(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case RabbitMQ.Client.Exceptions.AuthenticationFailureException or RabbitMQ.Client.Exceptions.PossibleAuthenticationFailureException:
+                    return "authentication failed: " + e.Message.Split('\n')[0].TrimEnd();
+                case RabbitMQ.Client.Exceptions.OperationInterruptedException { ShutdownReason: { ReplyCode: 403 or 530 } reason }:
+                    // 530 NOT_ALLOWED: the vhost does not exist; 403 ACCESS_REFUSED: no permission on it.
+                    return reason.ReplyText;
+            }
+        }
+
+        return null;
     }
 
     private Task OnShutdownAsync(object sender, ShutdownEventArgs e)

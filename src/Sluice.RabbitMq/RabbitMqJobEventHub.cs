@@ -11,6 +11,7 @@ using RabbitMQ.Client.Events;
 using Sluice.Core;
 using Sluice.Core.Events;
 using Sluice.Core.Jobs;
+using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
 
@@ -32,6 +33,12 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     private const string OriginHeader = "sluice-origin";
 
     private readonly ConcurrentDictionary<string, HubLog> _logs = new(StringComparer.Ordinal);
+
+    /// <summary>How long a cancel the broker could not take is kept for re-sending.</summary>
+    private static readonly TimeSpan PendingCancelLifetime = TimeSpan.FromMinutes(10);
+
+    /// <summary>Cancels that could not be sent (broker down), by job id, with when to give up re-sending them.</summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _pendingCancels = new(StringComparer.Ordinal);
     private readonly Channel<JobEvent> _outbox = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly RabbitMqConnection _connection;
     private readonly RabbitMqTopology _topology;
@@ -155,7 +162,18 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
             return;
         }
 
-        await PublishControlAsync(CancelKey, jobId, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await PublishControlAsync(CancelKey, jobId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QueueUnavailableException)
+        {
+            // The caller answers 503; this process also sends the cancel once the broker is back (best effort: lost
+            // if this process stops first, hence the 503).
+            _pendingCancels[jobId] = _time.GetUtcNow() + PendingCancelLifetime;
+            throw;
+        }
+
         var until = _time.GetUtcNow() + TimeSpan.FromSeconds(5);
         while (_time.GetUtcNow() < until)
         {
@@ -334,19 +352,47 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
     private async ValueTask PublishControlAsync(string key, string jobId, CancellationToken ct)
     {
-        if (_publisher is not { } ch)
+        // A control message that cannot be sent is a cancel the client believes done: say so (503) instead.
+        if (_publisher is not { IsOpen: true } ch)
         {
-            return;
+            throw new QueueUnavailableException("the broker is not connected; the cancel was not sent");
         }
 
         var props = new BasicProperties { Headers = new Dictionary<string, object?> { [OriginHeader] = _origin } };
-        await ch.BasicPublishAsync(_topology.EventsExchange, key, mandatory: false, props, Encoding.UTF8.GetBytes(jobId), ct).ConfigureAwait(false);
+        try
+        {
+            await ch.BasicPublishAsync(_topology.EventsExchange, key, mandatory: false, props, Encoding.UTF8.GetBytes(jobId), ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or ObjectDisposedException)
+        {
+            throw new QueueUnavailableException("the broker is not connected; the cancel was not sent", ex);
+        }
     }
 
     /// <summary>
     /// Every second: streams with subscribers that went quiet are checked against the store (an event published
     /// while this gateway was disconnected is never redelivered), and old streams are dropped.
     /// </summary>
+    /// <summary>Sends the cancels the broker could not take, once it is back, unless the job has ended meanwhile.</summary>
+    private async ValueTask SendPendingCancelsAsync(CancellationToken ct)
+    {
+        foreach (var (jobId, giveUpAt) in _pendingCancels)
+        {
+            if (_publisher is not { IsOpen: true })
+            {
+                return;
+            }
+
+            var record = _time.GetUtcNow() > giveUpAt ? null : await _store.GetAsync(jobId, ct).ConfigureAwait(false);
+            if (record is not null && !record.Status.IsTerminal())
+            {
+                await PublishControlAsync(CancelKey, jobId, ct).ConfigureAwait(false);
+            }
+
+            _pendingCancels.TryRemove(jobId, out _);
+        }
+    }
+
     private async Task MaintenanceLoopAsync(CancellationToken ct)
     {
         var lastSweep = _time.GetTimestamp();
@@ -370,6 +416,11 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
                             Accept(Synthesised(record, log.LastId + 1), force: true);
                         }
                     }
+                }
+
+                if (!_pendingCancels.IsEmpty)
+                {
+                    await SendPendingCancelsAsync(ct).ConfigureAwait(false);
                 }
 
                 if (_time.GetElapsedTime(lastSweep, now) > TimeSpan.FromSeconds(10))

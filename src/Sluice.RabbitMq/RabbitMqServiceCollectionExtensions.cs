@@ -24,6 +24,7 @@ public static class RabbitMqServiceCollectionExtensions
         services.RemoveAll<IJobEventHub>();
         services.AddSingleton<IJobEventHub>(sp => sp.GetRequiredService<RabbitMqJobEventHub>());
         services.AddHostedService(sp => sp.GetRequiredService<RabbitMqJobEventHub>());
+        services.AddHealthChecks().AddCheck<RabbitMqHealthCheck>("broker", tags: ["ready"]);
         return services;
     }
 }

@@ -52,6 +52,15 @@ internal sealed class CompleteOp(JobCompletion c) : WriteOp<bool>
             }
         }
 
+        if (c.ReleaseIdempotencyKey)
+        {
+            using var release = conn.CreateCommand();
+            release.Transaction = tx;
+            release.CommandText = "DELETE FROM idempotency WHERE owner = (SELECT owner FROM jobs WHERE id = $id) AND key = (SELECT idempotency_key FROM jobs WHERE id = $id) AND job_id = $id";
+            release.Parameters.AddWithValue("$id", c.JobId);
+            release.ExecuteNonQuery();
+        }
+
         if (c.CacheKey is not null && c.ResultJson is not null)
         {
             using var cache = conn.CreateCommand();

@@ -126,6 +126,9 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     public ValueTask<JobRecord?> RequeueDeadLetterAsync(string id, DateTimeOffset now, CancellationToken cancellationToken) =>
         Enqueue(new RequeueOp(id, now));
 
+    public ValueTask<bool> RestoreDeadLetterAsync(JobRecord deadLetter, IReadOnlyList<JobEvent> events, CancellationToken cancellationToken) =>
+        Enqueue(new RestoreDeadLetterOp(deadLetter, events));
+
     public async ValueTask<string?> GetCachedResultAsync(string cacheKey, CancellationToken cancellationToken)
     {
         await using var conn = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -64,14 +64,32 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
         }
     }
 
+    [Theory]
+    [InlineData("role")]
+    [InlineData("database")]
+    public async Task InitializeAsync_UnknownRoleOrDatabase_FailsAtOnceNamingTheSetting(string wrong)
+    {
+        var u = new Uri(_url);
+        var url = wrong == "role" ? $"postgres://nobody:x@{u.Authority}{u.AbsolutePath}" : $"postgres://sluice:sluice@{u.Authority}/no_such_database";
+        await using var store = Open(url);
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.InitializeAsync(CancellationToken.None));
+
+        Assert.Contains(wrong == "role" ? "role \"nobody\"" : "no_such_database", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Store:Url", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
+
     [Fact]
-    public async Task CreateAsync_ServerUnreachable_FailsFast()
+    public async Task CreateAsync_ServerUnreachable_FailsFastWithStoreUnavailable()
     {
         // Port 1 on loopback refuses at once: after its few short transient retries the store must give the caller the
-        // error within seconds, so a request is not held while the database is down.
+        // error within seconds, so a request is not held while the database is down; the server maps the type to 503.
         await using var dead = Open($"postgres://sluice:sluice@127.0.0.1:1/{new Uri(_url).AbsolutePath.TrimStart('/')}");
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        await Assert.ThrowsAnyAsync<Npgsql.NpgsqlException>(async () => await dead.CreateAsync(NewJob(), CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await dead.CreateAsync(NewJob(), CancellationToken.None));
+        Assert.IsAssignableFrom<Npgsql.NpgsqlException>(ex.InnerException);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(3), $"took {sw.Elapsed}");
+        await Assert.ThrowsAsync<StoreUnavailableException>(async () => await dead.GetAsync("job_x", CancellationToken.None));
     }
 }

@@ -129,4 +129,35 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         // The worker writes the outcome when it stops the job; here nobody does, so the gateway gives up waiting.
         await cancel;
     }
+
+    [Fact]
+    public async Task CancelRemoteAsync_JobRunningWhileBrokerDown_ThrowsQueueUnavailableThenSendsTheCancelWhenTheBrokerIsBack()
+    {
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
+        await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker");
+        var job = await CreateAsync(gateway.Store);
+        await gateway.Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
+        var live = worker.Live.GetOrAdd(job.Id, "sleep-batch");
+        await servers.StopRabbitMqAsync();
+        try
+        {
+            // The cancel cannot reach the worker: the caller must be told (503), not shown a cancel that never happens.
+            await Assert.ThrowsAsync<Core.Queueing.QueueUnavailableException>(async () => await gateway.Hub.CancelRemoteAsync(job.Id, CancellationToken.None));
+            Assert.Equal(JobStatus.Running, (await gateway.Store.GetAsync(job.Id, CancellationToken.None))!.Status);
+        }
+        finally
+        {
+            await servers.StartRabbitMqAsync();
+        }
+
+        // Both processes reconnect by themselves; the gateway then sends the cancel it kept.
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (!live.Cancellation.IsCancellationRequested && DateTime.UtcNow < until)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(live.Cancellation.IsCancellationRequested);
+        Assert.Equal(JobStatus.Cancelled, live.CancelStatus);
+    }
 }

@@ -46,7 +46,7 @@ public sealed class SluiceServer : IAsyncDisposable
     }
 
     /// <summary>Starts a server with <paramref name="settings"/> (configuration keys) on a fresh or given data folder.</summary>
-    public static async Task<SluiceServer> StartAsync(IDictionary<string, string>? settings = null, string? dataDir = null)
+    public static async Task<SluiceServer> StartAsync(IDictionary<string, string>? settings = null, string? dataDir = null, Action<IServiceCollection>? configureServices = null)
     {
         dataDir ??= Path.Combine(Path.GetTempPath(), "sluice-test-" + Guid.NewGuid().ToString("N"));
         var args = new List<string> { "--urls=http://127.0.0.1:0", $"--Sluice:Storage:DataDir={dataDir}", "--Sluice:Storage:Synchronous=NORMAL", "--Logging:LogLevel:Default=Warning" };
@@ -64,7 +64,7 @@ public sealed class SluiceServer : IAsyncDisposable
             }
         }
 
-        var app = SluiceServerHost.Build(args.ToArray());
+        var app = SluiceServerHost.Build(args.ToArray(), configureServices);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var server = new SluiceServer(app, dataDir, new Uri(address));

@@ -160,6 +160,44 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RestoreDeadLetterAsync_AfterRequeue_JobIsTheSameDeadLetterWithItsStream()
+    {
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        await Store.MarkRunningAsync(job.Id, 3, DateTimeOffset.UtcNow, CancellationToken.None);
+        var events = new[] { new JobEvent(job.Id, 1, "queued", "{}", DateTimeOffset.UtcNow), new JobEvent(job.Id, 2, "dead_lettered", "{}", DateTimeOffset.UtcNow) };
+        await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.DeadLettered, Error = "boom", CompletedAt = DateTimeOffset.UtcNow, Events = events }, CancellationToken.None);
+        var dead = (await Store.GetAsync(job.Id, CancellationToken.None))!;
+        var stream = await Store.GetEventsAsync(job.Id, 0, CancellationToken.None);
+        await Store.RequeueDeadLetterAsync(job.Id, DateTimeOffset.UtcNow, CancellationToken.None);
+
+        Assert.True(await Store.RestoreDeadLetterAsync(dead, stream, CancellationToken.None));
+
+        Assert.Equal(dead, await Store.GetAsync(job.Id, CancellationToken.None));
+        Assert.Equal(stream.Select(e => (e.Id, e.Type)), (await Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Select(e => (e.Id, e.Type)));
+        // Only a job still queued is restored: one a worker has started is left to the worker.
+        await Store.RequeueDeadLetterAsync(job.Id, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
+        Assert.False(await Store.RestoreDeadLetterAsync(dead, stream, CancellationToken.None));
+        Assert.Equal(JobStatus.Running, (await Store.GetAsync(job.Id, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
+    public async Task CompleteAsync_ReleaseIdempotencyKey_SameKeyCreatesANewJob()
+    {
+        var rejected = (await Store.CreateAsync(NewJob("k"), CancellationToken.None)).Job;
+        await Store.CompleteAsync(new JobCompletion { JobId = rejected.Id, Status = JobStatus.Failed, Error = "rejected by the queue", CompletedAt = DateTimeOffset.UtcNow, ReleaseIdempotencyKey = true }, CancellationToken.None);
+
+        var retry = await Store.CreateAsync(NewJob("k"), CancellationToken.None);
+
+        Assert.True(retry.Created);
+        Assert.NotEqual(rejected.Id, retry.Job.Id);
+        var replay = await Store.CreateAsync(NewJob("k"), CancellationToken.None);
+        Assert.False(replay.Created);
+        Assert.Equal(retry.Job.Id, replay.Job.Id);
+        Assert.Equal(JobStatus.Failed, (await Store.GetAsync(rejected.Id, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
     public async Task ListAsync_FiltersAndPagesNewestFirst()
     {
         var t = DateTimeOffset.UtcNow;

@@ -299,7 +299,7 @@ internal sealed partial class JobLifecycle
     /// Writes the single terminal outcome: stores it with the full event stream, then publishes the terminal
     /// event, fills the cache and acknowledges the delivery. A second caller for the same job does nothing.
     /// </summary>
-    public async Task FinishAsync(QueuedJob job, IJobQueueReader? reader, JobStatus status, string? resultJson, string? error, int? batchSize, double runMs)
+    public async Task FinishAsync(QueuedJob job, IJobQueueReader? reader, JobStatus status, string? resultJson, string? error, int? batchSize, double runMs, bool releaseIdempotencyKey = false)
     {
         var live = _live.GetOrAdd(job.Id, job.Model);
         if (!live.TryFinish())
@@ -342,6 +342,7 @@ internal sealed partial class JobLifecycle
                         CompletedAt = now,
                         Events = events,
                         CacheKey = cacheKey,
+                        ReleaseIdempotencyKey = releaseIdempotencyKey,
                     },
                     CancellationToken.None).ConfigureAwait(false);
             }

@@ -192,7 +192,9 @@ internal sealed partial class JobService
                 }
                 else
                 {
-                    await _lifecycle.FinishAsync(queued, null, JobStatus.Failed, null, "rejected by the queue: " + result, null, 0).ConfigureAwait(false);
+                    // Rejected, so never accepted: the key is released with the failure so that the client's retry
+                    // with the same Idempotency-Key creates the job instead of replaying this failure.
+                    await _lifecycle.FinishAsync(queued, null, JobStatus.Failed, null, "rejected by the queue: " + result, null, 0, releaseIdempotencyKey: true).ConfigureAwait(false);
                     return result == EnqueueResult.Full
                         ? Reject(SubmitStatus.QueueFull, "queue_full", RetryAfter(entry, depth))
                         : Reject(SubmitStatus.Unavailable, "queue_unavailable", TimeSpan.FromSeconds(2), "the queue is unavailable");
@@ -255,15 +257,25 @@ internal sealed partial class JobService
         return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Puts a dead-lettered job back in its queue; null when it is not dead-lettered.</summary>
+    /// <summary>
+    /// Puts a dead-lettered job back in its queue; null when it is not dead-lettered. Throws
+    /// <see cref="QueueUnavailableException"/> when the queue refuses it, after putting the dead letter back as it was.
+    /// </summary>
     public async ValueTask<JobRecord?> RequeueAsync(string id, CancellationToken cancellationToken)
     {
+        var before = await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (before is not { Status: JobStatus.DeadLettered })
+        {
+            return null;
+        }
+
         // The requeue drops the stored events; the new stream continues after the last id a client may have seen.
+        // They are kept here to put them back if the queue refuses the job.
+        var stored = await _store.GetEventsAsync(id, 0, cancellationToken).ConfigureAwait(false);
         var lastId = _events.NextId(id) - 1;
-        var stored = await _store.GetEventsAsync(id, lastId, cancellationToken).ConfigureAwait(false);
         if (stored.Count > 0)
         {
-            lastId = stored[^1].Id;
+            lastId = Math.Max(lastId, stored[^1].Id);
         }
 
         var record = await _store.RequeueDeadLetterAsync(id, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
@@ -293,10 +305,18 @@ internal sealed partial class JobService
         if (_queue is InProcessJobQueue inProcess)
         {
             inProcess.Restore(queued);
+            return record;
         }
-        else
+
+        var result = await _queue.EnqueueAsync(queued, cancellationToken).ConfigureAwait(false);
+        if (result != EnqueueResult.Accepted)
         {
-            await _queue.EnqueueAsync(queued, cancellationToken).ConfigureAwait(false);
+            // A queued job that is in no queue would never run and could not be requeued again: undo the reset, so
+            // the job is a dead letter again and the client's retry of the requeue (503) can succeed later.
+            _live.Remove(id);
+            _events.Forget(id);
+            await _store.RestoreDeadLetterAsync(before, stored, CancellationToken.None).ConfigureAwait(false);
+            throw new QueueUnavailableException($"the queue did not take job '{id}' ({result.ToString().ToLowerInvariant()}); it is still dead-lettered");
         }
 
         return record;

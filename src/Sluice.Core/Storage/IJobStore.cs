@@ -49,6 +49,13 @@ public interface IJobStore
     /// <summary>Puts a dead-lettered job back in the queue with a fresh attempt budget; false when it is not dead-lettered.</summary>
     ValueTask<JobRecord?> RequeueDeadLetterAsync(string id, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Undoes <see cref="RequeueDeadLetterAsync"/> when the queue refused the job: puts back the dead letter as it
+    /// was (<paramref name="deadLetter"/>, read before the requeue) with its <paramref name="events"/>, if the job is
+    /// still queued. Returns false when it is not (a worker took it after all).
+    /// </summary>
+    ValueTask<bool> RestoreDeadLetterAsync(JobRecord deadLetter, IReadOnlyList<JobEvent> events, CancellationToken cancellationToken);
+
     /// <summary>A durable cached result, or null.</summary>
     ValueTask<string?> GetCachedResultAsync(string cacheKey, CancellationToken cancellationToken);
 

@@ -25,4 +25,10 @@ public sealed record JobCompletion
     /// so that the store, not a race, decides between the cancel and a worker's <see cref="IJobStore.MarkRunningAsync"/>.
     /// </summary>
     public bool OnlyIfQueued { get; init; }
+
+    /// <summary>
+    /// Also forget the job's idempotency key, in the same write: a submit the queue rejected (503, 429) was never
+    /// accepted, so a retry with the same key must create and run a new job instead of replaying this failure.
+    /// </summary>
+    public bool ReleaseIdempotencyKey { get; init; }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Sluice.Server.Admission;
 using Sluice.Server.Apis;
 using Sluice.Server.Contracts;
@@ -44,6 +45,7 @@ public static class SluiceServerExtensions
             services.AddSluiceRabbitMq();
         }
 
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Sluice.Core.Scheduling.SchedulingOptions>, RoleSettingsValidator>());
         services.AddSluiceEngine();
         services.AddSluiceGrading();
         services.AddSluiceBackends();
@@ -54,7 +56,8 @@ public static class SluiceServerExtensions
         services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
         services.TryAddSingleton<AdmissionFilter>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Fill);
-        services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]);
+        services.AddExceptionHandler<UnavailableExceptionHandler>();
+        services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]).AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
         services.Configure<JsonOptions>(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);
@@ -84,8 +87,15 @@ public static class SluiceServerExtensions
         app.UseStatusCodePages();
         app.UseMiddleware<RequestMetricsMiddleware>();
         app.UseWebSockets();
-        app.MapOpenApi("/openapi/{documentName}.json");
         app.MapOpsApi();
+        if (!app.Services.GetRequiredService<IOptions<Sluice.Core.Scheduling.SchedulingOptions>>().Value.ServesApi)
+        {
+            // A worker runs models only; the public API (and its description) is the gateways'.
+            app.MapWorkerApi();
+            return app;
+        }
+
+        app.MapOpenApi("/openapi/{documentName}.json");
         var v1 = app.MapGroup("/v1").AddEndpointFilter<AdmissionFilter>();
         v1.MapJobsApi();
         v1.MapModelsApi();

@@ -3,11 +3,14 @@ namespace Sluice.Server.Hosting;
 /// <summary>Builds and runs the server; used by <c>Program</c> and by <c>./sluice serve</c>.</summary>
 public static class SluiceServerHost
 {
-    public static WebApplication Build(string[] args)
+    /// <param name="args">Command line (configuration) arguments.</param>
+    /// <param name="configureServices">Runs after the Sluice registrations, so it may replace one (tests swap a store or a queue).</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         RaiseThreadPoolFloor();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddSluiceServer();
+        configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapSluice();
         return app;

@@ -76,6 +76,27 @@ public sealed class CliRunnerTests
         }
     }
 
+    [Theory]
+    [InlineData("gateway", "Sluice:Role=gateway needs Sluice:Store:Url (--store postgres://…)", "--queue", "rabbitmq://guest:guest@127.0.0.1:1/")]
+    [InlineData("worker", "Sluice:Role=worker needs Sluice:Queue:Url (--queue rabbitmq://…)", "--store", "postgres://sluice:sluice@127.0.0.1:1/sluice")]
+    [InlineData("worker", "Sluice:Role=worker needs Sluice:Queue:Url (--queue rabbitmq://…) and Sluice:Store:Url (--store postgres://…)")]
+    public async Task RunAsync_ServeGatewayOrWorkerWithoutQueueAndStore_RefusesToStartNamingTheSettings(string role, string expected, params string[] more)
+    {
+        var data = Directory.CreateTempSubdirectory("sluice-cli-serve-").FullName;
+        try
+        {
+            var (code, error) = await RunAsync(["serve", "--urls", "http://127.0.0.1:0", "--data-dir", data, "--role", role, .. more]);
+
+            Assert.Equal(1, code);
+            Assert.Single(error.Trim().Split('\n'));
+            Assert.StartsWith("error: the server could not start: " + expected + ": ", error.Trim());
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task RunAsync_ModelsWithNoServer_NamesTheUrlWithoutAStackTrace()
     {

@@ -26,10 +26,13 @@ public sealed class BrokerRestartTests(Brokers brokers)
             await brokers.StopRabbitMqAsync();
             await Task.Delay(2000);
             var down = load.Unavailable.Count;
+            // Readiness follows the broker: a load balancer stops sending submits that could only answer 503.
+            await WaitReadyAsync(gateway, ready: false, "broker");
             await brokers.StartRabbitMqAsync();
             var restarted = DateTime.UtcNow;
             // Nobody restarts the gateway or the worker: they must find the broker again by themselves.
             await load.WaitAcceptedSinceAsync(restarted, 50, TimeSpan.FromSeconds(60), () => cluster.Output);
+            await WaitReadyAsync(gateway, ready: true, "broker");
             await load.DisposeAsync();
             Assert.True(down > 0, "no submit saw the broker down");
             Assert.Empty(load.Unexpected);
@@ -56,9 +59,11 @@ public sealed class BrokerRestartTests(Brokers brokers)
                 await Task.Delay(50);
             }
 
+            await WaitReadyAsync(gateway, ready: false, "store");
             await brokers.StartPostgresAsync();
             var restarted = DateTime.UtcNow;
             await load.WaitAcceptedSinceAsync(restarted, 50, TimeSpan.FromSeconds(60), () => cluster.Output);
+            await WaitReadyAsync(gateway, ready: true, "store");
             await load.DisposeAsync();
             Assert.True(load.Unavailable.Count >= 20, $"only {load.Unavailable.Count} submits answered 503 while PostgreSQL was down");
             // Fail fast: a dead store is noticed in about the connect timeout, not after a long hang.
@@ -69,6 +74,26 @@ public sealed class BrokerRestartTests(Brokers brokers)
         }
 
         await WaitSucceededAsync(cluster, accepted, TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>Polls /health/ready until it answers 200 (<paramref name="ready"/>) or 503 with <paramref name="check"/> unhealthy.</summary>
+    private static async Task WaitReadyAsync(SluiceNode node, bool ready, string check)
+    {
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var r = await node.Client.GetAsync("/health/ready");
+            var body = await r.Content.ReadAsStringAsync();
+            using var doc = System.Text.Json.JsonDocument.Parse(body);
+            var status = doc.RootElement.GetProperty("checks").GetProperty(check).GetProperty("status").GetString();
+            if (ready ? r.IsSuccessStatusCode && status == "healthy" : r.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && status == "unhealthy")
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < until, $"/health/ready still {(int)r.StatusCode}: {body}");
+            await Task.Delay(200);
+        }
     }
 
     /// <summary>Every accepted job succeeds exactly once (one result, one completed event).</summary>

@@ -142,6 +142,16 @@ public sealed class OpsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HealthReady_SqliteStore_StoreCheckHealthyAndNoBrokerCheck()
+    {
+        using var ready = await _server.Client.GetAsync("/health/ready");
+
+        var checks = (await TestServer.ReadJsonAsync(ready)).GetProperty("checks");
+        Assert.Equal("healthy", checks.GetProperty("store").GetProperty("status").GetString());
+        Assert.False(checks.TryGetProperty("broker", out _));
+    }
+
+    [Fact]
     public async Task Models_List_ShowsStateSchedulerAndQueue()
     {
         var list = await TestServer.ReadJsonAsync(await _server.Client.GetAsync("/v1/models"));

@@ -27,7 +27,7 @@ internal sealed class TestServer : IAsyncDisposable
 
     public IServiceProvider Services => _server.Services;
 
-    public static async Task<TestServer> StartAsync(IDictionary<string, string>? settings = null, string? dataDir = null)
+    public static async Task<TestServer> StartAsync(IDictionary<string, string>? settings = null, string? dataDir = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? configureServices = null)
     {
         var all = new Dictionary<string, string>
         {
@@ -39,7 +39,7 @@ internal sealed class TestServer : IAsyncDisposable
             all[k] = v;
         }
 
-        return new TestServer(await SluiceServer.StartAsync(all, dataDir));
+        return new TestServer(await SluiceServer.StartAsync(all, dataDir, configureServices));
     }
 
     public Task WaitReadyAsync() => _server.WaitReadyAsync();

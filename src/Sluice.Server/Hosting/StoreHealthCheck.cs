@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Sluice.Core.Storage;
+
+namespace Sluice.Server.Hosting;
+
+/// <summary>
+/// Ready only while the job store answers: a primary-key lookup with a short timeout. The answer is reused for a
+/// moment, so frequent probes from several sources do not each cost a query (or each wait out a timeout).
+/// </summary>
+internal sealed class StoreHealthCheck(IJobStore store, TimeProvider time) : IHealthCheck
+{
+    /// <summary>Longest wait for the store: below a Kubernetes probe's default 1 s timeout, so the probe reads our answer.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(800);
+
+    /// <summary>How long an answer is reused.</summary>
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
+
+    private readonly Lock _gate = new();
+    private Task<HealthCheckResult>? _last;
+    private long _lastAt;
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            // Concurrent probes share the query in flight; a finished answer is reused for CacheFor.
+            if (_last is null || (_last.IsCompleted && time.GetElapsedTime(_lastAt) > CacheFor))
+            {
+                _lastAt = time.GetTimestamp();
+                _last = ProbeAsync();
+            }
+
+            return _last;
+        }
+    }
+
+    private async Task<HealthCheckResult> ProbeAsync()
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(Timeout, time);
+            await store.GetAsync("job_health_probe", timeout.Token).AsTask().WaitAsync(Timeout, time).ConfigureAwait(false);
+            return HealthCheckResult.Healthy("the job store answers");
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return HealthCheckResult.Unhealthy("the job store is unreachable: " + ex.Message.Split('\n')[0]);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using Sluice.Core.Jobs;
+using Sluice.Core.Storage;
+
+namespace Sluice.Server.Tests.Infrastructure;
+
+/// <summary>
+/// A job store that can be taken down: while <see cref="Down"/> is set, every call throws
+/// <see cref="StoreUnavailableException"/>, as the PostgreSQL store does once its connection retries are spent.
+/// </summary>
+internal sealed class OutageJobStore(IJobStore inner) : IJobStore
+{
+    public bool Down { get; set; }
+
+    private IJobStore Store => Down ? throw new StoreUnavailableException("the job store is unavailable (test outage)") : inner;
+
+    public ValueTask InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+    public ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken) => Store.CreateAsync(job, cancellationToken);
+
+    public ValueTask<JobRecord?> GetAsync(string id, CancellationToken cancellationToken) => Store.GetAsync(id, cancellationToken);
+
+    public ValueTask<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken) => Store.ListAsync(query, cancellationToken);
+
+    public ValueTask<bool> MarkRunningAsync(string id, int attempt, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
+        Store.MarkRunningAsync(id, attempt, startedAt, cancellationToken);
+
+    public ValueTask ScheduleRetryAsync(string id, int attempts, string? error, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
+        Store.ScheduleRetryAsync(id, attempts, error, notBefore, cancellationToken);
+
+    public ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken) => Store.CompleteAsync(completion, cancellationToken);
+
+    public ValueTask<IReadOnlyList<JobEvent>> GetEventsAsync(string jobId, long afterId, CancellationToken cancellationToken) =>
+        Store.GetEventsAsync(jobId, afterId, cancellationToken);
+
+    public ValueTask<IReadOnlyList<JobRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken) => Store.LoadUnfinishedAsync(cancellationToken);
+
+    public ValueTask<JobRecord?> RequeueDeadLetterAsync(string id, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Store.RequeueDeadLetterAsync(id, now, cancellationToken);
+
+    public ValueTask<bool> RestoreDeadLetterAsync(JobRecord deadLetter, IReadOnlyList<JobEvent> events, CancellationToken cancellationToken) =>
+        Store.RestoreDeadLetterAsync(deadLetter, events, cancellationToken);
+
+    public ValueTask<string?> GetCachedResultAsync(string cacheKey, CancellationToken cancellationToken) => Store.GetCachedResultAsync(cacheKey, cancellationToken);
+
+    public ValueTask PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken) => Store.PurgeAsync(olderThan, cancellationToken);
+}

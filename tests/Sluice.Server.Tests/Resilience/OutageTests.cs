@@ -1,0 +1,150 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Sluice.Core.Queueing;
+using Sluice.Core.Storage;
+using Sluice.Server.Tests.Infrastructure;
+using Sluice.Sqlite;
+
+namespace Sluice.Server.Tests.Resilience;
+
+/// <summary>
+/// What clients see while the queue transport or the store is down (simulated in process: a queue that refuses, a
+/// store that throws as PostgreSQL does when unreachable): 503 or 429 with Retry-After, never a 500, and nothing
+/// that a retry after the outage cannot fix.
+/// </summary>
+public sealed class OutageTests
+{
+    private static readonly Dictionary<string, string> Fast = new()
+    {
+        ["Sluice:BuiltIns:SleepBatchBaseMs"] = "1",
+        ["Sluice:Models:sleep-batch:MaxAttempts"] = "1",
+    };
+
+    private static Task<TestServer> StartAsync() => TestServer.StartAsync(Fast, configureServices: services =>
+    {
+        services.AddSingleton<RefusingJobQueue>();
+        services.Replace(ServiceDescriptor.Singleton<IJobQueue>(sp => sp.GetRequiredService<RefusingJobQueue>()));
+        services.AddSingleton(sp => new OutageJobStore(sp.GetRequiredService<SqliteJobStore>()));
+        services.Replace(ServiceDescriptor.Singleton<IJobStore>(sp => sp.GetRequiredService<OutageJobStore>()));
+    });
+
+    [Theory]
+    [InlineData(EnqueueResult.Unavailable, HttpStatusCode.ServiceUnavailable)]
+    [InlineData(EnqueueResult.Full, HttpStatusCode.TooManyRequests)]
+    public async Task Submit_QueueRefusedThenRetriedWithSameIdempotencyKey_RetryCreatesAndRunsTheJob(EnqueueResult refusal, HttpStatusCode expected)
+    {
+        await using var server = await StartAsync();
+        var queue = server.Services.GetRequiredService<RefusingJobQueue>();
+        const string body = "{\"model\":\"sleep-batch\",\"input\":{\"x\":1}}";
+
+        queue.Refuse = refusal;
+        var (refused, _) = await server.PostJobAsync(body, idempotencyKey: "K1");
+        Assert.Equal(expected, refused.StatusCode);
+        Assert.NotNull(refused.Headers.RetryAfter);
+
+        queue.Refuse = null;
+        var (retried, job) = await server.PostJobAsync(body, waitSeconds: 10, idempotencyKey: "K1");
+        Assert.False(retried.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+
+        // From now on the key is bound to the job that ran.
+        var (replayed, again) = await server.PostJobAsync(body, idempotencyKey: "K1");
+        Assert.Equal("true", replayed.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(job.GetProperty("id").GetString(), again.GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task RequeueDeadLetter_QueueUnavailable_Answers503AndJobStaysDeadLetteredUntilARetrySucceeds()
+    {
+        await using var server = await StartAsync();
+        var queue = server.Services.GetRequiredService<RefusingJobQueue>();
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var id = submitted.GetProperty("id").GetString()!;
+        Assert.Equal("dead_lettered", (await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20))).GetProperty("status").GetString());
+        var eventsBefore = await server.ReadEventsAsync(id);
+
+        queue.Refuse = EnqueueResult.Unavailable;
+        using (var refused = await server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType!.MediaType);
+            Assert.NotNull(refused.Headers.RetryAfter);
+        }
+
+        // Still a dead letter, as it was: listed, with its attempts and its whole stream.
+        var job = await server.GetJobAsync(id);
+        Assert.Equal("dead_lettered", job.GetProperty("status").GetString());
+        Assert.Equal(1, job.GetProperty("attempts").GetInt32());
+        var list = await TestServer.ReadJsonAsync(await server.Client.GetAsync("/v1/dead-letters"));
+        Assert.Contains(list.GetProperty("data").EnumerateArray(), j => j.GetProperty("id").GetString() == id);
+        Assert.Equal(eventsBefore.Select(e => (e.Id, e.Event)), (await server.ReadEventsAsync(id)).Select(e => (e.Id, e.Event)));
+
+        queue.Refuse = null;
+        using (var accepted = await server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        }
+
+        var rerun = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
+        Assert.Equal("dead_lettered", rerun.GetProperty("status").GetString());
+        Assert.Equal(1, rerun.GetProperty("attempts").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("GET", "/v1/jobs/{id}")]
+    [InlineData("GET", "/v1/jobs")]
+    [InlineData("GET", "/v1/jobs/{id}/events")]
+    [InlineData("GET", "/v1/dead-letters")]
+    [InlineData("DELETE", "/v1/jobs/{id}")]
+    [InlineData("POST", "/v1/dead-letters/{id}/requeue")]
+    public async Task JobEndpoints_StoreUnavailable_AnswerProblem503WithRetryAfter(string method, string path)
+    {
+        await using var server = await StartAsync();
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"x\":1}}", waitSeconds: 10);
+        var id = submitted.GetProperty("id").GetString()!;
+
+        server.Services.GetRequiredService<OutageJobStore>().Down = true;
+        using var response = await server.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path.Replace("{id}", id, StringComparison.Ordinal)));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        Assert.NotNull(response.Headers.RetryAfter);
+        var problem = await TestServer.ReadJsonAsync(response);
+        Assert.Equal("https://sluice.dev/problems/unavailable", problem.GetProperty("type").GetString());
+        Assert.Contains("store", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HealthReady_StoreDown_Answers503UntilItIsBackWhileLiveStays200()
+    {
+        await using var server = await StartAsync();
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+
+        store.Down = true;
+        var down = await PollReadyAsync(server, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("unhealthy", down.GetProperty("checks").GetProperty("store").GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/health/live")).StatusCode);
+
+        store.Down = false;
+        var up = await PollReadyAsync(server, HttpStatusCode.OK);
+        Assert.Equal("healthy", up.GetProperty("checks").GetProperty("store").GetProperty("status").GetString());
+    }
+
+    /// <summary>Polls /health/ready until it answers <paramref name="expected"/> (answers are cached for 2 s).</summary>
+    private static async Task<System.Text.Json.JsonElement> PollReadyAsync(TestServer server, HttpStatusCode expected)
+    {
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            using var r = await server.Client.GetAsync("/health/ready");
+            if (r.StatusCode == expected || DateTime.UtcNow > until)
+            {
+                Assert.Equal(expected, r.StatusCode);
+                return await TestServer.ReadJsonAsync(r);
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
