@@ -272,19 +272,90 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
             return (IReadOnlyList<JobEvent>)list;
         }, (jobId, afterId), cancellationToken);
 
-    public async ValueTask AppendEventsAsync(IReadOnlyList<JobEvent> events, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<JobEvent>> AppendEventsAsync(IReadOnlyList<JobEvent> events, CancellationToken cancellationToken)
     {
         if (events.Count == 0)
         {
-            return;
+            return [];
         }
 
-        await Retry(static async (s, events, _, ct) =>
+        return await Retry(static async (s, events, _, ct) =>
         {
             await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
-            await InsertEventsAsync(conn, null, events, ct).ConfigureAwait(false);
-            return true;
+            return await InsertGuardedEventsAsync(conn, events, ct).ConfigureAwait(false);
         }, events, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Events of running jobs, one statement for many: the job rows are share-locked first, so a completion
+    /// (which updates the row) commits either before the check (and its terminal event refuses what follows) or
+    /// after the insert. Refused: ids after a stored terminal event, and events of an attempt the job has moved
+    /// past (a <c>retrying</c> event may still land late: it closes its own attempt and names the next).
+    /// </summary>
+    private static async ValueTask<IReadOnlyList<JobEvent>> InsertGuardedEventsAsync(NpgsqlConnection conn, IReadOnlyList<JobEvent> events, CancellationToken ct)
+    {
+        var jobs = new string[events.Count];
+        var ids = new long[events.Count];
+        var types = new string[events.Count];
+        var data = new string[events.Count];
+        var at = new long[events.Count];
+        var attempts = new int?[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            jobs[i] = e.JobId;
+            ids[i] = e.Id;
+            types[i] = e.Type;
+            data[i] = e.DataJson;
+            at[i] = ToMs(e.At);
+            attempts[i] = e.Attempt;
+        }
+
+        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await using (var lockRows = new NpgsqlCommand("SELECT 1 FROM jobs WHERE id = ANY(@j) ORDER BY id FOR SHARE", conn, tx))
+        {
+            lockRows.Parameters.AddWithValue("j", jobs.Distinct(StringComparer.Ordinal).ToArray());
+            await lockRows.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        await using var cmd = new NpgsqlCommand(
+            """
+            WITH u AS (SELECT * FROM unnest(@j, @i, @t, @d, @a, @n) AS u(job_id, id, type, data, at, attempt)),
+            ok AS (
+                SELECT u.* FROM u
+                WHERE NOT EXISTS (SELECT 1 FROM events t WHERE t.job_id = u.job_id AND t.id < u.id
+                        AND t.type IN ('completed', 'failed', 'cancelled', 'expired', 'dead_lettered'))
+                    AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = u.job_id AND u.attempt IS NOT NULL
+                        AND j.attempts > u.attempt AND u.type <> 'retrying')),
+            ins AS (INSERT INTO events(job_id, id, type, data, at) SELECT job_id, id, type, data, at FROM ok ON CONFLICT (job_id, id) DO NOTHING)
+            SELECT u.job_id, u.id FROM u WHERE NOT EXISTS (SELECT 1 FROM ok WHERE ok.job_id = u.job_id AND ok.id = u.id)
+            """, conn, tx);
+        cmd.Parameters.AddWithValue("j", jobs);
+        cmd.Parameters.AddWithValue("i", ids);
+        cmd.Parameters.AddWithValue("t", types);
+        cmd.Parameters.AddWithValue("d", data);
+        cmd.Parameters.AddWithValue("a", at);
+        cmd.Parameters.Add(new NpgsqlParameter("n", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = attempts });
+        var refused = new List<JobEvent>();
+        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var job = reader.GetString(0);
+                var id = reader.GetInt64(1);
+                for (var i = 0; i < events.Count; i++)
+                {
+                    if (events[i].Id == id && string.Equals(events[i].JobId, job, StringComparison.Ordinal))
+                    {
+                        refused.Add(events[i]);
+                        break;
+                    }
+                }
+            }
+        }
+
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return refused;
     }
 
     public ValueTask<long> GetLastEventIdAsync(string jobId, CancellationToken cancellationToken) =>

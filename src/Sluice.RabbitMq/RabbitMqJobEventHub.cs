@@ -73,17 +73,24 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     {
         var log = _logs.GetOrAdd(jobId, static id => new HubLog(id, 0));
         log.TouchedTicks = _time.GetTimestamp();
-        var e = log.Append(type, dataJson, _time.GetUtcNow());
-        _outbox.Writer.TryWrite(e);
+        var e = log.Append(type, dataJson, _time.GetUtcNow(), out var accepted);
+        if (accepted)
+        {
+            _outbox.Writer.TryWrite(e);
+        }
+
         return e;
     }
 
     /// <summary>A delivery of the job says its stream stands at <paramref name="lastId"/> (the worker continues from there).</summary>
-    public void Seed(string jobId, long lastId)
+    public void Seed(string jobId, long lastId) => Seed(jobId, lastId, null);
+
+    /// <summary>As <see cref="Seed(string, long)"/>, for the run of <paramref name="attempt"/>: its events carry it, and the store refuses them once the job has moved past it.</summary>
+    public void Seed(string jobId, long lastId, int? attempt)
     {
         var log = _logs.GetOrAdd(jobId, static (id, last) => new HubLog(id, last), lastId);
         log.TouchedTicks = _time.GetTimestamp();
-        log.Seed(lastId);
+        log.Seed(lastId, attempt);
     }
 
     public bool TrySubscribe(string jobId, long afterId, [NotNullWhen(true)] out JobEventSubscription? subscription)
@@ -282,6 +289,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
                     batch.Add(e);
                 }
 
+                IReadOnlyList<JobEvent> refused = [];
                 if (_eventStore is not null)
                 {
                     var delay = 100;
@@ -289,7 +297,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
                     {
                         try
                         {
-                            await _eventStore.AppendEventsAsync(batch, ct).ConfigureAwait(false);
+                            refused = await _eventStore.AppendEventsAsync(batch, ct).ConfigureAwait(false);
                             break;
                         }
                         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -304,6 +312,13 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
                 for (var i = 0; i < batch.Count; i++)
                 {
+                    // Refused by the store (after the terminal event, or from a superseded run): no client may see it.
+                    if (refused.Count > 0 && refused.Contains(batch[i]))
+                    {
+                        Log.EventRefused(_logger, batch[i].JobId, batch[i].Id, batch[i].Type);
+                        continue;
+                    }
+
                     await PublishEventAsync(batch[i], ct).ConfigureAwait(false);
                 }
             }
@@ -467,5 +482,8 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
         [LoggerMessage(EventId = 2504, Level = LogLevel.Warning, Message = "Event hub maintenance failed: {Error}")]
         public static partial void MaintenanceFailed(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 2505, Level = LogLevel.Debug, Message = "Event {EventId} ({Type}) of job {JobId} refused by the store: after the terminal event or from a superseded run")]
+        public static partial void EventRefused(ILogger logger, string jobId, long eventId, string type);
     }
 }

@@ -51,6 +51,47 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
     }
 
     [Fact]
+    public async Task AppendEventsAsync_AfterStoredTerminalEvent_RefusedAndReturned()
+    {
+        var events = (IJobEventStore)Store;
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        var now = DateTimeOffset.UtcNow;
+        await events.AppendEventsAsync([new JobEvent(job.Id, 1, "queued", "{}", now), new JobEvent(job.Id, 2, "started", "{}", now)], CancellationToken.None);
+        Assert.True(await Store.CompleteAsync(new JobCompletion
+        {
+            JobId = job.Id,
+            Status = JobStatus.Succeeded,
+            ResultJson = "{}",
+            CompletedAt = now,
+            Events = [new JobEvent(job.Id, 3, "completed", "{\"status\":\"succeeded\"}", now)],
+        }, CancellationToken.None));
+
+        // A run that lost its broker connection keeps streaming: nothing it sends may follow the terminal event.
+        var late = new JobEvent(job.Id, 4, "delta", "{}", now);
+        var refused = await events.AppendEventsAsync([new JobEvent(job.Id, 3, "completed", "{\"status\":\"succeeded\"}", now), late], CancellationToken.None);
+        Assert.Equal([late], refused);
+        Assert.Equal([1L, 2L, 3L], (await Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task AppendEventsAsync_EventOfSupersededAttempt_Refused()
+    {
+        var events = (IJobEventStore)Store;
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        var now = DateTimeOffset.UtcNow;
+        Assert.True(await Store.MarkRunningAsync(job.Id, 1, now, CancellationToken.None));
+        Assert.Empty(await events.AppendEventsAsync([new JobEvent(job.Id, 1, "started", "{}", now) { Attempt = 1 }], CancellationToken.None));
+        // The job was redelivered and attempt 2 started: the first run's events are refused, the second's and unattributed ones kept.
+        Assert.True(await Store.MarkRunningAsync(job.Id, 2, now, CancellationToken.None));
+        var stale = new JobEvent(job.Id, 2, "delta", "{\"run\":1}", now) { Attempt = 1 };
+        Assert.Equal([stale], await events.AppendEventsAsync([stale], CancellationToken.None));
+        Assert.Empty(await events.AppendEventsAsync([new JobEvent(job.Id, 2, "started", "{\"run\":2}", now) { Attempt = 2 }, new JobEvent(job.Id, 3, "delta", "{}", now)], CancellationToken.None));
+        var stored = await Store.GetEventsAsync(job.Id, 0, CancellationToken.None);
+        Assert.Equal([1L, 2L, 3L], stored.Select(e => e.Id));
+        Assert.Equal("{\"run\":2}", stored[1].DataJson);
+    }
+
+    [Fact]
     public async Task InitializeAsync_ManyProcessesAtOnce_MigratesOnce()
     {
         var stores = Enumerable.Range(0, 6).Select(_ => Open(_url)).ToList();
