@@ -47,7 +47,26 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
         _time = time;
         _logger = logger;
         _lanes = new PriorityLanes(aging);
+        _connection.Lost += StopStaleRuns;
     }
+
+    /// <summary>
+    /// The connection is gone, and with it every delivery this worker holds: the broker gives them to a worker
+    /// again. Jobs already running here can no longer be acknowledged, so they stop at their next step without
+    /// an outcome (see <see cref="IsStale"/>); only the redelivered copy completes.
+    /// </summary>
+    private void StopStaleRuns()
+    {
+        foreach (var live in _live.Snapshot())
+        {
+            if (live.Model == _model && live.Queued is { } job && IsStale(job))
+            {
+                JobLifecycle.TryCancel(live);
+            }
+        }
+    }
+
+    public bool IsStale(QueuedJob job) => job.Delivery is RabbitMqDelivery d && d.Generation != _connection.Generation;
 
     public int Count
     {
@@ -128,13 +147,37 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
             }
         }
 
-        _events.Seed(job.Id, lastEventId);
+        if (_live.TryGet(job.Id, out var previous) && previous.Queued is { } running && IsStale(running))
+        {
+            // This worker still runs the copy it held before the connection loss: start this one only when that run is gone.
+            _ = EnqueueWhenPreviousGoneAsync(job, lastEventId, previous);
+            return;
+        }
+
+        Enqueue(job, lastEventId);
+    }
+
+    private void Enqueue(QueuedJob job, long lastEventId)
+    {
+        // Events of this delivery's run carry its attempt: the store refuses them once another run has taken over.
+        _events.Seed(job.Id, lastEventId, job.Attempts + 1);
         lock (_lock)
         {
             _lanes.Enqueue(job);
         }
 
         _signal.Release();
+    }
+
+    private async Task EnqueueWhenPreviousGoneAsync(QueuedJob job, long lastEventId, LiveJob previous)
+    {
+        JobLifecycle.TryCancel(previous);
+        while (_live.TryGet(job.Id, out var current) && ReferenceEquals(current, previous))
+        {
+            await Task.WhenAny(previous.Settled.Task, Task.Delay(TimeSpan.FromMilliseconds(200), _time)).ConfigureAwait(false);
+        }
+
+        Enqueue(job, lastEventId);
     }
 
     private static QueuedJob WithDelivery(QueuedJob j, object delivery) => j.With(j.Attempts, replaceDelivery: true, delivery: delivery);
