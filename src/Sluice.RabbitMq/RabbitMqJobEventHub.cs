@@ -138,27 +138,8 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     /// </summary>
     public async ValueTask CancelRemoteAsync(string jobId, CancellationToken cancellationToken)
     {
-        var last = _eventStore is null ? 0 : await _eventStore.GetLastEventIdAsync(jobId, cancellationToken).ConfigureAwait(false);
-        if (_logs.TryGetValue(jobId, out var known))
+        if (await SettleAsync(jobId, JobStatus.Cancelled, "cancelled by the client", onlyIfQueued: true, cancellationToken).ConfigureAwait(false))
         {
-            last = Math.Max(last, known.LastId);
-        }
-
-        var now = _time.GetUtcNow();
-        var terminal = new JobEvent(jobId, last + 1, JobEventTypes.Cancelled, "{\"status\":\"cancelled\",\"error\":\"cancelled by the client\"}", now);
-        var settled = await _store.CompleteAsync(new JobCompletion
-        {
-            JobId = jobId,
-            Status = JobStatus.Cancelled,
-            Error = "cancelled by the client",
-            CompletedAt = now,
-            Events = [terminal],
-            OnlyIfQueued = true,
-        }, cancellationToken).ConfigureAwait(false);
-        if (settled)
-        {
-            Accept(terminal, force: true);
-            _outbox.Writer.TryWrite(terminal);
             return;
         }
 
@@ -174,6 +155,40 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
             await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Finishes a job that no process is running, in the store (guarded: only a queued job with
+    /// <paramref name="onlyIfQueued"/>, else any unfinished one), with its terminal event after the stored ones,
+    /// then publishes that event. False when the job was already finished (or, with <paramref name="onlyIfQueued"/>, started).
+    /// </summary>
+    public async ValueTask<bool> SettleAsync(string jobId, JobStatus status, string error, bool onlyIfQueued, CancellationToken cancellationToken)
+    {
+        var last = _eventStore is null ? 0 : await _eventStore.GetLastEventIdAsync(jobId, cancellationToken).ConfigureAwait(false);
+        if (_logs.TryGetValue(jobId, out var known))
+        {
+            last = Math.Max(last, known.LastId);
+        }
+
+        var now = _time.GetUtcNow();
+        var data = $"{{\"status\":{JsonSerializer.Serialize(status.ToWire(), CoreJsonContext.Default.String)},\"error\":{JsonSerializer.Serialize(error, CoreJsonContext.Default.String)}}}";
+        var terminal = new JobEvent(jobId, last + 1, JobEventTypes.ForStatus(status), data, now);
+        var settled = await _store.CompleteAsync(new JobCompletion
+        {
+            JobId = jobId,
+            Status = status,
+            Error = error,
+            CompletedAt = now,
+            Events = [terminal],
+            OnlyIfQueued = onlyIfQueued,
+        }, cancellationToken).ConfigureAwait(false);
+        if (settled)
+        {
+            Accept(terminal, force: true);
+            _outbox.Writer.TryWrite(terminal);
+        }
+
+        return settled;
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)

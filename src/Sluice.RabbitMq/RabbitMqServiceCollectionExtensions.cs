@@ -24,6 +24,8 @@ public static class RabbitMqServiceCollectionExtensions
         services.RemoveAll<IJobEventHub>();
         services.AddSingleton<IJobEventHub>(sp => sp.GetRequiredService<RabbitMqJobEventHub>());
         services.AddHostedService(sp => sp.GetRequiredService<RabbitMqJobEventHub>());
+        services.TryAddSingleton<RabbitMqDeadLetterReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<RabbitMqDeadLetterReconciler>());
         return services;
     }
 }

@@ -130,6 +130,69 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await reader.AcknowledgeAsync(again, CancellationToken.None);
     }
 
+    private static async Task<QueuedJob> AcceptAsync(Node gateway)
+    {
+        var job = Job();
+        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = job.MaxAttempts }, CancellationToken.None);
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
+        return job;
+    }
+
+    [Fact]
+    public async Task Reconciler_BrokerDeadLettersJobAtDeliveryLimit_JobDeadLetteredInStoreWithTerminalEvent()
+    {
+        await using var gateway = await NodeAsync("gateway", ("Sluice:Queue:DeliveryLimit", "1"));
+        var job = await AcceptAsync(gateway);
+
+        // Handed back twice (a nack, a dropped connection, a graceful stop): the quorum queue dead-letters it by itself.
+        var factory = new ConnectionFactory { Uri = RabbitMqUrl.ToAmqp(servers.QueueUrl) };
+        await using var conn = await factory.CreateConnectionAsync();
+        await using var ch = await conn.CreateChannelAsync();
+        for (var i = 0; i < 10 && await ch.BasicGetAsync($"{_prefix}.sleep-batch.normal", autoAck: false) is { } got; i++)
+        {
+            await ch.BasicNackAsync(got.DeliveryTag, false, requeue: true);
+        }
+
+        var until = DateTime.UtcNow.AddSeconds(10);
+        JobRecord? record;
+        while ((record = await gateway.Store.GetAsync(job.Id, CancellationToken.None))!.Status != JobStatus.DeadLettered && DateTime.UtcNow < until)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(JobStatus.DeadLettered, record.Status);
+        Assert.Contains("delivery_limit", record.Error, StringComparison.Ordinal);
+        var events = await gateway.Store.GetEventsAsync(job.Id, 0, CancellationToken.None);
+        Assert.Equal(JobEventTypes.DeadLettered, events[^1].Type);
+    }
+
+    [Fact]
+    public async Task OnReceived_RedeliveredWhileStoreDown_HeldUntilStoreIsBackNotDeadLettered()
+    {
+        (string, string) limit = ("Sluice:Queue:DeliveryLimit", "2");
+        await using var gateway = await NodeAsync("gateway", limit);
+        var job = await AcceptAsync(gateway);
+        var first = await NodeAsync("worker", limit);
+        await ReadOneAsync(first.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(10));
+        await using var second = await NodeAsync("worker", limit);
+        var reader = second.Queue.GetReader("sleep-batch");
+        await servers.StopPostgresAsync();
+        try
+        {
+            // The first worker goes away holding the job: the second gets it redelivered and cannot ask the store.
+            await first.DisposeAsync();
+            await Task.Delay(6000);
+        }
+        finally
+        {
+            await servers.StartPostgresAsync();
+        }
+
+        var got = await ReadOneAsync(reader, TimeSpan.FromSeconds(30));
+        Assert.Equal(job.Id, got.Id);
+        await reader.AcknowledgeAsync(got, CancellationToken.None);
+    }
+
     [Fact]
     public async Task DeadLetterAsync_Delivery_LandsInDeadQueueWithXDeath()
     {
