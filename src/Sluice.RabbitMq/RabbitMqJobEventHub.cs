@@ -256,6 +256,15 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     private bool Accept(JobEvent e, bool force)
     {
         var log = _logs.GetOrAdd(e.JobId, static (id, first) => new HubLog(id, first - 1), e.Id);
+        if (log.Completed && e.Id > log.LastId)
+        {
+            // Only a new stream follows a terminal event (the store refuses anything else): the dead letter was requeued
+            // through another gateway, which continued the ids. The run held here is over; serve the new one only.
+            var fresh = new HubLog(e.JobId, log.LastId);
+            _logs[e.JobId] = fresh;
+            log = fresh;
+        }
+
         log.TouchedTicks = _time.GetTimestamp();
         log.TryAccept(e, force, out var gap);
         if (e.IsTerminal)
