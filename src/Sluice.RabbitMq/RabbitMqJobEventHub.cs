@@ -131,6 +131,9 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
     public void Forget(string jobId) => _logs.TryRemove(jobId, out _);
 
+    /// <summary>True when this process has seen the job's terminal event.</summary>
+    public bool HasEnded(string jobId) => _logs.TryGetValue(jobId, out var log) && log.Completed;
+
     /// <summary>
     /// Cancels a job this process does not run. While it is still queued, the store settles it atomically
     /// against a worker's MarkRunning (the terminal event continues the stored stream); once a worker runs it,

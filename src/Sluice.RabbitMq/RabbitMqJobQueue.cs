@@ -84,6 +84,11 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         try
         {
             await PublishAsync(job, lastEventId, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            if (job.Deadline is { } deadline && events is RabbitMqJobEventHub hub)
+            {
+                ExpireWhileQueued(job.Id, deadline, hub);
+            }
+
             return EnqueueResult.Accepted;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -94,6 +99,46 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         {
             Log.PublishFailed(_logger, job.Id, ex.Message);
             return EnqueueResult.Unavailable;
+        }
+    }
+
+    /// <summary>
+    /// The accepting process keeps a queued job's deadline: no worker may take the job in time (none running, a
+    /// deep backlog), and the client must see it expire when it is due, not whenever a worker dequeues it. The
+    /// store settles it only while it is still queued (atomically against a worker's MarkRunning); a job a
+    /// worker has started is that worker's to stop at its deadline, and a worker that later takes an expired
+    /// job finds it finished and drops it.
+    /// </summary>
+    private void ExpireWhileQueued(string jobId, DateTimeOffset deadline, RabbitMqJobEventHub hub)
+    {
+        var due = deadline - _time.GetUtcNow();
+        ITimer? timer = null;
+        timer = _time.CreateTimer(
+            _ =>
+            {
+                timer?.Dispose();
+                _ = ExpireAsync(jobId, hub);
+            },
+            null,
+            due > TimeSpan.Zero ? due : TimeSpan.Zero,
+            Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task ExpireAsync(string jobId, RabbitMqJobEventHub hub)
+    {
+        if (hub.HasEnded(jobId) || _stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            await hub.SettleAsync(jobId, Core.Jobs.JobStatus.Expired, "deadline passed before the job could start", onlyIfQueued: true, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The worker that dequeues it still expires it (its deadline travels with the message).
+            Log.ExpireFailed(_logger, jobId, ex.Message);
         }
     }
 
@@ -259,5 +304,8 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
         [LoggerMessage(EventId = 2402, Level = LogLevel.Warning, Message = "Could not start consuming model {Model}: {Error}; retrying")]
         public static partial void ConsumeFailed(ILogger logger, string model, string error);
+
+        [LoggerMessage(EventId = 2403, Level = LogLevel.Warning, Message = "Could not expire queued job {JobId} at its deadline: {Error}; the worker that takes it will")]
+        public static partial void ExpireFailed(ILogger logger, string jobId, string error);
     }
 }

@@ -17,7 +17,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
 
     private Task<Node> NodeAsync(string role, params (string, string)[] extra) => Node.StartAsync(servers.QueueUrl, _store, _prefix, role, extra);
 
-    private static QueuedJob Job(JobPriority priority = JobPriority.Normal, int i = 0) => new()
+    private static QueuedJob Job(JobPriority priority = JobPriority.Normal, int i = 0, DateTimeOffset? deadline = null) => new()
     {
         Id = JobIds.New(DateTimeOffset.UtcNow) + i.ToString(System.Globalization.CultureInfo.InvariantCulture),
         Model = "sleep-batch",
@@ -27,7 +27,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         MaxAttempts = 4,
         Owner = "key1",
         TraceParent = "00-aa-bb-01",
-        Deadline = DateTimeOffset.UtcNow.AddMinutes(5),
+        Deadline = deadline ?? DateTimeOffset.UtcNow.AddMinutes(5),
     };
 
     private static async Task<QueuedJob> ReadOneAsync(IJobQueueReader reader, TimeSpan timeout)
@@ -191,6 +191,29 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         var got = await ReadOneAsync(reader, TimeSpan.FromSeconds(30));
         Assert.Equal(job.Id, got.Id);
         await reader.AcknowledgeAsync(got, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_DeadlinePassesWithNoWorker_GatewayExpiresQueuedJobOnTime()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        var job = Job(deadline: DateTimeOffset.UtcNow.AddSeconds(1));
+        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, Deadline = job.Deadline }, CancellationToken.None);
+        gateway.Hub.Append(job.Id, JobEventTypes.Queued, "{}");
+        Assert.True(gateway.Hub.TrySubscribe(job.Id, 0, out var sub));
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
+
+        // Nobody consumes the lane: the gateway that accepted the job ends it at its deadline, stream included.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var events = new List<JobEvent>();
+        await foreach (var e in sub!.Reader.ReadAllAsync(cts.Token))
+        {
+            events.Add(e);
+        }
+
+        Assert.Equal([JobEventTypes.Queued, JobEventTypes.Expired], events.Select(e => e.Type));
+        Assert.Equal(JobStatus.Expired, (await gateway.Store.GetAsync(job.Id, CancellationToken.None))!.Status);
+        Assert.Equal([1L, 2L], (await gateway.Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Select(e => e.Id));
     }
 
     [Fact]
