@@ -15,7 +15,7 @@ namespace Sluice.Postgres;
 /// so a stream can be resumed on any gateway. Connections come from one pooled <see cref="NpgsqlDataSource"/>;
 /// transient errors are retried a few times, briefly, so an outage surfaces fast as 503 instead of hanging.
 /// </summary>
-internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsyncDisposable
+internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJobPublicationStore, IAsyncDisposable
 {
     private const string Columns = "id, model, model_version, input, priority, owner, status, created_at, deadline, attempts, max_attempts, " +
         "started_at, completed_at, not_before, result, error, batch_size, queued_ms, run_ms, traceparent, idempotency_key, request_hash, cache_key";
@@ -77,6 +77,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
         if (current < PostgresSchema.Version)
         {
             await Exec(conn, tx, PostgresSchema.V1, ct).ConfigureAwait(false);
+            if (current < 2)
+            {
+                await Exec(conn, tx, PostgresSchema.V2, ct).ConfigureAwait(false);
+            }
+
             await Exec(conn, tx, $"DELETE FROM sluice_schema; INSERT INTO sluice_schema(version) VALUES ({PostgresSchema.Version})", ct).ConfigureAwait(false);
             Log.Migrated(_logger, current, PostgresSchema.Version);
         }
@@ -395,6 +400,43 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
+    public async ValueTask MarkPublishedAsync(IReadOnlyList<string> jobIds, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (jobIds.Count == 0)
+        {
+            return;
+        }
+
+        await Retry(static async (s, a, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand("UPDATE jobs SET published_at = @t WHERE id = ANY(@ids) AND (published_at IS NULL OR published_at < 0)", conn);
+            cmd.Parameters.AddWithValue("ids", a.jobIds as string[] ?? [.. a.jobIds]);
+            cmd.Parameters.AddWithValue("t", ToMs(a.at));
+            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }, (jobIds, at), cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask<IReadOnlyList<JobRecord>> ClaimUnpublishedAsync(DateTimeOffset createdBefore, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        Retry(static async (s, a, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            // SKIP LOCKED: gateways sweeping at once claim disjoint jobs; the claim (a negative marker) keeps the
+            // others off until it is as old as an unconfirmed job (its gateway died before publishing it).
+            await using var cmd = new NpgsqlCommand(
+                $"""
+                UPDATE jobs SET published_at = -@now
+                WHERE id IN (SELECT id FROM jobs
+                    WHERE status = 0 AND ((published_at IS NULL AND created_at < @before) OR (published_at < 0 AND -published_at < @before))
+                    ORDER BY created_at LIMIT @n FOR UPDATE SKIP LOCKED)
+                RETURNING {Columns}
+                """, conn);
+            cmd.Parameters.AddWithValue("now", ToMs(a.now));
+            cmd.Parameters.AddWithValue("before", ToMs(a.createdBefore));
+            cmd.Parameters.AddWithValue("n", a.limit);
+            return (IReadOnlyList<JobRecord>)await ReadJobsAsync(cmd, ct).ConfigureAwait(false);
+        }, (createdBefore, now, limit), cancellationToken);
+
     public ValueTask<IReadOnlyList<JobRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken) =>
         Retry(static async (s, _, _, ct) =>
         {
@@ -411,7 +453,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
             await using var cmd = new NpgsqlCommand(
                 """
                 UPDATE jobs SET status = 0, attempts = 0, completed_at = NULL, not_before = NULL, deadline = NULL,
-                    result = NULL, started_at = NULL
+                    result = NULL, started_at = NULL, published_at = NULL
                 WHERE id = @id AND status = 6
                 """, conn, tx);
             cmd.Parameters.AddWithValue("id", id);

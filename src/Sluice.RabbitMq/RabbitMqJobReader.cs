@@ -117,10 +117,12 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
             return;
         }
 
-        if (ea.Redelivered)
+        // Republished by a gateway's sweep (journaled, never confirmed): the original may have reached the broker after all.
+        var recovered = !ea.Redelivered && ea.BasicProperties.Headers?.ContainsKey(RabbitMqJobQueue.RecoveredHeader) == true;
+        if (ea.Redelivered || recovered)
         {
             // Off the dispatcher: a delivery held through a store outage must not hold up the others.
-            _ = AdmitRedeliveryAsync(job, lastEventId, delivery);
+            _ = AdmitRedeliveryAsync(job, lastEventId, delivery, recovered);
             return;
         }
 
@@ -133,7 +135,7 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
     /// backoff: handing it back would count a delivery each time, and the quorum queue's delivery limit would
     /// dead-letter an accepted job behind the store's back.
     /// </summary>
-    private async Task AdmitRedeliveryAsync(QueuedJob job, long lastEventId, RabbitMqDelivery delivery)
+    private async Task AdmitRedeliveryAsync(QueuedJob job, long lastEventId, RabbitMqDelivery delivery, bool recovered)
     {
         var backoff = TimeSpan.FromMilliseconds(100);
         while (true)
@@ -141,9 +143,9 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
             try
             {
                 var record = await _store.GetAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
-                if (record is null || record.Status >= Core.Jobs.JobStatus.Succeeded)
+                if (record is null || record.Status >= Core.Jobs.JobStatus.Succeeded || (recovered && record.Status != Core.Jobs.JobStatus.Queued))
                 {
-                    // Finished before the crash (outcome stored, ack lost): nothing to do again.
+                    // Finished before the crash (outcome stored, ack lost), or a republished copy of a job a worker took: nothing to do again.
                     await SafeAckAsync(delivery).ConfigureAwait(false);
                     return;
                 }

@@ -26,6 +26,7 @@ public static class RabbitMqServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<RabbitMqJobEventHub>());
         services.TryAddSingleton<RabbitMqDeadLetterReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<RabbitMqDeadLetterReconciler>());
+        services.AddHostedService<RabbitMqRepublishSweep>();
         return services;
     }
 }

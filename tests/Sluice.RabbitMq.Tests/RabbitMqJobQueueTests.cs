@@ -217,6 +217,48 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task RepublishUnconfirmedAsync_JobJournaledButNeverPublished_PublishedAgainOnceAndConfirmedJobsLeftAlone()
+    {
+        await using var gateway = await NodeAsync("gateway", ("Sluice:Queue:RepublishAfter", "00:00:02"));
+        var old = DateTimeOffset.UtcNow.AddSeconds(-10);
+        // One job confirmed by the broker, one journaled by a gateway that died before publishing it.
+        var confirmed = Job(i: 1);
+        await gateway.Store.CreateAsync(new JobRecord { Id = confirmed.Id, Model = confirmed.Model, InputJson = confirmed.InputJson, Owner = confirmed.Owner, CreatedAt = old }, CancellationToken.None);
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(confirmed, CancellationToken.None));
+        var orphan = Job(i: 2);
+        await gateway.Store.CreateAsync(new JobRecord { Id = orphan.Id, Model = orphan.Model, InputJson = orphan.InputJson, Owner = orphan.Owner, CreatedAt = old, MaxAttempts = 4 }, CancellationToken.None);
+        await Task.Delay(1000);
+
+        // Two gateways sweep at once: the store's claim gives the orphan to one of them.
+        var sweeps = await Task.WhenAll(gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None), gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None));
+        Assert.Equal(1, sweeps.Sum());
+        Assert.Equal(0, await gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None));
+
+        await using var worker = await NodeAsync("worker");
+        var reader = worker.Queue.GetReader("sleep-batch");
+        var ids = new List<string> { (await ReadOneAsync(reader, TimeSpan.FromSeconds(10))).Id, (await ReadOneAsync(reader, TimeSpan.FromSeconds(10))).Id };
+        Assert.Equal(new[] { confirmed.Id, orphan.Id }.Order(), ids.Order());
+        await Task.Delay(500);
+        Assert.Equal(0, reader.Count);
+    }
+
+    [Fact]
+    public async Task OnReceived_RepublishedCopyOfJobAWorkerStarted_DroppedWithoutRunning()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        var job = Job();
+        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt }, CancellationToken.None);
+        // The original reached the broker after all and a worker runs it; the sweep's copy must not run a second time.
+        Assert.True(await gateway.Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None));
+        await gateway.Queue.PublishAsync(job, 1, TimeSpan.Zero, CancellationToken.None, recovered: true);
+        await using var worker = await NodeAsync("worker");
+        var reader = worker.Queue.GetReader("sleep-batch");
+        await Task.Delay(2000);
+        Assert.Equal(0, reader.Count);
+        Assert.Equal(0, gateway.Queue.GetDepth("sleep-batch").Total);
+    }
+
+    [Fact]
     public async Task DeadLetterAsync_Delivery_LandsInDeadQueueWithXDeath()
     {
         await using var gateway = await NodeAsync("gateway");
