@@ -15,7 +15,7 @@ namespace Sluice.Postgres;
 /// so a stream can be resumed on any gateway. Connections come from one pooled <see cref="NpgsqlDataSource"/>;
 /// transient errors are retried a few times, briefly, so an outage surfaces fast as 503 instead of hanging.
 /// </summary>
-internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsyncDisposable
+internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJobPublicationStore, IAsyncDisposable
 {
     private const string Columns = "id, model, model_version, input, priority, owner, status, created_at, deadline, attempts, max_attempts, " +
         "started_at, completed_at, not_before, result, error, batch_size, queued_ms, run_ms, traceparent, idempotency_key, request_hash, cache_key";
@@ -83,6 +83,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
         if (current < PostgresSchema.Version)
         {
             await Exec(conn, tx, PostgresSchema.V1, ct).ConfigureAwait(false);
+            if (current < 2)
+            {
+                await Exec(conn, tx, PostgresSchema.V2, ct).ConfigureAwait(false);
+            }
+
             await Exec(conn, tx, $"DELETE FROM sluice_schema; INSERT INTO sluice_schema(version) VALUES ({PostgresSchema.Version})", ct).ConfigureAwait(false);
             Log.Migrated(_logger, current, PostgresSchema.Version);
         }
@@ -285,19 +290,90 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
             return (IReadOnlyList<JobEvent>)list;
         }, (jobId, afterId), cancellationToken);
 
-    public async ValueTask AppendEventsAsync(IReadOnlyList<JobEvent> events, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<JobEvent>> AppendEventsAsync(IReadOnlyList<JobEvent> events, CancellationToken cancellationToken)
     {
         if (events.Count == 0)
         {
-            return;
+            return [];
         }
 
-        await Retry(static async (s, events, _, ct) =>
+        return await Retry(static async (s, events, _, ct) =>
         {
             await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
-            await InsertEventsAsync(conn, null, events, ct).ConfigureAwait(false);
-            return true;
+            return await InsertGuardedEventsAsync(conn, events, ct).ConfigureAwait(false);
         }, events, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Events of running jobs, one statement for many: the job rows are share-locked first, so a completion
+    /// (which updates the row) commits either before the check (and its terminal event refuses what follows) or
+    /// after the insert. Refused: ids after a stored terminal event, and events of an attempt the job has moved
+    /// past (a <c>retrying</c> event may still land late: it closes its own attempt and names the next).
+    /// </summary>
+    private static async ValueTask<IReadOnlyList<JobEvent>> InsertGuardedEventsAsync(NpgsqlConnection conn, IReadOnlyList<JobEvent> events, CancellationToken ct)
+    {
+        var jobs = new string[events.Count];
+        var ids = new long[events.Count];
+        var types = new string[events.Count];
+        var data = new string[events.Count];
+        var at = new long[events.Count];
+        var attempts = new int?[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            jobs[i] = e.JobId;
+            ids[i] = e.Id;
+            types[i] = e.Type;
+            data[i] = e.DataJson;
+            at[i] = ToMs(e.At);
+            attempts[i] = e.Attempt;
+        }
+
+        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await using (var lockRows = new NpgsqlCommand("SELECT 1 FROM jobs WHERE id = ANY(@j) ORDER BY id FOR SHARE", conn, tx))
+        {
+            lockRows.Parameters.AddWithValue("j", jobs.Distinct(StringComparer.Ordinal).ToArray());
+            await lockRows.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        await using var cmd = new NpgsqlCommand(
+            """
+            WITH u AS (SELECT * FROM unnest(@j, @i, @t, @d, @a, @n) AS u(job_id, id, type, data, at, attempt)),
+            ok AS (
+                SELECT u.* FROM u
+                WHERE NOT EXISTS (SELECT 1 FROM events t WHERE t.job_id = u.job_id AND t.id < u.id
+                        AND t.type IN ('completed', 'failed', 'cancelled', 'expired', 'dead_lettered'))
+                    AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = u.job_id AND u.attempt IS NOT NULL
+                        AND j.attempts > u.attempt AND u.type <> 'retrying')),
+            ins AS (INSERT INTO events(job_id, id, type, data, at) SELECT job_id, id, type, data, at FROM ok ON CONFLICT (job_id, id) DO NOTHING)
+            SELECT u.job_id, u.id FROM u WHERE NOT EXISTS (SELECT 1 FROM ok WHERE ok.job_id = u.job_id AND ok.id = u.id)
+            """, conn, tx);
+        cmd.Parameters.AddWithValue("j", jobs);
+        cmd.Parameters.AddWithValue("i", ids);
+        cmd.Parameters.AddWithValue("t", types);
+        cmd.Parameters.AddWithValue("d", data);
+        cmd.Parameters.AddWithValue("a", at);
+        cmd.Parameters.Add(new NpgsqlParameter("n", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = attempts });
+        var refused = new List<JobEvent>();
+        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var job = reader.GetString(0);
+                var id = reader.GetInt64(1);
+                for (var i = 0; i < events.Count; i++)
+                {
+                    if (events[i].Id == id && string.Equals(events[i].JobId, job, StringComparison.Ordinal))
+                    {
+                        refused.Add(events[i]);
+                        break;
+                    }
+                }
+            }
+        }
+
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return refused;
     }
 
     public ValueTask<long> GetLastEventIdAsync(string jobId, CancellationToken cancellationToken) =>
@@ -337,6 +413,43 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
+    public async ValueTask MarkPublishedAsync(IReadOnlyList<string> jobIds, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (jobIds.Count == 0)
+        {
+            return;
+        }
+
+        await Retry(static async (s, a, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand("UPDATE jobs SET published_at = @t WHERE id = ANY(@ids) AND (published_at IS NULL OR published_at < 0)", conn);
+            cmd.Parameters.AddWithValue("ids", a.jobIds as string[] ?? [.. a.jobIds]);
+            cmd.Parameters.AddWithValue("t", ToMs(a.at));
+            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }, (jobIds, at), cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask<IReadOnlyList<JobRecord>> ClaimUnpublishedAsync(DateTimeOffset createdBefore, DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        Retry(static async (s, a, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            // SKIP LOCKED: gateways sweeping at once claim disjoint jobs; the claim (a negative marker) keeps the
+            // others off until it is as old as an unconfirmed job (its gateway died before publishing it).
+            await using var cmd = new NpgsqlCommand(
+                $"""
+                UPDATE jobs SET published_at = -@now
+                WHERE id IN (SELECT id FROM jobs
+                    WHERE status = 0 AND ((published_at IS NULL AND created_at < @before) OR (published_at < 0 AND -published_at < @before))
+                    ORDER BY created_at LIMIT @n FOR UPDATE SKIP LOCKED)
+                RETURNING {Columns}
+                """, conn);
+            cmd.Parameters.AddWithValue("now", ToMs(a.now));
+            cmd.Parameters.AddWithValue("before", ToMs(a.createdBefore));
+            cmd.Parameters.AddWithValue("n", a.limit);
+            return (IReadOnlyList<JobRecord>)await ReadJobsAsync(cmd, ct).ConfigureAwait(false);
+        }, (createdBefore, now, limit), cancellationToken);
+
     public ValueTask<IReadOnlyList<JobRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken) =>
         Retry(static async (s, _, _, ct) =>
         {
@@ -346,17 +459,23 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
         }, 0, cancellationToken);
 
     public ValueTask<JobRecord?> RequeueDeadLetterAsync(string id, DateTimeOffset now, CancellationToken cancellationToken) =>
-        Retry(static async (s, id, _, ct) =>
+        Retry(static async (s, a, _, ct) =>
         {
+            var id = a.id;
             await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
             await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+            // published_at = -now: claimed for publishing by this gateway now, as the republish sweep claims. A requeued
+            // job was created long ago, so "never published" (NULL) would let a sweep republish it before this
+            // gateway's own publish is confirmed; the claim instead lapses only if this gateway dies before the
+            // confirm, and then the sweep publishes it after RepublishAfter.
             await using var cmd = new NpgsqlCommand(
                 """
                 UPDATE jobs SET status = 0, attempts = 0, completed_at = NULL, not_before = NULL, deadline = NULL,
-                    result = NULL, started_at = NULL
+                    result = NULL, started_at = NULL, published_at = -@now
                 WHERE id = @id AND status = 6
                 """, conn, tx);
             cmd.Parameters.AddWithValue("id", id);
+            cmd.Parameters.AddWithValue("now", ToMs(a.now));
             if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1)
             {
                 await tx.RollbackAsync(ct).ConfigureAwait(false);
@@ -373,7 +492,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IAsy
             var job = await ReadJobAsync(conn, tx, id, ct).ConfigureAwait(false);
             await tx.CommitAsync(ct).ConfigureAwait(false);
             return job;
-        }, id, cancellationToken);
+        }, (id, now), cancellationToken);
 
     public ValueTask<bool> RestoreDeadLetterAsync(JobRecord deadLetter, IReadOnlyList<JobEvent> events, CancellationToken cancellationToken) =>
         Retry(static async (s, a, attempt, ct) =>

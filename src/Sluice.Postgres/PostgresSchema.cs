@@ -6,7 +6,7 @@ namespace Sluice.Postgres;
 /// </summary>
 internal static class PostgresSchema
 {
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>Key of the advisory lock that serialises migrations.</summary>
     public const long MigrationLock = 0x51_7C_E0_01;
@@ -97,5 +97,15 @@ internal static class PostgresSchema
               ON CONFLICT (key, minute) DO UPDATE SET requests = key_usage.requests + 1,
                 rejected = key_usage.rejected + EXCLUDED.rejected;
         END $$;
+        """;
+
+    /// <summary>
+    /// The publish marker: set once the broker confirmed the job (negative while a gateway holds a claim to
+    /// republish it). Jobs that exist before this migration were published or failed: they are marked.
+    /// </summary>
+    public const string V2 = """
+        ALTER TABLE jobs ADD COLUMN IF NOT EXISTS published_at bigint;
+        UPDATE jobs SET published_at = created_at WHERE published_at IS NULL;
+        CREATE INDEX IF NOT EXISTS jobs_unpublished ON jobs(created_at) WHERE status = 0 AND (published_at IS NULL OR published_at < 0);
         """;
 }

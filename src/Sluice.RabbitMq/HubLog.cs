@@ -38,6 +38,9 @@ internal sealed class HubLog
 
     public long CompletedTicks { get; private set; }
 
+    /// <summary>The attempt this process runs (set by a delivery), carried by the events it appends; null on gateways.</summary>
+    public int? Attempt { get; private set; }
+
     public int SubscriberCount
     {
         get
@@ -49,13 +52,21 @@ internal sealed class HubLog
         }
     }
 
-    /// <summary>Appends an event produced in this process, assigning the next id.</summary>
-    public JobEvent Append(string type, string dataJson, DateTimeOffset now)
+    /// <summary>
+    /// Appends an event produced in this process, assigning the next id. Refused (<paramref name="accepted"/>
+    /// false, nothing held or published) once the stream has ended: a stream has exactly one terminal event.
+    /// </summary>
+    public JobEvent Append(string type, string dataJson, DateTimeOffset now, out bool accepted)
     {
         lock (_lock)
         {
-            var e = new JobEvent(JobId, LastId + 1, type, dataJson, now);
-            AddLocked(e);
+            var e = new JobEvent(JobId, LastId + 1, type, dataJson, now) { Attempt = Attempt };
+            accepted = !Completed;
+            if (accepted)
+            {
+                AddLocked(e);
+            }
+
             return e;
         }
     }
@@ -66,8 +77,9 @@ internal sealed class HubLog
         lock (_lock)
         {
             gap = false;
-            if (e.Id <= LastId)
+            if (e.Id <= LastId || Completed)
             {
+                // Held already, or after the stream's terminal event (a late event of a superseded run).
                 return false;
             }
 
@@ -90,10 +102,11 @@ internal sealed class HubLog
     }
 
     /// <summary>A delivery says the stream stands at <paramref name="lastId"/>; a finished or older view restarts from there.</summary>
-    public void Seed(long lastId)
+    public void Seed(long lastId, int? attempt = null)
     {
         lock (_lock)
         {
+            Attempt = attempt ?? Attempt;
             if (Completed || lastId > LastId)
             {
                 _events.Clear();

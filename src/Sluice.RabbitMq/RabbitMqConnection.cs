@@ -30,6 +30,9 @@ internal sealed partial class RabbitMqConnection : IAsyncDisposable
 
     public bool IsOpen => _connection is { IsOpen: true };
 
+    /// <summary>Raised on every connection loss, after <see cref="Generation"/> has moved on.</summary>
+    public event Action? Lost;
+
     public async ValueTask<IConnection> GetAsync(CancellationToken ct)
     {
         if (_connection is { } c)
@@ -119,6 +122,7 @@ internal sealed partial class RabbitMqConnection : IAsyncDisposable
     {
         Interlocked.Increment(ref _generation);
         Log.Lost(_logger, e.ReplyText);
+        Lost?.Invoke();
         return Task.CompletedTask;
     }
 

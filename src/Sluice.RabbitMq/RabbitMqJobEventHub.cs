@@ -80,17 +80,24 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     {
         var log = _logs.GetOrAdd(jobId, static id => new HubLog(id, 0));
         log.TouchedTicks = _time.GetTimestamp();
-        var e = log.Append(type, dataJson, _time.GetUtcNow());
-        _outbox.Writer.TryWrite(e);
+        var e = log.Append(type, dataJson, _time.GetUtcNow(), out var accepted);
+        if (accepted)
+        {
+            _outbox.Writer.TryWrite(e);
+        }
+
         return e;
     }
 
     /// <summary>A delivery of the job says its stream stands at <paramref name="lastId"/> (the worker continues from there).</summary>
-    public void Seed(string jobId, long lastId)
+    public void Seed(string jobId, long lastId) => Seed(jobId, lastId, null);
+
+    /// <summary>As <see cref="Seed(string, long)"/>, for the run of <paramref name="attempt"/>: its events carry it, and the store refuses them once the job has moved past it.</summary>
+    public void Seed(string jobId, long lastId, int? attempt)
     {
         var log = _logs.GetOrAdd(jobId, static (id, last) => new HubLog(id, last), lastId);
         log.TouchedTicks = _time.GetTimestamp();
-        log.Seed(lastId);
+        log.Seed(lastId, attempt);
     }
 
     public bool TrySubscribe(string jobId, long afterId, [NotNullWhen(true)] out JobEventSubscription? subscription)
@@ -131,6 +138,9 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
     public void Forget(string jobId) => _logs.TryRemove(jobId, out _);
 
+    /// <summary>True when this process has seen the job's terminal event.</summary>
+    public bool HasEnded(string jobId) => _logs.TryGetValue(jobId, out var log) && log.Completed;
+
     /// <summary>
     /// Cancels a job this process does not run. While it is still queued, the store settles it atomically
     /// against a worker's MarkRunning (the terminal event continues the stored stream); once a worker runs it,
@@ -138,27 +148,8 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     /// </summary>
     public async ValueTask CancelRemoteAsync(string jobId, CancellationToken cancellationToken)
     {
-        var last = _eventStore is null ? 0 : await _eventStore.GetLastEventIdAsync(jobId, cancellationToken).ConfigureAwait(false);
-        if (_logs.TryGetValue(jobId, out var known))
+        if (await SettleAsync(jobId, JobStatus.Cancelled, "cancelled by the client", onlyIfQueued: true, cancellationToken).ConfigureAwait(false))
         {
-            last = Math.Max(last, known.LastId);
-        }
-
-        var now = _time.GetUtcNow();
-        var terminal = new JobEvent(jobId, last + 1, JobEventTypes.Cancelled, "{\"status\":\"cancelled\",\"error\":\"cancelled by the client\"}", now);
-        var settled = await _store.CompleteAsync(new JobCompletion
-        {
-            JobId = jobId,
-            Status = JobStatus.Cancelled,
-            Error = "cancelled by the client",
-            CompletedAt = now,
-            Events = [terminal],
-            OnlyIfQueued = true,
-        }, cancellationToken).ConfigureAwait(false);
-        if (settled)
-        {
-            Accept(terminal, force: true);
-            _outbox.Writer.TryWrite(terminal);
             return;
         }
 
@@ -185,6 +176,40 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
             await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Finishes a job that no process is running, in the store (guarded: only a queued job with
+    /// <paramref name="onlyIfQueued"/>, else any unfinished one), with its terminal event after the stored ones,
+    /// then publishes that event. False when the job was already finished (or, with <paramref name="onlyIfQueued"/>, started).
+    /// </summary>
+    public async ValueTask<bool> SettleAsync(string jobId, JobStatus status, string error, bool onlyIfQueued, CancellationToken cancellationToken)
+    {
+        var last = _eventStore is null ? 0 : await _eventStore.GetLastEventIdAsync(jobId, cancellationToken).ConfigureAwait(false);
+        if (_logs.TryGetValue(jobId, out var known))
+        {
+            last = Math.Max(last, known.LastId);
+        }
+
+        var now = _time.GetUtcNow();
+        var data = $"{{\"status\":{JsonSerializer.Serialize(status.ToWire(), CoreJsonContext.Default.String)},\"error\":{JsonSerializer.Serialize(error, CoreJsonContext.Default.String)}}}";
+        var terminal = new JobEvent(jobId, last + 1, JobEventTypes.ForStatus(status), data, now);
+        var settled = await _store.CompleteAsync(new JobCompletion
+        {
+            JobId = jobId,
+            Status = status,
+            Error = error,
+            CompletedAt = now,
+            Events = [terminal],
+            OnlyIfQueued = onlyIfQueued,
+        }, cancellationToken).ConfigureAwait(false);
+        if (settled)
+        {
+            Accept(terminal, force: true);
+            _outbox.Writer.TryWrite(terminal);
+        }
+
+        return settled;
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -252,6 +277,15 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     private bool Accept(JobEvent e, bool force)
     {
         var log = _logs.GetOrAdd(e.JobId, static (id, first) => new HubLog(id, first - 1), e.Id);
+        if (log.Completed && e.Id > log.LastId)
+        {
+            // Only a new stream follows a terminal event (the store refuses anything else): the dead letter was requeued
+            // through another gateway, which continued the ids. The run held here is over; serve the new one only.
+            var fresh = new HubLog(e.JobId, log.LastId);
+            _logs[e.JobId] = fresh;
+            log = fresh;
+        }
+
         log.TouchedTicks = _time.GetTimestamp();
         log.TryAccept(e, force, out var gap);
         if (e.IsTerminal)
@@ -300,6 +334,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
                     batch.Add(e);
                 }
 
+                IReadOnlyList<JobEvent> refused = [];
                 if (_eventStore is not null)
                 {
                     var delay = 100;
@@ -307,7 +342,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
                     {
                         try
                         {
-                            await _eventStore.AppendEventsAsync(batch, ct).ConfigureAwait(false);
+                            refused = await _eventStore.AppendEventsAsync(batch, ct).ConfigureAwait(false);
                             break;
                         }
                         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -322,6 +357,13 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
                 for (var i = 0; i < batch.Count; i++)
                 {
+                    // Refused by the store (after the terminal event, or from a superseded run): no client may see it.
+                    if (refused.Count > 0 && refused.Contains(batch[i]))
+                    {
+                        Log.EventRefused(_logger, batch[i].JobId, batch[i].Id, batch[i].Type);
+                        continue;
+                    }
+
                     await PublishEventAsync(batch[i], ct).ConfigureAwait(false);
                 }
             }
@@ -518,5 +560,8 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
         [LoggerMessage(EventId = 2504, Level = LogLevel.Warning, Message = "Event hub maintenance failed: {Error}")]
         public static partial void MaintenanceFailed(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 2505, Level = LogLevel.Debug, Message = "Event {EventId} ({Type}) of job {JobId} refused by the store: after the terminal event or from a superseded run")]
+        public static partial void EventRefused(ILogger logger, string jobId, long eventId, string type);
     }
 }

@@ -34,7 +34,9 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private readonly SemaphoreSlim _publisherGate = new(1, 1);
     private readonly TimeSpan _aging;
     private bool _sharedDeclared;
+    private readonly System.Threading.Channels.Channel<string> _published = System.Threading.Channels.Channel.CreateUnbounded<string>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
     private Task? _poller;
+    private Task? _marker;
     private int _next;
     private int _disposed;
     private Core.Events.IJobEventHub? _events;
@@ -84,6 +86,12 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         try
         {
             await PublishAsync(job, lastEventId, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            Published(job.Id);
+            if (job.Deadline is { } deadline && events is RabbitMqJobEventHub hub)
+            {
+                ExpireWhileQueued(job.Id, deadline, hub);
+            }
+
             return EnqueueResult.Accepted;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -97,11 +105,153 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         }
     }
 
+    /// <summary>Header of a job republished by the sweep: the worker checks it against the store like a redelivery.</summary>
+    public const string RecoveredHeader = "sluice-recovered";
+
+    /// <summary>
+    /// The broker confirmed the job: record it in the store (grouped, in the background, retried while the store
+    /// is down), so the sweep for journaled-but-never-published jobs leaves it alone.
+    /// </summary>
+    public void Published(string jobId)
+    {
+        if (_services.GetService(typeof(IJobStore)) is not IJobPublicationStore)
+        {
+            return;
+        }
+
+        _published.Writer.TryWrite(jobId);
+        if (_marker is null)
+        {
+            lock (_published)
+            {
+                _marker ??= Task.Run(() => MarkPublishedLoopAsync(_stopping.Token));
+            }
+        }
+    }
+
+    private async Task MarkPublishedLoopAsync(CancellationToken ct)
+    {
+        var store = (IJobPublicationStore)_services.GetService(typeof(IJobStore))!;
+        var batch = new List<string>(512);
+        try
+        {
+            while (await _published.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                while (batch.Count < 512 && _published.Reader.TryRead(out var id))
+                {
+                    batch.Add(id);
+                }
+
+                var backoff = TimeSpan.FromMilliseconds(100);
+                while (true)
+                {
+                    try
+                    {
+                        await store.MarkPublishedAsync(batch, _time.GetUtcNow(), ct).ConfigureAwait(false);
+                        break;
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+                    {
+                        Log.MarkPublishedFailed(_logger, batch.Count, ex.Message);
+                        await Task.Delay(backoff, _time, ct).ConfigureAwait(false);
+                        backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, backoff.Ticks * 2));
+                    }
+                }
+
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// One sweep for jobs journaled but never confirmed (their gateway died in between): claimed in the store
+    /// (one gateway each), published again, marked. Returns how many were republished.
+    /// </summary>
+    public async Task<int> RepublishUnconfirmedAsync(CancellationToken ct)
+    {
+        if (_services.GetService(typeof(IJobStore)) is not IJobPublicationStore store)
+        {
+            return 0;
+        }
+
+        var now = _time.GetUtcNow();
+        var claimed = await store.ClaimUnpublishedAsync(now - _options.RepublishAfter, now, 100, ct).ConfigureAwait(false);
+        var events = _services.GetService(typeof(IJobEventStore)) as IJobEventStore ?? _services.GetService(typeof(IJobStore)) as IJobEventStore;
+        var republished = 0;
+        foreach (var record in claimed)
+        {
+            var job = new QueuedJob
+            {
+                Id = record.Id,
+                Model = record.Model,
+                Priority = record.Priority,
+                InputJson = record.InputJson,
+                Deadline = record.Deadline,
+                EnqueuedAt = record.CreatedAt,
+                Attempts = record.Attempts,
+                MaxAttempts = record.MaxAttempts,
+                Owner = record.Owner,
+                TraceParent = record.TraceParent,
+                CacheKey = record.CacheKey,
+            };
+            var lastEventId = events is null ? 0 : await events.GetLastEventIdAsync(job.Id, ct).ConfigureAwait(false);
+            await PublishAsync(job, lastEventId, TimeSpan.Zero, ct, recovered: true).ConfigureAwait(false);
+            await store.MarkPublishedAsync([job.Id], _time.GetUtcNow(), ct).ConfigureAwait(false);
+            Log.Republished(_logger, job.Id);
+            republished++;
+        }
+
+        return republished;
+    }
+
+    /// <summary>
+    /// The accepting process keeps a queued job's deadline: no worker may take the job in time (none running, a
+    /// deep backlog), and the client must see it expire when it is due, not whenever a worker dequeues it. The
+    /// store settles it only while it is still queued (atomically against a worker's MarkRunning); a job a
+    /// worker has started is that worker's to stop at its deadline, and a worker that later takes an expired
+    /// job finds it finished and drops it.
+    /// </summary>
+    private void ExpireWhileQueued(string jobId, DateTimeOffset deadline, RabbitMqJobEventHub hub)
+    {
+        var due = deadline - _time.GetUtcNow();
+        ITimer? timer = null;
+        timer = _time.CreateTimer(
+            _ =>
+            {
+                timer?.Dispose();
+                _ = ExpireAsync(jobId, hub);
+            },
+            null,
+            due > TimeSpan.Zero ? due : TimeSpan.Zero,
+            Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task ExpireAsync(string jobId, RabbitMqJobEventHub hub)
+    {
+        if (hub.HasEnded(jobId) || _stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            await hub.SettleAsync(jobId, Core.Jobs.JobStatus.Expired, "deadline passed before the job could start", onlyIfQueued: true, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The worker that dequeues it still expires it (its deadline travels with the message).
+            Log.ExpireFailed(_logger, jobId, ex.Message);
+        }
+    }
+
     /// <summary>
     /// Publishes a job (persistent, confirmed): to its lane at once, or through the delay tier for a retry.
     /// Throws when the broker refuses it, does not confirm in time, or is unreachable.
     /// </summary>
-    public async Task PublishAsync(QueuedJob job, long lastEventId, TimeSpan delay, CancellationToken ct)
+    public async Task PublishAsync(QueuedJob job, long lastEventId, TimeSpan delay, CancellationToken ct, bool recovered = false)
     {
         var body = JobMessage.Encode(job, job.Attempts, lastEventId);
         var props = new BasicProperties
@@ -116,6 +266,11 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         if (job.TraceParent is not null)
         {
             props.Headers["traceparent"] = job.TraceParent;
+        }
+
+        if (recovered)
+        {
+            props.Headers[RecoveredHeader] = true;
         }
 
         var exchange = delay > TimeSpan.FromMilliseconds(50) ? _topology.DelayExchange(RabbitMqTopology.TierFor(delay)) : _topology.WorkExchange;
@@ -259,5 +414,14 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
         [LoggerMessage(EventId = 2402, Level = LogLevel.Warning, Message = "Could not start consuming model {Model}: {Error}; retrying")]
         public static partial void ConsumeFailed(ILogger logger, string model, string error);
+
+        [LoggerMessage(EventId = 2404, Level = LogLevel.Warning, Message = "Could not record {Count} published jobs in the store ({Error}); retrying")]
+        public static partial void MarkPublishedFailed(ILogger logger, int count, string error);
+
+        [LoggerMessage(EventId = 2405, Level = LogLevel.Warning, Message = "Job {JobId} was journaled but never confirmed by the broker; published again")]
+        public static partial void Republished(ILogger logger, string jobId);
+
+        [LoggerMessage(EventId = 2403, Level = LogLevel.Warning, Message = "Could not expire queued job {JobId} at its deadline: {Error}; the worker that takes it will")]
+        public static partial void ExpireFailed(ILogger logger, string jobId, string error);
     }
 }

@@ -47,7 +47,26 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
         _time = time;
         _logger = logger;
         _lanes = new PriorityLanes(aging);
+        _connection.Lost += StopStaleRuns;
     }
+
+    /// <summary>
+    /// The connection is gone, and with it every delivery this worker holds: the broker gives them to a worker
+    /// again. Jobs already running here can no longer be acknowledged, so they stop at their next step without
+    /// an outcome (see <see cref="IsStale"/>); only the redelivered copy completes.
+    /// </summary>
+    private void StopStaleRuns()
+    {
+        foreach (var live in _live.Snapshot())
+        {
+            if (live.Model == _model && live.Queued is { } job && IsStale(job))
+            {
+                JobLifecycle.TryCancel(live);
+            }
+        }
+    }
+
+    public bool IsStale(QueuedJob job) => job.Delivery is RabbitMqDelivery d && d.Generation != _connection.Generation;
 
     public int Count
     {
@@ -98,43 +117,97 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
             return;
         }
 
-        if (ea.Redelivered)
+        // Republished by a gateway's sweep (journaled, never confirmed): the original may have reached the broker after all.
+        var recovered = !ea.Redelivered && ea.BasicProperties.Headers?.ContainsKey(RabbitMqJobQueue.RecoveredHeader) == true;
+        if (ea.Redelivered || recovered)
         {
-            // Its worker died (or its channel closed) while holding it: the store knows how far it got.
+            // Off the dispatcher: a delivery held through a store outage must not hold up the others.
+            _ = AdmitRedeliveryAsync(job, lastEventId, delivery, recovered);
+            return;
+        }
+
+        Admit(job, lastEventId);
+    }
+
+    /// <summary>
+    /// A redelivered job (its worker died, or its channel closed, while holding it): the store knows how far it
+    /// got. While the store cannot answer, the delivery is held (unacknowledged) and the check retried with
+    /// backoff: handing it back would count a delivery each time, and the quorum queue's delivery limit would
+    /// dead-letter an accepted job behind the store's back.
+    /// </summary>
+    private async Task AdmitRedeliveryAsync(QueuedJob job, long lastEventId, RabbitMqDelivery delivery, bool recovered)
+    {
+        var backoff = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
             try
             {
                 var record = await _store.GetAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
-                if (record is null || record.Status >= Core.Jobs.JobStatus.Succeeded)
+                if (record is null || record.Status >= Core.Jobs.JobStatus.Succeeded || (recovered && record.Status != Core.Jobs.JobStatus.Queued))
                 {
-                    // Finished before the crash (outcome stored, ack lost): nothing to do again.
-                    await ch.BasicAckAsync(ea.DeliveryTag, false).ConfigureAwait(false);
+                    // Finished before the crash (outcome stored, ack lost), or a republished copy of a job a worker took: nothing to do again.
+                    await SafeAckAsync(delivery).ConfigureAwait(false);
                     return;
                 }
 
-                job = JobMessage.Copy(job, Math.Max(job.Attempts, record.Attempts));
-                job = WithDelivery(job, delivery);
+                job = WithDelivery(JobMessage.Copy(job, Math.Max(job.Attempts, record.Attempts)), delivery);
                 if (_store is IJobEventStore events)
                 {
                     lastEventId = Math.Max(lastEventId, await events.GetLastEventIdAsync(job.Id, CancellationToken.None).ConfigureAwait(false));
                 }
+
+                break;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
             {
-                // The store is down: hand the message back after a pause rather than run it blind.
-                Log.RedeliveryCheckFailed(_logger, job.Id, ex.Message);
-                await Task.Delay(1000).ConfigureAwait(false);
-                await SafeNackAsync(delivery, requeue: true).ConfigureAwait(false);
-                return;
+                if (delivery.Generation != _connection.Generation)
+                {
+                    // The delivery went with the connection: the broker hands it out again.
+                    return;
+                }
+
+                Log.RedeliveryCheckFailed(_logger, job.Id, backoff.TotalMilliseconds, ex.Message);
+                await Task.Delay(backoff, _time).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, backoff.Ticks * 2));
             }
         }
 
-        _events.Seed(job.Id, lastEventId);
+        Admit(job, lastEventId);
+    }
+
+    private void Admit(QueuedJob job, long lastEventId)
+    {
+        if (_live.TryGet(job.Id, out var previous) && previous.Queued is { } running && IsStale(running))
+        {
+            // This worker still runs the copy it held before the connection loss: start this one only when that run is gone.
+            _ = EnqueueWhenPreviousGoneAsync(job, lastEventId, previous);
+            return;
+        }
+
+        Enqueue(job, lastEventId);
+    }
+
+    private void Enqueue(QueuedJob job, long lastEventId)
+    {
+        // Events of this delivery's run carry its attempt: the store refuses them once another run has taken over.
+        _events.Seed(job.Id, lastEventId, job.Attempts + 1);
         lock (_lock)
         {
             _lanes.Enqueue(job);
         }
 
         _signal.Release();
+    }
+
+    private async Task EnqueueWhenPreviousGoneAsync(QueuedJob job, long lastEventId, LiveJob previous)
+    {
+        JobLifecycle.TryCancel(previous);
+        while (_live.TryGet(job.Id, out var current) && ReferenceEquals(current, previous))
+        {
+            await Task.WhenAny(previous.Settled.Task, Task.Delay(TimeSpan.FromMilliseconds(200), _time)).ConfigureAwait(false);
+        }
+
+        Enqueue(job, lastEventId);
     }
 
     private static QueuedJob WithDelivery(QueuedJob j, object delivery) => j.With(j.Attempts, replaceDelivery: true, delivery: delivery);
@@ -226,6 +299,23 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
         return SafeNackAsync(job.Delivery as RabbitMqDelivery, requeue: false);
     }
 
+    private async ValueTask SafeAckAsync(RabbitMqDelivery d)
+    {
+        if (d.Generation != _connection.Generation)
+        {
+            return;
+        }
+
+        try
+        {
+            await d.Channel.BasicAckAsync(d.Tag, false).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or ObjectDisposedException)
+        {
+            // The channel is gone; the redelivery is checked again.
+        }
+    }
+
     private async ValueTask SafeNackAsync(RabbitMqDelivery? d, bool requeue)
     {
         if (d is null || d.Generation != _connection.Generation)
@@ -268,8 +358,8 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
         [LoggerMessage(EventId = 2302, Level = LogLevel.Error, Message = "Undecodable message on model {Model} dead-lettered: {Error}")]
         public static partial void Undecodable(ILogger logger, string model, string error);
 
-        [LoggerMessage(EventId = 2303, Level = LogLevel.Warning, Message = "Could not check redelivered job {JobId} against the store ({Error}); requeued")]
-        public static partial void RedeliveryCheckFailed(ILogger logger, string jobId, string error);
+        [LoggerMessage(EventId = 2303, Level = LogLevel.Warning, Message = "Could not check redelivered job {JobId} against the store; holding it, next try in {DelayMs:F0} ms: {Error}")]
+        public static partial void RedeliveryCheckFailed(ILogger logger, string jobId, double delayMs, string error);
 
         [LoggerMessage(EventId = 2304, Level = LogLevel.Warning, Message = "Acknowledgement of job {JobId} lost with its channel; the redelivery will be dropped as finished")]
         public static partial void AckLost(ILogger logger, string jobId);

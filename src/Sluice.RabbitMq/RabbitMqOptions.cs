@@ -34,6 +34,12 @@ public sealed class RabbitMqOptions
     /// <summary>How long dead-lettered messages stay in the dead-letter queue (the store keeps the jobs).</summary>
     public TimeSpan DeadLetterRetention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// A job still queued in the store this long after it was journaled, and never confirmed by the broker (its
+    /// gateway died between the two), is published again by a gateway's sweep. Far above <see cref="ConfirmTimeout"/>.
+    /// </summary>
+    public TimeSpan RepublishAfter { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>How long to wait for the broker at start before failing.</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -25,6 +25,9 @@ public static class RabbitMqServiceCollectionExtensions
         services.AddSingleton<IJobEventHub>(sp => sp.GetRequiredService<RabbitMqJobEventHub>());
         services.AddHostedService(sp => sp.GetRequiredService<RabbitMqJobEventHub>());
         services.AddHealthChecks().AddCheck<RabbitMqHealthCheck>("broker", tags: ["ready"]);
+        services.TryAddSingleton<RabbitMqDeadLetterReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<RabbitMqDeadLetterReconciler>());
+        services.AddHostedService<RabbitMqRepublishSweep>();
         return services;
     }
 }

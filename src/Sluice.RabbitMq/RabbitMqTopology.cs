@@ -10,7 +10,9 @@ namespace Sluice.RabbitMq;
 /// <item><c>{p}.work</c> (direct): routes <c>{model}.{lane}</c> to the quorum queue <c>{p}.{model}.{lane}</c>, one per priority lane.</item>
 /// <item><c>{p}.delay.{ms}</c> (fanout) → quorum queue <c>{p}.delay.{ms}</c> with that message TTL, dead-lettering back to <c>{p}.work</c>
 /// with the original routing key: retries with backoff, without head-of-line blocking between delays.</item>
-/// <item><c>{p}.dlx</c> (fanout) → quorum queue <c>{p}.dead</c>: poison and exhausted jobs, with their <c>x-death</c> history.</item>
+/// <item><c>{p}.dlx</c> (fanout) → quorum queue <c>{p}.dead</c>: poison and exhausted jobs, with their <c>x-death</c> history;
+/// and → quorum queue <c>{p}.dead.reconcile</c>, from which any process marks a job the broker dead-lettered by itself
+/// (<c>x-delivery-limit</c>) as dead-lettered in the store.</item>
 /// <item><c>{p}.events</c> (topic): job events (<c>event</c>) to every gateway, cancel requests (<c>control.cancel</c>) to every worker.</item>
 /// </list>
 /// </summary>
@@ -28,6 +30,8 @@ internal sealed class RabbitMqTopology(RabbitMqOptions options)
     public string DeadExchange => Prefix + ".dlx";
 
     public string DeadQueue => Prefix + ".dead";
+
+    public string ReconcileQueue => Prefix + ".dead.reconcile";
 
     public string EventsExchange => Prefix + ".events";
 
@@ -72,6 +76,7 @@ internal sealed class RabbitMqTopology(RabbitMqOptions options)
             ["x-message-ttl"] = (long)options.DeadLetterRetention.TotalMilliseconds,
         }, cancellationToken: ct).ConfigureAwait(false);
         await ch.QueueBindAsync(DeadQueue, DeadExchange, "", cancellationToken: ct).ConfigureAwait(false);
+        await DeclareReconcileAsync(ch, ct).ConfigureAwait(false);
         foreach (var tier in DelayTiersMs)
         {
             var name = DelayExchange(tier);
@@ -87,6 +92,18 @@ internal sealed class RabbitMqTopology(RabbitMqOptions options)
             }, cancellationToken: ct).ConfigureAwait(false);
             await ch.QueueBindAsync(name, name, "", cancellationToken: ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The dead-letter exchange and the queue the store is reconciled from (every dead-lettered message, a copy of <c>{p}.dead</c>'s).</summary>
+    public async Task DeclareReconcileAsync(IChannel ch, CancellationToken ct)
+    {
+        await ch.ExchangeDeclareAsync(DeadExchange, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: ct).ConfigureAwait(false);
+        await ch.QueueDeclareAsync(ReconcileQueue, durable: true, exclusive: false, autoDelete: false, arguments: new Dictionary<string, object?>
+        {
+            ["x-queue-type"] = "quorum",
+            ["x-message-ttl"] = (long)options.DeadLetterRetention.TotalMilliseconds,
+        }, cancellationToken: ct).ConfigureAwait(false);
+        await ch.QueueBindAsync(ReconcileQueue, DeadExchange, "", cancellationToken: ct).ConfigureAwait(false);
     }
 
     /// <summary>Declares a model's three lane queues.</summary>

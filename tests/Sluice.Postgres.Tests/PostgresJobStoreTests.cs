@@ -51,6 +51,65 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
     }
 
     [Fact]
+    public async Task RequeueDeadLetterAsync_JobCreatedLongAgo_NotRepublishedBySweepUntilTheRequeueClaimLapses()
+    {
+        var publication = (IJobPublicationStore)Store;
+        var old = DateTimeOffset.UtcNow.AddHours(-1);
+        var job = (await Store.CreateAsync(NewJob(at: old), CancellationToken.None)).Job;
+        Assert.True(await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.DeadLettered, Error = "boom", CompletedAt = old }, CancellationToken.None));
+        var now = DateTimeOffset.UtcNow;
+
+        Assert.NotNull(await Store.RequeueDeadLetterAsync(job.Id, now, CancellationToken.None));
+
+        // The requeuing gateway is publishing it: a sweep with the usual two-minute bound must not publish it too.
+        Assert.Empty(await publication.ClaimUnpublishedAsync(now - TimeSpan.FromMinutes(2), now, 10, CancellationToken.None));
+        // Had that gateway died before the confirm, the claim lapses like any other and the sweep takes the job.
+        var later = now + TimeSpan.FromMinutes(3);
+        Assert.Equal([job.Id], (await publication.ClaimUnpublishedAsync(later - TimeSpan.FromMinutes(2), later, 10, CancellationToken.None)).Select(j => j.Id));
+    }
+
+    [Fact]
+    public async Task AppendEventsAsync_AfterStoredTerminalEvent_RefusedAndReturned()
+    {
+        var events = (IJobEventStore)Store;
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        var now = DateTimeOffset.UtcNow;
+        await events.AppendEventsAsync([new JobEvent(job.Id, 1, "queued", "{}", now), new JobEvent(job.Id, 2, "started", "{}", now)], CancellationToken.None);
+        Assert.True(await Store.CompleteAsync(new JobCompletion
+        {
+            JobId = job.Id,
+            Status = JobStatus.Succeeded,
+            ResultJson = "{}",
+            CompletedAt = now,
+            Events = [new JobEvent(job.Id, 3, "completed", "{\"status\":\"succeeded\"}", now)],
+        }, CancellationToken.None));
+
+        // A run that lost its broker connection keeps streaming: nothing it sends may follow the terminal event.
+        var late = new JobEvent(job.Id, 4, "delta", "{}", now);
+        var refused = await events.AppendEventsAsync([new JobEvent(job.Id, 3, "completed", "{\"status\":\"succeeded\"}", now), late], CancellationToken.None);
+        Assert.Equal([late], refused);
+        Assert.Equal([1L, 2L, 3L], (await Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task AppendEventsAsync_EventOfSupersededAttempt_Refused()
+    {
+        var events = (IJobEventStore)Store;
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        var now = DateTimeOffset.UtcNow;
+        Assert.True(await Store.MarkRunningAsync(job.Id, 1, now, CancellationToken.None));
+        Assert.Empty(await events.AppendEventsAsync([new JobEvent(job.Id, 1, "started", "{}", now) { Attempt = 1 }], CancellationToken.None));
+        // The job was redelivered and attempt 2 started: the first run's events are refused, the second's and unattributed ones kept.
+        Assert.True(await Store.MarkRunningAsync(job.Id, 2, now, CancellationToken.None));
+        var stale = new JobEvent(job.Id, 2, "delta", "{\"run\":1}", now) { Attempt = 1 };
+        Assert.Equal([stale], await events.AppendEventsAsync([stale], CancellationToken.None));
+        Assert.Empty(await events.AppendEventsAsync([new JobEvent(job.Id, 2, "started", "{\"run\":2}", now) { Attempt = 2 }, new JobEvent(job.Id, 3, "delta", "{}", now)], CancellationToken.None));
+        var stored = await Store.GetEventsAsync(job.Id, 0, CancellationToken.None);
+        Assert.Equal([1L, 2L, 3L], stored.Select(e => e.Id));
+        Assert.Equal("{\"run\":2}", stored[1].DataJson);
+    }
+
+    [Fact]
     public async Task InitializeAsync_ManyProcessesAtOnce_MigratesOnce()
     {
         var stores = Enumerable.Range(0, 6).Select(_ => Open(_url)).ToList();

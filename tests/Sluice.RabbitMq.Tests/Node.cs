@@ -47,11 +47,13 @@ internal sealed class Node : IAsyncDisposable
         await node.Store.InitializeAsync(CancellationToken.None);
         await node.Queue.DeclareAsync("sleep-batch", 10_000, CancellationToken.None);
         await node.Hub.StartAsync(CancellationToken.None);
+        await sp.GetRequiredService<RabbitMqDeadLetterReconciler>().StartAsync(CancellationToken.None);
         return node;
     }
 
     public async ValueTask DisposeAsync()
     {
+        await _services.GetRequiredService<RabbitMqDeadLetterReconciler>().StopAsync(CancellationToken.None);
         await Hub.StopAsync(CancellationToken.None);
         await _services.DisposeAsync();
     }

@@ -94,6 +94,47 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
     }
 
     [Fact]
+    public async Task Accept_DeadLetterRequeuedThroughAnotherGateway_GatewayServesOnlyTheNewRun()
+    {
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
+        await using var other = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
+        await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker");
+        var job = await CreateAsync(gateway.Store);
+        gateway.Hub.Append(job.Id, "queued", "{}");
+        worker.Hub.Seed(job.Id, 1);
+        worker.Hub.Append(job.Id, "started", "{\"attempt\":1}");
+        worker.Hub.Append(job.Id, "dead_lettered", "{\"status\":\"dead_lettered\",\"error\":\"boom\"}");
+        var until = DateTime.UtcNow.AddSeconds(5);
+        while (gateway.Hub.NextId(job.Id) != 4 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(20);
+        }
+
+        // The first run's stream is held here, complete. The dead letter is requeued through the other gateway.
+        Assert.Equal(4, gateway.Hub.NextId(job.Id));
+        Assert.True(await other.Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.DeadLettered, Error = "boom", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
+        Assert.NotNull(await other.Store.RequeueDeadLetterAsync(job.Id, DateTimeOffset.UtcNow, CancellationToken.None));
+        other.Hub.Seed(job.Id, 3);
+        other.Hub.Append(job.Id, "queued", "{\"requeued\":true}");
+        worker.Hub.Seed(job.Id, 4);
+        worker.Hub.Append(job.Id, "started", "{\"attempt\":1}");
+        while (gateway.Hub.NextId(job.Id) != 6 && DateTime.UtcNow < until.AddSeconds(5))
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(6, gateway.Hub.NextId(job.Id));
+        Assert.DoesNotContain(gateway.Hub.Snapshot(job.Id), e => e.IsTerminal);
+        Assert.True(gateway.Hub.TrySubscribe(job.Id, 3, out var sub));
+        Assert.True(sub!.Reader.TryRead(out var queued));
+        Assert.True(sub.Reader.TryRead(out var started));
+        Assert.Equal((4L, "queued", 5L, "started"), (queued.Id, queued.Type, started.Id, started.Type));
+        // Still live: the new run's terminal event is yet to come.
+        Assert.False(sub.Reader.Completion.IsCompleted);
+        sub.Dispose();
+    }
+
+    [Fact]
     public async Task CancelRemoteAsync_QueuedJob_StoreSettlesItWithTerminalEvent()
     {
         await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");

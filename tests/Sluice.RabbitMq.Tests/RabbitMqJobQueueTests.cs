@@ -17,7 +17,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
 
     private Task<Node> NodeAsync(string role, params (string, string)[] extra) => Node.StartAsync(servers.QueueUrl, _store, _prefix, role, extra);
 
-    private static QueuedJob Job(JobPriority priority = JobPriority.Normal, int i = 0) => new()
+    private static QueuedJob Job(JobPriority priority = JobPriority.Normal, int i = 0, DateTimeOffset? deadline = null) => new()
     {
         Id = JobIds.New(DateTimeOffset.UtcNow) + i.ToString(System.Globalization.CultureInfo.InvariantCulture),
         Model = "sleep-batch",
@@ -27,7 +27,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         MaxAttempts = 4,
         Owner = "key1",
         TraceParent = "00-aa-bb-01",
-        Deadline = DateTimeOffset.UtcNow.AddMinutes(5),
+        Deadline = deadline ?? DateTimeOffset.UtcNow.AddMinutes(5),
     };
 
     private static async Task<QueuedJob> ReadOneAsync(IJobQueueReader reader, TimeSpan timeout)
@@ -128,6 +128,134 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         // The 500 ms tier: never earlier than that, and not held much longer.
         Assert.InRange(sw.ElapsedMilliseconds, 450, 5000);
         await reader.AcknowledgeAsync(again, CancellationToken.None);
+    }
+
+    private static async Task<QueuedJob> AcceptAsync(Node gateway)
+    {
+        var job = Job();
+        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = job.MaxAttempts }, CancellationToken.None);
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
+        return job;
+    }
+
+    [Fact]
+    public async Task Reconciler_BrokerDeadLettersJobAtDeliveryLimit_JobDeadLetteredInStoreWithTerminalEvent()
+    {
+        await using var gateway = await NodeAsync("gateway", ("Sluice:Queue:DeliveryLimit", "1"));
+        var job = await AcceptAsync(gateway);
+
+        // Handed back twice (a nack, a dropped connection, a graceful stop): the quorum queue dead-letters it by itself.
+        var factory = new ConnectionFactory { Uri = RabbitMqUrl.ToAmqp(servers.QueueUrl) };
+        await using var conn = await factory.CreateConnectionAsync();
+        await using var ch = await conn.CreateChannelAsync();
+        for (var i = 0; i < 10 && await ch.BasicGetAsync($"{_prefix}.sleep-batch.normal", autoAck: false) is { } got; i++)
+        {
+            await ch.BasicNackAsync(got.DeliveryTag, false, requeue: true);
+        }
+
+        var until = DateTime.UtcNow.AddSeconds(10);
+        JobRecord? record;
+        while ((record = await gateway.Store.GetAsync(job.Id, CancellationToken.None))!.Status != JobStatus.DeadLettered && DateTime.UtcNow < until)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(JobStatus.DeadLettered, record.Status);
+        Assert.Contains("delivery_limit", record.Error, StringComparison.Ordinal);
+        var events = await gateway.Store.GetEventsAsync(job.Id, 0, CancellationToken.None);
+        Assert.Equal(JobEventTypes.DeadLettered, events[^1].Type);
+    }
+
+    [Fact]
+    public async Task OnReceived_RedeliveredWhileStoreDown_HeldUntilStoreIsBackNotDeadLettered()
+    {
+        (string, string) limit = ("Sluice:Queue:DeliveryLimit", "2");
+        await using var gateway = await NodeAsync("gateway", limit);
+        var job = await AcceptAsync(gateway);
+        var first = await NodeAsync("worker", limit);
+        await ReadOneAsync(first.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(10));
+        await using var second = await NodeAsync("worker", limit);
+        var reader = second.Queue.GetReader("sleep-batch");
+        await servers.StopPostgresAsync();
+        try
+        {
+            // The first worker goes away holding the job: the second gets it redelivered and cannot ask the store.
+            await first.DisposeAsync();
+            await Task.Delay(6000);
+        }
+        finally
+        {
+            await servers.StartPostgresAsync();
+        }
+
+        var got = await ReadOneAsync(reader, TimeSpan.FromSeconds(30));
+        Assert.Equal(job.Id, got.Id);
+        await reader.AcknowledgeAsync(got, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_DeadlinePassesWithNoWorker_GatewayExpiresQueuedJobOnTime()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        var job = Job(deadline: DateTimeOffset.UtcNow.AddSeconds(1));
+        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, Deadline = job.Deadline }, CancellationToken.None);
+        gateway.Hub.Append(job.Id, JobEventTypes.Queued, "{}");
+        Assert.True(gateway.Hub.TrySubscribe(job.Id, 0, out var sub));
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
+
+        // Nobody consumes the lane: the gateway that accepted the job ends it at its deadline, stream included.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var events = new List<JobEvent>();
+        await foreach (var e in sub!.Reader.ReadAllAsync(cts.Token))
+        {
+            events.Add(e);
+        }
+
+        Assert.Equal([JobEventTypes.Queued, JobEventTypes.Expired], events.Select(e => e.Type));
+        Assert.Equal(JobStatus.Expired, (await gateway.Store.GetAsync(job.Id, CancellationToken.None))!.Status);
+        Assert.Equal([1L, 2L], (await gateway.Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task RepublishUnconfirmedAsync_JobJournaledButNeverPublished_PublishedAgainOnceAndConfirmedJobsLeftAlone()
+    {
+        await using var gateway = await NodeAsync("gateway", ("Sluice:Queue:RepublishAfter", "00:00:02"));
+        var old = DateTimeOffset.UtcNow.AddSeconds(-10);
+        // One job confirmed by the broker, one journaled by a gateway that died before publishing it.
+        var confirmed = Job(i: 1);
+        await gateway.Store.CreateAsync(new JobRecord { Id = confirmed.Id, Model = confirmed.Model, InputJson = confirmed.InputJson, Owner = confirmed.Owner, CreatedAt = old }, CancellationToken.None);
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(confirmed, CancellationToken.None));
+        var orphan = Job(i: 2);
+        await gateway.Store.CreateAsync(new JobRecord { Id = orphan.Id, Model = orphan.Model, InputJson = orphan.InputJson, Owner = orphan.Owner, CreatedAt = old, MaxAttempts = 4 }, CancellationToken.None);
+        await Task.Delay(1000);
+
+        // Two gateways sweep at once: the store's claim gives the orphan to one of them.
+        var sweeps = await Task.WhenAll(gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None), gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None));
+        Assert.Equal(1, sweeps.Sum());
+        Assert.Equal(0, await gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None));
+
+        await using var worker = await NodeAsync("worker");
+        var reader = worker.Queue.GetReader("sleep-batch");
+        var ids = new List<string> { (await ReadOneAsync(reader, TimeSpan.FromSeconds(10))).Id, (await ReadOneAsync(reader, TimeSpan.FromSeconds(10))).Id };
+        Assert.Equal(new[] { confirmed.Id, orphan.Id }.Order(), ids.Order());
+        await Task.Delay(500);
+        Assert.Equal(0, reader.Count);
+    }
+
+    [Fact]
+    public async Task OnReceived_RepublishedCopyOfJobAWorkerStarted_DroppedWithoutRunning()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        var job = Job();
+        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt }, CancellationToken.None);
+        // The original reached the broker after all and a worker runs it; the sweep's copy must not run a second time.
+        Assert.True(await gateway.Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None));
+        await gateway.Queue.PublishAsync(job, 1, TimeSpan.Zero, CancellationToken.None, recovered: true);
+        await using var worker = await NodeAsync("worker");
+        var reader = worker.Queue.GetReader("sleep-batch");
+        await Task.Delay(2000);
+        Assert.Equal(0, reader.Count);
+        Assert.Equal(0, gateway.Queue.GetDepth("sleep-batch").Total);
     }
 
     [Fact]

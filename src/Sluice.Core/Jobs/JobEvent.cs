@@ -11,4 +11,10 @@ public sealed record JobEvent(string JobId, long Id, string Type, string DataJso
     /// <summary>True for the event that ends a stream.</summary>
     public bool IsTerminal => Type is JobEventTypes.Completed or JobEventTypes.Failed or JobEventTypes.Cancelled
         or JobEventTypes.Expired or JobEventTypes.DeadLettered;
+
+    /// <summary>
+    /// The attempt whose run produced the event, when known (not serialised). A store that keeps the events of
+    /// running jobs refuses an event of an attempt the job has moved past: a superseded run cannot add to the stream.
+    /// </summary>
+    public int? Attempt { get; init; }
 }

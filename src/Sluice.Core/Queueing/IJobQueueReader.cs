@@ -31,4 +31,11 @@ public interface IJobQueueReader
     /// its dead-letter queue (keeping the reason) instead of dropping it.
     /// </summary>
     ValueTask DeadLetterAsync(QueuedJob job, string error, CancellationToken cancellationToken) => AcknowledgeAsync(job, cancellationToken);
+
+    /// <summary>
+    /// True when this process can no longer settle the job's delivery (a broker connection lost since it was
+    /// taken): the broker redelivers it, so this run must stop without writing an outcome and leave the job to
+    /// the redelivered copy.
+    /// </summary>
+    bool IsStale(QueuedJob job) => false;
 }

@@ -14,5 +14,8 @@ internal sealed partial class JobLifecycle
 
         [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Job {JobId} on {Model} ended {Status}: {Error}")]
         public static partial void JobFailed(ILogger logger, string jobId, string model, string status, string error);
+
+        [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Job {JobId} stopped without an outcome: its delivery went with a lost broker connection and is redelivered")]
+        public static partial void RunAbandoned(ILogger logger, string jobId);
     }
 }

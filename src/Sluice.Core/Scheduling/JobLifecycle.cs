@@ -87,6 +87,13 @@ internal sealed partial class JobLifecycle
     /// </summary>
     public bool ShouldRun(QueuedJob job, IJobQueueReader reader, out LiveJob live)
     {
+        if (reader.IsStale(job))
+        {
+            // Its delivery went with a lost broker connection: the redelivered copy is the one to run.
+            live = new LiveJob(job.Id, job.Model);
+            return false;
+        }
+
         live = Track(job);
         if (live.IsFinished)
         {
@@ -192,6 +199,11 @@ internal sealed partial class JobLifecycle
     /// <summary>A failed attempt: retried with backoff while attempts remain, else dead-lettered (or failed when not retryable).</summary>
     public async Task FailAsync(QueuedJob job, IJobQueueReader reader, LiveJob live, string error, bool retryable, int batchSize, double runMs)
     {
+        if (Abandoned(job, reader))
+        {
+            return;
+        }
+
         var attempts = job.Attempts + 1;
         if (!retryable)
         {
@@ -301,6 +313,11 @@ internal sealed partial class JobLifecycle
     /// </summary>
     public async Task FinishAsync(QueuedJob job, IJobQueueReader? reader, JobStatus status, string? resultJson, string? error, int? batchSize, double runMs, bool releaseIdempotencyKey = false)
     {
+        if (reader is not null && Abandoned(job, reader))
+        {
+            return;
+        }
+
         var live = _live.GetOrAdd(job.Id, job.Model);
         if (!live.TryFinish())
         {
@@ -413,6 +430,28 @@ internal sealed partial class JobLifecycle
             // Whoever waits for this job's outcome (a cancel request) may read the store now.
             live.Settled.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// A run whose delivery can no longer be settled (see <see cref="IJobQueueReader.IsStale"/>) ends here without
+    /// an outcome, a retry or a terminal event: the broker redelivers the job and only that copy completes. This
+    /// process forgets the run, so a redelivery here starts afresh.
+    /// </summary>
+    private bool Abandoned(QueuedJob job, IJobQueueReader reader)
+    {
+        if (!reader.IsStale(job))
+        {
+            return false;
+        }
+
+        if (_live.TryGet(job.Id, out var live) && ReferenceEquals(live.Queued, job))
+        {
+            _live.Remove(live);
+            live.Settled.TrySetResult();
+        }
+
+        Log.RunAbandoned(_logger, job.Id);
+        return true;
     }
 
     private static string TerminalData(JobStatus status, string? resultJson, string? error)

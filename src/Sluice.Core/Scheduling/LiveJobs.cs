@@ -22,4 +22,7 @@ internal sealed class LiveJobs
     /// <see cref="LiveJob"/> and read its token, and a source with no timer owns nothing that needs disposing.
     /// </summary>
     public void Remove(string id) => _jobs.TryRemove(id, out _);
+
+    /// <summary>Forgets this control block only (not a newer one registered under the same id since).</summary>
+    public void Remove(LiveJob job) => _jobs.TryRemove(new KeyValuePair<string, LiveJob>(job.Id, job));
 }

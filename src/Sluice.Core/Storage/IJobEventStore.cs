@@ -9,8 +9,12 @@ namespace Sluice.Core.Storage;
 /// </summary>
 public interface IJobEventStore
 {
-    /// <summary>Stores events; an event whose (job, id) is already stored is ignored.</summary>
-    ValueTask AppendEventsAsync(IReadOnlyList<JobEvent> events, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stores events; an event whose (job, id) is already stored is ignored. Refused, and returned, are events
+    /// that would follow the job's stored terminal event, and events of an attempt (<see cref="JobEvent.Attempt"/>)
+    /// older than the job's current one: neither a late event nor a superseded run can corrupt a stream.
+    /// </summary>
+    ValueTask<IReadOnlyList<JobEvent>> AppendEventsAsync(IReadOnlyList<JobEvent> events, CancellationToken cancellationToken);
 
     /// <summary>The highest stored event id of a job, 0 when none.</summary>
     ValueTask<long> GetLastEventIdAsync(string jobId, CancellationToken cancellationToken);

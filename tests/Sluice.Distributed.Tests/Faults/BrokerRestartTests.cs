@@ -43,6 +43,58 @@ public sealed class BrokerRestartTests(Brokers brokers)
     }
 
     [Fact]
+    public async Task RabbitMqRestart_WhileGenerating_OnlyTheRedeliveredRunCompletesAndNothingFollowsItsTerminalEvent()
+    {
+        const int n = 5000;
+        await using var cluster = await Cluster.CreateAsync(brokers, new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "6" });
+        var gateway = await cluster.StartAsync("gateway");
+        await cluster.StartAsync("worker");
+        var (status, body) = await Cluster.PostJobAsync(gateway.Client, $"{{\"model\":\"count\",\"input\":{{\"n\":{n}}},\"cache\":false}}");
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, status);
+        var id = body.GetProperty("id").GetString()!;
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (await cluster.ScalarAsync($"SELECT count(*) FROM events WHERE job_id = '{id}' AND type = 'delta'") < 100)
+        {
+            Assert.True(DateTime.UtcNow < until, "the job did not start: " + cluster.Output);
+            await Task.Delay(20);
+        }
+
+        // The worker loses its channel mid-run but its model keeps stepping; the broker redelivers the job while it runs.
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        await brokers.StopRabbitMqAsync();
+        await Task.Delay(3000);
+        await brokers.StartRabbitMqAsync();
+        var restartedAfter = sw.Elapsed;
+        until = DateTime.UtcNow.AddSeconds(120);
+        while (await cluster.ScalarAsync($"SELECT count(*) FROM jobs WHERE id = '{id}' AND status >= 2") == 0)
+        {
+            Assert.True(DateTime.UtcNow < until, "the job did not finish: " + cluster.Output);
+            await Task.Delay(100);
+        }
+
+        // Long enough for a run that was not stopped to stream well past the terminal event.
+        await Task.Delay(2000);
+        await using var conn = await cluster.OpenStoreAsync();
+        await using var cmd = new NpgsqlCommand(
+            """
+            SELECT j.status, j.attempts, count(e.id), max(e.id),
+                count(*) FILTER (WHERE e.type IN ('completed', 'failed', 'cancelled', 'expired', 'dead_lettered')),
+                max(e.id) FILTER (WHERE e.type = 'completed'), max(e.id) FILTER (WHERE e.type = 'started'), count(*) FILTER (WHERE e.type = 'started')
+            FROM jobs j JOIN events e ON e.job_id = j.id WHERE j.id = @id GROUP BY j.status, j.attempts
+            """, conn);
+        cmd.Parameters.AddWithValue("id", id);
+        await using var r = await cmd.ExecuteReaderAsync();
+        Assert.True(await r.ReadAsync());
+        var (jobStatus, attempts, count, maxId, terminals, completedId, lastStart, starts) =
+            (r.GetInt32(0), r.GetInt32(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.IsDBNull(5) ? 0 : r.GetInt64(5), r.GetInt64(6), r.GetInt64(7));
+        var summary = $"status {jobStatus}, attempts {attempts}, {count} events up to id {maxId}, {terminals} terminal (completed at {completedId}), {starts} started (last at {lastStart}); broker back after {restartedAfter.TotalSeconds:F1} s";
+        Assert.True(jobStatus == 2 && attempts == 2, summary);
+        Assert.True(count == maxId && terminals == 1 && completedId == maxId, summary);
+        // The stream after the last start is one whole run: its n deltas, then the terminal event.
+        Assert.True(maxId - lastStart == n + 1, summary);
+    }
+
+    [Fact]
     public async Task PostgresRestart_UnderLoad_SubmitsFailFastWith503AndNoAcceptedJobLost()
     {
         await using var cluster = await Cluster.CreateAsync(brokers, Settings);

@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sluice.Core.Scheduling;
+
+namespace Sluice.RabbitMq;
+
+/// <summary>
+/// On gateways: finds jobs a gateway journaled but that the broker never confirmed (the gateway died between
+/// the two; the client got no 202, but an idempotent retry replays the stored job as queued) and publishes them
+/// again. The store's claim makes one gateway republish each job; the marker set after every confirm keeps
+/// published jobs out; the worker checks a republished copy against the store and drops it when the original
+/// was taken after all.
+/// </summary>
+internal sealed partial class RabbitMqRepublishSweep(RabbitMqJobQueue queue, IOptions<RabbitMqOptions> options, IOptions<SchedulingOptions> role,
+    TimeProvider time, ILogger<RabbitMqRepublishSweep> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!role.Value.ServesApi)
+        {
+            return;
+        }
+
+        var interval = TimeSpan.FromTicks(Math.Clamp(options.Value.RepublishAfter.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromSeconds(30).Ticks));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, time, stoppingToken).ConfigureAwait(false);
+                await queue.RepublishUnconfirmedAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Store or broker down: claimed jobs are claimed again once the claim is as old as the bound.
+                Log.SweepFailed(logger, ex.Message);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2701, Level = LogLevel.Warning, Message = "Sweep for unconfirmed jobs failed: {Error}")]
+        public static partial void SweepFailed(ILogger logger, string error);
+    }
+}
