@@ -312,27 +312,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
     /// </summary>
     private static async ValueTask<IReadOnlyList<JobEvent>> InsertGuardedEventsAsync(NpgsqlConnection conn, IReadOnlyList<JobEvent> events, CancellationToken ct)
     {
-        var jobs = new string[events.Count];
-        var ids = new long[events.Count];
-        var types = new string[events.Count];
-        var data = new string[events.Count];
-        var at = new long[events.Count];
-        var attempts = new int?[events.Count];
-        for (var i = 0; i < events.Count; i++)
-        {
-            var e = events[i];
-            jobs[i] = e.JobId;
-            ids[i] = e.Id;
-            types[i] = e.Type;
-            data[i] = e.DataJson;
-            at[i] = ToMs(e.At);
-            attempts[i] = e.Attempt;
-        }
-
+        var columns = PostgresEventArrays.From(events);
         await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
         await using (var lockRows = new NpgsqlCommand("SELECT 1 FROM jobs WHERE id = ANY(@j) ORDER BY id FOR SHARE", conn, tx))
         {
-            lockRows.Parameters.AddWithValue("j", jobs.Distinct(StringComparer.Ordinal).ToArray());
+            lockRows.Parameters.AddWithValue("j", columns.Jobs.Distinct(StringComparer.Ordinal).ToArray());
             await lockRows.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
 
@@ -348,12 +332,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             ins AS (INSERT INTO events(job_id, id, type, data, at) SELECT job_id, id, type, data, at FROM ok ON CONFLICT (job_id, id) DO NOTHING)
             SELECT u.job_id, u.id FROM u WHERE NOT EXISTS (SELECT 1 FROM ok WHERE ok.job_id = u.job_id AND ok.id = u.id)
             """, conn, tx);
-        cmd.Parameters.AddWithValue("j", jobs);
-        cmd.Parameters.AddWithValue("i", ids);
-        cmd.Parameters.AddWithValue("t", types);
-        cmd.Parameters.AddWithValue("d", data);
-        cmd.Parameters.AddWithValue("a", at);
-        cmd.Parameters.Add(new NpgsqlParameter("n", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = attempts });
+        columns.AddTo(cmd.Parameters, withAttempts: true);
         var refused = new List<JobEvent>();
         await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
@@ -388,28 +367,9 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
     /// <summary>Many events in one statement (arrays unnested server-side); duplicates are ignored.</summary>
     private static async ValueTask InsertEventsAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, IReadOnlyList<JobEvent> events, CancellationToken ct)
     {
-        var jobs = new string[events.Count];
-        var ids = new long[events.Count];
-        var types = new string[events.Count];
-        var data = new string[events.Count];
-        var at = new long[events.Count];
-        for (var i = 0; i < events.Count; i++)
-        {
-            var e = events[i];
-            jobs[i] = e.JobId;
-            ids[i] = e.Id;
-            types[i] = e.Type;
-            data[i] = e.DataJson;
-            at[i] = ToMs(e.At);
-        }
-
         await using var cmd = new NpgsqlCommand(
             "INSERT INTO events(job_id, id, type, data, at) SELECT * FROM unnest(@j, @i, @t, @d, @a) ON CONFLICT (job_id, id) DO NOTHING", conn, tx);
-        cmd.Parameters.AddWithValue("j", jobs);
-        cmd.Parameters.AddWithValue("i", ids);
-        cmd.Parameters.AddWithValue("t", types);
-        cmd.Parameters.AddWithValue("d", data);
-        cmd.Parameters.AddWithValue("a", at);
+        PostgresEventArrays.From(events).AddTo(cmd.Parameters, withAttempts: false);
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 

@@ -183,20 +183,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         var republished = 0;
         foreach (var record in claimed)
         {
-            var job = new QueuedJob
-            {
-                Id = record.Id,
-                Model = record.Model,
-                Priority = record.Priority,
-                InputJson = record.InputJson,
-                Deadline = record.Deadline,
-                EnqueuedAt = record.CreatedAt,
-                Attempts = record.Attempts,
-                MaxAttempts = record.MaxAttempts,
-                Owner = record.Owner,
-                TraceParent = record.TraceParent,
-                CacheKey = record.CacheKey,
-            };
+            var job = QueuedJob.FromRecord(record);
             var lastEventId = events is null ? 0 : await events.GetLastEventIdAsync(job.Id, ct).ConfigureAwait(false);
             await PublishAsync(job, lastEventId, TimeSpan.Zero, ct, recovered: true).ConfigureAwait(false);
             await store.MarkPublishedAsync([job.Id], _time.GetUtcNow(), ct).ConfigureAwait(false);

@@ -31,26 +31,7 @@ internal sealed class CompleteOp(JobCompletion c) : WriteOp<bool>
             return;
         }
 
-        if (c.Events.Count > 0)
-        {
-            using var ev = conn.CreateCommand();
-            ev.Transaction = tx;
-            ev.CommandText = "INSERT OR IGNORE INTO events(job_id, id, type, data, at) VALUES ($j, $i, $ty, $d, $at)";
-            var j = ev.Parameters.Add("$j", SqliteType.Text);
-            var i = ev.Parameters.Add("$i", SqliteType.Integer);
-            var ty = ev.Parameters.Add("$ty", SqliteType.Text);
-            var d = ev.Parameters.Add("$d", SqliteType.Text);
-            var at = ev.Parameters.Add("$at", SqliteType.Integer);
-            foreach (var e in c.Events)
-            {
-                j.Value = e.JobId;
-                i.Value = e.Id;
-                ty.Value = e.Type;
-                d.Value = e.DataJson;
-                at.Value = SqliteJobStore.ToMs(e.At);
-                ev.ExecuteNonQuery();
-            }
-        }
+        EventRows.Insert(conn, tx, c.Events);
 
         if (c.ReleaseIdempotencyKey)
         {

@@ -42,6 +42,22 @@ public sealed class QueuedJob
     /// <summary>Transport-specific delivery state (a RabbitMQ delivery tag …).</summary>
     public object? Delivery { get; init; }
 
+    /// <summary>The journaled job queued again (recovery at start, the republish sweep): its input is parsed again.</summary>
+    public static QueuedJob FromRecord(JobRecord record) => new()
+    {
+        Id = record.Id,
+        Model = record.Model,
+        Priority = record.Priority,
+        InputJson = record.InputJson,
+        Deadline = record.Deadline,
+        EnqueuedAt = record.CreatedAt,
+        Attempts = record.Attempts,
+        MaxAttempts = record.MaxAttempts,
+        Owner = record.Owner,
+        TraceParent = record.TraceParent,
+        CacheKey = record.CacheKey,
+    };
+
     /// <summary>
     /// A copy for another delivery with <paramref name="attempts"/> and, optionally, a new enqueue time or transport
     /// state (<see cref="Delivery"/> is kept unless <paramref name="replaceDelivery"/>); the parsed input is kept.

@@ -161,20 +161,7 @@ internal sealed partial class ModelHost : BackgroundService
                 continue;
             }
 
-            var job = new QueuedJob
-            {
-                Id = record.Id,
-                Model = record.Model,
-                Priority = record.Priority,
-                InputJson = record.InputJson,
-                Deadline = record.Deadline,
-                EnqueuedAt = record.CreatedAt,
-                Attempts = record.Attempts,
-                MaxAttempts = record.MaxAttempts,
-                Owner = record.Owner,
-                TraceParent = record.TraceParent,
-                CacheKey = record.CacheKey,
-            };
+            var job = QueuedJob.FromRecord(record);
             _events.Seed(job.Id, idEpoch);
             _events.Append(job.Id, JobEventTypes.Queued, $"{{\"recovered\":true,\"attempts\":{record.Attempts}}}");
             _lifecycle.Track(job);
