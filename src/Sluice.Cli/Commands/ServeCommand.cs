@@ -14,7 +14,7 @@ internal static class ServeCommand
             TreatUnmatchedTokensAsErrors = false,
         };
         var urls = new Option<string?>("--urls") { Description = "Addresses to listen on (default http://127.0.0.1:8080)." };
-        var role = new Option<string?>("--role") { Description = "all (default), gateway or worker." };
+        var role = new Option<string?>("--role") { Description = "all (default), gateway (API only) or worker (models only); gateway and worker need --queue and --store." };
         var data = new Option<string?>("--data-dir") { Description = "Folder of the SQLite store (default ./data)." };
         var models = new Option<string?>("--models") { Description = "Folder of model files to serve (default ./models, then ../shared/models)." };
         command.Options.Add(urls);
