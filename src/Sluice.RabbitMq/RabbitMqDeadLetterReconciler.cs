@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
+using Sluice.Core;
 using Sluice.Core.Jobs;
 using Sluice.Core.Storage;
 
@@ -77,7 +78,7 @@ internal sealed partial class RabbitMqDeadLetterReconciler : IHostedService, IAs
         }
 
         var generation = _connection.Generation;
-        var backoff = TimeSpan.FromMilliseconds(100);
+        var backoff = Backoff.First;
         while (!_stopping.IsCancellationRequested)
         {
             try
@@ -114,7 +115,7 @@ internal sealed partial class RabbitMqDeadLetterReconciler : IHostedService, IAs
                     return;
                 }
 
-                backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, backoff.Ticks * 2));
+                backoff = Backoff.Next(backoff, TimeSpan.FromSeconds(5));
             }
         }
     }
@@ -138,7 +139,7 @@ internal sealed partial class RabbitMqDeadLetterReconciler : IHostedService, IAs
         {
             await ch.BasicAckAsync(tag, false).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or ObjectDisposedException)
+        catch (Exception ex) when (ChannelErrors.IsClosed(ex))
         {
             // Redelivered to a reconciler later; settling again changes nothing.
         }

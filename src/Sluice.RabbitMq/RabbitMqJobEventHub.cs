@@ -405,7 +405,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         {
             await ch.BasicPublishAsync(_topology.EventsExchange, key, mandatory: false, props, Encoding.UTF8.GetBytes(jobId), ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or ObjectDisposedException)
+        catch (Exception ex) when (ChannelErrors.IsClosed(ex))
         {
             throw new QueueUnavailableException("the broker is not connected; the cancel was not sent", ex);
         }

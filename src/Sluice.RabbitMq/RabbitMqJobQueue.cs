@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
+using Sluice.Core;
 using Sluice.Core.Models;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
@@ -142,7 +143,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
                     batch.Add(id);
                 }
 
-                var backoff = TimeSpan.FromMilliseconds(100);
+                var backoff = Backoff.First;
                 while (true)
                 {
                     try
@@ -154,7 +155,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
                     {
                         Log.MarkPublishedFailed(_logger, batch.Count, ex.Message);
                         await Task.Delay(backoff, _time, ct).ConfigureAwait(false);
-                        backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, backoff.Ticks * 2));
+                        backoff = Backoff.Next(backoff, TimeSpan.FromSeconds(2));
                     }
                 }
 

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
+using Sluice.Core;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
@@ -137,7 +138,7 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
     /// </summary>
     private async Task AdmitRedeliveryAsync(QueuedJob job, long lastEventId, RabbitMqDelivery delivery, bool recovered)
     {
-        var backoff = TimeSpan.FromMilliseconds(100);
+        var backoff = Backoff.First;
         while (true)
         {
             try
@@ -168,7 +169,7 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
 
                 Log.RedeliveryCheckFailed(_logger, job.Id, backoff.TotalMilliseconds, ex.Message);
                 await Task.Delay(backoff, _time).ConfigureAwait(false);
-                backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, backoff.Ticks * 2));
+                backoff = Backoff.Next(backoff, TimeSpan.FromSeconds(5));
             }
         }
 
@@ -265,7 +266,7 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
         {
             await d.Channel.BasicAckAsync(d.Tag, false, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or ObjectDisposedException)
+        catch (Exception ex) when (ChannelErrors.IsClosed(ex))
         {
             // The channel died after the outcome was stored: the redelivered copy is found finished and dropped.
             Log.AckLost(_logger, job.Id);
@@ -310,7 +311,7 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
         {
             await d.Channel.BasicAckAsync(d.Tag, false).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or ObjectDisposedException)
+        catch (Exception ex) when (ChannelErrors.IsClosed(ex))
         {
             // The channel is gone; the redelivery is checked again.
         }
@@ -327,7 +328,7 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
         {
             await d.Channel.BasicNackAsync(d.Tag, false, requeue).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.AlreadyClosedException or RabbitMQ.Client.Exceptions.OperationInterruptedException or ObjectDisposedException)
+        catch (Exception ex) when (ChannelErrors.IsClosed(ex))
         {
             // The channel is gone; the broker requeues the delivery by itself.
         }

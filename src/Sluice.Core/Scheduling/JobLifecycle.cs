@@ -341,7 +341,7 @@ internal sealed partial class JobLifecycle
             var queuedMs = live.Running || status == JobStatus.Succeeded ? Math.Max(0, (now - job.EnqueuedAt).TotalMilliseconds - runMs) : (now - job.EnqueuedAt).TotalMilliseconds;
             var cacheKey = status == JobStatus.Succeeded ? job.CacheKey : null;
             bool stored;
-            var backoff = TimeSpan.FromMilliseconds(100);
+            var backoff = Backoff.First;
             var giveUpAt = now + StoreOutagePatience;
             retry:
             try
@@ -370,7 +370,7 @@ internal sealed partial class JobLifecycle
                 {
                     // A store restart takes seconds: keep the outcome and try again before giving the work up.
                     await Task.Delay(backoff, _time).ConfigureAwait(false);
-                    backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, backoff.Ticks * 2));
+                    backoff = Backoff.Next(backoff, TimeSpan.FromSeconds(2));
                     goto retry;
                 }
 
