@@ -12,7 +12,11 @@ internal static class WorkerApi
 
     public static IEndpointRouteBuilder MapWorkerApi(this IEndpointRouteBuilder app)
     {
-        app.Map("/v1/{**rest}", () => Problems.Create(StatusCodes.Status404NotFound, "Not a gateway", Detail, type: "not-a-gateway")).ExcludeFromDescription();
+        app.Map("/v1/{**rest}", NotAGateway).ExcludeFromDescription();
+        // The built-in page calls the API, so it is the gateways' too.
+        app.Map("/ui/{**rest}", NotAGateway).ExcludeFromDescription();
         return app;
     }
+
+    private static IResult NotAGateway() => Problems.Create(StatusCodes.Status404NotFound, "Not a gateway", Detail, type: "not-a-gateway");
 }

@@ -103,6 +103,7 @@ public static class SluiceServerExtensions
         v1.MapEssaysApi();
         v1.MapOpenAiApi();
         v1.MapTasksApi();
+        app.MapUiApi();
         return app;
     }
 }

@@ -25,6 +25,7 @@ public sealed class WorkerRoleTests
     [InlineData("GET", "/v1/jobs/job_00000000000000000000000000/events")]
     [InlineData("GET", "/v1/models")]
     [InlineData("POST", "/v1/chat/completions")]
+    [InlineData("GET", "/ui/essays")]
     public async Task PublicApi_OnWorker_Answers404ProblemPointingAtTheGateway(string method, string path)
     {
         await using var server = await StartWorkerAsync();

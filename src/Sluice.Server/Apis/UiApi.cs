@@ -1,0 +1,48 @@
+using Microsoft.Net.Http.Headers;
+using Sluice.Server.Ui;
+
+namespace Sluice.Server.Apis;
+
+/// <summary>
+/// The built-in web page for seed 000's students and teachers: <c>/ui/essays</c> grades an essay through
+/// <c>POST /v1/essays</c> and shows the job's stage events live. <c>/</c> leads there. The page is static and public;
+/// the API calls it makes carry the key the user enters, so admission applies to them as to any client.
+/// </summary>
+internal static class UiApi
+{
+    // Scripts and styles only from this origin and no inline code, so user text rendered into the page can never run.
+    private const string ContentSecurityPolicy =
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+    public static WebApplication MapUiApi(this WebApplication app)
+    {
+        var assets = UiAssets.Load();
+        app.MapGet("/", () => TypedResults.Redirect("/ui/essays")).ExcludeFromDescription();
+        app.MapGet("/ui/essays", (HttpContext http) => Serve(http, assets.Page)).ExcludeFromDescription();
+        app.MapGet("/ui/essays.js", (HttpContext http) => Serve(http, assets.Script)).ExcludeFromDescription();
+        app.MapGet("/ui/essays.css", (HttpContext http) => Serve(http, assets.Styles)).ExcludeFromDescription();
+        app.MapGet("/ui/icon.svg", (HttpContext http) => Serve(http, assets.Icon)).ExcludeFromDescription();
+        return app;
+    }
+
+    private static IResult Serve(HttpContext http, UiAsset asset)
+    {
+        var headers = http.Response.Headers;
+        headers.ETag = asset.ETag;
+        // Revalidated on every load (a 304 costs one round trip), so an upgraded server never runs an old script.
+        headers.CacheControl = "no-cache";
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers["Referrer-Policy"] = "no-referrer";
+        foreach (var tag in http.Request.GetTypedHeaders().IfNoneMatch)
+        {
+            if (tag.Tag == asset.ETag || tag.Equals(EntityTagHeaderValue.Any))
+            {
+                return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+            }
+        }
+
+        return TypedResults.Bytes(asset.Content, asset.ContentType);
+    }
+}

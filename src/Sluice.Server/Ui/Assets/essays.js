@@ -1,0 +1,434 @@
+// The essay grader's page: submits to POST /v1/essays, follows the job's Server-Sent Events for live progress and
+// renders the result. No framework and no build step; user text only ever reaches the page as text nodes.
+"use strict";
+
+(() => {
+  const STAGES = ["queued", "spelling", "grammar", "structure", "scoring", "feedback"];
+  const TERMINAL = new Set(["completed", "failed", "cancelled", "expired", "dead_lettered"]);
+  const FIELDS = { text: "text", prompt_id: "prompt", prompt_text: "prompt-text" };
+  const KEY_STORE = "sluice.apiKey";
+  const EFFECTS = {
+    info: "shown only; the score is unchanged",
+    penalty: "the flagged part is not scored and one point is taken off",
+    cap: "scores are capped at the middle of each scale",
+    minimum: "every score is set to the scale minimum",
+  };
+  const $ = (id) => document.getElementById(id);
+
+  let run = null; // { id, controller, text } of the job being followed
+  let graded = null; // { text, suggestions, applied: [] } of the result on show
+
+  function headers(json) {
+    const h = {};
+    if (json) h["content-type"] = "application/json";
+    const key = $("api-key").value.trim();
+    if (key) h.authorization = "Bearer " + key;
+    return h;
+  }
+
+  function el(tag, text, cls) {
+    const e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  function countWords(text) {
+    const words = text.trim().split(/\s+/u).filter((w) => w.length > 0);
+    return words.length;
+  }
+
+  function updateCounts() {
+    const text = $("text").value;
+    const n = countWords(text);
+    $("counts").textContent = n + (n === 1 ? " word" : " words") + ", " + text.length + " characters";
+  }
+
+  function clearError() {
+    $("error").hidden = true;
+    $("error").textContent = "";
+    for (const id of Object.values(FIELDS)) $(id).removeAttribute("aria-invalid");
+  }
+
+  function showError(message, field) {
+    const box = $("error");
+    box.textContent = message;
+    box.hidden = false;
+    const id = field && FIELDS[field];
+    if (id) {
+      const input = $(id);
+      input.setAttribute("aria-invalid", "true");
+      if (id === "prompt-text") $("prompt-text-box").open = true;
+      input.focus();
+    }
+  }
+
+  async function problemOf(response) {
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      // Not JSON: fall back to the status line.
+    }
+    const detail = (body && (body.detail || body.title)) || response.status + " " + response.statusText;
+    return { status: response.status, detail, field: body && body.field, retryAfter: response.headers.get("retry-after") };
+  }
+
+  function explain(problem) {
+    if (problem.status === 401) {
+      $("key-box").open = true;
+      $("api-key").focus();
+      return "This server needs an API key: " + problem.detail;
+    }
+    if (problem.status === 429 || problem.status === 503) {
+      const wait = problem.retryAfter ? " Try again in " + problem.retryAfter + " s." : "";
+      return problem.detail + wait;
+    }
+    return (problem.field ? problem.field + ": " : "") + problem.detail;
+  }
+
+  function setBusy(busy) {
+    $("grade").disabled = busy;
+    $("cancel").hidden = !busy;
+  }
+
+  function resetProgress() {
+    for (const li of $("stages").children) li.className = "";
+    $("bar").value = 0;
+    $("log").replaceChildren();
+    $("status").textContent = "";
+    $("progress").hidden = false;
+  }
+
+  function markStage(stage) {
+    const index = STAGES.indexOf(stage);
+    if (index < 0) return;
+    const items = $("stages").children;
+    for (let i = 0; i < items.length; i++) {
+      if (i <= index) items[i].className = "done";
+      else if (i === index + 1) items[i].className = "active";
+    }
+    $("bar").value = Math.max($("bar").value, index + 1);
+  }
+
+  function logEvent(type, data) {
+    const li = el("li");
+    li.append(el("time", new Date().toLocaleTimeString()), " ", el("strong", type));
+    if (data && data.stage) li.append(" " + data.stage);
+    if (data && data.batch_size) li.append(" (batch of " + data.batch_size + ")");
+    li.dataset.event = type;
+    if (data && data.stage) li.dataset.stage = data.stage;
+    $("log").append(li);
+  }
+
+  function onEvent(type, data) {
+    logEvent(type, data);
+    switch (type) {
+      case "queued":
+        markStage("queued");
+        $("status").textContent = "Waiting in the queue…";
+        break;
+      case "started":
+        markStage("queued");
+        $("status").textContent = data.batch_size > 1
+          ? "Grading, together with " + (data.batch_size - 1) + " other essay(s) in one batch…"
+          : "Grading…";
+        break;
+      case "progress":
+        markStage(data.stage);
+        break;
+      case "retrying":
+        $("status").textContent = "Retrying (attempt " + data.attempt + "): " + data.error;
+        break;
+      default:
+        break;
+    }
+  }
+
+  // Parses a Server-Sent Events body; calls onEvent per event and returns the last event id seen and the terminal event.
+  async function readEvents(response, lastId) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    let terminal = null;
+    let event = { type: "message", data: "", id: null };
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let newline;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline).replace(/\r$/u, "");
+        buffer = buffer.slice(newline + 1);
+        if (line === "") {
+          if (event.data !== "") {
+            if (event.id !== null) lastId = event.id;
+            const data = JSON.parse(event.data);
+            onEvent(event.type, data);
+            if (TERMINAL.has(event.type)) terminal = { type: event.type, data };
+          }
+          event = { type: "message", data: "", id: null };
+        } else if (!line.startsWith(":")) {
+          const colon = line.indexOf(":");
+          const name = colon < 0 ? line : line.slice(0, colon);
+          const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /u, "");
+          if (name === "event") event.type = value;
+          else if (name === "data") event.data += (event.data ? "\n" : "") + value;
+          else if (name === "id") event.id = value;
+        }
+      }
+    }
+    return { lastId, terminal };
+  }
+
+  // Follows the job's events to its terminal event, resuming with Last-Event-ID when the connection drops.
+  async function follow(id, signal) {
+    let lastId = null;
+    for (let attempt = 0; attempt < 30; attempt++) {
+      const h = headers(false);
+      if (lastId !== null) h["last-event-id"] = lastId;
+      let response;
+      try {
+        response = await fetch("/v1/jobs/" + encodeURIComponent(id) + "/events", { headers: h, signal });
+      } catch (e) {
+        if (signal.aborted) throw e;
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      if (response.status === 204) break; // Already past the terminal event: read the job instead.
+      if (response.status >= 500) {
+        // The store or broker is briefly away (503 with Retry-After): the job is safe, so keep following it.
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      if (!response.ok) throw new Error(explain(await problemOf(response)));
+      try {
+        const read = await readEvents(response, lastId);
+        lastId = read.lastId;
+        if (read.terminal) return read.terminal;
+      } catch (e) {
+        if (signal.aborted) throw e;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const job = await fetch("/v1/jobs/" + encodeURIComponent(id), { headers: headers(false), signal });
+    if (!job.ok) throw new Error(explain(await problemOf(job)));
+    const view = await job.json();
+    return { type: view.status === "succeeded" ? "completed" : view.status, data: view };
+  }
+
+  function outcomeMessage(terminal) {
+    const d = terminal.data || {};
+    switch (terminal.type) {
+      case "cancelled": return "Grading was cancelled.";
+      case "expired": return "The server was too busy to grade this essay before its deadline. Please try again.";
+      case "dead_lettered": return "Grading failed repeatedly and was set aside for an operator: " + (d.error || "");
+      default: return "Grading failed: " + (d.error || d.message || terminal.type);
+    }
+  }
+
+  async function submit(event) {
+    event.preventDefault();
+    if (run) return;
+    clearError();
+    const text = $("text").value;
+    const prompt = $("prompt").value;
+    const promptText = $("prompt-text").value;
+    const body = { prompt_id: prompt === "" ? null : Number(prompt), text };
+    if (promptText.trim() !== "") body.prompt_text = promptText;
+    sessionStorage.setItem(KEY_STORE, $("api-key").value);
+
+    const controller = new AbortController();
+    run = { id: null, controller, text };
+    setBusy(true);
+    resetProgress();
+    $("status").textContent = "Submitting…";
+    try {
+      const response = await fetch("/v1/essays", { method: "POST", headers: headers(true), body: JSON.stringify(body), signal: controller.signal });
+      if (response.status !== 200 && response.status !== 202) {
+        const problem = await problemOf(response);
+        $("progress").hidden = true;
+        showError(explain(problem), problem.field);
+        return;
+      }
+      const job = await response.json();
+      run.id = job.id;
+      $("result").dataset.jobId = job.id;
+      let result;
+      if (job.status === "succeeded") {
+        // Answered from the result cache: nothing ran, so there are no stage events to show.
+        markStage("feedback");
+        logEvent("completed", { stage: "cached" });
+        $("status").textContent = "Answered from the cache: this essay was graded before.";
+        result = job.result;
+      } else {
+        const terminal = await follow(job.id, controller.signal);
+        if (terminal.type !== "completed" || (terminal.data.status && terminal.data.status !== "succeeded")) {
+          $("status").textContent = outcomeMessage(terminal);
+          $("status").className = "failed";
+          return;
+        }
+        result = terminal.data.result;
+        $("status").textContent = "Graded.";
+      }
+      $("status").className = "";
+      render(result, text);
+    } catch (e) {
+      if (!controller.signal.aborted) showError(e && e.message ? e.message : String(e));
+    } finally {
+      run = null;
+      setBusy(false);
+    }
+  }
+
+  async function cancel() {
+    if (!run) return;
+    const id = run.id;
+    run.controller.abort();
+    $("status").textContent = "Cancelled.";
+    if (id) {
+      try {
+        await fetch("/v1/jobs/" + encodeURIComponent(id), { method: "DELETE", headers: headers(false) });
+      } catch {
+        // The job may still finish; nothing else to do from here.
+      }
+    }
+  }
+
+  function format(n, digits) {
+    return typeof n === "number" ? Number(n.toFixed(digits)).toString() : String(n);
+  }
+
+  function render(result, text) {
+    graded = { text, suggestions: [], applied: [] };
+    $("stale").hidden = true;
+    delete $("stale").dataset.handEdited;
+    $("result").hidden = false;
+
+    const s = result.score;
+    if (s.score === null || s.score === undefined) {
+      $("score-value").textContent = format(s.normalized, 2);
+      $("score-range").textContent = " on 0–1 (prompt-independent)";
+    } else {
+      $("score-value").textContent = String(s.score);
+      $("score-range").textContent = " / " + s.max + " (scale " + s.min + "–" + s.max + ")";
+    }
+    $("score-meter").value = s.normalized;
+
+    const flags = $("flags");
+    flags.replaceChildren();
+    for (const f of result.flags || []) {
+      const li = el("li", null, "flag flag-" + f.effect);
+      li.dataset.code = f.code;
+      li.append(el("strong", f.code.replaceAll("_", " ")), " — " + f.message + " ", el("em", "(" + (EFFECTS[f.effect] || f.effect) + ")"));
+      flags.append(li);
+    }
+
+    const traits = $("traits").tBodies[0];
+    traits.replaceChildren();
+    for (const t of result.traits || []) {
+      const tr = el("tr");
+      tr.dataset.trait = t.key;
+      tr.append(el("td", t.label), el("td", t.score), el("td", t.min + "–" + t.max));
+      traits.append(tr);
+    }
+    $("traits").hidden = (result.traits || []).length === 0;
+
+    // Suggestions come ordered by start; overlapping ones are listed but only the first is marked in the text.
+    const list = $("suggestions");
+    list.replaceChildren();
+    const annotated = $("annotated");
+    annotated.replaceChildren();
+    let at = 0;
+    (result.suggestions || []).forEach((g, i) => {
+      graded.suggestions.push(g);
+      const li = el("li", null, "suggestion cat-" + g.category);
+      li.id = "suggestion-" + i;
+      li.dataset.rule = g.rule;
+      li.append(el("span", g.category, "badge"), " ", el("span", g.message, "message"));
+      const quote = text.slice(g.start, g.start + g.length);
+      if (quote) li.append(" ", el("q", quote));
+      if (g.replacement !== null && g.replacement !== undefined) {
+        li.append(" → ", el("code", g.replacement || "(remove)"));
+        const apply = el("button", "Apply", "apply");
+        apply.type = "button";
+        apply.addEventListener("click", () => applySuggestion(i, apply));
+        li.append(" ", apply);
+      }
+      list.append(li);
+
+      if (g.start >= at && g.length > 0) {
+        annotated.append(text.slice(at, g.start));
+        const mark = el("mark", quote, "cat-" + g.category);
+        mark.title = g.message;
+        mark.dataset.suggestion = String(i);
+        mark.addEventListener("click", () => {
+          const target = $("suggestion-" + i);
+          target.scrollIntoView({ block: "nearest" });
+          target.classList.add("focus");
+          setTimeout(() => target.classList.remove("focus"), 1500);
+        });
+        annotated.append(mark);
+        at = g.start + g.length;
+      }
+    });
+    annotated.append(text.slice(at));
+    $("suggestion-count").textContent = "(" + (result.suggestions || []).length + ")";
+
+    const stats = $("statistics");
+    stats.replaceChildren();
+    for (const [name, value] of Object.entries(result.statistics || {})) {
+      stats.append(el("dt", name.replaceAll("_", " ")), el("dd", format(value, 2)));
+    }
+
+    const drivers = $("drivers").tBodies[0];
+    drivers.replaceChildren();
+    for (const d of result.drivers || []) {
+      const tr = el("tr");
+      tr.append(el("td", d.feature), el("td", format(d.value, 3)), el("td", format(d.typical, 3)),
+        el("td", (d.effect > 0 ? "+" : "") + format(d.effect, 2), d.effect >= 0 ? "up" : "down"));
+      drivers.append(tr);
+    }
+    $("drivers").hidden = (result.drivers || []).length === 0;
+    $("result").scrollIntoView({ block: "start" });
+  }
+
+  // Applies one replacement to the essay box. Earlier applied edits shift the later offsets; a hand edit makes the
+  // offsets unknowable, so Apply is then switched off until the essay is graded again.
+  function applySuggestion(index, button) {
+    if (!graded || $("stale").dataset.handEdited === "true") return;
+    const g = graded.suggestions[index];
+    let shift = 0;
+    for (const a of graded.applied) {
+      if (a.start + a.length > g.start && a.start < g.start + g.length) return; // Overlaps an applied edit.
+      if (a.start < g.start) shift += a.replacement.length - a.length;
+    }
+    const box = $("text");
+    const start = g.start + shift;
+    box.value = box.value.slice(0, start) + g.replacement + box.value.slice(start + g.length);
+    graded.applied.push(g);
+    button.disabled = true;
+    button.textContent = "Applied";
+    $("stale").hidden = false;
+    updateCounts();
+  }
+
+  function onHandEdit() {
+    updateCounts();
+    if (graded) {
+      $("stale").hidden = false;
+      $("stale").dataset.handEdited = "true";
+      for (const b of document.querySelectorAll("#suggestions button.apply")) b.disabled = true;
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("api-key").value = sessionStorage.getItem(KEY_STORE) || "";
+    $("essay-form").addEventListener("submit", submit);
+    $("cancel").addEventListener("click", cancel);
+    $("text").addEventListener("input", onHandEdit);
+    $("prompt").addEventListener("change", clearError);
+    updateCounts();
+    document.body.dataset.ready = "true";
+  });
+})();

@@ -1,0 +1,213 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Sluice.Server.Tests.Infrastructure;
+using Sluice.Testing;
+
+namespace Sluice.Server.Tests.Ui;
+
+/// <summary>
+/// The built-in essay page in a real browser (Debian chromium through Playwright) against a real server on loopback:
+/// what a student sees is what the API returned, stage by stage.
+/// </summary>
+public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    // A coherent answer to prompt 1 with four fixable slips: "a assignment", "freinds", "i", "posative".
+    private const string Essay =
+        "Computers help people in many ways. First, they let students find information quickly for a assignment. " +
+        "Second, people can talk to freinds and family who live far away. Some people say computers are bad because " +
+        "kids spend too much time on them, but i disagree.\n\nIn addition, computers teach hand-eye coordination and " +
+        "typing skills. Many jobs today need these skills. For example, my uncle works in an office and uses a computer every day.\n\n" +
+        "In conclusion, computers have a posative effect on people. They help us learn, talk to others and get jobs.";
+
+    private static readonly string[] Stages = ["queued", "spelling", "grammar", "structure", "scoring", "feedback"];
+
+    private static Dictionary<string, string> Settings(Dictionary<string, string>? more = null)
+    {
+        var settings = new Dictionary<string, string>(more ?? []) { ["Sluice:Models:essay-grader:Enabled"] = "true" };
+        return settings;
+    }
+
+    [ToolFact("chromium")]
+    public async Task GradeButton_RealEssay_ShowsLiveStagesAndTheServersResult()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+
+        await page.SelectOptionAsync("#prompt", "1");
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+
+        // Every stage is ticked, and the live log saw each grading stage arrive as its own event, in order.
+        Assert.Equal(Stages.Length, await page.Locator("#stages li.done").CountAsync());
+        var logged = await page.Locator("#log li[data-event=progress]").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.stage)");
+        Assert.Equal(Stages[1..], logged.Distinct());
+        Assert.Equal("completed", await page.Locator("#log li").Last.GetAttributeAsync("data-event"));
+
+        // The page shows exactly what the job returned.
+        var id = await page.GetAttributeAsync("#result", "data-job-id");
+        var result = (await server.GetJobAsync(id!)).GetProperty("result");
+        var score = result.GetProperty("score");
+        Assert.Equal(score.GetProperty("score").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture), await page.TextContentAsync("#score-value"));
+        Assert.Contains($"/ {score.GetProperty("max").GetInt32()}", await page.TextContentAsync("#score-range"), StringComparison.Ordinal);
+        foreach (var trait in result.GetProperty("traits").EnumerateArray())
+        {
+            var row = page.Locator($"#traits tr[data-trait={trait.GetProperty("key").GetString()}] td").Nth(1);
+            Assert.Equal(trait.GetProperty("score").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture), await row.TextContentAsync());
+        }
+
+        Assert.Equal(result.GetProperty("flags").GetArrayLength(), await page.Locator("#flags li").CountAsync());
+        var suggestions = result.GetProperty("suggestions");
+        Assert.Equal(suggestions.GetArrayLength(), await page.Locator("#suggestions li").CountAsync());
+        // The misspellings are marked in the essay at the offsets the grader gave.
+        var marked = await page.Locator("#annotated mark.cat-spelling").AllTextContentsAsync();
+        Assert.Equal(["freinds", "posative"], marked);
+        // The annotated copy is the essay itself, character for character.
+        Assert.Equal(Essay, await page.TextContentAsync("#annotated"));
+    }
+
+    [ToolFact("chromium")]
+    public async Task ApplyButton_SeveralFixes_EachLandsAtItsSpanAfterEarlierLengthChanges()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+
+        // "a" -> "an" lengthens the text before the two misspellings, so their offsets must shift by one.
+        await ApplyAsync(page, "a_an", null);
+        await ApplyAsync(page, "misspelling", "posative");
+        await ApplyAsync(page, "misspelling", "freinds");
+
+        var expected = Essay.Replace("for a assignment", "for an assignment", StringComparison.Ordinal)
+            .Replace("freinds", "friends", StringComparison.Ordinal).Replace("posative", "positive", StringComparison.Ordinal);
+        Assert.Equal(expected, await page.InputValueAsync("#text"));
+        Assert.True(await page.IsVisibleAsync("#stale"));
+
+        // A hand edit makes the remaining offsets unknowable: the other fixes are switched off.
+        await page.Locator("#text").PressSequentiallyAsync("!");
+        Assert.True(await page.Locator("#suggestions li[data-rule=pronoun_i] button.apply").IsDisabledAsync());
+    }
+
+    [ToolFact("chromium")]
+    public async Task GradeButton_WhitespaceOnlyEssay_ShowsTheServersProblemAtTheField()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", "   \n  ");
+
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#error:not([hidden])");
+
+        Assert.Equal("true", await page.GetAttributeAsync("#text", "aria-invalid"));
+        Assert.StartsWith("text: ", await page.TextContentAsync("#error"), StringComparison.Ordinal);
+        Assert.False(await page.IsVisibleAsync("#result"));
+        Assert.True(await page.IsEnabledAsync("#grade"));
+    }
+
+    [ToolFact("chromium")]
+    public async Task GradeButton_ServerWithKeys_AsksForTheKeyThenGradesWithIt()
+    {
+        await using var server = await TestServer.StartAsync(Settings(new()
+        {
+            ["Sluice:Auth:Keys:0:Id"] = "teacher",
+            ["Sluice:Auth:Keys:0:Key"] = "teacher-secret",
+            ["Sluice:Auth:Keys:1:Id"] = "other",
+            ["Sluice:Auth:Keys:1:Key"] = "other-secret",
+        }));
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#error:not([hidden])");
+        Assert.Contains("API key", await page.TextContentAsync("#error"), StringComparison.Ordinal);
+        Assert.True(await page.Locator("#key-box").EvaluateAsync<bool>("d => d.open"));
+
+        await page.FillAsync("#api-key", "teacher-secret");
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+        Assert.True(await page.IsHiddenAsync("#error"));
+
+        // The job belongs to the key the page sent: another key cannot see it.
+        var id = await page.GetAttributeAsync("#result", "data-job-id");
+        Assert.Equal(HttpStatusCode.OK, await GetJobStatusAsync(server, id!, "teacher-secret"));
+        Assert.Equal(HttpStatusCode.NotFound, await GetJobStatusAsync(server, id!, "other-secret"));
+    }
+
+    private static async Task<HttpStatusCode> GetJobStatusAsync(TestServer server, string id, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{id}");
+        request.Headers.Authorization = new("Bearer", key);
+        using var response = await server.Client.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    [ToolFact("chromium")]
+    public async Task CancelButton_WhileWaitingForABatch_CancelsTheJobAndFreesTheForm()
+    {
+        // A lone essay waits up to 30 s for batch-mates: time enough to cancel it.
+        await using var server = await TestServer.StartAsync(Settings(new() { ["Sluice:Models:essay-grader:MaxQueueDelayMs"] = "30000" }));
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#log li[data-event=queued]", new() { State = WaitForSelectorState.Attached });
+        var id = await page.GetAttributeAsync("#result", "data-job-id");
+
+        await page.ClickAsync("#cancel");
+
+        await page.WaitForFunctionAsync("() => !document.getElementById('grade').disabled");
+        Assert.Equal("Cancelled.", await page.TextContentAsync("#status"));
+        Assert.True(await page.IsHiddenAsync("#cancel"));
+        var job = await server.WaitTerminalAsync(id!, TimeSpan.FromSeconds(20));
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [ToolFact("chromium")]
+    public async Task Page_SameEssayTwice_SecondAnswerFromTheCacheShowsTheSameScore()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+        var first = await page.TextContentAsync("#score-value");
+
+        await page.ClickAsync("#grade");
+        await page.WaitForFunctionAsync("() => document.getElementById('status').textContent.includes('cache')");
+
+        Assert.Equal(first, await page.TextContentAsync("#score-value"));
+        Assert.Equal(Stages.Length, await page.Locator("#stages li.done").CountAsync());
+    }
+
+    private static async Task ApplyAsync(IPage page, string rule, string? near)
+    {
+        var item = page.Locator($"#suggestions li[data-rule={rule}]", new() { HasText = near });
+        await item.Locator("button.apply").ClickAsync();
+        Assert.Equal("Applied", await item.Locator("button.apply").TextContentAsync());
+    }
+
+    private async Task<IPage> OpenAsync(TestServer server)
+    {
+        var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.BaseAddress.ToString() });
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, m) =>
+        {
+            if (m.Type == "error")
+            {
+                errors.Add(m.Text);
+            }
+        };
+        page.PageError += (_, e) => errors.Add(e);
+        // The page loads its script under the strict content security policy; a blocked script or style, or a script
+        // error, would show here.
+        var response = await page.GotoAsync("/");
+        Assert.NotNull(response);
+        Assert.EndsWith("/ui/essays", page.Url, StringComparison.Ordinal);
+        await page.WaitForSelectorAsync("body[data-ready=true]");
+        Assert.Empty(errors);
+        return page;
+    }
+}
