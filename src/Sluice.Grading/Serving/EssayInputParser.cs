@@ -95,10 +95,19 @@ internal static class EssayInputParser
             return false;
         }
 
-        // A word is at least 2 characters with its separator, so a cheap length bound comes first.
-        if (text.Length > options.MaxWords * 40L || EssayGrader.CountWords(text) > options.MaxWords)
+        // A cheap length bound comes first, so a huge body is refused without a scan: 40 characters a word is far
+        // above any real essay's average (about 5), so no essay within the word limit meets it.
+        var maxChars = options.MaxWords * 40L;
+        if (text.Length > maxChars)
         {
-            error = new InputError("input.text", $"text is longer than {options.MaxWords:N0} words; split it or shorten it");
+            error = new InputError("input.text", $"text is {text.Length:N0} characters long; at most {maxChars:N0} are accepted (40 per word of the {options.MaxWords:N0}-word limit); split it or shorten it");
+            return false;
+        }
+
+        var words = EssayGrader.CountWords(text);
+        if (words > options.MaxWords)
+        {
+            error = new InputError("input.text", $"text has {words:N0} words (counted as runs of characters between spaces); at most {options.MaxWords:N0} are accepted; split it or shorten it");
             return false;
         }
 

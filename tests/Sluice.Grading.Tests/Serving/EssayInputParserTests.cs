@@ -63,6 +63,22 @@ public sealed class EssayInputParserTests
 
         Assert.False(ok);
         Assert.Equal("input.text", error.Field);
-        Assert.Contains("1,000", error.Message);
+        Assert.Contains("has 1,001 words", error.Message);
+        Assert.Contains("at most 1,000", error.Message);
+    }
+
+    [Fact]
+    public void TryParse_FewWordsButOverTheCharacterBound_MessageCountsCharactersNotWords()
+    {
+        // 500 "words" of 100 letters each: within the word limit, over 40 characters per word of it.
+        var text = string.Join(' ', Enumerable.Repeat(new string('a', 100), 500));
+
+        var (ok, _, error) = Parse(JsonSerializer.Serialize(new { text }));
+
+        Assert.False(ok);
+        Assert.Equal("input.text", error.Field);
+        Assert.Contains("50,499 characters", error.Message);
+        Assert.Contains("at most 40,000", error.Message);
+        Assert.DoesNotContain("longer than 1,000 words", error.Message);
     }
 }
