@@ -23,7 +23,25 @@ internal static class UiApi
         app.MapGet("/ui/essays.js", (HttpContext http) => Serve(http, assets.Script)).ExcludeFromDescription();
         app.MapGet("/ui/essays.css", (HttpContext http) => Serve(http, assets.Styles)).ExcludeFromDescription();
         app.MapGet("/ui/icon.svg", (HttpContext http) => Serve(http, assets.Icon)).ExcludeFromDescription();
+        app.Lifetime.ApplicationStarted.Register(() => LogPageAddresses(app));
         return app;
+    }
+
+    // Where to point a browser, next to Kestrel's "Now listening on": the bound addresses are known only once started.
+    private static void LogPageAddresses(WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses;
+        if (addresses is null)
+        {
+            return;
+        }
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sluice.Server.Ui");
+        foreach (var address in addresses)
+        {
+            logger.LogInformation("Essay grading page: {Address}/ui/essays", address.TrimEnd('/'));
+        }
     }
 
     private static IResult Serve(HttpContext http, UiAsset asset)
