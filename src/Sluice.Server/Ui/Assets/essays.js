@@ -362,11 +362,19 @@
         const mark = el("mark", quote, "cat-" + g.category);
         mark.title = g.message;
         mark.dataset.suggestion = String(i);
-        mark.addEventListener("click", () => {
+        mark.tabIndex = 0;
+        const reveal = () => {
           const target = $("suggestion-" + i);
           target.scrollIntoView({ block: "nearest" });
           target.classList.add("focus");
           setTimeout(() => target.classList.remove("focus"), 1500);
+        };
+        mark.addEventListener("click", reveal);
+        mark.addEventListener("keydown", (e) => {
+          if (e.key === "Enter" || e.key === " ") {
+            e.preventDefault();
+            reveal();
+          }
         });
         annotated.append(mark);
         at = g.start + g.length;
