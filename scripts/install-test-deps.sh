@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite uses, only when missing (idempotent, quiet when nothing to do).
 #   prometheus  -> promtool, to check /metrics
-#   chromium    -> renders the load tester's SVG charts headless
+#   chromium    -> renders the load tester's SVG charts headless; the essay page's tests drive it through Playwright
 # Other components add their own install-*-deps.sh scripts beside this one; they are run too.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
