@@ -15,7 +15,7 @@ namespace Sluice.Postgres;
 /// so a stream can be resumed on any gateway. Connections come from one pooled <see cref="NpgsqlDataSource"/>;
 /// transient errors are retried a few times, briefly, so an outage surfaces fast as 503 instead of hanging.
 /// </summary>
-internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJobPublicationStore, IAsyncDisposable
+internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJobPublicationStore, IJobDeadlineStore, IAsyncDisposable
 {
     private const string Columns = "id, model, model_version, input, priority, owner, status, created_at, deadline, attempts, max_attempts, " +
         "started_at, completed_at, not_before, result, error, batch_size, queued_ms, run_ms, traceparent, idempotency_key, request_hash, cache_key";
@@ -409,6 +409,22 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             cmd.Parameters.AddWithValue("n", a.limit);
             return (IReadOnlyList<JobRecord>)await ReadJobsAsync(cmd, ct).ConfigureAwait(false);
         }, (createdBefore, now, limit), cancellationToken);
+
+    public ValueTask<IReadOnlyList<QueuedDeadline>> ListQueuedDeadlinesAsync(CancellationToken cancellationToken) =>
+        Retry(static async (s, _, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            // Served by the partial index on unfinished jobs; no inputs read.
+            await using var cmd = new NpgsqlCommand("SELECT id, deadline FROM jobs WHERE status = 0 AND deadline IS NOT NULL ORDER BY deadline", conn);
+            var list = new List<QueuedDeadline>();
+            await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                list.Add(new QueuedDeadline(reader.GetString(0), FromMs(reader.GetInt64(1))));
+            }
+
+            return (IReadOnlyList<QueuedDeadline>)list;
+        }, 0, cancellationToken);
 
     public ValueTask<IReadOnlyList<JobRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken) =>
         Retry(static async (s, _, _, ct) =>

@@ -196,6 +196,28 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     }
 
     /// <summary>
+    /// Takes over the deadlines of every queued job (a gateway starting after another stopped, whose timers were
+    /// lost with it): each is armed here as if this gateway had accepted it. Several gateways arming the same job is
+    /// harmless, since only a still-queued job is settled, once. Returns how many were armed.
+    /// </summary>
+    public async Task<int> RearmDeadlinesAsync(CancellationToken cancellationToken)
+    {
+        if (_services.GetService(typeof(IJobStore)) is not IJobDeadlineStore store
+            || (_events ??= (Core.Events.IJobEventHub?)_services.GetService(typeof(Core.Events.IJobEventHub))) is not RabbitMqJobEventHub hub)
+        {
+            return 0;
+        }
+
+        var deadlines = await store.ListQueuedDeadlinesAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var d in deadlines)
+        {
+            ExpireWhileQueued(d.JobId, d.Deadline, hub);
+        }
+
+        return deadlines.Count;
+    }
+
+    /// <summary>
     /// The accepting process keeps a queued job's deadline: no worker may take the job in time (none running, a
     /// deep backlog), and the client must see it expire when it is due, not whenever a worker dequeues it. The
     /// store settles it only while it is still queued (atomically against a worker's MarkRunning); a job a

@@ -10,7 +10,8 @@ namespace Sluice.RabbitMq;
 /// the two; the client got no 202, but an idempotent retry replays the stored job as queued) and publishes them
 /// again. The store's claim makes one gateway republish each job; the marker set after every confirm keeps
 /// published jobs out; the worker checks a republished copy against the store and drops it when the original
-/// was taken after all.
+/// was taken after all. On start it also takes over the deadlines of the queued jobs, whose timers lived in the
+/// gateways that accepted them.
 /// </summary>
 internal sealed partial class RabbitMqRepublishSweep(RabbitMqJobQueue queue, IOptions<RabbitMqOptions> options, IOptions<SchedulingOptions> role,
     TimeProvider time, ILogger<RabbitMqRepublishSweep> logger) : BackgroundService
@@ -23,10 +24,19 @@ internal sealed partial class RabbitMqRepublishSweep(RabbitMqJobQueue queue, IOp
         }
 
         var interval = TimeSpan.FromTicks(Math.Clamp(options.Value.RepublishAfter.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromSeconds(30).Ticks));
+        var deadlinesArmed = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
+                // At once on start (a deadline may be due in a second), then again each round until the store answers.
+                if (!deadlinesArmed)
+                {
+                    var armed = await queue.RearmDeadlinesAsync(stoppingToken).ConfigureAwait(false);
+                    deadlinesArmed = true;
+                    Log.DeadlinesArmed(logger, armed);
+                }
+
                 await Task.Delay(interval, time, stoppingToken).ConfigureAwait(false);
                 await queue.RepublishUnconfirmedAsync(stoppingToken).ConfigureAwait(false);
             }
@@ -46,5 +56,8 @@ internal sealed partial class RabbitMqRepublishSweep(RabbitMqJobQueue queue, IOp
     {
         [LoggerMessage(EventId = 2701, Level = LogLevel.Warning, Message = "Sweep for unconfirmed jobs failed: {Error}")]
         public static partial void SweepFailed(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 2702, Level = LogLevel.Debug, Message = "Took over the deadlines of {Count} queued jobs")]
+        public static partial void DeadlinesArmed(ILogger logger, int count);
     }
 }

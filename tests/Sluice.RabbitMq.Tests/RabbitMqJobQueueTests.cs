@@ -217,6 +217,45 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task RearmDeadlinesAsync_AcceptingGatewayStoppedBeforeTheDeadline_AnotherGatewayExpiresTheJobOnTime()
+    {
+        var job = Job(deadline: DateTimeOffset.UtcNow.AddSeconds(4));
+        var later = Job(i: 1, deadline: DateTimeOffset.UtcNow.AddMinutes(10));
+        await using (var first = await NodeAsync("gateway"))
+        {
+            foreach (var j in new[] { job, later })
+            {
+                await first.Store.CreateAsync(new JobRecord { Id = j.Id, Model = j.Model, InputJson = j.InputJson, Owner = j.Owner, CreatedAt = j.EnqueuedAt, Deadline = j.Deadline }, CancellationToken.None);
+                first.Hub.Append(j.Id, JobEventTypes.Queued, "{}");
+                Assert.Equal(EnqueueResult.Accepted, await first.Queue.EnqueueAsync(j, CancellationToken.None));
+            }
+
+            // The queued events reach the store in the background; the gateway stops only once they are there.
+            var stored = DateTime.UtcNow.AddSeconds(10);
+            while ((await first.Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Count == 0 && DateTime.UtcNow < stored)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        // The gateway that armed the deadlines is gone, and no worker runs; another gateway takes them over.
+        await using var second = await NodeAsync("gateway");
+        Assert.Equal(2, await second.Queue.RearmDeadlinesAsync(CancellationToken.None));
+
+        var until = DateTime.UtcNow.AddSeconds(20);
+        JobRecord? record;
+        while ((record = await second.Store.GetAsync(job.Id, CancellationToken.None))!.Status != JobStatus.Expired && DateTime.UtcNow < until)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(JobStatus.Expired, record.Status);
+        Assert.True(record.CompletedAt >= job.Deadline!.Value.AddMilliseconds(-50), $"expired at {record.CompletedAt:O}, before its deadline {job.Deadline:O}");
+        Assert.Equal([JobEventTypes.Queued, JobEventTypes.Expired], (await second.Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Select(e => e.Type));
+        Assert.Equal(JobStatus.Queued, (await second.Store.GetAsync(later.Id, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
     public async Task RepublishUnconfirmedAsync_JobJournaledButNeverPublished_PublishedAgainOnceAndConfirmedJobsLeftAlone()
     {
         await using var gateway = await NodeAsync("gateway", ("Sluice:Queue:RepublishAfter", "00:00:02"));

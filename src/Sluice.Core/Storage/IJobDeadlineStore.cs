@@ -1,0 +1,11 @@
+namespace Sluice.Core.Storage;
+
+/// <summary>
+/// A shared store that can list the deadlines of queued jobs, so a gateway that starts takes over the deadline
+/// timers of a gateway that stopped (each gateway times the jobs it accepted; the timers live in memory).
+/// </summary>
+public interface IJobDeadlineStore
+{
+    /// <summary>Every job still queued that has a deadline: ids and deadlines only, whatever the size of the inputs.</summary>
+    ValueTask<IReadOnlyList<QueuedDeadline>> ListQueuedDeadlinesAsync(CancellationToken cancellationToken);
+}
