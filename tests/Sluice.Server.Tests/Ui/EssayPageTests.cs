@@ -322,6 +322,50 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.Equal("Graded.", await page.TextContentAsync("#status"));
     }
 
+    [ToolFact("chromium")]
+    public async Task CancelButton_JobAlreadyFinished_ShowsTheResultInsteadOfCancelled()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        // The job finishes before the page hears of it, so the DELETE that Cancel sends is a 409.
+        var finished = new TaskCompletionSource();
+        await page.RouteAsync("**/events", async route =>
+        {
+            await finished.Task;
+            await route.ContinueAsync();
+        });
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        var id = await WaitForOnlyJobAsync(server);
+        await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60));
+
+        var delete = await page.RunAndWaitForResponseAsync(() => page.ClickAsync("#cancel"), r => r.Request.Method == "DELETE");
+        Assert.Equal(409, delete.Status);
+        finished.SetResult();
+        await page.WaitForFunctionAsync("() => !document.getElementById('grade').disabled", null, new() { Timeout = 60_000 });
+
+        Assert.Equal("Graded.", await page.TextContentAsync("#status"));
+        Assert.True(await page.IsVisibleAsync("#result"));
+    }
+
+    [ToolFact("chromium")]
+    public async Task GradeButton_PressedWithTheKeyboard_FocusMovesToCancelAndBack()
+    {
+        await using var server = await TestServer.StartAsync(Settings(new() { ["Sluice:Models:essay-grader:MaxQueueDelayMs"] = "30000" }));
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.FocusAsync("#grade");
+
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForSelectorAsync("#log li[data-event=queued]", new() { State = WaitForSelectorState.Attached });
+        Assert.Equal("cancel", await page.EvaluateAsync<string>("() => document.activeElement.id"));
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForFunctionAsync("() => !document.getElementById('grade').disabled");
+
+        Assert.Equal("Cancelled.", await page.TextContentAsync("#status"));
+        Assert.Equal("grade", await page.EvaluateAsync<string>("() => document.activeElement.id"));
+    }
+
     private static async Task<string> WaitForOnlyJobAsync(TestServer server)
     {
         for (var i = 0; i < 200; i++)

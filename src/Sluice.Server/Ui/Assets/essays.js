@@ -89,8 +89,13 @@
   }
 
   function setBusy(busy) {
+    const focused = document.activeElement;
     $("grade").disabled = busy;
     $("cancel").hidden = !busy;
+    // The button just pressed is disabled or hidden now: its counterpart takes the focus so a keyboard user keeps
+    // their place (and can cancel with one more Enter) instead of being sent back to the top of the page.
+    if (busy && focused === $("grade")) $("cancel").focus();
+    if (!busy && focused === $("cancel")) $("grade").focus({ preventScroll: true });
   }
 
   function resetProgress() {
