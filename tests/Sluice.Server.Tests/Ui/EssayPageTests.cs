@@ -366,6 +366,23 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.Equal("grade", await page.EvaluateAsync<string>("() => document.activeElement.id"));
     }
 
+    [ToolFact("chromium")]
+    public async Task GradeButton_NoProgressForHalfAMinute_SaysItLostContactRatherThanFailed()
+    {
+        // The job waits for batch-mates longer than the page waits for a connection to its events.
+        await using var server = await TestServer.StartAsync(Settings(new() { ["Sluice:Models:essay-grader:MaxQueueDelayMs"] = "60000" }));
+        var page = await OpenAsync(server);
+        await page.RouteAsync("**/events", route => route.AbortAsync("connectionrefused"));
+        await page.FillAsync("#text", Essay);
+
+        await page.ClickAsync("#grade");
+        await page.WaitForFunctionAsync("() => !document.getElementById('grade').disabled", null, new() { Timeout = 90_000 });
+
+        // The job is fine and still queued: "Grading failed: queued" would be wrong.
+        Assert.Contains("still queued", await page.TextContentAsync("#error"), StringComparison.Ordinal);
+        Assert.DoesNotContain("failed", await page.TextContentAsync("#status"), StringComparison.Ordinal);
+    }
+
     private static async Task<string> WaitForOnlyJobAsync(TestServer server)
     {
         for (var i = 0; i < 200; i++)

@@ -211,7 +211,10 @@
   async function follow(id, signal) {
     let lastId = null;
     let lost = null; // The status line from before the connection was lost, put back once it is regained.
-    for (let attempt = 0; attempt < 30; attempt++) {
+    // Connections in a row that brought no event: about 30 s of them and the page stops waiting. A stream that
+    // brings events resets it, so a long grading with a few dropped connections is followed to its end.
+    let failures = 0;
+    while (failures < 30) {
       const h = headers(false);
       if (lastId !== null) h["last-event-id"] = lastId;
       let response;
@@ -219,6 +222,7 @@
         response = await fetch("/v1/jobs/" + encodeURIComponent(id) + "/events", { headers: h, signal });
       } catch (e) {
         if (signal.aborted) throw e;
+        failures++;
         if (lost === null) lost = $("status").textContent;
         $("status").textContent = "Lost the connection to the server; reconnecting…";
         await pause(null, signal);
@@ -232,10 +236,12 @@
       if (response.status === 429 || response.status >= 500) {
         // A rate-limited key (the submit may have spent its last token) or the store or broker briefly away (503):
         // the job is safe, so keep following it once the server says to.
+        failures++;
         await pause(response, signal);
         continue;
       }
       if (!response.ok) throw new Error(explain(await problemOf(response)));
+      const before = lastId;
       try {
         const read = await readEvents(response, lastId);
         lastId = read.lastId;
@@ -243,6 +249,7 @@
       } catch (e) {
         if (signal.aborted) throw e;
       }
+      failures = lastId === before ? failures + 1 : 0;
       await new Promise((r) => setTimeout(r, 500));
     }
     let job;
@@ -254,6 +261,9 @@
     }
     if (!job.ok) throw new Error(explain(await problemOf(job)));
     const view = await job.json();
+    if (view.status === "queued" || view.status === "running") {
+      throw new Error("The server stopped sending progress; the essay is still " + view.status + ". It may still be graded: try again in a while.");
+    }
     return { type: view.status === "succeeded" ? "completed" : view.status, data: view };
   }
 
