@@ -336,6 +336,8 @@
         // Aborted by cancel, which says how it went; otherwise the submit itself failed after Cancel was pressed.
         if (!controller.signal.aborted) $("status").textContent = "Cancelled.";
       } else {
+        // What the status line said ("reconnecting…", "Waiting in the queue…") is no longer going on.
+        if (current.id) $("status").textContent = "Stopped waiting for the result.";
         showError(e && e.message ? e.message : String(e));
       }
     } finally {
