@@ -95,7 +95,9 @@ internal static class Tokenizer
                 while (i + len < text.Length)
                 {
                     var d = text[i + len];
-                    if (char.IsLetter(d))
+                    // Combining accents belong to their letter: "nai\u0308ve" (decomposed, as some keyboards and PDFs
+                    // write it) is one word, not "nai" and "ve" with a spelling fix each.
+                    if (char.IsLetter(d) || IsCombiningMark(d))
                     {
                         len++;
                     }
@@ -192,16 +194,27 @@ internal static class Tokenizer
         return s_abbreviations.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word) || (word.Length == 1 && char.IsUpper(word[0]));
     }
 
+    private static bool IsCombiningMark(char c) => char.GetUnicodeCategory(c) is
+        System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.SpacingCombiningMark or System.Globalization.UnicodeCategory.EnclosingMark;
+
     private static string Lower(ReadOnlySpan<char> s)
     {
         Span<char> buf = s.Length <= 128 ? stackalloc char[s.Length] : new char[s.Length];
+        var n = 0;
         for (var k = 0; k < s.Length; k++)
         {
             var ch = s[k];
+            // Decomposed accents are dropped (the server runs without ICU, so it cannot compose them): a decomposed
+            // "nai\u0308ve" is looked up as "naive", the dictionary's spelling, rather than as an unknown word.
+            if (IsCombiningMark(ch))
+            {
+                continue;
+            }
+
             // ASAP replaced curly apostrophes with U+FFFD; both count as an apostrophe.
-            buf[k] = ch is '\u2019' or '\uFFFD' ? '\'' : char.ToLowerInvariant(ch);
+            buf[n++] = ch is '\u2019' or '\uFFFD' ? '\'' : char.ToLowerInvariant(ch);
         }
 
-        return new string(buf);
+        return new string(buf[..n]);
     }
 }

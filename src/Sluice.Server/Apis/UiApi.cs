@@ -19,10 +19,12 @@ internal static class UiApi
     {
         var assets = UiAssets.Load();
         app.MapGet("/", () => TypedResults.Redirect("/ui/essays")).ExcludeFromDescription();
-        app.MapGet("/ui/essays", (HttpContext http) => Serve(http, assets.Page)).ExcludeFromDescription();
-        app.MapGet("/ui/essays.js", (HttpContext http) => Serve(http, assets.Script)).ExcludeFromDescription();
-        app.MapGet("/ui/essays.css", (HttpContext http) => Serve(http, assets.Styles)).ExcludeFromDescription();
-        app.MapGet("/ui/icon.svg", (HttpContext http) => Serve(http, assets.Icon)).ExcludeFromDescription();
+        // HEAD too, as for any static file: link checkers and uptime probes use it and would otherwise see 405.
+        string[] methods = [HttpMethods.Get, HttpMethods.Head];
+        app.MapMethods("/ui/essays", methods, (HttpContext http) => Serve(http, assets.Page)).ExcludeFromDescription();
+        app.MapMethods("/ui/essays.js", methods, (HttpContext http) => Serve(http, assets.Script)).ExcludeFromDescription();
+        app.MapMethods("/ui/essays.css", methods, (HttpContext http) => Serve(http, assets.Styles)).ExcludeFromDescription();
+        app.MapMethods("/ui/icon.svg", methods, (HttpContext http) => Serve(http, assets.Icon)).ExcludeFromDescription();
         app.Lifetime.ApplicationStarted.Register(() => LogPageAddresses(app));
         return app;
     }

@@ -34,6 +34,17 @@ public sealed class TokenizerTests
     }
 
     [Fact]
+    public void Analyze_DecomposedAccents_StayInTheirWordAndAreLookedUpWithoutThem()
+    {
+        var doc = Tokenizer.Analyze("A nai\u0308ve cafe\u0301 owner.");
+
+        var words = doc.Tokens.Where(t => t.Kind == TokenKind.Word).Select(t => doc.Text.Substring(t.Start, t.Length)).ToArray();
+        Assert.Equal(["A", "nai\u0308ve", "cafe\u0301", "owner"], words);
+        Assert.Contains("naive", doc.Lower);
+        Assert.Contains("cafe", doc.Lower);
+    }
+
+    [Fact]
     public void Analyze_Abbreviation_DoesNotEndSentence()
     {
         var doc = Tokenizer.Analyze("Mr. Smith went home. He slept.");

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
 using Sluice.Server.Tests.Infrastructure;
@@ -179,6 +180,224 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
 
         Assert.Equal(first, await page.TextContentAsync("#score-value"));
         Assert.Equal(Stages.Length, await page.Locator("#stages li.done").CountAsync());
+    }
+
+    [ToolFact("chromium")]
+    public async Task GradeButton_KeyLimitedToOneRequestPerSecond_FollowsTheJobPastTheLimit()
+    {
+        // The submit spends the key's only token, so the first events request is a 429: the job is fine, and the page
+        // must wait and follow it rather than tell the student to try again.
+        await using var server = await TestServer.StartAsync(Settings(new()
+        {
+            ["Sluice:Auth:Keys:0:Id"] = "teacher",
+            ["Sluice:Auth:Keys:0:Key"] = "teacher-secret",
+            ["Sluice:Auth:Keys:0:RequestsPerSecond"] = "1",
+            ["Sluice:Auth:Keys:0:Burst"] = "1",
+        }));
+        var page = await OpenAsync(server);
+        var limited = 0;
+        page.Response += (_, r) => limited += r.Status == 429 ? 1 : 0;
+        await page.ClickAsync("#key-box summary");
+        await page.FillAsync("#api-key", "teacher-secret");
+        await page.FillAsync("#text", Essay);
+
+        await page.ClickAsync("#grade");
+        await page.WaitForFunctionAsync("() => !document.getElementById('grade').disabled", null, new() { Timeout = 60_000 });
+
+        Assert.True(await page.IsHiddenAsync("#error"), await page.TextContentAsync("#error"));
+        Assert.True(await page.IsVisibleAsync("#result"));
+        Assert.Equal("Graded.", await page.TextContentAsync("#status"));
+        Assert.True(limited > 0);
+    }
+
+    [ToolFact("chromium")]
+    public async Task CancelButton_WhileTheSubmitIsOnItsWay_CancelsTheJobOnceTheServerNamesIt()
+    {
+        await using var server = await TestServer.StartAsync(Settings(new() { ["Sluice:Models:essay-grader:MaxQueueDelayMs"] = "30000" }));
+        var page = await OpenAsync(server);
+        // The job is created on the server, but its answer reaches the page only after Cancel was pressed.
+        var cancelled = new TaskCompletionSource();
+        await page.RouteAsync("**/v1/essays", async route =>
+        {
+            var response = await route.FetchAsync();
+            await cancelled.Task;
+            await route.FulfillAsync(new() { Response = response });
+        });
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        var id = await WaitForOnlyJobAsync(server);
+
+        await page.ClickAsync("#cancel");
+        cancelled.SetResult();
+
+        await page.WaitForFunctionAsync("() => !document.getElementById('grade').disabled");
+        Assert.Equal("Cancelled.", await page.TextContentAsync("#status"));
+        var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [ToolFact("chromium")]
+    public async Task ApplyButton_EssayTypedIntoWhileBeingGraded_IsSwitchedOff()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        var typed = new TaskCompletionSource();
+        await page.RouteAsync("**/v1/essays", async route =>
+        {
+            await typed.Task;
+            await route.ContinueAsync();
+        });
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        // The student keeps writing at the top while the essay is graded: every offset of the result is now off by 5.
+        await page.FocusAsync("#text");
+        await page.Keyboard.PressAsync("Control+Home");
+        await page.Keyboard.TypeAsync("Yes. ");
+        typed.SetResult();
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+
+        Assert.True(await page.IsVisibleAsync("#stale"));
+        Assert.True(await page.Locator("#suggestions li[data-rule=misspelling] button.apply").First.IsDisabledAsync());
+        Assert.Equal("Yes. " + Essay, await page.InputValueAsync("#text"));
+    }
+
+    [ToolFact("chromium")]
+    public async Task ApplyButton_TwoFixesOfTheSameWord_TheOtherIsSwitchedOff()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        // "freinds" starting a sentence gets two fixes of the same span: a capital and a spelling.
+        await page.FillAsync("#text", Essay + " freinds are nice.");
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+
+        await ApplyAsync(page, "sentence_start", "freinds");
+
+        var spelling = page.Locator("#suggestions li[data-rule=misspelling]").Last;
+        Assert.True(await spelling.Locator("button.apply").IsDisabledAsync());
+        Assert.EndsWith(" Freinds are nice.", await page.InputValueAsync("#text"), StringComparison.Ordinal);
+    }
+
+    [ToolFact("chromium")]
+    public async Task GradeButton_EssayOverTheBodyLimit_SaysTheEssayIsTooLongAtTheEssayBox()
+    {
+        await using var server = await TestServer.StartAsync(Settings(new() { ["Sluice:Http:MaxBodyBytes"] = "4096" }));
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", string.Concat(Enumerable.Repeat(Essay + "\n\n", 10)));
+
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#error:not([hidden])");
+
+        Assert.StartsWith("The essay is too long to send", await page.TextContentAsync("#error"), StringComparison.Ordinal);
+        Assert.Equal("true", await page.GetAttributeAsync("#text", "aria-invalid"));
+    }
+
+    [ToolFact("chromium")]
+    public async Task GradeButton_EventStreamUnreachableForAWhile_SaysSoThenShowsTheResult()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        var statuses = new List<string>();
+        // The first three connections to the event stream fail as if the server were down.
+        var failures = 3;
+        await page.RouteAsync("**/events", async route =>
+        {
+            if (Interlocked.Decrement(ref failures) >= 0)
+            {
+                statuses.Add(await page.TextContentAsync("#status") ?? "");
+                await route.AbortAsync("connectionrefused");
+            }
+            else
+            {
+                statuses.Add(await page.TextContentAsync("#status") ?? "");
+                await route.ContinueAsync();
+            }
+        });
+        await page.FillAsync("#text", Essay);
+
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+
+        Assert.Contains(statuses, s => s.Contains("reconnecting", StringComparison.Ordinal));
+        Assert.Equal("Graded.", await page.TextContentAsync("#status"));
+    }
+
+    [ToolFact("chromium")]
+    public async Task CancelButton_JobAlreadyFinished_ShowsTheResultInsteadOfCancelled()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        // The job finishes before the page hears of it, so the DELETE that Cancel sends is a 409.
+        var finished = new TaskCompletionSource();
+        await page.RouteAsync("**/events", async route =>
+        {
+            await finished.Task;
+            await route.ContinueAsync();
+        });
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        var id = await WaitForOnlyJobAsync(server);
+        await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60));
+
+        var delete = await page.RunAndWaitForResponseAsync(() => page.ClickAsync("#cancel"), r => r.Request.Method == "DELETE");
+        Assert.Equal(409, delete.Status);
+        finished.SetResult();
+        await page.WaitForFunctionAsync("() => !document.getElementById('grade').disabled", null, new() { Timeout = 60_000 });
+
+        Assert.Equal("Graded.", await page.TextContentAsync("#status"));
+        Assert.True(await page.IsVisibleAsync("#result"));
+    }
+
+    [ToolFact("chromium")]
+    public async Task GradeButton_PressedWithTheKeyboard_FocusMovesToCancelAndBack()
+    {
+        await using var server = await TestServer.StartAsync(Settings(new() { ["Sluice:Models:essay-grader:MaxQueueDelayMs"] = "30000" }));
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.FocusAsync("#grade");
+
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForSelectorAsync("#log li[data-event=queued]", new() { State = WaitForSelectorState.Attached });
+        Assert.Equal("cancel", await page.EvaluateAsync<string>("() => document.activeElement.id"));
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForFunctionAsync("() => !document.getElementById('grade').disabled");
+
+        Assert.Equal("Cancelled.", await page.TextContentAsync("#status"));
+        Assert.Equal("grade", await page.EvaluateAsync<string>("() => document.activeElement.id"));
+    }
+
+    [ToolFact("chromium")]
+    public async Task GradeButton_NoProgressForHalfAMinute_SaysItLostContactRatherThanFailed()
+    {
+        // The job waits for batch-mates longer than the page waits for a connection to its events.
+        await using var server = await TestServer.StartAsync(Settings(new() { ["Sluice:Models:essay-grader:MaxQueueDelayMs"] = "60000" }));
+        var page = await OpenAsync(server);
+        await page.RouteAsync("**/events", route => route.AbortAsync("connectionrefused"));
+        await page.FillAsync("#text", Essay);
+
+        await page.ClickAsync("#grade");
+        await page.WaitForFunctionAsync("() => !document.getElementById('grade').disabled", null, new() { Timeout = 90_000 });
+
+        // The job is fine and still queued: "Grading failed: queued" would be wrong.
+        Assert.Contains("still queued", await page.TextContentAsync("#error"), StringComparison.Ordinal);
+        Assert.Equal("Stopped waiting for the result.", await page.TextContentAsync("#status"));
+    }
+
+    private static async Task<string> WaitForOnlyJobAsync(TestServer server)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            var list = await server.Client.GetFromJsonAsync<JsonElement>("/v1/jobs");
+            var jobs = list.GetProperty("data");
+            if (jobs.GetArrayLength() > 0)
+            {
+                return jobs[0].GetProperty("id").GetString()!;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("no job was created");
     }
 
     private static async Task ApplyAsync(IPage page, string rule, string? near)

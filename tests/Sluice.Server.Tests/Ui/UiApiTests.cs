@@ -60,6 +60,23 @@ public sealed class UiApiTests
         Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
     }
 
+    [Theory]
+    [InlineData("/ui/essays")]
+    [InlineData("/ui/essays.js")]
+    public async Task Asset_Head_AnswersTheHeadersOfGetWithoutBody(string path)
+    {
+        await using var server = await TestServer.StartAsync();
+        using var get = await server.Client.GetAsync(path);
+
+        using var response = await server.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(get.Headers.ETag, response.Headers.ETag);
+        Assert.Equal(get.Content.Headers.ContentLength, response.Content.Headers.ContentLength);
+        Assert.NotEmpty(response.Headers.GetValues("Content-Security-Policy"));
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
+
     [Fact]
     public async Task EssayPage_Get_LoadsOnlyItsOwnScriptAndStyles()
     {

@@ -15,8 +15,8 @@
   };
   const $ = (id) => document.getElementById(id);
 
-  let run = null; // { id, controller, text } of the job being followed
-  let graded = null; // { text, suggestions, applied: [] } of the result on show
+  let run = null; // { id, controller, text, cancelled } of the job being followed
+  let graded = null; // { text, suggestions, applied: [], buttons } of the result on show
 
   function headers(json) {
     const h = {};
@@ -80,6 +80,7 @@
       $("api-key").focus();
       return "This server needs an API key: " + problem.detail;
     }
+    if (problem.status === 413) return "The essay is too long to send: " + problem.detail + ". Shorten it.";
     if (problem.status === 429 || problem.status === 503) {
       const wait = problem.retryAfter ? " Try again in " + problem.retryAfter + " s." : "";
       return problem.detail + wait;
@@ -88,8 +89,13 @@
   }
 
   function setBusy(busy) {
+    const focused = document.activeElement;
     $("grade").disabled = busy;
     $("cancel").hidden = !busy;
+    // The button just pressed is disabled or hidden now: its counterpart takes the focus so a keyboard user keeps
+    // their place (and can cancel with one more Enter) instead of being sent back to the top of the page.
+    if (busy && focused === $("grade")) $("cancel").focus();
+    if (!busy && focused === $("cancel")) $("grade").focus({ preventScroll: true });
   }
 
   function resetProgress() {
@@ -97,6 +103,7 @@
     $("bar").value = 0;
     $("log").replaceChildren();
     $("status").textContent = "";
+    $("status").className = "";
     $("progress").hidden = false;
   }
 
@@ -181,10 +188,33 @@
     return { lastId, terminal };
   }
 
+  // Waits as long as the answer's Retry-After says (1 s without one, at most 30 s), or until the run is aborted.
+  function pause(response, signal) {
+    const seconds = Number(response && response.headers.get("retry-after"));
+    const ms = Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 30) * 1000 : 1000;
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      if (signal) signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+    });
+  }
+
+  // fetch that waits out a 429 or 503 a few times: reading or cancelling a job must not fail on the key's rate limit.
+  async function fetchPatiently(url, options, signal) {
+    for (let attempt = 0; ; attempt++) {
+      const response = await fetch(url, options);
+      if ((response.status !== 429 && response.status !== 503) || attempt >= 5 || (signal && signal.aborted)) return response;
+      await pause(response, signal);
+    }
+  }
+
   // Follows the job's events to its terminal event, resuming with Last-Event-ID when the connection drops.
   async function follow(id, signal) {
     let lastId = null;
-    for (let attempt = 0; attempt < 30; attempt++) {
+    let lost = null; // The status line from before the connection was lost, put back once it is regained.
+    // Connections in a row that brought no event: about 30 s of them and the page stops waiting. A stream that
+    // brings events resets it, so a long grading with a few dropped connections is followed to its end.
+    let failures = 0;
+    while (failures < 30) {
       const h = headers(false);
       if (lastId !== null) h["last-event-id"] = lastId;
       let response;
@@ -192,16 +222,26 @@
         response = await fetch("/v1/jobs/" + encodeURIComponent(id) + "/events", { headers: h, signal });
       } catch (e) {
         if (signal.aborted) throw e;
-        await new Promise((r) => setTimeout(r, 1000));
+        failures++;
+        if (lost === null) lost = $("status").textContent;
+        $("status").textContent = "Lost the connection to the server; reconnecting…";
+        await pause(null, signal);
         continue;
       }
+      if (lost !== null) {
+        $("status").textContent = lost;
+        lost = null;
+      }
       if (response.status === 204) break; // Already past the terminal event: read the job instead.
-      if (response.status >= 500) {
-        // The store or broker is briefly away (503 with Retry-After): the job is safe, so keep following it.
-        await new Promise((r) => setTimeout(r, 1000));
+      if (response.status === 429 || response.status >= 500) {
+        // A rate-limited key (the submit may have spent its last token) or the store or broker briefly away (503):
+        // the job is safe, so keep following it once the server says to.
+        failures++;
+        await pause(response, signal);
         continue;
       }
       if (!response.ok) throw new Error(explain(await problemOf(response)));
+      const before = lastId;
       try {
         const read = await readEvents(response, lastId);
         lastId = read.lastId;
@@ -209,11 +249,21 @@
       } catch (e) {
         if (signal.aborted) throw e;
       }
+      failures = lastId === before ? failures + 1 : 0;
       await new Promise((r) => setTimeout(r, 500));
     }
-    const job = await fetch("/v1/jobs/" + encodeURIComponent(id), { headers: headers(false), signal });
+    let job;
+    try {
+      job = await fetchPatiently("/v1/jobs/" + encodeURIComponent(id), { headers: headers(false), signal });
+    } catch (e) {
+      if (signal.aborted) throw e;
+      throw new Error("Lost contact with the server while grading. The essay may still be graded: try again in a while.");
+    }
     if (!job.ok) throw new Error(explain(await problemOf(job)));
     const view = await job.json();
+    if (view.status === "queued" || view.status === "running") {
+      throw new Error("The server stopped sending progress; the essay is still " + view.status + ". It may still be graded: try again in a while.");
+    }
     return { type: view.status === "succeeded" ? "completed" : view.status, data: view };
   }
 
@@ -239,20 +289,28 @@
     sessionStorage.setItem(KEY_STORE, $("api-key").value);
 
     const controller = new AbortController();
-    run = { id: null, controller, text };
+    const current = { id: null, controller, text, cancelled: false };
+    run = current;
     setBusy(true);
     resetProgress();
     $("status").textContent = "Submitting…";
     try {
-      const response = await fetch("/v1/essays", { method: "POST", headers: headers(true), body: JSON.stringify(body), signal: controller.signal });
+      // Not abortable: once sent, the job may exist on the server, and only the answer names it for Cancel to delete.
+      const response = await fetch("/v1/essays", { method: "POST", headers: headers(true), body: JSON.stringify(body) });
+      if (current.cancelled) {
+        if (response.status === 202) await cancelJob((await response.json()).id);
+        $("status").textContent = "Cancelled.";
+        return;
+      }
       if (response.status !== 200 && response.status !== 202) {
         const problem = await problemOf(response);
         $("progress").hidden = true;
-        showError(explain(problem), problem.field);
+        // The body limit names the request body, which here is the essay.
+        showError(explain(problem), problem.status === 413 ? "text" : problem.field);
         return;
       }
       const job = await response.json();
-      run.id = job.id;
+      current.id = job.id;
       $("result").dataset.jobId = job.id;
       let result;
       if (job.status === "succeeded") {
@@ -274,25 +332,48 @@
       $("status").className = "";
       render(result, text);
     } catch (e) {
-      if (!controller.signal.aborted) showError(e && e.message ? e.message : String(e));
+      if (current.cancelled) {
+        // Aborted by cancel, which says how it went; otherwise the submit itself failed after Cancel was pressed.
+        if (!controller.signal.aborted) $("status").textContent = "Cancelled.";
+      } else {
+        // What the status line said ("reconnecting…", "Waiting in the queue…") is no longer going on.
+        if (current.id) $("status").textContent = "Stopped waiting for the result.";
+        showError(e && e.message ? e.message : String(e));
+      }
     } finally {
       run = null;
       setBusy(false);
     }
   }
 
-  async function cancel() {
-    if (!run) return;
-    const id = run.id;
-    run.controller.abort();
-    $("status").textContent = "Cancelled.";
-    if (id) {
-      try {
-        await fetch("/v1/jobs/" + encodeURIComponent(id), { method: "DELETE", headers: headers(false) });
-      } catch {
-        // The job may still finish; nothing else to do from here.
-      }
+  // Asks the server to cancel the job: "cancelled", "finished" (too late: it already ended) or "unreachable".
+  async function cancelJob(id) {
+    try {
+      const response = await fetchPatiently("/v1/jobs/" + encodeURIComponent(id), { method: "DELETE", headers: headers(false) });
+      if (response.status === 409) return "finished";
+      return response.ok || response.status === 404 ? "cancelled" : "unreachable";
+    } catch {
+      return "unreachable";
     }
+  }
+
+  async function cancel() {
+    if (!run || run.cancelled) return;
+    const current = run;
+    current.cancelled = true;
+    $("status").textContent = "Cancelling…";
+    // Still submitting: the job has no id yet, so submit cancels it as soon as the server's answer names it.
+    if (!current.id) return;
+    const outcome = await cancelJob(current.id);
+    if (outcome === "finished") {
+      // It ended first: the events being followed bring its outcome, which is shown as usual.
+      current.cancelled = false;
+      return;
+    }
+    current.controller.abort();
+    $("status").textContent = outcome === "cancelled"
+      ? "Cancelled."
+      : "Stopped following, but the server could not be reached to cancel the job: it may still be graded.";
   }
 
   function format(n, digits) {
@@ -300,7 +381,7 @@
   }
 
   function render(result, text) {
-    graded = { text, suggestions: [], applied: [] };
+    graded = { text, suggestions: [], applied: [], buttons: [] };
     $("stale").hidden = true;
     delete $("stale").dataset.handEdited;
     $("result").hidden = false;
@@ -353,6 +434,7 @@
         const apply = el("button", "Apply", "apply");
         apply.type = "button";
         apply.addEventListener("click", () => applySuggestion(i, apply));
+        graded.buttons[i] = apply;
         li.append(" ", apply);
       }
       list.append(li);
@@ -398,6 +480,8 @@
       drivers.append(tr);
     }
     $("drivers").hidden = (result.drivers || []).length === 0;
+    // Typed into while it was being graded: the offsets describe the text as sent, not the box, so Apply is off.
+    if ($("text").value !== text) onHandEdit();
     $("result").scrollIntoView({ block: "start" });
   }
 
@@ -417,6 +501,14 @@
     graded.applied.push(g);
     button.disabled = true;
     button.textContent = "Applied";
+    // Fixes of the same words can no longer apply: switched off rather than left to do nothing when clicked.
+    graded.suggestions.forEach((other, j) => {
+      const b = graded.buttons[j];
+      if (b && !b.disabled && other.start < g.start + g.length && g.start < other.start + other.length) {
+        b.disabled = true;
+        b.title = "Overlaps a fix already applied";
+      }
+    });
     $("stale").hidden = false;
     updateCounts();
   }
