@@ -194,7 +194,8 @@ internal static class Tokenizer
         return s_abbreviations.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word) || (word.Length == 1 && char.IsUpper(word[0]));
     }
 
-    private static bool IsCombiningMark(char c) => char.GetUnicodeCategory(c) is
+    // Every combining mark is at U+0300 or above: ASCII and Latin-1 text (nearly every essay) skips the category lookup.
+    private static bool IsCombiningMark(char c) => c >= '\u0300' && char.GetUnicodeCategory(c) is
         System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.SpacingCombiningMark or System.Globalization.UnicodeCategory.EnclosingMark;
 
     private static string Lower(ReadOnlySpan<char> s)

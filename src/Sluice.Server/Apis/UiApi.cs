@@ -18,9 +18,9 @@ internal static class UiApi
     public static WebApplication MapUiApi(this WebApplication app)
     {
         var assets = UiAssets.Load();
-        app.MapGet("/", () => TypedResults.Redirect("/ui/essays")).ExcludeFromDescription();
         // HEAD too, as for any static file: link checkers and uptime probes use it and would otherwise see 405.
         string[] methods = [HttpMethods.Get, HttpMethods.Head];
+        app.MapMethods("/", methods, () => TypedResults.Redirect("/ui/essays")).ExcludeFromDescription();
         app.MapMethods("/ui/essays", methods, (HttpContext http) => Serve(http, assets.Page)).ExcludeFromDescription();
         app.MapMethods("/ui/essays.js", methods, (HttpContext http) => Serve(http, assets.Script)).ExcludeFromDescription();
         app.MapMethods("/ui/essays.css", methods, (HttpContext http) => Serve(http, assets.Styles)).ExcludeFromDescription();

@@ -126,6 +126,11 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.Contains("API key", await page.TextContentAsync("#error"), StringComparison.Ordinal);
         Assert.True(await page.Locator("#key-box").EvaluateAsync<bool>("d => d.open"));
 
+        await page.FillAsync("#api-key", "not-a-key");
+        await page.ClickAsync("#grade");
+        await page.WaitForFunctionAsync("() => document.getElementById('error').textContent.includes('refused')");
+        Assert.StartsWith("The server refused this API key", await page.TextContentAsync("#error"), StringComparison.Ordinal);
+
         await page.FillAsync("#api-key", "teacher-secret");
         await page.ClickAsync("#grade");
         await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
@@ -163,6 +168,31 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.True(await page.IsHiddenAsync("#cancel"));
         var job = await server.WaitTerminalAsync(id!, TimeSpan.FromSeconds(20));
         Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [ToolFact("chromium")]
+    public async Task PromptChange_AfterGrading_MarksTheResultOutOfDateAndRegradingHidesIt()
+    {
+        // A lone essay waits 2 s for batch-mates: long enough to see the page while it grades.
+        await using var server = await TestServer.StartAsync(Settings(new() { ["Sluice:Models:essay-grader:MaxQueueDelayMs"] = "2000" }));
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+        Assert.True(await page.IsHiddenAsync("#stale"));
+
+        await page.SelectOptionAsync("#prompt", "2");
+
+        // The scores were for prompt 1; the text is unchanged, so its fixes still apply.
+        Assert.True(await page.IsVisibleAsync("#stale"));
+        Assert.True(await page.Locator("#suggestions li[data-rule=a_an] button.apply").IsEnabledAsync());
+
+        await page.ClickAsync("#grade");
+        Assert.True(await page.IsHiddenAsync("#result"));
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+        Assert.True(await page.IsHiddenAsync("#stale"));
+        var id = await page.GetAttributeAsync("#result", "data-job-id");
+        Assert.Equal(2, (await server.GetJobAsync(id!)).GetProperty("result").GetProperty("prompt_id").GetInt32());
     }
 
     [ToolFact("chromium")]

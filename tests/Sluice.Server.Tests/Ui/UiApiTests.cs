@@ -7,13 +7,15 @@ namespace Sluice.Server.Tests.Ui;
 /// <summary>How the built-in page is served over real HTTP: where it lives, its security headers and revalidation.</summary>
 public sealed class UiApiTests
 {
-    [Fact]
-    public async Task Root_Get_RedirectsToTheEssayPage()
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("HEAD")]
+    public async Task Root_GetOrHead_RedirectsToTheEssayPage(string method)
     {
         await using var server = await TestServer.StartAsync();
         using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = server.BaseAddress };
 
-        using var response = await client.GetAsync("/");
+        using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/"));
 
         Assert.Equal(HttpStatusCode.Found, response.StatusCode);
         Assert.Equal("/ui/essays", response.Headers.Location!.OriginalString);

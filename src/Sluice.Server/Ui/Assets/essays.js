@@ -8,7 +8,7 @@
   const FIELDS = { text: "text", prompt_id: "prompt", prompt_text: "prompt-text" };
   const KEY_STORE = "sluice.apiKey";
   const EFFECTS = {
-    info: "shown only; the score is unchanged",
+    info: "no penalty",
     penalty: "the flagged part is not scored and one point is taken off",
     cap: "scores are capped at the middle of each scale",
     minimum: "every score is set to the scale minimum",
@@ -78,7 +78,8 @@
     if (problem.status === 401) {
       $("key-box").open = true;
       $("api-key").focus();
-      return "This server needs an API key: " + problem.detail;
+      // With a key typed in, the server refused that key; without one, it needs one.
+      return ($("api-key").value.trim() ? "The server refused this API key: " : "This server needs an API key: ") + problem.detail;
     }
     if (problem.status === 413) return "The essay is too long to send: " + problem.detail + ". Shorten it.";
     if (problem.status === 429 || problem.status === 503) {
@@ -281,6 +282,8 @@
     event.preventDefault();
     if (run) return;
     clearError();
+    // The result on show belongs to the last grading; it comes back (or a new one does) when this one ends.
+    $("result").hidden = true;
     const text = $("text").value;
     const prompt = $("prompt").value;
     const promptText = $("prompt-text").value;
@@ -327,6 +330,8 @@
           return;
         }
         result = terminal.data.result;
+        // Every stage ran, even when the stream resumed after the end and its progress events were not seen.
+        markStage("feedback");
         $("status").textContent = "Graded.";
       }
       $("status").className = "";
@@ -527,7 +532,11 @@
     $("essay-form").addEventListener("submit", submit);
     $("cancel").addEventListener("click", cancel);
     $("text").addEventListener("input", onHandEdit);
-    $("prompt").addEventListener("change", clearError);
+    $("prompt").addEventListener("change", () => {
+      clearError();
+      // Graded for another prompt: the offsets still hold (Apply stays on), but the scores are for the old prompt.
+      if (graded) $("stale").hidden = false;
+    });
     updateCounts();
     document.body.dataset.ready = "true";
   });
