@@ -87,6 +87,23 @@ public sealed class EssayGraderTests
     }
 
     [Fact]
+    public void Grade_EssayPastedWithPageBreaks_GradedLikeTheSameEssayWithout()
+    {
+        // An essay pasted from a PDF: form feeds (page breaks), vertical tabs and next-line characters between its
+        // paragraphs, 2 % of its characters, all of them whitespace controls (binary input is refused above 1 %).
+        var text = TestGrader.SampleEssay;
+        var breaks = new string('\f', text.Length / 100) + new string('\v', text.Length / 200) + new string('\u0085', text.Length / 200);
+        var pasted = text.Replace("\n\n", "\n" + breaks + "\n", StringComparison.Ordinal);
+        Assert.True(pasted.Length - text.Length > pasted.Length * 0.01);
+
+        var clean = TestGrader.Instance.Grade(new EssayRequest(text, 1));
+        var r = TestGrader.Instance.Grade(new EssayRequest(pasted, 1));
+
+        Assert.DoesNotContain(r.Flags, f => f.Code == "binary_or_garbage");
+        Assert.Equal(clean.Score.Score, r.Score.Score);
+    }
+
+    [Fact]
     public void Grade_NonEnglish_FlaggedWithMinimumScore()
     {
         const string german = "Der Computer ist ein sehr wichtiges Werkzeug für die Schüler. Sie können damit lernen und schreiben. " +

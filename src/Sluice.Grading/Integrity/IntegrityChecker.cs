@@ -128,7 +128,9 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
         int bad = 0, replacement = 0, letters = 0, nonSpace = 0;
         foreach (var c in text)
         {
-            if ((char.IsControl(c) && c is not ('\n' or '\r' or '\t')) || c is '\uFFFE' or '\uFFFF')
+            // Whitespace controls are layout, not garbage: text pasted from a PDF or word processor brings form feeds
+            // (page breaks), vertical tabs and next-line characters along with the essay.
+            if ((char.IsControl(c) && !char.IsWhiteSpace(c)) || c is '\uFFFE' or '\uFFFF')
             {
                 bad++;
             }
