@@ -13,8 +13,9 @@ internal static class WorkerApi
     public static IEndpointRouteBuilder MapWorkerApi(this IEndpointRouteBuilder app)
     {
         app.Map("/v1/{**rest}", NotAGateway).ExcludeFromDescription();
-        // The built-in page calls the API, so it is the gateways' too.
+        // The built-in page (and "/", which leads to it) calls the API, so it is the gateways' too.
         app.Map("/ui/{**rest}", NotAGateway).ExcludeFromDescription();
+        app.Map("/", NotAGateway).ExcludeFromDescription();
         return app;
     }
 

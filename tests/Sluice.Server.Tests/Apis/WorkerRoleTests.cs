@@ -26,6 +26,7 @@ public sealed class WorkerRoleTests
     [InlineData("GET", "/v1/models")]
     [InlineData("POST", "/v1/chat/completions")]
     [InlineData("GET", "/ui/essays")]
+    [InlineData("GET", "/")]
     public async Task PublicApi_OnWorker_Answers404ProblemPointingAtTheGateway(string method, string path)
     {
         await using var server = await StartWorkerAsync();
