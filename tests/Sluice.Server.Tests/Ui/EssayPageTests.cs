@@ -66,6 +66,12 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.Equal(["freinds", "posative"], marked);
         // The annotated copy is the essay itself, character for character.
         Assert.Equal(Essay, await page.TextContentAsync("#annotated"));
+
+        // Printed, it is a feedback sheet: the result without the form around it.
+        await page.EmulateMediaAsync(new() { Media = Media.Print });
+        Assert.True(await page.IsHiddenAsync("#compose"));
+        Assert.True(await page.IsHiddenAsync("#progress"));
+        Assert.True(await page.IsVisibleAsync("#result"));
     }
 
     [ToolFact("chromium")]
