@@ -21,7 +21,7 @@ internal static class EssaysApi
             .WithSummary("Grade an essay: a job whose events report each stage and whose result has scores, traits and suggestions.")
             .DocumentsJsonBody<EssayBody>()
             .Produces<JobView>(StatusCodes.Status202Accepted).Produces<JobView>(StatusCodes.Status200OK)
-            .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429).ProducesProblem(503);
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429).ProducesProblem(503);
         return v1;
     }
 
@@ -72,6 +72,13 @@ internal static class EssaysApi
                 BodyHash = idempotencyKey is null ? null : Core.Caching.CacheKeys.BodyHash(root),
                 TraceParent = JobsApi.TraceParent(http),
             }, http.RequestAborted).ConfigureAwait(false);
+            if (outcome.Status == SubmitStatus.UnknownModel)
+            {
+                // The client named no model here: say which one is missing and why, not "field: model".
+                return Problems.Create(StatusCodes.Status404NotFound, "Essay grader not enabled",
+                    $"this server does not run the essay grader (model '{Model}'; Sluice:Models:{Model}:Enabled is false); see GET /v1/models", type: "unknown-model");
+            }
+
             if (outcome.Status == SubmitStatus.InvalidInput && outcome.Error.Field.StartsWith("input.", StringComparison.Ordinal))
             {
                 // The essay body is the grader's input: report fields as the client wrote them, and the fields this

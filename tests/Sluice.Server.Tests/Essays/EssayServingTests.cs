@@ -90,6 +90,20 @@ public sealed class EssayServingTests
     }
 
     [Fact]
+    public async Task Essays_GraderNotEnabled_404SaysSoWithoutBlamingAField()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:Models:essay-grader:Enabled"] = "false" });
+
+        using var r = await server.Client.PostAsync("/v1/essays", TestServer.Json("{\"prompt_id\":1,\"text\":\"An essay.\"}"));
+
+        Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        var problem = await TestServer.ReadJsonAsync(r);
+        Assert.Equal("https://sluice.dev/problems/unknown-model", problem.GetProperty("type").GetString());
+        Assert.Contains("does not run the essay grader", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.False(problem.TryGetProperty("field", out _));
+    }
+
+    [Fact]
     public async Task Essays_UnknownField_ProblemListsEveryAllowedField()
     {
         await using var server = await TestServer.StartAsync(Settings);
