@@ -569,7 +569,13 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
                 reasons.Add("the last sentence reads less like an ending than the others");
             }
 
-            flags.Add(new("incoherent_order", $"The sentences seem to be out of order (likelihood {p:0.00})" + (reasons.Count > 0 ? ": " + string.Join("; ", reasons) : "") + ".", FlagEffect.Info));
+            if (reasons.Count == 0)
+            {
+                // The detector weighs 52 cues; a reader still deserves to know there is no single one to point at.
+                reasons.Add("many small cues point that way together, none strongly on its own");
+            }
+
+            flags.Add(new("incoherent_order", $"The sentences seem to be out of order (likelihood {p:0.00}): " + string.Join("; ", reasons) + ".", FlagEffect.Info));
         }
     }
 

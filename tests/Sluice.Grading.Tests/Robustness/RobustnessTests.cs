@@ -141,9 +141,12 @@ public sealed class RobustnessTests(ITestOutputHelper output)
     public void IncoherentOrder_RealHeldOutEssays_FalseAlarmsAtMost3Percent()
     {
         var essays = HeldOutEssays.All;
-        var flagged = new bool[essays.Count];
-        Parallel.For(0, essays.Count, i => flagged[i] = Grader.Grade(new EssayRequest(essays[i].Text, essays[i].Prompt)).Flags.Any(f => f.Code == "incoherent_order"));
+        var messages = new string?[essays.Count];
+        Parallel.For(0, essays.Count, i => messages[i] = Grader.Grade(new EssayRequest(essays[i].Text, essays[i].Prompt)).Flags.FirstOrDefault(f => f.Code == "incoherent_order")?.Message);
+        var flagged = messages.Select(m => m is not null).ToArray();
         var count = flagged.Count(f => f);
+        // A teacher reading the flag is always told why, even when no single cue stands out.
+        Assert.All(messages.Where(m => m is not null), m => Assert.Matches(@"\(likelihood [0-9.]+\): \w", m!));
         var rate = (double)count / essays.Count;
         foreach (var g in Enumerable.Range(0, essays.Count).GroupBy(i => essays[i].Prompt).OrderBy(g => g.Key))
         {
