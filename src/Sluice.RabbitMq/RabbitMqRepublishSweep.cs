@@ -25,11 +25,15 @@ internal sealed partial class RabbitMqRepublishSweep(RabbitMqJobQueue queue, IOp
 
         var interval = TimeSpan.FromTicks(Math.Clamp(options.Value.RepublishAfter.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromSeconds(30).Ticks));
         var deadlinesArmed = false;
+        // The first round runs at once (a taken-over deadline may be due in a second); every later one, failed or not,
+        // waits its interval, so a store that is down is not hammered.
+        var wait = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                // At once on start (a deadline may be due in a second), then again each round until the store answers.
+                await Task.Delay(wait, time, stoppingToken).ConfigureAwait(false);
+                wait = interval;
                 if (!deadlinesArmed)
                 {
                     var armed = await queue.RearmDeadlinesAsync(stoppingToken).ConfigureAwait(false);
@@ -37,7 +41,6 @@ internal sealed partial class RabbitMqRepublishSweep(RabbitMqJobQueue queue, IOp
                     Log.DeadlinesArmed(logger, armed);
                 }
 
-                await Task.Delay(interval, time, stoppingToken).ConfigureAwait(false);
                 await queue.RepublishUnconfirmedAsync(stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
