@@ -161,19 +161,7 @@ internal sealed partial class RabbitMqDeadLetterReconciler : IHostedService, IAs
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_channel is { } ch)
-        {
-            try
-            {
-                await ch.CloseAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // Closed with its connection already.
-            }
-
-            ch.Dispose();
-        }
+        await ChannelErrors.CloseQuietlyAsync(_channel).ConfigureAwait(false);
 
         _stopping.Dispose();
     }

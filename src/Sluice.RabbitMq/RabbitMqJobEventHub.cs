@@ -525,24 +525,8 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
-        foreach (var ch in new[] { _consumer, _publisher })
-        {
-            if (ch is null)
-            {
-                continue;
-            }
-
-            try
-            {
-                await ch.CloseAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // Closed with its connection already.
-            }
-
-            ch.Dispose();
-        }
+        await ChannelErrors.CloseQuietlyAsync(_consumer).ConfigureAwait(false);
+        await ChannelErrors.CloseQuietlyAsync(_publisher).ConfigureAwait(false);
 
         _stopping.Dispose();
     }

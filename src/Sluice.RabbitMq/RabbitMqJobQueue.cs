@@ -42,6 +42,9 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private int _disposed;
     private Core.Events.IJobEventHub? _events;
 
+    // Resolved on first use: the hub depends on services that are built after the queue.
+    private Core.Events.IJobEventHub? Events => _events ??= (Core.Events.IJobEventHub?)_services.GetService(typeof(Core.Events.IJobEventHub));
+
     public RabbitMqJobQueue(IOptions<RabbitMqOptions> options, IOptions<InProcessQueueOptions> local, RabbitMqConnection connection, RabbitMqTopology topology,
         IServiceProvider services, TimeProvider time, ILogger<RabbitMqJobQueue> logger)
     {
@@ -81,8 +84,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     public async ValueTask<EnqueueResult> EnqueueAsync(QueuedJob job, CancellationToken cancellationToken)
     {
-        // Resolved on first use: the hub depends on services that are built after the queue.
-        var events = _events ??= (Core.Events.IJobEventHub?)_services.GetService(typeof(Core.Events.IJobEventHub));
+        var events = Events;
         var lastEventId = events is null ? 0 : events.NextId(job.Id) - 1;
         try
         {
@@ -203,7 +205,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     public async Task<int> RearmDeadlinesAsync(CancellationToken cancellationToken)
     {
         if (_services.GetService(typeof(IJobStore)) is not IJobDeadlineStore store
-            || (_events ??= (Core.Events.IJobEventHub?)_services.GetService(typeof(Core.Events.IJobEventHub))) is not RabbitMqJobEventHub hub)
+            || Events is not RabbitMqJobEventHub hub)
         {
             return 0;
         }

@@ -334,22 +334,7 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_channel is { } ch)
-        {
-            try
-            {
-                await ch.CloseAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // Already closed with its connection.
-            }
-
-            ch.Dispose();
-        }
-    }
+    public ValueTask DisposeAsync() => ChannelErrors.CloseQuietlyAsync(_channel);
 
     private static partial class Log
     {

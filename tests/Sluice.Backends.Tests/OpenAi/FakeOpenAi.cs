@@ -35,6 +35,19 @@ internal static class FakeOpenAi
         await FakeUpstream.WriteLineAsync(context.Response, "data: [DONE]\n");
     }
 
+    /// <summary><c>GET /v1/models</c> of an upstream that can go down: the list while <paramref name="isUp"/> says so, 503 after (what a health probe sees).</summary>
+    public static RequestDelegate ModelsWhile(Func<bool> isUp) => async context =>
+    {
+        if (isUp())
+        {
+            await ModelsAsync(context);
+        }
+        else
+        {
+            context.Response.StatusCode = 503;
+        }
+    };
+
     public static Task ModelsAsync(HttpContext context) =>
         context.Response.WriteAsJsonAsync(new { @object = "list", data = new[] { new { id = "upstream-model", @object = "model", created = 0, owned_by = "fake" } } });
 }

@@ -47,17 +47,7 @@ public sealed class TaskOnBackendTests
         var up = true;
         await using var upstream = await FakeUpstream.StartAsync(app =>
         {
-            app.MapGet("/v1/models", async ctx =>
-            {
-                if (Volatile.Read(ref up))
-                {
-                    await FakeOpenAi.ModelsAsync(ctx);
-                }
-                else
-                {
-                    ctx.Response.StatusCode = 503;
-                }
-            });
+            app.MapGet("/v1/models", FakeOpenAi.ModelsWhile(() => Volatile.Read(ref up)));
         });
         await using var server = await SluiceServer.StartAsync(SluiceServer.LocalModel(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("HealthProbeIntervalSeconds", 0.2))));
         await server.WaitReadyAsync();

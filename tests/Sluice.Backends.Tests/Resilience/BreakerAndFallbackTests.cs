@@ -199,17 +199,7 @@ public sealed class BreakerAndFallbackTests
         var up = true;
         await using var upstream = await FakeUpstream.StartAsync(app =>
         {
-            app.MapGet("/v1/models", async ctx =>
-            {
-                if (Volatile.Read(ref up))
-                {
-                    await FakeOpenAi.ModelsAsync(ctx);
-                }
-                else
-                {
-                    ctx.Response.StatusCode = 503;
-                }
-            });
+            app.MapGet("/v1/models", FakeOpenAi.ModelsWhile(() => Volatile.Read(ref up)));
             app.MapPost("/v1/chat/completions", ctx => FakeOpenAi.StreamAsync(ctx, ["from", " upstream"]));
         });
         var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1", ("HealthProbeIntervalSeconds", 0.2), ("Fallback", "count"));
