@@ -410,12 +410,13 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             return (IReadOnlyList<JobRecord>)await ReadJobsAsync(cmd, ct).ConfigureAwait(false);
         }, (createdBefore, now, limit), cancellationToken);
 
-    public ValueTask<IReadOnlyList<QueuedDeadline>> ListQueuedDeadlinesAsync(CancellationToken cancellationToken) =>
-        Retry(static async (s, _, _, ct) =>
+    public ValueTask<IReadOnlyList<QueuedDeadline>> ListQueuedDeadlinesAsync(DateTimeOffset dueBefore, CancellationToken cancellationToken) =>
+        Retry(static async (s, a, _, ct) =>
         {
             await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
             // Served by the partial index on unfinished jobs; no inputs read.
-            await using var cmd = new NpgsqlCommand("SELECT id, deadline FROM jobs WHERE status = 0 AND deadline IS NOT NULL ORDER BY deadline", conn);
+            await using var cmd = new NpgsqlCommand("SELECT id, deadline FROM jobs WHERE status = 0 AND deadline < @before", conn);
+            cmd.Parameters.AddWithValue("before", ToMs(a));
             var list = new List<QueuedDeadline>();
             await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -424,7 +425,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             }
 
             return (IReadOnlyList<QueuedDeadline>)list;
-        }, 0, cancellationToken);
+        }, dueBefore, cancellationToken);
 
     public ValueTask<IReadOnlyList<JobRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken) =>
         Retry(static async (s, _, _, ct) =>

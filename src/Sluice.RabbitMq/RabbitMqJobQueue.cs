@@ -42,6 +42,9 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private int _disposed;
     private Core.Events.IJobEventHub? _events;
 
+    // Jobs whose deadline a timer of this process watches (ExpireWhileQueued), so the sweep arms each once.
+    private readonly ConcurrentDictionary<string, byte> _timed = new(StringComparer.Ordinal);
+
     // Resolved on first use: the hub depends on services that are built after the queue.
     private Core.Events.IJobEventHub? Events => _events ??= (Core.Events.IJobEventHub?)_services.GetService(typeof(Core.Events.IJobEventHub));
 
@@ -198,11 +201,12 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     }
 
     /// <summary>
-    /// Takes over the deadlines of every queued job (a gateway starting after another stopped, whose timers were
-    /// lost with it): each is armed here as if this gateway had accepted it. Several gateways arming the same job is
-    /// harmless, since only a still-queued job is settled, once. Returns how many were armed.
+    /// Takes over the deadlines of the queued jobs due before <paramref name="dueBefore"/> that this process does not
+    /// time yet (their gateway stopped, and its timers with it): each is armed here as if this gateway had accepted
+    /// it. Several gateways arming the same job is harmless, since only a still-queued job is settled, once. Run by
+    /// every gateway's sweep each round, looking ahead further than a round. Returns how many it armed.
     /// </summary>
-    public async Task<int> RearmDeadlinesAsync(CancellationToken cancellationToken)
+    public async Task<int> RearmDeadlinesAsync(DateTimeOffset dueBefore, CancellationToken cancellationToken)
     {
         if (_services.GetService(typeof(IJobStore)) is not IJobDeadlineStore store
             || Events is not RabbitMqJobEventHub hub)
@@ -210,13 +214,13 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             return 0;
         }
 
-        var deadlines = await store.ListQueuedDeadlinesAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var d in deadlines)
+        var armed = 0;
+        foreach (var d in await store.ListQueuedDeadlinesAsync(dueBefore, cancellationToken).ConfigureAwait(false))
         {
-            ExpireWhileQueued(d.JobId, d.Deadline, hub);
+            armed += ExpireWhileQueued(d.JobId, d.Deadline, hub) ? 1 : 0;
         }
 
-        return deadlines.Count;
+        return armed;
     }
 
     /// <summary>
@@ -226,19 +230,27 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     /// worker has started is that worker's to stop at its deadline, and a worker that later takes an expired
     /// job finds it finished and drops it.
     /// </summary>
-    private void ExpireWhileQueued(string jobId, DateTimeOffset deadline, RabbitMqJobEventHub hub)
+    private bool ExpireWhileQueued(string jobId, DateTimeOffset deadline, RabbitMqJobEventHub hub)
     {
+        // One timer per job in this process, however often the sweep lists it.
+        if (!_timed.TryAdd(jobId, 0))
+        {
+            return false;
+        }
+
         var due = deadline - _time.GetUtcNow();
         ITimer? timer = null;
         timer = _time.CreateTimer(
-            _ =>
+            state =>
             {
                 timer?.Dispose();
+                _timed.TryRemove(jobId, out _);
                 _ = ExpireAsync(jobId, hub);
             },
             null,
             due > TimeSpan.Zero ? due : TimeSpan.Zero,
             Timeout.InfiniteTimeSpan);
+        return true;
     }
 
     private async Task ExpireAsync(string jobId, RabbitMqJobEventHub hub)

@@ -10,8 +10,8 @@ namespace Sluice.RabbitMq;
 /// the two; the client got no 202, but an idempotent retry replays the stored job as queued) and publishes them
 /// again. The store's claim makes one gateway republish each job; the marker set after every confirm keeps
 /// published jobs out; the worker checks a republished copy against the store and drops it when the original
-/// was taken after all. On start it also takes over the deadlines of the queued jobs, whose timers lived in the
-/// gateways that accepted them.
+/// was taken after all. Each round it also takes over the deadlines of queued jobs that no timer of this process
+/// watches (their gateway stopped, and the timers lived in its memory).
 /// </summary>
 internal sealed partial class RabbitMqRepublishSweep(RabbitMqJobQueue queue, IOptions<RabbitMqOptions> options, IOptions<SchedulingOptions> role,
     TimeProvider time, ILogger<RabbitMqRepublishSweep> logger) : BackgroundService
@@ -24,9 +24,9 @@ internal sealed partial class RabbitMqRepublishSweep(RabbitMqJobQueue queue, IOp
         }
 
         var interval = TimeSpan.FromTicks(Math.Clamp(options.Value.RepublishAfter.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromSeconds(30).Ticks));
-        var deadlinesArmed = false;
         // The first round runs at once (a taken-over deadline may be due in a second); every later one, failed or not,
-        // waits its interval, so a store that is down is not hammered.
+        // waits its interval, so a store that is down is not hammered. Deadlines are looked up two rounds ahead, so
+        // one due before the next round is already armed.
         var wait = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -34,10 +34,9 @@ internal sealed partial class RabbitMqRepublishSweep(RabbitMqJobQueue queue, IOp
             {
                 await Task.Delay(wait, time, stoppingToken).ConfigureAwait(false);
                 wait = interval;
-                if (!deadlinesArmed)
+                var armed = await queue.RearmDeadlinesAsync(time.GetUtcNow() + (2 * interval), stoppingToken).ConfigureAwait(false);
+                if (armed > 0)
                 {
-                    var armed = await queue.RearmDeadlinesAsync(stoppingToken).ConfigureAwait(false);
-                    deadlinesArmed = true;
                     Log.DeadlinesArmed(logger, armed);
                 }
 
