@@ -7,7 +7,9 @@ namespace Sluice.RabbitMq;
 /// <summary>
 /// What one process holds of one job's stream: a bounded tail of events (ids <see cref="FirstId"/> to
 /// <see cref="LastId"/>, gapless) and the local subscribers. Earlier events are in the store. Ids are assigned
-/// or accepted under the lock, so they stay gapless and in order.
+/// or accepted under the lock, so they stay gapless and in order. Events that arrive ahead of a gap (two processes
+/// publish one stream, so the broker may deliver them out of order) are held until the gap is filled, live or from
+/// the store, and only skipped over when the missing ids cannot be found.
 /// </summary>
 internal sealed class HubLog
 {
@@ -16,6 +18,9 @@ internal sealed class HubLog
 
     private readonly List<JobEvent> _events = [];
     private readonly List<JobEventSubscription> _subscribers = [];
+
+    /// <summary>Events received ahead of a gap, by id; applied once the ids before them arrive.</summary>
+    private readonly SortedList<long, JobEvent> _held = [];
     private readonly Lock _lock = new();
 
     public HubLog(string jobId, long lastId)
@@ -38,6 +43,20 @@ internal sealed class HubLog
 
     public long CompletedTicks { get; private set; }
 
+    /// <summary>When the oldest held event arrived (meaningful only while <see cref="HasHeld"/>).</summary>
+    public long HeldSinceTicks { get; private set; }
+
+    public bool HasHeld
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _held.Count > 0;
+            }
+        }
+    }
+
     /// <summary>The attempt this process runs (set by a delivery), carried by the events it appends; null on gateways.</summary>
     public int? Attempt { get; private set; }
 
@@ -56,7 +75,7 @@ internal sealed class HubLog
     /// Appends an event produced in this process, assigning the next id. Refused (<paramref name="accepted"/>
     /// false, nothing held or published) once the stream has ended: a stream has exactly one terminal event.
     /// </summary>
-    public JobEvent Append(string type, string dataJson, DateTimeOffset now, out bool accepted)
+    public JobEvent Append(string type, string dataJson, DateTimeOffset now, long nowTicks, out bool accepted)
     {
         lock (_lock)
         {
@@ -64,28 +83,37 @@ internal sealed class HubLog
             accepted = !Completed;
             if (accepted)
             {
-                AddLocked(e);
+                AddLocked(e, nowTicks);
             }
 
             return e;
         }
     }
 
-    /// <summary>Accepts an event with its id: true when applied, false when already held; <paramref name="gap"/> when ids are missing before it.</summary>
-    public bool TryAccept(JobEvent e, bool force, out bool gap)
+    /// <summary>
+    /// Accepts an event with its id: true when applied, false when already held or past the end. An event after
+    /// missing ids is held back (<paramref name="gapOpened"/> when it is the first one held, so the caller fills the
+    /// gap from the store once), unless <paramref name="force"/> skips over them.
+    /// </summary>
+    public bool TryAccept(JobEvent e, bool force, long nowTicks, out bool gapOpened)
     {
         lock (_lock)
         {
-            gap = false;
+            gapOpened = false;
             if (e.Id <= LastId || Completed)
             {
                 // Held already, or after the stream's terminal event (a late event of a superseded run).
                 return false;
             }
 
-            if (e.Id != LastId + 1 && !force)
+            if (e.Id != LastId + 1 && !force && _held.Count < MaxBuffered)
             {
-                gap = true;
+                if (_held.TryAdd(e.Id, e) && _held.Count == 1)
+                {
+                    HeldSinceTicks = nowTicks;
+                    gapOpened = true;
+                }
+
                 return false;
             }
 
@@ -96,8 +124,28 @@ internal sealed class HubLog
                 FirstId = e.Id;
             }
 
-            AddLocked(e);
+            AddLocked(e, nowTicks);
+            DrainHeldLocked(nowTicks);
             return true;
+        }
+    }
+
+    /// <summary>Gives up on the gap before the oldest held event (not in the store either): the stream goes on from it.</summary>
+    public void SkipGap(long nowTicks)
+    {
+        lock (_lock)
+        {
+            if (_held.Count == 0 || Completed)
+            {
+                return;
+            }
+
+            var first = _held.Values[0];
+            _held.RemoveAt(0);
+            _events.Clear();
+            FirstId = first.Id;
+            AddLocked(first, nowTicks);
+            DrainHeldLocked(nowTicks);
         }
     }
 
@@ -113,11 +161,36 @@ internal sealed class HubLog
                 FirstId = lastId + 1;
                 LastId = lastId;
                 Completed = false;
+                DrainHeldLocked(TouchedTicks);
             }
         }
     }
 
-    private void AddLocked(JobEvent e)
+    /// <summary>Applies the held events that now follow on; drops those the stream has moved past.</summary>
+    private void DrainHeldLocked(long nowTicks)
+    {
+        while (_held.Count > 0 && !Completed && _held.Keys[0] <= LastId + 1)
+        {
+            var next = _held.Values[0];
+            _held.RemoveAt(0);
+            if (next.Id == LastId + 1)
+            {
+                AddLocked(next, nowTicks);
+            }
+        }
+
+        if (Completed)
+        {
+            _held.Clear();
+        }
+        else if (_held.Count > 0)
+        {
+            // The gap now starts later: its wait starts now.
+            HeldSinceTicks = nowTicks;
+        }
+    }
+
+    private void AddLocked(JobEvent e, long nowTicks)
     {
         if (_events.Count >= MaxBuffered)
         {
@@ -143,7 +216,10 @@ internal sealed class HubLog
 
         if (e.IsTerminal)
         {
+            // A stream has exactly one terminal event: nothing is appended or accepted after it.
             _subscribers.Clear();
+            Completed = true;
+            CompletedTicks = nowTicks;
         }
     }
 
@@ -205,6 +281,7 @@ internal sealed class HubLog
         {
             Completed = true;
             CompletedTicks = nowTicks;
+            _held.Clear();
             foreach (var s in _subscribers)
             {
                 s.Channel.Writer.TryComplete();

@@ -71,6 +71,9 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         _originBytes = Encoding.UTF8.GetBytes(_origin);
     }
 
+    /// <summary>How long events after missing ids are held back before the missing ones are given up on.</summary>
+    private static readonly TimeSpan GapPatience = TimeSpan.FromSeconds(2);
+
     /// <summary>How long a finished job's tail stays in memory.</summary>
     public TimeSpan Retention { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -80,7 +83,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     {
         var log = _logs.GetOrAdd(jobId, static id => new HubLog(id, 0));
         log.TouchedTicks = _time.GetTimestamp();
-        var e = log.Append(type, dataJson, _time.GetUtcNow(), out var accepted);
+        var e = log.Append(type, dataJson, _time.GetUtcNow(), log.TouchedTicks, out var accepted);
         if (accepted)
         {
             _outbox.Writer.TryWrite(e);
@@ -264,7 +267,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
             var e = EventMessage.Decode(ea.Body.Span);
             if (!Accept(e, force: false))
             {
-                await FillAsync(e.JobId, e).ConfigureAwait(false);
+                await FillAsync(e.JobId).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -273,7 +276,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         }
     }
 
-    /// <summary>Applies an event with its id; false when ids are missing before it (fill from the store first).</summary>
+    /// <summary>Applies an event with its id; false when it opened a gap (held until the ids before it are filled from the store or arrive).</summary>
     private bool Accept(JobEvent e, bool force)
     {
         var log = _logs.GetOrAdd(e.JobId, static (id, first) => new HubLog(id, first - 1), e.Id);
@@ -286,18 +289,17 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
             log = fresh;
         }
 
-        log.TouchedTicks = _time.GetTimestamp();
-        log.TryAccept(e, force, out var gap);
-        if (e.IsTerminal)
-        {
-            log.Complete(_time.GetTimestamp());
-        }
-
-        return !gap;
+        var now = _time.GetTimestamp();
+        log.TouchedTicks = now;
+        log.TryAccept(e, force, now, out var gapOpened);
+        return !gapOpened;
     }
 
-    /// <summary>Fetches the events this process missed (a reconnect, another gateway's events) from the store.</summary>
-    private async Task FillAsync(string jobId, JobEvent? then)
+    /// <summary>
+    /// Fetches the events this process missed (a reconnect, another gateway's events) from the store. Events held
+    /// after a gap follow on once it is filled.
+    /// </summary>
+    private async Task FillAsync(string jobId)
     {
         if (!_logs.TryGetValue(jobId, out var log))
         {
@@ -307,15 +309,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         var missing = await _store.GetEventsAsync(jobId, log.LastId, _stopping.Token).ConfigureAwait(false);
         foreach (var m in missing)
         {
-            if (then is null || m.Id < then.Id)
-            {
-                Accept(m, force: false);
-            }
-        }
-
-        if (then is not null)
-        {
-            Accept(then, force: true);
+            Accept(m, force: false);
         }
     }
 
@@ -411,10 +405,6 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         }
     }
 
-    /// <summary>
-    /// Every second: streams with subscribers that went quiet are checked against the store (an event published
-    /// while this gateway was disconnected is never redelivered), and old streams are dropped.
-    /// </summary>
     /// <summary>Sends the cancels the broker could not take, once it is back, unless the job has ended meanwhile.</summary>
     private async ValueTask SendPendingCancelsAsync(CancellationToken ct)
     {
@@ -435,6 +425,11 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         }
     }
 
+    /// <summary>
+    /// Every second: streams with subscribers that went quiet are checked against the store (an event published
+    /// while this gateway was disconnected is never redelivered), gaps still open after <see cref="GapPatience"/>
+    /// are filled from the store or skipped, and old streams are dropped.
+    /// </summary>
     private async Task MaintenanceLoopAsync(CancellationToken ct)
     {
         var lastSweep = _time.GetTimestamp();
@@ -447,10 +442,20 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
                 foreach (var pair in _logs)
                 {
                     var log = pair.Value;
+                    if (log.HasHeld && _time.GetElapsedTime(log.HeldSinceTicks, now) > GapPatience)
+                    {
+                        await FillAsync(pair.Key).ConfigureAwait(false);
+                        if (log.HasHeld && _time.GetElapsedTime(log.HeldSinceTicks, now) > GapPatience)
+                        {
+                            // Neither delivered nor stored (e.g. refused as a superseded run's): go on without them.
+                            log.SkipGap(now);
+                        }
+                    }
+
                     if (!log.Completed && log.SubscriberCount > 0 && _time.GetElapsedTime(log.TouchedTicks, now) > TimeSpan.FromSeconds(2))
                     {
                         log.TouchedTicks = now;
-                        await FillAsync(pair.Key, null).ConfigureAwait(false);
+                        await FillAsync(pair.Key).ConfigureAwait(false);
                         var record = await _store.GetAsync(pair.Key, ct).ConfigureAwait(false);
                         if (record is not null && record.Status.IsTerminal() && !log.Completed)
                         {

@@ -135,6 +135,45 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
     }
 
     [Fact]
+    public async Task Accept_LaterEventOfAnotherPublisherArrivesFirst_GatewayHoldsItAndServesBothInOrder()
+    {
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
+        await using var other = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
+        await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker");
+        var job = await CreateAsync(gateway.Store);
+        gateway.Hub.Append(job.Id, "queued", "{}");
+        var until = DateTime.UtcNow.AddSeconds(5);
+        while ((await gateway.Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Count < 1 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(gateway.Hub.TrySubscribe(job.Id, 0, out var sub));
+        // Two processes publish one stream: id 3 (the worker's) reaches the gateway before id 2 (the other gateway's),
+        // and is stored first, so filling from the store cannot close the gap either.
+        worker.Hub.Seed(job.Id, 2);
+        worker.Hub.Append(job.Id, "started", "{\"attempt\":1}");
+        while ((await gateway.Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Count < 2 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(20);
+        }
+
+        await Task.Delay(300);
+        Assert.Equal(2, gateway.Hub.NextId(job.Id));
+        other.Hub.Seed(job.Id, 1);
+        other.Hub.Append(job.Id, "progress", "{}");
+        var events = new List<JobEvent>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        while (events.Count < 3)
+        {
+            events.Add(await sub!.Reader.ReadAsync(cts.Token));
+        }
+
+        Assert.Equal([(1L, "queued"), (2L, "progress"), (3L, "started")], events.Select(e => (e.Id, e.Type)));
+        sub!.Dispose();
+    }
+
+    [Fact]
     public async Task CancelRemoteAsync_QueuedJob_StoreSettlesItWithTerminalEvent()
     {
         await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
