@@ -18,7 +18,7 @@ public static class BackendsServiceCollectionExtensions
         services.TryAddSingleton<BackendRegistry>();
         services.TryAddSingleton<FallbackRouter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, BackendModelSource>());
-        services.AddHostedService<FallbackConfigurationCheck>();
+        services.AddConfigurationProblemSource<FallbackRouter>();
         services.AddHostedService<BackendHealthProber>();
         services.AddHealthChecks().AddCheck<BackendsHealthCheck>("backends", tags: ["ready"]);
         return services;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Sluice.Core.BuiltIns;
 using Sluice.Core.Caching;
+using Sluice.Core.Configuration;
 using Sluice.Core.Events;
 using Sluice.Core.Metrics;
 using Sluice.Core.Models;
@@ -36,7 +37,17 @@ public static class CoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, BuiltInModelSource>());
         services.TryAddSingleton<ModelHost>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelHost>());
+        // After the model host: the problems are judged against the models really registered.
+        services.AddHostedService<ConfigurationProblemLog>();
         services.AddHostedService<StoreMaintenance>();
+        return services;
+    }
+
+    /// <summary>Has <typeparamref name="T"/> (a registered singleton) report its configuration problems as warnings at start.</summary>
+    public static IServiceCollection AddConfigurationProblemSource<T>(this IServiceCollection services)
+        where T : class, IConfigurationProblemSource
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigurationProblemSource, T>(static sp => sp.GetRequiredService<T>()));
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using Sluice.Backends.Configuration;
 using Sluice.Backends.Health;
+using Sluice.Core.Configuration;
 using Sluice.Core.Models;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
@@ -12,7 +13,7 @@ namespace Sluice.Backends.Routing;
 /// judged the same way. Chains are followed; a fallback that names no registered model is never used, and a chain
 /// that loops back leaves the request on the model asked for, which then answers with its own error.
 /// </summary>
-internal sealed class FallbackRouter(BackendRegistry backends, ModelRegistry models, IJobQueue queue)
+internal sealed class FallbackRouter(BackendRegistry backends, ModelRegistry models, IJobQueue queue) : IConfigurationProblemSource
 {
     private const int MaxHops = 4;
 

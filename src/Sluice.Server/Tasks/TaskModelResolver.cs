@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Sluice.Backends.Health;
+using Sluice.Core.Configuration;
 using Sluice.Core.Models;
 using Sluice.Core.Scheduling;
 
@@ -11,7 +12,7 @@ namespace Sluice.Server.Tasks;
 /// available model (a backend whose circuit is open or whose probe failed comes last); a model named by the request
 /// or by configuration is taken as named, and the fallback router judges it.
 /// </summary>
-internal sealed class TaskModelResolver(ModelRegistry registry, IOptions<TaskOptions> options)
+internal sealed class TaskModelResolver(ModelRegistry registry, TaskCatalog catalog, IOptions<TaskOptions> options) : IConfigurationProblemSource
 {
     public const string ModelSetting = "Sluice:Tasks:Model";
 
@@ -67,7 +68,7 @@ internal sealed class TaskModelResolver(ModelRegistry registry, IOptions<TaskOpt
     }
 
     /// <summary>Task model settings that cannot work (no such model, not generative, no such task), one message each.</summary>
-    public IReadOnlyList<string> ConfigurationProblems(TaskCatalog catalog)
+    public IReadOnlyList<string> ConfigurationProblems()
     {
         var problems = new List<string>();
         var o = options.Value;

@@ -11,7 +11,7 @@ public static class TasksServiceCollectionExtensions
         services.AddOptions<TaskOptions>().BindConfiguration("Sluice:Tasks").ValidateOnStart();
         services.TryAddSingleton<TaskCatalog>();
         services.TryAddSingleton<TaskModelResolver>();
-        services.AddHostedService<TaskModelCheck>();
+        services.AddConfigurationProblemSource<TaskModelResolver>();
         return services;
     }
 }

@@ -2,9 +2,11 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Sluice.Backends.Routing;
 using Sluice.Backends.Tests.Infrastructure;
 using Sluice.Core.Scheduling;
+using Sluice.Testing;
 
 namespace Sluice.Backends.Tests.Routing;
 
@@ -12,10 +14,13 @@ namespace Sluice.Backends.Tests.Routing;
 public sealed class FallbackConfigurationTests
 {
     [Fact]
-    public async Task Resolve_FallbackNamesNoModel_PrimaryAnswersWithItsOwnError()
+    public async Task Resolve_FallbackNamesNoModel_PrimaryAnswersWithItsOwnErrorAndStartWarns()
     {
         await using var upstream = await DownUpstreamAsync();
-        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0.2), ("Fallback", "nope")));
+        var logs = new RecordingLoggerProvider();
+        await using var server = await SluiceServer.StartAsync(
+            Settings.Backend("remote", "openai", upstream.Url + "/v1", ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0.2), ("Fallback", "nope")),
+            configureServices: s => s.AddSingleton<ILoggerProvider>(logs));
         await Jobs.WaitHealthAsync(server, "remote", "unhealthy", TimeSpan.FromSeconds(5));
 
         var (response, body) = await server.PostAsync("/v1/chat/completions", Chat("remote"));
@@ -26,6 +31,7 @@ public sealed class FallbackConfigurationTests
         Assert.Equal(1, upstream.Hits("/v1/chat/completions"));
         var problem = Assert.Single(server.Services.GetRequiredService<FallbackRouter>().ConfigurationProblems());
         Assert.StartsWith("Sluice:Backends:remote:Fallback = 'nope' names no registered model", problem);
+        Assert.Contains("Configuration problem: " + problem, logs.Warnings);
     }
 
     [Fact]

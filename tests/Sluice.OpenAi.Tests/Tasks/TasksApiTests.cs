@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Sluice.OpenAi.Tests.Infrastructure;
 using Sluice.Server.Tasks;
 using Sluice.Testing;
@@ -77,14 +78,15 @@ public sealed class TasksApiTests
     }
 
     [Fact]
-    public async Task Tasks_ConfiguredModelMissingOrNotGenerative_Returns503NamingTheSetting()
+    public async Task Tasks_ConfiguredModelMissingOrNotGenerative_Returns503NamingTheSettingAndWarnsAtStart()
     {
+        var logs = new RecordingLoggerProvider();
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
         {
             ["Sluice:Tasks:Model"] = "nope",
             ["Sluice:Tasks:Models:codegen"] = "echo",
             ["Sluice:Tasks:Models:poetry"] = "count",
-        });
+        }, configureServices: s => s.AddSingleton<ILoggerProvider>(logs));
 
         var (missing, missingProblem) = await server.PostAsync("/v1/tasks/blog-outline", """{"input":{"title":"T"}}""");
         var (notGenerative, notGenerativeProblem) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"go","instruction":"x"}}""");
@@ -97,9 +99,14 @@ public sealed class TasksApiTests
         // The request's own model stays the client's fault.
         Assert.Equal(HttpStatusCode.NotFound, named.StatusCode);
         Assert.Equal("model", namedProblem.GetProperty("field").GetString());
-        var problems = server.Services.GetRequiredService<TaskModelResolver>().ConfigurationProblems(server.Services.GetRequiredService<TaskCatalog>());
+        var problems = server.Services.GetRequiredService<TaskModelResolver>().ConfigurationProblems();
         Assert.Equal(3, problems.Count);
         Assert.Contains(problems, p => p.StartsWith("Sluice:Tasks:Models:poetry: there is no task 'poetry'", StringComparison.Ordinal));
+        // The operator is told at start, one warning each, not only by the first failing request.
+        foreach (var p in problems)
+        {
+            Assert.Contains("Configuration problem: " + p, logs.Warnings);
+        }
     }
 
     [Fact]

@@ -1,11 +1,23 @@
 using Microsoft.Extensions.Logging;
 
-namespace Sluice.Engine.Tests.Serving;
+namespace Sluice.Testing;
 
 /// <summary>Keeps every message logged at warning or above, for tests that assert what an operator would be told.</summary>
-internal sealed class RecordingLogger<T> : ILogger<T>
+public sealed class RecordingLogger<T> : ILogger<T>
 {
-    public List<string> Warnings { get; } = [];
+    private readonly List<string> _warnings = [];
+
+    /// <summary>A copy of what was logged so far (loggers may be called from several threads).</summary>
+    public List<string> Warnings
+    {
+        get
+        {
+            lock (_warnings)
+            {
+                return [.. _warnings];
+            }
+        }
+    }
 
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
@@ -16,7 +28,10 @@ internal sealed class RecordingLogger<T> : ILogger<T>
     {
         if (IsEnabled(logLevel))
         {
-            Warnings.Add(formatter(state, exception));
+            lock (_warnings)
+            {
+                _warnings.Add(formatter(state, exception));
+            }
         }
     }
 }
