@@ -24,7 +24,10 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private readonly RabbitMqOptions _options;
     private readonly RabbitMqConnection _connection;
     private readonly RabbitMqTopology _topology;
-    private readonly IServiceProvider _services;
+    private readonly IJobStore _store;
+    private readonly RabbitMqJobEventHub _hub;
+    private readonly ModelRegistry _registry;
+    private readonly LiveJobs _live;
     private readonly TimeProvider _time;
     private readonly ILogger<RabbitMqJobQueue> _logger;
     private readonly ConcurrentDictionary<string, QueueDepth> _depths = new(StringComparer.Ordinal);
@@ -40,22 +43,21 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private Task? _marker;
     private int _next;
     private int _disposed;
-    private Core.Events.IJobEventHub? _events;
 
     // Jobs whose deadline a timer of this process watches (ExpireWhileQueued), so the sweep arms each once.
     private readonly ConcurrentDictionary<string, byte> _timed = new(StringComparer.Ordinal);
 
-    // Resolved on first use: the hub depends on services that are built after the queue.
-    private Core.Events.IJobEventHub? Events => _events ??= (Core.Events.IJobEventHub?)_services.GetService(typeof(Core.Events.IJobEventHub));
-
     public RabbitMqJobQueue(IOptions<RabbitMqOptions> options, IOptions<InProcessQueueOptions> local, RabbitMqConnection connection, RabbitMqTopology topology,
-        IServiceProvider services, TimeProvider time, ILogger<RabbitMqJobQueue> logger)
+        IJobStore store, RabbitMqJobEventHub hub, ModelRegistry registry, LiveJobs live, TimeProvider time, ILogger<RabbitMqJobQueue> logger)
     {
         _options = options.Value;
         _aging = local.Value.Aging;
         _connection = connection;
         _topology = topology;
-        _services = services;
+        _store = store;
+        _hub = hub;
+        _registry = registry;
+        _live = live;
         _time = time;
         _logger = logger;
     }
@@ -87,15 +89,14 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     public async ValueTask<EnqueueResult> EnqueueAsync(QueuedJob job, CancellationToken cancellationToken)
     {
-        var events = Events;
-        var lastEventId = events is null ? 0 : events.NextId(job.Id) - 1;
+        var lastEventId = _hub.NextId(job.Id) - 1;
         try
         {
             await PublishAsync(job, lastEventId, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             Published(job.Id);
-            if (job.Deadline is { } deadline && events is RabbitMqJobEventHub hub)
+            if (job.Deadline is { } deadline)
             {
-                ExpireWhileQueued(job.Id, deadline, hub);
+                ExpireWhileQueued(job.Id, deadline);
             }
 
             return EnqueueResult.Accepted;
@@ -120,7 +121,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     /// </summary>
     public void Published(string jobId)
     {
-        if (_services.GetService(typeof(IJobStore)) is not IJobPublicationStore)
+        if (_store is not IJobPublicationStore)
         {
             return;
         }
@@ -137,7 +138,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     private async Task MarkPublishedLoopAsync(CancellationToken ct)
     {
-        var store = (IJobPublicationStore)_services.GetService(typeof(IJobStore))!;
+        var store = (IJobPublicationStore)_store;
         var batch = new List<string>(512);
         try
         {
@@ -178,14 +179,14 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     /// </summary>
     public async Task<int> RepublishUnconfirmedAsync(CancellationToken ct)
     {
-        if (_services.GetService(typeof(IJobStore)) is not IJobPublicationStore store)
+        if (_store is not IJobPublicationStore store)
         {
             return 0;
         }
 
         var now = _time.GetUtcNow();
         var claimed = await store.ClaimUnpublishedAsync(now - _options.RepublishAfter, now, 100, ct).ConfigureAwait(false);
-        var events = _services.GetService(typeof(IJobEventStore)) as IJobEventStore ?? _services.GetService(typeof(IJobStore)) as IJobEventStore;
+        var events = _store as IJobEventStore;
         var republished = 0;
         foreach (var record in claimed)
         {
@@ -208,8 +209,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     /// </summary>
     public async Task<int> RearmDeadlinesAsync(DateTimeOffset dueBefore, CancellationToken cancellationToken)
     {
-        if (_services.GetService(typeof(IJobStore)) is not IJobDeadlineStore store
-            || Events is not RabbitMqJobEventHub hub)
+        if (_store is not IJobDeadlineStore store)
         {
             return 0;
         }
@@ -217,7 +217,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         var armed = 0;
         foreach (var d in await store.ListQueuedDeadlinesAsync(dueBefore, cancellationToken).ConfigureAwait(false))
         {
-            armed += ExpireWhileQueued(d.JobId, d.Deadline, hub) ? 1 : 0;
+            armed += ExpireWhileQueued(d.JobId, d.Deadline) ? 1 : 0;
         }
 
         return armed;
@@ -230,7 +230,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     /// worker has started is that worker's to stop at its deadline, and a worker that later takes an expired
     /// job finds it finished and drops it.
     /// </summary>
-    private bool ExpireWhileQueued(string jobId, DateTimeOffset deadline, RabbitMqJobEventHub hub)
+    private bool ExpireWhileQueued(string jobId, DateTimeOffset deadline)
     {
         // One timer per job in this process, however often the sweep lists it.
         if (!_timed.TryAdd(jobId, 0))
@@ -245,7 +245,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             {
                 timer?.Dispose();
                 _timed.TryRemove(jobId, out _);
-                _ = ExpireAsync(jobId, hub);
+                _ = ExpireAsync(jobId);
             },
             null,
             due > TimeSpan.Zero ? due : TimeSpan.Zero,
@@ -253,16 +253,16 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         return true;
     }
 
-    private async Task ExpireAsync(string jobId, RabbitMqJobEventHub hub)
+    private async Task ExpireAsync(string jobId)
     {
-        if (hub.HasEnded(jobId) || _stopping.IsCancellationRequested)
+        if (_hub.HasEnded(jobId) || _stopping.IsCancellationRequested)
         {
             return;
         }
 
         try
         {
-            await hub.SettleAsync(jobId, Core.Jobs.JobStatus.Expired, "deadline passed before the job could start", onlyIfQueued: true, _stopping.Token).ConfigureAwait(false);
+            await _hub.SettleAsync(jobId, Core.Jobs.JobStatus.Expired, "deadline passed before the job could start", onlyIfQueued: true, _stopping.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -337,13 +337,11 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     private RabbitMqJobReader CreateReader(string model)
     {
-        var registry = (ModelRegistry)_services.GetService(typeof(ModelRegistry))!;
-        var capacity = registry.TryGet(model, out var entry)
+        var capacity = _registry.TryGet(model, out var entry)
             ? (entry.Kind == ModelKind.Generative ? entry.Settings.MaxNumSeqs : entry.Settings.MaxBatchSize)
             : 1;
         var reader = new RabbitMqJobReader(model, Math.Max(1, capacity), _options, _aging, _connection, _topology, this,
-            (RabbitMqJobEventHub)_services.GetService(typeof(Core.Events.IJobEventHub))!, (IJobStore)_services.GetService(typeof(IJobStore))!,
-            (LiveJobs)_services.GetService(typeof(LiveJobs))!, _time, _logger);
+            _hub, _store, _live, _time, _logger);
         _ = StartReaderAsync(reader, model);
         return reader;
     }
