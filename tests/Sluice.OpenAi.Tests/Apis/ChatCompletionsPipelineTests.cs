@@ -219,7 +219,8 @@ public sealed class ChatCompletionsPipelineTests
     [Fact]
     public async Task ChatCompletions_ClientDisconnectsMidStream_FreesBatchSlotWithinOneStep()
     {
-        const int stepMs = 200;
+        // Long steps, so that scheduling noise on a busy machine is small beside one step.
+        const int stepMs = 400;
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = stepMs.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         // No draining on dispose: the connection closes at once, as when a browser tab or an SDK call goes away.
         using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0, ResponseDrainTimeout = TimeSpan.Zero }) { BaseAddress = server.BaseAddress };
