@@ -136,6 +136,11 @@ internal static class OpenAiRequestParser
                     r = r with { Stop = stop };
                     break;
                 case "user":
+                    if (v.ValueKind == JsonValueKind.Null)
+                    {
+                        break;
+                    }
+
                     if (v.ValueKind != JsonValueKind.String || v.GetString()!.Length > 256)
                     {
                         error = "user must be a string of at most 256 characters";
@@ -169,6 +174,11 @@ internal static class OpenAiRequestParser
                     {
                         if (o.NameEquals("include_usage"))
                         {
+                            if (o.Value.ValueKind == JsonValueKind.Null)
+                            {
+                                continue;
+                            }
+
                             if (o.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
                             {
                                 error = "stream_options.include_usage must be a boolean";

@@ -128,6 +128,21 @@ public sealed class ChatCompletionsPipelineTests
     }
 
     [Fact]
+    public async Task ChatCompletions_OptionalParametersSentAsNull_AreTreatedAsAbsent()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        // Clients generated from an OpenAPI document send every unset optional field as null.
+        var (chat, chatBody) = await server.PostAsync("/v1/chat/completions", Chat(3, ",\"user\":null,\"stream\":null,\"stream_options\":{\"include_usage\":null},\"stop\":null,\"seed\":null"));
+        var (completion, completionBody) = await server.PostAsync("/v1/completions", """{"model":"count","prompt":"x","max_tokens":2,"user":null,"stream_options":{"include_usage":null}}""");
+
+        Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+        Assert.Equal("1 2 3", chatBody.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal(HttpStatusCode.OK, completion.StatusCode);
+        Assert.Equal("1 2", completionBody.GetProperty("choices")[0].GetProperty("text").GetString());
+    }
+
+    [Fact]
     public async Task ChatCompletions_WithoutValidKey_Returns401InOpenAiShape()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>

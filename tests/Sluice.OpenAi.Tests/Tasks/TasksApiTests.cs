@@ -183,6 +183,26 @@ public sealed class TasksApiTests
         Assert.Equal("1 2 3", done.GetProperty("result").GetProperty("text").GetString());
     }
 
+    [Fact]
+    public async Task Tasks_OptionalInputFieldsNull_SameAsLeftOut()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        var (first, firstJob) = await server.PostAsync("/v1/tasks/blog-outline", """{"input":{"title":"Queues"},"max_tokens":2,"temperature":0}""");
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        await server.WaitTerminalAsync(firstJob.GetProperty("id").GetString()!, TimeSpan.FromSeconds(10));
+        var (nulls, nullsJob) = await server.PostAsync("/v1/tasks/blog-outline", """{"input":{"title":"Queues","audience":null,"sections":null},"max_tokens":2,"temperature":0}""");
+        var (codegen, _) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"go","instruction":"x","context":null},"max_tokens":2}""");
+        var (required, requiredProblem) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"go","instruction":null}}""");
+
+        // The same rendered prompt (default section count, no audience): answered from the first one's cache entry.
+        Assert.Equal(HttpStatusCode.OK, nulls.StatusCode);
+        Assert.True(nullsJob.GetProperty("cached").GetBoolean());
+        Assert.Equal(HttpStatusCode.Accepted, codegen.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, required.StatusCode);
+        Assert.Equal("input.instruction", requiredProblem.GetProperty("field").GetString());
+    }
+
     [SharedDataFact("models/stories260K.bin")]
     public async Task Tasks_BlogDraftOnLocalModelByDefault_StreamsDeltasThenCompletes()
     {
