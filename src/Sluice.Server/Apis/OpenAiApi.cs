@@ -28,8 +28,6 @@ internal static class OpenAiApi
     public const string PriorityHeader = "X-Sluice-Priority";
     public const string DeadlineHeader = "X-Sluice-Deadline-Ms";
 
-    private static readonly string[] OtherMethods = ["GET", "HEAD", "PUT", "PATCH", "DELETE"];
-
     public static RouteGroupBuilder MapOpenAiApi(this RouteGroupBuilder v1)
     {
         v1.MapPost("/chat/completions", ChatAsync).WithTags("OpenAI").WithName("ChatCompletions")
@@ -46,9 +44,10 @@ internal static class OpenAiApi
             .Produces<OpenAiErrorResponse>(400).Produces<OpenAiErrorResponse>(401).Produces<OpenAiErrorResponse>(404).Produces<OpenAiErrorResponse>(429).Produces<OpenAiErrorResponse>(503);
 
         // Other methods get OpenAI's error shape, as OpenAI answers them, not the rest of the API's problem details:
-        // an OpenAI client parses only the former.
-        v1.MapMethods("/chat/completions", OtherMethods, MethodNotAllowed).ExcludeFromDescription();
-        v1.MapMethods("/completions", OtherMethods, MethodNotAllowed).ExcludeFromDescription();
+        // an OpenAI client parses only the former. Any method (OPTIONS, TRACE …), not a list: routing's own 405 for a
+        // method left out would announce the listed ones in Allow. The later order lets POST reach the handlers above.
+        v1.Map("/chat/completions", MethodNotAllowed).WithOrder(1).ExcludeFromDescription();
+        v1.Map("/completions", MethodNotAllowed).WithOrder(1).ExcludeFromDescription();
         return v1;
     }
 

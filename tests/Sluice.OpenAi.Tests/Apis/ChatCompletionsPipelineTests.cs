@@ -107,6 +107,31 @@ public sealed class ChatCompletionsPipelineTests
     }
 
     [Fact]
+    public async Task ChatCompletions_MethodOtherThanPost_Returns405WithAllowPostOnly()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        foreach (var (method, path) in new[] { ("OPTIONS", "/v1/chat/completions"), ("TRACE", "/v1/completions"), ("HEAD", "/v1/chat/completions") })
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path);
+            using var response = await server.Client.SendAsync(request);
+
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+            // Only POST: the answer must not advertise methods that themselves answer 405.
+            Assert.Equal(["POST"], response.Content.Headers.Allow);
+            if (method != "HEAD")
+            {
+                Assert.Equal("method_not_allowed", (await SluiceServer.ReadJsonAsync(response)).GetProperty("error").GetProperty("code").GetString());
+            }
+        }
+
+        var (chat, _) = await server.PostAsync("/v1/chat/completions", Chat(1));
+        var (completion, _) = await server.PostAsync("/v1/completions", """{"model":"count","prompt":"x","max_tokens":1}""");
+        Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, completion.StatusCode);
+    }
+
+    [Fact]
     public async Task ChatCompletions_NegativeSeed_Returns400NamingSeed()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
