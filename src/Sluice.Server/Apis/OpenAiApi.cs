@@ -175,13 +175,17 @@ internal static class OpenAiApi
             return TypedResults.Empty;
         }
 
+        // Tokens generated count against the key even when the answer never reaches the client (it left, the
+        // deadline passed, the job failed), as for a stream: otherwise leaving before the end would dodge the limit.
+        var generated = 0;
         var finished = job.Status.IsTerminal()
             ? job
-            : await JobWaiter.WaitAsync(s.Jobs, job.Id, deadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms + 1000) : TimeSpan.FromHours(1), http.RequestAborted, cancelOnDisconnect: true).ConfigureAwait(false);
+            : await JobWaiter.WaitAsync(s.Jobs, job.Id, deadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms + 1000) : TimeSpan.FromHours(1), http.RequestAborted, cancelOnDisconnect: true,
+                e => generated += e.Type == JobEventTypes.Delta ? OpenAiResult.DeltaTokens(e.DataJson) : 0).ConfigureAwait(false);
         if (finished is null || !finished.Status.IsTerminal())
         {
             // The client left (its job was cancelled) or the wait ran out.
-            await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, 0).ConfigureAwait(false);
+            await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, generated).ConfigureAwait(false);
             if (finished is not null && !http.RequestAborted.IsCancellationRequested)
             {
                 await s.Jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
@@ -193,7 +197,7 @@ internal static class OpenAiApi
 
         if (finished.Status != JobStatus.Succeeded)
         {
-            await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, 0).ConfigureAwait(false);
+            await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, generated).ConfigureAwait(false);
             return Failed(finished.Status, finished.Error ?? finished.Status.ToWire(), remote);
         }
 

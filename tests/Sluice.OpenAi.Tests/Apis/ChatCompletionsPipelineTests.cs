@@ -257,6 +257,53 @@ public sealed class ChatCompletionsPipelineTests
     }
 
     [Fact]
+    public async Task ChatCompletions_NonStreamingClientLeavesMidGeneration_GeneratedTokensStaySpent()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:CountStepMs"] = "40",
+            ["Sluice:Auth:Keys:0:Id"] = "alice",
+            ["Sluice:Auth:Keys:0:Key"] = "sk-alice",
+            ["Sluice:Auth:Keys:0:TokensPerMinute"] = "60",
+        });
+        server.Client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "sk-alice");
+
+        // Reserve the whole budget of 60 without streaming, let 10 tokens be generated, then go away before the answer.
+        using var cts = new CancellationTokenSource();
+        using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0, ResponseDrainTimeout = TimeSpan.Zero }) { BaseAddress = server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(60)) };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "sk-alice");
+        var pending = client.SendAsync(request, cts.Token);
+        string? jobId = null;
+        while (jobId is null)
+        {
+            var list = await server.GetJsonAsync("/v1/jobs?model=count");
+            jobId = list.GetProperty("data").EnumerateArray().Select(j => j.GetProperty("id").GetString()).FirstOrDefault();
+            await Task.Delay(jobId is null ? 10 : 0);
+        }
+
+        using (var events = await server.Client.GetAsync($"/v1/jobs/{jobId}/events", HttpCompletionOption.ResponseHeadersRead))
+        using (var reader = new StreamReader(await events.Content.ReadAsStreamAsync()))
+        {
+            var deltas = 0;
+            while (deltas < 10 && await reader.ReadLineAsync() is { } line)
+            {
+                deltas += line == "event: delta" ? 1 : 0;
+            }
+        }
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+        Assert.Equal("cancelled", (await server.WaitTerminalAsync(jobId, TimeSpan.FromSeconds(10))).GetProperty("status").GetString());
+
+        // At most the 50 not generated come back (plus a token a second of refill): the whole budget again cannot
+        // fit, as for a stream left early. Giving back all 60 let a client that leaves early generate without limit.
+        var (next, body) = await server.PostAsync("/v1/chat/completions", Chat(60), key: "sk-alice");
+        Assert.Equal((HttpStatusCode)429, next.StatusCode);
+        Assert.Equal("rate_limit_exceeded", body.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
     public async Task ChatCompletions_ClientDisconnectsMidStream_FreesBatchSlotWithinOneStep()
     {
         const int stepMs = 200;

@@ -184,6 +184,43 @@ public sealed class TasksApiTests
     }
 
     [Fact]
+    public async Task Tasks_JobCancelledMidGeneration_GeneratedTokensStaySpent()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Tasks:Model"] = "count",
+            ["Sluice:BuiltIns:CountStepMs"] = "40",
+            ["Sluice:Auth:Keys:0:Id"] = "alice",
+            ["Sluice:Auth:Keys:0:Key"] = "sk-alice",
+            ["Sluice:Auth:Keys:0:TokensPerMinute"] = "60",
+        });
+        server.Client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "sk-alice");
+        const string body = """{"input":{"language":"go","instruction":"x"},"max_tokens":60}""";
+
+        // Reserve the whole budget of 60, let 10 tokens be generated, then cancel the job.
+        var (first, job) = await server.PostAsync("/v1/tasks/codegen", body);
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var jobId = job.GetProperty("id").GetString()!;
+        using (var events = await server.Client.GetAsync($"/v1/jobs/{jobId}/events", HttpCompletionOption.ResponseHeadersRead))
+        using (var reader = new StreamReader(await events.Content.ReadAsStreamAsync()))
+        {
+            var deltas = 0;
+            while (deltas < 10 && await reader.ReadLineAsync() is { } line)
+            {
+                deltas += line == "event: delta" ? 1 : 0;
+            }
+        }
+
+        using var cancel = await server.Client.DeleteAsync($"/v1/jobs/{jobId}");
+        Assert.Equal("cancelled", (await server.WaitTerminalAsync(jobId, TimeSpan.FromSeconds(10))).GetProperty("status").GetString());
+
+        // At most the 50 not generated come back (plus a token a second of refill): the whole budget cannot fit again.
+        var (second, problem) = await server.PostAsync("/v1/tasks/codegen", body);
+        Assert.Equal((HttpStatusCode)429, second.StatusCode);
+        Assert.Equal("https://sluice.dev/problems/rate-limited", problem.GetProperty("type").GetString());
+    }
+
+    [Fact]
     public async Task Tasks_OptionalInputFieldsNull_SameAsLeftOut()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
