@@ -113,6 +113,11 @@ internal static class OpenAiApi
             return OpenAiErrors.InvalidRequest($"'{model}' is not a generative model; submit its inputs with POST /v1/jobs", "model", "model_not_supported");
         }
 
+        if (OpenAiRequestParser.StopRoomError(request, entry.Model is IChatModel) is { } stopError)
+        {
+            return OpenAiErrors.InvalidRequest(stopError, "stop");
+        }
+
         var generation = OpenAiRequestParser.ToGeneration(request, entry.Model is IChatModel, DefaultMaxTokens);
         var reserved = generation.MaxTokens;
         if (await OpenAiTokenLimits.TryReserveAsync(http, s.Limits, caller, reserved).ConfigureAwait(false) is { } limited)
@@ -139,7 +144,8 @@ internal static class OpenAiApi
             // Never back to a model already tried: fallbacks that loop would bounce the request between them.
             if (outcome.Status is SubmitStatus.QueueFull or SubmitStatus.ModelUnavailable && s.Router.Next(model) is { } next
                 && (tried ??= [request.Model, model]).Count < 5 && !tried.Contains(next)
-                && s.Jobs.Registry.TryGet(next, out var nextEntry) && nextEntry.Kind == ModelKind.Generative)
+                && s.Jobs.Registry.TryGet(next, out var nextEntry) && nextEntry.Kind == ModelKind.Generative
+                && OpenAiRequestParser.StopRoomError(request, nextEntry.Model is IChatModel) is null)
             {
                 tried.Add(next);
                 fallbackReason ??= $"{model} is {(outcome.Status == SubmitStatus.QueueFull ? "overloaded" : "unavailable")}";

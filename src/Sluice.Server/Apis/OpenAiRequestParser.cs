@@ -282,6 +282,27 @@ internal static class OpenAiRequestParser
         _ => field,
     };
 
+    /// <summary>
+    /// Null when the stop list leaves room for the generic chat template's own stop (<c>\nUser:</c>), which a model
+    /// without a template of its own needs to end its turn; else the error. Dropping it would let the model write the
+    /// user's next turn itself.
+    /// </summary>
+    public static string? StopRoomError(OpenAiRequest r, bool modelHasTemplate)
+    {
+        if (!r.Chat || r.Messages is null || modelHasTemplate)
+        {
+            return null;
+        }
+
+        var needed = r.Stop.Count;
+        foreach (var s in Sluice.Backends.Templates.ChatTemplate.StopStrings)
+        {
+            needed += r.Stop.Contains(s) ? 0 : 1;
+        }
+
+        return needed <= MaxStop ? null : $"at most {MaxStop - (needed - r.Stop.Count)} stop sequences for this model: its chat template needs the others";
+    }
+
     /// <summary>Builds the core's request; models without a chat template of their own get Sluice's generic one.</summary>
     public static GenerationRequest ToGeneration(OpenAiRequest r, bool modelHasTemplate, int defaultMaxTokens)
     {

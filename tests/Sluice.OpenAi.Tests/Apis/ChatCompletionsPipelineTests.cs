@@ -168,6 +168,24 @@ public sealed class ChatCompletionsPipelineTests
     }
 
     [Fact]
+    public async Task ChatCompletions_StopListLeavingNoRoomForTemplateStop_Returns400NamingStop()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
+        static string Stops(int n) => ",\"stop\":[" + string.Join(',', Enumerable.Range(0, n).Select(i => $"\"s{i}\"")) + "]";
+
+        // count has no chat template of its own: the generic one's "\nUser:" takes one of the 16 stop slots.
+        var (full, fullBody) = await server.PostAsync("/v1/chat/completions", Chat(2, Stops(16)));
+        var (fits, _) = await server.PostAsync("/v1/chat/completions", Chat(2, Stops(15)));
+        var (completion, _) = await server.PostAsync("/v1/completions", """{"model":"count","prompt":"x","max_tokens":2,"stop":["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p"]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, full.StatusCode);
+        Assert.Equal("stop", fullBody.GetProperty("error").GetProperty("param").GetString());
+        Assert.Contains("at most 15", fullBody.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(HttpStatusCode.OK, fits.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, completion.StatusCode);
+    }
+
+    [Fact]
     public async Task ChatCompletions_WithoutValidKey_Returns401InOpenAiShape()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
