@@ -6,7 +6,8 @@ namespace Sluice.Server.Apis;
 /// <summary>Waits for a job's terminal event (for <c>Prefer: wait</c>), cancelling the job if the client goes away.</summary>
 internal static class JobWaiter
 {
-    public static async Task<JobRecord?> WaitAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect)
+    /// <param name="observe">Sees every event up to the terminal one (the OpenAI endpoints count generated tokens with it).</param>
+    public static async Task<JobRecord?> WaitAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect, Action<JobEvent>? observe = null)
     {
         if (jobs.Events.TrySubscribe(id, 0, out var sub))
         {
@@ -20,6 +21,7 @@ internal static class JobWaiter
                     {
                         while (sub.Reader.TryRead(out var e))
                         {
+                            observe?.Invoke(e);
                             if (e.IsTerminal)
                             {
                                 goto done;

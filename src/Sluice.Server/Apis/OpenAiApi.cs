@@ -28,8 +28,6 @@ internal static class OpenAiApi
     public const string PriorityHeader = "X-Sluice-Priority";
     public const string DeadlineHeader = "X-Sluice-Deadline-Ms";
 
-    private static readonly string[] OtherMethods = ["GET", "HEAD", "PUT", "PATCH", "DELETE"];
-
     public static RouteGroupBuilder MapOpenAiApi(this RouteGroupBuilder v1)
     {
         v1.MapPost("/chat/completions", ChatAsync).WithTags("OpenAI").WithName("ChatCompletions")
@@ -46,9 +44,10 @@ internal static class OpenAiApi
             .Produces<OpenAiErrorResponse>(400).Produces<OpenAiErrorResponse>(401).Produces<OpenAiErrorResponse>(404).Produces<OpenAiErrorResponse>(429).Produces<OpenAiErrorResponse>(503);
 
         // Other methods get OpenAI's error shape, as OpenAI answers them, not the rest of the API's problem details:
-        // an OpenAI client parses only the former.
-        v1.MapMethods("/chat/completions", OtherMethods, MethodNotAllowed).ExcludeFromDescription();
-        v1.MapMethods("/completions", OtherMethods, MethodNotAllowed).ExcludeFromDescription();
+        // an OpenAI client parses only the former. Any method (OPTIONS, TRACE …), not a list: routing's own 405 for a
+        // method left out would announce the listed ones in Allow. The later order lets POST reach the handlers above.
+        v1.Map("/chat/completions", MethodNotAllowed).WithOrder(1).ExcludeFromDescription();
+        v1.Map("/completions", MethodNotAllowed).WithOrder(1).ExcludeFromDescription();
         return v1;
     }
 
@@ -114,6 +113,11 @@ internal static class OpenAiApi
             return OpenAiErrors.InvalidRequest($"'{model}' is not a generative model; submit its inputs with POST /v1/jobs", "model", "model_not_supported");
         }
 
+        if (OpenAiRequestParser.StopRoomError(request, entry.Model is IChatModel) is { } stopError)
+        {
+            return OpenAiErrors.InvalidRequest(stopError, "stop");
+        }
+
         var generation = OpenAiRequestParser.ToGeneration(request, entry.Model is IChatModel, DefaultMaxTokens);
         var reserved = generation.MaxTokens;
         if (await OpenAiTokenLimits.TryReserveAsync(http, s.Limits, caller, reserved).ConfigureAwait(false) is { } limited)
@@ -140,7 +144,8 @@ internal static class OpenAiApi
             // Never back to a model already tried: fallbacks that loop would bounce the request between them.
             if (outcome.Status is SubmitStatus.QueueFull or SubmitStatus.ModelUnavailable && s.Router.Next(model) is { } next
                 && (tried ??= [request.Model, model]).Count < 5 && !tried.Contains(next)
-                && s.Jobs.Registry.TryGet(next, out var nextEntry) && nextEntry.Kind == ModelKind.Generative)
+                && s.Jobs.Registry.TryGet(next, out var nextEntry) && nextEntry.Kind == ModelKind.Generative
+                && OpenAiRequestParser.StopRoomError(request, nextEntry.Model is IChatModel) is null)
             {
                 tried.Add(next);
                 fallbackReason ??= $"{model} is {(outcome.Status == SubmitStatus.QueueFull ? "overloaded" : "unavailable")}";
@@ -176,13 +181,17 @@ internal static class OpenAiApi
             return TypedResults.Empty;
         }
 
+        // Tokens generated count against the key even when the answer never reaches the client (it left, the
+        // deadline passed, the job failed), as for a stream: otherwise leaving before the end would dodge the limit.
+        var generated = 0;
         var finished = job.Status.IsTerminal()
             ? job
-            : await JobWaiter.WaitAsync(s.Jobs, job.Id, deadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms + 1000) : TimeSpan.FromHours(1), http.RequestAborted, cancelOnDisconnect: true).ConfigureAwait(false);
+            : await JobWaiter.WaitAsync(s.Jobs, job.Id, deadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms + 1000) : TimeSpan.FromHours(1), http.RequestAborted, cancelOnDisconnect: true,
+                e => generated += e.Type == JobEventTypes.Delta ? OpenAiResult.DeltaTokens(e.DataJson) : 0).ConfigureAwait(false);
         if (finished is null || !finished.Status.IsTerminal())
         {
             // The client left (its job was cancelled) or the wait ran out.
-            await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, 0).ConfigureAwait(false);
+            await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, generated).ConfigureAwait(false);
             if (finished is not null && !http.RequestAborted.IsCancellationRequested)
             {
                 await s.Jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
@@ -194,7 +203,7 @@ internal static class OpenAiApi
 
         if (finished.Status != JobStatus.Succeeded)
         {
-            await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, 0).ConfigureAwait(false);
+            await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, generated).ConfigureAwait(false);
             return Failed(finished.Status, finished.Error ?? finished.Status.ToWire(), remote);
         }
 

@@ -136,6 +136,11 @@ internal static class OpenAiRequestParser
                     r = r with { Stop = stop };
                     break;
                 case "user":
+                    if (v.ValueKind == JsonValueKind.Null)
+                    {
+                        break;
+                    }
+
                     if (v.ValueKind != JsonValueKind.String || v.GetString()!.Length > 256)
                     {
                         error = "user must be a string of at most 256 characters";
@@ -169,6 +174,11 @@ internal static class OpenAiRequestParser
                     {
                         if (o.NameEquals("include_usage"))
                         {
+                            if (o.Value.ValueKind == JsonValueKind.Null)
+                            {
+                                continue;
+                            }
+
                             if (o.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
                             {
                                 error = "stream_options.include_usage must be a boolean";
@@ -271,6 +281,27 @@ internal static class OpenAiRequestParser
         _ when field.StartsWith("input.", StringComparison.Ordinal) => field[6..],
         _ => field,
     };
+
+    /// <summary>
+    /// Null when the stop list leaves room for the generic chat template's own stop (<c>\nUser:</c>), which a model
+    /// without a template of its own needs to end its turn; else the error. Dropping it would let the model write the
+    /// user's next turn itself.
+    /// </summary>
+    public static string? StopRoomError(OpenAiRequest r, bool modelHasTemplate)
+    {
+        if (!r.Chat || r.Messages is null || modelHasTemplate)
+        {
+            return null;
+        }
+
+        var needed = r.Stop.Count;
+        foreach (var s in Sluice.Backends.Templates.ChatTemplate.StopStrings)
+        {
+            needed += r.Stop.Contains(s) ? 0 : 1;
+        }
+
+        return needed <= MaxStop ? null : $"at most {MaxStop - (needed - r.Stop.Count)} stop sequences for this model: its chat template needs the others";
+    }
 
     /// <summary>Builds the core's request; models without a chat template of their own get Sluice's generic one.</summary>
     public static GenerationRequest ToGeneration(OpenAiRequest r, bool modelHasTemplate, int defaultMaxTokens)

@@ -83,6 +83,13 @@ internal readonly record struct OpenAiResult(string Text, string FinishReason, i
         }
     }
 
+    /// <summary>The <c>tokens</c> of a <c>delta</c> event.</summary>
+    public static int DeltaTokens(string dataJson)
+    {
+        _ = ReadDeltaText(dataJson, out var tokens);
+        return tokens;
+    }
+
     /// <summary>OpenAI knows <c>stop</c> and <c>length</c> (plus tool and filter reasons Sluice never produces).</summary>
     public static string FinishName(string reason) => reason == "length" ? "length" : "stop";
 }

@@ -189,8 +189,11 @@ internal static class TasksApi
             var used = 0;
             if (fresh)
             {
-                var done = await JobWaiter.WaitAsync(jobs, jobId, TimeSpan.FromHours(1), CancellationToken.None, cancelOnDisconnect: false).ConfigureAwait(false);
-                used = done?.Status == JobStatus.Succeeded ? OpenAiResult.Parse(done.ResultJson).CompletionTokens : 0;
+                // A job cancelled, expired or failed part way still spent what it generated.
+                var generated = 0;
+                var done = await JobWaiter.WaitAsync(jobs, jobId, TimeSpan.FromHours(1), CancellationToken.None, cancelOnDisconnect: false,
+                    e => generated += e.Type == JobEventTypes.Delta ? OpenAiResult.DeltaTokens(e.DataJson) : 0).ConfigureAwait(false);
+                used = done?.Status == JobStatus.Succeeded ? OpenAiResult.Parse(done.ResultJson).CompletionTokens : generated;
             }
 
             await OpenAiTokenLimits.ReturnAsync(limits, caller, reserved, used).ConfigureAwait(false);

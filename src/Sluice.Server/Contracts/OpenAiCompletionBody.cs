@@ -9,7 +9,7 @@ namespace Sluice.Server.Contracts;
 /// <param name="Temperature">0 (greedy) to 2; default 1.</param>
 /// <param name="TopP">Nucleus sampling mass, (0, 1]; default 1.</param>
 /// <param name="Seed">Sampling seed: the same seed gives the same text, whatever else is in the batch.</param>
-/// <param name="Stop">A stop sequence, or up to 4 (a string or an array of strings).</param>
+/// <param name="Stop">A stop sequence, or up to 16 (a string or an array of strings).</param>
 /// <param name="User">The end user, for logs.</param>
 /// <param name="Stream">True for Server-Sent Events chunks.</param>
 /// <param name="StreamOptions">Streaming options.</param>

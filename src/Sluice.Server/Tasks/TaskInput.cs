@@ -39,6 +39,12 @@ internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<s
             }
 
             var v = p.Value;
+            if (v.ValueKind == JsonValueKind.Null && !spec.Required)
+            {
+                // An optional field sent as null is left out (its default applies), as generated clients send unset fields.
+                continue;
+            }
+
             switch (spec.Type)
             {
                 case TaskFieldType.String when v.ValueKind == JsonValueKind.String:

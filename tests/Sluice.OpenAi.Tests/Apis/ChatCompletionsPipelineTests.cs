@@ -107,6 +107,31 @@ public sealed class ChatCompletionsPipelineTests
     }
 
     [Fact]
+    public async Task ChatCompletions_MethodOtherThanPost_Returns405WithAllowPostOnly()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        foreach (var (method, path) in new[] { ("OPTIONS", "/v1/chat/completions"), ("TRACE", "/v1/completions"), ("HEAD", "/v1/chat/completions") })
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path);
+            using var response = await server.Client.SendAsync(request);
+
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+            // Only POST: the answer must not advertise methods that themselves answer 405.
+            Assert.Equal(["POST"], response.Content.Headers.Allow);
+            if (method != "HEAD")
+            {
+                Assert.Equal("method_not_allowed", (await SluiceServer.ReadJsonAsync(response)).GetProperty("error").GetProperty("code").GetString());
+            }
+        }
+
+        var (chat, _) = await server.PostAsync("/v1/chat/completions", Chat(1));
+        var (completion, _) = await server.PostAsync("/v1/completions", """{"model":"count","prompt":"x","max_tokens":1}""");
+        Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, completion.StatusCode);
+    }
+
+    [Fact]
     public async Task ChatCompletions_NegativeSeed_Returns400NamingSeed()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
@@ -125,6 +150,39 @@ public sealed class ChatCompletionsPipelineTests
 
         // The same range as POST /v1/jobs: any unsigned 64-bit seed.
         Assert.Equal(HttpStatusCode.OK, largest.StatusCode);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_OptionalParametersSentAsNull_AreTreatedAsAbsent()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        // Clients generated from an OpenAPI document send every unset optional field as null.
+        var (chat, chatBody) = await server.PostAsync("/v1/chat/completions", Chat(3, ",\"user\":null,\"stream\":null,\"stream_options\":{\"include_usage\":null},\"stop\":null,\"seed\":null"));
+        var (completion, completionBody) = await server.PostAsync("/v1/completions", """{"model":"count","prompt":"x","max_tokens":2,"user":null,"stream_options":{"include_usage":null}}""");
+
+        Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+        Assert.Equal("1 2 3", chatBody.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal(HttpStatusCode.OK, completion.StatusCode);
+        Assert.Equal("1 2", completionBody.GetProperty("choices")[0].GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task ChatCompletions_StopListLeavingNoRoomForTemplateStop_Returns400NamingStop()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
+        static string Stops(int n) => ",\"stop\":[" + string.Join(',', Enumerable.Range(0, n).Select(i => $"\"s{i}\"")) + "]";
+
+        // count has no chat template of its own: the generic one's "\nUser:" takes one of the 16 stop slots.
+        var (full, fullBody) = await server.PostAsync("/v1/chat/completions", Chat(2, Stops(16)));
+        var (fits, _) = await server.PostAsync("/v1/chat/completions", Chat(2, Stops(15)));
+        var (completion, _) = await server.PostAsync("/v1/completions", """{"model":"count","prompt":"x","max_tokens":2,"stop":["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p"]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, full.StatusCode);
+        Assert.Equal("stop", fullBody.GetProperty("error").GetProperty("param").GetString());
+        Assert.Contains("at most 15", fullBody.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(HttpStatusCode.OK, fits.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, completion.StatusCode);
     }
 
     [Fact]
@@ -214,6 +272,53 @@ public sealed class ChatCompletionsPipelineTests
         await Task.Delay(500);
         var (second, _) = await server.PostAsync("/v1/chat/completions", Chat(70, ",\"stream\":false").Replace("\"temperature\":0,", "", StringComparison.Ordinal), key: "sk-alice");
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_NonStreamingClientLeavesMidGeneration_GeneratedTokensStaySpent()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:CountStepMs"] = "40",
+            ["Sluice:Auth:Keys:0:Id"] = "alice",
+            ["Sluice:Auth:Keys:0:Key"] = "sk-alice",
+            ["Sluice:Auth:Keys:0:TokensPerMinute"] = "60",
+        });
+        server.Client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "sk-alice");
+
+        // Reserve the whole budget of 60 without streaming, let 10 tokens be generated, then go away before the answer.
+        using var cts = new CancellationTokenSource();
+        using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0, ResponseDrainTimeout = TimeSpan.Zero }) { BaseAddress = server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(60)) };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "sk-alice");
+        var pending = client.SendAsync(request, cts.Token);
+        string? jobId = null;
+        while (jobId is null)
+        {
+            var list = await server.GetJsonAsync("/v1/jobs?model=count");
+            jobId = list.GetProperty("data").EnumerateArray().Select(j => j.GetProperty("id").GetString()).FirstOrDefault();
+            await Task.Delay(jobId is null ? 10 : 0);
+        }
+
+        using (var events = await server.Client.GetAsync($"/v1/jobs/{jobId}/events", HttpCompletionOption.ResponseHeadersRead))
+        using (var reader = new StreamReader(await events.Content.ReadAsStreamAsync()))
+        {
+            var deltas = 0;
+            while (deltas < 10 && await reader.ReadLineAsync() is { } line)
+            {
+                deltas += line == "event: delta" ? 1 : 0;
+            }
+        }
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+        Assert.Equal("cancelled", (await server.WaitTerminalAsync(jobId, TimeSpan.FromSeconds(10))).GetProperty("status").GetString());
+
+        // At most the 50 not generated come back (plus a token a second of refill): the whole budget again cannot
+        // fit, as for a stream left early. Giving back all 60 let a client that leaves early generate without limit.
+        var (next, body) = await server.PostAsync("/v1/chat/completions", Chat(60), key: "sk-alice");
+        Assert.Equal((HttpStatusCode)429, next.StatusCode);
+        Assert.Equal("rate_limit_exceeded", body.GetProperty("error").GetProperty("code").GetString());
     }
 
     [Fact]

@@ -190,6 +190,63 @@ public sealed class TasksApiTests
         Assert.Equal("1 2 3", done.GetProperty("result").GetProperty("text").GetString());
     }
 
+    [Fact]
+    public async Task Tasks_JobCancelledMidGeneration_GeneratedTokensStaySpent()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Tasks:Model"] = "count",
+            ["Sluice:BuiltIns:CountStepMs"] = "40",
+            ["Sluice:Auth:Keys:0:Id"] = "alice",
+            ["Sluice:Auth:Keys:0:Key"] = "sk-alice",
+            ["Sluice:Auth:Keys:0:TokensPerMinute"] = "60",
+        });
+        server.Client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "sk-alice");
+        const string body = """{"input":{"language":"go","instruction":"x"},"max_tokens":60}""";
+
+        // Reserve the whole budget of 60, let 10 tokens be generated, then cancel the job.
+        var (first, job) = await server.PostAsync("/v1/tasks/codegen", body);
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var jobId = job.GetProperty("id").GetString()!;
+        using (var events = await server.Client.GetAsync($"/v1/jobs/{jobId}/events", HttpCompletionOption.ResponseHeadersRead))
+        using (var reader = new StreamReader(await events.Content.ReadAsStreamAsync()))
+        {
+            var deltas = 0;
+            while (deltas < 10 && await reader.ReadLineAsync() is { } line)
+            {
+                deltas += line == "event: delta" ? 1 : 0;
+            }
+        }
+
+        using var cancel = await server.Client.DeleteAsync($"/v1/jobs/{jobId}");
+        Assert.Equal("cancelled", (await server.WaitTerminalAsync(jobId, TimeSpan.FromSeconds(10))).GetProperty("status").GetString());
+
+        // At most the 50 not generated come back (plus a token a second of refill): the whole budget cannot fit again.
+        var (second, problem) = await server.PostAsync("/v1/tasks/codegen", body);
+        Assert.Equal((HttpStatusCode)429, second.StatusCode);
+        Assert.Equal("https://sluice.dev/problems/rate-limited", problem.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task Tasks_OptionalInputFieldsNull_SameAsLeftOut()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        var (first, firstJob) = await server.PostAsync("/v1/tasks/blog-outline", """{"input":{"title":"Queues"},"max_tokens":2,"temperature":0}""");
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        await server.WaitTerminalAsync(firstJob.GetProperty("id").GetString()!, TimeSpan.FromSeconds(10));
+        var (nulls, nullsJob) = await server.PostAsync("/v1/tasks/blog-outline", """{"input":{"title":"Queues","audience":null,"sections":null},"max_tokens":2,"temperature":0}""");
+        var (codegen, _) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"go","instruction":"x","context":null},"max_tokens":2}""");
+        var (required, requiredProblem) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"go","instruction":null}}""");
+
+        // The same rendered prompt (default section count, no audience): answered from the first one's cache entry.
+        Assert.Equal(HttpStatusCode.OK, nulls.StatusCode);
+        Assert.True(nullsJob.GetProperty("cached").GetBoolean());
+        Assert.Equal(HttpStatusCode.Accepted, codegen.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, required.StatusCode);
+        Assert.Equal("input.instruction", requiredProblem.GetProperty("field").GetString());
+    }
+
     [SharedDataFact("models/stories260K.bin")]
     public async Task Tasks_BlogDraftOnLocalModelByDefault_StreamsDeltasThenCompletes()
     {
