@@ -279,14 +279,14 @@ public sealed class ChatCompletionsPipelineTests
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
         {
-            ["Sluice:BuiltIns:CountStepMs"] = "40",
+            ["Sluice:BuiltIns:CountStepMs"] = "100",
             ["Sluice:Auth:Keys:0:Id"] = "alice",
             ["Sluice:Auth:Keys:0:Key"] = "sk-alice",
             ["Sluice:Auth:Keys:0:TokensPerMinute"] = "60",
         });
         server.Client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "sk-alice");
 
-        // Reserve the whole budget of 60 without streaming, let 10 tokens be generated, then go away before the answer.
+        // Reserve the whole budget of 60 without streaming, let 25 tokens be generated (a token a second refills, so the 429 below holds for 25 s; 3.5 s of generation are left for the cancel), then go away before the answer.
         using var cts = new CancellationTokenSource();
         using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0, ResponseDrainTimeout = TimeSpan.Zero }) { BaseAddress = server.BaseAddress };
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(60)) };
@@ -304,7 +304,7 @@ public sealed class ChatCompletionsPipelineTests
         using (var reader = new StreamReader(await events.Content.ReadAsStreamAsync()))
         {
             var deltas = 0;
-            while (deltas < 10 && await reader.ReadLineAsync() is { } line)
+            while (deltas < 25 && await reader.ReadLineAsync() is { } line)
             {
                 deltas += line == "event: delta" ? 1 : 0;
             }
@@ -314,7 +314,7 @@ public sealed class ChatCompletionsPipelineTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
         Assert.Equal("cancelled", (await server.WaitTerminalAsync(jobId, TimeSpan.FromSeconds(10))).GetProperty("status").GetString());
 
-        // At most the 50 not generated come back (plus a token a second of refill): the whole budget again cannot
+        // At most the 35 not generated come back (plus a token a second of refill): the whole budget again cannot
         // fit, as for a stream left early. Giving back all 60 let a client that leaves early generate without limit.
         var (next, body) = await server.PostAsync("/v1/chat/completions", Chat(60), key: "sk-alice");
         Assert.Equal((HttpStatusCode)429, next.StatusCode);

@@ -196,7 +196,7 @@ public sealed class TasksApiTests
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
         {
             ["Sluice:Tasks:Model"] = "count",
-            ["Sluice:BuiltIns:CountStepMs"] = "40",
+            ["Sluice:BuiltIns:CountStepMs"] = "100",
             ["Sluice:Auth:Keys:0:Id"] = "alice",
             ["Sluice:Auth:Keys:0:Key"] = "sk-alice",
             ["Sluice:Auth:Keys:0:TokensPerMinute"] = "60",
@@ -204,7 +204,7 @@ public sealed class TasksApiTests
         server.Client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "sk-alice");
         const string body = """{"input":{"language":"go","instruction":"x"},"max_tokens":60}""";
 
-        // Reserve the whole budget of 60, let 10 tokens be generated, then cancel the job.
+        // Reserve the whole budget of 60, let 25 tokens be generated (a token a second refills, so the 429 below holds for 25 s; 3.5 s of generation are left for the cancel), then cancel the job.
         var (first, job) = await server.PostAsync("/v1/tasks/codegen", body);
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
         var jobId = job.GetProperty("id").GetString()!;
@@ -212,7 +212,7 @@ public sealed class TasksApiTests
         using (var reader = new StreamReader(await events.Content.ReadAsStreamAsync()))
         {
             var deltas = 0;
-            while (deltas < 10 && await reader.ReadLineAsync() is { } line)
+            while (deltas < 25 && await reader.ReadLineAsync() is { } line)
             {
                 deltas += line == "event: delta" ? 1 : 0;
             }
@@ -221,7 +221,7 @@ public sealed class TasksApiTests
         using var cancel = await server.Client.DeleteAsync($"/v1/jobs/{jobId}");
         Assert.Equal("cancelled", (await server.WaitTerminalAsync(jobId, TimeSpan.FromSeconds(10))).GetProperty("status").GetString());
 
-        // At most the 50 not generated come back (plus a token a second of refill): the whole budget cannot fit again.
+        // At most the 35 not generated come back (plus a token a second of refill): the whole budget cannot fit again.
         var (second, problem) = await server.PostAsync("/v1/tasks/codegen", body);
         Assert.Equal((HttpStatusCode)429, second.StatusCode);
         Assert.Equal("https://sluice.dev/problems/rate-limited", problem.GetProperty("type").GetString());
