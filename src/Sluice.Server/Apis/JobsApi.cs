@@ -63,7 +63,7 @@ internal static class JobsApi
                 DeadlineMs = body.DeadlineMs,
                 Owner = caller.Id,
                 IdempotencyKey = idempotencyKey,
-                BodyHash = idempotencyKey is null ? null : CacheKeys.BodyHash(doc.RootElement),
+                BodyHash = idempotencyKey is null ? null : CacheKeys.BodyHash(doc.RootElement, SubmitParser.NullableFields),
                 TraceParent = TraceParent(http),
                 UseCache = body.UseCache,
             }, http.RequestAborted).ConfigureAwait(false);

@@ -281,6 +281,19 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Idempotency_RetrySendsUnsetOptionalFieldsAsNull_ReplaysTheJob()
+    {
+        // A null optional field means "left out" (as generated clients send it), so this is the same request.
+        var (first, created) = await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{\"v\":3}}", idempotencyKey: "k-null");
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+
+        var (again, replayed) = await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{\"v\":3},\"priority\":null,\"deadline_ms\":null,\"cache\":null}", idempotencyKey: "k-null");
+
+        Assert.True(again.Headers.Contains("Idempotent-Replayed"), $"{(int)again.StatusCode}: {replayed}");
+        Assert.Equal(created.GetProperty("id").GetString(), replayed.GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task Idempotency_ReplayAfterCompletion_ReturnsResult()
     {
         var (_, first) = await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{\"v\":7}}", waitSeconds: 10, idempotencyKey: "k-done");
