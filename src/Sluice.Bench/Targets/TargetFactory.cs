@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 
 namespace Sluice.Bench.Targets;
 
@@ -9,6 +10,17 @@ internal static class TargetFactory
     {
         ArgumentNullException.ThrowIfNull(spec);
         HostGuard.EnsureAllowed(spec.Url, spec.AllowedHosts);
+        if (spec.Kind is TargetKind.Job or TargetKind.JobStream or TargetKind.Infer)
+        {
+            // The input is spliced into every request body: a bad one would only show as a run of 400s.
+            EnsureOneJsonValue(spec.InputJson);
+        }
+
+        if (spec.Kind is TargetKind.Job or TargetKind.JobStream && spec.Priority is not ("high" or "normal" or "low"))
+        {
+            throw new BenchConfigurationException($"--priority must be high, normal or low (got '{spec.Priority}').");
+        }
+
         return spec.Kind switch
         {
             TargetKind.Http => new HttpTarget(
@@ -21,5 +33,17 @@ internal static class TargetFactory
             TargetKind.Chat => new ChatCompletionsTarget(spec, client),
             _ => throw new BenchConfigurationException($"Unknown target kind {spec.Kind}."),
         };
+    }
+
+    private static void EnsureOneJsonValue(string json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            throw new BenchConfigurationException($"--input is not one JSON value: {e.Message}", e);
+        }
     }
 }

@@ -33,7 +33,12 @@ internal static class ModelCommand
 
         command.SetAction((ParseResult r) =>
         {
-            var config = ModelSynthesizer.Shape(r.GetValue(shape)!);
+            // A bad --shape is a bad option value like a bad --format: a usage error (exit 2).
+            if (!ModelSynthesizer.TryShape(r.GetValue(shape)!, out var config))
+            {
+                throw new CliUsageException($"unknown --shape {r.GetValue(shape)} (expected 15M, 42M or 110M)");
+            }
+
             var path = r.GetValue(output)!;
             var fmt = r.GetValue(format)!.ToLowerInvariant();
             if (fmt == "bin")

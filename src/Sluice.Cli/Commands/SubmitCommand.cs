@@ -82,17 +82,30 @@ internal static class SubmitCommand
     /// </summary>
     private static async Task FollowEventsAsync(HttpClient http, string id, ParseResult? print, CancellationToken ct)
     {
-        using var stream = await http.GetStreamAsync($"v1/jobs/{Uri.EscapeDataString(id)}/events", ct);
+        Stream stream;
+        try
+        {
+            stream = await http.GetStreamAsync($"v1/jobs/{Uri.EscapeDataString(id)}/events", ct);
+        }
+        catch (HttpRequestException e) when (e.StatusCode is null)
+        {
+            // The job was accepted: the server that just answered went away, it is not "unreachable".
+            throw new IOException(StreamLost(id, e.Message), e);
+        }
+
+        using var owned = stream;
         using var reader = new StreamReader(stream);
         var output = print?.InvocationConfiguration.Output;
         var error = print?.InvocationConfiguration.Error;
         var midLine = false; // delta text printed since the last newline
         string? eventType = null;
-        while (await reader.ReadLineAsync(ct) is { } line)
+        var ended = false; // the job's terminal event arrived
+        while (await ReadLineAsync(reader, id, ct) is { } line)
         {
             if (line.StartsWith("event: ", StringComparison.Ordinal))
             {
                 eventType = line[7..];
+                ended = eventType is "completed" or "failed" or "cancelled" or "expired" or "dead_lettered";
             }
             else if (output is not null && error is not null && line.StartsWith("data: ", StringComparison.Ordinal))
             {
@@ -121,5 +134,26 @@ internal static class SubmitCommand
         {
             await output.WriteLineAsync();
         }
+
+        if (!ended)
+        {
+            // The server went away (stopped, crashed) while the job goes on there: say so and how to find it.
+            throw new IOException(StreamLost(id, "it closed"));
+        }
     }
+
+    private static async Task<string?> ReadLineAsync(StreamReader reader, string id, CancellationToken ct)
+    {
+        try
+        {
+            return await reader.ReadLineAsync(ct);
+        }
+        catch (IOException e)
+        {
+            throw new IOException(StreamLost(id, e.Message), e);
+        }
+    }
+
+    private static string StreamLost(string id, string why) =>
+        $"the event stream of job {id} ended before the job did ({why}); the server keeps the job: ./sluice jobs get {id}";
 }

@@ -26,19 +26,23 @@ public static class CacheKeys
         return Convert.ToHexStringLower(hash);
     }
 
-    /// <summary>Hash of a request body (normalised the same way), for idempotency-key body checks.</summary>
-    public static string BodyHash(JsonElement body)
+    /// <summary>
+    /// Hash of a request body (normalised the same way), for idempotency-key body checks. The top-level fields named
+    /// in <paramref name="nullIsAbsent"/> are left out when null, since the API reads such a null as the field left
+    /// out: a retry that spells an unset field either way is the same request.
+    /// </summary>
+    public static string BodyHash(JsonElement body, params ReadOnlySpan<string> nullIsAbsent)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            WriteNormalized(writer, body);
+            WriteNormalized(writer, body, nullIsAbsent);
         }
 
         return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
     }
 
-    private static void WriteNormalized(Utf8JsonWriter writer, JsonElement e)
+    private static void WriteNormalized(Utf8JsonWriter writer, JsonElement e, ReadOnlySpan<string> nullIsAbsent = default)
     {
         switch (e.ValueKind)
         {
@@ -46,7 +50,10 @@ public static class CacheKeys
                 var props = new List<JsonProperty>();
                 foreach (var p in e.EnumerateObject())
                 {
-                    props.Add(p);
+                    if (p.Value.ValueKind != JsonValueKind.Null || !nullIsAbsent.Contains(p.Name))
+                    {
+                        props.Add(p);
+                    }
                 }
 
                 props.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));

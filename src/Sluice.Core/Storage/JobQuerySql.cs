@@ -22,7 +22,7 @@ public static class JobQuerySql
         Condition(command, sql, prefix, "model", "model = ", query.Model);
         Condition(command, sql, prefix, "before", "id < ", query.Before);
         sql.Append(" ORDER BY id DESC LIMIT ").Append(prefix).Append("limit");
-        Add(command, prefix, "limit", Math.Clamp(query.Limit, 1, 1000));
+        Add(command, prefix, "limit", Math.Clamp(query.Limit, 1, JobQuery.MaxLimit));
         command.CommandText = sql.ToString();
     }
 

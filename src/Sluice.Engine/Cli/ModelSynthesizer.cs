@@ -12,13 +12,21 @@ namespace Sluice.Engine.Cli;
 internal static class ModelSynthesizer
 {
     /// <summary>Reference shapes of shared/README.md (llama2.c's TinyStories models), unshared classifier.</summary>
-    public static ModelConfig Shape(string name) => name.ToUpperInvariant() switch
+    public static ModelConfig Shape(string name) =>
+        TryShape(name, out var config) ? config : throw new ArgumentException($"unknown shape \"{name}\" (expected 15M, 42M or 110M)", nameof(name));
+
+    /// <summary>The reference shape called <paramref name="name"/> (15M, 42M or 110M, any case), if there is one.</summary>
+    public static bool TryShape(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ModelConfig? config)
     {
-        "15M" => new ModelConfig { Dim = 288, HiddenDim = 768, Layers = 6, Heads = 6, KvHeads = 6, VocabSize = 32000, SeqLen = 256 },
-        "42M" => new ModelConfig { Dim = 512, HiddenDim = 1376, Layers = 8, Heads = 8, KvHeads = 8, VocabSize = 32000, SeqLen = 1024 },
-        "110M" => new ModelConfig { Dim = 768, HiddenDim = 2048, Layers = 12, Heads = 12, KvHeads = 12, VocabSize = 32000, SeqLen = 1024 },
-        _ => throw new ArgumentException($"unknown shape \"{name}\" (expected 15M, 42M or 110M)", nameof(name)),
-    };
+        config = name.ToUpperInvariant() switch
+        {
+            "15M" => new ModelConfig { Dim = 288, HiddenDim = 768, Layers = 6, Heads = 6, KvHeads = 6, VocabSize = 32000, SeqLen = 256 },
+            "42M" => new ModelConfig { Dim = 512, HiddenDim = 1376, Layers = 8, Heads = 8, KvHeads = 8, VocabSize = 32000, SeqLen = 1024 },
+            "110M" => new ModelConfig { Dim = 768, HiddenDim = 2048, Layers = 12, Heads = 12, KvHeads = 12, VocabSize = 32000, SeqLen = 1024 },
+            _ => null,
+        };
+        return config is not null;
+    }
 
     /// <summary>Writes a llama2.c legacy checkpoint (float32, unshared classifier unless <see cref="ModelConfig.SharedClassifier"/>).</summary>
     public static void WriteLlama2c(string path, ModelConfig c, ulong seed)

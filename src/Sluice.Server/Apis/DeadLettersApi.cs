@@ -13,24 +13,16 @@ internal static class DeadLettersApi
     public static RouteGroupBuilder MapDeadLettersApi(this RouteGroupBuilder v1)
     {
         var dl = v1.MapGroup("/dead-letters").WithTags("Dead letters");
-        dl.MapGet("/", ListAsync).WithName("ListDeadLetters").WithSummary("Dead-lettered jobs of this key, newest first.").Produces<JobList>();
+        dl.MapGet("/", ListAsync).WithName("ListDeadLetters").WithSummary("Dead-lettered jobs of this key, newest first (limit, before and model as for GET /v1/jobs).").Produces<JobList>().ProducesProblem(400);
         dl.MapPost("/{id}/requeue", RequeueAsync).WithName("RequeueDeadLetter").WithSummary("Put a dead-lettered job back in its queue with a fresh attempt budget.")
             .Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(404).ProducesProblem(409);
         return v1;
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, JobService jobs)
-    {
-        var caller = AdmissionFilter.CallerOf(http);
-        var page = await jobs.Store.ListAsync(new JobQuery { Owner = caller.Id, Status = JobStatus.DeadLettered, Limit = 101 }, http.RequestAborted).ConfigureAwait(false);
-        var views = new List<JobView>(Math.Min(100, page.Count));
-        for (var i = 0; i < page.Count && i < 100; i++)
-        {
-            views.Add(JobViews.From(page[i]));
-        }
-
-        return TypedResults.Ok(new JobList(views, page.Count > 100, page.Count > 100 ? views[^1].Id : null));
-    }
+    private static async Task<IResult> ListAsync(HttpContext http, JobService jobs) =>
+        JobListing.TryParse(http.Request.Query, defaultLimit: 100, JobStatus.DeadLettered, out var query, out var limit, out var error)
+            ? await JobListing.ListAsync(http, jobs, query, limit).ConfigureAwait(false)
+            : error!;
 
     private static async Task<IResult> RequeueAsync(string id, HttpContext http, JobService jobs)
     {

@@ -27,7 +27,10 @@ internal static class JobResponses
                 if (!job.Status.IsTerminal() && waitSeconds > 0)
                 {
                     http.Response.Headers["Preference-Applied"] = "wait=" + waitSeconds.ToString(CultureInfo.InvariantCulture);
-                    job = await JobWaiter.WaitAsync(jobs, job.Id, TimeSpan.FromSeconds(waitSeconds), http.RequestAborted, cancelOnDisconnect: true).ConfigureAwait(false) ?? job;
+                    // A replay waits on a job an earlier request created and its client may still want: only the
+                    // request that created the job cancels it by going away.
+                    var cancelOnDisconnect = outcome.Status == SubmitStatus.Accepted;
+                    job = await JobWaiter.WaitAsync(jobs, job.Id, TimeSpan.FromSeconds(waitSeconds), http.RequestAborted, cancelOnDisconnect).ConfigureAwait(false) ?? job;
                 }
 
                 var view = JobViews.From(job);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.Extensions.Options;
 using Sluice.Core.Caching;
 using Sluice.Core.Jobs;
@@ -64,7 +63,7 @@ internal static class JobsApi
                 DeadlineMs = body.DeadlineMs,
                 Owner = caller.Id,
                 IdempotencyKey = idempotencyKey,
-                BodyHash = idempotencyKey is null ? null : CacheKeys.BodyHash(doc.RootElement),
+                BodyHash = idempotencyKey is null ? null : CacheKeys.BodyHash(doc.RootElement, SubmitParser.NullableFields),
                 TraceParent = TraceParent(http),
                 UseCache = body.UseCache,
             }, http.RequestAborted).ConfigureAwait(false);
@@ -105,57 +104,10 @@ internal static class JobsApi
         return job is null ? JobResponses.JobNotFound(id) : TypedResults.Ok(JobViews.From(job));
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, JobService jobs)
-    {
-        var q = http.Request.Query;
-        JobStatus? status = null;
-        if (q.TryGetValue("status", out var s))
-        {
-            if (!JobStatusNames.TryParseStatus(s.ToString(), out var parsed))
-            {
-                return Problems.BadRequest("status", "must be one of queued, running, succeeded, failed, cancelled, expired, dead_lettered");
-            }
-
-            status = parsed;
-        }
-
-        var limit = 50;
-        if (q.TryGetValue("limit", out var l) && (!int.TryParse(l.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > 1000))
-        {
-            return Problems.BadRequest("limit", "must be an integer from 1 to 1000");
-        }
-
-        string? before = null;
-        if (q.TryGetValue("before", out var b))
-        {
-            before = b.ToString();
-            if (!JobIds.IsWellFormed(before))
-            {
-                return Problems.BadRequest("before", "must be a job id");
-            }
-        }
-
-        string? model = null;
-        if (q.TryGetValue("model", out var m))
-        {
-            model = m.ToString();
-            if (!SubmitParser.IsValidModelName(model))
-            {
-                return Problems.BadRequest("model", "is not a valid model name");
-            }
-        }
-
-        var caller = AdmissionFilter.CallerOf(http);
-        var page = await jobs.Store.ListAsync(new JobQuery { Owner = caller.Id, Status = status, Model = model, Before = before, Limit = limit + 1 }, http.RequestAborted).ConfigureAwait(false);
-        var hasMore = page.Count > limit;
-        var views = new List<JobView>(Math.Min(page.Count, limit));
-        for (var i = 0; i < page.Count && i < limit; i++)
-        {
-            views.Add(JobViews.From(page[i]));
-        }
-
-        return TypedResults.Ok(new JobList(views, hasMore, hasMore ? views[^1].Id : null));
-    }
+    private static async Task<IResult> ListAsync(HttpContext http, JobService jobs) =>
+        JobListing.TryParse(http.Request.Query, defaultLimit: 50, status: null, out var query, out var limit, out var error)
+            ? await JobListing.ListAsync(http, jobs, query, limit).ConfigureAwait(false)
+            : error!;
 
     private static async Task<IResult> CancelAsync(string id, HttpContext http, JobService jobs)
     {

@@ -10,6 +10,9 @@ internal static class SubmitParser
     public const int MaxModelNameLength = 128;
     public const int MaxDeadlineMs = 86_400_000;
 
+    /// <summary>The optional fields a null stands for leaving out.</summary>
+    public static readonly string[] NullableFields = ["priority", "deadline_ms", "cache"];
+
     public static bool TryParse(JsonElement root, out ParsedSubmit parsed, out IResult? error)
     {
         parsed = default;
@@ -22,7 +25,7 @@ internal static class SubmitParser
         foreach (var p in root.EnumerateObject())
         {
             // An optional field sent as null is left out, as generated clients send unset fields.
-            if (p.Value.ValueKind == JsonValueKind.Null && p.Name is "priority" or "deadline_ms" or "cache")
+            if (p.Value.ValueKind == JsonValueKind.Null && NullableFields.Contains(p.Name))
             {
                 continue;
             }

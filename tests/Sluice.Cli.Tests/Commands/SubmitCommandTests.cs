@@ -46,6 +46,37 @@ public sealed class SubmitCommandTests
         return (code, output.ToString(), error.ToString());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Submit_StreamEndsBeforeTheJob_OneErrorLineNamingTheJob(bool abort)
+    {
+        await using var server = await KestrelTestServer.StartAsync(app =>
+        {
+            app.MapPost("/v1/jobs", () => Results.Json(new { id = "j2", status = "queued" }, statusCode: 202));
+            app.MapGet("/v1/jobs/j2/events", async (HttpContext http) =>
+            {
+                // A server that stops mid-stream: the connection drops, or the stream closes with no terminal event.
+                http.Response.ContentType = "text/event-stream";
+                await http.Response.WriteAsync("event: started\ndata: {\"attempt\":1}\n\n");
+                await http.Response.Body.FlushAsync();
+                if (abort)
+                {
+                    http.Abort();
+                }
+            });
+        });
+
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await CliRunner.RunAsync(["submit", "count", "{\"n\":3}", "--url", server.BaseUri.ToString(), "--quiet"], output, error);
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: the event stream of job j2 ended before the job did (", line, StringComparison.Ordinal);
+        Assert.EndsWith("); the server keeps the job: ./sluice jobs get j2", line.TrimEnd(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Submit_Quiet_WaitsForTheJobAndPrintsOnlyTheFinalJob()
     {

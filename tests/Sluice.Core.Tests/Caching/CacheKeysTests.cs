@@ -18,4 +18,15 @@ public sealed class CacheKeysTests
     [InlineData("m", "1", "{\"a\":[1]}")]
     public void For_DifferentModelVersionOrInput_DifferentKey(string model, string version, string input) =>
         Assert.NotEqual(CacheKeys.For("m", "1", J("{\"a\":1}")), CacheKeys.For(model, version, J(input)));
+
+    [Fact]
+    public void BodyHash_NamedTopLevelFieldNull_SameAsLeftOut() =>
+        Assert.Equal(CacheKeys.BodyHash(J("{\"model\":\"m\",\"input\":{}}"), "priority"), CacheKeys.BodyHash(J("{\"priority\":null,\"model\":\"m\",\"input\":{}}"), "priority"));
+
+    [Theory]
+    [InlineData("{\"model\":\"m\",\"input\":{\"priority\":null}}")]
+    [InlineData("{\"model\":\"m\",\"input\":{},\"other\":null}")]
+    [InlineData("{\"model\":\"m\",\"input\":{},\"priority\":\"high\"}")]
+    public void BodyHash_NullNestedOrNotNamedOrNotNull_StillCounts(string body) =>
+        Assert.NotEqual(CacheKeys.BodyHash(J("{\"model\":\"m\",\"input\":{}}"), "priority"), CacheKeys.BodyHash(J(body), "priority"));
 }

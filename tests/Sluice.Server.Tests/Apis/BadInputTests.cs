@@ -74,6 +74,8 @@ public sealed class BadInputTests : IAsyncLifetime
             { "list bad limit", "GET /v1/jobs?limit=0", "", null, 400, "limit" },
             { "list limit text", "GET /v1/jobs?limit=ten", "", null, 400, "limit" },
             { "list bad before", "GET /v1/jobs?before=zzz", "", null, 400, "before" },
+            { "dead letters bad limit", "GET /v1/dead-letters?limit=1001", "", null, 400, "limit" },
+            { "dead letters bad before", "GET /v1/dead-letters?before=zzz", "", null, 400, "before" },
             { "requeue unknown", "POST /v1/dead-letters/job_00000000000000000000000000/requeue", "", null, 404, "id" },
             { "infer unknown model", "POST /v1/models/nope/infer", "{\"input\":{}}", j, 404, "model" },
             { "infer missing input", "POST /v1/models/echo/infer", "{}", j, 400, "input" },

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Sluice.Core.Events;
 using Sluice.Server.Tests.Infrastructure;
 
 namespace Sluice.Server.Tests.Apis;
@@ -27,6 +29,33 @@ public sealed class DisconnectTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send);
         var job = await _server.WaitTerminalAsync(id, TimeSpan.FromSeconds(10));
         Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task PreferWait_ReplayOfAnEarlierSubmitDisconnects_JobKeepsRunning()
+    {
+        // The job belongs to the request that created it; a retry that waits and gives up must not cancel it.
+        const string body = "{\"model\":\"count\",\"input\":{\"n\":5000},\"cache\":false}";
+        var (created, job) = await _server.PostJobAsync(body, idempotencyKey: "replay-disconnect");
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        var id = job.GetProperty("id").GetString()!;
+        var hub = (InMemoryJobEventHub)_server.Services.GetRequiredService<IJobEventHub>();
+        var idle = hub.OpenSubscriptions;
+
+        using var cts = new CancellationTokenSource();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = TestServer.Json(body) };
+        request.Headers.Add("Prefer", "wait=60");
+        request.Headers.Add("Idempotency-Key", "replay-disconnect");
+        var send = _server.Client.SendAsync(request, cts.Token);
+        await UntilAsync(() => hub.OpenSubscriptions > idle);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send);
+        // The waiter cancels (or not) before it lets go of its subscription.
+        await UntilAsync(() => hub.OpenSubscriptions == idle);
+
+        var after = await _server.GetJobAsync(id);
+        Assert.Contains(after.GetProperty("status").GetString(), new[] { "queued", "running" });
+        using var cancel = await _server.Client.DeleteAsync($"/v1/jobs/{id}");
     }
 
     [Fact]
@@ -94,6 +123,20 @@ public sealed class DisconnectTests : IAsyncLifetime
         Assert.Equal("succeeded", body.GetProperty("status").GetString());
         var model = await TestServer.ReadJsonAsync(await server.Client.GetAsync("/v1/models/sleep-batch"));
         Assert.Equal(0, model.GetProperty("queue").GetProperty("total").GetInt32());
+    }
+
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > until)
+            {
+                throw new TimeoutException("condition not met in 10 s");
+            }
+
+            await Task.Delay(5);
+        }
     }
 
     private async Task<string> WaitForRunningJobAsync()

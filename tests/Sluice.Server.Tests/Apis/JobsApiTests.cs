@@ -3,6 +3,8 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Sluice.Core.Jobs;
+using Sluice.Core.Storage;
 using Sluice.Server.Tests.Infrastructure;
 
 namespace Sluice.Server.Tests.Apis;
@@ -279,6 +281,19 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Idempotency_RetrySendsUnsetOptionalFieldsAsNull_ReplaysTheJob()
+    {
+        // A null optional field means "left out" (as generated clients send it), so this is the same request.
+        var (first, created) = await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{\"v\":3}}", idempotencyKey: "k-null");
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+
+        var (again, replayed) = await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{\"v\":3},\"priority\":null,\"deadline_ms\":null,\"cache\":null}", idempotencyKey: "k-null");
+
+        Assert.True(again.Headers.Contains("Idempotent-Replayed"), $"{(int)again.StatusCode}: {replayed}");
+        Assert.Equal(created.GetProperty("id").GetString(), replayed.GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task Idempotency_ReplayAfterCompletion_ReturnsResult()
     {
         var (_, first) = await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{\"v\":7}}", waitSeconds: 10, idempotencyKey: "k-done");
@@ -379,6 +394,55 @@ public sealed class JobsApiTests : IAsyncLifetime
         var job = await server.WaitTerminalAsync(body.GetProperty("id").GetString()!, TimeSpan.FromSeconds(10));
         Assert.Equal("expired", job.GetProperty("status").GetString());
         Assert.Equal(0, job.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
+    public async Task List_LimitOfAThousandWithMoreJobs_SaysHasMoreAndNextPageHasTheRest()
+    {
+        var ids = await SeedJobsAsync(1001, JobStatus.Succeeded);
+
+        var first = await TestServer.ReadJsonAsync(await _server.Client.GetAsync("/v1/jobs?model=seeded&limit=1000"));
+        Assert.Equal(1000, first.GetProperty("data").GetArrayLength());
+        Assert.True(first.GetProperty("has_more").GetBoolean());
+        var next = first.GetProperty("next").GetString();
+        Assert.Equal(ids[1], next);
+        var rest = await TestServer.ReadJsonAsync(await _server.Client.GetAsync($"/v1/jobs?model=seeded&limit=1000&before={next}"));
+        Assert.Equal(ids[0], Assert.Single(rest.GetProperty("data").EnumerateArray()).GetProperty("id").GetString());
+        Assert.False(rest.GetProperty("has_more").GetBoolean());
+    }
+
+    [Fact]
+    public async Task DeadLetters_ListWithLimitAndBefore_PagesThroughEveryDeadLetter()
+    {
+        var ids = await SeedJobsAsync(3, JobStatus.DeadLettered);
+        await SeedJobsAsync(1, JobStatus.Succeeded);
+
+        var first = await TestServer.ReadJsonAsync(await _server.Client.GetAsync("/v1/dead-letters?limit=2"));
+        Assert.Equal([ids[2], ids[1]], first.GetProperty("data").EnumerateArray().Select(j => j.GetProperty("id").GetString()));
+        Assert.True(first.GetProperty("has_more").GetBoolean());
+        var second = await TestServer.ReadJsonAsync(await _server.Client.GetAsync($"/v1/dead-letters?limit=2&before={first.GetProperty("next").GetString()}"));
+        Assert.Equal(ids[0], Assert.Single(second.GetProperty("data").EnumerateArray()).GetProperty("id").GetString());
+        Assert.False(second.GetProperty("has_more").GetBoolean());
+        var byModel = await TestServer.ReadJsonAsync(await _server.Client.GetAsync("/v1/dead-letters?model=echo"));
+        Assert.Equal(0, byModel.GetProperty("data").GetArrayLength());
+    }
+
+    /// <summary>Finished jobs of model <c>seeded</c> written straight to the store, oldest first (ids ascending).</summary>
+    private async Task<List<string>> SeedJobsAsync(int count, JobStatus status)
+    {
+        var store = _server.Services.GetRequiredService<IJobStore>();
+        var at = DateTimeOffset.UtcNow;
+        var jobs = Enumerable.Range(0, count).Select(i => new JobRecord
+        {
+            Id = JobIds.New(at.AddMilliseconds(i)),
+            Model = "seeded",
+            InputJson = "{}",
+            Owner = "anonymous",
+            CreatedAt = at.AddMilliseconds(i),
+            Status = status,
+        }).ToList();
+        await Task.WhenAll(jobs.Select(j => store.CreateAsync(j, CancellationToken.None).AsTask()));
+        return jobs.Select(j => j.Id).ToList();
     }
 
     [Fact]

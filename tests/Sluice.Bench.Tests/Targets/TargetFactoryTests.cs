@@ -1,0 +1,31 @@
+using Sluice.Bench.Targets;
+
+namespace Sluice.Bench.Tests.Targets;
+
+public sealed class TargetFactoryTests
+{
+    [Theory]
+    [InlineData("Job", "{bad")]
+    [InlineData("JobStream", "1}, \"x\": {")]
+    [InlineData("Infer", "")]
+    public void Create_InputNotOneJsonValue_RefusedBeforeTheRun(string kind, string input)
+    {
+        var spec = new TargetSpec { Kind = Enum.Parse<TargetKind>(kind), Url = new Uri("http://127.0.0.1:1/"), InputJson = input };
+
+        var e = Assert.Throws<BenchConfigurationException>(() => TargetFactory.Create(spec, TimeSpan.FromSeconds(1)));
+
+        Assert.StartsWith("--input is not one JSON value", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Job")]
+    [InlineData("JobStream")]
+    public void Create_UnknownPriority_RefusedBeforeTheRun(string kind)
+    {
+        var spec = new TargetSpec { Kind = Enum.Parse<TargetKind>(kind), Url = new Uri("http://127.0.0.1:1/"), Priority = "urgent" };
+
+        var e = Assert.Throws<BenchConfigurationException>(() => TargetFactory.Create(spec, TimeSpan.FromSeconds(1)));
+
+        Assert.Equal("--priority must be high, normal or low (got 'urgent').", e.Message);
+    }
+}
