@@ -13,7 +13,7 @@ internal static class DeadLettersApi
     public static RouteGroupBuilder MapDeadLettersApi(this RouteGroupBuilder v1)
     {
         var dl = v1.MapGroup("/dead-letters").WithTags("Dead letters");
-        dl.MapGet("/", ListAsync).WithName("ListDeadLetters").WithSummary("Dead-lettered jobs of this key, newest first (limit, before and model as for GET /v1/jobs).").Produces<JobList>().ProducesProblem(400);
+        dl.MapGetAndHead("/", ListAsync).WithName("ListDeadLetters").WithSummary("Dead-lettered jobs of this key, newest first (limit, before and model as for GET /v1/jobs).").Produces<JobList>().ProducesProblem(400);
         dl.MapPost("/{id}/requeue", RequeueAsync).WithName("RequeueDeadLetter").WithSummary("Put a dead-lettered job back in its queue with a fresh attempt budget.")
             .Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(404).ProducesProblem(409);
         return v1;

@@ -23,8 +23,8 @@ internal static class JobsApi
             .Produces<JobView>(StatusCodes.Status202Accepted)
             .Produces<JobView>(StatusCodes.Status200OK)
             .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
-        jobs.MapGet("/", ListAsync).WithName("ListJobs").WithSummary("List this key's jobs, newest first.").Produces<JobList>().ProducesProblem(400);
-        jobs.MapGet("/{id}", GetAsync).WithName("GetJob").WithSummary("A job with its status, timings and result.").Produces<JobView>().ProducesProblem(404);
+        jobs.MapGetAndHead("/", ListAsync).WithName("ListJobs").WithSummary("List this key's jobs, newest first.").Produces<JobList>().ProducesProblem(400);
+        jobs.MapGetAndHead("/{id}", GetAsync).WithName("GetJob").WithSummary("A job with its status, timings and result.").Produces<JobView>().ProducesProblem(404);
         jobs.MapDelete("/{id}", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job: a queued job never runs; a running generative job stops at its next step.")
             .Produces<JobView>().ProducesProblem(404).ProducesProblem(409);
         jobs.MapGet("/{id}/events", EventsAsync).WithName("JobEvents")

@@ -15,8 +15,8 @@ internal static class ModelsApi
     public static RouteGroupBuilder MapModelsApi(this RouteGroupBuilder v1)
     {
         var models = v1.MapGroup("/models").WithTags("Models");
-        models.MapGet("/", List).WithName("ListModels").WithSummary("Every model with version, state, scheduler settings and queue depth.").Produces<ModelList>();
-        models.MapGet("/{model}", Get).WithName("GetModel").Produces<ModelView>().ProducesProblem(404);
+        models.MapGetAndHead("/", List).WithName("ListModels").WithSummary("Every model with version, state, scheduler settings and queue depth.").Produces<ModelList>();
+        models.MapGetAndHead("/{model}", Get).WithName("GetModel").Produces<ModelView>().ProducesProblem(404);
         models.MapPost("/{model}/infer", InferAsync).WithName("InferSync")
             .WithSummary("Run one input on the model inside this request: no queue, no batching (the synchronous baseline).")
             .DocumentsJsonBody<SyncInferBody>()

@@ -25,8 +25,8 @@ internal static class TasksApi
     public static RouteGroupBuilder MapTasksApi(this RouteGroupBuilder v1)
     {
         var tasks = v1.MapGroup("/tasks").WithTags("Tasks");
-        tasks.MapGet("/", List).WithName("ListTasks").WithSummary("Every task template with its version, input schema and default model.").Produces<TaskList>();
-        tasks.MapGet("/{name}", Get).WithName("GetTask").Produces<TaskView>().ProducesProblem(404);
+        tasks.MapGetAndHead("/", List).WithName("ListTasks").WithSummary("Every task template with its version, input schema and default model.").Produces<TaskList>();
+        tasks.MapGetAndHead("/{name}", Get).WithName("GetTask").Produces<TaskView>().ProducesProblem(404);
         tasks.MapPost("/{name}", RunAsync).WithName("RunTask")
             .WithSummary("Run a task: a generation job from the template and input (202; 'Prefer: wait=N' for the finished job).")
             .DocumentsJsonBody<RunTaskBody>()

@@ -95,7 +95,7 @@ public static class SluiceServerExtensions
             return app;
         }
 
-        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapOpenApi("/openapi/{documentName}.json").AllowHead();
         var v1 = app.MapGroup("/v1").AddEndpointFilter<AdmissionFilter>();
         v1.MapJobsApi();
         v1.MapModelsApi();
