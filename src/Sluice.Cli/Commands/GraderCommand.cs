@@ -30,7 +30,7 @@ internal static class GraderCommand
         cmd.Options.Add(output);
         cmd.Options.Add(fold);
         cmd.Options.Add(seed);
-        cmd.SetAction((ParseResult r, CancellationToken ct) =>
+        cmd.SetAction((ParseResult r) =>
         {
             var (data, root) = OpenData();
             var f = r.GetValue(fold) ?? 0;
@@ -52,7 +52,7 @@ internal static class GraderCommand
             ModelStore.Save(model, path);
             var saved = ModelStore.Load(path);
             Console.WriteLine($"wrote {path} ({new FileInfo(path).Length / 1024} KB, version {saved.Version}) in {sw.Elapsed.TotalSeconds:0.0} s; trained on {what}");
-            return Task.FromResult(0);
+            return 0;
         });
         return cmd;
     }
@@ -68,7 +68,7 @@ internal static class GraderCommand
         cmd.Options.Add(prompts);
         cmd.Options.Add(noLopo);
         cmd.Options.Add(raw);
-        cmd.SetAction((ParseResult r, CancellationToken ct) =>
+        cmd.SetAction((ParseResult r) =>
         {
             var (data, root) = OpenData();
             var f = ParseList(r.GetValue(folds), [0, 1, 2, 3, 4], "--folds", n => IsFold(root, n), $"a fold {FoldRange(root)}");
@@ -83,7 +83,7 @@ internal static class GraderCommand
             var report = new Evaluator(data, trainer, factory).Run(f, p, !r.GetValue(noLopo), m => Console.Error.WriteLine(m));
             Console.WriteLine(report.ToMarkdown());
             Console.Error.WriteLine($"eval took {sw.Elapsed.TotalSeconds:0} s");
-            return Task.FromResult(0);
+            return 0;
         });
         return cmd;
     }
@@ -93,7 +93,7 @@ internal static class GraderCommand
         var secondsOption = new Option<double?>("--seconds") { Description = "Measuring time per run (default 10)" };
         var cmd = new Command("bench", "Measure grading speed on one core: essays/s for real ASAP essays of about 350 words, and over all prompts.");
         cmd.Options.Add(secondsOption);
-        cmd.SetAction((ParseResult r, CancellationToken ct) =>
+        cmd.SetAction((ParseResult r) =>
         {
             var seconds = r.GetValue(secondsOption) ?? 10;
             if (!double.IsFinite(seconds) || seconds <= 0)
@@ -131,27 +131,33 @@ internal static class GraderCommand
                 Console.WriteLine($"| {name} ({set.Count}) | {words / n} | {rate:0} | {1000 / rate:0.00} |");
             }
 
-            return Task.FromResult(0);
+            return 0;
         });
         return cmd;
     }
 
     private static int[] ParseList(string? s, int[] fallback, string option, Func<int, bool> valid, string what)
     {
-        if (string.IsNullOrWhiteSpace(s))
+        if (s is null)
         {
             return fallback;
         }
 
+        // Given but empty, or with an empty item (a typo such as 1,,2): refused, rather than read as "all" or skipped.
+        if (string.IsNullOrWhiteSpace(s))
+        {
+            throw new CliUsageException($"{option} lists no values");
+        }
+
         var values = new List<int>();
-        foreach (var part in s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var part in s.Split(',', StringSplitOptions.TrimEntries))
         {
             values.Add(int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && valid(n)
                 ? n
-                : throw new CliUsageException($"{option}: '{part}' is not {what}"));
+                : throw new CliUsageException(part.Length == 0 ? $"{option}: an empty item in '{s}'" : $"{option}: '{part}' is not {what}"));
         }
 
-        return values.Count > 0 ? [.. values] : throw new CliUsageException($"{option} lists no values");
+        return [.. values];
     }
 
     /// <summary>The ASAP data and its folder; the error names the folder that was tried (SLUICE_SHARED or ../shared).</summary>

@@ -1,4 +1,5 @@
 using Sluice.Cli.Commands;
+using Sluice.Testing;
 
 namespace Sluice.Cli.Tests.Commands;
 
@@ -138,6 +139,18 @@ public sealed class CliRunnerTests
     [InlineData("--threads must be at least 0 (0 = all cores) (got -1)", "generate", "--model", "m.bin", "--threads", "-1")]
     [InlineData("--seconds must be a number greater than 0 (got 0)", "grader", "bench", "--seconds", "0")]
     public async Task RunAsync_OptionOutOfRange_IsAUsageErrorNamingIt(string expected, params string[] args)
+    {
+        var (code, error) = await RunAsync(args);
+
+        Assert.Equal(2, code);
+        Assert.Equal("error: " + expected, error.Trim());
+    }
+
+    [SharedDataTheory("data/asap")]
+    [InlineData("--folds lists no values", "grader", "eval", "--folds", "")]
+    [InlineData("--prompts: an empty item in '1,,2'", "grader", "eval", "--prompts", "1,,2")]
+    [InlineData("--prompts: '9' is not an ASAP prompt 1-8", "grader", "eval", "--prompts", "9")]
+    public async Task RunAsync_GraderEvalListGivenButEmptyOrWithAHole_IsAUsageErrorNotTheFullRun(string expected, params string[] args)
     {
         var (code, error) = await RunAsync(args);
 
