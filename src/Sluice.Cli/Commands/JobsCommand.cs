@@ -32,16 +32,20 @@ internal static class JobsCommand
             return await CliOutput.PrintAsync(response, r, ct);
         });
 
-        var list = new Command("list", "List this key's jobs, newest first.");
+        var list = new Command("list", "List this key's jobs, newest first (the answer's 'next' is the --before of the next page).");
         var status = new Option<string?>("--status") { Description = "Only jobs with this status." };
-        var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 20 };
+        var model = new Option<string?>("--model") { Description = "Only jobs of this model." };
+        var before = new Option<string?>("--before") { Description = "Only jobs older than this job id: the 'next' of the previous page." };
+        var limit = new Option<int>("--limit") { Description = "Jobs per page, 1-1000.", DefaultValueFactory = _ => 20 };
         list.Options.Add(status);
+        list.Options.Add(model);
+        list.Options.Add(before);
         list.Options.Add(limit);
         client.AddTo(list);
         list.SetAction(async (r, ct) =>
         {
             using var http = client.CreateClient(r);
-            var query = $"v1/jobs?limit={r.GetValue(limit)}" + (r.GetValue(status) is { } s ? "&status=" + Uri.EscapeDataString(s) : "");
+            var query = $"v1/jobs?limit={r.GetValue(limit)}" + Filter("status", r.GetValue(status)) + Filter("model", r.GetValue(model)) + Filter("before", r.GetValue(before));
             using var response = await http.GetAsync(query, ct);
             return await CliOutput.PrintAsync(response, r, ct);
         });
@@ -51,4 +55,6 @@ internal static class JobsCommand
         jobs.Subcommands.Add(list);
         return jobs;
     }
+
+    private static string Filter(string name, string? value) => value is null ? "" : "&" + name + "=" + Uri.EscapeDataString(value);
 }
