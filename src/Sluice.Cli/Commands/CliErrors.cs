@@ -32,6 +32,10 @@ internal static partial class CliErrors
     public static string DescribeParseError(string message)
     {
         var described = ExpectedType().Replace(message, static m => "as " + TypeInWords(m.Groups[1].Value));
+
+        // One line, as every error: the parser lists allowed values one per line ("Must be one of:\n\t'high'\n\t'low'").
+        var lines = described.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        described = lines.Length == 1 ? lines[0] : lines[0] + " " + string.Join(", ", lines[1..]);
         return described.TrimEnd('.') + " (see --help)";
     }
 

@@ -13,6 +13,7 @@ internal static class SubmitCommand
         var model = new Argument<string>("model") { Description = "Model name (see ./sluice models)." };
         var input = new Argument<string>("input") { Description = "The model input as JSON, e.g. '{\"n\": 5}'; '@file.json' reads a file; '-' reads stdin.", DefaultValueFactory = _ => "{}" };
         var priority = new Option<string>("--priority") { Description = "high, normal or low.", DefaultValueFactory = _ => "normal" };
+        priority.AcceptOnlyFromAmong("high", "normal", "low");
         var deadline = new Option<int?>("--deadline-ms") { Description = "Expire the job if it cannot finish within this many milliseconds." };
         var quiet = new Option<bool>("--quiet") { Description = "Print only the final job (still waits for the job to end)." };
         var client = new ClientOptions();

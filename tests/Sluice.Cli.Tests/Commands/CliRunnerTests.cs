@@ -111,6 +111,18 @@ public sealed class CliRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_SubmitUnknownPriority_UsageErrorBeforeAnyRequest()
+    {
+        // Port 1 refuses connections: a request would fail differently (exit 1, "could not reach").
+        var (code, error) = await RunAsync("submit", "echo", "{}", "--priority", "urgent", "--url", "http://127.0.0.1:1");
+
+        Assert.Equal(2, code);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains("urgent", error);
+        Assert.Contains("high", error);
+    }
+
+    [Fact]
     public async Task RunAsync_ModelsWithNoServer_NamesTheUrlWithoutAStackTrace()
     {
         var (code, error) = await RunAsync("models", "--url", "http://127.0.0.1:1");
