@@ -182,9 +182,12 @@ internal static class JsonBody
             || (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
     }
 
+    /// <summary>The parser's message without its own position suffix (" LineNumber: 0 | …", zero-based), which the detail already gives.</summary>
     private static string Trim(string message)
     {
         var i = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return i > 0 ? message[..i] : message;
+        message = i > 0 ? message[..i] : message;
+        i = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return (i > 0 ? message[..i] : message).TrimEnd('.');
     }
 }

@@ -122,6 +122,19 @@ public sealed class BadInputTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Submit_MalformedJson_DetailGivesThePositionOnceOneBased()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = TestServer.Json("{\"model\":\"echo\",\n  x}") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "good-key");
+
+        using var response = await _server.Client.SendAsync(request);
+
+        var detail = (await TestServer.ReadJsonAsync(response)).GetProperty("detail").GetString()!;
+        Assert.StartsWith("malformed JSON at line 2, byte 3: ", detail);
+        Assert.DoesNotContain("LineNumber", detail);
+    }
+
     [Theory]
     [InlineData(null, "missing key")]
     [InlineData("wrong-key", "wrong key")]
