@@ -27,7 +27,8 @@ internal static class JobResponses
                 if (!job.Status.IsTerminal() && waitSeconds > 0)
                 {
                     http.Response.Headers["Preference-Applied"] = "wait=" + waitSeconds.ToString(CultureInfo.InvariantCulture);
-                    job = await JobWaiter.WaitAsync(jobs, job.Id, TimeSpan.FromSeconds(waitSeconds), http.RequestAborted, cancelOnDisconnect: true).ConfigureAwait(false) ?? job;
+                    var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+                    job = await JobWaiter.WaitAsync(jobs, job.Id, TimeSpan.FromSeconds(waitSeconds), http.RequestAborted, cancelOnDisconnect: true, stopping: stopping).ConfigureAwait(false) ?? job;
                 }
 
                 var view = JobViews.From(job);
