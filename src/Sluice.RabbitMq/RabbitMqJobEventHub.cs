@@ -179,6 +179,10 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
             await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
         }
+
+        // No worker stopped it: a long step, or its worker died and the broker will hand the job to another one,
+        // which never saw the cancel (control messages are not queued). Repeat it until the job ends.
+        _pendingCancels[jobId] = _time.GetUtcNow() + PendingCancelLifetime;
     }
 
     /// <summary>
@@ -405,7 +409,10 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         }
     }
 
-    /// <summary>Sends the cancels the broker could not take, once it is back, unless the job has ended meanwhile.</summary>
+    /// <summary>
+    /// Every second, sends again the cancels not yet seen through (the broker could not take them, or no worker
+    /// stopped the job: its redelivered copy may start on another worker later), until the job has ended.
+    /// </summary>
     private async ValueTask SendPendingCancelsAsync(CancellationToken ct)
     {
         foreach (var (jobId, giveUpAt) in _pendingCancels)
@@ -416,12 +423,13 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
             }
 
             var record = _time.GetUtcNow() > giveUpAt ? null : await _store.GetAsync(jobId, ct).ConfigureAwait(false);
-            if (record is not null && !record.Status.IsTerminal())
+            if (record is null || record.Status.IsTerminal())
             {
-                await PublishControlAsync(CancelKey, jobId, ct).ConfigureAwait(false);
+                _pendingCancels.TryRemove(jobId, out _);
+                continue;
             }
 
-            _pendingCancels.TryRemove(jobId, out _);
+            await PublishControlAsync(CancelKey, jobId, ct).ConfigureAwait(false);
         }
     }
 

@@ -1,6 +1,6 @@
 using Sluice.Server.Hosting;
 
-return await SluiceServerHost.RunAsync(args, CancellationToken.None);
+return await SluiceServerHost.MainAsync(args, Console.Error);
 
 /// <summary>Entry point; partial so WebApplicationFactory&lt;Program&gt; can host it in tests.</summary>
 public partial class Program;

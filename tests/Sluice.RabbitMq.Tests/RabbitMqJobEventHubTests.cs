@@ -240,4 +240,28 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         Assert.True(live.Cancellation.IsCancellationRequested);
         Assert.Equal(JobStatus.Cancelled, live.CancelStatus);
     }
+
+    [Fact]
+    public async Task CancelRemoteAsync_RunningJobWhoseWorkerDied_CancelReachesTheCopyRedeliveredToAnotherWorker()
+    {
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
+        await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker");
+        var job = await CreateAsync(gateway.Store);
+        // Started by a worker that was then SIGKILLed: running in the store, live nowhere.
+        await gateway.Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
+
+        await gateway.Hub.CancelRemoteAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobStatus.Running, (await gateway.Store.GetAsync(job.Id, CancellationToken.None))!.Status);
+
+        // The broker redelivers the job to the surviving worker after the cancel went out: it must still be stopped.
+        var live = worker.Live.GetOrAdd(job.Id, "sleep-batch");
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (!live.Cancellation.IsCancellationRequested && DateTime.UtcNow < until)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(live.Cancellation.IsCancellationRequested, "the redelivered copy never got the cancel");
+        Assert.Equal(JobStatus.Cancelled, live.CancelStatus);
+    }
 }

@@ -68,7 +68,10 @@ internal static class EventStreaming
             await RunAsync(http, jobs, job, afterId, keepAlive, cancelOnDisconnect, Send, static (_) => ValueTask.CompletedTask, closed.Token).ConfigureAwait(false);
             if (socket.State == WebSocketState.Open)
             {
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "stream ended", CancellationToken.None).ConfigureAwait(false);
+                // 1001 "going away" when the server stops mid-stream, so the client knows to reconnect with last_event_id.
+                var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested;
+                await socket.CloseOutputAsync(stopping ? WebSocketCloseStatus.EndpointUnavailable : WebSocketCloseStatus.NormalClosure,
+                    stopping ? "server stopping; reconnect with last_event_id" : "stream ended", CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
@@ -87,7 +90,11 @@ internal static class EventStreaming
     private static async Task RunAsync(HttpContext http, JobService jobs, JobRecord job, long afterId, TimeSpan keepAlive, bool cancelOnDisconnect,
         Func<JobEvent, CancellationToken, ValueTask> send, Func<CancellationToken, ValueTask> ping, CancellationToken? token = null)
     {
-        var ct = token ?? http.RequestAborted;
+        // A stopping server (SIGTERM) ends its streams at once, so clients resume with Last-Event-ID (on another
+        // gateway) instead of being held until the host aborts them at the end of its shutdown timeout.
+        var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(token ?? http.RequestAborted, stopping);
+        var ct = linked.Token;
         var terminalSeen = false;
         try
         {
@@ -185,7 +192,8 @@ internal static class EventStreaming
         {
         }
 
-        if (!terminalSeen && cancelOnDisconnect && http.RequestAborted.IsCancellationRequested)
+        // Only a client that went away cancels: a stream ended (or aborted) by the server stopping does not.
+        if (!terminalSeen && cancelOnDisconnect && http.RequestAborted.IsCancellationRequested && !stopping.IsCancellationRequested)
         {
             await jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
         }

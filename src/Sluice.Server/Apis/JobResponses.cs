@@ -30,7 +30,8 @@ internal static class JobResponses
                     // A replay waits on a job an earlier request created and its client may still want: only the
                     // request that created the job cancels it by going away.
                     var cancelOnDisconnect = outcome.Status == SubmitStatus.Accepted;
-                    job = await JobWaiter.WaitAsync(jobs, job.Id, TimeSpan.FromSeconds(waitSeconds), http.RequestAborted, cancelOnDisconnect).ConfigureAwait(false) ?? job;
+                    var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+                    job = await JobWaiter.WaitAsync(jobs, job.Id, TimeSpan.FromSeconds(waitSeconds), http.RequestAborted, cancelOnDisconnect, stopping: stopping).ConfigureAwait(false) ?? job;
                 }
 
                 var view = JobViews.From(job);

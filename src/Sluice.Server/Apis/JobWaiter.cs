@@ -7,12 +7,17 @@ namespace Sluice.Server.Apis;
 internal static class JobWaiter
 {
     /// <param name="observe">Sees every event up to the terminal one (the OpenAI endpoints count generated tokens with it).</param>
-    public static async Task<JobRecord?> WaitAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect, Action<JobEvent>? observe = null)
+    /// <param name="stopping">
+    /// The server is stopping (SIGTERM): the wait ends with the job as it is now and the job is not cancelled. The
+    /// host aborts requests still open at the end of its shutdown timeout, which must not read as a client leaving.
+    /// </param>
+    public static async Task<JobRecord?> WaitAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect, Action<JobEvent>? observe = null,
+        CancellationToken stopping = default)
     {
         if (jobs.Events.TrySubscribe(id, 0, out var sub))
         {
             using (sub)
-            using (var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted))
+            using (var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping))
             {
                 cts.CancelAfter(timeout);
                 try
@@ -31,7 +36,7 @@ internal static class JobWaiter
                 }
                 catch (OperationCanceledException)
                 {
-                    if (aborted.IsCancellationRequested)
+                    if (aborted.IsCancellationRequested && !stopping.IsCancellationRequested)
                     {
                         if (cancelOnDisconnect)
                         {

@@ -32,6 +32,32 @@ public static class SluiceServerHost
         }
     }
 
+    /// <summary>
+    /// The server process's entry point (the container image and <c>./sluice dev</c> run Sluice.Server.dll): a
+    /// failed start (port taken, a setting out of range, a role without its URLs) is one <c>error:</c> line on
+    /// stderr and exit code 1, as with <c>./sluice serve</c>, not an unhandled exception (SIGABRT, stack trace
+    /// logged twice). <c>SLUICE_DEBUG=1</c> adds the stack trace.
+    /// </summary>
+    public static async Task<int> MainAsync(string[] args, TextWriter error)
+    {
+        try
+        {
+            // The host would log the failure again with its stack trace; given first, so a Logging setting on
+            // the command line still wins.
+            return await RunAsync(["--Logging:LogLevel:Microsoft.Extensions.Hosting.Internal.Host=None", .. args], CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ServerStartException ex)
+        {
+            await error.WriteLineAsync("error: " + ex.Message).ConfigureAwait(false);
+            if (Environment.GetEnvironmentVariable("SLUICE_DEBUG") == "1")
+            {
+                await error.WriteLineAsync(ex.ToString()).ConfigureAwait(false);
+            }
+
+            return 1;
+        }
+    }
+
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         WebApplication app;

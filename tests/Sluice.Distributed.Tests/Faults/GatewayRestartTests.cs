@@ -11,6 +11,57 @@ public sealed class GatewayRestartTests(Brokers brokers)
     private const int Tokens = 150;
 
     [Fact]
+    public async Task GatewayStop_SigtermWhileClientsWaitAndStreamWithCancelOnDisconnect_JobsKeepRunningAndClientsAreAnswered()
+    {
+        await using var cluster = await Cluster.CreateAsync(brokers, new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:CountStepMs"] = "20",
+        });
+        var gateway = await cluster.StartAsync("gateway");
+        var other = await cluster.StartAsync("gateway");
+        await cluster.StartAsync("worker");
+        const string Long = "{\"model\":\"count\",\"input\":{\"n\":5000},\"cache\":false}";
+
+        // One client waits on the submit (Prefer: wait), another streams with cancel_on_disconnect=true.
+        using var waitRequest = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = new StringContent(Long, System.Text.Encoding.UTF8, "application/json") };
+        waitRequest.Headers.Add("Prefer", "wait=120");
+        var waiting = gateway.Client.SendAsync(waitRequest);
+        var (status, body) = await Cluster.PostJobAsync(gateway.Client, Long);
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var streamed = body.GetProperty("id").GetString()!;
+        var stream = Task.Run(async () =>
+        {
+            try
+            {
+                using var r = await gateway.Client.GetAsync($"/v1/jobs/{streamed}/events?cancel_on_disconnect=true", HttpCompletionOption.ResponseHeadersRead);
+                await r.Content.CopyToAsync(Stream.Null);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException)
+            {
+            }
+        });
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (await cluster.ScalarAsync("SELECT count(DISTINCT job_id) FROM events WHERE type = 'delta'") < 2)
+        {
+            Assert.True(DateTime.UtcNow < until, "jobs never started: " + cluster.Output);
+            await Task.Delay(50);
+        }
+
+        await gateway.TerminateAsync();
+
+        // The waiting client is answered (202, the job still running) rather than cut off; neither job is cancelled.
+        using var answer = await waiting;
+        Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);
+        var waited = System.Text.Json.JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        await stream;
+        foreach (var id in new[] { waited, streamed })
+        {
+            var job = await Cluster.GetJobAsync(other.Client, id);
+            Assert.True(job.GetProperty("status").GetString() == "running", $"{id}: {job}\n{cluster.Output}");
+        }
+    }
+
+    [Fact]
     public async Task GatewayRestart_WhileClientsStream_ClientsResumeWithLastEventIdAndMissNothing()
     {
         await using var cluster = await Cluster.CreateAsync(brokers, new Dictionary<string, string>

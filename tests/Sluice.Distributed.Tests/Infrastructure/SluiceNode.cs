@@ -104,6 +104,20 @@ public sealed class SluiceNode : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGTERM, as a rolling deploy or a scale-down sends: the process stops gracefully.</summary>
+    public async Task TerminateAsync()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            await p.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+        }
+    }
+
     private void Append(string? line)
     {
         if (line is null)
