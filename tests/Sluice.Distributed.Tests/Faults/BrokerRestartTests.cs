@@ -88,7 +88,10 @@ public sealed class BrokerRestartTests(Brokers brokers)
         var (jobStatus, attempts, count, maxId, terminals, completedId, lastStart, starts) =
             (r.GetInt32(0), r.GetInt32(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.IsDBNull(5) ? 0 : r.GetInt64(5), r.GetInt64(6), r.GetInt64(7));
         var summary = $"status {jobStatus}, attempts {attempts}, {count} events up to id {maxId}, {terminals} terminal (completed at {completedId}), {starts} started (last at {lastStart}); broker back after {restartedAfter.TotalSeconds:F1} s";
-        Assert.True(jobStatus == 2 && attempts == 2, summary);
+        // A second attempt, unless the broker took longer to come back than the whole run lasts (RabbitMQ can take a
+        // minute to start on a loaded machine): then the first run finished meanwhile, and the rest must hold for it.
+        var runLasts = TimeSpan.FromMilliseconds(n * 6);
+        Assert.True(jobStatus == 2 && (attempts == 2 || (attempts == 1 && restartedAfter > runLasts)), summary);
         Assert.True(count == maxId && terminals == 1 && completedId == maxId, summary);
         // The stream after the last start is one whole run: its n deltas, then the terminal event.
         Assert.True(maxId - lastStart == n + 1, summary);
