@@ -22,6 +22,9 @@ namespace Sluice.Server.Apis;
 /// </summary>
 internal static class TasksApi
 {
+    /// <summary>The optional top-level fields a null stands for leaving out (also for the idempotency body check).</summary>
+    private static readonly string[] NullableFields = ["model", "version", "priority", "lane", "deadline_ms", "max_tokens", "temperature", "seed", "request_id", "cache"];
+
     public static RouteGroupBuilder MapTasksApi(this RouteGroupBuilder v1)
     {
         var tasks = v1.MapGroup("/tasks").WithTags("Tasks");
@@ -142,7 +145,7 @@ internal static class TasksApi
                 DeadlineMs = body.DeadlineMs,
                 Owner = caller.Id,
                 IdempotencyKey = idempotencyKey,
-                BodyHash = idempotencyKey is null ? null : CacheKeys.BodyHash(root),
+                BodyHash = idempotencyKey is null ? null : CacheKeys.BodyHash(root, NullableFields),
                 TraceParent = JobsApi.TraceParent(http),
                 UseCache = body.UseCache,
             }, http.RequestAborted).ConfigureAwait(false);

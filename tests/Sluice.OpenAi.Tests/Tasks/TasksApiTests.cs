@@ -62,8 +62,10 @@ public sealed class TasksApiTests
         var (negativeSeed, negativeSeedProblem) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"seed":-1}""");
         var (overModel, overModelProblem) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"model":"count","max_tokens":100001}""");
         var (overInt, overIntProblem) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"max_tokens":3000000000}""");
-        var (first, _) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"request_id":"r-7","max_tokens":2}""");
+        var (first, firstJob) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"request_id":"r-7","max_tokens":2}""");
         var (reused, reusedProblem) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"request_id":"r-7","max_tokens":3}""");
+        // Unset fields spelt as null are the same request: a replay, not a reuse.
+        var (nulls, nullsJob) = await server.PostAsync("/v1/tasks/codegen", $$"""{{{input}},"request_id":"r-7","max_tokens":2,"seed":null,"lane":null,"cache":null}""");
 
         Assert.Equal(HttpStatusCode.BadRequest, negativeSeed.StatusCode);
         Assert.Equal("seed", negativeSeedProblem.GetProperty("field").GetString());
@@ -75,6 +77,8 @@ public sealed class TasksApiTests
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
         Assert.Equal((HttpStatusCode)422, reused.StatusCode);
         Assert.Equal("request_id", reusedProblem.GetProperty("field").GetString());
+        Assert.True(nulls.IsSuccessStatusCode, $"{(int)nulls.StatusCode}: {nullsJob}");
+        Assert.Equal(firstJob.GetProperty("id").GetString(), nullsJob.GetProperty("id").GetString());
     }
 
     [Fact]
