@@ -21,7 +21,10 @@ internal static class HeadRoutes
         return routes.MapGet(pattern, handler);
     }
 
-    /// <summary>Lets an endpoint mapped for GET alone (one the framework maps, like the OpenAPI document) answer HEAD too.</summary>
+    /// <summary>
+    /// Lets an endpoint mapped for GET alone answer HEAD too: for endpoints outside the OpenAPI document (the page,
+    /// <c>/metrics</c>, the document itself), which list no operations that a HEAD could double.
+    /// </summary>
     public static TBuilder AllowHead<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder
     {

@@ -6,14 +6,25 @@ namespace Sluice.Server.Apis;
 /// <summary>Waits for a job's terminal event (for <c>Prefer: wait</c>), cancelling the job if the client goes away.</summary>
 internal static class JobWaiter
 {
-    /// <param name="observe">Sees every event up to the terminal one (the OpenAI endpoints count generated tokens with it).</param>
     /// <param name="stopping">
     /// The server is stopping (SIGTERM): the wait ends with the job as it is now and the job is not cancelled. The
     /// host aborts requests still open at the end of its shutdown timeout, which must not read as a client leaving.
     /// </param>
-    public static async Task<JobRecord?> WaitAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect, Action<JobEvent>? observe = null,
-        CancellationToken stopping = default)
+    public static async Task<JobRecord?> WaitAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect,
+        CancellationToken stopping = default) =>
+        (await WaitCoreAsync(jobs, id, timeout, aborted, cancelOnDisconnect, countTokens: false, stopping).ConfigureAwait(false)).Job;
+
+    /// <summary>
+    /// As <see cref="WaitAsync"/>, also summing the <c>tokens</c> of the <c>delta</c> events seen: what the job
+    /// generated even when it never finishes (the token limits charge it).
+    /// </summary>
+    public static Task<(JobRecord? Job, int GeneratedTokens)> WaitCountingTokensAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect) =>
+        WaitCoreAsync(jobs, id, timeout, aborted, cancelOnDisconnect, countTokens: true, default);
+
+    private static async Task<(JobRecord? Job, int GeneratedTokens)> WaitCoreAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect,
+        bool countTokens, CancellationToken stopping)
     {
+        var generated = 0;
         if (jobs.Events.TrySubscribe(id, 0, out var sub))
         {
             using (sub)
@@ -26,7 +37,11 @@ internal static class JobWaiter
                     {
                         while (sub.Reader.TryRead(out var e))
                         {
-                            observe?.Invoke(e);
+                            if (countTokens && e.Type == JobEventTypes.Delta)
+                            {
+                                generated += OpenAiResult.DeltaTokens(e.DataJson);
+                            }
+
                             if (e.IsTerminal)
                             {
                                 goto done;
@@ -43,13 +58,13 @@ internal static class JobWaiter
                             await jobs.CancelAsync(id, CancellationToken.None).ConfigureAwait(false);
                         }
 
-                        return null;
+                        return (null, generated);
                     }
                 }
             }
         }
 
         done:
-        return await jobs.Store.GetAsync(id, CancellationToken.None).ConfigureAwait(false);
+        return (await jobs.Store.GetAsync(id, CancellationToken.None).ConfigureAwait(false), generated);
     }
 }

@@ -183,11 +183,9 @@ internal static class OpenAiApi
 
         // Tokens generated count against the key even when the answer never reaches the client (it left, the
         // deadline passed, the job failed), as for a stream: otherwise leaving before the end would dodge the limit.
-        var generated = 0;
-        var finished = job.Status.IsTerminal()
-            ? job
-            : await JobWaiter.WaitAsync(s.Jobs, job.Id, deadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms + 1000) : TimeSpan.FromHours(1), http.RequestAborted, cancelOnDisconnect: true,
-                e => generated += e.Type == JobEventTypes.Delta ? OpenAiResult.DeltaTokens(e.DataJson) : 0).ConfigureAwait(false);
+        var (finished, generated) = job.Status.IsTerminal()
+            ? (job, 0)
+            : await JobWaiter.WaitCountingTokensAsync(s.Jobs, job.Id, deadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms + 1000) : TimeSpan.FromHours(1), http.RequestAborted, cancelOnDisconnect: true).ConfigureAwait(false);
         if (finished is null || !finished.Status.IsTerminal())
         {
             // The client left (its job was cancelled) or the wait ran out.

@@ -9,8 +9,8 @@ internal static class OpsApi
 {
     public static IEndpointRouteBuilder MapOpsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGetAndHead("/metrics", (PrometheusExporter exporter) => TypedResults.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"))
-            .WithTags("Operations").WithName("Metrics").WithSummary("Prometheus text exposition of every Sluice metric.").ExcludeFromDescription();
+        app.MapGet("/metrics", (PrometheusExporter exporter) => TypedResults.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"))
+            .WithTags("Operations").WithName("Metrics").WithSummary("Prometheus text exposition of every Sluice metric.").AllowHead().ExcludeFromDescription();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponseWriter.WriteAsync });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {

@@ -22,7 +22,7 @@ namespace Sluice.Server.Apis;
 /// </summary>
 internal static class TasksApi
 {
-    /// <summary>The optional top-level fields a null stands for leaving out (also for the idempotency body check).</summary>
+    /// <summary>The optional top-level fields (all but <c>input</c>); a null stands for leaving one out, also for the idempotency body check.</summary>
     private static readonly string[] NullableFields = ["model", "version", "priority", "lane", "deadline_ms", "max_tokens", "temperature", "seed", "request_id", "cache"];
 
     public static RouteGroupBuilder MapTasksApi(this RouteGroupBuilder v1)
@@ -193,9 +193,7 @@ internal static class TasksApi
             if (fresh)
             {
                 // A job cancelled, expired or failed part way still spent what it generated.
-                var generated = 0;
-                var done = await JobWaiter.WaitAsync(jobs, jobId, TimeSpan.FromHours(1), CancellationToken.None, cancelOnDisconnect: false,
-                    e => generated += e.Type == JobEventTypes.Delta ? OpenAiResult.DeltaTokens(e.DataJson) : 0).ConfigureAwait(false);
+                var (done, generated) = await JobWaiter.WaitCountingTokensAsync(jobs, jobId, TimeSpan.FromHours(1), CancellationToken.None, cancelOnDisconnect: false).ConfigureAwait(false);
                 used = done?.Status == JobStatus.Succeeded ? OpenAiResult.Parse(done.ResultJson).CompletionTokens : generated;
             }
 
@@ -221,8 +219,7 @@ internal static class TasksApi
                 case "input":
                     body = body with { Input = v.Clone() };
                     break;
-                case "model" or "version" or "priority" or "lane" or "deadline_ms" or "max_tokens" or "temperature" or "seed" or "request_id" or "cache"
-                    when v.ValueKind == JsonValueKind.Null:
+                case var name when v.ValueKind == JsonValueKind.Null && NullableFields.AsSpan().Contains(name):
                     // An optional field sent as null is left out, as generated clients send unset fields.
                     break;
                 case "model" when v.ValueKind == JsonValueKind.String && SubmitParser.IsValidModelName(v.GetString()):
@@ -272,7 +269,8 @@ internal static class TasksApi
                 case "cache" when v.ValueKind is JsonValueKind.True or JsonValueKind.False:
                     body = body with { UseCache = v.ValueKind == JsonValueKind.True };
                     break;
-                case "model" or "version" or "priority" or "lane" or "deadline_ms" or "max_tokens" or "temperature" or "seed" or "request_id" or "cache":
+                case var name when NullableFields.AsSpan().Contains(name):
+                    // A known field with a value of the wrong type or range.
                     error = Problems.BadRequest(p.Name, Expected(p.Name, template));
                     return false;
                 default:

@@ -19,12 +19,11 @@ internal static class UiApi
     {
         var assets = UiAssets.Load();
         // HEAD too, as for any static file: link checkers and uptime probes use it and would otherwise see 405.
-        string[] methods = [HttpMethods.Get, HttpMethods.Head];
-        app.MapMethods("/", methods, () => TypedResults.Redirect("/ui/essays")).ExcludeFromDescription();
-        app.MapMethods("/ui/essays", methods, (HttpContext http) => Serve(http, assets.Page)).ExcludeFromDescription();
-        app.MapMethods("/ui/essays.js", methods, (HttpContext http) => Serve(http, assets.Script)).ExcludeFromDescription();
-        app.MapMethods("/ui/essays.css", methods, (HttpContext http) => Serve(http, assets.Styles)).ExcludeFromDescription();
-        app.MapMethods("/ui/icon.svg", methods, (HttpContext http) => Serve(http, assets.Icon)).ExcludeFromDescription();
+        app.MapGet("/", () => TypedResults.Redirect("/ui/essays")).AllowHead().ExcludeFromDescription();
+        app.MapGet("/ui/essays", (HttpContext http) => Serve(http, assets.Page)).AllowHead().ExcludeFromDescription();
+        app.MapGet("/ui/essays.js", (HttpContext http) => Serve(http, assets.Script)).AllowHead().ExcludeFromDescription();
+        app.MapGet("/ui/essays.css", (HttpContext http) => Serve(http, assets.Styles)).AllowHead().ExcludeFromDescription();
+        app.MapGet("/ui/icon.svg", (HttpContext http) => Serve(http, assets.Icon)).AllowHead().ExcludeFromDescription();
         app.Lifetime.ApplicationStarted.Register(() => LogPageAddresses(app));
         return app;
     }
