@@ -243,33 +243,22 @@ public sealed class BreakerAndFallbackTests
         await using var server = await SluiceServer.StartAsync(settings);
         const string request = """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":2}""";
 
-        // One runs (the only upstream slot), one waits in the queue: the model is at its overload depth.
-        var running = server.PostAsync("/v1/chat/completions", request);
-        var queued = server.PostAsync("/v1/chat/completions", request);
-        // Both conditions, not just a queued item: the first request may still sit in the queue before the
-        // dispatcher takes it, and a third request sent then would queue behind the held upstream call. The wait is
-        // generous because a cold, loaded CI machine can take seconds to get both submits through; proceeding early
-        // would route the third request to the held upstream, so a missed state fails here with what was seen.
+        // One runs (the only upstream slot), one waits in the queue: the model is at its overload depth. The requests
+        // go one at a time, each after the state it must produce is seen: sent together, the second could find the
+        // first still queued (before the dispatcher takes it) and be routed to the fallback itself. The waits are
+        // generous because a cold, loaded CI machine can take seconds per submit; a missed state fails with what was seen.
         HttpResponseMessage response;
         System.Text.Json.JsonElement body;
+        Task<(HttpResponseMessage Response, System.Text.Json.JsonElement Body)>? queued = null;
+        var running = server.PostAsync("/v1/chat/completions", request);
         try
         {
-            var until = DateTime.UtcNow.AddSeconds(60);
-            var queuedNow = 0;
-            while (DateTime.UtcNow < until)
-            {
-                queuedNow = (await Jobs.ModelAsync(server, "remote")).GetProperty("queue").GetProperty("total").GetInt32();
-                if (upstream.Hits("/v1/chat/completions") >= 1 && queuedNow >= 1)
-                {
-                    break;
-                }
-
-                await Task.Delay(20);
-            }
-
-            Assert.True(upstream.Hits("/v1/chat/completions") == 1 && queuedNow == 1,
-                $"expected one upstream call held and one job queued; saw {upstream.Hits("/v1/chat/completions")} calls and {queuedNow} queued; "
-                + $"first request {Outcome(running)}, second {Outcome(queued)}");
+            await WaitForAsync(() => Task.FromResult(upstream.Hits("/v1/chat/completions") == 1),
+                () => $"the first request never reached the upstream; it {Outcome(running)}");
+            queued = server.PostAsync("/v1/chat/completions", request);
+            await WaitForAsync(async () => (await Jobs.ModelAsync(server, "remote")).GetProperty("queue").GetProperty("total").GetInt32() == 1,
+                () => $"the second request never queued; it {Outcome(queued)}");
+            Assert.True(upstream.Hits("/v1/chat/completions") == 1, $"the second request reached the upstream; it {Outcome(queued)}");
             (response, body) = await server.PostAsync("/v1/chat/completions", request);
         }
         finally
@@ -281,7 +270,18 @@ public sealed class BreakerAndFallbackTests
         Assert.Equal("count", body.GetProperty("model").GetString());
         Assert.Contains("overloaded", response.Headers.GetValues("X-Sluice-Fallback").Single());
         Assert.Equal("slow", (await running).Body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
-        Assert.Equal("slow", (await queued).Body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal("slow", (await queued!).Body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+    }
+
+    /// <summary>Polls <paramref name="condition"/> for up to 60 s; fails with <paramref name="describe"/> otherwise.</summary>
+    private static async Task WaitForAsync(Func<Task<bool>> condition, Func<string> describe)
+    {
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < until, describe());
+            await Task.Delay(20);
+        }
     }
 
     private const string Chat = """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":2}""";
