@@ -47,6 +47,12 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     // Jobs whose deadline a timer of this process watches (ExpireWhileQueued), so the sweep arms each once.
     private readonly ConcurrentDictionary<string, byte> _timed = new(StringComparer.Ordinal);
 
+    /// <summary>How long a deadline timer sleeps at most before checking whether its job ended (tests shorten it).</summary>
+    internal TimeSpan DeadlineCheckStep { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many queued jobs' deadlines this process's timers watch.</summary>
+    internal int TimedDeadlines => _timed.Count;
+
     public RabbitMqJobQueue(IOptions<RabbitMqOptions> options, IOptions<InProcessQueueOptions> local, RabbitMqConnection connection, RabbitMqTopology topology,
         IJobStore store, RabbitMqJobEventHub hub, ModelRegistry registry, LiveJobs live, TimeProvider time, ILogger<RabbitMqJobQueue> logger)
     {
@@ -238,18 +244,31 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             return false;
         }
 
-        var due = deadline - _time.GetUtcNow();
+        // The timer wakes at least every DeadlineCheckStep and lets go of a job that has ended meanwhile, so a job
+        // with a distant deadline that finishes early does not hold its timer (and entry) until that deadline.
         ITimer? timer = null;
         timer = _time.CreateTimer(
             state =>
             {
+                var left = deadline - _time.GetUtcNow();
+                if (left > TimeSpan.Zero && !_hub.HasEnded(jobId) && !_stopping.IsCancellationRequested)
+                {
+                    timer?.Change(left < DeadlineCheckStep ? left : DeadlineCheckStep, Timeout.InfiniteTimeSpan);
+                    return;
+                }
+
                 timer?.Dispose();
                 _timed.TryRemove(jobId, out _);
-                _ = ExpireAsync(jobId);
+                if (left <= TimeSpan.Zero)
+                {
+                    _ = ExpireAsync(jobId);
+                }
             },
             null,
-            due > TimeSpan.Zero ? due : TimeSpan.Zero,
+            Timeout.InfiniteTimeSpan,
             Timeout.InfiniteTimeSpan);
+        var due = deadline - _time.GetUtcNow();
+        timer.Change(due <= TimeSpan.Zero ? TimeSpan.Zero : due < DeadlineCheckStep ? due : DeadlineCheckStep, Timeout.InfiniteTimeSpan);
         return true;
     }
 

@@ -217,6 +217,32 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task EnqueueAsync_JobWithDistantDeadlineEnds_DeadlineTimerReleasedBeforeTheDeadline()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        gateway.Queue.DeadlineCheckStep = TimeSpan.FromMilliseconds(200);
+        var job = Job(deadline: DateTimeOffset.UtcNow.AddHours(1));
+        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, Deadline = job.Deadline }, CancellationToken.None);
+        gateway.Hub.Append(job.Id, JobEventTypes.Queued, "{}");
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
+        Assert.Equal(1, gateway.Queue.TimedDeadlines);
+
+        // Still queued after several checks: the timer keeps watching.
+        await Task.Delay(700);
+        Assert.Equal(1, gateway.Queue.TimedDeadlines);
+
+        // Once the job has ended, the next check lets go of it, an hour before its deadline.
+        gateway.Hub.Append(job.Id, JobEventTypes.Cancelled, "{}");
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (gateway.Queue.TimedDeadlines > 0 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(0, gateway.Queue.TimedDeadlines);
+    }
+
+    [Fact]
     public async Task RearmDeadlinesAsync_AcceptingGatewayStoppedBeforeTheDeadline_AnotherGatewayExpiresTheJobOnTime()
     {
         var job = Job(deadline: DateTimeOffset.UtcNow.AddSeconds(4));

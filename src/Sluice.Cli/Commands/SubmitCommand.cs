@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using Sluice.Core.Jobs;
 
 namespace Sluice.Cli.Commands;
 
@@ -106,7 +107,7 @@ internal static class SubmitCommand
             if (line.StartsWith("event: ", StringComparison.Ordinal))
             {
                 eventType = line[7..];
-                ended = eventType is "completed" or "failed" or "cancelled" or "expired" or "dead_lettered";
+                ended = JobEventTypes.IsTerminal(eventType);
             }
             else if (output is not null && error is not null && line.StartsWith("data: ", StringComparison.Ordinal))
             {

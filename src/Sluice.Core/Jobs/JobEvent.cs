@@ -9,8 +9,7 @@ namespace Sluice.Core.Jobs;
 public sealed record JobEvent(string JobId, long Id, string Type, string DataJson, DateTimeOffset At)
 {
     /// <summary>True for the event that ends a stream.</summary>
-    public bool IsTerminal => Type is JobEventTypes.Completed or JobEventTypes.Failed or JobEventTypes.Cancelled
-        or JobEventTypes.Expired or JobEventTypes.DeadLettered;
+    public bool IsTerminal => JobEventTypes.IsTerminal(Type);
 
     /// <summary>
     /// The attempt whose run produced the event, when known (not serialised). A store that keeps the events of

@@ -14,6 +14,9 @@ public static class JobEventTypes
     public const string Expired = "expired";
     public const string DeadLettered = "dead_lettered";
 
+    /// <summary>True for an event type that ends a stream (clients that read the stream use this list too).</summary>
+    public static bool IsTerminal(string type) => type is Completed or Failed or Cancelled or Expired or DeadLettered;
+
     /// <summary>The terminal event type for a terminal status.</summary>
     public static string ForStatus(JobStatus status) => status switch
     {

@@ -19,6 +19,7 @@ internal static class OpenAiRequestParser
         string? model = null;
         var r = new OpenAiRequest { Model = "", Chat = chat };
         var hasInput = false;
+        var hasStreamOptions = false;
         foreach (var p in root.EnumerateObject())
         {
             var v = p.Value;
@@ -170,6 +171,7 @@ internal static class OpenAiRequestParser
                         return false;
                     }
 
+
                     foreach (var o in v.EnumerateObject())
                     {
                         if (o.NameEquals("include_usage"))
@@ -187,8 +189,13 @@ internal static class OpenAiRequestParser
                             }
 
                             r = r with { IncludeUsage = o.Value.ValueKind == JsonValueKind.True };
+                            hasStreamOptions = true;
                         }
-                        else if (!o.NameEquals("include_obfuscation"))
+                        else if (o.NameEquals("include_obfuscation"))
+                        {
+                            hasStreamOptions |= o.Value.ValueKind != JsonValueKind.Null;
+                        }
+                        else
                         {
                             error = $"stream_options.{o.Name} is not supported";
                             param = "stream_options." + o.Name;
@@ -266,6 +273,15 @@ internal static class OpenAiRequestParser
         {
             error = chat ? "messages is required" : "prompt is required";
             param = chat ? "messages" : "prompt";
+            return false;
+        }
+
+        // As OpenAI: options for a stream that is not requested are a mistake worth naming, not a silent no-op
+        // (options left out, empty or all null are nothing asked for).
+        if (hasStreamOptions && !r.Stream)
+        {
+            error = "stream_options is only allowed when stream is true";
+            param = "stream_options";
             return false;
         }
 

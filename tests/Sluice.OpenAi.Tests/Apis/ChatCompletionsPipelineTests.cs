@@ -91,6 +91,11 @@ public sealed class ChatCompletionsPipelineTests
         Assert.Equal("stream_options.include_usage", usageBody.GetProperty("error").GetProperty("param").GetString());
         Assert.Contains("boolean", usageBody.GetProperty("error").GetProperty("message").GetString());
 
+        var (unstreamed, unstreamedBody) = await server.PostAsync("/v1/chat/completions", Chat(3, ",\"stream_options\":{\"include_usage\":true}"));
+        Assert.Equal(HttpStatusCode.BadRequest, unstreamed.StatusCode);
+        Assert.Equal("stream_options", unstreamedBody.GetProperty("error").GetProperty("param").GetString());
+        Assert.Contains("only allowed when stream is true", unstreamedBody.GetProperty("error").GetProperty("message").GetString());
+
         var (batch, batchBody) = await server.PostAsync("/v1/chat/completions", """{"model":"echo","messages":[{"role":"user","content":"x"}]}""");
         Assert.Equal(HttpStatusCode.BadRequest, batch.StatusCode);
         Assert.Equal("model_not_supported", batchBody.GetProperty("error").GetProperty("code").GetString());
