@@ -171,13 +171,15 @@ internal static class OpenAiApi
             http.Response.Headers["X-Sluice-Fallback"] = $"{request.Model}; {fallbackReason}";
         }
 
+        // A cached answer cost the model nothing: it draws nothing from the token budget (as for tasks).
+        var fromCache = outcome.Status == SubmitStatus.CacheHit;
         var id = (chat ? "chatcmpl-" : "cmpl-") + job.Id;
         var created = s.Time.GetUtcNow().ToUnixTimeSeconds();
         var remote = entry.Model is IBackendModel;
         if (request.Stream)
         {
             var used = await StreamAsync(http, s.Jobs, job, request, id, created, model, chat, remote, TimeSpan.FromSeconds(s.Http.KeepAliveSeconds)).ConfigureAwait(false);
-            await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, used).ConfigureAwait(false);
+            await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, fromCache ? 0 : used).ConfigureAwait(false);
             return TypedResults.Empty;
         }
 
@@ -206,7 +208,7 @@ internal static class OpenAiApi
         }
 
         var result = OpenAiResult.Parse(finished.ResultJson);
-        await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, result.CompletionTokens).ConfigureAwait(false);
+        await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, fromCache ? 0 : result.CompletionTokens).ConfigureAwait(false);
         var usage = new OpenAiUsage(result.PromptTokens, result.CompletionTokens, result.PromptTokens + result.CompletionTokens);
         return chat
             ? TypedResults.Json(new OpenAiChatCompletion(id, "chat.completion", created, model, [new OpenAiChatChoice(0, new OpenAiChatMessage("assistant", result.Text), result.FinishReason)], usage), OpenAiJsonContext.Default.OpenAiChatCompletion)

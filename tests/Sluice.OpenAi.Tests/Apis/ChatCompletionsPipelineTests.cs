@@ -249,6 +249,36 @@ public sealed class ChatCompletionsPipelineTests
     }
 
     [Fact]
+    public async Task ChatCompletions_AnsweredFromCache_DrawsNothingFromTheTokenBudget()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:CountStepMs"] = "1",
+            ["Sluice:Auth:Keys:0:Id"] = "alice",
+            ["Sluice:Auth:Keys:0:Key"] = "sk-alice",
+            ["Sluice:Auth:Keys:0:TokensPerMinute"] = "100",
+        });
+
+        // 40 generated; the same greedy request again comes from the result cache, once streamed and once not.
+        var (first, _) = await server.PostAsync("/v1/chat/completions", Chat(40), key: "sk-alice");
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var (cached, cachedBody) = await server.PostAsync("/v1/chat/completions", Chat(40), key: "sk-alice");
+        Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
+        Assert.Equal(40, cachedBody.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(40, ",\"stream\":true")) })
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "sk-alice");
+            using var streamed = await server.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, streamed.StatusCode);
+            Assert.Contains("[DONE]", await streamed.Content.ReadAsStringAsync());
+        }
+
+        // Only the first answer was spent: 60 are left, so a new request for 60 fits (charged twice, 20 would be left).
+        var (fresh, freshBody) = await server.PostAsync("/v1/chat/completions", Chat(60, ",\"seed\":7").Replace("\"temperature\":0,", "", StringComparison.Ordinal), key: "sk-alice");
+        Assert.True(fresh.StatusCode == HttpStatusCode.OK, $"answered {(int)fresh.StatusCode}: {freshBody}");
+    }
+
+    [Fact]
     public async Task ChatCompletions_UnusedReservation_IsGivenBack()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
