@@ -34,11 +34,11 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
     private readonly ConcurrentDictionary<string, HubLog> _logs = new(StringComparer.Ordinal);
 
-    /// <summary>How long a cancel the broker could not take is kept for re-sending.</summary>
+    /// <summary>How long a cancel is kept for re-sending (a dead worker's message may take minutes to be redelivered).</summary>
     private static readonly TimeSpan PendingCancelLifetime = TimeSpan.FromMinutes(10);
 
-    /// <summary>Cancels that could not be sent (broker down), by job id, with when to give up re-sending them.</summary>
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _pendingCancels = new(StringComparer.Ordinal);
+    /// <summary>Cancels sent again every second (the broker could not take them, or no worker stopped the job), by job id.</summary>
+    private readonly ConcurrentDictionary<string, PendingCancel> _pendingCancels = new(StringComparer.Ordinal);
     private readonly Channel<JobEvent> _outbox = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly RabbitMqConnection _connection;
     private readonly RabbitMqTopology _topology;
@@ -164,7 +164,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         {
             // The caller answers 503; this process also sends the cancel once the broker is back (best effort: lost
             // if this process stops first, hence the 503).
-            _pendingCancels[jobId] = _time.GetUtcNow() + PendingCancelLifetime;
+            _pendingCancels[jobId] = new PendingCancel(_time.GetUtcNow() + PendingCancelLifetime, Settled: false);
             throw;
         }
 
@@ -181,8 +181,12 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         }
 
         // No worker stopped it: a long step, or its worker died and the broker will hand the job to another one,
-        // which never saw the cancel (control messages are not queued). Repeat it until the job ends.
-        _pendingCancels[jobId] = _time.GetUtcNow() + PendingCancelLifetime;
+        // which never saw the cancel (control messages are not queued). The store settles it now, so the cancel
+        // holds whatever process looks next, and not only while this gateway lives: a redelivered copy finds the
+        // job finished and drops it, a late outcome is refused. The cancel is still repeated, so a copy another
+        // worker already started stops too instead of running to its end for nothing.
+        var settled = await SettleAsync(jobId, JobStatus.Cancelled, "cancelled by the client", onlyIfQueued: false, cancellationToken).ConfigureAwait(false);
+        _pendingCancels[jobId] = new PendingCancel(_time.GetUtcNow() + PendingCancelLifetime, settled);
     }
 
     /// <summary>
@@ -411,22 +415,33 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
     /// <summary>
     /// Every second, sends again the cancels not yet seen through (the broker could not take them, or no worker
-    /// stopped the job: its redelivered copy may start on another worker later), until the job has ended.
+    /// stopped the job: its redelivered copy may start on another worker later): until the job has ended, or, for a
+    /// job this gateway settled itself (whose copy may still be running somewhere), until the cancel's lifetime is up.
     /// </summary>
     private async ValueTask SendPendingCancelsAsync(CancellationToken ct)
     {
-        foreach (var (jobId, giveUpAt) in _pendingCancels)
+        var now = _time.GetUtcNow();
+        foreach (var (jobId, pending) in _pendingCancels)
         {
             if (_publisher is not { IsOpen: true })
             {
                 return;
             }
 
-            var record = _time.GetUtcNow() > giveUpAt ? null : await _store.GetAsync(jobId, ct).ConfigureAwait(false);
-            if (record is null || record.Status.IsTerminal())
+            if (now > pending.GiveUpAt)
             {
                 _pendingCancels.TryRemove(jobId, out _);
                 continue;
+            }
+
+            if (!pending.Settled)
+            {
+                var record = await _store.GetAsync(jobId, ct).ConfigureAwait(false);
+                if (record is null || record.Status.IsTerminal())
+                {
+                    _pendingCancels.TryRemove(jobId, out _);
+                    continue;
+                }
             }
 
             await PublishControlAsync(CancelKey, jobId, ct).ConfigureAwait(false);
