@@ -63,7 +63,8 @@ internal static class GrammarChecker
 
             var nw = lower[next];
             var nt = tokens[next];
-            if ((w == "a" || w == "an") && t.Kind == TokenKind.Word && nt.Kind == TokenKind.Word && (text[t.Start] == 'a' || IsSentenceStart(doc, i)))
+            // "a a" / "a an" is a repeated word (its own rule), not an article before a vowel sound.
+            if ((w == "a" || w == "an") && t.Kind == TokenKind.Word && nt.Kind == TokenKind.Word && nw is not ("a" or "an") && (text[t.Start] == 'a' || IsSentenceStart(doc, i)))
             {
                 var vowel = StartsWithVowelSound(nw);
                 if (w == "a" && vowel)
@@ -158,6 +159,9 @@ internal static class GrammarChecker
             return;
         }
 
+        // A mark gets one suggestion at most, covering all its problems (" ,word" → ", word", " ???" → "?"), so
+        // applying one never breaks another's span.
+        var start = t.Start;
         if (t.Start > 0 && text[t.Start - 1] == ' ' && i > 0 && doc.Tokens[i - 1].Kind != TokenKind.Punctuation)
         {
             var ws = t.Start - 1;
@@ -166,29 +170,36 @@ internal static class GrammarChecker
                 ws--;
             }
 
-            if (t.Start - ws < 3)
-            {
-                output.Add(new Suggestion("punctuation", "space_before_punctuation", $"Remove the space before \"{c}\".", ws, t.End - ws, c.ToString()));
-            }
+            start = t.Start - ws < 3 ? ws : start;
         }
 
-        if (c is ',' or ';' && t.End < text.Length && char.IsLetter(text[t.End]))
+        var end = t.End;
+        if (c is '!' or '?' && end < text.Length && text[end] == c && (i == 0 || text[doc.Tokens[i - 1].Start] is not ('!' or '?')))
         {
-            output.Add(new Suggestion("punctuation", "missing_space", $"Add a space after \"{c}\".", t.Start, 1, c + " "));
-        }
-        else if (c is '!' or '?' && t.End < text.Length && text[t.End] == c)
-        {
-            var end = t.End;
             while (end < text.Length && text[end] is '!' or '?')
             {
                 end++;
             }
-
-            if (i == 0 || text[doc.Tokens[i - 1].Start] is not ('!' or '?'))
-            {
-                output.Add(new Suggestion("punctuation", "repeated_punctuation", "Use a single punctuation mark in formal writing.", t.Start, end - t.Start, c.ToString()));
-            }
         }
+
+        var spaceAfter = c is ',' or ';' && end < text.Length && char.IsLetter(text[end]);
+        var spaceBefore = start < t.Start;
+        var repeated = end > t.End;
+        if (!spaceBefore && !spaceAfter && !repeated)
+        {
+            return;
+        }
+
+        var replacement = spaceAfter ? c + " " : c.ToString();
+        var (rule, message) = (spaceBefore, spaceAfter, repeated) switch
+        {
+            (true, true, _) => ("space_before_punctuation", $"Remove the space before \"{c}\" and add one after it."),
+            (true, _, true) => ("space_before_punctuation", $"Remove the space before \"{c}\" and use a single mark in formal writing."),
+            (true, _, _) => ("space_before_punctuation", $"Remove the space before \"{c}\"."),
+            (_, true, _) => ("missing_space", $"Add a space after \"{c}\"."),
+            _ => ("repeated_punctuation", "Use a single punctuation mark in formal writing."),
+        };
+        output.Add(new Suggestion("punctuation", rule, message, start, end - start, replacement));
     }
 
     private static bool IsSentenceStart(EssayDocument doc, int i) =>

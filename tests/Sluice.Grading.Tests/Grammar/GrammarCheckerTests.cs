@@ -45,6 +45,23 @@ public sealed class GrammarCheckerTests
         Assert.Equal(expected, Check($"It was {phrase} indeed.").Any(s => s.Rule == "a_an"));
     }
 
+    [Theory]
+    [InlineData("I like it ,really.", "like it ,really", "space_before_punctuation", "like it, really")]
+    [InlineData("Was it worth it ??? Yes.", "worth it ??? Yes", "space_before_punctuation", "worth it? Yes")]
+    [InlineData("Was it ?? Yes.", "Was it ?? Yes", "space_before_punctuation", "Was it? Yes")]
+    [InlineData("A A time when I was young.", "A A time", "repeated_word", "A time")]
+    public void Check_SeveralProblemsAtOnePlace_OneSuggestionWhoseFixRepairsAll(string text, string excerpt, string rule, string fixedExcerpt)
+    {
+        var fixes = Check(text).Where(s => s.Replacement is not null).ToList();
+
+        // One fix per place: two overlapping replacements cannot both be applied.
+        var hit = Assert.Single(fixes);
+        Assert.Equal(rule, hit.Rule);
+        var applied = text[..hit.Start] + hit.Replacement + text[(hit.Start + hit.Length)..];
+        Assert.Contains(fixedExcerpt, applied);
+        Assert.Contains(excerpt, text);
+    }
+
     [Fact]
     public void Check_Fragment_Reported()
     {
