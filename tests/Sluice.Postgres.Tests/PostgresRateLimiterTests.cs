@@ -20,13 +20,14 @@ public sealed class PostgresRateLimiterTests(PostgresServer server)
         }
 
         var limiters = stores.Select(s => new PostgresRateLimiter(s)).ToList();
-        // Burst 20, refill 1/s: over a ~1 s burst of 300 requests spread across 3 gateways, at most 20 + a few refilled get in.
-        var tasks = Enumerable.Range(0, 300).Select(i => limiters[i % 3].TryTakeAsync("rps:key1", 1, 20, 1, CancellationToken.None).AsTask()).ToArray();
+        // Burst 20, refill one per 1000 s: however long a loaded machine takes over 300 requests spread across 3
+        // gateways, nothing refills meanwhile, so exactly the burst gets in.
+        var tasks = Enumerable.Range(0, 300).Select(i => limiters[i % 3].TryTakeAsync("rps:key1", 0.001, 20, 1, CancellationToken.None).AsTask()).ToArray();
         var results = await Task.WhenAll(tasks);
         var allowed = results.Count(r => r.Allowed);
-        Assert.InRange(allowed, 20, 26);
+        Assert.Equal(20, allowed);
         // Another key has its own bucket.
-        Assert.True((await limiters[0].TryTakeAsync("rps:key2", 1, 20, 1, CancellationToken.None)).Allowed);
+        Assert.True((await limiters[0].TryTakeAsync("rps:key2", 0.001, 20, 1, CancellationToken.None)).Allowed);
 
         await using var conn = await stores[0].DataSource.OpenConnectionAsync();
         await using var cmd = new Npgsql.NpgsqlCommand("SELECT sum(requests), sum(rejected) FROM key_usage WHERE key = 'rps:key1'", conn);
@@ -47,10 +48,12 @@ public sealed class PostgresRateLimiterTests(PostgresServer server)
         await using var store = new PostgresJobStore(Options.Create(new PostgresStoreOptions { Url = url }), NullLogger<PostgresJobStore>.Instance);
         await store.InitializeAsync(CancellationToken.None);
         var limiter = new PostgresRateLimiter(store);
-        Assert.True((await limiter.TryTakeAsync("k", 10, 2, 1, CancellationToken.None)).Allowed);
-        Assert.True((await limiter.TryTakeAsync("k", 10, 2, 1, CancellationToken.None)).Allowed);
-        Assert.False((await limiter.TryTakeAsync("k", 10, 2, 1, CancellationToken.None)).Allowed);
-        await Task.Delay(250);
-        Assert.True((await limiter.TryTakeAsync("k", 10, 2, 1, CancellationToken.None)).Allowed);
+
+        // One token per 2 s: the three takes fit in that even on a loaded machine (at 10/s one refilled in 100 ms).
+        Assert.True((await limiter.TryTakeAsync("k", 0.5, 2, 1, CancellationToken.None)).Allowed);
+        Assert.True((await limiter.TryTakeAsync("k", 0.5, 2, 1, CancellationToken.None)).Allowed);
+        Assert.False((await limiter.TryTakeAsync("k", 0.5, 2, 1, CancellationToken.None)).Allowed);
+        await Task.Delay(2500);
+        Assert.True((await limiter.TryTakeAsync("k", 0.5, 2, 1, CancellationToken.None)).Allowed);
     }
 }

@@ -49,11 +49,11 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         }
 
         worker.Hub.Append(job.Id, "completed", "{\"status\":\"succeeded\"}");
-        var events = await DrainAsync(sub!, TimeSpan.FromSeconds(10));
+        var events = await DrainAsync(sub!, TimeSpan.FromSeconds(30));
         Assert.Equal(Enumerable.Range(1, 53).Select(i => (long)i), events.Select(e => e.Id));
         Assert.Equal("queued", events[0].Type);
         Assert.Equal("completed", events[^1].Type);
-        var until = DateTime.UtcNow.AddSeconds(5);
+        var until = DateTime.UtcNow.AddSeconds(30);
         while ((await gateway.Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Count < 53 && DateTime.UtcNow < until)
         {
             await Task.Delay(50);
@@ -77,7 +77,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         await using var late = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
         await Task.Delay(500);
         worker.Hub.Append(job.Id, "delta", "{}");
-        var until = DateTime.UtcNow.AddSeconds(5);
+        var until = DateTime.UtcNow.AddSeconds(30);
         while (late.Hub.NextId(job.Id) != 7 && DateTime.UtcNow < until)
         {
             await Task.Delay(20);
@@ -104,7 +104,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         worker.Hub.Seed(job.Id, 1);
         worker.Hub.Append(job.Id, "started", "{\"attempt\":1}");
         worker.Hub.Append(job.Id, "dead_lettered", "{\"status\":\"dead_lettered\",\"error\":\"boom\"}");
-        var until = DateTime.UtcNow.AddSeconds(5);
+        var until = DateTime.UtcNow.AddSeconds(30);
         while (gateway.Hub.NextId(job.Id) != 4 && DateTime.UtcNow < until)
         {
             await Task.Delay(20);
@@ -142,7 +142,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker");
         var job = await CreateAsync(gateway.Store);
         gateway.Hub.Append(job.Id, "queued", "{}");
-        var until = DateTime.UtcNow.AddSeconds(5);
+        var until = DateTime.UtcNow.AddSeconds(30);
         while ((await gateway.Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Count < 1 && DateTime.UtcNow < until)
         {
             await Task.Delay(20);
@@ -163,7 +163,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         other.Hub.Seed(job.Id, 1);
         other.Hub.Append(job.Id, "progress", "{}");
         var events = new List<JobEvent>();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (events.Count < 3)
         {
             events.Add(await sub!.Reader.ReadAsync(cts.Token));
@@ -179,7 +179,14 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
         var job = await CreateAsync(gateway.Store);
         gateway.Hub.Append(job.Id, "queued", "{}");
-        await Task.Delay(300);
+
+        // The queued event reaches the store in the background: seen there, not assumed after a sleep.
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while ((await gateway.Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Count < 1 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(20);
+        }
+
         await gateway.Hub.CancelRemoteAsync(job.Id, CancellationToken.None);
         var stored = await gateway.Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobStatus.Cancelled, stored!.Status);
@@ -198,7 +205,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         await gateway.Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
         var live = worker.Live.GetOrAdd(job.Id, "sleep-batch");
         var cancel = gateway.Hub.CancelRemoteAsync(job.Id, CancellationToken.None).AsTask();
-        var until = DateTime.UtcNow.AddSeconds(5);
+        var until = DateTime.UtcNow.AddSeconds(30);
         while (!live.Cancellation.IsCancellationRequested && DateTime.UtcNow < until)
         {
             await Task.Delay(20);

@@ -78,8 +78,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.Equal(job.Deadline!.Value.ToUnixTimeMilliseconds(), got.Deadline!.Value.ToUnixTimeMilliseconds());
         Assert.Null(got.Parsed);
         await reader.AcknowledgeAsync(got, CancellationToken.None);
-        await Task.Delay(1200);
-        Assert.Equal(0, gateway.Queue.GetDepth("sleep-batch").Total);
+        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => $"the lane still holds {gateway.Queue.GetDepth("sleep-batch").Total} jobs");
         Assert.Equal(0, reader.Count);
     }
 
@@ -98,18 +97,14 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await using var worker = await NodeAsync("worker", ("Sluice:Models:sleep-batch:MaxBatchSize", "4"));
         var reader = (RabbitMqJobReader)worker.Queue.GetReader("sleep-batch");
         Assert.Equal(8, reader.Prefetch);
-        var until = DateTime.UtcNow.AddSeconds(10);
-        while (reader.Count < 9 && DateTime.UtcNow < until)
-        {
-            await Task.Delay(50);
-        }
+        await UntilAsync(() => reader.Count >= 9, () => $"the reader holds {reader.Count} jobs");
 
+        // Nothing beyond the prefetch arrives, however long one waits.
         await Task.Delay(300);
         Assert.Equal(9, reader.Count);
         Assert.True(reader.TryRead(out var first));
         Assert.Equal(high.Id, first.Id);
-        await Task.Delay(1200);
-        Assert.Equal(32, gateway.Queue.GetDepth("sleep-batch").Low);
+        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Low == 32, () => $"the low lane holds {gateway.Queue.GetDepth("sleep-batch").Low} jobs");
     }
 
     [Fact]
@@ -153,7 +148,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
             await ch.BasicNackAsync(got.DeliveryTag, false, requeue: true);
         }
 
-        var until = DateTime.UtcNow.AddSeconds(10);
+        var until = DateTime.UtcNow.AddSeconds(30);
         JobRecord? record;
         while ((record = await gateway.Store.GetAsync(job.Id, CancellationToken.None))!.Status != JobStatus.DeadLettered && DateTime.UtcNow < until)
         {
@@ -203,8 +198,9 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.True(gateway.Hub.TrySubscribe(job.Id, 0, out var sub));
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
 
-        // Nobody consumes the lane: the gateway that accepted the job ends it at its deadline, stream included.
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        // Nobody consumes the lane: the gateway that accepted the job ends it at its deadline, stream included. (The
+        // wait is generous for a loaded machine; when it happened is checked on the stored completion time.)
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var events = new List<JobEvent>();
         await foreach (var e in sub!.Reader.ReadAllAsync(cts.Token))
         {
@@ -212,7 +208,10 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         }
 
         Assert.Equal([JobEventTypes.Queued, JobEventTypes.Expired], events.Select(e => e.Type));
-        Assert.Equal(JobStatus.Expired, (await gateway.Store.GetAsync(job.Id, CancellationToken.None))!.Status);
+        var record = (await gateway.Store.GetAsync(job.Id, CancellationToken.None))!;
+        Assert.Equal(JobStatus.Expired, record.Status);
+        Assert.True(record.CompletedAt >= job.Deadline!.Value.AddMilliseconds(-50), $"expired at {record.CompletedAt:O}, before its deadline {job.Deadline:O}");
+        Assert.True(record.CompletedAt < job.Deadline!.Value.AddSeconds(10), $"expired at {record.CompletedAt:O}, long after its deadline {job.Deadline:O}");
         Assert.Equal([1L, 2L], (await gateway.Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Select(e => e.Id));
     }
 
@@ -233,7 +232,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
 
         // Once the job has ended, the next check lets go of it, an hour before its deadline.
         gateway.Hub.Append(job.Id, JobEventTypes.Cancelled, "{}");
-        var until = DateTime.UtcNow.AddSeconds(10);
+        var until = DateTime.UtcNow.AddSeconds(30);
         while (gateway.Queue.TimedDeadlines > 0 && DateTime.UtcNow < until)
         {
             await Task.Delay(50);
@@ -245,12 +244,15 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     [Fact]
     public async Task RearmDeadlinesAsync_AcceptingGatewayStoppedBeforeTheDeadline_AnotherGatewayExpiresTheJobOnTime()
     {
-        var job = Job(deadline: DateTimeOffset.UtcNow.AddSeconds(4));
-        var later = Job(i: 1, deadline: DateTimeOffset.UtcNow.AddMinutes(10));
         // The gateway that takes over was running all along: a takeover must not wait for a gateway to start.
         await using var second = await NodeAsync("gateway");
+        QueuedJob job, later;
         await using (var first = await NodeAsync("gateway"))
         {
+            // Due once both gateways are up (their start can take seconds on a loaded machine), and far enough ahead
+            // that the first is gone before its own timer fires: that one is not the takeover under test.
+            job = Job(deadline: DateTimeOffset.UtcNow.AddSeconds(8));
+            later = Job(i: 1, deadline: DateTimeOffset.UtcNow.AddMinutes(10));
             foreach (var j in new[] { job, later })
             {
                 await first.Store.CreateAsync(new JobRecord { Id = j.Id, Model = j.Model, InputJson = j.InputJson, Owner = j.Owner, CreatedAt = j.EnqueuedAt, Deadline = j.Deadline }, CancellationToken.None);
@@ -259,7 +261,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
             }
 
             // The queued events reach the store in the background; the gateway stops only once they are there.
-            var stored = DateTime.UtcNow.AddSeconds(10);
+            var stored = DateTime.UtcNow.AddSeconds(30);
             while ((await first.Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Count == 0 && DateTime.UtcNow < stored)
             {
                 await Task.Delay(20);
@@ -271,7 +273,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.Equal(1, await second.Queue.RearmDeadlinesAsync(DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None));
         Assert.Equal(0, await second.Queue.RearmDeadlinesAsync(DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None));
 
-        var until = DateTime.UtcNow.AddSeconds(20);
+        var until = DateTime.UtcNow.AddSeconds(60);
         JobRecord? record;
         while ((record = await second.Store.GetAsync(job.Id, CancellationToken.None))!.Status != JobStatus.Expired && DateTime.UtcNow < until)
         {
@@ -295,7 +297,15 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(confirmed, CancellationToken.None));
         var orphan = Job(i: 2);
         await gateway.Store.CreateAsync(new JobRecord { Id = orphan.Id, Model = orphan.Model, InputJson = orphan.InputJson, Owner = orphan.Owner, CreatedAt = old, MaxAttempts = 4 }, CancellationToken.None);
-        await Task.Delay(1000);
+
+        // The broker's confirm of the first reaches the store in the background: seen there, not assumed after a sleep.
+        await using (var db = new Npgsql.NpgsqlConnection(ConnectionString(_store)))
+        {
+            await db.OpenAsync();
+            await using var published = new Npgsql.NpgsqlCommand("SELECT published_at > 0 FROM jobs WHERE id = @id", db);
+            published.Parameters.AddWithValue("id", confirmed.Id);
+            await UntilAsync(async () => await published.ExecuteScalarAsync() is true, () => "the confirmed job was never marked published");
+        }
 
         // Two gateways sweep at once: the store's claim gives the orphan to one of them.
         var sweeps = await Task.WhenAll(gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None), gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None));
@@ -321,6 +331,9 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await gateway.Queue.PublishAsync(job, 1, TimeSpan.Zero, CancellationToken.None, recovered: true);
         await using var worker = await NodeAsync("worker");
         var reader = worker.Queue.GetReader("sleep-batch");
+        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => "the copy was never delivered");
+
+        // Delivered: give a wrong worker time to take it in.
         await Task.Delay(2000);
         Assert.Equal(0, reader.Count);
         Assert.Equal(0, gateway.Queue.GetDepth("sleep-batch").Total);
@@ -373,6 +386,9 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await second.DisposeAsync();
         await using var third = await NodeAsync("worker");
         var thirdReader = third.Queue.GetReader("sleep-batch");
+        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => "the redelivery never left the lane");
+
+        // Delivered: give a wrong worker time to take it in.
         await Task.Delay(1500);
         Assert.Equal(0, thirdReader.Count);
         Assert.Equal(0, gateway.Queue.GetDepth("sleep-batch").Total);
@@ -384,5 +400,26 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         var store = await servers.NewDatabaseAsync();
         var dead = Node.StartAsync("rabbitmq://guest:guest@127.0.0.1:1/", store, _prefix, "gateway", ("Sluice:Queue:StartTimeout", "00:00:01"));
         await Assert.ThrowsAnyAsync<Exception>(() => dead);
+    }
+
+    /// <summary>Polls <paramref name="condition"/> for up to 30 s; fails with <paramref name="describe"/> otherwise.</summary>
+    private static Task UntilAsync(Func<bool> condition, Func<string> describe) => UntilAsync(() => Task.FromResult(condition()), describe);
+
+    private static async Task UntilAsync(Func<Task<bool>> condition, Func<string> describe)
+    {
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < until, describe());
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>An Npgsql connection string for a postgres:// store URL.</summary>
+    private static string ConnectionString(string storeUrl)
+    {
+        var uri = new Uri(storeUrl);
+        var user = uri.UserInfo.Split(':');
+        return $"Host={uri.Host};Port={uri.Port};Username={user[0]};Password={user[1]};Database={uri.AbsolutePath.TrimStart('/')};Pooling=false";
     }
 }

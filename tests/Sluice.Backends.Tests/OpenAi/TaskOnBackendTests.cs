@@ -54,7 +54,7 @@ public sealed class TaskOnBackendTests
         Assert.Equal("remote", await DefaultModelAsync(server, "blog-outline"));
 
         Volatile.Write(ref up, false);
-        await Jobs.WaitHealthAsync(server, "remote", "unhealthy", TimeSpan.FromSeconds(5));
+        await Jobs.WaitHealthAsync(server, "remote", "unhealthy", TimeSpan.FromSeconds(30));
 
         Assert.Equal("stories260k", await DefaultModelAsync(server, "blog-outline"));
     }

@@ -9,6 +9,12 @@ namespace Sluice.Backends.Tests.Resilience;
 /// <summary>Circuit breaker, health probing and fallbacks against fake upstreams.</summary>
 public sealed class BreakerAndFallbackTests
 {
+    /// <summary>
+    /// The breaker's cooldown. What a test checks while the circuit is open must happen before it ends, which on a
+    /// cold, loaded machine can take seconds; the end itself is awaited by polling for half_open, not slept through.
+    /// </summary>
+    private const double CooldownSeconds = 5;
+
     [Fact]
     public async Task Breaker_RepeatedUpstreamFailures_OpensFailsFastThenClosesAfterCooldown()
     {
@@ -29,14 +35,14 @@ public sealed class BreakerAndFallbackTests
             });
         });
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
-            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerFailureRatio", 0.5), ("BreakerSamplingSeconds", 10), ("BreakerCooldownSeconds", 1),
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerFailureRatio", 0.5), ("BreakerSamplingSeconds", 10), ("BreakerCooldownSeconds", CooldownSeconds),
             ("HealthProbeIntervalSeconds", 0)));
 
         var first = await Jobs.RunAsync(server, "remote", """{"prompt":"a"}""");
         var second = await Jobs.RunAsync(server, "remote", """{"prompt":"b"}""");
         Assert.Contains("upstream answered 500", first.GetProperty("error").GetString());
         Assert.Contains("upstream answered 500", second.GetProperty("error").GetString());
-        await Jobs.WaitHealthAsync(server, "remote", "circuit_open", TimeSpan.FromSeconds(2));
+        await Jobs.WaitHealthAsync(server, "remote", "circuit_open", TimeSpan.FromSeconds(30));
 
         // Open: the upstream is not called at all.
         var third = await Jobs.RunAsync(server, "remote", """{"prompt":"c"}""");
@@ -51,7 +57,7 @@ public sealed class BreakerAndFallbackTests
 
         // After the cooldown one trial call goes through; it succeeds and the circuit closes.
         Volatile.Write(ref healthy, true);
-        await Task.Delay(1200);
+        await Jobs.WaitHealthAsync(server, "remote", "half_open", TimeSpan.FromSeconds(60));
         var fourth = await Jobs.RunAsync(server, "remote", """{"prompt":"d"}""");
         Assert.Equal("succeeded", fourth.GetProperty("status").GetString());
         Assert.Equal(3, upstream.Hits("/v1/chat/completions"));
@@ -79,7 +85,7 @@ public sealed class BreakerAndFallbackTests
             });
         });
         var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1",
-            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 1), ("HealthProbeIntervalSeconds", 0), ("Fallback", "count"));
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", CooldownSeconds), ("HealthProbeIntervalSeconds", 0), ("Fallback", "count"));
         settings["Sluice:BuiltIns:CountStepMs"] = "1";
         await using var server = await SluiceServer.StartAsync(settings);
 
@@ -90,7 +96,7 @@ public sealed class BreakerAndFallbackTests
 
         // Only chat requests from here on: the fallback must not keep the primary from its trial call.
         Volatile.Write(ref healthy, true);
-        await Task.Delay(1200);
+        await Jobs.WaitHealthAsync(server, "remote", "half_open", TimeSpan.FromSeconds(60));
         for (var i = 0; i < 2; i++)
         {
             var (response, body) = await server.PostAsync("/v1/chat/completions", Chat);
@@ -102,7 +108,7 @@ public sealed class BreakerAndFallbackTests
 
         Assert.Equal(4, upstream.Hits("/v1/chat/completions"));
         Assert.Equal(0, upstream.Hits("/v1/jobs"));
-        await Jobs.WaitHealthAsync(server, "remote", "healthy", TimeSpan.FromSeconds(2));
+        await Jobs.WaitHealthAsync(server, "remote", "healthy", TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -127,12 +133,12 @@ public sealed class BreakerAndFallbackTests
             });
         });
         var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1",
-            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 1), ("HealthProbeIntervalSeconds", 0), ("Fallback", "count"));
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", CooldownSeconds), ("HealthProbeIntervalSeconds", 0), ("Fallback", "count"));
         settings["Sluice:BuiltIns:CountStepMs"] = "1";
         await using var server = await SluiceServer.StartAsync(settings);
         await OpenCircuitAsync(server, upstream);
         Volatile.Write(ref healthy, true);
-        await Task.Delay(1200);
+        await Jobs.WaitHealthAsync(server, "remote", "half_open", TimeSpan.FromSeconds(60));
 
         // The circuit admits one trial call: of three requests at once, one waits on the primary and the other two
         // are answered by the fallback instead of being refused by the half-open circuit.
@@ -154,6 +160,8 @@ public sealed class BreakerAndFallbackTests
                 Assert.Contains("half_open", response.Headers.GetValues("X-Sluice-Fallback").Single());
             }
 
+            // The trial may still be on its way to the upstream when the fallback's answers are back.
+            await WaitForAsync(() => Task.FromResult(upstream.Hits("/v1/chat/completions") >= 3), () => $"the trial call never reached the upstream ({upstream.Hits("/v1/chat/completions")} calls)");
             Assert.Equal(3, upstream.Hits("/v1/chat/completions"));
         }
         finally
@@ -181,12 +189,12 @@ public sealed class BreakerAndFallbackTests
             });
         });
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
-            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 1), ("HealthProbeIntervalSeconds", 0.2)));
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", CooldownSeconds), ("HealthProbeIntervalSeconds", 0.2)));
 
         await OpenCircuitAsync(server, upstream);
 
         // No request is sent: the probes that follow the cooldown decide.
-        await Jobs.WaitHealthAsync(server, "remote", "healthy", TimeSpan.FromSeconds(5));
+        await Jobs.WaitHealthAsync(server, "remote", "healthy", TimeSpan.FromSeconds(60));
         using var ready = await server.Client.GetAsync("/health/ready");
         var health = await SluiceServer.ReadJsonAsync(ready);
         Assert.Equal("healthy", health.GetProperty("checks").GetProperty("backends").GetProperty("status").GetString());
@@ -212,7 +220,7 @@ public sealed class BreakerAndFallbackTests
         Assert.False(healthyResponse.Headers.Contains("X-Sluice-Fallback"));
 
         Volatile.Write(ref up, false);
-        await Jobs.WaitHealthAsync(server, "remote", "unhealthy", TimeSpan.FromSeconds(5));
+        await Jobs.WaitHealthAsync(server, "remote", "unhealthy", TimeSpan.FromSeconds(30));
         var (response, body) = await server.PostAsync("/v1/chat/completions", request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -295,7 +303,7 @@ public sealed class BreakerAndFallbackTests
             Assert.False(response.IsSuccessStatusCode, $"answered {(int)response.StatusCode}: {body}");
         }
 
-        await Jobs.WaitHealthAsync(server, "remote", "circuit_open", TimeSpan.FromSeconds(2));
+        await Jobs.WaitHealthAsync(server, "remote", "circuit_open", TimeSpan.FromSeconds(30));
         Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
     }
 

@@ -21,7 +21,7 @@ public sealed class FallbackConfigurationTests
         await using var server = await SluiceServer.StartAsync(
             Settings.Backend("remote", "openai", upstream.Url + "/v1", ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0.2), ("Fallback", "nope")),
             configureServices: s => s.AddSingleton<ILoggerProvider>(logs));
-        await Jobs.WaitHealthAsync(server, "remote", "unhealthy", TimeSpan.FromSeconds(5));
+        await Jobs.WaitHealthAsync(server, "remote", "unhealthy", TimeSpan.FromSeconds(30));
 
         var (response, body) = await server.PostAsync("/v1/chat/completions", Chat("remote"));
 
@@ -50,7 +50,7 @@ public sealed class FallbackConfigurationTests
         await using var server = await SluiceServer.StartAsync(settings);
         foreach (var name in new[] { "x", "y", "z" })
         {
-            await Jobs.WaitHealthAsync(server, name, "unhealthy", TimeSpan.FromSeconds(5));
+            await Jobs.WaitHealthAsync(server, name, "unhealthy", TimeSpan.FromSeconds(30));
         }
 
         var (response, _) = await server.PostAsync("/v1/chat/completions", Chat("x"));

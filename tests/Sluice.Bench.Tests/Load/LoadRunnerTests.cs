@@ -28,7 +28,7 @@ public sealed class LoadRunnerTests
     public async Task RunAsync_MaxRequests_StopsAtTheCount()
     {
         var target = new DelayTarget(TimeSpan.Zero);
-        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 4, Duration = TimeSpan.FromSeconds(30), MaxRequests = 1000 });
+        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 4, Duration = TimeSpan.FromSeconds(60), MaxRequests = 1000 });
 
         StageResult result = await runner.RunAsync();
 

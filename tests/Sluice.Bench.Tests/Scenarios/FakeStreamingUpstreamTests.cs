@@ -13,7 +13,7 @@ public sealed class FakeStreamingUpstreamTests
         var spec = new TargetSpec { Kind = TargetKind.Chat, Url = upstream.BaseUri, Model = FakeStreamingUpstream.ModelName };
         await using ILoadTarget target = TargetFactory.Create(spec, TimeSpan.FromSeconds(10));
 
-        StageResult result = await new LoadRunner(target, new LoadOptions { Concurrency = 2, Duration = TimeSpan.FromSeconds(10), MaxRequests = 6 }).RunAsync();
+        StageResult result = await new LoadRunner(target, new LoadOptions { Concurrency = 2, Duration = TimeSpan.FromSeconds(60), MaxRequests = 6 }).RunAsync();
 
         Assert.Equal(6, result.Succeeded);
         Assert.Equal(6, result.TimeToFirstEvent!.Count);

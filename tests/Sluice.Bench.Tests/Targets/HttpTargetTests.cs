@@ -60,7 +60,7 @@ public sealed class HttpTargetTests
         }
 
         await using ILoadTarget target = TargetFactory.Create(new TargetSpec { Kind = TargetKind.Http, Url = gone }, TimeSpan.FromSeconds(2));
-        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 2, Duration = TimeSpan.FromSeconds(5), MaxRequests = 20 });
+        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 2, Duration = TimeSpan.FromSeconds(60), MaxRequests = 20 });
 
         StageResult result = await runner.RunAsync();
 

@@ -60,7 +60,7 @@ public sealed class SluiceJobTargetTests
         var spec = new TargetSpec { Kind = stream ? TargetKind.JobStream : TargetKind.Job, Url = server.BaseUri, Model = "count", InputJson = """{"n":1}""", UseResultCache = useCache };
         await using ILoadTarget target = TargetFactory.Create(spec, TimeSpan.FromSeconds(5));
 
-        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 1, Duration = TimeSpan.FromSeconds(5), MaxRequests = 2 });
+        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 1, Duration = TimeSpan.FromSeconds(60), MaxRequests = 2 });
 
         StageResult result = await runner.RunAsync();
 
@@ -76,7 +76,7 @@ public sealed class SluiceJobTargetTests
         await using KestrelTestServer server = await KestrelTestServer.StartAsync(api.Map);
         var spec = new TargetSpec { Kind = TargetKind.Job, Url = server.BaseUri };
         await using ILoadTarget target = TargetFactory.Create(spec, TimeSpan.FromSeconds(5));
-        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 2, Duration = TimeSpan.FromSeconds(5), MaxRequests = 200 });
+        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 2, Duration = TimeSpan.FromSeconds(60), MaxRequests = 200 });
 
         StageResult result = await runner.RunAsync();
 
@@ -107,7 +107,7 @@ public sealed class SluiceJobTargetTests
         }));
         var spec = new TargetSpec { Kind = TargetKind.Chat, Url = server.BaseUri, Model = "tiny" };
         await using ILoadTarget target = TargetFactory.Create(spec, TimeSpan.FromSeconds(5));
-        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 2, Duration = TimeSpan.FromSeconds(5), MaxRequests = 20 });
+        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 2, Duration = TimeSpan.FromSeconds(60), MaxRequests = 20 });
 
         StageResult result = await runner.RunAsync();
 

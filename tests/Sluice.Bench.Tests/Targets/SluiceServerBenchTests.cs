@@ -81,7 +81,7 @@ public sealed partial class SluiceServerBenchTests : IAsyncLifetime
         Assert.Equal(sync.Sent, sync.Succeeded);
 
         await using ILoadTarget stream = TargetFactory.Create(new TargetSpec { Kind = TargetKind.JobStream, Url = _baseUri, Model = "count", InputJson = """{"n":8}""" }, TimeSpan.FromSeconds(10));
-        StageResult streamed = await new LoadRunner(stream, new LoadOptions { Concurrency = 4, Duration = TimeSpan.FromSeconds(5), MaxRequests = 40 }).RunAsync();
+        StageResult streamed = await new LoadRunner(stream, new LoadOptions { Concurrency = 4, Duration = TimeSpan.FromSeconds(60), MaxRequests = 40 }).RunAsync();
         Assert.Equal(40, streamed.Sent);
         Assert.Equal(streamed.Sent, streamed.Succeeded + streamed.Rejected + streamed.Failed);
         Assert.Equal(40, streamed.Succeeded);

@@ -8,7 +8,11 @@ namespace Sluice.Distributed.Tests.Faults;
 [Collection(BrokersCollection.Name)]
 public sealed class GatewayRestartTests(Brokers brokers)
 {
-    private const int Tokens = 150;
+    /// <summary>
+    /// Tokens per streamed job (20 ms each): the kill comes once about 20 of them are stored, and the rest (8 s) must
+    /// outlast it and the store's lag on a loaded machine, or a stream ends before it can break.
+    /// </summary>
+    private const int Tokens = 400;
 
     [Fact]
     public async Task GatewayStop_SigtermWhileClientsWaitAndStreamWithCancelOnDisconnect_JobsKeepRunningAndClientsAreAnswered()

@@ -45,7 +45,15 @@ public sealed class PoisonJobTests(Brokers brokers)
         await using (var conn = await factory.CreateConnectionAsync())
         await using (var ch = await conn.CreateChannelAsync())
         {
-            var got = await ch.BasicGetAsync(cluster.Prefix + ".dead", autoAck: true);
+            // The worker hands the delivery to the broker's dead-lettering after it published the terminal event, so
+            // the message may still be on its way when the stream has ended.
+            BasicGetResult? got = null;
+            var until = DateTime.UtcNow.AddSeconds(30);
+            while ((got = await ch.BasicGetAsync(cluster.Prefix + ".dead", autoAck: true)) is null && DateTime.UtcNow < until)
+            {
+                await Task.Delay(100);
+            }
+
             Assert.NotNull(got);
             Assert.Equal(id, got.BasicProperties.MessageId);
             var death = (List<object>)got.BasicProperties.Headers!["x-death"]!;

@@ -19,10 +19,9 @@ public sealed class WorkerCrashTests(Brokers brokers)
             ["Sluice:Models:sleep-batch:MaxBatchSize"] = "32",
         });
         var gateway = await cluster.StartAsync("gateway");
-        var victim = await cluster.StartAsync("worker");
-        var survivor = await cluster.StartAsync("worker");
 
-        // 1,000 accepted jobs, submitted by 8 concurrent clients.
+        // 1,000 accepted jobs, submitted by 8 concurrent clients. The workers start after: with them running, a
+        // loaded machine submitting slower than they drain left no backlog, and the kill could find no batch running.
         var ids = new ConcurrentBag<string>();
         await Parallel.ForEachAsync(Enumerable.Range(0, 1000), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
         {
@@ -30,6 +29,9 @@ public sealed class WorkerCrashTests(Brokers brokers)
             Assert.Equal(HttpStatusCode.Accepted, status);
             ids.Add(body.GetProperty("id").GetString()!);
         });
+
+        var victim = await cluster.StartAsync("worker");
+        var survivor = await cluster.StartAsync("worker");
 
         // Both workers are busy with full batches; kill one in the middle of its work.
         var until = DateTime.UtcNow.AddSeconds(60);

@@ -203,12 +203,14 @@ public sealed class TasksApiTests
             ["Sluice:BuiltIns:CountStepMs"] = "100",
             ["Sluice:Auth:Keys:0:Id"] = "alice",
             ["Sluice:Auth:Keys:0:Key"] = "sk-alice",
-            ["Sluice:Auth:Keys:0:TokensPerMinute"] = "60",
+            ["Sluice:Auth:Keys:0:TokensPerMinute"] = "120",
         });
         server.Client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "sk-alice");
-        const string body = """{"input":{"language":"go","instruction":"x"},"max_tokens":60}""";
+        const string body = """{"input":{"language":"go","instruction":"x"},"max_tokens":120}""";
 
-        // Reserve the whole budget of 60, let 25 tokens be generated (a token a second refills, so the 429 below holds for 25 s; 3.5 s of generation are left for the cancel), then cancel the job.
+        // Reserve the whole budget of 120, let 25 tokens be generated, then cancel the job. Two tokens a second refill,
+        // so the 429 below holds for at least 12 s after the reservation; 9.5 s of generation are left for the cancel
+        // to land (both margins for a slow, loaded machine).
         var (first, job) = await server.PostAsync("/v1/tasks/codegen", body);
         Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
         var jobId = job.GetProperty("id").GetString()!;
@@ -223,9 +225,9 @@ public sealed class TasksApiTests
         }
 
         using var cancel = await server.Client.DeleteAsync($"/v1/jobs/{jobId}");
-        Assert.Equal("cancelled", (await server.WaitTerminalAsync(jobId, TimeSpan.FromSeconds(10))).GetProperty("status").GetString());
+        Assert.Equal("cancelled", (await server.WaitTerminalAsync(jobId, TimeSpan.FromSeconds(30))).GetProperty("status").GetString());
 
-        // At most the 35 not generated come back (plus a token a second of refill): the whole budget cannot fit again.
+        // At most the 95 not generated come back (plus two tokens a second of refill): the whole budget cannot fit again.
         var (second, problem) = await server.PostAsync("/v1/tasks/codegen", body);
         Assert.Equal((HttpStatusCode)429, second.StatusCode);
         Assert.Equal("https://sluice.dev/problems/rate-limited", problem.GetProperty("type").GetString());

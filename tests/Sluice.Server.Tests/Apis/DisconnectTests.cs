@@ -20,14 +20,16 @@ public sealed class DisconnectTests : IAsyncLifetime
     [Fact]
     public async Task PreferWait_ClientDisconnects_JobIsCancelled()
     {
+        // Jobs of the other tests of this class (sharing the server) may still be running: only a new one is this one.
+        var earlier = await JobIdsAsync();
         using var cts = new CancellationTokenSource();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = TestServer.Json("{\"model\":\"count\",\"input\":{\"n\":5000},\"cache\":false}") };
         request.Headers.Add("Prefer", "wait=60");
         var send = _server.Client.SendAsync(request, cts.Token);
-        var id = await WaitForRunningJobAsync();
+        var id = await WaitForRunningJobAsync(earlier);
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send);
-        var job = await _server.WaitTerminalAsync(id, TimeSpan.FromSeconds(10));
+        var job = await _server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
         Assert.Equal("cancelled", job.GetProperty("status").GetString());
     }
 
@@ -73,7 +75,7 @@ public sealed class DisconnectTests : IAsyncLifetime
             await cts.CancelAsync();
         }
 
-        var job = await _server.WaitTerminalAsync(id, TimeSpan.FromSeconds(10));
+        var job = await _server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
         Assert.Equal("cancelled", job.GetProperty("status").GetString());
     }
 
@@ -90,7 +92,7 @@ public sealed class DisconnectTests : IAsyncLifetime
             await cts.CancelAsync();
         }
 
-        var job = await _server.WaitTerminalAsync(id, TimeSpan.FromSeconds(10));
+        var job = await _server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
     }
 
@@ -127,32 +129,41 @@ public sealed class DisconnectTests : IAsyncLifetime
 
     private static async Task UntilAsync(Func<bool> condition)
     {
-        var until = DateTime.UtcNow.AddSeconds(10);
+        var until = DateTime.UtcNow.AddSeconds(30);
         while (!condition())
         {
             if (DateTime.UtcNow > until)
             {
-                throw new TimeoutException("condition not met in 10 s");
+                throw new TimeoutException("condition not met in 30 s");
             }
 
             await Task.Delay(5);
         }
     }
 
-    private async Task<string> WaitForRunningJobAsync()
+    private async Task<HashSet<string>> JobIdsAsync()
     {
-        var until = DateTime.UtcNow.AddSeconds(10);
+        var list = await TestServer.ReadJsonAsync(await _server.Client.GetAsync("/v1/jobs?limit=1000"));
+        return list.GetProperty("data").EnumerateArray().Select(j => j.GetProperty("id").GetString()!).ToHashSet();
+    }
+
+    private async Task<string> WaitForRunningJobAsync(HashSet<string> except)
+    {
+        var until = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < until)
         {
             var list = await TestServer.ReadJsonAsync(await _server.Client.GetAsync("/v1/jobs?status=running&model=count"));
             foreach (var j in list.GetProperty("data").EnumerateArray())
             {
-                return j.GetProperty("id").GetString()!;
+                if (!except.Contains(j.GetProperty("id").GetString()!))
+                {
+                    return j.GetProperty("id").GetString()!;
+                }
             }
 
             await Task.Delay(10);
         }
 
-        throw new TimeoutException("no running count job");
+        throw new TimeoutException("no new running count job");
     }
 }

@@ -187,16 +187,25 @@ public sealed class JobsApiTests : IAsyncLifetime
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string>
         {
-            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "300",
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "2000",
             ["Sluice:Models:sleep-batch:MaxBatchSize"] = "1",
         });
+        // The first job holds the only slot (seen running, not assumed after a sleep) while the second is queued and
+        // cancelled; its 2 s leave a loaded machine room for the submit and the cancel.
         var (_, first) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"i\":1}}");
-        await Task.Delay(50);
+        var firstId = first.GetProperty("id").GetString()!;
+        await WaitStatusAsync(server, firstId, "running");
         var (_, second) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"i\":2}}");
         var id = second.GetProperty("id").GetString()!;
         using var cancel = await server.Client.DeleteAsync($"/v1/jobs/{id}");
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
-        await server.WaitTerminalAsync(first.GetProperty("id").GetString()!, TimeSpan.FromSeconds(10));
+        var firstNow = (await server.GetJobAsync(firstId)).GetProperty("status").GetString();
+        Assert.True(firstNow == "running", $"the first job was {firstNow} by the time of the cancel, so the second was not held in the queue");
+        await server.WaitTerminalAsync(firstId, TimeSpan.FromSeconds(30));
+
+        // A third job runs only after the batcher has taken (and dropped) the cancelled one ahead of it in the queue.
+        var (_, third) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"i\":3}}", waitSeconds: 30);
+        Assert.Equal("succeeded", third.GetProperty("status").GetString());
         var job = await server.GetJobAsync(id);
         Assert.Equal("cancelled", job.GetProperty("status").GetString());
         Assert.Equal(0, job.GetProperty("attempts").GetInt32());
@@ -206,9 +215,10 @@ public sealed class JobsApiTests : IAsyncLifetime
     [Fact]
     public async Task Cancel_RunningCountJob_StopsWithinOneStepAndSlotIsReused()
     {
+        // Steps long beside the noise of a loaded machine (the client reading the stream, the cancel's round trip).
         await using var server = await TestServer.StartAsync(new Dictionary<string, string>
         {
-            ["Sluice:BuiltIns:CountStepMs"] = "200",
+            ["Sluice:BuiltIns:CountStepMs"] = "1000",
             ["Sluice:Models:count:MaxNumSeqs"] = "1",
         });
         var (_, a) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":10000}}");
@@ -226,8 +236,9 @@ public sealed class JobsApiTests : IAsyncLifetime
                 }
             });
         });
-        while (Volatile.Read(ref deltas) < 3)
+        while (Volatile.Read(ref deltas) < 2)
         {
+            Assert.False(reading.IsCompleted, "the event stream ended before the job streamed");
             await Task.Delay(10);
         }
 
@@ -238,11 +249,11 @@ public sealed class JobsApiTests : IAsyncLifetime
         var events = await reading;
         Assert.Equal("cancelled", events[^1].Event);
         // The stop comes at the next step: the step running when the cancel arrived may still emit its token,
-        // plus at most one the client had not read yet when it sent the cancel (steps are 200 ms apart).
+        // plus at most one the client had not read yet when it sent the cancel (steps are 1 s apart).
         Assert.InRange(events.Count(e => e.Event == "delta") - deltasAtCancel, 0, 2);
 
         // With max_num_seqs 1, a new job can only run if the cancelled one freed its slot.
-        var (r2, b) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":2}}", waitSeconds: 10);
+        var (r2, b) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":2}}", waitSeconds: 30);
         Assert.Equal(HttpStatusCode.OK, r2.StatusCode);
         Assert.Equal("succeeded", b.GetProperty("status").GetString());
     }
@@ -360,7 +371,8 @@ public sealed class JobsApiTests : IAsyncLifetime
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string>
         {
-            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "5000",
+            // The job that starts must outlast the whole burst, however slow the machine (the stop cancels it).
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "60000",
             ["Sluice:Models:sleep-batch:MaxBatchSize"] = "1",
             ["Sluice:Models:sleep-batch:MaxQueueDepth"] = "10",
         });
@@ -385,13 +397,14 @@ public sealed class JobsApiTests : IAsyncLifetime
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string>
         {
-            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "500",
+            // The job ahead holds the only slot far past the deadline, however slow the machine (the stop cancels it).
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "60000",
             ["Sluice:Models:sleep-batch:MaxBatchSize"] = "1",
         });
-        await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"i\":0}}");
-        await Task.Delay(30);
+        var (_, ahead) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"i\":0}}");
+        await WaitStatusAsync(server, ahead.GetProperty("id").GetString()!, "running");
         var (_, body) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"i\":1},\"deadline_ms\":100}");
-        var job = await server.WaitTerminalAsync(body.GetProperty("id").GetString()!, TimeSpan.FromSeconds(10));
+        var job = await server.WaitTerminalAsync(body.GetProperty("id").GetString()!, TimeSpan.FromSeconds(30));
         Assert.Equal("expired", job.GetProperty("status").GetString());
         Assert.Equal(0, job.GetProperty("attempts").GetInt32());
     }
@@ -478,7 +491,8 @@ public sealed class JobsApiTests : IAsyncLifetime
         {
             ["Sluice:Auth:Keys:0:Id"] = "slow",
             ["Sluice:Auth:Keys:0:Key"] = "slow-secret",
-            ["Sluice:Auth:Keys:0:RequestsPerSecond"] = "1",
+            // One request per 20 s: the five below must not see a refill, however slowly a loaded machine answers them.
+            ["Sluice:Auth:Keys:0:RequestsPerSecond"] = "0.05",
             ["Sluice:Auth:Keys:0:Burst"] = "3",
         });
         var statuses = new List<HttpStatusCode>();
@@ -498,5 +512,17 @@ public sealed class JobsApiTests : IAsyncLifetime
         Assert.Equal(3, statuses.Count(s => s == HttpStatusCode.OK));
         Assert.NotNull(limited);
         Assert.True(int.Parse(limited!.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture) >= 1);
+    }
+
+    /// <summary>Polls until the job has <paramref name="status"/>; fails after 60 s with the status last seen.</summary>
+    private static async Task WaitStatusAsync(TestServer server, string id, string status)
+    {
+        var until = DateTime.UtcNow.AddSeconds(60);
+        string? seen;
+        while ((seen = (await server.GetJobAsync(id)).GetProperty("status").GetString()) != status)
+        {
+            Assert.True(DateTime.UtcNow < until, $"job {id} never became {status}; it is {seen}");
+            await Task.Delay(10);
+        }
     }
 }

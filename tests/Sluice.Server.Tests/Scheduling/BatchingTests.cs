@@ -14,14 +14,24 @@ public sealed class BatchingTests
     [Fact]
     public async Task DynamicBatching_SixtyFourSubmitters_FormsBatchesAndBeatsUnbatchedFiveTimes()
     {
-        // sleep-batch costs 20 + 1·n ms per batch: unbatched ≈ 21 ms a job, batched at 32 ≈ 1.6 ms a job.
-        var batched = await MeasureAsync(maxBatchSize: 32);
-        var unbatched = await MeasureAsync(maxBatchSize: 1);
+        // sleep-batch costs 20 + 1·n ms per batch: unbatched ≈ 21 ms a job, batched at 32 ≈ 1.6 ms a job. The batched
+        // side is bound by this machine's HTTP work, so a burst of other load on a shared CI machine can sink one
+        // comparison: one that misses is measured again (up to three attempts); a batcher that does not batch misses
+        // every time.
+        var ratio = 0.0;
+        var seen = new List<string>();
+        for (var attempt = 1; attempt <= 3 && ratio < 5; attempt++)
+        {
+            var batched = await MeasureAsync(maxBatchSize: 32);
+            var unbatched = await MeasureAsync(maxBatchSize: 1);
 
-        Assert.True(batched.MaxBatch > 1, $"no batch larger than 1 formed (max {batched.MaxBatch})");
-        Assert.Equal(1, unbatched.MaxBatch);
-        var ratio = batched.JobsPerSecond / unbatched.JobsPerSecond;
-        Assert.True(ratio >= 5, $"batched {batched.JobsPerSecond:F0} jobs/s vs unbatched {unbatched.JobsPerSecond:F0} jobs/s: ratio {ratio:F1} < 5");
+            Assert.True(batched.MaxBatch > 1, $"no batch larger than 1 formed (max {batched.MaxBatch})");
+            Assert.Equal(1, unbatched.MaxBatch);
+            ratio = batched.JobsPerSecond / unbatched.JobsPerSecond;
+            seen.Add($"batched {batched.JobsPerSecond:F0} jobs/s vs unbatched {unbatched.JobsPerSecond:F0} jobs/s: ratio {ratio:F1}");
+        }
+
+        Assert.True(ratio >= 5, $"in three attempts the ratio stayed under 5: {string.Join("; ", seen)}");
     }
 
     private static async Task<(double JobsPerSecond, int MaxBatch)> MeasureAsync(int maxBatchSize)
