@@ -4,6 +4,7 @@ using Sluice.Backends.Configuration;
 using Sluice.Backends.Health;
 using Sluice.Backends.Routing;
 using Sluice.Core.Models;
+using Sluice.Core.Scheduling;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -17,6 +18,8 @@ public static class BackendsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackendsOptions>, BackendsOptionsValidator>());
         services.TryAddSingleton<BackendRegistry>();
         services.TryAddSingleton<FallbackRouter>();
+        // Replaces the core's default (never reroute), whichever of the two was registered first.
+        services.Replace(ServiceDescriptor.Singleton<IJobRerouter, QueuedJobRerouter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, BackendModelSource>());
         services.AddConfigurationProblemSource<FallbackRouter>();
         services.AddHostedService<BackendHealthProber>();

@@ -30,6 +30,8 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<IJobEventHub, InMemoryJobEventHub>();
         services.TryAddSingleton<ResultCache>();
         services.TryAddSingleton<LiveJobs>();
+        // Backends replace it with their fallback chains.
+        services.TryAddSingleton<IJobRerouter, NoJobRerouter>();
         services.TryAddSingleton<JobLifecycle>();
         services.TryAddSingleton<ModelRegistry>();
         services.TryAddSingleton<JobService>();

@@ -41,6 +41,11 @@ internal static class JobMessage
                 w.WriteString("cache_key", job.CacheKey);
             }
 
+            if (job.FallbackAllowed)
+            {
+                w.WriteBoolean("fallback", true);
+            }
+
             w.WriteNumber("last_event_id", lastEventId);
             w.WriteEndObject();
         }
@@ -65,6 +70,7 @@ internal static class JobMessage
             Owner = r.GetProperty("owner").GetString()!,
             TraceParent = r.TryGetProperty("traceparent", out var tp) ? tp.GetString() : null,
             CacheKey = r.TryGetProperty("cache_key", out var ck) ? ck.GetString() : null,
+            FallbackAllowed = r.TryGetProperty("fallback", out var fb) && fb.ValueKind == JsonValueKind.True,
             Delivery = delivery,
         };
         return (job, r.GetProperty("last_event_id").GetInt64());

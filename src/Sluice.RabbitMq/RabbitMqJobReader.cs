@@ -60,7 +60,8 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
     {
         foreach (var live in _live.Snapshot())
         {
-            if (live.Model == _model && live.Queued is { } job && IsStale(job))
+            // By the copy's model, not the live job's first one: a job moved to its fallback runs on that model's reader.
+            if (live.Queued is { } job && job.Model == _model && IsStale(job))
             {
                 JobLifecycle.TryCancel(live);
             }

@@ -143,6 +143,31 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RerouteAsync_RunningJob_MovesToModelQueuedWithoutCacheKeyAndNeverTouchesAFinishedJob()
+    {
+        var job = (await Store.CreateAsync(NewJob() with { ModelVersion = "v1", CacheKey = "ck" }, CancellationToken.None)).Job;
+        await Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
+
+        // A run the model refused before any work: moved to the fallback, queued again with the attempt given back.
+        Assert.True(await Store.RerouteAsync(job.Id, "fallback", "v2", "{\"prompt\": \"p\"}", 0, CancellationToken.None));
+        var moved = await Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobStatus.Queued, moved!.Status);
+        Assert.Equal("fallback", moved.Model);
+        Assert.Equal("v2", moved.ModelVersion);
+        Assert.Equal("{\"prompt\": \"p\"}", moved.InputJson);
+        Assert.Equal(0, moved.Attempts);
+        Assert.Null(moved.CacheKey);
+        Assert.Equal(job.Owner, moved.Owner);
+        Assert.Equal(job.TraceParent, moved.TraceParent);
+
+        await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.Cancelled, CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        Assert.False(await Store.RerouteAsync(job.Id, "m", "v1", job.InputJson, 0, CancellationToken.None));
+        var done = await Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobStatus.Cancelled, done!.Status);
+        Assert.Equal("fallback", done.Model);
+    }
+
+    [Fact]
     public async Task RequeueDeadLetterAsync_DeadLettered_ResetsAttemptsAndStream()
     {
         var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;

@@ -23,6 +23,9 @@ public sealed class BackendHealth
     /// <summary>UTC ticks until which a request routed as the trial call holds the trial (0: free).</summary>
     private long _trialClaimedUntil;
 
+    /// <summary>UTC ticks until which a queued job that reached execution holds the trial run (0: free).</summary>
+    private long _trialRunUntil;
+
     internal BackendHealth(string name, TimeProvider time, TimeSpan trialTimeout)
     {
         Name = name;
@@ -86,12 +89,33 @@ public sealed class BackendHealth
         return held <= now && Interlocked.CompareExchange(ref _trialClaimedUntil, now + _trialTimeout.Ticks, held) == held;
     }
 
+    /// <summary>True while the circuit's trial call is in flight: the circuit refuses every other call until it ends.</summary>
+    internal bool TrialInFlight => _circuit.State == CircuitState.HalfOpen;
+
+    /// <summary>
+    /// Lets one queued job that reaches execution while the circuit awaits its trial be that trial; false for the
+    /// others (and while it is in flight), which the circuit would refuse. Separate from <see cref="TryClaimTrial"/>:
+    /// that claim routes a new request here, and the job it became still needs its run when it reaches the front.
+    /// </summary>
+    internal bool TryStartTrialRun()
+    {
+        if (!AwaitsTrial)
+        {
+            return false;
+        }
+
+        var now = _time.GetUtcNow().UtcTicks;
+        var held = Interlocked.Read(ref _trialRunUntil);
+        return held <= now && Interlocked.CompareExchange(ref _trialRunUntil, now + _trialTimeout.Ticks, held) == held;
+    }
+
     internal void Record(bool ok, string? error, DateTimeOffset at) => _last = new Probe(ok, error, at);
 
     internal void OnOpened(TimeSpan breakDuration)
     {
         _circuit = new Circuit(CircuitState.Open, _time.GetUtcNow() + breakDuration);
         Interlocked.Exchange(ref _trialClaimedUntil, 0);
+        Interlocked.Exchange(ref _trialRunUntil, 0);
     }
 
     internal void OnHalfOpened() => _circuit = new Circuit(CircuitState.HalfOpen, DateTimeOffset.MinValue);
@@ -100,6 +124,7 @@ public sealed class BackendHealth
     {
         _circuit = new Circuit(CircuitState.Closed, DateTimeOffset.MinValue);
         Interlocked.Exchange(ref _trialClaimedUntil, 0);
+        Interlocked.Exchange(ref _trialRunUntil, 0);
     }
 
     private bool CooldownOver(Circuit circuit) => _time.GetUtcNow() >= circuit.OpenUntil;

@@ -50,6 +50,42 @@ internal sealed class FallbackRouter(BackendRegistry backends, ModelRegistry mod
         return current;
     }
 
+    /// <summary>
+    /// For a job queued on <paramref name="model"/> that reaches execution: null while the model can take it (the
+    /// job runs there), else the first model of its fallback chain that can, with <paramref name="reason"/>. Only
+    /// health counts here, not queue depth: the job was accepted, and moving it because of a queue would only churn.
+    /// A model past its cooldown lets one job through as the circuit's trial; the others move.
+    /// </summary>
+    public string? ResolveQueued(string model, out string? reason)
+    {
+        reason = null;
+        if (Next(model) is null || WhyCannotRun(model) is not { } why)
+        {
+            return null;
+        }
+
+        var current = model;
+        for (var hop = 0; hop < MaxHops; hop++)
+        {
+            var next = Next(current);
+            if (next is null || InChain(model, next, hop))
+            {
+                // The chain ends (or loops) with no model that can run it: it stays, and answers with its own error.
+                return null;
+            }
+
+            if (CanTake(next))
+            {
+                reason = $"{model} is {why}";
+                return next;
+            }
+
+            current = next;
+        }
+
+        return null;
+    }
+
     /// <summary>The configured fallback of <paramref name="model"/>, if any and if it names a registered model.</summary>
     public string? Next(string model) =>
         backends.TryGet(model, out var b) && b.Options.Fallback is { } fallback && models.TryGet(fallback, out _) ? fallback : null;
@@ -128,6 +164,44 @@ internal sealed class FallbackRouter(BackendRegistry backends, ModelRegistry mod
 
         return false;
     }
+
+    /// <summary>Why the model asked for cannot run a job reaching execution now; null when it can.</summary>
+    private string? WhyCannotRun(string model)
+    {
+        if (!models.TryGet(model, out var entry))
+        {
+            return "unknown";
+        }
+
+        if (entry.State != ModelState.Ready)
+        {
+            return entry.State.ToString().ToLowerInvariant();
+        }
+
+        if (entry.Model is not IBackendModel b)
+        {
+            return null;
+        }
+
+        var health = b.Upstream.Health;
+        if (!health.IsAvailable)
+        {
+            return health.State;
+        }
+
+        // Past its cooldown the circuit takes one call, the trial; while it runs, the circuit refuses the others.
+        if (health.TrialInFlight || (health.AwaitsTrial && !health.TryStartTrialRun()))
+        {
+            return "half_open (a trial call decides whether it is back)";
+        }
+
+        return null;
+    }
+
+    /// <summary>True when a fallback can take a moved job: ready, and its upstream (if any) not known to be down.</summary>
+    private bool CanTake(string model) =>
+        models.TryGet(model, out var entry) && entry.State == ModelState.Ready
+        && (entry.Model is not IBackendModel b || b.Upstream.Health.IsAvailable);
 
     private string? WhyNotUsable(string model)
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using Polly.CircuitBreaker;
 using Sluice.Backends.Resilience;
 using Sluice.Core.Models;
 
@@ -26,6 +27,7 @@ internal sealed class RemoteSequence : IGenerationSequence
     private bool _emitted;
     private string? _error;
     private bool _retryable = true;
+    private bool _refused;
     private int _disposed;
 
     public RemoteSequence(GenerationRequest request, int estimatedPromptTokens, AsyncSignal signal, Action release)
@@ -47,6 +49,9 @@ internal sealed class RemoteSequence : IGenerationSequence
     public string? Error => _error;
 
     public bool ErrorRetryable => _retryable;
+
+    /// <summary>True when the upstream's open circuit refused the call: nothing was sent, so another model may take the job.</summary>
+    public bool Refused => Volatile.Read(ref _refused);
 
     /// <summary>True once any text was handed to the client: from then on the call must not be repeated.</summary>
     public bool HasEmitted
@@ -153,6 +158,8 @@ internal sealed class RemoteSequence : IGenerationSequence
         }
         catch (UpstreamException ex)
         {
+            // Read before Fail completes the sequence, so the batcher sees it with the finish.
+            Volatile.Write(ref _refused, ex.InnerException is BrokenCircuitException && !HasEmitted);
             Fail(ex.Message, ex.Transient);
         }
         catch (Exception ex)

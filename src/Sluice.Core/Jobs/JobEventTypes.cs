@@ -8,6 +8,9 @@ public static class JobEventTypes
     public const string Progress = "progress";
     public const string Delta = "delta";
     public const string Retrying = "retrying";
+
+    /// <summary>The job moved to its model's fallback before running (data: <c>from</c>, <c>to</c>, <c>reason</c>).</summary>
+    public const string Rerouted = "rerouted";
     public const string Completed = "completed";
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";

@@ -23,4 +23,10 @@ public interface IGenerationSequence : IDisposable
 
     /// <summary>False when retrying the job cannot help (the upstream refused the request as invalid).</summary>
     bool ErrorRetryable => true;
+
+    /// <summary>
+    /// True when the sequence ended with an error before the model did any work for it (a remote backend's open
+    /// circuit refused the call): the job can run on another model without repeating anything.
+    /// </summary>
+    bool Refused => false;
 }

@@ -39,6 +39,13 @@ public sealed class QueuedJob
     /// <summary>The model's parsed input, when available.</summary>
     public object? Parsed { get; set; }
 
+    /// <summary>
+    /// True when the job came through a fallback-capable route (the OpenAI endpoints, tasks) and may therefore move
+    /// to its model's fallback if the model is unusable when the job reaches execution. Not journaled: a job
+    /// recovered from the store (after a crash, or by the broker's republish sweep) runs on the model it names.
+    /// </summary>
+    public bool FallbackAllowed { get; init; }
+
     /// <summary>Transport-specific delivery state (a RabbitMQ delivery tag …).</summary>
     public object? Delivery { get; init; }
 
@@ -76,6 +83,7 @@ public sealed class QueuedJob
         TraceParent = TraceParent,
         CacheKey = CacheKey,
         Parsed = Parsed,
+        FallbackAllowed = FallbackAllowed,
         Delivery = replaceDelivery ? delivery : Delivery,
     };
 }

@@ -79,10 +79,21 @@ internal sealed partial class ContinuousBatcher
                             _ = _lifecycle.FinishAsync(job, _reader, live.CancelStatus, null, "cancelled before it started", null, 0);
                             continue;
                         }
+
+                        if (job.FallbackAllowed && _lifecycle.TryReroute(job, _reader, live))
+                        {
+                            continue;
+                        }
                     }
                     else if (_reader.TryRead(out var next))
                     {
                         if (!_lifecycle.ShouldRun(next, _reader, out live))
+                        {
+                            continue;
+                        }
+
+                        // Judged here, not only at submission: a model can become unusable while the job waits.
+                        if (next.FallbackAllowed && _lifecycle.TryReroute(next, _reader, live))
                         {
                             continue;
                         }
@@ -299,6 +310,7 @@ internal sealed partial class ContinuousBatcher
         // Read before Dispose: a remote sequence's error explains the failure better than a generic message.
         var error = a.Sequence.Error;
         var retryable = a.Sequence.ErrorRetryable;
+        var refused = a.Sequence.Refused;
         a.Sequence.Dispose();
         if (status == JobStatus.Succeeded)
         {
@@ -308,6 +320,12 @@ internal sealed partial class ContinuousBatcher
         }
         else if (status == JobStatus.Failed)
         {
+            // Refused before any work (admitted just as the circuit opened): the fallback takes it instead of a failure.
+            if (refused && a.Job.FallbackAllowed && _lifecycle.TryReroute(a.Job, _reader, a.Live))
+            {
+                return;
+            }
+
             _ = _lifecycle.FailAsync(a.Job, _reader, a.Live, error ?? "the model reported an error for this sequence", retryable, _active.Count, runMs);
         }
         else

@@ -15,6 +15,12 @@ internal sealed partial class JobLifecycle
         [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Job {JobId} on {Model} ended {Status}: {Error}")]
         public static partial void JobFailed(ILogger logger, string jobId, string model, string status, string error);
 
+        [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "Job {JobId} moved from {Model} to its fallback {Fallback}: {Reason}")]
+        public static partial void Rerouted(ILogger logger, string jobId, string model, string fallback, string reason);
+
+        [LoggerMessage(EventId = 1106, Level = LogLevel.Warning, Message = "Job {JobId}: the queue of fallback {Fallback} refused it ({Result}); it goes back to its own model")]
+        public static partial void RerouteRefused(ILogger logger, string jobId, string fallback, string result);
+
         [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Job {JobId} stopped without an outcome: its delivery went with a lost broker connection and is redelivered")]
         public static partial void RunAbandoned(ILogger logger, string jobId);
     }

@@ -24,11 +24,15 @@ internal sealed partial class JobLifecycle
     private readonly ResultCache _cache;
     private readonly TimeProvider _time;
     private readonly RetryOptions _retry;
+    private readonly IJobQueue _queue;
+    private readonly IJobRerouter _rerouter;
     private readonly ILogger<JobLifecycle> _logger;
 
     public JobLifecycle(IJobStore store, IJobEventHub events, LiveJobs live, SluiceMetrics metrics, ResultCache cache,
-        TimeProvider time, IOptions<RetryOptions> retry, ILogger<JobLifecycle> logger)
+        TimeProvider time, IOptions<RetryOptions> retry, IJobQueue queue, IJobRerouter rerouter, ILogger<JobLifecycle> logger)
     {
+        _queue = queue;
+        _rerouter = rerouter;
         _store = store;
         _events = events;
         _live = live;
@@ -68,7 +72,8 @@ internal sealed partial class JobLifecycle
                             TryCancel(live);
                             if (!live.Running)
                             {
-                                _ = FinishAsync(job, null, JobStatus.Expired, null, "deadline passed before the job could start", null, 0);
+                                // The copy the job is now (it may have moved to a fallback since it was tracked).
+                                _ = FinishAsync(live.Queued ?? job, null, JobStatus.Expired, null, "deadline passed before the job could start", null, 0);
                             }
                         }
                     },
@@ -122,6 +127,108 @@ internal sealed partial class JobLifecycle
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// For a job that may fall back and is about to run (or whose run the model refused before doing any work):
+    /// when its model cannot take it now, moves it to the fallback the rerouter names and returns true (the batcher
+    /// lets go of it). Answers false at once, without allocating, for other jobs.
+    /// </summary>
+    public bool TryReroute(QueuedJob job, IJobQueueReader reader, LiveJob live)
+    {
+        if (!job.FallbackAllowed || !_rerouter.TryReroute(job.Model, job.InputJson, job.Parsed, out var plan) || plan is null)
+        {
+            return false;
+        }
+
+        _ = RerouteAsync(job, reader, live, plan);
+        return true;
+    }
+
+    /// <summary>
+    /// Moves the job: the store first (guarded, so a job cancelled meanwhile stays cancelled), then the
+    /// <c>rerouted</c> event, then the fallback's queue, and only then the old delivery is let go, so a broker
+    /// never holds the job in neither queue. Same id, events, deadline, owner and priority; the attempt a refused
+    /// run counted is given back (a model that never took the job is not the job's failure).
+    /// </summary>
+    private async Task RerouteAsync(QueuedJob job, IJobQueueReader reader, LiveJob live, JobReroute plan)
+    {
+        if (Abandoned(job, reader))
+        {
+            return;
+        }
+
+        var moved = new QueuedJob
+        {
+            Id = job.Id,
+            Model = plan.Model,
+            Priority = job.Priority,
+            InputJson = plan.InputJson,
+            Deadline = job.Deadline,
+            // Kept: queue-wait metrics and aging count from the submission, as the client waits from then.
+            EnqueuedAt = job.EnqueuedAt,
+            Attempts = job.Attempts,
+            MaxAttempts = job.MaxAttempts,
+            Owner = job.Owner,
+            TraceParent = job.TraceParent,
+            // The key named the model asked for: a fallback's answer must never be served for it.
+            CacheKey = null,
+            Parsed = plan.Parsed,
+            FallbackAllowed = true,
+        };
+        try
+        {
+            if (!await _store.RerouteAsync(job.Id, plan.Model, plan.ModelVersion, plan.InputJson, job.Attempts, CancellationToken.None).ConfigureAwait(false))
+            {
+                // Already terminal elsewhere (cancelled through another gateway): nothing to move.
+                live.TryFinish();
+                await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
+                _live.Remove(job.Id);
+                return;
+            }
+        }
+        catch (Exception ex)
+        {
+            // The store is failing: hand the job back to its own queue, uncounted; it is judged again when it comes back.
+            Log.StoreWriteFailed(_logger, ex, job.Id);
+            _live.Remove(job.Id);
+            await reader.RetryLaterAsync(Uncounted(job), StoreOutageDelay, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+
+        live.Running = false;
+        live.Queued = moved;
+        _events.Append(job.Id, JobEventTypes.Rerouted,
+            $"{{\"from\":{JsonSerializer.Serialize(job.Model, CoreJsonContext.Default.String)},\"to\":{JsonSerializer.Serialize(plan.Model, CoreJsonContext.Default.String)},\"reason\":{JsonSerializer.Serialize(plan.Reason, CoreJsonContext.Default.String)}}}");
+        _metrics.JobsRerouted.Add(1, new KeyValuePair<string, object?>("model", job.Model), new KeyValuePair<string, object?>("fallback", plan.Model));
+        Log.Rerouted(_logger, job.Id, job.Model, plan.Model, plan.Reason);
+        var result = await _queue.EnqueueAsync(moved, CancellationToken.None).ConfigureAwait(false);
+        if (result == EnqueueResult.Full && _queue is InProcessJobQueue inProcess)
+        {
+            // The job was accepted once; a full fallback queue takes it over its bound rather than fail it.
+            inProcess.Restore(moved);
+        }
+        else if (result != EnqueueResult.Accepted)
+        {
+            // The broker refused it: put it back on the model it came from, where it is judged again later.
+            Log.RerouteRefused(_logger, job.Id, plan.Model, result.ToString());
+            live.Queued = job;
+            _events.Append(job.Id, JobEventTypes.Rerouted,
+                $"{{\"from\":{JsonSerializer.Serialize(plan.Model, CoreJsonContext.Default.String)},\"to\":{JsonSerializer.Serialize(job.Model, CoreJsonContext.Default.String)},\"reason\":\"the fallback's queue did not take the job\"}}");
+            try
+            {
+                await _store.RerouteAsync(job.Id, job.Model, plan.FromModelVersion, job.InputJson, job.Attempts, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Log.StoreWriteFailed(_logger, ex, job.Id);
+            }
+
+            await reader.RetryLaterAsync(Uncounted(job), StoreOutageDelay, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+
+        await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>Expires a job the batcher's latency model says cannot finish before its deadline (shed, never run).</summary>

@@ -179,6 +179,7 @@ internal sealed partial class JobService
                 TraceParent = job.TraceParent,
                 CacheKey = cacheKey,
                 Parsed = parsed,
+                FallbackAllowed = request.FallbackAllowed,
             };
             _events.Append(job.Id, JobEventTypes.Queued, $"{{\"model\":{JsonSerializer.Serialize(job.Model, CoreJsonContext.Default.String)},\"priority\":\"{job.Priority.ToWire()}\"}}");
             TrackIfLocal(queued);

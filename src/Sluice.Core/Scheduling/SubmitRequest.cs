@@ -24,6 +24,12 @@ public sealed record SubmitRequest
     /// <summary>False lets a client bypass the result cache.</summary>
     public bool UseCache { get; init; } = true;
 
+    /// <summary>
+    /// The request was routed through a fallback chain (OpenAI endpoints, tasks): if its model is unusable when the
+    /// job reaches execution, the job runs on the fallback. <c>POST /v1/jobs</c> leaves it false.
+    /// </summary>
+    public bool FallbackAllowed { get; init; }
+
     /// <summary>Generative models: a request already built (OpenAI endpoints); skips input parsing.</summary>
     public Models.GenerationRequest? Generation { get; init; }
 }

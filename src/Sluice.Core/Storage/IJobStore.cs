@@ -35,6 +35,14 @@ public interface IJobStore
     ValueTask ScheduleRetryAsync(string id, int attempts, string? error, DateTimeOffset notBefore, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Moves a job not yet terminal to another model (its fallback): records <paramref name="model"/>, its
+    /// <paramref name="modelVersion"/> and the <paramref name="inputJson"/> that model takes, drops the result-cache
+    /// key (the key named the first model) and puts it back to queued with <paramref name="attempts"/>. Returns false,
+    /// changing nothing, when the job is already terminal.
+    /// </summary>
+    ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Writes a terminal outcome and its events. Idempotent: returns false, changing nothing, when the job is
     /// already terminal (a redelivered or raced completion).
     /// </summary>

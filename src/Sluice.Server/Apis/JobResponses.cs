@@ -32,6 +32,15 @@ internal static class JobResponses
                     var cancelOnDisconnect = outcome.Status == SubmitStatus.Accepted;
                     var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
                     job = await JobWaiter.WaitAsync(jobs, job.Id, TimeSpan.FromSeconds(waitSeconds), http.RequestAborted, cancelOnDisconnect, stopping).ConfigureAwait(false) ?? job;
+                    if (job.Model != outcome.Job!.Model && http.Response.Headers.ContainsKey("X-Sluice-Model"))
+                    {
+                        // A task moved to its fallback while queued: the headers, not sent yet, name where it ran.
+                        http.Response.Headers["X-Sluice-Model"] = job.Model;
+                        if (!http.Response.Headers.ContainsKey("X-Sluice-Fallback"))
+                        {
+                            http.Response.Headers["X-Sluice-Fallback"] = $"{outcome.Job.Model}; rerouted while queued (see the job's rerouted event)";
+                        }
+                    }
                 }
 
                 var view = JobViews.From(job);

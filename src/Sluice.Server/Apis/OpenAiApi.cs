@@ -138,6 +138,8 @@ internal static class OpenAiApi
                 DeadlineMs = deadlineMs,
                 Owner = caller.Id,
                 TraceParent = JobsApi.TraceParent(http),
+                // A model with a fallback chain hands the job on if it becomes unusable while the job waits.
+                FallbackAllowed = s.Router.Next(model) is not null,
             }, http.RequestAborted).ConfigureAwait(false);
 
             // Overloaded or unavailable right now: the fallback takes it, if there is one.
@@ -201,6 +203,17 @@ internal static class OpenAiApi
             return TypedResults.Empty;
         }
 
+        if (finished.Model != model)
+        {
+            // Moved to the fallback while queued (its model became unusable): the answer names the model that gave it.
+            // Headers are not sent yet, so they say so too.
+            fallbackReason ??= await RerouteReasonAsync(s.Jobs, job.Id).ConfigureAwait(false);
+            model = finished.Model;
+            remote = s.Jobs.Registry.TryGet(model, out var ran) && ran.Model is IBackendModel;
+            http.Response.Headers["X-Sluice-Model"] = model;
+            http.Response.Headers["X-Sluice-Fallback"] = $"{request.Model}; {fallbackReason}";
+        }
+
         if (finished.Status != JobStatus.Succeeded)
         {
             await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, generated).ConfigureAwait(false);
@@ -213,6 +226,36 @@ internal static class OpenAiApi
         return chat
             ? TypedResults.Json(new OpenAiChatCompletion(id, "chat.completion", created, model, [new OpenAiChatChoice(0, new OpenAiChatMessage("assistant", result.Text), result.FinishReason)], usage), OpenAiJsonContext.Default.OpenAiChatCompletion)
             : TypedResults.Json(new OpenAiCompletion(id, "text_completion", created, model, [new OpenAiCompletionChoice(0, result.Text, result.FinishReason)], usage), OpenAiJsonContext.Default.OpenAiCompletion);
+    }
+
+    /// <summary>Why a job moved to its fallback while queued, from its (stored) <c>rerouted</c> event; the rare path only.</summary>
+    private static async Task<string> RerouteReasonAsync(JobService jobs, string jobId)
+    {
+        var events = await jobs.Store.GetEventsAsync(jobId, 0, CancellationToken.None).ConfigureAwait(false);
+        for (var i = events.Count - 1; i >= 0; i--)
+        {
+            if (events[i].Type == JobEventTypes.Rerouted && ReroutedOf(events[i].DataJson) is { Reason: { } reason })
+            {
+                return reason;
+            }
+        }
+
+        return "rerouted while queued";
+    }
+
+    /// <summary>The <c>to</c> and <c>reason</c> of a <c>rerouted</c> event's data.</summary>
+    private static (string? To, string? Reason)? ReroutedOf(string data)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(data);
+            var root = doc.RootElement;
+            return (root.TryGetProperty("to", out var to) ? to.GetString() : null, root.TryGetProperty("reason", out var r) ? r.GetString() : null);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Streams the job's deltas as OpenAI chunks; returns the completion tokens used (for the token limit).</summary>
@@ -243,6 +286,12 @@ internal static class OpenAiApi
             {
                 var done = await JobWaiter.WaitAsync(jobs, job.Id, TimeSpan.FromHours(1), ct, cancelOnDisconnect: true).ConfigureAwait(false);
                 terminal = done is not null && done.Status.IsTerminal();
+                if (done is not null && done.Model != model)
+                {
+                    writer.Model = done.Model;
+                    remote = jobs.Registry.TryGet(done.Model, out var ran) && ran.Model is IBackendModel;
+                }
+
                 return done is null ? 0 : await WriteEndAsync(writer, done.Status, done.ResultJson, done.Error, request, remote, replay: true, ct).ConfigureAwait(false);
             }
 
@@ -279,6 +328,17 @@ internal static class OpenAiApi
                         {
                             case JobEventTypes.Started:
                                 restarts.OnStarted();
+                                break;
+                            case JobEventTypes.Rerouted:
+                                // Moved to the fallback while queued (nothing was written for it yet): the headers are
+                                // out, so the chunks from here name the model that answers, and a comment says why.
+                                if (ReroutedOf(e.DataJson) is { To: { } to } moved)
+                                {
+                                    writer.Model = to;
+                                    remote = jobs.Registry.TryGet(to, out var ran) && ran.Model is IBackendModel;
+                                    await writer.WriteCommentAsync($"rerouted to {to}: {moved.Reason}", ct).ConfigureAwait(false);
+                                }
+
                                 break;
                             case JobEventTypes.Delta:
                                 var text = OpenAiResult.ReadDeltaText(e.DataJson, out var tokens);

@@ -18,6 +18,9 @@ internal sealed class OpenAiStreamWriter(Stream body, string id, long created, s
     private readonly ArrayBufferWriter<byte> _buffer = new(1024);
     private Utf8JsonWriter? _json;
 
+    /// <summary>The model named in each chunk: the fallback's once the job moved there (the headers went out before).</summary>
+    public string Model { get; set; } = model;
+
     public ValueTask WriteRoleAsync(CancellationToken ct) => chat ? WriteChoiceAsync("", null, role: true, ct) : ValueTask.CompletedTask;
 
     public ValueTask WriteDeltaAsync(string text, CancellationToken ct) => WriteChoiceAsync(text, null, role: false, ct);
@@ -63,6 +66,13 @@ internal sealed class OpenAiStreamWriter(Stream body, string id, long created, s
     public async ValueTask WriteKeepAliveAsync(CancellationToken ct)
     {
         await body.WriteAsync(s_keepAlive, ct).ConfigureAwait(false);
+        await body.FlushAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>An SSE comment line with <paramref name="text"/> (one line): a note for people reading the raw stream.</summary>
+    public async ValueTask WriteCommentAsync(string text, CancellationToken ct)
+    {
+        await body.WriteAsync(System.Text.Encoding.UTF8.GetBytes(": " + text.ReplaceLineEndings(" ") + "\n\n"), ct).ConfigureAwait(false);
         await body.FlushAsync(ct).ConfigureAwait(false);
     }
 
@@ -137,7 +147,7 @@ internal sealed class OpenAiStreamWriter(Stream body, string id, long created, s
         w.WriteString("id", id);
         w.WriteString("object", chat ? "chat.completion.chunk" : "text_completion");
         w.WriteNumber("created", created);
-        w.WriteString("model", model);
+        w.WriteString("model", Model);
         return w;
     }
 

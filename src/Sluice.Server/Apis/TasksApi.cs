@@ -148,6 +148,8 @@ internal static class TasksApi
                 BodyHash = idempotencyKey is null ? null : CacheKeys.BodyHash(root, NullableFields),
                 TraceParent = JobsApi.TraceParent(http),
                 UseCache = body.UseCache,
+                // A model with a fallback chain hands the job on if it becomes unusable while the job waits.
+                FallbackAllowed = router.Next(model) is not null,
             }, http.RequestAborted).ConfigureAwait(false);
 
             if (outcome.Job is { } job)
