@@ -145,9 +145,12 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
             try
             {
                 var record = await _store.GetAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
-                if (record is null || record.Status >= Core.Jobs.JobStatus.Succeeded || (recovered && record.Status != Core.Jobs.JobStatus.Queued))
+                if (record is null || record.Status >= Core.Jobs.JobStatus.Succeeded || (recovered && record.Status != Core.Jobs.JobStatus.Queued)
+                    || !string.Equals(record.Model, job.Model, StringComparison.Ordinal))
                 {
-                    // Finished before the crash (outcome stored, ack lost), or a republished copy of a job a worker took: nothing to do again.
+                    // Finished before the crash (outcome stored, ack lost), a republished copy of a job a worker took,
+                    // or the old copy of a job that moved to its fallback (its worker died before letting go of this
+                    // one; the fallback's copy is the job now): nothing to do again.
                     await SafeAckAsync(delivery).ConfigureAwait(false);
                     return;
                 }
