@@ -9,20 +9,52 @@ namespace Sluice.Server.Admission;
 /// Refuses API key settings that cannot work, at start. Checked only when the first request built the
 /// authenticator, a key without a secret or with a malformed hash let the server start, report ready and then
 /// answer every <c>/v1</c> request with 500; a burst below one request admitted nothing while its 429 promised a
-/// retry in a second.
+/// retry in a second. The configuration binder drops a list entry it cannot read (a limit that is not a number)
+/// without a word, which left a server whose only key had such a typo open to everyone: entries are checked as written.
 /// </summary>
-internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
+internal sealed class AuthOptionsValidator(IConfiguration configuration) : IValidateOptions<AuthOptions>
 {
+    private const string Section = "Sluice:Auth:Keys";
     private const string HexDigits = "0123456789abcdefABCDEF";
+    private static readonly string[] Settings = ["Id", "Key", "Sha256", "RequestsPerSecond", "Burst", "TokensPerMinute"];
+    private static readonly string[] NumberSettings = ["RequestsPerSecond", "Burst", "TokensPerMinute"];
 
     public ValidateOptionsResult Validate(string? name, AuthOptions options)
     {
         var failures = new List<string>();
-        var secrets = new Dictionary<string, int>(StringComparer.Ordinal);
+        var written = new List<IConfigurationSection>(configuration.GetSection(Section).GetChildren());
+        foreach (var entry in written)
+        {
+            foreach (var setting in entry.GetChildren())
+            {
+                if (!Settings.Contains(setting.Key, StringComparer.OrdinalIgnoreCase))
+                {
+                    failures.Add($"{setting.Path} is not a key setting (expected {string.Join(", ", Settings)})");
+                }
+                else if (NumberSettings.Contains(setting.Key, StringComparer.OrdinalIgnoreCase) && setting.Value is { } v
+                    && !double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+                {
+                    failures.Add($"{setting.Path} = '{v}' is not a number");
+                }
+            }
+        }
+
+        if (failures.Count == 0 && written.Count != options.Keys.Count && written.Count > 0)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"{Section} lists {written.Count} keys but {options.Keys.Count} could be read"));
+        }
+
+        if (failures.Count > 0)
+        {
+            return ValidateOptionsResult.Fail(failures);
+        }
+
+        var secrets = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < options.Keys.Count; i++)
         {
             var k = options.Keys[i];
-            var at = string.Create(CultureInfo.InvariantCulture, $"Sluice:Auth:Keys:{i}");
+            // Entries are read in the order the binder reads them; their indices as written may have gaps.
+            var at = written.Count == options.Keys.Count ? written[i].Path : string.Create(CultureInfo.InvariantCulture, $"{Section}:{i}");
             if (string.IsNullOrWhiteSpace(k.Id))
             {
                 failures.Add($"{at}:Id is required (the key's stable name, owner of its jobs; never the secret)");
@@ -60,11 +92,11 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
                 if (secrets.TryGetValue(hash, out var first))
                 {
                     // Which id the secret authenticates as (owner of its jobs, its limits) would be a guess.
-                    failures.Add(string.Create(CultureInfo.InvariantCulture, $"{at} has the same secret as Sluice:Auth:Keys:{first}"));
+                    failures.Add($"{at} has the same secret as {first}");
                 }
                 else
                 {
-                    secrets[hash] = i;
+                    secrets[hash] = at;
                 }
             }
 
