@@ -46,7 +46,7 @@ internal static class GradeCommand
             }
             catch (DictionaryNotFoundException ex)
             {
-                Console.Error.WriteLine(ex.Message);
+                await r.InvocationConfiguration.Error.WriteLineAsync(ex.Message);
                 return 3;
             }
             catch (Exception ex) when (r.GetValue(model) is not null && ex is InvalidDataException or JsonException)
@@ -56,13 +56,14 @@ internal static class GradeCommand
             }
 
             var result = grader.Grade(new EssayRequest(text, p, pt));
+            var output = r.InvocationConfiguration.Output;
             if (r.GetValue(json))
             {
-                Console.WriteLine(GradeResultJson.ToJson(result, indented: true));
+                await output.WriteLineAsync(GradeResultJson.ToJson(result, indented: true));
                 return 0;
             }
 
-            Print(result, text);
+            Print(output, result, text);
             return 0;
         });
         return cmd;
@@ -75,39 +76,66 @@ internal static class GradeCommand
     /// <summary>"1 word", "2 words", "0 words".</summary>
     internal static string Count(int n, string noun) => string.Create(CultureInfo.InvariantCulture, $"{n} {noun}{(n == 1 ? "" : "s")}");
 
-    private static void Print(GradeResult r, string text)
+    /// <summary>
+    /// The text with control characters written as <c>\u001b</c>: suggestions quote the essay, and binary garbage
+    /// holds escape sequences and bells that would otherwise reach the terminal and garble it.
+    /// </summary>
+    internal static string Printable(string text)
+    {
+        if (!text.AsSpan().ContainsAnyInRange('\u0000', '\u001f') && !text.AsSpan().ContainsAnyInRange('\u007f', '\u009f'))
+        {
+            return text;
+        }
+
+        var b = new System.Text.StringBuilder(text.Length + 16);
+        foreach (var ch in text)
+        {
+            if (char.IsControl(ch))
+            {
+                b.Append(CultureInfo.InvariantCulture, $"\\u{(int)ch:x4}");
+            }
+            else
+            {
+                b.Append(ch);
+            }
+        }
+
+        return b.ToString();
+    }
+
+    private static void Print(TextWriter o, GradeResult r, string text)
     {
         var c = CultureInfo.InvariantCulture;
-        Console.WriteLine(r.PromptId is { } id
+        o.WriteLine(r.PromptId is { } id
             ? string.Create(c, $"Prompt {id}: holistic score {r.Score.Score} on {r.Score.Min}-{r.Score.Max} (normalized {r.Score.Normalized:0.00})")
             : string.Create(c, $"Prompt-independent score: {r.Score.Normalized:0.00} on 0-1"));
         foreach (var t in r.Traits)
         {
-            Console.WriteLine(string.Create(c, $"  {t.Label,-18} {t.Score} ({t.Min}-{t.Max})"));
+            o.WriteLine(string.Create(c, $"  {t.Label,-18} {t.Score} ({t.Min}-{t.Max})"));
         }
 
         var s = r.Statistics;
-        Console.WriteLine(string.Create(c,
+        o.WriteLine(string.Create(c,
             $"Statistics: {Count(s.Words, "word")}, {Count(s.Sentences, "sentence")}, {Count(s.Paragraphs, "paragraph")}, {Count(s.UniqueWords, "unique word")}; Flesch-Kincaid grade {s.FleschKincaidGrade:0.0}, reading ease {s.FleschReadingEase:0}; MATTR {s.Mattr:0.00}; {Count(s.Misspellings, "misspelling")}, {Count(s.GrammarIssues, "grammar/punctuation issue")}, {Count(s.Transitions, "transition")}"));
         if (r.Drivers.Count > 0)
         {
-            Console.WriteLine("What drove the score (effect in points vs. a typical essay):");
+            o.WriteLine("What drove the score (effect in points vs. a typical essay):");
             foreach (var d in r.Drivers)
             {
-                Console.WriteLine(string.Create(c, $"  {d.Feature,-22} {d.Effect,7:+0.00;-0.00}   value {d.Value:0.###} (typical {d.Typical:0.###})"));
+                o.WriteLine(string.Create(c, $"  {d.Feature,-22} {d.Effect,7:+0.00;-0.00}   value {d.Value:0.###} (typical {d.Typical:0.###})"));
             }
         }
 
         foreach (var f in r.Flags)
         {
-            Console.WriteLine($"FLAG {f.Code} [{f.Effect}]: {f.Message}");
+            o.WriteLine($"FLAG {f.Code} [{f.Effect}]: {f.Message}");
         }
 
-        Console.WriteLine($"Suggestions ({r.Suggestions.Count}):");
+        o.WriteLine($"Suggestions ({r.Suggestions.Count}):");
         foreach (var g in r.Suggestions)
         {
             var span = text.Substring(g.Start, Math.Min(g.Length, 40)).ReplaceLineEndings(" ");
-            Console.WriteLine($"  [{g.Category}/{g.Rule}] @{g.Start}+{g.Length} \"{span}\" {g.Message}" + (g.Replacement is null ? "" : $" -> \"{g.Replacement}\""));
+            o.WriteLine(Printable($"  [{g.Category}/{g.Rule}] @{g.Start}+{g.Length} \"{span}\" {g.Message}" + (g.Replacement is null ? "" : $" -> \"{g.Replacement}\"")));
         }
     }
 }

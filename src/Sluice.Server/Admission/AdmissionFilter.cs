@@ -20,13 +20,13 @@ internal sealed class AdmissionFilter(ApiKeyAuthenticator auth, IRateLimitStore 
         var formatter = http.GetEndpoint()?.Metadata.GetMetadata<IAdmissionErrorFormatter>();
         if (auth.Enabled)
         {
-            var presented = PresentedKey(http.Request);
+            var presented = PresentedKey(http.Request, out var header);
             if (!auth.TryAuthenticate(presented, out caller))
             {
                 metrics.Rejections.Add(1, new KeyValuePair<string, object?>("reason", "unauthorized"));
                 http.Response.Headers.WWWAuthenticate = "Bearer";
-                var detail = presented.IsEmpty ? "send an API key as 'Authorization: Bearer KEY' or 'X-Api-Key'" : "the API key is not valid";
-                return formatter?.Unauthorized(detail) ?? Problems.Create(401, "Unauthorized", detail, "Authorization");
+                var detail = presented.IsEmpty ? "send an API key as 'Authorization: Bearer KEY' or 'X-Api-Key'" : $"the API key sent in {header} is not valid";
+                return formatter?.Unauthorized(detail) ?? Problems.Create(401, "Unauthorized", detail, header);
             }
         }
 
@@ -48,14 +48,22 @@ internal sealed class AdmissionFilter(ApiKeyAuthenticator auth, IRateLimitStore 
 
     public static Caller CallerOf(HttpContext http) => http.Items[CallerKey] as Caller ?? Caller.Anonymous;
 
-    private static ReadOnlySpan<char> PresentedKey(HttpRequest request)
+    /// <summary>The presented secret and the header it came in, so a refusal names the header at fault.</summary>
+    private static ReadOnlySpan<char> PresentedKey(HttpRequest request, out string header)
     {
+        header = "Authorization";
         var authz = request.Headers.Authorization.ToString();
         if (authz.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             return authz.AsSpan(7).Trim();
         }
 
-        return request.Headers["X-Api-Key"].ToString().AsSpan().Trim();
+        var apiKey = request.Headers["X-Api-Key"].ToString().AsSpan().Trim();
+        if (!apiKey.IsEmpty)
+        {
+            header = "X-Api-Key";
+        }
+
+        return apiKey;
     }
 }

@@ -21,7 +21,7 @@ internal static class EssaysApi
             .WithSummary("Grade an essay: a job whose events report each stage and whose result has scores, traits and suggestions.")
             .DocumentsJsonBody<EssayBody>()
             .Produces<JobView>(StatusCodes.Status202Accepted).Produces<JobView>(StatusCodes.Status200OK)
-            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(429).ProducesProblem(503);
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
         return v1;
     }
 

@@ -51,7 +51,8 @@ public static class SluiceServerExtensions
         services.AddSluiceBackends();
         services.AddSluiceTasks();
         services.AddOptions<HttpOptions>().BindConfiguration("Sluice:Http").ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AuthOptions>().BindConfiguration("Sluice:Auth");
+        services.AddOptions<AuthOptions>().BindConfiguration("Sluice:Auth").ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
         services.TryAddSingleton<ApiKeyAuthenticator>();
         services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
         services.TryAddSingleton<AdmissionFilter>();
@@ -75,6 +76,7 @@ public static class SluiceServerExtensions
         {
             o.AddOperationTransformer<JsonRequestBodyTransformer>();
             o.AddSchemaTransformer<NullableIsOptionalSchemaTransformer>();
+            o.AddDocumentTransformer<AdmissionOpenApiTransformer>();
         });
         return builder;
     }

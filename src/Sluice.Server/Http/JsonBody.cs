@@ -71,18 +71,21 @@ internal static class JsonBody
                 }
             }
 
-            if (length == 0)
+            // A UTF-8 byte order mark (files saved by Windows editors, PowerShell 5) is skipped, as RFC 8259 allows
+            // and as ASP.NET's own JSON binding does; the parser would call it an invalid start of a value.
+            var start = buffer.AsSpan(0, length).StartsWith("\uFEFF"u8) ? 3 : 0;
+            if (length - start == 0)
             {
                 return (null, Problems.BadRequest("body", "the request body is empty; send a JSON object"));
             }
 
-            if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(0, length)))
+            if (!System.Text.Unicode.Utf8.IsValid(buffer.AsSpan(start, length - start)))
             {
                 return (null, Problems.BadRequest("body", "the request body is not valid UTF-8"));
             }
 
             // JsonDocument keeps referring to its input, and the pooled buffer goes back below: parse a copy.
-            var raw = buffer.AsSpan(0, length).ToArray();
+            var raw = buffer.AsSpan(start, length - start).ToArray();
             try
             {
                 var doc = JsonDocument.Parse(raw, s_options);

@@ -110,6 +110,36 @@ public sealed class CliRunnerTests
         }
     }
 
+    [Theory]
+    [InlineData("Sluice:Auth:Keys:0 needs Key (the secret) or Sha256 (its hex SHA-256)", "--Sluice:Auth:Keys:0:Id=alice")]
+    [InlineData("Sluice:Auth:Keys:0:Id is required", "--Sluice:Auth:Keys:0:Key=secret")]
+    [InlineData("Sluice:Auth:Keys:0:Sha256 must be 64 hex digits", "--Sluice:Auth:Keys:0:Id=alice", "--Sluice:Auth:Keys:0:Sha256=zz")]
+    [InlineData("Sluice:Auth:Keys:0:Burst must be at least 1", "--Sluice:Auth:Keys:0:Id=alice", "--Sluice:Auth:Keys:0:Key=secret", "--Sluice:Auth:Keys:0:RequestsPerSecond=1", "--Sluice:Auth:Keys:0:Burst=0.5")]
+    [InlineData("Sluice:Auth:Keys:0:RequestsPerSecond must be a number of at least 0", "--Sluice:Auth:Keys:0:Id=alice", "--Sluice:Auth:Keys:0:Key=secret", "--Sluice:Auth:Keys:0:RequestsPerSecond=-1")]
+    [InlineData("Sluice:Auth:Keys:1 has the same secret as Sluice:Auth:Keys:0", "--Sluice:Auth:Keys:0:Id=alice", "--Sluice:Auth:Keys:0:Key=secret", "--Sluice:Auth:Keys:1:Id=bob", "--Sluice:Auth:Keys:1:Key=secret")]
+    [InlineData("Sluice:Auth:Keys:0:RequestsPerSecond = '10/s' is not a number", "--Sluice:Auth:Keys:0:Id=alice", "--Sluice:Auth:Keys:0:Key=secret", "--Sluice:Auth:Keys:0:RequestsPerSecond=10/s")]
+    [InlineData("Sluice:Auth:Keys:0:RequestPerSecond is not a key setting", "--Sluice:Auth:Keys:0:Id=alice", "--Sluice:Auth:Keys:0:Key=secret", "--Sluice:Auth:Keys:0:RequestPerSecond=10")]
+    [InlineData("Sluice:Auth:Keys:5 needs Key", "--Sluice:Auth:Keys:0:Id=alice", "--Sluice:Auth:Keys:0:Key=secret", "--Sluice:Auth:Keys:5:Id=bob")]
+    public async Task RunAsync_ServeWithAnUnusableApiKey_RefusesToStartNamingTheSetting(string expected, params string[] settings)
+    {
+        // These used to start, report ready and answer every /v1 request with 500 (the burst: 429 forever; a limit
+        // that is not a number: the entry was dropped, and a server whose only key it was ran open).
+        var data = Directory.CreateTempSubdirectory("sluice-cli-serve-").FullName;
+        try
+        {
+            // A server that starts runs until stopped: bounded, so that a start that should have failed fails the test.
+            var (code, error) = await RunAsync(["serve", "--urls", "http://127.0.0.1:0", "--data-dir", data, "--Sluice:Models:essay-grader:Enabled=false", .. settings]).WaitAsync(TimeSpan.FromMinutes(2));
+
+            Assert.Equal(1, code);
+            Assert.Single(error.Trim().Split('\n'));
+            Assert.StartsWith("error: the server could not start: " + expected, error.Trim());
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task RunAsync_SubmitUnknownPriority_UsageErrorBeforeAnyRequest()
     {

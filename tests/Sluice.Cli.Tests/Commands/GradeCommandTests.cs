@@ -12,4 +12,43 @@ public sealed class GradeCommandTests
     {
         Assert.Equal(expected, GradeCommand.Count(n, "grammar/punctuation issue"));
     }
+
+    [Fact]
+    public async Task RunAsync_BinaryGarbageEssay_PrintsNoControlCharacters()
+    {
+        // Random bytes hold escape sequences and bells; suggestions quote the essay and must not replay them to the terminal.
+        var bytes = new byte[4000];
+        new Random(7).NextBytes(bytes);
+        var file = Path.Combine(Path.GetTempPath(), $"sluice-garbage-{Guid.NewGuid():N}.txt");
+        await File.WriteAllBytesAsync(file, bytes);
+        try
+        {
+            var output = new StringWriter();
+            var error = new StringWriter();
+
+            var code = await CliRunner.RunAsync(["grade", file], output, error);
+
+            Assert.True(code == 0, error.ToString());
+            var text = output.ToString();
+            Assert.Contains("FLAG binary_or_garbage", text);
+            Assert.Contains("\\u00", text);
+            foreach (var ch in text)
+            {
+                Assert.True(!char.IsControl(ch) || ch is '\n' or '\r', $"control character U+{(int)ch:X4} in the output");
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("plain text", "plain text")]
+    [InlineData("a\u001b[2Jb\u0007", "a\\u001b[2Jb\\u0007")]
+    [InlineData("tab\there", "tab\\u0009here")]
+    public void Printable_ControlCharacters_AreWrittenAsEscapes(string text, string expected)
+    {
+        Assert.Equal(expected, GradeCommand.Printable(text));
+    }
 }

@@ -153,6 +153,22 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Submit_BodyWithUtf8ByteOrderMark_IsReadAsJson()
+    {
+        // Windows editors and PowerShell 5 write a BOM; it used to be a 400 "'0xEF' is an invalid start of a value".
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs")
+        {
+            Content = new ByteArrayContent([0xEF, 0xBB, 0xBF, .. "{\"model\":\"echo\",\"input\":{\"a\":1}}"u8]),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "good-key");
+
+        using var response = await _server.Client.SendAsync(request);
+
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    [Fact]
     public async Task Request_InvalidUtf8_Gets400NotServerError()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs")

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace Sluice.Server.Http;
+
+/// <summary>
+/// Describes admission in the OpenAPI document: every <c>/v1</c> operation passes the admission filter, so it may
+/// answer 401 (keys configured, none or a wrong one sent) and 429 (the key's request rate), and it takes the key as
+/// <c>Authorization: Bearer</c> or <c>X-Api-Key</c>. Endpoints declare only their own answers; without this the
+/// document promised neither, and a generated client had nowhere to put the key.
+/// </summary>
+internal sealed class AdmissionOpenApiTransformer : IOpenApiDocumentTransformer
+{
+    private const string Bearer = "bearer";
+    private const string ApiKey = "api_key";
+
+    public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes[Bearer] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            Description = "A Sluice API key (Sluice:Auth:Keys); needed only when the server has keys configured.",
+        };
+        document.Components.SecuritySchemes[ApiKey] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Header,
+            Name = "X-Api-Key",
+            Description = "The same API key in a header of its own, for clients that cannot send Authorization.",
+        };
+
+        foreach (var (path, item) in document.Paths)
+        {
+            if (!path.StartsWith("/v1/", StringComparison.Ordinal) || item.Operations is null)
+            {
+                continue;
+            }
+
+            foreach (var operation in item.Operations.Values)
+            {
+                // The empty requirement says a server without keys (the default, on loopback) needs none.
+                operation.Security =
+                [
+                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Bearer, document)] = [] },
+                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKey, document)] = [] },
+                    new OpenApiSecurityRequirement(),
+                ];
+                operation.Responses ??= [];
+                // The OpenAI-compatible endpoints declare their own 401 and 429 (in OpenAI's error shape): kept.
+                operation.Responses.TryAdd("401", Problem(document, "Unauthorized: keys are configured and none or a wrong one was sent"));
+                operation.Responses.TryAdd("429", Problem(document, "Too Many Requests: the key's request rate is used up (Retry-After)"));
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static OpenApiResponse Problem(OpenApiDocument document, string description) => new()
+    {
+        Description = description,
+        Content = new Dictionary<string, OpenApiMediaType>
+        {
+            ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference("ProblemDetails", document) },
+        },
+    };
+}
