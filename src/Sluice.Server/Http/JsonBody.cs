@@ -22,7 +22,7 @@ internal static class JsonBody
         var request = context.Request;
         if (!IsJson(request.ContentType))
         {
-            return (null, Problems.Create(415, "Unsupported media type", $"send the body as application/json (got '{request.ContentType ?? "none"}')", "Content-Type"));
+            return (null, Problems.Create(415, "Unsupported media type", $"send the body as application/json in UTF-8 (got '{request.ContentType ?? "none"}')", "Content-Type"));
         }
 
         if (request.ContentLength > maxBytes)
@@ -176,6 +176,13 @@ internal static class JsonBody
     private static bool IsJson(string? contentType)
     {
         if (contentType is null || !MediaTypeHeaderValue.TryParse(contentType, out var media))
+        {
+            return false;
+        }
+
+        // JSON is UTF-8 (RFC 8259): a body declared in another charset would be misread, so it is refused as such.
+        var charset = media.Charset;
+        if (charset.HasValue && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }

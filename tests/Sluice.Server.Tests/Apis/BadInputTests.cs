@@ -168,6 +168,31 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
+    [Theory]
+    [InlineData("application/json; charset=utf-16", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("application/json; charset=iso-8859-1", HttpStatusCode.UnsupportedMediaType)]
+    [InlineData("application/json; charset=UTF-8", HttpStatusCode.Accepted)]
+    [InlineData("application/json; charset=utf8", HttpStatusCode.Accepted)]
+    public async Task Submit_DeclaredCharset_OnlyUtf8Accepted(string contentType, HttpStatusCode expected)
+    {
+        // A body declared in another charset would be read as UTF-8 anyway, so it is refused for what it says it is.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs")
+        {
+            Content = new ByteArrayContent("{\"model\":\"echo\",\"input\":{\"a\":1}}"u8.ToArray()),
+        };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "good-key");
+
+        using var response = await _server.Client.SendAsync(request);
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode} {body}");
+        if (expected == HttpStatusCode.UnsupportedMediaType)
+        {
+            Assert.Contains("UTF-8", body);
+        }
+    }
+
     [Fact]
     public async Task Request_InvalidUtf8_Gets400NotServerError()
     {
