@@ -17,6 +17,9 @@ internal sealed class EssayGrader
     /// <summary>Longest essay graded, in words (the serving adapter refuses longer inputs; the library truncates and flags).</summary>
     public const int MaxWords = 100_000;
 
+    /// <summary>Longest <c>prompt_text</c> accepted, in characters: the server's default and the CLI's limit.</summary>
+    public const int MaxPromptTextChars = 20_000;
+
     /// <summary>Most suggestions returned (ordered by position); counts in the statistics are complete.</summary>
     public const int MaxSuggestions = 300;
 

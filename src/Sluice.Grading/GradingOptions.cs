@@ -18,7 +18,7 @@ internal sealed record GradingOptions
     public int MaxWords { get; init; } = EssayGrader.MaxWords;
 
     /// <summary>Longest <c>prompt_text</c> accepted, in characters.</summary>
-    public int MaxPromptTextChars { get; init; } = 20_000;
+    public int MaxPromptTextChars { get; init; } = EssayGrader.MaxPromptTextChars;
 
     /// <summary>Dynamic-batcher defaults (configuration <c>Sluice:Models:essay-grader</c> overrides them).</summary>
     public int MaxBatchSize { get; init; } = 32;

@@ -39,6 +39,13 @@ internal static class GradeCommand
             }
 
             var pt = r.GetValue(promptText) is { } ptf ? await File.ReadAllTextAsync(ptf.FullName, ct) : null;
+            if (pt is { Length: > EssayGrader.MaxPromptTextChars })
+            {
+                // The server refuses it (400 naming prompt_text); grading it here would give a result the API never could.
+                throw new CliUsageException(string.Create(CultureInfo.InvariantCulture,
+                    $"--prompt-text is {pt.Length:N0} characters; the limit is {EssayGrader.MaxPromptTextChars:N0}"));
+            }
+
             EssayGrader grader;
             try
             {

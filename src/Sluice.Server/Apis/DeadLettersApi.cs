@@ -13,9 +13,12 @@ internal static class DeadLettersApi
     public static RouteGroupBuilder MapDeadLettersApi(this RouteGroupBuilder v1)
     {
         var dl = v1.MapGroup("/dead-letters").WithTags("Dead letters");
-        dl.MapGetAndHead("/", ListAsync).WithName("ListDeadLetters").WithSummary("Dead-lettered jobs of this key, newest first (limit, before and model as for GET /v1/jobs).").Produces<JobList>().ProducesProblem(400);
+        dl.MapGetAndHead("/", ListAsync).WithName("ListDeadLetters").WithSummary("Dead-lettered jobs of this key, newest first (limit, before and model as for GET /v1/jobs).")
+            .DocumentsParameters(ApiDocs.Model, ApiDocs.Limit(100), ApiDocs.Before)
+            .Produces<JobList>().ProducesProblem(400).ProducesProblem(503);
         dl.MapPost("/{id}/requeue", RequeueAsync).WithName("RequeueDeadLetter").WithSummary("Put a dead-lettered job back in its queue with a fresh attempt budget.")
-            .Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(404).ProducesProblem(409);
+            .Produces<JobView>(StatusCodes.Status202Accepted).ProducesProblem(404).ProducesProblem(409).ProducesProblem(503)
+            .DocumentsResponseHeaders([202], ApiDocs.Location);
         return v1;
     }
 

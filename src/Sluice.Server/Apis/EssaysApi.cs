@@ -20,8 +20,10 @@ internal static class EssaysApi
         v1.MapPost("/essays", SubmitAsync).WithTags("Essays").WithName("GradeEssay")
             .WithSummary("Grade an essay: a job whose events report each stage and whose result has scores, traits and suggestions.")
             .DocumentsJsonBody<EssayBody>()
+            .DocumentsParameters(ApiDocs.Submit)
             .Produces<JobView>(StatusCodes.Status202Accepted).Produces<JobView>(StatusCodes.Status200OK)
-            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503)
+            .DocumentsResponseHeaders([200, 202], ApiDocs.SubmitAnswer);
         return v1;
     }
 

@@ -20,16 +20,22 @@ internal static class JobsApi
             .WithName("SubmitJob")
             .WithSummary("Submit a job; 202 with its id, or the finished job inline with 'Prefer: wait=N'.")
             .DocumentsJsonBody<SubmitJobBody>()
+            .DocumentsParameters(ApiDocs.Submit)
             .Produces<JobView>(StatusCodes.Status202Accepted)
             .Produces<JobView>(StatusCodes.Status200OK)
-            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
-        jobs.MapGetAndHead("/", ListAsync).WithName("ListJobs").WithSummary("List this key's jobs, newest first.").Produces<JobList>().ProducesProblem(400);
-        jobs.MapGetAndHead("/{id}", GetAsync).WithName("GetJob").WithSummary("A job with its status, timings and result.").Produces<JobView>().ProducesProblem(404);
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503)
+            .DocumentsResponseHeaders([200, 202], ApiDocs.SubmitAnswer);
+        // Every lookup below reads the job store: 503 while it is unreachable (UnavailableExceptionHandler).
+        jobs.MapGetAndHead("/", ListAsync).WithName("ListJobs").WithSummary("List this key's jobs, newest first.")
+            .DocumentsParameters(ApiDocs.Status, ApiDocs.Model, ApiDocs.Limit(50), ApiDocs.Before)
+            .Produces<JobList>().ProducesProblem(400).ProducesProblem(503);
+        jobs.MapGetAndHead("/{id}", GetAsync).WithName("GetJob").WithSummary("A job with its status, timings and result.").Produces<JobView>().ProducesProblem(404).ProducesProblem(503);
         jobs.MapDelete("/{id}", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job: a queued job never runs; a running generative job stops at its next step.")
-            .Produces<JobView>().ProducesProblem(404).ProducesProblem(409);
+            .Produces<JobView>().ProducesProblem(404).ProducesProblem(409).ProducesProblem(503);
         jobs.MapGet("/{id}/events", EventsAsync).WithName("JobEvents")
             .WithSummary("Server-Sent Events of a job (resumable with Last-Event-ID; ?cancel_on_disconnect=true).")
-            .Produces(200, contentType: "text/event-stream").Produces(204).ProducesProblem(400).ProducesProblem(404);
+            .DocumentsParameters(ApiDocs.LastEventIdHeader, ApiDocs.LastEventIdQuery, ApiDocs.CancelOnDisconnect)
+            .Produces(200, contentType: "text/event-stream").Produces(204).ProducesProblem(400).ProducesProblem(404).ProducesProblem(503);
         jobs.Map("/{id}/ws", WebSocketAsync).WithName("JobEventsWebSocket").WithSummary("The job's events over WebSocket.");
         return v1;
     }

@@ -35,13 +35,13 @@ internal static class OpenAiApi
             .DocumentsJsonBody<OpenAiChatBody>()
             .WithMetadata(OpenAiAdmissionErrors.Instance)
             .Produces<OpenAiChatCompletion>().Produces(200, contentType: "text/event-stream")
-            .Produces<OpenAiErrorResponse>(400).Produces<OpenAiErrorResponse>(401).Produces<OpenAiErrorResponse>(404).Produces<OpenAiErrorResponse>(429).Produces<OpenAiErrorResponse>(503);
+            .DocumentsOpenAiAnswers();
         v1.MapPost("/completions", CompletionsAsync).WithTags("OpenAI").WithName("Completions")
             .WithSummary("OpenAI-compatible text completion (stream: true for Server-Sent Events chunks).")
             .DocumentsJsonBody<OpenAiCompletionBody>()
             .WithMetadata(OpenAiAdmissionErrors.Instance)
             .Produces<OpenAiCompletion>().Produces(200, contentType: "text/event-stream")
-            .Produces<OpenAiErrorResponse>(400).Produces<OpenAiErrorResponse>(401).Produces<OpenAiErrorResponse>(404).Produces<OpenAiErrorResponse>(429).Produces<OpenAiErrorResponse>(503);
+            .DocumentsOpenAiAnswers();
 
         // Other methods get OpenAI's error shape, as OpenAI answers them, not the rest of the API's problem details:
         // an OpenAI client parses only the former. Any method (OPTIONS, TRACE …), not a list: routing's own 405 for a
@@ -50,6 +50,20 @@ internal static class OpenAiApi
         v1.Map("/completions", MethodNotAllowed).WithOrder(1).ExcludeFromDescription();
         return v1;
     }
+
+    /// <summary>
+    /// What both endpoints take and answer besides their bodies: the Sluice headers, the error statuses of the
+    /// errors table in docs/api.md (409: the job was cancelled; 500/502: the model or upstream failed; 504: the
+    /// deadline passed; 405 comes from the routes below) and the job's headers, which go out with any answer given
+    /// once the job exists.
+    /// </summary>
+    private static RouteHandlerBuilder DocumentsOpenAiAnswers(this RouteHandlerBuilder builder) => builder
+        .DocumentsParameters(ApiDocs.PriorityHeader, ApiDocs.DeadlineHeader, ApiDocs.TraceParent)
+        .Produces<OpenAiErrorResponse>(400).Produces<OpenAiErrorResponse>(401).Produces<OpenAiErrorResponse>(404).Produces<OpenAiErrorResponse>(409)
+        .Produces<OpenAiErrorResponse>(413).Produces<OpenAiErrorResponse>(415).Produces<OpenAiErrorResponse>(429).Produces<OpenAiErrorResponse>(500)
+        .Produces<OpenAiErrorResponse>(502).Produces<OpenAiErrorResponse>(503).Produces<OpenAiErrorResponse>(504)
+        .DocumentsResponseHeaders([200, 409, 500, 502, 504], [ApiDocs.JobId, ApiDocs.RunsOn, ApiDocs.Fallback, .. ApiDocs.TokenLimits])
+        .DocumentsResponseHeaders([429], [.. ApiDocs.TokenLimits, ApiDocs.RetryAfterMs]);
 
     private static IResult MethodNotAllowed(HttpContext http)
     {

@@ -33,8 +33,11 @@ internal static class TasksApi
         tasks.MapPost("/{name}", RunAsync).WithName("RunTask")
             .WithSummary("Run a task: a generation job from the template and input (202; 'Prefer: wait=N' for the finished job).")
             .DocumentsJsonBody<RunTaskBody>()
+            .DocumentsParameters(ApiDocs.Submit)
             .Produces<JobView>(StatusCodes.Status202Accepted).Produces<JobView>(StatusCodes.Status200OK)
-            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(429).ProducesProblem(503)
+            .DocumentsResponseHeaders([200, 202], [.. ApiDocs.SubmitAnswer, ApiDocs.TaskRun, ApiDocs.RunsOn, ApiDocs.Fallback, .. ApiDocs.TokenLimits])
+            .DocumentsResponseHeaders([429], [.. ApiDocs.TokenLimits, ApiDocs.RetryAfterMs]);
         return v1;
     }
 

@@ -75,7 +75,9 @@ public static class SluiceServerExtensions
         services.AddOpenApi("v1", o =>
         {
             o.AddOperationTransformer<JsonRequestBodyTransformer>();
+            o.AddOperationTransformer<DocumentedHttpTransformer>();
             o.AddSchemaTransformer<NullableIsOptionalSchemaTransformer>();
+            o.AddSchemaTransformer<ProblemDetailsSchemaTransformer>();
             o.AddDocumentTransformer<AdmissionOpenApiTransformer>();
         });
         return builder;

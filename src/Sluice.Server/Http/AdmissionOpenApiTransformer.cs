@@ -6,8 +6,9 @@ namespace Sluice.Server.Http;
 /// <summary>
 /// Describes admission in the OpenAPI document: every <c>/v1</c> operation passes the admission filter, so it may
 /// answer 401 (keys configured, none or a wrong one sent) and 429 (the key's request rate), and it takes the key as
-/// <c>Authorization: Bearer</c> or <c>X-Api-Key</c>. Endpoints declare only their own answers; without this the
-/// document promised neither, and a generated client had nowhere to put the key.
+/// <c>Authorization: Bearer</c> or <c>X-Api-Key</c>; the 401 carries <c>WWW-Authenticate</c>, the 429
+/// <c>Retry-After</c>. Endpoints declare only their own answers; without this the document promised neither, and a
+/// generated client had nowhere to put the key.
 /// </summary>
 internal sealed class AdmissionOpenApiTransformer : IOpenApiDocumentTransformer
 {
@@ -52,6 +53,9 @@ internal sealed class AdmissionOpenApiTransformer : IOpenApiDocumentTransformer
                 // The OpenAI-compatible endpoints declare their own 401 and 429 (in OpenAI's error shape): kept.
                 operation.Responses.TryAdd("401", Problem(document, "Unauthorized: keys are configured and none or a wrong one was sent"));
                 operation.Responses.TryAdd("429", Problem(document, "Too Many Requests: the key's request rate is used up (Retry-After)"));
+                // Whoever declared them, the filter's refusals carry these headers.
+                DocumentedHttpTransformer.AddHeader(operation.Responses["401"], DocumentedHeader.WwwAuthenticate);
+                DocumentedHttpTransformer.AddHeader(operation.Responses["429"], DocumentedHeader.RetryAfter);
             }
         }
 

@@ -1,4 +1,5 @@
 using Sluice.Cli.Commands;
+using Sluice.Grading;
 
 namespace Sluice.Cli.Tests.Commands;
 
@@ -50,5 +51,38 @@ public sealed class GradeCommandTests
     public void Printable_ControlCharacters_AreWrittenAsEscapes(string text, string expected)
     {
         Assert.Equal(expected, GradeCommand.Printable(text));
+    }
+
+    [Fact]
+    public async Task RunAsync_PromptTextOverTheServerLimit_UsageErrorExit2()
+    {
+        var dir = Directory.CreateTempSubdirectory("sluice-prompt-text-");
+        try
+        {
+            var essay = Path.Combine(dir.FullName, "essay.txt");
+            var prompt = Path.Combine(dir.FullName, "prompt.txt");
+            await File.WriteAllTextAsync(essay, "Dear local newspaper, computers help people learn.");
+            await File.WriteAllTextAsync(prompt, new string('p', EssayGrader.MaxPromptTextChars + 1));
+            var output = new StringWriter();
+            var error = new StringWriter();
+
+            var code = await CliRunner.RunAsync(["grade", essay, "--prompt-text", prompt], output, error);
+
+            Assert.Equal(2, code);
+            Assert.Equal("error: --prompt-text is 20,001 characters; the limit is 20,000", error.ToString().Trim());
+            Assert.Equal("", output.ToString());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void MaxPromptTextChars_ServerDefault_IsTheSharedConstant()
+    {
+        // The CLI checks the constant; the server checks its options: both must say 20,000 unless configured.
+        Assert.Equal(20_000, EssayGrader.MaxPromptTextChars);
+        Assert.Equal(EssayGrader.MaxPromptTextChars, new GradingOptions().MaxPromptTextChars);
     }
 }

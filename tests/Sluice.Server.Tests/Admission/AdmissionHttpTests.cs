@@ -58,4 +58,51 @@ public sealed class AdmissionHttpTests
         var chat401 = paths.GetProperty("/v1/chat/completions").GetProperty("post").GetProperty("responses").GetProperty("401");
         Assert.DoesNotContain("problem+json", chat401.GetProperty("content").GetRawText(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task OpenApi_V1Operations_DeclareTheAdmissionHeadersOn401And429()
+    {
+        await using var server = await TestServer.StartAsync(Keys);
+
+        using var doc = JsonDocument.Parse(await server.Client.GetStringAsync("/openapi/v1.json"));
+
+        var operations = 0;
+        foreach (var path in doc.RootElement.GetProperty("paths").EnumerateObject().Where(p => p.Name.StartsWith("/v1/", StringComparison.Ordinal)))
+        {
+            foreach (var operation in path.Value.EnumerateObject())
+            {
+                // Declared by the endpoint (the OpenAI ones, submits) or by the admission transformer: the filter sends these either way.
+                var responses = operation.Value.GetProperty("responses");
+                Assert.True(responses.GetProperty("401").GetProperty("headers").TryGetProperty("WWW-Authenticate", out _), $"{operation.Name} {path.Name} 401");
+                Assert.True(responses.GetProperty("429").GetProperty("headers").TryGetProperty("Retry-After", out _), $"{operation.Name} {path.Name} 429");
+                operations++;
+            }
+        }
+
+        Assert.True(operations >= 16, $"only {operations} operations");
+    }
+
+    [Fact]
+    public async Task Unauthorized_AndRateLimited_SendTheDeclaredHeaders()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>(Keys)
+        {
+            ["Sluice:Auth:Keys:0:RequestsPerSecond"] = "0.001",
+            ["Sluice:Auth:Keys:0:Burst"] = "1",
+        });
+
+        using var unauthorized = await server.Client.GetAsync("/v1/jobs");
+        using var first = new HttpRequestMessage(HttpMethod.Get, "/v1/jobs");
+        first.Headers.Add("X-Api-Key", "alice-secret");
+        using var allowed = await server.Client.SendAsync(first);
+        using var second = new HttpRequestMessage(HttpMethod.Get, "/v1/jobs");
+        second.Headers.Add("X-Api-Key", "alice-secret");
+        using var limited = await server.Client.SendAsync(second);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
+        Assert.Equal("Bearer", unauthorized.Headers.WwwAuthenticate.ToString());
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.NotNull(limited.Headers.RetryAfter);
+    }
 }

@@ -110,8 +110,224 @@ public sealed class OpsApiTests : IAsyncLifetime
             Assert.Equal(string.Join(',', required.Split(',').Order(StringComparer.Ordinal)), string.Join(',', listed));
         }
 
-        // No handler reads "1" as 1, so no number may be offered as a string (the web default's pattern).
-        Assert.DoesNotContain("\"pattern\"", text, StringComparison.Ordinal);
+        // No handler reads "1" as 1, so no number may be offered as a string (the web default's type and pattern).
+        Assert.DoesNotContain("(?:0|[1-9]", text, StringComparison.Ordinal);
+        foreach (var type in Descendants(doc.RootElement).Where(e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.Array))
+        {
+            var names = type.GetProperty("type").EnumerateArray().Select(t => t.GetString()).ToList();
+            Assert.False(names.Contains("string") && (names.Contains("integer") || names.Contains("number")), $"a number offered as a string: {type}");
+        }
+    }
+
+    [Theory]
+    [InlineData("get", "/v1/jobs", "status", "query", "string")]
+    [InlineData("get", "/v1/jobs", "model", "query", "string")]
+    [InlineData("get", "/v1/jobs", "limit", "query", "integer")]
+    [InlineData("get", "/v1/jobs", "before", "query", "string")]
+    [InlineData("get", "/v1/dead-letters", "model", "query", "string")]
+    [InlineData("get", "/v1/dead-letters", "limit", "query", "integer")]
+    [InlineData("get", "/v1/dead-letters", "before", "query", "string")]
+    [InlineData("get", "/v1/jobs/{id}/events", "Last-Event-ID", "header", "integer")]
+    [InlineData("get", "/v1/jobs/{id}/events", "last_event_id", "query", "integer")]
+    [InlineData("get", "/v1/jobs/{id}/events", "cancel_on_disconnect", "query", "boolean")]
+    [InlineData("post", "/v1/jobs", "Prefer", "header", "string")]
+    [InlineData("post", "/v1/jobs", "Idempotency-Key", "header", "string")]
+    [InlineData("post", "/v1/jobs", "traceparent", "header", "string")]
+    [InlineData("post", "/v1/essays", "Prefer", "header", "string")]
+    [InlineData("post", "/v1/essays", "Idempotency-Key", "header", "string")]
+    [InlineData("post", "/v1/tasks/{name}", "Prefer", "header", "string")]
+    [InlineData("post", "/v1/tasks/{name}", "Idempotency-Key", "header", "string")]
+    [InlineData("post", "/v1/chat/completions", "X-Sluice-Priority", "header", "string")]
+    [InlineData("post", "/v1/chat/completions", "X-Sluice-Deadline-Ms", "header", "integer")]
+    [InlineData("post", "/v1/completions", "X-Sluice-Priority", "header", "string")]
+    [InlineData("post", "/v1/completions", "X-Sluice-Deadline-Ms", "header", "integer")]
+    public async Task OpenApi_Operation_DeclaresTheParameterItsHandlerReads(string method, string path, string name, string @in, string type)
+    {
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+
+        var parameter = Parameters(doc.RootElement, method, path).SingleOrDefault(p => p.GetProperty("name").GetString() == name);
+
+        Assert.True(parameter.ValueKind == JsonValueKind.Object, $"{method} {path} does not declare '{name}'");
+        Assert.Equal(@in, parameter.GetProperty("in").GetString());
+        Assert.Equal(type, parameter.GetProperty("schema").GetProperty("type").GetString());
+        Assert.False(parameter.TryGetProperty("required", out var required) && required.GetBoolean(), $"{name} is optional");
+        Assert.False(string.IsNullOrWhiteSpace(parameter.GetProperty("description").GetString()));
+    }
+
+    [Fact]
+    public async Task OpenApi_ListingParameters_CarryTheParsersLimitsAndValues()
+    {
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        var root = doc.RootElement;
+
+        var jobsLimit = Parameters(root, "get", "/v1/jobs").Single(p => p.GetProperty("name").GetString() == "limit").GetProperty("schema");
+        var deadLimit = Parameters(root, "get", "/v1/dead-letters").Single(p => p.GetProperty("name").GetString() == "limit").GetProperty("schema");
+        var status = Parameters(root, "get", "/v1/jobs").Single(p => p.GetProperty("name").GetString() == "status").GetProperty("schema");
+        var priority = Parameters(root, "post", "/v1/chat/completions").Single(p => p.GetProperty("name").GetString() == "X-Sluice-Priority").GetProperty("schema");
+
+        Assert.Equal((1, 1000, 50), (jobsLimit.GetProperty("minimum").GetInt32(), jobsLimit.GetProperty("maximum").GetInt32(), jobsLimit.GetProperty("default").GetInt32()));
+        Assert.Equal(100, deadLimit.GetProperty("default").GetInt32());
+        Assert.Equal("queued,running,succeeded,failed,cancelled,expired,dead_lettered", string.Join(',', status.GetProperty("enum").EnumerateArray().Select(e => e.GetString())));
+        Assert.Equal("high,normal,low", string.Join(',', priority.GetProperty("enum").EnumerateArray().Select(e => e.GetString())));
+        // Dead letters are dead-lettered by definition: that listing takes no status.
+        Assert.DoesNotContain(Parameters(root, "get", "/v1/dead-letters"), p => p.GetProperty("name").GetString() == "status");
+    }
+
+    [Fact]
+    public async Task OpenApi_DeclaredParameters_AreTheNamesTheHandlersValidate()
+    {
+        // Every query parameter and header the document declares, sent malformed, must be refused with a 400 naming
+        // it: a name the handler does not read (a typo, a parameter dropped from the code) fails here.
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        var ignoredWhenMalformed = new HashSet<string>(StringComparer.Ordinal) { "Prefer", "traceparent" }; // RFC 7240; a bad trace context is not stored
+        var checkedCount = 0;
+        foreach (var path in doc.RootElement.GetProperty("paths").EnumerateObject())
+        {
+            foreach (var operation in path.Value.EnumerateObject())
+            {
+                foreach (var parameter in Parameters(doc.RootElement, operation.Name, path.Name))
+                {
+                    var name = parameter.GetProperty("name").GetString()!;
+                    var location = parameter.GetProperty("in").GetString();
+                    if (location is "path" || ignoredWhenMalformed.Contains(name))
+                    {
+                        continue;
+                    }
+
+                    var url = path.Name.Replace("{id}", "job_00000000000000000000000000", StringComparison.Ordinal)
+                        .Replace("{name}", "codegen", StringComparison.Ordinal).Replace("{model}", "echo", StringComparison.Ordinal);
+                    using var request = new HttpRequestMessage(new HttpMethod(operation.Name.ToUpperInvariant()), location == "query" ? $"{url}?{name}=a%20b" : url);
+                    if (location == "header")
+                    {
+                        request.Headers.TryAddWithoutValidation(name, "a b");
+                    }
+
+                    if (operation.Name == "post")
+                    {
+                        request.Content = TestServer.Json(ValidBody(path.Name));
+                    }
+
+                    using var response = await _server.Client.SendAsync(request);
+                    var body = await TestServer.ReadJsonAsync(response);
+
+                    Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{operation.Name} {path.Name} with {name}='a b': {(int)response.StatusCode} {body}");
+                    var named = body.TryGetProperty("error", out var openAi) ? openAi.GetProperty("param").GetString() : body.GetProperty("field").GetString();
+                    Assert.Equal(name, named);
+                    checkedCount++;
+                }
+            }
+        }
+
+        Assert.True(checkedCount >= 10, $"only {checkedCount} parameters checked");
+
+        static string ValidBody(string path) => path switch
+        {
+            "/v1/jobs" => """{"model":"echo","input":{}}""",
+            "/v1/essays" => """{"text":"An essay."}""",
+            "/v1/tasks/{name}" => """{"input":{"language":"python","instruction":"Add two numbers."}}""",
+            "/v1/chat/completions" => """{"model":"count","messages":[{"role":"user","content":"hi"}]}""",
+            "/v1/completions" => """{"model":"count","prompt":"hi"}""",
+            _ => throw new InvalidOperationException($"no valid body known for POST {path}: add one"),
+        };
+    }
+
+    [Theory]
+    [InlineData("post", "/v1/jobs", "202", "Location,Preference-Applied,Idempotent-Replayed")]
+    [InlineData("post", "/v1/jobs", "200", "Location,Preference-Applied,Idempotent-Replayed")]
+    [InlineData("post", "/v1/jobs", "429", "Retry-After")]
+    [InlineData("post", "/v1/jobs", "503", "Retry-After")]
+    [InlineData("post", "/v1/essays", "202", "Location,Preference-Applied,Idempotent-Replayed")]
+    [InlineData("post", "/v1/tasks/{name}", "202", "Location,X-Sluice-Task,X-Sluice-Model,X-Sluice-Fallback,x-ratelimit-remaining-tokens")]
+    [InlineData("post", "/v1/tasks/{name}", "429", "Retry-After,retry-after-ms,x-ratelimit-limit-tokens")]
+    [InlineData("post", "/v1/dead-letters/{id}/requeue", "202", "Location")]
+    [InlineData("post", "/v1/dead-letters/{id}/requeue", "503", "Retry-After")]
+    [InlineData("get", "/v1/jobs/{id}", "503", "Retry-After")]
+    [InlineData("post", "/v1/chat/completions", "200", "X-Sluice-Job-Id,X-Sluice-Model,X-Sluice-Fallback,x-ratelimit-limit-tokens,x-ratelimit-remaining-tokens,x-ratelimit-reset-tokens")]
+    [InlineData("post", "/v1/chat/completions", "429", "Retry-After,retry-after-ms")]
+    [InlineData("post", "/v1/chat/completions", "504", "X-Sluice-Job-Id")]
+    [InlineData("post", "/v1/completions", "200", "X-Sluice-Job-Id,X-Sluice-Model,X-Sluice-Fallback")]
+    public async Task OpenApi_Response_DeclaresTheHeadersItsHandlerSends(string method, string path, string status, string headers)
+    {
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+
+        var response = doc.RootElement.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses").GetProperty(status);
+
+        Assert.True(response.TryGetProperty("headers", out var declared), $"{method} {path} {status} declares no headers");
+        foreach (var header in headers.Split(','))
+        {
+            Assert.True(declared.TryGetProperty(header, out var h), $"{method} {path} {status} does not declare {header}: {declared}");
+            Assert.True(h.GetProperty("schema").TryGetProperty("type", out _), $"{header} has no schema type");
+        }
+    }
+
+    [Fact]
+    public async Task OpenApi_ProblemDetails_DeclaresTheFieldAtFault()
+    {
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        var schemas = doc.RootElement.GetProperty("components").GetProperty("schemas");
+
+        var properties = schemas.GetProperty("ProblemDetails").GetProperty("properties");
+
+        Assert.Equal("string", properties.GetProperty("field").GetProperty("type").GetString());
+        Assert.Equal("array", properties.GetProperty("errors").GetProperty("additionalProperties").GetProperty("type").GetString());
+        // And a 400 really carries every member, so the schema promises nothing the API does not send.
+        using var r = await _server.Client.GetAsync("/v1/jobs?limit=0");
+        var problem = await TestServer.ReadJsonAsync(r);
+        Assert.Equal("limit", problem.GetProperty("field").GetString());
+        foreach (var member in problem.EnumerateObject())
+        {
+            Assert.True(properties.TryGetProperty(member.Name, out _), $"the schema does not declare '{member.Name}'");
+        }
+
+        var badRequest = doc.RootElement.GetProperty("paths").GetProperty("/v1/jobs").GetProperty("get").GetProperty("responses").GetProperty("400");
+        Assert.Equal("#/components/schemas/ProblemDetails", badRequest.GetProperty("content").GetProperty("application/problem+json").GetProperty("schema").GetProperty("$ref").GetString());
+    }
+
+    [Fact]
+    public async Task OpenApi_Document_ReadsWithoutErrorsAndEveryReferenceResolves()
+    {
+        var text = await _server.Client.GetStringAsync("/openapi/v1.json");
+
+        var read = Microsoft.OpenApi.OpenApiDocument.Parse(text, "json");
+        Assert.Empty(read.Diagnostic?.Errors ?? []);
+        Assert.Empty(Microsoft.OpenApi.OpenApiElementExtensions.Validate(read.Document!, Microsoft.OpenApi.ValidationRuleSet.GetDefaultRuleSet()) ?? []);
+        using var doc = JsonDocument.Parse(text);
+        var references = Descendants(doc.RootElement)
+            .Where(e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("$ref", out _))
+            .Select(e => e.GetProperty("$ref").GetString()!)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        Assert.NotEmpty(references);
+        foreach (var reference in references)
+        {
+            Assert.StartsWith("#/", reference, StringComparison.Ordinal);
+            var target = doc.RootElement;
+            foreach (var segment in reference[2..].Split('/'))
+            {
+                Assert.True(target.TryGetProperty(segment.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal), out target), $"{reference} does not resolve");
+            }
+        }
+    }
+
+    private static IEnumerable<JsonElement> Parameters(JsonElement root, string method, string path) =>
+        root.GetProperty("paths").GetProperty(path).GetProperty(method).TryGetProperty("parameters", out var ps) ? ps.EnumerateArray().ToList() : [];
+
+    private static IEnumerable<JsonElement> Descendants(JsonElement e)
+    {
+        yield return e;
+        IEnumerable<JsonElement> children = e.ValueKind switch
+        {
+            JsonValueKind.Object => e.EnumerateObject().Select(p => p.Value),
+            JsonValueKind.Array => e.EnumerateArray(),
+            _ => [],
+        };
+        foreach (var child in children)
+        {
+            foreach (var d in Descendants(child))
+            {
+                yield return d;
+            }
+        }
     }
 
     [Fact]
