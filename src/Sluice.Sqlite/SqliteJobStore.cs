@@ -95,7 +95,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     public async ValueTask ScheduleRetryAsync(string id, int attempts, string? error, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
         await Enqueue(new RetryOp(id, attempts, error, notBefore)).ConfigureAwait(false);
 
-    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, CancellationToken cancellationToken) =>
+    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, DateTimeOffset at, CancellationToken cancellationToken) =>
         Enqueue(new RerouteOp(id, model, modelVersion, inputJson, attempts));
 
     public ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken) =>

@@ -69,6 +69,33 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
     }
 
     [Fact]
+    public async Task RerouteAsync_PublishedJob_UnconfirmedUntilTheMovedCopyIsMarkedSoTheSweepTakesItIfTheMoverDies()
+    {
+        var publication = (IJobPublicationStore)Store;
+        var old = DateTimeOffset.UtcNow.AddHours(-1);
+        var job = (await Store.CreateAsync(NewJob(at: old), CancellationToken.None)).Job;
+        await publication.MarkPublishedAsync([job.Id], old, CancellationToken.None);
+        var now = DateTimeOffset.UtcNow;
+
+        // The worker moving it publishes the fallback's copy after this write: no sweep may publish it meanwhile.
+        Assert.True(await Store.RerouteAsync(job.Id, "fallback", null, job.InputJson, 0, now, CancellationToken.None));
+        Assert.Empty(await publication.ClaimUnpublishedAsync(now - TimeSpan.FromMinutes(2), now, 10, CancellationToken.None));
+
+        // Had it died before publishing (its old copy is dropped on redelivery: the model changed), the claim lapses
+        // and the sweep publishes the job on the model its record names.
+        var later = now + TimeSpan.FromMinutes(3);
+        var claimed = Assert.Single(await publication.ClaimUnpublishedAsync(later - TimeSpan.FromMinutes(2), later, 10, CancellationToken.None));
+        Assert.Equal("fallback", claimed.Model);
+
+        // Once the moved copy is confirmed, the job is no sweep's business.
+        var moved = (await Store.CreateAsync(NewJob(at: old), CancellationToken.None)).Job;
+        await publication.MarkPublishedAsync([moved.Id], old, CancellationToken.None);
+        Assert.True(await Store.RerouteAsync(moved.Id, "fallback", null, moved.InputJson, 0, now, CancellationToken.None));
+        await publication.MarkPublishedAsync([moved.Id], now, CancellationToken.None);
+        Assert.DoesNotContain(moved.Id, (await publication.ClaimUnpublishedAsync(later, later, 10, CancellationToken.None)).Select(j => j.Id));
+    }
+
+    [Fact]
     public async Task AppendEventsAsync_AfterStoredTerminalEvent_RefusedAndReturned()
     {
         var events = (IJobEventStore)Store;

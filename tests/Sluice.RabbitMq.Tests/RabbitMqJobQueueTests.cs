@@ -395,6 +395,84 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task OnReceived_RedeliveredCopyOfJobThatMovedToItsFallback_DroppedAndOnlyTheMovedCopyRuns()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        await gateway.Queue.DeclareAsync("count", 10_000, CancellationToken.None);
+        var job = Job();
+        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt }, CancellationToken.None);
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
+
+        // A worker moves the job (store, then the fallback's copy) and dies before letting go of the original.
+        var mover = await NodeAsync("worker");
+        var taken = await ReadOneAsync(mover.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(30));
+        Assert.True(await mover.Store.RerouteAsync(job.Id, "count", null, "{\"n\": 2}", 0, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.Equal(EnqueueResult.Accepted, await mover.Queue.EnqueueAsync(Moved(taken, "count"), CancellationToken.None));
+        await mover.DisposeAsync();
+
+        await using var worker = await NodeAsync("worker");
+        var original = worker.Queue.GetReader("sleep-batch");
+        var fallback = worker.Queue.GetReader("count");
+        var moved = await ReadOneAsync(fallback, TimeSpan.FromSeconds(30));
+        Assert.Equal((job.Id, "count"), (moved.Id, moved.Model));
+        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => "the old copy was never redelivered");
+
+        // Delivered: give a wrong worker time to take it in.
+        await Task.Delay(1500);
+        Assert.Equal(0, original.Count);
+    }
+
+    [Fact]
+    public async Task RepublishUnconfirmedAsync_MoverDiedBeforePublishingTheMovedCopy_PublishedOnTheFallback()
+    {
+        await using var gateway = await NodeAsync("gateway", ("Sluice:Queue:RepublishAfter", "00:00:02"));
+        await gateway.Queue.DeclareAsync("count", 10_000, CancellationToken.None);
+        var job = Job();
+        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = 4 }, CancellationToken.None);
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
+        await using (var db = new Npgsql.NpgsqlConnection(ConnectionString(_store)))
+        {
+            await db.OpenAsync();
+            await using var published = new Npgsql.NpgsqlCommand("SELECT published_at > 0 FROM jobs WHERE id = @id", db);
+            published.Parameters.AddWithValue("id", job.Id);
+            await UntilAsync(async () => await published.ExecuteScalarAsync() is true, () => "the job was never marked published");
+        }
+
+        // The worker moving the job dies after the store write, before the fallback's copy reached the broker.
+        var mover = await NodeAsync("worker");
+        await ReadOneAsync(mover.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(30));
+        Assert.True(await mover.Store.RerouteAsync(job.Id, "count", null, "{\"n\": 2}", 0, DateTimeOffset.UtcNow, CancellationToken.None));
+        await mover.DisposeAsync();
+
+        // Its old copy is dropped (the job's model changed); the sweep, once the mover's claim lapses, publishes the job
+        // as its record says, and the fallback's worker takes it.
+        await using var worker = await NodeAsync("worker");
+        var original = worker.Queue.GetReader("sleep-batch");
+        var fallback = worker.Queue.GetReader("count");
+        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => "the old copy was never redelivered");
+        await UntilAsync(async () => await gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None) == 1, () => "the moved job was never republished");
+        var moved = await ReadOneAsync(fallback, TimeSpan.FromSeconds(30));
+        Assert.Equal((job.Id, "count", "{\"n\": 2}"), (moved.Id, moved.Model, moved.InputJson));
+        Assert.Equal(0, original.Count);
+        Assert.Equal(0, await gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None));
+    }
+
+    /// <summary>The fallback's copy of a job, as <c>JobLifecycle</c> publishes it.</summary>
+    private static QueuedJob Moved(QueuedJob j, string model) => new()
+    {
+        Id = j.Id,
+        Model = model,
+        Priority = j.Priority,
+        InputJson = "{\"n\": 2}",
+        Deadline = j.Deadline,
+        EnqueuedAt = j.EnqueuedAt,
+        Attempts = j.Attempts,
+        MaxAttempts = j.MaxAttempts,
+        Owner = j.Owner,
+        FallbackAllowed = true,
+    };
+
+    [Fact]
     public async Task EnqueueAsync_BrokerUnreachable_ReturnsUnavailable()
     {
         var store = await servers.NewDatabaseAsync();

@@ -149,7 +149,7 @@ public abstract class JobStoreContractTests : IAsyncLifetime
         await Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
 
         // A run the model refused before any work: moved to the fallback, queued again with the attempt given back.
-        Assert.True(await Store.RerouteAsync(job.Id, "fallback", "v2", "{\"prompt\": \"p\"}", 0, CancellationToken.None));
+        Assert.True(await Store.RerouteAsync(job.Id, "fallback", "v2", "{\"prompt\": \"p\"}", 0, DateTimeOffset.UtcNow, CancellationToken.None));
         var moved = await Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobStatus.Queued, moved!.Status);
         Assert.Equal("fallback", moved.Model);
@@ -161,7 +161,7 @@ public abstract class JobStoreContractTests : IAsyncLifetime
         Assert.Equal(job.TraceParent, moved.TraceParent);
 
         await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.Cancelled, CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
-        Assert.False(await Store.RerouteAsync(job.Id, "m", "v1", job.InputJson, 0, CancellationToken.None));
+        Assert.False(await Store.RerouteAsync(job.Id, "m", "v1", job.InputJson, 0, DateTimeOffset.UtcNow, CancellationToken.None));
         var done = await Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobStatus.Cancelled, done!.Status);
         Assert.Equal("fallback", done.Model);

@@ -178,7 +178,7 @@ internal sealed partial class JobLifecycle
         };
         try
         {
-            if (!await _store.RerouteAsync(job.Id, plan.Model, plan.ModelVersion, plan.InputJson, job.Attempts, CancellationToken.None).ConfigureAwait(false))
+            if (!await _store.RerouteAsync(job.Id, plan.Model, plan.ModelVersion, plan.InputJson, job.Attempts, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false))
             {
                 // Already terminal elsewhere (cancelled through another gateway): nothing to move.
                 live.TryFinish();
@@ -217,7 +217,12 @@ internal sealed partial class JobLifecycle
                 $"{{\"from\":{JsonSerializer.Serialize(plan.Model, CoreJsonContext.Default.String)},\"to\":{JsonSerializer.Serialize(job.Model, CoreJsonContext.Default.String)},\"reason\":\"the fallback's queue did not take the job\"}}");
             try
             {
-                await _store.RerouteAsync(job.Id, job.Model, plan.FromModelVersion, job.InputJson, job.Attempts, CancellationToken.None).ConfigureAwait(false);
+                await _store.RerouteAsync(job.Id, job.Model, plan.FromModelVersion, job.InputJson, job.Attempts, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+                if (_store is IJobPublicationStore publication)
+                {
+                    // Back on its own model, whose delivery this process still holds: it is in the broker, not one for the sweep.
+                    await publication.MarkPublishedAsync([job.Id], _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+                }
             }
             catch (Exception ex)
             {

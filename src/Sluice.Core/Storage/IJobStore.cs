@@ -38,9 +38,11 @@ public interface IJobStore
     /// Moves a job not yet terminal to another model (its fallback): records <paramref name="model"/>, its
     /// <paramref name="modelVersion"/> and the <paramref name="inputJson"/> that model takes, drops the result-cache
     /// key (the key named the first model) and puts it back to queued with <paramref name="attempts"/>. Returns false,
-    /// changing nothing, when the job is already terminal.
+    /// changing nothing, when the job is already terminal. A store that tracks publication
+    /// (<see cref="IJobPublicationStore"/>) also marks the job unconfirmed, claimed at <paramref name="at"/>: the copy
+    /// for the new model is not in the broker yet, and if the mover dies before publishing it, the sweep does.
     /// </summary>
-    ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, CancellationToken cancellationToken);
+    ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>
     /// Writes a terminal outcome and its events. Idempotent: returns false, changing nothing, when the job is

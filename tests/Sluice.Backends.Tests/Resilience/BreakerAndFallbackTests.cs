@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Sluice.Backends.Tests.Infrastructure;
-using Sluice.Backends.Tests.OpenAi;
 
 namespace Sluice.Backends.Tests.Resilience;
 

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Sluice.Backends.Tests.Infrastructure;
-using Sluice.Backends.Tests.OpenAi;
 
 namespace Sluice.Backends.Tests.Resilience;
 

@@ -7,14 +7,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Sluice.Backends.Tests.Infrastructure;
+namespace Sluice.Testing.Server;
 
 /// <summary>
 /// A real HTTP model server for tests: Kestrel on 127.0.0.1 with a random port, whose endpoints each test maps to
 /// speak a protocol (OpenAI SSE, Ollama NDJSON, KServe v2 JSON) and misbehave on purpose. Counts calls per path
 /// and keeps request bodies.
 /// </summary>
-internal sealed class FakeUpstream : IAsyncDisposable
+public sealed class FakeUpstream : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _hits;

@@ -1,11 +1,10 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Sluice.Backends.Tests.Infrastructure;
 
-namespace Sluice.Backends.Tests.OpenAi;
+namespace Sluice.Testing.Server;
 
 /// <summary>Speaks OpenAI's streaming chat format the way api.openai.com and vLLM do.</summary>
-internal static class FakeOpenAi
+public static class FakeOpenAi
 {
     public static string Chunk(string? content, string? finish = null) =>
         JsonSerializer.Serialize(new
