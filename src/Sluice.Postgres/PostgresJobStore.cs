@@ -255,9 +255,19 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             return attempt > 0 && await IsSameCompletionAsync(conn, c, ct).ConfigureAwait(false);
         }
 
-        if (c.Events.Count > 0)
+        var events = c.Events;
+        if (c.EventsFollowStored && events.Count > 0)
         {
-            await InsertEventsAsync(conn, tx, c.Events, ct).ConfigureAwait(false);
+            // After the row update: a run's guarded insert share-locks the row, so every event it stored is visible here
+            // and any it stores later is refused behind the terminal event.
+            await using var max = new NpgsqlCommand("SELECT COALESCE(MAX(id), 0) FROM events WHERE job_id = @id", conn, tx);
+            max.Parameters.AddWithValue("id", c.JobId);
+            events = JobCompletion.NumberAfter(events, Convert.ToInt64(await max.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (events.Count > 0)
+        {
+            await InsertEventsAsync(conn, tx, events, ct).ConfigureAwait(false);
         }
 
         if (c.ReleaseIdempotencyKey)

@@ -213,14 +213,49 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
             CompletedAt = now,
             Events = [terminal],
             OnlyIfQueued = onlyIfQueued,
+            EventsFollowStored = true,
         }, cancellationToken).ConfigureAwait(false);
         if (settled)
         {
+            terminal = await StoredTerminalAsync(terminal, last, cancellationToken).ConfigureAwait(false);
             Accept(terminal, force: true);
             _outbox.Writer.TryWrite(terminal);
         }
 
         return settled;
+    }
+
+    /// <summary>
+    /// The terminal event as the store numbered it: after an event the run stored while this process settled the job
+    /// (a <c>retrying</c> or <c>rerouted</c> racing a cancel), which is served first. The event as sent when the
+    /// store keeps no running events or cannot be read back.
+    /// </summary>
+    private async ValueTask<JobEvent> StoredTerminalAsync(JobEvent terminal, long last, CancellationToken cancellationToken)
+    {
+        if (_eventStore is null)
+        {
+            return terminal;
+        }
+
+        try
+        {
+            var stored = await _store.GetEventsAsync(terminal.JobId, last, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < stored.Count; i++)
+            {
+                if (stored[i].IsTerminal)
+                {
+                    return stored[i];
+                }
+
+                Accept(stored[i], force: false);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Stored all the same; a reader that finds a different id gets it from the store.
+        }
+
+        return terminal;
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)

@@ -31,7 +31,17 @@ internal sealed class CompleteOp(JobCompletion c) : WriteOp<bool>
             return;
         }
 
-        EventRows.Insert(conn, tx, c.Events);
+        var events = c.Events;
+        if (c.EventsFollowStored && events.Count > 0)
+        {
+            using var max = conn.CreateCommand();
+            max.Transaction = tx;
+            max.CommandText = "SELECT COALESCE(MAX(id), 0) FROM events WHERE job_id = $id";
+            max.Parameters.AddWithValue("$id", c.JobId);
+            events = JobCompletion.NumberAfter(events, Convert.ToInt64(max.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        EventRows.Insert(conn, tx, events);
 
         if (c.ReleaseIdempotencyKey)
         {

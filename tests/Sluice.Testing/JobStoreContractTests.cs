@@ -107,6 +107,36 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CompleteAsync_EventsFollowStoredWhileTheRunStoredAnEventUnderTheSameId_TerminalEventStoredAfterIt()
+    {
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        await Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
+        var terminalId = 1L;
+        if (Store is IJobEventStore running)
+        {
+            // The run stores its event 1 just before another process settles the job numbering its terminal event 1 too.
+            await running.AppendEventsAsync([new JobEvent(job.Id, 1, "retrying", "{}", DateTimeOffset.UtcNow) { Attempt = 1 }], CancellationToken.None);
+            terminalId = 2;
+        }
+
+        Assert.True(await Store.CompleteAsync(new JobCompletion
+        {
+            JobId = job.Id,
+            Status = JobStatus.Cancelled,
+            Error = "cancelled by the client",
+            CompletedAt = DateTimeOffset.UtcNow,
+            Events = [new JobEvent(job.Id, 1, "cancelled", "{}", DateTimeOffset.UtcNow)],
+            EventsFollowStored = true,
+        }, CancellationToken.None));
+
+        // The stream ends with its terminal event, whatever the run stored before it.
+        var stored = await Store.GetEventsAsync(job.Id, 0, CancellationToken.None);
+        Assert.Equal(terminalId, stored.Count);
+        Assert.Equal("cancelled", stored[^1].Type);
+        Assert.Equal(terminalId, stored[^1].Id);
+    }
+
+    [Fact]
     public async Task LoadUnfinishedAsync_AfterReopen_ReturnsQueuedAndRunningOnly()
     {
         var queued = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;

@@ -27,8 +27,38 @@ public sealed record JobCompletion
     public bool OnlyIfQueued { get; init; }
 
     /// <summary>
+    /// The <see cref="Events"/> follow whatever the store holds for the job when the completion commits: their ids
+    /// are shifted past the last stored event, inside the same write. A process settling a job it does not run (a
+    /// cancel, a deadline) numbers its terminal event from what it has seen, and the run's own last event (a
+    /// <c>retrying</c>, a <c>rerouted</c>) may be stored under that id just before: the terminal event must not be
+    /// the one lost. Read the events back for the ids they were stored under.
+    /// </summary>
+    public bool EventsFollowStored { get; init; }
+
+    /// <summary>
     /// Also forget the job's idempotency key, in the same write: a submit the queue rejected (503, 429) was never
     /// accepted, so a retry with the same key must create and run a new job instead of replaying this failure.
     /// </summary>
     public bool ReleaseIdempotencyKey { get; init; }
+
+    /// <summary>
+    /// <paramref name="events"/> renumbered to start right after <paramref name="lastStored"/> when their first id
+    /// does not already (see <see cref="EventsFollowStored"/>); the same list otherwise.
+    /// </summary>
+    public static IReadOnlyList<JobEvent> NumberAfter(IReadOnlyList<JobEvent> events, long lastStored)
+    {
+        if (events.Count == 0 || events[0].Id > lastStored)
+        {
+            return events;
+        }
+
+        var shift = lastStored + 1 - events[0].Id;
+        var renumbered = new JobEvent[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            renumbered[i] = events[i] with { Id = events[i].Id + shift };
+        }
+
+        return renumbered;
+    }
 }
