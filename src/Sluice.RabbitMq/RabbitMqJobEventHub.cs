@@ -185,8 +185,13 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         // holds whatever process looks next, and not only while this gateway lives: a redelivered copy finds the
         // job finished and drops it, a late outcome is refused. The cancel is still repeated, so a copy another
         // worker already started stops too instead of running to its end for nothing.
-        var settled = await SettleAsync(jobId, JobStatus.Cancelled, "cancelled by the client", onlyIfQueued: false, cancellationToken).ConfigureAwait(false);
-        _pendingCancels[jobId] = new PendingCancel(_time.GetUtcNow() + PendingCancelLifetime, settled);
+        // Kept for repeating first, so a store that fails the settle (or a client that leaves) loses no cancel.
+        var giveUpAt = _time.GetUtcNow() + PendingCancelLifetime;
+        _pendingCancels[jobId] = new PendingCancel(giveUpAt, Settled: false);
+        if (await SettleAsync(jobId, JobStatus.Cancelled, "cancelled by the client", onlyIfQueued: false, CancellationToken.None).ConfigureAwait(false))
+        {
+            _pendingCancels[jobId] = new PendingCancel(giveUpAt, Settled: true);
+        }
     }
 
     /// <summary>

@@ -80,10 +80,8 @@ internal sealed partial class ContinuousBatcher
                             continue;
                         }
 
-                        if (job.FallbackAllowed && _lifecycle.TryReroute(job, _reader, live))
-                        {
-                            continue;
-                        }
+                        // Not judged again: it was when read, and it may hold the circuit's trial run itself (judged
+                        // again, its own claim would send it away). A call the circuit refuses still moves it.
                     }
                     else if (_reader.TryRead(out var next))
                     {

@@ -66,7 +66,9 @@ internal sealed partial class JobLifecycle
                     _ =>
                     {
                         timer?.Dispose();
-                        if (!live.IsFinished)
+                        // Only while this process still tracks this entry: a job that moved to a fallback on another
+                        // process (or went back to the broker) is timed there, and by the gateway that accepted it.
+                        if (!live.IsFinished && _live.TryGet(live.Id, out var current) && ReferenceEquals(current, live))
                         {
                             live.CancelStatus = JobStatus.Expired;
                             TryCancel(live);
@@ -145,13 +147,28 @@ internal sealed partial class JobLifecycle
         return true;
     }
 
+    private async Task RerouteAsync(QueuedJob job, IJobQueueReader reader, LiveJob live, JobReroute plan)
+    {
+        try
+        {
+            await MoveAsync(job, reader, live, plan).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Fire-and-forget from the batcher: never unobserved. The delivery this process still holds (or the
+            // sweep, for a move the store recorded) brings the job back.
+            Log.StoreWriteFailed(_logger, ex, job.Id);
+            _live.Remove(live);
+        }
+    }
+
     /// <summary>
     /// Moves the job: the store first (guarded, so a job cancelled meanwhile stays cancelled), then the
     /// <c>rerouted</c> event, then the fallback's queue, and only then the old delivery is let go, so a broker
     /// never holds the job in neither queue. Same id, events, deadline, owner and priority; the attempt a refused
     /// run counted is given back (a model that never took the job is not the job's failure).
     /// </summary>
-    private async Task RerouteAsync(QueuedJob job, IJobQueueReader reader, LiveJob live, JobReroute plan)
+    private async Task MoveAsync(QueuedJob job, IJobQueueReader reader, LiveJob live, JobReroute plan)
     {
         if (Abandoned(job, reader))
         {
@@ -174,7 +191,9 @@ internal sealed partial class JobLifecycle
             // The key named the model asked for: a fallback's answer must never be served for it.
             CacheKey = null,
             Parsed = plan.Parsed,
-            FallbackAllowed = true,
+            // A job moves once: the fallback was judged able to take it, and two models that fall back to each other
+            // must not bounce a job between them while both wait for a trial call.
+            FallbackAllowed = false,
         };
         try
         {
@@ -182,6 +201,7 @@ internal sealed partial class JobLifecycle
             {
                 // Already terminal elsewhere (cancelled through another gateway): nothing to move.
                 live.TryFinish();
+                live.Settled.TrySetResult();
                 await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
                 _live.Remove(job.Id);
                 return;
@@ -194,6 +214,22 @@ internal sealed partial class JobLifecycle
             _live.Remove(job.Id);
             await reader.RetryLaterAsync(Uncounted(job), StoreOutageDelay, CancellationToken.None).ConfigureAwait(false);
             return;
+        }
+
+        if (_queue is not InProcessJobQueue)
+        {
+            if (live.Cancellation.IsCancellationRequested)
+            {
+                // Cancelled (or expired) while the move was written: the cancel reached this process only, so end
+                // the job here rather than hand a copy that never saw it to whichever worker takes the fallback.
+                live.Running = false;
+                await FinishAsync(job, reader, live.CancelStatus, null, live.CancelStatus == JobStatus.Expired ? "deadline passed" : "cancelled", null, 0).ConfigureAwait(false);
+                return;
+            }
+
+            // The fallback's copy may be taken by any worker: this process stops tracking it, so a cancel or its
+            // deadline here goes through the store and the broker like for any job it does not run.
+            _live.Remove(live);
         }
 
         live.Running = false;

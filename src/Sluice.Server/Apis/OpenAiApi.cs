@@ -221,7 +221,8 @@ internal static class OpenAiApi
         {
             // Moved to the fallback while queued (its model became unusable): the answer names the model that gave it.
             // Headers are not sent yet, so they say so too.
-            fallbackReason ??= await RerouteReasonAsync(s.Jobs, job.Id).ConfigureAwait(false);
+            // The move's own reason: a reason kept from submission would explain another model.
+            fallbackReason = await RerouteReasonAsync(s.Jobs, job.Id).ConfigureAwait(false);
             model = finished.Model;
             remote = s.Jobs.Registry.TryGet(model, out var ran) && ran.Model is IBackendModel;
             http.Response.Headers["X-Sluice-Model"] = model;

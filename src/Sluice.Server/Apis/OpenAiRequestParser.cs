@@ -171,7 +171,6 @@ internal static class OpenAiRequestParser
                         return false;
                     }
 
-
                     foreach (var o in v.EnumerateObject())
                     {
                         if (o.NameEquals("include_usage"))

@@ -181,7 +181,7 @@ internal static class JsonBody
         }
 
         // JSON is UTF-8 (RFC 8259): a body declared in another charset would be misread, so it is refused as such.
-        var charset = media.Charset;
+        var charset = HeaderUtilities.RemoveQuotes(media.Charset);
         if (charset.HasValue && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
         {
             return false;

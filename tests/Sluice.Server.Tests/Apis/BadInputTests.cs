@@ -173,6 +173,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData("application/json; charset=iso-8859-1", HttpStatusCode.UnsupportedMediaType)]
     [InlineData("application/json; charset=UTF-8", HttpStatusCode.Accepted)]
     [InlineData("application/json; charset=utf8", HttpStatusCode.Accepted)]
+    [InlineData("application/json; charset=\"utf-8\"", HttpStatusCode.Accepted)]
     public async Task Submit_DeclaredCharset_OnlyUtf8Accepted(string contentType, HttpStatusCode expected)
     {
         // A body declared in another charset would be read as UTF-8 anyway, so it is refused for what it says it is.
