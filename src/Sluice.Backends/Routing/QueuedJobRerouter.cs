@@ -29,7 +29,7 @@ internal sealed class QueuedJobRerouter(FallbackRouter router, ModelRegistry mod
             return false;
         }
 
-        var input = ReferenceEquals(adapted, request) ? inputJson : InputJson(adapted);
+        var input = ReferenceEquals(adapted, request) ? inputJson : System.Text.Encoding.UTF8.GetString(GenerationJson.InputUtf8(adapted));
         reroute = new JobReroute(target, to.Version, reason, input, adapted, from.Version);
         return true;
     }
@@ -94,33 +94,5 @@ internal sealed class QueuedJobRerouter(FallbackRouter router, ModelRegistry mod
 
         adapted = request with { Prompt = ChatTemplate.Render(messages), Messages = null, Stop = stop };
         return true;
-    }
-
-    /// <summary>The journaled input shape (what <c>POST /v1/chat/completions</c> journals for such a model).</summary>
-    private static string InputJson(GenerationRequest g)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256 + g.Prompt.Length);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            if (g.Messages is { } messages)
-            {
-                GenerationJson.WriteMessages(w, messages);
-            }
-            else
-            {
-                w.WriteString("prompt", g.Prompt);
-            }
-
-            GenerationJson.WriteSampling(w, g);
-            if (g.Messages is not null && g.User is { } user)
-            {
-                w.WriteString("user", user);
-            }
-
-            w.WriteEndObject();
-        }
-
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }

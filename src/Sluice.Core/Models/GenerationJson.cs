@@ -16,6 +16,37 @@ public static class GenerationJson
     public static bool IsField(string name) =>
         name is "prompt" or "messages" or "max_tokens" or "temperature" or "top_p" or "seed" or "stop" or "user";
 
+    /// <summary>
+    /// The journaled job input of a request as the OpenAI endpoints submit it: <c>messages</c> (with <c>user</c>) or
+    /// <c>prompt</c>, then the sampling fields. A job moved to a fallback is journaled in the same shape.
+    /// </summary>
+    public static byte[] InputUtf8(GenerationRequest request)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256 + request.Prompt.Length);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            if (request.Messages is { } messages)
+            {
+                WriteMessages(w, messages);
+            }
+            else
+            {
+                w.WriteString("prompt", request.Prompt);
+            }
+
+            WriteSampling(w, request);
+            if (request.Messages is not null && request.User is { } user)
+            {
+                w.WriteString("user", user);
+            }
+
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
     /// <summary>Writes <c>"messages": [{ "role", "content" }, …]</c>.</summary>
     public static void WriteMessages(Utf8JsonWriter writer, IReadOnlyList<ChatMessage> messages)
     {

@@ -361,29 +361,7 @@ internal static class OpenAiRequestParser
     /// </summary>
     public static JsonElement ToInput(GenerationRequest g)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            if (g.Messages is { } messages)
-            {
-                GenerationJson.WriteMessages(w, messages);
-            }
-            else
-            {
-                w.WriteString("prompt", g.Prompt);
-            }
-
-            GenerationJson.WriteSampling(w, g);
-            if (g.Messages is not null && g.User is { } user)
-            {
-                w.WriteString("user", user);
-            }
-
-            w.WriteEndObject();
-        }
-
-        using var doc = JsonDocument.Parse(buffer.WrittenMemory);
+        using var doc = JsonDocument.Parse(GenerationJson.InputUtf8(g));
         return doc.RootElement.Clone();
     }
 }
