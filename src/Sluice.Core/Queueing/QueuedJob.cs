@@ -66,6 +66,26 @@ public sealed class QueuedJob
     };
 
     /// <summary>
+    /// The job moved to <paramref name="model"/> (a fallback), with that model's input: a new delivery, not counted as
+    /// an attempt, keeping its enqueue time (the client waits from the submission); no cache key (it named the first
+    /// model) and no further move.
+    /// </summary>
+    public QueuedJob MovedTo(string model, string inputJson, object? parsed) => new()
+    {
+        Id = Id,
+        Model = model,
+        Priority = Priority,
+        InputJson = inputJson,
+        Deadline = Deadline,
+        EnqueuedAt = EnqueuedAt,
+        Attempts = Attempts,
+        MaxAttempts = MaxAttempts,
+        Owner = Owner,
+        TraceParent = TraceParent,
+        Parsed = parsed,
+    };
+
+    /// <summary>
     /// A copy for another delivery with <paramref name="attempts"/> and, optionally, a new enqueue time or transport
     /// state (<see cref="Delivery"/> is kept unless <paramref name="replaceDelivery"/>); the parsed input is kept.
     /// </summary>

@@ -175,26 +175,9 @@ internal sealed partial class JobLifecycle
             return;
         }
 
-        var moved = new QueuedJob
-        {
-            Id = job.Id,
-            Model = plan.Model,
-            Priority = job.Priority,
-            InputJson = plan.InputJson,
-            Deadline = job.Deadline,
-            // Kept: queue-wait metrics and aging count from the submission, as the client waits from then.
-            EnqueuedAt = job.EnqueuedAt,
-            Attempts = job.Attempts,
-            MaxAttempts = job.MaxAttempts,
-            Owner = job.Owner,
-            TraceParent = job.TraceParent,
-            // The key named the model asked for: a fallback's answer must never be served for it.
-            CacheKey = null,
-            Parsed = plan.Parsed,
-            // A job moves once: the fallback was judged able to take it, and two models that fall back to each other
-            // must not bounce a job between them while both wait for a trial call.
-            FallbackAllowed = false,
-        };
+        // A job moves once: the fallback was judged able to take it, and two models that fall back to each other
+        // must not bounce a job between them while both wait for a trial call.
+        var moved = job.MovedTo(plan.Model, plan.InputJson, plan.Parsed);
         try
         {
             if (!await _store.RerouteAsync(job.Id, plan.Model, plan.ModelVersion, plan.InputJson, job.Attempts, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false))

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Sluice.Backends.Tests.Infrastructure;
+using Sluice.Testing.Server;
 
 namespace Sluice.Backends.Tests.Resilience;
 
@@ -160,7 +161,7 @@ public sealed class BreakerAndFallbackTests
             }
 
             // The trial may still be on its way to the upstream when the fallback's answers are back.
-            await WaitForAsync(() => Task.FromResult(upstream.Hits("/v1/chat/completions") >= 3), () => $"the trial call never reached the upstream ({upstream.Hits("/v1/chat/completions")} calls)");
+            await Poll.UntilAsync(() => Task.FromResult(upstream.Hits("/v1/chat/completions") >= 3), () => $"the trial call never reached the upstream ({upstream.Hits("/v1/chat/completions")} calls)");
             Assert.Equal(3, upstream.Hits("/v1/chat/completions"));
         }
         finally
@@ -260,10 +261,10 @@ public sealed class BreakerAndFallbackTests
         var running = server.PostAsync("/v1/chat/completions", request);
         try
         {
-            await WaitForAsync(() => Task.FromResult(upstream.Hits("/v1/chat/completions") == 1),
+            await Poll.UntilAsync(() => Task.FromResult(upstream.Hits("/v1/chat/completions") == 1),
                 () => $"the first request never reached the upstream; it {Outcome(running)}");
             queued = server.PostAsync("/v1/chat/completions", request);
-            await WaitForAsync(async () => (await Jobs.ModelAsync(server, "remote")).GetProperty("queue").GetProperty("total").GetInt32() == 1,
+            await Poll.UntilAsync(async () => (await Jobs.ModelAsync(server, "remote")).GetProperty("queue").GetProperty("total").GetInt32() == 1,
                 () => $"the second request never queued; it {Outcome(queued)}");
             Assert.True(upstream.Hits("/v1/chat/completions") == 1, $"the second request reached the upstream; it {Outcome(queued)}");
             (response, body) = await server.PostAsync("/v1/chat/completions", request);
@@ -278,17 +279,6 @@ public sealed class BreakerAndFallbackTests
         Assert.Contains("overloaded", response.Headers.GetValues("X-Sluice-Fallback").Single());
         Assert.Equal("slow", (await running).Body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
         Assert.Equal("slow", (await queued!).Body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
-    }
-
-    /// <summary>Polls <paramref name="condition"/> for up to 60 s; fails with <paramref name="describe"/> otherwise.</summary>
-    private static async Task WaitForAsync(Func<Task<bool>> condition, Func<string> describe)
-    {
-        var until = DateTime.UtcNow.AddSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < until, describe());
-            await Task.Delay(20);
-        }
     }
 
     private const string Chat = """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":2}""";

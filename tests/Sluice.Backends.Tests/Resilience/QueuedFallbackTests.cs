@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Sluice.Backends.Tests.Infrastructure;
+using Sluice.Testing.Server;
 
 namespace Sluice.Backends.Tests.Resilience;
 
@@ -44,13 +45,13 @@ public sealed class QueuedFallbackTests
         try
         {
             requests.Add(server.PostAsync("/v1/chat/completions", Chat));
-            await WaitForAsync(() => Task.FromResult(upstream.Hits("/v1/chat/completions") == 1), () => "the first request never reached the upstream");
+            await Poll.UntilAsync(() => Task.FromResult(upstream.Hits("/v1/chat/completions") == 1), () => "the first request never reached the upstream");
             for (var i = 0; i < 3; i++)
             {
                 requests.Add(server.PostAsync("/v1/chat/completions", Chat));
             }
 
-            await WaitForAsync(async () => await QueuedAsync(server, "remote") == 3, () => "the three requests never queued");
+            await Poll.UntilAsync(async () => await QueuedAsync(server, "remote") == 3, () => "the three requests never queued");
         }
         finally
         {
@@ -117,7 +118,7 @@ public sealed class QueuedFallbackTests
         try
         {
             running = server.PostAsync("/v1/chat/completions", Chat);
-            await WaitForAsync(() => Task.FromResult(upstream.Hits("/v1/chat/completions") == 1), () => "the first request never reached the upstream");
+            await Poll.UntilAsync(() => Task.FromResult(upstream.Hits("/v1/chat/completions") == 1), () => "the first request never reached the upstream");
             queuedChat = server.PostAsync("/v1/chat/completions", Chat);
             queuedStream = server.Client.SendAsync(
                 new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(ChatStream) },
@@ -125,7 +126,7 @@ public sealed class QueuedFallbackTests
             var (submitted, job) = await server.PostAsync("/v1/jobs", """{"model":"remote","input":{"prompt":"direct","max_tokens":2}}""");
             Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
             directJob = job.GetProperty("id").GetString()!;
-            await WaitForAsync(async () => await QueuedAsync(server, "remote") == 3, () => "the three requests never queued");
+            await Poll.UntilAsync(async () => await QueuedAsync(server, "remote") == 3, () => "the three requests never queued");
 
             Volatile.Write(ref up, false);
             await Jobs.WaitHealthAsync(server, "remote", "unhealthy", Patience);
@@ -203,17 +204,6 @@ public sealed class QueuedFallbackTests
         }
 
         return events;
-    }
-
-    /// <summary>Polls <paramref name="condition"/> for up to a minute; fails with <paramref name="describe"/> otherwise.</summary>
-    private static async Task WaitForAsync(Func<Task<bool>> condition, Func<string> describe)
-    {
-        var until = DateTime.UtcNow + Patience;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < until, describe());
-            await Task.Delay(20);
-        }
     }
 
     private static string Describe((HttpResponseMessage Response, JsonElement Body)[] answers) =>

@@ -21,9 +21,6 @@ public sealed class QueuedFallbackTests(Brokers brokers)
     private const string Chat = """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":2}""";
     private const string Completion = """{"model":"remote","prompt":"x","max_tokens":2}""";
 
-    /// <summary>Generous: a loaded 2-core machine running several server processes can take seconds per step.</summary>
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-
     [Fact]
     public async Task QueuedOpenAiRequests_CircuitOpensWhileQueued_AnsweredByFallbackExactlyOnce()
     {
@@ -51,14 +48,14 @@ public sealed class QueuedFallbackTests(Brokers brokers)
         try
         {
             requests.Add(PostAsync(gateway.Client, "/v1/chat/completions", Chat));
-            await WaitForAsync(() => Task.FromResult(UpstreamCalls(upstream) == 1), () => "the first request never reached the upstream: " + cluster.Output);
+            await Poll.UntilAsync(() => Task.FromResult(UpstreamCalls(upstream) == 1), () => "the first request never reached the upstream: " + cluster.Output);
             for (var i = 0; i < 4; i++)
             {
                 requests.Add(PostAsync(gateway.Client, i % 2 == 0 ? "/v1/chat/completions" : "/v1/completions", i % 2 == 0 ? Chat : Completion));
             }
 
             // Confirmed by the broker (published) and not started: waiting in a lane or in the worker's prefetch.
-            await WaitForAsync(async () => await cluster.ScalarAsync("SELECT count(*) FROM jobs WHERE status = 0 AND published_at > 0") == 4, () => "the four requests never queued: " + cluster.Output);
+            await Poll.UntilAsync(async () => await cluster.ScalarAsync("SELECT count(*) FROM jobs WHERE status = 0 AND published_at > 0") == 4, () => "the four requests never queued: " + cluster.Output);
         }
         finally
         {
@@ -153,16 +150,6 @@ public sealed class QueuedFallbackTests(Brokers brokers)
         }
 
         return 0;
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, Func<string> describe)
-    {
-        var until = DateTime.UtcNow + Patience;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < until, describe());
-            await Task.Delay(50);
-        }
     }
 
     private static string Describe((HttpResponseMessage Response, JsonElement Body)[] answers) =>
