@@ -57,6 +57,26 @@ internal static class ApiDocs
     public static readonly DocumentedParameter CancelOnDisconnect = Query("cancel_on_disconnect",
         "true: cancel the job when the client goes away before its end.", new DocumentedValue(JsonSchemaType.Boolean) { Default = false });
 
+    // The WebSocket handshake (RFC 6455): the only header of it the handler names in its 400; the others are the client library's.
+    public static readonly DocumentedParameter WebSocketUpgrade = Header("Upgrade",
+        "'websocket', with 'Connection: Upgrade', 'Sec-WebSocket-Key' and 'Sec-WebSocket-Version: 13' (RFC 6455; a WebSocket client sends them). "
+        + "A request that is not a WebSocket handshake is a 400 naming Upgrade.",
+        DocumentedValue.String with { Enum = ["websocket"] }) with { Required = true };
+
+    public static readonly DocumentedHeader[] WebSocketAccepted =
+    [
+        new("Upgrade", "'websocket'.", DocumentedValue.String with { Enum = ["websocket"] }),
+        new("Connection", "'Upgrade'.", DocumentedValue.String),
+        new("Sec-WebSocket-Accept", "The handshake's answer to Sec-WebSocket-Key (RFC 6455).", DocumentedValue.String),
+    ];
+
+    /// <summary>What the connection carries after the 101, which OpenAPI 3.1 has no way to describe by schema.</summary>
+    public const string WebSocketMessages =
+        "A WebSocket handshake (HTTP/1.1 GET with Upgrade; HTTP/2 extended CONNECT works too). After the 101 the server sends the job's events "
+        + "as text messages {\"id\": 3, \"event\": \"delta\", \"data\": {…}}, the same events, ids and data as GET /v1/jobs/{id}/events, "
+        + "and closes normally (1000) after the terminal event, or with 1001 when the server is stopping (reconnect with last_event_id). "
+        + "Refusals come before the upgrade, as ordinary problem answers.";
+
     // OpenAI-compatible endpoints.
     public static readonly DocumentedParameter PriorityHeader = Header(OpenAiApi.PriorityHeader, "The job's priority lane (default normal).", Priority);
 

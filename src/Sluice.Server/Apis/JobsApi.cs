@@ -36,7 +36,14 @@ internal static class JobsApi
             .WithSummary("Server-Sent Events of a job (resumable with Last-Event-ID; ?cancel_on_disconnect=true).")
             .DocumentsParameters(ApiDocs.LastEventIdHeader, ApiDocs.LastEventIdQuery, ApiDocs.CancelOnDisconnect)
             .Produces(200, contentType: "text/event-stream").Produces(204).ProducesProblem(400).ProducesProblem(404).ProducesProblem(503);
-        jobs.Map("/{id}/ws", WebSocketAsync).WithName("JobEventsWebSocket").WithSummary("The job's events over WebSocket.");
+        jobs.MapGet("/{id}/ws", WebSocketAsync).WithName("JobEventsWebSocket").WithSummary("The job's events over WebSocket.")
+            .WithDescription(ApiDocs.WebSocketMessages)
+            .DocumentsParameters(ApiDocs.WebSocketUpgrade, ApiDocs.LastEventIdHeader, ApiDocs.LastEventIdQuery, ApiDocs.CancelOnDisconnect)
+            .Produces(StatusCodes.Status101SwitchingProtocols).ProducesProblem(400).ProducesProblem(404).ProducesProblem(503)
+            .DocumentsResponseHeaders([101], ApiDocs.WebSocketAccepted);
+        // A WebSocket over HTTP/2 (RFC 8441) is an extended CONNECT, not a GET: the same handler, left out of the
+        // document (OpenAPI 3.1 has no CONNECT operation; the GET above describes the endpoint).
+        jobs.MapMethods("/{id}/ws", [HttpMethods.Connect], WebSocketAsync).WithName("JobEventsWebSocketConnect").ExcludeFromDescription();
         return v1;
     }
 
@@ -157,14 +164,15 @@ internal static class JobsApi
 
     private static async Task<IResult> WebSocketAsync(string id, HttpContext http, JobService jobs, IOptions<HttpOptions> options)
     {
-        if (!http.WebSockets.IsWebSocketRequest)
-        {
-            return Problems.Create(400, "WebSocket required", "connect with a WebSocket upgrade request", "Upgrade");
-        }
-
+        // Parameters first, so a bad one is named whatever the request is (as on the SSE endpoint).
         if (!EventStreaming.TryReadStreamOptions(http.Request, out var afterId, out var cancelOnDisconnect, out var error))
         {
             return error;
+        }
+
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            return Problems.Create(400, "WebSocket required", "connect with a WebSocket upgrade request", "Upgrade");
         }
 
         var job = await JobResponses.GetOwnedAsync(jobs, http, id).ConfigureAwait(false);

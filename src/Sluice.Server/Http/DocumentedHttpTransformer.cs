@@ -24,7 +24,7 @@ internal sealed class DocumentedHttpTransformer : IOpenApiOperationTransformer
                         Name = p.Name,
                         In = p.In,
                         Description = p.Description,
-                        Required = false,
+                        Required = p.Required,
                         Schema = p.Value.ToSchema(),
                     });
                     break;

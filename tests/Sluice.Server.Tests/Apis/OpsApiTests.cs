@@ -74,7 +74,7 @@ public sealed class OpsApiTests : IAsyncLifetime
     {
         using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
         var paths = doc.RootElement.GetProperty("paths");
-        foreach (var path in new[] { "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/v1/models", "/v1/dead-letters", "/v1/dead-letters/{id}/requeue", "/v1/essays" })
+        foreach (var path in new[] { "/v1/jobs", "/v1/jobs/{id}", "/v1/jobs/{id}/events", "/v1/jobs/{id}/ws", "/v1/models", "/v1/dead-letters", "/v1/dead-letters/{id}/requeue", "/v1/essays" })
         {
             Assert.True(paths.TryGetProperty(path, out _), $"missing {path}");
         }
@@ -130,6 +130,9 @@ public sealed class OpsApiTests : IAsyncLifetime
     [InlineData("get", "/v1/jobs/{id}/events", "Last-Event-ID", "header", "integer")]
     [InlineData("get", "/v1/jobs/{id}/events", "last_event_id", "query", "integer")]
     [InlineData("get", "/v1/jobs/{id}/events", "cancel_on_disconnect", "query", "boolean")]
+    [InlineData("get", "/v1/jobs/{id}/ws", "Last-Event-ID", "header", "integer")]
+    [InlineData("get", "/v1/jobs/{id}/ws", "last_event_id", "query", "integer")]
+    [InlineData("get", "/v1/jobs/{id}/ws", "cancel_on_disconnect", "query", "boolean")]
     [InlineData("post", "/v1/jobs", "Prefer", "header", "string")]
     [InlineData("post", "/v1/jobs", "Idempotency-Key", "header", "string")]
     [InlineData("post", "/v1/jobs", "traceparent", "header", "string")]
@@ -242,6 +245,8 @@ public sealed class OpsApiTests : IAsyncLifetime
     [InlineData("post", "/v1/dead-letters/{id}/requeue", "202", "Location")]
     [InlineData("post", "/v1/dead-letters/{id}/requeue", "503", "Retry-After")]
     [InlineData("get", "/v1/jobs/{id}", "503", "Retry-After")]
+    [InlineData("get", "/v1/jobs/{id}/ws", "101", "Upgrade,Connection,Sec-WebSocket-Accept")]
+    [InlineData("get", "/v1/jobs/{id}/ws", "503", "Retry-After")]
     [InlineData("post", "/v1/chat/completions", "200", "X-Sluice-Job-Id,X-Sluice-Model,X-Sluice-Fallback,x-ratelimit-limit-tokens,x-ratelimit-remaining-tokens,x-ratelimit-reset-tokens")]
     [InlineData("post", "/v1/chat/completions", "429", "Retry-After,retry-after-ms")]
     [InlineData("post", "/v1/chat/completions", "504", "X-Sluice-Job-Id")]
@@ -257,6 +262,64 @@ public sealed class OpsApiTests : IAsyncLifetime
         {
             Assert.True(declared.TryGetProperty(header, out var h), $"{method} {path} {status} does not declare {header}: {declared}");
             Assert.True(h.GetProperty("schema").TryGetProperty("type", out _), $"{header} has no schema type");
+        }
+    }
+
+    [Fact]
+    public async Task OpenApi_WebSocket_DeclaresTheUpgradeAndEveryStatusItsHandshakeAnswers()
+    {
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        var item = doc.RootElement.GetProperty("paths").GetProperty("/v1/jobs/{id}/ws");
+        var operation = item.GetProperty("get");
+        var declared = operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+
+        // Only the GET: the HTTP/2 CONNECT route is not an OpenAPI 3.1 operation.
+        Assert.Equal(["get"], item.EnumerateObject().Where(p => p.Name is not ("parameters" or "summary" or "description")).Select(p => p.Name).ToArray());
+        var upgrade = Parameters(doc.RootElement, "get", "/v1/jobs/{id}/ws").Single(p => p.GetProperty("name").GetString() == "Upgrade");
+        Assert.Equal("header", upgrade.GetProperty("in").GetString());
+        Assert.True(upgrade.GetProperty("required").GetBoolean());
+        Assert.Equal("websocket", upgrade.GetProperty("schema").GetProperty("enum")[0].GetString());
+        Assert.Contains(Parameters(doc.RootElement, "get", "/v1/jobs/{id}/ws"), p => p.GetProperty("name").GetString() == "id" && p.GetProperty("in").GetString() == "path");
+        Assert.Contains("terminal event", operation.GetProperty("description").GetString(), StringComparison.Ordinal);
+        foreach (var status in new[] { "101", "400", "401", "404", "429", "503" })
+        {
+            Assert.Contains(status, declared);
+        }
+
+        // The statuses the handshake really answers, each declared: a job's stream (101), an unknown job (404), a
+        // bad parameter on a real handshake and a request that is no handshake (400).
+        var (_, job) = await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{}}", waitSeconds: 10);
+        var ws = _server.BaseAddress.ToString().Replace("http://", "ws://", StringComparison.Ordinal) + "v1/jobs/";
+        var answered = new List<int>
+        {
+            await HandshakeStatusAsync(new Uri(ws + job.GetProperty("id").GetString() + "/ws")),
+            await HandshakeStatusAsync(new Uri(ws + "job_00000000000000000000000000/ws")),
+            await HandshakeStatusAsync(new Uri(ws + job.GetProperty("id").GetString() + "/ws?last_event_id=x")),
+        };
+        using (var plain = await _server.Client.GetAsync("/v1/jobs/job_00000000000000000000000000/ws"))
+        {
+            answered.Add((int)plain.StatusCode);
+            Assert.Equal("Upgrade", (await TestServer.ReadJsonAsync(plain)).GetProperty("field").GetString());
+        }
+
+        Assert.Equal([101, 404, 400, 400], answered);
+        Assert.All(answered, s => Assert.Contains(s.ToString(System.Globalization.CultureInfo.InvariantCulture), declared));
+
+        static async Task<int> HandshakeStatusAsync(Uri uri)
+        {
+            using var client = new System.Net.WebSockets.ClientWebSocket();
+            client.Options.CollectHttpResponseDetails = true;
+            try
+            {
+                await client.ConnectAsync(uri, CancellationToken.None);
+                await client.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+            }
+            catch (System.Net.WebSockets.WebSocketException)
+            {
+                // Refused before the upgrade: HttpStatusCode holds the answer.
+            }
+
+            return (int)client.HttpStatusCode;
         }
     }
 
