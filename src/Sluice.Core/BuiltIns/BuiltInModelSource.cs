@@ -20,21 +20,24 @@ internal sealed class BuiltInModelSource(IOptions<BuiltInOptions> options, TimeP
             {
                 Name = "echo",
                 Kind = ModelKind.Batch,
-                Defaults = new SchedulerSettings { MaxBatchSize = 64, MaxQueueDelayMs = 0 },
+                // Costs nothing: no batch holds the queue up.
+                Defaults = new SchedulerSettings { MaxBatchSize = 64, MaxQueueDelayMs = 0, ExpectedBatchMs = 0 },
                 LoadAsync = _ => ValueTask.FromResult<IModel>(new EchoModel()),
             },
             new ModelCandidate
             {
                 Name = "sleep-batch",
                 Kind = ModelKind.Batch,
-                Defaults = new SchedulerSettings { MaxBatchSize = 32, MaxQueueDelayMs = 2 },
+                // Its cost is configured, so known exactly: a + b·n for a full batch.
+                Defaults = new SchedulerSettings { MaxBatchSize = 32, MaxQueueDelayMs = 2, ExpectedBatchMs = o.SleepBatchBaseMs + (o.SleepBatchPerItemMs * 32) },
                 LoadAsync = _ => ValueTask.FromResult<IModel>(new SleepBatchModel(time, o.SleepBatchBaseMs, o.SleepBatchPerItemMs)),
             },
             new ModelCandidate
             {
                 Name = "count",
                 Kind = ModelKind.Generative,
-                Defaults = new SchedulerSettings { MaxNumSeqs = 64 },
+                // One step per number: a run of the default n.
+                Defaults = new SchedulerSettings { MaxNumSeqs = 64, ExpectedBatchMs = o.CountStepMs * CountModel.DefaultN },
                 LoadAsync = _ => ValueTask.FromResult<IModel>(new CountModel(time, o.CountStepMs)),
             },
         ];

@@ -14,6 +14,9 @@ internal sealed class CountModel(TimeProvider time, double stepMs) : IGenerative
 {
     public const int MaxN = 100_000;
 
+    /// <summary>n when the input gives none.</summary>
+    public const int DefaultN = 10;
+
     public ModelDescriptor Descriptor { get; } = new()
     {
         Name = "count",
@@ -39,7 +42,7 @@ internal sealed class CountModel(TimeProvider time, double stepMs) : IGenerative
             return false;
         }
 
-        var n = 10;
+        var n = DefaultN;
         var limitSeen = false;
         foreach (var p in input.EnumerateObject())
         {

@@ -20,4 +20,11 @@ public sealed record SchedulerSettings
 
     /// <summary>Deadline applied when a request gives none, in milliseconds (0 = none).</summary>
     public int DefaultDeadlineMs { get; init; }
+
+    /// <summary>
+    /// What the model expects one batch to take, in milliseconds, before it has timed any of its own: a full batch
+    /// (dynamic batcher) or one sequence's whole run (continuous batcher). Only the Retry-After of a full queue uses
+    /// it, and only until the model's measured timings replace it (see <c>DrainEstimate</c>).
+    /// </summary>
+    public double ExpectedBatchMs { get; init; } = 1000;
 }

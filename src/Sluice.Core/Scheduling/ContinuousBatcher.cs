@@ -166,6 +166,8 @@ internal sealed partial class ContinuousBatcher
 
                 var count = _active.Count;
                 Interlocked.Exchange(ref _entry.InFlight, count);
+                // _active keeps admission order: its first sequence is the oldest still running.
+                Volatile.Write(ref _entry.BusySince, count > 0 ? _active[0].StartTimestamp : ModelEntry.Idle);
                 if (count == 0)
                 {
                     continue;
@@ -241,6 +243,7 @@ internal sealed partial class ContinuousBatcher
 
                 // Finished sequences have left: report the batch as it is now, not as it was during the step.
                 Interlocked.Exchange(ref _entry.InFlight, _active.Count);
+                Volatile.Write(ref _entry.BusySince, _active.Count > 0 ? _active[0].StartTimestamp : ModelEntry.Idle);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -271,6 +274,7 @@ internal sealed partial class ContinuousBatcher
             }
 
             _active.Clear();
+            Volatile.Write(ref _entry.BusySince, ModelEntry.Idle);
         }
 
         return restart;
@@ -312,6 +316,8 @@ internal sealed partial class ContinuousBatcher
         a.Sequence.Dispose();
         if (status == JobStatus.Succeeded)
         {
+            // Only runs the model ended itself: a cancelled or expired one says nothing about how long a slot stays taken.
+            _entry.RunLatency.Observe(1, runMs);
             var result = string.Create(CultureInfo.InvariantCulture,
                 $"{{\"text\":{JsonSerializer.Serialize(a.Text.ToString(), CoreJsonContext.Default.String)},\"finish_reason\":\"{ReasonName(reason)}\",\"usage\":{{\"prompt_tokens\":{prompt},\"completion_tokens\":{completion},\"total_tokens\":{prompt + completion}}}}}");
             _ = _lifecycle.SucceedAsync(a.Job, _reader, result, _active.Count, runMs);

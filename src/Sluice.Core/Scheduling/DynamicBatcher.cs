@@ -132,6 +132,7 @@ internal sealed partial class DynamicBatcher
 
                 Interlocked.Exchange(ref _entry.InFlight, n);
                 var start = time.GetTimestamp();
+                Volatile.Write(ref _entry.BusySince, start);
                 string? batchError = null;
                 await _entry.ExecutionLock.WaitAsync(stopping).ConfigureAwait(false);
                 try
@@ -152,6 +153,7 @@ internal sealed partial class DynamicBatcher
                 {
                     _entry.ExecutionLock.Release();
                     Interlocked.Exchange(ref _entry.InFlight, 0);
+                    Volatile.Write(ref _entry.BusySince, ModelEntry.Idle);
                 }
 
                 var ms = time.GetElapsedTime(start).TotalMilliseconds;

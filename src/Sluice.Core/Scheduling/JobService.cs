@@ -145,7 +145,7 @@ internal sealed partial class JobService
             var depth = _queue.GetDepth(entry.Name).Total + position - 1;
             if (depth >= entry.Settings.MaxQueueDepth)
             {
-                return Reject(SubmitStatus.QueueFull, "queue_full", RetryAfter(entry, depth), $"model '{entry.Name}' has {depth} jobs queued (max_queue_depth {entry.Settings.MaxQueueDepth})");
+                return Reject(SubmitStatus.QueueFull, "queue_full", RetryAfter(entry, depth, parsed), $"model '{entry.Name}' has {depth} jobs queued (max_queue_depth {entry.Settings.MaxQueueDepth})");
             }
 
             CreateJobResult created;
@@ -197,7 +197,7 @@ internal sealed partial class JobService
                     // with the same Idempotency-Key creates the job instead of replaying this failure.
                     await _lifecycle.FinishAsync(queued, null, JobStatus.Failed, null, "rejected by the queue: " + result, null, 0, releaseIdempotencyKey: true).ConfigureAwait(false);
                     return result == EnqueueResult.Full
-                        ? Reject(SubmitStatus.QueueFull, "queue_full", RetryAfter(entry, depth))
+                        ? Reject(SubmitStatus.QueueFull, "queue_full", RetryAfter(entry, depth, parsed))
                         : Reject(SubmitStatus.Unavailable, "queue_unavailable", TimeSpan.FromSeconds(2), "the queue is unavailable");
                 }
             }
@@ -386,15 +386,9 @@ internal sealed partial class JobService
         return new SubmitOutcome(status, null, error, retryAfter, detail);
     }
 
-    /// <summary>Retry-After hint: the fitted time to drain a tenth of the queue (room appears as each batch finishes), 1–60 s.</summary>
-    private static TimeSpan RetryAfter(ModelEntry entry, int depth)
-    {
-        var batch = Math.Max(1, entry.Kind == ModelKind.Batch ? entry.Settings.MaxBatchSize : entry.Settings.MaxNumSeqs);
-        var perBatch = entry.Latency.PredictMs(batch);
-        // Time for a tenth of the queue to drain, and never less than one batch: no slot frees before a batch ends.
-        var seconds = perBatch <= 0 ? 1 : Math.Ceiling(Math.Max(perBatch, depth / (double)batch * perBatch / 10) / 1000);
-        return TimeSpan.FromSeconds(Math.Clamp(seconds, 1, 60));
-    }
+    /// <summary>Retry-After of a full queue (see <see cref="DrainEstimate"/>); a generation's max_tokens sizes its run.</summary>
+    private TimeSpan RetryAfter(ModelEntry entry, int depth, object? parsed) =>
+        DrainEstimate.RetryAfter(entry, depth, parsed is GenerationRequest g ? g.MaxTokens : 0, _time);
 
     private static partial class Log
     {

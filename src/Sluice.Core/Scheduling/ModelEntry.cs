@@ -40,8 +40,21 @@ public sealed class ModelEntry
     /// <summary>Serialises model execution between the batcher and synchronous (unqueued) requests.</summary>
     internal SemaphoreSlim ExecutionLock { get; } = new(1, 1);
 
-    /// <summary>Recent batch durations, fitted as a + b·n.</summary>
+    /// <summary>Recent batch durations (one-shot) or step durations (generative), fitted as a + b·n.</summary>
     internal LatencyModel Latency { get; } = new();
+
+    /// <summary>Recent whole runs of sequences that finished (generative): how long a slot stays taken.</summary>
+    internal LatencyModel RunLatency { get; } = new();
+
+    /// <summary>
+    /// Timestamp (the batchers' <see cref="TimeProvider"/>) at which the batch now running started, or for generation
+    /// the oldest running sequence; <see cref="Idle"/> when nothing runs. A batch running longer than the model
+    /// expected proves the expectation too small before any batch has finished.
+    /// </summary>
+    internal long BusySince = Idle;
+
+    /// <summary><see cref="BusySince"/> when nothing runs.</summary>
+    internal const long Idle = long.MinValue;
 
     /// <summary>Items in the batch now running (one-shot) or sequences in the running batch (generative).</summary>
     internal int InFlight;

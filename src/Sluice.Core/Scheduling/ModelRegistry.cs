@@ -88,6 +88,7 @@ public sealed class ModelRegistry
         MaxQueueDepth = Int(s, nameof(SchedulerSettings.MaxQueueDepth), d.MaxQueueDepth, 1, 10_000_000),
         MaxAttempts = Int(s, nameof(SchedulerSettings.MaxAttempts), d.MaxAttempts, 1, 100),
         DefaultDeadlineMs = Int(s, nameof(SchedulerSettings.DefaultDeadlineMs), d.DefaultDeadlineMs, 0, int.MaxValue),
+        ExpectedBatchMs = Dbl(s, nameof(SchedulerSettings.ExpectedBatchMs), d.ExpectedBatchMs, 0, 3_600_000),
     };
 
     private static int Int(IConfigurationSection s, string key, int fallback, int min, int max)

@@ -514,6 +514,34 @@ public sealed class JobsApiTests : IAsyncLifetime
         Assert.True(int.Parse(limited!.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture) >= 1);
     }
 
+    [Fact]
+    public async Task Submit_QueueFullBeforeAnyBatchFinished_RetryAfterIsTheModelsDeclaredBatchNotOneSecond()
+    {
+        // sleep-batch declares its configured cost (a + b·32 = 6 s here): a queue that fills while its first batch
+        // still runs has no timing yet, and used to answer a flat Retry-After: 1.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "6000",
+            ["Sluice:BuiltIns:SleepBatchPerItemMs"] = "0",
+            ["Sluice:Models:sleep-batch:MaxBatchSize"] = "1",
+            ["Sluice:Models:sleep-batch:MaxQueueDepth"] = "1",
+        });
+        var (_, first) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"i\":0}}");
+        await WaitStatusAsync(server, first.GetProperty("id").GetString()!, "running");
+
+        // Submit until the queue is full (the batcher may already hold the next job), at most a few times.
+        HttpResponseMessage? full = null;
+        for (var i = 1; i <= 5 && full is null; i++)
+        {
+            var (response, _) = await server.PostJobAsync($"{{\"model\":\"sleep-batch\",\"input\":{{\"i\":{i}}}}}");
+            full = response.StatusCode == HttpStatusCode.TooManyRequests ? response : null;
+        }
+
+        Assert.NotNull(full);
+        // Declared 6 s, or measured about as much if the first batch ended meanwhile: never the 1 s of no data.
+        Assert.True(full!.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(6), $"Retry-After: {full.Headers.RetryAfter}");
+    }
+
     /// <summary>Polls until the job has <paramref name="status"/>; fails after 60 s with the status last seen.</summary>
     private static async Task WaitStatusAsync(TestServer server, string id, string status)
     {
