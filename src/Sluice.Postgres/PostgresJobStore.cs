@@ -18,7 +18,7 @@ namespace Sluice.Postgres;
 internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJobPublicationStore, IJobDeadlineStore, IAsyncDisposable
 {
     private const string Columns = "id, model, model_version, input, priority, owner, status, created_at, deadline, attempts, max_attempts, " +
-        "started_at, completed_at, not_before, result, error, batch_size, queued_ms, run_ms, traceparent, idempotency_key, request_hash, cache_key";
+        "started_at, completed_at, not_before, result, error, batch_size, queued_ms, run_ms, traceparent, idempotency_key, request_hash, cache_key, fallback_allowed";
 
     private readonly PostgresStoreOptions _options;
     private readonly ILogger<PostgresJobStore> _logger;
@@ -88,6 +88,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
                 await Exec(conn, tx, PostgresSchema.V2, ct).ConfigureAwait(false);
             }
 
+            if (current < 3)
+            {
+                await Exec(conn, tx, PostgresSchema.V3, ct).ConfigureAwait(false);
+            }
+
             await Exec(conn, tx, $"DELETE FROM sluice_schema; INSERT INTO sluice_schema(version) VALUES ({PostgresSchema.Version})", ct).ConfigureAwait(false);
             Log.Migrated(_logger, current, PostgresSchema.Version);
         }
@@ -135,7 +140,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             $"""
             INSERT INTO jobs ({Columns})
             VALUES (@id, @model, @mv, @input, @prio, @owner, @status, @created, @deadline, @attempts, @max, @started,
-                @completed, @nb, @result, @error, @bs, @qms, @rms, @tp, @ik, @rh, @ck)
+                @completed, @nb, @result, @error, @bs, @qms, @rms, @tp, @ik, @rh, @ck, @fa)
             ON CONFLICT (id) DO NOTHING
             """, conn, tx);
         var p = cmd.Parameters;
@@ -162,6 +167,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
         p.AddWithValue("ik", NpgsqlDbType.Text, Db(job.IdempotencyKey));
         p.AddWithValue("rh", NpgsqlDbType.Text, Db(job.RequestHash));
         p.AddWithValue("ck", NpgsqlDbType.Text, Db(job.CacheKey));
+        p.AddWithValue("fa", job.FallbackAllowed);
         var inserted = await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
         // 0 rows only on a retry whose first try committed but lost its answer: the job is ours all the same.
@@ -216,7 +222,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             // published after this, and the old copy is dropped once its model no longer matches. A mover that dies in
             // between would leave the job in no queue; the sweep republishes it once the claim is RepublishAfter old.
             await using var cmd = new NpgsqlCommand(
-                "UPDATE jobs SET model = @m, model_version = @mv, input = @in, cache_key = NULL, status = 0, attempts = @a, published_at = -@t WHERE id = @id AND status < 2", conn);
+                "UPDATE jobs SET model = @m, model_version = @mv, input = @in, cache_key = NULL, fallback_allowed = false, status = 0, attempts = @a, published_at = -@t WHERE id = @id AND status < 2", conn);
             cmd.Parameters.AddWithValue("m", a.model);
             cmd.Parameters.Add(new NpgsqlParameter<string?>("mv", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = a.modelVersion });
             cmd.Parameters.AddWithValue("in", a.inputJson);

@@ -6,7 +6,7 @@ namespace Sluice.Postgres;
 /// </summary>
 internal static class PostgresSchema
 {
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>Key of the advisory lock that serialises migrations.</summary>
     public const long MigrationLock = 0x51_7C_E0_01;
@@ -108,4 +108,11 @@ internal static class PostgresSchema
         UPDATE jobs SET published_at = created_at WHERE published_at IS NULL;
         CREATE INDEX IF NOT EXISTS jobs_unpublished ON jobs(created_at) WHERE status = 0 AND (published_at IS NULL OR published_at < 0);
         """;
+
+    /// <summary>
+    /// The permission to move to a fallback (<c>JobRecord.FallbackAllowed</c>), journaled so a recovered or
+    /// republished job keeps it. Jobs that exist before this migration were not given it (false): the build that
+    /// wrote them did not journal it.
+    /// </summary>
+    public const string V3 = "ALTER TABLE jobs ADD COLUMN IF NOT EXISTS fallback_allowed boolean NOT NULL DEFAULT false;";
 }

@@ -2,14 +2,17 @@ using Microsoft.Data.Sqlite;
 
 namespace Sluice.Sqlite;
 
-/// <summary>Moves a job not yet terminal to its fallback model, queued again (see <c>IJobStore.RerouteAsync</c>).</summary>
+/// <summary>
+/// Moves a job not yet terminal to its fallback model, queued again (see <c>IJobStore.RerouteAsync</c>), without the
+/// permission to move again: a job moves at most once, also after a recovery.
+/// </summary>
 internal sealed class RerouteOp(string id, string model, string? modelVersion, string inputJson, int attempts) : WriteOp<bool>
 {
     public override void Execute(SqliteConnection conn, SqliteTransaction tx)
     {
         using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = "UPDATE jobs SET model = $m, model_version = $mv, input = $in, cache_key = NULL, status = 0, attempts = $a WHERE id = $id AND status < 2";
+        cmd.CommandText = "UPDATE jobs SET model = $m, model_version = $mv, input = $in, cache_key = NULL, fallback_allowed = 0, status = 0, attempts = $a WHERE id = $id AND status < 2";
         cmd.Parameters.AddWithValue("$m", model);
         cmd.Parameters.AddWithValue("$mv", SqliteJobStore.Db(modelVersion));
         cmd.Parameters.AddWithValue("$in", inputJson);

@@ -60,8 +60,19 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             using (var cmd = _writer.CreateCommand())
             {
                 cmd.Transaction = tx;
-                cmd.CommandText = SqliteSchema.V1;
-                cmd.ExecuteNonQuery();
+                // Each step once, in order, in one transaction with the version: an existing file is upgraded in place.
+                if (version < 1)
+                {
+                    cmd.CommandText = SqliteSchema.V1;
+                    cmd.ExecuteNonQuery();
+                }
+
+                if (version < 2)
+                {
+                    cmd.CommandText = SqliteSchema.V2;
+                    cmd.ExecuteNonQuery();
+                }
+
                 cmd.CommandText = $"PRAGMA user_version={SqliteSchema.Version};";
                 cmd.ExecuteNonQuery();
             }

@@ -3,7 +3,7 @@ namespace Sluice.Sqlite;
 /// <summary>The schema, applied at start; <c>user_version</c> records the applied migration.</summary>
 internal static class SqliteSchema
 {
-    public const int Version = 1;
+    public const int Version = 2;
 
     public const string V1 = """
         CREATE TABLE IF NOT EXISTS jobs (
@@ -55,4 +55,10 @@ internal static class SqliteSchema
             created_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         """;
+
+    /// <summary>
+    /// The permission to move to a fallback (<c>JobRecord.FallbackAllowed</c>), journaled so a recovered job keeps
+    /// it. Jobs of a file written before it were not given it (0), as that build did not journal it.
+    /// </summary>
+    public const string V2 = "ALTER TABLE jobs ADD COLUMN fallback_allowed INTEGER NOT NULL DEFAULT 0;";
 }

@@ -31,6 +31,39 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
         return store;
     }
 
+    /// <summary>The database as the build before schema version 3 left it: versions 1 and 2 applied, one queued job.</summary>
+    protected override async Task WritePreviousSchemaAsync(JobRecord job)
+    {
+        await using var store = Open(_url);
+        await using var conn = await store.DataSource.OpenConnectionAsync();
+        await using (var drop = new Npgsql.NpgsqlCommand("DROP TABLE IF EXISTS jobs, events, idempotency, result_cache, rate_buckets, key_usage, sluice_schema", conn))
+        {
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        await using (var schema = new Npgsql.NpgsqlCommand(PostgresSchema.Bootstrap + PostgresSchema.V1 + PostgresSchema.V2, conn))
+        {
+            await schema.ExecuteNonQueryAsync();
+        }
+
+        await using var cmd = new Npgsql.NpgsqlCommand("""
+            INSERT INTO jobs (id, model, model_version, input, priority, owner, status, created_at, deadline, attempts,
+                max_attempts, traceparent, cache_key, published_at)
+            VALUES (@id, @model, NULL, @input, @prio, @owner, 0, @created, NULL, 0, @max, @tp, @ck, @created);
+            INSERT INTO sluice_schema(version) VALUES (2);
+            """, conn);
+        cmd.Parameters.AddWithValue("id", job.Id);
+        cmd.Parameters.AddWithValue("model", job.Model);
+        cmd.Parameters.AddWithValue("input", job.InputJson);
+        cmd.Parameters.AddWithValue("prio", (int)job.Priority);
+        cmd.Parameters.AddWithValue("owner", job.Owner);
+        cmd.Parameters.AddWithValue("created", job.CreatedAt.ToUnixTimeMilliseconds());
+        cmd.Parameters.AddWithValue("max", job.MaxAttempts);
+        cmd.Parameters.AddWithValue("tp", (object?)job.TraceParent ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("ck", (object?)job.CacheKey ?? DBNull.Value);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
     private static PostgresJobStore Open(string url) => new(Options.Create(new PostgresStoreOptions { Url = url }), NullLogger<PostgresJobStore>.Instance);
 
     // Not in the contract: only this store implements IJobEventStore (events of running jobs, written through so a

@@ -295,8 +295,9 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         var confirmed = Job(i: 1);
         await gateway.Store.CreateAsync(new JobRecord { Id = confirmed.Id, Model = confirmed.Model, InputJson = confirmed.InputJson, Owner = confirmed.Owner, CreatedAt = old }, CancellationToken.None);
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(confirmed, CancellationToken.None));
+        // The orphan came through a fallback-capable route: its republished copy must still be allowed to move.
         var orphan = Job(i: 2);
-        await gateway.Store.CreateAsync(new JobRecord { Id = orphan.Id, Model = orphan.Model, InputJson = orphan.InputJson, Owner = orphan.Owner, CreatedAt = old, MaxAttempts = 4 }, CancellationToken.None);
+        await gateway.Store.CreateAsync(new JobRecord { Id = orphan.Id, Model = orphan.Model, InputJson = orphan.InputJson, Owner = orphan.Owner, CreatedAt = old, MaxAttempts = 4, FallbackAllowed = true }, CancellationToken.None);
 
         // The broker's confirm of the first reaches the store in the background: seen there, not assumed after a sleep.
         await using (var db = new Npgsql.NpgsqlConnection(ConnectionString(_store)))
@@ -314,8 +315,10 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
 
         await using var worker = await NodeAsync("worker");
         var reader = worker.Queue.GetReader("sleep-batch");
-        var ids = new List<string> { (await ReadOneAsync(reader, TimeSpan.FromSeconds(10))).Id, (await ReadOneAsync(reader, TimeSpan.FromSeconds(10))).Id };
-        Assert.Equal(new[] { confirmed.Id, orphan.Id }.Order(), ids.Order());
+        var read = new List<QueuedJob> { await ReadOneAsync(reader, TimeSpan.FromSeconds(10)), await ReadOneAsync(reader, TimeSpan.FromSeconds(10)) };
+        Assert.Equal(new[] { confirmed.Id, orphan.Id }.Order(), read.Select(j => j.Id).Order());
+        Assert.True(read.Single(j => j.Id == orphan.Id).FallbackAllowed);
+        Assert.False(read.Single(j => j.Id == confirmed.Id).FallbackAllowed);
         await Task.Delay(500);
         Assert.Equal(0, reader.Count);
     }
@@ -428,7 +431,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await using var gateway = await NodeAsync("gateway", ("Sluice:Queue:RepublishAfter", "00:00:02"));
         await gateway.Queue.DeclareAsync("count", 10_000, CancellationToken.None);
         var job = Job();
-        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = 4 }, CancellationToken.None);
+        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = 4, FallbackAllowed = true }, CancellationToken.None);
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
         await using (var db = new Npgsql.NpgsqlConnection(ConnectionString(_store)))
         {
@@ -453,6 +456,8 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await UntilAsync(async () => await gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None) == 1, () => "the moved job was never republished");
         var moved = await ReadOneAsync(fallback, TimeSpan.FromSeconds(30));
         Assert.Equal((job.Id, "count", "{\"n\": 2}"), (moved.Id, moved.Model, moved.InputJson));
+        // It moved once: the copy the sweep built from the store may not move again.
+        Assert.False(moved.FallbackAllowed);
         Assert.Equal(0, original.Count);
         Assert.Equal(0, await gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None));
     }

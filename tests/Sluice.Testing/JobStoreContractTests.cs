@@ -1,4 +1,5 @@
 using Sluice.Core.Jobs;
+using Sluice.Core.Queueing;
 using Sluice.Core.Storage;
 using Xunit;
 
@@ -20,6 +21,13 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     /// data, as a restarted process would.
     /// </summary>
     protected abstract Task<IJobStore> OpenStoreAsync();
+
+    /// <summary>
+    /// Replaces this test's storage (the store is closed) with the schema of the build before
+    /// <see cref="JobRecord.FallbackAllowed"/> was journaled, holding <paramref name="job"/> queued as that build
+    /// wrote it, so that the next <see cref="OpenStoreAsync"/> has to upgrade it in place.
+    /// </summary>
+    protected abstract Task WritePreviousSchemaAsync(JobRecord job);
 
     public virtual async Task InitializeAsync() => Store = await OpenStoreAsync();
 
@@ -51,7 +59,7 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task CreateAsync_ThenGet_RoundTripsEveryField()
     {
-        var job = NewJob() with { Deadline = DateTimeOffset.UtcNow.AddMinutes(1), Priority = JobPriority.High, MaxAttempts = 5, CacheKey = "ck" };
+        var job = NewJob() with { Deadline = DateTimeOffset.UtcNow.AddMinutes(1), Priority = JobPriority.High, MaxAttempts = 5, CacheKey = "ck", FallbackAllowed = true };
         Assert.True((await Store.CreateAsync(job, CancellationToken.None)).Created);
         var stored = await Store.GetAsync(job.Id, CancellationToken.None);
         // Times are stored as Unix milliseconds; the input text is kept byte for byte (not normalised as jsonb would).
@@ -153,6 +161,46 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LoadUnfinishedAsync_FallbackAllowedJobsAfterReopen_RecoveredWithThePermissionToMove()
+    {
+        var routed = (await Store.CreateAsync(NewJob() with { FallbackAllowed = true }, CancellationToken.None)).Job;
+        var direct = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        var interrupted = (await Store.CreateAsync(NewJob() with { FallbackAllowed = true }, CancellationToken.None)).Job;
+        await Store.MarkRunningAsync(interrupted.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
+
+        // A crash: the queue's memory is gone, and what recovery queues again is built from the store alone.
+        await ReopenStoreAsync();
+        var recovered = (await Store.LoadUnfinishedAsync(CancellationToken.None)).ToDictionary(j => j.Id, QueuedJob.FromRecord);
+
+        Assert.True(recovered[routed.Id].FallbackAllowed);
+        Assert.False(recovered[direct.Id].FallbackAllowed);
+        Assert.True(recovered[interrupted.Id].FallbackAllowed);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_StorageOfThePreviousSchema_UpgradedInPlaceKeepingItsJobs()
+    {
+        var old = NewJob() with { Priority = JobPriority.Low, CacheKey = "ck" };
+        await CloseStoreAsync();
+        await WritePreviousSchemaAsync(old);
+
+        Store = await OpenStoreAsync();
+
+        // The job written before the column existed is still there, whole, and was never given the permission.
+        var kept = await Store.GetAsync(old.Id, CancellationToken.None);
+        Assert.Equal(old with { CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(old.CreatedAt.ToUnixTimeMilliseconds()) }, kept);
+        Assert.False(kept!.FallbackAllowed);
+        Assert.Equal([old.Id], (await Store.LoadUnfinishedAsync(CancellationToken.None)).Select(j => j.Id));
+        var routed = (await Store.CreateAsync(NewJob() with { FallbackAllowed = true }, CancellationToken.None)).Job;
+        Assert.True((await Store.GetAsync(routed.Id, CancellationToken.None))!.FallbackAllowed);
+
+        // Opening the upgraded storage again migrates nothing twice.
+        await ReopenStoreAsync();
+        Assert.True((await Store.GetAsync(routed.Id, CancellationToken.None))!.FallbackAllowed);
+        Assert.False((await Store.GetAsync(old.Id, CancellationToken.None))!.FallbackAllowed);
+    }
+
+    [Fact]
     public async Task ScheduleRetryAsync_WithoutError_RequeuesKeepingTheLastErrorAndNeverTouchesAFinishedJob()
     {
         var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
@@ -175,7 +223,7 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task RerouteAsync_RunningJob_MovesToModelQueuedWithoutCacheKeyAndNeverTouchesAFinishedJob()
     {
-        var job = (await Store.CreateAsync(NewJob() with { ModelVersion = "v1", CacheKey = "ck" }, CancellationToken.None)).Job;
+        var job = (await Store.CreateAsync(NewJob() with { ModelVersion = "v1", CacheKey = "ck", FallbackAllowed = true }, CancellationToken.None)).Job;
         await Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
 
         // A run the model refused before any work: moved to the fallback, queued again with the attempt given back.
@@ -189,6 +237,10 @@ public abstract class JobStoreContractTests : IAsyncLifetime
         Assert.Null(moved.CacheKey);
         Assert.Equal(job.Owner, moved.Owner);
         Assert.Equal(job.TraceParent, moved.TraceParent);
+        // Moved once: a recovery of the moved job must not move it again.
+        Assert.False(moved.FallbackAllowed);
+        await ReopenStoreAsync();
+        Assert.False(Assert.Single(await Store.LoadUnfinishedAsync(CancellationToken.None), j => j.Id == job.Id).FallbackAllowed);
 
         await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.Cancelled, CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
         Assert.False(await Store.RerouteAsync(job.Id, "m", "v1", job.InputJson, 0, DateTimeOffset.UtcNow, CancellationToken.None));

@@ -71,4 +71,11 @@ public sealed record JobRecord
 
     /// <summary>Result-cache key when the request is deterministic.</summary>
     public string? CacheKey { get; init; }
+
+    /// <summary>
+    /// The job came through a fallback-capable route and may still move to its model's fallback (see
+    /// <see cref="Queueing.QueuedJob.FallbackAllowed"/>). Journaled so that a job recovered after a crash keeps the
+    /// permission; false again once the job has moved (a job moves at most once).
+    /// </summary>
+    public bool FallbackAllowed { get; init; }
 }

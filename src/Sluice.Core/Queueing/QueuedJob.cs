@@ -41,8 +41,9 @@ public sealed class QueuedJob
 
     /// <summary>
     /// True when the job came through a fallback-capable route (the OpenAI endpoints, tasks) and may therefore move
-    /// to its model's fallback if the model is unusable when the job reaches execution. Not journaled: a job
-    /// recovered from the store (after a crash, or by the broker's republish sweep) runs on the model it names.
+    /// to its model's fallback if the model is unusable when the job reaches execution. Journaled with the job
+    /// (<see cref="JobRecord.FallbackAllowed"/>) and carried in the broker's message, so a job recovered from the store
+    /// (after a crash, or by the broker's republish sweep) may still move; cleared by the move itself.
     /// </summary>
     public bool FallbackAllowed { get; init; }
 
@@ -63,6 +64,7 @@ public sealed class QueuedJob
         Owner = record.Owner,
         TraceParent = record.TraceParent,
         CacheKey = record.CacheKey,
+        FallbackAllowed = record.FallbackAllowed,
     };
 
     /// <summary>

@@ -121,6 +121,7 @@ internal sealed partial class JobService
             IdempotencyKey = request.IdempotencyKey,
             RequestHash = request.BodyHash,
             CacheKey = cacheKey,
+            FallbackAllowed = request.FallbackAllowed,
         };
 
         if (cacheKey is not null)
@@ -300,6 +301,7 @@ internal sealed partial class JobService
             Owner = record.Owner,
             TraceParent = record.TraceParent,
             CacheKey = record.CacheKey,
+            FallbackAllowed = record.FallbackAllowed,
         };
         _events.Append(id, JobEventTypes.Queued, "{\"requeued\":true}");
         TrackIfLocal(queued);

@@ -5,7 +5,7 @@ namespace Sluice.Core.Storage;
 
 /// <summary>
 /// Maps a row of the <c>jobs</c> table to a <see cref="JobRecord"/>. Both relational stores (SQLite and
-/// PostgreSQL) select the same 23 columns in the same order, with times as Unix milliseconds.
+/// PostgreSQL) select the same 24 columns in the same order, with times as Unix milliseconds.
 /// </summary>
 public static class JobRecordReader
 {
@@ -34,6 +34,7 @@ public static class JobRecordReader
         IdempotencyKey = r.IsDBNull(20) ? null : r.GetString(20),
         RequestHash = r.IsDBNull(21) ? null : r.GetString(21),
         CacheKey = r.IsDBNull(22) ? null : r.GetString(22),
+        FallbackAllowed = r.GetBoolean(23),
     };
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);

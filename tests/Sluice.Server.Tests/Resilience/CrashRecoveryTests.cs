@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Sluice.Server.Tests.Infrastructure;
+using Sluice.Testing.Server;
 
 namespace Sluice.Server.Tests.Resilience;
 
@@ -135,6 +138,82 @@ public sealed class CrashRecoveryTests
         Assert.True(job.GetProperty("status").GetString() == "succeeded", $"{id} ended {job}: {third.Output}");
         Assert.Equal(1, job.GetProperty("attempts").GetInt32());
         Assert.False(job.TryGetProperty("error", out var error), $"a stop is not the job's failure, yet it reports {error}");
+        Directory.Delete(dataDir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Sigkill_TaskQueuedOnBackendThatIsDownAfterRestart_RecoveredJobStillMovesToFallback()
+    {
+        // The permission to move is journaled: after a crash the task's job, recovered from the store alone, still
+        // moves to the backend's fallback, while the job of POST /v1/jobs stays on the model it named.
+        var down = false;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsWhile(() => !Volatile.Read(ref down)));
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                if (Volatile.Read(ref down))
+                {
+                    ctx.Response.StatusCode = 503;
+                    return;
+                }
+
+                await release.Task;
+                await FakeOpenAi.StreamAsync(ctx, ["primary"]);
+            });
+        });
+        var dataDir = Path.Combine(Path.GetTempPath(), "sluice-fallback-crash-" + Guid.NewGuid().ToString("N"));
+        var settings = new Dictionary<string, string>
+        {
+            ["Sluice:Backends:remote:Type"] = "openai",
+            ["Sluice:Backends:remote:BaseUrl"] = upstream.Url + "/v1",
+            ["Sluice:Backends:remote:MaxConcurrency"] = "1",
+            ["Sluice:Backends:remote:MaxRetries"] = "0",
+            ["Sluice:Backends:remote:HealthProbeIntervalSeconds"] = "0.2",
+            ["Sluice:Backends:remote:Fallback"] = "count",
+            ["Sluice:BuiltIns:CountStepMs"] = "1",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        string direct;
+        string task;
+        try
+        {
+            await using (var first = await ServerProcess.StartAsync(dataDir, settings))
+            {
+                // A job of POST /v1/jobs holds the backend's only slot, so the task's job waits in the queue.
+                direct = await SubmitAsync(first, """{"model":"remote","input":{"prompt":"hold","max_tokens":2}}""");
+                await Poll.UntilAsync(() => Task.FromResult(upstream.Hits("/v1/chat/completions") == 1), () => "the first job never reached the upstream");
+                using (var r = await first.Client.PostAsync("/v1/tasks/codegen", new StringContent(
+                           """{"model":"remote","input":{"language":"python","instruction":"Add two numbers."},"max_tokens":2}""", System.Text.Encoding.UTF8, "application/json")))
+                {
+                    Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+                    task = (await ReadAsync(r)).GetProperty("id").GetString()!;
+                }
+
+                await first.KillAsync();
+            }
+
+            // The backend is down when the server comes back: its probe fails and the queued task job may move.
+            Volatile.Write(ref down, true);
+            await using var second = await ServerProcess.StartAsync(dataDir, settings);
+            var moved = await WaitTerminalAsync(second, task);
+            Assert.True(moved.GetProperty("status").GetString() == "succeeded", $"{task} ended {moved}: {second.Output}");
+            Assert.Equal("count", moved.GetProperty("model").GetString());
+            Assert.Equal("1 2", moved.GetProperty("result").GetProperty("text").GetString());
+            var events = await ReadEventsAfterAsync(second, task, 0);
+            var rerouted = Assert.Single(events, e => e.Event == "rerouted");
+            Assert.Contains("\"to\":\"count\"", rerouted.Data, StringComparison.Ordinal);
+
+            var stayed = await WaitTerminalAsync(second, direct);
+            Assert.Equal("remote", stayed.GetProperty("model").GetString());
+            Assert.DoesNotContain(await ReadEventsAfterAsync(second, direct, 0), e => e.Event == "rerouted");
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+
         Directory.Delete(dataDir, recursive: true);
     }
 
