@@ -341,7 +341,8 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
     /// <summary>
     /// Events of running jobs, one statement for many: the job rows are share-locked first, so a completion
     /// (which updates the row) commits either before the check (and its terminal event refuses what follows) or
-    /// after the insert. Refused: ids after a stored terminal event, and events of an attempt the job has moved
+    /// after the insert. Refused: ids after a stored terminal event, another event under a terminal event's id (a
+    /// settle from another process numbered its terminal event there first), and events of an attempt the job has moved
     /// past (a <c>retrying</c> event may still land late: it closes its own attempt and names the next).
     /// </summary>
     private static async ValueTask<IReadOnlyList<JobEvent>> InsertGuardedEventsAsync(NpgsqlConnection conn, IReadOnlyList<JobEvent> events, CancellationToken ct)
@@ -359,8 +360,9 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             WITH u AS (SELECT * FROM unnest(@j, @i, @t, @d, @a, @n) AS u(job_id, id, type, data, at, attempt)),
             ok AS (
                 SELECT u.* FROM u
-                WHERE NOT EXISTS (SELECT 1 FROM events t WHERE t.job_id = u.job_id AND t.id < u.id
-                        AND t.type IN ('completed', 'failed', 'cancelled', 'expired', 'dead_lettered'))
+                WHERE NOT EXISTS (SELECT 1 FROM events t WHERE t.job_id = u.job_id
+                        AND t.type IN ('completed', 'failed', 'cancelled', 'expired', 'dead_lettered')
+                        AND t.id <= u.id AND (t.id < u.id OR t.type <> u.type))
                     AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = u.job_id AND u.attempt IS NOT NULL
                         AND j.attempts > u.attempt AND u.type <> 'retrying')),
             ins AS (INSERT INTO events(job_id, id, type, data, at) SELECT job_id, id, type, data, at FROM ok ON CONFLICT (job_id, id) DO NOTHING)

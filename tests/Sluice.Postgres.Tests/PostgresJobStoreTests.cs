@@ -152,6 +152,33 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
     }
 
     [Fact]
+    public async Task AppendEventsAsync_RunEventUnderTheIdOfASettledTerminalEvent_RefusedAndReturned()
+    {
+        var events = (IJobEventStore)Store;
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        var now = DateTimeOffset.UtcNow;
+        await Store.MarkRunningAsync(job.Id, 1, now, CancellationToken.None);
+        await events.AppendEventsAsync([new JobEvent(job.Id, 1, "started", "{}", now) { Attempt = 1 }], CancellationToken.None);
+
+        // Another process settles the job (its terminal event is 2), then the run's own event 2 arrives: it must be
+        // refused, not silently skipped and then published, where a gateway would take it for event 2 and drop the end.
+        Assert.True(await Store.CompleteAsync(new JobCompletion
+        {
+            JobId = job.Id,
+            Status = JobStatus.Cancelled,
+            CompletedAt = now,
+            Events = [new JobEvent(job.Id, 2, "cancelled", "{}", now)],
+            EventsFollowStored = true,
+        }, CancellationToken.None));
+        var retrying = new JobEvent(job.Id, 2, "retrying", "{}", now) { Attempt = 1 };
+        Assert.Equal([retrying], await events.AppendEventsAsync([retrying], CancellationToken.None));
+
+        // The terminal event itself, sent again, is a harmless duplicate (published, not refused).
+        Assert.Empty(await events.AppendEventsAsync([new JobEvent(job.Id, 2, "cancelled", "{}", now)], CancellationToken.None));
+        Assert.Equal(["started", "cancelled"], (await Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Select(e => e.Type));
+    }
+
+    [Fact]
     public async Task AppendEventsAsync_EventOfSupersededAttempt_Refused()
     {
         var events = (IJobEventStore)Store;
