@@ -20,6 +20,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     private readonly string _connectionString;
     private Task? _writerTask;
     private SqliteConnection? _writer;
+    private DataDirLock? _lock;
 
     public SqliteJobStore(IOptions<SqliteStoreOptions> options, ILogger<SqliteJobStore> logger)
     {
@@ -48,25 +49,41 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
 
         SQLitePCL.Batteries_V2.Init();
         Directory.CreateDirectory(_options.DataDir);
-        _writer = new SqliteConnection(_connectionString);
-        await _writer.OpenAsync(cancellationToken).ConfigureAwait(false);
-        Exec(_writer, "PRAGMA journal_mode=WAL;");
-        Exec(_writer, $"PRAGMA synchronous={_options.Synchronous};");
-        Exec(_writer, "PRAGMA busy_timeout=5000;");
-        var version = Convert.ToInt32(Scalar(_writer, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
-        if (version < SqliteSchema.Version)
+        _lock = DataDirLock.Acquire(_options.DataDir);
+        try
         {
-            using var tx = _writer.BeginTransaction();
-            using (var cmd = _writer.CreateCommand())
+            _writer = new SqliteConnection(_connectionString);
+            await _writer.OpenAsync(cancellationToken).ConfigureAwait(false);
+            Exec(_writer, "PRAGMA journal_mode=WAL;");
+            Exec(_writer, $"PRAGMA synchronous={_options.Synchronous};");
+            Exec(_writer, "PRAGMA busy_timeout=5000;");
+            var version = Convert.ToInt32(Scalar(_writer, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+            if (version < SqliteSchema.Version)
             {
-                cmd.Transaction = tx;
-                cmd.CommandText = SqliteSchema.V1;
-                cmd.ExecuteNonQuery();
-                cmd.CommandText = $"PRAGMA user_version={SqliteSchema.Version};";
-                cmd.ExecuteNonQuery();
-            }
+                using var tx = _writer.BeginTransaction();
+                using (var cmd = _writer.CreateCommand())
+                {
+                    cmd.Transaction = tx;
+                    cmd.CommandText = SqliteSchema.V1;
+                    cmd.ExecuteNonQuery();
+                    cmd.CommandText = $"PRAGMA user_version={SqliteSchema.Version};";
+                    cmd.ExecuteNonQuery();
+                }
 
-            tx.Commit();
+                tx.Commit();
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Let go of the file and the folder, so that a fixed file can be opened again; say which file it was
+            // (SQLite's own message, "file is not a database", does not).
+            await CloseAfterFailedStartAsync().ConfigureAwait(false);
+            throw new InvalidOperationException($"the job store {Path.GetFullPath(_options.DatabasePath)} could not be opened: {ex.Message}", ex);
+        }
+        catch
+        {
+            await CloseAfterFailedStartAsync().ConfigureAwait(false);
+            throw;
         }
 
         _writerTask = Task.Factory.StartNew(WriterLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
@@ -158,6 +175,20 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         }
 
         SqliteConnection.ClearAllPools();
+        _lock?.Dispose();
+    }
+
+    private async ValueTask CloseAfterFailedStartAsync()
+    {
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync().ConfigureAwait(false);
+            _writer = null;
+        }
+
+        SqliteConnection.ClearAllPools();
+        _lock?.Dispose();
+        _lock = null;
     }
 
     private async ValueTask<T> Enqueue<T>(WriteOp<T> op)
