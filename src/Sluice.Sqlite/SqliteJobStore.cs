@@ -48,12 +48,25 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         }
 
         SQLitePCL.Batteries_V2.Init();
+        if (File.Exists(_options.DataDir))
+        {
+            // Directory.CreateDirectory would only say "the file already exists".
+            throw new InvalidOperationException($"the data directory {Path.GetFullPath(_options.DataDir)} is a file, not a folder");
+        }
+
         Directory.CreateDirectory(_options.DataDir);
         _lock = DataDirLock.Acquire(_options.DataDir);
         try
         {
             _writer = new SqliteConnection(_connectionString);
             await _writer.OpenAsync(cancellationToken).ConfigureAwait(false);
+            if (SQLitePCL.raw.sqlite3_db_readonly(_writer.Handle, "main") == 1)
+            {
+                // SQLite falls back to read-only, silently, for a file it may not write (permissions, a read-only
+                // mount): the server would start, report ready and refuse every job with 503 for as long as it ran.
+                throw new InvalidOperationException("the file is read-only (its permissions, or a read-only file system), and the store must write every job it accepts");
+            }
+
             Exec(_writer, "PRAGMA journal_mode=WAL;");
             Exec(_writer, $"PRAGMA synchronous={_options.Synchronous};");
             Exec(_writer, "PRAGMA busy_timeout=5000;");

@@ -85,4 +85,64 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [ToolFact("chattr")]
+    public async Task InitializeAsync_DatabaseFileReadOnly_RefusesInsteadOfStartingUnableToWrite()
+    {
+        // SQLite opens a file it may not write read-only, silently: the server started, reported ready and answered
+        // every submit with 503 "store unavailable" and Retry-After, forever.
+        await Store.CreateAsync(NewJob(), CancellationToken.None);
+        await ((SqliteJobStore)Store).DisposeAsync();
+        var file = Path.Combine(_dir, "sluice.db");
+        await MakeReadOnlyAsync(file, true);
+        try
+        {
+            var store = new SqliteJobStore(Options.Create(new SqliteStoreOptions { DataDir = _dir }), NullLogger<SqliteJobStore>.Instance);
+            await using (store)
+            {
+                var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None).AsTask());
+                Assert.Contains(Path.GetFullPath(file), error.Message, StringComparison.Ordinal);
+                Assert.Contains("read-only", error.Message, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            await MakeReadOnlyAsync(file, false);
+            await ReopenStoreAsync();
+        }
+    }
+
+    /// <summary>Permissions do not stop root (as ./sluice test runs): the immutable attribute does.</summary>
+    private static async Task MakeReadOnlyAsync(string file, bool readOnly)
+    {
+        if (!OperatingSystem.IsWindows() && Environment.UserName != "root")
+        {
+            File.SetUnixFileMode(file, readOnly ? UnixFileMode.UserRead : UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            return;
+        }
+
+        using var chattr = System.Diagnostics.Process.Start("chattr", [readOnly ? "+i" : "-i", file]);
+        await chattr.WaitForExitAsync();
+        Assert.True(chattr.ExitCode == 0, $"chattr {(readOnly ? "+i" : "-i")} {file} failed (a file system without attributes?)");
+    }
+
+    [Fact]
+    public async Task InitializeAsync_DataDirIsAFile_ErrorSaysSo()
+    {
+        var file = Path.Combine(Path.GetTempPath(), "sluice-sqlite-file-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllTextAsync(file, "x");
+        try
+        {
+            var store = new SqliteJobStore(Options.Create(new SqliteStoreOptions { DataDir = file }), NullLogger<SqliteJobStore>.Instance);
+            await using (store)
+            {
+                var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None).AsTask());
+                Assert.Equal($"the data directory {file} is a file, not a folder", error.Message);
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }
