@@ -20,6 +20,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     private readonly string _connectionString;
     private Task? _writerTask;
     private SqliteConnection? _writer;
+    private DataDirLock? _lock;
 
     public SqliteJobStore(IOptions<SqliteStoreOptions> options, ILogger<SqliteJobStore> logger)
     {
@@ -47,37 +48,66 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         }
 
         SQLitePCL.Batteries_V2.Init();
-        Directory.CreateDirectory(_options.DataDir);
-        _writer = new SqliteConnection(_connectionString);
-        await _writer.OpenAsync(cancellationToken).ConfigureAwait(false);
-        Exec(_writer, "PRAGMA journal_mode=WAL;");
-        Exec(_writer, $"PRAGMA synchronous={_options.Synchronous};");
-        Exec(_writer, "PRAGMA busy_timeout=5000;");
-        var version = Convert.ToInt32(Scalar(_writer, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
-        if (version < SqliteSchema.Version)
+        if (File.Exists(_options.DataDir))
         {
-            using var tx = _writer.BeginTransaction();
-            using (var cmd = _writer.CreateCommand())
+            // Directory.CreateDirectory would only say "the file already exists".
+            throw new InvalidOperationException($"the data directory {Path.GetFullPath(_options.DataDir)} is a file, not a folder");
+        }
+
+        Directory.CreateDirectory(_options.DataDir);
+        _lock = DataDirLock.Acquire(_options.DataDir);
+        try
+        {
+            _writer = new SqliteConnection(_connectionString);
+            await _writer.OpenAsync(cancellationToken).ConfigureAwait(false);
+            if (SQLitePCL.raw.sqlite3_db_readonly(_writer.Handle, "main") == 1)
             {
-                cmd.Transaction = tx;
-                // Each step once, in order, in one transaction with the version: an existing file is upgraded in place.
-                if (version < 1)
-                {
-                    cmd.CommandText = SqliteSchema.V1;
-                    cmd.ExecuteNonQuery();
-                }
-
-                if (version < 2)
-                {
-                    cmd.CommandText = SqliteSchema.V2;
-                    cmd.ExecuteNonQuery();
-                }
-
-                cmd.CommandText = $"PRAGMA user_version={SqliteSchema.Version};";
-                cmd.ExecuteNonQuery();
+                // SQLite falls back to read-only, silently, for a file it may not write (permissions, a read-only
+                // mount): the server would start, report ready and refuse every job with 503 for as long as it ran.
+                throw new InvalidOperationException("the file is read-only (its permissions, or a read-only file system), and the store must write every job it accepts");
             }
 
-            tx.Commit();
+            Exec(_writer, "PRAGMA journal_mode=WAL;");
+            Exec(_writer, $"PRAGMA synchronous={_options.Synchronous};");
+            Exec(_writer, "PRAGMA busy_timeout=5000;");
+            var version = Convert.ToInt32(Scalar(_writer, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+            if (version < SqliteSchema.Version)
+            {
+                using var tx = _writer.BeginTransaction();
+                using (var cmd = _writer.CreateCommand())
+                {
+                    cmd.Transaction = tx;
+                    // Each step once, in order, in one transaction with the version: an existing file is upgraded in place.
+                    if (version < 1)
+                    {
+                        cmd.CommandText = SqliteSchema.V1;
+                        cmd.ExecuteNonQuery();
+                    }
+
+                    if (version < 2)
+                    {
+                        cmd.CommandText = SqliteSchema.V2;
+                        cmd.ExecuteNonQuery();
+                    }
+
+                    cmd.CommandText = $"PRAGMA user_version={SqliteSchema.Version};";
+                    cmd.ExecuteNonQuery();
+                }
+
+                tx.Commit();
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Let go of the file and the folder, so that a fixed file can be opened again; say which file it was
+            // (SQLite's own message, "file is not a database", does not).
+            await CloseAfterFailedStartAsync().ConfigureAwait(false);
+            throw new InvalidOperationException($"the job store {Path.GetFullPath(_options.DatabasePath)} could not be opened: {ex.Message}", ex);
+        }
+        catch
+        {
+            await CloseAfterFailedStartAsync().ConfigureAwait(false);
+            throw;
         }
 
         _writerTask = Task.Factory.StartNew(WriterLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
@@ -169,6 +199,20 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         }
 
         SqliteConnection.ClearAllPools();
+        _lock?.Dispose();
+    }
+
+    private async ValueTask CloseAfterFailedStartAsync()
+    {
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync().ConfigureAwait(false);
+            _writer = null;
+        }
+
+        SqliteConnection.ClearAllPools();
+        _lock?.Dispose();
+        _lock = null;
     }
 
     private async ValueTask<T> Enqueue<T>(WriteOp<T> op)

@@ -68,4 +68,110 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
         Assert.True(commits < 500, $"{commits} commits for 500 writes: no grouping");
         Assert.Equal(500, (await store.ListAsync(new JobQuery { Limit = 1000 }, CancellationToken.None)).Count);
     }
+
+    [Fact]
+    public async Task InitializeAsync_DataDirInUseByAnotherStore_RefusesNamingTheFolder()
+    {
+        // Two servers on one data folder both recovered the same unfinished jobs and ran them twice (a second
+        // attempt, a second run's events) while each queued only its own submissions.
+        var second = new SqliteJobStore(Options.Create(new SqliteStoreOptions { DataDir = _dir }), NullLogger<SqliteJobStore>.Instance);
+        await using (second)
+        {
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => second.InitializeAsync(CancellationToken.None).AsTask());
+            Assert.Contains(Path.GetFullPath(_dir), error.Message, StringComparison.Ordinal);
+            Assert.Contains("in use", error.Message, StringComparison.Ordinal);
+        }
+
+        // The first store is untouched and still writes.
+        Assert.True((await Store.CreateAsync(NewJob(), CancellationToken.None)).Created);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_FileIsNotADatabase_ErrorNamesTheFile()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-sqlite-bad-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, "sluice.db"), "this is not a database, it is a text file of some length");
+            var store = new SqliteJobStore(Options.Create(new SqliteStoreOptions { DataDir = dir }), NullLogger<SqliteJobStore>.Instance);
+            await using (store)
+            {
+                var error = await Assert.ThrowsAnyAsync<Exception>(() => store.InitializeAsync(CancellationToken.None).AsTask());
+                Assert.Contains(Path.GetFullPath(Path.Combine(dir, "sluice.db")), error.Message, StringComparison.Ordinal);
+            }
+
+            // A failed open lets go of the folder: fixing the file and starting again works in the same process.
+            File.Delete(Path.Combine(dir, "sluice.db"));
+            var fixedStore = new SqliteJobStore(Options.Create(new SqliteStoreOptions { DataDir = dir }), NullLogger<SqliteJobStore>.Instance);
+            await using (fixedStore)
+            {
+                await fixedStore.InitializeAsync(CancellationToken.None);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [ToolFact("chattr")]
+    public async Task InitializeAsync_DatabaseFileReadOnly_RefusesInsteadOfStartingUnableToWrite()
+    {
+        // SQLite opens a file it may not write read-only, silently: the server started, reported ready and answered
+        // every submit with 503 "store unavailable" and Retry-After, forever.
+        await Store.CreateAsync(NewJob(), CancellationToken.None);
+        await ((SqliteJobStore)Store).DisposeAsync();
+        var file = Path.Combine(_dir, "sluice.db");
+        await MakeReadOnlyAsync(file, true);
+        try
+        {
+            var store = new SqliteJobStore(Options.Create(new SqliteStoreOptions { DataDir = _dir }), NullLogger<SqliteJobStore>.Instance);
+            await using (store)
+            {
+                var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None).AsTask());
+                Assert.Contains(Path.GetFullPath(file), error.Message, StringComparison.Ordinal);
+                Assert.Contains("read-only", error.Message, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            await MakeReadOnlyAsync(file, false);
+            await ReopenStoreAsync();
+        }
+    }
+
+    /// <summary>Permissions do not stop root (as ./sluice test runs): the immutable attribute does.</summary>
+    private static async Task MakeReadOnlyAsync(string file, bool readOnly)
+    {
+        if (!OperatingSystem.IsWindows() && Environment.UserName != "root")
+        {
+            File.SetUnixFileMode(file, readOnly ? UnixFileMode.UserRead : UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            return;
+        }
+
+        using var chattr = System.Diagnostics.Process.Start("chattr", [readOnly ? "+i" : "-i", file]);
+        await chattr.WaitForExitAsync();
+        Assert.True(chattr.ExitCode == 0, $"chattr {(readOnly ? "+i" : "-i")} {file} failed (a file system without attributes?)");
+    }
+
+    [Fact]
+    public async Task InitializeAsync_DataDirIsAFile_ErrorSaysSo()
+    {
+        var file = Path.Combine(Path.GetTempPath(), "sluice-sqlite-file-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllTextAsync(file, "x");
+        try
+        {
+            var store = new SqliteJobStore(Options.Create(new SqliteStoreOptions { DataDir = file }), NullLogger<SqliteJobStore>.Instance);
+            await using (store)
+            {
+                var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None).AsTask());
+                Assert.Equal($"the data directory {file} is a file, not a folder", error.Message);
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

@@ -30,6 +30,14 @@ internal static class CliRunner
         }
 
         var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Error = error };
+        if (parse.CommandResult.Command.Name == ServeCommand.Name)
+        {
+            // The server's host handles SIGTERM and Ctrl+C itself: it drains requests in flight and hands running jobs
+            // back within its shutdown timeout. System.CommandLine would end the invocation two seconds after the
+            // signal, and the process with it, in the middle of that drain.
+            invocation.ProcessTerminationTimeout = null;
+        }
+
         if (output is not null)
         {
             invocation.Output = output;

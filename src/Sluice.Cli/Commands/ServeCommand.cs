@@ -6,9 +6,11 @@ namespace Sluice.Cli.Commands;
 /// <summary><c>./sluice serve</c>: runs the server with the embedded defaults; any ASP.NET Core configuration can follow.</summary>
 internal static class ServeCommand
 {
+    public const string Name = "serve";
+
     public static Command Create()
     {
-        var command = new Command("serve", "Run the Sluice server (default http://127.0.0.1:8080, in-process queue, SQLite store under ./data). " +
+        var command = new Command(Name, "Run the Sluice server (default http://127.0.0.1:8080, in-process queue, SQLite store under ./data). " +
             "Extra arguments are ASP.NET Core configuration, e.g. --Sluice:Models:sleep-batch:MaxBatchSize=8.")
         {
             TreatUnmatchedTokensAsErrors = false,
@@ -37,6 +39,8 @@ internal static class ServeCommand
             Add(args, "Sluice:Queue:Url", result.GetValue(queue));
             Add(args, "Sluice:Store:Url", result.GetValue(store));
             args.AddRange(result.UnmatchedTokens);
+
+            // Not cancelled by a signal (CliRunner leaves signals to the host, whose stop is the graceful one).
             return SluiceServerHost.RunAsync(args.ToArray(), ct);
         });
         return command;

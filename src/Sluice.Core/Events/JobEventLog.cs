@@ -42,6 +42,14 @@ internal sealed class JobEventLog
     {
         lock (_lock)
         {
+            if (Completed)
+            {
+                // A job settled while its step was still running (a cancel that did not wait for it): what the step
+                // reports afterwards is not part of the stream, which ended with its terminal event. Not stored,
+                // never sent, no id taken.
+                return new JobEvent(JobId, _lastIdBefore + _events.Count + 1, type, dataJson, now);
+            }
+
             var e = new JobEvent(JobId, _lastIdBefore + _events.Count + 1, type, dataJson, now);
             _events.Add(e);
             for (var i = 0; i < _subscribers.Count; i++)

@@ -386,6 +386,14 @@ internal sealed partial class JobLifecycle
                 continue;
             }
 
+            if (live.Cancellation.IsCancellationRequested)
+            {
+                // Cancelled or past its deadline while it ran, and stopped by the stop before its step could see it:
+                // its outcome is decided, and handing it back would run it again after the restart.
+                await FinishAsync(job, null, live.CancelStatus, null, live.CancelStatus == JobStatus.Expired ? "deadline passed while running" : "cancelled while running", null, 0).ConfigureAwait(false);
+                continue;
+            }
+
             try
             {
                 // Guarded by the store (only a job still queued or running changes), so a job that finished as the

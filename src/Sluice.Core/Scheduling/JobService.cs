@@ -237,11 +237,18 @@ internal sealed partial class JobService
                 // Running: wait briefly for the batcher to stop it at its next step and store the outcome.
                 try
                 {
-                    await live.Settled.Task.WaitAsync(TimeSpan.FromSeconds(5), _time, cancellationToken).ConfigureAwait(false);
+                    await live.Settled.Task.WaitAsync(CancelWait, _time, cancellationToken).ConfigureAwait(false);
                 }
                 catch (TimeoutException)
                 {
-                    // A long step: the job is cancelled and will stop at its next step; report what is stored now.
+                    // A long step or batch: its outcome will be discarded anyway.
+                    await SettleCancelledRunAsync(live).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // The client went away: the cancel it asked for must still not stay in memory only.
+                    await SettleCancelledRunAsync(live).ConfigureAwait(false);
+                    throw;
                 }
             }
         }
@@ -257,6 +264,24 @@ internal sealed partial class JobService
         }
 
         return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>How long a cancel waits for a running job to stop and store its own outcome.</summary>
+    internal static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Stores the outcome of a cancelled job that is still running here, without waiting for its step or batch to
+    /// end. Until then the cancel lived in memory only: a crash, or a stop (which hands running jobs back to the
+    /// queue), ran the job again. Only with the in-process queue, where this process alone runs the job: the batch's
+    /// own outcome, when it comes, finds the job finished and changes nothing. With a broker the worker settles it
+    /// (and the gateway after its own wait, see the cross-process hub).
+    /// </summary>
+    private async Task SettleCancelledRunAsync(LiveJob live)
+    {
+        if (_queue is InProcessJobQueue && live.Queued is { } job)
+        {
+            await _lifecycle.FinishAsync(job, null, live.CancelStatus, null, live.CancelStatus == JobStatus.Expired ? "deadline passed while running" : "cancelled by the client", null, 0).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

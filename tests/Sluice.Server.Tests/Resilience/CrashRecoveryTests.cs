@@ -217,6 +217,86 @@ public sealed class CrashRecoveryTests
         Directory.Delete(dataDir, recursive: true);
     }
 
+    [Fact]
+    public async Task Delete_RunningBatchOutlastingTheWait_AnswersCancelledAndSigkillKeepsIt()
+    {
+        // The batch runs for two minutes: the cancel cannot wait for it. It used to answer "running" after 5 s with
+        // the cancel held in memory only, so a crash (or a stop, which hands running jobs back) ran the job again.
+        var dataDir = Path.Combine(Path.GetTempPath(), "sluice-cancel-" + Guid.NewGuid().ToString("N"));
+        var settings = LongBatchSettings();
+        string id;
+        await using (var first = await ServerProcess.StartAsync(dataDir, settings))
+        {
+            id = await SubmitAsync(first, "{\"model\":\"sleep-batch\",\"input\":{\"i\":1}}");
+            await WaitForAsync(first, id, "running");
+
+            var answer = await ReadAsync(await first.Client.DeleteAsync($"/v1/jobs/{id}"));
+            Assert.Equal("cancelled", answer.GetProperty("status").GetString());
+            await first.KillAsync();
+        }
+
+        await using var second = await ServerProcess.StartAsync(dataDir, settings);
+        await AssertStaysCancelledAsync(second, id);
+        Directory.Delete(dataDir, recursive: true);
+    }
+
+    [Fact]
+    public async Task Delete_ClientGivesUpWhileTheBatchRuns_CancelIsStillStoredBeforeSigkill()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "sluice-cancel-gone-" + Guid.NewGuid().ToString("N"));
+        var settings = LongBatchSettings();
+        string id;
+        await using (var first = await ServerProcess.StartAsync(dataDir, settings))
+        {
+            id = await SubmitAsync(first, "{\"model\":\"sleep-batch\",\"input\":{\"i\":1}}");
+            await WaitForAsync(first, id, "running");
+
+            // A client that waits a second for the answer, again until one of its requests reached the server.
+            using var impatient = new HttpClient { BaseAddress = first.BaseAddress, Timeout = TimeSpan.FromSeconds(1) };
+            await Poll.UntilAsync(
+                async () =>
+                {
+                    try
+                    {
+                        using var r = await impatient.DeleteAsync($"/v1/jobs/{id}");
+                    }
+                    catch (TaskCanceledException)
+                    {
+                    }
+
+                    return (await ReadAsync(await first.Client.GetAsync($"/v1/jobs/{id}"))).GetProperty("status").GetString() == "cancelled";
+                },
+                () => $"{id} was never stored as cancelled: {first.Output}",
+                TimeSpan.FromSeconds(30));
+            await first.KillAsync();
+        }
+
+        await using var second = await ServerProcess.StartAsync(dataDir, settings);
+        await AssertStaysCancelledAsync(second, id);
+        Directory.Delete(dataDir, recursive: true);
+    }
+
+    private static Dictionary<string, string> LongBatchSettings() => new()
+    {
+        // Two minutes for one item: longer than any wait of these tests.
+        ["Sluice:BuiltIns:SleepBatchBaseMs"] = "60000",
+        ["Sluice:BuiltIns:SleepBatchPerItemMs"] = "60000",
+        ["Sluice:Models:sleep-batch:MaxBatchSize"] = "1",
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+
+    /// <summary>Recovery has run once the server is ready: a job it took for unfinished would be running again.</summary>
+    private static async Task AssertStaysCancelledAsync(ServerProcess server, string id)
+    {
+        var job = await ReadAsync(await server.Client.GetAsync($"/v1/jobs/{id}"));
+        Assert.True(job.GetProperty("status").GetString() == "cancelled", $"{id} is {job} after the restart: {server.Output}");
+        Assert.Equal(1, job.GetProperty("attempts").GetInt32());
+        using var events = await server.Client.GetAsync($"/v1/jobs/{id}/events");
+        var list = await SseParser.ReadAllAsync(await events.Content.ReadAsStreamAsync(), CancellationToken.None);
+        var terminal = Assert.Single(list, e => e.Event is "completed" or "failed" or "cancelled" or "expired" or "dead_lettered");
+        Assert.Equal("cancelled", terminal.Event);
+    }
+
     private static async Task<List<(long Id, string Event, string Data)>> ReadEventsAfterAsync(ServerProcess server, string id, long lastEventId)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{id}/events");
