@@ -75,7 +75,7 @@ internal sealed partial class JobLifecycle
                             if (!live.Running)
                             {
                                 // The copy the job is now (it may have moved to a fallback since it was tracked).
-                                _ = FinishAsync(live.Queued ?? job, null, JobStatus.Expired, null, "deadline passed before the job could start", null, 0);
+                                _ = FinishAsync(live.Queued ?? job, null, JobStatus.Expired, null, ExpiredBeforeRun(live.Queued ?? job), null, 0);
                             }
                         }
                     },
@@ -87,6 +87,14 @@ internal sealed partial class JobLifecycle
 
         return live;
     }
+
+    /// <summary>
+    /// The error of a job whose deadline passed while it waited: a job that already ran (recovered after a crash, or
+    /// waiting out a retry's backoff) did start, so saying it never could would mislead whoever reads why it ended.
+    /// </summary>
+    internal static string ExpiredBeforeRun(QueuedJob job) => job.Attempts == 0
+        ? "deadline passed before the job could start"
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"deadline passed before the job could run again (after {job.Attempts} attempt{(job.Attempts == 1 ? "" : "s")})");
 
     /// <summary>
     /// Called for each job a batcher takes from its queue. False means the job must not run (cancelled, expired,
@@ -118,7 +126,7 @@ internal sealed partial class JobLifecycle
 
         if (job.Deadline is { } deadline && deadline <= _time.GetUtcNow())
         {
-            _ = FinishAsync(job, reader, JobStatus.Expired, null, "deadline passed before the job could start", null, 0);
+            _ = FinishAsync(job, reader, JobStatus.Expired, null, ExpiredBeforeRun(job), null, 0);
             return false;
         }
 
