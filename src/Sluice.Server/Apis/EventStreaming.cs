@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net.WebSockets;
@@ -18,6 +19,12 @@ namespace Sluice.Server.Apis;
 /// </summary>
 internal static class EventStreaming
 {
+    /// <summary>Store polling of a stream whose job is not live here: from a quarter second, slowing to 2 s while idle.</summary>
+    private static readonly TimeSpan StorePollMin = TimeSpan.FromMilliseconds(250);
+
+    /// <inheritdoc cref="StorePollMin"/>
+    private static readonly TimeSpan StorePollMax = TimeSpan.FromSeconds(2);
+
     public static async Task StreamSseAsync(HttpContext http, JobService jobs, JobRecord job, long afterId, TimeSpan keepAlive, bool cancelOnDisconnect)
     {
         var response = http.Response;
@@ -140,7 +147,11 @@ internal static class EventStreaming
 
             if (!terminalSeen)
             {
-                // Not (or no longer) live in this process: replay from the store, polling until it ends.
+                // Not (or no longer) live in this process: replay from the store, polling until it ends. The poll
+                // slows down while nothing happens (a job waiting for a model that is not served may wait for hours),
+                // and keep-alives go out at their interval, not at every poll.
+                var poll = StorePollMin;
+                var lastWrite = Stopwatch.GetTimestamp();
                 while (!ct.IsCancellationRequested)
                 {
                     var stored = await jobs.Store.GetEventsAsync(job.Id, afterId, ct).ConfigureAwait(false);
@@ -149,6 +160,12 @@ internal static class EventStreaming
                         await send(e, ct).ConfigureAwait(false);
                         afterId = e.Id;
                         terminalSeen |= e.IsTerminal;
+                    }
+
+                    if (stored.Count > 0)
+                    {
+                        poll = StorePollMin;
+                        lastWrite = Stopwatch.GetTimestamp();
                     }
 
                     if (terminalSeen)
@@ -180,8 +197,14 @@ internal static class EventStreaming
                         break;
                     }
 
-                    await ping(ct).ConfigureAwait(false);
-                    await Task.Delay(250, ct).ConfigureAwait(false);
+                    if (Stopwatch.GetElapsedTime(lastWrite) >= keepAlive)
+                    {
+                        await ping(ct).ConfigureAwait(false);
+                        lastWrite = Stopwatch.GetTimestamp();
+                    }
+
+                    await Task.Delay(poll, ct).ConfigureAwait(false);
+                    poll = poll * 2 > StorePollMax ? StorePollMax : poll * 2;
                 }
             }
         }
