@@ -157,7 +157,26 @@ internal sealed partial class ModelHost : BackgroundService
         {
             if (!_registry.TryGet(record.Model, out _))
             {
+                // Kept queued: a restart that serves the model again runs it. Its deadline still holds meanwhile (it
+                // would otherwise wait past it for ever), and so does a cancel.
                 Log.RecoveryUnknownModel(_logger, record.Id, record.Model);
+                var waiting = QueuedJob.FromRecord(record);
+                _events.Seed(waiting.Id, idEpoch);
+                if (waiting.Deadline is { } deadline && deadline <= now)
+                {
+                    await _lifecycle.FinishAsync(waiting, null, JobStatus.Expired, null, JobLifecycle.ExpiredBeforeRun(waiting), null, 0).ConfigureAwait(false);
+                }
+                else
+                {
+                    if (record.Status == JobStatus.Running)
+                    {
+                        // Interrupted: nothing runs it now, so it must not read "running" while it waits.
+                        await _store.ScheduleRetryAsync(record.Id, record.Attempts, null, now, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    _lifecycle.Track(waiting);
+                }
+
                 continue;
             }
 
@@ -243,7 +262,7 @@ internal sealed partial class ModelHost : BackgroundService
         [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Model name collision: {Problem}")]
         public static partial void ModelNameCollision(ILogger logger, string problem);
 
-        [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Job {JobId} is for unknown model {Model}; left in the store")]
+        [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Job {JobId} is for unknown model {Model}; left queued in the store until a server that serves the model runs it (its deadline and a cancel still apply)")]
         public static partial void RecoveryUnknownModel(ILogger logger, string jobId, string model);
     }
 }

@@ -276,6 +276,50 @@ public sealed class CrashRecoveryTests
         Directory.Delete(dataDir, recursive: true);
     }
 
+    [Fact]
+    public async Task Sigkill_RestartWithoutTheJobsModel_JobsStayQueuedButTheirDeadlinesStillExpireThem()
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "sluice-unserved-" + Guid.NewGuid().ToString("N"));
+        var settings = LongBatchSettings();
+        string running, past, soon, open;
+        DateTime pastDeadline;
+        await using (var first = await ServerProcess.StartAsync(dataDir, settings))
+        {
+            running = await SubmitAsync(first, "{\"model\":\"sleep-batch\",\"input\":{\"i\":1}}");
+            await WaitForAsync(first, running, "running");
+            // Queued behind a two-minute batch (no batch has finished, so none is shed for its deadline).
+            pastDeadline = DateTime.UtcNow.AddSeconds(3);
+            past = await SubmitAsync(first, "{\"model\":\"sleep-batch\",\"input\":{\"i\":2},\"deadline_ms\":3000}");
+            soon = await SubmitAsync(first, "{\"model\":\"sleep-batch\",\"input\":{\"i\":3},\"deadline_ms\":20000}");
+            open = await SubmitAsync(first, "{\"model\":\"sleep-batch\",\"input\":{\"i\":4}}");
+            await first.KillAsync();
+        }
+
+        // Restarted after the first deadline, without the model (disabled, renamed, its file gone). Before, recovery
+        // skipped such jobs: no deadline timer was armed, and they stayed queued past their deadlines for ever.
+        var wait = pastDeadline.AddSeconds(1) - DateTime.UtcNow;
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
+        settings["Sluice:Models:sleep-batch:Enabled"] = "false";
+        await using var second = await ServerProcess.StartAsync(dataDir, settings);
+        var expired = await WaitTerminalAsync(second, past);
+        Assert.True(expired.GetProperty("status").GetString() == "expired", $"{expired}");
+        Assert.Equal("expired", (await WaitTerminalAsync(second, soon)).GetProperty("status").GetString());
+        using (var events = await second.Client.GetAsync($"/v1/jobs/{soon}/events"))
+        {
+            var list = await SseParser.ReadAllAsync(await events.Content.ReadAsStreamAsync(), CancellationToken.None);
+            Assert.Equal("expired", list[^1].Event);
+        }
+
+        // Without a deadline they wait for a server that serves their model; the one that was running starts over.
+        Assert.Equal("queued", (await ReadAsync(await second.Client.GetAsync($"/v1/jobs/{open}"))).GetProperty("status").GetString());
+        Assert.Equal("queued", (await ReadAsync(await second.Client.GetAsync($"/v1/jobs/{running}"))).GetProperty("status").GetString());
+        Directory.Delete(dataDir, recursive: true);
+    }
+
     private static Dictionary<string, string> LongBatchSettings() => new()
     {
         // Two minutes for one item: longer than any wait of these tests.
