@@ -161,11 +161,11 @@ internal sealed class EssayGrader
     /// <summary>The inputs with the largest effect (weight × standardized value) on the holistic head.</summary>
     private static ScoreDriver[] Drivers(PromptModel prompt, double[] features, double[] inputs)
     {
-        var head = prompt.Heads[0];
+        var effects = prompt.BaseEffects(inputs, prompt.Heads[0].Weights);
         var list = new List<ScoreDriver>();
-        for (var j = 0; j < inputs.Length; j++)
+        for (var j = 0; j < effects.Length; j++)
         {
-            var effect = head.Weights[j] * inputs[j];
+            var effect = effects[j];
             var isNgram = j >= prompt.Means.Length;
             var value = isNgram ? prompt.NgramScoreMean + (inputs[j] * prompt.NgramScoreStd) : features[j];
             var typical = isNgram ? prompt.NgramScoreMean : prompt.Means[j];

@@ -4,7 +4,7 @@ namespace Sluice.Grading.Scoring;
 internal sealed record GradingModel
 {
     /// <summary>Bumped when the file layout changes.</summary>
-    public const int CurrentFormat = 3;
+    public const int CurrentFormat = 4;
 
     public int Format { get; init; } = CurrentFormat;
 

@@ -1,8 +1,9 @@
 namespace Sluice.Grading.Scoring;
 
 /// <summary>
-/// One scored target (holistic or a trait): linear weights over the standardized feature vector (plus the n-gram
-/// score as last input), and the cut points that map the continuous value to the integer scale [Min, Max].
+/// One scored target (holistic or a trait): linear weights over the head inputs (standardized features, the n-gram
+/// score, then the interaction terms of <see cref="PromptModel.Interactions"/>), and the cut points that map the
+/// continuous value to the integer scale [Min, Max].
 /// </summary>
 internal sealed record LinearHead
 {

@@ -42,6 +42,13 @@ internal sealed record PromptModel
 
     public required double NgramScoreStd { get; init; }
 
+    /// <summary>
+    /// Base inputs (indices into the standardized features then the n-gram score) whose halved squares and pairwise
+    /// products follow them as head inputs: the few strongest inputs, so the heads can bend where a straight line
+    /// over- or under-shoots (e.g. the top of the scale).
+    /// </summary>
+    public int[] Interactions { get; init; } = [];
+
     /// <summary>Detector of shuffled sentence order for this prompt's essays.</summary>
     public required Integrity.OrderModel Order { get; init; }
 
@@ -70,18 +77,64 @@ internal sealed record PromptModel
         return s;
     }
 
-    /// <summary>The head inputs: standardized features then the standardized n-gram score.</summary>
+    /// <summary>Base head inputs: the standardized features and the standardized n-gram score.</summary>
+    [JsonIgnore]
+    public int BaseInputCount => Means.Length + 1;
+
+    /// <summary>The head inputs: standardized features, the standardized n-gram score, then the interaction terms.</summary>
     public double[] Inputs(double[] features, double ngramScore)
     {
-        var z = new double[features.Length + 1];
+        var m = Interactions.Length;
+        var z = new double[BaseInputCount + (m * (m + 1) / 2)];
         for (var j = 0; j < features.Length; j++)
         {
             z[j] = Stds[j] == 0 ? 0 : Math.Clamp((features[j] - Means[j]) / Stds[j], -6, 6);
         }
 
-        z[^1] = NgramScoreStd == 0 ? 0 : (ngramScore - NgramScoreMean) / NgramScoreStd;
+        z[features.Length] = NgramScoreStd == 0 ? 0 : (ngramScore - NgramScoreMean) / NgramScoreStd;
+        var k = BaseInputCount;
+        for (var a = 0; a < m; a++)
+        {
+            var za = Math.Clamp(z[Interactions[a]], -InteractionClamp, InteractionClamp);
+            for (var b = a; b < m; b++)
+            {
+                var zb = Math.Clamp(z[Interactions[b]], -InteractionClamp, InteractionClamp);
+                z[k++] = a == b ? za * zb / 2 : za * zb;
+            }
+        }
+
         return z;
     }
+
+    /// <summary>
+    /// Effect of each base input on a head (weight × input, in score points against a typical essay, where every input
+    /// is 0): an interaction term's effect is split between its two inputs, so the effects still sum to the prediction.
+    /// </summary>
+    public double[] BaseEffects(double[] inputs, double[] weights)
+    {
+        var effects = new double[BaseInputCount];
+        for (var j = 0; j < effects.Length; j++)
+        {
+            effects[j] = weights[j] * inputs[j];
+        }
+
+        var k = BaseInputCount;
+        for (var a = 0; a < Interactions.Length; a++)
+        {
+            for (var b = a; b < Interactions.Length; b++)
+            {
+                var e = weights[k] * inputs[k];
+                k++;
+                effects[Interactions[a]] += e / 2;
+                effects[Interactions[b]] += e / 2;
+            }
+        }
+
+        return effects;
+    }
+
+    /// <summary>Interaction terms use inputs clamped to ±3 standard deviations: squares extrapolate fast beyond the training range.</summary>
+    private const double InteractionClamp = 3;
 
     private static Dictionary<string, int> BuildIndex(string[] vocab)
     {

@@ -297,6 +297,20 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
             inputs[i] = proto.Inputs(features[i], oofScores[i]);
         }
 
+        if (options.InteractionInputs > 0)
+        {
+            // The inputs a linear holistic head leans on most get squares and pairwise products (ties: lower index).
+            var (linear, _) = Ridge.Fit(inputs, y, options.HeadLambda);
+            proto = proto with
+            {
+                Interactions = [.. Enumerable.Range(0, linear.Length).OrderByDescending(j => Math.Abs(linear[j])).Take(options.InteractionInputs).Order()],
+            };
+            for (var i = 0; i < n; i++)
+            {
+                inputs[i] = proto.Inputs(features[i], oofScores[i]);
+            }
+        }
+
         var heads = new List<LinearHead> { FitHead("holistic", scale.Min, scale.Max, inputs, essays.Select(e => (int?)e.Essay.Score).ToArray()) };
         for (var t = 0; t < scale.Traits.Count; t++)
         {

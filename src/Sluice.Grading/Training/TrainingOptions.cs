@@ -18,6 +18,9 @@ internal sealed record TrainingOptions
 
     public int InnerFolds { get; init; } = 5;
 
+    /// <summary>Strongest inputs of a prompt's linear holistic head whose squares and pairwise products become extra head inputs (0: linear heads).</summary>
+    public int InteractionInputs { get; init; } = 3;
+
     /// <summary>Keywords kept in each prompt's vocabulary profile.</summary>
     public int Keywords { get; init; } = 200;
 
