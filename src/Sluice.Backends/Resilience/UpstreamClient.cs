@@ -179,7 +179,8 @@ internal sealed class UpstreamClient : IDisposable
         {
             // A failed connect means the request never left: always safe to try again.
             var neverSent = ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError;
-            throw new UpstreamException($"backend '{Name}': {(neverSent ? "cannot connect to" : "connection to")} {request.RequestUri?.GetLeftPart(UriPartial.Authority)} failed: {ex.Message}",
+            var authority = request.RequestUri?.GetLeftPart(UriPartial.Authority);
+            throw new UpstreamException($"backend '{Name}': {(neverSent ? $"cannot connect to {authority}" : $"connection to {authority} failed")}: {ex.Message}",
                 null, neverSent || idempotent, transient: true, null, ex);
         }
 

@@ -20,7 +20,8 @@ internal static class ModelsApi
         models.MapPost("/{model}/infer", InferAsync).WithName("InferSync")
             .WithSummary("Run one input on the model inside this request: no queue, no batching (the synchronous baseline).")
             .DocumentsJsonBody<SyncInferBody>()
-            .Produces<SyncInferResponse>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(503);
+            .Produces<SyncInferResponse>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415)
+            .ProducesProblem(422).ProducesProblem(503);
         return v1;
     }
 

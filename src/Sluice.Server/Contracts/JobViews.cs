@@ -19,9 +19,11 @@ internal static class JobViews
         Deadline = r.Deadline,
         Attempts = r.Attempts,
         MaxAttempts = r.MaxAttempts,
-        QueuedMs = r.QueuedMs is { } q ? Math.Round(q, 3) : null,
-        RunMs = r.RunMs is { } m ? Math.Round(m, 3) : null,
-        BatchSize = r.BatchSize,
+        // The run figures are stored when a job ends; a job back in the queue (requeued from the dead letters) still has
+        // those of its dead run, which are not its own, so only a finished job shows them.
+        QueuedMs = r.Status.IsTerminal() && r.QueuedMs is { } q ? Math.Round(q, 3) : null,
+        RunMs = r.Status.IsTerminal() && r.RunMs is { } m ? Math.Round(m, 3) : null,
+        BatchSize = r.Status.IsTerminal() ? r.BatchSize : null,
         Cached = r.Status == JobStatus.Succeeded && r.BatchSize == 0,
         Result = r.ResultJson is null ? null : Parse(r.ResultJson),
         Error = r.Status == JobStatus.Succeeded ? null : r.Error,

@@ -147,6 +147,9 @@ public sealed class KServeBackendTests
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Equal("degraded", health.GetProperty("checks").GetProperty("backends").GetProperty("status").GetString());
         Assert.Equal("unhealthy", model.GetProperty("metadata").GetProperty("health").GetString());
-        Assert.Contains("cannot connect", model.GetProperty("metadata").GetProperty("health_error").GetString());
+        // One clause says what went wrong ("cannot connect to X failed" read as if connecting had failed to fail).
+        var error = model.GetProperty("metadata").GetProperty("health_error").GetString();
+        Assert.Contains($"cannot connect to {new Uri(url).GetLeftPart(UriPartial.Authority)}: ", error);
+        Assert.DoesNotContain("failed", error);
     }
 }

@@ -367,6 +367,33 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RequeueDeadLetter_Answer_CarriesNoFiguresOfTheEarlierRun()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Models:sleep-batch:MaxAttempts"] = "1",
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "1",
+        });
+        var (_, body) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var id = body.GetProperty("id").GetString()!;
+        var dead = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
+        Assert.Equal("dead_lettered", dead.GetProperty("status").GetString());
+        Assert.True(dead.TryGetProperty("run_ms", out _));
+
+        using var requeue = await server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null);
+        Assert.Equal(HttpStatusCode.Accepted, requeue.StatusCode);
+        var queued = await TestServer.ReadJsonAsync(requeue);
+
+        // A queued job has not run yet (no started_at), so the dead run's queue wait, run time and batch are not its own.
+        Assert.Equal("queued", queued.GetProperty("status").GetString());
+        Assert.False(queued.TryGetProperty("started_at", out _));
+        foreach (var field in new[] { "queued_ms", "run_ms", "batch_size" })
+        {
+            Assert.False(queued.TryGetProperty(field, out _), $"{field} in {queued}");
+        }
+    }
+
+    [Fact]
     public async Task Submit_ConcurrentBurstPastMaxQueueDepth_AcceptsNoMoreThanTheBound()
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string>

@@ -449,4 +449,39 @@ public sealed class OpsApiTests : IAsyncLifetime
         var body = await TestServer.ReadJsonAsync(r);
         Assert.Equal("{\"z\":1}", body.GetProperty("result").GetRawText());
     }
+
+    [Fact]
+    public async Task InferSync_ModelFails_Answers422DeclaredInOpenApi()
+    {
+        using var r = await _server.Client.PostAsync("/v1/models/sleep-batch/infer", TestServer.Json("{\"input\":{\"fail\":true}}"));
+        Assert.Equal((HttpStatusCode)422, r.StatusCode);
+        Assert.Equal("input", (await TestServer.ReadJsonAsync(r)).GetProperty("field").GetString());
+
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        var responses = doc.RootElement.GetProperty("paths").GetProperty("/v1/models/{model}/infer").GetProperty("post").GetProperty("responses");
+        Assert.True(responses.TryGetProperty("422", out _), $"422 not declared: {responses}");
+    }
+
+    [Fact]
+    public async Task OpenApi_EveryJsonBodyOperation_DeclaresTooLargeAndUnsupportedMediaType()
+    {
+        // Every JSON body goes through JsonBody, which answers 413 and 415 before the handler sees it.
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        var missing = new List<string>();
+        foreach (var path in doc.RootElement.GetProperty("paths").EnumerateObject())
+        {
+            foreach (var op in path.Value.EnumerateObject())
+            {
+                if (op.Value.ValueKind != JsonValueKind.Object || !op.Value.TryGetProperty("requestBody", out _))
+                {
+                    continue;
+                }
+
+                var responses = op.Value.GetProperty("responses");
+                missing.AddRange(new[] { "413", "415" }.Where(s => !responses.TryGetProperty(s, out _)).Select(s => $"{op.Name} {path.Name} {s}"));
+            }
+        }
+
+        Assert.Empty(missing);
+    }
 }
