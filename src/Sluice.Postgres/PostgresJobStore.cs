@@ -214,7 +214,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
         }, (id, attempts, error, notBefore), cancellationToken).ConfigureAwait(false);
 
-    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, DateTimeOffset at, CancellationToken cancellationToken) =>
+    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, CancellationToken cancellationToken) =>
         Retry(static async (s, a, _, ct) =>
         {
             await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
@@ -222,15 +222,16 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             // published after this, and the old copy is dropped once its model no longer matches. A mover that dies in
             // between would leave the job in no queue; the sweep republishes it once the claim is RepublishAfter old.
             await using var cmd = new NpgsqlCommand(
-                "UPDATE jobs SET model = @m, model_version = @mv, input = @in, cache_key = NULL, fallback_allowed = false, status = 0, attempts = @a, published_at = -@t WHERE id = @id AND status < 2", conn);
+                "UPDATE jobs SET model = @m, model_version = @mv, input = @in, cache_key = NULL, fallback_allowed = @fa, status = 0, attempts = @a, published_at = -@t WHERE id = @id AND status < 2", conn);
             cmd.Parameters.AddWithValue("m", a.model);
             cmd.Parameters.Add(new NpgsqlParameter<string?>("mv", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = a.modelVersion });
             cmd.Parameters.AddWithValue("in", a.inputJson);
             cmd.Parameters.AddWithValue("a", a.attempts);
+            cmd.Parameters.AddWithValue("fa", a.fallbackAllowed);
             cmd.Parameters.AddWithValue("t", ToMs(a.at));
             cmd.Parameters.AddWithValue("id", a.id);
             return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
-        }, (id, model, modelVersion, inputJson, attempts, at), cancellationToken);
+        }, (id, model, modelVersion, inputJson, attempts, fallbackAllowed, at), cancellationToken);
 
     public ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken) =>
         Retry(static (s, c, attempt, ct) => s.CompleteOnceAsync(c, attempt, ct), completion, cancellationToken);

@@ -24,13 +24,26 @@ internal sealed class DataDirLock : IDisposable
         {
             return new DataDirLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
         }
-        catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException and not PathTooLongException)
+        catch (IOException ex) when (IsHeldByAnother(ex))
         {
             throw new InvalidOperationException(
                 $"the data directory {Path.GetFullPath(dataDir)} is in use by another Sluice server ({path} is locked); stop that server or give this one its own --data-dir",
                 ex);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A read-only mount (EROFS) or a folder this user may not write: not another server's doing.
+            throw new InvalidOperationException($"cannot write the data directory {Path.GetFullPath(dataDir)} ({path}): {ex.Message}", ex);
+        }
     }
+
+    /// <summary>
+    /// The lock is taken: a sharing violation on Windows, EWOULDBLOCK from <c>flock</c> on Unix (11 on Linux, 35 on
+    /// macOS and the BSDs), which .NET passes on as the exception's HResult.
+    /// </summary>
+    private static bool IsHeldByAnother(IOException ex) => OperatingSystem.IsWindows()
+        ? (ex.HResult & 0xFFFF) == 32
+        : ex.HResult == (OperatingSystem.IsLinux() ? 11 : 35);
 
     public void Dispose() => _file.Dispose();
 }

@@ -3,20 +3,21 @@ using Microsoft.Data.Sqlite;
 namespace Sluice.Sqlite;
 
 /// <summary>
-/// Moves a job not yet terminal to its fallback model, queued again (see <c>IJobStore.RerouteAsync</c>), without the
-/// permission to move again: a job moves at most once, also after a recovery.
+/// Moves a job not yet terminal to its fallback model, queued again (see <c>IJobStore.RerouteAsync</c>), with the
+/// permission to move it leaves with (none after a move: a job moves at most once, also after a recovery).
 /// </summary>
-internal sealed class RerouteOp(string id, string model, string? modelVersion, string inputJson, int attempts) : WriteOp<bool>
+internal sealed class RerouteOp(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed) : WriteOp<bool>
 {
     public override void Execute(SqliteConnection conn, SqliteTransaction tx)
     {
         using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = "UPDATE jobs SET model = $m, model_version = $mv, input = $in, cache_key = NULL, fallback_allowed = 0, status = 0, attempts = $a WHERE id = $id AND status < 2";
+        cmd.CommandText = "UPDATE jobs SET model = $m, model_version = $mv, input = $in, cache_key = NULL, fallback_allowed = $fa, status = 0, attempts = $a WHERE id = $id AND status < 2";
         cmd.Parameters.AddWithValue("$m", model);
         cmd.Parameters.AddWithValue("$mv", SqliteJobStore.Db(modelVersion));
         cmd.Parameters.AddWithValue("$in", inputJson);
         cmd.Parameters.AddWithValue("$a", attempts);
+        cmd.Parameters.AddWithValue("$fa", fallbackAllowed ? 1 : 0);
         cmd.Parameters.AddWithValue("$id", id);
         SetResult(cmd.ExecuteNonQuery() == 1);
     }

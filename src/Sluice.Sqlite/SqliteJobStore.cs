@@ -67,7 +67,12 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                 throw new InvalidOperationException("the file is read-only (its permissions, or a read-only file system), and the store must write every job it accepts");
             }
 
-            Exec(_writer, "PRAGMA journal_mode=WAL;");
+            // SQLite answers with the mode it kept when it cannot switch (a folder where it may not create the -wal file).
+            if (Scalar(_writer, "PRAGMA journal_mode=WAL;") is not string mode || !string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"the store could not switch to write-ahead logging (journal mode stays '{Scalar(_writer, "PRAGMA journal_mode;")}'); the folder must be writable");
+            }
+
             Exec(_writer, $"PRAGMA synchronous={_options.Synchronous};");
             Exec(_writer, "PRAGMA busy_timeout=5000;");
             var version = Convert.ToInt32(Scalar(_writer, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
@@ -136,8 +141,8 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     public async ValueTask ScheduleRetryAsync(string id, int attempts, string? error, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
         await Enqueue(new RetryOp(id, attempts, error, notBefore)).ConfigureAwait(false);
 
-    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, DateTimeOffset at, CancellationToken cancellationToken) =>
-        Enqueue(new RerouteOp(id, model, modelVersion, inputJson, attempts));
+    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, CancellationToken cancellationToken) =>
+        Enqueue(new RerouteOp(id, model, modelVersion, inputJson, attempts, fallbackAllowed));
 
     public ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken) =>
         Enqueue(new CompleteOp(completion));

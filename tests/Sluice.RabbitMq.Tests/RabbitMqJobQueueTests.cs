@@ -409,7 +409,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         // A worker moves the job (store, then the fallback's copy) and dies before letting go of the original.
         var mover = await NodeAsync("worker");
         var taken = await ReadOneAsync(mover.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(30));
-        Assert.True(await mover.Store.RerouteAsync(job.Id, "count", null, "{\"n\": 2}", 0, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.True(await mover.Store.RerouteAsync(job.Id, "count", null, "{\"n\": 2}", 0, false, DateTimeOffset.UtcNow, CancellationToken.None));
         Assert.Equal(EnqueueResult.Accepted, await mover.Queue.EnqueueAsync(Moved(taken, "count"), CancellationToken.None));
         await mover.DisposeAsync();
 
@@ -444,7 +444,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         // The worker moving the job dies after the store write, before the fallback's copy reached the broker.
         var mover = await NodeAsync("worker");
         await ReadOneAsync(mover.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(30));
-        Assert.True(await mover.Store.RerouteAsync(job.Id, "count", null, "{\"n\": 2}", 0, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.True(await mover.Store.RerouteAsync(job.Id, "count", null, "{\"n\": 2}", 0, false, DateTimeOffset.UtcNow, CancellationToken.None));
         await mover.DisposeAsync();
 
         // Its old copy is dropped (the job's model changed); the sweep, once the mover's claim lapses, publishes the job

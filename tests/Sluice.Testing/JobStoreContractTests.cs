@@ -227,7 +227,7 @@ public abstract class JobStoreContractTests : IAsyncLifetime
         await Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
 
         // A run the model refused before any work: moved to the fallback, queued again with the attempt given back.
-        Assert.True(await Store.RerouteAsync(job.Id, "fallback", "v2", "{\"prompt\": \"p\"}", 0, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.True(await Store.RerouteAsync(job.Id, "fallback", "v2", "{\"prompt\": \"p\"}", 0, false, DateTimeOffset.UtcNow, CancellationToken.None));
         var moved = await Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobStatus.Queued, moved!.Status);
         Assert.Equal("fallback", moved.Model);
@@ -243,10 +243,24 @@ public abstract class JobStoreContractTests : IAsyncLifetime
         Assert.False(Assert.Single(await Store.LoadUnfinishedAsync(CancellationToken.None), j => j.Id == job.Id).FallbackAllowed);
 
         await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.Cancelled, CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
-        Assert.False(await Store.RerouteAsync(job.Id, "m", "v1", job.InputJson, 0, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.False(await Store.RerouteAsync(job.Id, "m", "v1", job.InputJson, 0, false, DateTimeOffset.UtcNow, CancellationToken.None));
         var done = await Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobStatus.Cancelled, done!.Status);
         Assert.Equal("fallback", done.Model);
+    }
+
+    [Fact]
+    public async Task RerouteAsync_MoveUndoneBecauseTheFallbackRefused_KeepsThePermissionToMove()
+    {
+        var job = (await Store.CreateAsync(NewJob() with { FallbackAllowed = true }, CancellationToken.None)).Job;
+        Assert.True(await Store.RerouteAsync(job.Id, "fallback", null, "{}", 0, false, DateTimeOffset.UtcNow, CancellationToken.None));
+
+        // The fallback's queue refused the copy: back on its own model, the job never moved and may still move.
+        Assert.True(await Store.RerouteAsync(job.Id, job.Model, null, job.InputJson, 0, true, DateTimeOffset.UtcNow, CancellationToken.None));
+        await ReopenStoreAsync();
+        var back = Assert.Single(await Store.LoadUnfinishedAsync(CancellationToken.None), j => j.Id == job.Id);
+        Assert.Equal(job.Model, back.Model);
+        Assert.True(back.FallbackAllowed);
     }
 
     [Fact]

@@ -75,7 +75,8 @@ internal sealed partial class JobLifecycle
                             if (!live.Running)
                             {
                                 // The copy the job is now (it may have moved to a fallback since it was tracked).
-                                _ = FinishAsync(live.Queued ?? job, null, JobStatus.Expired, null, ExpiredBeforeRun(live.Queued ?? job), null, 0);
+                                var copy = live.Queued ?? job;
+                                _ = FinishAsync(copy, null, JobStatus.Expired, null, ExpiredBeforeRun(copy, ReferenceEquals(live.Ran, copy)), null, 0);
                             }
                         }
                     },
@@ -92,9 +93,15 @@ internal sealed partial class JobLifecycle
     /// The error of a job whose deadline passed while it waited: a job that already ran (recovered after a crash, or
     /// waiting out a retry's backoff) did start, so saying it never could would mislead whoever reads why it ended.
     /// </summary>
-    internal static string ExpiredBeforeRun(QueuedJob job) => job.Attempts == 0
-        ? "deadline passed before the job could start"
-        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"deadline passed before the job could run again (after {job.Attempts} attempt{(job.Attempts == 1 ? "" : "s")})");
+    /// <param name="ranThisCopy">The job's run from this very queue entry started (it now waits out a retry's backoff),
+    /// so that run is not yet in the entry's attempts.</param>
+    internal static string ExpiredBeforeRun(QueuedJob job, bool ranThisCopy = false)
+    {
+        var runs = job.Attempts + (ranThisCopy ? 1 : 0);
+        return runs == 0
+            ? "deadline passed before the job could start"
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"deadline passed before the job could run again (after {runs} attempt{(runs == 1 ? "" : "s")})");
+    }
 
     /// <summary>
     /// Called for each job a batcher takes from its queue. False means the job must not run (cancelled, expired,
@@ -188,7 +195,7 @@ internal sealed partial class JobLifecycle
         var moved = job.MovedTo(plan.Model, plan.InputJson, plan.Parsed);
         try
         {
-            if (!await _store.RerouteAsync(job.Id, plan.Model, plan.ModelVersion, plan.InputJson, job.Attempts, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false))
+            if (!await _store.RerouteAsync(job.Id, plan.Model, plan.ModelVersion, plan.InputJson, job.Attempts, fallbackAllowed: false, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false))
             {
                 // Already terminal elsewhere (cancelled through another gateway): nothing to move.
                 live.TryFinish();
@@ -244,7 +251,7 @@ internal sealed partial class JobLifecycle
                 $"{{\"from\":{JsonSerializer.Serialize(plan.Model, CoreJsonContext.Default.String)},\"to\":{JsonSerializer.Serialize(job.Model, CoreJsonContext.Default.String)},\"reason\":\"the fallback's queue did not take the job\"}}");
             try
             {
-                await _store.RerouteAsync(job.Id, job.Model, plan.FromModelVersion, job.InputJson, job.Attempts, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+                await _store.RerouteAsync(job.Id, job.Model, plan.FromModelVersion, job.InputJson, job.Attempts, job.FallbackAllowed, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
                 if (_store is IJobPublicationStore publication)
                 {
                     // Back on its own model, whose delivery this process still holds: it is in the broker, not one for the sweep.
@@ -308,6 +315,7 @@ internal sealed partial class JobLifecycle
             }
 
             lives[i].Running = true;
+            lives[i].Ran = jobs[i];
             var waited = (now - jobs[i].EnqueuedAt).TotalSeconds;
             _metrics.QueueWait.Record(Math.Max(0, waited), new KeyValuePair<string, object?>("model", jobs[i].Model));
             _events.Append(jobs[i].Id, JobEventTypes.Started, $"{{\"attempt\":{jobs[i].Attempts + 1},\"batch_size\":{count}}}");
@@ -340,6 +348,14 @@ internal sealed partial class JobLifecycle
     {
         if (Abandoned(job, reader))
         {
+            return;
+        }
+
+        if (live.IsFinished)
+        {
+            // Settled while its step ran (a cancel that did not wait for it): the failure changes nothing, and a retry
+            // would only be counted, logged and dropped.
+            await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
             return;
         }
 
@@ -394,10 +410,12 @@ internal sealed partial class JobLifecycle
                 continue;
             }
 
-            if (live.Cancellation.IsCancellationRequested)
+            if (_queue is InProcessJobQueue && live.Cancellation.IsCancellationRequested)
             {
                 // Cancelled or past its deadline while it ran, and stopped by the stop before its step could see it:
-                // its outcome is decided, and handing it back would run it again after the restart.
+                // its outcome is decided, and handing it back would run it again after the restart. Embedded only:
+                // a broker worker also cancels runs it must let go (a lost connection, a superseded copy), whose
+                // redelivered copy runs elsewhere; there a client's cancel is settled by the gateway.
                 await FinishAsync(job, null, live.CancelStatus, null, live.CancelStatus == JobStatus.Expired ? "deadline passed while running" : "cancelled while running", null, 0).ConfigureAwait(false);
                 continue;
             }

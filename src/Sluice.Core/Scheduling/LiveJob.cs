@@ -33,6 +33,12 @@ internal sealed class LiveJob
     /// <summary>The queue entry, once enqueued.</summary>
     public QueuedJob? Queued { get; set; }
 
+    /// <summary>
+    /// The queue entry whose run started last: while it waits out a retry's backoff, that run is not yet counted in its
+    /// <see cref="QueuedJob.Attempts"/> (the retried copy carries it).
+    /// </summary>
+    public QueuedJob? Ran { get; set; }
+
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
     /// <summary>Completes once the terminal outcome is durably stored (or its write has failed).</summary>

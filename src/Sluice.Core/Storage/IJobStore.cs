@@ -41,8 +41,10 @@ public interface IJobStore
     /// changing nothing, when the job is already terminal. A store that tracks publication
     /// (<see cref="IJobPublicationStore"/>) also marks the job unconfirmed, claimed at <paramref name="at"/>: the copy
     /// for the new model is not in the broker yet, and if the mover dies before publishing it, the sweep does.
+    /// <paramref name="fallbackAllowed"/> is the permission to move the job leaves with: false after a move (a job moves
+    /// at most once); true again when a move is undone (the fallback's queue refused it) and the job never left.
     /// </summary>
-    ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, DateTimeOffset at, CancellationToken cancellationToken);
+    ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>
     /// Writes a terminal outcome and its events. Idempotent: returns false, changing nothing, when the job is

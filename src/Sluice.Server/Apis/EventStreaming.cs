@@ -203,7 +203,9 @@ internal static class EventStreaming
                         lastWrite = Stopwatch.GetTimestamp();
                     }
 
-                    await Task.Delay(poll, ct).ConfigureAwait(false);
+                    // Never past the next keep-alive, whatever the poll interval has grown to.
+                    var untilPing = keepAlive - Stopwatch.GetElapsedTime(lastWrite);
+                    await Task.Delay(untilPing > TimeSpan.Zero && untilPing < poll ? untilPing : poll, ct).ConfigureAwait(false);
                     poll = poll * 2 > StorePollMax ? StorePollMax : poll * 2;
                 }
             }

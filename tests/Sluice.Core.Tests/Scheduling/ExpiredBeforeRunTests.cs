@@ -16,6 +16,11 @@ public sealed class ExpiredBeforeRunTests
         // Recovered after a crash, or waiting out a retry's backoff: it did start, and its record shows started_at.
         Assert.Equal(expected, JobLifecycle.ExpiredBeforeRun(Job(attempts)));
 
+    [Fact]
+    public void ExpiredBeforeRun_EntryWaitingOutItsRetryBackoff_CountsTheRunItStarted() =>
+        // The entry that ran still says 0 attempts (the retried copy carries the run): it did start once.
+        Assert.Equal("deadline passed before the job could run again (after 1 attempt)", JobLifecycle.ExpiredBeforeRun(Job(attempts: 0), ranThisCopy: true));
+
     private static QueuedJob Job(int attempts) => new()
     {
         Id = "job_1",

@@ -27,8 +27,8 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
     public ValueTask ScheduleRetryAsync(string id, int attempts, string? error, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
         Store.ScheduleRetryAsync(id, attempts, error, notBefore, cancellationToken);
 
-    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, DateTimeOffset at, CancellationToken cancellationToken) =>
-        Store.RerouteAsync(id, model, modelVersion, inputJson, attempts, at, cancellationToken);
+    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, CancellationToken cancellationToken) =>
+        Store.RerouteAsync(id, model, modelVersion, inputJson, attempts, fallbackAllowed, at, cancellationToken);
 
     public ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken) => Store.CompleteAsync(completion, cancellationToken);
 
