@@ -165,7 +165,7 @@ internal sealed partial class DynamicBatcher
                     var live = lives[i];
                     if (live.Cancellation.IsCancellationRequested)
                     {
-                        _ = _lifecycle.FinishAsync(jobs[i], _reader, live.CancelStatus, null, live.CancelStatus == Jobs.JobStatus.Expired ? "deadline passed while running" : "cancelled while running", n, ms);
+                        _ = _lifecycle.FinishAsync(jobs[i], _reader, live.CancelStatus, null, live.CancelError(running: true), n, ms);
                     }
                     else if (batchError is null && batch.Results[i] is { } result)
                     {

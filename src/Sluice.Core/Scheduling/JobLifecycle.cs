@@ -139,7 +139,7 @@ internal sealed partial class JobLifecycle
 
         if (live.Cancellation.IsCancellationRequested)
         {
-            _ = FinishAsync(job, reader, live.CancelStatus, null, live.CancelStatus == JobStatus.Expired ? "deadline passed" : "cancelled", null, 0);
+            _ = FinishAsync(job, reader, live.CancelStatus, null, live.CancelError(running: false), null, 0);
             return false;
         }
 
@@ -221,7 +221,7 @@ internal sealed partial class JobLifecycle
                 // Cancelled (or expired) while the move was written: the cancel reached this process only, so end
                 // the job here rather than hand a copy that never saw it to whichever worker takes the fallback.
                 live.Running = false;
-                await FinishAsync(job, reader, live.CancelStatus, null, live.CancelStatus == JobStatus.Expired ? "deadline passed" : "cancelled", null, 0).ConfigureAwait(false);
+                await FinishAsync(job, reader, live.CancelStatus, null, live.CancelError(running: false), null, 0).ConfigureAwait(false);
                 return;
             }
 
@@ -416,7 +416,7 @@ internal sealed partial class JobLifecycle
                 // its outcome is decided, and handing it back would run it again after the restart. Embedded only:
                 // a broker worker also cancels runs it must let go (a lost connection, a superseded copy), whose
                 // redelivered copy runs elsewhere; there a client's cancel is settled by the gateway.
-                await FinishAsync(job, null, live.CancelStatus, null, live.CancelStatus == JobStatus.Expired ? "deadline passed while running" : "cancelled while running", null, 0).ConfigureAwait(false);
+                await FinishAsync(job, null, live.CancelStatus, null, live.CancelError(running: true), null, 0).ConfigureAwait(false);
                 continue;
             }
 

@@ -315,19 +315,8 @@ internal sealed partial class JobService
         _events.Seed(id, lastId);
 
         _live.Remove(id);
-        var queued = new QueuedJob
-        {
-            Id = record.Id,
-            Model = record.Model,
-            Priority = record.Priority,
-            InputJson = record.InputJson,
-            EnqueuedAt = _time.GetUtcNow(),
-            MaxAttempts = record.MaxAttempts,
-            Owner = record.Owner,
-            TraceParent = record.TraceParent,
-            CacheKey = record.CacheKey,
-            FallbackAllowed = record.FallbackAllowed,
-        };
+        // The store reset its attempts and dropped its deadline; it waits from now.
+        var queued = QueuedJob.FromRecord(record).With(0, _time.GetUtcNow());
         _events.Append(id, JobEventTypes.Queued, "{\"requeued\":true}");
         TrackIfLocal(queued);
         if (_queue is InProcessJobQueue inProcess)

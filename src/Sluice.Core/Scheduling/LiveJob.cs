@@ -41,6 +41,11 @@ internal sealed class LiveJob
 
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
+    /// <summary>The error a cancelled (or expired) job ends with, before or after its run started.</summary>
+    public string CancelError(bool running) => CancelStatus == JobStatus.Expired
+        ? (running ? "deadline passed while running" : "deadline passed")
+        : (running ? "cancelled while running" : "cancelled");
+
     /// <summary>Completes once the terminal outcome is durably stored (or its write has failed).</summary>
     public TaskCompletionSource Settled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
