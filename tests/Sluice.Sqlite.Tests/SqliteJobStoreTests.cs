@@ -151,7 +151,7 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
         Assert.Equal([expected], await Store.LoadUnfinishedAsync(CancellationToken.None));
     }
 
-    [ToolFact("chattr")]
+    [ReadOnlyFileFact]
     public async Task InitializeAsync_DatabaseFileReadOnly_RefusesInsteadOfStartingUnableToWrite()
     {
         // SQLite opens a file it may not write read-only, silently: the server started, reported ready and answered
@@ -159,9 +159,9 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
         await Store.CreateAsync(NewJob(), CancellationToken.None);
         await ((SqliteJobStore)Store).DisposeAsync();
         var file = Path.Combine(_dir, "sluice.db");
-        await MakeReadOnlyAsync(file, true);
         try
         {
+            MakeReadOnly(file, true);
             var store = new SqliteJobStore(Options.Create(new SqliteStoreOptions { DataDir = _dir }), NullLogger<SqliteJobStore>.Instance);
             await using (store)
             {
@@ -172,23 +172,24 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
         }
         finally
         {
-            await MakeReadOnlyAsync(file, false);
+            // Whatever +i answered, and before the store reopens: an immutable file could be neither written nor deleted.
+            MakeReadOnly(file, false);
             await ReopenStoreAsync();
         }
     }
 
     /// <summary>Permissions do not stop root (as ./sluice test runs): the immutable attribute does.</summary>
-    private static async Task MakeReadOnlyAsync(string file, bool readOnly)
+    private static void MakeReadOnly(string file, bool readOnly)
     {
-        if (!OperatingSystem.IsWindows() && Environment.UserName != "root")
+        if (!OperatingSystem.IsWindows() && !ReadOnlyFileFactAttribute.NeedsImmutable)
         {
             File.SetUnixFileMode(file, readOnly ? UnixFileMode.UserRead : UnixFileMode.UserRead | UnixFileMode.UserWrite);
             return;
         }
 
-        using var chattr = System.Diagnostics.Process.Start("chattr", [readOnly ? "+i" : "-i", file]);
-        await chattr.WaitForExitAsync();
-        Assert.True(chattr.ExitCode == 0, $"chattr {(readOnly ? "+i" : "-i")} {file} failed (a file system without attributes?)");
+        var flag = readOnly ? "+i" : "-i";
+        var (exitCode, error) = ReadOnlyFileFactAttribute.Chattr(flag, file);
+        Assert.True(exitCode == 0, $"chattr {flag} {file} failed: {error}");
     }
 
     [Fact]
