@@ -17,8 +17,7 @@ namespace Sluice.Postgres;
 /// </summary>
 internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJobPublicationStore, IJobDeadlineStore, IAsyncDisposable
 {
-    private const string Columns = "id, model, model_version, input, priority, owner, status, created_at, deadline, attempts, max_attempts, " +
-        "started_at, completed_at, not_before, result, error, batch_size, queued_ms, run_ms, traceparent, idempotency_key, request_hash, cache_key, fallback_allowed";
+    private const string Columns = JobRecordReader.Columns;
 
     private readonly PostgresStoreOptions _options;
     private readonly ILogger<PostgresJobStore> _logger;

@@ -131,7 +131,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     {
         await using var conn = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var cmd = conn.CreateCommand();
-        JobQuerySql.Prepare(cmd, "SELECT * FROM jobs", '$', query);
+        JobQuerySql.Prepare(cmd, $"SELECT {JobRecordReader.Columns} FROM jobs", '$', query);
         return ReadJobs(cmd);
     }
 
@@ -168,7 +168,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     {
         await using var conn = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var cmd = conn.CreateCommand();
-        cmd.CommandText = "SELECT * FROM jobs WHERE status < 2 ORDER BY id";
+        cmd.CommandText = $"SELECT {JobRecordReader.Columns} FROM jobs WHERE status < 2 ORDER BY id";
         return ReadJobs(cmd);
     }
 
@@ -296,7 +296,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     {
         using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = "SELECT * FROM jobs WHERE id = $id";
+        cmd.CommandText = $"SELECT {JobRecordReader.Columns} FROM jobs WHERE id = $id";
         cmd.Parameters.AddWithValue("$id", id);
         var list = ReadJobs(cmd);
         return list.Count == 0 ? null : list[0];

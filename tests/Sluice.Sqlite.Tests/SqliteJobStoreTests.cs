@@ -115,7 +115,43 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
         }
     }
 
-    [ToolFact("chattr")]
+    [Fact]
+    public async Task GetListAndLoadUnfinished_JobsTableColumnsInAnotherOrder_ReadEveryFieldByName()
+    {
+        // Rows were read with SELECT * and mapped by position: right only while migrations append columns.
+        await ((SqliteJobStore)Store).DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+        Directory.CreateDirectory(_dir);
+        await using (var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = new SqliteStoreOptions { DataDir = _dir }.DatabasePath, Pooling = false }.ToString()))
+        {
+            await conn.OpenAsync();
+            await using var cmd = conn.CreateCommand();
+            // The current schema with the jobs columns reversed; V1 then adds only what is missing.
+            cmd.CommandText = $"""
+                CREATE TABLE jobs (
+                    fallback_allowed INTEGER NOT NULL DEFAULT 0, cache_key TEXT, request_hash TEXT, idempotency_key TEXT,
+                    traceparent TEXT, run_ms REAL, queued_ms REAL, batch_size INTEGER, error TEXT, result TEXT,
+                    not_before INTEGER, completed_at INTEGER, started_at INTEGER, max_attempts INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL, deadline INTEGER, created_at INTEGER NOT NULL, status INTEGER NOT NULL,
+                    owner TEXT NOT NULL, priority INTEGER NOT NULL, input TEXT NOT NULL, model_version TEXT,
+                    model TEXT NOT NULL, id TEXT PRIMARY KEY);
+                {SqliteSchema.V1}
+                PRAGMA user_version={SqliteSchema.Version};
+                """;
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        await ReopenStoreAsync();
+        var job = NewJob("k") with { Deadline = DateTimeOffset.UtcNow.AddMinutes(1), Priority = JobPriority.High, MaxAttempts = 5, CacheKey = "ck", FallbackAllowed = true };
+        Assert.True((await Store.CreateAsync(job, CancellationToken.None)).Created);
+        var expected = job with { Deadline = DateTimeOffset.FromUnixTimeMilliseconds(job.Deadline!.Value.ToUnixTimeMilliseconds()), CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(job.CreatedAt.ToUnixTimeMilliseconds()) };
+
+        Assert.Equal(expected, await Store.GetAsync(job.Id, CancellationToken.None));
+        Assert.Equal([expected], await Store.ListAsync(new JobQuery { Limit = 10 }, CancellationToken.None));
+        Assert.Equal([expected], await Store.LoadUnfinishedAsync(CancellationToken.None));
+    }
+
+    [ReadOnlyFileFact]
     public async Task InitializeAsync_DatabaseFileReadOnly_RefusesInsteadOfStartingUnableToWrite()
     {
         // SQLite opens a file it may not write read-only, silently: the server started, reported ready and answered
@@ -123,9 +159,9 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
         await Store.CreateAsync(NewJob(), CancellationToken.None);
         await ((SqliteJobStore)Store).DisposeAsync();
         var file = Path.Combine(_dir, "sluice.db");
-        await MakeReadOnlyAsync(file, true);
         try
         {
+            MakeReadOnly(file, true);
             var store = new SqliteJobStore(Options.Create(new SqliteStoreOptions { DataDir = _dir }), NullLogger<SqliteJobStore>.Instance);
             await using (store)
             {
@@ -136,23 +172,24 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
         }
         finally
         {
-            await MakeReadOnlyAsync(file, false);
+            // Whatever +i answered, and before the store reopens: an immutable file could be neither written nor deleted.
+            MakeReadOnly(file, false);
             await ReopenStoreAsync();
         }
     }
 
     /// <summary>Permissions do not stop root (as ./sluice test runs): the immutable attribute does.</summary>
-    private static async Task MakeReadOnlyAsync(string file, bool readOnly)
+    private static void MakeReadOnly(string file, bool readOnly)
     {
-        if (!OperatingSystem.IsWindows() && Environment.UserName != "root")
+        if (!OperatingSystem.IsWindows() && !ReadOnlyFileFactAttribute.NeedsImmutable)
         {
             File.SetUnixFileMode(file, readOnly ? UnixFileMode.UserRead : UnixFileMode.UserRead | UnixFileMode.UserWrite);
             return;
         }
 
-        using var chattr = System.Diagnostics.Process.Start("chattr", [readOnly ? "+i" : "-i", file]);
-        await chattr.WaitForExitAsync();
-        Assert.True(chattr.ExitCode == 0, $"chattr {(readOnly ? "+i" : "-i")} {file} failed (a file system without attributes?)");
+        var flag = readOnly ? "+i" : "-i";
+        var (exitCode, error) = ReadOnlyFileFactAttribute.Chattr(flag, file);
+        Assert.True(exitCode == 0, $"chattr {flag} {file} failed: {error}");
     }
 
     [Fact]

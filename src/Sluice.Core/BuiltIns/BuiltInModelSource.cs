@@ -28,8 +28,14 @@ internal sealed class BuiltInModelSource(IOptions<BuiltInOptions> options, TimeP
             {
                 Name = "sleep-batch",
                 Kind = ModelKind.Batch,
-                // Its cost is configured, so known exactly: a + b·n for a full batch.
-                Defaults = new SchedulerSettings { MaxBatchSize = 32, MaxQueueDelayMs = 2, ExpectedBatchMs = o.SleepBatchBaseMs + (o.SleepBatchPerItemMs * 32) },
+                // Its cost is configured, so known exactly: a + b·n for a full batch, b per item for another batch size.
+                Defaults = new SchedulerSettings
+                {
+                    MaxBatchSize = 32,
+                    MaxQueueDelayMs = 2,
+                    ExpectedBatchMs = o.SleepBatchBaseMs + (o.SleepBatchPerItemMs * 32),
+                    ExpectedItemMs = o.SleepBatchPerItemMs,
+                },
                 LoadAsync = _ => ValueTask.FromResult<IModel>(new SleepBatchModel(time, o.SleepBatchBaseMs, o.SleepBatchPerItemMs)),
             },
             new ModelCandidate

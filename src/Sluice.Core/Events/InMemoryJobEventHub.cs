@@ -26,8 +26,24 @@ internal sealed class InMemoryJobEventHub : IJobEventHub, IDisposable
 
     public int OpenSubscriptions => Volatile.Read(ref _open);
 
-    public JobEvent Append(string jobId, string type, string dataJson) =>
-        _logs.GetOrAdd(jobId, static id => new JobEventLog(id)).Append(type, dataJson, _time.GetUtcNow());
+    public JobEvent Append(string jobId, string type, string dataJson)
+    {
+        var now = _time.GetUtcNow();
+        if (_logs.TryGetValue(jobId, out var log))
+        {
+            return log.Append(type, dataJson, now);
+        }
+
+        if (type != JobEventTypes.Queued)
+        {
+            // Only a job's first event, queued, starts its stream (a recovery or a requeue seeds it first). Anything
+            // else is a step reporting after its job settled and its stream was swept: a stream made for it would never
+            // end, and a later subscriber would wait on it instead of replaying the stored one. Not stored, never sent.
+            return new JobEvent(jobId, 1, type, dataJson, now);
+        }
+
+        return _logs.GetOrAdd(jobId, static id => new JobEventLog(id)).Append(type, dataJson, now);
+    }
 
     public bool TrySubscribe(string jobId, long afterId, [NotNullWhen(true)] out JobEventSubscription? subscription)
     {

@@ -27,4 +27,12 @@ public sealed record SchedulerSettings
     /// it, and only until the model's measured timings replace it (see <c>DrainEstimate</c>).
     /// </summary>
     public double ExpectedBatchMs { get; init; } = 1000;
+
+    /// <summary>
+    /// What each item adds to a batch's <see cref="ExpectedBatchMs"/> (dynamic batcher), as the model source declares it:
+    /// the registry rescales the declared full batch to a configured <see cref="MaxBatchSize"/> by it, so a smaller batch
+    /// is not expected to take as long as the default one. Not read from configuration: a configured
+    /// <c>ExpectedBatchMs</c> is taken as it is.
+    /// </summary>
+    public double ExpectedItemMs { get; init; }
 }

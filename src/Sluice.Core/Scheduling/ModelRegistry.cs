@@ -80,16 +80,23 @@ public sealed class ModelRegistry
         return name.EndsWith("ModelSource", StringComparison.Ordinal) && name.Length > "ModelSource".Length ? name[..^"ModelSource".Length].ToLowerInvariant() : name;
     }
 
-    private static SchedulerSettings Bind(SchedulerSettings d, IConfigurationSection s) => new()
+    private static SchedulerSettings Bind(SchedulerSettings d, IConfigurationSection s)
     {
-        MaxBatchSize = Int(s, nameof(SchedulerSettings.MaxBatchSize), d.MaxBatchSize, 1, 4096),
-        MaxQueueDelayMs = Dbl(s, nameof(SchedulerSettings.MaxQueueDelayMs), d.MaxQueueDelayMs, 0, 60_000),
-        MaxNumSeqs = Int(s, nameof(SchedulerSettings.MaxNumSeqs), d.MaxNumSeqs, 1, 4096),
-        MaxQueueDepth = Int(s, nameof(SchedulerSettings.MaxQueueDepth), d.MaxQueueDepth, 1, 10_000_000),
-        MaxAttempts = Int(s, nameof(SchedulerSettings.MaxAttempts), d.MaxAttempts, 1, 100),
-        DefaultDeadlineMs = Int(s, nameof(SchedulerSettings.DefaultDeadlineMs), d.DefaultDeadlineMs, 0, int.MaxValue),
-        ExpectedBatchMs = Dbl(s, nameof(SchedulerSettings.ExpectedBatchMs), d.ExpectedBatchMs, 0, 3_600_000),
-    };
+        var maxBatchSize = Int(s, nameof(SchedulerSettings.MaxBatchSize), d.MaxBatchSize, 1, 4096);
+        // The declared full batch follows the batch size actually configured; an ExpectedBatchMs configured wins.
+        var expectedBatchMs = Math.Max(0, d.ExpectedBatchMs + (d.ExpectedItemMs * (maxBatchSize - d.MaxBatchSize)));
+        return new()
+        {
+            MaxBatchSize = maxBatchSize,
+            MaxQueueDelayMs = Dbl(s, nameof(SchedulerSettings.MaxQueueDelayMs), d.MaxQueueDelayMs, 0, 60_000),
+            MaxNumSeqs = Int(s, nameof(SchedulerSettings.MaxNumSeqs), d.MaxNumSeqs, 1, 4096),
+            MaxQueueDepth = Int(s, nameof(SchedulerSettings.MaxQueueDepth), d.MaxQueueDepth, 1, 10_000_000),
+            MaxAttempts = Int(s, nameof(SchedulerSettings.MaxAttempts), d.MaxAttempts, 1, 100),
+            DefaultDeadlineMs = Int(s, nameof(SchedulerSettings.DefaultDeadlineMs), d.DefaultDeadlineMs, 0, int.MaxValue),
+            ExpectedBatchMs = Dbl(s, nameof(SchedulerSettings.ExpectedBatchMs), expectedBatchMs, 0, 3_600_000),
+            ExpectedItemMs = d.ExpectedItemMs,
+        };
+    }
 
     private static int Int(IConfigurationSection s, string key, int fallback, int min, int max)
     {

@@ -5,10 +5,17 @@ namespace Sluice.Core.Storage;
 
 /// <summary>
 /// Maps a row of the <c>jobs</c> table to a <see cref="JobRecord"/>. Both relational stores (SQLite and
-/// PostgreSQL) select the same 24 columns in the same order, with times as Unix milliseconds.
+/// PostgreSQL) select the same 24 columns (<see cref="Columns"/>) in the same order, with times as Unix milliseconds.
 /// </summary>
 public static class JobRecordReader
 {
+    /// <summary>
+    /// The columns <see cref="Read"/> maps, in its order. Selected by name, never <c>*</c>: a table whose columns stand
+    /// in another order (created by hand, or by migrations that did not only append) would be misread by position.
+    /// </summary>
+    public const string Columns = "id, model, model_version, input, priority, owner, status, created_at, deadline, attempts, max_attempts, " +
+        "started_at, completed_at, not_before, result, error, batch_size, queued_ms, run_ms, traceparent, idempotency_key, request_hash, cache_key, fallback_allowed";
+
     public static JobRecord Read(DbDataReader r) => new()
     {
         Id = r.GetString(0),

@@ -7,6 +7,9 @@ namespace Sluice.Grading.Serving;
 /// <summary>Offers the <c>essay-grader</c> model (embedded default model, or <c>Sluice:Grading:ModelPath</c>).</summary>
 internal sealed class GradingModelSource(IOptions<GradingOptions> options) : IModelSource
 {
+    /// <summary>Expected milliseconds per essay of a batch, before the model has timed its own.</summary>
+    private const double EssayMs = 2.0;
+
     public IReadOnlyList<ModelCandidate> Discover()
     {
         var o = options.Value;
@@ -32,7 +35,13 @@ internal sealed class GradingModelSource(IOptions<GradingOptions> options) : IMo
                 Kind = ModelKind.Batch,
                 Version = version,
                 // About 1.5 ms per 350-word essay on one core (docs/grading.md); a full batch even if graded serially.
-                Defaults = new SchedulerSettings { MaxBatchSize = o.MaxBatchSize, MaxQueueDelayMs = o.MaxQueueDelayMs, ExpectedBatchMs = o.MaxBatchSize * 2.0 },
+                Defaults = new SchedulerSettings
+                {
+                    MaxBatchSize = o.MaxBatchSize,
+                    MaxQueueDelayMs = o.MaxQueueDelayMs,
+                    ExpectedBatchMs = o.MaxBatchSize * EssayMs,
+                    ExpectedItemMs = EssayMs,
+                },
                 LoadAsync = ct => ValueTask.FromResult<IModel>(new EssayGraderModel(GraderFactory.Create(o), o)),
             },
         ];
