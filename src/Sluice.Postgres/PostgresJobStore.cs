@@ -48,7 +48,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
         }
 
         // The store may come up after the process (compose, Kubernetes): wait for it rather than crash-looping.
-        var until = DateTime.UtcNow.AddSeconds(60);
+        var until = DateTime.UtcNow + _options.StartTimeout;
         while (true)
         {
             try
@@ -56,8 +56,15 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
                 await MigrateAsync(cancellationToken).ConfigureAwait(false);
                 break;
             }
-            catch (NpgsqlException ex) when (ex.IsTransient && DateTime.UtcNow < until)
+            catch (NpgsqlException ex) when (ex.IsTransient)
             {
+                if (DateTime.UtcNow >= until)
+                {
+                    // Npgsql's words ("Failed to connect to 127.0.0.1:5432") name neither the store nor the setting.
+                    throw new InvalidOperationException(
+                        $"PostgreSQL at {PostgresUrl.Redact(_options.Url)} is not reachable ({ex.Message.Split('\n')[0].TrimEnd()}) after waiting {_options.StartTimeout.TotalSeconds:0} s; check the host and port of Sluice:Store:Url and that the server runs", ex);
+                }
+
                 Log.WaitingForServer(_logger, PostgresUrl.Redact(_options.Url), ex.Message);
                 await Task.Delay(1000, cancellationToken).ConfigureAwait(false);
             }
