@@ -74,6 +74,14 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
                 throw new InvalidOperationException(
                     $"PostgreSQL at {PostgresUrl.Redact(_options.Url)} refused the connection ({ex.MessageText}); check the user, password and database of Sluice:Store:Url", ex);
             }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                // The role logs in but may not create Sluice's tables (PostgreSQL 15 and later no longer let every role
+                // create in a database's public schema; a URL without a database lands in "postgres"). Bare, this was
+                // "42501: permission denied for schema public", naming neither the store nor the setting.
+                throw new InvalidOperationException(
+                    $"PostgreSQL at {PostgresUrl.Redact(_options.Url)} refused Sluice's schema setup ({ex.MessageText}); the role of Sluice:Store:Url must own the database or have CREATE on its public schema", ex);
+            }
         }
 
         Volatile.Write(ref _initialized, 1);
