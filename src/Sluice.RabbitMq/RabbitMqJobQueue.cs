@@ -87,6 +87,10 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             _depths.TryAdd(model, default);
             _poller ??= Task.Run(() => PollDepthsAsync(_stopping.Token));
         }
+        catch (Exception ex) when (RabbitMqTopology.IsArgumentMismatch(ex))
+        {
+            throw RabbitMqTopology.ArgumentMismatch(ex);
+        }
         finally
         {
             _declareGate.Release();

@@ -478,6 +478,19 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     };
 
     [Fact]
+    public async Task DeclareAsync_DeliveryLimitChangedOnExistingQueues_FailsNamingTheSettingAndTheWayOut()
+    {
+        await (await NodeAsync("gateway")).DisposeAsync();
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => NodeAsync("worker", ("Sluice:Queue:DeliveryLimit", "10")));
+
+        Assert.Contains("x-delivery-limit", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Queue:DeliveryLimit", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Queue:Prefix", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
+
+    [Fact]
     public async Task EnqueueAsync_BrokerUnreachable_ReturnsUnavailable()
     {
         var store = await servers.NewDatabaseAsync();
