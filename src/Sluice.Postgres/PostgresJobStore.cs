@@ -47,7 +47,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
         }
 
         // The store may come up after the process (compose, Kubernetes): wait for it rather than crash-looping.
-        var until = DateTime.UtcNow.AddSeconds(60);
+        var until = DateTime.UtcNow + _options.StartTimeout;
         while (true)
         {
             try
@@ -55,8 +55,15 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
                 await MigrateAsync(cancellationToken).ConfigureAwait(false);
                 break;
             }
-            catch (NpgsqlException ex) when (ex.IsTransient && DateTime.UtcNow < until)
+            catch (NpgsqlException ex) when (ex.IsTransient)
             {
+                if (DateTime.UtcNow >= until)
+                {
+                    // Npgsql's words ("Failed to connect to 127.0.0.1:5432") name neither the store nor the setting.
+                    throw new InvalidOperationException(
+                        $"PostgreSQL at {PostgresUrl.Redact(_options.Url)} is not reachable ({ex.Message.Split('\n')[0].TrimEnd()}) after waiting {_options.StartTimeout.TotalSeconds:0} s; check the host and port of Sluice:Store:Url and that the server runs", ex);
+                }
+
                 Log.WaitingForServer(_logger, PostgresUrl.Redact(_options.Url), ex.Message);
                 await Task.Delay(1000, cancellationToken).ConfigureAwait(false);
             }
@@ -65,6 +72,14 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
                 // A wrong role, password or database does not heal by waiting: one line saying which setting to fix.
                 throw new InvalidOperationException(
                     $"PostgreSQL at {PostgresUrl.Redact(_options.Url)} refused the connection ({ex.MessageText}); check the user, password and database of Sluice:Store:Url", ex);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                // The role logs in but may not create Sluice's tables (PostgreSQL 15 and later no longer let every role
+                // create in a database's public schema; a URL without a database lands in "postgres"). Bare, this was
+                // "42501: permission denied for schema public", naming neither the store nor the setting.
+                throw new InvalidOperationException(
+                    $"PostgreSQL at {PostgresUrl.Redact(_options.Url)} refused Sluice's schema setup ({ex.MessageText}); the role of Sluice:Store:Url must own the database or have CREATE on its public schema", ex);
             }
         }
 

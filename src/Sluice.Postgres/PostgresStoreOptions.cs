@@ -28,6 +28,9 @@ public sealed class PostgresStoreOptions
     [Range(0, 10)]
     public int TransientRetries { get; set; } = 2;
 
+    /// <summary>How long to wait at start for an unreachable server (compose or Kubernetes may start it later) before failing.</summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How long idempotency keys are honoured.</summary>
     public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
 }

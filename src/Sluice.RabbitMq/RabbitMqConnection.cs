@@ -87,8 +87,16 @@ internal sealed partial class RabbitMqConnection : IAsyncDisposable
                     throw new InvalidOperationException(
                         $"RabbitMQ at {RabbitMqUrl.Redact(_options.Url)} refused the connection ({reason}); check the user, password and vhost of Sluice:Queue:Url", ex);
                 }
-                catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.BrokerUnreachableException or System.Net.Sockets.SocketException && DateTime.UtcNow < until)
+                catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.BrokerUnreachableException or System.Net.Sockets.SocketException)
                 {
+                    if (DateTime.UtcNow >= until)
+                    {
+                        // The client's own words ("None of the specified endpoints were reachable") name neither the
+                        // broker nor the setting: the operator reading the one-line start error needs both.
+                        throw new InvalidOperationException(
+                            $"RabbitMQ at {RabbitMqUrl.Redact(_options.Url)} is not reachable ({ex.GetBaseException().Message.Split('\n')[0].TrimEnd()}) after waiting {_options.StartTimeout.TotalSeconds:0} s; check the host and port of Sluice:Queue:Url and that the broker runs", ex);
+                    }
+
                     Log.Waiting(_logger, RabbitMqUrl.Redact(_options.Url), ex.Message);
                     await Task.Delay(1000, ct).ConfigureAwait(false);
                 }

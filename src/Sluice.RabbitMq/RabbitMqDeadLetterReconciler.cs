@@ -48,7 +48,15 @@ internal sealed partial class RabbitMqDeadLetterReconciler : IHostedService, IAs
         var conn = await _connection.GetAsync(cancellationToken).ConfigureAwait(false);
         var ch = await conn.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         await ch.BasicQosAsync(0, Prefetch, false, cancellationToken).ConfigureAwait(false);
-        await _topology.DeclareReconcileAsync(ch, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _topology.DeclareReconcileAsync(ch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RabbitMqTopology.IsArgumentMismatch(ex))
+        {
+            throw RabbitMqTopology.ArgumentMismatch(ex);
+        }
+
         _channel = ch;
         var consumer = new AsyncEventingBasicConsumer(ch);
         consumer.ReceivedAsync += OnReceivedAsync;

@@ -87,6 +87,10 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             _depths.TryAdd(model, default);
             _poller ??= Task.Run(() => PollDepthsAsync(_stopping.Token));
         }
+        catch (Exception ex) when (RabbitMqTopology.IsArgumentMismatch(ex))
+        {
+            throw RabbitMqTopology.ArgumentMismatch(ex);
+        }
         finally
         {
             _declareGate.Release();
@@ -281,7 +285,15 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
         try
         {
-            await _hub.SettleAsync(jobId, Core.Jobs.JobStatus.Expired, "deadline passed before the job could start", onlyIfQueued: true, _stopping.Token).ConfigureAwait(false);
+            // A queued job may have run already (it waits out a retry's backoff in a delay queue): its stored attempts
+            // say how often, so the error does not claim it never started, as the embedded queue words it too.
+            var record = await _store.GetAsync(jobId, _stopping.Token).ConfigureAwait(false);
+            if (record is not { Status: Core.Jobs.JobStatus.Queued })
+            {
+                return;
+            }
+
+            await _hub.SettleAsync(jobId, Core.Jobs.JobStatus.Expired, JobLifecycle.ExpiredBeforeRun(record.Attempts), onlyIfQueued: true, _stopping.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -14,6 +14,7 @@ public static class RabbitMqServiceCollectionExtensions
         services.AddOptions<RabbitMqOptions>().BindConfiguration("Sluice:Queue").ValidateDataAnnotations()
             .Validate(o => Uri.TryCreate(o.Url, UriKind.Absolute, out var u) && u.Scheme is "rabbitmq" or "amqp" or "amqps", "Sluice:Queue:Url must be rabbitmq://user:pass@host:5672/vhost")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitMqOptions>, RabbitMqOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RabbitMqConnection>();
         services.TryAddSingleton(sp => new RabbitMqTopology(sp.GetRequiredService<IOptions<RabbitMqOptions>>().Value));

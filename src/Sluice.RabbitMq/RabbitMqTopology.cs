@@ -64,6 +64,28 @@ internal sealed class RabbitMqTopology(RabbitMqOptions options)
         return tier;
     }
 
+    /// <summary>
+    /// Whether the broker refused a declaration because the queue exists with other arguments (406 PRECONDITION_FAILED,
+    /// "inequivalent arg"): a quorum queue keeps the arguments it was created with, so changing
+    /// <c>DeliveryLimit</c> or <c>DeadLetterRetention</c> on a running deployment stops every process at start.
+    /// </summary>
+    public static bool IsArgumentMismatch(Exception ex) =>
+        ex is RabbitMQ.Client.Exceptions.OperationInterruptedException { ShutdownReason: { ReplyCode: 406 } reason }
+        && reason.ReplyText.Contains("inequivalent arg", StringComparison.Ordinal);
+
+    /// <summary>The start error for <see cref="IsArgumentMismatch"/>: the broker's words plus the setting to restore or the way out.</summary>
+    public static InvalidOperationException ArgumentMismatch(Exception ex)
+    {
+        var text = ((RabbitMQ.Client.Exceptions.OperationInterruptedException)ex).ShutdownReason!.ReplyText;
+        // Bare, the start error was the client's "AMQP operation was interrupted … code=406 …", naming no setting.
+        var setting = text.Contains("'x-delivery-limit'", StringComparison.Ordinal) ? "Sluice:Queue:DeliveryLimit"
+            : text.Contains("'x-message-ttl'", StringComparison.Ordinal) ? "Sluice:Queue:DeadLetterRetention"
+            : "the Sluice:Queue settings";
+        return new InvalidOperationException(
+            $"RabbitMQ refused to declare Sluice's queues ({text}); a queue keeps the arguments it was created with: set {setting} back to the value " +
+            "the queues were created with, or use a new Sluice:Queue:Prefix (and drain and delete the old queues)", ex);
+    }
+
     /// <summary>Declares the shared exchanges and queues (idempotent; identical arguments in every process).</summary>
     public async Task DeclareSharedAsync(IChannel ch, CancellationToken ct)
     {

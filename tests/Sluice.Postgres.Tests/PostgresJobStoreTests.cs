@@ -227,6 +227,43 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
     }
 
     [Fact]
+    public async Task InitializeAsync_RoleMayNotCreateTables_FailsAtOnceNamingTheSetting()
+    {
+        // A database the sluice role does not own: since PostgreSQL 15 only the owner may create in its public schema.
+        var name = $"foreign_{Guid.NewGuid():N}";
+        await using (var admin = new Npgsql.NpgsqlConnection($"Host=127.0.0.1;Port={server.PostgresPort};Username=postgres;Database=postgres;Pooling=false"))
+        {
+            await admin.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", admin);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        await using var store = Open($"postgres://sluice:sluice@127.0.0.1:{server.PostgresPort}/{name}");
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.InitializeAsync(CancellationToken.None));
+
+        Assert.Contains("permission denied", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"PostgreSQL at postgres://sluice@127.0.0.1:{server.PostgresPort}/{name}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Store:Url", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
+
+    [Fact]
+    public async Task InitializeAsync_ServerUnreachableAfterStartTimeout_FailsNamingTheStoreAndTheSetting()
+    {
+        // Port 1 on loopback refuses at once; the wait is shortened from 60 s so the test sees its end.
+        var options = new PostgresStoreOptions { Url = "postgres://sluice:secret@127.0.0.1:1/sluice", StartTimeout = TimeSpan.FromSeconds(1) };
+        await using var store = new PostgresJobStore(Options.Create(options), NullLogger<PostgresJobStore>.Instance);
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.InitializeAsync(CancellationToken.None));
+
+        Assert.Contains("PostgreSQL at postgres://sluice@127.0.0.1:1/sluice is not reachable", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Store:Url", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
+
+    [Fact]
     public async Task CreateAsync_ServerUnreachable_FailsFastWithStoreUnavailable()
     {
         // Port 1 on loopback refuses at once: after its few short transient retries the store must give the caller the

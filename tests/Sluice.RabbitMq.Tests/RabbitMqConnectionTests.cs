@@ -27,4 +27,19 @@ public sealed class RabbitMqConnectionTests(RabbitMqServers servers)
         Assert.Contains("Sluice:Queue:Url", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("not-the-password", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task GetAsync_BrokerUnreachableAfterStartTimeout_FailsNamingTheBrokerAndTheSetting()
+    {
+        // Port 1 on loopback refuses at once; the wait is shortened from 60 s so the test sees its end.
+        var options = new RabbitMqOptions { Url = "rabbitmq://guest:secret@127.0.0.1:1/", StartTimeout = TimeSpan.FromSeconds(1) };
+        await using var connection = new RabbitMqConnection(Options.Create(options), NullLogger<RabbitMqConnection>.Instance);
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await connection.GetAsync(CancellationToken.None));
+
+        Assert.Contains("RabbitMQ at rabbitmq://guest@127.0.0.1:1/ is not reachable", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Queue:Url", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
 }

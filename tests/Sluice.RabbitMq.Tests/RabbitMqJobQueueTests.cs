@@ -216,6 +216,25 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task EnqueueAsync_DeadlinePassesWhileJobWaitsOutRetryBackoff_ExpiredSayingItRanBefore()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        var job = Job(deadline: DateTimeOffset.UtcNow.AddSeconds(1));
+        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, Deadline = job.Deadline }, CancellationToken.None);
+        gateway.Hub.Append(job.Id, JobEventTypes.Queued, "{}");
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
+        // Its first run failed and a worker scheduled the next one after a backoff longer than the deadline: queued
+        // again in the store with one attempt counted, as RetryLaterAsync leaves it.
+        await gateway.Store.ScheduleRetryAsync(job.Id, 1, "boom", DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
+
+        JobRecord? record = null;
+        await UntilAsync(async () => (record = await gateway.Store.GetAsync(job.Id, CancellationToken.None))!.Status == JobStatus.Expired,
+            () => $"not expired: {record?.Status}");
+
+        Assert.Equal("deadline passed before the job could run again (after 1 attempt)", record!.Error);
+    }
+
+    [Fact]
     public async Task EnqueueAsync_JobWithDistantDeadlineEnds_DeadlineTimerReleasedBeforeTheDeadline()
     {
         await using var gateway = await NodeAsync("gateway");
@@ -476,6 +495,19 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Owner = j.Owner,
         FallbackAllowed = true,
     };
+
+    [Fact]
+    public async Task DeclareAsync_DeliveryLimitChangedOnExistingQueues_FailsNamingTheSettingAndTheWayOut()
+    {
+        await (await NodeAsync("gateway")).DisposeAsync();
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => NodeAsync("worker", ("Sluice:Queue:DeliveryLimit", "10")));
+
+        Assert.Contains("x-delivery-limit", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Queue:DeliveryLimit", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Queue:Prefix", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
 
     [Fact]
     public async Task EnqueueAsync_BrokerUnreachable_ReturnsUnavailable()

@@ -95,9 +95,11 @@ internal sealed partial class JobLifecycle
     /// </summary>
     /// <param name="ranThisCopy">The job's run from this very queue entry started (it now waits out a retry's backoff),
     /// so that run is not yet in the entry's attempts.</param>
-    internal static string ExpiredBeforeRun(QueuedJob job, bool ranThisCopy = false)
+    internal static string ExpiredBeforeRun(QueuedJob job, bool ranThisCopy = false) => ExpiredBeforeRun(job.Attempts + (ranThisCopy ? 1 : 0));
+
+    /// <summary>The same error for a job that has run <paramref name="runs"/> times (its stored attempts).</summary>
+    internal static string ExpiredBeforeRun(int runs)
     {
-        var runs = job.Attempts + (ranThisCopy ? 1 : 0);
         return runs == 0
             ? "deadline passed before the job could start"
             : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"deadline passed before the job could run again (after {runs} attempt{(runs == 1 ? "" : "s")})");
