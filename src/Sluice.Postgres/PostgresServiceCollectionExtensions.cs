@@ -12,6 +12,9 @@ public static class PostgresServiceCollectionExtensions
         services.AddOptions<PostgresStoreOptions>().BindConfiguration("Sluice:Store").ValidateDataAnnotations()
             .Validate(o => o.Url.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || o.Url.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) || o.Url.Contains("Host=", StringComparison.OrdinalIgnoreCase),
                 "Sluice:Store:Url must be postgres://user:pass@host:port/db")
+            // A negative wait failed the start at once ("after waiting -5 s"); a huge one overflowed the clock.
+            .Validate(o => o.StartTimeout > TimeSpan.Zero && o.StartTimeout <= TimeSpan.FromDays(24),
+                "Sluice:Store:StartTimeout must be above 00:00:00 and at most 24.00:00:00")
             .ValidateOnStart();
         services.TryAddSingleton<PostgresJobStore>();
         services.RemoveAll<IJobStore>();

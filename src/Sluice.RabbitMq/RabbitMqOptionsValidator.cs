@@ -13,25 +13,32 @@ internal sealed class RabbitMqOptionsValidator : IValidateOptions<RabbitMqOption
 {
     private const string Section = "Sluice:Queue";
 
-    // Task.Delay and CancelAfter refuse longer waits, and RabbitMQ a longer x-message-ttl; nothing here needs more.
+    // Waits: Task.Delay and CancelAfter refuse longer ones.
     private static readonly TimeSpan MaxWait = TimeSpan.FromDays(24);
+
+    // A queue's x-message-ttl: RabbitMQ takes at most 2^32 - 1 ms (about 49.7 days).
+    private static readonly TimeSpan MaxTtl = TimeSpan.FromMilliseconds(uint.MaxValue);
+
+    // Only subtracted from the clock: anything short of an overflow works, a year is already far past any use.
+    private static readonly TimeSpan MaxAge = TimeSpan.FromDays(365);
 
     public ValidateOptionsResult Validate(string? name, RabbitMqOptions options)
     {
         var errors = new List<string>();
-        Positive(errors, nameof(options.ConfirmTimeout), options.ConfirmTimeout);
-        Positive(errors, nameof(options.DepthPollInterval), options.DepthPollInterval);
-        Positive(errors, nameof(options.DeadLetterRetention), options.DeadLetterRetention);
-        Positive(errors, nameof(options.RepublishAfter), options.RepublishAfter);
+        Check(errors, nameof(options.ConfirmTimeout), options.ConfirmTimeout, MaxWait);
+        Check(errors, nameof(options.DepthPollInterval), options.DepthPollInterval, MaxWait);
+        Check(errors, nameof(options.StartTimeout), options.StartTimeout, MaxWait);
+        Check(errors, nameof(options.DeadLetterRetention), options.DeadLetterRetention, MaxTtl);
+        Check(errors, nameof(options.RepublishAfter), options.RepublishAfter, MaxAge);
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
-    private static void Positive(List<string> errors, string setting, TimeSpan value)
+    private static void Check(List<string> errors, string setting, TimeSpan value, TimeSpan max)
     {
-        if (value <= TimeSpan.Zero || value > MaxWait)
+        if (value <= TimeSpan.Zero || value > max)
         {
-            errors.Add($"{Section}:{setting} = {Show(value)} must be above 00:00:00 and at most {Show(MaxWait)}.");
+            errors.Add($"{Section}:{setting} = {Show(value)} must be above 00:00:00 and at most {Show(max)}.");
         }
     }
 

@@ -79,7 +79,8 @@ internal sealed class RabbitMqTopology(RabbitMqOptions options)
         var text = ((RabbitMQ.Client.Exceptions.OperationInterruptedException)ex).ShutdownReason!.ReplyText;
         // Bare, the start error was the client's "AMQP operation was interrupted … code=406 …", naming no setting.
         var setting = text.Contains("'x-delivery-limit'", StringComparison.Ordinal) ? "Sluice:Queue:DeliveryLimit"
-            : text.Contains("'x-message-ttl'", StringComparison.Ordinal) ? "Sluice:Queue:DeadLetterRetention"
+            // The delay tiers carry a TTL too, a fixed one: only the dead-letter queues' follows a setting.
+            : text.Contains("'x-message-ttl'", StringComparison.Ordinal) && text.Contains(".dead", StringComparison.Ordinal) ? "Sluice:Queue:DeadLetterRetention"
             : "the Sluice:Queue settings";
         return new InvalidOperationException(
             $"RabbitMQ refused to declare Sluice's queues ({text}); a queue keeps the arguments it was created with: set {setting} back to the value " +

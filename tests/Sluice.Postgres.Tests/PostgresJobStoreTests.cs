@@ -229,23 +229,35 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
     [Fact]
     public async Task InitializeAsync_RoleMayNotCreateTables_FailsAtOnceNamingTheSetting()
     {
-        // A database the sluice role does not own: since PostgreSQL 15 only the owner may create in its public schema.
+        // A database the sluice role does not own, whose public schema only its owner may create in (the default since
+        // PostgreSQL 15; revoked explicitly so that an older server gives the same answer).
         var name = $"foreign_{Guid.NewGuid():N}";
-        await using (var admin = new Npgsql.NpgsqlConnection($"Host=127.0.0.1;Port={server.PostgresPort};Username=postgres;Database=postgres;Pooling=false"))
+        await AdminAsync("postgres", $"CREATE DATABASE {name}");
+        try
         {
-            await admin.OpenAsync();
-            await using var cmd = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", admin);
-            await cmd.ExecuteNonQueryAsync();
+            await AdminAsync(name, "REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+            await using var store = Open($"postgres://sluice:sluice@127.0.0.1:{server.PostgresPort}/{name}");
+
+            var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.InitializeAsync(CancellationToken.None));
+
+            Assert.Contains("permission denied", ex.Message, StringComparison.Ordinal);
+            Assert.Contains($"PostgreSQL at postgres://sluice@127.0.0.1:{server.PostgresPort}/{name}", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("Sluice:Store:Url", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', ex.Message);
+        }
+        finally
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            await AdminAsync("postgres", $"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
         }
 
-        await using var store = Open($"postgres://sluice:sluice@127.0.0.1:{server.PostgresPort}/{name}");
-
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.InitializeAsync(CancellationToken.None));
-
-        Assert.Contains("permission denied", ex.Message, StringComparison.Ordinal);
-        Assert.Contains($"PostgreSQL at postgres://sluice@127.0.0.1:{server.PostgresPort}/{name}", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("Sluice:Store:Url", ex.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain('\n', ex.Message);
+        async Task AdminAsync(string database, string sql)
+        {
+            await using var admin = new Npgsql.NpgsqlConnection($"Host=127.0.0.1;Port={server.PostgresPort};Username=postgres;Database={database};Pooling=false");
+            await admin.OpenAsync();
+            await using var cmd = new Npgsql.NpgsqlCommand(sql, admin);
+            await cmd.ExecuteNonQueryAsync();
+        }
     }
 
     [Fact]

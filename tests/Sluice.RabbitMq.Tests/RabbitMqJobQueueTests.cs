@@ -219,13 +219,14 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     public async Task EnqueueAsync_DeadlinePassesWhileJobWaitsOutRetryBackoff_ExpiredSayingItRanBefore()
     {
         await using var gateway = await NodeAsync("gateway");
-        var job = Job(deadline: DateTimeOffset.UtcNow.AddSeconds(1));
+        var job = Job(deadline: DateTimeOffset.UtcNow.AddSeconds(3));
         await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, Deadline = job.Deadline }, CancellationToken.None);
+        // Its first run failed and a worker scheduled the next one after a backoff longer than the deadline: queued
+        // again in the store with one attempt counted, as RetryLaterAsync leaves it. Stored before the deadline timer is
+        // armed, so a slow machine cannot let the timer read the job before its attempt is counted.
+        await gateway.Store.ScheduleRetryAsync(job.Id, 1, "boom", DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
         gateway.Hub.Append(job.Id, JobEventTypes.Queued, "{}");
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
-        // Its first run failed and a worker scheduled the next one after a backoff longer than the deadline: queued
-        // again in the store with one attempt counted, as RetryLaterAsync leaves it.
-        await gateway.Store.ScheduleRetryAsync(job.Id, 1, "boom", DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
 
         JobRecord? record = null;
         await UntilAsync(async () => (record = await gateway.Store.GetAsync(job.Id, CancellationToken.None))!.Status == JobStatus.Expired,

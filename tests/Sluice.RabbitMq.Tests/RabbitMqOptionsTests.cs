@@ -13,13 +13,29 @@ public sealed class RabbitMqOptionsTests
     [InlineData("RepublishAfter", "00:00:00")]
     [InlineData("DepthPollInterval", "-00:00:01")]
     [InlineData("DeadLetterRetention", "00:00:00")]
-    public void AddSluiceRabbitMq_NonPositiveDuration_FailsValidationNamingTheSetting(string setting, string value)
+    [InlineData("DeadLetterRetention", "50.00:00:00")]
+    [InlineData("StartTimeout", "-00:00:05")]
+    [InlineData("ConfirmTimeout", "25.00:00:00")]
+    public void AddSluiceRabbitMq_DurationOutOfRange_FailsValidationNamingTheSetting(string setting, string value)
     {
         using var services = Build(($"Sluice:Queue:{setting}", value));
 
         var ex = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<RabbitMqOptions>>().Value);
 
         Assert.Contains($"Sluice:Queue:{setting} = {value}", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("DeadLetterRetention", "30.00:00:00")]
+    [InlineData("RepublishAfter", "60.00:00:00")]
+    public void AddSluiceRabbitMq_LongRetentionOrRepublishAge_PassValidation(string setting, string value)
+    {
+        // A queue TTL up to RabbitMQ's own bound (~49.7 days) must still start: a deployment cannot lower it in place.
+        using var services = Build(($"Sluice:Queue:{setting}", value));
+
+        var options = services.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+
+        Assert.Equal(TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture), setting == "RepublishAfter" ? options.RepublishAfter : options.DeadLetterRetention);
     }
 
     [Fact]

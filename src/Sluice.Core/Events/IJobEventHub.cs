@@ -10,7 +10,11 @@ namespace Sluice.Core.Events;
 /// </summary>
 public interface IJobEventHub
 {
-    /// <summary>Appends an event to a job's stream and wakes its subscribers.</summary>
+    /// <summary>
+    /// Appends an event to a job's stream and wakes its subscribers. A job's stream starts with its <c>queued</c> event
+    /// (or a seed); the in-process hub drops any other event for a job it holds no stream for (a run reporting after its
+    /// settled stream was swept).
+    /// </summary>
     JobEvent Append(string jobId, string type, string dataJson);
 
     /// <summary>Subscribes to a job's events after <paramref name="afterId"/>; false when the hub has no stream for the job.</summary>

@@ -164,22 +164,8 @@ public sealed class JobsApiTests : IAsyncLifetime
         using var ws = new ClientWebSocket();
         var uri = new Uri(_server.BaseAddress.ToString().Replace("http://", "ws://") + $"v1/jobs/{id}/ws");
         await ws.ConnectAsync(uri, CancellationToken.None);
-        var types = new List<string>();
-        var buffer = new byte[64 * 1024];
-        while (true)
-        {
-            var r = await ws.ReceiveAsync(buffer, CancellationToken.None);
-            if (r.MessageType == WebSocketMessageType.Close)
-            {
-                await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
-                break;
-            }
 
-            using var doc = JsonDocument.Parse(Encoding.UTF8.GetString(buffer, 0, r.Count));
-            types.Add(doc.RootElement.GetProperty("event").GetString()!);
-        }
-
-        Assert.Equal(["queued", "started", "delta", "delta", "delta", "completed"], types.ToArray());
+        Assert.Equal(["queued", "started", "delta", "delta", "delta", "completed"], await WebSocketEvents.ReadTypesAsync(ws, CancellationToken.None));
     }
 
     [Fact]
