@@ -21,6 +21,12 @@ internal static class TargetFactory
             throw new BenchConfigurationException($"--priority must be high, normal or low (got '{spec.Priority}').");
         }
 
+        if (spec.Kind == TargetKind.Chat && spec.MaxTokens < 1)
+        {
+            // Every request would be a 400 from the server; say so before the run, as for --input.
+            throw new BenchConfigurationException($"--max-tokens must be at least 1 (got {spec.MaxTokens}).");
+        }
+
         return spec.Kind switch
         {
             TargetKind.Http => new HttpTarget(

@@ -28,4 +28,16 @@ public sealed class TargetFactoryTests
 
         Assert.Equal("--priority must be high, normal or low (got 'urgent').", e.Message);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void Create_ChatMaxTokensBelowOne_RefusedBeforeTheRun(int maxTokens)
+    {
+        var spec = new TargetSpec { Kind = TargetKind.Chat, Url = new Uri("http://127.0.0.1:1/"), MaxTokens = maxTokens };
+
+        var e = Assert.Throws<BenchConfigurationException>(() => TargetFactory.Create(spec, TimeSpan.FromSeconds(1)));
+
+        Assert.Equal($"--max-tokens must be at least 1 (got {maxTokens}).", e.Message);
+    }
 }
