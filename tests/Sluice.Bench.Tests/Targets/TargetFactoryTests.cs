@@ -40,4 +40,17 @@ public sealed class TargetFactoryTests
 
         Assert.Equal($"--max-tokens must be at least 1 (got {maxTokens}).", e.Message);
     }
+
+    [Theory]
+    [InlineData("G E T")]
+    [InlineData("")]
+    [InlineData(" ")]
+    public void Create_HttpMethodNotAToken_RefusedNamingMethod(string method)
+    {
+        var spec = new TargetSpec { Kind = TargetKind.Http, Url = new Uri("http://127.0.0.1:1/"), Method = method };
+
+        var e = Assert.Throws<BenchConfigurationException>(() => TargetFactory.Create(spec, TimeSpan.FromSeconds(1)));
+
+        Assert.StartsWith($"--method '{method}'", e.Message, StringComparison.Ordinal);
+    }
 }
