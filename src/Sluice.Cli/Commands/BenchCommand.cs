@@ -82,11 +82,12 @@ internal static class BenchCommand
                     stage.Validate();
                 }
 
-                // The results folder is checked before the run, so a bad --out does not cost the run.
+                // The target checks its options first, so a bad one leaves no empty results folder behind; the results
+                // folder is checked before the run, so a bad --out does not cost the run.
+                await using ILoadTarget loadTarget = TargetFactory.Create(spec, deadlineSpan);
                 DateTimeOffset started = DateTimeOffset.UtcNow;
                 string dir = r.GetValue(outDir) ?? ResultsWriter.NewRunDirectory(Path.Combine(Environment.CurrentDirectory, "bench-results"), "bench", started);
                 ResultsWriter.PrepareDirectory(dir);
-                await using ILoadTarget loadTarget = TargetFactory.Create(spec, deadlineSpan);
                 var session = new BenchSession(console, live: !r.GetValue(noLive));
                 console.MarkupLine(Markup.Escape($"bench: {loadTarget.Description}, {stages.Count} stage(s)"));
                 // Ctrl+C ends the run, not its results: the stages that ran, the interrupted one with what it measured

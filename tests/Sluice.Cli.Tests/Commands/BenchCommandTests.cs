@@ -65,4 +65,30 @@ public sealed class BenchCommandTests
             }
         }
     }
+
+    [Theory]
+    [InlineData("--priority", "urgent")]
+    [InlineData("--input", "{bad")]
+    [InlineData("--url", "http://example.com")]
+    public async Task Bench_BadTargetOption_ExitsTwoAndLeavesNoResultsFolder(string option, string value)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-bench-bad-option-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var code = await CliRunner.RunAsync(
+                ["bench", "--concurrency", "1", "--warmup", "0s", "--duration", "1s", "--no-live", "--out", dir, option, value],
+                TextWriter.Null,
+                TextWriter.Null);
+
+            Assert.Equal(2, code);
+            Assert.False(Directory.Exists(dir), "a refused run left its results folder behind");
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
 }
