@@ -26,6 +26,9 @@ internal sealed class LoadRunner
     private long _measureEndTimestamp;
     private long _issued;
     private long _measuredIssued;
+
+    /// <summary>Open loop: seconds over which measured arrivals were scheduled (0 until the scheduler ends).</summary>
+    private double _arrivalSeconds;
     private int _started;
     private int _clockStarted;
 
@@ -245,6 +248,9 @@ internal sealed class LoadRunner
 
                 if (warm && (t - warmupSeconds >= durationSeconds || measuredArrivals >= _options.MaxRequests))
                 {
+                    // The next arrival would fall outside the window, or the count is reached: either way arrivals
+                    // were offered over this much time, however long the answers then take.
+                    _arrivalSeconds = Math.Min(t - warmupSeconds, durationSeconds);
                     break;
                 }
 
@@ -406,7 +412,13 @@ internal sealed class LoadRunner
         double offered = 0, nominal = 0;
         if (_options.Mode == LoadMode.Open)
         {
-            offered = (sent + dropped) / measured;
+            // Arrivals per second of the time they were offered over: dividing by the measured time, which runs to
+            // the last completion, understated the offered rate by the whole drain of an overloaded stage. A stage
+            // cut short (hard stop, Ctrl+C) offered arrivals until then.
+            double window = _arrivalSeconds > 0
+                ? _arrivalSeconds
+                : Math.Min(_options.Duration.TotalSeconds, _time.GetElapsedTime(_measureStartTimestamp).TotalSeconds);
+            offered = (sent + dropped) / Math.Max(window, 1e-6);
             nominal = MeanRate(_options.Profile!, _options.Duration);
         }
 

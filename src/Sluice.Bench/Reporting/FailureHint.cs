@@ -50,7 +50,7 @@ internal static class FailureHint
             "404" when sluice => $"HTTP 404 from {spec.Url}: is model '{spec.Model}' served there? (./sluice models --url {spec.Url})",
             "400" or "422" when sluice => "HTTP " + status + ": the server refused the request as invalid; check --input (or --prompt/--max-tokens for chat)",
             "401" or "403" => "HTTP " + status + ": the server wants an API key",
-            "job_failed" => "the jobs were accepted and then failed (./sluice jobs list --status failed)",
+            "job_failed" => "the jobs were accepted and then failed (./sluice jobs list --status failed, or --status dead_lettered for jobs that failed every attempt)",
             "job_expired" => "the jobs were accepted and then expired; is --deadline too short?",
             _ when int.TryParse(status, NumberStyles.Integer, CultureInfo.InvariantCulture, out _) => $"HTTP {status} from {spec.Url}",
             _ => status,

@@ -41,12 +41,25 @@ internal static class ResultsWriter
     /// </summary>
     public static void PrepareDirectory(string directory)
     {
+        if (string.IsNullOrWhiteSpace(directory))
+        {
+            throw new BenchConfigurationException("--out is empty; give a folder for the results");
+        }
+
         if (File.Exists(directory))
         {
             throw new BenchConfigurationException($"--out {directory} is a file; give a folder for the results");
         }
 
-        Directory.CreateDirectory(directory);
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            // A bad option value like any other (bench: …, exit 2), naming the option, not the bare OS error.
+            throw new BenchConfigurationException($"--out {directory}: cannot create the results folder ({e.Message})");
+        }
     }
 
     /// <summary>A fresh folder under <paramref name="root"/> named after the run and the time.</summary>

@@ -5,8 +5,9 @@ namespace Sluice.Bench.Targets;
 /// <summary>The few fields of a Sluice job document the bench reads.</summary>
 internal readonly record struct JobResponse(string? Id, string? Status, int BatchSize)
 {
-    /// <summary>Whether <see cref="Status"/> is terminal.</summary>
-    public bool IsTerminal => Status is "succeeded" or "failed" or "cancelled" or "expired";
+    /// <summary>Whether <see cref="Status"/> is terminal (every terminal status of docs/api.md: a job that exhausted its
+    /// attempts ends <c>dead_lettered</c>, which left unknown was polled until the bench's deadline).</summary>
+    public bool IsTerminal => Status is "succeeded" or "failed" or "cancelled" or "expired" or "dead_lettered";
 
     /// <summary>Reads <c>id</c>, <c>status</c> and <c>batch_size</c> from the top level of a job document.</summary>
     public static JobResponse Parse(ReadOnlySpan<byte> json)

@@ -62,7 +62,7 @@ internal sealed class SluiceJobTarget : ILoadTarget
     private static RequestOutcome FromTerminal(JobResponse job, int httpStatus) => job.Status switch
     {
         "succeeded" => new RequestOutcome(OutcomeKind.Succeeded, httpStatus),
-        "failed" => RequestOutcome.Failure(OutcomeCodes.JobFailed),
+        "failed" or "dead_lettered" => RequestOutcome.Failure(OutcomeCodes.JobFailed),
         _ => RequestOutcome.Failure(OutcomeCodes.JobExpired),
     };
 
@@ -177,6 +177,7 @@ internal sealed class SluiceJobTarget : ILoadTarget
 
                     return new RequestOutcome(OutcomeKind.Succeeded, 200);
                 case "failed":
+                case "dead_lettered": // failed every attempt
                     return RequestOutcome.Failure(OutcomeCodes.JobFailed);
                 case "cancelled":
                 case "expired":

@@ -21,11 +21,31 @@ internal static class TargetFactory
             throw new BenchConfigurationException($"--priority must be high, normal or low (got '{spec.Priority}').");
         }
 
+        HttpMethod? method = null;
+        if (spec.Kind == TargetKind.Http)
+        {
+            try
+            {
+                method = new HttpMethod(spec.Method.ToUpperInvariant());
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException)
+            {
+                // A bad option value (bench: …, exit 2) naming the option, not the bare HttpMethod error.
+                throw new BenchConfigurationException($"--method '{spec.Method}' is not an HTTP method (e.g. GET, POST).", e);
+            }
+        }
+
+        if (spec.Kind == TargetKind.Chat && spec.MaxTokens < 1)
+        {
+            // Every request would be a 400 from the server; say so before the run, as for --input.
+            throw new BenchConfigurationException($"--max-tokens must be at least 1 (got {spec.MaxTokens}).");
+        }
+
         return spec.Kind switch
         {
             TargetKind.Http => new HttpTarget(
                 spec.Url,
-                new HttpMethod(spec.Method.ToUpperInvariant()),
+                method!,
                 spec.Body is null ? null : Encoding.UTF8.GetBytes(spec.Body),
                 client: client),
             TargetKind.Job or TargetKind.JobStream => new SluiceJobTarget(spec, deadline, client),

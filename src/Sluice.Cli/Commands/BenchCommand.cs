@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Sluice.Bench;
 using Sluice.Bench.Load;
 using Sluice.Bench.Reporting;
@@ -81,25 +82,46 @@ internal static class BenchCommand
                     stage.Validate();
                 }
 
-                // The results folder is checked before the run, so a bad --out does not cost the run.
+                // The target checks its options first, so a bad one leaves no empty results folder behind; the results
+                // folder is checked before the run, so a bad --out does not cost the run.
+                await using ILoadTarget loadTarget = TargetFactory.Create(spec, deadlineSpan);
                 DateTimeOffset started = DateTimeOffset.UtcNow;
                 string dir = r.GetValue(outDir) ?? ResultsWriter.NewRunDirectory(Path.Combine(Environment.CurrentDirectory, "bench-results"), "bench", started);
                 ResultsWriter.PrepareDirectory(dir);
-                await using ILoadTarget loadTarget = TargetFactory.Create(spec, deadlineSpan);
                 var session = new BenchSession(console, live: !r.GetValue(noLive));
                 console.MarkupLine(Markup.Escape($"bench: {loadTarget.Description}, {stages.Count} stage(s)"));
-                StageSeries series = await session.RunSeriesAsync(spec.Model, loadTarget, stages, ct);
+                // Ctrl+C ends the run, not its results: the stages that ran, the interrupted one with what it measured
+                // until then, are written and summed up as for a whole run (a long multi-stage run otherwise left an
+                // empty results folder behind), and the exit code is still 130.
+                var results = new List<StageResult>(stages.Count);
+                foreach (LoadOptions stage in stages)
+                {
+                    if (ct.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
+                    results.Add(await session.RunStageAsync(loadTarget, stage, ct));
+                }
+
+                bool interrupted = ct.IsCancellationRequested;
                 var run = new BenchRun
                 {
                     Name = "bench",
                     Command = "sluice " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
                     Target = loadTarget.Description,
                     StartedAt = started,
-                    Series = [series],
+                    Series = [new StageSeries { Name = spec.Model, Target = loadTarget.Description, Stages = results }],
+                    Notes = interrupted ? [InterruptedNote(results, stages.Count)] : [],
                 };
                 IReadOnlyList<ChartFile> charts = ResultsWriter.Write(run, dir, r.GetValue(slo));
                 ConsoleReport.Write(console, run);
                 console.MarkupLine(Markup.Escape($"results: {Path.GetFullPath(dir)} (results.json, results.md, {charts.Count} charts)"));
+                if (interrupted)
+                {
+                    return 130; // as a shell reports SIGINT
+                }
+
                 if (FailureHint.Describe(run.Series, spec) is { } hint)
                 {
                     console.MarkupLine("[red]bench:[/] " + Markup.Escape(hint));
@@ -122,6 +144,10 @@ internal static class BenchCommand
         command.Subcommands.Add(BenchScenarioCommand.Create());
         return command;
     }
+
+    private static string InterruptedNote(IReadOnlyList<StageResult> results, int planned) => results.Count == 0
+        ? $"Interrupted (Ctrl+C) before the first of {planned} stage(s) ran."
+        : string.Create(CultureInfo.InvariantCulture, $"Interrupted (Ctrl+C) during stage {results.Count} of {planned} ({results[^1].Label}): its figures cover the {results[^1].MeasuredSeconds:0.#} s it measured.");
 
     private static TargetKind ParseKind(string text) => text.ToLowerInvariant() switch
     {

@@ -80,13 +80,16 @@ internal static class GenerationInputParser
                         break;
                     }
 
-                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var seed))
+                    // The whole ulong range, as the OpenAI endpoints journal it: reading an Int64 failed every
+                    // seed of 2^63 or more when a recovered or distributed job was parsed again, and let a negative
+                    // one wrap to another seed.
+                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetUInt64(out var seed))
                     {
-                        error = new InputError(field, "expected an integer");
+                        error = new InputError(field, "expected a non-negative integer");
                         return false;
                     }
 
-                    result = result with { Seed = unchecked((ulong)seed) };
+                    result = result with { Seed = seed };
                     break;
                 case "stop":
                     if (!TryParseStop(value, field, out var stop, out error))

@@ -119,6 +119,27 @@ public sealed class LoadRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_OpenLoopOverloaded_OfferedRateIsTheArrivalRateNotTheDrainRate()
+    {
+        // 40 arrivals/s for 0.5 s into one slot of 100 ms: the answers take about 2 s to drain, the arrivals came in 0.5 s.
+        var target = new DelayTarget(TimeSpan.FromMilliseconds(100));
+        var runner = new LoadRunner(target, new LoadOptions
+        {
+            Mode = LoadMode.Open,
+            Profile = new ConstantRateProfile(40),
+            Duration = TimeSpan.FromMilliseconds(500),
+            MaxInFlight = 1,
+            RequestDeadline = TimeSpan.FromSeconds(20),
+        });
+
+        StageResult result = await runner.RunAsync();
+
+        Assert.True(result.MeasuredSeconds > 1.2, $"measured {result.MeasuredSeconds} s");
+        Assert.InRange(result.OfferedRatePerSecond, 20, 70);
+        Assert.True(result.ThroughputPerSecond < 11, $"throughput {result.ThroughputPerSecond}/s");
+    }
+
+    [Fact]
     public void Validate_UnboundedStage_Throws()
     {
         Assert.Throws<BenchConfigurationException>(() => new LoadOptions { Duration = TimeSpan.FromHours(2) }.Validate());

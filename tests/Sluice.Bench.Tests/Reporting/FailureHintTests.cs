@@ -52,4 +52,15 @@ public sealed class FailureHintTests
     {
         Assert.Null(FailureHint.Describe([Series(0, ("404", 5)), Series(1, ("404", 5))], s_spec));
     }
+
+    [Fact]
+    public void Describe_AllJobsFailed_PointsAtFailedAndDeadLetteredJobs()
+    {
+        // job_failed also counts jobs that ended dead_lettered, which --status failed does not list.
+        string? hint = FailureHint.Describe([Series(0, ("job_failed", 4))], s_spec);
+
+        Assert.NotNull(hint);
+        Assert.Contains("--status failed", hint);
+        Assert.Contains("--status dead_lettered", hint);
+    }
 }

@@ -66,4 +66,31 @@ public sealed class ResultsWriterTests : IDisposable
             File.Delete(file);
         }
     }
+
+    [Fact]
+    public void PrepareDirectory_FolderCannotBeCreated_ThrowsConfigurationErrorNamingOut()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            // A folder below a file cannot exist, whoever runs the test (root included).
+            var ex = Assert.Throws<BenchConfigurationException>(() => ResultsWriter.PrepareDirectory(Path.Combine(file, "results")));
+
+            Assert.StartsWith("--out ", ex.Message);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public void PrepareDirectory_EmptyPath_ThrowsConfigurationErrorNamingOut(string path)
+    {
+        var ex = Assert.Throws<BenchConfigurationException>(() => ResultsWriter.PrepareDirectory(path));
+
+        Assert.StartsWith("--out ", ex.Message);
+    }
 }

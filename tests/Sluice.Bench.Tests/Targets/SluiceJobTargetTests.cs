@@ -87,6 +87,33 @@ public sealed class SluiceJobTargetTests
         Assert.Equal(150, result.Accepted);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunAsync_JobDeadLettered_CountedAsJobFailedNotTimeout(bool stream)
+    {
+        // A job that failed every attempt ends dead_lettered: on the job record, and as the stream's terminal event.
+        await using KestrelTestServer server = await KestrelTestServer.StartAsync(app =>
+        {
+            app.MapPost("/v1/jobs", () => Results.Json(new { id = "j1", status = "queued" }, statusCode: 202));
+            app.MapGet("/v1/jobs/j1", () => Results.Json(new { id = "j1", status = "dead_lettered", error = "asked to fail" }));
+            app.MapGet("/v1/jobs/j1/events", async (HttpContext ctx) =>
+            {
+                ctx.Response.ContentType = "text/event-stream";
+                await ctx.Response.WriteAsync("id: 1\nevent: queued\ndata: {}\n\nid: 2\nevent: started\ndata: {\"attempt\":3}\n\n");
+                await ctx.Response.WriteAsync("id: 3\nevent: dead_lettered\ndata: {\"status\":\"dead_lettered\",\"error\":\"asked to fail\"}\n\n");
+            });
+        });
+        var spec = new TargetSpec { Kind = stream ? TargetKind.JobStream : TargetKind.Job, Url = server.BaseUri, Model = "sleep-batch" };
+        await using ILoadTarget target = TargetFactory.Create(spec, TimeSpan.FromSeconds(3));
+        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 1, Duration = TimeSpan.FromSeconds(60), MaxRequests = 2 });
+
+        StageResult result = await runner.RunAsync();
+
+        Assert.Equal(2, result.Failed);
+        Assert.Equal(2, Assert.Contains(OutcomeCodes.Name(OutcomeCodes.JobFailed), result.ByStatus));
+    }
+
     [Fact]
     public async Task RunAsync_ChatCompletionsStream_EachChunkWithTextIsAnEvent()
     {

@@ -28,4 +28,29 @@ public sealed class TargetFactoryTests
 
         Assert.Equal("--priority must be high, normal or low (got 'urgent').", e.Message);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void Create_ChatMaxTokensBelowOne_RefusedBeforeTheRun(int maxTokens)
+    {
+        var spec = new TargetSpec { Kind = TargetKind.Chat, Url = new Uri("http://127.0.0.1:1/"), MaxTokens = maxTokens };
+
+        var e = Assert.Throws<BenchConfigurationException>(() => TargetFactory.Create(spec, TimeSpan.FromSeconds(1)));
+
+        Assert.Equal($"--max-tokens must be at least 1 (got {maxTokens}).", e.Message);
+    }
+
+    [Theory]
+    [InlineData("G E T")]
+    [InlineData("")]
+    [InlineData(" ")]
+    public void Create_HttpMethodNotAToken_RefusedNamingMethod(string method)
+    {
+        var spec = new TargetSpec { Kind = TargetKind.Http, Url = new Uri("http://127.0.0.1:1/"), Method = method };
+
+        var e = Assert.Throws<BenchConfigurationException>(() => TargetFactory.Create(spec, TimeSpan.FromSeconds(1)));
+
+        Assert.StartsWith($"--method '{method}'", e.Message, StringComparison.Ordinal);
+    }
 }

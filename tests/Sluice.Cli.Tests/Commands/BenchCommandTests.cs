@@ -1,4 +1,9 @@
+using System.CommandLine;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Sluice.Cli.Commands;
+using Sluice.Testing.Server;
 
 namespace Sluice.Cli.Tests.Commands;
 
@@ -12,5 +17,78 @@ public sealed class BenchCommandTests
 
         Assert.Equal("http://127.0.0.1:8080", ClientOptions.DefaultUrl);
         Assert.Equal(models.GetValue<string>("--url"), bench.GetValue<string>("--url"));
+    }
+
+    [Fact]
+    public async Task Bench_InterruptedMidStage_WritesWhatRanAndExits130()
+    {
+        var served = 0;
+        await using var server = await KestrelTestServer.StartAsync(app => app.MapGet("/ok", () =>
+        {
+            Interlocked.Increment(ref served);
+            return Results.Text("ok");
+        }));
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-bench-interrupt-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var parse = CommandCatalog.CreateRoot().Parse(
+            [
+                "bench", "--target", "http", "--url", new Uri(server.BaseUri, "/ok").ToString(), "--concurrency", "2,4",
+                "--warmup", "0s", "--duration", "60s", "--no-live", "--out", dir,
+            ]);
+            Assert.Empty(parse.Errors);
+            using var ctrlC = new CancellationTokenSource();
+            var run = parse.InvokeAsync(new InvocationConfiguration { Output = TextWriter.Null, Error = TextWriter.Null }, ctrlC.Token);
+
+            // Ctrl+C once the first stage has measured something (bounded: a loaded machine may start slowly).
+            var until = DateTime.UtcNow.AddSeconds(30);
+            while (Volatile.Read(ref served) < 20 && DateTime.UtcNow < until && !run.IsCompleted)
+            {
+                await Task.Delay(20);
+            }
+
+            ctrlC.Cancel();
+            var code = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.Equal(130, code);
+            using var results = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dir, "results.json")));
+            var stage = Assert.Single(Assert.Single(results.RootElement.GetProperty("series").EnumerateArray()).GetProperty("stages").EnumerateArray());
+            Assert.True(stage.GetProperty("sent").GetInt64() > 0, stage.ToString());
+            Assert.Contains("Interrupted", results.RootElement.GetProperty("notes")[0].GetString());
+            Assert.True(File.Exists(Path.Combine(dir, "results.md")));
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("--priority", "urgent")]
+    [InlineData("--input", "{bad")]
+    [InlineData("--url", "http://example.com")]
+    public async Task Bench_BadTargetOption_ExitsTwoAndLeavesNoResultsFolder(string option, string value)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-bench-bad-option-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var code = await CliRunner.RunAsync(
+                ["bench", "--concurrency", "1", "--warmup", "0s", "--duration", "1s", "--no-live", "--out", dir, option, value],
+                TextWriter.Null,
+                TextWriter.Null);
+
+            Assert.Equal(2, code);
+            Assert.False(Directory.Exists(dir), "a refused run left its results folder behind");
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sluice.Core.Models;
 using Sluice.Engine.Serving;
 
 namespace Sluice.Engine.Tests.Serving;
@@ -15,6 +16,8 @@ public sealed class GenerationInputParserTests
     [InlineData("""{ "top_p": 1.5 }""", "input.top_p")]
     [InlineData("""{ "top_k": -2 }""", "input.top_k")]
     [InlineData("""{ "seed": "x" }""", "input.seed")]
+    [InlineData("""{ "seed": -1 }""", "input.seed")]
+    [InlineData("""{ "seed": 18446744073709551616 }""", "input.seed")]
     [InlineData("""{ "stop": 5 }""", "input.stop")]
     [InlineData("""{ "stop": ["ok", 3] }""", "input.stop[1]")]
     [InlineData("""{ "stop": [""] }""", "input.stop[0]")]
@@ -49,5 +52,18 @@ public sealed class GenerationInputParserTests
 
         Assert.True(GenerationInputParser.TryParse(doc.RootElement, out var request, out _));
         Assert.Equal(["END"], request!.Stop);
+    }
+
+    [Theory]
+    [InlineData(9223372036854775808UL)]
+    [InlineData(ulong.MaxValue)]
+    public void TryParse_JournaledSeedAboveInt64_ReadsTheSameSeed(ulong seed)
+    {
+        // The OpenAI endpoints accept any non-negative seed and journal it so; a recovered job parses it again.
+        var journaled = GenerationJson.InputUtf8(new GenerationRequest { Prompt = "Hi", MaxTokens = 5, Temperature = 1f, Seed = seed });
+        using var doc = JsonDocument.Parse(journaled);
+
+        Assert.True(GenerationInputParser.TryParse(doc.RootElement, out var request, out var error), error.Message);
+        Assert.Equal(seed, request!.Seed);
     }
 }
