@@ -56,7 +56,7 @@ internal static class BenchCommand
                 var spec = new TargetSpec
                 {
                     Kind = ParseKind(r.GetValue(target)!),
-                    Url = new Uri(r.GetValue(url)!, UriKind.Absolute),
+                    Url = ParseUrl(r.GetValue(url)!),
                     Model = r.GetValue(model)!,
                     InputJson = r.GetValue(input)!,
                     Priority = r.GetValue(priority)!,
@@ -135,11 +135,6 @@ internal static class BenchCommand
                 console.MarkupLine("[red]bench:[/] " + Markup.Escape(e.Message));
                 return 2;
             }
-            catch (UriFormatException e)
-            {
-                console.MarkupLine("[red]bench:[/] " + Markup.Escape(e.Message));
-                return 2;
-            }
         });
         command.Subcommands.Add(BenchScenarioCommand.Create());
         return command;
@@ -148,6 +143,12 @@ internal static class BenchCommand
     private static string InterruptedNote(IReadOnlyList<StageResult> results, int planned) => results.Count == 0
         ? $"Interrupted (Ctrl+C) before the first of {planned} stage(s) ran."
         : string.Create(CultureInfo.InvariantCulture, $"Interrupted (Ctrl+C) during stage {results.Count} of {planned} ({results[^1].Label}): its figures cover the {results[^1].MeasuredSeconds:0.#} s it measured.");
+
+    /// <summary>The target's URL; the bare "Invalid URI" of <see cref="Uri"/> named neither the option nor the value.</summary>
+    internal static Uri ParseUrl(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri
+            : throw new BenchConfigurationException($"--url '{text}' is not an absolute http:// or https:// URL (e.g. http://127.0.0.1:8080).");
 
     private static TargetKind ParseKind(string text) => text.ToLowerInvariant() switch
     {

@@ -67,6 +67,18 @@ public sealed class BenchCommandTests
     }
 
     [Theory]
+    [InlineData("notaurl")]
+    [InlineData("ftp://127.0.0.1/")]
+    [InlineData("/v1/jobs")]
+    public void ParseUrl_NotAnAbsoluteHttpUrl_RefusedNamingTheOptionAndTheValue(string value)
+    {
+        // Uri's own "Invalid URI: The format of the URI could not be determined." named neither.
+        var ex = Assert.ThrowsAny<Exception>(() => BenchCommand.ParseUrl(value));
+
+        Assert.StartsWith($"--url '{value}' is not an absolute http:// or https:// URL", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("--priority", "urgent")]
     [InlineData("--input", "{bad")]
     [InlineData("--url", "http://example.com")]
