@@ -37,12 +37,27 @@ internal sealed class BenchSession
         return result;
     }
 
-    /// <summary>Runs stages in order against one target.</summary>
-    public async Task<StageSeries> RunSeriesAsync(string name, ILoadTarget target, IReadOnlyList<LoadOptions> stages, CancellationToken cancellationToken)
+    /// <summary>Runs stages in order against one target; a cancel throws once the stage it cut short has returned.</summary>
+    public Task<StageSeries> RunSeriesAsync(string name, ILoadTarget target, IReadOnlyList<LoadOptions> stages, CancellationToken cancellationToken) =>
+        RunSeriesAsync(name, target, stages, keepPartial: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RunSeriesAsync(string, ILoadTarget, IReadOnlyList{LoadOptions}, CancellationToken)"/>, but a cancel
+    /// (Ctrl+C) ends the series with the stages that ran, the interrupted one with what it measured, instead of throwing.
+    /// </summary>
+    public Task<StageSeries> RunSeriesUntilCancelledAsync(string name, ILoadTarget target, IReadOnlyList<LoadOptions> stages, CancellationToken cancellationToken) =>
+        RunSeriesAsync(name, target, stages, keepPartial: true, cancellationToken);
+
+    private async Task<StageSeries> RunSeriesAsync(string name, ILoadTarget target, IReadOnlyList<LoadOptions> stages, bool keepPartial, CancellationToken cancellationToken)
     {
         var results = new List<StageResult>(stages.Count);
         foreach (LoadOptions stage in stages)
         {
+            if (keepPartial && cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             results.Add(await RunStageAsync(target, stage, cancellationToken).ConfigureAwait(false));
         }

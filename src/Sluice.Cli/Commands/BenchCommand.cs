@@ -93,17 +93,7 @@ internal static class BenchCommand
                 // Ctrl+C ends the run, not its results: the stages that ran, the interrupted one with what it measured
                 // until then, are written and summed up as for a whole run (a long multi-stage run otherwise left an
                 // empty results folder behind), and the exit code is still 130.
-                var results = new List<StageResult>(stages.Count);
-                foreach (LoadOptions stage in stages)
-                {
-                    if (ct.IsCancellationRequested)
-                    {
-                        break;
-                    }
-
-                    results.Add(await session.RunStageAsync(loadTarget, stage, ct));
-                }
-
+                StageSeries series = await session.RunSeriesUntilCancelledAsync(spec.Model, loadTarget, stages, ct);
                 bool interrupted = ct.IsCancellationRequested;
                 var run = new BenchRun
                 {
@@ -111,8 +101,8 @@ internal static class BenchCommand
                     Command = "sluice " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
                     Target = loadTarget.Description,
                     StartedAt = started,
-                    Series = [new StageSeries { Name = spec.Model, Target = loadTarget.Description, Stages = results }],
-                    Notes = interrupted ? [InterruptedNote(results, stages.Count)] : [],
+                    Series = [series],
+                    Notes = interrupted ? [InterruptedNote(series.Stages, stages.Count)] : [],
                 };
                 IReadOnlyList<ChartFile> charts = ResultsWriter.Write(run, dir, r.GetValue(slo));
                 ConsoleReport.Write(console, run);
