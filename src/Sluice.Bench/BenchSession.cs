@@ -33,6 +33,7 @@ internal sealed class BenchSession
             : await run.ConfigureAwait(false);
         _console.MarkupLine(Markup.Escape(
             $"  {result.Label}: sent {result.Sent}, ok {result.Succeeded}, rejected {result.Rejected}, failed {result.Failed}, " +
+            (result.Cancelled > 0 ? $"cancelled {result.Cancelled}, " : string.Empty) +
             $"{Fmt.Rate(result.ThroughputPerSecond)} rps, p50 {Fmt.Ms(result.Latency.P50Ms)} ms, p99 {Fmt.Ms(result.Latency.P99Ms)} ms"));
         return result;
     }

@@ -8,6 +8,7 @@ namespace Sluice.Backends.Streaming;
 /// <summary>
 /// Maps a job input for a remote generative model, <c>{ "prompt" | "messages", "max_tokens", "temperature",
 /// "top_p", "top_k", "seed", "stop", "user" }</c>, to a <see cref="GenerationRequest"/>, naming the field at fault.
+/// A field sent as <c>null</c> is not given; integers are read by value (<c>1.0</c> and <c>1e0</c> are 1).
 /// </summary>
 internal static class GenerationInputReader
 {
@@ -29,6 +30,9 @@ internal static class GenerationInputReader
             var v = p.Value;
             switch (p.Name)
             {
+                case "prompt" or "messages" or "max_tokens" or "temperature" or "top_p" or "top_k" or "seed" or "stop" or "user" when v.ValueKind == JsonValueKind.Null:
+                    // null is "not given", for every field alike, as on the OpenAI endpoints and the engine's input.
+                    break;
                 case "prompt" when v.ValueKind == JsonValueKind.String:
                     r = r with { Prompt = v.GetString()! };
                     break;
@@ -40,7 +44,7 @@ internal static class GenerationInputReader
 
                     r = r with { Messages = messages };
                     break;
-                case "max_tokens" when v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var max) && max >= 1:
+                case "max_tokens" when v.ValueKind == JsonValueKind.Number && JsonInteger.TryGetInt32(v, out var max) && max >= 1:
                     r = r with { MaxTokens = max };
                     break;
                 case "temperature" when v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var t) && t is >= 0 and <= 2:
@@ -49,13 +53,11 @@ internal static class GenerationInputReader
                 case "top_p" when v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var tp) && tp is > 0 and <= 1:
                     r = r with { TopP = (float)tp };
                     break;
-                case "top_k" when v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var k) && k >= 0:
+                case "top_k" when v.ValueKind == JsonValueKind.Number && JsonInteger.TryGetInt32(v, out var k) && k >= 0:
                     r = r with { TopK = k };
                     break;
-                case "seed" when v.ValueKind == JsonValueKind.Number && v.TryGetUInt64(out var seed):
+                case "seed" when v.ValueKind == JsonValueKind.Number && JsonInteger.TryGetUInt64(v, out var seed):
                     r = r with { Seed = seed };
-                    break;
-                case "seed" when v.ValueKind == JsonValueKind.Null:
                     break;
                 case "stop":
                     if (!TryStop(v, field, out var stop, out error))
@@ -192,6 +194,7 @@ internal static class GenerationInputReader
         return true;
     }
 
+    /// <summary>A stop string or list; <c>null</c> is no stop (callers treat null alike for every optional field).</summary>
     internal static bool TryStop(JsonElement v, string field, out IReadOnlyList<string> stop, out InputError error)
     {
         stop = [];

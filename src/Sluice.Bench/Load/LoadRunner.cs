@@ -32,6 +32,9 @@ internal sealed class LoadRunner
     private int _started;
     private int _clockStarted;
 
+    /// <summary>The caller's token (Ctrl+C): requests it cuts short are counted as cancelled, not failed.</summary>
+    private CancellationToken _interrupt;
+
     public LoadRunner(ILoadTarget target, LoadOptions options, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(target);
@@ -49,13 +52,14 @@ internal sealed class LoadRunner
     public LoadProgress GetProgress()
     {
         WorkerRecorder[] recorders = Volatile.Read(ref _recorders);
-        long sent = 0, ok = 0, rejected = 0, failed = 0;
+        long sent = 0, ok = 0, rejected = 0, failed = 0, cancelled = 0;
         foreach (WorkerRecorder r in recorders)
         {
             sent += r.Sent;
             ok += r.Succeeded;
             rejected += r.Rejected;
             failed += r.Failed;
+            cancelled += r.Cancelled;
         }
 
         long start = Volatile.Read(ref _startTimestamp);
@@ -70,7 +74,7 @@ internal sealed class LoadRunner
             ok,
             rejected,
             failed,
-            Math.Max(0, issued - sent));
+            Math.Max(0, issued - sent - cancelled));
     }
 
     public async Task<StageResult> RunAsync(CancellationToken cancellationToken = default)
@@ -83,6 +87,7 @@ internal sealed class LoadRunner
         using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         hardStop.CancelAfter(_options.Warmup + _options.Duration + _options.RequestDeadline + s_grace);
         CancellationToken stop = hardStop.Token;
+        _interrupt = cancellationToken;
 
         int workers = _options.Mode == LoadMode.Closed ? _options.Concurrency : _options.MaxInFlight;
         var recorders = new WorkerRecorder[workers + 1]; // the last one belongs to the open-loop scheduler
@@ -205,8 +210,9 @@ internal sealed class LoadRunner
         {
             while (await reader.WaitToReadAsync(stop).ConfigureAwait(false))
             {
-                while (reader.TryRead(out long due))
+                while (!stop.IsCancellationRequested && reader.TryRead(out long due))
                 {
+                    // Arrivals still queued when the run is stopped were never sent: neither sent nor cancelled.
                     bool recording = due >= _measureStartTimestamp;
                     long sequence = Interlocked.Increment(ref _issued) - 1;
                     deadline = await ExecuteOneAsync(context, recorder, deadline, sequence, due, recording, stop).ConfigureAwait(false);
@@ -315,7 +321,9 @@ internal sealed class LoadRunner
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested)
             {
-                outcome = RequestOutcome.Failure(stop.IsCancellationRequested ? OutcomeCodes.Cancelled : OutcomeCodes.Timeout);
+                // Our deadline, or the stage's hard stop (which comes after every request's deadline): a timeout either
+                // way, unless the run was stopped, which is handled below.
+                outcome = RequestOutcome.Failure(OutcomeCodes.Timeout);
             }
             catch (HttpRequestException)
             {
@@ -344,6 +352,13 @@ internal sealed class LoadRunner
             }
         }
 
+        if (outcome.Kind == OutcomeKind.Failed && _interrupt.IsCancellationRequested)
+        {
+            // Ctrl+C cut it short (as a cancellation, or a stream or connection torn down under the target): the
+            // target did not fail it, so it is counted apart rather than as a spurious failure.
+            outcome = new RequestOutcome(OutcomeKind.Cancelled, OutcomeCodes.Cancelled);
+        }
+
         long end = _time.GetTimestamp();
         if (!deadline.TryReset())
         {
@@ -355,7 +370,10 @@ internal sealed class LoadRunner
         {
             long latency = context.Micros(due, end);
             recorder.Record(context, outcome, latency, end);
-            _timeline.RecordCompletion(context.Micros(_measureStartTimestamp, due), outcome.Kind, latency);
+            if (outcome.Kind != OutcomeKind.Cancelled)
+            {
+                _timeline.RecordCompletion(context.Micros(_measureStartTimestamp, due), outcome.Kind, latency);
+            }
         }
 
         return deadline;
@@ -368,7 +386,7 @@ internal sealed class LoadRunner
         var ttfe = new LogLinearHistogram();
         var interEvent = new LogLinearHistogram();
         var byCode = new SortedDictionary<int, long>();
-        long sent = 0, ok = 0, rejected = 0, failed = 0, retryAfter = 0, accepted = 0, lost = 0, dropped = 0, batchSum = 0, batchCount = 0;
+        long sent = 0, ok = 0, rejected = 0, failed = 0, cancelled = 0, retryAfter = 0, accepted = 0, lost = 0, dropped = 0, batchSum = 0, batchCount = 0;
         long lastCompletion = _measureStartTimestamp;
         foreach (WorkerRecorder r in recorders)
         {
@@ -385,6 +403,7 @@ internal sealed class LoadRunner
             ok += r.Succeeded;
             rejected += r.Rejected;
             failed += r.Failed;
+            cancelled += r.Cancelled;
             retryAfter += r.RejectedWithRetryAfter;
             accepted += r.Accepted;
             lost += r.AcceptedThenLost;
@@ -418,7 +437,7 @@ internal sealed class LoadRunner
             double window = _arrivalSeconds > 0
                 ? _arrivalSeconds
                 : Math.Min(_options.Duration.TotalSeconds, _time.GetElapsedTime(_measureStartTimestamp).TotalSeconds);
-            offered = (sent + dropped) / Math.Max(window, 1e-6);
+            offered = (sent + cancelled + dropped) / Math.Max(window, 1e-6);
             nominal = MeanRate(_options.Profile!, _options.Duration);
         }
 
@@ -435,6 +454,7 @@ internal sealed class LoadRunner
             Succeeded = ok,
             Rejected = rejected,
             Failed = failed,
+            Cancelled = cancelled,
             ClientDropped = dropped,
             RejectedWithRetryAfter = retryAfter,
             Accepted = accepted,

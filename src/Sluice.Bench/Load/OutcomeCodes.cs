@@ -12,7 +12,7 @@ internal static class OutcomeCodes
     /// <summary>The response could not be understood.</summary>
     public const int ProtocolError = -3;
 
-    /// <summary>The run was stopped while the request was in flight.</summary>
+    /// <summary>The run was stopped (Ctrl+C) while the request was in flight (<see cref="OutcomeKind.Cancelled"/>).</summary>
     public const int Cancelled = -4;
 
     /// <summary>The job was accepted and then failed.</summary>

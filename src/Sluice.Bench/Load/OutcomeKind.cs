@@ -11,4 +11,10 @@ internal enum OutcomeKind
 
     /// <summary>Anything else: other statuses, failed or expired jobs, timeouts, connection errors.</summary>
     Failed,
+
+    /// <summary>
+    /// In flight when the run was stopped (Ctrl+C): the client gave up on it, so it says nothing about the target and
+    /// is counted apart, neither sent nor failed.
+    /// </summary>
+    Cancelled,
 }

@@ -32,6 +32,12 @@ internal sealed record StageResult
 
     public required long Failed { get; init; }
 
+    /// <summary>
+    /// Requests in flight when the run was stopped (Ctrl+C): counted apart, not in <see cref="Sent"/>, the failures,
+    /// the latencies or <see cref="ByStatus"/>, since the client abandoned them.
+    /// </summary>
+    public long Cancelled { get; init; }
+
     /// <summary>Arrivals the open-loop client dropped because its own backlog was full (never sent).</summary>
     public long ClientDropped { get; init; }
 

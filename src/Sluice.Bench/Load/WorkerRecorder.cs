@@ -12,6 +12,7 @@ internal sealed class WorkerRecorder
     private long _succeeded;
     private long _rejected;
     private long _failed;
+    private long _cancelled;
 
     public LogLinearHistogram Latency { get; } = new();
 
@@ -33,6 +34,9 @@ internal sealed class WorkerRecorder
 
     public long Failed => Volatile.Read(ref _failed);
 
+    /// <summary>Requests in flight when the run was stopped (Ctrl+C); not in <see cref="Sent"/> or any figure of it.</summary>
+    public long Cancelled => Volatile.Read(ref _cancelled);
+
     public long RejectedWithRetryAfter { get; private set; }
 
     public long Accepted { get; private set; }
@@ -51,6 +55,13 @@ internal sealed class WorkerRecorder
 
     public void Record(RequestContext context, RequestOutcome outcome, long latencyMicros, long completedTimestamp)
     {
+        if (outcome.Kind == OutcomeKind.Cancelled)
+        {
+            // Cut short by the client, not answered: its latency and status would only skew the figures of the target.
+            Volatile.Write(ref _cancelled, _cancelled + 1);
+            return;
+        }
+
         Latency.Record(latencyMicros);
         switch (outcome.Kind)
         {

@@ -68,6 +68,11 @@ internal static class MarkdownReport
                     md.Append(", dropped by client: ").Append(s.ClientDropped);
                 }
 
+                if (s.Cancelled > 0)
+                {
+                    md.Append(", cancelled by Ctrl+C (in flight, not counted): ").Append(s.Cancelled);
+                }
+
                 md.Append('\n');
             }
         }

@@ -13,7 +13,7 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var command = new Command("bench", "Load-test a Sluice server or any loopback HTTP URL; writes results.json, results.md and SVG charts.");
+        var command = new Command("bench", "Load-test a Sluice server or any loopback HTTP URL; writes results.json, results.md and SVG charts. Ctrl+C stops the run, keeps its results (requests in flight then count as cancelled, not failed) and exits 130.");
         var target = new Option<string>("--target") { Description = "job (submit + wait), stream (submit + SSE events), infer (synchronous), chat (OpenAI streaming, greedy: answered from the server's result cache after the first request on a deterministic model) or http (any URL)", DefaultValueFactory = _ => "job" };
         var url = new Option<string>("--url") { Description = "Server base URL (or the full URL for --target http; env SLUICE_URL); loopback only unless --allow-host", DefaultValueFactory = _ => ClientOptions.UrlFromEnvironment() };
         var model = new Option<string>("--model") { Description = "Model name", DefaultValueFactory = _ => "echo" };
@@ -132,7 +132,7 @@ internal static class BenchCommand
 
     private static string InterruptedNote(IReadOnlyList<StageResult> results, int planned) => results.Count == 0
         ? $"Interrupted (Ctrl+C) before the first of {planned} stage(s) ran."
-        : string.Create(CultureInfo.InvariantCulture, $"Interrupted (Ctrl+C) during stage {results.Count} of {planned} ({results[^1].Label}): its figures cover the {results[^1].MeasuredSeconds:0.#} s it measured.");
+        : string.Create(CultureInfo.InvariantCulture, $"Interrupted (Ctrl+C) during stage {results.Count} of {planned} ({results[^1].Label}): its figures cover the {results[^1].MeasuredSeconds:0.#} s it measured; the {results[^1].Cancelled} request(s) in flight then are counted as cancelled, not failed.");
 
     /// <summary>The target's URL; the bare "Invalid URI" of <see cref="Uri"/> named neither the option nor the value.</summary>
     internal static Uri ParseUrl(string text) =>

@@ -48,9 +48,15 @@ internal sealed class CountModel(TimeProvider time, double stepMs) : IGenerative
         {
             // "max_tokens" and the other generation fields: the shape the OpenAI endpoints journal a request in, which
             // a worker in another process (or this one after a restart) reads back; count counts to max_tokens.
+            if ((p.NameEquals("n") || p.NameEquals("max_tokens")) && p.Value.ValueKind == JsonValueKind.Null)
+            {
+                // Not given, as null is for every optional generation parameter: the default applies.
+                continue;
+            }
+
             if (p.NameEquals("n") || p.NameEquals("max_tokens"))
             {
-                if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out n) || n < 1 || n > MaxN)
+                if (!JsonInteger.TryGetInt32(p.Value, out n) || n < 1 || n > MaxN)
                 {
                     error = new InputError("input." + p.Name, $"must be an integer from 1 to {MaxN}.");
                     return false;

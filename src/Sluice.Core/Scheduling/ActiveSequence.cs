@@ -17,4 +17,13 @@ internal sealed class ActiveSequence(QueuedJob job, LiveJob live, IGenerationSeq
 
     /// <summary>Text streamed so far (becomes the result).</summary>
     public StringBuilder Text { get; } = new();
+
+    /// <summary>
+    /// Tokens generated whose text has not been streamed yet (held back as a possible stop string or incomplete
+    /// UTF-8, or text-less); the next delta carries their count, so a run's delta counts add up to its usage.
+    /// </summary>
+    public int TokensHeld { get; set; }
+
+    /// <summary>Tokens counted in the delta events sent so far.</summary>
+    public int TokensStreamed { get; set; }
 }

@@ -215,10 +215,14 @@ internal sealed partial class ContinuousBatcher
                     var a = _active[i];
                     ref var output = ref outputs[i];
                     tokens += output.GeneratedTokens;
+                    a.TokensHeld += output.GeneratedTokens;
                     if (!string.IsNullOrEmpty(output.Delta))
                     {
+                        // The tokens of steps that streamed nothing (text held back) travel with the text they became.
                         a.Text.Append(output.Delta);
-                        _lifecycle.Delta(a.Job.Id, output.Delta, output.GeneratedTokens);
+                        _lifecycle.Delta(a.Job.Id, output.Delta, a.TokensHeld);
+                        a.TokensStreamed += a.TokensHeld;
+                        a.TokensHeld = 0;
                     }
 
                     if (output.Finish != FinishReason.None)
@@ -316,6 +320,14 @@ internal sealed partial class ContinuousBatcher
         a.Sequence.Dispose();
         if (status == JobStatus.Succeeded)
         {
+            // Tokens that never became streamed text (a matched stop string and what was held before it, an end token) are
+            // counted by a last delta without text, so the deltas' counts add up to the usage the completed event reports.
+            var unstreamed = completion - a.TokensStreamed;
+            if (unstreamed > 0)
+            {
+                _lifecycle.Delta(a.Job.Id, "", unstreamed);
+            }
+
             // Only runs the model ended itself: a cancelled or expired one says nothing about how long a slot stays taken.
             _entry.RunLatency.Observe(1, runMs);
             var result = string.Create(CultureInfo.InvariantCulture,

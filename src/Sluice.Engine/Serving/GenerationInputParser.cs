@@ -6,7 +6,8 @@ namespace Sluice.Engine.Serving;
 
 /// <summary>
 /// Maps a job input <c>{ "prompt", "max_tokens", "temperature", "top_p", "top_k", "seed", "stop" }</c> to a
-/// <see cref="GenerationRequest"/>, naming the field at fault for wrong types, ranges and unknown fields.
+/// <see cref="GenerationRequest"/>, naming the field at fault for wrong types, ranges and unknown fields. Every field
+/// is optional and <c>null</c> means not given; integers are read by value (<c>1.0</c> and <c>1e0</c> are 1).
 /// </summary>
 internal static class GenerationInputParser
 {
@@ -27,6 +28,13 @@ internal static class GenerationInputParser
         {
             var field = "input." + property.Name;
             var value = property.Value;
+            if (value.ValueKind == JsonValueKind.Null && IsField(property.Name))
+            {
+                // Every field is optional, and null is "not given" (the default applies), as on the OpenAI
+                // endpoints: client SDKs send unset optional parameters as null.
+                continue;
+            }
+
             switch (property.Name)
             {
                 case "prompt":
@@ -39,7 +47,7 @@ internal static class GenerationInputParser
                     result = result with { Prompt = value.GetString()! };
                     break;
                 case "max_tokens":
-                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var maxTokens) || maxTokens < 1)
+                    if (value.ValueKind != JsonValueKind.Number || !JsonInteger.TryGetInt32(value, out var maxTokens) || maxTokens < 1)
                     {
                         error = new InputError(field, "expected an integer of at least 1");
                         return false;
@@ -66,7 +74,7 @@ internal static class GenerationInputParser
                     result = result with { TopP = (float)topP };
                     break;
                 case "top_k":
-                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var topK) || topK < 0)
+                    if (value.ValueKind != JsonValueKind.Number || !JsonInteger.TryGetInt32(value, out var topK) || topK < 0)
                     {
                         error = new InputError(field, "expected an integer of at least 0 (0 disables top-k)");
                         return false;
@@ -75,15 +83,10 @@ internal static class GenerationInputParser
                     result = result with { TopK = topK };
                     break;
                 case "seed":
-                    if (value.ValueKind == JsonValueKind.Null)
-                    {
-                        break;
-                    }
-
                     // The whole ulong range, as the OpenAI endpoints journal it: reading an Int64 failed every
                     // seed of 2^63 or more when a recovered or distributed job was parsed again, and let a negative
                     // one wrap to another seed.
-                    if (value.ValueKind != JsonValueKind.Number || !value.TryGetUInt64(out var seed))
+                    if (value.ValueKind != JsonValueKind.Number || !JsonInteger.TryGetUInt64(value, out var seed))
                     {
                         error = new InputError(field, "expected a non-negative integer");
                         return false;
@@ -110,15 +113,13 @@ internal static class GenerationInputParser
         return true;
     }
 
+    private static bool IsField(string name) =>
+        name is "prompt" or "max_tokens" or "temperature" or "top_p" or "top_k" or "seed" or "stop";
+
     private static bool TryParseStop(JsonElement value, string field, out IReadOnlyList<string> stop, out InputError error)
     {
         stop = [];
         error = default;
-        if (value.ValueKind == JsonValueKind.Null)
-        {
-            return true;
-        }
-
         if (value.ValueKind == JsonValueKind.String)
         {
             var single = value.GetString()!;

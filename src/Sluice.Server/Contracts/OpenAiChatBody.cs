@@ -3,7 +3,8 @@ namespace Sluice.Server.Contracts;
 /// <summary>
 /// The body of <c>POST /v1/chat/completions</c> (documentation type; the handler validates field by field and
 /// answers OpenAI-style errors naming the parameter at fault). Fields OpenAI defines but Sluice cannot honour
-/// (<c>n</c> above 1, penalties, logprobs, tools) are refused with a 400 rather than ignored.
+/// (<c>n</c> above 1, penalties, logprobs, tools) are refused with a 400 rather than ignored. An optional parameter
+/// sent as null is the same as left out; integers are read by value (<c>256.0</c> is 256, <c>1.5</c> a 400).
 /// </summary>
 /// <param name="Model">Model name from <c>GET /v1/models</c>.</param>
 /// <param name="Messages">The conversation, at least one message.</param>

@@ -2,7 +2,8 @@ using System.Text.Json;
 
 namespace Sluice.Server.Contracts;
 
-/// <summary>The body of <c>POST /v1/tasks/{name}</c> (documentation type; the handler validates field by field).</summary>
+/// <summary>The body of <c>POST /v1/tasks/{name}</c> (documentation type; the handler validates field by
+/// field: null is the same as left out, integers are read by value, 3.0 being 3).</summary>
 /// <param name="Input">The task's fields, as <c>GET /v1/tasks/{name}</c> lists them in its input schema.</param>
 /// <param name="Model">A generative model to run the task on instead of the template's default.</param>
 /// <param name="Version">The template version the caller expects; any other is a 400.</param>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Sluice.Core.Models;
 
 namespace Sluice.Server.Tasks;
 
@@ -68,7 +69,7 @@ internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<s
 
                     strings[p.Name] = string.Join('\n', lines);
                     break;
-                case TaskFieldType.Integer when v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n):
+                case TaskFieldType.Integer when v.ValueKind == JsonValueKind.Number && JsonInteger.TryGetInt32(v, out var n):
                     if (n < spec.Min || n > spec.Max)
                     {
                         error = string.Create(CultureInfo.InvariantCulture, $"expected an integer from {spec.Min} to {spec.Max}");

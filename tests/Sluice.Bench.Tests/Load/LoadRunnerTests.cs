@@ -25,6 +25,51 @@ public sealed class LoadRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_ClosedLoopInterrupted_InFlightCountedCancelledNotFailed()
+    {
+        var target = new DelayTarget(TimeSpan.FromSeconds(30));
+        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 4, Duration = TimeSpan.FromSeconds(60) });
+        using var ctrlC = new CancellationTokenSource();
+
+        Task<StageResult> run = runner.RunAsync(ctrlC.Token);
+        await WaitForCallsAsync(target, 4);
+        await ctrlC.CancelAsync();
+        StageResult result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(4, result.Cancelled);
+        Assert.Equal(0, result.Failed);
+        Assert.Equal(0, result.Sent);
+        Assert.Empty(result.ByStatus);
+        Assert.Equal(0, result.Latency.Count);
+    }
+
+    [Fact]
+    public async Task RunAsync_OpenLoopInterrupted_OnlyRequestsInFlightCountedCancelled()
+    {
+        // Four in flight, the rest of the arrivals queued in the client: those were never sent, so not cancelled either.
+        var target = new DelayTarget(TimeSpan.FromSeconds(30));
+        var runner = new LoadRunner(target, new LoadOptions
+        {
+            Mode = LoadMode.Open,
+            Profile = new ConstantRateProfile(200),
+            MaxInFlight = 4,
+            Duration = TimeSpan.FromSeconds(60),
+        });
+        using var ctrlC = new CancellationTokenSource();
+
+        Task<StageResult> run = runner.RunAsync(ctrlC.Token);
+        await WaitForCallsAsync(target, 4);
+        await Task.Delay(100); // arrivals pile up behind the four
+        await ctrlC.CancelAsync();
+        StageResult result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(4, target.Calls);
+        Assert.Equal(4, result.Cancelled);
+        Assert.Equal(0, result.Failed);
+        Assert.Equal(0, result.Sent);
+    }
+
+    [Fact]
     public async Task RunAsync_MaxRequests_StopsAtTheCount()
     {
         var target = new DelayTarget(TimeSpan.Zero);
@@ -164,5 +209,16 @@ public sealed class LoadRunnerTests
         var ex = Assert.Throws<BenchConfigurationException>(stage.Validate);
 
         Assert.Equal("--max-in-flight must be at least 1 (got 0).", ex.Message);
+    }
+
+    private static async Task WaitForCallsAsync(DelayTarget target, int calls)
+    {
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (target.Calls < calls && DateTime.UtcNow < until)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(calls, target.Calls);
     }
 }

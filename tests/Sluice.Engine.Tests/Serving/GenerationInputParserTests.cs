@@ -18,6 +18,12 @@ public sealed class GenerationInputParserTests
     [InlineData("""{ "seed": "x" }""", "input.seed")]
     [InlineData("""{ "seed": -1 }""", "input.seed")]
     [InlineData("""{ "seed": 18446744073709551616 }""", "input.seed")]
+    [InlineData("""{ "top_k": 2.5 }""", "input.top_k")]
+    [InlineData("""{ "seed": 1.5 }""", "input.seed")]
+    [InlineData("""{ "seed": 1e20 }""", "input.seed")]
+    [InlineData("""{ "max_tokens": 3e9 }""", "input.max_tokens")]
+    [InlineData("""{ "temperature": "0" }""", "input.temperature")]
+    [InlineData("""{ "top_p": true }""", "input.top_p")]
     [InlineData("""{ "stop": 5 }""", "input.stop")]
     [InlineData("""{ "stop": ["ok", 3] }""", "input.stop[1]")]
     [InlineData("""{ "stop": [""] }""", "input.stop[0]")]
@@ -65,5 +71,38 @@ public sealed class GenerationInputParserTests
 
         Assert.True(GenerationInputParser.TryParse(doc.RootElement, out var request, out var error), error.Message);
         Assert.Equal(seed, request!.Seed);
+    }
+
+    [Theory]
+    [InlineData("prompt")]
+    [InlineData("max_tokens")]
+    [InlineData("temperature")]
+    [InlineData("top_p")]
+    [InlineData("top_k")]
+    [InlineData("seed")]
+    [InlineData("stop")]
+    public void TryParse_OptionalFieldNull_SameAsLeftOut(string field)
+    {
+        using var given = JsonDocument.Parse(field == "prompt" ? """{ "prompt": null }""" : $$"""{ "prompt": "Hi", "{{field}}": null }""");
+        using var leftOut = JsonDocument.Parse(field == "prompt" ? "{}" : """{ "prompt": "Hi" }""");
+
+        Assert.True(GenerationInputParser.TryParse(given.RootElement, out var request, out var error), error.Message);
+        Assert.True(GenerationInputParser.TryParse(leftOut.RootElement, out var expected, out _));
+        Assert.Equal(expected with { Stop = request!.Stop }, request);
+        Assert.Empty(request.Stop);
+    }
+
+    [Theory]
+    [InlineData("""{ "max_tokens": 5.0, "top_k": 40.0, "seed": 7.0 }""")]
+    [InlineData("""{ "max_tokens": 5e0, "top_k": 4e1, "seed": 7E0 }""")]
+    [InlineData("""{ "max_tokens": 50e-1, "top_k": 400e-1, "seed": 0.7e1 }""")]
+    public void TryParse_IntegralNumbersWrittenWithFractionOrExponent_ReadAsIntegers(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+
+        Assert.True(GenerationInputParser.TryParse(doc.RootElement, out var request, out var error), error.Message);
+        Assert.Equal(5, request!.MaxTokens);
+        Assert.Equal(40, request.TopK);
+        Assert.Equal(7UL, request.Seed);
     }
 }

@@ -195,6 +195,26 @@ public sealed class TasksApiTests
     }
 
     [Fact]
+    public async Task Tasks_IntegersWrittenWithFraction_ReadByValue()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        var (response, job) = await server.PostAsync("/v1/tasks/blog-outline", """
+            {"input":{"title":"Queues","sections":3.0},"version":1.0,"deadline_ms":6e4,"max_tokens":3.0,"seed":1e0}
+            """);
+        var (fraction, problem) = await server.PostAsync("/v1/tasks/blog-outline", """{"input":{"title":"Queues"},"max_tokens":2.5}""");
+        var (inputFraction, inputProblem) = await server.PostAsync("/v1/tasks/blog-outline", """{"input":{"title":"Queues","sections":3.5}}""");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var done = await server.WaitTerminalAsync(job.GetProperty("id").GetString()!, TimeSpan.FromSeconds(10));
+        Assert.Equal("1 2 3", done.GetProperty("result").GetProperty("text").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, fraction.StatusCode);
+        Assert.Equal("max_tokens", problem.GetProperty("field").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, inputFraction.StatusCode);
+        Assert.Equal("input.sections", inputProblem.GetProperty("field").GetString());
+    }
+
+    [Fact]
     public async Task Tasks_JobCancelledMidGeneration_GeneratedTokensStaySpent()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>

@@ -85,6 +85,19 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Submit_IntegersWrittenWithFraction_ReadByValue()
+    {
+        // 3.0 and 6e4 are the integers 3 and 60000 (clients write integral floats); 1.5 is no integer.
+        var (response, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":3.0},\"deadline_ms\":6e4,\"cache\":false}", waitSeconds: 10);
+        var (fraction, problem) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":1.5}}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("1 2 3", body.GetProperty("result").GetProperty("text").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, fraction.StatusCode);
+        Assert.Equal("input.n", problem.GetProperty("field").GetString());
+    }
+
+    [Fact]
     public async Task Submit_WithPreferWaitTooShort_Returns202()
     {
         var (response, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":400}}", waitSeconds: 1);

@@ -98,6 +98,31 @@ public sealed class EngineServingTests
         Assert.False(b.GetProperty("cached").GetBoolean());
     }
 
+    [SharedDataFact("models/stories260K.bin", "models/tok512.bin")]
+    public async Task Generate_StopStringsAcrossTokens_DeltaTokensSumToUsage()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Engine:ModelsPaths:0"] = SharedData.TryGetPath("models")!,
+        });
+        // Greedy from an empty prompt writes "Once upon a time, there was a little girl named Lily." The first stop is
+        // held back token by token from "time" until "little" rules it out; the second matches across tokens and
+        // swallows them (and the text held before it).
+        var (r, body) = await server.PostJobAsync("""
+            {"model":"stories260k","cache":false,"input":{"prompt":"","max_tokens":60,"temperature":0,"stop":["time, there was a big","girl named"]}}
+            """, waitSeconds: 120);
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        var result = body.GetProperty("result");
+        var events = await server.ReadEventsAsync(body.GetProperty("id").GetString()!);
+
+        var deltas = events.Where(e => e.Event == "delta").Select(e => JsonDocument.Parse(e.Data).RootElement).ToList();
+        Assert.Equal("stop", result.GetProperty("finish_reason").GetString());
+        Assert.Equal("Once upon a time, there was a little ", result.GetProperty("text").GetString());
+        Assert.Equal(result.GetProperty("text").GetString(), string.Concat(deltas.Select(d => d.GetProperty("text").GetString())));
+        Assert.Equal(result.GetProperty("usage").GetProperty("completion_tokens").GetInt32(), deltas.Sum(d => d.GetProperty("tokens").GetInt32()));
+        Assert.Contains(deltas, d => d.GetProperty("tokens").GetInt32() > 1); // held-back tokens travel with their text
+    }
+
     private static async Task<JsonElement> GenerateAsync(TestServer server, string prompt, int maxTokens)
     {
         var input = JsonSerializer.Serialize(new Dictionary<string, object> { ["prompt"] = prompt, ["max_tokens"] = maxTokens, ["temperature"] = 0 });
