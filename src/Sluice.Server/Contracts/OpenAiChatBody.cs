@@ -16,4 +16,4 @@ namespace Sluice.Server.Contracts;
 /// <param name="User">The end user, for logs.</param>
 /// <param name="Stream">True for Server-Sent Events chunks.</param>
 /// <param name="StreamOptions">Streaming options.</param>
-public sealed record OpenAiChatBody(string Model, IReadOnlyList<OpenAiChatMessageBody> Messages, int? MaxTokens, float? Temperature, float? TopP, long? Seed, IReadOnlyList<string>? Stop, string? User, bool? Stream, OpenAiStreamOptionsBody? StreamOptions);
+public sealed record OpenAiChatBody(string Model, IReadOnlyList<OpenAiChatMessageBody> Messages, int? MaxTokens, float? Temperature, float? TopP, ulong? Seed, IReadOnlyList<string>? Stop, string? User, bool? Stream, OpenAiStreamOptionsBody? StreamOptions);

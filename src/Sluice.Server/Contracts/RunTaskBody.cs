@@ -15,4 +15,4 @@ namespace Sluice.Server.Contracts;
 /// <param name="Seed">Sampling seed: the same seed gives the same text.</param>
 /// <param name="RequestId">1–200 visible ASCII characters (no spaces); the same id and body give the same job (idempotency).</param>
 /// <param name="Cache">False bypasses the result cache.</param>
-public sealed record RunTaskBody(JsonElement Input, string? Model, int? Version, string? Priority, string? Lane, int? DeadlineMs, int? MaxTokens, float? Temperature, long? Seed, string? RequestId, bool? Cache);
+public sealed record RunTaskBody(JsonElement Input, string? Model, int? Version, string? Priority, string? Lane, int? DeadlineMs, int? MaxTokens, float? Temperature, ulong? Seed, string? RequestId, bool? Cache);

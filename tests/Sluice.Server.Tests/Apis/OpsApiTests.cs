@@ -120,6 +120,26 @@ public sealed class OpsApiTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("/v1/chat/completions")]
+    [InlineData("/v1/completions")]
+    [InlineData("/v1/tasks/{name}")]
+    public async Task OpenApi_Seed_DeclaresTheWholeUnsigned64BitRange(string path)
+    {
+        // The parsers accept seeds up to 2^64 - 1 (and journal them so); an int64 schema would tell generated clients
+        // to refuse the upper half.
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        var schema = doc.RootElement.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        if (schema.TryGetProperty("$ref", out var reference))
+        {
+            schema = doc.RootElement.GetProperty("components").GetProperty("schemas").GetProperty(reference.GetString()!.Split('/')[^1]);
+        }
+
+        var seed = schema.GetProperty("properties").GetProperty("seed");
+        Assert.Equal("uint64", seed.GetProperty("format").GetString());
+    }
+
+    [Theory]
     [InlineData("get", "/v1/jobs", "status", "query", "string")]
     [InlineData("get", "/v1/jobs", "model", "query", "string")]
     [InlineData("get", "/v1/jobs", "limit", "query", "integer")]
