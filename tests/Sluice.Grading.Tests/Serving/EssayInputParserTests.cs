@@ -22,6 +22,19 @@ public sealed class EssayInputParserTests
         Assert.Equal(new EssayInput("The setting matters.", 3, "Explain the setting."), input);
     }
 
+    [Theory]
+    [InlineData("3.0")]
+    [InlineData("3e0")]
+    [InlineData("30e-1")]
+    public void TryParse_PromptIdWrittenWithFraction_ReadByValue(string written)
+    {
+        // Integer fields are read by value everywhere in the API (docs/api.md): Python's 3.0 is prompt 3.
+        var (ok, input, _) = Parse("{ \"prompt_id\": " + written + ", \"text\": \"Some essay.\" }");
+
+        Assert.True(ok);
+        Assert.Equal(3, input!.PromptId);
+    }
+
     [Fact]
     public void TryParse_NullPrompt_IsPromptIndependent()
     {
