@@ -3,7 +3,10 @@
 #   up [WORKERS]   RabbitMQ (with its management UI) + PostgreSQL on loopback, one gateway on :8080 and WORKERS
 #                  workers (default 2) on :8091, :8092 …, each a separate process; state under artifacts/dev/ (kept
 #                  between runs). Fails (exit 1) if a port is taken by another program or a process does not start.
-#   down           stops everything `up` started (data kept; `down --purge` deletes it)
+#   down [--purge] [--timeout SECONDS]
+#                  stops everything `up` started (data kept; --purge deletes it): SIGTERM, then SIGKILL (named) for a
+#                  process still running after its graceful shutdown time (30 s, or --shutdownTimeoutSeconds=N in
+#                  SLUICE_DEV_ARGS at `up`) plus 10 s, or after --timeout SECONDS (1 to 3600) if given
 #   status         what is running, and the URLs
 # Logs: artifacts/dev/logs/*.log. Extra configuration: SLUICE_DEV_ARGS="--Sluice:BuiltIns:SleepBatchBaseMs=50".
 # Other ports: SLUICE_DEV_PORT=P (gateway on P, workers on P+11, P+12 …). State elsewhere: SLUICE_DEV_DIR=DIR.
@@ -13,13 +16,37 @@ dev="${SLUICE_DEV_DIR:-$root/artifacts/dev}"
 base_port="${SLUICE_DEV_PORT:-8080}"
 cmd="${1:-status}"
 if [[ "$cmd" == "-h" || "$cmd" == "--help" ]]; then
-  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 if ! [[ "$base_port" =~ ^[0-9]+$ ]] || (( base_port < 1 || base_port > 65500 )); then
   echo "error: SLUICE_DEV_PORT must be a port number (got '$base_port')" >&2; exit 2
 fi
+# down's options, checked before anything is stopped.
+purge=0 stop_timeout="" timeout_given=0
+if [[ "$cmd" == "down" ]]; then
+  shift
+  while (( $# )); do
+    case "$1" in
+      --purge) purge=1; shift ;;
+      --timeout) timeout_given=1 stop_timeout="${2-}"; shift $(( $# > 1 ? 2 : 1 )) ;;
+      --timeout=*) timeout_given=1 stop_timeout="${1#--timeout=}"; shift ;;
+      *) echo "error: unknown option '$1' (usage: ./sluice dev down [--purge] [--timeout SECONDS])" >&2; exit 2 ;;
+    esac
+  done
+  if (( timeout_given )) && { ! [[ "$stop_timeout" =~ ^[0-9]{1,4}$ ]] || (( 10#$stop_timeout < 1 || 10#$stop_timeout > 3600 )); }; then
+    echo "error: --timeout must be a whole number of seconds from 1 to 3600 (got '$stop_timeout')" >&2; exit 2
+  fi
+  [[ -z "$stop_timeout" ]] || stop_timeout=$(( 10#$stop_timeout ))
+fi
 mkdir -p "$dev/logs"
+
+# The nodes' graceful shutdown time (the .NET host's ShutdownTimeout, 30 s unless SLUICE_DEV_ARGS sets
+# --shutdownTimeoutSeconds): a stopping worker finishes or hands back its in-flight jobs within it.
+host_shutdown_seconds=30
+if [[ "${SLUICE_DEV_ARGS:-}" =~ --shutdownTimeoutSeconds=([0-9]+) ]]; then host_shutdown_seconds="${BASH_REMATCH[1]}"; fi
+# Margin above it before down sends SIGKILL: after the host's stop the process still disposes and flushes its logs.
+stop_margin_seconds=10
 
 server_dll="$root/src/Sluice.Server/bin/Release/net10.0/Sluice.Server.dll"
 
@@ -44,24 +71,58 @@ start_node() { # name role port
   fi
   # shellcheck disable=SC2086
   nohup dotnet "$server_dll" --urls="http://127.0.0.1:$port" --Sluice:Role="$role" \
-    --Sluice:Queue:Url="$queue" --Sluice:Store:Url="$store" ${SLUICE_DEV_ARGS:-} \
+    --Sluice:Queue:Url="$queue" --Sluice:Store:Url="$store" --shutdownTimeoutSeconds="$host_shutdown_seconds" ${SLUICE_DEV_ARGS:-} \
     > "$dev/logs/$name.log" 2>&1 &
   echo $! > "$dev/$name.pid"
   echo "$port" > "$dev/$name.port"
+  # How long `down` gives this process, as it was started (SLUICE_DEV_ARGS may differ by then).
+  echo "$host_shutdown_seconds" > "$dev/$name.shutdown"
   started+=("$name")
   echo "  $name ($role) on http://127.0.0.1:$port  pid $!"
 }
 
-stop_node() {
-  local pidfile="$1"
-  [[ -f "$pidfile" ]] || return 0
-  local pid; pid="$(cat "$pidfile")"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidfile" "${pidfile%.pid}.port"
+# SIGTERM to every node at once, then waits for each up to its graceful shutdown time plus the margin (or --timeout);
+# a node still running then gets SIGKILL, named on stderr (the jobs it did not hand back are redelivered).
+stop_nodes() {
+  local f name pid limit waiting now i start
+  local -a names=() pids=() limits=()
+  for f in "$dev"/*.pid; do
+    [[ -e "$f" ]] || continue
+    name="$(basename "$f" .pid)" pid="$(cat "$f")"
+    if kill -0 "$pid" 2>/dev/null && kill "$pid" 2>/dev/null; then
+      limit="$stop_timeout"
+      if [[ -z "$limit" ]]; then
+        limit="$(cat "$dev/$name.shutdown" 2>/dev/null || true)"
+        [[ "$limit" =~ ^[0-9]+$ ]] || limit=30
+        limit=$(( limit + stop_margin_seconds ))
+      fi
+      names+=("$name") pids+=("$pid") limits+=("$limit")
+    else
+      rm -f "$f" "$dev/$name.port" "$dev/$name.shutdown"
+    fi
+  done
+  (( ${#pids[@]} )) || return 0
+  echo "  stopping ${names[*]} (SIGTERM sent)"
+  start=$SECONDS
+  while :; do
+    waiting=0 now=$(( SECONDS - start ))
+    for i in "${!pids[@]}"; do
+      [[ -n "${pids[$i]}" ]] || continue
+      if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+        rm -f "$dev/${names[$i]}.pid" "$dev/${names[$i]}.port" "$dev/${names[$i]}.shutdown"; pids[i]=""
+      elif (( now >= limits[i] )); then
+        echo "warning: ${names[$i]} (pid ${pids[$i]}) did not stop within ${limits[$i]} s of SIGTERM; sent SIGKILL (jobs it still held go back to the queue)" >&2
+        kill -9 "${pids[$i]}" 2>/dev/null || true
+        # Gone before down returns (its port free for the next up); SIGKILL takes effect asynchronously.
+        for _ in $(seq 1 50); do kill -0 "${pids[$i]}" 2>/dev/null || break; sleep 0.1; done
+        rm -f "$dev/${names[$i]}.pid" "$dev/${names[$i]}.port" "$dev/${names[$i]}.shutdown"; pids[i]=""
+      else
+        waiting=1
+      fi
+    done
+    (( waiting )) || return 0
+    sleep 0.2
+  done
 }
 
 # Waits (at most 60 s) until every node started now answers /health/ready; exit 1 naming the first that died or
@@ -129,10 +190,10 @@ case "$cmd" in
     echo "Stop with:      ./sluice dev down"
     ;;
   down)
-    for f in "$dev"/*.pid; do [[ -e "$f" ]] && stop_node "$f"; done
+    stop_nodes
     bash "$root/scripts/rabbitmq-local.sh" stop "$dev/rabbitmq" || true
     bash "$root/scripts/postgres-local.sh" stop "$dev/postgres" || true
-    if [[ "${2:-}" == "--purge" ]]; then rm -rf "$dev"; fi
+    if (( purge )); then rm -rf "$dev"; fi
     echo "stopped"
     ;;
   status)
@@ -148,5 +209,5 @@ case "$cmd" in
       fi
     done
     ;;
-  *) echo "usage: ./sluice dev up [WORKERS] | down [--purge] | status" >&2; exit 2 ;;
+  *) echo "usage: ./sluice dev up [WORKERS] | down [--purge] [--timeout SECONDS] | status" >&2; exit 2 ;;
 esac

@@ -258,7 +258,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             $"""
             UPDATE jobs SET status = @s, result = @r, error = COALESCE(@e, error), batch_size = @bs, queued_ms = @q,
                 run_ms = @rm, completed_at = @t, not_before = NULL
-            WHERE id = @id AND {(c.OnlyIfQueued ? "status = 0" : "status < 2")}
+            WHERE id = @id AND {Guard(c)}
             """, conn, tx);
         var p = cmd.Parameters;
         p.AddWithValue("s", (int)c.Status);
@@ -269,6 +269,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
         p.AddWithValue("rm", NpgsqlDbType.Double, c.RunMs is { } rm ? rm : DBNull.Value);
         p.AddWithValue("t", ToMs(c.CompletedAt));
         p.AddWithValue("id", c.JobId);
+        if (c.OnlyIfRunningPastDeadline is { } cutoff)
+        {
+            p.AddWithValue("cutoff", ToMs(cutoff));
+        }
+
         if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1)
         {
             await tx.RollbackAsync(ct).ConfigureAwait(false);
@@ -312,6 +317,12 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
         await tx.CommitAsync(ct).ConfigureAwait(false);
         return true;
     }
+
+    /// <summary>Which jobs a completion may finish (see <see cref="JobCompletion"/>): any unfinished one unless guarded.</summary>
+    private static string Guard(JobCompletion c) =>
+        c.OnlyIfRunningPastDeadline is not null ? "status = 1 AND deadline <= @cutoff"
+        : c.OnlyIfQueued ? "status = 0"
+        : "status < 2";
 
     private static async ValueTask<bool> IsSameCompletionAsync(NpgsqlConnection conn, JobCompletion c, CancellationToken ct)
     {
@@ -461,21 +472,22 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             return (IReadOnlyList<JobRecord>)await ReadJobsAsync(cmd, ct).ConfigureAwait(false);
         }, (createdBefore, now, limit), cancellationToken);
 
-    public ValueTask<IReadOnlyList<QueuedDeadline>> ListQueuedDeadlinesAsync(DateTimeOffset dueBefore, CancellationToken cancellationToken) =>
+    public ValueTask<IReadOnlyList<JobDeadline>> ListUnfinishedDeadlinesAsync(DateTimeOffset dueBefore, CancellationToken cancellationToken) =>
         Retry(static async (s, a, _, ct) =>
         {
             await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
-            // Served by the partial index on unfinished jobs; no inputs read.
-            await using var cmd = new NpgsqlCommand("SELECT id, deadline FROM jobs WHERE status = 0 AND deadline < @before", conn);
+            // Served by the partial index on unfinished jobs; no inputs read. Running jobs too: a gateway expires one whose
+            // worker died with no other worker to take it, once the deadline is long enough past.
+            await using var cmd = new NpgsqlCommand("SELECT id, deadline FROM jobs WHERE status < 2 AND deadline < @before", conn);
             cmd.Parameters.AddWithValue("before", ToMs(a));
-            var list = new List<QueuedDeadline>();
+            var list = new List<JobDeadline>();
             await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
-                list.Add(new QueuedDeadline(reader.GetString(0), FromMs(reader.GetInt64(1))));
+                list.Add(new JobDeadline(reader.GetString(0), FromMs(reader.GetInt64(1))));
             }
 
-            return (IReadOnlyList<QueuedDeadline>)list;
+            return (IReadOnlyList<JobDeadline>)list;
         }, dueBefore, cancellationToken);
 
     public ValueTask<IReadOnlyList<JobRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken) =>

@@ -199,7 +199,18 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     /// <paramref name="onlyIfQueued"/>, else any unfinished one), with its terminal event after the stored ones,
     /// then publishes that event. False when the job was already finished (or, with <paramref name="onlyIfQueued"/>, started).
     /// </summary>
-    public async ValueTask<bool> SettleAsync(string jobId, JobStatus status, string error, bool onlyIfQueued, CancellationToken cancellationToken)
+    public ValueTask<bool> SettleAsync(string jobId, JobStatus status, string error, bool onlyIfQueued, CancellationToken cancellationToken) =>
+        SettleCoreAsync(jobId, status, error, onlyIfQueued, null, cancellationToken);
+
+    /// <summary>
+    /// Expires a job still running in the store whose deadline is before <paramref name="deadlineBefore"/>: its worker
+    /// would have stopped it and stored the outcome long ago, so none is running it (killed, or hung, and no other
+    /// worker took the redelivery). Stored as <see cref="SettleAsync"/> does, guarded against any outcome stored first.
+    /// </summary>
+    public ValueTask<bool> SettleOverdueRunAsync(string jobId, string error, DateTimeOffset deadlineBefore, CancellationToken cancellationToken) =>
+        SettleCoreAsync(jobId, JobStatus.Expired, error, onlyIfQueued: false, deadlineBefore, cancellationToken);
+
+    private async ValueTask<bool> SettleCoreAsync(string jobId, JobStatus status, string error, bool onlyIfQueued, DateTimeOffset? runningDeadlineBefore, CancellationToken cancellationToken)
     {
         var last = _eventStore is null ? 0 : await _eventStore.GetLastEventIdAsync(jobId, cancellationToken).ConfigureAwait(false);
         if (_logs.TryGetValue(jobId, out var known))
@@ -218,6 +229,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
             CompletedAt = now,
             Events = [terminal],
             OnlyIfQueued = onlyIfQueued,
+            OnlyIfRunningPastDeadline = runningDeadlineBefore,
             EventsFollowStored = true,
         }, cancellationToken).ConfigureAwait(false);
         if (settled)

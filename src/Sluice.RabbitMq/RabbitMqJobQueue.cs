@@ -44,13 +44,13 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private int _next;
     private int _disposed;
 
-    // Jobs whose deadline a timer of this process watches (ExpireWhileQueued), so the sweep arms each once.
+    // Jobs whose deadline a timer of this process watches (WatchDeadline), so the sweep arms each once.
     private readonly ConcurrentDictionary<string, byte> _timed = new(StringComparer.Ordinal);
 
     /// <summary>How long a deadline timer sleeps at most before checking whether its job ended (tests shorten it).</summary>
     internal TimeSpan DeadlineCheckStep { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How many queued jobs' deadlines this process's timers watch.</summary>
+    /// <summary>How many unfinished jobs' deadlines this process's timers watch.</summary>
     internal int TimedDeadlines => _timed.Count;
 
     public RabbitMqJobQueue(IOptions<RabbitMqOptions> options, IOptions<InProcessQueueOptions> local, RabbitMqConnection connection, RabbitMqTopology topology,
@@ -106,7 +106,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             Published(job.Id);
             if (job.Deadline is { } deadline)
             {
-                ExpireWhileQueued(job.Id, deadline);
+                WatchDeadline(job.Id, deadline);
             }
 
             return EnqueueResult.Accepted;
@@ -212,10 +212,10 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     }
 
     /// <summary>
-    /// Takes over the deadlines of the queued jobs due before <paramref name="dueBefore"/> that this process does not
-    /// time yet (their gateway stopped, and its timers with it): each is armed here as if this gateway had accepted
-    /// it. Several gateways arming the same job is harmless, since only a still-queued job is settled, once. Run by
-    /// every gateway's sweep each round, looking ahead further than a round. Returns how many it armed.
+    /// Takes over the deadlines of the unfinished jobs due before <paramref name="dueBefore"/> that this process does
+    /// not time yet (their gateway stopped, and its timers with it, or a running job's worker died): each is armed here
+    /// as if this gateway had accepted it. Several gateways arming the same job is harmless, since the store settles
+    /// it once. Run by every gateway's sweep each round, looking ahead further than a round. Returns how many it armed.
     /// </summary>
     public async Task<int> RearmDeadlinesAsync(DateTimeOffset dueBefore, CancellationToken cancellationToken)
     {
@@ -225,22 +225,25 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         }
 
         var armed = 0;
-        foreach (var d in await store.ListQueuedDeadlinesAsync(dueBefore, cancellationToken).ConfigureAwait(false))
+        foreach (var d in await store.ListUnfinishedDeadlinesAsync(dueBefore, cancellationToken).ConfigureAwait(false))
         {
-            armed += ExpireWhileQueued(d.JobId, d.Deadline) ? 1 : 0;
+            armed += WatchDeadline(d.JobId, d.Deadline) ? 1 : 0;
         }
 
         return armed;
     }
 
     /// <summary>
-    /// The accepting process keeps a queued job's deadline: no worker may take the job in time (none running, a
-    /// deep backlog), and the client must see it expire when it is due, not whenever a worker dequeues it. The
-    /// store settles it only while it is still queued (atomically against a worker's MarkRunning); a job a
-    /// worker has started is that worker's to stop at its deadline, and a worker that later takes an expired
-    /// job finds it finished and drops it.
+    /// The accepting process keeps a job's deadline: no worker may take the job in time (none running, a deep
+    /// backlog), and the client must see it expire when it is due, not whenever a worker dequeues it. A queued job is
+    /// settled at the deadline, only while it is still queued (atomically against a worker's MarkRunning); a job a
+    /// worker has started is that worker's to stop at its deadline, unless it is still running
+    /// <see cref="RabbitMqOptions.RunningDeadlineGrace"/> later: then no worker runs it (its worker was killed or
+    /// hangs, and the broker redelivers only to a live one), and it is settled here. A worker that later takes
+    /// an expired job finds it finished and drops it; a late outcome is refused.
     /// </summary>
-    private bool ExpireWhileQueued(string jobId, DateTimeOffset deadline)
+    /// <param name="wakeAt">When to look at the job: its deadline, or for a job found running then, the deadline plus the grace.</param>
+    private bool WatchDeadline(string jobId, DateTimeOffset deadline, DateTimeOffset? wakeAt = null)
     {
         // One timer per job in this process, however often the sweep lists it.
         if (!_timed.TryAdd(jobId, 0))
@@ -248,13 +251,14 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             return false;
         }
 
+        var due = wakeAt ?? deadline;
         // The timer wakes at least every DeadlineCheckStep and lets go of a job that has ended meanwhile, so a job
         // with a distant deadline that finishes early does not hold its timer (and entry) until that deadline.
         ITimer? timer = null;
         timer = _time.CreateTimer(
             state =>
             {
-                var left = deadline - _time.GetUtcNow();
+                var left = due - _time.GetUtcNow();
                 if (left > TimeSpan.Zero && !_hub.HasEnded(jobId) && !_stopping.IsCancellationRequested)
                 {
                     timer?.Change(left < DeadlineCheckStep ? left : DeadlineCheckStep, Timeout.InfiniteTimeSpan);
@@ -271,8 +275,8 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             null,
             Timeout.InfiniteTimeSpan,
             Timeout.InfiniteTimeSpan);
-        var due = deadline - _time.GetUtcNow();
-        timer.Change(due <= TimeSpan.Zero ? TimeSpan.Zero : due < DeadlineCheckStep ? due : DeadlineCheckStep, Timeout.InfiniteTimeSpan);
+        var first = due - _time.GetUtcNow();
+        timer.Change(first <= TimeSpan.Zero ? TimeSpan.Zero : first < DeadlineCheckStep ? first : DeadlineCheckStep, Timeout.InfiniteTimeSpan);
         return true;
     }
 
@@ -285,19 +289,36 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
         try
         {
-            // A queued job may have run already (it waits out a retry's backoff in a delay queue): its stored attempts
-            // say how often, so the error does not claim it never started, as the embedded queue words it too.
             var record = await _store.GetAsync(jobId, _stopping.Token).ConfigureAwait(false);
-            if (record is not { Status: Core.Jobs.JobStatus.Queued })
+            if (record is { Status: Core.Jobs.JobStatus.Queued })
             {
-                return;
+                // A queued job may have run already (it waits out a retry's backoff in a delay queue): its stored attempts
+                // say how often, so the error does not claim it never started, as the embedded queue words it too.
+                await _hub.SettleAsync(jobId, Core.Jobs.JobStatus.Expired, JobLifecycle.ExpiredBeforeRun(record.Attempts), onlyIfQueued: true, _stopping.Token).ConfigureAwait(false);
             }
+            else if (record is { Status: Core.Jobs.JobStatus.Running, Deadline: { } deadline })
+            {
+                var grace = _options.RunningDeadlineGrace;
+                var now = _time.GetUtcNow();
+                if (now < deadline + grace)
+                {
+                    // Its worker stops it at the deadline and stores the outcome; look again once it had the grace to.
+                    WatchDeadline(jobId, deadline, deadline + grace);
+                    return;
+                }
 
-            await _hub.SettleAsync(jobId, Core.Jobs.JobStatus.Expired, JobLifecycle.ExpiredBeforeRun(record.Attempts), onlyIfQueued: true, _stopping.Token).ConfigureAwait(false);
+                // The store settles it only if it is still running with the deadline that far past (a worker that
+                // stored its outcome meanwhile wins), and a worker that finishes later has its outcome refused.
+                if (await _hub.SettleOverdueRunAsync(jobId, JobLifecycle.ExpiredWhileRunningUnattended(record.Attempts, grace), now - grace, _stopping.Token).ConfigureAwait(false))
+                {
+                    Log.ExpiredOverdueRun(_logger, jobId, record.Attempts);
+                }
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // The worker that dequeues it still expires it (its deadline travels with the message).
+            // A queued job: the worker that dequeues it still expires it (its deadline travels with the message). A
+            // running one: the sweep lists it again next round.
             Log.ExpireFailed(_logger, jobId, ex.Message);
         }
     }
@@ -474,7 +495,10 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         [LoggerMessage(EventId = 2405, Level = LogLevel.Warning, Message = "Job {JobId} was journaled but never confirmed by the broker; published again")]
         public static partial void Republished(ILogger logger, string jobId);
 
-        [LoggerMessage(EventId = 2403, Level = LogLevel.Warning, Message = "Could not expire queued job {JobId} at its deadline: {Error}; the worker that takes it will")]
+        [LoggerMessage(EventId = 2403, Level = LogLevel.Warning, Message = "Could not expire job {JobId} at its deadline: {Error}; the worker that takes it (queued) or the next sweep (running) will")]
         public static partial void ExpireFailed(ILogger logger, string jobId, string error);
+
+        [LoggerMessage(EventId = 2406, Level = LogLevel.Warning, Message = "Job {JobId} was still running (attempt {Attempt}) well past its deadline with no worker ending it; expired it")]
+        public static partial void ExpiredOverdueRun(ILogger logger, string jobId, int attempt);
     }
 }

@@ -40,6 +40,16 @@ public sealed class RabbitMqOptions
     /// </summary>
     public TimeSpan RepublishAfter { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long past its deadline a job may stay running in the store before a gateway expires it. A live worker stops
+    /// a running job at its deadline itself (a generation at its next step, milliseconds) and stores the outcome in one
+    /// write, retried for about a second on a transient store error; a job still running this much later has no
+    /// worker (killed, or hung, and the broker redelivers only to a live one). Longer delays the end that clients see;
+    /// shorter lets a gateway beat a slow but live worker (a one-shot model call that outlasts the deadline): the job
+    /// still ends expired, only the error says no worker stopped it.
+    /// </summary>
+    public TimeSpan RunningDeadlineGrace { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long to wait for the broker at start before failing.</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }

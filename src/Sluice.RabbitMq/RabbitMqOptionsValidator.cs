@@ -7,7 +7,8 @@ namespace Sluice.RabbitMq;
 /// Checks the durations of <c>Sluice:Queue</c> at start, naming the setting. Unchecked, a zero or negative
 /// <c>ConfirmTimeout</c> started a gateway that reported ready and answered every submit 503 ("the queue is
 /// unavailable") with the broker healthy; a zero <c>RepublishAfter</c> let the sweep publish every job again at once
-/// (run twice), and a negative wait made the background loop that uses it fail.
+/// (run twice), and a negative wait made the background loop that uses it fail. A zero <c>RunningDeadlineGrace</c> would
+/// let a gateway expire a running job at the very moment its live worker stops it.
 /// </summary>
 internal sealed class RabbitMqOptionsValidator : IValidateOptions<RabbitMqOptions>
 {
@@ -30,6 +31,7 @@ internal sealed class RabbitMqOptionsValidator : IValidateOptions<RabbitMqOption
         Check(errors, nameof(options.StartTimeout), options.StartTimeout, MaxWait);
         Check(errors, nameof(options.DeadLetterRetention), options.DeadLetterRetention, MaxTtl);
         Check(errors, nameof(options.RepublishAfter), options.RepublishAfter, MaxAge);
+        Check(errors, nameof(options.RunningDeadlineGrace), options.RunningDeadlineGrace, MaxWait);
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -10,11 +10,13 @@ internal sealed class CompleteOp(JobCompletion c) : WriteOp<bool>
     {
         using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
-        // OnlyIfQueued: a cancel that loses to a worker's start instead of overwriting it.
+        // OnlyIfQueued: a cancel that loses to a worker's start instead of overwriting it. OnlyIfRunningPastDeadline: a
+        // gateway's expiry of a run no worker ended, which loses to any outcome stored first.
+        var guard = c.OnlyIfRunningPastDeadline is not null ? "status = 1 AND deadline <= $cutoff" : c.OnlyIfQueued ? "status = 0" : "status < 2";
         cmd.CommandText = $"""
             UPDATE jobs SET status = $s, result = $r, error = COALESCE($e, error), batch_size = $bs, queued_ms = $q,
                 run_ms = $rm, completed_at = $t, not_before = NULL
-            WHERE id = $id AND {(c.OnlyIfQueued ? "status = 0" : "status < 2")}
+            WHERE id = $id AND {guard}
             """;
         var p = cmd.Parameters;
         p.AddWithValue("$s", (int)c.Status);
@@ -25,6 +27,11 @@ internal sealed class CompleteOp(JobCompletion c) : WriteOp<bool>
         p.AddWithValue("$rm", SqliteJobStore.Db(c.RunMs));
         p.AddWithValue("$t", SqliteJobStore.ToMs(c.CompletedAt));
         p.AddWithValue("$id", c.JobId);
+        if (c.OnlyIfRunningPastDeadline is { } cutoff)
+        {
+            p.AddWithValue("$cutoff", SqliteJobStore.ToMs(cutoff));
+        }
+
         if (cmd.ExecuteNonQuery() != 1)
         {
             SetResult(false);

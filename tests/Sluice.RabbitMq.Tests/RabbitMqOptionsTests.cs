@@ -15,6 +15,7 @@ public sealed class RabbitMqOptionsTests
     [InlineData("DeadLetterRetention", "00:00:00")]
     [InlineData("DeadLetterRetention", "50.00:00:00")]
     [InlineData("StartTimeout", "-00:00:05")]
+    [InlineData("RunningDeadlineGrace", "00:00:00")]
     [InlineData("ConfirmTimeout", "25.00:00:00")]
     public void AddSluiceRabbitMq_DurationOutOfRange_FailsValidationNamingTheSetting(string setting, string value)
     {

@@ -57,6 +57,32 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     };
 
     [Fact]
+    public async Task CompleteAsync_OnlyIfRunningPastDeadline_SettlesOnlyARunningJobWhoseDeadlineIsNotAfterTheCutoff()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var deadline = now.AddSeconds(-10);
+        JobCompletion Expire(string id, DateTimeOffset cutoff) =>
+            new() { JobId = id, Status = JobStatus.Expired, Error = "overdue", CompletedAt = now, OnlyIfRunningPastDeadline = cutoff };
+
+        var queued = (await Store.CreateAsync(NewJob() with { Deadline = deadline }, CancellationToken.None)).Job;
+        var running = (await Store.CreateAsync(NewJob() with { Deadline = deadline }, CancellationToken.None)).Job;
+        Assert.True(await Store.MarkRunningAsync(running.Id, 1, now, CancellationToken.None));
+
+        // A queued job is the queued-deadline timer's; a deadline not yet that far past is the worker's to stop.
+        Assert.False(await Store.CompleteAsync(Expire(queued.Id, now), CancellationToken.None));
+        Assert.False(await Store.CompleteAsync(Expire(running.Id, deadline.AddSeconds(-1)), CancellationToken.None));
+        Assert.Equal(JobStatus.Running, (await Store.GetAsync(running.Id, CancellationToken.None))!.Status);
+
+        // At the cutoff to the millisecond counts: the gateway's timer is due exactly at the deadline plus the grace.
+        Assert.True(await Store.CompleteAsync(Expire(running.Id, deadline), CancellationToken.None));
+        // The worker that comes back with an outcome finds the job finished: refused, the expiry stays.
+        Assert.False(await Store.CompleteAsync(new JobCompletion { JobId = running.Id, Status = JobStatus.Succeeded, ResultJson = "{}", CompletedAt = now }, CancellationToken.None));
+        var stored = await Store.GetAsync(running.Id, CancellationToken.None);
+        Assert.Equal((JobStatus.Expired, "overdue"), (stored!.Status, stored.Error));
+        Assert.Equal(JobStatus.Queued, (await Store.GetAsync(queued.Id, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
     public async Task CreateAsync_ThenGet_RoundTripsEveryField()
     {
         var job = NewJob() with { Deadline = DateTimeOffset.UtcNow.AddMinutes(1), Priority = JobPriority.High, MaxAttempts = 5, CacheKey = "ck", FallbackAllowed = true };

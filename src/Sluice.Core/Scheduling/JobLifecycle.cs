@@ -106,6 +106,15 @@ internal sealed partial class JobLifecycle
     }
 
     /// <summary>
+    /// The error of a job a gateway expires because it was still running <paramref name="grace"/> after its deadline:
+    /// its worker would have stopped it at the deadline, so none was running it any more (killed or hung). Says it
+    /// ran, as "deadline passed while running" does, and why no worker's own outcome followed.
+    /// </summary>
+    internal static string ExpiredWhileRunningUnattended(int runs, TimeSpan grace) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"deadline passed while running (attempt {runs}), and no worker stopped the job within {grace.TotalSeconds:0.###} s after it (its worker died or hangs)");
+
+    /// <summary>
     /// Called for each job a batcher takes from its queue. False means the job must not run (cancelled, expired,
     /// already finished); its outcome is recorded and the delivery acknowledged here.
     /// </summary>

@@ -27,6 +27,14 @@ public sealed record JobCompletion
     public bool OnlyIfQueued { get; init; }
 
     /// <summary>
+    /// Complete only a job that is running (status running) with a deadline at or before this time (at: a timer due
+    /// exactly at the deadline plus the grace must not lose to the millisecond the store keeps the deadline in). A gateway expires so a
+    /// run that no worker ended (its worker died or hangs, no other took it): the store, not a race, decides between
+    /// that expiry and the outcome of a worker that is still alive after all. Takes precedence over <see cref="OnlyIfQueued"/>.
+    /// </summary>
+    public DateTimeOffset? OnlyIfRunningPastDeadline { get; init; }
+
+    /// <summary>
     /// The <see cref="Events"/> follow whatever the store holds for the job when the completion commits: their ids
     /// are shifted past the last stored event, inside the same write. A process settling a job it does not run (a
     /// cancel, a deadline) numbers its terminal event from what it has seen, and the run's own last event (a
