@@ -308,12 +308,14 @@ internal sealed class LoadRunner
         context.Reset(sequence, due, recording);
         TimeSpan remaining = _options.RequestDeadline - _time.GetElapsedTime(due);
         RequestOutcome outcome;
+        var sent = false;
         if (remaining <= TimeSpan.Zero)
         {
             outcome = RequestOutcome.Failure(OutcomeCodes.Timeout); // waited in the client backlog past its deadline
         }
         else
         {
+            sent = true;
             deadline.CancelAfter(remaining);
             try
             {
@@ -352,10 +354,12 @@ internal sealed class LoadRunner
             }
         }
 
-        if (outcome.Kind == OutcomeKind.Failed && _interrupt.IsCancellationRequested)
+        if (sent && outcome.Kind == OutcomeKind.Failed && _interrupt.IsCancellationRequested && CutShort(outcome.Code))
         {
             // Ctrl+C cut it short (as a cancellation, or a stream or connection torn down under the target): the
-            // target did not fail it, so it is counted apart rather than as a spurious failure.
+            // target did not fail it, so it is counted apart rather than as a spurious failure. An answer the target
+            // gave (an HTTP error, a failed or expired job) stays a failure, and so does a request that had already
+            // waited out its deadline in the client's backlog.
             outcome = new RequestOutcome(OutcomeKind.Cancelled, OutcomeCodes.Cancelled);
         }
 
@@ -481,4 +485,8 @@ internal sealed class LoadRunner
 
         return sum / samples;
     }
+
+    /// <summary>The failures a Ctrl+C produces in a request in flight: a cancellation, or the transport torn down under it.</summary>
+    private static bool CutShort(int code) => code is OutcomeCodes.Cancelled or OutcomeCodes.Timeout or OutcomeCodes.ConnectionError
+        or OutcomeCodes.ProtocolError or OutcomeCodes.StreamEndedEarly;
 }

@@ -132,7 +132,7 @@ internal static class BenchCommand
 
     private static string InterruptedNote(IReadOnlyList<StageResult> results, int planned) => results.Count == 0
         ? $"Interrupted (Ctrl+C) before the first of {planned} stage(s) ran."
-        : string.Create(CultureInfo.InvariantCulture, $"Interrupted (Ctrl+C) during stage {results.Count} of {planned} ({results[^1].Label}): its figures cover the {results[^1].MeasuredSeconds:0.#} s it measured; the {results[^1].Cancelled} request(s) in flight then are counted as cancelled, not failed.");
+        : string.Create(CultureInfo.InvariantCulture, $"Interrupted (Ctrl+C) during stage {results.Count} of {planned} ({results[^1].Label}): its figures cover the {results[^1].MeasuredSeconds:0.#} s it measured{(results[^1].Cancelled > 0 ? $"; the {results[^1].Cancelled} request(s) in flight then are counted as cancelled, not failed" : "")}.");
 
     /// <summary>The target's URL; the bare "Invalid URI" of <see cref="Uri"/> named neither the option nor the value.</summary>
     internal static Uri ParseUrl(string text) =>

@@ -44,6 +44,29 @@ public sealed class LoadRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_InterruptedWhileTheServerAnswersAnError_CountedFailedNotCancelled()
+    {
+        // An HTTP 500 that arrives as Ctrl+C comes is the server's failure: only cancellations and torn-down
+        // connections are the interrupt's.
+        var target = new AnswerOnStopTarget(500);
+        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 2, Duration = TimeSpan.FromSeconds(60) });
+        using var ctrlC = new CancellationTokenSource();
+
+        Task<StageResult> run = runner.RunAsync(ctrlC.Token);
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (target.Calls < 2 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(10);
+        }
+
+        await ctrlC.CancelAsync();
+        StageResult result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, result.Failed);
+        Assert.Equal(0, result.Cancelled);
+    }
+
+    [Fact]
     public async Task RunAsync_OpenLoopInterrupted_OnlyRequestsInFlightCountedCancelled()
     {
         // Four in flight, the rest of the arrivals queued in the client: those were never sent, so not cancelled either.
