@@ -5,7 +5,7 @@
 #                  between runs). Fails (exit 1) if a port is taken by another program or a process does not start.
 #   down [--purge] [--timeout SECONDS]
 #                  stops everything `up` started (data kept; --purge deletes it): SIGTERM, then SIGKILL (named) for a
-#                  process still running after its graceful shutdown time (30 s, or --shutdownTimeoutSeconds=N in
+#                  process still running after its graceful shutdown time (30 s, or --shutdownTimeoutSeconds N in
 #                  SLUICE_DEV_ARGS at `up`) plus 10 s, or after --timeout SECONDS (1 to 3600) if given
 #   status         what is running, and the URLs
 # Logs: artifacts/dev/logs/*.log. Extra configuration: SLUICE_DEV_ARGS="--Sluice:BuiltIns:SleepBatchBaseMs=50".
@@ -43,8 +43,18 @@ mkdir -p "$dev/logs"
 
 # The nodes' graceful shutdown time (the .NET host's ShutdownTimeout, 30 s unless SLUICE_DEV_ARGS sets
 # --shutdownTimeoutSeconds): a stopping worker finishes or hands back its in-flight jobs within it.
+# .NET's command line takes the key in any case, as --key=N or --key N, and the last one wins (SLUICE_DEV_ARGS comes
+# after up's own).
 host_shutdown_seconds=30
-if [[ "${SLUICE_DEV_ARGS:-}" =~ --shutdownTimeoutSeconds=([0-9]+) ]]; then host_shutdown_seconds="${BASH_REMATCH[1]}"; fi
+read -r -a dev_args <<< "${SLUICE_DEV_ARGS:-}"
+for (( i = 0; i < ${#dev_args[@]}; i++ )); do
+  arg="${dev_args[$i],,}"
+  if [[ "$arg" =~ ^--shutdowntimeoutseconds=([0-9]+)$ ]]; then
+    host_shutdown_seconds=$(( 10#${BASH_REMATCH[1]} ))
+  elif [[ "$arg" == --shutdowntimeoutseconds && "${dev_args[$((i + 1))]:-}" =~ ^[0-9]+$ ]]; then
+    host_shutdown_seconds=$(( 10#${dev_args[$((i + 1))]} ))
+  fi
+done
 # Margin above it before down sends SIGKILL: after the host's stop the process still disposes and flushes its logs.
 stop_margin_seconds=10
 
@@ -103,14 +113,15 @@ stop_nodes() {
   done
   (( ${#pids[@]} )) || return 0
   echo "  stopping ${names[*]} (SIGTERM sent)"
-  start=$SECONDS
+  # Milliseconds: whole-second $SECONDS would count a second as soon as the next one begins (--timeout 1 could kill at once).
+  start=$(( ${EPOCHREALTIME//[.,]/} / 1000 ))
   while :; do
-    waiting=0 now=$(( SECONDS - start ))
+    waiting=0 now=$(( ${EPOCHREALTIME//[.,]/} / 1000 - start ))
     for i in "${!pids[@]}"; do
       [[ -n "${pids[$i]}" ]] || continue
       if ! kill -0 "${pids[$i]}" 2>/dev/null; then
         rm -f "$dev/${names[$i]}.pid" "$dev/${names[$i]}.port" "$dev/${names[$i]}.shutdown"; pids[i]=""
-      elif (( now >= limits[i] )); then
+      elif (( now >= limits[i] * 1000 )); then
         echo "warning: ${names[$i]} (pid ${pids[$i]}) did not stop within ${limits[$i]} s of SIGTERM; sent SIGKILL (jobs it still held go back to the queue)" >&2
         kill -9 "${pids[$i]}" 2>/dev/null || true
         # Gone before down returns (its port free for the next up); SIGKILL takes effect asynchronously.

@@ -117,13 +117,21 @@ public sealed class DevScriptTests : IDisposable
         Directory.CreateDirectory(_dir);
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, UseShellExecute = false };
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add($"nohup bash -c \"{trap}; while :; do sleep 0.1; done\" >/dev/null 2>&1 & echo $!");
+        var ready = Path.Combine(_dir, name + ".ready");
+        File.Delete(ready);
+        psi.ArgumentList.Add($"nohup bash -c \"{trap}; touch '{ready}'; while :; do sleep 0.1; done\" >/dev/null 2>&1 & echo $!");
         using var p = Process.Start(psi)!;
         var pid = int.Parse(p.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
         p.WaitForExit();
         File.WriteAllText(Path.Combine(_dir, name + ".pid"), pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        // Let the shell install its trap before a test sends SIGTERM.
-        Thread.Sleep(300);
+        // The shell installs its trap before it writes the ready file; a SIGTERM before that would end it at once.
+        var waited = Stopwatch.StartNew();
+        while (!File.Exists(ready))
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"the stand-in {name} did not start within 30 s");
+            Thread.Sleep(20);
+        }
+
         return pid;
     }
 
