@@ -7,8 +7,9 @@ namespace Sluice.RabbitMq;
 /// Checks the durations of <c>Sluice:Queue</c> at start, naming the setting. Unchecked, a zero or negative
 /// <c>ConfirmTimeout</c> started a gateway that reported ready and answered every submit 503 ("the queue is
 /// unavailable") with the broker healthy; a zero <c>RepublishAfter</c> let the sweep publish every job again at once
-/// (run twice), and a negative wait made the background loop that uses it fail. A zero <c>RunningDeadlineGrace</c> would
-/// let a gateway expire a running job at the very moment its live worker stops it.
+/// (run twice), and a negative wait made the background loop that uses it fail. <c>RunningDeadlineGrace</c> is held to
+/// the same rule only: a grace shorter than a live worker needs to store its own outcome is not unsafe (the job ends
+/// <c>expired</c> either way, once, as the store decides), it just lets the gateway's wording of the error win.
 /// </summary>
 internal sealed class RabbitMqOptionsValidator : IValidateOptions<RabbitMqOptions>
 {

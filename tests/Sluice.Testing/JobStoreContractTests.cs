@@ -83,6 +83,31 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CompleteAsync_OnlyIfRunningPastDeadline_AfterTheWorkersOutcome_RefusedAndTheOutcomeStays()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var deadline = now.AddSeconds(-10);
+        var job = (await Store.CreateAsync(NewJob() with { Deadline = deadline }, CancellationToken.None)).Job;
+        Assert.True(await Store.MarkRunningAsync(job.Id, 1, now, CancellationToken.None));
+
+        // The worker was alive after all and stored its outcome first: the gateway's expiry must not replace it.
+        Assert.True(await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.Expired, Error = "the worker's", CompletedAt = now }, CancellationToken.None));
+        Assert.False(await Store.CompleteAsync(
+            new JobCompletion { JobId = job.Id, Status = JobStatus.Expired, Error = "the gateway's", CompletedAt = now, OnlyIfRunningPastDeadline = now },
+            CancellationToken.None));
+        Assert.Equal("the worker's", (await Store.GetAsync(job.Id, CancellationToken.None))!.Error);
+
+        // The running guard wins over the queued one: a completion carrying both settles a running job, never a queued one.
+        var queued = (await Store.CreateAsync(NewJob() with { Deadline = deadline }, CancellationToken.None)).Job;
+        var running = (await Store.CreateAsync(NewJob() with { Deadline = deadline }, CancellationToken.None)).Job;
+        Assert.True(await Store.MarkRunningAsync(running.Id, 1, now, CancellationToken.None));
+        JobCompletion Both(string id) => new() { JobId = id, Status = JobStatus.Expired, Error = "overdue", CompletedAt = now, OnlyIfQueued = true, OnlyIfRunningPastDeadline = now };
+        Assert.False(await Store.CompleteAsync(Both(queued.Id), CancellationToken.None));
+        Assert.True(await Store.CompleteAsync(Both(running.Id), CancellationToken.None));
+        Assert.Equal(JobStatus.Queued, (await Store.GetAsync(queued.Id, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
     public async Task CreateAsync_ThenGet_RoundTripsEveryField()
     {
         var job = NewJob() with { Deadline = DateTimeOffset.UtcNow.AddMinutes(1), Priority = JobPriority.High, MaxAttempts = 5, CacheKey = "ck", FallbackAllowed = true };

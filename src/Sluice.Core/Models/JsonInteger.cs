@@ -127,8 +127,8 @@ public static class JsonInteger
             acc = acc * 10 + digit;
         }
 
-        // Trailing zeros the exponent adds beyond the written digits (1e3 = 1000).
-        for (var z = digitCount; z < point; z++)
+        // Trailing zeros the exponent adds beyond the written digits (1e3 = 1000); nothing to scale when the value is 0 (0e99999).
+        for (var z = digitCount; z < point && acc != 0; z++)
         {
             if (acc > ulong.MaxValue / 10)
             {

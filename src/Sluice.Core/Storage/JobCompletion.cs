@@ -27,10 +27,11 @@ public sealed record JobCompletion
     public bool OnlyIfQueued { get; init; }
 
     /// <summary>
-    /// Complete only a job that is running (status running) with a deadline at or before this time (at: a timer due
-    /// exactly at the deadline plus the grace must not lose to the millisecond the store keeps the deadline in). A gateway expires so a
-    /// run that no worker ended (its worker died or hangs, no other took it): the store, not a race, decides between
-    /// that expiry and the outcome of a worker that is still alive after all. Takes precedence over <see cref="OnlyIfQueued"/>.
+    /// Complete only a job that is running (status running) with a deadline at or before this time ("at", so a timer due
+    /// exactly at the deadline plus the grace is not lost to the millisecond precision of the stored deadline). A gateway
+    /// uses it to expire a run that no worker ended (its worker died or hangs, and no other took it): the store, not a
+    /// race, decides between that expiry and the outcome of a worker that is alive after all. Takes precedence over
+    /// <see cref="OnlyIfQueued"/>.
     /// </summary>
     public DateTimeOffset? OnlyIfRunningPastDeadline { get; init; }
 
