@@ -258,7 +258,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             $"""
             UPDATE jobs SET status = @s, result = @r, error = COALESCE(@e, error), batch_size = @bs, queued_ms = @q,
                 run_ms = @rm, completed_at = @t, not_before = NULL
-            WHERE id = @id AND {Guard(c)}
+            WHERE id = @id AND {JobCompletionSql.Guard(c, '@')}
             """, conn, tx);
         var p = cmd.Parameters;
         p.AddWithValue("s", (int)c.Status);
@@ -317,12 +317,6 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
         await tx.CommitAsync(ct).ConfigureAwait(false);
         return true;
     }
-
-    /// <summary>Which jobs a completion may finish (see <see cref="JobCompletion"/>): any unfinished one unless guarded.</summary>
-    private static string Guard(JobCompletion c) =>
-        c.OnlyIfRunningPastDeadline is not null ? "status = 1 AND deadline <= @cutoff"
-        : c.OnlyIfQueued ? "status = 0"
-        : "status < 2";
 
     private static async ValueTask<bool> IsSameCompletionAsync(NpgsqlConnection conn, JobCompletion c, CancellationToken ct)
     {

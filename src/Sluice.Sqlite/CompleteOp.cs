@@ -10,9 +10,7 @@ internal sealed class CompleteOp(JobCompletion c) : WriteOp<bool>
     {
         using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
-        // OnlyIfQueued: a cancel that loses to a worker's start instead of overwriting it. OnlyIfRunningPastDeadline: a
-        // gateway's expiry of a run no worker ended, which loses to any outcome stored first.
-        var guard = c.OnlyIfRunningPastDeadline is not null ? "status = 1 AND deadline <= $cutoff" : c.OnlyIfQueued ? "status = 0" : "status < 2";
+        var guard = JobCompletionSql.Guard(c, '$');
         cmd.CommandText = $"""
             UPDATE jobs SET status = $s, result = $r, error = COALESCE($e, error), batch_size = $bs, queued_ms = $q,
                 run_ms = $rm, completed_at = $t, not_before = NULL

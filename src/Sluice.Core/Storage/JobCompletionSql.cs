@@ -1,0 +1,16 @@
+namespace Sluice.Core.Storage;
+
+/// <summary>The condition both SQL stores put on a completion's <c>UPDATE jobs … WHERE id = … AND</c>, so they settle the same jobs.</summary>
+public static class JobCompletionSql
+{
+    /// <summary>
+    /// Which jobs <paramref name="completion"/> may finish: any unfinished one, unless guarded. OnlyIfQueued: a cancel
+    /// or queued-deadline expiry that loses to a worker's start instead of overwriting it. OnlyIfRunningPastDeadline:
+    /// a gateway's expiry of a run no worker ended, which loses to any outcome stored first; its cutoff is the
+    /// parameter <c>cutoff</c> named with <paramref name="prefix"/> (<c>@</c> for PostgreSQL, <c>$</c> for SQLite).
+    /// </summary>
+    public static string Guard(JobCompletion completion, char prefix) =>
+        completion.OnlyIfRunningPastDeadline is not null ? $"status = 1 AND deadline <= {prefix}cutoff"
+        : completion.OnlyIfQueued ? "status = 0"
+        : "status < 2";
+}
