@@ -50,6 +50,9 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     /// <summary>How long a deadline timer sleeps at most before checking whether its job ended (tests shorten it).</summary>
     internal TimeSpan DeadlineCheckStep { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a stop waits for the pending published markers to reach the store.</summary>
+    private static readonly TimeSpan MarkerDrainTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>How many unfinished jobs' deadlines this process's timers watch.</summary>
     internal int TimedDeadlines => _timed.Count;
 
@@ -467,6 +470,19 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             return;
         }
 
+        // Store the published markers still pending before stopping: one lost here leaves a confirmed job looking
+        // unpublished, and the sweep publishes it again after RepublishAfter (its outcome stays single, but it runs
+        // twice). Bounded, since a store that is down would hold the stop forever; the sweep covers what is left.
+        _published.Writer.TryComplete();
+        if (_marker is { } marker)
+        {
+            await marker.WaitAsync(MarkerDrainTimeout, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (!marker.IsCompleted)
+            {
+                Log.MarkersLeftAtStop(_logger, MarkerDrainTimeout.TotalSeconds);
+            }
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         foreach (var reader in _readers.Values)
         {
@@ -494,6 +510,9 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
         [LoggerMessage(EventId = 2405, Level = LogLevel.Warning, Message = "Job {JobId} was journaled but never confirmed by the broker; published again")]
         public static partial void Republished(ILogger logger, string jobId);
+
+        [LoggerMessage(EventId = 2407, Level = LogLevel.Warning, Message = "Published markers still pending {Seconds} s into the stop (the store is slow or down); the sweep publishes those jobs again")]
+        public static partial void MarkersLeftAtStop(ILogger logger, double seconds);
 
         [LoggerMessage(EventId = 2403, Level = LogLevel.Warning, Message = "Could not expire job {JobId} at its deadline: {Error}; the worker that takes it (queued) or the next sweep (running) will")]
         public static partial void ExpireFailed(ILogger logger, string jobId, string error);

@@ -307,6 +307,43 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task DisposeAsync_RightAfterConfirmedPublishes_StoresEveryPublishedMarkerFirst()
+    {
+        // A gateway's graceful stop right after a burst of submits: the broker confirmed every job, so none may be left
+        // unmarked for the sweep to publish again (and a worker to run twice) after RepublishAfter.
+        var gateway = await NodeAsync("gateway");
+        await using var db = new Npgsql.NpgsqlConnection(ConnectionString(_store));
+        await db.OpenAsync();
+        var ids = new List<string>();
+        Npgsql.NpgsqlTransaction? slowStore = null;
+        for (var i = 0; i < 50; i++)
+        {
+            var job = Job(i: i);
+            await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+            if (i == 49)
+            {
+                // The store is slow at the moment of the stop: the last job's row is locked, so its marker waits.
+                slowStore = await db.BeginTransactionAsync();
+                await using var lockRow = new Npgsql.NpgsqlCommand("SELECT 1 FROM jobs WHERE id = @id FOR UPDATE", db, slowStore);
+                lockRow.Parameters.AddWithValue("id", job.Id);
+                await lockRow.ExecuteScalarAsync();
+            }
+
+            Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
+            ids.Add(job.Id);
+        }
+
+        var stop = gateway.DisposeAsync().AsTask();
+        await Task.Delay(1000);
+        await slowStore!.CommitAsync();
+        await stop.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await using var unmarked = new Npgsql.NpgsqlCommand("SELECT count(*) FROM jobs WHERE id = ANY(@ids) AND (published_at IS NULL OR published_at <= 0)", db);
+        unmarked.Parameters.AddWithValue("ids", ids.ToArray());
+        Assert.Equal(0L, await unmarked.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task RepublishUnconfirmedAsync_JobJournaledButNeverPublished_PublishedAgainOnceAndConfirmedJobsLeftAlone()
     {
         await using var gateway = await NodeAsync("gateway", ("Sluice:Queue:RepublishAfter", "00:00:02"));
