@@ -53,12 +53,7 @@ public sealed class LoadRunnerTests
         using var ctrlC = new CancellationTokenSource();
 
         Task<StageResult> run = runner.RunAsync(ctrlC.Token);
-        var until = DateTime.UtcNow.AddSeconds(20);
-        while (target.Calls < 2 && DateTime.UtcNow < until)
-        {
-            await Task.Delay(10);
-        }
-
+        await WaitForCallsAsync(() => target.Calls, 2);
         await ctrlC.CancelAsync();
         StageResult result = await run.WaitAsync(TimeSpan.FromSeconds(30));
 
@@ -234,14 +229,16 @@ public sealed class LoadRunnerTests
         Assert.Equal("--max-in-flight must be at least 1 (got 0).", ex.Message);
     }
 
-    private static async Task WaitForCallsAsync(DelayTarget target, int calls)
+    private static Task WaitForCallsAsync(DelayTarget target, int calls) => WaitForCallsAsync(() => target.Calls, calls);
+
+    private static async Task WaitForCallsAsync(Func<long> made, int calls)
     {
         var until = DateTime.UtcNow.AddSeconds(20);
-        while (target.Calls < calls && DateTime.UtcNow < until)
+        while (made() < calls && DateTime.UtcNow < until)
         {
             await Task.Delay(10);
         }
 
-        Assert.Equal(calls, target.Calls);
+        Assert.Equal(calls, made());
     }
 }
