@@ -44,7 +44,7 @@ internal static class GenerationInputReader
 
                     r = r with { Messages = messages };
                     break;
-                case "max_tokens" when v.ValueKind == JsonValueKind.Number && JsonInteger.TryGetInt32(v, out var max) && max >= 1:
+                case "max_tokens" when JsonInteger.TryGetInt32(v, out var max) && max >= 1:
                     r = r with { MaxTokens = max };
                     break;
                 case "temperature" when v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var t) && t is >= 0 and <= 2:
@@ -53,10 +53,10 @@ internal static class GenerationInputReader
                 case "top_p" when v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var tp) && tp is > 0 and <= 1:
                     r = r with { TopP = (float)tp };
                     break;
-                case "top_k" when v.ValueKind == JsonValueKind.Number && JsonInteger.TryGetInt32(v, out var k) && k >= 0:
+                case "top_k" when JsonInteger.TryGetInt32(v, out var k) && k >= 0:
                     r = r with { TopK = k };
                     break;
-                case "seed" when v.ValueKind == JsonValueKind.Number && JsonInteger.TryGetUInt64(v, out var seed):
+                case "seed" when JsonInteger.TryGetUInt64(v, out var seed):
                     r = r with { Seed = seed };
                     break;
                 case "stop":

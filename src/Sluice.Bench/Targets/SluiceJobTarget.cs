@@ -59,12 +59,15 @@ internal sealed class SluiceJobTarget : ILoadTarget
         return ValueTask.CompletedTask;
     }
 
-    private static RequestOutcome FromTerminal(JobResponse job, int httpStatus) => job.Status switch
-    {
-        "succeeded" => new RequestOutcome(OutcomeKind.Succeeded, httpStatus),
-        "failed" or "dead_lettered" => RequestOutcome.Failure(OutcomeCodes.JobFailed),
-        _ => RequestOutcome.Failure(OutcomeCodes.JobExpired),
-    };
+    private static RequestOutcome FromTerminal(JobResponse job, int httpStatus) =>
+        job.Status == "succeeded" ? new RequestOutcome(OutcomeKind.Succeeded, httpStatus) : Unsuccessful(job.Status);
+
+    /// <summary>
+    /// A job's end other than success, by its status or its stream's terminal event (the same names): failed, also
+    /// after every attempt (dead-lettered), or ended without failing (cancelled, expired).
+    /// </summary>
+    private static RequestOutcome Unsuccessful(string? status) =>
+        RequestOutcome.Failure(status is "failed" or "dead_lettered" ? OutcomeCodes.JobFailed : OutcomeCodes.JobExpired);
 
     private HttpRequestMessage CreateSubmit(bool wait)
     {
@@ -176,12 +179,8 @@ internal sealed class SluiceJobTarget : ILoadTarget
                     }
 
                     return new RequestOutcome(OutcomeKind.Succeeded, 200);
-                case "failed":
-                case "dead_lettered": // failed every attempt
-                    return RequestOutcome.Failure(OutcomeCodes.JobFailed);
-                case "cancelled":
-                case "expired":
-                    return RequestOutcome.Failure(OutcomeCodes.JobExpired);
+                case "failed" or "dead_lettered" or "cancelled" or "expired":
+                    return Unsuccessful(reader.EventName);
                 default:
                     break; // queued, started, keep-alives
             }

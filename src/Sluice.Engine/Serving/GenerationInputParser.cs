@@ -47,7 +47,7 @@ internal static class GenerationInputParser
                     result = result with { Prompt = value.GetString()! };
                     break;
                 case "max_tokens":
-                    if (value.ValueKind != JsonValueKind.Number || !JsonInteger.TryGetInt32(value, out var maxTokens) || maxTokens < 1)
+                    if (!JsonInteger.TryGetInt32(value, out var maxTokens) || maxTokens < 1)
                     {
                         error = new InputError(field, "expected an integer of at least 1");
                         return false;
@@ -74,7 +74,7 @@ internal static class GenerationInputParser
                     result = result with { TopP = (float)topP };
                     break;
                 case "top_k":
-                    if (value.ValueKind != JsonValueKind.Number || !JsonInteger.TryGetInt32(value, out var topK) || topK < 0)
+                    if (!JsonInteger.TryGetInt32(value, out var topK) || topK < 0)
                     {
                         error = new InputError(field, "expected an integer of at least 0 (0 disables top-k)");
                         return false;
@@ -86,7 +86,7 @@ internal static class GenerationInputParser
                     // The whole ulong range, as the OpenAI endpoints journal it: reading an Int64 failed every
                     // seed of 2^63 or more when a recovered or distributed job was parsed again, and let a negative
                     // one wrap to another seed.
-                    if (value.ValueKind != JsonValueKind.Number || !JsonInteger.TryGetUInt64(value, out var seed))
+                    if (!JsonInteger.TryGetUInt64(value, out var seed))
                     {
                         error = new InputError(field, "expected a non-negative integer");
                         return false;

@@ -43,7 +43,7 @@ internal static class EssayInputParser
                         break;
                     }
 
-                    if (p.Value.ValueKind != JsonValueKind.Number || !JsonInteger.TryGetInt32(p.Value, out var id))
+                    if (!JsonInteger.TryGetInt32(p.Value, out var id))
                     {
                         error = new InputError("input.prompt_id", "prompt_id must be an integer from 1 to 8, or null for prompt-independent grading");
                         return false;

@@ -69,7 +69,7 @@ internal static class OpenAiRequestParser
                         break;
                     }
 
-                    if (v.ValueKind != JsonValueKind.Number || !JsonInteger.TryGetInt32(v, out var max) || max < 1)
+                    if (!JsonInteger.TryGetInt32(v, out var max) || max < 1)
                     {
                         error = $"{p.Name} must be a whole number from 1 to {int.MaxValue}";
                         return false;
@@ -119,7 +119,7 @@ internal static class OpenAiRequestParser
                     }
 
                     // Non-negative as on POST /v1/jobs: a wrapped negative seed would reach the upstream as 2^64 - 1.
-                    if (v.ValueKind != JsonValueKind.Number || !JsonInteger.TryGetUInt64(v, out var seed))
+                    if (!JsonInteger.TryGetUInt64(v, out var seed))
                     {
                         error = "seed must be a non-negative integer";
                         return false;
@@ -204,7 +204,7 @@ internal static class OpenAiRequestParser
 
                     break;
                 case "n" or "best_of":
-                    if (v.ValueKind != JsonValueKind.Null && !(v.ValueKind == JsonValueKind.Number && JsonInteger.TryGetInt32(v, out var n) && n == 1))
+                    if (v.ValueKind != JsonValueKind.Null && !(JsonInteger.TryGetInt32(v, out var n) && n == 1))
                     {
                         error = $"{p.Name} must be 1: Sluice returns one choice per request";
                         return false;

@@ -60,7 +60,7 @@ internal static class SubmitParser
 
                     break;
                 case "deadline_ms":
-                    if (p.Value.ValueKind != JsonValueKind.Number || !JsonInteger.TryGetInt32(p.Value, out var d) || d < 1 || d > MaxDeadlineMs)
+                    if (!JsonInteger.TryGetInt32(p.Value, out var d) || d < 1 || d > MaxDeadlineMs)
                     {
                         error = Problems.BadRequest("deadline_ms", $"must be an integer number of milliseconds from 1 to {MaxDeadlineMs}");
                         return false;

@@ -230,7 +230,7 @@ internal static class TasksApi
                 case "model" when v.ValueKind == JsonValueKind.String && SubmitParser.IsValidModelName(v.GetString()):
                     body = body with { Model = v.GetString() };
                     break;
-                case "version" when v.ValueKind == JsonValueKind.Number && JsonInteger.TryGetInt32(v, out var version):
+                case "version" when JsonInteger.TryGetInt32(v, out var version):
                     if (version != template.Version)
                     {
                         error = Problems.BadRequest("version", $"task '{template.Name}' is at version {template.Version}; version {version} is not available");
@@ -256,16 +256,16 @@ internal static class TasksApi
 
                     body = body with { Priority = lane };
                     break;
-                case "deadline_ms" when v.ValueKind == JsonValueKind.Number && JsonInteger.TryGetInt32(v, out var deadline) && deadline is >= 1 and <= 86_400_000:
+                case "deadline_ms" when JsonInteger.TryGetInt32(v, out var deadline) && deadline is >= 1 and <= 86_400_000:
                     body = body with { DeadlineMs = deadline };
                     break;
-                case "max_tokens" when v.ValueKind == JsonValueKind.Number && JsonInteger.TryGetInt32(v, out var max) && max >= 1:
+                case "max_tokens" when JsonInteger.TryGetInt32(v, out var max) && max >= 1:
                     body = body with { MaxTokens = max };
                     break;
                 case "temperature" when v.ValueKind == JsonValueKind.Number && v.GetDouble() is >= 0 and <= 2:
                     body = body with { Temperature = (float)v.GetDouble() };
                     break;
-                case "seed" when v.ValueKind == JsonValueKind.Number && JsonInteger.TryGetUInt64(v, out var seed):
+                case "seed" when JsonInteger.TryGetUInt64(v, out var seed):
                     body = body with { Seed = seed };
                     break;
                 case "request_id" when v.ValueKind == JsonValueKind.String && v.GetString()!.Length is > 0 and <= 200:

@@ -69,7 +69,7 @@ internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<s
 
                     strings[p.Name] = string.Join('\n', lines);
                     break;
-                case TaskFieldType.Integer when v.ValueKind == JsonValueKind.Number && JsonInteger.TryGetInt32(v, out var n):
+                case TaskFieldType.Integer when JsonInteger.TryGetInt32(v, out var n):
                     if (n < spec.Min || n > spec.Max)
                     {
                         error = string.Create(CultureInfo.InvariantCulture, $"expected an integer from {spec.Min} to {spec.Max}");
