@@ -54,7 +54,9 @@ internal static class Tokenizer
                     i++;
                 }
 
-                if (newline || i - start >= 3)
+                // ASAP kept line wraps and some students' spacing as runs of spaces too ("books, music,          magazines",
+                // "I am   patient   at school"): a run between a word and a lower-case one continues the sentence.
+                if (newline || (i - start >= 3 && !(i < text.Length && char.IsLower(text[i]) && start > 0 && !EndsSentence(text[start - 1]))))
                 {
                     pendingBreak = true;
                 }
@@ -140,6 +142,7 @@ internal static class Tokenizer
             }
 
             tokens.Add(new Token(i, len, kind, sentences.Count));
+            var markStart = i;
             i += len;
 
             if (kind == TokenKind.Punctuation && c is '.' or '!' or '?')
@@ -151,9 +154,9 @@ internal static class Tokenizer
                     i++;
                 }
 
-                if (c == '.' && IsAbbreviation(text, tokens))
+                if (c == '.' && (IsAbbreviation(text, tokens) || (NextIsLowerCase(text, i) && (IsEllipsis(text, markStart) || IsDottedAbbreviation(text, markStart)))))
                 {
-                    continue;
+                    continue; // "Mr. Smith", "but... they were", "at 5 p.m. we left"
                 }
 
                 if (i >= text.Length || char.IsWhiteSpace(text[i]) || char.IsUpper(text[i]))
@@ -174,6 +177,26 @@ internal static class Tokenizer
 
         return new EssayDocument(text, tokens, lower, sentences, sentences.Count == 0 ? 0 : paragraph + 1);
     }
+
+    private static bool EndsSentence(char c) => c is '.' or '!' or '?' or '"' or '\'' or ')' or '\u201d' or '\u2019' or '\uFFFD' or ':';
+
+    /// <summary>True when the next character after spaces or tabs at <paramref name="i"/> is a lower-case letter.</summary>
+    private static bool NextIsLowerCase(string text, int i)
+    {
+        while (i < text.Length && text[i] is ' ' or '\t')
+        {
+            i++;
+        }
+
+        return i < text.Length && char.IsLower(text[i]);
+    }
+
+    /// <summary>Two or more full stops from <paramref name="dot"/> on ("..", "...").</summary>
+    private static bool IsEllipsis(string text, int dot) => dot + 1 < text.Length && text[dot + 1] == '.';
+
+    /// <summary>The full stop at <paramref name="dot"/> closes a dotted abbreviation of single letters ("t.v.", "p.m.", "e.g.").</summary>
+    private static bool IsDottedAbbreviation(string text, int dot) =>
+        dot >= 3 && char.IsLetter(text[dot - 1]) && text[dot - 2] == '.' && char.IsLetter(text[dot - 3]) && (dot == 3 || !char.IsLetter(text[dot - 4]));
 
     private static int LastEnd(List<Token> tokens) => tokens.Count == 0 ? 0 : tokens[^1].End;
 

@@ -60,4 +60,29 @@ public sealed class TokenizerTests
 
         Assert.All(doc.Tokens, t => Assert.Equal(doc.Lower[doc.Tokens.IndexOf(t)], text.Substring(t.Start, t.Length).ToLowerInvariant()));
     }
+
+    [Fact]
+    public void Analyze_SpaceRunBeforeLowerCaseWord_NoParagraphBreak()
+    {
+        var doc = Tokenizer.Analyze("I am   patient   at school. We wait for books, music,          magazines and more.     New paragraph here.");
+
+        Assert.Equal(3, doc.Sentences.Count);
+        Assert.Equal(2, doc.ParagraphCount);
+        Assert.Equal("I am   patient   at school.", doc.SentenceText(0));
+    }
+
+    [Theory]
+    [InlineData("You can send emails around the globe... at no extra cost. It is fast.")]
+    [InlineData("There are games called p.c. games for kids. It is fast.")]
+    [InlineData("It said, \"the owners... realized how bad it was.\" It is fast.")]
+    public void Analyze_EllipsisOrDottedAbbreviationBeforeLowerCase_SentenceGoesOn(string text)
+    {
+        Assert.Equal(2, Tokenizer.Analyze(text).Sentences.Count);
+    }
+
+    [Fact]
+    public void Analyze_EllipsisBeforeCapital_EndsSentence()
+    {
+        Assert.Equal(2, Tokenizer.Analyze("I waited... Then it came.").Sentences.Count);
+    }
 }
