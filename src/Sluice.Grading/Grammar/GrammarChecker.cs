@@ -31,6 +31,23 @@ internal static class GrammarChecker
     private static readonly string[] s_consonantSoundVowelStart = ["uni", "use", "usu", "uti", "ure", "uro", "eu", "one", "once", "ubi", "uk"];
     private static readonly string[] s_vowelSoundConsonantStart = ["hour", "honest", "honor", "honour", "heir"];
 
+    // Before a pronoun these make it something other than the lone subject of the verb after it: part of a compound
+    // subject ("@PERSON1 and I are"), an inverted question ("Does he have …?", "Would he have …"), or the subject of a
+    // bare infinitive ("let it have").
+    private static readonly FrozenSet<string> s_notLoneSubject = new[]
+    {
+        "and", "or", "nor", "&", "do", "does", "did", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "to",
+        "let", "make", "makes", "made", "help", "helps", "helped", "watch", "see", "saw", "hear", "heard",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    // "you" and "it" are objects as often as subjects ("what benefits you is …", "people who use it don't …"): they are
+    // taken as the subject only at the start of a clause.
+    private static readonly FrozenSet<string> s_clauseOpeners = new[]
+    {
+        "but", "so", "because", "cause", "when", "whenever", "that", "what", "then", "since", "while", "although", "though", "where", "until", "unless",
+        "once", "also", "now", "before", "after",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
     /// <summary>Maximum words in a sentence with at most two commas before it is reported as a run-on.</summary>
     public const int RunOnWords = 50;
 
@@ -39,6 +56,7 @@ internal static class GrammarChecker
         var text = doc.Text;
         var tokens = doc.Tokens;
         var lower = doc.Lower;
+        Dictionary<int, string?>? corrections = null;
         for (var i = 0; i < tokens.Count; i++)
         {
             var t = tokens[i];
@@ -64,14 +82,15 @@ internal static class GrammarChecker
             var nw = lower[next];
             var nt = tokens[next];
             // "a a" / "a an" is a repeated word (its own rule), not an article before a vowel sound.
-            if ((w == "a" || w == "an") && t.Kind == TokenKind.Word && nt.Kind == TokenKind.Word && nw is not ("a" or "an") && (text[t.Start] == 'a' || IsSentenceStart(doc, i)))
+            if ((w == "a" || w == "an") && t.Kind == TokenKind.Word && nt.Kind == TokenKind.Word && nw is not ("a" or "an") && (text[t.Start] == 'a' || IsSentenceStart(doc, i))
+                && ArticleNoun(doc, next, corrections ??= Corrections(output)) is { } noun)
             {
-                var vowel = StartsWithVowelSound(nw);
+                var vowel = StartsWithVowelSound(noun);
                 if (w == "a" && vowel)
                 {
                     output.Add(new Suggestion("grammar", "a_an", $"Use \"an\" before a vowel sound: \"an {doc.Surface(next)}\".", t.Start, t.Length, text[t.Start] == 'A' ? "An" : "an"));
                 }
-                else if (w == "an" && !vowel && char.IsLetter(nw[0]))
+                else if (w == "an" && !vowel && char.IsLetter(noun[0]) && !IsSlipForAnd(doc, i, noun))
                 {
                     output.Add(new Suggestion("grammar", "a_an", $"Use \"a\" before a consonant sound: \"a {doc.Surface(next)}\".", t.Start, t.Length, text[t.Start] == 'A' ? "A" : "a"));
                 }
@@ -85,6 +104,11 @@ internal static class GrammarChecker
             if (s_agreement.TryGetValue((w, nw), out var fix) && !(i > 0 && lower[i - 1] is "if" or "wish" or "as"))
             {
                 var rule = w is "could" or "should" or "would" or "must" ? "could_of" : w is "more" or "most" ? "double_comparative" : "agreement";
+                if (rule == "agreement" && !IsLoneSubject(doc, i))
+                {
+                    continue;
+                }
+
                 var message = rule switch
                 {
                     "could_of" => $"Write \"{doc.Surface(i)} have\", not \"{doc.Surface(i)} of\".",
@@ -120,7 +144,7 @@ internal static class GrammarChecker
 
         var ft = doc.Tokens[first];
         // A lower-case "i" is already reported by the pronoun rule.
-        if (ft.Kind == TokenKind.Word && char.IsLower(doc.Text[ft.Start]) && doc.Lower[first] != "i")
+        if (ft.Kind == TokenKind.Word && char.IsLower(doc.Text[ft.Start]) && doc.Lower[first] != "i" && FollowsFullStop(doc, index))
         {
             var surface = doc.Surface(first);
             output.Add(new Suggestion("capitalization", "sentence_start", "Start the sentence with a capital letter.", ft.Start, ft.Length,
@@ -147,6 +171,35 @@ internal static class GrammarChecker
             output.Add(new Suggestion("grammar", "run_on",
                 $"This sentence runs on for {s.WordCount} words with little punctuation; split it into shorter sentences.", s.Start, s.End - s.Start));
         }
+    }
+
+    /// <summary>
+    /// True when sentence <paramref name="index"/> opens the essay or follows a sentence that ended with a full stop,
+    /// question or exclamation mark: not after a line break inside a sentence ("Dear Sir,\ncomputers …", a list) or
+    /// after an ellipsis ("but...\nthey are"), where the next word need not be capitalized.
+    /// </summary>
+    private static bool FollowsFullStop(EssayDocument doc, int index)
+    {
+        if (index == 0)
+        {
+            return true;
+        }
+
+        var previous = doc.Sentences[index - 1];
+        var k = previous.FirstToken + previous.TokenCount - 1;
+        while (k > previous.FirstToken && doc.Text[doc.Tokens[k].Start] is '"' or '\'' or ')' or '\u201d' or '\u2019' or '\uFFFD')
+        {
+            k--; // closing quotes and brackets
+        }
+
+        var mark = doc.Tokens[k];
+        if (mark.Kind != TokenKind.Punctuation || doc.Text[mark.Start] is not ('.' or '!' or '?'))
+        {
+            return false;
+        }
+
+        // "..." at a line break: the sentence goes on (within a line the tokenizer keeps it one sentence).
+        return doc.Text[mark.Start] != '.' || k == previous.FirstToken || doc.Text[doc.Tokens[k - 1].Start] != '.';
     }
 
     private static void CheckPunctuation(EssayDocument doc, int i, List<Suggestion> output)
@@ -182,8 +235,15 @@ internal static class GrammarChecker
             }
         }
 
-        var spaceAfter = c is ',' or ';' && end < text.Length && char.IsLetter(text[end]);
+        // A space before an ellipsis is usual ("his ... parents"); a semicolon closing an HTML entity ("&lt;") is not punctuation.
+        if ((c == '.' && end < text.Length && text[end] == '.') || (c == ';' && ClosesEntity(text, t.Start)))
+        {
+            return;
+        }
+
         var spaceBefore = start < t.Start;
+        // " .in the end" → ". in the end": the fix for a stray space before a full stop also puts one after it.
+        var spaceAfter = (c is ',' or ';' || (c == '.' && spaceBefore)) && end < text.Length && char.IsLetter(text[end]);
         var repeated = end > t.End;
         if (!spaceBefore && !spaceAfter && !repeated)
         {
@@ -200,6 +260,109 @@ internal static class GrammarChecker
             _ => ("repeated_punctuation", "Use a single punctuation mark in formal writing."),
         };
         output.Add(new Suggestion("punctuation", rule, message, start, end - start, replacement));
+    }
+
+    /// <summary>True when the pronoun at <paramref name="i"/> is, by the words before it, the whole subject of the verb after it.</summary>
+    private static bool IsLoneSubject(EssayDocument doc, int i)
+    {
+        if (i == 0 || doc.Tokens[i - 1].Sentence != doc.Tokens[i].Sentence)
+        {
+            return true;
+        }
+
+        var before = doc.Lower[i - 1];
+        var previous = doc.Tokens[i - 1];
+        if (s_notLoneSubject.Contains(before) || (previous.Kind == TokenKind.Placeholder && doc.Lower[i] == "i"))
+        {
+            return false;
+        }
+
+        return doc.Lower[i] is not ("you" or "it") || previous.Kind == TokenKind.Punctuation || s_clauseOpeners.Contains(before);
+    }
+
+    /// <summary>True when the semicolon at <paramref name="semicolon"/> ends an HTML entity ("&amp;lt;", "&amp;#39;").</summary>
+    private static bool ClosesEntity(string text, int semicolon)
+    {
+        var j = semicolon - 1;
+        while (j >= 0 && semicolon - j <= 8 && (char.IsAsciiLetterOrDigit(text[j]) || text[j] == '#'))
+        {
+            j--;
+        }
+
+        return j >= 0 && j < semicolon - 1 && text[j] == '&';
+    }
+
+    /// <summary>The speller's corrections already in <paramref name="output"/> (the spelling stage runs first), by start.</summary>
+    private static Dictionary<int, string?> Corrections(List<Suggestion> output)
+    {
+        var map = new Dictionary<int, string?>();
+        foreach (var s in output)
+        {
+            if (s.Category == "spelling")
+            {
+                map[s.Start] = s.Replacement;
+            }
+        }
+
+        return map;
+    }
+
+    /// <summary>
+    /// The word after an article whose first sound decides "a" or "an" (lower case), or null when that cannot be told:
+    /// a function word ("an the" is a slip for "and", not an article error), a single letter or an acronym ("a U.S. Navy
+    /// dirigible", "a UFO"), or a misspelling without a correction; a misspelling's correction stands in for it ("a
+    /// oerson" is "a person").
+    /// </summary>
+    private static string? ArticleNoun(EssayDocument doc, int next, Dictionary<int, string?> corrections)
+    {
+        var token = doc.Tokens[next];
+        var word = doc.Lower[next];
+        if (word.Length < 2 || WordLists.FunctionWords.Contains(word) || IsAllCaps(doc.Span(token)))
+        {
+            return null;
+        }
+
+        if (!corrections.TryGetValue(token.Start, out var fix))
+        {
+            return word;
+        }
+
+        // Only a correction that keeps the first letter says which sound was meant: "a excellant" is "an excellent", but
+        // "a oerson" ("person"), "a nother" ("another") or "a gmail" ("email") say nothing about the article.
+        return fix is null || fix.Contains(' ') || char.ToLowerInvariant(fix[0]) != word[0] ? null : fix.ToLowerInvariant();
+    }
+
+    /// <summary>
+    /// True when "an" before a consonant is more likely "and" missing its "d" than an article: after a mark, a
+    /// placeholder or an object pronoun ("tell them an make", "@CAPS3 an went"), or before a verb form ("an talked",
+    /// "an getting"); "a" would be the wrong fix there.
+    /// </summary>
+    private static bool IsSlipForAnd(EssayDocument doc, int i, string next)
+    {
+        if (next.EndsWith("ed", StringComparison.Ordinal) || next.EndsWith("ing", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        if (i == 0 || doc.Tokens[i - 1].Sentence != doc.Tokens[i].Sentence)
+        {
+            return false;
+        }
+
+        return doc.Tokens[i - 1].Kind is TokenKind.Punctuation or TokenKind.Placeholder || doc.Lower[i - 1] is "them" or "him" or "her" or "us" or "me" or "it";
+    }
+
+    private static bool IsAllCaps(ReadOnlySpan<char> word)
+    {
+        foreach (var c in word)
+        {
+            if (char.IsLower(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool IsSentenceStart(EssayDocument doc, int i) =>

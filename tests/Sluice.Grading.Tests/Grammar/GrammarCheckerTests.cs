@@ -83,4 +83,104 @@ public sealed class GrammarCheckerTests
 
         Assert.Empty(Check(text));
     }
+
+    [Theory]
+    [InlineData("@PERSON1 and I are just like any other couple.")]
+    [InlineData("My class & I are going to the museum.")]
+    [InlineData("My cousin @CAPS9 I are pretty close.")]
+    [InlineData("He and she are friends.")]
+    public void Check_PronounInCompoundSubject_NoAgreementError(string text)
+    {
+        Assert.DoesNotContain(Check(text), s => s.Rule == "agreement");
+    }
+
+    [Theory]
+    [InlineData("How this benefits you is because you learn.")]
+    [InlineData("All I will tell you is this, it was fun.")]
+    [InlineData("People who want to use it don't understand.")]
+    [InlineData("The ones that truly deserve it are removed.")]
+    public void Check_ObjectPronounBeforeVerb_NoAgreementError(string text)
+    {
+        Assert.DoesNotContain(Check(text), s => s.Rule == "agreement");
+    }
+
+    [Theory]
+    [InlineData("Does he have a first aid kit?")]
+    [InlineData("Would he have become such a hit?")]
+    [InlineData("Let it have some water.")]
+    public void Check_InvertedQuestionOrBareInfinitive_NoAgreementError(string text)
+    {
+        Assert.DoesNotContain(Check(text), s => s.Rule == "agreement");
+    }
+
+    [Theory]
+    [InlineData("Then if it is what you was expecting, read it.", "were")]
+    [InlineData("Also you was patient.", "were")]
+    [InlineData("They said it don't hurt. Then they was done.", "were")]
+    [InlineData("The kind of bike i has was red.", "have")]
+    [InlineData("More people like to go when they is on vacation.", "are")]
+    public void Check_LoneSubjectPronoun_AgreementStillReported(string text, string replacement)
+    {
+        Assert.Contains(Check(text), s => s.Rule == "agreement" && s.Replacement == replacement);
+    }
+
+    [Theory]
+    [InlineData("It explains how a U.S. Navy dirigible tried to dock.")]
+    [InlineData("The geese fly in a u shape.")]
+    [InlineData("She needs a UFO sighting.")]
+    [InlineData("Kids look at the screen an their eyes get red.")]
+    [InlineData("If you get it from a it might be wrong.")]
+    [InlineData("We sat down an talked about school.")]
+    [InlineData("We tell them an make them listen.")]
+    public void Check_ArticleBeforeAcronymFunctionWordOrVerb_NoAAnError(string text)
+    {
+        Assert.DoesNotContain(Check(text), s => s.Rule == "a_an");
+    }
+
+    [Theory]
+    [InlineData("First of all a oerson does not go to the library to get hurt.", false)]
+    [InlineData("Then a nother example is the snake.", false)]
+    [InlineData("It was a excellant day for a walk.", true)]
+    public void Check_ArticleBeforeMisspelling_JudgedByTheCorrection(string text, bool expected)
+    {
+        var suggestions = TestGrader.Analyzer.Analyze(text).Suggestions;
+
+        Assert.Equal(expected, suggestions.Any(s => s.Rule == "a_an"));
+    }
+
+    [Theory]
+    [InlineData("Dear Sir,\ncomputers are good for us.")]
+    [InlineData("It was late...\nwe went home anyway.")]
+    [InlineData("We have books, music,            magazines and more.")]
+    [InlineData("He said \"... all of these cultures came together\" in his home.")]
+    [InlineData("Most dirigibles... used hydrogen rather than helium.")]
+    [InlineData("We watched t.v. shows all day.")]
+    [InlineData("At 5 p.m. we went home.")]
+    public void Check_LowerCaseInsideASentence_NoSentenceStartError(string text)
+    {
+        Assert.DoesNotContain(Check(text), s => s.Rule == "sentence_start");
+    }
+
+    [Fact]
+    public void Check_SpaceBeforeEllipsis_NotReported()
+    {
+        Assert.DoesNotContain(Check("As he talks about his ... parents, he smiles."), s => s.Category == "punctuation");
+    }
+
+    [Fact]
+    public void Check_SpaceBeforeFullStopAndNoneAfter_FixAddsTheSpace()
+    {
+        const string text = "We got along since we met .in the end it was good.";
+
+        var hit = Assert.Single(Check(text), s => s.Rule == "space_before_punctuation");
+        var applied = text[..hit.Start] + hit.Replacement + text[(hit.Start + hit.Length)..];
+
+        Assert.Equal("We got along since we met. in the end it was good.", applied);
+    }
+
+    [Fact]
+    public void Check_HtmlEntitySemicolon_NoMissingSpace()
+    {
+        Assert.DoesNotContain(Check("He says to me &lt;hey you are funny&gt;. I said &lt;no&gt;they laughed."), s => s.Rule == "missing_space");
+    }
 }
