@@ -24,6 +24,7 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
     /// <summary>Appends one suggestion per misspelling (up to <see cref="MaxSuggestions"/>) and returns the misspelling count.</summary>
     public int Check(EssayDocument doc, List<Suggestion> output)
     {
+        var names = Names(doc);
         var count = 0;
         for (var i = 0; i < doc.Tokens.Count; i++)
         {
@@ -39,14 +40,22 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
                 continue;
             }
 
+            string? name = null;
+            if (names?.TryGetValue(w, out name) == true && IsTitleCase(doc.Span(t)))
+            {
+                continue; // a name the essay capitalizes inside a sentence ("Saeng", "Narciso"), also where it opens one
+            }
+
             count++;
             if (count > MaxSuggestions)
             {
                 continue;
             }
 
-            var fix = Suggest(w);
-            if (fix is not null && char.IsUpper(doc.Text[t.Start]))
+            // A name written in lower case gets its capitals back; two words run together at a capital ("thereI") get
+            // their space; anything else the likeliest correction.
+            var fix = name ?? SplitAtCapital(doc.Span(t)) ?? Suggest(w);
+            if (fix is not null && name is null && char.IsUpper(doc.Text[t.Start]))
             {
                 fix = char.ToUpperInvariant(fix[0]) + fix[1..];
             }
@@ -75,6 +84,75 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
 
         _cache[lowerWord] = fix;
         return fix;
+    }
+
+    /// <summary>
+    /// Words outside the dictionary that the essay writes in title case inside a sentence (lower case → surface), which
+    /// are names: ASAP replaced the students' own names with placeholders, but not those of the source texts' people
+    /// ("Saeng", "Narciso", "Kurmaskie", "Amidon"). Null when there are none.
+    /// </summary>
+    private Dictionary<string, string>? Names(EssayDocument doc)
+    {
+        Dictionary<string, string>? names = null;
+        for (var i = 1; i < doc.Tokens.Count; i++)
+        {
+            var t = doc.Tokens[i];
+            if (t.Kind != TokenKind.Word || doc.Tokens[i - 1].Sentence != t.Sentence || !IsTitleCase(doc.Span(t)) || IsSentenceOpener(doc, i))
+            {
+                continue;
+            }
+
+            var w = doc.Lower[i];
+            if (!dictionary.Contains(w))
+            {
+                names ??= new Dictionary<string, string>(StringComparer.Ordinal);
+                names.TryAdd(w, doc.Surface(i));
+            }
+        }
+
+        return names;
+    }
+
+    private static bool IsSentenceOpener(EssayDocument doc, int i) => Discourse.FirstWord(doc, doc.Sentences[doc.Tokens[i].Sentence]) == i;
+
+    /// <summary>A capital followed by at least one letter and no other capital ("Saeng", "Saeng's").</summary>
+    private static bool IsTitleCase(ReadOnlySpan<char> s)
+    {
+        if (s.Length < 2 || !char.IsUpper(s[0]))
+        {
+            return false;
+        }
+
+        foreach (var c in s[1..])
+        {
+            if (char.IsUpper(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>"thereI" → "there I", "youThe" → "you The": two dictionary words run together at a capital, else null.</summary>
+    private string? SplitAtCapital(ReadOnlySpan<char> s)
+    {
+        if (!char.IsLower(s[0]))
+        {
+            return null; // "PowerPoint", "McDonalds"
+        }
+
+        for (var k = 2; k < s.Length; k++)
+        {
+            if (char.IsUpper(s[k]) && char.IsLower(s[k - 1]))
+            {
+                var left = s[..k].ToString();
+                var right = s[k..].ToString();
+                return dictionary.Contains(left.ToLowerInvariant()) && dictionary.Contains(right.ToLowerInvariant()) ? left + " " + right : null;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsAcronym(ReadOnlySpan<char> s)

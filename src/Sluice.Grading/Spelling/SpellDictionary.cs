@@ -19,7 +19,23 @@ internal sealed class SpellDictionary
         ["im"] = "I'm", ["ive"] = "I've", ["thats"] = "that's", ["theyre"] = "they're", ["youre"] = "you're", ["shouldnt"] = "shouldn't",
         ["couldnt"] = "couldn't", ["wouldnt"] = "wouldn't", ["arent"] = "aren't", ["becuase"] = "because", ["untill"] = "until", ["alright"] = "all right",
         ["ur"] = "your", ["u"] = "you", ["wanna"] = "want to", ["gonna"] = "going to", ["cuz"] = "because", ["thier"] = "their", ["recieve"] = "receive",
+        ["greatfull"] = "grateful", ["noone"] = "no one", ["wich"] = "which", ["definetly"] = "definitely", ["definatly"] = "definitely", ["definetely"] = "definitely", ["mins"] = "minutes",
     }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    private static readonly FrozenSet<string> s_hyphenPrefixes = new[]
+    {
+        "pre", "non", "anti", "co", "ex", "mid", "multi", "semi", "sub", "post", "inter", "re", "un", "mis", "bi", "tri", "pro", "cyber",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    private static readonly string[] s_contractionEndings = ["ll", "ve", "re", "d"];
+
+    // Words whose "-s" form without an apostrophe is almost always "'s" ("theres", "todays", "childrens"); for other
+    // nouns it is as often a wrong plural ("informations"), where "information's" would be the wrong fix.
+    private static readonly FrozenSet<string> s_apostropheS = new[]
+    {
+        "there", "here", "what", "who", "where", "that", "how", "when", "why", "it", "he", "she", "let", "everyone", "everybody", "someone", "somebody",
+        "anyone", "anybody", "nobody", "today", "tomorrow", "yesterday", "children", "men", "women",
+    }.ToFrozenSet(StringComparer.Ordinal);
 
     private readonly HashSet<string> _words;
     private readonly string[] _list;
@@ -100,7 +116,7 @@ internal sealed class SpellDictionary
         }
 
         // Short words the lists spell only with capitals or not at all but which essays use constantly.
-        foreach (var w in new[] { "i", "ok", "okay", "email", "emails", "online", "internet", "website", "websites", "facebook", "youtube", "texting", "laptop", "laptops", "cellphone" })
+        foreach (var w in new[] { "i", "ok", "okay", "email", "emails", "online", "internet", "website", "websites", "facebook", "youtube", "texting", "laptop", "laptops", "cellphone", "cyber", "sci-fi" })
         {
             words.Add(w);
         }
@@ -138,9 +154,11 @@ internal sealed class SpellDictionary
 
         if (word.Contains('-'))
         {
-            foreach (var part in word.Split('-'))
+            var parts = word.Split('-');
+            for (var k = 0; k < parts.Length; k++)
             {
-                if (part.Length > 0 && !_words.Contains(part))
+                // A prefix before a hyphen is no word on its own: "pre-school", "non-violent", "cyber-bullying".
+                if (parts[k].Length > 0 && !_words.Contains(parts[k]) && !(k < parts.Length - 1 && s_hyphenPrefixes.Contains(parts[k])))
                 {
                     return false;
                 }
@@ -164,6 +182,11 @@ internal sealed class SpellDictionary
         if (word.Length is < 2 or > 18 || word.Contains('-') || word.Contains('\''))
         {
             return null;
+        }
+
+        if (Inflection(word) is { } inflected)
+        {
+            return inflected;
         }
 
         var best = (string?)null;
@@ -236,7 +259,63 @@ internal sealed class SpellDictionary
             }
         }
 
+        // "happend" → "happened", "explaind" → "explained": a past tense missing its "e", where the nearest word drops
+        // or changes the ending ("happen", "explains"); not "tierd" ("tired") or "chilld" ("child").
+        var stem = word[..^1];
+        if (word.Length >= 4 && word[^1] == 'd' && !"aeioud".Contains(word[^2]) && (best is null || best.StartsWith(stem, StringComparison.Ordinal))
+            && _words.Contains(stem + "ed"))
+        {
+            return stem + "ed";
+        }
+
         return best;
+    }
+
+    /// <summary>
+    /// A regular ending or apostrophe the student got wrong, else null: plurals ("librarys" → "libraries", "shelfs" →
+    /// "shelves", "relaxs" → "relaxes"), possessives ("todays" → "today's") and contractions without their apostrophe
+    /// ("werent" → "weren't", "theres" → "there's"). The nearest word by edits would drop the ending ("library",
+    /// "shelf", "there") and with it the meaning.
+    /// </summary>
+    private string? Inflection(string word)
+    {
+        string? Known(string candidate) => _words.Contains(candidate) ? candidate : null;
+
+        var stem = word[..^1];
+        if (word[^1] == 's' && s_apostropheS.Contains(stem) && Known(stem + "'s") is { } possessive)
+        {
+            return possessive; // before the plural: "nobodys" is "nobody's"
+        }
+
+        if (word[^1] == 's')
+        {
+            var plural = stem.EndsWith('y') && stem.Length > 2 && !"aeiou".Contains(stem[^2]) ? Known(string.Concat(stem.AsSpan(0, stem.Length - 1), "ies"))
+                : stem.EndsWith('f') ? Known(string.Concat(stem.AsSpan(0, stem.Length - 1), "ves"))
+                : stem.EndsWith("fe", StringComparison.Ordinal) ? Known(string.Concat(stem.AsSpan(0, stem.Length - 2), "ves"))
+                : stem.EndsWith('x') || stem.EndsWith('z') || stem.EndsWith("ch", StringComparison.Ordinal) || stem.EndsWith("sh", StringComparison.Ordinal) ? Known(stem + "es")
+                : null;
+            if (plural is not null)
+            {
+                return plural;
+            }
+        }
+
+
+        if (word.Length >= 4 && word.EndsWith("nt", StringComparison.Ordinal) && Known(string.Concat(word.AsSpan(0, word.Length - 1), "'t")) is { } negative)
+        {
+            return negative;
+        }
+
+        foreach (var ending in s_contractionEndings)
+        {
+            if (word.Length > ending.Length + 1 && word.EndsWith(ending, StringComparison.Ordinal)
+                && Known(string.Concat(word.AsSpan(0, word.Length - ending.Length), "'", ending)) is { } contracted)
+            {
+                return contracted;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The letter doubled when <paramref name="candidate"/> is <paramref name="input"/> with one of its letters doubled, else null.</summary>

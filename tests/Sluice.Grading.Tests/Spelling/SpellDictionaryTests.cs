@@ -96,4 +96,71 @@ public sealed class SpellDictionaryTests
         Assert.Equal("Computers", first.Replacement);
         Assert.Contains(output, s => s.Replacement == "useful");
     }
+
+    [Theory]
+    [InlineData("librarys", "libraries")]
+    [InlineData("shelfs", "shelves")]
+    [InlineData("lifes", "lives")]
+    [InlineData("relaxs", "relaxes")]
+    [InlineData("werent", "weren't")]
+    [InlineData("havent", "haven't")]
+    [InlineData("theres", "there's")]
+    [InlineData("todays", "today's")]
+    [InlineData("nobodys", "nobody's")]
+    [InlineData("couldve", "could've")]
+    [InlineData("happend", "happened")]
+    [InlineData("explaind", "explained")]
+    [InlineData("tierd", "tired")]
+    public void Suggest_WrongEndingOrMissingApostrophe_KeepsTheEnding(string word, string expected)
+    {
+        Assert.Equal(expected, TestGrader.Speller.Suggest(word));
+    }
+
+    [Theory]
+    [InlineData("greatfull", "grateful")]
+    [InlineData("definetly", "definitely")]
+    [InlineData("wich", "which")]
+    [InlineData("noone", "no one")]
+    public void Suggest_FrequentSlipsTheEditsGetWrong_FixedCorrection(string word, string expected)
+    {
+        Assert.Equal(expected, TestGrader.Speller.Suggest(word));
+    }
+
+    [Theory]
+    [InlineData("pre-school")]
+    [InlineData("non-violent")]
+    [InlineData("sci-fi")]
+    [InlineData("cyber")]
+    public void Contains_HyphenatedPrefixesAndCommonEssayWords_True(string word)
+    {
+        Assert.True(TestGrader.Dictionary.Contains(word));
+    }
+
+    [Fact]
+    public void Check_NameCapitalizedInsideASentence_NotMisspelledAnywhere()
+    {
+        const string text = "Saeng failed her test. The story of Saeng ends in spring, and Narciso's parents cook. Later saeng smiles.";
+        var output = new List<Suggestion>();
+
+        var count = TestGrader.Speller.Check(Sluice.Grading.Text.Tokenizer.Analyze(text), output);
+
+        // Only the lower-case "saeng" is an error, and its fix is the name as the essay writes it.
+        Assert.Equal(1, count);
+        var hit = Assert.Single(output);
+        Assert.Equal("saeng", text.Substring(hit.Start, hit.Length));
+        Assert.Equal("Saeng", hit.Replacement);
+    }
+
+    [Fact]
+    public void Check_WordsRunTogetherAtACapital_ReplacementSplitsThem()
+    {
+        const string text = "They replied who's thereI said boo.";
+        var output = new List<Suggestion>();
+
+        TestGrader.Speller.Check(Sluice.Grading.Text.Tokenizer.Analyze(text), output);
+
+        var hit = Assert.Single(output);
+        Assert.Equal("thereI", text.Substring(hit.Start, hit.Length));
+        Assert.Equal("there I", hit.Replacement);
+    }
 }
