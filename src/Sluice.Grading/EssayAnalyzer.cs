@@ -1,3 +1,4 @@
+using Sluice.Grading.Features;
 using Sluice.Grading.Grammar;
 using Sluice.Grading.Spelling;
 using Sluice.Grading.Structure;
@@ -22,7 +23,7 @@ internal sealed class EssayAnalyzer(SpellChecker speller)
     public static void Grammar(EssayAnalysis a) => GrammarChecker.Check(a.Doc, a.Suggestions);
 
     /// <summary>Sentence length, paragraphing, transitions and vocabulary (stage "structure").</summary>
-    public static void Structure(EssayAnalysis a) => StructureChecker.Check(a.Doc, a.Suggestions);
+    public static void Structure(EssayAnalysis a, PromptProfile? profile = null) => StructureChecker.Check(a.Doc, a.Suggestions, profile);
 
     /// <summary>All three stages.</summary>
     public EssayAnalysis Analyze(string text)

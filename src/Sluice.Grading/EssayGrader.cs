@@ -57,7 +57,7 @@ internal sealed class EssayGrader
         progress?.Invoke(GradingStages.Spelling, 1);
         EssayAnalyzer.Grammar(analysis);
         progress?.Invoke(GradingStages.Grammar, 1);
-        EssayAnalyzer.Structure(analysis);
+        EssayAnalyzer.Structure(analysis, prompt?.Profile);
         var integrity = _integrity.Check(analysis.Doc, prompt, Model, request.PromptText);
         progress?.Invoke(GradingStages.Structure, 1);
 

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Sluice.Grading.Features;
 using Sluice.Grading.Text;
 
 namespace Sluice.Grading.Structure;
@@ -21,7 +22,15 @@ internal static class StructureChecker
         ["people"] = "individuals", ["help"] = "assist", ["show"] = "demonstrate", ["think"] = "believe", ["also"] = "furthermore", ["get"] = "obtain",
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
-    public static void Check(EssayDocument doc, List<Suggestion> output)
+    // Alternatives that fit only some senses or uses of the word: named in the message as an idea, never offered as a
+    // replacement to apply ("need help" → "need assist", "I also think" → "I furthermore think", "a good time" → "a
+    // beneficial time", "get up" → "obtain up").
+    private static readonly FrozenSet<string> s_hintOnly = new[] { "good", "bad", "things", "thing", "lot", "big", "help", "show", "also", "get" }
+        .ToFrozenSet(StringComparer.Ordinal);
+
+    /// <param name="profile">The prompt's vocabulary profile when grading against a prompt: its topic words ("computer",
+    /// "dirigibles", "patient") are the essay's subject and are not reported as over-used.</param>
+    public static void Check(EssayDocument doc, List<Suggestion> output, PromptProfile? profile = null)
     {
         var words = doc.WordCount;
         foreach (var s in doc.Sentences)
@@ -40,7 +49,7 @@ internal static class StructureChecker
         }
 
         CheckTransitions(doc, output);
-        CheckRepeatedVocabulary(doc, words, output);
+        CheckRepeatedVocabulary(doc, words, output, profile);
     }
 
     private static void CheckTransitions(EssayDocument doc, List<Suggestion> output)
@@ -82,12 +91,25 @@ internal static class StructureChecker
         }
     }
 
-    private static void CheckRepeatedVocabulary(EssayDocument doc, int words, List<Suggestion> output)
+    private static void CheckRepeatedVocabulary(EssayDocument doc, int words, List<Suggestion> output, PromptProfile? profile)
     {
         if (words < 80)
         {
             return;
         }
+
+        // Misspelled words already have a spelling suggestion (the spelling stage runs first); "vary your word choice"
+        // would be the wrong advice for them.
+        var misspelled = new HashSet<int>();
+        foreach (var s in output)
+        {
+            if (s.Category == "spelling")
+            {
+                misspelled.Add(s.Start);
+            }
+        }
+
+        var skip = new HashSet<string>(StringComparer.Ordinal);
 
         var counts = new Dictionary<string, (int Count, int Third)>(StringComparer.Ordinal);
         for (var i = 0; i < doc.Tokens.Count; i++)
@@ -103,6 +125,12 @@ internal static class StructureChecker
                 continue;
             }
 
+            // Topic words are the subject, not a lack of vocabulary; vague words ("good", "things") are reported even so.
+            if (misspelled.Contains(doc.Tokens[i].Start) || (profile is not null && profile.TryGetIndex(w, out _) && !s_alternatives.ContainsKey(w)))
+            {
+                skip.Add(w);
+            }
+
             counts.TryGetValue(w, out var c);
             counts[w] = (c.Count + 1, c.Count == 2 ? i : c.Third);
         }
@@ -116,10 +144,20 @@ internal static class StructureChecker
                 break;
             }
 
+            if (skip.Contains(w))
+            {
+                continue;
+            }
+
             var t = doc.Tokens[c.Third];
             s_alternatives.TryGetValue(w, out var alt);
+            if (alt is not null && char.IsUpper(doc.Text[t.Start]))
+            {
+                alt = char.ToUpperInvariant(alt[0]) + alt[1..]; // "People" → "Individuals" at a sentence start
+            }
+
             output.Add(new Suggestion("vocabulary", "repeated_word_choice",
-                $"\"{w}\" is used {c.Count} times; vary your word choice" + (alt is null ? "." : $" (e.g. \"{alt}\")."), t.Start, t.Length, alt));
+                $"\"{w}\" is used {c.Count} times; vary your word choice" + (alt is null ? "." : $" (e.g. \"{alt}\")."), t.Start, t.Length, s_hintOnly.Contains(w) ? null : alt));
             reported++;
         }
     }
