@@ -77,7 +77,7 @@ internal static class StructureChecker
                 var cur = doc.Sentences[s];
                 if (cur.Paragraph != doc.Sentences[s - 1].Paragraph && Discourse.OpeningTransition(doc, s) is null)
                 {
-                    output.Add(new Suggestion("structure", "paragraph_transition", "This paragraph starts without a transition; link it to the previous one (e.g. \"In addition,\" \"However,\" \"As a result,\").", cur.Start, Math.Min(cur.End - cur.Start, 60)));
+                    output.Add(new Suggestion("structure", "paragraph_transition", "This paragraph starts without a transition; link it to the previous one (e.g. \"In addition,\" \"However,\" \"As a result,\").", cur.Start, OpeningLength(doc.Text, cur)));
                     reported++;
                 }
             }
@@ -87,8 +87,15 @@ internal static class StructureChecker
         {
             var mid = doc.Sentences[sentences / 2];
             output.Add(new Suggestion("structure", "weak_transitions",
-                $"Only {opened} of {sentences} sentences start with a transition; use words like \"First,\" \"However,\" \"For example,\" \"In conclusion,\" to guide the reader.", mid.Start, Math.Min(mid.End - mid.Start, 60)));
+                $"Only {opened} of {sentences} sentences start with a transition; use words like \"First,\" \"However,\" \"For example,\" \"In conclusion,\" to guide the reader.", mid.Start, OpeningLength(doc.Text, mid)));
         }
+    }
+
+    /// <summary>The first 60 characters of a sentence, or one fewer where the 60th would split a surrogate pair (an emoji).</summary>
+    private static int OpeningLength(string text, Sentence s)
+    {
+        var length = Math.Min(s.End - s.Start, 60);
+        return length < s.End - s.Start && char.IsHighSurrogate(text[s.Start + length - 1]) ? length - 1 : length;
     }
 
     private static void CheckRepeatedVocabulary(EssayDocument doc, int words, List<Suggestion> output, PromptProfile? profile)

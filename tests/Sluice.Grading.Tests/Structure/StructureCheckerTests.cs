@@ -87,4 +87,17 @@ public sealed class StructureCheckerTests
         Assert.Contains(suggestions, s => s.Category == "spelling");
         Assert.DoesNotContain(suggestions, s => s.Rule == "repeated_word_choice" && s.Message.Contains("differnt"));
     }
+
+    [Fact]
+    public void Check_ShortenedSentenceSpan_NeverSplitsASurrogatePair()
+    {
+        // Each paragraph opens with 59 characters and then an emoji, so a 60-character span would end inside it.
+        var opening = "My friends and I went to the park near our house after clas" + "\U0001F600 and we played.";
+        var text = "It was a good day. " + string.Join("\n", Enumerable.Range(0, 6).Select(_ => opening + " It was fun."));
+
+        var spans = Check(text).Where(s => s.Rule is "paragraph_transition" or "weak_transitions").ToList();
+
+        Assert.NotEmpty(spans);
+        Assert.All(spans, s => Assert.False(char.IsHighSurrogate(text[s.Start + s.Length - 1]), $"{s.Rule} ends inside a surrogate pair"));
+    }
 }
