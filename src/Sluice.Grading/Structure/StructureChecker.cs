@@ -75,7 +75,7 @@ internal static class StructureChecker
             for (var s = 1; s < sentences && reported < 3; s++)
             {
                 var cur = doc.Sentences[s];
-                if (cur.Paragraph != doc.Sentences[s - 1].Paragraph && Discourse.OpeningTransition(doc, s) is null)
+                if (cur.Paragraph != doc.Sentences[s - 1].Paragraph && Discourse.OpeningTransition(doc, s) is null && !IsDialogueOrSignOff(doc, cur))
                 {
                     output.Add(new Suggestion("structure", "paragraph_transition", "This paragraph starts without a transition; link it to the previous one (e.g. \"In addition,\" \"However,\" \"As a result,\").", cur.Start, OpeningLength(doc.Text, cur)));
                     reported++;
@@ -90,6 +90,13 @@ internal static class StructureChecker
                 $"Only {opened} of {sentences} sentences start with a transition; use words like \"First,\" \"However,\" \"For example,\" \"In conclusion,\" to guide the reader.", mid.Start, OpeningLength(doc.Text, mid)));
         }
     }
+
+    /// <summary>
+    /// A paragraph a transition would not fit: a line of dialogue (it opens with a quotation mark, as narratives start a
+    /// new paragraph for each speaker) or a line of one or two words ("Sincerely,", "THE END.", "FIN", a title).
+    /// </summary>
+    private static bool IsDialogueOrSignOff(EssayDocument doc, Sentence s) =>
+        s.WordCount < 3 || doc.Text[s.Start] is '"' or '\'' or '\u201c' or '\u2018' or '\uFFFD';
 
     /// <summary>The first 60 characters of a sentence, or one fewer where the 60th would split a surrogate pair (an emoji).</summary>
     private static int OpeningLength(string text, Sentence s)

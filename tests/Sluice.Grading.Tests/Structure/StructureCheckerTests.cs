@@ -100,4 +100,19 @@ public sealed class StructureCheckerTests
         Assert.NotEmpty(spans);
         Assert.All(spans, s => Assert.False(char.IsHighSurrogate(text[s.Start + s.Length - 1]), $"{s.Rule} ends inside a surrogate pair"));
     }
+
+    [Fact]
+    public void Check_DialogueAndSignOffParagraphs_NoTransitionSuggestion()
+    {
+        const string text = "My dad called me from work that night. He sounded tired and sad.\n" +
+            "\"I need to come home,\" he said through the phone.\n" +
+            "\"Why?\" I asked him. He did not answer me.\n" +
+            "We waited up for him until midnight. He came home at last.\n" +
+            "Sincerely,\n" +
+            "THE END.";
+
+        var reported = Check(text).Where(s => s.Rule == "paragraph_transition").Select(s => text.Substring(s.Start, s.Length)).ToList();
+
+        Assert.Equal(["We waited up for him until midnight."], reported);
+    }
 }
