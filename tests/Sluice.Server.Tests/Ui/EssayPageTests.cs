@@ -419,6 +419,22 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.Equal("Stopped waiting for the result.", await page.TextContentAsync("#status"));
     }
 
+    [ToolFact("chromium")]
+    public async Task Form_EveryField_HasAnAccessibleName()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+
+        // A screen reader announces each field by its label; the ones inside a disclosure are named by its summary.
+        Assert.Equal("prompt", await page.GetByLabel("Prompt", new() { Exact = true }).GetAttributeAsync("id"));
+        Assert.Equal("text", await page.GetByLabel("Essay", new() { Exact = true }).GetAttributeAsync("id"));
+        Assert.Equal("prompt-text", await page.GetByLabel("Prompt text").GetAttributeAsync("id"));
+        Assert.Equal("api-key", await page.GetByLabel("API key").GetAttributeAsync("id"));
+        var unnamed = await page.EvaluateAsync<string[]>(
+            "() => [...document.querySelectorAll('input, textarea, select')].filter(e => e.labels.length === 0 && !e.hasAttribute('aria-labelledby') && !e.hasAttribute('aria-label')).map(e => e.id)");
+        Assert.Empty(unnamed);
+    }
+
     private static async Task<string> WaitForOnlyJobAsync(TestServer server)
     {
         for (var i = 0; i < 200; i++)
