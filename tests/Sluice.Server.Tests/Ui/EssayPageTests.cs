@@ -420,6 +420,56 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
     }
 
     [ToolFact("chromium")]
+    public async Task Reload_WhileGrading_FollowsTheSameJobToItsResult()
+    {
+        // A lone essay waits 3 s for batch-mates: the student reloads the page while it waits.
+        await using var server = await TestServer.StartAsync(Settings(new() { ["Sluice:Models:essay-grader:MaxQueueDelayMs"] = "3000" }));
+        var page = await OpenAsync(server);
+        await page.SelectOptionAsync("#prompt", "2");
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#log li[data-event=queued]", new() { State = WaitForSelectorState.Attached });
+        var id = await page.GetAttributeAsync("#result", "data-job-id");
+
+        await page.ReloadAsync();
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+
+        // The essay, its prompt and the job it was waiting for all came back: no second job, the first one's result.
+        Assert.Equal(Essay, await page.InputValueAsync("#text"));
+        Assert.Equal("2", await page.InputValueAsync("#prompt"));
+        Assert.Equal(id, await page.GetAttributeAsync("#result", "data-job-id"));
+        Assert.Equal(1, (await server.Client.GetFromJsonAsync<JsonElement>("/v1/jobs")).GetProperty("data").GetArrayLength());
+        Assert.Equal("Graded.", await page.TextContentAsync("#status"));
+        Assert.Equal(Stages.Length, await page.Locator("#stages li.done").CountAsync());
+        Assert.True(await page.Locator("#suggestions li[data-rule=a_an] button.apply").IsEnabledAsync());
+
+        // Once shown, the result is not fetched again by the next load.
+        await page.ReloadAsync();
+        await page.WaitForSelectorAsync("body[data-ready=true]");
+        Assert.True(await page.IsHiddenAsync("#progress"));
+        Assert.Equal(Essay, await page.InputValueAsync("#text"));
+    }
+
+    [ToolFact("chromium")]
+    public async Task Reload_EssayBeingWritten_KeepsTheEssayPromptAndPromptText()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        await page.SelectOptionAsync("#prompt", "7");
+        await page.ClickAsync("#prompt-text-box summary");
+        await page.FillAsync("#prompt-text", "Write about a time when you were patient.");
+        await page.FillAsync("#text", "Draft 😀 with an emoji and a second line.\nStill writing");
+
+        await page.ReloadAsync();
+        await page.WaitForSelectorAsync("body[data-ready=true]");
+
+        Assert.Equal("Draft 😀 with an emoji and a second line.\nStill writing", await page.InputValueAsync("#text"));
+        Assert.Equal("7", await page.InputValueAsync("#prompt"));
+        Assert.Equal("Write about a time when you were patient.", await page.InputValueAsync("#prompt-text"));
+        Assert.True(await page.IsHiddenAsync("#progress"));
+    }
+
+    [ToolFact("chromium")]
     public async Task Form_EveryField_HasAnAccessibleName()
     {
         await using var server = await TestServer.StartAsync(Settings());

@@ -7,6 +7,10 @@
   const TERMINAL = new Set(["completed", "failed", "cancelled", "expired", "dead_lettered"]);
   const FIELDS = { text: "text", prompt_id: "prompt", prompt_text: "prompt-text" };
   const KEY_STORE = "sluice.apiKey";
+  // The essay being written ({ text, prompt, promptText }) and the job being graded ({ id, text, prompt, promptText }),
+  // kept in the tab's session storage so a reload or a visit to another page does not lose the essay or its grading.
+  const DRAFT_STORE = "sluice.essayDraft";
+  const JOB_STORE = "sluice.essayJob";
   const EFFECTS = {
     info: "no penalty",
     penalty: "the flagged part is not scored and one point is taken off",
@@ -17,6 +21,38 @@
 
   let run = null; // { id, controller, text, cancelled } of the job being followed
   let graded = null; // { text, suggestions, applied: [], buttons } of the result on show
+  let leaving = false; // The page is being unloaded: the run is not over, only this page's view of it.
+
+  function remember(key, value) {
+    try {
+      sessionStorage.setItem(key, JSON.stringify(value));
+    } catch {
+      // Over the storage quota (a very long essay): an older copy must not come back in its place.
+      sessionStorage.removeItem(key);
+    }
+  }
+
+  function recall(key) {
+    try {
+      const value = JSON.parse(sessionStorage.getItem(key));
+      return value && typeof value.text === "string" ? value : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function saveDraft() {
+    remember(DRAFT_STORE, { text: $("text").value, prompt: $("prompt").value, promptText: $("prompt-text").value });
+  }
+
+  function restoreEssay(essay) {
+    $("text").value = essay.text;
+    if (typeof essay.prompt === "string" && [...$("prompt").options].some((o) => o.value === essay.prompt)) $("prompt").value = essay.prompt;
+    if (typeof essay.promptText === "string") {
+      $("prompt-text").value = essay.promptText;
+      if (essay.promptText !== "") $("prompt-text-box").open = true;
+    }
+  }
 
   function headers(json) {
     const h = {};
@@ -281,39 +317,50 @@
   async function submit(event) {
     event.preventDefault();
     if (run) return;
+    const essay = { id: null, text: $("text").value, prompt: $("prompt").value, promptText: $("prompt-text").value };
+    sessionStorage.setItem(KEY_STORE, $("api-key").value);
+    saveDraft();
+    await grade(essay);
+  }
+
+  // Grades the essay, or with essay.id follows the job already submitted for it (the page was reloaded meanwhile).
+  async function grade(essay) {
     clearError();
     // The result on show belongs to the last grading; it comes back (or a new one does) when this one ends.
     $("result").hidden = true;
-    const text = $("text").value;
-    const prompt = $("prompt").value;
-    const promptText = $("prompt-text").value;
-    const body = { prompt_id: prompt === "" ? null : Number(prompt), text };
-    if (promptText.trim() !== "") body.prompt_text = promptText;
-    sessionStorage.setItem(KEY_STORE, $("api-key").value);
-
+    const text = essay.text;
     const controller = new AbortController();
-    const current = { id: null, controller, text, cancelled: false };
+    const current = { id: essay.id, controller, text, cancelled: false };
     run = current;
     setBusy(true);
     resetProgress();
-    $("status").textContent = "Submitting…";
+    $("status").textContent = essay.id ? "Following the grading started before the page was reloaded…" : "Submitting…";
     try {
-      // Not abortable: once sent, the job may exist on the server, and only the answer names it for Cancel to delete.
-      const response = await fetch("/v1/essays", { method: "POST", headers: headers(true), body: JSON.stringify(body) });
-      if (current.cancelled) {
-        if (response.status === 202) await cancelJob((await response.json()).id);
-        $("status").textContent = "Cancelled.";
-        return;
+      let job;
+      if (essay.id) {
+        job = { id: essay.id, status: "queued" };
+      } else {
+        const body = { prompt_id: essay.prompt === "" ? null : Number(essay.prompt), text };
+        if (essay.promptText.trim() !== "") body.prompt_text = essay.promptText;
+        // Not abortable: once sent, the job may exist on the server, and only the answer names it for Cancel to delete.
+        const response = await fetch("/v1/essays", { method: "POST", headers: headers(true), body: JSON.stringify(body) });
+        if (current.cancelled) {
+          if (response.status === 202) await cancelJob((await response.json()).id);
+          $("status").textContent = "Cancelled.";
+          return;
+        }
+        if (response.status !== 200 && response.status !== 202) {
+          const problem = await problemOf(response);
+          $("progress").hidden = true;
+          // The body limit names the request body, which here is the essay.
+          showError(explain(problem), problem.status === 413 ? "text" : problem.field);
+          return;
+        }
+        job = await response.json();
+        current.id = job.id;
+        // A reload from here on picks the job up again instead of losing it (or grading the essay twice).
+        if (job.status !== "succeeded") remember(JOB_STORE, { ...essay, id: job.id });
       }
-      if (response.status !== 200 && response.status !== 202) {
-        const problem = await problemOf(response);
-        $("progress").hidden = true;
-        // The body limit names the request body, which here is the essay.
-        showError(explain(problem), problem.status === 413 ? "text" : problem.field);
-        return;
-      }
-      const job = await response.json();
-      current.id = job.id;
       $("result").dataset.jobId = job.id;
       let result;
       if (job.status === "succeeded") {
@@ -346,6 +393,8 @@
         showError(e && e.message ? e.message : String(e));
       }
     } finally {
+      // Unloading aborts the run's requests without ending the job: the next page load follows it again.
+      if (!leaving) sessionStorage.removeItem(JOB_STORE);
       run = null;
       setBusy(false);
     }
@@ -516,10 +565,12 @@
     });
     $("stale").hidden = false;
     updateCounts();
+    saveDraft();
   }
 
   function onHandEdit() {
     updateCounts();
+    saveDraft();
     if (graded) {
       $("stale").hidden = false;
       $("stale").dataset.handEdited = "true";
@@ -532,12 +583,25 @@
     $("essay-form").addEventListener("submit", submit);
     $("cancel").addEventListener("click", cancel);
     $("text").addEventListener("input", onHandEdit);
+    $("prompt-text").addEventListener("input", saveDraft);
     $("prompt").addEventListener("change", () => {
       clearError();
+      saveDraft();
       // Graded for another prompt: the offsets still hold (Apply stays on), but the scores are for the old prompt.
       if (graded) $("stale").hidden = false;
     });
+    window.addEventListener("pagehide", () => { leaving = true; });
+    window.addEventListener("pageshow", () => { leaving = false; });
+    // The essay as last written in this tab (unless the browser already put it back), then the grading it was
+    // waiting for, if any: followed from its first event, so its progress and result show as if never left.
+    const draft = recall(DRAFT_STORE);
+    if (draft && $("text").value === "") restoreEssay(draft);
+    const pending = recall(JOB_STORE);
     updateCounts();
     document.body.dataset.ready = "true";
+    if (pending && typeof pending.id === "string") {
+      if ($("text").value === "") restoreEssay(pending);
+      grade(pending);
+    }
   });
 })();
