@@ -247,6 +247,36 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
     }
 
     [ToolFact("chromium")]
+    public async Task GradeButton_KeyOverItsRateLimit_ShowsTheDetailAsASentenceAndWhenToRetry()
+    {
+        // One request per 20 s: the test spends it, so the page's submit is the 429 a student would see.
+        await using var server = await TestServer.StartAsync(Settings(new()
+        {
+            ["Sluice:Auth:Keys:0:Id"] = "teacher",
+            ["Sluice:Auth:Keys:0:Key"] = "teacher-secret",
+            ["Sluice:Auth:Keys:0:RequestsPerSecond"] = "0.05",
+            ["Sluice:Auth:Keys:0:Burst"] = "1",
+        }));
+        var page = await OpenAsync(server);
+        await page.ClickAsync("#key-box summary");
+        await page.FillAsync("#api-key", "teacher-secret");
+        await page.FillAsync("#text", Essay);
+        using (var spend = new HttpRequestMessage(HttpMethod.Get, "/v1/jobs"))
+        {
+            spend.Headers.Authorization = new("Bearer", "teacher-secret");
+            using var spent = await server.Client.SendAsync(spend);
+            Assert.Equal(HttpStatusCode.OK, spent.StatusCode);
+        }
+
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#error:not([hidden])");
+
+        Assert.Matches(@"^rate limit of 0\.05 requests/s \(burst 1\) exceeded for key 'teacher'\. Try again in \d+ seconds\.$", await page.TextContentAsync("#error"));
+        Assert.True(await page.IsHiddenAsync("#progress"));
+        Assert.True(await page.IsEnabledAsync("#grade"));
+    }
+
+    [ToolFact("chromium")]
     public async Task CancelButton_WhileTheSubmitIsOnItsWay_CancelsTheJobOnceTheServerNamesIt()
     {
         await using var server = await TestServer.StartAsync(Settings(new() { ["Sluice:Models:essay-grader:MaxQueueDelayMs"] = "30000" }));

@@ -110,6 +110,11 @@
     return { status: response.status, detail, field: body && body.field, retryAfter: response.headers.get("retry-after") };
   }
 
+  // The server's detail is a clause ("rate limit … exceeded for key 'k'"): ended with a full stop before more is said.
+  function sentence(text) {
+    return /[.!?…]$/u.test(text) ? text : text + ".";
+  }
+
   function explain(problem) {
     if (problem.status === 401) {
       $("key-box").open = true;
@@ -119,8 +124,10 @@
     }
     if (problem.status === 413) return "The essay is too long to send: " + problem.detail + ". Shorten it.";
     if (problem.status === 429 || problem.status === 503) {
-      const wait = problem.retryAfter ? " Try again in " + problem.retryAfter + " s." : "";
-      return problem.detail + wait;
+      // Retry-After in seconds, as Sluice sends it (an HTTP date from a proxy is not worth spelling out).
+      const seconds = /^\d+$/u.test(problem.retryAfter || "") ? Number(problem.retryAfter) : null;
+      const wait = seconds === null ? "Try again in a moment." : "Try again in " + seconds + (seconds === 1 ? " second." : " seconds.");
+      return sentence(problem.detail) + " " + wait;
     }
     return (problem.field ? problem.field + ": " : "") + problem.detail;
   }
