@@ -328,6 +328,28 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
     }
 
     [ToolFact("chromium")]
+    public async Task AnnotatedMark_EnterKey_MovesTheFocusToItsSuggestionSoTabReachesItsApplyButton()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+        var mark = page.Locator("#annotated mark", new() { HasText = "freinds" });
+        var index = await mark.GetAttributeAsync("data-suggestion");
+
+        await mark.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+
+        // Without the focus there, a keyboard user would have to tab through every later mark to reach the fix.
+        Assert.Equal("suggestion-" + index, await page.EvaluateAsync<string>("() => document.activeElement.id"));
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("Apply", await page.EvaluateAsync<string>("() => document.activeElement.textContent"));
+        await page.Keyboard.PressAsync("Enter");
+        Assert.Contains(" to friends and family", await page.InputValueAsync("#text"), StringComparison.Ordinal);
+    }
+
+    [ToolFact("chromium")]
     public async Task ApplyButton_TwoFixesOfTheSameWord_TheOtherIsSwitchedOff()
     {
         await using var server = await TestServer.StartAsync(Settings());

@@ -486,6 +486,7 @@
       graded.suggestions.push(g);
       const li = el("li", null, "suggestion cat-" + g.category);
       li.id = "suggestion-" + i;
+      li.tabIndex = -1; // Focused from its mark in the essay, so the next Tab reaches its Apply button.
       li.dataset.rule = g.rule;
       li.append(el("span", g.category, "badge"), " ", el("span", g.message, "message"));
       const quote = text.slice(g.start, g.start + g.length);
@@ -509,6 +510,7 @@
         const reveal = () => {
           const target = $("suggestion-" + i);
           target.scrollIntoView({ block: "nearest" });
+          target.focus({ preventScroll: true });
           target.classList.add("focus");
           setTimeout(() => target.classList.remove("focus"), 1500);
         };
