@@ -447,11 +447,58 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForSelectorAsync("#log li[data-event=queued]", new() { State = WaitForSelectorState.Attached });
         Assert.Equal("cancel", await page.EvaluateAsync<string>("() => document.activeElement.id"));
+        // A press within half a second of Grade's is taken as a double press, not as Cancel.
+        await page.WaitForTimeoutAsync(600);
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForFunctionAsync("() => !document.getElementById('grade').disabled");
 
         Assert.Equal("Cancelled.", await page.TextContentAsync("#status"));
         Assert.Equal("grade", await page.EvaluateAsync<string>("() => document.activeElement.id"));
+    }
+
+    [ToolFact("chromium")]
+    public async Task GradeButton_EnterPressedTwiceQuickly_KeepsGradingInsteadOfCancelling()
+    {
+        // The focus moves to Cancel as Grade is pressed: an impatient second Enter must not cancel what it started.
+        await using var server = await TestServer.StartAsync(Settings(new() { ["Sluice:Models:essay-grader:MaxQueueDelayMs"] = "30000" }));
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.FocusAsync("#grade");
+
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForTimeoutAsync(100);
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForSelectorAsync("#log li[data-event=queued]", new() { State = WaitForSelectorState.Attached });
+        await page.WaitForTimeoutAsync(1000);
+
+        Assert.Equal("Waiting in the queue…", await page.TextContentAsync("#status"));
+        Assert.True(await page.IsDisabledAsync("#grade"));
+        var id = await page.GetAttributeAsync("#result", "data-job-id");
+        Assert.Equal("queued", (await server.GetJobAsync(id!)).GetProperty("status").GetString());
+        Assert.Equal(1, (await server.Client.GetFromJsonAsync<JsonElement>("/v1/jobs")).GetProperty("data").GetArrayLength());
+    }
+
+    [ToolFact("chromium")]
+    public async Task GradeButton_EnterHeldDown_TheKeysRepeatIsNotTakenAsCancel()
+    {
+        await using var server = await TestServer.StartAsync(Settings(new() { ["Sluice:Models:essay-grader:MaxQueueDelayMs"] = "30000" }));
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.FocusAsync("#grade");
+
+        // Held past the half second in which a second press is ignored: the key repeats on Cancel, which has the focus.
+        await page.Keyboard.DownAsync("Enter");
+        await page.WaitForSelectorAsync("#log li[data-event=queued]", new() { State = WaitForSelectorState.Attached });
+        await page.WaitForTimeoutAsync(700);
+        await page.Keyboard.DownAsync("Enter");
+        await page.Keyboard.DownAsync("Enter");
+        await page.Keyboard.UpAsync("Enter");
+        await page.WaitForTimeoutAsync(1000);
+
+        Assert.Equal("cancel", await page.EvaluateAsync<string>("() => document.activeElement.id"));
+        Assert.Equal("Waiting in the queue…", await page.TextContentAsync("#status"));
+        var id = await page.GetAttributeAsync("#result", "data-job-id");
+        Assert.Equal("queued", (await server.GetJobAsync(id!)).GetProperty("status").GetString());
     }
 
     [ToolFact("chromium")]

@@ -22,6 +22,7 @@
   let run = null; // { id, controller, text, cancelled } of the job being followed
   let graded = null; // { text, suggestions, applied: [], buttons } of the result on show
   let leaving = false; // The page is being unloaded: the run is not over, only this page's view of it.
+  let cancelGuardUntil = 0; // Until then, Enter or Space on Cancel is the key that pressed Grade, pressed again.
 
   function remember(key, value) {
     try {
@@ -138,7 +139,11 @@
     $("cancel").hidden = !busy;
     // The button just pressed is disabled or hidden now: its counterpart takes the focus so a keyboard user keeps
     // their place (and can cancel with one more Enter) instead of being sent back to the top of the page.
-    if (busy && focused === $("grade")) $("cancel").focus();
+    // A second press within half a second (a double press) is not taken as Cancel, nor is a held key's repeat.
+    if (busy && focused === $("grade")) {
+      cancelGuardUntil = performance.now() + 500;
+      $("cancel").focus();
+    }
     if (!busy && focused === $("cancel")) $("grade").focus({ preventScroll: true });
   }
 
@@ -418,7 +423,9 @@
     }
   }
 
-  async function cancel() {
+  async function cancel(event) {
+    // detail 0: a click made by a key, not by a pointer.
+    if (event && event.detail === 0 && performance.now() < cancelGuardUntil) return;
     if (!run || run.cancelled) return;
     const current = run;
     current.cancelled = true;
@@ -591,6 +598,9 @@
     $("api-key").value = sessionStorage.getItem(KEY_STORE) || "";
     $("essay-form").addEventListener("submit", submit);
     $("cancel").addEventListener("click", cancel);
+    $("cancel").addEventListener("keydown", (e) => {
+      if ((e.key === "Enter" || e.key === " ") && e.repeat) e.preventDefault();
+    });
     $("text").addEventListener("input", onHandEdit);
     $("prompt-text").addEventListener("input", saveDraft);
     $("prompt").addEventListener("change", () => {
