@@ -584,6 +584,24 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.Empty(unnamed);
     }
 
+    [ToolFact("chromium")]
+    public async Task Result_ApplyButtonsAndIndicators_HaveNamesThatSayWhatTheyAre()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+
+        // Tabbing through the suggestions, each button says which fix it applies rather than "Apply" thirty times.
+        Assert.Equal(1, await page.GetByRole(AriaRole.Button, new() { Name = "Apply: \u201cfreinds\u201d \u2192 \u201cfriends\u201d", Exact = true }).CountAsync());
+        Assert.Equal(1, await page.GetByRole(AriaRole.Button, new() { Name = "Apply: \u201ci\u201d \u2192 \u201cI\u201d", Exact = true }).CountAsync());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Apply: \u201ci\u201d \u2192 \u201cI\u201d", Exact = true }).ClickAsync();
+        Assert.Equal(1, await page.GetByRole(AriaRole.Button, new() { Name = "Applied: \u201ci\u201d \u2192 \u201cI\u201d", Exact = true }).CountAsync());
+        Assert.Equal(1, await page.GetByRole(AriaRole.Progressbar, new() { Name = "Stages done" }).CountAsync());
+        Assert.Equal(1, await page.GetByRole(AriaRole.Meter, new() { Name = "Score on the prompt's scale" }).CountAsync());
+    }
+
     private static async Task<string> WaitForOnlyJobAsync(TestServer server)
     {
         for (var i = 0; i < 200; i++)

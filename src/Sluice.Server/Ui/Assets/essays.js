@@ -502,6 +502,10 @@
         li.append(" → ", el("code", g.replacement || "(remove)"));
         const apply = el("button", "Apply", "apply");
         apply.type = "button";
+        // Heard on its own (tabbing through the list), "Apply" would not say which of the fixes it applies.
+        apply.setAttribute("aria-label", g.replacement
+          ? "Apply: \u201c" + quote + "\u201d \u2192 \u201c" + g.replacement + "\u201d"
+          : "Apply: remove \u201c" + quote + "\u201d");
         apply.addEventListener("click", () => applySuggestion(i, apply));
         graded.buttons[i] = apply;
         li.append(" ", apply);
@@ -571,6 +575,7 @@
     graded.applied.push(g);
     button.disabled = true;
     button.textContent = "Applied";
+    button.setAttribute("aria-label", button.getAttribute("aria-label").replace(/^Apply:/u, "Applied:"));
     // Fixes of the same words can no longer apply: switched off rather than left to do nothing when clicked.
     graded.suggestions.forEach((other, j) => {
       const b = graded.buttons[j];
