@@ -202,6 +202,23 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
     }
 
     [ToolFact("chromium")]
+    public async Task PromptTextChange_AfterGrading_MarksTheResultOutOfDateAndKeepsApply()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+
+        await page.ClickAsync("#prompt-text-box summary");
+        await page.FillAsync("#prompt-text", "Write a letter to your local newspaper about the effects computers have on people.");
+
+        // Copying from the prompt was judged without this text; the essay is unchanged, so its fixes still apply.
+        Assert.True(await page.IsVisibleAsync("#stale"));
+        Assert.True(await page.Locator("#suggestions li[data-rule=a_an] button.apply").IsEnabledAsync());
+    }
+
+    [ToolFact("chromium")]
     public async Task Page_SameEssayTwice_SecondAnswerFromTheCacheShowsTheSameScore()
     {
         await using var server = await TestServer.StartAsync(Settings());

@@ -607,7 +607,11 @@
       if ((e.key === "Enter" || e.key === " ") && e.repeat) e.preventDefault();
     });
     $("text").addEventListener("input", onHandEdit);
-    $("prompt-text").addEventListener("input", saveDraft);
+    $("prompt-text").addEventListener("input", () => {
+      saveDraft();
+      // Copying from the prompt is judged against this text: the flags and scores may no longer hold, the offsets do.
+      if (graded) $("stale").hidden = false;
+    });
     $("prompt").addEventListener("change", () => {
       clearError();
       saveDraft();
