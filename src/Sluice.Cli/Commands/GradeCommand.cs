@@ -14,7 +14,7 @@ internal static class GradeCommand
     {
         var file = new Argument<FileInfo>("file") { Description = "Essay text file (UTF-8); '-' reads standard input" };
         var prompt = new Option<int?>("--prompt") { Description = "ASAP prompt 1..8 (omit for the prompt-independent 0-1 score)" };
-        var promptText = new Option<FileInfo?>("--prompt-text") { Description = "File with the prompt's text (detects copying from the prompt)" };
+        var promptText = new Option<FileInfo?>("--prompt-text") { Description = "File with the prompt's text (detects copying from the prompt); '-' reads standard input" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (the same document the server returns)" };
         var model = new Option<FileInfo?>("--model") { Description = "Model file to use instead of the embedded default" };
         var cmd = new Command("grade", "Grade an essay: scores, traits, suggestions, statistics and the features that drove the score.");
@@ -32,13 +32,19 @@ internal static class GradeCommand
             }
 
             var f = r.GetValue(file)!;
-            var text = f.Name == "-" ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(f.FullName, ct);
+            var ptf = r.GetValue(promptText);
+            if (IsStandardInput(f) && ptf is not null && IsStandardInput(ptf))
+            {
+                throw new CliUsageException("the essay and --prompt-text cannot both be read from standard input ('-'); give one of them as a file");
+            }
+
+            var text = await ReadAsync(f, ct);
             if (string.IsNullOrWhiteSpace(text))
             {
                 throw new CliUsageException("the essay is empty");
             }
 
-            var pt = r.GetValue(promptText) is { } ptf ? await File.ReadAllTextAsync(ptf.FullName, ct) : null;
+            var pt = ptf is null ? null : await ReadAsync(ptf, ct);
             if (pt is { Length: > EssayGrader.MaxPromptTextChars })
             {
                 // The server refuses it (400 naming prompt_text); grading it here would give a result the API never could.
@@ -74,6 +80,27 @@ internal static class GradeCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>The argument '-', as the shell passes it (FileInfo makes it a path in the current folder).</summary>
+    private static bool IsStandardInput(FileInfo f) => f.Name == "-" && f.ToString() == "-";
+
+    private static async Task<string> ReadAsync(FileInfo f, CancellationToken ct) =>
+        IsStandardInput(f) ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(f.FullName, ct);
+
+    /// <summary>
+    /// The start of a suggestion's span as quoted in the listing: at most <paramref name="max"/> UTF-16 code units, or
+    /// one more rather than end between the two halves of a surrogate pair (an emoji would print as U+FFFD).
+    /// </summary>
+    internal static string Quote(string text, int start, int length, int max = 40)
+    {
+        var n = Math.Min(length, max);
+        if (n < length && n > 0 && char.IsHighSurrogate(text[start + n - 1]))
+        {
+            n++;
+        }
+
+        return text.Substring(start, n);
     }
 
     private static string? ModelPath(FileInfo? model) => model is null ? null
@@ -141,7 +168,7 @@ internal static class GradeCommand
         o.WriteLine($"Suggestions ({r.Suggestions.Count}):");
         foreach (var g in r.Suggestions)
         {
-            var span = text.Substring(g.Start, Math.Min(g.Length, 40)).ReplaceLineEndings(" ");
+            var span = Quote(text, g.Start, g.Length).ReplaceLineEndings(" ");
             o.WriteLine(Printable($"  [{g.Category}/{g.Rule}] @{g.Start}+{g.Length} \"{span}\" {g.Message}" + (g.Replacement is null ? "" : $" -> \"{g.Replacement}\"")));
         }
     }

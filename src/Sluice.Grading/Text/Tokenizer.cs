@@ -103,6 +103,12 @@ internal static class Tokenizer
                     {
                         len++;
                     }
+                    else if (IsInvisibleInWord(d) && i + len + 1 < text.Length && (char.IsLetter(text[i + len + 1]) || IsInvisibleInWord(text[i + len + 1])))
+                    {
+                        // Text pasted from a word processor or a web page keeps its soft hyphens and zero-width joiners:
+                        // "coordi\u00ADnation" is one word, not "coordi" (a spelling fix) and "nation".
+                        len++;
+                    }
                     else if (d is '\'' or '\u2019' or '\uFFFD' && i + len + 1 < text.Length && char.IsLetter(text[i + len + 1]))
                     {
                         len += 2;
@@ -217,6 +223,12 @@ internal static class Tokenizer
         return s_abbreviations.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word) || (word.Length == 1 && char.IsUpper(word[0]));
     }
 
+    /// <summary>
+    /// The invisible characters that sit inside a word without breaking it: soft hyphen, zero-width non-joiner and
+    /// joiner, word joiner and zero-width no-break space (a byte order mark pasted mid-text).
+    /// </summary>
+    private static bool IsInvisibleInWord(char c) => c is '\u00AD' or '\u200C' or '\u200D' or '\u2060' or '\uFEFF';
+
     // Every combining mark is at U+0300 or above: ASCII and Latin-1 text (nearly every essay) skips the category lookup.
     private static bool IsCombiningMark(char c) => c >= '\u0300' && char.GetUnicodeCategory(c) is
         System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.SpacingCombiningMark or System.Globalization.UnicodeCategory.EnclosingMark;
@@ -230,7 +242,7 @@ internal static class Tokenizer
             var ch = s[k];
             // Decomposed accents are dropped (the server runs without ICU, so it cannot compose them): a decomposed
             // "nai\u0308ve" is looked up as "naive", the dictionary's spelling, rather than as an unknown word.
-            if (IsCombiningMark(ch))
+            if (IsCombiningMark(ch) || IsInvisibleInWord(ch))
             {
                 continue;
             }

@@ -1,3 +1,4 @@
+using System.Text;
 using Sluice.Cli.Commands;
 using Sluice.Grading;
 
@@ -76,6 +77,56 @@ public sealed class GradeCommandTests
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    [Theory]
+    [InlineData("abcdef", 0, 6, 4, "abcd")]
+    [InlineData("ab\U0001F600cd", 0, 6, 3, "ab\U0001F600")]
+    [InlineData("ab\U0001F600cd", 0, 6, 2, "ab")]
+    [InlineData("x ab\U0001F600", 2, 4, 3, "ab\U0001F600")]
+    [InlineData("ab\U0001F600", 0, 4, 40, "ab\U0001F600")]
+    public void Quote_SpanLongerThanTheMaximum_NeverEndsInsideASurrogatePair(string text, int start, int length, int max, string expected)
+    {
+        Assert.Equal(expected, GradeCommand.Quote(text, start, length, max));
+    }
+
+    [Fact]
+    public async Task RunAsync_EmojiAtTheQuoteCut_PrintsTheEmojiNotAReplacementCharacter()
+    {
+        // A long sentence quoted from its start, with an emoji across the 40th UTF-16 code unit of the quote.
+        var essay = string.Concat(Enumerable.Repeat("Word ", 6)) + new string('x', 9) + "\U0001F600" + string.Concat(Enumerable.Repeat(
+            " more words here in this very long sentence that goes on and on and on without stopping because that is how it is written by a student who does not like full stops at all and keeps going with and and and", 3));
+        var file = Path.Combine(Path.GetTempPath(), $"sluice-emoji-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(file, essay);
+        try
+        {
+            var output = new StringWriter();
+            var error = new StringWriter();
+
+            var code = await CliRunner.RunAsync(["grade", file], output, error);
+
+            Assert.True(code == 0, error.ToString());
+            var line = output.ToString().Split('\n').Single(l => l.Contains("[style/long_sentence] @0+", StringComparison.Ordinal));
+            Assert.Contains("xxxxxxxxx\U0001F600\"", line, StringComparison.Ordinal);
+            Assert.True(line.EnumerateRunes().All(r => r != Rune.ReplacementChar), line);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_EssayAndPromptTextBothFromStandardInput_UsageErrorExit2()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var code = await CliRunner.RunAsync(["grade", "-", "--prompt-text", "-"], output, error);
+
+        Assert.Equal(2, code);
+        Assert.Contains("cannot both be read from standard input", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal("", output.ToString());
     }
 
     [Fact]

@@ -44,6 +44,30 @@ public sealed class TokenizerTests
         Assert.Contains("cafe", doc.Lower);
     }
 
+    [Theory]
+    [InlineData("coordi\u00ADnation", "coordination")]
+    [InlineData("coordi\u200Dnation", "coordination")]
+    [InlineData("coordi\u2060nation", "coordination")]
+    [InlineData("coordi\uFEFFnation", "coordination")]
+    [InlineData("co\u00ADordi\u00ADna\u00ADtion", "coordination")]
+    public void Analyze_SoftHyphenOrJoinerInsideAWord_StaysInItAndIsLookedUpWithout(string word, string lookup)
+    {
+        var doc = Tokenizer.Analyze("Hand-eye " + word + " matters.");
+
+        var words = doc.Tokens.Where(t => t.Kind == TokenKind.Word).Select(t => doc.Text.Substring(t.Start, t.Length)).ToArray();
+        Assert.Equal(["Hand-eye", word, "matters"], words);
+        Assert.Contains(lookup, doc.Lower);
+    }
+
+    [Fact]
+    public void Analyze_SoftHyphenAtTheEndOfAWord_IsNotPartOfIt()
+    {
+        var doc = Tokenizer.Analyze("A word\u00AD here.");
+
+        var words = doc.Tokens.Where(t => t.Kind == TokenKind.Word).Select(t => doc.Text.Substring(t.Start, t.Length)).ToArray();
+        Assert.Equal(["A", "word", "here"], words);
+    }
+
     [Fact]
     public void Analyze_Abbreviation_DoesNotEndSentence()
     {

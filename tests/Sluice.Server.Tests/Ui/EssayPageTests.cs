@@ -202,6 +202,23 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
     }
 
     [ToolFact("chromium")]
+    public async Task PromptTextChange_AfterGrading_MarksTheResultOutOfDateAndKeepsApply()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+
+        await page.ClickAsync("#prompt-text-box summary");
+        await page.FillAsync("#prompt-text", "Write a letter to your local newspaper about the effects computers have on people.");
+
+        // Copying from the prompt was judged without this text; the essay is unchanged, so its fixes still apply.
+        Assert.True(await page.IsVisibleAsync("#stale"));
+        Assert.True(await page.Locator("#suggestions li[data-rule=a_an] button.apply").IsEnabledAsync());
+    }
+
+    [ToolFact("chromium")]
     public async Task Page_SameEssayTwice_SecondAnswerFromTheCacheShowsTheSameScore()
     {
         await using var server = await TestServer.StartAsync(Settings());
@@ -244,6 +261,36 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.True(await page.IsVisibleAsync("#result"));
         Assert.Equal("Graded.", await page.TextContentAsync("#status"));
         Assert.True(limited > 0);
+    }
+
+    [ToolFact("chromium")]
+    public async Task GradeButton_KeyOverItsRateLimit_ShowsTheDetailAsASentenceAndWhenToRetry()
+    {
+        // One request per 20 s: the test spends it, so the page's submit is the 429 a student would see.
+        await using var server = await TestServer.StartAsync(Settings(new()
+        {
+            ["Sluice:Auth:Keys:0:Id"] = "teacher",
+            ["Sluice:Auth:Keys:0:Key"] = "teacher-secret",
+            ["Sluice:Auth:Keys:0:RequestsPerSecond"] = "0.05",
+            ["Sluice:Auth:Keys:0:Burst"] = "1",
+        }));
+        var page = await OpenAsync(server);
+        await page.ClickAsync("#key-box summary");
+        await page.FillAsync("#api-key", "teacher-secret");
+        await page.FillAsync("#text", Essay);
+        using (var spend = new HttpRequestMessage(HttpMethod.Get, "/v1/jobs"))
+        {
+            spend.Headers.Authorization = new("Bearer", "teacher-secret");
+            using var spent = await server.Client.SendAsync(spend);
+            Assert.Equal(HttpStatusCode.OK, spent.StatusCode);
+        }
+
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#error:not([hidden])");
+
+        Assert.Matches(@"^rate limit of 0\.05 requests/s \(burst 1\) exceeded for key 'teacher'\. Try again in \d+ seconds\.$", await page.TextContentAsync("#error"));
+        Assert.True(await page.IsHiddenAsync("#progress"));
+        Assert.True(await page.IsEnabledAsync("#grade"));
     }
 
     [ToolFact("chromium")]
@@ -295,6 +342,28 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.True(await page.IsVisibleAsync("#stale"));
         Assert.True(await page.Locator("#suggestions li[data-rule=misspelling] button.apply").First.IsDisabledAsync());
         Assert.Equal("Yes. " + Essay, await page.InputValueAsync("#text"));
+    }
+
+    [ToolFact("chromium")]
+    public async Task AnnotatedMark_EnterKey_MovesTheFocusToItsSuggestionSoTabReachesItsApplyButton()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+        var mark = page.Locator("#annotated mark", new() { HasText = "freinds" });
+        var index = await mark.GetAttributeAsync("data-suggestion");
+
+        await mark.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+
+        // Without the focus there, a keyboard user would have to tab through every later mark to reach the fix.
+        Assert.Equal("suggestion-" + index, await page.EvaluateAsync<string>("() => document.activeElement.id"));
+        await page.Keyboard.PressAsync("Tab");
+        Assert.Equal("Apply", await page.EvaluateAsync<string>("() => document.activeElement.textContent"));
+        await page.Keyboard.PressAsync("Enter");
+        Assert.Contains(" to friends and family", await page.InputValueAsync("#text"), StringComparison.Ordinal);
     }
 
     [ToolFact("chromium")]
@@ -395,11 +464,58 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForSelectorAsync("#log li[data-event=queued]", new() { State = WaitForSelectorState.Attached });
         Assert.Equal("cancel", await page.EvaluateAsync<string>("() => document.activeElement.id"));
+        // A press within half a second of Grade's is taken as a double press, not as Cancel.
+        await page.WaitForTimeoutAsync(600);
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForFunctionAsync("() => !document.getElementById('grade').disabled");
 
         Assert.Equal("Cancelled.", await page.TextContentAsync("#status"));
         Assert.Equal("grade", await page.EvaluateAsync<string>("() => document.activeElement.id"));
+    }
+
+    [ToolFact("chromium")]
+    public async Task GradeButton_EnterPressedTwiceQuickly_KeepsGradingInsteadOfCancelling()
+    {
+        // The focus moves to Cancel as Grade is pressed: an impatient second Enter must not cancel what it started.
+        await using var server = await TestServer.StartAsync(Settings(new() { ["Sluice:Models:essay-grader:MaxQueueDelayMs"] = "30000" }));
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.FocusAsync("#grade");
+
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForTimeoutAsync(100);
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForSelectorAsync("#log li[data-event=queued]", new() { State = WaitForSelectorState.Attached });
+        await page.WaitForTimeoutAsync(1000);
+
+        Assert.Equal("Waiting in the queue…", await page.TextContentAsync("#status"));
+        Assert.True(await page.IsDisabledAsync("#grade"));
+        var id = await page.GetAttributeAsync("#result", "data-job-id");
+        Assert.Equal("queued", (await server.GetJobAsync(id!)).GetProperty("status").GetString());
+        Assert.Equal(1, (await server.Client.GetFromJsonAsync<JsonElement>("/v1/jobs")).GetProperty("data").GetArrayLength());
+    }
+
+    [ToolFact("chromium")]
+    public async Task GradeButton_EnterHeldDown_TheKeysRepeatIsNotTakenAsCancel()
+    {
+        await using var server = await TestServer.StartAsync(Settings(new() { ["Sluice:Models:essay-grader:MaxQueueDelayMs"] = "30000" }));
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.FocusAsync("#grade");
+
+        // Held past the half second in which a second press is ignored: the key repeats on Cancel, which has the focus.
+        await page.Keyboard.DownAsync("Enter");
+        await page.WaitForSelectorAsync("#log li[data-event=queued]", new() { State = WaitForSelectorState.Attached });
+        await page.WaitForTimeoutAsync(700);
+        await page.Keyboard.DownAsync("Enter");
+        await page.Keyboard.DownAsync("Enter");
+        await page.Keyboard.UpAsync("Enter");
+        await page.WaitForTimeoutAsync(1000);
+
+        Assert.Equal("cancel", await page.EvaluateAsync<string>("() => document.activeElement.id"));
+        Assert.Equal("Waiting in the queue…", await page.TextContentAsync("#status"));
+        var id = await page.GetAttributeAsync("#result", "data-job-id");
+        Assert.Equal("queued", (await server.GetJobAsync(id!)).GetProperty("status").GetString());
     }
 
     [ToolFact("chromium")]
@@ -417,6 +533,90 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
         // The job is fine and still queued: "Grading failed: queued" would be wrong.
         Assert.Contains("still queued", await page.TextContentAsync("#error"), StringComparison.Ordinal);
         Assert.Equal("Stopped waiting for the result.", await page.TextContentAsync("#status"));
+    }
+
+    [ToolFact("chromium")]
+    public async Task Reload_WhileGrading_FollowsTheSameJobToItsResult()
+    {
+        // A lone essay waits 3 s for batch-mates: the student reloads the page while it waits.
+        await using var server = await TestServer.StartAsync(Settings(new() { ["Sluice:Models:essay-grader:MaxQueueDelayMs"] = "3000" }));
+        var page = await OpenAsync(server);
+        await page.SelectOptionAsync("#prompt", "2");
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#log li[data-event=queued]", new() { State = WaitForSelectorState.Attached });
+        var id = await page.GetAttributeAsync("#result", "data-job-id");
+
+        await page.ReloadAsync();
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+
+        // The essay, its prompt and the job it was waiting for all came back: no second job, the first one's result.
+        Assert.Equal(Essay, await page.InputValueAsync("#text"));
+        Assert.Equal("2", await page.InputValueAsync("#prompt"));
+        Assert.Equal(id, await page.GetAttributeAsync("#result", "data-job-id"));
+        Assert.Equal(1, (await server.Client.GetFromJsonAsync<JsonElement>("/v1/jobs")).GetProperty("data").GetArrayLength());
+        Assert.Equal("Graded.", await page.TextContentAsync("#status"));
+        Assert.Equal(Stages.Length, await page.Locator("#stages li.done").CountAsync());
+        Assert.True(await page.Locator("#suggestions li[data-rule=a_an] button.apply").IsEnabledAsync());
+
+        // Once shown, the result is not fetched again by the next load.
+        await page.ReloadAsync();
+        await page.WaitForSelectorAsync("body[data-ready=true]");
+        Assert.True(await page.IsHiddenAsync("#progress"));
+        Assert.Equal(Essay, await page.InputValueAsync("#text"));
+    }
+
+    [ToolFact("chromium")]
+    public async Task Reload_EssayBeingWritten_KeepsTheEssayPromptAndPromptText()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        await page.SelectOptionAsync("#prompt", "7");
+        await page.ClickAsync("#prompt-text-box summary");
+        await page.FillAsync("#prompt-text", "Write about a time when you were patient.");
+        await page.FillAsync("#text", "Draft 😀 with an emoji and a second line.\nStill writing");
+
+        await page.ReloadAsync();
+        await page.WaitForSelectorAsync("body[data-ready=true]");
+
+        Assert.Equal("Draft 😀 with an emoji and a second line.\nStill writing", await page.InputValueAsync("#text"));
+        Assert.Equal("7", await page.InputValueAsync("#prompt"));
+        Assert.Equal("Write about a time when you were patient.", await page.InputValueAsync("#prompt-text"));
+        Assert.True(await page.IsHiddenAsync("#progress"));
+    }
+
+    [ToolFact("chromium")]
+    public async Task Form_EveryField_HasAnAccessibleName()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+
+        // A screen reader announces each field by its label; the ones inside a disclosure are named by its summary.
+        Assert.Equal("prompt", await page.GetByLabel("Prompt", new() { Exact = true }).GetAttributeAsync("id"));
+        Assert.Equal("text", await page.GetByLabel("Essay", new() { Exact = true }).GetAttributeAsync("id"));
+        Assert.Equal("prompt-text", await page.GetByLabel("Prompt text").GetAttributeAsync("id"));
+        Assert.Equal("api-key", await page.GetByLabel("API key").GetAttributeAsync("id"));
+        var unnamed = await page.EvaluateAsync<string[]>(
+            "() => [...document.querySelectorAll('input, textarea, select')].filter(e => e.labels.length === 0 && !e.hasAttribute('aria-labelledby') && !e.hasAttribute('aria-label')).map(e => e.id)");
+        Assert.Empty(unnamed);
+    }
+
+    [ToolFact("chromium")]
+    public async Task Result_ApplyButtonsAndIndicators_HaveNamesThatSayWhatTheyAre()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+
+        // Tabbing through the suggestions, each button says which fix it applies rather than "Apply" thirty times.
+        Assert.Equal(1, await page.GetByRole(AriaRole.Button, new() { Name = "Apply: \u201cfreinds\u201d \u2192 \u201cfriends\u201d", Exact = true }).CountAsync());
+        Assert.Equal(1, await page.GetByRole(AriaRole.Button, new() { Name = "Apply: \u201ci\u201d \u2192 \u201cI\u201d", Exact = true }).CountAsync());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Apply: \u201ci\u201d \u2192 \u201cI\u201d", Exact = true }).ClickAsync();
+        Assert.Equal(1, await page.GetByRole(AriaRole.Button, new() { Name = "Applied: \u201ci\u201d \u2192 \u201cI\u201d", Exact = true }).CountAsync());
+        Assert.Equal(1, await page.GetByRole(AriaRole.Progressbar, new() { Name = "Stages done" }).CountAsync());
+        Assert.Equal(1, await page.GetByRole(AriaRole.Meter, new() { Name = "Score on the prompt's scale" }).CountAsync());
     }
 
     private static async Task<string> WaitForOnlyJobAsync(TestServer server)

@@ -7,6 +7,10 @@
   const TERMINAL = new Set(["completed", "failed", "cancelled", "expired", "dead_lettered"]);
   const FIELDS = { text: "text", prompt_id: "prompt", prompt_text: "prompt-text" };
   const KEY_STORE = "sluice.apiKey";
+  // The essay being written ({ text, prompt, promptText }) and the job being graded ({ id, text, prompt, promptText }),
+  // kept in the tab's session storage so a reload or a visit to another page does not lose the essay or its grading.
+  const DRAFT_STORE = "sluice.essayDraft";
+  const JOB_STORE = "sluice.essayJob";
   const EFFECTS = {
     info: "no penalty",
     penalty: "the flagged part is not scored and one point is taken off",
@@ -17,6 +21,39 @@
 
   let run = null; // { id, controller, text, cancelled } of the job being followed
   let graded = null; // { text, suggestions, applied: [], buttons } of the result on show
+  let leaving = false; // The page is being unloaded: the run is not over, only this page's view of it.
+  let cancelGuardUntil = 0; // Until then, Enter or Space on Cancel is the key that pressed Grade, pressed again.
+
+  function remember(key, value) {
+    try {
+      sessionStorage.setItem(key, JSON.stringify(value));
+    } catch {
+      // Over the storage quota (a very long essay): an older copy must not come back in its place.
+      sessionStorage.removeItem(key);
+    }
+  }
+
+  function recall(key) {
+    try {
+      const value = JSON.parse(sessionStorage.getItem(key));
+      return value && typeof value.text === "string" ? value : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function saveDraft() {
+    remember(DRAFT_STORE, { text: $("text").value, prompt: $("prompt").value, promptText: $("prompt-text").value });
+  }
+
+  function restoreEssay(essay) {
+    $("text").value = essay.text;
+    if (typeof essay.prompt === "string" && [...$("prompt").options].some((o) => o.value === essay.prompt)) $("prompt").value = essay.prompt;
+    if (typeof essay.promptText === "string") {
+      $("prompt-text").value = essay.promptText;
+      if (essay.promptText !== "") $("prompt-text-box").open = true;
+    }
+  }
 
   function headers(json) {
     const h = {};
@@ -74,6 +111,11 @@
     return { status: response.status, detail, field: body && body.field, retryAfter: response.headers.get("retry-after") };
   }
 
+  // The server's detail is a clause ("rate limit … exceeded for key 'k'"): ended with a full stop before more is said.
+  function sentence(text) {
+    return /[.!?…]$/u.test(text) ? text : text + ".";
+  }
+
   function explain(problem) {
     if (problem.status === 401) {
       $("key-box").open = true;
@@ -83,8 +125,10 @@
     }
     if (problem.status === 413) return "The essay is too long to send: " + problem.detail + ". Shorten it.";
     if (problem.status === 429 || problem.status === 503) {
-      const wait = problem.retryAfter ? " Try again in " + problem.retryAfter + " s." : "";
-      return problem.detail + wait;
+      // Retry-After in seconds, as Sluice sends it (an HTTP date from a proxy is not worth spelling out).
+      const seconds = /^\d+$/u.test(problem.retryAfter || "") ? Number(problem.retryAfter) : null;
+      const wait = seconds === null ? "Try again in a moment." : "Try again in " + seconds + (seconds === 1 ? " second." : " seconds.");
+      return sentence(problem.detail) + " " + wait;
     }
     return (problem.field ? problem.field + ": " : "") + problem.detail;
   }
@@ -95,7 +139,11 @@
     $("cancel").hidden = !busy;
     // The button just pressed is disabled or hidden now: its counterpart takes the focus so a keyboard user keeps
     // their place (and can cancel with one more Enter) instead of being sent back to the top of the page.
-    if (busy && focused === $("grade")) $("cancel").focus();
+    // A second press within half a second (a double press) is not taken as Cancel, nor is a held key's repeat.
+    if (busy && focused === $("grade")) {
+      cancelGuardUntil = performance.now() + 500;
+      $("cancel").focus();
+    }
     if (!busy && focused === $("cancel")) $("grade").focus({ preventScroll: true });
   }
 
@@ -281,39 +329,50 @@
   async function submit(event) {
     event.preventDefault();
     if (run) return;
+    const essay = { id: null, text: $("text").value, prompt: $("prompt").value, promptText: $("prompt-text").value };
+    sessionStorage.setItem(KEY_STORE, $("api-key").value);
+    saveDraft();
+    await grade(essay);
+  }
+
+  // Grades the essay, or with essay.id follows the job already submitted for it (the page was reloaded meanwhile).
+  async function grade(essay) {
     clearError();
     // The result on show belongs to the last grading; it comes back (or a new one does) when this one ends.
     $("result").hidden = true;
-    const text = $("text").value;
-    const prompt = $("prompt").value;
-    const promptText = $("prompt-text").value;
-    const body = { prompt_id: prompt === "" ? null : Number(prompt), text };
-    if (promptText.trim() !== "") body.prompt_text = promptText;
-    sessionStorage.setItem(KEY_STORE, $("api-key").value);
-
+    const text = essay.text;
     const controller = new AbortController();
-    const current = { id: null, controller, text, cancelled: false };
+    const current = { id: essay.id, controller, text, cancelled: false };
     run = current;
     setBusy(true);
     resetProgress();
-    $("status").textContent = "Submitting…";
+    $("status").textContent = essay.id ? "Following the grading started before the page was reloaded…" : "Submitting…";
     try {
-      // Not abortable: once sent, the job may exist on the server, and only the answer names it for Cancel to delete.
-      const response = await fetch("/v1/essays", { method: "POST", headers: headers(true), body: JSON.stringify(body) });
-      if (current.cancelled) {
-        if (response.status === 202) await cancelJob((await response.json()).id);
-        $("status").textContent = "Cancelled.";
-        return;
+      let job;
+      if (essay.id) {
+        job = { id: essay.id, status: "queued" };
+      } else {
+        const body = { prompt_id: essay.prompt === "" ? null : Number(essay.prompt), text };
+        if (essay.promptText.trim() !== "") body.prompt_text = essay.promptText;
+        // Not abortable: once sent, the job may exist on the server, and only the answer names it for Cancel to delete.
+        const response = await fetch("/v1/essays", { method: "POST", headers: headers(true), body: JSON.stringify(body) });
+        if (current.cancelled) {
+          if (response.status === 202) await cancelJob((await response.json()).id);
+          $("status").textContent = "Cancelled.";
+          return;
+        }
+        if (response.status !== 200 && response.status !== 202) {
+          const problem = await problemOf(response);
+          $("progress").hidden = true;
+          // The body limit names the request body, which here is the essay.
+          showError(explain(problem), problem.status === 413 ? "text" : problem.field);
+          return;
+        }
+        job = await response.json();
+        current.id = job.id;
+        // A reload from here on picks the job up again instead of losing it (or grading the essay twice).
+        if (job.status !== "succeeded") remember(JOB_STORE, { ...essay, id: job.id });
       }
-      if (response.status !== 200 && response.status !== 202) {
-        const problem = await problemOf(response);
-        $("progress").hidden = true;
-        // The body limit names the request body, which here is the essay.
-        showError(explain(problem), problem.status === 413 ? "text" : problem.field);
-        return;
-      }
-      const job = await response.json();
-      current.id = job.id;
       $("result").dataset.jobId = job.id;
       let result;
       if (job.status === "succeeded") {
@@ -346,6 +405,8 @@
         showError(e && e.message ? e.message : String(e));
       }
     } finally {
+      // Unloading aborts the run's requests without ending the job: the next page load follows it again.
+      if (!leaving) sessionStorage.removeItem(JOB_STORE);
       run = null;
       setBusy(false);
     }
@@ -362,7 +423,9 @@
     }
   }
 
-  async function cancel() {
+  async function cancel(event) {
+    // detail 0: a click made by a key, not by a pointer.
+    if (event && event.detail === 0 && performance.now() < cancelGuardUntil) return;
     if (!run || run.cancelled) return;
     const current = run;
     current.cancelled = true;
@@ -430,6 +493,7 @@
       graded.suggestions.push(g);
       const li = el("li", null, "suggestion cat-" + g.category);
       li.id = "suggestion-" + i;
+      li.tabIndex = -1; // Focused from its mark in the essay, so the next Tab reaches its Apply button.
       li.dataset.rule = g.rule;
       li.append(el("span", g.category, "badge"), " ", el("span", g.message, "message"));
       const quote = text.slice(g.start, g.start + g.length);
@@ -438,6 +502,10 @@
         li.append(" → ", el("code", g.replacement || "(remove)"));
         const apply = el("button", "Apply", "apply");
         apply.type = "button";
+        // Heard on its own (tabbing through the list), "Apply" would not say which of the fixes it applies.
+        apply.setAttribute("aria-label", g.replacement
+          ? "Apply: \u201c" + quote + "\u201d \u2192 \u201c" + g.replacement + "\u201d"
+          : "Apply: remove \u201c" + quote + "\u201d");
         apply.addEventListener("click", () => applySuggestion(i, apply));
         graded.buttons[i] = apply;
         li.append(" ", apply);
@@ -453,6 +521,7 @@
         const reveal = () => {
           const target = $("suggestion-" + i);
           target.scrollIntoView({ block: "nearest" });
+          target.focus({ preventScroll: true });
           target.classList.add("focus");
           setTimeout(() => target.classList.remove("focus"), 1500);
         };
@@ -506,6 +575,7 @@
     graded.applied.push(g);
     button.disabled = true;
     button.textContent = "Applied";
+    button.setAttribute("aria-label", button.getAttribute("aria-label").replace(/^Apply:/u, "Applied:"));
     // Fixes of the same words can no longer apply: switched off rather than left to do nothing when clicked.
     graded.suggestions.forEach((other, j) => {
       const b = graded.buttons[j];
@@ -516,10 +586,12 @@
     });
     $("stale").hidden = false;
     updateCounts();
+    saveDraft();
   }
 
   function onHandEdit() {
     updateCounts();
+    saveDraft();
     if (graded) {
       $("stale").hidden = false;
       $("stale").dataset.handEdited = "true";
@@ -531,13 +603,33 @@
     $("api-key").value = sessionStorage.getItem(KEY_STORE) || "";
     $("essay-form").addEventListener("submit", submit);
     $("cancel").addEventListener("click", cancel);
+    $("cancel").addEventListener("keydown", (e) => {
+      if ((e.key === "Enter" || e.key === " ") && e.repeat) e.preventDefault();
+    });
     $("text").addEventListener("input", onHandEdit);
+    $("prompt-text").addEventListener("input", () => {
+      saveDraft();
+      // Copying from the prompt is judged against this text: the flags and scores may no longer hold, the offsets do.
+      if (graded) $("stale").hidden = false;
+    });
     $("prompt").addEventListener("change", () => {
       clearError();
+      saveDraft();
       // Graded for another prompt: the offsets still hold (Apply stays on), but the scores are for the old prompt.
       if (graded) $("stale").hidden = false;
     });
+    window.addEventListener("pagehide", () => { leaving = true; });
+    window.addEventListener("pageshow", () => { leaving = false; });
+    // The essay as last written in this tab (unless the browser already put it back), then the grading it was
+    // waiting for, if any: followed from its first event, so its progress and result show as if never left.
+    const draft = recall(DRAFT_STORE);
+    if (draft && $("text").value === "") restoreEssay(draft);
+    const pending = recall(JOB_STORE);
     updateCounts();
     document.body.dataset.ready = "true";
+    if (pending && typeof pending.id === "string") {
+      if ($("text").value === "") restoreEssay(pending);
+      grade(pending);
+    }
   });
 })();
