@@ -300,7 +300,6 @@ internal sealed class SpellDictionary
             }
         }
 
-
         if (word.Length >= 4 && word.EndsWith("nt", StringComparison.Ordinal) && Known(string.Concat(word.AsSpan(0, word.Length - 1), "'t")) is { } negative)
         {
             return negative;
