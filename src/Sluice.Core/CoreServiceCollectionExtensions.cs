@@ -37,6 +37,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<IJobRerouter, NoJobRerouter>();
         services.TryAddSingleton<JobLifecycle>();
         services.TryAddSingleton<ModelRegistry>();
+        services.AddConfigurationProblemSource<ModelRegistry>();
         services.TryAddSingleton<JobService>();
         services.TryAddSingleton<DirectInference>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, BuiltInModelSource>());

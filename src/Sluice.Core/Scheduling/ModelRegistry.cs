@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Sluice.Core.Configuration;
 using Sluice.Core.Models;
 
 namespace Sluice.Core.Scheduling;
@@ -10,11 +11,12 @@ namespace Sluice.Core.Scheduling;
 /// Every model this process knows, by name: discovered from all <see cref="IModelSource"/>s, with settings
 /// from the candidate's defaults overridden by configuration <c>Sluice:Models:{name}:*</c>.
 /// </summary>
-public sealed class ModelRegistry
+public sealed class ModelRegistry : IConfigurationProblemSource
 {
     private readonly ConcurrentDictionary<string, ModelEntry> _entries = new(StringComparer.Ordinal);
     private readonly List<ModelEntry> _ordered = [];
     private readonly List<string> _collisions = [];
+    private readonly List<string> _unknownSettings = [];
 
     public ModelRegistry(IEnumerable<IModelSource> sources, IConfiguration configuration)
     {
@@ -47,10 +49,26 @@ public sealed class ModelRegistry
                 }
             }
         }
+
+        // Configuration keys match case-insensitively, as GetSection above does; a disabled model is a known name.
+        var known = new HashSet<string>(offeredBy.Keys, StringComparer.OrdinalIgnoreCase);
+        foreach (var child in configuration.GetSection("Sluice:Models").GetChildren())
+        {
+            if (!known.Contains(child.Key) && !string.Equals(child["Enabled"], "false", StringComparison.OrdinalIgnoreCase))
+            {
+                _unknownSettings.Add($"Sluice:Models:{child.Key} names no model this server has (see GET /v1/models); its settings are ignored.");
+            }
+        }
     }
 
     /// <summary>Models dropped because an earlier source offered the same name, one message each (logged at start).</summary>
     public IReadOnlyList<string> Collisions => _collisions;
+
+    /// <summary>
+    /// <c>Sluice:Models:{name}</c> sections naming no discovered model (a misspelt name, a checkpoint missing on this
+    /// machine): without a word, the settings an operator tuned for the evening peak silently did nothing.
+    /// </summary>
+    public IReadOnlyList<string> ConfigurationProblems() => _unknownSettings;
 
     /// <summary>Entries in discovery order.</summary>
     public IReadOnlyList<ModelEntry> All => _ordered;

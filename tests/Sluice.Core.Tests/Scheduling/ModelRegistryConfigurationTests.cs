@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Sluice.Core.BuiltIns;
+using Sluice.Core.Scheduling;
+using Sluice.Testing;
+
+namespace Sluice.Core.Tests.Scheduling;
+
+/// <summary>A <c>Sluice:Models:{name}</c> section for a model the server does not have is reported, not silently ignored.</summary>
+public sealed class ModelRegistryConfigurationTests
+{
+    [Fact]
+    public void ConfigurationProblems_SettingsForAnUnknownModel_NamesTheSection()
+    {
+        var registry = Registry(new() { ["Sluice:Models:sleep-bacth:MaxBatchSize"] = "8", ["Sluice:Models:echo:MaxBatchSize"] = "4" });
+
+        var problem = Assert.Single(registry.ConfigurationProblems());
+
+        Assert.StartsWith("Sluice:Models:sleep-bacth names no model", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConfigurationProblems_KnownModelsInAnyCaseAndDisabledOnes_NoProblem()
+    {
+        var registry = Registry(new()
+        {
+            ["Sluice:Models:Echo:MaxBatchSize"] = "4",
+            ["Sluice:Models:count:Enabled"] = "false",
+            ["Sluice:Models:not-on-this-machine:Enabled"] = "false",
+        });
+
+        Assert.Empty(registry.ConfigurationProblems());
+        Assert.False(registry.TryGet("count", out _));
+    }
+
+    private static ModelRegistry Registry(Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        return new ModelRegistry([new BuiltInModelSource(Options.Create(new BuiltInOptions()), new ManualTimeProvider())], configuration);
+    }
+}
