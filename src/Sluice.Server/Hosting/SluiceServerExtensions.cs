@@ -56,6 +56,7 @@ public static class SluiceServerExtensions
         services.TryAddSingleton<ApiKeyAuthenticator>();
         services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
         services.TryAddSingleton<AdmissionFilter>();
+        services.AddHostedService<OpenServerWarning>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Fill);
         services.AddExceptionHandler<UnavailableExceptionHandler>();
         services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]).AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
