@@ -14,7 +14,7 @@ namespace Sluice.Distributed.Tests.Deploy;
 /// The deployment files under deploy/ cannot be run here (no Docker engine, no cluster), so they are parsed and
 /// checked against the code: every file parses; images, ports, environment names, probe paths, metric names and
 /// queue names agree with what the server really does (a real server process answers the probe paths and
-/// exposes the metrics); promtool accepts the Prometheus configuration.
+/// exposes the metrics); promtool accepts the Prometheus configuration and alert rules.
 /// </summary>
 [Collection(BrokersCollection.Name)]
 public sealed class DeployFilesTests
@@ -203,6 +203,14 @@ public sealed class DeployFilesTests
         {
             Assert.True(metrics.Contains("\n" + name, StringComparison.Ordinal) || metrics.StartsWith(name, StringComparison.Ordinal), $"dashboard uses {name}, which /metrics does not expose");
         }
+
+        // The alert rules too: an alert on a misspelt metric never fires, and nothing says so.
+        var rules = Seq(Map(Documents(Path.Combine(Deploy, "prometheus", "alerts.yml"))[0])["groups"]).SelectMany(g => Seq(Map(g)["rules"])).Select(r => Str(Map(r)["expr"])).ToList();
+        Assert.True(rules.Count >= 5);
+        foreach (var name in rules.SelectMany(e => System.Text.RegularExpressions.Regex.Matches(e, "sluice_[a-z_]+").Select(m => m.Value)).Distinct())
+        {
+            Assert.True(metrics.Contains("\n" + name, StringComparison.Ordinal) || metrics.StartsWith(name, StringComparison.Ordinal), $"alerts.yml uses {name}, which /metrics does not expose");
+        }
     }
 
     [Fact]
@@ -212,6 +220,21 @@ public sealed class DeployFilesTests
         psi.ArgumentList.Add("check");
         psi.ArgumentList.Add("config");
         psi.ArgumentList.Add(Path.Combine(Deploy, "prometheus", "prometheus.yml"));
+        using var p = Process.Start(psi)!;
+        var output = await p.StandardOutput.ReadToEndAsync() + await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        Assert.True(p.ExitCode == 0, output);
+    }
+
+    [Fact]
+    public async Task PrometheusRules_PassPromtoolCheckRulesAndAreLoadedByTheConfig()
+    {
+        var config = Map(Documents(Path.Combine(Deploy, "prometheus", "prometheus.yml"))[0]);
+        Assert.Contains("alerts.yml", Seq(config["rule_files"]).Select(Str));
+        var psi = new ProcessStartInfo("promtool") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("check");
+        psi.ArgumentList.Add("rules");
+        psi.ArgumentList.Add(Path.Combine(Deploy, "prometheus", "alerts.yml"));
         using var p = Process.Start(psi)!;
         var output = await p.StandardOutput.ReadToEndAsync() + await p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
