@@ -126,11 +126,20 @@ public sealed class DeployFilesTests
             Assert.Equal("/health/ready", Str(Map(Map(c["readinessProbe"])["httpGet"])["path"]));
             Assert.Equal("/health/live", Str(Map(Map(c["livenessProbe"])["httpGet"])["path"]));
             Assert.True(Map(c["resources"]).ContainsKey("requests") && Map(c["resources"]).ContainsKey("limits"));
+            // The kubelet's SIGKILL must not cut the host's own graceful stop short: the grace period covers the preStop
+            // wait, the .NET host's ShutdownTimeout (30 s unless shutdownTimeoutSeconds is set) and time to exit.
+            var preStop = c.TryGetValue("lifecycle", out var lifecycle) ? int.Parse(Str(Map(Map(Map(lifecycle)["preStop"])["sleep"])["seconds"]), System.Globalization.CultureInfo.InvariantCulture) : 0;
+            var hostTimeout = new Microsoft.Extensions.Hosting.HostOptions().ShutdownTimeout.TotalSeconds;
+            Assert.DoesNotContain(Seq(c["env"]), e => Str(Map(e)["name"]).Contains("shutdownTimeout", StringComparison.OrdinalIgnoreCase));
+            Assert.True(int.Parse(Str(pod["terminationGracePeriodSeconds"]), System.Globalization.CultureInfo.InvariantCulture) >= preStop + hostTimeout + 5, $"{deployment}: terminationGracePeriodSeconds leaves the host no time to stop gracefully");
             var svc = Kind("Service", deployment);
             Assert.Equal(labels.OrderBy(k => Str(k.Key)).Select(k => Str(k.Value)), Map(Map(svc["spec"])["selector"]).OrderBy(k => Str(k.Key)).Select(k => Str(k.Value)));
             var pdb = Kind("PodDisruptionBudget", deployment);
             Assert.Equal(labels.Count, Map(Map(Map(pdb["spec"])["selector"])["matchLabels"]).Count);
         }
+
+        // A gateway keeps serving while its endpoint is withdrawn (the Service would route to a pod that refuses).
+        Assert.True(Map(Seq(Map(Map(Map(Kind("Deployment", "sluice-gateway")["spec"])["template"])["spec"])["containers"]).Select(Map).Single()["lifecycle"]).ContainsKey("preStop"));
 
         var secret = Map(Kind("Secret", "sluice-connections")["stringData"]);
         Assert.Equal("rabbitmq.sluice.svc", RabbitMqUrl.ToAmqp(Str(secret["Sluice__Queue__Url"])).Host);
