@@ -50,7 +50,22 @@ public sealed class DeployFilesTests
             var user = lines.Last(l => l.StartsWith("USER ", StringComparison.Ordinal))[5..].Trim();
             Assert.NotEqual("root", user);
             Assert.NotEqual("0", user);
+            // A parser directive counts only before any comment; after one it is a comment itself.
+            Assert.StartsWith("# syntax=", lines[0], StringComparison.Ordinal);
+            foreach (var copy in lines.Where(l => l.StartsWith("COPY ", StringComparison.Ordinal) && !l.Contains("--from", StringComparison.Ordinal)))
+            {
+                foreach (var source in copy.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..^1])
+                {
+                    var path = Path.Combine(Brokers.RepoRoot, source);
+                    Assert.True(File.Exists(path) || Directory.Exists(path), $"{name}: COPY {source} does not exist");
+                }
+            }
         }
+
+        // The build context is the repository root: a developer's bin/ and obj/ (restore files with host paths) stay out.
+        var ignore = File.ReadAllLines(Path.Combine(Brokers.RepoRoot, ".dockerignore")).Select(l => l.Trim()).ToList();
+        Assert.Contains("**/bin/", ignore);
+        Assert.Contains("**/obj/", ignore);
 
         var server = File.ReadAllText(Path.Combine(Deploy, "docker", "Dockerfile"));
         Assert.Contains("src/Sluice.Server/Sluice.Server.csproj", server);
