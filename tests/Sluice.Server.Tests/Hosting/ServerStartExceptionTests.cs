@@ -1,0 +1,45 @@
+using Sluice.Server.Hosting;
+
+namespace Sluice.Server.Tests.Hosting;
+
+/// <summary>A setting out of range stops the start with a message naming the setting as an operator writes it.</summary>
+public sealed class ServerStartExceptionTests
+{
+    [Theory]
+    [InlineData("Sluice:Cache:MaxBytes", "-1")]
+    [InlineData("Sluice:Http:MaxBodyBytes", "0")]
+    [InlineData("Sluice:Storage:Synchronous", "OFF")]
+    [InlineData("Sluice:BuiltIns:CountStepMs", "-1")]
+    public async Task RunAsync_DataAnnotationSettingOutOfRange_MessageNamesTheSetting(string setting, string value)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-start-" + Guid.NewGuid().ToString("N")[..8]);
+        string[] args =
+        [
+            "--urls=http://127.0.0.1:0",
+            "--Sluice:Storage:DataDir=" + dir,
+            "--Sluice:Engine:ModelsPaths:0=/nonexistent-sluice-models",
+            "--Sluice:Grading:ModelPath=/nonexistent-sluice-grader.bin",
+            $"--{setting}={value}",
+        ];
+        try
+        {
+            var ex = await Assert.ThrowsAsync<ServerStartException>(() => SluiceServerHost.RunAsync(args, CancellationToken.None));
+
+            Assert.Contains(setting + ": ", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("DataAnnotation validation failed", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public void NameTheSetting_FailureNotFromDataAnnotations_Unchanged()
+    {
+        Assert.Equal("Sluice:Retry:BaseDelay = -00:00:01 must be …", ServerStartException.NameTheSetting(typeof(Sluice.Core.Caching.CacheOptions), "Sluice:Retry:BaseDelay = -00:00:01 must be …"));
+    }
+}
