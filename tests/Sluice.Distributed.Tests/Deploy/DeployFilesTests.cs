@@ -73,6 +73,11 @@ public sealed class DeployFilesTests
         Assert.Contains("\"Sluice.Server.dll\"", server);
         Assert.Contains("EXPOSE 8080", server);
         Assert.Contains("ASPNETCORE_URLS=http://0.0.0.0:8080", server);
+        // The embedded journal (role all) must outlive the container: on a volume the non-root user owns, not /tmp.
+        var dataDir = System.Text.RegularExpressions.Regex.Match(server, @"Sluice__Storage__DataDir=(\S+)").Groups[1].Value;
+        Assert.False(dataDir.StartsWith("/tmp", StringComparison.Ordinal), "the image keeps its SQLite journal under " + dataDir);
+        Assert.Contains("VOLUME " + dataDir, server);
+        Assert.Contains($"chown 1654:1654 {dataDir}", server);
     }
 
     [Fact]
