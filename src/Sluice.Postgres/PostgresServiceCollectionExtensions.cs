@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Sluice.Core.Configuration;
 using Sluice.Core.Storage;
 using Sluice.Postgres;
 
@@ -13,7 +14,7 @@ public static class PostgresServiceCollectionExtensions
             .Validate(o => o.Url.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || o.Url.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) || o.Url.Contains("Host=", StringComparison.OrdinalIgnoreCase),
                 "Sluice:Store:Url must be postgres://user:pass@host:port/db")
             // A negative wait failed the start at once ("after waiting -5 s"); a huge one overflowed the clock.
-            .Validate(o => o.StartTimeout > TimeSpan.Zero && o.StartTimeout <= TimeSpan.FromDays(24),
+            .Validate(o => o.StartTimeout > TimeSpan.Zero && o.StartTimeout <= WaitLimits.MaxWait,
                 "Sluice:Store:StartTimeout must be above 00:00:00 and at most 24.00:00:00")
             .ValidateOnStart();
         services.TryAddSingleton<PostgresJobStore>();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using Sluice.Core.Configuration;
 
 namespace Sluice.RabbitMq;
 
@@ -15,9 +16,6 @@ internal sealed class RabbitMqOptionsValidator : IValidateOptions<RabbitMqOption
 {
     private const string Section = "Sluice:Queue";
 
-    // Waits: Task.Delay and CancelAfter refuse longer ones.
-    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(24);
-
     // A queue's x-message-ttl: RabbitMQ takes at most 2^32 - 1 ms (about 49.7 days).
     private static readonly TimeSpan MaxTtl = TimeSpan.FromMilliseconds(uint.MaxValue);
 
@@ -27,12 +25,12 @@ internal sealed class RabbitMqOptionsValidator : IValidateOptions<RabbitMqOption
     public ValidateOptionsResult Validate(string? name, RabbitMqOptions options)
     {
         var errors = new List<string>();
-        Check(errors, nameof(options.ConfirmTimeout), options.ConfirmTimeout, MaxWait);
-        Check(errors, nameof(options.DepthPollInterval), options.DepthPollInterval, MaxWait);
-        Check(errors, nameof(options.StartTimeout), options.StartTimeout, MaxWait);
+        Check(errors, nameof(options.ConfirmTimeout), options.ConfirmTimeout, WaitLimits.MaxWait);
+        Check(errors, nameof(options.DepthPollInterval), options.DepthPollInterval, WaitLimits.MaxWait);
+        Check(errors, nameof(options.StartTimeout), options.StartTimeout, WaitLimits.MaxWait);
         Check(errors, nameof(options.DeadLetterRetention), options.DeadLetterRetention, MaxTtl);
         Check(errors, nameof(options.RepublishAfter), options.RepublishAfter, MaxAge);
-        Check(errors, nameof(options.RunningDeadlineGrace), options.RunningDeadlineGrace, MaxWait);
+        Check(errors, nameof(options.RunningDeadlineGrace), options.RunningDeadlineGrace, WaitLimits.MaxWait);
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using Sluice.Core.Configuration;
 
 namespace Sluice.Core.Scheduling;
 
@@ -11,9 +12,6 @@ namespace Sluice.Core.Scheduling;
 internal sealed class RetryOptionsValidator : IValidateOptions<RetryOptions>
 {
     private const string Section = "Sluice:Retry";
-
-    // Task.Delay refuses longer waits.
-    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(24);
 
     public ValidateOptionsResult Validate(string? name, RetryOptions options)
     {
@@ -30,9 +28,9 @@ internal sealed class RetryOptionsValidator : IValidateOptions<RetryOptions>
 
     private static void Check(List<string> errors, string setting, TimeSpan value)
     {
-        if (value < TimeSpan.Zero || value > MaxWait)
+        if (value < TimeSpan.Zero || value > WaitLimits.MaxWait)
         {
-            errors.Add($"{Section}:{setting} = {Show(value)} must be from 00:00:00 to {Show(MaxWait)}.");
+            errors.Add($"{Section}:{setting} = {Show(value)} must be from 00:00:00 to {Show(WaitLimits.MaxWait)}.");
         }
     }
 
