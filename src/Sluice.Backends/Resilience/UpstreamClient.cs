@@ -202,7 +202,8 @@ internal sealed class UpstreamClient : IDisposable
             // 429 and 503 mean the upstream did not take the request on: safe to repeat. Other 5xx only when idempotent.
             var safe = status is 429 or 503 || (idempotent && status is 500 or 502 or 504);
             var transient = status is 408 or 429 or >= 500;
-            throw new UpstreamException($"backend '{Name}': upstream answered {status} {response.ReasonPhrase}{(body.Length > 0 ? ": " + body : "")}", status, safe, transient, retryAfter);
+            var refused = status is 400 or 413 or 422 ? ", " + UpstreamException.RefusedAsInvalid : "";
+            throw new UpstreamException($"backend '{Name}': upstream answered {status} {response.ReasonPhrase}{refused}{(body.Length > 0 ? ": " + body : "")}", status, safe, transient, retryAfter);
         }
     }
 
