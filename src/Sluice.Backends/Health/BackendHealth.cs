@@ -19,6 +19,7 @@ public sealed class BackendHealth
     private readonly TimeProvider _time;
     private readonly TimeSpan _trialTimeout;
     private volatile Probe? _last;
+    private volatile string? _openedBy;
     private volatile Circuit _circuit = new(CircuitState.Closed, DateTimeOffset.MinValue, DateTimeOffset.MinValue);
 
     /// <summary>UTC ticks until which a request routed as the trial call holds the trial (0: free).</summary>
@@ -123,8 +124,12 @@ public sealed class BackendHealth
 
     internal void Record(bool ok, string? error, DateTimeOffset at) => _last = new Probe(ok, error, at);
 
-    internal void OnOpened(TimeSpan breakDuration)
+    /// <summary>The failure of the call that last opened the circuit (its message), for the "circuit open" error.</summary>
+    internal string? OpenedBy => _openedBy;
+
+    internal void OnOpened(TimeSpan breakDuration, string? cause = null)
     {
+        _openedBy = cause;
         var now = _time.GetUtcNow();
         _circuit = new Circuit(CircuitState.Open, now + breakDuration, now);
         Interlocked.Exchange(ref _trialClaimedUntil, 0);
