@@ -11,8 +11,9 @@ namespace Sluice.Backends.Health;
 /// always belongs to the current opening. Polly leaves an open circuit only when a call is attempted; once the
 /// cooldown has passed the upstream therefore reads <c>half_open</c> (available), so traffic returns and one call
 /// can decide, unless a health probe since the opening failed: then it reads <c>unhealthy</c> until a probe
-/// succeeds (which closes the circuit), so routing by availability keeps away from an upstream known to be down. With a fallback configured the router lets exactly one request claim that trial
-/// (<see cref="TryClaimTrial"/>); the others keep going to the fallback instead of being refused by the circuit.
+/// succeeds (which closes the circuit), so routing by availability keeps away from an upstream known to be down.
+/// With a fallback configured the router lets exactly one request claim that trial (<see cref="TryClaimTrial"/>);
+/// the others keep going to the fallback instead of being refused by the circuit.
 /// </remarks>
 public sealed class BackendHealth
 {
