@@ -10,15 +10,18 @@ namespace Sluice.Backends.Health;
 /// The breaker's state is mirrored from its transition callbacks, which Polly runs in order, so the cooldown's end
 /// always belongs to the current opening. Polly leaves an open circuit only when a call is attempted; once the
 /// cooldown has passed the upstream therefore reads <c>half_open</c> (available), so traffic returns and one call
-/// can decide. With a fallback configured the router lets exactly one request claim that trial
-/// (<see cref="TryClaimTrial"/>); the others keep going to the fallback instead of being refused by the circuit.
+/// can decide, unless a health probe since the opening failed: then it reads <c>unhealthy</c> until a probe
+/// succeeds (which closes the circuit), so routing by availability keeps away from an upstream known to be down.
+/// With a fallback configured the router lets exactly one request claim that trial (<see cref="TryClaimTrial"/>);
+/// the others keep going to the fallback instead of being refused by the circuit.
 /// </remarks>
 public sealed class BackendHealth
 {
     private readonly TimeProvider _time;
     private readonly TimeSpan _trialTimeout;
     private volatile Probe? _last;
-    private volatile Circuit _circuit = new(CircuitState.Closed, DateTimeOffset.MinValue);
+    private volatile string? _openedBy;
+    private volatile Circuit _circuit = new(CircuitState.Closed, DateTimeOffset.MinValue, DateTimeOffset.MinValue);
 
     /// <summary>UTC ticks until which a request routed as the trial call holds the trial (0: free).</summary>
     private long _trialClaimedUntil;
@@ -35,7 +38,10 @@ public sealed class BackendHealth
 
     public string Name { get; }
 
-    /// <summary><c>unknown</c> (not probed yet), <c>healthy</c>, <c>unhealthy</c> (last probe failed), <c>circuit_open</c> or <c>half_open</c>.</summary>
+    /// <summary>
+    /// <c>unknown</c> (not probed yet), <c>healthy</c>, <c>unhealthy</c> (last probe failed, also one since the circuit
+    /// opened once its cooldown is over), <c>circuit_open</c> or <c>half_open</c>.
+    /// </summary>
     public string State
     {
         get
@@ -43,7 +49,15 @@ public sealed class BackendHealth
             var circuit = _circuit;
             if (circuit.State is CircuitState.Open or CircuitState.Isolated)
             {
-                return circuit.State == CircuitState.Open && CooldownOver(circuit) ? "half_open" : "circuit_open";
+                if (circuit.State != CircuitState.Open || !CooldownOver(circuit))
+                {
+                    return "circuit_open";
+                }
+
+                // The cooldown is over, but a probe taken since the circuit opened failed: the upstream is still down,
+                // so traffic that may go elsewhere (a task's default model, a fallback) must not be sent to it as the
+                // trial. A request naming it still runs the trial; the next successful probe closes the circuit.
+                return _last is { Ok: false } probe && probe.At >= circuit.OpenedAt ? "unhealthy" : "half_open";
             }
 
             if (circuit.State == CircuitState.HalfOpen)
@@ -111,18 +125,23 @@ public sealed class BackendHealth
 
     internal void Record(bool ok, string? error, DateTimeOffset at) => _last = new Probe(ok, error, at);
 
-    internal void OnOpened(TimeSpan breakDuration)
+    /// <summary>The failure of the call that last opened the circuit (its message), for the "circuit open" error.</summary>
+    internal string? OpenedBy => _openedBy;
+
+    internal void OnOpened(TimeSpan breakDuration, string? cause = null)
     {
-        _circuit = new Circuit(CircuitState.Open, _time.GetUtcNow() + breakDuration);
+        _openedBy = cause;
+        var now = _time.GetUtcNow();
+        _circuit = new Circuit(CircuitState.Open, now + breakDuration, now);
         Interlocked.Exchange(ref _trialClaimedUntil, 0);
         Interlocked.Exchange(ref _trialRunUntil, 0);
     }
 
-    internal void OnHalfOpened() => _circuit = new Circuit(CircuitState.HalfOpen, DateTimeOffset.MinValue);
+    internal void OnHalfOpened() => _circuit = new Circuit(CircuitState.HalfOpen, DateTimeOffset.MinValue, DateTimeOffset.MinValue);
 
     internal void OnClosed()
     {
-        _circuit = new Circuit(CircuitState.Closed, DateTimeOffset.MinValue);
+        _circuit = new Circuit(CircuitState.Closed, DateTimeOffset.MinValue, DateTimeOffset.MinValue);
         Interlocked.Exchange(ref _trialClaimedUntil, 0);
         Interlocked.Exchange(ref _trialRunUntil, 0);
     }
@@ -131,5 +150,5 @@ public sealed class BackendHealth
 
     private sealed record Probe(bool Ok, string? Error, DateTimeOffset At);
 
-    private sealed record Circuit(CircuitState State, DateTimeOffset OpenUntil);
+    private sealed record Circuit(CircuitState State, DateTimeOffset OpenUntil, DateTimeOffset OpenedAt);
 }

@@ -80,7 +80,7 @@ internal sealed class UpstreamClient : IDisposable
             ManualControl = _circuit,
             OnOpened = args =>
             {
-                health.OnOpened(args.BreakDuration);
+                health.OnOpened(args.BreakDuration, args.Outcome.Exception?.Message);
                 return default;
             },
             OnHalfOpened = _ =>
@@ -141,8 +141,17 @@ internal sealed class UpstreamClient : IDisposable
         catch (BrokenCircuitException ex)
         {
             var wait = ex.RetryAfter ?? TimeSpan.FromSeconds(Options.BreakerCooldownSeconds);
+            // Name the failure that opened it: a job whose first attempt failed and whose retries met the open circuit
+            // would otherwise end with an error that no longer says what is wrong with the upstream.
+            var cause = Health.OpenedBy;
+            var prefix = $"backend '{Name}': ";
+            if (cause is not null && cause.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                cause = cause[prefix.Length..];
+            }
+
             throw new UpstreamException(
-                $"backend '{Name}': circuit open after repeated upstream failures; next trial in about {Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s",
+                $"backend '{Name}': circuit open after repeated upstream failures{(cause is null ? "" : $" (the last: {cause})")}; next trial in about {Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s",
                 null, safeToRetry: false, transient: true, wait, ex);
         }
         finally
@@ -202,7 +211,8 @@ internal sealed class UpstreamClient : IDisposable
             // 429 and 503 mean the upstream did not take the request on: safe to repeat. Other 5xx only when idempotent.
             var safe = status is 429 or 503 || (idempotent && status is 500 or 502 or 504);
             var transient = status is 408 or 429 or >= 500;
-            throw new UpstreamException($"backend '{Name}': upstream answered {status} {response.ReasonPhrase}{(body.Length > 0 ? ": " + body : "")}", status, safe, transient, retryAfter);
+            var refused = status is 400 or 413 or 422 ? ", " + UpstreamException.RefusedAsInvalid : "";
+            throw new UpstreamException($"backend '{Name}': upstream answered {status} {response.ReasonPhrase}{refused}{(body.Length > 0 ? ": " + body : "")}", status, safe, transient, retryAfter);
         }
     }
 

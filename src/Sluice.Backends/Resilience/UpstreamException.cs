@@ -31,6 +31,16 @@ public sealed class UpstreamException : Exception
     {
     }
 
+    /// <summary>
+    /// In the message of an upstream answer 400, 413 or 422: the upstream refused the request itself as invalid (a prompt
+    /// too long for its context, a parameter it does not take), so the client's request is at fault, not the upstream.
+    /// The job's error keeps it, which lets the OpenAI-compatible endpoints answer 400 rather than 502.
+    /// </summary>
+    public const string RefusedAsInvalid = "refusing the request as invalid";
+
+    /// <summary>True when a job's error is an upstream's refusal of the request as invalid (<see cref="RefusedAsInvalid"/>).</summary>
+    public static bool IsRefusedAsInvalid(string? error) => error is not null && error.Contains(RefusedAsInvalid, StringComparison.Ordinal);
+
     /// <summary>HTTP status the upstream answered, when it answered.</summary>
     public int? StatusCode { get; }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Sluice.Backends.Health;
+using Sluice.Backends.Resilience;
 using Sluice.Backends.Routing;
 using Sluice.Backends.Streaming;
 using Sluice.Core.Jobs;
@@ -411,7 +412,7 @@ internal static class OpenAiApi
     {
         if (status != JobStatus.Succeeded)
         {
-            var (_, type, code) = FailureShape(status, remote);
+            var (_, type, code) = FailureShape(status, remote, error);
             await writer.WriteErrorAsync(error ?? status.ToWire(), type, code, ct).ConfigureAwait(false);
             return 0;
         }
@@ -446,17 +447,20 @@ internal static class OpenAiApi
         _ => "failed",
     };
 
-    private static (int Status, string Type, string Code) FailureShape(JobStatus status, bool remote) => status switch
+    private static (int Status, string Type, string Code) FailureShape(JobStatus status, bool remote, string? error) => status switch
     {
         JobStatus.Expired => (504, "timeout", "deadline_exceeded"),
         JobStatus.Cancelled => (409, "invalid_request_error", "cancelled"),
+        // The upstream refused the request itself (400, 413, 422): the client's to fix, and a 5xx would only make the
+        // SDKs send the same refused request again.
+        JobStatus.Failed when remote && UpstreamException.IsRefusedAsInvalid(error) => (400, "invalid_request_error", "upstream_refused"),
         _ when remote => (502, "server_error", "upstream_error"),
         _ => (500, "server_error", "model_error"),
     };
 
     private static IResult Failed(JobStatus status, string error, bool remote)
     {
-        var (code, type, name) = FailureShape(status, remote);
+        var (code, type, name) = FailureShape(status, remote, error);
         return OpenAiErrors.Create(code, error, type, null, name);
     }
 

@@ -87,6 +87,13 @@ internal static class TasksApi
                 return Problems.BadRequest(field, message);
             }
 
+            if (idempotencyKey is not null && body.RequestId is not null)
+            {
+                // Two keys for one request: honouring one silently would let a retry that sends only the other (the
+                // documented request_id alone) create a second job.
+                return Problems.BadRequest("request_id", "send request_id or the Idempotency-Key header, not both");
+            }
+
             // A request id makes the task idempotent without a header: the same id and body give the same job.
             var keyFromRequestId = false;
             if (idempotencyKey is null && body.RequestId is { } requestId)

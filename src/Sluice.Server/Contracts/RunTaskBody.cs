@@ -13,6 +13,6 @@ namespace Sluice.Server.Contracts;
 /// <param name="MaxTokens">Tokens to generate at most (default: the template's).</param>
 /// <param name="Temperature">0 (greedy) to 2.</param>
 /// <param name="Seed">Sampling seed: the same seed gives the same text.</param>
-/// <param name="RequestId">1–200 visible ASCII characters (no spaces); the same id and body give the same job (idempotency).</param>
+/// <param name="RequestId">1–200 visible ASCII characters (no spaces); the same id and body give the same job (idempotency); not together with an Idempotency-Key header (400).</param>
 /// <param name="Cache">False bypasses the result cache.</param>
 public sealed record RunTaskBody(JsonElement Input, string? Model, int? Version, string? Priority, string? Lane, int? DeadlineMs, int? MaxTokens, float? Temperature, ulong? Seed, string? RequestId, bool? Cache);

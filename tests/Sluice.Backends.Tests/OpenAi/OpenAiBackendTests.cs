@@ -134,6 +134,34 @@ public sealed class OpenAiBackendTests
     }
 
     [Fact]
+    public async Task OpenAiBackend_UpstreamRefusesRequestAs400_ClientGets400InvalidRequestNot502()
+    {
+        var calls = 0;
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                Interlocked.Increment(ref calls);
+                ctx.Response.StatusCode = 400;
+                ctx.Response.ContentType = "application/json";
+                await ctx.Response.WriteAsync("""{"error":{"message":"the prompt is too long for the context","type":"invalid_request_error","param":"messages"}}""");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1"));
+
+        var (response, body) = await server.PostAsync("/v1/chat/completions", """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":5}""");
+
+        // The client's request is at fault: a 5xx would make the SDKs send it again, to the same refusal.
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = body.GetProperty("error");
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+        Assert.Equal("upstream_refused", error.GetProperty("code").GetString());
+        Assert.Contains("the prompt is too long for the context", error.GetProperty("message").GetString());
+        Assert.Equal(1, Volatile.Read(ref calls));
+    }
+
+    [Fact]
     public async Task OpenAiBackend_SlowUpstream_StalledStreamTimesOut()
     {
         await using var upstream = await FakeUpstream.StartAsync(app =>

@@ -66,6 +66,34 @@ public sealed class BreakerAndFallbackTests
     }
 
     [Fact]
+    public async Task Breaker_CircuitOpen_ErrorNamesTheFailureThatOpenedIt()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.StatusCode = 500;
+                await ctx.Response.WriteAsync("the GPU fell off the bus");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerFailureRatio", 0.5), ("BreakerSamplingSeconds", 10), ("BreakerCooldownSeconds", 60),
+            ("HealthProbeIntervalSeconds", 0)));
+
+        await Jobs.RunAsync(server, "remote", """{"prompt":"a"}""");
+        await Jobs.RunAsync(server, "remote", """{"prompt":"b"}""");
+        await Jobs.WaitHealthAsync(server, "remote", "circuit_open", TimeSpan.FromSeconds(30));
+
+        // A job that meets the open circuit still learns what is wrong with the upstream.
+        var refused = await Jobs.RunAsync(server, "remote", """{"prompt":"c"}""");
+        var error = refused.GetProperty("error").GetString();
+        Assert.Contains("circuit open", error);
+        Assert.Contains("upstream answered 500 Internal Server Error: the GPU fell off the bus", error);
+        Assert.DoesNotContain("): backend 'remote'", error);
+    }
+
+    [Fact]
     public async Task Fallback_CircuitOpenThenCooldownPasses_RequestsReturnToPrimary()
     {
         var healthy = false;

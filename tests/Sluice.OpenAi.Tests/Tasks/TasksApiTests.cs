@@ -54,6 +54,27 @@ public sealed class TasksApiTests
     }
 
     [Fact]
+    public async Task Tasks_RequestIdAndIdempotencyKeyHeader_BadRequestNamingRequestId()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
+        const string body = """{"input":{"language":"go","instruction":"x"},"request_id":"r-1","max_tokens":2}""";
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/tasks/codegen") { Content = SluiceServer.Json(body) };
+        request.Headers.Add("Idempotency-Key", "k-1");
+        using var both = await server.Client.SendAsync(request);
+        var problem = await SluiceServer.ReadJsonAsync(both);
+        // Honouring only the header would let a retry that sends the request_id alone create a second job.
+        var (retry, retryJob) = await server.PostAsync("/v1/tasks/codegen", body);
+        var (again, againJob) = await server.PostAsync("/v1/tasks/codegen", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+        Assert.Equal("request_id", problem.GetProperty("field").GetString());
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        Assert.True(again.IsSuccessStatusCode);
+        Assert.Equal(retryJob.GetProperty("id").GetString(), againJob.GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task Tasks_BodyFieldErrors_NameTheBodyFieldAndItsRange()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
