@@ -212,7 +212,7 @@ internal sealed class UpstreamClient : IDisposable
             var safe = status is 429 or 503 || (idempotent && status is 500 or 502 or 504);
             var transient = status is 408 or 429 or >= 500;
             var refused = status is 400 or 413 or 422 ? ", " + UpstreamException.RefusedAsInvalid : "";
-            throw new UpstreamException($"backend '{Name}': upstream answered {status} {response.ReasonPhrase}{refused}{(body.Length > 0 ? ": " + body : "")}", status, safe, transient, retryAfter);
+            throw new UpstreamException($"backend '{Name}': {UpstreamException.Answered}{status} {response.ReasonPhrase}{refused}{(body.Length > 0 ? ": " + body : "")}", status, safe, transient, retryAfter);
         }
     }
 

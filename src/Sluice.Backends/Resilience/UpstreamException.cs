@@ -38,8 +38,31 @@ public sealed class UpstreamException : Exception
     /// </summary>
     public const string RefusedAsInvalid = "refusing the request as invalid";
 
-    /// <summary>True when a job's error is an upstream's refusal of the request as invalid (<see cref="RefusedAsInvalid"/>).</summary>
-    public static bool IsRefusedAsInvalid(string? error) => error is not null && error.Contains(RefusedAsInvalid, StringComparison.Ordinal);
+    /// <summary>
+    /// True when a job's error is an upstream's refusal of the request as invalid: the <see cref="RefusedAsInvalid"/>
+    /// mark right after the status Sluice quotes, never one inside the upstream's own answer (a 502 from another proxy
+    /// quoting a 400 it met further up is still the upstream's failure).
+    /// </summary>
+    public static bool IsRefusedAsInvalid(string? error)
+    {
+        if (error is null)
+        {
+            return false;
+        }
+
+        var answered = error.IndexOf(Answered, StringComparison.Ordinal);
+        if (answered < 0)
+        {
+            return false;
+        }
+
+        var mark = error.IndexOf(", " + RefusedAsInvalid, answered, StringComparison.Ordinal);
+        var body = error.IndexOf(": ", answered, StringComparison.Ordinal);
+        return mark >= 0 && (body < 0 || mark < body);
+    }
+
+    /// <summary>How the message of an upstream's HTTP error answer goes on after the backend's name, before its status.</summary>
+    internal const string Answered = "upstream answered ";
 
     /// <summary>HTTP status the upstream answered, when it answered.</summary>
     public int? StatusCode { get; }
