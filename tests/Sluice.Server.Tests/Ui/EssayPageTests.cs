@@ -567,6 +567,42 @@ public sealed class EssayPageTests(BrowserFixture browser) : IClassFixture<Brows
     }
 
     [ToolFact("chromium")]
+    public async Task Reload_WhileTheSubmitIsOnItsWay_FollowsTheJobItCreatedInsteadOfASecond()
+    {
+        await using var server = await TestServer.StartAsync(Settings());
+        var page = await OpenAsync(server);
+        // The first submit reaches the server, which creates the job, but its answer never reaches the page: the
+        // student reloads while it is on its way. Later submits pass untouched.
+        var created = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = true;
+        await page.RouteAsync("**/v1/essays", async route =>
+        {
+            if (!first)
+            {
+                await route.ContinueAsync();
+                return;
+            }
+
+            first = false;
+            var response = await route.FetchAsync();
+            created.SetResult((await response.JsonAsync())!.Value.GetProperty("id").GetString()!);
+        });
+        await page.SelectOptionAsync("#prompt", "2");
+        await page.FillAsync("#text", Essay);
+        await page.ClickAsync("#grade");
+        var id = await created.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await page.ReloadAsync();
+        await page.WaitForSelectorAsync("#result:not([hidden])", new() { Timeout = 60_000 });
+
+        // The submit sent again with the same Idempotency-Key named the job the first one created.
+        Assert.Equal(id, await page.GetAttributeAsync("#result", "data-job-id"));
+        Assert.Equal(1, (await server.Client.GetFromJsonAsync<JsonElement>("/v1/jobs")).GetProperty("data").GetArrayLength());
+        Assert.Equal(Essay, await page.InputValueAsync("#text"));
+        Assert.Equal("Graded.", await page.TextContentAsync("#status"));
+    }
+
+    [ToolFact("chromium")]
     public async Task Reload_EssayBeingWritten_KeepsTheEssayPromptAndPromptText()
     {
         await using var server = await TestServer.StartAsync(Settings());

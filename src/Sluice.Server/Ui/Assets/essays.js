@@ -7,8 +7,9 @@
   const TERMINAL = new Set(["completed", "failed", "cancelled", "expired", "dead_lettered"]);
   const FIELDS = { text: "text", prompt_id: "prompt", prompt_text: "prompt-text" };
   const KEY_STORE = "sluice.apiKey";
-  // The essay being written ({ text, prompt, promptText }) and the job being graded ({ id, text, prompt, promptText }),
-  // kept in the tab's session storage so a reload or a visit to another page does not lose the essay or its grading.
+  // The essay being written ({ text, prompt, promptText }) and the grading asked for ({ key, id, text, prompt,
+  // promptText }: id once the server named the job), kept in the tab's session storage so a reload or a visit to
+  // another page does not lose the essay or its grading.
   const DRAFT_STORE = "sluice.essayDraft";
   const JOB_STORE = "sluice.essayJob";
   const EFFECTS = {
@@ -40,6 +41,13 @@
     } catch {
       return null;
     }
+  }
+
+  // An Idempotency-Key for one press of Grade: the submit sent again after a reload names the same job. Random bytes
+  // rather than crypto.randomUUID, which a page served over plain HTTP beyond localhost does not have.
+  function newKey() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return "essay-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
   function saveDraft() {
@@ -329,13 +337,17 @@
   async function submit(event) {
     event.preventDefault();
     if (run) return;
-    const essay = { id: null, text: $("text").value, prompt: $("prompt").value, promptText: $("prompt-text").value };
+    const essay = { key: newKey(), id: null, text: $("text").value, prompt: $("prompt").value, promptText: $("prompt-text").value };
     sessionStorage.setItem(KEY_STORE, $("api-key").value);
     saveDraft();
+    // Before the request: a reload while it is on its way sends it again with the same key, which names the job the
+    // first one may have created instead of leaving it unseen (or creating a second).
+    remember(JOB_STORE, essay);
     await grade(essay);
   }
 
-  // Grades the essay, or with essay.id follows the job already submitted for it (the page was reloaded meanwhile).
+  // Grades the essay, or with essay.id follows the job already submitted for it (the page was reloaded meanwhile);
+  // essay.key makes the submit idempotent, so sending it again after a reload gets the same job.
   async function grade(essay) {
     clearError();
     // The result on show belongs to the last grading; it comes back (or a new one does) when this one ends.
@@ -349,13 +361,16 @@
     $("status").textContent = essay.id ? "Following the grading started before the page was reloaded…" : "Submitting…";
     try {
       let job;
+      let replayed = false;
       if (essay.id) {
         job = { id: essay.id, status: "queued" };
       } else {
         const body = { prompt_id: essay.prompt === "" ? null : Number(essay.prompt), text };
         if (essay.promptText.trim() !== "") body.prompt_text = essay.promptText;
         // Not abortable: once sent, the job may exist on the server, and only the answer names it for Cancel to delete.
-        const response = await fetch("/v1/essays", { method: "POST", headers: headers(true), body: JSON.stringify(body) });
+        const h = headers(true);
+        if (typeof essay.key === "string") h["idempotency-key"] = essay.key;
+        const response = await fetch("/v1/essays", { method: "POST", headers: h, body: JSON.stringify(body) });
         if (current.cancelled) {
           if (response.status === 202) await cancelJob((await response.json()).id);
           $("status").textContent = "Cancelled.";
@@ -370,12 +385,14 @@
         }
         job = await response.json();
         current.id = job.id;
+        // The same key sent again after a reload: the job the first submit created, graded meanwhile, not a cache hit.
+        replayed = response.headers.get("idempotent-replayed") === "true";
         // A reload from here on picks the job up again instead of losing it (or grading the essay twice).
         if (job.status !== "succeeded") remember(JOB_STORE, { ...essay, id: job.id });
       }
       $("result").dataset.jobId = job.id;
       let result;
-      if (job.status === "succeeded") {
+      if (job.status === "succeeded" && !replayed) {
         // Answered from the result cache: nothing ran, so there are no stage events to show.
         markStage("feedback");
         logEvent("completed", { stage: "cached" });
@@ -627,7 +644,7 @@
     const pending = recall(JOB_STORE);
     updateCounts();
     document.body.dataset.ready = "true";
-    if (pending && typeof pending.id === "string") {
+    if (pending && (typeof pending.id === "string" || typeof pending.key === "string")) {
       if ($("text").value === "") restoreEssay(pending);
       grade(pending);
     }
