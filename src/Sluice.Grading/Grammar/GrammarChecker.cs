@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Sluice.Grading.Spelling;
 using Sluice.Grading.Text;
 
 namespace Sluice.Grading.Grammar;
@@ -82,8 +83,8 @@ internal static class GrammarChecker
             var nw = lower[next];
             var nt = tokens[next];
             // "a a" / "a an" is a repeated word (its own rule), not an article before a vowel sound.
-            if ((w == "a" || w == "an") && t.Kind == TokenKind.Word && nt.Kind == TokenKind.Word && nw is not ("a" or "an") && (text[t.Start] == 'a' || IsSentenceStart(doc, i))
-                && ArticleNoun(doc, next, corrections ??= Corrections(output)) is { } noun)
+            if ((w == "a" || w == "an") && t.Kind == TokenKind.Word && nt.Kind == TokenKind.Word && nw is not ("a" or "an") && (text[t.Start] == 'a' || Discourse.OpensSentence(doc, i))
+                && ArticleNoun(doc, next, corrections ??= SpellChecker.CorrectionsIn(output)) is { } noun)
             {
                 var vowel = StartsWithVowelSound(noun);
                 if (w == "a" && vowel)
@@ -292,21 +293,6 @@ internal static class GrammarChecker
         return j >= 0 && j < semicolon - 1 && text[j] == '&';
     }
 
-    /// <summary>The speller's corrections already in <paramref name="output"/> (the spelling stage runs first), by start.</summary>
-    private static Dictionary<int, string?> Corrections(List<Suggestion> output)
-    {
-        var map = new Dictionary<int, string?>();
-        foreach (var s in output)
-        {
-            if (s.Category == "spelling")
-            {
-                map[s.Start] = s.Replacement;
-            }
-        }
-
-        return map;
-    }
-
     /// <summary>
     /// The word after an article whose first sound decides "a" or "an" (lower case), or null when that cannot be told:
     /// a function word ("an the" is a slip for "and", not an article error), a single letter or an acronym ("a U.S. Navy
@@ -365,8 +351,6 @@ internal static class GrammarChecker
         return true;
     }
 
-    private static bool IsSentenceStart(EssayDocument doc, int i) =>
-        Discourse.FirstWord(doc, doc.Sentences[doc.Tokens[i].Sentence]) == i;
 
     private static bool StartsWithVowelSound(string w)
     {

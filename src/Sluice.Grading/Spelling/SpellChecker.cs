@@ -97,7 +97,7 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
         for (var i = 1; i < doc.Tokens.Count; i++)
         {
             var t = doc.Tokens[i];
-            if (t.Kind != TokenKind.Word || doc.Tokens[i - 1].Sentence != t.Sentence || !IsTitleCase(doc.Span(t)) || IsSentenceOpener(doc, i))
+            if (t.Kind != TokenKind.Word || doc.Tokens[i - 1].Sentence != t.Sentence || !IsTitleCase(doc.Span(t)) || Discourse.OpensSentence(doc, i))
             {
                 continue;
             }
@@ -113,7 +113,23 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
         return names;
     }
 
-    private static bool IsSentenceOpener(EssayDocument doc, int i) => Discourse.FirstWord(doc, doc.Sentences[doc.Tokens[i].Sentence]) == i;
+    /// <summary>
+    /// The corrections of the misspellings already reported in <paramref name="output"/> (null where there is none), by
+    /// the misspelt word's start: later stages read them rather than checking the words again.
+    /// </summary>
+    public static Dictionary<int, string?> CorrectionsIn(List<Suggestion> output)
+    {
+        var map = new Dictionary<int, string?>();
+        foreach (var s in output)
+        {
+            if (s.Category == "spelling")
+            {
+                map[s.Start] = s.Replacement;
+            }
+        }
+
+        return map;
+    }
 
     /// <summary>A capital followed by at least one letter and no other capital ("Saeng", "Saeng's").</summary>
     private static bool IsTitleCase(ReadOnlySpan<char> s)

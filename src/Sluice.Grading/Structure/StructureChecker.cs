@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Sluice.Grading.Features;
+using Sluice.Grading.Spelling;
 using Sluice.Grading.Text;
 
 namespace Sluice.Grading.Structure;
@@ -114,14 +115,7 @@ internal static class StructureChecker
 
         // Misspelled words already have a spelling suggestion (the spelling stage runs first); "vary your word choice"
         // would be the wrong advice for them.
-        var misspelled = new HashSet<int>();
-        foreach (var s in output)
-        {
-            if (s.Category == "spelling")
-            {
-                misspelled.Add(s.Start);
-            }
-        }
+        var misspelled = SpellChecker.CorrectionsIn(output);
 
         var skip = new HashSet<string>(StringComparer.Ordinal);
 
@@ -140,7 +134,7 @@ internal static class StructureChecker
             }
 
             // Topic words are the subject, not a lack of vocabulary; vague words ("good", "things") are reported even so.
-            if (misspelled.Contains(doc.Tokens[i].Start) || (profile is not null && profile.TryGetIndex(w, out _) && !s_alternatives.ContainsKey(w)))
+            if (misspelled.ContainsKey(doc.Tokens[i].Start) || (profile is not null && profile.TryGetIndex(w, out _) && !s_alternatives.ContainsKey(w)))
             {
                 skip.Add(w);
             }

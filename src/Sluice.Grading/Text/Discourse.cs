@@ -83,6 +83,9 @@ internal static class Discourse
         return false;
     }
 
+    /// <summary>True when token <paramref name="token"/> is the first word of its sentence (opening quotes skipped).</summary>
+    public static bool OpensSentence(EssayDocument doc, int token) => FirstWord(doc, doc.Sentences[doc.Tokens[token].Sentence]) == token;
+
     public static int FirstWord(EssayDocument doc, Sentence s)
     {
         for (var i = s.FirstToken; i < s.FirstToken + s.TokenCount; i++)
