@@ -94,6 +94,47 @@ public sealed class BreakerAndFallbackTests
     }
 
     [Fact]
+    public async Task JobRetry_AttemptRefusedByOpenCircuit_WaitsForTheTrialInsteadOfDeadLettering()
+    {
+        var healthy = false;
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                if (Volatile.Read(ref healthy))
+                {
+                    await FakeOpenAi.StreamAsync(ctx, ["back"]);
+                    return;
+                }
+
+                ctx.Response.StatusCode = 500;
+                await ctx.Response.WriteAsync("boom");
+            });
+        });
+        // A quick job backoff: three attempts spent on the open circuit would take well under a second.
+        var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 3), ("HealthProbeIntervalSeconds", 0));
+        settings["Sluice:Models:remote:MaxAttempts"] = "3";
+        settings["Sluice:Retry:BaseDelay"] = "00:00:00.05";
+        settings["Sluice:Retry:MaxDelay"] = "00:00:00.1";
+        await using var server = await SluiceServer.StartAsync(settings);
+        // Its first two attempts fail on the upstream and open the circuit; its last is refused by it.
+        var opener = await Jobs.RunAsync(server, "remote", """{"prompt":"a"}""");
+        Assert.Equal("dead_lettered", opener.GetProperty("status").GetString());
+        Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
+        await Jobs.WaitHealthAsync(server, "remote", "circuit_open", TimeSpan.FromSeconds(30));
+        Volatile.Write(ref healthy, true);
+
+        // Refused by the open circuit, the job's retry waits for the circuit's trial call, which it then is.
+        var job = await Jobs.RunAsync(server, "remote", """{"prompt":"c"}""");
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", $"the job ended {job}");
+        Assert.Equal("back", job.GetProperty("result").GetProperty("text").GetString());
+        Assert.Equal(2, job.GetProperty("attempts").GetInt32());
+        Assert.Equal(3, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
     public async Task Fallback_CircuitOpenThenCooldownPasses_RequestsReturnToPrimary()
     {
         var healthy = false;
