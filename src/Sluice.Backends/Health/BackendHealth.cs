@@ -83,6 +83,25 @@ public sealed class BackendHealth
     /// <summary>When the last probe finished.</summary>
     public DateTimeOffset? LastProbeAt => _last?.At;
 
+    /// <summary>
+    /// How long until the open circuit takes its next trial call; zero when it is not open or its cooldown is over
+    /// (the <c>Retry-After</c> of a request the circuit refused).
+    /// </summary>
+    internal TimeSpan UntilTrial
+    {
+        get
+        {
+            var circuit = _circuit;
+            if (circuit.State != CircuitState.Open)
+            {
+                return TimeSpan.Zero;
+            }
+
+            var left = circuit.OpenUntil - _time.GetUtcNow();
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+    }
+
     /// <summary>True when the circuit is open and its cooldown has passed: the next call is a trial.</summary>
     internal bool AwaitsTrial => _circuit is { State: CircuitState.Open } c && CooldownOver(c);
 

@@ -158,7 +158,7 @@ internal sealed class UpstreamClient : IDisposable
             }
 
             throw new UpstreamException(
-                $"backend '{Name}': circuit open after repeated upstream failures{(cause is null ? "" : $" (the last: {cause})")}; next trial in about {Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s",
+                $"backend '{Name}': {UpstreamException.CircuitOpen}{(cause is null ? "" : $" (the last: {cause})")}; next trial in about {Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s",
                 null, safeToRetry: false, transient: true, wait + TrialMargin, ex);
         }
         finally

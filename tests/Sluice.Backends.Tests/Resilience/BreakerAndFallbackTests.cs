@@ -94,6 +94,37 @@ public sealed class BreakerAndFallbackTests
     }
 
     [Fact]
+    public async Task ChatCompletions_CircuitOpen_Answers503WithRetryAfterUntilTheTrial()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.StatusCode = 500;
+                await ctx.Response.WriteAsync("boom");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 60), ("HealthProbeIntervalSeconds", 0)));
+        await OpenCircuitAsync(server, upstream);
+
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat);
+
+        // Not a bad answer from the upstream (it was not called): unavailable until the circuit's trial, and when that is.
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}");
+        var retryAfter = response.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("no Retry-After");
+        Assert.InRange(retryAfter.TotalSeconds, 30, 60);
+        var error = body.GetProperty("error");
+        Assert.Equal("server_error", error.GetProperty("type").GetString());
+        Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
+        Assert.Equal("model", error.GetProperty("param").GetString());
+        Assert.Contains("circuit open", error.GetProperty("message").GetString());
+        Assert.True(response.Headers.Contains("X-Sluice-Job-Id"));
+        Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
     public async Task JobRetry_AttemptRefusedByOpenCircuit_WaitsForTheTrialInsteadOfDeadLettering()
     {
         var healthy = false;
@@ -358,7 +389,9 @@ public sealed class BreakerAndFallbackTests
         for (var i = 0; i < 2; i++)
         {
             var (response, body) = await server.PostAsync("/v1/chat/completions", Chat);
-            Assert.False(response.IsSuccessStatusCode, $"answered {(int)response.StatusCode}: {body}");
+            // The upstream answered badly: a 502, without Retry-After (nothing says when it will be better).
+            Assert.True(response.StatusCode == HttpStatusCode.BadGateway, $"answered {(int)response.StatusCode}: {body}");
+            Assert.Null(response.Headers.RetryAfter);
         }
 
         await Jobs.WaitHealthAsync(server, "remote", "circuit_open", TimeSpan.FromSeconds(30));
