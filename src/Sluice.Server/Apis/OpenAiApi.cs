@@ -117,7 +117,22 @@ internal static class OpenAiApi
         }
 
         var caller = AdmissionFilter.CallerOf(http);
-        var model = s.Router.Resolve(request.Model, out var fallbackReason);
+        var model = s.Router.Resolve(request.Model, out var fallbackReason, out var trial);
+        try
+        {
+            return await SubmitAndAnswerAsync(http, s, chat, request, priority, deadlineMs, caller, model, fallbackReason).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Routed as the circuit's trial call: a trial that ran has settled the claim; one this request never made
+            // (refused before it was queued, cancelled, moved to the fallback) must not keep other requests away.
+            trial.Release();
+        }
+    }
+
+    private static async Task<IResult> SubmitAndAnswerAsync(HttpContext http, OpenAiServices s, bool chat, OpenAiRequest request, JobPriority priority, int? deadlineMs,
+        Caller caller, string model, string? fallbackReason)
+    {
         if (!s.Jobs.Registry.TryGet(model, out var entry))
         {
             return OpenAiErrors.ModelNotFound(request.Model);

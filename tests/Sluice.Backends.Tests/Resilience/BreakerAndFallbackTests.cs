@@ -277,6 +277,61 @@ public sealed class BreakerAndFallbackTests
     }
 
     [Fact]
+    public async Task Fallback_TrialClaimantRefusedBeforeQueueing_NextRequestIsTheTrial()
+    {
+        var healthy = false;
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                if (Volatile.Read(ref healthy))
+                {
+                    await FakeOpenAi.StreamAsync(ctx, ["primary"]);
+                    return;
+                }
+
+                ctx.Response.StatusCode = 500;
+                await ctx.Response.WriteAsync("boom");
+            });
+        });
+        var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 1), ("HealthProbeIntervalSeconds", 0), ("Fallback", "count"));
+        settings["Sluice:BuiltIns:CountStepMs"] = "1";
+        settings["Sluice:Auth:Keys:0:Id"] = "alice";
+        settings["Sluice:Auth:Keys:0:Key"] = "sk-alice";
+        settings["Sluice:Auth:Keys:0:TokensPerMinute"] = "100";
+        await using var server = await SluiceServer.StartAsync(settings);
+        for (var i = 0; i < 2; i++)
+        {
+            var (failed, failedBody) = await server.PostAsync("/v1/chat/completions", Chat, key: "sk-alice");
+            Assert.True(failed.StatusCode == HttpStatusCode.BadGateway, $"answered {(int)failed.StatusCode}: {failedBody}");
+        }
+
+        Volatile.Write(ref healthy, true);
+        await Poll.UntilAsync(async () =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models/remote");
+            request.Headers.Add("X-Api-Key", "sk-alice");
+            using var answer = await server.Client.SendAsync(request);
+            var model = await SluiceServer.ReadJsonAsync(answer);
+            return model.GetProperty("metadata").GetProperty("health").GetString() == "half_open";
+        }, () => "the circuit never reached half_open");
+
+        // Routed as the trial call, then refused before it was queued (more tokens than the key's whole budget).
+        var (refused, refusedBody) = await server.PostAsync("/v1/chat/completions",
+            """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":500}""", key: "sk-alice");
+        Assert.True(refused.StatusCode == (HttpStatusCode)429, $"answered {(int)refused.StatusCode}: {refusedBody}");
+
+        // Its claim went with it: the next request is the trial (not sent to the fallback for the request timeout).
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat, key: "sk-alice");
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"answered {(int)response.StatusCode}: {body}");
+        Assert.Equal("remote", body.GetProperty("model").GetString());
+        Assert.False(response.Headers.Contains("X-Sluice-Fallback"));
+        Assert.Equal(3, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
     public async Task HealthProbe_SucceedsAfterCooldown_ClosesCircuitWithoutTraffic()
     {
         await using var upstream = await FakeUpstream.StartAsync(app =>
