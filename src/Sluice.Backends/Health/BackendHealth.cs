@@ -12,7 +12,7 @@ namespace Sluice.Backends.Health;
 /// cooldown has passed the upstream therefore reads <c>half_open</c> (available), so traffic returns and one call
 /// can decide, unless a health probe since the opening failed: then it reads <c>unhealthy</c> until a probe
 /// succeeds (which closes the circuit), so routing by availability keeps away from an upstream known to be down.
-/// With a fallback configured the router lets exactly one request claim that trial (<see cref="TryClaimTrial"/>);
+/// With a fallback configured the router lets exactly one request claim that trial (<see cref="TryClaimTrial()"/>);
 /// the others keep going to the fallback instead of being refused by the circuit.
 /// </remarks>
 public sealed class BackendHealth
@@ -83,16 +83,41 @@ public sealed class BackendHealth
     /// <summary>When the last probe finished.</summary>
     public DateTimeOffset? LastProbeAt => _last?.At;
 
+    /// <summary>
+    /// How long until the open circuit takes its next trial call; zero when it is not open or its cooldown is over
+    /// (the <c>Retry-After</c> of a request the circuit refused).
+    /// </summary>
+    internal TimeSpan UntilTrial
+    {
+        get
+        {
+            var circuit = _circuit;
+            if (circuit.State != CircuitState.Open)
+            {
+                return TimeSpan.Zero;
+            }
+
+            var left = circuit.OpenUntil - _time.GetUtcNow();
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+    }
+
     /// <summary>True when the circuit is open and its cooldown has passed: the next call is a trial.</summary>
     internal bool AwaitsTrial => _circuit is { State: CircuitState.Open } c && CooldownOver(c);
 
     /// <summary>
     /// Lets one request be routed to an upstream whose circuit awaits its trial call; false while another request
-    /// holds the trial or the trial is in flight. A claim whose request never reaches the upstream (cancelled in
-    /// the queue) lapses after the request timeout.
+    /// holds the trial or the trial is in flight. The request gives its claim back (<see cref="ReleaseTrial"/>) when
+    /// it ends without having made the call (refused before it was queued, cancelled, moved to the fallback); a claim
+    /// nobody gives back lapses after the request timeout.
     /// </summary>
-    internal bool TryClaimTrial()
+    internal bool TryClaimTrial() => TryClaimTrial(out _);
+
+    /// <inheritdoc cref="TryClaimTrial()"/>
+    /// <param name="claim">The claim, for <see cref="ReleaseTrial"/>.</param>
+    internal bool TryClaimTrial(out long claim)
     {
+        claim = 0;
         if (!AwaitsTrial)
         {
             return false;
@@ -100,7 +125,27 @@ public sealed class BackendHealth
 
         var now = _time.GetUtcNow().UtcTicks;
         var held = Interlocked.Read(ref _trialClaimedUntil);
-        return held <= now && Interlocked.CompareExchange(ref _trialClaimedUntil, now + _trialTimeout.Ticks, held) == held;
+        var until = now + _trialTimeout.Ticks;
+        if (held > now || Interlocked.CompareExchange(ref _trialClaimedUntil, until, held) != held)
+        {
+            return false;
+        }
+
+        claim = until;
+        return true;
+    }
+
+    /// <summary>
+    /// Gives back <paramref name="claim"/> so the next request may be the trial at once, rather than every request
+    /// going elsewhere for the request timeout. Only that claim: one the circuit's transitions cleared, or that lapsed
+    /// and was claimed again, is left alone.
+    /// </summary>
+    internal void ReleaseTrial(long claim)
+    {
+        if (claim != 0)
+        {
+            Interlocked.CompareExchange(ref _trialClaimedUntil, 0, claim);
+        }
     }
 
     /// <summary>True while the circuit's trial call is in flight: the circuit refuses every other call until it ends.</summary>
@@ -108,7 +153,7 @@ public sealed class BackendHealth
 
     /// <summary>
     /// Lets one queued job that reaches execution while the circuit awaits its trial be that trial; false for the
-    /// others (and while it is in flight), which the circuit would refuse. Separate from <see cref="TryClaimTrial"/>:
+    /// others (and while it is in flight), which the circuit would refuse. Separate from <see cref="TryClaimTrial()"/>:
     /// that claim routes a new request here, and the job it became still needs its run when it reaches the front.
     /// </summary>
     internal bool TryStartTrialRun()

@@ -128,7 +128,8 @@ internal sealed class KServeV2Model : IBatchModel, IBackendModel
             // A request the upstream refused as invalid will be refused again: no retry for those items.
             for (var i = 0; i < indices.Count; i++)
             {
-                batch.SetError(indices[i], ex.Message, ex.Transient);
+                // An open circuit (or the upstream's Retry-After) says when trying again can help: the job's retry waits for it.
+                batch.SetError(indices[i], ex.Message, ex.Transient, ex.RetryAfter);
             }
         }
     }

@@ -21,6 +21,13 @@ internal sealed class UpstreamClient : IDisposable
     /// <summary>Longest in-line retry delay; a longer Retry-After is left to the job's own retry schedule.</summary>
     private static readonly TimeSpan MaxInlineDelay = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Added to an open circuit's time to its next trial in the refusal's <see cref="UpstreamException.RetryAfter"/>: a
+    /// retry timed to the very tick (a timer may fire a few milliseconds early by the breaker's clock) would find the
+    /// circuit still open and spend an attempt on it.
+    /// </summary>
+    private static readonly TimeSpan TrialMargin = TimeSpan.FromMilliseconds(100);
+
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerManualControl _circuit = new();
     private readonly SemaphoreSlim _gate;
@@ -151,8 +158,8 @@ internal sealed class UpstreamClient : IDisposable
             }
 
             throw new UpstreamException(
-                $"backend '{Name}': circuit open after repeated upstream failures{(cause is null ? "" : $" (the last: {cause})")}; next trial in about {Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s",
-                null, safeToRetry: false, transient: true, wait, ex);
+                $"backend '{Name}': {UpstreamException.CircuitOpen}{(cause is null ? "" : $" (the last: {cause})")}; next trial in about {Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s",
+                null, safeToRetry: false, transient: true, wait + TrialMargin, ex);
         }
         finally
         {

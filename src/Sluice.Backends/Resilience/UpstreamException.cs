@@ -61,6 +61,26 @@ public sealed class UpstreamException : Exception
         return mark >= 0 && (body < 0 || mark < body);
     }
 
+    /// <summary>How the message of a call the open circuit refused goes on after the backend's name.</summary>
+    internal const string CircuitOpen = "circuit open after repeated upstream failures";
+
+    /// <summary>
+    /// True when a job's error is a refusal by the backend's open circuit (the upstream was not called): the
+    /// <see cref="CircuitOpen"/> mark right after the backend's name, never the same words inside an upstream's answer.
+    /// The OpenAI-compatible endpoints answer it 503 with <c>Retry-After</c> (the time to the circuit's next trial)
+    /// rather than 502.
+    /// </summary>
+    public static bool IsCircuitOpen(string? error)
+    {
+        if (error is null || !error.StartsWith("backend '", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var name = error.IndexOf("': ", StringComparison.Ordinal);
+        return name >= 0 && error.AsSpan(name + 3).StartsWith(CircuitOpen, StringComparison.Ordinal);
+    }
+
     /// <summary>How the message of an upstream's HTTP error answer goes on after the backend's name, before its status.</summary>
     internal const string Answered = "upstream answered ";
 

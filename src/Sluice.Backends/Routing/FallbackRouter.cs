@@ -20,7 +20,18 @@ internal sealed class FallbackRouter(BackendRegistry backends, ModelRegistry mod
     /// <summary>The model to submit to; <paramref name="reason"/> says why it is not <paramref name="model"/>.</summary>
     public string Resolve(string model, out string? reason)
     {
+        // No caller to give a trial claim back: it lapses after the request timeout.
+        return Resolve(model, out reason, out _);
+    }
+
+    /// <summary>
+    /// As <see cref="Resolve(string, out string?)"/>; <paramref name="claim"/> is the trial call the request was routed
+    /// as, if it was, which the caller releases once the request has ended (see <see cref="TrialClaim"/>).
+    /// </summary>
+    public string Resolve(string model, out string? reason, out TrialClaim claim)
+    {
         reason = null;
+        claim = default;
         var current = model;
         for (var hop = 0; hop < MaxHops; hop++)
         {
@@ -30,7 +41,7 @@ internal sealed class FallbackRouter(BackendRegistry backends, ModelRegistry mod
                 return current;
             }
 
-            var why = WhyNotUsable(current);
+            var why = WhyNotUsable(current, out claim);
             if (why is null)
             {
                 return current;
@@ -203,8 +214,9 @@ internal sealed class FallbackRouter(BackendRegistry backends, ModelRegistry mod
         models.TryGet(model, out var entry) && entry.State == ModelState.Ready
         && (entry.Model is not IBackendModel b || b.Upstream.Health.IsAvailable);
 
-    private string? WhyNotUsable(string model)
+    private string? WhyNotUsable(string model, out TrialClaim claim)
     {
+        claim = default;
         if (!models.TryGet(model, out var entry))
         {
             return "unknown";
@@ -229,9 +241,14 @@ internal sealed class FallbackRouter(BackendRegistry backends, ModelRegistry mod
 
         // A circuit past its cooldown takes one trial call; while it is claimed or in flight the rest go to the
         // fallback rather than into a circuit that would refuse them. Claimed last: the request is routed here.
-        if (health is not null && health.State == "half_open" && !health.TryClaimTrial())
+        if (health is not null && health.State == "half_open")
         {
-            return "half_open (a trial call decides whether it is back)";
+            if (!health.TryClaimTrial(out var until))
+            {
+                return "half_open (a trial call decides whether it is back)";
+            }
+
+            claim = new TrialClaim(health, until);
         }
 
         return null;

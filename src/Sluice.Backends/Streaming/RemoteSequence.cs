@@ -27,6 +27,7 @@ internal sealed class RemoteSequence : IGenerationSequence
     private bool _emitted;
     private string? _error;
     private bool _retryable = true;
+    private TimeSpan? _retryAfter;
     private bool _refused;
     private int _disposed;
 
@@ -49,6 +50,9 @@ internal sealed class RemoteSequence : IGenerationSequence
     public string? Error => _error;
 
     public bool ErrorRetryable => _retryable;
+
+    /// <summary>The failed call's wait before trying again: an open circuit's time to its next trial, or the upstream's <c>Retry-After</c>.</summary>
+    public TimeSpan? RetryAfter => _retryAfter;
 
     /// <summary>True when the upstream's open circuit refused the call: nothing was sent, so another model may take the job.</summary>
     public bool Refused => Volatile.Read(ref _refused);
@@ -160,6 +164,7 @@ internal sealed class RemoteSequence : IGenerationSequence
         {
             // Read before Fail completes the sequence, so the batcher sees it with the finish.
             Volatile.Write(ref _refused, ex.InnerException is BrokenCircuitException && !HasEmitted);
+            _retryAfter = ex.RetryAfter;
             Fail(ex.Message, ex.Transient);
         }
         catch (Exception ex)

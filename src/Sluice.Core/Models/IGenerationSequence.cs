@@ -25,6 +25,14 @@ public interface IGenerationSequence : IDisposable
     bool ErrorRetryable => true;
 
     /// <summary>
+    /// For a retryable error: how long from now the job should not run again (a remote backend's open circuit until its
+    /// next trial call, an upstream's <c>Retry-After</c>); null leaves the retry to the job's backoff alone. The retry
+    /// is scheduled no earlier than this (nor later than the job's deadline), so attempts are not spent in quick
+    /// succession on an upstream that is known to refuse them.
+    /// </summary>
+    TimeSpan? RetryAfter => null;
+
+    /// <summary>
     /// True when the sequence ended with an error before the model did any work for it (a remote backend's open
     /// circuit refused the call): the job can run on another model without repeating anything.
     /// </summary>

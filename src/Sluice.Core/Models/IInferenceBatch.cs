@@ -4,7 +4,7 @@ namespace Sluice.Core.Models;
 
 /// <summary>
 /// One batch handed to an <see cref="IBatchModel"/> by the dynamic batcher. Every item gets exactly one
-/// of <see cref="SetResult"/> or <see cref="SetError"/>; an item left unset counts as a failure.
+/// of <see cref="SetResult"/> or <c>SetError</c>; an item left unset counts as a failure.
 /// </summary>
 public interface IInferenceBatch
 {
@@ -22,6 +22,13 @@ public interface IInferenceBatch
 
     /// <summary>Fails item <paramref name="index"/>; <paramref name="retryable"/> false sends it straight to dead letters.</summary>
     void SetError(int index, string message, bool retryable = true);
+
+    /// <summary>
+    /// Fails item <paramref name="index"/> as <see cref="SetError(int, string, bool)"/> does, and holds its retry back at
+    /// least <paramref name="retryAfter"/> (an upstream's <c>Retry-After</c>, an open circuit's next trial), within the
+    /// job's deadline.
+    /// </summary>
+    void SetError(int index, string message, bool retryable, TimeSpan? retryAfter) => SetError(index, message, retryable);
 
     /// <summary>Emits a <c>progress</c> event for item <paramref name="index"/> (stage name, 0..1, optional data).</summary>
     void ReportProgress(int index, string stage, double fraction, JsonElement? data = null);

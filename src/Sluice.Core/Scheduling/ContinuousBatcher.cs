@@ -316,6 +316,7 @@ internal sealed partial class ContinuousBatcher
         // Read before Dispose: a remote sequence's error explains the failure better than a generic message.
         var error = a.Sequence.Error;
         var retryable = a.Sequence.ErrorRetryable;
+        var retryAfter = a.Sequence.RetryAfter;
         var refused = a.Sequence.Refused;
         a.Sequence.Dispose();
         if (status == JobStatus.Succeeded)
@@ -342,7 +343,7 @@ internal sealed partial class ContinuousBatcher
                 return;
             }
 
-            _ = _lifecycle.FailAsync(a.Job, _reader, a.Live, error ?? "the model reported an error for this sequence", retryable, _active.Count, runMs);
+            _ = _lifecycle.FailAsync(a.Job, _reader, a.Live, error ?? "the model reported an error for this sequence", retryable, _active.Count, runMs, retryAfter);
         }
         else
         {

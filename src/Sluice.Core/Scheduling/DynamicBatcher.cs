@@ -174,7 +174,7 @@ internal sealed partial class DynamicBatcher
                     else
                     {
                         var error = batchError ?? batch.Errors[i] ?? "the model returned no result for this item";
-                        _ = _lifecycle.FailAsync(jobs[i], _reader, live, error, batchError is not null || batch.Retryable[i], n, ms);
+                        _ = _lifecycle.FailAsync(jobs[i], _reader, live, error, batchError is not null || batch.Retryable[i], n, ms, batchError is null ? batch.RetryAfter[i] : null);
                     }
 
                     jobs[i] = null!;

@@ -19,6 +19,7 @@ internal sealed class InferenceBatch : IInferenceBatch
         Results = new string?[capacity];
         Errors = new string?[capacity];
         Retryable = new bool[capacity];
+        RetryAfter = new TimeSpan?[capacity];
         _lifecycle = lifecycle;
     }
 
@@ -29,6 +30,9 @@ internal sealed class InferenceBatch : IInferenceBatch
     public string?[] Errors { get; }
 
     public bool[] Retryable { get; }
+
+    /// <summary>Per item: how long its retry must wait at least, when the model said (see <see cref="SetError(int, string, bool, TimeSpan?)"/>).</summary>
+    public TimeSpan?[] RetryAfter { get; }
 
     public void Reset()
     {
@@ -45,6 +49,7 @@ internal sealed class InferenceBatch : IInferenceBatch
         _inputs[Count] = input;
         _tokens[Count] = token;
         Retryable[Count] = true;
+        RetryAfter[Count] = null;
         Count++;
     }
 
@@ -54,10 +59,13 @@ internal sealed class InferenceBatch : IInferenceBatch
 
     public void SetResult(int index, JsonElement result) => Results[index] = result.GetRawText();
 
-    public void SetError(int index, string message, bool retryable = true)
+    public void SetError(int index, string message, bool retryable = true) => SetError(index, message, retryable, null);
+
+    public void SetError(int index, string message, bool retryable, TimeSpan? retryAfter)
     {
         Errors[index] = message;
         Retryable[index] = retryable;
+        RetryAfter[index] = retryAfter;
     }
 
     public void ReportProgress(int index, string stage, double fraction, JsonElement? data = null)

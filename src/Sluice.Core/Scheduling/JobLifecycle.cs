@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Core.Caching;
+using Sluice.Core.Configuration;
 using Sluice.Core.Events;
 using Sluice.Core.Jobs;
 using Sluice.Core.Metrics;
@@ -354,8 +355,12 @@ internal sealed partial class JobLifecycle
     public Task SucceedAsync(QueuedJob job, IJobQueueReader reader, string resultJson, int batchSize, double runMs) =>
         FinishAsync(job, reader, JobStatus.Succeeded, resultJson, null, batchSize, runMs);
 
-    /// <summary>A failed attempt: retried with backoff while attempts remain, else dead-lettered (or failed when not retryable).</summary>
-    public async Task FailAsync(QueuedJob job, IJobQueueReader reader, LiveJob live, string error, bool retryable, int batchSize, double runMs)
+    /// <summary>
+    /// A failed attempt: retried with backoff while attempts remain, else dead-lettered (or failed when not retryable).
+    /// <paramref name="retryAfter"/> (the model's "not before": an open circuit's next trial) holds the retry back at
+    /// least that long, though never past the job's deadline (the deadline then expires it as it would in the queue).
+    /// </summary>
+    public async Task FailAsync(QueuedJob job, IJobQueueReader reader, LiveJob live, string error, bool retryable, int batchSize, double runMs, TimeSpan? retryAfter = null)
     {
         if (Abandoned(job, reader))
         {
@@ -383,8 +388,9 @@ internal sealed partial class JobLifecycle
             return;
         }
 
-        var delay = RetryDelay(attempts);
-        var notBefore = _time.GetUtcNow() + delay;
+        var now = _time.GetUtcNow();
+        var delay = RetryDelay(attempts, retryAfter, job.Deadline, now);
+        var notBefore = now + delay;
         try
         {
             await _store.ScheduleRetryAsync(job.Id, attempts, error, notBefore, CancellationToken.None).ConfigureAwait(false);
@@ -461,6 +467,36 @@ internal sealed partial class JobLifecycle
 
     /// <summary>A copy for <see cref="IJobQueueReader.RetryLaterAsync"/> that does not count another attempt.</summary>
     internal static QueuedJob Uncounted(QueuedJob job) => job.With(job.Attempts - 1);
+
+    /// <summary>The backoff of <paramref name="attempt"/>, held back by the model's <paramref name="retryAfter"/> (see <see cref="HoldBack"/>).</summary>
+    internal TimeSpan RetryDelay(int attempt, TimeSpan? retryAfter, DateTimeOffset? deadline, DateTimeOffset now) =>
+        HoldBack(RetryDelay(attempt), retryAfter, deadline, now);
+
+    /// <summary>
+    /// A retry's wait: <paramref name="backoff"/>, raised to <paramref name="retryAfter"/> when the model asked for a
+    /// longer wait (an open circuit's next trial). The raise stops at <paramref name="deadline"/> (a job that cannot
+    /// run again in time is expired there by its deadline, not kept queued past it) and at <see cref="WaitLimits.MaxWait"/>;
+    /// it never shortens the backoff.
+    /// </summary>
+    internal static TimeSpan HoldBack(TimeSpan backoff, TimeSpan? retryAfter, DateTimeOffset? deadline, DateTimeOffset now)
+    {
+        if (retryAfter is not { } wait || wait <= backoff)
+        {
+            return backoff;
+        }
+
+        if (wait > WaitLimits.MaxWait)
+        {
+            wait = WaitLimits.MaxWait;
+        }
+
+        if (deadline is { } d && now + wait > d)
+        {
+            wait = d - now > backoff ? d - now : backoff;
+        }
+
+        return wait;
+    }
 
     /// <summary>Exponential backoff with jitter for the given (1-based) attempt.</summary>
     public TimeSpan RetryDelay(int attempt)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Sluice.Backends.Resilience;
 using Sluice.Core.Models;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
@@ -39,7 +40,7 @@ internal static class ModelsApi
     private static IResult Get(string model, ModelRegistry registry, IJobQueue queue) =>
         registry.TryGet(model, out var e) ? TypedResults.Ok(View(e, queue)) : Problems.Create(404, "Unknown model", $"no model '{model}'", "model", "unknown-model");
 
-    private static async Task<IResult> InferAsync(string model, HttpContext http, DirectInference direct, IOptions<HttpOptions> options)
+    private static async Task<IResult> InferAsync(string model, HttpContext http, DirectInference direct, ModelRegistry registry, IOptions<HttpOptions> options)
     {
         var (doc, error) = await JsonBody.ReadAsync(http, options.Value.MaxBodyBytes).ConfigureAwait(false);
         if (error is not null)
@@ -85,6 +86,14 @@ internal static class ModelsApi
                     JobResponses.SetRetryAfter(http, TimeSpan.FromSeconds(5));
                     return Problems.Create(503, "Model unavailable", r.Detail ?? "not ready", "model", "model-unavailable");
                 default:
+                    if (UpstreamException.IsCircuitOpen(r.Detail))
+                    {
+                        // A remote backend's open circuit refused the call: nothing is wrong with the input, and the
+                        // model can be tried again at the circuit's next trial (as the OpenAI endpoints answer it).
+                        JobResponses.SetRetryAfter(http, CircuitRetry.After(registry, model));
+                        return Problems.Create(503, "Model unavailable", r.Detail!, "model", "model-unavailable");
+                    }
+
                     return Problems.Create(422, "Inference failed", r.Detail ?? "the model failed on this input", "input", "inference-failed");
             }
         }

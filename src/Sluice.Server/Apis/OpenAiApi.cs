@@ -54,16 +54,16 @@ internal static class OpenAiApi
 
     /// <summary>
     /// What both endpoints take and answer besides their bodies: the Sluice headers, the error statuses of the
-    /// errors table in docs/api.md (409: the job was cancelled; 500/502: the model or upstream failed; 504: the
-    /// deadline passed; 405 comes from the routes below) and the job's headers, which go out with any answer given
-    /// once the job exists.
+    /// errors table in docs/api.md (409: the job was cancelled; 500/502: the model or upstream failed; 503: also a remote
+    /// backend's open circuit refused the job; 504: the deadline passed; 405 comes from the routes below) and the job's
+    /// headers, which go out with any answer given once the job exists.
     /// </summary>
     private static RouteHandlerBuilder DocumentsOpenAiAnswers(this RouteHandlerBuilder builder) => builder
         .DocumentsParameters(ApiDocs.PriorityHeader, ApiDocs.DeadlineHeader, ApiDocs.TraceParent)
         .Produces<OpenAiErrorResponse>(400).Produces<OpenAiErrorResponse>(401).Produces<OpenAiErrorResponse>(404).Produces<OpenAiErrorResponse>(409)
         .Produces<OpenAiErrorResponse>(413).Produces<OpenAiErrorResponse>(415).Produces<OpenAiErrorResponse>(429).Produces<OpenAiErrorResponse>(500)
         .Produces<OpenAiErrorResponse>(502).Produces<OpenAiErrorResponse>(503).Produces<OpenAiErrorResponse>(504)
-        .DocumentsResponseHeaders([200, 409, 500, 502, 504], [ApiDocs.JobId, ApiDocs.RunsOn, ApiDocs.Fallback, .. ApiDocs.TokenLimits])
+        .DocumentsResponseHeaders([200, 409, 500, 502, 503, 504], [ApiDocs.JobId, ApiDocs.RunsOn, ApiDocs.Fallback, .. ApiDocs.TokenLimits])
         .DocumentsResponseHeaders([429], [.. ApiDocs.TokenLimits, ApiDocs.RetryAfterMs]);
 
     private static IResult MethodNotAllowed(HttpContext http)
@@ -117,7 +117,22 @@ internal static class OpenAiApi
         }
 
         var caller = AdmissionFilter.CallerOf(http);
-        var model = s.Router.Resolve(request.Model, out var fallbackReason);
+        var model = s.Router.Resolve(request.Model, out var fallbackReason, out var trial);
+        try
+        {
+            return await SubmitAndAnswerAsync(http, s, chat, request, priority, deadlineMs, caller, model, fallbackReason).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Routed as the circuit's trial call: a trial that ran has settled the claim; one this request never made
+            // (refused before it was queued, cancelled, moved to the fallback) must not keep other requests away.
+            trial.Release();
+        }
+    }
+
+    private static async Task<IResult> SubmitAndAnswerAsync(HttpContext http, OpenAiServices s, bool chat, OpenAiRequest request, JobPriority priority, int? deadlineMs,
+        Caller caller, string model, string? fallbackReason)
+    {
         if (!s.Jobs.Registry.TryGet(model, out var entry))
         {
             return OpenAiErrors.ModelNotFound(request.Model);
@@ -233,7 +248,7 @@ internal static class OpenAiApi
         if (finished.Status != JobStatus.Succeeded)
         {
             await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, generated).ConfigureAwait(false);
-            return Failed(finished.Status, finished.Error ?? finished.Status.ToWire(), remote);
+            return Failed(http, s.Jobs.Registry, finished.Model, finished.Status, finished.Error ?? finished.Status.ToWire(), remote);
         }
 
         var result = OpenAiResult.Parse(finished.ResultJson);
@@ -454,13 +469,24 @@ internal static class OpenAiApi
         // The upstream refused the request itself (400, 413, 422): the client's to fix, and a 5xx would only make the
         // SDKs send the same refused request again.
         JobStatus.Failed when remote && UpstreamException.IsRefusedAsInvalid(error) => (400, "invalid_request_error", "upstream_refused"),
+        // The open circuit refused the call (the upstream was not asked): the model is unavailable for now, with a known
+        // time to try again, which is what 503 and Retry-After say (RFC 9110; Envoy answers an unusable cluster 503 too).
+        // A 502 says the upstream gave a bad answer, and its Retry-After would mean nothing to HTTP clients.
+        _ when remote && UpstreamException.IsCircuitOpen(error) => (503, "server_error", "model_unavailable"),
         _ when remote => (502, "server_error", "upstream_error"),
         _ => (500, "server_error", "model_error"),
     };
 
-    private static IResult Failed(JobStatus status, string error, bool remote)
+    private static IResult Failed(HttpContext http, ModelRegistry registry, string model, JobStatus status, string error, bool remote)
     {
         var (code, type, name) = FailureShape(status, remote, error);
+        if (code == 503)
+        {
+            // Refused by the open circuit: retry once it takes its next trial call (at least 1 s).
+            JobResponses.SetRetryAfter(http, CircuitRetry.After(registry, model));
+            return OpenAiErrors.Create(code, error, type, "model", name);
+        }
+
         return OpenAiErrors.Create(code, error, type, null, name);
     }
 

@@ -119,14 +119,18 @@ internal static class TasksApi
                 return Problems.Create(503, "Task model misconfigured", misconfigured + "; the server's configuration must be fixed", type: "task-model-misconfigured");
             }
 
-            var model = router.Resolve(requested, out var fallbackReason);
+            // Routed as the circuit's trial call: given back unless a job was queued to make it (a task answered 202
+            // leaves its job queued; the claim then lapses after the request timeout if the job never runs).
+            var model = router.Resolve(requested, out var fallbackReason, out var trial);
             if (!jobs.Registry.TryGet(model, out var entry))
             {
+                trial.Release();
                 return Problems.Create(404, "Unknown model", $"no model '{model}'; see GET /v1/models", "model", "unknown-model");
             }
 
             if (entry.Kind != ModelKind.Generative)
             {
+                trial.Release();
                 return Problems.BadRequest("model", $"'{model}' is not a generative model");
             }
 
@@ -143,6 +147,7 @@ internal static class TasksApi
             var caller = AdmissionFilter.CallerOf(http);
             if (await OpenAiTokenLimits.TryReserveAsync(http, limits, caller, generation.MaxTokens, openAiShape: false).ConfigureAwait(false) is { } limited)
             {
+                trial.Release();
                 return limited;
             }
 
@@ -176,6 +181,7 @@ internal static class TasksApi
             }
             else
             {
+                trial.Release();
                 await OpenAiTokenLimits.ReturnAsync(limits, caller, generation.MaxTokens, 0).ConfigureAwait(false);
                 if (outcome.Status == SubmitStatus.InvalidInput)
                 {

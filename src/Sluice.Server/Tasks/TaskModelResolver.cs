@@ -8,9 +8,10 @@ namespace Sluice.Server.Tasks;
 
 /// <summary>
 /// Picks the model a task runs on: the request's <c>model</c>, else configuration, else a backend model, else the
-/// engine's local model, so tasks work on a fresh machine with nothing configured. The automatic choice prefers an
-/// available model (a backend whose circuit is open or whose probe failed comes last); a model named by the request
-/// or by configuration is taken as named, and the fallback router judges it.
+/// engine's local model, so tasks work on a fresh machine with nothing configured. The automatic choice prefers a
+/// backend that is healthy (or not probed yet), then the local model, then a backend whose circuit awaits its trial
+/// call (<c>half_open</c>: its last calls failed, even though its probe may pass), then one that is down; a model named
+/// by the request or by configuration is taken as named, and the fallback router judges it.
 /// </summary>
 internal sealed class TaskModelResolver(ModelRegistry registry, TaskCatalog catalog, IOptions<TaskOptions> options) : IConfigurationProblemSource
 {
@@ -37,6 +38,7 @@ internal sealed class TaskModelResolver(ModelRegistry registry, TaskCatalog cata
         }
 
         string? local = null;
+        string? awaitingTrial = null;
         string? unavailable = null;
         foreach (var e in registry.All)
         {
@@ -47,12 +49,24 @@ internal sealed class TaskModelResolver(ModelRegistry registry, TaskCatalog cata
 
             if (e.Model is IBackendModel backend)
             {
-                if (backend.Upstream.Health.IsAvailable)
+                var health = backend.Upstream.Health;
+                if (health.State is "healthy" or "unknown")
                 {
                     return new TaskModelChoice(e.Name, null);
                 }
 
-                unavailable ??= e.Name;
+                // half_open is available (a request may be its trial call), but the circuit opened because real
+                // generations failed, which a passing probe does not disprove: a task nobody pointed at it goes to a
+                // model that works while there is one.
+                if (health.IsAvailable)
+                {
+                    awaitingTrial ??= e.Name;
+                }
+                else
+                {
+                    unavailable ??= e.Name;
+                }
+
                 continue;
             }
 
@@ -64,7 +78,7 @@ internal sealed class TaskModelResolver(ModelRegistry registry, TaskCatalog cata
             }
         }
 
-        return new TaskModelChoice(local ?? unavailable, null);
+        return new TaskModelChoice(local ?? awaitingTrial ?? unavailable, null);
     }
 
     /// <summary>Task model settings that cannot work (no such model, not generative, no such task), one message each.</summary>

@@ -64,4 +64,36 @@ public sealed class BackendHealthTests
         Assert.Equal("half_open", health.State);
         Assert.True(health.IsAvailable);
     }
+
+    [Fact]
+    public void ReleaseTrial_ClaimGivenBack_NextRequestMayClaimAtOnce()
+    {
+        var time = new ManualTimeProvider();
+        var health = new BackendHealth("remote", time, TimeSpan.FromSeconds(60));
+        health.OnOpened(Cooldown);
+        time.Advance(TimeSpan.FromSeconds(16));
+        Assert.True(health.TryClaimTrial(out var claim));
+        Assert.False(health.TryClaimTrial());
+
+        health.ReleaseTrial(claim);
+
+        Assert.True(health.TryClaimTrial());
+    }
+
+    [Fact]
+    public void ReleaseTrial_ClaimLapsedAndTakenByAnother_LeavesTheOtherClaim()
+    {
+        var time = new ManualTimeProvider();
+        var health = new BackendHealth("remote", time, TimeSpan.FromSeconds(60));
+        health.OnOpened(Cooldown);
+        time.Advance(TimeSpan.FromSeconds(16));
+        Assert.True(health.TryClaimTrial(out var first));
+        time.Advance(TimeSpan.FromSeconds(61));
+        Assert.True(health.TryClaimTrial(out _));
+
+        health.ReleaseTrial(first);
+
+        // At most one request holds the trial: the late release of a lapsed claim frees nothing.
+        Assert.False(health.TryClaimTrial());
+    }
 }

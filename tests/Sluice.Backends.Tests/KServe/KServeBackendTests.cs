@@ -116,6 +116,32 @@ public sealed class KServeBackendTests
     }
 
     [Fact]
+    public async Task SyncInfer_CircuitOpen_Answers503ModelUnavailableWithRetryAfter()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app => MapAdder(app, async (_, ctx) =>
+        {
+            ctx.Response.StatusCode = 500;
+            await ctx.Response.WriteAsync("boom");
+            return true;
+        }));
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("adder", "kserve-v2", upstream.Url,
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 60), ("HealthProbeIntervalSeconds", 0)));
+        await Jobs.RunAsync(server, "adder", """{"x":[2, 3]}""");
+        await Jobs.RunAsync(server, "adder", """{"x":[2, 3]}""");
+        await Jobs.WaitHealthAsync(server, "adder", "circuit_open", TimeSpan.FromSeconds(30));
+
+        var (response, problem) = await server.PostAsync("/v1/models/adder/infer", """{"input":{"x":[1, 2]}}""");
+
+        // The input is fine and the upstream was not called: unavailable until the circuit's trial, not "inference failed".
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {problem}");
+        Assert.InRange(response.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 30, 60);
+        Assert.EndsWith("model-unavailable", problem.GetProperty("type").GetString());
+        Assert.Equal("model", problem.GetProperty("field").GetString());
+        Assert.Contains("circuit open", problem.GetProperty("detail").GetString());
+        Assert.Equal(2, upstream.Hits("/v2/models/adder/infer"));
+    }
+
+    [Fact]
     public async Task KServeBackend_InputWithWrongShape_ProblemDetailsNameTheField()
     {
         await using var upstream = await FakeUpstream.StartAsync(app => MapAdder(app));

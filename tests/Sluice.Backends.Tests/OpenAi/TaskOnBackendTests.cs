@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Sluice.Backends.Tests.Infrastructure;
 using Sluice.Testing;
 
@@ -56,6 +57,32 @@ public sealed class TaskOnBackendTests
         Volatile.Write(ref up, false);
         await Jobs.WaitHealthAsync(server, "remote", "unhealthy", TimeSpan.FromSeconds(30));
 
+        Assert.Equal("stories260k", await DefaultModelAsync(server, "blog-outline"));
+    }
+
+    [SharedDataFact("models/stories260K.bin")]
+    public async Task DefaultTaskModel_ProbePassesButGenerationsOpenedCircuit_PrefersReadyLocalModelUntilTrialDecides()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.StatusCode = 500;
+                await ctx.Response.WriteAsync("generation broke");
+            });
+        });
+        // Probed once at start (it passes); the circuit is opened by generations that fail.
+        await using var server = await SluiceServer.StartAsync(SluiceServer.LocalModel(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 1), ("HealthProbeIntervalSeconds", 0))));
+        await server.WaitReadyAsync();
+        Assert.Equal("remote", await DefaultModelAsync(server, "blog-outline"));
+
+        await Jobs.RunAsync(server, "remote", """{"prompt":"a"}""");
+        await Jobs.RunAsync(server, "remote", """{"prompt":"b"}""");
+        await Jobs.WaitHealthAsync(server, "remote", "half_open", TimeSpan.FromSeconds(30));
+
+        // Past the cooldown the backend is available for a trial call, but a task that names no model goes to the local one.
         Assert.Equal("stories260k", await DefaultModelAsync(server, "blog-outline"));
     }
 

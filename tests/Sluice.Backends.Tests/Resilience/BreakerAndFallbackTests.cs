@@ -94,6 +94,78 @@ public sealed class BreakerAndFallbackTests
     }
 
     [Fact]
+    public async Task ChatCompletions_CircuitOpen_Answers503WithRetryAfterUntilTheTrial()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.StatusCode = 500;
+                await ctx.Response.WriteAsync("boom");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 60), ("HealthProbeIntervalSeconds", 0)));
+        await OpenCircuitAsync(server, upstream);
+
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat);
+
+        // Not a bad answer from the upstream (it was not called): unavailable until the circuit's trial, and when that is.
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}");
+        var retryAfter = response.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("no Retry-After");
+        Assert.InRange(retryAfter.TotalSeconds, 30, 60);
+        var error = body.GetProperty("error");
+        Assert.Equal("server_error", error.GetProperty("type").GetString());
+        Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
+        Assert.Equal("model", error.GetProperty("param").GetString());
+        Assert.Contains("circuit open", error.GetProperty("message").GetString());
+        Assert.True(response.Headers.Contains("X-Sluice-Job-Id"));
+        Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
+    public async Task JobRetry_AttemptRefusedByOpenCircuit_WaitsForTheTrialInsteadOfDeadLettering()
+    {
+        var healthy = false;
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                if (Volatile.Read(ref healthy))
+                {
+                    await FakeOpenAi.StreamAsync(ctx, ["back"]);
+                    return;
+                }
+
+                ctx.Response.StatusCode = 500;
+                await ctx.Response.WriteAsync("boom");
+            });
+        });
+        // A quick job backoff: three attempts spent on the open circuit would take well under a second.
+        var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 3), ("HealthProbeIntervalSeconds", 0));
+        settings["Sluice:Models:remote:MaxAttempts"] = "3";
+        settings["Sluice:Retry:BaseDelay"] = "00:00:00.05";
+        settings["Sluice:Retry:MaxDelay"] = "00:00:00.1";
+        await using var server = await SluiceServer.StartAsync(settings);
+        // Its first two attempts fail on the upstream and open the circuit; its last is refused by it.
+        var opener = await Jobs.RunAsync(server, "remote", """{"prompt":"a"}""");
+        Assert.Equal("dead_lettered", opener.GetProperty("status").GetString());
+        Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
+        await Jobs.WaitHealthAsync(server, "remote", "circuit_open", TimeSpan.FromSeconds(30));
+        Volatile.Write(ref healthy, true);
+
+        // Refused by the open circuit, the job's retry waits for the circuit's trial call, which it then is.
+        var job = await Jobs.RunAsync(server, "remote", """{"prompt":"c"}""");
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", $"the job ended {job}");
+        Assert.Equal("back", job.GetProperty("result").GetProperty("text").GetString());
+        Assert.Equal(2, job.GetProperty("attempts").GetInt32());
+        Assert.Equal(3, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
     public async Task Fallback_CircuitOpenThenCooldownPasses_RequestsReturnToPrimary()
     {
         var healthy = false;
@@ -202,6 +274,61 @@ public sealed class BreakerAndFallbackTests
         var (after, afterBody) = await server.PostAsync("/v1/chat/completions", Chat);
         Assert.Equal("remote", afterBody.GetProperty("model").GetString());
         Assert.False(after.Headers.Contains("X-Sluice-Fallback"));
+    }
+
+    [Fact]
+    public async Task Fallback_TrialClaimantRefusedBeforeQueueing_NextRequestIsTheTrial()
+    {
+        var healthy = false;
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                if (Volatile.Read(ref healthy))
+                {
+                    await FakeOpenAi.StreamAsync(ctx, ["primary"]);
+                    return;
+                }
+
+                ctx.Response.StatusCode = 500;
+                await ctx.Response.WriteAsync("boom");
+            });
+        });
+        var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 1), ("HealthProbeIntervalSeconds", 0), ("Fallback", "count"));
+        settings["Sluice:BuiltIns:CountStepMs"] = "1";
+        settings["Sluice:Auth:Keys:0:Id"] = "alice";
+        settings["Sluice:Auth:Keys:0:Key"] = "sk-alice";
+        settings["Sluice:Auth:Keys:0:TokensPerMinute"] = "100";
+        await using var server = await SluiceServer.StartAsync(settings);
+        for (var i = 0; i < 2; i++)
+        {
+            var (failed, failedBody) = await server.PostAsync("/v1/chat/completions", Chat, key: "sk-alice");
+            Assert.True(failed.StatusCode == HttpStatusCode.BadGateway, $"answered {(int)failed.StatusCode}: {failedBody}");
+        }
+
+        Volatile.Write(ref healthy, true);
+        await Poll.UntilAsync(async () =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models/remote");
+            request.Headers.Add("X-Api-Key", "sk-alice");
+            using var answer = await server.Client.SendAsync(request);
+            var model = await SluiceServer.ReadJsonAsync(answer);
+            return model.GetProperty("metadata").GetProperty("health").GetString() == "half_open";
+        }, () => "the circuit never reached half_open");
+
+        // Routed as the trial call, then refused before it was queued (more tokens than the key's whole budget).
+        var (refused, refusedBody) = await server.PostAsync("/v1/chat/completions",
+            """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":500}""", key: "sk-alice");
+        Assert.True(refused.StatusCode == (HttpStatusCode)429, $"answered {(int)refused.StatusCode}: {refusedBody}");
+
+        // Its claim went with it: the next request is the trial (not sent to the fallback for the request timeout).
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat, key: "sk-alice");
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"answered {(int)response.StatusCode}: {body}");
+        Assert.Equal("remote", body.GetProperty("model").GetString());
+        Assert.False(response.Headers.Contains("X-Sluice-Fallback"));
+        Assert.Equal(3, upstream.Hits("/v1/chat/completions"));
     }
 
     [Fact]
@@ -317,7 +444,9 @@ public sealed class BreakerAndFallbackTests
         for (var i = 0; i < 2; i++)
         {
             var (response, body) = await server.PostAsync("/v1/chat/completions", Chat);
-            Assert.False(response.IsSuccessStatusCode, $"answered {(int)response.StatusCode}: {body}");
+            // The upstream answered badly: a 502, without Retry-After (nothing says when it will be better).
+            Assert.True(response.StatusCode == HttpStatusCode.BadGateway, $"answered {(int)response.StatusCode}: {body}");
+            Assert.Null(response.Headers.RetryAfter);
         }
 
         await Jobs.WaitHealthAsync(server, "remote", "circuit_open", TimeSpan.FromSeconds(30));

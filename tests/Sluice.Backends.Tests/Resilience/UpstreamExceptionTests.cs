@@ -18,4 +18,17 @@ public sealed class UpstreamExceptionTests
     [InlineData("model failed: refusing the request as invalid")]
     public void IsRefusedAsInvalid_NoMarkOrOnlyInsideTheUpstreamsAnswer_False(string? error) =>
         Assert.False(UpstreamException.IsRefusedAsInvalid(error));
+
+    [Fact]
+    public void IsCircuitOpen_RefusalByTheOpenCircuit_True() =>
+        Assert.True(UpstreamException.IsCircuitOpen("backend 'up': circuit open after repeated upstream failures (the last: upstream answered 500 Internal Server Error: boom); next trial in about 3 s"));
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("backend 'up': upstream answered 500 Internal Server Error: boom")]
+    // An upstream (another Sluice) whose own answer quotes its open circuit: this call reached it, so it is a 502.
+    [InlineData("backend 'up': upstream answered 503 Service Unavailable: backend 'far': circuit open after repeated upstream failures")]
+    [InlineData("circuit open after repeated upstream failures")]
+    public void IsCircuitOpen_NoMarkRightAfterTheBackendsName_False(string? error) =>
+        Assert.False(UpstreamException.IsCircuitOpen(error));
 }

@@ -270,6 +270,8 @@ public sealed class OpsApiTests : IAsyncLifetime
     [InlineData("post", "/v1/chat/completions", "200", "X-Sluice-Job-Id,X-Sluice-Model,X-Sluice-Fallback,x-ratelimit-limit-tokens,x-ratelimit-remaining-tokens,x-ratelimit-reset-tokens")]
     [InlineData("post", "/v1/chat/completions", "429", "Retry-After,retry-after-ms")]
     [InlineData("post", "/v1/chat/completions", "504", "X-Sluice-Job-Id")]
+    [InlineData("post", "/v1/chat/completions", "503", "Retry-After,X-Sluice-Job-Id,X-Sluice-Model")]
+    [InlineData("post", "/v1/models/{model}/infer", "503", "Retry-After")]
     [InlineData("post", "/v1/completions", "200", "X-Sluice-Job-Id,X-Sluice-Model,X-Sluice-Fallback")]
     public async Task OpenApi_Response_DeclaresTheHeadersItsHandlerSends(string method, string path, string status, string headers)
     {
