@@ -85,6 +85,13 @@ public sealed class DirectInference(ModelRegistry registry)
                         reason = outputs[0].Finish;
                     }
 
+                    if (reason == FinishReason.Error)
+                    {
+                        // A failed sequence (a remote backend's upstream error, its open circuit) is a failure, not a
+                        // result with finish_reason "error": the caller maps it to a problem (503 for an open circuit).
+                        return new DirectResult(DirectStatus.Failed, Detail: seq.Error ?? "the model reported an error for this sequence");
+                    }
+
                     var json = $"{{\"text\":{JsonSerializer.Serialize(text.ToString(), CoreJsonContext.Default.String)},\"finish_reason\":\"{ContinuousBatcher.ReasonName(reason)}\",\"usage\":{{\"prompt_tokens\":{seq.PromptTokens},\"completion_tokens\":{seq.GeneratedTokens},\"total_tokens\":{seq.PromptTokens + seq.GeneratedTokens}}}}}";
                     return new DirectResult(DirectStatus.Succeeded, json);
                 }

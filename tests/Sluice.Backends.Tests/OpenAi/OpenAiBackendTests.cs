@@ -134,6 +134,29 @@ public sealed class OpenAiBackendTests
     }
 
     [Fact]
+    public async Task SyncInfer_UpstreamFailsTheGeneration_ProblemNotA200WithFinishReasonError()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.StatusCode = 500;
+                await ctx.Response.WriteAsync("boom");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0)));
+
+        var (response, problem) = await server.PostAsync("/v1/models/remote/infer", """{"input":{"prompt":"x","max_tokens":5}}""");
+
+        // The generation failed: the sync path must say so, as the job path does, not answer its empty text as a result.
+        Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, $"answered {(int)response.StatusCode}: {problem}");
+        Assert.EndsWith("inference-failed", problem.GetProperty("type").GetString());
+        Assert.Contains("upstream answered 500", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task OpenAiBackend_UpstreamRefusesRequestAs400_ClientGets400InvalidRequestNot502()
     {
         var calls = 0;
