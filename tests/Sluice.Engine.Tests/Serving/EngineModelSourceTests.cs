@@ -61,6 +61,21 @@ public sealed class EngineModelSourceTests
         Assert.DoesNotContain(logger.Warnings, w => w.Contains("tok512", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Discover_ModelsFolderIsAFile_LoggedAsAFileNotAsMissing()
+    {
+        using var dir = TestModels.CreateTempDirectory();
+        var file = dir.File("stories15M.bin");
+        File.WriteAllText(file, "a model file given where its folder belongs");
+        var logger = new RecordingLogger<EngineModelSource>();
+
+        Assert.Empty(new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = [file] }), logger).Discover());
+
+        var warning = Assert.Single(logger.Warnings);
+        Assert.Contains(file + " is a file, not a folder", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not exist", warning, StringComparison.Ordinal);
+    }
+
     [SharedDataFact(TestModels.Bin)]
     public void Discover_CheckpointWithoutTokenizer_LoggedWithItsVocabulary()
     {
