@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
@@ -11,19 +12,13 @@ namespace Sluice.Server.Hosting;
 public sealed partial class ServerStartException(Exception cause) : Exception("the server could not start: " + Describe(cause), cause)
 {
     /// <summary>
-    /// The configuration section of each options class checked by data annotations, whose own failure names only the
-    /// class and the property ("DataAnnotation validation failed for 'CacheOptions' members: 'MaxBytes' …"), not the
-    /// setting an operator writes (<c>Sluice:Cache:MaxBytes</c>, <c>Sluice__Cache__MaxBytes</c>).
+    /// The name of an options class's configuration section, its <c>SectionName</c> constant, which its registration
+    /// binds (<c>BindConfiguration(CacheOptions.SectionName)</c>): a data-annotation failure names only the class and
+    /// the property ("DataAnnotation validation failed for 'CacheOptions' members: 'MaxBytes' …"), not the setting an
+    /// operator writes (<c>Sluice:Cache:MaxBytes</c>, <c>Sluice__Cache__MaxBytes</c>). Null for a class without one.
     /// </summary>
-    private static readonly Dictionary<Type, string> s_sections = new()
-    {
-        [typeof(Sluice.Core.Caching.CacheOptions)] = "Sluice:Cache",
-        [typeof(Sluice.Core.BuiltIns.BuiltInOptions)] = "Sluice:BuiltIns",
-        [typeof(Http.HttpOptions)] = "Sluice:Http",
-        [typeof(Sluice.Sqlite.SqliteStoreOptions)] = "Sluice:Storage",
-        [typeof(Sluice.Postgres.PostgresStoreOptions)] = "Sluice:Store",
-        [typeof(Sluice.RabbitMq.RabbitMqOptions)] = "Sluice:Queue",
-    };
+    internal static string? SectionOf(Type optionsType) =>
+        optionsType.GetField("SectionName", BindingFlags.Public | BindingFlags.Static) is { IsLiteral: true } field ? field.GetRawConstantValue() as string : null;
 
     private static string Describe(Exception cause) => cause switch
     {
@@ -35,7 +30,7 @@ public sealed partial class ServerStartException(Exception cause) : Exception("t
     internal static string NameTheSetting(Type optionsType, string failure)
     {
         var m = DataAnnotationFailure().Match(failure);
-        if (!m.Success || !s_sections.TryGetValue(optionsType, out var section))
+        if (!m.Success || SectionOf(optionsType) is not { } section)
         {
             return failure;
         }

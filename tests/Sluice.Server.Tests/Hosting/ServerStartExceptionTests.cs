@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using System.Reflection;
 using Sluice.Server.Hosting;
 
 namespace Sluice.Server.Tests.Hosting;
@@ -35,6 +37,31 @@ public sealed class ServerStartExceptionTests
                 Directory.Delete(dir, recursive: true);
             }
         }
+    }
+
+    [Fact]
+    public void SectionOf_EveryOptionsClassCheckedByDataAnnotations_IsTheSectionItsRegistrationBinds()
+    {
+        var assemblies = new[]
+        {
+            typeof(Sluice.Core.Caching.CacheOptions).Assembly, typeof(Sluice.Server.Http.HttpOptions).Assembly, typeof(Sluice.Sqlite.SqliteStoreOptions).Assembly,
+            typeof(Sluice.Postgres.PostgresStoreOptions).Assembly, typeof(Sluice.RabbitMq.RabbitMqOptions).Assembly,
+        };
+        var annotated = assemblies.SelectMany(a => a.GetTypes())
+            .Where(t => t.GetProperties().Any(p => p.GetCustomAttributes<ValidationAttribute>().Any()))
+            .ToDictionary(t => t.Name, ServerStartException.SectionOf);
+
+        Assert.Equal(
+            new Dictionary<string, string?>
+            {
+                ["CacheOptions"] = "Sluice:Cache",
+                ["BuiltInOptions"] = "Sluice:BuiltIns",
+                ["HttpOptions"] = "Sluice:Http",
+                ["SqliteStoreOptions"] = "Sluice:Storage",
+                ["PostgresStoreOptions"] = "Sluice:Store",
+                ["RabbitMqOptions"] = "Sluice:Queue",
+            },
+            annotated);
     }
 
     [Fact]
