@@ -23,8 +23,28 @@ public sealed partial class ServerStartException(Exception cause) : Exception("t
     private static string Describe(Exception cause) => cause switch
     {
         OptionsValidationException v => string.Join("; ", v.Failures.Select(f => NameTheSetting(v.OptionsType, f))),
+        InvalidOperationException when NameTheUnknownSettings(cause.Message) is { } named => named,
         _ => cause.Message.Split('\n')[0].TrimEnd(),
     };
+
+    /// <summary>
+    /// "Sluice:BuiltIns:CountMs: not a setting of Sluice:BuiltIns (its settings: Enabled, …)" for the binder's refusal of
+    /// keys a section bound with <c>ErrorOnUnknownConfiguration</c> does not have, which names the class and the keys
+    /// ("… not found on the instance of Sluice.Core.BuiltIns.BuiltInOptions: 'CountMs'"); null for any other message.
+    /// </summary>
+    private static string? NameTheUnknownSettings(string message)
+    {
+        var m = UnknownConfigurationFailure().Match(message);
+        if (!m.Success || AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(m.Groups["type"].Value)).FirstOrDefault(t => t is not null) is not { } type
+            || SectionOf(type) is not { } section)
+        {
+            return null;
+        }
+
+        var keys = m.Groups["keys"].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(key => section + ":" + key.Trim('\''));
+        var settings = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name);
+        return $"{string.Join(", ", keys)}: not a setting of {section} (its settings: {string.Join(", ", settings)})";
+    }
 
     /// <summary>"Sluice:Cache:MaxBytes: The field MaxBytes must be between …" for a data-annotation failure of a known section; other failures as they are.</summary>
     internal static string NameTheSetting(Type optionsType, string failure)
@@ -38,6 +58,9 @@ public sealed partial class ServerStartException(Exception cause) : Exception("t
         var settings = string.Join(", ", m.Groups["members"].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(member => section + ":" + member));
         return settings + ": " + m.Groups["error"].Value;
     }
+
+    [GeneratedRegex(@"^'ErrorOnUnknownConfiguration' was set on the provided BinderOptions, but the following properties were not found on the instance of (?<type>[^:\s]+): (?<keys>'.*')$")]
+    private static partial Regex UnknownConfigurationFailure();
 
     [GeneratedRegex(@"^DataAnnotation validation failed for '[^']*' members: '(?<members>[^']*)' with the error: '(?<error>.*)'\.$", RegexOptions.Singleline)]
     private static partial Regex DataAnnotationFailure();

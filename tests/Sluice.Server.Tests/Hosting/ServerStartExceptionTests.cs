@@ -40,6 +40,36 @@ public sealed class ServerStartExceptionTests
     }
 
     [Fact]
+    public async Task RunAsync_SettingABoundSectionDoesNotHave_MessageNamesTheSettingAndTheOnesItHas()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-start-" + Guid.NewGuid().ToString("N")[..8]);
+        string[] args =
+        [
+            "--urls=http://127.0.0.1:0",
+            "--Sluice:Storage:DataDir=" + dir,
+            "--Sluice:Engine:ModelsPaths:0=/nonexistent-sluice-models",
+            "--Sluice:Grading:ModelPath=/nonexistent-sluice-grader.bin",
+            "--Sluice:BuiltIns:SleepBatch:BaseMs=500",
+            "--Sluice:BuiltIns:CountMs=5",
+        ];
+        try
+        {
+            var ex = await Assert.ThrowsAsync<ServerStartException>(() => SluiceServerHost.RunAsync(args, CancellationToken.None));
+
+            Assert.Equal(
+                "the server could not start: Sluice:BuiltIns:CountMs, Sluice:BuiltIns:SleepBatch: not a setting of Sluice:BuiltIns (its settings: Enabled, SleepBatchBaseMs, SleepBatchPerItemMs, CountStepMs)",
+                ex.Message);
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public void SectionOf_EveryOptionsClassCheckedByDataAnnotations_IsTheSectionItsRegistrationBinds()
     {
         var assemblies = new[]
