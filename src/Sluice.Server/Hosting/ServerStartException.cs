@@ -24,8 +24,19 @@ public sealed partial class ServerStartException(Exception cause) : Exception("t
     {
         OptionsValidationException v => string.Join("; ", v.Failures.Select(f => NameTheSetting(v.OptionsType, f))),
         InvalidOperationException when NameTheUnknownSettings(cause.Message) is { } named => named,
+        // A configuration file that does not parse: the outer message names only the file, the inner ones say where
+        // ("Failed to load configuration from file '…/appsettings.json': Could not parse the JSON file: … LineNumber: 3 …").
+        InvalidDataException { InnerException: not null } => string.Join(": ", Chain(cause).Select(static e => e.Message.Split('\n')[0].Trim().TrimEnd('.'))) + ".",
         _ => cause.Message.Split('\n')[0].TrimEnd(),
     };
+
+    private static IEnumerable<Exception> Chain(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            yield return x;
+        }
+    }
 
     /// <summary>
     /// "Sluice:BuiltIns:CountMs: not a setting of Sluice:BuiltIns (its settings: Enabled, …)" for the binder's refusal of

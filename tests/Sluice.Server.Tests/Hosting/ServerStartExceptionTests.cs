@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;
+using Microsoft.Extensions.Configuration;
 using Sluice.Server.Hosting;
 
 namespace Sluice.Server.Tests.Hosting;
@@ -66,6 +67,27 @@ public sealed class ServerStartExceptionTests
             {
                 Directory.Delete(dir, recursive: true);
             }
+        }
+    }
+
+    [Fact]
+    public void Message_ConfigurationFileThatIsNotJson_SaysWhereTheFileIsBroken()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "sluice-appsettings-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        File.WriteAllText(path, "{ \"Sluice\": { \"Cache\": { \"MaxBytes\": 5, }");
+        try
+        {
+            var cause = Assert.ThrowsAny<InvalidDataException>(() => new ConfigurationBuilder().AddJsonFile(path).Build());
+
+            var message = new ServerStartException(cause).Message;
+
+            Assert.StartsWith($"the server could not start: Failed to load configuration from file '{path}': Could not parse the JSON file: ", message, StringComparison.Ordinal);
+            Assert.Contains("BytePositionInLine", message, StringComparison.Ordinal);
+            Assert.DoesNotContain("\n", message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
         }
     }
 
