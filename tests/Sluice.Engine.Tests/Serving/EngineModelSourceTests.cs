@@ -155,6 +155,22 @@ public sealed class EngineModelSourceTests
     }
 
     [Fact]
+    public void AddSluiceEngine_ModelsPathsGivenAsOneValue_ServesThatFolder()
+    {
+        // Sluice__Engine__ModelsPaths=/models (no :0) used to bind nothing: the server looked in the default folders.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Sluice:Engine:ModelsPaths"] = "/models/a",
+        }).Build();
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration);
+
+        services.AddSluiceEngine();
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Equal(["/models/a"], provider.GetRequiredService<IOptions<EngineOptions>>().Value.ModelsPaths);
+    }
+
+    [Fact]
     public void ResolveModelsPaths_Empty_DefaultsToLocalThenShared()
     {
         var paths = new EngineOptions().ResolveModelsPaths();
