@@ -24,6 +24,8 @@ public sealed partial class ServerStartException(Exception cause) : Exception("t
     {
         OptionsValidationException v => string.Join("; ", v.Failures.Select(f => NameTheSetting(v.OptionsType, f))),
         InvalidOperationException when NameTheUnknownSettings(cause.Message) is { } named => named,
+        InvalidOperationException when ConversionFailure().Match(cause.Message) is { Success: true } m =>
+            $"{m.Groups["setting"].Value} = '{m.Groups["value"].Value}' is not {TypeInWords.Describe(m.Groups["type"].Value)}.",
         // A configuration file that does not parse: the outer message names only the file, the inner ones say where
         // ("Failed to load configuration from file '…/appsettings.json': Could not parse the JSON file: … LineNumber: 3 …").
         InvalidDataException { InnerException: not null } => string.Join(": ", Chain(cause).Select(static e => e.Message.Split('\n')[0].Trim().TrimEnd('.'))) + ".",
@@ -69,6 +71,9 @@ public sealed partial class ServerStartException(Exception cause) : Exception("t
         var settings = string.Join(", ", m.Groups["members"].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(member => section + ":" + member));
         return settings + ": " + m.Groups["error"].Value;
     }
+
+    [GeneratedRegex(@"^Failed to convert configuration value '(?<value>.*)' at '(?<setting>[^']+)' to type '(?<type>[^']+)'\.$", RegexOptions.Singleline)]
+    private static partial Regex ConversionFailure();
 
     [GeneratedRegex(@"^'ErrorOnUnknownConfiguration' was set on the provided BinderOptions, but the following properties were not found on the instance of (?<type>[^:\s]+): (?<keys>'.*')$")]
     private static partial Regex UnknownConfigurationFailure();

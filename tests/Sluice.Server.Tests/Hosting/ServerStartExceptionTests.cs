@@ -91,6 +91,37 @@ public sealed class ServerStartExceptionTests
         }
     }
 
+    [Theory]
+    [InlineData("Sluice:Cache:MaxBytes", "abc", "a whole number")]
+    [InlineData("Sluice:Auth:AnonymousRequestsPerSecond", "ten", "a number")]
+    [InlineData("Sluice:Engine:HugePages", "maybe", "true or false")]
+    [InlineData("Sluice:Queue:Aging", "2s", "a duration such as 00:00:02 (hh:mm:ss, or d.hh:mm:ss)")]
+    public async Task RunAsync_SettingOfTheWrongType_MessageSaysWhatTheSettingTakesInWords(string setting, string value, string expected)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-start-" + Guid.NewGuid().ToString("N")[..8]);
+        string[] args =
+        [
+            "--urls=http://127.0.0.1:0",
+            "--Sluice:Storage:DataDir=" + dir,
+            "--Sluice:Engine:ModelsPaths:0=/nonexistent-sluice-models",
+            "--Sluice:Grading:ModelPath=/nonexistent-sluice-grader.bin",
+            $"--{setting}={value}",
+        ];
+        try
+        {
+            var ex = await Assert.ThrowsAsync<ServerStartException>(() => SluiceServerHost.RunAsync(args, CancellationToken.None));
+
+            Assert.Equal($"the server could not start: {setting} = '{value}' is not {expected}.", ex.Message);
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
     [Fact]
     public void SectionOf_EveryOptionsClassCheckedByDataAnnotations_IsTheSectionItsRegistrationBinds()
     {
