@@ -57,6 +57,8 @@ public static class SluiceServerExtensions
         services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
         services.TryAddSingleton<AdmissionFilter>();
         services.AddHostedService<OpenServerWarning>();
+        services.TryAddSingleton<UnknownSettingsCheck>();
+        services.AddConfigurationProblemSource<UnknownSettingsCheck>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Fill);
         services.AddExceptionHandler<UnavailableExceptionHandler>();
         services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]).AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
