@@ -20,13 +20,13 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddOptions<SchedulingOptions>().BindConfiguration("Sluice").Validate(o => o.Role is "all" or "gateway" or "worker", "Sluice:Role must be all, gateway or worker").ValidateOnStart();
-        services.AddOptions<InProcessQueueOptions>().BindConfiguration("Sluice:Queue").ValidateOnStart();
+        services.AddOptions<InProcessQueueOptions>().BindConfiguration(InProcessQueueOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InProcessQueueOptions>, InProcessQueueOptionsValidator>());
-        services.AddOptions<CacheOptions>().BindConfiguration("Sluice:Cache").ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RetryOptions>().BindConfiguration("Sluice:Retry").ValidateOnStart();
+        services.AddOptions<CacheOptions>().BindConfiguration(CacheOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RetryOptions>().BindConfiguration(RetryOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RetryOptions>, RetryOptionsValidator>());
         // A misspelt key (say Sluice:BuiltIns:SleepBatch:BaseMs) is an error at start, not a model silently on its defaults.
-        services.AddOptions<BuiltInOptions>().BindConfiguration("Sluice:BuiltIns", o => o.ErrorOnUnknownConfiguration = true).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<BuiltInOptions>().BindConfiguration(BuiltInOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<SluiceMetrics>();
         services.TryAddSingleton<PrometheusExporter>();
         services.TryAddSingleton<IJobQueue, InProcessJobQueue>();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sluice.Core.Models;
 using Sluice.Engine.Serving;
@@ -22,7 +23,16 @@ public static class EngineServiceCollectionExtensions
             }
         }
 
-        services.AddOptions<EngineOptions>().BindConfiguration(EngineOptions.SectionName);
+        services.AddOptions<EngineOptions>().BindConfiguration(EngineOptions.SectionName)
+            // ModelsPaths is a list (Sluice:Engine:ModelsPaths:0, :1 …), and the binder ignores a plain value: the way
+            // one folder is naturally written (Sluice__Engine__ModelsPaths=/models) left the server on the defaults.
+            .Configure<IConfiguration>(static (options, configuration) =>
+            {
+                if (options.ModelsPaths.Count == 0 && configuration[EngineOptions.SectionName + ":" + nameof(EngineOptions.ModelsPaths)] is { } one && !string.IsNullOrWhiteSpace(one))
+                {
+                    options.ModelsPaths.Add(one);
+                }
+            });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, EngineModelSource>());
         return services;
     }

@@ -18,7 +18,9 @@ internal static class GraderFactory
     {
         if (!string.IsNullOrWhiteSpace(path))
         {
-            return File.Exists(path) ? ModelStore.Load(path) : throw new FileNotFoundException($"grading model file not found: {path}", path);
+            return File.Exists(path) ? ModelStore.Load(path)
+                : Directory.Exists(path) ? throw new IOException($"{path} is a directory, not a grading model file")
+                : throw new FileNotFoundException($"grading model file not found: {path}", path);
         }
 
         return ModelStore.LoadEmbedded()

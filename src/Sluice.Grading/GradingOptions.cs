@@ -3,7 +3,8 @@ namespace Sluice.Grading;
 /// <summary>Configuration of the essay grader (section <c>Sluice:Grading</c>).</summary>
 internal sealed record GradingOptions
 {
-    public const string Section = "Sluice:Grading";
+    /// <summary>Configuration section.</summary>
+    public const string SectionName = "Sluice:Grading";
 
     /// <summary>Model file to serve instead of the embedded default (written by <c>./sluice grader train</c>).</summary>
     public string? ModelPath { get; init; }

@@ -14,7 +14,7 @@ public static class GradingServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddSluiceGrading(this IServiceCollection services)
     {
-        services.AddOptions<GradingOptions>().BindConfiguration(GradingOptions.Section);
+        services.AddOptions<GradingOptions>().BindConfiguration(GradingOptions.SectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, GradingModelSource>());
         return services;
     }

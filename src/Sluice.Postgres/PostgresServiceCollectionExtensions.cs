@@ -10,7 +10,7 @@ public static class PostgresServiceCollectionExtensions
 {
     public static IServiceCollection AddSluicePostgresStore(this IServiceCollection services)
     {
-        services.AddOptions<PostgresStoreOptions>().BindConfiguration("Sluice:Store").ValidateDataAnnotations()
+        services.AddOptions<PostgresStoreOptions>().BindConfiguration(PostgresStoreOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => o.Url.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || o.Url.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase) || o.Url.Contains("Host=", StringComparison.OrdinalIgnoreCase),
                 "Sluice:Store:Url must be postgres://user:pass@host:port/db")
             // A negative wait failed the start at once ("after waiting -5 s"); a huge one overflowed the clock.

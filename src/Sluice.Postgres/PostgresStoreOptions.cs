@@ -5,6 +5,9 @@ namespace Sluice.Postgres;
 /// <summary>Options of the PostgreSQL store (section <c>Sluice:Store</c>).</summary>
 public sealed class PostgresStoreOptions
 {
+    /// <summary>Configuration section.</summary>
+    public const string SectionName = "Sluice:Store";
+
     /// <summary><c>postgres://user:pass@host:5432/db?key=value</c>; query keys are Npgsql connection-string keys.</summary>
     [Required]
     public string Url { get; set; } = "";

@@ -5,6 +5,9 @@ namespace Sluice.RabbitMq;
 /// <summary>Options of the RabbitMQ transport (section <c>Sluice:Queue</c>).</summary>
 public sealed class RabbitMqOptions
 {
+    /// <summary>Configuration section.</summary>
+    public const string SectionName = "Sluice:Queue";
+
     /// <summary><c>rabbitmq://user:pass@host:5672/vhost</c> (<c>amqp://</c> is accepted too).</summary>
     [Required]
     public string Url { get; set; } = "";

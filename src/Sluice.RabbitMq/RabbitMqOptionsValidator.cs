@@ -14,8 +14,6 @@ namespace Sluice.RabbitMq;
 /// </summary>
 internal sealed class RabbitMqOptionsValidator : IValidateOptions<RabbitMqOptions>
 {
-    private const string Section = "Sluice:Queue";
-
     // A queue's x-message-ttl: RabbitMQ takes at most 2^32 - 1 ms (about 49.7 days).
     private static readonly TimeSpan MaxTtl = TimeSpan.FromMilliseconds(uint.MaxValue);
 
@@ -39,7 +37,7 @@ internal sealed class RabbitMqOptionsValidator : IValidateOptions<RabbitMqOption
     {
         if (value <= TimeSpan.Zero || value > max)
         {
-            errors.Add($"{Section}:{setting} = {Show(value)} must be above 00:00:00 and at most {Show(max)}.");
+            errors.Add($"{RabbitMqOptions.SectionName}:{setting} = {Show(value)} must be above 00:00:00 and at most {Show(max)}.");
         }
     }
 

@@ -11,7 +11,7 @@ public static class RabbitMqServiceCollectionExtensions
 {
     public static IServiceCollection AddSluiceRabbitMq(this IServiceCollection services)
     {
-        services.AddOptions<RabbitMqOptions>().BindConfiguration("Sluice:Queue").ValidateDataAnnotations()
+        services.AddOptions<RabbitMqOptions>().BindConfiguration(RabbitMqOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => Uri.TryCreate(o.Url, UriKind.Absolute, out var u) && u.Scheme is "rabbitmq" or "amqp" or "amqps", "Sluice:Queue:Url must be rabbitmq://user:pass@host:5672/vhost")
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitMqOptions>, RabbitMqOptionsValidator>());

@@ -9,7 +9,7 @@ public static class SqliteServiceCollectionExtensions
 {
     public static IServiceCollection AddSluiceSqliteStore(this IServiceCollection services)
     {
-        services.AddOptions<SqliteStoreOptions>().BindConfiguration("Sluice:Storage").ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SqliteStoreOptions>().BindConfiguration(SqliteStoreOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<SqliteJobStore>();
         services.TryAddSingleton<IJobStore>(sp => sp.GetRequiredService<SqliteJobStore>());
         return services;

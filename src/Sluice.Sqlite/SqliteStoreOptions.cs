@@ -5,6 +5,9 @@ namespace Sluice.Sqlite;
 /// <summary>Options of the embedded SQLite store (section <c>Sluice:Storage</c>).</summary>
 public sealed class SqliteStoreOptions
 {
+    /// <summary>Configuration section.</summary>
+    public const string SectionName = "Sluice:Storage";
+
     /// <summary>Folder of <c>sluice.db</c>; created when missing.</summary>
     [Required]
     public string DataDir { get; set; } = "./data";

@@ -31,7 +31,7 @@ internal static partial class CliErrors
     /// </summary>
     public static string DescribeParseError(string message)
     {
-        var described = ExpectedType().Replace(message, static m => "as " + TypeInWords(m.Groups[1].Value));
+        var described = ExpectedType().Replace(message, static m => "as " + Server.Hosting.TypeInWords.Describe(m.Groups[1].Value));
 
         // One line, as every error: the parser lists allowed values one per line ("Must be one of:\n\t'high'\n\t'low'").
         var lines = described.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -69,19 +69,6 @@ internal static partial class CliErrors
         }
 
         return e is ArgumentOutOfRangeException { ActualValue: { } value } ? $"{message} (got {value})" : message;
-    }
-
-    private static string TypeInWords(string type)
-    {
-        var inner = type.StartsWith("System.Nullable`1[", StringComparison.Ordinal) ? type["System.Nullable`1[".Length..^1] : type;
-        return inner switch
-        {
-            "System.Int32" or "System.Int64" or "System.UInt32" or "System.UInt64" => "a whole number",
-            "System.Double" or "System.Single" or "System.Decimal" => "a number",
-            "System.Boolean" => "true or false",
-            "System.TimeSpan" => "a duration",
-            _ => "a " + inner[(inner.LastIndexOf('.') + 1)..],
-        };
     }
 
     [GeneratedRegex("as expected type '([^']+)'")]

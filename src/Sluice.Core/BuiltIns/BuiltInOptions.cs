@@ -5,6 +5,9 @@ namespace Sluice.Core.BuiltIns;
 /// <summary>Options of the built-in test models (section <c>Sluice:BuiltIns</c>).</summary>
 public sealed class BuiltInOptions
 {
+    /// <summary>Configuration section.</summary>
+    public const string SectionName = "Sluice:BuiltIns";
+
     /// <summary>Registers echo, sleep-batch and count.</summary>
     public bool Enabled { get; set; } = true;
 

@@ -5,6 +5,9 @@ namespace Sluice.Core.Caching;
 /// <summary>Result cache options (section <c>Sluice:Cache</c>).</summary>
 public sealed class CacheOptions
 {
+    /// <summary>Configuration section.</summary>
+    public const string SectionName = "Sluice:Cache";
+
     /// <summary>Turns the result cache on for deterministic requests.</summary>
     public bool Enabled { get; set; } = true;
 

@@ -13,8 +13,9 @@ namespace Sluice.Engine.Serving;
 /// Offers every model found in the configured folders: each llama2.c checkpoint (<c>*.bin</c> with a valid header)
 /// paired with a tokenizer (<c>*.bin</c> in the tokenizer format) of the same vocabulary size, and every
 /// <c>*.gguf</c>. Names are file names without extension, lowercased; the first folder wins on a clash. A file that
-/// looks like a model but cannot be served (truncated, no tokenizer of its vocabulary, not really GGUF) and a
-/// configured folder that does not exist are logged, so a model dropped in the folder never just goes missing.
+/// looks like a model but cannot be served (truncated, no tokenizer of its vocabulary, not really GGUF), a
+/// configured folder that does not exist and a folder that is a file are logged, so a model dropped in the folder
+/// never just goes missing.
 /// </summary>
 internal sealed partial class EngineModelSource : IModelSource
 {
@@ -36,7 +37,12 @@ internal sealed partial class EngineModelSource : IModelSource
         {
             if (!Directory.Exists(folder))
             {
-                if (_options.ModelsPaths.Count > 0)
+                if (File.Exists(folder))
+                {
+                    // Most likely a model file given where its folder belongs (--models ./models/stories15M.bin).
+                    Log.FolderIsAFile(_logger, folder);
+                }
+                else if (_options.ModelsPaths.Count > 0)
                 {
                     // The defaults (./models, ../shared/models) may well be absent; a folder someone configured should not.
                     Log.FolderMissing(_logger, folder);
@@ -176,5 +182,8 @@ internal sealed partial class EngineModelSource : IModelSource
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Skipping {File}: {Reason}")]
         public static partial void Skipped(ILogger logger, string file, string reason);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Models folder {Folder} is a file, not a folder; no engine models are loaded from it (give the folder that holds the model files)")]
+        public static partial void FolderIsAFile(ILogger logger, string folder);
     }
 }

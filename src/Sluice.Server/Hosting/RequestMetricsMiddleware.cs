@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Sluice.Core.Metrics;
 
@@ -9,6 +10,9 @@ namespace Sluice.Server.Hosting;
 /// </summary>
 internal sealed class RequestMetricsMiddleware(RequestDelegate next, SluiceMetrics metrics, TimeProvider time)
 {
+    /// <summary>Each template's label, computed once: the keys are the server's own route templates, a fixed set.</summary>
+    private readonly ConcurrentDictionary<string, string> _labels = new(StringComparer.Ordinal);
+
     public async Task InvokeAsync(HttpContext http)
     {
         var start = time.GetTimestamp();
@@ -24,13 +28,23 @@ internal sealed class RequestMetricsMiddleware(RequestDelegate next, SluiceMetri
         }
         finally
         {
-            var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+            var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText is { } template
+                ? _labels.GetOrAdd(template, RouteLabel)
+                : "unmatched";
             var method = new KeyValuePair<string, object?>("method", MethodLabel(http.Request.Method));
             var routeTag = new KeyValuePair<string, object?>("route", route);
             metrics.HttpRequests.Add(1, routeTag, method, new KeyValuePair<string, object?>("status", http.Response.StatusCode));
             metrics.HttpDuration.Record(time.GetElapsedTime(start).TotalSeconds, routeTag);
         }
     }
+
+    /// <summary>
+    /// The template as a label: without the trailing slash that a group's own path ("/" under
+    /// <c>MapGroup("/v1/jobs")</c>, the empty pattern too) leaves in the combined template, so <c>POST /v1/jobs</c> is
+    /// <c>route="/v1/jobs"</c> as the API documents it, not <c>"/v1/jobs/"</c>.
+    /// </summary>
+    internal static string RouteLabel(string template) =>
+        template.Length > 1 && template[^1] == '/' ? template[..^1] : template;
 
     /// <summary>
     /// The method as a label from a fixed set: any token is a valid HTTP method, and one series per made-up method

@@ -50,13 +50,15 @@ public static class SluiceServerExtensions
         services.AddSluiceGrading();
         services.AddSluiceBackends();
         services.AddSluiceTasks();
-        services.AddOptions<HttpOptions>().BindConfiguration("Sluice:Http").ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration("Sluice:Auth").ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
         services.TryAddSingleton<ApiKeyAuthenticator>();
         services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
         services.TryAddSingleton<AdmissionFilter>();
         services.AddHostedService<OpenServerWarning>();
+        services.TryAddSingleton<UnknownSettingsCheck>();
+        services.AddConfigurationProblemSource<UnknownSettingsCheck>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Fill);
         services.AddExceptionHandler<UnavailableExceptionHandler>();
         services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]).AddCheck<StoreHealthCheck>("store", tags: ["ready"]);

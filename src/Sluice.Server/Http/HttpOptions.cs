@@ -5,6 +5,9 @@ namespace Sluice.Server.Http;
 /// <summary>HTTP limits (section <c>Sluice:Http</c>).</summary>
 public sealed class HttpOptions
 {
+    /// <summary>Configuration section.</summary>
+    public const string SectionName = "Sluice:Http";
+
     /// <summary>Largest request body; larger ones get 413.</summary>
     [Range(1024, 512L * 1024 * 1024)]
     public long MaxBodyBytes { get; set; } = 2 * 1024 * 1024;

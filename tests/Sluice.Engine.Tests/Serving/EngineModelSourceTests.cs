@@ -61,6 +61,21 @@ public sealed class EngineModelSourceTests
         Assert.DoesNotContain(logger.Warnings, w => w.Contains("tok512", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Discover_ModelsFolderIsAFile_LoggedAsAFileNotAsMissing()
+    {
+        using var dir = TestModels.CreateTempDirectory();
+        var file = dir.File("stories15M.bin");
+        File.WriteAllText(file, "a model file given where its folder belongs");
+        var logger = new RecordingLogger<EngineModelSource>();
+
+        Assert.Empty(new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = [file] }), logger).Discover());
+
+        var warning = Assert.Single(logger.Warnings);
+        Assert.Contains(file + " is a file, not a folder", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not exist", warning, StringComparison.Ordinal);
+    }
+
     [SharedDataFact(TestModels.Bin)]
     public void Discover_CheckpointWithoutTokenizer_LoggedWithItsVocabulary()
     {
@@ -137,6 +152,22 @@ public sealed class EngineModelSourceTests
         var options = provider.GetRequiredService<IOptions<EngineOptions>>().Value;
         Assert.Equal(["/models/a"], options.ModelsPaths);
         Assert.Equal((8, 256, 48), (options.KvBlockSize, options.KvCacheBudgetMb, options.MaxSequences));
+    }
+
+    [Fact]
+    public void AddSluiceEngine_ModelsPathsGivenAsOneValue_ServesThatFolder()
+    {
+        // Sluice__Engine__ModelsPaths=/models (no :0) used to bind nothing: the server looked in the default folders.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Sluice:Engine:ModelsPaths"] = "/models/a",
+        }).Build();
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration);
+
+        services.AddSluiceEngine();
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Equal(["/models/a"], provider.GetRequiredService<IOptions<EngineOptions>>().Value.ModelsPaths);
     }
 
     [Fact]

@@ -6,7 +6,10 @@ using Sluice.Grading.Serving;
 
 namespace Sluice.Grading.Tests.Serving;
 
-/// <summary>The duration the essay grader declares for a full queue's Retry-After follows its configured batch size.</summary>
+/// <summary>
+/// The duration the essay grader declares for a full queue's Retry-After follows its configured batch size; a
+/// <c>Sluice:Grading:ModelPath</c> that is not a model file fails its load saying what it is instead.
+/// </summary>
 public sealed class GradingModelSourceTests
 {
     [Fact]
@@ -22,5 +25,23 @@ public sealed class GradingModelSourceTests
         Assert.True(registry.TryGet(EssayGrader.ModelName, out var entry));
         Assert.Equal(4, entry.Settings.MaxBatchSize);
         Assert.Equal(8, entry.Settings.ExpectedBatchMs);
+    }
+
+    [Fact]
+    public async Task LoadAsync_ModelPathIsADirectory_FailsSayingSoRatherThanNotFound()
+    {
+        var folder = Directory.CreateTempSubdirectory("sluice-grader-path-").FullName;
+        try
+        {
+            var candidate = Assert.Single(new GradingModelSource(Options.Create(new GradingOptions { ModelPath = folder })).Discover());
+
+            var ex = await Assert.ThrowsAnyAsync<IOException>(async () => await candidate.LoadAsync(CancellationToken.None));
+
+            Assert.Equal($"{folder} is a directory, not a grading model file", ex.Message);
+        }
+        finally
+        {
+            Directory.Delete(folder);
+        }
     }
 }

@@ -60,6 +60,28 @@ public sealed class OpsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_CollectionRoutes_LabelledWithoutTrailingSlash()
+    {
+        await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{}}");
+        foreach (var path in new[] { "/v1/jobs", "/v1/jobs/", "/v1/models", "/v1/dead-letters", "/v1/tasks" })
+        {
+            using var _ = await _server.Client.GetAsync(path);
+        }
+
+        var text = await _server.Client.GetStringAsync("/metrics");
+        Assert.Contains("sluice_http_requests_total{route=\"/v1/jobs\",method=\"POST\",status=\"202\"}", text, StringComparison.Ordinal);
+        Assert.Contains("sluice_http_requests_total{route=\"/v1/jobs\",method=\"GET\",status=\"200\"} 2", text, StringComparison.Ordinal);
+        var routes = text.Split('\n').Where(line => line.StartsWith("sluice_http_request", StringComparison.Ordinal))
+            .Select(line => line[(line.IndexOf("route=\"", StringComparison.Ordinal) + 7)..])
+            .Select(rest => rest[..rest.IndexOf('"', StringComparison.Ordinal)])
+            .Distinct().ToList();
+        Assert.Contains("/v1/models", routes);
+        Assert.Contains("/v1/dead-letters", routes);
+        Assert.Contains("/v1/tasks", routes);
+        Assert.DoesNotContain(routes, route => route.Length > 1 && route.EndsWith('/'));
+    }
+
+    [Fact]
     public async Task Start_MisspeltBuiltInsKey_FailsInsteadOfRunningOnDefaults()
     {
         var ex = await Assert.ThrowsAnyAsync<Exception>(async () =>

@@ -1,3 +1,6 @@
+using System.ComponentModel.DataAnnotations;
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
 using Sluice.Server.Hosting;
 
 namespace Sluice.Server.Tests.Hosting;
@@ -35,6 +38,113 @@ public sealed class ServerStartExceptionTests
                 Directory.Delete(dir, recursive: true);
             }
         }
+    }
+
+    [Fact]
+    public async Task RunAsync_SettingABoundSectionDoesNotHave_MessageNamesTheSettingAndTheOnesItHas()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-start-" + Guid.NewGuid().ToString("N")[..8]);
+        string[] args =
+        [
+            "--urls=http://127.0.0.1:0",
+            "--Sluice:Storage:DataDir=" + dir,
+            "--Sluice:Engine:ModelsPaths:0=/nonexistent-sluice-models",
+            "--Sluice:Grading:ModelPath=/nonexistent-sluice-grader.bin",
+            "--Sluice:BuiltIns:SleepBatch:BaseMs=500",
+            "--Sluice:BuiltIns:CountMs=5",
+        ];
+        try
+        {
+            var ex = await Assert.ThrowsAsync<ServerStartException>(() => SluiceServerHost.RunAsync(args, CancellationToken.None));
+
+            Assert.Equal(
+                "the server could not start: Sluice:BuiltIns:CountMs, Sluice:BuiltIns:SleepBatch: not a setting of Sluice:BuiltIns (its settings: Enabled, SleepBatchBaseMs, SleepBatchPerItemMs, CountStepMs)",
+                ex.Message);
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public void Message_ConfigurationFileThatIsNotJson_SaysWhereTheFileIsBroken()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "sluice-appsettings-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        File.WriteAllText(path, "{ \"Sluice\": { \"Cache\": { \"MaxBytes\": 5, }");
+        try
+        {
+            var cause = Assert.ThrowsAny<InvalidDataException>(() => new ConfigurationBuilder().AddJsonFile(path).Build());
+
+            var message = new ServerStartException(cause).Message;
+
+            Assert.StartsWith($"the server could not start: Failed to load configuration from file '{path}': Could not parse the JSON file: ", message, StringComparison.Ordinal);
+            Assert.Contains("BytePositionInLine", message, StringComparison.Ordinal);
+            Assert.DoesNotContain("\n", message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("Sluice:Cache:MaxBytes", "abc", "a whole number")]
+    [InlineData("Sluice:Auth:AnonymousRequestsPerSecond", "ten", "a number")]
+    [InlineData("Sluice:Engine:HugePages", "maybe", "true or false")]
+    [InlineData("Sluice:Queue:Aging", "2s", "a duration such as 00:00:02 (hh:mm:ss, or d.hh:mm:ss)")]
+    public async Task RunAsync_SettingOfTheWrongType_MessageSaysWhatTheSettingTakesInWords(string setting, string value, string expected)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-start-" + Guid.NewGuid().ToString("N")[..8]);
+        string[] args =
+        [
+            "--urls=http://127.0.0.1:0",
+            "--Sluice:Storage:DataDir=" + dir,
+            "--Sluice:Engine:ModelsPaths:0=/nonexistent-sluice-models",
+            "--Sluice:Grading:ModelPath=/nonexistent-sluice-grader.bin",
+            $"--{setting}={value}",
+        ];
+        try
+        {
+            var ex = await Assert.ThrowsAsync<ServerStartException>(() => SluiceServerHost.RunAsync(args, CancellationToken.None));
+
+            Assert.Equal($"the server could not start: {setting} = '{value}' is not {expected}.", ex.Message);
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public void SectionOf_EveryOptionsClassCheckedByDataAnnotations_IsTheSectionItsRegistrationBinds()
+    {
+        var assemblies = new[]
+        {
+            typeof(Sluice.Core.Caching.CacheOptions).Assembly, typeof(Sluice.Server.Http.HttpOptions).Assembly, typeof(Sluice.Sqlite.SqliteStoreOptions).Assembly,
+            typeof(Sluice.Postgres.PostgresStoreOptions).Assembly, typeof(Sluice.RabbitMq.RabbitMqOptions).Assembly,
+        };
+        var annotated = assemblies.SelectMany(a => a.GetTypes())
+            .Where(t => t.GetProperties().Any(p => p.GetCustomAttributes<ValidationAttribute>().Any()))
+            .ToDictionary(t => t.Name, ServerStartException.SectionOf);
+
+        Assert.Equal(
+            new Dictionary<string, string?>
+            {
+                ["CacheOptions"] = "Sluice:Cache",
+                ["BuiltInOptions"] = "Sluice:BuiltIns",
+                ["HttpOptions"] = "Sluice:Http",
+                ["SqliteStoreOptions"] = "Sluice:Storage",
+                ["PostgresStoreOptions"] = "Sluice:Store",
+                ["RabbitMqOptions"] = "Sluice:Queue",
+            },
+            annotated);
     }
 
     [Fact]
