@@ -38,6 +38,7 @@ public sealed class SpellDictionaryTests
     [InlineData("intune", "in tune")]
     [InlineData("infact", "in fact")]
     [InlineData("somthing", "something")]
+    [InlineData("freinds", "friends")]
     public void Suggest_CommonMisspellings_ReturnsCorrection(string word, string expected)
     {
         Assert.Equal(expected, TestGrader.Speller.Suggest(word));
