@@ -170,8 +170,10 @@ internal sealed class SpellDictionary
         return false;
     }
 
-    /// <summary>Best correction for a misspelled lower-case word, or null when nothing is within two edits.</summary>
-    /// <summary>The likeliest correction, ranked by edits and then by <paramref name="rank"/> (see <see cref="Ranking"/>).</summary>
+    /// <summary>
+    /// Best correction for a misspelled lower-case word, or null when nothing is within two edits: candidates ranked by
+    /// <see cref="TypoCost"/> and by <paramref name="rank"/> (see <see cref="Ranking"/>).
+    /// </summary>
     public string? Suggest(string word, IReadOnlyDictionary<string, int> rank)
     {
         if (s_common.TryGetValue(word, out var fixedWord))
