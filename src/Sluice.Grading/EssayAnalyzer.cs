@@ -19,8 +19,8 @@ internal sealed class EssayAnalyzer(SpellChecker speller)
         return a;
     }
 
-    /// <summary>Grammar, capitalization and punctuation rules (stage "grammar").</summary>
-    public static void Grammar(EssayAnalysis a) => GrammarChecker.Check(a.Doc, a.Suggestions);
+    /// <summary>Grammar, capitalization and punctuation rules (stage "grammar"); <paramref name="syntax"/>, the model's class-bigram model, tells "an" meant as "and" (see <see cref="GrammarChecker.Check"/>).</summary>
+    public static void Grammar(EssayAnalysis a, Integrity.SyntaxModel? syntax = null) => GrammarChecker.Check(a.Doc, a.Suggestions, syntax);
 
     /// <summary>Sentence length, paragraphing, transitions and vocabulary (stage "structure").</summary>
     public static void Structure(EssayAnalysis a, PromptProfile? profile = null) => StructureChecker.Check(a.Doc, a.Suggestions, profile);

@@ -55,7 +55,7 @@ internal sealed class EssayGrader
 
         var analysis = _analyzer.Spelling(text);
         progress?.Invoke(GradingStages.Spelling, 1);
-        EssayAnalyzer.Grammar(analysis);
+        EssayAnalyzer.Grammar(analysis, Model.Syntax);
         progress?.Invoke(GradingStages.Grammar, 1);
         EssayAnalyzer.Structure(analysis, prompt?.Profile);
         var integrity = _integrity.Check(analysis.Doc, prompt, Model, request.PromptText);
@@ -154,7 +154,7 @@ internal sealed class EssayGrader
     private (double[] Features, Dictionary<string, int> Ngrams) Reanalyse(string text, PromptModel? prompt)
     {
         var a = _analyzer.Spelling(text);
-        EssayAnalyzer.Grammar(a);
+        EssayAnalyzer.Grammar(a, Model.Syntax);
         return (FeatureExtractor.Compute(a.Doc, a.Errors, prompt?.Profile), NgramExtractor.Count(a.Doc));
     }
 

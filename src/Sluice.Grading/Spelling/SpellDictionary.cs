@@ -170,8 +170,10 @@ internal sealed class SpellDictionary
         return false;
     }
 
-    /// <summary>Best correction for a misspelled lower-case word, or null when nothing is within two edits.</summary>
-    /// <summary>The likeliest correction, ranked by edits and then by <paramref name="rank"/> (see <see cref="Ranking"/>).</summary>
+    /// <summary>
+    /// Best correction for a misspelled lower-case word, or null when nothing is within two edits: candidates ranked by
+    /// <see cref="TypoCost"/> and by <paramref name="rank"/> (see <see cref="Ranking"/>).
+    /// </summary>
     public string? Suggest(string word, IReadOnlyDictionary<string, int> rank)
     {
         if (s_common.TryGetValue(word, out var fixedWord))
@@ -191,6 +193,7 @@ internal sealed class SpellDictionary
 
         var best = (string?)null;
         var bestScore = double.MaxValue;
+        var bestEdits = int.MaxValue;
         Span<char> buf = stackalloc char[20];
         var seen = new HashSet<int>();
         void Consider(ReadOnlySpan<char> key, string input)
@@ -212,25 +215,26 @@ internal sealed class SpellDictionary
                     continue;
                 }
 
-                // Fewer edits first; then frequent words (learned ranks), same first letter and similar length.
-                var score = d * 10.0;
-                score += rank.TryGetValue(cand, out var r) ? Math.Log10(r + 10) : 6;
-                if (cand[0] != input[0])
+                // Cheaper slips first (see TypoCost); then frequent words (learned ranks), the same first letter
+                // (unless a short word's first two letters are swapped: "hte", "ahd") and the same regular ending
+                // ("offened" is "offended", not "offend").
+                var score = TypoCost.Compute(input, cand) * 10;
+                score += 3 * (rank.TryGetValue(cand, out var r) ? Math.Log10(r + 10) : 6);
+                if (cand[0] != input[0] && !(input.Length <= 3 && cand.Length > 1 && cand[0] == input[1] && cand[1] == input[0]))
                 {
                     score += 3;
                 }
 
-                if (d == 1 && DoubledLetter(input, cand) is { } doubled)
+                if (LosesEnding(input, cand))
                 {
-                    // A single letter written for a double ("refered", "ocured") is the commonest slip of its kind:
-                    // it beats an equally short substitution ("referee"), a doubled consonant more than a vowel ("refereed").
-                    score -= "aeiou".Contains(doubled) ? 1 : 2;
+                    score += cand.Length < input.Length ? 3 : 1.5; // "offend" drops it; "provide" for "provied" only moves it
                 }
 
                 if (score < bestScore || (score == bestScore && string.CompareOrdinal(cand, best) < 0))
                 {
                     bestScore = score;
                     best = cand;
+                    bestEdits = d;
                 }
             }
         }
@@ -246,11 +250,11 @@ internal sealed class SpellDictionary
 
         // Two words run together ("intune", "infact"): only when no frequent word is one edit away ("usefull" is
         // "useful", not "use full"), and both halves must be words students often write ("som thing" never).
-        for (var cut = 2; cut <= word.Length - 2 && (best is null || bestScore >= 20 || !rank.ContainsKey(best)); cut++)
+        for (var cut = 2; cut <= word.Length - 2 && (best is null || bestEdits >= 2 || !rank.ContainsKey(best)); cut++)
         {
             if (rank.TryGetValue(word[..cut], out var ra) && rank.TryGetValue(word[cut..], out var rb) && Contains(word[..cut]) && Contains(word[cut..]))
             {
-                var score = 10 + Math.Log10(Math.Max(ra, rb) + 10);
+                var score = 10 + 3 * Math.Log10(Math.Max(ra, rb) + 10);
                 if (score < bestScore)
                 {
                     bestScore = score;
@@ -317,24 +321,10 @@ internal sealed class SpellDictionary
         return null;
     }
 
-    /// <summary>The letter doubled when <paramref name="candidate"/> is <paramref name="input"/> with one of its letters doubled, else null.</summary>
-    private static char? DoubledLetter(string input, string candidate)
-    {
-        if (candidate.Length != input.Length + 1)
-        {
-            return null;
-        }
-
-        var i = 0;
-        while (i < input.Length && input[i] == candidate[i])
-        {
-            i++;
-        }
-
-        // candidate[i] is the inserted letter: it must repeat its neighbour, and the rest must match.
-        var doubled = (i > 0 && candidate[i] == candidate[i - 1]) || (i + 1 < candidate.Length && candidate[i] == candidate[i + 1]);
-        return doubled && candidate.AsSpan(i + 1).SequenceEqual(input.AsSpan(i)) ? candidate[i] : null;
-    }
+    /// <summary>True when <paramref name="input"/> ends in "-ed" or "-ing" and <paramref name="candidate"/> does not.</summary>
+    private static bool LosesEnding(string input, string candidate) =>
+        (input.EndsWith("ed", StringComparison.Ordinal) && !candidate.EndsWith("ed", StringComparison.Ordinal))
+        || (input.EndsWith("ing", StringComparison.Ordinal) && !candidate.EndsWith("ing", StringComparison.Ordinal));
 
     private int LowerBound(ulong h)
     {

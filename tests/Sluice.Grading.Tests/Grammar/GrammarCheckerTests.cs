@@ -138,6 +138,39 @@ public sealed class GrammarCheckerTests
     }
 
     [Theory]
+    [InlineData("I like cats an dogs.", "and")]
+    [InlineData("We sell books an magazines.", "and")]
+    [InlineData("He sat at the computer an teach himself to type.", null)] // "and" or "can": named, not offered
+    [InlineData("We cooked rice an beans.", null)]
+    [InlineData("She has an computer at home.", "a")]
+    [InlineData("It would be an good thing.", "a")]
+    [InlineData("The song contains an foul word.", "a")]
+    public void Check_AnBeforeAConsonantWithTheModelsSyntax_AndWhereItReadsAsAndElseArticle(string text, string? replacement)
+    {
+        var output = new List<Suggestion>();
+        var withoutModel = Check(text);
+
+        GrammarChecker.Check(Tokenizer.Analyze(text), output, TestGrader.Instance.Model.Syntax);
+
+        var hit = Assert.Single(output, s => s.Rule is "a_an" or "an_and");
+        Assert.Equal(replacement, hit.Replacement);
+        Assert.Equal(replacement == "a" ? "a_an" : "an_and", hit.Rule);
+        Assert.Equal("an", text.Substring(hit.Start, hit.Length));
+        // Either way one grammar hit: the counts the scoring features read do not depend on the model.
+        Assert.Equal(withoutModel.Count(s => s.Category == "grammar"), output.Count(s => s.Category == "grammar"));
+    }
+
+    [Fact]
+    public void Grade_CatsAnDogs_SuggestsAndNotAnArticle()
+    {
+        var result = TestGrader.Instance.Grade(new EssayRequest("My family has two cats an dogs at home. We love them very much.", 1));
+
+        Assert.DoesNotContain(result.Suggestions, s => s.Rule == "a_an");
+        var hit = Assert.Single(result.Suggestions, s => s.Rule == "an_and");
+        Assert.Equal("and", hit.Replacement);
+    }
+
+    [Theory]
     [InlineData("First of all a oerson does not go to the library to get hurt.", false)]
     [InlineData("Then a nother example is the snake.", false)]
     [InlineData("It was a excellant day for a walk.", true)]

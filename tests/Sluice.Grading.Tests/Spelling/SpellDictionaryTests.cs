@@ -38,7 +38,25 @@ public sealed class SpellDictionaryTests
     [InlineData("intune", "in tune")]
     [InlineData("infact", "in fact")]
     [InlineData("somthing", "something")]
+    [InlineData("freinds", "friends")]
     public void Suggest_CommonMisspellings_ReturnsCorrection(string word, string expected)
+    {
+        Assert.Equal(expected, TestGrader.Speller.Suggest(word));
+    }
+
+    [Theory]
+    [InlineData("thay", "they")] // a vowel for a vowel, not "that" (a letter for a neighbouring key)
+    [InlineData("hte", "the")] // the first two letters swapped, not "he" (a letter dropped)
+    [InlineData("ther", "there")] // a missing vowel, not "the" (a missing consonant)
+    [InlineData("offened", "offended")] // keeps its "-ed", not "offend"
+    [InlineData("goin", "going")] // the "g" of "-ing", not "gain"
+    [InlineData("ment", "meant")] // a missing vowel, not "meet"
+    [InlineData("nother", "another")]
+    [InlineData("tounge", "tongue")]
+    [InlineData("wated", "waited")]
+    [InlineData("iside", "inside")] // not "side": the first two letters of a longer word are not taken as swapped
+    [InlineData("evry", "every")]
+    public void Suggest_SlipsStudentsMake_RanksTheLikelyWordFirst(string word, string expected)
     {
         Assert.Equal(expected, TestGrader.Speller.Suggest(word));
     }
