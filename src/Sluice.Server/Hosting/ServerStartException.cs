@@ -55,9 +55,12 @@ public sealed partial class ServerStartException(Exception cause) : Exception("t
         }
 
         var keys = m.Groups["keys"].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(key => section + ":" + key.Trim('\''));
-        var settings = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name);
-        return $"{string.Join(", ", keys)}: not a setting of {section} (its settings: {string.Join(", ", settings)})";
+        return $"{string.Join(", ", keys)}: not a setting of {section} (its settings: {string.Join(", ", SettingsOf(type))})";
     }
+
+    /// <summary>The settings an options class binds: its writable public properties (a computed one is not a setting).</summary>
+    internal static IEnumerable<string> SettingsOf(Type optionsType) =>
+        optionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name);
 
     /// <summary>"Sluice:Cache:MaxBytes: The field MaxBytes must be between …" for a data-annotation failure of a known section; other failures as they are.</summary>
     internal static string NameTheSetting(Type optionsType, string failure)

@@ -1,4 +1,3 @@
-using System.Reflection;
 using Sluice.Core.Caching;
 using Sluice.Core.Configuration;
 using Sluice.Core.Queueing;
@@ -31,7 +30,7 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
         var problems = new List<string>();
         foreach (var section in s_options.GroupBy(type => ServerStartException.SectionOf(type)!, StringComparer.Ordinal))
         {
-            var settings = section.SelectMany(type => type.GetProperties(BindingFlags.Public | BindingFlags.Instance)).Where(p => p.CanWrite).Select(p => p.Name).ToList();
+            var settings = section.SelectMany(ServerStartException.SettingsOf).ToList();
             foreach (var child in configuration.GetSection(section.Key).GetChildren())
             {
                 // Configuration keys match properties case-insensitively.
