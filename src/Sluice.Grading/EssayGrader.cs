@@ -32,6 +32,7 @@ internal sealed class EssayGrader
         _analyzer = analyzer;
         _integrity = new IntegrityChecker(analyzer.Speller.Dictionary);
         analyzer.Speller.SetFrequencyRanking(model.CommonWords);
+        analyzer.Speller.SetContextModel(model.Syntax);
     }
 
     public GradingModel Model { get; }

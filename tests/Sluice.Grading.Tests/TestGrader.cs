@@ -21,6 +21,7 @@ internal static class TestGrader
         {
             var speller = new SpellChecker(Dictionary);
             speller.SetFrequencyRanking(Instance.Model.CommonWords);
+            speller.SetContextModel(Instance.Model.Syntax);
             return speller;
         }
     }

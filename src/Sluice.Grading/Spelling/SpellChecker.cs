@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Sluice.Grading.Integrity;
 using Sluice.Grading.Text;
 
 namespace Sluice.Grading.Spelling;
@@ -9,8 +10,9 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
     /// <summary>Most suggestions computed per essay; beyond that misspellings are still counted (bounds garbage input).</summary>
     public const int MaxSuggestions = 150;
 
-    private readonly ConcurrentDictionary<string, string?> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Word, double Score)[]> _cache = new(StringComparer.Ordinal);
     private IReadOnlyDictionary<string, int> _rank = new Dictionary<string, int>(StringComparer.Ordinal);
+    private SyntaxModel? _syntax;
 
     public SpellDictionary Dictionary => dictionary;
 
@@ -20,6 +22,18 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
         _rank = SpellDictionary.Ranking(commonWords);
         _cache.Clear();
     }
+
+    /// <summary>
+    /// The model's class-bigram word-order model, which ranks close candidates by the words around the misspelling
+    /// ("thet was" → "that", "thet were" → "they"); set once, before grading. Without it the ranking ignores context.
+    /// </summary>
+    public void SetContextModel(SyntaxModel syntax) => _syntax = syntax;
+
+    /// <summary>
+    /// Weight of the context log-likelihood (natural log) against the candidates' scores, in which a factor of ten in word
+    /// frequency rank weighs 3 (<see cref="SpellDictionary.Rank"/>): 1.3 weighs a nat of context as a nat of frequency.
+    /// </summary>
+    private const double ContextWeight = 1.3;
 
     /// <summary>Appends one suggestion per misspelling (up to <see cref="MaxSuggestions"/>) and returns the misspelling count.</summary>
     public int Check(EssayDocument doc, List<Suggestion> output)
@@ -54,7 +68,7 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
 
             // A name written in lower case gets its capitals back; two words run together at a capital ("thereI") get
             // their space; anything else the likeliest correction.
-            var fix = name ?? SplitAtCapital(doc.Span(t)) ?? Suggest(w);
+            var fix = name ?? SplitAtCapital(doc.Span(t)) ?? Suggest(doc, i);
             if (fix is not null && name is null && char.IsUpper(doc.Text[t.Start]))
             {
                 fix = char.ToUpperInvariant(fix[0]) + fix[1..];
@@ -71,19 +85,88 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
 
     public string? Suggest(string lowerWord)
     {
+        var ranked = Ranked(lowerWord);
+        return ranked.Length == 0 ? null : ranked[0].Word;
+    }
+
+    /// <summary>The correction of the misspelt word at token <paramref name="i"/>, the close candidates ranked by the words around it.</summary>
+    private string? Suggest(EssayDocument doc, int i)
+    {
+        var ranked = Ranked(doc.Lower[i]);
+        if (ranked.Length == 0)
+        {
+            return null;
+        }
+
+        return ranked.Length == 1 || _syntax is null ? ranked[0].Word : InContext(doc, i, ranked, _syntax);
+    }
+
+    private (string Word, double Score)[] Ranked(string lowerWord)
+    {
         if (_cache.TryGetValue(lowerWord, out var hit))
         {
             return hit;
         }
 
-        var fix = dictionary.Suggest(lowerWord, _rank);
+        var ranked = dictionary.Rank(lowerWord, _rank);
         if (_cache.Count > 100_000)
         {
             _cache.Clear(); // bounded: garbage input must not grow memory without limit
         }
 
-        _cache[lowerWord] = fix;
-        return fix;
+        _cache[lowerWord] = ranked;
+        return ranked;
+    }
+
+    /// <summary>
+    /// The candidate likeliest between its neighbours: each one's score less <see cref="ContextWeight"/> × the class-bigram
+    /// log-likelihood of its class after the previous word and before the next (log P(c | previous) + log P(next | c) −
+    /// log P(c): the frequency rank already counts how common the word is).
+    /// </summary>
+    private static string InContext(EssayDocument doc, int i, (string Word, double Score)[] ranked, SyntaxModel syntax)
+    {
+        var k = syntax.ClassCount;
+        var sentence = doc.Tokens[i].Sentence;
+        var previous = syntax.Start;
+        for (var j = i - 1; j >= 0 && doc.Tokens[j].Sentence == sentence; j--)
+        {
+            if (doc.Tokens[j].Kind != TokenKind.Punctuation)
+            {
+                previous = syntax.ClassOf(doc.Lower[j], doc.Tokens[j].Kind);
+                break;
+            }
+        }
+
+        var next = -1;
+        for (var j = i + 1; j < doc.Tokens.Count && doc.Tokens[j].Sentence == sentence; j++)
+        {
+            if (doc.Tokens[j].Kind != TokenKind.Punctuation)
+            {
+                next = syntax.ClassOf(doc.Lower[j], doc.Tokens[j].Kind);
+                break;
+            }
+        }
+
+        var best = ranked[0].Word;
+        var bestScore = double.MaxValue;
+        foreach (var (word, score) in ranked)
+        {
+            var total = score;
+            if (!word.Contains(' '))
+            {
+                var c = syntax.ClassOf(word, TokenKind.Word);
+                var ll = syntax.Bigram[(previous * k) + c] - syntax.Unigram[c] + (next >= 0 ? syntax.Bigram[(c * k) + next] : 0);
+                total -= ContextWeight * ll;
+            }
+
+            if (total < bestScore)
+            {
+                bestScore = total;
+                best = word;
+            }
+        }
+
+        return best;
     }
 
     /// <summary>

@@ -176,19 +176,30 @@ internal sealed class SpellDictionary
     /// </summary>
     public string? Suggest(string word, IReadOnlyDictionary<string, int> rank)
     {
+        var ranked = Rank(word, rank);
+        return ranked.Length == 0 ? null : ranked[0].Word;
+    }
+
+    /// <summary>
+    /// The best correction first (as <see cref="Suggest"/>), then the other candidates whose score is within
+    /// <see cref="CloseMargin"/> of it, cheapest first, each with its score (lower is likelier); empty when there is none.
+    /// A correction that needs no ranking (a common misspelling, an ending or apostrophe) comes alone.
+    /// </summary>
+    public (string Word, double Score)[] Rank(string word, IReadOnlyDictionary<string, int> rank)
+    {
         if (s_common.TryGetValue(word, out var fixedWord))
         {
-            return fixedWord;
+            return [(fixedWord, 0)];
         }
 
         if (word.Length is < 2 or > 18 || word.Contains('-') || word.Contains('\''))
         {
-            return null;
+            return [];
         }
 
         if (Inflection(word) is { } inflected)
         {
-            return inflected;
+            return [(inflected, 0)];
         }
 
         var best = (string?)null;
@@ -196,6 +207,7 @@ internal sealed class SpellDictionary
         var bestEdits = int.MaxValue;
         Span<char> buf = stackalloc char[20];
         var seen = new HashSet<int>();
+        var close = new List<(string Word, double Score)>();
         void Consider(ReadOnlySpan<char> key, string input)
         {
             var h = Hash(key);
@@ -230,6 +242,11 @@ internal sealed class SpellDictionary
                     score += cand.Length < input.Length ? 3 : 1.5; // "offend" drops it; "provide" for "provied" only moves it
                 }
 
+                if (score <= bestScore + CloseMargin)
+                {
+                    close.Add((cand, score));
+                }
+
                 if (score < bestScore || (score == bestScore && string.CompareOrdinal(cand, best) < 0))
                 {
                     bestScore = score;
@@ -255,6 +272,11 @@ internal sealed class SpellDictionary
             if (rank.TryGetValue(word[..cut], out var ra) && rank.TryGetValue(word[cut..], out var rb) && Contains(word[..cut]) && Contains(word[cut..]))
             {
                 var score = 10 + 3 * Math.Log10(Math.Max(ra, rb) + 10);
+                if (score <= bestScore + CloseMargin)
+                {
+                    close.Add((string.Concat(word.AsSpan(0, cut), " ", word.AsSpan(cut)), score));
+                }
+
                 if (score < bestScore)
                 {
                     bestScore = score;
@@ -269,10 +291,48 @@ internal sealed class SpellDictionary
         if (word.Length >= 4 && word[^1] == 'd' && !"aeioud".Contains(word[^2]) && (best is null || best.StartsWith(stem, StringComparison.Ordinal))
             && _words.Contains(stem + "ed"))
         {
-            return stem + "ed";
+            return [(stem + "ed", 0)];
         }
 
-        return best;
+        return best is null ? [] : Close(best, bestScore, close);
+    }
+
+    /// <summary>How far (in <see cref="Rank"/>'s score units; one slip costs about 10) a candidate may trail the best and still be returned.</summary>
+    public const double CloseMargin = 6;
+
+    /// <summary>The best candidate first, then the others within <see cref="CloseMargin"/> of it, cheapest first.</summary>
+    private static (string Word, double Score)[] Close(string best, double bestScore, List<(string Word, double Score)> close)
+    {
+        var n = 1;
+        for (var i = 0; i < close.Count; i++)
+        {
+            if (close[i].Score <= bestScore + CloseMargin && close[i].Word != best)
+            {
+                close[n - 1] = close[i];
+                n++;
+            }
+        }
+
+        var result = new (string Word, double Score)[n];
+        result[0] = (best, bestScore);
+        for (var i = 1; i < n; i++)
+        {
+            result[i] = close[i - 1];
+        }
+
+        for (var i = 2; i < n; i++) // insertion sort: a handful of candidates
+        {
+            var x = result[i];
+            var j = i - 1;
+            for (; j >= 1 && (result[j].Score > x.Score || (result[j].Score == x.Score && string.CompareOrdinal(result[j].Word, x.Word) > 0)); j--)
+            {
+                result[j + 1] = result[j];
+            }
+
+            result[j + 1] = x;
+        }
+
+        return result;
     }
 
     /// <summary>

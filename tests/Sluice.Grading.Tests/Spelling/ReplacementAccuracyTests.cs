@@ -56,6 +56,6 @@ public sealed class ReplacementAccuracyTests(ITestOutputHelper output)
             output.WriteLine($"{n,4}  {key}");
         }
 
-        Assert.True(accuracy >= 0.88, $"top-1 accuracy {accuracy:P1}"); // 80.7 % before the weighted slip costs
+        Assert.True(accuracy >= 0.91, $"top-1 accuracy {accuracy:P1}"); // 80.7 % before the weighted slip costs, 90.6 % before the context
     }
 }
