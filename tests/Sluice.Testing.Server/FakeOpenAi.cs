@@ -47,6 +47,20 @@ public static class FakeOpenAi
         }
     };
 
+    /// <summary><c>POST /v1/chat/completions</c> of an upstream that fails every generation: 500 with <paramref name="body"/>.</summary>
+    public static RequestDelegate Failing(string body = "boom") => async context =>
+    {
+        context.Response.StatusCode = 500;
+        await context.Response.WriteAsync(body);
+    };
+
+    /// <summary><c>POST /v1/chat/completions</c> of an upstream that can come back: streams <paramref name="pieces"/> while <paramref name="isUp"/> says so, fails as <see cref="Failing"/> before.</summary>
+    public static RequestDelegate ChatWhile(Func<bool> isUp, string[] pieces)
+    {
+        var failing = Failing();
+        return context => isUp() ? StreamAsync(context, pieces) : failing(context);
+    }
+
     public static Task ModelsAsync(HttpContext context) =>
         context.Response.WriteAsJsonAsync(new { @object = "list", data = new[] { new { id = "upstream-model", @object = "model", created = 0, owned_by = "fake" } } });
 }

@@ -359,8 +359,7 @@ internal static class GrammarChecker
         var following = syntax.ClassOf(doc.Lower[next], doc.Tokens[next].Kind);
         var and = syntax.ClassOf("and", TokenKind.Word);
         var article = syntax.ClassOf("a", TokenKind.Word);
-        var k = syntax.ClassCount;
-        var margin = syntax.Bigram[(previous * k) + and] + syntax.Bigram[(and * k) + following] - syntax.Bigram[(previous * k) + article] - syntax.Bigram[(article * k) + following];
+        var margin = syntax.LogP(previous, and) + syntax.LogP(and, following) - syntax.LogP(previous, article) - syntax.LogP(article, following);
         return margin > AndMargin;
     }
 

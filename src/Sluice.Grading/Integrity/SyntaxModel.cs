@@ -26,6 +26,9 @@ internal sealed record SyntaxModel
 
     public int ClassCount => Words.Length + SuffixClasses + 1;
 
+    /// <summary>log P(<paramref name="next"/> | <paramref name="previous"/>), the classes of two neighbouring words.</summary>
+    public float LogP(int previous, int next) => Bigram[(previous * ClassCount) + next];
+
     private Dictionary<string, int>? _index;
 
     public int ClassOf(string lower, TokenKind kind)

@@ -125,7 +125,6 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
     /// </summary>
     private static string InContext(EssayDocument doc, int i, (string Word, double Score)[] ranked, SyntaxModel syntax)
     {
-        var k = syntax.ClassCount;
         var sentence = doc.Tokens[i].Sentence;
         var previous = syntax.Start;
         for (var j = i - 1; j >= 0 && doc.Tokens[j].Sentence == sentence; j--)
@@ -155,7 +154,7 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
             if (!word.Contains(' '))
             {
                 var c = syntax.ClassOf(word, TokenKind.Word);
-                var ll = syntax.Bigram[(previous * k) + c] - syntax.Unigram[c] + (next >= 0 ? syntax.Bigram[(c * k) + next] : 0);
+                var ll = syntax.LogP(previous, c) - syntax.Unigram[c] + (next >= 0 ? syntax.LogP(c, next) : 0);
                 total -= ContextWeight * ll;
             }
 

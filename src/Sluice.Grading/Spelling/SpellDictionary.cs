@@ -125,7 +125,7 @@ internal sealed class SpellDictionary
     }
 
     /// <summary>
-    /// Word → frequency rank (most common first) from a model's common words, for <see cref="Suggest"/>. The ranking
+    /// Word → frequency rank (most common first) from a model's common words, for <see cref="Rank"/>. The ranking
     /// belongs to the model, not to this dictionary, which graders with different models share.
     /// </summary>
     public static Dictionary<string, int> Ranking(IReadOnlyList<string> commonWords)
@@ -171,18 +171,10 @@ internal sealed class SpellDictionary
     }
 
     /// <summary>
-    /// Best correction for a misspelled lower-case word, or null when nothing is within two edits: candidates ranked by
-    /// <see cref="TypoCost"/> and by <paramref name="rank"/> (see <see cref="Ranking"/>).
-    /// </summary>
-    public string? Suggest(string word, IReadOnlyDictionary<string, int> rank)
-    {
-        var ranked = Rank(word, rank);
-        return ranked.Length == 0 ? null : ranked[0].Word;
-    }
-
-    /// <summary>
-    /// The best correction first (as <see cref="Suggest"/>), then the other candidates whose score is within
-    /// <see cref="CloseMargin"/> of it, cheapest first, each with its score (lower is likelier); empty when there is none.
+    /// Corrections of a misspelled lower-case word: the best first (candidates within two edits ranked by
+    /// <see cref="TypoCost"/> and by <paramref name="rank"/>, see <see cref="Ranking"/>), then the other candidates whose
+    /// score is within <see cref="CloseMargin"/> of it, cheapest first, each with its score (lower is likelier); empty
+    /// when nothing is within two edits.
     /// A correction that needs no ranking (a common misspelling, an ending or apostrophe) comes alone.
     /// </summary>
     public (string Word, double Score)[] Rank(string word, IReadOnlyDictionary<string, int> rank)

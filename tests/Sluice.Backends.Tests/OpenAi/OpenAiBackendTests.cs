@@ -139,11 +139,7 @@ public sealed class OpenAiBackendTests
         await using var upstream = await FakeUpstream.StartAsync(app =>
         {
             app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                ctx.Response.StatusCode = 500;
-                await ctx.Response.WriteAsync("boom");
-            });
+            app.MapPost("/v1/chat/completions", FakeOpenAi.Failing());
         });
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
             ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0)));

@@ -66,11 +66,7 @@ public sealed class TaskOnBackendTests
         await using var upstream = await FakeUpstream.StartAsync(app =>
         {
             app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                ctx.Response.StatusCode = 500;
-                await ctx.Response.WriteAsync("generation broke");
-            });
+            app.MapPost("/v1/chat/completions", FakeOpenAi.Failing("generation broke"));
         });
         // Probed once at start (it passes); the circuit is opened by generations that fail.
         await using var server = await SluiceServer.StartAsync(SluiceServer.LocalModel(Settings.Backend("remote", "openai", upstream.Url + "/v1",

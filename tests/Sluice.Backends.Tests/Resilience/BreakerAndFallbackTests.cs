@@ -22,17 +22,7 @@ public sealed class BreakerAndFallbackTests
         await using var upstream = await FakeUpstream.StartAsync(app =>
         {
             app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                if (Volatile.Read(ref healthy))
-                {
-                    await FakeOpenAi.StreamAsync(ctx, ["fine"]);
-                    return;
-                }
-
-                ctx.Response.StatusCode = 500;
-                await ctx.Response.WriteAsync("boom");
-            });
+            app.MapPost("/v1/chat/completions", FakeOpenAi.ChatWhile(() => Volatile.Read(ref healthy), ["fine"]));
         });
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
             ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerFailureRatio", 0.5), ("BreakerSamplingSeconds", 10), ("BreakerCooldownSeconds", CooldownSeconds),
@@ -71,11 +61,7 @@ public sealed class BreakerAndFallbackTests
         await using var upstream = await FakeUpstream.StartAsync(app =>
         {
             app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                ctx.Response.StatusCode = 500;
-                await ctx.Response.WriteAsync("the GPU fell off the bus");
-            });
+            app.MapPost("/v1/chat/completions", FakeOpenAi.Failing("the GPU fell off the bus"));
         });
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
             ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerFailureRatio", 0.5), ("BreakerSamplingSeconds", 10), ("BreakerCooldownSeconds", 60),
@@ -99,11 +85,7 @@ public sealed class BreakerAndFallbackTests
         await using var upstream = await FakeUpstream.StartAsync(app =>
         {
             app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                ctx.Response.StatusCode = 500;
-                await ctx.Response.WriteAsync("boom");
-            });
+            app.MapPost("/v1/chat/completions", FakeOpenAi.Failing());
         });
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
             ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 60), ("HealthProbeIntervalSeconds", 0)));
@@ -131,17 +113,7 @@ public sealed class BreakerAndFallbackTests
         await using var upstream = await FakeUpstream.StartAsync(app =>
         {
             app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                if (Volatile.Read(ref healthy))
-                {
-                    await FakeOpenAi.StreamAsync(ctx, ["back"]);
-                    return;
-                }
-
-                ctx.Response.StatusCode = 500;
-                await ctx.Response.WriteAsync("boom");
-            });
+            app.MapPost("/v1/chat/completions", FakeOpenAi.ChatWhile(() => Volatile.Read(ref healthy), ["back"]));
         });
         // A quick job backoff: three attempts spent on the open circuit would take well under a second.
         var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1",
@@ -172,17 +144,7 @@ public sealed class BreakerAndFallbackTests
         await using var upstream = await FakeUpstream.StartAsync(app =>
         {
             app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                if (Volatile.Read(ref healthy))
-                {
-                    await FakeOpenAi.StreamAsync(ctx, ["primary"]);
-                    return;
-                }
-
-                ctx.Response.StatusCode = 500;
-                await ctx.Response.WriteAsync("boom");
-            });
+            app.MapPost("/v1/chat/completions", FakeOpenAi.ChatWhile(() => Volatile.Read(ref healthy), ["primary"]));
         });
         var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1",
             ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", CooldownSeconds), ("HealthProbeIntervalSeconds", 0), ("Fallback", "count"));
@@ -283,17 +245,7 @@ public sealed class BreakerAndFallbackTests
         await using var upstream = await FakeUpstream.StartAsync(app =>
         {
             app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                if (Volatile.Read(ref healthy))
-                {
-                    await FakeOpenAi.StreamAsync(ctx, ["primary"]);
-                    return;
-                }
-
-                ctx.Response.StatusCode = 500;
-                await ctx.Response.WriteAsync("boom");
-            });
+            app.MapPost("/v1/chat/completions", FakeOpenAi.ChatWhile(() => Volatile.Read(ref healthy), ["primary"]));
         });
         var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1",
             ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 1), ("HealthProbeIntervalSeconds", 0), ("Fallback", "count"));
@@ -337,11 +289,7 @@ public sealed class BreakerAndFallbackTests
         await using var upstream = await FakeUpstream.StartAsync(app =>
         {
             app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                ctx.Response.StatusCode = 500;
-                await ctx.Response.WriteAsync("boom");
-            });
+            app.MapPost("/v1/chat/completions", FakeOpenAi.Failing());
         });
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
             ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", CooldownSeconds), ("HealthProbeIntervalSeconds", 0.2)));

@@ -15,59 +15,20 @@ public sealed class ServerStartExceptionTests
     [InlineData("Sluice:BuiltIns:CountStepMs", "-1")]
     public async Task RunAsync_DataAnnotationSettingOutOfRange_MessageNamesTheSetting(string setting, string value)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "sluice-start-" + Guid.NewGuid().ToString("N")[..8]);
-        string[] args =
-        [
-            "--urls=http://127.0.0.1:0",
-            "--Sluice:Storage:DataDir=" + dir,
-            "--Sluice:Engine:ModelsPaths:0=/nonexistent-sluice-models",
-            "--Sluice:Grading:ModelPath=/nonexistent-sluice-grader.bin",
-            $"--{setting}={value}",
-        ];
-        try
-        {
-            var ex = await Assert.ThrowsAsync<ServerStartException>(() => SluiceServerHost.RunAsync(args, CancellationToken.None));
+        var ex = await StartFailureAsync($"--{setting}={value}");
 
-            Assert.Contains(setting + ": ", ex.Message, StringComparison.Ordinal);
-            Assert.DoesNotContain("DataAnnotation validation failed", ex.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            if (Directory.Exists(dir))
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-        }
+        Assert.Contains(setting + ": ", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("DataAnnotation validation failed", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task RunAsync_SettingABoundSectionDoesNotHave_MessageNamesTheSettingAndTheOnesItHas()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "sluice-start-" + Guid.NewGuid().ToString("N")[..8]);
-        string[] args =
-        [
-            "--urls=http://127.0.0.1:0",
-            "--Sluice:Storage:DataDir=" + dir,
-            "--Sluice:Engine:ModelsPaths:0=/nonexistent-sluice-models",
-            "--Sluice:Grading:ModelPath=/nonexistent-sluice-grader.bin",
-            "--Sluice:BuiltIns:SleepBatch:BaseMs=500",
-            "--Sluice:BuiltIns:CountMs=5",
-        ];
-        try
-        {
-            var ex = await Assert.ThrowsAsync<ServerStartException>(() => SluiceServerHost.RunAsync(args, CancellationToken.None));
+        var ex = await StartFailureAsync("--Sluice:BuiltIns:SleepBatch:BaseMs=500", "--Sluice:BuiltIns:CountMs=5");
 
-            Assert.Equal(
-                "the server could not start: Sluice:BuiltIns:CountMs, Sluice:BuiltIns:SleepBatch: not a setting of Sluice:BuiltIns (its settings: Enabled, SleepBatchBaseMs, SleepBatchPerItemMs, CountStepMs)",
-                ex.Message);
-        }
-        finally
-        {
-            if (Directory.Exists(dir))
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-        }
+        Assert.Equal(
+            "the server could not start: Sluice:BuiltIns:CountMs, Sluice:BuiltIns:SleepBatch: not a setting of Sluice:BuiltIns (its settings: Enabled, SleepBatchBaseMs, SleepBatchPerItemMs, CountStepMs)",
+            ex.Message);
     }
 
     [Fact]
@@ -98,28 +59,9 @@ public sealed class ServerStartExceptionTests
     [InlineData("Sluice:Queue:Aging", "2s", "a duration such as 00:00:02 (hh:mm:ss, or d.hh:mm:ss)")]
     public async Task RunAsync_SettingOfTheWrongType_MessageSaysWhatTheSettingTakesInWords(string setting, string value, string expected)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "sluice-start-" + Guid.NewGuid().ToString("N")[..8]);
-        string[] args =
-        [
-            "--urls=http://127.0.0.1:0",
-            "--Sluice:Storage:DataDir=" + dir,
-            "--Sluice:Engine:ModelsPaths:0=/nonexistent-sluice-models",
-            "--Sluice:Grading:ModelPath=/nonexistent-sluice-grader.bin",
-            $"--{setting}={value}",
-        ];
-        try
-        {
-            var ex = await Assert.ThrowsAsync<ServerStartException>(() => SluiceServerHost.RunAsync(args, CancellationToken.None));
+        var ex = await StartFailureAsync($"--{setting}={value}");
 
-            Assert.Equal($"the server could not start: {setting} = '{value}' is not {expected}.", ex.Message);
-        }
-        finally
-        {
-            if (Directory.Exists(dir))
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-        }
+        Assert.Equal($"the server could not start: {setting} = '{value}' is not {expected}.", ex.Message);
     }
 
     [Fact]
@@ -151,5 +93,30 @@ public sealed class ServerStartExceptionTests
     public void NameTheSetting_FailureNotFromDataAnnotations_Unchanged()
     {
         Assert.Equal("Sluice:Retry:BaseDelay = -00:00:01 must be …", ServerStartException.NameTheSetting(typeof(Sluice.Core.Caching.CacheOptions), "Sluice:Retry:BaseDelay = -00:00:01 must be …"));
+    }
+
+    /// <summary>Starts the server on a free port with a throw-away data folder, no models, and <paramref name="settings"/>; returns why it did not start.</summary>
+    private static async Task<ServerStartException> StartFailureAsync(params string[] settings)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-start-" + Guid.NewGuid().ToString("N")[..8]);
+        string[] args =
+        [
+            "--urls=http://127.0.0.1:0",
+            "--Sluice:Storage:DataDir=" + dir,
+            "--Sluice:Engine:ModelsPaths:0=/nonexistent-sluice-models",
+            "--Sluice:Grading:ModelPath=/nonexistent-sluice-grader.bin",
+            .. settings,
+        ];
+        try
+        {
+            return await Assert.ThrowsAsync<ServerStartException>(() => SluiceServerHost.RunAsync(args, CancellationToken.None));
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
     }
 }
