@@ -1,4 +1,7 @@
+using System.Text.Json;
 using Sluice.Backends.Health;
+using Sluice.Backends.Resilience;
+using Sluice.Core.Jobs;
 using Sluice.Core.Scheduling;
 
 namespace Sluice.Server.Apis;
@@ -7,9 +10,41 @@ namespace Sluice.Server.Apis;
 internal static class CircuitRetry
 {
     /// <summary>
+    /// The longest a client waiting on its HTTP request is kept for a retry that an open circuit holds back: a retry
+    /// due sooner may well be the trial call itself; a later one (up to a cooldown, 30 s by default) is the client's to
+    /// schedule with the answer's <c>Retry-After</c>.
+    /// </summary>
+    public static readonly TimeSpan SyncWaitLimit = TimeSpan.FromSeconds(1);
+
+    /// <summary>
     /// The time until <paramref name="model"/>'s circuit takes its next trial call, as it stands now (the job may have
     /// waited out retries since the refusal); zero (sent as 1 s) when the cooldown is over or the model has no circuit.
     /// </summary>
     public static TimeSpan After(ModelRegistry registry, string model) =>
         registry.TryGet(model, out var entry) && entry.Model is IBackendModel backend ? backend.Upstream.Health.UntilTrial : TimeSpan.Zero;
+
+    /// <summary>
+    /// The error of a <c>retrying</c> event whose attempt a remote backend's open circuit refused and whose retry is
+    /// held back longer than <see cref="SyncWaitLimit"/> (until the circuit's trial call); null for any other event.
+    /// </summary>
+    public static string? HeldBackBy(JobEvent e)
+    {
+        if (e.Type != JobEventTypes.Retrying)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(e.DataJson);
+            var data = doc.RootElement;
+            var error = data.TryGetProperty("error", out var err) && err.ValueKind == JsonValueKind.String ? err.GetString() : null;
+            var delayMs = data.TryGetProperty("delay_ms", out var d) && d.TryGetInt64(out var ms) ? ms : 0;
+            return UpstreamException.IsCircuitOpen(error) && delayMs > SyncWaitLimit.TotalMilliseconds ? error : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 }

@@ -12,17 +12,22 @@ internal static class JobWaiter
     /// </param>
     public static async Task<JobRecord?> WaitAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect,
         CancellationToken stopping = default) =>
-        (await WaitCoreAsync(jobs, id, timeout, aborted, cancelOnDisconnect, countTokens: false, stopping).ConfigureAwait(false)).Job;
+        (await WaitCoreAsync(jobs, id, timeout, aborted, cancelOnDisconnect, countTokens: false, stopWhenHeldBack: false, stopping).ConfigureAwait(false)).Job;
 
     /// <summary>
     /// As <see cref="WaitAsync"/>, also summing the <c>tokens</c> of the <c>delta</c> events seen: what the job
     /// generated even when it never finishes (the token limits charge it).
     /// </summary>
-    public static Task<(JobRecord? Job, int GeneratedTokens)> WaitCountingTokensAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect) =>
-        WaitCoreAsync(jobs, id, timeout, aborted, cancelOnDisconnect, countTokens: true, default);
+    /// <param name="stopWhenHeldBack">
+    /// Stop at a retry an open circuit holds back (see <see cref="CircuitRetry.HeldBackBy"/>): the wait then ends with
+    /// no job and that retry's error as <c>HeldBackBy</c>, and the job is left as it is (the caller decides its fate).
+    /// </param>
+    public static Task<(JobRecord? Job, int GeneratedTokens, string? HeldBackBy)> WaitCountingTokensAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted,
+        bool cancelOnDisconnect, bool stopWhenHeldBack = false) =>
+        WaitCoreAsync(jobs, id, timeout, aborted, cancelOnDisconnect, countTokens: true, stopWhenHeldBack, default);
 
-    private static async Task<(JobRecord? Job, int GeneratedTokens)> WaitCoreAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect,
-        bool countTokens, CancellationToken stopping)
+    private static async Task<(JobRecord? Job, int GeneratedTokens, string? HeldBackBy)> WaitCoreAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect,
+        bool countTokens, bool stopWhenHeldBack, CancellationToken stopping)
     {
         var generated = 0;
         if (jobs.Events.TrySubscribe(id, 0, out var sub))
@@ -46,6 +51,11 @@ internal static class JobWaiter
                             {
                                 goto done;
                             }
+
+                            if (stopWhenHeldBack && CircuitRetry.HeldBackBy(e) is { } refusal)
+                            {
+                                return (null, generated, refusal);
+                            }
                         }
                     }
                 }
@@ -58,13 +68,13 @@ internal static class JobWaiter
                             await jobs.CancelAsync(id, CancellationToken.None).ConfigureAwait(false);
                         }
 
-                        return (null, generated);
+                        return (null, generated, null);
                     }
                 }
             }
         }
 
         done:
-        return (await jobs.Store.GetAsync(id, CancellationToken.None).ConfigureAwait(false), generated);
+        return (await jobs.Store.GetAsync(id, CancellationToken.None).ConfigureAwait(false), generated, null);
     }
 }

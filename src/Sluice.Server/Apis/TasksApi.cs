@@ -211,7 +211,7 @@ internal static class TasksApi
             if (fresh)
             {
                 // A job cancelled, expired or failed part way still spent what it generated.
-                var (done, generated) = await JobWaiter.WaitCountingTokensAsync(jobs, jobId, TimeSpan.FromHours(1), CancellationToken.None, cancelOnDisconnect: false).ConfigureAwait(false);
+                var (done, generated, _) = await JobWaiter.WaitCountingTokensAsync(jobs, jobId, TimeSpan.FromHours(1), CancellationToken.None, cancelOnDisconnect: false).ConfigureAwait(false);
                 used = done?.Status == JobStatus.Succeeded ? OpenAiResult.Parse(done.ResultJson).CompletionTokens : generated;
             }
 

@@ -107,6 +107,63 @@ public sealed class BreakerAndFallbackTests
     }
 
     [Fact]
+    public async Task ChatCompletions_CircuitOpenNoFallbackRetriesLeft_Answers503AtOnceNotAfterTheTrial()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", FakeOpenAi.Failing());
+        });
+        await using var server = await SluiceServer.StartAsync(WithRetries(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", LongCooldownSeconds), ("HealthProbeIntervalSeconds", 0))));
+        await OpenCircuitWithJobAsync(server, upstream);
+
+        // The job has attempts left, which an async job spends waiting for the circuit's trial call. A client waiting
+        // on its HTTP request is told now, with the time of that trial, rather than held until it (or its deadline).
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat)
+            .WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}");
+        var retryAfter = response.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("no Retry-After");
+        Assert.InRange(retryAfter.TotalSeconds, LongCooldownSeconds / 2, LongCooldownSeconds);
+        var error = body.GetProperty("error");
+        Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
+        Assert.Equal("model", error.GetProperty("param").GetString());
+        Assert.Contains("circuit open", error.GetProperty("message").GetString());
+        Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
+        // Nobody waits for the job any more: it does not stay queued to be the trial call.
+        var job = await server.WaitTerminalAsync(response.Headers.GetValues("X-Sluice-Job-Id").Single(), TimeSpan.FromSeconds(10));
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task ChatCompletionsStream_CircuitOpenNoFallbackRetriesLeft_ErrorChunkAtOnceNotAfterTheTrial()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", FakeOpenAi.Failing());
+        });
+        await using var server = await SluiceServer.StartAsync(WithRetries(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", LongCooldownSeconds), ("HealthProbeIntervalSeconds", 0))));
+        await OpenCircuitWithJobAsync(server, upstream);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = SluiceServer.Json("""{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":2,"stream":true}"""),
+        };
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var payloads = await OpenAiSse.ReadAllAsync(response).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        var last = payloads.Last(p => p != "[DONE]");
+        using var chunk = System.Text.Json.JsonDocument.Parse(last);
+        var error = chunk.RootElement.GetProperty("error");
+        Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
+        Assert.Contains("circuit open", error.GetProperty("message").GetString());
+        Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
     public async Task JobRetry_AttemptRefusedByOpenCircuit_WaitsForTheTrialInsteadOfDeadLettering()
     {
         var healthy = false;
@@ -397,6 +454,30 @@ public sealed class BreakerAndFallbackTests
             Assert.Null(response.Headers.RetryAfter);
         }
 
+        await Jobs.WaitHealthAsync(server, "remote", "circuit_open", TimeSpan.FromSeconds(30));
+        Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
+    }
+
+    /// <summary>A cooldown long enough that waiting through it cannot be mistaken for a prompt answer.</summary>
+    private const double LongCooldownSeconds = 60;
+
+    /// <summary>The model's jobs get the default three attempts and a quick backoff (refusals are retried, not final).</summary>
+    private static Dictionary<string, string> WithRetries(Dictionary<string, string> settings)
+    {
+        settings["Sluice:Models:remote:MaxAttempts"] = "3";
+        settings["Sluice:Retry:BaseDelay"] = "00:00:00.05";
+        settings["Sluice:Retry:MaxDelay"] = "00:00:00.1";
+        return settings;
+    }
+
+    /// <summary>
+    /// An async job opens the circuit: its first two attempts fail on the upstream (BreakerMinimumThroughput 2), its
+    /// last is refused by the open circuit.
+    /// </summary>
+    private static async Task OpenCircuitWithJobAsync(SluiceServer server, FakeUpstream upstream)
+    {
+        var opener = await Jobs.RunAsync(server, "remote", """{"prompt":"a"}""");
+        Assert.Equal("dead_lettered", opener.GetProperty("status").GetString());
         await Jobs.WaitHealthAsync(server, "remote", "circuit_open", TimeSpan.FromSeconds(30));
         Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
     }
