@@ -51,7 +51,7 @@ public static class SluiceServerExtensions
         services.AddSluiceBackends();
         services.AddSluiceTasks();
         services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AuthOptions>().BindConfiguration("Sluice:Auth").ValidateOnStart();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
         services.TryAddSingleton<ApiKeyAuthenticator>();
         services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
