@@ -61,6 +61,7 @@ public static class SluiceServerExtensions
         services.AddConfigurationProblemSource<UnknownSettingsCheck>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Fill);
         services.AddExceptionHandler<UnavailableExceptionHandler>();
+        services.TryAddSingleton<HealthTransitionLog>();
         services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]).AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
         services.Configure<JsonOptions>(o =>
         {
