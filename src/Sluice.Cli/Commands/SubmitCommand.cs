@@ -12,7 +12,13 @@ internal static class SubmitCommand
     {
         var command = new Command("submit", "Submit a job and stream its events until it ends.");
         var model = new Argument<string>("model") { Description = "Model name (see ./sluice models)." };
-        var input = new Argument<string>("input") { Description = "The model input as JSON, e.g. '{\"n\": 5}'; '@file.json' reads a file; '-' reads stdin.", DefaultValueFactory = _ => "{}" };
+        // Optional without a DefaultValueFactory: a command's argument default is shown on its line of the root help too
+        // ("submit <model> <input>  Submit a job … [default: {}]"), where it reads as the command's default.
+        var input = new Argument<string?>("input")
+        {
+            Description = "The model input as JSON, e.g. '{\"n\": 5}'; '@file.json' reads a file; '-' reads stdin; omitted: {}.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var priority = new Option<string>("--priority") { Description = "high, normal or low.", DefaultValueFactory = _ => "normal" };
         priority.AcceptOnlyFromAmong("high", "normal", "low");
         var deadline = new Option<int?>("--deadline-ms") { Description = "Expire the job if it cannot finish within this many milliseconds." };
@@ -26,7 +32,7 @@ internal static class SubmitCommand
         client.AddTo(command);
         command.SetAction(async (result, ct) =>
         {
-            var raw = result.GetValue(input)!;
+            var raw = result.GetValue(input) ?? "{}";
             raw = raw == "-" ? await Console.In.ReadToEndAsync(ct) : raw.StartsWith('@') ? await File.ReadAllTextAsync(raw[1..], ct) : raw;
             JsonElement parsed;
             try

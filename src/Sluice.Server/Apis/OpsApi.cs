@@ -15,7 +15,12 @@ internal static class OpsApi
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = c => c.Tags.Contains("ready"),
-            ResponseWriter = HealthResponseWriter.WriteAsync,
+            ResponseWriter = static (http, report) =>
+            {
+                // Logged when a check's state changes, not at every probe (Kubernetes probes every few seconds).
+                http.RequestServices.GetRequiredService<HealthTransitionLog>().Observe(report);
+                return HealthResponseWriter.WriteAsync(http, report);
+            },
             ResultStatusCodes =
             {
                 [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy] = 200,

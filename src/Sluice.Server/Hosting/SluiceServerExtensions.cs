@@ -51,7 +51,7 @@ public static class SluiceServerExtensions
         services.AddSluiceBackends();
         services.AddSluiceTasks();
         services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<AuthOptions>().BindConfiguration("Sluice:Auth").ValidateOnStart();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
         services.TryAddSingleton<ApiKeyAuthenticator>();
         services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
@@ -61,6 +61,7 @@ public static class SluiceServerExtensions
         services.AddConfigurationProblemSource<UnknownSettingsCheck>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Fill);
         services.AddExceptionHandler<UnavailableExceptionHandler>();
+        services.TryAddSingleton<HealthTransitionLog>();
         services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]).AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
         services.Configure<JsonOptions>(o =>
         {

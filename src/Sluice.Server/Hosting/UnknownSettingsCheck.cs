@@ -1,20 +1,28 @@
+using System.Reflection;
+using Sluice.Backends.Configuration;
 using Sluice.Core.Caching;
 using Sluice.Core.Configuration;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Engine.Serving;
+using Sluice.Grading;
 using Sluice.Postgres;
 using Sluice.RabbitMq;
+using Sluice.Server.Admission;
 using Sluice.Server.Http;
+using Sluice.Server.Tasks;
 using Sluice.Sqlite;
 
 namespace Sluice.Server.Hosting;
 
 /// <summary>
 /// Keys of the sections bound to fixed options classes that none of those classes has (<c>Sluice:Cache:MaxByte</c>,
-/// <c>Sluice:Queue:Capacity</c>): the binder ignores them, so a misspelt setting silently left its default in place.
-/// Warnings at start, as for a <c>Sluice:Models</c> section naming no model: the server still runs on the defaults.
-/// (<c>Sluice:BuiltIns</c> refuses unknown keys outright; the sections keyed by name are checked by their own owners.)
+/// <c>Sluice:Queue:Capacity</c>, <c>Sluice:Grading:ModelPth</c>): the binder ignores them, so a misspelt setting
+/// silently left its default in place. Warnings at start, as for a <c>Sluice:Models</c> section naming no model: the
+/// server still runs on the defaults. The entries of a list or a map of options objects (<c>Sluice:Auth:Keys:0:Kye</c>)
+/// and of a section that is a map by name (<c>Sluice:Backends:{name}:BaseUrll</c>) are checked against the settings of
+/// their element type. (<c>Sluice:BuiltIns</c> refuses unknown keys outright; the model names under <c>Sluice:Models</c> are
+/// checked by the model registry, which knows the models.)
 /// </summary>
 internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConfigurationProblemSource
 {
@@ -22,7 +30,8 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
     private static readonly Type[] s_options =
     [
         typeof(CacheOptions), typeof(HttpOptions), typeof(RetryOptions), typeof(InProcessQueueOptions), typeof(RabbitMqOptions),
-        typeof(SqliteStoreOptions), typeof(PostgresStoreOptions), typeof(EngineOptions),
+        typeof(SqliteStoreOptions), typeof(PostgresStoreOptions), typeof(EngineOptions), typeof(GradingOptions), typeof(AuthOptions),
+        typeof(TaskOptions), typeof(BackendsOptions),
     ];
 
     public IReadOnlyList<string> ConfigurationProblems()
@@ -30,17 +39,77 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
         var problems = new List<string>();
         foreach (var section in s_options.GroupBy(type => ServerStartException.SectionOf(type)!, StringComparer.Ordinal))
         {
-            var settings = section.SelectMany(ServerStartException.SettingsOf).ToList();
-            foreach (var child in configuration.GetSection(section.Key).GetChildren())
+            var root = configuration.GetSection(section.Key);
+            if (section.Count() == 1 && EntryType(section.First()) is { } entry)
             {
-                // Configuration keys match properties case-insensitively.
-                if (!settings.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+                // A section that is itself a map by name (Sluice:Backends:{name}): each entry has the entry type's settings.
+                foreach (var item in root.GetChildren())
                 {
-                    problems.Add($"{section.Key}:{child.Key} is not a setting of {section.Key} (its settings: {string.Join(", ", settings)}); it is ignored.");
+                    Check(item, [entry], problems);
                 }
+            }
+            else
+            {
+                Check(root, [.. section], problems);
             }
         }
 
         return problems;
+    }
+
+    /// <summary>The keys of <paramref name="section"/> that none of <paramref name="types"/> has, and those of its entries that are options objects.</summary>
+    private static void Check(IConfigurationSection section, Type[] types, List<string> problems)
+    {
+        var settings = types.SelectMany(ServerStartException.SettingsOf).ToList();
+        foreach (var child in section.GetChildren())
+        {
+            // Configuration keys match properties case-insensitively.
+            var property = types.Select(t => t.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase))
+                .FirstOrDefault(p => p is { CanWrite: true });
+            if (property is null)
+            {
+                problems.Add($"{child.Path} is not a setting of {section.Path} (its settings: {string.Join(", ", settings)}); it is ignored.");
+            }
+            else if (EntryType(property.PropertyType) is { } entry)
+            {
+                // A list (Sluice:Auth:Keys:0, :1 …) or a map keyed by name: the index or name is free, the keys of each entry are the entry type's settings.
+                foreach (var item in child.GetChildren())
+                {
+                    Check(item, [entry], problems);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The options class held by a list, an array or a string-keyed map (<c>List&lt;ApiKeyOptions&gt;</c>, <c>BackendsOptions</c>); null for
+    /// anything else. Collections of plain values are free-form and not descended into: <c>Sluice:Engine:ModelsPaths</c>
+    /// holds folders under indices, and <c>Sluice:Tasks:Models</c> maps task names to model names, whose names
+    /// <see cref="TaskModelResolver"/> checks against the task catalog, as only it knows the tasks.
+    /// </summary>
+    private static Type? EntryType(Type type)
+    {
+        Type? element = type.IsArray ? type.GetElementType() : null;
+        // BackendsOptions is a Dictionary<string, BackendOptions> by inheritance.
+        for (var t = type; element is null && t is not null; t = t.BaseType)
+        {
+            if (!t.IsGenericType)
+            {
+                continue;
+            }
+
+            var definition = t.GetGenericTypeDefinition();
+            if (definition == typeof(List<>) || definition == typeof(IList<>) || definition == typeof(IReadOnlyList<>) || definition == typeof(IEnumerable<>))
+            {
+                element = t.GetGenericArguments()[0];
+            }
+            else if (definition == typeof(Dictionary<,>) || definition == typeof(IDictionary<,>) || definition == typeof(IReadOnlyDictionary<,>))
+            {
+                element = t.GetGenericArguments()[1];
+            }
+        }
+
+        // Only the options classes of this product have settings to check; a string, a number or a TimeSpan has none.
+        return element is { IsClass: true } && element != typeof(string) && element.Namespace?.StartsWith("Sluice", StringComparison.Ordinal) == true ? element : null;
     }
 }

@@ -15,9 +15,9 @@ namespace Sluice.Server.Tasks;
 /// </summary>
 internal sealed class TaskModelResolver(ModelRegistry registry, TaskCatalog catalog, IOptions<TaskOptions> options) : IConfigurationProblemSource
 {
-    public const string ModelSetting = "Sluice:Tasks:Model";
+    public const string ModelSetting = TaskOptions.SectionName + ":" + nameof(TaskOptions.Model);
 
-    public static string PerTaskSetting(string task) => "Sluice:Tasks:Models:" + task;
+    public static string PerTaskSetting(string task) => TaskOptions.SectionName + ":" + nameof(TaskOptions.Models) + ":" + task;
 
     public TaskModelChoice Resolve(string task, string? requested)
     {

@@ -8,7 +8,7 @@ public static class TasksServiceCollectionExtensions
 {
     public static IServiceCollection AddSluiceTasks(this IServiceCollection services)
     {
-        services.AddOptions<TaskOptions>().BindConfiguration("Sluice:Tasks").ValidateOnStart();
+        services.AddOptions<TaskOptions>().BindConfiguration(TaskOptions.SectionName).ValidateOnStart();
         services.TryAddSingleton<TaskCatalog>();
         services.TryAddSingleton<TaskModelResolver>();
         services.AddConfigurationProblemSource<TaskModelResolver>();

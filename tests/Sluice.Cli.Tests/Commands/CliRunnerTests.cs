@@ -212,4 +212,29 @@ public sealed class CliRunnerTests
         Assert.Contains("./sluice dev up", output.ToString());
         Assert.Contains("SLUICE_DEBUG=1", output.ToString());
     }
+
+    [Fact]
+    public async Task RunAsync_RootHelp_ShowsNoArgumentDefaultOnACommandsLine()
+    {
+        var output = new StringWriter();
+
+        var code = await CliRunner.RunAsync(["--help"], output, new StringWriter());
+
+        Assert.Equal(0, code);
+        var submit = output.ToString().Split('\n').Single(l => l.TrimStart().StartsWith("submit ", StringComparison.Ordinal));
+        Assert.EndsWith("Submit a job and stream its events until it ends.", submit.TrimEnd());
+        Assert.DoesNotContain("[default: {}]", output.ToString());
+    }
+
+    [Fact]
+    public async Task RunAsync_SubmitHelp_SaysWhatAnOmittedInputIs()
+    {
+        var output = new StringWriter();
+
+        var code = await CliRunner.RunAsync(["submit", "--help"], output, new StringWriter());
+
+        Assert.Equal(0, code);
+        Assert.Contains("submit <model> [<input>] [options]", output.ToString());
+        Assert.Contains("'-' reads stdin; omitted: {}.", output.ToString());
+    }
 }

@@ -112,4 +112,20 @@ public sealed class SubmitCommandTests
         Assert.Contains("\"created_at\": \"2025-01-01T10:00:00+00:00\"", output);
         Assert.DoesNotContain("\\u002B", output);
     }
+
+    [Fact]
+    public async Task Submit_InputOmitted_PostsAnEmptyObject()
+    {
+        string? posted = null;
+        await using var server = await KestrelTestServer.StartAsync(app => app.MapPost("/v1/jobs", async (HttpContext http) =>
+        {
+            posted = await new StreamReader(http.Request.Body).ReadToEndAsync();
+            return Results.Problem(statusCode: 400, title: "Stop here");
+        }));
+
+        var code = await CliRunner.RunAsync(["submit", "count", "--url", server.BaseUri.ToString()], new StringWriter(), new StringWriter());
+
+        Assert.Equal(1, code);
+        Assert.Equal("{\"model\":\"count\",\"input\":{},\"priority\":\"normal\"}", posted);
+    }
 }

@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Core.Configuration;
+using Sluice.Server.Hosting;
 using Sluice.Server.Tests.Infrastructure;
 
 namespace Sluice.Server.Tests.Hosting;
@@ -24,4 +26,60 @@ public sealed class UnknownSettingsCheckTests
         Assert.Contains(problems, p => p.StartsWith("Sluice:Queue:Capacity is not a setting of Sluice:Queue (its settings: ", StringComparison.Ordinal) && p.Contains("Aging", StringComparison.Ordinal));
         Assert.DoesNotContain(problems, p => p.Contains("maxbytes", StringComparison.Ordinal) || p.Contains("Queue:Aging", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void ConfigurationProblems_MisspeltGradingAuthAndTasksSettings_NamedWithTheSettingsTheSectionHas()
+    {
+        var problems = ProblemsOf(new Dictionary<string, string?>
+        {
+            ["Sluice:Grading:ModelPth"] = "/models/grader.bin",
+            ["Sluice:Grading:maxwords"] = "900",
+            ["Sluice:Auth:AnonymousBurts"] = "5",
+            ["Sluice:Auth:AnonymousRequestsPerSecond"] = "2",
+            ["Sluice:Tasks:Modle"] = "stories260k",
+            ["Sluice:Tasks:Model"] = "stories260k",
+        });
+
+        Assert.Equal(
+        [
+            "Sluice:Grading:ModelPth is not a setting of Sluice:Grading (its settings: ModelPath, WordListPath, HunspellPath, MaxWords, MaxPromptTextChars, MaxBatchSize, MaxQueueDelayMs); it is ignored.",
+            "Sluice:Auth:AnonymousBurts is not a setting of Sluice:Auth (its settings: Keys, AnonymousRequestsPerSecond, AnonymousBurst); it is ignored.",
+            "Sluice:Tasks:Modle is not a setting of Sluice:Tasks (its settings: Model, Models); it is ignored.",
+        ], problems);
+    }
+
+    [Fact]
+    public void ConfigurationProblems_MisspeltKeyInsideAListOrMapEntry_NamedWithTheEntryTypesSettings()
+    {
+        var problems = ProblemsOf(new Dictionary<string, string?>
+        {
+            ["Sluice:Auth:Keys:0:Id"] = "school",
+            ["Sluice:Auth:Keys:0:Kye"] = "a-long-enough-secret",
+            ["Sluice:Auth:Keys:1:Id"] = "lab",
+            ["Sluice:Auth:Keys:1:sha256"] = new string('a', 64),
+            ["Sluice:Backends:vllm:Type"] = "openai",
+            ["Sluice:Backends:vllm:BaseUrll"] = "http://127.0.0.1:8000",
+        });
+
+        Assert.Equal(2, problems.Count);
+        Assert.Contains("Sluice:Auth:Keys:0:Kye is not a setting of Sluice:Auth:Keys:0 (its settings: Id, Key, Sha256, RequestsPerSecond, Burst, TokensPerMinute); it is ignored.", problems);
+        Assert.Contains(problems, p => p.StartsWith("Sluice:Backends:vllm:BaseUrll is not a setting of Sluice:Backends:vllm (its settings: Type, BaseUrl, ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ConfigurationProblems_FreeFormMapsAndLists_NotReported()
+    {
+        // Task names (checked against the task catalog by TaskModelResolver) and folder indices are not settings.
+        var problems = ProblemsOf(new Dictionary<string, string?>
+        {
+            ["Sluice:Tasks:Models:codegen"] = "stories260k",
+            ["Sluice:Tasks:Models:no-such-task"] = "stories260k",
+            ["Sluice:Engine:ModelsPaths:0"] = "/models",
+        });
+
+        Assert.Empty(problems);
+    }
+
+    private static List<string> ProblemsOf(Dictionary<string, string?> settings) =>
+        [.. new UnknownSettingsCheck(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()).ConfigurationProblems()];
 }
