@@ -25,6 +25,9 @@ internal static class FeatureExtractor
 
     public static readonly int CoverageIndex = Array.IndexOf(Names, "prompt_coverage");
 
+    /// <summary>The features that read paragraph breaks (see <see cref="Training.TrainingOptions.ParagraphFeaturesMinShare"/>).</summary>
+    public static readonly int[] ParagraphIndices = [Array.IndexOf(Names, "paragraphs"), Array.IndexOf(Names, "words_per_paragraph")];
+
     /// <summary>A copy of <paramref name="features"/> with the topic features recomputed against <paramref name="profile"/>.</summary>
     public static double[] WithProfile(double[] features, EssayDocument doc, PromptProfile profile)
     {

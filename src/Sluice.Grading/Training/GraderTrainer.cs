@@ -283,6 +283,7 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
 
         var oofScores = bestOof!;
         var (means, stds) = Standardization(features);
+        IgnoreParagraphsUnlessLearnable(features, stds, FeatureExtractor.ParagraphIndices);
         var ngMean = oofScores.Average();
         var ngStd = Math.Sqrt(oofScores.Select(v => (v - ngMean) * (v - ngMean)).Average());
         var proto = new PromptModel
@@ -330,6 +331,27 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
         };
     }
 
+    /// <summary>
+    /// A standard deviation of 0 makes a feature's input 0 for every essay (see <see cref="PromptModel.Inputs"/>): the
+    /// paragraph features are ignored unless enough training essays have paragraphs to show what paragraphing does.
+    /// </summary>
+    private void IgnoreParagraphsUnlessLearnable(double[][] features, double[] stds, int[] paragraphIndices)
+    {
+        var paragraphed = 0;
+        foreach (var f in features)
+        {
+            paragraphed += f[paragraphIndices[0]] > 1 ? 1 : 0;
+        }
+
+        if (paragraphed < options.ParagraphFeaturesMinShare * features.Length)
+        {
+            foreach (var i in paragraphIndices)
+            {
+                stds[i] = 0;
+            }
+        }
+    }
+
     private LinearHead FitHead(string name, int min, int max, double[][] inputs, int?[] targets)
     {
         var x = new List<double[]>();
@@ -361,6 +383,12 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
         var idx = Enumerable.Range(0, FeatureExtractor.Count).Where(i => i != FeatureExtractor.SimilarityIndex && i != FeatureExtractor.CoverageIndex).ToArray();
         var x = train.Select(e => idx.Select(i => e.Features[i]).ToArray()).ToArray();
         var (means, stds) = Standardization(x);
+        // Across prompts paragraphing cannot be told from the prompt: ASAP kept line breaks in prompts 2 and 8 only.
+        foreach (var i in FeatureExtractor.ParagraphIndices)
+        {
+            stds[Array.IndexOf(idx, i)] = 0;
+        }
+
         var z = x.Select(r => r.Select((v, j) => stds[j] == 0 ? 0 : Math.Clamp((v - means[j]) / stds[j], -6, 6)).ToArray()).ToList();
         var y = train.Select(e => PromptScale.Get(e.Essay.Prompt).Normalize(e.Essay.Score)).ToList();
         var (w, b) = Ridge.Fit(z, y, options.HeadLambda);

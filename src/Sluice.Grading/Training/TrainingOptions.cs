@@ -21,6 +21,14 @@ internal sealed record TrainingOptions
     /// <summary>Strongest inputs of a prompt's linear holistic head whose squares and pairwise products become extra head inputs (0: linear heads).</summary>
     public int InteractionInputs { get; init; } = 3;
 
+    /// <summary>
+    /// Share of a prompt's training essays that must have 2+ paragraphs for its model to read the paragraph features
+    /// (<c>paragraphs</c>, <c>words_per_paragraph</c>). ASAP kept the line breaks of only some prompts (prompt 1: 1 essay in
+    /// 1,783): below this share a weight would be learned from a handful of essays and applied to every paragraphed
+    /// submission, so the model ignores paragraphing instead.
+    /// </summary>
+    public double ParagraphFeaturesMinShare { get; init; } = 0.1;
+
     /// <summary>Keywords kept in each prompt's vocabulary profile.</summary>
     public int Keywords { get; init; } = 200;
 

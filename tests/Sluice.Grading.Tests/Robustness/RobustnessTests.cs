@@ -55,6 +55,50 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         Assert.True(rate >= minFlagRate, $"{attack}: flagged only {flagged}/{essays.Count} ({rate:P0}), expected at least {minFlagRate:P0}");
     }
 
+    /// <summary>
+    /// Paragraph breaks are formatting, and ASAP kept them in prompts 2 and 8 only (prompt 1: one essay in 1,783), so a
+    /// one-paragraph held-out essay split into paragraphs of four sentences keeps every score where the model never
+    /// saw paragraphs (it once lost about a point in prompts 1 and 7), and loses none where it did.
+    /// </summary>
+    [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
+    public void AddParagraphBreaks_OneParagraphEssays_ScoresKeptOrRaised()
+    {
+        var essays = HeldOutEssays.Sample(PerPrompt).Where(e => Grading.Text.Tokenizer.Analyze(e.Text).ParagraphCount == 1).ToList();
+        Assert.True(essays.Count >= 80, $"only {essays.Count} one-paragraph essays");
+        var paragraphs = Array.IndexOf(Grading.Features.FeatureExtractor.Names, "paragraphs");
+        var changed = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.ForEach(essays, e =>
+        {
+            var doc = Grading.Text.Tokenizer.Analyze(e.Text);
+            var sentences = Enumerable.Range(0, doc.Sentences.Count).Select(doc.SentenceText).ToArray();
+            var text = string.Join("\n\n", sentences.Chunk(4).Select(c => string.Join(' ', c)));
+            var before = Grader.Grade(new EssayRequest(e.Text, e.Prompt));
+            var after = Grader.Grade(new EssayRequest(text, e.Prompt));
+            Assert.True(Grading.Text.Tokenizer.Analyze(text).ParagraphCount > 1);
+            var readsParagraphs = Grader.Model.ForPrompt(e.Prompt)!.Stds[paragraphs] != 0;
+            var scores = new[] { (Name: "holistic", Before: before.Score.Score!.Value, After: after.Score.Score!.Value) }
+                .Concat(before.Traits.Zip(after.Traits, (b, a) => (Name: b.Key, Before: b.Score, After: a.Score)));
+            foreach (var (name, b, a) in scores)
+            {
+                if (readsParagraphs ? a < b : a != b)
+                {
+                    changed.Add($"essay {e.Id} (prompt {e.Prompt}) {name}: {b} -> {a}");
+                }
+            }
+        });
+        Assert.True(changed.IsEmpty, "paragraph breaks moved scores: " + string.Join("; ", changed));
+    }
+
+    /// <summary>Only the prompts whose training essays kept their paragraphs (2 and 8) read the paragraph features.</summary>
+    [Fact]
+    public void CommittedModel_ParagraphFeatures_ReadOnlyByPromptsTwoAndEight()
+    {
+        var paragraphs = Array.IndexOf(Grading.Features.FeatureExtractor.Names, "paragraphs");
+        var reading = Enumerable.Range(1, 8).Where(p => Grader.Model.ForPrompt(p)!.Stds[paragraphs] != 0).ToArray();
+        Assert.Equal([2, 8], reading);
+        Assert.All(Grading.Features.FeatureExtractor.ParagraphIndices, i => Assert.Equal(0, Grader.Model.Generic.Stds[Array.IndexOf(Grader.Model.Generic.Features, i)]));
+    }
+
     [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
     public void RepeatParagraphs_NeverRaisesScore_Flagged() =>
         Check("repeat paragraphs", (e, _) => (Attacks.RepeatParagraphs(e.Text), null), ["repetition"], 1.0);
