@@ -12,5 +12,8 @@ internal sealed class EssayAnalysis(EssayDocument doc)
 
     public int Misspellings { get; set; }
 
+    /// <summary>The close candidates of each misspelling that had more than one, by its start (see <see cref="Spelling.SpellChecker.Check"/>).</summary>
+    public Dictionary<int, string[]> Alternatives { get; } = [];
+
     public ErrorCounts Errors => ErrorCounts.From(Misspellings, Suggestions);
 }

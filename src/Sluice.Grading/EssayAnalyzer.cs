@@ -15,12 +15,17 @@ internal sealed class EssayAnalyzer(SpellChecker speller)
     public EssayAnalysis Spelling(string text)
     {
         var a = new EssayAnalysis(Tokenizer.Analyze(text));
-        a.Misspellings = speller.Check(a.Doc, a.Suggestions);
+        a.Misspellings = speller.Check(a.Doc, a.Suggestions, a.Alternatives);
         return a;
     }
 
-    /// <summary>Grammar, capitalization and punctuation rules (stage "grammar"); <paramref name="syntax"/>, the model's class-bigram model, tells "an" meant as "and" (see <see cref="GrammarChecker.Check"/>).</summary>
-    public static void Grammar(EssayAnalysis a, Integrity.SyntaxModel? syntax = null) => GrammarChecker.Check(a.Doc, a.Suggestions, syntax);
+    /// <summary>
+    /// Grammar, capitalization and punctuation rules (stage "grammar"); <paramref name="syntax"/>, the model's class-bigram
+    /// model, tells "an" meant as "and" (see <see cref="GrammarChecker.Check"/>). With the model the a/an rule also reads a
+    /// misspelling's other close candidates; training checks without it, so the counts the committed model learned from stay.
+    /// </summary>
+    public static void Grammar(EssayAnalysis a, Integrity.SyntaxModel? syntax = null) =>
+        GrammarChecker.Check(a.Doc, a.Suggestions, syntax, syntax is null ? null : a.Alternatives);
 
     /// <summary>Sentence length, paragraphing, transitions and vocabulary (stage "structure").</summary>
     public static void Structure(EssayAnalysis a, PromptProfile? profile = null) => StructureChecker.Check(a.Doc, a.Suggestions, profile);

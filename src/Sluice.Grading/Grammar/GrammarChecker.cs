@@ -57,9 +57,11 @@ internal static class GrammarChecker
     /// Appends the rules' hits to <paramref name="output"/>. With the model's class-bigram <paramref name="syntax"/> an
     /// "an" before a consonant that reads as "and" ("cats an dogs") is reported as such (rule <c>an_and</c>, with "and"
     /// as the fix only between two plurals) rather than as an article error; either way it is one grammar hit, so the
-    /// counts the scoring features use do not depend on the model (training checks without it).
+    /// counts the scoring features use do not depend on the model (training checks without it). With
+    /// <paramref name="alternatives"/>, a misspelling's close candidates by its start, an article before a misspelling is
+    /// judged only when they all start with the correction's sound ("a awil": "awol" or "will", the student's "while").
     /// </summary>
-    public static void Check(EssayDocument doc, List<Suggestion> output, SyntaxModel? syntax = null)
+    public static void Check(EssayDocument doc, List<Suggestion> output, SyntaxModel? syntax = null, IReadOnlyDictionary<int, string[]>? alternatives = null)
     {
         var text = doc.Text;
         var tokens = doc.Tokens;
@@ -91,7 +93,7 @@ internal static class GrammarChecker
             var nt = tokens[next];
             // "a a" / "a an" is a repeated word (its own rule), not an article before a vowel sound.
             if ((w == "a" || w == "an") && t.Kind == TokenKind.Word && nt.Kind == TokenKind.Word && nw is not ("a" or "an") && (text[t.Start] == 'a' || Discourse.OpensSentence(doc, i))
-                && ArticleNoun(doc, next, corrections ??= SpellChecker.CorrectionsIn(output)) is { } noun)
+                && ArticleNoun(doc, next, corrections ??= SpellChecker.CorrectionsIn(output), alternatives) is { } noun)
             {
                 var vowel = StartsWithVowelSound(noun);
                 if (w == "a" && vowel)
@@ -306,9 +308,9 @@ internal static class GrammarChecker
     /// The word after an article whose first sound decides "a" or "an" (lower case), or null when that cannot be told:
     /// a function word ("an the" is a slip for "and", not an article error), a single letter or an acronym ("a U.S. Navy
     /// dirigible", "a UFO"), or a misspelling without a correction; a misspelling's correction stands in for it ("a
-    /// oerson" is "a person").
+    /// oerson" is "a person"), unless its other close candidates start with another sound.
     /// </summary>
-    private static string? ArticleNoun(EssayDocument doc, int next, Dictionary<int, string?> corrections)
+    private static string? ArticleNoun(EssayDocument doc, int next, Dictionary<int, string?> corrections, IReadOnlyDictionary<int, string[]>? alternatives)
     {
         var token = doc.Tokens[next];
         var word = doc.Lower[next];
@@ -324,7 +326,27 @@ internal static class GrammarChecker
 
         // Only a correction that keeps the first letter says which sound was meant: "a excellant" is "an excellent", but
         // "a oerson" ("person"), "a nother" ("another") or "a gmail" ("email") say nothing about the article.
-        return fix is null || fix.Contains(' ') || char.ToLowerInvariant(fix[0]) != word[0] ? null : fix.ToLowerInvariant();
+        if (fix is null || fix.Contains(' ') || char.ToLowerInvariant(fix[0]) != word[0])
+        {
+            return null;
+        }
+
+        fix = fix.ToLowerInvariant();
+        if (alternatives is not null && alternatives.TryGetValue(token.Start, out var candidates))
+        {
+            // The correction is one pick among close candidates; if they disagree on the sound, so may the student's word
+            // ("a awil": "awol", but also "will"; the student meant "a while").
+            var vowel = StartsWithVowelSound(fix);
+            foreach (var c in candidates)
+            {
+                if (StartsWithVowelSound(c) != vowel)
+                {
+                    return null;
+                }
+            }
+        }
+
+        return fix;
     }
 
     /// <summary>

@@ -35,8 +35,12 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
     /// </summary>
     private const double ContextWeight = 1.3;
 
-    /// <summary>Appends one suggestion per misspelling (up to <see cref="MaxSuggestions"/>) and returns the misspelling count.</summary>
-    public int Check(EssayDocument doc, List<Suggestion> output)
+    /// <summary>
+    /// Appends one suggestion per misspelling (up to <see cref="MaxSuggestions"/>) and returns the misspelling count;
+    /// <paramref name="alternatives"/>, when given, receives the close candidates of each misspelling that had more than
+    /// one, by its start (the a/an rule asks whether they agree on the first sound).
+    /// </summary>
+    public int Check(EssayDocument doc, List<Suggestion> output, Dictionary<int, string[]>? alternatives = null)
     {
         var names = Names(doc);
         var count = 0;
@@ -68,7 +72,7 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
 
             // A name written in lower case gets its capitals back; two words run together at a capital ("thereI") get
             // their space; anything else the likeliest correction.
-            var fix = name ?? SplitAtCapital(doc.Span(t)) ?? Suggest(doc, i);
+            var fix = name ?? SplitAtCapital(doc.Span(t)) ?? Suggest(doc, i, alternatives);
             if (fix is not null && name is null && char.IsUpper(doc.Text[t.Start]))
             {
                 fix = char.ToUpperInvariant(fix[0]) + fix[1..];
@@ -90,12 +94,23 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
     }
 
     /// <summary>The correction of the misspelt word at token <paramref name="i"/>, the close candidates ranked by the words around it.</summary>
-    private string? Suggest(EssayDocument doc, int i)
+    private string? Suggest(EssayDocument doc, int i, Dictionary<int, string[]>? alternatives)
     {
         var ranked = Ranked(doc.Lower[i]);
         if (ranked.Length == 0)
         {
             return null;
+        }
+
+        if (ranked.Length > 1 && alternatives is not null)
+        {
+            var words = new string[ranked.Length];
+            for (var k = 0; k < ranked.Length; k++)
+            {
+                words[k] = ranked[k].Word;
+            }
+
+            alternatives[doc.Tokens[i].Start] = words;
         }
 
         return ranked.Length == 1 || _syntax is null ? ranked[0].Word : InContext(doc, i, ranked, _syntax);

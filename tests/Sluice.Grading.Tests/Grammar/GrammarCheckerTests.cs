@@ -182,6 +182,20 @@ public sealed class GrammarCheckerTests
     }
 
     [Theory]
+    [InlineData("We had to wait for a awil and I was tired.", false)] // "awol" or "will": the student meant "a while"
+    [InlineData("It was a excellant day for a walk.", true)]
+    [InlineData("He is going to get into a arguement with everybody.", true)]
+    [InlineData("First of all a oerson does not go to the library to get hurt.", false)]
+    public void Check_ArticleBeforeMisspellingWithTheModel_JudgedOnlyWhenTheCloseCandidatesAgreeOnTheSound(string text, bool expected)
+    {
+        var a = TestGrader.Analyzer.Spelling(text);
+
+        EssayAnalyzer.Grammar(a, TestGrader.Instance.Model.Syntax);
+
+        Assert.Equal(expected, a.Suggestions.Any(s => s.Rule == "a_an"));
+    }
+
+    [Theory]
     [InlineData("Dear Sir,\ncomputers are good for us.")]
     [InlineData("It was late...\nwe went home anyway.")]
     [InlineData("We have books, music,            magazines and more.")]
