@@ -86,7 +86,8 @@ internal sealed class EssayGrader
 
     private (HolisticScore, TraitScore[], ScoreDriver[]) Score(EssayAnalysis analysis, IntegrityReport integrity, PromptModel? prompt)
     {
-        var features = FeatureExtractor.Compute(analysis.Doc, analysis.Errors, prompt?.Profile);
+        var view = ScoringView.Of(analysis.Doc);
+        var features = FeatureExtractor.Compute(view, analysis.Errors, prompt?.Profile);
         if (prompt is null)
         {
             var p = Model.Generic.Predict(features);
@@ -112,7 +113,7 @@ internal sealed class EssayGrader
         }
 
         var scale = PromptScale.Get(prompt.Prompt);
-        var ngrams = NgramExtractor.Count(analysis.Doc);
+        var ngrams = NgramExtractor.Count(view);
         var (raw, scores, inputs) = EssayScorer.Score(prompt, features, ngrams);
         if (integrity.Cleaned)
         {
@@ -156,7 +157,8 @@ internal sealed class EssayGrader
     {
         var a = _analyzer.Spelling(text);
         EssayAnalyzer.Grammar(a, Model.Syntax);
-        return (FeatureExtractor.Compute(a.Doc, a.Errors, prompt?.Profile), NgramExtractor.Count(a.Doc));
+        var view = ScoringView.Of(a.Doc);
+        return (FeatureExtractor.Compute(view, a.Errors, prompt?.Profile), NgramExtractor.Count(view));
     }
 
     /// <summary>The inputs with the largest effect (weight × standardized value) on the holistic head.</summary>

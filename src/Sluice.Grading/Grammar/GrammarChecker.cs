@@ -138,7 +138,8 @@ internal static class GrammarChecker
             CheckSentence(doc, s, output);
         }
 
-        if (tokens.Count > 0 && tokens[^1].Kind != TokenKind.Punctuation)
+        // A letter ends with its sign-off or the name under it, which take no full stop.
+        if (tokens.Count > 0 && tokens[^1].Kind != TokenKind.Punctuation && !LetterParts.EndsWithSignature(doc))
         {
             var last = tokens[^1];
             output.Add(new Suggestion("punctuation", "missing_final_punctuation", "End the essay with a period.", last.Start, last.Length, doc.Surface(tokens.Count - 1) + "."));

@@ -76,7 +76,8 @@ internal static class StructureChecker
             for (var s = 1; s < sentences && reported < 3; s++)
             {
                 var cur = doc.Sentences[s];
-                if (cur.Paragraph != doc.Sentences[s - 1].Paragraph && Discourse.OpeningTransition(doc, s) is null && !IsDialogueOrSignOff(doc, cur))
+                if (cur.Paragraph != doc.Sentences[s - 1].Paragraph && Discourse.OpeningTransition(doc, s) is null && !IsDialogueOrSignOff(doc, cur)
+                    && !IsLetterFrame(doc, s))
                 {
                     output.Add(new Suggestion("structure", "paragraph_transition", "This paragraph starts without a transition; link it to the previous one (e.g. \"In addition,\" \"However,\" \"As a result,\").", cur.Start, OpeningLength(doc.Text, cur)));
                     reported++;
@@ -98,6 +99,14 @@ internal static class StructureChecker
     /// </summary>
     private static bool IsDialogueOrSignOff(EssayDocument doc, Sentence s) =>
         s.WordCount < 3 || doc.Text[s.Start] is '"' or '\'' or '\u201c' or '\u2018' or '\uFFFD';
+
+    /// <summary>
+    /// A paragraph of a letter's frame: the first of the body (after the salutation), a sign-off ("Yours truly, Maria")
+    /// or the name under one. None of them links to the paragraph before.
+    /// </summary>
+    private static bool IsLetterFrame(EssayDocument doc, int sentence) =>
+        LetterParts.IsSalutation(doc, sentence - 1) || LetterParts.IsSignOff(doc, sentence)
+        || (LetterParts.IsNameLine(doc, sentence) && LetterParts.IsSignOff(doc, sentence - 1));
 
     /// <summary>The first 60 characters of a sentence, or one fewer where the 60th would split a surrogate pair (an emoji).</summary>
     private static int OpeningLength(string text, Sentence s)

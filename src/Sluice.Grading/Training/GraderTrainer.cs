@@ -24,8 +24,9 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
         {
             var a = analyzer.Spelling(essays[i].Text);
             EssayAnalyzer.Grammar(a);
-            var f = FeatureExtractor.Compute(a.Doc, a.Errors, null);
-            result[i] = new PreparedEssay(essays[i], a.Doc, f, NgramExtractor.Count(a.Doc));
+            var view = ScoringView.Of(a.Doc);
+            var f = FeatureExtractor.Compute(view, a.Errors, null);
+            result[i] = new PreparedEssay(essays[i], a.Doc, f, NgramExtractor.Count(view));
         });
         return result;
     }
@@ -214,7 +215,7 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
     {
         var scale = PromptScale.Get(prompt);
         var n = essays.Count;
-        var features = essays.Select(e => FeatureExtractor.WithProfile(e.Features, e.Doc, profile)).ToArray();
+        var features = essays.Select(e => FeatureExtractor.WithProfile(e.Features, ScoringView.Of(e.Doc), profile)).ToArray();
         var y = essays.Select(e => (double)e.Essay.Score).ToArray();
 
         // N-gram vocabulary: most frequent terms by document frequency (ties broken by the term, for reproducibility).

@@ -230,4 +230,19 @@ public sealed class GrammarCheckerTests
     {
         Assert.DoesNotContain(Check("He says to me &lt;hey you are funny&gt;. I said &lt;no&gt;they laughed."), s => s.Rule == "missing_space");
     }
+
+    [Theory]
+    [InlineData("Computers help us learn. Thank you for reading my letter.\nSincerely, Maria")]
+    [InlineData("Computers help us learn. Thank you for reading my letter.\nSincerely,\nMaria Lopez")]
+    [InlineData("Computers help us learn. Thank you for reading. Sincerely @PERSON1")]
+    [InlineData("Computers help us learn. Thank you for reading.\nYours truly,\nMr. @CAPS1")]
+    public void Check_LetterEndingWithSignOff_NoMissingFinalPunctuation(string text) =>
+        Assert.DoesNotContain(Check(text), s => s.Rule == "missing_final_punctuation");
+
+    [Theory]
+    [InlineData("Computers help us learn. Thank you for reading my letter")]
+    [InlineData("Computers help us learn. From my point of view they are good")]
+    [InlineData("Computers help us learn.\nSincerely, Maria\nand all my friends at school")]
+    public void Check_SentenceThatOnlyLooksLikeASignOff_MissingFinalPunctuation(string text) =>
+        Assert.Contains(Check(text), s => s.Rule == "missing_final_punctuation");
 }

@@ -45,6 +45,20 @@ internal static class Attacks
         return text + "\n\n" + string.Join(' ', s.Skip(s.Length / 2));
     }
 
+    private static readonly Dictionary<string, string[]> s_entities = new(StringComparer.Ordinal)
+    {
+        ["PERSON"] = ["Maria", "James", "Sofia", "Ethan"], ["CAPS"] = ["Smith", "Lopez", "Walmart", "Jordan"], ["NUM"] = ["12", "3", "45", "7"],
+        ["LOCATION"] = ["Boston", "Chicago", "Denver", "Ohio"], ["ORGANIZATION"] = ["Google", "the YMCA", "Nike", "NASA"], ["DATE"] = ["Monday", "May 5", "2010", "Friday"],
+        ["MONTH"] = ["June", "March", "July", "May"], ["TIME"] = ["noon", "8 pm", "3:30", "midnight"], ["MONEY"] = ["$20", "$5", "$100", "$12"],
+        ["PERCENT"] = ["50%", "20%", "75%", "10%"], ["CITY"] = ["Denver", "Austin", "Miami", "Chicago"], ["STATE"] = ["Texas", "Ohio", "Maine", "Utah"],
+        ["DR"] = ["Lee", "Kim", "Patel", "Ross"],
+    };
+
+    /// <summary>ASAP's placeholders (@PERSON1, @NUM2 …) filled in with real names and numbers, as a student writes them.</summary>
+    public static string FillPlaceholders(string text) =>
+        System.Text.RegularExpressions.Regex.Replace(text, @"@([A-Z]+)(\d+)", m =>
+            s_entities.TryGetValue(m.Groups[1].Value, out var v) ? v[int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) % v.Length] : "Alex");
+
     /// <summary>The same sentences in a random (but different) order, keeping the number of sentences per paragraph.</summary>
     public static string ShuffleSentences(string text, int seed)
     {

@@ -89,6 +89,35 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         Assert.True(changed.IsEmpty, "paragraph breaks moved scores: " + string.Join("; ", changed));
     }
 
+    /// <summary>
+    /// A student writes real names and numbers where ASAP has placeholders: the held-out essays with theirs filled in
+    /// ("@PERSON1" → "Maria", "@NUM2" → "3", "@CAPS1" → "Lopez") keep their scores. Before the scoring model read essays
+    /// anonymised as ASAP's are, prompt 8 lost 2 points on average (up to 4) and prompt 7 0.8 (up to 4).
+    /// </summary>
+    [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
+    public void FillPlaceholders_RealNamesAndNumbers_ScoresKept()
+    {
+        var essays = HeldOutEssays.Sample(PerPrompt).Where(e => e.Text.Contains('@')).ToList();
+        Assert.True(essays.Count >= 80, $"only {essays.Count} essays with placeholders");
+        var changes = new int[essays.Count];
+        var moved = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, essays.Count, i =>
+        {
+            var e = essays[i];
+            var before = Score(e.Text, e.Prompt);
+            var after = Score(Attacks.FillPlaceholders(e.Text), e.Prompt);
+            changes[i] = after - before;
+            if (Math.Abs(after - before) > 2)
+            {
+                moved.Add($"essay {e.Id} (prompt {e.Prompt}): {before} -> {after}");
+            }
+        });
+        var mean = changes.Average(c => (double)c);
+        output.WriteLine($"placeholders filled in: {essays.Count} essays, mean change {mean:F2}, changed {changes.Count(c => c != 0)}");
+        Assert.True(moved.IsEmpty, "filling in names moved scores by more than 2 points: " + string.Join("; ", moved));
+        Assert.InRange(mean, -0.25, 0.25);
+    }
+
     /// <summary>Only the prompts whose training essays kept their paragraphs (2 and 8) read the paragraph features.</summary>
     [Fact]
     public void CommittedModel_ParagraphFeatures_ReadOnlyByPromptsTwoAndEight()

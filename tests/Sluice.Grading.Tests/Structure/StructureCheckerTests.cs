@@ -115,4 +115,18 @@ public sealed class StructureCheckerTests
 
         Assert.Equal(["We waited up for him until midnight."], reported);
     }
+
+    [Fact]
+    public void Check_LetterFrame_NoTransitionSuggestionForBodyOpenerSignOffOrName()
+    {
+        const string text = "Dear Local Newspaper,\n" +
+            "I think computers help people learn. They can find facts fast.\n" +
+            "Some people spend too long online. They should go outside more.\n" +
+            "Yours truly,\n" +
+            "Maria Lopez";
+
+        var reported = Check(text).Where(s => s.Rule == "paragraph_transition").Select(s => text.Substring(s.Start, s.Length)).ToList();
+
+        Assert.Equal(["Some people spend too long online."], reported);
+    }
 }

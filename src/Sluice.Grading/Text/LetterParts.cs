@@ -1,0 +1,99 @@
+namespace Sluice.Grading.Text;
+
+/// <summary>
+/// The frame of a letter (prompt 1 asks for one): a salutation ("Dear Local Newspaper,"), a sign-off ("Sincerely,",
+/// "Yours truly, Maria") and the name under it. They are not sentences of the body: a sign-off or a name takes no full
+/// stop, and the paragraph after a salutation is the first of the body, which needs no transition.
+/// </summary>
+internal static class LetterParts
+{
+    /// <summary>One-word closings; "from" and "love" only count when names alone follow (see <see cref="IsSignOff"/>).</summary>
+    private static readonly HashSet<string> s_closings = new(StringComparer.Ordinal)
+    {
+        "sincerely", "respectfully", "regards", "cordially", "cheers", "love", "from", "thanks", "yours", "truly", "best",
+    };
+
+    /// <summary>Two-word closings.</summary>
+    private static readonly HashSet<string> s_twoWordClosings = new(StringComparer.Ordinal)
+    {
+        "yours truly", "yours sincerely", "yours respectfully", "truly yours", "sincerely yours", "best regards", "kind regards",
+        "warm regards", "best wishes", "thank you", "your friend", "your reader", "your student", "with love",
+    };
+
+    /// <summary>The longest sign-off line: the closing and a name with a title ("Sincerely yours, Mrs. Maria de la Cruz").</summary>
+    private const int MaxSignOffWords = 8;
+
+    /// <summary>A short line that opens "Dear …" or "To whom it may concern".</summary>
+    public static bool IsSalutation(EssayDocument doc, int sentence)
+    {
+        var s = doc.Sentences[sentence];
+        var first = Discourse.FirstWord(doc, s);
+        return first >= 0 && s.WordCount <= MaxSignOffWords
+            && (doc.Lower[first] == "dear" || (doc.Lower[first] == "to" && first + 1 < doc.Tokens.Count && doc.Lower[first + 1] == "whom"));
+    }
+
+    /// <summary>
+    /// A closing ("Sincerely", "Yours truly", "Thank you") alone or followed by names only: "Thank you for reading" or
+    /// "From my experience" are sentences, "Thank you, Maria" and "From @PERSON1" are not.
+    /// </summary>
+    public static bool IsSignOff(EssayDocument doc, int sentence)
+    {
+        var s = doc.Sentences[sentence];
+        var first = Discourse.FirstWord(doc, s);
+        var end = s.FirstToken + s.TokenCount;
+        if (first < 0 || s.WordCount > MaxSignOffWords)
+        {
+            return false;
+        }
+
+        var after = first + 1 < end && doc.Tokens[first + 1].Kind == TokenKind.Word && s_twoWordClosings.Contains(doc.Lower[first] + " " + doc.Lower[first + 1])
+            ? first + 2
+            : s_closings.Contains(doc.Lower[first]) ? first + 1 : -1;
+        if (after < 0)
+        {
+            return false;
+        }
+
+        // The closing alone ("Sincerely" above the name) or followed by names, with or without a comma.
+        return NamesOnly(doc, after < end && doc.Lower[after] == "," ? after + 1 : after, end);
+    }
+
+    /// <summary>A line of at most four words that are all names (capitalised words, titles, ASAP's placeholders).</summary>
+    public static bool IsNameLine(EssayDocument doc, int sentence)
+    {
+        var s = doc.Sentences[sentence];
+        return s.WordCount is > 0 and <= 4 && NamesOnly(doc, s.FirstToken, s.FirstToken + s.TokenCount);
+    }
+
+    /// <summary>
+    /// True when the essay's last line is a sign-off, or a name under one: the end of the letter, which takes no full
+    /// stop.
+    /// </summary>
+    public static bool EndsWithSignature(EssayDocument doc)
+    {
+        var n = doc.Sentences.Count;
+        return n > 0 && (IsSignOff(doc, n - 1) || (n > 1 && IsNameLine(doc, n - 1) && IsSignOff(doc, n - 2)));
+    }
+
+    /// <summary>Every token in [from, to) is a name or a title's full stop or a comma; no token at all counts too.</summary>
+    private static bool NamesOnly(EssayDocument doc, int from, int to)
+    {
+        for (var k = from; k < to; k++)
+        {
+            var t = doc.Tokens[k];
+            var ok = t.Kind switch
+            {
+                TokenKind.Placeholder => true,
+                TokenKind.Word => char.IsUpper(doc.Text[t.Start]),
+                TokenKind.Punctuation => doc.Lower[k] is "." or "," or "-",
+                _ => false,
+            };
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
