@@ -2,19 +2,34 @@ using Microsoft.Extensions.Logging;
 
 namespace Sluice.Testing;
 
-/// <summary>Keeps every message logged at warning or above, for tests that assert what an operator would be told.</summary>
-public sealed class RecordingLogger<T> : ILogger<T>
+/// <summary>
+/// Keeps every message logged at <paramref name="minimum"/> or above (warnings by default), for tests that assert what
+/// an operator would be told.
+/// </summary>
+public sealed class RecordingLogger<T>(LogLevel minimum = LogLevel.Warning) : ILogger<T>
 {
-    private readonly List<string> _warnings = [];
+    private readonly List<(LogLevel Level, string Message)> _entries = [];
 
-    /// <summary>A copy of what was logged so far (loggers may be called from several threads).</summary>
+    /// <summary>A copy of the messages logged so far at warning or above (loggers may be called from several threads).</summary>
     public List<string> Warnings
     {
         get
         {
-            lock (_warnings)
+            lock (_entries)
             {
-                return [.. _warnings];
+                return [.. _entries.Where(e => e.Level >= LogLevel.Warning).Select(e => e.Message)];
+            }
+        }
+    }
+
+    /// <summary>A copy of everything recorded so far, with its level.</summary>
+    public List<(LogLevel Level, string Message)> Entries
+    {
+        get
+        {
+            lock (_entries)
+            {
+                return [.. _entries];
             }
         }
     }
@@ -22,15 +37,15 @@ public sealed class RecordingLogger<T> : ILogger<T>
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
 
-    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum && logLevel != LogLevel.None;
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
         if (IsEnabled(logLevel))
         {
-            lock (_warnings)
+            lock (_entries)
             {
-                _warnings.Add(formatter(state, exception));
+                _entries.Add((logLevel, formatter(state, exception)));
             }
         }
     }

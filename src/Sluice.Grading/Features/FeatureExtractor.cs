@@ -25,6 +25,9 @@ internal static class FeatureExtractor
 
     public static readonly int CoverageIndex = Array.IndexOf(Names, "prompt_coverage");
 
+    /// <summary>The features that do not depend on the prompt (all but the topic match): the prompt-independent model's inputs.</summary>
+    public static readonly int[] PromptIndependentIndices = [.. Enumerable.Range(0, Names.Length).Where(i => i != SimilarityIndex && i != CoverageIndex)];
+
     /// <summary>The features that read paragraph breaks (see <see cref="Training.TrainingOptions.ParagraphFeaturesMinShare"/>).</summary>
     public static readonly int[] ParagraphIndices = [Array.IndexOf(Names, "paragraphs"), Array.IndexOf(Names, "words_per_paragraph")];
 

@@ -70,8 +70,7 @@ internal sealed class Evaluator(AsapDataset data, GraderTrainer trainer, Func<Gr
     public static double[] LeaveOnePromptOut(IReadOnlyList<PreparedEssay> train, IReadOnlyList<PreparedEssay> test, double lambda)
     {
         // Without the paragraph features, as the served prompt-independent model (ASAP kept paragraphs in two prompts only).
-        var idx = Enumerable.Range(0, Features.FeatureExtractor.Count)
-            .Where(i => i != Features.FeatureExtractor.SimilarityIndex && i != Features.FeatureExtractor.CoverageIndex && Array.IndexOf(Features.FeatureExtractor.ParagraphIndices, i) < 0).ToArray();
+        var idx = Features.FeatureExtractor.PromptIndependentIndices.Where(i => Array.IndexOf(Features.FeatureExtractor.ParagraphIndices, i) < 0).ToArray();
         double[][] Standardize(IReadOnlyList<PreparedEssay> essays)
         {
             var rows = essays.Select(e => idx.Select(i => e.Features[i]).ToArray()).ToArray();

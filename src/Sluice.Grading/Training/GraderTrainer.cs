@@ -381,7 +381,7 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
 
     private GenericModel TrainGeneric(IReadOnlyList<PreparedEssay> train)
     {
-        var idx = Enumerable.Range(0, FeatureExtractor.Count).Where(i => i != FeatureExtractor.SimilarityIndex && i != FeatureExtractor.CoverageIndex).ToArray();
+        int[] idx = [.. FeatureExtractor.PromptIndependentIndices];
         var x = train.Select(e => idx.Select(i => e.Features[i]).ToArray()).ToArray();
         var (means, stds) = Standardization(x);
         // Across prompts paragraphing cannot be told from the prompt: ASAP kept line breaks in prompts 2 and 8 only.

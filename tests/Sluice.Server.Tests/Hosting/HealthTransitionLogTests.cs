@@ -14,7 +14,7 @@ public sealed class HealthTransitionLogTests
     [Fact]
     public void Observe_SameFailedStateTwiceThenRecovery_OneWarningThenOneRecoveryLine()
     {
-        var logger = new CapturingLogger<HealthTransitionLog>();
+        var logger = new RecordingLogger<HealthTransitionLog>(LogLevel.Information);
         var log = new HealthTransitionLog(logger);
 
         log.Observe(Report(HealthStatus.Healthy, "all models ready"));
