@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
 namespace Sluice.Testing.Server;
@@ -53,6 +54,13 @@ public static class FakeOpenAi
         context.Response.StatusCode = 500;
         await context.Response.WriteAsync(body);
     };
+
+    /// <summary>An upstream that lists its models but fails every chat call (<see cref="Failing"/>).</summary>
+    public static Task<FakeUpstream> StartFailingAsync() => FakeUpstream.StartAsync(app =>
+    {
+        app.MapGet("/v1/models", ModelsAsync);
+        app.MapPost("/v1/chat/completions", Failing());
+    });
 
     /// <summary><c>POST /v1/chat/completions</c> of an upstream that can come back: streams <paramref name="pieces"/> while <paramref name="isUp"/> says so, fails as <see cref="Failing"/> before.</summary>
     public static RequestDelegate ChatWhile(Func<bool> isUp, string[] pieces)

@@ -111,7 +111,7 @@ internal sealed class Evaluator(AsapDataset data, GraderTrainer trainer, Func<Gr
     private static int[] DirectScore(GradingModel model, PreparedEssay e)
     {
         var pm = model.ForPrompt(e.Essay.Prompt)!;
-        var f = Features.FeatureExtractor.WithProfile(e.Features, Features.ScoringView.Of(e.Doc), pm.Profile);
+        var f = Features.FeatureExtractor.WithProfile(e.Features, e.ScoringDoc, pm.Profile);
         return EssayScorer.Score(pm, f, e.Ngrams).Scores;
     }
 }

@@ -26,7 +26,7 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
             EssayAnalyzer.Grammar(a);
             var view = ScoringView.Of(a.Doc);
             var f = FeatureExtractor.Compute(view, a.Errors, null);
-            result[i] = new PreparedEssay(essays[i], a.Doc, f, NgramExtractor.Count(view));
+            result[i] = new PreparedEssay(essays[i], a.Doc, view, f, NgramExtractor.Count(view));
         });
         return result;
     }
@@ -215,7 +215,7 @@ internal sealed class GraderTrainer(EssayAnalyzer analyzer, TrainingOptions opti
     {
         var scale = PromptScale.Get(prompt);
         var n = essays.Count;
-        var features = essays.Select(e => FeatureExtractor.WithProfile(e.Features, ScoringView.Of(e.Doc), profile)).ToArray();
+        var features = essays.Select(e => FeatureExtractor.WithProfile(e.Features, e.ScoringDoc, profile)).ToArray();
         var y = essays.Select(e => (double)e.Essay.Score).ToArray();
 
         // N-gram vocabulary: most frequent terms by document frequency (ties broken by the term, for reproducibility).

@@ -136,11 +136,7 @@ public sealed class OpenAiBackendTests
     [Fact]
     public async Task SyncInfer_UpstreamFailsTheGeneration_ProblemNotA200WithFinishReasonError()
     {
-        await using var upstream = await FakeUpstream.StartAsync(app =>
-        {
-            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", FakeOpenAi.Failing());
-        });
+        await using var upstream = await FakeOpenAi.StartFailingAsync();
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
             ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0)));
 

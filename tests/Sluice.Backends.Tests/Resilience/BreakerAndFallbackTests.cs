@@ -82,13 +82,8 @@ public sealed class BreakerAndFallbackTests
     [Fact]
     public async Task ChatCompletions_CircuitOpen_Answers503WithRetryAfterUntilTheTrial()
     {
-        await using var upstream = await FakeUpstream.StartAsync(app =>
-        {
-            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", FakeOpenAi.Failing());
-        });
-        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
-            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 60), ("HealthProbeIntervalSeconds", 0)));
+        await using var upstream = await FakeOpenAi.StartFailingAsync();
+        await using var server = await SluiceServer.StartAsync(Breaker(upstream, 60));
         await OpenCircuitAsync(server, upstream);
 
         var (response, body) = await server.PostAsync("/v1/chat/completions", Chat);
@@ -109,13 +104,8 @@ public sealed class BreakerAndFallbackTests
     [Fact]
     public async Task ChatCompletions_CircuitOpenNoFallbackRetriesLeft_Answers503AtOnceNotAfterTheTrial()
     {
-        await using var upstream = await FakeUpstream.StartAsync(app =>
-        {
-            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", FakeOpenAi.Failing());
-        });
-        await using var server = await SluiceServer.StartAsync(WithRetries(Settings.Backend("remote", "openai", upstream.Url + "/v1",
-            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", LongCooldownSeconds), ("HealthProbeIntervalSeconds", 0))));
+        await using var upstream = await FakeOpenAi.StartFailingAsync();
+        await using var server = await SluiceServer.StartAsync(WithRetries(Breaker(upstream, LongCooldownSeconds)));
         await OpenCircuitWithJobAsync(server, upstream);
 
         // The job has attempts left, which an async job spends waiting for the circuit's trial call. A client waiting
@@ -139,13 +129,8 @@ public sealed class BreakerAndFallbackTests
     [Fact]
     public async Task ChatCompletionsStream_CircuitOpenNoFallbackRetriesLeft_ErrorChunkAtOnceNotAfterTheTrial()
     {
-        await using var upstream = await FakeUpstream.StartAsync(app =>
-        {
-            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", FakeOpenAi.Failing());
-        });
-        await using var server = await SluiceServer.StartAsync(WithRetries(Settings.Backend("remote", "openai", upstream.Url + "/v1",
-            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", LongCooldownSeconds), ("HealthProbeIntervalSeconds", 0))));
+        await using var upstream = await FakeOpenAi.StartFailingAsync();
+        await using var server = await SluiceServer.StartAsync(WithRetries(Breaker(upstream, LongCooldownSeconds)));
         await OpenCircuitWithJobAsync(server, upstream);
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
@@ -173,17 +158,8 @@ public sealed class BreakerAndFallbackTests
             app.MapPost("/v1/chat/completions", FakeOpenAi.ChatWhile(() => Volatile.Read(ref healthy), ["back"]));
         });
         // A quick job backoff: three attempts spent on the open circuit would take well under a second.
-        var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1",
-            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 3), ("HealthProbeIntervalSeconds", 0));
-        settings["Sluice:Models:remote:MaxAttempts"] = "3";
-        settings["Sluice:Retry:BaseDelay"] = "00:00:00.05";
-        settings["Sluice:Retry:MaxDelay"] = "00:00:00.1";
-        await using var server = await SluiceServer.StartAsync(settings);
-        // Its first two attempts fail on the upstream and open the circuit; its last is refused by it.
-        var opener = await Jobs.RunAsync(server, "remote", """{"prompt":"a"}""");
-        Assert.Equal("dead_lettered", opener.GetProperty("status").GetString());
-        Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
-        await Jobs.WaitHealthAsync(server, "remote", "circuit_open", TimeSpan.FromSeconds(30));
+        await using var server = await SluiceServer.StartAsync(WithRetries(Breaker(upstream, 3)));
+        await OpenCircuitWithJobAsync(server, upstream);
         Volatile.Write(ref healthy, true);
 
         // Refused by the open circuit, the job's retry waits for the circuit's trial call, which it then is.
@@ -203,8 +179,7 @@ public sealed class BreakerAndFallbackTests
             app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
             app.MapPost("/v1/chat/completions", FakeOpenAi.ChatWhile(() => Volatile.Read(ref healthy), ["primary"]));
         });
-        var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1",
-            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", CooldownSeconds), ("HealthProbeIntervalSeconds", 0), ("Fallback", "count"));
+        var settings = Breaker(upstream, CooldownSeconds, 0, ("Fallback", "count"));
         settings["Sluice:BuiltIns:CountStepMs"] = "1";
         await using var server = await SluiceServer.StartAsync(settings);
 
@@ -251,8 +226,7 @@ public sealed class BreakerAndFallbackTests
                 await ctx.Response.WriteAsync("boom");
             });
         });
-        var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1",
-            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", CooldownSeconds), ("HealthProbeIntervalSeconds", 0), ("Fallback", "count"));
+        var settings = Breaker(upstream, CooldownSeconds, 0, ("Fallback", "count"));
         settings["Sluice:BuiltIns:CountStepMs"] = "1";
         await using var server = await SluiceServer.StartAsync(settings);
         await OpenCircuitAsync(server, upstream);
@@ -304,8 +278,7 @@ public sealed class BreakerAndFallbackTests
             app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
             app.MapPost("/v1/chat/completions", FakeOpenAi.ChatWhile(() => Volatile.Read(ref healthy), ["primary"]));
         });
-        var settings = Settings.Backend("remote", "openai", upstream.Url + "/v1",
-            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", 1), ("HealthProbeIntervalSeconds", 0), ("Fallback", "count"));
+        var settings = Breaker(upstream, 1, 0, ("Fallback", "count"));
         settings["Sluice:BuiltIns:CountStepMs"] = "1";
         settings["Sluice:Auth:Keys:0:Id"] = "alice";
         settings["Sluice:Auth:Keys:0:Key"] = "sk-alice";
@@ -343,13 +316,8 @@ public sealed class BreakerAndFallbackTests
     [Fact]
     public async Task HealthProbe_SucceedsAfterCooldown_ClosesCircuitWithoutTraffic()
     {
-        await using var upstream = await FakeUpstream.StartAsync(app =>
-        {
-            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", FakeOpenAi.Failing());
-        });
-        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
-            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", CooldownSeconds), ("HealthProbeIntervalSeconds", 0.2)));
+        await using var upstream = await FakeOpenAi.StartFailingAsync();
+        await using var server = await SluiceServer.StartAsync(Breaker(upstream, CooldownSeconds, 0.2));
 
         await OpenCircuitAsync(server, upstream);
 
@@ -440,6 +408,14 @@ public sealed class BreakerAndFallbackTests
         Assert.Equal("slow", (await running).Body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
         Assert.Equal("slow", (await queued!).Body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
     }
+
+    /// <summary>
+    /// Model "remote" on <paramref name="upstream"/> behind a breaker that opens after two failed calls (no in-line
+    /// retries) for <paramref name="cooldownSeconds"/>, with health probes every <paramref name="probeSeconds"/> (0: none).
+    /// </summary>
+    private static Dictionary<string, string> Breaker(FakeUpstream upstream, double cooldownSeconds, double probeSeconds = 0, params (string Key, object Value)[] extra) =>
+        Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            [("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", cooldownSeconds), ("HealthProbeIntervalSeconds", probeSeconds), .. extra]);
 
     private const string Chat = """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":2}""";
 

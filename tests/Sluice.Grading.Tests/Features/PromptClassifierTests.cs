@@ -65,6 +65,9 @@ public sealed class PromptClassifierTests
         return PromptClassifierTrainer.Train(byPrompt, profiles, new TrainingOptions { ClassifierIterations = 200 });
     }
 
-    private static PreparedEssay Prepared(int id, int prompt, string text) =>
-        new(new AsapEssay(id, prompt, text, 1, null), Tokenizer.Analyze(text), [], []);
+    private static PreparedEssay Prepared(int id, int prompt, string text)
+    {
+        var doc = Tokenizer.Analyze(text);
+        return new(new AsapEssay(id, prompt, text, 1, null), doc, doc, [], []);
+    }
 }
