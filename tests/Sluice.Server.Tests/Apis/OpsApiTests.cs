@@ -528,4 +528,25 @@ public sealed class OpsApiTests : IAsyncLifetime
 
         Assert.Empty(missing);
     }
+
+    [Theory]
+    [InlineData("/v1/chat/completions", "post", "choices")]
+    [InlineData("/v1/completions", "post", "choices")]
+    [InlineData("/v1/jobs/{id}/events", "get", null)]
+    public async Task OpenApi_StreamingOperation_DeclaresItsAnswerBodies(string path, string method, string? jsonField)
+    {
+        // A 200 declared both as JSON and as an event stream lost both in the document (no content at all).
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        var ok = doc.RootElement.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses").GetProperty("200");
+        Assert.True(ok.TryGetProperty("content", out var content), $"{path}: 200 declares no body: {ok}");
+        Assert.Equal("string", content.GetProperty("text/event-stream").GetProperty("schema").GetProperty("type").GetString());
+        if (jsonField is null)
+        {
+            return;
+        }
+
+        var reference = content.GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString()!;
+        var schema = doc.RootElement.GetProperty("components").GetProperty("schemas").GetProperty(reference.Split('/')[^1]);
+        Assert.True(schema.GetProperty("properties").TryGetProperty(jsonField, out _), $"{path}: no '{jsonField}' in {schema}");
+    }
 }
