@@ -549,4 +549,32 @@ public sealed class OpsApiTests : IAsyncLifetime
         var schema = doc.RootElement.GetProperty("components").GetProperty("schemas").GetProperty(reference.Split('/')[^1]);
         Assert.True(schema.GetProperty("properties").TryGetProperty(jsonField, out _), $"{path}: no '{jsonField}' in {schema}");
     }
+
+    [Theory]
+    [InlineData("/v1/chat/completions", "{\"model\":\"count\",\"max_completion_tokens\":2,\"stop\":\"9\",\"messages\":[{\"role\":\"developer\",\"name\":\"ops\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]},{\"role\":\"user\",\"content\":\"x\"}]}")]
+    [InlineData("/v1/completions", "{\"model\":\"count\",\"max_completion_tokens\":2,\"stop\":\"9\",\"prompt\":[\"x\"]}")]
+    public async Task OpenApi_OpenAiBodies_DeclareEveryShapeTheServerTakes(string path, string body)
+    {
+        using var response = await _server.Client.PostAsync(path, TestServer.Json(body));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        // The document offered only one shape of each (content and prompt a string, stop an array), no name and no
+        // max_completion_tokens, so a client built from it could not send the request the server just answered.
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        var schema = doc.RootElement.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        var properties = schema.GetProperty("properties");
+        Assert.True(properties.TryGetProperty("max_completion_tokens", out _), $"{path}: no max_completion_tokens");
+        Assert.Contains("\"string\"", properties.GetProperty("stop").GetProperty("oneOf").GetRawText(), StringComparison.Ordinal);
+        if (path == "/v1/completions")
+        {
+            Assert.Contains("\"array\"", properties.GetProperty("prompt").GetProperty("oneOf").GetRawText(), StringComparison.Ordinal);
+            return;
+        }
+
+        var message = properties.GetProperty("messages").GetProperty("items").GetProperty("properties");
+        Assert.True(message.TryGetProperty("name", out _), "a message has no name");
+        Assert.Contains("\"developer\"", message.GetProperty("role").GetProperty("enum").GetRawText(), StringComparison.Ordinal);
+        Assert.Contains("\"array\"", message.GetProperty("content").GetProperty("oneOf").GetRawText(), StringComparison.Ordinal);
+    }
 }
