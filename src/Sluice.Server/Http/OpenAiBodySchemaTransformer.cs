@@ -6,8 +6,8 @@ namespace Sluice.Server.Http;
 
 /// <summary>
 /// Gives the OpenAI request fields that take more than one JSON shape their real schema: a message's <c>content</c>
-/// (a string or text parts), its <c>role</c> (the five the parser takes), <c>stop</c> (a string or up to 16) and a
-/// completion's <c>prompt</c> (a string or an array of one). The documentation records can type each only one way, so the
+/// (a string or text parts), its <c>role</c> (the five the parser takes), <c>stop</c> (a string or up to 16), a
+/// completion's <c>prompt</c> (a string or an array of one) and <c>stream_options</c> (an object or null). The documentation records can type each only one way, so the
 /// document refused requests the server and docs/api.md accept (text parts, <c>"stop": "\n"</c>).
 /// </summary>
 internal sealed class OpenAiBodySchemaTransformer : IOpenApiSchemaTransformer
@@ -66,6 +66,13 @@ internal sealed class OpenAiBodySchemaTransformer : IOpenApiSchemaTransformer
                     new OpenApiSchema { Type = JsonSchemaType.Null },
                 ],
             };
+            // The schema of a nullable object is inlined without "null" (see NullableIsOptionalSchemaTransformer), yet
+            // null is the same as leaving it out here, as for every optional OpenAI parameter.
+            if (properties.TryGetValue("stream_options", out var streamOptions) && streamOptions is OpenApiSchema inlined && inlined.Type is { } t)
+            {
+                inlined.Type = t | JsonSchemaType.Null;
+            }
+
             if (type == typeof(OpenAiCompletionBody))
             {
                 properties["prompt"] = new OpenApiSchema

@@ -577,4 +577,18 @@ public sealed class OpsApiTests : IAsyncLifetime
         Assert.Contains("\"developer\"", message.GetProperty("role").GetProperty("enum").GetRawText(), StringComparison.Ordinal);
         Assert.Contains("\"array\"", message.GetProperty("content").GetProperty("oneOf").GetRawText(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("/v1/chat/completions", "{\"model\":\"count\",\"max_tokens\":2,\"stream_options\":null,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")]
+    [InlineData("/v1/completions", "{\"model\":\"count\",\"max_tokens\":2,\"stream_options\":null,\"prompt\":\"x\"}")]
+    public async Task OpenApi_OpenAiStreamOptionsNull_DeclaredAsTheServerTakesIt(string path, string body)
+    {
+        using var response = await _server.Client.PostAsync(path, TestServer.Json(body));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        var streamOptions = doc.RootElement.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("properties").GetProperty("stream_options");
+        Assert.Contains("\"null\"", streamOptions.GetProperty("type").GetRawText(), StringComparison.Ordinal);
+    }
 }
