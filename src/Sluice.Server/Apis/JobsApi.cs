@@ -13,6 +13,9 @@ namespace Sluice.Server.Apis;
 /// <summary>The job API: submit, get, list, cancel, and follow a job's events over SSE or WebSocket.</summary>
 internal static class JobsApi
 {
+    private const string EventStreamFormat = "Server-Sent Events: 'id: N', 'event: TYPE' (queued, started, progress, delta, retrying, rerouted, "
+        + "then one of completed, failed, cancelled, expired, dead_lettered) and 'data: {JSON}' per event; ': keep-alive' comments every 15 s while idle.";
+
     public static RouteGroupBuilder MapJobsApi(this RouteGroupBuilder v1)
     {
         var jobs = v1.MapGroup("/jobs").WithTags("Jobs");
@@ -35,7 +38,7 @@ internal static class JobsApi
         jobs.MapGet("/{id}/events", EventsAsync).WithName("JobEvents")
             .WithSummary("Server-Sent Events of a job (resumable with Last-Event-ID; ?cancel_on_disconnect=true).")
             .DocumentsParameters(ApiDocs.LastEventIdHeader, ApiDocs.LastEventIdQuery, ApiDocs.CancelOnDisconnect)
-            .Produces(200, contentType: "text/event-stream").Produces(204).ProducesProblem(400).ProducesProblem(404).ProducesProblem(503);
+            .DocumentsEventStream(EventStreamFormat).Produces(200).Produces(204).ProducesProblem(400).ProducesProblem(404).ProducesProblem(503);
         jobs.MapGet("/{id}/ws", WebSocketAsync).WithName("JobEventsWebSocket").WithSummary("The job's events over WebSocket.")
             .WithDescription(ApiDocs.WebSocketMessages)
             .DocumentsParameters(ApiDocs.WebSocketUpgrade, ApiDocs.LastEventIdHeader, ApiDocs.LastEventIdQuery, ApiDocs.CancelOnDisconnect)

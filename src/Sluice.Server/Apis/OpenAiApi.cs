@@ -29,19 +29,23 @@ internal static class OpenAiApi
     public const string PriorityHeader = "X-Sluice-Priority";
     public const string DeadlineHeader = "X-Sluice-Deadline-Ms";
 
+    private const string ChunkStream = "With stream: true, Server-Sent Events in OpenAI's chunk format: 'data: {chunk JSON}' lines "
+        + "(a role chunk, one per delta, one with finish_reason, with stream_options.include_usage one with usage), "
+        + "': keep-alive' comments while no token comes, 'data: {\"error\": {…}}' for an error after the start, then 'data: [DONE]'.";
+
     public static RouteGroupBuilder MapOpenAiApi(this RouteGroupBuilder v1)
     {
         v1.MapPost("/chat/completions", ChatAsync).WithTags("OpenAI").WithName("ChatCompletions")
             .WithSummary("OpenAI-compatible chat completion (stream: true for Server-Sent Events chunks).")
             .DocumentsJsonBody<OpenAiChatBody>()
             .WithMetadata(OpenAiAdmissionErrors.Instance)
-            .Produces<OpenAiChatCompletion>().Produces(200, contentType: "text/event-stream")
+            .Produces<OpenAiChatCompletion>().DocumentsEventStream(ChunkStream)
             .DocumentsOpenAiAnswers();
         v1.MapPost("/completions", CompletionsAsync).WithTags("OpenAI").WithName("Completions")
             .WithSummary("OpenAI-compatible text completion (stream: true for Server-Sent Events chunks).")
             .DocumentsJsonBody<OpenAiCompletionBody>()
             .WithMetadata(OpenAiAdmissionErrors.Instance)
-            .Produces<OpenAiCompletion>().Produces(200, contentType: "text/event-stream")
+            .Produces<OpenAiCompletion>().DocumentsEventStream(ChunkStream)
             .DocumentsOpenAiAnswers();
 
         // Other methods get OpenAI's error shape, as OpenAI answers them, not the rest of the API's problem details:

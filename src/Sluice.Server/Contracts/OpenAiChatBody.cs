@@ -9,6 +9,7 @@ namespace Sluice.Server.Contracts;
 /// <param name="Model">Model name from <c>GET /v1/models</c>.</param>
 /// <param name="Messages">The conversation, at least one message.</param>
 /// <param name="MaxTokens">Tokens to generate at most (<c>max_completion_tokens</c> is accepted too); default 256.</param>
+/// <param name="MaxCompletionTokens">The same limit as <c>max_tokens</c> (OpenAI's newer name); two different values are a 400.</param>
 /// <param name="Temperature">0 (greedy) to 2; default 1.</param>
 /// <param name="TopP">Nucleus sampling mass, (0, 1]; default 1.</param>
 /// <param name="Seed">Sampling seed: the same seed gives the same text, whatever else is in the batch.</param>
@@ -16,4 +17,4 @@ namespace Sluice.Server.Contracts;
 /// <param name="User">The end user, for logs.</param>
 /// <param name="Stream">True for Server-Sent Events chunks.</param>
 /// <param name="StreamOptions">Streaming options.</param>
-public sealed record OpenAiChatBody(string Model, IReadOnlyList<OpenAiChatMessageBody> Messages, int? MaxTokens, float? Temperature, float? TopP, ulong? Seed, IReadOnlyList<string>? Stop, string? User, bool? Stream, OpenAiStreamOptionsBody? StreamOptions);
+public sealed record OpenAiChatBody(string Model, IReadOnlyList<OpenAiChatMessageBody> Messages, int? MaxTokens, int? MaxCompletionTokens, float? Temperature, float? TopP, ulong? Seed, IReadOnlyList<string>? Stop, string? User, bool? Stream, OpenAiStreamOptionsBody? StreamOptions);

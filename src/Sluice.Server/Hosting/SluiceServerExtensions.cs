@@ -82,6 +82,7 @@ public static class SluiceServerExtensions
             o.AddOperationTransformer<DocumentedHttpTransformer>();
             o.AddSchemaTransformer<NullableIsOptionalSchemaTransformer>();
             o.AddSchemaTransformer<ProblemDetailsSchemaTransformer>();
+            o.AddSchemaTransformer<OpenAiBodySchemaTransformer>();
             o.AddDocumentTransformer<AdmissionOpenApiTransformer>();
         });
         return builder;

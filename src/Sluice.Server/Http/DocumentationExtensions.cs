@@ -24,4 +24,8 @@ internal static class DocumentationExtensions
     /// <summary>Documents response headers the handler sets on answers with the given statuses.</summary>
     public static RouteHandlerBuilder DocumentsResponseHeaders(this RouteHandlerBuilder builder, IReadOnlyList<int> statuses, params DocumentedHeader[] headers) =>
         builder.WithMetadata(new DocumentedResponseHeaders(statuses, headers));
+
+    /// <summary>Documents a <c>text/event-stream</c> 200 answer (see <see cref="DocumentedEventStream"/>).</summary>
+    public static RouteHandlerBuilder DocumentsEventStream(this RouteHandlerBuilder builder, string description) =>
+        builder.WithMetadata(new DocumentedEventStream(description));
 }

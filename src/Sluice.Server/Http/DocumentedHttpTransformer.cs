@@ -4,8 +4,8 @@ using Microsoft.OpenApi;
 namespace Sluice.Server.Http;
 
 /// <summary>
-/// Puts an endpoint's <see cref="DocumentedParameter"/>s and <see cref="DocumentedResponseHeaders"/> into its OpenAPI
-/// operation, and <c>Retry-After</c> on every 503 (transient outages and loading models say when to come back).
+/// Puts an endpoint's <see cref="DocumentedParameter"/>s, <see cref="DocumentedResponseHeaders"/> and
+/// <see cref="DocumentedEventStream"/> into its OpenAPI operation, and <c>Retry-After</c> on every 503 (transient outages and loading models say when to come back).
 /// Runs only when the document is built: the metadata costs requests nothing.
 /// </summary>
 internal sealed class DocumentedHttpTransformer : IOpenApiOperationTransformer
@@ -41,6 +41,13 @@ internal sealed class DocumentedHttpTransformer : IOpenApiOperationTransformer
                         }
                     }
 
+                    break;
+                case DocumentedEventStream stream when operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse okResponse:
+                    okResponse.Content ??= new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal);
+                    okResponse.Content["text/event-stream"] = new OpenApiMediaType
+                    {
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = stream.Description },
+                    };
                     break;
             }
         }

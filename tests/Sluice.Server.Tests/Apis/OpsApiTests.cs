@@ -528,4 +528,67 @@ public sealed class OpsApiTests : IAsyncLifetime
 
         Assert.Empty(missing);
     }
+
+    [Theory]
+    [InlineData("/v1/chat/completions", "post", "choices")]
+    [InlineData("/v1/completions", "post", "choices")]
+    [InlineData("/v1/jobs/{id}/events", "get", null)]
+    public async Task OpenApi_StreamingOperation_DeclaresItsAnswerBodies(string path, string method, string? jsonField)
+    {
+        // A 200 declared both as JSON and as an event stream lost both in the document (no content at all).
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        var ok = doc.RootElement.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("responses").GetProperty("200");
+        Assert.True(ok.TryGetProperty("content", out var content), $"{path}: 200 declares no body: {ok}");
+        Assert.Equal("string", content.GetProperty("text/event-stream").GetProperty("schema").GetProperty("type").GetString());
+        if (jsonField is null)
+        {
+            return;
+        }
+
+        var reference = content.GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString()!;
+        var schema = doc.RootElement.GetProperty("components").GetProperty("schemas").GetProperty(reference.Split('/')[^1]);
+        Assert.True(schema.GetProperty("properties").TryGetProperty(jsonField, out _), $"{path}: no '{jsonField}' in {schema}");
+    }
+
+    [Theory]
+    [InlineData("/v1/chat/completions", "{\"model\":\"count\",\"max_completion_tokens\":2,\"stop\":\"9\",\"messages\":[{\"role\":\"developer\",\"name\":\"ops\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"}]},{\"role\":\"user\",\"content\":\"x\"}]}")]
+    [InlineData("/v1/completions", "{\"model\":\"count\",\"max_completion_tokens\":2,\"stop\":\"9\",\"prompt\":[\"x\"]}")]
+    public async Task OpenApi_OpenAiBodies_DeclareEveryShapeTheServerTakes(string path, string body)
+    {
+        using var response = await _server.Client.PostAsync(path, TestServer.Json(body));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        // The document offered only one shape of each (content and prompt a string, stop an array), no name and no
+        // max_completion_tokens, so a client built from it could not send the request the server just answered.
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        var schema = doc.RootElement.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        var properties = schema.GetProperty("properties");
+        Assert.True(properties.TryGetProperty("max_completion_tokens", out _), $"{path}: no max_completion_tokens");
+        Assert.Contains("\"string\"", properties.GetProperty("stop").GetProperty("oneOf").GetRawText(), StringComparison.Ordinal);
+        if (path == "/v1/completions")
+        {
+            Assert.Contains("\"array\"", properties.GetProperty("prompt").GetProperty("oneOf").GetRawText(), StringComparison.Ordinal);
+            return;
+        }
+
+        var message = properties.GetProperty("messages").GetProperty("items").GetProperty("properties");
+        Assert.True(message.TryGetProperty("name", out _), "a message has no name");
+        Assert.Contains("\"developer\"", message.GetProperty("role").GetProperty("enum").GetRawText(), StringComparison.Ordinal);
+        Assert.Contains("\"array\"", message.GetProperty("content").GetProperty("oneOf").GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/v1/chat/completions", "{\"model\":\"count\",\"max_tokens\":2,\"stream_options\":null,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")]
+    [InlineData("/v1/completions", "{\"model\":\"count\",\"max_tokens\":2,\"stream_options\":null,\"prompt\":\"x\"}")]
+    public async Task OpenApi_OpenAiStreamOptionsNull_DeclaredAsTheServerTakesIt(string path, string body)
+    {
+        using var response = await _server.Client.PostAsync(path, TestServer.Json(body));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        var streamOptions = doc.RootElement.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("properties").GetProperty("stream_options");
+        Assert.Contains("\"null\"", streamOptions.GetProperty("type").GetRawText(), StringComparison.Ordinal);
+    }
 }
