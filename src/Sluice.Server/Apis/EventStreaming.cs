@@ -73,7 +73,12 @@ internal static class EventStreaming
         try
         {
             await RunAsync(http, jobs, job, afterId, keepAlive, cancelOnDisconnect, Send, static (_) => ValueTask.CompletedTask, closed.Token).ConfigureAwait(false);
-            if (socket.State == WebSocketState.Open)
+            if (socket.State == WebSocketState.CloseReceived)
+            {
+                // The client closed first: answer its close frame (RFC 6455 §5.5.1), or it sees an abnormal closure (1006).
+                await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
+            }
+            else if (socket.State == WebSocketState.Open)
             {
                 // 1001 "going away" when the server stops mid-stream, so the client knows to reconnect with last_event_id.
                 var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested;

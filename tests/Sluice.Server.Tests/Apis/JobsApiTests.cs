@@ -182,6 +182,23 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WebSocket_ClientClosesFirst_ServerAnswersTheCloseHandshake()
+    {
+        var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
+        var id = body.GetProperty("id").GetString()!;
+        using var ws = new ClientWebSocket();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await ws.ConnectAsync(new Uri(_server.BaseAddress.ToString().Replace("http://", "ws://") + $"v1/jobs/{id}/ws"), cts.Token);
+        Assert.True((await ws.ReceiveAsync(new byte[4096], cts.Token)).Count > 0);
+
+        // CloseAsync waits for the server's close frame; a server that only drops the connection makes it throw.
+        await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", cts.Token);
+        Assert.Equal(WebSocketState.Closed, ws.State);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, ws.CloseStatus);
+        using var cancel = await _server.Client.DeleteAsync($"/v1/jobs/{id}", cts.Token);
+    }
+
+    [Fact]
     public async Task Cancel_QueuedJob_NeverRuns()
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string>
