@@ -72,6 +72,8 @@ internal static class EventStreaming
 
         try
         {
+            // The client's close frame (or its socket breaking) cancels closed.Token: that is how a WebSocket client
+            // goes away, so it is also what cancel_on_disconnect watches (RequestAborted does not fire for it).
             await RunAsync(http, jobs, job, afterId, keepAlive, cancelOnDisconnect, Send, static (_) => ValueTask.CompletedTask, closed.Token).ConfigureAwait(false);
             if (socket.State == WebSocketState.CloseReceived)
             {
@@ -105,7 +107,8 @@ internal static class EventStreaming
         // A stopping server (SIGTERM) ends its streams at once, so clients resume with Last-Event-ID (on another
         // gateway) instead of being held until the host aborts them at the end of its shutdown timeout.
         var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(token ?? http.RequestAborted, stopping);
+        var clientGone = token ?? http.RequestAborted;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(clientGone, stopping);
         var ct = linked.Token;
         var terminalSeen = false;
         try
@@ -223,7 +226,7 @@ internal static class EventStreaming
         }
 
         // Only a client that went away cancels: a stream ended (or aborted) by the server stopping does not.
-        if (!terminalSeen && cancelOnDisconnect && http.RequestAborted.IsCancellationRequested && !stopping.IsCancellationRequested)
+        if (!terminalSeen && cancelOnDisconnect && clientGone.IsCancellationRequested && !stopping.IsCancellationRequested)
         {
             await jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Core.Events;
 using Sluice.Server.Tests.Infrastructure;
@@ -73,6 +74,34 @@ public sealed class DisconnectTests : IAsyncLifetime
             var buffer = new byte[256];
             Assert.True(await stream.ReadAsync(buffer, cts.Token) > 0);
             await cts.CancelAsync();
+        }
+
+        var job = await _server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task WebSocket_CancelOnDisconnect_ClientLeavesEarly_JobIsCancelled(bool abort)
+    {
+        var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":5000},\"cache\":false}");
+        var id = body.GetProperty("id").GetString()!;
+        using (var ws = new ClientWebSocket())
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await ws.ConnectAsync(new Uri(_server.BaseAddress.ToString().Replace("http://", "ws://") + $"v1/jobs/{id}/ws?cancel_on_disconnect=true"), cts.Token);
+            Assert.True((await ws.ReceiveAsync(new byte[4096], cts.Token)).Count > 0);
+            if (abort)
+            {
+                // The connection dropped with no close frame.
+                ws.Abort();
+            }
+            else
+            {
+                // A client that closes the socket itself, as a browser leaving the page does.
+                await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "leaving", cts.Token);
+            }
         }
 
         var job = await _server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
