@@ -316,9 +316,21 @@ internal static class EventStreaming
             var sb = new StringBuilder(e.DataJson.Length + 48);
             sb.Append("id: ").Append(e.Id.ToString(CultureInfo.InvariantCulture)).Append('\n');
             sb.Append("event: ").Append(e.Type).Append('\n');
-            foreach (var line in e.DataJson.Split('\n'))
+            // SSE ends a line at CRLF, LF or a lone CR: each starts a new data line, or a client would read the rest
+            // as a field of its own and lose it. Raw CR and LF in JSON are whitespace between tokens (never inside a
+            // string), so the client's data joined with LF is the same document. Other line breaks (U+2028) are not
+            // SSE line ends and may sit inside a JSON string, so they stay.
+            var data = e.DataJson.AsSpan();
+            while (true)
             {
-                sb.Append("data: ").Append(line.TrimEnd('\r')).Append('\n');
+                var end = data.IndexOfAny('\r', '\n');
+                sb.Append("data: ").Append(end < 0 ? data : data[..end]).Append('\n');
+                if (end < 0)
+                {
+                    break;
+                }
+
+                data = data[(data[end] == '\r' && end + 1 < data.Length && data[end + 1] == '\n' ? end + 2 : end + 1)..];
             }
 
             sb.Append('\n');

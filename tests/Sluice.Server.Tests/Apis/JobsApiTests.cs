@@ -170,6 +170,23 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Events_ResultWithBareCarriageReturns_DataStaysOneJsonDocument()
+    {
+        // JSON allows a lone CR as whitespace, and echo returns its input as written; SSE ends a line at a lone CR.
+        using var content = TestServer.Json("{\"model\":\"echo\",\"cache\":false,\"input\":{\r\"a\":\r1,\r\n\"b\":\n2}}");
+        using var submitted = await _server.Client.PostAsync("/v1/jobs", content);
+        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
+        var id = (await TestServer.ReadJsonAsync(submitted)).GetProperty("id").GetString()!;
+
+        // The test reader splits lines at CR, LF and CRLF, as the SSE spec (and EventSource) does.
+        var completed = (await _server.ReadEventsAsync(id)).Single(e => e.Event == "completed");
+        using var data = JsonDocument.Parse(completed.Data);
+        var result = data.RootElement.GetProperty("result");
+        Assert.Equal(1, result.GetProperty("a").GetInt32());
+        Assert.Equal(2, result.GetProperty("b").GetInt32());
+    }
+
+    [Fact]
     public async Task WebSocket_StreamsSameEventsAsSse()
     {
         var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":3},\"cache\":false}");
