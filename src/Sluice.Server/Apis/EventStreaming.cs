@@ -111,6 +111,7 @@ internal static class EventStreaming
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(clientGone, stopping);
         var ct = linked.Token;
         var terminalSeen = false;
+        var sendFailed = false;
         try
         {
             if (jobs.Events.TrySubscribe(job.Id, afterId, out var sub))
@@ -221,12 +222,14 @@ internal static class EventStreaming
         catch (OperationCanceledException)
         {
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or WebSocketException)
         {
+            // A send to a client that has gone: it can fail before the token that says so is cancelled.
+            sendFailed = true;
         }
 
         // Only a client that went away cancels: a stream ended (or aborted) by the server stopping does not.
-        if (!terminalSeen && cancelOnDisconnect && clientGone.IsCancellationRequested && !stopping.IsCancellationRequested)
+        if (!terminalSeen && cancelOnDisconnect && (sendFailed || clientGone.IsCancellationRequested) && !stopping.IsCancellationRequested)
         {
             await jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
         }
