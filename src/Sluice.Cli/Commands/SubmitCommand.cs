@@ -15,6 +15,9 @@ internal static class SubmitCommand
     /// <summary>Longest Retry-After honoured between them.</summary>
     private static readonly TimeSpan MaxRetryWait = TimeSpan.FromSeconds(30);
 
+    /// <summary>Compact JSON with the server's relaxed escaping (a terminal, not HTML: '+' stays '+').</summary>
+    private static readonly JsonSerializerOptions s_compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static Command Create()
     {
         var command = new Command("submit", "Submit a job and stream its events until it ends.");
@@ -127,6 +130,7 @@ internal static class SubmitCommand
         var error = quiet ? null : result.InvocationConfiguration.Error;
         var midLine = false; // delta text printed since the last newline
         string? eventType = null;
+        var data = new List<string>(); // the event's data lines, one event's worth (SSE joins them with LF)
         var ended = false; // the job's terminal event arrived
         while (await ReadLineAsync(reader, id, ct) is { } line)
         {
@@ -135,26 +139,36 @@ internal static class SubmitCommand
                 eventType = line[7..];
                 ended = JobEventTypes.IsTerminal(eventType);
             }
-            else if (output is not null && error is not null && line.StartsWith("data: ", StringComparison.Ordinal))
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
             {
-                if (eventType == "delta")
+                data.Add(line[6..]);
+            }
+            else if (line.Length == 0)
+            {
+                // The blank line ends the event: a result written over several lines is still one event, one line here.
+                if (output is not null && error is not null && data.Count > 0)
                 {
-                    using var d = JsonDocument.Parse(line[6..]);
-                    await output.WriteAsync(d.RootElement.GetProperty("text").GetString());
-                    await output.FlushAsync(ct);
-                    midLine = true;
-                }
-                else
-                {
-                    if (midLine)
+                    if (eventType == "delta")
                     {
-                        await output.WriteLineAsync();
+                        using var d = JsonDocument.Parse(string.Join('\n', data));
+                        await output.WriteAsync(d.RootElement.GetProperty("text").GetString());
                         await output.FlushAsync(ct);
-                        midLine = false;
+                        midLine = true;
                     }
+                    else
+                    {
+                        if (midLine)
+                        {
+                            await output.WriteLineAsync();
+                            await output.FlushAsync(ct);
+                            midLine = false;
+                        }
 
-                    await error.WriteLineAsync($"[{eventType}] {line[6..]}");
+                        await error.WriteLineAsync($"[{eventType}] {OneLine(data)}");
+                    }
                 }
+
+                data.Clear();
             }
         }
 
@@ -190,6 +204,26 @@ internal static class SubmitCommand
             var wait = retryAfter?.Delta ?? (retryAfter?.Date is { } date ? date - DateTimeOffset.UtcNow : TimeSpan.FromSeconds(1));
             response.Dispose();
             await Task.Delay(wait < TimeSpan.Zero ? TimeSpan.Zero : wait > MaxRetryWait ? MaxRetryWait : wait, ct);
+        }
+    }
+
+    /// <summary>An event's data on one line: as sent when it is one line, else its JSON written compactly.</summary>
+    private static string OneLine(List<string> data)
+    {
+        if (data.Count == 1)
+        {
+            return data[0];
+        }
+
+        var joined = string.Join('\n', data);
+        try
+        {
+            using var doc = JsonDocument.Parse(joined);
+            return JsonSerializer.Serialize(doc.RootElement, s_compact);
+        }
+        catch (JsonException)
+        {
+            return joined.ReplaceLineEndings(" ");
         }
     }
 

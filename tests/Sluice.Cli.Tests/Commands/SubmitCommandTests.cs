@@ -103,6 +103,28 @@ public sealed class SubmitCommandTests
     }
 
     [Fact]
+    public async Task Submit_EventDataOverSeveralLines_PrintedAsOneEvent()
+    {
+        // The server splits an event's data at its line breaks (echo returns a pretty-printed input as written).
+        await using var server = await KestrelTestServer.StartAsync(app =>
+        {
+            app.MapPost("/v1/jobs", () => Results.Json(new { id = "j5", status = "queued" }, statusCode: 202));
+            app.MapGet("/v1/jobs/j5/events", async (HttpContext http) =>
+            {
+                http.Response.ContentType = "text/event-stream";
+                await http.Response.WriteAsync("id: 1\nevent: completed\ndata: {\"status\":\"succeeded\",\"result\":{\ndata:   \"at\": \"10:00+00:00\"\ndata: }}\n\n");
+            });
+            app.MapGet("/v1/jobs/j5", () => Results.Json(new { id = "j5", status = "succeeded" }));
+        });
+        var terminal = new StringWriter();
+
+        var code = await CliRunner.RunAsync(["submit", "echo", "--url", server.BaseUri.ToString()], terminal, terminal);
+
+        Assert.Equal(0, code);
+        Assert.Contains("\n[completed] {\"status\":\"succeeded\",\"result\":{\"at\":\"10:00+00:00\"}}\n{", terminal.ToString().ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
     public async Task Submit_FinalJob_KeepsPlusInTimestampsUnescaped()
     {
         await using var server = await StartFakeAsync();
