@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net;
 using System.Text;
 using System.Text.Json;
 using Sluice.Core.Jobs;
@@ -8,6 +9,15 @@ namespace Sluice.Cli.Commands;
 /// <summary><c>./sluice submit MODEL INPUT_JSON</c>: posts a job and streams its events to the terminal.</summary>
 internal static class SubmitCommand
 {
+    /// <summary>Answers 429 or 503 in a row after which a GET of the accepted job gives up.</summary>
+    private const int MaxRefusals = 6;
+
+    /// <summary>Longest Retry-After honoured between them.</summary>
+    private static readonly TimeSpan MaxRetryWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>Compact JSON with the server's relaxed escaping (a terminal, not HTML: '+' stays '+').</summary>
+    private static readonly JsonSerializerOptions s_compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static Command Create()
     {
         var command = new Command("submit", "Submit a job and stream its events until it ends.");
@@ -71,8 +81,12 @@ internal static class SubmitCommand
             }
 
             // --quiet reads the stream too, printing nothing: it ends when the job does, so the job fetched below is final.
-            await FollowEventsAsync(http, id, quietly ? null : result, ct);
-            using var final = await http.GetAsync($"v1/jobs/{Uri.EscapeDataString(id)}", ct);
+            if (!await FollowEventsAsync(http, id, result, quietly, ct))
+            {
+                return 1;
+            }
+
+            using var final = await GetPatientlyAsync(http, $"v1/jobs/{Uri.EscapeDataString(id)}", HttpCompletionOption.ResponseContentRead, ct);
             if (await CliOutput.ReadAsync(final, result, ct) is not { } finalText)
             {
                 return 1;
@@ -85,15 +99,16 @@ internal static class SubmitCommand
     }
 
     /// <summary>
-    /// Reads the job's events until the stream ends. With <paramref name="print"/>, delta text goes to stdout and
-    /// every other event to stderr as <c>[type] data</c>, on a line of its own.
+    /// Reads the job's events until the stream ends; false (after an <c>error STATUS: …</c> line) when the server
+    /// refuses the stream. Unless <paramref name="quiet"/>, delta text goes to stdout and every other event to stderr
+    /// as <c>[type] data</c>, on a line of its own.
     /// </summary>
-    private static async Task FollowEventsAsync(HttpClient http, string id, ParseResult? print, CancellationToken ct)
+    private static async Task<bool> FollowEventsAsync(HttpClient http, string id, ParseResult result, bool quiet, CancellationToken ct)
     {
-        Stream stream;
+        HttpResponseMessage response;
         try
         {
-            stream = await http.GetStreamAsync($"v1/jobs/{Uri.EscapeDataString(id)}/events", ct);
+            response = await GetPatientlyAsync(http, $"v1/jobs/{Uri.EscapeDataString(id)}/events", HttpCompletionOption.ResponseHeadersRead, ct);
         }
         catch (HttpRequestException e) when (e.StatusCode is null)
         {
@@ -101,12 +116,21 @@ internal static class SubmitCommand
             throw new IOException(StreamLost(id, e.Message), e);
         }
 
-        using var owned = stream;
+        using var owned = response;
+        if (!response.IsSuccessStatusCode)
+        {
+            var problem = await response.Content.ReadAsStringAsync(ct);
+            await result.InvocationConfiguration.Error.WriteLineAsync($"error {(int)response.StatusCode}: {CliOutput.Describe(problem)} (job {id} was accepted: ./sluice jobs get {id})");
+            return false;
+        }
+
+        using var stream = await response.Content.ReadAsStreamAsync(ct);
         using var reader = new StreamReader(stream);
-        var output = print?.InvocationConfiguration.Output;
-        var error = print?.InvocationConfiguration.Error;
+        var output = quiet ? null : result.InvocationConfiguration.Output;
+        var error = quiet ? null : result.InvocationConfiguration.Error;
         var midLine = false; // delta text printed since the last newline
         string? eventType = null;
+        var data = new List<string>(); // the event's data lines, one event's worth (SSE joins them with LF)
         var ended = false; // the job's terminal event arrived
         while (await ReadLineAsync(reader, id, ct) is { } line)
         {
@@ -115,26 +139,36 @@ internal static class SubmitCommand
                 eventType = line[7..];
                 ended = JobEventTypes.IsTerminal(eventType);
             }
-            else if (output is not null && error is not null && line.StartsWith("data: ", StringComparison.Ordinal))
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
             {
-                if (eventType == "delta")
+                data.Add(line[6..]);
+            }
+            else if (line.Length == 0)
+            {
+                // The blank line ends the event: a result written over several lines is still one event, one line here.
+                if (output is not null && error is not null && data.Count > 0)
                 {
-                    using var d = JsonDocument.Parse(line[6..]);
-                    await output.WriteAsync(d.RootElement.GetProperty("text").GetString());
-                    await output.FlushAsync(ct);
-                    midLine = true;
-                }
-                else
-                {
-                    if (midLine)
+                    if (eventType == "delta")
                     {
-                        await output.WriteLineAsync();
+                        using var d = JsonDocument.Parse(string.Join('\n', data));
+                        await output.WriteAsync(d.RootElement.GetProperty("text").GetString());
                         await output.FlushAsync(ct);
-                        midLine = false;
+                        midLine = true;
                     }
+                    else
+                    {
+                        if (midLine)
+                        {
+                            await output.WriteLineAsync();
+                            await output.FlushAsync(ct);
+                            midLine = false;
+                        }
 
-                    await error.WriteLineAsync($"[{eventType}] {line[6..]}");
+                        await error.WriteLineAsync($"[{eventType}] {OneLine(data)}");
+                    }
                 }
+
+                data.Clear();
             }
         }
 
@@ -147,6 +181,49 @@ internal static class SubmitCommand
         {
             // The server went away (stopped, crashed) while the job goes on there: say so and how to find it.
             throw new IOException(StreamLost(id, "it closed"));
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// A GET that waits out a 429 or 503 a few times (its Retry-After, 1 s without one, at most 30 s): the job is
+    /// accepted, so a key's rate limit spent by the submit itself, or the store briefly away, must not lose it.
+    /// </summary>
+    private static async Task<HttpResponseMessage> GetPatientlyAsync(HttpClient http, string path, HttpCompletionOption completion, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var response = await http.GetAsync(path, completion, ct);
+            if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable) || attempt == MaxRefusals)
+            {
+                return response;
+            }
+
+            var retryAfter = response.Headers.RetryAfter;
+            var wait = retryAfter?.Delta ?? (retryAfter?.Date is { } date ? date - DateTimeOffset.UtcNow : TimeSpan.FromSeconds(1));
+            response.Dispose();
+            await Task.Delay(wait < TimeSpan.Zero ? TimeSpan.Zero : wait > MaxRetryWait ? MaxRetryWait : wait, ct);
+        }
+    }
+
+    /// <summary>An event's data on one line: as sent when it is one line, else its JSON written compactly.</summary>
+    private static string OneLine(List<string> data)
+    {
+        if (data.Count == 1)
+        {
+            return data[0];
+        }
+
+        var joined = string.Join('\n', data);
+        try
+        {
+            using var doc = JsonDocument.Parse(joined);
+            return JsonSerializer.Serialize(doc.RootElement, s_compact);
+        }
+        catch (JsonException)
+        {
+            return joined.ReplaceLineEndings(" ");
         }
     }
 

@@ -72,8 +72,15 @@ internal static class EventStreaming
 
         try
         {
+            // The client's close frame (or its socket breaking) cancels closed.Token: that is how a WebSocket client
+            // goes away, so it is also what cancel_on_disconnect watches (RequestAborted does not fire for it).
             await RunAsync(http, jobs, job, afterId, keepAlive, cancelOnDisconnect, Send, static (_) => ValueTask.CompletedTask, closed.Token).ConfigureAwait(false);
-            if (socket.State == WebSocketState.Open)
+            if (socket.State == WebSocketState.CloseReceived)
+            {
+                // The client closed first: answer its close frame (RFC 6455 §5.5.1), or it sees an abnormal closure (1006).
+                await socket.CloseOutputAsync(socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false);
+            }
+            else if (socket.State == WebSocketState.Open)
             {
                 // 1001 "going away" when the server stops mid-stream, so the client knows to reconnect with last_event_id.
                 var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested;
@@ -100,9 +107,11 @@ internal static class EventStreaming
         // A stopping server (SIGTERM) ends its streams at once, so clients resume with Last-Event-ID (on another
         // gateway) instead of being held until the host aborts them at the end of its shutdown timeout.
         var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(token ?? http.RequestAborted, stopping);
+        var clientGone = token ?? http.RequestAborted;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(clientGone, stopping);
         var ct = linked.Token;
         var terminalSeen = false;
+        var sendFailed = false;
         try
         {
             if (jobs.Events.TrySubscribe(job.Id, afterId, out var sub))
@@ -213,12 +222,14 @@ internal static class EventStreaming
         catch (OperationCanceledException)
         {
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or WebSocketException)
         {
+            // A send to a client that has gone: it can fail before the token that says so is cancelled.
+            sendFailed = true;
         }
 
         // Only a client that went away cancels: a stream ended (or aborted) by the server stopping does not.
-        if (!terminalSeen && cancelOnDisconnect && http.RequestAborted.IsCancellationRequested && !stopping.IsCancellationRequested)
+        if (!terminalSeen && cancelOnDisconnect && (sendFailed || clientGone.IsCancellationRequested) && !stopping.IsCancellationRequested)
         {
             await jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
         }
@@ -308,9 +319,21 @@ internal static class EventStreaming
             var sb = new StringBuilder(e.DataJson.Length + 48);
             sb.Append("id: ").Append(e.Id.ToString(CultureInfo.InvariantCulture)).Append('\n');
             sb.Append("event: ").Append(e.Type).Append('\n');
-            foreach (var line in e.DataJson.Split('\n'))
+            // SSE ends a line at CRLF, LF or a lone CR: each starts a new data line, or a client would read the rest
+            // as a field of its own and lose it. Raw CR and LF in JSON are whitespace between tokens (never inside a
+            // string), so the client's data joined with LF is the same document. Other line breaks (U+2028) are not
+            // SSE line ends and may sit inside a JSON string, so they stay.
+            var data = e.DataJson.AsSpan();
+            while (true)
             {
-                sb.Append("data: ").Append(line.TrimEnd('\r')).Append('\n');
+                var end = data.IndexOfAny('\r', '\n');
+                sb.Append("data: ").Append(end < 0 ? data : data[..end]).Append('\n');
+                if (end < 0)
+                {
+                    break;
+                }
+
+                data = data[(data[end] == '\r' && end + 1 < data.Length && data[end + 1] == '\n' ? end + 2 : end + 1)..];
             }
 
             sb.Append('\n');

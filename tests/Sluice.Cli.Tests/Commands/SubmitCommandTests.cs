@@ -103,6 +103,28 @@ public sealed class SubmitCommandTests
     }
 
     [Fact]
+    public async Task Submit_EventDataOverSeveralLines_PrintedAsOneEvent()
+    {
+        // The server splits an event's data at its line breaks (echo returns a pretty-printed input as written).
+        await using var server = await KestrelTestServer.StartAsync(app =>
+        {
+            app.MapPost("/v1/jobs", () => Results.Json(new { id = "j5", status = "queued" }, statusCode: 202));
+            app.MapGet("/v1/jobs/j5/events", async (HttpContext http) =>
+            {
+                http.Response.ContentType = "text/event-stream";
+                await http.Response.WriteAsync("id: 1\nevent: completed\ndata: {\"status\":\"succeeded\",\"result\":{\ndata:   \"at\": \"10:00+00:00\"\ndata: }}\n\n");
+            });
+            app.MapGet("/v1/jobs/j5", () => Results.Json(new { id = "j5", status = "succeeded" }));
+        });
+        var terminal = new StringWriter();
+
+        var code = await CliRunner.RunAsync(["submit", "echo", "--url", server.BaseUri.ToString()], terminal, terminal);
+
+        Assert.Equal(0, code);
+        Assert.Contains("\n[completed] {\"status\":\"succeeded\",\"result\":{\"at\":\"10:00+00:00\"}}\n{", terminal.ToString().ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
     public async Task Submit_FinalJob_KeepsPlusInTimestampsUnescaped()
     {
         await using var server = await StartFakeAsync();
@@ -111,6 +133,65 @@ public sealed class SubmitCommandTests
 
         Assert.Contains("\"created_at\": \"2025-01-01T10:00:00+00:00\"", output);
         Assert.DoesNotContain("\\u002B", output);
+    }
+
+    [Fact]
+    public async Task Submit_RateLimitedRightAfterTheSubmit_WaitsAndFollowsTheJob()
+    {
+        // A key whose rate the submit itself spent: the stream and the final job are each refused once with 429.
+        var refusedEvents = 0;
+        var refusedJob = 0;
+        await using var server = await KestrelTestServer.StartAsync(app =>
+        {
+            app.MapPost("/v1/jobs", () => Results.Json(new { id = "j3", status = "queued" }, statusCode: 202));
+            app.MapGet("/v1/jobs/j3/events", async (HttpContext http) =>
+            {
+                if (Interlocked.Increment(ref refusedEvents) == 1)
+                {
+                    http.Response.Headers.RetryAfter = "0";
+                    await Results.Problem(statusCode: 429, title: "Too many requests").ExecuteAsync(http);
+                    return;
+                }
+
+                http.Response.ContentType = "text/event-stream";
+                await http.Response.WriteAsync("event: delta\ndata: {\"text\":\"1 2 3\"}\n\nevent: completed\ndata: {\"status\":\"succeeded\"}\n\n");
+            });
+            app.MapGet("/v1/jobs/j3", async (HttpContext http) =>
+            {
+                if (Interlocked.Increment(ref refusedJob) == 1)
+                {
+                    http.Response.Headers.RetryAfter = "0";
+                    await Results.Problem(statusCode: 429, title: "Too many requests").ExecuteAsync(http);
+                    return;
+                }
+
+                await Results.Json(new { id = "j3", status = "succeeded" }).ExecuteAsync(http);
+            });
+        });
+
+        var (code, output, error) = await SubmitAsync(server.BaseUri);
+
+        Assert.Equal(0, code);
+        Assert.StartsWith("1 2 3\n", output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("\"status\": \"succeeded\"", output);
+        Assert.DoesNotContain("error", error);
+    }
+
+    [Fact]
+    public async Task Submit_StreamRefused_ProblemLineNamingTheAcceptedJob()
+    {
+        await using var server = await KestrelTestServer.StartAsync(app =>
+        {
+            app.MapPost("/v1/jobs", () => Results.Json(new { id = "j4", status = "queued" }, statusCode: 202));
+            app.MapGet("/v1/jobs/j4/events", () => Results.Problem(statusCode: 404, title: "Job not found", detail: "no job 'j4' visible to this key",
+                extensions: new Dictionary<string, object?> { ["field"] = "id" }));
+        });
+
+        var (code, _, error) = await SubmitAsync(server.BaseUri, "--quiet");
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal("error 404: Job not found [id]: no job 'j4' visible to this key (job j4 was accepted: ./sluice jobs get j4)", line.TrimEnd());
     }
 
     [Fact]

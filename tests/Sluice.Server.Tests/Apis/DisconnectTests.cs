@@ -1,7 +1,9 @@
 using System.Net;
+using System.Net.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Core.Events;
 using Sluice.Server.Tests.Infrastructure;
+using Sluice.Testing.Server;
 
 namespace Sluice.Server.Tests.Apis;
 
@@ -77,6 +79,62 @@ public sealed class DisconnectTests : IAsyncLifetime
 
         var job = await _server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
         Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task WebSocket_CancelOnDisconnect_ClientLeavesEarly_JobIsCancelled(bool abort)
+    {
+        var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":5000},\"cache\":false}");
+        var id = body.GetProperty("id").GetString()!;
+        using (var ws = new ClientWebSocket())
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await ws.ConnectAsync(new Uri(_server.BaseAddress.ToString().Replace("http://", "ws://") + $"v1/jobs/{id}/ws?cancel_on_disconnect=true"), cts.Token);
+            Assert.True((await ws.ReceiveAsync(new byte[4096], cts.Token)).Count > 0);
+            if (abort)
+            {
+                // The connection dropped with no close frame.
+                ws.Abort();
+            }
+            else
+            {
+                // A client that closes the socket itself, as a browser leaving the page does.
+                await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "leaving", cts.Token);
+            }
+        }
+
+        var job = await _server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task WebSocket_CancelOnDisconnect_DroppedDuringAReplayBurst_JobIsCancelled()
+    {
+        // Thousands of events already there: the server is sending its replay when the connection drops, so a send
+        // fails (WebSocketException) before the read side has said the client left. Several rounds, as which side
+        // notices first is up to the scheduler.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
+        var ids = new List<string>();
+        for (var round = 0; round < 6; round++)
+        {
+            var (_, body) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
+            var id = body.GetProperty("id").GetString()!;
+            ids.Add(id);
+            await Poll.UntilAsync(async () => (await server.GetJobAsync(id)).GetProperty("status").GetString() == "running", () => $"{id} never ran");
+            using var ws = new ClientWebSocket();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await ws.ConnectAsync(new Uri(server.BaseAddress.ToString().Replace("http://", "ws://") + $"v1/jobs/{id}/ws?cancel_on_disconnect=true"), cts.Token);
+            Assert.True((await ws.ReceiveAsync(new byte[4096], cts.Token)).Count > 0);
+            ws.Abort();
+        }
+
+        foreach (var id in ids)
+        {
+            var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
+            Assert.Equal("cancelled", job.GetProperty("status").GetString());
+        }
     }
 
     [Fact]

@@ -170,6 +170,23 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Events_ResultWithBareCarriageReturns_DataStaysOneJsonDocument()
+    {
+        // JSON allows a lone CR as whitespace, and echo returns its input as written; SSE ends a line at a lone CR.
+        using var content = TestServer.Json("{\"model\":\"echo\",\"cache\":false,\"input\":{\r\"a\":\r1,\r\n\"b\":\n2}}");
+        using var submitted = await _server.Client.PostAsync("/v1/jobs", content);
+        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
+        var id = (await TestServer.ReadJsonAsync(submitted)).GetProperty("id").GetString()!;
+
+        // The test reader splits lines at CR, LF and CRLF, as the SSE spec (and EventSource) does.
+        var completed = (await _server.ReadEventsAsync(id)).Single(e => e.Event == "completed");
+        using var data = JsonDocument.Parse(completed.Data);
+        var result = data.RootElement.GetProperty("result");
+        Assert.Equal(1, result.GetProperty("a").GetInt32());
+        Assert.Equal(2, result.GetProperty("b").GetInt32());
+    }
+
+    [Fact]
     public async Task WebSocket_StreamsSameEventsAsSse()
     {
         var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":3},\"cache\":false}");
@@ -179,6 +196,23 @@ public sealed class JobsApiTests : IAsyncLifetime
         await ws.ConnectAsync(uri, CancellationToken.None);
 
         Assert.Equal(["queued", "started", "delta", "delta", "delta", "completed"], await WebSocketEvents.ReadTypesAsync(ws, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task WebSocket_ClientClosesFirst_ServerAnswersTheCloseHandshake()
+    {
+        var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
+        var id = body.GetProperty("id").GetString()!;
+        using var ws = new ClientWebSocket();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await ws.ConnectAsync(new Uri(_server.BaseAddress.ToString().Replace("http://", "ws://") + $"v1/jobs/{id}/ws"), cts.Token);
+        Assert.True((await ws.ReceiveAsync(new byte[4096], cts.Token)).Count > 0);
+
+        // CloseAsync waits for the server's close frame; a server that only drops the connection makes it throw.
+        await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", cts.Token);
+        Assert.Equal(WebSocketState.Closed, ws.State);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, ws.CloseStatus);
+        using var cancel = await _server.Client.DeleteAsync($"/v1/jobs/{id}", cts.Token);
     }
 
     [Fact]
