@@ -50,7 +50,9 @@ internal static class Tokenizer
                 var newline = false;
                 while (i < text.Length && char.IsWhiteSpace(text[i]))
                 {
-                    newline |= text[i] is '\n' or '\r';
+                    // Word processors and web pages break lines with form feeds, vertical tabs (Word's Shift+Enter),
+                    // NEL and the Unicode line and paragraph separators rather than '\n'.
+                    newline |= text[i] is '\n' or '\r' or '\v' or '\f' or '\u0085' or '\u2028' or '\u2029';
                     i++;
                 }
 

@@ -109,4 +109,18 @@ public sealed class TokenizerTests
     {
         Assert.Equal(2, Tokenizer.Analyze("I waited... Then it came.").Sentences.Count);
     }
+
+    [Theory]
+    [InlineData("\u2029")]
+    [InlineData("\u2028")]
+    [InlineData("\v")]
+    [InlineData("\f")]
+    [InlineData("\u0085")]
+    public void Analyze_OtherLineSeparators_BreakParagraphsAsNewlinesDo(string separator)
+    {
+        var doc = Tokenizer.Analyze("First paragraph here." + separator + "Second paragraph here");
+
+        Assert.Equal(2, doc.ParagraphCount);
+        Assert.Equal(2, doc.Sentences.Count);
+    }
 }
