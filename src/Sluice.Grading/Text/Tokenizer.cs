@@ -111,7 +111,7 @@ internal static class Tokenizer
                         // "coordi\u00ADnation" is one word, not "coordi" (a spelling fix) and "nation".
                         len++;
                     }
-                    else if (d is '\'' or '\u2019' or '\uFFFD' && i + len + 1 < text.Length && char.IsLetter(text[i + len + 1]))
+                    else if (IsApostrophe(d) && i + len + 1 < text.Length && char.IsLetter(text[i + len + 1]))
                     {
                         len += 2;
                     }
@@ -226,6 +226,13 @@ internal static class Tokenizer
     }
 
     /// <summary>
+    /// An apostrophe inside a word: the ASCII one, the curly one, ASAP's U+FFFD and the acute accent that keyboards without
+    /// an apostrophe key type ("don\u00B4t"). The modifier letter apostrophe U+02BC ("don\u02BCt", from some phone keyboards)
+    /// is a letter, so it never breaks a word; <see cref="Lower"/> maps it too.
+    /// </summary>
+    private static bool IsApostrophe(char c) => c is '\'' or '\u2019' or '\uFFFD' or '\u00B4';
+
+    /// <summary>
     /// The invisible characters that sit inside a word without breaking it: soft hyphen, zero-width non-joiner and
     /// joiner, word joiner and zero-width no-break space (a byte order mark pasted mid-text).
     /// </summary>
@@ -249,8 +256,8 @@ internal static class Tokenizer
                 continue;
             }
 
-            // ASAP replaced curly apostrophes with U+FFFD; both count as an apostrophe.
-            buf[n++] = ch is '\u2019' or '\uFFFD' ? '\'' : char.ToLowerInvariant(ch);
+            // ASAP replaced curly apostrophes with U+FFFD; every apostrophe look-alike counts as an apostrophe.
+            buf[n++] = ch is '\u02BC' || IsApostrophe(ch) ? '\'' : char.ToLowerInvariant(ch);
         }
 
         return new string(buf[..n]);

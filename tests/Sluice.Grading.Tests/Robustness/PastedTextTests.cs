@@ -28,6 +28,15 @@ public sealed class PastedTextTests
         AssertGradedAsPlain(Plain.Replace("\n\n", separator, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("\u2019")]
+    [InlineData("\u02BC")]
+    [InlineData("\u00B4")]
+    public void Grade_ApostropheLookAlikes_GradedAsAsciiApostrophes(string apostrophe)
+    {
+        AssertGradedAsPlain(Plain.Replace("'", apostrophe, StringComparison.Ordinal));
+    }
+
     private static void AssertGradedAsPlain(string text)
     {
         var plain = TestGrader.Instance.Grade(new EssayRequest(Plain, 1));

@@ -123,4 +123,16 @@ public sealed class TokenizerTests
         Assert.Equal(2, doc.ParagraphCount);
         Assert.Equal(2, doc.Sentences.Count);
     }
+
+    [Theory]
+    [InlineData("don\u02BCt")]
+    [InlineData("don\u00B4t")]
+    public void Analyze_ApostropheLookAlike_OneWordLookedUpWithAnApostrophe(string word)
+    {
+        var doc = Tokenizer.Analyze("I " + word + " know.");
+
+        Assert.Equal(4, doc.Tokens.Count);
+        Assert.Equal(word, doc.Surface(1));
+        Assert.Equal("don't", doc.Lower[1]);
+    }
 }
