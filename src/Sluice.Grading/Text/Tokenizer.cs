@@ -233,10 +233,11 @@ internal static class Tokenizer
     private static bool IsApostrophe(char c) => c is '\'' or '\u2019' or '\uFFFD' or '\u00B4';
 
     /// <summary>
-    /// The invisible characters that sit inside a word without breaking it: soft hyphen, zero-width non-joiner and
-    /// joiner, word joiner and zero-width no-break space (a byte order mark pasted mid-text).
+    /// The invisible characters that sit inside a word without breaking it: soft hyphen, zero-width space (web pages put
+    /// it into long words as a break opportunity), zero-width non-joiner and joiner, word joiner and zero-width no-break
+    /// space (a byte order mark pasted mid-text).
     /// </summary>
-    private static bool IsInvisibleInWord(char c) => c is '\u00AD' or '\u200C' or '\u200D' or '\u2060' or '\uFEFF';
+    private static bool IsInvisibleInWord(char c) => c is '\u00AD' or '\u200B' or '\u200C' or '\u200D' or '\u2060' or '\uFEFF';
 
     // Every combining mark is at U+0300 or above: ASCII and Latin-1 text (nearly every essay) skips the category lookup.
     private static bool IsCombiningMark(char c) => c >= '\u0300' && char.GetUnicodeCategory(c) is

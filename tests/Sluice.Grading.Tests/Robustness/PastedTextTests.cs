@@ -37,6 +37,15 @@ public sealed class PastedTextTests
         AssertGradedAsPlain(Plain.Replace("'", apostrophe, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("\u200B")]
+    [InlineData("\u00AD")]
+    public void Grade_InvisibleBreakOpportunitiesInsideWords_GradedAsWithout(string invisible)
+    {
+        AssertGradedAsPlain(Plain.Replace("computers", "comp" + invisible + "uters", StringComparison.Ordinal)
+            .Replace("information", "infor" + invisible + "ma" + invisible + "tion", StringComparison.Ordinal));
+    }
+
     private static void AssertGradedAsPlain(string text)
     {
         var plain = TestGrader.Instance.Grade(new EssayRequest(Plain, 1));

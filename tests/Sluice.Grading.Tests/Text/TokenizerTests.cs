@@ -46,6 +46,7 @@ public sealed class TokenizerTests
 
     [Theory]
     [InlineData("coordi\u00ADnation", "coordination")]
+    [InlineData("coordi\u200Bnation", "coordination")]
     [InlineData("coordi\u200Dnation", "coordination")]
     [InlineData("coordi\u2060nation", "coordination")]
     [InlineData("coordi\uFEFFnation", "coordination")]
