@@ -245,7 +245,8 @@ internal static class Tokenizer
 
     private static string Lower(ReadOnlySpan<char> s)
     {
-        Span<char> buf = s.Length <= 128 ? stackalloc char[s.Length] : new char[s.Length];
+        // A ligature becomes up to three letters.
+        Span<char> buf = s.Length <= 128 ? stackalloc char[s.Length * 3] : new char[s.Length * 3];
         var n = 0;
         for (var k = 0; k < s.Length; k++)
         {
@@ -257,10 +258,29 @@ internal static class Tokenizer
                 continue;
             }
 
+            // Text copied from a PDF keeps its typographic ligatures: "e\uFB00ect" is looked up as "effect".
+            if (ch is >= '\uFB00' and <= '\uFB06')
+            {
+                var letters = Ligature(ch);
+                letters.CopyTo(buf[n..]);
+                n += letters.Length;
+                continue;
+            }
+
             // ASAP replaced curly apostrophes with U+FFFD; every apostrophe look-alike counts as an apostrophe.
             buf[n++] = ch is '\u02BC' || IsApostrophe(ch) ? '\'' : char.ToLowerInvariant(ch);
         }
 
         return new string(buf[..n]);
     }
+
+    private static ReadOnlySpan<char> Ligature(char c) => c switch
+    {
+        '\uFB00' => "ff",
+        '\uFB01' => "fi",
+        '\uFB02' => "fl",
+        '\uFB03' => "ffi",
+        '\uFB04' => "ffl",
+        _ => "st", // U+FB05 long s + t, U+FB06 s + t
+    };
 }

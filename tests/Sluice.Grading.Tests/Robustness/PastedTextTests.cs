@@ -46,6 +46,13 @@ public sealed class PastedTextTests
             .Replace("information", "infor" + invisible + "ma" + invisible + "tion", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Grade_LigaturesCopiedFromAPdf_GradedAsPlainLetters()
+    {
+        AssertGradedAsPlain(Plain.Replace("effect", "e\uFB00ect", StringComparison.Ordinal)
+            .Replace("finish", "\uFB01nish", StringComparison.Ordinal));
+    }
+
     private static void AssertGradedAsPlain(string text)
     {
         var plain = TestGrader.Instance.Grade(new EssayRequest(Plain, 1));

@@ -136,4 +136,13 @@ public sealed class TokenizerTests
         Assert.Equal(word, doc.Surface(1));
         Assert.Equal("don't", doc.Lower[1]);
     }
+
+    [Fact]
+    public void Analyze_TypographicLigatures_WordsLookedUpInPlainLetters()
+    {
+        var doc = Tokenizer.Analyze("The e\uFB00ect was \uFB01ne, in\uFB02uential and su\uFB03cient.");
+
+        Assert.Equal(["the", "effect", "was", "fine", ",", "influential", "and", "sufficient", "."], doc.Lower);
+        Assert.Equal("e\uFB00ect", doc.Surface(1));
+    }
 }
