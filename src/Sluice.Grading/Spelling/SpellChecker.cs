@@ -53,8 +53,9 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
             }
 
             var w = doc.Lower[i];
-            if (dictionary.Contains(w))
+            if (dictionary.Contains(w) || !HasLatinLetter(w))
             {
+                // A word in another script ("日本", "שלום", "привет") is not an English misspelling, and no replacement fits it.
                 continue;
             }
 
@@ -266,6 +267,20 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
         }
 
         return null;
+    }
+
+    /// <summary>True when the lower-cased word has a letter of the Latin script (ASCII, Latin-1, Latin Extended).</summary>
+    private static bool HasLatinLetter(string lower)
+    {
+        foreach (var c in lower)
+        {
+            if (c is >= 'a' and <= 'z' or >= '\u00DF' and <= '\u024F' or >= '\u1E00' and <= '\u1EFF')
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsAcronym(ReadOnlySpan<char> s)

@@ -22,4 +22,19 @@ public sealed class SpellCheckerTests
         Assert.Equal(misspelt, text.Substring(s.Start, s.Length));
         Assert.Equal(expected, s.Replacement);
     }
+
+    [Theory]
+    [InlineData("My cousin lives in \u65E5\u672C and loves it.", 0)]
+    [InlineData("She says \u05E9\u05DC\u05D5\u05DD to everyone.", 0)]
+    [InlineData("He says \u043F\u0440\u0438\u0432\u0435\u0442 and \u03BA\u03B1\u03BB\u03B7\u03BC\u03AD\u03C1\u03B1 to us.", 0)]
+    [InlineData("My cousin lives in \u65E5\u672C and lovs it.", 1)]
+    public void Check_WordsInOtherScripts_NotMisspellings(string text, int expected)
+    {
+        var found = new List<Suggestion>();
+
+        var count = TestGrader.Speller.Check(Tokenizer.Analyze(text), found);
+
+        Assert.Equal(expected, count);
+        Assert.Equal(expected, found.Count);
+    }
 }
