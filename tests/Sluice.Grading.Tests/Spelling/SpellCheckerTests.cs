@@ -37,4 +37,18 @@ public sealed class SpellCheckerTests
         Assert.Equal(expected, count);
         Assert.Equal(expected, found.Count);
     }
+
+    [Theory]
+    [InlineData("Look it up at https://www.exampel.com/wiki/Computr_science?id=3 before class.", 0)]
+    [InlineData("E-mail me at jane.doe@scool.edu or sam_smth@exampel.org, please.", 0)]
+    [InlineData("Look it up at https://example.com and then wrte to me.", 1)]
+    [InlineData("My frend @CAPS1 sent a leter.", 2)]
+    public void Check_PartsOfLinksAndEmailAddresses_NotMisspellings(string text, int expected)
+    {
+        var found = new List<Suggestion>();
+
+        var count = TestGrader.Speller.Check(Tokenizer.Analyze(text), found);
+
+        Assert.Equal(expected, count);
+    }
 }
