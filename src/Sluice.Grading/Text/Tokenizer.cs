@@ -240,7 +240,7 @@ internal static class Tokenizer
     private static bool IsInvisibleInWord(char c) => c is '\u00AD' or '\u200B' or '\u200C' or '\u200D' or '\u2060' or '\uFEFF';
 
     // Every combining mark is at U+0300 or above: ASCII and Latin-1 text (nearly every essay) skips the category lookup.
-    private static bool IsCombiningMark(char c) => c >= '\u0300' && char.GetUnicodeCategory(c) is
+    internal static bool IsCombiningMark(char c) => c >= '\u0300' && char.GetUnicodeCategory(c) is
         System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.SpacingCombiningMark or System.Globalization.UnicodeCategory.EnclosingMark;
 
     private static string Lower(ReadOnlySpan<char> s)
