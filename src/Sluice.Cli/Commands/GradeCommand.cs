@@ -22,7 +22,7 @@ internal static class GradeCommand
 
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("file") { Description = "Essay text file (UTF-8, UTF-16 with a byte order mark, or Windows-1252); '-' reads standard input" };
+        var file = new Argument<FileInfo>("file") { Description = "Essay text file (UTF-8, UTF-16 or Windows-1252); '-' reads standard input" };
         var prompt = new Option<int?>("--prompt") { Description = "ASAP prompt 1..8 (omit for the prompt-independent 0-1 score)" };
         var promptText = new Option<FileInfo?>("--prompt-text") { Description = "File with the prompt's text (detects copying from the prompt); '-' reads standard input" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (the same document the server returns)" };
@@ -95,6 +95,31 @@ internal static class GradeCommand
     /// <summary>The argument '-', as the shell passes it (FileInfo makes it a path in the current folder).</summary>
     private static bool IsStandardInput(FileInfo f) => f.Name == "-" && f.ToString() == "-";
 
+    /// <summary>
+    /// UTF-16 written without a byte order mark (some editors and scripts save it so): English text then has a zero byte
+    /// in nearly every other position and none in the others. Read as UTF-8 it was all control characters and graded as
+    /// binary garbage.
+    /// </summary>
+    private static Encoding? Utf16WithoutBom(byte[] bytes)
+    {
+        if (bytes.Length < 2 || bytes.Length % 2 != 0)
+        {
+            return null;
+        }
+
+        int evenZeros = 0, oddZeros = 0;
+        for (var i = 0; i < bytes.Length; i += 2)
+        {
+            evenZeros += bytes[i] == 0 ? 1 : 0;
+            oddZeros += bytes[i + 1] == 0 ? 1 : 0;
+        }
+
+        var half = bytes.Length / 2;
+        return evenZeros == 0 && oddZeros >= half * 0.9 ? Encoding.Unicode
+            : oddZeros == 0 && evenZeros >= half * 0.9 ? Encoding.BigEndianUnicode
+            : null;
+    }
+
     private static async Task<string> ReadAsync(FileInfo f, CancellationToken ct)
     {
         if (IsStandardInput(f))
@@ -110,7 +135,7 @@ internal static class GradeCommand
 
     /// <summary>
     /// The text of an essay file: by its byte order mark (UTF-8, UTF-16 LE/BE, UTF-32 LE) when it has one, else as
-    /// UTF-8, else, when the bytes are not valid UTF-8, as Windows-1252, which is what Notepad and Word on Windows save
+    /// UTF-16 when its zero bytes say so, else as UTF-8, else, when the bytes are not valid UTF-8, as Windows-1252, which is what Notepad and Word on Windows save
     /// as "ANSI": read as UTF-8 every accented letter, curly quote and dash of such a file became U+FFFD.
     /// </summary>
     internal static string Decode(byte[] bytes)
@@ -120,6 +145,11 @@ internal static class GradeCommand
         {
             using var reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
             return reader.ReadToEnd();
+        }
+
+        if (Utf16WithoutBom(bytes) is { } utf16)
+        {
+            return utf16.GetString(bytes);
         }
 
         try
