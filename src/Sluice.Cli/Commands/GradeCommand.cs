@@ -5,6 +5,7 @@ using System.Text.Json;
 using Sluice.Grading;
 using Sluice.Grading.Serving;
 using Sluice.Grading.Spelling;
+using Sluice.Grading.Text;
 
 namespace Sluice.Cli.Commands;
 
@@ -171,12 +172,19 @@ internal static class GradeCommand
 
     /// <summary>
     /// The start of a suggestion's span as quoted in the listing: at most <paramref name="max"/> UTF-16 code units, or
-    /// one more rather than end between the two halves of a surrogate pair (an emoji would print as U+FFFD).
+    /// more rather than end between the two halves of a surrogate pair (an emoji would print as U+FFFD) or before the
+    /// combining accents of the last letter.
     /// </summary>
     internal static string Quote(string text, int start, int length, int max = 40)
     {
         var n = Math.Min(length, max);
         if (n < length && n > 0 && char.IsHighSurrogate(text[start + n - 1]))
+        {
+            n++;
+        }
+
+        // Nor between a letter and its combining accents ("Jose\u0301" would print as "Jose").
+        while (n < length && n > 0 && Tokenizer.IsCombiningMark(text[start + n]))
         {
             n++;
         }

@@ -90,6 +90,15 @@ public sealed class GradeCommandTests
         Assert.Equal(expected, GradeCommand.Quote(text, start, length, max));
     }
 
+    [Theory]
+    [InlineData("Jose\u0301 came", 0, 10, 4, "Jose\u0301")]
+    [InlineData("Zoe\u0308\u0301 came", 0, 9, 3, "Zoe\u0308\u0301")]
+    [InlineData("Jose\u0301", 0, 4, 4, "Jose")]
+    public void Quote_SpanLongerThanTheMaximum_KeepsTheLastLettersAccents(string text, int start, int length, int max, string expected)
+    {
+        Assert.Equal(expected, GradeCommand.Quote(text, start, length, max));
+    }
+
     [Fact]
     public async Task RunAsync_EmojiAtTheQuoteCut_PrintsTheEmojiNotAReplacementCharacter()
     {
