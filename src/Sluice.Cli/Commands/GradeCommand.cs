@@ -1,18 +1,29 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Sluice.Grading;
 using Sluice.Grading.Serving;
 using Sluice.Grading.Spelling;
+using Sluice.Grading.Text;
 
 namespace Sluice.Cli.Commands;
 
 /// <summary><c>./sluice grade FILE [--prompt N] [--json]</c>: grades one essay with the committed model.</summary>
 internal static class GradeCommand
 {
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Windows-1252 bytes 0x80-0x9F (the rest is Latin-1); the five unassigned bytes keep their C1 code points.</summary>
+    private static readonly char[] s_windows1252High =
+    [
+        '\u20AC', '\u0081', '\u201A', '\u0192', '\u201E', '\u2026', '\u2020', '\u2021', '\u02C6', '\u2030', '\u0160', '\u2039', '\u0152', '\u008D', '\u017D', '\u008F',
+        '\u0090', '\u2018', '\u2019', '\u201C', '\u201D', '\u2022', '\u2013', '\u2014', '\u02DC', '\u2122', '\u0161', '\u203A', '\u0153', '\u009D', '\u017E', '\u0178',
+    ];
+
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("file") { Description = "Essay text file (UTF-8); '-' reads standard input" };
+        var file = new Argument<FileInfo>("file") { Description = "Essay text file (UTF-8, UTF-16 or Windows-1252); '-' reads standard input" };
         var prompt = new Option<int?>("--prompt") { Description = "ASAP prompt 1..8 (omit for the prompt-independent 0-1 score)" };
         var promptText = new Option<FileInfo?>("--prompt-text") { Description = "File with the prompt's text (detects copying from the prompt); '-' reads standard input" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON (the same document the server returns)" };
@@ -85,17 +96,95 @@ internal static class GradeCommand
     /// <summary>The argument '-', as the shell passes it (FileInfo makes it a path in the current folder).</summary>
     private static bool IsStandardInput(FileInfo f) => f.Name == "-" && f.ToString() == "-";
 
-    private static async Task<string> ReadAsync(FileInfo f, CancellationToken ct) =>
-        IsStandardInput(f) ? await Console.In.ReadToEndAsync(ct) : await File.ReadAllTextAsync(f.FullName, ct);
+    /// <summary>
+    /// UTF-16 written without a byte order mark (some editors and scripts save it so): English text then has a zero byte
+    /// in nearly every other position and none in the others. Read as UTF-8 it was all control characters and graded as
+    /// binary garbage.
+    /// </summary>
+    private static Encoding? Utf16WithoutBom(byte[] bytes)
+    {
+        if (bytes.Length < 2 || bytes.Length % 2 != 0)
+        {
+            return null;
+        }
+
+        int evenZeros = 0, oddZeros = 0;
+        for (var i = 0; i < bytes.Length; i += 2)
+        {
+            evenZeros += bytes[i] == 0 ? 1 : 0;
+            oddZeros += bytes[i + 1] == 0 ? 1 : 0;
+        }
+
+        var half = bytes.Length / 2;
+        return evenZeros == 0 && oddZeros >= half * 0.9 ? Encoding.Unicode
+            : oddZeros == 0 && evenZeros >= half * 0.9 ? Encoding.BigEndianUnicode
+            : null;
+    }
+
+    private static async Task<string> ReadAsync(FileInfo f, CancellationToken ct)
+    {
+        if (IsStandardInput(f))
+        {
+            using var stdin = Console.OpenStandardInput();
+            using var buffer = new MemoryStream();
+            await stdin.CopyToAsync(buffer, ct);
+            return Decode(buffer.ToArray());
+        }
+
+        return Decode(await File.ReadAllBytesAsync(f.FullName, ct));
+    }
+
+    /// <summary>
+    /// The text of an essay file: by its byte order mark (UTF-8, UTF-16 LE/BE, UTF-32 LE) when it has one, else as
+    /// UTF-16 when its zero bytes say so, else as UTF-8, else, when the bytes are not valid UTF-8, as Windows-1252, which is what Notepad and Word on Windows save
+    /// as "ANSI": read as UTF-8 every accented letter, curly quote and dash of such a file became U+FFFD.
+    /// </summary>
+    internal static string Decode(byte[] bytes)
+    {
+        var bom = bytes.AsSpan();
+        if (bom.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) || bom.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || bom.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]))
+        {
+            using var reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            return reader.ReadToEnd();
+        }
+
+        if (Utf16WithoutBom(bytes) is { } utf16)
+        {
+            return utf16.GetString(bytes);
+        }
+
+        try
+        {
+            return s_strictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            var chars = new char[bytes.Length];
+            for (var i = 0; i < bytes.Length; i++)
+            {
+                var b = bytes[i];
+                chars[i] = b is >= 0x80 and <= 0x9F ? s_windows1252High[b - 0x80] : (char)b;
+            }
+
+            return new string(chars);
+        }
+    }
 
     /// <summary>
     /// The start of a suggestion's span as quoted in the listing: at most <paramref name="max"/> UTF-16 code units, or
-    /// one more rather than end between the two halves of a surrogate pair (an emoji would print as U+FFFD).
+    /// more rather than end between the two halves of a surrogate pair (an emoji would print as U+FFFD) or before the
+    /// combining accents of the last letter.
     /// </summary>
     internal static string Quote(string text, int start, int length, int max = 40)
     {
         var n = Math.Min(length, max);
         if (n < length && n > 0 && char.IsHighSurrogate(text[start + n - 1]))
+        {
+            n++;
+        }
+
+        // Nor between a letter and its combining accents ("Jose\u0301" would print as "Jose").
+        while (n < length && n > 0 && Tokenizer.IsCombiningMark(text[start + n]))
         {
             n++;
         }

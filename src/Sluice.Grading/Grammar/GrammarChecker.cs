@@ -146,6 +146,13 @@ internal static class GrammarChecker
         }
     }
 
+    /// <summary>
+    /// The word at <paramref name="start"/> is the name of an HTML tag ("&lt;p&gt;", "&lt;/div&gt;") pasted with the essay:
+    /// capitalizing it ("&lt;P&gt;") fixes nothing.
+    /// </summary>
+    private static bool IsTagName(string text, int start) =>
+        start > 0 && (text[start - 1] == '<' || (start > 1 && text[start - 1] == '/' && text[start - 2] == '<'));
+
     private static void CheckSentence(EssayDocument doc, int index, List<Suggestion> output)
     {
         var s = doc.Sentences[index];
@@ -157,7 +164,7 @@ internal static class GrammarChecker
 
         var ft = doc.Tokens[first];
         // A lower-case "i" is already reported by the pronoun rule.
-        if (ft.Kind == TokenKind.Word && char.IsLower(doc.Text[ft.Start]) && doc.Lower[first] != "i" && FollowsFullStop(doc, index))
+        if (ft.Kind == TokenKind.Word && char.IsLower(doc.Text[ft.Start]) && doc.Lower[first] != "i" && !IsTagName(doc.Text, ft.Start) && FollowsFullStop(doc, index))
         {
             var surface = doc.Surface(first);
             output.Add(new Suggestion("capitalization", "sentence_start", "Start the sentence with a capital letter.", ft.Start, ft.Length,

@@ -53,8 +53,10 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
             }
 
             var w = doc.Lower[i];
-            if (dictionary.Contains(w))
+            if (dictionary.Contains(w) || !HasLatinLetter(w) || InWebAddress(doc.Text, t.Start, t.End))
             {
+                // A word in another script ("日本", "שלום", "привет") is not an English misspelling, and no replacement fits
+                // it; nor is a part of a pasted link or e-mail address ("https", "edu"), which a replacement would break.
                 continue;
             }
 
@@ -266,6 +268,49 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// True when the word at <paramref name="start"/>..<paramref name="end"/> is part of a URL ("https://…") or an e-mail
+    /// address ("jane.doe@school.edu"): the run of non-space characters around it holds "://", or an '@' between a letter
+    /// or digit and a later '.'. ASAP's placeholders ("@CAPS1") start a run, so they never count as an address.
+    /// </summary>
+    private static bool InWebAddress(string text, int start, int end)
+    {
+        var from = start;
+        while (from > 0 && !char.IsWhiteSpace(text[from - 1]))
+        {
+            from--;
+        }
+
+        var to = end;
+        while (to < text.Length && !char.IsWhiteSpace(text[to]))
+        {
+            to++;
+        }
+
+        var run = text.AsSpan(from, to - from);
+        if (run.Contains("://", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var at = run.IndexOf('@');
+        return at > 0 && char.IsLetterOrDigit(run[at - 1]) && run[(at + 1)..].TrimEnd(".,;:!?)\"'\u201D\u2019").Contains('.');
+    }
+
+    /// <summary>True when the lower-cased word has a letter of the Latin script (ASCII, Latin-1, Latin Extended).</summary>
+    private static bool HasLatinLetter(string lower)
+    {
+        foreach (var c in lower)
+        {
+            if (c is >= 'a' and <= 'z' or >= '\u00DF' and <= '\u024F' or >= '\u1E00' and <= '\u1EFF')
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsAcronym(ReadOnlySpan<char> s)

@@ -108,10 +108,18 @@ internal static class StructureChecker
         LetterParts.IsSalutation(doc, sentence - 1) || LetterParts.IsSignOff(doc, sentence)
         || (LetterParts.IsNameLine(doc, sentence) && LetterParts.IsSignOff(doc, sentence - 1));
 
-    /// <summary>The first 60 characters of a sentence, or one fewer where the 60th would split a surrogate pair (an emoji).</summary>
+    /// <summary>
+    /// The first 60 characters of a sentence, or fewer where the 60th would split a surrogate pair (an emoji) or leave a
+    /// letter's combining accents ("Jose\u0301") outside: the page marks the span, and half a character shows detached.
+    /// </summary>
     private static int OpeningLength(string text, Sentence s)
     {
         var length = Math.Min(s.End - s.Start, 60);
+        while (length > 1 && length < s.End - s.Start && Tokenizer.IsCombiningMark(text[s.Start + length]))
+        {
+            length--;
+        }
+
         return length < s.End - s.Start && char.IsHighSurrogate(text[s.Start + length - 1]) ? length - 1 : length;
     }
 

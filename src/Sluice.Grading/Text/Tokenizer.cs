@@ -50,7 +50,9 @@ internal static class Tokenizer
                 var newline = false;
                 while (i < text.Length && char.IsWhiteSpace(text[i]))
                 {
-                    newline |= text[i] is '\n' or '\r';
+                    // Word processors and web pages break lines with form feeds, vertical tabs (Word's Shift+Enter),
+                    // NEL and the Unicode line and paragraph separators rather than '\n'.
+                    newline |= text[i] is '\n' or '\r' or '\v' or '\f' or '\u0085' or '\u2028' or '\u2029';
                     i++;
                 }
 
@@ -109,7 +111,7 @@ internal static class Tokenizer
                         // "coordi\u00ADnation" is one word, not "coordi" (a spelling fix) and "nation".
                         len++;
                     }
-                    else if (d is '\'' or '\u2019' or '\uFFFD' && i + len + 1 < text.Length && char.IsLetter(text[i + len + 1]))
+                    else if (IsApostrophe(d) && i + len + 1 < text.Length && char.IsLetter(text[i + len + 1]))
                     {
                         len += 2;
                     }
@@ -224,18 +226,27 @@ internal static class Tokenizer
     }
 
     /// <summary>
-    /// The invisible characters that sit inside a word without breaking it: soft hyphen, zero-width non-joiner and
-    /// joiner, word joiner and zero-width no-break space (a byte order mark pasted mid-text).
+    /// An apostrophe inside a word: the ASCII one, the curly one, ASAP's U+FFFD and the acute accent that keyboards without
+    /// an apostrophe key type ("don\u00B4t"). The modifier letter apostrophe U+02BC ("don\u02BCt", from some phone keyboards)
+    /// is a letter, so it never breaks a word; <see cref="Lower"/> maps it too.
     /// </summary>
-    private static bool IsInvisibleInWord(char c) => c is '\u00AD' or '\u200C' or '\u200D' or '\u2060' or '\uFEFF';
+    private static bool IsApostrophe(char c) => c is '\'' or '\u2019' or '\uFFFD' or '\u00B4';
+
+    /// <summary>
+    /// The invisible characters that sit inside a word without breaking it: soft hyphen, zero-width space (web pages put
+    /// it into long words as a break opportunity), zero-width non-joiner and joiner, word joiner and zero-width no-break
+    /// space (a byte order mark pasted mid-text).
+    /// </summary>
+    private static bool IsInvisibleInWord(char c) => c is '\u00AD' or '\u200B' or '\u200C' or '\u200D' or '\u2060' or '\uFEFF';
 
     // Every combining mark is at U+0300 or above: ASCII and Latin-1 text (nearly every essay) skips the category lookup.
-    private static bool IsCombiningMark(char c) => c >= '\u0300' && char.GetUnicodeCategory(c) is
+    internal static bool IsCombiningMark(char c) => c >= '\u0300' && char.GetUnicodeCategory(c) is
         System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.SpacingCombiningMark or System.Globalization.UnicodeCategory.EnclosingMark;
 
     private static string Lower(ReadOnlySpan<char> s)
     {
-        Span<char> buf = s.Length <= 128 ? stackalloc char[s.Length] : new char[s.Length];
+        // A ligature becomes up to three letters.
+        Span<char> buf = s.Length <= 128 ? stackalloc char[s.Length * 3] : new char[s.Length * 3];
         var n = 0;
         for (var k = 0; k < s.Length; k++)
         {
@@ -247,10 +258,29 @@ internal static class Tokenizer
                 continue;
             }
 
-            // ASAP replaced curly apostrophes with U+FFFD; both count as an apostrophe.
-            buf[n++] = ch is '\u2019' or '\uFFFD' ? '\'' : char.ToLowerInvariant(ch);
+            // Text copied from a PDF keeps its typographic ligatures: "e\uFB00ect" is looked up as "effect".
+            if (ch is >= '\uFB00' and <= '\uFB06')
+            {
+                var letters = Ligature(ch);
+                letters.CopyTo(buf[n..]);
+                n += letters.Length;
+                continue;
+            }
+
+            // ASAP replaced curly apostrophes with U+FFFD; every apostrophe look-alike counts as an apostrophe.
+            buf[n++] = ch is '\u02BC' || IsApostrophe(ch) ? '\'' : char.ToLowerInvariant(ch);
         }
 
         return new string(buf[..n]);
     }
+
+    private static ReadOnlySpan<char> Ligature(char c) => c switch
+    {
+        '\uFB00' => "ff",
+        '\uFB01' => "fi",
+        '\uFB02' => "fl",
+        '\uFB03' => "ffi",
+        '\uFB04' => "ffl",
+        _ => "st", // U+FB05 long s + t, U+FB06 s + t
+    };
 }

@@ -90,6 +90,15 @@ public sealed class GradeCommandTests
         Assert.Equal(expected, GradeCommand.Quote(text, start, length, max));
     }
 
+    [Theory]
+    [InlineData("Jose\u0301 came", 0, 10, 4, "Jose\u0301")]
+    [InlineData("Zoe\u0308\u0301 came", 0, 9, 3, "Zoe\u0308\u0301")]
+    [InlineData("Jose\u0301", 0, 4, 4, "Jose")]
+    public void Quote_SpanLongerThanTheMaximum_KeepsTheLastLettersAccents(string text, int start, int length, int max, string expected)
+    {
+        Assert.Equal(expected, GradeCommand.Quote(text, start, length, max));
+    }
+
     [Fact]
     public async Task RunAsync_EmojiAtTheQuoteCut_PrintsTheEmojiNotAReplacementCharacter()
     {
@@ -135,5 +144,75 @@ public sealed class GradeCommandTests
         // The CLI checks the constant; the server checks its options: both must say 20,000 unless configured.
         Assert.Equal(20_000, EssayGrader.MaxPromptTextChars);
         Assert.Equal(EssayGrader.MaxPromptTextChars, new GradingOptions().MaxPromptTextChars);
+    }
+
+    [Fact]
+    public async Task RunAsync_WindowsAnsiEssayFile_GradedAsTheSameTextInUtf8()
+    {
+        // Notepad's and Word's "ANSI" is Windows-1252: curly quotes, dashes and accented names are single bytes that are
+        // not valid UTF-8.
+        const string essay = "Dear Mr. Jos\u00E9 Mu\u00F1oz,\n\nI think computers don\u2019t hurt people \u2014 they help them. " +
+            "My friend Zo\u00EB says \u201Cit\u2019s the best tool we have\u201D and I agree with her. Thank you for reading.";
+        var dir = Directory.CreateTempSubdirectory("sluice-ansi-");
+        try
+        {
+            var ansi = Path.Combine(dir.FullName, "ansi.txt");
+            var utf8 = Path.Combine(dir.FullName, "utf8.txt");
+            await File.WriteAllBytesAsync(ansi, Windows1252(essay));
+            await File.WriteAllTextAsync(utf8, essay);
+            var fromAnsi = new StringWriter();
+            var fromUtf8 = new StringWriter();
+            var error = new StringWriter();
+
+            var codeAnsi = await CliRunner.RunAsync(["grade", ansi, "--prompt", "1", "--json"], fromAnsi, error);
+            var codeUtf8 = await CliRunner.RunAsync(["grade", utf8, "--prompt", "1", "--json"], fromUtf8, error);
+
+            Assert.True(codeAnsi == 0 && codeUtf8 == 0, error.ToString());
+            Assert.DoesNotContain("\uFFFD", fromAnsi.ToString(), StringComparison.Ordinal);
+            Assert.Equal(fromUtf8.ToString(), fromAnsi.ToString());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xEF, 0xBB, 0xBF, 0x4A, 0x6F, 0x73, 0xC3, 0xA9 })] // UTF-8 with a byte order mark
+    [InlineData(new byte[] { 0x4A, 0x6F, 0x73, 0xC3, 0xA9 })] // UTF-8
+    [InlineData(new byte[] { 0xFF, 0xFE, 0x4A, 0x00, 0x6F, 0x00, 0x73, 0x00, 0xE9, 0x00 })] // UTF-16 LE
+    [InlineData(new byte[] { 0xFE, 0xFF, 0x00, 0x4A, 0x00, 0x6F, 0x00, 0x73, 0x00, 0xE9 })] // UTF-16 BE
+    [InlineData(new byte[] { 0x4A, 0x6F, 0x73, 0xE9 })] // Windows-1252 / Latin-1
+    [InlineData(new byte[] { 0x4A, 0x00, 0x6F, 0x00, 0x73, 0x00, 0xE9, 0x00 })] // UTF-16 LE without a byte order mark
+    [InlineData(new byte[] { 0x00, 0x4A, 0x00, 0x6F, 0x00, 0x73, 0x00, 0xE9 })] // UTF-16 BE without a byte order mark
+    public void Decode_EncodingsStudentsSave_TheSameText(byte[] bytes)
+    {
+        Assert.Equal("Jos\u00E9", GradeCommand.Decode(bytes));
+    }
+
+    [Fact]
+    public void Decode_Windows1252Punctuation_TheCharactersItStandsFor()
+    {
+        Assert.Equal("don\u2019t \u201Cyes\u201D \u2013 \u2014 \u2026 \u20AC", GradeCommand.Decode([
+            0x64, 0x6F, 0x6E, 0x92, 0x74, 0x20, 0x93, 0x79, 0x65, 0x73, 0x94, 0x20, 0x96, 0x20, 0x97, 0x20, 0x85, 0x20, 0x80]));
+    }
+
+    private static byte[] Windows1252(string text)
+    {
+        var bytes = new byte[text.Length];
+        for (var i = 0; i < text.Length; i++)
+        {
+            bytes[i] = text[i] switch
+            {
+                '\u2019' => 0x92,
+                '\u201C' => 0x93,
+                '\u201D' => 0x94,
+                '\u2014' => 0x97,
+                var c when c <= '\u00FF' => (byte)c,
+                var c => throw new ArgumentException($"U+{(int)c:X4} is not in the test's Windows-1252 table", nameof(text)),
+            };
+        }
+
+        return bytes;
     }
 }

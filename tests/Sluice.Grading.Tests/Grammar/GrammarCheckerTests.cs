@@ -203,6 +203,8 @@ public sealed class GrammarCheckerTests
     [InlineData("Most dirigibles... used hydrogen rather than helium.")]
     [InlineData("We watched t.v. shows all day.")]
     [InlineData("At 5 p.m. we went home.")]
+    [InlineData("<p>Dear local newspaper, computers are good for us.</p>")]
+    [InlineData("<div><p>Computers help us.</p></div>")]
     public void Check_LowerCaseInsideASentence_NoSentenceStartError(string text)
     {
         Assert.DoesNotContain(Check(text), s => s.Rule == "sentence_start");

@@ -22,4 +22,33 @@ public sealed class SpellCheckerTests
         Assert.Equal(misspelt, text.Substring(s.Start, s.Length));
         Assert.Equal(expected, s.Replacement);
     }
+
+    [Theory]
+    [InlineData("My cousin lives in \u65E5\u672C and loves it.", 0)]
+    [InlineData("She says \u05E9\u05DC\u05D5\u05DD to everyone.", 0)]
+    [InlineData("He says \u043F\u0440\u0438\u0432\u0435\u0442 and \u03BA\u03B1\u03BB\u03B7\u03BC\u03AD\u03C1\u03B1 to us.", 0)]
+    [InlineData("My cousin lives in \u65E5\u672C and lovs it.", 1)]
+    public void Check_WordsInOtherScripts_NotMisspellings(string text, int expected)
+    {
+        var found = new List<Suggestion>();
+
+        var count = TestGrader.Speller.Check(Tokenizer.Analyze(text), found);
+
+        Assert.Equal(expected, count);
+        Assert.Equal(expected, found.Count);
+    }
+
+    [Theory]
+    [InlineData("Look it up at https://www.exampel.com/wiki/Computr_science?id=3 before class.", 0)]
+    [InlineData("E-mail me at jane.doe@scool.edu or sam_smth@exampel.org, please.", 0)]
+    [InlineData("Look it up at https://example.com and then wrte to me.", 1)]
+    [InlineData("My frend @CAPS1 sent a leter.", 2)]
+    public void Check_PartsOfLinksAndEmailAddresses_NotMisspellings(string text, int expected)
+    {
+        var found = new List<Suggestion>();
+
+        var count = TestGrader.Speller.Check(Tokenizer.Analyze(text), found);
+
+        Assert.Equal(expected, count);
+    }
 }

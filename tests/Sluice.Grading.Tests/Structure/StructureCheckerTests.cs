@@ -102,6 +102,20 @@ public sealed class StructureCheckerTests
     }
 
     [Fact]
+    public void Check_ShortenedSentenceSpan_KeepsCombiningAccentsWithTheirLetter()
+    {
+        // Each paragraph opens with 60 characters, the last an "e" whose accent (U+0301) comes next: a 60-character span
+        // would leave the accent outside it.
+        var opening = "My friends and I went to the park near our houses, with Jose\u0301 and we played.";
+        var text = "It was a good day. " + string.Join("\n", Enumerable.Range(0, 6).Select(_ => opening + " It was fun."));
+
+        var spans = Check(text).Where(s => s.Rule is "paragraph_transition" or "weak_transitions").ToList();
+
+        Assert.NotEmpty(spans);
+        Assert.All(spans, s => Assert.False(Tokenizer.IsCombiningMark(text[s.Start + s.Length]), $"{s.Rule} leaves an accent outside its span"));
+    }
+
+    [Fact]
     public void Check_DialogueAndSignOffParagraphs_NoTransitionSuggestion()
     {
         const string text = "My dad called me from work that night. He sounded tired and sad.\n" +

@@ -46,6 +46,7 @@ public sealed class TokenizerTests
 
     [Theory]
     [InlineData("coordi\u00ADnation", "coordination")]
+    [InlineData("coordi\u200Bnation", "coordination")]
     [InlineData("coordi\u200Dnation", "coordination")]
     [InlineData("coordi\u2060nation", "coordination")]
     [InlineData("coordi\uFEFFnation", "coordination")]
@@ -108,5 +109,40 @@ public sealed class TokenizerTests
     public void Analyze_EllipsisBeforeCapital_EndsSentence()
     {
         Assert.Equal(2, Tokenizer.Analyze("I waited... Then it came.").Sentences.Count);
+    }
+
+    [Theory]
+    [InlineData("\u2029")]
+    [InlineData("\u2028")]
+    [InlineData("\v")]
+    [InlineData("\f")]
+    [InlineData("\u0085")]
+    public void Analyze_OtherLineSeparators_BreakParagraphsAsNewlinesDo(string separator)
+    {
+        var doc = Tokenizer.Analyze("First paragraph here." + separator + "Second paragraph here");
+
+        Assert.Equal(2, doc.ParagraphCount);
+        Assert.Equal(2, doc.Sentences.Count);
+    }
+
+    [Theory]
+    [InlineData("don\u02BCt")]
+    [InlineData("don\u00B4t")]
+    public void Analyze_ApostropheLookAlike_OneWordLookedUpWithAnApostrophe(string word)
+    {
+        var doc = Tokenizer.Analyze("I " + word + " know.");
+
+        Assert.Equal(4, doc.Tokens.Count);
+        Assert.Equal(word, doc.Surface(1));
+        Assert.Equal("don't", doc.Lower[1]);
+    }
+
+    [Fact]
+    public void Analyze_TypographicLigatures_WordsLookedUpInPlainLetters()
+    {
+        var doc = Tokenizer.Analyze("The e\uFB00ect was \uFB01ne, in\uFB02uential and su\uFB03cient.");
+
+        Assert.Equal(["the", "effect", "was", "fine", ",", "influential", "and", "sufficient", "."], doc.Lower);
+        Assert.Equal("e\uFB00ect", doc.Surface(1));
     }
 }
