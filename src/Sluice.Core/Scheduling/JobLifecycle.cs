@@ -244,7 +244,7 @@ internal sealed partial class JobLifecycle
 
         live.Running = false;
         live.Queued = moved;
-        _events.Append(job.Id, JobEventTypes.Rerouted,
+        live.TryAppend(_events, JobEventTypes.Rerouted,
             $"{{\"from\":{JsonSerializer.Serialize(job.Model, CoreJsonContext.Default.String)},\"to\":{JsonSerializer.Serialize(plan.Model, CoreJsonContext.Default.String)},\"reason\":{JsonSerializer.Serialize(plan.Reason, CoreJsonContext.Default.String)}}}");
         _metrics.JobsRerouted.Add(1, new KeyValuePair<string, object?>("model", job.Model), new KeyValuePair<string, object?>("fallback", plan.Model));
         Log.Rerouted(_logger, job.Id, job.Model, plan.Model, plan.Reason);
@@ -259,7 +259,7 @@ internal sealed partial class JobLifecycle
             // The broker refused it: put it back on the model it came from, where it is judged again later.
             Log.RerouteRefused(_logger, job.Id, plan.Model, result.ToString());
             live.Queued = job;
-            _events.Append(job.Id, JobEventTypes.Rerouted,
+            live.TryAppend(_events, JobEventTypes.Rerouted,
                 $"{{\"from\":{JsonSerializer.Serialize(plan.Model, CoreJsonContext.Default.String)},\"to\":{JsonSerializer.Serialize(job.Model, CoreJsonContext.Default.String)},\"reason\":\"the fallback's queue did not take the job\"}}");
             try
             {
@@ -330,7 +330,7 @@ internal sealed partial class JobLifecycle
             lives[i].Ran = jobs[i];
             var waited = (now - jobs[i].EnqueuedAt).TotalSeconds;
             _metrics.QueueWait.Record(Math.Max(0, waited), new KeyValuePair<string, object?>("model", jobs[i].Model));
-            _events.Append(jobs[i].Id, JobEventTypes.Started, $"{{\"attempt\":{jobs[i].Attempts + 1},\"batch_size\":{count}}}");
+            lives[i].TryAppend(_events, JobEventTypes.Started, $"{{\"attempt\":{jobs[i].Attempts + 1},\"batch_size\":{count}}}");
             jobs[kept] = jobs[i];
             lives[kept] = lives[i];
             kept++;
@@ -344,12 +344,25 @@ internal sealed partial class JobLifecycle
         var json = data is { } d
             ? $"{{\"stage\":{JsonSerializer.Serialize(stage, CoreJsonContext.Default.String)},\"fraction\":{Math.Clamp(fraction, 0, 1).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)},\"data\":{d.GetRawText()}}}"
             : $"{{\"stage\":{JsonSerializer.Serialize(stage, CoreJsonContext.Default.String)},\"fraction\":{Math.Clamp(fraction, 0, 1).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}}}";
-        _events.Append(jobId, JobEventTypes.Progress, json);
+        AppendRunEvent(jobId, JobEventTypes.Progress, json);
     }
 
     public void Delta(string jobId, string text, int tokens)
     {
-        _events.Append(jobId, JobEventTypes.Delta, $"{{\"text\":{JsonSerializer.Serialize(text, CoreJsonContext.Default.String)},\"tokens\":{tokens}}}");
+        AppendRunEvent(jobId, JobEventTypes.Delta, $"{{\"text\":{JsonSerializer.Serialize(text, CoreJsonContext.Default.String)},\"tokens\":{tokens}}}");
+    }
+
+    /// <summary>An event a run reports by job id: through the job's gate when this process runs it (see <see cref="LiveJob.TryAppend"/>).</summary>
+    private void AppendRunEvent(string jobId, string type, string dataJson)
+    {
+        if (_live.TryGet(jobId, out var live))
+        {
+            live.TryAppend(_events, type, dataJson);
+        }
+        else
+        {
+            _events.Append(jobId, type, dataJson);
+        }
     }
 
     public Task SucceedAsync(QueuedJob job, IJobQueueReader reader, string resultJson, int batchSize, double runMs) =>
@@ -406,7 +419,7 @@ internal sealed partial class JobLifecycle
 
         live.Running = false;
         _metrics.JobRetries.Add(1, new KeyValuePair<string, object?>("model", job.Model));
-        _events.Append(job.Id, JobEventTypes.Retrying, $"{{\"attempt\":{attempts},\"error\":{JsonSerializer.Serialize(error, CoreJsonContext.Default.String)},\"delay_ms\":{(long)delay.TotalMilliseconds}}}");
+        live.TryAppend(_events, JobEventTypes.Retrying, $"{{\"attempt\":{attempts},\"error\":{JsonSerializer.Serialize(error, CoreJsonContext.Default.String)},\"delay_ms\":{(long)delay.TotalMilliseconds}}}");
         Log.Retrying(_logger, job.Id, attempts, delay.TotalMilliseconds, error);
         await reader.RetryLaterAsync(job, delay, CancellationToken.None).ConfigureAwait(false);
     }

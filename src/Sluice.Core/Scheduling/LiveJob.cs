@@ -1,3 +1,4 @@
+using Sluice.Core.Events;
 using Sluice.Core.Jobs;
 using Sluice.Core.Queueing;
 
@@ -9,6 +10,7 @@ namespace Sluice.Core.Scheduling;
 /// </summary>
 internal sealed class LiveJob
 {
+    private readonly Lock _gate = new();
     private int _finished;
 
     public LiveJob(string id, string model) 
@@ -54,6 +56,35 @@ internal sealed class LiveJob
 
     private int _deadlineArmed;
 
-    /// <summary>Claims the right to write the terminal outcome; true for exactly one caller.</summary>
-    public bool TryFinish() => Interlocked.Exchange(ref _finished, 1) == 0;
+    /// <summary>
+    /// Claims the right to write the terminal outcome; true for exactly one caller. From then on
+    /// <see cref="TryAppend"/> publishes nothing, so the terminal event's id, taken next, stays the one the store keeps.
+    /// </summary>
+    public bool TryFinish()
+    {
+        lock (_gate)
+        {
+            return Interlocked.Exchange(ref _finished, 1) == 0;
+        }
+    }
+
+    /// <summary>
+    /// Publishes an event of the job's run (started, progress, delta, retrying, rerouted) unless its outcome is claimed.
+    /// A batch still reporting after a cancel has settled the job would otherwise take the id reserved for the terminal
+    /// event while the store is written: live clients would get the terminal event under another id than the stored
+    /// one, and a client resuming after that id would never get it.
+    /// </summary>
+    public bool TryAppend(IJobEventHub events, string type, string dataJson)
+    {
+        lock (_gate)
+        {
+            if (_finished != 0)
+            {
+                return false;
+            }
+
+            events.Append(Id, type, dataJson);
+            return true;
+        }
+    }
 }

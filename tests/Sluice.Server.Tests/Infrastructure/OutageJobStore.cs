@@ -6,10 +6,18 @@ namespace Sluice.Server.Tests.Infrastructure;
 /// <summary>
 /// A job store that can be taken down: while <see cref="Down"/> is set, every call throws
 /// <see cref="StoreUnavailableException"/>, as the PostgreSQL store does once its connection retries are spent.
+/// It can also hold outcomes: while <see cref="HeldCompletions"/> is set, <see cref="CompleteAsync"/> waits for it (a
+/// slow commit), after completing <see cref="CompletionHeld"/>.
 /// </summary>
 internal sealed class OutageJobStore(IJobStore inner) : IJobStore
 {
     public bool Down { get; set; }
+
+    /// <summary>Completed when the store is asked for an outcome that <see cref="HeldCompletions"/> holds.</summary>
+    public TaskCompletionSource CompletionHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>While set, an outcome is written only once this completes.</summary>
+    public TaskCompletionSource? HeldCompletions { get; set; }
 
     private IJobStore Store => Down ? throw new StoreUnavailableException("the job store is unavailable (test outage)") : inner;
 
@@ -30,7 +38,16 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
     public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, CancellationToken cancellationToken) =>
         Store.RerouteAsync(id, model, modelVersion, inputJson, attempts, fallbackAllowed, at, cancellationToken);
 
-    public ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken) => Store.CompleteAsync(completion, cancellationToken);
+    public async ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken)
+    {
+        if (HeldCompletions is { } held)
+        {
+            CompletionHeld.TrySetResult();
+            await held.Task.WaitAsync(cancellationToken);
+        }
+
+        return await Store.CompleteAsync(completion, cancellationToken);
+    }
 
     public ValueTask<IReadOnlyList<JobEvent>> GetEventsAsync(string jobId, long afterId, CancellationToken cancellationToken) =>
         Store.GetEventsAsync(jobId, afterId, cancellationToken);
