@@ -31,7 +31,7 @@ internal static class OpenAiApi
 
     private const string ChunkStream = "With stream: true, Server-Sent Events in OpenAI's chunk format: 'data: {chunk JSON}' lines "
         + "(a role chunk, one per delta, one with finish_reason, with stream_options.include_usage one with usage), "
-        + "': keep-alive' comments while no token comes, 'data: {\"error\": {…}}' for an error after the start, then 'data: [DONE]'.";
+        + "': keep-alive' comments while no token comes, then 'data: [DONE]'; an error after the start is a last 'data: {\"error\": {…}}' instead.";
 
     public static RouteGroupBuilder MapOpenAiApi(this RouteGroupBuilder v1)
     {
@@ -370,7 +370,34 @@ internal static class OpenAiApi
 
                     if (!more)
                     {
-                        break;
+                        // The stream ended with no terminal event: another process stored the outcome (a cancel through
+                        // another gateway, a redelivered copy that finished first). The client still gets its end.
+                        var done = await JobWaiter.WaitAsync(jobs, job.Id, TimeSpan.FromHours(1), ct, cancelOnDisconnect: true).ConfigureAwait(false);
+                        if (done is null || !done.Status.IsTerminal())
+                        {
+                            return generated;
+                        }
+
+                        terminal = true;
+                        if (done.Status == JobStatus.Succeeded)
+                        {
+                            // Its text may come from the other run: only what goes beyond what the client has is sent,
+                            // and text that disagrees with it cannot complete the client's copy truthfully.
+                            var text = OpenAiResult.Parse(done.ResultJson).Text;
+                            restarts.OnWholeRun();
+                            if (text.Length < restarts.SentLength || !restarts.TryFilter(text, out var rest))
+                            {
+                                await writer.WriteErrorAsync("the generation was restarted after a worker failure and produced different text; retry the request", "server_error", "generation_restarted", ct).ConfigureAwait(false);
+                                return generated;
+                            }
+
+                            if (rest.Length > 0)
+                            {
+                                await writer.WriteDeltaAsync(rest, ct).ConfigureAwait(false);
+                            }
+                        }
+
+                        return Math.Max(generated, await WriteEndAsync(writer, done.Status, done.ResultJson, done.Error, request, remote, replay: false, ct).ConfigureAwait(false));
                     }
 
                     while (sub.Reader.TryRead(out var e))
@@ -429,8 +456,6 @@ internal static class OpenAiApi
                     }
                 }
             }
-
-            return generated;
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException)
         {

@@ -29,6 +29,13 @@ internal sealed class RestartedRunFilter
         }
     }
 
+    /// <summary>The text that follows is a whole run's from its beginning (another run's stored result), whatever was seen before.</summary>
+    public void OnWholeRun()
+    {
+        _runs++;
+        _matched = _sent.Length > 0 ? 0 : -1;
+    }
+
     /// <summary>
     /// The part of a delta's <paramref name="text"/> to send ("" while a restarted run repeats what was sent);
     /// false when the restarted run wrote something other than what the client already has.

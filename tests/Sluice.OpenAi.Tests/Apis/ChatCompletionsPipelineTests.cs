@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Sluice.Core.Jobs;
+using Sluice.Core.Storage;
 using Sluice.OpenAi.Tests.Infrastructure;
 
 namespace Sluice.OpenAi.Tests.Apis;
@@ -45,6 +48,74 @@ public sealed class ChatCompletionsPipelineTests
         Assert.Contains(": keep-alive\n\n", body, StringComparison.Ordinal);
         Assert.Contains("\"content\":\"1\"", body, StringComparison.Ordinal);
         Assert.EndsWith("data: [DONE]\n\n", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_StreamWhoseOutcomeAnotherProcessStored_EndsWithThatOutcome()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "100" });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(20, ",\"stream\":true")) };
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var id = response.Headers.GetValues("X-Sluice-Job-Id").Single();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        while (await reader.ReadLineAsync() is { } line && !line.Contains("\"content\":\"1\"", StringComparison.Ordinal))
+        {
+        }
+
+        // Cancelled through another gateway while this process runs it: its own outcome then finds the job settled and
+        // publishes no terminal event here.
+        var settled = await server.Services.GetRequiredService<IJobStore>().CompleteAsync(
+            new JobCompletion { JobId = id, Status = JobStatus.Cancelled, Error = "cancelled", CompletedAt = DateTimeOffset.UtcNow, EventsFollowStored = true },
+            CancellationToken.None);
+        Assert.True(settled);
+        var rest = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        // An error after the start is the stream's last chunk, as OpenAI sends it.
+        Assert.Contains("data: {\"error\":{\"message\":\"cancelled\"", rest, StringComparison.Ordinal);
+        Assert.EndsWith("\"code\":\"cancelled\"}}\n\n", rest, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_StreamWhoseRedeliveredCopyFinishedFirst_SendsTheRestOfItsTextAndDone()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "100" });
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(20, ",\"stream\":true")) };
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var id = response.Headers.GetValues("X-Sluice-Job-Id").Single();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        while (await reader.ReadLineAsync() is { } line && !line.Contains("\"content\":\"1\"", StringComparison.Ordinal))
+        {
+        }
+
+        // Another worker's copy of the (greedy) job stored its whole text first.
+        const string whole = "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20";
+        Assert.True(await server.Services.GetRequiredService<IJobStore>().CompleteAsync(
+            new JobCompletion
+            {
+                JobId = id,
+                Status = JobStatus.Succeeded,
+                ResultJson = $$$"""{"text":"{{{whole}}}","finish_reason":"length","usage":{"prompt_tokens":3,"completion_tokens":20}}""",
+                CompletedAt = DateTimeOffset.UtcNow,
+                EventsFollowStored = true,
+            },
+            CancellationToken.None));
+        var rest = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        var text = "1";
+        foreach (var line in rest.Split('\n'))
+        {
+            if (line.StartsWith("data: {", StringComparison.Ordinal))
+            {
+                using var chunk = JsonDocument.Parse(line[6..]);
+                var delta = chunk.RootElement.GetProperty("choices")[0].GetProperty("delta");
+                text += delta.TryGetProperty("content", out var c) ? c.GetString() : "";
+            }
+        }
+
+        Assert.Equal(whole, text);
+        Assert.Contains("\"finish_reason\":\"length\"", rest, StringComparison.Ordinal);
+        Assert.EndsWith("data: [DONE]\n\n", rest, StringComparison.Ordinal);
     }
 
     [Fact]
