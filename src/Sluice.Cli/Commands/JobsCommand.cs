@@ -17,7 +17,7 @@ internal static class JobsCommand
         get.SetAction(async (r, ct) =>
         {
             using var http = client.CreateClient(r);
-            using var response = await http.GetAsync($"v1/jobs/{Uri.EscapeDataString(r.GetValue(getId)!)}", ct);
+            using var response = await http.GetAsync($"v1/jobs/{Uri.EscapeDataString(CliChecks.JobId(r.GetValue(getId)))}", ct);
             return await CliOutput.PrintAsync(response, r, ct);
         });
 
@@ -28,7 +28,7 @@ internal static class JobsCommand
         cancel.SetAction(async (r, ct) =>
         {
             using var http = client.CreateClient(r);
-            using var response = await http.DeleteAsync($"v1/jobs/{Uri.EscapeDataString(r.GetValue(cancelId)!)}", ct);
+            using var response = await http.DeleteAsync($"v1/jobs/{Uri.EscapeDataString(CliChecks.JobId(r.GetValue(cancelId)))}", ct);
             return await CliOutput.PrintAsync(response, r, ct);
         });
 

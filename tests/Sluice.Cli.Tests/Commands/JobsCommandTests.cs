@@ -7,6 +7,23 @@ namespace Sluice.Cli.Tests.Commands;
 /// <summary><c>jobs list</c> against a real server: filters and paging with the answer's <c>next</c>.</summary>
 public sealed class JobsCommandTests
 {
+    [Theory]
+    [InlineData("get", "")]
+    [InlineData("cancel", "")]
+    [InlineData("cancel", "  ")]
+    public async Task GetOrCancel_EmptyId_UsageErrorWithoutCallingTheServer(string verb, string id)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        // Port 1: nothing listens there, so an attempted call would fail with a connection error instead.
+        var code = await CliRunner.RunAsync(["jobs", verb, id, "--url", "http://127.0.0.1:1"], output, error);
+
+        Assert.Equal(2, code);
+        Assert.Equal("error: id must be a job id (job_…), not empty", error.ToString().Trim());
+        Assert.Equal("", output.ToString());
+    }
+
     private static async Task<JsonElement> ListAsync(SluiceServer server, params string[] options)
     {
         var output = new StringWriter();
