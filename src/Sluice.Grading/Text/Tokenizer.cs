@@ -226,11 +226,13 @@ internal static class Tokenizer
     }
 
     /// <summary>
-    /// An apostrophe inside a word: the ASCII one, the curly one, ASAP's U+FFFD and the acute accent that keyboards without
-    /// an apostrophe key type ("don\u00B4t"). The modifier letter apostrophe U+02BC ("don\u02BCt", from some phone keyboards)
-    /// is a letter, so it never breaks a word; <see cref="Lower"/> maps it too.
+    /// An apostrophe inside a word: the ASCII one, the curly one, ASAP's U+FFFD, the acute accent that keyboards without
+    /// an apostrophe key type ("don\u00B4t"), and the backtick and left single quotation mark students type for it
+    /// ("don`t", "don\u2018t"; ASAP has the backtick 80 times); only between letters, so an opening quote stays a quote.
+    /// The modifier letter apostrophe U+02BC ("don\u02BCt", from some phone keyboards) is a letter, so it never breaks a
+    /// word; <see cref="Lower"/> maps it too.
     /// </summary>
-    private static bool IsApostrophe(char c) => c is '\'' or '\u2019' or '\uFFFD' or '\u00B4';
+    private static bool IsApostrophe(char c) => c is '\'' or '\u2019' or '\uFFFD' or '\u00B4' or '\u2018' or '`';
 
     /// <summary>
     /// The invisible characters that sit inside a word without breaking it: soft hyphen, zero-width space (web pages put

@@ -145,4 +145,17 @@ public sealed class TokenizerTests
         Assert.Equal(["the", "effect", "was", "fine", ",", "influential", "and", "sufficient", "."], doc.Lower);
         Assert.Equal("e\uFB00ect", doc.Surface(1));
     }
+
+    [Theory]
+    [InlineData("\u2018")]
+    [InlineData("`")]
+    public void Analyze_LeftQuoteOrBacktickBetweenLetters_OneWordButAnOpeningQuoteStaysAQuote(string mark)
+    {
+        var doc = Tokenizer.Analyze("He said " + mark + "I don" + mark + "t know.\u2019");
+
+        var words = doc.Tokens.Where(t => t.Kind == TokenKind.Word).Select(t => doc.Text.Substring(t.Start, t.Length)).ToArray();
+        Assert.Equal(["He", "said", "I", "don" + mark + "t", "know"], words);
+        Assert.Contains("don't", doc.Lower);
+        Assert.Equal(mark, doc.Surface(2));
+    }
 }
