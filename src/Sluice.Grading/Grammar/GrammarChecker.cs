@@ -180,7 +180,7 @@ internal static class GrammarChecker
             }
         }
 
-        if (s.WordCount is > 0 and < 10 && s_subordinators.Contains(doc.Lower[first]) && commas == 0 && doc.Text[s.End - 1] is '.' or '!')
+        if (s.WordCount is > 0 and < 10 && s_subordinators.Contains(doc.Lower[first]) && commas == 0 && doc.Text[s.End - 1] is '.' or '!' or '\u2026')
         {
             output.Add(new Suggestion("grammar", "fragment",
                 $"\"{doc.Surface(first)} …\" is a dependent clause on its own; join it to the sentence before or after.", s.Start, s.End - s.Start));

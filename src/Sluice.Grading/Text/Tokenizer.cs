@@ -153,16 +153,17 @@ internal static class Tokenizer
             var markStart = i;
             i += len;
 
-            if (kind == TokenKind.Punctuation && c is '.' or '!' or '?')
+            // The ellipsis character U+2026 ends a sentence as "..." does: before a capital, not before a lower-case word.
+            if (kind == TokenKind.Punctuation && c is '.' or '!' or '?' or '\u2026')
             {
                 // Swallow runs like "?!" or "...", and closing quotes/brackets, into the same sentence.
-                while (i < text.Length && text[i] is '.' or '!' or '?' or '"' or '\'' or ')' or '\u201d' or '\u2019')
+                while (i < text.Length && text[i] is '.' or '!' or '?' or '\u2026' or '"' or '\'' or ')' or '\u201d' or '\u2019')
                 {
                     tokens.Add(new Token(i, 1, TokenKind.Punctuation, sentences.Count));
                     i++;
                 }
 
-                if (c == '.' && (IsAbbreviation(text, tokens) || (NextIsLowerCase(text, i) && (IsEllipsis(text, markStart) || IsDottedAbbreviation(text, markStart)))))
+                if ((c == '.' && IsAbbreviation(text, tokens)) || (NextIsLowerCase(text, i) && (IsEllipsis(text, markStart) || (c == '.' && IsDottedAbbreviation(text, markStart)))))
                 {
                     continue; // "Mr. Smith", "but... they were", "at 5 p.m. we left"
                 }
@@ -186,7 +187,7 @@ internal static class Tokenizer
         return new EssayDocument(text, tokens, lower, sentences, sentences.Count == 0 ? 0 : paragraph + 1);
     }
 
-    private static bool EndsSentence(char c) => c is '.' or '!' or '?' or '"' or '\'' or ')' or '\u201d' or '\u2019' or '\uFFFD' or ':';
+    private static bool EndsSentence(char c) => c is '.' or '!' or '?' or '\u2026' or '"' or '\'' or ')' or '\u201d' or '\u2019' or '\uFFFD' or ':';
 
     /// <summary>True when the next character after spaces or tabs at <paramref name="i"/> is a lower-case letter.</summary>
     private static bool NextIsLowerCase(string text, int i)
@@ -199,8 +200,8 @@ internal static class Tokenizer
         return i < text.Length && char.IsLower(text[i]);
     }
 
-    /// <summary>Two or more full stops from <paramref name="dot"/> on ("..", "...").</summary>
-    private static bool IsEllipsis(string text, int dot) => dot + 1 < text.Length && text[dot + 1] == '.';
+    /// <summary>Two or more full stops from <paramref name="dot"/> on ("..", "..."), or the ellipsis character.</summary>
+    private static bool IsEllipsis(string text, int dot) => text[dot] == '\u2026' || (text[dot] == '.' && dot + 1 < text.Length && text[dot + 1] == '.');
 
     /// <summary>The full stop at <paramref name="dot"/> closes a dotted abbreviation of single letters ("t.v.", "p.m.", "e.g.").</summary>
     private static bool IsDottedAbbreviation(string text, int dot) =>

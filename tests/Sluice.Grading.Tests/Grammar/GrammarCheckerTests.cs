@@ -205,6 +205,7 @@ public sealed class GrammarCheckerTests
     [InlineData("At 5 p.m. we went home.")]
     [InlineData("<p>Dear local newspaper, computers are good for us.</p>")]
     [InlineData("<div><p>Computers help us.</p></div>")]
+    [InlineData("It was late\u2026\nwe went home anyway.")]
     public void Check_LowerCaseInsideASentence_NoSentenceStartError(string text)
     {
         Assert.DoesNotContain(Check(text), s => s.Rule == "sentence_start");

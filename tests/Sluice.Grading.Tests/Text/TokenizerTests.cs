@@ -100,15 +100,19 @@ public sealed class TokenizerTests
     [InlineData("You can send emails around the globe... at no extra cost. It is fast.")]
     [InlineData("There are games called p.c. games for kids. It is fast.")]
     [InlineData("It said, \"the owners... realized how bad it was.\" It is fast.")]
+    [InlineData("You can send emails around the globe\u2026 at no extra cost. It is fast.")]
     public void Analyze_EllipsisOrDottedAbbreviationBeforeLowerCase_SentenceGoesOn(string text)
     {
         Assert.Equal(2, Tokenizer.Analyze(text).Sentences.Count);
     }
 
-    [Fact]
-    public void Analyze_EllipsisBeforeCapital_EndsSentence()
+    [Theory]
+    [InlineData("I waited... Then it came.")]
+    [InlineData("I waited\u2026 Then it came.")]
+    [InlineData("I waited\u2026\u201d Then it came.")]
+    public void Analyze_EllipsisBeforeCapital_EndsSentence(string text)
     {
-        Assert.Equal(2, Tokenizer.Analyze("I waited... Then it came.").Sentences.Count);
+        Assert.Equal(2, Tokenizer.Analyze(text).Sentences.Count);
     }
 
     [Theory]
