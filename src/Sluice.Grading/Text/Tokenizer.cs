@@ -157,8 +157,10 @@ internal static class Tokenizer
             if (kind == TokenKind.Punctuation && c is '.' or '!' or '?' or '\u2026')
             {
                 // Swallow runs like "?!" or "...", and closing quotes/brackets, into the same sentence.
+                var quoted = false;
                 while (i < text.Length && text[i] is '.' or '!' or '?' or '\u2026' or '"' or '\'' or ')' or '\u201d' or '\u2019')
                 {
+                    quoted |= text[i] is '"' or '\'' or '\u201d' or '\u2019';
                     tokens.Add(new Token(i, 1, TokenKind.Punctuation, sentences.Count));
                     i++;
                 }
@@ -166,6 +168,11 @@ internal static class Tokenizer
                 if ((c == '.' && IsAbbreviation(text, tokens)) || (NextIsLowerCase(text, i) && (IsEllipsis(text, markStart) || (c == '.' && IsDottedAbbreviation(text, markStart)))))
                 {
                     continue; // "Mr. Smith", "but... they were", "at 5 p.m. we left"
+                }
+
+                if (c is '!' or '?' && quoted && NextIsLowerCase(text, i))
+                {
+                    continue; // a dialogue tag: "How are you?" she asks.
                 }
 
                 if (i >= text.Length || char.IsWhiteSpace(text[i]) || char.IsUpper(text[i]))

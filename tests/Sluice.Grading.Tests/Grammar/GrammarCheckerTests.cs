@@ -206,6 +206,9 @@ public sealed class GrammarCheckerTests
     [InlineData("<p>Dear local newspaper, computers are good for us.</p>")]
     [InlineData("<div><p>Computers help us.</p></div>")]
     [InlineData("It was late\u2026\nwe went home anyway.")]
+    [InlineData("\"How are you?\" she asks.")]
+    [InlineData("\u201cHow are you?\u201d she asks.")]
+    [InlineData("\"Stop!\" he yelled at us.")]
     public void Check_LowerCaseInsideASentence_NoSentenceStartError(string text)
     {
         Assert.DoesNotContain(Check(text), s => s.Rule == "sentence_start");

@@ -116,6 +116,19 @@ public sealed class TokenizerTests
     }
 
     [Theory]
+    [InlineData("\"How are you?\" she asks. I am fine.")]
+    [InlineData("\u201cHow are you?\u201d she asks. I am fine.")]
+    [InlineData("\"Help!\" he cried. I am fine.")]
+    [InlineData("\u2018Help!\u2019 he cried. I am fine.")]
+    public void Analyze_QuotedQuestionOrExclamationBeforeLowerCase_DialogueTagContinuesTheSentence(string text)
+    {
+        var doc = Tokenizer.Analyze(text);
+
+        Assert.Equal(2, doc.Sentences.Count);
+        Assert.Equal("I am fine.", doc.SentenceText(1));
+    }
+
+    [Theory]
     [InlineData("\u2029")]
     [InlineData("\u2028")]
     [InlineData("\v")]
