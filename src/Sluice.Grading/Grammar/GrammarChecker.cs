@@ -83,6 +83,11 @@ internal static class GrammarChecker
             {
                 output.Add(new Suggestion("capitalization", "pronoun_i", "The pronoun \"I\" is always capitalized.", t.Start, 1, "I"));
             }
+            else if (t.Kind == TokenKind.Word && text[t.Start] == 'i' && IsIContraction(w))
+            {
+                // The lower-case form has every apostrophe look-alike as "'", so the fix is the standard spelling.
+                output.Add(new Suggestion("capitalization", "pronoun_i", "The pronoun \"I\" is always capitalized.", t.Start, t.Length, "I" + w[1..]));
+            }
 
             if (next < 0 || tokens[next].Kind == TokenKind.Punctuation || tokens[next].Sentence != t.Sentence)
             {
@@ -163,8 +168,8 @@ internal static class GrammarChecker
         }
 
         var ft = doc.Tokens[first];
-        // A lower-case "i" is already reported by the pronoun rule.
-        if (ft.Kind == TokenKind.Word && char.IsLower(doc.Text[ft.Start]) && doc.Lower[first] != "i" && !IsTagName(doc.Text, ft.Start) && FollowsFullStop(doc, index))
+        // A lower-case "i" or "i'm" is already reported by the pronoun rule.
+        if (ft.Kind == TokenKind.Word && char.IsLower(doc.Text[ft.Start]) && doc.Lower[first] != "i" && !IsIContraction(doc.Lower[first]) && !IsTagName(doc.Text, ft.Start) && FollowsFullStop(doc, index))
         {
             var surface = doc.Surface(first);
             output.Add(new Suggestion("capitalization", "sentence_start", "Start the sentence with a capital letter.", ft.Start, ft.Length,
@@ -180,7 +185,7 @@ internal static class GrammarChecker
             }
         }
 
-        if (s.WordCount is > 0 and < 10 && s_subordinators.Contains(doc.Lower[first]) && commas == 0 && doc.Text[s.End - 1] is '.' or '!')
+        if (s.WordCount is > 0 and < 10 && s_subordinators.Contains(doc.Lower[first]) && commas == 0 && doc.Text[s.End - 1] is '.' or '!' or '\u2026')
         {
             output.Add(new Suggestion("grammar", "fragment",
                 $"\"{doc.Surface(first)} …\" is a dependent clause on its own; join it to the sentence before or after.", s.Start, s.End - s.Start));
@@ -281,6 +286,9 @@ internal static class GrammarChecker
         };
         output.Add(new Suggestion("punctuation", rule, message, start, end - start, replacement));
     }
+
+    /// <summary>The pronoun "I" contracted, lower case: "i'm", "i'll", "i've", "i'd".</summary>
+    private static bool IsIContraction(string w) => w is "i'm" or "i'll" or "i've" or "i'd";
 
     /// <summary>True when the pronoun at <paramref name="i"/> is, by the words before it, the whole subject of the verb after it.</summary>
     private static bool IsLoneSubject(EssayDocument doc, int i)

@@ -153,18 +153,26 @@ internal static class Tokenizer
             var markStart = i;
             i += len;
 
-            if (kind == TokenKind.Punctuation && c is '.' or '!' or '?')
+            // The ellipsis character U+2026 ends a sentence as "..." does: before a capital, not before a lower-case word.
+            if (kind == TokenKind.Punctuation && c is '.' or '!' or '?' or '\u2026')
             {
                 // Swallow runs like "?!" or "...", and closing quotes/brackets, into the same sentence.
-                while (i < text.Length && text[i] is '.' or '!' or '?' or '"' or '\'' or ')' or '\u201d' or '\u2019')
+                var quoted = false;
+                while (i < text.Length && text[i] is '.' or '!' or '?' or '\u2026' or '"' or '\'' or ')' or '\u201d' or '\u2019')
                 {
+                    quoted |= text[i] is '"' or '\'' or '\u201d' or '\u2019';
                     tokens.Add(new Token(i, 1, TokenKind.Punctuation, sentences.Count));
                     i++;
                 }
 
-                if (c == '.' && (IsAbbreviation(text, tokens) || (NextIsLowerCase(text, i) && (IsEllipsis(text, markStart) || IsDottedAbbreviation(text, markStart)))))
+                if ((c == '.' && IsAbbreviation(text, tokens)) || (NextIsLowerCase(text, i) && (IsEllipsis(text, markStart) || (c == '.' && IsDottedAbbreviation(text, markStart)))))
                 {
                     continue; // "Mr. Smith", "but... they were", "at 5 p.m. we left"
+                }
+
+                if (c is '!' or '?' && quoted && NextIsLowerCase(text, i))
+                {
+                    continue; // a dialogue tag: "How are you?" she asks.
                 }
 
                 if (i >= text.Length || char.IsWhiteSpace(text[i]) || char.IsUpper(text[i]))
@@ -186,7 +194,7 @@ internal static class Tokenizer
         return new EssayDocument(text, tokens, lower, sentences, sentences.Count == 0 ? 0 : paragraph + 1);
     }
 
-    private static bool EndsSentence(char c) => c is '.' or '!' or '?' or '"' or '\'' or ')' or '\u201d' or '\u2019' or '\uFFFD' or ':';
+    private static bool EndsSentence(char c) => c is '.' or '!' or '?' or '\u2026' or '"' or '\'' or ')' or '\u201d' or '\u2019' or '\uFFFD' or ':';
 
     /// <summary>True when the next character after spaces or tabs at <paramref name="i"/> is a lower-case letter.</summary>
     private static bool NextIsLowerCase(string text, int i)
@@ -199,8 +207,8 @@ internal static class Tokenizer
         return i < text.Length && char.IsLower(text[i]);
     }
 
-    /// <summary>Two or more full stops from <paramref name="dot"/> on ("..", "...").</summary>
-    private static bool IsEllipsis(string text, int dot) => dot + 1 < text.Length && text[dot + 1] == '.';
+    /// <summary>Two or more full stops from <paramref name="dot"/> on ("..", "..."), or the ellipsis character.</summary>
+    private static bool IsEllipsis(string text, int dot) => text[dot] == '\u2026' || (text[dot] == '.' && dot + 1 < text.Length && text[dot + 1] == '.');
 
     /// <summary>The full stop at <paramref name="dot"/> closes a dotted abbreviation of single letters ("t.v.", "p.m.", "e.g.").</summary>
     private static bool IsDottedAbbreviation(string text, int dot) =>
@@ -226,11 +234,13 @@ internal static class Tokenizer
     }
 
     /// <summary>
-    /// An apostrophe inside a word: the ASCII one, the curly one, ASAP's U+FFFD and the acute accent that keyboards without
-    /// an apostrophe key type ("don\u00B4t"). The modifier letter apostrophe U+02BC ("don\u02BCt", from some phone keyboards)
-    /// is a letter, so it never breaks a word; <see cref="Lower"/> maps it too.
+    /// An apostrophe inside a word: the ASCII one, the curly one, ASAP's U+FFFD, the acute accent that keyboards without
+    /// an apostrophe key type ("don\u00B4t"), and the backtick and left single quotation mark students type for it
+    /// ("don`t", "don\u2018t"; ASAP has the backtick 80 times); only between letters, so an opening quote stays a quote.
+    /// The modifier letter apostrophe U+02BC ("don\u02BCt", from some phone keyboards) is a letter, so it never breaks a
+    /// word; <see cref="Lower"/> maps it too.
     /// </summary>
-    private static bool IsApostrophe(char c) => c is '\'' or '\u2019' or '\uFFFD' or '\u00B4';
+    private static bool IsApostrophe(char c) => c is '\'' or '\u2019' or '\uFFFD' or '\u00B4' or '\u2018' or '`';
 
     /// <summary>
     /// The invisible characters that sit inside a word without breaking it: soft hyphen, zero-width space (web pages put

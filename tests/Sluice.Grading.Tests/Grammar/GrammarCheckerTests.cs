@@ -21,6 +21,10 @@ public sealed class GrammarCheckerTests
     [InlineData("I could of won.", "could_of", "have")]
     [InlineData("This is more better.", "double_comparative", "better")]
     [InlineData("Yesterday i ran.", "pronoun_i", "I")]
+    [InlineData("Yesterday i'm late.", "pronoun_i", "I'm")]
+    [InlineData("Today i\u2019ll go.", "pronoun_i", "I'll")]
+    [InlineData("So i've won.", "pronoun_i", "I've")]
+    [InlineData("Then i'd go.", "pronoun_i", "I'd")]
     [InlineData("It rained. we stayed in.", "sentence_start", "We")]
     [InlineData("Apples,pears and plums.", "missing_space", ", ")]
     [InlineData("I like it , really.", "space_before_punctuation", ",")]
@@ -205,9 +209,24 @@ public sealed class GrammarCheckerTests
     [InlineData("At 5 p.m. we went home.")]
     [InlineData("<p>Dear local newspaper, computers are good for us.</p>")]
     [InlineData("<div><p>Computers help us.</p></div>")]
+    [InlineData("It was late\u2026\nwe went home anyway.")]
+    [InlineData("\"How are you?\" she asks.")]
+    [InlineData("\u201cHow are you?\u201d she asks.")]
+    [InlineData("\"Stop!\" he yelled at us.")]
     public void Check_LowerCaseInsideASentence_NoSentenceStartError(string text)
     {
         Assert.DoesNotContain(Check(text), s => s.Rule == "sentence_start");
+    }
+
+    [Theory]
+    [InlineData("It rained. i'm wet.", "I'm")]
+    [InlineData("It rained. i\u2019ve got wet.", "I've")]
+    public void Check_LowerCaseIContractionOpeningASentence_OnlyThePronounRule(string text, string replacement)
+    {
+        var hit = Assert.Single(Check(text), s => s.Category == "capitalization");
+
+        Assert.Equal("pronoun_i", hit.Rule);
+        Assert.Equal(replacement, hit.Replacement);
     }
 
     [Fact]

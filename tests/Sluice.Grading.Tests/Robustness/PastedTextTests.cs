@@ -32,6 +32,8 @@ public sealed class PastedTextTests
     [InlineData("\u2019")]
     [InlineData("\u02BC")]
     [InlineData("\u00B4")]
+    [InlineData("\u2018")]
+    [InlineData("`")]
     public void Grade_ApostropheLookAlikes_GradedAsAsciiApostrophes(string apostrophe)
     {
         AssertGradedAsPlain(Plain.Replace("'", apostrophe, StringComparison.Ordinal));

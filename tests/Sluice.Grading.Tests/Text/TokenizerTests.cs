@@ -100,15 +100,32 @@ public sealed class TokenizerTests
     [InlineData("You can send emails around the globe... at no extra cost. It is fast.")]
     [InlineData("There are games called p.c. games for kids. It is fast.")]
     [InlineData("It said, \"the owners... realized how bad it was.\" It is fast.")]
+    [InlineData("You can send emails around the globe\u2026 at no extra cost. It is fast.")]
     public void Analyze_EllipsisOrDottedAbbreviationBeforeLowerCase_SentenceGoesOn(string text)
     {
         Assert.Equal(2, Tokenizer.Analyze(text).Sentences.Count);
     }
 
-    [Fact]
-    public void Analyze_EllipsisBeforeCapital_EndsSentence()
+    [Theory]
+    [InlineData("I waited... Then it came.")]
+    [InlineData("I waited\u2026 Then it came.")]
+    [InlineData("I waited\u2026\u201d Then it came.")]
+    public void Analyze_EllipsisBeforeCapital_EndsSentence(string text)
     {
-        Assert.Equal(2, Tokenizer.Analyze("I waited... Then it came.").Sentences.Count);
+        Assert.Equal(2, Tokenizer.Analyze(text).Sentences.Count);
+    }
+
+    [Theory]
+    [InlineData("\"How are you?\" she asks. I am fine.")]
+    [InlineData("\u201cHow are you?\u201d she asks. I am fine.")]
+    [InlineData("\"Help!\" he cried. I am fine.")]
+    [InlineData("\u2018Help!\u2019 he cried. I am fine.")]
+    public void Analyze_QuotedQuestionOrExclamationBeforeLowerCase_DialogueTagContinuesTheSentence(string text)
+    {
+        var doc = Tokenizer.Analyze(text);
+
+        Assert.Equal(2, doc.Sentences.Count);
+        Assert.Equal("I am fine.", doc.SentenceText(1));
     }
 
     [Theory]
@@ -144,5 +161,18 @@ public sealed class TokenizerTests
 
         Assert.Equal(["the", "effect", "was", "fine", ",", "influential", "and", "sufficient", "."], doc.Lower);
         Assert.Equal("e\uFB00ect", doc.Surface(1));
+    }
+
+    [Theory]
+    [InlineData("\u2018")]
+    [InlineData("`")]
+    public void Analyze_LeftQuoteOrBacktickBetweenLetters_OneWordButAnOpeningQuoteStaysAQuote(string mark)
+    {
+        var doc = Tokenizer.Analyze("He said " + mark + "I don" + mark + "t know.\u2019");
+
+        var words = doc.Tokens.Where(t => t.Kind == TokenKind.Word).Select(t => doc.Text.Substring(t.Start, t.Length)).ToArray();
+        Assert.Equal(["He", "said", "I", "don" + mark + "t", "know"], words);
+        Assert.Contains("don't", doc.Lower);
+        Assert.Equal(mark, doc.Surface(2));
     }
 }
