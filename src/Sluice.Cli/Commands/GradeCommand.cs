@@ -14,12 +14,8 @@ internal static class GradeCommand
 {
     private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Windows-1252 bytes 0x80-0x9F (the rest is Latin-1); the five unassigned bytes keep their C1 code points.</summary>
-    private static readonly char[] s_windows1252High =
-    [
-        '\u20AC', '\u0081', '\u201A', '\u0192', '\u201E', '\u2026', '\u2020', '\u2021', '\u02C6', '\u2030', '\u0160', '\u2039', '\u0152', '\u008D', '\u017D', '\u008F',
-        '\u0090', '\u2018', '\u2019', '\u201C', '\u201D', '\u2022', '\u2013', '\u2014', '\u02DC', '\u2122', '\u0161', '\u203A', '\u0153', '\u009D', '\u017E', '\u0178',
-    ];
+    /// <summary>Windows-1252 ("ANSI" on Western Windows), from the code pages the runtime ships.</summary>
+    private static readonly Encoding s_windows1252 = CodePagesEncodingProvider.Instance.GetEncoding(1252)!;
 
     public static Command Create()
     {
@@ -159,14 +155,7 @@ internal static class GradeCommand
         }
         catch (DecoderFallbackException)
         {
-            var chars = new char[bytes.Length];
-            for (var i = 0; i < bytes.Length; i++)
-            {
-                var b = bytes[i];
-                chars[i] = b is >= 0x80 and <= 0x9F ? s_windows1252High[b - 0x80] : (char)b;
-            }
-
-            return new string(chars);
+            return s_windows1252.GetString(bytes);
         }
     }
 
