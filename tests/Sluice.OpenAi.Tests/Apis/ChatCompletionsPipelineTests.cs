@@ -54,14 +54,10 @@ public sealed class ChatCompletionsPipelineTests
     public async Task ChatCompletions_StreamWhoseOutcomeAnotherProcessStored_EndsWithThatOutcome()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "100" });
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(20, ",\"stream\":true")) };
-        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var (response, reader) = await StreamToFirstTokenAsync(server);
+        using var owned = response;
+        using var ownedReader = reader;
         var id = response.Headers.GetValues("X-Sluice-Job-Id").Single();
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-        while (await reader.ReadLineAsync() is { } line && !line.Contains("\"content\":\"1\"", StringComparison.Ordinal))
-        {
-        }
 
         // Cancelled through another gateway while this process runs it: its own outcome then finds the job settled and
         // publishes no terminal event here.
@@ -80,13 +76,10 @@ public sealed class ChatCompletionsPipelineTests
     public async Task ChatCompletions_StreamWhoseRedeliveredCopyFinishedFirst_SendsTheRestOfItsTextAndDone()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "100" });
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(20, ",\"stream\":true")) };
-        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var (response, reader) = await StreamToFirstTokenAsync(server);
+        using var owned = response;
+        using var ownedReader = reader;
         var id = response.Headers.GetValues("X-Sluice-Job-Id").Single();
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
-        while (await reader.ReadLineAsync() is { } line && !line.Contains("\"content\":\"1\"", StringComparison.Ordinal))
-        {
-        }
 
         // Another worker's copy of the (greedy) job stored its whole text first.
         const string whole = "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20";
@@ -116,6 +109,20 @@ public sealed class ChatCompletionsPipelineTests
         Assert.Equal(whole, text);
         Assert.Contains("\"finish_reason\":\"length\"", rest, StringComparison.Ordinal);
         Assert.EndsWith("data: [DONE]\n\n", rest, StringComparison.Ordinal);
+    }
+
+    /// <summary>A streamed chat request for 20 tokens of <c>count</c>, read up to its first token ("1"; asserts 200).</summary>
+    private static async Task<(HttpResponseMessage Response, StreamReader Reader)> StreamToFirstTokenAsync(SluiceServer server)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = SluiceServer.Json(Chat(20, ",\"stream\":true")) };
+        var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        while (await reader.ReadLineAsync() is { } line && !line.Contains("\"content\":\"1\"", StringComparison.Ordinal))
+        {
+        }
+
+        return (response, reader);
     }
 
     [Fact]
