@@ -41,10 +41,12 @@ public sealed class EngineServingTests
         });
         // All 16 are submitted at once and each stream is read from its submit on. Whether they overlapped is judged
         // on the server's timestamps, not on when this client got round to reading: on a loaded machine one stream
-        // may be read only after it ended (its events then arrive all at once).
+        // may be read only after it ended (its events then arrive all at once). 480 tokens: these seeds meet the end
+        // token after 220 to 480, so the first finishes about a second after the last submit. At 120 tokens (half a
+        // second) a durable write slowed by a loaded CI machine once held a job back past the first completion.
         var streams = await Task.WhenAll(Enumerable.Range(0, 16).Select(async i =>
         {
-            var (r, body) = await server.PostJobAsync($"{{\"model\":\"stories260k\",\"input\":{{\"prompt\":\"Once upon a time {i}\",\"max_tokens\":120,\"temperature\":0.8,\"seed\":{i}}}}}");
+            var (r, body) = await server.PostJobAsync($"{{\"model\":\"stories260k\",\"input\":{{\"prompt\":\"Once upon a time {i}\",\"max_tokens\":480,\"temperature\":0.8,\"seed\":{i}}}}}");
             Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
             var id = body.GetProperty("id").GetString()!;
             var events = await server.ReadEventsAsync(id);
@@ -65,8 +67,9 @@ public sealed class EngineServingTests
         Assert.True(lastCreated < firstCompleted, $"the submits took longer than a generation (last created {lastCreated:O}, first completed {firstCompleted:O}): nothing overlapped");
 
         // Continuous batching: every sequence had joined the batch before the first one finished.
-        var lastStarted = jobs.Max(j => At(j, "started_at"));
-        Assert.True(lastStarted < firstCompleted, $"a request waited for another one to finish (last started {lastStarted:O}, first completed {firstCompleted:O})");
+        var last = jobs.MaxBy(j => At(j, "started_at"));
+        var lastStarted = At(last, "started_at");
+        Assert.True(lastStarted < firstCompleted, $"a request waited for another one to finish (last started {lastStarted:O} after {(lastStarted - At(last, "created_at")).TotalMilliseconds:F0} ms queued, first completed {firstCompleted:O})");
     }
 
     [SharedDataFact("models/stories260K.bin", "models/tok512.bin")]
