@@ -42,6 +42,13 @@ internal sealed record TargetSpec
     /// <summary>Job kinds: the whole submit body, replacing the generated <c>{model, input, priority, deadline_ms}</c>.</summary>
     public string? SubmitBody { get; init; }
 
+    /// <summary>
+    /// What the result rows and chart legends name: the model for the Sluice kinds, the request for
+    /// <see cref="TargetKind.Http"/>, which sends no model (labelling it with <c>--model</c>'s default, <c>echo</c>,
+    /// said a model ran that did not).
+    /// </summary>
+    public string SeriesName => Kind == TargetKind.Http ? $"{Method.ToUpperInvariant()} {Url.PathAndQuery}" : Model;
+
     /// <summary>Hosts besides loopback the user explicitly allowed.</summary>
     public IReadOnlyList<string> AllowedHosts { get; init; } = [];
 }

@@ -16,7 +16,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Load-test a Sluice server or any loopback HTTP URL; writes results.json, results.md and SVG charts. Ctrl+C stops the run, keeps its results (requests in flight then count as cancelled, not failed) and exits 130.");
         var target = new Option<string>("--target") { Description = "job (submit + wait), stream (submit + SSE events), infer (synchronous), chat (OpenAI streaming, greedy: answered from the server's result cache after the first request on a deterministic model) or http (any URL)", DefaultValueFactory = _ => "job" };
         var url = new Option<string>("--url") { Description = "Server base URL (or the full URL for --target http; env SLUICE_URL); loopback only unless --allow-host", DefaultValueFactory = _ => ClientOptions.UrlFromEnvironment() };
-        var model = new Option<string>("--model") { Description = "Model name", DefaultValueFactory = _ => "echo" };
+        var model = new Option<string>("--model") { Description = "Model name (every target but http, whose result rows are named by method and path)", DefaultValueFactory = _ => "echo" };
         var input = new Option<string>("--input") { Description = "Model input JSON", DefaultValueFactory = _ => """{"text":"hello"}""" };
         var cache = new Option<bool>("--cache") { Description = "job/stream: let the server answer from its result cache (measures cache hits); by default every job bypasses it and runs the model" };
         var priority = new Option<string>("--priority") { Description = "Job priority: high, normal or low", DefaultValueFactory = _ => "normal" };
@@ -93,7 +93,7 @@ internal static class BenchCommand
                 // Ctrl+C ends the run, not its results: the stages that ran, the interrupted one with what it measured
                 // until then, are written and summed up as for a whole run (a long multi-stage run otherwise left an
                 // empty results folder behind), and the exit code is still 130.
-                StageSeries series = await session.RunSeriesUntilCancelledAsync(spec.Model, loadTarget, stages, ct);
+                StageSeries series = await session.RunSeriesUntilCancelledAsync(spec.SeriesName, loadTarget, stages, ct);
                 bool interrupted = ct.IsCancellationRequested;
                 var run = new BenchRun
                 {

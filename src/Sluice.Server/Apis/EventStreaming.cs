@@ -40,7 +40,11 @@ internal static class EventStreaming
 
     public static async Task StreamWebSocketAsync(HttpContext http, JobService jobs, JobRecord job, long afterId, TimeSpan keepAlive, bool cancelOnDisconnect)
     {
-        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive }).ConfigureAwait(false);
+        // Pings every keep-alive interval, each to be answered within one more: a client that vanished without closing
+        // TCP (a laptop lid, a dropped NAT mapping) answers none, and the socket is aborted, which ends the stream (and
+        // with cancel_on_disconnect, the job). Unanswered, the unsolicited pongs of a bare KeepAliveInterval kept such a
+        // stream (and its job) open until TCP itself gave up, if it ever did.
+        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive, KeepAliveTimeout = keepAlive }).ConfigureAwait(false);
         using var closed = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         // Read side: notices the client closing (the only message we expect from it).
         var reader = Task.Run(async () =>

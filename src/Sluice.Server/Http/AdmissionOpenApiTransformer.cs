@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using Sluice.Server.Admission;
 
 namespace Sluice.Server.Http;
 
@@ -8,9 +9,10 @@ namespace Sluice.Server.Http;
 /// answer 401 (keys configured, none or a wrong one sent) and 429 (the key's request rate), and it takes the key as
 /// <c>Authorization: Bearer</c> or <c>X-Api-Key</c>; the 401 carries <c>WWW-Authenticate</c>, the 429
 /// <c>Retry-After</c>. Endpoints declare only their own answers; without this the document promised neither, and a
-/// generated client had nowhere to put the key.
+/// generated client had nowhere to put the key. Anonymous access (the empty requirement) is listed only when the
+/// server has no keys: with keys the filter refuses a request without one, and the document must not say otherwise.
 /// </summary>
-internal sealed class AdmissionOpenApiTransformer : IOpenApiDocumentTransformer
+internal sealed class AdmissionOpenApiTransformer(ApiKeyAuthenticator auth) : IOpenApiDocumentTransformer
 {
     private const string Bearer = "bearer";
     private const string ApiKey = "api_key";
@@ -42,13 +44,18 @@ internal sealed class AdmissionOpenApiTransformer : IOpenApiDocumentTransformer
 
             foreach (var operation in item.Operations.Values)
             {
-                // The empty requirement says a server without keys (the default, on loopback) needs none.
                 operation.Security =
                 [
                     new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Bearer, document)] = [] },
                     new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKey, document)] = [] },
-                    new OpenApiSecurityRequirement(),
                 ];
+                if (!auth.Enabled)
+                {
+                    // The empty requirement: a server without keys (the default, on loopback) needs none. The key
+                    // schemes stay, so a client generated against it also works against a server with keys.
+                    operation.Security.Add(new OpenApiSecurityRequirement());
+                }
+
                 operation.Responses ??= [];
                 // The OpenAI-compatible endpoints declare their own 401 and 429 (in OpenAI's error shape): kept.
                 operation.Responses.TryAdd("401", Problem(document, "Unauthorized: keys are configured and none or a wrong one was sent"));

@@ -77,6 +77,35 @@ public sealed class BenchCommandTests
         }
     }
 
+    [Fact]
+    public async Task Bench_HttpTarget_RowsNamedByTheRequestNotTheModelOption()
+    {
+        // --target http sends no model: a row named after --model (or its default, echo) said a model ran.
+        await using var server = await KestrelTestServer.StartAsync(app => app.MapGet("/ok", () => Results.Text("ok")));
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-bench-http-name-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var code = await CliRunner.RunAsync(
+                ["bench", "--target", "http", "--url", new Uri(server.BaseUri, "/ok?x=1").ToString(), "--model", "llama-7b", "--concurrency", "1",
+                 "--warmup", "0s", "--duration", "30s", "--requests", "3", "--no-live", "--out", dir],
+                TextWriter.Null,
+                TextWriter.Null);
+
+            Assert.Equal(0, code);
+            using var results = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dir, "results.json")));
+            var series = Assert.Single(results.RootElement.GetProperty("series").EnumerateArray());
+            Assert.Equal("GET /ok?x=1", series.GetProperty("name").GetString());
+            Assert.DoesNotContain("llama-7b", await File.ReadAllTextAsync(Path.Combine(dir, "results.md")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("notaurl")]
     [InlineData("ftp://127.0.0.1/")]

@@ -53,10 +53,36 @@ public sealed class AdmissionHttpTests
 
         var getJob = paths.GetProperty("/v1/jobs/{id}").GetProperty("get");
         Assert.True(getJob.GetProperty("responses").TryGetProperty("401", out _), "GET /v1/jobs/{id} does not declare 401");
-        Assert.Equal(3, getJob.GetProperty("security").GetArrayLength());
         // The OpenAI-compatible endpoints keep their own 401 in OpenAI's error shape.
         var chat401 = paths.GetProperty("/v1/chat/completions").GetProperty("post").GetProperty("responses").GetProperty("401");
         Assert.DoesNotContain("problem+json", chat401.GetProperty("content").GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task OpenApi_V1Operations_ListAnonymousAccessOnlyWithoutKeys(bool keysConfigured)
+    {
+        // With keys every /v1 request without one is a 401, so the document must not offer the empty requirement.
+        await using var server = await TestServer.StartAsync(keysConfigured ? Keys : new Dictionary<string, string>());
+
+        using var doc = JsonDocument.Parse(await server.Client.GetStringAsync("/openapi/v1.json"));
+
+        var operations = 0;
+        foreach (var path in doc.RootElement.GetProperty("paths").EnumerateObject().Where(p => p.Name.StartsWith("/v1/", StringComparison.Ordinal)))
+        {
+            foreach (var operation in path.Value.EnumerateObject())
+            {
+                var requirements = operation.Value.GetProperty("security").EnumerateArray().ToList();
+                var names = requirements.SelectMany(r => r.EnumerateObject().Select(p => p.Name)).ToList();
+                Assert.Contains("bearer", names);
+                Assert.Contains("api_key", names);
+                Assert.Equal(keysConfigured ? 0 : 1, requirements.Count(r => !r.EnumerateObject().Any()));
+                operations++;
+            }
+        }
+
+        Assert.True(operations >= 16, $"only {operations} operations");
     }
 
     [Fact]

@@ -138,6 +138,51 @@ public sealed class DisconnectTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WebSocket_CancelOnDisconnect_ClientStopsAnsweringPings_JobIsCancelled()
+    {
+        // A client that vanished without closing TCP sends nothing, not even the pong its ping asks for. This one keeps
+        // its socket open but never reads again (no receive: no pong; no keep-alive of its own). The job would run for
+        // minutes; the server drops the client after an unanswered ping and cancels it.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Http:KeepAliveSeconds"] = "1",
+            ["Sluice:BuiltIns:CountStepMs"] = "1500",
+        });
+        var (_, body) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":200},\"cache\":false}");
+        var id = body.GetProperty("id").GetString()!;
+        using var ws = new ClientWebSocket();
+        ws.Options.KeepAliveInterval = TimeSpan.Zero;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await ws.ConnectAsync(new Uri(server.BaseAddress.ToString().Replace("http://", "ws://") + $"v1/jobs/{id}/ws?cancel_on_disconnect=true"), cts.Token);
+        Assert.True((await ws.ReceiveAsync(new byte[4096], cts.Token)).Count > 0);
+
+        var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60));
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task WebSocket_CancelOnDisconnect_ClientAnswersPingsThroughIdleGaps_StreamRunsToTheEnd()
+    {
+        // Events 1.5 s apart with pings every second: a client that reads (and so answers the pings) is not dropped.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Http:KeepAliveSeconds"] = "1",
+            ["Sluice:BuiltIns:CountStepMs"] = "1500",
+        });
+        var (_, body) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":3},\"cache\":false}");
+        var id = body.GetProperty("id").GetString()!;
+        using var ws = new ClientWebSocket();
+        ws.Options.KeepAliveInterval = TimeSpan.Zero;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await ws.ConnectAsync(new Uri(server.BaseAddress.ToString().Replace("http://", "ws://") + $"v1/jobs/{id}/ws?cancel_on_disconnect=true"), cts.Token);
+
+        var types = await WebSocketEvents.ReadTypesAsync(ws, cts.Token);
+
+        Assert.Equal("completed", types[^1]);
+        Assert.Equal("succeeded", (await server.GetJobAsync(id)).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Events_WithoutCancelOnDisconnect_StreamClosedEarly_JobContinues()
     {
         var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":30},\"cache\":false}");
