@@ -119,7 +119,9 @@ internal sealed unsafe class GgufFile
             }
 
             var bytes = WeightTensor.ByteSize(t.Type, t.Elements);
-            if (t.Offset < 0 || absolute + bytes > _file.Length)
+            // Compared by subtraction: an offset near long.MaxValue wrapped DataOffset + offset negative, passed, and
+            // the weights were then read from an address outside the mapping.
+            if (t.Offset < 0 || t.Offset > _file.Length - DataOffset || bytes > _file.Length - absolute)
             {
                 throw Error(absolute, $"truncated: tensor {t.Name} ({string.Join('x', t.Shape)} {t.Type}) needs {bytes} bytes at offset {absolute} but the file ends at {_file.Length}");
             }

@@ -132,6 +132,21 @@ public sealed class GgufLoaderTests
     }
 
     [SharedDataFact(TestModels.Gguf)]
+    public void Load_TensorOffsetNearLongMax_ThrowsNamingTensorInsteadOfReadingOutsideTheFile()
+    {
+        var ex = LoadPatched(bytes =>
+        {
+            // The first tensor record (v1): name, uint32 dimension count, 2 uint32 dimensions, uint32 type, then
+            // the uint64 data offset. Added to the data section's start it wrapped negative and passed the size check.
+            var at = IndexOf(bytes, "token_embd.weight"u8) + "token_embd.weight".Length + 4 + 2 * 4 + 4;
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(at), long.MaxValue - 100);
+        });
+
+        Assert.Contains("tensor token_embd.weight", ex.Message);
+        Assert.Contains("the file ends at", ex.Message);
+    }
+
+    [SharedDataFact(TestModels.Gguf)]
     public void Load_BadMagic_ThrowsExpectedGguf()
     {
         using var dir = TestModels.CreateTempDirectory();
