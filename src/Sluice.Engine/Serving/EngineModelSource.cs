@@ -132,13 +132,18 @@ internal sealed partial class EngineModelSource : IModelSource
             var header = ModelLoader.ReadHeader(file);
             var length = FileTarget.Resolve(file).Length;
             // The header alone first (any length fits it); the size is judged here, against the header's own.
-            var config = LlamaCheckpointReader.TryReadHeader(header, long.MaxValue, out _);
+            var config = LlamaCheckpointReader.TryReadHeader(header, long.MaxValue, out var problem);
             if (config is null || length != LlamaCheckpointReader.ExpectedFileBytes(config))
             {
                 // A valid header on a file of another size is a damaged checkpoint, unless the file is a tokenizer.
-                if (config is not null && !TokenizerReader.TryProbe(file, out _))
+                // A file that is neither (empty, or llama2.c's newer "ak42" exports) is named too: it went unlogged.
+                if (!TokenizerReader.TryProbe(file, out _))
                 {
-                    skipped = string.Create(CultureInfo.InvariantCulture, $"its header ({config}) needs a {LlamaCheckpointReader.ExpectedFileBytes(config)}-byte file but it has {length} bytes");
+                    skipped = config is not null
+                        ? string.Create(CultureInfo.InvariantCulture, $"its header ({config}) needs a {LlamaCheckpointReader.ExpectedFileBytes(config)}-byte file but it has {length} bytes")
+                        : header.Length < LlamaCheckpointReader.HeaderBytes
+                            ? string.Create(CultureInfo.InvariantCulture, $"it has {length} bytes, too few for a llama2.c checkpoint or tokenizer")
+                            : $"it is neither a llama2.c tokenizer nor a checkpoint: {problem}";
                 }
 
                 return false;

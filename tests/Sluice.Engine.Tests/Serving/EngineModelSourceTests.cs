@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -59,6 +60,25 @@ public sealed class EngineModelSourceTests
         Assert.Contains(logger.Warnings, w => w.Contains("fake.gguf", StringComparison.Ordinal) && w.Contains("GGUF", StringComparison.Ordinal));
         Assert.Contains(logger.Warnings, w => w.Contains("/nonexistent/folder", StringComparison.Ordinal));
         Assert.DoesNotContain(logger.Warnings, w => w.Contains("tok512", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Discover_EmptyAndAk42ExportBins_LoggedNotSilentlySkipped()
+    {
+        // Neither is a checkpoint this engine reads nor a tokenizer; both vanished from the server without a word.
+        using var dir = TestModels.CreateTempDirectory();
+        File.WriteAllBytes(dir.File("download-failed.bin"), []);
+        var export = new byte[256];
+        BinaryPrimitives.WriteUInt32LittleEndian(export, 0x616b3432); // "ak42", llama2.c export version 1/2
+        BinaryPrimitives.WriteInt32LittleEndian(export.AsSpan(4), 2);
+        File.WriteAllBytes(dir.File("stories15M_q80.bin"), export);
+        var logger = new RecordingLogger<EngineModelSource>();
+
+        Assert.Empty(new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = [dir.Path] }), logger).Discover());
+
+        Assert.Equal(2, logger.Warnings.Count);
+        Assert.Contains(logger.Warnings, w => w.Contains("download-failed.bin", StringComparison.Ordinal) && w.Contains("0 bytes", StringComparison.Ordinal));
+        Assert.Contains(logger.Warnings, w => w.Contains("stories15M_q80.bin", StringComparison.Ordinal) && w.Contains("ak42", StringComparison.Ordinal));
     }
 
     [Fact]
