@@ -155,10 +155,25 @@ public sealed class GgufLoaderTests
         bytes[0] = (byte)'X';
         File.WriteAllBytes(path, bytes);
 
-        // Without the magic the file is taken for a llama2.c checkpoint, whose header is then invalid.
-        var ex = Assert.Throws<ModelFormatException>(() => ModelLoader.Load(path, path));
+        // Read as a llama2.c checkpoint instead, the error spoke of an invalid Config header with "dim 1482184792".
+        var ex = Assert.Throws<ModelFormatException>(() => ModelLoader.Load(path));
 
         Assert.Equal(path, ex.FilePath);
+        Assert.Contains("GGUF magic", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("llama2.c", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_EmptyGguf_ThrowsExpectedGgufMagic()
+    {
+        using var dir = TestModels.CreateTempDirectory();
+        var path = dir.File("download-failed.gguf");
+        File.WriteAllBytes(path, []);
+
+        var ex = Assert.Throws<ModelFormatException>(() => ModelLoader.Load(path));
+
+        Assert.Equal(path, ex.FilePath);
+        Assert.Contains("GGUF magic", ex.Message, StringComparison.Ordinal);
     }
 
     internal static float[] FirstLogits(LoadedModel model)
