@@ -103,8 +103,10 @@ internal sealed class Tokenizer
             {
                 for (var j = start; j < i; j++)
                 {
+                    // llama2.c's fallback id (byte + 3) is outside a vocabulary of fewer than 259 tokens without
+                    // byte pieces, and the embedding row it named lay past the table: such bytes become <unk> (0).
                     var t = _byteToken[bytes[j]];
-                    tokens.Add(t >= 0 ? t : bytes[j] + 3);
+                    tokens.Add(t >= 0 ? t : bytes[j] + 3 < _pieces.Length ? bytes[j] + 3 : 0);
                 }
             }
         }
