@@ -62,6 +62,24 @@ public sealed class EngineModelSourceTests
         Assert.DoesNotContain(logger.Warnings, w => w.Contains("tok512", StringComparison.Ordinal));
     }
 
+    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
+    public void Discover_UnreadableBinBeforeTheTokenizer_CheckpointStillOffered()
+    {
+        // A write-only sysfs attribute refuses reads even to root, as chmod 000 does to anyone else; sorted before
+        // tok512.bin, the tokenizer search threw on it and the checkpoint was skipped for "Access ... denied".
+        using var dir = TestModels.CreateTempDirectory();
+        File.CreateSymbolicLink(dir.File("a-unreadable.bin"), "/sys/bus/cpu/uevent");
+        File.Copy(SharedDataFactAttribute.RequirePath(TestModels.Bin), dir.File("stories260K.bin"));
+        File.Copy(SharedDataFactAttribute.RequirePath(TestModels.Tokenizer), dir.File("tok512.bin"));
+        var logger = new RecordingLogger<EngineModelSource>();
+
+        var offered = new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = [dir.Path] }), logger).Discover();
+
+        Assert.Equal(["stories260k"], offered.Select(c => c.Name).ToArray());
+        var warning = Assert.Single(logger.Warnings);
+        Assert.Contains("a-unreadable.bin", warning, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Discover_EmptyAndAk42ExportBins_LoggedNotSilentlySkipped()
     {
