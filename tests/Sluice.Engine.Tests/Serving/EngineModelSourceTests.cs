@@ -126,6 +126,23 @@ public sealed class EngineModelSourceTests
         Assert.Contains("vocabulary of 512", Assert.Single(logger.Warnings), StringComparison.Ordinal);
     }
 
+    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer, TestModels.Gguf)]
+    public void Discover_BinAndGgufOfOneNameInOneFolder_SecondLoggedNotSilentlySkipped()
+    {
+        using var dir = TestModels.CreateTempDirectory();
+        File.Copy(SharedDataFactAttribute.RequirePath(TestModels.Bin), dir.File("stories260K.bin"));
+        File.Copy(SharedDataFactAttribute.RequirePath(TestModels.Gguf), dir.File("stories260K.gguf"));
+        File.Copy(SharedDataFactAttribute.RequirePath(TestModels.Tokenizer), dir.File("tok512.bin"));
+        var logger = new RecordingLogger<EngineModelSource>();
+
+        var candidate = Assert.Single(new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = [dir.Path] }), logger).Discover());
+
+        Assert.Equal("stories260k", candidate.Name);
+        var warning = Assert.Single(logger.Warnings);
+        Assert.Contains("stories260K.gguf", warning, StringComparison.Ordinal);
+        Assert.Contains("already served from " + dir.File("stories260K.bin"), warning, StringComparison.Ordinal);
+    }
+
     [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
     public void Discover_SameNameInTwoFolders_FirstFolderWins()
     {
