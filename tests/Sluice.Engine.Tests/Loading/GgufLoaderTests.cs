@@ -143,7 +143,9 @@ public sealed class GgufLoaderTests
         });
 
         Assert.Contains("tensor token_embd.weight", ex.Message);
-        Assert.Contains("the file ends at", ex.Message);
+        Assert.Contains($"data offset {long.MaxValue - 100} ", ex.Message);
+        Assert.Contains("lies past the end of the file", ex.Message);
+        Assert.InRange(ex.Offset, 0, 1 << 20);
     }
 
     [SharedDataFact(TestModels.Gguf)]
