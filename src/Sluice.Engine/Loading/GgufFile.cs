@@ -119,7 +119,15 @@ internal sealed unsafe class GgufFile
             }
 
             var bytes = WeightTensor.ByteSize(t.Type, t.Elements);
-            if (t.Offset < 0 || absolute + bytes > _file.Length)
+            // Compared by subtraction: an offset near long.MaxValue wrapped DataOffset + offset negative, passed, and
+            // the weights were then read from an address outside the mapping.
+            if (t.Offset < 0 || t.Offset > _file.Length - DataOffset)
+            {
+                // Reported as stored: added to the data section's start, such an offset printed as a negative number.
+                throw Error(DataOffset, $"tensor {t.Name}: data offset {(ulong)t.Offset} (from the data section at {DataOffset}) lies past the end of the file ({_file.Length} bytes)");
+            }
+
+            if (bytes > _file.Length - absolute)
             {
                 throw Error(absolute, $"truncated: tensor {t.Name} ({string.Join('x', t.Shape)} {t.Type}) needs {bytes} bytes at offset {absolute} but the file ends at {_file.Length}");
             }

@@ -26,6 +26,13 @@ internal static class ModelLoader
             return GgufLoader.Load(full, hugePages, packWeights);
         }
 
+        if (Path.GetExtension(full).Equals(".gguf", StringComparison.OrdinalIgnoreCase))
+        {
+            // Read as a llama2.c checkpoint, an empty or damaged .gguf was reported as a bad llama2.c Config header
+            // (with its magic read as "dim 1482184792"); the server already says what is wrong.
+            throw new ModelFormatException(full, 0, "expected the GGUF magic \"GGUF\" at the start of a .gguf file but it is not there (empty or damaged?)");
+        }
+
         if (tokenizerPath is null)
         {
             var header = ReadHeader(full);

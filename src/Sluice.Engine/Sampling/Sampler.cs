@@ -11,6 +11,13 @@ namespace Sluice.Engine.Sampling;
 /// </summary>
 internal sealed class Sampler
 {
+    /// <summary>
+    /// Below this a temperature is greedy, its limit. Scaling logits by 1 / 1e-40 (a valid request, 0 to 100)
+    /// overflowed to infinity and the softmax to NaN, so every draw fell through to the last token of the
+    /// vocabulary; at 1e-20 logits up to 10^18 still scale to finite values.
+    /// </summary>
+    private const float MinTemperature = 1e-20f;
+
     private readonly float _temperature;
     private readonly float _topP;
     private readonly int _topK;
@@ -18,7 +25,7 @@ internal sealed class Sampler
 
     public Sampler(float temperature, float topP, int topK, ulong seed)
     {
-        _temperature = temperature;
+        _temperature = temperature < MinTemperature ? 0f : temperature;
         _topP = topP;
         _topK = topK;
         // xorshift never leaves 0; map seed 0 to a fixed non-zero state so every seed is usable.

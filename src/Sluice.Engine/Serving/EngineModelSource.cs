@@ -12,10 +12,10 @@ namespace Sluice.Engine.Serving;
 /// <summary>
 /// Offers every model found in the configured folders: each llama2.c checkpoint (<c>*.bin</c> with a valid header)
 /// paired with a tokenizer (<c>*.bin</c> in the tokenizer format) of the same vocabulary size, and every
-/// <c>*.gguf</c>. Names are file names without extension, lowercased; the first folder wins on a clash. A file that
-/// looks like a model but cannot be served (truncated, no tokenizer of its vocabulary, not really GGUF), a
-/// configured folder that does not exist and a folder that is a file are logged, so a model dropped in the folder
-/// never just goes missing.
+/// <c>*.gguf</c>. Names are file names without extension, lowercased; the first folder wins on a clash (within one
+/// folder the first file in name order). A file that looks like a model but cannot be served (truncated, no tokenizer
+/// of its vocabulary, not really GGUF, its name taken in its folder), a configured folder that does not exist and a
+/// folder that is a file are logged, so a model dropped in the folder never just goes missing.
 /// </summary>
 internal sealed partial class EngineModelSource : IModelSource
 {
@@ -31,7 +31,7 @@ internal sealed partial class EngineModelSource : IModelSource
     public IReadOnlyList<ModelCandidate> Discover()
     {
         var candidates = new List<ModelCandidate>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        var names = new Dictionary<string, string>(StringComparer.Ordinal); // model name → the file serving it
         var folders = _options.ResolveModelsPaths();
         foreach (var folder in folders)
         {
@@ -62,8 +62,15 @@ internal sealed partial class EngineModelSource : IModelSource
                 }
 
                 var name = ModelName(file);
-                if (names.Contains(name))
+                if (names.TryGetValue(name, out var taken))
                 {
+                    // An earlier folder overriding a later one is by design; two files of one folder with one name
+                    // (stories15M.bin beside its stories15M.gguf) left the second unserved without a word.
+                    if (string.Equals(Path.GetDirectoryName(taken), Path.GetDirectoryName(file), StringComparison.Ordinal))
+                    {
+                        Log.Skipped(_logger, file, $"the model name {name} is already served from {taken}; rename one of them to serve both");
+                    }
+
                     continue;
                 }
 
@@ -77,7 +84,7 @@ internal sealed partial class EngineModelSource : IModelSource
                     continue;
                 }
 
-                names.Add(name);
+                names.Add(name, file);
                 var path = file;
                 var options = _options;
                 candidates.Add(new ModelCandidate
@@ -132,13 +139,18 @@ internal sealed partial class EngineModelSource : IModelSource
             var header = ModelLoader.ReadHeader(file);
             var length = FileTarget.Resolve(file).Length;
             // The header alone first (any length fits it); the size is judged here, against the header's own.
-            var config = LlamaCheckpointReader.TryReadHeader(header, long.MaxValue, out _);
+            var config = LlamaCheckpointReader.TryReadHeader(header, long.MaxValue, out var problem);
             if (config is null || length != LlamaCheckpointReader.ExpectedFileBytes(config))
             {
                 // A valid header on a file of another size is a damaged checkpoint, unless the file is a tokenizer.
-                if (config is not null && !TokenizerReader.TryProbe(file, out _))
+                // A file that is neither (empty, or llama2.c's newer "ak42" exports) is named too: it went unlogged.
+                if (!TokenizerReader.TryProbe(file, out _))
                 {
-                    skipped = string.Create(CultureInfo.InvariantCulture, $"its header ({config}) needs a {LlamaCheckpointReader.ExpectedFileBytes(config)}-byte file but it has {length} bytes");
+                    skipped = config is not null
+                        ? string.Create(CultureInfo.InvariantCulture, $"its header ({config}) needs a {LlamaCheckpointReader.ExpectedFileBytes(config)}-byte file but it has {length} bytes")
+                        : header.Length < LlamaCheckpointReader.HeaderBytes
+                            ? string.Create(CultureInfo.InvariantCulture, $"it has {length} bytes, too few for a llama2.c checkpoint or tokenizer")
+                            : $"it is neither a llama2.c tokenizer nor a checkpoint: {problem}";
                 }
 
                 return false;

@@ -103,55 +103,22 @@ internal sealed class Tokenizer
             {
                 for (var j = start; j < i; j++)
                 {
+                    // llama2.c's fallback id (byte + 3) is outside a vocabulary of fewer than 259 tokens without
+                    // byte pieces, and the embedding row it named lay past the table: such bytes become <unk> (0).
                     var t = _byteToken[bytes[j]];
-                    tokens.Add(t >= 0 ? t : bytes[j] + 3);
+                    tokens.Add(t >= 0 ? t : bytes[j] + 3 < _pieces.Length ? bytes[j] + 3 : 0);
                 }
             }
         }
 
-        // Greedily merge the best-scoring adjacent pair until no pair is in the vocabulary (llama2.c's loop).
-        // Each pair's merge is looked up once and only the two pairs next to a merge are looked up again, with
-        // span keys, so long prompts cost O(n) lookups and no string allocations per merge.
+        // Greedily merge the best-scoring adjacent pair (the leftmost on ties) until no pair is in the vocabulary,
+        // as llama2.c's loop does. llama2.c rescans the whole sequence per merge, O(n²): a 200 KB prompt took
+        // 90 s to encode, and the largest body the API accepts hours, before being refused as too long. Here the
+        // tokens form a linked list and candidate pairs wait in a heap ordered by (score, position), so a prompt
+        // costs O(n log n) with the same merges; an entry whose pair has changed since it was queued is skipped.
         if (tokens.Count > 1)
         {
-            var mergeId = new List<int>(tokens.Count);
-            for (var k = 0; k < tokens.Count - 1; k++)
-            {
-                mergeId.Add(LookupPair(tokens[k], tokens[k + 1]));
-            }
-
-            while (true)
-            {
-                var bestScore = -1e10f;
-                var bestIndex = -1;
-                for (var k = 0; k < mergeId.Count; k++)
-                {
-                    var id = mergeId[k];
-                    if (id >= 0 && _scores[id] > bestScore)
-                    {
-                        bestScore = _scores[id];
-                        bestIndex = k;
-                    }
-                }
-
-                if (bestIndex < 0)
-                {
-                    break;
-                }
-
-                tokens[bestIndex] = mergeId[bestIndex];
-                tokens.RemoveAt(bestIndex + 1);
-                mergeId.RemoveAt(bestIndex);
-                if (bestIndex > 0)
-                {
-                    mergeId[bestIndex - 1] = LookupPair(tokens[bestIndex - 1], tokens[bestIndex]);
-                }
-
-                if (bestIndex < mergeId.Count)
-                {
-                    mergeId[bestIndex] = LookupPair(tokens[bestIndex], tokens[bestIndex + 1]);
-                }
-            }
+            Merge(tokens);
         }
 
         if (eos)
@@ -161,6 +128,70 @@ internal sealed class Tokenizer
 
         return tokens;
     }
+
+    /// <summary>Applies every merge to <paramref name="tokens"/> in place, best score first, leftmost on ties.</summary>
+    private void Merge(List<int> tokens)
+    {
+        var n = tokens.Count;
+        var ids = tokens.ToArray();
+        var next = new int[n];
+        var prev = new int[n];
+        var pair = new int[n]; // merged id of (k, next[k]), or -1; -2 once k has been merged into its left neighbour
+        var queue = new PriorityQueue<int, (float Score, int Position)>(n, s_mergeOrder);
+        for (var k = 0; k < n; k++)
+        {
+            next[k] = k + 1 < n ? k + 1 : -1;
+            prev[k] = k - 1;
+            pair[k] = k + 1 < n ? LookupPair(ids[k], ids[k + 1]) : -1;
+            Enqueue(queue, pair, k);
+        }
+
+        while (queue.TryDequeue(out var k, out var priority))
+        {
+            var id = pair[k];
+            if (id < 0 || _scores[id] != priority.Score)
+            {
+                continue; // stale: the pair at k changed after this entry was queued
+            }
+
+            var right = next[k];
+            ids[k] = id;
+            pair[right] = -2;
+            next[k] = next[right];
+            if (next[k] >= 0)
+            {
+                prev[next[k]] = k;
+            }
+
+            pair[k] = next[k] >= 0 ? LookupPair(ids[k], ids[next[k]]) : -1;
+            Enqueue(queue, pair, k);
+            if (prev[k] >= 0)
+            {
+                pair[prev[k]] = LookupPair(ids[prev[k]], ids[k]);
+                Enqueue(queue, pair, prev[k]);
+            }
+        }
+
+        tokens.Clear();
+        for (var k = 0; k >= 0; k = next[k])
+        {
+            tokens.Add(ids[k]);
+        }
+    }
+
+    private void Enqueue(PriorityQueue<int, (float Score, int Position)> queue, int[] pair, int k)
+    {
+        var id = pair[k];
+        // llama2.c only merges pairs scoring above its starting best of -1e10 (a NaN score never merges).
+        if (id >= 0 && _scores[id] > -1e10f)
+        {
+            queue.Enqueue(k, (_scores[id], k));
+        }
+    }
+
+    /// <summary>Higher score first; on equal scores the leftmost pair (node indices keep the text's order).</summary>
+    private static readonly Comparer<(float Score, int Position)> s_mergeOrder = Comparer<(float Score, int Position)>.Create(
+        static (a, b) => a.Score != b.Score ? b.Score.CompareTo(a.Score) : a.Position.CompareTo(b.Position));
 
     /// <summary>Id of the piece <c>a + b</c>, or -1.</summary>
     private int LookupPair(int a, int b)

@@ -37,8 +37,10 @@ internal static class TokenizerReader
             vocabSize = tokenizer?.VocabSize ?? 0;
             return tokenizer is not null;
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            // A file this process may not read is no tokenizer; thrown, it failed every checkpoint whose search
+            // passed it, naming the unreadable file as the checkpoint's problem.
             return false;
         }
     }

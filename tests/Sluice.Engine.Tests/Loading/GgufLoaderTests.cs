@@ -132,6 +132,23 @@ public sealed class GgufLoaderTests
     }
 
     [SharedDataFact(TestModels.Gguf)]
+    public void Load_TensorOffsetNearLongMax_ThrowsNamingTensorInsteadOfReadingOutsideTheFile()
+    {
+        var ex = LoadPatched(bytes =>
+        {
+            // The first tensor record (v1): name, uint32 dimension count, 2 uint32 dimensions, uint32 type, then
+            // the uint64 data offset. Added to the data section's start it wrapped negative and passed the size check.
+            var at = IndexOf(bytes, "token_embd.weight"u8) + "token_embd.weight".Length + 4 + 2 * 4 + 4;
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(at), long.MaxValue - 100);
+        });
+
+        Assert.Contains("tensor token_embd.weight", ex.Message);
+        Assert.Contains($"data offset {long.MaxValue - 100} ", ex.Message);
+        Assert.Contains("lies past the end of the file", ex.Message);
+        Assert.InRange(ex.Offset, 0, 1 << 20);
+    }
+
+    [SharedDataFact(TestModels.Gguf)]
     public void Load_BadMagic_ThrowsExpectedGguf()
     {
         using var dir = TestModels.CreateTempDirectory();
@@ -140,10 +157,25 @@ public sealed class GgufLoaderTests
         bytes[0] = (byte)'X';
         File.WriteAllBytes(path, bytes);
 
-        // Without the magic the file is taken for a llama2.c checkpoint, whose header is then invalid.
-        var ex = Assert.Throws<ModelFormatException>(() => ModelLoader.Load(path, path));
+        // Read as a llama2.c checkpoint instead, the error spoke of an invalid Config header with "dim 1482184792".
+        var ex = Assert.Throws<ModelFormatException>(() => ModelLoader.Load(path));
 
         Assert.Equal(path, ex.FilePath);
+        Assert.Contains("GGUF magic", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("llama2.c", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_EmptyGguf_ThrowsExpectedGgufMagic()
+    {
+        using var dir = TestModels.CreateTempDirectory();
+        var path = dir.File("download-failed.gguf");
+        File.WriteAllBytes(path, []);
+
+        var ex = Assert.Throws<ModelFormatException>(() => ModelLoader.Load(path));
+
+        Assert.Equal(path, ex.FilePath);
+        Assert.Contains("GGUF magic", ex.Message, StringComparison.Ordinal);
     }
 
     internal static float[] FirstLogits(LoadedModel model)

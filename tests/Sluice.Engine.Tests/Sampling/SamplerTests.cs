@@ -26,6 +26,20 @@ public sealed class SamplerTests
     }
 
     [Theory]
+    [InlineData(1e-40f, 1f, 0)]
+    [InlineData(1e-40f, 0.9f, 0)]
+    [InlineData(1e-38f, 1f, 5)]
+    public void Sample_TinyPositiveTemperature_ReturnsArgmaxAsGreedy(float temperature, float topP, int topK)
+    {
+        // Requests may ask for any temperature from 0 to 100; 1 / 1e-40 overflowed and the softmax went NaN,
+        // so every draw returned the vocabulary's last token instead of the near-certain best one.
+        var logits = Logits();
+        var sampler = new Sampler(temperature, topP, topK, 1);
+
+        Assert.Equal(Array.IndexOf(logits, logits.Max()), sampler.Sample(logits.ToArray()));
+    }
+
+    [Theory]
     [InlineData(1f)]
     [InlineData(0.5f)]
     public void Sample_PlainMultinomialOverLargeVocabulary_FrequenciesFollowSoftmax(float temperature)

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -61,6 +62,43 @@ public sealed class EngineModelSourceTests
         Assert.DoesNotContain(logger.Warnings, w => w.Contains("tok512", StringComparison.Ordinal));
     }
 
+    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
+    public void Discover_UnreadableBinBeforeTheTokenizer_CheckpointStillOffered()
+    {
+        // A write-only sysfs attribute refuses reads even to root, as chmod 000 does to anyone else; sorted before
+        // tok512.bin, the tokenizer search threw on it and the checkpoint was skipped for "Access ... denied".
+        using var dir = TestModels.CreateTempDirectory();
+        File.CreateSymbolicLink(dir.File("a-unreadable.bin"), "/sys/bus/cpu/uevent");
+        File.Copy(SharedDataFactAttribute.RequirePath(TestModels.Bin), dir.File("stories260K.bin"));
+        File.Copy(SharedDataFactAttribute.RequirePath(TestModels.Tokenizer), dir.File("tok512.bin"));
+        var logger = new RecordingLogger<EngineModelSource>();
+
+        var offered = new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = [dir.Path] }), logger).Discover();
+
+        Assert.Equal(["stories260k"], offered.Select(c => c.Name).ToArray());
+        var warning = Assert.Single(logger.Warnings);
+        Assert.Contains("a-unreadable.bin", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Discover_EmptyAndAk42ExportBins_LoggedNotSilentlySkipped()
+    {
+        // Neither is a checkpoint this engine reads nor a tokenizer; both vanished from the server without a word.
+        using var dir = TestModels.CreateTempDirectory();
+        File.WriteAllBytes(dir.File("download-failed.bin"), []);
+        var export = new byte[256];
+        BinaryPrimitives.WriteUInt32LittleEndian(export, 0x616b3432); // "ak42", llama2.c export version 1/2
+        BinaryPrimitives.WriteInt32LittleEndian(export.AsSpan(4), 2);
+        File.WriteAllBytes(dir.File("stories15M_q80.bin"), export);
+        var logger = new RecordingLogger<EngineModelSource>();
+
+        Assert.Empty(new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = [dir.Path] }), logger).Discover());
+
+        Assert.Equal(2, logger.Warnings.Count);
+        Assert.Contains(logger.Warnings, w => w.Contains("download-failed.bin", StringComparison.Ordinal) && w.Contains("0 bytes", StringComparison.Ordinal));
+        Assert.Contains(logger.Warnings, w => w.Contains("stories15M_q80.bin", StringComparison.Ordinal) && w.Contains("ak42", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Discover_ModelsFolderIsAFile_LoggedAsAFileNotAsMissing()
     {
@@ -86,6 +124,23 @@ public sealed class EngineModelSourceTests
         Assert.Empty(new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = [dir.Path] }), logger).Discover());
 
         Assert.Contains("vocabulary of 512", Assert.Single(logger.Warnings), StringComparison.Ordinal);
+    }
+
+    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer, TestModels.Gguf)]
+    public void Discover_BinAndGgufOfOneNameInOneFolder_SecondLoggedNotSilentlySkipped()
+    {
+        using var dir = TestModels.CreateTempDirectory();
+        File.Copy(SharedDataFactAttribute.RequirePath(TestModels.Bin), dir.File("stories260K.bin"));
+        File.Copy(SharedDataFactAttribute.RequirePath(TestModels.Gguf), dir.File("stories260K.gguf"));
+        File.Copy(SharedDataFactAttribute.RequirePath(TestModels.Tokenizer), dir.File("tok512.bin"));
+        var logger = new RecordingLogger<EngineModelSource>();
+
+        var candidate = Assert.Single(new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = [dir.Path] }), logger).Discover());
+
+        Assert.Equal("stories260k", candidate.Name);
+        var warning = Assert.Single(logger.Warnings);
+        Assert.Contains("stories260K.gguf", warning, StringComparison.Ordinal);
+        Assert.Contains("already served from " + dir.File("stories260K.bin"), warning, StringComparison.Ordinal);
     }
 
     [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]

@@ -48,6 +48,33 @@ public sealed class TokenizerTests
         Assert.Equal("\u2603", Encoding.UTF8.GetString(bytes.ToArray()));
     }
 
+    [Fact]
+    public void Encode_BytesOutsideSmallVocabularyWithoutByteTokens_StayInsideTheVocabulary()
+    {
+        // A character-level vocabulary of 8 pieces and no <0xXX> tokens, read from a real tokenizer file.
+        using var dir = TestModels.CreateTempDirectory();
+        var path = dir.File("tok8.bin");
+        using (var writer = new BinaryWriter(File.Create(path)))
+        {
+            writer.Write(5);
+            foreach (var piece in new[] { "<unk>", "<s>", "</s>", " ", "a", "b", "c", "d" })
+            {
+                writer.Write(0f);
+                writer.Write(Encoding.UTF8.GetByteCount(piece));
+                writer.Write(Encoding.UTF8.GetBytes(piece));
+            }
+        }
+
+        var tokenizer = TokenizerReader.Load(path);
+
+        // llama2.c maps an unknown byte to byte + 3: 0xF0 + 3 = 243 for the emoji, far past the embedding table
+        // (NUL's 0 + 3 is inside it, so it stays llama2.c's id 3).
+        var tokens = tokenizer.Encode("ab \U0001F600\u00e9\u0000 d", bos: true, eos: true);
+
+        Assert.All(tokens, t => Assert.InRange(t, 0, tokenizer.VocabSize - 1));
+        Assert.Equal([Tokenizer.Bos, 3, 4, 5, 3, 0, 0, 0, 0, 0, 0, 3, 3, 7, Tokenizer.Eos], tokens);
+    }
+
     [SharedDataFact(TestModels.Tokenizer)]
     public void EncodeDecode_AsciiText_RoundTrips()
     {

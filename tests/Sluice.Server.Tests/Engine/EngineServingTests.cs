@@ -126,6 +126,25 @@ public sealed class EngineServingTests
         Assert.Contains(deltas, d => d.GetProperty("tokens").GetInt32() > 1); // held-back tokens travel with their text
     }
 
+    [SharedDataFact("models/stories260K.bin", "models/tok512.bin")]
+    public async Task Submit_MegabytePrompt_400NamingThePromptInsteadOfHanging()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Engine:ModelsPaths:0"] = SharedData.TryGetPath("models")!,
+        });
+        // A prompt far beyond the 512-token context, under the 2 MiB body limit. Encoding it rescanned the whole
+        // sequence per merge (llama2.c's loop): 200 KB took 90 s and this one tens of minutes, so the client gave up
+        // long before the refusal. The client's own timeout is the hang detector here.
+        var prompt = string.Concat(Enumerable.Repeat("Once upon a time ", 60_000));
+
+        var (r, body) = await server.PostJobAsync($"{{\"model\":\"stories260k\",\"input\":{{\"prompt\":\"{prompt}\",\"max_tokens\":5}}}}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Equal("input.prompt", body.GetProperty("field").GetString());
+        Assert.Contains("but the context of stories260k is 512 tokens", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     private static async Task<JsonElement> GenerateAsync(TestServer server, string prompt, int maxTokens)
     {
         var input = JsonSerializer.Serialize(new Dictionary<string, object> { ["prompt"] = prompt, ["max_tokens"] = maxTokens, ["temperature"] = 0 });
