@@ -213,6 +213,8 @@ public sealed class GrammarCheckerTests
     [InlineData("\"How are you?\" she asks.")]
     [InlineData("\u201cHow are you?\u201d she asks.")]
     [InlineData("\"Stop!\" he yelled at us.")]
+    [InlineData("\"I'm tired.\" she said.")]
+    [InlineData("\u201cI'm tired.\u201d she said.")]
     public void Check_LowerCaseInsideASentence_NoSentenceStartError(string text)
     {
         Assert.DoesNotContain(Check(text), s => s.Rule == "sentence_start");
