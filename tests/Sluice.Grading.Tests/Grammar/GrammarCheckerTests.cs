@@ -221,6 +221,24 @@ public sealed class GrammarCheckerTests
     }
 
     [Theory]
+    [InlineData("I wrote for (int i = 0; i < n; i++) to count them.")]
+    [InlineData("Then x[i] = i + 1; works.")]
+    [InlineData("I set i=2 and f(i) ran.")]
+    public void Check_LoopVariableInCode_NotThePronoun(string text)
+    {
+        Assert.DoesNotContain(Check(text), s => s.Rule == "pronoun_i");
+    }
+
+    [Theory]
+    [InlineData("My friend (and i) went.")]
+    [InlineData("It was late; i went home.")]
+    [InlineData("He and i went home.")]
+    public void Check_LowerCaseIInProseNextToPunctuation_StillThePronoun(string text)
+    {
+        Assert.Contains(Check(text), s => s.Rule == "pronoun_i");
+    }
+
+    [Theory]
     [InlineData("It rained. i'm wet.", "I'm")]
     [InlineData("It rained. i\u2019ve got wet.", "I've")]
     public void Check_LowerCaseIContractionOpeningASentence_OnlyThePronounRule(string text, string replacement)
