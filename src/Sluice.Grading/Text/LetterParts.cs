@@ -33,6 +33,23 @@ internal static class LetterParts
     }
 
     /// <summary>
+    /// The essay opens with a title over the letter: a short first line of its own with no final punctuation, not a
+    /// sign-off, with the salutation on the next line ("Computers and Kids" above "Dear Local Newspaper,").
+    /// </summary>
+    public static bool StartsWithTitleAboveSalutation(EssayDocument doc)
+    {
+        if (doc.Sentences.Count < 2)
+        {
+            return false;
+        }
+
+        var title = doc.Sentences[0];
+        var last = title.FirstToken + title.TokenCount - 1;
+        return title.WordCount is > 0 and <= MaxSignOffWords && doc.Tokens[last].Kind != TokenKind.Punctuation
+            && doc.Sentences[1].Paragraph != title.Paragraph && IsSalutation(doc, 1) && !IsSignOff(doc, 0);
+    }
+
+    /// <summary>
     /// A closing ("Sincerely", "Yours truly", "Thank you") alone or followed by names only: "Thank you for reading" or
     /// "From my experience" are sentences, "Thank you, Maria" and "From @PERSON1" are not.
     /// </summary>
