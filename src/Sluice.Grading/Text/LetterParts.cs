@@ -16,7 +16,7 @@ internal static class LetterParts
     /// <summary>Two-word closings.</summary>
     private static readonly HashSet<string> s_twoWordClosings = new(StringComparer.Ordinal)
     {
-        "yours truly", "yours sincerely", "yours respectfully", "truly yours", "sincerely yours", "best regards", "kind regards",
+        "yours truly", "yours sincerely", "yours respectfully", "truly yours", "sincerely yours", "respectfully yours", "thanks again", "best regards", "kind regards",
         "warm regards", "best wishes", "thank you", "your friend", "your reader", "your student", "with love",
     };
 

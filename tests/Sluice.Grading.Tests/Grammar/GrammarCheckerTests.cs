@@ -277,6 +277,8 @@ public sealed class GrammarCheckerTests
     [InlineData("Computers help us learn. Thank you for reading my letter.\nSincerely,\nMaria Lopez")]
     [InlineData("Computers help us learn. Thank you for reading. Sincerely @PERSON1")]
     [InlineData("Computers help us learn. Thank you for reading.\nYours truly,\nMr. @CAPS1")]
+    [InlineData("Computers help us learn. Thank you for reading.\nRespectfully yours,\nJohn Smith")]
+    [InlineData("Computers help us learn. Thank you for reading.\nThanks again,\n@PERSON1 @PERSON2")]
     public void Check_LetterEndingWithSignOff_NoMissingFinalPunctuation(string text) =>
         Assert.DoesNotContain(Check(text), s => s.Rule == "missing_final_punctuation");
 
