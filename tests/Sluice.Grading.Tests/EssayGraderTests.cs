@@ -31,11 +31,13 @@ public sealed class EssayGraderTests
         Assert.All(r.Suggestions, s => Assert.True(s.Start >= 0 && s.Length > 0 && s.Start + s.Length <= text.Length));
     }
 
-    [Fact]
-    public void Grade_LetterWithTitleAboveSalutation_NotFlaggedOutOfOrder()
+    [Theory]
+    [InlineData("\n")]
+    [InlineData(" ")]
+    public void Grade_LetterWithTitleAboveSalutation_NotFlaggedOutOfOrder(string afterSalutation)
     {
-        const string letter =
-            "Dear Local Newspaper,\nI think computers are good for people because they help us learn about the world. " +
+        var letter =
+            "Dear Local Newspaper," + afterSalutation + "I think computers are good for people because they help us learn about the world. " +
             "First, computers let us talk with friends and family far away. For example, my uncle lives in Texas and I talk to him every week on the computer. " +
             "Second, computers help students with homework. They can look up facts for a report in minutes. Third, computers teach hand-eye coordination through games. " +
             "Some people say computers keep kids inside, but kids can still go outside after they finish. " +

@@ -34,7 +34,7 @@ internal static class LetterParts
 
     /// <summary>
     /// The essay opens with a title over the letter: a short first line of its own with no final punctuation, not a
-    /// sign-off, with the salutation on the next line ("Computers and Kids" above "Dear Local Newspaper,").
+    /// sign-off, with the salutation opening the next line ("Computers and Kids" above "Dear Local Newspaper,").
     /// </summary>
     public static bool StartsWithTitleAboveSalutation(EssayDocument doc)
     {
@@ -46,7 +46,18 @@ internal static class LetterParts
         var title = doc.Sentences[0];
         var last = title.FirstToken + title.TokenCount - 1;
         return title.WordCount is > 0 and <= MaxSignOffWords && doc.Tokens[last].Kind != TokenKind.Punctuation
-            && doc.Sentences[1].Paragraph != title.Paragraph && IsSalutation(doc, 1) && !IsSignOff(doc, 0);
+            && doc.Sentences[1].Paragraph != title.Paragraph && OpensWithSalutation(doc, 1) && !IsSignOff(doc, 0);
+    }
+
+    /// <summary>
+    /// The sentence opens "Dear …" or "To whom …", on a line of its own or, as most ASAP letters do, running on into the
+    /// body ("Dear Local Newspaper, I think …").
+    /// </summary>
+    private static bool OpensWithSalutation(EssayDocument doc, int sentence)
+    {
+        var first = Discourse.FirstWord(doc, doc.Sentences[sentence]);
+        return first >= 0
+            && (doc.Lower[first] == "dear" || (doc.Lower[first] == "to" && first + 1 < doc.Tokens.Count && doc.Lower[first + 1] == "whom"));
     }
 
     /// <summary>
