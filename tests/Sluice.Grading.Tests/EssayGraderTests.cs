@@ -31,6 +31,22 @@ public sealed class EssayGraderTests
         Assert.All(r.Suggestions, s => Assert.True(s.Start >= 0 && s.Length > 0 && s.Start + s.Length <= text.Length));
     }
 
+    [Theory]
+    [InlineData("\n")]
+    [InlineData(" ")]
+    public void Grade_LetterWithTitleAboveSalutation_NotFlaggedOutOfOrder(string afterSalutation)
+    {
+        var letter =
+            "Dear Local Newspaper," + afterSalutation + "I think computers are good for people because they help us learn about the world. " +
+            "First, computers let us talk with friends and family far away. For example, my uncle lives in Texas and I talk to him every week on the computer. " +
+            "Second, computers help students with homework. They can look up facts for a report in minutes. Third, computers teach hand-eye coordination through games. " +
+            "Some people say computers keep kids inside, but kids can still go outside after they finish. " +
+            "In conclusion, computers have a positive effect on people and you should support them.\nSincerely,\nJohn Smith";
+
+        Assert.DoesNotContain(TestGrader.Instance.Grade(new EssayRequest(letter, 1)).Flags, f => f.Code == "incoherent_order");
+        Assert.DoesNotContain(TestGrader.Instance.Grade(new EssayRequest("Computers Are Good\n" + letter, 1)).Flags, f => f.Code == "incoherent_order");
+    }
+
     [Fact]
     public void Grade_SampleEssay_ReportsStatistics()
     {

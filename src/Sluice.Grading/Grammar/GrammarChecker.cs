@@ -79,7 +79,7 @@ internal static class GrammarChecker
             var next = i + 1 < tokens.Count ? i + 1 : -1;
             var w = lower[i];
 
-            if (t.Kind == TokenKind.Word && w == "i" && text[t.Start] == 'i')
+            if (t.Kind == TokenKind.Word && w == "i" && text[t.Start] == 'i' && !IsCodeVariable(text, t.Start))
             {
                 output.Add(new Suggestion("capitalization", "pronoun_i", "The pronoun \"I\" is always capitalized.", t.Start, 1, "I"));
             }
@@ -285,6 +285,38 @@ internal static class GrammarChecker
             _ => ("repeated_punctuation", "Use a single punctuation mark in formal writing."),
         };
         output.Add(new Suggestion("punctuation", rule, message, start, end - start, replacement));
+    }
+
+    /// <summary>
+    /// The lone "i" at <paramref name="at"/> is a loop variable in a code snippet ("for (int i = 0; i &lt; n; i++)",
+    /// "x[i]"), not the pronoun: an operator is its nearest neighbour on the line, a digit or ";" or "]" touches it, or
+    /// brackets enclose it. A pronoun can stand after "(" or before ")" in prose, so those count only together.
+    /// </summary>
+    private static bool IsCodeVariable(string text, int at)
+    {
+        var before = at - 1;
+        while (before >= 0 && text[before] is ' ' or '\t')
+        {
+            before--;
+        }
+
+        var after = at + 1;
+        while (after < text.Length && text[after] is ' ' or '\t')
+        {
+            after++;
+        }
+
+        var b = before >= 0 ? text[before] : '\n';
+        var a = after < text.Length ? text[after] : '\n';
+        if (b is '=' or '<' or '>' or '+' || a is '=' or '<' or '>' or '+')
+        {
+            return true;
+        }
+
+        var touchBefore = at > 0 ? text[at - 1] : '\n';
+        var touchAfter = at + 1 < text.Length ? text[at + 1] : '\n';
+        return char.IsAsciiDigit(touchBefore) || char.IsAsciiDigit(touchAfter) || touchAfter is ';' or ']'
+            || (touchBefore is '(' or '[' && touchAfter is ')' or ',');
     }
 
     /// <summary>The pronoun "I" contracted, lower case: "i'm", "i'll", "i've", "i'd".</summary>

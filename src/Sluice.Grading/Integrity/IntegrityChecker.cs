@@ -509,6 +509,13 @@ internal sealed class IntegrityChecker(SpellDictionary dictionary)
 
     private static void ShuffledOrder(EssayDocument doc, PromptModel? prompt, SharedOrderModel shared, List<IntegrityFlag> flags)
     {
+        if (prompt is not null && LetterParts.StartsWithTitleAboveSalutation(doc))
+        {
+            // A title above "Dear …" is not a sentence out of place: the order evidence starts at the salutation, as
+            // it does in a letter without one.
+            doc = Tokenizer.Analyze(doc.Text[doc.Sentences[1].Start..]);
+        }
+
         if (doc.Sentences.Count < OrderModel.MinSentences || prompt is null)
         {
             return;

@@ -16,7 +16,7 @@ internal static class LetterParts
     /// <summary>Two-word closings.</summary>
     private static readonly HashSet<string> s_twoWordClosings = new(StringComparer.Ordinal)
     {
-        "yours truly", "yours sincerely", "yours respectfully", "truly yours", "sincerely yours", "best regards", "kind regards",
+        "yours truly", "yours sincerely", "yours respectfully", "truly yours", "sincerely yours", "respectfully yours", "thanks again", "best regards", "kind regards",
         "warm regards", "best wishes", "thank you", "your friend", "your reader", "your student", "with love",
     };
 
@@ -29,6 +29,34 @@ internal static class LetterParts
         var s = doc.Sentences[sentence];
         var first = Discourse.FirstWord(doc, s);
         return first >= 0 && s.WordCount <= MaxSignOffWords
+            && (doc.Lower[first] == "dear" || (doc.Lower[first] == "to" && first + 1 < doc.Tokens.Count && doc.Lower[first + 1] == "whom"));
+    }
+
+    /// <summary>
+    /// The essay opens with a title over the letter: a short first line of its own with no final punctuation, not a
+    /// sign-off, with the salutation opening the next line ("Computers and Kids" above "Dear Local Newspaper,").
+    /// </summary>
+    public static bool StartsWithTitleAboveSalutation(EssayDocument doc)
+    {
+        if (doc.Sentences.Count < 2)
+        {
+            return false;
+        }
+
+        var title = doc.Sentences[0];
+        var last = title.FirstToken + title.TokenCount - 1;
+        return title.WordCount is > 0 and <= MaxSignOffWords && doc.Tokens[last].Kind != TokenKind.Punctuation
+            && doc.Sentences[1].Paragraph != title.Paragraph && OpensWithSalutation(doc, 1) && !IsSignOff(doc, 0);
+    }
+
+    /// <summary>
+    /// The sentence opens "Dear …" or "To whom …", on a line of its own or, as most ASAP letters do, running on into the
+    /// body ("Dear Local Newspaper, I think …").
+    /// </summary>
+    private static bool OpensWithSalutation(EssayDocument doc, int sentence)
+    {
+        var first = Discourse.FirstWord(doc, doc.Sentences[sentence]);
+        return first >= 0
             && (doc.Lower[first] == "dear" || (doc.Lower[first] == "to" && first + 1 < doc.Tokens.Count && doc.Lower[first + 1] == "whom"));
     }
 

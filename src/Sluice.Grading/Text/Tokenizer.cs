@@ -175,6 +175,11 @@ internal static class Tokenizer
                     continue; // a dialogue tag: "How are you?" she asks.
                 }
 
+                if (c == '.' && quoted && IsDialogueTag(text, i))
+                {
+                    continue; // "I'm tired." she said. (Only a speech verb: after a full stop a lower-case word may open a sentence.)
+                }
+
                 if (i >= text.Length || char.IsWhiteSpace(text[i]) || char.IsUpper(text[i]))
                 {
                     CloseSentence(i);
@@ -205,6 +210,45 @@ internal static class Tokenizer
         }
 
         return i < text.Length && char.IsLower(text[i]);
+    }
+
+    /// <summary>
+    /// The lower-case words after <paramref name="i"/> (spaces or tabs first) are a dialogue tag: a speech verb first
+    /// ("said Tom"), second ("she said", "mom asked") or third after a possessive ("my mom said").
+    /// </summary>
+    private static bool IsDialogueTag(string text, int i)
+    {
+        var verbs = WordLists.SpeechVerbs.GetAlternateLookup<ReadOnlySpan<char>>();
+        var possessive = false;
+        for (var n = 0; n < (possessive ? 3 : 2); n++)
+        {
+            while (i < text.Length && text[i] is ' ' or '\t')
+            {
+                i++;
+            }
+
+            // The tag opens lower-case ("she said"); a name may follow ("asked Tom", "my Mom said").
+            var start = i;
+            while (i < text.Length && (n > 0 ? char.IsLetter(text[i]) : char.IsLower(text[i])))
+            {
+                i++;
+            }
+
+            if (i == start)
+            {
+                return false;
+            }
+
+            var word = text.AsSpan(start, i - start);
+            if (verbs.Contains(word))
+            {
+                return true;
+            }
+
+            possessive |= n == 0 && word is "my" or "his" or "her" or "their" or "our" or "your" or "the";
+        }
+
+        return false;
     }
 
     /// <summary>Two or more full stops from <paramref name="dot"/> on ("..", "..."), or the ellipsis character.</summary>

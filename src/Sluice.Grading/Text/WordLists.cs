@@ -35,6 +35,18 @@ internal static class WordLists
     /// <summary>Markers that close an essay; finding them early suggests shuffled sentences.</summary>
     public static readonly HashSet<string> ClosingMarkers = new(StringComparer.Ordinal) { "in conclusion", "to conclude", "in summary", "sincerely", "finally", "lastly", "to sum up", "all in all" };
 
+    /// <summary>
+    /// Verbs of a dialogue tag ("she said", "asked my mom"): after a quoted sentence that ends in a full stop they
+    /// continue it rather than start a new one.
+    /// </summary>
+    public static readonly HashSet<string> SpeechVerbs = new(StringComparer.Ordinal)
+    {
+        "said", "says", "asked", "asks", "replied", "replies", "whispered", "whispers", "shouted", "shouts", "yelled", "yells",
+        "screamed", "screams", "cried", "cries", "exclaimed", "exclaims", "answered", "answers", "muttered", "mutters",
+        "mumbled", "mumbles", "added", "adds", "explained", "explains", "responded", "responds", "sighed", "sighs",
+        "laughed", "laughs", "told", "tells", "stated", "states", "wrote", "writes",
+    };
+
     /// <summary>Determiners and prepositions: two of them in a row ("the of", "a the") is rare in real English.</summary>
     public static readonly HashSet<string> DeterminersAndPrepositions = new(StringComparer.Ordinal)
     {

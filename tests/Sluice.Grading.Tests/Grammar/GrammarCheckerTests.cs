@@ -213,9 +213,29 @@ public sealed class GrammarCheckerTests
     [InlineData("\"How are you?\" she asks.")]
     [InlineData("\u201cHow are you?\u201d she asks.")]
     [InlineData("\"Stop!\" he yelled at us.")]
+    [InlineData("\"I'm tired.\" she said.")]
+    [InlineData("\u201cI'm tired.\u201d she said.")]
     public void Check_LowerCaseInsideASentence_NoSentenceStartError(string text)
     {
         Assert.DoesNotContain(Check(text), s => s.Rule == "sentence_start");
+    }
+
+    [Theory]
+    [InlineData("I wrote for (int i = 0; i < n; i++) to count them.")]
+    [InlineData("Then x[i] = i + 1; works.")]
+    [InlineData("I set i=2 and f(i) ran.")]
+    public void Check_LoopVariableInCode_NotThePronoun(string text)
+    {
+        Assert.DoesNotContain(Check(text), s => s.Rule == "pronoun_i");
+    }
+
+    [Theory]
+    [InlineData("My friend (and i) went.")]
+    [InlineData("It was late; i went home.")]
+    [InlineData("He and i went home.")]
+    public void Check_LowerCaseIInProseNextToPunctuation_StillThePronoun(string text)
+    {
+        Assert.Contains(Check(text), s => s.Rule == "pronoun_i");
     }
 
     [Theory]
@@ -257,6 +277,8 @@ public sealed class GrammarCheckerTests
     [InlineData("Computers help us learn. Thank you for reading my letter.\nSincerely,\nMaria Lopez")]
     [InlineData("Computers help us learn. Thank you for reading. Sincerely @PERSON1")]
     [InlineData("Computers help us learn. Thank you for reading.\nYours truly,\nMr. @CAPS1")]
+    [InlineData("Computers help us learn. Thank you for reading.\nRespectfully yours,\nJohn Smith")]
+    [InlineData("Computers help us learn. Thank you for reading.\nThanks again,\n@PERSON1 @PERSON2")]
     public void Check_LetterEndingWithSignOff_NoMissingFinalPunctuation(string text) =>
         Assert.DoesNotContain(Check(text), s => s.Rule == "missing_final_punctuation");
 

@@ -209,6 +209,23 @@ public sealed class RobustnessTests(ITestOutputHelper output)
         Assert.True(rate >= 0.82, $"incoherent_order caught {flagged}/{shuffles} shuffles ({rate:P1}), expected at least 82 %");
     }
 
+    /// <summary>
+    /// A title typed above a real letter ("Computers and Kids" over "Dear Local Newspaper, I think …", the salutation
+    /// running on into the body as in ASAP) is no evidence of shuffled sentences: the same letters are flagged as often.
+    /// </summary>
+    [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
+    public void IncoherentOrder_TitleAboveRealLetters_FlaggedNoMoreThanWithout()
+    {
+        var letters = HeldOutEssays.All.Where(e => e.Prompt == 1 && e.Text.StartsWith("Dear ", StringComparison.Ordinal)).OrderBy(e => e.Id).Take(40).ToList();
+        bool Flagged(string text) => Grader.Grade(new EssayRequest(text, 1)).Flags.Any(f => f.Code == "incoherent_order");
+        var without = letters.Count(e => Flagged(e.Text));
+        var with = letters.Count(e => Flagged("Computers and Kids\n" + e.Text));
+
+        output.WriteLine($"incoherent_order on {letters.Count} held-out letters: {without} without a title, {with} with one");
+        Assert.True(letters.Count >= 30, $"only {letters.Count} letters");
+        Assert.Equal(without, with);
+    }
+
     /// <summary>The order detector must stay quiet on real essays it never saw: at most 3 % of the 2,598 fold-0 test essays.</summary>
     [SharedDataFact("data/asap/essays/prompt1.tsv", "data/asap/folds/fold_0/test_ids.txt")]
     public void IncoherentOrder_RealHeldOutEssays_FalseAlarmsAtMost3Percent()

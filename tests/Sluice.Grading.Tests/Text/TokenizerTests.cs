@@ -129,6 +129,27 @@ public sealed class TokenizerTests
     }
 
     [Theory]
+    [InlineData("\"I'm tired.\" she said. I am fine.")]
+    [InlineData("\u201cI'm tired.\u201d she said. I am fine.")]
+    [InlineData("\u2018I'm tired.\u2019 he whispered to me. I am fine.")]
+    [InlineData("\"I'm tired,\" she said. I am fine.")]
+    [InlineData("\"I'm tired.\" said Tom. I am fine.")]
+    [InlineData("\"I'm tired.\" my Mom replied. I am fine.")]
+    public void Analyze_QuotedStatementBeforeDialogueTag_TagContinuesTheSentence(string text)
+    {
+        var doc = Tokenizer.Analyze(text);
+
+        Assert.Equal(2, doc.Sentences.Count);
+        Assert.Equal("I am fine.", doc.SentenceText(1));
+    }
+
+    [Fact]
+    public void Analyze_QuotedStatementBeforeLowerCaseNonTag_EndsTheSentence()
+    {
+        Assert.Equal(2, Tokenizer.Analyze("She told us \"no.\" we left anyway.").Sentences.Count);
+    }
+
+    [Theory]
     [InlineData("\u2029")]
     [InlineData("\u2028")]
     [InlineData("\v")]
