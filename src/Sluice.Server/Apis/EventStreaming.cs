@@ -69,9 +69,13 @@ internal static class EventStreaming
         });
         async ValueTask Send(JobEvent e, CancellationToken ct)
         {
+            ct.ThrowIfCancellationRequested();
             using var doc = JsonDocument.Parse(e.DataJson);
             var bytes = JsonSerializer.SerializeToUtf8Bytes(new WsEvent(e.Id, e.Type, doc.RootElement), ServerJsonContext.Default.WsEvent);
-            await socket.SendAsync(bytes, WebSocketMessageType.Text, true, ct).ConfigureAwait(false);
+            // Not ct: cancelling a pending send aborts the socket, so a client's close frame arriving mid-send (which
+            // cancels ct) left its close unanswered (1006). The stream stops at ct between sends; a send to a client
+            // that vanished is ended by the unanswered ping (KeepAliveTimeout) or the connection's abort.
+            await socket.SendAsync(bytes, WebSocketMessageType.Text, true, http.RequestAborted).ConfigureAwait(false);
         }
 
         try
