@@ -26,10 +26,7 @@ internal static class LetterParts
     /// <summary>A short line that opens "Dear …" or "To whom it may concern".</summary>
     public static bool IsSalutation(EssayDocument doc, int sentence)
     {
-        var s = doc.Sentences[sentence];
-        var first = Discourse.FirstWord(doc, s);
-        return first >= 0 && s.WordCount <= MaxSignOffWords
-            && (doc.Lower[first] == "dear" || (doc.Lower[first] == "to" && first + 1 < doc.Tokens.Count && doc.Lower[first + 1] == "whom"));
+        return doc.Sentences[sentence].WordCount <= MaxSignOffWords && OpensWithSalutation(doc, sentence);
     }
 
     /// <summary>
