@@ -143,17 +143,10 @@ public sealed class DisconnectTests : IAsyncLifetime
         // A client that vanished without closing TCP sends nothing, not even the pong its ping asks for. This one keeps
         // its socket open but never reads again (no receive: no pong; no keep-alive of its own). The job would run for
         // minutes; the server drops the client after an unanswered ping and cancels it.
-        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
-        {
-            ["Sluice:Http:KeepAliveSeconds"] = "1",
-            ["Sluice:BuiltIns:CountStepMs"] = "1500",
-        });
-        var (_, body) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":200},\"cache\":false}");
-        var id = body.GetProperty("id").GetString()!;
-        using var ws = new ClientWebSocket();
-        ws.Options.KeepAliveInterval = TimeSpan.Zero;
+        await using var server = await StartPingEverySecondAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await ws.ConnectAsync(new Uri(server.BaseAddress.ToString().Replace("http://", "ws://") + $"v1/jobs/{id}/ws?cancel_on_disconnect=true"), cts.Token);
+        var (id, ws) = await WatchWithoutOwnKeepAliveAsync(server, 200, cts.Token);
+        using var _ = ws;
         Assert.True((await ws.ReceiveAsync(new byte[4096], cts.Token)).Count > 0);
 
         var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60));
@@ -164,17 +157,10 @@ public sealed class DisconnectTests : IAsyncLifetime
     public async Task WebSocket_CancelOnDisconnect_ClientAnswersPingsThroughIdleGaps_StreamRunsToTheEnd()
     {
         // Events 1.5 s apart with pings every second: a client that reads (and so answers the pings) is not dropped.
-        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
-        {
-            ["Sluice:Http:KeepAliveSeconds"] = "1",
-            ["Sluice:BuiltIns:CountStepMs"] = "1500",
-        });
-        var (_, body) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":3},\"cache\":false}");
-        var id = body.GetProperty("id").GetString()!;
-        using var ws = new ClientWebSocket();
-        ws.Options.KeepAliveInterval = TimeSpan.Zero;
+        await using var server = await StartPingEverySecondAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await ws.ConnectAsync(new Uri(server.BaseAddress.ToString().Replace("http://", "ws://") + $"v1/jobs/{id}/ws?cancel_on_disconnect=true"), cts.Token);
+        var (id, ws) = await WatchWithoutOwnKeepAliveAsync(server, 3, cts.Token);
+        using var _ = ws;
 
         var types = await WebSocketEvents.ReadTypesAsync(ws, cts.Token);
 
@@ -268,5 +254,26 @@ public sealed class DisconnectTests : IAsyncLifetime
         }
 
         throw new TimeoutException("no new running count job");
+    }
+
+    /// <summary>A server that pings WebSocket clients every second, with count steps 1.5 s apart (longer than a ping).</summary>
+    private static Task<TestServer> StartPingEverySecondAsync() => TestServer.StartAsync(new Dictionary<string, string>
+    {
+        ["Sluice:Http:KeepAliveSeconds"] = "1",
+        ["Sluice:BuiltIns:CountStepMs"] = "1500",
+    });
+
+    /// <summary>
+    /// Submits a count job of <paramref name="n"/> and watches it over a WebSocket with cancel_on_disconnect, from a
+    /// client that sends no keep-alive of its own (so it answers the server's pings only while it reads).
+    /// </summary>
+    private static async Task<(string Id, ClientWebSocket Ws)> WatchWithoutOwnKeepAliveAsync(TestServer server, int n, CancellationToken ct)
+    {
+        var (_, body) = await server.PostJobAsync($"{{\"model\":\"count\",\"input\":{{\"n\":{n}}},\"cache\":false}}");
+        var id = body.GetProperty("id").GetString()!;
+        var ws = new ClientWebSocket();
+        ws.Options.KeepAliveInterval = TimeSpan.Zero;
+        await ws.ConnectAsync(new Uri(server.BaseAddress.ToString().Replace("http://", "ws://") + $"v1/jobs/{id}/ws?cancel_on_disconnect=true"), ct);
+        return (id, ws);
     }
 }
