@@ -52,20 +52,34 @@ internal sealed partial class ContinuousBatcher
         var admitSeqs = new IGenerationSequence[maxSeqs];
         QueuedJob? pending = null;
         LiveJob? pendingLive = null;
+        // Newly admitted sequences whose start is being stored: they hold their slots but join the batch only once the
+        // store has said they may run, so a slow durable write never pauses the sequences already running.
+        Task<int>? starting = null;
+        var startingCount = 0;
         var time = _lifecycle.Time;
         var modelTag = new KeyValuePair<string, object?>("model", _entry.Name);
         try
         {
             while (!stopping.IsCancellationRequested)
             {
-                if (_active.Count == 0 && pending is null && !await _reader.WaitToReadAsync(stopping).ConfigureAwait(false))
+                if (_active.Count == 0 && pending is null && starting is null && !await _reader.WaitToReadAsync(stopping).ConfigureAwait(false))
                 {
                     return false;
                 }
 
-                // Admit: fill free slots, oldest-highest priority first; a job that does not fit the KV budget waits at the head.
+                // Joined once stored; awaited only when nothing else could step meanwhile.
+                if (starting is not null && (starting.IsCompleted || _active.Count == 0))
+                {
+                    var kept = await starting.ConfigureAwait(false);
+                    starting = null;
+                    startingCount = 0;
+                    Join(admitJobs, admitLives, admitSeqs, kept, time);
+                }
+
+                // Admit: fill free slots, oldest-highest priority first; a job that does not fit the KV budget waits at
+                // the head. One group of starts is stored at a time: the next group is admitted once it has joined.
                 var admitted = 0;
-                while (_active.Count + admitted < maxSeqs)
+                while (starting is null && _active.Count + admitted < maxSeqs)
                 {
                     QueuedJob job;
                     LiveJob live;
@@ -142,14 +156,14 @@ internal sealed partial class ContinuousBatcher
 
                 if (admitted > 0)
                 {
-                    var kept = await StartAsync(admitJobs, admitLives, admitSeqs, admitted, stopping).ConfigureAwait(false);
-                    var now = time.GetTimestamp();
-                    for (var i = 0; i < kept; i++)
+                    starting = StartAsync(admitJobs, admitLives, admitSeqs, admitted, stopping);
+                    startingCount = admitted;
+                    if (starting.IsCompleted || _active.Count == 0)
                     {
-                        _active.Add(new ActiveSequence(admitJobs[i], admitLives[i], admitSeqs[i], now));
-                        admitJobs[i] = null!;
-                        admitLives[i] = null!;
-                        admitSeqs[i] = null!;
+                        var kept = await starting.ConfigureAwait(false);
+                        starting = null;
+                        startingCount = 0;
+                        Join(admitJobs, admitLives, admitSeqs, kept, time);
                     }
                 }
 
@@ -165,7 +179,7 @@ internal sealed partial class ContinuousBatcher
                 }
 
                 var count = _active.Count;
-                Interlocked.Exchange(ref _entry.InFlight, count);
+                Interlocked.Exchange(ref _entry.InFlight, count + startingCount);
                 // _active keeps admission order: its first sequence is the oldest still running.
                 Volatile.Write(ref _entry.BusySince, count > 0 ? _active[0].StartTimestamp : ModelEntry.Idle);
                 if (count == 0)
@@ -246,7 +260,7 @@ internal sealed partial class ContinuousBatcher
                 }
 
                 // Finished sequences have left: report the batch as it is now, not as it was during the step.
-                Interlocked.Exchange(ref _entry.InFlight, _active.Count);
+                Interlocked.Exchange(ref _entry.InFlight, _active.Count + startingCount);
                 Volatile.Write(ref _entry.BusySince, _active.Count > 0 ? _active[0].StartTimestamp : ModelEntry.Idle);
             }
         }
@@ -268,10 +282,33 @@ internal sealed partial class ContinuousBatcher
                 _ = _lifecycle.FailAsync(pending, _reader, pendingLive, $"{ex.GetType().Name}: {ex.Message}", retryable: true, 0, 0);
             }
 
+            if (starting is not null)
+            {
+                var kept = await SettleStartingAsync(starting).ConfigureAwait(false);
+                starting = null;
+                for (var i = 0; i < kept; i++)
+                {
+                    _ = _lifecycle.FailAsync(admitJobs[i], _reader, admitLives[i], $"{ex.GetType().Name}: {ex.Message}", retryable: true, 0, 0);
+                    admitSeqs[i].Dispose();
+                    admitSeqs[i] = null!;
+                }
+            }
+
             restart = true;
         }
         finally
         {
+            if (starting is not null)
+            {
+                // Stopping: the starts were stored (or not) with the stopping token; either way the jobs stay unfinished
+                // in the store and are recovered on restart, like the running ones.
+                var kept = await SettleStartingAsync(starting).ConfigureAwait(false);
+                for (var i = 0; i < kept; i++)
+                {
+                    admitSeqs[i].Dispose();
+                }
+            }
+
             foreach (var a in _active)
             {
                 a.Sequence.Dispose();
@@ -284,16 +321,61 @@ internal sealed partial class ContinuousBatcher
         return restart;
     }
 
-    private async ValueTask<int> StartAsync(QueuedJob[] jobs, LiveJob[] lives, IGenerationSequence[] seqs, int count, CancellationToken stopping)
+    /// <summary>Adds the first <paramref name="kept"/> admitted sequences (the ones the store let start) to the batch.</summary>
+    private void Join(QueuedJob[] jobs, LiveJob[] lives, IGenerationSequence[] seqs, int kept, TimeProvider time)
+    {
+        var now = time.GetTimestamp();
+        for (var i = 0; i < kept; i++)
+        {
+            _active.Add(new ActiveSequence(jobs[i], lives[i], seqs[i], now));
+            jobs[i] = null!;
+            lives[i] = null!;
+            seqs[i] = null!;
+        }
+    }
+
+    /// <summary>
+    /// Waits out a group of starts the loop is leaving behind: how many admitted sequences it kept, which the caller
+    /// still holds. A group that threw (the stopping token) has disposed all of its sequences itself.
+    /// </summary>
+    private static async ValueTask<int> SettleStartingAsync(Task<int> starting)
+    {
+        try
+        {
+            return await starting.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            return 0;
+        }
+    }
+
+    private async Task<int> StartAsync(QueuedJob[] jobs, LiveJob[] lives, IGenerationSequence[] seqs, int count, CancellationToken stopping)
     {
         // StartAsync compacts jobs/lives; keep sequences aligned by id.
         var byId = new Dictionary<string, IGenerationSequence>(count, StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
             byId[jobs[i].Id] = seqs[i];
+            seqs[i] = null!;
         }
 
-        var kept = await _lifecycle.StartAsync(jobs, lives, count, _reader, stopping).ConfigureAwait(false);
+        int kept;
+        try
+        {
+            kept = await _lifecycle.StartAsync(jobs, lives, count, _reader, stopping).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Stopping while the starts were stored: the jobs stay unfinished in the store (recovered on restart).
+            foreach (var sequence in byId.Values)
+            {
+                sequence.Dispose();
+            }
+
+            throw;
+        }
+
         for (var i = 0; i < kept; i++)
         {
             seqs[i] = byId[jobs[i].Id];

@@ -7,7 +7,8 @@ namespace Sluice.Server.Tests.Infrastructure;
 /// A job store that can be taken down: while <see cref="Down"/> is set, every call throws
 /// <see cref="StoreUnavailableException"/>, as the PostgreSQL store does once its connection retries are spent.
 /// It can also hold outcomes: while <see cref="HeldCompletions"/> is set, <see cref="CompleteAsync"/> waits for it (a
-/// slow commit), after completing <see cref="CompletionHeld"/>.
+/// slow commit), after completing <see cref="CompletionHeld"/>; <see cref="HeldStarts"/> does the same for
+/// <see cref="MarkRunningAsync"/>.
 /// </summary>
 internal sealed class OutageJobStore(IJobStore inner) : IJobStore
 {
@@ -19,6 +20,12 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
     /// <summary>While set, an outcome is written only once this completes.</summary>
     public TaskCompletionSource? HeldCompletions { get; set; }
 
+    /// <summary>Completed when the store is asked to mark a run started that <see cref="HeldStarts"/> holds.</summary>
+    public TaskCompletionSource StartHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>While set, a run is marked started only once this completes.</summary>
+    public TaskCompletionSource? HeldStarts { get; set; }
+
     private IJobStore Store => Down ? throw new StoreUnavailableException("the job store is unavailable (test outage)") : inner;
 
     public ValueTask InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
@@ -29,8 +36,16 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
 
     public ValueTask<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken) => Store.ListAsync(query, cancellationToken);
 
-    public ValueTask<bool> MarkRunningAsync(string id, int attempt, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
-        Store.MarkRunningAsync(id, attempt, startedAt, cancellationToken);
+    public async ValueTask<bool> MarkRunningAsync(string id, int attempt, DateTimeOffset startedAt, CancellationToken cancellationToken)
+    {
+        if (HeldStarts is { } held)
+        {
+            StartHeld.TrySetResult();
+            await held.Task.WaitAsync(cancellationToken);
+        }
+
+        return await Store.MarkRunningAsync(id, attempt, startedAt, cancellationToken);
+    }
 
     public ValueTask ScheduleRetryAsync(string id, int attempts, string? error, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
         Store.ScheduleRetryAsync(id, attempts, error, notBefore, cancellationToken);
