@@ -33,9 +33,19 @@ internal static class EventStreaming
         response.Headers["X-Accel-Buffering"] = "no";
         response.Headers.ContentEncoding = "identity";
         http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
-        await response.StartAsync(http.RequestAborted).ConfigureAwait(false);
-        var writer = new SseWriter(response.Body);
-        await RunAsync(http, jobs, job, afterId, keepAlive, cancelOnDisconnect, writer.WriteEventAsync, writer.WriteCommentAsync).ConfigureAwait(false);
+        // Keep-alives and events that stay unacknowledged for two intervals abort the connection: a client that
+        // vanished answers nothing, and its stream (and job) would otherwise run until TCP gave up, minutes later.
+        var socket = UnacknowledgedSendBound.Apply(http, keepAlive);
+        try
+        {
+            await response.StartAsync(http.RequestAborted).ConfigureAwait(false);
+            var writer = new SseWriter(response.Body);
+            await RunAsync(http, jobs, job, afterId, keepAlive, cancelOnDisconnect, writer.WriteEventAsync, writer.WriteCommentAsync).ConfigureAwait(false);
+        }
+        finally
+        {
+            UnacknowledgedSendBound.Clear(socket);
+        }
     }
 
     public static async Task StreamWebSocketAsync(HttpContext http, JobService jobs, JobRecord job, long afterId, TimeSpan keepAlive, bool cancelOnDisconnect)

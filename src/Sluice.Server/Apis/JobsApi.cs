@@ -14,7 +14,8 @@ namespace Sluice.Server.Apis;
 internal static class JobsApi
 {
     private const string EventStreamFormat = "Server-Sent Events: 'id: N', 'event: TYPE' (queued, started, progress, delta, retrying, rerouted, "
-        + "then one of completed, failed, cancelled, expired, dead_lettered) and 'data: {JSON}' per event; ': keep-alive' comments every 15 s while idle.";
+        + "then one of completed, failed, cancelled, expired, dead_lettered) and 'data: {JSON}' per event; ': keep-alive' comments every 15 s while idle; "
+        + "a connection whose data stays unacknowledged for two keep-alive intervals (a client that vanished) is aborted (Linux, HTTP/1.1).";
 
     public static RouteGroupBuilder MapJobsApi(this RouteGroupBuilder v1)
     {

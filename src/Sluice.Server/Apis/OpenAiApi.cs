@@ -322,6 +322,9 @@ internal static class OpenAiApi
         var terminal = false;
         var generated = 0;
         CancellationTokenSource? idle = null;
+        // As for the job event stream: a client that vanished acknowledges nothing, and two keep-alive intervals of
+        // that abort the connection, which cancels its job below.
+        var socket = UnacknowledgedSendBound.Apply(http, keepAlive);
         try
         {
             await response.StartAsync(ct).ConfigureAwait(false);
@@ -465,6 +468,7 @@ internal static class OpenAiApi
         finally
         {
             idle?.Dispose();
+            UnacknowledgedSendBound.Clear(socket);
             if (!terminal)
             {
                 // The client went away mid-stream: stop generating for nobody; the slot frees at the next step.

@@ -12,7 +12,10 @@ public sealed class HttpOptions
     [Range(1024, 512L * 1024 * 1024)]
     public long MaxBodyBytes { get; set; } = 2 * 1024 * 1024;
 
-    /// <summary>Interval of SSE keep-alive comments and WebSocket pings; a WebSocket client that answers no ping within it is dropped.</summary>
+    /// <summary>
+    /// Interval of SSE keep-alive comments and WebSocket pings; a WebSocket client that answers no ping within it is
+    /// dropped, and an SSE connection whose data stays unacknowledged for two intervals is aborted.
+    /// </summary>
     [Range(1, 3600)]
     public int KeepAliveSeconds { get; set; } = 15;
 

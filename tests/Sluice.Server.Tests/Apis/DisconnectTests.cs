@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Core.Events;
 using Sluice.Server.Tests.Infrastructure;
@@ -166,6 +168,54 @@ public sealed class DisconnectTests : IAsyncLifetime
 
         Assert.Equal("completed", types[^1]);
         Assert.Equal("succeeded", (await server.GetJobAsync(id)).GetProperty("status").GetString());
+    }
+
+    [Theory]
+    [InlineData("GET /v1/jobs/{id}/events?cancel_on_disconnect=true", null)]
+    [InlineData("POST /v1/completions", "{\"model\":\"count\",\"prompt\":\"x\",\"max_tokens\":100000,\"stream\":true}")]
+    public async Task ServerSentEvents_ClientStopsAcknowledging_JobIsCancelled(string request, string? body)
+    {
+        // A client that vanished without closing TCP acknowledges nothing. Dropping its packets needs a firewall these
+        // tests cannot count on; the nearest on loopback is a client that stops reading with a tiny receive buffer:
+        // its window shuts and the server's data stays unacknowledged (Linux bounds that with TCP_USER_TIMEOUT too,
+        // though the zero-window probes are answered). Events 100 ms apart shut the window within seconds, while the
+        // server's own buffers (the kernel's, Kestrel's 64 KiB) would take many minutes to fill, so no server write
+        // blocks and Kestrel's minimum response data rate never ends the stream: only the bound does. Without it
+        // the job ran for its whole 10,000 s (or until TCP gave up).
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Http:KeepAliveSeconds"] = "1",
+            ["Sluice:BuiltIns:CountStepMs"] = "100",
+        });
+        var id = "";
+        if (body is null)
+        {
+            var (_, created) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
+            id = created.GetProperty("id").GetString()!;
+        }
+
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        // Before connecting: the window the client advertises follows it.
+        client.ReceiveBufferSize = 1;
+        await client.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port);
+        var head = $"{request.Replace("{id}", id, StringComparison.Ordinal)} HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\n"
+            + (body is null ? "\r\n" : $"Content-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}");
+        await client.SendAsync(Encoding.UTF8.GetBytes(head));
+        if (body is not null)
+        {
+            // The completion's job: the only one of this server.
+            await Poll.UntilAsync(async () =>
+            {
+                var list = await TestServer.ReadJsonAsync(await server.Client.GetAsync("/v1/jobs?status=running&model=count"));
+                var data = list.GetProperty("data");
+                id = data.GetArrayLength() == 1 ? data[0].GetProperty("id").GetString()! : "";
+                return id.Length > 0;
+            }, () => "the completion's job never ran");
+        }
+
+        // The client never reads.
+        var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60));
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
     }
 
     [Fact]

@@ -1,0 +1,70 @@
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections.Features;
+
+namespace Sluice.Server.Http;
+
+/// <summary>
+/// Bounds how long a Server-Sent-Events response's data may stay unacknowledged by its client (TCP_USER_TIMEOUT,
+/// RFC 5482): two keep-alive intervals, as long as a WebSocket client gets to answer a ping. An SSE client never sends
+/// anything, so one that vanished without closing its connection (a dropped network, a suspended laptop) was noticed
+/// only when Linux gave up retransmitting (about 15 minutes, <c>net.ipv4.tcp_retries2</c>). With the bound the kernel
+/// aborts the connection, which ends the stream (and with <c>cancel_on_disconnect</c>, the job). Linux applies it to
+/// a receive window that stays shut too (a client that stopped reading), though its zero-window probes are answered.
+/// </summary>
+/// <remarks>
+/// Set per streaming response, not on every connection: a plain request or a download has no keep-alives, and the
+/// bound is derived from the stream's keep-alive interval. It is cleared when the stream ends, as an HTTP/1.1
+/// connection goes on to serve other requests. A no-op where it cannot apply: not Linux, a Unix socket, and HTTP/2 or
+/// HTTP/3, whose one connection carries other requests (one stream ending would clear the bound under another; an
+/// HTTP/3 connection is QUIC, not a TCP socket); there a vanished client is noticed when TCP gives up, as before.
+/// </remarks>
+internal static class UnacknowledgedSendBound
+{
+    // IPPROTO_TCP and TCP_USER_TIMEOUT (linux/tcp.h); the value is in milliseconds, 0 for the system default.
+    private const int IpProtoTcp = 6;
+    private const int TcpUserTimeout = 18;
+
+    /// <summary>Sets the bound on the request's connection; returns the socket to <see cref="Clear"/>, or null where it does not apply.</summary>
+    public static Socket? Apply(HttpContext http, TimeSpan keepAlive)
+    {
+        var protocol = http.Request.Protocol;
+        if (!OperatingSystem.IsLinux() || !(HttpProtocol.IsHttp11(protocol) || HttpProtocol.IsHttp10(protocol)))
+        {
+            return null;
+        }
+
+        var socket = http.Features.Get<IConnectionSocketFeature>()?.Socket;
+        if (socket is null || socket.ProtocolType != ProtocolType.Tcp)
+        {
+            return null;
+        }
+
+        var ms = keepAlive.TotalMilliseconds * 2;
+        return TrySet(socket, ms >= int.MaxValue ? int.MaxValue : (int)ms) ? socket : null;
+    }
+
+    /// <summary>Back to the system default, for the requests that follow on the connection.</summary>
+    public static void Clear(Socket? socket)
+    {
+        if (socket is not null)
+        {
+            TrySet(socket, 0);
+        }
+    }
+
+    private static bool TrySet(Socket socket, int ms)
+    {
+        try
+        {
+            Span<byte> value = stackalloc byte[sizeof(int)];
+            BitConverter.TryWriteBytes(value, ms);
+            socket.SetRawSocketOption(IpProtoTcp, TcpUserTimeout, value);
+            return true;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // The connection is already gone (or the kernel refuses the option): the stream ends on its own.
+            return false;
+        }
+    }
+}
