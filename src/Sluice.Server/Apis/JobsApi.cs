@@ -15,7 +15,8 @@ internal static class JobsApi
 {
     private const string EventStreamFormat = "Server-Sent Events: 'id: N', 'event: TYPE' (queued, started, progress, delta, retrying, rerouted, "
         + "then one of completed, failed, cancelled, expired, dead_lettered) and 'data: {JSON}' per event; ': keep-alive' comments every 15 s while idle; "
-        + "a connection whose data stays unacknowledged for two keep-alive intervals (a client that vanished) is aborted (Linux, HTTP/1.1).";
+        + "a connection whose data stays unacknowledged for two keep-alive intervals (a client that vanished) is aborted (Linux, HTTP/1.1); "
+        + "an HTTP/2 connection silent for an interval is pinged and closed when no answer comes within another.";
 
     public static RouteGroupBuilder MapJobsApi(this RouteGroupBuilder v1)
     {

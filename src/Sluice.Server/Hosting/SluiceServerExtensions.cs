@@ -23,11 +23,26 @@ public static class SluiceServerExtensions
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        builder.WebHost.ConfigureKestrel(k =>
+        builder.WebHost.ConfigureKestrel((context, k) =>
         {
             k.AddServerHeader = false;
             // Bodies are bounded per endpoint by JsonBody; this is the hard ceiling.
             k.Limits.MaxRequestBodySize = 512L * 1024 * 1024;
+            // An HTTP/2 connection carries many streams, so a stream's own TCP bound cannot notice a client that vanished
+            // (UnacknowledgedSendBound); a ping after a keep-alive interval of silence, unanswered for another, does.
+            // An out-of-range value is left to HttpOptions' validation, which stops the start naming it.
+            var seconds = new HttpOptions().KeepAliveSeconds;
+            if (context.Configuration["Sluice:Http:KeepAliveSeconds"] is { } configured
+                && !int.TryParse(configured, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out seconds))
+            {
+                seconds = 0;
+            }
+
+            if (seconds is >= 1 and <= 3600)
+            {
+                k.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(seconds);
+                k.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(seconds);
+            }
         });
         var services = builder.Services;
         services.AddSluiceCore();

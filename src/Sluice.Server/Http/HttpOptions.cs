@@ -14,7 +14,8 @@ public sealed class HttpOptions
 
     /// <summary>
     /// Interval of SSE keep-alive comments and WebSocket pings; a WebSocket client that answers no ping within it is
-    /// dropped, and an SSE connection whose data stays unacknowledged for two intervals is aborted.
+    /// dropped, an SSE connection whose data stays unacknowledged for two intervals is aborted, and an HTTP/2 connection
+    /// silent for an interval is pinged and closed when no answer comes within another.
     /// </summary>
     [Range(1, 3600)]
     public int KeepAliveSeconds { get; set; } = 15;

@@ -16,7 +16,8 @@ namespace Sluice.Server.Http;
 /// bound is derived from the stream's keep-alive interval. It is cleared when the stream ends, as an HTTP/1.1
 /// connection goes on to serve other requests. A no-op where it cannot apply: not Linux, a Unix socket, and HTTP/2 or
 /// HTTP/3, whose one connection carries other requests (one stream ending would clear the bound under another; an
-/// HTTP/3 connection is QUIC, not a TCP socket); there a vanished client is noticed when TCP gives up, as before.
+/// HTTP/3 connection is QUIC, not a TCP socket). HTTP/2 connections get Kestrel's keep-alive pings instead (set from the
+/// same interval in <c>AddSluiceServer</c>); elsewhere a vanished client is noticed when TCP gives up, as before.
 /// </remarks>
 internal static class UnacknowledgedSendBound
 {

@@ -219,6 +219,41 @@ public sealed class DisconnectTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ServerSentEvents_Http2ClientStopsAnsweringPings_JobIsCancelled()
+    {
+        // HTTP/2 carries many requests on one connection, so the per-stream TCP bound above does not apply: the
+        // server pings a connection it has heard nothing from for a keep-alive interval, and drops it when no answer
+        // comes within another. The client's network path turns into a black hole (the relay acknowledges TCP but
+        // passes nothing on); without the pings the job ran for its whole 10,000 s.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Http:KeepAliveSeconds"] = "1",
+            ["Sluice:BuiltIns:CountStepMs"] = "100",
+            ["Kestrel:Endpoints:A:Url"] = "http://127.0.0.1:0",
+            ["Kestrel:Endpoints:A:Protocols"] = "Http1",
+            ["Kestrel:Endpoints:H2:Url"] = "http://127.0.0.1:0",
+            ["Kestrel:Endpoints:H2:Protocols"] = "Http2",
+        });
+        var h2 = new Uri(server.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.Single(a => new Uri(a) != server.BaseAddress));
+        await using var relay = new BlackHoleRelay(h2);
+        var (_, created) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
+        var id = created.GetProperty("id").GetString()!;
+        using var client = new HttpClient { BaseAddress = relay.Address, DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var response = await client.GetAsync($"/v1/jobs/{id}/events?cancel_on_disconnect=true", HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
+        while (await reader.ReadLineAsync(cts.Token) is { } line && line != "event: delta")
+        {
+        }
+
+        relay.Vanish();
+        var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60));
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Events_WithoutCancelOnDisconnect_StreamClosedEarly_JobContinues()
     {
         var (_, body) = await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":30},\"cache\":false}");
