@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Sluice.Core.Models;
 using Sluice.Engine.Serving;
 
@@ -32,7 +33,9 @@ public static class EngineServiceCollectionExtensions
                 {
                     options.ModelsPaths.Add(one);
                 }
-            });
+            })
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, EngineModelSource>());
         return services;
     }

@@ -13,6 +13,9 @@ internal sealed unsafe class GgufFile
     /// <summary>"GGUF" read as a little-endian uint32.</summary>
     public const uint Magic = 0x46554747;
 
+    /// <summary>Most elements of one metadata array: 16 times the largest vocabularies in use.</summary>
+    internal const ulong MaxArrayElements = 1 << 22;
+
     private readonly MappedFile _file;
     private long _offset;
 
@@ -25,6 +28,9 @@ internal sealed unsafe class GgufFile
 
     /// <summary>Metadata values: string, long, ulong, double, bool, or object[] for arrays.</summary>
     public Dictionary<string, object> Metadata { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Where each metadata value starts (its type field), so an error about a value can name the offset.</summary>
+    public Dictionary<string, long> MetadataOffsets { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Tensors in file order, with absolute offsets.</summary>
     public List<TensorDescription> Tensors { get; } = [];
@@ -66,6 +72,7 @@ internal sealed unsafe class GgufFile
             var typeOffset = _offset;
             var type = (GgufValueType)U32($"the type of {key}");
             Metadata[key] = Value(type, key, typeOffset, depth: 0);
+            MetadataOffsets[key] = typeOffset;
         }
 
         for (ulong i = 0; i < tensorCount; i++)
@@ -102,10 +109,21 @@ internal sealed unsafe class GgufFile
             Tensors.Add(new TensorDescription(name, shape, (TensorType)type, (long)offset));
         }
 
-        var alignment = Metadata.TryGetValue("general.alignment", out var a) ? Convert.ToInt64(a, System.Globalization.CultureInfo.InvariantCulture) : 32;
-        if (alignment <= 0 || (alignment & (alignment - 1)) != 0)
+        // Read as the integer it must be: Convert.ToInt64 failed a string or array value with a bare FormatException
+        // or InvalidCastException, and a UInt64 past long.MaxValue with an OverflowException.
+        var alignment = 32L;
+        if (Metadata.TryGetValue("general.alignment", out var a))
         {
-            throw Error(_offset, $"general.alignment {alignment} is not a power of two");
+            alignment = a switch
+            {
+                long l => l,
+                ulong u when u <= long.MaxValue => (long)u,
+                _ => -1,
+            };
+            if (alignment <= 0 || (alignment & (alignment - 1)) != 0)
+            {
+                throw Error(MetadataOffsets["general.alignment"], $"general.alignment {Describe(a)} is not a power of two");
+            }
         }
 
         DataOffset = (_offset + alignment - 1) / alignment * alignment;
@@ -155,11 +173,29 @@ internal sealed unsafe class GgufFile
             case GgufValueType.Array when depth == 0:
                 var elementOffset = _offset;
                 var elementType = (GgufValueType)U32($"the element type of {key}");
+                if (ElementBytes(elementType) is not { } elementBytes)
+                {
+                    // Checked before the count: an array of an unknown type (or of arrays) was allocated first.
+                    throw Error(elementOffset, elementType == GgufValueType.Array
+                        ? $"{key}: arrays of arrays are not supported"
+                        : $"{key}: unsupported array element type {(uint)elementType}");
+                }
+
                 var countOffset = _offset;
                 var count = Count($"the element count of {key}");
-                if (count > (ulong)(_file.Length - _offset))
+                var remaining = (ulong)(_file.Length - _offset);
+                if (count > remaining / (ulong)elementBytes)
                 {
-                    throw Error(countOffset, $"{key}: array of {count} elements cannot fit in the remaining {_file.Length - _offset} bytes");
+                    // Every element takes at least elementBytes (a string its length field), so this bounds the
+                    // allocation by the file's size before anything is allocated.
+                    throw Error(countOffset, $"{key}: array of {count} {elementType} elements needs at least {elementBytes} bytes each but only {remaining} bytes remain in the file (truncated or corrupt count)");
+                }
+
+                if (count > MaxArrayElements)
+                {
+                    // Within the file but absurd: each element is a boxed object, so a count near the file's size
+                    // allocated gigabytes for a large file (vocabularies have at most a few hundred thousand entries).
+                    throw Error(countOffset, $"{key}: array of {count} elements is more than this engine reads ({MaxArrayElements}; corrupt count?)");
                 }
 
                 var items = new object[count];
@@ -173,6 +209,26 @@ internal sealed unsafe class GgufFile
                 throw Error(at, $"{key}: unsupported metadata value type {(uint)type}");
         }
     }
+
+    /// <summary>Fewest bytes one element of an array takes, or null for a type arrays cannot hold here.</summary>
+    private int? ElementBytes(GgufValueType type) => type switch
+    {
+        GgufValueType.UInt8 or GgufValueType.Int8 or GgufValueType.Bool => 1,
+        GgufValueType.UInt16 or GgufValueType.Int16 => 2,
+        GgufValueType.UInt32 or GgufValueType.Int32 or GgufValueType.Float32 => 4,
+        GgufValueType.UInt64 or GgufValueType.Int64 or GgufValueType.Float64 => 8,
+        GgufValueType.String => Version == 1 ? 4 : 8,
+        _ => null,
+    };
+
+    /// <summary>A metadata value as an error message shows it: arrays by their length, strings quoted.</summary>
+    internal static string Describe(object value) => value switch
+    {
+        object[] array => $"(an array of {array.Length} elements)",
+        string text => $"\"{(text.Length > 40 ? text[..40] + "…" : text)}\" (a string)",
+        bool b => b ? "true (a bool)" : "false (a bool)",
+        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "",
+    };
 
     private ulong Count(string what) => Version == 1 ? U32(what) : U64(what);
 

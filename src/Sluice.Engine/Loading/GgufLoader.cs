@@ -41,8 +41,8 @@ internal static unsafe class GgufLoader
                 KvHeads = gguf.Metadata.ContainsKey("llama.attention.head_count_kv") ? Int(gguf, file, "llama.attention.head_count_kv") : heads,
                 VocabSize = tokenizer.VocabSize,
                 SeqLen = Int(gguf, file, "llama.context_length"),
-                NormEps = gguf.Metadata.TryGetValue("llama.attention.layer_norm_rms_epsilon", out var eps) ? (float)Convert.ToDouble(eps, CultureInfo.InvariantCulture) : 1e-5f,
-                RopeTheta = gguf.Metadata.TryGetValue("llama.rope.freq_base", out var theta) ? (float)Convert.ToDouble(theta, CultureInfo.InvariantCulture) : 10000f,
+                NormEps = gguf.Metadata.ContainsKey("llama.attention.layer_norm_rms_epsilon") ? (float)Real(gguf, file, "llama.attention.layer_norm_rms_epsilon") : 1e-5f,
+                RopeTheta = gguf.Metadata.ContainsKey("llama.rope.freq_base") ? (float)Real(gguf, file, "llama.rope.freq_base") : 10000f,
                 SharedClassifier = !gguf.Tensors.Exists(t => t.Name == "output.weight"),
             };
             if (config.Validate() is { } invalid)
@@ -163,9 +163,9 @@ internal static unsafe class GgufLoader
 
         foreach (var (key, expected) in new[] { ("tokenizer.ggml.bos_token_id", Tokenizer.Bos), ("tokenizer.ggml.eos_token_id", Tokenizer.Eos) })
         {
-            if (gguf.Metadata.TryGetValue(key, out var id) && Convert.ToInt64(id, CultureInfo.InvariantCulture) != expected)
+            if (gguf.Metadata.TryGetValue(key, out var id) && (id is not (long or ulong) || Convert.ToDecimal(id, CultureInfo.InvariantCulture) != expected))
             {
-                throw new ModelFormatException(file.Path, 0, $"unsupported {key} {id} (llama vocabularies use {expected})");
+                throw new ModelFormatException(file.Path, gguf.MetadataOffsets[key], $"unsupported {key} {GgufFile.Describe(id)} (llama vocabularies use {expected})");
             }
         }
 
@@ -183,8 +183,23 @@ internal static unsafe class GgufLoader
             // SentencePiece writes spaces as U+2581; llama2.c vocabularies use plain spaces.
             pieces[i] = Encoding.UTF8.GetBytes(text.Replace('\u2581', ' '));
             maxLength = Math.Max(maxLength, pieces[i].Length);
-            scoreValues[i] = scores is null ? 0f : (float)Convert.ToDouble(scores[i], CultureInfo.InvariantCulture);
-            kinds[i] = types is null ? TokenKind.Normal : (TokenKind)Convert.ToInt32(types[i], CultureInfo.InvariantCulture);
+            // Element types checked here: Convert failed a string element with a bare FormatException naming nothing.
+            if (scores is not null)
+            {
+                scoreValues[i] = scores[i] is long or ulong or double
+                    ? (float)Convert.ToDouble(scores[i], CultureInfo.InvariantCulture)
+                    : throw new ModelFormatException(file.Path, gguf.MetadataOffsets["tokenizer.ggml.scores"], $"tokenizer.ggml.scores[{i}] is {GgufFile.Describe(scores[i])}, not a number");
+            }
+
+            if (types is not null)
+            {
+                kinds[i] = types[i] switch
+                {
+                    long kind when kind is >= int.MinValue and <= int.MaxValue => (TokenKind)kind,
+                    ulong kind when kind <= int.MaxValue => (TokenKind)kind,
+                    _ => throw new ModelFormatException(file.Path, gguf.MetadataOffsets["tokenizer.ggml.token_type"], $"tokenizer.ggml.token_type[{i}] is {GgufFile.Describe(types[i])}, not a 32-bit integer"),
+                };
+            }
         }
 
         return new Tokenizer(pieces, scoreValues, kinds, maxLength);
@@ -198,12 +213,27 @@ internal static unsafe class GgufLoader
 
     private static int Int(GgufFile gguf, MappedFile file, string key)
     {
-        if (!gguf.Metadata.TryGetValue(key, out var v) || v is not (long or ulong))
+        if (!gguf.Metadata.TryGetValue(key, out var v))
         {
             throw new ModelFormatException(file.Path, 0, $"missing integer metadata {key}");
         }
 
-        var value = Convert.ToInt64(v, CultureInfo.InvariantCulture);
-        return value is >= 0 and <= int.MaxValue ? (int)value : throw new ModelFormatException(file.Path, 0, $"{key} = {value} is out of range");
+        // A UInt64 past long.MaxValue failed Convert.ToInt64 with a bare OverflowException.
+        return v switch
+        {
+            long l when l is >= 0 and <= int.MaxValue => (int)l,
+            ulong u when u <= int.MaxValue => (int)u,
+            long or ulong => throw new ModelFormatException(file.Path, gguf.MetadataOffsets[key], $"{key} = {GgufFile.Describe(v)} is out of range (0 to {int.MaxValue})"),
+            _ => throw new ModelFormatException(file.Path, gguf.MetadataOffsets[key], $"{key} is {GgufFile.Describe(v)}, not an integer"),
+        };
+    }
+
+    /// <summary>A number-valued key; a string, bool or array gave Convert's bare FormatException or InvalidCastException.</summary>
+    private static double Real(GgufFile gguf, MappedFile file, string key)
+    {
+        var v = gguf.Metadata[key];
+        return v is long or ulong or double
+            ? Convert.ToDouble(v, CultureInfo.InvariantCulture)
+            : throw new ModelFormatException(file.Path, gguf.MetadataOffsets[key], $"{key} is {GgufFile.Describe(v)}, not a number");
     }
 }

@@ -15,7 +15,8 @@ namespace Sluice.Engine.Serving;
 /// <c>*.gguf</c>. Names are file names without extension, lowercased; the first folder wins on a clash (within one
 /// folder the first file in name order). A file that looks like a model but cannot be served (truncated, no tokenizer
 /// of its vocabulary, not really GGUF, its name taken in its folder), a configured folder that does not exist and a
-/// folder that is a file are logged, so a model dropped in the folder never just goes missing.
+/// folder that is a file are logged, so a model dropped in the folder never just goes missing; a folder that exists
+/// but cannot be listed throws <see cref="ModelsFolderException"/> naming the setting.
 /// </summary>
 internal sealed partial class EngineModelSource : IModelSource
 {
@@ -51,7 +52,18 @@ internal sealed partial class EngineModelSource : IModelSource
                 continue;
             }
 
-            var files = Directory.GetFiles(folder);
+            string[] files;
+            try
+            {
+                files = Directory.GetFiles(folder);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Left to escape, this stopped the server with a bare "Access to the path … is denied" that named
+                // neither the models folder nor the setting that chose it.
+                throw new ModelsFolderException(Unreadable(folder, folders, ex), ex);
+            }
+
             Array.Sort(files, StringComparer.Ordinal);
             foreach (var file in files)
             {
@@ -99,6 +111,21 @@ internal sealed partial class EngineModelSource : IModelSource
         }
 
         return candidates;
+    }
+
+    /// <summary>Why <paramref name="folder"/> stops the start: the setting that named it, and what to do.</summary>
+    private string Unreadable(string folder, IReadOnlyList<string> folders, Exception ex)
+    {
+        var index = 0;
+        while (index < folders.Count && !string.Equals(folders[index], folder, StringComparison.Ordinal))
+        {
+            index++;
+        }
+
+        var setting = _options.ModelsPaths.Count > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{EngineOptions.SectionName}:{nameof(EngineOptions.ModelsPaths)}:{index} (--models) = {folder}")
+            : $"the default models folder {folder} ({EngineOptions.SectionName}:{nameof(EngineOptions.ModelsPaths)} is not set)";
+        return $"{setting}: the models folder cannot be read ({ex.Message.TrimEnd('.')}). Give the user the server runs as read and execute permission on it (chmod a+rx), or set {EngineOptions.SectionName}:{nameof(EngineOptions.ModelsPaths)} (--models) to a folder it can read.";
     }
 
     /// <summary>Model name for a file: its name without extension, lowercased, other characters mapped to '-'.</summary>

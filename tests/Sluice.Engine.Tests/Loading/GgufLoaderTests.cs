@@ -178,6 +178,83 @@ public sealed class GgufLoaderTests
         Assert.Contains("GGUF magic", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("tokenizer.ggml.bos_token_id", "one")]
+    [InlineData("llama.attention.layer_norm_rms_epsilon", "tiny")]
+    [InlineData("llama.rope.freq_base", "high")]
+    [InlineData("general.alignment", "x")]
+    [InlineData("llama.context_length", "long")]
+    public void Load_StringWhereANumberBelongs_ThrowsNamingKeyAndOffset(string key, string value)
+    {
+        // Convert.ToInt64/ToDouble threw a bare FormatException ("The input string 'one' was not in a correct format").
+        var ex = LoadRaw(LlamaMetadata(key, Str(value)));
+
+        Assert.Contains(key, ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"\"{value}\" (a string)", ex.Message, StringComparison.Ordinal);
+        Assert.True(ex.Offset > 16, $"offset {ex.Offset}");
+    }
+
+    [Theory]
+    [InlineData("tokenizer.ggml.bos_token_id")]
+    [InlineData("general.alignment")]
+    [InlineData("llama.block_count")]
+    public void Load_UInt64PastLongMax_ThrowsNamingKeyNotOverflow(string key)
+    {
+        // Convert.ToInt64 of such a UInt64 threw OverflowException, which the CLI printed with its stack trace.
+        var ex = LoadRaw(LlamaMetadata(key, Entry(GgufValueType.UInt64, BitConverter.GetBytes(ulong.MaxValue - 1))));
+
+        Assert.Contains(key, ex.Message, StringComparison.Ordinal);
+        Assert.Contains((ulong.MaxValue - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_ScoresOfStrings_ThrowsNamingTheElement()
+    {
+        var ex = LoadRaw(LlamaMetadata("tokenizer.ggml.scores", StrArray("a", "b", "c", "d")));
+
+        Assert.Contains("tokenizer.ggml.scores[0]", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("not a number", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_ArrayCountPastTheBytesItsElementsNeed_ThrowsBeforeAllocating()
+    {
+        // The count was compared with the remaining bytes, not with what its elements need: 60 UInt64 elements in 64
+        // bytes passed, and an object array of the count was allocated before the read ran off the end.
+        var payload = new byte[4 + 8 + 64];
+        BinaryPrimitives.WriteUInt32LittleEndian(payload, (uint)GgufValueType.UInt64);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(4), 60);
+        var ex = LoadRaw([("general.architecture", Str("llama")), ("tokenizer.ggml.scores", Entry(GgufValueType.Array, payload))]);
+
+        Assert.Contains("tokenizer.ggml.scores: array of 60 UInt64 elements needs at least 8 bytes each", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_ArrayCountWithinTheFileButAbsurd_ThrowsNamingTheLimit()
+    {
+        // A count the file could hold as bytes, boxed one object per element: gigabytes for a large file.
+        var count = GgufFile.MaxArrayElements + 1;
+        var payload = new byte[4 + 8 + (int)count];
+        BinaryPrimitives.WriteUInt32LittleEndian(payload, (uint)GgufValueType.UInt8);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(4), count);
+
+        var ex = LoadRaw([("junk", Entry(GgufValueType.Array, payload))]);
+
+        Assert.Contains($"junk: array of {count} elements is more than this engine reads", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_ArrayOfArrays_ThrowsNamingKeyBeforeAllocating()
+    {
+        var payload = new byte[4 + 8];
+        BinaryPrimitives.WriteUInt32LittleEndian(payload, (uint)GgufValueType.Array);
+        BinaryPrimitives.WriteUInt64LittleEndian(payload.AsSpan(4), 1);
+
+        var ex = LoadRaw([("nested", Entry(GgufValueType.Array, payload))]);
+
+        Assert.Contains("nested: arrays of arrays are not supported", ex.Message, StringComparison.Ordinal);
+    }
+
     internal static float[] FirstLogits(LoadedModel model)
     {
         var t = new Transformer(model.Config, model.Weights);
@@ -200,6 +277,79 @@ public sealed class GgufLoaderTests
         patch(bytes);
         File.WriteAllBytes(path, bytes);
         return Assert.Throws<ModelFormatException>(() => ModelLoader.Load(path));
+    }
+
+    /// <summary>Writes a GGUF v3 file of these metadata entries (no tensors) and loads it, expecting the format error.</summary>
+    private static ModelFormatException LoadRaw(IReadOnlyList<(string Key, byte[] TypeAndValue)> entries)
+    {
+        using var dir = TestModels.CreateTempDirectory();
+        var path = dir.File("raw.gguf");
+        using (var w = new BinaryWriter(File.Create(path)))
+        {
+            w.Write(GgufFile.Magic);
+            w.Write(3u);
+            w.Write(0UL);
+            w.Write((ulong)entries.Count);
+            foreach (var (key, value) in entries)
+            {
+                w.Write(StringBytes(key));
+                w.Write(value);
+            }
+        }
+
+        return Assert.Throws<ModelFormatException>(() => ModelLoader.Load(path));
+    }
+
+    /// <summary>A llama model's metadata, valid as far as the loader reads it, with <paramref name="key"/> replaced.</summary>
+    private static List<(string, byte[])> LlamaMetadata(string key, byte[] value)
+    {
+        var entries = new List<(string Key, byte[] Value)>
+        {
+            ("general.architecture", Str("llama")),
+            ("tokenizer.ggml.tokens", StrArray("<unk>", "<s>", "</s>", "a")),
+            ("llama.attention.head_count", U32(2)),
+            ("llama.embedding_length", U32(8)),
+            ("llama.feed_forward_length", U32(16)),
+            ("llama.block_count", U32(1)),
+            ("llama.context_length", U32(32)),
+        };
+        entries.RemoveAll(e => e.Key == key);
+        entries.Add((key, value));
+        return entries;
+    }
+
+    private static byte[] Entry(GgufValueType type, byte[] value)
+    {
+        var bytes = new byte[4 + value.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, (uint)type);
+        value.CopyTo(bytes, 4);
+        return bytes;
+    }
+
+    private static byte[] Str(string text) => Entry(GgufValueType.String, StringBytes(text));
+
+    private static byte[] U32(uint value) => Entry(GgufValueType.UInt32, BitConverter.GetBytes(value));
+
+    private static byte[] StrArray(params string[] items)
+    {
+        var bytes = new List<byte>();
+        bytes.AddRange(BitConverter.GetBytes((uint)GgufValueType.String));
+        bytes.AddRange(BitConverter.GetBytes((ulong)items.Length));
+        foreach (var item in items)
+        {
+            bytes.AddRange(StringBytes(item));
+        }
+
+        return Entry(GgufValueType.Array, [.. bytes]);
+    }
+
+    private static byte[] StringBytes(string text)
+    {
+        var utf8 = System.Text.Encoding.UTF8.GetBytes(text);
+        var bytes = new byte[8 + utf8.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)utf8.Length);
+        utf8.CopyTo(bytes, 8);
+        return bytes;
     }
 
     private static int IndexOf(byte[] haystack, ReadOnlySpan<byte> needle) => haystack.AsSpan().IndexOf(needle);

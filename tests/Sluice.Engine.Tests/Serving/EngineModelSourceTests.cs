@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -112,6 +113,43 @@ public sealed class EngineModelSourceTests
         var warning = Assert.Single(logger.Warnings);
         Assert.Contains(file + " is a file, not a folder", warning, StringComparison.Ordinal);
         Assert.DoesNotContain("does not exist", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void Discover_ModelsFolderThatCannotBeListed_ThrowsNamingTheSettingAndTheFolder()
+    {
+        // chmod 000 does not stop root, as the tests run: this thread then checks files as nobody (setfsuid, per
+        // thread, which also drops root's file capabilities), so the folder is refused as it is to any other user.
+        using var dir = TestModels.CreateTempDirectory();
+        var models = Directory.CreateDirectory(dir.File("models")).FullName;
+        File.SetUnixFileMode(models, UnixFileMode.None);
+        var source = new EngineModelSource(Options.Create(new EngineOptions { ModelsPaths = ["/nonexistent/first", models] }), new RecordingLogger<EngineModelSource>());
+        Exception? thrown;
+        var wasRoot = Environment.IsPrivilegedProcess;
+        if (wasRoot)
+        {
+            _ = SetFsUid(Nobody);
+        }
+
+        try
+        {
+            thrown = Record.Exception(source.Discover);
+        }
+        finally
+        {
+            if (wasRoot)
+            {
+                _ = SetFsUid(0);
+            }
+
+            File.SetUnixFileMode(models, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        // It used to escape as the bare UnauthorizedAccessException "Access to the path '…' is denied."
+        var ex = Assert.IsType<ModelsFolderException>(thrown);
+        Assert.StartsWith($"Sluice:Engine:ModelsPaths:1 (--models) = {models}: the models folder cannot be read (Access to the path", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("chmod a+rx", ex.Message, StringComparison.Ordinal);
     }
 
     [SharedDataFact(TestModels.Bin)]
@@ -232,4 +270,10 @@ public sealed class EngineModelSourceTests
 
         Assert.Equal(Path.GetFullPath("models"), paths[0]);
     }
+
+    private const uint Nobody = 65534;
+
+    /// <summary>Sets this thread's filesystem user (Linux); returns the previous one.</summary>
+    [DllImport("libc", EntryPoint = "setfsuid")]
+    private static extern int SetFsUid(uint uid);
 }

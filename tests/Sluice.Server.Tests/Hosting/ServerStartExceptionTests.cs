@@ -21,6 +21,23 @@ public sealed class ServerStartExceptionTests
         Assert.DoesNotContain("DataAnnotation validation failed", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("KvBlockSize", "2147483647", "1 to 1024")]
+    [InlineData("KvBlockSize", "0", "1 to 1024")]
+    [InlineData("KvCacheBudgetMb", "0", "1 to 1048576")]
+    [InlineData("MaxSequences", "-3", "1 to 4096")]
+    [InlineData("Threads", "100000", "0 to 1024")]
+    [InlineData("PrefillChunk", "0", "1 to 65536")]
+    [InlineData("WarmUpMilliseconds", "-1", "0 to 600000")]
+    public async Task RunAsync_EngineSettingOutOfRange_MessageNamesTheSettingAndItsRange(string setting, string value, string range)
+    {
+        // These started a server whose engine models then overflowed the KV cache pool (KvBlockSize 2147483647) or
+        // were silently clamped to 1 (a KV budget of 0 MiB refused every request); the wait ends the old hang.
+        var ex = await StartFailureAsync($"--Sluice:Engine:{setting}={value}").WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal($"the server could not start: Sluice:Engine:{setting} = {value} must be from {range}.", ex.Message);
+    }
+
     [Fact]
     public async Task RunAsync_SettingABoundSectionDoesNotHave_MessageNamesTheSettingAndTheOnesItHas()
     {
