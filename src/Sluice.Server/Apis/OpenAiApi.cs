@@ -214,7 +214,7 @@ internal static class OpenAiApi
         var remote = entry.Model is IBackendModel;
         if (request.Stream)
         {
-            var used = await StreamAsync(http, s.Jobs, job, request, id, created, model, chat, remote, TimeSpan.FromSeconds(s.Http.KeepAliveSeconds), stopWhenHeldBack: !job.FallbackAllowed).ConfigureAwait(false);
+            var used = await StreamAsync(http, s.Jobs, job, request, id, created, model, chat, remote, TimeSpan.FromSeconds(s.Http.KeepAliveSeconds)).ConfigureAwait(false);
             await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, fromCache ? 0 : used).ConfigureAwait(false);
             return TypedResults.Empty;
         }
@@ -224,12 +224,14 @@ internal static class OpenAiApi
         var (finished, generated, heldBackBy) = job.Status.IsTerminal()
             ? (job, 0, null)
             : await JobWaiter.WaitCountingTokensAsync(s.Jobs, job.Id, deadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms + 1000) : TimeSpan.FromHours(1), http.RequestAborted,
-                cancelOnDisconnect: true, stopWhenHeldBack: !job.FallbackAllowed).ConfigureAwait(false);
+                cancelOnDisconnect: true, stopWhenHeldBack: true).ConfigureAwait(false);
         if (heldBackBy is not null)
         {
-            // Refused by the open circuit and held back until its trial call, with no fallback to move to: the client
-            // is answered now with the trial's time, as for a job out of attempts, not after the cooldown. The job is
-            // not kept as the trial call for nobody: it is cancelled. (An async job keeps waiting for the trial.)
+            // Refused by the open circuit and held back until its trial call: the client is answered now with the
+            // trial's time, as for a job out of attempts, not after the cooldown. Also with a Fallback: a refused job
+            // moves to a fallback that can run it rather than retry, so a held-back retry means no model of the chain
+            // can (Envoy answers "no healthy upstream" 503 at once too). The job is not kept as the trial call for
+            // nobody: it is cancelled. (An async job keeps waiting for the trial.)
             await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, generated).ConfigureAwait(false);
             await s.Jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
             return Failed(http, s.Jobs.Registry, model, JobStatus.Failed, heldBackBy, remote);
@@ -306,11 +308,10 @@ internal static class OpenAiApi
 
     /// <summary>
     /// Streams the job's deltas as OpenAI chunks; returns the completion tokens used (for the token limit).
-    /// <paramref name="stopWhenHeldBack"/>: a retry an open circuit holds back ends the stream at once with the
-    /// circuit's error chunk, and the job is cancelled (as the non-streaming answer does).
+    /// A retry an open circuit holds back ends the stream at once with the circuit's error chunk, and the job is
+    /// cancelled (as the non-streaming answer does).
     /// </summary>
-    private static async Task<int> StreamAsync(HttpContext http, JobService jobs, JobRecord job, OpenAiRequest request, string id, long created, string model, bool chat, bool remote, TimeSpan keepAlive,
-        bool stopWhenHeldBack)
+    private static async Task<int> StreamAsync(HttpContext http, JobService jobs, JobRecord job, OpenAiRequest request, string id, long created, string model, bool chat, bool remote, TimeSpan keepAlive)
     {
         var response = http.Response;
         response.ContentType = "text/event-stream; charset=utf-8";
@@ -407,7 +408,7 @@ internal static class OpenAiApi
                             case JobEventTypes.Started:
                                 restarts.OnStarted();
                                 break;
-                            case JobEventTypes.Retrying when stopWhenHeldBack && CircuitRetry.HeldBackBy(e) is { } refusal:
+                            case JobEventTypes.Retrying when CircuitRetry.HeldBackBy(e) is { } refusal:
                                 // Answered as a job out of attempts would be; terminal stays false, so the job is
                                 // cancelled below: nobody waits for its trial call.
                                 await WriteEndAsync(writer, JobStatus.Failed, null, refusal, request, remote, replay: false, ct).ConfigureAwait(false);
