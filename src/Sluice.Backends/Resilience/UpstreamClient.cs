@@ -18,7 +18,11 @@ namespace Sluice.Backends.Resilience;
 /// </summary>
 internal sealed class UpstreamClient : IDisposable
 {
-    /// <summary>Longest in-line retry delay; a longer Retry-After is left to the job's own retry schedule.</summary>
+    /// <summary>
+    /// Longest in-line retry delay. A longer Retry-After ends the in-line retries (the call fails at once with it) and is
+    /// left to the job's own retry schedule: waiting a shortened delay would call again before the upstream asked, and
+    /// hold a client waiting on its request for nothing.
+    /// </summary>
     private static readonly TimeSpan MaxInlineDelay = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -64,15 +68,16 @@ internal sealed class UpstreamClient : IDisposable
         {
             builder.AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is UpstreamException { SafeToRetry: true }),
+                ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is UpstreamException { SafeToRetry: true } ex
+                    && (ex.RetryAfter is not { } ra || ra <= MaxInlineDelay)),
                 MaxRetryAttempts = options.MaxRetries,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = TimeSpan.FromMilliseconds(options.RetryBaseDelayMs),
                 MaxDelay = MaxInlineDelay,
-                // Honour the upstream's Retry-After (bounded) over our own schedule.
+                // Honour the upstream's Retry-After (one within MaxInlineDelay: a longer one is not retried here) over our own schedule.
                 DelayGenerator = static args => ValueTask.FromResult(args.Outcome.Exception is UpstreamException { RetryAfter: { } ra }
-                    ? (TimeSpan?)(ra < MaxInlineDelay ? ra : MaxInlineDelay)
+                    ? (TimeSpan?)ra
                     : null),
             });
         }

@@ -402,7 +402,8 @@ internal sealed partial class JobLifecycle
         }
 
         var now = _time.GetUtcNow();
-        var delay = RetryDelay(attempts, retryAfter, job.Deadline, now);
+        var backoff = RetryDelay(attempts);
+        var delay = HoldBack(backoff, retryAfter, job.Deadline, now);
         var notBefore = now + delay;
         try
         {
@@ -419,7 +420,9 @@ internal sealed partial class JobLifecycle
 
         live.Running = false;
         _metrics.JobRetries.Add(1, new KeyValuePair<string, object?>("model", job.Model));
-        live.TryAppend(_events, JobEventTypes.Retrying, $"{{\"attempt\":{attempts},\"error\":{JsonSerializer.Serialize(error, CoreJsonContext.Default.String)},\"delay_ms\":{(long)delay.TotalMilliseconds}}}");
+        // held_back: the model asked for this wait (an open circuit's trial, the upstream's Retry-After), not the backoff;
+        // a client waiting on its request is then answered rather than kept for it.
+        live.TryAppend(_events, JobEventTypes.Retrying, $"{{\"attempt\":{attempts},\"error\":{JsonSerializer.Serialize(error, CoreJsonContext.Default.String)},\"delay_ms\":{(long)delay.TotalMilliseconds}{(delay > backoff ? ",\"held_back\":true" : "")}}}");
         Log.Retrying(_logger, job.Id, attempts, delay.TotalMilliseconds, error);
         await reader.RetryLaterAsync(job, delay, CancellationToken.None).ConfigureAwait(false);
     }
@@ -480,10 +483,6 @@ internal sealed partial class JobLifecycle
 
     /// <summary>A copy for <see cref="IJobQueueReader.RetryLaterAsync"/> that does not count another attempt.</summary>
     internal static QueuedJob Uncounted(QueuedJob job) => job.With(job.Attempts - 1);
-
-    /// <summary>The backoff of <paramref name="attempt"/>, held back by the model's <paramref name="retryAfter"/> (see <see cref="HoldBack"/>).</summary>
-    internal TimeSpan RetryDelay(int attempt, TimeSpan? retryAfter, DateTimeOffset? deadline, DateTimeOffset now) =>
-        HoldBack(RetryDelay(attempt), retryAfter, deadline, now);
 
     /// <summary>
     /// A retry's wait: <paramref name="backoff"/>, raised to <paramref name="retryAfter"/> when the model asked for a

@@ -24,11 +24,16 @@ internal static class CircuitRetry
         registry.TryGet(model, out var entry) && entry.Model is IBackendModel backend ? backend.Upstream.Health.UntilTrial : TimeSpan.Zero;
 
     /// <summary>
-    /// The error of a <c>retrying</c> event whose attempt a remote backend's open circuit refused and whose retry is
-    /// held back longer than <see cref="SyncWaitLimit"/> (until the circuit's trial call); null for any other event.
+    /// The error of a <c>retrying</c> event whose retry the model holds back longer than <see cref="SyncWaitLimit"/>:
+    /// a remote backend's open circuit refused the attempt (the retry waits for its trial call), or the upstream
+    /// answered with a <c>Retry-After</c> the retry waits out (the event's <c>held_back</c>); null for any other event.
     /// </summary>
-    public static string? HeldBackBy(JobEvent e)
+    public static string? HeldBackBy(JobEvent e) => HeldBackBy(e, out _);
+
+    /// <summary>As <see cref="HeldBackBy(JobEvent)"/>; <paramref name="delay"/> is how long the retry is held back.</summary>
+    public static string? HeldBackBy(JobEvent e, out TimeSpan delay)
     {
+        delay = TimeSpan.Zero;
         if (e.Type != JobEventTypes.Retrying)
         {
             return null;
@@ -40,7 +45,9 @@ internal static class CircuitRetry
             var data = doc.RootElement;
             var error = data.TryGetProperty("error", out var err) && err.ValueKind == JsonValueKind.String ? err.GetString() : null;
             var delayMs = data.TryGetProperty("delay_ms", out var d) && d.TryGetInt64(out var ms) ? ms : 0;
-            return UpstreamException.IsCircuitOpen(error) && delayMs > SyncWaitLimit.TotalMilliseconds ? error : null;
+            var heldBack = data.TryGetProperty("held_back", out var h) && h.ValueKind == JsonValueKind.True;
+            delay = TimeSpan.FromMilliseconds(delayMs);
+            return (heldBack || UpstreamException.IsCircuitOpen(error)) && delayMs > SyncWaitLimit.TotalMilliseconds ? error : null;
         }
         catch (JsonException)
         {

@@ -19,14 +19,14 @@ internal static class JobWaiter
     /// generated even when it never finishes (the token limits charge it).
     /// </summary>
     /// <param name="stopWhenHeldBack">
-    /// Stop at a retry an open circuit holds back (see <see cref="CircuitRetry.HeldBackBy"/>): the wait then ends with
-    /// no job and that retry's error as <c>HeldBackBy</c>, and the job is left as it is (the caller decides its fate).
+    /// Stop at a retry the model holds back (see <see cref="CircuitRetry.HeldBackBy(JobEvent)"/>): the wait then ends with
+    /// no job and that <c>retrying</c> event as <c>HeldBack</c>, and the job is left as it is (the caller decides its fate).
     /// </param>
-    public static Task<(JobRecord? Job, int GeneratedTokens, string? HeldBackBy)> WaitCountingTokensAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted,
+    public static Task<(JobRecord? Job, int GeneratedTokens, JobEvent? HeldBack)> WaitCountingTokensAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted,
         bool cancelOnDisconnect, bool stopWhenHeldBack = false) =>
         WaitCoreAsync(jobs, id, timeout, aborted, cancelOnDisconnect, countTokens: true, stopWhenHeldBack, default);
 
-    private static async Task<(JobRecord? Job, int GeneratedTokens, string? HeldBackBy)> WaitCoreAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect,
+    private static async Task<(JobRecord? Job, int GeneratedTokens, JobEvent? HeldBack)> WaitCoreAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect,
         bool countTokens, bool stopWhenHeldBack, CancellationToken stopping)
     {
         var generated = 0;
@@ -52,9 +52,9 @@ internal static class JobWaiter
                                 goto done;
                             }
 
-                            if (stopWhenHeldBack && CircuitRetry.HeldBackBy(e) is { } refusal)
+                            if (stopWhenHeldBack && CircuitRetry.HeldBackBy(e) is not null)
                             {
-                                return (null, generated, refusal);
+                                return (null, generated, e);
                             }
                         }
                     }

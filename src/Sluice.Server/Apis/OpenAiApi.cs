@@ -59,8 +59,9 @@ internal static class OpenAiApi
     /// <summary>
     /// What both endpoints take and answer besides their bodies: the Sluice headers, the error statuses of the
     /// errors table in docs/api.md (409: the job was cancelled; 500/502: the model or upstream failed; 503: also a remote
-    /// backend's open circuit refused the job; 504: the deadline passed; 405 comes from the routes below) and the job's
-    /// headers, which go out with any answer given once the job exists.
+    /// backend's open circuit refused the job, or its upstream asked for a wait the job's retry holds to; 504: the
+    /// deadline passed; 405 comes from the routes below) and the job's headers, which go out with any answer given once
+    /// the job exists.
     /// </summary>
     private static RouteHandlerBuilder DocumentsOpenAiAnswers(this RouteHandlerBuilder builder) => builder
         .DocumentsParameters(ApiDocs.PriorityHeader, ApiDocs.DeadlineHeader, ApiDocs.TraceParent)
@@ -214,25 +215,27 @@ internal static class OpenAiApi
         var remote = entry.Model is IBackendModel;
         if (request.Stream)
         {
-            var used = await StreamAsync(http, s.Jobs, job, request, id, created, model, chat, remote, TimeSpan.FromSeconds(s.Http.KeepAliveSeconds), stopWhenHeldBack: !job.FallbackAllowed).ConfigureAwait(false);
+            var used = await StreamAsync(http, s.Jobs, job, request, id, created, model, chat, remote, TimeSpan.FromSeconds(s.Http.KeepAliveSeconds)).ConfigureAwait(false);
             await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, fromCache ? 0 : used).ConfigureAwait(false);
             return TypedResults.Empty;
         }
 
         // Tokens generated count against the key even when the answer never reaches the client (it left, the
         // deadline passed, the job failed), as for a stream: otherwise leaving before the end would dodge the limit.
-        var (finished, generated, heldBackBy) = job.Status.IsTerminal()
+        var (finished, generated, heldBack) = job.Status.IsTerminal()
             ? (job, 0, null)
             : await JobWaiter.WaitCountingTokensAsync(s.Jobs, job.Id, deadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms + 1000) : TimeSpan.FromHours(1), http.RequestAborted,
-                cancelOnDisconnect: true, stopWhenHeldBack: !job.FallbackAllowed).ConfigureAwait(false);
-        if (heldBackBy is not null)
+                cancelOnDisconnect: true, stopWhenHeldBack: true).ConfigureAwait(false);
+        if (heldBack is not null && CircuitRetry.HeldBackBy(heldBack, out var heldFor) is { } heldBackBy)
         {
-            // Refused by the open circuit and held back until its trial call, with no fallback to move to: the client
-            // is answered now with the trial's time, as for a job out of attempts, not after the cooldown. The job is
-            // not kept as the trial call for nobody: it is cancelled. (An async job keeps waiting for the trial.)
+            // Refused by the open circuit and held back until its trial call, or held back as the upstream's Retry-After
+            // asked: the client is answered now with that time, as for a job out of attempts, not after the wait. Also
+            // with a Fallback: a refused job moves to a fallback that can run it rather than retry, so a held-back retry
+            // means no model of the chain can (Envoy answers "no healthy upstream" 503 at once too). The job is not kept
+            // for nobody: it is cancelled. (An async job keeps waiting.)
             await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, generated).ConfigureAwait(false);
             await s.Jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
-            return Failed(http, s.Jobs.Registry, model, JobStatus.Failed, heldBackBy, remote);
+            return HeldBack(http, s.Jobs.Registry, model, heldBackBy, heldFor);
         }
 
         if (finished is null || !finished.Status.IsTerminal())
@@ -306,11 +309,10 @@ internal static class OpenAiApi
 
     /// <summary>
     /// Streams the job's deltas as OpenAI chunks; returns the completion tokens used (for the token limit).
-    /// <paramref name="stopWhenHeldBack"/>: a retry an open circuit holds back ends the stream at once with the
-    /// circuit's error chunk, and the job is cancelled (as the non-streaming answer does).
+    /// A retry the model holds back (open circuit, upstream's Retry-After) ends the stream at once with its error chunk,
+    /// and the job is cancelled (as the non-streaming answer does).
     /// </summary>
-    private static async Task<int> StreamAsync(HttpContext http, JobService jobs, JobRecord job, OpenAiRequest request, string id, long created, string model, bool chat, bool remote, TimeSpan keepAlive,
-        bool stopWhenHeldBack)
+    private static async Task<int> StreamAsync(HttpContext http, JobService jobs, JobRecord job, OpenAiRequest request, string id, long created, string model, bool chat, bool remote, TimeSpan keepAlive)
     {
         var response = http.Response;
         response.ContentType = "text/event-stream; charset=utf-8";
@@ -410,10 +412,10 @@ internal static class OpenAiApi
                             case JobEventTypes.Started:
                                 restarts.OnStarted();
                                 break;
-                            case JobEventTypes.Retrying when stopWhenHeldBack && CircuitRetry.HeldBackBy(e) is { } refusal:
+                            case JobEventTypes.Retrying when CircuitRetry.HeldBackBy(e) is { } refusal:
                                 // Answered as a job out of attempts would be; terminal stays false, so the job is
-                                // cancelled below: nobody waits for its trial call.
-                                await WriteEndAsync(writer, JobStatus.Failed, null, refusal, request, remote, replay: false, ct).ConfigureAwait(false);
+                                // cancelled below: nobody waits for its retry.
+                                await writer.WriteErrorAsync(refusal, "server_error", "model_unavailable", ct).ConfigureAwait(false);
                                 return generated;
                             case JobEventTypes.Rerouted:
                                 // Moved to the fallback while queued (nothing was written for it yet): the headers are
@@ -542,6 +544,17 @@ internal static class OpenAiApi
         }
 
         return OpenAiErrors.Create(code, error, type, null, name);
+    }
+
+    /// <summary>
+    /// A job whose retry the model holds back (see <see cref="CircuitRetry.HeldBackBy(JobEvent, out TimeSpan)"/>): 503,
+    /// unavailable for now, with the time to try again: the circuit's next trial as it stands now, else the wait the
+    /// upstream asked for. Not the upstream's 429 passed on: that would read as the client's own key being limited.
+    /// </summary>
+    private static IResult HeldBack(HttpContext http, ModelRegistry registry, string model, string error, TimeSpan delay)
+    {
+        JobResponses.SetRetryAfter(http, UpstreamException.IsCircuitOpen(error) ? CircuitRetry.After(registry, model) : delay);
+        return OpenAiErrors.Create(503, error, "server_error", "model", "model_unavailable");
     }
 
     private static IResult Rejected(HttpContext http, SubmitOutcome outcome, OpenAiRequest request, bool chat)

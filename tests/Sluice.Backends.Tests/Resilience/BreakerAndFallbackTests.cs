@@ -149,6 +149,95 @@ public sealed class BreakerAndFallbackTests
     }
 
     [Fact]
+    public async Task ChatCompletions_CircuitOpenFallbackCircuitOpenToo_Answers503AtOnceNotAfterTheTrial()
+    {
+        await using var upstream = await FakeOpenAi.StartFailingAsync();
+        await using var server = await SluiceServer.StartAsync(BothDown(upstream));
+        await OpenBothCircuitsAsync(server, upstream);
+
+        // No model of the chain can take the job: a gateway answers "no healthy upstream" now (Envoy's 503), it
+        // does not keep the client until the cooldown ends in the hope that one comes back.
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat)
+            .WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}");
+        var retryAfter = response.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("no Retry-After");
+        Assert.InRange(retryAfter.TotalSeconds, LongCooldownSeconds / 2, LongCooldownSeconds);
+        var error = body.GetProperty("error");
+        Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
+        Assert.Equal("model", error.GetProperty("param").GetString());
+        Assert.Contains("circuit open", error.GetProperty("message").GetString());
+        Assert.Equal(4, upstream.Hits("/v1/chat/completions"));
+        var job = await server.WaitTerminalAsync(response.Headers.GetValues("X-Sluice-Job-Id").Single(), TimeSpan.FromSeconds(10));
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task ChatCompletionsStream_CircuitOpenFallbackCircuitOpenToo_ErrorChunkAtOnceNotAfterTheTrial()
+    {
+        await using var upstream = await FakeOpenAi.StartFailingAsync();
+        await using var server = await SluiceServer.StartAsync(BothDown(upstream));
+        await OpenBothCircuitsAsync(server, upstream);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = SluiceServer.Json("""{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":2,"stream":true}"""),
+        };
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var payloads = await OpenAiSse.ReadAllAsync(response).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        var last = payloads.Last(p => p != "[DONE]");
+        using var chunk = System.Text.Json.JsonDocument.Parse(last);
+        var error = chunk.RootElement.GetProperty("error");
+        Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
+        Assert.Contains("circuit open", error.GetProperty("message").GetString());
+        Assert.Equal(4, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
+    public async Task ChatCompletions_UpstreamRetryAfterAnHour_Answers503WithThatRetryAfterAtOnce()
+    {
+        await using var upstream = await StartBusyAsync(3600);
+        // In-line retries as configured by default (2): none may wait out, or spend a call against, an hour's Retry-After.
+        await using var server = await SluiceServer.StartAsync(WithRetries(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("HealthProbeIntervalSeconds", 0))));
+
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        // The job's retry is held back an hour, as the upstream asked: the client waiting on its request is told so now.
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}");
+        var retryAfter = response.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("no Retry-After");
+        Assert.InRange(retryAfter.TotalSeconds, 3000, 3600);
+        var error = body.GetProperty("error");
+        Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
+        Assert.Equal("model", error.GetProperty("param").GetString());
+        Assert.Contains("upstream answered 429", error.GetProperty("message").GetString());
+        Assert.Equal(1, upstream.Hits("/v1/chat/completions"));
+        var job = await server.WaitTerminalAsync(response.Headers.GetValues("X-Sluice-Job-Id").Single(), TimeSpan.FromSeconds(10));
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task ChatCompletionsStream_UpstreamRetryAfterAnHour_ErrorChunkAtOnce()
+    {
+        await using var upstream = await StartBusyAsync(3600);
+        await using var server = await SluiceServer.StartAsync(WithRetries(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("HealthProbeIntervalSeconds", 0))));
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = SluiceServer.Json("""{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":2,"stream":true}"""),
+        };
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var payloads = await OpenAiSse.ReadAllAsync(response).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        var last = payloads.Last(p => p != "[DONE]");
+        using var chunk = System.Text.Json.JsonDocument.Parse(last);
+        var error = chunk.RootElement.GetProperty("error");
+        Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
+        Assert.Contains("upstream answered 429", error.GetProperty("message").GetString());
+        Assert.Equal(1, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
     public async Task JobRetry_AttemptRefusedByOpenCircuit_WaitsForTheTrialInsteadOfDeadLettering()
     {
         var healthy = false;
@@ -456,6 +545,45 @@ public sealed class BreakerAndFallbackTests
         Assert.Equal("dead_lettered", opener.GetProperty("status").GetString());
         await Jobs.WaitHealthAsync(server, "remote", "circuit_open", TimeSpan.FromSeconds(30));
         Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
+    }
+
+    /// <summary>An upstream that lists its models and answers every chat call 429 with <c>Retry-After: {seconds}</c>.</summary>
+    private static Task<FakeUpstream> StartBusyAsync(int seconds) => FakeUpstream.StartAsync(app =>
+    {
+        app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+        app.MapPost("/v1/chat/completions", async ctx =>
+        {
+            ctx.Response.StatusCode = 429;
+            ctx.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await ctx.Response.WriteAsync("slow down");
+        });
+    });
+
+    /// <summary>
+    /// Models "remote" and "remote2" on <paramref name="upstream"/>, each the other's <c>Fallback</c>, with breakers as
+    /// <see cref="Breaker"/>'s (a long cooldown) and the jobs' default three attempts.
+    /// </summary>
+    private static Dictionary<string, string> BothDown(FakeUpstream upstream)
+    {
+        var settings = WithRetries(Breaker(upstream, LongCooldownSeconds, 0, ("Fallback", "remote2")));
+        foreach (var (key, value) in Settings.Backend("remote2", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("BreakerMinimumThroughput", 2), ("BreakerCooldownSeconds", LongCooldownSeconds), ("HealthProbeIntervalSeconds", 0), ("Fallback", "remote")))
+        {
+            settings[key] = value;
+        }
+
+        settings["Sluice:Models:remote2:MaxAttempts"] = "3";
+        return settings;
+    }
+
+    /// <summary>An async job on each of "remote" and "remote2" opens its circuit (see <see cref="OpenCircuitWithJobAsync"/>).</summary>
+    private static async Task OpenBothCircuitsAsync(SluiceServer server, FakeUpstream upstream)
+    {
+        await OpenCircuitWithJobAsync(server, upstream);
+        var opener = await Jobs.RunAsync(server, "remote2", """{"prompt":"a"}""");
+        Assert.Equal("dead_lettered", opener.GetProperty("status").GetString());
+        await Jobs.WaitHealthAsync(server, "remote2", "circuit_open", TimeSpan.FromSeconds(30));
+        Assert.Equal(4, upstream.Hits("/v1/chat/completions"));
     }
 
     private static string Outcome(Task<(HttpResponseMessage Response, System.Text.Json.JsonElement Body)> request) =>
