@@ -214,6 +214,30 @@ public sealed class OpenAiBackendTests
     }
 
     [Fact]
+    public async Task ChatCompletions_LastAttemptMeetsUpstream429WithRetryAfter_503ModelUnavailableWithThatRetryAfter()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.StatusCode = 429;
+                ctx.Response.Headers.RetryAfter = "7";
+                await ctx.Response.WriteAsync("slow down");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0), ("Sluice:Models:remote:MaxAttempts", 1)));
+
+        var (response, body) = await server.PostAsync("/v1/chat/completions", """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":5}""");
+
+        // No attempt left to hold back: the client still gets the upstream's wait, not a 502 with no hint.
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}");
+        Assert.Equal("model_unavailable", body.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(TimeSpan.FromSeconds(7), response.Headers.RetryAfter?.Delta);
+    }
+
+    [Fact]
     public async Task OpenAiBackend_UpstreamRefusesRequestAs400_ClientGets400InvalidRequestNot502()
     {
         var calls = 0;
