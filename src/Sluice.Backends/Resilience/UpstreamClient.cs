@@ -194,7 +194,7 @@ internal sealed class UpstreamClient : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new UpstreamException($"backend '{Name}': no answer from {request.RequestUri} within {Options.RequestTimeoutSeconds} s", null, idempotent, transient: true);
+            throw new UpstreamException($"backend '{Name}': {UpstreamException.NoAnswer}{request.RequestUri} within {Options.RequestTimeoutSeconds} s", null, idempotent, transient: true);
         }
         catch (HttpRequestException ex)
         {
@@ -224,7 +224,11 @@ internal sealed class UpstreamClient : IDisposable
             var safe = status is 429 or 503 || (idempotent && status is 500 or 502 or 504);
             var transient = status is 408 or 429 or >= 500;
             var refused = status is 400 or 413 or 422 ? ", " + UpstreamException.RefusedAsInvalid : "";
-            throw new UpstreamException($"backend '{Name}': {UpstreamException.Answered}{status} {response.ReasonPhrase}{refused}{(body.Length > 0 ? ": " + body : "")}", status, safe, transient, retryAfter);
+            // The wait goes into the message: a job keeps only its error, and its answer passes the wait on to the client.
+            var wait = retryAfter is { } ra && ra > TimeSpan.Zero
+                ? $"{UpstreamException.RetryAfterMark}{Math.Ceiling(ra.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s)"
+                : "";
+            throw new UpstreamException($"backend '{Name}': {UpstreamException.Answered}{status} {response.ReasonPhrase}{refused}{wait}{(body.Length > 0 ? ": " + body : "")}", status, safe, transient, retryAfter);
         }
     }
 

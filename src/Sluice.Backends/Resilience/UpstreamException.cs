@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+
 namespace Sluice.Backends.Resilience;
 
 /// <summary>
@@ -83,6 +86,74 @@ public sealed class UpstreamException : Exception
 
     /// <summary>How the message of an upstream's HTTP error answer goes on after the backend's name, before its status.</summary>
     internal const string Answered = "upstream answered ";
+
+    /// <summary>
+    /// In the message of an upstream's HTTP error answer, after its status: the seconds its <c>Retry-After</c> asked
+    /// for. A job keeps only its error, so this is how the wait reaches the answer of a job whose last attempt met it.
+    /// </summary>
+    internal const string RetryAfterMark = " (Retry-After ";
+
+    /// <summary>How the message of a call with no answer in time goes on after the backend's name.</summary>
+    internal const string NoAnswer = "no answer from ";
+
+    /// <summary>How the message of a stream silent too long goes on after the backend's name.</summary>
+    internal const string Stalled = "the stream stalled for ";
+
+    /// <summary>The HTTP status the upstream answered, read from a job's error; null when it did not answer with one.</summary>
+    public static int? AnsweredStatus(string? error)
+    {
+        var at = AfterName(error);
+        if (at < 0 || !error.AsSpan(at).StartsWith(Answered, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var digits = error.AsSpan(at + Answered.Length);
+        return digits.Length >= 3 && int.TryParse(digits[..3], NumberStyles.None, CultureInfo.InvariantCulture, out var status) ? status : null;
+    }
+
+    /// <summary>
+    /// The wait an upstream's error answer asked for (its <c>Retry-After</c>, the <see cref="RetryAfterMark"/> Sluice
+    /// writes after the status), read from a job's error; null when it asked for none. Never one quoted in its body.
+    /// </summary>
+    public static TimeSpan? RetryAfterOf(string? error)
+    {
+        if (AnsweredStatus(error) is null)
+        {
+            return null;
+        }
+
+        var answered = error!.IndexOf(Answered, StringComparison.Ordinal);
+        var body = error.IndexOf(": ", answered, StringComparison.Ordinal);
+        var mark = error.IndexOf(RetryAfterMark, answered, StringComparison.Ordinal);
+        if (mark < 0 || (body >= 0 && mark > body))
+        {
+            return null;
+        }
+
+        var digits = error.AsSpan(mark + RetryAfterMark.Length);
+        var end = digits.IndexOf(' ');
+        return end > 0 && long.TryParse(digits[..end], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ? TimeSpan.FromSeconds(seconds) : null;
+    }
+
+    /// <summary>True when a job's error says the upstream did not answer in time (no response headers, a stalled stream).</summary>
+    public static bool IsTimeout(string? error)
+    {
+        var at = AfterName(error);
+        return at >= 0 && (error.AsSpan(at).StartsWith(NoAnswer, StringComparison.Ordinal) || error.AsSpan(at).StartsWith(Stalled, StringComparison.Ordinal));
+    }
+
+    /// <summary>Where a job's error goes on after "backend 'name': ", or -1 when it is no backend's error.</summary>
+    private static int AfterName([NotNullWhen(true)] string? error)
+    {
+        if (error is null || !error.StartsWith("backend '", StringComparison.Ordinal))
+        {
+            return -1;
+        }
+
+        var name = error.IndexOf("': ", StringComparison.Ordinal);
+        return name < 0 ? -1 : name + 3;
+    }
 
     /// <summary>HTTP status the upstream answered, when it answered.</summary>
     public int? StatusCode { get; }

@@ -35,7 +35,7 @@ internal static class UpstreamJson
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new UpstreamException($"backend '{upstream.Name}': the stream stalled for {upstream.Options.StreamIdleTimeoutSeconds} s", null, false, true);
+            throw new UpstreamException($"backend '{upstream.Name}': {UpstreamException.Stalled}{upstream.Options.StreamIdleTimeoutSeconds} s", null, false, true);
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Sluice.Backends.Health;
 using Sluice.Backends.Resilience;
 using Sluice.Core.Models;
 using Sluice.Core.Queueing;
@@ -22,7 +23,7 @@ internal static class ModelsApi
             .WithSummary("Run one input on the model inside this request: no queue, no batching (the synchronous baseline).")
             .DocumentsJsonBody<SyncInferBody>()
             .Produces<SyncInferResponse>().ProducesProblem(400).ProducesProblem(404).ProducesProblem(413).ProducesProblem(415)
-            .ProducesProblem(422).ProducesProblem(503);
+            .ProducesProblem(422).ProducesProblem(502).ProducesProblem(503).ProducesProblem(504);
         return v1;
     }
 
@@ -86,17 +87,43 @@ internal static class ModelsApi
                     JobResponses.SetRetryAfter(http, TimeSpan.FromSeconds(5));
                     return Problems.Create(503, "Model unavailable", r.Detail ?? "not ready", "model", "model-unavailable");
                 default:
-                    if (UpstreamException.IsCircuitOpen(r.Detail))
-                    {
-                        // A remote backend's open circuit refused the call: nothing is wrong with the input, and the
-                        // model can be tried again at the circuit's next trial (as the OpenAI endpoints answer it).
-                        JobResponses.SetRetryAfter(http, CircuitRetry.After(registry, model));
-                        return Problems.Create(503, "Model unavailable", r.Detail!, "model", "model-unavailable");
-                    }
-
-                    return Problems.Create(422, "Inference failed", r.Detail ?? "the model failed on this input", "input", "inference-failed");
+                    return Failed(http, registry, model, r.Detail);
             }
         }
+    }
+
+    /// <summary>
+    /// A failed run: the input is blamed (422) only when the model failed on it, that is a local model's failure or a
+    /// remote upstream refusing the request as invalid (400, 413, 422); the upstream's own faults are a gateway's
+    /// answers, as the OpenAI endpoints give them: 503 with <c>Retry-After</c> when it will not take the call for now
+    /// (open circuit, its 429 or 503), 504 when it did not answer in time, 502 for anything else it got wrong.
+    /// </summary>
+    private static IResult Failed(HttpContext http, ModelRegistry registry, string model, string? detail)
+    {
+        var remote = registry.TryGet(model, out var entry) && entry.Model is IBackendModel;
+        if (!remote || UpstreamException.IsRefusedAsInvalid(detail))
+        {
+            return Problems.Create(422, "Inference failed", detail ?? "the model failed on this input", "input", "inference-failed");
+        }
+
+        if (UpstreamException.IsCircuitOpen(detail))
+        {
+            // The upstream was not called: retry at the circuit's next trial.
+            JobResponses.SetRetryAfter(http, CircuitRetry.After(registry, model));
+            return Problems.Create(503, "Model unavailable", detail!, "model", "model-unavailable");
+        }
+
+        if (UpstreamException.AnsweredStatus(detail) is 429 or 503)
+        {
+            // The upstream did not take the call on. 503 rather than its 429, which would read as the client's own
+            // limit; the wait it asked for is passed on (at least 1 s when it named none).
+            JobResponses.SetRetryAfter(http, UpstreamException.RetryAfterOf(detail) ?? TimeSpan.Zero);
+            return Problems.Create(503, "Model unavailable", detail!, "model", "model-unavailable");
+        }
+
+        return UpstreamException.IsTimeout(detail)
+            ? Problems.Create(504, "Upstream timeout", detail!, "model", "upstream-timeout")
+            : Problems.Create(502, "Upstream error", detail ?? "the upstream failed", "model", "upstream-error");
     }
 
     internal static ModelView View(ModelEntry e, IJobQueue queue)

@@ -529,6 +529,10 @@ internal static class OpenAiApi
         // time to try again, which is what 503 and Retry-After say (RFC 9110; Envoy answers an unusable cluster 503 too).
         // A 502 says the upstream gave a bad answer, and its Retry-After would mean nothing to HTTP clients.
         _ when remote && UpstreamException.IsCircuitOpen(error) => (503, "server_error", "model_unavailable"),
+        // The last attempt met the upstream's 429 or 503 with a Retry-After: it is not taking calls for that long, which
+        // the client is told as for a held-back retry (see HeldBack): 503 with that wait, not a 502 with no hint.
+        _ when remote && UpstreamException.AnsweredStatus(error) is 429 or 503 && UpstreamException.RetryAfterOf(error) is not null
+            => (503, "server_error", "model_unavailable"),
         _ when remote => (502, "server_error", "upstream_error"),
         _ => (500, "server_error", "model_error"),
     };
@@ -538,8 +542,9 @@ internal static class OpenAiApi
         var (code, type, name) = FailureShape(status, remote, error);
         if (code == 503)
         {
-            // Refused by the open circuit: retry once it takes its next trial call (at least 1 s).
-            JobResponses.SetRetryAfter(http, CircuitRetry.After(registry, model));
+            // Refused by the open circuit: retry once it takes its next trial call (at least 1 s); else the wait the
+            // upstream asked for.
+            JobResponses.SetRetryAfter(http, UpstreamException.IsCircuitOpen(error) ? CircuitRetry.After(registry, model) : UpstreamException.RetryAfterOf(error) ?? TimeSpan.Zero);
             return OpenAiErrors.Create(code, error, type, "model", name);
         }
 

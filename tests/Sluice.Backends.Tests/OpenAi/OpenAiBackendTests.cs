@@ -134,7 +134,7 @@ public sealed class OpenAiBackendTests
     }
 
     [Fact]
-    public async Task SyncInfer_UpstreamFailsTheGeneration_ProblemNotA200WithFinishReasonError()
+    public async Task SyncInfer_UpstreamAnswers500_502UpstreamErrorNotA200NorTheInputBlamed()
     {
         await using var upstream = await FakeOpenAi.StartFailingAsync();
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
@@ -142,10 +142,99 @@ public sealed class OpenAiBackendTests
 
         var (response, problem) = await server.PostAsync("/v1/models/remote/infer", """{"input":{"prompt":"x","max_tokens":5}}""");
 
-        // The generation failed: the sync path must say so, as the job path does, not answer its empty text as a result.
-        Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, $"answered {(int)response.StatusCode}: {problem}");
-        Assert.EndsWith("inference-failed", problem.GetProperty("type").GetString());
+        // The generation failed: the sync path must say so, as the job path does, not answer its empty text as a result;
+        // and the upstream failed, not the input, so a bad gateway rather than a 422 naming the input.
+        Assert.True(response.StatusCode == HttpStatusCode.BadGateway, $"answered {(int)response.StatusCode}: {problem}");
+        Assert.EndsWith("upstream-error", problem.GetProperty("type").GetString());
+        Assert.Equal("model", problem.GetProperty("field").GetString());
         Assert.Contains("upstream answered 500", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task SyncInfer_Upstream429WithRetryAfter_503WithTheUpstreamsRetryAfter()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.StatusCode = 429;
+                ctx.Response.Headers.RetryAfter = "7";
+                await ctx.Response.WriteAsync("slow down");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0)));
+
+        var (response, problem) = await server.PostAsync("/v1/models/remote/infer", """{"input":{"prompt":"x","max_tokens":5}}""");
+
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {problem}");
+        Assert.EndsWith("model-unavailable", problem.GetProperty("type").GetString());
+        Assert.Equal(TimeSpan.FromSeconds(7), response.Headers.RetryAfter?.Delta);
+        Assert.Contains("upstream answered 429", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task SyncInfer_UpstreamSendsNoAnswerInTime_504UpstreamTimeout()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx => await Task.Delay(TimeSpan.FromSeconds(10), ctx.RequestAborted));
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0), ("RequestTimeoutSeconds", 0.3)));
+
+        var (response, problem) = await server.PostAsync("/v1/models/remote/infer", """{"input":{"prompt":"x","max_tokens":5}}""");
+
+        Assert.True(response.StatusCode == HttpStatusCode.GatewayTimeout, $"answered {(int)response.StatusCode}: {problem}");
+        Assert.EndsWith("upstream-timeout", problem.GetProperty("type").GetString());
+        Assert.Contains("no answer from", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task SyncInfer_UpstreamRefusesTheInputAs400_422InferenceFailed()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.StatusCode = 400;
+                await ctx.Response.WriteAsync("the prompt is too long for the context");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0)));
+
+        var (response, problem) = await server.PostAsync("/v1/models/remote/infer", """{"input":{"prompt":"x","max_tokens":5}}""");
+
+        Assert.True(response.StatusCode == HttpStatusCode.UnprocessableEntity, $"answered {(int)response.StatusCode}: {problem}");
+        Assert.Equal("input", problem.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task ChatCompletions_LastAttemptMeetsUpstream429WithRetryAfter_503ModelUnavailableWithThatRetryAfter()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.StatusCode = 429;
+                ctx.Response.Headers.RetryAfter = "7";
+                await ctx.Response.WriteAsync("slow down");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0), ("Sluice:Models:remote:MaxAttempts", 1)));
+
+        var (response, body) = await server.PostAsync("/v1/chat/completions", """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":5}""");
+
+        // No attempt left to hold back: the client still gets the upstream's wait, not a 502 with no hint.
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}");
+        Assert.Equal("model_unavailable", body.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(TimeSpan.FromSeconds(7), response.Headers.RetryAfter?.Delta);
     }
 
     [Fact]

@@ -31,4 +31,16 @@ public sealed class UpstreamExceptionTests
     [InlineData("circuit open after repeated upstream failures")]
     public void IsCircuitOpen_NoMarkRightAfterTheBackendsName_False(string? error) =>
         Assert.False(UpstreamException.IsCircuitOpen(error));
+
+    [Fact]
+    public void RetryAfterOf_MarkAfterTheQuotedStatus_TheWait() =>
+        Assert.Equal(TimeSpan.FromSeconds(30), UpstreamException.RetryAfterOf("backend 'up': upstream answered 429 Too Many Requests (Retry-After 30 s): slow down"));
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("backend 'up': upstream answered 429 Too Many Requests: slow down")]
+    // Another proxy's answer quoting a wait it met further up: not the wait this upstream asked for.
+    [InlineData("backend 'up': upstream answered 502 Bad Gateway: backend 'far': upstream answered 429 Too Many Requests (Retry-After 30 s)")]
+    public void RetryAfterOf_NoMarkOrOnlyInsideTheUpstreamsAnswer_Null(string? error) =>
+        Assert.Null(UpstreamException.RetryAfterOf(error));
 }
