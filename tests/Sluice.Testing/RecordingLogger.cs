@@ -8,7 +8,7 @@ namespace Sluice.Testing;
 /// </summary>
 public sealed class RecordingLogger<T>(LogLevel minimum = LogLevel.Warning) : ILogger<T>
 {
-    private readonly List<(LogLevel Level, string Message)> _entries = [];
+    private readonly List<(LogLevel Level, string Message, Exception? Exception)> _entries = [];
 
     /// <summary>A copy of the messages logged so far at warning or above (loggers may be called from several threads).</summary>
     public List<string> Warnings
@@ -24,6 +24,18 @@ public sealed class RecordingLogger<T>(LogLevel minimum = LogLevel.Warning) : IL
 
     /// <summary>A copy of everything recorded so far, with its level.</summary>
     public List<(LogLevel Level, string Message)> Entries
+    {
+        get
+        {
+            lock (_entries)
+            {
+                return [.. _entries.Select(e => (e.Level, e.Message))];
+            }
+        }
+    }
+
+    /// <summary>A copy of everything recorded so far, with its level and the exception logged with it (whose stack trace a console would print).</summary>
+    public List<(LogLevel Level, string Message, Exception? Exception)> EntriesWithExceptions
     {
         get
         {
@@ -45,7 +57,7 @@ public sealed class RecordingLogger<T>(LogLevel minimum = LogLevel.Warning) : IL
         {
             lock (_entries)
             {
-                _entries.Add((logLevel, formatter(state, exception)));
+                _entries.Add((logLevel, formatter(state, exception), exception));
             }
         }
     }

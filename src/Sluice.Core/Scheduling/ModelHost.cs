@@ -138,7 +138,15 @@ internal sealed partial class ModelHost : BackgroundService
         {
             entry.Error = $"{ex.GetType().Name}: {ex.Message}";
             entry.State = ModelState.Failed;
-            Log.ModelFailed(_logger, ex, entry.Name);
+            if (ex is ModelFileException or InvalidDataException)
+            {
+                // A truncated or corrupt model file: its message names the file and the fault, a stack trace adds nothing.
+                Log.ModelFileInvalid(_logger, entry.Name, ex.Message);
+            }
+            else
+            {
+                Log.ModelFailed(_logger, ex, entry.Name);
+            }
         }
     }
 
@@ -252,6 +260,9 @@ internal sealed partial class ModelHost : BackgroundService
 
         [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Model {Model} failed to load or warm up")]
         public static partial void ModelFailed(ILogger logger, Exception exception, string model);
+
+        [LoggerMessage(EventId = 1007, Level = LogLevel.Error, Message = "Model {Model} failed to load: {Problem}")]
+        public static partial void ModelFileInvalid(ILogger logger, string model, string problem);
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Recovered {Count} unfinished jobs from the store")]
         public static partial void Recovered(ILogger logger, int count);

@@ -1,10 +1,12 @@
+using Sluice.Core.Models;
+
 namespace Sluice.Engine.Loading;
 
 /// <summary>
 /// A model or tokenizer file that is truncated, corrupt or unsupported. The message names the file, the byte
 /// offset and what was expected there, so a user can tell a bad download from a wrong format.
 /// </summary>
-internal sealed class ModelFormatException : Exception
+internal sealed class ModelFormatException : ModelFileException
 {
     public ModelFormatException(string path, long offset, string problem)
         : base($"{path}: at offset {offset}: {problem}")

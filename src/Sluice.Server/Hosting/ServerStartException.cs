@@ -22,7 +22,8 @@ public sealed partial class ServerStartException(Exception cause) : Exception("t
 
     private static string Describe(Exception cause) => cause switch
     {
-        OptionsValidationException v => string.Join("; ", v.Failures.Select(f => NameTheSetting(v.OptionsType, f))),
+        // Each failure is a sentence of its own ("… must be from 1 to 256."): joined as they are they read "….; Sluice:…".
+        OptionsValidationException v => string.Join("; ", v.Failures.Select(f => NameTheSetting(v.OptionsType, f).TrimEnd().TrimEnd('.'))) + ".",
         InvalidOperationException when NameTheUnknownSettings(cause.Message) is { } named => named,
         InvalidOperationException when ConversionFailure().Match(cause.Message) is { Success: true } m =>
             $"{m.Groups["setting"].Value} = '{m.Groups["value"].Value}' is not {TypeInWords.Describe(m.Groups["type"].Value)}.",

@@ -45,6 +45,8 @@ public static class SluiceServerExtensions
             }
         });
         var services = builder.Services;
+        // A streaming client that vanished is expected, not a Kestrel warning with a stack trace (VanishedClientLogger).
+        services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(sp => new VanishedClientLoggerFactory(ActivatorUtilities.CreateInstance<LoggerFactory>(sp))));
         services.AddSluiceCore();
         services.AddSluiceSqliteStore();
         // Distributed mode is configuration only: a store URL swaps SQLite for PostgreSQL (and shares rate

@@ -3,8 +3,10 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Sluice.Core.Events;
 using Sluice.Server.Tests.Infrastructure;
+using Sluice.Testing;
 using Sluice.Testing.Server;
 
 namespace Sluice.Server.Tests.Apis;
@@ -216,6 +218,36 @@ public sealed class DisconnectTests : IAsyncLifetime
         // The client never reads.
         var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60));
         Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task ServerSentEvents_ClientStopsAcknowledging_ConnectionEndIsOneDebugLineNotAWarning()
+    {
+        // The bound ends the connection on purpose; Kestrel logged the ETIMEDOUT that follows as "Connection processing
+        // ended abnormally", a Warning with a stack trace, for every client that vanished.
+        var logs = new RecordingLoggerProvider(LogLevel.Debug);
+        await using var server = await TestServer.StartAsync(
+            new Dictionary<string, string>
+            {
+                ["Sluice:Http:KeepAliveSeconds"] = "1",
+                ["Sluice:BuiltIns:CountStepMs"] = "100",
+                ["Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel"] = "Debug",
+            },
+            configureServices: s => s.AddSingleton<ILoggerProvider>(logs));
+        var (_, created) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
+        var id = created.GetProperty("id").GetString()!;
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.ReceiveBufferSize = 1;
+        await client.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port);
+        await client.SendAsync(Encoding.UTF8.GetBytes($"GET /v1/jobs/{id}/events?cancel_on_disconnect=true HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\n\r\n"));
+
+        Assert.Equal("cancelled", (await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60))).GetProperty("status").GetString());
+        await Poll.UntilAsync(
+            () => Task.FromResult(logs.Entries.Exists(e => e.Message.Contains("ended abnormally", StringComparison.Ordinal) || e.Message.Contains("the client went away", StringComparison.Ordinal))),
+            () => "Kestrel never logged the end of the connection");
+
+        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Warning && e.Message.Contains("ended abnormally", StringComparison.Ordinal));
+        Assert.Single(logs.Entries, e => e.Level == LogLevel.Debug && e.Message == "Connection ended: the client went away (Connection timed out)");
     }
 
     [Fact]

@@ -39,6 +39,16 @@ public sealed class ServerStartExceptionTests
     }
 
     [Fact]
+    public async Task RunAsync_TwoSettingsOutOfRange_MessageJoinsThemWithoutDoubledPunctuation()
+    {
+        var ex = await StartFailureAsync("--Sluice:Engine:KvBlockSize=0", "--Sluice:Engine:MaxSequences=-3").WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(
+            "the server could not start: Sluice:Engine:KvBlockSize = 0 must be from 1 to 1024; Sluice:Engine:MaxSequences = -3 must be from 1 to 4096.",
+            ex.Message);
+    }
+
+    [Fact]
     public async Task RunAsync_SettingABoundSectionDoesNotHave_MessageNamesTheSettingAndTheOnesItHas()
     {
         var ex = await StartFailureAsync("--Sluice:BuiltIns:SleepBatch:BaseMs=500", "--Sluice:BuiltIns:CountMs=5");
