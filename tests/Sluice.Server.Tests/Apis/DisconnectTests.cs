@@ -196,13 +196,9 @@ public sealed class DisconnectTests : IAsyncLifetime
             id = created.GetProperty("id").GetString()!;
         }
 
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        // Before connecting: the window the client advertises follows it.
-        client.ReceiveBufferSize = 1;
-        await client.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port);
         var head = $"{request.Replace("{id}", id, StringComparison.Ordinal)} HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\n"
             + (body is null ? "\r\n" : $"Content-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}");
-        await client.SendAsync(Encoding.UTF8.GetBytes(head));
+        using var client = await SendFromNeverReadingClientAsync(server, head);
         if (body is not null)
         {
             // The completion's job: the only one of this server.
@@ -236,10 +232,7 @@ public sealed class DisconnectTests : IAsyncLifetime
             configureServices: s => s.AddSingleton<ILoggerProvider>(logs));
         var (_, created) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
         var id = created.GetProperty("id").GetString()!;
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        client.ReceiveBufferSize = 1;
-        await client.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port);
-        await client.SendAsync(Encoding.UTF8.GetBytes($"GET /v1/jobs/{id}/events?cancel_on_disconnect=true HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\n\r\n"));
+        using var client = await SendFromNeverReadingClientAsync(server, $"GET /v1/jobs/{id}/events?cancel_on_disconnect=true HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\n\r\n");
 
         Assert.Equal("cancelled", (await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60))).GetProperty("status").GetString());
         await Poll.UntilAsync(
@@ -374,6 +367,20 @@ public sealed class DisconnectTests : IAsyncLifetime
     }
 
     /// <summary>A server that pings WebSocket clients every second, with count steps 1.5 s apart (longer than a ping).</summary>
+    /// <summary>
+    /// Sends <paramref name="request"/> from a raw client that never reads and whose receive window shuts at once, so
+    /// its TCP stops acknowledging what the server sends (the nearest to a vanished client on loopback).
+    /// </summary>
+    private static async Task<Socket> SendFromNeverReadingClientAsync(TestServer server, string request)
+    {
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        // Before connecting: the window the client advertises follows it.
+        client.ReceiveBufferSize = 1;
+        await client.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port);
+        await client.SendAsync(Encoding.UTF8.GetBytes(request));
+        return client;
+    }
+
     private static Task<TestServer> StartPingEverySecondAsync() => TestServer.StartAsync(new Dictionary<string, string>
     {
         ["Sluice:Http:KeepAliveSeconds"] = "1",
