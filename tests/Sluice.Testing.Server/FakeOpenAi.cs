@@ -62,6 +62,18 @@ public static class FakeOpenAi
         app.MapPost("/v1/chat/completions", Failing());
     });
 
+    /// <summary>An upstream that lists its models and answers every chat call 429 with <c>Retry-After: {seconds}</c>.</summary>
+    public static Task<FakeUpstream> StartBusyAsync(int retryAfterSeconds) => FakeUpstream.StartAsync(app =>
+    {
+        app.MapGet("/v1/models", ModelsAsync);
+        app.MapPost("/v1/chat/completions", async context =>
+        {
+            context.Response.StatusCode = 429;
+            context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await context.Response.WriteAsync("slow down");
+        });
+    });
+
     /// <summary><c>POST /v1/chat/completions</c> of an upstream that can come back: streams <paramref name="pieces"/> while <paramref name="isUp"/> says so, fails as <see cref="Failing"/> before.</summary>
     public static RequestDelegate ChatWhile(Func<bool> isUp, string[] pieces)
     {

@@ -153,16 +153,7 @@ public sealed class OpenAiBackendTests
     [Fact]
     public async Task SyncInfer_Upstream429WithRetryAfter_503WithTheUpstreamsRetryAfter()
     {
-        await using var upstream = await FakeUpstream.StartAsync(app =>
-        {
-            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                ctx.Response.StatusCode = 429;
-                ctx.Response.Headers.RetryAfter = "7";
-                await ctx.Response.WriteAsync("slow down");
-            });
-        });
+        await using var upstream = await FakeOpenAi.StartBusyAsync(7);
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
             ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0)));
 
@@ -216,16 +207,7 @@ public sealed class OpenAiBackendTests
     [Fact]
     public async Task ChatCompletions_LastAttemptMeetsUpstream429WithRetryAfter_503ModelUnavailableWithThatRetryAfter()
     {
-        await using var upstream = await FakeUpstream.StartAsync(app =>
-        {
-            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                ctx.Response.StatusCode = 429;
-                ctx.Response.Headers.RetryAfter = "7";
-                await ctx.Response.WriteAsync("slow down");
-            });
-        });
+        await using var upstream = await FakeOpenAi.StartBusyAsync(7);
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
             ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0), ("Sluice:Models:remote:MaxAttempts", 1)));
 

@@ -110,20 +110,7 @@ public sealed class BreakerAndFallbackTests
 
         // The job has attempts left, which an async job spends waiting for the circuit's trial call. A client waiting
         // on its HTTP request is told now, with the time of that trial, rather than held until it (or its deadline).
-        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat)
-            .WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
-
-        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}");
-        var retryAfter = response.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("no Retry-After");
-        Assert.InRange(retryAfter.TotalSeconds, LongCooldownSeconds / 2, LongCooldownSeconds);
-        var error = body.GetProperty("error");
-        Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
-        Assert.Equal("model", error.GetProperty("param").GetString());
-        Assert.Contains("circuit open", error.GetProperty("message").GetString());
-        Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
-        // Nobody waits for the job any more: it does not stay queued to be the trial call.
-        var job = await server.WaitTerminalAsync(response.Headers.GetValues("X-Sluice-Job-Id").Single(), TimeSpan.FromSeconds(10));
-        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+        await AssertAnsweredUnavailableAtOnceAsync(server, upstream, LongCooldownSeconds / 2, LongCooldownSeconds, "circuit open", 2);
     }
 
     [Fact]
@@ -133,16 +120,7 @@ public sealed class BreakerAndFallbackTests
         await using var server = await SluiceServer.StartAsync(WithRetries(Breaker(upstream, LongCooldownSeconds)));
         await OpenCircuitWithJobAsync(server, upstream);
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = SluiceServer.Json("""{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":2,"stream":true}"""),
-        };
-        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        var payloads = await OpenAiSse.ReadAllAsync(response).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
-
-        var last = payloads.Last(p => p != "[DONE]");
-        using var chunk = System.Text.Json.JsonDocument.Parse(last);
-        var error = chunk.RootElement.GetProperty("error");
+        var error = await StreamErrorAsync(server);
         Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
         Assert.Contains("circuit open", error.GetProperty("message").GetString());
         Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
@@ -157,19 +135,7 @@ public sealed class BreakerAndFallbackTests
 
         // No model of the chain can take the job: a gateway answers "no healthy upstream" now (Envoy's 503), it
         // does not keep the client until the cooldown ends in the hope that one comes back.
-        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat)
-            .WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
-
-        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}");
-        var retryAfter = response.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("no Retry-After");
-        Assert.InRange(retryAfter.TotalSeconds, LongCooldownSeconds / 2, LongCooldownSeconds);
-        var error = body.GetProperty("error");
-        Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
-        Assert.Equal("model", error.GetProperty("param").GetString());
-        Assert.Contains("circuit open", error.GetProperty("message").GetString());
-        Assert.Equal(4, upstream.Hits("/v1/chat/completions"));
-        var job = await server.WaitTerminalAsync(response.Headers.GetValues("X-Sluice-Job-Id").Single(), TimeSpan.FromSeconds(10));
-        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+        await AssertAnsweredUnavailableAtOnceAsync(server, upstream, LongCooldownSeconds / 2, LongCooldownSeconds, "circuit open", 4);
     }
 
     [Fact]
@@ -179,16 +145,7 @@ public sealed class BreakerAndFallbackTests
         await using var server = await SluiceServer.StartAsync(BothDown(upstream));
         await OpenBothCircuitsAsync(server, upstream);
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = SluiceServer.Json("""{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":2,"stream":true}"""),
-        };
-        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        var payloads = await OpenAiSse.ReadAllAsync(response).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
-
-        var last = payloads.Last(p => p != "[DONE]");
-        using var chunk = System.Text.Json.JsonDocument.Parse(last);
-        var error = chunk.RootElement.GetProperty("error");
+        var error = await StreamErrorAsync(server);
         Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
         Assert.Contains("circuit open", error.GetProperty("message").GetString());
         Assert.Equal(4, upstream.Hits("/v1/chat/completions"));
@@ -197,41 +154,21 @@ public sealed class BreakerAndFallbackTests
     [Fact]
     public async Task ChatCompletions_UpstreamRetryAfterAnHour_Answers503WithThatRetryAfterAtOnce()
     {
-        await using var upstream = await StartBusyAsync(3600);
+        await using var upstream = await FakeOpenAi.StartBusyAsync(3600);
         // In-line retries as configured by default (2): none may wait out, or spend a call against, an hour's Retry-After.
         await using var server = await SluiceServer.StartAsync(WithRetries(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("HealthProbeIntervalSeconds", 0))));
 
-        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
-
         // The job's retry is held back an hour, as the upstream asked: the client waiting on its request is told so now.
-        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}");
-        var retryAfter = response.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("no Retry-After");
-        Assert.InRange(retryAfter.TotalSeconds, 3000, 3600);
-        var error = body.GetProperty("error");
-        Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
-        Assert.Equal("model", error.GetProperty("param").GetString());
-        Assert.Contains("upstream answered 429", error.GetProperty("message").GetString());
-        Assert.Equal(1, upstream.Hits("/v1/chat/completions"));
-        var job = await server.WaitTerminalAsync(response.Headers.GetValues("X-Sluice-Job-Id").Single(), TimeSpan.FromSeconds(10));
-        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+        await AssertAnsweredUnavailableAtOnceAsync(server, upstream, 3000, 3600, "upstream answered 429", 1);
     }
 
     [Fact]
     public async Task ChatCompletionsStream_UpstreamRetryAfterAnHour_ErrorChunkAtOnce()
     {
-        await using var upstream = await StartBusyAsync(3600);
+        await using var upstream = await FakeOpenAi.StartBusyAsync(3600);
         await using var server = await SluiceServer.StartAsync(WithRetries(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("HealthProbeIntervalSeconds", 0))));
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = SluiceServer.Json("""{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":2,"stream":true}"""),
-        };
-        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        var payloads = await OpenAiSse.ReadAllAsync(response).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
-
-        var last = payloads.Last(p => p != "[DONE]");
-        using var chunk = System.Text.Json.JsonDocument.Parse(last);
-        var error = chunk.RootElement.GetProperty("error");
+        var error = await StreamErrorAsync(server);
         Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
         Assert.Contains("upstream answered 429", error.GetProperty("message").GetString());
         Assert.Equal(1, upstream.Hits("/v1/chat/completions"));
@@ -547,17 +484,42 @@ public sealed class BreakerAndFallbackTests
         Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
     }
 
-    /// <summary>An upstream that lists its models and answers every chat call 429 with <c>Retry-After: {seconds}</c>.</summary>
-    private static Task<FakeUpstream> StartBusyAsync(int seconds) => FakeUpstream.StartAsync(app =>
+    /// <summary>
+    /// A chat request answered well before the cooldown with 503 <c>model_unavailable</c> (<c>param</c> <c>model</c>),
+    /// a <c>Retry-After</c> in the range given and a message containing <paramref name="message"/>, after
+    /// <paramref name="upstreamCalls"/> upstream calls in all; its job, which nobody waits for any more, is cancelled
+    /// (it does not stay queued to be the trial call).
+    /// </summary>
+    private static async Task AssertAnsweredUnavailableAtOnceAsync(SluiceServer server, FakeUpstream upstream, double minRetryAfterSeconds, double maxRetryAfterSeconds, string message, int upstreamCalls)
     {
-        app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-        app.MapPost("/v1/chat/completions", async ctx =>
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}");
+        var retryAfter = response.Headers.RetryAfter?.Delta ?? throw new Xunit.Sdk.XunitException("no Retry-After");
+        Assert.InRange(retryAfter.TotalSeconds, minRetryAfterSeconds, maxRetryAfterSeconds);
+        var error = body.GetProperty("error");
+        Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
+        Assert.Equal("model", error.GetProperty("param").GetString());
+        Assert.Contains(message, error.GetProperty("message").GetString());
+        Assert.Equal(upstreamCalls, upstream.Hits("/v1/chat/completions"));
+        var job = await server.WaitTerminalAsync(response.Headers.GetValues("X-Sluice-Job-Id").Single(), TimeSpan.FromSeconds(10));
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    /// <summary>The error of the chunk a streamed chat request ends with, read well before the cooldown.</summary>
+    private static async Task<System.Text.Json.JsonElement> StreamErrorAsync(SluiceServer server)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
-            ctx.Response.StatusCode = 429;
-            ctx.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await ctx.Response.WriteAsync("slow down");
-        });
-    });
+            Content = SluiceServer.Json("""{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":2,"stream":true}"""),
+        };
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var payloads = await OpenAiSse.ReadAllAsync(response).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        var last = payloads.Last(p => p != "[DONE]");
+        using var chunk = System.Text.Json.JsonDocument.Parse(last);
+        return chunk.RootElement.GetProperty("error").Clone();
+    }
 
     /// <summary>
     /// Models "remote" and "remote2" on <paramref name="upstream"/>, each the other's <c>Fallback</c>, with breakers as
