@@ -188,11 +188,14 @@ public sealed class RobustnessTests(ITestOutputHelper output)
     {
         var essays = HeldOutEssays.All;
         var caught = new bool?[essays.Count];
+        var firstKept = new bool[essays.Count];
         Parallel.For(0, essays.Count, i =>
         {
-            if (Grading.Text.Tokenizer.Analyze(essays[i].Text).Sentences.Count >= 6)
+            var doc = Grading.Text.Tokenizer.Analyze(essays[i].Text);
+            if (doc.Sentences.Count >= 6)
             {
                 var shuffled = Attacks.ShuffleSentences(essays[i].Text, 1000 + i);
+                firstKept[i] = shuffled.StartsWith(doc.SentenceText(0), StringComparison.Ordinal);
                 caught[i] = Grader.Grade(new EssayRequest(shuffled, essays[i].Prompt)).Flags.Any(f => f.Code == "incoherent_order");
             }
         });
@@ -205,8 +208,16 @@ public sealed class RobustnessTests(ITestOutputHelper output)
 
         var rate = (double)flagged / shuffles;
         output.WriteLine($"incoherent_order on shuffled held-out essays: {flagged}/{shuffles} ({rate:P1})");
+
+        // The evidence is strongest at the opening: a shuffle moves the written first sentence with probability
+        // (n - 1) / n, and the rest of the order carries far less (docs/grading.md, "Shuffled-order detector").
+        var moved = Enumerable.Range(0, essays.Count).Where(i => caught[i] is not null && !firstKept[i]).ToList();
+        var movedFlagged = moved.Count(i => caught[i] == true);
+        var movedRate = (double)movedFlagged / moved.Count;
+        output.WriteLine($"opening sentence moved: {movedFlagged}/{moved.Count} ({movedRate:P1}); kept first: {flagged - movedFlagged}/{shuffles - moved.Count}");
         Assert.True(shuffles > 1800, $"only {shuffles} held-out essays with 6+ sentences");
         Assert.True(rate >= 0.82, $"incoherent_order caught {flagged}/{shuffles} shuffles ({rate:P1}), expected at least 82 %");
+        Assert.True(movedRate >= 0.90, $"incoherent_order caught {movedFlagged}/{moved.Count} shuffles that moved the opening sentence ({movedRate:P1}), expected at least 90 %");
     }
 
     /// <summary>
