@@ -54,6 +54,9 @@ internal sealed class ApiKeyAuthenticator
 
     public Caller AnonymousCaller => _anonymous;
 
+    /// <summary>The configured keys: each one's SHA-256 and who it authenticates as (for <see cref="StreamTokens"/>).</summary>
+    public IReadOnlyList<(byte[] Hash, Caller Caller)> Entries => _keys;
+
     /// <summary>Resolves a presented secret; false when it matches no key.</summary>
     public bool TryAuthenticate(ReadOnlySpan<char> presented, out Caller caller)
     {

@@ -14,4 +14,14 @@ public sealed class AuthOptions
 
     /// <summary>Burst for anonymous callers.</summary>
     public double AnonymousBurst { get; set; }
+
+    /// <summary>Lifetime of a job's stream token (see <see cref="StreamTokens"/>), in seconds (10 to 86400).</summary>
+    public int StreamTokenSeconds { get; set; } = 300;
+
+    /// <summary>
+    /// Secret that signs stream tokens, the same on every gateway (at least 32 characters). Unset: a token is signed with
+    /// a key derived from its API key's SHA-256 alone, which every gateway already has; set it when configuration that
+    /// holds <c>Sha256</c> values may be read by people who must not follow that key's jobs.
+    /// </summary>
+    public string? StreamTokenSecret { get; set; }
 }

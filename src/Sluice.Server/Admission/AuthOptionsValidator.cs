@@ -108,6 +108,20 @@ internal sealed class AuthOptionsValidator(IConfiguration configuration) : IVali
         }
 
         CheckLimits(failures, "Sluice:Auth:AnonymousRequestsPerSecond", options.AnonymousRequestsPerSecond, "Sluice:Auth:AnonymousBurst", options.AnonymousBurst);
+        if (options.StreamTokenSeconds is < StreamTokens.MinSeconds or > StreamTokens.MaxSeconds)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture,
+                $"Sluice:Auth:StreamTokenSeconds = {options.StreamTokenSeconds} is out of range: a stream token lives {StreamTokens.MinSeconds} to {StreamTokens.MaxSeconds} seconds"));
+        }
+
+        // A short or blank secret would make every token guessable; one set by mistake on a single gateway shows up
+        // as other gateways refusing its tokens, which the docs say.
+        if (options.StreamTokenSecret is { } secret && (secret.Trim().Length != secret.Length || secret.Length < StreamTokens.MinSecretLength))
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture,
+                $"Sluice:Auth:StreamTokenSecret must be at least {StreamTokens.MinSecretLength} characters without leading or trailing spaces (e.g. openssl rand -base64 32), the same on every gateway"));
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

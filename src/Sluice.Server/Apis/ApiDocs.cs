@@ -57,6 +57,12 @@ internal static class ApiDocs
     public static readonly DocumentedParameter CancelOnDisconnect = Query("cancel_on_disconnect",
         "true: cancel the job when the client goes away before its end.", new DocumentedValue(JsonSchemaType.Boolean) { Default = false });
 
+    public static readonly DocumentedParameter StreamToken = Query(Admission.StreamTokens.QueryName,
+        "Instead of the API key, for clients that cannot send headers (a browser's EventSource): the stream_token of this job's view "
+        + "(submit, GET /v1/jobs/{id}). Read-only (cancel_on_disconnect=true is a 403), only for this job's event streams (401 on any "
+        + "other endpoint or job), until stream_token_expires_at (Sluice:Auth:StreamTokenSeconds, 300 by default). Ignored without keys.",
+        DocumentedValue.String with { MaxLength = 1024 });
+
     // The WebSocket handshake (RFC 6455): the only header of it the handler names in its 400; the others are the client library's.
     public static readonly DocumentedParameter WebSocketUpgrade = Header("Upgrade",
         "'websocket', with 'Connection: Upgrade', 'Sec-WebSocket-Key' and 'Sec-WebSocket-Version: 13' (RFC 6455; a WebSocket client sends them). "

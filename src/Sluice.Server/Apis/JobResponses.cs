@@ -43,7 +43,7 @@ internal static class JobResponses
                     }
                 }
 
-                var view = JobViews.From(job);
+                var view = WithStreamToken(http, JobViews.From(job));
                 return job.Status.IsTerminal() ? TypedResults.Ok(view) : TypedResults.Accepted(view.Links.Self, view);
             case SubmitStatus.UnknownModel:
                 return Problems.Create(404, "Unknown model", "no model with that name; see GET /v1/models", "model", "unknown-model");
@@ -61,6 +61,18 @@ internal static class JobResponses
                 SetRetryAfter(http, outcome.RetryAfter);
                 return Problems.Create(503, "Service unavailable", outcome.Detail ?? "try again later", type: "unavailable");
         }
+    }
+
+    /// <summary>The view with a stream token for its job, issued to the key of this request (none without keys).</summary>
+    public static JobView WithStreamToken(HttpContext http, JobView view)
+    {
+        var tokens = http.RequestServices.GetRequiredService<Admission.StreamTokens>();
+        if (!tokens.Enabled || tokens.Issue(view.Id, Admission.AdmissionFilter.CallerOf(http), out var expiresAt) is not { } token)
+        {
+            return view;
+        }
+
+        return view with { StreamToken = token, StreamTokenExpiresAt = expiresAt };
     }
 
     public static void SetRetryAfter(HttpContext http, TimeSpan retryAfter) =>

@@ -39,16 +39,18 @@ internal static class JobsApi
             .Produces<JobView>().ProducesProblem(404).ProducesProblem(409).ProducesProblem(503);
         jobs.MapGet("/{id}/events", EventsAsync).WithName("JobEvents")
             .WithSummary("Server-Sent Events of a job (resumable with Last-Event-ID; ?cancel_on_disconnect=true).")
-            .DocumentsParameters(ApiDocs.LastEventIdHeader, ApiDocs.LastEventIdQuery, ApiDocs.CancelOnDisconnect)
-            .DocumentsEventStream(EventStreamFormat).Produces(200).Produces(204).ProducesProblem(400).ProducesProblem(404).ProducesProblem(503);
+            .DocumentsParameters(ApiDocs.LastEventIdHeader, ApiDocs.LastEventIdQuery, ApiDocs.CancelOnDisconnect, ApiDocs.StreamToken)
+            .WithMetadata(StreamTokenAccepted.Instance)
+            .DocumentsEventStream(EventStreamFormat).Produces(200).Produces(204).ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(503);
         jobs.MapGet("/{id}/ws", WebSocketAsync).WithName("JobEventsWebSocket").WithSummary("The job's events over WebSocket.")
             .WithDescription(ApiDocs.WebSocketMessages)
-            .DocumentsParameters(ApiDocs.WebSocketUpgrade, ApiDocs.LastEventIdHeader, ApiDocs.LastEventIdQuery, ApiDocs.CancelOnDisconnect)
-            .Produces(StatusCodes.Status101SwitchingProtocols).ProducesProblem(400).ProducesProblem(404).ProducesProblem(503)
+            .DocumentsParameters(ApiDocs.WebSocketUpgrade, ApiDocs.LastEventIdHeader, ApiDocs.LastEventIdQuery, ApiDocs.CancelOnDisconnect, ApiDocs.StreamToken)
+            .WithMetadata(StreamTokenAccepted.Instance)
+            .Produces(StatusCodes.Status101SwitchingProtocols).ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(503)
             .DocumentsResponseHeaders([101], ApiDocs.WebSocketAccepted);
         // A WebSocket over HTTP/2 (RFC 8441) is an extended CONNECT, not a GET: the same handler, left out of the
         // document (OpenAPI 3.1 has no CONNECT operation; the GET above describes the endpoint).
-        jobs.MapMethods("/{id}/ws", [HttpMethods.Connect], WebSocketAsync).WithName("JobEventsWebSocketConnect").ExcludeFromDescription();
+        jobs.MapMethods("/{id}/ws", [HttpMethods.Connect], WebSocketAsync).WithName("JobEventsWebSocketConnect").WithMetadata(StreamTokenAccepted.Instance).ExcludeFromDescription();
         return v1;
     }
 
@@ -119,7 +121,7 @@ internal static class JobsApi
     private static async Task<IResult> GetAsync(string id, HttpContext http, JobService jobs)
     {
         var job = await JobResponses.GetOwnedAsync(jobs, http, id).ConfigureAwait(false);
-        return job is null ? JobResponses.JobNotFound(id) : TypedResults.Ok(JobViews.From(job));
+        return job is null ? JobResponses.JobNotFound(id) : TypedResults.Ok(JobResponses.WithStreamToken(http, JobViews.From(job)));
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, JobService jobs) =>

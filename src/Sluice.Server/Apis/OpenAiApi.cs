@@ -31,7 +31,7 @@ internal static class OpenAiApi
 
     private const string ChunkStream = "With stream: true, Server-Sent Events in OpenAI's chunk format: 'data: {chunk JSON}' lines "
         + "(a role chunk, one per delta, one with finish_reason, with stream_options.include_usage one with usage), "
-        + "': keep-alive' comments while no token comes, then 'data: [DONE]'; an error after the start is a last 'data: {\"error\": {…}}' instead.";
+        + "': keep-alive' comments whenever nothing was written for Sluice:Http:KeepAliveSeconds (15; also while queued), then 'data: [DONE]'; an error after the start is a last 'data: {\"error\": {…}}' instead.";
 
     public static RouteGroupBuilder MapOpenAiApi(this RouteGroupBuilder v1)
     {
@@ -340,7 +340,7 @@ internal static class OpenAiApi
 
             if (!jobs.Events.TrySubscribe(job.Id, 0, out var sub))
             {
-                var done = await JobWaiter.WaitAsync(jobs, job.Id, TimeSpan.FromHours(1), ct, cancelOnDisconnect: true).ConfigureAwait(false);
+                var done = await WaitKeepingAliveAsync(jobs, job.Id, writer, keepAlive, ct).ConfigureAwait(false);
                 terminal = done is not null && done.Status.IsTerminal();
                 if (done is not null && done.Model != model)
                 {
@@ -358,8 +358,16 @@ internal static class OpenAiApi
                 while (true)
                 {
                     // A model that is queued, prefilling or waiting on a slow upstream sends nothing for a while: a
-                    // keep-alive comment then stops proxies and load balancers from closing the idle stream.
-                    idle.CancelAfter(keepAlive);
+                    // keep-alive comment then stops proxies and load balancers from closing the idle stream. Timed from
+                    // the last write, not the last event: events that write nothing (a retrying job's) must not defer it.
+                    var untilKeepAlive = keepAlive - writer.SinceLastWrite;
+                    if (untilKeepAlive <= TimeSpan.Zero)
+                    {
+                        await writer.WriteKeepAliveAsync(ct).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    idle.CancelAfter(untilKeepAlive);
                     bool more;
                     try
                     {
@@ -369,7 +377,6 @@ internal static class OpenAiApi
                     {
                         idle.Dispose();
                         idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                        await writer.WriteKeepAliveAsync(ct).ConfigureAwait(false);
                         continue;
                     }
 
@@ -377,7 +384,7 @@ internal static class OpenAiApi
                     {
                         // The stream ended with no terminal event: another process stored the outcome (a cancel through
                         // another gateway, a redelivered copy that finished first). The client still gets its end.
-                        var done = await JobWaiter.WaitAsync(jobs, job.Id, TimeSpan.FromHours(1), ct, cancelOnDisconnect: true).ConfigureAwait(false);
+                        var done = await WaitKeepingAliveAsync(jobs, job.Id, writer, keepAlive, ct).ConfigureAwait(false);
                         if (done is null || !done.Status.IsTerminal())
                         {
                             return generated;
@@ -477,6 +484,29 @@ internal static class OpenAiApi
                 await jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="JobWaiter.WaitAsync"/> for the job's outcome, with keep-alives at the interval meanwhile: a job still
+    /// queued, or run by another process, may take long, and a silent stream is closed by proxies.
+    /// </summary>
+    private static async Task<JobRecord?> WaitKeepingAliveAsync(JobService jobs, string jobId, OpenAiStreamWriter writer, TimeSpan keepAlive, CancellationToken ct)
+    {
+        var wait = JobWaiter.WaitAsync(jobs, jobId, TimeSpan.FromHours(1), ct, cancelOnDisconnect: true);
+        while (!wait.IsCompleted)
+        {
+            var untilKeepAlive = keepAlive - writer.SinceLastWrite;
+            if (untilKeepAlive <= TimeSpan.Zero)
+            {
+                await writer.WriteKeepAliveAsync(ct).ConfigureAwait(false);
+                continue;
+            }
+
+            // A client that leaves ends the wait itself (the job is cancelled there): the delay does not watch ct.
+            await Task.WhenAny(wait, Task.Delay(untilKeepAlive, CancellationToken.None)).ConfigureAwait(false);
+        }
+
+        return await wait.ConfigureAwait(false);
     }
 
     private static async Task<int> WriteEndAsync(OpenAiStreamWriter writer, JobStatus status, string? resultJson, string? error, OpenAiRequest request, bool remote, bool replay, CancellationToken ct)

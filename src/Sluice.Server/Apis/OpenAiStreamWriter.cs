@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text.Json;
 
 namespace Sluice.Server.Apis;
@@ -17,9 +18,16 @@ internal sealed class OpenAiStreamWriter(Stream body, string id, long created, s
 
     private readonly ArrayBufferWriter<byte> _buffer = new(1024);
     private Utf8JsonWriter? _json;
+    private long _lastWrite = Stopwatch.GetTimestamp();
 
     /// <summary>The model named in each chunk: the fallback's once the job moved there (the headers went out before).</summary>
     public string Model { get; set; } = model;
+
+    /// <summary>
+    /// How long the client has had nothing: the keep-alive clock. Events that write nothing (<c>queued</c>, <c>started</c>,
+    /// a <c>retrying</c> between attempts) must not reset it, or a job retried every few seconds left the stream silent.
+    /// </summary>
+    public TimeSpan SinceLastWrite => Stopwatch.GetElapsedTime(_lastWrite);
 
     public ValueTask WriteRoleAsync(CancellationToken ct) => chat ? WriteChoiceAsync("", null, role: true, ct) : ValueTask.CompletedTask;
 
@@ -67,6 +75,7 @@ internal sealed class OpenAiStreamWriter(Stream body, string id, long created, s
     {
         await body.WriteAsync(s_keepAlive, ct).ConfigureAwait(false);
         await body.FlushAsync(ct).ConfigureAwait(false);
+        _lastWrite = Stopwatch.GetTimestamp();
     }
 
     /// <summary>An SSE comment line with <paramref name="text"/> (one line): a note for people reading the raw stream.</summary>
@@ -74,12 +83,14 @@ internal sealed class OpenAiStreamWriter(Stream body, string id, long created, s
     {
         await body.WriteAsync(System.Text.Encoding.UTF8.GetBytes(": " + text.ReplaceLineEndings(" ") + "\n\n"), ct).ConfigureAwait(false);
         await body.FlushAsync(ct).ConfigureAwait(false);
+        _lastWrite = Stopwatch.GetTimestamp();
     }
 
     public async ValueTask WriteDoneAsync(CancellationToken ct)
     {
         await body.WriteAsync(s_done, ct).ConfigureAwait(false);
         await body.FlushAsync(ct).ConfigureAwait(false);
+        _lastWrite = Stopwatch.GetTimestamp();
     }
 
     public void Dispose() => _json?.Dispose();
@@ -158,5 +169,6 @@ internal sealed class OpenAiStreamWriter(Stream body, string id, long created, s
         _buffer.Write(s_end);
         await body.WriteAsync(_buffer.WrittenMemory, ct).ConfigureAwait(false);
         await body.FlushAsync(ct).ConfigureAwait(false);
+        _lastWrite = Stopwatch.GetTimestamp();
     }
 }

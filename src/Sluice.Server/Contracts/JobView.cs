@@ -37,4 +37,13 @@ public sealed record JobView
     public string? Error { get; init; }
     public string? TraceParent { get; init; }
     public required JobLinks Links { get; init; }
+
+    /// <summary>
+    /// With keys configured, in the answer to a submit or to <c>GET /v1/jobs/{id}</c>: a read-only token that opens this
+    /// job's event streams as <c>?stream_token=</c>, for clients that cannot send the key (a browser's EventSource).
+    /// </summary>
+    public string? StreamToken { get; init; }
+
+    /// <summary>When <see cref="StreamToken"/> stops opening the streams (a stream already open goes on).</summary>
+    public DateTimeOffset? StreamTokenExpiresAt { get; init; }
 }

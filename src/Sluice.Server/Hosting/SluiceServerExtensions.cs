@@ -71,6 +71,7 @@ public static class SluiceServerExtensions
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
         services.TryAddSingleton<ApiKeyAuthenticator>();
+        services.TryAddSingleton<StreamTokens>();
         services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
         services.TryAddSingleton<AdmissionFilter>();
         services.AddHostedService<OpenServerWarning>();

@@ -7,7 +7,7 @@ namespace Sluice.Server.Http;
 /// <summary>
 /// Describes admission in the OpenAPI document: every <c>/v1</c> operation passes the admission filter, so it may
 /// answer 401 (keys configured, none or a wrong one sent) and 429 (the key's request rate), and it takes the key as
-/// <c>Authorization: Bearer</c> or <c>X-Api-Key</c>; the 401 carries <c>WWW-Authenticate</c>, the 429
+/// <c>Authorization: Bearer</c> or <c>X-Api-Key</c> (a job's event streams also take its <c>stream_token</c>); the 401 carries <c>WWW-Authenticate</c>, the 429
 /// <c>Retry-After</c>. Endpoints declare only their own answers; without this the document promised neither, and a
 /// generated client had nowhere to put the key. Anonymous access (the empty requirement) is listed only when the
 /// server has no keys: with keys the filter refuses a request without one, and the document must not say otherwise.
@@ -16,6 +16,7 @@ internal sealed class AdmissionOpenApiTransformer(ApiKeyAuthenticator auth) : IO
 {
     private const string Bearer = "bearer";
     private const string ApiKey = "api_key";
+    private const string StreamToken = "stream_token";
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
@@ -34,6 +35,14 @@ internal sealed class AdmissionOpenApiTransformer(ApiKeyAuthenticator auth) : IO
             Name = "X-Api-Key",
             Description = "The same API key in a header of its own, for clients that cannot send Authorization.",
         };
+        document.Components.SecuritySchemes[StreamToken] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.ApiKey,
+            In = ParameterLocation.Query,
+            Name = StreamTokens.QueryName,
+            Description = "A job's read-only stream token (stream_token of its view), accepted only by that job's event streams "
+                + "(GET /v1/jobs/{id}/events and /ws) until it expires: for browsers, whose EventSource cannot send a key.",
+        };
 
         foreach (var (path, item) in document.Paths)
         {
@@ -49,6 +58,11 @@ internal sealed class AdmissionOpenApiTransformer(ApiKeyAuthenticator auth) : IO
                     new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Bearer, document)] = [] },
                     new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKey, document)] = [] },
                 ];
+                if (operation.OperationId is "JobEvents" or "JobEventsWebSocket")
+                {
+                    operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(StreamToken, document)] = [] });
+                }
+
                 if (!auth.Enabled)
                 {
                     // The empty requirement: a server without keys (the default, on loopback) needs none. The key

@@ -120,6 +120,8 @@ public sealed class CliRunnerTests
     [InlineData("Sluice:Auth:Keys:0:RequestsPerSecond = '10/s' is not a number", "--Sluice:Auth:Keys:0:Id=alice", "--Sluice:Auth:Keys:0:Key=secret", "--Sluice:Auth:Keys:0:RequestsPerSecond=10/s")]
     [InlineData("Sluice:Auth:Keys:0:RequestPerSecond is not a key setting", "--Sluice:Auth:Keys:0:Id=alice", "--Sluice:Auth:Keys:0:Key=secret", "--Sluice:Auth:Keys:0:RequestPerSecond=10")]
     [InlineData("Sluice:Auth:Keys:5 needs Key", "--Sluice:Auth:Keys:0:Id=alice", "--Sluice:Auth:Keys:0:Key=secret", "--Sluice:Auth:Keys:5:Id=bob")]
+    [InlineData("Sluice:Auth:StreamTokenSecret must be at least 32 characters", "--Sluice:Auth:Keys:0:Id=alice", "--Sluice:Auth:Keys:0:Key=secret", "--Sluice:Auth:StreamTokenSecret=short")]
+    [InlineData("Sluice:Auth:StreamTokenSeconds = 0 is out of range", "--Sluice:Auth:Keys:0:Id=alice", "--Sluice:Auth:Keys:0:Key=secret", "--Sluice:Auth:StreamTokenSeconds=0")]
     public async Task RunAsync_ServeWithAnUnusableApiKey_RefusesToStartNamingTheSetting(string expected, params string[] settings)
     {
         // These used to start, report ready and answer every /v1 request with 500 (the burst: 429 forever; a limit

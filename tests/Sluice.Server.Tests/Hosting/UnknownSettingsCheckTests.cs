@@ -43,7 +43,7 @@ public sealed class UnknownSettingsCheckTests
         Assert.Equal(
         [
             "Sluice:Grading:ModelPth is not a setting of Sluice:Grading (its settings: ModelPath, WordListPath, HunspellPath, MaxWords, MaxPromptTextChars, MaxBatchSize, MaxQueueDelayMs); it is ignored.",
-            "Sluice:Auth:AnonymousBurts is not a setting of Sluice:Auth (its settings: Keys, AnonymousRequestsPerSecond, AnonymousBurst); it is ignored.",
+            "Sluice:Auth:AnonymousBurts is not a setting of Sluice:Auth (its settings: Keys, AnonymousRequestsPerSecond, AnonymousBurst, StreamTokenSeconds, StreamTokenSecret); it is ignored.",
             "Sluice:Tasks:Modle is not a setting of Sluice:Tasks (its settings: Model, Models); it is ignored.",
         ], problems);
     }
