@@ -220,6 +220,32 @@ public sealed class OpenAiBackendTests
     }
 
     [Fact]
+    public async Task JobResource_LastAttemptMeetsUpstream429WithRetryAfter_ShowsUpstreamUnavailableAndTheWait()
+    {
+        await using var upstream = await FakeOpenAi.StartBusyAsync(7);
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0), ("Sluice:Models:remote:MaxAttempts", 1)));
+
+        var job = await Jobs.RunAsync(server, "remote", """{"prompt":"x","max_tokens":5}""");
+
+        // Why it failed and how long the upstream asked to wait, as data: a client need not parse the error's words.
+        Assert.Equal("dead_lettered", job.GetProperty("status").GetString());
+        Assert.Equal("upstream_unavailable", job.GetProperty("error_code").GetString());
+        Assert.Equal(7000, job.GetProperty("retry_after_ms").GetInt64());
+        var id = job.GetProperty("id").GetString();
+        var listed = (await server.GetJsonAsync("/v1/jobs?status=dead_lettered")).GetProperty("data").EnumerateArray().Single(j => j.GetProperty("id").GetString() == id);
+        Assert.Equal("upstream_unavailable", listed.GetProperty("error_code").GetString());
+        Assert.Equal(7000, listed.GetProperty("retry_after_ms").GetInt64());
+
+        // The terminal event says the same.
+        using var events = await server.Client.GetAsync($"/v1/jobs/{id}/events");
+        var terminal = (await events.Content.ReadAsStringAsync()).Split('\n').Last(l => l.StartsWith("data: ", StringComparison.Ordinal));
+        using var data = JsonDocument.Parse(terminal["data: ".Length..]);
+        Assert.Equal("upstream_unavailable", data.RootElement.GetProperty("error_code").GetString());
+        Assert.Equal(7000, data.RootElement.GetProperty("retry_after_ms").GetInt64());
+    }
+
+    [Fact]
     public async Task OpenAiBackend_UpstreamRefusesRequestAs400_ClientGets400InvalidRequestNot502()
     {
         var calls = 0;
