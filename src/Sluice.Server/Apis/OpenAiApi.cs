@@ -334,7 +334,7 @@ internal static class OpenAiApi
             {
                 // Answered from the result cache: the whole text in one chunk.
                 terminal = true;
-                return await WriteEndAsync(writer, job.Status, job.ResultJson, job.Error, job.ErrorCode, job.RetryAfter, request, remote, replay: true, ct).ConfigureAwait(false);
+                return await WriteEndAsync(writer, job.Status, job.ResultJson, job.Error, job.ErrorCode, request, remote, replay: true, ct).ConfigureAwait(false);
             }
 
             if (!jobs.Events.TrySubscribe(job.Id, 0, out var sub))
@@ -347,7 +347,7 @@ internal static class OpenAiApi
                     remote = jobs.Registry.TryGet(done.Model, out var ran) && ran.Model is IBackendModel;
                 }
 
-                return done is null ? 0 : await WriteEndAsync(writer, done.Status, done.ResultJson, done.Error, done.ErrorCode, done.RetryAfter, request, remote, replay: true, ct).ConfigureAwait(false);
+                return done is null ? 0 : await WriteEndAsync(writer, done.Status, done.ResultJson, done.Error, done.ErrorCode, request, remote, replay: true, ct).ConfigureAwait(false);
             }
 
             var restarts = new RestartedRunFilter();
@@ -401,7 +401,7 @@ internal static class OpenAiApi
                             }
                         }
 
-                        return Math.Max(generated, await WriteEndAsync(writer, done.Status, done.ResultJson, done.Error, done.ErrorCode, done.RetryAfter, request, remote, replay: false, ct).ConfigureAwait(false));
+                        return Math.Max(generated, await WriteEndAsync(writer, done.Status, done.ResultJson, done.Error, done.ErrorCode, request, remote, replay: false, ct).ConfigureAwait(false));
                     }
 
                     while (sub.Reader.TryRead(out var e))
@@ -446,14 +446,14 @@ internal static class OpenAiApi
                                 break;
                             case JobEventTypes.Completed:
                                 terminal = true;
-                                return await WriteEndAsync(writer, JobStatus.Succeeded, ResultOf(e.DataJson), null, null, null, request, remote, replay: false, ct).ConfigureAwait(false);
+                                return await WriteEndAsync(writer, JobStatus.Succeeded, ResultOf(e.DataJson), null, null, request, remote, replay: false, ct).ConfigureAwait(false);
                             default:
                                 if (e.IsTerminal)
                                 {
                                     terminal = true;
                                     var status = JobStatusNames.TryParseStatus(StatusOf(e.Type), out var st) ? st : JobStatus.Failed;
-                                    var error = OpenAiResult.ErrorOf(e.DataJson, out var errorCode, out var retryAfter);
-                                    return await WriteEndAsync(writer, status, null, error, errorCode, retryAfter, request, remote, replay: false, ct).ConfigureAwait(false);
+                                    var error = OpenAiResult.ErrorOf(e.DataJson, out var errorCode);
+                                    return await WriteEndAsync(writer, status, null, error, errorCode, request, remote, replay: false, ct).ConfigureAwait(false);
                                 }
 
                                 break;
@@ -479,11 +479,11 @@ internal static class OpenAiApi
         }
     }
 
-    private static async Task<int> WriteEndAsync(OpenAiStreamWriter writer, JobStatus status, string? resultJson, string? error, string? errorCode, TimeSpan? retryAfter, OpenAiRequest request, bool remote, bool replay, CancellationToken ct)
+    private static async Task<int> WriteEndAsync(OpenAiStreamWriter writer, JobStatus status, string? resultJson, string? error, string? errorCode, OpenAiRequest request, bool remote, bool replay, CancellationToken ct)
     {
         if (status != JobStatus.Succeeded)
         {
-            var (_, type, code) = FailureShape(status, remote, errorCode, retryAfter);
+            var (_, type, code) = FailureShape(status, remote, errorCode);
             await writer.WriteErrorAsync(error ?? status.ToWire(), type, code, ct).ConfigureAwait(false);
             return 0;
         }
@@ -520,10 +520,9 @@ internal static class OpenAiApi
 
     /// <summary>
     /// The OpenAI answer to a job that did not succeed, decided on its <paramref name="errorCode"/> (never on the error's
-    /// words) and the wait the failure asked for (<paramref name="retryAfter"/>). A job stored before codes were kept
-    /// (null) is answered as an upstream's or the local model's failure.
+    /// words). A job stored before codes were kept (null) is answered as an upstream's or the local model's failure.
     /// </summary>
-    private static (int Status, string Type, string Code) FailureShape(JobStatus status, bool remote, string? errorCode, TimeSpan? retryAfter) => status switch
+    private static (int Status, string Type, string Code) FailureShape(JobStatus status, bool remote, string? errorCode) => status switch
     {
         JobStatus.Expired => (504, "timeout", "deadline_exceeded"),
         JobStatus.Cancelled => (409, "invalid_request_error", "cancelled"),
@@ -534,9 +533,10 @@ internal static class OpenAiApi
         // time to try again, which is what 503 and Retry-After say (RFC 9110; Envoy answers an unusable cluster 503 too).
         // A 502 says the upstream gave a bad answer, and its Retry-After would mean nothing to HTTP clients.
         _ when remote && errorCode == JobErrorCodes.CircuitOpen => (503, "server_error", "model_unavailable"),
-        // The last attempt met the upstream's 429 or 503 with a Retry-After: it is not taking calls for that long, which
-        // the client is told as for a held-back retry (see HeldBack): 503 with that wait, not a 502 with no hint.
-        _ when remote && errorCode == JobErrorCodes.UpstreamUnavailable && retryAfter > TimeSpan.Zero => (503, "server_error", "model_unavailable"),
+        // The last attempt met the upstream's 429 or 503: it said it is not taking calls for now, which the client is told
+        // as for a held-back retry (see HeldBack): 503 with its Retry-After (1 s when it named none). Not a 502: nothing bad
+        // came back, the upstream was unavailable.
+        _ when remote && errorCode == JobErrorCodes.UpstreamUnavailable => (503, "server_error", "model_unavailable"),
         _ when remote => (502, "server_error", "upstream_error"),
         _ => (500, "server_error", "model_error"),
     };
@@ -544,7 +544,7 @@ internal static class OpenAiApi
     private static IResult Failed(HttpContext http, ModelRegistry registry, JobRecord job, bool remote)
     {
         var error = job.Error ?? job.Status.ToWire();
-        var (code, type, name) = FailureShape(job.Status, remote, job.ErrorCode, job.RetryAfter);
+        var (code, type, name) = FailureShape(job.Status, remote, job.ErrorCode);
         if (code == 503)
         {
             // Refused by the open circuit: retry once it takes its next trial call (at least 1 s); else the wait the

@@ -219,6 +219,32 @@ public sealed class OpenAiBackendTests
         Assert.Equal(TimeSpan.FromSeconds(7), response.Headers.RetryAfter?.Delta);
     }
 
+    [Theory]
+    [InlineData(429)]
+    [InlineData(503)]
+    public async Task ChatCompletions_LastAttemptMeetsUpstreamUnavailableWithoutRetryAfter_503ModelUnavailable(int status)
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.StatusCode = status;
+                await ctx.Response.WriteAsync("busy");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0), ("Sluice:Models:remote:MaxAttempts", 1)));
+
+        var (response, body) = await server.PostAsync("/v1/chat/completions", """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":5}""");
+
+        // The upstream said it is unavailable, not that it failed: 503 (with the least Retry-After), not a 502.
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}");
+        Assert.Equal("model_unavailable", body.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal("model", body.GetProperty("error").GetProperty("param").GetString());
+        Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+    }
+
     [Fact]
     public async Task JobResource_LastAttemptMeetsUpstream429WithRetryAfter_ShowsUpstreamUnavailableAndTheWait()
     {
