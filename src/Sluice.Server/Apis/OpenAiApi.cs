@@ -537,6 +537,9 @@ internal static class OpenAiApi
         // as for a held-back retry (see HeldBack): 503 with its Retry-After (1 s when it named none). Not a 502: nothing bad
         // came back, the upstream was unavailable.
         _ when remote && errorCode == JobErrorCodes.UpstreamUnavailable => (503, "server_error", "model_unavailable"),
+        // The upstream sent no answer in time, or its stream stalled: a gateway timeout (504), as /v1/models/{m}/infer
+        // answers it, with the type of Sluice's other 504; not a 502, which says a bad answer came back.
+        _ when remote && errorCode == JobErrorCodes.UpstreamTimeout => (504, "timeout", "upstream_timeout"),
         _ when remote => (502, "server_error", "upstream_error"),
         _ => (500, "server_error", "model_error"),
     };

@@ -324,6 +324,58 @@ public sealed class OpenAiBackendTests
     }
 
     [Fact]
+    public async Task ChatCompletions_UpstreamSendsNoAnswerInTime_504UpstreamTimeout()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx => await Task.Delay(TimeSpan.FromSeconds(10), ctx.RequestAborted));
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0), ("RequestTimeoutSeconds", 0.3), ("Sluice:Models:remote:MaxAttempts", 1)));
+
+        var (response, body) = await server.PostAsync("/v1/chat/completions", """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":5}""");
+
+        // As /v1/models/{m}/infer answers it: a gateway timeout, not a bad answer (502).
+        Assert.True(response.StatusCode == HttpStatusCode.GatewayTimeout, $"answered {(int)response.StatusCode}: {body}");
+        var error = body.GetProperty("error");
+        Assert.Equal("timeout", error.GetProperty("type").GetString());
+        Assert.Equal("upstream_timeout", error.GetProperty("code").GetString());
+        Assert.Contains("no answer from", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task ChatCompletionsStream_UpstreamStreamStalls_ErrorChunkUpstreamTimeout()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.ContentType = "text/event-stream";
+                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk("slow") + "\n");
+                await Task.Delay(TimeSpan.FromSeconds(120), ctx.RequestAborted);
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("HealthProbeIntervalSeconds", 0), ("StreamIdleTimeoutSeconds", 0.5)));
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = SluiceServer.Json("""{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":5,"stream":true}"""),
+        };
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var payloads = await OpenAiSse.ReadAllAsync(response).WaitAsync(TimeSpan.FromSeconds(60));
+
+        // The text that went out stays; the stream then ends on the same type and code as the non-streamed answer.
+        using var last = JsonDocument.Parse(payloads.Last(p => p != "[DONE]"));
+        var error = last.RootElement.GetProperty("error");
+        Assert.Equal("timeout", error.GetProperty("type").GetString());
+        Assert.Equal("upstream_timeout", error.GetProperty("code").GetString());
+        Assert.Contains("stalled", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task OpenAiBackend_ClientDisconnects_UpstreamRequestAborted()
     {
         var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
