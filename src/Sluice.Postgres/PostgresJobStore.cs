@@ -107,6 +107,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
                 await Exec(conn, tx, PostgresSchema.V3, ct).ConfigureAwait(false);
             }
 
+            if (current < 4)
+            {
+                await Exec(conn, tx, PostgresSchema.V4, ct).ConfigureAwait(false);
+            }
+
             await Exec(conn, tx, $"DELETE FROM sluice_schema; INSERT INTO sluice_schema(version) VALUES ({PostgresSchema.Version})", ct).ConfigureAwait(false);
             Log.Migrated(_logger, current, PostgresSchema.Version);
         }
@@ -154,7 +159,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             $"""
             INSERT INTO jobs ({Columns})
             VALUES (@id, @model, @mv, @input, @prio, @owner, @status, @created, @deadline, @attempts, @max, @started,
-                @completed, @nb, @result, @error, @bs, @qms, @rms, @tp, @ik, @rh, @ck, @fa)
+                @completed, @nb, @result, @error, @bs, @qms, @rms, @tp, @ik, @rh, @ck, @fa, @ec, @ra)
             ON CONFLICT (id) DO NOTHING
             """, conn, tx);
         var p = cmd.Parameters;
@@ -182,6 +187,8 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
         p.AddWithValue("rh", NpgsqlDbType.Text, Db(job.RequestHash));
         p.AddWithValue("ck", NpgsqlDbType.Text, Db(job.CacheKey));
         p.AddWithValue("fa", job.FallbackAllowed);
+        p.AddWithValue("ec", NpgsqlDbType.Text, Db(job.ErrorCode));
+        p.AddWithValue("ra", NpgsqlDbType.Bigint, Db(job.RetryAfter));
         var inserted = await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         await tx.CommitAsync(ct).ConfigureAwait(false);
         // 0 rows only on a retry whose first try committed but lost its answer: the job is ours all the same.
@@ -216,17 +223,25 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
         }, (id, attempt, startedAt), cancellationToken);
 
-    public async ValueTask ScheduleRetryAsync(string id, int attempts, string? error, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
+    public async ValueTask ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
         await Retry(static async (s, a, _, ct) =>
         {
             await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
-            await using var cmd = new NpgsqlCommand("UPDATE jobs SET status = 0, attempts = @a, error = COALESCE(@e, error), not_before = @nb WHERE id = @id AND status < 2", conn);
+            // The failure's code and wait go with its error: a run handed back at a stop (no error) leaves all three.
+            await using var cmd = new NpgsqlCommand(
+                """
+                UPDATE jobs SET status = 0, attempts = @a, error = COALESCE(@e, error), error_code = CASE WHEN @e IS NULL THEN error_code ELSE @ec END,
+                    retry_after_ms = CASE WHEN @e IS NULL THEN retry_after_ms ELSE @ra END, not_before = @nb
+                WHERE id = @id AND status < 2
+                """, conn);
             cmd.Parameters.AddWithValue("a", a.attempts);
             cmd.Parameters.Add(new NpgsqlParameter<string?>("e", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = a.error });
+            cmd.Parameters.AddWithValue("ec", NpgsqlDbType.Text, Db(a.errorCode));
+            cmd.Parameters.AddWithValue("ra", NpgsqlDbType.Bigint, Db(a.retryAfter));
             cmd.Parameters.AddWithValue("nb", ToMs(a.notBefore));
             cmd.Parameters.AddWithValue("id", a.id);
             return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
-        }, (id, attempts, error, notBefore), cancellationToken).ConfigureAwait(false);
+        }, (id, attempts, error, errorCode, retryAfter, notBefore), cancellationToken).ConfigureAwait(false);
 
     public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, CancellationToken cancellationToken) =>
         Retry(static async (s, a, _, ct) =>
@@ -257,13 +272,16 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
         await using var cmd = new NpgsqlCommand(
             $"""
             UPDATE jobs SET status = @s, result = @r, error = COALESCE(@e, error), batch_size = @bs, queued_ms = @q,
-                run_ms = @rm, completed_at = @t, not_before = NULL
+                run_ms = @rm, completed_at = @t, not_before = NULL, error_code = COALESCE(@ec, error_code),
+                retry_after_ms = CASE WHEN @ec::text IS NULL THEN retry_after_ms ELSE @ra END
             WHERE id = @id AND {JobCompletionSql.Guard(c, '@')}
             """, conn, tx);
         var p = cmd.Parameters;
         p.AddWithValue("s", (int)c.Status);
         p.AddWithValue("r", NpgsqlDbType.Text, Db(c.ResultJson));
         p.AddWithValue("e", NpgsqlDbType.Text, Db(c.Error));
+        p.AddWithValue("ec", NpgsqlDbType.Text, Db(c.ErrorCode));
+        p.AddWithValue("ra", NpgsqlDbType.Bigint, Db(c.RetryAfter));
         p.AddWithValue("bs", NpgsqlDbType.Integer, c.BatchSize is { } bs ? bs : DBNull.Value);
         p.AddWithValue("q", NpgsqlDbType.Double, c.QueuedMs is { } q ? q : DBNull.Value);
         p.AddWithValue("rm", NpgsqlDbType.Double, c.RunMs is { } rm ? rm : DBNull.Value);
@@ -645,6 +663,9 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
     internal static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
     internal static object Db(string? s) => s is null ? DBNull.Value : s;
+
+    /// <summary>A wait as whole milliseconds (rounded up, so a wait is never stored shorter), or null.</summary>
+    internal static object Db(TimeSpan? v) => v is { } x ? (long)Math.Ceiling(x.TotalMilliseconds) : DBNull.Value;
 
     private static partial class Log
     {

@@ -6,7 +6,7 @@ namespace Sluice.Postgres;
 /// </summary>
 internal static class PostgresSchema
 {
-    public const int Version = 3;
+    public const int Version = 4;
 
     /// <summary>Key of the advisory lock that serialises migrations.</summary>
     public const long MigrationLock = 0x51_7C_E0_01;
@@ -115,4 +115,10 @@ internal static class PostgresSchema
     /// wrote them did not journal it.
     /// </summary>
     public const string V3 = "ALTER TABLE jobs ADD COLUMN IF NOT EXISTS fallback_allowed boolean NOT NULL DEFAULT false;";
+
+    /// <summary>
+    /// Why a job failed as a stable code (<c>JobRecord.ErrorCode</c>) and the wait the failure asked for, in
+    /// milliseconds (<c>JobRecord.RetryAfter</c>). Jobs that exist before this migration keep null: their reason is unknown.
+    /// </summary>
+    public const string V4 = "ALTER TABLE jobs ADD COLUMN IF NOT EXISTS error_code text; ALTER TABLE jobs ADD COLUMN IF NOT EXISTS retry_after_ms bigint;";
 }

@@ -219,13 +219,15 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         }
 
         var now = _time.GetUtcNow();
-        var data = $"{{\"status\":{JsonSerializer.Serialize(status.ToWire(), CoreJsonContext.Default.String)},\"error\":{JsonSerializer.Serialize(error, CoreJsonContext.Default.String)}}}";
+        var errorCode = JobErrorCodes.ForStatus(status);
+        var data = JobLifecycle.TerminalData(status, null, error, errorCode, null);
         var terminal = new JobEvent(jobId, last + 1, JobEventTypes.ForStatus(status), data, now);
         var settled = await _store.CompleteAsync(new JobCompletion
         {
             JobId = jobId,
             Status = status,
             Error = error,
+            ErrorCode = errorCode,
             CompletedAt = now,
             Events = [terminal],
             OnlyIfQueued = onlyIfQueued,
@@ -574,10 +576,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
     private static JobEvent Synthesised(JobRecord job, long id)
     {
-        var status = JsonSerializer.Serialize(job.Status.ToWire(), CoreJsonContext.Default.String);
-        var data = job.Status == JobStatus.Succeeded
-            ? $"{{\"status\":{status},\"result\":{job.ResultJson ?? "null"}}}"
-            : $"{{\"status\":{status},\"error\":{JsonSerializer.Serialize(job.Error ?? job.Status.ToWire(), CoreJsonContext.Default.String)}}}";
+        var data = JobLifecycle.TerminalData(job.Status, job.ResultJson, job.Error, job.ErrorCode, job.RetryAfter);
         return new JobEvent(job.Id, id, JobEventTypes.ForStatus(job.Status), data, job.CompletedAt ?? DateTimeOffset.UtcNow);
     }
 

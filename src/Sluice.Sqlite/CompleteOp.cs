@@ -13,13 +13,16 @@ internal sealed class CompleteOp(JobCompletion c) : WriteOp<bool>
         var guard = JobCompletionSql.Guard(c, '$');
         cmd.CommandText = $"""
             UPDATE jobs SET status = $s, result = $r, error = COALESCE($e, error), batch_size = $bs, queued_ms = $q,
-                run_ms = $rm, completed_at = $t, not_before = NULL
+                run_ms = $rm, completed_at = $t, not_before = NULL, error_code = COALESCE($ec, error_code),
+                retry_after_ms = CASE WHEN $ec IS NULL THEN retry_after_ms ELSE $ra END
             WHERE id = $id AND {guard}
             """;
         var p = cmd.Parameters;
         p.AddWithValue("$s", (int)c.Status);
         p.AddWithValue("$r", SqliteJobStore.Db(c.ResultJson));
         p.AddWithValue("$e", SqliteJobStore.Db(c.Error));
+        p.AddWithValue("$ec", SqliteJobStore.Db(c.ErrorCode));
+        p.AddWithValue("$ra", SqliteJobStore.Db(c.RetryAfter));
         p.AddWithValue("$bs", SqliteJobStore.Db(c.BatchSize));
         p.AddWithValue("$q", SqliteJobStore.Db(c.QueuedMs));
         p.AddWithValue("$rm", SqliteJobStore.Db(c.RunMs));

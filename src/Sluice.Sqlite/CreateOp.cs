@@ -38,9 +38,9 @@ internal sealed class CreateOp(JobRecord job, TimeSpan retention) : WriteOp<Crea
         cmd.CommandText = """
             INSERT INTO jobs (id, model, model_version, input, priority, owner, status, created_at, deadline, attempts,
                 max_attempts, started_at, completed_at, not_before, result, error, batch_size, queued_ms, run_ms,
-                traceparent, idempotency_key, request_hash, cache_key, fallback_allowed)
+                traceparent, idempotency_key, request_hash, cache_key, fallback_allowed, error_code, retry_after_ms)
             VALUES ($id, $model, $mv, $input, $prio, $owner, $status, $created, $deadline, $attempts, $max, $started,
-                $completed, $nb, $result, $error, $bs, $qms, $rms, $tp, $ik, $rh, $ck, $fa)
+                $completed, $nb, $result, $error, $bs, $qms, $rms, $tp, $ik, $rh, $ck, $fa, $ec, $ra)
             """;
         var p = cmd.Parameters;
         p.AddWithValue("$id", job.Id);
@@ -67,6 +67,8 @@ internal sealed class CreateOp(JobRecord job, TimeSpan retention) : WriteOp<Crea
         p.AddWithValue("$rh", SqliteJobStore.Db(job.RequestHash));
         p.AddWithValue("$ck", SqliteJobStore.Db(job.CacheKey));
         p.AddWithValue("$fa", job.FallbackAllowed ? 1 : 0);
+        p.AddWithValue("$ec", SqliteJobStore.Db(job.ErrorCode));
+        p.AddWithValue("$ra", SqliteJobStore.Db(job.RetryAfter));
         cmd.ExecuteNonQuery();
         SetResult(new CreateJobResult(job, true));
     }

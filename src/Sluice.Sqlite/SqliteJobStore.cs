@@ -95,6 +95,12 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                         cmd.ExecuteNonQuery();
                     }
 
+                    if (version < 3)
+                    {
+                        cmd.CommandText = SqliteSchema.V3;
+                        cmd.ExecuteNonQuery();
+                    }
+
                     cmd.CommandText = $"PRAGMA user_version={SqliteSchema.Version};";
                     cmd.ExecuteNonQuery();
                 }
@@ -138,8 +144,8 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     public ValueTask<bool> MarkRunningAsync(string id, int attempt, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
         Enqueue(new MarkRunningOp(id, attempt, startedAt));
 
-    public async ValueTask ScheduleRetryAsync(string id, int attempts, string? error, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
-        await Enqueue(new RetryOp(id, attempts, error, notBefore)).ConfigureAwait(false);
+    public async ValueTask ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
+        await Enqueue(new RetryOp(id, attempts, error, errorCode, retryAfter, notBefore)).ConfigureAwait(false);
 
     public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, CancellationToken cancellationToken) =>
         Enqueue(new RerouteOp(id, model, modelVersion, inputJson, attempts, fallbackAllowed));
@@ -325,6 +331,9 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     internal static object Db(int? v) => v is { } x ? x : DBNull.Value;
 
     internal static object Db(double? v) => v is { } x ? x : DBNull.Value;
+
+    /// <summary>A wait as whole milliseconds (rounded up, so a wait is never stored shorter), or null.</summary>
+    internal static object Db(TimeSpan? v) => v is { } x ? (long)Math.Ceiling(x.TotalMilliseconds) : DBNull.Value;
 
     private static void Exec(SqliteConnection conn, string sql)
     {

@@ -3,7 +3,7 @@ namespace Sluice.Sqlite;
 /// <summary>The schema, applied at start; <c>user_version</c> records the applied migration.</summary>
 internal static class SqliteSchema
 {
-    public const int Version = 2;
+    public const int Version = 3;
 
     public const string V1 = """
         CREATE TABLE IF NOT EXISTS jobs (
@@ -61,4 +61,10 @@ internal static class SqliteSchema
     /// it. Jobs of a file written before it were not given it (0), as that build did not journal it.
     /// </summary>
     public const string V2 = "ALTER TABLE jobs ADD COLUMN fallback_allowed INTEGER NOT NULL DEFAULT 0;";
+
+    /// <summary>
+    /// Why a job failed as a stable code (<c>JobRecord.ErrorCode</c>) and the wait the failure asked for, in
+    /// milliseconds (<c>JobRecord.RetryAfter</c>). Jobs of a file written before it keep null: their reason is unknown.
+    /// </summary>
+    public const string V3 = "ALTER TABLE jobs ADD COLUMN error_code TEXT; ALTER TABLE jobs ADD COLUMN retry_after_ms INTEGER;";
 }

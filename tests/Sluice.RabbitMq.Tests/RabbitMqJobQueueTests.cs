@@ -224,7 +224,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         // Its first run failed and a worker scheduled the next one after a backoff longer than the deadline: queued
         // again in the store with one attempt counted, as RetryLaterAsync leaves it. Stored before the deadline timer is
         // armed, so a slow machine cannot let the timer read the job before its attempt is counted.
-        await gateway.Store.ScheduleRetryAsync(job.Id, 1, "boom", DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
+        await gateway.Store.ScheduleRetryAsync(job.Id, 1, "boom", null, null, DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
         gateway.Hub.Append(job.Id, JobEventTypes.Queued, "{}");
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
 

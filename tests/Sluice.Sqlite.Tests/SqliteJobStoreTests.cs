@@ -57,6 +57,57 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
     }
 
     [Fact]
+    public async Task InitializeAsync_Version2FileWithAFailedJob_MigratedAndTheJobReadsWithNoCode()
+    {
+        // A file of the build before failure codes (user_version 2), holding a job that failed then.
+        var old = NewJob();
+        var path = new SqliteStoreOptions { DataDir = _dir }.DatabasePath;
+        await ReopenStoreAsync(async () =>
+        {
+            Directory.Delete(_dir, recursive: true);
+            Directory.CreateDirectory(_dir);
+            await using var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+            await conn.OpenAsync();
+            await using var cmd = conn.CreateCommand();
+            cmd.CommandText = SqliteSchema.V1 + SqliteSchema.V2 + """
+                INSERT INTO jobs (id, model, input, priority, owner, status, created_at, attempts, max_attempts, completed_at, error, fallback_allowed)
+                VALUES ($id, 'm', '{}', 1, $owner, 6, $created, 3, 3, $created, 'backend ''b'': upstream answered 503 Service Unavailable (Retry-After 7 s)', 1);
+                PRAGMA user_version=2;
+                """;
+            cmd.Parameters.AddWithValue("$id", old.Id);
+            cmd.Parameters.AddWithValue("$owner", old.Owner);
+            cmd.Parameters.AddWithValue("$created", old.CreatedAt.ToUnixTimeMilliseconds());
+            await cmd.ExecuteNonQueryAsync();
+        });
+
+        // Still read, with its error; why it failed was never recorded, so its code and wait are unknown (null).
+        var kept = await Store.GetAsync(old.Id, CancellationToken.None);
+        Assert.Equal(JobStatus.DeadLettered, kept!.Status);
+        Assert.Equal("backend 'b': upstream answered 503 Service Unavailable (Retry-After 7 s)", kept.Error);
+        Assert.True(kept.FallbackAllowed);
+        Assert.Null(kept.ErrorCode);
+        Assert.Null(kept.RetryAfter);
+        Assert.Equal([old.Id], (await Store.ListAsync(new JobQuery { Owner = old.Owner }, CancellationToken.None)).Select(j => j.Id));
+
+        // The upgraded file takes the new columns, and says it is at the current version.
+        var failed = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        await Store.CompleteAsync(new JobCompletion { JobId = failed.Id, Status = JobStatus.Failed, Error = "refused", ErrorCode = JobErrorCodes.UpstreamRefused, CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        object? version = null;
+        await ReopenStoreAsync(async () =>
+        {
+            await using var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+            await conn.OpenAsync();
+            await using var cmd = conn.CreateCommand();
+            cmd.CommandText = "PRAGMA user_version;";
+            version = await cmd.ExecuteScalarAsync();
+        });
+
+        Assert.Equal(3L, version);
+        Assert.Equal(JobErrorCodes.UpstreamRefused, (await Store.GetAsync(failed.Id, CancellationToken.None))!.ErrorCode);
+        Assert.Null((await Store.GetAsync(old.Id, CancellationToken.None))!.ErrorCode);
+    }
+
+    [Fact]
     public async Task CreateAsync_ManyConcurrentWrites_GroupedIntoFewerCommits()
     {
         var store = (SqliteJobStore)Store;
@@ -129,7 +180,7 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
             // The current schema with the jobs columns reversed; V1 then adds only what is missing.
             cmd.CommandText = $"""
                 CREATE TABLE jobs (
-                    fallback_allowed INTEGER NOT NULL DEFAULT 0, cache_key TEXT, request_hash TEXT, idempotency_key TEXT,
+                    retry_after_ms INTEGER, error_code TEXT, fallback_allowed INTEGER NOT NULL DEFAULT 0, cache_key TEXT, request_hash TEXT, idempotency_key TEXT,
                     traceparent TEXT, run_ms REAL, queued_ms REAL, batch_size INTEGER, error TEXT, result TEXT,
                     not_before INTEGER, completed_at INTEGER, started_at INTEGER, max_attempts INTEGER NOT NULL,
                     attempts INTEGER NOT NULL, deadline INTEGER, created_at INTEGER NOT NULL, status INTEGER NOT NULL,
@@ -142,7 +193,8 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
         }
 
         await ReopenStoreAsync();
-        var job = NewJob("k") with { Deadline = DateTimeOffset.UtcNow.AddMinutes(1), Priority = JobPriority.High, MaxAttempts = 5, CacheKey = "ck", FallbackAllowed = true };
+        var job = NewJob("k") with { Deadline = DateTimeOffset.UtcNow.AddMinutes(1), Priority = JobPriority.High, MaxAttempts = 5, CacheKey = "ck", FallbackAllowed = true,
+            ErrorCode = JobErrorCodes.CircuitOpen, RetryAfter = TimeSpan.FromSeconds(3) };
         Assert.True((await Store.CreateAsync(job, CancellationToken.None)).Created);
         var expected = job with { Deadline = DateTimeOffset.FromUnixTimeMilliseconds(job.Deadline!.Value.ToUnixTimeMilliseconds()), CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(job.CreatedAt.ToUnixTimeMilliseconds()) };
 

@@ -40,6 +40,14 @@ public abstract class JobStoreContractTests : IAsyncLifetime
         Store = await OpenStoreAsync();
     }
 
+    /// <summary>As <see cref="ReopenStoreAsync()"/>, with <paramref name="whileClosed"/> run in between (it may rewrite the storage).</summary>
+    protected async Task ReopenStoreAsync(Func<Task> whileClosed)
+    {
+        await CloseStoreAsync();
+        await whileClosed();
+        Store = await OpenStoreAsync();
+    }
+
     /// <summary>
     /// A queued job of owner <paramref name="owner"/>. The input has spaces and nesting and the job a trace parent,
     /// so a store that normalises JSON or drops a column fails the round trip.
@@ -256,19 +264,70 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     {
         var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
         await Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
-        await Store.ScheduleRetryAsync(job.Id, 1, "boom", DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.ScheduleRetryAsync(job.Id, 1, "boom", null, null, DateTimeOffset.UtcNow, CancellationToken.None);
         await Store.MarkRunningAsync(job.Id, 2, DateTimeOffset.UtcNow, CancellationToken.None);
 
         // A run handed back at a server stop: queued again with the attempts it had, the failure before it kept.
-        await Store.ScheduleRetryAsync(job.Id, 1, null, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.ScheduleRetryAsync(job.Id, 1, null, null, null, DateTimeOffset.UtcNow, CancellationToken.None);
         var requeued = await Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobStatus.Queued, requeued!.Status);
         Assert.Equal(1, requeued.Attempts);
         Assert.Equal("boom", requeued.Error);
 
         await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.Succeeded, ResultJson = "1", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
-        await Store.ScheduleRetryAsync(job.Id, 0, null, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.ScheduleRetryAsync(job.Id, 0, null, null, null, DateTimeOffset.UtcNow, CancellationToken.None);
         Assert.Equal(JobStatus.Succeeded, (await Store.GetAsync(job.Id, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
+    public async Task ScheduleRetryAndCompleteAsync_FailureCodeAndWait_StoredWithTheErrorAndReadBack()
+    {
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        await Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
+
+        // A failed attempt refused by the open circuit: its code and the time to the trial are kept with its error.
+        await Store.ScheduleRetryAsync(job.Id, 1, "backend 'b': circuit open", JobErrorCodes.CircuitOpen, TimeSpan.FromMilliseconds(30_100), DateTimeOffset.UtcNow, CancellationToken.None);
+        var retrying = await Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobErrorCodes.CircuitOpen, retrying!.ErrorCode);
+        Assert.Equal(TimeSpan.FromMilliseconds(30_100), retrying.RetryAfter);
+
+        // A run handed back at a server stop is no failure: the last one's code and wait stay, as its error does.
+        await Store.MarkRunningAsync(job.Id, 2, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.ScheduleRetryAsync(job.Id, 1, null, null, null, DateTimeOffset.UtcNow, CancellationToken.None);
+        var handedBack = await Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobErrorCodes.CircuitOpen, handedBack!.ErrorCode);
+        Assert.Equal(TimeSpan.FromMilliseconds(30_100), handedBack.RetryAfter);
+
+        // The next failure asks for no wait: the earlier wait, which was the circuit's, does not stay with it.
+        await Store.MarkRunningAsync(job.Id, 2, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.ScheduleRetryAsync(job.Id, 2, "backend 'b': connection failed", JobErrorCodes.UpstreamError, null, DateTimeOffset.UtcNow, CancellationToken.None);
+        var again = await Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobErrorCodes.UpstreamError, again!.ErrorCode);
+        Assert.Null(again.RetryAfter);
+
+        await Store.MarkRunningAsync(job.Id, 3, DateTimeOffset.UtcNow, CancellationToken.None);
+        Assert.True(await Store.CompleteAsync(new JobCompletion
+        {
+            JobId = job.Id,
+            Status = JobStatus.DeadLettered,
+            Error = "backend 'b': upstream answered 429 Too Many Requests",
+            ErrorCode = JobErrorCodes.UpstreamUnavailable,
+            RetryAfter = TimeSpan.FromSeconds(7),
+            CompletedAt = DateTimeOffset.UtcNow,
+        }, CancellationToken.None));
+
+        var done = await Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobErrorCodes.UpstreamUnavailable, done!.ErrorCode);
+        Assert.Equal(TimeSpan.FromSeconds(7), done.RetryAfter);
+        var listed = Assert.Single(await Store.ListAsync(new JobQuery { Owner = job.Owner, Status = JobStatus.DeadLettered }, CancellationToken.None), j => j.Id == job.Id);
+        Assert.Equal(JobErrorCodes.UpstreamUnavailable, listed.ErrorCode);
+        Assert.Equal(TimeSpan.FromSeconds(7), listed.RetryAfter);
+
+        // And after a restart, as any other column.
+        await ReopenStoreAsync();
+        var reopened = await Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobErrorCodes.UpstreamUnavailable, reopened!.ErrorCode);
+        Assert.Equal(TimeSpan.FromSeconds(7), reopened.RetryAfter);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Sluice.Backends.Health;
 using Sluice.Backends.Resilience;
 using Sluice.Backends.Streaming;
+using Sluice.Core.Jobs;
 using Sluice.Core.Models;
 
 namespace Sluice.Backends.KServe;
@@ -129,7 +130,7 @@ internal sealed class KServeV2Model : IBatchModel, IBackendModel
             for (var i = 0; i < indices.Count; i++)
             {
                 // An open circuit (or the upstream's Retry-After) says when trying again can help: the job's retry waits for it.
-                batch.SetError(indices[i], ex.Message, ex.Transient, ex.RetryAfter);
+                batch.SetError(indices[i], ex.Message, ex.Transient, ex.RetryAfter, ex.Code);
             }
         }
     }
@@ -282,7 +283,7 @@ internal sealed class KServeV2Model : IBatchModel, IBackendModel
             var message = ex is UpstreamException ? ex.Message : $"backend '{_upstream.Name}': unexpected inference answer: {ex.Message}";
             for (var i = 0; i < n; i++)
             {
-                batch.SetError(indices[i], message, retryable: true);
+                batch.SetError(indices[i], message, true, null, (ex as UpstreamException)?.Code ?? JobErrorCodes.UpstreamError);
             }
         }
         finally

@@ -7,6 +7,7 @@ using Polly.CircuitBreaker;
 using Polly.Retry;
 using Sluice.Backends.Configuration;
 using Sluice.Backends.Health;
+using Sluice.Core.Jobs;
 
 namespace Sluice.Backends.Resilience;
 
@@ -194,7 +195,7 @@ internal sealed class UpstreamClient : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new UpstreamException($"backend '{Name}': {UpstreamException.NoAnswer}{request.RequestUri} within {Options.RequestTimeoutSeconds} s", null, idempotent, transient: true);
+            throw new UpstreamException($"backend '{Name}': {UpstreamException.NoAnswer}{request.RequestUri} within {Options.RequestTimeoutSeconds} s", null, idempotent, transient: true, code: JobErrorCodes.UpstreamTimeout);
         }
         catch (HttpRequestException ex)
         {
@@ -224,7 +225,7 @@ internal sealed class UpstreamClient : IDisposable
             var safe = status is 429 or 503 || (idempotent && status is 500 or 502 or 504);
             var transient = status is 408 or 429 or >= 500;
             var refused = status is 400 or 413 or 422 ? ", " + UpstreamException.RefusedAsInvalid : "";
-            // The wait goes into the message: a job keeps only its error, and its answer passes the wait on to the client.
+            // The wait is in the message for whoever reads it; the job keeps it as data (its retry_after_ms).
             var wait = retryAfter is { } ra && ra > TimeSpan.Zero
                 ? $"{UpstreamException.RetryAfterMark}{Math.Ceiling(ra.TotalSeconds).ToString(CultureInfo.InvariantCulture)} s)"
                 : "";

@@ -1,6 +1,7 @@
 using System.Text;
 using Polly.CircuitBreaker;
 using Sluice.Backends.Resilience;
+using Sluice.Core.Jobs;
 using Sluice.Core.Models;
 
 namespace Sluice.Backends.Streaming;
@@ -28,6 +29,7 @@ internal sealed class RemoteSequence : IGenerationSequence
     private string? _error;
     private bool _retryable = true;
     private TimeSpan? _retryAfter;
+    private string? _errorCode;
     private bool _refused;
     private int _disposed;
 
@@ -50,6 +52,9 @@ internal sealed class RemoteSequence : IGenerationSequence
     public string? Error => _error;
 
     public bool ErrorRetryable => _retryable;
+
+    /// <summary>Why the call failed (the upstream failure's code); any other fault around the call is an upstream error too.</summary>
+    public string? ErrorCode => _errorCode;
 
     /// <summary>The failed call's wait before trying again: an open circuit's time to its next trial, or the upstream's <c>Retry-After</c>.</summary>
     public TimeSpan? RetryAfter => _retryAfter;
@@ -165,10 +170,12 @@ internal sealed class RemoteSequence : IGenerationSequence
             // Read before Fail completes the sequence, so the batcher sees it with the finish.
             Volatile.Write(ref _refused, ex.InnerException is BrokenCircuitException && !HasEmitted);
             _retryAfter = ex.RetryAfter;
+            _errorCode = ex.Code;
             Fail(ex.Message, ex.Transient);
         }
         catch (Exception ex)
         {
+            _errorCode = JobErrorCodes.UpstreamError;
             Fail($"{ex.GetType().Name}: {ex.Message}", true);
         }
     }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Sluice.Backends.Resilience;
+using Sluice.Core.Jobs;
 
 namespace Sluice.Backends.Streaming;
 
@@ -35,7 +36,7 @@ internal static class UpstreamJson
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new UpstreamException($"backend '{upstream.Name}': {UpstreamException.Stalled}{upstream.Options.StreamIdleTimeoutSeconds} s", null, false, true);
+            throw new UpstreamException($"backend '{upstream.Name}': {UpstreamException.Stalled}{upstream.Options.StreamIdleTimeoutSeconds} s", null, false, true, code: JobErrorCodes.UpstreamTimeout);
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException)
         {

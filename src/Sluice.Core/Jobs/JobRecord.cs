@@ -51,6 +51,12 @@ public sealed record JobRecord
     /// <summary>Last error message.</summary>
     public string? Error { get; init; }
 
+    /// <summary>Why the last attempt failed, one of <see cref="JobErrorCodes"/>; null when none failed, or stored before codes were kept.</summary>
+    public string? ErrorCode { get; init; }
+
+    /// <summary>The wait the last failure asked for (an upstream's <c>Retry-After</c>, an open circuit's time to its next trial).</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>Size of the batch the successful attempt ran in.</summary>
     public int? BatchSize { get; init; }
 

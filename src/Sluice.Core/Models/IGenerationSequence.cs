@@ -21,6 +21,9 @@ public interface IGenerationSequence : IDisposable
     /// </summary>
     string? Error => null;
 
+    /// <summary>Why the sequence ended with <see cref="FinishReason.Error"/>, one of <see cref="Jobs.JobErrorCodes"/>; null: <c>model_error</c>.</summary>
+    string? ErrorCode => null;
+
     /// <summary>False when retrying the job cannot help (the upstream refused the request as invalid).</summary>
     bool ErrorRetryable => true;
 

@@ -30,6 +30,12 @@ public interface IInferenceBatch
     /// </summary>
     void SetError(int index, string message, bool retryable, TimeSpan? retryAfter) => SetError(index, message, retryable);
 
+    /// <summary>
+    /// Fails item <paramref name="index"/> as <see cref="SetError(int, string, bool, TimeSpan?)"/> does, saying why with
+    /// <paramref name="code"/> (one of <see cref="Jobs.JobErrorCodes"/>; null: <c>model_error</c>).
+    /// </summary>
+    void SetError(int index, string message, bool retryable, TimeSpan? retryAfter, string? code) => SetError(index, message, retryable, retryAfter);
+
     /// <summary>Emits a <c>progress</c> event for item <paramref name="index"/> (stage name, 0..1, optional data).</summary>
     void ReportProgress(int index, string stage, double fraction, JsonElement? data = null);
 }

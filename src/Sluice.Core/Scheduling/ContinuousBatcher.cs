@@ -131,7 +131,7 @@ internal sealed partial class ContinuousBatcher
                     catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
                     {
                         // The model refused this request outright (it failed validation): fail it, keep the loop.
-                        _ = _lifecycle.FailAsync(job, _reader, live, ex.Message, retryable: false, 0, 0);
+                        _ = _lifecycle.FailAsync(job, _reader, live, ex.Message, retryable: false, 0, 0, errorCode: JobErrorCodes.InvalidInput);
                         continue;
                     }
 
@@ -139,7 +139,7 @@ internal sealed partial class ContinuousBatcher
                     {
                         if (_active.Count + admitted == 0)
                         {
-                            _ = _lifecycle.FailAsync(job, _reader, live, "the request does not fit the model's KV-cache budget even alone", retryable: false, 0, 0);
+                            _ = _lifecycle.FailAsync(job, _reader, live, "the request does not fit the model's KV-cache budget even alone", retryable: false, 0, 0, errorCode: JobErrorCodes.InvalidInput);
                             continue;
                         }
 
@@ -399,6 +399,7 @@ internal sealed partial class ContinuousBatcher
         var error = a.Sequence.Error;
         var retryable = a.Sequence.ErrorRetryable;
         var retryAfter = a.Sequence.RetryAfter;
+        var errorCode = a.Sequence.ErrorCode;
         var refused = a.Sequence.Refused;
         a.Sequence.Dispose();
         if (status == JobStatus.Succeeded)
@@ -425,7 +426,7 @@ internal sealed partial class ContinuousBatcher
                 return;
             }
 
-            _ = _lifecycle.FailAsync(a.Job, _reader, a.Live, error ?? "the model reported an error for this sequence", retryable, _active.Count, runMs, retryAfter);
+            _ = _lifecycle.FailAsync(a.Job, _reader, a.Live, error ?? "the model reported an error for this sequence", retryable, _active.Count, runMs, retryAfter, errorCode);
         }
         else
         {
@@ -452,11 +453,11 @@ internal sealed partial class ContinuousBatcher
                 return true;
             }
 
-            _ = _lifecycle.FailAsync(job, _reader, live, $"{error.Field}: {error.Message}", retryable: false, 0, 0);
+            _ = _lifecycle.FailAsync(job, _reader, live, $"{error.Field}: {error.Message}", retryable: false, 0, 0, errorCode: JobErrorCodes.InvalidInput);
         }
         catch (JsonException ex)
         {
-            _ = _lifecycle.FailAsync(job, _reader, live, "stored input is not valid JSON: " + ex.Message, retryable: false, 0, 0);
+            _ = _lifecycle.FailAsync(job, _reader, live, "stored input is not valid JSON: " + ex.Message, retryable: false, 0, 0, errorCode: JobErrorCodes.InvalidInput);
         }
 
         return false;

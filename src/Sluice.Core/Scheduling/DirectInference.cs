@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Sluice.Core.Jobs;
 using Sluice.Core.Models;
 
 namespace Sluice.Core.Scheduling;
@@ -46,7 +47,7 @@ public sealed class DirectInference(ModelRegistry registry)
 
                 return batch.Results[0] is { } r
                     ? new DirectResult(DirectStatus.Succeeded, r)
-                    : new DirectResult(DirectStatus.Failed, Detail: batch.Errors[0] ?? "no result");
+                    : new DirectResult(DirectStatus.Failed, Detail: batch.Errors[0] ?? "no result", ErrorCode: batch.Codes[0] ?? JobErrorCodes.ModelError, RetryAfter: batch.RetryAfter[0]);
             }
 
             case IGenerativeModel gen:
@@ -89,7 +90,7 @@ public sealed class DirectInference(ModelRegistry registry)
                     {
                         // A failed sequence (a remote backend's upstream error, its open circuit) is a failure, not a
                         // result with finish_reason "error": the caller maps it to a problem (503 for an open circuit).
-                        return new DirectResult(DirectStatus.Failed, Detail: seq.Error ?? "the model reported an error for this sequence");
+                        return new DirectResult(DirectStatus.Failed, Detail: seq.Error ?? "the model reported an error for this sequence", ErrorCode: seq.ErrorCode ?? JobErrorCodes.ModelError, RetryAfter: seq.RetryAfter);
                     }
 
                     var json = $"{{\"text\":{JsonSerializer.Serialize(text.ToString(), CoreJsonContext.Default.String)},\"finish_reason\":\"{ContinuousBatcher.ReasonName(reason)}\",\"usage\":{{\"prompt_tokens\":{seq.PromptTokens},\"completion_tokens\":{seq.GeneratedTokens},\"total_tokens\":{seq.PromptTokens + seq.GeneratedTokens}}}}}";

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Sluice.Core.Jobs;
 using Sluice.Core.Metrics;
 using Sluice.Core.Models;
 using Sluice.Core.Queueing;
@@ -174,7 +175,8 @@ internal sealed partial class DynamicBatcher
                     else
                     {
                         var error = batchError ?? batch.Errors[i] ?? "the model returned no result for this item";
-                        _ = _lifecycle.FailAsync(jobs[i], _reader, live, error, batchError is not null || batch.Retryable[i], n, ms, batchError is null ? batch.RetryAfter[i] : null);
+                        _ = _lifecycle.FailAsync(jobs[i], _reader, live, error, batchError is not null || batch.Retryable[i], n, ms,
+                            batchError is null ? batch.RetryAfter[i] : null, batchError is null ? batch.Codes[i] : null);
                     }
 
                     jobs[i] = null!;
@@ -277,11 +279,11 @@ internal sealed partial class DynamicBatcher
                 return true;
             }
 
-            _ = _lifecycle.FailAsync(job, _reader, live, $"{error.Field}: {error.Message}", retryable: false, 0, 0);
+            _ = _lifecycle.FailAsync(job, _reader, live, $"{error.Field}: {error.Message}", retryable: false, 0, 0, errorCode: JobErrorCodes.InvalidInput);
         }
         catch (JsonException ex)
         {
-            _ = _lifecycle.FailAsync(job, _reader, live, "stored input is not valid JSON: " + ex.Message, retryable: false, 0, 0);
+            _ = _lifecycle.FailAsync(job, _reader, live, "stored input is not valid JSON: " + ex.Message, retryable: false, 0, 0, errorCode: JobErrorCodes.InvalidInput);
         }
 
         return false;

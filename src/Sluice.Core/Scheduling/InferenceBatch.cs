@@ -20,6 +20,7 @@ internal sealed class InferenceBatch : IInferenceBatch
         Errors = new string?[capacity];
         Retryable = new bool[capacity];
         RetryAfter = new TimeSpan?[capacity];
+        Codes = new string?[capacity];
         _lifecycle = lifecycle;
     }
 
@@ -33,6 +34,9 @@ internal sealed class InferenceBatch : IInferenceBatch
 
     /// <summary>Per item: how long its retry must wait at least, when the model said (see <see cref="SetError(int, string, bool, TimeSpan?)"/>).</summary>
     public TimeSpan?[] RetryAfter { get; }
+
+    /// <summary>Per item: why it failed (one of <see cref="Jobs.JobErrorCodes"/>), when the model said.</summary>
+    public string?[] Codes { get; }
 
     public void Reset()
     {
@@ -50,6 +54,7 @@ internal sealed class InferenceBatch : IInferenceBatch
         _tokens[Count] = token;
         Retryable[Count] = true;
         RetryAfter[Count] = null;
+        Codes[Count] = null;
         Count++;
     }
 
@@ -61,11 +66,14 @@ internal sealed class InferenceBatch : IInferenceBatch
 
     public void SetError(int index, string message, bool retryable = true) => SetError(index, message, retryable, null);
 
-    public void SetError(int index, string message, bool retryable, TimeSpan? retryAfter)
+    public void SetError(int index, string message, bool retryable, TimeSpan? retryAfter) => SetError(index, message, retryable, retryAfter, null);
+
+    public void SetError(int index, string message, bool retryable, TimeSpan? retryAfter, string? code)
     {
         Errors[index] = message;
         Retryable[index] = retryable;
         RetryAfter[index] = retryAfter;
+        Codes[index] = code;
     }
 
     public void ReportProgress(int index, string stage, double fraction, JsonElement? data = null)

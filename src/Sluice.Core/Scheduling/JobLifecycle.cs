@@ -139,7 +139,7 @@ internal sealed partial class JobLifecycle
         if (job.Attempts >= job.MaxAttempts)
         {
             // Redelivered after its worker died on the last allowed attempt: a poison job, never run again.
-            _ = FinishAsync(job, reader, JobStatus.DeadLettered, null, "interrupted on its last attempt (the worker running it died)", null, 0);
+            _ = FinishAsync(job, reader, JobStatus.DeadLettered, null, "interrupted on its last attempt (the worker running it died)", null, 0, errorCode: JobErrorCodes.WorkerLost);
             return false;
         }
 
@@ -372,9 +372,17 @@ internal sealed partial class JobLifecycle
     /// A failed attempt: retried with backoff while attempts remain, else dead-lettered (or failed when not retryable).
     /// <paramref name="retryAfter"/> (the model's "not before": an open circuit's next trial) holds the retry back at
     /// least that long, though never past the job's deadline (the deadline then expires it as it would in the queue).
+    /// <paramref name="errorCode"/> says why (one of <see cref="JobErrorCodes"/>; null: <c>model_error</c>); it is stored,
+    /// with <paramref name="retryAfter"/>, beside the error and in the <c>retrying</c> or terminal event.
     /// </summary>
-    public async Task FailAsync(QueuedJob job, IJobQueueReader reader, LiveJob live, string error, bool retryable, int batchSize, double runMs, TimeSpan? retryAfter = null)
+    public async Task FailAsync(QueuedJob job, IJobQueueReader reader, LiveJob live, string error, bool retryable, int batchSize, double runMs, TimeSpan? retryAfter = null, string? errorCode = null)
     {
+        errorCode ??= JobErrorCodes.ModelError;
+        if (retryAfter <= TimeSpan.Zero)
+        {
+            // A Retry-After date already past asks for no wait: none is stored or shown.
+            retryAfter = null;
+        }
         if (Abandoned(job, reader))
         {
             return;
@@ -391,13 +399,13 @@ internal sealed partial class JobLifecycle
         var attempts = job.Attempts + 1;
         if (!retryable)
         {
-            await FinishAsync(job, reader, JobStatus.Failed, null, error, batchSize, runMs).ConfigureAwait(false);
+            await FinishAsync(job, reader, JobStatus.Failed, null, error, batchSize, runMs, errorCode: errorCode, retryAfter: retryAfter).ConfigureAwait(false);
             return;
         }
 
         if (attempts >= job.MaxAttempts)
         {
-            await FinishAsync(job, reader, JobStatus.DeadLettered, null, error, batchSize, runMs).ConfigureAwait(false);
+            await FinishAsync(job, reader, JobStatus.DeadLettered, null, error, batchSize, runMs, errorCode: errorCode, retryAfter: retryAfter).ConfigureAwait(false);
             return;
         }
 
@@ -407,7 +415,7 @@ internal sealed partial class JobLifecycle
         var notBefore = now + delay;
         try
         {
-            await _store.ScheduleRetryAsync(job.Id, attempts, error, notBefore, CancellationToken.None).ConfigureAwait(false);
+            await _store.ScheduleRetryAsync(job.Id, attempts, error, errorCode, retryAfter, notBefore, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -422,7 +430,7 @@ internal sealed partial class JobLifecycle
         _metrics.JobRetries.Add(1, new KeyValuePair<string, object?>("model", job.Model));
         // held_back: the model asked for this wait (an open circuit's trial, the upstream's Retry-After), not the backoff;
         // a client waiting on its request is then answered rather than kept for it.
-        live.TryAppend(_events, JobEventTypes.Retrying, $"{{\"attempt\":{attempts},\"error\":{JsonSerializer.Serialize(error, CoreJsonContext.Default.String)},\"delay_ms\":{(long)delay.TotalMilliseconds}{(delay > backoff ? ",\"held_back\":true" : "")}}}");
+        live.TryAppend(_events, JobEventTypes.Retrying, $"{{\"attempt\":{attempts},\"error\":{JsonSerializer.Serialize(error, CoreJsonContext.Default.String)}{FailureData(errorCode, retryAfter)},\"delay_ms\":{(long)delay.TotalMilliseconds}{(delay > backoff ? ",\"held_back\":true" : "")}}}");
         Log.Retrying(_logger, job.Id, attempts, delay.TotalMilliseconds, error);
         await reader.RetryLaterAsync(job, delay, CancellationToken.None).ConfigureAwait(false);
     }
@@ -457,7 +465,7 @@ internal sealed partial class JobLifecycle
             {
                 // Guarded by the store (only a job still queued or running changes), so a job that finished as the
                 // batcher stopped keeps its outcome. No error: the stop is not the job's, and it may yet succeed.
-                await _store.ScheduleRetryAsync(job.Id, job.Attempts, null, now, cancellationToken).ConfigureAwait(false);
+                await _store.ScheduleRetryAsync(job.Id, job.Attempts, null, null, null, now, cancellationToken).ConfigureAwait(false);
                 released++;
             }
             catch (OperationCanceledException)
@@ -534,9 +542,13 @@ internal sealed partial class JobLifecycle
     /// <summary>
     /// Writes the single terminal outcome: stores it with the full event stream, then publishes the terminal
     /// event, fills the cache and acknowledges the delivery. A second caller for the same job does nothing.
+    /// <paramref name="errorCode"/> says why a job did not succeed (null: the one its status implies, see
+    /// <see cref="JobErrorCodes.ForStatus"/>), with the wait the failure asked for, <paramref name="retryAfter"/>.
     /// </summary>
-    public async Task FinishAsync(QueuedJob job, IJobQueueReader? reader, JobStatus status, string? resultJson, string? error, int? batchSize, double runMs, bool releaseIdempotencyKey = false)
+    public async Task FinishAsync(QueuedJob job, IJobQueueReader? reader, JobStatus status, string? resultJson, string? error, int? batchSize, double runMs,
+        bool releaseIdempotencyKey = false, string? errorCode = null, TimeSpan? retryAfter = null)
     {
+        errorCode ??= JobErrorCodes.ForStatus(status);
         if (reader is not null && Abandoned(job, reader))
         {
             return;
@@ -553,7 +565,7 @@ internal sealed partial class JobLifecycle
 
             var now = _time.GetUtcNow();
             var type = JobEventTypes.ForStatus(status);
-            var data = TerminalData(status, resultJson, error);
+            var data = TerminalData(status, resultJson, error, errorCode, retryAfter);
             var snapshot = _events.Snapshot(job.Id);
             var events = new JobEvent[snapshot.Count + 1];
             for (var i = 0; i < snapshot.Count; i++)
@@ -577,6 +589,8 @@ internal sealed partial class JobLifecycle
                         Status = status,
                         ResultJson = resultJson,
                         Error = error,
+                        ErrorCode = errorCode,
+                        RetryAfter = retryAfter,
                         BatchSize = batchSize,
                         QueuedMs = Math.Max(0, queuedMs),
                         RunMs = runMs,
@@ -678,7 +692,8 @@ internal sealed partial class JobLifecycle
         return true;
     }
 
-    private static string TerminalData(JobStatus status, string? resultJson, string? error)
+    /// <summary>The data of a job's terminal event (also what a process synthesises from a stored record).</summary>
+    internal static string TerminalData(JobStatus status, string? resultJson, string? error, string? errorCode, TimeSpan? retryAfter)
     {
         var s = JsonSerializer.Serialize(status.ToWire(), CoreJsonContext.Default.String);
         if (status == JobStatus.Succeeded)
@@ -686,6 +701,18 @@ internal sealed partial class JobLifecycle
             return $"{{\"status\":{s},\"result\":{resultJson ?? "null"}}}";
         }
 
-        return $"{{\"status\":{s},\"error\":{JsonSerializer.Serialize(error ?? status.ToWire(), CoreJsonContext.Default.String)}}}";
+        return $"{{\"status\":{s},\"error\":{JsonSerializer.Serialize(error ?? status.ToWire(), CoreJsonContext.Default.String)}{FailureData(errorCode, retryAfter)}}}";
+    }
+
+    /// <summary>
+    /// The <c>error_code</c> and <c>retry_after_ms</c> members of a <c>retrying</c> or terminal event, each after a comma
+    /// (empty when there is neither): a client reads why and how long to wait there rather than from the error text.
+    /// </summary>
+    private static string FailureData(string? errorCode, TimeSpan? retryAfter)
+    {
+        var code = errorCode is null ? "" : $",\"error_code\":{JsonSerializer.Serialize(errorCode, CoreJsonContext.Default.String)}";
+        return retryAfter is { } wait
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{code},\"retry_after_ms\":{(long)Math.Ceiling(wait.TotalMilliseconds)}")
+            : code;
     }
 }

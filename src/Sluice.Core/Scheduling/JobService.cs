@@ -196,7 +196,7 @@ internal sealed partial class JobService
                 {
                     // Rejected, so never accepted: the key is released with the failure so that the client's retry
                     // with the same Idempotency-Key creates the job instead of replaying this failure.
-                    await _lifecycle.FinishAsync(queued, null, JobStatus.Failed, null, "rejected by the queue: " + result, null, 0, releaseIdempotencyKey: true).ConfigureAwait(false);
+                    await _lifecycle.FinishAsync(queued, null, JobStatus.Failed, null, "rejected by the queue: " + result, null, 0, releaseIdempotencyKey: true, errorCode: JobErrorCodes.QueueRejected).ConfigureAwait(false);
                     return result == EnqueueResult.Full
                         ? Reject(SubmitStatus.QueueFull, "queue_full", RetryAfter(entry, depth, parsed))
                         : Reject(SubmitStatus.Unavailable, "queue_unavailable", TimeSpan.FromSeconds(2), "the queue is unavailable");
@@ -260,7 +260,7 @@ internal sealed partial class JobService
         else
         {
             // Not live here (another process runs it): record the outcome; a worker that has not started it skips it.
-            await _store.CompleteAsync(new JobCompletion { JobId = id, Status = JobStatus.Cancelled, Error = "cancelled by the client", CompletedAt = _time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
+            await _store.CompleteAsync(new JobCompletion { JobId = id, Status = JobStatus.Cancelled, Error = "cancelled by the client", ErrorCode = JobErrorCodes.Cancelled, CompletedAt = _time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
         }
 
         return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);

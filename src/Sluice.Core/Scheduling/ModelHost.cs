@@ -179,7 +179,7 @@ internal sealed partial class ModelHost : BackgroundService
                     if (record.Status == JobStatus.Running)
                     {
                         // Interrupted: nothing runs it now, so it must not read "running" while it waits.
-                        await _store.ScheduleRetryAsync(record.Id, record.Attempts, null, now, cancellationToken).ConfigureAwait(false);
+                        await _store.ScheduleRetryAsync(record.Id, record.Attempts, null, null, null, now, cancellationToken).ConfigureAwait(false);
                     }
 
                     _lifecycle.Track(waiting);
@@ -195,7 +195,7 @@ internal sealed partial class ModelHost : BackgroundService
             if (record.Attempts >= record.MaxAttempts)
             {
                 // It crashed the process (or was interrupted) on its last allowed attempt: a poison job.
-                await _lifecycle.FinishAsync(job, null, JobStatus.DeadLettered, null, record.Error ?? "interrupted on its last attempt", null, 0).ConfigureAwait(false);
+                await _lifecycle.FinishAsync(job, null, JobStatus.DeadLettered, null, record.Error ?? "interrupted on its last attempt", null, 0, errorCode: JobErrorCodes.WorkerLost).ConfigureAwait(false);
                 continue;
             }
 

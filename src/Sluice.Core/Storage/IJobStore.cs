@@ -29,10 +29,11 @@ public interface IJobStore
 
     /// <summary>
     /// Puts a job not yet terminal back to queued with <paramref name="attempts"/>, to run at <paramref name="notBefore"/>:
-    /// a failed attempt (with its <paramref name="error"/>), or a run handed back at a server stop (null: the job's
-    /// error is left as it was, since a stop is not the job's failure).
+    /// a failed attempt (with its <paramref name="error"/>, its <paramref name="errorCode"/> and the wait it asked for,
+    /// <paramref name="retryAfter"/>), or a run handed back at a server stop (error null: the job's error, code and wait
+    /// are left as they were, since a stop is not the job's failure).
     /// </summary>
-    ValueTask ScheduleRetryAsync(string id, int attempts, string? error, DateTimeOffset notBefore, CancellationToken cancellationToken);
+    ValueTask ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, CancellationToken cancellationToken);
 
     /// <summary>
     /// Moves a job not yet terminal to another model (its fallback): records <paramref name="model"/>, its

@@ -9,6 +9,12 @@ public sealed record JobCompletion
     public required JobStatus Status { get; init; }
     public string? ResultJson { get; init; }
     public string? Error { get; init; }
+
+    /// <summary>Why the job failed, one of <see cref="JobErrorCodes"/> (stored with <see cref="Error"/>; null keeps the stored one).</summary>
+    public string? ErrorCode { get; init; }
+
+    /// <summary>The wait the failure asked for (see <see cref="JobRecord.RetryAfter"/>); stored with <see cref="ErrorCode"/>.</summary>
+    public TimeSpan? RetryAfter { get; init; }
     public int? BatchSize { get; init; }
     public double? QueuedMs { get; init; }
     public double? RunMs { get; init; }

@@ -5,7 +5,7 @@ namespace Sluice.Core.Storage;
 
 /// <summary>
 /// Maps a row of the <c>jobs</c> table to a <see cref="JobRecord"/>. Both relational stores (SQLite and
-/// PostgreSQL) select the same 24 columns (<see cref="Columns"/>) in the same order, with times as Unix milliseconds.
+/// PostgreSQL) select the same 26 columns (<see cref="Columns"/>) in the same order, with times as Unix milliseconds.
 /// </summary>
 public static class JobRecordReader
 {
@@ -14,7 +14,7 @@ public static class JobRecordReader
     /// in another order (created by hand, or by migrations that did not only append) would be misread by position.
     /// </summary>
     public const string Columns = "id, model, model_version, input, priority, owner, status, created_at, deadline, attempts, max_attempts, " +
-        "started_at, completed_at, not_before, result, error, batch_size, queued_ms, run_ms, traceparent, idempotency_key, request_hash, cache_key, fallback_allowed";
+        "started_at, completed_at, not_before, result, error, batch_size, queued_ms, run_ms, traceparent, idempotency_key, request_hash, cache_key, fallback_allowed, error_code, retry_after_ms";
 
     public static JobRecord Read(DbDataReader r) => new()
     {
@@ -42,6 +42,8 @@ public static class JobRecordReader
         RequestHash = r.IsDBNull(21) ? null : r.GetString(21),
         CacheKey = r.IsDBNull(22) ? null : r.GetString(22),
         FallbackAllowed = r.GetBoolean(23),
+        ErrorCode = r.IsDBNull(24) ? null : r.GetString(24),
+        RetryAfter = r.IsDBNull(25) ? null : TimeSpan.FromMilliseconds(r.GetInt64(25)),
     };
 
     private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);

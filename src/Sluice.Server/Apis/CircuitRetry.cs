@@ -25,15 +25,23 @@ internal static class CircuitRetry
 
     /// <summary>
     /// The error of a <c>retrying</c> event whose retry the model holds back longer than <see cref="SyncWaitLimit"/>:
-    /// a remote backend's open circuit refused the attempt (the retry waits for its trial call), or the upstream
-    /// answered with a <c>Retry-After</c> the retry waits out (the event's <c>held_back</c>); null for any other event.
+    /// a remote backend's open circuit refused the attempt (its <c>error_code</c> <c>circuit_open</c>: the retry waits
+    /// for its trial call), or the upstream answered with a <c>Retry-After</c> the retry waits out (the event's
+    /// <c>held_back</c>); null for any other event.
     /// </summary>
-    public static string? HeldBackBy(JobEvent e) => HeldBackBy(e, out _);
+    public static string? HeldBackBy(JobEvent e) => HeldBackBy(e, out _, out _);
 
     /// <summary>As <see cref="HeldBackBy(JobEvent)"/>; <paramref name="delay"/> is how long the retry is held back.</summary>
-    public static string? HeldBackBy(JobEvent e, out TimeSpan delay)
+    public static string? HeldBackBy(JobEvent e, out TimeSpan delay) => HeldBackBy(e, out delay, out _);
+
+    /// <summary>
+    /// As <see cref="HeldBackBy(JobEvent)"/>; <paramref name="delay"/> is how long the retry is held back and
+    /// <paramref name="errorCode"/> the failed attempt's code.
+    /// </summary>
+    public static string? HeldBackBy(JobEvent e, out TimeSpan delay, out string? errorCode)
     {
         delay = TimeSpan.Zero;
+        errorCode = null;
         if (e.Type != JobEventTypes.Retrying)
         {
             return null;
@@ -46,8 +54,11 @@ internal static class CircuitRetry
             var error = data.TryGetProperty("error", out var err) && err.ValueKind == JsonValueKind.String ? err.GetString() : null;
             var delayMs = data.TryGetProperty("delay_ms", out var d) && d.TryGetInt64(out var ms) ? ms : 0;
             var heldBack = data.TryGetProperty("held_back", out var h) && h.ValueKind == JsonValueKind.True;
+            errorCode = data.TryGetProperty("error_code", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()
+                // An event of a worker that predates error codes (a rolling upgrade): its refusal by the circuit is known by its words.
+                : UpstreamException.IsCircuitOpen(error) ? JobErrorCodes.CircuitOpen : null;
             delay = TimeSpan.FromMilliseconds(delayMs);
-            return (heldBack || UpstreamException.IsCircuitOpen(error)) && delayMs > SyncWaitLimit.TotalMilliseconds ? error : null;
+            return (heldBack || errorCode == JobErrorCodes.CircuitOpen) && delayMs > SyncWaitLimit.TotalMilliseconds ? error : null;
         }
         catch (JsonException)
         {

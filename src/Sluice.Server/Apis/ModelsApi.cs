@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Sluice.Backends.Health;
-using Sluice.Backends.Resilience;
+using Sluice.Core.Jobs;
 using Sluice.Core.Models;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
@@ -87,7 +87,7 @@ internal static class ModelsApi
                     JobResponses.SetRetryAfter(http, TimeSpan.FromSeconds(5));
                     return Problems.Create(503, "Model unavailable", r.Detail ?? "not ready", "model", "model-unavailable");
                 default:
-                    return Failed(http, registry, model, r.Detail);
+                    return Failed(http, registry, model, r);
             }
         }
     }
@@ -96,32 +96,34 @@ internal static class ModelsApi
     /// A failed run: the input is blamed (422) only when the model failed on it, that is a local model's failure or a
     /// remote upstream refusing the request as invalid (400, 413, 422); the upstream's own faults are a gateway's
     /// answers, as the OpenAI endpoints give them: 503 with <c>Retry-After</c> when it will not take the call for now
-    /// (open circuit, its 429 or 503), 504 when it did not answer in time, 502 for anything else it got wrong.
+    /// (open circuit, its 429 or 503), 504 when it did not answer in time, 502 for anything else it got wrong. Decided
+    /// on the failure's code, never on its words.
     /// </summary>
-    private static IResult Failed(HttpContext http, ModelRegistry registry, string model, string? detail)
+    private static IResult Failed(HttpContext http, ModelRegistry registry, string model, DirectResult r)
     {
+        var detail = r.Detail;
         var remote = registry.TryGet(model, out var entry) && entry.Model is IBackendModel;
-        if (!remote || UpstreamException.IsRefusedAsInvalid(detail))
+        if (!remote || r.ErrorCode == JobErrorCodes.UpstreamRefused)
         {
             return Problems.Create(422, "Inference failed", detail ?? "the model failed on this input", "input", "inference-failed");
         }
 
-        if (UpstreamException.IsCircuitOpen(detail))
+        if (r.ErrorCode == JobErrorCodes.CircuitOpen)
         {
             // The upstream was not called: retry at the circuit's next trial.
             JobResponses.SetRetryAfter(http, CircuitRetry.After(registry, model));
             return Problems.Create(503, "Model unavailable", detail!, "model", "model-unavailable");
         }
 
-        if (UpstreamException.AnsweredStatus(detail) is 429 or 503)
+        if (r.ErrorCode == JobErrorCodes.UpstreamUnavailable)
         {
             // The upstream did not take the call on. 503 rather than its 429, which would read as the client's own
             // limit; the wait it asked for is passed on (at least 1 s when it named none).
-            JobResponses.SetRetryAfter(http, UpstreamException.RetryAfterOf(detail) ?? TimeSpan.Zero);
+            JobResponses.SetRetryAfter(http, r.RetryAfter is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
             return Problems.Create(503, "Model unavailable", detail!, "model", "model-unavailable");
         }
 
-        return UpstreamException.IsTimeout(detail)
+        return r.ErrorCode == JobErrorCodes.UpstreamTimeout
             ? Problems.Create(504, "Upstream timeout", detail!, "model", "upstream-timeout")
             : Problems.Create(502, "Upstream error", detail ?? "the upstream failed", "model", "upstream-error");
     }

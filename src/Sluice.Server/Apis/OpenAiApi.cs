@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Sluice.Backends.Health;
-using Sluice.Backends.Resilience;
 using Sluice.Backends.Routing;
 using Sluice.Backends.Streaming;
 using Sluice.Core.Jobs;
@@ -226,7 +225,7 @@ internal static class OpenAiApi
             ? (job, 0, null)
             : await JobWaiter.WaitCountingTokensAsync(s.Jobs, job.Id, deadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms + 1000) : TimeSpan.FromHours(1), http.RequestAborted,
                 cancelOnDisconnect: true, stopWhenHeldBack: true).ConfigureAwait(false);
-        if (heldBack is not null && CircuitRetry.HeldBackBy(heldBack, out var heldFor) is { } heldBackBy)
+        if (heldBack is not null && CircuitRetry.HeldBackBy(heldBack, out var heldFor, out var heldCode) is { } heldBackBy)
         {
             // Refused by the open circuit and held back until its trial call, or held back as the upstream's Retry-After
             // asked: the client is answered now with that time, as for a job out of attempts, not after the wait. Also
@@ -235,7 +234,7 @@ internal static class OpenAiApi
             // for nobody: it is cancelled. (An async job keeps waiting.)
             await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, generated).ConfigureAwait(false);
             await s.Jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
-            return HeldBack(http, s.Jobs.Registry, model, heldBackBy, heldFor);
+            return HeldBack(http, s.Jobs.Registry, model, heldBackBy, heldCode, heldFor);
         }
 
         if (finished is null || !finished.Status.IsTerminal())
@@ -266,7 +265,7 @@ internal static class OpenAiApi
         if (finished.Status != JobStatus.Succeeded)
         {
             await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, generated).ConfigureAwait(false);
-            return Failed(http, s.Jobs.Registry, finished.Model, finished.Status, finished.Error ?? finished.Status.ToWire(), remote);
+            return Failed(http, s.Jobs.Registry, finished, remote);
         }
 
         var result = OpenAiResult.Parse(finished.ResultJson);
@@ -335,7 +334,7 @@ internal static class OpenAiApi
             {
                 // Answered from the result cache: the whole text in one chunk.
                 terminal = true;
-                return await WriteEndAsync(writer, job.Status, job.ResultJson, job.Error, request, remote, replay: true, ct).ConfigureAwait(false);
+                return await WriteEndAsync(writer, job.Status, job.ResultJson, job.Error, job.ErrorCode, request, remote, replay: true, ct).ConfigureAwait(false);
             }
 
             if (!jobs.Events.TrySubscribe(job.Id, 0, out var sub))
@@ -348,7 +347,7 @@ internal static class OpenAiApi
                     remote = jobs.Registry.TryGet(done.Model, out var ran) && ran.Model is IBackendModel;
                 }
 
-                return done is null ? 0 : await WriteEndAsync(writer, done.Status, done.ResultJson, done.Error, request, remote, replay: true, ct).ConfigureAwait(false);
+                return done is null ? 0 : await WriteEndAsync(writer, done.Status, done.ResultJson, done.Error, done.ErrorCode, request, remote, replay: true, ct).ConfigureAwait(false);
             }
 
             var restarts = new RestartedRunFilter();
@@ -409,7 +408,7 @@ internal static class OpenAiApi
                             }
                         }
 
-                        return Math.Max(generated, await WriteEndAsync(writer, done.Status, done.ResultJson, done.Error, request, remote, replay: false, ct).ConfigureAwait(false));
+                        return Math.Max(generated, await WriteEndAsync(writer, done.Status, done.ResultJson, done.Error, done.ErrorCode, request, remote, replay: false, ct).ConfigureAwait(false));
                     }
 
                     while (sub.Reader.TryRead(out var e))
@@ -454,13 +453,14 @@ internal static class OpenAiApi
                                 break;
                             case JobEventTypes.Completed:
                                 terminal = true;
-                                return await WriteEndAsync(writer, JobStatus.Succeeded, ResultOf(e.DataJson), null, request, remote, replay: false, ct).ConfigureAwait(false);
+                                return await WriteEndAsync(writer, JobStatus.Succeeded, ResultOf(e.DataJson), null, null, request, remote, replay: false, ct).ConfigureAwait(false);
                             default:
                                 if (e.IsTerminal)
                                 {
                                     terminal = true;
                                     var status = JobStatusNames.TryParseStatus(StatusOf(e.Type), out var st) ? st : JobStatus.Failed;
-                                    return await WriteEndAsync(writer, status, null, OpenAiResult.ErrorOf(e.DataJson), request, remote, replay: false, ct).ConfigureAwait(false);
+                                    var error = OpenAiResult.ErrorOf(e.DataJson, out var errorCode);
+                                    return await WriteEndAsync(writer, status, null, error, errorCode, request, remote, replay: false, ct).ConfigureAwait(false);
                                 }
 
                                 break;
@@ -509,11 +509,11 @@ internal static class OpenAiApi
         return await wait.ConfigureAwait(false);
     }
 
-    private static async Task<int> WriteEndAsync(OpenAiStreamWriter writer, JobStatus status, string? resultJson, string? error, OpenAiRequest request, bool remote, bool replay, CancellationToken ct)
+    private static async Task<int> WriteEndAsync(OpenAiStreamWriter writer, JobStatus status, string? resultJson, string? error, string? errorCode, OpenAiRequest request, bool remote, bool replay, CancellationToken ct)
     {
         if (status != JobStatus.Succeeded)
         {
-            var (_, type, code) = FailureShape(status, remote, error);
+            var (_, type, code) = FailureShape(status, remote, errorCode);
             await writer.WriteErrorAsync(error ?? status.ToWire(), type, code, ct).ConfigureAwait(false);
             return 0;
         }
@@ -548,33 +548,41 @@ internal static class OpenAiApi
         _ => "failed",
     };
 
-    private static (int Status, string Type, string Code) FailureShape(JobStatus status, bool remote, string? error) => status switch
+    /// <summary>
+    /// The OpenAI answer to a job that did not succeed, decided on its <paramref name="errorCode"/> (never on the error's
+    /// words). A job stored before codes were kept (null) is answered as an upstream's or the local model's failure.
+    /// </summary>
+    private static (int Status, string Type, string Code) FailureShape(JobStatus status, bool remote, string? errorCode) => status switch
     {
         JobStatus.Expired => (504, "timeout", "deadline_exceeded"),
         JobStatus.Cancelled => (409, "invalid_request_error", "cancelled"),
         // The upstream refused the request itself (400, 413, 422): the client's to fix, and a 5xx would only make the
         // SDKs send the same refused request again.
-        JobStatus.Failed when remote && UpstreamException.IsRefusedAsInvalid(error) => (400, "invalid_request_error", "upstream_refused"),
+        JobStatus.Failed when remote && errorCode == JobErrorCodes.UpstreamRefused => (400, "invalid_request_error", "upstream_refused"),
         // The open circuit refused the call (the upstream was not asked): the model is unavailable for now, with a known
         // time to try again, which is what 503 and Retry-After say (RFC 9110; Envoy answers an unusable cluster 503 too).
         // A 502 says the upstream gave a bad answer, and its Retry-After would mean nothing to HTTP clients.
-        _ when remote && UpstreamException.IsCircuitOpen(error) => (503, "server_error", "model_unavailable"),
-        // The last attempt met the upstream's 429 or 503 with a Retry-After: it is not taking calls for that long, which
-        // the client is told as for a held-back retry (see HeldBack): 503 with that wait, not a 502 with no hint.
-        _ when remote && UpstreamException.AnsweredStatus(error) is 429 or 503 && UpstreamException.RetryAfterOf(error) is not null
-            => (503, "server_error", "model_unavailable"),
+        _ when remote && errorCode == JobErrorCodes.CircuitOpen => (503, "server_error", "model_unavailable"),
+        // The last attempt met the upstream's 429 or 503: it said it is not taking calls for now, which the client is told
+        // as for a held-back retry (see HeldBack): 503 with its Retry-After (1 s when it named none). Not a 502: nothing bad
+        // came back, the upstream was unavailable.
+        _ when remote && errorCode == JobErrorCodes.UpstreamUnavailable => (503, "server_error", "model_unavailable"),
+        // The upstream sent no answer in time, or its stream stalled: a gateway timeout (504), as /v1/models/{m}/infer
+        // answers it, with the type of Sluice's other 504; not a 502, which says a bad answer came back.
+        _ when remote && errorCode == JobErrorCodes.UpstreamTimeout => (504, "timeout", "upstream_timeout"),
         _ when remote => (502, "server_error", "upstream_error"),
         _ => (500, "server_error", "model_error"),
     };
 
-    private static IResult Failed(HttpContext http, ModelRegistry registry, string model, JobStatus status, string error, bool remote)
+    private static IResult Failed(HttpContext http, ModelRegistry registry, JobRecord job, bool remote)
     {
-        var (code, type, name) = FailureShape(status, remote, error);
+        var error = job.Error ?? job.Status.ToWire();
+        var (code, type, name) = FailureShape(job.Status, remote, job.ErrorCode);
         if (code == 503)
         {
             // Refused by the open circuit: retry once it takes its next trial call (at least 1 s); else the wait the
             // upstream asked for.
-            JobResponses.SetRetryAfter(http, UpstreamException.IsCircuitOpen(error) ? CircuitRetry.After(registry, model) : UpstreamException.RetryAfterOf(error) ?? TimeSpan.Zero);
+            JobResponses.SetRetryAfter(http, job.ErrorCode == JobErrorCodes.CircuitOpen ? CircuitRetry.After(registry, job.Model) : job.RetryAfter ?? TimeSpan.Zero);
             return OpenAiErrors.Create(code, error, type, "model", name);
         }
 
@@ -582,13 +590,13 @@ internal static class OpenAiApi
     }
 
     /// <summary>
-    /// A job whose retry the model holds back (see <see cref="CircuitRetry.HeldBackBy(JobEvent, out TimeSpan)"/>): 503,
+    /// A job whose retry the model holds back (see <see cref="CircuitRetry.HeldBackBy(JobEvent, out TimeSpan, out string?)"/>): 503,
     /// unavailable for now, with the time to try again: the circuit's next trial as it stands now, else the wait the
     /// upstream asked for. Not the upstream's 429 passed on: that would read as the client's own key being limited.
     /// </summary>
-    private static IResult HeldBack(HttpContext http, ModelRegistry registry, string model, string error, TimeSpan delay)
+    private static IResult HeldBack(HttpContext http, ModelRegistry registry, string model, string error, string? errorCode, TimeSpan delay)
     {
-        JobResponses.SetRetryAfter(http, UpstreamException.IsCircuitOpen(error) ? CircuitRetry.After(registry, model) : delay);
+        JobResponses.SetRetryAfter(http, errorCode == JobErrorCodes.CircuitOpen ? CircuitRetry.After(registry, model) : delay);
         return OpenAiErrors.Create(503, error, "server_error", "model", "model_unavailable");
     }
 

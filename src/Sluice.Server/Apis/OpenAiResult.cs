@@ -35,10 +35,11 @@ internal readonly record struct OpenAiResult(string Text, string FinishReason, i
         return doc.RootElement.TryGetProperty("result", out var r) && r.ValueKind == JsonValueKind.Object ? Parse(r.GetRawText()) : new OpenAiResult("", "stop", 0, 0);
     }
 
-    /// <summary>The error text of a failed terminal event.</summary>
-    public static string ErrorOf(string dataJson)
+    /// <summary>The error text of a failed terminal event, and its <c>error_code</c> (null when it has none).</summary>
+    public static string ErrorOf(string dataJson, out string? errorCode)
     {
         using var doc = JsonDocument.Parse(dataJson);
+        errorCode = doc.RootElement.TryGetProperty("error_code", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
         return doc.RootElement.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String ? e.GetString()! : "the generation failed";
     }
 

@@ -34,7 +34,21 @@ public sealed record JobView
     /// <summary>True when answered from the result cache.</summary>
     public bool Cached { get; init; }
     public JsonElement? Result { get; init; }
+    /// <summary>The last error, in words for people (they may change between versions): programs read error_code.</summary>
     public string? Error { get; init; }
+
+    /// <summary>
+    /// Why the job failed, a stable code for programs (the error's text may change): upstream_refused, circuit_open,
+    /// upstream_unavailable, upstream_timeout, upstream_error, model_error, invalid_input, deadline_exceeded, cancelled,
+    /// worker_lost or queue_rejected. Absent when it has not failed, or failed before codes were kept.
+    /// </summary>
+    public string? ErrorCode { get; init; }
+
+    /// <summary>
+    /// Milliseconds the failure asked to wait before trying again (an upstream's Retry-After, an open circuit's time to
+    /// its next trial), counted from when it failed; absent when it asked for none.
+    /// </summary>
+    public long? RetryAfterMs { get; init; }
     public string? TraceParent { get; init; }
     public required JobLinks Links { get; init; }
 

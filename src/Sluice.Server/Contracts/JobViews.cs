@@ -27,6 +27,8 @@ internal static class JobViews
         Cached = r.Status == JobStatus.Succeeded && r.BatchSize == 0,
         Result = r.ResultJson is null ? null : Parse(r.ResultJson),
         Error = r.Status == JobStatus.Succeeded ? null : r.Error,
+        ErrorCode = r.Status == JobStatus.Succeeded ? null : r.ErrorCode,
+        RetryAfterMs = r.Status != JobStatus.Succeeded && r.RetryAfter is { } wait ? (long)Math.Ceiling(wait.TotalMilliseconds) : null,
         TraceParent = r.TraceParent,
         Links = Links(r.Id),
     };

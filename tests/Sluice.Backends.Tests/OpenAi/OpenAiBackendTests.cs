@@ -219,6 +219,58 @@ public sealed class OpenAiBackendTests
         Assert.Equal(TimeSpan.FromSeconds(7), response.Headers.RetryAfter?.Delta);
     }
 
+    [Theory]
+    [InlineData(429)]
+    [InlineData(503)]
+    public async Task ChatCompletions_LastAttemptMeetsUpstreamUnavailableWithoutRetryAfter_503ModelUnavailable(int status)
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.StatusCode = status;
+                await ctx.Response.WriteAsync("busy");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0), ("Sluice:Models:remote:MaxAttempts", 1)));
+
+        var (response, body) = await server.PostAsync("/v1/chat/completions", """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":5}""");
+
+        // The upstream said it is unavailable, not that it failed: 503 (with the least Retry-After), not a 502.
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}");
+        Assert.Equal("model_unavailable", body.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal("model", body.GetProperty("error").GetProperty("param").GetString());
+        Assert.Equal(TimeSpan.FromSeconds(1), response.Headers.RetryAfter?.Delta);
+    }
+
+    [Fact]
+    public async Task JobResource_LastAttemptMeetsUpstream429WithRetryAfter_ShowsUpstreamUnavailableAndTheWait()
+    {
+        await using var upstream = await FakeOpenAi.StartBusyAsync(7);
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0), ("Sluice:Models:remote:MaxAttempts", 1)));
+
+        var job = await Jobs.RunAsync(server, "remote", """{"prompt":"x","max_tokens":5}""");
+
+        // Why it failed and how long the upstream asked to wait, as data: a client need not parse the error's words.
+        Assert.Equal("dead_lettered", job.GetProperty("status").GetString());
+        Assert.Equal("upstream_unavailable", job.GetProperty("error_code").GetString());
+        Assert.Equal(7000, job.GetProperty("retry_after_ms").GetInt64());
+        var id = job.GetProperty("id").GetString();
+        var listed = (await server.GetJsonAsync("/v1/jobs?status=dead_lettered")).GetProperty("data").EnumerateArray().Single(j => j.GetProperty("id").GetString() == id);
+        Assert.Equal("upstream_unavailable", listed.GetProperty("error_code").GetString());
+        Assert.Equal(7000, listed.GetProperty("retry_after_ms").GetInt64());
+
+        // The terminal event says the same.
+        using var events = await server.Client.GetAsync($"/v1/jobs/{id}/events");
+        var terminal = (await events.Content.ReadAsStringAsync()).Split('\n').Last(l => l.StartsWith("data: ", StringComparison.Ordinal));
+        using var data = JsonDocument.Parse(terminal["data: ".Length..]);
+        Assert.Equal("upstream_unavailable", data.RootElement.GetProperty("error_code").GetString());
+        Assert.Equal(7000, data.RootElement.GetProperty("retry_after_ms").GetInt64());
+    }
+
     [Fact]
     public async Task OpenAiBackend_UpstreamRefusesRequestAs400_ClientGets400InvalidRequestNot502()
     {
@@ -269,6 +321,58 @@ public sealed class OpenAiBackendTests
         // room for a slow, loaded machine; the timeout itself is half a second).
         Assert.Contains("stalled", job.GetProperty("error").GetString());
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task ChatCompletions_UpstreamSendsNoAnswerInTime_504UpstreamTimeout()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx => await Task.Delay(TimeSpan.FromSeconds(10), ctx.RequestAborted));
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0), ("RequestTimeoutSeconds", 0.3), ("Sluice:Models:remote:MaxAttempts", 1)));
+
+        var (response, body) = await server.PostAsync("/v1/chat/completions", """{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":5}""");
+
+        // As /v1/models/{m}/infer answers it: a gateway timeout, not a bad answer (502).
+        Assert.True(response.StatusCode == HttpStatusCode.GatewayTimeout, $"answered {(int)response.StatusCode}: {body}");
+        var error = body.GetProperty("error");
+        Assert.Equal("timeout", error.GetProperty("type").GetString());
+        Assert.Equal("upstream_timeout", error.GetProperty("code").GetString());
+        Assert.Contains("no answer from", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task ChatCompletionsStream_UpstreamStreamStalls_ErrorChunkUpstreamTimeout()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.ContentType = "text/event-stream";
+                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk("slow") + "\n");
+                await Task.Delay(TimeSpan.FromSeconds(120), ctx.RequestAborted);
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("HealthProbeIntervalSeconds", 0), ("StreamIdleTimeoutSeconds", 0.5)));
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = SluiceServer.Json("""{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":5,"stream":true}"""),
+        };
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var payloads = await OpenAiSse.ReadAllAsync(response).WaitAsync(TimeSpan.FromSeconds(60));
+
+        // The text that went out stays; the stream then ends on the same type and code as the non-streamed answer.
+        using var last = JsonDocument.Parse(payloads.Last(p => p != "[DONE]"));
+        var error = last.RootElement.GetProperty("error");
+        Assert.Equal("timeout", error.GetProperty("type").GetString());
+        Assert.Equal("upstream_timeout", error.GetProperty("code").GetString());
+        Assert.Contains("stalled", error.GetProperty("message").GetString());
     }
 
     [Fact]

@@ -1,23 +1,35 @@
+using Polly.CircuitBreaker;
 using Sluice.Backends.Resilience;
+using Sluice.Core.Jobs;
 
 namespace Sluice.Backends.Tests.Resilience;
 
 public sealed class UpstreamExceptionTests
 {
     [Theory]
-    [InlineData("backend 'up': upstream answered 400 Bad Request, refusing the request as invalid: prompt too long")]
-    [InlineData("backend 'up': upstream answered 422 Unprocessable Entity, refusing the request as invalid")]
-    public void IsRefusedAsInvalid_MarkAfterTheQuotedStatus_True(string error) =>
-        Assert.True(UpstreamException.IsRefusedAsInvalid(error));
+    [InlineData(400, JobErrorCodes.UpstreamRefused)]
+    [InlineData(413, JobErrorCodes.UpstreamRefused)]
+    [InlineData(422, JobErrorCodes.UpstreamRefused)]
+    [InlineData(429, JobErrorCodes.UpstreamUnavailable)]
+    [InlineData(503, JobErrorCodes.UpstreamUnavailable)]
+    [InlineData(401, JobErrorCodes.UpstreamError)]
+    [InlineData(500, JobErrorCodes.UpstreamError)]
+    [InlineData(502, JobErrorCodes.UpstreamError)]
+    public void Code_AnsweredStatus_ClassifiedByTheStatusNotTheMessage(int status, string expected) =>
+        // The message quotes another status: the code follows the status the upstream answered, whatever the words.
+        Assert.Equal(expected, new UpstreamException("backend 'up': upstream answered 503: {\"error\":\"upstream answered 400, refusing the request as invalid\"}", status, false, true).Code);
 
-    [Theory]
-    [InlineData(null)]
-    [InlineData("backend 'up': upstream answered 500 Internal Server Error: boom")]
-    // Another proxy's 502 quoting the 400 it met further up: the mark is in the upstream's answer, not Sluice's.
-    [InlineData("backend 'up': upstream answered 502 Bad Gateway: {\"error\":\"backend 'far': upstream answered 400 Bad Request, refusing the request as invalid: x\"}")]
-    [InlineData("model failed: refusing the request as invalid")]
-    public void IsRefusedAsInvalid_NoMarkOrOnlyInsideTheUpstreamsAnswer_False(string? error) =>
-        Assert.False(UpstreamException.IsRefusedAsInvalid(error));
+    [Fact]
+    public void Code_OpenCircuitRefusal_CircuitOpen() =>
+        Assert.Equal(JobErrorCodes.CircuitOpen, new UpstreamException("backend 'up': refused", null, false, true, TimeSpan.FromSeconds(3), new BrokenCircuitException()).Code);
+
+    [Fact]
+    public void Code_NamedByTheThrower_KeptOverTheStatus() =>
+        Assert.Equal(JobErrorCodes.UpstreamTimeout, new UpstreamException("backend 'up': no answer", null, true, true, code: JobErrorCodes.UpstreamTimeout).Code);
+
+    [Fact]
+    public void Code_NoStatusNoCode_UpstreamError() =>
+        Assert.Equal(JobErrorCodes.UpstreamError, new UpstreamException("backend 'up': the stream ended before [DONE]").Code);
 
     [Fact]
     public void IsCircuitOpen_RefusalByTheOpenCircuit_True() =>
@@ -31,16 +43,4 @@ public sealed class UpstreamExceptionTests
     [InlineData("circuit open after repeated upstream failures")]
     public void IsCircuitOpen_NoMarkRightAfterTheBackendsName_False(string? error) =>
         Assert.False(UpstreamException.IsCircuitOpen(error));
-
-    [Fact]
-    public void RetryAfterOf_MarkAfterTheQuotedStatus_TheWait() =>
-        Assert.Equal(TimeSpan.FromSeconds(30), UpstreamException.RetryAfterOf("backend 'up': upstream answered 429 Too Many Requests (Retry-After 30 s): slow down"));
-
-    [Theory]
-    [InlineData(null)]
-    [InlineData("backend 'up': upstream answered 429 Too Many Requests: slow down")]
-    // Another proxy's answer quoting a wait it met further up: not the wait this upstream asked for.
-    [InlineData("backend 'up': upstream answered 502 Bad Gateway: backend 'far': upstream answered 429 Too Many Requests (Retry-After 30 s)")]
-    public void RetryAfterOf_NoMarkOrOnlyInsideTheUpstreamsAnswer_Null(string? error) =>
-        Assert.Null(UpstreamException.RetryAfterOf(error));
 }

@@ -10,6 +10,29 @@ namespace Sluice.Distributed.Tests.Faults;
 public sealed class PoisonJobTests(Brokers brokers)
 {
     [Fact]
+    public async Task FailingJob_FailsOnAWorker_GatewayShowsItsErrorCodeInTheJobAndEvents()
+    {
+        await using var cluster = await Cluster.CreateAsync(brokers, new Dictionary<string, string>
+        {
+            ["Sluice:Models:sleep-batch:MaxAttempts"] = "2",
+        });
+        var gateway = await cluster.StartAsync("gateway");
+        await cluster.StartAsync("worker");
+
+        var (status, body) = await Cluster.PostJobAsync(gateway.Client, "{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var id = body.GetProperty("id").GetString()!;
+        var events = await WorkerCrashTests.ReadEventsAsync(gateway.Client, id);
+
+        // Why it failed travels with the error: through the broker's events, and the shared store the gateway reads.
+        Assert.Equal("model_error", WorkerCrashTests.Parse(events.Single(e => e.Type == "retrying").Data).GetProperty("error_code").GetString());
+        Assert.Equal("model_error", WorkerCrashTests.Parse(events.Single(e => e.Type == "dead_lettered").Data).GetProperty("error_code").GetString());
+        var job = await Cluster.GetJobAsync(gateway.Client, id);
+        Assert.Equal("dead_lettered", job.GetProperty("status").GetString());
+        Assert.Equal("model_error", job.GetProperty("error_code").GetString());
+    }
+
+    [Fact]
     public async Task FailingJob_FailsEveryAttempt_DeadLetteredAfterMaxAttemptsVisibleAndRequeueable()
     {
         await using var cluster = await Cluster.CreateAsync(brokers, new Dictionary<string, string>

@@ -47,8 +47,8 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
         return await Store.MarkRunningAsync(id, attempt, startedAt, cancellationToken);
     }
 
-    public ValueTask ScheduleRetryAsync(string id, int attempts, string? error, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
-        Store.ScheduleRetryAsync(id, attempts, error, notBefore, cancellationToken);
+    public ValueTask ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
+        Store.ScheduleRetryAsync(id, attempts, error, errorCode, retryAfter, notBefore, cancellationToken);
 
     public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, CancellationToken cancellationToken) =>
         Store.RerouteAsync(id, model, modelVersion, inputJson, attempts, fallbackAllowed, at, cancellationToken);
