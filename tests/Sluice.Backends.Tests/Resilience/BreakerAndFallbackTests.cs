@@ -175,6 +175,72 @@ public sealed class BreakerAndFallbackTests
     }
 
     [Fact]
+    public async Task ChatCompletions_UpstreamRetryAfterAnHourWithFallback_AnsweredByTheFallbackAtOnce()
+    {
+        await using var upstream = await FakeOpenAi.StartBusyAsync(3600);
+        await using var server = await SluiceServer.StartAsync(BusyWithFallback(upstream));
+
+        // A 429 opens no circuit and marks nothing unhealthy; the job's retry would wait an hour while "count" idles.
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"answered {(int)response.StatusCode}: {body}");
+        Assert.Equal("count", body.GetProperty("model").GetString());
+        Assert.Equal("1 2", body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal("count", response.Headers.GetValues("X-Sluice-Model").Single());
+        Assert.StartsWith("remote; remote's upstream asked for 3600 s", response.Headers.GetValues("X-Sluice-Fallback").Single());
+        Assert.Equal(1, upstream.Hits("/v1/chat/completions"));
+        var job = await server.GetJsonAsync("/v1/jobs/" + response.Headers.GetValues("X-Sluice-Job-Id").Single());
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal("count", job.GetProperty("model").GetString());
+        // The attempt the upstream turned away is given back, as for a call the open circuit refused.
+        Assert.Equal(1, job.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
+    public async Task ChatCompletionsStream_UpstreamRetryAfterAnHourWithFallback_StreamsTheFallbacksAnswer()
+    {
+        await using var upstream = await FakeOpenAi.StartBusyAsync(3600);
+        await using var server = await SluiceServer.StartAsync(BusyWithFallback(upstream));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = SluiceServer.Json("""{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":2,"stream":true}"""),
+        };
+
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var payloads = await OpenAiSse.ReadAllAsync(response).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        Assert.Equal("[DONE]", payloads[^1]);
+        Assert.DoesNotContain(payloads, p => p.Contains("\"error\"", StringComparison.Ordinal));
+        Assert.Equal("1 2", OpenAiSse.Text(payloads));
+        using (var last = System.Text.Json.JsonDocument.Parse(payloads[^2]))
+        {
+            Assert.Equal("count", last.RootElement.GetProperty("model").GetString());
+        }
+
+        Assert.Equal(1, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
+    public async Task JobsApi_UpstreamRetryAfterAnHourWithFallback_StaysOnTheModelNamed()
+    {
+        await using var upstream = await FakeOpenAi.StartBusyAsync(3600);
+        await using var server = await SluiceServer.StartAsync(BusyWithFallback(upstream));
+
+        // POST /v1/jobs runs on the model it names: its retry waits out the Retry-After, it is not moved.
+        var (submitted, accepted) = await server.PostAsync("/v1/jobs", """{"model":"remote","input":{"prompt":"x","max_tokens":2}}""");
+        Assert.True(submitted.StatusCode == HttpStatusCode.Accepted, $"answered {(int)submitted.StatusCode}: {accepted}");
+        var id = accepted.GetProperty("id").GetString()!;
+        await Poll.UntilAsync(async () => (await server.GetJsonAsync("/v1/jobs/" + id)).TryGetProperty("error", out _),
+            () => "the job's attempt never failed", TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        var job = await server.GetJsonAsync("/v1/jobs/" + id);
+        Assert.Equal("remote", job.GetProperty("model").GetString());
+        Assert.Equal("queued", job.GetProperty("status").GetString());
+        Assert.Equal(1, job.GetProperty("attempts").GetInt32());
+        Assert.Contains("upstream answered 429", job.GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task JobRetry_AttemptRefusedByOpenCircuit_WaitsForTheTrialInsteadOfDeadLettering()
     {
         var healthy = false;
@@ -519,6 +585,14 @@ public sealed class BreakerAndFallbackTests
         var last = payloads.Last(p => p != "[DONE]");
         using var chunk = System.Text.Json.JsonDocument.Parse(last);
         return chunk.RootElement.GetProperty("error").Clone();
+    }
+
+    /// <summary>Model "remote" on <paramref name="upstream"/> (in-line retries as by default) falling back to "count", with the jobs' default three attempts.</summary>
+    private static Dictionary<string, string> BusyWithFallback(FakeUpstream upstream)
+    {
+        var settings = WithRetries(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("HealthProbeIntervalSeconds", 0), ("Fallback", "count")));
+        settings["Sluice:BuiltIns:CountStepMs"] = "1";
+        return settings;
     }
 
     /// <summary>
