@@ -175,6 +175,25 @@ public sealed class BreakerAndFallbackTests
     }
 
     [Fact]
+    public async Task ChatCompletions_RetryHeldBackByUpstream_JobsFinishedCountsFailedNotCancelled()
+    {
+        await using var upstream = await FakeOpenAi.StartBusyAsync(3600);
+        await using var server = await SluiceServer.StartAsync(WithRetries(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("HealthProbeIntervalSeconds", 0))));
+
+        // One request answered 503, one stream ended with its error chunk: neither client cancelled anything.
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat);
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}");
+        var error = await StreamErrorAsync(server);
+        Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
+        await Poll.UntilAsync(async () => await FinishedAsync(server, "failed") + await FinishedAsync(server, "cancelled") == 2,
+            () => "the two jobs never ended");
+
+        // Upstream unavailability reads as failures on the dashboards, not as client cancellations.
+        Assert.Equal(2, await FinishedAsync(server, "failed"));
+        Assert.Equal(0, await FinishedAsync(server, "cancelled"));
+    }
+
+    [Fact]
     public async Task ChatCompletions_UpstreamRetryAfterAnHourWithFallback_AnsweredByTheFallbackAtOnce()
     {
         await using var upstream = await FakeOpenAi.StartBusyAsync(3600);
@@ -553,8 +572,8 @@ public sealed class BreakerAndFallbackTests
     /// <summary>
     /// A chat request answered well before the cooldown with 503 <c>model_unavailable</c> (<c>param</c> <c>model</c>),
     /// a <c>Retry-After</c> in the range given and a message containing <paramref name="message"/>, after
-    /// <paramref name="upstreamCalls"/> upstream calls in all; its job, which nobody waits for any more, is cancelled
-    /// (it does not stay queued to be the trial call).
+    /// <paramref name="upstreamCalls"/> upstream calls in all; its job, which nobody waits for any more, ends failed with
+    /// that refusal (it does not stay queued to be the trial call, and no client cancelled it).
     /// </summary>
     private static async Task AssertAnsweredUnavailableAtOnceAsync(SluiceServer server, FakeUpstream upstream, double minRetryAfterSeconds, double maxRetryAfterSeconds, string message, int upstreamCalls)
     {
@@ -569,7 +588,8 @@ public sealed class BreakerAndFallbackTests
         Assert.Contains(message, error.GetProperty("message").GetString());
         Assert.Equal(upstreamCalls, upstream.Hits("/v1/chat/completions"));
         var job = await server.WaitTerminalAsync(response.Headers.GetValues("X-Sluice-Job-Id").Single(), TimeSpan.FromSeconds(10));
-        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.Contains(message, job.GetProperty("error").GetString());
     }
 
     /// <summary>The error of the chunk a streamed chat request ends with, read well before the cooldown.</summary>
@@ -585,6 +605,23 @@ public sealed class BreakerAndFallbackTests
         var last = payloads.Last(p => p != "[DONE]");
         using var chunk = System.Text.Json.JsonDocument.Parse(last);
         return chunk.RootElement.GetProperty("error").Clone();
+    }
+
+    /// <summary><c>sluice_jobs_finished_total{model="remote",status=…}</c> on the server's /metrics (0 when absent).</summary>
+    private static async Task<long> FinishedAsync(SluiceServer server, string status)
+    {
+        var metrics = await server.Client.GetStringAsync("/metrics");
+        foreach (var line in metrics.Split('\n'))
+        {
+            if (line.StartsWith("sluice_jobs_finished_total{", StringComparison.Ordinal)
+                && line.Contains("model=\"remote\"", StringComparison.Ordinal) && line.Contains($"status=\"{status}\"", StringComparison.Ordinal))
+            {
+                var value = line[(line.IndexOf('}', StringComparison.Ordinal) + 1)..].Trim().Split(' ')[0];
+                return (long)double.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>Model "remote" on <paramref name="upstream"/> (in-line retries as by default) falling back to "count", with the jobs' default three attempts.</summary>
