@@ -240,6 +240,38 @@ public sealed class BreakerAndFallbackTests
     }
 
     [Fact]
+    public async Task ChatCompletions_UpstreamShortRetryAfterOutlastsInLineRetriesWithFallback_AnsweredByTheFallback()
+    {
+        await using var upstream = await FakeOpenAi.StartBusyAsync(1);
+        await using var server = await SluiceServer.StartAsync(BusyWithFallback(upstream));
+
+        // 1 s is waited out in-line (twice, by default); still turned away, the job's retry would wait it again.
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"answered {(int)response.StatusCode}: {body}");
+        Assert.Equal("count", body.GetProperty("model").GetString());
+        Assert.StartsWith("remote; remote's upstream asked for 1 s", response.Headers.GetValues("X-Sluice-Fallback").Single());
+        Assert.Equal(3, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
+    public async Task ChatCompletions_LastAttemptMeetsUpstreamRetryAfterWithFallback_AnsweredByTheFallbackNotDeadLettered()
+    {
+        await using var upstream = await FakeOpenAi.StartBusyAsync(7);
+        var settings = BusyWithFallback(upstream);
+        settings["Sluice:Models:remote:MaxAttempts"] = "1";
+        settings["Sluice:Backends:remote:MaxRetries"] = "0";
+        await using var server = await SluiceServer.StartAsync(settings);
+
+        // The upstream did not take the call: the move gives the attempt back, so even the last one moves.
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"answered {(int)response.StatusCode}: {body}");
+        Assert.Equal("count", body.GetProperty("model").GetString());
+        Assert.Equal(1, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
     public async Task JobsApi_UpstreamRetryAfterAnHourWithFallback_StaysOnTheModelNamed()
     {
         await using var upstream = await FakeOpenAi.StartBusyAsync(3600);
