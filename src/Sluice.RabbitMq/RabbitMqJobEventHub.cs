@@ -11,6 +11,7 @@ using RabbitMQ.Client.Events;
 using Sluice.Core;
 using Sluice.Core.Events;
 using Sluice.Core.Jobs;
+using Sluice.Core.Metrics;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
@@ -47,6 +48,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     private readonly LiveJobs _live;
     private readonly SchedulingOptions _role;
     private readonly TimeProvider _time;
+    private readonly SluiceMetrics _metrics;
     private readonly ILogger<RabbitMqJobEventHub> _logger;
     private readonly string _origin = Guid.NewGuid().ToString("N");
     private readonly byte[] _originBytes;
@@ -58,8 +60,9 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     private int _disposed;
 
     public RabbitMqJobEventHub(RabbitMqConnection connection, RabbitMqTopology topology, IJobStore store, LiveJobs live,
-        IOptions<SchedulingOptions> role, TimeProvider time, ILogger<RabbitMqJobEventHub> logger)
+        IOptions<SchedulingOptions> role, TimeProvider time, SluiceMetrics metrics, ILogger<RabbitMqJobEventHub> logger)
     {
+        _metrics = metrics;
         _connection = connection;
         _topology = topology;
         _store = store;
@@ -237,9 +240,32 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
             terminal = await StoredTerminalAsync(terminal, last, cancellationToken).ConfigureAwait(false);
             Accept(terminal, force: true);
             _outbox.Writer.TryWrite(terminal);
+            await CountFinishedAsync(jobId, status).ConfigureAwait(false);
         }
 
         return settled;
+    }
+
+    /// <summary>
+    /// Counts a job this process settled in <c>sluice_jobs_finished_total</c>, as a worker counts the outcomes it
+    /// stores: the store's guard lets exactly one of them write the outcome, so each job is counted once, and a job
+    /// settled here (a cancel or an OpenAI request's held-back job while queued, an expiry, a dead letter) is not
+    /// missing from the counts. The model is read back: the settle knows only the job's id.
+    /// </summary>
+    private async ValueTask CountFinishedAsync(string jobId, JobStatus status)
+    {
+        try
+        {
+            if (await _store.GetAsync(jobId, CancellationToken.None).ConfigureAwait(false) is { } record)
+            {
+                _metrics.JobsFinished.Add(1, new KeyValuePair<string, object?>("model", record.Model), new KeyValuePair<string, object?>("status", status.ToWire()));
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The outcome is stored; only its count is lost.
+            Log.CountFailed(_logger, jobId, ex.Message);
+        }
     }
 
     /// <summary>
@@ -627,5 +653,8 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
         [LoggerMessage(EventId = 2505, Level = LogLevel.Debug, Message = "Event {EventId} ({Type}) of job {JobId} refused by the store: after the terminal event or from a superseded run")]
         public static partial void EventRefused(ILogger logger, string jobId, long eventId, string type);
+
+        [LoggerMessage(EventId = 2506, Level = LogLevel.Debug, Message = "Job {JobId} settled, but not counted in sluice_jobs_finished_total: reading its model back failed ({Error})")]
+        public static partial void CountFailed(ILogger logger, string jobId, string error);
     }
 }

@@ -60,4 +60,39 @@ public sealed class HeldBackRetryTests(Brokers brokers)
         Assert.Equal(1, await cluster.ScalarAsync("SELECT count(*) FROM events WHERE type = 'failed'"));
         Assert.Equal(0, await cluster.ScalarAsync("SELECT count(*) FROM events WHERE type = 'cancelled'"));
     }
+
+    [Fact]
+    public async Task ChatCompletions_UpstreamRetryAfterAnHourNoFallback_JobsFinishedCountsItFailedOnce()
+    {
+        await using var upstream = await FakeOpenAi.StartBusyAsync(3600);
+        var settings = QueuedFallbackTests.Backend(upstream.Url + "/v1", ("HealthProbeIntervalSeconds", "0"), ("Sluice:Models:remote:MaxAttempts", "3"));
+        settings.Remove("Sluice:Backends:remote:Fallback");
+        await using var cluster = await Cluster.CreateAsync(brokers, settings);
+        var gateway = await cluster.StartAsync("gateway");
+        var worker = await cluster.StartAsync("worker");
+
+        var (response, body) = await QueuedFallbackTests.PostAsync(gateway.Client, "/v1/chat/completions", Chat);
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}\n{cluster.Output}");
+
+        // The gateway settled the queued job itself: it counts it, as a worker counts the outcomes it stores, and once.
+        Assert.Equal(1, await FinishedAsync(gateway, "failed") + await FinishedAsync(worker, "failed"));
+        Assert.Equal(0, await FinishedAsync(gateway, "cancelled") + await FinishedAsync(worker, "cancelled"));
+    }
+
+    /// <summary><c>sluice_jobs_finished_total{model="remote",status=…}</c> on a node's /metrics (0 when absent).</summary>
+    private static async Task<long> FinishedAsync(SluiceNode node, string status)
+    {
+        var metrics = await node.Client.GetStringAsync("/metrics");
+        foreach (var line in metrics.Split('\n'))
+        {
+            if (line.StartsWith("sluice_jobs_finished_total{", StringComparison.Ordinal)
+                && line.Contains("model=\"remote\"", StringComparison.Ordinal) && line.Contains($"status=\"{status}\"", StringComparison.Ordinal))
+            {
+                var value = line[(line.IndexOf('}', StringComparison.Ordinal) + 1)..].Trim().Split(' ')[0];
+                return (long)double.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
 }
