@@ -93,7 +93,9 @@ internal sealed partial class RabbitMqDeadLetterReconciler : IHostedService, IAs
             {
                 var record = await _store.GetAsync(jobId, _stopping.Token).ConfigureAwait(false);
                 if (record is not null && !record.Status.IsTerminal()
-                    && await _events.SettleAsync(jobId, JobStatus.DeadLettered, $"dead-lettered by RabbitMQ ({reason}) before Sluice stored an outcome", onlyIfQueued: false, _stopping.Token).ConfigureAwait(false))
+                    && await _events.SettleAsync(jobId, JobStatus.DeadLettered, $"dead-lettered by RabbitMQ ({reason}) before Sluice stored an outcome",
+                        // A delivery limit is reached by deliveries that ended with no outcome: the workers holding them died.
+                        reason.StartsWith("delivery_limit", StringComparison.Ordinal) ? JobErrorCodes.WorkerLost : null, null, onlyIfQueued: false, _stopping.Token).ConfigureAwait(false))
                 {
                     Log.Reconciled(_logger, jobId, reason);
                 }

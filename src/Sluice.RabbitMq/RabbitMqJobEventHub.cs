@@ -11,6 +11,7 @@ using RabbitMQ.Client.Events;
 using Sluice.Core;
 using Sluice.Core.Events;
 using Sluice.Core.Jobs;
+using Sluice.Core.Metrics;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
@@ -47,6 +48,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     private readonly LiveJobs _live;
     private readonly SchedulingOptions _role;
     private readonly TimeProvider _time;
+    private readonly SluiceMetrics _metrics;
     private readonly ILogger<RabbitMqJobEventHub> _logger;
     private readonly string _origin = Guid.NewGuid().ToString("N");
     private readonly byte[] _originBytes;
@@ -58,8 +60,9 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     private int _disposed;
 
     public RabbitMqJobEventHub(RabbitMqConnection connection, RabbitMqTopology topology, IJobStore store, LiveJobs live,
-        IOptions<SchedulingOptions> role, TimeProvider time, ILogger<RabbitMqJobEventHub> logger)
+        IOptions<SchedulingOptions> role, TimeProvider time, SluiceMetrics metrics, ILogger<RabbitMqJobEventHub> logger)
     {
+        _metrics = metrics;
         _connection = connection;
         _topology = topology;
         _store = store;
@@ -151,7 +154,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     /// </summary>
     public async ValueTask CancelRemoteAsync(string jobId, CancellationToken cancellationToken)
     {
-        if (await SettleAsync(jobId, JobStatus.Cancelled, "cancelled by the client", onlyIfQueued: true, cancellationToken).ConfigureAwait(false))
+        if (await SettleAsync(jobId, JobStatus.Cancelled, "cancelled by the client", null, null, onlyIfQueued: true, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
@@ -188,7 +191,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         // Kept for repeating first, so a store that fails the settle (or a client that leaves) loses no cancel.
         var giveUpAt = _time.GetUtcNow() + PendingCancelLifetime;
         _pendingCancels[jobId] = new PendingCancel(giveUpAt, Settled: false);
-        if (await SettleAsync(jobId, JobStatus.Cancelled, "cancelled by the client", onlyIfQueued: false, CancellationToken.None).ConfigureAwait(false))
+        if (await SettleAsync(jobId, JobStatus.Cancelled, "cancelled by the client", null, null, onlyIfQueued: false, CancellationToken.None).ConfigureAwait(false))
         {
             _pendingCancels[jobId] = new PendingCancel(giveUpAt, Settled: true);
         }
@@ -199,8 +202,8 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     /// <paramref name="onlyIfQueued"/>, else any unfinished one), with its terminal event after the stored ones,
     /// then publishes that event. False when the job was already finished (or, with <paramref name="onlyIfQueued"/>, started).
     /// </summary>
-    public ValueTask<bool> SettleAsync(string jobId, JobStatus status, string error, bool onlyIfQueued, CancellationToken cancellationToken) =>
-        SettleCoreAsync(jobId, status, error, onlyIfQueued, null, cancellationToken);
+    public ValueTask<bool> SettleAsync(string jobId, JobStatus status, string error, string? errorCode, TimeSpan? retryAfter, bool onlyIfQueued, CancellationToken cancellationToken) =>
+        SettleCoreAsync(jobId, status, error, errorCode, retryAfter, onlyIfQueued, null, cancellationToken);
 
     /// <summary>
     /// Expires a job still running in the store whose deadline is before <paramref name="deadlineBefore"/>: its worker
@@ -208,9 +211,9 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     /// worker took the redelivery). Stored as <see cref="SettleAsync"/> does, guarded against any outcome stored first.
     /// </summary>
     public ValueTask<bool> SettleOverdueRunAsync(string jobId, string error, DateTimeOffset deadlineBefore, CancellationToken cancellationToken) =>
-        SettleCoreAsync(jobId, JobStatus.Expired, error, onlyIfQueued: false, deadlineBefore, cancellationToken);
+        SettleCoreAsync(jobId, JobStatus.Expired, error, null, null, onlyIfQueued: false, deadlineBefore, cancellationToken);
 
-    private async ValueTask<bool> SettleCoreAsync(string jobId, JobStatus status, string error, bool onlyIfQueued, DateTimeOffset? runningDeadlineBefore, CancellationToken cancellationToken)
+    private async ValueTask<bool> SettleCoreAsync(string jobId, JobStatus status, string error, string? errorCode, TimeSpan? retryAfter, bool onlyIfQueued, DateTimeOffset? runningDeadlineBefore, CancellationToken cancellationToken)
     {
         var last = _eventStore is null ? 0 : await _eventStore.GetLastEventIdAsync(jobId, cancellationToken).ConfigureAwait(false);
         if (_logs.TryGetValue(jobId, out var known))
@@ -219,8 +222,8 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         }
 
         var now = _time.GetUtcNow();
-        var errorCode = JobErrorCodes.ForStatus(status);
-        var data = JobLifecycle.TerminalData(status, null, error, errorCode, null);
+        errorCode ??= JobErrorCodes.ForStatus(status);
+        var data = JobLifecycle.TerminalData(status, null, error, errorCode, retryAfter);
         var terminal = new JobEvent(jobId, last + 1, JobEventTypes.ForStatus(status), data, now);
         var settled = await _store.CompleteAsync(new JobCompletion
         {
@@ -228,6 +231,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
             Status = status,
             Error = error,
             ErrorCode = errorCode,
+            RetryAfter = retryAfter,
             CompletedAt = now,
             Events = [terminal],
             OnlyIfQueued = onlyIfQueued,
@@ -239,9 +243,32 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
             terminal = await StoredTerminalAsync(terminal, last, cancellationToken).ConfigureAwait(false);
             Accept(terminal, force: true);
             _outbox.Writer.TryWrite(terminal);
+            await CountFinishedAsync(jobId, status).ConfigureAwait(false);
         }
 
         return settled;
+    }
+
+    /// <summary>
+    /// Counts a job this process settled in <c>sluice_jobs_finished_total</c>, as a worker counts the outcomes it
+    /// stores: the store's guard lets exactly one of them write the outcome, so each job is counted once, and a job
+    /// settled here (a cancel or an OpenAI request's held-back job while queued, an expiry, a dead letter) is not
+    /// missing from the counts. The model is read back: the settle knows only the job's id.
+    /// </summary>
+    private async ValueTask CountFinishedAsync(string jobId, JobStatus status)
+    {
+        try
+        {
+            if (await _store.GetAsync(jobId, CancellationToken.None).ConfigureAwait(false) is { } record)
+            {
+                _metrics.JobsFinished.Add(1, new KeyValuePair<string, object?>("model", record.Model), new KeyValuePair<string, object?>("status", status.ToWire()));
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The outcome is stored; only its count is lost.
+            Log.CountFailed(_logger, jobId, ex.Message);
+        }
     }
 
     /// <summary>
@@ -626,5 +653,8 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
         [LoggerMessage(EventId = 2505, Level = LogLevel.Debug, Message = "Event {EventId} ({Type}) of job {JobId} refused by the store: after the terminal event or from a superseded run")]
         public static partial void EventRefused(ILogger logger, string jobId, long eventId, string type);
+
+        [LoggerMessage(EventId = 2506, Level = LogLevel.Debug, Message = "Job {JobId} settled, but not counted in sluice_jobs_finished_total: reading its model back failed ({Error})")]
+        public static partial void CountFailed(ILogger logger, string jobId, string error);
     }
 }

@@ -297,7 +297,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             {
                 // A queued job may have run already (it waits out a retry's backoff in a delay queue): its stored attempts
                 // say how often, so the error does not claim it never started, as the embedded queue words it too.
-                await _hub.SettleAsync(jobId, Core.Jobs.JobStatus.Expired, JobLifecycle.ExpiredBeforeRun(record.Attempts), onlyIfQueued: true, _stopping.Token).ConfigureAwait(false);
+                await _hub.SettleAsync(jobId, Core.Jobs.JobStatus.Expired, JobLifecycle.ExpiredBeforeRun(record.Attempts), null, null, onlyIfQueued: true, _stopping.Token).ConfigureAwait(false);
             }
             else if (record is { Status: Core.Jobs.JobStatus.Running, Deadline: { } deadline })
             {

@@ -63,7 +63,7 @@ public sealed class BackendOptions
     /// <summary>Health probe period, seconds (0 disables probing).</summary>
     public double HealthProbeIntervalSeconds { get; set; } = 10;
 
-    /// <summary>Model used instead of this one while it is unhealthy or overloaded (any model name, local or remote).</summary>
+    /// <summary>Model used instead of this one while it is unhealthy or overloaded, and for a queued job its upstream asks to wait (<c>Retry-After</c>) longer than the job's backoff (any model name, local or remote).</summary>
     public string? Fallback { get; set; }
 
     /// <summary>Queued jobs at which this model counts as overloaded and new requests go to <see cref="Fallback"/> (0: only when the queue is full).</summary>

@@ -75,6 +75,40 @@ internal sealed class FallbackRouter(BackendRegistry backends, ModelRegistry mod
             return null;
         }
 
+        var target = FirstThatCanTake(model);
+        if (target is not null)
+        {
+            reason = $"{model} is {why}";
+        }
+
+        return target;
+    }
+
+    /// <summary>
+    /// For a job whose attempt on <paramref name="model"/> failed and whose retry the model would hold back
+    /// <paramref name="wait"/> (the upstream's <c>Retry-After</c>, longer than the job's backoff): the first model of
+    /// its fallback chain that can take it now, with <paramref name="reason"/>; null when none can (the retry then
+    /// waits). The upstream said it will not take calls for that long: waiting it out while a fallback idles helps no
+    /// one (LiteLLM falls back on a rate limit too). Claims no trial call: the job does not run on this model.
+    /// </summary>
+    public string? ResolveHeldBack(string model, TimeSpan wait, out string? reason)
+    {
+        reason = null;
+        if (Next(model) is null || FirstThatCanTake(model) is not { } target)
+        {
+            return null;
+        }
+
+        // The same calls may have opened the circuit meanwhile: then that is the reason, as for a queued job.
+        reason = models.TryGet(model, out var entry) && entry.Model is IBackendModel b && !b.Upstream.Health.IsAvailable
+            ? $"{model} is {b.Upstream.Health.State}"
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{model}'s upstream asked for {Math.Ceiling(wait.TotalSeconds):0} s before another call (Retry-After)");
+        return target;
+    }
+
+    /// <summary>The first model of <paramref name="model"/>'s fallback chain that can take a moved job now; null when none can.</summary>
+    private string? FirstThatCanTake(string model)
+    {
         var current = model;
         for (var hop = 0; hop < MaxHops; hop++)
         {
@@ -87,7 +121,6 @@ internal sealed class FallbackRouter(BackendRegistry backends, ModelRegistry mod
 
             if (CanTake(next))
             {
-                reason = $"{model} is {why}";
                 return next;
             }
 

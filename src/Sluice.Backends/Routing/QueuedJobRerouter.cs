@@ -10,7 +10,9 @@ namespace Sluice.Backends.Routing;
 /// Moves a job that came through a fallback-capable route (OpenAI endpoints, tasks) off a backend that became
 /// unusable while the job waited in its queue: the batcher asks when the job reaches execution, and the job goes
 /// to the first model of the <c>Fallback</c> chain that can run it, its input rewritten as the submission would
-/// have written it for that model (a model without a chat template of its own gets the rendered prompt).
+/// have written it for that model (a model without a chat template of its own gets the rendered prompt). Also moves a
+/// job whose attempt the upstream turned away with a <c>Retry-After</c> that would hold its retry back, while a
+/// fallback can take it now.
 /// </summary>
 internal sealed class QueuedJobRerouter(FallbackRouter router, ModelRegistry models) : IJobRerouter
 {
@@ -20,8 +22,22 @@ internal sealed class QueuedJobRerouter(FallbackRouter router, ModelRegistry mod
     public bool TryReroute(string model, string inputJson, object? parsed, out JobReroute? reroute)
     {
         reroute = null;
-        if (router.ResolveQueued(model, out var reason) is not { } target || reason is null
-            || !models.TryGet(model, out var from) || !models.TryGet(target, out var to)
+        return router.ResolveQueued(model, out var reason) is { } target && reason is not null
+            && TryPlan(model, target, reason, inputJson, parsed, out reroute);
+    }
+
+    public bool TryRerouteHeldBack(string model, string inputJson, object? parsed, TimeSpan wait, out JobReroute? reroute)
+    {
+        reroute = null;
+        return router.ResolveHeldBack(model, wait, out var reason) is { } target && reason is not null
+            && TryPlan(model, target, reason, inputJson, parsed, out reroute);
+    }
+
+    /// <summary>The move of a job from <paramref name="model"/> to <paramref name="target"/>, its input as that model takes it.</summary>
+    private bool TryPlan(string model, string target, string reason, string inputJson, object? parsed, out JobReroute? reroute)
+    {
+        reroute = null;
+        if (!models.TryGet(model, out var from) || !models.TryGet(target, out var to)
             || to.Model is not IGenerativeModel fallback || !TryRead(from.Model, inputJson, parsed, out var request)
             || !TryAdapt(request, fallback is IChatModel, out var adapted) || !fallback.TryValidate(adapted, out _))
         {

@@ -9,7 +9,7 @@ public static class JobEventTypes
     public const string Delta = "delta";
     public const string Retrying = "retrying";
 
-    /// <summary>The job moved to its model's fallback before running (data: <c>from</c>, <c>to</c>, <c>reason</c>).</summary>
+    /// <summary>The job moved to its model's fallback before running, or after its upstream's <c>Retry-After</c> turned an attempt away (data: <c>from</c>, <c>to</c>, <c>reason</c>).</summary>
     public const string Rerouted = "rerouted";
     public const string Completed = "completed";
     public const string Failed = "failed";

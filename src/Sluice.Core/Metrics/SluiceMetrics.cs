@@ -20,7 +20,7 @@ public sealed class SluiceMetrics : IDisposable
         JobsSubmitted = _meter.CreateCounter<long>("sluice_jobs_submitted_total", description: "Jobs accepted by model and priority.");
         JobsFinished = _meter.CreateCounter<long>("sluice_jobs_finished_total", description: "Jobs that reached a terminal status, by model and status.");
         JobRetries = _meter.CreateCounter<long>("sluice_job_retries_total", description: "Failed attempts scheduled for retry, by model.");
-        JobsRerouted = _meter.CreateCounter<long>("sluice_jobs_rerouted_total", description: "Queued jobs moved to a fallback because their model was unusable when they reached execution, by model (from) and fallback (to).");
+        JobsRerouted = _meter.CreateCounter<long>("sluice_jobs_rerouted_total", description: "Queued jobs moved to a fallback because their model was unusable when they reached execution or its upstream asked them to wait (Retry-After), by model (from) and fallback (to).");
         QueueWait = _meter.CreateHistogram<double>("sluice_queue_wait_seconds", "s", "Time from enqueue to start of the attempt, by model.");
         RunDuration = _meter.CreateHistogram<double>("sluice_run_duration_seconds", "s", "Model execution time of one batch or one generation, by model.");
         BatchSize = _meter.CreateHistogram<int>("sluice_batch_size", description: "Items per executed batch (one-shot) or sequences per step (generative), by model.");

@@ -13,4 +13,11 @@ public interface IJobRerouter
     /// not block and, when it answers false, should not allocate.
     /// </summary>
     bool TryReroute(string model, string inputJson, object? parsed, out JobReroute? reroute);
+
+    /// <summary>
+    /// True with a <paramref name="reroute"/> when an attempt on <paramref name="model"/> failed and the model asks the
+    /// job's retry to wait <paramref name="wait"/> (its upstream's <c>Retry-After</c>), longer than the job's own backoff,
+    /// and another model of its chain can take the job now. Called on the failure path, not per step.
+    /// </summary>
+    bool TryRerouteHeldBack(string model, string inputJson, object? parsed, TimeSpan wait, out JobReroute? reroute);
 }

@@ -1,3 +1,5 @@
+using Sluice.Core.Jobs;
+
 namespace Sluice.Core.Scheduling;
 
 /// <summary>
@@ -8,4 +10,12 @@ public interface IRemoteCancellation
 {
     /// <summary>Records the cancellation if the job is still queued, else asks the worker running it to stop it.</summary>
     ValueTask CancelRemoteAsync(string jobId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Finishes a job no process is running in the store with <paramref name="status"/> and <paramref name="error"/>
+    /// (guarded: with <paramref name="onlyIfQueued"/> only a job still queued, else any unfinished one) and publishes
+    /// its terminal event; false when it was already finished (or had started). <paramref name="errorCode"/> (null: the
+    /// one <paramref name="status"/> implies) and <paramref name="retryAfter"/> are stored with the error.
+    /// </summary>
+    ValueTask<bool> SettleAsync(string jobId, JobStatus status, string error, string? errorCode, TimeSpan? retryAfter, bool onlyIfQueued, CancellationToken cancellationToken);
 }

@@ -374,6 +374,8 @@ internal sealed partial class JobLifecycle
     /// least that long, though never past the job's deadline (the deadline then expires it as it would in the queue).
     /// <paramref name="errorCode"/> says why (one of <see cref="JobErrorCodes"/>; null: <c>model_error</c>); it is stored,
     /// with <paramref name="retryAfter"/>, beside the error and in the <c>retrying</c> or terminal event.
+    /// A job that may fall back moves to its fallback instead when that wait is longer than its backoff and the
+    /// rerouter finds a model that can take it (see <see cref="IJobRerouter.TryRerouteHeldBack"/>).
     /// </summary>
     public async Task FailAsync(QueuedJob job, IJobQueueReader reader, LiveJob live, string error, bool retryable, int batchSize, double runMs, TimeSpan? retryAfter = null, string? errorCode = null)
     {
@@ -403,6 +405,17 @@ internal sealed partial class JobLifecycle
             return;
         }
 
+        var backoff = RetryDelay(attempts);
+        if (retryAfter is { } wait && wait > backoff && job.FallbackAllowed
+            && _rerouter.TryRerouteHeldBack(job.Model, job.InputJson, job.Parsed, wait, out var plan) && plan is not null)
+        {
+            // The upstream turned the call away for longer than the backoff (its Retry-After): a job that may fall back
+            // moves now rather than wait (possibly an hour) while its fallback idles, also on its last attempt, which
+            // the move gives back (the upstream did not take the call). The move is the store's to decide, as any.
+            await RerouteAsync(job, reader, live, plan).ConfigureAwait(false);
+            return;
+        }
+
         if (attempts >= job.MaxAttempts)
         {
             await FinishAsync(job, reader, JobStatus.DeadLettered, null, error, batchSize, runMs, errorCode: errorCode, retryAfter: retryAfter).ConfigureAwait(false);
@@ -410,7 +423,6 @@ internal sealed partial class JobLifecycle
         }
 
         var now = _time.GetUtcNow();
-        var backoff = RetryDelay(attempts);
         var delay = HoldBack(backoff, retryAfter, job.Deadline, now);
         var notBefore = now + delay;
         try

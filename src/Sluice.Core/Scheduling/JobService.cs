@@ -266,6 +266,50 @@ internal sealed partial class JobService
         return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Ends a job whose model holds its retry back while its client waited on the request, and which the client was
+    /// answered for at once (503 with the wait): nobody waits for that retry any more, so the job ends now,
+    /// <c>failed</c> with <paramref name="error"/> (the refusal that held it back). Not <c>cancelled</c>: no client asked
+    /// for that, and the job record and <c>sluice_jobs_finished_total</c> would then show an upstream that is unavailable
+    /// as client cancellations. A job already running again (its retry came due meanwhile) is cancelled as by
+    /// <see cref="CancelAsync"/>. <paramref name="errorCode"/> and <paramref name="retryAfter"/> are the refusal's (see
+    /// <see cref="JobErrorCodes"/>), stored with the error. Returns the job as stored afterwards, or null when unknown.
+    /// </summary>
+    public async ValueTask<JobRecord?> FailUnwaitedAsync(string id, string error, string? errorCode, TimeSpan? retryAfter, CancellationToken cancellationToken)
+    {
+        var record = await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+        if (record is null || record.Status.IsTerminal())
+        {
+            return record;
+        }
+
+        if (_live.TryGet(id, out var live))
+        {
+            if (live.Running || live.Queued is not { } queued)
+            {
+                return await CancelAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+
+            // Its queue entry, due when the hold-back ends, is skipped then (as for a cancelled one).
+            JobLifecycle.TryCancel(live);
+            await _lifecycle.FinishAsync(queued, null, JobStatus.Failed, null, error, null, 0, errorCode: errorCode, retryAfter: retryAfter).ConfigureAwait(false);
+        }
+        else if (_events is IRemoteCancellation remote)
+        {
+            // Another process holds it: settled in the store while it still waits (guarded), else cancelled there.
+            if (!await remote.SettleAsync(id, JobStatus.Failed, error, errorCode, retryAfter, onlyIfQueued: true, cancellationToken).ConfigureAwait(false))
+            {
+                return await CancelAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            await _store.CompleteAsync(new JobCompletion { JobId = id, Status = JobStatus.Failed, Error = error, ErrorCode = errorCode, RetryAfter = retryAfter, CompletedAt = _time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>How long a cancel waits for a running job to stop and store its own outcome.</summary>
     internal static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(5);
 

@@ -8,4 +8,10 @@ internal sealed class NoJobRerouter : IJobRerouter
         reroute = null;
         return false;
     }
+
+    public bool TryRerouteHeldBack(string model, string inputJson, object? parsed, TimeSpan wait, out JobReroute? reroute)
+    {
+        reroute = null;
+        return false;
+    }
 }

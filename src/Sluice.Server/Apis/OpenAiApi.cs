@@ -231,9 +231,9 @@ internal static class OpenAiApi
             // asked: the client is answered now with that time, as for a job out of attempts, not after the wait. Also
             // with a Fallback: a refused job moves to a fallback that can run it rather than retry, so a held-back retry
             // means no model of the chain can (Envoy answers "no healthy upstream" 503 at once too). The job is not kept
-            // for nobody: it is cancelled. (An async job keeps waiting.)
+            // for nobody: it ends failed with that refusal, not cancelled (no client asked). (An async job keeps waiting.)
             await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, generated).ConfigureAwait(false);
-            await s.Jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
+            await s.Jobs.FailUnwaitedAsync(job.Id, heldBackBy, heldCode, heldFor, CancellationToken.None).ConfigureAwait(false);
             return HeldBack(http, s.Jobs.Registry, model, heldBackBy, heldCode, heldFor);
         }
 
@@ -309,7 +309,7 @@ internal static class OpenAiApi
     /// <summary>
     /// Streams the job's deltas as OpenAI chunks; returns the completion tokens used (for the token limit).
     /// A retry the model holds back (open circuit, upstream's Retry-After) ends the stream at once with its error chunk,
-    /// and the job is cancelled (as the non-streaming answer does).
+    /// and the job ends failed with that refusal (as for the non-streaming answer).
     /// </summary>
     private static async Task<int> StreamAsync(HttpContext http, JobService jobs, JobRecord job, OpenAiRequest request, string id, long created, string model, bool chat, bool remote, TimeSpan keepAlive)
     {
@@ -322,6 +322,9 @@ internal static class OpenAiApi
         using var writer = new OpenAiStreamWriter(response.Body, id, created, model, chat);
         var terminal = false;
         var generated = 0;
+        string? heldBack = null;
+        string? heldBackCode = null;
+        var heldBackFor = TimeSpan.Zero;
         CancellationTokenSource? idle = null;
         // As for the job event stream: a client that vanished acknowledges nothing, and two keep-alive intervals of
         // that abort the connection, which cancels its job below.
@@ -418,9 +421,12 @@ internal static class OpenAiApi
                             case JobEventTypes.Started:
                                 restarts.OnStarted();
                                 break;
-                            case JobEventTypes.Retrying when CircuitRetry.HeldBackBy(e) is { } refusal:
-                                // Answered as a job out of attempts would be; terminal stays false, so the job is
-                                // cancelled below: nobody waits for its retry.
+                            case JobEventTypes.Retrying when CircuitRetry.HeldBackBy(e, out var heldFor, out var heldCode) is { } refusal:
+                                // Answered as a job out of attempts would be; terminal stays false, so the job ends
+                                // below (failed with the refusal): nobody waits for its retry.
+                                heldBack = refusal;
+                                heldBackCode = heldCode;
+                                heldBackFor = heldFor;
                                 await writer.WriteErrorAsync(refusal, "server_error", "model_unavailable", ct).ConfigureAwait(false);
                                 return generated;
                             case JobEventTypes.Rerouted:
@@ -478,7 +484,11 @@ internal static class OpenAiApi
         {
             idle?.Dispose();
             UnacknowledgedSendBound.Clear(socket);
-            if (!terminal)
+            if (heldBack is not null)
+            {
+                await jobs.FailUnwaitedAsync(job.Id, heldBack, heldBackCode, heldBackFor, CancellationToken.None).ConfigureAwait(false);
+            }
+            else if (!terminal)
             {
                 // The client went away mid-stream: stop generating for nobody; the slot frees at the next step.
                 await jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);

@@ -110,7 +110,7 @@ public sealed class BreakerAndFallbackTests
 
         // The job has attempts left, which an async job spends waiting for the circuit's trial call. A client waiting
         // on its HTTP request is told now, with the time of that trial, rather than held until it (or its deadline).
-        await AssertAnsweredUnavailableAtOnceAsync(server, upstream, LongCooldownSeconds / 2, LongCooldownSeconds, "circuit open", 2);
+        await AssertAnsweredUnavailableAtOnceAsync(server, upstream, LongCooldownSeconds / 2, LongCooldownSeconds, "circuit open", 2, "circuit_open");
     }
 
     [Fact]
@@ -135,7 +135,7 @@ public sealed class BreakerAndFallbackTests
 
         // No model of the chain can take the job: a gateway answers "no healthy upstream" now (Envoy's 503), it
         // does not keep the client until the cooldown ends in the hope that one comes back.
-        await AssertAnsweredUnavailableAtOnceAsync(server, upstream, LongCooldownSeconds / 2, LongCooldownSeconds, "circuit open", 4);
+        await AssertAnsweredUnavailableAtOnceAsync(server, upstream, LongCooldownSeconds / 2, LongCooldownSeconds, "circuit open", 4, "circuit_open");
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public sealed class BreakerAndFallbackTests
         await using var server = await SluiceServer.StartAsync(WithRetries(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("HealthProbeIntervalSeconds", 0))));
 
         // The job's retry is held back an hour, as the upstream asked: the client waiting on its request is told so now.
-        await AssertAnsweredUnavailableAtOnceAsync(server, upstream, 3000, 3600, "upstream answered 429", 1);
+        await AssertAnsweredUnavailableAtOnceAsync(server, upstream, 3000, 3600, "upstream answered 429", 1, "upstream_unavailable");
     }
 
     [Fact]
@@ -172,6 +172,123 @@ public sealed class BreakerAndFallbackTests
         Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
         Assert.Contains("upstream answered 429", error.GetProperty("message").GetString());
         Assert.Equal(1, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
+    public async Task ChatCompletions_RetryHeldBackByUpstream_JobsFinishedCountsFailedNotCancelled()
+    {
+        await using var upstream = await FakeOpenAi.StartBusyAsync(3600);
+        await using var server = await SluiceServer.StartAsync(WithRetries(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("HealthProbeIntervalSeconds", 0))));
+
+        // One request answered 503, one stream ended with its error chunk: neither client cancelled anything.
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat);
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"answered {(int)response.StatusCode}: {body}");
+        var error = await StreamErrorAsync(server);
+        Assert.Equal("model_unavailable", error.GetProperty("code").GetString());
+        await Poll.UntilAsync(async () => await FinishedAsync(server, "failed") + await FinishedAsync(server, "cancelled") == 2,
+            () => "the two jobs never ended");
+
+        // Upstream unavailability reads as failures on the dashboards, not as client cancellations.
+        Assert.Equal(2, await FinishedAsync(server, "failed"));
+        Assert.Equal(0, await FinishedAsync(server, "cancelled"));
+    }
+
+    [Fact]
+    public async Task ChatCompletions_UpstreamRetryAfterAnHourWithFallback_AnsweredByTheFallbackAtOnce()
+    {
+        await using var upstream = await FakeOpenAi.StartBusyAsync(3600);
+        await using var server = await SluiceServer.StartAsync(BusyWithFallback(upstream));
+
+        // A 429 opens no circuit and marks nothing unhealthy; the job's retry would wait an hour while "count" idles.
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"answered {(int)response.StatusCode}: {body}");
+        Assert.Equal("count", body.GetProperty("model").GetString());
+        Assert.Equal("1 2", body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal("count", response.Headers.GetValues("X-Sluice-Model").Single());
+        Assert.StartsWith("remote; remote's upstream asked for 3600 s", response.Headers.GetValues("X-Sluice-Fallback").Single());
+        Assert.Equal(1, upstream.Hits("/v1/chat/completions"));
+        var job = await server.GetJsonAsync("/v1/jobs/" + response.Headers.GetValues("X-Sluice-Job-Id").Single());
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal("count", job.GetProperty("model").GetString());
+        // The attempt the upstream turned away is given back, as for a call the open circuit refused.
+        Assert.Equal(1, job.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
+    public async Task ChatCompletionsStream_UpstreamRetryAfterAnHourWithFallback_StreamsTheFallbacksAnswer()
+    {
+        await using var upstream = await FakeOpenAi.StartBusyAsync(3600);
+        await using var server = await SluiceServer.StartAsync(BusyWithFallback(upstream));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = SluiceServer.Json("""{"model":"remote","messages":[{"role":"user","content":"x"}],"max_tokens":2,"stream":true}"""),
+        };
+
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var payloads = await OpenAiSse.ReadAllAsync(response).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        Assert.Equal("[DONE]", payloads[^1]);
+        Assert.DoesNotContain(payloads, p => p.Contains("\"error\"", StringComparison.Ordinal));
+        Assert.Equal("1 2", OpenAiSse.Text(payloads));
+        using (var last = System.Text.Json.JsonDocument.Parse(payloads[^2]))
+        {
+            Assert.Equal("count", last.RootElement.GetProperty("model").GetString());
+        }
+
+        Assert.Equal(1, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
+    public async Task ChatCompletions_UpstreamShortRetryAfterOutlastsInLineRetriesWithFallback_AnsweredByTheFallback()
+    {
+        await using var upstream = await FakeOpenAi.StartBusyAsync(1);
+        await using var server = await SluiceServer.StartAsync(BusyWithFallback(upstream));
+
+        // 1 s is waited out in-line (twice, by default); still turned away, the job's retry would wait it again.
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"answered {(int)response.StatusCode}: {body}");
+        Assert.Equal("count", body.GetProperty("model").GetString());
+        Assert.StartsWith("remote; remote's upstream asked for 1 s", response.Headers.GetValues("X-Sluice-Fallback").Single());
+        Assert.Equal(3, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
+    public async Task ChatCompletions_LastAttemptMeetsUpstreamRetryAfterWithFallback_AnsweredByTheFallbackNotDeadLettered()
+    {
+        await using var upstream = await FakeOpenAi.StartBusyAsync(7);
+        var settings = BusyWithFallback(upstream);
+        settings["Sluice:Models:remote:MaxAttempts"] = "1";
+        settings["Sluice:Backends:remote:MaxRetries"] = "0";
+        await using var server = await SluiceServer.StartAsync(settings);
+
+        // The upstream did not take the call: the move gives the attempt back, so even the last one moves.
+        var (response, body) = await server.PostAsync("/v1/chat/completions", Chat).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"answered {(int)response.StatusCode}: {body}");
+        Assert.Equal("count", body.GetProperty("model").GetString());
+        Assert.Equal(1, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
+    public async Task JobsApi_UpstreamRetryAfterAnHourWithFallback_StaysOnTheModelNamed()
+    {
+        await using var upstream = await FakeOpenAi.StartBusyAsync(3600);
+        await using var server = await SluiceServer.StartAsync(BusyWithFallback(upstream));
+
+        // POST /v1/jobs runs on the model it names: its retry waits out the Retry-After, it is not moved.
+        var (submitted, accepted) = await server.PostAsync("/v1/jobs", """{"model":"remote","input":{"prompt":"x","max_tokens":2}}""");
+        Assert.True(submitted.StatusCode == HttpStatusCode.Accepted, $"answered {(int)submitted.StatusCode}: {accepted}");
+        var id = accepted.GetProperty("id").GetString()!;
+        await Poll.UntilAsync(async () => (await server.GetJsonAsync("/v1/jobs/" + id)).TryGetProperty("error", out _),
+            () => "the job's attempt never failed", TimeSpan.FromSeconds(LongCooldownSeconds / 2));
+
+        var job = await server.GetJsonAsync("/v1/jobs/" + id);
+        Assert.Equal("remote", job.GetProperty("model").GetString());
+        Assert.Equal("queued", job.GetProperty("status").GetString());
+        Assert.Equal(1, job.GetProperty("attempts").GetInt32());
+        Assert.Contains("upstream answered 429", job.GetProperty("error").GetString());
     }
 
     [Fact]
@@ -487,10 +604,11 @@ public sealed class BreakerAndFallbackTests
     /// <summary>
     /// A chat request answered well before the cooldown with 503 <c>model_unavailable</c> (<c>param</c> <c>model</c>),
     /// a <c>Retry-After</c> in the range given and a message containing <paramref name="message"/>, after
-    /// <paramref name="upstreamCalls"/> upstream calls in all; its job, which nobody waits for any more, is cancelled
-    /// (it does not stay queued to be the trial call).
+    /// <paramref name="upstreamCalls"/> upstream calls in all; its job, which nobody waits for any more, ends failed with
+    /// that refusal and its <paramref name="errorCode"/> (it does not stay queued to be the trial call, and no client
+    /// cancelled it).
     /// </summary>
-    private static async Task AssertAnsweredUnavailableAtOnceAsync(SluiceServer server, FakeUpstream upstream, double minRetryAfterSeconds, double maxRetryAfterSeconds, string message, int upstreamCalls)
+    private static async Task AssertAnsweredUnavailableAtOnceAsync(SluiceServer server, FakeUpstream upstream, double minRetryAfterSeconds, double maxRetryAfterSeconds, string message, int upstreamCalls, string errorCode)
     {
         var (response, body) = await server.PostAsync("/v1/chat/completions", Chat).WaitAsync(TimeSpan.FromSeconds(LongCooldownSeconds / 2));
 
@@ -503,7 +621,9 @@ public sealed class BreakerAndFallbackTests
         Assert.Contains(message, error.GetProperty("message").GetString());
         Assert.Equal(upstreamCalls, upstream.Hits("/v1/chat/completions"));
         var job = await server.WaitTerminalAsync(response.Headers.GetValues("X-Sluice-Job-Id").Single(), TimeSpan.FromSeconds(10));
-        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.Contains(message, job.GetProperty("error").GetString());
+        Assert.Equal(errorCode, job.GetProperty("error_code").GetString());
     }
 
     /// <summary>The error of the chunk a streamed chat request ends with, read well before the cooldown.</summary>
@@ -519,6 +639,31 @@ public sealed class BreakerAndFallbackTests
         var last = payloads.Last(p => p != "[DONE]");
         using var chunk = System.Text.Json.JsonDocument.Parse(last);
         return chunk.RootElement.GetProperty("error").Clone();
+    }
+
+    /// <summary><c>sluice_jobs_finished_total{model="remote",status=…}</c> on the server's /metrics (0 when absent).</summary>
+    private static async Task<long> FinishedAsync(SluiceServer server, string status)
+    {
+        var metrics = await server.Client.GetStringAsync("/metrics");
+        foreach (var line in metrics.Split('\n'))
+        {
+            if (line.StartsWith("sluice_jobs_finished_total{", StringComparison.Ordinal)
+                && line.Contains("model=\"remote\"", StringComparison.Ordinal) && line.Contains($"status=\"{status}\"", StringComparison.Ordinal))
+            {
+                var value = line[(line.IndexOf('}', StringComparison.Ordinal) + 1)..].Trim().Split(' ')[0];
+                return (long)double.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>Model "remote" on <paramref name="upstream"/> (in-line retries as by default) falling back to "count", with the jobs' default three attempts.</summary>
+    private static Dictionary<string, string> BusyWithFallback(FakeUpstream upstream)
+    {
+        var settings = WithRetries(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("HealthProbeIntervalSeconds", 0), ("Fallback", "count")));
+        settings["Sluice:BuiltIns:CountStepMs"] = "1";
+        return settings;
     }
 
     /// <summary>
