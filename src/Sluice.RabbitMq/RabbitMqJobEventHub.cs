@@ -142,7 +142,17 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         }
     }
 
-    public void Forget(string jobId) => _logs.TryRemove(jobId, out _);
+    /// <summary>
+    /// Forgets a job's stream at once (a requeue starts it afresh, or the queue refused it), ending its subscribers'
+    /// channels: they go on from the store instead of waiting on a log nothing appends to any more.
+    /// </summary>
+    public void Forget(string jobId)
+    {
+        if (_logs.TryRemove(jobId, out var log))
+        {
+            log.Complete(_time.GetTimestamp());
+        }
+    }
 
     /// <summary>True when this process has seen the job's terminal event.</summary>
     public bool HasEnded(string jobId) => _logs.TryGetValue(jobId, out var log) && log.Completed;

@@ -63,6 +63,21 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
     }
 
     [Fact]
+    public async Task Forget_StreamWithASubscriber_EndsTheSubscriptionInsteadOfLeavingItWaiting()
+    {
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
+        var job = await CreateAsync(gateway.Store);
+        gateway.Hub.Append(job.Id, "queued", "{\"requeued\":true}");
+        Assert.True(gateway.Hub.TrySubscribe(job.Id, 0, out var sub));
+
+        // A requeue the broker refused forgets the new stream: its follower goes on from the store, not waits for ever.
+        gateway.Hub.Forget(job.Id);
+        var events = await DrainAsync(sub!, TimeSpan.FromSeconds(5));
+        Assert.Equal(["queued"], events.Select(e => e.Type));
+        Assert.False(gateway.Hub.TrySubscribe(job.Id, 0, out _));
+    }
+
+    [Fact]
     public async Task TrySubscribe_GatewayThatMissedTheStart_FallsBackToStoreThenFollowsLive()
     {
         await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker");

@@ -41,11 +41,12 @@ public interface IJobEventHub
 
     /// <summary>
     /// Starts a job's stream afresh after <paramref name="lastId"/>: a requeued dead letter continues its ids, so a
-    /// client resuming with <c>Last-Event-ID</c> never gets an id it has already seen for another event.
+    /// client resuming with <c>Last-Event-ID</c> never gets an id it has already seen for another event. Subscribers of a
+    /// stream this replaces are ended (they go on from the store), never left waiting on it.
     /// </summary>
     void Seed(string jobId, long lastId);
 
-    /// <summary>Forgets a job's stream at once.</summary>
+    /// <summary>Forgets a job's stream at once, ending its subscribers' channels (they go on from the store).</summary>
     void Forget(string jobId)
     {
     }

@@ -62,7 +62,14 @@ internal sealed class InMemoryJobEventHub : IJobEventHub, IDisposable
         return true;
     }
 
-    public void Seed(string jobId, long lastId) => _logs[jobId] = new JobEventLog(jobId, lastId);
+    public void Seed(string jobId, long lastId)
+    {
+        _logs.TryGetValue(jobId, out var old);
+        _logs[jobId] = new JobEventLog(jobId, lastId);
+        // Whoever still follows the replaced stream is ended rather than left waiting on a log nothing appends to any more:
+        // an event stream then goes on from the store (or the new stream), a wait reads the outcome.
+        old?.Complete(_time.GetTimestamp());
+    }
 
     public long NextId(string jobId) => _logs.TryGetValue(jobId, out var log) ? log.NextId : 1;
 
@@ -89,8 +96,17 @@ internal sealed class InMemoryJobEventHub : IJobEventHub, IDisposable
         }
     }
 
-    /// <summary>Forgets a job's stream at once (a rejected or deduplicated submit).</summary>
-    public void Forget(string jobId) => _logs.TryRemove(jobId, out _);
+    /// <summary>
+    /// Forgets a job's stream at once (a rejected or deduplicated submit, a requeue the queue refused), ending its
+    /// subscribers' channels: they go on from the store instead of waiting on a log nothing appends to any more.
+    /// </summary>
+    public void Forget(string jobId)
+    {
+        if (_logs.TryRemove(jobId, out var log))
+        {
+            log.Complete(_time.GetTimestamp());
+        }
+    }
 
     public void Dispose() => _sweeper.Dispose();
 }

@@ -3,7 +3,10 @@ using Sluice.Core.Scheduling;
 
 namespace Sluice.Server.Apis;
 
-/// <summary>Waits for a job's terminal event (for <c>Prefer: wait</c>), cancelling the job if the client goes away.</summary>
+/// <summary>
+/// Waits for a job's terminal event (for <c>Prefer: wait</c>), cancelling the job if the client goes away: live from this
+/// process's hub while it holds the job's stream, else from the store until the job ends (another process runs it).
+/// </summary>
 internal static class JobWaiter
 {
     /// <param name="stopping">
@@ -26,55 +29,106 @@ internal static class JobWaiter
         bool cancelOnDisconnect, bool stopWhenHeldBack = false) =>
         WaitCoreAsync(jobs, id, timeout, aborted, cancelOnDisconnect, countTokens: true, stopWhenHeldBack, default);
 
+    /// <summary>Store polling while the job is not live in this process's hub: from a quarter second, slowing to 2 s.</summary>
+    private static readonly TimeSpan StorePollMin = TimeSpan.FromMilliseconds(250);
+
+    /// <inheritdoc cref="StorePollMin"/>
+    private static readonly TimeSpan StorePollMax = TimeSpan.FromSeconds(2);
+
     private static async Task<(JobRecord? Job, int GeneratedTokens, JobEvent? HeldBack)> WaitCoreAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect,
         bool countTokens, bool stopWhenHeldBack, CancellationToken stopping)
     {
         var generated = 0;
-        if (jobs.Events.TrySubscribe(id, 0, out var sub))
+        long afterId = 0;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping);
+        cts.CancelAfter(timeout);
+        var ct = cts.Token;
+        var poll = StorePollMin;
+        try
         {
-            using (sub)
-            using (var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping))
+            while (true)
             {
-                cts.CancelAfter(timeout);
-                try
+                // Live events from this process's hub while it holds the job's stream.
+                if (jobs.Events.TrySubscribe(id, afterId, out var sub))
                 {
-                    while (await sub.Reader.WaitToReadAsync(cts.Token).ConfigureAwait(false))
+                    using (sub)
                     {
-                        while (sub.Reader.TryRead(out var e))
+                        while (await sub.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
                         {
-                            if (countTokens && e.Type == JobEventTypes.Delta)
+                            while (sub.Reader.TryRead(out var e))
                             {
-                                generated += OpenAiResult.DeltaTokens(e.DataJson);
-                            }
+                                if (e.Id <= afterId)
+                                {
+                                    continue;
+                                }
 
-                            if (e.IsTerminal)
-                            {
-                                goto done;
-                            }
-
-                            if (stopWhenHeldBack && CircuitRetry.HeldBackBy(e) is not null)
-                            {
-                                return (null, generated, e);
+                                afterId = e.Id;
+                                if (Seen(e, countTokens, stopWhenHeldBack, ref generated) is { } stop)
+                                {
+                                    return stop.IsTerminal ? (await jobs.Store.GetAsync(id, CancellationToken.None).ConfigureAwait(false), generated, null) : (null, generated, stop);
+                                }
                             }
                         }
                     }
                 }
-                catch (OperationCanceledException)
-                {
-                    if (aborted.IsCancellationRequested && !stopping.IsCancellationRequested)
-                    {
-                        if (cancelOnDisconnect)
-                        {
-                            await jobs.CancelAsync(id, CancellationToken.None).ConfigureAwait(false);
-                        }
 
-                        return (null, generated, null);
+                // Not (or no longer) held here: another process runs the job (a gateway that did not accept it, or that
+                // missed the start of its stream), or the hub let it go. Its outcome reaches the store: read it there,
+                // with the events stored meanwhile, until the job ends. Reading the store once and answering with a job
+                // still queued or running elsewhere failed (and cancelled) a job that was merely not finished yet.
+                var stored = await jobs.Store.GetEventsAsync(id, afterId, ct).ConfigureAwait(false);
+                for (var i = 0; i < stored.Count; i++)
+                {
+                    afterId = stored[i].Id;
+                    if (Seen(stored[i], countTokens, stopWhenHeldBack, ref generated) is { IsTerminal: false } heldBack)
+                    {
+                        return (null, generated, heldBack);
                     }
                 }
+
+                var current = await jobs.Store.GetAsync(id, ct).ConfigureAwait(false);
+                if (current is null || current.Status.IsTerminal())
+                {
+                    return (current, generated, null);
+                }
+
+                await Task.Delay(poll, ct).ConfigureAwait(false);
+                poll = poll * 2 > StorePollMax ? StorePollMax : poll * 2;
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            if (aborted.IsCancellationRequested && !stopping.IsCancellationRequested)
+            {
+                if (cancelOnDisconnect)
+                {
+                    await jobs.CancelAsync(id, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                return (null, generated, null);
             }
         }
 
-        done:
+        // The wait ran out, or the server is stopping: the job as it is now.
         return (await jobs.Store.GetAsync(id, CancellationToken.None).ConfigureAwait(false), generated, null);
+    }
+
+    /// <summary>
+    /// Counts a <c>delta</c>'s tokens; returns the event when the wait stops at it (the terminal event, or a retry
+    /// the model holds back when <paramref name="stopWhenHeldBack"/>), else null.
+    /// </summary>
+    private static JobEvent? Seen(JobEvent e, bool countTokens, bool stopWhenHeldBack, ref int generated)
+    {
+        if (countTokens && e.Type == JobEventTypes.Delta)
+        {
+            generated += OpenAiResult.DeltaTokens(e.DataJson);
+        }
+
+        if (e.IsTerminal || (stopWhenHeldBack && CircuitRetry.HeldBackBy(e) is not null))
+        {
+            return e;
+        }
+
+        return null;
     }
 }

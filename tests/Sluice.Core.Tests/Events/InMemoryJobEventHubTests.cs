@@ -66,4 +66,34 @@ public sealed class InMemoryJobEventHubTests
         Assert.Equal(42, hub.Append("job_3", JobEventTypes.Started, "{\"attempt\":1}").Id);
         Assert.Equal([JobEventTypes.Started], hub.Snapshot("job_3").Select(e => e.Type));
     }
+
+    [Fact]
+    public async Task Seed_StreamWithASubscriber_EndsTheOldSubscriptionAndServesTheNewStream()
+    {
+        using var hub = new InMemoryJobEventHub(_time);
+        hub.Append("job_4", JobEventTypes.Queued, "{}");
+        hub.Append("job_4", JobEventTypes.Started, "{\"attempt\":1}");
+        Assert.True(hub.TrySubscribe("job_4", 0, out var old));
+        using (old)
+        {
+            // The stream starts afresh: the old one gets nothing more, so its follower is ended, not left waiting.
+            hub.Seed("job_4", 5);
+            hub.Append("job_4", JobEventTypes.Queued, "{\"requeued\":true}");
+
+            var seen = new List<long>();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await foreach (var e in old.Reader.ReadAllAsync(timeout.Token))
+            {
+                seen.Add(e.Id);
+            }
+
+            Assert.Equal([1L, 2L], seen);
+            Assert.True(hub.TrySubscribe("job_4", 2, out var fresh));
+            using (fresh)
+            {
+                Assert.True(fresh.Reader.TryRead(out var requeued));
+                Assert.Equal((6L, JobEventTypes.Queued), (requeued.Id, requeued.Type));
+            }
+        }
+    }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sluice.Core.Queueing;
+using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
 using Sluice.Server.Tests.Infrastructure;
 using Sluice.Sqlite;
@@ -89,6 +90,49 @@ public sealed class OutageTests
         var rerun = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
         Assert.Equal("dead_lettered", rerun.GetProperty("status").GetString());
         Assert.Equal(1, rerun.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
+    public async Task RequeueDeadLetter_QueueRefusesWhileAStreamFollowsTheNewRun_StreamEndsAndAReconnectGets204()
+    {
+        await using var server = await StartAsync();
+        var queue = server.Services.GetRequiredService<RefusingJobQueue>();
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var id = submitted.GetProperty("id").GetString()!;
+        Assert.Equal("dead_lettered", (await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20))).GetProperty("status").GetString());
+        var lastId = (await server.ReadEventsAsync(id))[^1].Id;
+
+        // The queue answers (refuses) only once the stream below has joined the requeued run, as a broker slow to confirm.
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        queue.HeldEnqueues = held;
+        queue.Refuse = EnqueueResult.Unavailable;
+        var requeue = server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null);
+        await queue.EnqueueHeld.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var hub = server.Services.GetRequiredService<JobService>().Events;
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var stream = server.ReadEventsAsync(id, lastId, stop.Token);
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (hub.OpenSubscriptions == 0)
+        {
+            Assert.True(DateTime.UtcNow < until, "the stream never subscribed");
+            await Task.Delay(10);
+        }
+
+        held.SetResult();
+        using (var refused = await requeue)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+
+        // The new run's stream was dropped with the refusal: its follower's stream ends (it used to stay open, with
+        // keep-alives, until the client left), and a reconnect from what it saw is told there is nothing more.
+        var events = await stream.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal([(lastId + 1, "queued")], events.Select(e => (e.Id, e.Event)));
+        using var reconnect = new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{id}/events");
+        reconnect.Headers.Add("Last-Event-ID", (lastId + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var again = await server.Client.SendAsync(reconnect);
+        Assert.Equal(HttpStatusCode.NoContent, again.StatusCode);
+        Assert.Equal("dead_lettered", (await server.GetJobAsync(id)).GetProperty("status").GetString());
     }
 
     [Theory]
