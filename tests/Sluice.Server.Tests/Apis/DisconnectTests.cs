@@ -235,12 +235,21 @@ public sealed class DisconnectTests : IAsyncLifetime
         using var client = await SendFromNeverReadingClientAsync(server, $"GET /v1/jobs/{id}/events?cancel_on_disconnect=true HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\n\r\n");
 
         Assert.Equal("cancelled", (await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60))).GetProperty("status").GetString());
+        // Kestrel logs "Connection id … stopped." last, after any "ended abnormally". Whether that event comes at all
+        // depends on which side meets the timed-out socket first (the request's write, or the transport's read, which
+        // Kestrel logs as a Debug reset): a loaded machine takes the second path now and then.
         await Poll.UntilAsync(
-            () => Task.FromResult(logs.Entries.Exists(e => e.Message.Contains("ended abnormally", StringComparison.Ordinal) || e.Message.Contains("the client went away", StringComparison.Ordinal))),
+            () => Task.FromResult(logs.Entries.Exists(e => e.Message.Contains("the client went away", StringComparison.Ordinal)
+                || (e.Message.StartsWith("Connection id", StringComparison.Ordinal) && e.Message.EndsWith("stopped.", StringComparison.Ordinal)))),
             () => "Kestrel never logged the end of the connection");
 
-        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Warning && e.Message.Contains("ended abnormally", StringComparison.Ordinal));
-        Assert.Single(logs.Entries, e => e.Level == LogLevel.Debug && e.Message == "Connection ended: the client went away (Connection timed out)");
+        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains("ended abnormally", StringComparison.Ordinal));
+        Assert.All(logs.Entries.FindAll(e => e.Message.Contains("the client went away", StringComparison.Ordinal)), e =>
+        {
+            Assert.Equal(LogLevel.Debug, e.Level);
+            Assert.Equal("Connection ended: the client went away (Connection timed out)", e.Message);
+        });
+        Assert.True(logs.Entries.FindAll(e => e.Message.Contains("the client went away", StringComparison.Ordinal)).Count <= 1, "the end was logged more than once");
     }
 
     [Fact]
