@@ -385,6 +385,7 @@ internal sealed partial class JobLifecycle
             // A Retry-After date already past asks for no wait: none is stored or shown.
             retryAfter = null;
         }
+
         if (Abandoned(job, reader))
         {
             return;
@@ -574,7 +575,6 @@ internal sealed partial class JobLifecycle
 
         try
         {
-
             var now = _time.GetUtcNow();
             var type = JobEventTypes.ForStatus(status);
             var data = TerminalData(status, resultJson, error, errorCode, retryAfter);
