@@ -74,6 +74,25 @@ public static class FakeOpenAi
         });
     });
 
+    /// <summary>An upstream that lists its models and answers no chat call for 10 s (until the caller gives up).</summary>
+    public static Task<FakeUpstream> StartSilentAsync() => FakeUpstream.StartAsync(app =>
+    {
+        app.MapGet("/v1/models", ModelsAsync);
+        app.MapPost("/v1/chat/completions", async context => await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted));
+    });
+
+    /// <summary>An upstream that lists its models and, to every chat call, streams one chunk ("slow") and then stalls for two minutes.</summary>
+    public static Task<FakeUpstream> StartStallingAsync() => FakeUpstream.StartAsync(app =>
+    {
+        app.MapGet("/v1/models", ModelsAsync);
+        app.MapPost("/v1/chat/completions", async context =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            await FakeUpstream.WriteLineAsync(context.Response, "data: " + Chunk("slow") + "\n");
+            await Task.Delay(TimeSpan.FromSeconds(120), context.RequestAborted);
+        });
+    });
+
     /// <summary><c>POST /v1/chat/completions</c> of an upstream that can come back: streams <paramref name="pieces"/> while <paramref name="isUp"/> says so, fails as <see cref="Failing"/> before.</summary>
     public static RequestDelegate ChatWhile(Func<bool> isUp, string[] pieces)
     {

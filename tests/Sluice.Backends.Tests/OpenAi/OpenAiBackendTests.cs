@@ -168,11 +168,7 @@ public sealed class OpenAiBackendTests
     [Fact]
     public async Task SyncInfer_UpstreamSendsNoAnswerInTime_504UpstreamTimeout()
     {
-        await using var upstream = await FakeUpstream.StartAsync(app =>
-        {
-            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx => await Task.Delay(TimeSpan.FromSeconds(10), ctx.RequestAborted));
-        });
+        await using var upstream = await FakeOpenAi.StartSilentAsync();
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
             ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0), ("RequestTimeoutSeconds", 0.3)));
 
@@ -302,16 +298,7 @@ public sealed class OpenAiBackendTests
     [Fact]
     public async Task OpenAiBackend_SlowUpstream_StalledStreamTimesOut()
     {
-        await using var upstream = await FakeUpstream.StartAsync(app =>
-        {
-            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                ctx.Response.ContentType = "text/event-stream";
-                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk("slow") + "\n");
-                await Task.Delay(TimeSpan.FromSeconds(120), ctx.RequestAborted);
-            });
-        });
+        await using var upstream = await FakeOpenAi.StartStallingAsync();
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("StreamIdleTimeoutSeconds", 0.5)));
 
         var watch = Stopwatch.StartNew();
@@ -326,11 +313,7 @@ public sealed class OpenAiBackendTests
     [Fact]
     public async Task ChatCompletions_UpstreamSendsNoAnswerInTime_504UpstreamTimeout()
     {
-        await using var upstream = await FakeUpstream.StartAsync(app =>
-        {
-            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx => await Task.Delay(TimeSpan.FromSeconds(10), ctx.RequestAborted));
-        });
+        await using var upstream = await FakeOpenAi.StartSilentAsync();
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
             ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0), ("RequestTimeoutSeconds", 0.3), ("Sluice:Models:remote:MaxAttempts", 1)));
 
@@ -347,16 +330,7 @@ public sealed class OpenAiBackendTests
     [Fact]
     public async Task ChatCompletionsStream_UpstreamStreamStalls_ErrorChunkUpstreamTimeout()
     {
-        await using var upstream = await FakeUpstream.StartAsync(app =>
-        {
-            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                ctx.Response.ContentType = "text/event-stream";
-                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk("slow") + "\n");
-                await Task.Delay(TimeSpan.FromSeconds(120), ctx.RequestAborted);
-            });
-        });
+        await using var upstream = await FakeOpenAi.StartStallingAsync();
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
             ("HealthProbeIntervalSeconds", 0), ("StreamIdleTimeoutSeconds", 0.5)));
 

@@ -642,21 +642,8 @@ public sealed class BreakerAndFallbackTests
     }
 
     /// <summary><c>sluice_jobs_finished_total{model="remote",status=…}</c> on the server's /metrics (0 when absent).</summary>
-    private static async Task<long> FinishedAsync(SluiceServer server, string status)
-    {
-        var metrics = await server.Client.GetStringAsync("/metrics");
-        foreach (var line in metrics.Split('\n'))
-        {
-            if (line.StartsWith("sluice_jobs_finished_total{", StringComparison.Ordinal)
-                && line.Contains("model=\"remote\"", StringComparison.Ordinal) && line.Contains($"status=\"{status}\"", StringComparison.Ordinal))
-            {
-                var value = line[(line.IndexOf('}', StringComparison.Ordinal) + 1)..].Trim().Split(' ')[0];
-                return (long)double.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-
-        return 0;
-    }
+    private static Task<long> FinishedAsync(SluiceServer server, string status) =>
+        PrometheusText.CounterAsync(server.Client, "sluice_jobs_finished_total", "model=\"remote\"", $"status=\"{status}\"");
 
     /// <summary>Model "remote" on <paramref name="upstream"/> (in-line retries as by default) falling back to "count", with the jobs' default three attempts.</summary>
     private static Dictionary<string, string> BusyWithFallback(FakeUpstream upstream)

@@ -43,9 +43,7 @@ public sealed class HeldBackRetryTests(Brokers brokers)
     public async Task ChatCompletions_UpstreamRetryAfterAnHourNoFallback_GatewaySettlesTheJobFailedNotCancelled()
     {
         await using var upstream = await FakeOpenAi.StartBusyAsync(3600);
-        var settings = QueuedFallbackTests.Backend(upstream.Url + "/v1", ("HealthProbeIntervalSeconds", "0"), ("Sluice:Models:remote:MaxAttempts", "3"));
-        settings.Remove("Sluice:Backends:remote:Fallback");
-        await using var cluster = await Cluster.CreateAsync(brokers, settings);
+        await using var cluster = await Cluster.CreateAsync(brokers, WithoutFallback(upstream));
         var gateway = await cluster.StartAsync("gateway");
         await cluster.StartAsync("worker");
 
@@ -65,9 +63,7 @@ public sealed class HeldBackRetryTests(Brokers brokers)
     public async Task ChatCompletions_UpstreamRetryAfterAnHourNoFallback_JobsFinishedCountsItFailedOnce()
     {
         await using var upstream = await FakeOpenAi.StartBusyAsync(3600);
-        var settings = QueuedFallbackTests.Backend(upstream.Url + "/v1", ("HealthProbeIntervalSeconds", "0"), ("Sluice:Models:remote:MaxAttempts", "3"));
-        settings.Remove("Sluice:Backends:remote:Fallback");
-        await using var cluster = await Cluster.CreateAsync(brokers, settings);
+        await using var cluster = await Cluster.CreateAsync(brokers, WithoutFallback(upstream));
         var gateway = await cluster.StartAsync("gateway");
         var worker = await cluster.StartAsync("worker");
 
@@ -79,20 +75,15 @@ public sealed class HeldBackRetryTests(Brokers brokers)
         Assert.Equal(0, await FinishedAsync(gateway, "cancelled") + await FinishedAsync(worker, "cancelled"));
     }
 
-    /// <summary><c>sluice_jobs_finished_total{model="remote",status=…}</c> on a node's /metrics (0 when absent).</summary>
-    private static async Task<long> FinishedAsync(SluiceNode node, string status)
+    /// <summary>Model "remote" on <paramref name="upstream"/> with no fallback, and the jobs' default three attempts.</summary>
+    private static Dictionary<string, string> WithoutFallback(FakeUpstream upstream)
     {
-        var metrics = await node.Client.GetStringAsync("/metrics");
-        foreach (var line in metrics.Split('\n'))
-        {
-            if (line.StartsWith("sluice_jobs_finished_total{", StringComparison.Ordinal)
-                && line.Contains("model=\"remote\"", StringComparison.Ordinal) && line.Contains($"status=\"{status}\"", StringComparison.Ordinal))
-            {
-                var value = line[(line.IndexOf('}', StringComparison.Ordinal) + 1)..].Trim().Split(' ')[0];
-                return (long)double.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-
-        return 0;
+        var settings = QueuedFallbackTests.Backend(upstream.Url + "/v1", ("HealthProbeIntervalSeconds", "0"), ("Sluice:Models:remote:MaxAttempts", "3"));
+        settings.Remove("Sluice:Backends:remote:Fallback");
+        return settings;
     }
+
+    /// <summary><c>sluice_jobs_finished_total{model="remote",status=…}</c> on a node's /metrics (0 when absent).</summary>
+    private static Task<long> FinishedAsync(SluiceNode node, string status) =>
+        PrometheusText.CounterAsync(node.Client, "sluice_jobs_finished_total", "model=\"remote\"", $"status=\"{status}\"");
 }

@@ -136,21 +136,8 @@ public sealed class QueuedFallbackTests(Brokers brokers)
     internal static int UpstreamCalls(FakeUpstream upstream) => upstream.Hits("/v1/chat/completions") + upstream.Hits("/v1/completions");
 
     /// <summary><c>sluice_jobs_rerouted_total{model="remote",fallback="count"}</c> on a node's /metrics (0 when absent).</summary>
-    internal static async Task<long> ReroutedCountAsync(SluiceNode node)
-    {
-        var metrics = await node.Client.GetStringAsync("/metrics");
-        foreach (var line in metrics.Split('\n'))
-        {
-            if (line.StartsWith("sluice_jobs_rerouted_total{", StringComparison.Ordinal)
-                && line.Contains("model=\"remote\"", StringComparison.Ordinal) && line.Contains("fallback=\"count\"", StringComparison.Ordinal))
-            {
-                var value = line[(line.IndexOf('}', StringComparison.Ordinal) + 1)..].Trim().Split(' ')[0];
-                return (long)double.Parse(value, CultureInfo.InvariantCulture);
-            }
-        }
-
-        return 0;
-    }
+    internal static Task<long> ReroutedCountAsync(SluiceNode node) =>
+        PrometheusText.CounterAsync(node.Client, "sluice_jobs_rerouted_total", "model=\"remote\"", "fallback=\"count\"");
 
     private static string Describe((HttpResponseMessage Response, JsonElement Body)[] answers) =>
         string.Join("; ", answers.Select(a => $"{(int)a.Response.StatusCode} {a.Body}"));

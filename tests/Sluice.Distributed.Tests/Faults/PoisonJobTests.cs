@@ -12,17 +12,8 @@ public sealed class PoisonJobTests(Brokers brokers)
     [Fact]
     public async Task FailingJob_FailsOnAWorker_GatewayShowsItsErrorCodeInTheJobAndEvents()
     {
-        await using var cluster = await Cluster.CreateAsync(brokers, new Dictionary<string, string>
-        {
-            ["Sluice:Models:sleep-batch:MaxAttempts"] = "2",
-        });
-        var gateway = await cluster.StartAsync("gateway");
-        await cluster.StartAsync("worker");
-
-        var (status, body) = await Cluster.PostJobAsync(gateway.Client, "{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
-        Assert.Equal(HttpStatusCode.Accepted, status);
-        var id = body.GetProperty("id").GetString()!;
-        var events = await WorkerCrashTests.ReadEventsAsync(gateway.Client, id);
+        var (cluster, gateway, id, events) = await FailEveryAttemptAsync(maxAttempts: 2);
+        await using var owned = cluster;
 
         // Why it failed travels with the error: through the broker's events, and the shared store the gateway reads.
         Assert.Equal("model_error", WorkerCrashTests.Parse(events.Single(e => e.Type == "retrying").Data).GetProperty("error_code").GetString());
@@ -35,17 +26,8 @@ public sealed class PoisonJobTests(Brokers brokers)
     [Fact]
     public async Task FailingJob_FailsEveryAttempt_DeadLetteredAfterMaxAttemptsVisibleAndRequeueable()
     {
-        await using var cluster = await Cluster.CreateAsync(brokers, new Dictionary<string, string>
-        {
-            ["Sluice:Models:sleep-batch:MaxAttempts"] = "3",
-        });
-        var gateway = await cluster.StartAsync("gateway");
-        await cluster.StartAsync("worker");
-
-        var (status, body) = await Cluster.PostJobAsync(gateway.Client, "{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
-        Assert.Equal(HttpStatusCode.Accepted, status);
-        var id = body.GetProperty("id").GetString()!;
-        var events = await WorkerCrashTests.ReadEventsAsync(gateway.Client, id);
+        var (cluster, gateway, id, events) = await FailEveryAttemptAsync(maxAttempts: 3);
+        await using var owned = cluster;
 
         // Retried with growing backoff through RabbitMQ's delay queues, then dead-lettered with its error.
         Assert.Equal(["queued", "started", "retrying", "started", "retrying", "started", "dead_lettered"], events.Select(e => e.Type));
@@ -100,5 +82,32 @@ public sealed class PoisonJobTests(Brokers brokers)
         Assert.Equal(3, again.Count(e => e.Type == "started"));
         Assert.Equal(Enumerable.Range((int)again[0].Id, again.Count).Select(i => (long)i), again.Select(e => e.Id));
         Assert.Equal(3, (await Cluster.GetJobAsync(gateway.Client, id)).GetProperty("attempts").GetInt32());
+    }
+
+    /// <summary>
+    /// A gateway and a worker, and a sleep-batch job that fails every one of its <paramref name="maxAttempts"/>, submitted
+    /// through the gateway and followed to its end. The caller owns (disposes) the cluster.
+    /// </summary>
+    private async Task<(Cluster Cluster, SluiceNode Gateway, string Id, List<(long Id, string Type, string Data)> Events)> FailEveryAttemptAsync(int maxAttempts)
+    {
+        var cluster = await Cluster.CreateAsync(brokers, new Dictionary<string, string>
+        {
+            ["Sluice:Models:sleep-batch:MaxAttempts"] = maxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        try
+        {
+            var gateway = await cluster.StartAsync("gateway");
+            await cluster.StartAsync("worker");
+
+            var (status, body) = await Cluster.PostJobAsync(gateway.Client, "{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+            Assert.Equal(HttpStatusCode.Accepted, status);
+            var id = body.GetProperty("id").GetString()!;
+            return (cluster, gateway, id, await WorkerCrashTests.ReadEventsAsync(gateway.Client, id));
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
     }
 }
