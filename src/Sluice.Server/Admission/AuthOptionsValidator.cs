@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -16,8 +17,25 @@ internal sealed class AuthOptionsValidator(IConfiguration configuration) : IVali
 {
     private const string Section = "Sluice:Auth:Keys";
     private const string HexDigits = "0123456789abcdefABCDEF";
-    private static readonly string[] Settings = ["Id", "Key", "Sha256", "RequestsPerSecond", "Burst", "TokensPerMinute"];
-    private static readonly string[] NumberSettings = ["RequestsPerSecond", "Burst", "TokensPerMinute"];
+
+    // Read from ApiKeyOptions itself, so a setting added there is accepted here without a second list to keep in step.
+    private static readonly string[] Settings = SettingNames(numbersOnly: false);
+    private static readonly string[] NumberSettings = SettingNames(numbersOnly: true);
+
+    /// <summary>The settings a key entry may have: the writable properties of <see cref="ApiKeyOptions"/>.</summary>
+    internal static string[] SettingNames(bool numbersOnly)
+    {
+        var names = new List<string>();
+        foreach (var property in typeof(ApiKeyOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.CanWrite && (!numbersOnly || property.PropertyType == typeof(double)))
+            {
+                names.Add(property.Name);
+            }
+        }
+
+        return [.. names];
+    }
 
     public ValidateOptionsResult Validate(string? name, AuthOptions options)
     {
