@@ -18,6 +18,9 @@ public sealed class PrometheusExporter : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<Instrument, InstrumentState> _instruments = new();
 
+    /// <summary>One scrape at a time: a scrape clears and refills the gauges, which would empty another one's mid-write.</summary>
+    private readonly Lock _scrape = new();
+
     public PrometheusExporter(SluiceMetrics metrics)
     {
         var meter = metrics.Meter;
@@ -37,6 +40,14 @@ public sealed class PrometheusExporter : IDisposable
 
     /// <summary>Writes every instrument's current values.</summary>
     public string Render()
+    {
+        lock (_scrape)
+        {
+            return RenderLocked();
+        }
+    }
+
+    private string RenderLocked()
     {
         // Gauges are observed on demand: clear their last values, then ask for fresh ones.
         foreach (var state in _instruments.Values)

@@ -96,6 +96,34 @@ public sealed class OpsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_ConcurrentScrapes_EachCarriesEveryGauge()
+    {
+        // Two Prometheus servers (an HA pair) scrape the same target: one scrape must not clear the gauges the other
+        // is writing, or a series vanishes from that scrape and the dashboard shows a gap.
+        var scrapers = Enumerable.Range(0, 4).Select(async _ =>
+        {
+            var missing = new List<string>();
+            for (var i = 0; i < 150 && missing.Count == 0; i++)
+            {
+                var text = await _server.Client.GetStringAsync("/metrics");
+                foreach (var sample in new[] { "\nsluice_open_streams ", "\nsluice_queue_depth{model=\"echo\",priority=\"normal\"} ", "\nsluice_model_ready{model=\"echo\",state=\"ready\"} 1" })
+                {
+                    if (!text.Contains(sample, StringComparison.Ordinal))
+                    {
+                        missing.Add(sample.Trim());
+                    }
+                }
+            }
+
+            return missing;
+        }).ToList();
+
+        var missing = (await Task.WhenAll(scrapers)).SelectMany(m => m).ToList();
+
+        Assert.Empty(missing);
+    }
+
+    [Fact]
     public async Task Metrics_MadeUpHttpMethods_ShareOneLabelValue()
     {
         for (var i = 0; i < 5; i++)
