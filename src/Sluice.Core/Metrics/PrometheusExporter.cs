@@ -18,6 +18,9 @@ public sealed class PrometheusExporter : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<Instrument, InstrumentState> _instruments = new();
 
+    /// <summary>One scrape at a time: a scrape clears and refills the gauges, which would empty another one's mid-write.</summary>
+    private readonly Lock _scrape = new();
+
     public PrometheusExporter(SluiceMetrics metrics)
     {
         var meter = metrics.Meter;
@@ -37,6 +40,14 @@ public sealed class PrometheusExporter : IDisposable
 
     /// <summary>Writes every instrument's current values.</summary>
     public string Render()
+    {
+        lock (_scrape)
+        {
+            return RenderLocked();
+        }
+    }
+
+    private string RenderLocked()
     {
         // Gauges are observed on demand: clear their last values, then ask for fresh ones.
         foreach (var state in _instruments.Values)
@@ -99,21 +110,24 @@ public sealed class PrometheusExporter : IDisposable
             sb.Append("# TYPE ").Append(Name).Append(' ').Append(type).Append('\n');
             var keys = _series.Keys.ToArray();
             Array.Sort(keys, StringComparer.Ordinal);
+            long[]? snapshot = null;
             foreach (var key in keys)
             {
                 var s = _series[key];
                 if (IsHistogram)
                 {
+                    snapshot ??= new long[buckets.Length];
+                    var (count, sum) = s.Snapshot(snapshot);
                     var cumulative = 0L;
                     for (var i = 0; i < buckets.Length; i++)
                     {
-                        cumulative += Interlocked.Read(ref s.Buckets[i]);
+                        cumulative += snapshot[i];
                         WriteSample(sb, Name + "_bucket", key, "le=\"" + Format(buckets[i]) + "\"", cumulative);
                     }
 
-                    WriteSample(sb, Name + "_bucket", key, "le=\"+Inf\"", Interlocked.Read(ref s.Count));
-                    WriteSample(sb, Name + "_sum", key, null, s.Sum);
-                    WriteSample(sb, Name + "_count", key, null, Interlocked.Read(ref s.Count));
+                    WriteSample(sb, Name + "_bucket", key, "le=\"+Inf\"", count);
+                    WriteSample(sb, Name + "_sum", key, null, sum);
+                    WriteSample(sb, Name + "_count", key, null, count);
                 }
                 else
                 {
@@ -169,22 +183,13 @@ public sealed class PrometheusExporter : IDisposable
     /// <summary>One label set's values.</summary>
     private sealed class Series(double[] buckets)
     {
-        public readonly long[] Buckets = new long[buckets.Length];
-        public long Count;
+        // Buckets, count and sum change together under the lock, so a scrape never sees an observation in a bucket
+        // but not yet in _count (a +Inf bucket below the last finite one, which Prometheus reads as a broken histogram).
+        private readonly long[] _buckets = new long[buckets.Length];
+        private long _count;
         private double _sum;
         private double _value;
         private readonly Lock _lock = new();
-
-        public double Sum
-        {
-            get
-            {
-                lock (_lock)
-                {
-                    return _sum;
-                }
-            }
-        }
 
         public double Value
         {
@@ -197,6 +202,16 @@ public sealed class PrometheusExporter : IDisposable
             }
         }
 
+        /// <summary>Copies the per-bucket counts into <paramref name="into"/> and returns count and sum, all of one moment.</summary>
+        public (long Count, double Sum) Snapshot(long[] into)
+        {
+            lock (_lock)
+            {
+                Array.Copy(_buckets, into, _buckets.Length);
+                return (_count, _sum);
+            }
+        }
+
         public void Observe(double v)
         {
             var i = Array.BinarySearch(buckets, v);
@@ -205,14 +220,14 @@ public sealed class PrometheusExporter : IDisposable
                 i = ~i;
             }
 
-            if (i < Buckets.Length)
-            {
-                Interlocked.Increment(ref Buckets[i]);
-            }
-
-            Interlocked.Increment(ref Count);
             lock (_lock)
             {
+                if (i < _buckets.Length)
+                {
+                    _buckets[i]++;
+                }
+
+                _count++;
                 _sum += v;
             }
         }

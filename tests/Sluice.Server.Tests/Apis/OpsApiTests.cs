@@ -46,6 +46,84 @@ public sealed class OpsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_ScrapedWhileRequestsRun_HistogramBucketsMonotoneAndInfEqualsCount()
+    {
+        // Scrapes taken while requests are being timed: every histogram series must be cumulative and its +Inf
+        // bucket equal to its _count in each scrape, or Prometheus' histogram_quantile reads garbage.
+        using var load = new CancellationTokenSource();
+        var clients = Enumerable.Range(0, 200).Select(async _ =>
+        {
+            while (!load.IsCancellationRequested)
+            {
+                using var r = await _server.Client.GetAsync("/health/live", CancellationToken.None);
+            }
+        }).ToList();
+        var problems = new List<string>();
+        for (var scrape = 0; scrape < 300 && problems.Count == 0; scrape++)
+        {
+            var text = await _server.Client.GetStringAsync("/metrics");
+            var previous = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var line in text.Split('\n'))
+            {
+                var bucket = line.IndexOf("_bucket{", StringComparison.Ordinal);
+                var count = line.IndexOf("_count", StringComparison.Ordinal);
+                if (bucket > 0)
+                {
+                    var series = line[..bucket] + "|" + line[(bucket + 8)..line.IndexOf("le=\"", bucket, StringComparison.Ordinal)].TrimEnd(',');
+                    var value = double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+                    if (previous.TryGetValue(series, out var before) && value < before)
+                    {
+                        problems.Add($"scrape {scrape}: bucket below the one before it: {line} (was {before})");
+                    }
+
+                    previous[series] = value;
+                }
+                else if (count > 0 && !line.StartsWith('#'))
+                {
+                    var series = line[..count] + "|" + (line.IndexOf('{') is var brace and > 0 ? line[(brace + 1)..line.IndexOf('}')] : "");
+                    var value = double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+                    if (previous.TryGetValue(series, out var inf) && inf != value)
+                    {
+                        problems.Add($"scrape {scrape}: +Inf {inf} != {line}");
+                    }
+                }
+            }
+        }
+
+        await load.CancelAsync();
+        await Task.WhenAll(clients);
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public async Task Metrics_ConcurrentScrapes_EachCarriesEveryGauge()
+    {
+        // Two Prometheus servers (an HA pair) scrape the same target: one scrape must not clear the gauges the other
+        // is writing, or a series vanishes from that scrape and the dashboard shows a gap.
+        var scrapers = Enumerable.Range(0, 4).Select(async _ =>
+        {
+            var missing = new List<string>();
+            for (var i = 0; i < 150 && missing.Count == 0; i++)
+            {
+                var text = await _server.Client.GetStringAsync("/metrics");
+                foreach (var sample in new[] { "\nsluice_open_streams ", "\nsluice_queue_depth{model=\"echo\",priority=\"normal\"} ", "\nsluice_model_ready{model=\"echo\",state=\"ready\"} 1" })
+                {
+                    if (!text.Contains(sample, StringComparison.Ordinal))
+                    {
+                        missing.Add(sample.Trim());
+                    }
+                }
+            }
+
+            return missing;
+        }).ToList();
+
+        var missing = (await Task.WhenAll(scrapers)).SelectMany(m => m).ToList();
+
+        Assert.Empty(missing);
+    }
+
+    [Fact]
     public async Task Metrics_MadeUpHttpMethods_ShareOneLabelValue()
     {
         for (var i = 0; i < 5; i++)
