@@ -68,7 +68,7 @@ internal static class SubmitCommand
             var text = await response.Content.ReadAsStringAsync(ct);
             if (!response.IsSuccessStatusCode)
             {
-                await result.InvocationConfiguration.Error.WriteLineAsync($"error {(int)response.StatusCode}: {CliOutput.Describe(text)}");
+                await result.InvocationConfiguration.Error.WriteLineAsync($"error {(int)response.StatusCode}: {CliOutput.Describe(response, text)}");
                 return 1;
             }
 
@@ -120,7 +120,7 @@ internal static class SubmitCommand
         if (!response.IsSuccessStatusCode)
         {
             var problem = await response.Content.ReadAsStringAsync(ct);
-            await result.InvocationConfiguration.Error.WriteLineAsync($"error {(int)response.StatusCode}: {CliOutput.Describe(problem)} (job {id} was accepted: ./sluice jobs get {id})");
+            await result.InvocationConfiguration.Error.WriteLineAsync($"error {(int)response.StatusCode}: {CliOutput.Describe(response, problem)} (job {id} was accepted: ./sluice jobs get {id})");
             return false;
         }
 
