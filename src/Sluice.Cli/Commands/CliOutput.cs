@@ -42,6 +42,26 @@ internal static class CliOutput
     }
 
     /// <summary>
+    /// A success answer read as Sluice's JSON; anything else (an HTML page of another server at <c>--url</c>, a body
+    /// without the expected members) is an <see cref="InvalidDataException"/> naming the URL, not a parser stack trace.
+    /// </summary>
+    public static JsonDocument ParseAnswer(HttpResponseMessage response, string body)
+    {
+        try
+        {
+            return JsonDocument.Parse(body);
+        }
+        catch (JsonException)
+        {
+            throw NotSluice(response);
+        }
+    }
+
+    /// <summary>The error for an answer that is not what a Sluice server sends.</summary>
+    public static InvalidDataException NotSluice(HttpResponseMessage response) => new(
+        $"{response.RequestMessage?.RequestUri} answered {(int)response.StatusCode} with {response.Content.Headers.ContentType?.MediaType ?? "a body"} that is not a Sluice answer; is --url a Sluice server?");
+
+    /// <summary>
     /// A refusal on one line: the problem's title, field and detail, or, when the body is not a problem (an empty 401,
     /// a proxy's HTML 502), the status's reason phrase with the body's first line only when it is plain text.
     /// </summary>

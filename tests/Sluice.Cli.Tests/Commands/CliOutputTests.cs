@@ -32,4 +32,29 @@ public sealed class CliOutputTests
         Assert.Equal(expected, error.ToString().TrimEnd('\r', '\n'));
         Assert.Equal("", output.ToString());
     }
+
+    [Theory]
+    [InlineData("models")]
+    [InlineData("submit", "echo")]
+    [InlineData("models", "--status")]
+    public async Task Command_UrlIsNotASluiceServer_OneErrorLineNamingTheUrl(string command, string? extra = null)
+    {
+        // --status selects the JSON service variant: JSON, but not a model list.
+        var json = extra == "--status";
+        await using var server = await KestrelTestServer.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", () => json ? Results.Json(new { status = "ok" }) : Results.Content("<html><body>Welcome to nginx</body></html>", "text/html"));
+            app.MapPost("/v1/jobs", () => Results.Content("<html><body>Welcome to nginx</body></html>", "text/html"));
+        });
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        string[] args = extra is null or "--status" ? [command] : [command, extra];
+        var code = await CliRunner.RunAsync([.. args, "--url", server.BaseUri.ToString()], output, error);
+
+        Assert.Equal(1, code);
+        var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: " + server.BaseUri, line, StringComparison.Ordinal);
+        Assert.EndsWith("that is not a Sluice answer; is --url a Sluice server?", line.TrimEnd(), StringComparison.Ordinal);
+    }
 }
