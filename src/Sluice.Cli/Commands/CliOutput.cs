@@ -65,7 +65,16 @@ internal static class CliOutput
     /// A refusal on one line: the problem's title, field and detail, or, when the body is not a problem (an empty 401,
     /// a proxy's HTML 502), the status's reason phrase with the body's first line only when it is plain text.
     /// </summary>
-    public static string Describe(HttpResponseMessage response, string body)
+    public static string Describe(HttpResponseMessage response, string body) =>
+        response.StatusCode == System.Net.HttpStatusCode.Unauthorized ? DescribeBody(response, body) + AuthHint : DescribeBody(response, body);
+
+    /// <summary>
+    /// Appended to a 401: the server's own detail speaks of HTTP headers, and the CLI sends the key only when given
+    /// one by option or environment variable.
+    /// </summary>
+    public const string AuthHint = " (pass --api-key KEY or set SLUICE_API_KEY)";
+
+    private static string DescribeBody(HttpResponseMessage response, string body)
     {
         try
         {

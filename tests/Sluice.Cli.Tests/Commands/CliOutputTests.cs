@@ -10,7 +10,7 @@ public sealed class CliOutputTests
 {
     [Theory]
     [InlineData("/v1/models", "error 502: Bad Gateway")]
-    [InlineData("/v1/jobs/j1", "error 401: Unauthorized")]
+    [InlineData("/v1/jobs/j1", "error 401: Unauthorized (pass --api-key KEY or set SLUICE_API_KEY)")]
     [InlineData("/v1/jobs/j2", "error 503: Service Unavailable: upstream connect error")]
     [InlineData("/v1/jobs/j3", "error 403: Forbidden [id]")]
     public async Task Print_RefusalWithoutProblemDetail_OneLineWithTheStatus(string path, string expected)
@@ -56,5 +56,21 @@ public sealed class CliOutputTests
         var line = Assert.Single(error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("error: " + server.BaseUri, line, StringComparison.Ordinal);
         Assert.EndsWith("that is not a Sluice answer; is --url a Sluice server?", line.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Models_ServerWantsAKey_ProblemLineSaysHowToGiveOne()
+    {
+        await using var server = await KestrelTestServer.StartAsync(app => app.MapGet("/v1/models", () => Results.Problem(statusCode: 401,
+            title: "Unauthorized", detail: "send an API key as 'Authorization: Bearer KEY' or 'X-Api-Key'",
+            extensions: new Dictionary<string, object?> { ["field"] = "Authorization" })));
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var code = await CliRunner.RunAsync(["models", "--url", server.BaseUri.ToString()], output, error);
+
+        Assert.Equal(1, code);
+        Assert.Equal("error 401: Unauthorized [Authorization]: send an API key as 'Authorization: Bearer KEY' or 'X-Api-Key' (pass --api-key KEY or set SLUICE_API_KEY)",
+            error.ToString().TrimEnd('\r', '\n'));
     }
 }
