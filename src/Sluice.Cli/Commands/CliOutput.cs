@@ -20,7 +20,7 @@ internal static class CliOutput
         var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            await result.InvocationConfiguration.Error.WriteLineAsync($"error {(int)response.StatusCode}: {Describe(body)}").ConfigureAwait(false);
+            await result.InvocationConfiguration.Error.WriteLineAsync($"error {(int)response.StatusCode}: {Describe(response, body)}").ConfigureAwait(false);
             return null;
         }
 
@@ -41,20 +41,73 @@ internal static class CliOutput
         }
     }
 
-    public static string Describe(string problemJson)
+    /// <summary>
+    /// A success answer read as Sluice's JSON; anything else (an HTML page of another server at <c>--url</c>, a body
+    /// without the expected members) is an <see cref="InvalidDataException"/> naming the URL, not a parser stack trace.
+    /// </summary>
+    public static JsonDocument ParseAnswer(HttpResponseMessage response, string body)
     {
         try
         {
-            using var doc = JsonDocument.Parse(problemJson);
-            var r = doc.RootElement;
-            var title = r.TryGetProperty("title", out var t) ? t.GetString() : null;
-            var detail = r.TryGetProperty("detail", out var d) ? d.GetString() : null;
-            var field = r.TryGetProperty("field", out var f) ? f.GetString() : null;
-            return $"{title}{(field is null ? "" : $" [{field}]")}: {detail}";
+            return JsonDocument.Parse(body);
         }
         catch (JsonException)
         {
-            return problemJson;
+            throw NotSluice(response);
         }
     }
+
+    /// <summary>The error for an answer that is not what a Sluice server sends.</summary>
+    public static InvalidDataException NotSluice(HttpResponseMessage response) => new(
+        $"{response.RequestMessage?.RequestUri} answered {(int)response.StatusCode} with {response.Content.Headers.ContentType?.MediaType ?? "a body"} that is not a Sluice answer; is --url a Sluice server?");
+
+    /// <summary>
+    /// A refusal on one line: the problem's title, field and detail, or, when the body is not a problem (an empty 401,
+    /// a proxy's HTML 502), the status's reason phrase with the body's first line only when it is plain text.
+    /// </summary>
+    public static string Describe(HttpResponseMessage response, string body) =>
+        response.StatusCode == System.Net.HttpStatusCode.Unauthorized ? DescribeBody(response, body) + AuthHint : DescribeBody(response, body);
+
+    /// <summary>
+    /// Appended to a 401: the server's own detail speaks of HTTP headers, and the CLI sends the key only when given
+    /// one by option or environment variable.
+    /// </summary>
+    public const string AuthHint = " (pass --api-key KEY or set SLUICE_API_KEY)";
+
+    private static string DescribeBody(HttpResponseMessage response, string body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            var r = doc.RootElement;
+            if (r.ValueKind == JsonValueKind.Object && (r.TryGetProperty("title", out _) || r.TryGetProperty("detail", out _)))
+            {
+                var title = Text(r, "title") ?? Reason(response);
+                var detail = Text(r, "detail");
+                var field = Text(r, "field");
+                return $"{title}{(field is null ? "" : $" [{field}]")}{(detail is null ? "" : $": {detail}")}";
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: described below.
+        }
+
+        // Markup or a multi-line page would spill over the terminal; a short plain-text line is worth keeping.
+        var first = body.AsSpan().Trim();
+        var newline = first.IndexOfAny('\r', '\n');
+        if (newline >= 0)
+        {
+            first = first[..newline].TrimEnd();
+        }
+
+        var plain = response.Content.Headers.ContentType?.MediaType is null or "text/plain";
+        return plain && first.Length is > 0 and <= 200 && first[0] != '<' ? $"{Reason(response)}: {first}" : Reason(response);
+    }
+
+    private static string? Text(JsonElement problem, string name) =>
+        problem.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static string Reason(HttpResponseMessage response) =>
+        string.IsNullOrWhiteSpace(response.ReasonPhrase) ? response.StatusCode.ToString() : response.ReasonPhrase;
 }

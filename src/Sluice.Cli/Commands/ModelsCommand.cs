@@ -22,13 +22,22 @@ internal static class ModelsCommand
                 return await CliOutput.PrintAsync(response, r, ct);
             }
 
-            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
-            Console.WriteLine($"{"MODEL",-28} {"KIND",-11} {"STATE",-8} {"VERSION",-14} {"QUEUED",7} {"RUNNING",8}");
-            foreach (var m in doc.RootElement.GetProperty("data").EnumerateArray())
+            using var doc = CliOutput.ParseAnswer(response, await response.Content.ReadAsStringAsync(ct));
+            var output = r.InvocationConfiguration.Output;
+            await output.WriteLineAsync($"{"MODEL",-28} {"KIND",-11} {"STATE",-8} {"VERSION",-14} {"QUEUED",7} {"RUNNING",8}");
+            try
             {
-                var q = m.GetProperty("queue");
-                var version = m.GetProperty("version").GetString() ?? "";
-                Console.WriteLine($"{m.GetProperty("id").GetString(),-28} {m.GetProperty("kind").GetString(),-11} {m.GetProperty("state").GetString(),-8} {(version.Length > 14 ? version[..14] : version),-14} {q.GetProperty("total").GetInt32(),7} {q.GetProperty("in_flight").GetInt32(),8}");
+                foreach (var m in doc.RootElement.GetProperty("data").EnumerateArray())
+                {
+                    var q = m.GetProperty("queue");
+                    var version = m.GetProperty("version").GetString() ?? "";
+                    await output.WriteLineAsync($"{m.GetProperty("id").GetString(),-28} {m.GetProperty("kind").GetString(),-11} {m.GetProperty("state").GetString(),-8} {(version.Length > 14 ? version[..14] : version),-14} {q.GetProperty("total").GetInt32(),7} {q.GetProperty("in_flight").GetInt32(),8}");
+                }
+            }
+            catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                // JSON, but not a model list (another JSON service at --url).
+                throw CliOutput.NotSluice(response);
             }
 
             return 0;

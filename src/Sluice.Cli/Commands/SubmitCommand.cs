@@ -68,12 +68,14 @@ internal static class SubmitCommand
             var text = await response.Content.ReadAsStringAsync(ct);
             if (!response.IsSuccessStatusCode)
             {
-                await result.InvocationConfiguration.Error.WriteLineAsync($"error {(int)response.StatusCode}: {CliOutput.Describe(text)}");
+                await result.InvocationConfiguration.Error.WriteLineAsync($"error {(int)response.StatusCode}: {CliOutput.Describe(response, text)}");
                 return 1;
             }
 
-            using var job = JsonDocument.Parse(text);
-            var id = job.RootElement.GetProperty("id").GetString()!;
+            using var job = CliOutput.ParseAnswer(response, text);
+            var id = job.RootElement.ValueKind == JsonValueKind.Object && job.RootElement.TryGetProperty("id", out var idValue) && idValue.ValueKind == JsonValueKind.String && idValue.GetString() is { Length: > 0 } accepted
+                ? accepted
+                : throw CliOutput.NotSluice(response);
             var quietly = result.GetValue(quiet);
             if (!quietly)
             {
@@ -92,8 +94,9 @@ internal static class SubmitCommand
                 return 1;
             }
 
-            using var finalJob = JsonDocument.Parse(finalText);
-            return finalJob.RootElement.GetProperty("status").GetString() == "succeeded" ? 0 : 1;
+            using var finalJob = CliOutput.ParseAnswer(final, finalText);
+            return finalJob.RootElement.ValueKind == JsonValueKind.Object && finalJob.RootElement.TryGetProperty("status", out var status)
+                && status.ValueKind == JsonValueKind.String && status.GetString() == "succeeded" ? 0 : 1;
         });
         return command;
     }
@@ -120,7 +123,7 @@ internal static class SubmitCommand
         if (!response.IsSuccessStatusCode)
         {
             var problem = await response.Content.ReadAsStringAsync(ct);
-            await result.InvocationConfiguration.Error.WriteLineAsync($"error {(int)response.StatusCode}: {CliOutput.Describe(problem)} (job {id} was accepted: ./sluice jobs get {id})");
+            await result.InvocationConfiguration.Error.WriteLineAsync($"error {(int)response.StatusCode}: {CliOutput.Describe(response, problem)} (job {id} was accepted: ./sluice jobs get {id})");
             return false;
         }
 
