@@ -15,7 +15,7 @@ internal static partial class CliErrors
     /// <summary>The one-line message for an expected failure, or null for one that is a bug.</summary>
     public static string? Describe(Exception ex) => ex switch
     {
-        CliUsageException or ModelFormatException or InvalidDataException or UriFormatException or FormatException or Server.Hosting.ServerStartException => ex.Message,
+        CliUsageException or ModelFormatException or Grading.Spelling.DictionaryNotFoundException or InvalidDataException or UriFormatException or FormatException or Server.Hosting.ServerStartException => ex.Message,
         HttpRequestException e => Unreachable(e),
         UnauthorizedAccessException e => QuotedPath().Match(e.Message) is { Success: true } m && Directory.Exists(m.Groups[1].Value)
             ? $"{m.Groups[1].Value} is a directory, not a file"

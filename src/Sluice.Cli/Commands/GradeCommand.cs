@@ -64,11 +64,6 @@ internal static class GradeCommand
             {
                 grader = GraderFactory.Create(new GradingOptions { ModelPath = ModelPath(r.GetValue(model)) });
             }
-            catch (DictionaryNotFoundException ex)
-            {
-                await r.InvocationConfiguration.Error.WriteLineAsync(ex.Message);
-                return 3;
-            }
             catch (Exception ex) when (r.GetValue(model) is not null && ex is InvalidDataException or JsonException)
             {
                 // A file that is not a model fails deep in gzip or JSON; say which file it was.

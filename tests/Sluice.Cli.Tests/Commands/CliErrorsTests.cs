@@ -12,6 +12,17 @@ public sealed class CliErrorsTests
         Assert.Equal("the prompt is too long", message);
     }
 
+    // A machine without the word lists is a failure the user fixes (install a package), like a missing file: one
+    // error line and exit 1, not its own undocumented exit code.
+    [Fact]
+    public void Describe_NoWordListInstalled_OneLineExitOne()
+    {
+        var ex = new Grading.Spelling.DictionaryNotFoundException("no English word list found: apt-get install wamerican");
+
+        Assert.Equal("no English word list found: apt-get install wamerican", CliErrors.Describe(ex));
+        Assert.Equal(1, CliErrors.ExitCode(ex));
+    }
+
     [Fact]
     public void Describe_ArgumentOutOfRange_KeepsTheValueOnOneLine()
     {
