@@ -64,8 +64,16 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
         return await Store.CompleteAsync(completion, cancellationToken);
     }
 
-    public ValueTask<IReadOnlyList<JobEvent>> GetEventsAsync(string jobId, long afterId, CancellationToken cancellationToken) =>
-        Store.GetEventsAsync(jobId, afterId, cancellationToken);
+    /// <summary>Calls of <see cref="GetEventsAsync"/> so far, answered or not (a wait polling the store makes one per round).</summary>
+    public int EventReads => Volatile.Read(ref _eventReads);
+
+    private int _eventReads;
+
+    public ValueTask<IReadOnlyList<JobEvent>> GetEventsAsync(string jobId, long afterId, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _eventReads);
+        return Store.GetEventsAsync(jobId, afterId, cancellationToken);
+    }
 
     public ValueTask<IReadOnlyList<JobRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken) => Store.LoadUnfinishedAsync(cancellationToken);
 

@@ -135,6 +135,78 @@ public sealed class OutageTests
         Assert.Equal("dead_lettered", (await server.GetJobAsync(id)).GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task PreferWait_StoreDownWhileItPollsForAJobRunElsewhere_RidesOutTheOutageAndAnswersTheOutcome()
+    {
+        await using var server = await StartAsync();
+        var (store, id, body) = await QueuedElsewhereAsync(server, "ride-out");
+
+        // The replay waits by polling the store; the store then goes down for several polling rounds and comes back.
+        var before = store.EventReads;
+        var replay = server.PostJobAsync(body, waitSeconds: 30, idempotencyKey: "ride-out");
+        await UntilAsync(() => store.EventReads > before, "the wait never polled the store");
+        store.Down = true;
+        var down = store.EventReads;
+        await UntilAsync(() => store.EventReads >= down + 3, "the wait stopped polling during the outage");
+        Assert.False(replay.IsCompleted, "the wait ended during the outage");
+        store.Down = false;
+        store.HeldStarts!.SetResult();
+
+        var (response, job) = await replay.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(id, job.GetProperty("id").GetString());
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task PreferWait_StoreStillDownWhenTheWaitRunsOut_Answers202WithTheJobsLocationAndTheJobRunsOn()
+    {
+        await using var server = await StartAsync();
+        var (store, id, body) = await QueuedElsewhereAsync(server, "run-out");
+
+        var before = store.EventReads;
+        var replay = server.PostJobAsync(body, waitSeconds: 2, idempotencyKey: "run-out");
+        await UntilAsync(() => store.EventReads > before, "the wait never polled the store");
+        store.Down = true;
+
+        // Down past the wait limit: the answer is what was known of the job, not a 503 for a job that is fine.
+        var (response, job) = await replay.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal($"/v1/jobs/{id}", response.Headers.Location!.OriginalString);
+        Assert.Equal("queued", job.GetProperty("status").GetString());
+
+        store.Down = false;
+        store.HeldStarts!.SetResult();
+        Assert.Equal("succeeded", (await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20))).GetProperty("status").GetString());
+    }
+
+    /// <summary>
+    /// A job accepted with <paramref name="key"/>, held queued (its start waits), whose stream this process's hub no
+    /// longer holds: a wait for it polls the store, as for a job another process runs.
+    /// </summary>
+    private static async Task<(OutageJobStore Store, string Id, string Body)> QueuedElsewhereAsync(TestServer server, string key)
+    {
+        const string Body = "{\"model\":\"sleep-batch\",\"input\":{\"x\":1},\"cache\":false}";
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        store.HeldStarts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (accepted, submitted) = await server.PostJobAsync(Body, idempotencyKey: key);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        await store.StartHeld.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var id = submitted.GetProperty("id").GetString()!;
+        server.Services.GetRequiredService<JobService>().Events.Forget(id);
+        return (store, id, Body);
+    }
+
+    private static async Task UntilAsync(Func<bool> condition, string failure)
+    {
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < until, failure);
+            await Task.Delay(10);
+        }
+    }
+
     [Theory]
     [InlineData("GET", "/v1/jobs/{id}")]
     [InlineData("GET", "/v1/jobs")]
