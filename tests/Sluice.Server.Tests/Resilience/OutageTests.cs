@@ -5,6 +5,7 @@ using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
 using Sluice.Server.Tests.Infrastructure;
+using Sluice.Testing.Server;
 using Sluice.Sqlite;
 
 namespace Sluice.Server.Tests.Resilience;
@@ -204,6 +205,57 @@ public sealed class OutageTests
         {
             Assert.True(DateTime.UtcNow < until, failure);
             await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task RequeueDeadLetter_BeforeTheDeadLettersEndIsPublished_NewRunsStreamStaysOpenAndEndsWithItsOwnOutcome()
+    {
+        await using var server = await StartAsync();
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var hub = server.Services.GetRequiredService<JobService>().Events;
+
+        // The dead letter is stored, and its writer held before it publishes the terminal event: the window.
+        var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldAfterCompletions = published;
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var id = submitted.GetProperty("id").GetString()!;
+        await store.CompletionCommitted.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldAfterCompletions = null;
+        var lastId = (await store.GetEventsAsync(id, 0, CancellationToken.None))[^1].Id;
+
+        // Requeued in the window; the new run is held at its start, so its stream must stay open with its queued event.
+        store.HeldStarts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (var accepted = await server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        }
+
+        Assert.True(hub.TrySubscribe(id, lastId, out var sub));
+        using (sub)
+        {
+            // The first run's end is published now; it is counted right after, which says it has happened.
+            published.SetResult();
+            var until = DateTime.UtcNow.AddSeconds(10);
+            while (await PrometheusText.CounterAsync(server.Client, "sluice_jobs_finished_total", "status=\"dead_lettered\"") < 1)
+            {
+                Assert.True(DateTime.UtcNow < until, "the first run's outcome was never published");
+                await Task.Delay(10);
+            }
+
+            // It did not touch the new run's stream, which then ends with the new run's own outcome, as stored.
+            store.HeldStarts.SetResult();
+            var seen = new List<(long Id, string Type)>();
+            await foreach (var e in sub.Reader.ReadAllAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token))
+            {
+                seen.Add((e.Id, e.Type));
+            }
+
+            Assert.Equal((lastId + 1, "queued"), seen[0]);
+            Assert.Equal("dead_lettered", seen[^1].Type);
+            Assert.Single(seen, e => e.Type == "dead_lettered");
+            var stored = await store.GetEventsAsync(id, lastId, CancellationToken.None);
+            Assert.Equal(stored.Select(e => (e.Id, e.Type)), seen);
         }
     }
 
