@@ -26,6 +26,24 @@ public interface IJobEventHub
     /// <summary>Ends a job's stream after its terminal event; the hub keeps it briefly for late subscribers.</summary>
     void Complete(string jobId);
 
+    /// <summary>
+    /// Appends a run's terminal event and ends the stream, only while the stream is still that run's: its next id is
+    /// <paramref name="id"/>, the one the store gave the event. False (nothing appended or ended) once the stream was
+    /// replaced meanwhile (a requeue after the outcome was stored seeds the next run's stream past that id): an earlier
+    /// run's end must not close a later run's stream.
+    /// </summary>
+    bool TryEnd(string jobId, long id, string type, string dataJson)
+    {
+        if (NextId(jobId) != id)
+        {
+            return false;
+        }
+
+        Append(jobId, type, dataJson);
+        Complete(jobId);
+        return true;
+    }
+
     /// <summary>Open subscriptions (the <c>sluice_open_streams</c> gauge).</summary>
     int OpenSubscriptions { get; }
 

@@ -75,6 +75,10 @@ internal sealed class InMemoryJobEventHub : IJobEventHub, IDisposable
 
     public IReadOnlyList<JobEvent> Snapshot(string jobId) => _logs.TryGetValue(jobId, out var log) ? log.Snapshot() : [];
 
+    /// <inheritdoc />
+    public bool TryEnd(string jobId, long id, string type, string dataJson) =>
+        _logs.TryGetValue(jobId, out var log) && log.TryEnd(id, type, dataJson, _time.GetUtcNow(), _time.GetTimestamp());
+
     public void Complete(string jobId)
     {
         if (_logs.TryGetValue(jobId, out var log))

@@ -66,6 +66,25 @@ internal sealed class JobEventLog
         }
     }
 
+    /// <summary>
+    /// Appends the terminal event and completes the log, only when its next id is <paramref name="id"/> and it has not
+    /// ended: checked and done under the lock, so a seed replacing the stream cannot slip in between.
+    /// </summary>
+    public bool TryEnd(long id, string type, string dataJson, DateTimeOffset now, long nowTicks)
+    {
+        lock (_lock)
+        {
+            if (Completed || _lastIdBefore + _events.Count + 1 != id)
+            {
+                return false;
+            }
+
+            Append(type, dataJson, now);
+            Complete(nowTicks);
+            return true;
+        }
+    }
+
     public JobEventSubscription Subscribe(long afterId, Action<JobEventSubscription> unsubscribe)
     {
         var channel = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });

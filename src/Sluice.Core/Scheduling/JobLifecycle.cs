@@ -649,8 +649,9 @@ internal sealed partial class JobLifecycle
                 return;
             }
 
-            _events.Append(job.Id, type, data);
-            _events.Complete(job.Id);
+            // Only onto this run's stream: a requeue of the dead letter just stored may already have started the next
+            // run's stream (seeded past this event's id), which this end must not close.
+            _events.TryEnd(job.Id, events[^1].Id, type, data);
             if (cacheKey is not null && resultJson is not null)
             {
                 _cache.Put(cacheKey, resultJson);
@@ -669,7 +670,8 @@ internal sealed partial class JobLifecycle
                 }
             }
 
-            _live.Remove(job.Id);
+            // This run's control block only: a requeue may have registered the next run's under the same id.
+            _live.Remove(live);
             if (status is JobStatus.Failed or JobStatus.DeadLettered)
             {
                 Log.JobFailed(_logger, job.Id, job.Model, status.ToWire(), error ?? "");

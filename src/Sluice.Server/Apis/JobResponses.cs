@@ -31,7 +31,7 @@ internal static class JobResponses
                     // request that created the job cancels it by going away.
                     var cancelOnDisconnect = outcome.Status == SubmitStatus.Accepted;
                     var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-                    job = await JobWaiter.WaitAsync(jobs, job.Id, TimeSpan.FromSeconds(waitSeconds), http.RequestAborted, cancelOnDisconnect, stopping).ConfigureAwait(false) ?? job;
+                    job = await JobWaiter.WaitAsync(jobs, job, TimeSpan.FromSeconds(waitSeconds), http.RequestAborted, cancelOnDisconnect, stopping).ConfigureAwait(false) ?? job;
                     if (job.Model != outcome.Job!.Model && http.Response.Headers.ContainsKey("X-Sluice-Model"))
                     {
                         // A task moved to its fallback while queued: the headers, not sent yet, name where it ran.

@@ -1,11 +1,13 @@
 using Sluice.Core.Jobs;
 using Sluice.Core.Scheduling;
+using Sluice.Core.Storage;
 
 namespace Sluice.Server.Apis;
 
 /// <summary>
 /// Waits for a job's terminal event (for <c>Prefer: wait</c>), cancelling the job if the client goes away: live from this
 /// process's hub while it holds the job's stream, else from the store until the job ends (another process runs it).
+/// A store outage during the wait is ridden out (polling on), never taken as the job's end.
 /// </summary>
 internal static class JobWaiter
 {
@@ -13,9 +15,13 @@ internal static class JobWaiter
     /// The server is stopping (SIGTERM): the wait ends with the job as it is now and the job is not cancelled. The
     /// host aborts requests still open at the end of its shutdown timeout, which must not read as a client leaving.
     /// </param>
-    public static async Task<JobRecord?> WaitAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect,
+    /// <param name="known">
+    /// The job as the caller last read it: the answer when the wait runs out while the store is unreachable (a store
+    /// outage during the wait is ridden out, polling on; it neither ends the wait nor fails or cancels the job).
+    /// </param>
+    public static async Task<JobRecord?> WaitAsync(JobService jobs, JobRecord known, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect,
         CancellationToken stopping = default) =>
-        (await WaitCoreAsync(jobs, id, timeout, aborted, cancelOnDisconnect, countTokens: false, stopWhenHeldBack: false, stopping).ConfigureAwait(false)).Job;
+        (await WaitCoreAsync(jobs, known, timeout, aborted, cancelOnDisconnect, countTokens: false, stopWhenHeldBack: false, stopping).ConfigureAwait(false)).Job;
 
     /// <summary>
     /// As <see cref="WaitAsync"/>, also summing the <c>tokens</c> of the <c>delta</c> events seen: what the job
@@ -25,9 +31,9 @@ internal static class JobWaiter
     /// Stop at a retry the model holds back (see <see cref="CircuitRetry.HeldBackBy(JobEvent)"/>): the wait then ends with
     /// no job and that <c>retrying</c> event as <c>HeldBack</c>, and the job is left as it is (the caller decides its fate).
     /// </param>
-    public static Task<(JobRecord? Job, int GeneratedTokens, JobEvent? HeldBack)> WaitCountingTokensAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted,
+    public static Task<(JobRecord? Job, int GeneratedTokens, JobEvent? HeldBack)> WaitCountingTokensAsync(JobService jobs, JobRecord known, TimeSpan timeout, CancellationToken aborted,
         bool cancelOnDisconnect, bool stopWhenHeldBack = false) =>
-        WaitCoreAsync(jobs, id, timeout, aborted, cancelOnDisconnect, countTokens: true, stopWhenHeldBack, default);
+        WaitCoreAsync(jobs, known, timeout, aborted, cancelOnDisconnect, countTokens: true, stopWhenHeldBack, default);
 
     /// <summary>Store polling while the job is not live in this process's hub: from a quarter second, slowing to 2 s.</summary>
     private static readonly TimeSpan StorePollMin = TimeSpan.FromMilliseconds(250);
@@ -35,9 +41,10 @@ internal static class JobWaiter
     /// <inheritdoc cref="StorePollMin"/>
     private static readonly TimeSpan StorePollMax = TimeSpan.FromSeconds(2);
 
-    private static async Task<(JobRecord? Job, int GeneratedTokens, JobEvent? HeldBack)> WaitCoreAsync(JobService jobs, string id, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect,
+    private static async Task<(JobRecord? Job, int GeneratedTokens, JobEvent? HeldBack)> WaitCoreAsync(JobService jobs, JobRecord known, TimeSpan timeout, CancellationToken aborted, bool cancelOnDisconnect,
         bool countTokens, bool stopWhenHeldBack, CancellationToken stopping)
     {
+        var id = known.Id;
         var generated = 0;
         long afterId = 0;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping);
@@ -65,7 +72,19 @@ internal static class JobWaiter
                                 afterId = e.Id;
                                 if (Seen(e, countTokens, stopWhenHeldBack, ref generated) is { } stop)
                                 {
-                                    return stop.IsTerminal ? (await jobs.Store.GetAsync(id, CancellationToken.None).ConfigureAwait(false), generated, null) : (null, generated, stop);
+                                    if (!stop.IsTerminal)
+                                    {
+                                        return (null, generated, stop);
+                                    }
+
+                                    try
+                                    {
+                                        return (await jobs.Store.GetAsync(id, CancellationToken.None).ConfigureAwait(false), generated, null);
+                                    }
+                                    catch (StoreUnavailableException)
+                                    {
+                                        // The outcome is stored (before its event was published): read it below once the store is back.
+                                    }
                                 }
                             }
                         }
@@ -76,20 +95,30 @@ internal static class JobWaiter
                 // missed the start of its stream), or the hub let it go. Its outcome reaches the store: read it there,
                 // with the events stored meanwhile, until the job ends. Reading the store once and answering with a job
                 // still queued or running elsewhere failed (and cancelled) a job that was merely not finished yet.
-                var stored = await jobs.Store.GetEventsAsync(id, afterId, ct).ConfigureAwait(false);
-                for (var i = 0; i < stored.Count; i++)
+                try
                 {
-                    afterId = stored[i].Id;
-                    if (Seen(stored[i], countTokens, stopWhenHeldBack, ref generated) is { IsTerminal: false } heldBack)
+                    var stored = await jobs.Store.GetEventsAsync(id, afterId, ct).ConfigureAwait(false);
+                    for (var i = 0; i < stored.Count; i++)
                     {
-                        return (null, generated, heldBack);
+                        afterId = stored[i].Id;
+                        if (Seen(stored[i], countTokens, stopWhenHeldBack, ref generated) is { IsTerminal: false } heldBack)
+                        {
+                            return (null, generated, heldBack);
+                        }
                     }
-                }
 
-                var current = await jobs.Store.GetAsync(id, ct).ConfigureAwait(false);
-                if (current is null || current.Status.IsTerminal())
+                    var current = await jobs.Store.GetAsync(id, ct).ConfigureAwait(false);
+                    if (current is null || current.Status.IsTerminal())
+                    {
+                        return (current, generated, null);
+                    }
+
+                    known = current;
+                }
+                catch (StoreUnavailableException)
                 {
-                    return (current, generated, null);
+                    // A store outage (a PostgreSQL restart) says nothing about the job, which runs on elsewhere: keep
+                    // polling at the same pace until the store answers, the wait runs out or the client leaves.
                 }
 
                 await Task.Delay(poll, ct).ConfigureAwait(false);
@@ -109,8 +138,15 @@ internal static class JobWaiter
             }
         }
 
-        // The wait ran out, or the server is stopping: the job as it is now.
-        return (await jobs.Store.GetAsync(id, CancellationToken.None).ConfigureAwait(false), generated, null);
+        // The wait ran out, or the server is stopping: the job as it is now, or as last read while the store is down.
+        try
+        {
+            return (await jobs.Store.GetAsync(id, CancellationToken.None).ConfigureAwait(false), generated, null);
+        }
+        catch (StoreUnavailableException)
+        {
+            return (known, generated, null);
+        }
     }
 
     /// <summary>

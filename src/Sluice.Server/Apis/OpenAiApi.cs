@@ -223,7 +223,7 @@ internal static class OpenAiApi
         // deadline passed, the job failed), as for a stream: otherwise leaving before the end would dodge the limit.
         var (finished, generated, heldBack) = job.Status.IsTerminal()
             ? (job, 0, null)
-            : await JobWaiter.WaitCountingTokensAsync(s.Jobs, job.Id, deadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms + 1000) : TimeSpan.FromHours(1), http.RequestAborted,
+            : await JobWaiter.WaitCountingTokensAsync(s.Jobs, job, deadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms + 1000) : TimeSpan.FromHours(1), http.RequestAborted,
                 cancelOnDisconnect: true, stopWhenHeldBack: true).ConfigureAwait(false);
         if (heldBack is not null && CircuitRetry.HeldBackBy(heldBack, out var heldFor, out var heldCode) is { } heldBackBy)
         {
@@ -342,7 +342,7 @@ internal static class OpenAiApi
 
             if (!jobs.Events.TrySubscribe(job.Id, 0, out var sub))
             {
-                var done = await WaitKeepingAliveAsync(jobs, job.Id, writer, keepAlive, ct).ConfigureAwait(false);
+                var done = await WaitKeepingAliveAsync(jobs, job, writer, keepAlive, ct).ConfigureAwait(false);
                 terminal = done is not null && done.Status.IsTerminal();
                 if (done is not null && done.Model != model)
                 {
@@ -386,7 +386,7 @@ internal static class OpenAiApi
                     {
                         // The stream ended with no terminal event: another process stored the outcome (a cancel through
                         // another gateway, a redelivered copy that finished first). The client still gets its end.
-                        var done = await WaitKeepingAliveAsync(jobs, job.Id, writer, keepAlive, ct).ConfigureAwait(false);
+                        var done = await WaitKeepingAliveAsync(jobs, job, writer, keepAlive, ct).ConfigureAwait(false);
                         if (done is null || !done.Status.IsTerminal())
                         {
                             return generated;
@@ -500,9 +500,9 @@ internal static class OpenAiApi
     /// <see cref="JobWaiter.WaitAsync"/> for the job's outcome, with keep-alives at the interval meanwhile: a job still
     /// queued, or run by another process, may take long, and a silent stream is closed by proxies.
     /// </summary>
-    private static async Task<JobRecord?> WaitKeepingAliveAsync(JobService jobs, string jobId, OpenAiStreamWriter writer, TimeSpan keepAlive, CancellationToken ct)
+    private static async Task<JobRecord?> WaitKeepingAliveAsync(JobService jobs, JobRecord job, OpenAiStreamWriter writer, TimeSpan keepAlive, CancellationToken ct)
     {
-        var wait = JobWaiter.WaitAsync(jobs, jobId, TimeSpan.FromHours(1), ct, cancelOnDisconnect: true);
+        var wait = JobWaiter.WaitAsync(jobs, job, TimeSpan.FromHours(1), ct, cancelOnDisconnect: true);
         while (!wait.IsCompleted)
         {
             var untilKeepAlive = keepAlive - writer.SinceLastWrite;

@@ -177,7 +177,7 @@ internal static class TasksApi
                 }
 
                 // The reservation was max_tokens; give back what the job does not use once it ends.
-                _ = RefundWhenDoneAsync(jobs, limits, caller, job.Id, generation.MaxTokens, outcome.Status == SubmitStatus.Accepted);
+                _ = RefundWhenDoneAsync(jobs, limits, caller, job, generation.MaxTokens, outcome.Status == SubmitStatus.Accepted);
             }
             else
             {
@@ -198,7 +198,7 @@ internal static class TasksApi
         }
     }
 
-    private static async Task RefundWhenDoneAsync(JobService jobs, IRateLimitStore limits, Caller caller, string jobId, int reserved, bool fresh)
+    private static async Task RefundWhenDoneAsync(JobService jobs, IRateLimitStore limits, Caller caller, JobRecord job, int reserved, bool fresh)
     {
         if (caller.TokensPerMinute <= 0)
         {
@@ -211,7 +211,7 @@ internal static class TasksApi
             if (fresh)
             {
                 // A job cancelled, expired or failed part way still spent what it generated.
-                var (done, generated, _) = await JobWaiter.WaitCountingTokensAsync(jobs, jobId, TimeSpan.FromHours(1), CancellationToken.None, cancelOnDisconnect: false).ConfigureAwait(false);
+                var (done, generated, _) = await JobWaiter.WaitCountingTokensAsync(jobs, job, TimeSpan.FromHours(1), CancellationToken.None, cancelOnDisconnect: false).ConfigureAwait(false);
                 used = done?.Status == JobStatus.Succeeded ? OpenAiResult.Parse(done.ResultJson).CompletionTokens : generated;
             }
 

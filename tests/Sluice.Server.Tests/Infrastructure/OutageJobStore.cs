@@ -61,11 +61,32 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
             await held.Task.WaitAsync(cancellationToken);
         }
 
-        return await Store.CompleteAsync(completion, cancellationToken);
+        var stored = await Store.CompleteAsync(completion, cancellationToken);
+        if (HeldAfterCompletions is { } after)
+        {
+            CompletionCommitted.TrySetResult();
+            await after.Task.WaitAsync(cancellationToken);
+        }
+
+        return stored;
     }
 
-    public ValueTask<IReadOnlyList<JobEvent>> GetEventsAsync(string jobId, long afterId, CancellationToken cancellationToken) =>
-        Store.GetEventsAsync(jobId, afterId, cancellationToken);
+    /// <summary>Completed when an outcome that <see cref="HeldAfterCompletions"/> holds has been written.</summary>
+    public TaskCompletionSource CompletionCommitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>While set, the writer of an outcome hears back only once this completes (the outcome is committed first).</summary>
+    public TaskCompletionSource? HeldAfterCompletions { get; set; }
+
+    /// <summary>Calls of <see cref="GetEventsAsync"/> so far, answered or not (a wait polling the store makes one per round).</summary>
+    public int EventReads => Volatile.Read(ref _eventReads);
+
+    private int _eventReads;
+
+    public ValueTask<IReadOnlyList<JobEvent>> GetEventsAsync(string jobId, long afterId, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _eventReads);
+        return Store.GetEventsAsync(jobId, afterId, cancellationToken);
+    }
 
     public ValueTask<IReadOnlyList<JobRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken) => Store.LoadUnfinishedAsync(cancellationToken);
 

@@ -5,6 +5,7 @@ using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
 using Sluice.Server.Tests.Infrastructure;
+using Sluice.Testing.Server;
 using Sluice.Sqlite;
 
 namespace Sluice.Server.Tests.Resilience;
@@ -133,6 +134,129 @@ public sealed class OutageTests
         using var again = await server.Client.SendAsync(reconnect);
         Assert.Equal(HttpStatusCode.NoContent, again.StatusCode);
         Assert.Equal("dead_lettered", (await server.GetJobAsync(id)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task PreferWait_StoreDownWhileItPollsForAJobRunElsewhere_RidesOutTheOutageAndAnswersTheOutcome()
+    {
+        await using var server = await StartAsync();
+        var (store, id, body) = await QueuedElsewhereAsync(server, "ride-out");
+
+        // The replay waits by polling the store; the store then goes down for several polling rounds and comes back.
+        var before = store.EventReads;
+        var replay = server.PostJobAsync(body, waitSeconds: 30, idempotencyKey: "ride-out");
+        await UntilAsync(() => store.EventReads > before, "the wait never polled the store");
+        store.Down = true;
+        var down = store.EventReads;
+        await UntilAsync(() => store.EventReads >= down + 3, "the wait stopped polling during the outage");
+        Assert.False(replay.IsCompleted, "the wait ended during the outage");
+        store.Down = false;
+        store.HeldStarts!.SetResult();
+
+        var (response, job) = await replay.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(id, job.GetProperty("id").GetString());
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task PreferWait_StoreStillDownWhenTheWaitRunsOut_Answers202WithTheJobsLocationAndTheJobRunsOn()
+    {
+        await using var server = await StartAsync();
+        var (store, id, body) = await QueuedElsewhereAsync(server, "run-out");
+
+        var before = store.EventReads;
+        var replay = server.PostJobAsync(body, waitSeconds: 2, idempotencyKey: "run-out");
+        await UntilAsync(() => store.EventReads > before, "the wait never polled the store");
+        store.Down = true;
+
+        // Down past the wait limit: the answer is what was known of the job, not a 503 for a job that is fine.
+        var (response, job) = await replay.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal($"/v1/jobs/{id}", response.Headers.Location!.OriginalString);
+        Assert.Equal("queued", job.GetProperty("status").GetString());
+
+        store.Down = false;
+        store.HeldStarts!.SetResult();
+        Assert.Equal("succeeded", (await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20))).GetProperty("status").GetString());
+    }
+
+    /// <summary>
+    /// A job accepted with <paramref name="key"/>, held queued (its start waits), whose stream this process's hub no
+    /// longer holds: a wait for it polls the store, as for a job another process runs.
+    /// </summary>
+    private static async Task<(OutageJobStore Store, string Id, string Body)> QueuedElsewhereAsync(TestServer server, string key)
+    {
+        const string Body = "{\"model\":\"sleep-batch\",\"input\":{\"x\":1},\"cache\":false}";
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        store.HeldStarts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (accepted, submitted) = await server.PostJobAsync(Body, idempotencyKey: key);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        await store.StartHeld.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var id = submitted.GetProperty("id").GetString()!;
+        server.Services.GetRequiredService<JobService>().Events.Forget(id);
+        return (store, id, Body);
+    }
+
+    private static async Task UntilAsync(Func<bool> condition, string failure)
+    {
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < until, failure);
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task RequeueDeadLetter_BeforeTheDeadLettersEndIsPublished_NewRunsStreamStaysOpenAndEndsWithItsOwnOutcome()
+    {
+        await using var server = await StartAsync();
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var hub = server.Services.GetRequiredService<JobService>().Events;
+
+        // The dead letter is stored, and its writer held before it publishes the terminal event: the window.
+        var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldAfterCompletions = published;
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var id = submitted.GetProperty("id").GetString()!;
+        await store.CompletionCommitted.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldAfterCompletions = null;
+        var lastId = (await store.GetEventsAsync(id, 0, CancellationToken.None))[^1].Id;
+
+        // Requeued in the window; the new run is held at its start, so its stream must stay open with its queued event.
+        store.HeldStarts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (var accepted = await server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        }
+
+        Assert.True(hub.TrySubscribe(id, lastId, out var sub));
+        using (sub)
+        {
+            // The first run's end is published now; it is counted right after, which says it has happened.
+            published.SetResult();
+            var until = DateTime.UtcNow.AddSeconds(10);
+            while (await PrometheusText.CounterAsync(server.Client, "sluice_jobs_finished_total", "status=\"dead_lettered\"") < 1)
+            {
+                Assert.True(DateTime.UtcNow < until, "the first run's outcome was never published");
+                await Task.Delay(10);
+            }
+
+            // It did not touch the new run's stream, which then ends with the new run's own outcome, as stored.
+            store.HeldStarts.SetResult();
+            var seen = new List<(long Id, string Type)>();
+            await foreach (var e in sub.Reader.ReadAllAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token))
+            {
+                seen.Add((e.Id, e.Type));
+            }
+
+            Assert.Equal((lastId + 1, "queued"), seen[0]);
+            Assert.Equal("dead_lettered", seen[^1].Type);
+            Assert.Single(seen, e => e.Type == "dead_lettered");
+            var stored = await store.GetEventsAsync(id, lastId, CancellationToken.None);
+            Assert.Equal(stored.Select(e => (e.Id, e.Type)), seen);
+        }
     }
 
     [Theory]
