@@ -242,7 +242,8 @@ internal sealed class LoadRunner
         try
         {
             // Warm-up arrivals at the profile's starting rate, then the profile itself from the start of measuring.
-            double t = warmupSeconds > 0 ? warmupArrivals.Next() : warmupSeconds;
+            // Without warm-up the first arrival is the profile's first draw too (it was an extra one at exactly 0).
+            double t = warmupSeconds > 0 ? warmupArrivals.Next() : arrivals.Next();
             bool warm = warmupSeconds <= 0;
             while (!stop.IsCancellationRequested)
             {

@@ -161,6 +161,33 @@ public sealed class LoadRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_OpenLoopNoWarmup_SendsExactlyThePoissonArrivalsOfTheWindow()
+    {
+        // The scheduler draws its arrivals from PoissonArrivals with the stage's seed: count those in the window.
+        var expected = new PoissonArrivals(new ConstantRateProfile(20), seed: 5);
+        long arrivals = 0;
+        while (expected.Next() < 1.0)
+        {
+            arrivals++;
+        }
+
+        var target = new DelayTarget(TimeSpan.Zero);
+        var runner = new LoadRunner(target, new LoadOptions
+        {
+            Mode = LoadMode.Open,
+            Profile = new ConstantRateProfile(20),
+            Warmup = TimeSpan.Zero,
+            Duration = TimeSpan.FromSeconds(1),
+            Seed = 5,
+        });
+
+        StageResult result = await runner.RunAsync();
+
+        Assert.Equal(arrivals, target.Calls);
+        Assert.Equal(arrivals, result.Sent);
+    }
+
+    [Fact]
     public async Task RunAsync_OpenLoopSlowTarget_LatencyIncludesClientQueueing()
     {
         // 1 slot, 20 ms per request, 100 arrivals/s: the server can do 50/s, so requests queue in the client and the
