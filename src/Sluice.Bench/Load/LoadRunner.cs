@@ -426,6 +426,12 @@ internal sealed class LoadRunner
             measured = Math.Max(measured, Math.Min(_options.Duration.TotalSeconds, _time.GetElapsedTime(_measureStartTimestamp).TotalSeconds));
         }
 
+        if (_interrupt.IsCancellationRequested && Volatile.Read(ref _clockStarted) == 2)
+        {
+            // Ctrl+C: the stage measured until now, even when no request had completed (the last completion said 0 s).
+            measured = Math.Max(measured, Math.Min(_options.Duration.TotalSeconds, _time.GetElapsedTime(_measureStartTimestamp).TotalSeconds));
+        }
+
         measured = Math.Max(measured, 1e-6);
         var byStatus = new Dictionary<string, long>(byCode.Count);
         foreach (KeyValuePair<int, long> pair in byCode)
