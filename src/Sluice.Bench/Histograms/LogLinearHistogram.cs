@@ -174,7 +174,9 @@ internal sealed class LogLinearHistogram
             return _max;
         }
 
-        long rank = (long)Math.Ceiling(Math.Max(0, percentile) / 100.0 * _totalCount);
+        // In decimal: in double, 99.9 / 100 · 1000 is 999.0000000000001, whose ceiling made p99.9 of 1,000 values the
+        // maximum (the 1,000th value, not the 999th).
+        long rank = (long)Math.Ceiling((decimal)Math.Max(0, percentile) * _totalCount / 100m);
         if (rank < 1)
         {
             rank = 1;

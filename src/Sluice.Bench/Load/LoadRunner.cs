@@ -242,7 +242,8 @@ internal sealed class LoadRunner
         try
         {
             // Warm-up arrivals at the profile's starting rate, then the profile itself from the start of measuring.
-            double t = warmupSeconds > 0 ? warmupArrivals.Next() : warmupSeconds;
+            // Without warm-up the first arrival is the profile's first draw too (it was an extra one at exactly 0).
+            double t = warmupSeconds > 0 ? warmupArrivals.Next() : arrivals.Next();
             bool warm = warmupSeconds <= 0;
             while (!stop.IsCancellationRequested)
             {
@@ -422,6 +423,12 @@ internal sealed class LoadRunner
         double measured = _time.GetElapsedTime(_measureStartTimestamp, lastCompletion).TotalSeconds;
         if (_options.Mode == LoadMode.Open)
         {
+            measured = Math.Max(measured, Math.Min(_options.Duration.TotalSeconds, _time.GetElapsedTime(_measureStartTimestamp).TotalSeconds));
+        }
+
+        if (_interrupt.IsCancellationRequested && Volatile.Read(ref _clockStarted) == 2)
+        {
+            // Ctrl+C: the stage measured until now, even when no request had completed (the last completion said 0 s).
             measured = Math.Max(measured, Math.Min(_options.Duration.TotalSeconds, _time.GetElapsedTime(_measureStartTimestamp).TotalSeconds));
         }
 

@@ -136,6 +136,34 @@ public sealed class LogLinearHistogramTests
         Assert.Equal(1499, histogram.Max);
     }
 
+    [Theory]
+    [InlineData(1_000)]
+    [InlineData(10_000)]
+    [InlineData(100_000)]
+    public void ValueAtPercentile_P999WithOneOutlierPerThousand_IsTheNearestRankNotTheMax(int count)
+    {
+        // Nearest rank of p99.9 over N values is the (0.999·N)th: with one outlier per thousand it is a typical value.
+        var histogram = new LogLinearHistogram();
+        for (int i = 0; i < count; i++)
+        {
+            histogram.Record(i < count * 999 / 1000 ? 100 : 1_000_000);
+        }
+
+        Assert.Equal(100, histogram.ValueAtPercentile(99.9));
+        Assert.Equal(1_000_000, histogram.ValueAtPercentile(100));
+    }
+
+    [Fact]
+    public void ValueAtPercentile_OneValue_EveryPercentileIsThatValue()
+    {
+        var histogram = new LogLinearHistogram();
+        histogram.Record(123_457);
+        foreach (double p in s_percentiles)
+        {
+            Assert.Equal(123_457, histogram.ValueAtPercentile(p));
+        }
+    }
+
     [Fact]
     public void ValueAtPercentile_Empty_ReturnsZero()
     {
@@ -155,7 +183,7 @@ public sealed class LogLinearHistogramTests
 
     private static long ExactNearestRank(long[] sorted, double p)
     {
-        long rank = (long)Math.Ceiling(p / 100.0 * sorted.Length);
+        long rank = (long)Math.Ceiling((decimal)p * sorted.Length / 100m); // decimal: 99.9 / 100.0 * 1000 > 999 in double
         return sorted[Math.Clamp(rank, 1, sorted.Length) - 1];
     }
 

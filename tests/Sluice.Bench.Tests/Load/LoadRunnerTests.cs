@@ -44,6 +44,24 @@ public sealed class LoadRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_ClosedLoopInterruptedBeforeAnyAnswer_MeasuredSecondsIsTheTimeItRan()
+    {
+        var target = new DelayTarget(TimeSpan.FromSeconds(30));
+        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 2, Duration = TimeSpan.FromSeconds(60) });
+        using var ctrlC = new CancellationTokenSource();
+
+        Task<StageResult> run = runner.RunAsync(ctrlC.Token);
+        await WaitForCallsAsync(target, 2);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await ctrlC.CancelAsync();
+        StageResult result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Nothing completed, but the stage measured until Ctrl+C (the interrupted note quotes this figure).
+        Assert.Equal(2, result.Cancelled);
+        Assert.InRange(result.MeasuredSeconds, 1.4, 30);
+    }
+
+    [Fact]
     public async Task RunAsync_InterruptedWhileTheServerAnswersAnError_CountedFailedNotCancelled()
     {
         // An HTTP 500 that arrives as Ctrl+C comes is the server's failure: only cancellations and torn-down
@@ -158,6 +176,33 @@ public sealed class LoadRunnerTests
         Assert.Equal(0, result.ClientDropped);
         Assert.NotEmpty(result.Timeline);
         Assert.InRange(result.Timeline.Sum(p => p.SucceededPerSecond), 600, 1000);
+    }
+
+    [Fact]
+    public async Task RunAsync_OpenLoopNoWarmup_SendsExactlyThePoissonArrivalsOfTheWindow()
+    {
+        // The scheduler draws its arrivals from PoissonArrivals with the stage's seed: count those in the window.
+        var expected = new PoissonArrivals(new ConstantRateProfile(20), seed: 5);
+        long arrivals = 0;
+        while (expected.Next() < 1.0)
+        {
+            arrivals++;
+        }
+
+        var target = new DelayTarget(TimeSpan.Zero);
+        var runner = new LoadRunner(target, new LoadOptions
+        {
+            Mode = LoadMode.Open,
+            Profile = new ConstantRateProfile(20),
+            Warmup = TimeSpan.Zero,
+            Duration = TimeSpan.FromSeconds(1),
+            Seed = 5,
+        });
+
+        StageResult result = await runner.RunAsync();
+
+        Assert.Equal(arrivals, target.Calls);
+        Assert.Equal(arrivals, result.Sent);
     }
 
     [Fact]
