@@ -37,6 +37,12 @@ internal static class BenchStagePlanner
         {
             foreach (double c in LoadSpecParser.ParseList(concurrency ?? "10", "--concurrency"))
             {
+                // Users are whole: 2.5 ran silently as 2 and 0.5 failed later as "got 0", neither what was typed.
+                if (c != Math.Floor(c) || c > int.MaxValue)
+                {
+                    throw new BenchConfigurationException(string.Create(CultureInfo.InvariantCulture, $"--concurrency: '{c}' is not a whole number of users."));
+                }
+
                 int users = (int)c;
                 stages.Add(common with { Label = string.Create(CultureInfo.InvariantCulture, $"c={users}"), Mode = LoadMode.Closed, Concurrency = users });
             }

@@ -72,6 +72,8 @@ public sealed class LoadSpecParserTests
     [Theory]
     [InlineData("0", "--concurrency: '0' is not a positive number.")]
     [InlineData("1,0,5", "--concurrency: '0' in '1,0,5' is not a positive number.")]
+    [InlineData("2.5", "--concurrency: '2.5' is not a whole number of users.")]
+    [InlineData("1,0.5", "--concurrency: '0.5' is not a whole number of users.")]
     public void Plan_BadConcurrency_MessageNamesTheOption(string concurrency, string expected)
     {
         var ex = Assert.Throws<BenchConfigurationException>(() => BenchStagePlanner.Plan(new LoadOptions(), concurrency, null, null, durationGiven: false));
