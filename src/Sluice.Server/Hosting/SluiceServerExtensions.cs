@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Sluice.Server.Admission;
 using Sluice.Server.Apis;
@@ -80,7 +81,10 @@ public static class SluiceServerExtensions
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Fill);
         services.AddExceptionHandler<UnavailableExceptionHandler>();
         services.TryAddSingleton<HealthTransitionLog>();
-        services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]).AddCheck<StoreHealthCheck>("store", tags: ["ready"]);
+        services.TryAddSingleton<ShutdownReadiness>();
+        services.AddHostedService(sp => sp.GetRequiredService<ShutdownReadiness>());
+        services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]).AddCheck<StoreHealthCheck>("store", tags: ["ready"])
+            .Add(new HealthCheckRegistration("shutdown", sp => sp.GetRequiredService<ShutdownReadiness>(), failureStatus: null, tags: ["ready"]));
         services.Configure<JsonOptions>(o =>
         {
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);

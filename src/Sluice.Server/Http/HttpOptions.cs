@@ -23,4 +23,12 @@ public sealed class HttpOptions
     /// <summary>Longest <c>Prefer: wait=N</c> honoured, in seconds.</summary>
     [Range(0, 3600)]
     public int MaxWaitSeconds { get; set; } = 300;
+
+    /// <summary>
+    /// Seconds between the start of a stop (SIGTERM) and closing the listeners: requests are still served but
+    /// <c>/health/ready</c> answers 503, so a load balancer takes the node out of rotation first. Counts against
+    /// the host's <c>ShutdownTimeout</c>.
+    /// </summary>
+    [Range(0, 3600)]
+    public int ShutdownDelaySeconds { get; set; }
 }

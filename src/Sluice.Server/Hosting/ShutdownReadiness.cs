@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Sluice.Server.Http;
+
+namespace Sluice.Server.Hosting;
+
+/// <summary>
+/// Not ready from the moment a stop begins, then holds the stop for <see cref="HttpOptions.ShutdownDelaySeconds"/>
+/// before any listener closes: a load balancer probing (even over a kept-alive connection) sees 503 and takes the
+/// node out of rotation while requests are still served. Liveness is untouched, so the node is not restarted.
+/// </summary>
+internal sealed class ShutdownReadiness(IHostApplicationLifetime lifetime, IOptions<HttpOptions> options, TimeProvider time)
+    : IHealthCheck, IHostedLifecycleService
+{
+    private static readonly Task<HealthCheckResult> Stopping = Task.FromResult(HealthCheckResult.Unhealthy("the server is stopping"));
+    private static readonly Task<HealthCheckResult> Running = Task.FromResult(HealthCheckResult.Healthy("the server is running"));
+
+    private volatile bool _stopping;
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        // Both signals: SIGTERM fires ApplicationStopping before the host stops; a direct StopAsync reaches StoppingAsync first.
+        _stopping || lifetime.ApplicationStopping.IsCancellationRequested ? Stopping : Running;
+
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        var delay = options.Value.ShutdownDelaySeconds;
+        if (delay > 0)
+        {
+            try
+            {
+                // The host's ShutdownTimeout cancels the token: then the drain goes on without the rest of the delay.
+                await Task.Delay(TimeSpan.FromSeconds(delay), time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
