@@ -419,16 +419,11 @@ internal sealed class LoadRunner
         }
 
         // Closed loop: from the start of measuring to the last completion. Open loop: at least the planned duration
-        // (arrivals are spread over it even when the server answers instantly).
+        // (arrivals are spread over it even when the server answers instantly). Ctrl+C: until now, even when no request
+        // had completed (the last completion said 0 s).
         double measured = _time.GetElapsedTime(_measureStartTimestamp, lastCompletion).TotalSeconds;
-        if (_options.Mode == LoadMode.Open)
+        if (_options.Mode == LoadMode.Open || (_interrupt.IsCancellationRequested && Volatile.Read(ref _clockStarted) == 2))
         {
-            measured = Math.Max(measured, Math.Min(_options.Duration.TotalSeconds, _time.GetElapsedTime(_measureStartTimestamp).TotalSeconds));
-        }
-
-        if (_interrupt.IsCancellationRequested && Volatile.Read(ref _clockStarted) == 2)
-        {
-            // Ctrl+C: the stage measured until now, even when no request had completed (the last completion said 0 s).
             measured = Math.Max(measured, Math.Min(_options.Duration.TotalSeconds, _time.GetElapsedTime(_measureStartTimestamp).TotalSeconds));
         }
 

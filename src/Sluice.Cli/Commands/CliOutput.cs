@@ -66,7 +66,7 @@ internal static class CliOutput
     /// a proxy's HTML 502), the status's reason phrase with the body's first line only when it is plain text.
     /// </summary>
     public static string Describe(HttpResponseMessage response, string body) =>
-        response.StatusCode == System.Net.HttpStatusCode.Unauthorized ? DescribeBody(response, body) + AuthHint : DescribeBody(response, body);
+        DescribeBody(response, body) + (response.StatusCode == System.Net.HttpStatusCode.Unauthorized ? AuthHint : "");
 
     /// <summary>
     /// Appended to a 401: the server's own detail speaks of HTTP headers, and the CLI sends the key only when given

@@ -1,8 +1,8 @@
 using System.Globalization;
-using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Sluice.Server.Hosting;
 
 namespace Sluice.Server.Admission;
 
@@ -19,23 +19,9 @@ internal sealed class AuthOptionsValidator(IConfiguration configuration) : IVali
     private const string HexDigits = "0123456789abcdefABCDEF";
 
     // Read from ApiKeyOptions itself, so a setting added there is accepted here without a second list to keep in step.
-    private static readonly string[] Settings = SettingNames(numbersOnly: false);
-    private static readonly string[] NumberSettings = SettingNames(numbersOnly: true);
-
-    /// <summary>The settings a key entry may have: the writable properties of <see cref="ApiKeyOptions"/>.</summary>
-    internal static string[] SettingNames(bool numbersOnly)
-    {
-        var names = new List<string>();
-        foreach (var property in typeof(ApiKeyOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
-        {
-            if (property.CanWrite && (!numbersOnly || property.PropertyType == typeof(double)))
-            {
-                names.Add(property.Name);
-            }
-        }
-
-        return [.. names];
-    }
+    private static readonly string[] Settings = [.. ServerStartException.SettingsOf(typeof(ApiKeyOptions))];
+    private static readonly string[] NumberSettings =
+        [.. ServerStartException.SettingsOf(typeof(ApiKeyOptions)).Where(name => typeof(ApiKeyOptions).GetProperty(name)!.PropertyType == typeof(double))];
 
     public ValidateOptionsResult Validate(string? name, AuthOptions options)
     {
