@@ -8,6 +8,7 @@ using System.Text.Json;
 using Sluice.Core.Jobs;
 using Sluice.Core.Scheduling;
 using Sluice.Server.Contracts;
+using Sluice.Server.Hosting;
 using Sluice.Server.Http;
 
 namespace Sluice.Server.Apis;
@@ -101,7 +102,7 @@ internal static class EventStreaming
             else if (socket.State == WebSocketState.Open)
             {
                 // 1001 "going away" when the server stops mid-stream, so the client knows to reconnect with last_event_id.
-                var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested;
+                var stopping = http.RequestServices.GetRequiredService<ShutdownReadiness>().ListenersClosing.IsCancellationRequested;
                 await socket.CloseOutputAsync(stopping ? WebSocketCloseStatus.EndpointUnavailable : WebSocketCloseStatus.NormalClosure,
                     stopping ? "server stopping; reconnect with last_event_id" : "stream ended", CancellationToken.None).ConfigureAwait(false);
             }
@@ -122,9 +123,10 @@ internal static class EventStreaming
     private static async Task RunAsync(HttpContext http, JobService jobs, JobRecord job, long afterId, TimeSpan keepAlive, bool cancelOnDisconnect,
         Func<JobEvent, CancellationToken, ValueTask> send, Func<CancellationToken, ValueTask> ping, CancellationToken? token = null)
     {
-        // A stopping server (SIGTERM) ends its streams at once, so clients resume with Last-Event-ID (on another
-        // gateway) instead of being held until the host aborts them at the end of its shutdown timeout.
-        var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        // A stopping server ends its streams when its listeners close (at SIGTERM, or after Sluice:Http:ShutdownDelaySeconds
+        // of serving while not ready), so clients resume with Last-Event-ID on another gateway instead of being held
+        // until the host aborts them at the end of its shutdown timeout.
+        var stopping = http.RequestServices.GetRequiredService<ShutdownReadiness>().ListenersClosing;
         var clientGone = token ?? http.RequestAborted;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(clientGone, stopping);
         var ct = linked.Token;

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Sluice.Core.Jobs;
 using Sluice.Core.Scheduling;
 using Sluice.Server.Contracts;
+using Sluice.Server.Hosting;
 using Sluice.Server.Http;
 
 namespace Sluice.Server.Apis;
@@ -30,7 +31,7 @@ internal static class JobResponses
                     // A replay waits on a job an earlier request created and its client may still want: only the
                     // request that created the job cancels it by going away.
                     var cancelOnDisconnect = outcome.Status == SubmitStatus.Accepted;
-                    var stopping = http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+                    var stopping = http.RequestServices.GetRequiredService<ShutdownReadiness>().ListenersClosing;
                     job = await JobWaiter.WaitAsync(jobs, job, TimeSpan.FromSeconds(waitSeconds), http.RequestAborted, cancelOnDisconnect, stopping).ConfigureAwait(false) ?? job;
                     if (job.Model != outcome.Job!.Model && http.Response.Headers.ContainsKey("X-Sluice-Model"))
                     {

@@ -12,7 +12,8 @@ namespace Sluice.Server.Apis;
 internal static class JobWaiter
 {
     /// <param name="stopping">
-    /// The server is stopping (SIGTERM): the wait ends with the job as it is now and the job is not cancelled. The
+    /// The server is closing its listeners (at SIGTERM, or at the end of its shutdown delay): the wait ends with the job
+    /// as it is now and the job is not cancelled. The
     /// host aborts requests still open at the end of its shutdown timeout, which must not read as a client leaving.
     /// </param>
     /// <param name="known">

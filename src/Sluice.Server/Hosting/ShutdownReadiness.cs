@@ -8,6 +8,9 @@ namespace Sluice.Server.Hosting;
 /// Not ready from the moment a stop begins, then holds the stop for <see cref="HttpOptions.ShutdownDelaySeconds"/>
 /// before any listener closes: a load balancer probing (even over a kept-alive connection) sees 503 and takes the
 /// node out of rotation while requests are still served. Liveness is untouched, so the node is not restarted.
+/// Open event streams and <c>Prefer: wait</c> requests watch <see cref="ListenersClosing"/>, not the stop signal, so
+/// they are served through the delay too: ended at SIGTERM, a client reconnecting with <c>Last-Event-ID</c> would land
+/// on this node again (still in rotation) and have its stream ended at once, over and over, until the delay ran out.
 /// </summary>
 internal sealed class ShutdownReadiness(IHostApplicationLifetime lifetime, IOptions<HttpOptions> options, TimeProvider time)
     : IHealthCheck, IHostedLifecycleService
@@ -15,7 +18,11 @@ internal sealed class ShutdownReadiness(IHostApplicationLifetime lifetime, IOpti
     private static readonly Task<HealthCheckResult> Stopping = Task.FromResult(HealthCheckResult.Unhealthy("the server is stopping"));
     private static readonly Task<HealthCheckResult> Running = Task.FromResult(HealthCheckResult.Healthy("the server is running"));
 
+    private readonly CancellationTokenSource _listenersClosing = new();
     private volatile bool _stopping;
+
+    /// <summary>Cancelled when the shutdown delay ends (at once without one): what long-lived responses end on.</summary>
+    public CancellationToken ListenersClosing => _listenersClosing.Token;
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         // Both signals: SIGTERM fires ApplicationStopping before the host stops; a direct StopAsync reaches StoppingAsync first.
@@ -36,6 +43,8 @@ internal sealed class ShutdownReadiness(IHostApplicationLifetime lifetime, IOpti
             {
             }
         }
+
+        await _listenersClosing.CancelAsync().ConfigureAwait(false);
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;

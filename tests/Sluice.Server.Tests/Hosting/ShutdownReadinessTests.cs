@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Sluice.Core.Scheduling;
 using Sluice.Server.Tests.Infrastructure;
 
 namespace Sluice.Server.Tests.Hosting;
@@ -61,6 +62,75 @@ public sealed class ShutdownReadinessTests
         Assert.Equal(1, connections);
         await stopping;
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(4.9), $"stopped after {clock.Elapsed}, before the 5 s delay");
+    }
+
+    [Fact]
+    public async Task StopApplication_WithShutdownDelay_EventStreamGoesOnThroughTheDelayAndEndsWhenTheListenersClose()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Http:ShutdownDelaySeconds"] = "5",
+            // Keep-alive comments every second show the stream is still served during the delay.
+            ["Sluice:Http:KeepAliveSeconds"] = "1",
+            // The job outlasts the test (the stop hands it back to the queue).
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "60000",
+        });
+        var (_, body) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"i\":1}}");
+        var id = body.GetProperty("id").GetString()!;
+        using var client = new HttpClient { BaseAddress = server.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        using var response = await client.GetAsync($"/v1/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+
+        // As SIGTERM does: the stop signal first, then the host's stop.
+        var clock = Stopwatch.StartNew();
+        server.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        var stopping = server.Services.GetRequiredService<IHost>().StopAsync();
+
+        // Read until the stream ends; keep-alives keep coming while the delay runs.
+        var keepAlivesDuringDelay = 0;
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (await reader.ReadLineAsync(bound.Token) is { } line)
+        {
+            if (line.StartsWith(':') && clock.Elapsed < TimeSpan.FromSeconds(4.5))
+            {
+                keepAlivesDuringDelay++;
+            }
+        }
+
+        var endedAfter = clock.Elapsed;
+        await stopping;
+        Assert.True(keepAlivesDuringDelay >= 2, $"{keepAlivesDuringDelay} keep-alives in the delay: the stream ended at the stop signal");
+        Assert.True(endedAfter >= TimeSpan.FromSeconds(4.9), $"the stream ended after {endedAfter}, inside the 5 s delay");
+    }
+
+    [Fact]
+    public async Task StopApplication_WithShutdownDelay_PreferWaitGoesOnThroughTheDelayThenAnswers202()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Http:ShutdownDelaySeconds"] = "5",
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "60000",
+        });
+        var waiting = server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"i\":1}}", waitSeconds: 60);
+        // The wait has begun once the job runs (the POST answers nothing until the wait ends).
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (server.Services.GetRequiredService<LiveJobs>().Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < until, "the job never started");
+            await Task.Delay(10);
+        }
+
+        var clock = Stopwatch.StartNew();
+        server.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        var stopping = server.Services.GetRequiredService<IHost>().StopAsync();
+        var (response, body) = await waiting;
+        var answeredAfter = clock.Elapsed;
+        await stopping;
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.NotEqual("cancelled", body.GetProperty("status").GetString());
+        Assert.True(answeredAfter >= TimeSpan.FromSeconds(4.9), $"the wait was answered after {answeredAfter}, inside the 5 s delay");
     }
 
     [Fact]
