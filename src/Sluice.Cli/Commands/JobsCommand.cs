@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
 
 namespace Sluice.Cli.Commands;
 
@@ -32,7 +34,7 @@ internal static class JobsCommand
             return await CliOutput.PrintAsync(response, r, ct);
         });
 
-        var list = new Command("list", "List this key's jobs, newest first (the answer's 'next' is the --before of the next page).");
+        var list = new Command("list", "List this key's jobs, newest first, as a table (--json: the server's page, whose 'next' is the --before of the next page).");
         var status = new Option<string?>("--status") { Description = "Only jobs with this status." };
         var model = new Option<string?>("--model") { Description = "Only jobs of this model." };
         var before = new Option<string?>("--before") { Description = "Only jobs older than this job id: the 'next' of the previous page." };
@@ -40,14 +42,32 @@ internal static class JobsCommand
         list.Options.Add(status);
         list.Options.Add(model);
         list.Options.Add(before);
+        var json = new Option<bool>("--json") { Description = "Print the raw JSON page." };
         list.Options.Add(limit);
+        list.Options.Add(json);
         client.AddTo(list);
         list.SetAction(async (r, ct) =>
         {
             using var http = client.CreateClient(r);
             var query = $"v1/jobs?limit={r.GetValue(limit)}" + Filter("status", r.GetValue(status)) + Filter("model", r.GetValue(model)) + Filter("before", r.GetValue(before));
             using var response = await http.GetAsync(query, ct);
-            return await CliOutput.PrintAsync(response, r, ct);
+            if (r.GetValue(json) || !response.IsSuccessStatusCode)
+            {
+                return await CliOutput.PrintAsync(response, r, ct);
+            }
+
+            using var doc = CliOutput.ParseAnswer(response, await response.Content.ReadAsStringAsync(ct));
+            try
+            {
+                await PrintTableAsync(doc.RootElement, r);
+            }
+            catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                // JSON, but not a job page (another JSON service at --url).
+                throw CliOutput.NotSluice(response);
+            }
+
+            return 0;
         });
 
         jobs.Subcommands.Add(get);
@@ -55,6 +75,40 @@ internal static class JobsCommand
         jobs.Subcommands.Add(list);
         return jobs;
     }
+
+    private static async Task PrintTableAsync(JsonElement page, ParseResult r)
+    {
+        var output = r.InvocationConfiguration.Output;
+        var data = page.GetProperty("data");
+        if (data.GetArrayLength() > 0)
+        {
+            await output.WriteLineAsync($"{"ID",-30} {"MODEL",-20} {"STATUS",-13} {"CREATED (UTC)",-19} {"ATTEMPTS",8} {"QUEUED_MS",10} {"RUN_MS",10}");
+        }
+
+        foreach (var job in data.EnumerateArray())
+        {
+            var created = job.GetProperty("created_at").GetDateTimeOffset().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+            await output.WriteLineAsync(
+                $"{job.GetProperty("id").GetString(),-30} {job.GetProperty("model").GetString(),-20} {job.GetProperty("status").GetString(),-13} {created,-19} {job.GetProperty("attempts").GetInt32(),8} {Millis(job, "queued_ms"),10} {Millis(job, "run_ms"),10}");
+        }
+
+        // On stderr, so the table alone can be piped on.
+        var error = r.InvocationConfiguration.Error;
+        if (data.GetArrayLength() == 0)
+        {
+            await error.WriteLineAsync("no jobs");
+        }
+        else if (page.TryGetProperty("has_more", out var more) && more.ValueKind == JsonValueKind.True)
+        {
+            await error.WriteLineAsync($"more: --before {page.GetProperty("next").GetString()}");
+        }
+    }
+
+    /// <summary>A duration column: "-" while the job has not reached that stage.</summary>
+    private static string Millis(JsonElement job, string name) =>
+        job.TryGetProperty(name, out var ms) && ms.ValueKind == JsonValueKind.Number
+            ? ms.GetDouble().ToString("0.0", CultureInfo.InvariantCulture)
+            : "-";
 
     private static string Filter(string name, string? value) => value is null ? "" : "&" + name + "=" + Uri.EscapeDataString(value);
 }

@@ -28,7 +28,7 @@ public sealed class JobsCommandTests
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var code = await CliRunner.RunAsync(["jobs", "list", "--url", server.BaseAddress.ToString(), .. options], output, error);
+        var code = await CliRunner.RunAsync(["jobs", "list", "--json", "--url", server.BaseAddress.ToString(), .. options], output, error);
         Assert.True(code == 0, error.ToString());
         using var doc = JsonDocument.Parse(output.ToString());
         return doc.RootElement.Clone();
@@ -60,5 +60,60 @@ public sealed class JobsCommandTests
         Assert.Equal(submitted.Order(StringComparer.Ordinal), Ids(first).Concat(Ids(second)).Order(StringComparer.Ordinal));
         Assert.False(second.GetProperty("has_more").GetBoolean());
         Assert.Equal([other.GetProperty("id").GetString()!], Ids(await ListAsync(server, "--model", "count")));
+    }
+
+    [Fact]
+    public async Task List_Default_PrintsOneTableRowPerJobAndTheNextPageOnStderr()
+    {
+        await using var server = await SluiceServer.StartAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var (_, job) = await server.PostAsync("/v1/jobs", "{\"model\":\"echo\",\"input\":{\"i\":" + i + "}}");
+            ids.Add(job.GetProperty("id").GetString()!);
+        }
+
+        foreach (var id in ids)
+        {
+            await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
+        }
+
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await CliRunner.RunAsync(["jobs", "list", "--limit", "2", "--url", server.BaseAddress.ToString()], output, error);
+
+        Assert.True(code == 0, error.ToString());
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("ID ", lines[0], StringComparison.Ordinal);
+        Assert.Contains("STATUS", lines[0], StringComparison.Ordinal);
+        var listed = new List<string>();
+        foreach (var row in lines[1..])
+        {
+            var cells = row.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            // id, model, status, date, time, attempts, queued_ms, run_ms
+            Assert.Equal(8, cells.Length);
+            Assert.Equal("echo", cells[1]);
+            Assert.Equal("succeeded", cells[2]);
+            Assert.Equal("1", cells[5]);
+            listed.Add(cells[0]);
+        }
+
+        Assert.Subset(ids.ToHashSet(StringComparer.Ordinal), listed.ToHashSet(StringComparer.Ordinal));
+        Assert.Matches(@"^more: --before job_\w+$", error.ToString().Trim());
+    }
+
+    [Fact]
+    public async Task List_NoJobs_NoTableAndSaysSoOnStderr()
+    {
+        await using var server = await SluiceServer.StartAsync();
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var code = await CliRunner.RunAsync(["jobs", "list", "--url", server.BaseAddress.ToString()], output, error);
+
+        Assert.Equal(0, code);
+        Assert.Equal("", output.ToString());
+        Assert.Equal("no jobs", error.ToString().Trim());
     }
 }
