@@ -8,7 +8,8 @@ namespace Sluice.Grading.Grammar;
 /// <summary>
 /// Rule-based grammar, capitalization and punctuation checks over the token stream: a/an, repeated words, subject–verb
 /// agreement for pronoun subjects, "could of", sentence-initial and pronoun capitalization, fragments starting with a
-/// subordinator, run-ons, spacing around punctuation, repeated marks and a missing final mark. Precision over recall:
+/// subordinator, run-ons, spacing around punctuation, repeated marks, a missing final mark and words that sound alike
+/// written for each other (<see cref="ConfusedWords"/>). Precision over recall:
 /// every rule is narrow enough that a hit is almost always a real error.
 /// </summary>
 internal static class GrammarChecker
@@ -142,6 +143,8 @@ internal static class GrammarChecker
         {
             CheckSentence(doc, s, output);
         }
+
+        ConfusedWords.Check(doc, output);
 
         // A letter ends with its sign-off or the name under it, which take no full stop.
         if (tokens.Count > 0 && tokens[^1].Kind != TokenKind.Punctuation && !LetterParts.EndsWithSignature(doc))

@@ -221,7 +221,7 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
         var map = new Dictionary<int, string?>();
         foreach (var s in output)
         {
-            if (s.Category == "spelling")
+            if (s.Rule == "misspelling")
             {
                 map[s.Start] = s.Replacement;
             }
