@@ -4,9 +4,9 @@ using Sluice.Grading.Text;
 namespace Sluice.Grading.Grammar;
 
 /// <summary>
-/// Real words written for another that sounds alike (there/their, your/you're, its/it's, then/than, loose/lose): the
+/// Real words written for another that sounds alike (there/their, your/you're, its/it's, then/than, to/too, loose/lose): the
 /// spell checker cannot see them, and they are among students' most frequent errors. Each rule fires only in a context
-/// where the written word cannot be meant ("their are", "its a", "better then", "to loose"), so a hit is almost always
+/// where the written word cannot be meant ("their are", "its a", "better then", "spend to much", "to loose"), so a hit is almost always
 /// real. Reported as <c>spelling</c> / <c>confused_word</c> (real-word spelling errors), which the scoring features do not
 /// count: the committed model learned without them.
 /// </summary>
@@ -45,6 +45,17 @@ internal static class ConfusedWords
     {
         "more", "less", "better", "worse", "rather", "other", "greater", "bigger", "smaller", "larger", "higher", "lower",
         "faster", "slower", "easier", "harder", "longer", "shorter", "fewer", "older", "younger", "smarter",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>
+/// Words after which "to much" / "to many" is a degree ("spend to much", "way to many", "is to much"), not a preposition
+/// ("due to many", "been to many libraries").
+/// </summary>
+    private static readonly FrozenSet<string> s_beforeToo = new[]
+    {
+        "spend", "spending", "spent", "spends", "way", "is", "was", "be", "are", "were", "little", "far", "add", "adds",
+        "added", "have", "has", "had", "cause", "causes", "caused", "put", "puts", "eat", "eats", "eating", "drink", "take",
+        "takes", "taking", "watch", "watching", "waste", "wasting", "using",
     }.ToFrozenSet(StringComparer.Ordinal);
 
     private static readonly FrozenSet<string> s_beforeVerb = new[]
@@ -87,6 +98,8 @@ internal static class ConfusedWords
                     ("than", $"Use \"than\" to compare (\"{prev} than\"); \"then\" is about time."),
                 "than" when prev == "and" || i == 0 || doc.Tokens[i - 1].Sentence != doc.Tokens[i].Sentence =>
                     ("then", "Use \"then\" (\"after that\") here; \"than\" compares."),
+                "to" when next is "much" or "many" && ((prev is not null && s_beforeToo.Contains(prev)) || Neighbour(doc, i, i + 2) == "time") =>
+                    ("too", $"Use \"too\" (\"more than enough\") here: \"too {next}\"; \"to\" is a preposition."),
                 "loose" when (prev is not null && s_beforeVerb.Contains(prev)) || next == "weight" =>
                     ("lose", "Use \"lose\" (to no longer have); \"loose\" means \"not tight\"."),
                 _ => (null, null),
