@@ -259,6 +259,74 @@ public sealed class OutageTests
         }
     }
 
+    [Fact]
+    public async Task FinishAsync_StaleRunEndsAfterItsJobWasDeadLetteredAndRequeued_RefusedAndTheNewRunsStreamEndsWithItsOwnOutcome()
+    {
+        await using var server = await StartAsync();
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var hub = server.Services.GetRequiredService<JobService>().Events;
+
+        // The first run has its result and is about to store it, held there.
+        var staleHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldCompletions = staleHeld;
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"x\":1},\"cache\":false}");
+        var id = submitted.GetProperty("id").GetString()!;
+        await store.CompletionHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldCompletions = null;
+
+        // Meanwhile a sweep dead-letters the job (its run's lease is taken for lost), and a client requeues it; the new run
+        // is held at its start, so its stream stays open on its queued event.
+        var sqlite = server.Services.GetRequiredService<SqliteJobStore>();
+        var swept = new Sluice.Core.Jobs.JobEvent(id, hub.NextId(id), "dead_lettered",
+            "{\"status\":\"dead_lettered\",\"error\":\"lease lost (test sweep)\",\"error_code\":\"worker_lost\"}", DateTimeOffset.UtcNow);
+        Assert.True(await sqlite.CompleteAsync(new JobCompletion
+        {
+            JobId = id,
+            Status = Sluice.Core.Jobs.JobStatus.DeadLettered,
+            Error = "lease lost (test sweep)",
+            ErrorCode = Sluice.Core.Jobs.JobErrorCodes.WorkerLost,
+            CompletedAt = DateTimeOffset.UtcNow,
+            Events = [swept],
+        }, CancellationToken.None));
+        store.HeldStarts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (var accepted = await server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        }
+
+        await store.StartHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(hub.TrySubscribe(id, swept.Id, out var sub));
+        using (sub)
+        {
+            // The stale run's result reaches the store now: it belongs to a run the job has left, so it is refused
+            // (it used to be stored as the requeued job's outcome, and the new run then never ran).
+            var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            store.HeldAfterCompletions = answered;
+            staleHeld.SetResult();
+            await store.CompletionCommitted.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            store.HeldAfterCompletions = null;
+            Assert.Equal("queued", (await server.GetJobAsync(id)).GetProperty("status").GetString());
+            answered.SetResult();
+
+            // The new run then runs, and its stream (untouched by the stale run) ends with its own outcome, as stored.
+            store.HeldStarts.SetResult();
+            var seen = new List<(long Id, string Type)>();
+            await foreach (var e in sub.Reader.ReadAllAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token))
+            {
+                seen.Add((e.Id, e.Type));
+            }
+
+            Assert.Equal((swept.Id + 1, "queued"), seen[0]);
+            Assert.Equal("completed", seen[^1].Type);
+            Assert.Single(seen, e => Sluice.Core.Jobs.JobEventTypes.IsTerminal(e.Type));
+            var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
+            Assert.Equal("succeeded", job.GetProperty("status").GetString());
+            Assert.Equal(1, job.GetProperty("attempts").GetInt32());
+            var stored = await store.GetEventsAsync(id, swept.Id, CancellationToken.None);
+            Assert.Equal(stored.Select(e => (e.Id, e.Type)), seen);
+        }
+    }
+
     [Theory]
     [InlineData("GET", "/v1/jobs/{id}")]
     [InlineData("GET", "/v1/jobs")]
