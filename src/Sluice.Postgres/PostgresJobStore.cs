@@ -292,6 +292,12 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             p.AddWithValue("cutoff", ToMs(cutoff));
         }
 
+        if (c.Run is { } run)
+        {
+            p.AddWithValue("run_attempt", run.Attempt);
+            p.AddWithValue("run_started", ToMs(run.StartedAt));
+        }
+
         if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1)
         {
             await tx.RollbackAsync(ct).ConfigureAwait(false);

@@ -33,6 +33,12 @@ internal sealed class CompleteOp(JobCompletion c) : WriteOp<bool>
             p.AddWithValue("$cutoff", SqliteJobStore.ToMs(cutoff));
         }
 
+        if (c.Run is { } run)
+        {
+            p.AddWithValue("$run_attempt", run.Attempt);
+            p.AddWithValue("$run_started", SqliteJobStore.ToMs(run.StartedAt));
+        }
+
         if (cmd.ExecuteNonQuery() != 1)
         {
             SetResult(false);

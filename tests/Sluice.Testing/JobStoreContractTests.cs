@@ -174,6 +174,38 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CompleteAsync_RunTheJobHasLeft_RefusedWhileTheCurrentRunsOutcomeIsStored()
+    {
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        var first = new JobRun(1, DateTimeOffset.UtcNow.AddSeconds(-10));
+        Assert.True(await Store.MarkRunningAsync(job.Id, first.Attempt, first.StartedAt, CancellationToken.None));
+
+        // A sweep dead-letters the job behind its run's back, and it is requeued; the next run starts as attempt 1 again.
+        Assert.True(await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.DeadLettered, Error = "lease lost", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
+        Assert.NotNull(await Store.RequeueDeadLetterAsync(job.Id, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.False(await Store.CompleteAsync(Completion(first, "\"stale\""), CancellationToken.None));
+        var second = new JobRun(1, DateTimeOffset.UtcNow);
+        Assert.True(await Store.MarkRunningAsync(job.Id, second.Attempt, second.StartedAt, CancellationToken.None));
+
+        // The first run's outcome, late: the same attempt number, but not the run the job is in.
+        Assert.False(await Store.CompleteAsync(Completion(first, "\"stale\""), CancellationToken.None));
+        Assert.Equal(JobStatus.Running, (await Store.GetAsync(job.Id, CancellationToken.None))!.Status);
+        Assert.True(await Store.CompleteAsync(Completion(second, "\"fresh\""), CancellationToken.None));
+        var stored = await Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobStatus.Succeeded, stored!.Status);
+        Assert.Equal("\"fresh\"", stored.ResultJson);
+
+        JobCompletion Completion(JobRun run, string result) => new()
+        {
+            JobId = job.Id,
+            Status = JobStatus.Succeeded,
+            ResultJson = result,
+            CompletedAt = DateTimeOffset.UtcNow,
+            Run = run,
+        };
+    }
+
+    [Fact]
     public async Task CompleteAsync_EventsFollowStoredWhileTheRunStoredAnEventUnderTheSameId_TerminalEventStoredAfterIt()
     {
         var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;

@@ -64,6 +64,17 @@ public interface IJobEventHub
     /// </summary>
     void Seed(string jobId, long lastId);
 
+    /// <summary>
+    /// Starts the stream of a requeued job's next run after <paramref name="lastId"/>, replacing the one held. Its
+    /// followers are ended; a hub that serves the next run's events live marks their subscriptions
+    /// <see cref="JobEventSubscription.Superseded"/> so they subscribe again, others go on from the store.
+    /// </summary>
+    void Restart(string jobId, long lastId)
+    {
+        Forget(jobId);
+        Seed(jobId, lastId);
+    }
+
     /// <summary>Forgets a job's stream at once, ending its subscribers' channels (they go on from the store).</summary>
     void Forget(string jobId)
     {

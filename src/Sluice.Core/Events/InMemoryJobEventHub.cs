@@ -66,10 +66,13 @@ internal sealed class InMemoryJobEventHub : IJobEventHub, IDisposable
     {
         _logs.TryGetValue(jobId, out var old);
         _logs[jobId] = new JobEventLog(jobId, lastId);
-        // Whoever still follows the replaced stream is ended rather than left waiting on a log nothing appends to any more:
-        // an event stream then goes on from the store (or the new stream), a wait reads the outcome.
-        old?.Complete(_time.GetTimestamp());
+        // Whoever still follows the replaced stream is ended rather than left waiting on a log nothing appends to any more,
+        // and told why: an event stream then follows the new run's stream live, a wait reads the outcome.
+        old?.Supersede(_time.GetTimestamp());
     }
+
+    /// <inheritdoc />
+    public void Restart(string jobId, long lastId) => Seed(jobId, lastId);
 
     public long NextId(string jobId) => _logs.TryGetValue(jobId, out var log) ? log.NextId : 1;
 

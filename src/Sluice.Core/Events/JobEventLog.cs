@@ -13,6 +13,7 @@ internal sealed class JobEventLog
     private readonly List<JobEventSubscription> _subscribers = [];
     private readonly Lock _lock = new();
     private readonly long _lastIdBefore;
+    private bool _superseded;
 
     public JobEventLog(string jobId, long lastId = 0)
     {
@@ -98,6 +99,12 @@ internal sealed class JobEventLog
 
             if (Completed || (_events.Count > 0 && _events[^1].IsTerminal))
             {
+                if (_superseded)
+                {
+                    // Subscribed just as a requeue replaced this stream: follow the new one instead.
+                    sub.MarkSuperseded();
+                }
+
                 channel.Writer.TryComplete();
             }
             else
@@ -122,6 +129,27 @@ internal sealed class JobEventLog
         lock (_lock)
         {
             return _events.ToArray();
+        }
+    }
+
+    /// <summary>
+    /// Ends the stream because the job's next run has a stream of its own (a requeue's seed): its subscribers are told
+    /// (<see cref="JobEventSubscription.Superseded"/>) so they follow that run rather than wait for this one's end.
+    /// </summary>
+    public void Supersede(long nowTicks)
+    {
+        lock (_lock)
+        {
+            if (!Completed)
+            {
+                _superseded = true;
+                foreach (var s in _subscribers)
+                {
+                    s.MarkSuperseded();
+                }
+            }
+
+            Complete(nowTicks);
         }
     }
 

@@ -8,6 +8,7 @@ public sealed class JobEventSubscription : IDisposable
 {
     private readonly Action<JobEventSubscription> _unsubscribe;
     private int _disposed;
+    private int _superseded;
 
     public JobEventSubscription(Channel<JobEvent> channel, Action<JobEventSubscription> unsubscribe)
     {
@@ -20,6 +21,15 @@ public sealed class JobEventSubscription : IDisposable
 
     /// <summary>Events in id order.</summary>
     public ChannelReader<JobEvent> Reader => Channel.Reader;
+
+    /// <summary>
+    /// True once the reader has ended because the stream it followed was replaced by the job's next run (a requeued
+    /// dead letter) before its terminal event: subscribing again follows that run, live from its <c>queued</c> event.
+    /// </summary>
+    public bool Superseded => Volatile.Read(ref _superseded) != 0;
+
+    /// <summary>Marks the subscription superseded (before its channel is completed, so a reader that sees the end sees the flag).</summary>
+    internal void MarkSuperseded() => Volatile.Write(ref _superseded, 1);
 
     public void Dispose()
     {

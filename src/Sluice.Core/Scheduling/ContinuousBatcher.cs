@@ -416,7 +416,7 @@ internal sealed partial class ContinuousBatcher
             _entry.RunLatency.Observe(1, runMs);
             var result = string.Create(CultureInfo.InvariantCulture,
                 $"{{\"text\":{JsonSerializer.Serialize(a.Text.ToString(), CoreJsonContext.Default.String)},\"finish_reason\":\"{ReasonName(reason)}\",\"usage\":{{\"prompt_tokens\":{prompt},\"completion_tokens\":{completion},\"total_tokens\":{prompt + completion}}}}}");
-            _ = _lifecycle.SucceedAsync(a.Job, _reader, result, _active.Count, runMs);
+            _ = _lifecycle.SucceedAsync(a.Job, _reader, result, _active.Count, runMs, a.Live);
         }
         else if (status == JobStatus.Failed)
         {
@@ -430,7 +430,7 @@ internal sealed partial class ContinuousBatcher
         }
         else
         {
-            _ = _lifecycle.FinishAsync(a.Job, _reader, status, null, status == JobStatus.Expired ? "deadline passed while generating" : "cancelled while generating", _active.Count, runMs);
+            _ = _lifecycle.FinishAsync(a.Job, _reader, status, null, status == JobStatus.Expired ? "deadline passed while generating" : "cancelled while generating", _active.Count, runMs, run: a.Live);
         }
     }
 

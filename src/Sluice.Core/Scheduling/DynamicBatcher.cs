@@ -166,11 +166,11 @@ internal sealed partial class DynamicBatcher
                     var live = lives[i];
                     if (live.Cancellation.IsCancellationRequested)
                     {
-                        _ = _lifecycle.FinishAsync(jobs[i], _reader, live.CancelStatus, null, live.CancelError(running: true), n, ms);
+                        _ = _lifecycle.FinishAsync(jobs[i], _reader, live.CancelStatus, null, live.CancelError(running: true), n, ms, run: live);
                     }
                     else if (batchError is null && batch.Results[i] is { } result)
                     {
-                        _ = _lifecycle.SucceedAsync(jobs[i], _reader, result, n, ms);
+                        _ = _lifecycle.SucceedAsync(jobs[i], _reader, result, n, ms, live);
                     }
                     else
                     {

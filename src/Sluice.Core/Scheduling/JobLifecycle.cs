@@ -328,6 +328,7 @@ internal sealed partial class JobLifecycle
 
             lives[i].Running = true;
             lives[i].Ran = jobs[i];
+            lives[i].RunStartedAt = now;
             var waited = (now - jobs[i].EnqueuedAt).TotalSeconds;
             _metrics.QueueWait.Record(Math.Max(0, waited), new KeyValuePair<string, object?>("model", jobs[i].Model));
             lives[i].TryAppend(_events, JobEventTypes.Started, $"{{\"attempt\":{jobs[i].Attempts + 1},\"batch_size\":{count}}}");
@@ -365,8 +366,9 @@ internal sealed partial class JobLifecycle
         }
     }
 
-    public Task SucceedAsync(QueuedJob job, IJobQueueReader reader, string resultJson, int batchSize, double runMs) =>
-        FinishAsync(job, reader, JobStatus.Succeeded, resultJson, null, batchSize, runMs);
+    /// <summary>A run's result; <paramref name="run"/> is the control block the run started with (see <see cref="FinishAsync"/>).</summary>
+    public Task SucceedAsync(QueuedJob job, IJobQueueReader reader, string resultJson, int batchSize, double runMs, LiveJob? run = null) =>
+        FinishAsync(job, reader, JobStatus.Succeeded, resultJson, null, batchSize, runMs, run: run);
 
     /// <summary>
     /// A failed attempt: retried with backoff while attempts remain, else dead-lettered (or failed when not retryable).
@@ -402,7 +404,7 @@ internal sealed partial class JobLifecycle
         var attempts = job.Attempts + 1;
         if (!retryable)
         {
-            await FinishAsync(job, reader, JobStatus.Failed, null, error, batchSize, runMs, errorCode: errorCode, retryAfter: retryAfter).ConfigureAwait(false);
+            await FinishAsync(job, reader, JobStatus.Failed, null, error, batchSize, runMs, errorCode: errorCode, retryAfter: retryAfter, run: live).ConfigureAwait(false);
             return;
         }
 
@@ -419,7 +421,7 @@ internal sealed partial class JobLifecycle
 
         if (attempts >= job.MaxAttempts)
         {
-            await FinishAsync(job, reader, JobStatus.DeadLettered, null, error, batchSize, runMs, errorCode: errorCode, retryAfter: retryAfter).ConfigureAwait(false);
+            await FinishAsync(job, reader, JobStatus.DeadLettered, null, error, batchSize, runMs, errorCode: errorCode, retryAfter: retryAfter, run: live).ConfigureAwait(false);
             return;
         }
 
@@ -557,9 +559,12 @@ internal sealed partial class JobLifecycle
     /// event, fills the cache and acknowledges the delivery. A second caller for the same job does nothing.
     /// <paramref name="errorCode"/> says why a job did not succeed (null: the one its status implies, see
     /// <see cref="JobErrorCodes.ForStatus"/>), with the wait the failure asked for, <paramref name="retryAfter"/>.
+    /// <paramref name="run"/> is the control block a batcher's run started with (null: the one registered for the job):
+    /// a requeue may have registered the next run's under the same id meanwhile, which this outcome must not settle.
+    /// A running job's outcome is stored only while the store still has the job in this run (see <see cref="JobCompletion.Run"/>).
     /// </summary>
     public async Task FinishAsync(QueuedJob job, IJobQueueReader? reader, JobStatus status, string? resultJson, string? error, int? batchSize, double runMs,
-        bool releaseIdempotencyKey = false, string? errorCode = null, TimeSpan? retryAfter = null)
+        bool releaseIdempotencyKey = false, string? errorCode = null, TimeSpan? retryAfter = null, LiveJob? run = null)
     {
         errorCode ??= JobErrorCodes.ForStatus(status);
         if (reader is not null && Abandoned(job, reader))
@@ -567,11 +572,14 @@ internal sealed partial class JobLifecycle
             return;
         }
 
-        var live = _live.GetOrAdd(job.Id, job.Model);
+        var live = run ?? _live.GetOrAdd(job.Id, job.Model);
         if (!live.TryFinish())
         {
             return;
         }
+
+        // A run's outcome names the run (its attempt, its start as stored): the store refuses it once the job has left that run.
+        var runIdentity = live.Running && live.Ran is { } ran ? new JobRun(ran.Attempts + 1, live.RunStartedAt) : null;
 
         try
         {
@@ -610,6 +618,7 @@ internal sealed partial class JobLifecycle
                         Events = events,
                         CacheKey = cacheKey,
                         ReleaseIdempotencyKey = releaseIdempotencyKey,
+                        Run = runIdentity,
                     },
                     CancellationToken.None).ConfigureAwait(false);
             }
@@ -626,7 +635,7 @@ internal sealed partial class JobLifecycle
 
                 // Not stored: the job stays unfinished in the store. Forget it here so that a redelivery runs it
                 // afresh, and hand the delivery back (the embedded queue also recovers it from the store on restart).
-                _live.Remove(job.Id);
+                _live.Remove(live);
                 if (reader is not null)
                 {
                     await reader.RetryLaterAsync(Uncounted(job), StoreOutageDelay, CancellationToken.None).ConfigureAwait(false);
@@ -638,14 +647,20 @@ internal sealed partial class JobLifecycle
             if (!stored)
             {
                 // Another process already wrote this job's outcome (a redelivery after a crash, or a cancel through
-                // another gateway): publish nothing, so there is no second result and no duplicate terminal event.
-                _events.Complete(job.Id);
+                // another gateway), or this run was superseded (its job dead-lettered by a sweep and requeued): publish
+                // nothing, so there is no second result and no duplicate terminal event. The stream is ended only while
+                // this process still holds the job as this run: a requeue's next run has its own stream under the same id.
+                if (_live.TryGet(job.Id, out var current) && ReferenceEquals(current, live))
+                {
+                    _events.Complete(job.Id);
+                }
+
                 if (reader is not null)
                 {
                     await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
                 }
 
-                _live.Remove(job.Id);
+                _live.Remove(live);
                 return;
             }
 

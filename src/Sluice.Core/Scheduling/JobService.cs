@@ -355,8 +355,7 @@ internal sealed partial class JobService
             return null;
         }
 
-        _events.Forget(id);
-        _events.Seed(id, lastId);
+        _events.Restart(id, lastId);
 
         _live.Remove(id);
         // The store reset its attempts and dropped its deadline; it waits from now.

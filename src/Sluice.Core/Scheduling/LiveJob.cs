@@ -41,6 +41,12 @@ internal sealed class LiveJob
     /// </summary>
     public QueuedJob? Ran { get; set; }
 
+    /// <summary>
+    /// When the store marked the run of <see cref="Ran"/> started (meaningful while <see cref="Running"/>): with its
+    /// attempt, the identity of that run, so its outcome is stored only while the job is still in that run.
+    /// </summary>
+    public DateTimeOffset RunStartedAt { get; set; }
+
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
     /// <summary>The error a cancelled (or expired) job ends with, before or after its run started.</summary>

@@ -42,6 +42,15 @@ public sealed record JobCompletion
     public DateTimeOffset? OnlyIfRunningPastDeadline { get; init; }
 
     /// <summary>
+    /// The run whose outcome this is: its attempt and when the store marked it started (see
+    /// <see cref="IJobStore.MarkRunningAsync"/>). Set, the completion applies only while the job is running that very
+    /// run: a run superseded meanwhile (its job dead-lettered by a sweep and requeued, or taken over by another worker)
+    /// is refused, so it can neither overwrite the next run's outcome nor end its stream. Null: not a run's outcome (a
+    /// cancel, an expiry or a dead letter settled for the job as it stands).
+    /// </summary>
+    public JobRun? Run { get; init; }
+
+    /// <summary>
     /// The <see cref="Events"/> follow whatever the store holds for the job when the completion commits: their ids
     /// are shifted past the last stored event, inside the same write. A process settling a job it does not run (a
     /// cancel, a deadline) numbers its terminal event from what it has seen, and the run's own last event (a

@@ -134,7 +134,8 @@ internal static class EventStreaming
         var sendFailed = false;
         try
         {
-            if (jobs.Events.TrySubscribe(job.Id, afterId, out var sub))
+            var follow = true;
+            while (follow && jobs.Events.TrySubscribe(job.Id, afterId, out var sub))
             {
                 using (sub)
                 {
@@ -172,6 +173,11 @@ internal static class EventStreaming
                         }
                     }
                 }
+
+                // Ended before its terminal event because a requeue replaced the stream: follow the next run's stream,
+                // live from its queued event ({"requeued":true}, the run boundary), as a new subscriber would, rather
+                // than the store, which (embedded, SQLite) holds a run's events only once that run has ended.
+                follow = !terminalSeen && sub.Superseded;
             }
 
             if (!terminalSeen)

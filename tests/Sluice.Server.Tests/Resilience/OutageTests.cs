@@ -259,6 +259,132 @@ public sealed class OutageTests
         }
     }
 
+    [Fact]
+    public async Task FinishAsync_StaleRunEndsAfterItsJobWasDeadLetteredAndRequeued_RefusedAndTheNewRunsStreamEndsWithItsOwnOutcome()
+    {
+        await using var server = await StartAsync();
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var hub = server.Services.GetRequiredService<JobService>().Events;
+
+        // The first run has its result and is about to store it, held there.
+        var staleHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldCompletions = staleHeld;
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"x\":1},\"cache\":false}");
+        var id = submitted.GetProperty("id").GetString()!;
+        await store.CompletionHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldCompletions = null;
+
+        // Meanwhile a sweep dead-letters the job (its run's lease is taken for lost), and a client requeues it; the new run
+        // is held at its start, so its stream stays open on its queued event.
+        var sqlite = server.Services.GetRequiredService<SqliteJobStore>();
+        var swept = new Sluice.Core.Jobs.JobEvent(id, hub.NextId(id), "dead_lettered",
+            "{\"status\":\"dead_lettered\",\"error\":\"lease lost (test sweep)\",\"error_code\":\"worker_lost\"}", DateTimeOffset.UtcNow);
+        Assert.True(await sqlite.CompleteAsync(new JobCompletion
+        {
+            JobId = id,
+            Status = Sluice.Core.Jobs.JobStatus.DeadLettered,
+            Error = "lease lost (test sweep)",
+            ErrorCode = Sluice.Core.Jobs.JobErrorCodes.WorkerLost,
+            CompletedAt = DateTimeOffset.UtcNow,
+            Events = [swept],
+        }, CancellationToken.None));
+        store.HeldStarts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (var accepted = await server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        }
+
+        await store.StartHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(hub.TrySubscribe(id, swept.Id, out var sub));
+        using (sub)
+        {
+            // The stale run's result reaches the store now: it belongs to a run the job has left, so it is refused
+            // (it used to be stored as the requeued job's outcome, and the new run then never ran).
+            var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            store.HeldAfterCompletions = answered;
+            staleHeld.SetResult();
+            await store.CompletionCommitted.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            store.HeldAfterCompletions = null;
+            Assert.Equal("queued", (await server.GetJobAsync(id)).GetProperty("status").GetString());
+            answered.SetResult();
+
+            // The new run then runs, and its stream (untouched by the stale run) ends with its own outcome, as stored.
+            store.HeldStarts.SetResult();
+            var seen = new List<(long Id, string Type)>();
+            await foreach (var e in sub.Reader.ReadAllAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token))
+            {
+                seen.Add((e.Id, e.Type));
+            }
+
+            Assert.Equal((swept.Id + 1, "queued"), seen[0]);
+            Assert.Equal("completed", seen[^1].Type);
+            Assert.Single(seen, e => Sluice.Core.Jobs.JobEventTypes.IsTerminal(e.Type));
+            var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
+            Assert.Equal("succeeded", job.GetProperty("status").GetString());
+            Assert.Equal(1, job.GetProperty("attempts").GetInt32());
+            var stored = await store.GetEventsAsync(id, swept.Id, CancellationToken.None);
+            Assert.Equal(stored.Select(e => (e.Id, e.Type)), seen);
+        }
+    }
+
+    [Fact]
+    public async Task EventsSse_FollowingTheRunARequeueReplaces_GoesOnWithTheNewRunLiveFromItsQueuedEvent()
+    {
+        await using var server = await StartAsync();
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var hub = server.Services.GetRequiredService<JobService>().Events;
+
+        // The dead letter is stored, its end not yet published, while a client follows the first run's stream.
+        var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldAfterCompletions = published;
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var id = submitted.GetProperty("id").GetString()!;
+        await store.CompletionCommitted.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldAfterCompletions = null;
+        var lastId = (await store.GetEventsAsync(id, 0, CancellationToken.None))[^1].Id;
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var seen = new List<(long Id, string Event, string Data)>();
+        var boundary = new TaskCompletionSource<(long Id, string Event, string Data)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stream = FollowAsync();
+        await UntilAsync(() => hub.OpenSubscriptions == 1, "the stream never subscribed");
+
+        // Requeued; the new run is held at its start, so it has only its queued event, and has not ended.
+        store.HeldStarts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (var accepted = await server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        }
+
+        // The follower gets the new run's queued event now, live: the run boundary (it used to get nothing until the
+        // new run had ended, when the SQLite store first held its events).
+        var queued = await boundary.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(lastId + 1, queued.Id);
+        Assert.Contains("\"requeued\":true", queued.Data, StringComparison.Ordinal);
+        published.SetResult();
+        store.HeldStarts.SetResult();
+
+        // Then the new run's events up to its own end, as stored: one terminal event, ids following on.
+        var events = await stream.WaitAsync(TimeSpan.FromSeconds(30));
+        var tail = events.SkipWhile(e => e.Id <= lastId).Select(e => (e.Id, e.Event)).ToList();
+        Assert.Equal((await store.GetEventsAsync(id, lastId, CancellationToken.None)).Select(e => (e.Id, e.Type)), tail);
+        Assert.Equal("dead_lettered", tail[^1].Event);
+        Assert.Single(events, e => Sluice.Core.Jobs.JobEventTypes.IsTerminal(e.Event));
+
+        async Task<List<(long Id, string Event, string Data)>> FollowAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{id}/events");
+            using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop.Token);
+            response.EnsureSuccessStatusCode();
+            return await SseParser.ReadAllAsync(await response.Content.ReadAsStreamAsync(stop.Token), stop.Token, e =>
+            {
+                if (e.Event == "queued" && e.Id > lastId)
+                {
+                    boundary.TrySetResult(e);
+                }
+            });
+        }
+    }
+
     [Theory]
     [InlineData("GET", "/v1/jobs/{id}")]
     [InlineData("GET", "/v1/jobs")]
