@@ -573,6 +573,7 @@ internal sealed partial class JobLifecycle
             return;
         }
 
+        releaseIdempotencyKey |= status == JobStatus.Cancelled && live.ReleaseIdempotencyKey;
         try
         {
             var now = _time.GetUtcNow();
