@@ -63,6 +63,30 @@ public sealed class ResultCacheHttpTests
         Assert.Contains(first.GetProperty("result").GetProperty("text").GetString()!, e.Data, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Metrics_ResultsCachedUnderATightBound_SizeShownAndWithinMaxBytes()
+    {
+        // Each count result is about 100 characters: 1,000 bytes hold two or three of them.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1", ["Sluice:Cache:MaxBytes"] = "1000" });
+        for (var n = 1; n <= 5; n++)
+        {
+            await server.PostJobAsync($"{{\"model\":\"count\",\"input\":{{\"n\":{n}}}}}", waitSeconds: 10);
+        }
+
+        var metrics = await server.Client.GetStringAsync("/metrics");
+
+        var bytes = Sample(metrics, "sluice_cache_bytes");
+        var entries = Sample(metrics, "sluice_cache_entries");
+        Assert.InRange(bytes, 1, 1000);
+        Assert.InRange(entries, 1, 4);
+    }
+
+    private static double Sample(string metrics, string name)
+    {
+        var line = metrics.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+        return double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private static async Task<(HttpResponseMessage Response, JsonElement Body)> PostAsync(TestServer server, string json, string apiKey, string idempotencyKey)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
