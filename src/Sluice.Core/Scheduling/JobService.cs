@@ -104,7 +104,7 @@ internal sealed partial class JobService
 
         var now = _time.GetUtcNow();
         var inputJson = request.Input.ValueKind == JsonValueKind.Undefined ? "{}" : request.Input.GetRawText();
-        var cacheKey = deterministic && request.UseCache && _cacheOptions.Enabled ? CacheKeys.For(entry.Name, entry.Version, request.Input) : null;
+        var cacheKey = deterministic && request.UseCache && _cacheOptions.Enabled ? CacheKeys.For(entry.Name, entry.Model.Descriptor.CacheVersion ?? entry.Version, request.Input) : null;
         var deadlineMs = request.DeadlineMs ?? (entry.Settings.DefaultDeadlineMs > 0 ? entry.Settings.DefaultDeadlineMs : null);
         var job = new JobRecord
         {
