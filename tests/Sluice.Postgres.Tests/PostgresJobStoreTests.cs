@@ -69,6 +69,39 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
     // Not in the contract: only this store implements IJobEventStore (events of running jobs, written through so a
     // restarted gateway or a worker taking over a redelivered job resumes the stream); SQLite keeps finished jobs' events only.
     [Fact]
+    public async Task CreateAsync_SameKeyFromFourProcessesAtOnce_OneJobWinsAndOtherOwnersKeepTheirOwn()
+    {
+        // Gateways sharing the database: a client's retries reach different ones, and another key's owner reuses the key.
+        var stores = new IJobStore[4];
+        for (var i = 0; i < stores.Length; i++)
+        {
+            stores[i] = await OpenStoreAsync();
+        }
+
+        try
+        {
+            var tasks = Enumerable.Range(0, 40).Select(i => stores[i % stores.Length].CreateAsync(NewJob("k", owner: i % 10 == 9 ? "p" : "o"), CancellationToken.None).AsTask()).ToArray();
+            await Task.WhenAll(tasks);
+
+            var mine = tasks.Where((_, i) => i % 10 != 9).Select(t => t.Result).ToArray();
+            var theirs = tasks.Where((_, i) => i % 10 == 9).Select(t => t.Result).ToArray();
+            Assert.Equal(1, mine.Count(r => r.Created));
+            Assert.Single(mine.Select(r => r.Job.Id).Distinct());
+            Assert.Equal(1, theirs.Count(r => r.Created));
+            Assert.Single(theirs.Select(r => r.Job.Id).Distinct());
+            Assert.NotEqual(mine[0].Job.Id, theirs[0].Job.Id);
+            Assert.Equal("p", (await Store.GetAsync(theirs[0].Job.Id, CancellationToken.None))!.Owner);
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await ((IAsyncDisposable)store).DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task AppendEventsAsync_Duplicates_StoredOnceInOrder()
     {
         var events = (IJobEventStore)Store;

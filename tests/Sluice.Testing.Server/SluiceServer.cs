@@ -16,6 +16,7 @@ namespace Sluice.Testing.Server;
 public sealed class SluiceServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private bool _keepData;
 
     private SluiceServer(WebApplication app, string dataDir, Uri baseAddress)
     {
@@ -143,11 +144,23 @@ public sealed class SluiceServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the server and releases its data folder without deleting it, so that another server can start on it (a restart).</summary>
+    public ValueTask StopKeepingDataAsync()
+    {
+        _keepData = true;
+        return DisposeAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (_keepData)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(DataDir, recursive: true);

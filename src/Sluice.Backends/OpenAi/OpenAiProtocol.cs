@@ -145,7 +145,7 @@ internal sealed class OpenAiProtocol(UpstreamClient upstream, string upstreamMod
 
                     if (choice.TryGetProperty("finish_reason", out var fr) && fr.ValueKind == JsonValueKind.String)
                     {
-                        finish = Finish(fr.GetString());
+                        finish = Finish(CheckNotCutShort(fr.GetString()));
                     }
                 }
             }
@@ -176,7 +176,7 @@ internal sealed class OpenAiProtocol(UpstreamClient upstream, string upstreamMod
 
                 if (c.TryGetProperty("finish_reason", out var fr) && fr.ValueKind == JsonValueKind.String)
                 {
-                    finish = Finish(fr.GetString());
+                    finish = Finish(CheckNotCutShort(fr.GetString()));
                 }
             }
         }
@@ -200,6 +200,16 @@ internal sealed class OpenAiProtocol(UpstreamClient upstream, string upstreamMod
 
     private static string ErrorText(JsonElement error) =>
         error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : error.GetRawText();
+
+    /// <summary>
+    /// Throws for a finish_reason by which the upstream says it cut the generation short rather than ended it: vLLM's
+    /// <c>abort</c> (the request aborted upstream: preempted, the server stopping) and <c>error</c>. Read as a clean
+    /// stop, the cut text was stored as a success and, for a greedy or seeded request, answered from the result cache
+    /// from then on.
+    /// </summary>
+    private string? CheckNotCutShort(string? reason) => reason is "abort" or "error"
+        ? throw new UpstreamException($"backend '{upstream.Name}': the upstream cut the generation short (finish_reason \"{reason}\")", null, false, true)
+        : reason;
 
     internal static FinishReason Finish(string? reason) => reason switch
     {

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Sluice.Backends.Configuration;
 using Sluice.Backends.Health;
 using Sluice.Backends.KServe;
@@ -22,7 +24,7 @@ internal sealed class BackendModelSource(BackendRegistry registry) : IModelSourc
             {
                 Name = m.Name,
                 Kind = generative ? ModelKind.Generative : ModelKind.Batch,
-                Version = m.UpstreamModel,
+                Version = VersionOf(m),
                 Defaults = generative
                     ? new SchedulerSettings { MaxNumSeqs = o.MaxConcurrency, MaxAttempts = 3 }
                     : new SchedulerSettings { MaxBatchSize = o.MaxBatchSize, MaxQueueDelayMs = o.MaxQueueDelayMs },
@@ -33,14 +35,28 @@ internal sealed class BackendModelSource(BackendRegistry registry) : IModelSourc
         return list;
     }
 
+    /// <summary>
+    /// <c>{backend}:{upstream model}@{8 hex}</c>: the result cache keys on it, so it names what decides the answer. The
+    /// upstream's model name alone let a backend pointed at another server (other weights under the same name) or
+    /// another API, after a restart, answer from results the old one produced; the hash covers those settings.
+    /// </summary>
+    internal static string VersionOf(BackendModel m)
+    {
+        var o = m.Options;
+        var identity = string.Join('\n', m.Kind.ToString(), o.BaseUrl.TrimEnd('/'), o.Api.ToUpperInvariant(), m.UpstreamModel,
+            o.BatchDimension is { } b ? (b ? "1" : "0") : "");
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(identity), hash);
+        return $"{m.Upstream.Name}:{m.UpstreamModel}@{Convert.ToHexStringLower(hash[..4])}";
+    }
+
     private static IModel Create(BackendModel m)
     {
         var o = m.Options;
         var descriptor = new ModelDescriptor
         {
             Name = m.Name,
-            // The upstream's model name stands in for a version: a different upstream model never shares cached results.
-            Version = $"{m.Upstream.Name}:{m.UpstreamModel}",
+            Version = VersionOf(m),
             Kind = m.Kind == BackendKind.KServeV2 ? ModelKind.Batch : ModelKind.Generative,
             Deterministic = o.Deterministic,
             Description = o.Description ?? $"{o.Type} backend '{m.UpstreamModel}' at {o.BaseUrl}",

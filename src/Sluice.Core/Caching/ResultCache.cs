@@ -1,5 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
+using Sluice.Core.Metrics;
 
 namespace Sluice.Core.Caching;
 
@@ -16,6 +18,14 @@ internal sealed class ResultCache
     private long _bytes;
 
     public ResultCache(IOptions<CacheOptions> options) => _maxBytes = options.Value.MaxBytes;
+
+    /// <summary>As the other, also showing the LRU's size in /metrics (hits and misses alone could not show it within its bound).</summary>
+    public ResultCache(IOptions<CacheOptions> options, SluiceMetrics metrics)
+        : this(options)
+    {
+        metrics.CreateGauge<long>("sluice_cache_bytes", () => [new Measurement<long>(Bytes)], "Bytes held by the in-memory result cache (bounded by Sluice:Cache:MaxBytes).");
+        metrics.CreateGauge<long>("sluice_cache_entries", () => [new Measurement<long>(Count)], "Results held by the in-memory result cache.");
+    }
 
     /// <summary>Bytes held.</summary>
     public long Bytes

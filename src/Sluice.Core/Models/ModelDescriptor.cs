@@ -9,6 +9,12 @@ public sealed record ModelDescriptor
     /// <summary>Version string; part of the result-cache key so a new version never serves stale results.</summary>
     public required string Version { get; init; }
 
+    /// <summary>
+    /// What the result cache keys on instead of <see cref="Version"/> when more than the model's own version decides
+    /// its output (the essay grader's spelling dictionaries); null when the version alone does.
+    /// </summary>
+    public string? CacheVersion { get; init; }
+
     /// <summary>Batch (one-shot) or generative.</summary>
     public required ModelKind Kind { get; init; }
 

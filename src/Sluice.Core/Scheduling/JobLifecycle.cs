@@ -580,6 +580,7 @@ internal sealed partial class JobLifecycle
 
         // A run's outcome names the run (its attempt, its start as stored): the store refuses it once the job has left that run.
         var runIdentity = live.Running && live.Ran is { } ran ? new JobRun(ran.Attempts + 1, live.RunStartedAt) : null;
+        releaseIdempotencyKey |= status == JobStatus.Cancelled && live.ReleaseIdempotencyKey;
 
         try
         {

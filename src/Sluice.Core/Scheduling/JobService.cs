@@ -104,7 +104,7 @@ internal sealed partial class JobService
 
         var now = _time.GetUtcNow();
         var inputJson = request.Input.ValueKind == JsonValueKind.Undefined ? "{}" : request.Input.GetRawText();
-        var cacheKey = deterministic && request.UseCache && _cacheOptions.Enabled ? CacheKeys.For(entry.Name, entry.Version, request.Input) : null;
+        var cacheKey = deterministic && request.UseCache && _cacheOptions.Enabled ? CacheKeys.For(entry.Name, entry.Model.Descriptor.CacheVersion ?? entry.Version, request.Input) : null;
         var deadlineMs = request.DeadlineMs ?? (entry.Settings.DefaultDeadlineMs > 0 ? entry.Settings.DefaultDeadlineMs : null);
         var job = new JobRecord
         {
@@ -216,7 +216,13 @@ internal sealed partial class JobService
     /// Cancels a job: a queued one never runs; a running generative one stops at its next step. Returns the
     /// job as stored afterwards, or null when unknown.
     /// </summary>
-    public async ValueTask<JobRecord?> CancelAsync(string id, CancellationToken cancellationToken)
+    public ValueTask<JobRecord?> CancelAsync(string id, CancellationToken cancellationToken) => CancelAsync(id, false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="CancelAsync(string, CancellationToken)"/>; <paramref name="releaseIdempotencyKey"/> (the request
+    /// that created the job went away unanswered) also frees the job's Idempotency-Key with its cancelled outcome.
+    /// </summary>
+    public async ValueTask<JobRecord?> CancelAsync(string id, bool releaseIdempotencyKey, CancellationToken cancellationToken)
     {
         var record = await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
         if (record is null || record.Status.IsTerminal())
@@ -227,6 +233,7 @@ internal sealed partial class JobService
         if (_live.TryGet(id, out var live))
         {
             live.CancelStatus = JobStatus.Cancelled;
+            live.ReleaseIdempotencyKey |= releaseIdempotencyKey;
             JobLifecycle.TryCancel(live);
             if (!live.Running && live.Queued is { } queued)
             {
@@ -260,7 +267,7 @@ internal sealed partial class JobService
         else
         {
             // Not live here (another process runs it): record the outcome; a worker that has not started it skips it.
-            await _store.CompleteAsync(new JobCompletion { JobId = id, Status = JobStatus.Cancelled, Error = "cancelled by the client", ErrorCode = JobErrorCodes.Cancelled, CompletedAt = _time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
+            await _store.CompleteAsync(new JobCompletion { JobId = id, Status = JobStatus.Cancelled, Error = "cancelled by the client", ErrorCode = JobErrorCodes.Cancelled, CompletedAt = _time.GetUtcNow(), ReleaseIdempotencyKey = releaseIdempotencyKey }, cancellationToken).ConfigureAwait(false);
         }
 
         return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
@@ -272,7 +279,7 @@ internal sealed partial class JobService
     /// <c>failed</c> with <paramref name="error"/> (the refusal that held it back). Not <c>cancelled</c>: no client asked
     /// for that, and the job record and <c>sluice_jobs_finished_total</c> would then show an upstream that is unavailable
     /// as client cancellations. A job already running again (its retry came due meanwhile) is cancelled as by
-    /// <see cref="CancelAsync"/>. <paramref name="errorCode"/> and <paramref name="retryAfter"/> are the refusal's (see
+    /// <see cref="CancelAsync(string, CancellationToken)"/>. <paramref name="errorCode"/> and <paramref name="retryAfter"/> are the refusal's (see
     /// <see cref="JobErrorCodes"/>), stored with the error. Returns the job as stored afterwards, or null when unknown.
     /// </summary>
     public async ValueTask<JobRecord?> FailUnwaitedAsync(string id, string error, string? errorCode, TimeSpan? retryAfter, CancellationToken cancellationToken)

@@ -32,6 +32,12 @@ internal sealed class LiveJob
     /// <summary>Status to record when <see cref="Cancellation"/> fires (cancelled or expired).</summary>
     public JobStatus CancelStatus { get; set; } = JobStatus.Cancelled;
 
+    /// <summary>
+    /// Cancelled because the request that created it went away unanswered: its cancelled outcome also frees its
+    /// Idempotency-Key, so that client's retry creates the job again rather than replaying the cancel.
+    /// </summary>
+    public bool ReleaseIdempotencyKey { get; set; }
+
     /// <summary>The queue entry, once enqueued.</summary>
     public QueuedJob? Queued { get; set; }
 

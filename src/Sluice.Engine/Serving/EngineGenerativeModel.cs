@@ -30,7 +30,7 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
     private readonly System.Collections.Concurrent.ConcurrentQueue<EngineSequence> _pendingRelease = new();
     private int _active;
 
-    public EngineGenerativeModel(LoadedModel model, string name, EngineOptions options)
+    public EngineGenerativeModel(LoadedModel model, string name, EngineOptions options, string version)
     {
         _model = model;
         _options = options;
@@ -39,11 +39,10 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
         _state = new BatchState(model.Config, options.ResolveThreads(), Math.Max(1, options.MaxSequences));
         MaxSequences = Math.Max(1, options.MaxSequences);
         var c = model.Config;
-        var info = FileTarget.Resolve(model.Path);
         Descriptor = new ModelDescriptor
         {
             Name = name,
-            Version = string.Create(CultureInfo.InvariantCulture, $"{info.Length:x}-{info.LastWriteTimeUtc.Ticks:x}"),
+            Version = version,
             Kind = ModelKind.Generative,
             // A sequence's tokens do not depend on the batch it runs in (bit-exact kernels), so greedy and seeded
             // requests are reproducible and the core may serve them from the result cache; it never caches

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -105,7 +106,7 @@ internal sealed partial class EngineModelSource : IModelSource
                     Kind = ModelKind.Generative,
                     Version = string.Create(CultureInfo.InvariantCulture, $"{FileTarget.Resolve(file).Length:x}-{FileTarget.Resolve(file).LastWriteTimeUtc.Ticks:x}"),
                     Defaults = new SchedulerSettings { MaxNumSeqs = Math.Max(1, options.MaxSequences) },
-                    LoadAsync = ct => new ValueTask<IModel>(Task.Run<IModel>(() => new EngineGenerativeModel(ModelLoader.Load(path, tokenizer, options.HugePages, options.PackWeights), name, options), ct)),
+                    LoadAsync = ct => new ValueTask<IModel>(Task.Run<IModel>(() => new EngineGenerativeModel(ModelLoader.Load(path, tokenizer, options.HugePages, options.PackWeights), name, options, ContentVersion(path, tokenizer)), ct)),
                 });
             }
         }
@@ -139,6 +140,38 @@ internal sealed partial class EngineModelSource : IModelSource
         }
 
         return builder.ToString();
+    }
+
+    /// <summary>
+    /// The loaded model's version, which the result cache keys on: the checkpoint's length and the first 12 hex digits
+    /// of the SHA-256 of its bytes and its tokenizer's. Length and modification time alone named a retrained
+    /// checkpoint of the same shape (the same length) copied with its time kept or set (<c>cp -p</c>, <c>rsync -a</c>,
+    /// reproducible image builds) as the old one, which then answered from the old one's cached results; a new
+    /// tokenizer, which changes the text, was not named at all. Read while loading, from the page cache the load filled.
+    /// </summary>
+    internal static string ContentVersion(string path, string? tokenizer)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        var length = Append(sha, path, buffer);
+        if (tokenizer is not null)
+        {
+            Append(sha, tokenizer, buffer);
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{length:x}-{Convert.ToHexStringLower(sha.GetHashAndReset())[..12]}");
+    }
+
+    private static long Append(IncrementalHash sha, string file, byte[] buffer)
+    {
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        int read;
+        while ((read = stream.Read(buffer)) > 0)
+        {
+            sha.AppendData(buffer, 0, read);
+        }
+
+        return stream.Length;
     }
 
     /// <summary>

@@ -27,6 +27,8 @@ internal sealed class EssayGraderModel : IBatchModel
         {
             Name = EssayGrader.ModelName,
             Version = grader.Version,
+            // The spelling dictionaries decide part of a grade too (spelling flags, suggestions, features).
+            CacheVersion = grader.Version + "+" + grader.Dictionary.Fingerprint,
             Kind = ModelKind.Batch,
             Deterministic = true,
             Description = "Explainable essay grader (ASAP prompts 1-8 or prompt-independent): scores, traits, suggestions, statistics, drivers, flags.",

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Security.Cryptography;
 
 namespace Sluice.Grading.Spelling;
 
@@ -80,6 +81,12 @@ internal sealed class SpellDictionary
     public string Source { get; private init; } = "";
 
     /// <summary>
+    /// First 12 hex digits of the SHA-256 of the files read: another word list or hunspell dictionary (a package
+    /// upgrade, another path) spells differently, so the result cache must not answer with grades made with the old one.
+    /// </summary>
+    public string Fingerprint { get; private init; } = "";
+
+    /// <summary>
     /// Loads the dictionaries. <paramref name="wordList"/> must exist; <paramref name="hunspell"/> is optional.
     /// Throws <see cref="DictionaryNotFoundException"/> with the Debian package to install otherwise.
     /// </summary>
@@ -89,8 +96,10 @@ internal sealed class SpellDictionary
         hunspell ??= DefaultHunspell;
         var words = new HashSet<string>(StringComparer.Ordinal);
         var sources = new List<string>();
+        using var fingerprint = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         if (File.Exists(wordList))
         {
+            fingerprint.AppendData(File.ReadAllBytes(wordList));
             foreach (var line in File.ReadLines(wordList))
             {
                 if (line.Length > 0)
@@ -104,6 +113,12 @@ internal sealed class SpellDictionary
 
         if (File.Exists(hunspell))
         {
+            fingerprint.AppendData(File.ReadAllBytes(hunspell));
+            if (File.Exists(Path.ChangeExtension(hunspell, ".aff")))
+            {
+                fingerprint.AppendData(File.ReadAllBytes(Path.ChangeExtension(hunspell, ".aff")));
+            }
+
             HunspellReader.AddWords(hunspell, Path.ChangeExtension(hunspell, ".aff"), words);
             sources.Add(hunspell);
         }
@@ -121,7 +136,7 @@ internal sealed class SpellDictionary
             words.Add(w);
         }
 
-        return new SpellDictionary(words) { Source = string.Join(", ", sources) };
+        return new SpellDictionary(words) { Source = string.Join(", ", sources), Fingerprint = Convert.ToHexStringLower(fingerprint.GetHashAndReset())[..12] };
     }
 
     /// <summary>

@@ -132,7 +132,8 @@ internal static class JobWaiter
             {
                 if (cancelOnDisconnect)
                 {
-                    await jobs.CancelAsync(id, CancellationToken.None).ConfigureAwait(false);
+                    // Its client never had an answer: a retry with the same Idempotency-Key runs the job again.
+                    await jobs.CancelAsync(id, releaseIdempotencyKey: true, CancellationToken.None).ConfigureAwait(false);
                 }
 
                 return (null, generated, null);

@@ -50,6 +50,33 @@ public sealed class OpenAiBackendTests
     }
 
     [Fact]
+    public async Task OpenAiBackend_UpstreamAbortsTheGeneration_JobFailsAndTheCutTextIsNeverCached()
+    {
+        // vLLM ends an aborted request (preempted, server stopping) with finish_reason "abort" after the text so far.
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.ContentType = "text/event-stream";
+                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk("Hel") + "\n");
+                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk(null, "abort") + "\n");
+                await FakeUpstream.WriteLineAsync(ctx.Response, "data: [DONE]\n");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("UpstreamModel", "upstream-model")));
+        const string input = """{"messages":[{"role":"user","content":"Say hello"}],"max_tokens":8,"temperature":0}""";
+
+        var first = await Jobs.RunAsync(server, "remote", input);
+        var second = await Jobs.RunAsync(server, "remote", input);
+
+        Assert.Equal("failed", first.GetProperty("status").GetString());
+        Assert.Contains("abort", first.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.False(second.GetProperty("cached").GetBoolean());
+        Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
     public async Task OpenAiBackend_Upstream503Then429_RetriedWithRetryAfterThenSucceeds()
     {
         var calls = 0;

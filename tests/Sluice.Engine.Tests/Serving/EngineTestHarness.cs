@@ -8,7 +8,7 @@ namespace Sluice.Engine.Tests.Serving;
 internal static class EngineTestHarness
 {
     public static EngineGenerativeModel CreateModel(EngineOptions? options = null) =>
-        new(TestModels.LoadBin(), "stories260k", options ?? new EngineOptions { Threads = 2, MaxSequences = 32, KvCacheBudgetMb = 64 });
+        new(TestModels.LoadBin(), "stories260k", options ?? new EngineOptions { Threads = 2, MaxSequences = 32, KvCacheBudgetMb = 64 }, "test");
 
     /// <summary>Result of one sequence.</summary>
     internal sealed record Outcome(string Text, List<int> Tokens, FinishReason Finish, int Steps, int FirstTokenStep);

@@ -40,6 +40,35 @@ public sealed class DisconnectTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PreferWait_ClientDisconnectsThenRetriesWithItsIdempotencyKey_RetryCreatesANewJob()
+    {
+        // A client that timed out retries with its Idempotency-Key: it never had an answer, and the job its
+        // disconnect cancelled is not one it wants replayed.
+        const string body = "{\"model\":\"count\",\"input\":{\"n\":5000},\"cache\":false}";
+        var earlier = await JobIdsAsync();
+        using var cts = new CancellationTokenSource();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = TestServer.Json(body) };
+        request.Headers.Add("Prefer", "wait=60");
+        request.Headers.Add("Idempotency-Key", "timed-out-once");
+        var send = _server.Client.SendAsync(request, cts.Token);
+        var id = await WaitForRunningJobAsync(earlier);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send);
+        Assert.Equal("cancelled", (await _server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30))).GetProperty("status").GetString());
+
+        var (retry, job) = await _server.PostJobAsync(body, idempotencyKey: "timed-out-once");
+        var (again, replayed) = await _server.PostJobAsync(body, idempotencyKey: "timed-out-once");
+
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        Assert.False(retry.Headers.Contains("Idempotent-Replayed"));
+        Assert.NotEqual(id, job.GetProperty("id").GetString());
+        // The retry's job holds the key from then on.
+        Assert.True(again.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(job.GetProperty("id").GetString(), replayed.GetProperty("id").GetString());
+        using var cancel = await _server.Client.DeleteAsync($"/v1/jobs/{job.GetProperty("id").GetString()}");
+    }
+
+    [Fact]
     public async Task PreferWait_ReplayOfAnEarlierSubmitDisconnects_JobKeepsRunning()
     {
         // The job belongs to the request that created it; a retry that waits and gives up must not cancel it.

@@ -145,6 +145,46 @@ public sealed class EngineServingTests
         Assert.Contains("but the context of stories260k is 512 tokens", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [SharedDataFact("models/stories260K.bin", "models/tok512.bin")]
+    public async Task ResultCache_CheckpointRetrainedAtTheSameSizeAndTime_NotAnsweredFromTheOldResults()
+    {
+        var models = Directory.CreateTempSubdirectory("sluice-retrained-").FullName;
+        var dataDir = Path.Combine(Path.GetTempPath(), "sluice-test-" + Guid.NewGuid().ToString("N"));
+        var checkpoint = Path.Combine(models, "stories260K.bin");
+        File.Copy(SharedDataFactAttribute.RequirePath("models/stories260K.bin"), checkpoint);
+        File.Copy(SharedDataFactAttribute.RequirePath("models/tok512.bin"), Path.Combine(models, "tok512.bin"));
+        var settings = new Dictionary<string, string> { ["Sluice:Engine:ModelsPaths:0"] = models };
+        const string job = "{\"model\":\"stories260k\",\"input\":{\"prompt\":\"Once upon a time\",\"max_tokens\":16,\"temperature\":0}}";
+        try
+        {
+            var first = await TestServer.StartAsync(settings, dataDir);
+            var (_, ran) = await first.PostJobAsync(job, waitSeconds: 120);
+            await first.StopKeepingDataAsync();
+            var unchanged = await TestServer.StartAsync(settings, dataDir);
+            var (_, hit) = await unchanged.PostJobAsync(job, waitSeconds: 120);
+            await unchanged.StopKeepingDataAsync();
+
+            // Other weights of the same shape, written with the old file's time kept (cp -p, rsync -a, an image build).
+            var written = File.GetLastWriteTimeUtc(checkpoint);
+            var bytes = await File.ReadAllBytesAsync(checkpoint);
+            Array.Copy(bytes, bytes.Length / 4, bytes, bytes.Length / 2, 64 * 1024);
+            await File.WriteAllBytesAsync(checkpoint, bytes);
+            File.SetLastWriteTimeUtc(checkpoint, written);
+            await using var retrained = await TestServer.StartAsync(settings, dataDir);
+            var (r, after) = await retrained.PostJobAsync(job, waitSeconds: 120);
+
+            Assert.Equal("succeeded", ran.GetProperty("status").GetString());
+            Assert.True(hit.GetProperty("cached").GetBoolean(), "the unchanged checkpoint answers from the cache across a restart");
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.False(after.GetProperty("cached").GetBoolean());
+            Assert.NotEqual(ran.GetProperty("model_version").GetString(), after.GetProperty("model_version").GetString());
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
     private static async Task<JsonElement> GenerateAsync(TestServer server, string prompt, int maxTokens)
     {
         var input = JsonSerializer.Serialize(new Dictionary<string, object> { ["prompt"] = prompt, ["max_tokens"] = maxTokens, ["temperature"] = 0 });

@@ -20,6 +20,38 @@ public sealed class EssayServingTests
     private static Dictionary<string, string> Settings => new() { ["Sluice:Models:essay-grader:Enabled"] = "true" };
 
     [Fact]
+    public async Task Essays_WordListChangedAcrossRestart_NotAnsweredFromGradesOfTheOldList()
+    {
+        // The spelling dictionaries decide part of the grade (spelling flags, suggestions, features) as the model does.
+        var words = Path.Combine(Directory.CreateTempSubdirectory("sluice-words-").FullName, "words");
+        File.Copy(Grading.Spelling.SpellDictionary.DefaultWordList, words);
+        var dataDir = Path.Combine(Path.GetTempPath(), "sluice-test-" + Guid.NewGuid().ToString("N"));
+        var settings = new Dictionary<string, string>(Settings) { ["Sluice:Grading:WordListPath"] = words };
+        var body = JsonSerializer.Serialize(new { prompt_id = 1, text = Essay + " Becuase of this, I agree." });
+        try
+        {
+            var first = await TestServer.StartAsync(settings, dataDir);
+            using var graded = await first.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/essays") { Content = TestServer.Json(body), Headers = { { "Prefer", "wait=30" } } });
+            using var again = await first.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/essays") { Content = TestServer.Json(body), Headers = { { "Prefer", "wait=30" } } });
+            var hit = await TestServer.ReadJsonAsync(again);
+            await first.StopKeepingDataAsync();
+
+            await File.AppendAllTextAsync(words, "becuase\n");
+            await using var second = await TestServer.StartAsync(settings, dataDir);
+            using var regraded = await second.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/essays") { Content = TestServer.Json(body), Headers = { { "Prefer", "wait=30" } } });
+            var after = await TestServer.ReadJsonAsync(regraded);
+
+            Assert.True(hit.GetProperty("cached").GetBoolean(), "the same essay answers from the cache while the dictionaries stay");
+            Assert.Equal("succeeded", after.GetProperty("status").GetString());
+            Assert.False(after.GetProperty("cached").GetBoolean());
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(words)!, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Essays_Submit_StreamsStagesAndReturnsLibraryResult()
     {
         await using var server = await TestServer.StartAsync(Settings);

@@ -71,5 +71,8 @@ internal sealed class TestServer : IAsyncDisposable
 
     public static Task<JsonElement> ReadJsonAsync(HttpResponseMessage response) => SluiceServer.ReadJsonAsync(response);
 
+    /// <summary>Stops the server, keeping its data folder for another server to start on (a restart).</summary>
+    public ValueTask StopKeepingDataAsync() => _server.StopKeepingDataAsync();
+
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

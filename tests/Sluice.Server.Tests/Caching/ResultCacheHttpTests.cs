@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Sluice.Server.Tests.Infrastructure;
+
+namespace Sluice.Server.Tests.Caching;
+
+/// <summary>The result cache and idempotency keys as clients meet them: real HTTP on loopback, a real SQLite file.</summary>
+public sealed class ResultCacheHttpTests
+{
+    private static readonly Dictionary<string, string> TwoKeys = new()
+    {
+        ["Sluice:Auth:Keys:0:Id"] = "alice",
+        ["Sluice:Auth:Keys:0:Key"] = "alice-secret",
+        ["Sluice:Auth:Keys:1:Id"] = "bob",
+        ["Sluice:Auth:Keys:1:Key"] = "bob-secret",
+        ["Sluice:BuiltIns:CountStepMs"] = "1",
+    };
+
+    [Fact]
+    public async Task Submit_SameIdempotencyKeyTwoApiKeys_EachGetsItsOwnJob()
+    {
+        await using var server = await TestServer.StartAsync(TwoKeys);
+        const string json = "{\"model\":\"count\",\"input\":{\"n\":3}}";
+
+        var (a, alice) = await PostAsync(server, json, "alice-secret", "shared-key");
+        var (b, bob) = await PostAsync(server, json, "bob-secret", "shared-key");
+
+        Assert.True(a.IsSuccessStatusCode, alice.ToString());
+        Assert.True(b.IsSuccessStatusCode, bob.ToString());
+        Assert.False(b.Headers.Contains("Idempotent-Replayed"));
+        Assert.NotEqual(alice.GetProperty("id").GetString(), bob.GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task Submit_CacheFalse_WritesNothingALaterRequestReads()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        var (_, first) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":4},\"cache\":false}", waitSeconds: 10);
+        var (_, second) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":4}}", waitSeconds: 10);
+
+        Assert.Equal("succeeded", first.GetProperty("status").GetString());
+        Assert.False(second.GetProperty("cached").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Events_CachedAnswer_SingleCompletedEventWithTheResult()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
+        var (_, first) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":2}}", waitSeconds: 10);
+        var (r, cached) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":2}}");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.True(cached.GetProperty("cached").GetBoolean());
+        Assert.NotEqual(first.GetProperty("id").GetString(), cached.GetProperty("id").GetString());
+
+        var events = await server.ReadEventsAsync(cached.GetProperty("id").GetString()!);
+
+        var e = Assert.Single(events);
+        Assert.Equal("completed", e.Event);
+        Assert.Equal(1, e.Id);
+        Assert.Contains(first.GetProperty("result").GetProperty("text").GetString()!, e.Data, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_ResultsCachedUnderATightBound_SizeShownAndWithinMaxBytes()
+    {
+        // Each count result is about 100 characters: 1,000 bytes hold two or three of them.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1", ["Sluice:Cache:MaxBytes"] = "1000" });
+        for (var n = 1; n <= 5; n++)
+        {
+            await server.PostJobAsync($"{{\"model\":\"count\",\"input\":{{\"n\":{n}}}}}", waitSeconds: 10);
+        }
+
+        var metrics = await server.Client.GetStringAsync("/metrics");
+
+        var bytes = Sample(metrics, "sluice_cache_bytes");
+        var entries = Sample(metrics, "sluice_cache_entries");
+        Assert.InRange(bytes, 1, 1000);
+        Assert.InRange(entries, 1, 4);
+    }
+
+    private static double Sample(string metrics, string name)
+    {
+        var line = metrics.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+        return double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<(HttpResponseMessage Response, JsonElement Body)> PostAsync(TestServer server, string json, string apiKey, string idempotencyKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        var response = await server.Client.SendAsync(request);
+        return (response, await TestServer.ReadJsonAsync(response));
+    }
+}
