@@ -4,6 +4,7 @@ using Sluice.Core.Jobs;
 using Sluice.Core.Metrics;
 using Sluice.Core.Models;
 using Sluice.Core.Queueing;
+using Sluice.Core.Tracing;
 
 namespace Sluice.Core.Scheduling;
 
@@ -135,7 +136,9 @@ internal sealed partial class DynamicBatcher
                 var start = time.GetTimestamp();
                 Volatile.Write(ref _entry.BusySince, start);
                 string? batchError = null;
+                Exception? batchException = null;
                 await _entry.ExecutionLock.WaitAsync(stopping).ConfigureAwait(false);
+                var batchSpan = SluiceTracing.StartBatch(_entry.Name, lives, n);
                 try
                 {
                     await _model.InferAsync(batch, stopping).ConfigureAwait(false);
@@ -147,11 +150,13 @@ internal sealed partial class DynamicBatcher
                 }
                 catch (Exception ex)
                 {
+                    batchException = ex;
                     batchError = $"{ex.GetType().Name}: {ex.Message}";
                     Log.BatchFailed(_logger, ex, _entry.Name, n);
                 }
                 finally
                 {
+                    SluiceTracing.EndBatch(batchSpan, batchException);
                     _entry.ExecutionLock.Release();
                     Interlocked.Exchange(ref _entry.InFlight, 0);
                     Volatile.Write(ref _entry.BusySince, ModelEntry.Idle);

@@ -8,6 +8,7 @@ using Sluice.Core.Jobs;
 using Sluice.Core.Metrics;
 using Sluice.Core.Queueing;
 using Sluice.Core.Storage;
+using Sluice.Core.Tracing;
 
 namespace Sluice.Core.Scheduling;
 
@@ -176,6 +177,7 @@ internal sealed partial class JobLifecycle
 
     private async Task RerouteAsync(QueuedJob job, IJobQueueReader reader, LiveJob live, JobReroute plan)
     {
+        SluiceTracing.EndRun(live.TakeRunSpan(), SluiceTracing.ReroutedOutcome, null, failed: false);
         try
         {
             await MoveAsync(job, reader, live, plan).ConfigureAwait(false);
@@ -329,6 +331,7 @@ internal sealed partial class JobLifecycle
             lives[i].Running = true;
             lives[i].Ran = jobs[i];
             lives[i].RunStartedAt = now;
+            lives[i].RunSpan = SluiceTracing.StartRun(jobs[i], now, count);
             var waited = (now - jobs[i].EnqueuedAt).TotalSeconds;
             _metrics.QueueWait.Record(Math.Max(0, waited), new KeyValuePair<string, object?>("model", jobs[i].Model));
             lives[i].TryAppend(_events, JobEventTypes.Started, $"{{\"attempt\":{jobs[i].Attempts + 1},\"batch_size\":{count}}}");
@@ -442,6 +445,7 @@ internal sealed partial class JobLifecycle
         }
 
         live.Running = false;
+        SluiceTracing.EndRun(live.TakeRunSpan(), SluiceTracing.RetryingOutcome, errorCode, failed: true);
         _metrics.JobRetries.Add(1, new KeyValuePair<string, object?>("model", job.Model));
         // held_back: the model asked for this wait (an open circuit's trial, the upstream's Retry-After), not the backoff;
         // a client waiting on its request is then answered rather than kept for it.
@@ -481,6 +485,7 @@ internal sealed partial class JobLifecycle
                 // Guarded by the store (only a job still queued or running changes), so a job that finished as the
                 // batcher stopped keeps its outcome. No error: the stop is not the job's, and it may yet succeed.
                 await _store.ScheduleRetryAsync(job.Id, job.Attempts, null, null, null, now, cancellationToken).ConfigureAwait(false);
+                SluiceTracing.EndRun(live.TakeRunSpan(), SluiceTracing.ReleasedOutcome, null, failed: false);
                 released++;
             }
             catch (OperationCanceledException)
@@ -674,6 +679,8 @@ internal sealed partial class JobLifecycle
             }
 
             _metrics.JobsFinished.Add(1, new KeyValuePair<string, object?>("model", job.Model), new KeyValuePair<string, object?>("status", status.ToWire()));
+            SluiceTracing.EndRun(live.TakeRunSpan(), status.ToWire(), status == JobStatus.Succeeded ? null : errorCode,
+                failed: status is JobStatus.Failed or JobStatus.DeadLettered or JobStatus.Expired);
             if (reader is not null)
             {
                 if (status == JobStatus.DeadLettered)

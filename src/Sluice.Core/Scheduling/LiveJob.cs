@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Sluice.Core.Events;
 using Sluice.Core.Jobs;
 using Sluice.Core.Queueing;
@@ -54,6 +55,14 @@ internal sealed class LiveJob
     public DateTimeOffset RunStartedAt { get; set; }
 
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
+
+    /// <summary>The span of the run in progress, when something listens to the <c>Sluice</c> source.</summary>
+    public Activity? RunSpan { get => Volatile.Read(ref _runSpan); set => Volatile.Write(ref _runSpan, value); }
+
+    private Activity? _runSpan;
+
+    /// <summary>Takes the run span for whoever ends the run (a finish racing a cancel ends it once).</summary>
+    public Activity? TakeRunSpan() => _runSpan is null ? null : Interlocked.Exchange(ref _runSpan, null);
 
     /// <summary>The error a cancelled (or expired) job ends with, before or after its run started.</summary>
     public string CancelError(bool running) => CancelStatus == JobStatus.Expired

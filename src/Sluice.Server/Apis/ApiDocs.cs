@@ -30,7 +30,7 @@ internal static class ApiDocs
         DocumentedValue.String with { MinLength = 1, MaxLength = 255, Pattern = "^[\\x21-\\x7E]+$" });
 
     public static readonly DocumentedParameter TraceParent = Header("traceparent",
-        "W3C trace context (00-{32 hex}-{16 hex}-{2 hex}); a valid one is stored with the job (trace_parent), others are ignored.", DocumentedValue.String);
+        "W3C trace context (00-{32 hex}-{16 hex}-{2 hex}); a valid one is stored with the job (trace_parent), others are ignored. With tracing on, the request's own span in that trace is stored instead, the parent of the job's queue and run spans.", DocumentedValue.String);
 
     public static readonly DocumentedParameter[] Submit = [Prefer, IdempotencyKey, TraceParent];
 

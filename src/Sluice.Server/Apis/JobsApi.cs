@@ -111,9 +111,17 @@ internal static class JobsApi
         return true;
     }
 
-    /// <summary>The caller's valid <c>traceparent</c>, else the current activity's.</summary>
+    /// <summary>
+    /// The request's server span when a tracer records it (it continues the caller's <c>traceparent</c>, so the job's
+    /// queue and run spans become its children); else the caller's valid <c>traceparent</c>, else the current activity's.
+    /// </summary>
     internal static string? TraceParent(HttpContext http)
     {
+        if (Activity.Current is { } current && current.Source.HasListeners() && current.IdFormat == ActivityIdFormat.W3C)
+        {
+            return current.Id;
+        }
+
         var tp = http.Request.Headers["traceparent"].ToString();
         return SubmitParser.IsValidTraceParent(tp) ? tp : Activity.Current?.Id;
     }

@@ -68,6 +68,7 @@ public static class SluiceServerExtensions
         services.AddSluiceGrading();
         services.AddSluiceBackends();
         services.AddSluiceTasks();
+        services.AddSluiceTracing(builder.Configuration);
         services.AddOptions<HttpOptions>().BindConfiguration(HttpOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());

@@ -10,6 +10,7 @@ using Sluice.Postgres;
 using Sluice.RabbitMq;
 using Sluice.Server.Admission;
 using Sluice.Server.Http;
+using Sluice.Server.Tracing;
 using Sluice.Server.Tasks;
 using Sluice.Sqlite;
 
@@ -31,7 +32,7 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
     [
         typeof(CacheOptions), typeof(HttpOptions), typeof(RetryOptions), typeof(InProcessQueueOptions), typeof(RabbitMqOptions),
         typeof(SqliteStoreOptions), typeof(PostgresStoreOptions), typeof(EngineOptions), typeof(GradingOptions), typeof(AuthOptions),
-        typeof(TaskOptions), typeof(BackendsOptions),
+        typeof(TaskOptions), typeof(BackendsOptions), typeof(TracingOptions),
     ];
 
     public IReadOnlyList<string> ConfigurationProblems()
