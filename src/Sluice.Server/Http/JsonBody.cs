@@ -7,7 +7,8 @@ namespace Sluice.Server.Http;
 
 /// <summary>
 /// Reads a JSON request body under a size limit, with the right status for each way it can be wrong:
-/// 415 for another media type, 413 when too large, 400 (with the position) for malformed JSON or invalid UTF-8.
+/// 415 for another media type, 413 when too large, 400 (with the position) for malformed JSON or invalid UTF-8,
+/// 408 for a body that arrives too slowly and 400 for one whose chunked framing is broken.
 /// </summary>
 internal static class JsonBody
 {
@@ -57,6 +58,12 @@ internal static class JsonBody
                 catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
                 {
                     return (null, TooLarge(maxBytes));
+                }
+                catch (BadHttpRequestException ex)
+                {
+                    // The client's fault, not the server's: a body trickling in under Kestrel's minimum data rate
+                    // (a slowloris) or broken chunked framing is its 408 or 400, not an unhandled 500 logged as an error.
+                    return (null, BrokenBody(ex));
                 }
 
                 if (read == 0)
@@ -169,6 +176,10 @@ internal static class JsonBody
                 return null;
         }
     }
+
+    private static IResult BrokenBody(BadHttpRequestException ex) => ex.StatusCode == StatusCodes.Status408RequestTimeout
+        ? Problems.Create(408, "Request timeout", "the request body arrived too slowly (Kestrel's minimum data rate); send it at once", "body")
+        : Problems.Create(ex.StatusCode, "Invalid request", $"the request body could not be read: {ex.Message.TrimEnd('.')}", "body");
 
     private static IResult TooLarge(long maxBytes) =>
         Problems.Create(413, "Payload too large", $"the request body exceeds {maxBytes} bytes", "body");
