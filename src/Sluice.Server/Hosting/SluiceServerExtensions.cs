@@ -114,6 +114,7 @@ public static class SluiceServerExtensions
     {
         // Start listening to the meter before the first request, not at the first scrape.
         app.Services.GetRequiredService<Sluice.Core.Metrics.PrometheusExporter>();
+        app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestMetricsMiddleware>();
