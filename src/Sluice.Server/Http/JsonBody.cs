@@ -8,7 +8,8 @@ namespace Sluice.Server.Http;
 /// <summary>
 /// Reads a JSON request body under a size limit, with the right status for each way it can be wrong:
 /// 415 for another media type, 413 when too large, 400 (with the position) for malformed JSON or invalid UTF-8,
-/// 408 for a body that arrives too slowly and 400 for one whose chunked framing is broken.
+/// 408 for a body that arrives too slowly or not within <see cref="HttpOptions.BodyTimeoutSeconds"/> and 400 for one
+/// whose chunked framing is broken.
 /// </summary>
 internal static class JsonBody
 {
@@ -18,8 +19,9 @@ internal static class JsonBody
     // A repeated property is refused: which of two "model"s a reader honours is not something a client should have to guess.
     private static readonly JsonDocumentOptions s_options = new() { MaxDepth = MaxDepth, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, AllowDuplicateProperties = false };
 
-    public static async ValueTask<(JsonDocument? Document, IResult? Error)> ReadAsync(HttpContext context, long maxBytes)
+    public static async ValueTask<(JsonDocument? Document, IResult? Error)> ReadAsync(HttpContext context, HttpOptions options)
     {
+        var maxBytes = options.MaxBodyBytes;
         var request = context.Request;
         if (!IsJson(request.ContentType))
         {
@@ -38,6 +40,9 @@ internal static class JsonBody
 
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         var length = 0;
+        // The whole body within BodyTimeoutSeconds: Kestrel's minimum data rate does not bound a steady trickle.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.BodyTimeoutSeconds));
         try
         {
             while (true)
@@ -53,7 +58,13 @@ internal static class JsonBody
                 int read;
                 try
                 {
-                    read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted).ConfigureAwait(false);
+                    read = await request.Body.ReadAsync(buffer.AsMemory(length), deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+                {
+                    // The rest of the body is not waited for: the connection closes after the answer.
+                    context.Response.Headers.Connection = "close";
+                    return (null, Problems.Create(408, "Request timeout", $"the request body did not arrive within {options.BodyTimeoutSeconds} s (Sluice:Http:BodyTimeoutSeconds)", "body"));
                 }
                 catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
                 {

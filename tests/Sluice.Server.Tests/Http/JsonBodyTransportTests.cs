@@ -33,6 +33,26 @@ public sealed class JsonBodyTransportTests : IAsyncLifetime
         Assert.Contains("too slowly", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/v1/jobs", "application/problem+json")]
+    [InlineData("/v1/chat/completions", "application/json")]
+    public async Task ReadAsync_BodyTricklesAboveKestrelsMinimumRate_408AfterBodyTimeout(string path, string mediaType)
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:Http:BodyTimeoutSeconds"] = "2" });
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        // 60 bytes every 100 ms is 600 bytes/s, above Kestrel's 240: only the body timeout ends a 1 MB body sent so.
+        var (status, head, body) = await RawHttp.TrickleAsync(server.BaseAddress,
+            $"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 1000000",
+            Encoding.ASCII.GetBytes(new string(' ', 60)), TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(20));
+
+        Assert.True(status == 408, $"expected 408, got {status}: {head}\n{body}");
+        Assert.InRange(started.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(15));
+        Assert.Contains(mediaType, head, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Connection: close", head, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Sluice:Http:BodyTimeoutSeconds", body, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ReadAsync_BrokenChunkedFraming_400ProblemNamingTheBody()
     {

@@ -18,10 +18,53 @@ internal static class RawHttp
         var stream = client.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head + "\r\n\r\n"), cts.Token);
         await stream.WriteAsync(body, cts.Token);
+        return await ReadAnswerAsync(stream, cts.Token);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="head"/>, then <paramref name="piece"/> every <paramref name="interval"/> (a client that
+    /// keeps a body trickling in) until the server answers and closes, or <paramref name="timeout"/> passes.
+    /// </summary>
+    public static async Task<(int Status, string Head, string Body)> TrickleAsync(Uri server, string head, byte[] piece, TimeSpan interval, TimeSpan timeout)
+    {
+        using var client = new TcpClient();
+        using var cts = new CancellationTokenSource(timeout);
+        await client.ConnectAsync(server.Host, server.Port, cts.Token);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head + "\r\n\r\n"), cts.Token);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+        var writer = Task.Run(async () =>
+        {
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    await stream.WriteAsync(piece, stop.Token);
+                    await Task.Delay(interval, stop.Token);
+                }
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The server closed the connection, or the answer came.
+            }
+        });
+        try
+        {
+            return await ReadAnswerAsync(stream, cts.Token);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await writer;
+        }
+    }
+
+    private static async Task<(int Status, string Head, string Body)> ReadAnswerAsync(NetworkStream stream, CancellationToken cancellationToken)
+    {
         using var answer = new MemoryStream();
         var buffer = new byte[16 * 1024];
         int n;
-        while ((n = await stream.ReadAsync(buffer, cts.Token)) > 0)
+        while ((n = await stream.ReadAsync(buffer, cancellationToken)) > 0)
         {
             answer.Write(buffer, 0, n);
         }
