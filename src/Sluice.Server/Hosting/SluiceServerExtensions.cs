@@ -106,6 +106,7 @@ public static class SluiceServerExtensions
             o.AddSchemaTransformer<ProblemDetailsSchemaTransformer>();
             o.AddSchemaTransformer<OpenAiBodySchemaTransformer>();
             o.AddDocumentTransformer<AdmissionOpenApiTransformer>();
+            o.AddDocumentTransformer<RelativeServerTransformer>();
         });
         return builder;
     }
