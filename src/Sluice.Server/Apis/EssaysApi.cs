@@ -29,7 +29,7 @@ internal static class EssaysApi
 
     private static async Task<IResult> SubmitAsync(HttpContext http, JobService jobs, IOptions<HttpOptions> options)
     {
-        var (doc, error) = await JsonBody.ReadAsync(http, options.Value.MaxBodyBytes).ConfigureAwait(false);
+        var (doc, error) = await JsonBody.ReadAsync(http, options.Value).ConfigureAwait(false);
         if (error is not null)
         {
             return error;

@@ -56,7 +56,7 @@ internal static class JobsApi
 
     internal static async Task<IResult> SubmitAsync(HttpContext http, JobService jobs, IOptions<HttpOptions> options)
     {
-        var (doc, error) = await JsonBody.ReadAsync(http, options.Value.MaxBodyBytes).ConfigureAwait(false);
+        var (doc, error) = await JsonBody.ReadAsync(http, options.Value).ConfigureAwait(false);
         if (error is not null)
         {
             return error;

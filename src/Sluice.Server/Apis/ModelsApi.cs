@@ -43,7 +43,7 @@ internal static class ModelsApi
 
     private static async Task<IResult> InferAsync(string model, HttpContext http, DirectInference direct, ModelRegistry registry, IOptions<HttpOptions> options)
     {
-        var (doc, error) = await JsonBody.ReadAsync(http, options.Value.MaxBodyBytes).ConfigureAwait(false);
+        var (doc, error) = await JsonBody.ReadAsync(http, options.Value).ConfigureAwait(false);
         if (error is not null)
         {
             return error;

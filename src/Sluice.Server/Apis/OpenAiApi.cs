@@ -84,7 +84,7 @@ internal static class OpenAiApi
 
     private static async Task<IResult> HandleAsync(HttpContext http, OpenAiServices s, bool chat)
     {
-        var (doc, bodyError) = await JsonBody.ReadAsync(http, s.Http.MaxBodyBytes).ConfigureAwait(false);
+        var (doc, bodyError) = await JsonBody.ReadAsync(http, s.Http).ConfigureAwait(false);
         if (bodyError is not null)
         {
             return OpenAiErrors.FromProblem(bodyError);

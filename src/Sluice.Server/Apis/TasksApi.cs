@@ -63,7 +63,7 @@ internal static class TasksApi
             return UnknownTask(name);
         }
 
-        var (doc, error) = await JsonBody.ReadAsync(http, options.Value.MaxBodyBytes).ConfigureAwait(false);
+        var (doc, error) = await JsonBody.ReadAsync(http, options.Value).ConfigureAwait(false);
         if (error is not null)
         {
             return error;

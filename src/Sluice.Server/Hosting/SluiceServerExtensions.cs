@@ -107,6 +107,7 @@ public static class SluiceServerExtensions
             o.AddSchemaTransformer<ProblemDetailsSchemaTransformer>();
             o.AddSchemaTransformer<OpenAiBodySchemaTransformer>();
             o.AddDocumentTransformer<AdmissionOpenApiTransformer>();
+            o.AddDocumentTransformer<RelativeServerTransformer>();
         });
         return builder;
     }
@@ -115,6 +116,7 @@ public static class SluiceServerExtensions
     {
         // Start listening to the meter before the first request, not at the first scrape.
         app.Services.GetRequiredService<Sluice.Core.Metrics.PrometheusExporter>();
+        app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestMetricsMiddleware>();

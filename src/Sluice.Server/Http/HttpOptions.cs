@@ -13,6 +13,13 @@ public sealed class HttpOptions
     public long MaxBodyBytes { get; set; } = 2 * 1024 * 1024;
 
     /// <summary>
+    /// Longest time a JSON request body may take to arrive, in seconds; slower is 408. Kestrel's minimum data rate
+    /// (240 bytes/s) alone lets a client trickling just above it hold a connection for hours.
+    /// </summary>
+    [Range(1, 3600)]
+    public int BodyTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>
     /// Interval of SSE keep-alive comments and WebSocket pings; a WebSocket client that answers no ping within it is
     /// dropped, an SSE connection whose data stays unacknowledged for two intervals is aborted, and an HTTP/2 connection
     /// silent for an interval is pinged and closed when no answer comes within another.

@@ -7,7 +7,9 @@ namespace Sluice.Server.Http;
 
 /// <summary>
 /// Reads a JSON request body under a size limit, with the right status for each way it can be wrong:
-/// 415 for another media type, 413 when too large, 400 (with the position) for malformed JSON or invalid UTF-8.
+/// 415 for another media type, 413 when too large, 400 (with the position) for malformed JSON or invalid UTF-8,
+/// 408 for a body that arrives too slowly or not within <see cref="HttpOptions.BodyTimeoutSeconds"/> and 400 for one
+/// whose chunked framing is broken.
 /// </summary>
 internal static class JsonBody
 {
@@ -17,8 +19,9 @@ internal static class JsonBody
     // A repeated property is refused: which of two "model"s a reader honours is not something a client should have to guess.
     private static readonly JsonDocumentOptions s_options = new() { MaxDepth = MaxDepth, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, AllowDuplicateProperties = false };
 
-    public static async ValueTask<(JsonDocument? Document, IResult? Error)> ReadAsync(HttpContext context, long maxBytes)
+    public static async ValueTask<(JsonDocument? Document, IResult? Error)> ReadAsync(HttpContext context, HttpOptions options)
     {
+        var maxBytes = options.MaxBodyBytes;
         var request = context.Request;
         if (!IsJson(request.ContentType))
         {
@@ -37,6 +40,9 @@ internal static class JsonBody
 
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         var length = 0;
+        // The whole body within BodyTimeoutSeconds: Kestrel's minimum data rate does not bound a steady trickle.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.BodyTimeoutSeconds));
         try
         {
             while (true)
@@ -52,11 +58,23 @@ internal static class JsonBody
                 int read;
                 try
                 {
-                    read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted).ConfigureAwait(false);
+                    read = await request.Body.ReadAsync(buffer.AsMemory(length), deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+                {
+                    // The rest of the body is not waited for: the connection closes after the answer.
+                    context.Response.Headers.Connection = "close";
+                    return (null, Problems.Create(408, "Request timeout", $"the request body did not arrive within {options.BodyTimeoutSeconds} s (Sluice:Http:BodyTimeoutSeconds)", "body"));
                 }
                 catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
                 {
                     return (null, TooLarge(maxBytes));
+                }
+                catch (BadHttpRequestException ex)
+                {
+                    // The client's fault, not the server's: a body trickling in under Kestrel's minimum data rate
+                    // (a slowloris) or broken chunked framing is its 408 or 400, not an unhandled 500 logged as an error.
+                    return (null, BrokenBody(ex));
                 }
 
                 if (read == 0)
@@ -169,6 +187,10 @@ internal static class JsonBody
                 return null;
         }
     }
+
+    private static IResult BrokenBody(BadHttpRequestException ex) => ex.StatusCode == StatusCodes.Status408RequestTimeout
+        ? Problems.Create(408, "Request timeout", "the request body arrived too slowly (Kestrel's minimum data rate); send it at once", "body")
+        : Problems.Create(ex.StatusCode, "Invalid request", $"the request body could not be read: {ex.Message.TrimEnd('.')}", "body");
 
     private static IResult TooLarge(long maxBytes) =>
         Problems.Create(413, "Payload too large", $"the request body exceeds {maxBytes} bytes", "body");

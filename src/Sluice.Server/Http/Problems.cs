@@ -35,6 +35,7 @@ internal static class Problems
         400 => "invalid-request",
         401 => "unauthorized",
         404 => "not-found",
+        408 => "request-timeout",
         409 => "conflict",
         413 => "payload-too-large",
         415 => "unsupported-media-type",
