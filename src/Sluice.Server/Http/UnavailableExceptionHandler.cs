@@ -24,7 +24,8 @@ internal sealed partial class UnavailableExceptionHandler(IProblemDetailsService
             return false;
         }
 
-        Log.Unavailable(logger, httpContext.Request.Method, httpContext.Request.Path.Value ?? "", exception.Message);
+        // The path escaped (PathString.ToString()), not decoded: a CR or LF in it would start a forged log line.
+        Log.Unavailable(logger, httpContext.Request.Method, httpContext.Request.Path.ToString(), exception.Message);
         httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         Apis.JobResponses.SetRetryAfter(httpContext, RetryAfter);
         return await problems.TryWriteAsync(new ProblemDetailsContext
