@@ -1,10 +1,7 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Sluice.Distributed.Tests.Infrastructure;
 using Sluice.Testing.Server;
 
@@ -17,14 +14,7 @@ public sealed class CrossProcessTraceTests(Brokers brokers)
     [Fact]
     public async Task Submit_GatewayThenWorker_WorkersRunSpanContinuesTheGatewaysRequestSpan()
     {
-        var posts = new ConcurrentQueue<byte[]>();
-        await using var collector = await KestrelTestServer.StartAsync(app => app.MapPost("/v1/traces", async (HttpContext http) =>
-        {
-            using var buffer = new MemoryStream();
-            await http.Request.Body.CopyToAsync(buffer);
-            posts.Enqueue(buffer.ToArray());
-            return Results.Ok();
-        }));
+        await using var collector = await OtlpCollector.StartAsync();
         await using var cluster = await Cluster.CreateAsync(brokers, new Dictionary<string, string>
         {
             ["Sluice:Tracing:Enabled"] = "true",
@@ -56,12 +46,12 @@ public sealed class CrossProcessTraceTests(Brokers brokers)
 
         // Only the worker runs models: an export naming the job's run span comes from it, in the client's trace, under
         // the gateway's request span.
-        bool FromWorker(byte[] p) => Has(p, Encoding.UTF8.GetBytes(id)) && Has(p, "run"u8.ToArray());
-        await Poll.UntilAsync(() => Task.FromResult(posts.Any(FromWorker)), () => $"{posts.Count} exports, none with job {id}'s run\n" + cluster.Output, TimeSpan.FromSeconds(30));
-        var export = posts.First(FromWorker);
+        bool FromWorker((string Path, string? ContentType, byte[] Body) p) => p.Path == "/v1/traces" && OtlpCollector.Contains(p.Body, id) && OtlpCollector.Contains(p.Body, "run");
+        await Poll.UntilAsync(() => Task.FromResult(collector.Posts.Any(FromWorker)), () => $"{collector.Posts.Length} exports, none with job {id}'s run\n" + cluster.Output, TimeSpan.FromSeconds(30));
+        var export = collector.Posts.First(FromWorker).Body;
         Assert.True(Has(export, traceBytes), "the worker's spans are not in the client's trace");
         Assert.True(Has(export, requestSpan), "the worker's spans do not name the gateway's request span as parent");
     }
 
-    private static bool Has(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
+    private static bool Has(byte[] haystack, byte[] needle) => OtlpCollector.Contains(haystack, needle);
 }

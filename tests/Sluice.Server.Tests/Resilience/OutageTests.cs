@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Sluice.Core.Events;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
@@ -198,6 +199,39 @@ public sealed class OutageTests
         return (store, id, Body);
     }
 
+    /// <summary>Submits a job that fails into a dead letter, whose writer is held after storing it until <paramref name="published"/>.</summary>
+    private static async Task<(string Id, long LastId)> DeadLetterHeldBeforeItsEndAsync(TestServer server, OutageJobStore store, TaskCompletionSource published)
+    {
+        store.HeldAfterCompletions = published;
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var id = submitted.GetProperty("id").GetString()!;
+        await store.CompletionCommitted.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldAfterCompletions = null;
+        return (id, (await store.GetEventsAsync(id, 0, CancellationToken.None))[^1].Id);
+    }
+
+    /// <summary>Requeues the dead letter over HTTP with the new run held at its start until the returned source is set.</summary>
+    private static async Task<TaskCompletionSource> RequeueHeldAtItsStartAsync(TestServer server, OutageJobStore store, string id)
+    {
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldStarts = held;
+        using var accepted = await server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        return held;
+    }
+
+    private static async Task<List<(long Id, string Type)>> ReadToItsEndAsync(JobEventSubscription sub)
+    {
+        var seen = new List<(long Id, string Type)>();
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await foreach (var e in sub.Reader.ReadAllAsync(bound.Token))
+        {
+            seen.Add((e.Id, e.Type));
+        }
+
+        return seen;
+    }
+
     private static async Task UntilAsync(Func<bool> condition, string failure)
     {
         var until = DateTime.UtcNow.AddSeconds(10);
@@ -217,19 +251,10 @@ public sealed class OutageTests
 
         // The dead letter is stored, and its writer held before it publishes the terminal event: the window.
         var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        store.HeldAfterCompletions = published;
-        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
-        var id = submitted.GetProperty("id").GetString()!;
-        await store.CompletionCommitted.Task.WaitAsync(TimeSpan.FromSeconds(20));
-        store.HeldAfterCompletions = null;
-        var lastId = (await store.GetEventsAsync(id, 0, CancellationToken.None))[^1].Id;
+        var (id, lastId) = await DeadLetterHeldBeforeItsEndAsync(server, store, published);
 
         // Requeued in the window; the new run is held at its start, so its stream must stay open with its queued event.
-        store.HeldStarts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (var accepted = await server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null))
-        {
-            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        }
+        var heldStart = await RequeueHeldAtItsStartAsync(server, store, id);
 
         Assert.True(hub.TrySubscribe(id, lastId, out var sub));
         using (sub)
@@ -244,12 +269,8 @@ public sealed class OutageTests
             }
 
             // It did not touch the new run's stream, which then ends with the new run's own outcome, as stored.
-            store.HeldStarts.SetResult();
-            var seen = new List<(long Id, string Type)>();
-            await foreach (var e in sub.Reader.ReadAllAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token))
-            {
-                seen.Add((e.Id, e.Type));
-            }
+            heldStart.SetResult();
+            var seen = await ReadToItsEndAsync(sub);
 
             Assert.Equal((lastId + 1, "queued"), seen[0]);
             Assert.Equal("dead_lettered", seen[^1].Type);
@@ -288,11 +309,7 @@ public sealed class OutageTests
             CompletedAt = DateTimeOffset.UtcNow,
             Events = [swept],
         }, CancellationToken.None));
-        store.HeldStarts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (var accepted = await server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null))
-        {
-            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        }
+        var heldStart = await RequeueHeldAtItsStartAsync(server, store, id);
 
         await store.StartHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.True(hub.TrySubscribe(id, swept.Id, out var sub));
@@ -309,12 +326,8 @@ public sealed class OutageTests
             answered.SetResult();
 
             // The new run then runs, and its stream (untouched by the stale run) ends with its own outcome, as stored.
-            store.HeldStarts.SetResult();
-            var seen = new List<(long Id, string Type)>();
-            await foreach (var e in sub.Reader.ReadAllAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token))
-            {
-                seen.Add((e.Id, e.Type));
-            }
+            heldStart.SetResult();
+            var seen = await ReadToItsEndAsync(sub);
 
             Assert.Equal((swept.Id + 1, "queued"), seen[0]);
             Assert.Equal("completed", seen[^1].Type);
@@ -336,12 +349,7 @@ public sealed class OutageTests
 
         // The dead letter is stored, its end not yet published, while a client follows the first run's stream.
         var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        store.HeldAfterCompletions = published;
-        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
-        var id = submitted.GetProperty("id").GetString()!;
-        await store.CompletionCommitted.Task.WaitAsync(TimeSpan.FromSeconds(20));
-        store.HeldAfterCompletions = null;
-        var lastId = (await store.GetEventsAsync(id, 0, CancellationToken.None))[^1].Id;
+        var (id, lastId) = await DeadLetterHeldBeforeItsEndAsync(server, store, published);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var seen = new List<(long Id, string Event, string Data)>();
         var boundary = new TaskCompletionSource<(long Id, string Event, string Data)>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -349,11 +357,7 @@ public sealed class OutageTests
         await UntilAsync(() => hub.OpenSubscriptions == 1, "the stream never subscribed");
 
         // Requeued; the new run is held at its start, so it has only its queued event, and has not ended.
-        store.HeldStarts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (var accepted = await server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null))
-        {
-            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        }
+        var heldStart = await RequeueHeldAtItsStartAsync(server, store, id);
 
         // The follower gets the new run's queued event now, live: the run boundary (it used to get nothing until the
         // new run had ended, when the SQLite store first held its events).
@@ -361,7 +365,7 @@ public sealed class OutageTests
         Assert.Equal(lastId + 1, queued.Id);
         Assert.Contains("\"requeued\":true", queued.Data, StringComparison.Ordinal);
         published.SetResult();
-        store.HeldStarts.SetResult();
+        heldStart.SetResult();
 
         // Then the new run's events up to its own end, as stored: one terminal event, ids following on.
         var events = await stream.WaitAsync(TimeSpan.FromSeconds(30));

@@ -3,8 +3,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
 using Sluice.Core.Tracing;
@@ -115,14 +113,7 @@ public sealed class TracingTests
     [Fact]
     public async Task Serve_OtlpHttpProtobufConfigured_PostsTheJobSpansToV1Traces()
     {
-        var bodies = new ConcurrentQueue<(string Path, string? ContentType, byte[] Body)>();
-        await using var collector = await KestrelTestServer.StartAsync(app => app.Map("/{**path}", async (HttpContext http) =>
-        {
-            using var buffer = new MemoryStream();
-            await http.Request.Body.CopyToAsync(buffer);
-            bodies.Enqueue((http.Request.Path.Value!, http.Request.ContentType, buffer.ToArray()));
-            return Results.Ok();
-        }));
+        await using var collector = await OtlpCollector.StartAsync();
         string id;
         await using (var server = await TestServer.StartAsync(new Dictionary<string, string>
         {
@@ -133,9 +124,10 @@ public sealed class TracingTests
         }))
         {
             id = await SubmitAsync(server.Client, ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom());
-            await Poll.UntilAsync(() => Task.FromResult(Sent(bodies, id)), () => $"{bodies.Count} posts, none with job {id}'s run", TimeSpan.FromSeconds(30));
+            await Poll.UntilAsync(() => Task.FromResult(Sent(collector.Posts, id)), () => $"{collector.Posts.Length} posts, none with job {id}'s run", TimeSpan.FromSeconds(30));
         }
 
+        var bodies = collector.Posts;
         var post = bodies.First(b => Contains(b.Body, id));
         Assert.Equal("/v1/traces", post.Path);
         Assert.Equal("application/x-protobuf", post.ContentType);
@@ -193,8 +185,8 @@ public sealed class TracingTests
         return json.RootElement.GetProperty("id").GetString()!;
     }
 
-    private static bool Sent(ConcurrentQueue<(string Path, string? ContentType, byte[] Body)> bodies, string id) =>
+    private static bool Sent((string Path, string? ContentType, byte[] Body)[] bodies, string id) =>
         bodies.Any(b => Contains(b.Body, id) && Contains(b.Body, SluiceTracing.RunSpan));
 
-    private static bool Contains(byte[] body, string text) => body.AsSpan().IndexOf(Encoding.UTF8.GetBytes(text)) >= 0;
+    private static bool Contains(byte[] body, string text) => OtlpCollector.Contains(body, text);
 }
