@@ -9,7 +9,11 @@ namespace Sluice.Core.Caching;
 /// </summary>
 public static class CacheKeys
 {
-    public static string For(string model, string version, JsonElement input)
+    /// <summary>
+    /// The key of <paramref name="input"/> to <paramref name="model"/> at <paramref name="version"/>, of the caller
+    /// <paramref name="owner"/> (null: shared by every caller, see <see cref="CacheOptions.Scope"/>).
+    /// </summary>
+    public static string For(string model, string version, JsonElement input, string? owner = null)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -18,6 +22,12 @@ public static class CacheKeys
             writer.WriteStringValue(model);
             writer.WriteStringValue(version);
             WriteNormalized(writer, input);
+            if (owner is not null)
+            {
+                // A fourth element: no owner's key equals a shared one, and a shared key stays as it was before scopes.
+                writer.WriteStringValue(owner);
+            }
+
             writer.WriteEndArray();
         }
 

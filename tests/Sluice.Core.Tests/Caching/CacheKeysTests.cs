@@ -20,6 +20,14 @@ public sealed class CacheKeysTests
         Assert.NotEqual(CacheKeys.For("m", "1", J("{\"a\":1}")), CacheKeys.For(model, version, J(input)));
 
     [Fact]
+    public void For_DifferentOwner_DifferentKey() =>
+        Assert.NotEqual(CacheKeys.For("m", "1", J("{\"a\":1}"), "alice"), CacheKeys.For("m", "1", J("{\"a\":1}"), "bob"));
+
+    [Fact]
+    public void For_OwnerOrNone_DifferentKey() =>
+        Assert.NotEqual(CacheKeys.For("m", "1", J("{\"a\":1}"), "alice"), CacheKeys.For("m", "1", J("{\"a\":1}")));
+
+    [Fact]
     public void BodyHash_NamedTopLevelFieldNull_SameAsLeftOut() =>
         Assert.Equal(CacheKeys.BodyHash(J("{\"model\":\"m\",\"input\":{}}"), "priority"), CacheKeys.BodyHash(J("{\"priority\":null,\"model\":\"m\",\"input\":{}}"), "priority"));
 
