@@ -170,7 +170,7 @@ internal sealed partial class JobService
             {
                 return created.Job.RequestHash == request.BodyHash
                     ? new SubmitOutcome(SubmitStatus.Replayed, created.Job)
-                    : Reject(SubmitStatus.IdempotencyMismatch, "idempotency_mismatch", detail: "this Idempotency-Key was used with a different request body");
+                    : Reject(SubmitStatus.IdempotencyMismatch, "idempotency_mismatch", detail: "this Idempotency-Key was used with a different request body or on another endpoint");
             }
 
             var queued = new QueuedJob
@@ -440,7 +440,7 @@ internal sealed partial class JobService
             {
                 return created.Job.RequestHash == job.RequestHash
                     ? new SubmitOutcome(SubmitStatus.Replayed, created.Job)
-                    : Reject(SubmitStatus.IdempotencyMismatch, "idempotency_mismatch", detail: "this Idempotency-Key was used with a different request body");
+                    : Reject(SubmitStatus.IdempotencyMismatch, "idempotency_mismatch", detail: "this Idempotency-Key was used with a different request body or on another endpoint");
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
