@@ -214,6 +214,7 @@ internal sealed class OpenAiProtocol(UpstreamClient upstream, string upstreamMod
     internal static FinishReason Finish(string? reason) => reason switch
     {
         "length" => FinishReason.Length,
+        "content_filter" => FinishReason.ContentFilter,
         _ => FinishReason.Stop,
     };
 }

@@ -9,7 +9,11 @@ namespace Sluice.Core.Caching;
 /// </summary>
 public static class CacheKeys
 {
-    public static string For(string model, string version, JsonElement input)
+    /// <summary>
+    /// The key of <paramref name="input"/> to <paramref name="model"/> at <paramref name="version"/>, of the caller
+    /// <paramref name="owner"/> (null: shared by every caller, see <see cref="CacheOptions.Scope"/>).
+    /// </summary>
+    public static string For(string model, string version, JsonElement input, string? owner = null)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -18,6 +22,12 @@ public static class CacheKeys
             writer.WriteStringValue(model);
             writer.WriteStringValue(version);
             WriteNormalized(writer, input);
+            if (owner is not null)
+            {
+                // A fourth element: no owner's key equals a shared one, and a shared key stays as it was before scopes.
+                writer.WriteStringValue(owner);
+            }
+
             writer.WriteEndArray();
         }
 
@@ -27,16 +37,21 @@ public static class CacheKeys
     }
 
     /// <summary>
-    /// Hash of a request body (normalised the same way), for idempotency-key body checks. The top-level fields named
-    /// in <paramref name="nullIsAbsent"/> are left out when null, since the API reads such a null as the field left
-    /// out: a retry that spells an unset field either way is the same request.
+    /// Hash of a request to <paramref name="endpoint"/> (e.g. <c>POST /v1/jobs</c>) and its body (normalised the same
+    /// way), for idempotency-key checks. The endpoint counts, so a key reused on another endpoint is a mismatch however
+    /// alike the bodies, never a replay of a job the other endpoint created (and would answer in its own shape). The
+    /// top-level fields named in <paramref name="nullIsAbsent"/> are left out when null, since the API reads such a null
+    /// as the field left out: a retry that spells an unset field either way is the same request.
     /// </summary>
-    public static string BodyHash(JsonElement body, params ReadOnlySpan<string> nullIsAbsent)
+    public static string BodyHash(string endpoint, JsonElement body, params ReadOnlySpan<string> nullIsAbsent)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
         {
+            writer.WriteStartArray();
+            writer.WriteStringValue(endpoint);
             WriteNormalized(writer, body, nullIsAbsent);
+            writer.WriteEndArray();
         }
 
         return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));

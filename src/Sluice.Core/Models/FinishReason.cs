@@ -17,4 +17,10 @@ public enum FinishReason
 
     /// <summary>The model failed.</summary>
     Error,
+
+    /// <summary>
+    /// The provider's content filter ended it (a remote backend's <c>content_filter</c>): an answer, returned as one, but
+    /// never cached, since it follows the provider's policy at that moment rather than the request.
+    /// </summary>
+    ContentFilter,
 }

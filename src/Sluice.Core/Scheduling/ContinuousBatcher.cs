@@ -416,7 +416,7 @@ internal sealed partial class ContinuousBatcher
             _entry.RunLatency.Observe(1, runMs);
             var result = string.Create(CultureInfo.InvariantCulture,
                 $"{{\"text\":{JsonSerializer.Serialize(a.Text.ToString(), CoreJsonContext.Default.String)},\"finish_reason\":\"{ReasonName(reason)}\",\"usage\":{{\"prompt_tokens\":{prompt},\"completion_tokens\":{completion},\"total_tokens\":{prompt + completion}}}}}");
-            _ = _lifecycle.SucceedAsync(a.Job, _reader, result, _active.Count, runMs, a.Live);
+            _ = _lifecycle.SucceedAsync(a.Job, _reader, result, _active.Count, runMs, a.Live, cacheable: reason != FinishReason.ContentFilter);
         }
         else if (status == JobStatus.Failed)
         {
@@ -469,6 +469,7 @@ internal sealed partial class ContinuousBatcher
         FinishReason.Length => "length",
         FinishReason.Cancelled => "cancelled",
         FinishReason.Error => "error",
+        FinishReason.ContentFilter => "content_filter",
         _ => "none",
     };
 

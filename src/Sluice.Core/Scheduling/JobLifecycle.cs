@@ -369,9 +369,12 @@ internal sealed partial class JobLifecycle
         }
     }
 
-    /// <summary>A run's result; <paramref name="run"/> is the control block the run started with (see <see cref="FinishAsync"/>).</summary>
-    public Task SucceedAsync(QueuedJob job, IJobQueueReader reader, string resultJson, int batchSize, double runMs, LiveJob? run = null) =>
-        FinishAsync(job, reader, JobStatus.Succeeded, resultJson, null, batchSize, runMs, run: run);
+    /// <summary>
+    /// A run's result; <paramref name="run"/> is the control block the run started with (see <see cref="FinishAsync"/>).
+    /// <paramref name="cacheable"/> false keeps it out of the result cache (see <see cref="Models.FinishReason.ContentFilter"/>).
+    /// </summary>
+    public Task SucceedAsync(QueuedJob job, IJobQueueReader reader, string resultJson, int batchSize, double runMs, LiveJob? run = null, bool cacheable = true) =>
+        FinishAsync(job, reader, JobStatus.Succeeded, resultJson, null, batchSize, runMs, run: run, cacheable: cacheable);
 
     /// <summary>
     /// A failed attempt: retried with backoff while attempts remain, else dead-lettered (or failed when not retryable).
@@ -567,9 +570,10 @@ internal sealed partial class JobLifecycle
     /// <paramref name="run"/> is the control block a batcher's run started with (null: the one registered for the job):
     /// a requeue may have registered the next run's under the same id meanwhile, which this outcome must not settle.
     /// A running job's outcome is stored only while the store still has the job in this run (see <see cref="JobCompletion.Run"/>).
+    /// A success fills the result cache unless <paramref name="cacheable"/> is false.
     /// </summary>
     public async Task FinishAsync(QueuedJob job, IJobQueueReader? reader, JobStatus status, string? resultJson, string? error, int? batchSize, double runMs,
-        bool releaseIdempotencyKey = false, string? errorCode = null, TimeSpan? retryAfter = null, LiveJob? run = null)
+        bool releaseIdempotencyKey = false, string? errorCode = null, TimeSpan? retryAfter = null, LiveJob? run = null, bool cacheable = true)
     {
         errorCode ??= JobErrorCodes.ForStatus(status);
         if (reader is not null && Abandoned(job, reader))
@@ -601,7 +605,7 @@ internal sealed partial class JobLifecycle
 
             events[^1] = new JobEvent(job.Id, _events.NextId(job.Id), type, data, now);
             var queuedMs = live.Running || status == JobStatus.Succeeded ? Math.Max(0, (now - job.EnqueuedAt).TotalMilliseconds - runMs) : (now - job.EnqueuedAt).TotalMilliseconds;
-            var cacheKey = status == JobStatus.Succeeded ? job.CacheKey : null;
+            var cacheKey = status == JobStatus.Succeeded && cacheable ? job.CacheKey : null;
             bool stored;
             var backoff = Backoff.First;
             var giveUpAt = now + StoreOutagePatience;

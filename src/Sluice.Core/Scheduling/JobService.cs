@@ -28,6 +28,9 @@ internal sealed partial class JobService
     private readonly ConcurrentDictionary<string, StrongBox<int>> _admitting = new(StringComparer.Ordinal);
     private readonly ResultCache _cache;
     private readonly CacheOptions _cacheOptions;
+
+    /// <summary>Cache entries are the caller's own (<see cref="CacheOptions.Scope"/> <c>owner</c>).</summary>
+    private readonly bool _cachePerOwner;
     private readonly JobLifecycle _lifecycle;
     private readonly LiveJobs _live;
     private readonly SluiceMetrics _metrics;
@@ -43,6 +46,7 @@ internal sealed partial class JobService
         _events = events;
         _cache = cache;
         _cacheOptions = cacheOptions.Value;
+        _cachePerOwner = _cacheOptions.Scope != CacheOptions.GlobalScope;
         _lifecycle = lifecycle;
         _live = live;
         _metrics = metrics;
@@ -104,7 +108,9 @@ internal sealed partial class JobService
 
         var now = _time.GetUtcNow();
         var inputJson = request.Input.ValueKind == JsonValueKind.Undefined ? "{}" : request.Input.GetRawText();
-        var cacheKey = deterministic && request.UseCache && _cacheOptions.Enabled ? CacheKeys.For(entry.Name, entry.Model.Descriptor.CacheVersion ?? entry.Version, request.Input) : null;
+        var cacheKey = deterministic && request.UseCache && _cacheOptions.Enabled
+            ? CacheKeys.For(entry.Name, entry.Model.Descriptor.CacheVersion ?? entry.Version, request.Input, _cachePerOwner ? request.Owner : null)
+            : null;
         var deadlineMs = request.DeadlineMs ?? (entry.Settings.DefaultDeadlineMs > 0 ? entry.Settings.DefaultDeadlineMs : null);
         var job = new JobRecord
         {
@@ -164,7 +170,7 @@ internal sealed partial class JobService
             {
                 return created.Job.RequestHash == request.BodyHash
                     ? new SubmitOutcome(SubmitStatus.Replayed, created.Job)
-                    : Reject(SubmitStatus.IdempotencyMismatch, "idempotency_mismatch", detail: "this Idempotency-Key was used with a different request body");
+                    : Reject(SubmitStatus.IdempotencyMismatch, "idempotency_mismatch", detail: "this Idempotency-Key was used with a different request body or on another endpoint");
             }
 
             var queued = new QueuedJob
@@ -434,7 +440,7 @@ internal sealed partial class JobService
             {
                 return created.Job.RequestHash == job.RequestHash
                     ? new SubmitOutcome(SubmitStatus.Replayed, created.Job)
-                    : Reject(SubmitStatus.IdempotencyMismatch, "idempotency_mismatch", detail: "this Idempotency-Key was used with a different request body");
+                    : Reject(SubmitStatus.IdempotencyMismatch, "idempotency_mismatch", detail: "this Idempotency-Key was used with a different request body or on another endpoint");
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -25,7 +25,7 @@ internal static class ApiDocs
         + "A wait that is not a whole number of seconds is ignored.", DocumentedValue.String);
 
     public static readonly DocumentedParameter IdempotencyKey = Header("Idempotency-Key",
-        "The same key and body within 24 h return the original job (Idempotent-Replayed: true); the same key with another body is a 422. "
+        "The same key and body within 24 h return the original job (Idempotent-Replayed: true); the same key with another body, or on another endpoint, is a 422. "
         + "A job cancelled because the request that created it went away while it waited (Prefer: wait) frees the key: the retry creates a new job.",
         DocumentedValue.String with { MinLength = 1, MaxLength = 255, Pattern = "^[\\x21-\\x7E]+$" });
 

@@ -71,7 +71,7 @@ internal static class EssaysApi
                 UseCache = useCache,
                 Owner = AdmissionFilter.CallerOf(http).Id,
                 IdempotencyKey = idempotencyKey,
-                BodyHash = idempotencyKey is null ? null : Core.Caching.CacheKeys.BodyHash(root, "priority", "cache", "prompt_id", "prompt_text"),
+                BodyHash = idempotencyKey is null ? null : Core.Caching.CacheKeys.BodyHash("POST /v1/essays", root, "priority", "cache", "prompt_id", "prompt_text"),
                 TraceParent = JobsApi.TraceParent(http),
             }, http.RequestAborted).ConfigureAwait(false);
             if (outcome.Status == SubmitStatus.UnknownModel)

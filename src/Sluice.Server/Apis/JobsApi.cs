@@ -83,7 +83,7 @@ internal static class JobsApi
                 DeadlineMs = body.DeadlineMs,
                 Owner = caller.Id,
                 IdempotencyKey = idempotencyKey,
-                BodyHash = idempotencyKey is null ? null : CacheKeys.BodyHash(doc.RootElement, SubmitParser.NullableFields),
+                BodyHash = idempotencyKey is null ? null : CacheKeys.BodyHash("POST /v1/jobs", doc.RootElement, SubmitParser.NullableFields),
                 TraceParent = TraceParent(http),
                 UseCache = body.UseCache,
             }, http.RequestAborted).ConfigureAwait(false);

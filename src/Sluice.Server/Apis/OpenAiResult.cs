@@ -91,6 +91,14 @@ internal readonly record struct OpenAiResult(string Text, string FinishReason, i
         return tokens;
     }
 
-    /// <summary>OpenAI knows <c>stop</c> and <c>length</c> (plus tool and filter reasons Sluice never produces).</summary>
-    public static string FinishName(string reason) => reason == "length" ? "length" : "stop";
+    /// <summary>
+    /// OpenAI knows <c>stop</c>, <c>length</c>, <c>content_filter</c> (a remote provider's filter ended it; the caller
+    /// must not read it as the model's own end) and tool reasons Sluice never produces.
+    /// </summary>
+    public static string FinishName(string reason) => reason switch
+    {
+        "length" => "length",
+        "content_filter" => "content_filter",
+        _ => "stop",
+    };
 }

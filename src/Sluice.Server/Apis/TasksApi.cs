@@ -160,7 +160,7 @@ internal static class TasksApi
                 DeadlineMs = body.DeadlineMs,
                 Owner = caller.Id,
                 IdempotencyKey = idempotencyKey,
-                BodyHash = idempotencyKey is null ? null : CacheKeys.BodyHash(root, NullableFields),
+                BodyHash = idempotencyKey is null ? null : CacheKeys.BodyHash("POST /v1/tasks/" + template.Name, root, NullableFields),
                 TraceParent = JobsApi.TraceParent(http),
                 UseCache = body.UseCache,
                 // A model with a fallback chain hands the job on if it becomes unusable while the job waits.

@@ -77,6 +77,61 @@ public sealed class OpenAiBackendTests
     }
 
     [Fact]
+    public async Task OpenAiBackend_UpstreamContentFilter_ReturnedWithItsFinishReasonAndNeverCached()
+    {
+        // A provider's filter decides by its policy of the moment: replaying its cut answer later would pass that off as the model's stop.
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.ContentType = "text/event-stream";
+                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk("Hel") + "\n");
+                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk(null, "content_filter") + "\n");
+                await FakeUpstream.WriteLineAsync(ctx.Response, "data: [DONE]\n");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("UpstreamModel", "upstream-model")));
+        const string input = """{"messages":[{"role":"user","content":"Say hello"}],"max_tokens":8,"temperature":0}""";
+
+        var first = await Jobs.RunAsync(server, "remote", input);
+        var second = await Jobs.RunAsync(server, "remote", input);
+
+        Assert.Equal("succeeded", first.GetProperty("status").GetString());
+        Assert.Equal("Hel", first.GetProperty("result").GetProperty("text").GetString());
+        Assert.Equal("content_filter", first.GetProperty("result").GetProperty("finish_reason").GetString());
+        Assert.False(second.GetProperty("cached").GetBoolean());
+        Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
+    public async Task ChatCompletions_UpstreamContentFilter_AnswerSaysContentFilterAndRepeatRunsAgain()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", async ctx =>
+            {
+                ctx.Response.ContentType = "text/event-stream";
+                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk("Hel") + "\n");
+                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk(null, "content_filter") + "\n");
+                await FakeUpstream.WriteLineAsync(ctx.Response, "data: [DONE]\n");
+            });
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1"));
+        const string body = """{"model":"remote","messages":[{"role":"user","content":"Say hello"}],"max_tokens":8,"temperature":0}""";
+
+        var (first, firstBody) = await server.PostAsync("/v1/chat/completions", body);
+        var (second, secondBody) = await server.PostAsync("/v1/chat/completions", body);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("content_filter", firstBody.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        Assert.Equal("Hel", firstBody.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        Assert.Equal("content_filter", secondBody.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        Assert.Equal(2, upstream.Hits("/v1/chat/completions"));
+    }
+
+    [Fact]
     public async Task OpenAiBackend_Upstream503Then429_RetriedWithRetryAfterThenSucceeds()
     {
         var calls = 0;

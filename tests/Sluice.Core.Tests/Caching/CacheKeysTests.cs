@@ -20,13 +20,25 @@ public sealed class CacheKeysTests
         Assert.NotEqual(CacheKeys.For("m", "1", J("{\"a\":1}")), CacheKeys.For(model, version, J(input)));
 
     [Fact]
+    public void For_DifferentOwner_DifferentKey() =>
+        Assert.NotEqual(CacheKeys.For("m", "1", J("{\"a\":1}"), "alice"), CacheKeys.For("m", "1", J("{\"a\":1}"), "bob"));
+
+    [Fact]
+    public void For_OwnerOrNone_DifferentKey() =>
+        Assert.NotEqual(CacheKeys.For("m", "1", J("{\"a\":1}"), "alice"), CacheKeys.For("m", "1", J("{\"a\":1}")));
+
+    [Fact]
+    public void BodyHash_SameBodyOtherEndpoint_DifferentHash() =>
+        Assert.NotEqual(CacheKeys.BodyHash("POST /v1/tasks/codegen", J("{\"input\":{}}")), CacheKeys.BodyHash("POST /v1/tasks/blog-outline", J("{\"input\":{}}")));
+
+    [Fact]
     public void BodyHash_NamedTopLevelFieldNull_SameAsLeftOut() =>
-        Assert.Equal(CacheKeys.BodyHash(J("{\"model\":\"m\",\"input\":{}}"), "priority"), CacheKeys.BodyHash(J("{\"priority\":null,\"model\":\"m\",\"input\":{}}"), "priority"));
+        Assert.Equal(CacheKeys.BodyHash("POST /v1/jobs", J("{\"model\":\"m\",\"input\":{}}"), "priority"), CacheKeys.BodyHash("POST /v1/jobs", J("{\"priority\":null,\"model\":\"m\",\"input\":{}}"), "priority"));
 
     [Theory]
     [InlineData("{\"model\":\"m\",\"input\":{\"priority\":null}}")]
     [InlineData("{\"model\":\"m\",\"input\":{},\"other\":null}")]
     [InlineData("{\"model\":\"m\",\"input\":{},\"priority\":\"high\"}")]
     public void BodyHash_NullNestedOrNotNamedOrNotNull_StillCounts(string body) =>
-        Assert.NotEqual(CacheKeys.BodyHash(J("{\"model\":\"m\",\"input\":{}}"), "priority"), CacheKeys.BodyHash(J(body), "priority"));
+        Assert.NotEqual(CacheKeys.BodyHash("POST /v1/jobs", J("{\"model\":\"m\",\"input\":{}}"), "priority"), CacheKeys.BodyHash("POST /v1/jobs", J(body), "priority"));
 }

@@ -53,6 +53,32 @@ public sealed class TasksApiTests
         Assert.Equal("lane", bothProblem.GetProperty("field").GetString());
     }
 
+    [Theory]
+    [InlineData("/v1/tasks/blog-outline", """{"input":{"title":"Queues"},"max_tokens":2}""")]
+    [InlineData("/v1/jobs", """{"model":"count","input":{"n":2}}""")]
+    public async Task Submit_IdempotencyKeyOfATaskOnAnotherEndpoint_422NamingTheHeaderNotTheTasksJob(string otherPath, string otherBody)
+    {
+        // A key names one request to one endpoint: a replay of a job another endpoint created would answer in the wrong shape.
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        var (first, firstJob) = await PostWithKeyAsync(server, "/v1/tasks/codegen", """{"input":{"language":"go","instruction":"x"},"max_tokens":2}""", "k-shared");
+        var (other, problem) = await PostWithKeyAsync(server, otherPath, otherBody, "k-shared");
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, other.StatusCode);
+        Assert.Equal("Idempotency-Key", problem.GetProperty("field").GetString());
+        Assert.Contains("another endpoint", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.False(problem.TryGetProperty("id", out _), firstJob.GetProperty("id").GetString());
+    }
+
+    private static async Task<(HttpResponseMessage Response, JsonElement Body)> PostWithKeyAsync(SluiceServer server, string path, string body, string idempotencyKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = SluiceServer.Json(body) };
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        var response = await server.Client.SendAsync(request);
+        return (response, await SluiceServer.ReadJsonAsync(response));
+    }
+
     [Fact]
     public async Task Tasks_RequestIdAndIdempotencyKeyHeader_BadRequestNamingRequestId()
     {

@@ -34,6 +34,36 @@ public sealed class ResultCacheHttpTests
     }
 
     [Fact]
+    public async Task Submit_SameInputTwoApiKeys_OtherKeyNeverAnsweredFromTheCache()
+    {
+        // A hit would hand bob alice's result and tell him (cached: true, a 200 at once) that she sent this exact input.
+        await using var server = await TestServer.StartAsync(TwoKeys);
+        const string json = "{\"model\":\"count\",\"input\":{\"n\":3}}";
+
+        var (_, alice) = await PostAsync(server, json, "alice-secret", waitSeconds: 10);
+        var (_, bob) = await PostAsync(server, json, "bob-secret", waitSeconds: 10);
+        var (_, bobAgain) = await PostAsync(server, json, "bob-secret", waitSeconds: 10);
+
+        Assert.Equal("succeeded", alice.GetProperty("status").GetString());
+        Assert.Equal("succeeded", bob.GetProperty("status").GetString());
+        Assert.False(bob.GetProperty("cached").GetBoolean());
+        Assert.True(bobAgain.GetProperty("cached").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Submit_ScopeGlobalSameInputTwoApiKeys_OtherKeyAnsweredFromTheCache()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>(TwoKeys) { ["Sluice:Cache:Scope"] = "global" });
+        const string json = "{\"model\":\"count\",\"input\":{\"n\":3}}";
+
+        var (_, alice) = await PostAsync(server, json, "alice-secret", waitSeconds: 10);
+        var (_, bob) = await PostAsync(server, json, "bob-secret", waitSeconds: 10);
+
+        Assert.Equal("succeeded", alice.GetProperty("status").GetString());
+        Assert.True(bob.GetProperty("cached").GetBoolean());
+    }
+
+    [Fact]
     public async Task Submit_CacheFalse_WritesNothingALaterRequestReads()
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
@@ -87,11 +117,20 @@ public sealed class ResultCacheHttpTests
         return double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static async Task<(HttpResponseMessage Response, JsonElement Body)> PostAsync(TestServer server, string json, string apiKey, string idempotencyKey)
+    private static async Task<(HttpResponseMessage Response, JsonElement Body)> PostAsync(TestServer server, string json, string apiKey, string? idempotencyKey = null, int waitSeconds = 0)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        if (waitSeconds > 0)
+        {
+            request.Headers.Add("Prefer", $"wait={waitSeconds}");
+        }
+
         var response = await server.Client.SendAsync(request);
         return (response, await TestServer.ReadJsonAsync(response));
     }

@@ -12,6 +12,7 @@ public sealed class ServerStartExceptionTests
     [InlineData("Sluice:Cache:MaxBytes", "-1")]
     [InlineData("Sluice:Http:MaxBodyBytes", "0")]
     [InlineData("Sluice:Storage:Synchronous", "OFF")]
+    [InlineData("Sluice:Cache:Scope", "tenant")]
     [InlineData("Sluice:BuiltIns:CountStepMs", "-1")]
     public async Task RunAsync_DataAnnotationSettingOutOfRange_MessageNamesTheSetting(string setting, string value)
     {

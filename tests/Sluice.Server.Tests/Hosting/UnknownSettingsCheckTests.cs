@@ -22,7 +22,7 @@ public sealed class UnknownSettingsCheckTests
 
         var problems = server.Services.GetServices<IConfigurationProblemSource>().SelectMany(s => s.ConfigurationProblems()).ToList();
 
-        Assert.Contains("Sluice:Cache:MaxByte is not a setting of Sluice:Cache (its settings: Enabled, MaxBytes); it is ignored.", problems);
+        Assert.Contains("Sluice:Cache:MaxByte is not a setting of Sluice:Cache (its settings: Enabled, MaxBytes, Scope); it is ignored.", problems);
         Assert.Contains(problems, p => p.StartsWith("Sluice:Queue:Capacity is not a setting of Sluice:Queue (its settings: ", StringComparison.Ordinal) && p.Contains("Aging", StringComparison.Ordinal));
         Assert.DoesNotContain(problems, p => p.Contains("maxbytes", StringComparison.Ordinal) || p.Contains("Queue:Aging", StringComparison.Ordinal));
     }
