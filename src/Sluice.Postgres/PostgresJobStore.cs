@@ -223,16 +223,16 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
         }, (id, attempt, startedAt), cancellationToken);
 
-    public async ValueTask ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
-        await Retry(static async (s, a, _, ct) =>
+    public ValueTask<bool> ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, JobRun? run, CancellationToken cancellationToken) =>
+        Retry(static async (s, a, attempt, ct) =>
         {
             await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
             // The failure's code and wait go with its error: a run handed back at a stop (no error) leaves all three.
             await using var cmd = new NpgsqlCommand(
-                """
+                $"""
                 UPDATE jobs SET status = 0, attempts = @a, error = COALESCE(@e, error), error_code = CASE WHEN @e IS NULL THEN error_code ELSE @ec END,
                     retry_after_ms = CASE WHEN @e IS NULL THEN retry_after_ms ELSE @ra END, not_before = @nb
-                WHERE id = @id AND status < 2
+                WHERE id = @id AND {JobCompletionSql.RunGuard(a.run, '@')}
                 """, conn);
             cmd.Parameters.AddWithValue("a", a.attempts);
             cmd.Parameters.Add(new NpgsqlParameter<string?>("e", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = a.error });
@@ -240,18 +240,25 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             cmd.Parameters.AddWithValue("ra", NpgsqlDbType.Bigint, Db(a.retryAfter));
             cmd.Parameters.AddWithValue("nb", ToMs(a.notBefore));
             cmd.Parameters.AddWithValue("id", a.id);
-            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
-        }, (id, attempts, error, errorCode, retryAfter, notBefore), cancellationToken).ConfigureAwait(false);
+            AddRun(cmd, a.run);
+            if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1)
+            {
+                return true;
+            }
 
-    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, CancellationToken cancellationToken) =>
-        Retry(static async (s, a, _, ct) =>
+            // On a retry, the first try may have committed and lost its answer (the run guard then refuses the second).
+            return attempt > 0 && await IsRowAsync(conn, "status = 0 AND attempts = @a AND not_before = @v", a.id, a.attempts, ToMs(a.notBefore), ct).ConfigureAwait(false);
+        }, (id, attempts, error, errorCode, retryAfter, notBefore, run), cancellationToken);
+
+    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, JobRun? run, CancellationToken cancellationToken) =>
+        Retry(static async (s, a, attempt, ct) =>
         {
             await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
             // Unconfirmed again, claimed by the mover at @t (the sweep's negative marker): the copy for the new model is
             // published after this, and the old copy is dropped once its model no longer matches. A mover that dies in
             // between would leave the job in no queue; the sweep republishes it once the claim is RepublishAfter old.
             await using var cmd = new NpgsqlCommand(
-                "UPDATE jobs SET model = @m, model_version = @mv, input = @in, cache_key = NULL, fallback_allowed = @fa, status = 0, attempts = @a, published_at = -@t WHERE id = @id AND status < 2", conn);
+                $"UPDATE jobs SET model = @m, model_version = @mv, input = @in, cache_key = NULL, fallback_allowed = @fa, status = 0, attempts = @a, published_at = -@t WHERE id = @id AND {JobCompletionSql.RunGuard(a.run, '@')}", conn);
             cmd.Parameters.AddWithValue("m", a.model);
             cmd.Parameters.Add(new NpgsqlParameter<string?>("mv", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = a.modelVersion });
             cmd.Parameters.AddWithValue("in", a.inputJson);
@@ -259,8 +266,35 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             cmd.Parameters.AddWithValue("fa", a.fallbackAllowed);
             cmd.Parameters.AddWithValue("t", ToMs(a.at));
             cmd.Parameters.AddWithValue("id", a.id);
-            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
-        }, (id, model, modelVersion, inputJson, attempts, fallbackAllowed, at), cancellationToken);
+            AddRun(cmd, a.run);
+            if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1)
+            {
+                return true;
+            }
+
+            // As for a retry: a first try that committed and lost its answer left the job queued under this very claim.
+            return attempt > 0 && await IsRowAsync(conn, "status = 0 AND attempts = @a AND published_at = -@v", a.id, a.attempts, ToMs(a.at), ct).ConfigureAwait(false);
+        }, (id, model, modelVersion, inputJson, attempts, fallbackAllowed, at, run), cancellationToken);
+
+    /// <summary>The parameters <see cref="JobCompletionSql.RunGuard"/> names, when a write is on behalf of a run.</summary>
+    private static void AddRun(NpgsqlCommand cmd, JobRun? run)
+    {
+        if (run is not null)
+        {
+            cmd.Parameters.AddWithValue("run_attempt", run.Attempt);
+            cmd.Parameters.AddWithValue("run_started", ToMs(run.StartedAt));
+        }
+    }
+
+    /// <summary>Whether job <paramref name="id"/> matches <paramref name="condition"/> over the parameters <c>a</c> and <c>v</c>.</summary>
+    private static async ValueTask<bool> IsRowAsync(NpgsqlConnection conn, string condition, string id, int a, long v, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"SELECT 1 FROM jobs WHERE id = @id AND {condition}", conn);
+        cmd.Parameters.AddWithValue("id", id);
+        cmd.Parameters.AddWithValue("a", a);
+        cmd.Parameters.AddWithValue("v", v);
+        return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is not null;
+    }
 
     public ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken) =>
         Retry(static (s, c, attempt, ct) => s.CompleteOnceAsync(c, attempt, ct), completion, cancellationToken);
@@ -292,11 +326,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             p.AddWithValue("cutoff", ToMs(cutoff));
         }
 
-        if (c.Run is { } run)
-        {
-            p.AddWithValue("run_attempt", run.Attempt);
-            p.AddWithValue("run_started", ToMs(run.StartedAt));
-        }
+        AddRun(cmd, c.Run);
 
         if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1)
         {

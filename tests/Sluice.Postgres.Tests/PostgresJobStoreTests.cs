@@ -144,7 +144,7 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
         var now = DateTimeOffset.UtcNow;
 
         // The worker moving it publishes the fallback's copy after this write: no sweep may publish it meanwhile.
-        Assert.True(await Store.RerouteAsync(job.Id, "fallback", null, job.InputJson, 0, false, now, CancellationToken.None));
+        Assert.True(await Store.RerouteAsync(job.Id, "fallback", null, job.InputJson, 0, false, now, null, CancellationToken.None));
         Assert.Empty(await publication.ClaimUnpublishedAsync(now - TimeSpan.FromMinutes(2), now, 10, CancellationToken.None));
 
         // Had it died before publishing (its old copy is dropped on redelivery: the model changed), the claim lapses
@@ -156,7 +156,7 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
         // Once the moved copy is confirmed, the job is no sweep's business.
         var moved = (await Store.CreateAsync(NewJob(at: old), CancellationToken.None)).Job;
         await publication.MarkPublishedAsync([moved.Id], old, CancellationToken.None);
-        Assert.True(await Store.RerouteAsync(moved.Id, "fallback", null, moved.InputJson, 0, false, now, CancellationToken.None));
+        Assert.True(await Store.RerouteAsync(moved.Id, "fallback", null, moved.InputJson, 0, false, now, null, CancellationToken.None));
         await publication.MarkPublishedAsync([moved.Id], now, CancellationToken.None);
         Assert.DoesNotContain(moved.Id, (await publication.ClaimUnpublishedAsync(later, later, 10, CancellationToken.None)).Select(j => j.Id));
     }

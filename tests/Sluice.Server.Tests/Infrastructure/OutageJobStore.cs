@@ -47,11 +47,30 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
         return await Store.MarkRunningAsync(id, attempt, startedAt, cancellationToken);
     }
 
-    public ValueTask ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
-        Store.ScheduleRetryAsync(id, attempts, error, errorCode, retryAfter, notBefore, cancellationToken);
+    public async ValueTask<bool> ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, JobRun? run, CancellationToken cancellationToken)
+    {
+        if (HeldRetries is { } held)
+        {
+            RetryHeld.TrySetResult();
+            await held.Task.WaitAsync(cancellationToken);
+        }
 
-    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, CancellationToken cancellationToken) =>
-        Store.RerouteAsync(id, model, modelVersion, inputJson, attempts, fallbackAllowed, at, cancellationToken);
+        var scheduled = await Store.ScheduleRetryAsync(id, attempts, error, errorCode, retryAfter, notBefore, run, cancellationToken);
+        RetryAnswered.TrySetResult(scheduled);
+        return scheduled;
+    }
+
+    /// <summary>Completed when the store is asked to schedule a retry that <see cref="HeldRetries"/> holds.</summary>
+    public TaskCompletionSource RetryHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>While set, a retry is scheduled only once this completes.</summary>
+    public TaskCompletionSource? HeldRetries { get; set; }
+
+    /// <summary>Completed with the store's answer to the first retry it is asked to schedule, once written.</summary>
+    public TaskCompletionSource<bool> RetryAnswered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, JobRun? run, CancellationToken cancellationToken) =>
+        Store.RerouteAsync(id, model, modelVersion, inputJson, attempts, fallbackAllowed, at, run, cancellationToken);
 
     public async ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken)
     {
