@@ -416,8 +416,10 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
     /// Events of running jobs, one statement for many: the job rows are share-locked first, so a completion
     /// (which updates the row) commits either before the check (and its terminal event refuses what follows) or
     /// after the insert. Refused: ids after a stored terminal event, another event under a terminal event's id (a
-    /// settle from another process numbered its terminal event there first), and events of an attempt the job has moved
-    /// past (a <c>retrying</c> event may still land late: it closes its own attempt and names the next).
+    /// settle from another process numbered its terminal event there first), and events of a run the job is no longer in:
+    /// one whose identity (attempt and start) is not the job's, or, for an event that names its attempt only, an attempt
+    /// the job has moved past. Attempts alone miss a requeued dead letter's stale run (the next run counts from 1 again).
+    /// A <c>retrying</c> or <c>rerouted</c> event may still land late: it closes its own run and names the next.
     /// </summary>
     private static async ValueTask<IReadOnlyList<JobEvent>> InsertGuardedEventsAsync(NpgsqlConnection conn, IReadOnlyList<JobEvent> events, CancellationToken ct)
     {
@@ -431,14 +433,16 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
 
         await using var cmd = new NpgsqlCommand(
             """
-            WITH u AS (SELECT * FROM unnest(@j, @i, @t, @d, @a, @n) AS u(job_id, id, type, data, at, attempt)),
+            WITH u AS (SELECT * FROM unnest(@j, @i, @t, @d, @a, @n, @r) AS u(job_id, id, type, data, at, attempt, run_started)),
             ok AS (
                 SELECT u.* FROM u
                 WHERE NOT EXISTS (SELECT 1 FROM events t WHERE t.job_id = u.job_id
                         AND t.type IN ('completed', 'failed', 'cancelled', 'expired', 'dead_lettered')
                         AND t.id <= u.id AND (t.id < u.id OR t.type <> u.type))
                     AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = u.job_id AND u.attempt IS NOT NULL
-                        AND j.attempts > u.attempt AND u.type <> 'retrying')),
+                        AND u.type NOT IN ('retrying', 'rerouted')
+                        AND CASE WHEN u.run_started IS NULL THEN j.attempts > u.attempt
+                            ELSE j.attempts <> u.attempt OR j.started_at IS DISTINCT FROM u.run_started END)),
             ins AS (INSERT INTO events(job_id, id, type, data, at) SELECT job_id, id, type, data, at FROM ok ON CONFLICT (job_id, id) DO NOTHING)
             SELECT u.job_id, u.id FROM u WHERE NOT EXISTS (SELECT 1 FROM ok WHERE ok.job_id = u.job_id AND ok.id = u.id)
             """, conn, tx);

@@ -106,6 +106,15 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         log.Seed(lastId, attempt);
     }
 
+    /// <summary>Stamps the job's events from now on with <paramref name="run"/>: the store refuses them once the job has left it.</summary>
+    public void BeginRun(string jobId, JobRun run)
+    {
+        if (_logs.TryGetValue(jobId, out var log))
+        {
+            log.BeginRun(run);
+        }
+    }
+
     public bool TrySubscribe(string jobId, long afterId, [NotNullWhen(true)] out JobEventSubscription? subscription)
     {
         subscription = null;

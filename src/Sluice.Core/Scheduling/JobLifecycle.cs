@@ -330,6 +330,8 @@ internal sealed partial class JobLifecycle
             lives[i].Ran = jobs[i];
             lives[i].RunStartedAt = now;
             lives[i].RunSpan = SluiceTracing.StartRun(jobs[i], now, count);
+            // The run's events name it from its started event on: a store keeping them refuses them once the job has left it.
+            _events.BeginRun(jobs[i].Id, new JobRun(jobs[i].Attempts + 1, now));
             var waited = (now - jobs[i].EnqueuedAt).TotalSeconds;
             _metrics.QueueWait.Record(Math.Max(0, waited), new KeyValuePair<string, object?>("model", jobs[i].Model));
             lives[i].TryAppend(_events, JobEventTypes.Started, $"{{\"attempt\":{jobs[i].Attempts + 1},\"batch_size\":{count}}}");
