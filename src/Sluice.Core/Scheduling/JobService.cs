@@ -262,7 +262,7 @@ internal sealed partial class JobService
         else if (_events is IRemoteCancellation remote)
         {
             // Not live here: the cross-process hub settles it with the store and the worker that may run it.
-            await remote.CancelRemoteAsync(id, cancellationToken).ConfigureAwait(false);
+            await remote.CancelRemoteAsync(id, releaseIdempotencyKey, cancellationToken).ConfigureAwait(false);
         }
         else
         {
