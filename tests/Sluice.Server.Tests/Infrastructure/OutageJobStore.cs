@@ -32,7 +32,23 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
 
     public ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken) => Store.CreateAsync(job, cancellationToken);
 
-    public ValueTask<JobRecord?> GetAsync(string id, CancellationToken cancellationToken) => Store.GetAsync(id, cancellationToken);
+    public async ValueTask<JobRecord?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        var job = await Store.GetAsync(id, cancellationToken);
+        if (HeldReads is { } held)
+        {
+            ReadHeld.TrySetResult();
+            await held.Task.WaitAsync(cancellationToken);
+        }
+
+        return job;
+    }
+
+    /// <summary>Completed when a job read that <see cref="HeldReads"/> holds has been read.</summary>
+    public TaskCompletionSource ReadHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>While set, whoever reads a job gets it (as read then) only once this completes.</summary>
+    public TaskCompletionSource? HeldReads { get; set; }
 
     public ValueTask<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken) => Store.ListAsync(query, cancellationToken);
 

@@ -391,6 +391,53 @@ public sealed class OutageTests
         }
     }
 
+    [Fact]
+    public async Task CancelAsync_DisconnectCancelLandsAfterTheRunItWasIssuedForScheduledItsRetry_TheRetryRunsOn()
+    {
+        await using var server = await StartAsync(new Dictionary<string, string>(Fast)
+        {
+            ["Sluice:Models:sleep-batch:MaxAttempts"] = "2",
+            ["Sluice:Retry:BaseDelay"] = "00:00:00.010",
+            ["Sluice:Retry:MaxDelay"] = "00:00:00.020",
+        });
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var jobs = server.Services.GetRequiredService<JobService>();
+
+        // The first run failed and is about to schedule its retry, held there: the job is still running in the store.
+        var retryHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldRetries = retryHeld;
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var id = submitted.GetProperty("id").GetString()!;
+        await store.RetryHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldRetries = null;
+        Assert.True(jobs.Events.TrySubscribe(id, 0, out var sub));
+
+        // Its client goes away: the cancel reads the job running that run, and is held there.
+        var readHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldReads = readHeld;
+        var cancel = jobs.CancelAsync(id, releaseIdempotencyKey: true, CancellationToken.None).AsTask();
+        await store.ReadHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldReads = null;
+
+        // The run schedules its retry (its retrying event says the run has let go), then the cancel lands.
+        using (sub)
+        {
+            retryHeld.SetResult();
+            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            while ((await sub.Reader.ReadAsync(bound.Token)).Type != "retrying")
+            {
+            }
+        }
+
+        readHeld.SetResult();
+        await cancel.WaitAsync(TimeSpan.FromSeconds(20));
+
+        // The cancel was for the run that ended: the retry runs (and fails again, into a dead letter), not cancelled.
+        var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
+        Assert.Equal("dead_lettered", job.GetProperty("status").GetString());
+        Assert.Equal(2, job.GetProperty("attempts").GetInt32());
+    }
+
     /// <summary>Dead-letters job <paramref name="id"/> in the store behind its run's back, as a sweep taking its lease for lost does.</summary>
     private static async Task<Sluice.Core.Jobs.JobEvent> SweptAsync(TestServer server, IJobEventHub hub, string id)
     {
