@@ -6,7 +6,7 @@ namespace Sluice.Postgres;
 
 /// <summary>
 /// A batch of events as one array per column, unnested server-side so many events are one statement
-/// (<c>@j, @i, @t, @d, @a</c>, and <c>@n</c> for the attempts).
+/// (<c>@j, @i, @t, @d, @a</c>, and <c>@n</c>, <c>@r</c> for the attempts and their runs' starts).
 /// </summary>
 internal sealed class PostgresEventArrays
 {
@@ -18,6 +18,7 @@ internal sealed class PostgresEventArrays
         Data = new string[count];
         At = new long[count];
         Attempts = new int?[count];
+        RunStarts = new long?[count];
     }
 
     public string[] Jobs { get; }
@@ -34,6 +35,9 @@ internal sealed class PostgresEventArrays
     /// <summary>The attempt that produced each event, where known.</summary>
     public int?[] Attempts { get; }
 
+    /// <summary>When that attempt's run started (Unix milliseconds), where known: with the attempt, the run's identity.</summary>
+    public long?[] RunStarts { get; }
+
     public static PostgresEventArrays From(IReadOnlyList<JobEvent> events)
     {
         var a = new PostgresEventArrays(events.Count);
@@ -46,6 +50,7 @@ internal sealed class PostgresEventArrays
             a.Data[i] = e.DataJson;
             a.At[i] = e.At.ToUnixTimeMilliseconds();
             a.Attempts[i] = e.Attempt;
+            a.RunStarts[i] = e.RunStartedAt?.ToUnixTimeMilliseconds();
         }
 
         return a;
@@ -61,6 +66,7 @@ internal sealed class PostgresEventArrays
         if (withAttempts)
         {
             parameters.Add(new NpgsqlParameter("n", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = Attempts });
+            parameters.Add(new NpgsqlParameter("r", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = RunStarts });
         }
     }
 }

@@ -223,16 +223,16 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
         }, (id, attempt, startedAt), cancellationToken);
 
-    public async ValueTask ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
-        await Retry(static async (s, a, _, ct) =>
+    public ValueTask<bool> ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, JobRun? run, CancellationToken cancellationToken) =>
+        Retry(static async (s, a, attempt, ct) =>
         {
             await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
             // The failure's code and wait go with its error: a run handed back at a stop (no error) leaves all three.
             await using var cmd = new NpgsqlCommand(
-                """
+                $"""
                 UPDATE jobs SET status = 0, attempts = @a, error = COALESCE(@e, error), error_code = CASE WHEN @e IS NULL THEN error_code ELSE @ec END,
                     retry_after_ms = CASE WHEN @e IS NULL THEN retry_after_ms ELSE @ra END, not_before = @nb
-                WHERE id = @id AND status < 2
+                WHERE id = @id AND {JobCompletionSql.RunGuard(a.run, '@')}
                 """, conn);
             cmd.Parameters.AddWithValue("a", a.attempts);
             cmd.Parameters.Add(new NpgsqlParameter<string?>("e", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = a.error });
@@ -240,18 +240,25 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             cmd.Parameters.AddWithValue("ra", NpgsqlDbType.Bigint, Db(a.retryAfter));
             cmd.Parameters.AddWithValue("nb", ToMs(a.notBefore));
             cmd.Parameters.AddWithValue("id", a.id);
-            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
-        }, (id, attempts, error, errorCode, retryAfter, notBefore), cancellationToken).ConfigureAwait(false);
+            AddRun(cmd, a.run);
+            if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1)
+            {
+                return true;
+            }
 
-    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, CancellationToken cancellationToken) =>
-        Retry(static async (s, a, _, ct) =>
+            // On a retry, the first try may have committed and lost its answer (the run guard then refuses the second).
+            return attempt > 0 && await IsRowAsync(conn, "status = 0 AND attempts = @a AND not_before = @v", a.id, a.attempts, ToMs(a.notBefore), ct).ConfigureAwait(false);
+        }, (id, attempts, error, errorCode, retryAfter, notBefore, run), cancellationToken);
+
+    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, JobRun? run, CancellationToken cancellationToken) =>
+        Retry(static async (s, a, attempt, ct) =>
         {
             await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
             // Unconfirmed again, claimed by the mover at @t (the sweep's negative marker): the copy for the new model is
             // published after this, and the old copy is dropped once its model no longer matches. A mover that dies in
             // between would leave the job in no queue; the sweep republishes it once the claim is RepublishAfter old.
             await using var cmd = new NpgsqlCommand(
-                "UPDATE jobs SET model = @m, model_version = @mv, input = @in, cache_key = NULL, fallback_allowed = @fa, status = 0, attempts = @a, published_at = -@t WHERE id = @id AND status < 2", conn);
+                $"UPDATE jobs SET model = @m, model_version = @mv, input = @in, cache_key = NULL, fallback_allowed = @fa, status = 0, attempts = @a, published_at = -@t WHERE id = @id AND {JobCompletionSql.RunGuard(a.run, '@')}", conn);
             cmd.Parameters.AddWithValue("m", a.model);
             cmd.Parameters.Add(new NpgsqlParameter<string?>("mv", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = a.modelVersion });
             cmd.Parameters.AddWithValue("in", a.inputJson);
@@ -259,8 +266,35 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             cmd.Parameters.AddWithValue("fa", a.fallbackAllowed);
             cmd.Parameters.AddWithValue("t", ToMs(a.at));
             cmd.Parameters.AddWithValue("id", a.id);
-            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
-        }, (id, model, modelVersion, inputJson, attempts, fallbackAllowed, at), cancellationToken);
+            AddRun(cmd, a.run);
+            if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1)
+            {
+                return true;
+            }
+
+            // As for a retry: a first try that committed and lost its answer left the job queued under this very claim.
+            return attempt > 0 && await IsRowAsync(conn, "status = 0 AND attempts = @a AND published_at = -@v", a.id, a.attempts, ToMs(a.at), ct).ConfigureAwait(false);
+        }, (id, model, modelVersion, inputJson, attempts, fallbackAllowed, at, run), cancellationToken);
+
+    /// <summary>The parameters <see cref="JobCompletionSql.RunGuard"/> names, when a write is on behalf of a run.</summary>
+    private static void AddRun(NpgsqlCommand cmd, JobRun? run)
+    {
+        if (run is not null)
+        {
+            cmd.Parameters.AddWithValue("run_attempt", run.Attempt);
+            cmd.Parameters.AddWithValue("run_started", ToMs(run.StartedAt));
+        }
+    }
+
+    /// <summary>Whether job <paramref name="id"/> matches <paramref name="condition"/> over the parameters <c>a</c> and <c>v</c>.</summary>
+    private static async ValueTask<bool> IsRowAsync(NpgsqlConnection conn, string condition, string id, int a, long v, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"SELECT 1 FROM jobs WHERE id = @id AND {condition}", conn);
+        cmd.Parameters.AddWithValue("id", id);
+        cmd.Parameters.AddWithValue("a", a);
+        cmd.Parameters.AddWithValue("v", v);
+        return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is not null;
+    }
 
     public ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken) =>
         Retry(static (s, c, attempt, ct) => s.CompleteOnceAsync(c, attempt, ct), completion, cancellationToken);
@@ -292,11 +326,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             p.AddWithValue("cutoff", ToMs(cutoff));
         }
 
-        if (c.Run is { } run)
-        {
-            p.AddWithValue("run_attempt", run.Attempt);
-            p.AddWithValue("run_started", ToMs(run.StartedAt));
-        }
+        AddRun(cmd, c.Run);
 
         if (await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1)
         {
@@ -386,8 +416,10 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
     /// Events of running jobs, one statement for many: the job rows are share-locked first, so a completion
     /// (which updates the row) commits either before the check (and its terminal event refuses what follows) or
     /// after the insert. Refused: ids after a stored terminal event, another event under a terminal event's id (a
-    /// settle from another process numbered its terminal event there first), and events of an attempt the job has moved
-    /// past (a <c>retrying</c> event may still land late: it closes its own attempt and names the next).
+    /// settle from another process numbered its terminal event there first), and events of a run the job is no longer in:
+    /// one whose identity (attempt and start) is not the job's, or, for an event that names its attempt only, an attempt
+    /// the job has moved past. Attempts alone miss a requeued dead letter's stale run (the next run counts from 1 again).
+    /// A <c>retrying</c> or <c>rerouted</c> event may still land late: it closes its own run and names the next.
     /// </summary>
     private static async ValueTask<IReadOnlyList<JobEvent>> InsertGuardedEventsAsync(NpgsqlConnection conn, IReadOnlyList<JobEvent> events, CancellationToken ct)
     {
@@ -401,14 +433,16 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
 
         await using var cmd = new NpgsqlCommand(
             """
-            WITH u AS (SELECT * FROM unnest(@j, @i, @t, @d, @a, @n) AS u(job_id, id, type, data, at, attempt)),
+            WITH u AS (SELECT * FROM unnest(@j, @i, @t, @d, @a, @n, @r) AS u(job_id, id, type, data, at, attempt, run_started)),
             ok AS (
                 SELECT u.* FROM u
                 WHERE NOT EXISTS (SELECT 1 FROM events t WHERE t.job_id = u.job_id
                         AND t.type IN ('completed', 'failed', 'cancelled', 'expired', 'dead_lettered')
                         AND t.id <= u.id AND (t.id < u.id OR t.type <> u.type))
                     AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = u.job_id AND u.attempt IS NOT NULL
-                        AND j.attempts > u.attempt AND u.type <> 'retrying')),
+                        AND u.type NOT IN ('retrying', 'rerouted')
+                        AND CASE WHEN u.run_started IS NULL THEN j.attempts > u.attempt
+                            ELSE j.attempts <> u.attempt OR j.started_at IS DISTINCT FROM u.run_started END)),
             ins AS (INSERT INTO events(job_id, id, type, data, at) SELECT job_id, id, type, data, at FROM ok ON CONFLICT (job_id, id) DO NOTHING)
             SELECT u.job_id, u.id FROM u WHERE NOT EXISTS (SELECT 1 FROM ok WHERE ok.job_id = u.job_id AND ok.id = u.id)
             """, conn, tx);

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Sluice.Core.Events;
 using Sluice.Core.Jobs;
+using Sluice.Core.Storage;
 
 namespace Sluice.RabbitMq;
 
@@ -60,6 +61,19 @@ internal sealed class HubLog
     /// <summary>The attempt this process runs (set by a delivery), carried by the events it appends; null on gateways.</summary>
     public int? Attempt { get; private set; }
 
+    /// <summary>When the store marked the run of <see cref="Attempt"/> started, once it has (see <see cref="BeginRun"/>); null before.</summary>
+    public DateTimeOffset? RunStartedAt { get; private set; }
+
+    /// <summary>The run of this process's delivery started as <paramref name="run"/>: its events carry that identity.</summary>
+    public void BeginRun(JobRun run)
+    {
+        lock (_lock)
+        {
+            Attempt = run.Attempt;
+            RunStartedAt = run.StartedAt;
+        }
+    }
+
     public int SubscriberCount
     {
         get
@@ -79,7 +93,7 @@ internal sealed class HubLog
     {
         lock (_lock)
         {
-            var e = new JobEvent(JobId, LastId + 1, type, dataJson, now) { Attempt = Attempt };
+            var e = new JobEvent(JobId, LastId + 1, type, dataJson, now) { Attempt = Attempt, RunStartedAt = RunStartedAt };
             accepted = !Completed;
             if (accepted)
             {
@@ -154,7 +168,12 @@ internal sealed class HubLog
     {
         lock (_lock)
         {
-            Attempt = attempt ?? Attempt;
+            if (attempt is not null)
+            {
+                // A new delivery: its run has not started yet, and is not the one an earlier delivery ran.
+                Attempt = attempt;
+                RunStartedAt = null;
+            }
             if (Completed || lastId > LastId)
             {
                 _events.Clear();

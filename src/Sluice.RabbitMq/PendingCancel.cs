@@ -6,4 +6,5 @@ namespace Sluice.RabbitMq;
 /// The gateway settled the job in the store itself: the job has ended there, but a copy may still run on a worker
 /// that never saw the cancel, so it is sent until <paramref name="GiveUpAt"/> rather than until the job ends.
 /// </param>
-internal readonly record struct PendingCancel(DateTimeOffset GiveUpAt, bool Settled);
+/// <param name="ReleaseIdempotencyKey">The cancel also frees the job's Idempotency-Key (its client went away unanswered).</param>
+internal readonly record struct PendingCancel(DateTimeOffset GiveUpAt, bool Settled, bool ReleaseIdempotencyKey = false);

@@ -31,6 +31,9 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 {
     private const string EventKey = "event";
     private const string CancelKey = "control.cancel";
+
+    /// <summary>Header of a cancel whose job's Idempotency-Key is freed with the cancelled outcome.</summary>
+    private const string ReleaseKeyHeader = "sluice-release-key";
     private const string OriginHeader = "sluice-origin";
 
     private readonly ConcurrentDictionary<string, HubLog> _logs = new(StringComparer.Ordinal);
@@ -106,6 +109,15 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         log.Seed(lastId, attempt);
     }
 
+    /// <summary>Stamps the job's events from now on with <paramref name="run"/>: the store refuses them once the job has left it.</summary>
+    public void BeginRun(string jobId, JobRun run)
+    {
+        if (_logs.TryGetValue(jobId, out var log))
+        {
+            log.BeginRun(run);
+        }
+    }
+
     public bool TrySubscribe(string jobId, long afterId, [NotNullWhen(true)] out JobEventSubscription? subscription)
     {
         subscription = null;
@@ -162,22 +174,22 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     /// against a worker's MarkRunning (the terminal event continues the stored stream); once a worker runs it,
     /// every worker is told and the one running it stops it and writes the outcome.
     /// </summary>
-    public async ValueTask CancelRemoteAsync(string jobId, CancellationToken cancellationToken)
+    public async ValueTask CancelRemoteAsync(string jobId, bool releaseIdempotencyKey, CancellationToken cancellationToken)
     {
-        if (await SettleAsync(jobId, JobStatus.Cancelled, "cancelled by the client", null, null, onlyIfQueued: true, cancellationToken).ConfigureAwait(false))
+        if (await SettleCoreAsync(jobId, JobStatus.Cancelled, "cancelled by the client", null, null, onlyIfQueued: true, null, releaseIdempotencyKey, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
 
         try
         {
-            await PublishControlAsync(CancelKey, jobId, cancellationToken).ConfigureAwait(false);
+            await PublishControlAsync(CancelKey, jobId, releaseIdempotencyKey, cancellationToken).ConfigureAwait(false);
         }
         catch (QueueUnavailableException)
         {
             // The caller answers 503; this process also sends the cancel once the broker is back (best effort: lost
             // if this process stops first, hence the 503).
-            _pendingCancels[jobId] = new PendingCancel(_time.GetUtcNow() + PendingCancelLifetime, Settled: false);
+            _pendingCancels[jobId] = new PendingCancel(_time.GetUtcNow() + PendingCancelLifetime, Settled: false, releaseIdempotencyKey);
             throw;
         }
 
@@ -200,10 +212,10 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         // worker already started stops too instead of running to its end for nothing.
         // Kept for repeating first, so a store that fails the settle (or a client that leaves) loses no cancel.
         var giveUpAt = _time.GetUtcNow() + PendingCancelLifetime;
-        _pendingCancels[jobId] = new PendingCancel(giveUpAt, Settled: false);
-        if (await SettleAsync(jobId, JobStatus.Cancelled, "cancelled by the client", null, null, onlyIfQueued: false, CancellationToken.None).ConfigureAwait(false))
+        _pendingCancels[jobId] = new PendingCancel(giveUpAt, Settled: false, releaseIdempotencyKey);
+        if (await SettleCoreAsync(jobId, JobStatus.Cancelled, "cancelled by the client", null, null, onlyIfQueued: false, null, releaseIdempotencyKey, CancellationToken.None).ConfigureAwait(false))
         {
-            _pendingCancels[jobId] = new PendingCancel(giveUpAt, Settled: true);
+            _pendingCancels[jobId] = new PendingCancel(giveUpAt, Settled: true, releaseIdempotencyKey);
         }
     }
 
@@ -213,7 +225,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     /// then publishes that event. False when the job was already finished (or, with <paramref name="onlyIfQueued"/>, started).
     /// </summary>
     public ValueTask<bool> SettleAsync(string jobId, JobStatus status, string error, string? errorCode, TimeSpan? retryAfter, bool onlyIfQueued, CancellationToken cancellationToken) =>
-        SettleCoreAsync(jobId, status, error, errorCode, retryAfter, onlyIfQueued, null, cancellationToken);
+        SettleCoreAsync(jobId, status, error, errorCode, retryAfter, onlyIfQueued, null, releaseIdempotencyKey: false, cancellationToken);
 
     /// <summary>
     /// Expires a job still running in the store whose deadline is before <paramref name="deadlineBefore"/>: its worker
@@ -221,9 +233,9 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     /// worker took the redelivery). Stored as <see cref="SettleAsync"/> does, guarded against any outcome stored first.
     /// </summary>
     public ValueTask<bool> SettleOverdueRunAsync(string jobId, string error, DateTimeOffset deadlineBefore, CancellationToken cancellationToken) =>
-        SettleCoreAsync(jobId, JobStatus.Expired, error, null, null, onlyIfQueued: false, deadlineBefore, cancellationToken);
+        SettleCoreAsync(jobId, JobStatus.Expired, error, null, null, onlyIfQueued: false, deadlineBefore, releaseIdempotencyKey: false, cancellationToken);
 
-    private async ValueTask<bool> SettleCoreAsync(string jobId, JobStatus status, string error, string? errorCode, TimeSpan? retryAfter, bool onlyIfQueued, DateTimeOffset? runningDeadlineBefore, CancellationToken cancellationToken)
+    private async ValueTask<bool> SettleCoreAsync(string jobId, JobStatus status, string error, string? errorCode, TimeSpan? retryAfter, bool onlyIfQueued, DateTimeOffset? runningDeadlineBefore, bool releaseIdempotencyKey, CancellationToken cancellationToken)
     {
         var last = _eventStore is null ? 0 : await _eventStore.GetLastEventIdAsync(jobId, cancellationToken).ConfigureAwait(false);
         if (_logs.TryGetValue(jobId, out var known))
@@ -247,6 +259,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
             OnlyIfQueued = onlyIfQueued,
             OnlyIfRunningPastDeadline = runningDeadlineBefore,
             EventsFollowStored = true,
+            ReleaseIdempotencyKey = releaseIdempotencyKey,
         }, cancellationToken).ConfigureAwait(false);
         if (settled)
         {
@@ -357,6 +370,8 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
                 if (_live.TryGet(jobId, out var live))
                 {
                     live.CancelStatus = JobStatus.Cancelled;
+                    // Its client went away unanswered: the worker's cancelled outcome frees the key, as a gateway's would.
+                    live.ReleaseIdempotencyKey |= ea.BasicProperties.Headers?.ContainsKey(ReleaseKeyHeader) == true;
                     JobLifecycle.TryCancel(live);
                 }
 
@@ -485,7 +500,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         }
     }
 
-    private async ValueTask PublishControlAsync(string key, string jobId, CancellationToken ct)
+    private async ValueTask PublishControlAsync(string key, string jobId, bool releaseIdempotencyKey, CancellationToken ct)
     {
         // A control message that cannot be sent is a cancel the client believes done: say so (503) instead.
         if (_publisher is not { IsOpen: true } ch)
@@ -493,7 +508,13 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
             throw new QueueUnavailableException("the broker is not connected; the cancel was not sent");
         }
 
-        var props = new BasicProperties { Headers = new Dictionary<string, object?> { [OriginHeader] = _origin } };
+        var headers = new Dictionary<string, object?> { [OriginHeader] = _origin };
+        if (releaseIdempotencyKey)
+        {
+            headers[ReleaseKeyHeader] = true;
+        }
+
+        var props = new BasicProperties { Headers = headers };
         try
         {
             await ch.BasicPublishAsync(_topology.EventsExchange, key, mandatory: false, props, Encoding.UTF8.GetBytes(jobId), ct).ConfigureAwait(false);
@@ -535,7 +556,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
                 }
             }
 
-            await PublishControlAsync(CancelKey, jobId, ct).ConfigureAwait(false);
+            await PublishControlAsync(CancelKey, jobId, pending.ReleaseIdempotencyKey, ct).ConfigureAwait(false);
         }
     }
 

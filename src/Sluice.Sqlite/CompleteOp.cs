@@ -33,11 +33,7 @@ internal sealed class CompleteOp(JobCompletion c) : WriteOp<bool>
             p.AddWithValue("$cutoff", SqliteJobStore.ToMs(cutoff));
         }
 
-        if (c.Run is { } run)
-        {
-            p.AddWithValue("$run_attempt", run.Attempt);
-            p.AddWithValue("$run_started", SqliteJobStore.ToMs(run.StartedAt));
-        }
+        SqliteJobStore.AddRun(cmd, c.Run);
 
         if (cmd.ExecuteNonQuery() != 1)
         {

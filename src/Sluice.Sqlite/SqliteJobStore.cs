@@ -144,11 +144,11 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     public ValueTask<bool> MarkRunningAsync(string id, int attempt, DateTimeOffset startedAt, CancellationToken cancellationToken) =>
         Enqueue(new MarkRunningOp(id, attempt, startedAt));
 
-    public async ValueTask ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
-        await Enqueue(new RetryOp(id, attempts, error, errorCode, retryAfter, notBefore)).ConfigureAwait(false);
+    public ValueTask<bool> ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, JobRun? run, CancellationToken cancellationToken) =>
+        Enqueue(new RetryOp(id, attempts, error, errorCode, retryAfter, notBefore, run));
 
-    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, CancellationToken cancellationToken) =>
-        Enqueue(new RerouteOp(id, model, modelVersion, inputJson, attempts, fallbackAllowed));
+    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, JobRun? run, CancellationToken cancellationToken) =>
+        Enqueue(new RerouteOp(id, model, modelVersion, inputJson, attempts, fallbackAllowed, run));
 
     public ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken) =>
         Enqueue(new CompleteOp(completion));
@@ -325,6 +325,16 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     internal static object ToMs(DateTimeOffset? t) => t is { } v ? v.ToUnixTimeMilliseconds() : DBNull.Value;
 
     internal static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    /// <summary>The parameters <see cref="JobCompletionSql.RunGuard"/> names, when a write is on behalf of a run.</summary>
+    internal static void AddRun(SqliteCommand cmd, JobRun? run)
+    {
+        if (run is not null)
+        {
+            cmd.Parameters.AddWithValue("$run_attempt", run.Attempt);
+            cmd.Parameters.AddWithValue("$run_started", ToMs(run.StartedAt));
+        }
+    }
 
     internal static object Db(string? s) => s is null ? DBNull.Value : s;
 

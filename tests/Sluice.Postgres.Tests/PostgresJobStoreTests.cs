@@ -144,7 +144,7 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
         var now = DateTimeOffset.UtcNow;
 
         // The worker moving it publishes the fallback's copy after this write: no sweep may publish it meanwhile.
-        Assert.True(await Store.RerouteAsync(job.Id, "fallback", null, job.InputJson, 0, false, now, CancellationToken.None));
+        Assert.True(await Store.RerouteAsync(job.Id, "fallback", null, job.InputJson, 0, false, now, null, CancellationToken.None));
         Assert.Empty(await publication.ClaimUnpublishedAsync(now - TimeSpan.FromMinutes(2), now, 10, CancellationToken.None));
 
         // Had it died before publishing (its old copy is dropped on redelivery: the model changed), the claim lapses
@@ -156,7 +156,7 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
         // Once the moved copy is confirmed, the job is no sweep's business.
         var moved = (await Store.CreateAsync(NewJob(at: old), CancellationToken.None)).Job;
         await publication.MarkPublishedAsync([moved.Id], old, CancellationToken.None);
-        Assert.True(await Store.RerouteAsync(moved.Id, "fallback", null, moved.InputJson, 0, false, now, CancellationToken.None));
+        Assert.True(await Store.RerouteAsync(moved.Id, "fallback", null, moved.InputJson, 0, false, now, null, CancellationToken.None));
         await publication.MarkPublishedAsync([moved.Id], now, CancellationToken.None);
         Assert.DoesNotContain(moved.Id, (await publication.ClaimUnpublishedAsync(later, later, 10, CancellationToken.None)).Select(j => j.Id));
     }
@@ -209,6 +209,41 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
         // The terminal event itself, sent again, is a harmless duplicate (published, not refused).
         Assert.Empty(await events.AppendEventsAsync([new JobEvent(job.Id, 2, "cancelled", "{}", now)], CancellationToken.None));
         Assert.Equal(["started", "cancelled"], (await Store.GetEventsAsync(job.Id, 0, CancellationToken.None)).Select(e => e.Type));
+    }
+
+    [Fact]
+    public async Task AppendEventsAsync_EventOfARunTheJobLeftThroughARequeue_RefusedWhileTheNewRunsAreStored()
+    {
+        var events = (IJobEventStore)Store;
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        var first = new JobRun(1, DateTimeOffset.UtcNow.AddSeconds(-10));
+        Assert.True(await Store.MarkRunningAsync(job.Id, first.Attempt, first.StartedAt, CancellationToken.None));
+        Assert.Empty(await events.AppendEventsAsync([RunEvent(1, "started", first)], CancellationToken.None));
+
+        // A sweep dead-letters the job behind its run's back; it is requeued, and its next run starts as attempt 1 again.
+        Assert.True(await Store.CompleteAsync(new JobCompletion
+        {
+            JobId = job.Id,
+            Status = JobStatus.DeadLettered,
+            Error = "lease lost",
+            CompletedAt = DateTimeOffset.UtcNow,
+            Events = [new JobEvent(job.Id, 2, "dead_lettered", "{}", DateTimeOffset.UtcNow)],
+        }, CancellationToken.None));
+        Assert.NotNull(await Store.RequeueDeadLetterAsync(job.Id, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.Empty(await events.AppendEventsAsync([new JobEvent(job.Id, 3, "queued", "{\"requeued\":true}", DateTimeOffset.UtcNow)], CancellationToken.None));
+        var second = new JobRun(1, DateTimeOffset.UtcNow);
+        Assert.True(await Store.MarkRunningAsync(job.Id, second.Attempt, second.StartedAt, CancellationToken.None));
+
+        // The first run goes on reporting: the same attempt number as the job's run, but not that run.
+        var stale = RunEvent(4, "delta", first);
+        Assert.Equal([stale], await events.AppendEventsAsync([stale], CancellationToken.None));
+        Assert.Empty(await events.AppendEventsAsync([RunEvent(4, "started", second), RunEvent(5, "delta", second)], CancellationToken.None));
+        var stored = await Store.GetEventsAsync(job.Id, 0, CancellationToken.None);
+        Assert.Equal(["queued", "started", "delta"], stored.Select(e => e.Type));
+        Assert.Equal("{\"run\":2}", stored[1].DataJson);
+
+        JobEvent RunEvent(long id, string type, JobRun run) =>
+            new(job.Id, id, type, run == first ? "{\"run\":1}" : "{\"run\":2}", DateTimeOffset.UtcNow) { Attempt = run.Attempt, RunStartedAt = run.StartedAt };
     }
 
     [Fact]

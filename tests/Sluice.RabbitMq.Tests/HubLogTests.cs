@@ -11,6 +11,24 @@ public sealed class HubLogTests
     private static long[] Ids(HubLog log) => [.. log.Snapshot().Select(e => e.Id)];
 
     [Fact]
+    public void Append_AfterBeginRun_EventsCarryTheRunUntilTheNextDeliverySeedsItsAttempt()
+    {
+        var log = new HubLog("j1", 0);
+        log.Seed(0, attempt: 1);
+        var started = DateTimeOffset.UnixEpoch.AddSeconds(5);
+        log.BeginRun(new Sluice.Core.Storage.JobRun(1, started));
+        var e = log.Append("started", "{}", DateTimeOffset.UnixEpoch, 1, out var accepted);
+        Assert.True(accepted);
+        Assert.Equal((1, started), (e.Attempt, e.RunStartedAt));
+
+        // A new delivery (a requeue counts attempts from 1 again): its events are not the earlier run's until its own starts.
+        log.Seed(1, attempt: 1);
+        var next = log.Append("delta", "{}", DateTimeOffset.UnixEpoch, 2, out _);
+        Assert.Equal(1, next.Attempt);
+        Assert.Null(next.RunStartedAt);
+    }
+
+    [Fact]
     public void TryAccept_EventAheadOfGap_HeldUntilTheMissingOneArrivesThenBothInOrder()
     {
         var log = new HubLog("j1", 3);

@@ -23,6 +23,8 @@ internal sealed class Node : IAsyncDisposable
 
     public LiveJobs Live => _services.GetRequiredService<LiveJobs>();
 
+    public JobService Jobs => _services.GetRequiredService<JobService>();
+
     public static async Task<Node> StartAsync(string queueUrl, string storeUrl, string prefix, string role, params (string Key, string Value)[] extra)
     {
         var settings = new Dictionary<string, string?>

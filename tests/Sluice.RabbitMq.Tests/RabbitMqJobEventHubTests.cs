@@ -202,13 +202,47 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
             await Task.Delay(20);
         }
 
-        await gateway.Hub.CancelRemoteAsync(job.Id, CancellationToken.None);
+        await gateway.Hub.CancelRemoteAsync(job.Id, false, CancellationToken.None);
         var stored = await gateway.Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobStatus.Cancelled, stored!.Status);
         var events = await gateway.Store.GetEventsAsync(job.Id, 0, CancellationToken.None);
         Assert.Equal(["queued", "cancelled"], events.Select(e => e.Type));
         Assert.Equal([1L, 2L], events.Select(e => e.Id));
         Assert.False(await gateway.Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task CancelAsync_ClientWentAwayWhileItsJobWasQueued_FreesTheIdempotencyKeyForItsRetry()
+    {
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
+        var job = new JobRecord { Id = JobIds.New(DateTimeOffset.UtcNow), Model = "sleep-batch", InputJson = "{}", Owner = "o", CreatedAt = DateTimeOffset.UtcNow, IdempotencyKey = "k-" + Guid.NewGuid().ToString("N") };
+        Assert.True((await gateway.Store.CreateAsync(job, CancellationToken.None)).Created);
+
+        // The request that created it went away unanswered: the cancel frees its key, as it does in process.
+        await gateway.Jobs.CancelAsync(job.Id, releaseIdempotencyKey: true, CancellationToken.None);
+        Assert.Equal(JobStatus.Cancelled, (await gateway.Store.GetAsync(job.Id, CancellationToken.None))!.Status);
+        var retried = await gateway.Store.CreateAsync(job with { Id = JobIds.New(DateTimeOffset.UtcNow) }, CancellationToken.None);
+        Assert.True(retried.Created);
+    }
+
+    [Fact]
+    public async Task CancelRemoteAsync_ClientWentAwayWhileTheJobRunsOnAWorker_WorkerFreesTheKeyWithItsOutcome()
+    {
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
+        await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker");
+        var job = await CreateAsync(gateway.Store);
+        await gateway.Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
+        var live = worker.Live.GetOrAdd(job.Id, "sleep-batch");
+        var cancel = gateway.Hub.CancelRemoteAsync(job.Id, releaseIdempotencyKey: true, CancellationToken.None).AsTask();
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (!live.Cancellation.IsCancellationRequested && DateTime.UtcNow < until)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(live.Cancellation.IsCancellationRequested);
+        Assert.True(live.ReleaseIdempotencyKey);
+        await cancel;
     }
 
     [Fact]
@@ -219,7 +253,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         var job = await CreateAsync(gateway.Store);
         await gateway.Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
         var live = worker.Live.GetOrAdd(job.Id, "sleep-batch");
-        var cancel = gateway.Hub.CancelRemoteAsync(job.Id, CancellationToken.None).AsTask();
+        var cancel = gateway.Hub.CancelRemoteAsync(job.Id, false, CancellationToken.None).AsTask();
         var until = DateTime.UtcNow.AddSeconds(30);
         while (!live.Cancellation.IsCancellationRequested && DateTime.UtcNow < until)
         {
@@ -244,7 +278,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         try
         {
             // The cancel cannot reach the worker: the caller must be told (503), not shown a cancel that never happens.
-            await Assert.ThrowsAsync<Core.Queueing.QueueUnavailableException>(async () => await gateway.Hub.CancelRemoteAsync(job.Id, CancellationToken.None));
+            await Assert.ThrowsAsync<Core.Queueing.QueueUnavailableException>(async () => await gateway.Hub.CancelRemoteAsync(job.Id, false, CancellationToken.None));
             Assert.Equal(JobStatus.Running, (await gateway.Store.GetAsync(job.Id, CancellationToken.None))!.Status);
         }
         finally
@@ -274,7 +308,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
 
         // Nobody stops it within the DELETE's wait: the gateway settles it in the store, so the cancel holds even if
         // this gateway goes away (a copy taken later finds the job finished), and the stream ends with it.
-        await gateway.Hub.CancelRemoteAsync(job.Id, CancellationToken.None);
+        await gateway.Hub.CancelRemoteAsync(job.Id, false, CancellationToken.None);
         var record = await gateway.Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobStatus.Cancelled, record!.Status);
         Assert.Equal("cancelled by the client", record.Error);

@@ -224,7 +224,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         // Its first run failed and a worker scheduled the next one after a backoff longer than the deadline: queued
         // again in the store with one attempt counted, as RetryLaterAsync leaves it. Stored before the deadline timer is
         // armed, so a slow machine cannot let the timer read the job before its attempt is counted.
-        await gateway.Store.ScheduleRetryAsync(job.Id, 1, "boom", null, null, DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
+        await gateway.Store.ScheduleRetryAsync(job.Id, 1, "boom", null, null, DateTimeOffset.UtcNow.AddMinutes(1), null, CancellationToken.None);
         gateway.Hub.Append(job.Id, JobEventTypes.Queued, "{}");
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
 
@@ -466,7 +466,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         // A worker moves the job (store, then the fallback's copy) and dies before letting go of the original.
         var mover = await NodeAsync("worker");
         var taken = await ReadOneAsync(mover.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(30));
-        Assert.True(await mover.Store.RerouteAsync(job.Id, "count", null, "{\"n\": 2}", 0, false, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.True(await mover.Store.RerouteAsync(job.Id, "count", null, "{\"n\": 2}", 0, false, DateTimeOffset.UtcNow, null, CancellationToken.None));
         Assert.Equal(EnqueueResult.Accepted, await mover.Queue.EnqueueAsync(Moved(taken, "count"), CancellationToken.None));
         await mover.DisposeAsync();
 
@@ -501,7 +501,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         // The worker moving the job dies after the store write, before the fallback's copy reached the broker.
         var mover = await NodeAsync("worker");
         await ReadOneAsync(mover.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(30));
-        Assert.True(await mover.Store.RerouteAsync(job.Id, "count", null, "{\"n\": 2}", 0, false, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.True(await mover.Store.RerouteAsync(job.Id, "count", null, "{\"n\": 2}", 0, false, DateTimeOffset.UtcNow, null, CancellationToken.None));
         await mover.DisposeAsync();
 
         // Its old copy is dropped (the job's model changed); the sweep, once the mover's claim lapses, publishes the job

@@ -206,6 +206,59 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ScheduleRetryAsync_RunTheJobHasLeft_RefusedAndReportedWhileTheCurrentRunsRetryIsStored()
+    {
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        var (first, second) = await RequeuedBehindItsRunAsync(job);
+
+        // The first run fails late: the same attempt number as the run the job is in, but not that run.
+        Assert.False(await Store.ScheduleRetryAsync(job.Id, 1, "stale", JobErrorCodes.ModelError, null, DateTimeOffset.UtcNow.AddMinutes(5), first, CancellationToken.None));
+        var running = await Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobStatus.Running, running!.Status);
+        Assert.NotEqual("stale", running.Error);
+        Assert.Null(running.NotBefore);
+
+        Assert.True(await Store.ScheduleRetryAsync(job.Id, 1, "fresh", JobErrorCodes.ModelError, null, DateTimeOffset.UtcNow, second, CancellationToken.None));
+        var retrying = await Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobStatus.Queued, retrying!.Status);
+        Assert.Equal("fresh", retrying.Error);
+
+        // Queued now: no run is in progress, so no run's retry applies (a run handed back at a stop neither).
+        Assert.False(await Store.ScheduleRetryAsync(job.Id, 1, null, null, null, DateTimeOffset.UtcNow, second, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task RerouteAsync_RunTheJobHasLeft_RefusedAndTheJobStaysOnItsModel()
+    {
+        var job = (await Store.CreateAsync(NewJob() with { FallbackAllowed = true }, CancellationToken.None)).Job;
+        var (first, second) = await RequeuedBehindItsRunAsync(job);
+
+        Assert.False(await Store.RerouteAsync(job.Id, "fallback", null, "{}", 0, false, DateTimeOffset.UtcNow, first, CancellationToken.None));
+        var running = await Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobStatus.Running, running!.Status);
+        Assert.Equal(job.Model, running.Model);
+        Assert.True(running.FallbackAllowed);
+
+        Assert.True(await Store.RerouteAsync(job.Id, "fallback", null, "{}", 0, false, DateTimeOffset.UtcNow, second, CancellationToken.None));
+        Assert.Equal("fallback", (await Store.GetAsync(job.Id, CancellationToken.None))!.Model);
+    }
+
+    /// <summary>
+    /// Starts a run of <paramref name="job"/> (attempt 1), has a sweep dead-letter it behind that run's back, requeues
+    /// it and starts its next run, attempt 1 again: returns both runs.
+    /// </summary>
+    private async Task<(JobRun First, JobRun Second)> RequeuedBehindItsRunAsync(JobRecord job)
+    {
+        var first = new JobRun(1, DateTimeOffset.UtcNow.AddSeconds(-10));
+        Assert.True(await Store.MarkRunningAsync(job.Id, first.Attempt, first.StartedAt, CancellationToken.None));
+        Assert.True(await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.DeadLettered, Error = "lease lost", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
+        Assert.NotNull(await Store.RequeueDeadLetterAsync(job.Id, DateTimeOffset.UtcNow, CancellationToken.None));
+        var second = new JobRun(1, DateTimeOffset.UtcNow);
+        Assert.True(await Store.MarkRunningAsync(job.Id, second.Attempt, second.StartedAt, CancellationToken.None));
+        return (first, second);
+    }
+
+    [Fact]
     public async Task CompleteAsync_EventsFollowStoredWhileTheRunStoredAnEventUnderTheSameId_TerminalEventStoredAfterIt()
     {
         var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
@@ -296,18 +349,18 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     {
         var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
         await Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
-        await Store.ScheduleRetryAsync(job.Id, 1, "boom", null, null, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.ScheduleRetryAsync(job.Id, 1, "boom", null, null, DateTimeOffset.UtcNow, null, CancellationToken.None);
         await Store.MarkRunningAsync(job.Id, 2, DateTimeOffset.UtcNow, CancellationToken.None);
 
         // A run handed back at a server stop: queued again with the attempts it had, the failure before it kept.
-        await Store.ScheduleRetryAsync(job.Id, 1, null, null, null, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.ScheduleRetryAsync(job.Id, 1, null, null, null, DateTimeOffset.UtcNow, null, CancellationToken.None);
         var requeued = await Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobStatus.Queued, requeued!.Status);
         Assert.Equal(1, requeued.Attempts);
         Assert.Equal("boom", requeued.Error);
 
         await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.Succeeded, ResultJson = "1", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
-        await Store.ScheduleRetryAsync(job.Id, 0, null, null, null, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.ScheduleRetryAsync(job.Id, 0, null, null, null, DateTimeOffset.UtcNow, null, CancellationToken.None);
         Assert.Equal(JobStatus.Succeeded, (await Store.GetAsync(job.Id, CancellationToken.None))!.Status);
     }
 
@@ -318,21 +371,21 @@ public abstract class JobStoreContractTests : IAsyncLifetime
         await Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
 
         // A failed attempt refused by the open circuit: its code and the time to the trial are kept with its error.
-        await Store.ScheduleRetryAsync(job.Id, 1, "backend 'b': circuit open", JobErrorCodes.CircuitOpen, TimeSpan.FromMilliseconds(30_100), DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.ScheduleRetryAsync(job.Id, 1, "backend 'b': circuit open", JobErrorCodes.CircuitOpen, TimeSpan.FromMilliseconds(30_100), DateTimeOffset.UtcNow, null, CancellationToken.None);
         var retrying = await Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobErrorCodes.CircuitOpen, retrying!.ErrorCode);
         Assert.Equal(TimeSpan.FromMilliseconds(30_100), retrying.RetryAfter);
 
         // A run handed back at a server stop is no failure: the last one's code and wait stay, as its error does.
         await Store.MarkRunningAsync(job.Id, 2, DateTimeOffset.UtcNow, CancellationToken.None);
-        await Store.ScheduleRetryAsync(job.Id, 1, null, null, null, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.ScheduleRetryAsync(job.Id, 1, null, null, null, DateTimeOffset.UtcNow, null, CancellationToken.None);
         var handedBack = await Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobErrorCodes.CircuitOpen, handedBack!.ErrorCode);
         Assert.Equal(TimeSpan.FromMilliseconds(30_100), handedBack.RetryAfter);
 
         // The next failure asks for no wait: the earlier wait, which was the circuit's, does not stay with it.
         await Store.MarkRunningAsync(job.Id, 2, DateTimeOffset.UtcNow, CancellationToken.None);
-        await Store.ScheduleRetryAsync(job.Id, 2, "backend 'b': connection failed", JobErrorCodes.UpstreamError, null, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Store.ScheduleRetryAsync(job.Id, 2, "backend 'b': connection failed", JobErrorCodes.UpstreamError, null, DateTimeOffset.UtcNow, null, CancellationToken.None);
         var again = await Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobErrorCodes.UpstreamError, again!.ErrorCode);
         Assert.Null(again.RetryAfter);
@@ -369,7 +422,7 @@ public abstract class JobStoreContractTests : IAsyncLifetime
         await Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
 
         // A run the model refused before any work: moved to the fallback, queued again with the attempt given back.
-        Assert.True(await Store.RerouteAsync(job.Id, "fallback", "v2", "{\"prompt\": \"p\"}", 0, false, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.True(await Store.RerouteAsync(job.Id, "fallback", "v2", "{\"prompt\": \"p\"}", 0, false, DateTimeOffset.UtcNow, null, CancellationToken.None));
         var moved = await Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobStatus.Queued, moved!.Status);
         Assert.Equal("fallback", moved.Model);
@@ -385,7 +438,7 @@ public abstract class JobStoreContractTests : IAsyncLifetime
         Assert.False(Assert.Single(await Store.LoadUnfinishedAsync(CancellationToken.None), j => j.Id == job.Id).FallbackAllowed);
 
         await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.Cancelled, CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
-        Assert.False(await Store.RerouteAsync(job.Id, "m", "v1", job.InputJson, 0, false, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.False(await Store.RerouteAsync(job.Id, "m", "v1", job.InputJson, 0, false, DateTimeOffset.UtcNow, null, CancellationToken.None));
         var done = await Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobStatus.Cancelled, done!.Status);
         Assert.Equal("fallback", done.Model);
@@ -395,10 +448,10 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     public async Task RerouteAsync_MoveUndoneBecauseTheFallbackRefused_KeepsThePermissionToMove()
     {
         var job = (await Store.CreateAsync(NewJob() with { FallbackAllowed = true }, CancellationToken.None)).Job;
-        Assert.True(await Store.RerouteAsync(job.Id, "fallback", null, "{}", 0, false, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.True(await Store.RerouteAsync(job.Id, "fallback", null, "{}", 0, false, DateTimeOffset.UtcNow, null, CancellationToken.None));
 
         // The fallback's queue refused the copy: back on its own model, the job never moved and may still move.
-        Assert.True(await Store.RerouteAsync(job.Id, job.Model, null, job.InputJson, 0, true, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.True(await Store.RerouteAsync(job.Id, job.Model, null, job.InputJson, 0, true, DateTimeOffset.UtcNow, null, CancellationToken.None));
         await ReopenStoreAsync();
         var back = Assert.Single(await Store.LoadUnfinishedAsync(CancellationToken.None), j => j.Id == job.Id);
         Assert.Equal(job.Model, back.Model);

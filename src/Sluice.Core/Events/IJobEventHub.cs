@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Sluice.Core.Jobs;
+using Sluice.Core.Storage;
 
 namespace Sluice.Core.Events;
 
@@ -73,6 +74,15 @@ public interface IJobEventHub
     {
         Forget(jobId);
         Seed(jobId, lastId);
+    }
+
+    /// <summary>
+    /// A run of the job starts in this process, as the store recorded it: the events appended from now on are that
+    /// run's (a hub that stores the events of running jobs stamps them with <paramref name="run"/>, so the store refuses
+    /// them once the job has left that run).
+    /// </summary>
+    void BeginRun(string jobId, JobRun run)
+    {
     }
 
     /// <summary>Forgets a job's stream at once, ending its subscribers' channels (they go on from the store).</summary>

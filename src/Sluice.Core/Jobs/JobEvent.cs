@@ -16,4 +16,11 @@ public sealed record JobEvent(string JobId, long Id, string Type, string DataJso
     /// running jobs refuses an event of an attempt the job has moved past: a superseded run cannot add to the stream.
     /// </summary>
     public int? Attempt { get; init; }
+
+    /// <summary>
+    /// When the store marked that attempt's run started, when known (not serialised): with <see cref="Attempt"/>, the
+    /// run's identity. Attempts alone do not tell runs apart (a requeued dead letter counts them from 1 again), so a
+    /// store refuses an event whose run the job is no longer in.
+    /// </summary>
+    public DateTimeOffset? RunStartedAt { get; init; }
 }

@@ -8,8 +8,12 @@ namespace Sluice.Core.Scheduling;
 /// </summary>
 public interface IRemoteCancellation
 {
-    /// <summary>Records the cancellation if the job is still queued, else asks the worker running it to stop it.</summary>
-    ValueTask CancelRemoteAsync(string jobId, CancellationToken cancellationToken);
+    /// <summary>
+    /// Records the cancellation if the job is still queued, else asks the worker running it to stop it.
+    /// <paramref name="releaseIdempotencyKey"/> (the request that created the job went away unanswered) also frees the
+    /// job's Idempotency-Key with the cancelled outcome, whichever process stores it, as for a job live in this process.
+    /// </summary>
+    ValueTask CancelRemoteAsync(string jobId, bool releaseIdempotencyKey, CancellationToken cancellationToken);
 
     /// <summary>
     /// Finishes a job no process is running in the store with <paramref name="status"/> and <paramref name="error"/>

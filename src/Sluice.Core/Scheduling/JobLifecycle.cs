@@ -209,13 +209,11 @@ internal sealed partial class JobLifecycle
         var moved = job.MovedTo(plan.Model, plan.InputJson, plan.Parsed);
         try
         {
-            if (!await _store.RerouteAsync(job.Id, plan.Model, plan.ModelVersion, plan.InputJson, job.Attempts, fallbackAllowed: false, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false))
+            // A run the model refused moves the job only while the job is still in that run (see FailAsync).
+            if (!await _store.RerouteAsync(job.Id, plan.Model, plan.ModelVersion, plan.InputJson, job.Attempts, fallbackAllowed: false, _time.GetUtcNow(), live.Run, CancellationToken.None).ConfigureAwait(false))
             {
-                // Already terminal elsewhere (cancelled through another gateway): nothing to move.
-                live.TryFinish();
-                live.Settled.TrySetResult();
-                await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
-                _live.Remove(job.Id);
+                // Already terminal elsewhere (cancelled through another gateway), or this run superseded: nothing to move.
+                await LetGoAsync(job, reader, live).ConfigureAwait(false);
                 return;
             }
         }
@@ -223,7 +221,7 @@ internal sealed partial class JobLifecycle
         {
             // The store is failing: hand the job back to its own queue, uncounted; it is judged again when it comes back.
             Log.StoreWriteFailed(_logger, ex, job.Id);
-            _live.Remove(job.Id);
+            _live.Remove(live);
             await reader.RetryLaterAsync(Uncounted(job), StoreOutageDelay, CancellationToken.None).ConfigureAwait(false);
             return;
         }
@@ -265,7 +263,7 @@ internal sealed partial class JobLifecycle
                 $"{{\"from\":{JsonSerializer.Serialize(plan.Model, CoreJsonContext.Default.String)},\"to\":{JsonSerializer.Serialize(job.Model, CoreJsonContext.Default.String)},\"reason\":\"the fallback's queue did not take the job\"}}");
             try
             {
-                await _store.RerouteAsync(job.Id, job.Model, plan.FromModelVersion, job.InputJson, job.Attempts, job.FallbackAllowed, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+                await _store.RerouteAsync(job.Id, job.Model, plan.FromModelVersion, job.InputJson, job.Attempts, job.FallbackAllowed, _time.GetUtcNow(), null, CancellationToken.None).ConfigureAwait(false);
                 if (_store is IJobPublicationStore publication)
                 {
                     // Back on its own model, whose delivery this process still holds: it is in the broker, not one for the sweep.
@@ -332,6 +330,8 @@ internal sealed partial class JobLifecycle
             lives[i].Ran = jobs[i];
             lives[i].RunStartedAt = now;
             lives[i].RunSpan = SluiceTracing.StartRun(jobs[i], now, count);
+            // The run's events name it from its started event on: a store keeping them refuses them once the job has left it.
+            _events.BeginRun(jobs[i].Id, new JobRun(jobs[i].Attempts + 1, now));
             var waited = (now - jobs[i].EnqueuedAt).TotalSeconds;
             _metrics.QueueWait.Record(Math.Max(0, waited), new KeyValuePair<string, object?>("model", jobs[i].Model));
             lives[i].TryAppend(_events, JobEventTypes.Started, $"{{\"attempt\":{jobs[i].Attempts + 1},\"batch_size\":{count}}}");
@@ -436,13 +436,19 @@ internal sealed partial class JobLifecycle
         var notBefore = now + delay;
         try
         {
-            await _store.ScheduleRetryAsync(job.Id, attempts, error, errorCode, retryAfter, notBefore, CancellationToken.None).ConfigureAwait(false);
+            // Only while the job is still in this run: a run superseded meanwhile (its job dead-lettered by a sweep and
+            // requeued, its next run started) must not send the job back to queued under the next run's feet.
+            if (!await _store.ScheduleRetryAsync(job.Id, attempts, error, errorCode, retryAfter, notBefore, live.Run, CancellationToken.None).ConfigureAwait(false))
+            {
+                await LetGoAsync(job, reader, live).ConfigureAwait(false);
+                return;
+            }
         }
         catch (Exception ex)
         {
             // The store is failing: run the same attempt again later rather than leave the delivery stranded.
             Log.StoreWriteFailed(_logger, ex, job.Id);
-            _live.Remove(job.Id);
+            _live.Remove(live);
             await reader.RetryLaterAsync(Uncounted(job), StoreOutageDelay, CancellationToken.None).ConfigureAwait(false);
             return;
         }
@@ -487,9 +493,12 @@ internal sealed partial class JobLifecycle
             {
                 // Guarded by the store (only a job still queued or running changes), so a job that finished as the
                 // batcher stopped keeps its outcome. No error: the stop is not the job's, and it may yet succeed.
-                await _store.ScheduleRetryAsync(job.Id, job.Attempts, null, null, null, now, cancellationToken).ConfigureAwait(false);
-                SluiceTracing.EndRun(live.TakeRunSpan(), SluiceTracing.ReleasedOutcome, null, failed: false);
-                released++;
+                // Only while the job is still in this run: one superseded meanwhile is not this process's to hand back.
+                if (await _store.ScheduleRetryAsync(job.Id, job.Attempts, null, null, null, now, live.Run, cancellationToken).ConfigureAwait(false))
+                {
+                    SluiceTracing.EndRun(live.TakeRunSpan(), SluiceTracing.ReleasedOutcome, null, failed: false);
+                    released++;
+                }
             }
             catch (OperationCanceledException)
             {
@@ -588,7 +597,7 @@ internal sealed partial class JobLifecycle
         }
 
         // A run's outcome names the run (its attempt, its start as stored): the store refuses it once the job has left that run.
-        var runIdentity = live.Running && live.Ran is { } ran ? new JobRun(ran.Attempts + 1, live.RunStartedAt) : null;
+        var runIdentity = live.Run;
         releaseIdempotencyKey |= status == JobStatus.Cancelled && live.ReleaseIdempotencyKey;
 
         try
@@ -709,6 +718,26 @@ internal sealed partial class JobLifecycle
             // Whoever waits for this job's outcome (a cancel request) may read the store now.
             live.Settled.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// A run whose retry or move the store refused: its job is terminal (settled through another process) or has left
+    /// this run (dead-lettered by a sweep and requeued). The run ends here with no retry, no event and no second copy in
+    /// the queue; its delivery is let go, and the stream ended only while this process still holds the job as this run
+    /// (a requeue's next run has its own stream under the same id).
+    /// </summary>
+    private async Task LetGoAsync(QueuedJob job, IJobQueueReader reader, LiveJob live)
+    {
+        live.TryFinish();
+        live.Running = false;
+        if (_live.TryGet(job.Id, out var current) && ReferenceEquals(current, live))
+        {
+            _events.Complete(job.Id);
+        }
+
+        _live.Remove(live);
+        live.Settled.TrySetResult();
+        await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -238,6 +238,13 @@ internal sealed partial class JobService
 
         if (_live.TryGet(id, out var live))
         {
+            if (releaseIdempotencyKey && !IsStill(live, record))
+            {
+                // A disconnect's cancel is for the job as its client left it: the run it watched has ended meanwhile (its
+                // retry is scheduled, or a requeue started another), and that next run is no longer the client's to end.
+                return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+
             live.CancelStatus = JobStatus.Cancelled;
             live.ReleaseIdempotencyKey |= releaseIdempotencyKey;
             JobLifecycle.TryCancel(live);
@@ -268,7 +275,7 @@ internal sealed partial class JobService
         else if (_events is IRemoteCancellation remote)
         {
             // Not live here: the cross-process hub settles it with the store and the worker that may run it.
-            await remote.CancelRemoteAsync(id, cancellationToken).ConfigureAwait(false);
+            await remote.CancelRemoteAsync(id, releaseIdempotencyKey, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -322,6 +329,15 @@ internal sealed partial class JobService
 
         return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Whether <paramref name="live"/> is still where <paramref name="record"/> (read when the cancel was issued) had the
+    /// job: queued and not started since, or running that very run (its attempt and start, as stored).
+    /// </summary>
+    private static bool IsStill(LiveJob live, JobRecord record) => record.Status == JobStatus.Running
+        ? live.Run is { } run && run.Attempt == record.Attempts && record.StartedAt is { } started
+            && run.StartedAt.ToUnixTimeMilliseconds() == started.ToUnixTimeMilliseconds()
+        : !live.Running;
 
     /// <summary>How long a cancel waits for a running job to stop and store its own outcome.</summary>
     internal static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(5);

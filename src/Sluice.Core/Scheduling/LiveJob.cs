@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Sluice.Core.Events;
 using Sluice.Core.Jobs;
 using Sluice.Core.Queueing;
+using Sluice.Core.Storage;
 
 namespace Sluice.Core.Scheduling;
 
@@ -53,6 +54,12 @@ internal sealed class LiveJob
     /// attempt, the identity of that run, so its outcome is stored only while the job is still in that run.
     /// </summary>
     public DateTimeOffset RunStartedAt { get; set; }
+
+    /// <summary>
+    /// The identity of the run in progress (its attempt, its start as stored), or null when none is: what this run writes
+    /// (its outcome, its retry, its move) the store applies only while the job is still in that run.
+    /// </summary>
+    public JobRun? Run => Running && Ran is { } ran ? new JobRun(ran.Attempts + 1, RunStartedAt) : null;
 
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 

@@ -179,7 +179,7 @@ internal sealed partial class ModelHost : BackgroundService
                     if (record.Status == JobStatus.Running)
                     {
                         // Interrupted: nothing runs it now, so it must not read "running" while it waits.
-                        await _store.ScheduleRetryAsync(record.Id, record.Attempts, null, null, null, now, cancellationToken).ConfigureAwait(false);
+                        await _store.ScheduleRetryAsync(record.Id, record.Attempts, null, null, null, now, null, cancellationToken).ConfigureAwait(false);
                     }
 
                     _lifecycle.Track(waiting);

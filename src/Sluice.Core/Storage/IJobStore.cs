@@ -31,9 +31,12 @@ public interface IJobStore
     /// Puts a job not yet terminal back to queued with <paramref name="attempts"/>, to run at <paramref name="notBefore"/>:
     /// a failed attempt (with its <paramref name="error"/>, its <paramref name="errorCode"/> and the wait it asked for,
     /// <paramref name="retryAfter"/>), or a run handed back at a server stop (error null: the job's error, code and wait
-    /// are left as they were, since a stop is not the job's failure).
+    /// are left as they were, since a stop is not the job's failure). With <paramref name="run"/>, only while the job is
+    /// still running that run (see <see cref="JobCompletion.Run"/>): a run superseded meanwhile (its job dead-lettered
+    /// by a sweep and requeued) must not send the live run's job back to queued. Returns false, changing nothing, when
+    /// the job is terminal or (with <paramref name="run"/>) has left that run.
     /// </summary>
-    ValueTask ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, CancellationToken cancellationToken);
+    ValueTask<bool> ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, JobRun? run, CancellationToken cancellationToken);
 
     /// <summary>
     /// Moves a job not yet terminal to another model (its fallback): records <paramref name="model"/>, its
@@ -44,8 +47,10 @@ public interface IJobStore
     /// for the new model is not in the broker yet, and if the mover dies before publishing it, the sweep does.
     /// <paramref name="fallbackAllowed"/> is the permission to move the job leaves with: false after a move (a job moves
     /// at most once); true again when a move is undone (the fallback's queue refused it) and the job never left.
+    /// With <paramref name="run"/> (a run the model refused), only while the job is still running that run, as for
+    /// <see cref="ScheduleRetryAsync"/>; false, changing nothing, otherwise.
     /// </summary>
-    ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, CancellationToken cancellationToken);
+    ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, JobRun? run, CancellationToken cancellationToken);
 
     /// <summary>
     /// Writes a terminal outcome and its events. Idempotent: returns false, changing nothing, when the job is

@@ -32,7 +32,23 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
 
     public ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken) => Store.CreateAsync(job, cancellationToken);
 
-    public ValueTask<JobRecord?> GetAsync(string id, CancellationToken cancellationToken) => Store.GetAsync(id, cancellationToken);
+    public async ValueTask<JobRecord?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        var job = await Store.GetAsync(id, cancellationToken);
+        if (HeldReads is { } held)
+        {
+            ReadHeld.TrySetResult();
+            await held.Task.WaitAsync(cancellationToken);
+        }
+
+        return job;
+    }
+
+    /// <summary>Completed when a job read that <see cref="HeldReads"/> holds has been read.</summary>
+    public TaskCompletionSource ReadHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>While set, whoever reads a job gets it (as read then) only once this completes.</summary>
+    public TaskCompletionSource? HeldReads { get; set; }
 
     public ValueTask<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken) => Store.ListAsync(query, cancellationToken);
 
@@ -47,11 +63,30 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
         return await Store.MarkRunningAsync(id, attempt, startedAt, cancellationToken);
     }
 
-    public ValueTask ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
-        Store.ScheduleRetryAsync(id, attempts, error, errorCode, retryAfter, notBefore, cancellationToken);
+    public async ValueTask<bool> ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, JobRun? run, CancellationToken cancellationToken)
+    {
+        if (HeldRetries is { } held)
+        {
+            RetryHeld.TrySetResult();
+            await held.Task.WaitAsync(cancellationToken);
+        }
 
-    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, CancellationToken cancellationToken) =>
-        Store.RerouteAsync(id, model, modelVersion, inputJson, attempts, fallbackAllowed, at, cancellationToken);
+        var scheduled = await Store.ScheduleRetryAsync(id, attempts, error, errorCode, retryAfter, notBefore, run, cancellationToken);
+        RetryAnswered.TrySetResult(scheduled);
+        return scheduled;
+    }
+
+    /// <summary>Completed when the store is asked to schedule a retry that <see cref="HeldRetries"/> holds.</summary>
+    public TaskCompletionSource RetryHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>While set, a retry is scheduled only once this completes.</summary>
+    public TaskCompletionSource? HeldRetries { get; set; }
+
+    /// <summary>Completed with the store's answer to the first retry it is asked to schedule, once written.</summary>
+    public TaskCompletionSource<bool> RetryAnswered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, JobRun? run, CancellationToken cancellationToken) =>
+        Store.RerouteAsync(id, model, modelVersion, inputJson, attempts, fallbackAllowed, at, run, cancellationToken);
 
     public async ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken)
     {

@@ -24,7 +24,9 @@ public sealed class OutageTests
         ["Sluice:Models:sleep-batch:MaxAttempts"] = "1",
     };
 
-    private static Task<TestServer> StartAsync() => TestServer.StartAsync(Fast, configureServices: services =>
+    private static Task<TestServer> StartAsync() => StartAsync(Fast);
+
+    private static Task<TestServer> StartAsync(Dictionary<string, string> settings) => TestServer.StartAsync(settings, configureServices: services =>
     {
         services.AddSingleton<RefusingJobQueue>();
         services.Replace(ServiceDescriptor.Singleton<IJobQueue>(sp => sp.GetRequiredService<RefusingJobQueue>()));
@@ -338,6 +340,119 @@ public sealed class OutageTests
             var stored = await store.GetEventsAsync(id, swept.Id, CancellationToken.None);
             Assert.Equal(stored.Select(e => (e.Id, e.Type)), seen);
         }
+    }
+
+    [Fact]
+    public async Task FailAsync_StaleRunFailsAfterItsJobWasDeadLetteredAndRequeued_RetryRefusedAndTheNewRunRunsItsOwnAttempts()
+    {
+        await using var server = await StartAsync(new Dictionary<string, string>(Fast)
+        {
+            ["Sluice:Models:sleep-batch:MaxAttempts"] = "2",
+            ["Sluice:Retry:BaseDelay"] = "00:00:00.010",
+            ["Sluice:Retry:MaxDelay"] = "00:00:00.020",
+        });
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var hub = server.Services.GetRequiredService<JobService>().Events;
+
+        // The first run failed (attempt 1 of 2) and is about to schedule its retry, held there.
+        var staleHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldRetries = staleHeld;
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var id = submitted.GetProperty("id").GetString()!;
+        await store.RetryHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldRetries = null;
+
+        // Meanwhile a sweep dead-letters the job and a client requeues it; the new run is held at its start.
+        var swept = await SweptAsync(server, hub, id);
+        var heldStart = await RequeueHeldAtItsStartAsync(server, store, id);
+        await store.StartHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(hub.TrySubscribe(id, swept.Id, out var sub));
+        using (sub)
+        {
+            // The stale run's retry reaches the store now: it belongs to a run the job has left, so it is refused (it used
+            // to send the requeued job back to queued with the stale failure, and put a second copy of it in the queue).
+            staleHeld.SetResult();
+            Assert.False(await store.RetryAnswered.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+            var requeued = await store.GetAsync(id, CancellationToken.None);
+            Assert.Equal(Sluice.Core.Jobs.JobStatus.Queued, requeued!.Status);
+            Assert.Equal(0, requeued.Attempts);
+
+            // The new run then runs its own two attempts, and its stream shows its retry only.
+            heldStart.SetResult();
+            var seen = await ReadToItsEndAsync(sub);
+
+            Assert.Equal((swept.Id + 1, "queued"), seen[0]);
+            Assert.Single(seen, e => e.Type == "retrying");
+            Assert.Equal("dead_lettered", seen[^1].Type);
+            var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
+            Assert.Equal(2, job.GetProperty("attempts").GetInt32());
+            var stored = await store.GetEventsAsync(id, swept.Id, CancellationToken.None);
+            Assert.Equal(stored.Select(e => (e.Id, e.Type)), seen);
+        }
+    }
+
+    [Fact]
+    public async Task CancelAsync_DisconnectCancelLandsAfterTheRunItWasIssuedForScheduledItsRetry_TheRetryRunsOn()
+    {
+        await using var server = await StartAsync(new Dictionary<string, string>(Fast)
+        {
+            ["Sluice:Models:sleep-batch:MaxAttempts"] = "2",
+            ["Sluice:Retry:BaseDelay"] = "00:00:00.010",
+            ["Sluice:Retry:MaxDelay"] = "00:00:00.020",
+        });
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var jobs = server.Services.GetRequiredService<JobService>();
+
+        // The first run failed and is about to schedule its retry, held there: the job is still running in the store.
+        var retryHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldRetries = retryHeld;
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var id = submitted.GetProperty("id").GetString()!;
+        await store.RetryHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldRetries = null;
+        Assert.True(jobs.Events.TrySubscribe(id, 0, out var sub));
+
+        // Its client goes away: the cancel reads the job running that run, and is held there.
+        var readHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldReads = readHeld;
+        var cancel = jobs.CancelAsync(id, releaseIdempotencyKey: true, CancellationToken.None).AsTask();
+        await store.ReadHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldReads = null;
+
+        // The run schedules its retry (its retrying event says the run has let go), then the cancel lands.
+        using (sub)
+        {
+            retryHeld.SetResult();
+            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            while ((await sub.Reader.ReadAsync(bound.Token)).Type != "retrying")
+            {
+            }
+        }
+
+        readHeld.SetResult();
+        await cancel.WaitAsync(TimeSpan.FromSeconds(20));
+
+        // The cancel was for the run that ended: the retry runs (and fails again, into a dead letter), not cancelled.
+        var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
+        Assert.Equal("dead_lettered", job.GetProperty("status").GetString());
+        Assert.Equal(2, job.GetProperty("attempts").GetInt32());
+    }
+
+    /// <summary>Dead-letters job <paramref name="id"/> in the store behind its run's back, as a sweep taking its lease for lost does.</summary>
+    private static async Task<Sluice.Core.Jobs.JobEvent> SweptAsync(TestServer server, IJobEventHub hub, string id)
+    {
+        var swept = new Sluice.Core.Jobs.JobEvent(id, hub.NextId(id), "dead_lettered",
+            "{\"status\":\"dead_lettered\",\"error\":\"lease lost (test sweep)\",\"error_code\":\"worker_lost\"}", DateTimeOffset.UtcNow);
+        Assert.True(await server.Services.GetRequiredService<SqliteJobStore>().CompleteAsync(new JobCompletion
+        {
+            JobId = id,
+            Status = Sluice.Core.Jobs.JobStatus.DeadLettered,
+            Error = "lease lost (test sweep)",
+            ErrorCode = Sluice.Core.Jobs.JobErrorCodes.WorkerLost,
+            CompletedAt = DateTimeOffset.UtcNow,
+            Events = [swept],
+        }, CancellationToken.None));
+        return swept;
     }
 
     [Fact]
