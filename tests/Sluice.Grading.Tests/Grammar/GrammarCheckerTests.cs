@@ -215,6 +215,8 @@ public sealed class GrammarCheckerTests
     [InlineData("\"Stop!\" he yelled at us.")]
     [InlineData("\"I'm tired.\" she said.")]
     [InlineData("\u201cI'm tired.\u201d she said.")]
+    [InlineData("We ran. \"Let's go!\"   she said.")]
+    [InlineData("We ran. \"Stop.\"    he said.")]
     public void Check_LowerCaseInsideASentence_NoSentenceStartError(string text)
     {
         Assert.DoesNotContain(Check(text), s => s.Rule == "sentence_start");
