@@ -24,6 +24,36 @@ public sealed class SpellCheckerTests
     }
 
     [Theory]
+    [InlineData("The ball rolled to the buttom of the hill.", "buttom", "bottom", "button")]
+    [InlineData("Press the buttom to turn it on.", "buttom", "bottom", "button")]
+    [InlineData("Buttom line, computers help us.", "Buttom", "Bottom", "Button")]
+    public void Check_TwoCandidatesTheContextCannotTellApart_MessageOffersBoth(string text, string misspelt, string first, string second)
+    {
+        var found = new List<Suggestion>();
+
+        TestGrader.Speller.Check(Tokenizer.Analyze(text), found);
+
+        var s = Assert.Single(found);
+        Assert.Equal(misspelt, text.Substring(s.Start, s.Length));
+        Assert.Equal(first, s.Replacement);
+        Assert.Equal($"\"{misspelt}\" may be misspelled; did you mean \"{first}\" or \"{second}\"?", s.Message);
+    }
+
+    [Theory]
+    [InlineData("I went to the libary yesterday.", "library")]
+    [InlineData("You can search what thet wear on holidays.", "they")]
+    [InlineData("It is a posative thing.", "positive")]
+    public void Check_OneCandidateClearlyAhead_MessageOffersOnlyIt(string text, string expected)
+    {
+        var found = new List<Suggestion>();
+
+        TestGrader.Speller.Check(Tokenizer.Analyze(text), found);
+
+        var s = Assert.Single(found);
+        Assert.EndsWith($"did you mean \"{expected}\"?", s.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("My cousin lives in \u65E5\u672C and loves it.", 0)]
     [InlineData("She says \u05E9\u05DC\u05D5\u05DD to everyone.", 0)]
     [InlineData("He says \u043F\u0440\u0438\u0432\u0435\u0442 and \u03BA\u03B1\u03BB\u03B7\u03BC\u03AD\u03C1\u03B1 to us.", 0)]
