@@ -43,6 +43,7 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
     public int Check(EssayDocument doc, List<Suggestion> output, Dictionary<int, string[]>? alternatives = null)
     {
         var names = Names(doc);
+        var openingNames = OpeningNames(doc, names);
         var count = 0;
         for (var i = 0; i < doc.Tokens.Count; i++)
         {
@@ -67,6 +68,13 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
             }
 
             count++;
+            if (openingNames?.Contains(w) == true)
+            {
+                // A name the essay writes only where it opens a sentence ("Saeng walked home. Saeng was sad."): no "fix"
+                // ("Sang"), but still counted, as training counted it, so the scores do not move.
+                continue;
+            }
+
             if (count > MaxSuggestions)
             {
                 continue;
@@ -245,6 +253,70 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
         }
 
         return names;
+    }
+
+    /// <summary>
+    /// A word whose best correction scores below this in <see cref="SpellDictionary.Rank"/>'s units is misspelt even when
+    /// the essay writes it only at sentence starts: one slip (10) from one of the 500 commonest words (3 × log10 rank ≈ 8)
+    /// or closer. "Saeng" → "sang" scores 18.7, "Finaly" → "finally" 12.3, "Casue" → "cause" 14.6.
+    /// </summary>
+    private const double MinOpeningNameScore = 18;
+
+    /// <summary>
+    /// Words outside the dictionary that open two or more sentences of the essay in title case and appear in no other
+    /// form ("Saeng walked home. … Saeng was sad."), which are names the essay happens to put first, unless a common word
+    /// is close (see <see cref="MinOpeningNameScore"/>). Null when there are none.
+    /// </summary>
+    private HashSet<string>? OpeningNames(EssayDocument doc, Dictionary<string, string>? names)
+    {
+        Dictionary<string, int>? seen = null;
+        for (var i = 0; i < doc.Tokens.Count; i++)
+        {
+            var t = doc.Tokens[i];
+            if (t.Kind != TokenKind.Word || !IsTitleCase(doc.Span(t)) || !Discourse.OpensSentence(doc, i) || names?.ContainsKey(doc.Lower[i]) == true
+                || dictionary.Contains(doc.Lower[i]))
+            {
+                continue;
+            }
+
+            seen ??= new Dictionary<string, int>(StringComparer.Ordinal);
+            seen[doc.Lower[i]] = seen.GetValueOrDefault(doc.Lower[i]) + 1;
+        }
+
+        if (seen is null)
+        {
+            return null;
+        }
+
+        HashSet<string>? result = null;
+        foreach (var (w, n) in seen)
+        {
+            // A close, cheap correction to a common word is a misspelling however often it opens a sentence ("Finaly",
+            // "Casue", "Thats"); a contraction without its apostrophe or with a wrong one ("There're") is no name either.
+            var ranked = Ranked(w);
+            if (n >= 2 && (ranked.Length == 0 || ranked[0].Score >= MinOpeningNameScore) && !(w.Contains('\'') && !w.EndsWith("'s", StringComparison.Ordinal)))
+            {
+                result ??= new HashSet<string>(StringComparer.Ordinal);
+                result.Add(w);
+            }
+        }
+
+        if (result is null)
+        {
+            return null;
+        }
+
+        // Written any other way ("thay", a title-case "Thay" inside a sentence is already a name) it is a misspelling.
+        for (var i = 0; i < doc.Tokens.Count; i++)
+        {
+            var t = doc.Tokens[i];
+            if (t.Kind == TokenKind.Word && result.Contains(doc.Lower[i]) && !(IsTitleCase(doc.Span(t)) && Discourse.OpensSentence(doc, i)))
+            {
+                result.Remove(doc.Lower[i]);
+            }
+        }
+
+        return result.Count == 0 ? null : result;
     }
 
     /// <summary>

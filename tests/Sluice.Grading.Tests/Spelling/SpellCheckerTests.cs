@@ -23,6 +23,32 @@ public sealed class SpellCheckerTests
         Assert.Equal(expected, s.Replacement);
     }
 
+    [Fact]
+    public void Check_NameOnlyEverOpeningSentences_NoSuggestionButStillCounted()
+    {
+        const string text = "Saeng walked home after the test. Saeng was sad because she failed it. Then she saw the hibiscus.";
+        var found = new List<Suggestion>();
+
+        var count = TestGrader.Speller.Check(Tokenizer.Analyze(text), found);
+
+        Assert.Empty(found);
+        Assert.Equal(2, count); // the count the committed model learned from is unchanged
+    }
+
+    [Theory]
+    [InlineData("Finaly we left the park. Finaly it was over.", "Finally")]
+    [InlineData("Thay went home early. Thay were tired.", "They")]
+    [InlineData("Saeng walked home. saeng was sad.", "Sang")]
+    public void Check_MisspellingRepeatedAtSentenceStarts_StillReported(string text, string expected)
+    {
+        var found = new List<Suggestion>();
+
+        TestGrader.Speller.Check(Tokenizer.Analyze(text), found);
+
+        Assert.Equal(2, found.Count);
+        Assert.Contains(found, s => s.Replacement == expected);
+    }
+
     [Theory]
     [InlineData("The ball rolled to the buttom of the hill.", "buttom", "bottom", "button")]
     [InlineData("Press the buttom to turn it on.", "buttom", "bottom", "button")]
