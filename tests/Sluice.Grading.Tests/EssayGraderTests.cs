@@ -47,6 +47,25 @@ public sealed class EssayGraderTests
         Assert.DoesNotContain(TestGrader.Instance.Grade(new EssayRequest("Computers Are Good\n" + letter, 1)).Flags, f => f.Code == "incoherent_order");
     }
 
+    [Theory]
+    [InlineData("Sincerly,\nMaria Lopez")]
+    [InlineData("Sincerly, Maria Lopez")]
+    [InlineData("Sinserely yours,\nMaria Lopez")]
+    [InlineData("Sincerly @PERSON1")]
+    public void Grade_LetterWithMisspeltSignOff_OnlyTheMisspellingReportedOnTheSignOff(string ending)
+    {
+        var body = "Dear Local Newspaper,\nI think computers are good for people because they help us learn about the world. " +
+            "For example, my uncle lives in Texas and I talk to him every week on the computer.\n";
+        var text = body + ending;
+
+        var onSignOff = TestGrader.Instance.Grade(new EssayRequest(text, 1)).Suggestions.Where(s => s.Start + s.Length > body.Length).ToList();
+
+        var hit = Assert.Single(onSignOff);
+        Assert.Equal("misspelling", hit.Rule);
+        Assert.StartsWith("Sin", text.Substring(hit.Start, hit.Length), StringComparison.Ordinal);
+        Assert.Equal("Sincerely", hit.Replacement);
+    }
+
     [Fact]
     public void Grade_SampleEssay_ReportsStatistics()
     {

@@ -1,3 +1,5 @@
+using Sluice.Grading.Spelling;
+
 namespace Sluice.Grading.Text;
 
 /// <summary>
@@ -12,6 +14,9 @@ internal static class LetterParts
     {
         "sincerely", "respectfully", "regards", "cordially", "cheers", "love", "from", "thanks", "yours", "truly", "best",
     };
+
+    /// <summary>The closings long enough to be recognised misspelt (see <see cref="Closing"/>).</summary>
+    private static readonly string[] s_misspeltClosings = ["sincerely", "respectfully", "cordially"];
 
     /// <summary>Two-word closings.</summary>
     private static readonly HashSet<string> s_twoWordClosings = new(StringComparer.Ordinal)
@@ -71,9 +76,10 @@ internal static class LetterParts
             return false;
         }
 
-        var after = first + 1 < end && doc.Tokens[first + 1].Kind == TokenKind.Word && s_twoWordClosings.Contains(doc.Lower[first] + " " + doc.Lower[first + 1])
+        var closing = Closing(doc.Lower[first]);
+        var after = first + 1 < end && doc.Tokens[first + 1].Kind == TokenKind.Word && s_twoWordClosings.Contains(closing + " " + Closing(doc.Lower[first + 1]))
             ? first + 2
-            : s_closings.Contains(doc.Lower[first]) ? first + 1 : -1;
+            : s_closings.Contains(closing) ? first + 1 : -1;
         if (after < 0)
         {
             return false;
@@ -81,6 +87,35 @@ internal static class LetterParts
 
         // The closing alone ("Sincerely" above the name) or followed by names, with or without a comma.
         return NamesOnly(doc, after < end && doc.Lower[after] == "," ? after + 1 : after, end);
+    }
+
+    /// <summary>
+    /// The closing a student misspelt ("Sincerly", "Sinserely", "Respectfuly", "Yours truely"), else the word itself: a
+    /// word at most two edits from a long closing, with its first three letters and at most one letter shorter (so not
+    /// "sincere" or "respectful", which are words). The spell checker still reports the misspelling.
+    /// </summary>
+    private static string Closing(string word)
+    {
+        if (word.Length < 6 || s_closings.Contains(word))
+        {
+            return word;
+        }
+
+        if (word == "truely")
+        {
+            return "truly";
+        }
+
+        foreach (var closing in s_misspeltClosings)
+        {
+            if (word.Length >= closing.Length - 1 && word.AsSpan().StartsWith(closing.AsSpan(0, 3), StringComparison.Ordinal)
+                && EditDistance.Compute(word, closing, 2) <= 2)
+            {
+                return closing;
+            }
+        }
+
+        return word;
     }
 
     /// <summary>A line of at most four words that are all names (capitalised words, titles, ASAP's placeholders).</summary>

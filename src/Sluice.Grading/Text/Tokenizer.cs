@@ -57,8 +57,10 @@ internal static class Tokenizer
                 }
 
                 // ASAP kept line wraps and some students' spacing as runs of spaces too ("books, music,          magazines",
-                // "I am   patient   at school"): a run between a word and a lower-case one continues the sentence.
-                if (newline || (i - start >= 3 && !(i < text.Length && char.IsLower(text[i]) && start > 0 && !EndsSentence(text[start - 1]))))
+                // "I am   patient   at school"): a run between a word and a lower-case one continues the sentence, as does
+                // a run before a dialogue tag ("Let's go!"   she said.), which the quote does not end either.
+                if (newline || (i - start >= 3 && !(i < text.Length && char.IsLower(text[i]) && start > 0
+                    && (!EndsSentence(text[start - 1]) || QuoteGoesOn(text, start - 1, i)))))
                 {
                     pendingBreak = true;
                 }
@@ -197,6 +199,22 @@ internal static class Tokenizer
         }
 
         return new EssayDocument(text, tokens, lower, sentences, sentences.Count == 0 ? 0 : paragraph + 1);
+    }
+
+    /// <summary>
+    /// The closing quote at <paramref name="quote"/> leaves its sentence open for the lower-case word at
+    /// <paramref name="next"/>: after a comma (<c>"Let's go,"   she said</c>), a question or exclamation mark
+    /// (<c>"Let's go!"   she said</c>), or a full stop before a dialogue tag (<c>"Stop."   he said</c>), as within a line.
+    /// </summary>
+    private static bool QuoteGoesOn(string text, int quote, int next)
+    {
+        if (quote < 1 || text[quote] is not ('"' or '\'' or '\u201d' or '\u2019' or '\uFFFD'))
+        {
+            return false;
+        }
+
+        var mark = text[quote - 1];
+        return mark is ',' or '!' or '?' || (mark == '.' && IsDialogueTag(text, next));
     }
 
     private static bool EndsSentence(char c) => c is '.' or '!' or '?' or '\u2026' or '"' or '\'' or ')' or '\u201d' or '\u2019' or '\uFFFD' or ':';

@@ -215,6 +215,8 @@ public sealed class GrammarCheckerTests
     [InlineData("\"Stop!\" he yelled at us.")]
     [InlineData("\"I'm tired.\" she said.")]
     [InlineData("\u201cI'm tired.\u201d she said.")]
+    [InlineData("We ran. \"Let's go!\"   she said.")]
+    [InlineData("We ran. \"Stop.\"    he said.")]
     public void Check_LowerCaseInsideASentence_NoSentenceStartError(string text)
     {
         Assert.DoesNotContain(Check(text), s => s.Rule == "sentence_start");
@@ -279,6 +281,10 @@ public sealed class GrammarCheckerTests
     [InlineData("Computers help us learn. Thank you for reading.\nYours truly,\nMr. @CAPS1")]
     [InlineData("Computers help us learn. Thank you for reading.\nRespectfully yours,\nJohn Smith")]
     [InlineData("Computers help us learn. Thank you for reading.\nThanks again,\n@PERSON1 @PERSON2")]
+    [InlineData("Computers help us learn. Thank you for reading.\nSincerly,\n@PERSON1")]
+    [InlineData("Computers help us learn. Thank you for reading. Sincerly @PERSON1")]
+    [InlineData("Computers help us learn. Thank you for reading.\nYours truely,\nMaria Lopez")]
+    [InlineData("Computers help us learn. Thank you for reading.\nRespectfuly,\nMaria Lopez")]
     public void Check_LetterEndingWithSignOff_NoMissingFinalPunctuation(string text) =>
         Assert.DoesNotContain(Check(text), s => s.Rule == "missing_final_punctuation");
 
@@ -286,6 +292,8 @@ public sealed class GrammarCheckerTests
     [InlineData("Computers help us learn. Thank you for reading my letter")]
     [InlineData("Computers help us learn. From my point of view they are good")]
     [InlineData("Computers help us learn.\nSincerely, Maria\nand all my friends at school")]
+    [InlineData("Computers help us learn. I am sincere")]
+    [InlineData("Computers help us learn.\nSincere people tell the truth")]
     public void Check_SentenceThatOnlyLooksLikeASignOff_MissingFinalPunctuation(string text) =>
         Assert.Contains(Check(text), s => s.Rule == "missing_final_punctuation");
 }

@@ -23,6 +23,62 @@ public sealed class SpellCheckerTests
         Assert.Equal(expected, s.Replacement);
     }
 
+    [Fact]
+    public void Check_NameOnlyEverOpeningSentences_NoSuggestionButStillCounted()
+    {
+        const string text = "Saeng walked home after the test. Saeng was sad because she failed it. Then she saw the hibiscus.";
+        var found = new List<Suggestion>();
+
+        var count = TestGrader.Speller.Check(Tokenizer.Analyze(text), found);
+
+        Assert.Empty(found);
+        Assert.Equal(2, count); // the count the committed model learned from is unchanged
+    }
+
+    [Theory]
+    [InlineData("Finaly we left the park. Finaly it was over.", "Finally")]
+    [InlineData("Thay went home early. Thay were tired.", "They")]
+    [InlineData("Saeng walked home. saeng was sad.", "Sang")]
+    public void Check_MisspellingRepeatedAtSentenceStarts_StillReported(string text, string expected)
+    {
+        var found = new List<Suggestion>();
+
+        TestGrader.Speller.Check(Tokenizer.Analyze(text), found);
+
+        Assert.Equal(2, found.Count);
+        Assert.Contains(found, s => s.Replacement == expected);
+    }
+
+    [Theory]
+    [InlineData("The ball rolled to the buttom of the hill.", "buttom", "bottom", "button")]
+    [InlineData("Press the buttom to turn it on.", "buttom", "bottom", "button")]
+    [InlineData("Buttom line, computers help us.", "Buttom", "Bottom", "Button")]
+    public void Check_TwoCandidatesTheContextCannotTellApart_MessageOffersBoth(string text, string misspelt, string first, string second)
+    {
+        var found = new List<Suggestion>();
+
+        TestGrader.Speller.Check(Tokenizer.Analyze(text), found);
+
+        var s = Assert.Single(found);
+        Assert.Equal(misspelt, text.Substring(s.Start, s.Length));
+        Assert.Equal(first, s.Replacement);
+        Assert.Equal($"\"{misspelt}\" may be misspelled; did you mean \"{first}\" or \"{second}\"?", s.Message);
+    }
+
+    [Theory]
+    [InlineData("I went to the libary yesterday.", "library")]
+    [InlineData("You can search what thet wear on holidays.", "they")]
+    [InlineData("It is a posative thing.", "positive")]
+    public void Check_OneCandidateClearlyAhead_MessageOffersOnlyIt(string text, string expected)
+    {
+        var found = new List<Suggestion>();
+
+        TestGrader.Speller.Check(Tokenizer.Analyze(text), found);
+
+        var s = Assert.Single(found);
+        Assert.EndsWith($"did you mean \"{expected}\"?", s.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("My cousin lives in \u65E5\u672C and loves it.", 0)]
     [InlineData("She says \u05E9\u05DC\u05D5\u05DD to everyone.", 0)]

@@ -143,6 +143,30 @@ public sealed class TokenizerTests
         Assert.Equal("I am fine.", doc.SentenceText(1));
     }
 
+    [Theory]
+    [InlineData("We ran. \"Let's go!\"   she said. I am fine.")]
+    [InlineData("We ran. \u201cWhere now?\u201d   she asked. I am fine.")]
+    [InlineData("We ran. \"Stop.\"   he said. I am fine.")]
+    [InlineData("We ran. \"Let's go,\"     she said. I am fine.")]
+    public void Analyze_DialogueTagAfterRunOfSpaces_ContinuesTheSentenceAndParagraph(string text)
+    {
+        var doc = Tokenizer.Analyze(text);
+
+        Assert.Equal(1, doc.ParagraphCount);
+        Assert.Equal(3, doc.Sentences.Count);
+        Assert.Matches("^.+ (she|he) (said|asked)\\.$", doc.SentenceText(1));
+        Assert.Equal("I am fine.", doc.SentenceText(2));
+    }
+
+    [Theory]
+    [InlineData("We ran. \"Stop.\"   we left anyway.")]
+    [InlineData("We ran home.   then it rained.")]
+    [InlineData("We ran. \"Let's go!\"\nshe said.")]
+    public void Analyze_RunOfSpacesAfterSentenceNotBeforeDialogueTag_StillBreaksTheParagraph(string text)
+    {
+        Assert.Equal(2, Tokenizer.Analyze(text).ParagraphCount);
+    }
+
     [Fact]
     public void Analyze_QuotedStatementBeforeLowerCaseNonTag_EndsTheSentence()
     {
