@@ -27,7 +27,7 @@ public static class SluiceServerExtensions
         builder.WebHost.ConfigureKestrel((context, k) =>
         {
             k.AddServerHeader = false;
-            // Bodies are bounded per endpoint by JsonBody; this is the hard ceiling.
+            // Bodies are bounded per endpoint by BodyLimitMiddleware and JsonBody; this is the hard ceiling.
             k.Limits.MaxRequestBodySize = 512L * 1024 * 1024;
             // An HTTP/2 connection carries many streams, so a stream's own TCP bound cannot notice a client that vanished
             // (UnacknowledgedSendBound); a ping after a keep-alive interval of silence, unanswered for another, does.
@@ -120,6 +120,7 @@ public static class SluiceServerExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestMetricsMiddleware>();
+        app.UseMiddleware<BodyLimitMiddleware>();
         app.UseWebSockets();
         app.MapOpsApi();
         if (!app.Services.GetRequiredService<IOptions<Sluice.Core.Scheduling.SchedulingOptions>>().Value.ServesApi)
