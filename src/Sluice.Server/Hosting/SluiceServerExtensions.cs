@@ -19,7 +19,24 @@ public static class SluiceServerExtensions
     public static WebApplicationBuilder AddSluiceServer(this WebApplicationBuilder builder)
     {
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = SluiceDefaults.Values });
-        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        if (builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            // Kestrel binds the endpoints of its configuration and ignores --urls, ASPNETCORE_URLS (set by the container
+            // image) and ASPNETCORE_HTTP(S)_PORTS then, with an "Overriding address(es)" warning at every start: they
+            // are dropped (in every configuration source), so the same addresses are bound and the log stays clean.
+            // An empty value would fall back to the urls the host captured when it was created; ";" is a list of none.
+            builder.Configuration[WebHostDefaults.ServerUrlsKey] = ";";
+            builder.Configuration[WebHostDefaults.HttpPortsKey] = null;
+            builder.Configuration[WebHostDefaults.HttpsPortsKey] = null;
+        }
+        else if (!string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            // URLs win over ASPNETCORE_HTTP(S)_PORTS, with an "Overriding HTTP_PORTS" warning: the .NET base image sets
+            // ASPNETCORE_HTTP_PORTS=8080 beside the ASPNETCORE_URLS of ours, so every container start logged it.
+            builder.Configuration[WebHostDefaults.HttpPortsKey] = null;
+            builder.Configuration[WebHostDefaults.HttpsPortsKey] = null;
+        }
+        else
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
