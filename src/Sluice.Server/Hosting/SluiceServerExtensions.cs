@@ -136,6 +136,9 @@ public static class SluiceServerExtensions
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // Routed inside the exception handler, not ahead of the pipeline as WebApplication would: an exception in routing
+        // is a 500 problem too, never the developer exception page (with its stack) Development puts outside everything.
+        app.UseRouting();
         app.UseMiddleware<RequestMetricsMiddleware>();
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseWebSockets();

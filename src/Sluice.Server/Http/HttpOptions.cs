@@ -27,6 +27,12 @@ public sealed class HttpOptions
     [Range(1, 3600)]
     public int KeepAliveSeconds { get; set; } = 15;
 
+    /// <summary>
+    /// Whether the 500 problem of an unhandled exception names it (type, message and stack in <c>exception</c>); off in
+    /// every environment, Development included, as they can carry paths, connection strings or SQL.
+    /// </summary>
+    public bool DetailedErrors { get; set; }
+
     /// <summary>Longest <c>Prefer: wait=N</c> honoured, in seconds.</summary>
     [Range(0, 3600)]
     public int MaxWaitSeconds { get; set; } = 300;
