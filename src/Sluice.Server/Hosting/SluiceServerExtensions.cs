@@ -49,17 +49,24 @@ public static class SluiceServerExtensions
             // An HTTP/2 connection carries many streams, so a stream's own TCP bound cannot notice a client that vanished
             // (UnacknowledgedSendBound); a ping after a keep-alive interval of silence, unanswered for another, does.
             // An out-of-range value is left to HttpOptions' validation, which stops the start naming it.
-            var seconds = new HttpOptions().KeepAliveSeconds;
-            if (context.Configuration["Sluice:Http:KeepAliveSeconds"] is { } configured
-                && !int.TryParse(configured, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out seconds))
-            {
-                seconds = 0;
-            }
-
+            var defaults = new HttpOptions();
+            var seconds = Setting(context.Configuration, nameof(HttpOptions.KeepAliveSeconds), defaults.KeepAliveSeconds);
             if (seconds is >= 1 and <= 3600)
             {
                 k.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(seconds);
                 k.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(seconds);
+            }
+
+            // Kestrel's own defaults are unlimited: a connection flood would take file descriptors and memory until
+            // the process could open neither its store nor a model file.
+            if (Setting(context.Configuration, nameof(HttpOptions.MaxConcurrentConnections), defaults.MaxConcurrentConnections) is >= 1 and <= 1_000_000 and var connections)
+            {
+                k.Limits.MaxConcurrentConnections = connections;
+            }
+
+            if (Setting(context.Configuration, nameof(HttpOptions.MaxConcurrentUpgradedConnections), defaults.MaxConcurrentUpgradedConnections) is >= 1 and <= 1_000_000 and var upgraded)
+            {
+                k.Limits.MaxConcurrentUpgradedConnections = upgraded;
             }
         });
         var services = builder.Services;
@@ -128,6 +135,11 @@ public static class SluiceServerExtensions
         });
         return builder;
     }
+
+    /// <summary>A Sluice:Http setting as Kestrel needs it before the options are bound; 0 when it is not an integer.</summary>
+    private static int Setting(IConfiguration configuration, string name, int fallback) =>
+        configuration[HttpOptions.SectionName + ":" + name] is not { } configured ? fallback
+        : int.TryParse(configured, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : 0;
 
     public static WebApplication MapSluice(this WebApplication app)
     {
