@@ -49,13 +49,25 @@ internal static class EventStreaming
         }
     }
 
-    public static async Task StreamWebSocketAsync(HttpContext http, JobService jobs, JobRecord job, long afterId, TimeSpan keepAlive, bool cancelOnDisconnect)
+    /// <returns>False when Kestrel refused the upgrade (Sluice:Http:MaxConcurrentUpgradedConnections reached); nothing was sent then.</returns>
+    public static async Task<bool> StreamWebSocketAsync(HttpContext http, JobService jobs, JobRecord job, long afterId, TimeSpan keepAlive, bool cancelOnDisconnect)
     {
         // Pings every keep-alive interval, each to be answered within one more: a client that vanished without closing
         // TCP (a laptop lid, a dropped NAT mapping) answers none, and the socket is aborted, which ends the stream (and
         // with cancel_on_disconnect, the job). Unanswered, the unsolicited pongs of a bare KeepAliveInterval kept such a
         // stream (and its job) open until TCP itself gave up, if it ever did.
-        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive, KeepAliveTimeout = keepAlive }).ConfigureAwait(false);
+        WebSocket accepted;
+        try
+        {
+            accepted = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive, KeepAliveTimeout = keepAlive }).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException) when (!http.Response.HasStarted)
+        {
+            // Kestrel's upgraded-connection limit: the caller answers 503, not the unhandled 500 this would be.
+            return false;
+        }
+
+        using var socket = accepted;
         using var closed = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         // Read side: notices the client closing (the only message we expect from it).
         var reader = Task.Run(async () =>
@@ -118,6 +130,7 @@ internal static class EventStreaming
         }
 
         await reader.ConfigureAwait(false);
+        return true;
     }
 
     private static async Task RunAsync(HttpContext http, JobService jobs, JobRecord job, long afterId, TimeSpan keepAlive, bool cancelOnDisconnect,

@@ -177,6 +177,9 @@ internal static class JobsApi
         return TypedResults.Empty;
     }
 
+    /// <summary>Retry-After of a WebSocket refused for the upgraded-connection limit: streams last as long as their jobs.</summary>
+    private static readonly TimeSpan UpgradeRetryAfter = TimeSpan.FromSeconds(5);
+
     private static async Task<IResult> WebSocketAsync(string id, HttpContext http, JobService jobs, IOptions<HttpOptions> options)
     {
         // Parameters first, so a bad one is named whatever the request is (as on the SSE endpoint).
@@ -196,7 +199,14 @@ internal static class JobsApi
             return JobResponses.JobNotFound(id);
         }
 
-        await EventStreaming.StreamWebSocketAsync(http, jobs, job, afterId, TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), cancelOnDisconnect).ConfigureAwait(false);
+        if (!await EventStreaming.StreamWebSocketAsync(http, jobs, job, afterId, TimeSpan.FromSeconds(options.Value.KeepAliveSeconds), cancelOnDisconnect).ConfigureAwait(false))
+        {
+            JobResponses.SetRetryAfter(http, UpgradeRetryAfter);
+            return Problems.Create(503, "Service unavailable",
+                "the server has as many WebSocket connections open as Sluice:Http:MaxConcurrentUpgradedConnections allows; retry later or read the events as SSE (GET /v1/jobs/{id}/events)",
+                type: "unavailable");
+        }
+
         return TypedResults.Empty;
     }
 }

@@ -19,7 +19,24 @@ public static class SluiceServerExtensions
     public static WebApplicationBuilder AddSluiceServer(this WebApplicationBuilder builder)
     {
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = SluiceDefaults.Values });
-        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        if (builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            // Kestrel binds the endpoints of its configuration and ignores --urls, ASPNETCORE_URLS (set by the container
+            // image) and ASPNETCORE_HTTP(S)_PORTS then, with an "Overriding address(es)" warning at every start: they
+            // are dropped (in every configuration source), so the same addresses are bound and the log stays clean.
+            // An empty value would fall back to the urls the host captured when it was created; ";" is a list of none.
+            builder.Configuration[WebHostDefaults.ServerUrlsKey] = ";";
+            builder.Configuration[WebHostDefaults.HttpPortsKey] = null;
+            builder.Configuration[WebHostDefaults.HttpsPortsKey] = null;
+        }
+        else if (!string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            // URLs win over ASPNETCORE_HTTP(S)_PORTS, with an "Overriding HTTP_PORTS" warning: the .NET base image sets
+            // ASPNETCORE_HTTP_PORTS=8080 beside the ASPNETCORE_URLS of ours, so every container start logged it.
+            builder.Configuration[WebHostDefaults.HttpPortsKey] = null;
+            builder.Configuration[WebHostDefaults.HttpsPortsKey] = null;
+        }
+        else
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
@@ -27,22 +44,29 @@ public static class SluiceServerExtensions
         builder.WebHost.ConfigureKestrel((context, k) =>
         {
             k.AddServerHeader = false;
-            // Bodies are bounded per endpoint by JsonBody; this is the hard ceiling.
+            // Bodies are bounded per endpoint by BodyLimitMiddleware and JsonBody; this is the hard ceiling.
             k.Limits.MaxRequestBodySize = 512L * 1024 * 1024;
             // An HTTP/2 connection carries many streams, so a stream's own TCP bound cannot notice a client that vanished
             // (UnacknowledgedSendBound); a ping after a keep-alive interval of silence, unanswered for another, does.
             // An out-of-range value is left to HttpOptions' validation, which stops the start naming it.
-            var seconds = new HttpOptions().KeepAliveSeconds;
-            if (context.Configuration["Sluice:Http:KeepAliveSeconds"] is { } configured
-                && !int.TryParse(configured, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out seconds))
-            {
-                seconds = 0;
-            }
-
+            var defaults = new HttpOptions();
+            var seconds = Setting(context.Configuration, nameof(HttpOptions.KeepAliveSeconds), defaults.KeepAliveSeconds);
             if (seconds is >= 1 and <= 3600)
             {
                 k.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(seconds);
                 k.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(seconds);
+            }
+
+            // Kestrel's own defaults are unlimited: a connection flood would take file descriptors and memory until
+            // the process could open neither its store nor a model file.
+            if (Setting(context.Configuration, nameof(HttpOptions.MaxConcurrentConnections), defaults.MaxConcurrentConnections) is >= 1 and <= 1_000_000 and var connections)
+            {
+                k.Limits.MaxConcurrentConnections = connections;
+            }
+
+            if (Setting(context.Configuration, nameof(HttpOptions.MaxConcurrentUpgradedConnections), defaults.MaxConcurrentUpgradedConnections) is >= 1 and <= 1_000_000 and var upgraded)
+            {
+                k.Limits.MaxConcurrentUpgradedConnections = upgraded;
             }
         });
         var services = builder.Services;
@@ -112,6 +136,11 @@ public static class SluiceServerExtensions
         return builder;
     }
 
+    /// <summary>A Sluice:Http setting as Kestrel needs it before the options are bound; 0 when it is not an integer.</summary>
+    private static int Setting(IConfiguration configuration, string name, int fallback) =>
+        configuration[HttpOptions.SectionName + ":" + name] is not { } configured ? fallback
+        : int.TryParse(configured, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : 0;
+
     public static WebApplication MapSluice(this WebApplication app)
     {
         // Start listening to the meter before the first request, not at the first scrape.
@@ -119,7 +148,11 @@ public static class SluiceServerExtensions
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // Routed inside the exception handler, not ahead of the pipeline as WebApplication would: an exception in routing
+        // is a 500 problem too, never the developer exception page (with its stack) Development puts outside everything.
+        app.UseRouting();
         app.UseMiddleware<RequestMetricsMiddleware>();
+        app.UseMiddleware<BodyLimitMiddleware>();
         app.UseWebSockets();
         app.MapOpsApi();
         if (!app.Services.GetRequiredService<IOptions<Sluice.Core.Scheduling.SchedulingOptions>>().Value.ServesApi)

@@ -27,6 +27,27 @@ public sealed class HttpOptions
     [Range(1, 3600)]
     public int KeepAliveSeconds { get; set; } = 15;
 
+    /// <summary>
+    /// Whether the 500 problem of an unhandled exception names it (type, message and stack in <c>exception</c>); off in
+    /// every environment, Development included, as they can carry paths, connection strings or SQL.
+    /// </summary>
+    public bool DetailedErrors { get; set; }
+
+    /// <summary>
+    /// Most connections Kestrel keeps open at once (HTTP/1.1 keep-alive and SSE streams, HTTP/2 connections); more are
+    /// closed as they are accepted. Each holds a file descriptor and buffers, so an unbounded flood of idle connections
+    /// could exhaust either; the default leaves room for the 10,000-stream benchmark.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxConcurrentConnections { get; set; } = 16_384;
+
+    /// <summary>
+    /// Most upgraded (WebSocket) connections open at once, counted apart from <see cref="MaxConcurrentConnections"/>
+    /// once upgraded; a handshake beyond it is a 503.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int MaxConcurrentUpgradedConnections { get; set; } = 4_096;
+
     /// <summary>Longest <c>Prefer: wait=N</c> honoured, in seconds.</summary>
     [Range(0, 3600)]
     public int MaxWaitSeconds { get; set; } = 300;

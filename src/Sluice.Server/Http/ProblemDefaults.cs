@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
 
 namespace Sluice.Server.Http;
 
@@ -13,6 +14,16 @@ internal static class ProblemDefaults
         var problem = context.ProblemDetails;
         if (!string.IsNullOrEmpty(problem.Detail))
         {
+            return;
+        }
+
+        // An unhandled exception's message and stack name internals (paths, connection strings, SQL): only for a
+        // server whose operator asked for them, never by environment.
+        if (problem.Status == StatusCodes.Status500InternalServerError && context.Exception is { } exception
+            && context.HttpContext.RequestServices.GetService<IOptions<HttpOptions>>()?.Value.DetailedErrors == true)
+        {
+            problem.Detail = exception.GetType().FullName + ": " + exception.Message;
+            problem.Extensions["exception"] = exception.ToString();
             return;
         }
 

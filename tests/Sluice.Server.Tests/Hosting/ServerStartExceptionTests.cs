@@ -11,6 +11,8 @@ public sealed class ServerStartExceptionTests
     [Theory]
     [InlineData("Sluice:Cache:MaxBytes", "-1")]
     [InlineData("Sluice:Http:MaxBodyBytes", "0")]
+    [InlineData("Sluice:Http:MaxConcurrentConnections", "0")]
+    [InlineData("Sluice:Http:MaxConcurrentUpgradedConnections", "1000001")]
     [InlineData("Sluice:Storage:Synchronous", "OFF")]
     [InlineData("Sluice:Cache:Scope", "tenant")]
     [InlineData("Sluice:BuiltIns:CountStepMs", "-1")]

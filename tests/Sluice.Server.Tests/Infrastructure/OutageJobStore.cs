@@ -5,7 +5,8 @@ namespace Sluice.Server.Tests.Infrastructure;
 
 /// <summary>
 /// A job store that can be taken down: while <see cref="Down"/> is set, every call throws
-/// <see cref="StoreUnavailableException"/>, as the PostgreSQL store does once its connection retries are spent.
+/// <see cref="StoreUnavailableException"/>, as the PostgreSQL store does once its connection retries are spent (and
+/// while <see cref="Fault"/> is set, that exception).
 /// It can also hold outcomes: while <see cref="HeldCompletions"/> is set, <see cref="CompleteAsync"/> waits for it (a
 /// slow commit), after completing <see cref="CompletionHeld"/>; <see cref="HeldStarts"/> does the same for
 /// <see cref="MarkRunningAsync"/>.
@@ -26,7 +27,11 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
     /// <summary>While set, a run is marked started only once this completes.</summary>
     public TaskCompletionSource? HeldStarts { get; set; }
 
-    private IJobStore Store => Down ? throw new StoreUnavailableException("the job store is unavailable (test outage)") : inner;
+    /// <summary>While set, every call throws it: a bug rather than an outage, for the answers of an unhandled exception.</summary>
+    public Exception? Fault { get; set; }
+
+    private IJobStore Store => Fault is { } fault ? throw fault
+        : Down ? throw new StoreUnavailableException("the job store is unavailable (test outage)") : inner;
 
     public ValueTask InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
 

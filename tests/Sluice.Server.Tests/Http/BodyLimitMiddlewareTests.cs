@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Sluice.Server.Tests.Infrastructure;
+
+namespace Sluice.Server.Tests.Http;
+
+/// <summary>
+/// An endpoint that reads no body refuses a large one at once with a 413 problem over real HTTP, instead of answering
+/// and then draining whatever the client streams up to Kestrel's 512 MiB ceiling.
+/// </summary>
+public sealed class BodyLimitMiddlewareTests : IAsyncLifetime
+{
+    private TestServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Theory]
+    [InlineData("GET /v1/models")]
+    [InlineData("DELETE /v1/jobs/job_00000000000000000000000000")]
+    [InlineData("POST /v1/dead-letters/job_00000000000000000000000000/requeue")]
+    [InlineData("GET /health/live")]
+    [InlineData("GET /no/such/route")]
+    public async Task InvokeAsync_LargeBodyAtAnEndpointWithoutBody_413ProblemNamingTheBody(string request)
+    {
+        // 100 MB announced, 64 KiB sent: the answer must not wait for the rest.
+        var (status, head, body) = await RawHttp.SendAsync(_server.BaseAddress,
+            $"{request} HTTP/1.1\r\nHost: test\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000000",
+            new byte[64 * 1024], TimeSpan.FromSeconds(30));
+
+        Assert.True(status == 413, $"expected 413, got {status}: {head}\n{body}");
+        Assert.Contains("application/problem+json", head, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Connection: close", head, StringComparison.OrdinalIgnoreCase);
+        using var problem = JsonDocument.Parse(body);
+        Assert.Equal("body", problem.RootElement.GetProperty("field").GetString());
+        Assert.Contains("takes no request body", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InvokeAsync_SmallBodyAtAGet_Served()
+    {
+        var (status, head, body) = await RawHttp.SendAsync(_server.BaseAddress,
+            "GET /v1/models HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 2",
+            "{}"u8.ToArray(), TimeSpan.FromSeconds(30));
+
+        Assert.True(status == 200, $"expected 200, got {status}: {head}\n{body}");
+    }
+
+    [Fact]
+    public async Task InvokeAsync_BodyEndpointOverMaxBodyBytes_413FromTheHandler()
+    {
+        using var response = await _server.Client.PostAsync("/v1/jobs", TestServer.Json("{\"model\":\"echo\",\"input\":{\"x\":\"" + new string('a', 3 * 1024 * 1024) + "\"}}"));
+
+        Assert.Equal(413, (int)response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("body", problem.RootElement.GetProperty("field").GetString());
+        Assert.Contains("exceeds 2097152 bytes", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+}
