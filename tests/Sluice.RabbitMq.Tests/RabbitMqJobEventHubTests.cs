@@ -26,6 +26,25 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         return list;
     }
 
+    /// <summary>
+    /// A job running on <paramref name="worker"/> as far as the store and its live jobs know, cancelled through
+    /// <paramref name="gateway"/>'s hub: its live job once the cancel reached it (or 30 s passed), and the cancel's task.
+    /// </summary>
+    private static async Task<(Sluice.Core.Scheduling.LiveJob Live, Task Cancel)> CancelRunningJobRemotelyAsync(Node gateway, Node worker, bool releaseIdempotencyKey)
+    {
+        var job = await CreateAsync(gateway.Store);
+        await gateway.Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
+        var live = worker.Live.GetOrAdd(job.Id, "sleep-batch");
+        var cancel = gateway.Hub.CancelRemoteAsync(job.Id, releaseIdempotencyKey, CancellationToken.None).AsTask();
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (!live.Cancellation.IsCancellationRequested && DateTime.UtcNow < until)
+        {
+            await Task.Delay(20);
+        }
+
+        return (live, cancel);
+    }
+
     private static async Task<JobRecord> CreateAsync(IJobStore store)
     {
         var job = new JobRecord { Id = JobIds.New(DateTimeOffset.UtcNow), Model = "sleep-batch", InputJson = "{}", Owner = "o", CreatedAt = DateTimeOffset.UtcNow };
@@ -230,15 +249,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
     {
         await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
         await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker");
-        var job = await CreateAsync(gateway.Store);
-        await gateway.Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
-        var live = worker.Live.GetOrAdd(job.Id, "sleep-batch");
-        var cancel = gateway.Hub.CancelRemoteAsync(job.Id, releaseIdempotencyKey: true, CancellationToken.None).AsTask();
-        var until = DateTime.UtcNow.AddSeconds(30);
-        while (!live.Cancellation.IsCancellationRequested && DateTime.UtcNow < until)
-        {
-            await Task.Delay(20);
-        }
+        var (live, cancel) = await CancelRunningJobRemotelyAsync(gateway, worker, releaseIdempotencyKey: true);
 
         Assert.True(live.Cancellation.IsCancellationRequested);
         Assert.True(live.ReleaseIdempotencyKey);
@@ -250,15 +261,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
     {
         await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
         await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker");
-        var job = await CreateAsync(gateway.Store);
-        await gateway.Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
-        var live = worker.Live.GetOrAdd(job.Id, "sleep-batch");
-        var cancel = gateway.Hub.CancelRemoteAsync(job.Id, false, CancellationToken.None).AsTask();
-        var until = DateTime.UtcNow.AddSeconds(30);
-        while (!live.Cancellation.IsCancellationRequested && DateTime.UtcNow < until)
-        {
-            await Task.Delay(20);
-        }
+        var (live, cancel) = await CancelRunningJobRemotelyAsync(gateway, worker, releaseIdempotencyKey: false);
 
         Assert.True(live.Cancellation.IsCancellationRequested);
         Assert.Equal(JobStatus.Cancelled, live.CancelStatus);

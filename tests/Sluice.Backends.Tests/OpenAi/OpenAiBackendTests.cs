@@ -53,17 +53,7 @@ public sealed class OpenAiBackendTests
     public async Task OpenAiBackend_UpstreamAbortsTheGeneration_JobFailsAndTheCutTextIsNeverCached()
     {
         // vLLM ends an aborted request (preempted, server stopping) with finish_reason "abort" after the text so far.
-        await using var upstream = await FakeUpstream.StartAsync(app =>
-        {
-            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                ctx.Response.ContentType = "text/event-stream";
-                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk("Hel") + "\n");
-                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk(null, "abort") + "\n");
-                await FakeUpstream.WriteLineAsync(ctx.Response, "data: [DONE]\n");
-            });
-        });
+        await using var upstream = await StartUpstreamEndingWithAsync("abort");
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("UpstreamModel", "upstream-model")));
         const string input = """{"messages":[{"role":"user","content":"Say hello"}],"max_tokens":8,"temperature":0}""";
 
@@ -80,17 +70,7 @@ public sealed class OpenAiBackendTests
     public async Task OpenAiBackend_UpstreamContentFilter_ReturnedWithItsFinishReasonAndNeverCached()
     {
         // A provider's filter decides by its policy of the moment: replaying its cut answer later would pass that off as the model's stop.
-        await using var upstream = await FakeUpstream.StartAsync(app =>
-        {
-            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                ctx.Response.ContentType = "text/event-stream";
-                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk("Hel") + "\n");
-                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk(null, "content_filter") + "\n");
-                await FakeUpstream.WriteLineAsync(ctx.Response, "data: [DONE]\n");
-            });
-        });
+        await using var upstream = await StartUpstreamEndingWithAsync("content_filter");
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("UpstreamModel", "upstream-model")));
         const string input = """{"messages":[{"role":"user","content":"Say hello"}],"max_tokens":8,"temperature":0}""";
 
@@ -107,17 +87,7 @@ public sealed class OpenAiBackendTests
     [Fact]
     public async Task ChatCompletions_UpstreamContentFilter_AnswerSaysContentFilterAndRepeatRunsAgain()
     {
-        await using var upstream = await FakeUpstream.StartAsync(app =>
-        {
-            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
-            app.MapPost("/v1/chat/completions", async ctx =>
-            {
-                ctx.Response.ContentType = "text/event-stream";
-                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk("Hel") + "\n");
-                await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk(null, "content_filter") + "\n");
-                await FakeUpstream.WriteLineAsync(ctx.Response, "data: [DONE]\n");
-            });
-        });
+        await using var upstream = await StartUpstreamEndingWithAsync("content_filter");
         await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1"));
         const string body = """{"model":"remote","messages":[{"role":"user","content":"Say hello"}],"max_tokens":8,"temperature":0}""";
 
@@ -478,4 +448,17 @@ public sealed class OpenAiBackendTests
 
         Assert.Equal("0", inFlight);
     }
+
+    /// <summary>An OpenAI-compatible upstream whose every chat completion streams "Hel" and ends with <paramref name="finishReason"/>.</summary>
+    private static Task<FakeUpstream> StartUpstreamEndingWithAsync(string finishReason) => FakeUpstream.StartAsync(app =>
+    {
+        app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+        app.MapPost("/v1/chat/completions", async ctx =>
+        {
+            ctx.Response.ContentType = "text/event-stream";
+            await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk("Hel") + "\n");
+            await FakeUpstream.WriteLineAsync(ctx.Response, "data: " + FakeOpenAi.Chunk(null, finishReason) + "\n");
+            await FakeUpstream.WriteLineAsync(ctx.Response, "data: [DONE]\n");
+        });
+    });
 }

@@ -24,6 +24,14 @@ public sealed class OutageTests
         ["Sluice:Models:sleep-batch:MaxAttempts"] = "1",
     };
 
+    /// <summary>As <see cref="Fast"/>, with a second attempt after a quick retry.</summary>
+    private static readonly Dictionary<string, string> RetryingOnce = new(Fast)
+    {
+        ["Sluice:Models:sleep-batch:MaxAttempts"] = "2",
+        ["Sluice:Retry:BaseDelay"] = "00:00:00.010",
+        ["Sluice:Retry:MaxDelay"] = "00:00:00.020",
+    };
+
     private static Task<TestServer> StartAsync() => StartAsync(Fast);
 
     private static Task<TestServer> StartAsync(Dictionary<string, string> settings) => TestServer.StartAsync(settings, configureServices: services =>
@@ -345,12 +353,7 @@ public sealed class OutageTests
     [Fact]
     public async Task FailAsync_StaleRunFailsAfterItsJobWasDeadLetteredAndRequeued_RetryRefusedAndTheNewRunRunsItsOwnAttempts()
     {
-        await using var server = await StartAsync(new Dictionary<string, string>(Fast)
-        {
-            ["Sluice:Models:sleep-batch:MaxAttempts"] = "2",
-            ["Sluice:Retry:BaseDelay"] = "00:00:00.010",
-            ["Sluice:Retry:MaxDelay"] = "00:00:00.020",
-        });
+        await using var server = await StartAsync(RetryingOnce);
         var store = server.Services.GetRequiredService<OutageJobStore>();
         var hub = server.Services.GetRequiredService<JobService>().Events;
 
@@ -394,12 +397,7 @@ public sealed class OutageTests
     [Fact]
     public async Task CancelAsync_DisconnectCancelLandsAfterTheRunItWasIssuedForScheduledItsRetry_TheRetryRunsOn()
     {
-        await using var server = await StartAsync(new Dictionary<string, string>(Fast)
-        {
-            ["Sluice:Models:sleep-batch:MaxAttempts"] = "2",
-            ["Sluice:Retry:BaseDelay"] = "00:00:00.010",
-            ["Sluice:Retry:MaxDelay"] = "00:00:00.020",
-        });
+        await using var server = await StartAsync(RetryingOnce);
         var store = server.Services.GetRequiredService<OutageJobStore>();
         var jobs = server.Services.GetRequiredService<JobService>();
 
