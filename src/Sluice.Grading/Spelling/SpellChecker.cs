@@ -42,8 +42,7 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
     /// </summary>
     public int Check(EssayDocument doc, List<Suggestion> output, Dictionary<int, string[]>? alternatives = null)
     {
-        var names = Names(doc);
-        var openingNames = OpeningNames(doc, names);
+        var (names, openingNames) = Names(doc);
         var count = 0;
         for (var i = 0; i < doc.Tokens.Count; i++)
         {
@@ -229,94 +228,73 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
     private const double OtherMargin = 2;
 
     /// <summary>
-    /// Words outside the dictionary that the essay writes in title case inside a sentence (lower case → surface), which
-    /// are names: ASAP replaced the students' own names with placeholders, but not those of the source texts' people
-    /// ("Saeng", "Narciso", "Kurmaskie", "Amidon"). Null when there are none.
-    /// </summary>
-    private Dictionary<string, string>? Names(EssayDocument doc)
-    {
-        Dictionary<string, string>? names = null;
-        for (var i = 1; i < doc.Tokens.Count; i++)
-        {
-            var t = doc.Tokens[i];
-            if (t.Kind != TokenKind.Word || doc.Tokens[i - 1].Sentence != t.Sentence || !IsTitleCase(doc.Span(t)) || Discourse.OpensSentence(doc, i))
-            {
-                continue;
-            }
-
-            var w = doc.Lower[i];
-            if (!dictionary.Contains(w))
-            {
-                names ??= new Dictionary<string, string>(StringComparer.Ordinal);
-                names.TryAdd(w, doc.Surface(i));
-            }
-        }
-
-        return names;
-    }
-
-    /// <summary>
     /// A word whose best correction scores below this in <see cref="SpellDictionary.Rank"/>'s units is misspelt even when
     /// the essay writes it only at sentence starts: one slip (10) from one of the 500 commonest words (3 × log10 rank ≈ 8)
     /// or closer. "Saeng" → "sang" scores 18.7, "Finaly" → "finally" 12.3, "Casue" → "cause" 14.6.
     /// </summary>
     private const double MinOpeningNameScore = 18;
 
+    /// <summary>Marks, in <see cref="Names"/>' count of a word's sentence openings, a word also written some other way.</summary>
+    private const int WrittenOtherwise = -1;
+
     /// <summary>
-    /// Words outside the dictionary that open two or more sentences of the essay in title case and appear in no other
-    /// form ("Saeng walked home. … Saeng was sad."), which are names the essay happens to put first, unless a common word
-    /// is close (see <see cref="MinOpeningNameScore"/>). Null when there are none.
+    /// The essay's names, found in one pass over its words outside the dictionary. <c>Names</c> (lower case → surface):
+    /// words written in title case inside a sentence. ASAP replaced the students' own names with placeholders, but not
+    /// those of the source texts' people ("Saeng", "Narciso", "Kurmaskie", "Amidon"). <c>Openers</c>: words that open two
+    /// or more sentences in title case and appear in no other form ("Saeng walked home. … Saeng was sad."), which are
+    /// names the essay happens to put first, unless a common word is close (see <see cref="MinOpeningNameScore"/>).
+    /// Either is null when there are none.
     /// </summary>
-    private HashSet<string>? OpeningNames(EssayDocument doc, Dictionary<string, string>? names)
+    private (Dictionary<string, string>? Names, HashSet<string>? Openers) Names(EssayDocument doc)
     {
-        Dictionary<string, int>? seen = null;
+        Dictionary<string, string>? names = null;
+        Dictionary<string, int>? openings = null; // opening count, or WrittenOtherwise
         for (var i = 0; i < doc.Tokens.Count; i++)
         {
             var t = doc.Tokens[i];
-            if (t.Kind != TokenKind.Word || !IsTitleCase(doc.Span(t)) || !Discourse.OpensSentence(doc, i) || names?.ContainsKey(doc.Lower[i]) == true
-                || dictionary.Contains(doc.Lower[i]))
+            if (t.Kind != TokenKind.Word || dictionary.Contains(doc.Lower[i]))
             {
                 continue;
             }
 
-            seen ??= new Dictionary<string, int>(StringComparer.Ordinal);
-            seen[doc.Lower[i]] = seen.GetValueOrDefault(doc.Lower[i]) + 1;
+            var w = doc.Lower[i];
+            var titled = IsTitleCase(doc.Span(t));
+            var opens = titled && Discourse.OpensSentence(doc, i);
+            openings ??= new Dictionary<string, int>(StringComparer.Ordinal);
+            var n = openings.GetValueOrDefault(w);
+            openings[w] = opens && n != WrittenOtherwise ? n + 1 : opens ? n : WrittenOtherwise;
+            if (titled && !opens && i > 0 && doc.Tokens[i - 1].Sentence == t.Sentence)
+            {
+                names ??= new Dictionary<string, string>(StringComparer.Ordinal);
+                names.TryAdd(w, doc.Surface(i));
+            }
         }
 
-        if (seen is null)
+        if (openings is null)
         {
-            return null;
+            return (names, null);
         }
 
-        HashSet<string>? result = null;
-        foreach (var (w, n) in seen)
+        HashSet<string>? openers = null;
+        foreach (var (w, n) in openings)
         {
-            // A close, cheap correction to a common word is a misspelling however often it opens a sentence ("Finaly",
-            // "Casue", "Thats"); a contraction without its apostrophe or with a wrong one ("There're") is no name either.
+            // Written any other way ("thay"; a title-case "Thay" inside a sentence is already a name) it is a misspelling;
+            // so is a close, cheap correction to a common word however often it opens a sentence ("Finaly", "Casue",
+            // "Thats"); a contraction without its apostrophe or with a wrong one ("There're") is no name either.
+            if (n < 2 || (w.Contains('\'') && !w.EndsWith("'s", StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
             var ranked = Ranked(w);
-            if (n >= 2 && (ranked.Length == 0 || ranked[0].Score >= MinOpeningNameScore) && !(w.Contains('\'') && !w.EndsWith("'s", StringComparison.Ordinal)))
+            if (ranked.Length == 0 || ranked[0].Score >= MinOpeningNameScore)
             {
-                result ??= new HashSet<string>(StringComparer.Ordinal);
-                result.Add(w);
+                openers ??= new HashSet<string>(StringComparer.Ordinal);
+                openers.Add(w);
             }
         }
 
-        if (result is null)
-        {
-            return null;
-        }
-
-        // Written any other way ("thay", a title-case "Thay" inside a sentence is already a name) it is a misspelling.
-        for (var i = 0; i < doc.Tokens.Count; i++)
-        {
-            var t = doc.Tokens[i];
-            if (t.Kind == TokenKind.Word && result.Contains(doc.Lower[i]) && !(IsTitleCase(doc.Span(t)) && Discourse.OpensSentence(doc, i)))
-            {
-                result.Remove(doc.Lower[i]);
-            }
-        }
-
-        return result.Count == 0 ? null : result;
+        return (names, openers);
     }
 
     /// <summary>
