@@ -2,16 +2,18 @@ using System.Collections;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Sluice.Backends.Resilience;
+using Sluice.Backends.Streaming;
 
 namespace Sluice.Backends.Health;
 
 /// <summary>
 /// A model's metadata for <c>GET /v1/models</c>: fixed facts about its backend plus live ones (health, circuit,
-/// calls in flight), read at the moment the list is rendered.
+/// calls in flight, the weights revision the upstream reports), read at the moment the list is rendered.
 /// </summary>
-internal sealed class BackendMetadata(UpstreamClient upstream, string upstreamModel, string? fallback) : IReadOnlyDictionary<string, string>
+internal sealed class BackendMetadata(UpstreamClient upstream, string upstreamModel, string? fallback, IStreamingProtocol? protocol = null)
+    : IReadOnlyDictionary<string, string>
 {
-    private static readonly string[] s_keys = ["backend", "type", "base_url", "upstream_model", "health", "health_error", "in_flight", "max_concurrency", "fallback"];
+    private static readonly string[] s_keys = ["backend", "type", "base_url", "upstream_model", "revision", "health", "health_error", "in_flight", "max_concurrency", "fallback"];
 
     public int Count => Snapshot().Count;
 
@@ -41,6 +43,11 @@ internal sealed class BackendMetadata(UpstreamClient upstream, string upstreamMo
             ["in_flight"] = upstream.InFlight.ToString(CultureInfo.InvariantCulture),
             ["max_concurrency"] = upstream.Options.MaxConcurrency.ToString(CultureInfo.InvariantCulture),
         };
+        if (protocol?.Revision is { } revision)
+        {
+            d["revision"] = revision;
+        }
+
         if (upstream.Health.LastError is { } error && !upstream.Health.IsAvailable)
         {
             d["health_error"] = error;

@@ -9,19 +9,23 @@ namespace Sluice.Backends.Ollama;
 /// <summary>
 /// Streams from Ollama's native API: <c>POST /api/chat</c> (messages) or <c>POST /api/generate</c> (prompt) with
 /// <c>stream: true</c>, one JSON object per line (NDJSON) until <c>"done": true</c>, which carries the token counts.
-/// Health: <c>GET /api/tags</c> must list the model.
+/// Health: <c>GET /api/tags</c> must list the model; the probe also records every tag's digest in
+/// <paramref name="digests"/>, which is this model's <see cref="Revision"/>.
 /// </summary>
-internal sealed class OllamaProtocol(UpstreamClient upstream, string upstreamModel) : IStreamingProtocol
+internal sealed class OllamaProtocol(UpstreamClient upstream, string upstreamModel, OllamaDigests digests) : IStreamingProtocol
 {
+    public string? Revision => digests.Find(upstreamModel);
+
     public Task StreamAsync(GenerationRequest request, RemoteSequence sink, CancellationToken cancellationToken) =>
         upstream.ExecuteAsync(static (s, ct) => s.Self.AttemptAsync(s.Request, s.Sink, ct), (Self: this, Request: request, Sink: sink), cancellationToken);
 
     public async Task ProbeAsync(CancellationToken cancellationToken)
     {
         var tags = await OllamaTags.ListAsync(upstream, cancellationToken).ConfigureAwait(false);
+        digests.Record(tags);
         foreach (var tag in tags)
         {
-            if (OllamaTags.SameModel(tag, upstreamModel))
+            if (OllamaTags.SameModel(tag.Name, upstreamModel))
             {
                 return;
             }

@@ -7,12 +7,12 @@ namespace Sluice.Backends.Ollama;
 /// <summary>Ollama's model list, <c>GET /api/tags</c>: used for discovery and health.</summary>
 internal static class OllamaTags
 {
-    public static async Task<List<string>> ListAsync(UpstreamClient upstream, CancellationToken cancellationToken)
+    public static async Task<List<OllamaTag>> ListAsync(UpstreamClient upstream, CancellationToken cancellationToken)
     {
         using var message = new HttpRequestMessage(HttpMethod.Get, upstream.Url("api/tags"));
         using var response = await upstream.SendAsync(message, idempotent: true, cancellationToken).ConfigureAwait(false);
         var json = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        var names = new List<string>();
+        var tags = new List<OllamaTag>();
         try
         {
             using var doc = JsonDocument.Parse(json);
@@ -22,7 +22,8 @@ internal static class OllamaTags
                 {
                     if (m.ValueKind == JsonValueKind.Object && m.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String)
                     {
-                        names.Add(n.GetString()!);
+                        var digest = m.TryGetProperty("digest", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+                        tags.Add(new OllamaTag(n.GetString()!, digest));
                     }
                 }
             }
@@ -32,7 +33,7 @@ internal static class OllamaTags
             throw UpstreamJson.Malformed(upstream, "/api/tags", ex);
         }
 
-        return names;
+        return tags;
     }
 
     /// <summary>Ollama treats <c>llama3</c> and <c>llama3:latest</c> as the same model.</summary>
@@ -55,5 +56,5 @@ internal static class OllamaTags
         return new string(chars);
     }
 
-    private static string Normalize(string name) => name.EndsWith(":latest", StringComparison.Ordinal) ? name[..^7] : name;
+    public static string Normalize(string name) => name.EndsWith(":latest", StringComparison.Ordinal) ? name[..^7] : name;
 }

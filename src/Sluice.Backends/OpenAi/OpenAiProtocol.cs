@@ -15,6 +15,9 @@ internal sealed class OpenAiProtocol(UpstreamClient upstream, string upstreamMod
 {
     private bool Chat => upstream.Options.Api == "chat";
 
+    /// <summary>OpenAI's API names no weights revision, so none (see docs/api.md on upstreams that swap weights).</summary>
+    public string? Revision => null;
+
     public Task StreamAsync(GenerationRequest request, RemoteSequence sink, CancellationToken cancellationToken) =>
         upstream.ExecuteAsync(static (s, ct) => s.Self.AttemptAsync(s.Request, s.Sink, ct), (Self: this, Request: request, Sink: sink), cancellationToken);
 

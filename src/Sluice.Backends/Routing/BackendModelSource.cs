@@ -53,20 +53,23 @@ internal sealed class BackendModelSource(BackendRegistry registry) : IModelSourc
     private static IModel Create(BackendModel m)
     {
         var o = m.Options;
+        IStreamingProtocol? protocol = m.Kind switch
+        {
+            BackendKind.OpenAi => new OpenAiProtocol(m.Upstream, m.UpstreamModel),
+            BackendKind.Ollama => new OllamaProtocol(m.Upstream, m.UpstreamModel, m.Digests!),
+            _ => null,
+        };
         var descriptor = new ModelDescriptor
         {
             Name = m.Name,
             Version = VersionOf(m),
-            Kind = m.Kind == BackendKind.KServeV2 ? ModelKind.Batch : ModelKind.Generative,
+            Kind = protocol is null ? ModelKind.Batch : ModelKind.Generative,
             Deterministic = o.Deterministic,
             Description = o.Description ?? $"{o.Type} backend '{m.UpstreamModel}' at {o.BaseUrl}",
-            Metadata = new BackendMetadata(m.Upstream, m.UpstreamModel, o.Fallback),
+            Metadata = new BackendMetadata(m.Upstream, m.UpstreamModel, o.Fallback, protocol),
         };
-        return m.Kind switch
-        {
-            BackendKind.OpenAi => new RemoteGenerativeModel(descriptor, m.Upstream, new OpenAiProtocol(m.Upstream, m.UpstreamModel), o.MaxConcurrency),
-            BackendKind.Ollama => new RemoteGenerativeModel(descriptor, m.Upstream, new OllamaProtocol(m.Upstream, m.UpstreamModel), o.MaxConcurrency),
-            _ => new KServeV2Model(descriptor, m.Upstream, m.UpstreamModel, o.BatchDimension),
-        };
+        return protocol is null
+            ? new KServeV2Model(descriptor, m.Upstream, m.UpstreamModel, o.BatchDimension)
+            : new RemoteGenerativeModel(descriptor, m.Upstream, protocol, o.MaxConcurrency);
     }
 }

@@ -23,18 +23,21 @@ internal sealed partial class BackendRegistry : IDisposable
             BackendKinds.TryParse(o.Type, out var kind);
             var upstream = new UpstreamClient(name, kind!.Value, o, time);
             _upstreams.Add(upstream);
+            var digests = kind == BackendKind.Ollama ? new OllamaDigests() : null;
             if (kind == BackendKind.Ollama && o.Discover)
             {
-                foreach (var tag in DiscoverOllama(upstream, logger))
+                var tags = DiscoverOllama(upstream, logger);
+                digests!.Record(tags);
+                foreach (var tag in tags)
                 {
-                    var model = name + "." + OllamaTags.SluiceName(tag);
-                    _models.TryAdd(model, new BackendModel(model, tag, kind.Value, upstream));
+                    var model = name + "." + OllamaTags.SluiceName(tag.Name);
+                    _models.TryAdd(model, new BackendModel(model, tag.Name, kind.Value, upstream, digests));
                 }
 
                 continue;
             }
 
-            _models.TryAdd(name, new BackendModel(name, o.UpstreamModel ?? name, kind.Value, upstream));
+            _models.TryAdd(name, new BackendModel(name, o.UpstreamModel ?? name, kind.Value, upstream, digests));
         }
     }
 
@@ -56,7 +59,7 @@ internal sealed partial class BackendRegistry : IDisposable
     /// Asks Ollama for its models once at start (model sources are synchronous and discovery happens before the
     /// host runs); an Ollama that is down then serves no models until restart, which the log says.
     /// </summary>
-    private static List<string> DiscoverOllama(UpstreamClient upstream, ILogger logger)
+    private static List<OllamaTag> DiscoverOllama(UpstreamClient upstream, ILogger logger)
     {
         try
         {

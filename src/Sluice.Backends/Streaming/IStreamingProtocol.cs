@@ -12,6 +12,13 @@ internal interface IStreamingProtocol
     /// </summary>
     Task StreamAsync(GenerationRequest request, RemoteSequence sink, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// What the upstream last reported of the weights behind the model's name (Ollama's digest), or null when it reports
+    /// nothing (OpenAI-compatible servers): part of the result cache's key, so a re-pull is never answered from the
+    /// results of the weights it replaced.
+    /// </summary>
+    string? Revision { get; }
+
     /// <summary>Asks the upstream whether it is up and serves the model; throws with the reason when not.</summary>
     Task ProbeAsync(CancellationToken cancellationToken);
 }

@@ -28,6 +28,8 @@ internal sealed class RemoteGenerativeModel : IGenerativeModel, IChatModel, IBac
     public static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(20);
 
     private readonly IStreamingProtocol _protocol;
+    private readonly ModelDescriptor _descriptor;
+    private volatile Revised? _revised;
     private readonly UpstreamClient _upstream;
     private readonly AsyncSignal _signal = new();
     private readonly Action _release;
@@ -35,14 +37,40 @@ internal sealed class RemoteGenerativeModel : IGenerativeModel, IChatModel, IBac
 
     public RemoteGenerativeModel(ModelDescriptor descriptor, UpstreamClient upstream, IStreamingProtocol protocol, int maxSequences)
     {
-        Descriptor = descriptor;
+        _descriptor = descriptor;
         _upstream = upstream;
         _protocol = protocol;
         MaxSequences = maxSequences;
         _release = () => Interlocked.Decrement(ref _active);
     }
 
-    public ModelDescriptor Descriptor { get; }
+    /// <summary>
+    /// The descriptor with the upstream's current weights revision (<see cref="IStreamingProtocol.Revision"/>) in its
+    /// <see cref="ModelDescriptor.CacheVersion"/>, so the result cache keys a re-pulled model apart from the weights it
+    /// replaced. Read per request; rebuilt only when the revision changes.
+    /// </summary>
+    public ModelDescriptor Descriptor
+    {
+        get
+        {
+            var revision = _protocol.Revision;
+            if (revision is null)
+            {
+                return _descriptor;
+            }
+
+            var revised = _revised;
+            if (revised is null || !string.Equals(revised.Revision, revision, StringComparison.Ordinal))
+            {
+                // Ollama's digests are 64 hex digits; 16 tell weights apart and keep the key short.
+                var version = string.Concat(_descriptor.Version, "+", revision.AsSpan(0, Math.Min(16, revision.Length)));
+                revised = new Revised(revision, _descriptor with { CacheVersion = version });
+                _revised = revised;
+            }
+
+            return revised.Descriptor;
+        }
+    }
 
     public int MaxSequences { get; }
 
@@ -136,4 +164,7 @@ internal sealed class RemoteGenerativeModel : IGenerativeModel, IChatModel, IBac
 
         return Math.Max(1, chars / 4);
     }
+
+    /// <summary>The descriptor for one revision, swapped as one reference so readers never pair a revision with another's key.</summary>
+    private sealed record Revised(string Revision, ModelDescriptor Descriptor);
 }

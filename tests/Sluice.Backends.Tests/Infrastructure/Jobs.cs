@@ -23,17 +23,21 @@ internal static class Jobs
     public static async Task<JsonElement> ModelAsync(SluiceServer server, string model) => await server.GetJsonAsync("/v1/models/" + model);
 
     /// <summary>Polls until the model's backend health is <paramref name="state"/>.</summary>
-    public static async Task WaitHealthAsync(SluiceServer server, string model, string state, TimeSpan timeout)
+    public static Task WaitHealthAsync(SluiceServer server, string model, string state, TimeSpan timeout) =>
+        WaitMetadataAsync(server, model, "health", state, timeout);
+
+    /// <summary>Polls until the model's <c>metadata.{key}</c> is <paramref name="value"/>.</summary>
+    public static async Task WaitMetadataAsync(SluiceServer server, string model, string key, string value, TimeSpan timeout)
     {
         var until = DateTime.UtcNow + timeout;
-        var last = "";
+        string? last = null;
         while (DateTime.UtcNow < until)
         {
             var m = await ModelAsync(server, model);
-            if (m.TryGetProperty("metadata", out var md) && md.TryGetProperty("health", out var h))
+            if (m.TryGetProperty("metadata", out var md) && md.TryGetProperty(key, out var v))
             {
-                last = h.GetString()!;
-                if (last == state)
+                last = v.GetString();
+                if (last == value)
                 {
                     return;
                 }
@@ -42,6 +46,6 @@ internal static class Jobs
             await Task.Delay(50);
         }
 
-        throw new TimeoutException($"model {model} health stayed '{last}', expected '{state}'");
+        throw new TimeoutException($"model {model} metadata.{key} stayed '{last}', expected '{value}'");
     }
 }

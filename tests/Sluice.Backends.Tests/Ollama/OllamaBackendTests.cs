@@ -96,4 +96,33 @@ public sealed class OllamaBackendTests
         Assert.Equal("unhealthy", model.GetProperty("metadata").GetProperty("health").GetString());
         Assert.Contains("ollama pull mistral", model.GetProperty("metadata").GetProperty("health_error").GetString());
     }
+
+    [Fact]
+    public async Task OllamaBackend_TagRepulledWithOtherWeights_CacheKeysOnTheNewDigestAndAsksAgain()
+    {
+        // `ollama pull llama3.2:1b` after the tag moved serves other weights under the same name and address.
+        var digest = new string('a', 64);
+        var reply = "first";
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/api/tags", ctx => ctx.Response.WriteAsJsonAsync(new { models = new[] { new { name = "llama3.2:1b", model = "llama3.2:1b", size = 1, digest = Volatile.Read(ref digest) } } }));
+            app.MapPost("/api/generate", ctx => StreamAsync(ctx, "response", [Volatile.Read(ref reply)], delayMs: 0));
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("llama", "ollama", upstream.Url, ("UpstreamModel", "llama3.2:1b"), ("HealthProbeIntervalSeconds", 0.1)));
+        const string input = """{"prompt":"Say hi","max_tokens":8,"temperature":0}""";
+
+        await Jobs.WaitMetadataAsync(server, "llama", "revision", digest, TimeSpan.FromSeconds(10));
+        var first = await Jobs.RunAsync(server, "llama", input);
+        var repeat = await Jobs.RunAsync(server, "llama", input);
+        Volatile.Write(ref reply, "second");
+        Volatile.Write(ref digest, new string('b', 64));
+        await Jobs.WaitMetadataAsync(server, "llama", "revision", digest, TimeSpan.FromSeconds(10));
+        var afterPull = await Jobs.RunAsync(server, "llama", input);
+
+        Assert.Equal("first", first.GetProperty("result").GetProperty("text").GetString());
+        Assert.True(repeat.GetProperty("cached").GetBoolean());
+        Assert.Equal("second", afterPull.GetProperty("result").GetProperty("text").GetString());
+        Assert.False(afterPull.GetProperty("cached").GetBoolean());
+        Assert.Equal(2, upstream.Hits("/api/generate"));
+    }
 }
