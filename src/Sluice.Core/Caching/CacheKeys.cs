@@ -57,6 +57,21 @@ public static class CacheKeys
         return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
     }
 
+    /// <summary>
+    /// <see cref="BodyHash"/> as it was before it covered the endpoint: the normalised body alone. Idempotency keys
+    /// stored then (kept 24 h) hold it, and <see cref="Scheduling.JobService"/> still accepts it for their retries.
+    /// </summary>
+    public static string LegacyBodyHash(JsonElement body, params ReadOnlySpan<string> nullIsAbsent)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteNormalized(writer, body, nullIsAbsent);
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
+    }
+
     private static void WriteNormalized(Utf8JsonWriter writer, JsonElement e, ReadOnlySpan<string> nullIsAbsent = default)
     {
         switch (e.ValueKind)

@@ -168,7 +168,7 @@ internal sealed partial class JobService
 
             if (!created.Created)
             {
-                return created.Job.RequestHash == request.BodyHash
+                return created.Job.RequestHash == request.BodyHash || IsLegacyMatch(created.Job, request, entry.Name)
                     ? new SubmitOutcome(SubmitStatus.Replayed, created.Job)
                     : Reject(SubmitStatus.IdempotencyMismatch, "idempotency_mismatch", detail: "this Idempotency-Key was used with a different request body or on another endpoint");
             }
@@ -329,6 +329,17 @@ internal sealed partial class JobService
 
         return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Whether <paramref name="stored"/> holds a key stored before idempotency hashes covered the endpoint (the body's
+    /// alone, <see cref="CacheKeys.LegacyBodyHash"/>) that this request repeats: same body and the same model (with the
+    /// same fallback permission), the traces of its endpoint a job keeps, so a key reused elsewhere stays a mismatch.
+    /// Such keys live out their 24 h retention; the hash is computed only after the current one did not match.
+    /// </summary>
+    private static bool IsLegacyMatch(JobRecord stored, SubmitRequest request, string model) =>
+        stored.RequestHash is { } hash && request.BodyHash is not null && request.HashedBody.ValueKind != JsonValueKind.Undefined
+        && string.Equals(stored.Model, model, StringComparison.Ordinal) && stored.FallbackAllowed == request.FallbackAllowed
+        && string.Equals(hash, CacheKeys.LegacyBodyHash(request.HashedBody, request.HashedNullFields), StringComparison.Ordinal);
 
     /// <summary>
     /// Whether <paramref name="live"/> is still where <paramref name="record"/> (read when the cancel was issued) had the

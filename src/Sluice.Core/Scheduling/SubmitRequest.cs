@@ -19,6 +19,15 @@ public sealed record SubmitRequest
     /// <summary>Hash of the whole request body (for idempotency-key reuse checks).</summary>
     public string? BodyHash { get; init; }
 
+    /// <summary>
+    /// The body <see cref="BodyHash"/> covers, with the top-level fields it reads null as absent: a key stored before the
+    /// hash covered the endpoint holds <see cref="Caching.CacheKeys.LegacyBodyHash"/> of it, computed only on a mismatch.
+    /// </summary>
+    public JsonElement HashedBody { get; init; }
+
+    /// <inheritdoc cref="HashedBody"/>
+    public string[] HashedNullFields { get; init; } = [];
+
     public string? TraceParent { get; init; }
 
     /// <summary>False lets a client bypass the result cache.</summary>

@@ -15,6 +15,9 @@ internal static class EssaysApi
 {
     public const string Model = "essay-grader";
 
+    /// <summary>Top-level fields an idempotency hash reads null as left out.</summary>
+    private static readonly string[] HashNullFields = ["priority", "cache", "prompt_id", "prompt_text"];
+
     public static RouteGroupBuilder MapEssaysApi(this RouteGroupBuilder v1)
     {
         v1.MapPost("/essays", SubmitAsync).WithTags("Essays").WithName("GradeEssay")
@@ -71,7 +74,9 @@ internal static class EssaysApi
                 UseCache = useCache,
                 Owner = AdmissionFilter.CallerOf(http).Id,
                 IdempotencyKey = idempotencyKey,
-                BodyHash = idempotencyKey is null ? null : Core.Caching.CacheKeys.BodyHash("POST /v1/essays", root, "priority", "cache", "prompt_id", "prompt_text"),
+                BodyHash = idempotencyKey is null ? null : Core.Caching.CacheKeys.BodyHash("POST /v1/essays", root, HashNullFields),
+                HashedBody = root,
+                HashedNullFields = HashNullFields,
                 TraceParent = JobsApi.TraceParent(http),
             }, http.RequestAborted).ConfigureAwait(false);
             if (outcome.Status == SubmitStatus.UnknownModel)

@@ -61,9 +61,10 @@ internal static class EventStreaming
         {
             accepted = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive, KeepAliveTimeout = keepAlive }).ConfigureAwait(false);
         }
-        catch (InvalidOperationException) when (!http.Response.HasStarted)
+        catch (InvalidOperationException ex) when (!http.Response.HasStarted && IsUpgradeLimit(http, ex))
         {
-            // Kestrel's upgraded-connection limit: the caller answers 503, not the unhandled 500 this would be.
+            // Kestrel's upgraded-connection limit: the caller answers 503, not the unhandled 500 this would be. Any
+            // other refusal (a bug, a handshake the middleware rejects) stays an exception, so it is not mislabelled.
             return false;
         }
 
@@ -132,6 +133,20 @@ internal static class EventStreaming
         await reader.ConfigureAwait(false);
         return true;
     }
+
+    /// <summary>
+    /// Whether <paramref name="ex"/> is Kestrel refusing an HTTP/1.1 upgrade for MaxConcurrentUpgradedConnections. Kestrel
+    /// exposes no flag or feature for it: the one signal is this exception with its own message, so the message is read
+    /// from Kestrel's resources (whatever their wording in this version) rather than written out here.
+    /// </summary>
+    private static bool IsUpgradeLimit(HttpContext http, InvalidOperationException ex) =>
+        http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
+        && string.Equals(ex.Message, KestrelUpgradeLimitMessage.Value, StringComparison.Ordinal);
+
+    /// <summary>Kestrel's <c>CoreStrings.UpgradedConnectionLimitReached</c> (its resources are not localised).</summary>
+    private static readonly Lazy<string> KestrelUpgradeLimitMessage = new(static () =>
+        new System.Resources.ResourceManager("Microsoft.AspNetCore.Server.Kestrel.Core.CoreStrings", typeof(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions).Assembly)
+            .GetString("UpgradedConnectionLimitReached", CultureInfo.InvariantCulture) ?? "Request cannot be upgraded because the server has already opened the maximum number of upgraded connections.");
 
     private static async Task RunAsync(HttpContext http, JobService jobs, JobRecord job, long afterId, TimeSpan keepAlive, bool cancelOnDisconnect,
         Func<JobEvent, CancellationToken, ValueTask> send, Func<CancellationToken, ValueTask> ping, CancellationToken? token = null)

@@ -84,6 +84,8 @@ internal static class JobsApi
                 Owner = caller.Id,
                 IdempotencyKey = idempotencyKey,
                 BodyHash = idempotencyKey is null ? null : CacheKeys.BodyHash("POST /v1/jobs", doc.RootElement, SubmitParser.NullableFields),
+                HashedBody = doc.RootElement,
+                HashedNullFields = SubmitParser.NullableFields,
                 TraceParent = TraceParent(http),
                 UseCache = body.UseCache,
             }, http.RequestAborted).ConfigureAwait(false);

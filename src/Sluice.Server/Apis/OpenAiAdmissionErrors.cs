@@ -2,7 +2,7 @@ using Sluice.Server.Admission;
 
 namespace Sluice.Server.Apis;
 
-/// <summary>Admission rejections of the OpenAI-compatible endpoints, in OpenAI's error shape.</summary>
+/// <summary>Admission and other early rejections of the OpenAI-compatible endpoints, in OpenAI's error shape.</summary>
 internal sealed class OpenAiAdmissionErrors : IAdmissionErrorFormatter
 {
     public static readonly OpenAiAdmissionErrors Instance = new();
@@ -10,4 +10,6 @@ internal sealed class OpenAiAdmissionErrors : IAdmissionErrorFormatter
     public IResult Unauthorized(string detail) => OpenAiErrors.Create(401, "Incorrect API key provided: " + detail, "invalid_request_error", null, "invalid_api_key");
 
     public IResult RateLimited(string detail) => OpenAiErrors.Create(429, "Rate limit reached for requests: " + detail, "requests", null, "rate_limit_exceeded");
+
+    public IResult FromProblem(IResult problem) => OpenAiErrors.FromProblem(problem);
 }

@@ -50,8 +50,9 @@ internal static class OpenAiApi
         // Other methods get OpenAI's error shape, as OpenAI answers them, not the rest of the API's problem details:
         // an OpenAI client parses only the former. Any method (OPTIONS, TRACE …), not a list: routing's own 405 for a
         // method left out would announce the listed ones in Allow. The later order lets POST reach the handlers above.
-        v1.Map("/chat/completions", MethodNotAllowed).WithOrder(1).ExcludeFromDescription();
-        v1.Map("/completions", MethodNotAllowed).WithOrder(1).ExcludeFromDescription();
+        // Their metadata gives the admission filter's and BodyLimitMiddleware's rejections that shape too.
+        v1.Map("/chat/completions", MethodNotAllowed).WithOrder(1).WithMetadata(OpenAiAdmissionErrors.Instance).ExcludeFromDescription();
+        v1.Map("/completions", MethodNotAllowed).WithOrder(1).WithMetadata(OpenAiAdmissionErrors.Instance).ExcludeFromDescription();
         return v1;
     }
 

@@ -161,6 +161,8 @@ internal static class TasksApi
                 Owner = caller.Id,
                 IdempotencyKey = idempotencyKey,
                 BodyHash = idempotencyKey is null ? null : CacheKeys.BodyHash("POST /v1/tasks/" + template.Name, root, NullableFields),
+                HashedBody = root,
+                HashedNullFields = NullableFields,
                 TraceParent = JobsApi.TraceParent(http),
                 UseCache = body.UseCache,
                 // A model with a fallback chain hands the job on if it becomes unusable while the job waits.

@@ -131,6 +131,7 @@ public static class SluiceServerExtensions
             o.AddSchemaTransformer<ProblemDetailsSchemaTransformer>();
             o.AddSchemaTransformer<OpenAiBodySchemaTransformer>();
             o.AddDocumentTransformer<AdmissionOpenApiTransformer>();
+            o.AddDocumentTransformer<BodyLimitOpenApiTransformer>();
             o.AddDocumentTransformer<RelativeServerTransformer>();
         });
         return builder;

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using Sluice.Server.Admission;
 
 namespace Sluice.Server.Http;
 
@@ -17,7 +18,8 @@ internal sealed class BodyLimitMiddleware(RequestDelegate next, IOptions<HttpOpt
 
     public Task InvokeAsync(HttpContext http)
     {
-        var readsBody = http.GetEndpoint()?.Metadata.GetMetadata<JsonRequestBody>() is not null;
+        var endpoint = http.GetEndpoint();
+        var readsBody = endpoint?.Metadata.GetMetadata<JsonRequestBody>() is not null;
         // JsonBody reads one byte past its limit to tell "too large" from "exactly at the limit" itself.
         var limit = readsBody ? options.Value.MaxBodyBytes + 1 : NoBodyMaxBytes;
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
@@ -34,8 +36,11 @@ internal sealed class BodyLimitMiddleware(RequestDelegate next, IOptions<HttpOpt
                 http.Response.Headers.Connection = "close";
             }
 
-            return Problems.Create(StatusCodes.Status413PayloadTooLarge, "Payload too large",
-                $"{http.Request.Method} {http.Request.Path} takes no request body; at most {NoBodyMaxBytes} bytes are accepted", "body").ExecuteAsync(http);
+            var problem = Problems.Create(StatusCodes.Status413PayloadTooLarge, "Payload too large",
+                $"{http.Request.Method} {http.Request.Path} takes no request body; at most {NoBodyMaxBytes} bytes are accepted", "body");
+            // In the endpoint's own error shape where it has one (OpenAI's, which OpenAI clients parse), as its handler answers.
+            var shape = endpoint?.Metadata.GetMetadata<IAdmissionErrorFormatter>();
+            return (shape is null ? problem : shape.FromProblem(problem)).ExecuteAsync(http);
         }
 
         return next(http);

@@ -32,6 +32,16 @@ public sealed class CacheKeysTests
         Assert.NotEqual(CacheKeys.BodyHash("POST /v1/tasks/codegen", J("{\"input\":{}}")), CacheKeys.BodyHash("POST /v1/tasks/blog-outline", J("{\"input\":{}}")));
 
     [Fact]
+    public void LegacyBodyHash_IsTheNormalisedBodyAloneAsKeysWereStoredBefore()
+    {
+        // What BodyHash was before it covered the endpoint: SHA-256 of the normalised body, nothing else.
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("{\"input\":{\"a\":1},\"model\":\"m\"}"u8));
+
+        Assert.Equal(expected, CacheKeys.LegacyBodyHash(J("{ \"model\": \"m\", \"priority\": null, \"input\": {\"a\": 1} }"), "priority"));
+        Assert.NotEqual(expected, CacheKeys.BodyHash("POST /v1/jobs", J("{\"model\":\"m\",\"input\":{\"a\":1}}")));
+    }
+
+    [Fact]
     public void BodyHash_NamedTopLevelFieldNull_SameAsLeftOut() =>
         Assert.Equal(CacheKeys.BodyHash("POST /v1/jobs", J("{\"model\":\"m\",\"input\":{}}"), "priority"), CacheKeys.BodyHash("POST /v1/jobs", J("{\"priority\":null,\"model\":\"m\",\"input\":{}}"), "priority"));
 

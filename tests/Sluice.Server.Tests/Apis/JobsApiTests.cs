@@ -337,6 +337,44 @@ public sealed class JobsApiTests : IAsyncLifetime
         Assert.Equal(created.GetProperty("id").GetString(), replayed.GetProperty("id").GetString());
     }
 
+    [Theory]
+    [InlineData("echo", true)]
+    [InlineData("count", false)]
+    public async Task Idempotency_KeyStoredWithTheBodyOnlyHash_ReplaysOnlyTheSameModelsJob(string storedModel, bool replayed)
+    {
+        // A key stored before the hash covered the endpoint holds the body's hash alone: its retry is the same request
+        // (within the 24 h retention), but only for a job of the model the body names; anything else stays a 422.
+        const string json = "{\"model\":\"echo\",\"input\":{\"v\":11}}";
+        var key = "k-legacy-" + storedModel;
+        var store = _server.Services.GetRequiredService<IJobStore>();
+        using (var body = JsonDocument.Parse(json))
+        {
+            await store.CreateAsync(new JobRecord
+            {
+                Id = JobIds.New(DateTimeOffset.UtcNow),
+                Model = storedModel,
+                InputJson = "{\"v\":11}",
+                Owner = "anonymous",
+                CreatedAt = DateTimeOffset.UtcNow,
+                IdempotencyKey = key,
+                RequestHash = Sluice.Core.Caching.CacheKeys.LegacyBodyHash(body.RootElement, "priority", "deadline_ms", "cache"),
+            }, CancellationToken.None);
+        }
+
+        var (again, answer) = await _server.PostJobAsync(json, idempotencyKey: key);
+
+        if (replayed)
+        {
+            Assert.True(again.Headers.Contains("Idempotent-Replayed"), $"{(int)again.StatusCode}: {answer}");
+            Assert.Equal(storedModel, answer.GetProperty("model").GetString());
+        }
+        else
+        {
+            Assert.Equal((HttpStatusCode)422, again.StatusCode);
+            Assert.Equal("Idempotency-Key", answer.GetProperty("field").GetString());
+        }
+    }
+
     [Fact]
     public async Task Idempotency_ReplayAfterCompletion_ReturnsResult()
     {

@@ -609,6 +609,38 @@ public sealed class OpsApiTests : IAsyncLifetime
         Assert.Empty(missing);
     }
 
+    [Fact]
+    public async Task OpenApi_EveryOperationWithoutBody_DeclaresTooLarge()
+    {
+        // BodyLimitMiddleware answers 413 to a body of more than 16 KiB sent to any endpoint that reads none.
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        var missing = new List<string>();
+        var checkedCount = 0;
+        foreach (var path in doc.RootElement.GetProperty("paths").EnumerateObject())
+        {
+            foreach (var op in path.Value.EnumerateObject())
+            {
+                if (op.Value.ValueKind != JsonValueKind.Object || op.Value.TryGetProperty("requestBody", out _) || !op.Value.TryGetProperty("responses", out var responses))
+                {
+                    continue;
+                }
+
+                checkedCount++;
+                if (!responses.TryGetProperty("413", out var tooLarge))
+                {
+                    missing.Add($"{op.Name} {path.Name}");
+                }
+                else
+                {
+                    Assert.True(tooLarge.GetProperty("content").TryGetProperty("application/problem+json", out _), $"{op.Name} {path.Name} 413 is not a problem");
+                }
+            }
+        }
+
+        Assert.True(checkedCount > 10, $"only {checkedCount} operations without a body");
+        Assert.Empty(missing);
+    }
+
     [Theory]
     [InlineData("/v1/chat/completions", "post", "choices")]
     [InlineData("/v1/completions", "post", "choices")]

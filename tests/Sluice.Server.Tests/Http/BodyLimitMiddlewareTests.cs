@@ -36,6 +36,26 @@ public sealed class BodyLimitMiddlewareTests : IAsyncLifetime
         Assert.Contains("takes no request body", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("GET /v1/chat/completions")]
+    [InlineData("DELETE /v1/completions")]
+    public async Task InvokeAsync_LargeBodyAtAnOpenAiRoute_413InOpenAisErrorShape(string request)
+    {
+        // OpenAI clients parse {"error": {...}} only, as the OpenAI endpoints answer their own errors.
+        var (status, head, body) = await RawHttp.SendAsync(_server.BaseAddress,
+            $"{request} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100000000",
+            new byte[64 * 1024], TimeSpan.FromSeconds(30));
+
+        Assert.True(status == 413, $"expected 413, got {status}: {head}\n{body}");
+        Assert.DoesNotContain("application/problem+json", head, StringComparison.OrdinalIgnoreCase);
+        using var answer = JsonDocument.Parse(body);
+        var error = answer.RootElement.GetProperty("error");
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+        Assert.Equal("body", error.GetProperty("param").GetString());
+        Assert.Equal("request_too_large", error.GetProperty("code").GetString());
+        Assert.Contains("takes no request body", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task InvokeAsync_SmallBodyAtAGet_Served()
     {

@@ -2,6 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Sluice.Server.Apis;
 using Sluice.Server.Tests.Infrastructure;
 
 namespace Sluice.Server.Tests.Http;
@@ -56,6 +59,51 @@ public sealed class ConnectionLimitTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, second.HttpStatusCode);
         Assert.True(second.HttpResponseHeaders!.ContainsKey("Retry-After"));
         Assert.Equal(WebSocketState.Open, first.State);
+    }
+
+    [Fact]
+    public async Task StreamWebSocketAsync_AcceptRefusedForAnotherReason_Rethrown()
+    {
+        // Only Kestrel's upgraded-connection limit is a 503; any other refusal must not be labelled as one.
+        var http = UpgradeRequest(new InvalidOperationException("Not a WebSocket request."));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => EventStreaming.StreamWebSocketAsync(http, null!, null!, 0, TimeSpan.FromSeconds(1), false));
+    }
+
+    [Fact]
+    public async Task StreamWebSocketAsync_KestrelUpgradeLimit_FalseNothingSent()
+    {
+        // The refusal as Kestrel words it (its CoreStrings.UpgradedConnectionLimitReached).
+        var message = new System.Resources.ResourceManager("Microsoft.AspNetCore.Server.Kestrel.Core.CoreStrings", typeof(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions).Assembly)
+            .GetString("UpgradedConnectionLimitReached", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("upgraded connections", message, StringComparison.Ordinal);
+        var http = UpgradeRequest(new InvalidOperationException(message));
+
+        Assert.False(await EventStreaming.StreamWebSocketAsync(http, null!, null!, 0, TimeSpan.FromSeconds(1), false));
+        Assert.False(http.Response.HasStarted);
+    }
+
+    /// <summary>An HTTP/1.1 upgrade request whose WebSocket accept throws <paramref name="refusal"/>.</summary>
+    private static DefaultHttpContext UpgradeRequest(InvalidOperationException refusal)
+    {
+        var http = new DefaultHttpContext();
+        http.Features.Set<IHttpUpgradeFeature>(new Upgradable());
+        http.Features.Set<IHttpWebSocketFeature>(new RefusingWebSockets(refusal));
+        return http;
+    }
+
+    private sealed class Upgradable : IHttpUpgradeFeature
+    {
+        public bool IsUpgradableRequest => true;
+
+        public Task<Stream> UpgradeAsync() => throw new NotSupportedException();
+    }
+
+    private sealed class RefusingWebSockets(InvalidOperationException refusal) : IHttpWebSocketFeature
+    {
+        public bool IsWebSocketRequest => true;
+
+        public Task<WebSocket> AcceptAsync(WebSocketAcceptContext context) => Task.FromException<WebSocket>(refusal);
     }
 
     /// <summary>Whether the server answers a request on the connection, or closes it without a word.</summary>
