@@ -103,6 +103,8 @@ public static class SluiceServerExtensions
         services.AddHostedService<OpenServerWarning>();
         services.TryAddSingleton<UnknownSettingsCheck>();
         services.AddConfigurationProblemSource<UnknownSettingsCheck>();
+        // Before AddProblemDetails: writers are asked in the order registered, and the default one writes anything.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProblemDetailsWriter, OpenAiProblemDetailsWriter>());
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Fill);
         services.AddExceptionHandler<UnavailableExceptionHandler>();
         services.TryAddSingleton<HealthTransitionLog>();
