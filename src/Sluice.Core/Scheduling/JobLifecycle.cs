@@ -326,9 +326,7 @@ internal sealed partial class JobLifecycle
                 continue;
             }
 
-            lives[i].Running = true;
-            lives[i].Ran = jobs[i];
-            lives[i].RunStartedAt = now;
+            lives[i].StartRun(jobs[i], now);
             lives[i].RunSpan = SluiceTracing.StartRun(jobs[i], now, count);
             // The run's events name it from its started event on: a store keeping them refuses them once the job has left it.
             _events.BeginRun(jobs[i].Id, new JobRun(jobs[i].Attempts + 1, now));
@@ -428,6 +426,14 @@ internal sealed partial class JobLifecycle
         if (attempts >= job.MaxAttempts)
         {
             await FinishAsync(job, reader, JobStatus.DeadLettered, null, error, batchSize, runMs, errorCode: errorCode, retryAfter: retryAfter, run: live).ConfigureAwait(false);
+            return;
+        }
+
+        if (!live.TryLeaveRun())
+        {
+            // A cancel meant for this run (its client went away) landed before the retry was stored: the run ends with
+            // it, guarded by the run as any outcome. From here on such a cancel no longer lands (see JobService.CancelAsync).
+            await FinishAsync(job, reader, live.CancelStatus, null, live.CancelError(running: true), batchSize, runMs, run: live).ConfigureAwait(false);
             return;
         }
 
