@@ -286,8 +286,10 @@ internal sealed partial class JobService
         }
         else if (_events is IRemoteCancellation remote)
         {
-            // Not live here: the cross-process hub settles it with the store and the worker that may run it.
-            await remote.CancelRemoteAsync(id, releaseIdempotencyKey, cancellationToken).ConfigureAwait(false);
+            // Not live here: the cross-process hub settles it with the store and the worker that may run it. A disconnect's
+            // cancel of a running job names the run its client watched: the retry or requeue after it is not the client's to end.
+            var run = releaseIdempotencyKey && record.Status == JobStatus.Running && record.StartedAt is { } started ? new JobRun(record.Attempts, started) : null;
+            await remote.CancelRemoteAsync(id, releaseIdempotencyKey, run, cancellationToken).ConfigureAwait(false);
         }
         else
         {
