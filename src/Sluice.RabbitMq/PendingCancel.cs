@@ -1,3 +1,5 @@
+using Sluice.Core.Storage;
+
 namespace Sluice.RabbitMq;
 
 /// <summary>A cancel a gateway keeps sending to the workers.</summary>
@@ -7,4 +9,5 @@ namespace Sluice.RabbitMq;
 /// that never saw the cancel, so it is sent until <paramref name="GiveUpAt"/> rather than until the job ends.
 /// </param>
 /// <param name="ReleaseIdempotencyKey">The cancel also frees the job's Idempotency-Key (its client went away unanswered).</param>
-internal readonly record struct PendingCancel(DateTimeOffset GiveUpAt, bool Settled, bool ReleaseIdempotencyKey = false);
+/// <param name="Run">The run the cancel is for (a disconnect's), sent with it; null: whatever run is live.</param>
+internal readonly record struct PendingCancel(DateTimeOffset GiveUpAt, bool Settled, bool ReleaseIdempotencyKey = false, JobRun? Run = null);

@@ -36,6 +36,9 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     private const string ReleaseKeyHeader = "sluice-release-key";
     private const string OriginHeader = "sluice-origin";
 
+    /// <summary>Header of a cancel meant for one run only: <c>attempt:started-at-ms</c> (see <see cref="JobRun"/>).</summary>
+    private const string RunHeader = "sluice-run";
+
     private readonly ConcurrentDictionary<string, HubLog> _logs = new(StringComparer.Ordinal);
 
     /// <summary>How long a cancel is kept for re-sending (a dead worker's message may take minutes to be redelivered).</summary>
@@ -174,22 +177,23 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     /// against a worker's MarkRunning (the terminal event continues the stored stream); once a worker runs it,
     /// every worker is told and the one running it stops it and writes the outcome.
     /// </summary>
-    public async ValueTask CancelRemoteAsync(string jobId, bool releaseIdempotencyKey, CancellationToken cancellationToken)
+    public async ValueTask CancelRemoteAsync(string jobId, bool releaseIdempotencyKey, JobRun? run, CancellationToken cancellationToken)
     {
-        if (await SettleCoreAsync(jobId, JobStatus.Cancelled, "cancelled by the client", null, null, onlyIfQueued: true, null, releaseIdempotencyKey, cancellationToken).ConfigureAwait(false))
+        // A cancel for a run read running settles no queued job: queued again, the job waits for that run's retry.
+        if (run is null && await SettleCoreAsync(jobId, JobStatus.Cancelled, "cancelled by the client", null, null, onlyIfQueued: true, null, releaseIdempotencyKey, null, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
 
         try
         {
-            await PublishControlAsync(CancelKey, jobId, releaseIdempotencyKey, cancellationToken).ConfigureAwait(false);
+            await PublishControlAsync(CancelKey, jobId, releaseIdempotencyKey, run, cancellationToken).ConfigureAwait(false);
         }
         catch (QueueUnavailableException)
         {
             // The caller answers 503; this process also sends the cancel once the broker is back (best effort: lost
             // if this process stops first, hence the 503).
-            _pendingCancels[jobId] = new PendingCancel(_time.GetUtcNow() + PendingCancelLifetime, Settled: false, releaseIdempotencyKey);
+            _pendingCancels[jobId] = new PendingCancel(_time.GetUtcNow() + PendingCancelLifetime, Settled: false, releaseIdempotencyKey, run);
             throw;
         }
 
@@ -197,7 +201,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         while (_time.GetUtcNow() < until)
         {
             var record = await _store.GetAsync(jobId, cancellationToken).ConfigureAwait(false);
-            if (record is null || record.Status.IsTerminal())
+            if (record is null || record.Status.IsTerminal() || !IsIn(record, run))
             {
                 return;
             }
@@ -211,13 +215,19 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         // job finished and drops it, a late outcome is refused. The cancel is still repeated, so a copy another
         // worker already started stops too instead of running to its end for nothing.
         // Kept for repeating first, so a store that fails the settle (or a client that leaves) loses no cancel.
+        // A run-scoped cancel settles the job only while it is still in that run (the store's run guard).
         var giveUpAt = _time.GetUtcNow() + PendingCancelLifetime;
-        _pendingCancels[jobId] = new PendingCancel(giveUpAt, Settled: false, releaseIdempotencyKey);
-        if (await SettleCoreAsync(jobId, JobStatus.Cancelled, "cancelled by the client", null, null, onlyIfQueued: false, null, releaseIdempotencyKey, CancellationToken.None).ConfigureAwait(false))
+        _pendingCancels[jobId] = new PendingCancel(giveUpAt, Settled: false, releaseIdempotencyKey, run);
+        if (await SettleCoreAsync(jobId, JobStatus.Cancelled, "cancelled by the client", null, null, onlyIfQueued: false, null, releaseIdempotencyKey, run, CancellationToken.None).ConfigureAwait(false))
         {
-            _pendingCancels[jobId] = new PendingCancel(giveUpAt, Settled: true, releaseIdempotencyKey);
+            _pendingCancels[jobId] = new PendingCancel(giveUpAt, Settled: true, releaseIdempotencyKey, run);
         }
     }
+
+    /// <summary>Whether <paramref name="record"/> is still in <paramref name="run"/> (running it, as stored); always true with no run.</summary>
+    private static bool IsIn(JobRecord record, JobRun? run) => run is null
+        || (record.Status == JobStatus.Running && record.Attempts == run.Attempt && record.StartedAt is { } started
+            && started.ToUnixTimeMilliseconds() == run.StartedAt.ToUnixTimeMilliseconds());
 
     /// <summary>
     /// Finishes a job that no process is running, in the store (guarded: only a queued job with
@@ -225,7 +235,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     /// then publishes that event. False when the job was already finished (or, with <paramref name="onlyIfQueued"/>, started).
     /// </summary>
     public ValueTask<bool> SettleAsync(string jobId, JobStatus status, string error, string? errorCode, TimeSpan? retryAfter, bool onlyIfQueued, CancellationToken cancellationToken) =>
-        SettleCoreAsync(jobId, status, error, errorCode, retryAfter, onlyIfQueued, null, releaseIdempotencyKey: false, cancellationToken);
+        SettleCoreAsync(jobId, status, error, errorCode, retryAfter, onlyIfQueued, null, releaseIdempotencyKey: false, null, cancellationToken);
 
     /// <summary>
     /// Expires a job still running in the store whose deadline is before <paramref name="deadlineBefore"/>: its worker
@@ -233,9 +243,9 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     /// worker took the redelivery). Stored as <see cref="SettleAsync"/> does, guarded against any outcome stored first.
     /// </summary>
     public ValueTask<bool> SettleOverdueRunAsync(string jobId, string error, DateTimeOffset deadlineBefore, CancellationToken cancellationToken) =>
-        SettleCoreAsync(jobId, JobStatus.Expired, error, null, null, onlyIfQueued: false, deadlineBefore, releaseIdempotencyKey: false, cancellationToken);
+        SettleCoreAsync(jobId, JobStatus.Expired, error, null, null, onlyIfQueued: false, deadlineBefore, releaseIdempotencyKey: false, null, cancellationToken);
 
-    private async ValueTask<bool> SettleCoreAsync(string jobId, JobStatus status, string error, string? errorCode, TimeSpan? retryAfter, bool onlyIfQueued, DateTimeOffset? runningDeadlineBefore, bool releaseIdempotencyKey, CancellationToken cancellationToken)
+    private async ValueTask<bool> SettleCoreAsync(string jobId, JobStatus status, string error, string? errorCode, TimeSpan? retryAfter, bool onlyIfQueued, DateTimeOffset? runningDeadlineBefore, bool releaseIdempotencyKey, JobRun? run, CancellationToken cancellationToken)
     {
         var last = _eventStore is null ? 0 : await _eventStore.GetLastEventIdAsync(jobId, cancellationToken).ConfigureAwait(false);
         if (_logs.TryGetValue(jobId, out var known))
@@ -260,6 +270,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
             OnlyIfRunningPastDeadline = runningDeadlineBefore,
             EventsFollowStored = true,
             ReleaseIdempotencyKey = releaseIdempotencyKey,
+            Run = run,
         }, cancellationToken).ConfigureAwait(false);
         if (settled)
         {
@@ -369,10 +380,19 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
                 var jobId = Encoding.UTF8.GetString(ea.Body.Span);
                 if (_live.TryGet(jobId, out var live))
                 {
-                    live.CancelStatus = JobStatus.Cancelled;
                     // Its client went away unanswered: the worker's cancelled outcome frees the key, as a gateway's would.
-                    live.ReleaseIdempotencyKey |= ea.BasicProperties.Headers?.ContainsKey(ReleaseKeyHeader) == true;
-                    JobLifecycle.TryCancel(live);
+                    var release = ea.BasicProperties.Headers?.ContainsKey(ReleaseKeyHeader) == true;
+                    if (TryReadRun(ea.BasicProperties.Headers, out var run))
+                    {
+                        // Meant for one run (the one its client watched): never the retry or requeue that came after it.
+                        live.TryCancelRun(run, release);
+                    }
+                    else
+                    {
+                        live.CancelStatus = JobStatus.Cancelled;
+                        live.ReleaseIdempotencyKey |= release;
+                        JobLifecycle.TryCancel(live);
+                    }
                 }
 
                 return;
@@ -500,7 +520,29 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         }
     }
 
-    private async ValueTask PublishControlAsync(string key, string jobId, bool releaseIdempotencyKey, CancellationToken ct)
+    /// <summary>The run a cancel names in its <see cref="RunHeader"/>, when it names one.</summary>
+    private static bool TryReadRun(IDictionary<string, object?>? headers, [NotNullWhen(true)] out JobRun? run)
+    {
+        run = null;
+        if (headers is null || !headers.TryGetValue(RunHeader, out var value) || value is not byte[] bytes)
+        {
+            return false;
+        }
+
+        var text = Encoding.UTF8.GetString(bytes);
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0
+            || !int.TryParse(text.AsSpan(0, colon), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var attempt)
+            || !long.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms))
+        {
+            return false;
+        }
+
+        run = new JobRun(attempt, DateTimeOffset.FromUnixTimeMilliseconds(ms));
+        return true;
+    }
+
+    private async ValueTask PublishControlAsync(string key, string jobId, bool releaseIdempotencyKey, JobRun? run, CancellationToken ct)
     {
         // A control message that cannot be sent is a cancel the client believes done: say so (503) instead.
         if (_publisher is not { IsOpen: true } ch)
@@ -512,6 +554,11 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         if (releaseIdempotencyKey)
         {
             headers[ReleaseKeyHeader] = true;
+        }
+
+        if (run is not null)
+        {
+            headers[RunHeader] = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{run.Attempt}:{run.StartedAt.ToUnixTimeMilliseconds()}");
         }
 
         var props = new BasicProperties { Headers = headers };
@@ -549,14 +596,15 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
             if (!pending.Settled)
             {
                 var record = await _store.GetAsync(jobId, ct).ConfigureAwait(false);
-                if (record is null || record.Status.IsTerminal())
+                if (record is null || record.Status.IsTerminal() || !IsIn(record, pending.Run))
                 {
+                    // Ended, or (a run-scoped cancel) past the run it was meant for.
                     _pendingCancels.TryRemove(jobId, out _);
                     continue;
                 }
             }
 
-            await PublishControlAsync(CancelKey, jobId, pending.ReleaseIdempotencyKey, ct).ConfigureAwait(false);
+            await PublishControlAsync(CancelKey, jobId, pending.ReleaseIdempotencyKey, pending.Run, ct).ConfigureAwait(false);
         }
     }
 

@@ -293,8 +293,12 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
         }
 
         await AcknowledgeAsync(job, cancellationToken).ConfigureAwait(false);
-        // The next attempt may go to any worker: this one stops tracking the job until it is delivered here again.
-        _live.Remove(job.Id);
+        // The next attempt may go to any worker: this one stops tracking the job until it is delivered here again. Not a
+        // newer copy's run in progress here, though: that run has its own block (see JobLifecycle.Track).
+        if (_live.TryGet(job.Id, out var live) && !(live.Running && !ReferenceEquals(live.Ran, job)))
+        {
+            _live.Remove(live);
+        }
     }
 
     public ValueTask DeadLetterAsync(QueuedJob job, string error, CancellationToken cancellationToken)

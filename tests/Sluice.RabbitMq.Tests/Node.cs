@@ -25,6 +25,8 @@ internal sealed class Node : IAsyncDisposable
 
     public JobService Jobs => _services.GetRequiredService<JobService>();
 
+    public JobLifecycle Lifecycle => _services.GetRequiredService<JobLifecycle>();
+
     public static async Task<Node> StartAsync(string queueUrl, string storeUrl, string prefix, string role, params (string Key, string Value)[] extra)
     {
         var settings = new Dictionary<string, string?>

@@ -33,9 +33,14 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
     private static async Task<(Sluice.Core.Scheduling.LiveJob Live, Task Cancel)> CancelRunningJobRemotelyAsync(Node gateway, Node worker, bool releaseIdempotencyKey)
     {
         var job = await CreateAsync(gateway.Store);
-        await gateway.Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
+        var started = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        await gateway.Store.MarkRunningAsync(job.Id, 1, started, CancellationToken.None);
         var live = worker.Live.GetOrAdd(job.Id, "sleep-batch");
-        var cancel = gateway.Hub.CancelRemoteAsync(job.Id, releaseIdempotencyKey, CancellationToken.None).AsTask();
+        live.StartRun(Core.Queueing.QueuedJob.FromRecord(job), started);
+
+        // A client that went away cancels the run it watched (as a gateway's JobService does); a DELETE whatever runs.
+        var run = releaseIdempotencyKey ? new JobRun(1, started) : null;
+        var cancel = gateway.Hub.CancelRemoteAsync(job.Id, releaseIdempotencyKey, run, CancellationToken.None).AsTask();
         var until = DateTime.UtcNow.AddSeconds(30);
         while (!live.Cancellation.IsCancellationRequested && DateTime.UtcNow < until)
         {
@@ -221,7 +226,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
             await Task.Delay(20);
         }
 
-        await gateway.Hub.CancelRemoteAsync(job.Id, false, CancellationToken.None);
+        await gateway.Hub.CancelRemoteAsync(job.Id, false, null, CancellationToken.None);
         var stored = await gateway.Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobStatus.Cancelled, stored!.Status);
         var events = await gateway.Store.GetEventsAsync(job.Id, 0, CancellationToken.None);
@@ -257,6 +262,43 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
     }
 
     [Fact]
+    public async Task CancelRemoteAsync_DisconnectCancelOfARunThatHasEnded_LeavesTheJobsNextRunOnAWorkerRunning()
+    {
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
+        await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker");
+        var job = await CreateAsync(gateway.Store);
+        var first = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.AddSeconds(-10).ToUnixTimeMilliseconds());
+        await gateway.Store.MarkRunningAsync(job.Id, 1, first, CancellationToken.None);
+
+        // The run its client watched (attempt 1) failed and stored its retry; the next run now runs on the worker.
+        Assert.True(await gateway.Store.ScheduleRetryAsync(job.Id, 1, "boom", null, null, DateTimeOffset.UtcNow, new JobRun(1, first), CancellationToken.None));
+        var second = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Assert.True(await gateway.Store.MarkRunningAsync(job.Id, 2, second, CancellationToken.None));
+        var live = worker.Live.GetOrAdd(job.Id, "sleep-batch");
+        live.StartRun(Core.Queueing.QueuedJob.FromRecord(job).With(1), second);
+
+        // The client's disconnect-cancel, issued for run 1, lands now.
+        await gateway.Hub.CancelRemoteAsync(job.Id, releaseIdempotencyKey: true, new JobRun(1, first), CancellationToken.None);
+        var afterIt = await gateway.Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobStatus.Running, afterIt!.Status);
+        Assert.Equal(2, afterIt.Attempts);
+
+        // A DELETE sent after it on the same exchange reaches the worker after it: once that one has, the first was handled.
+        var delete = gateway.Hub.CancelRemoteAsync(job.Id, false, null, CancellationToken.None).AsTask();
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (!live.Cancellation.IsCancellationRequested && DateTime.UtcNow < until)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(live.Cancellation.IsCancellationRequested, "the DELETE never reached the worker");
+        // Run 2 was stopped by the DELETE only: the disconnect's cancel (which frees the key) never applied to it, and the
+        // gateway did not settle run 2 on its behalf.
+        Assert.False(live.ReleaseIdempotencyKey);
+        await delete;
+    }
+
+    [Fact]
     public async Task CancelRemoteAsync_JobRunningOnWorker_WorkerLiveJobIsCancelled()
     {
         await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
@@ -281,7 +323,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         try
         {
             // The cancel cannot reach the worker: the caller must be told (503), not shown a cancel that never happens.
-            await Assert.ThrowsAsync<Core.Queueing.QueueUnavailableException>(async () => await gateway.Hub.CancelRemoteAsync(job.Id, false, CancellationToken.None));
+            await Assert.ThrowsAsync<Core.Queueing.QueueUnavailableException>(async () => await gateway.Hub.CancelRemoteAsync(job.Id, false, null, CancellationToken.None));
             Assert.Equal(JobStatus.Running, (await gateway.Store.GetAsync(job.Id, CancellationToken.None))!.Status);
         }
         finally
@@ -311,7 +353,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
 
         // Nobody stops it within the DELETE's wait: the gateway settles it in the store, so the cancel holds even if
         // this gateway goes away (a copy taken later finds the job finished), and the stream ends with it.
-        await gateway.Hub.CancelRemoteAsync(job.Id, false, CancellationToken.None);
+        await gateway.Hub.CancelRemoteAsync(job.Id, false, null, CancellationToken.None);
         var record = await gateway.Store.GetAsync(job.Id, CancellationToken.None);
         Assert.Equal(JobStatus.Cancelled, record!.Status);
         Assert.Equal("cancelled by the client", record.Error);

@@ -83,6 +83,49 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task ShouldRun_RequeuedCopyArrivesWhileTheStaleRunStillRunsOnTheSameWorker_StaleOutcomeRefusedAndTheNewRunFinishes()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        await using var worker = await NodeAsync("worker");
+        var job = Job();
+        var record = new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = job.MaxAttempts };
+        Assert.True((await gateway.Store.CreateAsync(record, CancellationToken.None)).Created);
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
+        var reader = worker.Queue.GetReader("sleep-batch");
+        var lifecycle = worker.Lifecycle;
+
+        // The worker starts the job; the run then hangs (a long step), so its lease is taken for lost.
+        var stale = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.True(lifecycle.ShouldRun(stale, reader, out var staleLive));
+        Assert.Equal(1, await lifecycle.StartAsync([stale], [staleLive], 1, reader, CancellationToken.None));
+
+        // A sweep dead-letters it and a client requeues it: the new copy is delivered to the same worker and starts there.
+        Assert.True(await gateway.Store.CompleteAsync(new Sluice.Core.Storage.JobCompletion { JobId = job.Id, Status = JobStatus.DeadLettered, Error = "lease lost (test sweep)", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
+        var requeued = await gateway.Store.RequeueDeadLetterAsync(job.Id, DateTimeOffset.UtcNow, CancellationToken.None);
+        Assert.NotNull(requeued);
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(QueuedJob.FromRecord(requeued!).With(0, DateTimeOffset.UtcNow), CancellationToken.None));
+        var fresh = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.True(lifecycle.ShouldRun(fresh, reader, out var freshLive));
+        Assert.Equal(1, await lifecycle.StartAsync([fresh], [freshLive], 1, reader, CancellationToken.None));
+
+        // Each run has its own control block: the stale run's outcome is checked against its own run, and refused.
+        await lifecycle.SucceedAsync(stale, reader, "{\"run\":\"stale\"}", 1, 5, run: staleLive);
+        var during = await gateway.Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobStatus.Running, during!.Status);
+        Assert.NotSame(staleLive, freshLive);
+        Assert.True(worker.Live.TryGet(job.Id, out var current));
+        Assert.Same(freshLive, current);
+        Assert.False(freshLive.IsFinished);
+
+        // The new run's own outcome is the one stored.
+        await lifecycle.SucceedAsync(fresh, reader, "{\"run\":\"new\"}", 1, 5, run: freshLive);
+        var done = await gateway.Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobStatus.Succeeded, done!.Status);
+        Assert.Equal("{\"run\":\"new\"}", done.ResultJson?.Replace(" ", "", StringComparison.Ordinal));
+        Assert.False(worker.Live.TryGet(job.Id, out _));
+    }
+
+    [Fact]
     public async Task GetReader_BacklogOnBroker_BuffersOnlyPrefetchAndServesHighPriorityFirst()
     {
         await using var gateway = await NodeAsync("gateway");

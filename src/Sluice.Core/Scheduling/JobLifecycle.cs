@@ -51,6 +51,15 @@ internal sealed partial class JobLifecycle
     public LiveJob Track(QueuedJob job)
     {
         var live = _live.GetOrAdd(job.Id, job.Model);
+        if (live.Running && live.Ran is { } ran && !ReferenceEquals(ran, job) && !ReferenceEquals(live.Queued, job))
+        {
+            // Another copy's run is still in progress here (a stale run: its job was dead-lettered by a sweep and requeued,
+            // and the new copy came to this same worker). Each run keeps its own block: the new one its own run identity,
+            // cancellation and finish flag; the stale one goes on with its own, so its outcome is checked against its own
+            // run (and refused by the store) and its way out (removal by reference) leaves the new block registered.
+            live = _live.Replace(live, job.Model);
+        }
+
         live.Queued = job;
         if (job.Deadline is { } deadline && live.TryArmDeadline())
         {
@@ -133,7 +142,7 @@ internal sealed partial class JobLifecycle
         if (live.IsFinished)
         {
             _ = reader.AcknowledgeAsync(job, CancellationToken.None).AsTask();
-            _live.Remove(job.Id);
+            _live.Remove(live);
             return false;
         }
 
@@ -312,7 +321,7 @@ internal sealed partial class JobLifecycle
                 // The store is failing: do not run it now, and do not drop it either (a broker would forget it
                 // once acknowledged): hand it back for later without counting an attempt.
                 Log.StoreWriteFailed(_logger, ex, jobs[i].Id);
-                _live.Remove(jobs[i].Id);
+                _live.Remove(lives[i]);
                 _ = reader.RetryLaterAsync(Uncounted(jobs[i]), StoreOutageDelay, CancellationToken.None).AsTask();
                 continue;
             }
@@ -322,13 +331,11 @@ internal sealed partial class JobLifecycle
                 // Already terminal elsewhere (cancelled through another gateway): do not run.
                 lives[i].TryFinish();
                 _ = reader.AcknowledgeAsync(jobs[i], CancellationToken.None).AsTask();
-                _live.Remove(jobs[i].Id);
+                _live.Remove(lives[i]);
                 continue;
             }
 
-            lives[i].Running = true;
-            lives[i].Ran = jobs[i];
-            lives[i].RunStartedAt = now;
+            lives[i].StartRun(jobs[i], now);
             lives[i].RunSpan = SluiceTracing.StartRun(jobs[i], now, count);
             // The run's events name it from its started event on: a store keeping them refuses them once the job has left it.
             _events.BeginRun(jobs[i].Id, new JobRun(jobs[i].Attempts + 1, now));
@@ -428,6 +435,14 @@ internal sealed partial class JobLifecycle
         if (attempts >= job.MaxAttempts)
         {
             await FinishAsync(job, reader, JobStatus.DeadLettered, null, error, batchSize, runMs, errorCode: errorCode, retryAfter: retryAfter, run: live).ConfigureAwait(false);
+            return;
+        }
+
+        if (!live.TryLeaveRun())
+        {
+            // A cancel meant for this run (its client went away) landed before the retry was stored: the run ends with
+            // it, guarded by the run as any outcome. From here on such a cancel no longer lands (see JobService.CancelAsync).
+            await FinishAsync(job, reader, live.CancelStatus, null, live.CancelError(running: true), batchSize, runMs, run: live).ConfigureAwait(false);
             return;
         }
 

@@ -238,16 +238,28 @@ internal sealed partial class JobService
 
         if (_live.TryGet(id, out var live))
         {
-            if (releaseIdempotencyKey && !IsStill(live, record))
+            if (releaseIdempotencyKey && record.Status == JobStatus.Running)
             {
-                // A disconnect's cancel is for the job as its client left it: the run it watched has ended meanwhile (its
-                // retry is scheduled, or a requeue started another), and that next run is no longer the client's to end.
+                // A disconnect's cancel is for the run its client watched (as the store had it): it lands only while that
+                // run is in progress and has not begun to store its retry, decided atomically with that step (see
+                // LiveJob.TryCancelRun). A retry stored, or a requeue's next run, is no longer the client's to end.
+                if (record.StartedAt is not { } started || !live.TryCancelRun(new JobRun(record.Attempts, started), releaseIdempotencyKey))
+                {
+                    return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else if (releaseIdempotencyKey && !IsStill(live, record))
+            {
+                // Read while queued, and started since: that run is no longer the one its client left.
                 return await _store.GetAsync(id, cancellationToken).ConfigureAwait(false);
             }
+            else
+            {
+                live.CancelStatus = JobStatus.Cancelled;
+                live.ReleaseIdempotencyKey |= releaseIdempotencyKey;
+                JobLifecycle.TryCancel(live);
+            }
 
-            live.CancelStatus = JobStatus.Cancelled;
-            live.ReleaseIdempotencyKey |= releaseIdempotencyKey;
-            JobLifecycle.TryCancel(live);
             if (!live.Running && live.Queued is { } queued)
             {
                 await _lifecycle.FinishAsync(queued, null, JobStatus.Cancelled, null, "cancelled by the client", null, 0).ConfigureAwait(false);
@@ -274,8 +286,10 @@ internal sealed partial class JobService
         }
         else if (_events is IRemoteCancellation remote)
         {
-            // Not live here: the cross-process hub settles it with the store and the worker that may run it.
-            await remote.CancelRemoteAsync(id, releaseIdempotencyKey, cancellationToken).ConfigureAwait(false);
+            // Not live here: the cross-process hub settles it with the store and the worker that may run it. A disconnect's
+            // cancel of a running job names the run its client watched: the retry or requeue after it is not the client's to end.
+            var run = releaseIdempotencyKey && record.Status == JobStatus.Running && record.StartedAt is { } started ? new JobRun(record.Attempts, started) : null;
+            await remote.CancelRemoteAsync(id, releaseIdempotencyKey, run, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -342,13 +356,10 @@ internal sealed partial class JobService
         && string.Equals(hash, CacheKeys.LegacyBodyHash(request.HashedBody, request.HashedNullFields), StringComparison.Ordinal);
 
     /// <summary>
-    /// Whether <paramref name="live"/> is still where <paramref name="record"/> (read when the cancel was issued) had the
-    /// job: queued and not started since, or running that very run (its attempt and start, as stored).
+    /// Whether <paramref name="live"/> is still where <paramref name="record"/> (read queued when the cancel was issued)
+    /// had the job: not started since. A running record's cancel is decided by <see cref="LiveJob.TryCancelRun"/>.
     /// </summary>
-    private static bool IsStill(LiveJob live, JobRecord record) => record.Status == JobStatus.Running
-        ? live.Run is { } run && run.Attempt == record.Attempts && record.StartedAt is { } started
-            && run.StartedAt.ToUnixTimeMilliseconds() == started.ToUnixTimeMilliseconds()
-        : !live.Running;
+    private static bool IsStill(LiveJob live, JobRecord record) => record.Status != JobStatus.Running && !live.Running;
 
     /// <summary>How long a cancel waits for a running job to stop and store its own outcome.</summary>
     internal static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(5);

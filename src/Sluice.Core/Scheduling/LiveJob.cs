@@ -63,6 +63,67 @@ internal sealed class LiveJob
 
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
+    /// <summary>The run in progress has begun to hand the job on (its retry is being stored): no cancel meant for that run lands any more.</summary>
+    private bool _leavingRun;
+
+    /// <summary>A cancel meant for the run in progress only (see <see cref="TryCancelRun"/>) got in before it began to hand the job on.</summary>
+    private bool _runCancelled;
+
+    /// <summary>Marks the run of <paramref name="job"/>, started at <paramref name="startedAt"/> as stored, in progress.</summary>
+    public void StartRun(QueuedJob job, DateTimeOffset startedAt)
+    {
+        lock (_gate)
+        {
+            Running = true;
+            Ran = job;
+            RunStartedAt = startedAt;
+            _leavingRun = false;
+        }
+    }
+
+    /// <summary>
+    /// Cancels the job only while it is still in <paramref name="run"/> (its attempt and start, as the store had them when
+    /// the cancel was issued) and that run has not begun to hand the job on (see <see cref="TryLeaveRun"/>): a disconnect's
+    /// cancel is for the run its client watched, never for the retry that run has stored. False when it did not land.
+    /// </summary>
+    public bool TryCancelRun(JobRun run, bool releaseIdempotencyKey)
+    {
+        lock (_gate)
+        {
+            if (_leavingRun || Run is not { } current || current.Attempt != run.Attempt
+                || current.StartedAt.ToUnixTimeMilliseconds() != run.StartedAt.ToUnixTimeMilliseconds())
+            {
+                return false;
+            }
+
+            _runCancelled = true;
+            CancelStatus = JobStatus.Cancelled;
+            ReleaseIdempotencyKey |= releaseIdempotencyKey;
+        }
+
+        // Outside the gate: the token's callbacks are not run under it.
+        JobLifecycle.TryCancel(this);
+        return true;
+    }
+
+    /// <summary>
+    /// The run in progress begins to hand the job on (before its retry is stored); false when a cancel meant for this
+    /// run got in first, which the run then ends with instead (see <see cref="TryCancelRun"/>).
+    /// </summary>
+    public bool TryLeaveRun()
+    {
+        lock (_gate)
+        {
+            if (_runCancelled)
+            {
+                return false;
+            }
+
+            _leavingRun = true;
+            return true;
+        }
+    }
+
     /// <summary>The span of the run in progress, when something listens to the <c>Sluice</c> source.</summary>
     public Activity? RunSpan { get => Volatile.Read(ref _runSpan); set => Volatile.Write(ref _runSpan, value); }
 

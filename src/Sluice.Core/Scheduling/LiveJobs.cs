@@ -14,6 +14,16 @@ internal sealed class LiveJobs
 
     public bool TryGet(string id, [NotNullWhen(true)] out LiveJob? job) => _jobs.TryGetValue(id, out job);
 
+    /// <summary>
+    /// Registers a new control block under <paramref name="old"/>'s id in its place (a newer run of the job takes over
+    /// here while the old run still goes on with its own block), or the one registered meanwhile.
+    /// </summary>
+    public LiveJob Replace(LiveJob old, string model)
+    {
+        var fresh = new LiveJob(old.Id, model);
+        return _jobs.TryUpdate(old.Id, fresh, old) ? fresh : GetOrAdd(old.Id, model);
+    }
+
     /// <summary>A snapshot of the live jobs (for the shutdown path, not the hot path).</summary>
     public LiveJob[] Snapshot() => [.. _jobs.Values];
 

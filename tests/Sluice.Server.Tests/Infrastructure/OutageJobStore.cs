@@ -78,8 +78,20 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
 
         var scheduled = await Store.ScheduleRetryAsync(id, attempts, error, errorCode, retryAfter, notBefore, run, cancellationToken);
         RetryAnswered.TrySetResult(scheduled);
+        if (HeldAfterRetries is { } after)
+        {
+            RetryCommitted.TrySetResult();
+            await after.Task.WaitAsync(cancellationToken);
+        }
+
         return scheduled;
     }
+
+    /// <summary>Completed when a retry that <see cref="HeldAfterRetries"/> holds has been written.</summary>
+    public TaskCompletionSource RetryCommitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>While set, the scheduler of a retry hears back only once this completes (the retry is stored first).</summary>
+    public TaskCompletionSource? HeldAfterRetries { get; set; }
 
     /// <summary>Completed when the store is asked to schedule a retry that <see cref="HeldRetries"/> holds.</summary>
     public TaskCompletionSource RetryHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

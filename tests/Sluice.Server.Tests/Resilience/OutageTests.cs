@@ -436,6 +436,48 @@ public sealed class OutageTests
         Assert.Equal(2, job.GetProperty("attempts").GetInt32());
     }
 
+    [Fact]
+    public async Task CancelAsync_DisconnectCancelLandsAfterTheRetryIsStoredBeforeTheRunLetsGo_TheRetryRunsOn()
+    {
+        await using var server = await StartAsync(RetryingOnce);
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var jobs = server.Services.GetRequiredService<JobService>();
+
+        // The first run failed and is about to schedule its retry, held there: the job is still running in the store.
+        var retryHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldRetries = retryHeld;
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var id = submitted.GetProperty("id").GetString()!;
+        await store.RetryHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldRetries = null;
+
+        // Its client goes away: the cancel reads the job running that run, and is held there.
+        var readHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldReads = readHeld;
+        var cancel = jobs.CancelAsync(id, releaseIdempotencyKey: true, CancellationToken.None).AsTask();
+        await store.ReadHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldReads = null;
+
+        // The retry is stored, and the run is held before it lets go of the job (still running here): the cancel lands there.
+        var afterRetry = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldAfterRetries = afterRetry;
+        retryHeld.SetResult();
+        await store.RetryCommitted.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldAfterRetries = null;
+        Assert.True(server.Services.GetRequiredService<LiveJobs>().TryGet(id, out var live));
+        readHeld.SetResult();
+
+        // The cancel has decided (refused, or cancelled the run) before the run lets go.
+        await UntilAsync(() => cancel.IsCompleted || live.Cancellation.IsCancellationRequested, "the cancel never decided");
+        afterRetry.SetResult();
+        await cancel.WaitAsync(TimeSpan.FromSeconds(20));
+
+        // The cancel was for the run that scheduled the retry: the retry runs (and fails again, into a dead letter).
+        var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
+        Assert.Equal("dead_lettered", job.GetProperty("status").GetString());
+        Assert.Equal(2, job.GetProperty("attempts").GetInt32());
+    }
+
     /// <summary>Dead-letters job <paramref name="id"/> in the store behind its run's back, as a sweep taking its lease for lost does.</summary>
     private static async Task<Sluice.Core.Jobs.JobEvent> SweptAsync(TestServer server, IJobEventHub hub, string id)
     {
