@@ -42,6 +42,15 @@ internal sealed record LoadOptions
     /// <summary>Per-request deadline; a request still running then is cancelled and counted as a timeout.</summary>
     public TimeSpan RequestDeadline { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Longest <see cref="InterruptGrace"/> the bench accepts.</summary>
+    public static readonly TimeSpan MaxInterruptGrace = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// After Ctrl+C: how long requests already in flight may still finish (and count as they end) before they are
+    /// cancelled; no new request is sent from the moment Ctrl+C comes.
+    /// </summary>
+    public TimeSpan InterruptGrace { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Closed loop: pause between a user's requests.</summary>
     public TimeSpan ThinkTime { get; init; } = TimeSpan.Zero;
 
@@ -87,6 +96,11 @@ internal sealed record LoadOptions
         if (RequestDeadline <= TimeSpan.Zero || RequestDeadline > MaxRequestDeadline)
         {
             throw new BenchConfigurationException($"--deadline must be more than 0 and at most {Seconds(MaxRequestDeadline)} (got {Seconds(RequestDeadline)}).");
+        }
+
+        if (InterruptGrace < TimeSpan.Zero || InterruptGrace > MaxInterruptGrace)
+        {
+            throw new BenchConfigurationException($"--interrupt-grace must be between 0 and {Seconds(MaxInterruptGrace)} (got {Seconds(InterruptGrace)}).");
         }
 
         if (ThinkTime < TimeSpan.Zero || TimelineWindow <= TimeSpan.Zero)

@@ -10,7 +10,8 @@ namespace Sluice.Bench.Load;
 /// due times to <c>MaxInFlight</c> workers; latency is measured from the due time, so time spent waiting for a free
 /// worker counts (no coordinated omission). Each worker owns a <see cref="WorkerRecorder"/>; they are merged once
 /// the stage is over. Every stage is bounded by its duration, its request count and a hard stop at
-/// warm-up + duration + deadline + 5 s.
+/// warm-up + duration + deadline + 5 s. Ctrl+C (the caller's token) stops sending at once; requests in flight then
+/// have <see cref="LoadOptions.InterruptGrace"/> to finish and count as they end, and are cancelled after it.
 /// </summary>
 internal sealed class LoadRunner
 {
@@ -32,8 +33,11 @@ internal sealed class LoadRunner
     private int _started;
     private int _clockStarted;
 
-    /// <summary>The caller's token (Ctrl+C): requests it cuts short are counted as cancelled, not failed.</summary>
+    /// <summary>The caller's token (Ctrl+C): no request is sent once it is cancelled.</summary>
     private CancellationToken _interrupt;
+
+    /// <summary>Cancelled <see cref="LoadOptions.InterruptGrace"/> after Ctrl+C: requests it cuts short are counted as cancelled, not failed.</summary>
+    private CancellationToken _abort;
 
     public LoadRunner(ILoadTarget target, LoadOptions options, TimeProvider? time = null)
     {
@@ -84,10 +88,28 @@ internal sealed class LoadRunner
             throw new InvalidOperationException("A LoadRunner runs once.");
         }
 
-        using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Two stops: 'stop' ends the requests in flight (the hard stop, or the grace after Ctrl+C running out);
+        // 'issue' ends the sending of new ones, which Ctrl+C does at once.
+        using var abort = new CancellationTokenSource();
+        using var hardStop = CancellationTokenSource.CreateLinkedTokenSource(abort.Token);
         hardStop.CancelAfter(_options.Warmup + _options.Duration + _options.RequestDeadline + s_grace);
         CancellationToken stop = hardStop.Token;
+        using var issuing = CancellationTokenSource.CreateLinkedTokenSource(stop, cancellationToken);
+        CancellationToken issue = issuing.Token;
         _interrupt = cancellationToken;
+        _abort = abort.Token;
+        using var graceAfterCtrlC = cancellationToken.Register(static state =>
+        {
+            var (source, grace) = ((CancellationTokenSource, TimeSpan))state!;
+            if (grace <= TimeSpan.Zero)
+            {
+                source.Cancel();
+            }
+            else
+            {
+                source.CancelAfter(grace);
+            }
+        }, (abort, _options.InterruptGrace));
 
         int workers = _options.Mode == LoadMode.Closed ? _options.Concurrency : _options.MaxInFlight;
         var recorders = new WorkerRecorder[workers + 1]; // the last one belongs to the open-loop scheduler
@@ -109,7 +131,7 @@ internal sealed class LoadRunner
             for (int i = 0; i < workers; i++)
             {
                 WorkerRecorder r = recorders[i];
-                tasks[i] = Task.Run(() => ClosedWorkerAsync(r, stop), CancellationToken.None);
+                tasks[i] = Task.Run(() => ClosedWorkerAsync(r, stop, issue), CancellationToken.None);
             }
         }
         else
@@ -122,10 +144,10 @@ internal sealed class LoadRunner
             for (int i = 0; i < workers; i++)
             {
                 WorkerRecorder r = recorders[i];
-                tasks[i] = Task.Run(() => OpenWorkerAsync(channel.Reader, r, stop), CancellationToken.None);
+                tasks[i] = Task.Run(() => OpenWorkerAsync(channel.Reader, r, stop, issue), CancellationToken.None);
             }
 
-            tasks[workers] = Task.Run(() => ScheduleAsync(channel.Writer, recorders[workers], stop), CancellationToken.None);
+            tasks[workers] = Task.Run(() => ScheduleAsync(channel.Writer, recorders[workers], issue), CancellationToken.None);
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
@@ -160,14 +182,16 @@ internal sealed class LoadRunner
         }
     }
 
-    private async Task ClosedWorkerAsync(WorkerRecorder recorder, CancellationToken stop)
+    /// <param name="stop">Ends the request in flight.</param>
+    /// <param name="issue">Ends the loop: no request is sent after it.</param>
+    private async Task ClosedWorkerAsync(WorkerRecorder recorder, CancellationToken stop, CancellationToken issue)
     {
         StartClock();
         var context = new RequestContext(recorder, _time);
         var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
         try
         {
-            while (!stop.IsCancellationRequested)
+            while (!issue.IsCancellationRequested)
             {
                 long start = _time.GetTimestamp();
                 if (start >= _measureEndTimestamp)
@@ -187,7 +211,7 @@ internal sealed class LoadRunner
                 {
                     try
                     {
-                        await Task.Delay(_options.ThinkTime, _time, stop).ConfigureAwait(false);
+                        await Task.Delay(_options.ThinkTime, _time, issue).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException)
                     {
@@ -202,15 +226,17 @@ internal sealed class LoadRunner
         }
     }
 
-    private async Task OpenWorkerAsync(ChannelReader<long> reader, WorkerRecorder recorder, CancellationToken stop)
+    /// <param name="stop">Ends the request in flight.</param>
+    /// <param name="issue">Ends the loop: no queued arrival is sent after it.</param>
+    private async Task OpenWorkerAsync(ChannelReader<long> reader, WorkerRecorder recorder, CancellationToken stop, CancellationToken issue)
     {
         var context = new RequestContext(recorder, _time);
         var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
         try
         {
-            while (await reader.WaitToReadAsync(stop).ConfigureAwait(false))
+            while (await reader.WaitToReadAsync(issue).ConfigureAwait(false))
             {
-                while (!stop.IsCancellationRequested && reader.TryRead(out long due))
+                while (!issue.IsCancellationRequested && reader.TryRead(out long due))
                 {
                     // Arrivals still queued when the run is stopped were never sent: neither sent nor cancelled.
                     bool recording = due >= _measureStartTimestamp;
@@ -219,9 +245,9 @@ internal sealed class LoadRunner
                 }
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (issue.IsCancellationRequested)
         {
-            // Hard stop: whatever is still queued was never sent.
+            // Hard stop or Ctrl+C: whatever is still queued was never sent.
         }
         finally
         {
@@ -355,9 +381,9 @@ internal sealed class LoadRunner
             }
         }
 
-        if (sent && outcome.Kind == OutcomeKind.Failed && _interrupt.IsCancellationRequested && CutShort(outcome.Code))
+        if (sent && outcome.Kind == OutcomeKind.Failed && _abort.IsCancellationRequested && CutShort(outcome.Code))
         {
-            // Ctrl+C cut it short (as a cancellation, or a stream or connection torn down under the target): the
+            // Ctrl+C's grace ran out and cut it short (as a cancellation, or a stream or connection torn down under the target): the
             // target did not fail it, so it is counted apart rather than as a spurious failure. An answer the target
             // gave (an HTTP error, a failed or expired job) stays a failure, and so does a request that had already
             // waited out its deadline in the client's backlog.

@@ -11,9 +11,15 @@ namespace Sluice.Cli.Commands;
 /// <summary><c>./sluice bench</c>: the load generator (closed/open loop) and its scenarios.</summary>
 internal static class BenchCommand
 {
+    /// <summary>
+    /// How long System.CommandLine waits for the command after Ctrl+C or SIGTERM before it ends the process (its default
+    /// is 2 s): the longest grace for requests in flight, plus time to write the results.
+    /// </summary>
+    public static readonly TimeSpan TerminationTimeout = LoadOptions.MaxInterruptGrace + TimeSpan.FromSeconds(60);
+
     public static Command Create()
     {
-        var command = new Command("bench", "Load-test a Sluice server or any loopback HTTP URL; writes results.json, results.md and SVG charts. Ctrl+C stops the run, keeps its results (requests in flight then count as cancelled, not failed) and exits 130.");
+        var command = new Command("bench", "Load-test a Sluice server or any loopback HTTP URL; writes results.json, results.md and SVG charts. Ctrl+C (or SIGTERM) stops sending at once, lets the requests in flight finish for up to --interrupt-grace (those still running then count as cancelled, not failed), writes the results of what ran and exits 130.");
         var target = new Option<string>("--target") { Description = "job (submit + wait), stream (submit + SSE events), infer (synchronous), chat (OpenAI streaming, greedy: answered from the server's result cache after the first request on a deterministic model) or http (any URL)", DefaultValueFactory = _ => "job" };
         var url = new Option<string>("--url") { Description = "Server base URL (or the full URL for --target http; env SLUICE_URL); loopback only unless --allow-host", DefaultValueFactory = _ => ClientOptions.UrlFromEnvironment() };
         var model = new Option<string>("--model") { Description = "Model name (every target but http, whose result rows are named by method and path)", DefaultValueFactory = _ => "echo" };
@@ -31,13 +37,14 @@ internal static class BenchCommand
         var duration = new Option<string>("--duration") { Description = "Measured time per stage (profiles: defaults to the profile's length)", DefaultValueFactory = _ => "10s" };
         var requests = new Option<long>("--requests") { Description = "Most measured requests per stage", DefaultValueFactory = _ => 1_000_000 };
         var deadline = new Option<string>("--deadline") { Description = "Per-request deadline", DefaultValueFactory = _ => "30s" };
+        var interruptGrace = new Option<string>("--interrupt-grace") { Description = "After Ctrl+C: how long requests in flight may still finish before they are cancelled (0s cancels them at once; at most 60s)", DefaultValueFactory = _ => "5s" };
         var think = new Option<string>("--think") { Description = "Closed loop: think time between a user's requests", DefaultValueFactory = _ => "0ms" };
         var maxInFlight = new Option<int>("--max-in-flight") { Description = "Open loop: most requests in flight", DefaultValueFactory = _ => 512 };
         var allowHost = new Option<string[]>("--allow-host") { Description = "Allow a non-loopback host (repeatable)", AllowMultipleArgumentsPerToken = false, DefaultValueFactory = _ => [] };
         var slo = new Option<double?>("--slo-ms") { Description = "Draw a P99 SLO line on the charts (ms)" };
         var outDir = new Option<string?>("--out") { Description = "Results folder (default bench-results/bench-<time>)" };
         var noLive = new Option<bool>("--no-live") { Description = "No live display (one progress line every 5 s)" };
-        foreach (Option o in (Option[])[target, url, model, input, cache, priority, prompt, maxTokens, method, body, concurrency, rate, profile, warmup, duration, requests, deadline, think, maxInFlight, allowHost, slo, outDir, noLive])
+        foreach (Option o in (Option[])[target, url, model, input, cache, priority, prompt, maxTokens, method, body, concurrency, rate, profile, warmup, duration, requests, deadline, interruptGrace, think, maxInFlight, allowHost, slo, outDir, noLive])
         {
             command.Options.Add(o);
         }
@@ -75,6 +82,7 @@ internal static class BenchCommand
                     RequestDeadline = deadlineSpan,
                     ThinkTime = LoadSpecParser.ParseDuration(r.GetValue(think)!, "--think"),
                     MaxInFlight = r.GetValue(maxInFlight),
+                    InterruptGrace = LoadSpecParser.ParseDuration(r.GetValue(interruptGrace)!, "--interrupt-grace"),
                 };
                 IReadOnlyList<LoadOptions> stages = BenchStagePlanner.Plan(common, r.GetValue(concurrency), r.GetValue(rate), r.GetValue(profile), durationGiven: r.GetResult(duration) is { Implicit: false });
                 foreach (LoadOptions stage in stages)
@@ -102,7 +110,7 @@ internal static class BenchCommand
                     Target = loadTarget.Description,
                     StartedAt = started,
                     Series = [series],
-                    Notes = interrupted ? [InterruptedNote(series.Stages, stages.Count)] : [],
+                    Notes = interrupted ? [InterruptedNote(series.Stages, stages.Count, common.InterruptGrace)] : [],
                 };
                 IReadOnlyList<ChartFile> charts = ResultsWriter.Write(run, dir, r.GetValue(slo));
                 ConsoleReport.Write(console, run);
@@ -130,9 +138,9 @@ internal static class BenchCommand
         return command;
     }
 
-    private static string InterruptedNote(IReadOnlyList<StageResult> results, int planned) => results.Count == 0
+    private static string InterruptedNote(IReadOnlyList<StageResult> results, int planned, TimeSpan grace) => results.Count == 0
         ? $"Interrupted (Ctrl+C) before the first of {planned} stage(s) ran."
-        : string.Create(CultureInfo.InvariantCulture, $"Interrupted (Ctrl+C) during stage {results.Count} of {planned} ({results[^1].Label}): its figures cover the {results[^1].MeasuredSeconds:0.#} s it measured{(results[^1].Cancelled > 0 ? $"; the {results[^1].Cancelled} request(s) in flight then are counted as cancelled, not failed" : "")}.");
+        : string.Create(CultureInfo.InvariantCulture, $"Interrupted (Ctrl+C) during stage {results.Count} of {planned} ({results[^1].Label}): no request was sent after it, the ones in flight had {grace.TotalSeconds:0.#} s to finish; its figures cover the {results[^1].MeasuredSeconds:0.#} s it measured{(results[^1].Cancelled > 0 ? $"; the {results[^1].Cancelled} request(s) still running then are counted as cancelled, not failed" : "")}.");
 
     /// <summary>The target's URL; the bare "Invalid URI" of <see cref="Uri"/> named neither the option nor the value.</summary>
     internal static Uri ParseUrl(string text) =>

@@ -30,13 +30,7 @@ internal static class CliRunner
         }
 
         var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Error = error };
-        if (parse.CommandResult.Command.Name == ServeCommand.Name)
-        {
-            // The server's host handles SIGTERM and Ctrl+C itself: it drains requests in flight and hands running jobs
-            // back within its shutdown timeout. System.CommandLine would end the invocation two seconds after the
-            // signal, and the process with it, in the middle of that drain.
-            invocation.ProcessTerminationTimeout = null;
-        }
+        invocation.ProcessTerminationTimeout = ProcessTerminationTimeout(parse.CommandResult.Command, invocation.ProcessTerminationTimeout);
 
         if (output is not null)
         {
@@ -63,6 +57,27 @@ internal static class CliRunner
             await error.WriteLineAsync($"error: {message}").ConfigureAwait(false);
             return CliErrors.ExitCode(ex);
         }
+    }
+
+    /// <summary>How long System.CommandLine lets a command run on after Ctrl+C or SIGTERM before it ends the process.</summary>
+    internal static TimeSpan? ProcessTerminationTimeout(Command command, TimeSpan? standard)
+    {
+        if (command.Name == ServeCommand.Name)
+        {
+            // The server's host handles SIGTERM and Ctrl+C itself: it drains requests in flight and hands running jobs
+            // back within its shutdown timeout. System.CommandLine would end the invocation two seconds after the
+            // signal, and the process with it, in the middle of that drain.
+            return null;
+        }
+
+        if (command.Name == "bench" && command.Parents.OfType<RootCommand>().Any())
+        {
+            // The bench stops sending at once but lets the requests in flight finish (--interrupt-grace), then writes
+            // its results: two seconds ended the process before they were written.
+            return BenchCommand.TerminationTimeout;
+        }
+
+        return standard;
     }
 
     private static bool IsDebug() => Environment.GetEnvironmentVariable(DebugVariable) is { Length: > 0 } v && v != "0";

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
@@ -6,29 +7,39 @@ using System.Text;
 namespace Sluice.Core.Metrics;
 
 /// <summary>
-/// Renders the <c>Sluice</c> meter in the Prometheus text exposition format (version 0.0.4). A small stand-in
-/// for the OpenTelemetry Prometheus exporter or prometheus-net, which are not available here: counters become
-/// <c>counter</c>, histograms <c>histogram</c> with fixed buckets, observable gauges <c>gauge</c>.
+/// Renders the <c>Sluice</c> meter in the Prometheus text exposition format (version 0.0.4) or in OpenMetrics 1.0.
+/// A small stand-in for the OpenTelemetry Prometheus exporter or prometheus-net, which are not available here:
+/// counters become <c>counter</c>, histograms <c>histogram</c> with fixed buckets, observable gauges <c>gauge</c>.
+/// Latency histograms (unit <c>s</c>) keep, per bucket, the last measurement recorded under a sampled
+/// <see cref="Activity"/> as an exemplar, which only the OpenMetrics format can carry.
 /// </summary>
 public sealed class PrometheusExporter : IDisposable
 {
     private static readonly double[] s_secondsBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
     private static readonly double[] s_countBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
+    /// <summary>Content type of <see cref="Render(bool)"/> without OpenMetrics (what the exporter always answered).</summary>
+    public const string TextContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    /// <summary>Content type of <see cref="Render(bool)"/> with OpenMetrics.</summary>
+    public const string OpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
     private readonly MeterListener _listener = new();
+    private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<Instrument, InstrumentState> _instruments = new();
 
     /// <summary>One scrape at a time: a scrape clears and refills the gauges, which would empty another one's mid-write.</summary>
     private readonly Lock _scrape = new();
 
-    public PrometheusExporter(SluiceMetrics metrics)
+    public PrometheusExporter(SluiceMetrics metrics, TimeProvider? time = null)
     {
         var meter = metrics.Meter;
+        _time = time ?? TimeProvider.System;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (ReferenceEquals(instrument.Meter, meter))
             {
-                _instruments[instrument] = new InstrumentState(instrument, instrument.Unit == "s" ? s_secondsBuckets : s_countBuckets);
+                _instruments[instrument] = new InstrumentState(instrument, instrument.Unit == "s" ? s_secondsBuckets : s_countBuckets, _time);
                 listener.EnableMeasurementEvents(instrument, _instruments[instrument]);
             }
         };
@@ -38,16 +49,19 @@ public sealed class PrometheusExporter : IDisposable
         _listener.Start();
     }
 
-    /// <summary>Writes every instrument's current values.</summary>
-    public string Render()
+    /// <summary>Writes every instrument's current values in the Prometheus text format 0.0.4.</summary>
+    public string Render() => Render(openMetrics: false);
+
+    /// <summary>Writes every instrument's current values, in OpenMetrics 1.0 (with exemplars) or the text format 0.0.4.</summary>
+    public string Render(bool openMetrics)
     {
         lock (_scrape)
         {
-            return RenderLocked();
+            return RenderLocked(openMetrics);
         }
     }
 
-    private string RenderLocked()
+    private string RenderLocked(bool openMetrics)
     {
         // Gauges are observed on demand: clear their last values, then ask for fresh ones.
         foreach (var state in _instruments.Values)
@@ -64,7 +78,19 @@ public sealed class PrometheusExporter : IDisposable
         Array.Sort(ordered, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
         foreach (var state in ordered)
         {
-            state.Write(sb);
+            if (openMetrics)
+            {
+                state.WriteOpenMetrics(sb);
+            }
+            else
+            {
+                state.Write(sb);
+            }
+        }
+
+        if (openMetrics)
+        {
+            sb.Append("# EOF\n");
         }
 
         return sb.ToString();
@@ -73,9 +99,12 @@ public sealed class PrometheusExporter : IDisposable
     public void Dispose() => _listener.Dispose();
 
     /// <summary>Aggregates of one instrument, one series per label set.</summary>
-    private sealed class InstrumentState(Instrument instrument, double[] buckets)
+    private sealed class InstrumentState(Instrument instrument, double[] buckets, TimeProvider time)
     {
         private readonly ConcurrentDictionary<string, Series> _series = new(StringComparer.Ordinal);
+
+        /// <summary>Latency histograms keep exemplars (a slot per bucket, allocated with the series).</summary>
+        private readonly bool _exemplars = instrument.Unit == "s" && instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal);
 
         public string Name => instrument.Name;
 
@@ -83,15 +112,26 @@ public sealed class PrometheusExporter : IDisposable
 
         private bool IsHistogram => instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal);
 
+        private bool IsCounter => !IsHistogram && !IsGauge;
+
         public void Reset() => _series.Clear();
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
             var key = LabelKey(tags);
-            var series = _series.GetOrAdd(key, static (_, b) => new Series(b), buckets);
+            var series = _series.GetOrAdd(key, static (_, state) => new Series(state.buckets, state.exemplars), (buckets, exemplars: _exemplars));
             if (IsHistogram)
             {
-                series.Observe(value);
+                // Only a sampled span of a traced source is worth pointing at: an unsampled one is never exported, and
+                // ASP.NET Core makes a request activity of no source (for log scopes) even with tracing off.
+                if (_exemplars && Activity.Current is { Recorded: true } activity && activity.IdFormat == ActivityIdFormat.W3C && activity.Source.HasListeners())
+                {
+                    series.Observe(value, activity.TraceId, activity.SpanId, time.GetUtcNow().ToUnixTimeMilliseconds());
+                }
+                else
+                {
+                    series.Observe(value);
+                }
             }
             else if (IsGauge)
             {
@@ -136,7 +176,79 @@ public sealed class PrometheusExporter : IDisposable
             }
         }
 
-        private static void WriteSample(StringBuilder sb, string name, string labels, string? extra, double value)
+
+        /// <summary>
+        /// The family in OpenMetrics 1.0: a counter's family is named without <c>_total</c> (its sample keeps it), a
+        /// latency histogram declares its unit, and a bucket that holds an exemplar prints it after its value.
+        /// </summary>
+        public void WriteOpenMetrics(StringBuilder sb)
+        {
+            var type = IsHistogram ? "histogram" : IsGauge ? "gauge" : "counter";
+            var family = IsCounter && Name.EndsWith("_total", StringComparison.Ordinal) ? Name[..^"_total".Length] : Name;
+            sb.Append("# TYPE ").Append(family).Append(' ').Append(type).Append('\n');
+            if (instrument.Unit == "s" && family.EndsWith("_seconds", StringComparison.Ordinal))
+            {
+                sb.Append("# UNIT ").Append(family).Append(" seconds\n");
+            }
+
+            // OpenMetrics escapes a help text as a label value (quotes too).
+            sb.Append("# HELP ").Append(family).Append(' ').Append(Escape(instrument.Description ?? family, help: false)).Append('\n');
+            var keys = _series.Keys.ToArray();
+            Array.Sort(keys, StringComparer.Ordinal);
+            long[]? snapshot = null;
+            Exemplar[]? exemplars = null;
+            foreach (var key in keys)
+            {
+                var s = _series[key];
+                if (IsHistogram)
+                {
+                    snapshot ??= new long[buckets.Length];
+                    if (_exemplars)
+                    {
+                        exemplars ??= new Exemplar[buckets.Length + 1];
+                    }
+
+                    var (count, sum) = s.Snapshot(snapshot, exemplars);
+                    var cumulative = 0L;
+                    for (var i = 0; i < buckets.Length; i++)
+                    {
+                        cumulative += snapshot[i];
+                        WriteSample(sb, family + "_bucket", key, "le=\"" + Format(buckets[i]) + "\"", cumulative, newLine: exemplars is null);
+                        WriteExemplar(sb, exemplars, i);
+                    }
+
+                    WriteSample(sb, family + "_bucket", key, "le=\"+Inf\"", count, newLine: exemplars is null);
+                    WriteExemplar(sb, exemplars, buckets.Length);
+                    WriteSample(sb, family + "_sum", key, null, sum);
+                    WriteSample(sb, family + "_count", key, null, count);
+                }
+                else
+                {
+                    WriteSample(sb, IsCounter ? family + "_total" : family, key, null, s.Value);
+                }
+            }
+        }
+
+        /// <summary>Ends a bucket's line, with <c> # {trace_id="…",span_id="…"} value timestamp</c> when it holds an exemplar.</summary>
+        private static void WriteExemplar(StringBuilder sb, Exemplar[]? exemplars, int bucket)
+        {
+            if (exemplars is null)
+            {
+                return;
+            }
+
+            ref readonly var e = ref exemplars[bucket];
+            if (e.TraceId != default)
+            {
+                sb.Append(" # {trace_id=\"").Append(e.TraceId.ToHexString()).Append("\",span_id=\"").Append(e.SpanId.ToHexString()).Append("\"} ")
+                    .Append(Format(e.Value)).Append(' ')
+                    .Append((e.TimestampMs / 1000.0).ToString("0.###", CultureInfo.InvariantCulture));
+            }
+
+            sb.Append('\n');
+        }
+
+        private static void WriteSample(StringBuilder sb, string name, string labels, string? extra, double value, bool newLine = true)
         {
             sb.Append(name);
             if (labels.Length > 0 || extra is not null)
@@ -155,7 +267,11 @@ public sealed class PrometheusExporter : IDisposable
                 sb.Append('}');
             }
 
-            sb.Append(' ').Append(Format(value)).Append('\n');
+            sb.Append(' ').Append(Format(value));
+            if (newLine)
+            {
+                sb.Append('\n');
+            }
         }
 
         private static string LabelKey(ReadOnlySpan<KeyValuePair<string, object?>> tags)
@@ -180,12 +296,24 @@ public sealed class PrometheusExporter : IDisposable
         }
     }
 
+    /// <summary>The last measurement of one bucket taken under a sampled span; a default trace id marks an empty slot.</summary>
+    private struct Exemplar
+    {
+        public ActivityTraceId TraceId;
+        public ActivitySpanId SpanId;
+        public double Value;
+        public long TimestampMs;
+    }
+
     /// <summary>One label set's values.</summary>
-    private sealed class Series(double[] buckets)
+    private sealed class Series(double[] buckets, bool exemplars)
     {
         // Buckets, count and sum change together under the lock, so a scrape never sees an observation in a bucket
         // but not yet in _count (a +Inf bucket below the last finite one, which Prometheus reads as a broken histogram).
         private readonly long[] _buckets = new long[buckets.Length];
+
+        /// <summary>A slot per bucket and one for +Inf, allocated once and overwritten: recording allocates nothing.</summary>
+        private readonly Exemplar[]? _exemplars = exemplars ? new Exemplar[buckets.Length + 1] : null;
         private long _count;
         private double _sum;
         private double _value;
@@ -203,23 +331,26 @@ public sealed class PrometheusExporter : IDisposable
         }
 
         /// <summary>Copies the per-bucket counts into <paramref name="into"/> and returns count and sum, all of one moment.</summary>
-        public (long Count, double Sum) Snapshot(long[] into)
+        public (long Count, double Sum) Snapshot(long[] into) => Snapshot(into, null);
+
+        /// <summary>As <see cref="Snapshot(long[])"/>, also copying the exemplars (if kept) into <paramref name="exemplarsInto"/>.</summary>
+        public (long Count, double Sum) Snapshot(long[] into, Exemplar[]? exemplarsInto)
         {
             lock (_lock)
             {
                 Array.Copy(_buckets, into, _buckets.Length);
+                if (exemplarsInto is not null && _exemplars is not null)
+                {
+                    Array.Copy(_exemplars, exemplarsInto, _exemplars.Length);
+                }
+
                 return (_count, _sum);
             }
         }
 
         public void Observe(double v)
         {
-            var i = Array.BinarySearch(buckets, v);
-            if (i < 0)
-            {
-                i = ~i;
-            }
-
+            var i = BucketOf(v);
             lock (_lock)
             {
                 if (i < _buckets.Length)
@@ -230,6 +361,36 @@ public sealed class PrometheusExporter : IDisposable
                 _count++;
                 _sum += v;
             }
+        }
+
+        /// <summary>Observes <paramref name="v"/> and makes it its bucket's exemplar, under the lock the counts already take.</summary>
+        public void Observe(double v, ActivityTraceId traceId, ActivitySpanId spanId, long timestampMs)
+        {
+            var i = BucketOf(v);
+            lock (_lock)
+            {
+                if (i < _buckets.Length)
+                {
+                    _buckets[i]++;
+                }
+
+                _count++;
+                _sum += v;
+                if (_exemplars is not null)
+                {
+                    ref var e = ref _exemplars[i];
+                    e.TraceId = traceId;
+                    e.SpanId = spanId;
+                    e.Value = v;
+                    e.TimestampMs = timestampMs;
+                }
+            }
+        }
+
+        private int BucketOf(double v)
+        {
+            var i = Array.BinarySearch(buckets, v);
+            return i < 0 ? ~i : i;
         }
 
         public void Add(double v)

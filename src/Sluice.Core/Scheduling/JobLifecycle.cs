@@ -340,7 +340,10 @@ internal sealed partial class JobLifecycle
             // The run's events name it from its started event on: a store keeping them refuses them once the job has left it.
             _events.BeginRun(jobs[i].Id, new JobRun(jobs[i].Attempts + 1, now));
             var waited = (now - jobs[i].EnqueuedAt).TotalSeconds;
+            // Recorded with the run span current, so the wait's exemplar (OpenMetrics) points at the job's trace.
+            var outer = SluiceTracing.MakeCurrent(lives[i].RunSpan);
             _metrics.QueueWait.Record(Math.Max(0, waited), new KeyValuePair<string, object?>("model", jobs[i].Model));
+            SluiceTracing.Restore(lives[i].RunSpan, outer);
             lives[i].TryAppend(_events, JobEventTypes.Started, $"{{\"attempt\":{jobs[i].Attempts + 1},\"batch_size\":{count}}}");
             jobs[kept] = jobs[i];
             lives[kept] = lives[i];

@@ -80,6 +80,31 @@ public static class SluiceTracing
         }
     }
 
+    /// <summary>
+    /// Makes <paramref name="span"/> <see cref="Activity.Current"/> (for a measurement's exemplar) and returns the one it
+    /// replaced; does nothing when it is null (nothing listens), so untraced runs pay nothing.
+    /// </summary>
+    internal static Activity? MakeCurrent(Activity? span)
+    {
+        if (span is null)
+        {
+            return null;
+        }
+
+        var previous = Activity.Current;
+        Activity.Current = span;
+        return previous;
+    }
+
+    /// <summary>Undoes <see cref="MakeCurrent"/>: <paramref name="previous"/> is current again if <paramref name="span"/> was made current.</summary>
+    internal static void Restore(Activity? span, Activity? previous)
+    {
+        if (span is not null)
+        {
+            Activity.Current = previous;
+        }
+    }
+
     /// <summary>Ends a run span with the job's outcome (a terminal status, or retrying, rerouted, released).</summary>
     /// <param name="errorType">Why it did not succeed (a job error code), or null.</param>
     internal static void EndRun(Activity? run, string outcome, string? errorType, bool failed)

@@ -4,13 +4,22 @@ using Sluice.Server.Hosting;
 
 namespace Sluice.Server.Apis;
 
-/// <summary>Operations endpoints: Prometheus metrics and health probes (outside /v1, no API key).</summary>
+/// <summary>Operations endpoints: Prometheus/OpenMetrics metrics and health probes (outside /v1, no API key).</summary>
 internal static class OpsApi
 {
     public static IEndpointRouteBuilder MapOpsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/metrics", (PrometheusExporter exporter) => TypedResults.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"))
-            .WithTags("Operations").WithName("Metrics").WithSummary("Prometheus text exposition of every Sluice metric.").AllowHead().ExcludeFromDescription();
+        app.MapGet("/metrics", static (HttpContext http, PrometheusExporter exporter) =>
+            {
+                // One URL, two formats: caches and proxies must key the answer on Accept.
+                http.Response.Headers.Vary = "Accept";
+                return MetricsNegotiation.WantsOpenMetrics(http.Request.Headers.Accept)
+                    ? TypedResults.Text(exporter.Render(openMetrics: true), PrometheusExporter.OpenMetricsContentType)
+                    : TypedResults.Text(exporter.Render(openMetrics: false), PrometheusExporter.TextContentType);
+            })
+            .WithTags("Operations").WithName("Metrics")
+            .WithSummary("Every Sluice metric: Prometheus text format 0.0.4, or OpenMetrics 1.0 with exemplars when Accept asks for it.")
+            .AllowHead().ExcludeFromDescription();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponseWriter.WriteAsync });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {

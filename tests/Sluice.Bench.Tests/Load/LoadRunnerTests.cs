@@ -44,6 +44,35 @@ public sealed class LoadRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_InterruptedWithAnswersDueWithinTheGrace_NoNewRequestAndInFlightCountedAsTheyEnd()
+    {
+        // Ctrl+C cancelled the requests in flight at once: answers due a moment later were lost to the figures.
+        var target = new DelayTarget(TimeSpan.FromSeconds(1));
+        var runner = new LoadRunner(target, new LoadOptions { Concurrency = 3, Duration = TimeSpan.FromSeconds(60), InterruptGrace = TimeSpan.FromSeconds(20) });
+        using var ctrlC = new CancellationTokenSource();
+
+        Task<StageResult> run = runner.RunAsync(ctrlC.Token);
+        await WaitForCallsAsync(target, 3);
+        await ctrlC.CancelAsync();
+        StageResult result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(3, target.Calls);
+        Assert.Equal(3, result.Succeeded);
+        Assert.Equal(0, result.Cancelled);
+        Assert.Equal(0, result.Failed);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(61)]
+    public void Validate_InterruptGraceOutOfRange_RefusedNamingTheOption(int seconds)
+    {
+        var ex = Assert.Throws<BenchConfigurationException>(() => new LoadOptions { InterruptGrace = TimeSpan.FromSeconds(seconds) }.Validate());
+
+        Assert.StartsWith("--interrupt-grace must be between 0 and 60 s", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_ClosedLoopInterruptedBeforeAnyAnswer_MeasuredSecondsIsTheTimeItRan()
     {
         var target = new DelayTarget(TimeSpan.FromSeconds(30));

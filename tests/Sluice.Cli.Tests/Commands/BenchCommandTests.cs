@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -75,6 +78,180 @@ public sealed class BenchCommandTests
                 Directory.Delete(dir, recursive: true);
             }
         }
+    }
+
+    [Fact]
+    public async Task Bench_CancelledWithRequestsInFlight_StopsSendingLetsThemFinishAndWritesResults()
+    {
+        // Ctrl+C cancelled the requests in flight at once, so a slow server's answers were lost to the figures.
+        await using var server = await SlowServer.StartAsync(fastFirst: 8, slow: TimeSpan.FromMilliseconds(1500));
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-bench-grace-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var parse = CommandCatalog.CreateRoot().Parse(
+            [
+                "bench", "--target", "http", "--url", server.Url, "--concurrency", "4", "--warmup", "0s", "--duration", "60s",
+                "--interrupt-grace", "20s", "--no-live", "--out", dir,
+            ]);
+            Assert.Empty(parse.Errors);
+            using var ctrlC = new CancellationTokenSource();
+            var run = parse.InvokeAsync(new InvocationConfiguration { Output = TextWriter.Null, Error = TextWriter.Null }, ctrlC.Token);
+
+            // Ctrl+C while all four users wait for a slow answer: none can send another before it comes.
+            var servedAtCtrlC = await server.WaitAllSlowInFlightAsync(4, () => run.IsCompleted);
+            await ctrlC.CancelAsync();
+            var code = await run.WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.Equal(130, code);
+            Assert.Equal(servedAtCtrlC, server.Served);
+            using var results = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dir, "results.json")));
+            var stage = Assert.Single(Assert.Single(results.RootElement.GetProperty("series").EnumerateArray()).GetProperty("stages").EnumerateArray());
+            Assert.Equal(servedAtCtrlC, stage.GetProperty("succeeded").GetInt64());
+            Assert.Equal(0, stage.GetProperty("cancelled").GetInt64());
+            Assert.Equal(0, stage.GetProperty("failed").GetInt64());
+            var note = results.RootElement.GetProperty("notes")[0].GetString()!;
+            Assert.Contains("Interrupted", note, StringComparison.Ordinal);
+            Assert.Contains("no request was sent after it", note, StringComparison.Ordinal);
+            Assert.Contains("Interrupted", await File.ReadAllTextAsync(Path.Combine(dir, "results.md")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Bench_SigtermWithAnswersSlowerThanTwoSeconds_WaitsForThemAndWritesResults()
+    {
+        // System.CommandLine ends the process two seconds after the signal unless told otherwise: answers due later
+        // were lost, and with them the results files.
+        await using var server = await SlowServer.StartAsync(fastFirst: 8, slow: TimeSpan.FromSeconds(3.5));
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-bench-sigterm-" + Guid.NewGuid().ToString("N"));
+        var output = new StringBuilder();
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[]
+        {
+            Path.Combine(AppContext.BaseDirectory, "sluice.dll"), "bench", "--target", "http", "--url", server.Url, "--concurrency", "2",
+            "--warmup", "0s", "--duration", "60s", "--interrupt-grace", "30s", "--no-live", "--out", dir,
+        })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, e) => Append(output, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            var servedAtSignal = await server.WaitAllSlowInFlightAsync(2, () => process.HasExited, TimeSpan.FromSeconds(60));
+            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(process.ExitCode == 130, $"exit code {process.ExitCode}: {Read(output)}");
+            Assert.True(File.Exists(Path.Combine(dir, "results.json")), "no results.json: " + Read(output));
+            using var results = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dir, "results.json")));
+            var stage = Assert.Single(Assert.Single(results.RootElement.GetProperty("series").EnumerateArray()).GetProperty("stages").EnumerateArray());
+            Assert.Equal(servedAtSignal, server.Served);
+            Assert.Equal(servedAtSignal, stage.GetProperty("succeeded").GetInt64());
+            Assert.Equal(0, stage.GetProperty("cancelled").GetInt64());
+            Assert.Contains("Interrupted", results.RootElement.GetProperty("notes")[0].GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+                await process.WaitForExitAsync();
+            }
+
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public void ProcessTerminationTimeout_Bench_OutlastsTheLongestInterruptGrace()
+    {
+        var root = CommandCatalog.CreateRoot();
+        var bench = root.Parse(["bench"]).CommandResult.Command;
+        var models = root.Parse(["models"]).CommandResult.Command;
+
+        Assert.True(CliRunner.ProcessTerminationTimeout(bench, TimeSpan.FromSeconds(2)) > TimeSpan.FromMinutes(1)); // --interrupt-grace is at most 60 s
+        Assert.Equal(TimeSpan.FromSeconds(2), CliRunner.ProcessTerminationTimeout(models, TimeSpan.FromSeconds(2)));
+    }
+
+    private static void Append(StringBuilder output, string? line)
+    {
+        if (line is not null)
+        {
+            lock (output)
+            {
+                output.AppendLine(line);
+            }
+        }
+    }
+
+    private static string Read(StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
+    }
+
+    /// <summary>A loopback server whose first answers are immediate and every later one takes <c>slow</c>.</summary>
+    private sealed class SlowServer : IAsyncDisposable
+    {
+        private KestrelTestServer _server = null!;
+        private int _served;
+        private int _slowInFlight;
+
+        public string Url => new Uri(_server.BaseUri, "/slow").ToString();
+
+        public int Served => Volatile.Read(ref _served);
+
+        public static async Task<SlowServer> StartAsync(int fastFirst, TimeSpan slow)
+        {
+            var s = new SlowServer();
+            s._server = await KestrelTestServer.StartAsync(app => app.MapGet("/slow", async () =>
+            {
+                if (Interlocked.Increment(ref s._served) > fastFirst)
+                {
+                    Interlocked.Increment(ref s._slowInFlight);
+                    await Task.Delay(slow);
+                    Interlocked.Decrement(ref s._slowInFlight);
+                }
+
+                return Results.Text("ok");
+            }));
+            return s;
+        }
+
+        /// <summary>Waits until <paramref name="users"/> slow answers are pending at once; returns the requests served so far.</summary>
+        public async Task<int> WaitAllSlowInFlightAsync(int users, Func<bool> gaveUp, TimeSpan? timeout = null)
+        {
+            var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+            while (Volatile.Read(ref _slowInFlight) < users)
+            {
+                Assert.False(gaveUp(), "the bench ended before its requests were in flight");
+                Assert.True(DateTime.UtcNow < until, $"never {users} slow requests in flight at once");
+                await Task.Delay(10);
+            }
+
+            return Served;
+        }
+
+        public ValueTask DisposeAsync() => _server.DisposeAsync();
     }
 
     [Fact]

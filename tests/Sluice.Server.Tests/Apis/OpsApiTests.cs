@@ -45,6 +45,101 @@ public sealed class OpsApiTests : IAsyncLifetime
         Assert.True(string.IsNullOrWhiteSpace(stdout + stderr), $"promtool lint findings: {stdout}{stderr}");
     }
 
+    /// <summary>What Prometheus 2.x sends when it prefers OpenMetrics (its default scrape protocols).</summary>
+    private const string PrometheusAccept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+    [Theory]
+    [InlineData("application/openmetrics-text; version=1.0.0")]
+    [InlineData(PrometheusAccept)]
+    [InlineData("application/openmetrics-text")]
+    public async Task Metrics_OpenMetricsAccepted_AnswersOpenMetricsEndingInEof(string accept)
+    {
+        await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{}}", waitSeconds: 10);
+
+        var (contentType, vary, text) = await ScrapeAsync(accept);
+
+        Assert.Equal("application/openmetrics-text; version=1.0.0; charset=utf-8", contentType);
+        Assert.Equal("Accept", vary);
+        Assert.EndsWith("\n# EOF\n", text, StringComparison.Ordinal);
+        Assert.Equal(1, text.Split('\n').Count(l => l == "# EOF"));
+        // A counter's family is named without _total, its samples with it; a latency histogram declares its unit.
+        Assert.Contains("\n# TYPE sluice_http_requests counter\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nsluice_http_requests_total{route=\"/v1/jobs\",method=\"POST\",status=\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("# TYPE sluice_http_requests_total", text, StringComparison.Ordinal);
+        Assert.Contains("\n# UNIT sluice_queue_wait_seconds seconds\n", text, StringComparison.Ordinal);
+        Assert.Contains("\n# TYPE sluice_queue_wait_seconds histogram\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("# UNIT sluice_batch_size", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("*/*")]
+    [InlineData("text/plain")]
+    [InlineData("text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5")]
+    [InlineData("application/openmetrics-text;version=0.0.1")]
+    [InlineData("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")]
+    public async Task Metrics_OtherAccept_AnswersTheTextFormatWithoutEofOrExemplars(string? accept)
+    {
+        await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{}}", waitSeconds: 10);
+
+        var (contentType, vary, text) = await ScrapeAsync(accept);
+
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", contentType);
+        Assert.Equal("Accept", vary);
+        Assert.Contains("\n# TYPE sluice_http_requests_total counter\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("# EOF", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("# UNIT", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("} # {", text, StringComparison.Ordinal);
+        Assert.All(text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l[0] == '#'), l => Assert.True(l.StartsWith("# HELP ", StringComparison.Ordinal) || l.StartsWith("# TYPE ", StringComparison.Ordinal), l));
+    }
+
+    [Fact]
+    public async Task Metrics_OpenMetricsAfterTraffic_PassesTheStrictGrammarCheck()
+    {
+        await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{}}", waitSeconds: 10);
+        await _server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":3}}", waitSeconds: 10);
+        await _server.PostJobAsync("{\"model\":\"nope\",\"input\":{}}");
+
+        var (_, _, text) = await ScrapeAsync(PrometheusAccept);
+
+        Assert.Empty(OpenMetricsGrammar.Check(text));
+        foreach (var family in new[] { "sluice_http_requests counter", "sluice_jobs_finished counter", "sluice_queue_depth gauge", "sluice_queue_wait_seconds histogram", "sluice_batch_size histogram" })
+        {
+            Assert.Contains("\n# TYPE " + family + "\n", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("# TYPE a counter\na_total 1\n", "does not end with '# EOF'")]
+    [InlineData("# TYPE a_total counter\na_total 1\n# EOF\n", "named without _total")]
+    [InlineData("# TYPE a counter\na 1\n# EOF\n", "does not belong")]
+    [InlineData("# TYPE a gauge\n# comment\na 1\n# EOF\n", "no comments")]
+    [InlineData("# TYPE a_seconds histogram\n# UNIT a_seconds bytes\na_seconds_count 0\n# EOF\n", "unit")]
+    [InlineData("# TYPE a histogram\na_bucket{le=\"1\"} 2\na_bucket{le=\"+Inf\"} 1\na_count 1\na_sum 1\n# EOF\n", "below the one before")]
+    [InlineData("# TYPE a histogram\na_bucket{le=\"1\"} 1\na_bucket{le=\"+Inf\"} 2\na_count 3\na_sum 1\n# EOF\n", "_count is not")]
+    [InlineData("# TYPE a histogram\na_bucket{le=\"1\"} 1 # {trace_id=\"x\"} 2 1\na_bucket{le=\"+Inf\"} 1\na_count 1\na_sum 1\n# EOF\n", "outside its bucket")]
+    [InlineData("# TYPE a gauge\na 1 # {trace_id=\"x\"} 1\n# EOF\n", "an exemplar on a gauge")]
+    [InlineData("# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\n# TYPE a gauge\n# EOF\n", "not contiguous")]
+    [InlineData("# TYPE a gauge\na 1\n# EOF\n\n", "does not end with '# EOF'")]
+    public void OpenMetricsGrammar_BrokenExposition_IsRefused(string text, string problem)
+    {
+        // The checker the exporter's OpenMetrics output is held to must itself refuse what the format forbids.
+        Assert.Contains(OpenMetricsGrammar.Check(text), p => p.Contains(problem, StringComparison.Ordinal));
+    }
+
+    private async Task<(string? ContentType, string Vary, string Text)> ScrapeAsync(string? accept)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        if (accept is not null)
+        {
+            Assert.True(request.Headers.TryAddWithoutValidation("Accept", accept));
+        }
+
+        using var response = await _server.Client.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return (response.Content.Headers.ContentType?.ToString(), string.Join(',', response.Headers.Vary), await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task Metrics_ScrapedWhileRequestsRun_HistogramBucketsMonotoneAndInfEqualsCount()
     {

@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using Sluice.Core.Tracing;
+using Sluice.Server.Tests.Infrastructure;
+using Sluice.Server.Tests.Tracing;
+using Sluice.Testing.Server;
+
+namespace Sluice.Server.Tests.Apis;
+
+/// <summary>
+/// Exemplars on the latency histograms of the OpenMetrics exposition. Activity listeners are process-wide, so these
+/// run in the tracing collection: no other test's listener may make spans in these servers, or take them away.
+/// </summary>
+[Collection(TracingCollection.Name)]
+public sealed class MetricsExemplarTests
+{
+    private const string OpenMetrics = "application/openmetrics-text; version=1.0.0";
+
+    [Fact]
+    public async Task Metrics_OpenMetricsAfterATracedJob_QueueWaitAndRequestBucketsCarryItsSpans()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = static s => s.Name is SluiceTracing.SourceName or "Microsoft.AspNetCore",
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var server = await TestServer.StartAsync();
+        var trace = ActivityTraceId.CreateRandom();
+        var before = DateTimeOffset.UtcNow;
+
+        await SubmitAsync(server.Client, trace);
+
+        await Poll.UntilAsync(() => Task.FromResult(stopped.Any(a => a.TraceId == trace && a.OperationName == SluiceTracing.RunSpan)),
+            () => "no run span in the trace", TimeSpan.FromSeconds(30));
+        var run = stopped.Single(a => a.TraceId == trace && a.OperationName == SluiceTracing.RunSpan);
+        var request = stopped.Single(a => a.TraceId == trace && a.Source.Name == "Microsoft.AspNetCore");
+        var text = await ScrapeAsync(server.Client, OpenMetrics);
+        Assert.Empty(OpenMetricsGrammar.Check(text));
+
+        // The job's wait in the queue points at its run span; the request's duration at the request's server span.
+        var wait = Assert.Single(text.Split('\n'), l => l.StartsWith("sluice_queue_wait_seconds_bucket{model=\"echo\"", StringComparison.Ordinal) && l.Contains(" # {", StringComparison.Ordinal));
+        Assert.Contains($" # {{trace_id=\"{trace.ToHexString()}\",span_id=\"{run.SpanId.ToHexString()}\"}} ", wait, StringComparison.Ordinal);
+        var exemplarSeconds = double.Parse(wait[(wait.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(exemplarSeconds, before.ToUnixTimeMilliseconds() / 1000.0 - 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 + 1);
+        Assert.Contains(text.Split('\n'), l => l.StartsWith("sluice_http_request_duration_seconds_bucket{route=\"/v1/jobs\"", StringComparison.Ordinal)
+            && l.Contains($" # {{trace_id=\"{trace.ToHexString()}\",span_id=\"{request.SpanId.ToHexString()}\"}} ", StringComparison.Ordinal));
+        // Counts and the text format stay as they were: exemplars are OpenMetrics only.
+        Assert.DoesNotContain(" # {", await ScrapeAsync(server.Client, null), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_OpenMetricsWithoutTracing_NoExemplar()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        await SubmitAsync(server.Client, ActivityTraceId.CreateRandom());
+        var text = await ScrapeAsync(server.Client, OpenMetrics);
+
+        Assert.Empty(OpenMetricsGrammar.Check(text));
+        Assert.Contains("\nsluice_queue_wait_seconds_count{model=\"echo\"} 1\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(" # {", text, StringComparison.Ordinal);
+    }
+
+    private static async Task SubmitAsync(HttpClient client, ActivityTraceId trace)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = new StringContent("""{"model":"echo","input":{}}""", Encoding.UTF8, "application/json") };
+        request.Headers.Add("Prefer", "wait=30");
+        request.Headers.Add("traceparent", $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        using var response = await client.SendAsync(request);
+        Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+    }
+
+    private static async Task<string> ScrapeAsync(HttpClient client, string? accept)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
+        using var response = await client.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
+}
