@@ -112,6 +112,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
                 await Exec(conn, tx, PostgresSchema.V4, ct).ConfigureAwait(false);
             }
 
+            if (current < 5)
+            {
+                await Exec(conn, tx, PostgresSchema.V5, ct).ConfigureAwait(false);
+            }
+
             await Exec(conn, tx, $"DELETE FROM sluice_schema; INSERT INTO sluice_schema(version) VALUES ({PostgresSchema.Version})", ct).ConfigureAwait(false);
             Log.Migrated(_logger, current, PostgresSchema.Version);
         }
@@ -642,6 +647,25 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             cmd.Parameters.AddWithValue("t", ToMs(olderThan));
             return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, olderThan, cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken) =>
+        Retry(static async (s, a, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            // Two statements, each its own snapshot: a gateway whose insert lost the race to a concurrent one waits
+            // for that commit and then reads the row it made.
+            await using (var insert = new NpgsqlCommand("INSERT INTO secrets(name, value, created_at) VALUES (@n, @v, @at) ON CONFLICT (name) DO NOTHING", conn))
+            {
+                insert.Parameters.AddWithValue("n", a.name);
+                insert.Parameters.AddWithValue("v", a.candidate);
+                insert.Parameters.AddWithValue("at", ToMs(DateTimeOffset.UtcNow));
+                await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            await using var select = new NpgsqlCommand("SELECT value FROM secrets WHERE name = @n", conn);
+            select.Parameters.AddWithValue("n", a.name);
+            return (byte[])(await select.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+        }, (name, candidate), cancellationToken);
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 

@@ -6,7 +6,7 @@ namespace Sluice.Postgres;
 /// </summary>
 internal static class PostgresSchema
 {
-    public const int Version = 4;
+    public const int Version = 5;
 
     /// <summary>Key of the advisory lock that serialises migrations.</summary>
     public const long MigrationLock = 0x51_7C_E0_01;
@@ -121,4 +121,10 @@ internal static class PostgresSchema
     /// milliseconds (<c>JobRecord.RetryAfter</c>). Jobs that exist before this migration keep null: their reason is unknown.
     /// </summary>
     public const string V4 = "ALTER TABLE jobs ADD COLUMN IF NOT EXISTS error_code text; ALTER TABLE jobs ADD COLUMN IF NOT EXISTS retry_after_ms bigint;";
+
+    /// <summary>
+    /// Secrets generated once and shared by every gateway (the stream token secret when none is configured): the
+    /// first gateway to start inserts it, the others read it.
+    /// </summary>
+    public const string V5 = "CREATE TABLE IF NOT EXISTS secrets (name text PRIMARY KEY, value bytea NOT NULL, created_at bigint NOT NULL);";
 }

@@ -101,6 +101,12 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                         cmd.ExecuteNonQuery();
                     }
 
+                    if (version < 4)
+                    {
+                        cmd.CommandText = SqliteSchema.V4;
+                        cmd.ExecuteNonQuery();
+                    }
+
                     cmd.CommandText = $"PRAGMA user_version={SqliteSchema.Version};";
                     cmd.ExecuteNonQuery();
                 }
@@ -195,6 +201,9 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
 
     public async ValueTask PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken) =>
         await Enqueue(new PurgeOp(olderThan)).ConfigureAwait(false);
+
+    public ValueTask<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken) =>
+        Enqueue(new SecretOp(name, candidate, DateTimeOffset.UtcNow));
 
     public async ValueTask DisposeAsync()
     {

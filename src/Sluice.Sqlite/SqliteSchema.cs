@@ -3,7 +3,7 @@ namespace Sluice.Sqlite;
 /// <summary>The schema, applied at start; <c>user_version</c> records the applied migration.</summary>
 internal static class SqliteSchema
 {
-    public const int Version = 3;
+    public const int Version = 4;
 
     public const string V1 = """
         CREATE TABLE IF NOT EXISTS jobs (
@@ -67,4 +67,10 @@ internal static class SqliteSchema
     /// milliseconds (<c>JobRecord.RetryAfter</c>). Jobs of a file written before it keep null: their reason is unknown.
     /// </summary>
     public const string V3 = "ALTER TABLE jobs ADD COLUMN error_code TEXT; ALTER TABLE jobs ADD COLUMN retry_after_ms INTEGER;";
+
+    /// <summary>
+    /// Secrets generated once and kept with the jobs (the stream token secret when none is configured), so a
+    /// restarted server keeps verifying what the previous process signed.
+    /// </summary>
+    public const string V4 = "CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;";
 }

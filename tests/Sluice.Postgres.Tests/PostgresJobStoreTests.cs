@@ -36,7 +36,7 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
     {
         await using var store = Open(_url);
         await using var conn = await store.DataSource.OpenConnectionAsync();
-        await using (var drop = new Npgsql.NpgsqlCommand("DROP TABLE IF EXISTS jobs, events, idempotency, result_cache, rate_buckets, key_usage, sluice_schema", conn))
+        await using (var drop = new Npgsql.NpgsqlCommand("DROP TABLE IF EXISTS jobs, events, idempotency, result_cache, rate_buckets, key_usage, secrets, sluice_schema", conn))
         {
             await drop.ExecuteNonQueryAsync();
         }
@@ -65,6 +65,32 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
     }
 
     private static PostgresJobStore Open(string url) => new(Options.Create(new PostgresStoreOptions { Url = url }), NullLogger<PostgresJobStore>.Instance);
+
+    [Fact]
+    public async Task GetOrAddSecretAsync_FourGatewaysStartingAtOnce_AllGetOneSecret()
+    {
+        // Gateways without a configured stream token secret each generate one at start: the store keeps the first.
+        var stores = new IJobStore[4];
+        for (var i = 0; i < stores.Length; i++)
+        {
+            stores[i] = await OpenStoreAsync();
+        }
+
+        try
+        {
+            var got = await Task.WhenAll(stores.Select((s, i) => s.GetOrAddSecretAsync("stream_token", Enumerable.Repeat((byte)(i + 1), 32).ToArray(), CancellationToken.None).AsTask()));
+
+            Assert.All(got, g => Assert.Equal(got[0], g));
+            Assert.Equal(got[0], await Store.GetOrAddSecretAsync("stream_token", new byte[32], CancellationToken.None));
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await ((IAsyncDisposable)store).DisposeAsync();
+            }
+        }
+    }
 
     // Not in the contract: only this store implements IJobEventStore (events of running jobs, written through so a
     // restarted gateway or a worker taking over a redelivered job resumes the stream); SQLite keeps finished jobs' events only.

@@ -289,6 +289,22 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetOrAddSecretAsync_ConcurrentCandidatesThenReopen_EveryCallerGetsTheFirstStoredOne()
+    {
+        var candidates = Enumerable.Range(1, 8).Select(i => Enumerable.Repeat((byte)i, 32).ToArray()).ToArray();
+
+        var got = await Task.WhenAll(candidates.Select(c => Store.GetOrAddSecretAsync("s", c, CancellationToken.None).AsTask()));
+        var other = await Store.GetOrAddSecretAsync("other", new byte[32], CancellationToken.None);
+        await ReopenStoreAsync();
+        var afterRestart = await Store.GetOrAddSecretAsync("s", new byte[32], CancellationToken.None);
+
+        Assert.Contains(candidates, c => c.AsSpan().SequenceEqual(got[0]));
+        Assert.All(got, g => Assert.Equal(got[0], g));
+        Assert.Equal(got[0], afterRestart);
+        Assert.Equal(new byte[32], other);
+    }
+
+    [Fact]
     public async Task LoadUnfinishedAsync_AfterReopen_ReturnsQueuedAndRunningOnly()
     {
         var queued = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;

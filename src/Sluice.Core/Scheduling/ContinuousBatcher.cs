@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -5,6 +6,7 @@ using Sluice.Core.Jobs;
 using Sluice.Core.Metrics;
 using Sluice.Core.Models;
 using Sluice.Core.Queueing;
+using Sluice.Core.Tracing;
 
 namespace Sluice.Core.Scheduling;
 
@@ -124,6 +126,12 @@ internal sealed partial class ContinuousBatcher
 
                     IGenerationSequence? sequence;
                     bool started;
+                    // The run span begins here, before the start is stored: a remote model's upstream call begins in
+                    // TryStartSequence, and is a child of it (the call carries the job's trace to the upstream). A job
+                    // that waits for a slot keeps its span for the next try; every way out of the run ends it.
+                    live.RunSpan ??= SluiceTracing.StartRun(job, time.GetUtcNow(), _active.Count + admitted + 1);
+                    var caller = Activity.Current;
+                    Activity.Current = live.RunSpan ?? caller;
                     try
                     {
                         started = _model.TryStartSequence(request, out sequence);
@@ -133,6 +141,10 @@ internal sealed partial class ContinuousBatcher
                         // The model refused this request outright (it failed validation): fail it, keep the loop.
                         _ = _lifecycle.FailAsync(job, _reader, live, ex.Message, retryable: false, 0, 0, errorCode: JobErrorCodes.InvalidInput);
                         continue;
+                    }
+                    finally
+                    {
+                        Activity.Current = caller;
                     }
 
                     if (!started)

@@ -230,6 +230,7 @@ internal sealed partial class JobLifecycle
         {
             // The store is failing: hand the job back to its own queue, uncounted; it is judged again when it comes back.
             Log.StoreWriteFailed(_logger, ex, job.Id);
+            EndRunHandedBack(live);
             _live.Remove(live);
             await reader.RetryLaterAsync(Uncounted(job), StoreOutageDelay, CancellationToken.None).ConfigureAwait(false);
             return;
@@ -321,6 +322,7 @@ internal sealed partial class JobLifecycle
                 // The store is failing: do not run it now, and do not drop it either (a broker would forget it
                 // once acknowledged): hand it back for later without counting an attempt.
                 Log.StoreWriteFailed(_logger, ex, jobs[i].Id);
+                EndRunHandedBack(lives[i]);
                 _live.Remove(lives[i]);
                 _ = reader.RetryLaterAsync(Uncounted(jobs[i]), StoreOutageDelay, CancellationToken.None).AsTask();
                 continue;
@@ -328,15 +330,26 @@ internal sealed partial class JobLifecycle
 
             if (!ok)
             {
-                // Already terminal elsewhere (cancelled through another gateway): do not run.
+                // Already terminal elsewhere (cancelled through another gateway): do not run. A run span begun before
+                // the start was stored (a remote sequence's upstream call) ends with it.
                 lives[i].TryFinish();
+                EndRunSuperseded(lives[i]);
                 _ = reader.AcknowledgeAsync(jobs[i], CancellationToken.None).AsTask();
                 _live.Remove(lives[i]);
                 continue;
             }
 
             lives[i].StartRun(jobs[i], now);
-            lives[i].RunSpan = SluiceTracing.StartRun(jobs[i], now, count);
+            // A remote generative job's span begins with its upstream call, before this store write (ContinuousBatcher).
+            if (lives[i].RunSpan is { } begun)
+            {
+                SluiceTracing.SetBatchSize(begun, count);
+            }
+            else
+            {
+                lives[i].RunSpan = SluiceTracing.StartRun(jobs[i], now, count);
+            }
+
             // The run's events name it from its started event on: a store keeping them refuses them once the job has left it.
             _events.BeginRun(jobs[i].Id, new JobRun(jobs[i].Attempts + 1, now));
             var waited = (now - jobs[i].EnqueuedAt).TotalSeconds;
@@ -466,6 +479,7 @@ internal sealed partial class JobLifecycle
         {
             // The store is failing: run the same attempt again later rather than leave the delivery stranded.
             Log.StoreWriteFailed(_logger, ex, job.Id);
+            EndRunHandedBack(live);
             _live.Remove(live);
             await reader.RetryLaterAsync(Uncounted(job), StoreOutageDelay, CancellationToken.None).ConfigureAwait(false);
             return;
@@ -517,16 +531,23 @@ internal sealed partial class JobLifecycle
                     SluiceTracing.EndRun(live.TakeRunSpan(), SluiceTracing.ReleasedOutcome, null, failed: false);
                     released++;
                 }
+                else
+                {
+                    // Settled elsewhere, or the job left this run: nothing of it is this process's to hand back.
+                    EndRunSuperseded(live);
+                }
             }
             catch (OperationCanceledException)
             {
                 // The host's shutdown timeout ran out: the rest stay running, and recovery counts their attempt.
+                EndRunHandedBack(live);
                 break;
             }
             catch (Exception ex)
             {
                 // Left as running: recovery counts the attempt, as after a crash.
                 Log.StoreWriteFailed(_logger, ex, job.Id);
+                EndRunHandedBack(live);
             }
         }
 
@@ -672,6 +693,7 @@ internal sealed partial class JobLifecycle
 
                 // Not stored: the job stays unfinished in the store. Forget it here so that a redelivery runs it
                 // afresh, and hand the delivery back (the embedded queue also recovers it from the store on restart).
+                EndRunHandedBack(live);
                 _live.Remove(live);
                 if (reader is not null)
                 {
@@ -692,6 +714,7 @@ internal sealed partial class JobLifecycle
                     _events.Complete(job.Id);
                 }
 
+                EndRunSuperseded(live);
                 if (reader is not null)
                 {
                     await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
@@ -748,6 +771,7 @@ internal sealed partial class JobLifecycle
     {
         live.TryFinish();
         live.Running = false;
+        EndRunSuperseded(live);
         if (_live.TryGet(job.Id, out var current) && ReferenceEquals(current, live))
         {
             _events.Complete(job.Id);
@@ -772,6 +796,7 @@ internal sealed partial class JobLifecycle
 
         if (_live.TryGet(job.Id, out var live) && ReferenceEquals(live.Queued, job))
         {
+            SluiceTracing.EndRun(live.TakeRunSpan(), SluiceTracing.AbandonedOutcome, SluiceTracing.AbandonedOutcome, failed: true);
             _live.Remove(live);
             live.Settled.TrySetResult();
         }
@@ -779,6 +804,14 @@ internal sealed partial class JobLifecycle
         Log.RunAbandoned(_logger, job.Id);
         return true;
     }
+
+    /// <summary>Ends a run span (if one is still open) whose outcome the store refused: the job was settled elsewhere.</summary>
+    private static void EndRunSuperseded(LiveJob live) =>
+        SluiceTracing.EndRun(live.TakeRunSpan(), SluiceTracing.SupersededOutcome, SluiceTracing.SupersededOutcome, failed: true);
+
+    /// <summary>Ends a run span (if one is still open) whose job was handed back because the store could not record it.</summary>
+    private static void EndRunHandedBack(LiveJob live) =>
+        SluiceTracing.EndRun(live.TakeRunSpan(), SluiceTracing.HandedBackOutcome, SluiceTracing.StoreUnavailableError, failed: true);
 
     /// <summary>The data of a job's terminal event (also what a process synthesises from a stored record).</summary>
     internal static string TerminalData(JobStatus status, string? resultJson, string? error, string? errorCode, TimeSpan? retryAfter)

@@ -79,4 +79,10 @@ public interface IJobStore
 
     /// <summary>Deletes idempotency keys older than <paramref name="olderThan"/> and cache entries past their age.</summary>
     ValueTask PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The secret stored as <paramref name="name"/>, storing <paramref name="candidate"/> first when there is none.
+    /// Insert-if-absent: processes sharing the store that ask at the same time all get the one stored first.
+    /// </summary>
+    ValueTask<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken);
 }

@@ -33,6 +33,21 @@ public static class SluiceTracing
     public const string ReroutedOutcome = "rerouted";
     public const string ReleasedOutcome = "released";
 
+    /// <summary>
+    /// Outcome (and error type) of a run whose outcome the store refused: the job was settled elsewhere (cancelled
+    /// through another gateway, dead-lettered by a sweep) or left this run, so its result was discarded.
+    /// </summary>
+    public const string SupersededOutcome = "superseded";
+
+    /// <summary>Outcome of a run whose outcome could not be stored (the store failing): the job was handed back for later.</summary>
+    public const string HandedBackOutcome = "handed_back";
+
+    /// <summary>Outcome of a run whose delivery was lost (a broker redelivers the job elsewhere): it ends without an outcome.</summary>
+    public const string AbandonedOutcome = "abandoned";
+
+    /// <summary>Error type of a run the store could not record (<see cref="HandedBackOutcome"/>).</summary>
+    public const string StoreUnavailableError = "store_unavailable";
+
     /// <summary>The one source of Sluice's spans.</summary>
     public static readonly ActivitySource Source = new(SourceName);
 
@@ -102,6 +117,15 @@ public static class SluiceTracing
         if (span is not null)
         {
             Activity.Current = previous;
+        }
+    }
+
+    /// <summary>Records on a run span begun before its batch was known how many jobs the batch started with.</summary>
+    internal static void SetBatchSize(Activity run, int batchSize)
+    {
+        if (run.IsAllDataRequested)
+        {
+            run.SetTag(BatchSizeTag, batchSize);
         }
     }
 

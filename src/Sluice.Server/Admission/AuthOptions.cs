@@ -19,9 +19,9 @@ public sealed class AuthOptions
     public int StreamTokenSeconds { get; set; } = 300;
 
     /// <summary>
-    /// Secret that signs stream tokens, the same on every gateway (at least 32 characters). Unset: a token is signed with
-    /// a key derived from its API key's SHA-256 alone, which every gateway already has; set it when configuration that
-    /// holds <c>Sha256</c> values may be read by people who must not follow that key's jobs.
+    /// Secret that signs stream tokens, the same on every gateway (at least 32 characters). Unset: a random 32-byte
+    /// secret is generated once and kept in the job store (SQLite file or PostgreSQL), which every gateway on that store
+    /// reads, so tokens still verify across gateways and restarts; set it to sign with your own (it wins over the stored one).
     /// </summary>
     public string? StreamTokenSecret { get; set; }
 }

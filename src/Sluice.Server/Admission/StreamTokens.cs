@@ -10,9 +10,11 @@ namespace Sluice.Server.Admission;
 /// Short-lived, read-only, job-scoped tokens for the event streams of browsers: an <c>EventSource</c> cannot send the
 /// API key header, so the key's owner gets a token with the job (submit, <c>GET /v1/jobs/{id}</c>) and the browser
 /// passes it as <c>?stream_token=</c>. A token is <c>st1.{payload}.{mac}</c> (base64url): the payload names the job, the
-/// key id and the expiry; the mac is an HMAC-SHA256 under a signing key derived from the key's SHA-256 (and
-/// <see cref="AuthOptions.StreamTokenSecret"/> when set). Every gateway holds the same keys, so any of them verifies any
-/// token with no shared state; removing or rotating the key ends its tokens.
+/// key id and the expiry; the mac is an HMAC-SHA256 under a signing key derived from the key's SHA-256 and a secret:
+/// <see cref="AuthOptions.StreamTokenSecret"/> when set, else a random one generated once and kept in the job store
+/// (<see cref="StreamTokenSecretLoader"/>), which every gateway sharing the store reads. So any gateway verifies any
+/// token, and removing or rotating the key ends its tokens. Without a secret nobody signs: the key's SHA-256 alone sits
+/// in configuration, and a token signed from it could be made by whoever reads that.
 /// </summary>
 internal sealed class StreamTokens
 {
@@ -30,21 +32,57 @@ internal sealed class StreamTokens
 
     private static readonly byte[] Label = "sluice stream token v1\n"u8.ToArray();
 
-    private readonly Dictionary<Caller, byte[]> _signingKeys = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<string, (byte[] Key, Caller Caller)[]> _byId = new(StringComparer.Ordinal);
+    /// <summary>The name of the generated secret in the job store.</summary>
+    public const string StoredSecretName = "stream_token";
+
+    /// <summary>Length of a generated secret, in bytes.</summary>
+    public const int GeneratedSecretBytes = 32;
+
+    private readonly ApiKeyAuthenticator _auth;
     private readonly TimeSpan _lifetime;
     private readonly TimeProvider _time;
 
+    /// <summary>The signing keys once a secret is known; null before (no token is issued or accepted then).</summary>
+    private volatile SigningKeys? _keys;
+
     public StreamTokens(ApiKeyAuthenticator auth, IOptions<AuthOptions> options, TimeProvider time)
     {
+        _auth = auth;
         _time = time;
         _lifetime = TimeSpan.FromSeconds(options.Value.StreamTokenSeconds);
-        var secret = Encoding.UTF8.GetBytes(options.Value.StreamTokenSecret ?? "");
+        Enabled = auth.Entries.Count > 0;
+        if (options.Value.StreamTokenSecret is { } configured)
+        {
+            Configured = true;
+            _keys = Derive(Encoding.UTF8.GetBytes(configured));
+        }
+    }
+
+    /// <summary>True when keys are configured: without them the streams need no token and none is issued.</summary>
+    public bool Enabled { get; }
+
+    /// <summary>True when <see cref="AuthOptions.StreamTokenSecret"/> is set; otherwise the store's secret is used.</summary>
+    public bool Configured { get; }
+
+    /// <summary>Signs and verifies with <paramref name="secret"/>, the one generated and kept in the job store.</summary>
+    public void UseStoredSecret(byte[] secret)
+    {
+        if (Configured)
+        {
+            throw new InvalidOperationException("Sluice:Auth:StreamTokenSecret is configured; it wins over the stored secret.");
+        }
+
+        _keys = Derive(secret);
+    }
+
+    private SigningKeys Derive(byte[] secret)
+    {
+        var signingKeys = new Dictionary<Caller, byte[]>(ReferenceEqualityComparer.Instance);
         var byId = new Dictionary<string, List<(byte[] Key, Caller Caller)>>(StringComparer.Ordinal);
-        foreach (var (hash, caller) in auth.Entries)
+        foreach (var (hash, caller) in _auth.Entries)
         {
             var key = HMACSHA256.HashData(secret, (byte[])[.. Label, .. hash]);
-            _signingKeys[caller] = key;
+            signingKeys[caller] = key;
             if (!byId.TryGetValue(caller.Id, out var list))
             {
                 byId[caller.Id] = list = [];
@@ -53,20 +91,20 @@ internal sealed class StreamTokens
             list.Add((key, caller));
         }
 
+        var ids = new Dictionary<string, (byte[] Key, Caller Caller)[]>(StringComparer.Ordinal);
         foreach (var (id, list) in byId)
         {
-            _byId[id] = [.. list];
+            ids[id] = [.. list];
         }
-    }
 
-    /// <summary>True when keys are configured: without them the streams need no token and none is issued.</summary>
-    public bool Enabled => _signingKeys.Count > 0;
+        return new SigningKeys(signingKeys, ids);
+    }
 
     /// <summary>A token for <paramref name="jobId"/>'s streams, for the key <paramref name="caller"/> authenticated with; null when it has none.</summary>
     public string? Issue(string jobId, Caller caller, out DateTimeOffset expiresAt)
     {
         expiresAt = default;
-        if (!_signingKeys.TryGetValue(caller, out var key))
+        if (_keys is not { } keys || !keys.ByCaller.TryGetValue(caller, out var key))
         {
             return null;
         }
@@ -82,7 +120,7 @@ internal sealed class StreamTokens
     public StreamTokenCheck Check(string token, string jobId, out Caller? caller)
     {
         caller = null;
-        if (token.Length > MaxLength || !token.StartsWith(Prefix, StringComparison.Ordinal))
+        if (_keys is not { } signing || token.Length > MaxLength || !token.StartsWith(Prefix, StringComparison.Ordinal))
         {
             return StreamTokenCheck.Invalid;
         }
@@ -108,7 +146,7 @@ internal sealed class StreamTokens
 
         var text = Encoding.UTF8.GetString(payload);
         var parts = text.Split('\n');
-        if (parts.Length != 3 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var expires) || !_byId.TryGetValue(parts[2], out var keys))
+        if (parts.Length != 3 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var expires) || !signing.ById.TryGetValue(parts[2], out var keys))
         {
             return StreamTokenCheck.Invalid;
         }
@@ -167,4 +205,6 @@ internal sealed class StreamTokens
 
         return sb.Append(text, from, text.Length - from).ToString();
     }
+
+    private sealed record SigningKeys(Dictionary<Caller, byte[]> ByCaller, Dictionary<string, (byte[] Key, Caller Caller)[]> ById);
 }

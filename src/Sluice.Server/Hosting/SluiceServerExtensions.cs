@@ -98,6 +98,8 @@ public static class SluiceServerExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
         services.TryAddSingleton<ApiKeyAuthenticator>();
         services.TryAddSingleton<StreamTokens>();
+        // After ModelHost (registered by AddSluiceCore), which opens the store the generated secret is kept in.
+        services.AddHostedService<StreamTokenSecretLoader>();
         services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
         services.TryAddSingleton<AdmissionFilter>();
         services.AddHostedService<OpenServerWarning>();

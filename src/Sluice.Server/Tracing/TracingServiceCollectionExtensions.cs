@@ -8,11 +8,20 @@ using Sluice.Server.Tracing;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Wires OTLP trace export of the <c>Sluice</c> spans and ASP.NET Core's server spans.</summary>
+/// <summary>
+/// Wires OTLP trace export of the <c>Sluice</c> spans, ASP.NET Core's server spans and the client spans of outgoing
+/// HTTP calls (to remote backends) made within a trace.
+/// </summary>
 public static class TracingServiceCollectionExtensions
 {
     /// <summary>The ASP.NET Core activity source: the request's server span, the parent of a job's spans.</summary>
     private const string AspNetCoreSource = "Microsoft.AspNetCore";
+
+    /// <summary>
+    /// .NET's <c>HttpClient</c> activity source: a run's call to a remote backend is a client span under the run, and
+    /// carries the job's trace to the upstream in <c>traceparent</c>.
+    /// </summary>
+    private const string HttpClientSource = "System.Net.Http";
 
     public static IServiceCollection AddSluiceTracing(this IServiceCollection services, IConfiguration configuration)
     {
@@ -28,7 +37,7 @@ public static class TracingServiceCollectionExtensions
         services.AddOptions<OtlpExporterOptions>().Configure<IOptions<TracingOptions>>(static (otlp, tracing) => Apply(otlp, tracing.Value));
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName))
-            .WithTracing(t => t.AddSource(SluiceTracing.SourceName, AspNetCoreSource).AddOtlpExporter());
+            .WithTracing(t => t.AddSource(SluiceTracing.SourceName, AspNetCoreSource, HttpClientSource).SetSampler(new ParentedHttpClientSampler()).AddOtlpExporter());
         return services;
     }
 

@@ -195,6 +195,91 @@ public sealed class StreamTokenHttpTests
         Assert.DoesNotContain(getJob.GetProperty("security").EnumerateArray(), r => r.TryGetProperty("stream_token", out _));
     }
 
+    [Fact]
+    public async Task EventsSse_NoSecretConfiguredTokenSignedFromTheKeysHashAlone_Refused401()
+    {
+        await using var server = await TestServer.StartAsync(Keys);
+        var (id, _, _) = await SubmitAsync(server);
+        // What the server used to sign with when no StreamTokenSecret was set: a key derived from the key's SHA-256
+        // (a value that sits in configuration) under an empty secret, so anyone who read that could make tokens.
+        var hash = System.Security.Cryptography.SHA256.HashData("alice-secret"u8);
+        var key = System.Security.Cryptography.HMACSHA256.HashData(Array.Empty<byte>(), (byte[])[.. "sluice stream token v1\n"u8, .. hash]);
+        var payload = System.Text.Encoding.UTF8.GetBytes($"{DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds()}\n{id}\nalice");
+        var forged = "st1." + System.Buffers.Text.Base64Url.EncodeToString(payload) + "." + System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.HMACSHA256.HashData(key, payload));
+
+        using var response = await OpenEventsAsync(server, id, forged);
+
+        await AssertUnauthorizedAsync(response, "stream_token", "not valid");
+    }
+
+    [Fact]
+    public async Task EventsSse_NoSecretConfiguredTokenOfAnotherServerOnTheSameStore_Accepted()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("sluice-token-secret-").FullName;
+        string id;
+        string token;
+        await using (var first = await TestServer.StartAsync(Keys, dataDir))
+        {
+            (id, token, _) = await SubmitAsync(first);
+            await first.StopKeepingDataAsync();
+        }
+
+        // A second server process on the same SQLite file: the generated secret is the store's, not the process's.
+        await using var second = await TestServer.StartAsync(Keys, dataDir);
+        using var response = await OpenEventsAsync(second, id, token);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal((await SubmitAsync(second)).Token.Length, token.Length);
+    }
+
+    [Fact]
+    public async Task EventsSse_SecretConfigured_WinsOverTheStoredSecret()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("sluice-token-secret-").FullName;
+        var secret = new string('s', 40);
+        string id;
+        string storedToken;
+        await using (var first = await TestServer.StartAsync(Keys, dataDir))
+        {
+            (id, storedToken, _) = await SubmitAsync(first);
+            await first.StopKeepingDataAsync();
+        }
+
+        var logs = new RecordingLoggerProvider(LogLevel.Information);
+        await using var second = await TestServer.StartAsync(new Dictionary<string, string>(Keys) { ["Sluice:Auth:StreamTokenSecret"] = secret, ["Logging:LogLevel:Sluice"] = "Information" }, dataDir,
+            configureServices: s => s.AddSingleton<ILoggerProvider>(logs));
+        var (_, configuredToken, _) = await SubmitAsync(second);
+        using var stored = await OpenEventsAsync(second, id, storedToken);
+        // A gateway with the same key and secret, and no store at all, verifies the token: the secret alone signed it.
+        var options = Microsoft.Extensions.Options.Options.Create(new Sluice.Server.Admission.AuthOptions { Keys = [new Sluice.Server.Admission.ApiKeyOptions { Id = "alice", Key = "alice-secret" }], StreamTokenSecret = secret });
+        var tokens = new Sluice.Server.Admission.StreamTokens(new Sluice.Server.Admission.ApiKeyAuthenticator(options), options, TimeProvider.System);
+
+        await AssertUnauthorizedAsync(stored, "stream_token", "not valid");
+        Assert.Equal(Sluice.Server.Admission.StreamTokenCheck.Valid, tokens.Check(configuredToken, ParseJobId(configuredToken), out _));
+        Assert.Contains(logs.Entries, e => e.Message.Contains("configured Sluice:Auth:StreamTokenSecret", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains(secret, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Start_NoSecretConfigured_LogsTheStoreAsTheSourceNeverTheSecret()
+    {
+        var logs = new RecordingLoggerProvider(LogLevel.Information);
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>(Keys) { ["Logging:LogLevel:Sluice"] = "Information" },
+            configureServices: s => s.AddSingleton<ILoggerProvider>(logs));
+        await using var conn = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.DataDir, "sluice.db")};Mode=ReadOnly;Pooling=False");
+        await conn.OpenAsync();
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT value FROM secrets WHERE name = 'stream_token'";
+        var secret = (byte[])(await cmd.ExecuteScalarAsync())!;
+
+        Assert.Equal(32, secret.Length);
+        Assert.Single(logs.Entries, e => e.Message.Contains("generated once and kept in the job store", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains(Convert.ToBase64String(secret), StringComparison.Ordinal) || e.Message.Contains(Convert.ToHexString(secret), StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static string ParseJobId(string token) =>
+        System.Text.Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(token.Split('.')[1])).Split('\n')[1];
+
     /// <summary>Submits an echo job with the key, waiting for its end; its id and the stream token of the answer.</summary>
     private static async Task<(string Id, string Token, DateTimeOffset ExpiresAt)> SubmitAsync(TestServer server)
     {

@@ -4,10 +4,16 @@ using Sluice.Testing;
 
 namespace Sluice.Server.Tests.Admission;
 
-/// <summary>Stream tokens across gateways: any instance with the same keys verifies another's, with no shared state.</summary>
+/// <summary>
+/// Stream tokens across gateways: any instance with the same keys and the same secret (configured, or the one the
+/// shared store keeps) verifies another's.
+/// </summary>
 public sealed class StreamTokensTests
 {
     private const string JobId = "job_01m83mca3t1b80kstmv3hbv6t2";
+
+    /// <summary>The secret the gateways' shared store holds, in the tests that configure none.</summary>
+    private static readonly byte[] Stored = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
 
     [Fact]
     public void Check_TokenIssuedByAnotherGatewayWithTheSameKeys_Valid()
@@ -74,14 +80,44 @@ public sealed class StreamTokensTests
     }
 
     [Fact]
+    public void Issue_NoSecretConfiguredAndNoneStoredYet_NoTokenIssuedOrAccepted()
+    {
+        var clock = new ManualTimeProvider();
+        var (ready, readyAlice) = Create(clock, "alice-secret", secret: null);
+        var token = ready.Issue(JobId, readyAlice, out _)!;
+        var options = Options.Create(new AuthOptions { Keys = [new ApiKeyOptions { Id = "alice", Key = "alice-secret" }] });
+        var auth = new ApiKeyAuthenticator(options);
+        Assert.True(auth.TryAuthenticate("alice-secret", out var alice));
+
+        var starting = new StreamTokens(auth, options, clock);
+
+        Assert.True(starting.Enabled);
+        Assert.Null(starting.Issue(JobId, alice, out _));
+        Assert.Equal(StreamTokenCheck.Invalid, starting.Check(token, JobId, out _));
+    }
+
+    [Fact]
+    public void Check_AnotherStoredSecret_Invalid()
+    {
+        var clock = new ManualTimeProvider();
+        var (issuer, issuerAlice) = Create(clock, "alice-secret", secret: null);
+        var token = issuer.Issue(JobId, issuerAlice, out _)!;
+
+        Assert.Equal(StreamTokenCheck.Invalid, Create(clock, "alice-secret", secret: null, stored: new byte[32]).Tokens.Check(token, JobId, out _));
+    }
+
+    [Fact]
     public void Redact_TokenInAUrl_ValueReplacedRestKept()
     {
         Assert.Equal("GET http://h/v1/jobs/j/events?a=1&stream_token=[redacted]&b=2 - -",
             StreamTokens.Redact("GET http://h/v1/jobs/j/events?a=1&stream_token=st1.abc.def&b=2 - -"));
     }
 
-    /// <summary>A gateway's tokens for one key, and the caller that key authenticates as.</summary>
-    private static (StreamTokens Tokens, Caller Alice) Create(TimeProvider clock, string key, string? secret)
+    /// <summary>
+    /// A gateway's tokens for one key, and the caller that key authenticates as; without a configured secret, signing
+    /// with <paramref name="stored"/> (default: the one secret of these tests' store).
+    /// </summary>
+    private static (StreamTokens Tokens, Caller Alice) Create(TimeProvider clock, string key, string? secret, byte[]? stored = null)
     {
         var options = Options.Create(new AuthOptions
         {
@@ -90,6 +126,12 @@ public sealed class StreamTokensTests
         });
         var auth = new ApiKeyAuthenticator(options);
         Assert.True(auth.TryAuthenticate(key, out var alice));
-        return (new StreamTokens(auth, options, clock), alice);
+        var tokens = new StreamTokens(auth, options, clock);
+        if (secret is null)
+        {
+            tokens.UseStoredSecret(stored ?? Stored);
+        }
+
+        return (tokens, alice);
     }
 }

@@ -35,6 +35,8 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
 
     public ValueTask InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
 
+    public ValueTask<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken) => Store.GetOrAddSecretAsync(name, candidate, cancellationToken);
+
     public ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken) => Store.CreateAsync(job, cancellationToken);
 
     public async ValueTask<JobRecord?> GetAsync(string id, CancellationToken cancellationToken)

@@ -3,7 +3,11 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Trace;
 using Sluice.Core.Tracing;
 using Sluice.Server.Hosting;
@@ -17,6 +21,7 @@ namespace Sluice.Server.Tests.Tracing;
 public sealed class TracingTests
 {
     private const string AspNetCore = "Microsoft.AspNetCore";
+    private const string HttpClientSource = "System.Net.Http";
 
     [Fact]
     public async Task Submit_ClientTraceParent_QueueAndRunSpansAreChildrenOfTheRequestSpanAndTheBatchLinksEveryJob()
@@ -111,6 +116,123 @@ public sealed class TracingTests
     }
 
     [Fact]
+    public async Task Submit_RemoteBackendJob_UpstreamCallIsAClientSpanOfTheRunAndCarriesTheJobsTrace()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = static s => s.Name is SluiceTracing.SourceName or HttpClientSource,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var seen = new ConcurrentQueue<string>();
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", ctx =>
+            {
+                seen.Enqueue(ctx.Request.Headers.TraceParent.ToString());
+                return FakeOpenAi.StreamAsync(ctx, ["Hel", "lo"]);
+            });
+        });
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Backends:remote:Type"] = "openai",
+            ["Sluice:Backends:remote:BaseUrl"] = upstream.Url + "/v1",
+        });
+        var trace = ActivityTraceId.CreateRandom();
+
+        var id = await SubmitAsync(server.Client, trace, ActivitySpanId.CreateRandom(), """{"model":"remote","input":{"prompt":"Say hello","max_tokens":4}}""");
+
+        Activity[] InTrace() => [.. stopped.Where(a => a.TraceId == trace)];
+        await Poll.UntilAsync(() => Task.FromResult(InTrace().Any(a => a.OperationName == SluiceTracing.RunSpan) && InTrace().Any(a => a.Source.Name == HttpClientSource)),
+            () => "spans in the trace: " + string.Join(", ", InTrace().Select(a => a.OperationName)), TimeSpan.FromSeconds(30));
+        var run = Assert.Single(InTrace(), a => a.OperationName == SluiceTracing.RunSpan);
+        var call = Assert.Single(InTrace(), a => a.Source.Name == HttpClientSource);
+        Assert.Equal(id, run.GetTagItem(SluiceTracing.JobIdTag));
+        Assert.Equal("succeeded", run.GetTagItem(SluiceTracing.OutcomeTag));
+        Assert.Equal(ActivityKind.Client, call.Kind);
+        Assert.Equal(run.SpanId, call.ParentSpanId);
+        // The upstream got the job's trace, as a child of the client span.
+        var traceParent = Assert.Single(seen);
+        Assert.Equal($"00-{trace.ToHexString()}-{call.SpanId.ToHexString()}-01", traceParent);
+    }
+
+    [Fact]
+    public void AddSluiceTracing_ExportOn_TracesOutgoingHttpWithinATraceOnly()
+    {
+        var services = new ServiceCollection();
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Sluice:Tracing:Enabled"] = "true", ["Sluice:Tracing:Endpoint"] = "http://127.0.0.1:1" }).Build();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging().AddSluiceTracing(configuration);
+        using var provider = services.BuildServiceProvider();
+        using var tracer = provider.GetRequiredService<TracerProvider>();
+        using var http = new ActivitySource(HttpClientSource);
+
+        using (var parent = SluiceTracing.Source.StartActivity(SluiceTracing.RunSpan))
+        {
+            using var inRun = http.StartActivity("System.Net.Http.HttpRequestOut", ActivityKind.Client);
+            Assert.NotNull(parent);
+            Assert.NotNull(inRun);
+            Assert.True(inRun.Recorded);
+            Assert.Equal(parent.SpanId, inRun.ParentSpanId);
+        }
+
+        // A backend's health probe, outside any trace: not a trace of its own.
+        Activity.Current = null;
+        using var probe = http.StartActivity("System.Net.Http.HttpRequestOut", ActivityKind.Client);
+        Assert.True(probe is null || !probe.Recorded);
+    }
+
+    [Fact]
+    public async Task FinishAsync_OutcomeWrittenElsewhereWhileTheRunStoredItsOwn_RunSpanEndsSuperseded()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = ListenToSluice(stopped);
+        await using var server = await StartWithHeldStoreAsync();
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        store.HeldCompletions = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var trace = ActivityTraceId.CreateRandom();
+
+        // The run has its result and is about to store it; meanwhile another gateway's cancel settles the job.
+        var id = await SubmitNoWaitAsync(server.Client, trace, """{"model":"sleep-batch","input":{}}""");
+        await store.CompletionHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await SettleElsewhereAsync(server, id);
+        store.HeldCompletions.SetResult();
+
+        var run = await RunSpanAsync(stopped, trace);
+        Assert.Equal(id, run.GetTagItem(SluiceTracing.JobIdTag));
+        Assert.Equal(SluiceTracing.SupersededOutcome, run.GetTagItem(SluiceTracing.OutcomeTag));
+        Assert.Equal(ActivityStatusCode.Error, run.Status);
+        Assert.Equal("cancelled", (await server.GetJobAsync(id)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task StartAsync_GenerativeRunRefusedByTheRunGuard_RunSpanBegunForTheUpstreamCallEndsSuperseded()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = ListenToSluice(stopped);
+        await using var server = await StartWithHeldStoreAsync();
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        store.HeldStarts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var trace = ActivityTraceId.CreateRandom();
+
+        // A generative job's run span begins with its sequence, before its start is stored; the job is settled elsewhere
+        // meanwhile, so the store refuses the start and the job never runs here.
+        var id = await SubmitNoWaitAsync(server.Client, trace, """{"model":"count","input":{"prompt":"a","max_tokens":2}}""");
+        await store.StartHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await SettleElsewhereAsync(server, id);
+        store.HeldStarts.SetResult();
+
+        var run = await RunSpanAsync(stopped, trace);
+        Assert.Equal(id, run.GetTagItem(SluiceTracing.JobIdTag));
+        Assert.Equal(SluiceTracing.SupersededOutcome, run.GetTagItem(SluiceTracing.OutcomeTag));
+        Assert.Equal(ActivityStatusCode.Error, run.Status);
+    }
+
+    [Fact]
     public async Task Serve_OtlpHttpProtobufConfigured_PostsTheJobSpansToV1Traces()
     {
         await using var collector = await OtlpCollector.StartAsync();
@@ -169,6 +291,58 @@ public sealed class TracingTests
                 Directory.Delete(dir, recursive: true);
             }
         }
+    }
+
+    /// <summary>A listener (to dispose) collecting the spans of the Sluice source into <paramref name="stopped"/> as they end.</summary>
+    private static ActivityListener ListenToSluice(ConcurrentQueue<Activity> stopped)
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = static s => s.Name == SluiceTracing.SourceName,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+
+    private static Task<TestServer> StartWithHeldStoreAsync() => TestServer.StartAsync(configureServices: services =>
+    {
+        services.AddSingleton(sp => new OutageJobStore(sp.GetRequiredService<Sluice.Sqlite.SqliteJobStore>()));
+        services.Replace(ServiceDescriptor.Singleton<Sluice.Core.Storage.IJobStore>(sp => sp.GetRequiredService<OutageJobStore>()));
+    });
+
+    /// <summary>Cancels the job in the store directly, as another gateway does for a job this process runs.</summary>
+    private static async Task SettleElsewhereAsync(TestServer server, string id)
+    {
+        var hub = server.Services.GetRequiredService<Sluice.Core.Scheduling.JobService>().Events;
+        var cancelled = new Sluice.Core.Jobs.JobEvent(id, hub.NextId(id), "cancelled", "{\"status\":\"cancelled\",\"error\":\"cancelled elsewhere (test)\"}", DateTimeOffset.UtcNow);
+        Assert.True(await server.Services.GetRequiredService<Sluice.Sqlite.SqliteJobStore>().CompleteAsync(new Sluice.Core.Storage.JobCompletion
+        {
+            JobId = id,
+            Status = Sluice.Core.Jobs.JobStatus.Cancelled,
+            Error = "cancelled elsewhere (test)",
+            CompletedAt = DateTimeOffset.UtcNow,
+            Events = [cancelled],
+        }, CancellationToken.None));
+    }
+
+    private static async Task<Activity> RunSpanAsync(ConcurrentQueue<Activity> stopped, ActivityTraceId trace)
+    {
+        Activity[] Runs() => [.. stopped.Where(a => a.TraceId == trace && a.OperationName == SluiceTracing.RunSpan)];
+        await Poll.UntilAsync(() => Task.FromResult(Runs().Length > 0), () => "the run span never ended", TimeSpan.FromSeconds(20));
+        return Assert.Single(Runs());
+    }
+
+    /// <summary>Submits a job with a client <c>traceparent</c> and returns its id at once.</summary>
+    private static async Task<string> SubmitNoWaitAsync(HttpClient client, ActivityTraceId trace, string body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("traceparent", $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+        using var response = await client.SendAsync(request);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.True(response.StatusCode is HttpStatusCode.Accepted, json.RootElement.ToString());
+        return json.RootElement.GetProperty("id").GetString()!;
     }
 
     /// <summary>Submits a job with a client <c>traceparent</c>, waits for <paramref name="status"/> and returns its id.</summary>
