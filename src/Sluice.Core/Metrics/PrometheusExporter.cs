@@ -353,14 +353,20 @@ public sealed class PrometheusExporter : IDisposable
             var i = BucketOf(v);
             lock (_lock)
             {
-                if (i < _buckets.Length)
-                {
-                    _buckets[i]++;
-                }
-
-                _count++;
-                _sum += v;
+                Count(i, v);
             }
+        }
+
+        /// <summary>Adds <paramref name="v"/> to bucket <paramref name="i"/> (none past the last bound: +Inf is the count); under the lock.</summary>
+        private void Count(int i, double v)
+        {
+            if (i < _buckets.Length)
+            {
+                _buckets[i]++;
+            }
+
+            _count++;
+            _sum += v;
         }
 
         /// <summary>Observes <paramref name="v"/> and makes it its bucket's exemplar, under the lock the counts already take.</summary>
@@ -369,13 +375,7 @@ public sealed class PrometheusExporter : IDisposable
             var i = BucketOf(v);
             lock (_lock)
             {
-                if (i < _buckets.Length)
-                {
-                    _buckets[i]++;
-                }
-
-                _count++;
-                _sum += v;
+                Count(i, v);
                 if (_exemplars is not null)
                 {
                     ref var e = ref _exemplars[i];

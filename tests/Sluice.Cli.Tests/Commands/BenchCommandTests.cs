@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -130,7 +129,7 @@ public sealed class BenchCommandTests
         // were lost, and with them the results files.
         await using var server = await SlowServer.StartAsync(fastFirst: 8, slow: TimeSpan.FromSeconds(3.5));
         var dir = Path.Combine(Path.GetTempPath(), "sluice-bench-sigterm-" + Guid.NewGuid().ToString("N"));
-        var output = new StringBuilder();
+        var output = new ProcessOutput();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[]
         {
@@ -142,8 +141,8 @@ public sealed class BenchCommandTests
         }
 
         using var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
+        process.OutputDataReceived += (_, e) => output.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => output.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
@@ -155,8 +154,8 @@ public sealed class BenchCommandTests
             }
 
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.True(process.ExitCode == 130, $"exit code {process.ExitCode}: {Read(output)}");
-            Assert.True(File.Exists(Path.Combine(dir, "results.json")), "no results.json: " + Read(output));
+            Assert.True(process.ExitCode == 130, $"exit code {process.ExitCode}: {output.ToString()}");
+            Assert.True(File.Exists(Path.Combine(dir, "results.json")), "no results.json: " + output.ToString());
             using var results = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dir, "results.json")));
             var stage = Assert.Single(Assert.Single(results.RootElement.GetProperty("series").EnumerateArray()).GetProperty("stages").EnumerateArray());
             Assert.Equal(servedAtSignal, server.Served);
@@ -188,25 +187,6 @@ public sealed class BenchCommandTests
 
         Assert.True(CliRunner.ProcessTerminationTimeout(bench, TimeSpan.FromSeconds(2)) > TimeSpan.FromMinutes(1)); // --interrupt-grace is at most 60 s
         Assert.Equal(TimeSpan.FromSeconds(2), CliRunner.ProcessTerminationTimeout(models, TimeSpan.FromSeconds(2)));
-    }
-
-    private static void Append(StringBuilder output, string? line)
-    {
-        if (line is not null)
-        {
-            lock (output)
-            {
-                output.AppendLine(line);
-            }
-        }
-    }
-
-    private static string Read(StringBuilder output)
-    {
-        lock (output)
-        {
-            return output.ToString();
-        }
     }
 
     /// <summary>A loopback server whose first answers are immediate and every later one takes <c>slow</c>.</summary>

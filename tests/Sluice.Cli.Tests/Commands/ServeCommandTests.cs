@@ -17,7 +17,7 @@ public sealed class ServeCommandTests
         // process exited mid-drain: the request in flight lost its answer and running jobs were never handed back.
         var data = Directory.CreateTempSubdirectory("sluice-cli-sigterm-").FullName;
         var port = FreePort();
-        var output = new StringBuilder();
+        var output = new ProcessOutput();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[]
         {
@@ -31,18 +31,18 @@ public sealed class ServeCommandTests
         }
 
         using var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
+        process.OutputDataReceived += (_, e) => output.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => output.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
         try
         {
-            await Poll.UntilAsync(() => IsReadyAsync(client, process), () => "server not ready: " + Read(output));
+            await Poll.UntilAsync(() => IsReadyAsync(client, process), () => "server not ready: " + output.ToString());
 
             // A synchronous inference of five seconds, then the stop once the server has the request.
             var infer = client.PostAsync("/v1/models/sleep-batch/infer", new StringContent("{\"input\":{\"i\":1}}", Encoding.UTF8, "application/json"));
-            await Poll.UntilAsync(() => Task.FromResult(Read(output).Contains("/v1/models/sleep-batch/infer", StringComparison.Ordinal)), () => "the request never arrived: " + Read(output));
+            await Poll.UntilAsync(() => Task.FromResult(output.ToString().Contains("/v1/models/sleep-batch/infer", StringComparison.Ordinal)), () => "the request never arrived: " + output.ToString());
             using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
             {
                 await kill.WaitForExitAsync();
@@ -52,7 +52,7 @@ public sealed class ServeCommandTests
             Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
             Assert.Contains("\"input\":{\"i\":1}", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {Read(output)}");
+            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {output.ToString()}");
         }
         finally
         {
@@ -77,25 +77,6 @@ public sealed class ServeCommandTests
         catch (HttpRequestException)
         {
             return false;
-        }
-    }
-
-    private static void Append(StringBuilder output, string? line)
-    {
-        if (line is not null)
-        {
-            lock (output)
-            {
-                output.AppendLine(line);
-            }
-        }
-    }
-
-    private static string Read(StringBuilder output)
-    {
-        lock (output)
-        {
-            return output.ToString();
         }
     }
 

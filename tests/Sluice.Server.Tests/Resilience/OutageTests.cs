@@ -400,22 +400,10 @@ public sealed class OutageTests
         await using var server = await StartAsync(RetryingOnce);
         var store = server.Services.GetRequiredService<OutageJobStore>();
         var jobs = server.Services.GetRequiredService<JobService>();
-
-        // The first run failed and is about to schedule its retry, held there: the job is still running in the store.
-        var retryHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        store.HeldRetries = retryHeld;
-        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
-        var id = submitted.GetProperty("id").GetString()!;
-        await store.RetryHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
-        store.HeldRetries = null;
+        var (id, retryHeld) = await FailedRunHeldBeforeItsRetryAsync(server, store);
         Assert.True(jobs.Events.TrySubscribe(id, 0, out var sub));
 
-        // Its client goes away: the cancel reads the job running that run, and is held there.
-        var readHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        store.HeldReads = readHeld;
-        var cancel = jobs.CancelAsync(id, releaseIdempotencyKey: true, CancellationToken.None).AsTask();
-        await store.ReadHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
-        store.HeldReads = null;
+        var (cancel, readHeld) = await DisconnectCancelHeldAfterItsReadAsync(store, jobs, id);
 
         // The run schedules its retry (its retrying event says the run has let go), then the cancel lands.
         using (sub)
@@ -442,21 +430,9 @@ public sealed class OutageTests
         await using var server = await StartAsync(RetryingOnce);
         var store = server.Services.GetRequiredService<OutageJobStore>();
         var jobs = server.Services.GetRequiredService<JobService>();
+        var (id, retryHeld) = await FailedRunHeldBeforeItsRetryAsync(server, store);
 
-        // The first run failed and is about to schedule its retry, held there: the job is still running in the store.
-        var retryHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        store.HeldRetries = retryHeld;
-        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
-        var id = submitted.GetProperty("id").GetString()!;
-        await store.RetryHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
-        store.HeldRetries = null;
-
-        // Its client goes away: the cancel reads the job running that run, and is held there.
-        var readHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        store.HeldReads = readHeld;
-        var cancel = jobs.CancelAsync(id, releaseIdempotencyKey: true, CancellationToken.None).AsTask();
-        await store.ReadHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
-        store.HeldReads = null;
+        var (cancel, readHeld) = await DisconnectCancelHeldAfterItsReadAsync(store, jobs, id);
 
         // The retry is stored, and the run is held before it lets go of the job (still running here): the cancel lands there.
         var afterRetry = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -476,6 +452,35 @@ public sealed class OutageTests
         var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
         Assert.Equal("dead_lettered", job.GetProperty("status").GetString());
         Assert.Equal(2, job.GetProperty("attempts").GetInt32());
+    }
+
+    /// <summary>
+    /// Submits a job whose first run fails, and holds that run where it is about to schedule its retry: the job is still
+    /// running in the store. Completing the returned source lets the retry be stored.
+    /// </summary>
+    private static async Task<(string Id, TaskCompletionSource RetryHeld)> FailedRunHeldBeforeItsRetryAsync(TestServer server, OutageJobStore store)
+    {
+        var retryHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldRetries = retryHeld;
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var id = submitted.GetProperty("id").GetString()!;
+        await store.RetryHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldRetries = null;
+        return (id, retryHeld);
+    }
+
+    /// <summary>
+    /// Its client goes away: issues the disconnect-cancel of job <paramref name="id"/> and holds it once it has read the
+    /// job (running the held run). Completing the returned source lets the cancel act on what it read.
+    /// </summary>
+    private static async Task<(Task Cancel, TaskCompletionSource ReadHeld)> DisconnectCancelHeldAfterItsReadAsync(OutageJobStore store, JobService jobs, string id)
+    {
+        var readHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldReads = readHeld;
+        var cancel = jobs.CancelAsync(id, releaseIdempotencyKey: true, CancellationToken.None).AsTask();
+        await store.ReadHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldReads = null;
+        return (cancel, readHeld);
     }
 
     /// <summary>Dead-letters job <paramref name="id"/> in the store behind its run's back, as a sweep taking its lease for lost does.</summary>
