@@ -130,21 +130,9 @@ public sealed class BenchCommandTests
         await using var server = await SlowServer.StartAsync(fastFirst: 8, slow: TimeSpan.FromSeconds(3.5));
         var dir = Path.Combine(Path.GetTempPath(), "sluice-bench-sigterm-" + Guid.NewGuid().ToString("N"));
         var output = new ProcessOutput();
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "sluice.dll"), "bench", "--target", "http", "--url", server.Url, "--concurrency", "2",
-            "--warmup", "0s", "--duration", "60s", "--interrupt-grace", "30s", "--no-live", "--out", dir,
-        })
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, e) => output.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => output.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        using var process = ProcessOutput.StartSluice(output,
+            "bench", "--target", "http", "--url", server.Url, "--concurrency", "2",
+            "--warmup", "0s", "--duration", "60s", "--interrupt-grace", "30s", "--no-live", "--out", dir);
         try
         {
             var servedAtSignal = await server.WaitAllSlowInFlightAsync(2, () => process.HasExited, TimeSpan.FromSeconds(60));

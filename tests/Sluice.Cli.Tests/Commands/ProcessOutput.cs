@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 
 namespace Sluice.Cli.Tests.Commands;
@@ -6,6 +7,24 @@ namespace Sluice.Cli.Tests.Commands;
 internal sealed class ProcessOutput
 {
     private readonly StringBuilder _text = new();
+
+    /// <summary>Starts the built CLI (<c>dotnet sluice.dll</c>) with <paramref name="args"/>, its output lines going to <paramref name="output"/>.</summary>
+    public static Process StartSluice(ProcessOutput output, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sluice.dll"));
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(psi)!;
+        process.OutputDataReceived += (_, e) => output.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => output.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
 
     public void Append(string? line)
     {

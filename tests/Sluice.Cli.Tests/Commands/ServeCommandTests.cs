@@ -18,23 +18,11 @@ public sealed class ServeCommandTests
         var data = Directory.CreateTempSubdirectory("sluice-cli-sigterm-").FullName;
         var port = FreePort();
         var output = new ProcessOutput();
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "sluice.dll"), "serve", "--urls", $"http://127.0.0.1:{port}", "--data-dir", data,
+        using var process = ProcessOutput.StartSluice(output,
+            "serve", "--urls", $"http://127.0.0.1:{port}", "--data-dir", data,
             "--models", Path.Combine(data, "no-models"), "--Sluice:Models:essay-grader:Enabled=false",
             "--Sluice:BuiltIns:SleepBatchBaseMs=5000", "--Logging:LogLevel:Default=Warning",
-            "--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Information",
-        })
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, e) => output.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => output.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+            "--Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics=Information");
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
         try
         {
