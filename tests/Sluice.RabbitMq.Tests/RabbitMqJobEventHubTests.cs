@@ -41,13 +41,19 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         // A client that went away cancels the run it watched (as a gateway's JobService does); a DELETE whatever runs.
         var run = releaseIdempotencyKey ? new JobRun(1, started) : null;
         var cancel = gateway.Hub.CancelRemoteAsync(job.Id, releaseIdempotencyKey, run, CancellationToken.None).AsTask();
+        await UntilCancelledAsync(live);
+
+        return (live, cancel);
+    }
+
+    /// <summary>Waits (at most 30 s) for a cancel to reach <paramref name="live"/>; the caller asserts whether it did.</summary>
+    private static async Task UntilCancelledAsync(Sluice.Core.Scheduling.LiveJob live)
+    {
         var until = DateTime.UtcNow.AddSeconds(30);
         while (!live.Cancellation.IsCancellationRequested && DateTime.UtcNow < until)
         {
             await Task.Delay(20);
         }
-
-        return (live, cancel);
     }
 
     private static async Task<JobRecord> CreateAsync(IJobStore store)
@@ -285,11 +291,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
 
         // A DELETE sent after it on the same exchange reaches the worker after it: once that one has, the first was handled.
         var delete = gateway.Hub.CancelRemoteAsync(job.Id, false, null, CancellationToken.None).AsTask();
-        var until = DateTime.UtcNow.AddSeconds(30);
-        while (!live.Cancellation.IsCancellationRequested && DateTime.UtcNow < until)
-        {
-            await Task.Delay(20);
-        }
+        await UntilCancelledAsync(live);
 
         Assert.True(live.Cancellation.IsCancellationRequested, "the DELETE never reached the worker");
         // Run 2 was stopped by the DELETE only: the disconnect's cancel (which frees the key) never applied to it, and the

@@ -78,14 +78,7 @@ public sealed class PrometheusExporter : IDisposable
         Array.Sort(ordered, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
         foreach (var state in ordered)
         {
-            if (openMetrics)
-            {
-                state.WriteOpenMetrics(sb);
-            }
-            else
-            {
-                state.Write(sb);
-            }
+            state.Write(sb, openMetrics);
         }
 
         if (openMetrics)
@@ -143,56 +136,31 @@ public sealed class PrometheusExporter : IDisposable
             }
         }
 
-        public void Write(StringBuilder sb)
-        {
-            var type = IsHistogram ? "histogram" : IsGauge ? "gauge" : "counter";
-            sb.Append("# HELP ").Append(Name).Append(' ').Append(Escape(instrument.Description ?? Name, help: true)).Append('\n');
-            sb.Append("# TYPE ").Append(Name).Append(' ').Append(type).Append('\n');
-            var keys = _series.Keys.ToArray();
-            Array.Sort(keys, StringComparer.Ordinal);
-            long[]? snapshot = null;
-            foreach (var key in keys)
-            {
-                var s = _series[key];
-                if (IsHistogram)
-                {
-                    snapshot ??= new long[buckets.Length];
-                    var (count, sum) = s.Snapshot(snapshot);
-                    var cumulative = 0L;
-                    for (var i = 0; i < buckets.Length; i++)
-                    {
-                        cumulative += snapshot[i];
-                        WriteSample(sb, Name + "_bucket", key, "le=\"" + Format(buckets[i]) + "\"", cumulative);
-                    }
-
-                    WriteSample(sb, Name + "_bucket", key, "le=\"+Inf\"", count);
-                    WriteSample(sb, Name + "_sum", key, null, sum);
-                    WriteSample(sb, Name + "_count", key, null, count);
-                }
-                else
-                {
-                    WriteSample(sb, Name, key, null, s.Value);
-                }
-            }
-        }
-
-
         /// <summary>
-        /// The family in OpenMetrics 1.0: a counter's family is named without <c>_total</c> (its sample keeps it), a
-        /// latency histogram declares its unit, and a bucket that holds an exemplar prints it after its value.
+        /// The family in the text format 0.0.4 or, with <paramref name="openMetrics"/>, in OpenMetrics 1.0: there a
+        /// counter's family is named without <c>_total</c> (its sample keeps it), a latency histogram declares its unit,
+        /// the help is escaped as a label value (quotes too), and a bucket that holds an exemplar prints it after its value.
         /// </summary>
-        public void WriteOpenMetrics(StringBuilder sb)
+        public void Write(StringBuilder sb, bool openMetrics)
         {
             var type = IsHistogram ? "histogram" : IsGauge ? "gauge" : "counter";
-            var family = IsCounter && Name.EndsWith("_total", StringComparison.Ordinal) ? Name[..^"_total".Length] : Name;
-            sb.Append("# TYPE ").Append(family).Append(' ').Append(type).Append('\n');
-            if (instrument.Unit == "s" && family.EndsWith("_seconds", StringComparison.Ordinal))
+            var family = openMetrics && IsCounter && Name.EndsWith("_total", StringComparison.Ordinal) ? Name[..^"_total".Length] : Name;
+            if (openMetrics)
             {
-                sb.Append("# UNIT ").Append(family).Append(" seconds\n");
+                sb.Append("# TYPE ").Append(family).Append(' ').Append(type).Append('\n');
+                if (instrument.Unit == "s" && family.EndsWith("_seconds", StringComparison.Ordinal))
+                {
+                    sb.Append("# UNIT ").Append(family).Append(" seconds\n");
+                }
+
+                sb.Append("# HELP ").Append(family).Append(' ').Append(Escape(instrument.Description ?? family, help: false)).Append('\n');
+            }
+            else
+            {
+                sb.Append("# HELP ").Append(Name).Append(' ').Append(Escape(instrument.Description ?? Name, help: true)).Append('\n');
+                sb.Append("# TYPE ").Append(Name).Append(' ').Append(type).Append('\n');
             }
 
-            // OpenMetrics escapes a help text as a label value (quotes too).
-            sb.Append("# HELP ").Append(family).Append(' ').Append(Escape(instrument.Description ?? family, help: false)).Append('\n');
             var keys = _series.Keys.ToArray();
             Array.Sort(keys, StringComparer.Ordinal);
             long[]? snapshot = null;
@@ -203,7 +171,7 @@ public sealed class PrometheusExporter : IDisposable
                 if (IsHistogram)
                 {
                     snapshot ??= new long[buckets.Length];
-                    if (_exemplars)
+                    if (openMetrics && _exemplars)
                     {
                         exemplars ??= new Exemplar[buckets.Length + 1];
                     }
@@ -224,7 +192,7 @@ public sealed class PrometheusExporter : IDisposable
                 }
                 else
                 {
-                    WriteSample(sb, IsCounter ? family + "_total" : family, key, null, s.Value);
+                    WriteSample(sb, openMetrics && IsCounter ? family + "_total" : family, key, null, s.Value);
                 }
             }
         }
@@ -330,10 +298,10 @@ public sealed class PrometheusExporter : IDisposable
             }
         }
 
-        /// <summary>Copies the per-bucket counts into <paramref name="into"/> and returns count and sum, all of one moment.</summary>
-        public (long Count, double Sum) Snapshot(long[] into) => Snapshot(into, null);
-
-        /// <summary>As <see cref="Snapshot(long[])"/>, also copying the exemplars (if kept) into <paramref name="exemplarsInto"/>.</summary>
+        /// <summary>
+        /// Copies the per-bucket counts into <paramref name="into"/>, and the exemplars (if kept) into
+        /// <paramref name="exemplarsInto"/> when given, and returns count and sum, all of one moment.
+        /// </summary>
         public (long Count, double Sum) Snapshot(long[] into, Exemplar[]? exemplarsInto)
         {
             lock (_lock)

@@ -307,18 +307,7 @@ public sealed class OutageTests
 
         // Meanwhile a sweep dead-letters the job (its run's lease is taken for lost), and a client requeues it; the new run
         // is held at its start, so its stream stays open on its queued event.
-        var sqlite = server.Services.GetRequiredService<SqliteJobStore>();
-        var swept = new Sluice.Core.Jobs.JobEvent(id, hub.NextId(id), "dead_lettered",
-            "{\"status\":\"dead_lettered\",\"error\":\"lease lost (test sweep)\",\"error_code\":\"worker_lost\"}", DateTimeOffset.UtcNow);
-        Assert.True(await sqlite.CompleteAsync(new JobCompletion
-        {
-            JobId = id,
-            Status = Sluice.Core.Jobs.JobStatus.DeadLettered,
-            Error = "lease lost (test sweep)",
-            ErrorCode = Sluice.Core.Jobs.JobErrorCodes.WorkerLost,
-            CompletedAt = DateTimeOffset.UtcNow,
-            Events = [swept],
-        }, CancellationToken.None));
+        var swept = await SweptAsync(server, hub, id);
         var heldStart = await RequeueHeldAtItsStartAsync(server, store, id);
 
         await store.StartHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
@@ -345,8 +334,7 @@ public sealed class OutageTests
             var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
             Assert.Equal("succeeded", job.GetProperty("status").GetString());
             Assert.Equal(1, job.GetProperty("attempts").GetInt32());
-            var stored = await store.GetEventsAsync(id, swept.Id, CancellationToken.None);
-            Assert.Equal(stored.Select(e => (e.Id, e.Type)), seen);
+            await AssertStreamIsTheStoredEventsAsync(store, id, swept.Id, seen);
         }
     }
 
@@ -358,12 +346,7 @@ public sealed class OutageTests
         var hub = server.Services.GetRequiredService<JobService>().Events;
 
         // The first run failed (attempt 1 of 2) and is about to schedule its retry, held there.
-        var staleHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        store.HeldRetries = staleHeld;
-        var (_, submitted) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
-        var id = submitted.GetProperty("id").GetString()!;
-        await store.RetryHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
-        store.HeldRetries = null;
+        var (id, staleHeld) = await FailedRunHeldBeforeItsRetryAsync(server, store);
 
         // Meanwhile a sweep dead-letters the job and a client requeues it; the new run is held at its start.
         var swept = await SweptAsync(server, hub, id);
@@ -389,8 +372,7 @@ public sealed class OutageTests
             Assert.Equal("dead_lettered", seen[^1].Type);
             var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
             Assert.Equal(2, job.GetProperty("attempts").GetInt32());
-            var stored = await store.GetEventsAsync(id, swept.Id, CancellationToken.None);
-            Assert.Equal(stored.Select(e => (e.Id, e.Type)), seen);
+            await AssertStreamIsTheStoredEventsAsync(store, id, swept.Id, seen);
         }
     }
 
@@ -481,6 +463,13 @@ public sealed class OutageTests
         await store.ReadHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
         store.HeldReads = null;
         return (cancel, readHeld);
+    }
+
+    /// <summary>The events a subscriber saw after <paramref name="afterId"/> are exactly those stored, in order.</summary>
+    private static async Task AssertStreamIsTheStoredEventsAsync(OutageJobStore store, string id, long afterId, List<(long Id, string Type)> seen)
+    {
+        var stored = await store.GetEventsAsync(id, afterId, CancellationToken.None);
+        Assert.Equal(stored.Select(e => (e.Id, e.Type)), seen);
     }
 
     /// <summary>Dead-letters job <paramref name="id"/> in the store behind its run's back, as a sweep taking its lease for lost does.</summary>
