@@ -40,6 +40,13 @@ internal static class DeadLettersApi
             return Problems.Create(409, "Not dead-lettered", $"job '{id}' is {job.Status.ToWire()}", "id", "not-dead-lettered");
         }
 
+        // A job put back for a model this server no longer serves would sit in no queue, reading "queued" for ever:
+        // refused instead, and it stays a dead letter, unchanged.
+        if (!jobs.Registry.TryGet(job.Model, out _))
+        {
+            return Problems.Create(409, "Model not served", $"job '{id}' runs on model '{job.Model}', which this server does not serve (see GET /v1/models); it stays dead-lettered", "model", "unknown-model");
+        }
+
         var requeued = await jobs.RequeueAsync(id, http.RequestAborted).ConfigureAwait(false);
         if (requeued is null)
         {

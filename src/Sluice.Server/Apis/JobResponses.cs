@@ -92,5 +92,11 @@ internal static class JobResponses
         return job is not null && job.Owner == caller.Id ? job : null;
     }
 
-    public static ProblemHttpResult JobNotFound(string id) => Problems.Create(404, "Job not found", $"no job '{id}' visible to this key", "id", "job-not-found");
+    /// <summary>The 404 for a job id; an id longer than any job's is cut short, so a long path is not echoed back whole.</summary>
+    public static ProblemHttpResult JobNotFound(string id)
+    {
+        const int Shown = 64;
+        var shown = id.Length <= Shown ? id : string.Concat(id.AsSpan(0, Shown), "…");
+        return Problems.Create(404, "Job not found", $"no job '{shown}' visible to this key", "id", "job-not-found");
+    }
 }

@@ -43,6 +43,12 @@ internal static class ModelsApi
 
     private static async Task<IResult> InferAsync(string model, HttpContext http, DirectInference direct, ModelRegistry registry, IOptions<HttpOptions> options)
     {
+        // The route names the model, so an unknown one is the answer whatever the body holds (as for tasks).
+        if (!registry.TryGet(model, out _))
+        {
+            return Problems.Create(404, "Unknown model", $"no model '{model}'", "model", "unknown-model");
+        }
+
         var (doc, error) = await JsonBody.ReadAsync(http, options.Value).ConfigureAwait(false);
         if (error is not null)
         {

@@ -257,7 +257,8 @@ internal static class TasksApi
                     body = body with { Priority = priority };
                     break;
                 case "lane" when v.ValueKind == JsonValueKind.String && template.Lanes is { } lanes:
-                    if (root.TryGetProperty("priority", out _))
+                    // A null priority is a priority left out (as everywhere in the body), not a second one.
+                    if (root.TryGetProperty("priority", out var given) && given.ValueKind != JsonValueKind.Null)
                     {
                         error = Problems.BadRequest("lane", "a lane sets the priority: send lane or priority, not both");
                         return false;

@@ -58,6 +58,6 @@ public sealed record JobView
     /// </summary>
     public string? StreamToken { get; init; }
 
-    /// <summary>When <see cref="StreamToken"/> stops opening the streams (a stream already open goes on).</summary>
+    /// <summary>When <c>stream_token</c> stops opening the streams (a stream already open goes on).</summary>
     public DateTimeOffset? StreamTokenExpiresAt { get; init; }
 }

@@ -1,8 +1,8 @@
 namespace Sluice.Server.Contracts;
 
 /// <summary>
-/// The body of <c>POST /v1/completions</c> (documentation type; validated like <see cref="OpenAiChatBody"/>: null is
-/// the same as left out, integers are read by value).
+/// The body of <c>POST /v1/completions</c> (documentation type; validated like that of <c>POST /v1/chat/completions</c>:
+/// null is the same as left out, integers are read by value).
 /// </summary>
 /// <param name="Model">Model name from <c>GET /v1/models</c>.</param>
 /// <param name="Prompt">The text to continue.</param>

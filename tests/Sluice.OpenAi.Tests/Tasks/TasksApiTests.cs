@@ -241,6 +241,20 @@ public sealed class TasksApiTests
         Assert.Equal("1 2 3", done.GetProperty("result").GetProperty("text").GetString());
     }
 
+    [Theory]
+    [InlineData("\"priority\":null,\"lane\":\"interactive\"")]
+    [InlineData("\"lane\":\"interactive\",\"priority\":null")]
+    public async Task Tasks_LaneWithPriorityNull_LaneSetsThePriority(string fields)
+    {
+        // A generated client sends the unset priority as null beside the lane it set: one priority, not two.
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        var (response, job) = await server.PostAsync("/v1/tasks/codegen", $$"""{"input":{"language":"python","instruction":"add two numbers"},{{fields}},"max_tokens":2}""");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("high", job.GetProperty("priority").GetString());
+    }
+
     [Fact]
     public async Task Tasks_IntegersWrittenWithFraction_ReadByValue()
     {

@@ -78,6 +78,8 @@ public sealed class BadInputTests : IAsyncLifetime
             { "dead letters bad before", "GET /v1/dead-letters?before=zzz", "", null, 400, "before" },
             { "requeue unknown", "POST /v1/dead-letters/job_00000000000000000000000000/requeue", "", null, 404, "id" },
             { "infer unknown model", "POST /v1/models/nope/infer", "{\"input\":{}}", j, 404, "model" },
+            { "infer unknown model, bad body", "POST /v1/models/nope/infer", "{\"colour\":1}", j, 404, "model" },
+            { "infer unknown model, no body", "POST /v1/models/nope/infer", "", j, 404, "model" },
             { "infer missing input", "POST /v1/models/echo/infer", "{}", j, 400, "input" },
             { "infer bad input", "POST /v1/models/count/infer", "{\"input\":{\"n\":-1}}", j, 400, "input.n" },
             { "model info unknown", "GET /v1/models/nope", "", null, 404, "model" },
@@ -123,6 +125,21 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetJob_VeryLongId_404EchoesOnlyItsStart()
+    {
+        var id = new string('a', 5_000);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/jobs/" + id);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "good-key");
+
+        using var response = await _server.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(body.Length < 1_000, $"the 404 is {body.Length} characters long");
+        Assert.Contains("'" + new string('a', 64) + "…'", (await TestServer.ReadJsonAsync(response)).GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task Submit_MalformedJson_DetailGivesThePositionOnceOneBased()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = TestServer.Json("{\"model\":\"echo\",\n  x}") };
@@ -150,6 +167,24 @@ public sealed class BadInputTests : IAsyncLifetime
         using var response = await _server.Client.SendAsync(request);
         Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, name);
         Assert.Equal("Authorization", (await TestServer.ReadJsonAsync(response)).GetProperty("field").GetString());
+    }
+
+    [Theory]
+    [InlineData("good-key", "wrong-key", HttpStatusCode.Accepted)]
+    [InlineData("wrong-key", "good-key", HttpStatusCode.Unauthorized)]
+    public async Task Request_BearerAndXApiKeyBoth_BearerIsTheKeyChecked(string bearer, string xApiKey, HttpStatusCode expected)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = TestServer.Json("{\"model\":\"echo\",\"input\":{}}") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        request.Headers.Add("X-Api-Key", xApiKey);
+
+        using var response = await _server.Client.SendAsync(request);
+
+        Assert.Equal(expected, response.StatusCode);
+        if (expected == HttpStatusCode.Unauthorized)
+        {
+            Assert.Equal("Authorization", (await TestServer.ReadJsonAsync(response)).GetProperty("field").GetString());
+        }
     }
 
     [Fact]

@@ -465,6 +465,37 @@ public sealed class JobsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RequeueDeadLetter_ModelNoLongerServed_409NamingModelAndStaysDeadLettered()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("sluice-requeue-gone-").FullName;
+        var settings = new Dictionary<string, string>
+        {
+            ["Sluice:Models:sleep-batch:MaxAttempts"] = "1",
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "1",
+        };
+        string id;
+        await using (var first = await TestServer.StartAsync(settings, dataDir))
+        {
+            var (_, body) = await first.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+            id = body.GetProperty("id").GetString()!;
+            Assert.Equal("dead_lettered", (await first.WaitTerminalAsync(id, TimeSpan.FromSeconds(30))).GetProperty("status").GetString());
+            await first.StopKeepingDataAsync();
+        }
+
+        // The same store served without the model: the requeued job would be in no queue, "queued" for ever.
+        await using var second = await TestServer.StartAsync(new Dictionary<string, string>(settings) { ["Sluice:Models:sleep-batch:Enabled"] = "false" }, dataDir);
+        using var requeue = await second.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null);
+
+        Assert.Equal(HttpStatusCode.Conflict, requeue.StatusCode);
+        var problem = await TestServer.ReadJsonAsync(requeue);
+        Assert.Equal("model", problem.GetProperty("field").GetString());
+        Assert.Contains("sleep-batch", problem.GetProperty("detail").GetString());
+        Assert.Equal("dead_lettered", (await second.GetJobAsync(id)).GetProperty("status").GetString());
+        var dl = await TestServer.ReadJsonAsync(await second.Client.GetAsync("/v1/dead-letters"));
+        Assert.Contains(dl.GetProperty("data").EnumerateArray(), j => j.GetProperty("id").GetString() == id);
+    }
+
+    [Fact]
     public async Task Submit_ConcurrentBurstPastMaxQueueDepth_AcceptsNoMoreThanTheBound()
     {
         await using var server = await TestServer.StartAsync(new Dictionary<string, string>

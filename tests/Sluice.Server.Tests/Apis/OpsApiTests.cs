@@ -566,6 +566,30 @@ public sealed class OpsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpenApi_Descriptions_NameNoCSharpTypeOrMember()
+    {
+        // A <see cref> in a contract's XML comment reaches the document as C# ("string? JobList.Next"), which a
+        // client reading the document cannot map to a field: descriptions say the wire names instead.
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        var contracts = typeof(Sluice.Server.Contracts.JobList).Assembly.GetTypes()
+            .Where(t => t.Namespace == "Sluice.Server.Contracts" && !t.Name.Contains('<', StringComparison.Ordinal))
+            .Select(t => t.Name.Split('`')[0])
+            .ToHashSet(StringComparer.Ordinal);
+        var descriptions = Descendants(doc.RootElement)
+            .Where(e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String)
+            .Select(e => e.GetProperty("description").GetString()!)
+            .ToList();
+
+        Assert.Contains(descriptions, d => d.Contains("pass `next` as `before`", StringComparison.Ordinal));
+        foreach (var description in descriptions)
+        {
+            var words = System.Text.RegularExpressions.Regex.Matches(description, @"[A-Za-z_][A-Za-z0-9_]*").Select(m => m.Value);
+            Assert.DoesNotContain(words, contracts.Contains);
+            Assert.DoesNotContain("string? ", description, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task OpenApi_Document_ReadsWithoutErrorsAndEveryReferenceResolves()
     {
         var text = await _server.Client.GetStringAsync("/openapi/v1.json");
