@@ -186,6 +186,46 @@ public sealed class TracingTests
         Assert.True(probe is null || !probe.Recorded);
     }
 
+    [Theory]
+    [InlineData(null, null, null, true, true)]
+    [InlineData("always_off", null, null, false, false)]
+    [InlineData("parentbased_always_off", null, null, false, true)]
+    [InlineData("traceidratio", "0", null, false, false)]
+    [InlineData("parentbased_traceidratio", "0", null, false, true)]
+    [InlineData("parentbased_traceidratio", "1", null, true, true)]
+    [InlineData("always_off", null, "always_on", true, true)]
+    public void AddSluiceTracing_SamplerVariables_SampleAsTheyNameAndStillDropUnparentedHttp(string? sampler, string? arg, string? setting, bool root, bool child)
+    {
+        var settings = new Dictionary<string, string?> { ["Sluice:Tracing:Enabled"] = "true", ["Sluice:Tracing:Endpoint"] = "http://127.0.0.1:1" };
+        settings["OTEL_TRACES_SAMPLER"] = sampler;
+        settings["OTEL_TRACES_SAMPLER_ARG"] = arg;
+        settings["Sluice:Tracing:Sampler"] = setting;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging().AddSluiceTracing(configuration);
+        using var provider = services.BuildServiceProvider();
+        using var tracer = provider.GetRequiredService<TracerProvider>();
+        using var http = new ActivitySource(HttpClientSource);
+        Activity.Current = null;
+
+        using (var span = SluiceTracing.Source.StartActivity(SluiceTracing.RunSpan))
+        {
+            Assert.Equal(root, span?.Recorded ?? false);
+        }
+
+        var sampledParent = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded, isRemote: true);
+        using (var span = SluiceTracing.Source.StartActivity(SluiceTracing.RunSpan, ActivityKind.Internal, sampledParent))
+        {
+            Assert.Equal(child, span?.Recorded ?? false);
+        }
+
+        // A backend's health probe, outside any trace, is dropped whatever the sampler.
+        Activity.Current = null;
+        using var probe = http.StartActivity("System.Net.Http.HttpRequestOut", ActivityKind.Client);
+        Assert.True(probe is null || !probe.Recorded);
+    }
+
     [Fact]
     public async Task FinishAsync_OutcomeWrittenElsewhereWhileTheRunStoredItsOwn_RunSpanEndsSuperseded()
     {
@@ -275,13 +315,29 @@ public sealed class TracingTests
     [Theory]
     [InlineData("Protocol", "udp", "Sluice:Tracing:Protocol = 'udp' must be 'grpc' or 'http/protobuf'.")]
     [InlineData("Endpoint", "collector:4318", "Sluice:Tracing:Endpoint = 'collector:4318' must be an absolute http:// or https:// address.")]
-    public async Task RunAsync_BadTracingSetting_StopsTheStartNamingIt(string setting, string value, string message)
+    [InlineData("Sluice:Tracing:Sampler", "sometimes", "Sluice:Tracing:Sampler = 'sometimes' must be 'always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off' or 'parentbased_traceidratio'.")]
+    [InlineData("Sluice:Tracing:SamplerArg", "1.5", "Sluice:Tracing:SamplerArg = 1.5 must be a ratio from 0 to 1.")]
+    [InlineData("OTEL_TRACES_SAMPLER", "ratio", "OTEL_TRACES_SAMPLER = 'ratio' must be 'always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off' or 'parentbased_traceidratio'.", true)]
+    [InlineData("OTEL_TRACES_SAMPLER_ARG", "-0.1", "OTEL_TRACES_SAMPLER_ARG = '-0.1' must be a ratio from 0 to 1.", true, "parentbased_traceidratio")]
+    public async Task RunAsync_BadTracingSetting_StopsTheStartNamingIt(string setting, string value, string message, bool exportOn = false, string? sampler = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), "sluice-start-" + Guid.NewGuid().ToString("N")[..8]);
-        string[] args = ["--urls=http://127.0.0.1:0", "--Sluice:Storage:DataDir=" + dir, "--Sluice:Engine:ModelsPaths:0=" + TestServer.EmptyFolder, $"--Sluice:Tracing:{setting}={value}"];
+        var key = setting.Contains(':', StringComparison.Ordinal) || setting.StartsWith("OTEL_", StringComparison.Ordinal) ? setting : "Sluice:Tracing:" + setting;
+        List<string> args = ["--urls=http://127.0.0.1:0", "--Sluice:Storage:DataDir=" + dir, "--Sluice:Engine:ModelsPaths:0=" + TestServer.EmptyFolder, $"--{key}={value}"];
+        if (exportOn)
+        {
+            args.Add("--Sluice:Tracing:Enabled=true");
+            args.Add("--Sluice:Tracing:Endpoint=http://127.0.0.1:1");
+        }
+
+        if (sampler is not null)
+        {
+            args.Add("--OTEL_TRACES_SAMPLER=" + sampler);
+        }
+
         try
         {
-            var ex = await Assert.ThrowsAsync<ServerStartException>(() => SluiceServerHost.RunAsync(args, CancellationToken.None));
+            var ex = await Assert.ThrowsAsync<ServerStartException>(() => SluiceServerHost.RunAsync([.. args], CancellationToken.None));
             Assert.Equal("the server could not start: " + message, ex.Message);
         }
         finally
