@@ -160,6 +160,70 @@ public sealed class TracingTests
     }
 
     [Fact]
+    public async Task Submit_RemoteJobWhileEveryUpstreamSlotIsTaken_SlotWaitIsAChildSpanOfTheRunBeforeTheUpstreamCall()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = static s => s.Name is SluiceTracing.SourceName or HttpClientSource,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
+        // A fake Ollama with two models behind one backend, so two models' jobs share its one upstream slot.
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/api/tags", static ctx => ctx.Response.WriteAsJsonAsync(new
+            {
+                models = new[] { new { name = "a:1b", model = "a:1b", size = 1 }, new { name = "b:1b", model = "b:1b", size = 1 } },
+            }));
+            app.MapPost("/api/generate", async ctx =>
+            {
+                if (Interlocked.Increment(ref calls) == 1)
+                {
+                    await release.Task;
+                }
+
+                ctx.Response.ContentType = "application/x-ndjson";
+                await FakeUpstream.WriteLineAsync(ctx.Response, """{"model":"a:1b","response":"hi","done":false}""");
+                await FakeUpstream.WriteLineAsync(ctx.Response, """{"model":"a:1b","done":true,"done_reason":"stop","prompt_eval_count":1,"eval_count":1}""");
+            });
+        });
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Backends:ollama:Type"] = "ollama",
+            ["Sluice:Backends:ollama:BaseUrl"] = upstream.Url,
+            ["Sluice:Backends:ollama:Discover"] = "true",
+            ["Sluice:Backends:ollama:MaxConcurrency"] = "1",
+        });
+        var held = await SubmitNoWaitAsync(server.Client, ActivityTraceId.CreateRandom(), """{"model":"ollama.a-1b","input":{"prompt":"hold","max_tokens":2}}""");
+        await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref calls) == 1), () => $"job {held} never reached the upstream", TimeSpan.FromSeconds(30));
+        var trace = ActivityTraceId.CreateRandom();
+
+        var waiting = SubmitAsync(server.Client, trace, ActivitySpanId.CreateRandom(), """{"model":"ollama.b-1b","input":{"prompt":"wait","max_tokens":2}}""");
+        await Task.Delay(500);
+        release.SetResult();
+        var id = await waiting;
+
+        Activity[] InTrace() => [.. stopped.Where(a => a.TraceId == trace)];
+        await Poll.UntilAsync(() => Task.FromResult(InTrace().Any(a => a.OperationName == SluiceTracing.RunSpan)),
+            () => "spans in the trace: " + string.Join(", ", InTrace().Select(a => a.OperationName)), TimeSpan.FromSeconds(30));
+        var run = Assert.Single(InTrace(), a => a.OperationName == SluiceTracing.RunSpan);
+        var wait = Assert.Single(InTrace(), a => a.OperationName == SluiceTracing.SlotWaitSpan);
+        var call = Assert.Single(InTrace(), a => a.Source.Name == HttpClientSource);
+        Assert.Equal(id, run.GetTagItem(SluiceTracing.JobIdTag));
+        Assert.Equal(run.SpanId, wait.ParentSpanId);
+        Assert.Equal(ActivityKind.Internal, wait.Kind);
+        Assert.Equal("ollama", wait.GetTagItem(SluiceTracing.BackendTag));
+        Assert.True(wait.Duration >= TimeSpan.FromMilliseconds(400), $"slot_wait lasted {wait.Duration}");
+        // The call is the run's child, made once the slot was free.
+        Assert.Equal(run.SpanId, call.ParentSpanId);
+        Assert.True(call.StartTimeUtc >= wait.StartTimeUtc + wait.Duration, $"call at {call.StartTimeUtc:O}, wait ended {wait.StartTimeUtc + wait.Duration:O}");
+    }
+
+    [Fact]
     public void AddSluiceTracing_ExportOn_TracesOutgoingHttpWithinATraceOnly()
     {
         var services = new ServiceCollection();
