@@ -59,6 +59,7 @@ public sealed class TracingTests
             foreach (var span in new[] { queue, run })
             {
                 Assert.Equal(SluiceTracing.SourceName, span.Source.Name);
+                Assert.Equal(ActivityKind.Internal, span.Kind);
                 Assert.Equal(request.SpanId, span.ParentSpanId);
                 Assert.Equal(ids[i], span.GetTagItem(SluiceTracing.JobIdTag));
                 Assert.Equal("sleep-batch", span.GetTagItem(SluiceTracing.ModelTag));
@@ -68,6 +69,7 @@ public sealed class TracingTests
             // The wait ends where the run begins.
             Assert.True(queue.StartTimeUtc + queue.Duration <= run.StartTimeUtc + TimeSpan.FromMilliseconds(1), $"queue ends {queue.StartTimeUtc + queue.Duration:O}, run starts {run.StartTimeUtc:O}");
             Assert.Equal("succeeded", run.GetTagItem(SluiceTracing.OutcomeTag));
+            Assert.Equal(2, run.GetTagItem(SluiceTracing.BatchSizeTag));
             Assert.Null(run.GetTagItem(SluiceTracing.ErrorTypeTag));
             Assert.Equal(ActivityStatusCode.Unset, run.Status);
             runs[i] = run;
@@ -76,6 +78,7 @@ public sealed class TracingTests
         // One batch served both traces: a root of its own, linked to each job's run.
         var batch = Assert.Single(stopped, a => a.OperationName == SluiceTracing.BatchSpan && a.Links.Any(l => l.Context.TraceId == clients[0].Item1));
         Assert.Equal(default, batch.ParentSpanId);
+        Assert.Equal(ActivityKind.Internal, batch.Kind);
         Assert.Equal("sleep-batch", batch.GetTagItem(SluiceTracing.ModelTag));
         Assert.Equal(2, batch.GetTagItem(SluiceTracing.BatchSizeTag));
         Assert.Equal(
@@ -334,6 +337,30 @@ public sealed class TracingTests
         Assert.Equal(id, run.GetTagItem(SluiceTracing.JobIdTag));
         Assert.Equal(SluiceTracing.SupersededOutcome, run.GetTagItem(SluiceTracing.OutcomeTag));
         Assert.Equal(ActivityStatusCode.Error, run.Status);
+    }
+
+    [Fact]
+    public async Task RunAsync_StopWhileAGenerativeStartIsBeingStored_RunSpanBegunForItEndsReleased()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = ListenToSluice(stopped);
+        var trace = ActivityTraceId.CreateRandom();
+        string id;
+        await using (var server = await StartWithHeldStoreAsync())
+        {
+            var store = server.Services.GetRequiredService<OutageJobStore>();
+            store.HeldStarts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+            // A generative job's run span begins with its sequence, before its start is stored; the server stops while
+            // that write is held, so the job never starts here and stays queued.
+            id = await SubmitNoWaitAsync(server.Client, trace, """{"model":"count","input":{"prompt":"a","max_tokens":2}}""");
+            await store.StartHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        }
+
+        var run = await RunSpanAsync(stopped, trace);
+        Assert.Equal(id, run.GetTagItem(SluiceTracing.JobIdTag));
+        Assert.Equal(SluiceTracing.ReleasedOutcome, run.GetTagItem(SluiceTracing.OutcomeTag));
+        Assert.Equal(ActivityStatusCode.Unset, run.Status);
     }
 
     [Fact]
