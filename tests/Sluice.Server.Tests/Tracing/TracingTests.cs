@@ -166,10 +166,12 @@ public sealed class TracingTests
     public async Task Submit_RemoteJobWhileEveryUpstreamSlotIsTaken_SlotWaitIsAChildSpanOfTheRunBeforeTheUpstreamCall()
     {
         var stopped = new ConcurrentQueue<Activity>();
+        var started = new ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
         {
             ShouldListenTo = static s => s.Name is SluiceTracing.SourceName or HttpClientSource,
             Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = started.Enqueue,
             ActivityStopped = stopped.Enqueue,
         };
         ActivitySource.AddActivityListener(listener);
@@ -206,7 +208,9 @@ public sealed class TracingTests
         var trace = ActivityTraceId.CreateRandom();
 
         var waiting = SubmitAsync(server.Client, trace, ActivitySpanId.CreateRandom(), """{"model":"ollama.b-1b","input":{"prompt":"wait","max_tokens":2}}""");
-        await Task.Delay(500);
+        await Poll.UntilAsync(() => Task.FromResult(started.Any(a => a.TraceId == trace && a.OperationName == SluiceTracing.SlotWaitSpan)),
+            () => "the second job never waited for the upstream's slot", TimeSpan.FromSeconds(30));
+        await Task.Delay(300);
         release.SetResult();
         var id = await waiting;
 
@@ -220,7 +224,7 @@ public sealed class TracingTests
         Assert.Equal(run.SpanId, wait.ParentSpanId);
         Assert.Equal(ActivityKind.Internal, wait.Kind);
         Assert.Equal("ollama", wait.GetTagItem(SluiceTracing.BackendTag));
-        Assert.True(wait.Duration >= TimeSpan.FromMilliseconds(400), $"slot_wait lasted {wait.Duration}");
+        Assert.True(wait.Duration >= TimeSpan.FromMilliseconds(250), $"slot_wait lasted {wait.Duration}");
         // The call is the run's child, made once the slot was free.
         Assert.Equal(run.SpanId, call.ParentSpanId);
         Assert.True(call.StartTimeUtc >= wait.StartTimeUtc + wait.Duration, $"call at {call.StartTimeUtc:O}, wait ended {wait.StartTimeUtc + wait.Duration:O}");
