@@ -8,6 +8,7 @@ using Polly.Retry;
 using Sluice.Backends.Configuration;
 using Sluice.Backends.Health;
 using Sluice.Core.Jobs;
+using Sluice.Core.Tracing;
 
 namespace Sluice.Backends.Resilience;
 
@@ -146,7 +147,14 @@ internal sealed class UpstreamClient : IDisposable
     /// </summary>
     public async Task<T> ExecuteAsync<T, TState>(Func<TState, CancellationToken, ValueTask<T>> attempt, TState state, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!_gate.Wait(0))
+        {
+            // Every slot is taken: the run (or batch) waits here before the upstream does any work for it. A span of
+            // its own shows the wait apart from the call; disposed, it ends however the wait ends (a cancel included).
+            using var wait = SluiceTracing.StartSlotWait(Name);
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             return await _pipeline.ExecuteAsync(attempt, state, cancellationToken).ConfigureAwait(false);

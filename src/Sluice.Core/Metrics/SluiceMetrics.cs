@@ -22,7 +22,7 @@ public sealed class SluiceMetrics : IDisposable
         JobRetries = _meter.CreateCounter<long>("sluice_job_retries_total", description: "Failed attempts scheduled for retry, by model.");
         JobsRerouted = _meter.CreateCounter<long>("sluice_jobs_rerouted_total", description: "Queued jobs moved to a fallback because their model was unusable when they reached execution or its upstream asked them to wait (Retry-After), by model (from) and fallback (to).");
         QueueWait = _meter.CreateHistogram<double>("sluice_queue_wait_seconds", "s", "Time from enqueue to start of the attempt, by model.");
-        RunDuration = _meter.CreateHistogram<double>("sluice_run_duration_seconds", "s", "Model execution time of one batch or one generation, by model.");
+        RunDuration = _meter.CreateHistogram<double>("sluice_run_duration_seconds", "s", "Model execution time of one batch of a one-shot model, by model.");
         BatchSize = _meter.CreateHistogram<int>("sluice_batch_size", description: "Items per executed batch (one-shot) or sequences per step (generative), by model.");
         CacheRequests = _meter.CreateCounter<long>("sluice_cache_requests_total", description: "Result-cache lookups by result (hit or miss).");
         Rejections = _meter.CreateCounter<long>("sluice_rejections_total", description: "Requests refused before queueing, by reason.");

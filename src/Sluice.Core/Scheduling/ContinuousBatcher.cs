@@ -292,6 +292,7 @@ internal sealed partial class ContinuousBatcher
             if (pending is not null && pendingLive is not null)
             {
                 _ = _lifecycle.FailAsync(pending, _reader, pendingLive, $"{ex.GetType().Name}: {ex.Message}", retryable: true, 0, 0);
+                pending = null;
             }
 
             if (starting is not null)
@@ -319,6 +320,22 @@ internal sealed partial class ContinuousBatcher
                 {
                     admitSeqs[i].Dispose();
                 }
+
+                // Their run spans began before the starts were stored. The ones stored are running and end with the
+                // graceful stop's hand-back; the ones the stop kept from starting end here, handed back too.
+                for (var i = 0; i < startingCount; i++)
+                {
+                    if (admitLives[i] is { Running: false } unstarted)
+                    {
+                        SluiceTracing.EndRun(unstarted.TakeRunSpan(), SluiceTracing.ReleasedOutcome, null, failed: false);
+                    }
+                }
+            }
+
+            if (pending is not null && pendingLive is not null)
+            {
+                // Stopping while it waited for room: it never started and stays queued, but its run span had begun.
+                SluiceTracing.EndRun(pendingLive.TakeRunSpan(), SluiceTracing.ReleasedOutcome, null, failed: false);
             }
 
             foreach (var a in _active)

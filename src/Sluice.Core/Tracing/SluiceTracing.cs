@@ -20,6 +20,9 @@ public static class SluiceTracing
     public const string RunSpan = "run";
     public const string BatchSpan = "batch";
 
+    /// <summary>A wait for a free upstream slot (every one of the backend's <c>MaxConcurrency</c> calls in flight).</summary>
+    public const string SlotWaitSpan = "slot_wait";
+
     // Attribute names: OpenTelemetry semantic conventions where one exists (error.type), sluice.* for ours.
     public const string JobIdTag = "sluice.job.id";
     public const string ModelTag = "sluice.model";
@@ -27,6 +30,7 @@ public static class SluiceTracing
     public const string OutcomeTag = "sluice.job.outcome";
     public const string BatchSizeTag = "sluice.batch.size";
     public const string ErrorTypeTag = "error.type";
+    public const string BackendTag = "sluice.backend";
 
     /// <summary>Outcome of a run that ends in a retry, a move to a fallback, or a hand-back at a graceful stop.</summary>
     public const string RetryingOutcome = "retrying";
@@ -213,6 +217,27 @@ public static class SluiceTracing
 
         batch.Stop();
         Activity.Current = null;
+    }
+
+    /// <summary>
+    /// Starts the span of a wait for a free slot of <paramref name="backend"/>'s upstream, a child of the current span (a
+    /// job's <c>run</c>, a <c>batch</c>); it is current until disposed, which ends it on every way out of the wait. Null
+    /// when nothing listens or no span is current (a health probe belongs to no trace).
+    /// </summary>
+    public static Activity? StartSlotWait(string backend)
+    {
+        if (!Source.HasListeners() || Activity.Current is null)
+        {
+            return null;
+        }
+
+        var wait = Source.StartActivity(SlotWaitSpan, ActivityKind.Internal);
+        if (wait is { IsAllDataRequested: true })
+        {
+            wait.SetTag(BackendTag, backend);
+        }
+
+        return wait;
     }
 
     private static void Describe(Activity activity, QueuedJob job)

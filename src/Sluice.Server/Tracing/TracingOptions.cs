@@ -25,4 +25,16 @@ public sealed class TracingOptions
 
     /// <summary>The <c>service.name</c> of the spans. Null: <c>OTEL_SERVICE_NAME</c>, else <c>sluice</c>.</summary>
     public string? ServiceName { get; set; }
+
+    /// <summary>
+    /// The sampler, as <c>OTEL_TRACES_SAMPLER</c>: <c>always_on</c>, <c>always_off</c>, <c>traceidratio</c>,
+    /// <c>parentbased_always_on</c>, <c>parentbased_always_off</c> or <c>parentbased_traceidratio</c>. Null: the variable,
+    /// else <c>parentbased_always_on</c>. Outgoing HTTP outside any trace (health probes) is dropped with every choice.
+    /// </summary>
+    public string? Sampler { get; set; }
+
+    /// <summary>
+    /// The ratio (0 to 1) of the <c>traceidratio</c> samplers, as <c>OTEL_TRACES_SAMPLER_ARG</c>. Null: the variable, else 1.
+    /// </summary>
+    public double? SamplerArg { get; set; }
 }

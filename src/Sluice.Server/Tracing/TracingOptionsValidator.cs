@@ -4,9 +4,10 @@ namespace Sluice.Server.Tracing;
 
 /// <summary>
 /// Checks <c>Sluice:Tracing</c> at start, naming the setting: an endpoint that is not an http(s) address or an unknown
-/// protocol would otherwise only show as spans that never arrive.
+/// protocol would otherwise only show as spans that never arrive; an unknown sampler or a ratio outside 0..1 (given here,
+/// or in <c>OTEL_TRACES_SAMPLER</c> / <c>OTEL_TRACES_SAMPLER_ARG</c> with export on) would sample other than meant.
 /// </summary>
-internal sealed class TracingOptionsValidator : IValidateOptions<TracingOptions>
+internal sealed class TracingOptionsValidator(IConfiguration configuration) : IValidateOptions<TracingOptions>
 {
     internal const string Grpc = "grpc";
     internal const string HttpProtobuf = "http/protobuf";
@@ -30,6 +31,7 @@ internal sealed class TracingOptionsValidator : IValidateOptions<TracingOptions>
             errors.Add($"{TracingOptions.SectionName}:ServiceName must not be empty.");
         }
 
+        TracingSamplers.Validate(options, configuration, TracingServiceCollectionExtensions.ExportEnabled(configuration), errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -26,7 +26,7 @@ public static class TracingServiceCollectionExtensions
     public static IServiceCollection AddSluiceTracing(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<TracingOptions>().BindConfiguration(TracingOptions.SectionName).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TracingOptions>, TracingOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TracingOptions>>(new TracingOptionsValidator(configuration)));
         if (!ExportEnabled(configuration))
         {
             // No tracer provider: nothing listens to the Sluice source, so no span is ever created.
@@ -37,7 +37,7 @@ public static class TracingServiceCollectionExtensions
         services.AddOptions<OtlpExporterOptions>().Configure<IOptions<TracingOptions>>(static (otlp, tracing) => Apply(otlp, tracing.Value));
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName))
-            .WithTracing(t => t.AddSource(SluiceTracing.SourceName, AspNetCoreSource, HttpClientSource).SetSampler(new ParentedHttpClientSampler()).AddOtlpExporter());
+            .WithTracing(t => t.AddSource(SluiceTracing.SourceName, AspNetCoreSource, HttpClientSource).SetSampler(sp => TracingSamplers.Create(sp.GetRequiredService<IOptions<TracingOptions>>().Value, configuration)).AddOtlpExporter());
         return services;
     }
 

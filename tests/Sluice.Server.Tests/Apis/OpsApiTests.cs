@@ -94,6 +94,19 @@ public sealed class OpsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_GenerativeJob_RunDurationHelpSaysOneShotBatchesAndHasNoGenerativeSeries()
+    {
+        await _server.PostJobAsync("""{"model":"count","input":{"prompt":"a","max_tokens":2}}""", waitSeconds: 10);
+
+        var text = await _server.Client.GetStringAsync("/metrics");
+
+        // A generation's time is in sluice_step_duration_seconds (per step), never here: the help text says so.
+        Assert.Contains("\n# HELP sluice_run_duration_seconds Model execution time of one batch of a one-shot model, by model.\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("sluice_run_duration_seconds_count{model=\"count\"}", text, StringComparison.Ordinal);
+        Assert.Contains("sluice_step_duration_seconds_count{model=\"count\"}", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Metrics_OpenMetricsAfterTraffic_PassesTheStrictGrammarCheck()
     {
         await _server.PostJobAsync("{\"model\":\"echo\",\"input\":{}}", waitSeconds: 10);

@@ -59,6 +59,7 @@ public sealed class TracingTests
             foreach (var span in new[] { queue, run })
             {
                 Assert.Equal(SluiceTracing.SourceName, span.Source.Name);
+                Assert.Equal(ActivityKind.Internal, span.Kind);
                 Assert.Equal(request.SpanId, span.ParentSpanId);
                 Assert.Equal(ids[i], span.GetTagItem(SluiceTracing.JobIdTag));
                 Assert.Equal("sleep-batch", span.GetTagItem(SluiceTracing.ModelTag));
@@ -68,6 +69,7 @@ public sealed class TracingTests
             // The wait ends where the run begins.
             Assert.True(queue.StartTimeUtc + queue.Duration <= run.StartTimeUtc + TimeSpan.FromMilliseconds(1), $"queue ends {queue.StartTimeUtc + queue.Duration:O}, run starts {run.StartTimeUtc:O}");
             Assert.Equal("succeeded", run.GetTagItem(SluiceTracing.OutcomeTag));
+            Assert.Equal(2, run.GetTagItem(SluiceTracing.BatchSizeTag));
             Assert.Null(run.GetTagItem(SluiceTracing.ErrorTypeTag));
             Assert.Equal(ActivityStatusCode.Unset, run.Status);
             runs[i] = run;
@@ -76,6 +78,7 @@ public sealed class TracingTests
         // One batch served both traces: a root of its own, linked to each job's run.
         var batch = Assert.Single(stopped, a => a.OperationName == SluiceTracing.BatchSpan && a.Links.Any(l => l.Context.TraceId == clients[0].Item1));
         Assert.Equal(default, batch.ParentSpanId);
+        Assert.Equal(ActivityKind.Internal, batch.Kind);
         Assert.Equal("sleep-batch", batch.GetTagItem(SluiceTracing.ModelTag));
         Assert.Equal(2, batch.GetTagItem(SluiceTracing.BatchSizeTag));
         Assert.Equal(
@@ -160,6 +163,74 @@ public sealed class TracingTests
     }
 
     [Fact]
+    public async Task Submit_RemoteJobWhileEveryUpstreamSlotIsTaken_SlotWaitIsAChildSpanOfTheRunBeforeTheUpstreamCall()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        var started = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = static s => s.Name is SluiceTracing.SourceName or HttpClientSource,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = started.Enqueue,
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
+        // A fake Ollama with two models behind one backend, so two models' jobs share its one upstream slot.
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/api/tags", static ctx => ctx.Response.WriteAsJsonAsync(new
+            {
+                models = new[] { new { name = "a:1b", model = "a:1b", size = 1 }, new { name = "b:1b", model = "b:1b", size = 1 } },
+            }));
+            app.MapPost("/api/generate", async ctx =>
+            {
+                if (Interlocked.Increment(ref calls) == 1)
+                {
+                    await release.Task;
+                }
+
+                ctx.Response.ContentType = "application/x-ndjson";
+                await FakeUpstream.WriteLineAsync(ctx.Response, """{"model":"a:1b","response":"hi","done":false}""");
+                await FakeUpstream.WriteLineAsync(ctx.Response, """{"model":"a:1b","done":true,"done_reason":"stop","prompt_eval_count":1,"eval_count":1}""");
+            });
+        });
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Backends:ollama:Type"] = "ollama",
+            ["Sluice:Backends:ollama:BaseUrl"] = upstream.Url,
+            ["Sluice:Backends:ollama:Discover"] = "true",
+            ["Sluice:Backends:ollama:MaxConcurrency"] = "1",
+        });
+        var held = await SubmitNoWaitAsync(server.Client, ActivityTraceId.CreateRandom(), """{"model":"ollama.a-1b","input":{"prompt":"hold","max_tokens":2}}""");
+        await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref calls) == 1), () => $"job {held} never reached the upstream", TimeSpan.FromSeconds(30));
+        var trace = ActivityTraceId.CreateRandom();
+
+        var waiting = SubmitAsync(server.Client, trace, ActivitySpanId.CreateRandom(), """{"model":"ollama.b-1b","input":{"prompt":"wait","max_tokens":2}}""");
+        await Poll.UntilAsync(() => Task.FromResult(started.Any(a => a.TraceId == trace && a.OperationName == SluiceTracing.SlotWaitSpan)),
+            () => "the second job never waited for the upstream's slot", TimeSpan.FromSeconds(30));
+        await Task.Delay(300);
+        release.SetResult();
+        var id = await waiting;
+
+        Activity[] InTrace() => [.. stopped.Where(a => a.TraceId == trace)];
+        await Poll.UntilAsync(() => Task.FromResult(InTrace().Any(a => a.OperationName == SluiceTracing.RunSpan)),
+            () => "spans in the trace: " + string.Join(", ", InTrace().Select(a => a.OperationName)), TimeSpan.FromSeconds(30));
+        var run = Assert.Single(InTrace(), a => a.OperationName == SluiceTracing.RunSpan);
+        var wait = Assert.Single(InTrace(), a => a.OperationName == SluiceTracing.SlotWaitSpan);
+        var call = Assert.Single(InTrace(), a => a.Source.Name == HttpClientSource);
+        Assert.Equal(id, run.GetTagItem(SluiceTracing.JobIdTag));
+        Assert.Equal(run.SpanId, wait.ParentSpanId);
+        Assert.Equal(ActivityKind.Internal, wait.Kind);
+        Assert.Equal("ollama", wait.GetTagItem(SluiceTracing.BackendTag));
+        Assert.True(wait.Duration >= TimeSpan.FromMilliseconds(250), $"slot_wait lasted {wait.Duration}");
+        // The call is the run's child, made once the slot was free.
+        Assert.Equal(run.SpanId, call.ParentSpanId);
+        Assert.True(call.StartTimeUtc >= wait.StartTimeUtc + wait.Duration, $"call at {call.StartTimeUtc:O}, wait ended {wait.StartTimeUtc + wait.Duration:O}");
+    }
+
+    [Fact]
     public void AddSluiceTracing_ExportOn_TracesOutgoingHttpWithinATraceOnly()
     {
         var services = new ServiceCollection();
@@ -181,6 +252,46 @@ public sealed class TracingTests
         }
 
         // A backend's health probe, outside any trace: not a trace of its own.
+        Activity.Current = null;
+        using var probe = http.StartActivity("System.Net.Http.HttpRequestOut", ActivityKind.Client);
+        Assert.True(probe is null || !probe.Recorded);
+    }
+
+    [Theory]
+    [InlineData(null, null, null, true, true)]
+    [InlineData("always_off", null, null, false, false)]
+    [InlineData("parentbased_always_off", null, null, false, true)]
+    [InlineData("traceidratio", "0", null, false, false)]
+    [InlineData("parentbased_traceidratio", "0", null, false, true)]
+    [InlineData("parentbased_traceidratio", "1", null, true, true)]
+    [InlineData("always_off", null, "always_on", true, true)]
+    public void AddSluiceTracing_SamplerVariables_SampleAsTheyNameAndStillDropUnparentedHttp(string? sampler, string? arg, string? setting, bool root, bool child)
+    {
+        var settings = new Dictionary<string, string?> { ["Sluice:Tracing:Enabled"] = "true", ["Sluice:Tracing:Endpoint"] = "http://127.0.0.1:1" };
+        settings["OTEL_TRACES_SAMPLER"] = sampler;
+        settings["OTEL_TRACES_SAMPLER_ARG"] = arg;
+        settings["Sluice:Tracing:Sampler"] = setting;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging().AddSluiceTracing(configuration);
+        using var provider = services.BuildServiceProvider();
+        using var tracer = provider.GetRequiredService<TracerProvider>();
+        using var http = new ActivitySource(HttpClientSource);
+        Activity.Current = null;
+
+        using (var span = SluiceTracing.Source.StartActivity(SluiceTracing.RunSpan))
+        {
+            Assert.Equal(root, span?.Recorded ?? false);
+        }
+
+        var sampledParent = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded, isRemote: true);
+        using (var span = SluiceTracing.Source.StartActivity(SluiceTracing.RunSpan, ActivityKind.Internal, sampledParent))
+        {
+            Assert.Equal(child, span?.Recorded ?? false);
+        }
+
+        // A backend's health probe, outside any trace, is dropped whatever the sampler.
         Activity.Current = null;
         using var probe = http.StartActivity("System.Net.Http.HttpRequestOut", ActivityKind.Client);
         Assert.True(probe is null || !probe.Recorded);
@@ -233,6 +344,30 @@ public sealed class TracingTests
     }
 
     [Fact]
+    public async Task RunAsync_StopWhileAGenerativeStartIsBeingStored_RunSpanBegunForItEndsReleased()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = ListenToSluice(stopped);
+        var trace = ActivityTraceId.CreateRandom();
+        string id;
+        await using (var server = await StartWithHeldStoreAsync())
+        {
+            var store = server.Services.GetRequiredService<OutageJobStore>();
+            store.HeldStarts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+            // A generative job's run span begins with its sequence, before its start is stored; the server stops while
+            // that write is held, so the job never starts here and stays queued.
+            id = await SubmitNoWaitAsync(server.Client, trace, """{"model":"count","input":{"prompt":"a","max_tokens":2}}""");
+            await store.StartHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        }
+
+        var run = await RunSpanAsync(stopped, trace);
+        Assert.Equal(id, run.GetTagItem(SluiceTracing.JobIdTag));
+        Assert.Equal(SluiceTracing.ReleasedOutcome, run.GetTagItem(SluiceTracing.OutcomeTag));
+        Assert.Equal(ActivityStatusCode.Unset, run.Status);
+    }
+
+    [Fact]
     public async Task Serve_OtlpHttpProtobufConfigured_PostsTheJobSpansToV1Traces()
     {
         await using var collector = await OtlpCollector.StartAsync();
@@ -275,13 +410,29 @@ public sealed class TracingTests
     [Theory]
     [InlineData("Protocol", "udp", "Sluice:Tracing:Protocol = 'udp' must be 'grpc' or 'http/protobuf'.")]
     [InlineData("Endpoint", "collector:4318", "Sluice:Tracing:Endpoint = 'collector:4318' must be an absolute http:// or https:// address.")]
-    public async Task RunAsync_BadTracingSetting_StopsTheStartNamingIt(string setting, string value, string message)
+    [InlineData("Sluice:Tracing:Sampler", "sometimes", "Sluice:Tracing:Sampler = 'sometimes' must be 'always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off' or 'parentbased_traceidratio'.")]
+    [InlineData("Sluice:Tracing:SamplerArg", "1.5", "Sluice:Tracing:SamplerArg = 1.5 must be a ratio from 0 to 1.")]
+    [InlineData("OTEL_TRACES_SAMPLER", "ratio", "OTEL_TRACES_SAMPLER = 'ratio' must be 'always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off' or 'parentbased_traceidratio'.", true)]
+    [InlineData("OTEL_TRACES_SAMPLER_ARG", "-0.1", "OTEL_TRACES_SAMPLER_ARG = '-0.1' must be a ratio from 0 to 1.", true, "parentbased_traceidratio")]
+    public async Task RunAsync_BadTracingSetting_StopsTheStartNamingIt(string setting, string value, string message, bool exportOn = false, string? sampler = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), "sluice-start-" + Guid.NewGuid().ToString("N")[..8]);
-        string[] args = ["--urls=http://127.0.0.1:0", "--Sluice:Storage:DataDir=" + dir, "--Sluice:Engine:ModelsPaths:0=" + TestServer.EmptyFolder, $"--Sluice:Tracing:{setting}={value}"];
+        var key = setting.Contains(':', StringComparison.Ordinal) || setting.StartsWith("OTEL_", StringComparison.Ordinal) ? setting : "Sluice:Tracing:" + setting;
+        List<string> args = ["--urls=http://127.0.0.1:0", "--Sluice:Storage:DataDir=" + dir, "--Sluice:Engine:ModelsPaths:0=" + TestServer.EmptyFolder, $"--{key}={value}"];
+        if (exportOn)
+        {
+            args.Add("--Sluice:Tracing:Enabled=true");
+            args.Add("--Sluice:Tracing:Endpoint=http://127.0.0.1:1");
+        }
+
+        if (sampler is not null)
+        {
+            args.Add("--OTEL_TRACES_SAMPLER=" + sampler);
+        }
+
         try
         {
-            var ex = await Assert.ThrowsAsync<ServerStartException>(() => SluiceServerHost.RunAsync(args, CancellationToken.None));
+            var ex = await Assert.ThrowsAsync<ServerStartException>(() => SluiceServerHost.RunAsync([.. args], CancellationToken.None));
             Assert.Equal("the server could not start: " + message, ex.Message);
         }
         finally
