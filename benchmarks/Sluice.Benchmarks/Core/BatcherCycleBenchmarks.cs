@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Sluice.Core.Metrics;
 using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
 
@@ -13,7 +14,7 @@ namespace Sluice.Benchmarks.Core;
 /// validation, job record, <c>queued</c> event, in-process queue), the batcher taking the batch, the lifecycle
 /// starting and completing each job, and a subscriber following each job's events to the terminal one. The store
 /// answers at once (<see cref="NullJobStore"/>) and <c>max_queue_delay</c> is 0, so what is measured is the
-/// in-process pipeline, not fsyncs or the cork. Per operation: <see cref="Jobs"/> jobs submitted together.
+/// in-process pipeline (with the Prometheus exporter listening, as in the server), not fsyncs or the cork. Per operation: <see cref="Jobs"/> jobs submitted together.
 /// </summary>
 [MemoryDiagnoser]
 [ShortInProcessJob]
@@ -43,6 +44,8 @@ public class BatcherCycleBenchmarks
         services.AddSluiceCore();
         _services = services.BuildServiceProvider();
         _jobs = _services.GetRequiredService<JobService>();
+        // As in the server, where /metrics has it listening: every job's measurements then reach its series.
+        _services.GetRequiredService<PrometheusExporter>();
         _host = _services.GetRequiredService<ModelHost>();
         _host.StartAsync(_stop.Token).GetAwaiter().GetResult();
         while (!_jobs.Registry.TryGet("echo", out var echo) || echo.State != Sluice.Core.Models.ModelState.Ready)
