@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text.Json;
 
@@ -9,31 +10,36 @@ namespace Sluice.Core.Caching;
 /// </summary>
 public static class CacheKeys
 {
+    private const int InitialBytes = 4096;
+
+    /// <summary>A buffer grown past this by one large body is dropped rather than kept by its thread.</summary>
+    private const int MaxKeptBytes = 64 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     /// <summary>
     /// The key of <paramref name="input"/> to <paramref name="model"/> at <paramref name="version"/>, of the caller
     /// <paramref name="owner"/> (null: shared by every caller, see <see cref="CacheOptions.Scope"/>).
     /// </summary>
     public static string For(string model, string version, JsonElement input, string? owner = null)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        var writer = RentWriter(out var buffer);
+        writer.WriteStartArray();
+        writer.WriteStringValue(model);
+        writer.WriteStringValue(version);
+        WriteNormalized(writer, input);
+        if (owner is not null)
         {
-            writer.WriteStartArray();
-            writer.WriteStringValue(model);
-            writer.WriteStringValue(version);
-            WriteNormalized(writer, input);
-            if (owner is not null)
-            {
-                // A fourth element: no owner's key equals a shared one, and a shared key stays as it was before scopes.
-                writer.WriteStringValue(owner);
-            }
-
-            writer.WriteEndArray();
+            // A fourth element: no owner's key equals a shared one, and a shared key stays as it was before scopes.
+            writer.WriteStringValue(owner);
         }
 
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(buffer.WrittenSpan, hash);
-        return Convert.ToHexStringLower(hash);
+        writer.WriteEndArray();
+        return HashAndReturn(writer, buffer);
     }
 
     /// <summary>
@@ -45,16 +51,12 @@ public static class CacheKeys
     /// </summary>
     public static string BodyHash(string endpoint, JsonElement body, params ReadOnlySpan<string> nullIsAbsent)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartArray();
-            writer.WriteStringValue(endpoint);
-            WriteNormalized(writer, body, nullIsAbsent);
-            writer.WriteEndArray();
-        }
-
-        return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
+        var writer = RentWriter(out var buffer);
+        writer.WriteStartArray();
+        writer.WriteStringValue(endpoint);
+        WriteNormalized(writer, body, nullIsAbsent);
+        writer.WriteEndArray();
+        return HashAndReturn(writer, buffer);
     }
 
     /// <summary>
@@ -63,13 +65,39 @@ public static class CacheKeys
     /// </summary>
     public static string LegacyBodyHash(JsonElement body, params ReadOnlySpan<string> nullIsAbsent)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        var writer = RentWriter(out var buffer);
+        WriteNormalized(writer, body, nullIsAbsent);
+        return HashAndReturn(writer, buffer);
+    }
+
+    /// <summary>
+    /// This thread's writer and buffer, reset. Every key used to cost a new writer and buffer, and the writer's first
+    /// request for room past 256 bytes grew the buffer to 4 KB or more. Not reentrant; nothing here is.
+    /// </summary>
+    private static Utf8JsonWriter RentWriter(out ArrayBufferWriter<byte> buffer)
+    {
+        buffer = t_buffer ?? new ArrayBufferWriter<byte>(InitialBytes);
+        var writer = t_writer ?? new Utf8JsonWriter(buffer);
+        t_buffer = null;
+        t_writer = null;
+        writer.Reset(buffer);
+        return writer;
+    }
+
+    /// <summary>SHA-256 of what <paramref name="writer"/> wrote, as lower-case hex; the pair is kept for this thread unless its buffer grew large.</summary>
+    private static string HashAndReturn(Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer)
+    {
+        writer.Flush();
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(buffer.WrittenSpan, hash);
+        if (buffer.Capacity <= MaxKeptBytes)
         {
-            WriteNormalized(writer, body, nullIsAbsent);
+            buffer.ResetWrittenCount();
+            t_buffer = buffer;
+            t_writer = writer;
         }
 
-        return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
+        return Convert.ToHexStringLower(hash);
     }
 
     private static void WriteNormalized(Utf8JsonWriter writer, JsonElement e, ReadOnlySpan<string> nullIsAbsent = default)
@@ -77,24 +105,35 @@ public static class CacheKeys
         switch (e.ValueKind)
         {
             case JsonValueKind.Object:
-                var props = new List<JsonProperty>();
-                foreach (var p in e.EnumerateObject())
+                // Each name read once: JsonProperty.Name makes a new string per call, and the sort asked for two per comparison.
+                var props = ArrayPool<KeyValuePair<string, JsonElement>>.Shared.Rent(e.GetPropertyCount());
+                var n = 0;
+                try
                 {
-                    if (p.Value.ValueKind != JsonValueKind.Null || !nullIsAbsent.Contains(p.Name))
+                    foreach (var p in e.EnumerateObject())
                     {
-                        props.Add(p);
+                        if (p.Value.ValueKind != JsonValueKind.Null || !nullIsAbsent.Contains(p.Name))
+                        {
+                            props[n++] = new(p.Name, p.Value);
+                        }
                     }
-                }
 
-                props.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-                writer.WriteStartObject();
-                foreach (var p in props)
+                    props.AsSpan(0, n).Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+                    writer.WriteStartObject();
+                    for (var i = 0; i < n; i++)
+                    {
+                        writer.WritePropertyName(props[i].Key);
+                        WriteNormalized(writer, props[i].Value);
+                    }
+
+                    writer.WriteEndObject();
+                }
+                finally
                 {
-                    writer.WritePropertyName(p.Name);
-                    WriteNormalized(writer, p.Value);
+                    // Cleared: the elements hold their documents.
+                    ArrayPool<KeyValuePair<string, JsonElement>>.Shared.Return(props, clearArray: true);
                 }
 
-                writer.WriteEndObject();
                 break;
             case JsonValueKind.Array:
                 writer.WriteStartArray();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
@@ -92,18 +93,42 @@ public sealed class PrometheusExporter : IDisposable
     public void Dispose() => _listener.Dispose();
 
     /// <summary>Aggregates of one instrument, one series per label set.</summary>
-    private sealed class InstrumentState(Instrument instrument, double[] buckets, TimeProvider time)
+    private sealed class InstrumentState
     {
+        /// <summary>Label sets up to this long are written on the stack when looked up; longer ones in a pooled buffer.</summary>
+        private const int StackLabelChars = 256;
+
+        private readonly Instrument _instrument;
+        private readonly double[] _buckets;
+        private readonly TimeProvider _time;
         private readonly ConcurrentDictionary<string, Series> _series = new(StringComparer.Ordinal);
 
+        /// <summary>The same series looked up by the label text as a span, so a measurement of a known label set allocates nothing.</summary>
+        private readonly ConcurrentDictionary<string, Series>.AlternateLookup<ReadOnlySpan<char>> _seriesByLabels;
+
         /// <summary>Latency histograms keep exemplars (a slot per bucket, allocated with the series).</summary>
-        private readonly bool _exemplars = instrument.Unit == "s" && instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal);
+        private readonly bool _exemplars;
 
-        public string Name => instrument.Name;
+        // The kind, from the instrument's type name once: every measurement asks.
+        private readonly bool _isHistogram;
+        private readonly bool _isGauge;
 
-        public bool IsGauge => instrument.GetType().Name.StartsWith("ObservableGauge", StringComparison.Ordinal);
+        public InstrumentState(Instrument instrument, double[] buckets, TimeProvider time)
+        {
+            _instrument = instrument;
+            _buckets = buckets;
+            _time = time;
+            _seriesByLabels = _series.GetAlternateLookup<ReadOnlySpan<char>>();
+            _isHistogram = instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal);
+            _isGauge = instrument.GetType().Name.StartsWith("ObservableGauge", StringComparison.Ordinal);
+            _exemplars = instrument.Unit == "s" && _isHistogram;
+        }
 
-        private bool IsHistogram => instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal);
+        public string Name => _instrument.Name;
+
+        public bool IsGauge => _isGauge;
+
+        private bool IsHistogram => _isHistogram;
 
         private bool IsCounter => !IsHistogram && !IsGauge;
 
@@ -111,15 +136,14 @@ public sealed class PrometheusExporter : IDisposable
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            var key = LabelKey(tags);
-            var series = _series.GetOrAdd(key, static (_, state) => new Series(state.buckets, state.exemplars), (buckets, exemplars: _exemplars));
+            var series = SeriesOf(tags);
             if (IsHistogram)
             {
                 // Only a sampled span of a traced source is worth pointing at: an unsampled one is never exported, and
                 // ASP.NET Core makes a request activity of no source (for log scopes) even with tracing off.
                 if (_exemplars && Activity.Current is { Recorded: true } activity && activity.IdFormat == ActivityIdFormat.W3C && activity.Source.HasListeners())
                 {
-                    series.Observe(value, activity.TraceId, activity.SpanId, time.GetUtcNow().ToUnixTimeMilliseconds());
+                    series.Observe(value, activity.TraceId, activity.SpanId, _time.GetUtcNow().ToUnixTimeMilliseconds());
                 }
                 else
                 {
@@ -148,16 +172,16 @@ public sealed class PrometheusExporter : IDisposable
             if (openMetrics)
             {
                 sb.Append("# TYPE ").Append(family).Append(' ').Append(type).Append('\n');
-                if (instrument.Unit == "s" && family.EndsWith("_seconds", StringComparison.Ordinal))
+                if (_instrument.Unit == "s" && family.EndsWith("_seconds", StringComparison.Ordinal))
                 {
                     sb.Append("# UNIT ").Append(family).Append(" seconds\n");
                 }
 
-                sb.Append("# HELP ").Append(family).Append(' ').Append(Escape(instrument.Description ?? family, help: false)).Append('\n');
+                sb.Append("# HELP ").Append(family).Append(' ').Append(Escape(_instrument.Description ?? family, help: false)).Append('\n');
             }
             else
             {
-                sb.Append("# HELP ").Append(Name).Append(' ').Append(Escape(instrument.Description ?? Name, help: true)).Append('\n');
+                sb.Append("# HELP ").Append(Name).Append(' ').Append(Escape(_instrument.Description ?? Name, help: true)).Append('\n');
                 sb.Append("# TYPE ").Append(Name).Append(' ').Append(type).Append('\n');
             }
 
@@ -170,23 +194,23 @@ public sealed class PrometheusExporter : IDisposable
                 var s = _series[key];
                 if (IsHistogram)
                 {
-                    snapshot ??= new long[buckets.Length];
+                    snapshot ??= new long[_buckets.Length];
                     if (openMetrics && _exemplars)
                     {
-                        exemplars ??= new Exemplar[buckets.Length + 1];
+                        exemplars ??= new Exemplar[_buckets.Length + 1];
                     }
 
                     var (count, sum) = s.Snapshot(snapshot, exemplars);
                     var cumulative = 0L;
-                    for (var i = 0; i < buckets.Length; i++)
+                    for (var i = 0; i < _buckets.Length; i++)
                     {
                         cumulative += snapshot[i];
-                        WriteSample(sb, family + "_bucket", key, "le=\"" + Format(buckets[i]) + "\"", cumulative, newLine: exemplars is null);
+                        WriteSample(sb, family + "_bucket", key, "le=\"" + Format(_buckets[i]) + "\"", cumulative, newLine: exemplars is null);
                         WriteExemplar(sb, exemplars, i);
                     }
 
                     WriteSample(sb, family + "_bucket", key, "le=\"+Inf\"", count, newLine: exemplars is null);
-                    WriteExemplar(sb, exemplars, buckets.Length);
+                    WriteExemplar(sb, exemplars, _buckets.Length);
                     WriteSample(sb, family + "_sum", key, null, sum);
                     WriteSample(sb, family + "_count", key, null, count);
                 }
@@ -242,25 +266,112 @@ public sealed class PrometheusExporter : IDisposable
             }
         }
 
-        private static string LabelKey(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        /// <summary>
+        /// The series of <paramref name="tags"/>: its label text (<c>k="v",…</c>, values escaped) is written into a
+        /// buffer and looked up as a span; only a label set seen for the first time becomes a string.
+        /// </summary>
+        private Series SeriesOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            if (tags.Length == 0)
+            char[]? rented = null;
+            Span<char> buffer = stackalloc char[StackLabelChars];
+            try
             {
-                return "";
-            }
-
-            var sb = new StringBuilder();
-            for (var i = 0; i < tags.Length; i++)
-            {
-                if (i > 0)
+                int written;
+                while (!TryWriteLabels(tags, buffer, out written))
                 {
-                    sb.Append(',');
+                    var larger = ArrayPool<char>.Shared.Rent(buffer.Length * 2);
+                    if (rented is not null)
+                    {
+                        ArrayPool<char>.Shared.Return(rented);
+                    }
+
+                    rented = larger;
+                    buffer = rented;
                 }
 
-                sb.Append(tags[i].Key).Append("=\"").Append(Escape(Convert.ToString(tags[i].Value, CultureInfo.InvariantCulture) ?? "", help: false)).Append('"');
+                var labels = buffer[..written];
+                return _seriesByLabels.TryGetValue(labels, out var series)
+                    ? series
+                    : _series.GetOrAdd(labels.ToString(), static (_, state) => new Series(state.buckets, state.exemplars), (buckets: _buckets, exemplars: _exemplars));
+            }
+            finally
+            {
+                if (rented is not null)
+                {
+                    ArrayPool<char>.Shared.Return(rented);
+                }
+            }
+        }
+
+        /// <summary>Writes the label text of <paramref name="tags"/>; false when <paramref name="into"/> is too short.</summary>
+        private static bool TryWriteLabels(ReadOnlySpan<KeyValuePair<string, object?>> tags, Span<char> into, out int written)
+        {
+            written = 0;
+            Span<char> number = stackalloc char[32];
+            for (var i = 0; i < tags.Length; i++)
+            {
+                if ((i > 0 && !TryAppend(into, ref written, ",")) || !TryAppend(into, ref written, tags[i].Key) || !TryAppend(into, ref written, "=\""))
+                {
+                    return false;
+                }
+
+                // Strings and integers (status codes) without a string per measurement; anything else as Convert.ToString writes it.
+                scoped ReadOnlySpan<char> value;
+                switch (tags[i].Value)
+                {
+                    case string s:
+                        value = s;
+                        break;
+                    case int n when n.TryFormat(number, out var w, default, CultureInfo.InvariantCulture):
+                        value = number[..w];
+                        break;
+                    case long n when n.TryFormat(number, out var w, default, CultureInfo.InvariantCulture):
+                        value = number[..w];
+                        break;
+                    default:
+                        value = Convert.ToString(tags[i].Value, CultureInfo.InvariantCulture) ?? "";
+                        break;
+                }
+
+                if (!TryAppendEscaped(into, ref written, value) || !TryAppend(into, ref written, "\""))
+                {
+                    return false;
+                }
             }
 
-            return sb.ToString();
+            return true;
+        }
+
+        private static bool TryAppend(Span<char> into, ref int written, ReadOnlySpan<char> text)
+        {
+            if (!text.TryCopyTo(into[written..]))
+            {
+                return false;
+            }
+
+            written += text.Length;
+            return true;
+        }
+
+        /// <summary>A label value escaped as <see cref="Escape"/> escapes it (backslash, newline, double quote).</summary>
+        private static bool TryAppendEscaped(Span<char> into, ref int written, ReadOnlySpan<char> value)
+        {
+            foreach (var c in value)
+            {
+                var ok = c switch
+                {
+                    '\\' => TryAppend(into, ref written, "\\\\"),
+                    '\n' => TryAppend(into, ref written, "\\n"),
+                    '"' => TryAppend(into, ref written, "\\\""),
+                    _ => TryAppend(into, ref written, new ReadOnlySpan<char>(in c)),
+                };
+                if (!ok)
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
     }
 

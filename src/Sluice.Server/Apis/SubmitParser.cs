@@ -26,60 +26,63 @@ internal static class SubmitParser
         foreach (var p in root.EnumerateObject())
         {
             // An optional field sent as null is left out, as generated clients send unset fields.
-            if (p.Value.ValueKind == JsonValueKind.Null && NullableFields.Contains(p.Name))
+            if (p.Value.ValueKind == JsonValueKind.Null && IsNullableField(p))
             {
                 continue;
             }
 
-            switch (p.Name)
+            // Matched with NameEquals: JsonProperty.Name makes a new string on every call.
+            if (p.NameEquals("model"u8))
             {
-                case "model":
-                    if (p.Value.ValueKind != JsonValueKind.String)
-                    {
-                        error = Problems.BadRequest("model", "must be a string naming a model (see GET /v1/models)");
-                        return false;
-                    }
-
-                    model = p.Value.GetString()!;
-                    if (!IsValidModelName(model))
-                    {
-                        error = Problems.BadRequest("model", $"must be 1–{MaxModelNameLength} characters of a-z, 0-9, '.', '_' or '-'");
-                        return false;
-                    }
-
-                    break;
-                case "input":
-                    input = p.Value.Clone();
-                    break;
-                case "priority":
-                    if (p.Value.ValueKind != JsonValueKind.String || !JobStatusNames.TryParsePriority(p.Value.GetString(), out priority))
-                    {
-                        error = Problems.BadRequest("priority", "must be \"high\", \"normal\" or \"low\"");
-                        return false;
-                    }
-
-                    break;
-                case "deadline_ms":
-                    if (!JsonInteger.TryGetInt32(p.Value, out var d) || d < 1 || d > MaxDeadlineMs)
-                    {
-                        error = Problems.BadRequest("deadline_ms", $"must be an integer number of milliseconds from 1 to {MaxDeadlineMs}");
-                        return false;
-                    }
-
-                    deadline = d;
-                    break;
-                case "cache":
-                    if (p.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-                    {
-                        error = Problems.BadRequest("cache", "must be a boolean");
-                        return false;
-                    }
-
-                    cache = p.Value.GetBoolean();
-                    break;
-                default:
-                    error = Problems.BadRequest(p.Name, $"unknown field '{p.Name}'; allowed: model, input, priority, deadline_ms, cache");
+                if (p.Value.ValueKind != JsonValueKind.String)
+                {
+                    error = Problems.BadRequest("model", "must be a string naming a model (see GET /v1/models)");
                     return false;
+                }
+
+                model = p.Value.GetString()!;
+                if (!IsValidModelName(model))
+                {
+                    error = Problems.BadRequest("model", $"must be 1–{MaxModelNameLength} characters of a-z, 0-9, '.', '_' or '-'");
+                    return false;
+                }
+            }
+            else if (p.NameEquals("input"u8))
+            {
+                input = p.Value.Clone();
+            }
+            else if (p.NameEquals("priority"u8))
+            {
+                if (p.Value.ValueKind != JsonValueKind.String || !JobStatusNames.TryParsePriority(p.Value.GetString(), out priority))
+                {
+                    error = Problems.BadRequest("priority", "must be \"high\", \"normal\" or \"low\"");
+                    return false;
+                }
+            }
+            else if (p.NameEquals("deadline_ms"u8))
+            {
+                if (!JsonInteger.TryGetInt32(p.Value, out var d) || d < 1 || d > MaxDeadlineMs)
+                {
+                    error = Problems.BadRequest("deadline_ms", $"must be an integer number of milliseconds from 1 to {MaxDeadlineMs}");
+                    return false;
+                }
+
+                deadline = d;
+            }
+            else if (p.NameEquals("cache"u8))
+            {
+                if (p.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                {
+                    error = Problems.BadRequest("cache", "must be a boolean");
+                    return false;
+                }
+
+                cache = p.Value.GetBoolean();
+            }
+            else
+            {
+                error = Problems.BadRequest(p.Name, $"unknown field '{p.Name}'; allowed: model, input, priority, deadline_ms, cache");
+                return false;
             }
         }
 
@@ -97,6 +100,19 @@ internal static class SubmitParser
 
         parsed = new ParsedSubmit(model, input, priority, deadline, cache);
         return true;
+    }
+
+    private static bool IsNullableField(JsonProperty p)
+    {
+        foreach (var field in NullableFields)
+        {
+            if (p.NameEquals(field))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public static bool IsValidModelName(string? name)

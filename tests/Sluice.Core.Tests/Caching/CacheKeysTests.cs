@@ -51,4 +51,17 @@ public sealed class CacheKeysTests
     [InlineData("{\"model\":\"m\",\"input\":{},\"priority\":\"high\"}")]
     public void BodyHash_NullNestedOrNotNamedOrNotNull_StillCounts(string body) =>
         Assert.NotEqual(CacheKeys.BodyHash("POST /v1/jobs", J("{\"model\":\"m\",\"input\":{}}"), "priority"), CacheKeys.BodyHash("POST /v1/jobs", J(body), "priority"));
+
+    [Fact]
+    public void For_NestedInput_HashOfTheSortedCompactArray()
+    {
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("[\"m\",\"1\",{\"a\":[{\"x\":1,\"y\":2}],\"b\":{\"c\":\"\\n\",\"d\":1.50}},\"own\"]"u8));
+        var input = J("{ \"b\": {\"d\": 1.50, \"c\": \"\\n\"}, \"a\": [ {\"y\":2, \"x\":1} ] }");
+
+        Assert.Equal(expected, CacheKeys.For("m", "1", input, "own"));
+        // Again on this thread, after a body larger than the buffer a thread keeps: the same key.
+        CacheKeys.BodyHash("POST /v1/jobs", J("{\"input\":\"" + new string('x', 100_000) + "\"}"));
+        Assert.Equal(expected, CacheKeys.For("m", "1", input, "own"));
+        Assert.Equal(expected, CacheKeys.For("m", "1", input, "own"));
+    }
 }
