@@ -157,11 +157,35 @@ internal sealed class LiveJob
         }
     }
 
+    /// <summary>A newer run of the job took over in this process (see <see cref="LiveJobs.Replace"/>): this run is stale.</summary>
+    private bool _superseded;
+
+    private int _droppedEvents;
+
+    /// <summary>True once a newer run of the job took over in this process (see <see cref="Supersede"/>).</summary>
+    public bool Superseded => Volatile.Read(ref _superseded);
+
+    /// <summary>Events of this run dropped because it was superseded (see <see cref="TryAppend"/>).</summary>
+    public int DroppedEvents => Volatile.Read(ref _droppedEvents);
+
+    /// <summary>
+    /// A newer run of the job takes over in this process (its job was requeued while this run still ran): from now on
+    /// <see cref="TryAppend"/> publishes nothing of this run, whose job's stream (looked up by job id) is the new run's.
+    /// </summary>
+    public void Supersede()
+    {
+        lock (_gate)
+        {
+            _superseded = true;
+        }
+    }
+
     /// <summary>
     /// Publishes an event of the job's run (started, progress, delta, retrying, rerouted) unless its outcome is claimed.
     /// A batch still reporting after a cancel has settled the job would otherwise take the id reserved for the terminal
     /// event while the store is written: live clients would get the terminal event under another id than the stored
-    /// one, and a client resuming after that id would never get it.
+    /// one, and a client resuming after that id would never get it. Nothing either once the run is superseded (see
+    /// <see cref="Supersede"/>): its events would land in the newer run's stream (counted in <see cref="DroppedEvents"/>).
     /// </summary>
     public bool TryAppend(IJobEventHub events, string type, string dataJson)
     {
@@ -169,6 +193,12 @@ internal sealed class LiveJob
         {
             if (_finished != 0)
             {
+                return false;
+            }
+
+            if (_superseded)
+            {
+                _droppedEvents++;
                 return false;
             }
 

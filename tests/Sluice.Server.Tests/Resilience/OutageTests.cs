@@ -377,6 +377,43 @@ public sealed class OutageTests
     }
 
     [Fact]
+    public async Task Progress_StaleRunReportsAfterItsJobWasDeadLetteredAndRequeuedHere_NoneOfItsEventsReachesTheNewRunsStream()
+    {
+        await using var server = await StartAsync(RetryingOnce);
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var hub = server.Services.GetRequiredService<JobService>().Events;
+        var lifecycle = server.Services.GetRequiredService<JobLifecycle>();
+
+        // The first run failed and is held where it schedules its retry: still a run in progress here.
+        var (id, staleHeld) = await FailedRunHeldBeforeItsRetryAsync(server, store);
+        Assert.True(server.Services.GetRequiredService<LiveJobs>().TryGet(id, out var stale));
+
+        // A sweep dead-letters the job and a client requeues it; the new run is held at its start.
+        var swept = await SweptAsync(server, hub, id);
+        var heldStart = await RequeueHeldAtItsStartAsync(server, store, id);
+        await store.StartHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(hub.TrySubscribe(id, swept.Id, out var sub));
+        using (sub)
+        {
+            // The stale run still reports (a batch's progress, a sequence's delta): the hub keys streams by job id, so they
+            // used to land in the new run's stream, before its started event.
+            lifecycle.Progress(stale, "stale", 0.5, null);
+            lifecycle.Delta(stale, "stale", 1);
+            staleHeld.SetResult();
+            Assert.False(await store.RetryAnswered.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+            heldStart.SetResult();
+            var seen = await ReadToItsEndAsync(sub);
+
+            Assert.Equal((swept.Id + 1, "queued"), seen[0]);
+            Assert.Equal((swept.Id + 2, "started"), seen[1]);
+            Assert.DoesNotContain(seen, e => e.Type is "progress" or "delta");
+            Assert.Equal("dead_lettered", seen[^1].Type);
+            Assert.Equal(2, stale.DroppedEvents);
+            await AssertStreamIsTheStoredEventsAsync(store, id, swept.Id, seen);
+        }
+    }
+
+    [Fact]
     public async Task CancelAsync_DisconnectCancelLandsAfterTheRunItWasIssuedForScheduledItsRetry_TheRetryRunsOn()
     {
         await using var server = await StartAsync(RetryingOnce);
