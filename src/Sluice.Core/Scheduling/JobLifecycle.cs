@@ -633,6 +633,15 @@ internal sealed partial class JobLifecycle
         }
 
         var live = run ?? _live.GetOrAdd(job.Id, job.Model);
+        if (live.Superseded && reader is not null && status is JobStatus.Cancelled or JobStatus.Expired)
+        {
+            // Stopped because a newer run of the job took over here (LiveJob.Supersede): not the client's cancel, and
+            // no outcome of this run's to store (the store has moved on, or the newer copy comes back to run).
+            Log.StaleRunStopped(_logger, job.Id, job.Attempts + 1);
+            await LetGoAsync(job, reader, live).ConfigureAwait(false);
+            return;
+        }
+
         if (!live.TryFinish())
         {
             return;

@@ -25,7 +25,7 @@ internal sealed class LiveJob
 
     public string Model { get; }
 
-    /// <summary>Cancelled by <c>DELETE</c>, a disconnecting client, or the deadline.</summary>
+    /// <summary>Cancelled by <c>DELETE</c>, a disconnecting client, the deadline, or a newer run taking over (<see cref="Supersede"/>).</summary>
     public CancellationTokenSource Cancellation { get; } = new();
 
     /// <summary>Set once the job has started running.</summary>
@@ -170,7 +170,9 @@ internal sealed class LiveJob
 
     /// <summary>
     /// A newer run of the job takes over in this process (its job was requeued while this run still ran): from now on
-    /// <see cref="TryAppend"/> publishes nothing of this run, whose job's stream (looked up by job id) is the new run's.
+    /// <see cref="TryAppend"/> publishes nothing of this run, whose job's stream (looked up by job id) is the new run's,
+    /// and the run is cancelled, so it stops at its next step rather than run to an outcome the store refuses. Its
+    /// cancel is not a client's: the run lets the job go as superseded (see <see cref="JobLifecycle.FinishAsync"/>).
     /// </summary>
     public void Supersede()
     {
@@ -178,6 +180,9 @@ internal sealed class LiveJob
         {
             _superseded = true;
         }
+
+        // Outside the gate: the token's callbacks are not run under it.
+        JobLifecycle.TryCancel(this);
     }
 
     /// <summary>

@@ -414,6 +414,41 @@ public sealed class OutageTests
     }
 
     [Fact]
+    public async Task RequeueDeadLetter_ItsStaleRunStillGeneratesHere_StaleRunStopsAsSupersededAndTheNewRunRuns()
+    {
+        await using var server = await StartAsync(new Dictionary<string, string>(Fast) { ["Sluice:BuiltIns:CountStepMs"] = "20" });
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var hub = server.Services.GetRequiredService<JobService>().Events;
+        var lives = server.Services.GetRequiredService<LiveJobs>();
+
+        // A long generation runs (its steps would go on for half an hour).
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
+        var id = submitted.GetProperty("id").GetString()!;
+        LiveJob? stale = null;
+        await UntilAsync(() => lives.TryGet(id, out stale) && stale.Run is not null, "the job never ran");
+
+        // A sweep dead-letters it behind its run's back and a client requeues it; the new run is held at its start.
+        var swept = await SweptAsync(server, hub, id);
+        var heldStart = await RequeueHeldAtItsStartAsync(server, store, id);
+
+        // The stale run stops at its next step (it used to generate to its end, and only then be refused), and lets the
+        // job go as superseded: no outcome of its own, and not the client's cancel.
+        await stale!.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(stale.Superseded);
+        var requeued = await store.GetAsync(id, CancellationToken.None);
+        Assert.Equal(Sluice.Core.Jobs.JobStatus.Queued, requeued!.Status);
+        Assert.Equal(0, requeued.Attempts);
+
+        // The new run starts and runs, its own control block untouched by that cancel.
+        heldStart.SetResult();
+        LiveJob? fresh = null;
+        await UntilAsync(() => lives.TryGet(id, out fresh) && fresh.Run is not null, "the new run never started");
+        Assert.NotSame(stale, fresh);
+        Assert.False(fresh!.Cancellation.IsCancellationRequested);
+        Assert.Equal(Sluice.Core.Jobs.JobStatus.Running, (await store.GetAsync(id, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
     public async Task CancelAsync_DisconnectCancelLandsAfterTheRunItWasIssuedForScheduledItsRetry_TheRetryRunsOn()
     {
         await using var server = await StartAsync(RetryingOnce);
