@@ -215,6 +215,15 @@ internal sealed partial class JobLifecycle
             return;
         }
 
+        if (!live.TryLeaveRun())
+        {
+            // A cancel meant for this run (its client went away) landed before the move was stored: the run ends with it,
+            // guarded by the run as any outcome. From here on such a cancel no longer lands: once the move is stored it
+            // would end the moved copy's run (the embedded queue keeps this block for it), which is not the client's to end.
+            await FinishAsync(job, reader, live.CancelStatus, null, live.CancelError(running: true), null, 0, run: live).ConfigureAwait(false);
+            return;
+        }
+
         // A job moves once: the fallback was judged able to take it, and two models that fall back to each other
         // must not bounce a job between them while both wait for a trial call.
         var moved = job.MovedTo(plan.Model, plan.InputJson, plan.Parsed);

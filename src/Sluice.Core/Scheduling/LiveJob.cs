@@ -63,7 +63,7 @@ internal sealed class LiveJob
 
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
-    /// <summary>The run in progress has begun to hand the job on (its retry is being stored): no cancel meant for that run lands any more.</summary>
+    /// <summary>The run in progress has begun to hand the job on (its retry or move is being stored): no cancel meant for that run lands any more.</summary>
     private bool _leavingRun;
 
     /// <summary>A cancel meant for the run in progress only (see <see cref="TryCancelRun"/>) got in before it began to hand the job on.</summary>
@@ -107,7 +107,7 @@ internal sealed class LiveJob
     }
 
     /// <summary>
-    /// The run in progress begins to hand the job on (before its retry is stored); false when a cancel meant for this
+    /// The run in progress begins to hand the job on (before its retry or its move to a fallback is stored); false when a cancel meant for this
     /// run got in first, which the run then ends with instead (see <see cref="TryCancelRun"/>).
     /// </summary>
     public bool TryLeaveRun()

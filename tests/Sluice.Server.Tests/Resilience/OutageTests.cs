@@ -508,6 +508,61 @@ public sealed class OutageTests
         Assert.Equal(2, job.GetProperty("attempts").GetInt32());
     }
 
+    [Fact]
+    public async Task CancelAsync_DisconnectCancelLandsAfterTheMoveToAFallbackIsStoredBeforeTheRunLetsGo_TheMovedJobRunsOn()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            // A long step: the run is still in progress when its upstream's answer (below) moves the job.
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "60000",
+            ["Sluice:Models:sleep-batch:MaxBatchSize"] = "1",
+        }, configureServices: services =>
+        {
+            services.AddSingleton(sp => new OutageJobStore(sp.GetRequiredService<SqliteJobStore>()));
+            services.Replace(ServiceDescriptor.Singleton<IJobStore>(sp => sp.GetRequiredService<OutageJobStore>()));
+            services.Replace(ServiceDescriptor.Singleton<IJobRerouter, HeldBackRerouter>());
+        });
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var jobs = server.Services.GetRequiredService<JobService>();
+        var lives = server.Services.GetRequiredService<LiveJobs>();
+        var submitted = await jobs.SubmitAsync(new SubmitRequest
+        {
+            Model = "sleep-batch",
+            Input = System.Text.Json.JsonDocument.Parse("{\"x\":1}").RootElement.Clone(),
+            // The test client's caller, so it reads the job over HTTP.
+            Owner = "anonymous",
+            UseCache = false,
+            FallbackAllowed = true,
+        }, CancellationToken.None);
+        Assert.Equal(SubmitStatus.Accepted, submitted.Status);
+        var id = submitted.Job!.Id;
+        LiveJob? live = null;
+        await UntilAsync(() => lives.TryGet(id, out live) && live.Run is not null, "the job never ran");
+
+        var (cancel, readHeld) = await DisconnectCancelHeldAfterItsReadAsync(store, jobs, id);
+
+        // Its upstream asks for a long wait: the run moves the job to its fallback, and is held after the move is stored,
+        // before it lets go of the job (still its run here): the cancel lands there.
+        var afterMove = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldAfterReroutes = afterMove;
+        var reader = server.Services.GetRequiredService<IJobQueue>().GetReader("sleep-batch");
+        var move = server.Services.GetRequiredService<JobLifecycle>().FailAsync(live!.Ran!, reader, live, "upstream busy", retryable: true, 1, 0, retryAfter: TimeSpan.FromHours(1));
+        await store.RerouteCommitted.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldAfterReroutes = null;
+        readHeld.SetResult();
+
+        // The cancel has decided (refused, or cancelled the run) before the run lets go.
+        await UntilAsync(() => cancel.IsCompleted || live.Cancellation.IsCancellationRequested, "the cancel never decided");
+        afterMove.SetResult();
+        await move.WaitAsync(TimeSpan.FromSeconds(20));
+        await cancel.WaitAsync(TimeSpan.FromSeconds(20));
+
+        // The cancel was for the run that moved the job: the fallback runs it (it used to be cancelled there).
+        var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal("echo", job.GetProperty("model").GetString());
+    }
+
     /// <summary>
     /// Submits a job whose first run fails, and holds that run where it is about to schedule its retry: the job is still
     /// running in the store. Completing the returned source lets the retry be stored.
