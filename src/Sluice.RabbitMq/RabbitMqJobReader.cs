@@ -194,6 +194,13 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
 
     private void Enqueue(QueuedJob job, long lastEventId)
     {
+        if (_live.TryGet(job.Id, out var previous) && previous.Running && !ReferenceEquals(previous.Ran, job))
+        {
+            // A run of another copy still goes on here (a stale one: its job was requeued while it ran): superseded before
+            // this delivery restarts the stream, so none of its events lands in the new run's (see LiveJob.Supersede).
+            previous.Supersede();
+        }
+
         // Events of this delivery's run carry its attempt: the store refuses them once another run has taken over.
         _events.Seed(job.Id, lastEventId, job.Attempts + 1);
         lock (_lock)

@@ -126,6 +126,52 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Progress_StaleRunReportsWhileTheRequeuedCopyRunsOnTheSameWorker_NoneOfItsEventsReachesTheNewRunsStream()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        await using var worker = await NodeAsync("worker");
+        var job = await AcceptAsync(gateway);
+        var reader = worker.Queue.GetReader("sleep-batch");
+        var lifecycle = worker.Lifecycle;
+        var stale = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.True(lifecycle.ShouldRun(stale, reader, out var staleLive));
+        Assert.Equal(1, await lifecycle.StartAsync([stale], [staleLive], 1, reader, CancellationToken.None));
+
+        // A sweep dead-letters it and a client requeues it through the gateway, whose subscriber follows the new run.
+        Assert.True(await gateway.Store.CompleteAsync(new Sluice.Core.Storage.JobCompletion { JobId = job.Id, Status = JobStatus.DeadLettered, Error = "lease lost (test sweep)", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
+        Assert.NotNull(await gateway.Jobs.RequeueAsync(job.Id, CancellationToken.None));
+        var queuedId = gateway.Hub.NextId(job.Id) - 1;
+        Assert.True(gateway.Hub.TrySubscribe(job.Id, queuedId - 1, out var sub));
+        using (sub)
+        {
+            // The stale run reports once the new copy is delivered here, and again while both run: by job id, its events
+            // used to go into the stream the new copy's delivery started (stamped with its run).
+            var fresh = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+            lifecycle.Progress(staleLive, "stale", 0.25, null);
+            Assert.True(lifecycle.ShouldRun(fresh, reader, out var freshLive));
+            Assert.Equal(1, await lifecycle.StartAsync([fresh], [freshLive], 1, reader, CancellationToken.None));
+            lifecycle.Delta(staleLive, "stale", 1);
+            lifecycle.Progress(freshLive, "new", 0.5, null);
+            await lifecycle.SucceedAsync(stale, reader, "{\"run\":\"stale\"}", 1, 5, run: staleLive);
+            await lifecycle.SucceedAsync(fresh, reader, "{\"run\":\"new\"}", 1, 5, run: freshLive);
+
+            var seen = new List<JobEvent>();
+            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (seen.Count == 0 || !JobEventTypes.IsTerminal(seen[^1].Type))
+            {
+                seen.Add(await sub.Reader.ReadAsync(bound.Token));
+            }
+
+            Assert.Equal(["queued", "started", "progress", "completed"], seen.Select(e => e.Type));
+            Assert.Contains("\"new\"", seen[2].DataJson, StringComparison.Ordinal);
+            Assert.Equal(2, staleLive.DroppedEvents);
+            Assert.Equal(Enumerable.Range(0, 4).Select(i => queuedId + i), seen.Select(e => e.Id));
+            var stored = await gateway.Store.GetEventsAsync(job.Id, 0, CancellationToken.None);
+            Assert.DoesNotContain(stored, e => e.DataJson.Contains("stale", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task GetReader_BacklogOnBroker_BuffersOnlyPrefetchAndServesHighPriorityFirst()
     {
         await using var gateway = await NodeAsync("gateway");

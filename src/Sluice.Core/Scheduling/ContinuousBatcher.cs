@@ -246,7 +246,7 @@ internal sealed partial class ContinuousBatcher
                     {
                         // The tokens of steps that streamed nothing (text held back) travel with the text they became.
                         a.Text.Append(output.Delta);
-                        _lifecycle.Delta(a.Job.Id, output.Delta, a.TokensHeld);
+                        _lifecycle.Delta(a.Live, output.Delta, a.TokensHeld);
                         a.TokensStreamed += a.TokensHeld;
                         a.TokensHeld = 0;
                     }
@@ -438,7 +438,7 @@ internal sealed partial class ContinuousBatcher
             var unstreamed = completion - a.TokensStreamed;
             if (unstreamed > 0)
             {
-                _lifecycle.Delta(a.Job.Id, "", unstreamed);
+                _lifecycle.Delta(a.Live, "", unstreamed);
             }
 
             // Only runs the model ended itself: a cancelled or expired one says nothing about how long a slot stays taken.

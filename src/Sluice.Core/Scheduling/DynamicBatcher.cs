@@ -122,7 +122,7 @@ internal sealed partial class DynamicBatcher
 
                     jobs[kept] = jobs[i];
                     lives[kept] = lives[i];
-                    batch.Add(jobs[kept].Id, jobs[kept].Parsed!, lives[kept].Cancellation.Token);
+                    batch.Add(lives[kept], jobs[kept].Parsed!, lives[kept].Cancellation.Token);
                     kept++;
                 }
 

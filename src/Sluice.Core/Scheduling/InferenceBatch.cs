@@ -8,14 +8,14 @@ internal sealed class InferenceBatch : IInferenceBatch
 {
     private readonly object[] _inputs;
     private readonly CancellationToken[] _tokens;
-    private readonly string?[] _jobIds;
+    private readonly LiveJob?[] _runs;
     private readonly JobLifecycle? _lifecycle;
 
     public InferenceBatch(int capacity, JobLifecycle? lifecycle)
     {
         _inputs = new object[capacity];
         _tokens = new CancellationToken[capacity];
-        _jobIds = new string?[capacity];
+        _runs = new LiveJob?[capacity];
         Results = new string?[capacity];
         Errors = new string?[capacity];
         Retryable = new bool[capacity];
@@ -41,15 +41,16 @@ internal sealed class InferenceBatch : IInferenceBatch
     public void Reset()
     {
         Array.Clear(_inputs, 0, Count);
-        Array.Clear(_jobIds, 0, Count);
+        Array.Clear(_runs, 0, Count);
         Array.Clear(Results, 0, Count);
         Array.Clear(Errors, 0, Count);
         Count = 0;
     }
 
-    public void Add(string? jobId, object input, CancellationToken token)
+    /// <summary>Adds an item; <paramref name="run"/> is the control block of the job's run it reports progress for (null: none).</summary>
+    public void Add(LiveJob? run, object input, CancellationToken token)
     {
-        _jobIds[Count] = jobId;
+        _runs[Count] = run;
         _inputs[Count] = input;
         _tokens[Count] = token;
         Retryable[Count] = true;
@@ -78,9 +79,9 @@ internal sealed class InferenceBatch : IInferenceBatch
 
     public void ReportProgress(int index, string stage, double fraction, JsonElement? data = null)
     {
-        if (_jobIds[index] is { } id)
+        if (_runs[index] is { } run)
         {
-            _lifecycle?.Progress(id, stage, fraction, data);
+            _lifecycle?.Progress(run, stage, fraction, data);
         }
     }
 }

@@ -21,6 +21,12 @@ internal sealed partial class JobLifecycle
         [LoggerMessage(EventId = 1106, Level = LogLevel.Warning, Message = "Job {JobId}: the queue of fallback {Fallback} refused it ({Result}); it goes back to its own model")]
         public static partial void RerouteRefused(ILogger logger, string jobId, string fallback, string result);
 
+        [LoggerMessage(EventId = 1107, Level = LogLevel.Information, Message = "Job {JobId}: a stale run (superseded by a newer run of the job here) reported a {Type} event; its events are dropped")]
+        public static partial void StaleRunEventsDropped(ILogger logger, string jobId, string type);
+
+        [LoggerMessage(EventId = 1108, Level = LogLevel.Information, Message = "Job {JobId}: its stale run (attempt {Attempt}) stopped, superseded by a newer run of the job here")]
+        public static partial void StaleRunStopped(ILogger logger, string jobId, int attempt);
+
         [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Job {JobId} stopped without an outcome: its delivery went with a lost broker connection and is redelivered")]
         public static partial void RunAbandoned(ILogger logger, string jobId);
     }

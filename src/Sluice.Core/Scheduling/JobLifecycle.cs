@@ -51,12 +51,14 @@ internal sealed partial class JobLifecycle
     public LiveJob Track(QueuedJob job)
     {
         var live = _live.GetOrAdd(job.Id, job.Model);
-        if (live.Running && live.Ran is { } ran && !ReferenceEquals(ran, job) && !ReferenceEquals(live.Queued, job))
+        if (live.Superseded || (live.Running && live.Ran is { } ran && !ReferenceEquals(ran, job) && !ReferenceEquals(live.Queued, job)))
         {
             // Another copy's run is still in progress here (a stale run: its job was dead-lettered by a sweep and requeued,
             // and the new copy came to this same worker). Each run keeps its own block: the new one its own run identity,
             // cancellation and finish flag; the stale one goes on with its own, so its outcome is checked against its own
             // run (and refused by the store) and its way out (removal by reference) leaves the new block registered.
+            // A block superseded when this copy was delivered (see LiveJob.Supersede) is replaced too, even once its run
+            // has begun to let go: it is not this copy's.
             live = _live.Replace(live, job.Model);
         }
 
@@ -213,6 +215,15 @@ internal sealed partial class JobLifecycle
             return;
         }
 
+        if (!live.TryLeaveRun())
+        {
+            // A cancel meant for this run (its client went away) landed before the move was stored: the run ends with it,
+            // guarded by the run as any outcome. From here on such a cancel no longer lands: once the move is stored it
+            // would end the moved copy's run (the embedded queue keeps this block for it), which is not the client's to end.
+            await FinishAsync(job, reader, live.CancelStatus, null, live.CancelError(running: true), null, 0, run: live).ConfigureAwait(false);
+            return;
+        }
+
         // A job moves once: the fallback was judged able to take it, and two models that fall back to each other
         // must not bounce a job between them while both wait for a trial call.
         var moved = job.MovedTo(plan.Model, plan.InputJson, plan.Parsed);
@@ -366,29 +377,30 @@ internal sealed partial class JobLifecycle
         return kept;
     }
 
-    public void Progress(string jobId, string stage, double fraction, JsonElement? data)
+    /// <summary>A progress event of the run of <paramref name="run"/> (its control block: never another run's stream).</summary>
+    public void Progress(LiveJob run, string stage, double fraction, JsonElement? data)
     {
         var json = data is { } d
             ? $"{{\"stage\":{JsonSerializer.Serialize(stage, CoreJsonContext.Default.String)},\"fraction\":{Math.Clamp(fraction, 0, 1).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)},\"data\":{d.GetRawText()}}}"
             : $"{{\"stage\":{JsonSerializer.Serialize(stage, CoreJsonContext.Default.String)},\"fraction\":{Math.Clamp(fraction, 0, 1).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}}}";
-        AppendRunEvent(jobId, JobEventTypes.Progress, json);
+        AppendRunEvent(run, JobEventTypes.Progress, json);
     }
 
-    public void Delta(string jobId, string text, int tokens)
+    /// <summary>A delta event of the run of <paramref name="run"/> (its control block: never another run's stream).</summary>
+    public void Delta(LiveJob run, string text, int tokens)
     {
-        AppendRunEvent(jobId, JobEventTypes.Delta, $"{{\"text\":{JsonSerializer.Serialize(text, CoreJsonContext.Default.String)},\"tokens\":{tokens}}}");
+        AppendRunEvent(run, JobEventTypes.Delta, $"{{\"text\":{JsonSerializer.Serialize(text, CoreJsonContext.Default.String)},\"tokens\":{tokens}}}");
     }
 
-    /// <summary>An event a run reports by job id: through the job's gate when this process runs it (see <see cref="LiveJob.TryAppend"/>).</summary>
-    private void AppendRunEvent(string jobId, string type, string dataJson)
+    /// <summary>
+    /// An event a run reports, through its own control block (see <see cref="LiveJob.TryAppend"/>): the hub keys streams
+    /// by job id, so a stale run looked up by id would report into the stream of the newer run that took over here.
+    /// </summary>
+    private void AppendRunEvent(LiveJob run, string type, string dataJson)
     {
-        if (_live.TryGet(jobId, out var live))
+        if (!run.TryAppend(_events, type, dataJson) && run.Superseded && run.DroppedEvents == 1)
         {
-            live.TryAppend(_events, type, dataJson);
-        }
-        else
-        {
-            _events.Append(jobId, type, dataJson);
+            Log.StaleRunEventsDropped(_logger, run.Id, type);
         }
     }
 
@@ -630,6 +642,15 @@ internal sealed partial class JobLifecycle
         }
 
         var live = run ?? _live.GetOrAdd(job.Id, job.Model);
+        if (live.Superseded && reader is not null && status is JobStatus.Cancelled or JobStatus.Expired)
+        {
+            // Stopped because a newer run of the job took over here (LiveJob.Supersede): not the client's cancel, and
+            // no outcome of this run's to store (the store has moved on, or the newer copy comes back to run).
+            Log.StaleRunStopped(_logger, job.Id, job.Attempts + 1);
+            await LetGoAsync(job, reader, live).ConfigureAwait(false);
+            return;
+        }
+
         if (!live.TryFinish())
         {
             return;
@@ -709,7 +730,7 @@ internal sealed partial class JobLifecycle
                 // another gateway), or this run was superseded (its job dead-lettered by a sweep and requeued): publish
                 // nothing, so there is no second result and no duplicate terminal event. The stream is ended only while
                 // this process still holds the job as this run: a requeue's next run has its own stream under the same id.
-                if (_live.TryGet(job.Id, out var current) && ReferenceEquals(current, live))
+                if (!live.Superseded && _live.TryGet(job.Id, out var current) && ReferenceEquals(current, live))
                 {
                     _events.Complete(job.Id);
                 }
@@ -772,7 +793,9 @@ internal sealed partial class JobLifecycle
         live.TryFinish();
         live.Running = false;
         EndRunSuperseded(live);
-        if (_live.TryGet(job.Id, out var current) && ReferenceEquals(current, live))
+        // A superseded run's block may still be registered until the newer copy is taken (a delivery supersedes it
+        // first): the stream is then already the newer run's.
+        if (!live.Superseded && _live.TryGet(job.Id, out var current) && ReferenceEquals(current, live))
         {
             _events.Complete(job.Id);
         }

@@ -406,9 +406,11 @@ internal sealed partial class JobService
             return null;
         }
 
+        // A run of the job still going on here (a stale one: its job was dead-lettered behind its back) is superseded
+        // before the new stream starts, so none of its events lands in it (see LiveJob.Supersede).
+        _live.Supersede(id);
         _events.Restart(id, lastId);
 
-        _live.Remove(id);
         // The store reset its attempts and dropped its deadline; it waits from now.
         var queued = QueuedJob.FromRecord(record).With(0, _time.GetUtcNow());
         _events.Append(id, JobEventTypes.Queued, "{\"requeued\":true}");

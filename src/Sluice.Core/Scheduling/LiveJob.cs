@@ -25,7 +25,7 @@ internal sealed class LiveJob
 
     public string Model { get; }
 
-    /// <summary>Cancelled by <c>DELETE</c>, a disconnecting client, or the deadline.</summary>
+    /// <summary>Cancelled by <c>DELETE</c>, a disconnecting client, the deadline, or a newer run taking over (<see cref="Supersede"/>).</summary>
     public CancellationTokenSource Cancellation { get; } = new();
 
     /// <summary>Set once the job has started running.</summary>
@@ -63,7 +63,7 @@ internal sealed class LiveJob
 
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
-    /// <summary>The run in progress has begun to hand the job on (its retry is being stored): no cancel meant for that run lands any more.</summary>
+    /// <summary>The run in progress has begun to hand the job on (its retry or move is being stored): no cancel meant for that run lands any more.</summary>
     private bool _leavingRun;
 
     /// <summary>A cancel meant for the run in progress only (see <see cref="TryCancelRun"/>) got in before it began to hand the job on.</summary>
@@ -107,7 +107,7 @@ internal sealed class LiveJob
     }
 
     /// <summary>
-    /// The run in progress begins to hand the job on (before its retry is stored); false when a cancel meant for this
+    /// The run in progress begins to hand the job on (before its retry or its move to a fallback is stored); false when a cancel meant for this
     /// run got in first, which the run then ends with instead (see <see cref="TryCancelRun"/>).
     /// </summary>
     public bool TryLeaveRun()
@@ -157,11 +157,40 @@ internal sealed class LiveJob
         }
     }
 
+    /// <summary>A newer run of the job took over in this process (see <see cref="LiveJobs.Replace"/>): this run is stale.</summary>
+    private bool _superseded;
+
+    private int _droppedEvents;
+
+    /// <summary>True once a newer run of the job took over in this process (see <see cref="Supersede"/>).</summary>
+    public bool Superseded => Volatile.Read(ref _superseded);
+
+    /// <summary>Events of this run dropped because it was superseded (see <see cref="TryAppend"/>).</summary>
+    public int DroppedEvents => Volatile.Read(ref _droppedEvents);
+
+    /// <summary>
+    /// A newer run of the job takes over in this process (its job was requeued while this run still ran): from now on
+    /// <see cref="TryAppend"/> publishes nothing of this run, whose job's stream (looked up by job id) is the new run's,
+    /// and the run is cancelled, so it stops at its next step rather than run to an outcome the store refuses. Its
+    /// cancel is not a client's: the run lets the job go as superseded (see <see cref="JobLifecycle.FinishAsync"/>).
+    /// </summary>
+    public void Supersede()
+    {
+        lock (_gate)
+        {
+            _superseded = true;
+        }
+
+        // Outside the gate: the token's callbacks are not run under it.
+        JobLifecycle.TryCancel(this);
+    }
+
     /// <summary>
     /// Publishes an event of the job's run (started, progress, delta, retrying, rerouted) unless its outcome is claimed.
     /// A batch still reporting after a cancel has settled the job would otherwise take the id reserved for the terminal
     /// event while the store is written: live clients would get the terminal event under another id than the stored
-    /// one, and a client resuming after that id would never get it.
+    /// one, and a client resuming after that id would never get it. Nothing either once the run is superseded (see
+    /// <see cref="Supersede"/>): its events would land in the newer run's stream (counted in <see cref="DroppedEvents"/>).
     /// </summary>
     public bool TryAppend(IJobEventHub events, string type, string dataJson)
     {
@@ -169,6 +198,12 @@ internal sealed class LiveJob
         {
             if (_finished != 0)
             {
+                return false;
+            }
+
+            if (_superseded)
+            {
+                _droppedEvents++;
                 return false;
             }
 

@@ -16,12 +16,27 @@ internal sealed class LiveJobs
 
     /// <summary>
     /// Registers a new control block under <paramref name="old"/>'s id in its place (a newer run of the job takes over
-    /// here while the old run still goes on with its own block), or the one registered meanwhile.
+    /// here while the old run still goes on with its own block), or the one registered meanwhile. The old run is
+    /// superseded first, so none of its events reaches the stream the new run's events go to (see <see cref="LiveJob.Supersede"/>).
     /// </summary>
     public LiveJob Replace(LiveJob old, string model)
     {
+        old.Supersede();
         var fresh = new LiveJob(old.Id, model);
         return _jobs.TryUpdate(old.Id, fresh, old) ? fresh : GetOrAdd(old.Id, model);
+    }
+
+    /// <summary>
+    /// Forgets the job's control block, superseding the run it may still hold (a new run of the job starts afresh, see
+    /// <see cref="LiveJob.Supersede"/>).
+    /// </summary>
+    public void Supersede(string id)
+    {
+        if (_jobs.TryGetValue(id, out var old))
+        {
+            old.Supersede();
+            _jobs.TryRemove(new KeyValuePair<string, LiveJob>(id, old));
+        }
     }
 
     /// <summary>A snapshot of the live jobs (for the shutdown path, not the hot path).</summary>

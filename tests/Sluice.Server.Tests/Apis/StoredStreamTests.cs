@@ -73,11 +73,12 @@ public sealed class StoredStreamTests
             await Task.Delay(20, cts.Token);
         }
 
+        Assert.True(server.Services.GetRequiredService<LiveJobs>().TryGet(id, out var run));
         var live = server.ReadEventsAsync(id, ct: cts.Token);
         store.HeldCompletions = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var cancel = server.Client.DeleteAsync($"/v1/jobs/{id}", cts.Token);
         await store.CompletionHeld.Task.WaitAsync(cts.Token);
-        server.Services.GetRequiredService<JobLifecycle>().Progress(id, "scoring", 0.5, null);
+        server.Services.GetRequiredService<JobLifecycle>().Progress(run, "scoring", 0.5, null);
         store.HeldCompletions.SetResult();
         (await cancel).Dispose();
 

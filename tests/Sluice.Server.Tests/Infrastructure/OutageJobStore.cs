@@ -104,8 +104,23 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
     /// <summary>Completed with the store's answer to the first retry it is asked to schedule, once written.</summary>
     public TaskCompletionSource<bool> RetryAnswered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, JobRun? run, CancellationToken cancellationToken) =>
-        Store.RerouteAsync(id, model, modelVersion, inputJson, attempts, fallbackAllowed, at, run, cancellationToken);
+    public async ValueTask<bool> RerouteAsync(string id, string model, string? modelVersion, string inputJson, int attempts, bool fallbackAllowed, DateTimeOffset at, JobRun? run, CancellationToken cancellationToken)
+    {
+        var moved = await Store.RerouteAsync(id, model, modelVersion, inputJson, attempts, fallbackAllowed, at, run, cancellationToken);
+        if (HeldAfterReroutes is { } after)
+        {
+            RerouteCommitted.TrySetResult();
+            await after.Task.WaitAsync(cancellationToken);
+        }
+
+        return moved;
+    }
+
+    /// <summary>Completed when a move that <see cref="HeldAfterReroutes"/> holds has been written.</summary>
+    public TaskCompletionSource RerouteCommitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>While set, the mover of a job hears back only once this completes (the move is stored first).</summary>
+    public TaskCompletionSource? HeldAfterReroutes { get; set; }
 
     public async ValueTask<bool> CompleteAsync(JobCompletion completion, CancellationToken cancellationToken)
     {

@@ -377,6 +377,78 @@ public sealed class OutageTests
     }
 
     [Fact]
+    public async Task Progress_StaleRunReportsAfterItsJobWasDeadLetteredAndRequeuedHere_NoneOfItsEventsReachesTheNewRunsStream()
+    {
+        await using var server = await StartAsync(RetryingOnce);
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var hub = server.Services.GetRequiredService<JobService>().Events;
+        var lifecycle = server.Services.GetRequiredService<JobLifecycle>();
+
+        // The first run failed and is held where it schedules its retry: still a run in progress here.
+        var (id, staleHeld) = await FailedRunHeldBeforeItsRetryAsync(server, store);
+        Assert.True(server.Services.GetRequiredService<LiveJobs>().TryGet(id, out var stale));
+
+        // A sweep dead-letters the job and a client requeues it; the new run is held at its start.
+        var swept = await SweptAsync(server, hub, id);
+        var heldStart = await RequeueHeldAtItsStartAsync(server, store, id);
+        await store.StartHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(hub.TrySubscribe(id, swept.Id, out var sub));
+        using (sub)
+        {
+            // The stale run still reports (a batch's progress, a sequence's delta): the hub keys streams by job id, so they
+            // used to land in the new run's stream, before its started event.
+            lifecycle.Progress(stale, "stale", 0.5, null);
+            lifecycle.Delta(stale, "stale", 1);
+            staleHeld.SetResult();
+            Assert.False(await store.RetryAnswered.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+            heldStart.SetResult();
+            var seen = await ReadToItsEndAsync(sub);
+
+            Assert.Equal((swept.Id + 1, "queued"), seen[0]);
+            Assert.Equal((swept.Id + 2, "started"), seen[1]);
+            Assert.DoesNotContain(seen, e => e.Type is "progress" or "delta");
+            Assert.Equal("dead_lettered", seen[^1].Type);
+            Assert.Equal(2, stale.DroppedEvents);
+            await AssertStreamIsTheStoredEventsAsync(store, id, swept.Id, seen);
+        }
+    }
+
+    [Fact]
+    public async Task RequeueDeadLetter_ItsStaleRunStillGeneratesHere_StaleRunStopsAsSupersededAndTheNewRunRuns()
+    {
+        await using var server = await StartAsync(new Dictionary<string, string>(Fast) { ["Sluice:BuiltIns:CountStepMs"] = "20" });
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var hub = server.Services.GetRequiredService<JobService>().Events;
+        var lives = server.Services.GetRequiredService<LiveJobs>();
+
+        // A long generation runs (its steps would go on for half an hour).
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
+        var id = submitted.GetProperty("id").GetString()!;
+        LiveJob? stale = null;
+        await UntilAsync(() => lives.TryGet(id, out stale) && stale.Run is not null, "the job never ran");
+
+        // A sweep dead-letters it behind its run's back and a client requeues it; the new run is held at its start.
+        var swept = await SweptAsync(server, hub, id);
+        var heldStart = await RequeueHeldAtItsStartAsync(server, store, id);
+
+        // The stale run stops at its next step (it used to generate to its end, and only then be refused), and lets the
+        // job go as superseded: no outcome of its own, and not the client's cancel.
+        await stale!.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(stale.Superseded);
+        var requeued = await store.GetAsync(id, CancellationToken.None);
+        Assert.Equal(Sluice.Core.Jobs.JobStatus.Queued, requeued!.Status);
+        Assert.Equal(0, requeued.Attempts);
+
+        // The new run starts and runs, its own control block untouched by that cancel.
+        heldStart.SetResult();
+        LiveJob? fresh = null;
+        await UntilAsync(() => lives.TryGet(id, out fresh) && fresh.Run is not null, "the new run never started");
+        Assert.NotSame(stale, fresh);
+        Assert.False(fresh!.Cancellation.IsCancellationRequested);
+        Assert.Equal(Sluice.Core.Jobs.JobStatus.Running, (await store.GetAsync(id, CancellationToken.None))!.Status);
+    }
+
+    [Fact]
     public async Task CancelAsync_DisconnectCancelLandsAfterTheRunItWasIssuedForScheduledItsRetry_TheRetryRunsOn()
     {
         await using var server = await StartAsync(RetryingOnce);
@@ -434,6 +506,61 @@ public sealed class OutageTests
         var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
         Assert.Equal("dead_lettered", job.GetProperty("status").GetString());
         Assert.Equal(2, job.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
+    public async Task CancelAsync_DisconnectCancelLandsAfterTheMoveToAFallbackIsStoredBeforeTheRunLetsGo_TheMovedJobRunsOn()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            // A long step: the run is still in progress when its upstream's answer (below) moves the job.
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "60000",
+            ["Sluice:Models:sleep-batch:MaxBatchSize"] = "1",
+        }, configureServices: services =>
+        {
+            services.AddSingleton(sp => new OutageJobStore(sp.GetRequiredService<SqliteJobStore>()));
+            services.Replace(ServiceDescriptor.Singleton<IJobStore>(sp => sp.GetRequiredService<OutageJobStore>()));
+            services.Replace(ServiceDescriptor.Singleton<IJobRerouter, HeldBackRerouter>());
+        });
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var jobs = server.Services.GetRequiredService<JobService>();
+        var lives = server.Services.GetRequiredService<LiveJobs>();
+        var submitted = await jobs.SubmitAsync(new SubmitRequest
+        {
+            Model = "sleep-batch",
+            Input = System.Text.Json.JsonDocument.Parse("{\"x\":1}").RootElement.Clone(),
+            // The test client's caller, so it reads the job over HTTP.
+            Owner = "anonymous",
+            UseCache = false,
+            FallbackAllowed = true,
+        }, CancellationToken.None);
+        Assert.Equal(SubmitStatus.Accepted, submitted.Status);
+        var id = submitted.Job!.Id;
+        LiveJob? live = null;
+        await UntilAsync(() => lives.TryGet(id, out live) && live.Run is not null, "the job never ran");
+
+        var (cancel, readHeld) = await DisconnectCancelHeldAfterItsReadAsync(store, jobs, id);
+
+        // Its upstream asks for a long wait: the run moves the job to its fallback, and is held after the move is stored,
+        // before it lets go of the job (still its run here): the cancel lands there.
+        var afterMove = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.HeldAfterReroutes = afterMove;
+        var reader = server.Services.GetRequiredService<IJobQueue>().GetReader("sleep-batch");
+        var move = server.Services.GetRequiredService<JobLifecycle>().FailAsync(live!.Ran!, reader, live, "upstream busy", retryable: true, 1, 0, retryAfter: TimeSpan.FromHours(1));
+        await store.RerouteCommitted.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldAfterReroutes = null;
+        readHeld.SetResult();
+
+        // The cancel has decided (refused, or cancelled the run) before the run lets go.
+        await UntilAsync(() => cancel.IsCompleted || live.Cancellation.IsCancellationRequested, "the cancel never decided");
+        afterMove.SetResult();
+        await move.WaitAsync(TimeSpan.FromSeconds(20));
+        await cancel.WaitAsync(TimeSpan.FromSeconds(20));
+
+        // The cancel was for the run that moved the job: the fallback runs it (it used to be cancelled there).
+        var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(20));
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal("echo", job.GetProperty("model").GetString());
     }
 
     /// <summary>
