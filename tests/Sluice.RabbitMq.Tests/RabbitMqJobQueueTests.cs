@@ -1,6 +1,7 @@
 using RabbitMQ.Client;
 using Sluice.Core.Jobs;
 using Sluice.Core.Queueing;
+using Sluice.Core.Scheduling;
 
 namespace Sluice.RabbitMq.Tests;
 
@@ -91,16 +92,13 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         var record = new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = job.MaxAttempts };
         Assert.True((await gateway.Store.CreateAsync(record, CancellationToken.None)).Created);
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
-        var reader = worker.Queue.GetReader("sleep-batch");
         var lifecycle = worker.Lifecycle;
 
         // The worker starts the job; the run then hangs (a long step), so its lease is taken for lost.
-        var stale = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
-        Assert.True(lifecycle.ShouldRun(stale, reader, out var staleLive));
-        Assert.Equal(1, await lifecycle.StartAsync([stale], [staleLive], 1, reader, CancellationToken.None));
+        var (reader, stale, staleLive) = await StartRunAsync(worker);
 
         // A sweep dead-letters it and a client requeues it: the new copy is delivered to the same worker and starts there.
-        Assert.True(await gateway.Store.CompleteAsync(new Sluice.Core.Storage.JobCompletion { JobId = job.Id, Status = JobStatus.DeadLettered, Error = "lease lost (test sweep)", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
+        await SweepAsync(gateway, job.Id);
         var requeued = await gateway.Store.RequeueDeadLetterAsync(job.Id, DateTimeOffset.UtcNow, CancellationToken.None);
         Assert.NotNull(requeued);
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(QueuedJob.FromRecord(requeued!).With(0, DateTimeOffset.UtcNow), CancellationToken.None));
@@ -131,14 +129,11 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await using var gateway = await NodeAsync("gateway");
         await using var worker = await NodeAsync("worker");
         var job = await AcceptAsync(gateway);
-        var reader = worker.Queue.GetReader("sleep-batch");
         var lifecycle = worker.Lifecycle;
-        var stale = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
-        Assert.True(lifecycle.ShouldRun(stale, reader, out var staleLive));
-        Assert.Equal(1, await lifecycle.StartAsync([stale], [staleLive], 1, reader, CancellationToken.None));
+        var (reader, stale, staleLive) = await StartRunAsync(worker);
 
         // A sweep dead-letters it and a client requeues it through the gateway, whose subscriber follows the new run.
-        Assert.True(await gateway.Store.CompleteAsync(new Sluice.Core.Storage.JobCompletion { JobId = job.Id, Status = JobStatus.DeadLettered, Error = "lease lost (test sweep)", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
+        await SweepAsync(gateway, job.Id);
         Assert.NotNull(await gateway.Jobs.RequeueAsync(job.Id, CancellationToken.None));
         var queuedId = gateway.Hub.NextId(job.Id) - 1;
         Assert.True(gateway.Hub.TrySubscribe(job.Id, queuedId - 1, out var sub));
@@ -213,6 +208,20 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.InRange(sw.ElapsedMilliseconds, 450, 5000);
         await reader.AcknowledgeAsync(again, CancellationToken.None);
     }
+
+    /// <summary>The worker reads the next sleep-batch job and starts its run (the run the tests then leave hanging).</summary>
+    private static async Task<(IJobQueueReader Reader, QueuedJob Job, LiveJob Live)> StartRunAsync(Node worker)
+    {
+        var reader = worker.Queue.GetReader("sleep-batch");
+        var job = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.True(worker.Lifecycle.ShouldRun(job, reader, out var live));
+        Assert.Equal(1, await worker.Lifecycle.StartAsync([job], [live], 1, reader, CancellationToken.None));
+        return (reader, job, live);
+    }
+
+    /// <summary>What a gateway's sweep does to a running job whose lease it takes for lost.</summary>
+    private static async Task SweepAsync(Node gateway, string jobId) =>
+        Assert.True(await gateway.Store.CompleteAsync(new Sluice.Core.Storage.JobCompletion { JobId = jobId, Status = JobStatus.DeadLettered, Error = "lease lost (test sweep)", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
 
     private static async Task<QueuedJob> AcceptAsync(Node gateway)
     {
