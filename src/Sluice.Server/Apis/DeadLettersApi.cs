@@ -1,4 +1,5 @@
 using Sluice.Core.Jobs;
+using Sluice.Core.Models;
 using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
 using Sluice.Server.Admission;
@@ -42,9 +43,18 @@ internal static class DeadLettersApi
 
         // A job put back for a model this server no longer serves would sit in no queue, reading "queued" for ever:
         // refused instead, and it stays a dead letter, unchanged.
-        if (!jobs.Registry.TryGet(job.Model, out _))
+        if (!jobs.Registry.TryGet(job.Model, out var model))
         {
             return Problems.Create(409, "Model not served", $"job '{id}' runs on model '{job.Model}', which this server does not serve (see GET /v1/models); it stays dead-lettered", "model", "unknown-model");
+        }
+
+        // Refused as a submit to it is (a failed model would never drain its queue): the job stays a dead letter, to be
+        // requeued once the model is ready.
+        if (model.State != ModelState.Ready)
+        {
+            JobResponses.SetRetryAfter(http, TimeSpan.FromSeconds(5));
+            var state = model.State == ModelState.Failed ? $"failed to load: {model.Error}" : $"is {model.State.ToString().ToLowerInvariant()}";
+            return Problems.Create(503, "Model unavailable", $"job '{id}' runs on model '{job.Model}', which {state}; it stays dead-lettered", "model", "model-unavailable");
         }
 
         var requeued = await jobs.RequeueAsync(id, http.RequestAborted).ConfigureAwait(false);

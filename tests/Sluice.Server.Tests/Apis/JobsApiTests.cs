@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Core.Jobs;
+using Sluice.Core.Models;
+using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
 using Sluice.Server.Tests.Infrastructure;
 
@@ -493,6 +495,33 @@ public sealed class JobsApiTests : IAsyncLifetime
         Assert.Equal("dead_lettered", (await second.GetJobAsync(id)).GetProperty("status").GetString());
         var dl = await TestServer.ReadJsonAsync(await second.Client.GetAsync("/v1/dead-letters"));
         Assert.Contains(dl.GetProperty("data").EnumerateArray(), j => j.GetProperty("id").GetString() == id);
+    }
+
+    [Fact]
+    public async Task RequeueDeadLetter_ModelFailedToLoad_503NamingModelAndStaysDeadLettered()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Models:sleep-batch:MaxAttempts"] = "1",
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "1",
+        });
+        var (_, body) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var id = body.GetProperty("id").GetString()!;
+        Assert.Equal("dead_lettered", (await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30))).GetProperty("status").GetString());
+
+        // The model is registered but no longer ready (as after a failed reload): a requeued job would wait in a queue
+        // nothing drains, so the requeue is refused as a submit to the model is.
+        Assert.True(server.Services.GetRequiredService<ModelRegistry>().TryGet("sleep-batch", out var model));
+        model.Error = "weights unreadable (test)";
+        model.State = ModelState.Failed;
+        using var requeue = await server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, requeue.StatusCode);
+        Assert.NotNull(requeue.Headers.RetryAfter);
+        var problem = await TestServer.ReadJsonAsync(requeue);
+        Assert.Equal("model", problem.GetProperty("field").GetString());
+        Assert.Contains("weights unreadable (test)", problem.GetProperty("detail").GetString());
+        Assert.Equal("dead_lettered", (await server.GetJobAsync(id)).GetProperty("status").GetString());
     }
 
     [Fact]
