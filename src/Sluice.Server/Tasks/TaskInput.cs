@@ -81,6 +81,10 @@ internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<s
                 case TaskFieldType.Object when v.ValueKind == JsonValueKind.Object:
                     strings[p.Name] = Compact(v);
                     break;
+                case TaskFieldType.Integer:
+                    // 3.5, 1e400 and "3" alike: the range is what the client needs to send a good one.
+                    error = string.Create(CultureInfo.InvariantCulture, $"expected an integer from {spec.Min} to {spec.Max}");
+                    return false;
                 default:
                     error = $"expected {spec.JsonType}";
                     return false;

@@ -273,6 +273,22 @@ public sealed class TasksApiTests
         Assert.Equal("max_tokens", problem.GetProperty("field").GetString());
         Assert.Equal(HttpStatusCode.BadRequest, inputFraction.StatusCode);
         Assert.Equal("input.sections", inputProblem.GetProperty("field").GetString());
+        Assert.Equal("expected an integer from 2 to 12", inputProblem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData("1e400")]
+    [InlineData("\"3\"")]
+    [InlineData("true")]
+    public async Task Tasks_IntegerFieldNotAnInteger_ProblemGivesTheRange(string sections)
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count" });
+
+        var (response, problem) = await server.PostAsync("/v1/tasks/blog-outline", "{\"input\":{\"title\":\"Queues\",\"sections\":" + sections + "}}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("input.sections", problem.GetProperty("field").GetString());
+        Assert.Equal("expected an integer from 2 to 12", problem.GetProperty("detail").GetString());
     }
 
     [Fact]
