@@ -447,10 +447,7 @@ public sealed class JobsApiTests : IAsyncLifetime
             ["Sluice:Models:sleep-batch:MaxAttempts"] = "1",
             ["Sluice:BuiltIns:SleepBatchBaseMs"] = "1",
         });
-        var (_, body) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
-        var id = body.GetProperty("id").GetString()!;
-        var dead = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
-        Assert.Equal("dead_lettered", dead.GetProperty("status").GetString());
+        var (id, dead) = await DeadLetteredJobAsync(server);
         Assert.True(dead.TryGetProperty("run_ms", out _));
 
         using var requeue = await server.Client.PostAsync($"/v1/dead-letters/{id}/requeue", null);
@@ -478,9 +475,7 @@ public sealed class JobsApiTests : IAsyncLifetime
         string id;
         await using (var first = await TestServer.StartAsync(settings, dataDir))
         {
-            var (_, body) = await first.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
-            id = body.GetProperty("id").GetString()!;
-            Assert.Equal("dead_lettered", (await first.WaitTerminalAsync(id, TimeSpan.FromSeconds(30))).GetProperty("status").GetString());
+            (id, _) = await DeadLetteredJobAsync(first);
             await first.StopKeepingDataAsync();
         }
 
@@ -505,9 +500,7 @@ public sealed class JobsApiTests : IAsyncLifetime
             ["Sluice:Models:sleep-batch:MaxAttempts"] = "1",
             ["Sluice:BuiltIns:SleepBatchBaseMs"] = "1",
         });
-        var (_, body) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
-        var id = body.GetProperty("id").GetString()!;
-        Assert.Equal("dead_lettered", (await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30))).GetProperty("status").GetString());
+        var (id, _) = await DeadLetteredJobAsync(server);
 
         // The model is registered but no longer ready (as after a failed reload): a requeued job would wait in a queue
         // nothing drains, so the requeue is refused as a submit to the model is.
@@ -698,6 +691,16 @@ public sealed class JobsApiTests : IAsyncLifetime
         Assert.NotNull(full);
         // Declared 6 s, or measured about as much if the first batch ended meanwhile: never the 1 s of no data.
         Assert.True(full!.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(6), $"Retry-After: {full.Headers.RetryAfter}");
+    }
+
+    /// <summary>Submits a sleep-batch job asked to fail and waits until it is dead-lettered (the server's MaxAttempts is 1).</summary>
+    private static async Task<(string Id, JsonElement Dead)> DeadLetteredJobAsync(TestServer server)
+    {
+        var (_, body) = await server.PostJobAsync("{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        var id = body.GetProperty("id").GetString()!;
+        var dead = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
+        Assert.Equal("dead_lettered", dead.GetProperty("status").GetString());
+        return (id, dead);
     }
 
     /// <summary>Polls until the job has <paramref name="status"/>; fails after 60 s with the status last seen.</summary>
