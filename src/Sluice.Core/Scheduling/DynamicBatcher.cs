@@ -139,9 +139,11 @@ internal sealed partial class DynamicBatcher
                 Exception? batchException = null;
                 await _entry.ExecutionLock.WaitAsync(stopping).ConfigureAwait(false);
                 var batchSpan = SluiceTracing.StartBatch(_entry.Name, lives, n);
+                var ms = -1d;
                 try
                 {
                     await _model.InferAsync(batch, stopping).ConfigureAwait(false);
+                    ms = time.GetElapsedTime(start).TotalMilliseconds;
                 }
                 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
                 {
@@ -150,21 +152,27 @@ internal sealed partial class DynamicBatcher
                 }
                 catch (Exception ex)
                 {
+                    ms = time.GetElapsedTime(start).TotalMilliseconds;
                     batchException = ex;
                     batchError = $"{ex.GetType().Name}: {ex.Message}";
                     Log.BatchFailed(_logger, ex, _entry.Name, n);
                 }
                 finally
                 {
+                    if (ms >= 0)
+                    {
+                        // Recorded while the batch span is still current (a stopped one cannot be), so the bucket's
+                        // exemplar (OpenMetrics) leads to the batch's trace, whose links lead to each job's run.
+                        _metrics.RunDuration.Record(ms / 1000, modelTag);
+                    }
+
                     SluiceTracing.EndBatch(batchSpan, batchException);
                     _entry.ExecutionLock.Release();
                     Interlocked.Exchange(ref _entry.InFlight, 0);
                     Volatile.Write(ref _entry.BusySince, ModelEntry.Idle);
                 }
 
-                var ms = time.GetElapsedTime(start).TotalMilliseconds;
                 _entry.Latency.Observe(n, ms);
-                _metrics.RunDuration.Record(ms / 1000, modelTag);
                 _metrics.BatchSize.Record(n, modelTag);
                 for (var i = 0; i < n; i++)
                 {

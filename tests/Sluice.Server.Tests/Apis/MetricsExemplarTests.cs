@@ -19,7 +19,7 @@ public sealed class MetricsExemplarTests
     private const string OpenMetrics = "application/openmetrics-text; version=1.0.0";
 
     [Fact]
-    public async Task Metrics_OpenMetricsAfterATracedJob_QueueWaitAndRequestBucketsCarryItsSpans()
+    public async Task Metrics_OpenMetricsAfterATracedJob_QueueWaitRequestAndRunDurationBucketsCarryTheirSpans()
     {
         var stopped = new ConcurrentQueue<Activity>();
         using var listener = new ActivityListener
@@ -49,6 +49,10 @@ public sealed class MetricsExemplarTests
         Assert.InRange(exemplarSeconds, before.ToUnixTimeMilliseconds() / 1000.0 - 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 + 1);
         Assert.Contains(text.Split('\n'), l => l.StartsWith("sluice_http_request_duration_seconds_bucket{route=\"/v1/jobs\"", StringComparison.Ordinal)
             && l.Contains($" # {{trace_id=\"{trace.ToHexString()}\",span_id=\"{request.SpanId.ToHexString()}\"}} ", StringComparison.Ordinal));
+        // The batch's model time points at the batch span, a root of its own whose links lead to the job's run.
+        var batch = stopped.Single(a => a.OperationName == SluiceTracing.BatchSpan && a.Links.Any(l => l.Context.SpanId == run.SpanId));
+        Assert.Contains(text.Split('\n'), l => l.StartsWith("sluice_run_duration_seconds_bucket{model=\"echo\"", StringComparison.Ordinal)
+            && l.Contains($" # {{trace_id=\"{batch.TraceId.ToHexString()}\",span_id=\"{batch.SpanId.ToHexString()}\"}} ", StringComparison.Ordinal));
         // Counts and the text format stay as they were: exemplars are OpenMetrics only.
         Assert.DoesNotContain(" # {", await ScrapeAsync(server.Client, null), StringComparison.Ordinal);
     }
