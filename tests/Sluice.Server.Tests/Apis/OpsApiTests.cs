@@ -405,6 +405,26 @@ public sealed class OpsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpenApi_BeforePattern_MatchesExactlyTheJobIdsTheListingsTake()
+    {
+        // The pattern allowed any lowercase letter, while job ids are Crockford base 32 (no i, l, o, u): a validator
+        // passed a 'before' the server refuses.
+        var (_, job) = await _server.PostJobAsync("""{"model":"echo","input":{}}""");
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        foreach (var path in new[] { "/v1/jobs", "/v1/dead-letters" })
+        {
+            var schema = Parameters(doc.RootElement, "get", path).Single(p => p.GetProperty("name").GetString() == "before").GetProperty("schema");
+            var pattern = new System.Text.RegularExpressions.Regex(schema.GetProperty("pattern").GetString()!);
+            foreach (var id in new[] { job.GetProperty("id").GetString()!, "job_" + new string('z', 26), "job_" + new string('u', 26), "job_" + new string('i', 26), "job_" + new string('0', 25), "JOB_" + new string('0', 26) })
+            {
+                using var response = await _server.Client.GetAsync($"{path}?before={id}");
+                var inSchema = pattern.IsMatch(id) && id.Length >= schema.GetProperty("minLength").GetInt32() && id.Length <= schema.GetProperty("maxLength").GetInt32();
+                Assert.True(inSchema == (response.StatusCode == HttpStatusCode.OK), $"{path}?before={id}: {(int)response.StatusCode}, schema says {(inSchema ? "valid" : "invalid")}");
+            }
+        }
+    }
+
+    [Fact]
     public async Task OpenApi_DeclaredParameters_AreTheNamesTheHandlersValidate()
     {
         // Every query parameter and header the document declares, sent malformed, must be refused with a 400 naming
