@@ -41,7 +41,8 @@ internal static class ApiDocs
     public static readonly DocumentedParameter Model = Query("model", "Only jobs of this model.", ModelName);
 
     public static readonly DocumentedParameter Before = Query("before", "Only jobs older than this job id: the 'next' of the previous page.",
-        DocumentedValue.String with { MinLength = 30, MaxLength = 30, Pattern = "^job_[0-9a-z]+$" });
+        // JobIds' alphabet: Crockford's base 32 (no i, l, o or u), which JobIds.IsWellFormed holds a 'before' to.
+        DocumentedValue.String with { MinLength = 30, MaxLength = 30, Pattern = "^job_[0-9a-hjkmnp-tv-z]{26}$" });
 
     public static DocumentedParameter Limit(int defaultLimit) => Query("limit", "Page size.",
         DocumentedValue.Integer with { Minimum = 1, Maximum = JobListing.MaxLimit, Default = (long)defaultLimit });

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Sluice.Server.Http;
 
 namespace Sluice.Server.Apis;
 
@@ -13,12 +14,16 @@ internal static class HeadRoutes
 
     /// <summary>
     /// Maps GET and a HEAD twin of it. The twin stays out of the OpenAPI document, which would otherwise list each
-    /// operation twice under one operationId.
+    /// operation twice under one operationId, and takes the query parameters documented on the GET.
     /// </summary>
     public static RouteHandlerBuilder MapGetAndHead(this IEndpointRouteBuilder routes, [StringSyntax("Route")] string pattern, Delegate handler)
     {
-        routes.MapMethods(pattern, Head, handler).ExcludeFromDescription();
-        return routes.MapGet(pattern, handler);
+        var query = new QueryParameterNames();
+        routes.MapMethods(pattern, Head, handler).ExcludeFromDescription().WithMetadata(query);
+        var get = routes.MapGet(pattern, handler);
+        // Finally: after the caller's conventions, which document the parameters.
+        get.Finally(query.CopyFrom);
+        return get;
     }
 
     /// <summary>

@@ -50,7 +50,8 @@ internal static class JobsApi
             .DocumentsResponseHeaders([101], ApiDocs.WebSocketAccepted);
         // A WebSocket over HTTP/2 (RFC 8441) is an extended CONNECT, not a GET: the same handler, left out of the
         // document (OpenAPI 3.1 has no CONNECT operation; the GET above describes the endpoint).
-        jobs.MapMethods("/{id}/ws", [HttpMethods.Connect], WebSocketAsync).WithName("JobEventsWebSocketConnect").WithMetadata(StreamTokenAccepted.Instance).ExcludeFromDescription();
+        jobs.MapMethods("/{id}/ws", [HttpMethods.Connect], WebSocketAsync).WithName("JobEventsWebSocketConnect").WithMetadata(StreamTokenAccepted.Instance).ExcludeFromDescription()
+            .DocumentsParameters(ApiDocs.LastEventIdQuery, ApiDocs.CancelOnDisconnect, ApiDocs.StreamToken);
         return v1;
     }
 

@@ -37,13 +37,13 @@ internal static class OpenAiApi
         v1.MapPost("/chat/completions", ChatAsync).WithTags("OpenAI").WithName("ChatCompletions")
             .WithSummary("OpenAI-compatible chat completion (stream: true for Server-Sent Events chunks).")
             .DocumentsJsonBody<OpenAiChatBody>()
-            .WithMetadata(OpenAiAdmissionErrors.Instance)
+            .WithMetadata(OpenAiAdmissionErrors.Instance, AnyQueryAccepted.Instance)
             .Produces<OpenAiChatCompletion>().DocumentsEventStream(ChunkStream)
             .DocumentsOpenAiAnswers();
         v1.MapPost("/completions", CompletionsAsync).WithTags("OpenAI").WithName("Completions")
             .WithSummary("OpenAI-compatible text completion (stream: true for Server-Sent Events chunks).")
             .DocumentsJsonBody<OpenAiCompletionBody>()
-            .WithMetadata(OpenAiAdmissionErrors.Instance)
+            .WithMetadata(OpenAiAdmissionErrors.Instance, AnyQueryAccepted.Instance)
             .Produces<OpenAiCompletion>().DocumentsEventStream(ChunkStream)
             .DocumentsOpenAiAnswers();
 
@@ -51,8 +51,8 @@ internal static class OpenAiApi
         // an OpenAI client parses only the former. Any method (OPTIONS, TRACE …), not a list: routing's own 405 for a
         // method left out would announce the listed ones in Allow. The later order lets POST reach the handlers above.
         // Their metadata gives the admission filter's and BodyLimitMiddleware's rejections that shape too.
-        v1.Map("/chat/completions", MethodNotAllowed).WithOrder(1).WithMetadata(OpenAiAdmissionErrors.Instance).ExcludeFromDescription();
-        v1.Map("/completions", MethodNotAllowed).WithOrder(1).WithMetadata(OpenAiAdmissionErrors.Instance).ExcludeFromDescription();
+        v1.Map("/chat/completions", MethodNotAllowed).WithOrder(1).WithMetadata(OpenAiAdmissionErrors.Instance, AnyQueryAccepted.Instance).ExcludeFromDescription();
+        v1.Map("/completions", MethodNotAllowed).WithOrder(1).WithMetadata(OpenAiAdmissionErrors.Instance, AnyQueryAccepted.Instance).ExcludeFromDescription();
         return v1;
     }
 

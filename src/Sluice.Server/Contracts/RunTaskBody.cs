@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Sluice.Server.Contracts;
 
@@ -15,4 +16,6 @@ namespace Sluice.Server.Contracts;
 /// <param name="Seed">Sampling seed: the same seed gives the same text.</param>
 /// <param name="RequestId">1–200 visible ASCII characters (no spaces); the same id and body give the same job (idempotency); not together with an Idempotency-Key header (400).</param>
 /// <param name="Cache">False bypasses the result cache.</param>
+// The handler refuses any other field (400 naming it); this puts additionalProperties: false in the OpenAPI schema.
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record RunTaskBody(JsonElement Input, string? Model, int? Version, string? Priority, string? Lane, int? DeadlineMs, int? MaxTokens, float? Temperature, ulong? Seed, string? RequestId, bool? Cache);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Sluice.Server.Contracts;
 
@@ -8,4 +9,6 @@ namespace Sluice.Server.Contracts;
 /// <param name="Priority">high, normal (default) or low.</param>
 /// <param name="DeadlineMs">Milliseconds from now (an integral number, 1 to 86,400,000) after which the job is expired instead of run.</param>
 /// <param name="Cache">False bypasses the result cache.</param>
+// The handler refuses any other field (400 naming it); this puts additionalProperties: false in the OpenAPI schema.
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record SubmitJobBody(string Model, JsonElement Input, string? Priority, int? DeadlineMs, bool? Cache);

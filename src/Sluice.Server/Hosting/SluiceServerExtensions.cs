@@ -168,7 +168,7 @@ public static class SluiceServerExtensions
         }
 
         app.MapOpenApi("/openapi/{documentName}.json").AllowHead();
-        var v1 = app.MapGroup("/v1").AddEndpointFilter<AdmissionFilter>();
+        var v1 = app.MapGroup("/v1").AddEndpointFilter<AdmissionFilter>().AddEndpointFilter<UnknownQueryFilter>();
         v1.MapJobsApi();
         v1.MapModelsApi();
         v1.MapDeadLettersApi();

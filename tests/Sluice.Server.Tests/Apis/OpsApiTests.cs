@@ -405,6 +405,26 @@ public sealed class OpsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpenApi_BeforePattern_MatchesExactlyTheJobIdsTheListingsTake()
+    {
+        // The pattern allowed any lowercase letter, while job ids are Crockford base 32 (no i, l, o, u): a validator
+        // passed a 'before' the server refuses.
+        var (_, job) = await _server.PostJobAsync("""{"model":"echo","input":{}}""");
+        using var doc = JsonDocument.Parse(await _server.Client.GetStringAsync("/openapi/v1.json"));
+        foreach (var path in new[] { "/v1/jobs", "/v1/dead-letters" })
+        {
+            var schema = Parameters(doc.RootElement, "get", path).Single(p => p.GetProperty("name").GetString() == "before").GetProperty("schema");
+            var pattern = new System.Text.RegularExpressions.Regex(schema.GetProperty("pattern").GetString()!);
+            foreach (var id in new[] { job.GetProperty("id").GetString()!, "job_" + new string('z', 26), "job_" + new string('u', 26), "job_" + new string('i', 26), "job_" + new string('0', 25), "JOB_" + new string('0', 26) })
+            {
+                using var response = await _server.Client.GetAsync($"{path}?before={id}");
+                var inSchema = pattern.IsMatch(id) && id.Length >= schema.GetProperty("minLength").GetInt32() && id.Length <= schema.GetProperty("maxLength").GetInt32();
+                Assert.True(inSchema == (response.StatusCode == HttpStatusCode.OK), $"{path}?before={id}: {(int)response.StatusCode}, schema says {(inSchema ? "valid" : "invalid")}");
+            }
+        }
+    }
+
+    [Fact]
     public async Task OpenApi_DeclaredParameters_AreTheNamesTheHandlersValidate()
     {
         // Every query parameter and header the document declares, sent malformed, must be refused with a 400 naming
@@ -427,8 +447,7 @@ public sealed class OpsApiTests : IAsyncLifetime
                         continue;
                     }
 
-                    var url = path.Name.Replace("{id}", "job_00000000000000000000000000", StringComparison.Ordinal)
-                        .Replace("{name}", "codegen", StringComparison.Ordinal).Replace("{model}", "echo", StringComparison.Ordinal);
+                    var url = Url(path.Name);
                     using var request = new HttpRequestMessage(new HttpMethod(operation.Name.ToUpperInvariant()), location == "query" ? $"{url}?{name}=a%20b" : url);
                     if (location == "header")
                     {
@@ -452,17 +471,62 @@ public sealed class OpsApiTests : IAsyncLifetime
         }
 
         Assert.True(checkedCount >= 10, $"only {checkedCount} parameters checked");
-
-        static string ValidBody(string path) => path switch
-        {
-            "/v1/jobs" => """{"model":"echo","input":{}}""",
-            "/v1/essays" => """{"text":"An essay."}""",
-            "/v1/tasks/{name}" => """{"input":{"language":"python","instruction":"Add two numbers."}}""",
-            "/v1/chat/completions" => """{"model":"count","messages":[{"role":"user","content":"hi"}]}""",
-            "/v1/completions" => """{"model":"count","prompt":"hi"}""",
-            _ => throw new InvalidOperationException($"no valid body known for POST {path}: add one"),
-        };
     }
+
+    [Fact]
+    public async Task OpenApi_ClosedBodySchemas_AreExactlyTheBodiesWhoseHandlersRefuseAnUnknownField()
+    {
+        // A schema with additionalProperties: false tells a generated client or validator that no other field goes; it
+        // must be the schema of a handler that refuses one (400 naming it). The OpenAI bodies stay open: their parser
+        // takes parameters the schema does not list (n, store, logprobs … at their neutral values), as OpenAI does.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:Models:essay-grader:Enabled"] = "true" });
+        using var doc = JsonDocument.Parse(await server.Client.GetStringAsync("/openapi/v1.json"));
+        var closed = new List<string>();
+        foreach (var path in doc.RootElement.GetProperty("paths").EnumerateObject())
+        {
+            if (!path.Value.TryGetProperty("post", out var post) || !post.TryGetProperty("requestBody", out var requestBody))
+            {
+                continue;
+            }
+
+            var schema = requestBody.GetProperty("content").GetProperty("application/json").GetProperty("schema");
+            var isClosed = schema.TryGetProperty("additionalProperties", out var additional) && additional.ValueKind == JsonValueKind.False;
+            var extra = isClosed ? "colour" : "n";
+            Assert.False(schema.GetProperty("properties").TryGetProperty(extra, out _), $"{path.Name} declares '{extra}'");
+            var body = System.Text.Json.Nodes.JsonNode.Parse(ValidBody(path.Name))!.AsObject();
+            body[extra] = 1;
+            using var response = await server.Client.PostAsync(Url(path.Name), TestServer.Json(body.ToJsonString()));
+            var answer = await TestServer.ReadJsonAsync(response);
+
+            if (isClosed)
+            {
+                closed.Add(path.Name);
+                Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{path.Name} with an unknown field: {(int)response.StatusCode} {answer}");
+                Assert.Equal("colour", answer.GetProperty("field").GetString());
+            }
+            else
+            {
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path.Name} with 'n': 1, which its open schema allows: {(int)response.StatusCode} {answer}");
+            }
+        }
+
+        Assert.Equal(["/v1/essays", "/v1/jobs", "/v1/models/{model}/infer", "/v1/tasks/{name}"], closed.Order(StringComparer.Ordinal));
+    }
+
+    private static string Url(string path) => path.Replace("{id}", "job_00000000000000000000000000", StringComparison.Ordinal)
+        .Replace("{name}", "codegen", StringComparison.Ordinal).Replace("{model}", "echo", StringComparison.Ordinal);
+
+    /// <summary>A body the handler of <c>POST path</c> accepts.</summary>
+    private static string ValidBody(string path) => path switch
+    {
+        "/v1/jobs" => """{"model":"echo","input":{}}""",
+        "/v1/essays" => """{"text":"An essay."}""",
+        "/v1/models/{model}/infer" => """{"input":{}}""",
+        "/v1/tasks/{name}" => """{"input":{"language":"python","instruction":"Add two numbers."}}""",
+        "/v1/chat/completions" => """{"model":"count","max_tokens":2,"messages":[{"role":"user","content":"hi"}]}""",
+        "/v1/completions" => """{"model":"count","max_tokens":2,"prompt":"hi"}""",
+        _ => throw new InvalidOperationException($"no valid body known for POST {path}: add one"),
+    };
 
     [Theory]
     [InlineData("post", "/v1/jobs", "202", "Location,Preference-Applied,Idempotent-Replayed")]
