@@ -34,6 +34,18 @@ public sealed class QueryParameterTests : IAsyncLifetime
         Assert.Contains("takes model, limit, before", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task OwnEndpoint_VeryLongUnknownName_ProblemEchoesOnlyItsStart()
+    {
+        var name = new string('q', 5000);
+        using var response = await _server.Client.GetAsync($"/v1/jobs?{name}=1");
+        var problem = await TestServer.ReadJsonAsync(response);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(new string('q', 64) + "…", problem.GetProperty("field").GetString());
+        Assert.DoesNotContain(new string('q', 65), problem.GetRawText(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("GET", "/v1/jobs?limt=5")]
     [InlineData("HEAD", "/v1/jobs?limt=5")]
