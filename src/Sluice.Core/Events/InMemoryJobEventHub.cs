@@ -15,9 +15,17 @@ internal sealed class InMemoryJobEventHub : IJobEventHub, IDisposable
     private readonly ITimer _sweeper;
     private int _open;
 
+    /// <summary>One delegate for every subscription (each knows its log): no closure per subscriber.</summary>
+    private readonly Action<JobEventSubscription> _unsubscribe;
+
     public InMemoryJobEventHub(TimeProvider time)
     {
         _time = time;
+        _unsubscribe = s =>
+        {
+            s.Log?.Remove(s);
+            Interlocked.Decrement(ref _open);
+        };
         _sweeper = time.CreateTimer(_ => Sweep(), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
     }
 
@@ -54,11 +62,7 @@ internal sealed class InMemoryJobEventHub : IJobEventHub, IDisposable
         }
 
         Interlocked.Increment(ref _open);
-        subscription = log.Subscribe(afterId, s =>
-        {
-            log.Remove(s);
-            Interlocked.Decrement(ref _open);
-        });
+        subscription = log.Subscribe(afterId, _unsubscribe);
         return true;
     }
 

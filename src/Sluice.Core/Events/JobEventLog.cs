@@ -89,7 +89,7 @@ internal sealed class JobEventLog
     public JobEventSubscription Subscribe(long afterId, Action<JobEventSubscription> unsubscribe)
     {
         var channel = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
-        var sub = new JobEventSubscription(channel, unsubscribe);
+        var sub = new JobEventSubscription(channel, unsubscribe) { Log = this };
         lock (_lock)
         {
             for (var i = (int)Math.Clamp(afterId - _lastIdBefore, 0, _events.Count); i < _events.Count; i++)

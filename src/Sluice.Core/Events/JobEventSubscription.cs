@@ -16,6 +16,9 @@ public sealed class JobEventSubscription : IDisposable
         _unsubscribe = unsubscribe;
     }
 
+    /// <summary>The in-process log this subscription reads (its hub's unsubscribe removes it there); null for other hubs.</summary>
+    internal JobEventLog? Log { get; init; }
+
     /// <summary>The subscriber's channel; completes after the terminal event.</summary>
     internal Channel<JobEvent> Channel { get; }
 

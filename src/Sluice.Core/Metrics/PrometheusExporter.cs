@@ -29,6 +29,11 @@ public sealed class PrometheusExporter : IDisposable
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<Instrument, InstrumentState> _instruments = new();
 
+    /// <summary>Bumped after an instrument is published: the sorted copy below is then rebuilt.</summary>
+    private int _instrumentsVersion;
+    private int _orderedVersion = -1;
+    private InstrumentState[] _ordered = [];
+
     /// <summary>One scrape at a time: a scrape clears and refills the gauges, which would empty another one's mid-write.</summary>
     private readonly Lock _scrape = new();
 
@@ -40,8 +45,10 @@ public sealed class PrometheusExporter : IDisposable
         {
             if (ReferenceEquals(instrument.Meter, meter))
             {
-                _instruments[instrument] = new InstrumentState(instrument, instrument.Unit == "s" ? s_secondsBuckets : s_countBuckets, _time);
-                listener.EnableMeasurementEvents(instrument, _instruments[instrument]);
+                var state = new InstrumentState(instrument, instrument.Unit == "s" ? s_secondsBuckets : s_countBuckets, _time);
+                _instruments[instrument] = state;
+                Interlocked.Increment(ref _instrumentsVersion);
+                listener.EnableMeasurementEvents(instrument, state);
             }
         };
         _listener.SetMeasurementEventCallback<long>(static (i, v, tags, state) => ((InstrumentState)state!).Record(v, tags));
@@ -56,38 +63,63 @@ public sealed class PrometheusExporter : IDisposable
     /// <summary>Writes every instrument's current values, in OpenMetrics 1.0 (with exemplars) or the text format 0.0.4.</summary>
     public string Render(bool openMetrics)
     {
+        using var output = new PooledByteWriter();
+        Render(output, openMetrics);
+        return Encoding.UTF8.GetString(output.WrittenSpan);
+    }
+
+    /// <summary>
+    /// Writes every instrument's current values as UTF-8 into <paramref name="output"/> (what <c>/metrics</c> sends):
+    /// names, headers, label sets and bucket bounds are encoded once and copied, numbers formatted in place.
+    /// </summary>
+    public void Render(IBufferWriter<byte> output, bool openMetrics)
+    {
         lock (_scrape)
         {
-            return RenderLocked(openMetrics);
+            RenderLocked(output, openMetrics);
         }
     }
 
-    private string RenderLocked(bool openMetrics)
+    private void RenderLocked(IBufferWriter<byte> output, bool openMetrics)
     {
-        // Gauges are observed on demand: clear their last values, then ask for fresh ones.
-        foreach (var state in _instruments.Values)
+        var ordered = OrderedInstruments();
+
+        // Gauges are observed on demand: only the label sets observed now are written (the others are dropped).
+        foreach (var state in ordered)
         {
-            if (state.IsGauge)
-            {
-                state.Reset();
-            }
+            state.BeginObservation();
         }
 
         _listener.RecordObservableInstruments();
-        var sb = new StringBuilder(4096);
-        var ordered = _instruments.Values.ToArray();
-        Array.Sort(ordered, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
         foreach (var state in ordered)
         {
-            state.Write(sb, openMetrics);
+            state.EndObservation();
+        }
+
+        foreach (var state in ordered)
+        {
+            state.Write(output, openMetrics);
         }
 
         if (openMetrics)
         {
-            sb.Append("# EOF\n");
+            output.Write("# EOF\n"u8);
+        }
+    }
+
+    /// <summary>The instruments by name, sorted again only when one was published since the last scrape (under the scrape lock).</summary>
+    private InstrumentState[] OrderedInstruments()
+    {
+        var version = Volatile.Read(ref _instrumentsVersion);
+        if (version != _orderedVersion)
+        {
+            var ordered = _instruments.Values.ToArray();
+            Array.Sort(ordered, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+            _ordered = ordered;
+            _orderedVersion = version;
         }
 
-        return sb.ToString();
+        return _ordered;
     }
 
     public void Dispose() => _listener.Dispose();
@@ -113,6 +145,28 @@ public sealed class PrometheusExporter : IDisposable
         private readonly bool _isHistogram;
         private readonly bool _isGauge;
 
+        // What every scrape writes the same, as UTF-8 once: the family's header lines in each format, the sample
+        // names (a counter's sample keeps its _total in both formats, so they are the same), and each bucket's le label.
+        private readonly byte[] _textHeader;
+        private readonly byte[] _openMetricsHeader;
+        private readonly byte[] _name;
+        private readonly byte[] _bucketName;
+        private readonly byte[] _sumName;
+        private readonly byte[] _countName;
+        private readonly byte[][] _bucketBounds;
+
+        /// <summary>Bumped after a series is added or removed: the sorted copy below is then rebuilt.</summary>
+        private int _seriesVersion;
+        private int _sortedVersion = -1;
+        private Series[] _sorted = [];
+
+        /// <summary>A scrape's copy of one series' buckets and exemplars (scrapes take turns).</summary>
+        private readonly long[] _snapshot;
+        private readonly Exemplar[] _exemplarSnapshot;
+
+        /// <summary>The gauge observation under way: series not observed in it are dropped at its end.</summary>
+        private int _observation;
+
         public InstrumentState(Instrument instrument, double[] buckets, TimeProvider time)
         {
             _instrument = instrument;
@@ -122,17 +176,67 @@ public sealed class PrometheusExporter : IDisposable
             _isHistogram = instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal);
             _isGauge = instrument.GetType().Name.StartsWith("ObservableGauge", StringComparison.Ordinal);
             _exemplars = instrument.Unit == "s" && _isHistogram;
+
+            var name = instrument.Name;
+            var type = IsHistogram ? "histogram" : IsGauge ? "gauge" : "counter";
+
+            // OpenMetrics names a counter's family without _total (its sample keeps it), declares a latency
+            // histogram's unit, and escapes the help as a label value (quotes too).
+            var family = IsCounter && name.EndsWith("_total", StringComparison.Ordinal) ? name[..^"_total".Length] : name;
+            _textHeader = Encoding.UTF8.GetBytes(
+                "# HELP " + name + " " + Escape(instrument.Description ?? name, help: true) + "\n# TYPE " + name + " " + type + "\n");
+            _openMetricsHeader = Encoding.UTF8.GetBytes(
+                "# TYPE " + family + " " + type + "\n"
+                + (instrument.Unit == "s" && family.EndsWith("_seconds", StringComparison.Ordinal) ? "# UNIT " + family + " seconds\n" : "")
+                + "# HELP " + family + " " + Escape(instrument.Description ?? family, help: false) + "\n");
+            _name = Encoding.UTF8.GetBytes(name);
+            _bucketName = Encoding.UTF8.GetBytes(name + "_bucket");
+            _sumName = Encoding.UTF8.GetBytes(name + "_sum");
+            _countName = Encoding.UTF8.GetBytes(name + "_count");
+            _bucketBounds = new byte[buckets.Length + 1][];
+            for (var i = 0; i < buckets.Length; i++)
+            {
+                _bucketBounds[i] = Encoding.UTF8.GetBytes("le=\"" + Format(buckets[i]) + "\"");
+            }
+
+            _bucketBounds[buckets.Length] = "le=\"+Inf\""u8.ToArray();
+            _snapshot = _isHistogram ? new long[buckets.Length] : [];
+            _exemplarSnapshot = _exemplars ? new Exemplar[buckets.Length + 1] : [];
         }
 
         public string Name => _instrument.Name;
 
-        public bool IsGauge => _isGauge;
+        private bool IsGauge => _isGauge;
 
         private bool IsHistogram => _isHistogram;
 
         private bool IsCounter => !IsHistogram && !IsGauge;
 
-        public void Reset() => _series.Clear();
+        /// <summary>Starts a gauge's observation (a no-op for counters and histograms).</summary>
+        public void BeginObservation()
+        {
+            if (IsGauge)
+            {
+                _observation++;
+            }
+        }
+
+        /// <summary>Drops the gauge's series that the observation just made did not report, as if they had never been.</summary>
+        public void EndObservation()
+        {
+            if (!IsGauge)
+            {
+                return;
+            }
+
+            foreach (var (key, series) in _series)
+            {
+                if (series.Observation != _observation && _series.TryRemove(key, out _))
+                {
+                    Interlocked.Increment(ref _seriesVersion);
+                }
+            }
+        }
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
@@ -152,7 +256,9 @@ public sealed class PrometheusExporter : IDisposable
             }
             else if (IsGauge)
             {
+                // Gauges are recorded only while a scrape observes them, under its lock.
                 series.Set(value);
+                series.Observation = _observation;
             }
             else
             {
@@ -161,68 +267,55 @@ public sealed class PrometheusExporter : IDisposable
         }
 
         /// <summary>
-        /// The family in the text format 0.0.4 or, with <paramref name="openMetrics"/>, in OpenMetrics 1.0: there a
-        /// counter's family is named without <c>_total</c> (its sample keeps it), a latency histogram declares its unit,
-        /// the help is escaped as a label value (quotes too), and a bucket that holds an exemplar prints it after its value.
+        /// The family in the text format 0.0.4 or, with <paramref name="openMetrics"/>, in OpenMetrics 1.0, where a
+        /// bucket that holds an exemplar prints it after its value.
         /// </summary>
-        public void Write(StringBuilder sb, bool openMetrics)
+        public void Write(IBufferWriter<byte> output, bool openMetrics)
         {
-            var type = IsHistogram ? "histogram" : IsGauge ? "gauge" : "counter";
-            var family = openMetrics && IsCounter && Name.EndsWith("_total", StringComparison.Ordinal) ? Name[..^"_total".Length] : Name;
-            if (openMetrics)
+            output.Write(openMetrics ? _openMetricsHeader : _textHeader);
+            var exemplars = openMetrics && _exemplars ? _exemplarSnapshot : null;
+            foreach (var s in SortedSeries())
             {
-                sb.Append("# TYPE ").Append(family).Append(' ').Append(type).Append('\n');
-                if (_instrument.Unit == "s" && family.EndsWith("_seconds", StringComparison.Ordinal))
-                {
-                    sb.Append("# UNIT ").Append(family).Append(" seconds\n");
-                }
-
-                sb.Append("# HELP ").Append(family).Append(' ').Append(Escape(_instrument.Description ?? family, help: false)).Append('\n');
-            }
-            else
-            {
-                sb.Append("# HELP ").Append(Name).Append(' ').Append(Escape(_instrument.Description ?? Name, help: true)).Append('\n');
-                sb.Append("# TYPE ").Append(Name).Append(' ').Append(type).Append('\n');
-            }
-
-            var keys = _series.Keys.ToArray();
-            Array.Sort(keys, StringComparer.Ordinal);
-            long[]? snapshot = null;
-            Exemplar[]? exemplars = null;
-            foreach (var key in keys)
-            {
-                var s = _series[key];
                 if (IsHistogram)
                 {
-                    snapshot ??= new long[_buckets.Length];
-                    if (openMetrics && _exemplars)
-                    {
-                        exemplars ??= new Exemplar[_buckets.Length + 1];
-                    }
-
-                    var (count, sum) = s.Snapshot(snapshot, exemplars);
+                    var (count, sum) = s.Snapshot(_snapshot, exemplars);
                     var cumulative = 0L;
                     for (var i = 0; i < _buckets.Length; i++)
                     {
-                        cumulative += snapshot[i];
-                        WriteSample(sb, family + "_bucket", key, "le=\"" + Format(_buckets[i]) + "\"", cumulative, newLine: exemplars is null);
-                        WriteExemplar(sb, exemplars, i);
+                        cumulative += _snapshot[i];
+                        WriteSample(output, _bucketName, s.Labels, _bucketBounds[i], cumulative, newLine: exemplars is null);
+                        WriteExemplar(output, exemplars, i);
                     }
 
-                    WriteSample(sb, family + "_bucket", key, "le=\"+Inf\"", count, newLine: exemplars is null);
-                    WriteExemplar(sb, exemplars, _buckets.Length);
-                    WriteSample(sb, family + "_sum", key, null, sum);
-                    WriteSample(sb, family + "_count", key, null, count);
+                    WriteSample(output, _bucketName, s.Labels, _bucketBounds[_buckets.Length], count, newLine: exemplars is null);
+                    WriteExemplar(output, exemplars, _buckets.Length);
+                    WriteSample(output, _sumName, s.Labels, default, sum);
+                    WriteSample(output, _countName, s.Labels, default, count);
                 }
                 else
                 {
-                    WriteSample(sb, openMetrics && IsCounter ? family + "_total" : family, key, null, s.Value);
+                    WriteSample(output, _name, s.Labels, default, s.Value);
                 }
             }
         }
 
+        /// <summary>The series in ordinal order of their label text, sorted again only when one was added or removed.</summary>
+        private Series[] SortedSeries()
+        {
+            var version = Volatile.Read(ref _seriesVersion);
+            if (version != _sortedVersion)
+            {
+                var sorted = _series.Values.ToArray();
+                Array.Sort(sorted, static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+                _sorted = sorted;
+                _sortedVersion = version;
+            }
+
+            return _sorted;
+        }
+
         /// <summary>Ends a bucket's line, with <c> # {trace_id="…",span_id="…"} value timestamp</c> when it holds an exemplar.</summary>
-        private static void WriteExemplar(StringBuilder sb, Exemplar[]? exemplars, int bucket)
+        private static void WriteExemplar(IBufferWriter<byte> output, Exemplar[]? exemplars, int bucket)
         {
             if (exemplars is null)
             {
@@ -232,38 +325,66 @@ public sealed class PrometheusExporter : IDisposable
             ref readonly var e = ref exemplars[bucket];
             if (e.TraceId != default)
             {
-                sb.Append(" # {trace_id=\"").Append(e.TraceId.ToHexString()).Append("\",span_id=\"").Append(e.SpanId.ToHexString()).Append("\"} ")
-                    .Append(Format(e.Value)).Append(' ')
-                    .Append((e.TimestampMs / 1000.0).ToString("0.###", CultureInfo.InvariantCulture));
+                Span<byte> id = stackalloc byte[16];
+                output.Write(" # {trace_id=\""u8);
+                e.TraceId.CopyTo(id);
+                WriteHex(output, id);
+                output.Write("\",span_id=\""u8);
+                e.SpanId.CopyTo(id[..8]);
+                WriteHex(output, id[..8]);
+                output.Write("\"} "u8);
+                WriteNumber(output, e.Value);
+                output.Write(" "u8);
+                var span = output.GetSpan(64);
+                if (!(e.TimestampMs / 1000.0).TryFormat(span, out var written, "0.###", CultureInfo.InvariantCulture))
+                {
+                    throw new InvalidOperationException("a timestamp longer than 64 bytes");
+                }
+
+                output.Advance(written);
             }
 
-            sb.Append('\n');
+            output.Write("\n"u8);
         }
 
-        private static void WriteSample(StringBuilder sb, string name, string labels, string? extra, double value, bool newLine = true)
+        private static void WriteSample(IBufferWriter<byte> output, ReadOnlySpan<byte> name, ReadOnlySpan<byte> labels, ReadOnlySpan<byte> extra, double value, bool newLine = true)
         {
-            sb.Append(name);
-            if (labels.Length > 0 || extra is not null)
+            output.Write(name);
+            if (labels.Length > 0 || extra.Length > 0)
             {
-                sb.Append('{').Append(labels);
-                if (extra is not null)
+                output.Write("{"u8);
+                output.Write(labels);
+                if (extra.Length > 0)
                 {
                     if (labels.Length > 0)
                     {
-                        sb.Append(',');
+                        output.Write(","u8);
                     }
 
-                    sb.Append(extra);
+                    output.Write(extra);
                 }
 
-                sb.Append('}');
+                output.Write("}"u8);
             }
 
-            sb.Append(' ').Append(Format(value));
+            output.Write(" "u8);
+            WriteNumber(output, value);
             if (newLine)
             {
-                sb.Append('\n');
+                output.Write("\n"u8);
             }
+        }
+
+        /// <summary>An id's bytes in lowercase hex, as <c>ToHexString</c> writes them.</summary>
+        private static void WriteHex(IBufferWriter<byte> output, ReadOnlySpan<byte> id)
+        {
+            var span = output.GetSpan(id.Length * 2);
+            if (!Convert.TryToHexStringLower(id, span, out var written))
+            {
+                throw new InvalidOperationException("no room for the hex of an id");
+            }
+
+            output.Advance(written);
         }
 
         /// <summary>
@@ -290,15 +411,33 @@ public sealed class PrometheusExporter : IDisposable
                 }
 
                 var labels = buffer[..written];
-                return _seriesByLabels.TryGetValue(labels, out var series)
-                    ? series
-                    : _series.GetOrAdd(labels.ToString(), static (_, state) => new Series(state.buckets, state.exemplars), (buckets: _buckets, exemplars: _exemplars));
+                return _seriesByLabels.TryGetValue(labels, out var series) ? series : Add(labels.ToString());
             }
             finally
             {
                 if (rented is not null)
                 {
                     ArrayPool<char>.Shared.Return(rented);
+                }
+            }
+        }
+
+        /// <summary>A label set seen for the first time (or a series another thread added meanwhile).</summary>
+        private Series Add(string labels)
+        {
+            var created = new Series(labels, _buckets, _exemplars);
+            while (true)
+            {
+                if (_series.TryAdd(labels, created))
+                {
+                    // After the add, so a scrape that sees this version also sees the series.
+                    Interlocked.Increment(ref _seriesVersion);
+                    return created;
+                }
+
+                if (_series.TryGetValue(labels, out var existing))
+                {
+                    return existing;
                 }
             }
         }
@@ -385,8 +524,17 @@ public sealed class PrometheusExporter : IDisposable
     }
 
     /// <summary>One label set's values.</summary>
-    private sealed class Series(double[] buckets, bool exemplars)
+    private sealed class Series(string key, double[] buckets, bool exemplars)
     {
+        /// <summary>The label text (<c>k="v",…</c>, values escaped), which orders the series in a scrape.</summary>
+        public string Key { get; } = key;
+
+        /// <summary>The label text as UTF-8, as every scrape writes it.</summary>
+        public byte[] Labels { get; } = Encoding.UTF8.GetBytes(key);
+
+        /// <summary>A gauge's last observation that reported this series (see <see cref="InstrumentState.EndObservation"/>).</summary>
+        public int Observation { get; set; }
+
         // Buckets, count and sum change together under the lock, so a scrape never sees an observation in a bucket
         // but not yet in _count (a +Inf bucket below the last finite one, which Prometheus reads as a broken histogram).
         private readonly long[] _buckets = new long[buckets.Length];
@@ -487,6 +635,24 @@ public sealed class PrometheusExporter : IDisposable
                 _value = v;
             }
         }
+    }
+
+    /// <summary>A sample value as <see cref="Format"/> writes it, as UTF-8 in place.</summary>
+    private static void WriteNumber(IBufferWriter<byte> output, double v)
+    {
+        if (!double.IsFinite(v))
+        {
+            output.Write(double.IsPositiveInfinity(v) ? "+Inf"u8 : double.IsNegativeInfinity(v) ? "-Inf"u8 : "NaN"u8);
+            return;
+        }
+
+        var span = output.GetSpan(32);
+        if (!v.TryFormat(span, out var written, "R", CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException("a number longer than 32 bytes");
+        }
+
+        output.Advance(written);
     }
 
     private static string Format(double v) =>

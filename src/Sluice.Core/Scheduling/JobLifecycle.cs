@@ -73,33 +73,41 @@ internal sealed partial class JobLifecycle
             }
             else
             {
-                // A queued job past its deadline is expired at once; a running one stops at its next step.
-                ITimer? timer = null;
-                timer = _time.CreateTimer(
-                    _ =>
-                    {
-                        timer?.Dispose();
-                        // Only while this process still tracks this entry: a job that moved to a fallback on another
-                        // process (or went back to the broker) is timed there, and by the gateway that accepted it.
-                        if (!live.IsFinished && _live.TryGet(live.Id, out var current) && ReferenceEquals(current, live))
-                        {
-                            live.CancelStatus = JobStatus.Expired;
-                            TryCancel(live);
-                            if (!live.Running)
-                            {
-                                // The copy the job is now (it may have moved to a fallback since it was tracked).
-                                var copy = live.Queued ?? job;
-                                _ = FinishAsync(copy, null, JobStatus.Expired, null, ExpiredBeforeRun(copy, ReferenceEquals(live.Ran, copy)), null, 0);
-                            }
-                        }
-                    },
-                    null,
-                    due,
-                    Timeout.InfiniteTimeSpan);
+                ArmDeadline(job, live, due);
             }
         }
 
         return live;
+    }
+
+    /// <summary>
+    /// A queued job past its deadline is expired at once; a running one stops at its next step. Its own method: the
+    /// timer's closure would otherwise be allocated on every <see cref="Track"/>, deadline or not.
+    /// </summary>
+    private void ArmDeadline(QueuedJob job, LiveJob live, TimeSpan due)
+    {
+        ITimer? timer = null;
+        timer = _time.CreateTimer(
+            _ =>
+            {
+                timer?.Dispose();
+                // Only while this process still tracks this entry: a job that moved to a fallback on another
+                // process (or went back to the broker) is timed there, and by the gateway that accepted it.
+                if (!live.IsFinished && _live.TryGet(live.Id, out var current) && ReferenceEquals(current, live))
+                {
+                    live.CancelStatus = JobStatus.Expired;
+                    TryCancel(live);
+                    if (!live.Running)
+                    {
+                        // The copy the job is now (it may have moved to a fallback since it was tracked).
+                        var copy = live.Queued ?? job;
+                        _ = FinishAsync(copy, null, JobStatus.Expired, null, ExpiredBeforeRun(copy, ReferenceEquals(live.Ran, copy)), null, 0);
+                    }
+                }
+            },
+            null,
+            due,
+            Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>

@@ -188,7 +188,7 @@ internal sealed partial class JobService
                 Parsed = parsed,
                 FallbackAllowed = request.FallbackAllowed,
             };
-            _events.Append(job.Id, JobEventTypes.Queued, $"{{\"model\":{JsonSerializer.Serialize(job.Model, CoreJsonContext.Default.String)},\"priority\":\"{job.Priority.ToWire()}\"}}");
+            _events.Append(job.Id, JobEventTypes.Queued, entry.QueuedEventData(job.Priority));
             TrackIfLocal(queued);
             var result = await _queue.EnqueueAsync(queued, cancellationToken).ConfigureAwait(false);
             if (result != EnqueueResult.Accepted)

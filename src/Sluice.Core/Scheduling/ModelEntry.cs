@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Sluice.Core.Jobs;
 using Sluice.Core.Models;
 
 namespace Sluice.Core.Scheduling;
@@ -58,4 +60,23 @@ public sealed class ModelEntry
 
     /// <summary>Items in the batch now running (one-shot) or sequences in the running batch (generative).</summary>
     internal int InFlight;
+
+    /// <summary>A queued event's data by priority (the same for every job of this model): built once, not per submit.</summary>
+    private readonly string?[] _queuedEventData = new string?[3];
+
+    /// <summary>The data of a job's <c>queued</c> event: <c>{"model":…,"priority":…}</c>.</summary>
+    internal string QueuedEventData(JobPriority priority)
+    {
+        var i = (int)priority;
+        if ((uint)i >= (uint)_queuedEventData.Length)
+        {
+            return BuildQueuedEventData(Name, priority);
+        }
+
+        // A race builds the same string twice; either copy will do.
+        return _queuedEventData[i] ??= BuildQueuedEventData(Name, priority);
+    }
+
+    internal static string BuildQueuedEventData(string model, JobPriority priority) =>
+        $"{{\"model\":{JsonSerializer.Serialize(model, CoreJsonContext.Default.String)},\"priority\":\"{priority.ToWire()}\"}}";
 }

@@ -9,13 +9,19 @@ internal static class OpsApi
 {
     public static IEndpointRouteBuilder MapOpsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/metrics", static (HttpContext http, PrometheusExporter exporter) =>
+        app.MapGet("/metrics", static async Task (HttpContext http, PrometheusExporter exporter) =>
             {
                 // One URL, two formats: caches and proxies must key the answer on Accept.
                 http.Response.Headers.Vary = "Accept";
-                return MetricsNegotiation.WantsOpenMetrics(http.Request.Headers.Accept)
-                    ? TypedResults.Text(exporter.Render(openMetrics: true), PrometheusExporter.OpenMetricsContentType)
-                    : TypedResults.Text(exporter.Render(openMetrics: false), PrometheusExporter.TextContentType);
+                var openMetrics = MetricsNegotiation.WantsOpenMetrics(http.Request.Headers.Accept);
+
+                // The scrape is rendered as UTF-8 into a pooled buffer (no string, no encoding pass), whole, so the
+                // answer carries its Content-Length as before.
+                using var body = new PooledByteWriter();
+                exporter.Render(body, openMetrics);
+                http.Response.ContentType = openMetrics ? PrometheusExporter.OpenMetricsContentType : PrometheusExporter.TextContentType;
+                http.Response.ContentLength = body.WrittenCount;
+                await http.Response.Body.WriteAsync(body.WrittenMemory, http.RequestAborted).ConfigureAwait(false);
             })
             .WithTags("Operations").WithName("Metrics")
             .WithSummary("Every Sluice metric: Prometheus text format 0.0.4, or OpenMetrics 1.0 with exemplars when Accept asks for it.")
