@@ -9,9 +9,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Trace;
+using Sluice.Core.Paths;
+using Sluice.Core.Scheduling;
 using Sluice.Core.Tracing;
 using Sluice.Server.Hosting;
 using Sluice.Server.Tests.Infrastructure;
+using Sluice.Testing;
 using Sluice.Testing.Server;
 
 namespace Sluice.Server.Tests.Tracing;
@@ -230,6 +233,46 @@ public sealed class TracingTests
         Assert.True(call.StartTimeUtc >= wait.StartTimeUtc + wait.Duration, $"call at {call.StartTimeUtc:O}, wait ended {wait.StartTimeUtc + wait.Duration:O}");
     }
 
+    [SharedDataFact("models/stories260K.bin", "models/tok512.bin")]
+    public async Task Submit_EngineJobWhileTheKvCacheIsAllReserved_RoomWaitIsAChildSpanOfTheRunUntilItsSequenceStarts()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = ListenToSluice(stopped);
+        await using var server = await TestServer.StartAsync(EngineWithRoomForOneLongSequence());
+        Assert.True(server.Services.GetRequiredService<ModelRegistry>().TryGet("stories260k", out var entry));
+        // The model's steps are held: the first job takes its room and stays before its first step.
+        await entry.ExecutionLock.WaitAsync();
+        var firstTrace = ActivityTraceId.CreateRandom();
+        var first = await SubmitNoWaitAsync(server.Client, firstTrace, LongGeneration(1));
+        await Poll.UntilAsync(async () => (await server.GetJobAsync(first)).GetProperty("status").GetString() == "running",
+            () => $"job {first} never started", TimeSpan.FromSeconds(60));
+        var trace = ActivityTraceId.CreateRandom();
+
+        // Its sequence cannot start while the first one holds most of the KV cache: it waits for the first to end.
+        var id = await SubmitNoWaitAsync(server.Client, trace, LongGeneration(2));
+        entry.ExecutionLock.Release();
+
+        var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60));
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        var run = await RunSpanAsync(stopped, trace);
+        var wait = Assert.Single(stopped, a => a.TraceId == trace && a.OperationName == SluiceTracing.RoomWaitSpan);
+        Assert.Equal(id, run.GetTagItem(SluiceTracing.JobIdTag));
+        Assert.Equal("succeeded", run.GetTagItem(SluiceTracing.OutcomeTag));
+        Assert.Equal(run.SpanId, wait.ParentSpanId);
+        Assert.Equal(ActivityKind.Internal, wait.Kind);
+        Assert.Equal("stories260k", wait.GetTagItem(SluiceTracing.ModelTag));
+        Assert.True(wait.StartTimeUtc >= run.StartTimeUtc && wait.StartTimeUtc + wait.Duration <= run.StartTimeUtc + run.Duration,
+            $"room_wait {wait.StartTimeUtc:O} for {wait.Duration} outside run {run.StartTimeUtc:O} for {run.Duration}");
+        Assert.True(wait.Duration > TimeSpan.Zero, "room_wait lasted nothing");
+        // As docs/architecture.md says: queued_ms counts the wait (the start is stored once there is room), run_ms does not.
+        var queuedMs = job.GetProperty("queued_ms").GetDouble();
+        var runMs = job.GetProperty("run_ms").GetDouble();
+        Assert.True(queuedMs + 2 >= wait.Duration.TotalMilliseconds, $"queued_ms {queuedMs} < room_wait {wait.Duration.TotalMilliseconds} ms");
+        Assert.True(runMs <= (run.Duration - wait.Duration).TotalMilliseconds + 2, $"run_ms {runMs}, run span {run.Duration}, room_wait {wait.Duration}");
+        // The first job had room at once: no wait of its own.
+        Assert.DoesNotContain(stopped, a => a.TraceId == firstTrace && a.OperationName == SluiceTracing.RoomWaitSpan);
+    }
+
     [Fact]
     public void AddSluiceTracing_ExportOn_TracesOutgoingHttpWithinATraceOnly()
     {
@@ -443,6 +486,21 @@ public sealed class TracingTests
             }
         }
     }
+
+    /// <summary>
+    /// The shared stories260K served with a 1 MB KV cache: 51 blocks of 16 positions, of which a <see cref="LongGeneration"/>
+    /// reserves 31, so a second one waits for room until the first ends.
+    /// </summary>
+    private static Dictionary<string, string> EngineWithRoomForOneLongSequence() => new()
+    {
+        ["Sluice:Engine:ModelsPaths:0"] = SharedData.TryGetPath("models")!,
+        ["Sluice:Engine:KvCacheBudgetMb"] = "1",
+        ["Sluice:Models:stories260k:MaxNumSeqs"] = "4",
+    };
+
+    /// <summary>A job reserving 480 positions and more of the KV cache (seeded, not from the result cache).</summary>
+    private static string LongGeneration(int seed) =>
+        """{"model":"stories260k","cache":false,"input":{"prompt":"Once upon a time","max_tokens":480,"temperature":0.8,"seed":""" + seed + "}}";
 
     /// <summary>A listener (to dispose) collecting the spans of the Sluice source into <paramref name="stopped"/> as they end.</summary>
     private static ActivityListener ListenToSluice(ConcurrentQueue<Activity> stopped)
