@@ -273,6 +273,69 @@ public sealed class TracingTests
         Assert.DoesNotContain(stopped, a => a.TraceId == firstTrace && a.OperationName == SluiceTracing.RoomWaitSpan);
     }
 
+    [SharedDataFact("models/stories260K.bin", "models/tok512.bin")]
+    public async Task Stop_WhileAnEngineJobWaitsForRoom_ItsSpansEndReleasedAndTheJobRunsAfterTheRestart()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        var trace = ActivityTraceId.CreateRandom();
+        SemaphoreSlim? steps = null;
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = static s => s.Name == SluiceTracing.SourceName,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            // The hook: as the job begins to wait (on the batcher's loop, between steps, the steps' lock free), the
+            // steps are held, so the stop comes while it still waits and the first job still runs.
+            ActivityStarted = a =>
+            {
+                if (a.TraceId == trace && a.OperationName == SluiceTracing.RoomWaitSpan)
+                {
+                    _ = steps!.Wait(0) ? held.TrySetResult() : held.TrySetException(new InvalidOperationException("the steps' lock was taken between steps"));
+                }
+            },
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var settings = EngineWithRoomForOneLongSequence();
+        var dataDir = Path.Combine(Path.GetTempPath(), "sluice-test-" + Guid.NewGuid().ToString("N"));
+        string first, id;
+        var server = await TestServer.StartAsync(settings, dataDir);
+        try
+        {
+            Assert.True(server.Services.GetRequiredService<ModelRegistry>().TryGet("stories260k", out var entry));
+            steps = entry.ExecutionLock;
+            await steps.WaitAsync();
+            first = await SubmitNoWaitAsync(server.Client, ActivityTraceId.CreateRandom(), LongGeneration(1));
+            await Poll.UntilAsync(async () => (await server.GetJobAsync(first)).GetProperty("status").GetString() == "running",
+                () => $"job {first} never started", TimeSpan.FromSeconds(60));
+            id = await SubmitNoWaitAsync(server.Client, trace, LongGeneration(2));
+            steps.Release();
+            await held.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            // A graceful stop with the steps held and the job waiting: it must not hang.
+            await server.StopKeepingDataAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        var run = await RunSpanAsync(stopped, trace);
+        var wait = Assert.Single(stopped, a => a.TraceId == trace && a.OperationName == SluiceTracing.RoomWaitSpan);
+        Assert.Equal(id, run.GetTagItem(SluiceTracing.JobIdTag));
+        Assert.Equal(SluiceTracing.ReleasedOutcome, run.GetTagItem(SluiceTracing.OutcomeTag));
+        Assert.Equal(ActivityStatusCode.Unset, run.Status);
+        Assert.Equal(run.SpanId, wait.ParentSpanId);
+        Assert.True(wait.StartTimeUtc + wait.Duration <= run.StartTimeUtc + run.Duration, $"room_wait ended after its run ({wait.StartTimeUtc + wait.Duration:O})");
+
+        // Handed back, neither failed nor lost: after the restart it runs, on its first counted attempt, as does the first.
+        await using var restarted = await TestServer.StartAsync(settings, dataDir);
+        foreach (var job in new[] { id, first })
+        {
+            var done = await restarted.WaitTerminalAsync(job, TimeSpan.FromSeconds(60));
+            Assert.Equal("succeeded", done.GetProperty("status").GetString());
+            Assert.Equal(1, done.GetProperty("attempts").GetInt32());
+        }
+    }
+
     [Fact]
     public void AddSluiceTracing_ExportOn_TracesOutgoingHttpWithinATraceOnly()
     {
