@@ -233,6 +233,91 @@ public sealed class TracingTests
         Assert.True(call.StartTimeUtc >= wait.StartTimeUtc + wait.Duration, $"call at {call.StartTimeUtc:O}, wait ended {wait.StartTimeUtc + wait.Duration:O}");
     }
 
+    [Fact]
+    public async Task Submit_KServeBatchWhileEveryUpstreamSlotIsTaken_SlotWaitIsAChildSpanOfTheBatchBeforeItsUpstreamCall()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = static s => s.Name is SluiceTracing.SourceName or HttpClientSource,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = a =>
+            {
+                // Its own tags are set once it has started: its batch's are there already.
+                if (a.OperationName == SluiceTracing.SlotWaitSpan && Equals(a.Parent?.GetTagItem(SluiceTracing.ModelTag), "wide"))
+                {
+                    waiting.TrySetResult();
+                }
+            },
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
+        // A fake KServe v2 model taking rows of any width: rows of different widths cannot share an upstream call, so
+        // one batch of two such jobs makes two calls, and with one upstream slot the second waits for the first.
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v2/models/wide/ready", () => Results.Ok());
+            app.MapGet("/v2/models/wide", () => Results.Json(new
+            {
+                name = "wide",
+                inputs = new[] { new { name = "x", datatype = "FP32", shape = new[] { -1, -1 } } },
+                outputs = new[] { new { name = "y", datatype = "FP32", shape = new[] { -1, 1 } } },
+            }));
+            app.MapPost("/v2/models/wide/infer", async ctx =>
+            {
+                if (Interlocked.Increment(ref calls) == 1)
+                {
+                    await release.Task;
+                }
+
+                using var doc = await JsonDocument.ParseAsync(ctx.Request.Body);
+                var rows = doc.RootElement.GetProperty("inputs")[0].GetProperty("shape")[0].GetInt32();
+                await ctx.Response.WriteAsJsonAsync(new { model_name = "wide", outputs = new[] { new { name = "y", datatype = "FP32", shape = new[] { rows, 1 }, data = new double[rows] } } });
+            });
+        });
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Backends:wide:Type"] = "kserve-v2",
+            ["Sluice:Backends:wide:BaseUrl"] = upstream.Url,
+            ["Sluice:Backends:wide:MaxConcurrency"] = "1",
+            // The batch goes once both jobs are queued, however slowly they arrive.
+            ["Sluice:Backends:wide:MaxBatchSize"] = "2",
+            ["Sluice:Backends:wide:MaxQueueDelayMs"] = "60000",
+        });
+
+        var narrow = await SubmitNoWaitAsync(server.Client, ActivityTraceId.CreateRandom(), """{"model":"wide","input":{"x":[1,2]}}""");
+        var wide = await SubmitNoWaitAsync(server.Client, ActivityTraceId.CreateRandom(), """{"model":"wide","input":{"x":[1,2,3]}}""");
+        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        release.SetResult();
+
+        foreach (var id in new[] { narrow, wide })
+        {
+            var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
+            Assert.Equal("succeeded", job.GetProperty("status").GetString());
+            Assert.Equal(2, job.GetProperty("batch_size").GetInt32());
+        }
+
+        Activity[] Batches() => [.. stopped.Where(a => a.OperationName == SluiceTracing.BatchSpan && Equals(a.GetTagItem(SluiceTracing.ModelTag), "wide"))];
+        await Poll.UntilAsync(() => Task.FromResult(Batches().Length > 0), () => "the batch span never ended", TimeSpan.FromSeconds(30));
+        var batch = Assert.Single(Batches());
+        Activity[] InTrace() => [.. stopped.Where(a => a.TraceId == batch.TraceId)];
+        var wait = Assert.Single(InTrace(), a => a.OperationName == SluiceTracing.SlotWaitSpan);
+        var upstreamCalls = InTrace().Where(a => a.Source.Name == HttpClientSource).OrderBy(a => a.StartTimeUtc).ToArray();
+        Assert.Equal(batch.SpanId, wait.ParentSpanId);
+        Assert.Equal(ActivityKind.Internal, wait.Kind);
+        Assert.Equal("wide", wait.GetTagItem(SluiceTracing.BackendTag));
+        Assert.True(wait.StartTimeUtc + wait.Duration <= batch.StartTimeUtc + batch.Duration, "slot_wait ended after its batch");
+        // Both calls are the batch's children, not the wait's; the second was made once the first had freed the slot.
+        Assert.Equal(2, upstreamCalls.Length);
+        Assert.All(upstreamCalls, call => Assert.Equal(batch.SpanId, call.ParentSpanId));
+        Assert.True(upstreamCalls[0].StartTimeUtc <= wait.StartTimeUtc, $"first call at {upstreamCalls[0].StartTimeUtc:O}, wait began {wait.StartTimeUtc:O}");
+        Assert.True(upstreamCalls[1].StartTimeUtc >= wait.StartTimeUtc + wait.Duration, $"second call at {upstreamCalls[1].StartTimeUtc:O}, wait ended {wait.StartTimeUtc + wait.Duration:O}");
+        Assert.True(upstreamCalls[1].StartTimeUtc >= upstreamCalls[0].StartTimeUtc + upstreamCalls[0].Duration, "the second call began before the first ended");
+    }
+
     [SharedDataFact("models/stories260K.bin", "models/tok512.bin")]
     public async Task Submit_EngineJobWhileTheKvCacheIsAllReserved_RoomWaitIsAChildSpanOfTheRunUntilItsSequenceStarts()
     {
