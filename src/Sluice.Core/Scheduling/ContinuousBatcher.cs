@@ -54,6 +54,8 @@ internal sealed partial class ContinuousBatcher
         var admitSeqs = new IGenerationSequence[maxSeqs];
         QueuedJob? pending = null;
         LiveJob? pendingLive = null;
+        // The pending job's room_wait span (a child of its run span) while it waits for room; ends however the wait ends.
+        Activity? roomWait = null;
         // Newly admitted sequences whose start is being stored: they hold their slots but join the batch only once the
         // store has said they may run, so a slow durable write never pauses the sequences already running.
         Task<int>? starting = null;
@@ -92,6 +94,8 @@ internal sealed partial class ContinuousBatcher
                         pending = null;
                         if (live.Cancellation.IsCancellationRequested)
                         {
+                            SluiceTracing.EndWait(roomWait);
+                            roomWait = null;
                             _ = _lifecycle.FinishAsync(job, _reader, live.CancelStatus, null, "cancelled before it started", null, 0);
                             continue;
                         }
@@ -132,6 +136,8 @@ internal sealed partial class ContinuousBatcher
                     live.RunSpan ??= SluiceTracing.StartRun(job, time.GetUtcNow(), _active.Count + admitted + 1);
                     var caller = Activity.Current;
                     Activity.Current = live.RunSpan ?? caller;
+                    // A waiting job's wait ends when the try that finds room begins (not after its upstream call began).
+                    var tried = roomWait is null ? default : DateTime.UtcNow;
                     try
                     {
                         started = _model.TryStartSequence(request, out sequence);
@@ -139,6 +145,8 @@ internal sealed partial class ContinuousBatcher
                     catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
                     {
                         // The model refused this request outright (it failed validation): fail it, keep the loop.
+                        SluiceTracing.EndWait(roomWait);
+                        roomWait = null;
                         _ = _lifecycle.FailAsync(job, _reader, live, ex.Message, retryable: false, 0, 0, errorCode: JobErrorCodes.InvalidInput);
                         continue;
                     }
@@ -151,14 +159,22 @@ internal sealed partial class ContinuousBatcher
                     {
                         if (_active.Count + admitted == 0)
                         {
+                            SluiceTracing.EndWait(roomWait);
+                            roomWait = null;
                             _ = _lifecycle.FailAsync(job, _reader, live, "the request does not fit the model's KV-cache budget even alone", retryable: false, 0, 0, errorCode: JobErrorCodes.InvalidInput);
                             continue;
                         }
 
+                        // No room until a running sequence leaves: it waits at the head, its run span open, so the
+                        // wait gets a span of its own (a trace tells it from generating).
                         pending = job;
                         pendingLive = live;
+                        roomWait ??= SluiceTracing.StartRoomWait(live.RunSpan, _entry.Name);
                         break;
                     }
+
+                    SluiceTracing.EndWait(roomWait, tried);
+                    roomWait = null;
 
                     admitJobs[admitted] = job;
                     admitLives[admitted] = live;
@@ -291,6 +307,8 @@ internal sealed partial class ContinuousBatcher
 
             if (pending is not null && pendingLive is not null)
             {
+                SluiceTracing.EndWait(roomWait);
+                roomWait = null;
                 _ = _lifecycle.FailAsync(pending, _reader, pendingLive, $"{ex.GetType().Name}: {ex.Message}", retryable: true, 0, 0);
                 pending = null;
             }
@@ -335,6 +353,8 @@ internal sealed partial class ContinuousBatcher
             if (pending is not null && pendingLive is not null)
             {
                 // Stopping while it waited for room: it never started and stays queued, but its run span had begun.
+                SluiceTracing.EndWait(roomWait);
+                roomWait = null;
                 SluiceTracing.EndRun(pendingLive.TakeRunSpan(), SluiceTracing.ReleasedOutcome, null, failed: false);
             }
 

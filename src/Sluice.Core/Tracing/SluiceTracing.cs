@@ -23,6 +23,12 @@ public static class SluiceTracing
     /// <summary>A wait for a free upstream slot (every one of the backend's <c>MaxConcurrency</c> calls in flight).</summary>
     public const string SlotWaitSpan = "slot_wait";
 
+    /// <summary>
+    /// A generative job's wait for room in its model (the engine's KV cache all reserved by running sequences): its
+    /// sequence was refused and it waits at the head of the queue while the batch steps on.
+    /// </summary>
+    public const string RoomWaitSpan = "room_wait";
+
     // Attribute names: OpenTelemetry semantic conventions where one exists (error.type), sluice.* for ours.
     public const string JobIdTag = "sluice.job.id";
     public const string ModelTag = "sluice.model";
@@ -238,6 +244,57 @@ public static class SluiceTracing
         }
 
         return wait;
+    }
+
+    /// <summary>
+    /// Starts the span of a generative job's wait for room in <paramref name="model"/>, a child of its
+    /// <paramref name="run"/>; not made current (the batcher goes on stepping the other sequences). Null when the run is
+    /// not traced.
+    /// </summary>
+    internal static Activity? StartRoomWait(Activity? run, string model)
+    {
+        if (run is null)
+        {
+            return null;
+        }
+
+        var previous = Activity.Current;
+        Activity.Current = null;
+        try
+        {
+            var wait = Source.StartActivity(RoomWaitSpan, ActivityKind.Internal, run.Context);
+            if (wait is { IsAllDataRequested: true })
+            {
+                wait.SetTag(ModelTag, model);
+            }
+
+            return wait;
+        }
+        finally
+        {
+            Activity.Current = previous;
+        }
+    }
+
+    /// <summary>
+    /// Ends a wait span begun by <see cref="StartRoomWait"/> (nothing when null), at <paramref name="endedAt"/> when given
+    /// (the try that found room began then), else now; <see cref="Activity.Current"/> is left as it was.
+    /// </summary>
+    internal static void EndWait(Activity? wait, DateTime endedAt = default)
+    {
+        if (wait is null)
+        {
+            return;
+        }
+
+        if (endedAt != default)
+        {
+            wait.SetEndTime(endedAt);
+        }
+
+        var current = Activity.Current;
+        wait.Stop();
+        Activity.Current = current;
     }
 
     private static void Describe(Activity activity, QueuedJob job)

@@ -9,9 +9,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Trace;
+using Sluice.Core.Paths;
+using Sluice.Core.Scheduling;
 using Sluice.Core.Tracing;
 using Sluice.Server.Hosting;
 using Sluice.Server.Tests.Infrastructure;
+using Sluice.Testing;
 using Sluice.Testing.Server;
 
 namespace Sluice.Server.Tests.Tracing;
@@ -231,6 +234,194 @@ public sealed class TracingTests
     }
 
     [Fact]
+    public async Task Submit_KServeBatchWhileEveryUpstreamSlotIsTaken_SlotWaitIsAChildSpanOfTheBatchBeforeItsUpstreamCall()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = static s => s.Name is SluiceTracing.SourceName or HttpClientSource,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = a =>
+            {
+                // Its own tags are set once it has started: its batch's are there already.
+                if (a.OperationName == SluiceTracing.SlotWaitSpan && Equals(a.Parent?.GetTagItem(SluiceTracing.ModelTag), "wide"))
+                {
+                    waiting.TrySetResult();
+                }
+            },
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
+        // A fake KServe v2 model taking rows of any width: rows of different widths cannot share an upstream call, so
+        // one batch of two such jobs makes two calls, and with one upstream slot the second waits for the first.
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v2/models/wide/ready", () => Results.Ok());
+            app.MapGet("/v2/models/wide", () => Results.Json(new
+            {
+                name = "wide",
+                inputs = new[] { new { name = "x", datatype = "FP32", shape = new[] { -1, -1 } } },
+                outputs = new[] { new { name = "y", datatype = "FP32", shape = new[] { -1, 1 } } },
+            }));
+            app.MapPost("/v2/models/wide/infer", async ctx =>
+            {
+                if (Interlocked.Increment(ref calls) == 1)
+                {
+                    await release.Task;
+                }
+
+                using var doc = await JsonDocument.ParseAsync(ctx.Request.Body);
+                var rows = doc.RootElement.GetProperty("inputs")[0].GetProperty("shape")[0].GetInt32();
+                await ctx.Response.WriteAsJsonAsync(new { model_name = "wide", outputs = new[] { new { name = "y", datatype = "FP32", shape = new[] { rows, 1 }, data = new double[rows] } } });
+            });
+        });
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Backends:wide:Type"] = "kserve-v2",
+            ["Sluice:Backends:wide:BaseUrl"] = upstream.Url,
+            ["Sluice:Backends:wide:MaxConcurrency"] = "1",
+            // The batch goes once both jobs are queued, however slowly they arrive.
+            ["Sluice:Backends:wide:MaxBatchSize"] = "2",
+            ["Sluice:Backends:wide:MaxQueueDelayMs"] = "60000",
+        });
+
+        var narrow = await SubmitNoWaitAsync(server.Client, ActivityTraceId.CreateRandom(), """{"model":"wide","input":{"x":[1,2]}}""");
+        var wide = await SubmitNoWaitAsync(server.Client, ActivityTraceId.CreateRandom(), """{"model":"wide","input":{"x":[1,2,3]}}""");
+        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        release.SetResult();
+
+        foreach (var id in new[] { narrow, wide })
+        {
+            var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
+            Assert.Equal("succeeded", job.GetProperty("status").GetString());
+            Assert.Equal(2, job.GetProperty("batch_size").GetInt32());
+        }
+
+        Activity[] Batches() => [.. stopped.Where(a => a.OperationName == SluiceTracing.BatchSpan && Equals(a.GetTagItem(SluiceTracing.ModelTag), "wide"))];
+        await Poll.UntilAsync(() => Task.FromResult(Batches().Length > 0), () => "the batch span never ended", TimeSpan.FromSeconds(30));
+        var batch = Assert.Single(Batches());
+        Activity[] InTrace() => [.. stopped.Where(a => a.TraceId == batch.TraceId)];
+        var wait = Assert.Single(InTrace(), a => a.OperationName == SluiceTracing.SlotWaitSpan);
+        var upstreamCalls = InTrace().Where(a => a.Source.Name == HttpClientSource).OrderBy(a => a.StartTimeUtc).ToArray();
+        Assert.Equal(batch.SpanId, wait.ParentSpanId);
+        Assert.Equal(ActivityKind.Internal, wait.Kind);
+        Assert.Equal("wide", wait.GetTagItem(SluiceTracing.BackendTag));
+        Assert.True(wait.StartTimeUtc + wait.Duration <= batch.StartTimeUtc + batch.Duration, "slot_wait ended after its batch");
+        // Both calls are the batch's children, not the wait's; the second was made once the first had freed the slot.
+        Assert.Equal(2, upstreamCalls.Length);
+        Assert.All(upstreamCalls, call => Assert.Equal(batch.SpanId, call.ParentSpanId));
+        Assert.True(upstreamCalls[0].StartTimeUtc <= wait.StartTimeUtc, $"first call at {upstreamCalls[0].StartTimeUtc:O}, wait began {wait.StartTimeUtc:O}");
+        Assert.True(upstreamCalls[1].StartTimeUtc >= wait.StartTimeUtc + wait.Duration, $"second call at {upstreamCalls[1].StartTimeUtc:O}, wait ended {wait.StartTimeUtc + wait.Duration:O}");
+        Assert.True(upstreamCalls[1].StartTimeUtc >= upstreamCalls[0].StartTimeUtc + upstreamCalls[0].Duration, "the second call began before the first ended");
+    }
+
+    [SharedDataFact("models/stories260K.bin", "models/tok512.bin")]
+    public async Task Submit_EngineJobWhileTheKvCacheIsAllReserved_RoomWaitIsAChildSpanOfTheRunUntilItsSequenceStarts()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = ListenToSluice(stopped);
+        await using var server = await TestServer.StartAsync(EngineWithRoomForOneLongSequence());
+        Assert.True(server.Services.GetRequiredService<ModelRegistry>().TryGet("stories260k", out var entry));
+        // The model's steps are held: the first job takes its room and stays before its first step.
+        await entry.ExecutionLock.WaitAsync();
+        var firstTrace = ActivityTraceId.CreateRandom();
+        var first = await SubmitNoWaitAsync(server.Client, firstTrace, LongGeneration(1));
+        await Poll.UntilAsync(async () => (await server.GetJobAsync(first)).GetProperty("status").GetString() == "running",
+            () => $"job {first} never started", TimeSpan.FromSeconds(60));
+        var trace = ActivityTraceId.CreateRandom();
+
+        // Its sequence cannot start while the first one holds most of the KV cache: it waits for the first to end.
+        var id = await SubmitNoWaitAsync(server.Client, trace, LongGeneration(2));
+        entry.ExecutionLock.Release();
+
+        var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60));
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        var run = await RunSpanAsync(stopped, trace);
+        var wait = Assert.Single(stopped, a => a.TraceId == trace && a.OperationName == SluiceTracing.RoomWaitSpan);
+        Assert.Equal(id, run.GetTagItem(SluiceTracing.JobIdTag));
+        Assert.Equal("succeeded", run.GetTagItem(SluiceTracing.OutcomeTag));
+        Assert.Equal(run.SpanId, wait.ParentSpanId);
+        Assert.Equal(ActivityKind.Internal, wait.Kind);
+        Assert.Equal("stories260k", wait.GetTagItem(SluiceTracing.ModelTag));
+        Assert.True(wait.StartTimeUtc >= run.StartTimeUtc && wait.StartTimeUtc + wait.Duration <= run.StartTimeUtc + run.Duration,
+            $"room_wait {wait.StartTimeUtc:O} for {wait.Duration} outside run {run.StartTimeUtc:O} for {run.Duration}");
+        Assert.True(wait.Duration > TimeSpan.Zero, "room_wait lasted nothing");
+        // As docs/architecture.md says: queued_ms counts the wait (the start is stored once there is room), run_ms does not.
+        var queuedMs = job.GetProperty("queued_ms").GetDouble();
+        var runMs = job.GetProperty("run_ms").GetDouble();
+        Assert.True(queuedMs + 2 >= wait.Duration.TotalMilliseconds, $"queued_ms {queuedMs} < room_wait {wait.Duration.TotalMilliseconds} ms");
+        Assert.True(runMs <= (run.Duration - wait.Duration).TotalMilliseconds + 2, $"run_ms {runMs}, run span {run.Duration}, room_wait {wait.Duration}");
+        // The first job had room at once: no wait of its own.
+        Assert.DoesNotContain(stopped, a => a.TraceId == firstTrace && a.OperationName == SluiceTracing.RoomWaitSpan);
+    }
+
+    [SharedDataFact("models/stories260K.bin", "models/tok512.bin")]
+    public async Task Stop_WhileAnEngineJobWaitsForRoom_ItsSpansEndReleasedAndTheJobRunsAfterTheRestart()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        var trace = ActivityTraceId.CreateRandom();
+        SemaphoreSlim? steps = null;
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = static s => s.Name == SluiceTracing.SourceName,
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            // The hook: as the job begins to wait (on the batcher's loop, between steps, the steps' lock free), the
+            // steps are held, so the stop comes while it still waits and the first job still runs.
+            ActivityStarted = a =>
+            {
+                if (a.TraceId == trace && a.OperationName == SluiceTracing.RoomWaitSpan)
+                {
+                    _ = steps!.Wait(0) ? held.TrySetResult() : held.TrySetException(new InvalidOperationException("the steps' lock was taken between steps"));
+                }
+            },
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var settings = EngineWithRoomForOneLongSequence();
+        var dataDir = Path.Combine(Path.GetTempPath(), "sluice-test-" + Guid.NewGuid().ToString("N"));
+        string first, id;
+        var server = await TestServer.StartAsync(settings, dataDir);
+        try
+        {
+            Assert.True(server.Services.GetRequiredService<ModelRegistry>().TryGet("stories260k", out var entry));
+            steps = entry.ExecutionLock;
+            await steps.WaitAsync();
+            first = await SubmitNoWaitAsync(server.Client, ActivityTraceId.CreateRandom(), LongGeneration(1));
+            await Poll.UntilAsync(async () => (await server.GetJobAsync(first)).GetProperty("status").GetString() == "running",
+                () => $"job {first} never started", TimeSpan.FromSeconds(60));
+            id = await SubmitNoWaitAsync(server.Client, trace, LongGeneration(2));
+            steps.Release();
+            await held.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            // A graceful stop with the steps held and the job waiting: it must not hang.
+            await server.StopKeepingDataAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
+        var run = await RunSpanAsync(stopped, trace);
+        var wait = Assert.Single(stopped, a => a.TraceId == trace && a.OperationName == SluiceTracing.RoomWaitSpan);
+        Assert.Equal(id, run.GetTagItem(SluiceTracing.JobIdTag));
+        Assert.Equal(SluiceTracing.ReleasedOutcome, run.GetTagItem(SluiceTracing.OutcomeTag));
+        Assert.Equal(ActivityStatusCode.Unset, run.Status);
+        Assert.Equal(run.SpanId, wait.ParentSpanId);
+        Assert.True(wait.StartTimeUtc + wait.Duration <= run.StartTimeUtc + run.Duration, $"room_wait ended after its run ({wait.StartTimeUtc + wait.Duration:O})");
+
+        // Handed back, neither failed nor lost: after the restart it runs, on its first counted attempt, as does the first.
+        await using var restarted = await TestServer.StartAsync(settings, dataDir);
+        foreach (var job in new[] { id, first })
+        {
+            var done = await restarted.WaitTerminalAsync(job, TimeSpan.FromSeconds(60));
+            Assert.Equal("succeeded", done.GetProperty("status").GetString());
+            Assert.Equal(1, done.GetProperty("attempts").GetInt32());
+        }
+    }
+
+    [Fact]
     public void AddSluiceTracing_ExportOn_TracesOutgoingHttpWithinATraceOnly()
     {
         var services = new ServiceCollection();
@@ -443,6 +634,21 @@ public sealed class TracingTests
             }
         }
     }
+
+    /// <summary>
+    /// The shared stories260K served with a 1 MB KV cache: 51 blocks of 16 positions, of which a <see cref="LongGeneration"/>
+    /// reserves 31, so a second one waits for room until the first ends.
+    /// </summary>
+    private static Dictionary<string, string> EngineWithRoomForOneLongSequence() => new()
+    {
+        ["Sluice:Engine:ModelsPaths:0"] = SharedData.TryGetPath("models")!,
+        ["Sluice:Engine:KvCacheBudgetMb"] = "1",
+        ["Sluice:Models:stories260k:MaxNumSeqs"] = "4",
+    };
+
+    /// <summary>A job reserving 480 positions and more of the KV cache (seeded, not from the result cache).</summary>
+    private static string LongGeneration(int seed) =>
+        """{"model":"stories260k","cache":false,"input":{"prompt":"Once upon a time","max_tokens":480,"temperature":0.8,"seed":""" + seed + "}}";
 
     /// <summary>A listener (to dispose) collecting the spans of the Sluice source into <paramref name="stopped"/> as they end.</summary>
     private static ActivityListener ListenToSluice(ConcurrentQueue<Activity> stopped)
