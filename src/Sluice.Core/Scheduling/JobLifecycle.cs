@@ -541,6 +541,16 @@ internal sealed partial class JobLifecycle
                 if (await _store.ScheduleRetryAsync(job.Id, job.Attempts, null, null, null, now, live.Run, cancellationToken).ConfigureAwait(false))
                 {
                     SluiceTracing.EndRun(live.TakeRunSpan(), SluiceTracing.ReleasedOutcome, null, failed: false);
+                    if (live.HandBack() && !live.Superseded && _queue is InProcessJobQueue)
+                    {
+                        // Cancelled (or past its deadline) after the check above, while the hand-back was written: the
+                        // cancel waits for a run no batcher ends any more, and its own settle names that run, which the
+                        // store has left. The job is queued now: its cancel is stored as a queued job's, not lost to the
+                        // restart. One that comes later finds the job no longer running here and does the same itself.
+                        await FinishAsync(job, null, live.CancelStatus, null, live.CancelError(running: false), null, 0).ConfigureAwait(false);
+                        continue;
+                    }
+
                     released++;
                 }
                 else
