@@ -690,6 +690,35 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
     }
 
+    [Fact]
+    public async Task CancelAsync_DeleteOnTheRunsOwnNodeLandsWhileItsRetryIsWritten_JobCancelledNotLeftToTheRetry()
+    {
+        // Gateway and worker in one process (the default role): a DELETE finds the run live here.
+        await using var node = await NodeAsync("all");
+        var job = await AcceptAsync(node);
+        var (reader, taken, live) = await StartRunAsync(node);
+
+        // The run fails and stores its retry, held by a row lock.
+        await using var db = new Npgsql.NpgsqlConnection(ConnectionString(_store));
+        await db.OpenAsync();
+        await using var tx = await db.BeginTransactionAsync();
+        await LockJobRowAsync(db, tx, job.Id);
+        var fail = node.Lifecycle.FailAsync(taken, reader, live, "boom", retryable: true, 1, 0);
+        await UntilWaitingOnTheLockAsync("%UPDATE jobs SET status = 0, attempts%", 1);
+
+        // A DELETE on this node reads the job running and cancels its run; then the retry is stored, and the run lets go.
+        var delete = node.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask();
+        await UntilAsync(() => live.Cancellation.IsCancellationRequested || delete.IsCompleted, () => "the DELETE never reached the run");
+        await tx.RollbackAsync();
+        await fail.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // No run here ends that cancel any more (the retried copy may go to any worker): the DELETE settles it itself
+        // (it used to answer queued after its wait and leave the job to its retry).
+        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, answered?.Status);
+        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+    }
+
     /// <summary>Accepts a job that may fall back (as the OpenAI endpoints' are) on <paramref name="gateway"/>.</summary>
     private static async Task<QueuedJob> AcceptMovableAsync(Node gateway)
     {
