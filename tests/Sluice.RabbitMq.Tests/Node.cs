@@ -27,7 +27,11 @@ internal sealed class Node : IAsyncDisposable
 
     public JobLifecycle Lifecycle => _services.GetRequiredService<JobLifecycle>();
 
-    public static async Task<Node> StartAsync(string queueUrl, string storeUrl, string prefix, string role, params (string Key, string Value)[] extra)
+    public static Task<Node> StartAsync(string queueUrl, string storeUrl, string prefix, string role, params (string Key, string Value)[] extra) =>
+        StartAsync(queueUrl, storeUrl, prefix, role, null, extra);
+
+    /// <summary>As above, with <paramref name="configure"/> applied to the services last (a test's own rerouter, say).</summary>
+    public static async Task<Node> StartAsync(string queueUrl, string storeUrl, string prefix, string role, Action<IServiceCollection>? configure, params (string Key, string Value)[] extra)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -46,6 +50,7 @@ internal sealed class Node : IAsyncDisposable
         services.AddSluiceCore();
         services.AddSluicePostgresStore();
         services.AddSluiceRabbitMq();
+        configure?.Invoke(services);
         var sp = services.BuildServiceProvider();
         var node = new Node(sp);
         await node.Store.InitializeAsync(CancellationToken.None);

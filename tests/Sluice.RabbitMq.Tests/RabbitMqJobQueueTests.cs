@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using RabbitMQ.Client;
 using Sluice.Core.Jobs;
 using Sluice.Core.Queueing;
@@ -615,6 +617,150 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.False(moved.FallbackAllowed);
         Assert.Equal(0, original.Count);
         Assert.Equal(0, await gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task MoveAsync_DeleteLandsWhileTheMoveToAFallbackIsWritten_CancelWinsAndNoCopyReachesTheFallbacksQueue()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        await gateway.Queue.DeclareAsync("count", 10_000, CancellationToken.None);
+        await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker",
+            services => services.Replace(ServiceDescriptor.Singleton<IJobRerouter, ToCountRerouter>()));
+        var job = await AcceptMovableAsync(gateway);
+        var (reader, taken, live) = await StartRunAsync(worker);
+
+        // The job's row is locked by another transaction (no key update, so the run's events are still stored): the move's
+        // store write waits on it.
+        await using var db = new Npgsql.NpgsqlConnection(ConnectionString(_store));
+        await db.OpenAsync();
+        await using var tx = await db.BeginTransactionAsync();
+        await LockJobRowAsync(db, tx, job.Id);
+
+        // Its upstream asks for a long wait: the run moves the job to its fallback, and the move's write is held.
+        var move = worker.Lifecycle.FailAsync(taken, reader, live, "upstream busy", retryable: true, 1, 0, retryAfter: TimeSpan.FromHours(1));
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET model%", 1);
+
+        // A DELETE through the gateway lands there: the job reads running, so the gateway sends the cancel to the workers.
+        var delete = gateway.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask();
+        await UntilAsync(() => live.Cancellation.IsCancellationRequested || delete.IsCompleted, () => "the cancel never reached the mover's run");
+        await tx.RollbackAsync();
+        await move.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The cancel wins: stored cancelled (not queued on the fallback with no copy in any queue), the DELETE says so,
+        // and no copy was published to the fallback's queue.
+        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, answered?.Status);
+        Assert.Equal(JobStatus.Cancelled, (await gateway.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+        Assert.Equal(0u, await FallbackReadyAsync());
+    }
+
+    [Fact]
+    public async Task MoveAsync_DeleteOnTheMoversOwnNodeStoresTheCancelWhileTheMoveIsWritten_MoverLetsGoOfTheOriginalDelivery()
+    {
+        // Gateway and worker in one process (the default role): a DELETE finds the job live here.
+        await using var node = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "all",
+            services => services.Replace(ServiceDescriptor.Singleton<IJobRerouter, ToCountRerouter>()));
+        await node.Queue.DeclareAsync("count", 10_000, CancellationToken.None);
+        var job = await AcceptMovableAsync(node);
+        var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
+        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.True(node.Lifecycle.ShouldRun(taken, reader, out var live));
+
+        // About to run, its backend unusable: the job moves to its fallback, the move's store write held by a row lock.
+        await using var db = new Npgsql.NpgsqlConnection(ConnectionString(_store));
+        await db.OpenAsync();
+        await using var tx = await db.BeginTransactionAsync();
+        await LockJobRowAsync(db, tx, job.Id);
+        Assert.True(node.Lifecycle.TryReroute(taken, reader, live));
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET model%", 1);
+
+        // A DELETE on this node finds the job queued here, cancels its control block and stores the cancel itself (its
+        // write queued behind the move's).
+        var delete = node.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask();
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET%", 2);
+        await tx.RollbackAsync();
+
+        // The move is stored first, then the cancel; the mover sees the cancel and publishes no copy to the fallback.
+        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, answered?.Status);
+        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+        Assert.Equal(0u, await FallbackReadyAsync());
+
+        // The mover lets go of the original delivery (it used to keep it unacknowledged, a prefetch slot lost, until its channel closed).
+        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task CancelAsync_DeleteOnTheRunsOwnNodeLandsWhileItsRetryIsWritten_JobCancelledNotLeftToTheRetry()
+    {
+        // Gateway and worker in one process (the default role): a DELETE finds the run live here.
+        await using var node = await NodeAsync("all");
+        var job = await AcceptAsync(node);
+        var (reader, taken, live) = await StartRunAsync(node);
+
+        // The run fails and stores its retry, held by a row lock.
+        await using var db = new Npgsql.NpgsqlConnection(ConnectionString(_store));
+        await db.OpenAsync();
+        await using var tx = await db.BeginTransactionAsync();
+        await LockJobRowAsync(db, tx, job.Id);
+        var fail = node.Lifecycle.FailAsync(taken, reader, live, "boom", retryable: true, 1, 0);
+        await UntilWaitingOnTheLockAsync("%UPDATE jobs SET status = 0, attempts%", 1);
+
+        // A DELETE on this node reads the job running and cancels its run; then the retry is stored, and the run lets go.
+        var delete = node.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask();
+        await UntilAsync(() => live.Cancellation.IsCancellationRequested || delete.IsCompleted, () => "the DELETE never reached the run");
+        await tx.RollbackAsync();
+        await fail.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // No run here ends that cancel any more (the retried copy may go to any worker): the DELETE settles it itself
+        // (it used to answer queued after its wait and leave the job to its retry).
+        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, answered?.Status);
+        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+    }
+
+    /// <summary>Accepts a job that may fall back (as the OpenAI endpoints' are) on <paramref name="gateway"/>.</summary>
+    private static async Task<QueuedJob> AcceptMovableAsync(Node gateway)
+    {
+        var job = Job();
+        job = new QueuedJob { Id = job.Id, Model = job.Model, Priority = job.Priority, InputJson = job.InputJson, EnqueuedAt = job.EnqueuedAt, MaxAttempts = 4, Owner = job.Owner, FallbackAllowed = true };
+        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = 4, FallbackAllowed = true }, CancellationToken.None);
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
+        return job;
+    }
+
+    /// <summary>Locks job <paramref name="id"/>'s row in <paramref name="tx"/> (no key update: the run's events are still stored), holding every write to it.</summary>
+    private static async Task LockJobRowAsync(Npgsql.NpgsqlConnection db, Npgsql.NpgsqlTransaction tx, string id)
+    {
+        await using var locking = new Npgsql.NpgsqlCommand("SELECT 1 FROM jobs WHERE id = @id FOR NO KEY UPDATE", db, tx);
+        locking.Parameters.AddWithValue("id", id);
+        await locking.ExecuteScalarAsync();
+    }
+
+    /// <summary>Waits until <paramref name="count"/> statements like <paramref name="statement"/> wait on a row lock.</summary>
+    private async Task UntilWaitingOnTheLockAsync(string statement, long count)
+    {
+        // Its own connection: pg_stat_activity is read once per transaction.
+        await using var watcher = new Npgsql.NpgsqlConnection(ConnectionString(_store));
+        await watcher.OpenAsync();
+        await using var waiting = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE @q", watcher);
+        waiting.Parameters.AddWithValue("q", statement);
+        await UntilAsync(async () => (long)(await waiting.ExecuteScalarAsync())! == count, () => $"never {count} waiting on the lock: {statement}");
+    }
+
+    /// <summary>The messages ready in the fallback's (<c>count</c>) lanes.</summary>
+    private async Task<uint> FallbackReadyAsync()
+    {
+        var factory = new ConnectionFactory { Uri = RabbitMqUrl.ToAmqp(servers.QueueUrl) };
+        await using var conn = await factory.CreateConnectionAsync();
+        await using var ch = await conn.CreateChannelAsync();
+        var ready = 0u;
+        foreach (var lane in RabbitMqTopology.Lanes)
+        {
+            ready += (await ch.QueueDeclarePassiveAsync($"{_prefix}.count.{lane}")).MessageCount;
+        }
+
+        return ready;
     }
 
     /// <summary>The fallback's copy of a job, as <c>JobLifecycle</c> publishes it.</summary>

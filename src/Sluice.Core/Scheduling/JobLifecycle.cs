@@ -262,7 +262,7 @@ internal sealed partial class JobLifecycle
                 // Cancelled (or expired) while the move was written: the cancel reached this process only, so end
                 // the job here rather than hand a copy that never saw it to whichever worker takes the fallback.
                 live.Running = false;
-                await FinishAsync(job, reader, live.CancelStatus, null, live.CancelError(running: false), null, 0).ConfigureAwait(false);
+                await FinishAsync(job, reader, live.CancelStatus, null, live.CancelError(running: false), null, 0, letGoWhenSettledElsewhere: true).ConfigureAwait(false);
                 return;
             }
 
@@ -549,6 +549,16 @@ internal sealed partial class JobLifecycle
                 if (await _store.ScheduleRetryAsync(job.Id, job.Attempts, null, null, null, now, live.Run, cancellationToken).ConfigureAwait(false))
                 {
                     SluiceTracing.EndRun(live.TakeRunSpan(), SluiceTracing.ReleasedOutcome, null, failed: false);
+                    if (live.HandBack() && !live.Superseded && _queue is InProcessJobQueue)
+                    {
+                        // Cancelled (or past its deadline) after the check above, while the hand-back was written: the
+                        // cancel waits for a run no batcher ends any more, and its own settle names that run, which the
+                        // store has left. The job is queued now: its cancel is stored as a queued job's, not lost to the
+                        // restart. One that comes later finds the job no longer running here and does the same itself.
+                        await FinishAsync(job, null, live.CancelStatus, null, live.CancelError(running: false), null, 0).ConfigureAwait(false);
+                        continue;
+                    }
+
                     released++;
                 }
                 else
@@ -638,10 +648,12 @@ internal sealed partial class JobLifecycle
     /// <paramref name="run"/> is the control block a batcher's run started with (null: the one registered for the job):
     /// a requeue may have registered the next run's under the same id meanwhile, which this outcome must not settle.
     /// A running job's outcome is stored only while the store still has the job in this run (see <see cref="JobCompletion.Run"/>).
-    /// A success fills the result cache unless <paramref name="cacheable"/> is false.
+    /// A success fills the result cache unless <paramref name="cacheable"/> is false. <paramref name="letGoWhenSettledElsewhere"/>:
+    /// only this caller can let <paramref name="reader"/>'s delivery go, also when a caller without one claimed the outcome first.
     /// </summary>
     public async Task FinishAsync(QueuedJob job, IJobQueueReader? reader, JobStatus status, string? resultJson, string? error, int? batchSize, double runMs,
-        bool releaseIdempotencyKey = false, string? errorCode = null, TimeSpan? retryAfter = null, LiveJob? run = null, bool cacheable = true)
+        bool releaseIdempotencyKey = false, string? errorCode = null, TimeSpan? retryAfter = null, LiveJob? run = null, bool cacheable = true,
+        bool letGoWhenSettledElsewhere = false)
     {
         errorCode ??= JobErrorCodes.ForStatus(status);
         if (reader is not null && Abandoned(job, reader))
@@ -661,6 +673,11 @@ internal sealed partial class JobLifecycle
 
         if (!live.TryFinish())
         {
+            if (letGoWhenSettledElsewhere && reader is not null)
+            {
+                await LetGoSettledElsewhereAsync(job, reader, live).ConfigureAwait(false);
+            }
+
             return;
         }
 
@@ -811,6 +828,45 @@ internal sealed partial class JobLifecycle
         _live.Remove(live);
         live.Settled.TrySetResult();
         await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The delivery of a job whose outcome a caller without it claimed first (a cancel in this process that found the job
+    /// no longer running here, its deadline): acknowledged once that outcome is stored, or handed back when its write
+    /// failed. Left alone, the delivery would stay unacknowledged (a prefetch slot lost) until its channel closes.
+    /// </summary>
+    private async Task LetGoSettledElsewhereAsync(QueuedJob job, IJobQueueReader reader, LiveJob live)
+    {
+        try
+        {
+            await live.Settled.Task.WaitAsync(2 * StoreOutagePatience, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Whether it was stored is the store's to say.
+        }
+
+        JobRecord? record;
+        try
+        {
+            record = await _store.GetAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.StoreWriteFailed(_logger, ex, job.Id);
+            await reader.RetryLaterAsync(Uncounted(job), StoreOutageDelay, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+
+        if (record is null || record.Status.IsTerminal())
+        {
+            await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
+        }
+        else
+        {
+            // Not stored: the job comes back and is judged again (a copy the store no longer names is dropped then).
+            await reader.RetryLaterAsync(Uncounted(job), StoreOutageDelay, CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

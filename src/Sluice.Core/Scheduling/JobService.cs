@@ -275,6 +275,13 @@ internal sealed partial class JobService
                 {
                     // A long step or batch: its outcome will be discarded anyway.
                     await SettleCancelledRunAsync(live).ConfigureAwait(false);
+                    if (!releaseIdempotencyKey && !live.Running && _queue is not InProcessJobQueue && _events is IRemoteCancellation remote)
+                    {
+                        // With a broker, the run let go of the job while the cancel waited (its retry, its move to a fallback
+                        // or a stop's hand-back was stored as the cancel landed): no run here ends that cancel any more, and
+                        // the job's next copy may go to any worker. It is cancelled where it is now, as one run elsewhere.
+                        await remote.CancelRemoteAsync(id, false, null, cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {

@@ -107,6 +107,20 @@ internal sealed class LiveJob
     }
 
     /// <summary>
+    /// The run's hand-back is stored (the job is queued again): from now on the job does not read running here, so a
+    /// cancel settles it as a queued job (see <see cref="JobService.CancelAsync(string, bool, CancellationToken)"/>)
+    /// rather than wait for a run that ends no more and store an outcome the run guard refuses. True when a cancel (or
+    /// the deadline) got in before, which the caller then stores: a cancel sets the token before it reads
+    /// <see cref="Running"/>, and this reads the token after clearing it, so at least one of the two sees the other.
+    /// </summary>
+    public bool HandBack()
+    {
+        Running = false;
+        Interlocked.MemoryBarrier();
+        return Cancellation.IsCancellationRequested;
+    }
+
+    /// <summary>
     /// The run in progress begins to hand the job on (before its retry or its move to a fallback is stored); false when a cancel meant for this
     /// run got in first, which the run then ends with instead (see <see cref="TryCancelRun"/>).
     /// </summary>

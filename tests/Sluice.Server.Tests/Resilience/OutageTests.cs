@@ -449,6 +449,43 @@ public sealed class OutageTests
     }
 
     [Fact]
+    public async Task RequeueDeadLetter_StaleRunSupersededThenTheNewRunsStartMeetsAStoreOutage_JobRunsLaterAndSucceeds()
+    {
+        await using var server = await StartAsync(new Dictionary<string, string>(Fast) { ["Sluice:BuiltIns:CountStepMs"] = "20" });
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var hub = server.Services.GetRequiredService<JobService>().Events;
+        var lives = server.Services.GetRequiredService<LiveJobs>();
+
+        // A generation of a few seconds runs; a sweep dead-letters it behind its run's back and a client requeues it.
+        var (_, submitted) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100},\"cache\":false}");
+        var id = submitted.GetProperty("id").GetString()!;
+        LiveJob? stale = null;
+        await UntilAsync(() => lives.TryGet(id, out stale) && stale.Run is not null, "the job never ran");
+        await SweptAsync(server, hub, id);
+        var heldStart = await RequeueHeldAtItsStartAsync(server, store, id);
+
+        // The stale run is stopped as superseded: its work is thrown away, though the store would refuse it anyway (the
+        // job has left that run), so no accepted work goes with it.
+        await stale!.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(stale.Superseded);
+
+        // The new run's start then meets a store outage: that copy is handed back, uncounted.
+        await store.StartHeld.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        store.HeldStarts = null;
+        Assert.True(lives.TryGet(id, out var copy));
+        Assert.NotSame(stale, copy);
+        store.Down = true;
+        heldStart.SetResult();
+        await UntilAsync(() => !lives.TryGet(id, out var current) || !ReferenceEquals(current, copy), "the new run's copy was never handed back");
+        store.Down = false;
+
+        // Only the stale run's model time was lost: the copy comes back, runs, and the job ends with its own outcome.
+        var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal(1, job.GetProperty("attempts").GetInt32());
+    }
+
+    [Fact]
     public async Task CancelAsync_DisconnectCancelLandsAfterTheRunItWasIssuedForScheduledItsRetry_TheRetryRunsOn()
     {
         await using var server = await StartAsync(RetryingOnce);
