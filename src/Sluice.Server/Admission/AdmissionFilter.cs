@@ -79,7 +79,7 @@ internal sealed class AdmissionFilter(ApiKeyAuthenticator auth, StreamTokens str
             var jobId = http.Request.RouteValues["id"] as string ?? "";
             switch (streamTokens.Check(token.ToString(), jobId, out var owner))
             {
-                case StreamTokenCheck.Valid when bool.TryParse(http.Request.Query["cancel_on_disconnect"].ToString(), out var cancel) && cancel:
+                case StreamTokenCheck.Valid when QueryFlag.TryParse(http.Request.Query["cancel_on_disconnect"].ToString(), out var cancel) && cancel:
                     // Read-only: whoever holds the token (a browser) may follow the job, not end it.
                     status = 403;
                     field = "cancel_on_disconnect";

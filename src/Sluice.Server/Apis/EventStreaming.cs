@@ -354,7 +354,7 @@ internal static class EventStreaming
         }
 
         var cancel = request.Query["cancel_on_disconnect"].ToString();
-        if (cancel.Length > 0 && !bool.TryParse(cancel, out cancelOnDisconnect))
+        if (cancel.Length > 0 && !QueryFlag.TryParse(cancel, out cancelOnDisconnect))
         {
             error = Problems.BadRequest("cancel_on_disconnect", $"'{Truncate(cancel)}' is not true or false");
             return false;

@@ -88,6 +88,7 @@ public sealed class BadInputTests : IAsyncLifetime
             { "events bad last id", "GET /v1/jobs/job_00000000000000000000000000/events?last_event_id=abc", "", null, 400, "last_event_id" },
             { "events negative last id", "GET /v1/jobs/job_00000000000000000000000000/events?last_event_id=-1", "", null, 400, "last_event_id" },
             { "events bad cancel flag", "GET /v1/jobs/job_00000000000000000000000000/events?cancel_on_disconnect=maybe", "", null, 400, "cancel_on_disconnect" },
+            { "events padded cancel flag", "GET /v1/jobs/job_00000000000000000000000000/events?cancel_on_disconnect=%20true", "", null, 400, "cancel_on_disconnect" },
             { "duplicate property", "POST /v1/jobs", "{\"model\":\"echo\",\"input\":1,\"model\":\"count\"}", j, 400, "body" },
             { "unknown route", "GET /v1/backends", "", null, 404, null },
             { "wrong method", "PUT /v1/jobs", "", null, 405, null },
