@@ -631,10 +631,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
 
         // The job's row is locked by another transaction (no key update, so the run's events are still stored): the move's
         // store write waits on it.
-        await using var db = new Npgsql.NpgsqlConnection(ConnectionString(_store));
-        await db.OpenAsync();
-        await using var tx = await db.BeginTransactionAsync();
-        await LockJobRowAsync(db, tx, job.Id);
+        await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
 
         // Its upstream asks for a long wait: the run moves the job to its fallback, and the move's write is held.
         var move = worker.Lifecycle.FailAsync(taken, reader, live, "upstream busy", retryable: true, 1, 0, retryAfter: TimeSpan.FromHours(1));
@@ -643,7 +640,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         // A DELETE through the gateway lands there: the job reads running, so the gateway sends the cancel to the workers.
         var delete = gateway.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask();
         await UntilAsync(() => live.Cancellation.IsCancellationRequested || delete.IsCompleted, () => "the cancel never reached the mover's run");
-        await tx.RollbackAsync();
+        await rowLock.ReleaseAsync();
         await move.WaitAsync(TimeSpan.FromSeconds(30));
 
         // The cancel wins: stored cancelled (not queued on the fallback with no copy in any queue), the DELETE says so,
@@ -667,18 +664,17 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.True(node.Lifecycle.ShouldRun(taken, reader, out var live));
 
         // About to run, its backend unusable: the job moves to its fallback, the move's store write held by a row lock.
-        await using var db = new Npgsql.NpgsqlConnection(ConnectionString(_store));
-        await db.OpenAsync();
-        await using var tx = await db.BeginTransactionAsync();
-        await LockJobRowAsync(db, tx, job.Id);
+        await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
         Assert.True(node.Lifecycle.TryReroute(taken, reader, live));
         await UntilWaitingOnTheLockAsync("UPDATE jobs SET model%", 1);
 
         // A DELETE on this node finds the job queued here, cancels its control block and stores the cancel itself (its
-        // write queued behind the move's).
+        // write queued behind the move's). Its own statement is awaited, not any second write: the enqueue's late
+        // publication mark waits on the lock too, and counted as the DELETE's it let the move go before the cancel.
         var delete = node.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask();
-        await UntilWaitingOnTheLockAsync("UPDATE jobs SET%", 2);
-        await tx.RollbackAsync();
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
+        Assert.True(live.Cancellation.IsCancellationRequested);
+        await rowLock.ReleaseAsync();
 
         // The move is stored first, then the cancel; the mover sees the cancel and publishes no copy to the fallback.
         var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
@@ -699,17 +695,14 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         var (reader, taken, live) = await StartRunAsync(node);
 
         // The run fails and stores its retry, held by a row lock.
-        await using var db = new Npgsql.NpgsqlConnection(ConnectionString(_store));
-        await db.OpenAsync();
-        await using var tx = await db.BeginTransactionAsync();
-        await LockJobRowAsync(db, tx, job.Id);
+        await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
         var fail = node.Lifecycle.FailAsync(taken, reader, live, "boom", retryable: true, 1, 0);
         await UntilWaitingOnTheLockAsync("%UPDATE jobs SET status = 0, attempts%", 1);
 
         // A DELETE on this node reads the job running and cancels its run; then the retry is stored, and the run lets go.
         var delete = node.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask();
         await UntilAsync(() => live.Cancellation.IsCancellationRequested || delete.IsCompleted, () => "the DELETE never reached the run");
-        await tx.RollbackAsync();
+        await rowLock.ReleaseAsync();
         await fail.WaitAsync(TimeSpan.FromSeconds(30));
 
         // No run here ends that cancel any more (the retried copy may go to any worker): the DELETE settles it itself
@@ -727,14 +720,6 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = 4, FallbackAllowed = true }, CancellationToken.None);
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
         return job;
-    }
-
-    /// <summary>Locks job <paramref name="id"/>'s row in <paramref name="tx"/> (no key update: the run's events are still stored), holding every write to it.</summary>
-    private static async Task LockJobRowAsync(Npgsql.NpgsqlConnection db, Npgsql.NpgsqlTransaction tx, string id)
-    {
-        await using var locking = new Npgsql.NpgsqlCommand("SELECT 1 FROM jobs WHERE id = @id FOR NO KEY UPDATE", db, tx);
-        locking.Parameters.AddWithValue("id", id);
-        await locking.ExecuteScalarAsync();
     }
 
     /// <summary>Waits until <paramref name="count"/> statements like <paramref name="statement"/> wait on a row lock.</summary>
