@@ -60,6 +60,11 @@ internal sealed partial class ContinuousBatcher
         // store has said they may run, so a slow durable write never pauses the sequences already running.
         Task<int>? starting = null;
         var startingCount = 0;
+        // The job being admitted, and the sequences admitted but not yet handed to a start: taken off the queue, so a
+        // failure of the loop (or a stop) must settle them too, not leave them in no queue.
+        QueuedJob? inHand = null;
+        LiveJob? inHandLive = null;
+        var admitted = 0;
         var time = _lifecycle.Time;
         var modelTag = new KeyValuePair<string, object?>("model", _entry.Name);
         try
@@ -82,7 +87,7 @@ internal sealed partial class ContinuousBatcher
 
                 // Admit: fill free slots, oldest-highest priority first; a job that does not fit the KV budget waits at
                 // the head. One group of starts is stored at a time: the next group is admitted once it has joined.
-                var admitted = 0;
+                admitted = 0;
                 while (starting is null && _active.Count + admitted < maxSeqs)
                 {
                     QueuedJob job;
@@ -96,7 +101,9 @@ internal sealed partial class ContinuousBatcher
                         {
                             SluiceTracing.EndWait(roomWait);
                             roomWait = null;
-                            _ = _lifecycle.FinishAsync(job, _reader, live.CancelStatus, null, "cancelled before it started", null, 0);
+                            // A DELETE or its deadline may have stored the outcome already (it holds no delivery): this
+                            // delivery is let go either way.
+                            _ = _lifecycle.FinishAsync(job, _reader, live.CancelStatus, null, "cancelled before it started", null, 0, letGoWhenSettledElsewhere: true);
                             continue;
                         }
 
@@ -123,8 +130,11 @@ internal sealed partial class ContinuousBatcher
                         break;
                     }
 
+                    inHand = job;
+                    inHandLive = live;
                     if (!TryGetRequest(job, live, out var request))
                     {
+                        inHand = null;
                         continue;
                     }
 
@@ -147,6 +157,7 @@ internal sealed partial class ContinuousBatcher
                         // The model refused this request outright (it failed validation): fail it, keep the loop.
                         SluiceTracing.EndWait(roomWait);
                         roomWait = null;
+                        inHand = null;
                         _ = _lifecycle.FailAsync(job, _reader, live, ex.Message, retryable: false, 0, 0, errorCode: JobErrorCodes.InvalidInput);
                         continue;
                     }
@@ -155,6 +166,8 @@ internal sealed partial class ContinuousBatcher
                         Activity.Current = caller;
                     }
 
+                    // From here the job is failed, waiting (pending) or admitted: no longer only in hand.
+                    inHand = null;
                     if (!started)
                     {
                         if (_active.Count + admitted == 0)
@@ -186,6 +199,7 @@ internal sealed partial class ContinuousBatcher
                 {
                     starting = StartAsync(admitJobs, admitLives, admitSeqs, admitted, stopping);
                     startingCount = admitted;
+                    admitted = 0;
                     if (starting.IsCompleted || _active.Count == 0)
                     {
                         var kept = await starting.ConfigureAwait(false);
@@ -305,13 +319,29 @@ internal sealed partial class ContinuousBatcher
                 _ = _lifecycle.FailAsync(a.Job, _reader, a.Live, $"{ex.GetType().Name}: {ex.Message}", retryable: true, _active.Count, 0);
             }
 
+            // A wait for room ends with the loop, whether the job waiting was back in hand when it failed or not.
+            SluiceTracing.EndWait(roomWait);
+            roomWait = null;
             if (pending is not null && pendingLive is not null)
             {
-                SluiceTracing.EndWait(roomWait);
-                roomWait = null;
                 _ = _lifecycle.FailAsync(pending, _reader, pendingLive, $"{ex.GetType().Name}: {ex.Message}", retryable: true, 0, 0);
                 pending = null;
             }
+
+            if (inHand is not null && inHandLive is not null)
+            {
+                _ = _lifecycle.FailAsync(inHand, _reader, inHandLive, $"{ex.GetType().Name}: {ex.Message}", retryable: true, 0, 0);
+                inHand = null;
+            }
+
+            for (var i = 0; i < admitted; i++)
+            {
+                _ = _lifecycle.FailAsync(admitJobs[i], _reader, admitLives[i], $"{ex.GetType().Name}: {ex.Message}", retryable: true, 0, 0);
+                admitSeqs[i].Dispose();
+                admitSeqs[i] = null!;
+            }
+
+            admitted = 0;
 
             if (starting is not null)
             {
@@ -350,12 +380,25 @@ internal sealed partial class ContinuousBatcher
                 }
             }
 
+            SluiceTracing.EndWait(roomWait);
+            roomWait = null;
             if (pending is not null && pendingLive is not null)
             {
                 // Stopping while it waited for room: it never started and stays queued, but its run span had begun.
-                SluiceTracing.EndWait(roomWait);
-                roomWait = null;
                 SluiceTracing.EndRun(pendingLive.TakeRunSpan(), SluiceTracing.ReleasedOutcome, null, failed: false);
+            }
+
+            // Stopping with a job in hand or admitted but not yet starting: never started, so queued in the store
+            // and recovered on restart like the ones waiting; their run spans had begun.
+            if (inHandLive is not null && inHand is not null)
+            {
+                SluiceTracing.EndRun(inHandLive.TakeRunSpan(), SluiceTracing.ReleasedOutcome, null, failed: false);
+            }
+
+            for (var i = 0; i < admitted; i++)
+            {
+                admitSeqs[i].Dispose();
+                SluiceTracing.EndRun(admitLives[i].TakeRunSpan(), SluiceTracing.ReleasedOutcome, null, failed: false);
             }
 
             foreach (var a in _active)
