@@ -171,7 +171,7 @@ internal sealed partial class JobLifecycle
 
         if (live.Cancellation.IsCancellationRequested)
         {
-            _ = FinishAsync(job, reader, live.CancelStatus, null, live.CancelError(running: false), null, 0);
+            _ = FinishAsync(job, reader, live.CancelStatus, null, live.CancelError(running: false), null, 0, letGoWhenSettledElsewhere: true);
             return false;
         }
 
@@ -673,7 +673,8 @@ internal sealed partial class JobLifecycle
 
         if (!live.TryFinish())
         {
-            if (letGoWhenSettledElsewhere && reader is not null)
+            // Only a broker's delivery needs letting go (the embedded queue's acknowledgement is a no-op).
+            if (letGoWhenSettledElsewhere && reader is not null && _queue is not InProcessJobQueue)
             {
                 await LetGoSettledElsewhereAsync(job, reader, live).ConfigureAwait(false);
             }
