@@ -146,10 +146,12 @@ public sealed class PrometheusExporter : IDisposable
         private readonly bool _isGauge;
 
         // What every scrape writes the same, as UTF-8 once: the family's header lines in each format, the sample
-        // names (a counter's sample keeps its _total in both formats, so they are the same), and each bucket's le label.
+        // names (a counter's sample ends in _total in OpenMetrics, so it differs only for a counter named without it), and
+        // each bucket's le label.
         private readonly byte[] _textHeader;
         private readonly byte[] _openMetricsHeader;
         private readonly byte[] _name;
+        private readonly byte[] _openMetricsName;
         private readonly byte[] _bucketName;
         private readonly byte[] _sumName;
         private readonly byte[] _countName;
@@ -190,6 +192,9 @@ public sealed class PrometheusExporter : IDisposable
                 + (instrument.Unit == "s" && family.EndsWith("_seconds", StringComparison.Ordinal) ? "# UNIT " + family + " seconds\n" : "")
                 + "# HELP " + family + " " + Escape(instrument.Description ?? family, help: false) + "\n");
             _name = Encoding.UTF8.GetBytes(name);
+            // OpenMetrics requires a counter's sample to end in _total; every Sluice counter's name does, but one that
+            // did not would otherwise be written without it (invalid there; the text format keeps the name as it is).
+            _openMetricsName = IsCounter && !name.EndsWith("_total", StringComparison.Ordinal) ? Encoding.UTF8.GetBytes(name + "_total") : _name;
             _bucketName = Encoding.UTF8.GetBytes(name + "_bucket");
             _sumName = Encoding.UTF8.GetBytes(name + "_sum");
             _countName = Encoding.UTF8.GetBytes(name + "_count");
@@ -294,7 +299,7 @@ public sealed class PrometheusExporter : IDisposable
                 }
                 else
                 {
-                    WriteSample(output, _name, s.Labels, default, s.Value);
+                    WriteSample(output, openMetrics ? _openMetricsName : _name, s.Labels, default, s.Value);
                 }
             }
         }

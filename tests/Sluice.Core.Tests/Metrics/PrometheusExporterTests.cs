@@ -26,6 +26,16 @@ public sealed class PrometheusExporterTests : IDisposable
     }
 
     [Fact]
+    public void Render_CounterNamedWithoutTotal_OpenMetricsSampleGetsTotalTextKeepsTheName()
+    {
+        var counter = _metrics.Meter.CreateCounter<long>("sluice_test_things", null, "Things counted by a test.");
+        counter.Add(2);
+
+        Assert.Contains("\nsluice_test_things_total 2\n", _exporter.Render(openMetrics: true), StringComparison.Ordinal);
+        Assert.Contains("\nsluice_test_things 2\n", _exporter.Render(openMetrics: false), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Render_IntegerAndOtherLabelValues_WrittenInvariant()
     {
         _metrics.HttpRequests.Add(1, new("route", "/v1/jobs"), new("method", "POST"), new("status", 202));
