@@ -69,8 +69,7 @@ internal sealed partial class JobService
 
         if (entry.State != ModelState.Ready || entry.Model is null)
         {
-            return Reject(SubmitStatus.ModelUnavailable, "model_unavailable", TimeSpan.FromSeconds(5),
-                entry.State == ModelState.Failed ? $"model '{entry.Name}' failed to load: {entry.Error}" : $"model '{entry.Name}' is {entry.State.ToString().ToLowerInvariant()}");
+            return Reject(SubmitStatus.ModelUnavailable, "model_unavailable", TimeSpan.FromSeconds(5), $"model '{entry.Name}' {entry.NotReadyReason}");
         }
 
         // Validate the input with the model itself, before anything is stored.

@@ -33,6 +33,10 @@ public sealed class ModelEntry
     /// <summary>Why loading or warm-up failed.</summary>
     public string? Error { get; internal set; }
 
+    /// <summary>Why a model that is not ready takes no job, after its name: "failed to load: …" or "is loading".</summary>
+    internal string NotReadyReason =>
+        State == ModelState.Failed ? $"failed to load: {Error}" : $"is {State.ToString().ToLowerInvariant()}";
+
     /// <summary>The loaded model (null until loaded).</summary>
     public IModel? Model { get; internal set; }
 

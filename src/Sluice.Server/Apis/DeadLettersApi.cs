@@ -53,8 +53,7 @@ internal static class DeadLettersApi
         if (model.State != ModelState.Ready)
         {
             JobResponses.SetRetryAfter(http, TimeSpan.FromSeconds(5));
-            var state = model.State == ModelState.Failed ? $"failed to load: {model.Error}" : $"is {model.State.ToString().ToLowerInvariant()}";
-            return Problems.Create(503, "Model unavailable", $"job '{id}' runs on model '{job.Model}', which {state}; it stays dead-lettered", "model", "model-unavailable");
+            return Problems.Create(503, "Model unavailable", $"job '{id}' runs on model '{job.Model}', which {model.NotReadyReason}; it stays dead-lettered", "model", "model-unavailable");
         }
 
         var requeued = await jobs.RequeueAsync(id, http.RequestAborted).ConfigureAwait(false);

@@ -93,10 +93,6 @@ internal static class JobResponses
     }
 
     /// <summary>The 404 for a job id; an id longer than any job's is cut short, so a long path is not echoed back whole.</summary>
-    public static ProblemHttpResult JobNotFound(string id)
-    {
-        const int Shown = 64;
-        var shown = id.Length <= Shown ? id : string.Concat(id.AsSpan(0, Shown), "…");
-        return Problems.Create(404, "Job not found", $"no job '{shown}' visible to this key", "id", "job-not-found");
-    }
+    public static ProblemHttpResult JobNotFound(string id) =>
+        Problems.Create(404, "Job not found", $"no job '{Problems.Echo(id)}' visible to this key", "id", "job-not-found");
 }

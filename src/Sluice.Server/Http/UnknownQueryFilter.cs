@@ -12,9 +12,6 @@ internal sealed class UnknownQueryFilter : IEndpointFilter
 {
     public const string CacheBuster = "_";
 
-    /// <summary>Characters of an unknown parameter's name the problem shows.</summary>
-    private const int ShownLength = 64;
-
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var request = context.HttpContext.Request;
@@ -36,8 +33,7 @@ internal sealed class UnknownQueryFilter : IEndpointFilter
             if (name.Length > 0 && name != CacheBuster && !Contains(taken, name))
             {
                 var takes = taken.Count == 0 ? "takes no query parameters" : "takes " + string.Join(", ", taken);
-                // A name of kilobytes is echoed by its start only (twice over it would be a large answer for a typo).
-                var shown = name.Length <= ShownLength ? name : string.Concat(name.AsSpan(0, ShownLength), "…");
+                var shown = Problems.Echo(name);
                 return ValueTask.FromResult<object?>(Problems.BadRequest(shown, $"unknown query parameter '{shown}'; {request.Method} {request.Path} {takes}"));
             }
         }
