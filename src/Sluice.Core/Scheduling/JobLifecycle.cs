@@ -86,11 +86,10 @@ internal sealed partial class JobLifecycle
     /// </summary>
     private void ArmDeadline(QueuedJob job, LiveJob live, TimeSpan due)
     {
-        ITimer? timer = null;
-        timer = _time.CreateTimer(
+        var timer = _time.CreateTimer(
             _ =>
             {
-                timer?.Dispose();
+                live.DisposeDeadlineTimer();
                 // Only while this process still tracks this entry: a job that moved to a fallback on another
                 // process (or went back to the broker) is timed there, and by the gateway that accepted it.
                 if (!live.IsFinished && _live.TryGet(live.Id, out var current) && ReferenceEquals(current, live))
@@ -108,6 +107,9 @@ internal sealed partial class JobLifecycle
             null,
             due,
             Timeout.InfiniteTimeSpan);
+        // Held by the block, which disposes it when the job leaves this process (see LiveJob.Retire), long before
+        // its deadline as a rule.
+        live.HoldDeadlineTimer(timer);
     }
 
     /// <summary>

@@ -159,6 +159,36 @@ internal sealed class LiveJob
 
     private int _deadlineArmed;
 
+    private ITimer? _deadlineTimer;
+    private int _retired;
+
+    /// <summary>
+    /// Keeps the deadline timer so that <see cref="Retire"/> disposes it: left to fire, a timer would keep this block and
+    /// its queue entry (the input) alive until the deadline, up to a day after the job ended.
+    /// </summary>
+    public void HoldDeadlineTimer(ITimer timer)
+    {
+        Interlocked.Exchange(ref _deadlineTimer, timer);
+        if (Volatile.Read(ref _retired) != 0)
+        {
+            // Retired while the timer was being made: this write came after its dispose, so dispose it here.
+            DisposeDeadlineTimer();
+        }
+    }
+
+    /// <summary>Disposes the deadline timer, once (it fired, or the block left <see cref="LiveJobs"/>).</summary>
+    public void DisposeDeadlineTimer() => Interlocked.Exchange(ref _deadlineTimer, null)?.Dispose();
+
+    /// <summary>
+    /// The block has left <see cref="LiveJobs"/> for good (a block is never registered again): its deadline timer would
+    /// find it gone and do nothing, so it is disposed now.
+    /// </summary>
+    public void Retire()
+    {
+        Interlocked.Exchange(ref _retired, 1);
+        DisposeDeadlineTimer();
+    }
+
     /// <summary>
     /// Claims the right to write the terminal outcome; true for exactly one caller. From then on
     /// <see cref="TryAppend"/> publishes nothing, so the terminal event's id, taken next, stays the one the store keeps.

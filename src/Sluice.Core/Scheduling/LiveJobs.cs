@@ -23,7 +23,13 @@ internal sealed class LiveJobs
     {
         old.Supersede();
         var fresh = new LiveJob(old.Id, model);
-        return _jobs.TryUpdate(old.Id, fresh, old) ? fresh : GetOrAdd(old.Id, model);
+        if (_jobs.TryUpdate(old.Id, fresh, old))
+        {
+            old.Retire();
+            return fresh;
+        }
+
+        return GetOrAdd(old.Id, model);
     }
 
     /// <summary>
@@ -35,7 +41,10 @@ internal sealed class LiveJobs
         if (_jobs.TryGetValue(id, out var old))
         {
             old.Supersede();
-            _jobs.TryRemove(new KeyValuePair<string, LiveJob>(id, old));
+            if (_jobs.TryRemove(new KeyValuePair<string, LiveJob>(id, old)))
+            {
+                old.Retire();
+            }
         }
     }
 
@@ -43,11 +52,24 @@ internal sealed class LiveJobs
     public LiveJob[] Snapshot() => [.. _jobs.Values];
 
     /// <summary>
-    /// Forgets a finished job. Its token source is deliberately not disposed: a batcher may still hold the
-    /// <see cref="LiveJob"/> and read its token, and a source with no timer owns nothing that needs disposing.
+    /// Forgets a finished job, disposing its deadline timer (see <see cref="LiveJob.Retire"/>). Its token source is
+    /// deliberately not disposed: a batcher may still hold the <see cref="LiveJob"/> and read its token, and a source
+    /// with no timer owns nothing that needs disposing.
     /// </summary>
-    public void Remove(string id) => _jobs.TryRemove(id, out _);
+    public void Remove(string id)
+    {
+        if (_jobs.TryRemove(id, out var gone))
+        {
+            gone.Retire();
+        }
+    }
 
     /// <summary>Forgets this control block only (not a newer one registered under the same id since).</summary>
-    public void Remove(LiveJob job) => _jobs.TryRemove(new KeyValuePair<string, LiveJob>(job.Id, job));
+    public void Remove(LiveJob job)
+    {
+        if (_jobs.TryRemove(new KeyValuePair<string, LiveJob>(job.Id, job)))
+        {
+            job.Retire();
+        }
+    }
 }

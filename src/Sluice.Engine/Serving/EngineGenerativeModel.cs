@@ -99,6 +99,8 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
             return false;
         }
 
+        // Blocks of sequences that left while a step ran are freed here too: with no step after it, nothing else would.
+        TryDrainPendingReleases();
         var cache = KvSequence.TryCreate(_pool, Positions(prompt.Length, request.MaxTokens));
         if (cache is null)
         {
@@ -131,6 +133,9 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
                 DrainPendingReleases();
             }
         }
+
+        // A sequence that left after the drain above, while the lock was still held, is freed now (see OnSequenceDisposed).
+        TryDrainPendingReleases();
     }
 
     private void StepLocked(ReadOnlySpan<IGenerationSequence> batch, Span<StepOutput> outputs)
@@ -345,23 +350,30 @@ internal sealed class EngineGenerativeModel : IGenerativeModel
 
     internal void OnSequenceDisposed(EngineSequence sequence)
     {
-        if (_stepLock.TryEnter())
+        _pendingRelease.Enqueue(sequence);
+        TryDrainPendingReleases();
+        Interlocked.Decrement(ref _active);
+    }
+
+    /// <summary>
+    /// Frees the KV blocks of the sequences that left, unless a step holds the lock: that step frees them once it is
+    /// done. Queued before the lock is tried, and tried again by a step after its lock is released, so a sequence that
+    /// leaves as a step ends is freed by one of the two rather than held until some later step (with none coming, its
+    /// blocks were lost to admission).
+    /// </summary>
+    private void TryDrainPendingReleases()
+    {
+        while (!_pendingRelease.IsEmpty && _stepLock.TryEnter())
         {
             try
             {
-                sequence.Cache.Dispose();
+                DrainPendingReleases();
             }
             finally
             {
                 _stepLock.Exit();
             }
         }
-        else
-        {
-            _pendingRelease.Enqueue(sequence);
-        }
-
-        Interlocked.Decrement(ref _active);
     }
 
     private void DrainPendingReleases()

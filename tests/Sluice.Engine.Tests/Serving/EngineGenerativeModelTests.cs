@@ -181,6 +181,38 @@ public sealed class EngineGenerativeModelTests
     }
 
     [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
+    public void TryStartSequence_SequenceLeftWhileTheStepLockWasHeldAndNoStepFollows_ItsBlocksAreFreed()
+    {
+        // A sequence disposed while a step holds the lock (a direct inference's, as the batcher's step ends) queues its
+        // blocks for that step to free; when it leaves after the step's own drain, no later step may come. Here the lock
+        // is held by the test (standing for that step's last instructions), as the engine's own code would hold it.
+        using var model = EngineTestHarness.CreateModel(new EngineOptions { Threads = 1, KvCacheBudgetMb = 1, KvBlockSize = 16 });
+        var request = new GenerationRequest { Prompt = "Zoo", MaxTokens = 300 }; // 19 of 51 blocks: two fit
+        Assert.True(model.TryStartSequence(request, out var first));
+        Assert.True(model.TryStartSequence(request, out var second));
+        var stepLock = (Lock)typeof(EngineGenerativeModel).GetField("_stepLock", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(model)!;
+
+        stepLock.Enter();
+        try
+        {
+            // Another thread, as the lock is held by this one (a sequence leaving elsewhere finds it taken).
+            var leaving = new Thread(first.Dispose);
+            leaving.Start();
+            leaving.Join();
+        }
+        finally
+        {
+            stepLock.Exit();
+        }
+
+        Assert.True(model.TryStartSequence(request, out var third));
+        Assert.Equal(2 * 19, model.Pool.ReservedBlocks);
+        second.Dispose();
+        third!.Dispose();
+        Assert.Equal(0, model.Pool.ReservedBlocks);
+    }
+
+    [SharedDataFact(TestModels.Bin, TestModels.Tokenizer)]
     public void TryStartSequence_MaxSequencesReached_False()
     {
         using var model = EngineTestHarness.CreateModel(new EngineOptions { Threads = 1, MaxSequences = 2 });
