@@ -140,7 +140,9 @@ public sealed class ModelRegistry : IConfigurationProblemSource
             return fallback;
         }
 
-        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) || x < min || x > max)
+        // Written as "not within" so that NaN, which parses and compares false with everything, is refused too: a
+        // MaxQueueDelayMs of NaN failed the batcher's TimeSpan and left every job of the model queued without a word.
+        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) || !(x >= min && x <= max))
         {
             throw new InvalidOperationException($"Configuration {s.Path}:{key} = '{v}' is invalid: expected a number from {min} to {max}.");
         }

@@ -33,6 +33,17 @@ public sealed class ModelRegistryConfigurationTests
         Assert.False(registry.TryGet("count", out _));
     }
 
+    [Theory]
+    [InlineData("MaxQueueDelayMs", "NaN")]
+    [InlineData("ExpectedBatchMs", "NaN")]
+    [InlineData("MaxQueueDelayMs", "-Infinity")]
+    public void Constructor_NonFiniteMillisecondSetting_RefusedNamingTheSetting(string setting, string value)
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => Registry(new() { ["Sluice:Models:sleep-batch:" + setting] = value }));
+
+        Assert.Equal($"Configuration Sluice:Models:sleep-batch:{setting} = '{value}' is invalid: expected a number from 0 to {(setting == "MaxQueueDelayMs" ? "60000" : "3600000")}.", ex.Message);
+    }
+
     private static ModelRegistry Registry(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
