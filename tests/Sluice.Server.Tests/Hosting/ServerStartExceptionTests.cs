@@ -16,9 +16,14 @@ public sealed class ServerStartExceptionTests
     [InlineData("Sluice:Storage:Synchronous", "OFF")]
     [InlineData("Sluice:Cache:Scope", "tenant")]
     [InlineData("Sluice:BuiltIns:CountStepMs", "-1")]
+    [InlineData("Sluice:Grading:MaxWords", "0")]
+    [InlineData("Sluice:Grading:MaxPromptTextChars", "-1")]
+    [InlineData("Sluice:Grading:MaxBatchSize", "0")]
+    [InlineData("Sluice:Grading:MaxQueueDelayMs", "NaN")]
     public async Task RunAsync_DataAnnotationSettingOutOfRange_MessageNamesTheSetting(string setting, string value)
     {
-        var ex = await StartFailureAsync($"--{setting}={value}");
+        // A setting left unchecked starts the server, which runs until stopped: the wait turns that into a failure.
+        var ex = await StartFailureAsync($"--{setting}={value}").WaitAsync(TimeSpan.FromMinutes(2));
 
         Assert.Contains(setting + ": ", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("DataAnnotation validation failed", ex.Message, StringComparison.Ordinal);
@@ -100,7 +105,7 @@ public sealed class ServerStartExceptionTests
         var assemblies = new[]
         {
             typeof(Sluice.Core.Caching.CacheOptions).Assembly, typeof(Sluice.Server.Http.HttpOptions).Assembly, typeof(Sluice.Sqlite.SqliteStoreOptions).Assembly,
-            typeof(Sluice.Postgres.PostgresStoreOptions).Assembly, typeof(Sluice.RabbitMq.RabbitMqOptions).Assembly,
+            typeof(Sluice.Postgres.PostgresStoreOptions).Assembly, typeof(Sluice.RabbitMq.RabbitMqOptions).Assembly, typeof(Sluice.Grading.GradingOptions).Assembly,
         };
         var annotated = assemblies.SelectMany(a => a.GetTypes())
             .Where(t => t.GetProperties().Any(p => p.GetCustomAttributes<ValidationAttribute>().Any()))
@@ -115,6 +120,7 @@ public sealed class ServerStartExceptionTests
                 ["SqliteStoreOptions"] = "Sluice:Storage",
                 ["PostgresStoreOptions"] = "Sluice:Store",
                 ["RabbitMqOptions"] = "Sluice:Queue",
+                ["GradingOptions"] = "Sluice:Grading",
             },
             annotated);
     }
