@@ -33,6 +33,26 @@ public sealed class ModelRegistryConfigurationTests
         Assert.False(registry.TryGet("count", out _));
     }
 
+    [Fact]
+    public void ConfigurationProblems_MisspeltSettingOfAKnownModel_NamedWithTheModelSettings()
+    {
+        var registry = Registry(new()
+        {
+            ["Sluice:Models:echo:MaxBatchSzie"] = "8",
+            ["Sluice:Models:echo:maxqueuedelayms"] = "1",
+            ["Sluice:Models:sleep-batch:Enabled"] = "true",
+            ["Sluice:Models:sleep-batch:ExpectedBatchMs"] = "30",
+        });
+
+        var problem = Assert.Single(registry.ConfigurationProblems());
+
+        Assert.Equal(
+            "Sluice:Models:echo:MaxBatchSzie is not a setting of a model (its settings: Enabled, MaxBatchSize, MaxQueueDelayMs, MaxNumSeqs, MaxQueueDepth, MaxAttempts, DefaultDeadlineMs, ExpectedBatchMs); it is ignored.",
+            problem);
+        Assert.True(registry.TryGet("echo", out var echo));
+        Assert.Equal(1, echo.Settings.MaxQueueDelayMs);
+    }
+
     [Theory]
     [InlineData("MaxQueueDelayMs", "NaN")]
     [InlineData("ExpectedBatchMs", "NaN")]
