@@ -1,5 +1,6 @@
 using System.Reflection;
 using Sluice.Backends.Configuration;
+using Sluice.Core.BuiltIns;
 using Sluice.Core.Caching;
 using Sluice.Core.Configuration;
 using Sluice.Core.Queueing;
@@ -35,9 +36,26 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
         typeof(TaskOptions), typeof(BackendsOptions), typeof(TracingOptions),
     ];
 
+    /// <summary>
+    /// The keys directly under <c>Sluice</c> that no section check looks at: the settings of <see cref="SchedulingOptions"/>
+    /// (bound to <c>Sluice</c> itself), <c>Sluice:BuiltIns</c> and <c>Sluice:Models</c>, checked by their own owners.
+    /// </summary>
+    private static readonly string[] s_topLevel = [.. ServerStartException.SettingsOf(typeof(SchedulingOptions)), Child(BuiltInOptions.SectionName), "Models"];
+
     public IReadOnlyList<string> ConfigurationProblems()
     {
         var problems = new List<string>();
+        // A misspelt section (Sluice:Qeue:Capacity, Sluice__Egnine__Threads) or top-level setting (Sluice:Rol) was
+        // ignored without a word: the checks below only look inside the sections they know.
+        var known = s_options.Select(type => Child(ServerStartException.SectionOf(type)!)).Concat(s_topLevel).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        foreach (var child in configuration.GetSection("Sluice").GetChildren())
+        {
+            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                problems.Add($"{child.Path} is not a setting or section of Sluice (they are: {string.Join(", ", known)}); it is ignored.");
+            }
+        }
+
         foreach (var section in s_options.GroupBy(type => ServerStartException.SectionOf(type)!, StringComparer.Ordinal))
         {
             var root = configuration.GetSection(section.Key);
@@ -57,6 +75,9 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
 
         return problems;
     }
+
+    /// <summary>"Queue" for "Sluice:Queue".</summary>
+    private static string Child(string sectionPath) => sectionPath[(sectionPath.LastIndexOf(':') + 1)..];
 
     /// <summary>The keys of <paramref name="section"/> that none of <paramref name="types"/> has, and those of its entries that are options objects.</summary>
     private static void Check(IConfigurationSection section, Type[] types, List<string> problems)

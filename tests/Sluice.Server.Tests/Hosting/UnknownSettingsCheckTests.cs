@@ -80,6 +80,27 @@ public sealed class UnknownSettingsCheckTests
         Assert.Empty(problems);
     }
 
+    [Fact]
+    public void ConfigurationProblems_MisspeltSectionOrSettingDirectlyUnderSluice_NamedWithTheKnownOnes()
+    {
+        var problems = ProblemsOf(new Dictionary<string, string?>
+        {
+            ["Sluice:Qeue:Capacity"] = "5",
+            ["Sluice:Rol"] = "worker",
+            ["Sluice:role"] = "all",
+            ["Sluice:Storage:DataDir"] = "./data",
+            ["Sluice:Models:echo:MaxBatchSize"] = "4",
+            ["Sluice:BuiltIns:CountStepMs"] = "1",
+        });
+
+        const string Known = "Auth, Backends, BuiltIns, Cache, Engine, Grading, Http, Models, Queue, Retry, Role, Storage, Store, Tasks, Tracing";
+        Assert.Equal(
+        [
+            $"Sluice:Qeue is not a setting or section of Sluice (they are: {Known}); it is ignored.",
+            $"Sluice:Rol is not a setting or section of Sluice (they are: {Known}); it is ignored.",
+        ], problems);
+    }
+
     private static List<string> ProblemsOf(Dictionary<string, string?> settings) =>
         [.. new UnknownSettingsCheck(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()).ConfigurationProblems()];
 }
