@@ -46,6 +46,18 @@ public sealed class ServerStartExceptionTests
         Assert.Equal($"the server could not start: Sluice:Engine:{setting} = {value} must be from {range}.", ex.Message);
     }
 
+    [Theory]
+    [InlineData("-1.00:00:00")]
+    [InlineData("10000000.00:00:00")]
+    public async Task RunAsync_IdempotencyRetentionOutOfRange_MessageNamesTheSetting(string value)
+    {
+        // These started: a negative retention let a retried submit create a second job, a huge one answered every
+        // submit with an Idempotency-Key 503 'the job store is unavailable' (the cutoff overflowed DateTime).
+        var ex = await StartFailureAsync($"--Sluice:Storage:IdempotencyRetention={value}").WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal("the server could not start: Sluice:Storage:IdempotencyRetention must be above 00:00:00 and at most 1.00:00:00 (idempotency keys are purged after a day).", ex.Message);
+    }
+
     [Fact]
     public async Task RunAsync_TwoSettingsOutOfRange_MessageJoinsThemWithoutDoubledPunctuation()
     {
