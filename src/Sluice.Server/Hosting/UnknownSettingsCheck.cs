@@ -36,6 +36,9 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
         typeof(TaskOptions), typeof(BackendsOptions), typeof(TracingOptions),
     ];
 
+    /// <summary>The options classes whose sections are checked (also the settings the documentation must name).</summary>
+    internal static IReadOnlyList<Type> OptionsTypes => s_options;
+
     /// <summary>
     /// The keys directly under <c>Sluice</c> that no section check looks at: the settings of <see cref="SchedulingOptions"/>
     /// (bound to <c>Sluice</c> itself), <c>Sluice:BuiltIns</c> and <c>Sluice:Models</c>, checked by their own owners.
