@@ -14,7 +14,9 @@ public static class GradingServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddSluiceGrading(this IServiceCollection services)
     {
-        services.AddOptions<GradingOptions>().BindConfiguration(GradingOptions.SectionName);
+        // Validated on start: unchecked, a MaxWords of 0 or less refused every essay, and a MaxQueueDelayMs of NaN left
+        // every essay queued (the model's defaults are not range-checked as configured Sluice:Models settings are).
+        services.AddOptions<GradingOptions>().BindConfiguration(GradingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelSource, GradingModelSource>());
         return services;
     }

@@ -20,6 +20,20 @@ public sealed class PostgresStoreOptionsTests
         Assert.Contains("Sluice:Store:StartTimeout must be above 00:00:00", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("-1.00:00:00")]
+    [InlineData("00:00:00")]
+    [InlineData("1.00:00:01")]
+    [InlineData("10000000.00:00:00")]
+    public void AddSluicePostgresStore_IdempotencyRetentionOutOfRange_FailsValidationNamingTheSetting(string value)
+    {
+        using var services = Build(("Sluice:Store:IdempotencyRetention", value));
+
+        var ex = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<PostgresStoreOptions>>().Value);
+
+        Assert.Contains("Sluice:Store:IdempotencyRetention must be above 00:00:00 and at most 1.00:00:00", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AddSluicePostgresStore_Defaults_PassValidation()
     {

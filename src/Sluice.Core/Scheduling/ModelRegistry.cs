@@ -13,6 +13,14 @@ namespace Sluice.Core.Scheduling;
 /// </summary>
 public sealed class ModelRegistry : IConfigurationProblemSource
 {
+    /// <summary>The keys of a <c>Sluice:Models:{name}</c> section: those <see cref="Bind"/> reads, and Enabled.</summary>
+    private static readonly string[] s_modelSettings =
+    [
+        "Enabled", nameof(SchedulerSettings.MaxBatchSize), nameof(SchedulerSettings.MaxQueueDelayMs), nameof(SchedulerSettings.MaxNumSeqs),
+        nameof(SchedulerSettings.MaxQueueDepth), nameof(SchedulerSettings.MaxAttempts), nameof(SchedulerSettings.DefaultDeadlineMs),
+        nameof(SchedulerSettings.ExpectedBatchMs),
+    ];
+
     private readonly ConcurrentDictionary<string, ModelEntry> _entries = new(StringComparer.Ordinal);
     private readonly List<ModelEntry> _ordered = [];
     private readonly List<string> _collisions = [];
@@ -42,6 +50,7 @@ public sealed class ModelRegistry : IConfigurationProblemSource
                 }
 
                 offeredBy[candidate.Name] = sourceName;
+                UnknownModelSettings(section);
                 var entry = new ModelEntry(candidate, Bind(candidate.Defaults, section));
                 if (_entries.TryAdd(candidate.Name, entry))
                 {
@@ -66,7 +75,8 @@ public sealed class ModelRegistry : IConfigurationProblemSource
 
     /// <summary>
     /// <c>Sluice:Models:{name}</c> sections naming no discovered model (a misspelt name, a checkpoint missing on this
-    /// machine): without a word, the settings an operator tuned for the evening peak silently did nothing.
+    /// machine) and keys of a model's section that are not model settings: without a word, the settings an operator
+    /// tuned for the evening peak silently did nothing.
     /// </summary>
     public IReadOnlyList<string> ConfigurationProblems() => _unknownSettings;
 
@@ -96,6 +106,21 @@ public sealed class ModelRegistry : IConfigurationProblemSource
     {
         var name = source.GetType().Name;
         return name.EndsWith("ModelSource", StringComparison.Ordinal) && name.Length > "ModelSource".Length ? name[..^"ModelSource".Length].ToLowerInvariant() : name;
+    }
+
+    /// <summary>
+    /// Keys of a model's section that <see cref="Bind"/> does not read (<c>Sluice:Models:essay-grader:MaxBatchSzie</c>):
+    /// the model kept its default without a word, as the section's name was right.
+    /// </summary>
+    private void UnknownModelSettings(IConfigurationSection section)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            if (!s_modelSettings.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                _unknownSettings.Add($"{child.Path} is not a setting of a model (its settings: {string.Join(", ", s_modelSettings)}); it is ignored.");
+            }
+        }
     }
 
     private static SchedulerSettings Bind(SchedulerSettings d, IConfigurationSection s)
@@ -140,7 +165,9 @@ public sealed class ModelRegistry : IConfigurationProblemSource
             return fallback;
         }
 
-        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) || x < min || x > max)
+        // Written as "not within" so that NaN, which parses and compares false with everything, is refused too: a
+        // MaxQueueDelayMs of NaN failed the batcher's TimeSpan and left every job of the model queued without a word.
+        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) || !(x >= min && x <= max))
         {
             throw new InvalidOperationException($"Configuration {s.Path}:{key} = '{v}' is invalid: expected a number from {min} to {max}.");
         }

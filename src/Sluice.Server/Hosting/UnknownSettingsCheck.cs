@@ -1,5 +1,6 @@
 using System.Reflection;
 using Sluice.Backends.Configuration;
+using Sluice.Core.BuiltIns;
 using Sluice.Core.Caching;
 using Sluice.Core.Configuration;
 using Sluice.Core.Queueing;
@@ -35,9 +36,29 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
         typeof(TaskOptions), typeof(BackendsOptions), typeof(TracingOptions),
     ];
 
+    /// <summary>The options classes whose sections are checked (also the settings the documentation must name).</summary>
+    internal static IReadOnlyList<Type> OptionsTypes => s_options;
+
+    /// <summary>
+    /// The keys directly under <c>Sluice</c> that no section check looks at: the settings of <see cref="SchedulingOptions"/>
+    /// (bound to <c>Sluice</c> itself), <c>Sluice:BuiltIns</c> and <c>Sluice:Models</c>, checked by their own owners.
+    /// </summary>
+    private static readonly string[] s_topLevel = [.. ServerStartException.SettingsOf(typeof(SchedulingOptions)), Child(BuiltInOptions.SectionName), "Models"];
+
     public IReadOnlyList<string> ConfigurationProblems()
     {
         var problems = new List<string>();
+        // A misspelt section (Sluice:Qeue:Capacity, Sluice__Egnine__Threads) or top-level setting (Sluice:Rol) was
+        // ignored without a word: the checks below only look inside the sections they know.
+        var known = s_options.Select(type => Child(ServerStartException.SectionOf(type)!)).Concat(s_topLevel).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        foreach (var child in configuration.GetSection("Sluice").GetChildren())
+        {
+            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                problems.Add($"{child.Path} is not a setting or section of Sluice (they are: {string.Join(", ", known)}); it is ignored.{DidYouMean(child, known)}");
+            }
+        }
+
         foreach (var section in s_options.GroupBy(type => ServerStartException.SectionOf(type)!, StringComparer.Ordinal))
         {
             var root = configuration.GetSection(section.Key);
@@ -58,6 +79,64 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
         return problems;
     }
 
+    /// <summary>
+    /// " Did you mean Sluice:Cache:MaxBytes?" when one known name is within two edits of the key (a letter missing, added,
+    /// changed, or two swapped: MaxByte, AnonymousBurts, Qeue), so the likely fix is named, not only the list; empty otherwise.
+    /// </summary>
+    private static string DidYouMean(IConfigurationSection unknown, IEnumerable<string> known)
+    {
+        var key = unknown.Key.ToUpperInvariant();
+        string? best = null;
+        var bestDistance = Math.Min(2, key.Length / 2);
+        foreach (var name in known)
+        {
+            var distance = Distance(key, name.ToUpperInvariant());
+            if (distance <= bestDistance && (best is null || distance < bestDistance))
+            {
+                (best, bestDistance) = (name, distance);
+            }
+        }
+
+        return best is null ? "" : $" Did you mean {unknown.Path[..^unknown.Key.Length]}{best}?";
+    }
+
+    /// <summary>Edits (insertion, deletion, substitution, swap of neighbours) between two strings: optimal string alignment distance.</summary>
+    private static int Distance(string a, string b)
+    {
+        // Row i of the (a.Length + 1) × (b.Length + 1) table starts at i * width.
+        var width = b.Length + 1;
+        var d = new int[(a.Length + 1) * width];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            d[i * width] = i;
+        }
+
+        for (var j = 0; j <= b.Length; j++)
+        {
+            d[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                var v = Math.Min(Math.Min(d[((i - 1) * width) + j] + 1, d[(i * width) + j - 1] + 1), d[((i - 1) * width) + j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    v = Math.Min(v, d[((i - 2) * width) + j - 2] + 1);
+                }
+
+                d[(i * width) + j] = v;
+            }
+        }
+
+        return d[^1];
+    }
+
+    /// <summary>"Queue" for "Sluice:Queue".</summary>
+    private static string Child(string sectionPath) => sectionPath[(sectionPath.LastIndexOf(':') + 1)..];
+
     /// <summary>The keys of <paramref name="section"/> that none of <paramref name="types"/> has, and those of its entries that are options objects.</summary>
     private static void Check(IConfigurationSection section, Type[] types, List<string> problems)
     {
@@ -69,7 +148,7 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
                 .FirstOrDefault(p => p is { CanWrite: true });
             if (property is null)
             {
-                problems.Add($"{child.Path} is not a setting of {section.Path} (its settings: {string.Join(", ", settings)}); it is ignored.");
+                problems.Add($"{child.Path} is not a setting of {section.Path} (its settings: {string.Join(", ", settings)}); it is ignored.{DidYouMean(child, settings)}");
             }
             else if (EntryType(property.PropertyType) is { } entry)
             {

@@ -33,6 +33,37 @@ public sealed class ModelRegistryConfigurationTests
         Assert.False(registry.TryGet("count", out _));
     }
 
+    [Fact]
+    public void ConfigurationProblems_MisspeltSettingOfAKnownModel_NamedWithTheModelSettings()
+    {
+        var registry = Registry(new()
+        {
+            ["Sluice:Models:echo:MaxBatchSzie"] = "8",
+            ["Sluice:Models:echo:maxqueuedelayms"] = "1",
+            ["Sluice:Models:sleep-batch:Enabled"] = "true",
+            ["Sluice:Models:sleep-batch:ExpectedBatchMs"] = "30",
+        });
+
+        var problem = Assert.Single(registry.ConfigurationProblems());
+
+        Assert.Equal(
+            "Sluice:Models:echo:MaxBatchSzie is not a setting of a model (its settings: Enabled, MaxBatchSize, MaxQueueDelayMs, MaxNumSeqs, MaxQueueDepth, MaxAttempts, DefaultDeadlineMs, ExpectedBatchMs); it is ignored.",
+            problem);
+        Assert.True(registry.TryGet("echo", out var echo));
+        Assert.Equal(1, echo.Settings.MaxQueueDelayMs);
+    }
+
+    [Theory]
+    [InlineData("MaxQueueDelayMs", "NaN")]
+    [InlineData("ExpectedBatchMs", "NaN")]
+    [InlineData("MaxQueueDelayMs", "-Infinity")]
+    public void Constructor_NonFiniteMillisecondSetting_RefusedNamingTheSetting(string setting, string value)
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => Registry(new() { ["Sluice:Models:sleep-batch:" + setting] = value }));
+
+        Assert.Equal($"Configuration Sluice:Models:sleep-batch:{setting} = '{value}' is invalid: expected a number from 0 to {(setting == "MaxQueueDelayMs" ? "60000" : "3600000")}.", ex.Message);
+    }
+
     private static ModelRegistry Registry(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();

@@ -16,9 +16,14 @@ public sealed class ServerStartExceptionTests
     [InlineData("Sluice:Storage:Synchronous", "OFF")]
     [InlineData("Sluice:Cache:Scope", "tenant")]
     [InlineData("Sluice:BuiltIns:CountStepMs", "-1")]
+    [InlineData("Sluice:Grading:MaxWords", "0")]
+    [InlineData("Sluice:Grading:MaxPromptTextChars", "-1")]
+    [InlineData("Sluice:Grading:MaxBatchSize", "0")]
+    [InlineData("Sluice:Grading:MaxQueueDelayMs", "NaN")]
     public async Task RunAsync_DataAnnotationSettingOutOfRange_MessageNamesTheSetting(string setting, string value)
     {
-        var ex = await StartFailureAsync($"--{setting}={value}");
+        // A setting left unchecked starts the server, which runs until stopped: the wait turns that into a failure.
+        var ex = await StartFailureAsync($"--{setting}={value}").WaitAsync(TimeSpan.FromMinutes(2));
 
         Assert.Contains(setting + ": ", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("DataAnnotation validation failed", ex.Message, StringComparison.Ordinal);
@@ -39,6 +44,18 @@ public sealed class ServerStartExceptionTests
         var ex = await StartFailureAsync($"--Sluice:Engine:{setting}={value}").WaitAsync(TimeSpan.FromMinutes(2));
 
         Assert.Equal($"the server could not start: Sluice:Engine:{setting} = {value} must be from {range}.", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("-1.00:00:00")]
+    [InlineData("10000000.00:00:00")]
+    public async Task RunAsync_IdempotencyRetentionOutOfRange_MessageNamesTheSetting(string value)
+    {
+        // These started: a negative retention let a retried submit create a second job, a huge one answered every
+        // submit with an Idempotency-Key 503 'the job store is unavailable' (the cutoff overflowed DateTime).
+        var ex = await StartFailureAsync($"--Sluice:Storage:IdempotencyRetention={value}").WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal("the server could not start: Sluice:Storage:IdempotencyRetention must be above 00:00:00 and at most 1.00:00:00 (idempotency keys are purged after a day).", ex.Message);
     }
 
     [Fact]
@@ -100,7 +117,7 @@ public sealed class ServerStartExceptionTests
         var assemblies = new[]
         {
             typeof(Sluice.Core.Caching.CacheOptions).Assembly, typeof(Sluice.Server.Http.HttpOptions).Assembly, typeof(Sluice.Sqlite.SqliteStoreOptions).Assembly,
-            typeof(Sluice.Postgres.PostgresStoreOptions).Assembly, typeof(Sluice.RabbitMq.RabbitMqOptions).Assembly,
+            typeof(Sluice.Postgres.PostgresStoreOptions).Assembly, typeof(Sluice.RabbitMq.RabbitMqOptions).Assembly, typeof(Sluice.Grading.GradingOptions).Assembly,
         };
         var annotated = assemblies.SelectMany(a => a.GetTypes())
             .Where(t => t.GetProperties().Any(p => p.GetCustomAttributes<ValidationAttribute>().Any()))
@@ -115,6 +132,7 @@ public sealed class ServerStartExceptionTests
                 ["SqliteStoreOptions"] = "Sluice:Storage",
                 ["PostgresStoreOptions"] = "Sluice:Store",
                 ["RabbitMqOptions"] = "Sluice:Queue",
+                ["GradingOptions"] = "Sluice:Grading",
             },
             annotated);
     }

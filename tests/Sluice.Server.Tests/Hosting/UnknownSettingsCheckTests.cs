@@ -22,7 +22,7 @@ public sealed class UnknownSettingsCheckTests
 
         var problems = server.Services.GetServices<IConfigurationProblemSource>().SelectMany(s => s.ConfigurationProblems()).ToList();
 
-        Assert.Contains("Sluice:Cache:MaxByte is not a setting of Sluice:Cache (its settings: Enabled, MaxBytes, Scope); it is ignored.", problems);
+        Assert.Contains("Sluice:Cache:MaxByte is not a setting of Sluice:Cache (its settings: Enabled, MaxBytes, Scope); it is ignored. Did you mean Sluice:Cache:MaxBytes?", problems);
         Assert.Contains(problems, p => p.StartsWith("Sluice:Queue:Capacity is not a setting of Sluice:Queue (its settings: ", StringComparison.Ordinal) && p.Contains("Aging", StringComparison.Ordinal));
         Assert.DoesNotContain(problems, p => p.Contains("maxbytes", StringComparison.Ordinal) || p.Contains("Queue:Aging", StringComparison.Ordinal));
     }
@@ -42,9 +42,9 @@ public sealed class UnknownSettingsCheckTests
 
         Assert.Equal(
         [
-            "Sluice:Grading:ModelPth is not a setting of Sluice:Grading (its settings: ModelPath, WordListPath, HunspellPath, MaxWords, MaxPromptTextChars, MaxBatchSize, MaxQueueDelayMs); it is ignored.",
-            "Sluice:Auth:AnonymousBurts is not a setting of Sluice:Auth (its settings: Keys, AnonymousRequestsPerSecond, AnonymousBurst, StreamTokenSeconds, StreamTokenSecret); it is ignored.",
-            "Sluice:Tasks:Modle is not a setting of Sluice:Tasks (its settings: Model, Models); it is ignored.",
+            "Sluice:Grading:ModelPth is not a setting of Sluice:Grading (its settings: ModelPath, WordListPath, HunspellPath, MaxWords, MaxPromptTextChars, MaxBatchSize, MaxQueueDelayMs); it is ignored. Did you mean Sluice:Grading:ModelPath?",
+            "Sluice:Auth:AnonymousBurts is not a setting of Sluice:Auth (its settings: Keys, AnonymousRequestsPerSecond, AnonymousBurst, StreamTokenSeconds, StreamTokenSecret); it is ignored. Did you mean Sluice:Auth:AnonymousBurst?",
+            "Sluice:Tasks:Modle is not a setting of Sluice:Tasks (its settings: Model, Models); it is ignored. Did you mean Sluice:Tasks:Model?",
         ], problems);
     }
 
@@ -62,7 +62,7 @@ public sealed class UnknownSettingsCheckTests
         });
 
         Assert.Equal(2, problems.Count);
-        Assert.Contains("Sluice:Auth:Keys:0:Kye is not a setting of Sluice:Auth:Keys:0 (its settings: Id, Key, Sha256, RequestsPerSecond, Burst, TokensPerMinute); it is ignored.", problems);
+        Assert.Contains("Sluice:Auth:Keys:0:Kye is not a setting of Sluice:Auth:Keys:0 (its settings: Id, Key, Sha256, RequestsPerSecond, Burst, TokensPerMinute); it is ignored. Did you mean Sluice:Auth:Keys:0:Key?", problems);
         Assert.Contains(problems, p => p.StartsWith("Sluice:Backends:vllm:BaseUrll is not a setting of Sluice:Backends:vllm (its settings: Type, BaseUrl, ", StringComparison.Ordinal));
     }
 
@@ -78,6 +78,35 @@ public sealed class UnknownSettingsCheckTests
         });
 
         Assert.Empty(problems);
+    }
+
+    [Fact]
+    public void ConfigurationProblems_MisspeltSectionOrSettingDirectlyUnderSluice_NamedWithTheKnownOnes()
+    {
+        var problems = ProblemsOf(new Dictionary<string, string?>
+        {
+            ["Sluice:Qeue:Capacity"] = "5",
+            ["Sluice:Rol"] = "worker",
+            ["Sluice:role"] = "all",
+            ["Sluice:Storage:DataDir"] = "./data",
+            ["Sluice:Models:echo:MaxBatchSize"] = "4",
+            ["Sluice:BuiltIns:CountStepMs"] = "1",
+        });
+
+        const string Known = "Auth, Backends, BuiltIns, Cache, Engine, Grading, Http, Models, Queue, Retry, Role, Storage, Store, Tasks, Tracing";
+        Assert.Equal(
+        [
+            $"Sluice:Qeue is not a setting or section of Sluice (they are: {Known}); it is ignored. Did you mean Sluice:Queue?",
+            $"Sluice:Rol is not a setting or section of Sluice (they are: {Known}); it is ignored. Did you mean Sluice:Role?",
+        ], problems);
+    }
+
+    [Fact]
+    public void ConfigurationProblems_KeyFarFromEveryKnownName_NoGuess()
+    {
+        var problem = Assert.Single(ProblemsOf(new Dictionary<string, string?> { ["Sluice:Cache:Capacity"] = "5" }));
+
+        Assert.EndsWith("; it is ignored.", problem, StringComparison.Ordinal);
     }
 
     private static List<string> ProblemsOf(Dictionary<string, string?> settings) =>
