@@ -358,7 +358,7 @@ internal sealed partial class JobLifecycle
                 continue;
             }
 
-            lives[i].StartRun(jobs[i], now);
+            var run = lives[i].StartRun(jobs[i], now);
             // A remote generative job's span begins with its upstream call, before this store write (ContinuousBatcher).
             if (lives[i].RunSpan is { } begun)
             {
@@ -370,7 +370,7 @@ internal sealed partial class JobLifecycle
             }
 
             // The run's events name it from its started event on: a store keeping them refuses them once the job has left it.
-            _events.BeginRun(jobs[i].Id, new JobRun(jobs[i].Attempts + 1, now));
+            _events.BeginRun(jobs[i].Id, run);
             var waited = (now - jobs[i].EnqueuedAt).TotalSeconds;
             // Recorded with the run span current, so the wait's exemplar (OpenMetrics) points at the job's trace.
             var outer = SluiceTracing.MakeCurrent(lives[i].RunSpan);
