@@ -691,13 +691,8 @@ internal sealed partial class JobLifecycle
             var now = _time.GetUtcNow();
             var type = JobEventTypes.ForStatus(status);
             var data = TerminalData(status, resultJson, error, errorCode, retryAfter);
-            var snapshot = _events.Snapshot(job.Id);
-            var events = new JobEvent[snapshot.Count + 1];
-            for (var i = 0; i < snapshot.Count; i++)
-            {
-                events[i] = snapshot[i];
-            }
-
+            // One copy of the held events with the terminal one after them; that very event is the one published below.
+            var events = _events.Snapshot(job.Id, room: 1);
             events[^1] = new JobEvent(job.Id, _events.NextId(job.Id), type, data, now);
             var queuedMs = live.Running || status == JobStatus.Succeeded ? Math.Max(0, (now - job.EnqueuedAt).TotalMilliseconds - runMs) : (now - job.EnqueuedAt).TotalMilliseconds;
             var cacheKey = status == JobStatus.Succeeded && cacheable ? job.CacheKey : null;
@@ -773,7 +768,7 @@ internal sealed partial class JobLifecycle
 
             // Only onto this run's stream: a requeue of the dead letter just stored may already have started the next
             // run's stream (seeded past this event's id), which this end must not close.
-            _events.TryEnd(job.Id, events[^1].Id, type, data);
+            _events.TryEnd(job.Id, events[^1]);
             if (cacheKey is not null && resultJson is not null)
             {
                 _cache.Put(cacheKey, resultJson);
