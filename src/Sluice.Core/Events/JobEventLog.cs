@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Sluice.Core.Jobs;
 
 namespace Sluice.Core.Events;
@@ -112,7 +111,7 @@ internal sealed class JobEventLog
 
     public JobEventSubscription Subscribe(long afterId, Action<JobEventSubscription> unsubscribe)
     {
-        var channel = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+        var channel = new JobEventChannel();
         var sub = new JobEventSubscription(channel, unsubscribe) { Log = this };
         lock (_lock)
         {
