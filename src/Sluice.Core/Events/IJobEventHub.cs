@@ -24,6 +24,22 @@ public interface IJobEventHub
     /// <summary>All events of a job the hub still holds (for storing them at completion).</summary>
     IReadOnlyList<JobEvent> Snapshot(string jobId);
 
+    /// <summary>
+    /// The same events as <see cref="Snapshot(string)"/>, in an array with <paramref name="room"/> free slots after them: a
+    /// completion's stored list (its events and then its terminal one) is then the only copy made.
+    /// </summary>
+    JobEvent[] Snapshot(string jobId, int room)
+    {
+        var held = Snapshot(jobId);
+        var events = new JobEvent[held.Count + room];
+        for (var i = 0; i < held.Count; i++)
+        {
+            events[i] = held[i];
+        }
+
+        return events;
+    }
+
     /// <summary>Ends a job's stream after its terminal event; the hub keeps it briefly for late subscribers.</summary>
     void Complete(string jobId);
 
@@ -44,6 +60,12 @@ public interface IJobEventHub
         Complete(jobId);
         return true;
     }
+
+    /// <summary>
+    /// <see cref="TryEnd(string, long, string, string)"/> with the terminal event as the store got it (its id, type and
+    /// data): a hub that can publish that very event does, rather than build another.
+    /// </summary>
+    bool TryEnd(string jobId, JobEvent terminal) => TryEnd(jobId, terminal.Id, terminal.Type, terminal.DataJson);
 
     /// <summary>Open subscriptions (the <c>sluice_open_streams</c> gauge).</summary>
     int OpenSubscriptions { get; }

@@ -83,8 +83,15 @@ internal sealed class InMemoryJobEventHub : IJobEventHub, IDisposable
     public IReadOnlyList<JobEvent> Snapshot(string jobId) => _logs.TryGetValue(jobId, out var log) ? log.Snapshot() : [];
 
     /// <inheritdoc />
+    public JobEvent[] Snapshot(string jobId, int room) => _logs.TryGetValue(jobId, out var log) ? log.Snapshot(room) : new JobEvent[room];
+
+    /// <inheritdoc />
     public bool TryEnd(string jobId, long id, string type, string dataJson) =>
         _logs.TryGetValue(jobId, out var log) && log.TryEnd(id, type, dataJson, _time.GetUtcNow(), _time.GetTimestamp());
+
+    /// <inheritdoc />
+    public bool TryEnd(string jobId, JobEvent terminal) =>
+        _logs.TryGetValue(jobId, out var log) && log.TryEnd(terminal, _time.GetTimestamp());
 
     public void Complete(string jobId)
     {

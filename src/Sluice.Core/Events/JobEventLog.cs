@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Sluice.Core.Jobs;
 
 namespace Sluice.Core.Events;
@@ -52,18 +51,23 @@ internal sealed class JobEventLog
             }
 
             var e = new JobEvent(JobId, _lastIdBefore + _events.Count + 1, type, dataJson, now);
-            _events.Add(e);
-            for (var i = 0; i < _subscribers.Count; i++)
-            {
-                // Unbounded per-subscriber channels: a slow reader costs memory bounded by the job's own event count.
-                _subscribers[i].Channel.Writer.TryWrite(e);
-                if (e.IsTerminal)
-                {
-                    _subscribers[i].Channel.Writer.TryComplete();
-                }
-            }
-
+            Publish(e);
             return e;
+        }
+    }
+
+    /// <summary>Adds an event whose id is the next one to the log and hands it to the subscribers (under the lock).</summary>
+    private void Publish(JobEvent e)
+    {
+        _events.Add(e);
+        for (var i = 0; i < _subscribers.Count; i++)
+        {
+            // Unbounded per-subscriber channels: a slow reader costs memory bounded by the job's own event count.
+            _subscribers[i].Channel.Writer.TryWrite(e);
+            if (e.IsTerminal)
+            {
+                _subscribers[i].Channel.Writer.TryComplete();
+            }
         }
     }
 
@@ -86,9 +90,28 @@ internal sealed class JobEventLog
         }
     }
 
+    /// <summary>
+    /// <see cref="TryEnd(long, string, string, DateTimeOffset, long)"/> with the terminal event already built (the one
+    /// the store got): it is published as it is, when its id is still the next one.
+    /// </summary>
+    public bool TryEnd(JobEvent terminal, long nowTicks)
+    {
+        lock (_lock)
+        {
+            if (Completed || _lastIdBefore + _events.Count + 1 != terminal.Id)
+            {
+                return false;
+            }
+
+            Publish(terminal);
+            Complete(nowTicks);
+            return true;
+        }
+    }
+
     public JobEventSubscription Subscribe(long afterId, Action<JobEventSubscription> unsubscribe)
     {
-        var channel = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+        var channel = new JobEventChannel();
         var sub = new JobEventSubscription(channel, unsubscribe) { Log = this };
         lock (_lock)
         {
@@ -129,6 +152,17 @@ internal sealed class JobEventLog
         lock (_lock)
         {
             return _events.ToArray();
+        }
+    }
+
+    /// <summary>The events, copied once into an array with <paramref name="room"/> free slots after them.</summary>
+    public JobEvent[] Snapshot(int room)
+    {
+        lock (_lock)
+        {
+            var events = new JobEvent[_events.Count + room];
+            _events.CopyTo(events);
+            return events;
         }
     }
 

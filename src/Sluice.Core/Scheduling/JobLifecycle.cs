@@ -360,7 +360,7 @@ internal sealed partial class JobLifecycle
                 continue;
             }
 
-            lives[i].StartRun(jobs[i], now);
+            var run = lives[i].StartRun(jobs[i], now);
             // A remote generative job's span begins with its upstream call, before this store write (ContinuousBatcher).
             if (lives[i].RunSpan is { } begun)
             {
@@ -372,7 +372,7 @@ internal sealed partial class JobLifecycle
             }
 
             // The run's events name it from its started event on: a store keeping them refuses them once the job has left it.
-            _events.BeginRun(jobs[i].Id, new JobRun(jobs[i].Attempts + 1, now));
+            _events.BeginRun(jobs[i].Id, run);
             var waited = (now - jobs[i].EnqueuedAt).TotalSeconds;
             // Recorded with the run span current, so the wait's exemplar (OpenMetrics) points at the job's trace.
             var outer = SluiceTracing.MakeCurrent(lives[i].RunSpan);
@@ -693,13 +693,8 @@ internal sealed partial class JobLifecycle
             var now = _time.GetUtcNow();
             var type = JobEventTypes.ForStatus(status);
             var data = TerminalData(status, resultJson, error, errorCode, retryAfter);
-            var snapshot = _events.Snapshot(job.Id);
-            var events = new JobEvent[snapshot.Count + 1];
-            for (var i = 0; i < snapshot.Count; i++)
-            {
-                events[i] = snapshot[i];
-            }
-
+            // One copy of the held events with the terminal one after them; that very event is the one published below.
+            var events = _events.Snapshot(job.Id, room: 1);
             events[^1] = new JobEvent(job.Id, _events.NextId(job.Id), type, data, now);
             var queuedMs = live.Running || status == JobStatus.Succeeded ? Math.Max(0, (now - job.EnqueuedAt).TotalMilliseconds - runMs) : (now - job.EnqueuedAt).TotalMilliseconds;
             var cacheKey = status == JobStatus.Succeeded && cacheable ? job.CacheKey : null;
@@ -775,7 +770,7 @@ internal sealed partial class JobLifecycle
 
             // Only onto this run's stream: a requeue of the dead letter just stored may already have started the next
             // run's stream (seeded past this event's id), which this end must not close.
-            _events.TryEnd(job.Id, events[^1].Id, type, data);
+            _events.TryEnd(job.Id, events[^1]);
             if (cacheKey is not null && resultJson is not null)
             {
                 _cache.Put(cacheKey, resultJson);

@@ -47,19 +47,19 @@ internal sealed class LiveJob
     /// The queue entry whose run started last: while it waits out a retry's backoff, that run is not yet counted in its
     /// <see cref="QueuedJob.Attempts"/> (the retried copy carries it).
     /// </summary>
-    public QueuedJob? Ran { get; set; }
+    public QueuedJob? Ran { get; private set; }
 
     /// <summary>
-    /// When the store marked the run of <see cref="Ran"/> started (meaningful while <see cref="Running"/>): with its
-    /// attempt, the identity of that run, so its outcome is stored only while the job is still in that run.
+    /// The identity of the run of <see cref="Ran"/> (its attempt, when the store marked it started), made once when the
+    /// run starts: the hub's <c>BeginRun</c> and every write of the run share it rather than each make their own.
     /// </summary>
-    public DateTimeOffset RunStartedAt { get; set; }
+    private JobRun? _ran;
 
     /// <summary>
     /// The identity of the run in progress (its attempt, its start as stored), or null when none is: what this run writes
     /// (its outcome, its retry, its move) the store applies only while the job is still in that run.
     /// </summary>
-    public JobRun? Run => Running && Ran is { } ran ? new JobRun(ran.Attempts + 1, RunStartedAt) : null;
+    public JobRun? Run => Running ? _ran : null;
 
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
@@ -69,16 +69,22 @@ internal sealed class LiveJob
     /// <summary>A cancel meant for the run in progress only (see <see cref="TryCancelRun"/>) got in before it began to hand the job on.</summary>
     private bool _runCancelled;
 
-    /// <summary>Marks the run of <paramref name="job"/>, started at <paramref name="startedAt"/> as stored, in progress.</summary>
-    public void StartRun(QueuedJob job, DateTimeOffset startedAt)
+    /// <summary>
+    /// Marks the run of <paramref name="job"/>, started at <paramref name="startedAt"/> as stored, in progress; returns
+    /// that run's identity (the one <see cref="Run"/> answers while it is in progress).
+    /// </summary>
+    public JobRun StartRun(QueuedJob job, DateTimeOffset startedAt)
     {
+        var run = new JobRun(job.Attempts + 1, startedAt);
         lock (_gate)
         {
             Running = true;
             Ran = job;
-            RunStartedAt = startedAt;
+            _ran = run;
             _leavingRun = false;
         }
+
+        return run;
     }
 
     /// <summary>
