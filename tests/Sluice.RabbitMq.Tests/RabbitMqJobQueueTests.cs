@@ -687,6 +687,81 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task ShouldRun_DeleteOnTheSameNodeClaimsTheJobBetweenTheTakeAndTheWorkersClaim_WorkerLetsGoOfTheDelivery()
+    {
+        // Gateway and worker in one process (the default role): a DELETE finds the job live here once the worker took it.
+        var time = new HookedTimeProvider();
+        await using var node = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "all",
+            services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+        var job = await AcceptAsync(node);
+        var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
+        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+
+        // The DELETE's store write is held by a lock on the job's row: it is still storing the cancel when the worker claims.
+        await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
+        using var cancelled = new ManualResetEventSlim();
+        using var claim = new ManualResetEventSlim();
+        LiveJob? live = null;
+        Task<JobRecord?>? delete = null;
+        CancellationTokenRegistration hold = default;
+
+        // The worker judges the job it took. Hooks: at its deadline check (its second read of the clock, after Track
+        // registered the job and found it unfinished) a DELETE lands, held once it has cancelled the job and before it
+        // claims the outcome; the worker then finds the cancel and, at the stale check that precedes its claim, lets the
+        // DELETE claim first.
+        var judged = await Task.Factory.StartNew(() =>
+        {
+            time.HookThisThread(read =>
+            {
+                if (read != 2)
+                {
+                    return;
+                }
+
+                Assert.True(node.Live.TryGet(job.Id, out live));
+                hold = live.Cancellation.Token.Register(() =>
+                {
+                    cancelled.Set();
+                    Assert.True(claim.Wait(TimeSpan.FromSeconds(30)), "the worker never went to claim the outcome");
+                });
+                delete = node.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask();
+                Assert.True(cancelled.Wait(TimeSpan.FromSeconds(30)), "the DELETE never cancelled the job");
+            });
+            var checks = 0;
+            reader.OnStaleCheck = () =>
+            {
+                if (++checks == 2)
+                {
+                    claim.Set();
+                    Assert.True(SpinWait.SpinUntil(() => live!.IsFinished, TimeSpan.FromSeconds(30)), "the DELETE never claimed the outcome");
+                }
+            };
+            try
+            {
+                return node.Lifecycle.ShouldRun(taken, reader, out _);
+            }
+            finally
+            {
+                time.Unhook();
+                reader.OnStaleCheck = null;
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        await hold.DisposeAsync();
+        Assert.False(judged);
+        Assert.NotNull(delete);
+
+        // The DELETE stores the cancel once the row is free, and answers cancelled.
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
+        await rowLock.ReleaseAsync();
+        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, answered?.Status);
+        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+
+        // The worker lets go of the delivery it took (it used to keep it unacknowledged, a prefetch slot lost, until its channel closed).
+        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
     public async Task CancelAsync_DeleteOnTheRunsOwnNodeLandsWhileItsRetryIsWritten_JobCancelledNotLeftToTheRetry()
     {
         // Gateway and worker in one process (the default role): a DELETE finds the run live here.
