@@ -762,6 +762,39 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task StartAsync_DeleteOnTheSameNodeLandsWhileTheStartIsWritten_RunEndsCancelledAndLetsGoOfTheDelivery()
+    {
+        // Gateway and worker in one process (the default role): a DELETE finds the job live here once the worker took it.
+        await using var node = await NodeAsync("all");
+        var job = await AcceptAsync(node);
+        var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
+        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.True(node.Lifecycle.ShouldRun(taken, reader, out var live));
+
+        // The start's store write is held by a lock on the job's row; the job does not read running here yet.
+        await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
+        var start = node.Lifecycle.StartAsync([taken], [live], 1, reader, CancellationToken.None).AsTask();
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = 1, attempts%", 1);
+
+        // A DELETE on this node finds it queued and live here: it claims the outcome and stores the cancel, its write
+        // queued behind the start's. The start is stored first, so the run starts, and finds itself cancelled.
+        var delete = node.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask();
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
+        await rowLock.ReleaseAsync();
+        Assert.Equal(1, await start.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(live.Cancellation.IsCancellationRequested);
+        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, answered?.Status);
+
+        // The batcher ends the run as cancelled at its next step, as for any cancel of a running job: its outcome is the
+        // DELETE's, already stored, and the run lets go of its delivery (it used to keep it unacknowledged, a prefetch
+        // slot lost, until its channel closed).
+        await node.Lifecycle.FinishAsync(taken, reader, live.CancelStatus, null, live.CancelError(running: true), 1, 0, run: live).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
     public async Task CancelAsync_DeleteOnTheRunsOwnNodeLandsWhileItsRetryIsWritten_JobCancelledNotLeftToTheRetry()
     {
         // Gateway and worker in one process (the default role): a DELETE finds the run live here.

@@ -649,7 +649,8 @@ internal sealed partial class JobLifecycle
     /// a requeue may have registered the next run's under the same id meanwhile, which this outcome must not settle.
     /// A running job's outcome is stored only while the store still has the job in this run (see <see cref="JobCompletion.Run"/>).
     /// A success fills the result cache unless <paramref name="cacheable"/> is false. <paramref name="letGoWhenSettledElsewhere"/>:
-    /// only this caller can let <paramref name="reader"/>'s delivery go, also when a caller without one claimed the outcome first.
+    /// only this caller can let <paramref name="reader"/>'s delivery go, also when a caller without one claimed the outcome first
+    /// (always so for a run's outcome, <paramref name="run"/> given).
     /// </summary>
     public async Task FinishAsync(QueuedJob job, IJobQueueReader? reader, JobStatus status, string? resultJson, string? error, int? batchSize, double runMs,
         bool releaseIdempotencyKey = false, string? errorCode = null, TimeSpan? retryAfter = null, LiveJob? run = null, bool cacheable = true,
@@ -673,8 +674,10 @@ internal sealed partial class JobLifecycle
 
         if (!live.TryFinish())
         {
-            // Only a broker's delivery needs letting go (the embedded queue's acknowledgement is a no-op).
-            if (letGoWhenSettledElsewhere && reader is not null && _queue is not InProcessJobQueue)
+            // Only a broker's delivery needs letting go (the embedded queue's acknowledgement is a no-op). A run's own
+            // outcome loses its claim only to a caller holding no delivery: a DELETE or the deadline that found the job
+            // not yet running here while its start was stored, the run then started all the same.
+            if ((letGoWhenSettledElsewhere || run is not null) && reader is not null && _queue is not InProcessJobQueue)
             {
                 await LetGoSettledElsewhereAsync(job, reader, live).ConfigureAwait(false);
             }
