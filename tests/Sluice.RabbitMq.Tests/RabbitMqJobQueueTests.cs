@@ -795,6 +795,35 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Shed_DeleteOnTheSameNodeIsStoringTheCancelOfAJobInABatchBeingCollected_BatcherLetsGoOfTheDelivery()
+    {
+        // Gateway and worker in one process (the default role): a DELETE finds the job live here once the worker took it.
+        await using var node = await NodeAsync("all");
+        var job = await AcceptAsync(node);
+        var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
+        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.True(node.Lifecycle.ShouldRun(taken, reader, out var live));
+
+        // While the batch is collected, a DELETE on this node finds the job queued and live here: it claims the outcome
+        // and stores the cancel, its write held by a lock on the job's row.
+        await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
+        var delete = node.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask();
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
+        Assert.True(live.IsFinished);
+
+        // The batcher sheds the job (its latency model says it would miss its deadline): the outcome is the DELETE's.
+        node.Lifecycle.Shed(taken, reader, 60_000);
+        await rowLock.ReleaseAsync();
+        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, answered?.Status);
+
+        // Once the cancel is stored the batcher lets go of its delivery (it used to keep it unacknowledged, a prefetch slot
+        // lost, until its channel closed).
+        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+    }
+
+    [Fact]
     public async Task CancelAsync_DeleteOnTheRunsOwnNodeLandsWhileItsRetryIsWritten_JobCancelledNotLeftToTheRetry()
     {
         // Gateway and worker in one process (the default role): a DELETE finds the run live here.

@@ -156,16 +156,18 @@ internal sealed partial class JobLifecycle
             return false;
         }
 
+        // From here on, a DELETE or the deadline timer (holding no delivery) may have claimed the outcome since Track:
+        // the delivery is let go either way.
         if (job.Attempts >= job.MaxAttempts)
         {
             // Redelivered after its worker died on the last allowed attempt: a poison job, never run again.
-            _ = FinishAsync(job, reader, JobStatus.DeadLettered, null, "interrupted on its last attempt (the worker running it died)", null, 0, errorCode: JobErrorCodes.WorkerLost);
+            _ = FinishAsync(job, reader, JobStatus.DeadLettered, null, "interrupted on its last attempt (the worker running it died)", null, 0, errorCode: JobErrorCodes.WorkerLost, letGoWhenSettledElsewhere: true);
             return false;
         }
 
         if (job.Deadline is { } deadline && deadline <= _time.GetUtcNow())
         {
-            _ = FinishAsync(job, reader, JobStatus.Expired, null, ExpiredBeforeRun(job), null, 0);
+            _ = FinishAsync(job, reader, JobStatus.Expired, null, ExpiredBeforeRun(job), null, 0, letGoWhenSettledElsewhere: true);
             return false;
         }
 
@@ -315,7 +317,8 @@ internal sealed partial class JobLifecycle
     public void Shed(QueuedJob job, IJobQueueReader reader, double predictedMs)
     {
         _metrics.Rejections.Add(1, new KeyValuePair<string, object?>("reason", "deadline_shed"));
-        _ = FinishAsync(job, reader, JobStatus.Expired, null, $"shed: predicted run time {predictedMs:F0} ms would miss the deadline", null, 0);
+        // A DELETE or the deadline may have claimed it while the batch was collected (they hold no delivery): let go either way.
+        _ = FinishAsync(job, reader, JobStatus.Expired, null, $"shed: predicted run time {predictedMs:F0} ms would miss the deadline", null, 0, letGoWhenSettledElsewhere: true);
     }
 
     /// <summary>Marks attempts started (one grouped commit) and emits <c>started</c>; returns jobs that may run.</summary>
