@@ -687,6 +687,144 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task ShouldRun_DeleteOnTheSameNodeClaimsTheJobBetweenTheTakeAndTheWorkersClaim_WorkerLetsGoOfTheDelivery()
+    {
+        // Gateway and worker in one process (the default role): a DELETE finds the job live here once the worker took it.
+        var time = new HookedTimeProvider();
+        await using var node = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "all",
+            services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+        var job = await AcceptAsync(node);
+        var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
+        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+
+        // The DELETE's store write is held by a lock on the job's row: it is still storing the cancel when the worker claims.
+        await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
+        using var cancelled = new ManualResetEventSlim();
+        using var claim = new ManualResetEventSlim();
+        LiveJob? live = null;
+        Task<JobRecord?>? delete = null;
+        CancellationTokenRegistration hold = default;
+
+        // The worker judges the job it took. Hooks: at its deadline check (its second read of the clock, after Track
+        // registered the job and found it unfinished) a DELETE lands, held once it has cancelled the job and before it
+        // claims the outcome; the worker then finds the cancel and, at the stale check that precedes its claim, lets the
+        // DELETE claim first.
+        var judged = await Task.Factory.StartNew(() =>
+        {
+            time.HookThisThread(read =>
+            {
+                if (read != 2)
+                {
+                    return;
+                }
+
+                Assert.True(node.Live.TryGet(job.Id, out live));
+                hold = live.Cancellation.Token.Register(() =>
+                {
+                    cancelled.Set();
+                    Assert.True(claim.Wait(TimeSpan.FromSeconds(30)), "the worker never went to claim the outcome");
+                });
+                // On a thread of its own: its cancel's hook must never block the worker's thread.
+                delete = Task.Run(() => node.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask());
+                Assert.True(cancelled.Wait(TimeSpan.FromSeconds(30)), "the DELETE never cancelled the job");
+            });
+            var checks = 0;
+            reader.OnStaleCheck = () =>
+            {
+                if (++checks == 2)
+                {
+                    claim.Set();
+                    Assert.True(SpinWait.SpinUntil(() => live!.IsFinished, TimeSpan.FromSeconds(30)), "the DELETE never claimed the outcome");
+                }
+            };
+            try
+            {
+                return node.Lifecycle.ShouldRun(taken, reader, out _);
+            }
+            finally
+            {
+                time.Unhook();
+                reader.OnStaleCheck = null;
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        await hold.DisposeAsync();
+        Assert.False(judged);
+        Assert.NotNull(delete);
+
+        // The DELETE stores the cancel once the row is free, and answers cancelled.
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
+        await rowLock.ReleaseAsync();
+        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, answered?.Status);
+        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+
+        // The worker lets go of the delivery it took (it used to keep it unacknowledged, a prefetch slot lost, until its channel closed).
+        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task StartAsync_DeleteOnTheSameNodeLandsWhileTheStartIsWritten_RunEndsCancelledAndLetsGoOfTheDelivery()
+    {
+        // Gateway and worker in one process (the default role): a DELETE finds the job live here once the worker took it.
+        await using var node = await NodeAsync("all");
+        var job = await AcceptAsync(node);
+        var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
+        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.True(node.Lifecycle.ShouldRun(taken, reader, out var live));
+
+        // The start's store write is held by a lock on the job's row; the job does not read running here yet.
+        await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
+        var start = node.Lifecycle.StartAsync([taken], [live], 1, reader, CancellationToken.None).AsTask();
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = 1, attempts%", 1);
+
+        // A DELETE on this node finds it queued and live here: it claims the outcome and stores the cancel, its write
+        // queued behind the start's. The start is stored first, so the run starts, and finds itself cancelled.
+        var delete = node.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask();
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
+        await rowLock.ReleaseAsync();
+        Assert.Equal(1, await start.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(live.Cancellation.IsCancellationRequested);
+        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, answered?.Status);
+
+        // The batcher ends the run as cancelled at its next step, as for any cancel of a running job: its outcome is the
+        // DELETE's, already stored, and the run lets go of its delivery (it used to keep it unacknowledged, a prefetch
+        // slot lost, until its channel closed).
+        await node.Lifecycle.FinishAsync(taken, reader, live.CancelStatus, null, live.CancelError(running: true), 1, 0, run: live).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task Shed_DeleteOnTheSameNodeIsStoringTheCancelOfAJobInABatchBeingCollected_BatcherLetsGoOfTheDelivery()
+    {
+        // Gateway and worker in one process (the default role): a DELETE finds the job live here once the worker took it.
+        await using var node = await NodeAsync("all");
+        var job = await AcceptAsync(node);
+        var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
+        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.True(node.Lifecycle.ShouldRun(taken, reader, out var live));
+
+        // While the batch is collected, a DELETE on this node finds the job queued and live here: it claims the outcome
+        // and stores the cancel, its write held by a lock on the job's row.
+        await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
+        var delete = node.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask();
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
+        Assert.True(live.IsFinished);
+
+        // The batcher sheds the job (its latency model says it would miss its deadline): the outcome is the DELETE's.
+        node.Lifecycle.Shed(taken, reader, 60_000);
+        await rowLock.ReleaseAsync();
+        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, answered?.Status);
+
+        // Once the cancel is stored the batcher lets go of its delivery (it used to keep it unacknowledged, a prefetch slot
+        // lost, until its channel closed).
+        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+    }
+
+    [Fact]
     public async Task CancelAsync_DeleteOnTheRunsOwnNodeLandsWhileItsRetryIsWritten_JobCancelledNotLeftToTheRetry()
     {
         // Gateway and worker in one process (the default role): a DELETE finds the run live here.

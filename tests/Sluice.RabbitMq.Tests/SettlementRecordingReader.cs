@@ -9,6 +9,9 @@ internal sealed class SettlementRecordingReader(IJobQueueReader inner) : IJobQue
     /// <summary>Completed with "ack", "retry" or "dead" once a delivery is let go.</summary>
     public TaskCompletionSource<string> Settled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Called on every <see cref="IsStale"/> check (a test's hook into the lifecycle between its steps).</summary>
+    public Action? OnStaleCheck { get; set; }
+
     public int Count => inner.Count;
 
     public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) => inner.WaitToReadAsync(cancellationToken);
@@ -17,7 +20,11 @@ internal sealed class SettlementRecordingReader(IJobQueueReader inner) : IJobQue
 
     public bool TryPeekOldest(out DateTimeOffset enqueuedAt) => inner.TryPeekOldest(out enqueuedAt);
 
-    public bool IsStale(QueuedJob job) => inner.IsStale(job);
+    public bool IsStale(QueuedJob job)
+    {
+        OnStaleCheck?.Invoke();
+        return inner.IsStale(job);
+    }
 
     public async ValueTask AcknowledgeAsync(QueuedJob job, CancellationToken cancellationToken)
     {

@@ -158,16 +158,18 @@ internal sealed partial class JobLifecycle
             return false;
         }
 
+        // From here on, a DELETE or the deadline timer (holding no delivery) may have claimed the outcome since Track:
+        // the delivery is let go either way.
         if (job.Attempts >= job.MaxAttempts)
         {
             // Redelivered after its worker died on the last allowed attempt: a poison job, never run again.
-            _ = FinishAsync(job, reader, JobStatus.DeadLettered, null, "interrupted on its last attempt (the worker running it died)", null, 0, errorCode: JobErrorCodes.WorkerLost);
+            _ = FinishAsync(job, reader, JobStatus.DeadLettered, null, "interrupted on its last attempt (the worker running it died)", null, 0, errorCode: JobErrorCodes.WorkerLost, letGoWhenSettledElsewhere: true);
             return false;
         }
 
         if (job.Deadline is { } deadline && deadline <= _time.GetUtcNow())
         {
-            _ = FinishAsync(job, reader, JobStatus.Expired, null, ExpiredBeforeRun(job), null, 0);
+            _ = FinishAsync(job, reader, JobStatus.Expired, null, ExpiredBeforeRun(job), null, 0, letGoWhenSettledElsewhere: true);
             return false;
         }
 
@@ -317,7 +319,8 @@ internal sealed partial class JobLifecycle
     public void Shed(QueuedJob job, IJobQueueReader reader, double predictedMs)
     {
         _metrics.Rejections.Add(1, new KeyValuePair<string, object?>("reason", "deadline_shed"));
-        _ = FinishAsync(job, reader, JobStatus.Expired, null, $"shed: predicted run time {predictedMs:F0} ms would miss the deadline", null, 0);
+        // A DELETE or the deadline may have claimed it while the batch was collected (they hold no delivery): let go either way.
+        _ = FinishAsync(job, reader, JobStatus.Expired, null, $"shed: predicted run time {predictedMs:F0} ms would miss the deadline", null, 0, letGoWhenSettledElsewhere: true);
     }
 
     /// <summary>Marks attempts started (one grouped commit) and emits <c>started</c>; returns jobs that may run.</summary>
@@ -651,7 +654,8 @@ internal sealed partial class JobLifecycle
     /// a requeue may have registered the next run's under the same id meanwhile, which this outcome must not settle.
     /// A running job's outcome is stored only while the store still has the job in this run (see <see cref="JobCompletion.Run"/>).
     /// A success fills the result cache unless <paramref name="cacheable"/> is false. <paramref name="letGoWhenSettledElsewhere"/>:
-    /// only this caller can let <paramref name="reader"/>'s delivery go, also when a caller without one claimed the outcome first.
+    /// only this caller can let <paramref name="reader"/>'s delivery go, also when a caller without one claimed the outcome first
+    /// (always so for a run's outcome, <paramref name="run"/> given).
     /// </summary>
     public async Task FinishAsync(QueuedJob job, IJobQueueReader? reader, JobStatus status, string? resultJson, string? error, int? batchSize, double runMs,
         bool releaseIdempotencyKey = false, string? errorCode = null, TimeSpan? retryAfter = null, LiveJob? run = null, bool cacheable = true,
@@ -675,8 +679,10 @@ internal sealed partial class JobLifecycle
 
         if (!live.TryFinish())
         {
-            // Only a broker's delivery needs letting go (the embedded queue's acknowledgement is a no-op).
-            if (letGoWhenSettledElsewhere && reader is not null && _queue is not InProcessJobQueue)
+            // Only a broker's delivery needs letting go (the embedded queue's acknowledgement is a no-op). A run's own
+            // outcome loses its claim only to a caller holding no delivery: a DELETE or the deadline that found the job
+            // not yet running here while its start was stored, the run then started all the same.
+            if ((letGoWhenSettledElsewhere || run is not null) && reader is not null && _queue is not InProcessJobQueue)
             {
                 await LetGoSettledElsewhereAsync(job, reader, live).ConfigureAwait(false);
             }
