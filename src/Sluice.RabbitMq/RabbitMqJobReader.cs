@@ -301,12 +301,17 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
 
         await AcknowledgeAsync(job, cancellationToken).ConfigureAwait(false);
         // The next attempt may go to any worker: this one stops tracking the job until it is delivered here again. Not a
-        // newer copy's run in progress here, though: that run has its own block (see JobLifecycle.Track).
-        if (_live.TryGet(job.Id, out var live) && !(live.Running && !ReferenceEquals(live.Ran, job)))
+        // newer copy's run in progress here, though: that run has its own block (see JobLifecycle.Track). Nor a copy taken
+        // here since (a retry with no backoff can come back to this worker before this line): Track gave it this block.
+        if (_live.TryGet(job.Id, out var live) && !(live.Running && !ReferenceEquals(live.Ran, job)) && !TakenSince(live, job))
         {
             _live.Remove(live);
         }
     }
+
+    /// <summary>Another delivery of the job was taken here after <paramref name="job"/>'s (the block's entry is that delivery's).</summary>
+    private static bool TakenSince(LiveJob live, QueuedJob job) =>
+        live.Queued is { Delivery: { } taken } && !ReferenceEquals(taken, job.Delivery);
 
     public ValueTask DeadLetterAsync(QueuedJob job, string error, CancellationToken cancellationToken)
     {

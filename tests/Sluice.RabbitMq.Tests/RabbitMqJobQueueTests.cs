@@ -211,6 +211,33 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await reader.AcknowledgeAsync(again, CancellationToken.None);
     }
 
+    [Fact]
+    public async Task RetryLaterAsync_AnotherCopyOfTheJobWasTakenOnTheSameWorkerMeanwhile_ThatCopysControlBlockStaysTracked()
+    {
+        // A retry with no backoff (a batch shrunk for a deadline, Sluice:Retry:BaseDelay 0) may be delivered back to this
+        // worker and taken before the retrying side stops tracking the job: that side must not untrack the new copy.
+        await using var gateway = await NodeAsync("gateway");
+        await using var worker = await NodeAsync("worker");
+        var job = await AcceptAsync(gateway);
+        var reader = worker.Queue.GetReader("sleep-batch");
+        var first = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.True(worker.Lifecycle.ShouldRun(first, reader, out _));
+
+        // The other copy (here a second publication of the same job) is taken while the first is still tracked.
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
+        var second = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.True(worker.Lifecycle.ShouldRun(second, reader, out var secondLive));
+
+        await reader.RetryLaterAsync(JobLifecycle.Uncounted(first), TimeSpan.Zero, CancellationToken.None);
+
+        // Still tracked, so a DELETE on this node reaches the copy it will run (and its deadline stays armed).
+        Assert.True(worker.Live.TryGet(job.Id, out var current));
+        Assert.Same(secondLive, current);
+        Assert.Same(second, current.Queued);
+        await reader.AcknowledgeAsync(second, CancellationToken.None);
+        await reader.AcknowledgeAsync(await ReadOneAsync(reader, TimeSpan.FromSeconds(10)), CancellationToken.None);
+    }
+
     /// <summary>The worker reads the next sleep-batch job and starts its run (the run the tests then leave hanging).</summary>
     private static async Task<(IJobQueueReader Reader, QueuedJob Job, LiveJob Live)> StartRunAsync(Node worker)
     {
