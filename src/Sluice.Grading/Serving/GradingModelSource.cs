@@ -42,8 +42,24 @@ internal sealed class GradingModelSource(IOptions<GradingOptions> options) : IMo
                     ExpectedBatchMs = o.MaxBatchSize * EssayMs,
                     ExpectedItemMs = EssayMs,
                 },
-                LoadAsync = ct => ValueTask.FromResult<IModel>(new EssayGraderModel(GraderFactory.Create(o), o)),
+                LoadAsync = ct => ValueTask.FromResult<IModel>(new EssayGraderModel(Create(o), o)),
             },
         ];
+    }
+
+    /// <summary>
+    /// The grader, or the setting to change when its model file is not there (a path that names nothing or a folder):
+    /// the server logs that one line, not the stack trace of an unexpected failure, and shows it as the model's error.
+    /// </summary>
+    private static EssayGrader Create(GradingOptions o)
+    {
+        try
+        {
+            return GraderFactory.Create(o);
+        }
+        catch (IOException ex) when (!string.IsNullOrWhiteSpace(o.ModelPath) && !File.Exists(o.ModelPath))
+        {
+            throw new GradingModelPathException($"{GradingOptions.SectionName}:{nameof(GradingOptions.ModelPath)} = '{o.ModelPath}': {ex.Message}", ex);
+        }
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using Sluice.Core.Models;
 using Sluice.Core.Scheduling;
 using Sluice.Grading.Scoring;
 using Sluice.Grading.Serving;
@@ -35,13 +36,25 @@ public sealed class GradingModelSourceTests
         {
             var candidate = Assert.Single(new GradingModelSource(Options.Create(new GradingOptions { ModelPath = folder })).Discover());
 
-            var ex = await Assert.ThrowsAnyAsync<IOException>(async () => await candidate.LoadAsync(CancellationToken.None));
+            var ex = await Assert.ThrowsAnyAsync<ModelFileException>(async () => await candidate.LoadAsync(CancellationToken.None));
 
-            Assert.Equal($"{folder} is a directory, not a grading model file", ex.Message);
+            Assert.Equal($"Sluice:Grading:ModelPath = '{folder}': {folder} is a directory, not a grading model file", ex.Message);
         }
         finally
         {
             Directory.Delete(folder);
         }
+    }
+
+    [Fact]
+    public async Task LoadAsync_ModelPathNamesNoFile_FailsNamingTheSettingAndThePath()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "sluice-no-such-grader-" + Guid.NewGuid().ToString("N") + ".model");
+        var candidate = Assert.Single(new GradingModelSource(Options.Create(new GradingOptions { ModelPath = path })).Discover());
+
+        var ex = await Assert.ThrowsAnyAsync<ModelFileException>(async () => await candidate.LoadAsync(CancellationToken.None));
+
+        Assert.Equal($"Sluice:Grading:ModelPath = '{path}': grading model file not found: {path}", ex.Message);
+        Assert.Equal("missing", candidate.Version);
     }
 }

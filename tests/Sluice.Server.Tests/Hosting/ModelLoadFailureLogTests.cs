@@ -34,4 +34,21 @@ public sealed class ModelLoadFailureLogTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Start_GradingModelPathNamesNoFile_LogsTheSettingAndPathWithoutStackTrace()
+    {
+        // A typo in the path an operator set: one line naming the setting, not a stack trace to read it from.
+        var path = Path.Combine(Path.GetTempPath(), "sluice-no-such-grader-" + Guid.NewGuid().ToString("N") + ".model");
+        var logs = new RecordingLoggerProvider(LogLevel.Error);
+        await using var server = await TestServer.StartAsync(
+            new Dictionary<string, string> { ["Sluice:Models:essay-grader:Enabled"] = "true", ["Sluice:Grading:ModelPath"] = path },
+            configureServices: s => s.AddSingleton<ILoggerProvider>(logs));
+        await Poll.UntilAsync(() => Task.FromResult(logs.Entries.Count > 0), () => "the failed load was never logged");
+
+        var (level, message, exception) = Assert.Single(logs.EntriesWithExceptions);
+        Assert.Equal(LogLevel.Error, level);
+        Assert.Equal($"Model essay-grader failed to load: Sluice:Grading:ModelPath = '{path}': grading model file not found: {path}", message);
+        Assert.Null(exception);
+    }
 }
