@@ -46,6 +46,14 @@ internal sealed class InProcessJobQueue : IJobQueue
         }
     }
 
+    /// <summary>
+    /// Takes a job settled while it waited (cancelled, expired) out of its model's queue, so that it stops counting
+    /// against <c>max_queue_depth</c>, the depth gauge and the drain estimate at once rather than when a batcher
+    /// reaches it. Only entries of <paramref name="job"/>'s copy or a later one (its retry) go; none found (a batcher
+    /// took it meanwhile, or its retry still waits out its backoff in a timer) is fine: the batcher drops it then.
+    /// </summary>
+    public bool TryRemove(QueuedJob job) => _queues.TryGetValue(job.Model, out var queue) && queue.TryRemove(job.Id, job.Attempts);
+
     public IJobQueueReader GetReader(string model) =>
         _queues.TryGetValue(model, out var queue) ? queue : throw new InvalidOperationException($"Queue for model '{model}' is not declared.");
 

@@ -82,6 +82,15 @@ internal sealed class ModelQueue : IJobQueueReader
         }
     }
 
+    /// <summary>Removes the waiting entries of a settled job (see <see cref="PriorityLanes.TryRemove"/>).</summary>
+    public bool TryRemove(string id, int fromAttempts)
+    {
+        lock (_lock)
+        {
+            return _lanes.TryRemove(id, fromAttempts);
+        }
+    }
+
     public bool TryPeekOldest(out DateTimeOffset enqueuedAt)
     {
         lock (_lock)

@@ -53,6 +53,35 @@ internal sealed class PriorityLanes
         return true;
     }
 
+    /// <summary>
+    /// Removes the entries of job <paramref name="id"/> with at least <paramref name="fromAttempts"/> attempts (the
+    /// copy a cancel or deadline settled, or its retry's), keeping every lane's order. O(depth): for a cancel, not
+    /// the dequeue path. A requeued dead letter's copy starts again at 0 attempts, so a later run is not taken for
+    /// an earlier one's.
+    /// </summary>
+    public bool TryRemove(string id, int fromAttempts)
+    {
+        var removed = false;
+        foreach (var lane in _lanes)
+        {
+            for (var n = lane.Count; n > 0; n--)
+            {
+                var job = lane.Dequeue();
+                if (job.Attempts >= fromAttempts && string.Equals(job.Id, id, StringComparison.Ordinal))
+                {
+                    Count--;
+                    removed = true;
+                }
+                else
+                {
+                    lane.Enqueue(job);
+                }
+            }
+        }
+
+        return removed;
+    }
+
     public bool TryPeekOldest(out DateTimeOffset enqueuedAt)
     {
         enqueuedAt = DateTimeOffset.MaxValue;

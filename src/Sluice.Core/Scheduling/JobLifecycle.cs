@@ -774,6 +774,14 @@ internal sealed partial class JobLifecycle
                 return;
             }
 
+            if (reader is null && status != JobStatus.DeadLettered && _queue is InProcessJobQueue inProcess)
+            {
+                // Settled while it waited (a DELETE, the deadline, a disconnect): its entry leaves the queue now, so it
+                // no longer holds a max_queue_depth slot or counts in the depth and drain estimate until a batcher reaches
+                // it. Not after a dead letter: a requeue of it may already have queued the job's next run.
+                inProcess.TryRemove(job);
+            }
+
             // Only onto this run's stream: a requeue of the dead letter just stored may already have started the next
             // run's stream (seeded past this event's id), which this end must not close.
             _events.TryEnd(job.Id, events[^1]);

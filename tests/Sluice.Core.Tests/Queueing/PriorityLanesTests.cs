@@ -64,4 +64,57 @@ public sealed class PriorityLanesTests
         Assert.Equal("high", first.Id);
         Assert.Equal(new QueueDepth(0, 0, 1), lanes.Depth);
     }
+
+    [Fact]
+    public void TryRemove_EntryInTheMiddleOfALane_RemovesOnlyItKeepingOrderCountAndDepth()
+    {
+        var lanes = new PriorityLanes(TimeSpan.FromSeconds(10));
+        lanes.Enqueue(Job("a", JobPriority.Normal, s_t0));
+        lanes.Enqueue(Job("b", JobPriority.Normal, s_t0.AddMilliseconds(1)));
+        lanes.Enqueue(Job("c", JobPriority.Normal, s_t0.AddMilliseconds(2)));
+        lanes.Enqueue(Job("h", JobPriority.High, s_t0));
+
+        Assert.True(lanes.TryRemove("b", 0));
+        Assert.False(lanes.TryRemove("b", 0));
+        Assert.False(lanes.TryRemove("unknown", 0));
+
+        Assert.Equal(3, lanes.Count);
+        Assert.Equal(new QueueDepth(1, 2, 0), lanes.Depth);
+        var order = new List<string>();
+        while (lanes.TryDequeue(s_t0, out var j))
+        {
+            order.Add(j.Id);
+        }
+
+        Assert.Equal(["h", "a", "c"], order);
+        Assert.Equal(0, lanes.Count);
+    }
+
+    [Fact]
+    public void TryRemove_OldestEntry_TheNextOneIsTheOldest()
+    {
+        var lanes = new PriorityLanes(TimeSpan.FromSeconds(10));
+        lanes.Enqueue(Job("old", JobPriority.Low, s_t0));
+        lanes.Enqueue(Job("new", JobPriority.Low, s_t0.AddSeconds(5)));
+
+        Assert.True(lanes.TryRemove("old", 0));
+
+        Assert.True(lanes.TryPeekOldest(out var oldest));
+        Assert.Equal(s_t0.AddSeconds(5), oldest);
+    }
+
+    [Fact]
+    public void TryRemove_EntryOfAnEarlierRunThanTheOneQueued_KeepsTheQueuedRun()
+    {
+        // A requeued dead letter starts again at 0 attempts: a settle naming the run before it (2 attempts) leaves it.
+        var lanes = new PriorityLanes(TimeSpan.FromSeconds(10));
+        lanes.Enqueue(Job("j", JobPriority.Normal, s_t0));
+
+        Assert.False(lanes.TryRemove("j", 2));
+        Assert.Equal(1, lanes.Count);
+
+        // Its own copy (or its retry, one attempt on) goes.
+        Assert.True(lanes.TryRemove("j", 0));
+        Assert.Equal(0, lanes.Count);
+    }
 }
