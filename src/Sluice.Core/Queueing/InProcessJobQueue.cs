@@ -50,7 +50,8 @@ internal sealed class InProcessJobQueue : IJobQueue
     /// Takes a job settled while it waited (cancelled, expired) out of its model's queue, so that it stops counting
     /// against <c>max_queue_depth</c>, the depth gauge and the drain estimate at once rather than when a batcher
     /// reaches it. Only entries of <paramref name="job"/>'s copy or a later one (its retry) go; none found (a batcher
-    /// took it meanwhile, or its retry still waits out its backoff in a timer) is fine: the batcher drops it then.
+    /// took it meanwhile, or its retry still waits out its backoff in a timer) is fine: once a batcher takes it, the
+    /// start finds the store no longer has it queued and drops it.
     /// </summary>
     public bool TryRemove(QueuedJob job) => _queues.TryGetValue(job.Model, out var queue) && queue.TryRemove(job.Id, job.Attempts);
 

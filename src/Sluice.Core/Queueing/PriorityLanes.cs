@@ -10,18 +10,39 @@ namespace Sluice.Core.Queueing;
 /// </summary>
 internal sealed class PriorityLanes
 {
+    /// <summary>Below this many removed entries waiting to be skipped, the lanes are never compacted.</summary>
+    private const int CompactFloor = 64;
+
     private readonly Queue<QueuedJob>[] _lanes = [new(), new(), new()];
     private readonly double _agingMs;
 
+    /// <summary>Entries waiting in a lane, by job id (the latest when one id is queued twice): a removal finds its entry without a walk.</summary>
+    private readonly Dictionary<string, QueuedJob> _waiting = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Entries removed where they stand (a settled job's), skipped when they reach their lane's head: a removal costs
+    /// O(1) rather than a walk of the lane under the queue's lock, which a wave of cancels made quadratic.
+    /// </summary>
+    private readonly HashSet<QueuedJob> _removed = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Entries of each lane that are not removed (high, normal, low).</summary>
+    private readonly int[] _live = new int[3];
+
     public PriorityLanes(TimeSpan aging) => _agingMs = Math.Max(1, aging.TotalMilliseconds);
 
+    /// <summary>Entries waiting, the removed ones not counted.</summary>
     public int Count { get; private set; }
 
-    public QueueDepth Depth => new(_lanes[0].Count, _lanes[1].Count, _lanes[2].Count);
+    public QueueDepth Depth => new(_live[0], _live[1], _live[2]);
+
+    /// <summary>Entries the lanes hold, removed ones not yet skipped included (what the queue costs in memory).</summary>
+    internal int Held => _lanes[0].Count + _lanes[1].Count + _lanes[2].Count;
 
     public void Enqueue(QueuedJob job)
     {
         _lanes[(int)job.Priority].Enqueue(job);
+        _live[(int)job.Priority]++;
+        _waiting[job.Id] = job;
         Count++;
     }
 
@@ -31,7 +52,7 @@ internal sealed class PriorityLanes
         var bestRank = double.MaxValue;
         for (var lane = 0; lane < _lanes.Length; lane++)
         {
-            if (_lanes[lane].TryPeek(out var head))
+            if (TryPeekHead(lane, out var head))
             {
                 var rank = (lane * _agingMs) - (now - head.EnqueuedAt).TotalMilliseconds;
                 if (rank < bestRank)
@@ -49,46 +70,49 @@ internal sealed class PriorityLanes
         }
 
         job = _lanes[best].Dequeue();
+        _live[best]--;
         Count--;
+        if (_waiting.TryGetValue(job.Id, out var waiting) && ReferenceEquals(waiting, job))
+        {
+            _waiting.Remove(job.Id);
+        }
+
         return true;
     }
 
     /// <summary>
-    /// Removes the entries of job <paramref name="id"/> with at least <paramref name="fromAttempts"/> attempts (the
-    /// copy a cancel or deadline settled, or its retry's), keeping every lane's order. O(depth): for a cancel, not
-    /// the dequeue path. A requeued dead letter's copy starts again at 0 attempts, so a later run is not taken for
-    /// an earlier one's.
+    /// Removes the waiting entry of job <paramref name="id"/> if it has at least <paramref name="fromAttempts"/> attempts
+    /// (the copy a cancel or deadline settled, or its retry's); every lane keeps its order. A requeued dead letter's copy
+    /// starts again at 0 attempts, so a later run is not taken for an earlier one's. O(1), plus a compaction of the lanes
+    /// once the removed entries outnumber the waiting ones (amortized O(1) per removal, and the lanes never hold more
+    /// than about twice their waiting entries).
     /// </summary>
     public bool TryRemove(string id, int fromAttempts)
     {
-        var removed = false;
-        foreach (var lane in _lanes)
+        if (!_waiting.TryGetValue(id, out var job) || job.Attempts < fromAttempts)
         {
-            for (var n = lane.Count; n > 0; n--)
-            {
-                var job = lane.Dequeue();
-                if (job.Attempts >= fromAttempts && string.Equals(job.Id, id, StringComparison.Ordinal))
-                {
-                    Count--;
-                    removed = true;
-                }
-                else
-                {
-                    lane.Enqueue(job);
-                }
-            }
+            return false;
         }
 
-        return removed;
+        _waiting.Remove(id);
+        _removed.Add(job);
+        _live[(int)job.Priority]--;
+        Count--;
+        if (_removed.Count > CompactFloor && _removed.Count > Count)
+        {
+            Compact();
+        }
+
+        return true;
     }
 
     public bool TryPeekOldest(out DateTimeOffset enqueuedAt)
     {
         enqueuedAt = DateTimeOffset.MaxValue;
         var found = false;
-        foreach (var lane in _lanes)
+        for (var lane = 0; lane < _lanes.Length; lane++)
         {
-            if (lane.TryPeek(out var head) && head.EnqueuedAt < enqueuedAt)
+            if (TryPeekHead(lane, out var head) && head.EnqueuedAt < enqueuedAt)
             {
                 enqueuedAt = head.EnqueuedAt;
                 found = true;
@@ -96,5 +120,38 @@ internal sealed class PriorityLanes
         }
 
         return found;
+    }
+
+    /// <summary>The first entry of a lane that is not removed, dropping the removed ones before it.</summary>
+    private bool TryPeekHead(int lane, [NotNullWhen(true)] out QueuedJob? head)
+    {
+        var queue = _lanes[lane];
+        while (queue.TryPeek(out head))
+        {
+            if (_removed.Count == 0 || !_removed.Remove(head))
+            {
+                return true;
+            }
+
+            queue.Dequeue();
+        }
+
+        return false;
+    }
+
+    /// <summary>Drops every removed entry from the lanes, keeping their order.</summary>
+    private void Compact()
+    {
+        foreach (var queue in _lanes)
+        {
+            for (var n = queue.Count; n > 0; n--)
+            {
+                var job = queue.Dequeue();
+                if (!_removed.Remove(job))
+                {
+                    queue.Enqueue(job);
+                }
+            }
+        }
     }
 }

@@ -117,4 +117,60 @@ public sealed class PriorityLanesTests
         Assert.True(lanes.TryRemove("j", 0));
         Assert.Equal(0, lanes.Count);
     }
+
+    [Fact]
+    public void TryRemove_MostOfADeepQueueRemoved_LanesCompactedKeepingOrderCountAndDepth()
+    {
+        // A wave of cancels: each removal is O(1), and the removed entries do not pile up in the lanes behind the
+        // waiting ones (once they outnumber them the lanes are compacted).
+        var lanes = new PriorityLanes(TimeSpan.FromSeconds(10));
+        for (var i = 0; i < 1000; i++)
+        {
+            lanes.Enqueue(Job("j" + i, i % 2 == 0 ? JobPriority.Normal : JobPriority.Low, s_t0.AddMilliseconds(i)));
+        }
+
+        for (var i = 0; i < 1000; i++)
+        {
+            if (i % 10 != 0)
+            {
+                Assert.True(lanes.TryRemove("j" + i, 0));
+            }
+        }
+
+        Assert.Equal(100, lanes.Count);
+        Assert.Equal(new QueueDepth(0, 100, 0), lanes.Depth);
+        Assert.InRange(lanes.Held, 100, (2 * lanes.Count) + 65);
+        Assert.True(lanes.TryPeekOldest(out var oldest));
+        Assert.Equal(s_t0, oldest);
+        var order = new List<string>();
+        while (lanes.TryDequeue(s_t0.AddSeconds(2), out var j))
+        {
+            order.Add(j.Id);
+        }
+
+        var expected = new List<string>();
+        for (var i = 0; i < 1000; i += 10)
+        {
+            expected.Add("j" + i);
+        }
+
+        Assert.Equal(expected, order);
+        Assert.Equal(0, lanes.Held);
+    }
+
+    [Fact]
+    public void TryRemove_SameIdQueuedTwice_RemovesTheLatestAndTheEarlierStillDequeues()
+    {
+        var lanes = new PriorityLanes(TimeSpan.FromSeconds(10));
+        lanes.Enqueue(Job("j", JobPriority.Normal, s_t0));
+        lanes.Enqueue(Job("j", JobPriority.High, s_t0.AddMilliseconds(1)));
+
+        Assert.True(lanes.TryRemove("j", 0));
+
+        Assert.Equal(new QueueDepth(0, 1, 0), lanes.Depth);
+        Assert.True(lanes.TryDequeue(s_t0, out var left));
+        Assert.Equal(JobPriority.Normal, left.Priority);
+        Assert.False(lanes.TryDequeue(s_t0, out _));
+        Assert.Equal(0, lanes.Count);
+    }
 }
