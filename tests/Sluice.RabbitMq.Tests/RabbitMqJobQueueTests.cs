@@ -252,6 +252,16 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     private static async Task SweepAsync(Node gateway, string jobId) =>
         Assert.True(await gateway.Store.CompleteAsync(new Sluice.Core.Storage.JobCompletion { JobId = jobId, Status = JobStatus.DeadLettered, Error = "lease lost (test sweep)", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
 
+    /// <summary>A job accepted on <paramref name="node"/> and taken by its worker (through a reader recording its settlement), as a batcher takes it.</summary>
+    private static async Task<(QueuedJob Job, SettlementRecordingReader Reader, QueuedJob Taken, LiveJob Live)> AcceptAndTakeAsync(Node node)
+    {
+        var job = await AcceptAsync(node);
+        var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
+        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.True(node.Lifecycle.ShouldRun(taken, reader, out var live));
+        return (job, reader, taken, live);
+    }
+
     private static async Task<QueuedJob> AcceptAsync(Node gateway)
     {
         var job = Job();
@@ -794,10 +804,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     {
         // Gateway and worker in one process (the default role): a DELETE finds the job live here once the worker took it.
         await using var node = await NodeAsync("all");
-        var job = await AcceptAsync(node);
-        var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
-        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
-        Assert.True(node.Lifecycle.ShouldRun(taken, reader, out var live));
+        var (job, reader, taken, live) = await AcceptAndTakeAsync(node);
 
         // The start's store write is held by a lock on the job's row; the job does not read running here yet.
         await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
@@ -827,10 +834,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     {
         // Gateway and worker in one process (the default role): a DELETE finds the job live here once the worker took it.
         await using var node = await NodeAsync("all");
-        var job = await AcceptAsync(node);
-        var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
-        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
-        Assert.True(node.Lifecycle.ShouldRun(taken, reader, out var live));
+        var (job, reader, taken, live) = await AcceptAndTakeAsync(node);
 
         // While the batch is collected, a DELETE on this node finds the job queued and live here: it claims the outcome
         // and stores the cancel, its write held by a lock on the job's row.

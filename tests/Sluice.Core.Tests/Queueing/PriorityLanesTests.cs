@@ -10,6 +10,18 @@ public sealed class PriorityLanesTests
     private static QueuedJob Job(string id, JobPriority p, DateTimeOffset at) =>
         new() { Id = id, Model = "m", Priority = p, InputJson = "{}", EnqueuedAt = at };
 
+    /// <summary>The ids in the order the lanes serve them at <paramref name="now"/>, until they are empty.</summary>
+    private static List<string> DequeueAll(PriorityLanes lanes, DateTimeOffset now)
+    {
+        var order = new List<string>();
+        while (lanes.TryDequeue(now, out var j))
+        {
+            order.Add(j.Id);
+        }
+
+        return order;
+    }
+
     [Fact]
     public void TryDequeue_FreshJobs_ServesHighThenNormalThenLow()
     {
@@ -17,11 +29,7 @@ public sealed class PriorityLanesTests
         lanes.Enqueue(Job("low", JobPriority.Low, s_t0));
         lanes.Enqueue(Job("normal", JobPriority.Normal, s_t0));
         lanes.Enqueue(Job("high", JobPriority.High, s_t0));
-        var order = new List<string>();
-        while (lanes.TryDequeue(s_t0, out var j))
-        {
-            order.Add(j.Id);
-        }
+        var order = DequeueAll(lanes, s_t0);
 
         Assert.Equal(["high", "normal", "low"], order);
     }
@@ -80,11 +88,7 @@ public sealed class PriorityLanesTests
 
         Assert.Equal(3, lanes.Count);
         Assert.Equal(new QueueDepth(1, 2, 0), lanes.Depth);
-        var order = new List<string>();
-        while (lanes.TryDequeue(s_t0, out var j))
-        {
-            order.Add(j.Id);
-        }
+        var order = DequeueAll(lanes, s_t0);
 
         Assert.Equal(["h", "a", "c"], order);
         Assert.Equal(0, lanes.Count);
@@ -142,11 +146,7 @@ public sealed class PriorityLanesTests
         Assert.InRange(lanes.Held, 100, (2 * lanes.Count) + 65);
         Assert.True(lanes.TryPeekOldest(out var oldest));
         Assert.Equal(s_t0, oldest);
-        var order = new List<string>();
-        while (lanes.TryDequeue(s_t0.AddSeconds(2), out var j))
-        {
-            order.Add(j.Id);
-        }
+        var order = DequeueAll(lanes, s_t0.AddSeconds(2));
 
         var expected = new List<string>();
         for (var i = 0; i < 1000; i += 10)
