@@ -86,7 +86,8 @@ public sealed class RoomWaitLetGoTests(Brokers brokers)
         await UntilAsync(async () => await StatusAsync(server, first) == "running", () => $"job {first} never started");
 
         // The second is delivered (its prefetch slot taken) and waits at the head for room once the loop steps again.
-        var second = await SubmitAsync(server.Client, waiting, LongGeneration(2, byDeadline ? 6000 : null));
+        // Its deadline leaves the set-up below time to hold the row before it passes, also on a loaded machine (6 s did not).
+        var second = await SubmitAsync(server.Client, waiting, LongGeneration(2, byDeadline ? 15_000 : null));
         await UntilAsync(() => Task.FromResult(reader.Count == 1), () => $"job {second} was never delivered");
         steps.Release();
         await held.Task.WaitAsync(TimeSpan.FromSeconds(60));
@@ -105,8 +106,11 @@ public sealed class RoomWaitLetGoTests(Brokers brokers)
             await locking.ExecuteScalarAsync();
         }
 
+        Assert.Equal("queued", await StatusAsync(server, second));
         var delete = byDeadline ? Task.FromResult<JsonElement>(default) : DeleteAsync(server.Client, second);
-        await UntilWaitingOnTheLockAsync(store, "UPDATE jobs SET status = $%, result = $%");
+        // This node's claim of the outcome (the DELETE's, or its deadline timer's) is the write "AND status < 2"; the
+        // gateway's own deadline timers write "AND status = 0" and may wait on the row too.
+        await UntilWaitingOnTheLockAsync(store, "UPDATE jobs SET status = $%, result = $%AND status < 2");
 
         // One step more, the steps then held again: the loop finds the waiting job cancelled, its outcome claimed by the
         // caller that is storing it. Once stored, the loop lets the delivery go, so the third job is delivered while the
@@ -164,14 +168,21 @@ public sealed class RoomWaitLetGoTests(Brokers brokers)
         return db;
     }
 
-    /// <summary>Waits until a statement like <paramref name="statement"/> waits on a row lock.</summary>
+    /// <summary>Waits until a statement like <paramref name="statement"/> waits on a row lock (the failure lists those that do).</summary>
     private static async Task UntilWaitingOnTheLockAsync(string storeUrl, string statement)
     {
         // Its own connection: pg_stat_activity is read once per transaction.
         await using var watcher = await OpenAsync(storeUrl);
         await using var waiting = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE @q", watcher);
         waiting.Parameters.AddWithValue("q", statement);
-        await UntilAsync(async () => (long)(await waiting.ExecuteScalarAsync())! == 1, () => $"never waiting on the lock: {statement}");
+        await UntilAsync(async () => (long)(await waiting.ExecuteScalarAsync())! >= 1, () => $"never waiting on the lock: {statement}; waiting: {WaitingQueries(storeUrl)}");
+    }
+
+    private static string WaitingQueries(string storeUrl)
+    {
+        using var db = OpenAsync(storeUrl).GetAwaiter().GetResult();
+        using var q = new NpgsqlCommand("SELECT string_agg(query, ' | ') FROM pg_stat_activity WHERE wait_event_type = 'Lock'", db);
+        return q.ExecuteScalar()?.ToString() ?? "none";
     }
 
     private static async Task<string?> StatusAsync(SluiceServer server, string id) =>
