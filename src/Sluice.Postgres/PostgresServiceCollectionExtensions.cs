@@ -17,7 +17,7 @@ public static class PostgresServiceCollectionExtensions
             .Validate(o => o.StartTimeout > TimeSpan.Zero && o.StartTimeout <= WaitLimits.MaxWait,
                 "Sluice:Store:StartTimeout must be above 00:00:00 and at most 24.00:00:00")
             // As Sluice:Storage:IdempotencyRetention (AddSluiceSqliteStore): negative turned idempotency off, huge failed every keyed submit.
-            .Validate(o => o.IdempotencyRetention > TimeSpan.Zero && o.IdempotencyRetention <= TimeSpan.FromDays(1),
+            .Validate(o => IdempotencyRetention.IsValid(o.IdempotencyRetention),
                 "Sluice:Store:IdempotencyRetention must be above 00:00:00 and at most 1.00:00:00 (idempotency keys are purged after a day)")
             .ValidateOnStart();
         services.TryAddSingleton<PostgresJobStore>();

@@ -12,7 +12,7 @@ public static class SqliteServiceCollectionExtensions
         // A negative retention silently turned idempotency off (a retry created a second job) and a huge one failed every
         // submit with a key as 'the job store is unavailable'; past a day it did nothing, as StoreMaintenance forgets keys after 24 hours.
         services.AddOptions<SqliteStoreOptions>().BindConfiguration(SqliteStoreOptions.SectionName).ValidateDataAnnotations()
-            .Validate(o => o.IdempotencyRetention > TimeSpan.Zero && o.IdempotencyRetention <= TimeSpan.FromDays(1),
+            .Validate(o => IdempotencyRetention.IsValid(o.IdempotencyRetention),
                 "Sluice:Storage:IdempotencyRetention must be above 00:00:00 and at most 1.00:00:00 (idempotency keys are purged after a day)")
             .ValidateOnStart();
         services.TryAddSingleton<SqliteJobStore>();

@@ -7,7 +7,7 @@ namespace Sluice.Core.Scheduling;
 /// <summary>Hourly housekeeping: forgets idempotency keys and durable cache entries older than 24 hours.</summary>
 internal sealed partial class StoreMaintenance(IJobStore store, TimeProvider time, ILogger<StoreMaintenance> logger) : BackgroundService
 {
-    public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+    public static readonly TimeSpan Retention = IdempotencyRetention.Max;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
