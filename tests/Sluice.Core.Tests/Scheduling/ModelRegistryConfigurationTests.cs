@@ -1,6 +1,8 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Sluice.Core.BuiltIns;
+using Sluice.Core.Models;
 using Sluice.Core.Scheduling;
 using Sluice.Testing;
 
@@ -51,6 +53,22 @@ public sealed class ModelRegistryConfigurationTests
             problem);
         Assert.True(registry.TryGet("echo", out var echo));
         Assert.Equal(1, echo.Settings.MaxQueueDelayMs);
+    }
+
+    [Fact]
+    public void Constructor_EveryListedModelSetting_ReadIntoTheModelsSettingsWithoutAWarning()
+    {
+        // The list is derived from SchedulerSettings: a property added there but not read by Bind would be listed as a
+        // setting and accepted without a word while it did nothing.
+        var settings = ModelRegistry.ModelSettings.Where(name => name != "Enabled").ToList();
+        var registry = Registry(settings.ToDictionary(name => "Sluice:Models:echo:" + name, _ => (string?)"7"));
+
+        Assert.Empty(registry.ConfigurationProblems());
+        Assert.True(registry.TryGet("echo", out var echo));
+        Assert.All(settings, name => Assert.Equal(7.0, Convert.ToDouble(typeof(SchedulerSettings).GetProperty(name)!.GetValue(echo.Settings), CultureInfo.InvariantCulture)));
+        Assert.Equal(
+            typeof(SchedulerSettings).GetProperties().Select(p => p.Name).Where(name => name != nameof(SchedulerSettings.ExpectedItemMs)).Order(StringComparer.Ordinal),
+            settings.Order(StringComparer.Ordinal));
     }
 
     [Theory]
