@@ -118,7 +118,8 @@ public sealed class ModelRegistry : IConfigurationProblemSource
 
     /// <summary>
     /// Keys of a model's section that <see cref="Bind"/> does not read (<c>Sluice:Models:essay-grader:MaxBatchSzie</c>):
-    /// the model kept its default without a word, as the section's name was right.
+    /// the model kept its default without a word, as the section's name was right. The warning names the closest setting,
+    /// as those of the options sections do.
     /// </summary>
     private void UnknownModelSettings(IConfigurationSection section)
     {
@@ -126,7 +127,7 @@ public sealed class ModelRegistry : IConfigurationProblemSource
         {
             if (!s_modelSettings.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
             {
-                _unknownSettings.Add($"{child.Path} is not a setting of a model (its settings: {string.Join(", ", s_modelSettings)}); it is ignored.");
+                _unknownSettings.Add($"{child.Path} is not a setting of a model (its settings: {string.Join(", ", s_modelSettings)}); it is ignored.{SettingNameHint.DidYouMean(child, s_modelSettings)}");
             }
         }
     }

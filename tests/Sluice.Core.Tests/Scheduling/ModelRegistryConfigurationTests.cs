@@ -49,10 +49,24 @@ public sealed class ModelRegistryConfigurationTests
         var problem = Assert.Single(registry.ConfigurationProblems());
 
         Assert.Equal(
-            "Sluice:Models:echo:MaxBatchSzie is not a setting of a model (its settings: Enabled, MaxBatchSize, MaxQueueDelayMs, MaxNumSeqs, MaxQueueDepth, MaxAttempts, DefaultDeadlineMs, ExpectedBatchMs); it is ignored.",
+            "Sluice:Models:echo:MaxBatchSzie is not a setting of a model (its settings: Enabled, MaxBatchSize, MaxQueueDelayMs, MaxNumSeqs, MaxQueueDepth, MaxAttempts, DefaultDeadlineMs, ExpectedBatchMs); it is ignored. Did you mean Sluice:Models:echo:MaxBatchSize?",
             problem);
         Assert.True(registry.TryGet("echo", out var echo));
         Assert.Equal(1, echo.Settings.MaxQueueDelayMs);
+    }
+
+    [Theory]
+    [InlineData("maxnumseq", " Did you mean Sluice:Models:echo:MaxNumSeqs?")]
+    [InlineData("Enbaled", " Did you mean Sluice:Models:echo:Enabled?")]
+    [InlineData("MaxQueueDeptt", " Did you mean Sluice:Models:echo:MaxQueueDepth?")]
+    [InlineData("Threads", "")]
+    public void ConfigurationProblems_UnknownSettingOfAKnownModel_NamesTheClosestSettingWithinTwoEdits(string key, string guess)
+    {
+        var registry = Registry(new() { ["Sluice:Models:echo:" + key] = "8" });
+
+        var problem = Assert.Single(registry.ConfigurationProblems());
+
+        Assert.EndsWith("; it is ignored." + guess, problem, StringComparison.Ordinal);
     }
 
     [Fact]
