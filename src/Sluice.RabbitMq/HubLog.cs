@@ -286,11 +286,14 @@ internal sealed class HubLog
         }
     }
 
-    public IReadOnlyList<JobEvent> Snapshot()
+    /// <summary>The events held, copied once into an array with <paramref name="room"/> free slots after them.</summary>
+    public JobEvent[] Snapshot(int room)
     {
         lock (_lock)
         {
-            return _events.ToArray();
+            var events = new JobEvent[_events.Count + room];
+            _events.CopyTo(events);
+            return events;
         }
     }
 
