@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Sluice.Core.Events;
 using Sluice.Core.Jobs;
 using Sluice.Core.Storage;
@@ -245,7 +244,8 @@ internal sealed class HubLog
     /// <summary>A subscription replaying after <paramref name="afterId"/>, or null when the events right after it are no longer held.</summary>
     public JobEventSubscription? Subscribe(long afterId, Action<JobEventSubscription> unsubscribe)
     {
-        var channel = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+        // The in-process hub's channel: the same contract (unbounded, any writer, one reader), a fraction of the memory.
+        var channel = new JobEventChannel();
         var sub = new JobEventSubscription(channel, unsubscribe);
         lock (_lock)
         {
