@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Sluice.Core.Events;
 using Sluice.Core.Jobs;
 using Sluice.Core.Storage;
@@ -245,7 +244,8 @@ internal sealed class HubLog
     /// <summary>A subscription replaying after <paramref name="afterId"/>, or null when the events right after it are no longer held.</summary>
     public JobEventSubscription? Subscribe(long afterId, Action<JobEventSubscription> unsubscribe)
     {
-        var channel = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+        // The in-process hub's channel: the same contract (unbounded, any writer, one reader), a fraction of the memory.
+        var channel = new JobEventChannel();
         var sub = new JobEventSubscription(channel, unsubscribe);
         lock (_lock)
         {
@@ -286,11 +286,14 @@ internal sealed class HubLog
         }
     }
 
-    public IReadOnlyList<JobEvent> Snapshot()
+    /// <summary>The events held, copied once into an array with <paramref name="room"/> free slots after them.</summary>
+    public JobEvent[] Snapshot(int room)
     {
         lock (_lock)
         {
-            return _events.ToArray();
+            var events = new JobEvent[_events.Count + room];
+            _events.CopyTo(events);
+            return events;
         }
     }
 

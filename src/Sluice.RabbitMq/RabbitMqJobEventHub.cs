@@ -145,7 +145,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         return true;
     }
 
-    public IReadOnlyList<JobEvent> Snapshot(string jobId) => _logs.TryGetValue(jobId, out var log) ? log.Snapshot() : [];
+    public JobEvent[] Snapshot(string jobId, int room) => _logs.TryGetValue(jobId, out var log) ? log.Snapshot(room) : new JobEvent[room];
 
     public long NextId(string jobId) => _logs.TryGetValue(jobId, out var log) ? log.LastId + 1 : 1;
 

@@ -8,7 +8,7 @@ public sealed class HubLogTests
     private static JobEvent Event(long id, string type = "delta") =>
         new("j1", id, type, type == "completed" ? "{\"status\":\"succeeded\"}" : "{}", DateTimeOffset.UnixEpoch);
 
-    private static long[] Ids(HubLog log) => [.. log.Snapshot().Select(e => e.Id)];
+    private static long[] Ids(HubLog log) => [.. log.Snapshot(0).Select(e => e.Id)];
 
     [Fact]
     public void Append_AfterBeginRun_EventsCarryTheRunUntilTheNextDeliverySeedsItsAttempt()

@@ -169,7 +169,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
         }
 
         Assert.Equal(6, gateway.Hub.NextId(job.Id));
-        Assert.DoesNotContain(gateway.Hub.Snapshot(job.Id), e => e.IsTerminal);
+        Assert.DoesNotContain(gateway.Hub.Snapshot(job.Id, 0), e => e.IsTerminal);
         Assert.True(gateway.Hub.TrySubscribe(job.Id, 3, out var sub));
         Assert.True(sub!.Reader.TryRead(out var queued));
         Assert.True(sub.Reader.TryRead(out var started));

@@ -21,51 +21,34 @@ public interface IJobEventHub
     /// <summary>Subscribes to a job's events after <paramref name="afterId"/>; false when the hub has no stream for the job.</summary>
     bool TrySubscribe(string jobId, long afterId, [NotNullWhen(true)] out JobEventSubscription? subscription);
 
-    /// <summary>All events of a job the hub still holds (for storing them at completion).</summary>
-    IReadOnlyList<JobEvent> Snapshot(string jobId);
-
     /// <summary>
-    /// The same events as <see cref="Snapshot(string)"/>, in an array with <paramref name="room"/> free slots after them: a
-    /// completion's stored list (its events and then its terminal one) is then the only copy made.
+    /// All events of a job the hub still holds (for storing them at completion), copied once into an array with
+    /// <paramref name="room"/> free slots after them: a completion's stored list (its events and then its terminal one)
+    /// is then the only copy made.
     /// </summary>
-    JobEvent[] Snapshot(string jobId, int room)
-    {
-        var held = Snapshot(jobId);
-        var events = new JobEvent[held.Count + room];
-        for (var i = 0; i < held.Count; i++)
-        {
-            events[i] = held[i];
-        }
-
-        return events;
-    }
+    JobEvent[] Snapshot(string jobId, int room);
 
     /// <summary>Ends a job's stream after its terminal event; the hub keeps it briefly for late subscribers.</summary>
     void Complete(string jobId);
 
     /// <summary>
-    /// Appends a run's terminal event and ends the stream, only while the stream is still that run's: its next id is
-    /// <paramref name="id"/>, the one the store gave the event. False (nothing appended or ended) once the stream was
-    /// replaced meanwhile (a requeue after the outcome was stored seeds the next run's stream past that id): an earlier
-    /// run's end must not close a later run's stream.
+    /// Appends a run's terminal event as the store got it (its id, type and data) and ends the stream, only while the
+    /// stream is still that run's: its next id is the terminal event's. False (nothing appended or ended) once the stream
+    /// was replaced meanwhile (a requeue after the outcome was stored seeds the next run's stream past that id): an
+    /// earlier run's end must not close a later run's stream. A hub that can publish that very event does, rather than
+    /// build another.
     /// </summary>
-    bool TryEnd(string jobId, long id, string type, string dataJson)
+    bool TryEnd(string jobId, JobEvent terminal)
     {
-        if (NextId(jobId) != id)
+        if (NextId(jobId) != terminal.Id)
         {
             return false;
         }
 
-        Append(jobId, type, dataJson);
+        Append(jobId, terminal.Type, terminal.DataJson);
         Complete(jobId);
         return true;
     }
-
-    /// <summary>
-    /// <see cref="TryEnd(string, long, string, string)"/> with the terminal event as the store got it (its id, type and
-    /// data): a hub that can publish that very event does, rather than build another.
-    /// </summary>
-    bool TryEnd(string jobId, JobEvent terminal) => TryEnd(jobId, terminal.Id, terminal.Type, terminal.DataJson);
 
     /// <summary>Open subscriptions (the <c>sluice_open_streams</c> gauge).</summary>
     int OpenSubscriptions { get; }
@@ -76,8 +59,8 @@ public interface IJobEventHub
     /// </summary>
     long NextId(string jobId)
     {
-        var events = Snapshot(jobId);
-        return events.Count == 0 ? 1 : events[^1].Id + 1;
+        var events = Snapshot(jobId, 0);
+        return events.Length == 0 ? 1 : events[^1].Id + 1;
     }
 
     /// <summary>

@@ -80,14 +80,8 @@ internal sealed class InMemoryJobEventHub : IJobEventHub, IDisposable
 
     public long NextId(string jobId) => _logs.TryGetValue(jobId, out var log) ? log.NextId : 1;
 
-    public IReadOnlyList<JobEvent> Snapshot(string jobId) => _logs.TryGetValue(jobId, out var log) ? log.Snapshot() : [];
-
     /// <inheritdoc />
     public JobEvent[] Snapshot(string jobId, int room) => _logs.TryGetValue(jobId, out var log) ? log.Snapshot(room) : new JobEvent[room];
-
-    /// <inheritdoc />
-    public bool TryEnd(string jobId, long id, string type, string dataJson) =>
-        _logs.TryGetValue(jobId, out var log) && log.TryEnd(id, type, dataJson, _time.GetUtcNow(), _time.GetTimestamp());
 
     /// <inheritdoc />
     public bool TryEnd(string jobId, JobEvent terminal) =>

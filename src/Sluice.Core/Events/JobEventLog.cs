@@ -72,27 +72,9 @@ internal sealed class JobEventLog
     }
 
     /// <summary>
-    /// Appends the terminal event and completes the log, only when its next id is <paramref name="id"/> and it has not
-    /// ended: checked and done under the lock, so a seed replacing the stream cannot slip in between.
-    /// </summary>
-    public bool TryEnd(long id, string type, string dataJson, DateTimeOffset now, long nowTicks)
-    {
-        lock (_lock)
-        {
-            if (Completed || _lastIdBefore + _events.Count + 1 != id)
-            {
-                return false;
-            }
-
-            Append(type, dataJson, now);
-            Complete(nowTicks);
-            return true;
-        }
-    }
-
-    /// <summary>
-    /// <see cref="TryEnd(long, string, string, DateTimeOffset, long)"/> with the terminal event already built (the one
-    /// the store got): it is published as it is, when its id is still the next one.
+    /// Publishes the terminal event as it is (the one the store got) and completes the log, only when its id is still
+    /// the next one and the log has not ended: checked and done under the lock, so a seed replacing the stream cannot
+    /// slip in between.
     /// </summary>
     public bool TryEnd(JobEvent terminal, long nowTicks)
     {
@@ -144,14 +126,6 @@ internal sealed class JobEventLog
         lock (_lock)
         {
             return _subscribers.Remove(sub);
-        }
-    }
-
-    public IReadOnlyList<JobEvent> Snapshot()
-    {
-        lock (_lock)
-        {
-            return _events.ToArray();
         }
     }
 

@@ -314,9 +314,10 @@ internal sealed partial class ContinuousBatcher
         {
             // A bug in the loop itself: fail the running sequences (retryable) and restart the loop.
             Log.LoopFailed(_logger, ex, _entry.Name);
+            var error = $"{ex.GetType().Name}: {ex.Message}";
             foreach (var a in _active)
             {
-                _ = _lifecycle.FailAsync(a.Job, _reader, a.Live, $"{ex.GetType().Name}: {ex.Message}", retryable: true, _active.Count, 0);
+                _ = _lifecycle.FailAsync(a.Job, _reader, a.Live, error, retryable: true, _active.Count, 0);
             }
 
             // A wait for room ends with the loop, whether the job waiting was back in hand when it failed or not.
@@ -324,19 +325,19 @@ internal sealed partial class ContinuousBatcher
             roomWait = null;
             if (pending is not null && pendingLive is not null)
             {
-                _ = _lifecycle.FailAsync(pending, _reader, pendingLive, $"{ex.GetType().Name}: {ex.Message}", retryable: true, 0, 0);
+                _ = _lifecycle.FailAsync(pending, _reader, pendingLive, error, retryable: true, 0, 0);
                 pending = null;
             }
 
             if (inHand is not null && inHandLive is not null)
             {
-                _ = _lifecycle.FailAsync(inHand, _reader, inHandLive, $"{ex.GetType().Name}: {ex.Message}", retryable: true, 0, 0);
+                _ = _lifecycle.FailAsync(inHand, _reader, inHandLive, error, retryable: true, 0, 0);
                 inHand = null;
             }
 
             for (var i = 0; i < admitted; i++)
             {
-                _ = _lifecycle.FailAsync(admitJobs[i], _reader, admitLives[i], $"{ex.GetType().Name}: {ex.Message}", retryable: true, 0, 0);
+                _ = _lifecycle.FailAsync(admitJobs[i], _reader, admitLives[i], error, retryable: true, 0, 0);
                 admitSeqs[i].Dispose();
                 admitSeqs[i] = null!;
             }
@@ -349,7 +350,7 @@ internal sealed partial class ContinuousBatcher
                 starting = null;
                 for (var i = 0; i < kept; i++)
                 {
-                    _ = _lifecycle.FailAsync(admitJobs[i], _reader, admitLives[i], $"{ex.GetType().Name}: {ex.Message}", retryable: true, 0, 0);
+                    _ = _lifecycle.FailAsync(admitJobs[i], _reader, admitLives[i], error, retryable: true, 0, 0);
                     admitSeqs[i].Dispose();
                     admitSeqs[i] = null!;
                 }

@@ -915,13 +915,17 @@ internal sealed partial class JobLifecycle
     /// <summary>The data of a job's terminal event (also what a process synthesises from a stored record).</summary>
     internal static string TerminalData(JobStatus status, string? resultJson, string? error, string? errorCode, TimeSpan? retryAfter)
     {
-        var s = JsonSerializer.Serialize(status.ToWire(), CoreJsonContext.Default.String);
+        // A status's wire name is lower-case letters and '_', which JSON writes as they are: no serializer, no extra string.
+        var s = status.ToWire();
         if (status == JobStatus.Succeeded)
         {
-            return $"{{\"status\":{s},\"result\":{resultJson ?? "null"}}}";
+            return $"{{\"status\":\"{s}\",\"result\":{resultJson ?? "null"}}}";
         }
 
-        return $"{{\"status\":{s},\"error\":{JsonSerializer.Serialize(error ?? status.ToWire(), CoreJsonContext.Default.String)}{FailureData(errorCode, retryAfter)}}}";
+        // Without an error text the status stands for it.
+        return error is null
+            ? $"{{\"status\":\"{s}\",\"error\":\"{s}\"{FailureData(errorCode, retryAfter)}}}"
+            : $"{{\"status\":\"{s}\",\"error\":{JsonSerializer.Serialize(error, CoreJsonContext.Default.String)}{FailureData(errorCode, retryAfter)}}}";
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Sluice.Core.Configuration;
 using Sluice.Core.Models;
@@ -13,12 +14,16 @@ namespace Sluice.Core.Scheduling;
 /// </summary>
 public sealed class ModelRegistry : IConfigurationProblemSource
 {
-    /// <summary>The keys of a <c>Sluice:Models:{name}</c> section: those <see cref="Bind"/> reads, and Enabled.</summary>
+    /// <summary>
+    /// The keys of a <c>Sluice:Models:{name}</c> section: Enabled and the settings of <see cref="SchedulerSettings"/>, which
+    /// <see cref="Bind"/> reads, derived from the type (as the options classes' are) so that a new setting cannot be left
+    /// out and warned about. <see cref="SchedulerSettings.ExpectedItemMs"/> is the model source's, never configured.
+    /// </summary>
     private static readonly string[] s_modelSettings =
     [
-        "Enabled", nameof(SchedulerSettings.MaxBatchSize), nameof(SchedulerSettings.MaxQueueDelayMs), nameof(SchedulerSettings.MaxNumSeqs),
-        nameof(SchedulerSettings.MaxQueueDepth), nameof(SchedulerSettings.MaxAttempts), nameof(SchedulerSettings.DefaultDeadlineMs),
-        nameof(SchedulerSettings.ExpectedBatchMs),
+        "Enabled",
+        .. typeof(SchedulerSettings).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.Name != nameof(SchedulerSettings.ExpectedItemMs)).Select(p => p.Name),
     ];
 
     private readonly ConcurrentDictionary<string, ModelEntry> _entries = new(StringComparer.Ordinal);
@@ -80,6 +85,9 @@ public sealed class ModelRegistry : IConfigurationProblemSource
     /// </summary>
     public IReadOnlyList<string> ConfigurationProblems() => _unknownSettings;
 
+    /// <summary>The keys a <c>Sluice:Models:{name}</c> section may have (listed in its warning and in README.md).</summary>
+    internal static IReadOnlyList<string> ModelSettings => s_modelSettings;
+
     /// <summary>Entries in discovery order.</summary>
     public IReadOnlyList<ModelEntry> All => _ordered;
 
@@ -110,7 +118,8 @@ public sealed class ModelRegistry : IConfigurationProblemSource
 
     /// <summary>
     /// Keys of a model's section that <see cref="Bind"/> does not read (<c>Sluice:Models:essay-grader:MaxBatchSzie</c>):
-    /// the model kept its default without a word, as the section's name was right.
+    /// the model kept its default without a word, as the section's name was right. The warning names the closest setting,
+    /// as those of the options sections do.
     /// </summary>
     private void UnknownModelSettings(IConfigurationSection section)
     {
@@ -118,7 +127,7 @@ public sealed class ModelRegistry : IConfigurationProblemSource
         {
             if (!s_modelSettings.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
             {
-                _unknownSettings.Add($"{child.Path} is not a setting of a model (its settings: {string.Join(", ", s_modelSettings)}); it is ignored.");
+                _unknownSettings.Add($"{child.Path} is not a setting of a model (its settings: {string.Join(", ", s_modelSettings)}); it is ignored.{SettingNameHint.DidYouMean(child, s_modelSettings)}");
             }
         }
     }

@@ -55,7 +55,7 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
         {
             if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
             {
-                problems.Add($"{child.Path} is not a setting or section of Sluice (they are: {string.Join(", ", known)}); it is ignored.{DidYouMean(child, known)}");
+                problems.Add($"{child.Path} is not a setting or section of Sluice (they are: {string.Join(", ", known)}); it is ignored.{SettingNameHint.DidYouMean(child, known)}");
             }
         }
 
@@ -79,61 +79,6 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
         return problems;
     }
 
-    /// <summary>
-    /// " Did you mean Sluice:Cache:MaxBytes?" when one known name is within two edits of the key (a letter missing, added,
-    /// changed, or two swapped: MaxByte, AnonymousBurts, Qeue), so the likely fix is named, not only the list; empty otherwise.
-    /// </summary>
-    private static string DidYouMean(IConfigurationSection unknown, IEnumerable<string> known)
-    {
-        var key = unknown.Key.ToUpperInvariant();
-        string? best = null;
-        var bestDistance = Math.Min(2, key.Length / 2);
-        foreach (var name in known)
-        {
-            var distance = Distance(key, name.ToUpperInvariant());
-            if (distance <= bestDistance && (best is null || distance < bestDistance))
-            {
-                (best, bestDistance) = (name, distance);
-            }
-        }
-
-        return best is null ? "" : $" Did you mean {unknown.Path[..^unknown.Key.Length]}{best}?";
-    }
-
-    /// <summary>Edits (insertion, deletion, substitution, swap of neighbours) between two strings: optimal string alignment distance.</summary>
-    private static int Distance(string a, string b)
-    {
-        // Row i of the (a.Length + 1) × (b.Length + 1) table starts at i * width.
-        var width = b.Length + 1;
-        var d = new int[(a.Length + 1) * width];
-        for (var i = 0; i <= a.Length; i++)
-        {
-            d[i * width] = i;
-        }
-
-        for (var j = 0; j <= b.Length; j++)
-        {
-            d[j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                var v = Math.Min(Math.Min(d[((i - 1) * width) + j] + 1, d[(i * width) + j - 1] + 1), d[((i - 1) * width) + j - 1] + cost);
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                {
-                    v = Math.Min(v, d[((i - 2) * width) + j - 2] + 1);
-                }
-
-                d[(i * width) + j] = v;
-            }
-        }
-
-        return d[^1];
-    }
-
     /// <summary>"Queue" for "Sluice:Queue".</summary>
     private static string Child(string sectionPath) => sectionPath[(sectionPath.LastIndexOf(':') + 1)..];
 
@@ -148,7 +93,7 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
                 .FirstOrDefault(p => p is { CanWrite: true });
             if (property is null)
             {
-                problems.Add($"{child.Path} is not a setting of {section.Path} (its settings: {string.Join(", ", settings)}); it is ignored.{DidYouMean(child, settings)}");
+                problems.Add($"{child.Path} is not a setting of {section.Path} (its settings: {string.Join(", ", settings)}); it is ignored.{SettingNameHint.DidYouMean(child, settings)}");
             }
             else if (EntryType(property.PropertyType) is { } entry)
             {

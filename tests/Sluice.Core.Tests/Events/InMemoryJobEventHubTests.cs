@@ -28,7 +28,7 @@ public sealed class InMemoryJobEventHubTests
         hub.Append("job_1", JobEventTypes.Progress, "{\"stage\":\"late\"}");
 
         Assert.False(hub.TrySubscribe("job_1", 0, out var stray), "a late event opened a stream: " + stray?.Reader.Count);
-        Assert.Empty(hub.Snapshot("job_1"));
+        Assert.Empty(hub.Snapshot("job_1", 0));
         Assert.Equal(1, hub.NextId("job_1"));
     }
 
@@ -64,7 +64,7 @@ public sealed class InMemoryJobEventHubTests
         hub.Seed("job_3", 41);
 
         Assert.Equal(42, hub.Append("job_3", JobEventTypes.Started, "{\"attempt\":1}").Id);
-        Assert.Equal([JobEventTypes.Started], hub.Snapshot("job_3").Select(e => e.Type));
+        Assert.Equal([JobEventTypes.Started], hub.Snapshot("job_3", 0).Select(e => e.Type));
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public sealed class JobEventLogTests
 
         log.Append(JobEventTypes.Delta, "{\"text\":\"late\",\"tokens\":1}", now);
 
-        Assert.Equal([JobEventTypes.Started, JobEventTypes.Cancelled], log.Snapshot().Select(e => e.Type));
+        Assert.Equal([JobEventTypes.Started, JobEventTypes.Cancelled], log.Snapshot(0).Select(e => e.Type));
         Assert.Equal(3, log.NextId);
         using var replay = log.Subscribe(0, _ => { });
         var types = new List<string>();

@@ -1,6 +1,8 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Sluice.Core.BuiltIns;
+using Sluice.Core.Models;
 using Sluice.Core.Scheduling;
 using Sluice.Testing;
 
@@ -47,10 +49,40 @@ public sealed class ModelRegistryConfigurationTests
         var problem = Assert.Single(registry.ConfigurationProblems());
 
         Assert.Equal(
-            "Sluice:Models:echo:MaxBatchSzie is not a setting of a model (its settings: Enabled, MaxBatchSize, MaxQueueDelayMs, MaxNumSeqs, MaxQueueDepth, MaxAttempts, DefaultDeadlineMs, ExpectedBatchMs); it is ignored.",
+            "Sluice:Models:echo:MaxBatchSzie is not a setting of a model (its settings: Enabled, MaxBatchSize, MaxQueueDelayMs, MaxNumSeqs, MaxQueueDepth, MaxAttempts, DefaultDeadlineMs, ExpectedBatchMs); it is ignored. Did you mean Sluice:Models:echo:MaxBatchSize?",
             problem);
         Assert.True(registry.TryGet("echo", out var echo));
         Assert.Equal(1, echo.Settings.MaxQueueDelayMs);
+    }
+
+    [Theory]
+    [InlineData("maxnumseq", " Did you mean Sluice:Models:echo:MaxNumSeqs?")]
+    [InlineData("Enbaled", " Did you mean Sluice:Models:echo:Enabled?")]
+    [InlineData("MaxQueueDeptt", " Did you mean Sluice:Models:echo:MaxQueueDepth?")]
+    [InlineData("Threads", "")]
+    public void ConfigurationProblems_UnknownSettingOfAKnownModel_NamesTheClosestSettingWithinTwoEdits(string key, string guess)
+    {
+        var registry = Registry(new() { ["Sluice:Models:echo:" + key] = "8" });
+
+        var problem = Assert.Single(registry.ConfigurationProblems());
+
+        Assert.EndsWith("; it is ignored." + guess, problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_EveryListedModelSetting_ReadIntoTheModelsSettingsWithoutAWarning()
+    {
+        // The list is derived from SchedulerSettings: a property added there but not read by Bind would be listed as a
+        // setting and accepted without a word while it did nothing.
+        var settings = ModelRegistry.ModelSettings.Where(name => name != "Enabled").ToList();
+        var registry = Registry(settings.ToDictionary(name => "Sluice:Models:echo:" + name, _ => (string?)"7"));
+
+        Assert.Empty(registry.ConfigurationProblems());
+        Assert.True(registry.TryGet("echo", out var echo));
+        Assert.All(settings, name => Assert.Equal(7.0, Convert.ToDouble(typeof(SchedulerSettings).GetProperty(name)!.GetValue(echo.Settings), CultureInfo.InvariantCulture)));
+        Assert.Equal(
+            typeof(SchedulerSettings).GetProperties().Select(p => p.Name).Where(name => name != nameof(SchedulerSettings.ExpectedItemMs)).Order(StringComparer.Ordinal),
+            settings.Order(StringComparer.Ordinal));
     }
 
     [Theory]

@@ -31,6 +31,16 @@ public sealed class SettingsDocumentationTests
         Assert.Empty(undocumented);
     }
 
+    [Fact]
+    public void Readme_ModelSettingRows_AreTheModelRegistrysSettings()
+    {
+        // The model registry derives a model's settings from SchedulerSettings; README.md has a row for each of them.
+        var readme = File.ReadAllText(Path.Combine(RepoRoot(), "README.md"));
+        var documented = Regex.Matches(readme, @"^\| `Sluice:Models:\{model\}:(?<setting>\w+)`", RegexOptions.Multiline).Select(m => m.Groups["setting"].Value);
+
+        Assert.Equal(ModelRegistry.ModelSettings.Order(StringComparer.Ordinal), documented.Order(StringComparer.Ordinal));
+    }
+
     private static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
