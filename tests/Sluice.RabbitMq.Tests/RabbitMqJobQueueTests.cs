@@ -262,9 +262,9 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         return (job, reader, taken, live);
     }
 
-    private static async Task<QueuedJob> AcceptAsync(Node gateway)
+    private static async Task<QueuedJob> AcceptAsync(Node gateway, QueuedJob? job = null)
     {
-        var job = Job();
+        job ??= Job();
         await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = job.MaxAttempts }, CancellationToken.None);
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
         return job;
@@ -796,6 +796,111 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
 
         // The worker lets go of the delivery it took (it used to keep it unacknowledged, a prefetch slot lost, until its channel closed).
+        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task ShouldRun_DeleteOnTheSameNodeClaimsAPoisonJobBeforeTheWorkerDeadLettersIt_WorkerLetsGoOfTheDelivery()
+    {
+        // Gateway and worker in one process (the default role): a DELETE finds the job live here once the worker took it.
+        await using var node = await NodeAsync("all");
+        // Redelivered after its worker died on its last allowed attempt: the worker dead-letters it rather than run it.
+        var job = await AcceptAsync(node, Job().With(4));
+        var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
+        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.Equal(taken.MaxAttempts, taken.Attempts);
+
+        // The DELETE's store write is held by a lock on the job's row: it is still storing the cancel when the worker claims.
+        await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
+        Task<JobRecord?>? delete = null;
+
+        // The worker judges the job it took. Hook: at the stale check that precedes its claim of the dead letter (its second,
+        // after Track registered the job and found it unfinished), a DELETE lands and claims the outcome first.
+        var judged = await Task.Factory.StartNew(() =>
+        {
+            var checks = 0;
+            reader.OnStaleCheck = () =>
+            {
+                if (++checks != 2)
+                {
+                    return;
+                }
+
+                Assert.True(node.Live.TryGet(job.Id, out var live));
+                delete = Task.Run(() => node.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask());
+                Assert.True(SpinWait.SpinUntil(() => live.IsFinished, TimeSpan.FromSeconds(30)), "the DELETE never claimed the outcome");
+            };
+            try
+            {
+                return node.Lifecycle.ShouldRun(taken, reader, out _);
+            }
+            finally
+            {
+                reader.OnStaleCheck = null;
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Assert.False(judged);
+        Assert.NotNull(delete);
+
+        // The DELETE stores the cancel once the row is free, and answers cancelled (not dead-lettered).
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
+        await rowLock.ReleaseAsync();
+        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, answered?.Status);
+        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+
+        // The worker lets go of the delivery it took (a prefetch slot lost until its channel closed, without the let-go).
+        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task ShouldRun_DeadlineTimerOnTheSameNodeExpiresTheJobBetweenTheTakeAndTheWorkersDeadlineCheck_WorkerLetsGoOfTheDelivery()
+    {
+        var time = new HookedTimeProvider();
+        await using var node = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker",
+            services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+        // Published without a gateway's deadline timer (its gateway stopped): only the worker's own times the job. Its
+        // deadline is still ahead when the worker takes it, so Track arms that timer.
+        var job = Job(deadline: DateTimeOffset.UtcNow.AddSeconds(4));
+        await node.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = job.MaxAttempts, Deadline = job.Deadline }, CancellationToken.None);
+        await node.Queue.PublishAsync(job, 0, TimeSpan.Zero, CancellationToken.None);
+        var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
+        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+
+        // The timer's store write is held by a lock on the job's row: it is still storing the expiry when the worker claims.
+        await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
+
+        // The worker judges the job it took. Hook: at its deadline check (its second read of the clock, after Track
+        // registered the job and armed its deadline timer), the deadline passes and the timer claims the outcome first.
+        var judged = await Task.Factory.StartNew(() =>
+        {
+            time.HookThisThread(read =>
+            {
+                if (read != 2)
+                {
+                    return;
+                }
+
+                Assert.True(node.Live.TryGet(job.Id, out var live));
+                Assert.True(SpinWait.SpinUntil(() => live.IsFinished, TimeSpan.FromSeconds(30)), "the deadline timer never claimed the outcome");
+            });
+            try
+            {
+                return node.Lifecycle.ShouldRun(taken, reader, out _);
+            }
+            finally
+            {
+                time.Unhook();
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Assert.False(judged);
+
+        // The timer stores the expiry once the row is free.
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
+        await rowLock.ReleaseAsync();
+        await UntilAsync(async () => (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status == JobStatus.Expired, () => "the expiry was never stored");
+
+        // The worker lets go of the delivery it took (a prefetch slot lost until its channel closed, without the let-go).
         Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
     }
 
