@@ -262,9 +262,9 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         return (job, reader, taken, live);
     }
 
-    private static async Task<QueuedJob> AcceptAsync(Node gateway)
+    private static async Task<QueuedJob> AcceptAsync(Node gateway, QueuedJob? job = null)
     {
-        var job = Job();
+        job ??= Job();
         await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = job.MaxAttempts }, CancellationToken.None);
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
         return job;
@@ -800,6 +800,199 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task ShouldRun_DeleteOnTheSameNodeClaimsAPoisonJobBeforeTheWorkerDeadLettersIt_WorkerLetsGoOfTheDelivery()
+    {
+        // Gateway and worker in one process (the default role): a DELETE finds the job live here once the worker took it.
+        await using var node = await NodeAsync("all");
+        // Redelivered after its worker died on its last allowed attempt: the worker dead-letters it rather than run it.
+        var job = await AcceptAsync(node, Job().With(4));
+        var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
+        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        Assert.Equal(taken.MaxAttempts, taken.Attempts);
+
+        // The DELETE's store write is held by a lock on the job's row: it is still storing the cancel when the worker claims.
+        await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
+        Task<JobRecord?>? delete = null;
+
+        // The worker judges the job it took. Hook: at the stale check that precedes its claim of the dead letter (its second,
+        // after Track registered the job and found it unfinished), a DELETE lands and claims the outcome first.
+        var judged = await Task.Factory.StartNew(() =>
+        {
+            var checks = 0;
+            reader.OnStaleCheck = () =>
+            {
+                if (++checks != 2)
+                {
+                    return;
+                }
+
+                Assert.True(node.Live.TryGet(job.Id, out var live));
+                delete = Task.Run(() => node.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask());
+                Assert.True(SpinWait.SpinUntil(() => live.IsFinished, TimeSpan.FromSeconds(30)), "the DELETE never claimed the outcome");
+            };
+            try
+            {
+                return node.Lifecycle.ShouldRun(taken, reader, out _);
+            }
+            finally
+            {
+                reader.OnStaleCheck = null;
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Assert.False(judged);
+        Assert.NotNull(delete);
+
+        // The DELETE stores the cancel once the row is free, and answers cancelled (not dead-lettered).
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
+        await rowLock.ReleaseAsync();
+        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, answered?.Status);
+        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+
+        // The worker lets go of the delivery it took (a prefetch slot lost until its channel closed, without the let-go).
+        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task ShouldRun_DeadlineTimerOnTheSameNodeExpiresTheJobBetweenTheTakeAndTheWorkersDeadlineCheck_WorkerLetsGoOfTheDelivery()
+    {
+        var time = new HookedTimeProvider();
+        await using var node = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker",
+            services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+        // Published without a gateway's deadline timer (its gateway stopped): only the worker's own times the job. Its
+        // deadline is still ahead when the worker takes it, so Track arms that timer.
+        var job = Job(deadline: DateTimeOffset.UtcNow.AddSeconds(4));
+        await node.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = job.MaxAttempts, Deadline = job.Deadline }, CancellationToken.None);
+        await node.Queue.PublishAsync(job, 0, TimeSpan.Zero, CancellationToken.None);
+        var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
+        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+
+        // The timer's store write is held by a lock on the job's row: it is still storing the expiry when the worker claims.
+        await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
+
+        // The worker judges the job it took. Hook: at its deadline check (its second read of the clock, after Track
+        // registered the job and armed its deadline timer), the deadline passes and the timer claims the outcome first.
+        var judged = await Task.Factory.StartNew(() =>
+        {
+            time.HookThisThread(read =>
+            {
+                if (read != 2)
+                {
+                    return;
+                }
+
+                Assert.True(node.Live.TryGet(job.Id, out var live));
+                Assert.True(SpinWait.SpinUntil(() => live.IsFinished, TimeSpan.FromSeconds(30)), "the deadline timer never claimed the outcome");
+            });
+            try
+            {
+                return node.Lifecycle.ShouldRun(taken, reader, out _);
+            }
+            finally
+            {
+                time.Unhook();
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Assert.False(judged);
+
+        // The timer stores the expiry once the row is free.
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
+        await rowLock.ReleaseAsync();
+        await UntilAsync(async () => (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status == JobStatus.Expired, () => "the expiry was never stored");
+
+        // The worker lets go of the delivery it took (a prefetch slot lost until its channel closed, without the let-go).
+        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task ShouldRun_DeleteOnTheSameNodeClaimedTheJobAsTheWorkerTookItAndItsWriteFails_DeliveryHandedBackNotAcknowledged()
+    {
+        // Gateway and worker in one process (the default role): a DELETE finds the job live here once the worker took it.
+        var time = new HookedTimeProvider();
+        await using var node = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "all",
+            services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+        var job = await AcceptAsync(node);
+        var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
+        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+
+        // The DELETE's store write is held by a lock on the job's row.
+        await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
+        Task<JobRecord?>? delete = null;
+
+        // The worker judges the job it took. Hook: at Track's read of the clock (it registered the job just before), a
+        // DELETE lands and claims the outcome: the worker finds the job already finished.
+        var judged = await Task.Factory.StartNew(() =>
+        {
+            time.HookThisThread(read =>
+            {
+                if (read != 1)
+                {
+                    return;
+                }
+
+                Assert.True(node.Live.TryGet(job.Id, out var live));
+                delete = Task.Run(() => node.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask());
+                Assert.True(SpinWait.SpinUntil(() => live.IsFinished, TimeSpan.FromSeconds(30)), "the DELETE never claimed the outcome");
+            });
+            try
+            {
+                return node.Lifecycle.ShouldRun(taken, reader, out _);
+            }
+            finally
+            {
+                time.Unhook();
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Assert.False(judged);
+        Assert.NotNull(delete);
+
+        // The cancel is not stored yet: the worker keeps its delivery until it is (it used to acknowledge it at once).
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
+        Assert.False(reader.Settled.Task.IsCompleted, "the delivery was let go before the DELETE's outcome was stored");
+
+        // The DELETE's write fails (a PostgreSQL error): the job is still queued, and in no queue if its delivery was
+        // acknowledged (the gateways' sweep republishes only jobs the broker never confirmed). The worker hands it back,
+        // so it comes back and runs.
+        await FailTheWaitingWriteAsync("UPDATE jobs SET status = $%, result = $%");
+        Assert.Equal(JobStatus.Queued, (await delete.WaitAsync(TimeSpan.FromSeconds(30)))?.Status);
+        Assert.Equal("retry", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+        var back = await ReadOneAsync(reader, TimeSpan.FromSeconds(20));
+        Assert.Equal(job.Id, back.Id);
+        Assert.True(node.Lifecycle.ShouldRun(back, reader, out _));
+    }
+
+    [Fact]
+    public async Task FailAsync_DeleteOnTheSameNodeClaimedTheJobWhileItsStartWasWrittenAndItsWriteFailed_DeliveryHandedBackNotAcknowledged()
+    {
+        // Gateway and worker in one process (the default role): a DELETE finds the job live here once the worker took it.
+        await using var node = await NodeAsync("all");
+        var (job, reader, taken, live) = await AcceptAndTakeAsync(node);
+
+        // The start's store write is held by a lock on the job's row; a DELETE on this node finds the job queued and live
+        // here, claims the outcome and stores the cancel, its write queued behind the start's.
+        await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
+        var start = node.Lifecycle.StartAsync([taken], [live], 1, reader, CancellationToken.None).AsTask();
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = 1, attempts%", 1);
+        var delete = node.Jobs.CancelAsync(job.Id, CancellationToken.None).AsTask();
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
+        Assert.True(live.IsFinished);
+
+        // The cancel's write fails (a PostgreSQL error); the start is stored, and the run starts.
+        await FailTheWaitingWriteAsync("UPDATE jobs SET status = $%, result = $%");
+        Assert.Equal(JobStatus.Queued, (await delete.WaitAsync(TimeSpan.FromSeconds(30)))?.Status);
+        await rowLock.ReleaseAsync();
+        Assert.Equal(1, await start.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        // Its step fails before it sees the cancel. The job is running in the store and no one's outcome is stored: the
+        // run hands its delivery back rather than acknowledge it (the job would then be in no queue), so it comes back.
+        await node.Lifecycle.FailAsync(taken, reader, live, "boom", retryable: true, 1, 0).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("retry", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(JobStatus.Running, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+        var back = await ReadOneAsync(reader, TimeSpan.FromSeconds(20));
+        Assert.Equal(job.Id, back.Id);
+    }
+
+    [Fact]
     public async Task StartAsync_DeleteOnTheSameNodeLandsWhileTheStartIsWritten_RunEndsCancelledAndLetsGoOfTheDelivery()
     {
         // Gateway and worker in one process (the default role): a DELETE finds the job live here once the worker took it.
@@ -900,6 +1093,16 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await using var waiting = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE @q", watcher);
         waiting.Parameters.AddWithValue("q", statement);
         await UntilAsync(async () => (long)(await waiting.ExecuteScalarAsync())! == count, () => $"never {count} waiting on the lock: {statement}");
+    }
+
+    /// <summary>Fails the store write like <paramref name="statement"/> that waits on a row lock (its statement cancelled: a PostgreSQL error).</summary>
+    private async Task FailTheWaitingWriteAsync(string statement)
+    {
+        await using var db = new Npgsql.NpgsqlConnection(ConnectionString(_store));
+        await db.OpenAsync();
+        await using var cancel = new Npgsql.NpgsqlCommand("SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE @q", db);
+        cancel.Parameters.AddWithValue("q", statement);
+        Assert.Equal(1L, (long)(await cancel.ExecuteScalarAsync())!);
     }
 
     /// <summary>The messages ready in the fallback's (<c>count</c>) lanes.</summary>

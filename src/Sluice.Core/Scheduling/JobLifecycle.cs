@@ -153,8 +153,18 @@ internal sealed partial class JobLifecycle
         live = Track(job);
         if (live.IsFinished)
         {
-            _ = reader.AcknowledgeAsync(job, CancellationToken.None).AsTask();
             _live.Remove(live);
+            if (_queue is InProcessJobQueue)
+            {
+                _ = reader.AcknowledgeAsync(job, CancellationToken.None).AsTask();
+            }
+            else
+            {
+                // Settled here by a caller holding no delivery (a DELETE, the deadline) whose write may still fail: acknowledged
+                // now, the job would then be in no queue (the gateways' sweep republishes only jobs never confirmed).
+                _ = LetGoSettledElsewhereAsync(job, reader, live);
+            }
+
             return false;
         }
 
@@ -450,8 +460,17 @@ internal sealed partial class JobLifecycle
         if (live.IsFinished)
         {
             // Settled while its step ran (a cancel that did not wait for it): the failure changes nothing, and a retry
-            // would only be counted, logged and dropped.
-            await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
+            // would only be counted, logged and dropped. With a broker that outcome may still be written (and fail): the
+            // delivery is let go once it is stored, as a run's outcome that lost its claim.
+            if (_queue is InProcessJobQueue)
+            {
+                await reader.AcknowledgeAsync(job, CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await LetGoSettledElsewhereAsync(job, reader, live).ConfigureAwait(false);
+            }
+
             return;
         }
 
