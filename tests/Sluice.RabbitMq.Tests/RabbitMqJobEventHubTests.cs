@@ -113,6 +113,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
     public async Task TrySubscribe_GatewayThatMissedTheStart_FallsBackToStoreThenFollowsLive()
     {
         await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker");
+        await using var early = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
         var job = await CreateAsync(worker.Store);
         worker.Hub.Seed(job.Id, 0);
         for (var i = 0; i < 5; i++)
@@ -120,12 +121,20 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
             worker.Hub.Append(job.Id, "delta", "{}");
         }
 
+        // The worker publishes from its outbox, after storing: once a gateway already there has all five, they were
+        // published, and a gateway started now cannot be sent them (a fixed sleep let a slow outbox publish them late).
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (early.Hub.NextId(job.Id) != 6 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(6, early.Hub.NextId(job.Id));
+
         // A gateway started mid-stream (a restart) only sees what comes next.
         await using var late = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
-        await Task.Delay(500);
         worker.Hub.Append(job.Id, "delta", "{}");
-        var until = DateTime.UtcNow.AddSeconds(30);
-        while (late.Hub.NextId(job.Id) != 7 && DateTime.UtcNow < until)
+        while (late.Hub.NextId(job.Id) != 7 && DateTime.UtcNow < until.AddSeconds(30))
         {
             await Task.Delay(20);
         }
