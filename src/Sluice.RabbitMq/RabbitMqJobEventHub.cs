@@ -587,9 +587,12 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
                 return;
             }
 
+            // Each removal below takes out only the cancel as read here: CancelRemoteAsync replaces its unsettled
+            // cancel with the settled one right after its settle is stored, and a sweep that read the unsettled one,
+            // then found the job ended, would otherwise drop the settled one, leaving a redelivered copy uncancelled.
             if (now > pending.GiveUpAt)
             {
-                _pendingCancels.TryRemove(jobId, out _);
+                _pendingCancels.TryRemove(KeyValuePair.Create(jobId, pending));
                 continue;
             }
 
@@ -599,7 +602,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
                 if (record is null || record.Status.IsTerminal() || !IsIn(record, pending.Run))
                 {
                     // Ended, or (a run-scoped cancel) past the run it was meant for.
-                    _pendingCancels.TryRemove(jobId, out _);
+                    _pendingCancels.TryRemove(KeyValuePair.Create(jobId, pending));
                     continue;
                 }
             }

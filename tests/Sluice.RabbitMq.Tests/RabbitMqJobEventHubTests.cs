@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Sluice.Core.Jobs;
 using Sluice.Core.Storage;
 
@@ -111,6 +113,7 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
     public async Task TrySubscribe_GatewayThatMissedTheStart_FallsBackToStoreThenFollowsLive()
     {
         await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker");
+        await using var early = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
         var job = await CreateAsync(worker.Store);
         worker.Hub.Seed(job.Id, 0);
         for (var i = 0; i < 5; i++)
@@ -118,12 +121,20 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
             worker.Hub.Append(job.Id, "delta", "{}");
         }
 
+        // The worker publishes from its outbox, after storing: once a gateway already there has all five, they were
+        // published, and a gateway started now cannot be sent them (a fixed sleep let a slow outbox publish them late).
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (early.Hub.NextId(job.Id) != 6 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(6, early.Hub.NextId(job.Id));
+
         // A gateway started mid-stream (a restart) only sees what comes next.
         await using var late = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
-        await Task.Delay(500);
         worker.Hub.Append(job.Id, "delta", "{}");
-        var until = DateTime.UtcNow.AddSeconds(30);
-        while (late.Hub.NextId(job.Id) != 7 && DateTime.UtcNow < until)
+        while (late.Hub.NextId(job.Id) != 7 && DateTime.UtcNow < until.AddSeconds(30))
         {
             await Task.Delay(20);
         }
@@ -370,6 +381,35 @@ public sealed class RabbitMqJobEventHubTests(RabbitMqServers servers) : IAsyncLi
             await Task.Delay(50);
         }
 
+        Assert.True(live.Cancellation.IsCancellationRequested, "the redelivered copy never got the cancel");
+        Assert.Equal(JobStatus.Cancelled, live.CancelStatus);
+    }
+
+    [Fact]
+    public async Task CancelRemoteAsync_SweepFindsTheJobSettledBeforeItsCancelIsMarkedSettled_CancelStillReachesTheRedeliveredCopy()
+    {
+        SweepHoldingJobStore? held = null;
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway", services =>
+        {
+            var store = services.Single(d => d.ServiceType == typeof(IJobStore));
+            services.Replace(ServiceDescriptor.Singleton<IJobStore>(sp => held = new SweepHoldingJobStore((IJobStore)store.ImplementationFactory!(sp))));
+        });
+        await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker");
+        var job = await CreateAsync(gateway.Store);
+        await gateway.Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
+
+        // Its worker died: the gateway settles the job after the DELETE's wait. The hub's once-a-second sweep comes by
+        // between that settle being stored and the cancel it keeps being marked settled, reads the job ended, and acts
+        // on what it read only after the mark: the sweep must not drop the settled cancel it never read.
+        held!.Arm(job.Id);
+        await gateway.Hub.CancelRemoteAsync(job.Id, false, null, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(held.ReadHeld.Task.IsCompleted, "the sweep never read the settled job");
+        Assert.Equal(JobStatus.Cancelled, (await gateway.Store.GetAsync(job.Id, CancellationToken.None))!.Status);
+        held.ReleaseRead();
+
+        // The broker redelivers the job to the surviving worker, whose copy starts before it looks at the store.
+        var live = worker.Live.GetOrAdd(job.Id, "sleep-batch");
+        await UntilCancelledAsync(live);
         Assert.True(live.Cancellation.IsCancellationRequested, "the redelivered copy never got the cancel");
         Assert.Equal(JobStatus.Cancelled, live.CancelStatus);
     }

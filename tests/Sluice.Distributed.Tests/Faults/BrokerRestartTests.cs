@@ -24,7 +24,14 @@ public sealed class BrokerRestartTests(Brokers brokers)
         {
             await load.WaitAcceptedSinceAsync(DateTime.MinValue, 100, TimeSpan.FromSeconds(30), () => cluster.Output);
             await brokers.StopRabbitMqAsync();
-            await Task.Delay(2000);
+            // A submit in flight when the broker went away answers 503 only once its gateway has seen the connection
+            // close or its publish confirm timed out: waited for, not assumed within a fixed 2 s on a loaded machine.
+            var stopped = DateTime.UtcNow;
+            while (load.Unavailable.IsEmpty && DateTime.UtcNow - stopped < TimeSpan.FromSeconds(20))
+            {
+                await Task.Delay(50);
+            }
+
             var down = load.Unavailable.Count;
             // Readiness follows the broker: a load balancer stops sending submits that could only answer 503.
             await WaitReadyAsync(gateway, ready: false, "broker");
