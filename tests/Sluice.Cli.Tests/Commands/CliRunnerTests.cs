@@ -85,6 +85,29 @@ public sealed class CliRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_SynthIntoAFolderThatDoesNotExist_CreatesTheFolderAndWritesTheModel()
+    {
+        // docs/benchmarks.md writes to /tmp/sluice-models/…, a folder a fresh machine does not have.
+        var root = Path.Combine(Path.GetTempPath(), $"sluice-synth-{Guid.NewGuid():N}");
+        var output = Path.Combine(root, "models", "synthetic15m-q8_0.gguf");
+        try
+        {
+            var (code, error) = await RunAsync("model", "synth", "--shape", "15M", "--format", "gguf", "--type", "q8_0", "--out", output);
+
+            Assert.Equal("", error.Trim());
+            Assert.Equal(0, code);
+            Assert.True(new FileInfo(output).Length > 0);
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_SynthUnknownShape_UsageErrorWithNoParameterSuffixAndExit2()
     {
         var output = Path.Combine(Path.GetTempPath(), $"sluice-synth-{Guid.NewGuid():N}.bin");
