@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway RabbitMQ node on loopback: its own data dir, node name, Erlang cookie, epmd port and AMQP port,
 # so several can run beside each other and beside a system RabbitMQ. Used by ./sluice dev and by the tests.
-#   rabbitmq-local.sh start DIR [AMQP_PORT]   starts (or reuses) the node in DIR; prints AMQP_URL=amqp-style sluice URL
+#   rabbitmq-local.sh start DIR [AMQP_PORT]   starts (or reuses) the node in DIR; prints SLUICE_QUEUE_URL=rabbitmq://… and RABBITMQ_MANAGEMENT_URL=http://…
 #   rabbitmq-local.sh stop DIR                stops it (data kept: start again restarts the same node and port)
 #   rabbitmq-local.sh status DIR              exit 0 when running
 # The node keeps its ports in DIR/ports, so a stop/start cycle (the restart fault test) reuses them.
@@ -77,8 +77,9 @@ CONF
       for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -9 "$pid" 2>/dev/null || true
     fi
-    # epmd started for this node's private port.
-    pkill_epmd() { for p in $(pgrep -x epmd 2>/dev/null); do tr '\0' ' ' < "/proc/$p/environ" 2>/dev/null | grep -q "ERL_EPMD_PORT=$epmd " && kill "$p" 2>/dev/null; done; true; }
+    # epmd started for this node's private port. 2>/dev/null comes first: an epmd that exits between pgrep and the
+    # read (this node's, once the node stopped) would otherwise print 'No such process' from the failed redirection.
+    pkill_epmd() { for p in $(pgrep -x epmd 2>/dev/null); do tr '\0' ' ' 2>/dev/null < "/proc/$p/environ" | grep -q "ERL_EPMD_PORT=$epmd " && kill "$p" 2>/dev/null; done; true; }
     pkill_epmd
     ;;
   status)

@@ -1,5 +1,7 @@
+using System.CommandLine;
 using System.Text.RegularExpressions;
 using Sluice.Engine.Loading;
+using Sluice.Grading.Spelling;
 
 namespace Sluice.Cli.Commands;
 
@@ -26,6 +28,36 @@ internal static partial class CliErrors
     };
 
     /// <summary>
+    /// The parser's errors as one line. A word where a command of a group was expected (<c>jobs lst</c>, <c>job list</c>)
+    /// is named with the group's commands and the likely one, instead of "Required command was not provided" beside
+    /// one "Unrecognized command or argument" per token; an unknown option gets the option within two typing slips.
+    /// </summary>
+    public static string DescribeParseErrors(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        var unmatched = command.TreatUnmatchedTokensAsErrors ? parse.UnmatchedTokens : [];
+        if (unmatched.Count > 0 && !unmatched[0].StartsWith('-') && command.Subcommands.Count > 0 && command.Arguments.Count == 0)
+        {
+            var names = command.Subcommands.Where(static c => !c.Hidden).Select(static c => c.Name).ToArray();
+            return $"'{unmatched[0]}' is not a command of '{CommandPath(command)}' ({string.Join(", ", names)})" +
+                $"{DidYouMean(unmatched[0], names)} (see --help)";
+        }
+
+        var messages = parse.Errors.Select(static e => DescribeParseError(e.Message)[..^SeeHelp.Length]).Distinct().ToList();
+        if (unmatched.FirstOrDefault(static t => t.StartsWith('-')) is { } option)
+        {
+            var names = command.Options.Where(static o => !o.Hidden).SelectMany(static o => o.Aliases.Prepend(o.Name)).ToArray();
+            var index = messages.FindIndex(m => m.EndsWith($"'{option}'", StringComparison.Ordinal));
+            if (index >= 0)
+            {
+                messages[index] += DidYouMean(option, names);
+            }
+        }
+
+        return string.Join("; ", messages) + SeeHelp;
+    }
+
+    /// <summary>
     /// A parser message with the expected type said in words ("a whole number", not <c>System.Nullable`1[System.Int32]</c>)
     /// and a pointer to the help the parser no longer prints.
     /// </summary>
@@ -36,7 +68,39 @@ internal static partial class CliErrors
         // One line, as every error: the parser lists allowed values one per line ("Must be one of:\n\t'high'\n\t'low'").
         var lines = described.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         described = lines.Length == 1 ? lines[0] : lines[0] + " " + string.Join(", ", lines[1..]);
-        return described.TrimEnd('.') + " (see --help)";
+        return described.TrimEnd('.') + SeeHelp;
+    }
+
+    private const string SeeHelp = " (see --help)";
+
+    /// <summary>"; did you mean 'list'?" when the closest of <paramref name="names"/> is within two edits (at most half the word's length).</summary>
+    private static string DidYouMean(string word, IEnumerable<string> names)
+    {
+        string? best = null;
+        var bestDistance = Math.Min(2, word.Length / 2);
+        foreach (var name in names)
+        {
+            var distance = EditDistance.Compute(word.ToLowerInvariant(), name.ToLowerInvariant(), bestDistance);
+            if (distance <= bestDistance && (best is null || distance < bestDistance))
+            {
+                (best, bestDistance) = (name, distance);
+            }
+        }
+
+        return best is null ? "" : $"; did you mean '{best}'?";
+    }
+
+    /// <summary>"sluice jobs" for the jobs group: the root's own name is the host's executable (testhost in tests).</summary>
+    private static string CommandPath(Command command)
+    {
+        var names = new List<string>();
+        for (Symbol? symbol = command; symbol is Command c and not RootCommand; symbol = symbol.Parents.FirstOrDefault())
+        {
+            names.Insert(0, c.Name);
+        }
+
+        names.Insert(0, "sluice");
+        return string.Join(' ', names);
     }
 
     /// <summary>The exit code for an expected failure: usage errors as System.CommandLine's, everything else 1.</summary>

@@ -20,11 +20,8 @@ internal static class CliRunner
         var parse = CommandCatalog.CreateRoot().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
-            // One error: line each, as for every other failure, instead of the parser's message and the whole help.
-            foreach (var parseError in parse.Errors)
-            {
-                await error.WriteLineAsync($"error: {CliErrors.DescribeParseError(parseError.Message)}").ConfigureAwait(false);
-            }
+            // One error: line, as for every other failure, instead of the parser's messages and the whole help.
+            await error.WriteLineAsync($"error: {CliErrors.DescribeParseErrors(parse)}").ConfigureAwait(false);
 
             return CliUsageException.ExitCode;
         }

@@ -12,9 +12,13 @@ internal static class JobsCommand
         var jobs = new Command("jobs", "Inspect and cancel jobs on a running server.");
         var client = new ClientOptions();
 
-        var get = new Command("get", "Show a job.");
-        var getId = new Argument<string>("id");
+        // get and cancel always print the job's JSON; --json is taken too, as 'jobs list --json' and 'models --json'
+        // teach users to type it (it was an "Unrecognized command or argument" error).
+        var getJson = new Option<bool>("--json") { Description = "Print the job's JSON (what get always prints)." };
+        var get = new Command("get", "Show a job (its JSON).");
+        var getId = new Argument<string>("id") { Description = "Job id (job_…)." };
         get.Arguments.Add(getId);
+        get.Options.Add(getJson);
         client.AddTo(get);
         get.SetAction(async (r, ct) =>
         {
@@ -23,9 +27,11 @@ internal static class JobsCommand
             return await CliOutput.PrintAsync(response, r, ct);
         });
 
-        var cancel = new Command("cancel", "Cancel a job.");
-        var cancelId = new Argument<string>("id");
+        var cancelJson = new Option<bool>("--json") { Description = "Print the job's JSON (what cancel always prints)." };
+        var cancel = new Command("cancel", "Cancel a job and print it (its JSON).");
+        var cancelId = new Argument<string>("id") { Description = "Job id (job_…)." };
         cancel.Arguments.Add(cancelId);
+        cancel.Options.Add(cancelJson);
         client.AddTo(cancel);
         cancel.SetAction(async (r, ct) =>
         {

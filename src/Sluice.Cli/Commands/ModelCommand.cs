@@ -48,6 +48,7 @@ internal static class ModelCommand
                     throw new CliUsageException("llama2.c checkpoints are float32 only; use --format gguf for f16 or q8_0");
                 }
 
+                CreateFolderOf(path);
                 ModelSynthesizer.WriteLlama2c(path, config, r.GetValue(seed));
             }
             else if (fmt == "gguf")
@@ -61,6 +62,7 @@ internal static class ModelCommand
                 };
                 var tokenizerPath = r.GetValue(tokenizer) ?? ModelLoader.FindTokenizer(config.VocabSize, SharedData.TryGetPath("models") is { } m ? [m] : []);
                 var vocab = tokenizerPath is null ? null : TokenizerReader.Load(tokenizerPath);
+                CreateFolderOf(path);
                 ModelSynthesizer.WriteGguf(path, config, tensorType, vocab, r.GetValue(seed));
             }
             else
@@ -72,6 +74,18 @@ internal static class ModelCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Creates the folder <paramref name="path"/> goes in, as the bench's --out does: the documented
+    /// <c>--out /tmp/sluice-models/synthetic15m.bin</c> otherwise failed on a machine without that folder.
+    /// </summary>
+    private static void CreateFolderOf(string path)
+    {
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+        }
     }
 
     private static Command CreateInfo()

@@ -60,6 +60,53 @@ public sealed class CliRunnerTests
         Assert.Equal("", output.ToString());
     }
 
+    [Theory]
+    [InlineData("error: 'lst' is not a command of 'sluice jobs' (get, cancel, list); did you mean 'list'? (see --help)", "jobs", "lst")]
+    [InlineData("error: 'job' is not a command of 'sluice' (serve, submit, jobs, models, grader, grade, generate, model, engine, bench); did you mean 'jobs'? (see --help)", "job", "list")]
+    [InlineData("error: 'scenari' is not a command of 'sluice bench' (scenario); did you mean 'scenario'? (see --help)", "bench", "scenari", "overhead")]
+    [InlineData("error: 'frobnicate' is not a command of 'sluice grader' (train, eval, bench) (see --help)", "grader", "frobnicate")]
+    public async Task RunAsync_MistypedSubcommand_OneErrorLineListingTheCommandsAndTheLikelyOne(string expected, params string[] args)
+    {
+        var (code, error) = await RunAsync(args);
+
+        Assert.Equal(2, code);
+        Assert.Equal(expected, error.Trim());
+    }
+
+    [Theory]
+    [InlineData("error: Unrecognized command or argument '--jsn'; did you mean '--json'? (see --help)", "models", "--jsn")]
+    [InlineData("error: Required argument missing for option: '--status'; Cannot parse argument 'x' for option '--limit' as a whole number (see --help)", "jobs", "list", "--limit", "x", "--status")]
+    public async Task RunAsync_UnknownOptionOrSeveralParseErrors_OneErrorLine(string expected, params string[] args)
+    {
+        var (code, error) = await RunAsync(args);
+
+        Assert.Equal(2, code);
+        Assert.Equal(expected, error.Trim());
+    }
+
+    [Fact]
+    public async Task RunAsync_SynthIntoAFolderThatDoesNotExist_CreatesTheFolderAndWritesTheModel()
+    {
+        // docs/benchmarks.md writes to /tmp/sluice-models/…, a folder a fresh machine does not have.
+        var root = Path.Combine(Path.GetTempPath(), $"sluice-synth-{Guid.NewGuid():N}");
+        var output = Path.Combine(root, "models", "synthetic15m-q8_0.gguf");
+        try
+        {
+            var (code, error) = await RunAsync("model", "synth", "--shape", "15M", "--format", "gguf", "--type", "q8_0", "--out", output);
+
+            Assert.Equal("", error.Trim());
+            Assert.Equal(0, code);
+            Assert.True(new FileInfo(output).Length > 0);
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
     [Fact]
     public async Task RunAsync_SynthUnknownShape_UsageErrorWithNoParameterSuffixAndExit2()
     {

@@ -24,6 +24,30 @@ public sealed class JobsCommandTests
         Assert.Equal("", output.ToString());
     }
 
+    [Theory]
+    [InlineData("get", "succeeded")]
+    [InlineData("cancel", "cancelled")]
+    public async Task GetOrCancel_WithJson_PrintsTheJobsJson(string verb, string status)
+    {
+        await using var server = await SluiceServer.StartAsync();
+        var body = verb == "get" ? """{"model":"echo","input":{"a":1}}""" : """{"model":"count","input":{"n":100000}}""";
+        var (_, job) = await server.PostAsync("/v1/jobs", body);
+        var id = job.GetProperty("id").GetString()!;
+        if (verb == "get")
+        {
+            await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
+        }
+
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await CliRunner.RunAsync(["jobs", verb, id, "--json", "--url", server.BaseAddress.ToString()], output, error);
+
+        Assert.True(code == 0, error.ToString());
+        using var printed = JsonDocument.Parse(output.ToString());
+        Assert.Equal(id, printed.RootElement.GetProperty("id").GetString());
+        Assert.Equal(status, printed.RootElement.GetProperty("status").GetString());
+    }
+
     private static async Task<JsonElement> ListAsync(SluiceServer server, params string[] options)
     {
         var output = new StringWriter();
