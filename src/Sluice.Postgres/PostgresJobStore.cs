@@ -183,7 +183,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
         p.AddWithValue("completed", NpgsqlDbType.Bigint, ToMs(job.CompletedAt));
         p.AddWithValue("nb", NpgsqlDbType.Bigint, ToMs(job.NotBefore));
         p.AddWithValue("result", NpgsqlDbType.Text, Db(job.ResultJson));
-        p.AddWithValue("error", NpgsqlDbType.Text, Db(job.Error));
+        p.AddWithValue("error", NpgsqlDbType.Text, DbText(job.Error));
         p.AddWithValue("bs", NpgsqlDbType.Integer, job.BatchSize is { } bs ? bs : DBNull.Value);
         p.AddWithValue("qms", NpgsqlDbType.Double, job.QueuedMs is { } q ? q : DBNull.Value);
         p.AddWithValue("rms", NpgsqlDbType.Double, job.RunMs is { } r ? r : DBNull.Value);
@@ -240,7 +240,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
                 WHERE id = @id AND {JobCompletionSql.RunGuard(a.run, '@')}
                 """, conn);
             cmd.Parameters.AddWithValue("a", a.attempts);
-            cmd.Parameters.Add(new NpgsqlParameter<string?>("e", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = a.error });
+            cmd.Parameters.Add(new NpgsqlParameter<string?>("e", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = StoredText.WithoutNul(a.error) });
             cmd.Parameters.AddWithValue("ec", NpgsqlDbType.Text, Db(a.errorCode));
             cmd.Parameters.AddWithValue("ra", NpgsqlDbType.Bigint, Db(a.retryAfter));
             cmd.Parameters.AddWithValue("nb", ToMs(a.notBefore));
@@ -318,7 +318,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
         var p = cmd.Parameters;
         p.AddWithValue("s", (int)c.Status);
         p.AddWithValue("r", NpgsqlDbType.Text, Db(c.ResultJson));
-        p.AddWithValue("e", NpgsqlDbType.Text, Db(c.Error));
+        p.AddWithValue("e", NpgsqlDbType.Text, DbText(c.Error));
         p.AddWithValue("ec", NpgsqlDbType.Text, Db(c.ErrorCode));
         p.AddWithValue("ra", NpgsqlDbType.Bigint, Db(c.RetryAfter));
         p.AddWithValue("bs", NpgsqlDbType.Integer, c.BatchSize is { } bs ? bs : DBNull.Value);
@@ -727,6 +727,9 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
     internal static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
 
     internal static object Db(string? s) => s is null ? DBNull.Value : s;
+
+    /// <summary>Free text (an error message): <c>text</c> refuses a NUL (<see cref="StoredText"/>).</summary>
+    internal static object DbText(string? s) => Db(StoredText.WithoutNul(s));
 
     /// <summary>A wait as whole milliseconds (rounded up, so a wait is never stored shorter), or null.</summary>
     internal static object Db(TimeSpan? v) => v is { } x ? (long)Math.Ceiling(x.TotalMilliseconds) : DBNull.Value;

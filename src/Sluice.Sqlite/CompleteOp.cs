@@ -20,7 +20,7 @@ internal sealed class CompleteOp(JobCompletion c) : WriteOp<bool>
         var p = cmd.Parameters;
         p.AddWithValue("$s", (int)c.Status);
         p.AddWithValue("$r", SqliteJobStore.Db(c.ResultJson));
-        p.AddWithValue("$e", SqliteJobStore.Db(c.Error));
+        p.AddWithValue("$e", SqliteJobStore.Db(StoredText.WithoutNul(c.Error)));
         p.AddWithValue("$ec", SqliteJobStore.Db(c.ErrorCode));
         p.AddWithValue("$ra", SqliteJobStore.Db(c.RetryAfter));
         p.AddWithValue("$bs", SqliteJobStore.Db(c.BatchSize));

@@ -58,7 +58,7 @@ internal sealed class CreateOp(JobRecord job, TimeSpan retention) : WriteOp<Crea
         p.AddWithValue("$completed", SqliteJobStore.ToMs(job.CompletedAt));
         p.AddWithValue("$nb", SqliteJobStore.ToMs(job.NotBefore));
         p.AddWithValue("$result", SqliteJobStore.Db(job.ResultJson));
-        p.AddWithValue("$error", SqliteJobStore.Db(job.Error));
+        p.AddWithValue("$error", SqliteJobStore.Db(StoredText.WithoutNul(job.Error)));
         p.AddWithValue("$bs", SqliteJobStore.Db(job.BatchSize));
         p.AddWithValue("$qms", SqliteJobStore.Db(job.QueuedMs));
         p.AddWithValue("$rms", SqliteJobStore.Db(job.RunMs));

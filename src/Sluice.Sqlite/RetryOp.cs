@@ -20,7 +20,7 @@ internal sealed class RetryOp(string id, int attempts, string? error, string? er
             WHERE id = $id AND {JobCompletionSql.RunGuard(run, '$')}
             """;
         cmd.Parameters.AddWithValue("$a", attempts);
-        cmd.Parameters.AddWithValue("$e", (object?)error ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$e", SqliteJobStore.Db(StoredText.WithoutNul(error)));
         cmd.Parameters.AddWithValue("$ec", SqliteJobStore.Db(errorCode));
         cmd.Parameters.AddWithValue("$ra", SqliteJobStore.Db(retryAfter));
         cmd.Parameters.AddWithValue("$nb", SqliteJobStore.ToMs(notBefore));

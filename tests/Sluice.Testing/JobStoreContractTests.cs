@@ -432,6 +432,31 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ScheduleRetryCompleteAndCreateAsync_ErrorWithNul_StoredWithTheNulAsReplacementCharacter()
+    {
+        // An upstream's answer quoted in an error can hold a NUL, which PostgreSQL's text refuses: the outcome is stored
+        // all the same (else the job stays running), the NUL as U+FFFD and the rest (an emoji, Hebrew) as it is.
+        const string error = "backend 'b': upstream answered 400 Bad Request: bad\0input \U0001F600 \u05E9\u05DC\u05D5\u05DD";
+        var expected = error.Replace('\0', '\uFFFD');
+        var job = (await Store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        await Store.MarkRunningAsync(job.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None);
+        Assert.True(await Store.ScheduleRetryAsync(job.Id, 1, error, JobErrorCodes.UpstreamError, null, DateTimeOffset.UtcNow, null, CancellationToken.None));
+        Assert.Equal(expected, (await Store.GetAsync(job.Id, CancellationToken.None))!.Error);
+
+        await Store.MarkRunningAsync(job.Id, 2, DateTimeOffset.UtcNow, CancellationToken.None);
+        Assert.True(await Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.Failed, Error = error, ErrorCode = JobErrorCodes.UpstreamError, CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
+
+        // A record written whole (as a restored dead letter is) too.
+        var written = (await Store.CreateAsync(NewJob() with { Status = JobStatus.Failed, Error = error }, CancellationToken.None)).Job;
+
+        await ReopenStoreAsync();
+        var done = await Store.GetAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobStatus.Failed, done!.Status);
+        Assert.Equal(expected, done.Error);
+        Assert.Equal(expected, (await Store.GetAsync(written.Id, CancellationToken.None))!.Error);
+    }
+
+    [Fact]
     public async Task RerouteAsync_RunningJob_MovesToModelQueuedWithoutCacheKeyAndNeverTouchesAFinishedJob()
     {
         var job = (await Store.CreateAsync(NewJob() with { ModelVersion = "v1", CacheKey = "ck", FallbackAllowed = true }, CancellationToken.None)).Job;

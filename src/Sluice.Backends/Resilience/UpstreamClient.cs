@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
+using System.Text.Unicode;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
@@ -248,7 +248,11 @@ internal sealed class UpstreamClient : IDisposable
             var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             var buffer = new byte[1024];
             var n = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            return Encoding.UTF8.GetString(buffer, 0, n).Trim();
+            // A body longer than the snippet is cut at its last whole character: a multi-byte one split by the cut
+            // would end the error message with U+FFFD (invalid bytes inside it still read as U+FFFD).
+            var chars = new char[n];
+            Utf8.ToUtf16(buffer.AsSpan(0, n), chars, out _, out var written, replaceInvalidSequences: true, isFinalBlock: n < buffer.Length);
+            return new string(chars, 0, written).Trim();
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
         {

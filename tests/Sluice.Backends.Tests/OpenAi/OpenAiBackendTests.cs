@@ -203,6 +203,28 @@ public sealed class OpenAiBackendTests
     }
 
     [Fact]
+    public async Task SyncInfer_UpstreamErrorBodyCutInsideACharacter_QuotedUpToItsLastWholeCharacterWithoutUFFFD()
+    {
+        // 1,023 ASCII bytes, then "é" (2 bytes) and an emoji: the 1,024 bytes the error quotes end inside the "é".
+        var body = new string('x', 1023) + "\u00e9 \U0001F600 and more";
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", FakeOpenAi.Failing(body));
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1",
+            ("MaxRetries", 0), ("HealthProbeIntervalSeconds", 0)));
+
+        var (response, problem) = await server.PostAsync("/v1/models/remote/infer", """{"input":{"prompt":"x","max_tokens":5}}""");
+
+        Assert.True(response.StatusCode == HttpStatusCode.BadGateway, $"answered {(int)response.StatusCode}: {problem}");
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.Contains("upstream answered 500", detail);
+        Assert.Contains(new string('x', 1023), detail);
+        Assert.DoesNotContain('\uFFFD', detail);
+    }
+
+    [Fact]
     public async Task SyncInfer_Upstream429WithRetryAfter_503WithTheUpstreamsRetryAfter()
     {
         await using var upstream = await FakeOpenAi.StartBusyAsync(7);
