@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
+using Sluice.Core.Configuration;
 using Sluice.Engine.Loading;
-using Sluice.Grading.Spelling;
 
 namespace Sluice.Cli.Commands;
 
@@ -73,22 +73,9 @@ internal static partial class CliErrors
 
     private const string SeeHelp = " (see --help)";
 
-    /// <summary>"; did you mean 'list'?" when the closest of <paramref name="names"/> is within two edits (at most half the word's length).</summary>
-    private static string DidYouMean(string word, IEnumerable<string> names)
-    {
-        string? best = null;
-        var bestDistance = Math.Min(2, word.Length / 2);
-        foreach (var name in names)
-        {
-            var distance = EditDistance.Compute(word.ToLowerInvariant(), name.ToLowerInvariant(), bestDistance);
-            if (distance <= bestDistance && (best is null || distance < bestDistance))
-            {
-                (best, bestDistance) = (name, distance);
-            }
-        }
-
-        return best is null ? "" : $"; did you mean '{best}'?";
-    }
+    /// <summary>"; did you mean 'list'?" when one of <paramref name="names"/> is within two typing slips of <paramref name="word"/>.</summary>
+    private static string DidYouMean(string word, IEnumerable<string> names) =>
+        SettingNameHint.Closest(word, names) is { } best ? $"; did you mean '{best}'?" : "";
 
     /// <summary>"sluice jobs" for the jobs group: the root's own name is the host's executable (testhost in tests).</summary>
     private static string CommandPath(Command command)

@@ -4,17 +4,24 @@ namespace Sluice.Core.Configuration;
 
 /// <summary>
 /// The likely fix of a misspelt configuration key, for the warning about it: one helper for the sections bound to
-/// options classes and for a model's settings, so both name it alike.
+/// options classes, for a model's settings and for the CLI's commands and options, so all name it alike.
 /// </summary>
-internal static class SettingNameHint
+public static class SettingNameHint
 {
     /// <summary>
     /// " Did you mean Sluice:Cache:MaxBytes?" when one known name is within two edits of the key (a letter missing, added,
     /// changed, or two swapped: MaxByte, AnonymousBurts, Qeue), so the likely fix is named, not only the list; empty otherwise.
     /// </summary>
-    public static string DidYouMean(IConfigurationSection unknown, IEnumerable<string> known)
+    public static string DidYouMean(IConfigurationSection unknown, IEnumerable<string> known) =>
+        Closest(unknown.Key, known) is { } best ? $" Did you mean {unknown.Path[..^unknown.Key.Length]}{best}?" : "";
+
+    /// <summary>
+    /// The one of <paramref name="known"/> closest to <paramref name="word"/>, ignoring case, when it is within two edits
+    /// (at most half the word's length); null otherwise. The CLI names a mistyped command or option with it too.
+    /// </summary>
+    public static string? Closest(string word, IEnumerable<string> known)
     {
-        var key = unknown.Key.ToUpperInvariant();
+        var key = word.ToUpperInvariant();
         string? best = null;
         var bestDistance = Math.Min(2, key.Length / 2);
         foreach (var name in known)
@@ -26,7 +33,7 @@ internal static class SettingNameHint
             }
         }
 
-        return best is null ? "" : $" Did you mean {unknown.Path[..^unknown.Key.Length]}{best}?";
+        return best;
     }
 
     /// <summary>Edits (insertion, deletion, substitution, swap of neighbours) between two strings: optimal string alignment distance.</summary>
