@@ -17,7 +17,16 @@ internal static class CliRunner
         error ??= Console.Error;
 
         // No response files: 'submit MODEL @file.json' is Sluice's own syntax, read by the command.
-        var parse = CommandCatalog.CreateRoot().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        var root = CommandCatalog.CreateRoot();
+        var configuration = new ParserConfiguration { ResponseFileTokenReplacer = null };
+        var parse = root.Parse(args, configuration);
+        if (IsGroupWithoutCommand(parse))
+        {
+            // './sluice' or './sluice jobs' alone asks what there is to run: its help, as git and dotnet print their
+            // usage, rather than the parser's "Required command was not provided".
+            parse = root.Parse([.. args, "--help"], configuration);
+        }
+
         if (parse.Errors.Count > 0)
         {
             // One error: line, as for every other failure, instead of the parser's messages and the whole help.
@@ -75,6 +84,13 @@ internal static class CliRunner
         }
 
         return standard;
+    }
+
+    /// <summary>A command that only groups others (the root, <c>jobs</c>, <c>grader</c> …) given nothing else.</summary>
+    internal static bool IsGroupWithoutCommand(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        return parse.Errors.Count == 1 && parse.UnmatchedTokens.Count == 0 && command.Action is null && command.Subcommands.Count > 0;
     }
 
     private static bool IsDebug() => Environment.GetEnvironmentVariable(DebugVariable) is { Length: > 0 } v && v != "0";

@@ -18,11 +18,11 @@ internal sealed class ClientOptions
     /// <summary>SLUICE_URL, else <see cref="DefaultUrl"/>: the default of every command that talks to a server.</summary>
     public static string UrlFromEnvironment() => Environment.GetEnvironmentVariable("SLUICE_URL") ?? DefaultUrl;
 
-    public Option<string?> ApiKey { get; } = new("--api-key")
-    {
-        Description = "API key (env SLUICE_API_KEY).",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SLUICE_API_KEY"),
-    };
+    /// <summary>The variable <see cref="ApiKey"/> falls back to.</summary>
+    public const string ApiKeyVariable = "SLUICE_API_KEY";
+
+    // No DefaultValueFactory: --help prints a default's value, and this one is a secret.
+    public Option<string?> ApiKey { get; } = new("--api-key") { Description = $"API key (env {ApiKeyVariable})." };
 
     public void AddTo(Command command)
     {
@@ -33,7 +33,7 @@ internal sealed class ClientOptions
     public HttpClient CreateClient(ParseResult result)
     {
         var client = new HttpClient(new ServerUrlHandler()) { BaseAddress = ParseBaseUrl(result.GetValue(Url)!), Timeout = Timeout.InfiniteTimeSpan };
-        if (result.GetValue(ApiKey) is { Length: > 0 } key)
+        if ((result.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable(ApiKeyVariable)) is { Length: > 0 } key)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         }

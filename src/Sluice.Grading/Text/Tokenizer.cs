@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Sluice.Grading.Text;
 
 /// <summary>
@@ -95,32 +97,36 @@ internal static class Tokenizer
 
                 kind = TokenKind.Placeholder;
             }
-            else if (char.IsLetter(c))
+            else if (LetterWidth(text, i) is > 0 and var first)
             {
-                len = 1;
+                len = first;
                 while (i + len < text.Length)
                 {
                     var d = text[i + len];
                     // Combining accents belong to their letter: "nai\u0308ve" (decomposed, as some keyboards and PDFs
                     // write it) is one word, not "nai" and "ve" with a spelling fix each.
-                    if (char.IsLetter(d) || IsCombiningMark(d))
+                    if (LetterWidth(text, i + len) is > 0 and var width)
+                    {
+                        len += width;
+                    }
+                    else if (IsCombiningMark(d))
                     {
                         len++;
                     }
-                    else if (IsInvisibleInWord(d) && i + len + 1 < text.Length && (char.IsLetter(text[i + len + 1]) || IsInvisibleInWord(text[i + len + 1])))
+                    else if (IsInvisibleInWord(d) && i + len + 1 < text.Length && (LetterWidth(text, i + len + 1) > 0 || IsInvisibleInWord(text[i + len + 1])))
                     {
                         // Text pasted from a word processor or a web page keeps its soft hyphens and zero-width joiners:
                         // "coordi\u00ADnation" is one word, not "coordi" (a spelling fix) and "nation".
                         len++;
                     }
-                    else if (IsApostrophe(d) && i + len + 1 < text.Length && char.IsLetter(text[i + len + 1]))
+                    else if (IsApostrophe(d) && i + len + 1 < text.Length && LetterWidth(text, i + len + 1) is > 0 and var next)
                     {
-                        len += 2;
+                        len += 1 + next;
                     }
-                    else if (d == '-' && i + len + 1 < text.Length && char.IsLetter(text[i + len + 1]) && len < 30)
+                    else if (d == '-' && i + len + 1 < text.Length && len < 30 && LetterWidth(text, i + len + 1) is > 0 and var after)
                     {
                         // Hyphenated compounds stay one token; the speller checks their parts.
-                        len += 2;
+                        len += 1 + after;
                     }
                     else
                     {
@@ -138,9 +144,9 @@ internal static class Tokenizer
                     len++;
                 }
 
-                while (i + len < text.Length && char.IsLetter(text[i + len]))
+                while (i + len < text.Length && LetterWidth(text, i + len) is > 0 and var width)
                 {
-                    len++; // 1st, 20th, 5pm
+                    len += width; // 1st, 20th, 5pm
                 }
 
                 kind = TokenKind.Number;
@@ -315,6 +321,22 @@ internal static class Tokenizer
     internal static bool IsCombiningMark(char c) => c >= '\u0300' && char.GetUnicodeCategory(c) is
         System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.SpacingCombiningMark or System.Globalization.UnicodeCategory.EnclosingMark;
 
+    /// <summary>
+    /// How many chars the letter at <paramref name="i"/> takes: 1 for a letter, 2 for a letter outside the Basic
+    /// Multilingual Plane, a surrogate pair <see cref="char.IsLetter(char)"/> does not see as a letter ("\U0001D407ello",
+    /// with the mathematical bold H that "fancy text" generators paste, would lose its H); 0 for none.
+    /// </summary>
+    internal static int LetterWidth(string text, int i)
+    {
+        var c = text[i];
+        if (!char.IsHighSurrogate(c))
+        {
+            return char.IsLetter(c) ? 1 : 0;
+        }
+
+        return i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]) && Rune.IsLetter(new Rune(c, text[i + 1])) ? 2 : 0;
+    }
+
     private static string Lower(ReadOnlySpan<char> s)
     {
         // A ligature becomes up to three letters.
@@ -339,12 +361,39 @@ internal static class Tokenizer
                 continue;
             }
 
+            if (char.IsHighSurrogate(ch) && k + 1 < s.Length && char.IsLowSurrogate(s[k + 1]))
+            {
+                var rune = new Rune(ch, s[k + 1]);
+                k++;
+                // Mathematical letters are styled Latin letters, as ligatures are joined ones (both compatibility forms):
+                // "\U0001D407ello" is looked up as "hello".
+                if (rune.Value is >= MathLatinFirst and <= MathLatinLast)
+                {
+                    buf[n++] = (char)('a' + ((rune.Value - MathLatinFirst) % 52 % 26));
+                }
+                else
+                {
+                    n += Rune.ToLowerInvariant(rune).EncodeToUtf16(buf[n..]);
+                }
+
+                continue;
+            }
+
             // ASAP replaced curly apostrophes with U+FFFD; every apostrophe look-alike counts as an apostrophe.
             buf[n++] = ch is '\u02BC' || IsApostrophe(ch) ? '\'' : char.ToLowerInvariant(ch);
         }
 
         return new string(buf[..n]);
     }
+
+    /// <summary>
+    /// The mathematical alphanumeric Latin letters: thirteen styles (bold, italic, script, fraktur, double-struck,
+    /// sans-serif, monospace …) of A-Z then a-z each. The few code points left unassigned (italic h is U+210E, not
+    /// U+1D455) are not letters, so no word holds them.
+    /// </summary>
+    private const int MathLatinFirst = 0x1D400;
+
+    private const int MathLatinLast = 0x1D6A3;
 
     private static ReadOnlySpan<char> Ligature(char c) => c switch
     {

@@ -263,6 +263,40 @@ public sealed class CliRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_NoCommand_PrintsTheRootHelpAndExits0()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var code = await CliRunner.RunAsync([], output, error);
+
+        Assert.Equal(0, code);
+        Assert.Equal("", error.ToString());
+        Assert.Contains("Commands:", output.ToString());
+        Assert.Contains("Submit a job and stream its events until it ends.", output.ToString());
+        Assert.Contains("./sluice test [ARGS]", output.ToString());
+        Assert.Contains("./sluice dev up", output.ToString());
+    }
+
+    [Theory]
+    [InlineData("jobs", "cancel <id>")]
+    [InlineData("grader", "train")]
+    [InlineData("model", "synth")]
+    [InlineData("engine", "bench")]
+    public async Task RunAsync_GroupWithoutItsCommand_PrintsTheGroupsHelpAndExits0(string group, string command)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        var code = await CliRunner.RunAsync([group], output, error);
+
+        Assert.Equal(0, code);
+        Assert.Equal("", error.ToString());
+        Assert.Contains($" {group} [command] [options]", output.ToString());
+        Assert.Contains($"  {command} ", output.ToString());
+    }
+
+    [Fact]
     public async Task RunAsync_RootHelp_ShowsNoArgumentDefaultOnACommandsLine()
     {
         var output = new StringWriter();

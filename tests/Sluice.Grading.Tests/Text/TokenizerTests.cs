@@ -60,6 +60,30 @@ public sealed class TokenizerTests
         Assert.Contains(lookup, doc.Lower);
     }
 
+    [Theory]
+    [InlineData("\U0001D407ello", "hello")] // mathematical bold H
+    [InlineData("\U0001D5C1\U0001D5BE\U0001D5C5\U0001D5C5\U0001D5C8", "hello")] // sans-serif, all letters
+    [InlineData("\U0001D4BDello", "hello")] // script small h
+    [InlineData("don't-\U0001D5BCare", "don't-care")] // after an apostrophe and a hyphen
+    public void Analyze_MathAlphanumericLetters_KeptAsOneWordLookedUpAsAscii(string word, string lookup)
+    {
+        var doc = Tokenizer.Analyze("Say " + word + " now.");
+
+        var words = doc.Tokens.Where(t => t.Kind == TokenKind.Word).Select(t => doc.Text.Substring(t.Start, t.Length)).ToArray();
+        Assert.Equal(["Say", word, "now"], words);
+        Assert.Contains(lookup, doc.Lower);
+    }
+
+    [Fact]
+    public void Analyze_LetterOutsideTheBmp_StaysInItsWord()
+    {
+        var doc = Tokenizer.Analyze("We ate at \U00020BB7\u91CE\u5BB6 today.");
+
+        var words = doc.Tokens.Where(t => t.Kind == TokenKind.Word).Select(t => doc.Text.Substring(t.Start, t.Length)).ToArray();
+        Assert.Equal(["We", "ate", "at", "\U00020BB7\u91CE\u5BB6", "today"], words);
+        Assert.Contains("\U00020BB7\u91CE\u5BB6", doc.Lower);
+    }
+
     [Fact]
     public void Analyze_SoftHyphenAtTheEndOfAWord_IsNotPartOfIt()
     {
