@@ -790,15 +790,8 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.False(judged);
         Assert.NotNull(delete);
 
-        // The DELETE stores the cancel once the row is free, and answers cancelled.
-        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
-        await rowLock.ReleaseAsync();
-        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(JobStatus.Cancelled, answered?.Status);
-        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
-
-        // The worker lets go of the delivery it took (it used to keep it unacknowledged, a prefetch slot lost, until its channel closed).
-        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+        // The DELETE stores the cancel once the row is free and answers cancelled; the worker lets go of the delivery.
+        await DeleteStoresTheCancelThenDeliveryIsAcknowledgedAsync(node, job.Id, rowLock, delete, reader);
     }
 
     [Fact]
@@ -844,15 +837,8 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.False(judged);
         Assert.NotNull(delete);
 
-        // The DELETE stores the cancel once the row is free, and answers cancelled (not dead-lettered).
-        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
-        await rowLock.ReleaseAsync();
-        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(JobStatus.Cancelled, answered?.Status);
-        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
-
-        // The worker lets go of the delivery it took (a prefetch slot lost until its channel closed, without the let-go).
-        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+        // The DELETE stores the cancel once the row is free and answers cancelled (not dead-lettered); the worker lets go.
+        await DeleteStoresTheCancelThenDeliveryIsAcknowledgedAsync(node, job.Id, rowLock, delete, reader);
     }
 
     [Fact]
@@ -957,9 +943,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         // so it comes back and runs.
         await FailTheWaitingWriteAsync("UPDATE jobs SET status = $%, result = $%");
         Assert.Equal(JobStatus.Queued, (await delete.WaitAsync(TimeSpan.FromSeconds(30)))?.Status);
-        Assert.Equal("retry", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
-        var back = await ReadOneAsync(reader);
-        Assert.Equal(job.Id, back.Id);
+        var back = await DeliveryHandedBackAsync(reader, job.Id);
         Assert.True(node.Lifecycle.ShouldRun(back, reader, out _));
     }
 
@@ -988,10 +972,8 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         // Its step fails before it sees the cancel. The job is running in the store and no one's outcome is stored: the
         // run hands its delivery back rather than acknowledge it (the job would then be in no queue), so it comes back.
         await node.Lifecycle.FailAsync(taken, reader, live, "boom", retryable: true, 1, 0).WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal("retry", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
         Assert.Equal(JobStatus.Running, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
-        var back = await ReadOneAsync(reader);
-        Assert.Equal(job.Id, back.Id);
+        await DeliveryHandedBackAsync(reader, job.Id);
     }
 
     [Fact]
@@ -1074,6 +1056,30 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(JobStatus.Cancelled, answered?.Status);
         Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+    }
+
+    /// <summary>
+    /// The end of a DELETE that claimed a job the worker on its node took, its cancel's write held by <paramref name="rowLock"/>:
+    /// once the row is free the cancel is stored and the DELETE answers cancelled, and the worker lets go of the delivery
+    /// it took (it used to keep it unacknowledged, a prefetch slot lost, until its channel closed).
+    /// </summary>
+    private async Task DeleteStoresTheCancelThenDeliveryIsAcknowledgedAsync(Node node, string jobId, JobRowLock rowLock, Task<JobRecord?> delete, SettlementRecordingReader reader)
+    {
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
+        await rowLock.ReleaseAsync();
+        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, answered?.Status);
+        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(jobId, CancellationToken.None))?.Status);
+        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    /// <summary>The worker handed its delivery back, not acknowledged: the broker delivers the job again, and this is it.</summary>
+    private static async Task<QueuedJob> DeliveryHandedBackAsync(SettlementRecordingReader reader, string jobId)
+    {
+        Assert.Equal("retry", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+        var back = await ReadOneAsync(reader);
+        Assert.Equal(jobId, back.Id);
+        return back;
     }
 
     /// <summary>Accepts a job that may fall back (as the OpenAI endpoints' are) on <paramref name="gateway"/>.</summary>
