@@ -11,7 +11,7 @@ namespace Sluice.RabbitMq;
 /// publish one stream, so the broker may deliver them out of order) are held until the gap is filled, live or from
 /// the store, and only skipped over when the missing ids cannot be found.
 /// </summary>
-internal sealed class HubLog
+internal sealed class HubLog : ISubscriberList
 {
     /// <summary>Most events kept per job; older ones are served from the store.</summary>
     public const int MaxBuffered = 4096;
@@ -246,7 +246,7 @@ internal sealed class HubLog
     {
         // The in-process hub's channel: the same contract (unbounded, any writer, one reader), a fraction of the memory.
         var channel = new JobEventChannel();
-        var sub = new JobEventSubscription(channel, unsubscribe);
+        var sub = new JobEventSubscription(channel, unsubscribe) { Log = this };
         lock (_lock)
         {
             if (afterId + 1 < FirstId && afterId < LastId)
@@ -278,11 +278,11 @@ internal sealed class HubLog
         return sub;
     }
 
-    public void Remove(JobEventSubscription sub)
+    public bool Remove(JobEventSubscription sub)
     {
         lock (_lock)
         {
-            _subscribers.Remove(sub);
+            return _subscribers.Remove(sub);
         }
     }
 

@@ -60,6 +60,9 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     private readonly byte[] _originBytes;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _loops = [];
+
+    /// <summary>One delegate for every subscription (each knows its log): no closure per subscriber.</summary>
+    private readonly Action<JobEventSubscription> _unsubscribe;
     private IChannel? _publisher;
     private IChannel? _consumer;
     private int _open;
@@ -78,6 +81,11 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         _time = time;
         _logger = logger;
         _originBytes = Encoding.UTF8.GetBytes(_origin);
+        _unsubscribe = s =>
+        {
+            s.Log?.Remove(s);
+            Interlocked.Decrement(ref _open);
+        };
     }
 
     /// <summary>How long events after missing ids are held back before the missing ones are given up on.</summary>
@@ -130,11 +138,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         }
 
         Interlocked.Increment(ref _open);
-        subscription = log.Subscribe(afterId, s =>
-        {
-            log.Remove(s);
-            Interlocked.Decrement(ref _open);
-        });
+        subscription = log.Subscribe(afterId, _unsubscribe);
         if (subscription is null)
         {
             // The tail held here starts after afterId: the caller replays from the store instead.
@@ -168,6 +172,9 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
             log.Complete(_time.GetTimestamp());
         }
     }
+
+    /// <summary>True while events of the job received after missing ids wait here for those ids (tests watch the gap with it).</summary>
+    internal bool IsHoldingAfterGap(string jobId) => _logs.TryGetValue(jobId, out var log) && log.HasHeld;
 
     /// <summary>True when this process has seen the job's terminal event.</summary>
     public bool HasEnded(string jobId) => _logs.TryGetValue(jobId, out var log) && log.Completed;

@@ -58,6 +58,18 @@ public sealed class HubLogTests
     }
 
     [Fact]
+    public void Subscribe_DisposedThroughTheLogItKnows_LeavesTheSubscribers()
+    {
+        // The hub unsubscribes every subscription with one delegate (no closure per subscriber): it finds the log on it.
+        var log = new HubLog("j1", 0);
+        var sub = log.Subscribe(0, static s => s.Log?.Remove(s))!;
+        Assert.Same(log, sub.Log);
+        Assert.Equal(1, log.SubscriberCount);
+        sub.Dispose();
+        Assert.Equal(0, log.SubscriberCount);
+    }
+
+    [Fact]
     public void Subscribe_WhileAnEventIsHeld_SubscriberGetsEveryIdWithoutAHole()
     {
         var log = new HubLog("j1", 3);

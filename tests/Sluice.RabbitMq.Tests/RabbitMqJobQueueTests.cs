@@ -4,6 +4,7 @@ using RabbitMQ.Client;
 using Sluice.Core.Jobs;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
+using Sluice.Distributed.Tests.Infrastructure;
 
 namespace Sluice.RabbitMq.Tests;
 
@@ -33,9 +34,10 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Deadline = deadline ?? DateTimeOffset.UtcNow.AddMinutes(5),
     };
 
-    private static async Task<QueuedJob> ReadOneAsync(IJobQueueReader reader, TimeSpan timeout)
+    /// <summary>The next job <paramref name="reader"/> hands out, waiting for the broker to deliver it (at most <see cref="Brokers.DeliveryWait"/>).</summary>
+    private static async Task<QueuedJob> ReadOneAsync(IJobQueueReader reader)
     {
-        using var cts = new CancellationTokenSource(timeout);
+        using var cts = new CancellationTokenSource(Brokers.DeliveryWait);
         while (true)
         {
             await reader.WaitToReadAsync(cts.Token);
@@ -72,7 +74,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         var job = Job();
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
         var reader = worker.Queue.GetReader("sleep-batch");
-        var got = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        var got = await ReadOneAsync(reader);
         Assert.Equal(job.Id, got.Id);
         Assert.Equal(job.InputJson, got.InputJson);
         Assert.Equal(job.Owner, got.Owner);
@@ -104,7 +106,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         var requeued = await gateway.Store.RequeueDeadLetterAsync(job.Id, DateTimeOffset.UtcNow, CancellationToken.None);
         Assert.NotNull(requeued);
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(QueuedJob.FromRecord(requeued!).With(0, DateTimeOffset.UtcNow), CancellationToken.None));
-        var fresh = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        var fresh = await ReadOneAsync(reader);
         Assert.True(lifecycle.ShouldRun(fresh, reader, out var freshLive));
         Assert.Equal(1, await lifecycle.StartAsync([fresh], [freshLive], 1, reader, CancellationToken.None));
 
@@ -143,7 +145,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         {
             // The stale run reports once the new copy is delivered here, and again while both run: by job id, its events
             // used to go into the stream the new copy's delivery started (stamped with its run).
-            var fresh = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+            var fresh = await ReadOneAsync(reader);
             lifecycle.Progress(staleLive, "stale", 0.25, null);
             Assert.True(lifecycle.ShouldRun(fresh, reader, out var freshLive));
             Assert.Equal(1, await lifecycle.StartAsync([fresh], [freshLive], 1, reader, CancellationToken.None));
@@ -200,10 +202,10 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await using var worker = await NodeAsync("worker");
         await gateway.Queue.EnqueueAsync(Job(), CancellationToken.None);
         var reader = worker.Queue.GetReader("sleep-batch");
-        var got = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        var got = await ReadOneAsync(reader);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         await reader.RetryLaterAsync(got, TimeSpan.FromMilliseconds(600), CancellationToken.None);
-        var again = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        var again = await ReadOneAsync(reader);
         Assert.Equal(got.Id, again.Id);
         Assert.Equal(got.Attempts + 1, again.Attempts);
         // The 500 ms tier: never earlier than that, and not held much longer.
@@ -220,12 +222,12 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await using var worker = await NodeAsync("worker");
         var job = await AcceptAsync(gateway);
         var reader = worker.Queue.GetReader("sleep-batch");
-        var first = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        var first = await ReadOneAsync(reader);
         Assert.True(worker.Lifecycle.ShouldRun(first, reader, out _));
 
         // The other copy (here a second publication of the same job) is taken while the first is still tracked.
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
-        var second = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        var second = await ReadOneAsync(reader);
         Assert.True(worker.Lifecycle.ShouldRun(second, reader, out var secondLive));
 
         await reader.RetryLaterAsync(JobLifecycle.Uncounted(first), TimeSpan.Zero, CancellationToken.None);
@@ -235,14 +237,14 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.Same(secondLive, current);
         Assert.Same(second, current.Queued);
         await reader.AcknowledgeAsync(second, CancellationToken.None);
-        await reader.AcknowledgeAsync(await ReadOneAsync(reader, TimeSpan.FromSeconds(10)), CancellationToken.None);
+        await reader.AcknowledgeAsync(await ReadOneAsync(reader), CancellationToken.None);
     }
 
     /// <summary>The worker reads the next sleep-batch job and starts its run (the run the tests then leave hanging).</summary>
     private static async Task<(IJobQueueReader Reader, QueuedJob Job, LiveJob Live)> StartRunAsync(Node worker)
     {
         var reader = worker.Queue.GetReader("sleep-batch");
-        var job = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        var job = await ReadOneAsync(reader);
         Assert.True(worker.Lifecycle.ShouldRun(job, reader, out var live));
         Assert.Equal(1, await worker.Lifecycle.StartAsync([job], [live], 1, reader, CancellationToken.None));
         return (reader, job, live);
@@ -257,7 +259,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     {
         var job = await AcceptAsync(node);
         var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
-        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        var taken = await ReadOneAsync(reader);
         Assert.True(node.Lifecycle.ShouldRun(taken, reader, out var live));
         return (job, reader, taken, live);
     }
@@ -305,7 +307,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await using var gateway = await NodeAsync("gateway", limit);
         var job = await AcceptAsync(gateway);
         var first = await NodeAsync("worker", limit);
-        await ReadOneAsync(first.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(10));
+        await ReadOneAsync(first.Queue.GetReader("sleep-batch"));
         await using var second = await NodeAsync("worker", limit);
         var reader = second.Queue.GetReader("sleep-batch");
         await servers.StopPostgresAsync();
@@ -320,7 +322,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
             await servers.StartPostgresAsync();
         }
 
-        var got = await ReadOneAsync(reader, TimeSpan.FromSeconds(30));
+        var got = await ReadOneAsync(reader);
         Assert.Equal(job.Id, got.Id);
         await reader.AcknowledgeAsync(got, CancellationToken.None);
     }
@@ -509,7 +511,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
 
         await using var worker = await NodeAsync("worker");
         var reader = worker.Queue.GetReader("sleep-batch");
-        var read = new List<QueuedJob> { await ReadOneAsync(reader, TimeSpan.FromSeconds(10)), await ReadOneAsync(reader, TimeSpan.FromSeconds(10)) };
+        var read = new List<QueuedJob> { await ReadOneAsync(reader), await ReadOneAsync(reader) };
         Assert.Equal(new[] { confirmed.Id, orphan.Id }.Order(), read.Select(j => j.Id).Order());
         Assert.True(read.Single(j => j.Id == orphan.Id).FallbackAllowed);
         Assert.False(read.Single(j => j.Id == confirmed.Id).FallbackAllowed);
@@ -544,7 +546,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         var job = Job();
         await gateway.Queue.EnqueueAsync(job, CancellationToken.None);
         var reader = worker.Queue.GetReader("sleep-batch");
-        var got = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        var got = await ReadOneAsync(reader);
         await reader.DeadLetterAsync(got, "boom", CancellationToken.None);
 
         var factory = new ConnectionFactory { Uri = RabbitMqUrl.ToAmqp(servers.QueueUrl) };
@@ -570,12 +572,12 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt }, CancellationToken.None);
         await gateway.Queue.EnqueueAsync(job, CancellationToken.None);
         var first = await NodeAsync("worker");
-        var taken = await ReadOneAsync(first.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(10));
+        var taken = await ReadOneAsync(first.Queue.GetReader("sleep-batch"));
         Assert.Equal(job.Id, taken.Id);
         // The worker goes away holding the delivery (its connection closes): the broker gives it to the next.
         await first.DisposeAsync();
         var second = await NodeAsync("worker");
-        var again = await ReadOneAsync(second.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(10));
+        var again = await ReadOneAsync(second.Queue.GetReader("sleep-batch"));
         Assert.Equal(job.Id, again.Id);
 
         // A redelivery of a job whose outcome is already stored is dropped, not run again.
@@ -602,7 +604,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
 
         // A worker moves the job (store, then the fallback's copy) and dies before letting go of the original.
         var mover = await NodeAsync("worker");
-        var taken = await ReadOneAsync(mover.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(30));
+        var taken = await ReadOneAsync(mover.Queue.GetReader("sleep-batch"));
         Assert.True(await mover.Store.RerouteAsync(job.Id, "count", null, "{\"n\": 2}", 0, false, DateTimeOffset.UtcNow, null, CancellationToken.None));
         Assert.Equal(EnqueueResult.Accepted, await mover.Queue.EnqueueAsync(Moved(taken, "count"), CancellationToken.None));
         await mover.DisposeAsync();
@@ -610,7 +612,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await using var worker = await NodeAsync("worker");
         var original = worker.Queue.GetReader("sleep-batch");
         var fallback = worker.Queue.GetReader("count");
-        var moved = await ReadOneAsync(fallback, TimeSpan.FromSeconds(30));
+        var moved = await ReadOneAsync(fallback);
         Assert.Equal((job.Id, "count"), (moved.Id, moved.Model));
         await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => "the old copy was never redelivered");
 
@@ -637,7 +639,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
 
         // The worker moving the job dies after the store write, before the fallback's copy reached the broker.
         var mover = await NodeAsync("worker");
-        await ReadOneAsync(mover.Queue.GetReader("sleep-batch"), TimeSpan.FromSeconds(30));
+        await ReadOneAsync(mover.Queue.GetReader("sleep-batch"));
         Assert.True(await mover.Store.RerouteAsync(job.Id, "count", null, "{\"n\": 2}", 0, false, DateTimeOffset.UtcNow, null, CancellationToken.None));
         await mover.DisposeAsync();
 
@@ -648,7 +650,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         var fallback = worker.Queue.GetReader("count");
         await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => "the old copy was never redelivered");
         await UntilAsync(async () => await gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None) == 1, () => "the moved job was never republished");
-        var moved = await ReadOneAsync(fallback, TimeSpan.FromSeconds(30));
+        var moved = await ReadOneAsync(fallback);
         Assert.Equal((job.Id, "count", "{\"n\": 2}"), (moved.Id, moved.Model, moved.InputJson));
         // It moved once: the copy the sweep built from the store may not move again.
         Assert.False(moved.FallbackAllowed);
@@ -697,7 +699,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await node.Queue.DeclareAsync("count", 10_000, CancellationToken.None);
         var job = await AcceptMovableAsync(node);
         var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
-        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        var taken = await ReadOneAsync(reader);
         Assert.True(node.Lifecycle.ShouldRun(taken, reader, out var live));
 
         // About to run, its backend unusable: the job moves to its fallback, the move's store write held by a row lock.
@@ -732,7 +734,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
             services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
         var job = await AcceptAsync(node);
         var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
-        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        var taken = await ReadOneAsync(reader);
 
         // The DELETE's store write is held by a lock on the job's row: it is still storing the cancel when the worker claims.
         await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
@@ -788,15 +790,8 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.False(judged);
         Assert.NotNull(delete);
 
-        // The DELETE stores the cancel once the row is free, and answers cancelled.
-        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
-        await rowLock.ReleaseAsync();
-        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(JobStatus.Cancelled, answered?.Status);
-        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
-
-        // The worker lets go of the delivery it took (it used to keep it unacknowledged, a prefetch slot lost, until its channel closed).
-        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+        // The DELETE stores the cancel once the row is free and answers cancelled; the worker lets go of the delivery.
+        await DeleteStoresTheCancelThenDeliveryIsAcknowledgedAsync(node, job.Id, rowLock, delete, reader);
     }
 
     [Fact]
@@ -807,7 +802,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         // Redelivered after its worker died on its last allowed attempt: the worker dead-letters it rather than run it.
         var job = await AcceptAsync(node, Job().With(4));
         var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
-        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        var taken = await ReadOneAsync(reader);
         Assert.Equal(taken.MaxAttempts, taken.Attempts);
 
         // The DELETE's store write is held by a lock on the job's row: it is still storing the cancel when the worker claims.
@@ -842,15 +837,8 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.False(judged);
         Assert.NotNull(delete);
 
-        // The DELETE stores the cancel once the row is free, and answers cancelled (not dead-lettered).
-        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
-        await rowLock.ReleaseAsync();
-        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal(JobStatus.Cancelled, answered?.Status);
-        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
-
-        // The worker lets go of the delivery it took (a prefetch slot lost until its channel closed, without the let-go).
-        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+        // The DELETE stores the cancel once the row is free and answers cancelled (not dead-lettered); the worker lets go.
+        await DeleteStoresTheCancelThenDeliveryIsAcknowledgedAsync(node, job.Id, rowLock, delete, reader);
     }
 
     [Fact]
@@ -865,7 +853,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await node.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = job.MaxAttempts, Deadline = job.Deadline }, CancellationToken.None);
         await node.Queue.PublishAsync(job, 0, TimeSpan.Zero, CancellationToken.None);
         var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
-        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        var taken = await ReadOneAsync(reader);
 
         // The timer's store write is held by a lock on the job's row: it is still storing the expiry when the worker claims.
         await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
@@ -913,7 +901,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
             services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
         var job = await AcceptAsync(node);
         var reader = new SettlementRecordingReader(node.Queue.GetReader("sleep-batch"));
-        var taken = await ReadOneAsync(reader, TimeSpan.FromSeconds(10));
+        var taken = await ReadOneAsync(reader);
 
         // The DELETE's store write is held by a lock on the job's row.
         await using var rowLock = await JobRowLock.HoldAsync(ConnectionString(_store), job.Id);
@@ -955,9 +943,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         // so it comes back and runs.
         await FailTheWaitingWriteAsync("UPDATE jobs SET status = $%, result = $%");
         Assert.Equal(JobStatus.Queued, (await delete.WaitAsync(TimeSpan.FromSeconds(30)))?.Status);
-        Assert.Equal("retry", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
-        var back = await ReadOneAsync(reader, TimeSpan.FromSeconds(20));
-        Assert.Equal(job.Id, back.Id);
+        var back = await DeliveryHandedBackAsync(reader, job.Id);
         Assert.True(node.Lifecycle.ShouldRun(back, reader, out _));
     }
 
@@ -986,10 +972,8 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         // Its step fails before it sees the cancel. The job is running in the store and no one's outcome is stored: the
         // run hands its delivery back rather than acknowledge it (the job would then be in no queue), so it comes back.
         await node.Lifecycle.FailAsync(taken, reader, live, "boom", retryable: true, 1, 0).WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal("retry", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
         Assert.Equal(JobStatus.Running, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
-        var back = await ReadOneAsync(reader, TimeSpan.FromSeconds(20));
-        Assert.Equal(job.Id, back.Id);
+        await DeliveryHandedBackAsync(reader, job.Id);
     }
 
     [Fact]
@@ -1072,6 +1056,30 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(JobStatus.Cancelled, answered?.Status);
         Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+    }
+
+    /// <summary>
+    /// The end of a DELETE that claimed a job the worker on its node took, its cancel's write held by <paramref name="rowLock"/>:
+    /// once the row is free the cancel is stored and the DELETE answers cancelled, and the worker lets go of the delivery
+    /// it took (it used to keep it unacknowledged, a prefetch slot lost, until its channel closed).
+    /// </summary>
+    private async Task DeleteStoresTheCancelThenDeliveryIsAcknowledgedAsync(Node node, string jobId, JobRowLock rowLock, Task<JobRecord?> delete, SettlementRecordingReader reader)
+    {
+        await UntilWaitingOnTheLockAsync("UPDATE jobs SET status = $%, result = $%", 1);
+        await rowLock.ReleaseAsync();
+        var answered = await delete.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobStatus.Cancelled, answered?.Status);
+        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(jobId, CancellationToken.None))?.Status);
+        Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    /// <summary>The worker handed its delivery back, not acknowledged: the broker delivers the job again, and this is it.</summary>
+    private static async Task<QueuedJob> DeliveryHandedBackAsync(SettlementRecordingReader reader, string jobId)
+    {
+        Assert.Equal("retry", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+        var back = await ReadOneAsync(reader);
+        Assert.Equal(jobId, back.Id);
+        return back;
     }
 
     /// <summary>Accepts a job that may fall back (as the OpenAI endpoints' are) on <paramref name="gateway"/>.</summary>

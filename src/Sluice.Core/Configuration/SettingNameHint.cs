@@ -37,6 +37,7 @@ public static class SettingNameHint
     }
 
     /// <summary>Edits (insertion, deletion, substitution, swap of neighbours) between two strings: optimal string alignment distance.</summary>
+    /// <remarks>The same distance as Sluice.Grading's <c>EditDistance</c>, written again: Core cannot reference Grading (Grading builds on Core).</remarks>
     private static int Distance(string a, string b)
     {
         // Row i of the (a.Length + 1) × (b.Length + 1) table starts at i * width.

@@ -6,7 +6,7 @@ namespace Sluice.Core.Events;
 /// The events of one job plus its live subscribers; ids are assigned under the lock so they are gapless. A stream
 /// may start after <c>lastId</c> (a requeued dead letter continues its ids rather than reusing them).
 /// </summary>
-internal sealed class JobEventLog
+internal sealed class JobEventLog : ISubscriberList
 {
     private readonly List<JobEvent> _events = [];
     private readonly List<JobEventSubscription> _subscribers = [];

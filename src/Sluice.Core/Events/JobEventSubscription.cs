@@ -16,8 +16,8 @@ public sealed class JobEventSubscription : IDisposable
         _unsubscribe = unsubscribe;
     }
 
-    /// <summary>The in-process log this subscription reads (its hub's unsubscribe removes it there); null for other hubs.</summary>
-    internal JobEventLog? Log { get; init; }
+    /// <summary>The hub's log this subscription reads (its hub's unsubscribe removes it there); null when made outside one.</summary>
+    internal ISubscriberList? Log { get; init; }
 
     /// <summary>The subscriber's channel; completes after the terminal event.</summary>
     internal Channel<JobEvent> Channel { get; }

@@ -200,11 +200,12 @@ internal sealed partial class DynamicBatcher
             {
                 // Never let one bad batch stop the model's loop: fail what it held (retryable) and go on.
                 Log.LoopFailed(_logger, ex, _entry.Name);
+                var error = $"{ex.GetType().Name}: {ex.Message}";
                 for (var i = 0; i < n; i++)
                 {
                     if (jobs[i] is { } job && lives[i] is { IsFinished: false } live)
                     {
-                        _ = _lifecycle.FailAsync(job, _reader, live, $"{ex.GetType().Name}: {ex.Message}", retryable: true, n, 0);
+                        _ = _lifecycle.FailAsync(job, _reader, live, error, retryable: true, n, 0);
                     }
 
                     jobs[i] = null!;

@@ -65,7 +65,7 @@ public sealed class RunningDeadlineTests(Brokers brokers)
         var error = expired.GetProperty("error").GetString()!;
         Assert.StartsWith("deadline passed while running (attempt 1), and no worker stopped the job within 2 s after it", error);
 
-        var events = await stream.WaitAsync(TimeSpan.FromSeconds(10));
+        var events = await stream.WaitAsync(Brokers.DeliveryWait);
         Assert.Equal("expired", events[^1].Type);
         Assert.Equal(1, events.Count(e => e.Type is "completed" or "failed" or "cancelled" or "expired" or "dead_lettered"));
         Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.Id));

@@ -82,6 +82,12 @@ public class Brokers : IAsyncLifetime
         return $"postgres://sluice:sluice@127.0.0.1:{PostgresPort}/{name}";
     }
 
+    /// <summary>
+    /// How long a test waits for the broker to deliver what it must deliver: waits under 15 s have flaked on loaded CI
+    /// machines. Not for waits that assert something does not arrive, which stay short.
+    /// </summary>
+    public static readonly TimeSpan DeliveryWait = TimeSpan.FromSeconds(30);
+
     /// <summary>A queue prefix no other test uses.</summary>
     public static string NewPrefix() => "t" + Guid.NewGuid().ToString("N")[..10];
 
