@@ -4,6 +4,7 @@ using RabbitMQ.Client;
 using Sluice.Core.Jobs;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
+using Sluice.Core.Storage;
 
 namespace Sluice.RabbitMq.Tests;
 
@@ -1020,6 +1021,45 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await node.Lifecycle.FinishAsync(taken, reader, live.CancelStatus, null, live.CancelError(running: true), 1, 0, run: live).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
         Assert.Equal("ack", await reader.Settled.Task.WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task StartAsync_StoreHasTheJobFinishedAsAnotherCopyIsJudged_BlockSettledAndTheOtherCopyLetGoAtOnce()
+    {
+        await using var node = await NodeAsync("all");
+        var job = await AcceptAsync(node);
+        // A second copy of the job in the broker (a republished one, as after a gateway died before recording its confirm).
+        await node.Queue.PublishAsync(job, 0, TimeSpan.Zero, CancellationToken.None);
+        var inner = node.Queue.GetReader("sleep-batch");
+        var first = new SettlementRecordingReader(inner);
+        var second = new SettlementRecordingReader(inner);
+        var a = await ReadOneAsync(first, TimeSpan.FromSeconds(10));
+        var b = await ReadOneAsync(second, TimeSpan.FromSeconds(10));
+        Assert.True(node.Lifecycle.ShouldRun(a, first, out var live));
+
+        // Another gateway's DELETE stores the cancel; this process never hears of it.
+        Assert.True(await node.Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.Cancelled, Error = "cancelled by the client", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
+
+        // The batch's start finds the job finished in the store and claims the block; while it lets go of copy a (the
+        // block still registered), the batcher judges copy b, which is tracked onto that same finished block.
+        var sameBlock = false;
+        bool? judged = null;
+        first.OnAcknowledge = () =>
+        {
+            first.OnAcknowledge = null;
+            sameBlock = node.Live.TryGet(job.Id, out var tracked) && ReferenceEquals(tracked, live);
+            judged = node.Lifecycle.ShouldRun(b, second, out _);
+        };
+        Assert.Equal(0, await node.Lifecycle.StartAsync([a], [live], 1, first, CancellationToken.None));
+        Assert.True(sameBlock);
+        Assert.False(judged);
+        Assert.Equal("ack", await first.Settled.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // The block is settled, so copy b is let go as soon as the store confirms the outcome (it used to wait out the
+        // full 60 s for a settlement that never came, its delivery unacknowledged all that time).
+        Assert.True(live.Settled.Task.IsCompleted);
+        Assert.Equal("ack", await second.Settled.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
     }
 
     [Fact]
