@@ -82,7 +82,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.Equal(job.Deadline!.Value.ToUnixTimeMilliseconds(), got.Deadline!.Value.ToUnixTimeMilliseconds());
         Assert.Null(got.Parsed);
         await reader.AcknowledgeAsync(got, CancellationToken.None);
-        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => $"the lane still holds {gateway.Queue.GetDepth("sleep-batch").Total} jobs");
+        await UntilAsync(async () => await ReadyAsync("sleep-batch") == 0, () => "the lane still holds the job");
         Assert.Equal(0, reader.Count);
     }
 
@@ -191,7 +191,24 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.Equal(9, reader.Count);
         Assert.True(reader.TryRead(out var first));
         Assert.Equal(high.Id, first.Id);
-        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Low == 32, () => $"the low lane holds {gateway.Queue.GetDepth("sleep-batch").Low} jobs");
+        await UntilAsync(async () => await ReadyAsync("sleep-batch", "low") == 32, () => "the low lane does not hold the 32 jobs beyond the prefetch");
+    }
+
+    [Fact]
+    public async Task GetDepth_LanesHoldTheMessageOfAJobCancelledWhileQueued_CountsOnlyTheJobsStillQueuedInEachLane()
+    {
+        await using var gateway = await NodeAsync("gateway", ("Sluice:Queue:DepthPollInterval", "00:00:00.100"));
+        await AcceptAsync(gateway, Job(JobPriority.High, 1));
+        await AcceptAsync(gateway, Job(JobPriority.Normal, 2));
+        var cancelled = await AcceptAsync(gateway, Job(JobPriority.Normal, 3));
+        await AcceptAsync(gateway, Job(JobPriority.Low, 4));
+        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch") == new QueueDepth(1, 2, 1), () => $"the gateway reports {gateway.Queue.GetDepth("sleep-batch")}");
+
+        // Cancelled through the store while queued: its message stays in the normal lane until a worker takes it.
+        Assert.True(await gateway.Store.CompleteAsync(new JobCompletion { JobId = cancelled.Id, Status = JobStatus.Cancelled, CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
+
+        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch") == new QueueDepth(1, 1, 1), () => $"the gateway reports {gateway.Queue.GetDepth("sleep-batch")}");
+        Assert.Equal(4u, await ReadyAsync("sleep-batch"));
     }
 
     [Fact]
@@ -266,7 +283,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     private static async Task<QueuedJob> AcceptAsync(Node gateway, QueuedJob? job = null)
     {
         job ??= Job();
-        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = job.MaxAttempts }, CancellationToken.None);
+        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Priority = job.Priority, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = job.MaxAttempts }, CancellationToken.None);
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
         return job;
     }
@@ -529,12 +546,12 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await gateway.Queue.PublishAsync(job, 1, TimeSpan.Zero, CancellationToken.None, recovered: true);
         await using var worker = await NodeAsync("worker");
         var reader = worker.Queue.GetReader("sleep-batch");
-        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => "the copy was never delivered");
+        await UntilAsync(async () => await ReadyAsync("sleep-batch") == 0, () => "the copy was never delivered");
 
         // Delivered: give a wrong worker time to take it in.
         await Task.Delay(2000);
         Assert.Equal(0, reader.Count);
-        Assert.Equal(0, gateway.Queue.GetDepth("sleep-batch").Total);
+        Assert.Equal(0u, await ReadyAsync("sleep-batch"));
     }
 
     [Fact]
@@ -584,12 +601,12 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await second.DisposeAsync();
         await using var third = await NodeAsync("worker");
         var thirdReader = third.Queue.GetReader("sleep-batch");
-        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => "the redelivery never left the lane");
+        await UntilAsync(async () => await ReadyAsync("sleep-batch") == 0, () => "the redelivery never left the lane");
 
         // Delivered: give a wrong worker time to take it in.
         await Task.Delay(1500);
         Assert.Equal(0, thirdReader.Count);
-        Assert.Equal(0, gateway.Queue.GetDepth("sleep-batch").Total);
+        Assert.Equal(0u, await ReadyAsync("sleep-batch"));
     }
 
     [Fact]
@@ -613,7 +630,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         var fallback = worker.Queue.GetReader("count");
         var moved = await ReadOneAsync(fallback, TimeSpan.FromSeconds(30));
         Assert.Equal((job.Id, "count"), (moved.Id, moved.Model));
-        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => "the old copy was never redelivered");
+        await UntilAsync(async () => await ReadyAsync("sleep-batch") == 0, () => "the old copy was never redelivered");
 
         // Delivered: give a wrong worker time to take it in.
         await Task.Delay(1500);
@@ -647,7 +664,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await using var worker = await NodeAsync("worker");
         var original = worker.Queue.GetReader("sleep-batch");
         var fallback = worker.Queue.GetReader("count");
-        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => "the old copy was never redelivered");
+        await UntilAsync(async () => await ReadyAsync("sleep-batch") == 0, () => "the old copy was never redelivered");
         await UntilAsync(async () => await gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None) == 1, () => "the moved job was never republished");
         var moved = await ReadOneAsync(fallback, TimeSpan.FromSeconds(30));
         Assert.Equal((job.Id, "count", "{\"n\": 2}"), (moved.Id, moved.Model, moved.InputJson));
@@ -1146,15 +1163,24 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     /// <summary>The messages ready in the fallback's (<c>count</c>) lanes.</summary>
-    private async Task<uint> FallbackReadyAsync()
+    private Task<uint> FallbackReadyAsync() => ReadyAsync("count");
+
+    /// <summary>
+    /// The messages ready in a model's lanes (or one of them), as the broker counts them: a gateway's depth leaves out
+    /// those of jobs the store no longer has queued.
+    /// </summary>
+    private async Task<uint> ReadyAsync(string model, string? lane = null)
     {
         var factory = new ConnectionFactory { Uri = RabbitMqUrl.ToAmqp(servers.QueueUrl) };
         await using var conn = await factory.CreateConnectionAsync();
         await using var ch = await conn.CreateChannelAsync();
         var ready = 0u;
-        foreach (var lane in RabbitMqTopology.Lanes)
+        foreach (var l in RabbitMqTopology.Lanes)
         {
-            ready += (await ch.QueueDeclarePassiveAsync($"{_prefix}.count.{lane}")).MessageCount;
+            if (lane is null || lane == l)
+            {
+                ready += (await ch.QueueDeclarePassiveAsync($"{_prefix}.{model}.{l}")).MessageCount;
+            }
         }
 
         return ready;
