@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using Sluice.Core.Jobs;
+using Sluice.Core.Queueing;
 using Sluice.Core.Storage;
 
 namespace Sluice.Postgres;
@@ -15,7 +16,7 @@ namespace Sluice.Postgres;
 /// so a stream can be resumed on any gateway. Connections come from one pooled <see cref="NpgsqlDataSource"/>;
 /// transient errors are retried a few times, briefly, so an outage surfaces fast as 503 instead of hanging.
 /// </summary>
-internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJobPublicationStore, IJobDeadlineStore, IAsyncDisposable
+internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJobPublicationStore, IJobDeadlineStore, IJobQueuedCountStore, IAsyncDisposable
 {
     private const string Columns = JobRecordReader.Columns;
 
@@ -115,6 +116,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             if (current < 5)
             {
                 await Exec(conn, tx, PostgresSchema.V5, ct).ConfigureAwait(false);
+            }
+
+            if (current < 6)
+            {
+                await Exec(conn, tx, PostgresSchema.V6, ct).ConfigureAwait(false);
             }
 
             await Exec(conn, tx, $"DELETE FROM sluice_schema; INSERT INTO sluice_schema(version) VALUES ({PostgresSchema.Version})", ct).ConfigureAwait(false);
@@ -546,6 +552,30 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
 
             return (IReadOnlyList<JobDeadline>)list;
         }, dueBefore, cancellationToken);
+
+    public ValueTask<IReadOnlyDictionary<string, QueueDepth>> CountQueuedAsync(CancellationToken cancellationToken) =>
+        Retry(static async (s, _, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            // Served by the partial index on queued jobs (jobs_queued); polled by each gateway, never per request.
+            await using var cmd = new NpgsqlCommand("SELECT model, priority, count(*) FROM jobs WHERE status = 0 GROUP BY model, priority", conn);
+            var counts = new Dictionary<string, QueueDepth>(StringComparer.Ordinal);
+            await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var model = reader.GetString(0);
+                var n = (int)Math.Min(int.MaxValue, reader.GetInt64(2));
+                counts.TryGetValue(model, out var d);
+                counts[model] = (JobPriority)reader.GetInt32(1) switch
+                {
+                    JobPriority.High => d with { High = n },
+                    JobPriority.Low => d with { Low = n },
+                    _ => d with { Normal = d.Normal + n },
+                };
+            }
+
+            return (IReadOnlyDictionary<string, QueueDepth>)counts;
+        }, 0, cancellationToken);
 
     public ValueTask<IReadOnlyList<JobRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken) =>
         Retry(static async (s, _, _, ct) =>

@@ -6,7 +6,7 @@ namespace Sluice.Postgres;
 /// </summary>
 internal static class PostgresSchema
 {
-    public const int Version = 5;
+    public const int Version = 6;
 
     /// <summary>Key of the advisory lock that serialises migrations.</summary>
     public const long MigrationLock = 0x51_7C_E0_01;
@@ -127,4 +127,10 @@ internal static class PostgresSchema
     /// first gateway to start inserts it, the others read it.
     /// </summary>
     public const string V5 = "CREATE TABLE IF NOT EXISTS secrets (name text PRIMARY KEY, value bytea NOT NULL, created_at bigint NOT NULL);";
+
+    /// <summary>
+    /// The jobs still queued, by model and lane, for the gateways' depth poll (<c>IJobQueuedCountStore</c>): read from
+    /// this index alone, however many finished jobs the table keeps.
+    /// </summary>
+    public const string V6 = "CREATE INDEX IF NOT EXISTS jobs_queued ON jobs(model, priority) WHERE status = 0;";
 }

@@ -14,8 +14,8 @@ namespace Sluice.RabbitMq;
 /// <see cref="IJobQueue"/> on RabbitMQ. Publishing is persistent and waits for the broker's confirm (the quorum
 /// queue has the job on a majority of its replicas, fsynced) before the submit may answer 202; a nack, a
 /// timeout or a lost connection answers 503 instead and the job is marked failed, so it never runs. Depths
-/// come from passive declares polled in the background. The broker keeps unacknowledged jobs itself, so
-/// nothing is re-enqueued from the store at start.
+/// come from passive declares polled in the background, capped by the store's count of queued jobs. The broker
+/// keeps unacknowledged jobs itself, so nothing is re-enqueued from the store at start.
 /// </summary>
 internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 {
@@ -423,6 +423,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private async Task PollDepthsAsync(CancellationToken ct)
     {
         IChannel? ch = null;
+        var ready = new Dictionary<string, QueueDepth>(StringComparer.Ordinal);
         while (!ct.IsCancellationRequested)
         {
             try
@@ -433,12 +434,21 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
                     ch = await conn.CreateChannelAsync(cancellationToken: ct).ConfigureAwait(false);
                 }
 
+                ready.Clear();
                 foreach (var model in _depths.Keys)
                 {
                     var high = await ch.MessageCountAsync(_topology.LaneQueue(model, "high"), ct).ConfigureAwait(false);
                     var normal = await ch.MessageCountAsync(_topology.LaneQueue(model, "normal"), ct).ConfigureAwait(false);
                     var low = await ch.MessageCountAsync(_topology.LaneQueue(model, "low"), ct).ConfigureAwait(false);
-                    _depths[model] = new QueueDepth((int)high, (int)normal, (int)low);
+                    ready[model] = new QueueDepth((int)high, (int)normal, (int)low);
+                }
+
+                // The store is read after the broker: a job is journaled before it is published, so every live job the
+                // broker counted is still queued in the store unless it left the queue since (started, cancelled).
+                var queued = await CountQueuedAsync(ct).ConfigureAwait(false);
+                foreach (var (model, inLanes) in ready)
+                {
+                    _depths[model] = queued is null ? inLanes : Cap(inLanes, queued.TryGetValue(model, out var q) ? q : default);
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -461,6 +471,37 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// The store's count of queued jobs by model and lane, or null when it keeps none or cannot answer now (the broker's
+    /// count stands alone then: never fewer than the messages it really holds).
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, QueueDepth>?> CountQueuedAsync(CancellationToken ct)
+    {
+        if (_store is not IJobQueuedCountStore store)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await store.CountQueuedAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // A store outage: submits fail on the journal meanwhile, and readiness reports it.
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A lane's depth: its ready messages, but no more than the jobs the store has queued in it. A job settled while
+    /// queued (a cancel, its deadline) keeps its message in the lane until a worker takes and drops it, and must not
+    /// hold a <c>max_queue_depth</c> slot meanwhile; a job waiting out a retry in a delay queue is queued in the store
+    /// but not ready in its lane.
+    /// </summary>
+    private static QueueDepth Cap(QueueDepth ready, QueueDepth queued) =>
+        new(Math.Min(ready.High, queued.High), Math.Min(ready.Normal, queued.Normal), Math.Min(ready.Low, queued.Low));
 
     public async ValueTask DisposeAsync()
     {

@@ -27,7 +27,7 @@ public sealed class RabbitMqOptions
     /// <summary>Longest wait for a publisher confirm before the submit answers 503.</summary>
     public TimeSpan ConfirmTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How often gateways refresh queue depths (for max_queue_depth and the queue-depth gauge).</summary>
+    /// <summary>How often gateways refresh queue depths (the lanes' ready counts, capped by the store's queued jobs) for max_queue_depth and the queue-depth gauge.</summary>
     public TimeSpan DepthPollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Redeliveries a quorum queue allows before dead-lettering by itself (a safety net under Sluice's own attempt count).</summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Sluice.Core.Jobs;
+using Sluice.Core.Queueing;
 using Sluice.Core.Storage;
 using Sluice.Testing;
 
@@ -140,6 +141,32 @@ public sealed class PostgresJobStoreTests(PostgresServer server) : JobStoreContr
         Assert.Equal("{\"attempt\":1}", stored[0].DataJson);
         Assert.Equal(3, await events.GetLastEventIdAsync(job.Id, CancellationToken.None));
         Assert.Equal(0, await events.GetLastEventIdAsync("job_none", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task CountQueuedAsync_JobsOfSeveralModelsLanesAndStates_CountsOnlyTheQueuedOnesByModelAndLane()
+    {
+        var now = DateTimeOffset.UtcNow;
+        async Task<JobRecord> Create(string model, JobPriority priority) =>
+            (await Store.CreateAsync(NewJob() with { Model = model, Priority = priority }, CancellationToken.None)).Job;
+
+        await Create("a", JobPriority.High);
+        await Create("a", JobPriority.Normal);
+        await Create("a", JobPriority.Normal);
+        await Create("b", JobPriority.Low);
+        // Cancelled while queued, started, and finished: none of them waits.
+        var cancelled = await Create("a", JobPriority.Normal);
+        Assert.True(await Store.CompleteAsync(new JobCompletion { JobId = cancelled.Id, Status = JobStatus.Cancelled, CompletedAt = now }, CancellationToken.None));
+        var running = await Create("a", JobPriority.High);
+        Assert.True(await Store.MarkRunningAsync(running.Id, 1, now, CancellationToken.None));
+        var done = await Create("c", JobPriority.Normal);
+        Assert.True(await Store.CompleteAsync(new JobCompletion { JobId = done.Id, Status = JobStatus.Succeeded, ResultJson = "{}", CompletedAt = now }, CancellationToken.None));
+
+        var counts = await ((IJobQueuedCountStore)Store).CountQueuedAsync(CancellationToken.None);
+
+        Assert.Equal(2, counts.Count);
+        Assert.Equal(new QueueDepth(1, 2, 0), counts["a"]);
+        Assert.Equal(new QueueDepth(0, 0, 1), counts["b"]);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using RabbitMQ.Client;
 using Sluice.Core.Jobs;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
+using Sluice.Core.Storage;
 using Sluice.Distributed.Tests.Infrastructure;
 
 namespace Sluice.RabbitMq.Tests;
@@ -83,7 +84,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.Equal(job.Deadline!.Value.ToUnixTimeMilliseconds(), got.Deadline!.Value.ToUnixTimeMilliseconds());
         Assert.Null(got.Parsed);
         await reader.AcknowledgeAsync(got, CancellationToken.None);
-        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => $"the lane still holds {gateway.Queue.GetDepth("sleep-batch").Total} jobs");
+        await UntilAsync(async () => await ReadyAsync("sleep-batch") == 0, () => "the lane still holds the job");
         Assert.Equal(0, reader.Count);
     }
 
@@ -192,7 +193,24 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         Assert.Equal(9, reader.Count);
         Assert.True(reader.TryRead(out var first));
         Assert.Equal(high.Id, first.Id);
-        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Low == 32, () => $"the low lane holds {gateway.Queue.GetDepth("sleep-batch").Low} jobs");
+        await UntilAsync(async () => await ReadyAsync("sleep-batch", "low") == 32, () => "the low lane does not hold the 32 jobs beyond the prefetch");
+    }
+
+    [Fact]
+    public async Task GetDepth_LanesHoldTheMessageOfAJobCancelledWhileQueued_CountsOnlyTheJobsStillQueuedInEachLane()
+    {
+        await using var gateway = await NodeAsync("gateway", ("Sluice:Queue:DepthPollInterval", "00:00:00.100"));
+        await AcceptAsync(gateway, Job(JobPriority.High, 1));
+        await AcceptAsync(gateway, Job(JobPriority.Normal, 2));
+        var cancelled = await AcceptAsync(gateway, Job(JobPriority.Normal, 3));
+        await AcceptAsync(gateway, Job(JobPriority.Low, 4));
+        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch") == new QueueDepth(1, 2, 1), () => $"the gateway reports {gateway.Queue.GetDepth("sleep-batch")}");
+
+        // Cancelled through the store while queued: its message stays in the normal lane until a worker takes it.
+        Assert.True(await gateway.Store.CompleteAsync(new JobCompletion { JobId = cancelled.Id, Status = JobStatus.Cancelled, CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
+
+        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch") == new QueueDepth(1, 1, 1), () => $"the gateway reports {gateway.Queue.GetDepth("sleep-batch")}");
+        Assert.Equal(4u, await ReadyAsync("sleep-batch"));
     }
 
     [Fact]
@@ -267,7 +285,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     private static async Task<QueuedJob> AcceptAsync(Node gateway, QueuedJob? job = null)
     {
         job ??= Job();
-        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = job.MaxAttempts }, CancellationToken.None);
+        await gateway.Store.CreateAsync(new JobRecord { Id = job.Id, Model = job.Model, InputJson = job.InputJson, Priority = job.Priority, Owner = job.Owner, CreatedAt = job.EnqueuedAt, MaxAttempts = job.MaxAttempts }, CancellationToken.None);
         Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
         return job;
     }
@@ -530,12 +548,12 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await gateway.Queue.PublishAsync(job, 1, TimeSpan.Zero, CancellationToken.None, recovered: true);
         await using var worker = await NodeAsync("worker");
         var reader = worker.Queue.GetReader("sleep-batch");
-        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => "the copy was never delivered");
+        await UntilAsync(async () => await ReadyAsync("sleep-batch") == 0, () => "the copy was never delivered");
 
         // Delivered: give a wrong worker time to take it in.
         await Task.Delay(2000);
         Assert.Equal(0, reader.Count);
-        Assert.Equal(0, gateway.Queue.GetDepth("sleep-batch").Total);
+        Assert.Equal(0u, await ReadyAsync("sleep-batch"));
     }
 
     [Fact]
@@ -585,12 +603,12 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await second.DisposeAsync();
         await using var third = await NodeAsync("worker");
         var thirdReader = third.Queue.GetReader("sleep-batch");
-        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => "the redelivery never left the lane");
+        await UntilAsync(async () => await ReadyAsync("sleep-batch") == 0, () => "the redelivery never left the lane");
 
         // Delivered: give a wrong worker time to take it in.
         await Task.Delay(1500);
         Assert.Equal(0, thirdReader.Count);
-        Assert.Equal(0, gateway.Queue.GetDepth("sleep-batch").Total);
+        Assert.Equal(0u, await ReadyAsync("sleep-batch"));
     }
 
     [Fact]
@@ -614,7 +632,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         var fallback = worker.Queue.GetReader("count");
         var moved = await ReadOneAsync(fallback);
         Assert.Equal((job.Id, "count"), (moved.Id, moved.Model));
-        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => "the old copy was never redelivered");
+        await UntilAsync(async () => await ReadyAsync("sleep-batch") == 0, () => "the old copy was never redelivered");
 
         // Delivered: give a wrong worker time to take it in.
         await Task.Delay(1500);
@@ -648,7 +666,7 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         await using var worker = await NodeAsync("worker");
         var original = worker.Queue.GetReader("sleep-batch");
         var fallback = worker.Queue.GetReader("count");
-        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch").Total == 0, () => "the old copy was never redelivered");
+        await UntilAsync(async () => await ReadyAsync("sleep-batch") == 0, () => "the old copy was never redelivered");
         await UntilAsync(async () => await gateway.Queue.RepublishUnconfirmedAsync(CancellationToken.None) == 1, () => "the moved job was never republished");
         var moved = await ReadOneAsync(fallback);
         Assert.Equal((job.Id, "count", "{\"n\": 2}"), (moved.Id, moved.Model, moved.InputJson));
@@ -1007,6 +1025,45 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task StartAsync_StoreHasTheJobFinishedAsAnotherCopyIsJudged_BlockSettledAndTheOtherCopyLetGoAtOnce()
+    {
+        await using var node = await NodeAsync("all");
+        var job = await AcceptAsync(node);
+        // A second copy of the job in the broker (a republished one, as after a gateway died before recording its confirm).
+        await node.Queue.PublishAsync(job, 0, TimeSpan.Zero, CancellationToken.None);
+        var inner = node.Queue.GetReader("sleep-batch");
+        var first = new SettlementRecordingReader(inner);
+        var second = new SettlementRecordingReader(inner);
+        var a = await ReadOneAsync(first);
+        var b = await ReadOneAsync(second);
+        Assert.True(node.Lifecycle.ShouldRun(a, first, out var live));
+
+        // Another gateway's DELETE stores the cancel; this process never hears of it.
+        Assert.True(await node.Store.CompleteAsync(new JobCompletion { JobId = job.Id, Status = JobStatus.Cancelled, Error = "cancelled by the client", CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
+
+        // The batch's start finds the job finished in the store and claims the block; while it lets go of copy a (the
+        // block still registered), the batcher judges copy b, which is tracked onto that same finished block.
+        var sameBlock = false;
+        bool? judged = null;
+        first.OnAcknowledge = () =>
+        {
+            first.OnAcknowledge = null;
+            sameBlock = node.Live.TryGet(job.Id, out var tracked) && ReferenceEquals(tracked, live);
+            judged = node.Lifecycle.ShouldRun(b, second, out _);
+        };
+        Assert.Equal(0, await node.Lifecycle.StartAsync([a], [live], 1, first, CancellationToken.None));
+        Assert.True(sameBlock);
+        Assert.False(judged);
+        Assert.Equal("ack", await first.Settled.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // The block is settled, so copy b is let go as soon as the store confirms the outcome (it used to wait out the
+        // full 60 s for a settlement that never came, its delivery unacknowledged all that time).
+        Assert.True(live.Settled.Task.IsCompleted);
+        Assert.Equal("ack", await second.Settled.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(JobStatus.Cancelled, (await node.Store.GetAsync(job.Id, CancellationToken.None))?.Status);
+    }
+
+    [Fact]
     public async Task Shed_DeleteOnTheSameNodeIsStoringTheCancelOfAJobInABatchBeingCollected_BatcherLetsGoOfTheDelivery()
     {
         // Gateway and worker in one process (the default role): a DELETE finds the job live here once the worker took it.
@@ -1114,15 +1171,24 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     /// <summary>The messages ready in the fallback's (<c>count</c>) lanes.</summary>
-    private async Task<uint> FallbackReadyAsync()
+    private Task<uint> FallbackReadyAsync() => ReadyAsync("count");
+
+    /// <summary>
+    /// The messages ready in a model's lanes (or one of them), as the broker counts them: a gateway's depth leaves out
+    /// those of jobs the store no longer has queued.
+    /// </summary>
+    private async Task<uint> ReadyAsync(string model, string? lane = null)
     {
         var factory = new ConnectionFactory { Uri = RabbitMqUrl.ToAmqp(servers.QueueUrl) };
         await using var conn = await factory.CreateConnectionAsync();
         await using var ch = await conn.CreateChannelAsync();
         var ready = 0u;
-        foreach (var lane in RabbitMqTopology.Lanes)
+        foreach (var l in RabbitMqTopology.Lanes)
         {
-            ready += (await ch.QueueDeclarePassiveAsync($"{_prefix}.count.{lane}")).MessageCount;
+            if (lane is null || lane == l)
+            {
+                ready += (await ch.QueueDeclarePassiveAsync($"{_prefix}.{model}.{l}")).MessageCount;
+            }
         }
 
         return ready;

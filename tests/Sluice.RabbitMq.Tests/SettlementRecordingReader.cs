@@ -12,6 +12,9 @@ internal sealed class SettlementRecordingReader(IJobQueueReader inner) : IJobQue
     /// <summary>Called on every <see cref="IsStale"/> check (a test's hook into the lifecycle between its steps).</summary>
     public Action? OnStaleCheck { get; set; }
 
+    /// <summary>Called on every <see cref="AcknowledgeAsync"/>, before the delivery is acknowledged (a test's hook into that moment).</summary>
+    public Action? OnAcknowledge { get; set; }
+
     public int Count => inner.Count;
 
     public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) => inner.WaitToReadAsync(cancellationToken);
@@ -28,6 +31,7 @@ internal sealed class SettlementRecordingReader(IJobQueueReader inner) : IJobQue
 
     public async ValueTask AcknowledgeAsync(QueuedJob job, CancellationToken cancellationToken)
     {
+        OnAcknowledge?.Invoke();
         await inner.AcknowledgeAsync(job, cancellationToken);
         Settled.TrySetResult("ack");
     }

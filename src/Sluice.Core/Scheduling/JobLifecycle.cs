@@ -370,6 +370,9 @@ internal sealed partial class JobLifecycle
                 EndRunSuperseded(lives[i]);
                 _ = reader.AcknowledgeAsync(jobs[i], CancellationToken.None).AsTask();
                 _live.Remove(lives[i]);
+                // The outcome is stored (elsewhere): whoever tracked another copy onto this block meanwhile, or a cancel
+                // here, waits on Settled (up to a minute) before letting its delivery go or reading the store.
+                lives[i].Settled.TrySetResult();
                 continue;
             }
 
