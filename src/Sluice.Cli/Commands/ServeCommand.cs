@@ -11,7 +11,8 @@ internal static class ServeCommand
     public static Command Create()
     {
         var command = new Command(Name, "Run the Sluice server (default http://127.0.0.1:8080, in-process queue, SQLite store under ./data). " +
-            "Extra arguments are ASP.NET Core configuration, e.g. --Sluice:Models:sleep-batch:MaxBatchSize=8.")
+            "Extra arguments are ASP.NET Core configuration, e.g. --Sluice:Models:sleep-batch:MaxBatchSize=8. " +
+            "Ctrl+C stops gracefully (requests in flight finish, running jobs go back to the queue, up to 30 s); a second Ctrl+C stops at once (exit code 130).")
         {
             TreatUnmatchedTokensAsErrors = false,
         };

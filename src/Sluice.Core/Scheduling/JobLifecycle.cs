@@ -596,7 +596,8 @@ internal sealed partial class JobLifecycle
             }
             catch (OperationCanceledException)
             {
-                // The host's shutdown timeout ran out: the rest stay running, and recovery counts their attempt.
+                // The stop's time ran out (the host's ShutdownTimeout and ModelHost.HandBackGrace after it): the rest
+                // stay running, and recovery counts their attempt.
                 EndRunHandedBack(live);
                 break;
             }

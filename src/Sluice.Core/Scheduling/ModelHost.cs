@@ -24,11 +24,12 @@ internal sealed partial class ModelHost : BackgroundService
     private readonly SluiceMetrics _metrics;
     private readonly SchedulingOptions _options;
     private readonly ILogger<ModelHost> _logger;
+    private readonly TimeProvider _time;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Task> _batchers = [];
 
     public ModelHost(ModelRegistry registry, IJobStore store, IJobQueue queue, IJobEventHub events, JobLifecycle lifecycle,
-        SluiceMetrics metrics, IOptions<SchedulingOptions> options, ILogger<ModelHost> logger)
+        SluiceMetrics metrics, IOptions<SchedulingOptions> options, ILogger<ModelHost> logger, TimeProvider time)
     {
         _registry = registry;
         _store = store;
@@ -38,6 +39,7 @@ internal sealed partial class ModelHost : BackgroundService
         _metrics = metrics;
         _options = options.Value;
         _logger = logger;
+        _time = time;
     }
 
     /// <summary>Completes once the store is open and recovery has run (jobs may be accepted).</summary>
@@ -63,12 +65,22 @@ internal sealed partial class ModelHost : BackgroundService
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// How long the batchers' stop and the hand-back may still take once the host's <c>ShutdownTimeout</c> has run out.
+    /// </summary>
+    internal static readonly TimeSpan HandBackGrace = TimeSpan.FromSeconds(5);
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        // Not the host's token alone: a drain that used the whole ShutdownTimeout (a request in flight longer than it)
+        // left it cancelled, and the hand-back's writes were refused at once (PostgreSQL honours the token): the jobs
+        // stayed running and their next run counted an attempt the stop had cost them. A few seconds more bound it.
+        using var handBack = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
+        using var spent = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).CancelAfter(HandBackGrace), handBack);
+        await base.StopAsync(handBack.Token).ConfigureAwait(false);
         if (_options.RunsModels)
         {
-            var released = await _lifecycle.ReleaseRunningAsync(cancellationToken).ConfigureAwait(false);
+            var released = await _lifecycle.ReleaseRunningAsync(handBack.Token).ConfigureAwait(false);
             if (released > 0)
             {
                 Log.Released(_logger, released);

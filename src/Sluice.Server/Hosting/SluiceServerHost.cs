@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace Sluice.Server.Hosting;
 
 /// <summary>Builds and runs the server; used by <c>Program</c> and by <c>./sluice serve</c>.</summary>
@@ -81,9 +83,18 @@ public static class SluiceServerHost
                 throw new ServerStartException(ex);
             }
 
+            using var interrupts = new InterruptHandler(app.Services.GetRequiredService<ILogger<InterruptHandler>>(),
+                app.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout, code => ExitAtOnce(app, code));
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
         }
 
         return 0;
+    }
+
+    /// <summary>A second Ctrl+C: the console logger writes from a queue, so it is flushed before the process ends.</summary>
+    private static void ExitAtOnce(WebApplication app, int code)
+    {
+        app.Services.GetRequiredService<ILoggerFactory>().Dispose();
+        Environment.Exit(code);
     }
 }

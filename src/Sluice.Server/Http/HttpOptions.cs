@@ -55,7 +55,7 @@ public sealed class HttpOptions
     /// <summary>
     /// Seconds between the start of a stop (SIGTERM) and closing the listeners: requests are still served but
     /// <c>/health/ready</c> answers 503, so a load balancer takes the node out of rotation first. Counts against
-    /// the host's <c>ShutdownTimeout</c>.
+    /// the host's <c>ShutdownTimeout</c>, so it must be less than it (<see cref="Hosting.ShutdownDelayValidator"/>).
     /// </summary>
     [Range(0, 3600)]
     public int ShutdownDelaySeconds { get; set; }

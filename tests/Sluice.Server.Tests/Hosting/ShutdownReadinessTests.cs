@@ -149,4 +149,33 @@ public sealed class ShutdownReadinessTests
         var ex = await Assert.ThrowsAnyAsync<Exception>(() => TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:Http:ShutdownDelaySeconds"] = "-1" }));
         Assert.Contains("ShutdownDelaySeconds", ex.Message);
     }
+
+    [Theory]
+    [InlineData("30", null, "Sluice:Http:ShutdownDelaySeconds = 30 must be less than the host's ShutdownTimeout (30 s, setting shutdownTimeoutSeconds)")]
+    [InlineData("10", "8", "Sluice:Http:ShutdownDelaySeconds = 10 must be less than the host's ShutdownTimeout (8 s, setting shutdownTimeoutSeconds)")]
+    public async Task Start_ShutdownDelayNotShorterThanTheShutdownTimeout_StopsTheStartNamingBoth(string delay, string? shutdownTimeout, string message)
+    {
+        // Accepted before: the delay used up the whole ShutdownTimeout, and the listeners then closed with no time left
+        // to drain, cutting every request in flight at once.
+        var settings = new Dictionary<string, string> { ["Sluice:Http:ShutdownDelaySeconds"] = delay };
+        if (shutdownTimeout is not null)
+        {
+            settings["shutdownTimeoutSeconds"] = shutdownTimeout;
+        }
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => TestServer.StartAsync(settings));
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_ShutdownDelayShorterThanARaisedShutdownTimeout_Starts()
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Http:ShutdownDelaySeconds"] = "40",
+            ["shutdownTimeoutSeconds"] = "60",
+        });
+        using var ready = await new HttpClient { BaseAddress = server.BaseAddress }.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
 }
