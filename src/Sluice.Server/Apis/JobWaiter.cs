@@ -32,9 +32,10 @@ internal static class JobWaiter
     /// Stop at a retry the model holds back (see <see cref="CircuitRetry.HeldBackBy(JobEvent)"/>): the wait then ends with
     /// no job and that <c>retrying</c> event as <c>HeldBack</c>, and the job is left as it is (the caller decides its fate).
     /// </param>
+    /// <param name="stopping">As for <see cref="WaitAsync"/>: the wait ends with the job as it is now, not cancelled.</param>
     public static Task<(JobRecord? Job, int GeneratedTokens, JobEvent? HeldBack)> WaitCountingTokensAsync(JobService jobs, JobRecord known, TimeSpan timeout, CancellationToken aborted,
-        bool cancelOnDisconnect, bool stopWhenHeldBack = false) =>
-        WaitCoreAsync(jobs, known, timeout, aborted, cancelOnDisconnect, countTokens: true, stopWhenHeldBack, default);
+        bool cancelOnDisconnect, bool stopWhenHeldBack = false, CancellationToken stopping = default) =>
+        WaitCoreAsync(jobs, known, timeout, aborted, cancelOnDisconnect, countTokens: true, stopWhenHeldBack, stopping);
 
     /// <summary>Store polling while the job is not live in this process's hub: from a quarter second, slowing to 2 s.</summary>
     private static readonly TimeSpan StorePollMin = TimeSpan.FromMilliseconds(250);

@@ -7,6 +7,7 @@ using Sluice.Core.Models;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Server.Contracts;
+using Sluice.Server.Hosting;
 using Sluice.Server.Http;
 
 namespace Sluice.Server.Apis;
@@ -78,7 +79,21 @@ internal static class ModelsApi
             }
 
             var start = Stopwatch.GetTimestamp();
-            var r = await direct.RunAsync(model, input, http.RequestAborted).ConfigureAwait(false);
+            // The run goes on through the drain of a graceful stop; just before the host would cut the connection
+            // it is cancelled and answered 503, so the client retries (elsewhere) instead of seeing a reset. Nothing is
+            // lost: the run was never a job, and its client is told so.
+            var cutNear = http.RequestServices.GetRequiredService<ShutdownReadiness>().CutNear;
+            using var run = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, cutNear);
+            DirectResult r;
+            try
+            {
+                r = await direct.RunAsync(model, input, run.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cutNear.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+            {
+                return ServerStopping(http);
+            }
+
             switch (r.Status)
             {
                 case DirectStatus.Succeeded:
@@ -98,6 +113,13 @@ internal static class ModelsApi
                     return Failed(http, registry, model, r);
             }
         }
+    }
+
+    /// <summary>The answer to a synchronous run the stopping server cannot finish before its shutdown timeout.</summary>
+    private static IResult ServerStopping(HttpContext http)
+    {
+        JobResponses.SetRetryAfter(http, TimeSpan.FromSeconds(1));
+        return Problems.Create(503, "Server stopping", "the server is stopping and could not finish this run before its shutdown timeout; retry it", type: "server-stopping");
     }
 
     /// <summary>

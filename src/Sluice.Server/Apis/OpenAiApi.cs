@@ -8,6 +8,7 @@ using Sluice.Core.Models;
 using Sluice.Core.Scheduling;
 using Sluice.Server.Admission;
 using Sluice.Server.Contracts;
+using Sluice.Server.Hosting;
 using Sluice.Server.Http;
 
 namespace Sluice.Server.Apis;
@@ -222,10 +223,11 @@ internal static class OpenAiApi
 
         // Tokens generated count against the key even when the answer never reaches the client (it left, the
         // deadline passed, the job failed), as for a stream: otherwise leaving before the end would dodge the limit.
+        var cutNear = http.RequestServices.GetRequiredService<ShutdownReadiness>().CutNear;
         var (finished, generated, heldBack) = job.Status.IsTerminal()
             ? (job, 0, null)
             : await JobWaiter.WaitCountingTokensAsync(s.Jobs, job, deadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms + 1000) : TimeSpan.FromHours(1), http.RequestAborted,
-                cancelOnDisconnect: true, stopWhenHeldBack: true).ConfigureAwait(false);
+                cancelOnDisconnect: true, stopWhenHeldBack: true, cutNear).ConfigureAwait(false);
         if (heldBack is not null && CircuitRetry.HeldBackBy(heldBack, out var heldFor, out var heldCode) is { } heldBackBy)
         {
             // Refused by the open circuit and held back until its trial call, or held back as the upstream's Retry-After
@@ -244,6 +246,13 @@ internal static class OpenAiApi
             await OpenAiTokenLimits.ReturnAsync(s.Limits, caller, reserved, generated).ConfigureAwait(false);
             if (finished is not null && !http.RequestAborted.IsCancellationRequested)
             {
+                if (cutNear.IsCancellationRequested)
+                {
+                    // The server is stopping and its shutdown timeout is about to cut this connection.
+                    await CancelForStopAsync(s.Jobs, job.Id, s.Time).ConfigureAwait(false);
+                    return ServerStopping(http);
+                }
+
                 await s.Jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
                 return OpenAiErrors.Create(504, "the generation did not finish in time", "timeout", null, "deadline_exceeded");
             }
@@ -320,6 +329,11 @@ internal static class OpenAiApi
         response.Headers["X-Accel-Buffering"] = "no";
         http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseBodyFeature>()?.DisableBuffering();
         var ct = http.RequestAborted;
+        // The waits also end just before a stopping server's shutdown timeout would cut the connection: the stream
+        // then ends on an error chunk the client can act on (retry), not a reset; writes still watch the client only.
+        var cutNear = http.RequestServices.GetRequiredService<ShutdownReadiness>().CutNear;
+        using var watch = CancellationTokenSource.CreateLinkedTokenSource(ct, cutNear);
+        var waitCt = watch.Token;
         using var writer = new OpenAiStreamWriter(response.Body, id, created, model, chat);
         var terminal = false;
         var generated = 0;
@@ -343,8 +357,14 @@ internal static class OpenAiApi
 
             if (!jobs.Events.TrySubscribe(job.Id, 0, out var sub))
             {
-                var done = await WaitKeepingAliveAsync(jobs, job, writer, keepAlive, ct).ConfigureAwait(false);
+                var done = await WaitKeepingAliveAsync(jobs, job, writer, keepAlive, ct, cutNear).ConfigureAwait(false);
                 terminal = done is not null && done.Status.IsTerminal();
+                if (!terminal && cutNear.IsCancellationRequested && !ct.IsCancellationRequested)
+                {
+                    await WriteStoppingAsync(writer, ct).ConfigureAwait(false);
+                    return 0;
+                }
+
                 if (done is not null && done.Model != model)
                 {
                     writer.Model = done.Model;
@@ -355,7 +375,7 @@ internal static class OpenAiApi
             }
 
             var restarts = new RestartedRunFilter();
-            idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            idle = CancellationTokenSource.CreateLinkedTokenSource(waitCt);
             using (sub)
             {
                 while (true)
@@ -376,10 +396,10 @@ internal static class OpenAiApi
                     {
                         more = await sub.Reader.WaitToReadAsync(idle.Token).ConfigureAwait(false);
                     }
-                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    catch (OperationCanceledException) when (!waitCt.IsCancellationRequested)
                     {
                         idle.Dispose();
-                        idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                        idle = CancellationTokenSource.CreateLinkedTokenSource(waitCt);
                         continue;
                     }
 
@@ -387,9 +407,14 @@ internal static class OpenAiApi
                     {
                         // The stream ended with no terminal event: another process stored the outcome (a cancel through
                         // another gateway, a redelivered copy that finished first). The client still gets its end.
-                        var done = await WaitKeepingAliveAsync(jobs, job, writer, keepAlive, ct).ConfigureAwait(false);
+                        var done = await WaitKeepingAliveAsync(jobs, job, writer, keepAlive, ct, cutNear).ConfigureAwait(false);
                         if (done is null || !done.Status.IsTerminal())
                         {
+                            if (done is not null && cutNear.IsCancellationRequested && !ct.IsCancellationRequested)
+                            {
+                                await WriteStoppingAsync(writer, ct).ConfigureAwait(false);
+                            }
+
                             return generated;
                         }
 
@@ -476,6 +501,11 @@ internal static class OpenAiApi
                 }
             }
         }
+        catch (OperationCanceledException) when (cutNear.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            await WriteStoppingAsync(writer, ct).ConfigureAwait(false);
+            return generated;
+        }
         catch (Exception ex) when (ex is OperationCanceledException or IOException)
         {
             // What was generated before the client left stays spent.
@@ -489,6 +519,11 @@ internal static class OpenAiApi
             {
                 await jobs.FailUnwaitedAsync(job.Id, heldBack, heldBackCode, heldBackFor, CancellationToken.None).ConfigureAwait(false);
             }
+            else if (!terminal && cutNear.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                // The server is stopping and ended the stream: its job is not handed back (see ServerStopping).
+                await CancelForStopAsync(jobs, job.Id, http.RequestServices.GetRequiredService<TimeProvider>()).ConfigureAwait(false);
+            }
             else if (!terminal)
             {
                 // The client went away mid-stream: stop generating for nobody; the slot frees at the next step.
@@ -501,9 +536,9 @@ internal static class OpenAiApi
     /// <see cref="JobWaiter.WaitAsync"/> for the job's outcome, with keep-alives at the interval meanwhile: a job still
     /// queued, or run by another process, may take long, and a silent stream is closed by proxies.
     /// </summary>
-    private static async Task<JobRecord?> WaitKeepingAliveAsync(JobService jobs, JobRecord job, OpenAiStreamWriter writer, TimeSpan keepAlive, CancellationToken ct)
+    private static async Task<JobRecord?> WaitKeepingAliveAsync(JobService jobs, JobRecord job, OpenAiStreamWriter writer, TimeSpan keepAlive, CancellationToken ct, CancellationToken cutNear)
     {
-        var wait = JobWaiter.WaitAsync(jobs, job, TimeSpan.FromHours(1), ct, cancelOnDisconnect: true);
+        var wait = JobWaiter.WaitAsync(jobs, job, TimeSpan.FromHours(1), ct, cancelOnDisconnect: true, cutNear);
         while (!wait.IsCompleted)
         {
             var untilKeepAlive = keepAlive - writer.SinceLastWrite;
@@ -518,6 +553,55 @@ internal static class OpenAiApi
         }
 
         return await wait.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The end of a stream the stopping server cannot finish before its shutdown timeout: an error chunk, as a stream
+    /// ends on any other error once it has started (no <c>[DONE]</c> follows an error).
+    /// </summary>
+    private static async Task WriteStoppingAsync(OpenAiStreamWriter writer, CancellationToken ct)
+    {
+        try
+        {
+            await writer.WriteErrorAsync(StoppingMessage, "server_error", "server_stopping", ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            // The client left meanwhile: nobody to tell.
+        }
+    }
+
+    private const string StoppingMessage = "the server is stopping and could not finish this generation before its shutdown timeout; retry the request";
+
+    /// <summary>
+    /// The non-streamed answer when the server is stopping and the generation cannot finish before its shutdown
+    /// timeout cuts the connection: 503 with <c>Retry-After</c>, in OpenAI's shape. Its job is cancelled, not handed
+    /// back as a job of <c>/v1/jobs</c> would be: an OpenAI call has no <c>Idempotency-Key</c> and its client does not
+    /// poll, so the retry (the SDKs retry a 503 themselves) is a new job, and a handed-back one would run for nobody
+    /// and be charged to the key's token budget a second time.
+    /// </summary>
+    /// <summary>
+    /// Cancels the job of a call the stopping server answers. The wait for the batcher to stop it at its next step
+    /// (up to <see cref="JobService.CancelWait"/>) is cut to half of <see cref="ShutdownReadiness.AnswerMargin"/>, or a
+    /// slow step would hold the answer past the cut: the cancel is then stored as it stands.
+    /// </summary>
+    private static async Task CancelForStopAsync(JobService jobs, string jobId, TimeProvider time)
+    {
+        using var bound = new CancellationTokenSource(ShutdownReadiness.AnswerMargin / 2, time);
+        try
+        {
+            await jobs.CancelAsync(jobId, bound.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+            // Stored by the cancel itself (see JobService.CancelAsync): the run ends at its next step.
+        }
+    }
+
+    private static IResult ServerStopping(HttpContext http)
+    {
+        JobResponses.SetRetryAfter(http, TimeSpan.FromSeconds(1));
+        return OpenAiErrors.Create(503, StoppingMessage, "server_error", null, "server_stopping");
     }
 
     private static async Task<int> WriteEndAsync(OpenAiStreamWriter writer, JobStatus status, string? resultJson, string? error, string? errorCode, OpenAiRequest request, bool remote, bool replay, CancellationToken ct)

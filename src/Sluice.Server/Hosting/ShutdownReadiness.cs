@@ -12,17 +12,32 @@ namespace Sluice.Server.Hosting;
 /// they are served through the delay too: ended at SIGTERM, a client reconnecting with <c>Last-Event-ID</c> would land
 /// on this node again (still in rotation) and have its stream ended at once, over and over, until the delay ran out.
 /// </summary>
-internal sealed class ShutdownReadiness(IHostApplicationLifetime lifetime, IOptions<HttpOptions> options, TimeProvider time)
-    : IHealthCheck, IHostedLifecycleService
+internal sealed class ShutdownReadiness(IHostApplicationLifetime lifetime, IOptions<HttpOptions> options, IOptions<HostOptions> host, TimeProvider time)
+    : IHealthCheck, IHostedLifecycleService, IDisposable
 {
+    /// <summary>
+    /// How long before the host's <c>ShutdownTimeout</c> runs out <see cref="CutNear"/> fires: time to write an answer
+    /// before the host aborts the connections still open (a client would see a reset, not an answer).
+    /// </summary>
+    public static readonly TimeSpan AnswerMargin = TimeSpan.FromSeconds(1);
+
     private static readonly Task<HealthCheckResult> Stopping = Task.FromResult(HealthCheckResult.Unhealthy("the server is stopping"));
     private static readonly Task<HealthCheckResult> Running = Task.FromResult(HealthCheckResult.Healthy("the server is running"));
 
     private readonly CancellationTokenSource _listenersClosing = new();
+    private readonly CancellationTokenSource _cutNear = new();
+    private ITimer? _cutNearTimer;
     private volatile bool _stopping;
 
     /// <summary>Cancelled when the shutdown delay ends (at once without one): what long-lived responses end on.</summary>
     public CancellationToken ListenersClosing => _listenersClosing.Token;
+
+    /// <summary>
+    /// Cancelled <see cref="AnswerMargin"/> before the host's <c>ShutdownTimeout</c> (counted from the start of the stop)
+    /// runs out: a request still working inside the drain (a synchronous inference, an OpenAI call) answers then, with
+    /// a 503 the client can retry elsewhere, instead of being cut off with a connection reset.
+    /// </summary>
+    public CancellationToken CutNear => _cutNear.Token;
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         // Both signals: SIGTERM fires ApplicationStopping before the host stops; a direct StopAsync reaches StoppingAsync first.
@@ -31,6 +46,9 @@ internal sealed class ShutdownReadiness(IHostApplicationLifetime lifetime, IOpti
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
+        // The host's ShutdownTimeout starts with its stop, which calls this first; the host's own token is the cut itself.
+        var cutIn = host.Value.ShutdownTimeout - AnswerMargin;
+        _cutNearTimer = time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), _cutNear, cutIn > TimeSpan.Zero ? cutIn : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         var delay = options.Value.ShutdownDelaySeconds;
         if (delay > 0)
         {
@@ -56,4 +74,7 @@ internal sealed class ShutdownReadiness(IHostApplicationLifetime lifetime, IOpti
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // The token sources are left undisposed: requests still finishing may read or link their tokens.
+    public void Dispose() => _cutNearTimer?.Dispose();
 }

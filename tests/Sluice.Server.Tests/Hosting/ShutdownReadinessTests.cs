@@ -134,6 +134,40 @@ public sealed class ShutdownReadinessTests
     }
 
     [Fact]
+    public async Task StopApplication_SyncInferLongerThanTheShutdownTimeout_Answers503BeforeTheCut()
+    {
+        // Cut off with a connection reset before: the run held the drain until the host aborted the connection.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["shutdownTimeoutSeconds"] = "3",
+            ["Sluice:BuiltIns:SleepBatchBaseMs"] = "60000",
+        });
+        var running = server.Client.PostAsync("/v1/models/sleep-batch/infer", TestServer.Json("{\"input\":{\"i\":1}}"));
+        Assert.True(server.Services.GetRequiredService<ModelRegistry>().TryGet("sleep-batch", out var entry));
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (entry.ExecutionLock.CurrentCount != 0)
+        {
+            Assert.True(DateTime.UtcNow < until, "the run never started");
+            await Task.Delay(10);
+        }
+
+        var clock = Stopwatch.StartNew();
+        server.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        var stopping = server.Services.GetRequiredService<IHost>().StopAsync();
+        using var response = await running;
+        var answeredAfter = clock.Elapsed;
+        var problem = await TestServer.ReadJsonAsync(response);
+        await stopping;
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.EndsWith("server-stopping", problem.GetProperty("type").GetString(), StringComparison.Ordinal);
+        Assert.NotNull(response.Headers.RetryAfter);
+        // Served through the drain, answered a margin before the 3 s timeout.
+        Assert.True(answeredAfter >= TimeSpan.FromSeconds(1.9) && answeredAfter < TimeSpan.FromSeconds(3), $"answered after {answeredAfter}");
+    }
+
+    [Fact]
     public async Task Stop_DefaultNoDelay_StopsAtOnce()
     {
         await using var server = await TestServer.StartAsync();
