@@ -574,13 +574,6 @@ internal static class OpenAiApi
     private const string StoppingMessage = "the server is stopping and could not finish this generation before its shutdown timeout; retry the request";
 
     /// <summary>
-    /// The non-streamed answer when the server is stopping and the generation cannot finish before its shutdown
-    /// timeout cuts the connection: 503 with <c>Retry-After</c>, in OpenAI's shape. Its job is cancelled, not handed
-    /// back as a job of <c>/v1/jobs</c> would be: an OpenAI call has no <c>Idempotency-Key</c> and its client does not
-    /// poll, so the retry (the SDKs retry a 503 themselves) is a new job, and a handed-back one would run for nobody
-    /// and be charged to the key's token budget a second time.
-    /// </summary>
-    /// <summary>
     /// Cancels the job of a call the stopping server answers. The wait for the batcher to stop it at its next step
     /// (up to <see cref="JobService.CancelWait"/>) is cut to half of <see cref="ShutdownReadiness.AnswerMargin"/>, or a
     /// slow step would hold the answer past the cut: the cancel is then stored as it stands.
@@ -598,6 +591,13 @@ internal static class OpenAiApi
         }
     }
 
+    /// <summary>
+    /// The non-streamed answer when the server is stopping and the generation cannot finish before its shutdown
+    /// timeout cuts the connection: 503 with <c>Retry-After</c>, in OpenAI's shape. Its job is cancelled, not handed
+    /// back as a job of <c>/v1/jobs</c> would be: an OpenAI call has no <c>Idempotency-Key</c> and its client does not
+    /// poll, so the retry (the SDKs retry a 503 themselves) is a new job, and a handed-back one would run for nobody
+    /// and be charged to the key's token budget a second time.
+    /// </summary>
     private static IResult ServerStopping(HttpContext http)
     {
         JobResponses.SetRetryAfter(http, TimeSpan.FromSeconds(1));
