@@ -373,14 +373,19 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         var job = await AcceptAsync(gateway);
         var first = await NodeAsync("worker", limit);
         await ReadOneAsync(first.Queue.GetReader("sleep-batch"));
-        await using var second = await NodeAsync("worker", limit);
+        var logs = new RecordingLoggerProvider();
+        await using var second = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker", s => s.AddSingleton<ILoggerProvider>(logs), limit);
         var reader = second.Queue.GetReader("sleep-batch");
         await servers.StopPostgresAsync();
         try
         {
-            // The first worker goes away holding the job: the second gets it redelivered and cannot ask the store.
+            // The first worker goes away holding the job: the second gets it redelivered and cannot ask the store. It
+            // must hold the delivery through its failed checks: one handed back would be the third delivery, past the
+            // limit, and the broker would dead-letter the job (no further check would be logged, and the read below fails).
             await first.DisposeAsync();
-            await Task.Delay(6000);
+            await UntilAsync(
+                () => logs.Warnings.Count(w => w.Contains($"Could not check redelivered job {job.Id}", StringComparison.Ordinal)) >= 3,
+                () => "the redelivered job was not held through three failed checks: " + string.Join(" | ", logs.Warnings));
         }
         finally
         {
@@ -538,7 +543,10 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         }
 
         var stop = gateway.DisposeAsync().AsTask();
-        await Task.Delay(1000);
+        // A sleep on purpose: it shows the stop does NOT end while a marker cannot be stored (there is no event to wait
+        // for in its place), and gives a stop that does not wait for the markers the time to end and fail here.
+        await Task.WhenAny(stop, Task.Delay(1000));
+        Assert.False(stop.IsCompleted, "the stop ended while a published marker was still waiting for the store");
         await slowStore!.CommitAsync();
         await stop.WaitAsync(TimeSpan.FromSeconds(30));
 
