@@ -553,8 +553,10 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             return (IReadOnlyList<JobDeadline>)list;
         }, dueBefore, cancellationToken);
 
+    // One attempt, never retried nor logged: each gateway polls it every DepthPollInterval and does without it while the
+    // store is down (its readiness reports the store), so retries only kept the depths stale and a warning every poll.
     public ValueTask<IReadOnlyDictionary<string, QueueDepth>> CountQueuedAsync(CancellationToken cancellationToken) =>
-        Retry(static async (s, _, _, ct) =>
+        Once(static async (s, _, _, ct) =>
         {
             await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
             // Served by the partial index on queued jobs (jobs_queued); polled by each gateway, never per request.
@@ -721,6 +723,19 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
                 // Out of retries on a connection-level failure: the store is down, not the request wrong (503, not 500).
                 throw new StoreUnavailableException("the job store is unavailable: " + ex.Message, ex);
             }
+        }
+    }
+
+    /// <summary>Runs an operation once: a connection-level failure is the store being unavailable, as after the last try of Retry.</summary>
+    private async ValueTask<T> Once<TState, T>(Func<PostgresJobStore, TState, int, CancellationToken, ValueTask<T>> op, TState state, CancellationToken ct)
+    {
+        try
+        {
+            return await op(this, state, 0, ct).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex) when (ex.IsTransient && !ct.IsCancellationRequested)
+        {
+            throw new StoreUnavailableException("the job store is unavailable: " + ex.Message, ex);
         }
     }
 

@@ -41,6 +41,12 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private readonly System.Threading.Channels.Channel<string> _published = System.Threading.Channels.Channel.CreateUnbounded<string>(new System.Threading.Channels.UnboundedChannelOptions { SingleReader = true });
     private Task? _poller;
     private Task? _marker;
+
+    // The store's count of queued jobs in flight (at most one: a slow or hung store never piles up counts), the
+    // source that cancels it, and whether the last count failed (1), so an outage is logged once, not every poll.
+    private Task<IReadOnlyDictionary<string, QueueDepth>?>? _counting;
+    private CancellationTokenSource? _countingCancel;
+    private int _countFailing;
     private int _next;
     private int _disposed;
 
@@ -49,6 +55,12 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     /// <summary>How long a deadline timer sleeps at most before checking whether its job ended (tests shorten it).</summary>
     internal TimeSpan DeadlineCheckStep { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a depth poll waits for the store's count of queued jobs before it publishes the broker's counts alone:
+    /// a store that is down or slow must not hold the depths stale.
+    /// </summary>
+    internal static readonly TimeSpan StoreCountTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a stop waits for the pending published markers to reach the store.</summary>
     private static readonly TimeSpan MarkerDrainTimeout = TimeSpan.FromSeconds(5);
@@ -474,22 +486,70 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     /// <summary>
     /// The store's count of queued jobs by model and lane, or null when it keeps none or cannot answer now (the broker's
-    /// count stands alone then: never fewer than the messages it really holds).
+    /// count stands alone then: never fewer than the messages it really holds). One attempt, waited for at most
+    /// <see cref="StoreCountTimeout"/>, and not at all while the store is failing: that count then runs in the
+    /// background only to notice the store is back, and the next poll waits for a fresh one (a count started before
+    /// this poll read the broker cannot cap what the broker counted since).
     /// </summary>
     private async Task<IReadOnlyDictionary<string, QueueDepth>?> CountQueuedAsync(CancellationToken ct)
     {
-        if (_store is not IJobQueuedCountStore store)
+        if (_store is not IJobQueuedCountStore store || _counting is { IsCompleted: false })
+        {
+            return null;
+        }
+
+        _countingCancel?.Dispose();
+        var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _countingCancel = cancel;
+        var counting = CountOnceAsync(store, cancel.Token);
+        _counting = counting;
+        if (Volatile.Read(ref _countFailing) == 1)
         {
             return null;
         }
 
         try
         {
-            return await store.CountQueuedAsync(ct).ConfigureAwait(false);
+            return await counting.WaitAsync(StoreCountTimeout, _time, ct).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
+        catch (TimeoutException)
+        {
+            // A hung connection or query: give up on it (cancelled, so it frees its connection) and say so once.
+            if (Interlocked.Exchange(ref _countFailing, 1) == 0)
+            {
+                Log.QueuedCountUnavailable(_logger, $"no answer within {StoreCountTimeout.TotalSeconds:0.#} s");
+            }
+
+            await cancel.CancelAsync().ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    /// <summary>One count; never throws, and logs only when the store starts or stops failing.</summary>
+    private async Task<IReadOnlyDictionary<string, QueueDepth>?> CountOnceAsync(IJobQueuedCountStore store, CancellationToken ct)
+    {
+        try
+        {
+            var counts = await store.CountQueuedAsync(ct).ConfigureAwait(false);
+            if (Interlocked.Exchange(ref _countFailing, 0) == 1)
+            {
+                Log.QueuedCountBack(_logger);
+            }
+
+            return counts;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // A store outage: submits fail on the journal meanwhile, and readiness reports it.
+            if (Interlocked.Exchange(ref _countFailing, 1) == 0)
+            {
+                Log.QueuedCountUnavailable(_logger, ex.Message);
+            }
+
             return null;
         }
     }
@@ -535,6 +595,13 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             await _poller.ConfigureAwait(false);
         }
 
+        // Cancelled with the stop; bounded all the same, since a store that ignores cancellation would hold the stop.
+        if (_counting is { } counting)
+        {
+            await ((Task)counting).WaitAsync(StoreCountTimeout, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        _countingCancel?.Dispose();
         _stopping.Dispose();
     }
 
@@ -557,6 +624,12 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
         [LoggerMessage(EventId = 2403, Level = LogLevel.Warning, Message = "Could not expire job {JobId} at its deadline: {Error}; the worker that takes it (queued) or the next sweep (running) will")]
         public static partial void ExpireFailed(ILogger logger, string jobId, string error);
+
+        [LoggerMessage(EventId = 2408, Level = LogLevel.Warning, Message = "Could not count the store's queued jobs ({Error}); queue depths are the broker's ready counts alone until it answers again")]
+        public static partial void QueuedCountUnavailable(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 2409, Level = LogLevel.Information, Message = "The store counts queued jobs again; queue depths are capped by it")]
+        public static partial void QueuedCountBack(ILogger logger);
 
         [LoggerMessage(EventId = 2406, Level = LogLevel.Warning, Message = "Job {JobId} was still running (attempt {Attempt}) well past its deadline with no worker ending it; expired it")]
         public static partial void ExpiredOverdueRun(ILogger logger, string jobId, int attempt);

@@ -1,11 +1,13 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 using Sluice.Core.Jobs;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
 using Sluice.Distributed.Tests.Infrastructure;
+using Sluice.Testing;
 
 namespace Sluice.RabbitMq.Tests;
 
@@ -214,6 +216,51 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task GetDepth_StoreCountHangs_DepthsFollowTheBrokerAndTheOutageIsLoggedOnce()
+    {
+        var logs = new RecordingLoggerProvider(LogLevel.Information);
+        // A long command timeout: the store's count hangs for as long as the test holds the table, not 10 s.
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway", s => s.AddSingleton<ILoggerProvider>(logs),
+            ("Sluice:Queue:DepthPollInterval", "00:00:00.100"), ("Sluice:Store:CommandTimeoutSeconds", "300"));
+        var jobs = new QueuedJob[4];
+        for (var i = 0; i < jobs.Length; i++)
+        {
+            jobs[i] = Job(i: i);
+            await gateway.Store.CreateAsync(new JobRecord { Id = jobs[i].Id, Model = jobs[i].Model, InputJson = jobs[i].InputJson, Owner = jobs[i].Owner, CreatedAt = jobs[i].EnqueuedAt }, CancellationToken.None);
+        }
+
+        // The store hangs: an open transaction holds the jobs table, so the count (and nothing the broker does) waits.
+        await using var db = new Npgsql.NpgsqlConnection(ConnectionString(_store));
+        await db.OpenAsync();
+        var hold = await db.BeginTransactionAsync();
+        await using (var lockTable = new Npgsql.NpgsqlCommand("LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE", db, hold))
+        {
+            await lockTable.ExecuteNonQueryAsync();
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(jobs[i], CancellationToken.None));
+        }
+
+        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch") == new QueueDepth(0, 3, 0), () => $"the gateway reports {gateway.Queue.GetDepth("sleep-batch")} while the store hangs");
+        // Still following the broker later in the outage, not just once.
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(jobs[3], CancellationToken.None));
+        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch") == new QueueDepth(0, 4, 0), () => $"the gateway reports {gateway.Queue.GetDepth("sleep-batch")} while the store hangs");
+
+        await hold.CommitAsync();
+        await UntilAsync(() => Count("counts queued jobs again") == 1, () => "the store's return was not logged: " + string.Join(" | ", logs.Entries));
+        // Back: a job cancelled while queued no longer counts.
+        Assert.True(await gateway.Store.CompleteAsync(new JobCompletion { JobId = jobs[0].Id, Status = JobStatus.Cancelled, CompletedAt = DateTimeOffset.UtcNow }, CancellationToken.None));
+        await UntilAsync(() => gateway.Queue.GetDepth("sleep-batch") == new QueueDepth(0, 3, 0), () => $"the gateway reports {gateway.Queue.GetDepth("sleep-batch")} once the store is back");
+
+        Assert.Equal(1, Count("Could not count the store's queued jobs"));
+        Assert.Equal(0, Count("Transient PostgreSQL error"));
+
+        int Count(string text) => logs.Entries.Count(e => e.Message.Contains(text, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task RetryLaterAsync_WithBackoff_ComesBackThroughDelayQueueWithOneMoreAttempt()
     {
         await using var gateway = await NodeAsync("gateway");
@@ -326,14 +373,19 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         var job = await AcceptAsync(gateway);
         var first = await NodeAsync("worker", limit);
         await ReadOneAsync(first.Queue.GetReader("sleep-batch"));
-        await using var second = await NodeAsync("worker", limit);
+        var logs = new RecordingLoggerProvider();
+        await using var second = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker", s => s.AddSingleton<ILoggerProvider>(logs), limit);
         var reader = second.Queue.GetReader("sleep-batch");
         await servers.StopPostgresAsync();
         try
         {
-            // The first worker goes away holding the job: the second gets it redelivered and cannot ask the store.
+            // The first worker goes away holding the job: the second gets it redelivered and cannot ask the store. It
+            // must hold the delivery through its failed checks: one handed back would be the third delivery, past the
+            // limit, and the broker would dead-letter the job (no further check would be logged, and the read below fails).
             await first.DisposeAsync();
-            await Task.Delay(6000);
+            await UntilAsync(
+                () => logs.Warnings.Count(w => w.Contains($"Could not check redelivered job {job.Id}", StringComparison.Ordinal)) >= 3,
+                () => "the redelivered job was not held through three failed checks: " + string.Join(" | ", logs.Warnings));
         }
         finally
         {
@@ -491,7 +543,10 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         }
 
         var stop = gateway.DisposeAsync().AsTask();
-        await Task.Delay(1000);
+        // A sleep on purpose: it shows the stop does NOT end while a marker cannot be stored (there is no event to wait
+        // for in its place), and gives a stop that does not wait for the markers the time to end and fail here.
+        await Task.WhenAny(stop, Task.Delay(1000));
+        Assert.False(stop.IsCompleted, "the stop ended while a published marker was still waiting for the store");
         await slowStore!.CommitAsync();
         await stop.WaitAsync(TimeSpan.FromSeconds(30));
 

@@ -83,6 +83,31 @@ public class Brokers : IAsyncLifetime
     }
 
     /// <summary>
+    /// Drops a database a test made, never failing the test: a drop is cleanup, and on a loaded machine it can wait long
+    /// (it checkpoints, and FORCE first ends every session on the database), past a 30 s command timeout. This
+    /// process's pooled connections to it are let go first; the drop has no command timeout but gives up after
+    /// <paramref name="wait"/> (2 minutes by default), leaving the database to the throwaway server. Returns null once
+    /// dropped, otherwise why not, for the test's output.
+    /// </summary>
+    public async Task<string?> DropDatabaseAsync(string name, TimeSpan? wait = null)
+    {
+        NpgsqlConnection.ClearAllPools();
+        using var cts = new CancellationTokenSource(wait ?? TimeSpan.FromMinutes(2));
+        try
+        {
+            await using var conn = new NpgsqlConnection($"Host=127.0.0.1;Port={PostgresPort};Username=postgres;Database=postgres;Pooling=false;Timeout=60");
+            await conn.OpenAsync(cts.Token);
+            await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", conn) { CommandTimeout = 0 };
+            await cmd.ExecuteNonQueryAsync(cts.Token);
+            return null;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            return $"database {name} was left behind (the test server is thrown away at the end): {ex.Message}";
+        }
+    }
+
+    /// <summary>
     /// How long a test waits for the broker to deliver what it must deliver: waits under 15 s have flaked on loaded CI
     /// machines. Not for waits that assert something does not arrive, which stay short.
     /// </summary>
