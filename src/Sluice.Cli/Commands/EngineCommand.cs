@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Sluice.Engine.Cli;
 using Sluice.Engine.Loading;
+using Sluice.Engine.Serving;
 
 namespace Sluice.Cli.Commands;
 
@@ -19,7 +20,7 @@ internal static class EngineCommand
     {
         var model = new Option<string>("--model") { Description = "Checkpoint (.bin or .gguf)", Required = true };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "llama2.c tokenizer for a .bin checkpoint" };
-        var batch = new Option<string>("--batch") { Description = "Comma-separated batch sizes", DefaultValueFactory = _ => "1,4,16,32" };
+        var batch = new Option<string>("--batch") { Description = $"Comma-separated batch sizes, each 1 to {EngineOptionsValidator.MaxMaxSequences}", DefaultValueFactory = _ => "1,4,16,32" };
         var steps = new Option<int>("--steps") { Description = "Decode steps per batch size", DefaultValueFactory = _ => 128 };
         var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var repeats = new Option<int>("--repeats") { Description = "Runs per batch size, taken in turn across the batch sizes; the fastest is reported (other load only adds time), the median beside it, and the speed-up vs batch 1 of both", DefaultValueFactory = _ => 3 };
@@ -36,8 +37,12 @@ internal static class EngineCommand
             var batches = new List<int>();
             foreach (var part in r.GetValue(batch)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
+                // Bounded as the engine's Sluice:Engine:MaxSequences: a batch of 1e8 overflowed the batch buffers' size
+                // (an OverflowException and its stack trace) after the model had loaded.
                 batches.Add(int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) && b > 0
-                    ? b
+                    ? b <= EngineOptionsValidator.MaxMaxSequences
+                        ? b
+                        : throw new CliUsageException($"--batch: {b} is more than {EngineOptionsValidator.MaxMaxSequences} sequences (the engine's most per step, as Sluice:Engine:MaxSequences)")
                     : throw new CliUsageException($"--batch: \"{part}\" is not a positive integer"));
             }
 

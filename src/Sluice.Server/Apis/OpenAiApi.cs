@@ -223,7 +223,8 @@ internal static class OpenAiApi
 
         // Tokens generated count against the key even when the answer never reaches the client (it left, the
         // deadline passed, the job failed), as for a stream: otherwise leaving before the end would dodge the limit.
-        var cutNear = http.RequestServices.GetRequiredService<ShutdownReadiness>().CutNear;
+        var readiness = http.RequestServices.GetRequiredService<ShutdownReadiness>();
+        var cutNear = readiness.CutNear;
         var (finished, generated, heldBack) = job.Status.IsTerminal()
             ? (job, 0, null)
             : await JobWaiter.WaitCountingTokensAsync(s.Jobs, job, deadlineMs is { } ms ? TimeSpan.FromMilliseconds(ms + 1000) : TimeSpan.FromHours(1), http.RequestAborted,
@@ -249,7 +250,7 @@ internal static class OpenAiApi
                 if (cutNear.IsCancellationRequested)
                 {
                     // The server is stopping and its shutdown timeout is about to cut this connection.
-                    await CancelForStopAsync(s.Jobs, job.Id, s.Time).ConfigureAwait(false);
+                    await CancelForStopAsync(s.Jobs, job.Id, readiness.AnswerMargin, s.Time).ConfigureAwait(false);
                     return ServerStopping(http);
                 }
 
@@ -331,7 +332,8 @@ internal static class OpenAiApi
         var ct = http.RequestAborted;
         // The waits also end just before a stopping server's shutdown timeout would cut the connection: the stream
         // then ends on an error chunk the client can act on (retry), not a reset; writes still watch the client only.
-        var cutNear = http.RequestServices.GetRequiredService<ShutdownReadiness>().CutNear;
+        var readiness = http.RequestServices.GetRequiredService<ShutdownReadiness>();
+        var cutNear = readiness.CutNear;
         using var watch = CancellationTokenSource.CreateLinkedTokenSource(ct, cutNear);
         var waitCt = watch.Token;
         using var writer = new OpenAiStreamWriter(response.Body, id, created, model, chat);
@@ -522,7 +524,7 @@ internal static class OpenAiApi
             else if (!terminal && cutNear.IsCancellationRequested && !ct.IsCancellationRequested)
             {
                 // The server is stopping and ended the stream: its job is not handed back (see ServerStopping).
-                await CancelForStopAsync(jobs, job.Id, http.RequestServices.GetRequiredService<TimeProvider>()).ConfigureAwait(false);
+                await CancelForStopAsync(jobs, job.Id, readiness.AnswerMargin, http.RequestServices.GetRequiredService<TimeProvider>()).ConfigureAwait(false);
             }
             else if (!terminal)
             {
@@ -575,12 +577,12 @@ internal static class OpenAiApi
 
     /// <summary>
     /// Cancels the job of a call the stopping server answers. The wait for the batcher to stop it at its next step
-    /// (up to <see cref="JobService.CancelWait"/>) is cut to half of <see cref="ShutdownReadiness.AnswerMargin"/>, or a
-    /// slow step would hold the answer past the cut: the cancel is then stored as it stands.
+    /// (up to <see cref="JobService.CancelWait"/>) is cut to half of the <paramref name="answerMargin"/> left before the
+    /// cut, or a slow step would hold the answer past it: the cancel is then stored as it stands.
     /// </summary>
-    private static async Task CancelForStopAsync(JobService jobs, string jobId, TimeProvider time)
+    private static async Task CancelForStopAsync(JobService jobs, string jobId, TimeSpan answerMargin, TimeProvider time)
     {
-        using var bound = new CancellationTokenSource(ShutdownReadiness.AnswerMargin / 2, time);
+        using var bound = new CancellationTokenSource(answerMargin / 2, time);
         try
         {
             await jobs.CancelAsync(jobId, bound.Token).ConfigureAwait(false);

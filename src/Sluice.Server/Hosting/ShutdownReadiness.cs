@@ -16,10 +16,10 @@ internal sealed class ShutdownReadiness(IHostApplicationLifetime lifetime, IOpti
     : IHealthCheck, IHostedLifecycleService, IDisposable
 {
     /// <summary>
-    /// How long before the host's <c>ShutdownTimeout</c> runs out <see cref="CutNear"/> fires: time to write an answer
-    /// before the host aborts the connections still open (a client would see a reset, not an answer).
+    /// The most <see cref="AnswerMargin"/> is: time to write an answer before the host aborts the connections still
+    /// open (a client would see a reset, not an answer).
     /// </summary>
-    public static readonly TimeSpan AnswerMargin = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan MaxAnswerMargin = TimeSpan.FromSeconds(1);
 
     private static readonly Task<HealthCheckResult> Stopping = Task.FromResult(HealthCheckResult.Unhealthy("the server is stopping"));
     private static readonly Task<HealthCheckResult> Running = Task.FromResult(HealthCheckResult.Healthy("the server is running"));
@@ -31,6 +31,12 @@ internal sealed class ShutdownReadiness(IHostApplicationLifetime lifetime, IOpti
 
     /// <summary>Cancelled when the shutdown delay ends (at once without one): what long-lived responses end on.</summary>
     public CancellationToken ListenersClosing => _listenersClosing.Token;
+
+    /// <summary>
+    /// How long before the host's <c>ShutdownTimeout</c> runs out <see cref="CutNear"/> fires: <see cref="MaxAnswerMargin"/>,
+    /// or a quarter of a shorter timeout.
+    /// </summary>
+    public TimeSpan AnswerMargin => AnswerMarginFor(host.Value.ShutdownTimeout);
 
     /// <summary>
     /// Cancelled <see cref="AnswerMargin"/> before the host's <c>ShutdownTimeout</c> (counted from the start of the stop)
@@ -47,8 +53,11 @@ internal sealed class ShutdownReadiness(IHostApplicationLifetime lifetime, IOpti
     {
         _stopping = true;
         // The host's ShutdownTimeout starts with its stop, which calls this first; the host's own token is the cut itself.
-        var cutIn = host.Value.ShutdownTimeout - AnswerMargin;
-        _cutNearTimer = time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), _cutNear, cutIn > TimeSpan.Zero ? cutIn : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        if (CutNearAfter(host.Value.ShutdownTimeout) is { } cutIn)
+        {
+            _cutNearTimer = time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), _cutNear, cutIn, Timeout.InfiniteTimeSpan);
+        }
+
         var delay = options.Value.ShutdownDelaySeconds;
         if (delay > 0)
         {
@@ -64,6 +73,27 @@ internal sealed class ShutdownReadiness(IHostApplicationLifetime lifetime, IOpti
 
         await _listenersClosing.CancelAsync().ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The margin for a <c>ShutdownTimeout</c>: a fixed second fired at once for a timeout of a second or less, answering
+    /// 503 to requests that would have finished inside it; a quarter of such a timeout leaves them three quarters.
+    /// </summary>
+    internal static TimeSpan AnswerMarginFor(TimeSpan shutdownTimeout)
+    {
+        if (shutdownTimeout <= TimeSpan.Zero)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var quarter = shutdownTimeout / 4;
+        return quarter < MaxAnswerMargin ? quarter : MaxAnswerMargin;
+    }
+
+    /// <summary>When, counted from the start of the stop, <see cref="CutNear"/> fires; null for an infinite timeout (no cut).</summary>
+    internal static TimeSpan? CutNearAfter(TimeSpan shutdownTimeout) =>
+        shutdownTimeout == Timeout.InfiniteTimeSpan ? null
+        : shutdownTimeout <= TimeSpan.Zero ? TimeSpan.Zero
+        : shutdownTimeout - AnswerMarginFor(shutdownTimeout);
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -226,6 +226,7 @@ public sealed class CliRunnerTests
     [InlineData("--repeats must be at least 1 (got -2)", "engine", "bench", "--model", "m.bin", "--repeats", "-2")]
     [InlineData("--threads must be at least 0 (0 = all cores) (got -3)", "engine", "bench", "--model", "m.bin", "--threads", "-3")]
     [InlineData("--batch lists no batch sizes (e.g. --batch 1,4,16)", "engine", "bench", "--model", "m.bin", "--batch", "")]
+    [InlineData("--batch: 4097 is more than 4096 sequences (the engine's most per step, as Sluice:Engine:MaxSequences)", "engine", "bench", "--model", "m.bin", "--batch", "1,4097")]
     [InlineData("--temperature must be a finite number (got NaN)", "generate", "--model", "m.bin", "--temperature", "NaN")]
     [InlineData("--threads must be at least 0 (0 = all cores) (got -1)", "generate", "--model", "m.bin", "--threads", "-1")]
     [InlineData("--seconds must be a number greater than 0 (got 0)", "grader", "bench", "--seconds", "0")]
@@ -235,6 +236,18 @@ public sealed class CliRunnerTests
 
         Assert.Equal(2, code);
         Assert.Equal("error: " + expected, error.Trim());
+    }
+
+    [SharedDataFact("models/stories260K.bin", "models/tok512.bin")]
+    public async Task RunAsync_EngineBenchHugeBatch_IsAUsageErrorNotAStackTrace()
+    {
+        // A batch of 1e8 loaded the model and then overflowed the batch buffers' size: "Unhandled exception:
+        // System.OverflowException" and its stack trace, exit code 1.
+        var (code, error) = await RunAsync("engine", "bench", "--model", SharedDataFactAttribute.RequirePath("models/stories260K.bin"),
+            "--tokenizer", SharedDataFactAttribute.RequirePath("models/tok512.bin"), "--batch", "100000000", "--steps", "1", "--repeats", "1");
+
+        Assert.Equal(2, code);
+        Assert.Equal("error: --batch: 100000000 is more than 4096 sequences (the engine's most per step, as Sluice:Engine:MaxSequences)", error.Trim());
     }
 
     [SharedDataTheory("data/asap")]

@@ -25,10 +25,13 @@ public sealed class JobsCommandTests
     }
 
     [Theory]
-    [InlineData("get", "succeeded")]
-    [InlineData("cancel", "cancelled")]
-    public async Task GetOrCancel_WithJson_PrintsTheJobsJson(string verb, string status)
+    [InlineData("get", "succeeded", true)]
+    [InlineData("cancel", "cancelled", true)]
+    [InlineData("get", "succeeded", false)]
+    [InlineData("cancel", "cancelled", false)]
+    public async Task GetOrCancel_WithOrWithoutJson_PrintsTheJobsJson(string verb, string status, bool json)
     {
+        // As the README's command table says: get and cancel always print the job's JSON, their --json changes nothing.
         await using var server = await SluiceServer.StartAsync();
         var body = verb == "get" ? """{"model":"echo","input":{"a":1}}""" : """{"model":"count","input":{"n":100000}}""";
         var (_, job) = await server.PostAsync("/v1/jobs", body);
@@ -40,7 +43,7 @@ public sealed class JobsCommandTests
 
         var output = new StringWriter();
         var error = new StringWriter();
-        var code = await CliRunner.RunAsync(["jobs", verb, id, "--json", "--url", server.BaseAddress.ToString()], output, error);
+        var code = await CliRunner.RunAsync(["jobs", verb, id, .. json ? ["--json"] : Array.Empty<string>(), "--url", server.BaseAddress.ToString()], output, error);
 
         Assert.True(code == 0, error.ToString());
         using var printed = JsonDocument.Parse(output.ToString());

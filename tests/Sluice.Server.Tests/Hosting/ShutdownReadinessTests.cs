@@ -4,8 +4,14 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Sluice.Core.Scheduling;
+using Sluice.Server.Hosting;
+using Sluice.Server.Http;
 using Sluice.Server.Tests.Infrastructure;
+using Sluice.Testing;
 
 namespace Sluice.Server.Tests.Hosting;
 
@@ -167,6 +173,42 @@ public sealed class ShutdownReadinessTests
         Assert.True(answeredAfter >= TimeSpan.FromSeconds(1.9) && answeredAfter < TimeSpan.FromSeconds(3), $"answered after {answeredAfter}");
     }
 
+    [Theory]
+    [InlineData(400, 300)]
+    [InlineData(1000, 750)]
+    [InlineData(2000, 1500)]
+    [InlineData(4000, 3000)]
+    [InlineData(30000, 29000)]
+    public async Task StoppingAsync_ShutdownTimeout_CutNearFiresAQuarterOfItAtMostASecondBefore(int timeoutMs, int firesAtMs)
+    {
+        // A fixed second fired at the stop itself for a timeout of a second or less (and at half of two seconds):
+        // requests that would have finished inside the timeout were answered 503.
+        var clock = new ManualTimeProvider();
+        using var readiness = Create(TimeSpan.FromMilliseconds(timeoutMs), clock);
+
+        await readiness.StoppingAsync(CancellationToken.None);
+        clock.Advance(TimeSpan.FromMilliseconds(firesAtMs - 1));
+        var before = readiness.CutNear.IsCancellationRequested;
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.False(before, $"CutNear fired before {firesAtMs} ms of a {timeoutMs} ms ShutdownTimeout");
+        Assert.True(readiness.CutNear.IsCancellationRequested, $"CutNear had not fired at {firesAtMs} ms");
+        Assert.Equal(TimeSpan.FromMilliseconds(timeoutMs - firesAtMs), readiness.AnswerMargin);
+    }
+
+    [Fact]
+    public async Task StoppingAsync_InfiniteShutdownTimeout_CutNearNeverFires()
+    {
+        // The host never cuts the drain then; the margin taken off -1 ms fired CutNear at once.
+        var clock = new ManualTimeProvider();
+        using var readiness = Create(Timeout.InfiniteTimeSpan, clock);
+
+        await readiness.StoppingAsync(CancellationToken.None);
+        clock.Advance(TimeSpan.FromDays(1));
+
+        Assert.False(readiness.CutNear.IsCancellationRequested);
+    }
+
     [Fact]
     public async Task Stop_DefaultNoDelay_StopsAtOnce()
     {
@@ -212,4 +254,8 @@ public sealed class ShutdownReadinessTests
         using var ready = await new HttpClient { BaseAddress = server.BaseAddress }.GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
     }
+
+    private static ShutdownReadiness Create(TimeSpan shutdownTimeout, TimeProvider clock) =>
+        new(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), Options.Create(new HttpOptions()),
+            Options.Create(new HostOptions { ShutdownTimeout = shutdownTimeout }), clock);
 }
