@@ -38,7 +38,7 @@ public sealed class TokenizerTests
     {
         var doc = Tokenizer.Analyze("A nai\u0308ve cafe\u0301 owner.");
 
-        var words = doc.Tokens.Where(t => t.Kind == TokenKind.Word).Select(t => doc.Text.Substring(t.Start, t.Length)).ToArray();
+        var words = WordsOf(doc);
         Assert.Equal(["A", "nai\u0308ve", "cafe\u0301", "owner"], words);
         Assert.Contains("naive", doc.Lower);
         Assert.Contains("cafe", doc.Lower);
@@ -55,7 +55,7 @@ public sealed class TokenizerTests
     {
         var doc = Tokenizer.Analyze("Hand-eye " + word + " matters.");
 
-        var words = doc.Tokens.Where(t => t.Kind == TokenKind.Word).Select(t => doc.Text.Substring(t.Start, t.Length)).ToArray();
+        var words = WordsOf(doc);
         Assert.Equal(["Hand-eye", word, "matters"], words);
         Assert.Contains(lookup, doc.Lower);
     }
@@ -69,7 +69,7 @@ public sealed class TokenizerTests
     {
         var doc = Tokenizer.Analyze("Say " + word + " now.");
 
-        var words = doc.Tokens.Where(t => t.Kind == TokenKind.Word).Select(t => doc.Text.Substring(t.Start, t.Length)).ToArray();
+        var words = WordsOf(doc);
         Assert.Equal(["Say", word, "now"], words);
         Assert.Contains(lookup, doc.Lower);
     }
@@ -79,7 +79,7 @@ public sealed class TokenizerTests
     {
         var doc = Tokenizer.Analyze("We ate at \U00020BB7\u91CE\u5BB6 today.");
 
-        var words = doc.Tokens.Where(t => t.Kind == TokenKind.Word).Select(t => doc.Text.Substring(t.Start, t.Length)).ToArray();
+        var words = WordsOf(doc);
         Assert.Equal(["We", "ate", "at", "\U00020BB7\u91CE\u5BB6", "today"], words);
         Assert.Contains("\U00020BB7\u91CE\u5BB6", doc.Lower);
     }
@@ -89,7 +89,7 @@ public sealed class TokenizerTests
     {
         var doc = Tokenizer.Analyze("A word\u00AD here.");
 
-        var words = doc.Tokens.Where(t => t.Kind == TokenKind.Word).Select(t => doc.Text.Substring(t.Start, t.Length)).ToArray();
+        var words = WordsOf(doc);
         Assert.Equal(["A", "word", "here"], words);
     }
 
@@ -239,9 +239,13 @@ public sealed class TokenizerTests
     {
         var doc = Tokenizer.Analyze("He said " + mark + "I don" + mark + "t know.\u2019");
 
-        var words = doc.Tokens.Where(t => t.Kind == TokenKind.Word).Select(t => doc.Text.Substring(t.Start, t.Length)).ToArray();
+        var words = WordsOf(doc);
         Assert.Equal(["He", "said", "I", "don" + mark + "t", "know"], words);
         Assert.Contains("don't", doc.Lower);
         Assert.Equal(mark, doc.Surface(2));
     }
+
+    /// <summary>The text of each word token, in order.</summary>
+    private static string[] WordsOf(EssayDocument doc) =>
+        doc.Tokens.Where(t => t.Kind == TokenKind.Word).Select(t => doc.Text.Substring(t.Start, t.Length)).ToArray();
 }
