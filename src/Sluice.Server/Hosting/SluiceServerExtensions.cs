@@ -135,6 +135,7 @@ public static class SluiceServerExtensions
             o.AddSchemaTransformer<NullableIsOptionalSchemaTransformer>();
             o.AddSchemaTransformer<ProblemDetailsSchemaTransformer>();
             o.AddSchemaTransformer<OpenAiBodySchemaTransformer>();
+            o.AddSchemaTransformer<ResponseValuesSchemaTransformer>();
             o.AddDocumentTransformer<AdmissionOpenApiTransformer>();
             o.AddDocumentTransformer<BodyLimitOpenApiTransformer>();
             o.AddDocumentTransformer<RelativeServerTransformer>();
