@@ -22,6 +22,8 @@ namespace Sluice.Server.Apis;
 /// </summary>
 internal static class TasksApi
 {
+    public const int MaxRequestIdLength = 200;
+
     /// <summary>The optional top-level fields (all but <c>input</c>); a null stands for leaving one out, also for the idempotency body check.</summary>
     private static readonly string[] NullableFields = ["model", "version", "priority", "lane", "deadline_ms", "max_tokens", "temperature", "seed", "request_id", "cache"];
 
@@ -272,7 +274,7 @@ internal static class TasksApi
 
                     body = body with { Priority = lane };
                     break;
-                case "deadline_ms" when JsonInteger.TryGetInt32(v, out var deadline) && deadline is >= 1 and <= 86_400_000:
+                case "deadline_ms" when JsonInteger.TryGetInt32(v, out var deadline) && deadline is >= 1 and <= SubmitParser.MaxDeadlineMs:
                     body = body with { DeadlineMs = deadline };
                     break;
                 case "max_tokens" when JsonInteger.TryGetInt32(v, out var max) && max >= 1:
@@ -284,7 +286,7 @@ internal static class TasksApi
                 case "seed" when JsonInteger.TryGetUInt64(v, out var seed):
                     body = body with { Seed = seed };
                     break;
-                case "request_id" when v.ValueKind == JsonValueKind.String && v.GetString()!.Length is > 0 and <= 200:
+                case "request_id" when v.ValueKind == JsonValueKind.String && v.GetString()!.Length is > 0 and <= MaxRequestIdLength:
                     body = body with { RequestId = v.GetString() };
                     break;
                 case "cache" when v.ValueKind is JsonValueKind.True or JsonValueKind.False:

@@ -136,6 +136,7 @@ public static class SluiceServerExtensions
             o.AddSchemaTransformer<ProblemDetailsSchemaTransformer>();
             o.AddSchemaTransformer<OpenAiBodySchemaTransformer>();
             o.AddSchemaTransformer<ResponseValuesSchemaTransformer>();
+            o.AddSchemaTransformer<RequestConstraintsSchemaTransformer>();
             o.AddDocumentTransformer<AdmissionOpenApiTransformer>();
             o.AddDocumentTransformer<BodyLimitOpenApiTransformer>();
             o.AddDocumentTransformer<RelativeServerTransformer>();

@@ -165,6 +165,52 @@ public sealed class OpenApiContractTests : IAsyncLifetime
         Assert.Equal("string", schemas.GetProperty("JobView").GetProperty("properties").GetProperty("object").GetProperty("type").GetString());
     }
 
+    [Theory]
+    [InlineData("/v1/jobs", """{"model":"echo","input":{},"priority":"urgent"}""", 400)]
+    [InlineData("/v1/jobs", """{"model":"echo","input":{},"deadline_ms":0}""", 400)]
+    [InlineData("/v1/jobs", """{"model":"echo","input":{},"deadline_ms":86400001}""", 400)]
+    [InlineData("/v1/jobs", """{"model":"Echo!","input":{}}""", 400)]
+    [InlineData("/v1/jobs", """{"model":"echo","input":{},"priority":null,"deadline_ms":86400000}""", 202)]
+    [InlineData("/v1/jobs", """{"model":"echo","input":{},"priority":"low","deadline_ms":1}""", 202)]
+    [InlineData("/v1/essays", """{"text":"An essay.","priority":"urgent"}""", 400)]
+    [InlineData("/v1/tasks/blog-outline", """{"input":{"title":"Tides"},"priority":"urgent"}""", 400)]
+    [InlineData("/v1/tasks/blog-outline", """{"input":{"title":"Tides"},"temperature":2.5}""", 400)]
+    [InlineData("/v1/tasks/blog-outline", """{"input":{"title":"Tides"},"max_tokens":0}""", 400)]
+    [InlineData("/v1/tasks/blog-outline", """{"input":{"title":"Tides"},"deadline_ms":0}""", 400)]
+    [InlineData("/v1/tasks/blog-outline", """{"input":{"title":"Tides"},"seed":-1}""", 400)]
+    [InlineData("/v1/tasks/blog-outline", """{"input":{"title":"Tides"},"request_id":""}""", 400)]
+    [InlineData("/v1/tasks/blog-outline", """{"input":{"title":"Tides"},"model":"count","priority":"high","deadline_ms":86400000,"max_tokens":1,"temperature":2,"seed":0,"request_id":"req-42"}""", 202)]
+    [InlineData("/v1/chat/completions", """{"model":"count","messages":[]}""", 400)]
+    [InlineData("/v1/chat/completions", """{"model":"","messages":[{"role":"user","content":"3"}]}""", 400)]
+    [InlineData("/v1/chat/completions", """{"model":"count","messages":[{"role":"user","content":"3"}],"top_p":0}""", 400)]
+    [InlineData("/v1/chat/completions", """{"model":"count","messages":[{"role":"user","content":"3"}],"max_completion_tokens":0}""", 400)]
+    [InlineData("/v1/chat/completions", """{"model":"count","messages":[{"role":"user","content":"3"}],"top_p":1,"temperature":2,"max_tokens":1,"seed":0}""", 200)]
+    [InlineData("/v1/completions", """{"model":"count","prompt":"3","temperature":2.5}""", 400)]
+    [InlineData("/v1/completions", """{"model":"count","prompt":"3","max_tokens":0}""", 400)]
+    [InlineData("/v1/completions", """{"model":"count","prompt":"3","seed":-1}""", 400)]
+    [InlineData("/v1/completions", """{"model":"count","prompt":"3","user":"%"}""", 400)]
+    [InlineData("/v1/completions", """{"model":"count","prompt":"3","temperature":0,"top_p":0.5,"max_tokens":2,"user":"u"}""", 200)]
+    public async Task RequestSchema_BodyTheServerRefusesOrTakes_InvalidOrValidByTheDocument(string path, string body, int status)
+    {
+        body = body.Replace("\"%\"", "\"" + new string('u', 257) + "\"", StringComparison.Ordinal);
+        using var response = await _server.Client.PostAsync(path, TestServer.Json(body));
+        Assert.Equal(status, (int)response.StatusCode);
+
+        var template = path.StartsWith("/v1/tasks/", StringComparison.Ordinal) ? "/v1/tasks/{name}" : path;
+        var schema = _document.GetProperty("paths").GetProperty(template).GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        using var sent = JsonDocument.Parse(body);
+        var errors = new OpenApiSchemaValidator(_document).Validate(schema, sent.RootElement);
+        if (status == 400)
+        {
+            Assert.NotEmpty(errors);
+        }
+        else
+        {
+            Assert.Empty(errors);
+        }
+    }
+
     private static List<string?> Strings(JsonElement schemas, string schema, string property) =>
         schemas.GetProperty(schema).GetProperty("properties").GetProperty(property).TryGetProperty("enum", out var values)
             ? values.EnumerateArray().Select(v => v.GetString()).ToList()
