@@ -21,7 +21,7 @@ internal static class ModelsApi
         // OpenAI's list and retrieve models (docs/api.md): lenient about the query as the OpenAI endpoints are.
         models.MapGetAndHead("/", List).WithName("ListModels").WithSummary("Every model with version, state, scheduler settings and queue depth.").Produces<ModelList>()
             .WithMetadata(AnyQueryAccepted.Instance);
-        models.MapGetAndHead("/{model}", Get).WithName("GetModel").Produces<ModelView>().ProducesProblem(404).WithMetadata(AnyQueryAccepted.Instance);
+        models.MapGetAndHead("/{model}", Get).WithName("GetModel").WithSummary("One model with version, state, scheduler settings and queue depth.").Produces<ModelView>().ProducesProblem(404).WithMetadata(AnyQueryAccepted.Instance);
         models.MapPost("/{model}/infer", InferAsync).WithName("InferSync")
             .WithSummary("Run one input on the model inside this request: no queue, no batching (the synchronous baseline).")
             .DocumentsJsonBody<SyncInferBody>()

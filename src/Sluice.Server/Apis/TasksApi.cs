@@ -31,7 +31,7 @@ internal static class TasksApi
     {
         var tasks = v1.MapGroup("/tasks").WithTags("Tasks");
         tasks.MapGetAndHead("/", List).WithName("ListTasks").WithSummary("Every task template with its version, input schema and default model.").Produces<TaskList>();
-        tasks.MapGetAndHead("/{name}", Get).WithName("GetTask").Produces<TaskView>().ProducesProblem(404);
+        tasks.MapGetAndHead("/{name}", Get).WithName("GetTask").WithSummary("One task template with its version, input schema and default model.").Produces<TaskView>().ProducesProblem(404);
         tasks.MapPost("/{name}", RunAsync).WithName("RunTask")
             .WithSummary("Run a task: a generation job from the template and input (202; 'Prefer: wait=N' for the finished job).")
             .DocumentsJsonBody<RunTaskBody>()
