@@ -21,7 +21,7 @@ internal static class ModelsApi
         // OpenAI's list and retrieve models (docs/api.md): lenient about the query as the OpenAI endpoints are.
         models.MapGetAndHead("/", List).WithName("ListModels").WithSummary("Every model with version, state, scheduler settings and queue depth.").Produces<ModelList>()
             .WithMetadata(AnyQueryAccepted.Instance);
-        models.MapGetAndHead("/{model}", Get).WithName("GetModel").Produces<ModelView>().ProducesProblem(404).WithMetadata(AnyQueryAccepted.Instance);
+        models.MapGetAndHead("/{model}", Get).WithName("GetModel").WithSummary("One model with version, state, scheduler settings and queue depth.").Produces<ModelView>().ProducesProblem(404).WithMetadata(AnyQueryAccepted.Instance);
         models.MapPost("/{model}/infer", InferAsync).WithName("InferSync")
             .WithSummary("Run one input on the model inside this request: no queue, no batching (the synchronous baseline).")
             .DocumentsJsonBody<SyncInferBody>()
@@ -167,14 +167,28 @@ internal static class ModelsApi
         {
             Id = e.Name,
             Version = e.Version,
-            Kind = e.Kind == ModelKind.Batch ? "batch" : "generative",
-            State = e.State.ToString().ToLowerInvariant(),
+            Kind = KindName(e.Kind),
+            State = StateName(e.State),
             Error = e.Error,
             Deterministic = descriptor?.Deterministic ?? false,
             Description = descriptor?.Description,
             Metadata = descriptor?.Metadata,
-            Scheduler = new SchedulerView(e.Kind == ModelKind.Batch ? "dynamic" : "continuous", s.MaxBatchSize, s.MaxQueueDelayMs, s.MaxNumSeqs, s.MaxQueueDepth, s.MaxAttempts, s.DefaultDeadlineMs),
+            Scheduler = new SchedulerView(SchedulerName(e.Kind), s.MaxBatchSize, s.MaxQueueDelayMs, s.MaxNumSeqs, s.MaxQueueDepth, s.MaxAttempts, s.DefaultDeadlineMs),
             Queue = new QueueView(d.High, d.Normal, d.Low, d.Total, Volatile.Read(ref e.InFlight)),
         };
     }
+
+    // The wire names of a model's kind, state and scheduler, which the OpenAPI document lists as their enums
+    // (ResponseValuesSchemaTransformer).
+    internal static string KindName(ModelKind kind) => kind == ModelKind.Batch ? "batch" : "generative";
+
+    internal static string StateName(ModelState state) => state switch
+    {
+        ModelState.Loading => "loading",
+        ModelState.Warming => "warming",
+        ModelState.Ready => "ready",
+        _ => "failed",
+    };
+
+    internal static string SchedulerName(ModelKind kind) => kind == ModelKind.Batch ? "dynamic" : "continuous";
 }

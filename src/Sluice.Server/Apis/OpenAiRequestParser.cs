@@ -12,6 +12,7 @@ namespace Sluice.Server.Apis;
 internal static class OpenAiRequestParser
 {
     public const int MaxStop = 16;
+    public const int MaxUserLength = 256;
 
     public static bool TryParse(JsonElement root, bool chat, [NotNullWhen(true)] out OpenAiRequest? request, out string error, out string? param)
     {
@@ -142,9 +143,9 @@ internal static class OpenAiRequestParser
                         break;
                     }
 
-                    if (v.ValueKind != JsonValueKind.String || v.GetString()!.Length > 256)
+                    if (v.ValueKind != JsonValueKind.String || v.GetString()!.Length > MaxUserLength)
                     {
-                        error = "user must be a string of at most 256 characters";
+                        error = $"user must be a string of at most {MaxUserLength} characters";
                         return false;
                     }
 

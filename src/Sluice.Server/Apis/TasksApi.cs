@@ -22,6 +22,8 @@ namespace Sluice.Server.Apis;
 /// </summary>
 internal static class TasksApi
 {
+    public const int MaxRequestIdLength = 200;
+
     /// <summary>The optional top-level fields (all but <c>input</c>); a null stands for leaving one out, also for the idempotency body check.</summary>
     private static readonly string[] NullableFields = ["model", "version", "priority", "lane", "deadline_ms", "max_tokens", "temperature", "seed", "request_id", "cache"];
 
@@ -29,7 +31,7 @@ internal static class TasksApi
     {
         var tasks = v1.MapGroup("/tasks").WithTags("Tasks");
         tasks.MapGetAndHead("/", List).WithName("ListTasks").WithSummary("Every task template with its version, input schema and default model.").Produces<TaskList>();
-        tasks.MapGetAndHead("/{name}", Get).WithName("GetTask").Produces<TaskView>().ProducesProblem(404);
+        tasks.MapGetAndHead("/{name}", Get).WithName("GetTask").WithSummary("One task template with its version, input schema and default model.").Produces<TaskView>().ProducesProblem(404);
         tasks.MapPost("/{name}", RunAsync).WithName("RunTask")
             .WithSummary("Run a task: a generation job from the template and input (202; 'Prefer: wait=N' for the finished job).")
             .DocumentsJsonBody<RunTaskBody>()
@@ -272,7 +274,7 @@ internal static class TasksApi
 
                     body = body with { Priority = lane };
                     break;
-                case "deadline_ms" when JsonInteger.TryGetInt32(v, out var deadline) && deadline is >= 1 and <= 86_400_000:
+                case "deadline_ms" when JsonInteger.TryGetInt32(v, out var deadline) && deadline is >= 1 and <= SubmitParser.MaxDeadlineMs:
                     body = body with { DeadlineMs = deadline };
                     break;
                 case "max_tokens" when JsonInteger.TryGetInt32(v, out var max) && max >= 1:
@@ -284,7 +286,7 @@ internal static class TasksApi
                 case "seed" when JsonInteger.TryGetUInt64(v, out var seed):
                     body = body with { Seed = seed };
                     break;
-                case "request_id" when v.ValueKind == JsonValueKind.String && v.GetString()!.Length is > 0 and <= 200:
+                case "request_id" when v.ValueKind == JsonValueKind.String && v.GetString()!.Length is > 0 and <= MaxRequestIdLength:
                     body = body with { RequestId = v.GetString() };
                     break;
                 case "cache" when v.ValueKind is JsonValueKind.True or JsonValueKind.False:

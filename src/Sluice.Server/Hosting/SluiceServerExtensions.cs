@@ -135,6 +135,8 @@ public static class SluiceServerExtensions
             o.AddSchemaTransformer<NullableIsOptionalSchemaTransformer>();
             o.AddSchemaTransformer<ProblemDetailsSchemaTransformer>();
             o.AddSchemaTransformer<OpenAiBodySchemaTransformer>();
+            o.AddSchemaTransformer<ResponseValuesSchemaTransformer>();
+            o.AddSchemaTransformer<RequestConstraintsSchemaTransformer>();
             o.AddDocumentTransformer<AdmissionOpenApiTransformer>();
             o.AddDocumentTransformer<BodyLimitOpenApiTransformer>();
             o.AddDocumentTransformer<RelativeServerTransformer>();

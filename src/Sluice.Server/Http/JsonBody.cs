@@ -30,7 +30,7 @@ internal static class JsonBody
 
         if (request.ContentLength > maxBytes)
         {
-            return (null, TooLarge(maxBytes));
+            return (null, TooLarge(context, maxBytes));
         }
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
@@ -68,7 +68,7 @@ internal static class JsonBody
                 }
                 catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
                 {
-                    return (null, TooLarge(maxBytes));
+                    return (null, TooLarge(context, maxBytes));
                 }
                 catch (BadHttpRequestException ex)
                 {
@@ -85,7 +85,7 @@ internal static class JsonBody
                 length += read;
                 if (length > maxBytes)
                 {
-                    return (null, TooLarge(maxBytes));
+                    return (null, TooLarge(context, maxBytes));
                 }
             }
 
@@ -192,8 +192,17 @@ internal static class JsonBody
         ? Problems.Create(408, "Request timeout", "the request body arrived too slowly (Kestrel's minimum data rate); send it at once", "body")
         : Problems.Create(ex.StatusCode, "Invalid request", $"the request body could not be read: {ex.Message.TrimEnd('.')}", "body");
 
-    private static IResult TooLarge(long maxBytes) =>
-        Problems.Create(413, "Payload too large", $"the request body exceeds {maxBytes} bytes", "body");
+    private static IResult TooLarge(HttpContext context, long maxBytes)
+    {
+        // The rest of the body is over the limit Kestrel drains to (BodyLimitMiddleware), so it closes the connection
+        // after the answer: it must say so, or a keep-alive client sends its next request down a closed connection.
+        if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+        {
+            context.Response.Headers.Connection = "close";
+        }
+
+        return Problems.Create(413, "Payload too large", $"the request body exceeds {maxBytes} bytes", "body");
+    }
 
     private static bool IsJson(string? contentType)
     {

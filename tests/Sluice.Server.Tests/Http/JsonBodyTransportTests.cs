@@ -53,6 +53,29 @@ public sealed class JsonBodyTransportTests : IAsyncLifetime
         Assert.Contains("Sluice:Http:BodyTimeoutSeconds", body, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/v1/jobs", false)]
+    [InlineData("/v1/jobs", true)]
+    [InlineData("/v1/chat/completions", false)]
+    public async Task ReadAsync_BodyOverMaxBodyBytes_413SaysTheConnectionClosesAndTheNextRequestIsServed(string path, bool chunked)
+    {
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:Http:MaxBodyBytes"] = "4096" });
+        var json = Encoding.UTF8.GetBytes("{\"model\":\"echo\",\"input\":{\"pad\":\"" + new string('x', 6000) + "\"}}");
+        HttpContent content = chunked ? new StreamContent(new MemoryStream(json)) : new ByteArrayContent(json);
+        content.Headers.ContentType = new("application/json");
+
+        using (content)
+        using (var tooLarge = await server.Client.PostAsync(path, content))
+        {
+            Assert.Equal(413, (int)tooLarge.StatusCode);
+            Assert.True(tooLarge.Headers.ConnectionClose, "the 413 closes the connection without Connection: close");
+        }
+
+        // On the same client: a connection the server closed unannounced would be reused and fail ("response ended prematurely").
+        using var next = await server.Client.GetAsync("/v1/models");
+        Assert.Equal(200, (int)next.StatusCode);
+    }
+
     [Fact]
     public async Task ReadAsync_BrokenChunkedFraming_400ProblemNamingTheBody()
     {
