@@ -123,6 +123,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
                 await Exec(conn, tx, PostgresSchema.V6, ct).ConfigureAwait(false);
             }
 
+            if (current < 7)
+            {
+                await Exec(conn, tx, PostgresSchema.V7, ct).ConfigureAwait(false);
+            }
+
             await Exec(conn, tx, $"DELETE FROM sluice_schema; INSERT INTO sluice_schema(version) VALUES ({PostgresSchema.Version})", ct).ConfigureAwait(false);
             Log.Migrated(_logger, current, PostgresSchema.Version);
         }
@@ -679,6 +684,28 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             cmd.Parameters.AddWithValue("t", ToMs(olderThan));
             return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }, olderThan, cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<int> PurgeFinishedJobsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        Retry(static async (s, a, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            // One statement, one transaction per batch. SKIP LOCKED: gateways purging at once each take rows the
+            // others have not locked, so none waits for another or deadlocks, and a row a writer holds (an event
+            // insert share-locks its job) is left for the next hour. The status range is the jobs_finished index's
+            // own condition, so queued, running and dead-lettered jobs are never read, whatever their age.
+            await using var cmd = new NpgsqlCommand(
+                """
+                WITH gone AS (
+                    DELETE FROM jobs WHERE id IN (
+                        SELECT id FROM jobs WHERE status BETWEEN 2 AND 5 AND completed_at < @t ORDER BY completed_at LIMIT @n FOR UPDATE SKIP LOCKED)
+                    RETURNING id),
+                ev AS (DELETE FROM events WHERE job_id IN (SELECT id FROM gone))
+                SELECT count(*) FROM gone
+                """, conn);
+            cmd.Parameters.AddWithValue("t", ToMs(a.now - s._options.JobRetention));
+            cmd.Parameters.AddWithValue("n", a.limit);
+            return (int)(long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+        }, (now, limit), cancellationToken);
 
     public ValueTask<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken) =>
         Retry(static async (s, a, _, ct) =>

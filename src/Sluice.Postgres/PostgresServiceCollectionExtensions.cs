@@ -19,6 +19,9 @@ public static class PostgresServiceCollectionExtensions
             // As Sluice:Storage:IdempotencyRetention (AddSluiceSqliteStore): negative turned idempotency off, huge failed every keyed submit.
             .Validate(o => IdempotencyRetention.IsValid(o.IdempotencyRetention),
                 "Sluice:Store:IdempotencyRetention must be above 00:00:00 and at most 1.00:00:00 (idempotency keys are purged after a day)")
+            // As Sluice:Storage:JobRetention: shorter than a day, a key still honoured could name a job already deleted.
+            .Validate(o => JobRetention.IsValid(o.JobRetention),
+                "Sluice:Store:JobRetention must be at least 1.00:00:00 and at most 3650.00:00:00 (a finished job outlives its idempotency key)")
             .ValidateOnStart();
         services.TryAddSingleton<PostgresJobStore>();
         services.RemoveAll<IJobStore>();

@@ -107,6 +107,12 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                         cmd.ExecuteNonQuery();
                     }
 
+                    if (version < 5)
+                    {
+                        cmd.CommandText = SqliteSchema.V5;
+                        cmd.ExecuteNonQuery();
+                    }
+
                     cmd.CommandText = $"PRAGMA user_version={SqliteSchema.Version};";
                     cmd.ExecuteNonQuery();
                 }
@@ -201,6 +207,9 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
 
     public async ValueTask PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken) =>
         await Enqueue(new PurgeOp(olderThan)).ConfigureAwait(false);
+
+    public ValueTask<int> PurgeFinishedJobsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) =>
+        Enqueue(new PurgeJobsOp(now - _options.JobRetention, limit));
 
     public ValueTask<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken) =>
         Enqueue(new SecretOp(name, candidate, DateTimeOffset.UtcNow));

@@ -3,7 +3,7 @@ namespace Sluice.Sqlite;
 /// <summary>The schema, applied at start; <c>user_version</c> records the applied migration.</summary>
 internal static class SqliteSchema
 {
-    public const int Version = 4;
+    public const int Version = 5;
 
     public const string V1 = """
         CREATE TABLE IF NOT EXISTS jobs (
@@ -73,4 +73,10 @@ internal static class SqliteSchema
     /// restarted server keeps verifying what the previous process signed.
     /// </summary>
     public const string V4 = "CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;";
+
+    /// <summary>
+    /// The finished jobs (succeeded, failed, cancelled, expired) by the time they finished, for the retention purge
+    /// (<c>PurgeJobsOp</c>): it reads the jobs past their retention from this index, not the whole table.
+    /// </summary>
+    public const string V5 = "CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(completed_at) WHERE status BETWEEN 2 AND 5;";
 }

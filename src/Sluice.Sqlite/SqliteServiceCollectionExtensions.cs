@@ -14,6 +14,9 @@ public static class SqliteServiceCollectionExtensions
         services.AddOptions<SqliteStoreOptions>().BindConfiguration(SqliteStoreOptions.SectionName).ValidateDataAnnotations()
             .Validate(o => IdempotencyRetention.IsValid(o.IdempotencyRetention),
                 "Sluice:Storage:IdempotencyRetention must be above 00:00:00 and at most 1.00:00:00 (idempotency keys are purged after a day)")
+            // Shorter than a day, an idempotency key still honoured could name a job already deleted.
+            .Validate(o => JobRetention.IsValid(o.JobRetention),
+                "Sluice:Storage:JobRetention must be at least 1.00:00:00 and at most 3650.00:00:00 (a finished job outlives its idempotency key)")
             .ValidateOnStart();
         services.TryAddSingleton<SqliteJobStore>();
         services.TryAddSingleton<IJobStore>(sp => sp.GetRequiredService<SqliteJobStore>());

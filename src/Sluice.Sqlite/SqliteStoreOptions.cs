@@ -26,6 +26,12 @@ public sealed class SqliteStoreOptions
     /// <summary>How long idempotency keys are honoured.</summary>
     public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// How long a finished job (succeeded, failed, cancelled, expired) is kept, with its events and result, after it
+    /// finished; a dead-lettered job is kept until requeued.
+    /// </summary>
+    public TimeSpan JobRetention { get; set; } = Core.Storage.JobRetention.Default;
+
     /// <summary>Path of the database file.</summary>
     public string DatabasePath => Path.Combine(DataDir, "sluice.db");
 }

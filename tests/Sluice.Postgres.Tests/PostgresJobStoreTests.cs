@@ -94,6 +94,50 @@ public sealed class PostgresJobStoreTests(PostgresServer server, ITestOutputHelp
         }
     }
 
+    [Fact]
+    public async Task PurgeFinishedJobsAsync_FourGatewaysAtOnce_EveryJobDeletedOnceAndNoneFails()
+    {
+        // Each gateway runs the hourly maintenance on the shared database: they purge at the same moment.
+        var now = DateTimeOffset.UtcNow;
+        var past = now - JobRetention.Default - TimeSpan.FromMinutes(1);
+        for (var i = 0; i < 60; i++)
+        {
+            await FinishedAsync(JobStatus.Succeeded, past.AddMilliseconds(-i), past.AddHours(-1));
+        }
+
+        var stores = new IJobStore[4];
+        for (var i = 0; i < stores.Length; i++)
+        {
+            stores[i] = await OpenStoreAsync();
+        }
+
+        try
+        {
+            var counts = await Task.WhenAll(stores.Select(async s =>
+            {
+                var total = 0;
+                int purged;
+                while ((purged = await s.PurgeFinishedJobsAsync(now, 5, CancellationToken.None)) > 0)
+                {
+                    Assert.True(purged <= 5);
+                    total += purged;
+                }
+
+                return total;
+            }));
+
+            Assert.Equal(60, counts.Sum());
+            Assert.Empty(await Store.ListAsync(new JobQuery { Owner = "o", Limit = 100 }, CancellationToken.None));
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await ((IAsyncDisposable)store).DisposeAsync();
+            }
+        }
+    }
+
     // Not in the contract: only this store implements IJobEventStore (events of running jobs, written through so a
     // restarted gateway or a worker taking over a redelivered job resumes the stream); SQLite keeps finished jobs' events only.
     [Fact]

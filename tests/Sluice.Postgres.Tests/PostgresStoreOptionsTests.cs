@@ -34,12 +34,26 @@ public sealed class PostgresStoreOptionsTests
         Assert.Contains("Sluice:Store:IdempotencyRetention must be above 00:00:00 and at most 1.00:00:00", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("-7.00:00:00")]
+    [InlineData("23:59:59")]
+    [InlineData("3650.00:00:01")]
+    public void AddSluicePostgresStore_JobRetentionOutOfRange_FailsValidationNamingTheSetting(string value)
+    {
+        using var services = Build(("Sluice:Store:JobRetention", value));
+
+        var ex = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<PostgresStoreOptions>>().Value);
+
+        Assert.Contains("Sluice:Store:JobRetention must be at least 1.00:00:00 and at most 3650.00:00:00", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AddSluicePostgresStore_Defaults_PassValidation()
     {
         using var services = Build();
 
         Assert.Equal(TimeSpan.FromSeconds(60), services.GetRequiredService<IOptions<PostgresStoreOptions>>().Value.StartTimeout);
+        Assert.Equal(TimeSpan.FromDays(7), services.GetRequiredService<IOptions<PostgresStoreOptions>>().Value.JobRetention);
     }
 
     private static ServiceProvider Build(params (string Key, string Value)[] settings)

@@ -74,6 +74,8 @@ internal sealed class SweepHoldingJobStore(IJobStore inner) : IJobStore, IJobEve
 
     public ValueTask PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken) => inner.PurgeAsync(olderThan, cancellationToken);
 
+    public ValueTask<int> PurgeFinishedJobsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) => inner.PurgeFinishedJobsAsync(now, limit, cancellationToken);
+
     public ValueTask<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken) => inner.GetOrAddSecretAsync(name, candidate, cancellationToken);
 
     public ValueTask<IReadOnlyList<JobEvent>> AppendEventsAsync(IReadOnlyList<JobEvent> events, CancellationToken cancellationToken) =>

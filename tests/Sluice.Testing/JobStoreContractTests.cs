@@ -600,6 +600,79 @@ public abstract class JobStoreContractTests : IAsyncLifetime
         Assert.Null(await Store.GetCachedResultAsync("other", CancellationToken.None));
     }
 
+    [Fact]
+    public async Task PurgeFinishedJobsAsync_PastTheRetention_DeletesFinishedJobsWithTheirEventsKeepsUnfinishedDeadLetteredAndRecent()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var past = now - JobRetention.Default - TimeSpan.FromHours(1);
+        var recent = now - JobRetention.Default + TimeSpan.FromHours(1);
+        var ancient = now - TimeSpan.FromDays(400);
+        var purged = new List<string>();
+        foreach (var status in new[] { JobStatus.Succeeded, JobStatus.Failed, JobStatus.Cancelled, JobStatus.Expired })
+        {
+            purged.Add(await FinishedAsync(status, past, ancient));
+        }
+
+        // However old: a queued job has not run yet, a running one is running, a dead letter waits for an operator.
+        var queued = (await Store.CreateAsync(NewJob(at: ancient), CancellationToken.None)).Job.Id;
+        var running = (await Store.CreateAsync(NewJob(at: ancient), CancellationToken.None)).Job.Id;
+        Assert.True(await Store.MarkRunningAsync(running, 1, ancient, CancellationToken.None));
+        var dead = await FinishedAsync(JobStatus.DeadLettered, past, ancient);
+        var young = await FinishedAsync(JobStatus.Succeeded, recent, ancient);
+
+        Assert.Equal(4, await Store.PurgeFinishedJobsAsync(now, JobRetention.BatchSize, CancellationToken.None));
+
+        foreach (var id in purged)
+        {
+            Assert.Null(await Store.GetAsync(id, CancellationToken.None));
+            Assert.Empty(await Store.GetEventsAsync(id, 0, CancellationToken.None));
+        }
+
+        Assert.Equal(JobStatus.Queued, (await Store.GetAsync(queued, CancellationToken.None))!.Status);
+        Assert.Equal(JobStatus.Running, (await Store.GetAsync(running, CancellationToken.None))!.Status);
+        Assert.Equal(JobStatus.DeadLettered, (await Store.GetAsync(dead, CancellationToken.None))!.Status);
+        Assert.Equal(2, (await Store.GetEventsAsync(dead, 0, CancellationToken.None)).Count);
+        Assert.Equal(JobStatus.Succeeded, (await Store.GetAsync(young, CancellationToken.None))!.Status);
+        Assert.Equal(2, (await Store.GetEventsAsync(young, 0, CancellationToken.None)).Count);
+        var listed = await Store.ListAsync(new JobQuery { Owner = "o" }, CancellationToken.None);
+        Assert.Equal(new[] { queued, running, dead, young }.Order(), listed.Select(j => j.Id).Order());
+        Assert.Equal(0, await Store.PurgeFinishedJobsAsync(now, JobRetention.BatchSize, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task PurgeFinishedJobsAsync_MoreThanOneBatch_EachCallDeletesAtMostTheLimitUntilNoneIsLeft()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var past = now - JobRetention.Default - TimeSpan.FromMinutes(1);
+        var ids = new List<string>();
+        for (var i = 0; i < 25; i++)
+        {
+            ids.Add(await FinishedAsync(JobStatus.Succeeded, past.AddMilliseconds(-i), past.AddHours(-1)));
+        }
+
+        Assert.Equal(10, await Store.PurgeFinishedJobsAsync(now, 10, CancellationToken.None));
+        Assert.Equal(15, (await Store.ListAsync(new JobQuery { Owner = "o", Limit = 100 }, CancellationToken.None)).Count);
+        Assert.Equal(10, await Store.PurgeFinishedJobsAsync(now, 10, CancellationToken.None));
+        Assert.Equal(5, await Store.PurgeFinishedJobsAsync(now, 10, CancellationToken.None));
+        Assert.Equal(0, await Store.PurgeFinishedJobsAsync(now, 10, CancellationToken.None));
+
+        Assert.Empty(await Store.ListAsync(new JobQuery { Owner = "o", Limit = 100 }, CancellationToken.None));
+        foreach (var id in ids)
+        {
+            Assert.Empty(await Store.GetEventsAsync(id, 0, CancellationToken.None));
+        }
+    }
+
+    /// <summary>A job created at <paramref name="createdAt"/> that ended <paramref name="status"/> at <paramref name="finishedAt"/> with two events.</summary>
+    protected async Task<string> FinishedAsync(JobStatus status, DateTimeOffset finishedAt, DateTimeOffset createdAt)
+    {
+        var id = (await Store.CreateAsync(NewJob(at: createdAt), CancellationToken.None)).Job.Id;
+        Assert.True(await Store.MarkRunningAsync(id, 1, createdAt, CancellationToken.None));
+        JobEvent[] events = [new JobEvent(id, 1, "started", "{}", createdAt), new JobEvent(id, 2, status.ToWire(), "{}", finishedAt)];
+        Assert.True(await Store.CompleteAsync(new JobCompletion { JobId = id, Status = status, CompletedAt = finishedAt, Events = events }, CancellationToken.None));
+        return id;
+    }
+
     private async Task CloseStoreAsync()
     {
         // IJobStore is not disposable itself, but both real stores hold a file or a connection pool.

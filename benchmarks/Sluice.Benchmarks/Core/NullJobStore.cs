@@ -39,5 +39,7 @@ internal sealed class NullJobStore : IJobStore
 
     public ValueTask PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
+    public ValueTask<int> PurgeFinishedJobsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) => ValueTask.FromResult(0);
+
     public ValueTask<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken) => ValueTask.FromResult(candidate);
 }

@@ -21,6 +21,7 @@ public sealed class SluiceMetrics : IDisposable
         JobsFinished = _meter.CreateCounter<long>("sluice_jobs_finished_total", description: "Jobs that reached a terminal status, by model and status.");
         JobRetries = _meter.CreateCounter<long>("sluice_job_retries_total", description: "Failed attempts scheduled for retry, by model.");
         JobsRerouted = _meter.CreateCounter<long>("sluice_jobs_rerouted_total", description: "Queued jobs moved to a fallback because their model was unusable when they reached execution or its upstream asked them to wait (Retry-After), by model (from) and fallback (to).");
+        JobsPurged = _meter.CreateCounter<long>("sluice_jobs_purged_total", description: "Finished jobs deleted, with their events and result, once past the store's job retention (counted by the purging process).");
         QueueWait = _meter.CreateHistogram<double>("sluice_queue_wait_seconds", "s", "Time from enqueue to start of the attempt, by model.");
         RunDuration = _meter.CreateHistogram<double>("sluice_run_duration_seconds", "s", "Model execution time of one batch of a one-shot model, by model.");
         BatchSize = _meter.CreateHistogram<int>("sluice_batch_size", description: "Items per executed batch (one-shot) or sequences per step (generative), by model.");
@@ -39,6 +40,7 @@ public sealed class SluiceMetrics : IDisposable
     public Counter<long> JobsFinished { get; }
     public Counter<long> JobRetries { get; }
     public Counter<long> JobsRerouted { get; }
+    public Counter<long> JobsPurged { get; }
     public Histogram<double> QueueWait { get; }
     public Histogram<double> RunDuration { get; }
     public Histogram<int> BatchSize { get; }

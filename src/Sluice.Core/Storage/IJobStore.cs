@@ -81,6 +81,14 @@ public interface IJobStore
     ValueTask PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Deletes at most <paramref name="limit"/> jobs that finished (succeeded, failed, cancelled or expired) more than the
+    /// store's job retention (<see cref="JobRetention"/>) before <paramref name="now"/>, with their events and result;
+    /// returns how many. Never a queued or running job, however old, nor a dead-lettered one (an operator may still
+    /// requeue it). Several processes sharing the store may purge at once: each job is deleted by one of them.
+    /// </summary>
+    ValueTask<int> PurgeFinishedJobsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
     /// The secret stored as <paramref name="name"/>, storing <paramref name="candidate"/> first when there is none.
     /// Insert-if-absent: processes sharing the store that ask at the same time all get the one stored first.
     /// </summary>

@@ -34,7 +34,9 @@ internal static class JobsApi
         jobs.MapGetAndHead("/", ListAsync).WithName("ListJobs").WithSummary("List this key's jobs, newest first.")
             .DocumentsParameters(ApiDocs.Status, ApiDocs.Model, ApiDocs.Limit(50), ApiDocs.Before)
             .Produces<JobList>().ProducesProblem(400).ProducesProblem(503);
-        jobs.MapGetAndHead("/{id}", GetAsync).WithName("GetJob").WithSummary("A job with its status, timings and result, or why it failed (error, error_code, retry_after_ms).").Produces<JobView>().ProducesProblem(404).ProducesProblem(503);
+        jobs.MapGetAndHead("/{id}", GetAsync).WithName("GetJob").WithSummary("A job with its status, timings and result, or why it failed (error, error_code, retry_after_ms).")
+            .WithDescription("404 for a job that does not exist, is another key's, or finished (succeeded, failed, cancelled, expired) longer ago than the store's JobRetention (default 7 days) and was deleted with its events.")
+            .Produces<JobView>().ProducesProblem(404).ProducesProblem(503);
         jobs.MapDelete("/{id}", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job: a queued job never runs; a running generative job stops at its next step.")
             .Produces<JobView>().ProducesProblem(404).ProducesProblem(409).ProducesProblem(503);
         jobs.MapGet("/{id}/events", EventsAsync).WithName("JobEvents")

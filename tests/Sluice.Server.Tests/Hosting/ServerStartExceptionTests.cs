@@ -58,6 +58,19 @@ public sealed class ServerStartExceptionTests
         Assert.Equal("the server could not start: Sluice:Storage:IdempotencyRetention must be above 00:00:00 and at most 1.00:00:00 (idempotency keys are purged after a day).", ex.Message);
     }
 
+    [Theory]
+    [InlineData("12:00:00")]
+    [InlineData("-7.00:00:00")]
+    [InlineData("10000000.00:00:00")]
+    public async Task RunAsync_JobRetentionOutOfRange_MessageNamesTheSetting(string value)
+    {
+        // Shorter than a day, an idempotency key still honoured could name a job already deleted; a huge one would
+        // overflow the purge's cutoff.
+        var ex = await StartFailureAsync($"--Sluice:Storage:JobRetention={value}").WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal("the server could not start: Sluice:Storage:JobRetention must be at least 1.00:00:00 and at most 3650.00:00:00 (a finished job outlives its idempotency key).", ex.Message);
+    }
+
     [Fact]
     public async Task RunAsync_TwoSettingsOutOfRange_MessageJoinsThemWithoutDoubledPunctuation()
     {

@@ -168,4 +168,6 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
     public ValueTask<string?> GetCachedResultAsync(string cacheKey, CancellationToken cancellationToken) => Store.GetCachedResultAsync(cacheKey, cancellationToken);
 
     public ValueTask PurgeAsync(DateTimeOffset olderThan, CancellationToken cancellationToken) => Store.PurgeAsync(olderThan, cancellationToken);
+
+    public ValueTask<int> PurgeFinishedJobsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken) => Store.PurgeFinishedJobsAsync(now, limit, cancellationToken);
 }
