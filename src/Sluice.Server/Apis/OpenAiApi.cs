@@ -550,8 +550,9 @@ internal static class OpenAiApi
                 continue;
             }
 
-            // A client that leaves ends the wait itself (the job is cancelled there): the delay does not watch ct.
-            await Task.WhenAny(wait, Task.Delay(untilKeepAlive, CancellationToken.None)).ConfigureAwait(false);
+            // A client that leaves ends the wait itself (the job is cancelled there): the timeout does not watch ct. A
+            // timed WaitAsync drops its timer when the wait ends first (a Task.Delay raced with WhenAny lived on).
+            await ((Task)wait).WaitAsync(untilKeepAlive).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         return await wait.ConfigureAwait(false);
