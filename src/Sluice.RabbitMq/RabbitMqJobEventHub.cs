@@ -665,6 +665,8 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
                 if (_time.GetElapsedTime(lastSweep, now) > TimeSpan.FromSeconds(10))
                 {
+                    // Not trimmed after a burst, as InMemoryJobEventHub.Sweep says why: a fresh dictionary swapped in
+                    // would lose streams the consumer and publishers add during the copy.
                     lastSweep = now;
                     foreach (var pair in _logs)
                     {

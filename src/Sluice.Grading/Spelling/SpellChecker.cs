@@ -10,7 +10,16 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
     /// <summary>Most suggestions computed per essay; beyond that misspellings are still counted (bounds garbage input).</summary>
     public const int MaxSuggestions = 150;
 
+    /// <summary>Most rankings cached; past it the cache starts afresh (garbage input must not grow memory without limit).</summary>
+    internal const int MaxCached = 100_000;
+
     private readonly ConcurrentDictionary<string, (string Word, double Score)[]> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Entries added to <see cref="_cache"/>, approximately: its Count takes every lock of the dictionary, so concurrent
+    /// graders reading it on each miss queued behind one another. Off by at most the adds racing a clear.
+    /// </summary>
+    private int _cached;
     private IReadOnlyDictionary<string, int> _rank = new Dictionary<string, int>(StringComparer.Ordinal);
     private SyntaxModel? _syntax;
 
@@ -21,6 +30,7 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
     {
         _rank = SpellDictionary.Ranking(commonWords);
         _cache.Clear();
+        Volatile.Write(ref _cached, 0);
     }
 
     /// <summary>
@@ -100,6 +110,9 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
         return count;
     }
 
+    /// <summary>Rankings cached now (tests check the bound).</summary>
+    internal int CachedCount => _cache.Count;
+
     public string? Suggest(string lowerWord)
     {
         var ranked = Ranked(lowerWord);
@@ -152,12 +165,18 @@ internal sealed class SpellChecker(SpellDictionary dictionary)
         }
 
         var ranked = dictionary.Rank(lowerWord, _rank);
-        if (_cache.Count > 100_000)
+        if (Volatile.Read(ref _cached) > MaxCached)
         {
+            Volatile.Write(ref _cached, 0);
             _cache.Clear(); // bounded: garbage input must not grow memory without limit
         }
 
-        _cache[lowerWord] = ranked;
+        // Two graders missing the same word rank it alike: the first one's ranking stays, and it alone is counted.
+        if (_cache.TryAdd(lowerWord, ranked))
+        {
+            Interlocked.Increment(ref _cached);
+        }
+
         return ranked;
     }
 

@@ -107,4 +107,18 @@ public sealed class SpellCheckerTests
 
         Assert.Equal(expected, count);
     }
+
+    [Fact]
+    public void Suggest_MoreDistinctWordsThanTheCacheHolds_CacheStartsAfresh()
+    {
+        var speller = new SpellChecker(TestGrader.Dictionary);
+        for (var i = 0; i <= SpellChecker.MaxCached; i++)
+        {
+            speller.Suggest("qz" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Assert.Equal(SpellChecker.MaxCached + 1, speller.CachedCount);
+        speller.Suggest("qz" + speller.CachedCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1, speller.CachedCount); // the bound held: cleared, then the new word cached
+    }
 }
