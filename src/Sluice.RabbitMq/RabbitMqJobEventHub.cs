@@ -676,7 +676,8 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
                             : log.SubscriberCount == 0 && _time.GetElapsedTime(log.TouchedTicks, now) > TimeSpan.FromMinutes(10);
                         if (expired)
                         {
-                            _logs.TryRemove(pair.Key, out _);
+                            // Only this stream: one that Forget and a new Append put under the key since stays.
+                            _logs.TryRemove(pair);
                         }
                     }
                 }

@@ -109,7 +109,8 @@ internal sealed class InMemoryJobEventHub : IJobEventHub, IDisposable
         {
             if (pair.Value.Completed && _time.GetElapsedTime(pair.Value.CompletedAtTicks, now) > Retention)
             {
-                _logs.TryRemove(pair.Key, out _);
+                // Only this stream: one that Seed or Restart put under the key since it was read stays.
+                _logs.TryRemove(pair);
             }
         }
     }
