@@ -211,6 +211,35 @@ public sealed class OpenApiContractTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task RequestSchema_EssayPromptIdTheGraderRefusesOrTakes_InvalidOrValidByTheDocument()
+    {
+        // prompt_id is checked by the grader, so only a server running it refuses an out-of-range one (else 404).
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:Models:essay-grader:Enabled"] = "true" });
+        var document = await DocumentAsync(server);
+        var schema = document.GetProperty("paths").GetProperty("/v1/essays").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        var problems = new List<string>();
+        foreach (var (promptId, status) in new[] { ("0", 400), ("9", 400), ("-1", 400), ("1", 202), ("8", 202), ("null", 202) })
+        {
+            var body = $$"""{"prompt_id":{{promptId}},"text":"An essay about computers.","cache":false}""";
+            using var response = await server.Client.PostAsync("/v1/essays", TestServer.Json(body));
+            if ((int)response.StatusCode != status)
+            {
+                problems.Add($"prompt_id {promptId}: expected {status}, got {(int)response.StatusCode}");
+            }
+
+            using var sent = JsonDocument.Parse(body);
+            var errors = new OpenApiSchemaValidator(document).Validate(schema, sent.RootElement);
+            if ((status == 400) != (errors.Count > 0))
+            {
+                problems.Add($"prompt_id {promptId}: the server answers {status}, the document finds [{string.Join("; ", errors)}]");
+            }
+        }
+
+        Assert.Empty(problems);
+    }
+
     private static List<string?> Strings(JsonElement schemas, string schema, string property) =>
         schemas.GetProperty(schema).GetProperty("properties").GetProperty(property).TryGetProperty("enum", out var values)
             ? values.EnumerateArray().Select(v => v.GetString()).ToList()
