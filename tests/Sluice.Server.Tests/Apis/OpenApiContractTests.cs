@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Sluice.Core.Jobs;
 using Sluice.Core.Models;
 using Sluice.Server.Tests.Infrastructure;
@@ -163,6 +165,24 @@ public sealed class OpenApiContractTests : IAsyncLifetime
         var modelRequired = schemas.GetProperty("ModelView").GetProperty("required").EnumerateArray().Select(r => r.GetString()).ToList();
         Assert.Superset(new HashSet<string?> { "object", "created", "owned_by", "deterministic" }, modelRequired.ToHashSet());
         Assert.Equal("string", schemas.GetProperty("JobView").GetProperty("properties").GetProperty("object").GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task HealthProbes_LiveReadyAndReadyWhileStopping_DeclaredWithTheirMediaTypeAndBodySchema()
+    {
+        // A shutdown delay keeps the listeners open while readiness already answers 503 (the server is stopping).
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:Http:ShutdownDelaySeconds"] = "5" });
+        var document = await DocumentAsync(server);
+        await CheckAsync(document, await SendAsync(server.Client, HttpMethod.Get, "/health/live", null), "get", "/health/live", 200);
+        var ready = await CheckAsync(document, await SendAsync(server.Client, HttpMethod.Get, "/health/ready", null), "get", "/health/ready", 200);
+
+        var stopping = server.Services.GetRequiredService<IHost>().StopAsync();
+        var notReady = await CheckAsync(document, await SendAsync(server.Client, HttpMethod.Get, "/health/ready", null), "get", "/health/ready", 503);
+        await stopping;
+
+        Assert.Empty(_mismatches);
+        Assert.Equal("healthy", ready.GetProperty("status").GetString());
+        Assert.Equal("unhealthy", notReady.GetProperty("checks").GetProperty("shutdown").GetProperty("status").GetString());
     }
 
     [Theory]
