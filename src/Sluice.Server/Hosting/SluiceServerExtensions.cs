@@ -142,6 +142,7 @@ public static class SluiceServerExtensions
             o.AddDocumentTransformer<HealthOpenApiTransformer>();
             o.AddDocumentTransformer<BodyLimitOpenApiTransformer>();
             o.AddDocumentTransformer<RelativeServerTransformer>();
+            o.AddDocumentTransformer<TagDescriptionsTransformer>();
         });
         return builder;
     }

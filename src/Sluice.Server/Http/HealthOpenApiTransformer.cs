@@ -15,6 +15,7 @@ namespace Sluice.Server.Http;
 internal sealed class HealthOpenApiTransformer : IOpenApiDocumentTransformer
 {
     private const string Schema = "HealthReport";
+    private const string Tag = "Operations";
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
@@ -22,6 +23,15 @@ internal sealed class HealthOpenApiTransformer : IOpenApiDocumentTransformer
         document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
         document.Components.Schemas[Schema] = Report();
         document.Paths ??= [];
+        // The probes' tag is on no explored operation (/metrics is left out), so the document does not list it yet:
+        // the operations' tag references must resolve.
+        document.Tags ??= new HashSet<OpenApiTag>();
+        if (!document.Tags.Any(static t => t.Name == Tag))
+        {
+            document.Tags.Add(new OpenApiTag { Name = Tag });
+        }
+
+
         document.Paths["/health/live"] = Path(document, "Live",
             "Liveness: 200 while the process serves HTTP; runs no checks (a restart would not mend a dependency).", ready: false);
         document.Paths["/health/ready"] = Path(document, "Ready",
@@ -42,7 +52,7 @@ internal sealed class HealthOpenApiTransformer : IOpenApiDocumentTransformer
         {
             OperationId = id,
             Summary = summary,
-            Tags = new HashSet<OpenApiTagReference> { new("Operations", document) },
+            Tags = new HashSet<OpenApiTagReference> { new(Tag, document) },
             Responses = new OpenApiResponses { ["200"] = Answer(document, "Healthy or degraded") },
         };
         if (ready)
