@@ -138,8 +138,11 @@ public static class SluiceServerExtensions
             o.AddSchemaTransformer<ResponseValuesSchemaTransformer>();
             o.AddSchemaTransformer<RequestConstraintsSchemaTransformer>();
             o.AddDocumentTransformer<AdmissionOpenApiTransformer>();
+            // Before the body limit's transformer, which adds the probes' 413.
+            o.AddDocumentTransformer<HealthOpenApiTransformer>();
             o.AddDocumentTransformer<BodyLimitOpenApiTransformer>();
             o.AddDocumentTransformer<RelativeServerTransformer>();
+            o.AddDocumentTransformer<TagDescriptionsTransformer>();
         });
         return builder;
     }

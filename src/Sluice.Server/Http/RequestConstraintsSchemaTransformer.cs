@@ -11,7 +11,8 @@ namespace Sluice.Server.Http;
 /// <summary>
 /// Puts the limits the body parsers enforce into the request schemas: the priority values, the model name's
 /// alphabet and length, <c>deadline_ms</c> 1 to 86,400,000, <c>max_tokens</c> at least 1, <c>temperature</c> 0 to 2,
-/// <c>top_p</c> in (0, 1], a seed not negative, a non-empty <c>messages</c>, <c>user</c> and <c>request_id</c> lengths.
+/// <c>top_p</c> in (0, 1], a seed not negative, the essay's <c>prompt_id</c> 1 to 8, a non-empty <c>messages</c>,
+/// <c>user</c> and <c>request_id</c> lengths.
 /// The documentation records type them only as strings and numbers, so a body valid by the document was a 400, and a
 /// generated client had no enum for the priority.
 /// </summary>
@@ -40,6 +41,8 @@ internal sealed class RequestConstraintsSchemaTransformer : IOpenApiSchemaTransf
         if (type == typeof(EssayBody))
         {
             Priority(p);
+            // The grader refuses any other prompt: it knows the eight ASAP prompts (null grades prompt-independently).
+            Set(p, "prompt_id", static s => Bounds(s, 1, 8));
         }
 
         if (type == typeof(RunTaskBody))

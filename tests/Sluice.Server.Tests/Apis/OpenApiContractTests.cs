@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Sluice.Core.Jobs;
 using Sluice.Core.Models;
 using Sluice.Server.Tests.Infrastructure;
@@ -165,6 +167,24 @@ public sealed class OpenApiContractTests : IAsyncLifetime
         Assert.Equal("string", schemas.GetProperty("JobView").GetProperty("properties").GetProperty("object").GetProperty("type").GetString());
     }
 
+    [Fact]
+    public async Task HealthProbes_LiveReadyAndReadyWhileStopping_DeclaredWithTheirMediaTypeAndBodySchema()
+    {
+        // A shutdown delay keeps the listeners open while readiness already answers 503 (the server is stopping).
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:Http:ShutdownDelaySeconds"] = "5" });
+        var document = await DocumentAsync(server);
+        await CheckAsync(document, await SendAsync(server.Client, HttpMethod.Get, "/health/live", null), "get", "/health/live", 200);
+        var ready = await CheckAsync(document, await SendAsync(server.Client, HttpMethod.Get, "/health/ready", null), "get", "/health/ready", 200);
+
+        var stopping = server.Services.GetRequiredService<IHost>().StopAsync();
+        var notReady = await CheckAsync(document, await SendAsync(server.Client, HttpMethod.Get, "/health/ready", null), "get", "/health/ready", 503);
+        await stopping;
+
+        Assert.Empty(_mismatches);
+        Assert.Equal("healthy", ready.GetProperty("status").GetString());
+        Assert.Equal("unhealthy", notReady.GetProperty("checks").GetProperty("shutdown").GetProperty("status").GetString());
+    }
+
     [Theory]
     [InlineData("/v1/jobs", """{"model":"echo","input":{},"priority":"urgent"}""", 400)]
     [InlineData("/v1/jobs", """{"model":"echo","input":{},"deadline_ms":0}""", 400)]
@@ -209,6 +229,35 @@ public sealed class OpenApiContractTests : IAsyncLifetime
         {
             Assert.Empty(errors);
         }
+    }
+
+    [Fact]
+    public async Task RequestSchema_EssayPromptIdTheGraderRefusesOrTakes_InvalidOrValidByTheDocument()
+    {
+        // prompt_id is checked by the grader, so only a server running it refuses an out-of-range one (else 404).
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:Models:essay-grader:Enabled"] = "true" });
+        var document = await DocumentAsync(server);
+        var schema = document.GetProperty("paths").GetProperty("/v1/essays").GetProperty("post").GetProperty("requestBody")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        var problems = new List<string>();
+        foreach (var (promptId, status) in new[] { ("0", 400), ("9", 400), ("-1", 400), ("1", 202), ("8", 202), ("null", 202) })
+        {
+            var body = $$"""{"prompt_id":{{promptId}},"text":"An essay about computers.","cache":false}""";
+            using var response = await server.Client.PostAsync("/v1/essays", TestServer.Json(body));
+            if ((int)response.StatusCode != status)
+            {
+                problems.Add($"prompt_id {promptId}: expected {status}, got {(int)response.StatusCode}");
+            }
+
+            using var sent = JsonDocument.Parse(body);
+            var errors = new OpenApiSchemaValidator(document).Validate(schema, sent.RootElement);
+            if ((status == 400) != (errors.Count > 0))
+            {
+                problems.Add($"prompt_id {promptId}: the server answers {status}, the document finds [{string.Join("; ", errors)}]");
+            }
+        }
+
+        Assert.Empty(problems);
     }
 
     private static List<string?> Strings(JsonElement schemas, string schema, string property) =>
@@ -258,6 +307,22 @@ public sealed class OpenApiContractTests : IAsyncLifetime
 
         Assert.Empty(problems);
         Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
+    public void Document_EveryOperationTag_ListedWithADescription()
+    {
+        // Documentation viewers print the description above each group; redocly's recommended rules warn without one.
+        var described = _document.TryGetProperty("tags", out var tags)
+            ? tags.EnumerateArray().Where(t => t.TryGetProperty("description", out var d) && !string.IsNullOrWhiteSpace(d.GetString()))
+                .Select(t => t.GetProperty("name").GetString()).ToHashSet()
+            : [];
+        var used = _document.GetProperty("paths").EnumerateObject().SelectMany(p => p.Value.EnumerateObject())
+            .Where(o => o.Value.ValueKind == JsonValueKind.Object && o.Value.TryGetProperty("tags", out _))
+            .SelectMany(o => o.Value.GetProperty("tags").EnumerateArray().Select(t => t.GetString())).ToHashSet();
+
+        Assert.NotEmpty(used);
+        Assert.Empty(used.Except(described));
     }
 
     private Task<JsonElement> CheckAsync(HttpResponseMessage response, string method, string path, int expected) =>
