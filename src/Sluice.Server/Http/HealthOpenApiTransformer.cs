@@ -31,7 +31,6 @@ internal sealed class HealthOpenApiTransformer : IOpenApiDocumentTransformer
             document.Tags.Add(new OpenApiTag { Name = Tag });
         }
 
-
         document.Paths["/health/live"] = Path(document, "Live",
             "Liveness: 200 while the process serves HTTP; runs no checks (a restart would not mend a dependency).", ready: false);
         document.Paths["/health/ready"] = Path(document, "Ready",
