@@ -561,7 +561,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
     // One attempt, never retried nor logged: each gateway polls it every DepthPollInterval and does without it while the
     // store is down (its readiness reports the store), so retries only kept the depths stale and a warning every poll.
     public ValueTask<IReadOnlyDictionary<string, QueueDepth>> CountQueuedAsync(CancellationToken cancellationToken) =>
-        Once(static async (s, _, _, ct) =>
+        Retry(static async (s, _, _, ct) =>
         {
             await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
             // Served by the partial index on queued jobs (jobs_queued); polled by each gateway, never per request.
@@ -582,7 +582,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             }
 
             return (IReadOnlyDictionary<string, QueueDepth>)counts;
-        }, 0, cancellationToken);
+        }, 0, cancellationToken, retries: 0);
 
     public ValueTask<IReadOnlyList<JobRecord>> LoadUnfinishedAsync(CancellationToken cancellationToken) =>
         Retry(static async (s, _, _, ct) =>
@@ -732,15 +732,20 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
     /// Runs an operation, trying again after a transient failure (broken connection, server restarting) with a
     /// short backoff. The attempt number lets non-idempotent writes recognise their own earlier commit.
     /// </summary>
-    private async ValueTask<T> Retry<TState, T>(Func<PostgresJobStore, TState, int, CancellationToken, ValueTask<T>> op, TState state, CancellationToken ct)
+    /// <summary>
+    /// Runs an operation, retrying a connection-level failure <paramref name="retries"/> times (the configured
+    /// TransientRetries unless given); after the last try it is the store being unavailable.
+    /// </summary>
+    private async ValueTask<T> Retry<TState, T>(Func<PostgresJobStore, TState, int, CancellationToken, ValueTask<T>> op, TState state, CancellationToken ct, int? retries = null)
     {
+        var tries = retries ?? _options.TransientRetries;
         for (var attempt = 0; ; attempt++)
         {
             try
             {
                 return await op(this, state, attempt, ct).ConfigureAwait(false);
             }
-            catch (NpgsqlException ex) when (ex.IsTransient && attempt < _options.TransientRetries && !ct.IsCancellationRequested)
+            catch (NpgsqlException ex) when (ex.IsTransient && attempt < tries && !ct.IsCancellationRequested)
             {
                 Log.TransientError(_logger, attempt + 1, ex.Message);
                 await Task.Delay(50 * (1 << attempt), ct).ConfigureAwait(false);
@@ -750,19 +755,6 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
                 // Out of retries on a connection-level failure: the store is down, not the request wrong (503, not 500).
                 throw new StoreUnavailableException("the job store is unavailable: " + ex.Message, ex);
             }
-        }
-    }
-
-    /// <summary>Runs an operation once: a connection-level failure is the store being unavailable, as after the last try of Retry.</summary>
-    private async ValueTask<T> Once<TState, T>(Func<PostgresJobStore, TState, int, CancellationToken, ValueTask<T>> op, TState state, CancellationToken ct)
-    {
-        try
-        {
-            return await op(this, state, 0, ct).ConfigureAwait(false);
-        }
-        catch (NpgsqlException ex) when (ex.IsTransient && !ct.IsCancellationRequested)
-        {
-            throw new StoreUnavailableException("the job store is unavailable: " + ex.Message, ex);
         }
     }
 
