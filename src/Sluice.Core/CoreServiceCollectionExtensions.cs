@@ -5,6 +5,7 @@ using Sluice.Core.BuiltIns;
 using Sluice.Core.Caching;
 using Sluice.Core.Configuration;
 using Sluice.Core.Events;
+using Sluice.Core.Memory;
 using Sluice.Core.Metrics;
 using Sluice.Core.Models;
 using Sluice.Core.Queueing;
@@ -29,6 +30,9 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<BuiltInOptions>().BindConfiguration(BuiltInOptions.SectionName, o => o.ErrorOnUnknownConfiguration = true).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<SluiceMetrics>();
         services.TryAddSingleton<PrometheusExporter>();
+        services.TryAddSingleton<ProcessMetrics>();
+        services.AddOptions<MemoryOptions>().BindConfiguration(MemoryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<IdleMemoryTrimmer>();
         services.TryAddSingleton<IJobQueue, InProcessJobQueue>();
         services.TryAddSingleton<IJobEventHub, InMemoryJobEventHub>();
         services.TryAddSingleton<ResultCache>();

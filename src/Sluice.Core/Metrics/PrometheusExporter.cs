@@ -10,7 +10,8 @@ namespace Sluice.Core.Metrics;
 /// <summary>
 /// Renders the <c>Sluice</c> meter in the Prometheus text exposition format (version 0.0.4) or in OpenMetrics 1.0.
 /// A small stand-in for the OpenTelemetry Prometheus exporter or prometheus-net, which are not available here:
-/// counters become <c>counter</c>, histograms <c>histogram</c> with fixed buckets, observable gauges <c>gauge</c>.
+/// counters and observable counters become <c>counter</c>, histograms <c>histogram</c> with fixed buckets, observable gauges
+/// and observable up-down counters <c>gauge</c>.
 /// Latency histograms (unit <c>s</c>) keep, per bucket, the last measurement recorded under a sampled
 /// <see cref="Activity"/> as an exemplar, which only the OpenMetrics format can carry.
 /// </summary>
@@ -141,9 +142,12 @@ public sealed class PrometheusExporter : IDisposable
         /// <summary>Latency histograms keep exemplars (a slot per bucket, allocated with the series).</summary>
         private readonly bool _exemplars;
 
-        // The kind, from the instrument's type name once: every measurement asks.
+        // The kind, from the instrument's type name once: every measurement asks. An observable instrument (gauge,
+        // counter or up-down counter) reports its current value or running total when a scrape asks, so its series are
+        // set, not added to, and dropped when an observation no longer reports them.
         private readonly bool _isHistogram;
         private readonly bool _isGauge;
+        private readonly bool _isObserved;
 
         // What every scrape writes the same, as UTF-8 once: the family's header lines in each format, the sample
         // names (a counter's sample ends in _total in OpenMetrics, so it differs only for a counter named without it), and
@@ -176,7 +180,9 @@ public sealed class PrometheusExporter : IDisposable
             _time = time;
             _seriesByLabels = _series.GetAlternateLookup<ReadOnlySpan<char>>();
             _isHistogram = instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal);
-            _isGauge = instrument.GetType().Name.StartsWith("ObservableGauge", StringComparison.Ordinal);
+            var typeName = instrument.GetType().Name;
+            _isObserved = typeName.StartsWith("Observable", StringComparison.Ordinal);
+            _isGauge = typeName.StartsWith("ObservableGauge", StringComparison.Ordinal) || typeName.StartsWith("ObservableUpDownCounter", StringComparison.Ordinal);
             _exemplars = instrument.Unit == "s" && _isHistogram;
 
             var name = instrument.Name;
@@ -217,19 +223,19 @@ public sealed class PrometheusExporter : IDisposable
 
         private bool IsCounter => !IsHistogram && !IsGauge;
 
-        /// <summary>Starts a gauge's observation (a no-op for counters and histograms).</summary>
+        /// <summary>Starts an observable instrument's observation (a no-op for recorded counters and histograms).</summary>
         public void BeginObservation()
         {
-            if (IsGauge)
+            if (_isObserved)
             {
                 _observation++;
             }
         }
 
-        /// <summary>Drops the gauge's series that the observation just made did not report, as if they had never been.</summary>
+        /// <summary>Drops the observable instrument's series that the observation just made did not report, as if they had never been.</summary>
         public void EndObservation()
         {
-            if (!IsGauge)
+            if (!_isObserved)
             {
                 return;
             }
@@ -259,9 +265,10 @@ public sealed class PrometheusExporter : IDisposable
                     series.Observe(value);
                 }
             }
-            else if (IsGauge)
+            else if (_isObserved)
             {
-                // Gauges are recorded only while a scrape observes them, under its lock.
+                // Observable instruments are recorded only while a scrape observes them, under its lock; an observable
+                // counter reports its running total, so it is set like a gauge.
                 series.Set(value);
                 series.Observation = _observation;
             }

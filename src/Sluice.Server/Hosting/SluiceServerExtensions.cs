@@ -156,6 +156,7 @@ public static class SluiceServerExtensions
     {
         // Start listening to the meter before the first request, not at the first scrape.
         app.Services.GetRequiredService<Sluice.Core.Metrics.PrometheusExporter>();
+        app.Services.GetRequiredService<Sluice.Core.Metrics.ProcessMetrics>();
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

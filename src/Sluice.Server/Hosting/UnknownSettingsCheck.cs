@@ -3,6 +3,7 @@ using Sluice.Backends.Configuration;
 using Sluice.Core.BuiltIns;
 using Sluice.Core.Caching;
 using Sluice.Core.Configuration;
+using Sluice.Core.Memory;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Engine.Serving;
@@ -33,7 +34,7 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
     [
         typeof(CacheOptions), typeof(HttpOptions), typeof(RetryOptions), typeof(InProcessQueueOptions), typeof(RabbitMqOptions),
         typeof(SqliteStoreOptions), typeof(PostgresStoreOptions), typeof(EngineOptions), typeof(GradingOptions), typeof(AuthOptions),
-        typeof(TaskOptions), typeof(BackendsOptions), typeof(TracingOptions),
+        typeof(TaskOptions), typeof(BackendsOptions), typeof(TracingOptions), typeof(MemoryOptions),
     ];
 
     /// <summary>The options classes whose sections are checked (also the settings the documentation must name).</summary>

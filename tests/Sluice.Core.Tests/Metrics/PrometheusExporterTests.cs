@@ -81,6 +81,28 @@ public sealed class PrometheusExporterTests : IDisposable
         Assert.Contains("sluice_job_retries_total 2\n", _exporter.Render(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Render_ObservableCounterScrapedTwice_WritesItsReportedTotalNotTheSumOfScrapes()
+    {
+        _metrics.Meter.CreateObservableCounter("sluice_test_seen_total", static () => 5L, description: "A running total a test reports.");
+
+        _exporter.Render();
+        var text = _exporter.Render();
+
+        Assert.Contains("# TYPE sluice_test_seen_total counter\nsluice_test_seen_total 5\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_ObservableUpDownCounter_WrittenAsAGaugeOfItsValue()
+    {
+        _metrics.Meter.CreateObservableUpDownCounter("sluice_test_level", static () => 3L, description: "A level a test reports.");
+
+        _exporter.Render();
+        var text = _exporter.Render();
+
+        Assert.Contains("# TYPE sluice_test_level gauge\nsluice_test_level 3\n", text, StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
         _exporter.Dispose();
