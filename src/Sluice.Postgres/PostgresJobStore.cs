@@ -436,6 +436,9 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
     /// one whose identity (attempt and start) is not the job's, or, for an event that names its attempt only, an attempt
     /// the job has moved past. Attempts alone miss a requeued dead letter's stale run (the next run counts from 1 again).
     /// A <c>retrying</c> or <c>rerouted</c> event may still land late: it closes its own run and names the next.
+    /// Refused too: events of a job the store does not hold (purged after its retention, events included), which would
+    /// otherwise be orphan rows no purge ever deletes. Its row cannot go between the check and the insert: the share
+    /// lock makes the purge (<c>SKIP LOCKED</c>) pass it by.
     /// </summary>
     private static async ValueTask<IReadOnlyList<JobEvent>> InsertGuardedEventsAsync(NpgsqlConnection conn, IReadOnlyList<JobEvent> events, CancellationToken ct)
     {
@@ -452,7 +455,8 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             WITH u AS (SELECT * FROM unnest(@j, @i, @t, @d, @a, @n, @r) AS u(job_id, id, type, data, at, attempt, run_started)),
             ok AS (
                 SELECT u.* FROM u
-                WHERE NOT EXISTS (SELECT 1 FROM events t WHERE t.job_id = u.job_id
+                WHERE EXISTS (SELECT 1 FROM jobs j WHERE j.id = u.job_id)
+                    AND NOT EXISTS (SELECT 1 FROM events t WHERE t.job_id = u.job_id
                         AND t.type IN ('completed', 'failed', 'cancelled', 'expired', 'dead_lettered')
                         AND t.id <= u.id AND (t.id < u.id OR t.type <> u.type))
                     AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = u.job_id AND u.attempt IS NOT NULL

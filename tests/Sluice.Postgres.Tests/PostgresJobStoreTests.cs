@@ -283,6 +283,26 @@ public sealed class PostgresJobStoreTests(PostgresServer server, ITestOutputHelp
     }
 
     [Fact]
+    public async Task AppendEventsAsync_EventOfAJobPurgedAfterItsRetention_RefusedAndNoRowLeft()
+    {
+        var events = (IJobEventStore)Store;
+        var now = DateTimeOffset.UtcNow;
+        var past = now - JobRetention.Default - TimeSpan.FromMinutes(1);
+        var id = await FinishedAsync(JobStatus.Succeeded, past, past.AddHours(-1));
+        Assert.Equal(1, await Store.PurgeFinishedJobsAsync(now, JobRetention.BatchSize, CancellationToken.None));
+
+        // A worker's event, or the event hub relaying one, arriving after the purge: with neither the job nor its
+        // terminal event left to refuse it, it used to be stored as an orphan row retention never deletes.
+        JobEvent[] late = [new JobEvent(id, 3, "delta", "{}", now), new JobEvent(id, 4, "progress", "{}", now) { Attempt = 1 }];
+        Assert.Equal(late, await events.AppendEventsAsync(late, CancellationToken.None));
+
+        Assert.Empty(await Store.GetEventsAsync(id, 0, CancellationToken.None));
+        await using var conn = await ((PostgresJobStore)Store).DataSource.OpenConnectionAsync();
+        await using var orphans = new Npgsql.NpgsqlCommand("SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = e.job_id)", conn);
+        Assert.Equal(0L, await orphans.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task AppendEventsAsync_RunEventUnderTheIdOfASettledTerminalEvent_RefusedAndReturned()
     {
         var events = (IJobEventStore)Store;
