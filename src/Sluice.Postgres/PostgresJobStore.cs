@@ -23,7 +23,11 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
     private readonly PostgresStoreOptions _options;
     private readonly ILogger<PostgresJobStore> _logger;
     private readonly NpgsqlDataSource _dataSource;
+
+    /// <summary>Cancels the index build at disposal (an interrupted build is recovered at the next start).</summary>
+    private readonly CancellationTokenSource _disposing = new();
     private int _initialized;
+    private int _indexBuildStarted;
 
     public PostgresJobStore(IOptions<PostgresStoreOptions> options, ILogger<PostgresJobStore> logger)
     {
@@ -85,6 +89,92 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
         }
 
         Volatile.Write(ref _initialized, 1);
+        if (Interlocked.Exchange(ref _indexBuildStarted, 1) == 0)
+        {
+            // In the background: on a big table the build takes minutes, and the process must not wait for it to listen
+            // (a liveness probe would kill it mid-build, again and again). The purge works without the index meanwhile.
+            FinishedIndexBuild = Task.Run(() => BuildFinishedIndexAsync(_disposing.Token), CancellationToken.None);
+        }
+    }
+
+    /// <summary>This process's check (and, when needed and no other process does it, build) of the jobs_finished index.</summary>
+    internal Task FinishedIndexBuild { get; private set; } = Task.CompletedTask;
+
+    /// <summary>
+    /// Makes sure the jobs_finished index (<see cref="PostgresSchema.FinishedIndex"/>) exists and is valid, on every start
+    /// (a build interrupted by a crash leaves it INVALID after the version is recorded): one process builds it, under a
+    /// session advisory lock that the others only try, so they start at once. An invalid index is dropped first. A
+    /// failure is logged, never thrown: the index speeds up the purge and is tried again at the next start.
+    /// </summary>
+    private async Task BuildFinishedIndexAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var conn = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            if (await FinishedIndexValidAsync(conn, ct).ConfigureAwait(false) == true)
+            {
+                return;
+            }
+
+            await using (var tryLock = new NpgsqlCommand($"SELECT pg_try_advisory_lock({PostgresSchema.FinishedIndexLock})", conn))
+            {
+                // Not a waiting lock: a waiter's open statement is a snapshot the concurrent build waits for in turn.
+                if (await tryLock.ExecuteScalarAsync(ct).ConfigureAwait(false) is not true)
+                {
+                    return;
+                }
+            }
+
+            try
+            {
+                // Read again under the lock: the process that held it before may have just finished the build.
+                var valid = await FinishedIndexValidAsync(conn, ct).ConfigureAwait(false);
+                if (valid == true)
+                {
+                    return;
+                }
+
+                if (valid == false)
+                {
+                    Log.DroppingInvalidIndex(_logger);
+                    await ExecUnboundedAsync(conn, PostgresSchema.DropFinishedIndex, ct).ConfigureAwait(false);
+                }
+
+                Log.BuildingIndex(_logger);
+                var started = Environment.TickCount64;
+                await ExecUnboundedAsync(conn, PostgresSchema.FinishedIndex, ct).ConfigureAwait(false);
+                Log.BuiltIndex(_logger, Environment.TickCount64 - started);
+            }
+            finally
+            {
+                // A cancelled or failed build leaves the connection usable; a broken one ends the session, and its lock.
+                if (conn.State == System.Data.ConnectionState.Open)
+                {
+                    await using var unlock = new NpgsqlCommand($"SELECT pg_advisory_unlock({PostgresSchema.FinishedIndexLock})", conn);
+                    await unlock.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (NpgsqlException ex)
+        {
+            Log.IndexBuildFailed(_logger, ex.Message);
+        }
+    }
+
+    private static async ValueTask<bool?> FinishedIndexValidAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(PostgresSchema.FinishedIndexValid, conn);
+        return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) is bool valid ? valid : null;
+    }
+
+    /// <summary>A statement outside any transaction and without the command timeout (an index build takes as long as the table).</summary>
+    private static async ValueTask ExecUnboundedAsync(NpgsqlConnection conn, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn) { CommandTimeout = 0 };
+        await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
     private async Task MigrateAsync(CancellationToken ct)
@@ -123,11 +213,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
                 await Exec(conn, tx, PostgresSchema.V6, ct).ConfigureAwait(false);
             }
 
-            if (current < 7)
-            {
-                await Exec(conn, tx, PostgresSchema.V7, ct).ConfigureAwait(false);
-            }
-
+            // Version 7's index (jobs_finished) is built after this commits, concurrently: see BuildFinishedIndexAsync.
             await Exec(conn, tx, $"DELETE FROM sluice_schema; INSERT INTO sluice_schema(version) VALUES ({PostgresSchema.Version})", ct).ConfigureAwait(false);
             Log.Migrated(_logger, current, PostgresSchema.Version);
         }
@@ -436,6 +522,9 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
     /// one whose identity (attempt and start) is not the job's, or, for an event that names its attempt only, an attempt
     /// the job has moved past. Attempts alone miss a requeued dead letter's stale run (the next run counts from 1 again).
     /// A <c>retrying</c> or <c>rerouted</c> event may still land late: it closes its own run and names the next.
+    /// Refused too: events of a job the store does not hold (purged after its retention, events included), which would
+    /// otherwise be orphan rows no purge ever deletes. Its row cannot go between the check and the insert: the share
+    /// lock makes the purge (<c>SKIP LOCKED</c>) pass it by.
     /// </summary>
     private static async ValueTask<IReadOnlyList<JobEvent>> InsertGuardedEventsAsync(NpgsqlConnection conn, IReadOnlyList<JobEvent> events, CancellationToken ct)
     {
@@ -452,7 +541,8 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             WITH u AS (SELECT * FROM unnest(@j, @i, @t, @d, @a, @n, @r) AS u(job_id, id, type, data, at, attempt, run_started)),
             ok AS (
                 SELECT u.* FROM u
-                WHERE NOT EXISTS (SELECT 1 FROM events t WHERE t.job_id = u.job_id
+                WHERE EXISTS (SELECT 1 FROM jobs j WHERE j.id = u.job_id)
+                    AND NOT EXISTS (SELECT 1 FROM events t WHERE t.job_id = u.job_id
                         AND t.type IN ('completed', 'failed', 'cancelled', 'expired', 'dead_lettered')
                         AND t.id <= u.id AND (t.id < u.id OR t.type <> u.type))
                     AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = u.job_id AND u.attempt IS NOT NULL
@@ -726,7 +816,13 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             return (byte[])(await select.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
         }, (name, candidate), cancellationToken);
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        await FinishedIndexBuild.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _disposing.Dispose();
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Runs an operation, trying again after a transient failure (broken connection, server restarting) with a
@@ -808,5 +904,17 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
 
         [LoggerMessage(EventId = 2103, Level = LogLevel.Warning, Message = "Transient PostgreSQL error (try {Attempt}): {Error}")]
         public static partial void TransientError(ILogger logger, int attempt, string error);
+
+        [LoggerMessage(EventId = 2104, Level = LogLevel.Information, Message = "Building the PostgreSQL index jobs_finished concurrently (writes go on meanwhile)")]
+        public static partial void BuildingIndex(ILogger logger);
+
+        [LoggerMessage(EventId = 2105, Level = LogLevel.Information, Message = "Built the PostgreSQL index jobs_finished in {Milliseconds} ms")]
+        public static partial void BuiltIndex(ILogger logger, long milliseconds);
+
+        [LoggerMessage(EventId = 2106, Level = LogLevel.Warning, Message = "The PostgreSQL index jobs_finished is invalid (an interrupted build); dropping it to build it again")]
+        public static partial void DroppingInvalidIndex(ILogger logger);
+
+        [LoggerMessage(EventId = 2107, Level = LogLevel.Warning, Message = "Could not build the PostgreSQL index jobs_finished ({Error}); the purge reads the table meanwhile, and the next start tries again")]
+        public static partial void IndexBuildFailed(ILogger logger, string error);
     }
 }

@@ -134,9 +134,24 @@ internal static class PostgresSchema
     /// </summary>
     public const string V6 = "CREATE INDEX IF NOT EXISTS jobs_queued ON jobs(model, priority) WHERE status = 0;";
 
+    /// <summary>Key of the session advisory lock held by the one process building <see cref="FinishedIndex"/>.</summary>
+    public const long FinishedIndexLock = 0x51_7C_E0_02;
+
     /// <summary>
-    /// The finished jobs (succeeded, failed, cancelled, expired) by the time they finished, for the retention purge
-    /// (<c>PurgeFinishedJobsAsync</c>): it reads the jobs past their retention from this index, not the whole table.
+    /// Version 7: the finished jobs (succeeded, failed, cancelled, expired) by the time they finished, for the retention
+    /// purge (<c>PurgeFinishedJobsAsync</c>), which reads the jobs past their retention from it, not the whole table.
+    /// Built concurrently once the migration has committed, by one process: on a live upgrade the table may hold millions
+    /// of finished jobs, and a build inside the migration's transaction held a share lock (no insert, update or delete)
+    /// until it ended. A concurrent build cannot run in a transaction.
     /// </summary>
-    public const string V7 = "CREATE INDEX IF NOT EXISTS jobs_finished ON jobs(completed_at) WHERE status BETWEEN 2 AND 5;";
+    public const string FinishedIndex = "CREATE INDEX CONCURRENTLY IF NOT EXISTS jobs_finished ON jobs(completed_at) WHERE status BETWEEN 2 AND 5";
+
+    /// <summary>
+    /// Whether <see cref="FinishedIndex"/> is there and usable: null when absent, false when a concurrent build was
+    /// interrupted (a crash, a cancel, a failure) and left it INVALID, never used yet maintained on every write.
+    /// </summary>
+    public const string FinishedIndexValid = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('jobs_finished')";
+
+    /// <summary>An invalid <see cref="FinishedIndex"/> goes before it is built again ("IF NOT EXISTS" would keep it).</summary>
+    public const string DropFinishedIndex = "DROP INDEX CONCURRENTLY IF EXISTS jobs_finished";
 }

@@ -30,6 +30,9 @@ public sealed class PostgresJobStoreTests(PostgresServer server, ITestOutputHelp
     {
         var store = Open(_url);
         await store.InitializeAsync(CancellationToken.None);
+        // The jobs_finished index is built after the migration, in the background: a test that rewrites the schema must
+        // not race that build.
+        await WaitForFinishedIndexAsync(_url);
         return store;
     }
 
@@ -67,6 +70,33 @@ public sealed class PostgresJobStoreTests(PostgresServer server, ITestOutputHelp
     }
 
     private static PostgresJobStore Open(string url) => new(Options.Create(new PostgresStoreOptions { Url = url }), NullLogger<PostgresJobStore>.Instance);
+
+    /// <summary>Whether the jobs_finished index exists and is valid (null: absent), read from the catalog.</summary>
+    private static async Task<bool?> FinishedIndexStateAsync(Npgsql.NpgsqlConnection conn)
+    {
+        await using var cmd = new Npgsql.NpgsqlCommand("SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'jobs_finished'", conn);
+        return await cmd.ExecuteScalarAsync() is bool valid ? valid : null;
+    }
+
+    /// <summary>Polls until the jobs_finished index is valid; fails after 30 s.</summary>
+    private static async Task WaitForFinishedIndexAsync(string url)
+    {
+        await using var store = Open(url);
+        await using var conn = await store.DataSource.OpenConnectionAsync();
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await FinishedIndexStateAsync(conn) != true)
+        {
+            Assert.True(DateTime.UtcNow < until, "the jobs_finished index was not valid within 30 s");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Runs SQL on its own connection.</summary>
+    private static async Task ExecAsync(Npgsql.NpgsqlConnection conn, string sql)
+    {
+        await using var cmd = new Npgsql.NpgsqlCommand(sql, conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
 
     [Fact]
     public async Task GetOrAddSecretAsync_FourGatewaysStartingAtOnce_AllGetOneSecret()
@@ -283,6 +313,26 @@ public sealed class PostgresJobStoreTests(PostgresServer server, ITestOutputHelp
     }
 
     [Fact]
+    public async Task AppendEventsAsync_EventOfAJobPurgedAfterItsRetention_RefusedAndNoRowLeft()
+    {
+        var events = (IJobEventStore)Store;
+        var now = DateTimeOffset.UtcNow;
+        var past = now - JobRetention.Default - TimeSpan.FromMinutes(1);
+        var id = await FinishedAsync(JobStatus.Succeeded, past, past.AddHours(-1));
+        Assert.Equal(1, await Store.PurgeFinishedJobsAsync(now, JobRetention.BatchSize, CancellationToken.None));
+
+        // A worker's event, or the event hub relaying one, arriving after the purge: with neither the job nor its
+        // terminal event left to refuse it, it used to be stored as an orphan row retention never deletes.
+        JobEvent[] late = [new JobEvent(id, 3, "delta", "{}", now), new JobEvent(id, 4, "progress", "{}", now) { Attempt = 1 }];
+        Assert.Equal(late, await events.AppendEventsAsync(late, CancellationToken.None));
+
+        Assert.Empty(await Store.GetEventsAsync(id, 0, CancellationToken.None));
+        await using var conn = await ((PostgresJobStore)Store).DataSource.OpenConnectionAsync();
+        await using var orphans = new Npgsql.NpgsqlCommand("SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = e.job_id)", conn);
+        Assert.Equal(0L, await orphans.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task AppendEventsAsync_RunEventUnderTheIdOfASettledTerminalEvent_RefusedAndReturned()
     {
         var events = (IJobEventStore)Store;
@@ -370,10 +420,94 @@ public sealed class PostgresJobStoreTests(PostgresServer server, ITestOutputHelp
         await using var conn = await stores[0].DataSource.OpenConnectionAsync();
         await using var cmd = new Npgsql.NpgsqlCommand("SELECT count(*) FROM sluice_schema", conn);
         Assert.Equal(1L, await cmd.ExecuteScalarAsync());
+        await WaitForFinishedIndexAsync(_url);
         foreach (var s in stores)
         {
             await s.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task InitializeAsync_UpgradeFromVersion6WithJobs_IndexBuiltConcurrentlyWhileStartAndWritesGoOn()
+    {
+        // A live upgrade: the database of the build before version 7, with jobs, and a long read open elsewhere (a
+        // report, a backup), whose snapshot a concurrent build waits for: it holds the build in progress for the test.
+        await using var admin = await ((PostgresJobStore)Store).DataSource.OpenConnectionAsync();
+        await ExecAsync(admin, "DROP TABLE IF EXISTS jobs, events, idempotency, result_cache, rate_buckets, key_usage, secrets, sluice_schema");
+        await ExecAsync(admin, PostgresSchema.Bootstrap + PostgresSchema.V1 + PostgresSchema.V2 + PostgresSchema.V3 + PostgresSchema.V4
+            + PostgresSchema.V5 + PostgresSchema.V6 + "INSERT INTO sluice_schema(version) VALUES (6);");
+        var now = DateTimeOffset.UtcNow;
+        for (var i = 0; i < 20; i++)
+        {
+            await FinishedAsync(JobStatus.Succeeded, now.AddMinutes(-i), now.AddHours(-1));
+        }
+
+        await using var reader = await ((PostgresJobStore)Store).DataSource.OpenConnectionAsync();
+        await using var read = await reader.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead);
+        await using (var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM jobs", reader, read))
+        {
+            Assert.Equal(20L, await count.ExecuteScalarAsync());
+        }
+
+        // The process starts (it must not wait for the build: it would not listen meanwhile) ...
+        await using var upgraded = Open(_url);
+        await upgraded.InitializeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        await using (var version = new Npgsql.NpgsqlCommand("SELECT max(version) FROM sluice_schema", admin))
+        {
+            Assert.Equal(PostgresSchema.Version, await version.ExecuteScalarAsync());
+        }
+
+        // ... and builds the index concurrently, after the migration: find the build in progress, not yet valid.
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        await using (var building = new Npgsql.NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'CREATE INDEX CONCURRENTLY%jobs_finished%' AND wait_event_type = 'Lock'", admin))
+        {
+            while ((long)(await building.ExecuteScalarAsync())! == 0)
+            {
+                Assert.True(DateTime.UtcNow < until, "no concurrent build of jobs_finished was found in progress");
+                await Task.Delay(20);
+            }
+        }
+
+        Assert.False(await FinishedIndexStateAsync(admin));
+
+        // Meanwhile submits, starts and completions go on: a build in the migration's transaction held a share lock,
+        // queuing every insert, update and delete on jobs until it ended.
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            var submitted = (await upgraded.CreateAsync(NewJob(), cts.Token)).Job.Id;
+            Assert.True(await upgraded.MarkRunningAsync(submitted, 1, now, cts.Token));
+            Assert.True(await upgraded.CompleteAsync(new JobCompletion { JobId = submitted, Status = JobStatus.Succeeded, ResultJson = "{}", CompletedAt = now }, cts.Token));
+        }
+
+        await read.CommitAsync();
+        await WaitForFinishedIndexAsync(_url);
+        Assert.Equal(21, await upgraded.PurgeFinishedJobsAsync(now + JobRetention.Default + TimeSpan.FromHours(1), JobRetention.BatchSize, CancellationToken.None));
+    }
+
+    [Theory]
+    [InlineData(6)]
+    [InlineData(7)]
+    public async Task InitializeAsync_InvalidFinishedIndexLeftByAnInterruptedBuild_DroppedAndBuiltAgain(int version)
+    {
+        // A concurrent build that fails (here: a unique index over two equal completion times) leaves its index
+        // INVALID, as a build interrupted by a crash or a cancel does: never used, yet "IF NOT EXISTS" skips it.
+        var past = DateTimeOffset.UtcNow - JobRetention.Default - TimeSpan.FromHours(1);
+        await FinishedAsync(JobStatus.Succeeded, past, past.AddHours(-1));
+        await FinishedAsync(JobStatus.Failed, past, past.AddHours(-1));
+        await using var admin = await ((PostgresJobStore)Store).DataSource.OpenConnectionAsync();
+        await ExecAsync(admin, "DROP INDEX jobs_finished");
+        await Assert.ThrowsAsync<Npgsql.PostgresException>(() => ExecAsync(admin, "CREATE UNIQUE INDEX CONCURRENTLY jobs_finished ON jobs(completed_at) WHERE status BETWEEN 2 AND 5"));
+        await ExecAsync(admin, $"UPDATE sluice_schema SET version = {version}");
+        Assert.False(await FinishedIndexStateAsync(admin));
+
+        await using var restarted = Open(_url);
+        await restarted.InitializeAsync(CancellationToken.None);
+
+        await WaitForFinishedIndexAsync(_url);
+        await using var def = new Npgsql.NpgsqlCommand("SELECT indexdef FROM pg_indexes WHERE indexname = 'jobs_finished'", admin);
+        Assert.DoesNotContain("UNIQUE", (string)(await def.ExecuteScalarAsync())!, StringComparison.Ordinal);
+        Assert.Equal(2, await restarted.PurgeFinishedJobsAsync(DateTimeOffset.UtcNow, JobRetention.BatchSize, CancellationToken.None));
     }
 
     [Theory]

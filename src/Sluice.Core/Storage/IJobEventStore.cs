@@ -12,7 +12,8 @@ public interface IJobEventStore
     /// <summary>
     /// Stores events; an event whose (job, id) is already stored is ignored. Refused, and returned, are events
     /// that would follow the job's stored terminal event, and events of an attempt (<see cref="JobEvent.Attempt"/>)
-    /// older than the job's current one: neither a late event nor a superseded run can corrupt a stream.
+    /// older than the job's current one: neither a late event nor a superseded run can corrupt a stream. Refused
+    /// as well are events of a job the store does not hold (deleted after its retention), so none is left without its job.
     /// </summary>
     ValueTask<IReadOnlyList<JobEvent>> AppendEventsAsync(IReadOnlyList<JobEvent> events, CancellationToken cancellationToken);
 

@@ -7,9 +7,9 @@ internal sealed class OpenAiAdmissionErrors : IAdmissionErrorFormatter
 {
     public static readonly OpenAiAdmissionErrors Instance = new();
 
-    public IResult Unauthorized(string detail) => OpenAiErrors.Create(401, "Incorrect API key provided: " + detail, "invalid_request_error", null, "invalid_api_key");
+    public IResult Unauthorized(string detail) => OpenAiErrors.Create(401, "Incorrect API key provided: " + detail, OpenAiErrorTypes.InvalidRequest, null, "invalid_api_key");
 
-    public IResult RateLimited(string detail) => OpenAiErrors.Create(429, "Rate limit reached for requests: " + detail, "requests", null, "rate_limit_exceeded");
+    public IResult RateLimited(string detail) => OpenAiErrors.Create(429, "Rate limit reached for requests: " + detail, OpenAiErrorTypes.Requests, null, "rate_limit_exceeded");
 
     public IResult FromProblem(IResult problem) => OpenAiErrors.FromProblem(problem);
 }

@@ -75,7 +75,7 @@ internal static class OpenAiApi
     private static IResult MethodNotAllowed(HttpContext http)
     {
         http.Response.Headers.Allow = "POST";
-        return OpenAiErrors.Create(405, $"Invalid method for URL ({http.Request.Method} {http.Request.Path}); use POST", "invalid_request_error", null, "method_not_allowed");
+        return OpenAiErrors.Create(405, $"Invalid method for URL ({http.Request.Method} {http.Request.Path}); use POST", OpenAiErrorTypes.InvalidRequest, null, "method_not_allowed");
     }
 
     private static Task<IResult> ChatAsync(HttpContext http, JobService jobs, FallbackRouter router, IRateLimitStore limits, IOptions<HttpOptions> options, TimeProvider time) =>
@@ -255,7 +255,7 @@ internal static class OpenAiApi
                 }
 
                 await s.Jobs.CancelAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
-                return OpenAiErrors.Create(504, "the generation did not finish in time", "timeout", null, "deadline_exceeded");
+                return OpenAiErrors.Create(504, "the generation did not finish in time", OpenAiErrorTypes.Timeout, null, "deadline_exceeded");
             }
 
             return TypedResults.Empty;
@@ -429,7 +429,7 @@ internal static class OpenAiApi
                             restarts.OnWholeRun();
                             if (text.Length < restarts.SentLength || !restarts.TryFilter(text, out var rest))
                             {
-                                await writer.WriteErrorAsync("the generation was restarted after a worker failure and produced different text; retry the request", "server_error", "generation_restarted", ct).ConfigureAwait(false);
+                                await writer.WriteErrorAsync("the generation was restarted after a worker failure and produced different text; retry the request", OpenAiErrorTypes.Server, "generation_restarted", ct).ConfigureAwait(false);
                                 return generated;
                             }
 
@@ -455,7 +455,7 @@ internal static class OpenAiApi
                                 heldBack = refusal;
                                 heldBackCode = heldCode;
                                 heldBackFor = heldFor;
-                                await writer.WriteErrorAsync(refusal, "server_error", "model_unavailable", ct).ConfigureAwait(false);
+                                await writer.WriteErrorAsync(refusal, OpenAiErrorTypes.Server, "model_unavailable", ct).ConfigureAwait(false);
                                 return generated;
                             case JobEventTypes.Rerouted:
                                 // Moved to the fallback while queued (nothing was written for it yet): the headers are
@@ -475,7 +475,7 @@ internal static class OpenAiApi
                                 {
                                     // A worker died mid-stream and the rerun wrote other text: the client's copy cannot be
                                     // completed truthfully. terminal stays false, so the job is cancelled below.
-                                    await writer.WriteErrorAsync("the generation was restarted after a worker failure and produced different text; retry the request", "server_error", "generation_restarted", ct).ConfigureAwait(false);
+                                    await writer.WriteErrorAsync("the generation was restarted after a worker failure and produced different text; retry the request", OpenAiErrorTypes.Server, "generation_restarted", ct).ConfigureAwait(false);
                                     return generated;
                                 }
 
@@ -566,7 +566,7 @@ internal static class OpenAiApi
     {
         try
         {
-            await writer.WriteErrorAsync(StoppingMessage, "server_error", "server_stopping", ct).ConfigureAwait(false);
+            await writer.WriteErrorAsync(StoppingMessage, OpenAiErrorTypes.Server, "server_stopping", ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException)
         {
@@ -604,7 +604,7 @@ internal static class OpenAiApi
     private static IResult ServerStopping(HttpContext http)
     {
         JobResponses.SetRetryAfter(http, TimeSpan.FromSeconds(1));
-        return OpenAiErrors.Create(503, StoppingMessage, "server_error", null, "server_stopping");
+        return OpenAiErrors.Create(503, StoppingMessage, OpenAiErrorTypes.Server, null, "server_stopping");
     }
 
     private static async Task<int> WriteEndAsync(OpenAiStreamWriter writer, JobStatus status, string? resultJson, string? error, string? errorCode, OpenAiRequest request, bool remote, bool replay, CancellationToken ct)
@@ -652,24 +652,24 @@ internal static class OpenAiApi
     /// </summary>
     private static (int Status, string Type, string Code) FailureShape(JobStatus status, bool remote, string? errorCode) => status switch
     {
-        JobStatus.Expired => (504, "timeout", "deadline_exceeded"),
-        JobStatus.Cancelled => (409, "invalid_request_error", "cancelled"),
+        JobStatus.Expired => (504, OpenAiErrorTypes.Timeout, "deadline_exceeded"),
+        JobStatus.Cancelled => (409, OpenAiErrorTypes.InvalidRequest, "cancelled"),
         // The upstream refused the request itself (400, 413, 422): the client's to fix, and a 5xx would only make the
         // SDKs send the same refused request again.
-        JobStatus.Failed when remote && errorCode == JobErrorCodes.UpstreamRefused => (400, "invalid_request_error", "upstream_refused"),
+        JobStatus.Failed when remote && errorCode == JobErrorCodes.UpstreamRefused => (400, OpenAiErrorTypes.InvalidRequest, "upstream_refused"),
         // The open circuit refused the call (the upstream was not asked): the model is unavailable for now, with a known
         // time to try again, which is what 503 and Retry-After say (RFC 9110; Envoy answers an unusable cluster 503 too).
         // A 502 says the upstream gave a bad answer, and its Retry-After would mean nothing to HTTP clients.
-        _ when remote && errorCode == JobErrorCodes.CircuitOpen => (503, "server_error", "model_unavailable"),
+        _ when remote && errorCode == JobErrorCodes.CircuitOpen => (503, OpenAiErrorTypes.Server, "model_unavailable"),
         // The last attempt met the upstream's 429 or 503: it said it is not taking calls for now, which the client is told
         // as for a held-back retry (see HeldBack): 503 with its Retry-After (1 s when it named none). Not a 502: nothing bad
         // came back, the upstream was unavailable.
-        _ when remote && errorCode == JobErrorCodes.UpstreamUnavailable => (503, "server_error", "model_unavailable"),
+        _ when remote && errorCode == JobErrorCodes.UpstreamUnavailable => (503, OpenAiErrorTypes.Server, "model_unavailable"),
         // The upstream sent no answer in time, or its stream stalled: a gateway timeout (504), as /v1/models/{m}/infer
         // answers it, with the type of Sluice's other 504; not a 502, which says a bad answer came back.
-        _ when remote && errorCode == JobErrorCodes.UpstreamTimeout => (504, "timeout", "upstream_timeout"),
-        _ when remote => (502, "server_error", "upstream_error"),
-        _ => (500, "server_error", "model_error"),
+        _ when remote && errorCode == JobErrorCodes.UpstreamTimeout => (504, OpenAiErrorTypes.Timeout, "upstream_timeout"),
+        _ when remote => (502, OpenAiErrorTypes.Server, "upstream_error"),
+        _ => (500, OpenAiErrorTypes.Server, "model_error"),
     };
 
     private static IResult Failed(HttpContext http, ModelRegistry registry, JobRecord job, bool remote)
@@ -695,7 +695,7 @@ internal static class OpenAiApi
     private static IResult HeldBack(HttpContext http, ModelRegistry registry, string model, string error, string? errorCode, TimeSpan delay)
     {
         JobResponses.SetRetryAfter(http, errorCode == JobErrorCodes.CircuitOpen ? CircuitRetry.After(registry, model) : delay);
-        return OpenAiErrors.Create(503, error, "server_error", "model", "model_unavailable");
+        return OpenAiErrors.Create(503, error, OpenAiErrorTypes.Server, "model", "model_unavailable");
     }
 
     private static IResult Rejected(HttpContext http, SubmitOutcome outcome, OpenAiRequest request, bool chat)
@@ -708,13 +708,13 @@ internal static class OpenAiApi
                 return OpenAiErrors.InvalidRequest(outcome.Error.Message, OpenAiRequestParser.ParamOf(outcome.Error.Field, chat));
             case SubmitStatus.QueueFull:
                 JobResponses.SetRetryAfter(http, outcome.RetryAfter);
-                return OpenAiErrors.Create(429, outcome.Detail ?? "the model's queue is full; retry later", "server_overloaded", null, "queue_full");
+                return OpenAiErrors.Create(429, outcome.Detail ?? "the model's queue is full; retry later", OpenAiErrorTypes.ServerOverloaded, null, "queue_full");
             case SubmitStatus.ModelUnavailable:
                 JobResponses.SetRetryAfter(http, outcome.RetryAfter);
-                return OpenAiErrors.Create(503, outcome.Detail ?? "the model is not ready", "server_error", "model", "model_unavailable");
+                return OpenAiErrors.Create(503, outcome.Detail ?? "the model is not ready", OpenAiErrorTypes.Server, "model", "model_unavailable");
             default:
                 JobResponses.SetRetryAfter(http, outcome.RetryAfter);
-                return OpenAiErrors.Create(503, outcome.Detail ?? "try again later", "server_error", null, "service_unavailable");
+                return OpenAiErrors.Create(503, outcome.Detail ?? "try again later", OpenAiErrorTypes.Server, null, "service_unavailable");
         }
     }
 }

@@ -9,10 +9,10 @@ internal static class OpenAiErrors
     public static IResult Create(int status, string message, string type, string? param = null, string? code = null) =>
         TypedResults.Json(new OpenAiErrorResponse(new OpenAiErrorBody(message, type, param, code)), OpenAiJsonContext.Default.OpenAiErrorResponse, statusCode: status);
 
-    public static IResult InvalidRequest(string message, string? param, string? code = null) => Create(400, message, "invalid_request_error", param, code);
+    public static IResult InvalidRequest(string message, string? param, string? code = null) => Create(400, message, OpenAiErrorTypes.InvalidRequest, param, code);
 
     public static IResult ModelNotFound(string model) =>
-        Create(404, $"The model '{model}' does not exist or you do not have access to it.", "invalid_request_error", "model", "model_not_found");
+        Create(404, $"The model '{model}' does not exist or you do not have access to it.", OpenAiErrorTypes.InvalidRequest, "model", "model_not_found");
 
     /// <summary>Re-shapes a problem-details answer of the shared body reader (400, 413, 415) into OpenAI's shape.</summary>
     public static IResult FromProblem(IResult problem)
@@ -27,7 +27,7 @@ internal static class OpenAiErrors
                 415 => "unsupported_media_type",
                 _ => null,
             };
-            return Create(status, p.ProblemDetails.Detail ?? p.ProblemDetails.Title ?? "invalid request", status >= 500 ? "server_error" : "invalid_request_error", field, code);
+            return Create(status, p.ProblemDetails.Detail ?? p.ProblemDetails.Title ?? "invalid request", status >= 500 ? OpenAiErrorTypes.Server : OpenAiErrorTypes.InvalidRequest, field, code);
         }
 
         return problem;

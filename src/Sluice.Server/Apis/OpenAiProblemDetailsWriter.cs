@@ -27,7 +27,7 @@ internal sealed class OpenAiProblemDetailsWriter : IProblemDetailsWriter
         var problem = context.ProblemDetails;
         var status = problem.Status ?? context.HttpContext.Response.StatusCode;
         var code = status == StatusCodes.Status503ServiceUnavailable ? "service_unavailable" : null;
-        return new ValueTask(OpenAiErrors.Create(status, problem.Detail ?? problem.Title ?? "the server failed to handle the request", "server_error", null, code)
+        return new ValueTask(OpenAiErrors.Create(status, problem.Detail ?? problem.Title ?? "the server failed to handle the request", OpenAiErrorTypes.Server, null, code)
             .ExecuteAsync(context.HttpContext));
     }
 }

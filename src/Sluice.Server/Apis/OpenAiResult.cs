@@ -11,13 +11,13 @@ internal readonly record struct OpenAiResult(string Text, string FinishReason, i
     {
         if (string.IsNullOrEmpty(resultJson))
         {
-            return new OpenAiResult("", "stop", 0, 0);
+            return new OpenAiResult("", OpenAiFinishReasons.Stop, 0, 0);
         }
 
         using var doc = JsonDocument.Parse(resultJson);
         var root = doc.RootElement;
         var text = root.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
-        var finish = root.TryGetProperty("finish_reason", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : "stop";
+        var finish = root.TryGetProperty("finish_reason", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : OpenAiFinishReasons.Stop;
         int prompt = 0, completion = 0;
         if (root.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object)
         {
@@ -32,7 +32,7 @@ internal readonly record struct OpenAiResult(string Text, string FinishReason, i
     public static OpenAiResult FromCompletedEvent(string dataJson)
     {
         using var doc = JsonDocument.Parse(dataJson);
-        return doc.RootElement.TryGetProperty("result", out var r) && r.ValueKind == JsonValueKind.Object ? Parse(r.GetRawText()) : new OpenAiResult("", "stop", 0, 0);
+        return doc.RootElement.TryGetProperty("result", out var r) && r.ValueKind == JsonValueKind.Object ? Parse(r.GetRawText()) : new OpenAiResult("", OpenAiFinishReasons.Stop, 0, 0);
     }
 
     /// <summary>The error text of a failed terminal event, and its <c>error_code</c> (null when it has none).</summary>
@@ -97,8 +97,8 @@ internal readonly record struct OpenAiResult(string Text, string FinishReason, i
     /// </summary>
     public static string FinishName(string reason) => reason switch
     {
-        "length" => "length",
-        "content_filter" => "content_filter",
-        _ => "stop",
+        "length" => OpenAiFinishReasons.Length,
+        "content_filter" => OpenAiFinishReasons.ContentFilter,
+        _ => OpenAiFinishReasons.Stop,
     };
 }

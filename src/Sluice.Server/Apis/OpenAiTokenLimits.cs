@@ -36,7 +36,7 @@ internal static class OpenAiTokenLimits
             // Refused without touching the bucket, so there is no remaining count to report (0 would be untrue).
             var tooLarge = $"Request too large: max_tokens {cost} exceeds the limit of {tpm} tokens per minute for key '{caller.Id}'; lower max_tokens.";
             return openAiShape
-                ? OpenAiErrors.Create(429, tooLarge, "tokens", "max_tokens", "rate_limit_exceeded")
+                ? OpenAiErrors.Create(429, tooLarge, OpenAiErrorTypes.Tokens, "max_tokens", "rate_limit_exceeded")
                 : Problems.Create(429, "Request too large", tooLarge, "max_tokens", "rate-limited");
         }
 
@@ -53,7 +53,7 @@ internal static class OpenAiTokenLimits
         headers["x-ratelimit-reset-tokens"] = Duration(decision.RetryAfter);
         var message = $"Rate limit reached for tokens per minute on key '{caller.Id}': limit {tpm}, remaining {Math.Floor(decision.Remaining)}, requested {cost}. Please try again in {Duration(decision.RetryAfter)}.";
         return openAiShape
-            ? OpenAiErrors.Create(429, message, "tokens", null, "rate_limit_exceeded")
+            ? OpenAiErrors.Create(429, message, OpenAiErrorTypes.Tokens, null, "rate_limit_exceeded")
             : Problems.Create(429, "Too many tokens", message, type: "rate-limited");
     }
 

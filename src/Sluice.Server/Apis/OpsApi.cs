@@ -7,6 +7,12 @@ namespace Sluice.Server.Apis;
 /// <summary>Operations endpoints: Prometheus/OpenMetrics metrics and health probes (outside /v1, no API key).</summary>
 internal static class OpsApi
 {
+    /// <summary>
+    /// The probes' methods. <c>MapHealthChecks</c> maps no method, so POST, PUT, DELETE … ran the checks and answered 200;
+    /// with the metadata, routing answers any other method 405 with <c>Allow</c>, as for every other endpoint.
+    /// </summary>
+    private static readonly HttpMethodMetadata ProbeMethods = new([HttpMethods.Get, HttpMethods.Head]);
+
     public static IEndpointRouteBuilder MapOpsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/metrics", static async Task (HttpContext http, PrometheusExporter exporter) =>
@@ -26,7 +32,8 @@ internal static class OpsApi
             .WithTags("Operations").WithName("Metrics")
             .WithSummary("Every Sluice metric: Prometheus text format 0.0.4, or OpenMetrics 1.0 with exemplars when Accept asks for it.")
             .AllowHead().ExcludeFromDescription();
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponseWriter.WriteAsync });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponseWriter.WriteAsync })
+            .WithMetadata(ProbeMethods);
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = c => c.Tags.Contains("ready"),
@@ -42,7 +49,7 @@ internal static class OpsApi
                 [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded] = 200,
                 [Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy] = 503,
             },
-        });
+        }).WithMetadata(ProbeMethods);
         return app;
     }
 }

@@ -9,7 +9,7 @@ namespace Sluice.Server.Http;
 /// API explorer never sees them, and Kubernetes users and generated clients had no <c>/health/live</c> or
 /// <c>/health/ready</c>. Both answer GET with the body <see cref="Hosting.HealthResponseWriter"/> writes: 200 while
 /// healthy or degraded, 503 when a readiness check is unhealthy (stopping, store or broker down). HEAD, answered too, is
-/// left out as for every endpoint (GET implies it). Runs before <see cref="BodyLimitOpenApiTransformer"/>, whose 413
+/// left out as for every endpoint (GET implies it); any other method is routing's 405, undocumented as everywhere. Runs before <see cref="BodyLimitOpenApiTransformer"/>, whose 413
 /// the probes answer as well.
 /// </summary>
 internal sealed class HealthOpenApiTransformer : IOpenApiDocumentTransformer

@@ -10,8 +10,8 @@ namespace Sluice.Server.Http;
 
 /// <summary>
 /// Gives the answers' closed string fields their values (a job's <c>status</c> and <c>priority</c>, a model's
-/// <c>kind</c>, <c>state</c> and scheduler <c>type</c>, each object's <c>object</c>) as enums, taken from the enums the
-/// server writes them from, and marks as required the members the serializer always writes (non-nullable ones:
+/// <c>kind</c>, <c>state</c> and scheduler <c>type</c>, each object's <c>object</c>, an OpenAI error's <c>type</c> and a
+/// choice's <c>finish_reason</c>) as enums, taken from the enums and closed sets the server writes them from, and marks as required the members the serializer always writes (non-nullable ones:
 /// <c>object</c>, <c>attempts</c>, <c>cached</c>, <c>owned_by</c> …). The contracts type them as plain strings and
 /// init-only members, so the document promised free text and optional fields: a generated client had no enum to switch
 /// on and made <c>job.Attempts</c> nullable.
@@ -45,6 +45,14 @@ internal sealed class ResponseValuesSchemaTransformer : IOpenApiSchemaTransforme
         else if (type == typeof(JobList) || type == typeof(ModelList))
         {
             SetEnum(properties, "object", ["list"]);
+        }
+        else if (type == typeof(OpenAiErrorBody))
+        {
+            SetEnum(properties, "type", OpenAiErrorTypes.All);
+        }
+        else if (type == typeof(OpenAiChatChoice) || type == typeof(OpenAiCompletionChoice))
+        {
+            SetEnum(properties, "finish_reason", OpenAiFinishReasons.All);
         }
         else
         {

@@ -168,6 +168,34 @@ public sealed class OpenApiContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ResponseSchemas_OpenAiErrorTypeAndFinishReason_DeclaredAsTheClosedSetsTheServerWrites()
+    {
+        var schemas = _document.GetProperty("components").GetProperty("schemas");
+
+        // Every value the code writes (OpenAiErrorTypes, OpenAiFinishReasons): free strings before, so nothing was checked.
+        Assert.Equal(["invalid_request_error", "server_error", "server_overloaded", "timeout", "requests", "tokens"], Strings(schemas, "OpenAiErrorBody", "type"));
+        Assert.Equal(["stop", "length", "content_filter"], Strings(schemas, "OpenAiChatChoice", "finish_reason"));
+        Assert.Equal(["stop", "length", "content_filter"], Strings(schemas, "OpenAiCompletionChoice", "finish_reason"));
+
+        // Real answers are checked against them ...
+        var c = _server.Client;
+        var chat = await CheckAsync(await c.PostAsync("/v1/chat/completions", TestServer.Json("""{"model":"count","messages":[{"role":"user","content":"3"}],"max_tokens":2}""")), "post", "/v1/chat/completions", 200);
+        Assert.Equal("length", chat.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        var completion = await CheckAsync(await c.PostAsync("/v1/completions", TestServer.Json("""{"model":"count","prompt":"3","max_tokens":2}""")), "post", "/v1/completions", 200);
+        Assert.Equal("length", completion.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        var refused = await CheckAsync(await c.PostAsync("/v1/completions", TestServer.Json("""{"model":"count","prompt":"3","temperature":9}""")), "post", "/v1/completions", 400);
+        Assert.Equal("invalid_request_error", refused.GetProperty("error").GetProperty("type").GetString());
+        Assert.Empty(_mismatches);
+
+        // ... and a value outside them is refused by the same validator.
+        var validator = new OpenApiSchemaValidator(_document);
+        using var madeUp = JsonDocument.Parse("""{"error":{"message":"x","type":"made_up_error","param":null,"code":null}}""");
+        Assert.NotEmpty(validator.Validate(schemas.GetProperty("OpenAiErrorResponse"), madeUp.RootElement));
+        using var otherReason = JsonDocument.Parse("""{"index":0,"text":"x","finish_reason":"cancelled"}""");
+        Assert.NotEmpty(validator.Validate(schemas.GetProperty("OpenAiCompletionChoice"), otherReason.RootElement));
+    }
+
+    [Fact]
     public async Task HealthProbes_LiveReadyAndReadyWhileStopping_DeclaredWithTheirMediaTypeAndBodySchema()
     {
         // A shutdown delay keeps the listeners open while readiness already answers 503 (the server is stopping).

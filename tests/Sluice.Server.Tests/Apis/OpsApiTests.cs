@@ -889,6 +889,37 @@ public sealed class OpsApiTests : IAsyncLifetime
         Assert.Contains("\"null\"", streamOptions.GetProperty("type").GetRawText(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    public async Task HealthProbes_MethodOtherThanGetOrHead_405WithAllowAsEveryOtherEndpoint(string path)
+    {
+        // What the rest of the API answers (routing's 405, as problem details) is what the probes must answer.
+        using var reference = await _server.Client.PostAsync("/metrics", TestServer.Json("{}"));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, reference.StatusCode);
+        Assert.Equal(["GET", "HEAD"], reference.Content.Headers.Allow.Order());
+
+        foreach (var method in new[] { HttpMethod.Post, HttpMethod.Put, HttpMethod.Delete, HttpMethod.Patch, HttpMethod.Options })
+        {
+            using var request = new HttpRequestMessage(method, path) { Content = TestServer.Json("{}") };
+            using var response = await _server.Client.SendAsync(request);
+
+            Assert.True(response.StatusCode == HttpStatusCode.MethodNotAllowed, $"{method} {path}: {(int)response.StatusCode}");
+            Assert.Equal(["GET", "HEAD"], response.Content.Headers.Allow.Order());
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal(405, problem.RootElement.GetProperty("status").GetInt32());
+            Assert.Equal($"{method} is not allowed on {path}", problem.RootElement.GetProperty("detail").GetString());
+        }
+
+        using var get = await _server.Client.GetAsync(path);
+        using var head = await _server.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(get.Content.Headers.ContentType?.MediaType, head.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+    }
+
     /// <summary>Posts <paramref name="body"/> (asserting 200), then the properties the document declares for that request body.</summary>
     private async Task<JsonElement> AcceptedBodyPropertiesAsync(string path, string body)
     {
