@@ -244,7 +244,8 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         _lock = null;
     }
 
-    private async ValueTask<T> Enqueue<T>(WriteOp<T> op)
+    /// <summary>Queues a write for the group-commit writer (internal: tests queue their own, such as a cap on the file's size).</summary>
+    internal async ValueTask<T> Enqueue<T>(WriteOp<T> op)
     {
         if (_writerTask is null)
         {
@@ -272,9 +273,10 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                 group.Add(op);
             }
 
+            SqliteTransaction? tx = null;
             try
             {
-                using var tx = conn.BeginTransaction();
+                tx = conn.BeginTransaction();
                 for (var i = 0; i < group.Count; i++)
                 {
                     // A savepoint per write: one failing write (a constraint, a bad row) fails alone, not its group.
@@ -286,6 +288,12 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                     }
                     catch (SqliteException ex)
                     {
+                        if (RolledBackBySqlite(conn))
+                        {
+                            // A full disk or an I/O error: SQLite dropped the whole transaction, savepoint and all.
+                            throw;
+                        }
+
                         Exec(conn, tx, "ROLLBACK TO w; RELEASE w;");
                         group[i].Fail(ex);
                     }
@@ -305,7 +313,42 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                 {
                     group[i].Fail(ex);
                 }
+
+                if (tx is not null)
+                {
+                    EndFailedTransaction(conn, tx);
+                }
             }
+        }
+    }
+
+    /// <summary>True when SQLite rolled the writer's transaction back by itself (SQLITE_FULL, SQLITE_IOERR …).</summary>
+    private static bool RolledBackBySqlite(SqliteConnection conn) => SQLitePCL.raw.sqlite3_get_autocommit(conn.Handle) != 0;
+
+    /// <summary>
+    /// Lets go of a group's transaction after a failure, leaving the writer able to begin the next. When SQLite has
+    /// already rolled it back (a COMMIT that found the disk full), Microsoft.Data.Sqlite 6 may still send its own
+    /// ROLLBACK, which fails ("no transaction is active") before it forgets the transaction: every later
+    /// BeginTransaction then threw "nested transactions" until a restart (dotnet/efcore#36561). An empty transaction
+    /// begun for that ROLLBACK to end lets it complete.
+    /// </summary>
+    private void EndFailedTransaction(SqliteConnection conn, SqliteTransaction tx)
+    {
+        try
+        {
+            try
+            {
+                tx.Dispose();
+            }
+            catch (SqliteException) when (RolledBackBySqlite(conn))
+            {
+                SQLitePCL.raw.sqlite3_exec(conn.Handle, "BEGIN;");
+                tx.Dispose();
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.RollbackFailed(_logger, ex);
         }
     }
 

@@ -121,6 +121,32 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
     }
 
     [Fact]
+    public async Task CreateAsync_DiskFullThenSpaceReturns_FailsWhileFullThenWritesAgain()
+    {
+        // SQLite rolls the whole transaction back by itself on SQLITE_FULL: the writer's rollback to the write's
+        // savepoint then failed, and every write of the group failed with "This SqliteTransaction has completed"
+        // instead of the full disk. (A full disk at COMMIT wedged the writer for good: DiskFullTests.)
+        var store = (SqliteJobStore)Store;
+        var kept = (await store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        await store.Enqueue(new MaxPageCountOp(full: true));
+        var big = "\"" + new string('x', 64 * 1024) + "\"";
+        var full = Enumerable.Range(0, 8).Select(_ => store.CreateAsync(NewJob() with { InputJson = big }, CancellationToken.None).AsTask()).ToArray();
+        foreach (var t in full)
+        {
+            // SQLITE_FULL, for each write of the group, rather than what the failed rollback said.
+            var error = await Assert.ThrowsAnyAsync<Exception>(() => t);
+            Assert.Equal(13, Assert.IsType<SqliteException>(error).SqliteErrorCode);
+        }
+
+        // Space returns: the same store, no restart, writes again; nothing of the failed writes was kept.
+        await store.Enqueue(new MaxPageCountOp(full: false));
+        var after = NewJob() with { InputJson = big };
+        Assert.True((await store.CreateAsync(after, CancellationToken.None)).Created);
+        Assert.True(await store.MarkRunningAsync(kept.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.Equal([kept.Id, after.Id], (await store.ListAsync(new JobQuery { Limit = 100 }, CancellationToken.None)).Select(j => j.Id).Order());
+    }
+
+    [Fact]
     public async Task InitializeAsync_DataDirInUseByAnotherStore_RefusesNamingTheFolder()
     {
         // Two servers on one data folder both recovered the same unfinished jobs and ran them twice (a second
