@@ -67,6 +67,14 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                 throw new InvalidOperationException("the file is read-only (its permissions, or a read-only file system), and the store must write every job it accepts");
             }
 
+            // Before anything writes: a file a newer build migrated has columns and meanings this build does not know.
+            var version = Convert.ToInt32(Scalar(_writer, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+            if (version > SqliteSchema.Version)
+            {
+                throw new InvalidOperationException(
+                    $"its schema version {version} was written by a newer Sluice (this build knows {SqliteSchema.Version}); run that version on it, or give this one another --data-dir");
+            }
+
             // SQLite answers with the mode it kept when it cannot switch (a folder where it may not create the -wal file).
             if (Scalar(_writer, "PRAGMA journal_mode=WAL;") is not string mode || !string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
             {
@@ -75,7 +83,6 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
 
             Exec(_writer, $"PRAGMA synchronous={_options.Synchronous};");
             Exec(_writer, "PRAGMA busy_timeout=5000;");
-            var version = Convert.ToInt32(Scalar(_writer, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
             if (version < SqliteSchema.Version)
             {
                 using var tx = _writer.BeginTransaction();

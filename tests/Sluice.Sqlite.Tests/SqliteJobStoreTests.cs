@@ -193,6 +193,47 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
     }
 
     [Fact]
+    public async Task InitializeAsync_FileOfANewerSchemaVersion_RefusesNamingTheFileAndLeavesItUntouched()
+    {
+        // A file a newer build had migrated (user_version above the one this build knows) was opened as if current:
+        // switched to WAL and written with the rows this build knows, beside columns and meanings it does not.
+        await ((SqliteJobStore)Store).DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+        Directory.CreateDirectory(_dir);
+        var path = new SqliteStoreOptions { DataDir = _dir }.DatabasePath;
+        var newer = SqliteSchema.Version + 1;
+        await using (var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+        {
+            await conn.OpenAsync();
+            await using var cmd = conn.CreateCommand();
+            cmd.CommandText = SqliteSchema.V1 + SqliteSchema.V2 + SqliteSchema.V3 + SqliteSchema.V4 + SqliteSchema.V5 + $"""
+                ALTER TABLE jobs ADD COLUMN tenant TEXT NOT NULL DEFAULT 't';
+                PRAGMA user_version={newer};
+                """;
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        var before = await File.ReadAllBytesAsync(path);
+        var store = new SqliteJobStore(Options.Create(new SqliteStoreOptions { DataDir = _dir }), NullLogger<SqliteJobStore>.Instance);
+        await using (store)
+        {
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None).AsTask());
+            Assert.Contains(Path.GetFullPath(path), error.Message, StringComparison.Ordinal);
+            Assert.Contains($"schema version {newer}", error.Message, StringComparison.Ordinal);
+            Assert.Contains($"knows {SqliteSchema.Version}", error.Message, StringComparison.Ordinal);
+            Assert.Contains("--data-dir", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(before, await File.ReadAllBytesAsync(path));
+        Assert.False(File.Exists(path + "-wal"), "the file was switched to write-ahead logging");
+
+        // A fresh folder for the base class's own cleanup.
+        Directory.Delete(_dir, recursive: true);
+        Directory.CreateDirectory(_dir);
+        await ReopenStoreAsync();
+    }
+
+    [Fact]
     public async Task GetListAndLoadUnfinished_JobsTableColumnsInAnotherOrder_ReadEveryFieldByName()
     {
         // Rows were read with SELECT * and mapped by position: right only while migrations append columns.
