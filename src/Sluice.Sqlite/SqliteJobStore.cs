@@ -54,6 +54,12 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             throw new InvalidOperationException($"the data directory {Path.GetFullPath(_options.DataDir)} is a file, not a folder");
         }
 
+        if (Directory.Exists(_options.DatabasePath))
+        {
+            // SQLite would only say "unable to open database file".
+            throw new InvalidOperationException($"the job store {Path.GetFullPath(_options.DatabasePath)} is a folder, not a file; move it away or give this server another --data-dir");
+        }
+
         Directory.CreateDirectory(_options.DataDir);
         _lock = DataDirLock.Acquire(_options.DataDir);
         try
@@ -132,7 +138,11 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             // Let go of the file and the folder, so that a fixed file can be opened again; say which file it was
             // (SQLite's own message, "file is not a database", does not).
             await CloseAfterFailedStartAsync().ConfigureAwait(false);
-            throw new InvalidOperationException($"the job store {Path.GetFullPath(_options.DatabasePath)} could not be opened: {ex.Message}", ex);
+            // SQLITE_CORRUPT, SQLITE_NOTADB: nothing a retry fixes, and the server never overwrites the file itself.
+            var hint = ex is SqliteException { SqliteErrorCode: 11 or 26 }
+                ? "; it is not a job store this server can read: move it away (a new one is created in its place) or give this server another --data-dir"
+                : "";
+            throw new InvalidOperationException($"the job store {Path.GetFullPath(_options.DatabasePath)} could not be opened: {ex.Message}{hint}", ex);
         }
         catch
         {

@@ -176,6 +176,10 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
             {
                 var error = await Assert.ThrowsAnyAsync<Exception>(() => store.InitializeAsync(CancellationToken.None).AsTask());
                 Assert.Contains(Path.GetFullPath(Path.Combine(dir, "sluice.db")), error.Message, StringComparison.Ordinal);
+                // What to do about it, not only SQLite's "file is not a database"; and the file is left as it was.
+                Assert.Contains("move it away", error.Message, StringComparison.Ordinal);
+                Assert.Contains("--data-dir", error.Message, StringComparison.Ordinal);
+                Assert.Equal("this is not a database, it is a text file of some length", await File.ReadAllTextAsync(Path.Combine(dir, "sluice.db")));
             }
 
             // A failed open lets go of the folder: fixing the file and starting again works in the same process.
@@ -231,6 +235,30 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
         Directory.Delete(_dir, recursive: true);
         Directory.CreateDirectory(_dir);
         await ReopenStoreAsync();
+    }
+
+    [Fact]
+    public async Task InitializeAsync_DatabasePathIsAFolder_ErrorSaysSoAndWhatToDo()
+    {
+        // SQLite said only "unable to open database file" for a folder named sluice.db.
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-sqlite-folder-" + Guid.NewGuid().ToString("N"));
+        var db = Path.Combine(dir, "sluice.db");
+        Directory.CreateDirectory(db);
+        try
+        {
+            var store = new SqliteJobStore(Options.Create(new SqliteStoreOptions { DataDir = dir }), NullLogger<SqliteJobStore>.Instance);
+            await using (store)
+            {
+                var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None).AsTask());
+                Assert.Equal($"the job store {db} is a folder, not a file; move it away or give this server another --data-dir", error.Message);
+            }
+
+            Assert.True(Directory.Exists(db));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]
