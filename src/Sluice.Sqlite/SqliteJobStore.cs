@@ -32,8 +32,15 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             Mode = SqliteOpenMode.ReadWriteCreate,
             Cache = SqliteCacheMode.Private,
             Pooling = true,
+            // How long a statement waits for a lock another process holds (a sqlite3 shell in a transaction) before
+            // it fails SQLITE_BUSY and a submit gets 503: Microsoft.Data.Sqlite's own retry for a busy statement
+            // lasts this long (30 s by default) on top of SQLite's busy timeout, so the two are the same 5 s.
+            DefaultTimeout = BusyTimeoutSeconds,
         }.ToString();
     }
+
+    /// <summary>Longest wait for a lock held by another connection, in seconds.</summary>
+    private const int BusyTimeoutSeconds = 5;
 
     /// <summary>Commits performed by the writer (for tests and metrics: fewer than writes means grouping works).</summary>
     public long CommitCount => Interlocked.Read(ref _commitCount);
@@ -88,7 +95,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             }
 
             Exec(_writer, $"PRAGMA synchronous={_options.Synchronous};");
-            Exec(_writer, "PRAGMA busy_timeout=5000;");
+            Exec(_writer, $"PRAGMA busy_timeout={BusyTimeoutSeconds * 1000};");
             if (version < SqliteSchema.Version)
             {
                 using var tx = _writer.BeginTransaction();

@@ -147,6 +147,35 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
     }
 
     [Fact]
+    public async Task CreateAsync_AnotherConnectionHoldsTheWriteLock_FailsBusyAfterTheBusyTimeoutThenWritesOnceReleased()
+    {
+        // The store sets a 5 s busy timeout, but Microsoft.Data.Sqlite retried a busy statement for its own 30 s
+        // command timeout on top: a submit waited 30 to 35 s for its 503 while a sqlite3 shell held the file.
+        var path = new SqliteStoreOptions { DataDir = _dir }.DatabasePath;
+        await using var other = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        await other.OpenAsync();
+        await using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN EXCLUSIVE;";
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<SqliteException>(() => Store.CreateAsync(NewJob(), CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(90)));
+        Assert.Equal(5, error.SqliteErrorCode); // SQLITE_BUSY
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the write waited {clock.Elapsed} for the lock");
+
+        // The lock is let go: the same store writes again.
+        await using (var rollback = other.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK;";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        Assert.True((await Store.CreateAsync(NewJob(), CancellationToken.None)).Created);
+    }
+
+    [Fact]
     public async Task InitializeAsync_DataDirInUseByAnotherStore_RefusesNamingTheFolder()
     {
         // Two servers on one data folder both recovered the same unfinished jobs and ran them twice (a second
