@@ -333,9 +333,10 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             catch (Exception ex)
             {
                 Log.CommitFailed(_logger, ex, group.Count);
+                var failure = Unavailable(ex);
                 for (var i = 0; i < group.Count; i++)
                 {
-                    group[i].Fail(ex);
+                    group[i].Fail(failure);
                 }
 
                 if (tx is not null)
@@ -345,6 +346,15 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// A failure a later retry can get past (a lock another process holds, a full disk, an I/O error, a file made
+    /// read-only) as <see cref="StoreUnavailableException"/>: every endpoint answers it 503 with Retry-After, where a
+    /// SqliteException became a 500 on any path but the submit's.
+    /// </summary>
+    private static Exception Unavailable(Exception ex) => ex is SqliteException { SqliteErrorCode: 5 or 6 or 8 or 10 or 13 }
+        ? new StoreUnavailableException($"the job store cannot write now: {ex.Message}", ex)
+        : ex;
 
     /// <summary>True when SQLite rolled the writer's transaction back by itself (SQLITE_FULL, SQLITE_IOERR …).</summary>
     private static bool RolledBackBySqlite(SqliteConnection conn) => SQLitePCL.raw.sqlite3_get_autocommit(conn.Handle) != 0;

@@ -134,8 +134,8 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
         foreach (var t in full)
         {
             // SQLITE_FULL, for each write of the group, rather than what the failed rollback said.
-            var error = await Assert.ThrowsAnyAsync<Exception>(() => t);
-            Assert.Equal(13, Assert.IsType<SqliteException>(error).SqliteErrorCode);
+            var error = await Assert.ThrowsAsync<StoreUnavailableException>(() => t);
+            Assert.Equal(13, Assert.IsType<SqliteException>(error.InnerException).SqliteErrorCode);
         }
 
         // Space returns: the same store, no restart, writes again; nothing of the failed writes was kept.
@@ -161,8 +161,8 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
         }
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var error = await Assert.ThrowsAsync<SqliteException>(() => Store.CreateAsync(NewJob(), CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(90)));
-        Assert.Equal(5, error.SqliteErrorCode); // SQLITE_BUSY
+        var error = await Assert.ThrowsAsync<StoreUnavailableException>(() => Store.CreateAsync(NewJob(), CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(90)));
+        Assert.Equal(5, Assert.IsType<SqliteException>(error.InnerException).SqliteErrorCode); // SQLITE_BUSY
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the write waited {clock.Elapsed} for the lock");
 
         // The lock is let go: the same store writes again.
