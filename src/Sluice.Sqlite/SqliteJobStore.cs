@@ -32,8 +32,15 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             Mode = SqliteOpenMode.ReadWriteCreate,
             Cache = SqliteCacheMode.Private,
             Pooling = true,
+            // How long a statement waits for a lock another process holds (a sqlite3 shell in a transaction) before
+            // it fails SQLITE_BUSY and a submit gets 503: Microsoft.Data.Sqlite's own retry for a busy statement
+            // lasts this long (30 s by default) on top of SQLite's busy timeout, so the two are the same 5 s.
+            DefaultTimeout = BusyTimeoutSeconds,
         }.ToString();
     }
+
+    /// <summary>Longest wait for a lock held by another connection, in seconds.</summary>
+    private const int BusyTimeoutSeconds = 5;
 
     /// <summary>Commits performed by the writer (for tests and metrics: fewer than writes means grouping works).</summary>
     public long CommitCount => Interlocked.Read(ref _commitCount);
@@ -54,6 +61,12 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             throw new InvalidOperationException($"the data directory {Path.GetFullPath(_options.DataDir)} is a file, not a folder");
         }
 
+        if (Directory.Exists(_options.DatabasePath))
+        {
+            // SQLite would only say "unable to open database file".
+            throw new InvalidOperationException($"the job store {Path.GetFullPath(_options.DatabasePath)} is a folder, not a file; move it away or give this server another --data-dir");
+        }
+
         Directory.CreateDirectory(_options.DataDir);
         _lock = DataDirLock.Acquire(_options.DataDir);
         try
@@ -67,6 +80,14 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                 throw new InvalidOperationException("the file is read-only (its permissions, or a read-only file system), and the store must write every job it accepts");
             }
 
+            // Before anything writes: a file a newer build migrated has columns and meanings this build does not know.
+            var version = Convert.ToInt32(Scalar(_writer, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+            if (version > SqliteSchema.Version)
+            {
+                throw new InvalidOperationException(
+                    $"its schema version {version} was written by a newer Sluice (this build knows {SqliteSchema.Version}); run that version on it, or give this one another --data-dir");
+            }
+
             // SQLite answers with the mode it kept when it cannot switch (a folder where it may not create the -wal file).
             if (Scalar(_writer, "PRAGMA journal_mode=WAL;") is not string mode || !string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
             {
@@ -74,8 +95,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             }
 
             Exec(_writer, $"PRAGMA synchronous={_options.Synchronous};");
-            Exec(_writer, "PRAGMA busy_timeout=5000;");
-            var version = Convert.ToInt32(Scalar(_writer, "PRAGMA user_version;"), System.Globalization.CultureInfo.InvariantCulture);
+            Exec(_writer, $"PRAGMA busy_timeout={BusyTimeoutSeconds * 1000};");
             if (version < SqliteSchema.Version)
             {
                 using var tx = _writer.BeginTransaction();
@@ -125,7 +145,11 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             // Let go of the file and the folder, so that a fixed file can be opened again; say which file it was
             // (SQLite's own message, "file is not a database", does not).
             await CloseAfterFailedStartAsync().ConfigureAwait(false);
-            throw new InvalidOperationException($"the job store {Path.GetFullPath(_options.DatabasePath)} could not be opened: {ex.Message}", ex);
+            // SQLITE_CORRUPT, SQLITE_NOTADB: nothing a retry fixes, and the server never overwrites the file itself.
+            var hint = ex is SqliteException { SqliteErrorCode: 11 or 26 }
+                ? "; it is not a job store this server can read: move it away (a new one is created in its place) or give this server another --data-dir"
+                : "";
+            throw new InvalidOperationException($"the job store {Path.GetFullPath(_options.DatabasePath)} could not be opened: {ex.Message}{hint}", ex);
         }
         catch
         {
@@ -244,7 +268,8 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         _lock = null;
     }
 
-    private async ValueTask<T> Enqueue<T>(WriteOp<T> op)
+    /// <summary>Queues a write for the group-commit writer (internal: tests queue their own, such as a cap on the file's size).</summary>
+    internal async ValueTask<T> Enqueue<T>(WriteOp<T> op)
     {
         if (_writerTask is null)
         {
@@ -272,9 +297,10 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                 group.Add(op);
             }
 
+            SqliteTransaction? tx = null;
             try
             {
-                using var tx = conn.BeginTransaction();
+                tx = conn.BeginTransaction();
                 for (var i = 0; i < group.Count; i++)
                 {
                     // A savepoint per write: one failing write (a constraint, a bad row) fails alone, not its group.
@@ -286,6 +312,12 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                     }
                     catch (SqliteException ex)
                     {
+                        if (RolledBackBySqlite(conn))
+                        {
+                            // A full disk or an I/O error: SQLite dropped the whole transaction, savepoint and all.
+                            throw;
+                        }
+
                         Exec(conn, tx, "ROLLBACK TO w; RELEASE w;");
                         group[i].Fail(ex);
                     }
@@ -301,11 +333,56 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             catch (Exception ex)
             {
                 Log.CommitFailed(_logger, ex, group.Count);
+                var failure = Unavailable(ex);
                 for (var i = 0; i < group.Count; i++)
                 {
-                    group[i].Fail(ex);
+                    group[i].Fail(failure);
+                }
+
+                if (tx is not null)
+                {
+                    EndFailedTransaction(conn, tx);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// A failure a later retry can get past (a lock another process holds, a full disk, an I/O error, a file made
+    /// read-only) as <see cref="StoreUnavailableException"/>: every endpoint answers it 503 with Retry-After, where a
+    /// SqliteException became a 500 on any path but the submit's.
+    /// </summary>
+    private static Exception Unavailable(Exception ex) => ex is SqliteException { SqliteErrorCode: 5 or 6 or 8 or 10 or 13 }
+        ? new StoreUnavailableException($"the job store cannot write now: {ex.Message}", ex)
+        : ex;
+
+    /// <summary>True when SQLite rolled the writer's transaction back by itself (SQLITE_FULL, SQLITE_IOERR …).</summary>
+    private static bool RolledBackBySqlite(SqliteConnection conn) => SQLitePCL.raw.sqlite3_get_autocommit(conn.Handle) != 0;
+
+    /// <summary>
+    /// Lets go of a group's transaction after a failure, leaving the writer able to begin the next. When SQLite has
+    /// already rolled it back (a COMMIT that found the disk full), Microsoft.Data.Sqlite 6 may still send its own
+    /// ROLLBACK, which fails ("no transaction is active") before it forgets the transaction: every later
+    /// BeginTransaction then threw "nested transactions" until a restart (dotnet/efcore#36561). An empty transaction
+    /// begun for that ROLLBACK to end lets it complete.
+    /// </summary>
+    private void EndFailedTransaction(SqliteConnection conn, SqliteTransaction tx)
+    {
+        try
+        {
+            try
+            {
+                tx.Dispose();
+            }
+            catch (SqliteException) when (RolledBackBySqlite(conn))
+            {
+                SQLitePCL.raw.sqlite3_exec(conn.Handle, "BEGIN;");
+                tx.Dispose();
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.RollbackFailed(_logger, ex);
         }
     }
 

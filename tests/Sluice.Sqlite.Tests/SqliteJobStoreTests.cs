@@ -121,6 +121,61 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
     }
 
     [Fact]
+    public async Task CreateAsync_DiskFullThenSpaceReturns_FailsWhileFullThenWritesAgain()
+    {
+        // SQLite rolls the whole transaction back by itself on SQLITE_FULL: the writer's rollback to the write's
+        // savepoint then failed, and every write of the group failed with "This SqliteTransaction has completed"
+        // instead of the full disk. (A full disk at COMMIT wedged the writer for good: DiskFullTests.)
+        var store = (SqliteJobStore)Store;
+        var kept = (await store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        await store.Enqueue(new MaxPageCountOp(full: true));
+        var big = "\"" + new string('x', 64 * 1024) + "\"";
+        var full = Enumerable.Range(0, 8).Select(_ => store.CreateAsync(NewJob() with { InputJson = big }, CancellationToken.None).AsTask()).ToArray();
+        foreach (var t in full)
+        {
+            // SQLITE_FULL, for each write of the group, rather than what the failed rollback said.
+            var error = await Assert.ThrowsAsync<StoreUnavailableException>(() => t);
+            Assert.Equal(13, Assert.IsType<SqliteException>(error.InnerException).SqliteErrorCode);
+        }
+
+        // Space returns: the same store, no restart, writes again; nothing of the failed writes was kept.
+        await store.Enqueue(new MaxPageCountOp(full: false));
+        var after = NewJob() with { InputJson = big };
+        Assert.True((await store.CreateAsync(after, CancellationToken.None)).Created);
+        Assert.True(await store.MarkRunningAsync(kept.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None));
+        Assert.Equal([kept.Id, after.Id], (await store.ListAsync(new JobQuery { Limit = 100 }, CancellationToken.None)).Select(j => j.Id).Order());
+    }
+
+    [Fact]
+    public async Task CreateAsync_AnotherConnectionHoldsTheWriteLock_FailsBusyAfterTheBusyTimeoutThenWritesOnceReleased()
+    {
+        // The store sets a 5 s busy timeout, but Microsoft.Data.Sqlite retried a busy statement for its own 30 s
+        // command timeout on top: a submit waited 30 to 35 s for its 503 while a sqlite3 shell held the file.
+        var path = new SqliteStoreOptions { DataDir = _dir }.DatabasePath;
+        await using var other = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        await other.OpenAsync();
+        await using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN EXCLUSIVE;";
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<StoreUnavailableException>(() => Store.CreateAsync(NewJob(), CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(90)));
+        Assert.Equal(5, Assert.IsType<SqliteException>(error.InnerException).SqliteErrorCode); // SQLITE_BUSY
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"the write waited {clock.Elapsed} for the lock");
+
+        // The lock is let go: the same store writes again.
+        await using (var rollback = other.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK;";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        Assert.True((await Store.CreateAsync(NewJob(), CancellationToken.None)).Created);
+    }
+
+    [Fact]
     public async Task InitializeAsync_DataDirInUseByAnotherStore_RefusesNamingTheFolder()
     {
         // Two servers on one data folder both recovered the same unfinished jobs and ran them twice (a second
@@ -150,6 +205,10 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
             {
                 var error = await Assert.ThrowsAnyAsync<Exception>(() => store.InitializeAsync(CancellationToken.None).AsTask());
                 Assert.Contains(Path.GetFullPath(Path.Combine(dir, "sluice.db")), error.Message, StringComparison.Ordinal);
+                // What to do about it, not only SQLite's "file is not a database"; and the file is left as it was.
+                Assert.Contains("move it away", error.Message, StringComparison.Ordinal);
+                Assert.Contains("--data-dir", error.Message, StringComparison.Ordinal);
+                Assert.Equal("this is not a database, it is a text file of some length", await File.ReadAllTextAsync(Path.Combine(dir, "sluice.db")));
             }
 
             // A failed open lets go of the folder: fixing the file and starting again works in the same process.
@@ -159,6 +218,71 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
             {
                 await fixedStore.InitializeAsync(CancellationToken.None);
             }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task InitializeAsync_FileOfANewerSchemaVersion_RefusesNamingTheFileAndLeavesItUntouched()
+    {
+        // A file a newer build had migrated (user_version above the one this build knows) was opened as if current:
+        // switched to WAL and written with the rows this build knows, beside columns and meanings it does not.
+        await ((SqliteJobStore)Store).DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+        Directory.CreateDirectory(_dir);
+        var path = new SqliteStoreOptions { DataDir = _dir }.DatabasePath;
+        var newer = SqliteSchema.Version + 1;
+        await using (var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+        {
+            await conn.OpenAsync();
+            await using var cmd = conn.CreateCommand();
+            cmd.CommandText = SqliteSchema.V1 + SqliteSchema.V2 + SqliteSchema.V3 + SqliteSchema.V4 + SqliteSchema.V5 + $"""
+                ALTER TABLE jobs ADD COLUMN tenant TEXT NOT NULL DEFAULT 't';
+                PRAGMA user_version={newer};
+                """;
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        var before = await File.ReadAllBytesAsync(path);
+        var store = new SqliteJobStore(Options.Create(new SqliteStoreOptions { DataDir = _dir }), NullLogger<SqliteJobStore>.Instance);
+        await using (store)
+        {
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None).AsTask());
+            Assert.Contains(Path.GetFullPath(path), error.Message, StringComparison.Ordinal);
+            Assert.Contains($"schema version {newer}", error.Message, StringComparison.Ordinal);
+            Assert.Contains($"knows {SqliteSchema.Version}", error.Message, StringComparison.Ordinal);
+            Assert.Contains("--data-dir", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(before, await File.ReadAllBytesAsync(path));
+        Assert.False(File.Exists(path + "-wal"), "the file was switched to write-ahead logging");
+
+        // A fresh folder for the base class's own cleanup.
+        Directory.Delete(_dir, recursive: true);
+        Directory.CreateDirectory(_dir);
+        await ReopenStoreAsync();
+    }
+
+    [Fact]
+    public async Task InitializeAsync_DatabasePathIsAFolder_ErrorSaysSoAndWhatToDo()
+    {
+        // SQLite said only "unable to open database file" for a folder named sluice.db.
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-sqlite-folder-" + Guid.NewGuid().ToString("N"));
+        var db = Path.Combine(dir, "sluice.db");
+        Directory.CreateDirectory(db);
+        try
+        {
+            var store = new SqliteJobStore(Options.Create(new SqliteStoreOptions { DataDir = dir }), NullLogger<SqliteJobStore>.Instance);
+            await using (store)
+            {
+                var error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.InitializeAsync(CancellationToken.None).AsTask());
+                Assert.Equal($"the job store {db} is a folder, not a file; move it away or give this server another --data-dir", error.Message);
+            }
+
+            Assert.True(Directory.Exists(db));
         }
         finally
         {

@@ -42,16 +42,29 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string dataDir, IDictionary<string, string> settings)
+    /// <param name="dataDir">The server's data folder.</param>
+    /// <param name="settings">Settings passed as command-line arguments.</param>
+    /// <param name="fileSizeLimitable">
+    /// Started with SIGXFSZ ignored (through <c>sh</c>; an ignored signal stays ignored across exec), so that
+    /// <see cref="LimitFileSizeAsync"/> makes its writes past the limit fail as on a full disk instead of killing it.
+    /// </param>
+    public static async Task<ServerProcess> StartAsync(string dataDir, IDictionary<string, string> settings, bool fileSizeLimitable = false)
     {
         var port = FreePort();
         var dll = Path.Combine(AppContext.BaseDirectory, "Sluice.Server.dll");
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(fileSizeLimitable ? "sh" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (fileSizeLimitable)
+        {
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add("trap '' XFSZ; exec dotnet \"$@\"");
+            psi.ArgumentList.Add("sh");
+        }
+
         psi.ArgumentList.Add(dll);
         psi.ArgumentList.Add($"--urls=http://127.0.0.1:{port}");
         psi.ArgumentList.Add($"--Sluice:Storage:DataDir={dataDir}");
@@ -95,6 +108,22 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         _process.Kill();
         await _process.WaitForExitAsync();
+    }
+
+    /// <summary>
+    /// Caps the size of any file the server writes (RLIMIT_FSIZE, set with <c>prlimit</c>; null lifts the cap): a write
+    /// past it is cut short and SQLite answers SQLITE_FULL, as on a full disk. Needs <c>fileSizeLimitable</c>.
+    /// </summary>
+    public async Task LimitFileSizeAsync(long? bytes)
+    {
+        var limit = bytes is { } b ? b.ToString(CultureInfo.InvariantCulture) : "unlimited";
+        using var prlimit = Process.Start(new ProcessStartInfo("prlimit", ["--pid", _process.Id.ToString(CultureInfo.InvariantCulture), $"--fsize={limit}:unlimited"]) { RedirectStandardError = true })!;
+        var error = await prlimit.StandardError.ReadToEndAsync();
+        await prlimit.WaitForExitAsync();
+        if (prlimit.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"prlimit failed: {error}");
+        }
     }
 
     /// <summary>SIGTERM, as a deploy or a scale-down sends: the server shuts down gracefully.</summary>
