@@ -825,12 +825,9 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
     }
 
     /// <summary>
-    /// Runs an operation, trying again after a transient failure (broken connection, server restarting) with a
-    /// short backoff. The attempt number lets non-idempotent writes recognise their own earlier commit.
-    /// </summary>
-    /// <summary>
-    /// Runs an operation, retrying a connection-level failure <paramref name="retries"/> times (the configured
-    /// TransientRetries unless given); after the last try it is the store being unavailable.
+    /// Runs an operation, trying again after a transient failure (broken connection, server restarting) with a short
+    /// backoff, <paramref name="retries"/> times (the configured TransientRetries unless given); after the last try it
+    /// is the store being unavailable. The attempt number lets non-idempotent writes recognise their own earlier commit.
     /// </summary>
     private async ValueTask<T> Retry<TState, T>(Func<PostgresJobStore, TState, int, CancellationToken, ValueTask<T>> op, TState state, CancellationToken ct, int? retries = null)
     {
