@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections.Features;
 
 namespace Sluice.Server.Http;
@@ -14,9 +15,11 @@ namespace Sluice.Server.Http;
 /// <remarks>
 /// Set per streaming response, not on every connection: a plain request or a download has no keep-alives, and the
 /// bound is derived from the stream's keep-alive interval. It is cleared when the stream ends, as an HTTP/1.1
-/// connection goes on to serve other requests. A no-op where it cannot apply: not Linux, a Unix socket, and HTTP/2 or
-/// HTTP/3, whose one connection carries other requests (one stream ending would clear the bound under another; an
-/// HTTP/3 connection is QUIC, not a TCP socket). HTTP/2 connections get Kestrel's keep-alive pings instead (set from the
+/// connection goes on to serve other requests, unless the client has not yet acknowledged all of it: a client that
+/// stopped reading a generation short enough to end first then held its connection (and the kernel its unsent bytes)
+/// until Kestrel's keep-alive timeout, 130 s, rather than the two intervals. A no-op where it cannot apply: not Linux,
+/// a Unix socket, and HTTP/2 or HTTP/3, whose one connection carries other requests (one stream ending would clear the
+/// bound under another; an HTTP/3 connection is QUIC, not a TCP socket). HTTP/2 connections get Kestrel's keep-alive pings instead (set from the
 /// same interval in <c>AddSluiceServer</c>); elsewhere a vanished client is noticed when TCP gives up, as before.
 /// </remarks>
 internal static class UnacknowledgedSendBound
@@ -24,6 +27,12 @@ internal static class UnacknowledgedSendBound
     // IPPROTO_TCP and TCP_USER_TIMEOUT (linux/tcp.h); the value is in milliseconds, 0 for the system default.
     private const int IpProtoTcp = 6;
     private const int TcpUserTimeout = 18;
+
+    // TCP_INFO and, in its struct tcp_info, tcpi_unacked (segments sent, not acknowledged) and tcpi_notsent_bytes
+    // (Linux 4.6+), both native-endian __u32.
+    private const int TcpInfo = 11;
+    private const int UnackedOffset = 24;
+    private const int NotSentOffset = 144;
 
     /// <summary>Sets the bound on the request's connection; returns the socket to <see cref="Clear"/>, or null where it does not apply.</summary>
     public static Socket? Apply(HttpContext http, TimeSpan keepAlive)
@@ -44,12 +53,32 @@ internal static class UnacknowledgedSendBound
         return TrySet(socket, ms >= int.MaxValue ? int.MaxValue : (int)ms) ? socket : null;
     }
 
-    /// <summary>Back to the system default, for the requests that follow on the connection.</summary>
+    /// <summary>
+    /// Back to the system default, for the requests that follow on the connection; kept while the client has not
+    /// acknowledged everything sent, so one that stopped reading is still dropped within the bound. A client that reads
+    /// on keeps the connection, with the bound on its later responses too.
+    /// </summary>
     public static void Clear(Socket? socket)
     {
-        if (socket is not null)
+        if (socket is not null && !HasUnacknowledgedData(socket))
         {
             TrySet(socket, 0);
+        }
+    }
+
+    private static bool HasUnacknowledgedData(Socket socket)
+    {
+        Span<byte> info = stackalloc byte[NotSentOffset + sizeof(uint)];
+        try
+        {
+            var length = socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
+            return (length >= UnackedOffset + sizeof(uint) && MemoryMarshal.Read<uint>(info[UnackedOffset..]) > 0)
+                || (length >= NotSentOffset + sizeof(uint) && MemoryMarshal.Read<uint>(info[NotSentOffset..]) > 0);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Gone, or the kernel does not say: cleared as before.
+            return false;
         }
     }
 

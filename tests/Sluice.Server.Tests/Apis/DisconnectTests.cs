@@ -281,6 +281,14 @@ public sealed class DisconnectTests : IAsyncLifetime
         Assert.True(logs.Entries.FindAll(e => e.Message.Contains("the client went away", StringComparison.Ordinal)).Count <= 1, "the end was logged more than once");
     }
 
+    [SharedDataFact("models/stories260K.bin", "models/tok512.bin")]
+    public Task OpenAiStream_ClientStopsReadingAGenerationThatEnds_ConnectionEndsWithinTheBound() =>
+        NeverReadingClientOfAnEndedGenerationAsync(jobEvents: false);
+
+    [SharedDataFact("models/stories260K.bin", "models/tok512.bin")]
+    public Task Events_ClientStopsReadingAGenerationThatEnds_ConnectionEndsWithinTheBound() =>
+        NeverReadingClientOfAnEndedGenerationAsync(jobEvents: true);
+
     [Fact]
     public async Task ServerSentEvents_Http2ClientStopsAnsweringPings_JobIsCancelled()
     {
@@ -405,6 +413,50 @@ public sealed class DisconnectTests : IAsyncLifetime
     }
 
     /// <summary>A server that pings WebSocket clients every second, with count steps 1.5 s apart (longer than a ping).</summary>
+    /// <summary>
+    /// A real generation (stories260K, 200 tokens) is over in well under a second, before the bound (two 2 s intervals)
+    /// could end the connection of a client that stopped reading: its stream ends with its bytes still waiting in the
+    /// kernel. The bound was cleared with the stream's end, so the connection stayed open until Kestrel's keep-alive
+    /// timeout (130 s) instead. (On a machine loaded enough to stretch the generation past the bound, the bound ends the
+    /// stream first, the OpenAI stream's job is cancelled, and the connection ends within the bound all the same.)
+    /// </summary>
+    private static async Task NeverReadingClientOfAnEndedGenerationAsync(bool jobEvents)
+    {
+        var logs = new RecordingLoggerProvider(LogLevel.Debug);
+        await using var server = await TestServer.StartAsync(
+            new Dictionary<string, string>
+            {
+                ["Sluice:Http:KeepAliveSeconds"] = "2",
+                ["Sluice:Engine:ModelsPaths:0"] = Sluice.Core.Paths.SharedData.TryGetPath("models")!,
+                ["Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel"] = "Debug",
+            },
+            configureServices: s => s.AddSingleton<ILoggerProvider>(logs));
+        string head;
+        if (jobEvents)
+        {
+            var (_, created) = await server.PostJobAsync("{\"model\":\"stories260k\",\"input\":{\"prompt\":\"Once upon a time\",\"max_tokens\":200,\"temperature\":0.8,\"seed\":7},\"cache\":false}");
+            head = $"GET /v1/jobs/{created.GetProperty("id").GetString()}/events HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\n\r\n";
+        }
+        else
+        {
+            const string body = "{\"model\":\"stories260k\",\"prompt\":\"Once upon a time\",\"max_tokens\":200,\"temperature\":0.8,\"seed\":7,\"stream\":true}";
+            head = $"POST /v1/completions HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
+        }
+
+        using var client = await SendFromNeverReadingClientAsync(server, head);
+        await Poll.UntilAsync(async () =>
+        {
+            var data = (await TestServer.ReadJsonAsync(await server.Client.GetAsync("/v1/jobs?model=stories260k"))).GetProperty("data");
+            return data.GetArrayLength() == 1 && data[0].GetProperty("status").GetString() is "succeeded" or "cancelled";
+        }, () => "the generation never ended");
+
+        // The client never reads: the kernel gives up on its unacknowledged bytes (ETIMEDOUT) within the bound.
+        await Poll.UntilAsync(
+            () => Task.FromResult(logs.EntriesWithExceptions.Exists(e => e.Exception is SocketException { SocketErrorCode: SocketError.TimedOut } or { InnerException: SocketException { SocketErrorCode: SocketError.TimedOut } })),
+            () => "the connection of the client that stopped reading was still open long after its generation ended",
+            TimeSpan.FromSeconds(30));
+    }
+
     /// <summary>
     /// Sends <paramref name="request"/> from a raw client that never reads and whose receive window shuts at once, so
     /// its TCP stops acknowledging what the server sends (the nearest to a vanished client on loopback).
