@@ -19,8 +19,9 @@ namespace Sluice.Server.Http;
 /// stopped reading a generation short enough to end first then held its connection (and the kernel its unsent bytes)
 /// until Kestrel's keep-alive timeout, 130 s, rather than the two intervals. A no-op where it cannot apply: not Linux,
 /// a Unix socket, and HTTP/2 or HTTP/3, whose one connection carries other requests (one stream ending would clear the
-/// bound under another; an HTTP/3 connection is QUIC, not a TCP socket). HTTP/2 connections get Kestrel's keep-alive pings instead (set from the
-/// same interval in <c>AddSluiceServer</c>); elsewhere a vanished client is noticed when TCP gives up, as before.
+/// bound under another; an HTTP/3 connection is QUIC, not a TCP socket). HTTP/2 connections get Kestrel's keep-alive
+/// pings instead (set from the same interval in <c>AddSluiceServer</c>); elsewhere a vanished client is noticed when
+/// TCP gives up, as before.
 /// </remarks>
 internal static class UnacknowledgedSendBound
 {
