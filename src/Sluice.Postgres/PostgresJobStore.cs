@@ -28,6 +28,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
     private readonly CancellationTokenSource _disposing = new();
     private int _initialized;
     private int _indexBuildStarted;
+    private int _disposed;
 
     public PostgresJobStore(IOptions<PostgresStoreOptions> options, ILogger<PostgresJobStore> logger)
     {
@@ -818,6 +819,12 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
 
     public async ValueTask DisposeAsync()
     {
+        // The container disposes the one store once per service it is registered as (IJobStore, IJobEventStore …).
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _disposing.CancelAsync().ConfigureAwait(false);
         await FinishedIndexBuild.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _disposing.Dispose();

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Sluice.Core.Jobs;
@@ -588,6 +590,22 @@ public sealed class PostgresJobStoreTests(PostgresServer server, ITestOutputHelp
             await using var cmd = new Npgsql.NpgsqlCommand(sql, admin);
             await cmd.ExecuteNonQueryAsync();
         }
+    }
+
+    [Fact]
+    public async Task DisposeAsync_ContainerDisposesTheStoreOncePerService_SecondDisposeIsANoOp()
+    {
+        // The container disposes the store as PostgresJobStore and again as the IJobStore its factory returned.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [PostgresStoreOptions.SectionName + ":Url"] = _url }).Build();
+        var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration);
+        services.AddSluicePostgresStore();
+        var provider = services.BuildServiceProvider();
+        var store = provider.GetRequiredService<PostgresJobStore>();
+        await store.InitializeAsync(CancellationToken.None);
+        Assert.Same(store, provider.GetRequiredService<IJobStore>());
+
+        await provider.DisposeAsync();
+        await store.DisposeAsync();
     }
 
     [Fact]
