@@ -139,6 +139,7 @@ public sealed class ServerStartExceptionTests
         Assert.Equal(
             new Dictionary<string, string?>
             {
+                ["MemoryOptions"] = "Sluice:Memory",
                 ["CacheOptions"] = "Sluice:Cache",
                 ["BuiltInOptions"] = "Sluice:BuiltIns",
                 ["HttpOptions"] = "Sluice:Http",
