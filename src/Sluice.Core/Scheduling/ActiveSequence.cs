@@ -26,4 +26,10 @@ internal sealed class ActiveSequence(QueuedJob job, LiveJob live, IGenerationSeq
 
     /// <summary>Tokens counted in the delta events sent so far.</summary>
     public int TokensStreamed { get; set; }
+
+    /// <summary>True once a step gave this sequence tokens (its first is timed as time to first token, later ones as gaps).</summary>
+    public bool HasTokens { get; set; }
+
+    /// <summary><see cref="TimeProvider.GetTimestamp"/> at the end of the last step that gave this sequence tokens.</summary>
+    public long LastTokenTimestamp { get; set; }
 }

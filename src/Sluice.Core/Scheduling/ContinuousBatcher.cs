@@ -261,7 +261,8 @@ internal sealed partial class ContinuousBatcher
                     _entry.ExecutionLock.Release();
                 }
 
-                var stepMs = time.GetElapsedTime(start).TotalMilliseconds;
+                var end = time.GetTimestamp();
+                var stepMs = time.GetElapsedTime(start, end).TotalMilliseconds;
                 _entry.Latency.Observe(count, stepMs);
                 _metrics.StepDuration.Record(stepMs / 1000, modelTag);
                 _metrics.BatchSize.Record(count, modelTag);
@@ -272,6 +273,11 @@ internal sealed partial class ContinuousBatcher
                     ref var output = ref outputs[i];
                     tokens += output.GeneratedTokens;
                     a.TokensHeld += output.GeneratedTokens;
+                    if (output.GeneratedTokens > 0)
+                    {
+                        RecordTokenLatency(a, end, modelTag, time);
+                    }
+
                     if (!string.IsNullOrEmpty(output.Delta))
                     {
                         // The tokens of steps that streamed nothing (text held back) travel with the text they became.
@@ -412,6 +418,32 @@ internal sealed partial class ContinuousBatcher
         }
 
         return restart;
+    }
+
+    /// <summary>
+    /// Times a step that gave <paramref name="a"/> tokens, as vLLM does: its first such step is its time to first token,
+    /// from the job's enqueue time as queued (the client's acceptance, but after the embedded queue's retry or a requeue); every later one is one inter-token
+    /// latency, the gap since the previous such step (several tokens in one step, a remote stream's burst, are one gap).
+    /// </summary>
+    private void RecordTokenLatency(ActiveSequence a, long end, KeyValuePair<string, object?> modelTag, TimeProvider time)
+    {
+        if (!a.HasTokens)
+        {
+            a.HasTokens = true;
+            // Wall clock against the stored enqueue time (another process's, with a broker): never negative under skew.
+            var ttft = Math.Max(0, (time.GetUtcNow() - a.Job.EnqueuedAt).TotalSeconds);
+            // Once per sequence, with its run span current, so the exemplar (OpenMetrics) points at the job's trace.
+            var outer = SluiceTracing.MakeCurrent(a.Live.RunSpan);
+            _metrics.TimeToFirstToken.Record(ttft, modelTag);
+            SluiceTracing.Restore(a.Live.RunSpan, outer);
+        }
+        else
+        {
+            // Per token, so no span is made current (each would allocate an execution context): no exemplar.
+            _metrics.TimePerOutputToken.Record(time.GetElapsedTime(a.LastTokenTimestamp, end).TotalSeconds, modelTag);
+        }
+
+        a.LastTokenTimestamp = end;
     }
 
     /// <summary>Adds the first <paramref name="kept"/> admitted sequences (the ones the store let start) to the batch.</summary>

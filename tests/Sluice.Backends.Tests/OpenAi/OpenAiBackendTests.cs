@@ -50,6 +50,45 @@ public sealed class OpenAiBackendTests
     }
 
     [Fact]
+    public async Task OpenAiBackend_StreamingUpstream_FirstTokenAndInterTokenLatencyRecordedByModel()
+    {
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", ctx => FakeOpenAi.StreamAsync(ctx, Pieces, delayMs: 30));
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("UpstreamModel", "upstream-model")));
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = SluiceServer.Json("""{"model":"remote","messages":[{"role":"user","content":"Say hello"}],"max_tokens":20,"stream":true}"""),
+        };
+        var clock = Stopwatch.StartNew();
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var payloads = await OpenAiSse.ReadAllAsync(response);
+        var streamed = clock.Elapsed.TotalSeconds;
+        Assert.Equal("Hello, world!", OpenAiSse.Text(payloads));
+
+        // A remote model steps through the same continuous batcher: one first token, and a gap per later step that
+        // brought tokens (pieces 30 ms apart upstream mostly arrive one a step; a burst in one step is one gap).
+        var text = "";
+        await Poll.UntilAsync(
+            async () => PrometheusText.Counter(text = await server.Client.GetStringAsync("/metrics"), "sluice_time_to_first_token_seconds_count", "model=\"remote\"") == 1,
+            () => "no time to first token recorded for the remote model");
+        Assert.InRange(PrometheusText.Counter(text, "sluice_time_per_output_token_seconds_count", "model=\"remote\""), 1, Pieces.Length - 1);
+        Assert.DoesNotContain("sluice_time_to_first_token_seconds_count{model=\"upstream-model\"}", text, StringComparison.Ordinal);
+        var ttft = SampleValue(text, "sluice_time_to_first_token_seconds_sum{model=\"remote\"}");
+        var gaps = SampleValue(text, "sluice_time_per_output_token_seconds_sum{model=\"remote\"}");
+        Assert.InRange(ttft + gaps, double.Epsilon, streamed + 0.005);
+    }
+
+    private static double SampleValue(string text, string series)
+    {
+        var line = Assert.Single(text.Split('\n'), l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        return double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task OpenAiBackend_UpstreamAbortsTheGeneration_JobFailsAndTheCutTextIsNeverCached()
     {
         // vLLM ends an aborted request (preempted, server stopping) with finish_reason "abort" after the text so far.

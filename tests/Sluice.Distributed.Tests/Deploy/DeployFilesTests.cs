@@ -198,13 +198,16 @@ public sealed class DeployFilesTests
             ["Sluice:Grading:ModelPath"] = "/nonexistent-sluice-grader.bin",
         };
         await using var node = await SluiceNode.StartAsync("all", settings);
-        // Produce every metric the dashboard plots: a batch, a queue wait, a rejection.
+        // Produce every metric the dashboard plots: a batch, a queue wait, a rejection, a generation's token latencies.
         var (status, _) = await Cluster.PostJobAsync(node.Client, "{\"model\":\"sleep-batch\",\"input\":{}}");
         Assert.Equal(HttpStatusCode.Accepted, status);
         await Cluster.PostJobAsync(node.Client, "{\"model\":\"no-such-model\",\"input\":{}}");
         await Cluster.PostJobAsync(node.Client, "{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
+        (status, _) = await Cluster.PostJobAsync(node.Client, "{\"model\":\"count\",\"input\":{\"n\":3}}");
+        Assert.Equal(HttpStatusCode.Accepted, status);
         var until = DateTime.UtcNow.AddSeconds(10);
-        while (!(await node.Client.GetStringAsync("/metrics")).Contains("\nsluice_job_retries_total{", StringComparison.Ordinal) && DateTime.UtcNow < until)
+        static bool Produced(string m) => m.Contains("\nsluice_job_retries_total{", StringComparison.Ordinal) && m.Contains("\nsluice_time_per_output_token_seconds_count{", StringComparison.Ordinal);
+        while (!Produced(await node.Client.GetStringAsync("/metrics")) && DateTime.UtcNow < until)
         {
             await Task.Delay(100);
         }

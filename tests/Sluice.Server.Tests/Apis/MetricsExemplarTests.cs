@@ -58,6 +58,37 @@ public sealed class MetricsExemplarTests
     }
 
     [Fact]
+    public async Task Metrics_OpenMetricsAfterATracedGeneration_FirstTokenPointsAtRunPerTokenCarriesNone()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = static s => s.Name is SluiceTracing.SourceName or "Microsoft.AspNetCore",
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var server = await TestServer.StartAsync();
+        var trace = ActivityTraceId.CreateRandom();
+
+        await SubmitAsync(server.Client, trace, """{"model":"count","input":{"n":3}}""");
+
+        await Poll.UntilAsync(() => Task.FromResult(stopped.Any(a => a.TraceId == trace && a.OperationName == SluiceTracing.RunSpan)),
+            () => "no run span in the trace", TimeSpan.FromSeconds(30));
+        var run = stopped.Single(a => a.TraceId == trace && a.OperationName == SluiceTracing.RunSpan);
+        var text = await ScrapeAsync(server.Client, OpenMetrics);
+        Assert.Empty(OpenMetricsGrammar.Check(text));
+
+        // The first token is the job's own (recorded with its run span current); the per-token gaps are recorded
+        // with no span current (one per token), so they point at nothing rather than at a stray trace.
+        var first = Assert.Single(text.Split('\n'), l => l.StartsWith("sluice_time_to_first_token_seconds_bucket{model=\"count\"", StringComparison.Ordinal) && l.Contains(" # {", StringComparison.Ordinal));
+        Assert.Contains($" # {{trace_id=\"{trace.ToHexString()}\",span_id=\"{run.SpanId.ToHexString()}\"}} ", first, StringComparison.Ordinal);
+        Assert.Contains("\nsluice_time_to_first_token_seconds_count{model=\"count\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("\nsluice_time_per_output_token_seconds_count{model=\"count\"} 2\n", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(text.Split('\n'), l => l.StartsWith("sluice_time_per_output_token_seconds_bucket", StringComparison.Ordinal) && l.Contains(" # {", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Metrics_OpenMetricsWithoutTracing_NoExemplar()
     {
         await using var server = await TestServer.StartAsync();
@@ -70,9 +101,9 @@ public sealed class MetricsExemplarTests
         Assert.DoesNotContain(" # {", text, StringComparison.Ordinal);
     }
 
-    private static async Task SubmitAsync(HttpClient client, ActivityTraceId trace)
+    private static async Task SubmitAsync(HttpClient client, ActivityTraceId trace, string job = """{"model":"echo","input":{}}""")
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = new StringContent("""{"model":"echo","input":{}}""", Encoding.UTF8, "application/json") };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = new StringContent(job, Encoding.UTF8, "application/json") };
         request.Headers.Add("Prefer", "wait=30");
         request.Headers.Add("traceparent", $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
         using var response = await client.SendAsync(request);
