@@ -422,8 +422,9 @@ internal sealed partial class ContinuousBatcher
 
     /// <summary>
     /// Times a step that gave <paramref name="a"/> tokens, as vLLM does: its first such step is its time to first token,
-    /// from the job's enqueue time as queued (the client's acceptance, but after the embedded queue's retry or a requeue); every later one is one inter-token
-    /// latency, the gap since the previous such step (several tokens in one step, a remote stream's burst, are one gap).
+    /// from the job's enqueue time as queued (the client's acceptance, but after the embedded queue's retry or a
+    /// requeue); every later one is one inter-token latency, the gap since the previous such step (several tokens in one
+    /// step, a remote stream's burst, are one gap).
     /// </summary>
     private void RecordTokenLatency(ActiveSequence a, long end, KeyValuePair<string, object?> modelTag, TimeProvider time)
     {
