@@ -83,8 +83,9 @@ internal static class ApiDocs
         "A WebSocket handshake (HTTP/1.1 GET with Upgrade; HTTP/2 extended CONNECT works too). After the 101 the server sends the job's events "
         + "as text messages {\"id\": 3, \"event\": \"delta\", \"data\": {…}}, the same events, ids and data as GET /v1/jobs/{id}/events, "
         + "and closes normally (1000) after the terminal event, or with 1001 when the server is stopping (reconnect with last_event_id). "
-        + "It pings every Sluice:Http:KeepAliveSeconds (15) and drops a client that answers no ping within as long again (a client that vanished; "
-        + "with cancel_on_disconnect its job is cancelled). "
+        + "It pings a client silent for Sluice:Http:KeepAliveSeconds (15) and drops one that for two intervals and a second neither answers "
+        + "nor reads anything (a client that vanished; with cancel_on_disconnect its job is cancelled); a slow reader, its pongs late behind "
+        + "what it has not read, stays. Where the server cannot see the client's TCP (HTTP/2, not Linux) a ping unanswered for an interval drops it. "
         + "Refusals come before the upgrade, as ordinary problem answers.";
 
     // OpenAI-compatible endpoints.

@@ -49,17 +49,31 @@ internal static class EventStreaming
         }
     }
 
+    /// <summary>A pong deadline that never comes: the pings go on (something for the client to answer), ClientProgressWatch judges.</summary>
+    private static readonly TimeSpan PongNeverDue = TimeSpan.FromMilliseconds(int.MaxValue);
+
+    /// <summary>How late after a keep-alive interval of silence the WebSocket's ping may go out (its heartbeat, at least a second).</summary>
+    private static readonly TimeSpan PingGranularity = TimeSpan.FromSeconds(1);
+
     /// <returns>False when Kestrel refused the upgrade (Sluice:Http:MaxConcurrentUpgradedConnections reached); nothing was sent then.</returns>
     public static async Task<bool> StreamWebSocketAsync(HttpContext http, JobService jobs, JobRecord job, long afterId, TimeSpan keepAlive, bool cancelOnDisconnect)
     {
-        // Pings every keep-alive interval, each to be answered within one more: a client that vanished without closing
-        // TCP (a laptop lid, a dropped NAT mapping) answers none, and the socket is aborted, which ends the stream (and
-        // with cancel_on_disconnect, the job). Unanswered, the unsolicited pongs of a bare KeepAliveInterval kept such a
-        // stream (and its job) open until TCP itself gave up, if it ever did.
+        // Pings after every keep-alive interval the client is silent. A client that vanished without closing TCP (a
+        // laptop lid, a dropped NAT mapping) answers none, and the socket is aborted, which ends the stream (and with
+        // cancel_on_disconnect, the job); unanswered, the unsolicited pongs of a bare KeepAliveInterval kept such a
+        // stream open until TCP itself gave up, if it ever did. Where the kernel shows the client's progress, a late
+        // pong is no verdict (a slow reader answers each ping only once its reads reach it, behind the data before it):
+        // the client is dropped when it has neither answered nor read anything for two intervals and a second (the
+        // granularity of the pings). Elsewhere (HTTP/2, not Linux) each ping is due within an interval, as before.
+        var tcp = ClientProgressWatch.TryGetSocket(http);
         WebSocket accepted;
         try
         {
-            accepted = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive, KeepAliveTimeout = keepAlive }).ConfigureAwait(false);
+            accepted = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                KeepAliveInterval = keepAlive,
+                KeepAliveTimeout = tcp is null ? keepAlive : PongNeverDue,
+            }).ConfigureAwait(false);
         }
         catch (InvalidOperationException ex) when (!http.Response.HasStarted && IsUpgradeLimit(http, ex))
         {
@@ -91,6 +105,7 @@ internal static class EventStreaming
 
             await closed.CancelAsync().ConfigureAwait(false);
         });
+        var watch = tcp is null ? Task.CompletedTask : ClientProgressWatch.WatchAsync(tcp, keepAlive * 2 + PingGranularity, socket.Abort, closed.Token);
         async ValueTask Send(JobEvent e, CancellationToken ct)
         {
             ct.ThrowIfCancellationRequested();
@@ -98,7 +113,7 @@ internal static class EventStreaming
             var bytes = JsonSerializer.SerializeToUtf8Bytes(new WsEvent(e.Id, e.Type, doc.RootElement), ServerJsonContext.Default.WsEvent);
             // Not ct: cancelling a pending send aborts the socket, so a client's close frame arriving mid-send (which
             // cancels ct) left its close unanswered (1006). The stream stops at ct between sends; a send to a client
-            // that vanished is ended by the unanswered ping (KeepAliveTimeout) or the connection's abort.
+            // that vanished is ended by ClientProgressWatch (or the unanswered ping) aborting the connection.
             await socket.SendAsync(bytes, WebSocketMessageType.Text, true, http.RequestAborted).ConfigureAwait(false);
         }
 
@@ -131,6 +146,7 @@ internal static class EventStreaming
         }
 
         await reader.ConfigureAwait(false);
+        await watch.ConfigureAwait(false);
         return true;
     }
 

@@ -20,9 +20,10 @@ public sealed class HttpOptions
     public int BodyTimeoutSeconds { get; set; } = 60;
 
     /// <summary>
-    /// Interval of SSE keep-alive comments and WebSocket pings; a WebSocket client that answers no ping within it is
-    /// dropped, an SSE connection whose data stays unacknowledged for two intervals is aborted, and an HTTP/2 connection
-    /// silent for an interval is pinged and closed when no answer comes within another.
+    /// Interval of SSE keep-alive comments and WebSocket pings; a WebSocket client that neither answers nor reads for
+    /// two intervals and a second is dropped (one that answers no ping within an interval, where its TCP is not seen),
+    /// an SSE connection whose data stays unacknowledged for two intervals is aborted, and an HTTP/2 connection silent
+    /// for an interval is pinged and closed when no answer comes within another.
     /// </summary>
     [Range(1, 3600)]
     public int KeepAliveSeconds { get; set; } = 15;

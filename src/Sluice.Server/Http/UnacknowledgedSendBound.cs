@@ -6,7 +6,7 @@ namespace Sluice.Server.Http;
 
 /// <summary>
 /// Bounds how long a Server-Sent-Events response's data may stay unacknowledged by its client (TCP_USER_TIMEOUT,
-/// RFC 5482): two keep-alive intervals, as long as a WebSocket client gets to answer a ping. An SSE client never sends
+/// RFC 5482): two keep-alive intervals, about what a WebSocket client gets (<see cref="ClientProgressWatch"/>). An SSE client never sends
 /// anything, so one that vanished without closing its connection (a dropped network, a suspended laptop) was noticed
 /// only when Linux gave up retransmitting (about 15 minutes, <c>net.ipv4.tcp_retries2</c>). With the bound the kernel
 /// aborts the connection, which ends the stream (and with <c>cancel_on_disconnect</c>, the job). Linux applies it to

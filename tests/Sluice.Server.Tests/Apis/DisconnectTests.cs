@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
@@ -173,16 +174,48 @@ public sealed class DisconnectTests : IAsyncLifetime
     [Fact]
     public async Task WebSocket_CancelOnDisconnect_ClientStopsAnsweringPings_JobIsCancelled()
     {
-        // A client that vanished without closing TCP sends nothing, not even the pong its ping asks for. This one keeps
-        // its socket open but never reads again (no receive: no pong; no keep-alive of its own). The job would run for
-        // minutes; the server drops the client after an unanswered ping and cancels it.
-        await using var server = await StartPingEverySecondAsync();
+        // A client that vanished without closing TCP sends nothing, not even the pong its ping asks for, and reads
+        // nothing. This one keeps its socket open but never reads again (no receive: no pong; no keep-alive of its
+        // own), with a receive buffer that fills at once, so its window stays shut: the job would run for minutes; the
+        // server drops it once it has neither answered nor read anything for two intervals and a second, and cancels
+        // the job. (Before the server judged by TCP progress this client had a default buffer, and its unanswered
+        // ping alone dropped it. Such a client, its kernel still taking data, is now kept until that buffer is full:
+        // at the TCP level it looks like a slow reader, whose ping waits behind what it has not read yet, until then.)
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Http:KeepAliveSeconds"] = "1",
+            ["Sluice:BuiltIns:CountStepMs"] = "100",
+        });
+        var (_, created) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
+        var id = created.GetProperty("id").GetString()!;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var (id, ws) = await WatchWithoutOwnKeepAliveAsync(server, 200, cts.Token);
-        using var _ = ws;
-        Assert.True((await ws.ReceiveAsync(new byte[4096], cts.Token)).Count > 0);
+        using var ws = await ConnectRawAsync(server, $"/v1/jobs/{id}/ws?cancel_on_disconnect=true", s => s.ReceiveBufferSize = 1, bytesPerSecond: null, cts.Token);
 
         var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60));
+        Assert.Equal("cancelled", job.GetProperty("status").GetString());
+    }
+
+    [Fact(Skip = "Known limitation: a relay that reads on (and drops) what it can no longer deliver moves the window's right edge with every event, which ClientProgressWatch takes for a slow reader; the stream is dropped only once it goes idle for two intervals and a second. The pong deadline this replaced caught it, and dropped slow readers too.")]
+    public async Task WebSocket_CancelOnDisconnect_VanishesBehindARelayThatReadsOn_JobIsCancelled()
+    {
+        // The client's path turns into a black hole whose relay still reads (and drops) all the server sends: the
+        // client answers no ping, but its window moves on with every event. Fails: the job runs on.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Http:KeepAliveSeconds"] = "1",
+            ["Sluice:BuiltIns:CountStepMs"] = "100",
+        });
+        await using var relay = new BlackHoleRelay(server.BaseAddress);
+        var (_, created) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
+        var id = created.GetProperty("id").GetString()!;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var ws = new ClientWebSocket();
+        ws.Options.KeepAliveInterval = TimeSpan.Zero;
+        await ws.ConnectAsync(new Uri(relay.Address.ToString().Replace("http://", "ws://") + $"v1/jobs/{id}/ws?cancel_on_disconnect=true"), cts.Token);
+        Assert.True((await ws.ReceiveAsync(new byte[4096], cts.Token)).Count > 0);
+
+        relay.Vanish();
+        var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
         Assert.Equal("cancelled", job.GetProperty("status").GetString());
     }
 
@@ -199,6 +232,74 @@ public sealed class DisconnectTests : IAsyncLifetime
 
         Assert.Equal("completed", types[^1]);
         Assert.Equal("succeeded", (await server.GetJobAsync(id)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task WebSocket_CancelOnDisconnect_ClientReadsSlowlyButOn_StreamAndJobStay()
+    {
+        // A client reading 2,000 B/s of a stream written far faster: the server's pings queue behind the data it has
+        // not read yet, so it answers each one late, but it is there and reading. The server dropped it (and cancelled
+        // its job) within a few seconds, when the first pong came more than a keep-alive interval after its ping; the
+        // same reader of SSE is kept, being judged by its TCP acknowledging on. The segment size is an Ethernet one
+        // (loopback's 64 KiB would hold the receive window shut until half the buffer was read, a minute at this pace).
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Http:KeepAliveSeconds"] = "1",
+            ["Sluice:BuiltIns:CountStepMs"] = "5",
+        });
+        var (_, created) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
+        var id = created.GetProperty("id").GetString()!;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var ws = await ConnectRawAsync(server, $"/v1/jobs/{id}/ws?cancel_on_disconnect=true", s => s.SetRawSocketOption(6, 2, BitConverter.GetBytes(1460)), 2000, cts.Token);
+
+        // Ten keep-alive intervals (five times the bound) of slow reading.
+        var buffer = new byte[4096];
+        var reading = Stopwatch.StartNew();
+        var messages = 0;
+        while (reading.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            var r = await ws.ReceiveAsync(buffer, cts.Token);
+            Assert.NotEqual(WebSocketMessageType.Close, r.MessageType);
+            messages += r.EndOfMessage ? 1 : 0;
+        }
+
+        Assert.Equal(WebSocketState.Open, ws.State);
+        Assert.Equal("running", (await server.GetJobAsync(id)).GetProperty("status").GetString());
+        Assert.True(messages > 50, $"only {messages} messages read");
+        using var cancel = await server.Client.DeleteAsync($"/v1/jobs/{id}");
+    }
+
+    [Fact]
+    public async Task Events_CancelOnDisconnect_ClientReadsSlowlyButOn_StreamAndJobStay()
+    {
+        // The SSE counterpart of the WebSocket slow reader above: judged by its TCP acknowledging on, it is kept.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
+        {
+            ["Sluice:Http:KeepAliveSeconds"] = "1",
+            ["Sluice:BuiltIns:CountStepMs"] = "5",
+        });
+        var (_, created) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
+        var id = created.GetProperty("id").GetString()!;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.SetRawSocketOption(6, 2, BitConverter.GetBytes(1460));
+        await socket.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port, cts.Token);
+        await using var stream = new SlowReadingStream(new NetworkStream(socket), 2000);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /v1/jobs/{id}/events?cancel_on_disconnect=true HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\n\r\n"), cts.Token);
+
+        var buffer = new byte[4096];
+        var reading = Stopwatch.StartNew();
+        var read = 0L;
+        while (reading.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            var n = await stream.ReadAsync(buffer, cts.Token);
+            Assert.True(n > 0, "the server ended the stream");
+            read += n;
+        }
+
+        Assert.Equal("running", (await server.GetJobAsync(id)).GetProperty("status").GetString());
+        Assert.True(read > 10_000, $"only {read} bytes read");
+        using var cancel = await server.Client.DeleteAsync($"/v1/jobs/{id}");
     }
 
     [Theory]
@@ -469,6 +570,33 @@ public sealed class DisconnectTests : IAsyncLifetime
         await client.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port);
         await client.SendAsync(Encoding.UTF8.GetBytes(request));
         return client;
+    }
+
+    /// <summary>
+    /// Opens a WebSocket from a raw socket set up by <paramref name="configure"/> before it connects (TCP_MAXSEG, a
+    /// receive buffer), whose reads go at <paramref name="bytesPerSecond"/> when given. The client sends no keep-alive
+    /// of its own: all the server hears from it are the pongs its reads reach.
+    /// </summary>
+    private static async Task<WebSocket> ConnectRawAsync(TestServer server, string target, Action<Socket> configure, int? bytesPerSecond, CancellationToken ct)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        configure(socket);
+        await socket.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port, ct);
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        var head = $"GET {target} HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), ct);
+        // The answer's head, a byte at a time so no frame is read past it.
+        var answer = new StringBuilder();
+        var one = new byte[1];
+        while (!answer.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            Assert.Equal(1, await stream.ReadAsync(one, ct));
+            answer.Append((char)one[0]);
+        }
+
+        Assert.StartsWith("HTTP/1.1 101", answer.ToString(), StringComparison.Ordinal);
+        return WebSocket.CreateFromStream(bytesPerSecond is { } rate ? new SlowReadingStream(stream, rate) : stream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
     }
 
     private static Task<TestServer> StartPingEverySecondAsync() => TestServer.StartAsync(new Dictionary<string, string>
