@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using Microsoft.AspNetCore.Connections.Features;
 
 namespace Sluice.Server.Http;
 
@@ -16,15 +15,6 @@ namespace Sluice.Server.Http;
 /// </summary>
 internal static class ClientProgressWatch
 {
-    // IPPROTO_TCP, TCP_INFO, and in its struct tcp_info (linux/tcp.h, native-endian) tcpi_bytes_acked and
-    // tcpi_bytes_received (__u64, Linux 4.1+), tcpi_snd_wnd (__u32, Linux 5.4+: the peer's window, scaled).
-    private const int IpProtoTcp = 6;
-    private const int TcpInfo = 11;
-    private const int BytesAckedOffset = 120;
-    private const int BytesReceivedOffset = 128;
-    private const int SendWindowOffset = 228;
-    private const int InfoLength = SendWindowOffset + sizeof(uint);
-
     /// <summary>
     /// The request's TCP socket when the kernel can say how its client progresses; null elsewhere (not Linux, a Unix
     /// socket, a kernel before 5.4, and HTTP/2, whose one connection carries other requests), where a ping left
@@ -32,15 +22,8 @@ internal static class ClientProgressWatch
     /// </summary>
     public static Socket? TryGetSocket(HttpContext http)
     {
-        var protocol = http.Request.Protocol;
-        if (!OperatingSystem.IsLinux() || !(HttpProtocol.IsHttp11(protocol) || HttpProtocol.IsHttp10(protocol)))
-        {
-            return null;
-        }
-
-        var socket = http.Features.Get<IConnectionSocketFeature>()?.Socket;
-        var info = new byte[InfoLength];
-        return socket is not null && socket.ProtocolType == ProtocolType.Tcp && TryRead(socket, info, out _, out _) ? socket : null;
+        var socket = TcpConnectionInfo.SocketOf(http);
+        return socket is not null && TryRead(socket, new byte[TcpConnectionInfo.Length], out _, out _) ? socket : null;
     }
 
     /// <summary>
@@ -49,7 +32,7 @@ internal static class ClientProgressWatch
     /// </summary>
     public static async Task WatchAsync(Socket socket, TimeSpan bound, Action drop, CancellationToken ct)
     {
-        var info = new byte[InfoLength];
+        var info = new byte[TcpConnectionInfo.Length];
         if (!TryRead(socket, info, out var received, out var edge))
         {
             return;
@@ -89,20 +72,14 @@ internal static class ClientProgressWatch
     {
         received = 0;
         windowEdge = 0;
-        try
-        {
-            if (socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info) < InfoLength)
-            {
-                return false;
-            }
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        // Gone (-1), or a kernel before 5.4 (no tcpi_snd_wnd).
+        if (TcpConnectionInfo.TryRead(socket, info) < TcpConnectionInfo.Length)
         {
             return false;
         }
 
-        received = MemoryMarshal.Read<ulong>(info.AsSpan(BytesReceivedOffset));
-        windowEdge = MemoryMarshal.Read<ulong>(info.AsSpan(BytesAckedOffset)) + MemoryMarshal.Read<uint>(info.AsSpan(SendWindowOffset));
+        received = MemoryMarshal.Read<ulong>(info.AsSpan(TcpConnectionInfo.BytesReceivedOffset));
+        windowEdge = MemoryMarshal.Read<ulong>(info.AsSpan(TcpConnectionInfo.BytesAckedOffset)) + MemoryMarshal.Read<uint>(info.AsSpan(TcpConnectionInfo.SendWindowOffset));
         return true;
     }
 }

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using Microsoft.AspNetCore.Connections.Features;
 
 namespace Sluice.Server.Http;
 
@@ -25,27 +24,13 @@ namespace Sluice.Server.Http;
 /// </remarks>
 internal static class UnacknowledgedSendBound
 {
-    // IPPROTO_TCP and TCP_USER_TIMEOUT (linux/tcp.h); the value is in milliseconds, 0 for the system default.
-    private const int IpProtoTcp = 6;
+    // TCP_USER_TIMEOUT (linux/tcp.h); the value is in milliseconds, 0 for the system default.
     private const int TcpUserTimeout = 18;
-
-    // TCP_INFO and, in its struct tcp_info, tcpi_unacked (segments sent, not acknowledged) and tcpi_notsent_bytes
-    // (Linux 4.6+), both native-endian __u32.
-    private const int TcpInfo = 11;
-    private const int UnackedOffset = 24;
-    private const int NotSentOffset = 144;
 
     /// <summary>Sets the bound on the request's connection; returns the socket to <see cref="Clear"/>, or null where it does not apply.</summary>
     public static Socket? Apply(HttpContext http, TimeSpan keepAlive)
     {
-        var protocol = http.Request.Protocol;
-        if (!OperatingSystem.IsLinux() || !(HttpProtocol.IsHttp11(protocol) || HttpProtocol.IsHttp10(protocol)))
-        {
-            return null;
-        }
-
-        var socket = http.Features.Get<IConnectionSocketFeature>()?.Socket;
-        if (socket is null || socket.ProtocolType != ProtocolType.Tcp)
+        if (TcpConnectionInfo.SocketOf(http) is not { } socket)
         {
             return null;
         }
@@ -69,18 +54,11 @@ internal static class UnacknowledgedSendBound
 
     private static bool HasUnacknowledgedData(Socket socket)
     {
-        Span<byte> info = stackalloc byte[NotSentOffset + sizeof(uint)];
-        try
-        {
-            var length = socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
-            return (length >= UnackedOffset + sizeof(uint) && MemoryMarshal.Read<uint>(info[UnackedOffset..]) > 0)
-                || (length >= NotSentOffset + sizeof(uint) && MemoryMarshal.Read<uint>(info[NotSentOffset..]) > 0);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // Gone, or the kernel does not say: cleared as before.
-            return false;
-        }
+        // Gone (-1), or the kernel does not say: cleared as before.
+        Span<byte> info = stackalloc byte[TcpConnectionInfo.NotSentOffset + sizeof(uint)];
+        var length = TcpConnectionInfo.TryRead(socket, info);
+        return (length >= TcpConnectionInfo.UnackedOffset + sizeof(uint) && MemoryMarshal.Read<uint>(info[TcpConnectionInfo.UnackedOffset..]) > 0)
+            || (length >= TcpConnectionInfo.NotSentOffset + sizeof(uint) && MemoryMarshal.Read<uint>(info[TcpConnectionInfo.NotSentOffset..]) > 0);
     }
 
     private static bool TrySet(Socket socket, int ms)
@@ -89,7 +67,7 @@ internal static class UnacknowledgedSendBound
         {
             Span<byte> value = stackalloc byte[sizeof(int)];
             BitConverter.TryWriteBytes(value, ms);
-            socket.SetRawSocketOption(IpProtoTcp, TcpUserTimeout, value);
+            socket.SetRawSocketOption(TcpConnectionInfo.IpProtoTcp, TcpUserTimeout, value);
             return true;
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
