@@ -153,8 +153,7 @@ public sealed class DisconnectTests : IAsyncLifetime
         var ids = new List<string>();
         for (var round = 0; round < 6; round++)
         {
-            var (_, body) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
-            var id = body.GetProperty("id").GetString()!;
+            var id = await PostEndlessCountAsync(server);
             ids.Add(id);
             await Poll.UntilAsync(async () => (await server.GetJobAsync(id)).GetProperty("status").GetString() == "running", () => $"{id} never ran");
             using var ws = new ClientWebSocket();
@@ -181,13 +180,8 @@ public sealed class DisconnectTests : IAsyncLifetime
         // the job. (Before the server judged by TCP progress this client had a default buffer, and its unanswered
         // ping alone dropped it. Such a client, its kernel still taking data, is now kept until that buffer is full:
         // at the TCP level it looks like a slow reader, whose ping waits behind what it has not read yet, until then.)
-        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
-        {
-            ["Sluice:Http:KeepAliveSeconds"] = "1",
-            ["Sluice:BuiltIns:CountStepMs"] = "100",
-        });
-        var (_, created) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
-        var id = created.GetProperty("id").GetString()!;
+        await using var server = await StartPingEverySecondAsync(countStepMs: 100);
+        var id = await PostEndlessCountAsync(server);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var ws = await ConnectRawAsync(server, $"/v1/jobs/{id}/ws?cancel_on_disconnect=true", s => s.ReceiveBufferSize = 1, bytesPerSecond: null, cts.Token);
 
@@ -218,13 +212,8 @@ public sealed class DisconnectTests : IAsyncLifetime
         // its job) within a few seconds, when the first pong came more than a keep-alive interval after its ping; the
         // same reader of SSE is kept, being judged by its TCP acknowledging on. The segment size is an Ethernet one
         // (loopback's 64 KiB would hold the receive window shut until half the buffer was read, a minute at this pace).
-        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
-        {
-            ["Sluice:Http:KeepAliveSeconds"] = "1",
-            ["Sluice:BuiltIns:CountStepMs"] = "5",
-        });
-        var (_, created) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
-        var id = created.GetProperty("id").GetString()!;
+        await using var server = await StartPingEverySecondAsync(countStepMs: 5);
+        var id = await PostEndlessCountAsync(server);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var ws = await ConnectRawAsync(server, $"/v1/jobs/{id}/ws?cancel_on_disconnect=true", s => s.SetRawSocketOption(6, 2, BitConverter.GetBytes(1460)), 2000, cts.Token);
 
@@ -249,13 +238,8 @@ public sealed class DisconnectTests : IAsyncLifetime
     public async Task Events_CancelOnDisconnect_ClientReadsSlowlyButOn_StreamAndJobStay()
     {
         // The SSE counterpart of the WebSocket slow reader above: judged by its TCP acknowledging on, it is kept.
-        await using var server = await TestServer.StartAsync(new Dictionary<string, string>
-        {
-            ["Sluice:Http:KeepAliveSeconds"] = "1",
-            ["Sluice:BuiltIns:CountStepMs"] = "5",
-        });
-        var (_, created) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
-        var id = created.GetProperty("id").GetString()!;
+        await using var server = await StartPingEverySecondAsync(countStepMs: 5);
+        var id = await PostEndlessCountAsync(server);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.SetRawSocketOption(6, 2, BitConverter.GetBytes(1460));
@@ -298,8 +282,7 @@ public sealed class DisconnectTests : IAsyncLifetime
         var id = "";
         if (body is null)
         {
-            var (_, created) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
-            id = created.GetProperty("id").GetString()!;
+            id = await PostEndlessCountAsync(server);
         }
 
         var head = $"{request.Replace("{id}", id, StringComparison.Ordinal)} HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\n"
@@ -336,8 +319,7 @@ public sealed class DisconnectTests : IAsyncLifetime
                 ["Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel"] = "Debug",
             },
             configureServices: s => s.AddSingleton<ILoggerProvider>(logs));
-        var (_, created) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
-        var id = created.GetProperty("id").GetString()!;
+        var id = await PostEndlessCountAsync(server);
         using var client = await SendFromNeverReadingClientAsync(server, $"GET /v1/jobs/{id}/events?cancel_on_disconnect=true HTTP/1.1\r\nHost: {server.BaseAddress.Authority}\r\n\r\n");
 
         Assert.Equal("cancelled", (await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60))).GetProperty("status").GetString());
@@ -385,8 +367,7 @@ public sealed class DisconnectTests : IAsyncLifetime
         var h2 = new Uri(server.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.Single(a => new Uri(a) != server.BaseAddress));
         await using var relay = new BlackHoleRelay(h2);
-        var (_, created) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
-        var id = created.GetProperty("id").GetString()!;
+        var id = await PostEndlessCountAsync(server);
         using var client = new HttpClient { BaseAddress = relay.Address, DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var response = await client.GetAsync($"/v1/jobs/{id}/events?cancel_on_disconnect=true", HttpCompletionOption.ResponseHeadersRead, cts.Token);
@@ -575,11 +556,19 @@ public sealed class DisconnectTests : IAsyncLifetime
         return WebSocket.CreateFromStream(bytesPerSecond is { } rate ? new SlowReadingStream(stream, rate) : stream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
     }
 
-    private static Task<TestServer> StartPingEverySecondAsync() => TestServer.StartAsync(new Dictionary<string, string>
+    /// <summary>A server pinging (and sending SSE keep-alives) every second, whose count model takes <paramref name="countStepMs"/> a number.</summary>
+    private static Task<TestServer> StartPingEverySecondAsync(int countStepMs = 1500) => TestServer.StartAsync(new Dictionary<string, string>
     {
         ["Sluice:Http:KeepAliveSeconds"] = "1",
-        ["Sluice:BuiltIns:CountStepMs"] = "1500",
+        ["Sluice:BuiltIns:CountStepMs"] = countStepMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
     });
+
+    /// <summary>A count job that outlasts any test (100,000 numbers), uncached; its id.</summary>
+    private static async Task<string> PostEndlessCountAsync(TestServer server)
+    {
+        var (_, created) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":100000},\"cache\":false}");
+        return created.GetProperty("id").GetString()!;
+    }
 
     /// <summary>
     /// Submits a count job of <paramref name="n"/> and watches it over a WebSocket with cancel_on_disconnect, from a

@@ -22,13 +22,7 @@ public sealed class MetricsExemplarTests
     public async Task Metrics_OpenMetricsAfterATracedJob_QueueWaitRequestAndRunDurationBucketsCarryTheirSpans()
     {
         var stopped = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = static s => s.Name is SluiceTracing.SourceName or "Microsoft.AspNetCore",
-            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = stopped.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = RecordEverySpan(stopped);
         await using var server = await TestServer.StartAsync();
         var trace = ActivityTraceId.CreateRandom();
         var before = DateTimeOffset.UtcNow;
@@ -61,13 +55,7 @@ public sealed class MetricsExemplarTests
     public async Task Metrics_OpenMetricsAfterATracedGeneration_FirstTokenPointsAtRunPerTokenCarriesNone()
     {
         var stopped = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = static s => s.Name is SluiceTracing.SourceName or "Microsoft.AspNetCore",
-            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = stopped.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = RecordEverySpan(stopped);
         await using var server = await TestServer.StartAsync();
         var trace = ActivityTraceId.CreateRandom();
 
@@ -99,6 +87,19 @@ public sealed class MetricsExemplarTests
         Assert.Empty(OpenMetricsGrammar.Check(text));
         Assert.Contains("\nsluice_queue_wait_seconds_count{model=\"echo\"} 1\n", text, StringComparison.Ordinal);
         Assert.DoesNotContain(" # {", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>Samples and records every Sluice and request span, as a tracing exporter would, queuing each as it stops.</summary>
+    private static ActivityListener RecordEverySpan(ConcurrentQueue<Activity> stopped)
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = static s => s.Name is SluiceTracing.SourceName or "Microsoft.AspNetCore",
+            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
     }
 
     private static async Task SubmitAsync(HttpClient client, ActivityTraceId trace, string job = """{"model":"echo","input":{}}""")
