@@ -105,7 +105,7 @@ internal static class EventStreaming
 
             await closed.CancelAsync().ConfigureAwait(false);
         });
-        var watch = tcp is null ? Task.CompletedTask : ClientProgressWatch.WatchAsync(tcp, keepAlive * 2 + PingGranularity, socket.Abort, closed.Token);
+        var watch = tcp is null ? Task.CompletedTask : ClientProgressWatch.WatchAsync(tcp, keepAlive * 2 + PingGranularity, socket.Abort, http.RequestServices.GetRequiredService<TimeProvider>(), closed.Token);
         async ValueTask Send(JobEvent e, CancellationToken ct)
         {
             ct.ThrowIfCancellationRequested();

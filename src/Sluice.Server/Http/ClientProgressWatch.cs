@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
@@ -23,14 +22,14 @@ internal static class ClientProgressWatch
     public static Socket? TryGetSocket(HttpContext http)
     {
         var socket = TcpConnectionInfo.SocketOf(http);
-        return socket is not null && TryRead(socket, new byte[TcpConnectionInfo.Length], out _, out _) ? socket : null;
+        return socket is not null && TryRead(socket, stackalloc byte[TcpConnectionInfo.Length], out _, out _) ? socket : null;
     }
 
     /// <summary>
     /// Calls <paramref name="drop"/> once <paramref name="bound"/> passes with the client neither sending nor reading
     /// anything; returns then, when <paramref name="ct"/> is cancelled, or when the socket is gone.
     /// </summary>
-    public static async Task WatchAsync(Socket socket, TimeSpan bound, Action drop, CancellationToken ct)
+    public static async Task WatchAsync(Socket socket, TimeSpan bound, Action drop, TimeProvider time, CancellationToken ct)
     {
         var info = new byte[TcpConnectionInfo.Length];
         if (!TryRead(socket, info, out var received, out var edge))
@@ -38,9 +37,9 @@ internal static class ClientProgressWatch
             return;
         }
 
-        var since = Stopwatch.GetTimestamp();
+        var since = time.GetTimestamp();
         var tick = bound / 8;
-        using var timer = new PeriodicTimer(tick < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : tick);
+        using var timer = new PeriodicTimer(tick < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : tick, time);
         try
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
@@ -54,9 +53,9 @@ internal static class ClientProgressWatch
                 {
                     received = nowReceived;
                     edge = nowEdge > edge ? nowEdge : edge;
-                    since = Stopwatch.GetTimestamp();
+                    since = time.GetTimestamp();
                 }
-                else if (Stopwatch.GetElapsedTime(since) >= bound)
+                else if (time.GetElapsedTime(since) >= bound)
                 {
                     drop();
                     return;
@@ -68,7 +67,7 @@ internal static class ClientProgressWatch
         }
     }
 
-    private static bool TryRead(Socket socket, byte[] info, out ulong received, out ulong windowEdge)
+    private static bool TryRead(Socket socket, Span<byte> info, out ulong received, out ulong windowEdge)
     {
         received = 0;
         windowEdge = 0;
@@ -78,8 +77,8 @@ internal static class ClientProgressWatch
             return false;
         }
 
-        received = MemoryMarshal.Read<ulong>(info.AsSpan(TcpConnectionInfo.BytesReceivedOffset));
-        windowEdge = MemoryMarshal.Read<ulong>(info.AsSpan(TcpConnectionInfo.BytesAckedOffset)) + MemoryMarshal.Read<uint>(info.AsSpan(TcpConnectionInfo.SendWindowOffset));
+        received = MemoryMarshal.Read<ulong>(info[TcpConnectionInfo.BytesReceivedOffset..]);
+        windowEdge = MemoryMarshal.Read<ulong>(info[TcpConnectionInfo.BytesAckedOffset..]) + MemoryMarshal.Read<uint>(info[TcpConnectionInfo.SendWindowOffset..]);
         return true;
     }
 }
