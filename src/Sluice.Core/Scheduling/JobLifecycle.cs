@@ -739,6 +739,7 @@ internal sealed partial class JobLifecycle
             bool stored;
             var backoff = Backoff.First;
             var giveUpAt = now + StoreOutagePatience;
+            var failedWrites = 0;
             retry:
             try
             {
@@ -764,7 +765,12 @@ internal sealed partial class JobLifecycle
             }
             catch (Exception ex)
             {
-                Log.StoreWriteFailed(_logger, ex, job.Id);
+                // Once per outcome, not once per try: a worker holds every outcome of an outage of any length.
+                if (failedWrites++ == 0)
+                {
+                    Log.StoreWriteFailed(_logger, ex, job.Id);
+                }
+
                 if (reader is not null && KeepsOutcome(job, reader, giveUpAt))
                 {
                     // A store restart takes seconds: keep the outcome and try again before giving the work up.
@@ -790,6 +796,11 @@ internal sealed partial class JobLifecycle
                 }
 
                 return;
+            }
+
+            if (failedWrites > 0)
+            {
+                Log.OutcomeStoredAfterOutage(_logger, job.Id, failedWrites);
             }
 
             if (!stored)

@@ -208,6 +208,22 @@ public sealed class BrokerRestartTests(Brokers brokers)
 
             await Task.Delay(250);
         }
+
+        // The worker says once that the write failed and once that it went through, not once per try (every 2 s).
+        var log = worker.Output;
+        Assert.Equal(1, Occurrences(log, failedWrite));
+        Assert.Equal(1, Occurrences(log, $"Outcome of job {id} stored after"));
+    }
+
+    private static int Occurrences(string text, string part)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + part.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     /// <summary>Polls /health/ready until it answers 200 (<paramref name="ready"/>) or 503 with <paramref name="check"/> unhealthy.</summary>
