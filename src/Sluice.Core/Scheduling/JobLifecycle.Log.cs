@@ -9,6 +9,9 @@ internal sealed partial class JobLifecycle
         [LoggerMessage(EventId = 1101, Level = LogLevel.Error, Message = "Store write for job {JobId} failed; the job stays unfinished and is recovered on restart")]
         public static partial void StoreWriteFailed(ILogger logger, Exception exception, string jobId);
 
+        [LoggerMessage(EventId = 1109, Level = LogLevel.Warning, Message = "Outcome of job {JobId} stored after {Failures} failed writes (the store was unavailable meanwhile)")]
+        public static partial void OutcomeStoredAfterOutage(ILogger logger, string jobId, int failures);
+
         [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} failed, retrying in {DelayMs:F0} ms: {Error}")]
         public static partial void Retrying(ILogger logger, string jobId, int attempt, double delayMs, string error);
 

@@ -615,8 +615,17 @@ internal sealed partial class JobLifecycle
     /// <summary>Pause before a job handed back during a store outage is delivered again.</summary>
     internal static readonly TimeSpan StoreOutageDelay = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a finished job's outcome is retried against a failing store before the work is given back.</summary>
+    /// <summary>How long a finished job's outcome is retried against a failing store before the work is given back (embedded queue).</summary>
     internal static readonly TimeSpan StoreOutagePatience = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Whether a finished run's outcome that the store refused to take is tried again. With a broker, for as long as
+    /// this process holds the job's delivery: handed back, the job ran again after the outage (the same attempt, a
+    /// second whole stream), and that run's start made the store refuse the first run's events still waiting here,
+    /// leaving a gap in the stream's ids. The embedded queue gives up after <see cref="StoreOutagePatience"/>.
+    /// </summary>
+    private bool KeepsOutcome(QueuedJob job, IJobQueueReader reader, DateTimeOffset giveUpAt) =>
+        _queue.RecoversFromStore ? _time.GetUtcNow() < giveUpAt : !reader.IsStale(job);
 
     /// <summary>A copy for <see cref="IJobQueueReader.RetryLaterAsync"/> that does not count another attempt.</summary>
     internal static QueuedJob Uncounted(QueuedJob job) => job.With(job.Attempts - 1);
@@ -730,6 +739,7 @@ internal sealed partial class JobLifecycle
             bool stored;
             var backoff = Backoff.First;
             var giveUpAt = now + StoreOutagePatience;
+            var failedWrites = 0;
             retry:
             try
             {
@@ -755,13 +765,25 @@ internal sealed partial class JobLifecycle
             }
             catch (Exception ex)
             {
-                Log.StoreWriteFailed(_logger, ex, job.Id);
-                if (reader is not null && _time.GetUtcNow() < giveUpAt)
+                // Once per outcome, not once per try: a worker holds every outcome of an outage of any length.
+                if (failedWrites++ == 0)
+                {
+                    Log.StoreWriteFailed(_logger, ex, job.Id);
+                }
+
+                if (reader is not null && KeepsOutcome(job, reader, giveUpAt))
                 {
                     // A store restart takes seconds: keep the outcome and try again before giving the work up.
                     await Task.Delay(backoff, _time).ConfigureAwait(false);
                     backoff = Backoff.Next(backoff, TimeSpan.FromSeconds(2));
                     goto retry;
+                }
+
+                if (reader is not null && Abandoned(job, reader))
+                {
+                    // The delivery went with a lost broker connection: the broker redelivers the job, and that copy is
+                    // checked against the store. Handing this one back as well would queue a second copy.
+                    return;
                 }
 
                 // Not stored: the job stays unfinished in the store. Forget it here so that a redelivery runs it
@@ -774,6 +796,11 @@ internal sealed partial class JobLifecycle
                 }
 
                 return;
+            }
+
+            if (failedWrites > 0)
+            {
+                Log.OutcomeStoredAfterOutage(_logger, job.Id, failedWrites);
             }
 
             if (!stored)

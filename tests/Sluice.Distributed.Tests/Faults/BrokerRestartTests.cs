@@ -138,6 +138,94 @@ public sealed class BrokerRestartTests(Brokers brokers)
         await WaitSucceededAsync(cluster, accepted, TimeSpan.FromSeconds(90));
     }
 
+    [Fact]
+    public async Task PostgresOutageLongerThanOutcomePatience_WhileGenerating_OutcomeStoredOnceAndStreamGapless()
+    {
+        const int n = 300;
+        await using var cluster = await Cluster.CreateAsync(brokers, new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "10" });
+        var gateway = await cluster.StartAsync("gateway");
+        var worker = await cluster.StartAsync("worker");
+        var (status, body) = await Cluster.PostJobAsync(gateway.Client, $"{{\"model\":\"count\",\"input\":{{\"n\":{n}}},\"cache\":false}}");
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, status);
+        var id = body.GetProperty("id").GetString()!;
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (await cluster.ScalarAsync($"SELECT count(*) FROM events WHERE job_id = '{id}' AND type = 'delta'") < 20)
+        {
+            Assert.True(DateTime.UtcNow < until, "the job did not start: " + cluster.Output);
+            await Task.Delay(20);
+        }
+
+        // PostgreSQL goes away mid-run: the rest of the run's events and its outcome wait on the worker.
+        await brokers.StopPostgresAsync();
+        var failedWrite = $"Store write for job {id} failed";
+        until = DateTime.UtcNow.AddSeconds(30);
+        while (!worker.Output.Contains(failedWrite, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < until, "the run's outcome was never written: " + cluster.Output);
+            await Task.Delay(50);
+        }
+
+        // The outage itself (not a wait for something): it outlasts the 30 s the worker used to retry an outcome before
+        // handing its delivery back, which re-ran the job and let the new run's start refuse the first run's held events.
+        var outageEnds = DateTime.UtcNow.AddSeconds(33);
+        while (DateTime.UtcNow < outageEnds)
+        {
+            await Task.Delay(200);
+        }
+
+        await brokers.StartPostgresAsync();
+        until = DateTime.UtcNow.AddSeconds(60);
+        while (await cluster.ScalarAsync($"SELECT count(*) FROM jobs WHERE id = '{id}' AND status >= 2") == 0)
+        {
+            Assert.True(DateTime.UtcNow < until, "the job did not finish: " + cluster.Output);
+            await Task.Delay(100);
+        }
+
+        // Events reach the store through the outbox, which retries with up to 2 s of backoff: a gap must close.
+        var summary = "";
+        until = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            await using var conn = await cluster.OpenStoreAsync();
+            await using var cmd = new NpgsqlCommand(
+                """
+                SELECT j.status, j.attempts, count(e.id), max(e.id), count(*) FILTER (WHERE e.type = 'started'),
+                    count(*) FILTER (WHERE e.type = 'delta'), max(e.id) FILTER (WHERE e.type = 'completed')
+                FROM jobs j JOIN events e ON e.job_id = j.id WHERE j.id = @id GROUP BY j.status, j.attempts
+                """, conn);
+            cmd.Parameters.AddWithValue("id", id);
+            await using var r = await cmd.ExecuteReaderAsync();
+            Assert.True(await r.ReadAsync());
+            var (jobStatus, attempts, count, maxId, starts, deltas, completedId) =
+                (r.GetInt32(0), r.GetInt32(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetInt64(5), r.IsDBNull(6) ? 0 : r.GetInt64(6));
+            summary = $"status {jobStatus}, attempts {attempts}, {count} events up to id {maxId}, {starts} started, {deltas} deltas, completed at {completedId}";
+            if (count == maxId || DateTime.UtcNow > until)
+            {
+                // One run, stored once: its outcome waited out the outage instead of the job running again.
+                Assert.True(jobStatus == 2 && attempts == 1 && starts == 1 && deltas == n && completedId == maxId && count == maxId, summary);
+                break;
+            }
+
+            await Task.Delay(250);
+        }
+
+        // The worker says once that the write failed and once that it went through, not once per try (every 2 s).
+        var log = worker.Output;
+        Assert.Equal(1, Occurrences(log, failedWrite));
+        Assert.Equal(1, Occurrences(log, $"Outcome of job {id} stored after"));
+    }
+
+    private static int Occurrences(string text, string part)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + part.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
     /// <summary>Polls /health/ready until it answers 200 (<paramref name="ready"/>) or 503 with <paramref name="check"/> unhealthy.</summary>
     private static async Task WaitReadyAsync(SluiceNode node, bool ready, string check)
     {
