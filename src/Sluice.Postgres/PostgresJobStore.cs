@@ -186,6 +186,14 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
         await Exec(conn, tx, PostgresSchema.Bootstrap, ct).ConfigureAwait(false);
         await using var v = new NpgsqlCommand("SELECT max(version) FROM sluice_schema", conn, tx);
         var current = await v.ExecuteScalarAsync(ct).ConfigureAwait(false) is int n ? n : 0;
+        if (current > PostgresSchema.Version)
+        {
+            // Before anything writes (the transaction rolls back): a database a newer build migrated has columns and
+            // meanings this build does not know, and its writes would corrupt them, as the SQLite store refuses too.
+            throw new InvalidOperationException(
+                $"PostgreSQL at {PostgresUrl.Redact(_options.Url)} holds Sluice schema version {current}, written by a newer Sluice (this build knows {PostgresSchema.Version}); upgrade this Sluice to the version that wrote it, or point Sluice:Store:Url at another database");
+        }
+
         if (current < PostgresSchema.Version)
         {
             await Exec(conn, tx, PostgresSchema.V1, ct).ConfigureAwait(false);

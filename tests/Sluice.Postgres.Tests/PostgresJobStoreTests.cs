@@ -487,6 +487,29 @@ public sealed class PostgresJobStoreTests(PostgresServer server, ITestOutputHelp
         Assert.Equal(21, await upgraded.PurgeFinishedJobsAsync(now + JobRetention.Default + TimeSpan.FromHours(1), JobRetention.BatchSize, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task InitializeAsync_SchemaVersionNewerThanThisBuild_RefusesNamingBothVersionsAndWritesNothing()
+    {
+        // A database a newer Sluice migrated (a rollback of the deploy, an old worker left running): this build started on
+        // it as if it were its own and wrote rows in the meanings it knows.
+        var newer = PostgresSchema.Version + 2;
+        await using var admin = await ((PostgresJobStore)Store).DataSource.OpenConnectionAsync();
+        await ExecAsync(admin, $"UPDATE sluice_schema SET version = {newer}; DROP INDEX jobs_finished");
+        await using var old = Open(_url);
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await old.InitializeAsync(CancellationToken.None));
+
+        Assert.Contains($"schema version {newer}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"this build knows {PostgresSchema.Version}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("upgrade this Sluice", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
+        await using var version = new Npgsql.NpgsqlCommand("SELECT array_agg(version) FROM sluice_schema", admin);
+        Assert.Equal(new[] { newer }, (int[])(await version.ExecuteScalarAsync())!);
+        // Nor did it start building version 7's index on the newer schema.
+        await old.FinishedIndexBuild;
+        Assert.Null(await FinishedIndexStateAsync(admin));
+    }
+
     [Theory]
     [InlineData(6)]
     [InlineData(7)]
