@@ -196,7 +196,8 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
 
         if (current < PostgresSchema.Version)
         {
-            await Exec(conn, tx, PostgresSchema.V1, ct).ConfigureAwait(false);
+            // Each step once, from the stored version up, as in the SQLite store (V1's indexes would lock jobs again).
+            await Exec(conn, tx, current < 1 ? PostgresSchema.V1 : PostgresSchema.TakeTokens, ct).ConfigureAwait(false);
             if (current < 2)
             {
                 await Exec(conn, tx, PostgresSchema.V2, ct).ConfigureAwait(false);

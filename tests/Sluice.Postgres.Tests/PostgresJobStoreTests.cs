@@ -488,6 +488,38 @@ public sealed class PostgresJobStoreTests(PostgresServer server, ITestOutputHelp
     }
 
     [Fact]
+    public async Task InitializeAsync_UpgradeWhileAWriteOnJobsIsOpen_MigratesWithoutWaitingForItAndRefreshesTheFunction()
+    {
+        // A rolling upgrade: a process of the previous build has a write on jobs open (a long completion, a purge batch).
+        // Version 1's CREATE INDEX IF NOT EXISTS ran again at every upgrade and took a share lock on jobs before finding
+        // the index there: the migration waited for that write, and every later write of every process waited behind it.
+        await using var admin = await ((PostgresJobStore)Store).DataSource.OpenConnectionAsync();
+        await ExecAsync(admin, $"UPDATE sluice_schema SET version = {PostgresSchema.Version - 1}; DROP FUNCTION sluice_take_tokens");
+        await using var writer = await ((PostgresJobStore)Store).DataSource.OpenConnectionAsync();
+        await using var write = await writer.BeginTransactionAsync();
+        await using (var update = new Npgsql.NpgsqlCommand("UPDATE jobs SET attempts = attempts WHERE id = 'job_elsewhere'", writer, write))
+        {
+            await update.ExecuteNonQueryAsync();
+        }
+
+        await using var upgraded = Open(_url);
+        await upgraded.InitializeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(8));
+
+        await using (var version = new Npgsql.NpgsqlCommand("SELECT max(version) FROM sluice_schema", admin))
+        {
+            Assert.Equal(PostgresSchema.Version, await version.ExecuteScalarAsync());
+        }
+
+        // The token-bucket function is still replaced at each migration: its body changed once without a version.
+        await using (var function = new Npgsql.NpgsqlCommand("SELECT to_regproc('sluice_take_tokens') IS NOT NULL", admin))
+        {
+            Assert.Equal(true, await function.ExecuteScalarAsync());
+        }
+
+        await write.RollbackAsync();
+    }
+
+    [Fact]
     public async Task InitializeAsync_SchemaVersionNewerThanThisBuild_RefusesNamingBothVersionsAndWritesNothing()
     {
         // A database a newer Sluice migrated (a rollback of the deploy, an old worker left running): this build started on
