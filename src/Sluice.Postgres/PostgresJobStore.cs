@@ -16,7 +16,7 @@ namespace Sluice.Postgres;
 /// so a stream can be resumed on any gateway. Connections come from one pooled <see cref="NpgsqlDataSource"/>;
 /// transient errors are retried a few times, briefly, so an outage surfaces fast as 503 instead of hanging.
 /// </summary>
-internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJobPublicationStore, IJobDeadlineStore, IJobQueuedCountStore, IAsyncDisposable
+internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck, IJobEventStore, IJobPublicationStore, IJobDeadlineStore, IJobQueuedCountStore, IAsyncDisposable
 {
     private const string Columns = JobRecordReader.Columns;
 
@@ -229,6 +229,29 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
         }
 
         await tx.CommitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An update that matches no row: it changes nothing and writes no WAL, yet PostgreSQL refuses it as it refuses a
+    /// submit's insert in a read-only transaction (<c>default_transaction_read_only</c>, a standby after a failover) or on
+    /// a server it cannot reach. Not retried: readiness answers within its timeout and asks again.
+    /// </summary>
+    public async ValueTask CheckWritableAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Retry(static async (s, _, _, ct) =>
+            {
+                await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+                await using var cmd = new NpgsqlCommand("UPDATE sluice_schema SET version = version WHERE false", conn);
+                return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }, 0, cancellationToken, retries: 0).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction || ex.SqlState.StartsWith("53", StringComparison.Ordinal))
+        {
+            // Read-only, or out of disk, memory or connections (class 53): the server answers but takes no work.
+            throw new StoreUnavailableException($"the job store cannot write now: {ex.SqlState}: {ex.MessageText}", ex);
+        }
     }
 
     public ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken) =>

@@ -488,6 +488,68 @@ public sealed class PostgresJobStoreTests(PostgresServer server, ITestOutputHelp
     }
 
     [Fact]
+    public async Task CheckWritableAsync_DatabaseMadeReadOnlyThenWritableAgain_StoreUnavailableWhileLookupsStillAnswerThenPasses()
+    {
+        // default_transaction_read_only, as on a standby a failover left the URL pointing at: the store answers lookups
+        // (all readiness used to check) while it refuses every submit.
+        var store = (PostgresJobStore)Store;
+        var database = new Uri(_url).AbsolutePath.TrimStart('/');
+        await store.CheckWritableAsync(CancellationToken.None);
+        await using (var admin = await store.DataSource.OpenConnectionAsync())
+        {
+            await ExecAsync(admin, $"ALTER DATABASE {database} SET default_transaction_read_only = on");
+        }
+
+        // A session keeps the setting it started with: new ones, as after a failover, get it.
+        store.DataSource.Clear();
+
+        var ex = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.CheckWritableAsync(CancellationToken.None));
+        Assert.Contains("read-only", ex.Message, StringComparison.Ordinal);
+        Assert.Null(await store.GetAsync("job_none", CancellationToken.None));
+
+        await using (var admin = await store.DataSource.OpenConnectionAsync())
+        {
+            await ExecAsync(admin, $"BEGIN READ WRITE; ALTER DATABASE {database} RESET default_transaction_read_only; COMMIT");
+        }
+
+        store.DataSource.Clear();
+        await store.CheckWritableAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task CheckWritableAsync_ServerStoppedThenStartedAgain_StoreUnavailableFastThenPasses()
+    {
+        var store = (PostgresJobStore)Store;
+        await store.CheckWritableAsync(CancellationToken.None);
+        await server.StopPostgresAsync();
+        try
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.CheckWritableAsync(CancellationToken.None));
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(3), $"took {sw.Elapsed}");
+        }
+        finally
+        {
+            await server.StartPostgresAsync();
+        }
+
+        // Back: the next check passes without a new store (the pool drops the connections the stop broke).
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await store.CheckWritableAsync(CancellationToken.None);
+                break;
+            }
+            catch (StoreUnavailableException) when (DateTime.UtcNow < until)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    [Fact]
     public async Task InitializeAsync_UpgradeWhileAWriteOnJobsIsOpen_MigratesWithoutWaitingForItAndRefreshesTheFunction()
     {
         // A rolling upgrade: a process of the previous build has a write on jobs open (a long completion, a purge batch).
