@@ -236,23 +236,13 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck,
     /// submit's insert in a read-only transaction (<c>default_transaction_read_only</c>, a standby after a failover) or on
     /// a server it cannot reach. Not retried: readiness answers within its timeout and asks again.
     /// </summary>
-    public async ValueTask CheckWritableAsync(CancellationToken cancellationToken)
-    {
-        try
+    public async ValueTask CheckWritableAsync(CancellationToken cancellationToken) =>
+        await Retry(static async (s, _, _, ct) =>
         {
-            await Retry(static async (s, _, _, ct) =>
-            {
-                await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
-                await using var cmd = new NpgsqlCommand("UPDATE sluice_schema SET version = version WHERE false", conn);
-                return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }, 0, cancellationToken, retries: 0).ConfigureAwait(false);
-        }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction || ex.SqlState.StartsWith("53", StringComparison.Ordinal))
-        {
-            // Read-only, or out of disk, memory or connections (class 53): the server answers but takes no work.
-            throw new StoreUnavailableException($"the job store cannot write now: {ex.SqlState}: {ex.MessageText}", ex);
-        }
-    }
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand("UPDATE sluice_schema SET version = version WHERE false", conn);
+            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }, 0, cancellationToken, retries: 0).ConfigureAwait(false);
 
     public ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken) =>
         Retry(static (s, job, attempt, ct) => s.CreateOnceAsync(job, attempt, ct), job, cancellationToken);
@@ -886,6 +876,13 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck,
             {
                 // Out of retries on a connection-level failure: the store is down, not the request wrong (503, not 500).
                 throw new StoreUnavailableException("the job store is unavailable: " + ex.Message, ex);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction && !ct.IsCancellationRequested)
+            {
+                // A read-only database (default_transaction_read_only, a standby after a failover) takes no writes now: an
+                // outage too (503), where only the submit path caught it and a cancel or a requeue answered 500. Not
+                // retried: a failover takes longer than that. (Out of disk, memory or connections, class 53, is transient.)
+                throw new StoreUnavailableException($"the job store cannot write now: {ex.SqlState}: {ex.MessageText}", ex);
             }
         }
     }

@@ -506,6 +506,8 @@ public sealed class PostgresJobStoreTests(PostgresServer server, ITestOutputHelp
         var ex = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.CheckWritableAsync(CancellationToken.None));
         Assert.Contains("read-only", ex.Message, StringComparison.Ordinal);
         Assert.Null(await store.GetAsync("job_none", CancellationToken.None));
+        // Every write refused so is the store being unavailable (503), not a PostgresException (500 off the submit path).
+        await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.MarkRunningAsync("job_none", 1, DateTimeOffset.UtcNow, CancellationToken.None));
 
         await using (var admin = await store.DataSource.OpenConnectionAsync())
         {

@@ -38,6 +38,34 @@ public sealed class StoreReadOnlyTests(Brokers brokers)
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
     }
 
+    [Fact]
+    public async Task Cancel_StoreDatabaseMadeReadOnly_Answers503ProblemThenCancelsOnceWritable()
+    {
+        // PostgreSQL's refusal of a write (25006 read-only; 53100 disk full) left the store as a PostgresException, which
+        // only the submit path caught: a cancel, a dead-letter requeue … answered 500.
+        await using var cluster = await Cluster.CreateAsync(brokers);
+        var gateway = await cluster.StartAsync("gateway");
+        var (status, job) = await Cluster.PostJobAsync(gateway.Client, "{\"model\":\"echo\",\"input\":{}}");
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var id = job.GetProperty("id").GetString()!;
+        var database = new Uri(cluster.StoreUrl).AbsolutePath.TrimStart('/');
+
+        await FailOverAsync(cluster, $"ALTER DATABASE {database} SET default_transaction_read_only = on");
+        await ReadyAsync(gateway, HttpStatusCode.ServiceUnavailable, cluster, "read-only");
+        using (var refused = await gateway.Client.DeleteAsync($"/v1/jobs/{id}"))
+        {
+            Assert.True(refused.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)refused.StatusCode} {await refused.Content.ReadAsStringAsync()}");
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            Assert.NotNull(refused.Headers.RetryAfter);
+        }
+
+        await FailOverAsync(cluster, $"BEGIN READ WRITE; ALTER DATABASE {database} RESET default_transaction_read_only; COMMIT");
+        await ReadyAsync(gateway, HttpStatusCode.OK, cluster, "");
+        using var cancelled = await gateway.Client.DeleteAsync($"/v1/jobs/{id}");
+        Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        Assert.Equal("cancelled", (await Cluster.GetJobAsync(gateway.Client, id)).GetProperty("status").GetString());
+    }
+
     /// <summary>Runs <paramref name="sql"/>, then ends the gateway's sessions: its new ones see the change, as after a failover.</summary>
     private static async Task FailOverAsync(Cluster cluster, string sql)
     {
