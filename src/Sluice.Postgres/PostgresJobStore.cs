@@ -16,7 +16,7 @@ namespace Sluice.Postgres;
 /// so a stream can be resumed on any gateway. Connections come from one pooled <see cref="NpgsqlDataSource"/>;
 /// transient errors are retried a few times, briefly, so an outage surfaces fast as 503 instead of hanging.
 /// </summary>
-internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJobPublicationStore, IJobDeadlineStore, IJobQueuedCountStore, IAsyncDisposable
+internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck, IJobEventStore, IJobPublicationStore, IJobDeadlineStore, IJobQueuedCountStore, IAsyncDisposable
 {
     private const string Columns = JobRecordReader.Columns;
 
@@ -186,9 +186,18 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
         await Exec(conn, tx, PostgresSchema.Bootstrap, ct).ConfigureAwait(false);
         await using var v = new NpgsqlCommand("SELECT max(version) FROM sluice_schema", conn, tx);
         var current = await v.ExecuteScalarAsync(ct).ConfigureAwait(false) is int n ? n : 0;
+        if (current > PostgresSchema.Version)
+        {
+            // Before anything writes (the transaction rolls back): a database a newer build migrated has columns and
+            // meanings this build does not know, and its writes would corrupt them, as the SQLite store refuses too.
+            throw new InvalidOperationException(
+                $"PostgreSQL at {PostgresUrl.Redact(_options.Url)} holds Sluice schema version {current}, written by a newer Sluice (this build knows {PostgresSchema.Version}); upgrade this Sluice to the version that wrote it, or point Sluice:Store:Url at another database");
+        }
+
         if (current < PostgresSchema.Version)
         {
-            await Exec(conn, tx, PostgresSchema.V1, ct).ConfigureAwait(false);
+            // Each step once, from the stored version up, as in the SQLite store (V1's indexes would lock jobs again).
+            await Exec(conn, tx, current < 1 ? PostgresSchema.V1 : PostgresSchema.TakeTokens, ct).ConfigureAwait(false);
             if (current < 2)
             {
                 await Exec(conn, tx, PostgresSchema.V2, ct).ConfigureAwait(false);
@@ -221,6 +230,19 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
 
         await tx.CommitAsync(ct).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// An update that matches no row: it changes nothing and writes no WAL, yet PostgreSQL refuses it as it refuses a
+    /// submit's insert in a read-only transaction (<c>default_transaction_read_only</c>, a standby after a failover) or on
+    /// a server it cannot reach. Not retried: readiness answers within its timeout and asks again.
+    /// </summary>
+    public async ValueTask CheckWritableAsync(CancellationToken cancellationToken) =>
+        await Retry(static async (s, _, _, ct) =>
+        {
+            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var cmd = new NpgsqlCommand("UPDATE sluice_schema SET version = version WHERE false", conn);
+            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }, 0, cancellationToken, retries: 0).ConfigureAwait(false);
 
     public ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken) =>
         Retry(static (s, job, attempt, ct) => s.CreateOnceAsync(job, attempt, ct), job, cancellationToken);
@@ -854,6 +876,13 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobEventStore, IJob
             {
                 // Out of retries on a connection-level failure: the store is down, not the request wrong (503, not 500).
                 throw new StoreUnavailableException("the job store is unavailable: " + ex.Message, ex);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction && !ct.IsCancellationRequested)
+            {
+                // A read-only database (default_transaction_read_only, a standby after a failover) takes no writes now: an
+                // outage too (503), where only the submit path caught it and a cancel or a requeue answered 500. Not
+                // retried: a failover takes longer than that. (Out of disk, memory or connections, class 53, is transient.)
+                throw new StoreUnavailableException($"the job store cannot write now: {ex.SqlState}: {ex.MessageText}", ex);
             }
         }
     }

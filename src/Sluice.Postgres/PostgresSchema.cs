@@ -13,7 +13,15 @@ internal static class PostgresSchema
 
     public const string Bootstrap = "CREATE TABLE IF NOT EXISTS sluice_schema (version integer NOT NULL);";
 
-    public const string V1 = """
+    /// <summary>
+    /// Version 1: the tables and their indexes, then <see cref="TakeTokens"/>. Run only on a database below version 1:
+    /// on a live one its <c>CREATE INDEX IF NOT EXISTS</c> still takes a share lock on <c>jobs</c> before it finds the
+    /// index there, so at every upgrade it waited for each write in flight and held every later insert, update and delete
+    /// of every process behind it until the migration committed.
+    /// </summary>
+    public const string V1 = V1Tables + "\n" + TakeTokens;
+
+    private const string V1Tables = """
         CREATE TABLE IF NOT EXISTS jobs (
             id text PRIMARY KEY,
             model text NOT NULL,
@@ -74,6 +82,13 @@ internal static class PostgresSchema
             rejected bigint NOT NULL,
             PRIMARY KEY (key, minute)
         );
+        """;
+
+    /// <summary>
+    /// The token-bucket function, replaced at every migration (it locks no table): its body has changed without a
+    /// version of its own, and a database upgraded in place must get the current one.
+    /// </summary>
+    public const string TakeTokens = """
         -- One atomic token-bucket step: refill from the server clock (one clock for every gateway), take cost
         -- tokens when there are enough, and count the request per key and minute. One round trip, row-locked.
         CREATE OR REPLACE FUNCTION sluice_take_tokens(p_key text, p_rate double precision, p_burst double precision, p_cost double precision,

@@ -12,7 +12,7 @@ namespace Sluice.Sqlite;
 /// write waiting at that moment into one transaction (group commit), so an fsync is shared by many requests
 /// and durability does not cap throughput. Reads use pooled connections and never wait for the writer.
 /// </summary>
-internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
+internal sealed partial class SqliteJobStore : IJobStore, IJobStoreWriteCheck, IAsyncDisposable
 {
     private readonly SqliteStoreOptions _options;
     private readonly ILogger<SqliteJobStore> _logger;
@@ -46,6 +46,17 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     public long CommitCount => Interlocked.Read(ref _commitCount);
 
     private long _commitCount;
+
+    /// <summary>Why the latest group commit failed, or null once one succeeded (read by <see cref="CheckWritableAsync"/>).</summary>
+    private volatile Exception? _writeFailure;
+
+    /// <summary>The commit count at the end of the last write check.</summary>
+    private long _commitsChecked;
+
+    private readonly Lock _probeGate = new();
+
+    /// <summary>The write check's probe in the writer's queue, shared by concurrent checks.</summary>
+    private Task<bool>? _probe;
 
     public async ValueTask InitializeAsync(CancellationToken cancellationToken)
     {
@@ -238,6 +249,32 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     public ValueTask<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken) =>
         Enqueue(new SecretOp(name, candidate, DateTimeOffset.UtcNow));
 
+    public async ValueTask CheckWritableAsync(CancellationToken cancellationToken)
+    {
+        // Commits went through since the last check, the latest of them fine: that is the answer, at no cost (under load).
+        var commits = CommitCount;
+        if (_writeFailure is null && Interlocked.Exchange(ref _commitsChecked, commits) != commits)
+        {
+            return;
+        }
+
+        // Idle, or the latest commit failed: one small write through the writer, as a submit's would go; one at a time,
+        // so checks that give up on a writer held up (a lock held elsewhere waits out the busy timeout) do not queue more.
+        Task<bool> probe;
+        lock (_probeGate)
+        {
+            if (_probe is null || _probe.IsCompleted)
+            {
+                _probe = Enqueue(new ProbeOp()).AsTask();
+            }
+
+            probe = _probe;
+        }
+
+        await probe.WaitAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Exchange(ref _commitsChecked, CommitCount);
+    }
+
     public async ValueTask DisposeAsync()
     {
         _writes.Writer.TryComplete();
@@ -324,6 +361,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
                 }
 
                 tx.Commit();
+                _writeFailure = null;
                 Interlocked.Increment(ref _commitCount);
                 for (var i = 0; i < group.Count; i++)
                 {
@@ -334,6 +372,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             {
                 Log.CommitFailed(_logger, ex, group.Count);
                 var failure = Unavailable(ex);
+                _writeFailure = failure;
                 for (var i = 0; i < group.Count; i++)
                 {
                     group[i].Fail(failure);

@@ -487,6 +487,125 @@ public sealed class PostgresJobStoreTests(PostgresServer server, ITestOutputHelp
         Assert.Equal(21, await upgraded.PurgeFinishedJobsAsync(now + JobRetention.Default + TimeSpan.FromHours(1), JobRetention.BatchSize, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task CheckWritableAsync_DatabaseMadeReadOnlyThenWritableAgain_StoreUnavailableWhileLookupsStillAnswerThenPasses()
+    {
+        // default_transaction_read_only, as on a standby a failover left the URL pointing at: the store answers lookups
+        // (all readiness used to check) while it refuses every submit.
+        var store = (PostgresJobStore)Store;
+        var database = new Uri(_url).AbsolutePath.TrimStart('/');
+        await store.CheckWritableAsync(CancellationToken.None);
+        await using (var admin = await store.DataSource.OpenConnectionAsync())
+        {
+            await ExecAsync(admin, $"ALTER DATABASE {database} SET default_transaction_read_only = on");
+        }
+
+        // A session keeps the setting it started with: new ones, as after a failover, get it.
+        store.DataSource.Clear();
+
+        var ex = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.CheckWritableAsync(CancellationToken.None));
+        Assert.Contains("read-only", ex.Message, StringComparison.Ordinal);
+        Assert.Null(await store.GetAsync("job_none", CancellationToken.None));
+        // Every write refused so is the store being unavailable (503), not a PostgresException (500 off the submit path).
+        await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.MarkRunningAsync("job_none", 1, DateTimeOffset.UtcNow, CancellationToken.None));
+
+        await using (var admin = await store.DataSource.OpenConnectionAsync())
+        {
+            await ExecAsync(admin, $"BEGIN READ WRITE; ALTER DATABASE {database} RESET default_transaction_read_only; COMMIT");
+        }
+
+        store.DataSource.Clear();
+        await store.CheckWritableAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task CheckWritableAsync_ServerStoppedThenStartedAgain_StoreUnavailableFastThenPasses()
+    {
+        var store = (PostgresJobStore)Store;
+        await store.CheckWritableAsync(CancellationToken.None);
+        await server.StopPostgresAsync();
+        try
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.CheckWritableAsync(CancellationToken.None));
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(3), $"took {sw.Elapsed}");
+        }
+        finally
+        {
+            await server.StartPostgresAsync();
+        }
+
+        // Back: the next check passes without a new store (the pool drops the connections the stop broke).
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await store.CheckWritableAsync(CancellationToken.None);
+                break;
+            }
+            catch (StoreUnavailableException) when (DateTime.UtcNow < until)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task InitializeAsync_UpgradeWhileAWriteOnJobsIsOpen_MigratesWithoutWaitingForItAndRefreshesTheFunction()
+    {
+        // A rolling upgrade: a process of the previous build has a write on jobs open (a long completion, a purge batch).
+        // Version 1's CREATE INDEX IF NOT EXISTS ran again at every upgrade and took a share lock on jobs before finding
+        // the index there: the migration waited for that write, and every later write of every process waited behind it.
+        await using var admin = await ((PostgresJobStore)Store).DataSource.OpenConnectionAsync();
+        await ExecAsync(admin, $"UPDATE sluice_schema SET version = {PostgresSchema.Version - 1}; DROP FUNCTION sluice_take_tokens");
+        await using var writer = await ((PostgresJobStore)Store).DataSource.OpenConnectionAsync();
+        await using var write = await writer.BeginTransactionAsync();
+        await using (var update = new Npgsql.NpgsqlCommand("UPDATE jobs SET attempts = attempts WHERE id = 'job_elsewhere'", writer, write))
+        {
+            await update.ExecuteNonQueryAsync();
+        }
+
+        await using var upgraded = Open(_url);
+        await upgraded.InitializeAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(8));
+
+        await using (var version = new Npgsql.NpgsqlCommand("SELECT max(version) FROM sluice_schema", admin))
+        {
+            Assert.Equal(PostgresSchema.Version, await version.ExecuteScalarAsync());
+        }
+
+        // The token-bucket function is still replaced at each migration: its body changed once without a version.
+        await using (var function = new Npgsql.NpgsqlCommand("SELECT to_regproc('sluice_take_tokens') IS NOT NULL", admin))
+        {
+            Assert.Equal(true, await function.ExecuteScalarAsync());
+        }
+
+        await write.RollbackAsync();
+    }
+
+    [Fact]
+    public async Task InitializeAsync_SchemaVersionNewerThanThisBuild_RefusesNamingBothVersionsAndWritesNothing()
+    {
+        // A database a newer Sluice migrated (a rollback of the deploy, an old worker left running): this build started on
+        // it as if it were its own and wrote rows in the meanings it knows.
+        var newer = PostgresSchema.Version + 2;
+        await using var admin = await ((PostgresJobStore)Store).DataSource.OpenConnectionAsync();
+        await ExecAsync(admin, $"UPDATE sluice_schema SET version = {newer}; DROP INDEX jobs_finished");
+        await using var old = Open(_url);
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await old.InitializeAsync(CancellationToken.None));
+
+        Assert.Contains($"schema version {newer}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"this build knows {PostgresSchema.Version}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("upgrade this Sluice", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
+        await using var version = new Npgsql.NpgsqlCommand("SELECT array_agg(version) FROM sluice_schema", admin);
+        Assert.Equal(new[] { newer }, (int[])(await version.ExecuteScalarAsync())!);
+        // Nor did it start building version 7's index on the newer schema.
+        await old.FinishedIndexBuild;
+        Assert.Null(await FinishedIndexStateAsync(admin));
+    }
+
     [Theory]
     [InlineData(6)]
     [InlineData(7)]

@@ -176,6 +176,55 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
     }
 
     [Fact]
+    public async Task CheckWritableAsync_WritesWentThroughSinceTheLastCheck_AnsweredWithoutAWriteAndProbesOnlyWhenIdle()
+    {
+        // Readiness is asked every few seconds by each load balancer and probe: under load it must cost the writer nothing.
+        var store = (SqliteJobStore)Store;
+        await store.CheckWritableAsync(CancellationToken.None);
+        var before = store.CommitCount;
+        await store.CreateAsync(NewJob(), CancellationToken.None);
+
+        await store.CheckWritableAsync(CancellationToken.None);
+        Assert.Equal(before + 1, store.CommitCount);
+
+        // Nothing written since: one small write of its own.
+        await store.CheckWritableAsync(CancellationToken.None);
+        Assert.Equal(before + 2, store.CommitCount);
+    }
+
+    [Fact]
+    public async Task CheckWritableAsync_AnotherConnectionHoldsTheWriteLock_FailsBusyThenPassesOnceReleased()
+    {
+        var store = (SqliteJobStore)Store;
+        await store.CheckWritableAsync(CancellationToken.None);
+        var path = new SqliteStoreOptions { DataDir = _dir }.DatabasePath;
+        await using var other = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        await other.OpenAsync();
+        await using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN EXCLUSIVE;";
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        // A check that gives up (readiness waits 0.8 s) leaves its probe to the writer; the next check shares it.
+        using (var soon = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.CheckWritableAsync(soon.Token).AsTask());
+        }
+
+        var error = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CheckWritableAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(5, Assert.IsType<SqliteException>(error.InnerException).SqliteErrorCode); // SQLITE_BUSY
+
+        await using (var rollback = other.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK;";
+            await rollback.ExecuteNonQueryAsync();
+        }
+
+        await store.CheckWritableAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task InitializeAsync_DataDirInUseByAnotherStore_RefusesNamingTheFolder()
     {
         // Two servers on one data folder both recovered the same unfinished jobs and ran them twice (a second

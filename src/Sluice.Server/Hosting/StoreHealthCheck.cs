@@ -4,8 +4,10 @@ using Sluice.Core.Storage;
 namespace Sluice.Server.Hosting;
 
 /// <summary>
-/// Ready only while the job store answers: a primary-key lookup with a short timeout. The answer is reused for a
-/// moment, so frequent probes from several sources do not each cost a query (or each wait out a timeout).
+/// Ready only while the job store can take work: a store that can check its writes (<see cref="IJobStoreWriteCheck"/>)
+/// is asked whether it can write, since a full disk or a database made read-only still answers lookups while every
+/// submit fails; any other store, a primary-key lookup. Both with a short timeout. The answer is
+/// reused for a moment, so frequent probes from several sources do not each cost a query (or each wait out a timeout).
 /// </summary>
 internal sealed class StoreHealthCheck(IJobStore store, TimeProvider time) : IHealthCheck
 {
@@ -39,8 +41,23 @@ internal sealed class StoreHealthCheck(IJobStore store, TimeProvider time) : IHe
         try
         {
             using var timeout = new CancellationTokenSource(Timeout, time);
+            if (store is IJobStoreWriteCheck writes)
+            {
+                await writes.CheckWritableAsync(timeout.Token).AsTask().WaitAsync(Timeout, time).ConfigureAwait(false);
+                return HealthCheckResult.Healthy("the job store writes");
+            }
+
             await store.GetAsync("job_health_probe", timeout.Token).AsTask().WaitAsync(Timeout, time).ConfigureAwait(false);
             return HealthCheckResult.Healthy("the job store answers");
+        }
+        catch (StoreUnavailableException ex)
+        {
+            // The store's own words say what fails ("the job store cannot write now: … disk is full").
+            return HealthCheckResult.Unhealthy(ex.Message.Split('\n')[0]);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            return HealthCheckResult.Unhealthy($"the job store did not answer within {Timeout.TotalSeconds:0.0} s");
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -83,6 +83,65 @@ public sealed class DiskFullTests
         }
     }
 
+    [ToolFact("prlimit")]
+    public async Task HealthReady_DiskFullWhileIdle_503NamingTheStoreWhileLiveStays200ThenReadyAgainWithoutRestart()
+    {
+        // Readiness looked a job up, which a full disk does not stop: the server stayed in rotation while every submit
+        // failed 503, and a load balancer kept sending it work.
+        var dataDir = Path.Combine(Path.GetTempPath(), "sluice-full-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var server = await ServerProcess.StartAsync(dataDir, new Dictionary<string, string>
+            {
+                ["Logging:LogLevel:Default"] = "Warning",
+                ["Logging:LogLevel:Sluice.Server.Hosting.HealthTransitionLog"] = "Information",
+            }, fileSizeLimitable: true);
+
+            // No file may grow: the write-ahead log has no room for one more page. Nothing is submitted.
+            await server.LimitFileSizeAsync(new FileInfo(Path.Combine(dataDir, "sluice.db-wal")).Length);
+            var down = await ReadyAsync(server, HttpStatusCode.ServiceUnavailable);
+            var store = down.GetProperty("checks").GetProperty("store");
+            Assert.Equal("unhealthy", store.GetProperty("status").GetString());
+            Assert.Contains("cannot write", store.GetProperty("description").GetString(), StringComparison.Ordinal);
+            using (var live = await server.Client.GetAsync("/health/live"))
+            {
+                Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+            }
+
+            using (var refused = await PostAsync(server, "{\"model\":\"echo\",\"input\":{\"x\":1},\"cache\":false}"))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            }
+
+            // Space returns: ready again, in the same process, and the transition is logged.
+            await server.LimitFileSizeAsync(null);
+            var up = await ReadyAsync(server, HttpStatusCode.OK);
+            Assert.Equal("healthy", up.GetProperty("checks").GetProperty("store").GetProperty("status").GetString());
+            await SubmitAsync(server, "{\"model\":\"echo\",\"input\":{\"x\":2},\"cache\":false}");
+            await Poll.UntilAsync(() => Task.FromResult(server.Output.Contains("Health check store is healthy again", StringComparison.Ordinal)),
+                () => "the recovery was not logged: " + server.Output, TimeSpan.FromSeconds(10));
+            Assert.Contains("Health check store is unhealthy: the job store cannot write now", server.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
+    /// <summary>Polls /health/ready until it answers <paramref name="expected"/>; its JSON.</summary>
+    private static async Task<JsonElement> ReadyAsync(ServerProcess server, HttpStatusCode expected)
+    {
+        var body = "";
+        var status = HttpStatusCode.OK;
+        await Poll.UntilAsync(async () =>
+        {
+            using var r = await server.Client.GetAsync("/health/ready");
+            (status, body) = (r.StatusCode, await r.Content.ReadAsStringAsync());
+            return status == expected;
+        }, () => $"/health/ready still {(int)status} {body}: {server.Output}", TimeSpan.FromSeconds(30));
+        return JsonDocument.Parse(body).RootElement;
+    }
+
     private static Task<HttpResponseMessage> PostAsync(ServerProcess server, string json) =>
         server.Client.PostAsync("/v1/jobs", new StringContent(json, Encoding.UTF8, "application/json"));
 
