@@ -2,7 +2,7 @@ namespace Sluice.Core.Storage;
 
 /// <summary>
 /// A store that can say whether it can write now, for readiness: a store that still answers reads may refuse every
-/// write (a full disk, a file or database made read-only, an I/O error, a lock held elsewhere), and then every submit
+/// write (a full disk, a file system remounted or a database made read-only, an I/O error, a lock held elsewhere), and then every submit
 /// fails while a lookup says all is well.
 /// </summary>
 public interface IJobStoreWriteCheck
