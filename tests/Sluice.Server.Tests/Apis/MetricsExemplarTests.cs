@@ -19,7 +19,7 @@ public sealed class MetricsExemplarTests
     private const string OpenMetrics = "application/openmetrics-text; version=1.0.0";
 
     [Fact]
-    public async Task Metrics_OpenMetricsAfterATracedJob_QueueWaitRequestAndRunDurationBucketsCarryTheirSpans()
+    public async Task Metrics_OpenMetricsAfterATracedJob_QueueWaitJobRequestAndRunDurationBucketsCarryTheirSpans()
     {
         var stopped = new ConcurrentQueue<Activity>();
         using var listener = RecordEverySpan(stopped);
@@ -41,6 +41,9 @@ public sealed class MetricsExemplarTests
         Assert.Contains($" # {{trace_id=\"{trace.ToHexString()}\",span_id=\"{run.SpanId.ToHexString()}\"}} ", wait, StringComparison.Ordinal);
         var exemplarSeconds = double.Parse(wait[(wait.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(exemplarSeconds, before.ToUnixTimeMilliseconds() / 1000.0 - 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 + 1);
+        // The job's end-to-end duration, recorded where it is counted finished, points at its run span too.
+        var duration = Assert.Single(text.Split('\n'), l => l.StartsWith("sluice_job_duration_seconds_bucket{model=\"echo\",status=\"succeeded\"", StringComparison.Ordinal) && l.Contains(" # {", StringComparison.Ordinal));
+        Assert.Contains($" # {{trace_id=\"{trace.ToHexString()}\",span_id=\"{run.SpanId.ToHexString()}\"}} ", duration, StringComparison.Ordinal);
         Assert.Contains(text.Split('\n'), l => l.StartsWith("sluice_http_request_duration_seconds_bucket{route=\"/v1/jobs\"", StringComparison.Ordinal)
             && l.Contains($" # {{trace_id=\"{trace.ToHexString()}\",span_id=\"{request.SpanId.ToHexString()}\"}} ", StringComparison.Ordinal));
         // The batch's model time points at the batch span, a root of its own whose links lead to the job's run.

@@ -24,7 +24,8 @@ public sealed class OpsApiTests : IAsyncLifetime
         var text = await _server.Client.GetStringAsync("/metrics");
         foreach (var name in new[] { "sluice_http_requests_total", "sluice_jobs_finished_total", "sluice_queue_depth", "sluice_queue_wait_seconds_bucket",
                      "sluice_run_duration_seconds_bucket", "sluice_batch_size_bucket", "sluice_cache_requests_total", "sluice_rejections_total",
-                     "sluice_open_streams", "sluice_tokens_generated_total", "sluice_time_to_first_token_seconds_bucket", "sluice_time_per_output_token_seconds_bucket" })
+                     "sluice_open_streams", "sluice_tokens_generated_total", "sluice_time_to_first_token_seconds_bucket", "sluice_time_per_output_token_seconds_bucket",
+                     "sluice_job_duration_seconds_bucket" })
         {
             Assert.Contains(name, text);
         }
