@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using System.Text.Json;
@@ -16,6 +15,7 @@ using Sluice.Core.Metrics;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
+using Sluice.Core.Tracing;
 
 namespace Sluice.RabbitMq;
 
@@ -311,10 +311,9 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
                 _metrics.JobsFinished.Add(1, modelTag, statusTag);
                 // No run span to point at (no process runs the job): with none current, rather than the exemplar
                 // leading to whatever request settled it (a DELETE's own trace).
-                var outer = Activity.Current;
-                Activity.Current = null;
+                var outer = SluiceTracing.MakeExactlyCurrent(null);
                 _metrics.JobDuration.Record(Math.Max(0, (completedAt - record.CreatedAt).TotalSeconds), modelTag, statusTag);
-                Activity.Current = outer;
+                SluiceTracing.RestoreExactly(null, outer);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
