@@ -28,6 +28,7 @@ internal static class JobMessage
             }
 
             w.WriteNumber("enqueued_at", job.EnqueuedAt.ToUnixTimeMilliseconds());
+            w.WriteNumber("accepted_at", job.AcceptedAt.ToUnixTimeMilliseconds());
             w.WriteNumber("attempts", attempts);
             w.WriteNumber("max_attempts", job.MaxAttempts);
             w.WriteString("owner", job.Owner);
@@ -57,6 +58,7 @@ internal static class JobMessage
     {
         using var doc = JsonDocument.Parse(body.ToArray());
         var r = doc.RootElement;
+        var enqueuedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetProperty("enqueued_at").GetInt64());
         var job = new QueuedJob
         {
             Id = r.GetProperty("id").GetString()!,
@@ -64,7 +66,9 @@ internal static class JobMessage
             Priority = (JobPriority)r.GetProperty("priority").GetInt32(),
             InputJson = r.GetProperty("input").GetRawText(),
             Deadline = r.TryGetProperty("deadline", out var d) ? DateTimeOffset.FromUnixTimeMilliseconds(d.GetInt64()) : null,
-            EnqueuedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetProperty("enqueued_at").GetInt64()),
+            EnqueuedAt = enqueuedAt,
+            // A message an older Sluice published has no acceptance time: its enqueue time, which a broker's retry keeps, stands in.
+            AcceptedAt = r.TryGetProperty("accepted_at", out var at) ? DateTimeOffset.FromUnixTimeMilliseconds(at.GetInt64()) : enqueuedAt,
             Attempts = r.GetProperty("attempts").GetInt32(),
             MaxAttempts = r.GetProperty("max_attempts").GetInt32(),
             Owner = r.GetProperty("owner").GetString()!,

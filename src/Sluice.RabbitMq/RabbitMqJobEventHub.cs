@@ -15,6 +15,7 @@ using Sluice.Core.Metrics;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Core.Storage;
+using Sluice.Core.Tracing;
 
 namespace Sluice.RabbitMq;
 
@@ -284,7 +285,7 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
             terminal = await StoredTerminalAsync(terminal, last, cancellationToken).ConfigureAwait(false);
             Accept(terminal, force: true);
             _outbox.Writer.TryWrite(terminal);
-            await CountFinishedAsync(jobId, status).ConfigureAwait(false);
+            await CountFinishedAsync(jobId, status, now).ConfigureAwait(false);
         }
 
         return settled;
@@ -294,15 +295,25 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     /// Counts a job this process settled in <c>sluice_jobs_finished_total</c>, as a worker counts the outcomes it
     /// stores: the store's guard lets exactly one of them write the outcome, so each job is counted once, and a job
     /// settled here (a cancel or an OpenAI request's held-back job while queued, an expiry, a dead letter) is not
-    /// missing from the counts. The model is read back: the settle knows only the job's id.
+    /// missing from the counts. The model is read back: the settle knows only the job's id. Its duration
+    /// (<c>sluice_job_duration_seconds</c>) runs from the acceptance the store keeps, <see cref="JobRecord.CreatedAt"/>,
+    /// to <paramref name="completedAt"/>: a requeued dead letter's requeue is not stored, so such a job settled here
+    /// counts from its first submission.
     /// </summary>
-    private async ValueTask CountFinishedAsync(string jobId, JobStatus status)
+    private async ValueTask CountFinishedAsync(string jobId, JobStatus status, DateTimeOffset completedAt)
     {
         try
         {
             if (await _store.GetAsync(jobId, CancellationToken.None).ConfigureAwait(false) is { } record)
             {
-                _metrics.JobsFinished.Add(1, new KeyValuePair<string, object?>("model", record.Model), new KeyValuePair<string, object?>("status", status.ToWire()));
+                var modelTag = new KeyValuePair<string, object?>("model", record.Model);
+                var statusTag = new KeyValuePair<string, object?>("status", status.ToWire());
+                _metrics.JobsFinished.Add(1, modelTag, statusTag);
+                // No run span to point at (no process runs the job): with none current, rather than the exemplar
+                // leading to whatever request settled it (a DELETE's own trace).
+                var outer = SluiceTracing.MakeExactlyCurrent(null);
+                _metrics.JobDuration.Record(Math.Max(0, (completedAt - record.CreatedAt).TotalSeconds), modelTag, statusTag);
+                SluiceTracing.RestoreExactly(null, outer);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

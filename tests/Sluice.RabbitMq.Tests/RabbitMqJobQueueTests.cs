@@ -24,18 +24,23 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
 
     private Task<Node> NodeAsync(string role, params (string, string)[] extra) => Node.StartAsync(servers.QueueUrl, _store, _prefix, role, extra);
 
-    private static QueuedJob Job(JobPriority priority = JobPriority.Normal, int i = 0, DateTimeOffset? deadline = null) => new()
+    private static QueuedJob Job(JobPriority priority = JobPriority.Normal, int i = 0, DateTimeOffset? deadline = null, DateTimeOffset? acceptedAt = null)
     {
-        Id = JobIds.New(DateTimeOffset.UtcNow) + i.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        Model = "sleep-batch",
-        Priority = priority,
-        InputJson = $"{{\"i\": {i}, \"s\": \"é\"}}",
-        EnqueuedAt = DateTimeOffset.UtcNow,
-        MaxAttempts = 4,
-        Owner = "key1",
-        TraceParent = "00-aa-bb-01",
-        Deadline = deadline ?? DateTimeOffset.UtcNow.AddMinutes(5),
-    };
+        var now = DateTimeOffset.UtcNow;
+        return new()
+        {
+            Id = JobIds.New(now) + i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Model = "sleep-batch",
+            Priority = priority,
+            InputJson = $"{{\"i\": {i}, \"s\": \"é\"}}",
+            EnqueuedAt = now,
+            AcceptedAt = acceptedAt ?? now,
+            MaxAttempts = 4,
+            Owner = "key1",
+            TraceParent = "00-aa-bb-01",
+            Deadline = deadline ?? now.AddMinutes(5),
+        };
+    }
 
     /// <summary>The next job <paramref name="reader"/> hands out, waiting for the broker to deliver it (at most <see cref="Brokers.DeliveryWait"/>).</summary>
     private static async Task<QueuedJob> ReadOneAsync(IJobQueueReader reader)
@@ -276,6 +281,52 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
         // The 500 ms tier: never earlier than that, and not held much longer.
         Assert.InRange(sw.ElapsedMilliseconds, 450, 5000);
         await reader.AcknowledgeAsync(again, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_JobAcceptedBeforeItWasQueued_WorkerReadsTheAcceptanceTimeAndItsRetryKeepsIt()
+    {
+        await using var gateway = await NodeAsync("gateway");
+        await using var worker = await NodeAsync("worker");
+        // Accepted ten minutes before this enqueue (a job recovered or moved since): its duration runs from then on
+        // whichever worker settles it, through every retry.
+        var job = Job(acceptedAt: DateTimeOffset.UtcNow.AddMinutes(-10));
+        Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(job, CancellationToken.None));
+        var reader = worker.Queue.GetReader("sleep-batch");
+        var got = await ReadOneAsync(reader);
+        Assert.Equal(job.AcceptedAt.ToUnixTimeMilliseconds(), got.AcceptedAt.ToUnixTimeMilliseconds());
+        Assert.Equal(job.EnqueuedAt.ToUnixTimeMilliseconds(), got.EnqueuedAt.ToUnixTimeMilliseconds());
+
+        await reader.RetryLaterAsync(got, TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        var again = await ReadOneAsync(reader);
+        Assert.Equal(got.Attempts + 1, again.Attempts);
+        Assert.Equal(job.AcceptedAt.ToUnixTimeMilliseconds(), again.AcceptedAt.ToUnixTimeMilliseconds());
+        await reader.AcknowledgeAsync(again, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task OnReceived_MessageOfAnOlderSluiceWithoutAcceptanceTime_AcceptedAtIsItsEnqueueTime()
+    {
+        await using var worker = await NodeAsync("worker");
+        var reader = worker.Queue.GetReader("sleep-batch");
+        var id = JobIds.New(DateTimeOffset.UtcNow);
+        var enqueuedMs = DateTimeOffset.UtcNow.AddMinutes(-3).ToUnixTimeMilliseconds();
+        // A message as a Sluice without accepted_at published it, still in the lane when this one took over.
+        var body = System.Text.Encoding.UTF8.GetBytes(
+            $$"""{"id":"{{id}}","model":"sleep-batch","priority":1,"input":{},"enqueued_at":{{enqueuedMs}},"attempts":0,"max_attempts":3,"owner":"key1","last_event_id":1}""");
+        var factory = new ConnectionFactory { Uri = RabbitMqUrl.ToAmqp(servers.QueueUrl) };
+        await using (var conn = await factory.CreateConnectionAsync())
+        await using (var ch = await conn.CreateChannelAsync())
+        {
+            var props = new BasicProperties { Persistent = true, ContentType = "application/json", MessageId = id, Type = "sluice.job" };
+            await ch.BasicPublishAsync("", $"{_prefix}.sleep-batch.normal", mandatory: true, props, body);
+        }
+
+        var got = await ReadOneAsync(reader);
+        Assert.Equal(id, got.Id);
+        Assert.Equal(enqueuedMs, got.AcceptedAt.ToUnixTimeMilliseconds());
+        Assert.Equal(enqueuedMs, got.EnqueuedAt.ToUnixTimeMilliseconds());
+        await reader.AcknowledgeAsync(got, CancellationToken.None);
     }
 
     [Fact]

@@ -9,7 +9,10 @@ public static class PrometheusText
     /// The value of the first <paramref name="metric"/> sample whose labels contain every one of <paramref name="labels"/>
     /// (each written <c>name="value"</c>), as a whole number; 0 when there is none (a counter not yet incremented).
     /// </summary>
-    public static long Counter(string text, string metric, params string[] labels)
+    public static long Counter(string text, string metric, params string[] labels) => (long)Value(text, metric, labels);
+
+    /// <summary>As <see cref="Counter"/>, the value as it is (a histogram's <c>_sum</c>).</summary>
+    public static double Value(string text, string metric, params string[] labels)
     {
         foreach (var line in text.Split('\n'))
         {
@@ -19,7 +22,7 @@ public static class PrometheusText
             }
 
             var value = line[(line.IndexOf('}', StringComparison.Ordinal) + 1)..].Trim().Split(' ')[0];
-            return (long)double.Parse(value, CultureInfo.InvariantCulture);
+            return double.Parse(value, CultureInfo.InvariantCulture);
         }
 
         return 0;

@@ -10,7 +10,8 @@ namespace Sluice.Core.Metrics;
 /// <summary>
 /// Renders the <c>Sluice</c> meter in the Prometheus text exposition format (version 0.0.4) or in OpenMetrics 1.0.
 /// A small stand-in for the OpenTelemetry Prometheus exporter or prometheus-net, which are not available here:
-/// counters and observable counters become <c>counter</c>, histograms <c>histogram</c> with fixed buckets, observable gauges
+/// counters and observable counters become <c>counter</c>, histograms <c>histogram</c> with fixed buckets (or the ones the
+/// instrument's advice names), observable gauges
 /// and observable up-down counters <c>gauge</c>.
 /// Latency histograms (unit <c>s</c>) keep, per bucket, the last measurement recorded under a sampled
 /// <see cref="Activity"/> as an exemplar, which only the OpenMetrics format can carry.
@@ -46,7 +47,7 @@ public sealed class PrometheusExporter : IDisposable
         {
             if (ReferenceEquals(instrument.Meter, meter))
             {
-                var state = new InstrumentState(instrument, instrument.Unit == "s" ? s_secondsBuckets : s_countBuckets, _time);
+                var state = new InstrumentState(instrument, BucketsOf(instrument), _time);
                 _instruments[instrument] = state;
                 Interlocked.Increment(ref _instrumentsVersion);
                 listener.EnableMeasurementEvents(instrument, state);
@@ -56,6 +57,20 @@ public sealed class PrometheusExporter : IDisposable
         _listener.SetMeasurementEventCallback<int>(static (i, v, tags, state) => ((InstrumentState)state!).Record(v, tags));
         _listener.SetMeasurementEventCallback<double>(static (i, v, tags, state) => ((InstrumentState)state!).Record(v, tags));
         _listener.Start();
+    }
+
+    /// <summary>
+    /// A histogram's bucket bounds: the ones its instrument advises (<see cref="InstrumentAdvice{T}.HistogramBucketBoundaries"/>,
+    /// as the OpenTelemetry exporter honours them), else the fixed seconds or count buckets.
+    /// </summary>
+    private static double[] BucketsOf(Instrument instrument)
+    {
+        if (instrument is Instrument<double> { Advice.HistogramBucketBoundaries: { Count: > 0 } advised })
+        {
+            return [.. advised];
+        }
+
+        return instrument.Unit == "s" ? s_secondsBuckets : s_countBuckets;
     }
 
     /// <summary>Writes every instrument's current values in the Prometheus text format 0.0.4.</summary>

@@ -31,7 +31,18 @@ public sealed class SluiceMetrics : IDisposable
         StepDuration = _meter.CreateHistogram<double>("sluice_step_duration_seconds", "s", "Duration of one continuous-batching step, by model.");
         TimeToFirstToken = _meter.CreateHistogram<double>("sluice_time_to_first_token_seconds", "s", "Time from a generative job's enqueue time as queued (as for sluice_queue_wait_seconds) to the step that generated its first token, by model.");
         TimePerOutputToken = _meter.CreateHistogram<double>("sluice_time_per_output_token_seconds", "s", "Inter-token latency: time between consecutive steps that gave a sequence tokens, one observation per such step after its first token, by model.");
+        JobDuration = _meter.CreateHistogram(
+            "sluice_job_duration_seconds", "s",
+            "End-to-end job latency: from the job's acceptance (kept across retries, fallback moves, restarts and the broker; a dead letter's requeue accepts it anew) to its terminal status, once per job as counted in sluice_jobs_finished_total, by model and status.",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = JobDurationBuckets });
     }
+
+    /// <summary>
+    /// Buckets of <see cref="JobDuration"/>: jobs take from milliseconds (a cached echo) to many minutes (a long generation
+    /// behind a queue, retries with backoff), past the 120 s the other latency histograms stop at.
+    /// </summary>
+    public static readonly double[] JobDurationBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 
     /// <summary>This container's meter (the exporter listens to it alone, even with several hosts in one process).</summary>
     public Meter Meter => _meter;
@@ -52,6 +63,7 @@ public sealed class SluiceMetrics : IDisposable
     public Histogram<double> StepDuration { get; }
     public Histogram<double> TimeToFirstToken { get; }
     public Histogram<double> TimePerOutputToken { get; }
+    public Histogram<double> JobDuration { get; }
 
     /// <summary>Registers an observable gauge (queue depth, open streams, model readiness …).</summary>
     public void CreateGauge<T>(string name, Func<IEnumerable<Measurement<T>>> observe, string description)

@@ -21,6 +21,20 @@ public sealed class QueuedJob
     /// <summary>When the job entered the queue (for queue-wait time and aging).</summary>
     public required DateTimeOffset EnqueuedAt { get; init; }
 
+    /// <summary>
+    /// When the job was accepted (the client's submission, or an operator's requeue of its dead letter), for
+    /// <c>sluice_job_duration_seconds</c>. Unlike <see cref="EnqueuedAt"/>, which the embedded queue's retry moves to
+    /// when the retry falls due, it stays put across retries, fallback moves, restart recovery and the broker. Unset
+    /// (a message of an older Sluice), it is <see cref="EnqueuedAt"/>.
+    /// </summary>
+    public DateTimeOffset AcceptedAt
+    {
+        get => _acceptedAt ?? EnqueuedAt;
+        init => _acceptedAt = value;
+    }
+
+    private readonly DateTimeOffset? _acceptedAt;
+
     /// <summary>Attempts already started before this delivery.</summary>
     public int Attempts { get; init; }
 
@@ -59,7 +73,29 @@ public sealed class QueuedJob
         InputJson = record.InputJson,
         Deadline = record.Deadline,
         EnqueuedAt = record.CreatedAt,
+        AcceptedAt = record.CreatedAt,
         Attempts = record.Attempts,
+        MaxAttempts = record.MaxAttempts,
+        Owner = record.Owner,
+        TraceParent = record.TraceParent,
+        CacheKey = record.CacheKey,
+        FallbackAllowed = record.FallbackAllowed,
+    };
+
+    /// <summary>
+    /// A dead letter an operator requeued (its record's attempts reset): queued and accepted anew at
+    /// <paramref name="now"/>, so its duration does not count again the time its dead letter already recorded.
+    /// </summary>
+    public static QueuedJob Requeued(JobRecord record, DateTimeOffset now) => new()
+    {
+        Id = record.Id,
+        Model = record.Model,
+        Priority = record.Priority,
+        InputJson = record.InputJson,
+        Deadline = record.Deadline,
+        EnqueuedAt = now,
+        AcceptedAt = now,
+        Attempts = 0,
         MaxAttempts = record.MaxAttempts,
         Owner = record.Owner,
         TraceParent = record.TraceParent,
@@ -80,6 +116,7 @@ public sealed class QueuedJob
         InputJson = inputJson,
         Deadline = Deadline,
         EnqueuedAt = EnqueuedAt,
+        AcceptedAt = AcceptedAt,
         Attempts = Attempts,
         MaxAttempts = MaxAttempts,
         Owner = Owner,
@@ -89,7 +126,8 @@ public sealed class QueuedJob
 
     /// <summary>
     /// A copy for another delivery with <paramref name="attempts"/> and, optionally, a new enqueue time or transport
-    /// state (<see cref="Delivery"/> is kept unless <paramref name="replaceDelivery"/>); the parsed input is kept.
+    /// state (<see cref="Delivery"/> is kept unless <paramref name="replaceDelivery"/>); the parsed input and the
+    /// acceptance time are kept (a requeue, a new acceptance, sets <see cref="AcceptedAt"/> on the copy itself).
     /// </summary>
     public QueuedJob With(int attempts, DateTimeOffset? enqueuedAt = null, bool replaceDelivery = false, object? delivery = null) => new()
     {
@@ -99,6 +137,7 @@ public sealed class QueuedJob
         InputJson = InputJson,
         Deadline = Deadline,
         EnqueuedAt = enqueuedAt ?? EnqueuedAt,
+        AcceptedAt = AcceptedAt,
         Attempts = attempts,
         MaxAttempts = MaxAttempts,
         Owner = Owner,

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Sluice.Core.Jobs;
+using Sluice.Core.Metrics;
 using Sluice.Core.Models;
 
 namespace Sluice.Core.Scheduling;
@@ -8,9 +9,11 @@ namespace Sluice.Core.Scheduling;
 /// <summary>
 /// Runs one input on a model inside the HTTP request, with no queue and no batching: the "synchronous" baseline
 /// of seed 004's comparison (and a debugging aid). It shares the model's execution lock with the batcher, so it
-/// never runs concurrently with a batch.
+/// never runs concurrently with a batch. A generative sequence is timed as the continuous batcher times a job's
+/// (time to first token, inter-token gaps, tokens generated), from its acceptance here; it is no job, so it has
+/// no job duration or outcome (<c>sluice_http_request_duration_seconds</c> times the whole request).
 /// </summary>
-public sealed class DirectInference(ModelRegistry registry)
+public sealed class DirectInference(ModelRegistry registry, SluiceMetrics metrics, TimeProvider time)
 {
     public async ValueTask<DirectResult> RunAsync(string model, JsonElement input, CancellationToken cancellationToken)
     {
@@ -57,6 +60,9 @@ public sealed class DirectInference(ModelRegistry registry)
                     return new DirectResult(DirectStatus.InvalidInput, Error: error);
                 }
 
+                // Accepted: the sequence's time to first token runs from here, as a job's from its acceptance.
+                var accepted = time.GetTimestamp();
+                var modelTag = new KeyValuePair<string, object?>("model", entry.Name);
                 if (!gen.TryStartSequence(request, out var seq))
                 {
                     return new DirectResult(DirectStatus.ModelUnavailable, Detail: "no KV-cache room");
@@ -68,6 +74,7 @@ public sealed class DirectInference(ModelRegistry registry)
                     var one = new IGenerationSequence[] { seq };
                     var outputs = new StepOutput[1];
                     var reason = FinishReason.None;
+                    long? lastToken = null;
                     while (reason == FinishReason.None)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
@@ -80,6 +87,11 @@ public sealed class DirectInference(ModelRegistry registry)
                         finally
                         {
                             entry.ExecutionLock.Release();
+                        }
+
+                        if (outputs[0].GeneratedTokens > 0)
+                        {
+                            lastToken = RecordTokens(outputs[0].GeneratedTokens, accepted, lastToken, modelTag);
                         }
 
                         text.Append(outputs[0].Delta);
@@ -101,5 +113,27 @@ public sealed class DirectInference(ModelRegistry registry)
             default:
                 return new DirectResult(DirectStatus.ModelUnavailable);
         }
+    }
+
+    /// <summary>
+    /// Times a step that gave the sequence <paramref name="tokens"/>, as <c>ContinuousBatcher</c> does: its first is the
+    /// time to first token (from <paramref name="accepted"/>; no <paramref name="lastToken"/> yet), every later one a gap
+    /// since <paramref name="lastToken"/>.
+    /// Recorded under the request's span, the exemplar's trace. Returns this step's end.
+    /// </summary>
+    private long RecordTokens(int tokens, long accepted, long? lastToken, KeyValuePair<string, object?> modelTag)
+    {
+        var end = time.GetTimestamp();
+        if (lastToken is { } last)
+        {
+            metrics.TimePerOutputToken.Record(time.GetElapsedTime(last, end).TotalSeconds, modelTag);
+        }
+        else
+        {
+            metrics.TimeToFirstToken.Record(time.GetElapsedTime(accepted, end).TotalSeconds, modelTag);
+        }
+
+        metrics.TokensGenerated.Add(tokens, modelTag);
+        return end;
     }
 }

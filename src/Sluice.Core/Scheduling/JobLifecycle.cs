@@ -840,7 +840,16 @@ internal sealed partial class JobLifecycle
                 _cache.Put(cacheKey, resultJson);
             }
 
-            _metrics.JobsFinished.Add(1, new KeyValuePair<string, object?>("model", job.Model), new KeyValuePair<string, object?>("status", status.ToWire()));
+            var modelTag = new KeyValuePair<string, object?>("model", job.Model);
+            var statusTag = new KeyValuePair<string, object?>("status", status.ToWire());
+            _metrics.JobsFinished.Add(1, modelTag, statusTag);
+            // Once per job, where it is counted finished, from its acceptance (not the enqueue time a retry moves); wall
+            // clock against another process's with a broker, so never negative under skew. With the run span current,
+            // so the exemplar (OpenMetrics) points at the job's trace; with none when it never ran here (settled while
+            // queued), rather than at the request that settled it (a DELETE's own trace).
+            var outer = SluiceTracing.MakeExactlyCurrent(live.RunSpan);
+            _metrics.JobDuration.Record(Math.Max(0, (now - job.AcceptedAt).TotalSeconds), modelTag, statusTag);
+            SluiceTracing.RestoreExactly(live.RunSpan, outer);
             SluiceTracing.EndRun(live.TakeRunSpan(), status.ToWire(), status == JobStatus.Succeeded ? null : errorCode,
                 failed: status is JobStatus.Failed or JobStatus.DeadLettered or JobStatus.Expired);
             if (reader is not null)

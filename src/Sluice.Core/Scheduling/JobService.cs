@@ -180,6 +180,7 @@ internal sealed partial class JobService
                 InputJson = job.InputJson,
                 Deadline = job.Deadline,
                 EnqueuedAt = now,
+                AcceptedAt = job.CreatedAt,
                 MaxAttempts = job.MaxAttempts,
                 Owner = job.Owner,
                 TraceParent = job.TraceParent,
@@ -417,8 +418,9 @@ internal sealed partial class JobService
         _live.Supersede(id);
         _events.Restart(id, lastId);
 
-        // The store reset its attempts and dropped its deadline; it waits from now.
-        var queued = QueuedJob.FromRecord(record).With(0, _time.GetUtcNow());
+        // The store reset its attempts and dropped its deadline; it waits from now. An operator's requeue is a new
+        // acceptance: the job's duration runs from it, as its dead letter already recorded the time before.
+        var queued = QueuedJob.Requeued(record, _time.GetUtcNow());
         _events.Append(id, JobEventTypes.Queued, "{\"requeued\":true}");
         TrackIfLocal(queued);
         if (_queue is InProcessJobQueue inProcess)

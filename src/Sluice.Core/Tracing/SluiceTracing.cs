@@ -121,6 +121,32 @@ public static class SluiceTracing
         return previous;
     }
 
+    /// <summary>
+    /// Makes <paramref name="span"/> <see cref="Activity.Current"/>, or none when it is null, and returns the one it
+    /// replaced: a measurement's exemplar then leads to that span or to nothing, never to whatever else is current (a
+    /// request that settled the job, which is not the job's trace). Changes nothing, so allocates nothing, when
+    /// <paramref name="span"/> is current already (both null when nothing listens). Undone by <see cref="RestoreExactly"/>.
+    /// </summary>
+    internal static Activity? MakeExactlyCurrent(Activity? span)
+    {
+        var previous = Activity.Current;
+        if (!ReferenceEquals(previous, span))
+        {
+            Activity.Current = span;
+        }
+
+        return previous;
+    }
+
+    /// <summary>Undoes <see cref="MakeExactlyCurrent"/>.</summary>
+    internal static void RestoreExactly(Activity? span, Activity? previous)
+    {
+        if (!ReferenceEquals(previous, span))
+        {
+            Activity.Current = previous;
+        }
+    }
+
     /// <summary>Undoes <see cref="MakeCurrent"/>: <paramref name="previous"/> is current again if <paramref name="span"/> was made current.</summary>
     internal static void Restore(Activity? span, Activity? previous)
     {

@@ -8,7 +8,8 @@ using Sluice.Testing;
 namespace Sluice.Core.Tests.Metrics;
 
 /// <summary>
-/// Pins a whole scrape, byte for byte, in both formats: counters, histograms with and without exemplars, gauges whose
+/// Pins a whole scrape, byte for byte, in both formats: counters, histograms with and without exemplars (and with the
+/// buckets an instrument's advice names), gauges whose
 /// series come and go between scrapes, escaped and non-ASCII labels and help, +Inf and NaN values. The golden files
 /// were written by the exporter before it rendered UTF-8 straight into a buffer; a change to the exposition text must
 /// change them on purpose.
@@ -97,6 +98,7 @@ public sealed class PrometheusExporterGoldenTests : IDisposable
             _metrics.RunDuration.Record(1.75, new KeyValuePair<string, object?>("model", "essay-grader"));
             _metrics.RunDuration.Record(500, new KeyValuePair<string, object?>("model", "essay-grader"));
             _metrics.BatchSize.Record(8, new KeyValuePair<string, object?>("model", "essay-grader"));
+            _metrics.JobDuration.Record(95, new("model", "essay-grader"), new("status", "succeeded"));
         }
 
         foreach (var model in new[] { "echo", "essay-grader", "story", "modèle \"ü\"\\\n" })
@@ -113,6 +115,9 @@ public sealed class PrometheusExporterGoldenTests : IDisposable
         _metrics.JobsRerouted.Add(1, new("model", "m"), new("fallback", 1.5));
         _metrics.StepDuration.Record(double.PositiveInfinity, new KeyValuePair<string, object?>("model", "story"));
         _metrics.JobRetries.Add(2);
+        // Its own buckets (the instrument's advice), past the 120 s the others stop at; beyond the last, only +Inf.
+        _metrics.JobDuration.Record(0.3, new("model", "echo"), new("status", "succeeded"));
+        _metrics.JobDuration.Record(4000, new("model", "story"), new("status", "expired"));
         _metrics.Rejections.Add(1, new KeyValuePair<string, object?>("reason", new string('r', 300)));
     }
 

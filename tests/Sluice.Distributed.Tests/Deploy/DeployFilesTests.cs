@@ -198,7 +198,8 @@ public sealed class DeployFilesTests
             ["Sluice:Grading:ModelPath"] = "/nonexistent-sluice-grader.bin",
         };
         await using var node = await SluiceNode.StartAsync("all", settings);
-        // Produce every metric the dashboard plots: a batch, a queue wait, a rejection, a generation's token latencies.
+        // Produce every metric the dashboard plots: a batch, a queue wait, a rejection, a generation's token latencies, a
+        // job's end-to-end duration.
         var (status, _) = await Cluster.PostJobAsync(node.Client, "{\"model\":\"sleep-batch\",\"input\":{}}");
         Assert.Equal(HttpStatusCode.Accepted, status);
         await Cluster.PostJobAsync(node.Client, "{\"model\":\"no-such-model\",\"input\":{}}");
@@ -206,7 +207,8 @@ public sealed class DeployFilesTests
         (status, _) = await Cluster.PostJobAsync(node.Client, "{\"model\":\"count\",\"input\":{\"n\":3}}");
         Assert.Equal(HttpStatusCode.Accepted, status);
         var until = DateTime.UtcNow.AddSeconds(10);
-        static bool Produced(string m) => m.Contains("\nsluice_job_retries_total{", StringComparison.Ordinal) && m.Contains("\nsluice_time_per_output_token_seconds_count{", StringComparison.Ordinal);
+        static bool Produced(string m) => m.Contains("\nsluice_job_retries_total{", StringComparison.Ordinal) && m.Contains("\nsluice_time_per_output_token_seconds_count{", StringComparison.Ordinal)
+            && m.Contains("\nsluice_job_duration_seconds_count{", StringComparison.Ordinal);
         while (!Produced(await node.Client.GetStringAsync("/metrics")) && DateTime.UtcNow < until)
         {
             await Task.Delay(100);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using RabbitMQ.Client;
 using Sluice.Distributed.Tests.Infrastructure;
+using Sluice.Testing.Server;
 
 namespace Sluice.Distributed.Tests.Faults;
 
@@ -12,7 +13,7 @@ public sealed class PoisonJobTests(Brokers brokers)
     [Fact]
     public async Task FailingJob_FailsOnAWorker_GatewayShowsItsErrorCodeInTheJobAndEvents()
     {
-        var (cluster, gateway, id, events) = await FailEveryAttemptAsync(maxAttempts: 2);
+        var (cluster, gateway, _, id, events) = await FailEveryAttemptAsync(maxAttempts: 2);
         await using var owned = cluster;
 
         // Why it failed travels with the error: through the broker's events, and the shared store the gateway reads.
@@ -24,9 +25,32 @@ public sealed class PoisonJobTests(Brokers brokers)
     }
 
     [Fact]
+    public async Task FailingJob_RetriedThroughTheBrokerOnAWorker_WorkerRecordsOneDurationFromTheGatewaysAcceptance()
+    {
+        var (cluster, gateway, worker, id, events) = await FailEveryAttemptAsync(maxAttempts: 2);
+        await using var owned = cluster;
+        Assert.Single(events, e => e.Type == "retrying");
+        var job = await Cluster.GetJobAsync(gateway.Client, id);
+        Assert.Equal("dead_lettered", job.GetProperty("status").GetString());
+        var accepted = job.GetProperty("created_at").GetDateTimeOffset();
+        var settled = job.GetProperty("completed_at").GetDateTimeOffset();
+
+        // Recorded once, by the worker that settled the job, from the acceptance on the gateway (carried in the message,
+        // through the retry's delay queue) to the outcome it stored: both attempts and the backoff between them.
+        const string Metric = "sluice_job_duration_seconds";
+        var labels = new[] { "model=\"sleep-batch\"", "status=\"dead_lettered\"" };
+        // Its terminal event is published just before it is counted: the gateway's stream may end first.
+        var text = "";
+        await Poll.UntilAsync(async () => PrometheusText.Counter(text = await worker.Client.GetStringAsync("/metrics"), Metric + "_count", labels) == 1,
+            () => $"the worker recorded no single {Metric}: {text}", TimeSpan.FromSeconds(10));
+        Assert.InRange(PrometheusText.Value(text, Metric + "_sum", labels), (settled - accepted).TotalSeconds - 0.002, (settled - accepted).TotalSeconds + 0.002);
+        Assert.Equal(0, await PrometheusText.CounterAsync(gateway.Client, Metric + "_count", labels));
+    }
+
+    [Fact]
     public async Task FailingJob_FailsEveryAttempt_DeadLetteredAfterMaxAttemptsVisibleAndRequeueable()
     {
-        var (cluster, gateway, id, events) = await FailEveryAttemptAsync(maxAttempts: 3);
+        var (cluster, gateway, _, id, events) = await FailEveryAttemptAsync(maxAttempts: 3);
         await using var owned = cluster;
 
         // Retried with growing backoff through RabbitMQ's delay queues, then dead-lettered with its error.
@@ -90,7 +114,7 @@ public sealed class PoisonJobTests(Brokers brokers)
     /// A gateway and a worker, and a sleep-batch job that fails every one of its <paramref name="maxAttempts"/>, submitted
     /// through the gateway and followed to its end. The caller owns (disposes) the cluster.
     /// </summary>
-    private async Task<(Cluster Cluster, SluiceNode Gateway, string Id, List<(long Id, string Type, string Data)> Events)> FailEveryAttemptAsync(int maxAttempts)
+    private async Task<(Cluster Cluster, SluiceNode Gateway, SluiceNode Worker, string Id, List<(long Id, string Type, string Data)> Events)> FailEveryAttemptAsync(int maxAttempts)
     {
         var cluster = await Cluster.CreateAsync(brokers, new Dictionary<string, string>
         {
@@ -99,12 +123,12 @@ public sealed class PoisonJobTests(Brokers brokers)
         try
         {
             var gateway = await cluster.StartAsync("gateway");
-            await cluster.StartAsync("worker");
+            var worker = await cluster.StartAsync("worker");
 
             var (status, body) = await Cluster.PostJobAsync(gateway.Client, "{\"model\":\"sleep-batch\",\"input\":{\"fail\":true}}");
             Assert.Equal(HttpStatusCode.Accepted, status);
             var id = body.GetProperty("id").GetString()!;
-            return (cluster, gateway, id, await WorkerCrashTests.ReadEventsAsync(gateway.Client, id));
+            return (cluster, gateway, worker, id, await WorkerCrashTests.ReadEventsAsync(gateway.Client, id));
         }
         catch
         {

@@ -74,6 +74,33 @@ public sealed class GenerationLatencyMetricsTests(ITestOutputHelper output)
         }
     }
 
+    [SharedDataFact("models/stories260K.bin")]
+    public async Task Metrics_AfterANonStreamingCompletion_FirstTokenPerTokenAndJobDurationRecorded()
+    {
+        await using var server = await SluiceServer.StartAsync(SluiceServer.LocalModel());
+        const string Json = $$"""{"model":"{{Model}}","prompt":"Once upon a time there was a dog.","max_tokens":16,"temperature":0}""";
+        var clock = Stopwatch.StartNew();
+        using var response = await server.Client.PostAsync("/v1/completions", SluiceServer.Json(Json));
+        var elapsed = clock.Elapsed.TotalSeconds;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var tokens = body.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt64();
+        Assert.True(tokens > 1, $"{tokens} tokens: too few to time a gap");
+
+        // The answer leaves once the job's outcome is stored; it is counted finished just after.
+        var label = "model=\"" + Model + "\"";
+        var text = "";
+        await Poll.UntilAsync(
+            async () => PrometheusText.Counter(text = await server.Client.GetStringAsync("/metrics"), "sluice_job_duration_seconds_count", label, "status=\"succeeded\"") == 1,
+            () => "the non-streaming completion's job recorded no sluice_job_duration_seconds");
+        Assert.Equal(1, PrometheusText.Counter(text, "sluice_time_to_first_token_seconds_count", label));
+        Assert.Equal(tokens - 1, PrometheusText.Counter(text, "sluice_time_per_output_token_seconds_count", label));
+        var ttft = PrometheusText.Value(text, "sluice_time_to_first_token_seconds_sum", label);
+        var duration = PrometheusText.Value(text, "sluice_job_duration_seconds_sum", label, "status=\"succeeded\"");
+        Assert.InRange(ttft, double.Epsilon, duration);
+        Assert.InRange(duration, double.Epsilon, elapsed + 0.005);
+    }
+
     /// <summary>Seconds from the request's send to the first chunk with text, and the completion tokens the usage chunk reports.</summary>
     private static async Task<(double FirstText, long Tokens)> ReadStreamAsync(HttpResponseMessage response, Stopwatch clock)
     {

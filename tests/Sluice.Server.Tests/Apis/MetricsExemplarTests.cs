@@ -2,8 +2,11 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Sluice.Core.Models;
 using Sluice.Core.Tracing;
 using Sluice.Server.Tests.Infrastructure;
+using Sluice.Server.Tests.Scheduling;
 using Sluice.Server.Tests.Tracing;
 using Sluice.Testing.Server;
 
@@ -19,7 +22,7 @@ public sealed class MetricsExemplarTests
     private const string OpenMetrics = "application/openmetrics-text; version=1.0.0";
 
     [Fact]
-    public async Task Metrics_OpenMetricsAfterATracedJob_QueueWaitRequestAndRunDurationBucketsCarryTheirSpans()
+    public async Task Metrics_OpenMetricsAfterATracedJob_QueueWaitJobRequestAndRunDurationBucketsCarryTheirSpans()
     {
         var stopped = new ConcurrentQueue<Activity>();
         using var listener = RecordEverySpan(stopped);
@@ -41,6 +44,9 @@ public sealed class MetricsExemplarTests
         Assert.Contains($" # {{trace_id=\"{trace.ToHexString()}\",span_id=\"{run.SpanId.ToHexString()}\"}} ", wait, StringComparison.Ordinal);
         var exemplarSeconds = double.Parse(wait[(wait.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(exemplarSeconds, before.ToUnixTimeMilliseconds() / 1000.0 - 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0 + 1);
+        // The job's end-to-end duration, recorded where it is counted finished, points at its run span too.
+        var duration = Assert.Single(text.Split('\n'), l => l.StartsWith("sluice_job_duration_seconds_bucket{model=\"echo\",status=\"succeeded\"", StringComparison.Ordinal) && l.Contains(" # {", StringComparison.Ordinal));
+        Assert.Contains($" # {{trace_id=\"{trace.ToHexString()}\",span_id=\"{run.SpanId.ToHexString()}\"}} ", duration, StringComparison.Ordinal);
         Assert.Contains(text.Split('\n'), l => l.StartsWith("sluice_http_request_duration_seconds_bucket{route=\"/v1/jobs\"", StringComparison.Ordinal)
             && l.Contains($" # {{trace_id=\"{trace.ToHexString()}\",span_id=\"{request.SpanId.ToHexString()}\"}} ", StringComparison.Ordinal));
         // The batch's model time points at the batch span, a root of its own whose links lead to the job's run.
@@ -74,6 +80,45 @@ public sealed class MetricsExemplarTests
         Assert.Contains("\nsluice_time_to_first_token_seconds_count{model=\"count\"} 1\n", text, StringComparison.Ordinal);
         Assert.Contains("\nsluice_time_per_output_token_seconds_count{model=\"count\"} 2\n", text, StringComparison.Ordinal);
         Assert.DoesNotContain(text.Split('\n'), l => l.StartsWith("sluice_time_per_output_token_seconds_bucket", StringComparison.Ordinal) && l.Contains(" # {", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Metrics_OpenMetricsAfterATracedCancelOfAQueuedJob_DurationCarriesNoExemplarOfTheCancelRequest()
+    {
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = RecordEverySpan(stopped);
+        var model = new GatedBatchModel();
+        await using var server = await TestServer.StartAsync(
+            new Dictionary<string, string> { [$"Sluice:Models:{GatedBatchModel.Name}:MaxBatchSize"] = "1" },
+            configureServices: services => services.AddSingleton<IModelSource>(model));
+        try
+        {
+            // One job holds the batcher in the gate; the next waits in the queue, where a traced DELETE cancels it.
+            await server.PostJobAsync($$$"""{"model":"{{{GatedBatchModel.Name}}}","input":{}}""");
+            await model.Entered.WaitAsync(TimeSpan.FromSeconds(30));
+            var (_, body) = await server.PostJobAsync($$$"""{"model":"{{{GatedBatchModel.Name}}}","input":{"i":1}}""");
+            var id = body.GetProperty("id").GetString()!;
+            var trace = ActivityTraceId.CreateRandom();
+            using (var delete = new HttpRequestMessage(HttpMethod.Delete, $"/v1/jobs/{id}"))
+            {
+                delete.Headers.Add("traceparent", $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+                using var response = await server.Client.SendAsync(delete);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+
+            var text = "";
+            await Poll.UntilAsync(
+                async () => (text = await ScrapeAsync(server.Client, OpenMetrics)).Contains($"\nsluice_job_duration_seconds_count{{model=\"{GatedBatchModel.Name}\",status=\"cancelled\"}} 1\n", StringComparison.Ordinal),
+                () => $"the cancel recorded no duration: {text}", TimeSpan.FromSeconds(10));
+            Assert.Empty(OpenMetricsGrammar.Check(text));
+
+            // The job never ran, so it has no run span to point at; the DELETE's own trace is not the job's.
+            Assert.DoesNotContain(text.Split('\n'), l => l.StartsWith("sluice_job_duration_seconds_bucket", StringComparison.Ordinal) && l.Contains(" # {", StringComparison.Ordinal));
+        }
+        finally
+        {
+            model.Open();
+        }
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Sluice.Server.Tests.Infrastructure;
 using Sluice.Testing;
+using Sluice.Testing.Server;
 
 namespace Sluice.Server.Tests.Apis;
 
@@ -24,7 +25,8 @@ public sealed class OpsApiTests : IAsyncLifetime
         var text = await _server.Client.GetStringAsync("/metrics");
         foreach (var name in new[] { "sluice_http_requests_total", "sluice_jobs_finished_total", "sluice_queue_depth", "sluice_queue_wait_seconds_bucket",
                      "sluice_run_duration_seconds_bucket", "sluice_batch_size_bucket", "sluice_cache_requests_total", "sluice_rejections_total",
-                     "sluice_open_streams", "sluice_tokens_generated_total", "sluice_time_to_first_token_seconds_bucket", "sluice_time_per_output_token_seconds_bucket" })
+                     "sluice_open_streams", "sluice_tokens_generated_total", "sluice_time_to_first_token_seconds_bucket", "sluice_time_per_output_token_seconds_bucket",
+                     "sluice_job_duration_seconds_bucket" })
         {
             Assert.Contains(name, text);
         }
@@ -768,6 +770,27 @@ public sealed class OpsApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         var body = await TestServer.ReadJsonAsync(r);
         Assert.Equal("{\"z\":1}", body.GetProperty("result").GetRawText());
+    }
+
+    [Fact]
+    public async Task InferSync_GenerativeModel_RecordsTimeToFirstTokenPerTokenGapsAndTokensAsAJobWould()
+    {
+        var clock = Stopwatch.StartNew();
+        using var r = await _server.Client.PostAsync("/v1/models/count/infer", TestServer.Json("{\"input\":{\"n\":3}}"));
+        var elapsed = clock.Elapsed.TotalSeconds;
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal(3, (await TestServer.ReadJsonAsync(r)).GetProperty("result").GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+
+        // Every generative sequence is timed, whatever the route: one first token, a gap per token after it, the tokens
+        // counted, as a job's run of the same input records (MetricsExemplarTests). No job, so no job duration or outcome.
+        var text = await _server.Client.GetStringAsync("/metrics");
+        const string Label = "model=\"count\"";
+        Assert.Equal(1, PrometheusText.Counter(text, "sluice_time_to_first_token_seconds_count", Label));
+        Assert.Equal(2, PrometheusText.Counter(text, "sluice_time_per_output_token_seconds_count", Label));
+        Assert.Equal(3, PrometheusText.Counter(text, "sluice_tokens_generated_total", Label));
+        Assert.InRange(PrometheusText.Value(text, "sluice_time_to_first_token_seconds_sum", Label) + PrometheusText.Value(text, "sluice_time_per_output_token_seconds_sum", Label), double.Epsilon, elapsed);
+        Assert.Equal(0, PrometheusText.Counter(text, "sluice_job_duration_seconds_count", Label));
+        Assert.Equal(0, PrometheusText.Counter(text, "sluice_jobs_finished_total", Label));
     }
 
     [Fact]

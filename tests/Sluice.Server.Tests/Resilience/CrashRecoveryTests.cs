@@ -142,7 +142,7 @@ public sealed class CrashRecoveryTests
     }
 
     [Fact]
-    public async Task Sigkill_TaskQueuedOnBackendThatIsDownAfterRestart_RecoveredJobStillMovesToFallback()
+    public async Task Sigkill_TaskQueuedOnBackendThatIsDownAfterRestart_RecoveredJobStillMovesToFallbackTimedFromItsAcceptance()
     {
         // The permission to move is journaled: after a crash the task's job, recovered from the store alone, still
         // moves to the backend's fallback, while the job of POST /v1/jobs stays on the model it named.
@@ -204,6 +204,15 @@ public sealed class CrashRecoveryTests
             var events = await ReadEventsAfterAsync(second, task, 0);
             var rerouted = Assert.Single(events, e => e.Event == "rerouted");
             Assert.Contains("\"to\":\"count\"", rerouted.Data, StringComparison.Ordinal);
+
+            // Its end-to-end duration runs from its acceptance by the first process, through the crash, the recovery
+            // from the store and the move: once, under the model it ended on, equal to its stored created_at to completed_at.
+            var labels = new[] { "model=\"count\"", "status=\"succeeded\"" };
+            var text = "";
+            await Poll.UntilAsync(async () => PrometheusText.Counter(text = await second.Client.GetStringAsync("/metrics"), "sluice_job_duration_seconds_count", labels) == 1,
+                () => $"no single sluice_job_duration_seconds for the moved job: {text}", TimeSpan.FromSeconds(10));
+            var took = (moved.GetProperty("completed_at").GetDateTimeOffset() - moved.GetProperty("created_at").GetDateTimeOffset()).TotalSeconds;
+            Assert.InRange(PrometheusText.Value(text, "sluice_job_duration_seconds_sum", labels), took - 0.002, took + 0.002);
 
             var stayed = await WaitTerminalAsync(second, direct);
             Assert.Equal("remote", stayed.GetProperty("model").GetString());
