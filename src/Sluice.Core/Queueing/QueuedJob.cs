@@ -65,37 +65,24 @@ public sealed class QueuedJob
     public object? Delivery { get; init; }
 
     /// <summary>The journaled job queued again (recovery at start, the republish sweep): its input is parsed again.</summary>
-    public static QueuedJob FromRecord(JobRecord record) => new()
-    {
-        Id = record.Id,
-        Model = record.Model,
-        Priority = record.Priority,
-        InputJson = record.InputJson,
-        Deadline = record.Deadline,
-        EnqueuedAt = record.CreatedAt,
-        AcceptedAt = record.CreatedAt,
-        Attempts = record.Attempts,
-        MaxAttempts = record.MaxAttempts,
-        Owner = record.Owner,
-        TraceParent = record.TraceParent,
-        CacheKey = record.CacheKey,
-        FallbackAllowed = record.FallbackAllowed,
-    };
+    public static QueuedJob FromRecord(JobRecord record) => FromRecord(record, record.CreatedAt, record.Attempts);
 
     /// <summary>
     /// A dead letter an operator requeued (its record's attempts reset): queued and accepted anew at
     /// <paramref name="now"/>, so its duration does not count again the time its dead letter already recorded.
     /// </summary>
-    public static QueuedJob Requeued(JobRecord record, DateTimeOffset now) => new()
+    public static QueuedJob Requeued(JobRecord record, DateTimeOffset now) => FromRecord(record, now, attempts: 0);
+
+    private static QueuedJob FromRecord(JobRecord record, DateTimeOffset acceptedAt, int attempts) => new()
     {
         Id = record.Id,
         Model = record.Model,
         Priority = record.Priority,
         InputJson = record.InputJson,
         Deadline = record.Deadline,
-        EnqueuedAt = now,
-        AcceptedAt = now,
-        Attempts = 0,
+        EnqueuedAt = acceptedAt,
+        AcceptedAt = acceptedAt,
+        Attempts = attempts,
         MaxAttempts = record.MaxAttempts,
         Owner = record.Owner,
         TraceParent = record.TraceParent,
