@@ -39,6 +39,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<LiveJobs>();
         // Backends replace it with their fallback chains.
         services.TryAddSingleton<IJobRerouter, NoJobRerouter>();
+        services.TryAddSingleton<PendingRefusals>();
         services.TryAddSingleton<JobLifecycle>();
         services.TryAddSingleton<ModelRegistry>();
         services.AddConfigurationProblemSource<ModelRegistry>();

@@ -28,6 +28,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private readonly RabbitMqJobEventHub _hub;
     private readonly ModelRegistry _registry;
     private readonly LiveJobs _live;
+    private readonly PendingRefusals _refusals;
     private readonly TimeProvider _time;
     private readonly ILogger<RabbitMqJobQueue> _logger;
     private readonly ConcurrentDictionary<string, QueueDepth> _depths = new(StringComparer.Ordinal);
@@ -69,8 +70,9 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     internal int TimedDeadlines => _timed.Count;
 
     public RabbitMqJobQueue(IOptions<RabbitMqOptions> options, IOptions<InProcessQueueOptions> local, RabbitMqConnection connection, RabbitMqTopology topology,
-        IJobStore store, RabbitMqJobEventHub hub, ModelRegistry registry, LiveJobs live, TimeProvider time, ILogger<RabbitMqJobQueue> logger)
+        IJobStore store, RabbitMqJobEventHub hub, ModelRegistry registry, LiveJobs live, PendingRefusals refusals, TimeProvider time, ILogger<RabbitMqJobQueue> logger)
     {
+        _refusals = refusals;
         _options = options.Value;
         _aging = local.Value.Aging;
         _connection = connection;
@@ -200,7 +202,8 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     /// <summary>
     /// One sweep for jobs journaled but never confirmed (their gateway died in between): claimed in the store
-    /// (one gateway each), published again, marked. Returns how many were republished.
+    /// (one gateway each), published again, marked. A job this gateway refused (503) whose failed outcome still waits
+    /// for the store is left alone: it is to end failed, not run. Returns how many were republished.
     /// </summary>
     public async Task<int> RepublishUnconfirmedAsync(CancellationToken ct)
     {
@@ -215,6 +218,14 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         var republished = 0;
         foreach (var record in claimed)
         {
+            if (_refusals.IsPending(record.Id))
+            {
+                // Left claimed: no other gateway's sweep takes it until the claim is RepublishAfter old, and the store
+                // that answered this claim takes the refusal at its next try (within 2 s).
+                Log.RefusalPending(_logger, record.Id);
+                continue;
+            }
+
             var job = QueuedJob.FromRecord(record);
             var lastEventId = events is null ? 0 : await events.GetLastEventIdAsync(job.Id, ct).ConfigureAwait(false);
             await PublishAsync(job, lastEventId, TimeSpan.Zero, ct, recovered: true).ConfigureAwait(false);
@@ -630,6 +641,9 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
         [LoggerMessage(EventId = 2409, Level = LogLevel.Information, Message = "The store counts queued jobs again; queue depths are capped by it")]
         public static partial void QueuedCountBack(ILogger logger);
+
+        [LoggerMessage(EventId = 2410, Level = LogLevel.Information, Message = "Job {JobId} looks journaled but never published; not published again: this gateway refused it and its failed outcome waits for the store")]
+        public static partial void RefusalPending(ILogger logger, string jobId);
 
         [LoggerMessage(EventId = 2406, Level = LogLevel.Warning, Message = "Job {JobId} was still running (attempt {Attempt}) well past its deadline with no worker ending it; expired it")]
         public static partial void ExpiredOverdueRun(ILogger logger, string jobId, int attempt);

@@ -28,11 +28,13 @@ internal sealed partial class JobLifecycle
     private readonly RetryOptions _retry;
     private readonly IJobQueue _queue;
     private readonly IJobRerouter _rerouter;
+    private readonly PendingRefusals _refusals;
     private readonly ILogger<JobLifecycle> _logger;
 
     public JobLifecycle(IJobStore store, IJobEventHub events, LiveJobs live, SluiceMetrics metrics, ResultCache cache,
-        TimeProvider time, IOptions<RetryOptions> retry, IJobQueue queue, IJobRerouter rerouter, ILogger<JobLifecycle> logger)
+        TimeProvider time, IOptions<RetryOptions> retry, IJobQueue queue, IJobRerouter rerouter, PendingRefusals refusals, ILogger<JobLifecycle> logger)
     {
+        _refusals = refusals;
         _queue = queue;
         _rerouter = rerouter;
         _store = store;
@@ -687,11 +689,13 @@ internal sealed partial class JobLifecycle
     /// A running job's outcome is stored only while the store still has the job in this run (see <see cref="JobCompletion.Run"/>).
     /// A success fills the result cache unless <paramref name="cacheable"/> is false. <paramref name="letGoWhenSettledElsewhere"/>:
     /// only this caller can let <paramref name="reader"/>'s delivery go, also when a caller without one claimed the outcome first
-    /// (always so for a run's outcome, <paramref name="run"/> given).
+    /// (always so for a run's outcome, <paramref name="run"/> given). <paramref name="keepWhileStoreDown"/> (a submit the
+    /// queue refused, answered 503): an outcome the store cannot take now is kept by <see cref="PendingRefusals"/> and
+    /// written once it can, instead of leaving the job queued for a sweep or a restart to run.
     /// </summary>
     public async Task FinishAsync(QueuedJob job, IJobQueueReader? reader, JobStatus status, string? resultJson, string? error, int? batchSize, double runMs,
         bool releaseIdempotencyKey = false, string? errorCode = null, TimeSpan? retryAfter = null, LiveJob? run = null, bool cacheable = true,
-        bool letGoWhenSettledElsewhere = false)
+        bool letGoWhenSettledElsewhere = false, bool keepWhileStoreDown = false)
     {
         errorCode ??= JobErrorCodes.ForStatus(status);
         if (reader is not null && Abandoned(job, reader))
@@ -740,31 +744,39 @@ internal sealed partial class JobLifecycle
             var backoff = Backoff.First;
             var giveUpAt = now + StoreOutagePatience;
             var failedWrites = 0;
+            var completion = new JobCompletion
+            {
+                JobId = job.Id,
+                Status = status,
+                ResultJson = resultJson,
+                Error = error,
+                ErrorCode = errorCode,
+                RetryAfter = retryAfter,
+                BatchSize = batchSize,
+                QueuedMs = Math.Max(0, queuedMs),
+                RunMs = runMs,
+                CompletedAt = now,
+                Events = events,
+                CacheKey = cacheKey,
+                ReleaseIdempotencyKey = releaseIdempotencyKey,
+                Run = runIdentity,
+            };
             retry:
             try
             {
-                stored = await _store.CompleteAsync(
-                    new JobCompletion
-                    {
-                        JobId = job.Id,
-                        Status = status,
-                        ResultJson = resultJson,
-                        Error = error,
-                        ErrorCode = errorCode,
-                        RetryAfter = retryAfter,
-                        BatchSize = batchSize,
-                        QueuedMs = Math.Max(0, queuedMs),
-                        RunMs = runMs,
-                        CompletedAt = now,
-                        Events = events,
-                        CacheKey = cacheKey,
-                        ReleaseIdempotencyKey = releaseIdempotencyKey,
-                        Run = runIdentity,
-                    },
-                    CancellationToken.None).ConfigureAwait(false);
+                stored = await _store.CompleteAsync(completion, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
+                if (reader is null && keepWhileStoreDown)
+                {
+                    // The client is told the submit was refused: the job must end so, not stay queued for the sweep to
+                    // publish and run once the store is back. Kept until stored (PendingRefusals logs it, not as an error).
+                    _live.Remove(live);
+                    _refusals.Keep(completion, job.Model);
+                    return;
+                }
+
                 // Once per outcome, not once per try: a worker holds every outcome of an outage of any length.
                 if (failedWrites++ == 0)
                 {

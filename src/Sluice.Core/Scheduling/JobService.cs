@@ -201,8 +201,10 @@ internal sealed partial class JobService
                 else
                 {
                     // Rejected, so never accepted: the key is released with the failure so that the client's retry
-                    // with the same Idempotency-Key creates the job instead of replaying this failure.
-                    await _lifecycle.FinishAsync(queued, null, JobStatus.Failed, null, "rejected by the queue: " + result, null, 0, releaseIdempotencyKey: true, errorCode: JobErrorCodes.QueueRejected).ConfigureAwait(false);
+                    // with the same Idempotency-Key creates the job instead of replaying this failure. A store that is
+                    // down now gets that write later (kept, see PendingRefusals): the job must not run after a 503.
+                    await _lifecycle.FinishAsync(queued, null, JobStatus.Failed, null, "rejected by the queue: " + result, null, 0,
+                        releaseIdempotencyKey: true, errorCode: JobErrorCodes.QueueRejected, keepWhileStoreDown: true).ConfigureAwait(false);
                     return result == EnqueueResult.Full
                         ? Reject(SubmitStatus.QueueFull, "queue_full", RetryAfter(entry, depth, parsed))
                         : Reject(SubmitStatus.Unavailable, "queue_unavailable", TimeSpan.FromSeconds(2), "the queue is unavailable");
