@@ -773,7 +773,7 @@ internal sealed partial class JobLifecycle
                     // The client is told the submit was refused: the job must end so, not stay queued for the sweep to
                     // publish and run once the store is back. Kept until stored (PendingRefusals logs it, not as an error).
                     _live.Remove(live);
-                    _refusals.Keep(completion, job.Model);
+                    _refusals.Keep(completion, job.Model, job.AcceptedAt);
                     return;
                 }
 

@@ -28,8 +28,8 @@ internal sealed partial class PendingRefusals : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<PendingRefusals> _logger;
 
-    /// <summary>Job ids whose refusal is not stored yet, with the job's model (for the finished-jobs counter).</summary>
-    private readonly ConcurrentDictionary<string, string> _pending = new(StringComparer.Ordinal);
+    /// <summary>Job ids whose refusal is not stored yet, with the job's model and acceptance (for the finished-jobs counter and duration).</summary>
+    private readonly ConcurrentDictionary<string, (string Model, DateTimeOffset AcceptedAt)> _pending = new(StringComparer.Ordinal);
     private readonly Channel<JobCompletion> _writes = Channel.CreateUnbounded<JobCompletion>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _start = new();
@@ -52,9 +52,9 @@ internal sealed partial class PendingRefusals : IAsyncDisposable
     public bool IsPending(string jobId) => _pending.ContainsKey(jobId);
 
     /// <summary>Keeps a refused job's outcome (its last event the terminal one) until the store takes it.</summary>
-    public void Keep(JobCompletion refusal, string model)
+    public void Keep(JobCompletion refusal, string model, DateTimeOffset acceptedAt)
     {
-        _pending[refusal.JobId] = model;
+        _pending[refusal.JobId] = (model, acceptedAt);
         if (!_writes.Writer.TryWrite(refusal))
         {
             // Stopping: what is left is logged by the stop.
@@ -126,7 +126,7 @@ internal sealed partial class PendingRefusals : IAsyncDisposable
 
     private void Settled(JobCompletion refusal, bool stored, int failures)
     {
-        _pending.TryRemove(refusal.JobId, out var model);
+        _pending.TryRemove(refusal.JobId, out var job);
         if (!stored)
         {
             // Settled meanwhile by another write (a DELETE, its deadline, a worker that took a copy the broker had
@@ -138,7 +138,12 @@ internal sealed partial class PendingRefusals : IAsyncDisposable
 
         // The terminal event as stored, onto the job's live stream (which ends with it).
         _events.TryEnd(refusal.JobId, refusal.Events[^1]);
-        _metrics.JobsFinished.Add(1, new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("status", JobStatus.Failed.ToWire()));
+        // Counted and timed where it is stored, as JobLifecycle does for an outcome written at once; no span current (the
+        // loop runs under none), so the duration's exemplar leads nowhere rather than to an unrelated trace.
+        var modelTag = new KeyValuePair<string, object?>("model", job.Model);
+        var statusTag = new KeyValuePair<string, object?>("status", JobStatus.Failed.ToWire());
+        _metrics.JobsFinished.Add(1, modelTag, statusTag);
+        _metrics.JobDuration.Record(Math.Max(0, (refusal.CompletedAt - job.AcceptedAt).TotalSeconds), modelTag, statusTag);
         Log.Stored(_logger, refusal.JobId, failures);
     }
 

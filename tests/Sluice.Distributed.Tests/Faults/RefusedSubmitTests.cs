@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Npgsql;
 using Sluice.Distributed.Tests.Infrastructure;
+using Sluice.Testing.Server;
 
 namespace Sluice.Distributed.Tests.Faults;
 
@@ -120,6 +121,13 @@ public sealed class RefusedSubmitTests(Brokers brokers)
         var attempts = await cluster.ScalarAsync($"SELECT attempts FROM jobs WHERE id = '{id}'");
         Assert.True(jobStatus == 3 && started == 0 && attempts == 0,
             $"the refused job {id} ended with status {jobStatus}, {attempts} attempts, {started} started events (3, 0 and 0 expected): {cluster.Output}");
+
+        // Counted finished and timed once, by the gateway that stored the refusal, as every outcome is.
+        var labels = new[] { "model=\"sleep-batch\"", "status=\"failed\"" };
+        var metrics = await gateway.Client.GetStringAsync("/metrics");
+        Assert.True(PrometheusText.Counter(metrics, "sluice_jobs_finished_total", labels) == 1
+            && PrometheusText.Counter(metrics, "sluice_job_duration_seconds_count", labels) == 1,
+            "the stored refusal is not counted and timed once: " + metrics);
 
         var (retryStatus, retry) = await PostAsync(gateway, key);
         Assert.True(retryStatus == HttpStatusCode.Accepted, $"{(int)retryStatus} {retry}");
