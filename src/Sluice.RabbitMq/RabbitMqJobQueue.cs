@@ -102,7 +102,14 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
             await _topology.DeclareModelAsync(ch, model, cancellationToken).ConfigureAwait(false);
             _depths.TryAdd(model, default);
-            _poller ??= Task.Run(() => PollDepthsAsync(_stopping.Token));
+            if (_poller is null)
+            {
+                // Not under the declaring request's trace and log scope: the loop outlives it and serves every model.
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _poller ??= Task.Run(() => PollDepthsAsync(_stopping.Token));
+                }
+            }
         }
         catch (Exception ex) when (RabbitMqTopology.IsArgumentMismatch(ex))
         {
@@ -158,7 +165,11 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         {
             lock (_published)
             {
-                _marker ??= Task.Run(() => MarkPublishedLoopAsync(_stopping.Token));
+                // Not under the first confirmed request's trace and log scope: the loop outlives it and marks every job.
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _marker ??= Task.Run(() => MarkPublishedLoopAsync(_stopping.Token));
+                }
             }
         }
     }
