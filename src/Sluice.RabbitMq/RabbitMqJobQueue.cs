@@ -366,11 +366,23 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
         var exchange = delay > TimeSpan.FromMilliseconds(50) ? _topology.DelayExchange(RabbitMqTopology.TierFor(delay)) : _topology.WorkExchange;
         var routingKey = RabbitMqTopology.RoutingKey(job.Model, job.Priority);
-        var ch = await PublisherAsync(ct).ConfigureAwait(false);
+        // The confirm timeout bounds opening the publisher channel too: on a frozen broker that round trip would wait out
+        // the client's 20 s continuation timeout, and the first submit after a start with it.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.ConfirmTimeout);
-        // mandatory: an unroutable job (lane not declared) comes back as a failed publish instead of vanishing.
-        await ch.BasicPublishAsync(exchange, routingKey, mandatory: true, props, body, timeout.Token).ConfigureAwait(false);
+        try
+        {
+            var ch = await PublisherAsync(timeout.Token).ConfigureAwait(false);
+            // mandatory: an unroutable job (lane not declared) comes back as a failed publish instead of vanishing.
+            await ch.BasicPublishAsync(exchange, routingKey, mandatory: true, props, body, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested && ex is not OutOfMemoryException)
+        {
+            // No confirm in time: a broker that is frozen, partitioned or overloaded, while the connection still looks
+            // open. Told by the timeout, not the exception's type, which the client does not keep to one.
+            var reason = $"RabbitMQ did not confirm a publish within {_options.ConfirmTimeout.TotalSeconds:0.#} s (publisher confirm timeout)";
+            throw new TimeoutException(reason, ex);
+        }
     }
 
     private async ValueTask<IChannel> PublisherAsync(CancellationToken ct)
@@ -382,6 +394,15 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         }
 
         await _publisherGate.WaitAsync(ct).ConfigureAwait(false);
+        // The client's channel open does not heed cancellation: on a broker that does not answer it waits out its 20 s
+        // continuation timeout. The caller stops waiting at its own timeout; the open goes on, holding the gate, and a
+        // channel that opens after all is kept for the next publish rather than left open and unused.
+        return await OpenPublisherAsync(i).WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Opens publisher channel <paramref name="i"/> (the caller took the gate; released here, once the open ends).</summary>
+    private async Task<IChannel> OpenPublisherAsync(int i)
+    {
         try
         {
             if (_publishers[i] is { } again)
@@ -389,8 +410,8 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
                 return again;
             }
 
-            var conn = await _connection.GetAsync(ct).ConfigureAwait(false);
-            var ch = await conn.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), ct).ConfigureAwait(false);
+            var conn = await _connection.GetAsync(CancellationToken.None).ConfigureAwait(false);
+            var ch = await conn.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), CancellationToken.None).ConfigureAwait(false);
             _publishers[i] = ch;
             return ch;
         }
