@@ -50,6 +50,9 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private int _next;
     private int _disposed;
 
+    // Why the latest publisher confirm failed, null once one succeeded: readiness follows it (RabbitMqHealthCheck).
+    private string? _confirmFailure;
+
     // Jobs whose deadline a timer of this process watches (WatchDeadline), so the sweep arms each once.
     private readonly ConcurrentDictionary<string, byte> _timed = new(StringComparer.Ordinal);
 
@@ -381,8 +384,64 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             // No confirm in time: a broker that is frozen, partitioned or overloaded, while the connection still looks
             // open. Told by the timeout, not the exception's type, which the client does not keep to one.
             var reason = $"RabbitMQ did not confirm a publish within {_options.ConfirmTimeout.TotalSeconds:0.#} s (publisher confirm timeout)";
+            Volatile.Write(ref _confirmFailure, reason);
             throw new TimeoutException(reason, ex);
         }
+        catch (RabbitMQ.Client.Exceptions.PublishException ex) when (!ex.IsReturn)
+        {
+            // A nack: the broker could not take the message (a quorum queue without its majority, an internal error).
+            Volatile.Write(ref _confirmFailure, $"RabbitMQ refused a publish (publisher confirm nack of sequence number {ex.PublishSequenceNumber})");
+            throw;
+        }
+
+        // Read before the write so the hot path stores nothing while confirms succeed.
+        if (Volatile.Read(ref _confirmFailure) is not null)
+        {
+            Volatile.Write(ref _confirmFailure, null);
+        }
+    }
+
+    /// <summary>
+    /// Why the latest publisher confirm failed (timed out or nacked), or null once a later publish or probe was confirmed.
+    /// Each failure stores a new string, so a probe can tell whether another failure came after the one it was started for.
+    /// </summary>
+    internal string? ConfirmFailure => Volatile.Read(ref _confirmFailure);
+
+    /// <summary>
+    /// A confirmed publish that leaves nothing behind: through the default exchange to a routing key no queue has, not
+    /// mandatory, so the broker drops it and confirms at once (nothing is returned or stored), while a frozen or
+    /// partitioned broker leaves it unconfirmed as it would a job. Sent on an existing publisher channel, since opening
+    /// one is a round trip that would hang the same way. Clears <paramref name="failure"/> when confirmed, unless another
+    /// publish failed since. Throws <see cref="TimeoutException"/> without a confirm within <paramref name="timeout"/>.
+    /// </summary>
+    internal async Task ProbeConfirmAsync(string failure, TimeSpan timeout, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        try
+        {
+            var ch = OpenPublisher() ?? await PublisherAsync(cts.Token).ConfigureAwait(false);
+            await ch.BasicPublishAsync("", _options.Prefix + ".readiness-probe", mandatory: false, new BasicProperties { Type = "sluice.readiness-probe" }, ReadOnlyMemory<byte>.Empty, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (cts.IsCancellationRequested && !ct.IsCancellationRequested && ex is not OutOfMemoryException)
+        {
+            throw new TimeoutException($"a probe publish was not confirmed within {timeout.TotalSeconds:0.0#} s", ex);
+        }
+
+        Interlocked.CompareExchange(ref _confirmFailure, null, failure);
+    }
+
+    private IChannel? OpenPublisher()
+    {
+        foreach (var ch in _publishers)
+        {
+            if (ch is { IsOpen: true })
+            {
+                return ch;
+            }
+        }
+
+        return null;
     }
 
     private async ValueTask<IChannel> PublisherAsync(CancellationToken ct)
