@@ -51,6 +51,9 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private int _next;
     private int _disposed;
 
+    // Why the latest publisher confirm failed, null once one succeeded: readiness follows it (RabbitMqHealthCheck).
+    private string? _confirmFailure;
+
     // Jobs whose deadline a timer of this process watches (WatchDeadline), so the sweep arms each once.
     private readonly ConcurrentDictionary<string, byte> _timed = new(StringComparer.Ordinal);
 
@@ -388,11 +391,79 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
         var exchange = delay > TimeSpan.FromMilliseconds(50) ? _topology.DelayExchange(RabbitMqTopology.TierFor(delay)) : _topology.WorkExchange;
         var routingKey = RabbitMqTopology.RoutingKey(job.Model, job.Priority);
-        var ch = await PublisherAsync(ct).ConfigureAwait(false);
+        // The confirm timeout bounds opening the publisher channel too: on a frozen broker that round trip would wait out
+        // the client's 20 s continuation timeout, and the first submit after a start with it.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.ConfirmTimeout);
-        // mandatory: an unroutable job (lane not declared) comes back as a failed publish instead of vanishing.
-        await ch.BasicPublishAsync(exchange, routingKey, mandatory: true, props, body, timeout.Token).ConfigureAwait(false);
+        try
+        {
+            var ch = await PublisherAsync(timeout.Token).ConfigureAwait(false);
+            // mandatory: an unroutable job (lane not declared) comes back as a failed publish instead of vanishing.
+            await ch.BasicPublishAsync(exchange, routingKey, mandatory: true, props, body, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested && ex is not OutOfMemoryException)
+        {
+            // No confirm in time: a broker that is frozen, partitioned or overloaded, while the connection still looks
+            // open. Told by the timeout, not the exception's type, which the client does not keep to one.
+            var reason = $"RabbitMQ did not confirm a publish within {_options.ConfirmTimeout.TotalSeconds:0.#} s (publisher confirm timeout)";
+            Volatile.Write(ref _confirmFailure, reason);
+            throw new TimeoutException(reason, ex);
+        }
+        catch (RabbitMQ.Client.Exceptions.PublishException ex) when (!ex.IsReturn)
+        {
+            // A nack: the broker could not take the message (a quorum queue without its majority, an internal error).
+            Volatile.Write(ref _confirmFailure, $"RabbitMQ refused a publish (publisher confirm nack of sequence number {ex.PublishSequenceNumber})");
+            throw;
+        }
+
+        // Read before the write so the hot path stores nothing while confirms succeed.
+        if (Volatile.Read(ref _confirmFailure) is not null)
+        {
+            Volatile.Write(ref _confirmFailure, null);
+        }
+    }
+
+    /// <summary>
+    /// Why the latest publisher confirm failed (timed out or nacked), or null once a later publish or probe was confirmed.
+    /// Each failure stores a new string, so a probe can tell whether another failure came after the one it was started for.
+    /// </summary>
+    internal string? ConfirmFailure => Volatile.Read(ref _confirmFailure);
+
+    /// <summary>
+    /// A confirmed publish that leaves nothing behind: through the default exchange to a routing key no queue has, not
+    /// mandatory, so the broker drops it and confirms at once (nothing is returned or stored), while a frozen or
+    /// partitioned broker leaves it unconfirmed as it would a job. Sent on an existing publisher channel, since opening
+    /// one is a round trip that would hang the same way. Clears <paramref name="failure"/> when confirmed, unless another
+    /// publish failed since. Throws <see cref="TimeoutException"/> without a confirm within <paramref name="timeout"/>.
+    /// </summary>
+    internal async Task ProbeConfirmAsync(string failure, TimeSpan timeout, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeout);
+        try
+        {
+            var ch = OpenPublisher() ?? await PublisherAsync(cts.Token).ConfigureAwait(false);
+            await ch.BasicPublishAsync("", _options.Prefix + ".readiness-probe", mandatory: false, new BasicProperties { Type = "sluice.readiness-probe" }, ReadOnlyMemory<byte>.Empty, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (cts.IsCancellationRequested && !ct.IsCancellationRequested && ex is not OutOfMemoryException)
+        {
+            throw new TimeoutException($"a probe publish was not confirmed within {timeout.TotalSeconds:0.0#} s", ex);
+        }
+
+        Interlocked.CompareExchange(ref _confirmFailure, null, failure);
+    }
+
+    private IChannel? OpenPublisher()
+    {
+        foreach (var ch in _publishers)
+        {
+            if (ch is { IsOpen: true })
+            {
+                return ch;
+            }
+        }
+
+        return null;
     }
 
     private async ValueTask<IChannel> PublisherAsync(CancellationToken ct)
@@ -404,6 +475,15 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         }
 
         await _publisherGate.WaitAsync(ct).ConfigureAwait(false);
+        // The client's channel open does not heed cancellation: on a broker that does not answer it waits out its 20 s
+        // continuation timeout. The caller stops waiting at its own timeout; the open goes on, holding the gate, and a
+        // channel that opens after all is kept for the next publish rather than left open and unused.
+        return await OpenPublisherAsync(i).WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Opens publisher channel <paramref name="i"/> (the caller took the gate; released here, once the open ends).</summary>
+    private async Task<IChannel> OpenPublisherAsync(int i)
+    {
         try
         {
             if (_publishers[i] is { } again)
@@ -411,8 +491,8 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
                 return again;
             }
 
-            var conn = await _connection.GetAsync(ct).ConfigureAwait(false);
-            var ch = await conn.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), ct).ConfigureAwait(false);
+            var conn = await _connection.GetAsync(CancellationToken.None).ConfigureAwait(false);
+            var ch = await conn.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), CancellationToken.None).ConfigureAwait(false);
             _publishers[i] = ch;
             return ch;
         }

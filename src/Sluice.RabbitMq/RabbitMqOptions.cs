@@ -24,7 +24,10 @@ public sealed class RabbitMqOptions
     [Range(1, 16)]
     public int PrefetchMultiplier { get; set; } = 2;
 
-    /// <summary>Longest wait for a publisher confirm before the submit answers 503.</summary>
+    /// <summary>
+    /// Longest wait for a publish and its confirm (opening the publisher channel included) before the submit answers
+    /// 503; one that runs out turns readiness 503 until a publish is confirmed again.
+    /// </summary>
     public TimeSpan ConfirmTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How often gateways refresh queue depths (the lanes' ready counts, capped by the store's queued jobs) for max_queue_depth and the queue-depth gauge.</summary>

@@ -25,6 +25,8 @@ public static class RabbitMqServiceCollectionExtensions
         services.RemoveAll<IJobEventHub>();
         services.AddSingleton<IJobEventHub>(sp => sp.GetRequiredService<RabbitMqJobEventHub>());
         services.AddHostedService(sp => sp.GetRequiredService<RabbitMqJobEventHub>());
+        // A singleton: AddCheck<T> would build a new check per probe, losing the probe in flight and the cached answer.
+        services.TryAddSingleton<RabbitMqHealthCheck>();
         services.AddHealthChecks().AddCheck<RabbitMqHealthCheck>("broker", tags: ["ready"]);
         services.TryAddSingleton<RabbitMqDeadLetterReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<RabbitMqDeadLetterReconciler>());

@@ -113,6 +113,8 @@ public static class SluiceServerExtensions
         services.TryAddSingleton<HealthTransitionLog>();
         services.TryAddSingleton<ShutdownReadiness>();
         services.AddHostedService(sp => sp.GetRequiredService<ShutdownReadiness>());
+        // A singleton: AddCheck<T> alone builds a new check per probe, so the store check's shared, cached answer was never reused.
+        services.TryAddSingleton<StoreHealthCheck>();
         services.AddHealthChecks().AddCheck<ModelsHealthCheck>("models", tags: ["ready"]).AddCheck<StoreHealthCheck>("store", tags: ["ready"])
             .Add(new HealthCheckRegistration("shutdown", sp => sp.GetRequiredService<ShutdownReadiness>(), failureStatus: null, tags: ["ready"]));
         services.Configure<JsonOptions>(o =>

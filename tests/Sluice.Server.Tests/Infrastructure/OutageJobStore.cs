@@ -39,8 +39,18 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
 
     public ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken) => Store.CreateAsync(job, cancellationToken);
 
+    private int _healthLookups;
+
+    /// <summary>How often the readiness check's lookup (of the id <c>job_health_probe</c>) reached the store.</summary>
+    public int HealthLookups => Volatile.Read(ref _healthLookups);
+
     public async ValueTask<JobRecord?> GetAsync(string id, CancellationToken cancellationToken)
     {
+        if (id == "job_health_probe")
+        {
+            Interlocked.Increment(ref _healthLookups);
+        }
+
         var job = await Store.GetAsync(id, cancellationToken);
         if (HeldReads is { } held)
         {

@@ -742,6 +742,29 @@ public sealed class OutageTests
         Assert.Equal("healthy", up.GetProperty("checks").GetProperty("store").GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task HealthReady_ProbedRepeatedlyWhileStoreDown_StoreAskedAboutOncePerTwoSeconds()
+    {
+        // AddCheck<StoreHealthCheck> built a new check for every probe, so its cached answer was never reused: each of a
+        // load balancer's and Kubernetes' probes cost a store query (or waited out the timeout on a hung store).
+        await using var server = await StartAsync();
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        store.Down = true;
+        // The healthy answer from the start is reused for up to 2 s: wait for the outage's.
+        await PollReadyAsync(server, HttpStatusCode.ServiceUnavailable);
+        var before = store.HealthLookups;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 10; i++)
+        {
+            using var r = await server.Client.GetAsync("/health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
+        }
+
+        var asked = store.HealthLookups - before;
+        // One lookup, and one more per 2 s the ten probes took (a slow machine), not one per probe.
+        Assert.True(asked <= 2 + (int)(sw.Elapsed.TotalSeconds / 2), $"{asked} store lookups for 10 probes in {sw.Elapsed.TotalSeconds:F1} s");
+    }
+
     /// <summary>Polls /health/ready until it answers <paramref name="expected"/> (answers are cached for 2 s).</summary>
     private static async Task<System.Text.Json.JsonElement> PollReadyAsync(TestServer server, HttpStatusCode expected)
     {
