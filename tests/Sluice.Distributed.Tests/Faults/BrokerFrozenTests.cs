@@ -66,7 +66,7 @@ public sealed class BrokerFrozenTests(Brokers brokers)
         await using var cluster = await Cluster.CreateAsync(brokers);
         var gateway = await cluster.StartAsync("gateway");
         var worker = await cluster.StartAsync("worker");
-        await ReadyAsync(gateway, HttpStatusCode.OK, cluster, "");
+        await cluster.WaitReadyAsync(gateway, HttpStatusCode.OK, "broker", "");
         // The gateway's four publisher channels opened, so the frozen submit waits for its confirm on one of them.
         for (var i = 0; i < 4; i++)
         {
@@ -84,7 +84,7 @@ public sealed class BrokerFrozenTests(Brokers brokers)
             Assert.True(status == HttpStatusCode.ServiceUnavailable, $"{(int)status} {body}");
             var refusedAfter = frozen.Elapsed;
 
-            var down = await ReadyAsync(gateway, HttpStatusCode.ServiceUnavailable, cluster, "confirm");
+            var down = await cluster.WaitReadyAsync(gateway, HttpStatusCode.ServiceUnavailable, "broker", "confirm");
             var downAfter = frozen.Elapsed;
             Assert.Equal("unhealthy", down.GetProperty("checks").GetProperty("broker").GetProperty("status").GetString());
             // Within a few seconds of the refused submit, well before the heartbeat gives up on the connection.
@@ -104,11 +104,11 @@ public sealed class BrokerFrozenTests(Brokers brokers)
         }
 
         // Nothing restarted: the probe sees the broker confirm again.
-        var up = await ReadyAsync(gateway, HttpStatusCode.OK, cluster, "");
+        var up = await cluster.WaitReadyAsync(gateway, HttpStatusCode.OK, "broker", "");
         Assert.Equal("healthy", up.GetProperty("checks").GetProperty("broker").GetProperty("status").GetString());
         var (accepted, job) = await Cluster.PostJobAsync(gateway.Client, "{\"model\":\"echo\",\"input\":{}}");
         Assert.True(accepted == HttpStatusCode.Accepted, $"{(int)accepted} {job}\n{cluster.Output}");
-        await ReadyAsync(worker, HttpStatusCode.OK, cluster, "");
+        await cluster.WaitReadyAsync(worker, HttpStatusCode.OK, "broker", "");
         await cluster.WaitAllTerminalAsync(6, Brokers.DeliveryWait);
         var id = job.GetProperty("id").GetString()!;
         Assert.Equal("succeeded", (await Cluster.GetJobAsync(gateway.Client, id)).GetProperty("status").GetString());
@@ -121,24 +121,5 @@ public sealed class BrokerFrozenTests(Brokers brokers)
         using var kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
         kill.WaitForExit();
         Assert.Equal(0, kill.ExitCode);
-    }
-
-    /// <summary>Polls /health/ready until it answers <paramref name="expected"/> with <paramref name="reason"/> in the broker's description; its JSON.</summary>
-    private static async Task<JsonElement> ReadyAsync(SluiceNode node, HttpStatusCode expected, Cluster cluster, string reason)
-    {
-        var until = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            using var r = await node.Client.GetAsync("/health/ready");
-            var body = await r.Content.ReadAsStringAsync();
-            using var doc = JsonDocument.Parse(body);
-            if (r.StatusCode == expected && doc.RootElement.GetProperty("checks").GetProperty("broker").GetProperty("description").GetString()!.Contains(reason, StringComparison.Ordinal))
-            {
-                return doc.RootElement.Clone();
-            }
-
-            Assert.True(DateTime.UtcNow < until, $"/health/ready of the {node.Role} still {(int)r.StatusCode}: {body}\n{cluster.Output}");
-            await Task.Delay(100);
-        }
     }
 }

@@ -1,5 +1,7 @@
+using System.Net;
 using Npgsql;
 using Sluice.Distributed.Tests.Infrastructure;
+using Sluice.Testing.Server;
 
 namespace Sluice.Distributed.Tests.Faults;
 
@@ -34,12 +36,12 @@ public sealed class BrokerRestartTests(Brokers brokers)
 
             var down = load.Unavailable.Count;
             // Readiness follows the broker: a load balancer stops sending submits that could only answer 503.
-            await WaitReadyAsync(gateway, ready: false, "broker");
+            await cluster.WaitReadyAsync(gateway, HttpStatusCode.ServiceUnavailable, "broker");
             await brokers.StartRabbitMqAsync();
             var restarted = DateTime.UtcNow;
             // Nobody restarts the gateway or the worker: they must find the broker again by themselves.
             await load.WaitAcceptedSinceAsync(restarted, 50, TimeSpan.FromSeconds(60), () => cluster.Output);
-            await WaitReadyAsync(gateway, ready: true, "broker");
+            await cluster.WaitReadyAsync(gateway, HttpStatusCode.OK, "broker");
             await load.DisposeAsync();
             Assert.True(down > 0, "no submit saw the broker down");
             Assert.Empty(load.Unexpected);
@@ -121,11 +123,11 @@ public sealed class BrokerRestartTests(Brokers brokers)
                 await Task.Delay(50);
             }
 
-            await WaitReadyAsync(gateway, ready: false, "store");
+            await cluster.WaitReadyAsync(gateway, HttpStatusCode.ServiceUnavailable, "store");
             await brokers.StartPostgresAsync();
             var restarted = DateTime.UtcNow;
             await load.WaitAcceptedSinceAsync(restarted, 50, TimeSpan.FromSeconds(60), () => cluster.Output);
-            await WaitReadyAsync(gateway, ready: true, "store");
+            await cluster.WaitReadyAsync(gateway, HttpStatusCode.OK, "store");
             await load.DisposeAsync();
             Assert.True(load.Unavailable.Count >= 20, $"only {load.Unavailable.Count} submits answered 503 while PostgreSQL was down");
             // Fail fast: a dead store is noticed in about the connect timeout, not after a long hang.
@@ -209,10 +211,14 @@ public sealed class BrokerRestartTests(Brokers brokers)
             await Task.Delay(250);
         }
 
-        // The worker says once that the write failed and once that it went through, not once per try (every 2 s).
+        // The worker says once that the write failed and once that it went through, not once per try (every 2 s). Its
+        // console logger writes on a thread of its own, so the second line may reach us after the store shows the outcome.
+        var stored = $"Outcome of job {id} stored after";
+        await Poll.UntilAsync(() => Task.FromResult(worker.Output.Contains(stored, StringComparison.Ordinal)),
+            () => "the worker never said the held outcome was stored: " + worker.Output, TimeSpan.FromSeconds(10));
         var log = worker.Output;
         Assert.Equal(1, Occurrences(log, failedWrite));
-        Assert.Equal(1, Occurrences(log, $"Outcome of job {id} stored after"));
+        Assert.Equal(1, Occurrences(log, stored));
     }
 
     private static int Occurrences(string text, string part)
@@ -224,26 +230,6 @@ public sealed class BrokerRestartTests(Brokers brokers)
         }
 
         return count;
-    }
-
-    /// <summary>Polls /health/ready until it answers 200 (<paramref name="ready"/>) or 503 with <paramref name="check"/> unhealthy.</summary>
-    private static async Task WaitReadyAsync(SluiceNode node, bool ready, string check)
-    {
-        var until = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            using var r = await node.Client.GetAsync("/health/ready");
-            var body = await r.Content.ReadAsStringAsync();
-            using var doc = System.Text.Json.JsonDocument.Parse(body);
-            var status = doc.RootElement.GetProperty("checks").GetProperty(check).GetProperty("status").GetString();
-            if (ready ? r.IsSuccessStatusCode && status == "healthy" : r.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && status == "unhealthy")
-            {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < until, $"/health/ready still {(int)r.StatusCode}: {body}");
-            await Task.Delay(200);
-        }
     }
 
     /// <summary>Every accepted job succeeds exactly once (one result, one completed event).</summary>

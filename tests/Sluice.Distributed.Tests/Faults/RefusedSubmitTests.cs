@@ -44,10 +44,10 @@ public sealed class RefusedSubmitTests(Brokers brokers)
             }
 
             var submit = PostAsync(gateway, key);
-            await UntilAsync(
+            await Poll.UntilAsync(
                 async () => await cluster.ScalarAsync(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO events%unnest%'") > 0,
-                TimeSpan.FromSeconds(30), () => "the refusal's write never reached the store: " + cluster.Output);
+                () => "the refusal's write never reached the store: " + cluster.Output, TimeSpan.FromSeconds(30));
             id = await OnlyJobIdAsync(cluster);
             await brokers.StopPostgresAsync();
             var (status, problem) = await submit;
@@ -80,9 +80,9 @@ public sealed class RefusedSubmitTests(Brokers brokers)
 
         // The sweep claims the job (queued, never published, older than RepublishAfter) and leaves it alone.
         var skipped = $"Job {id} looks journaled but never published; not published again";
-        await UntilAsync(
+        await Poll.UntilAsync(
             () => Task.FromResult(gateway.Output.Contains(skipped, StringComparison.Ordinal)),
-            TimeSpan.FromSeconds(30), () => "the sweep never passed the refused job by: " + cluster.Output);
+            () => "the sweep never passed the refused job by: " + cluster.Output, TimeSpan.FromSeconds(30));
         Assert.Equal(0L, await cluster.ScalarAsync($"SELECT count(*) FROM events WHERE job_id = '{id}' AND type = 'started'"));
 
         await Exec(db, "GRANT DELETE ON idempotency TO sluice");
@@ -114,9 +114,9 @@ public sealed class RefusedSubmitTests(Brokers brokers)
     private static async Task AssertFailedUnrunAndKeyReleasedAsync(Cluster cluster, SluiceNode gateway, string id, string key)
     {
         long jobStatus = 0;
-        await UntilAsync(
+        await Poll.UntilAsync(
             async () => (jobStatus = await cluster.ScalarAsync($"SELECT status FROM jobs WHERE id = '{id}'")) >= 2,
-            TimeSpan.FromSeconds(40), () => $"the refused job {id} is still {jobStatus} in the store: " + cluster.Output);
+            () => $"the refused job {id} is still {jobStatus} in the store: " + cluster.Output, TimeSpan.FromSeconds(40));
         var started = await cluster.ScalarAsync($"SELECT count(*) FROM events WHERE job_id = '{id}' AND type = 'started'");
         var attempts = await cluster.ScalarAsync($"SELECT attempts FROM jobs WHERE id = '{id}'");
         Assert.True(jobStatus == 3 && started == 0 && attempts == 0,
@@ -133,9 +133,9 @@ public sealed class RefusedSubmitTests(Brokers brokers)
         Assert.True(retryStatus == HttpStatusCode.Accepted, $"{(int)retryStatus} {retry}");
         var retryId = retry.GetProperty("id").GetString()!;
         Assert.NotEqual(id, retryId);
-        await UntilAsync(
+        await Poll.UntilAsync(
             async () => await cluster.ScalarAsync($"SELECT count(*) FROM jobs WHERE id = '{retryId}' AND status = 2") == 1,
-            TimeSpan.FromSeconds(30), () => $"the retry {retryId} did not succeed: " + cluster.Output);
+            () => $"the retry {retryId} did not succeed: " + cluster.Output, TimeSpan.FromSeconds(30));
         Assert.Equal(3L, await cluster.ScalarAsync($"SELECT status FROM jobs WHERE id = '{id}'"));
     }
 
@@ -159,19 +159,5 @@ public sealed class RefusedSubmitTests(Brokers brokers)
     {
         await using var cmd = new NpgsqlCommand(sql, db);
         await cmd.ExecuteNonQueryAsync();
-    }
-
-    private static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> failure)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow >= until)
-            {
-                Assert.Fail(failure());
-            }
-
-            await Task.Delay(100);
-        }
     }
 }

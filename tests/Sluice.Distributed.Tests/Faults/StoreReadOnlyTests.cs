@@ -24,7 +24,7 @@ public sealed class StoreReadOnlyTests(Brokers brokers)
 
         await FailOverAsync(cluster, $"ALTER DATABASE {database} SET default_transaction_read_only = on");
         // The sessions the failover broke read as unavailable first; then the new ones find the database read-only.
-        var down = await ReadyAsync(gateway, HttpStatusCode.ServiceUnavailable, cluster, "read-only");
+        var down = await cluster.WaitReadyAsync(gateway, HttpStatusCode.ServiceUnavailable, "store", "read-only");
         Assert.Equal("unhealthy", down.GetProperty("checks").GetProperty("store").GetProperty("status").GetString());
         using (var live = await gateway.Client.GetAsync("/health/live"))
         {
@@ -32,7 +32,7 @@ public sealed class StoreReadOnlyTests(Brokers brokers)
         }
 
         await FailOverAsync(cluster, $"BEGIN READ WRITE; ALTER DATABASE {database} RESET default_transaction_read_only; COMMIT");
-        var up = await ReadyAsync(gateway, HttpStatusCode.OK, cluster, "");
+        var up = await cluster.WaitReadyAsync(gateway, HttpStatusCode.OK, "store", "");
         Assert.Equal("healthy", up.GetProperty("checks").GetProperty("store").GetProperty("status").GetString());
         using var accepted = await gateway.Client.PostAsync("/v1/jobs", new StringContent("{\"model\":\"echo\",\"input\":{}}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
@@ -51,7 +51,7 @@ public sealed class StoreReadOnlyTests(Brokers brokers)
         var database = new Uri(cluster.StoreUrl).AbsolutePath.TrimStart('/');
 
         await FailOverAsync(cluster, $"ALTER DATABASE {database} SET default_transaction_read_only = on");
-        await ReadyAsync(gateway, HttpStatusCode.ServiceUnavailable, cluster, "read-only");
+        await cluster.WaitReadyAsync(gateway, HttpStatusCode.ServiceUnavailable, "store", "read-only");
         using (var refused = await gateway.Client.DeleteAsync($"/v1/jobs/{id}"))
         {
             Assert.True(refused.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)refused.StatusCode} {await refused.Content.ReadAsStringAsync()}");
@@ -60,7 +60,7 @@ public sealed class StoreReadOnlyTests(Brokers brokers)
         }
 
         await FailOverAsync(cluster, $"BEGIN READ WRITE; ALTER DATABASE {database} RESET default_transaction_read_only; COMMIT");
-        await ReadyAsync(gateway, HttpStatusCode.OK, cluster, "");
+        await cluster.WaitReadyAsync(gateway, HttpStatusCode.OK, "store", "");
         using var cancelled = await gateway.Client.DeleteAsync($"/v1/jobs/{id}");
         Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
         Assert.Equal("cancelled", (await Cluster.GetJobAsync(gateway.Client, id)).GetProperty("status").GetString());
@@ -72,24 +72,5 @@ public sealed class StoreReadOnlyTests(Brokers brokers)
         await using var conn = await cluster.OpenStoreAsync();
         await using var cmd = new NpgsqlCommand(sql + "; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", conn);
         await cmd.ExecuteNonQueryAsync();
-    }
-
-    /// <summary>Polls /health/ready until it answers <paramref name="expected"/> with <paramref name="reason"/> in the store's description; its JSON.</summary>
-    private static async Task<JsonElement> ReadyAsync(SluiceNode node, HttpStatusCode expected, Cluster cluster, string reason)
-    {
-        var until = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            using var r = await node.Client.GetAsync("/health/ready");
-            var body = await r.Content.ReadAsStringAsync();
-            using var doc = JsonDocument.Parse(body);
-            if (r.StatusCode == expected && doc.RootElement.GetProperty("checks").GetProperty("store").GetProperty("description").GetString()!.Contains(reason, StringComparison.Ordinal))
-            {
-                return JsonDocument.Parse(body).RootElement;
-            }
-
-            Assert.True(DateTime.UtcNow < until, $"/health/ready still {(int)r.StatusCode}: {body}\n{cluster.Output}");
-            await Task.Delay(100);
-        }
     }
 }

@@ -109,6 +109,32 @@ public sealed class Cluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Polls <paramref name="node"/>'s /health/ready until it answers <paramref name="expected"/> with its
+    /// <paramref name="check"/> check healthy (200) or unhealthy (503) and <paramref name="reason"/> in that check's
+    /// description; returns the answer's JSON.
+    /// </summary>
+    public async Task<JsonElement> WaitReadyAsync(SluiceNode node, HttpStatusCode expected, string check, string reason = "")
+    {
+        var want = expected == HttpStatusCode.OK ? "healthy" : "unhealthy";
+        var until = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var r = await node.Client.GetAsync("/health/ready");
+            var body = await r.Content.ReadAsStringAsync();
+            using var doc = JsonDocument.Parse(body);
+            var named = doc.RootElement.GetProperty("checks").GetProperty(check);
+            if (r.StatusCode == expected && named.GetProperty("status").GetString() == want
+                && (named.TryGetProperty("description", out var d) ? d.GetString() ?? "" : "").Contains(reason, StringComparison.Ordinal))
+            {
+                return doc.RootElement.Clone();
+            }
+
+            Assert.True(DateTime.UtcNow < until, $"/health/ready of the {node.Role} still {(int)r.StatusCode}: {body}\n{Output}");
+            await Task.Delay(100);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var n in _nodes)
