@@ -14,34 +14,23 @@ namespace Sluice.Core.Health;
 /// What the probe is asked about: an answer is reused only for the same instance (a newer failure to look into, by
 /// reference, even if it reads the same), never for another.
 /// </typeparam>
-internal sealed class CachedHealthProbe<TState>
+/// <param name="probe">Asks the dependency once; the token is cancelled at <paramref name="timeout"/>.</param>
+/// <param name="failed">The answer when the probe throws: <see cref="TimeoutException"/> (or the token's cancellation) when it ran out of time.</param>
+internal sealed class CachedHealthProbe<TState>(
+    Func<TState, CancellationToken, Task<HealthCheckResult>> probe, Func<TState, Exception, HealthCheckResult> failed,
+    TimeSpan timeout, TimeSpan cacheFor, TimeProvider time)
     where TState : class
 {
-    private readonly Func<TState, CancellationToken, Task<HealthCheckResult>> _probe;
-    private readonly Func<TState, Exception, HealthCheckResult> _failed;
-    private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private Task<HealthCheckResult>? _last;
     private TState? _lastState;
     private long _lastAt;
 
-    /// <param name="probe">Asks the dependency once; the token is cancelled at <paramref name="timeout"/>.</param>
-    /// <param name="failed">The answer when the probe throws: <see cref="TimeoutException"/> (or the token's cancellation) when it ran out of time.</param>
-    public CachedHealthProbe(Func<TState, CancellationToken, Task<HealthCheckResult>> probe, Func<TState, Exception, HealthCheckResult> failed,
-        TimeSpan timeout, TimeSpan cacheFor, TimeProvider time)
-    {
-        _probe = probe;
-        _failed = failed;
-        Timeout = timeout;
-        CacheFor = cacheFor;
-        _time = time;
-    }
-
     /// <summary>Longest wait for a probe's answer.</summary>
-    public TimeSpan Timeout { get; }
+    public TimeSpan Timeout { get; } = timeout;
 
     /// <summary>How long a finished answer is reused.</summary>
-    public TimeSpan CacheFor { get; }
+    public TimeSpan CacheFor { get; } = cacheFor;
 
     /// <summary>The answer about <paramref name="state"/>: the probe's in flight, a recent one's, or a new probe's.</summary>
     public Task<HealthCheckResult> CheckAsync(TState state)
@@ -49,9 +38,9 @@ internal sealed class CachedHealthProbe<TState>
         lock (_gate)
         {
             // The age counts from the probe's start, so a slow answer is not held longer than a quick one.
-            if (_last is null || (_last.IsCompleted && (!ReferenceEquals(_lastState, state) || _time.GetElapsedTime(_lastAt) > CacheFor)))
+            if (_last is null || (_last.IsCompleted && (!ReferenceEquals(_lastState, state) || time.GetElapsedTime(_lastAt) > CacheFor)))
             {
-                _lastAt = _time.GetTimestamp();
+                _lastAt = time.GetTimestamp();
                 _lastState = state;
                 _last = ProbeAsync(state);
             }
@@ -64,12 +53,12 @@ internal sealed class CachedHealthProbe<TState>
     {
         try
         {
-            using var timeout = new CancellationTokenSource(Timeout, _time);
-            return await _probe(state, timeout.Token).WaitAsync(Timeout, _time).ConfigureAwait(false);
+            using var cts = new CancellationTokenSource(Timeout, time);
+            return await probe(state, cts.Token).WaitAsync(Timeout, time).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            return _failed(state, ex);
+            return failed(state, ex);
         }
     }
 }
