@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Sluice.Core.Health;
 
 namespace Sluice.RabbitMq;
 
@@ -18,10 +19,8 @@ internal sealed class RabbitMqHealthCheck(RabbitMqConnection connection, RabbitM
     /// <summary>How long a probe's answer is reused.</summary>
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
 
-    private readonly Lock _gate = new();
-    private Task<HealthCheckResult>? _probe;
-    private string? _probedFor;
-    private long _probeAt;
+    private readonly CachedHealthProbe<string> _probe = new(
+        (failure, _) => ProbeAsync(queue, failure), Failed, ProbeTimeout, CacheFor, time);
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -35,34 +34,19 @@ internal sealed class RabbitMqHealthCheck(RabbitMqConnection connection, RabbitM
             return Task.FromResult(HealthCheckResult.Healthy("connected to RabbitMQ"));
         }
 
-        lock (_gate)
-        {
-            // Concurrent checks share the probe in flight; a finished answer is reused for CacheFor unless a newer failure came.
-            if (_probe is null || (_probe.IsCompleted && (!ReferenceEquals(_probedFor, failure) || time.GetElapsedTime(_probeAt) > CacheFor)))
-            {
-                _probeAt = time.GetTimestamp();
-                _probedFor = failure;
-                _probe = ProbeAsync(failure);
-            }
-
-            return _probe;
-        }
+        // Concurrent checks share the probe in flight; a finished answer is reused for CacheFor unless a newer failure came.
+        return _probe.CheckAsync(failure);
     }
 
-    private async Task<HealthCheckResult> ProbeAsync(string failure)
+    // Not given the probe's token: the publish times itself out and says so (a TimeoutException), where a cancelled
+    // token would read as a failed publish; the wait for it is bounded by the probe all the same.
+    private static async Task<HealthCheckResult> ProbeAsync(RabbitMqJobQueue queue, string failure)
     {
-        try
-        {
-            await queue.ProbeConfirmAsync(failure, ProbeTimeout, CancellationToken.None).WaitAsync(ProbeTimeout, time).ConfigureAwait(false);
-            return HealthCheckResult.Healthy("connected to RabbitMQ; a probe publish was confirmed after: " + failure);
-        }
-        catch (TimeoutException)
-        {
-            return HealthCheckResult.Unhealthy($"{failure}, and none confirmed since: a probe publish was not confirmed within {ProbeTimeout.TotalSeconds:0.0} s");
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            return HealthCheckResult.Unhealthy($"{failure}, and none confirmed since: a probe publish failed: {ex.Message.Split('\n')[0]}");
-        }
+        await queue.ProbeConfirmAsync(failure, ProbeTimeout, CancellationToken.None).ConfigureAwait(false);
+        return HealthCheckResult.Healthy("connected to RabbitMQ; a probe publish was confirmed after: " + failure);
     }
+
+    private static HealthCheckResult Failed(string failure, Exception ex) => ex is TimeoutException
+        ? HealthCheckResult.Unhealthy($"{failure}, and none confirmed since: a probe publish was not confirmed within {ProbeTimeout.TotalSeconds:0.0} s")
+        : HealthCheckResult.Unhealthy($"{failure}, and none confirmed since: a probe publish failed: {ex.Message.Split('\n')[0]}");
 }

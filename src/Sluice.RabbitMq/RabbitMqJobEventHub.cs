@@ -311,9 +311,9 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
                 _metrics.JobsFinished.Add(1, modelTag, statusTag);
                 // No run span to point at (no process runs the job): with none current, rather than the exemplar
                 // leading to whatever request settled it (a DELETE's own trace).
-                var outer = SluiceTracing.MakeExactlyCurrent(null);
+                var outer = SluiceTracing.MakeCurrent(null);
                 _metrics.JobDuration.Record(Math.Max(0, (completedAt - record.CreatedAt).TotalSeconds), modelTag, statusTag);
-                SluiceTracing.RestoreExactly(null, outer);
+                SluiceTracing.Restore(null, outer);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

@@ -1,4 +1,5 @@
 using System.Text;
+using Sluice.Core.Metrics;
 using Sluice.Core.Models;
 using Sluice.Core.Queueing;
 
@@ -7,6 +8,8 @@ namespace Sluice.Core.Scheduling;
 /// <summary>A sequence in the continuous batcher's running batch.</summary>
 internal sealed class ActiveSequence(QueuedJob job, LiveJob live, IGenerationSequence sequence, long startTimestamp)
 {
+    private TokenTimer _tokens;
+
     public QueuedJob Job { get; } = job;
 
     public LiveJob Live { get; } = live;
@@ -27,9 +30,6 @@ internal sealed class ActiveSequence(QueuedJob job, LiveJob live, IGenerationSeq
     /// <summary>Tokens counted in the delta events sent so far.</summary>
     public int TokensStreamed { get; set; }
 
-    /// <summary>True once a step gave this sequence tokens (its first is timed as time to first token, later ones as gaps).</summary>
-    public bool HasTokens { get; set; }
-
-    /// <summary><see cref="TimeProvider.GetTimestamp"/> at the end of the last step that gave this sequence tokens.</summary>
-    public long LastTokenTimestamp { get; set; }
+    /// <summary>Its token timing (time to first token, inter-token gaps), updated in place.</summary>
+    public ref TokenTimer Tokens => ref _tokens;
 }

@@ -421,16 +421,14 @@ internal sealed partial class ContinuousBatcher
     }
 
     /// <summary>
-    /// Times a step that gave <paramref name="a"/> tokens, as vLLM does: its first such step is its time to first token,
-    /// from the job's enqueue time as queued (the client's acceptance, but after the embedded queue's retry or a
-    /// requeue); every later one is one inter-token latency, the gap since the previous such step (several tokens in one
-    /// step, a remote stream's burst, are one gap).
+    /// Times a step that gave <paramref name="a"/> tokens (<see cref="TokenTimer"/>): its first such step is its time to
+    /// first token, from the job's enqueue time as queued (the client's acceptance, but after the embedded queue's retry
+    /// or a requeue); every later one is one inter-token gap.
     /// </summary>
     private void RecordTokenLatency(ActiveSequence a, long end, KeyValuePair<string, object?> modelTag, TimeProvider time)
     {
-        if (!a.HasTokens)
+        if (a.Tokens.Record(end, _metrics, time, modelTag))
         {
-            a.HasTokens = true;
             // Wall clock against the stored enqueue time (another process's, with a broker): never negative under skew.
             var ttft = Math.Max(0, (time.GetUtcNow() - a.Job.EnqueuedAt).TotalSeconds);
             // Once per sequence, with its run span current, so the exemplar (OpenMetrics) points at the job's trace.
@@ -438,13 +436,6 @@ internal sealed partial class ContinuousBatcher
             _metrics.TimeToFirstToken.Record(ttft, modelTag);
             SluiceTracing.Restore(a.Live.RunSpan, outer);
         }
-        else
-        {
-            // Per token, so no span is made current (each would allocate an execution context): no exemplar.
-            _metrics.TimePerOutputToken.Record(time.GetElapsedTime(a.LastTokenTimestamp, end).TotalSeconds, modelTag);
-        }
-
-        a.LastTokenTimestamp = end;
     }
 
     /// <summary>Adds the first <paramref name="kept"/> admitted sequences (the ones the store let start) to the batch.</summary>

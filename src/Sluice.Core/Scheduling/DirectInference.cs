@@ -74,7 +74,7 @@ public sealed class DirectInference(ModelRegistry registry, SluiceMetrics metric
                     var one = new IGenerationSequence[] { seq };
                     var outputs = new StepOutput[1];
                     var reason = FinishReason.None;
-                    long? lastToken = null;
+                    var timer = default(TokenTimer);
                     while (reason == FinishReason.None)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
@@ -91,7 +91,14 @@ public sealed class DirectInference(ModelRegistry registry, SluiceMetrics metric
 
                         if (outputs[0].GeneratedTokens > 0)
                         {
-                            lastToken = RecordTokens(outputs[0].GeneratedTokens, accepted, lastToken, modelTag);
+                            // Under the request's span, the exemplar's trace.
+                            var end = time.GetTimestamp();
+                            if (timer.Record(end, metrics, time, modelTag))
+                            {
+                                metrics.TimeToFirstToken.Record(time.GetElapsedTime(accepted, end).TotalSeconds, modelTag);
+                            }
+
+                            metrics.TokensGenerated.Add(outputs[0].GeneratedTokens, modelTag);
                         }
 
                         text.Append(outputs[0].Delta);
@@ -113,27 +120,5 @@ public sealed class DirectInference(ModelRegistry registry, SluiceMetrics metric
             default:
                 return new DirectResult(DirectStatus.ModelUnavailable);
         }
-    }
-
-    /// <summary>
-    /// Times a step that gave the sequence <paramref name="tokens"/>, as <c>ContinuousBatcher</c> does: its first is the
-    /// time to first token (from <paramref name="accepted"/>; no <paramref name="lastToken"/> yet), every later one a gap
-    /// since <paramref name="lastToken"/>.
-    /// Recorded under the request's span, the exemplar's trace. Returns this step's end.
-    /// </summary>
-    private long RecordTokens(int tokens, long accepted, long? lastToken, KeyValuePair<string, object?> modelTag)
-    {
-        var end = time.GetTimestamp();
-        if (lastToken is { } last)
-        {
-            metrics.TimePerOutputToken.Record(time.GetElapsedTime(last, end).TotalSeconds, modelTag);
-        }
-        else
-        {
-            metrics.TimeToFirstToken.Record(time.GetElapsedTime(accepted, end).TotalSeconds, modelTag);
-        }
-
-        metrics.TokensGenerated.Add(tokens, modelTag);
-        return end;
     }
 }

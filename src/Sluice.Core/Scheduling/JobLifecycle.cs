@@ -859,9 +859,9 @@ internal sealed partial class JobLifecycle
             // clock against another process's with a broker, so never negative under skew. With the run span current,
             // so the exemplar (OpenMetrics) points at the job's trace; with none when it never ran here (settled while
             // queued), rather than at the request that settled it (a DELETE's own trace).
-            var outer = SluiceTracing.MakeExactlyCurrent(live.RunSpan);
+            var outer = SluiceTracing.MakeCurrent(live.RunSpan);
             _metrics.JobDuration.Record(Math.Max(0, (now - job.AcceptedAt).TotalSeconds), modelTag, statusTag);
-            SluiceTracing.RestoreExactly(live.RunSpan, outer);
+            SluiceTracing.Restore(live.RunSpan, outer);
             SluiceTracing.EndRun(live.TakeRunSpan(), status.ToWire(), status == JobStatus.Succeeded ? null : errorCode,
                 failed: status is JobStatus.Failed or JobStatus.DeadLettered or JobStatus.Expired);
             if (reader is not null)

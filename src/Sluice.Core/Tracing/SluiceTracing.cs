@@ -106,28 +106,13 @@ public static class SluiceTracing
     }
 
     /// <summary>
-    /// Makes <paramref name="span"/> <see cref="Activity.Current"/> (for a measurement's exemplar) and returns the one it
-    /// replaced; does nothing when it is null (nothing listens), so untraced runs pay nothing.
+    /// Makes <paramref name="span"/> <see cref="Activity.Current"/> for a measurement's exemplar, or none when it is null,
+    /// and returns the one it replaced: the exemplar then leads to that span or to nothing, never to whatever else is
+    /// current (a request that settled the job, which is not the job's trace). Changes nothing, so allocates nothing,
+    /// when <paramref name="span"/> is current already (both null when nothing listens, so untraced runs pay nothing).
+    /// Undone by <see cref="Restore"/>.
     /// </summary>
     internal static Activity? MakeCurrent(Activity? span)
-    {
-        if (span is null)
-        {
-            return null;
-        }
-
-        var previous = Activity.Current;
-        Activity.Current = span;
-        return previous;
-    }
-
-    /// <summary>
-    /// Makes <paramref name="span"/> <see cref="Activity.Current"/>, or none when it is null, and returns the one it
-    /// replaced: a measurement's exemplar then leads to that span or to nothing, never to whatever else is current (a
-    /// request that settled the job, which is not the job's trace). Changes nothing, so allocates nothing, when
-    /// <paramref name="span"/> is current already (both null when nothing listens). Undone by <see cref="RestoreExactly"/>.
-    /// </summary>
-    internal static Activity? MakeExactlyCurrent(Activity? span)
     {
         var previous = Activity.Current;
         if (!ReferenceEquals(previous, span))
@@ -138,19 +123,10 @@ public static class SluiceTracing
         return previous;
     }
 
-    /// <summary>Undoes <see cref="MakeExactlyCurrent"/>.</summary>
-    internal static void RestoreExactly(Activity? span, Activity? previous)
-    {
-        if (!ReferenceEquals(previous, span))
-        {
-            Activity.Current = previous;
-        }
-    }
-
-    /// <summary>Undoes <see cref="MakeCurrent"/>: <paramref name="previous"/> is current again if <paramref name="span"/> was made current.</summary>
+    /// <summary>Undoes <see cref="MakeCurrent"/>: <paramref name="previous"/> is current again.</summary>
     internal static void Restore(Activity? span, Activity? previous)
     {
-        if (span is not null)
+        if (!ReferenceEquals(previous, span))
         {
             Activity.Current = previous;
         }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Sluice.Core.Health;
 using Sluice.Core.Storage;
 
 namespace Sluice.Server.Hosting;
@@ -17,51 +18,28 @@ internal sealed class StoreHealthCheck(IJobStore store, TimeProvider time) : IHe
     /// <summary>How long an answer is reused.</summary>
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(2);
 
-    private readonly Lock _gate = new();
-    private Task<HealthCheckResult>? _last;
-    private long _lastAt;
+    private readonly CachedHealthProbe<IJobStore> _probe = new(ProbeAsync, Failed, Timeout, CacheFor, time);
 
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        _probe.CheckAsync(store);
+
+    private static async Task<HealthCheckResult> ProbeAsync(IJobStore store, CancellationToken timeout)
     {
-        lock (_gate)
+        if (store is IJobStoreWriteCheck writes)
         {
-            // Concurrent probes share the query in flight; a finished answer is reused for CacheFor.
-            if (_last is null || (_last.IsCompleted && time.GetElapsedTime(_lastAt) > CacheFor))
-            {
-                _lastAt = time.GetTimestamp();
-                _last = ProbeAsync();
-            }
-
-            return _last;
+            await writes.CheckWritableAsync(timeout).ConfigureAwait(false);
+            return HealthCheckResult.Healthy("the job store writes");
         }
+
+        await store.GetAsync("job_health_probe", timeout).ConfigureAwait(false);
+        return HealthCheckResult.Healthy("the job store answers");
     }
 
-    private async Task<HealthCheckResult> ProbeAsync()
+    private static HealthCheckResult Failed(IJobStore store, Exception ex) => ex switch
     {
-        try
-        {
-            using var timeout = new CancellationTokenSource(Timeout, time);
-            if (store is IJobStoreWriteCheck writes)
-            {
-                await writes.CheckWritableAsync(timeout.Token).AsTask().WaitAsync(Timeout, time).ConfigureAwait(false);
-                return HealthCheckResult.Healthy("the job store writes");
-            }
-
-            await store.GetAsync("job_health_probe", timeout.Token).AsTask().WaitAsync(Timeout, time).ConfigureAwait(false);
-            return HealthCheckResult.Healthy("the job store answers");
-        }
-        catch (StoreUnavailableException ex)
-        {
-            // The store's own words say what fails ("the job store cannot write now: … disk is full").
-            return HealthCheckResult.Unhealthy(ex.Message.Split('\n')[0]);
-        }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
-        {
-            return HealthCheckResult.Unhealthy($"the job store did not answer within {Timeout.TotalSeconds:0.0} s");
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            return HealthCheckResult.Unhealthy("the job store is unreachable: " + ex.Message.Split('\n')[0]);
-        }
-    }
+        // The store's own words say what fails ("the job store cannot write now: … disk is full").
+        StoreUnavailableException => HealthCheckResult.Unhealthy(ex.Message.Split('\n')[0]),
+        TimeoutException or OperationCanceledException => HealthCheckResult.Unhealthy($"the job store did not answer within {Timeout.TotalSeconds:0.0} s"),
+        _ => HealthCheckResult.Unhealthy("the job store is unreachable: " + ex.Message.Split('\n')[0]),
+    };
 }
