@@ -8,11 +8,14 @@ namespace Sluice.Backends.Streaming;
 /// <summary>
 /// Maps a job input for a remote generative model, <c>{ "prompt" | "messages", "max_tokens", "temperature",
 /// "top_p", "top_k", "seed", "stop", "user" }</c>, to a <see cref="GenerationRequest"/>, naming the field at fault.
-/// A field sent as <c>null</c> is not given; integers are read by value (<c>1.0</c> and <c>1e0</c> are 1).
+/// A field sent as <c>null</c> is not given; integers are read by value (<c>1.0</c> and <c>1e0</c> are 1). A prompt
+/// and messages together are refused, naming the second.
 /// </summary>
 internal static class GenerationInputReader
 {
     public const int MaxStopStrings = 16;
+
+    private const string BothGiven = "give a prompt or messages, not both";
 
     public static bool TryParse(JsonElement input, [NotNullWhen(true)] out GenerationRequest? request, out InputError error)
     {
@@ -34,11 +37,25 @@ internal static class GenerationInputReader
                     // null is "not given", for every field alike, as on the OpenAI endpoints and the engine's input.
                     break;
                 case "prompt" when v.ValueKind == JsonValueKind.String:
-                    r = r with { Prompt = v.GetString()! };
+                    var prompt = v.GetString()!;
+                    if (prompt.Length > 0 && r.Messages is not null)
+                    {
+                        // Only one of the two reaches the upstream: the other would be dropped without a word.
+                        error = new InputError(field, BothGiven);
+                        return false;
+                    }
+
+                    r = r with { Prompt = prompt };
                     break;
                 case "messages":
                     if (!TryMessages(v, field, out var messages, out error))
                     {
+                        return false;
+                    }
+
+                    if (r.Prompt.Length > 0)
+                    {
+                        error = new InputError(field, BothGiven);
                         return false;
                     }
 

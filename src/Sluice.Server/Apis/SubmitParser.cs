@@ -11,6 +11,9 @@ internal static class SubmitParser
     public const int MaxModelNameLength = 128;
     public const int MaxDeadlineMs = 86_400_000;
 
+    /// <summary>RFC 7230's optional whitespace, around a preference's '=' and its parts.</summary>
+    private const string PreferWhitespace = " \t";
+
     /// <summary>The optional fields a null stands for leaving out.</summary>
     public static readonly string[] NullableFields = ["priority", "deadline_ms", "cache"];
 
@@ -176,30 +179,79 @@ internal static class SubmitParser
         return true;
     }
 
-    /// <summary>Seconds asked for by <c>Prefer: wait=N</c> (RFC 7240), or 0.</summary>
+    /// <summary>
+    /// Seconds asked for by <c>Prefer: wait=N</c> (RFC 7240), or 0. Read as the RFC writes it: whitespace may surround
+    /// '=' and the value may be quoted (<c>wait = 10</c>, <c>wait="10"</c>); what follows a ';' is a parameter of the
+    /// preference before it (<c>handling=strict; wait=10</c> asks for no wait); only the first <c>wait</c> counts.
+    /// </summary>
     public static int PreferWait(HttpRequest request)
     {
         foreach (var header in request.Headers["Prefer"])
         {
-            if (header is null)
+            var rest = header.AsSpan();
+            while (!rest.IsEmpty)
             {
-                continue;
-            }
-
-            foreach (var part in header.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                if (part.StartsWith("wait=", StringComparison.OrdinalIgnoreCase) && part.Length > 5 && !part.AsSpan(5).ContainsAnyExceptInRange('0', '9'))
+                var comma = IndexOutsideQuotes(rest, ',');
+                var preference = comma < 0 ? rest : rest[..comma];
+                rest = comma < 0 ? default : rest[(comma + 1)..];
+                var semicolon = IndexOutsideQuotes(preference, ';');
+                var head = semicolon < 0 ? preference : preference[..semicolon];
+                var eq = head.IndexOf('=');
+                var name = (eq < 0 ? head : head[..eq]).Trim(PreferWhitespace);
+                if (name.Equals("wait", StringComparison.OrdinalIgnoreCase))
                 {
-                    // Any run of digits is a wait; one too large for an int is as long as the server's cap anyway.
-                    var s = int.TryParse(part.AsSpan(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : int.MaxValue;
-                    if (s > 0)
-                    {
-                        return s;
-                    }
+                    return eq < 0 ? 0 : WaitSeconds(head[(eq + 1)..].Trim(PreferWhitespace));
                 }
             }
         }
 
         return 0;
+    }
+
+    /// <summary>A wait's value, a token or a quoted string: any run of digits, else 0 (ignored).</summary>
+    private static int WaitSeconds(ReadOnlySpan<char> value)
+    {
+        if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
+        {
+            value = value[1..^1];
+        }
+
+        if (value.IsEmpty || value.ContainsAnyExceptInRange('0', '9'))
+        {
+            return 0;
+        }
+
+        // One too large for an int is as long as the server's cap anyway.
+        return int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : int.MaxValue;
+    }
+
+    /// <summary>Index of <paramref name="c"/> outside quoted strings (which may hold ',' and ';', with '\\' escapes), or -1.</summary>
+    private static int IndexOutsideQuotes(ReadOnlySpan<char> s, char c)
+    {
+        var quoted = false;
+        for (var i = 0; i < s.Length; i++)
+        {
+            if (quoted)
+            {
+                if (s[i] == '\\')
+                {
+                    i++;
+                }
+                else if (s[i] == '"')
+                {
+                    quoted = false;
+                }
+            }
+            else if (s[i] == '"')
+            {
+                quoted = true;
+            }
+            else if (s[i] == c)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 }

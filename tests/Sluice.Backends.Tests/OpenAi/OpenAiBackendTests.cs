@@ -49,6 +49,29 @@ public sealed class OpenAiBackendTests
         Assert.Equal(20, sent.RootElement.GetProperty("max_tokens").GetInt32());
     }
 
+    [Theory]
+    [InlineData("""{"prompt":"Say hello","messages":[{"role":"user","content":"Say goodbye"}]}""", "input.messages")]
+    [InlineData("""{"messages":[{"role":"user","content":"Say goodbye"}],"prompt":"Say hello"}""", "input.prompt")]
+    public async Task SubmitJob_PromptAndMessagesBoth_400NamingTheSecondAndUpstreamNeverCalled(string input, string field)
+    {
+        // One of the two would be dropped without a word (the messages went upstream, the prompt was lost).
+        await using var upstream = await FakeUpstream.StartAsync(app =>
+        {
+            app.MapGet("/v1/models", FakeOpenAi.ModelsAsync);
+            app.MapPost("/v1/chat/completions", ctx => FakeOpenAi.StreamAsync(ctx, Pieces, delayMs: 0));
+            app.MapPost("/v1/completions", ctx => FakeOpenAi.StreamAsync(ctx, Pieces, delayMs: 0));
+        });
+        await using var server = await SluiceServer.StartAsync(Settings.Backend("remote", "openai", upstream.Url + "/v1", ("UpstreamModel", "upstream-model")));
+
+        using var response = await server.Client.PostAsync("/v1/jobs", SluiceServer.Json($$"""{"model":"remote","input":{{input}},"cache":false}"""));
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(field, problem.RootElement.GetProperty("field").GetString());
+        Assert.Empty(upstream.Bodies);
+    }
+
     [Fact]
     public async Task OpenAiBackend_StreamingUpstream_FirstTokenAndInterTokenLatencyRecordedByModel()
     {

@@ -39,6 +39,18 @@ public sealed class GenerationInputReaderTests
     }
 
     [Theory]
+    [InlineData("""{ "prompt": "", "messages": [{ "role": "user", "content": "Hi" }] }""")]
+    [InlineData("""{ "messages": [{ "role": "user", "content": "Hi" }], "prompt": null }""")]
+    public void TryParse_MessagesBesideAnEmptyOrNullPrompt_Accepted(string json)
+    {
+        // Nothing the client wrote is dropped, so only a prompt with text beside messages is refused.
+        using var doc = JsonDocument.Parse(json);
+
+        Assert.True(GenerationInputReader.TryParse(doc.RootElement, out var request, out var error), error.Message);
+        Assert.Single(request!.Messages!);
+    }
+
+    [Theory]
     [InlineData("""{ "max_tokens": 1.5 }""", "input.max_tokens")]
     [InlineData("""{ "top_k": 2.5 }""", "input.top_k")]
     [InlineData("""{ "seed": 1.5 }""", "input.seed")]

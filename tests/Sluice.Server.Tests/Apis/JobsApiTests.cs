@@ -76,6 +76,25 @@ public sealed class JobsApiTests : IAsyncLifetime
         Assert.Equal(applied, response.Headers.TryGetValues("Preference-Applied", out var values) ? values.Single() : null);
     }
 
+    [Theory]
+    [InlineData("wait = 10", "wait=10")]
+    [InlineData("wait=\"10\"", "wait=10")]
+    [InlineData("respond-async , wait =\t10", "wait=10")]
+    [InlineData("wait=10; foo=bar", "wait=10")]
+    [InlineData("foo=\"a, b; wait=10\"", null)]
+    [InlineData("handling=strict; wait=10", null)]
+    [InlineData("wait=0, wait=10", null)]
+    public async Task Submit_PreferWaitInRfc7240Syntax_HonouredOnlyAsTheFirstWaitPreference(string prefer, string? applied)
+    {
+        // RFC 7240: whitespace may surround '=', a value may be quoted, what follows ';' is a parameter of the
+        // preference before it, and only the first instance of a preference counts.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = TestServer.Json("{\"model\":\"count\",\"input\":{\"n\":2},\"cache\":false}") };
+        request.Headers.TryAddWithoutValidation("Prefer", prefer);
+        using var response = await _server.Client.SendAsync(request);
+        Assert.Equal(applied is null ? HttpStatusCode.Accepted : HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(applied, response.Headers.TryGetValues("Preference-Applied", out var values) ? values.Single() : null);
+    }
+
     [Fact]
     public async Task Submit_WithPreferWait_ReturnsFinishedJobInline()
     {
