@@ -538,23 +538,27 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     {
         IChannel? ch = null;
         var ready = new Dictionary<string, QueueDepth>(StringComparer.Ordinal);
+        var stalled = false;
         while (!ct.IsCancellationRequested)
         {
+            // The broker's part of a round (a channel open after a failure, the passive declares) gets at most the confirm
+            // timeout: on a frozen broker each round trip would wait out the client's 20 s continuation timeout, the
+            // channel open without heeding cancellation.
+            using var round = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            round.CancelAfter(_options.ConfirmTimeout);
             try
             {
                 if (ch is null || ch.IsClosed)
                 {
-                    var conn = await _connection.GetAsync(ct).ConfigureAwait(false);
-                    ch = await conn.CreateChannelAsync(cancellationToken: ct).ConfigureAwait(false);
+                    var conn = await _connection.GetAsync(round.Token).ConfigureAwait(false);
+                    ch = await ChannelOpening.OpenAsync(conn, round.Token).ConfigureAwait(false);
                 }
 
-                ready.Clear();
-                foreach (var model in _depths.Keys)
+                await ReadLanesAsync(ch, ready, round.Token).WaitAsync(round.Token).ConfigureAwait(false);
+                if (stalled)
                 {
-                    var high = await ch.MessageCountAsync(_topology.LaneQueue(model, "high"), ct).ConfigureAwait(false);
-                    var normal = await ch.MessageCountAsync(_topology.LaneQueue(model, "normal"), ct).ConfigureAwait(false);
-                    var low = await ch.MessageCountAsync(_topology.LaneQueue(model, "low"), ct).ConfigureAwait(false);
-                    ready[model] = new QueueDepth((int)high, (int)normal, (int)low);
+                    stalled = false;
+                    Log.DepthPollBack(_logger);
                 }
 
                 // The store is read after the broker: a job is journaled before it is published, so every live job the
@@ -571,7 +575,21 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                // Broker down or restarting: keep the last depths and try again.
+                // Broker down, restarting or not answering: keep the last depths and try again.
+                if (round.IsCancellationRequested)
+                {
+                    if (!stalled)
+                    {
+                        stalled = true;
+                        Log.DepthPollStalled(_logger, _options.ConfirmTimeout.TotalSeconds);
+                    }
+
+                    // A round trip given up on may still be answered later, leaving the channel's state unknown, and the
+                    // round may still be filling its dictionary: both are let go.
+                    _ = ChannelErrors.CloseQuietlyAsync(ch).AsTask();
+                    ready = new Dictionary<string, QueueDepth>(StringComparer.Ordinal);
+                }
+
                 ch = null;
             }
 
@@ -583,6 +601,19 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>The ready count of every declared model's lanes, into <paramref name="ready"/>.</summary>
+    private async Task ReadLanesAsync(IChannel ch, Dictionary<string, QueueDepth> ready, CancellationToken ct)
+    {
+        ready.Clear();
+        foreach (var model in _depths.Keys)
+        {
+            var high = await ch.MessageCountAsync(_topology.LaneQueue(model, "high"), ct).ConfigureAwait(false);
+            var normal = await ch.MessageCountAsync(_topology.LaneQueue(model, "normal"), ct).ConfigureAwait(false);
+            var low = await ch.MessageCountAsync(_topology.LaneQueue(model, "low"), ct).ConfigureAwait(false);
+            ready[model] = new QueueDepth((int)high, (int)normal, (int)low);
         }
     }
 
@@ -735,6 +766,12 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
         [LoggerMessage(EventId = 2410, Level = LogLevel.Information, Message = "Job {JobId} looks journaled but never published; not published again: this gateway refused it and its failed outcome waits for the store")]
         public static partial void RefusalPending(ILogger logger, string jobId);
+
+        [LoggerMessage(EventId = 2411, Level = LogLevel.Warning, Message = "RabbitMQ did not answer the poll of queue depths within {Seconds} s; the last depths stand until it does")]
+        public static partial void DepthPollStalled(ILogger logger, double seconds);
+
+        [LoggerMessage(EventId = 2412, Level = LogLevel.Information, Message = "RabbitMQ answers the poll of queue depths again")]
+        public static partial void DepthPollBack(ILogger logger);
 
         [LoggerMessage(EventId = 2406, Level = LogLevel.Warning, Message = "Job {JobId} was still running (attempt {Attempt}) well past its deadline with no worker ending it; expired it")]
         public static partial void ExpiredOverdueRun(ILogger logger, string jobId, int attempt);
