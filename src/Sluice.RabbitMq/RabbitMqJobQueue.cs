@@ -31,6 +31,9 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private readonly PendingRefusals _refusals;
     private readonly TimeProvider _time;
     private readonly ILogger<RabbitMqJobQueue> _logger;
+
+    /// <summary>The refused submits' warnings, rate-limited while the broker keeps failing them.</summary>
+    private readonly PublishFailureLog _publishFailures;
     private readonly ConcurrentDictionary<string, QueueDepth> _depths = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RabbitMqJobReader> _readers = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _declareGate = new(1, 1);
@@ -86,6 +89,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         _live = live;
         _time = time;
         _logger = logger;
+        _publishFailures = new PublishFailureLog(logger, time);
     }
 
     public bool RecoversFromStore => false;
@@ -144,7 +148,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            Log.PublishFailed(_logger, job.Id, ex.Message);
+            _publishFailures.Failed(job.Id, ex.Message);
             return EnqueueResult.Unavailable;
         }
     }
@@ -421,6 +425,8 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         {
             Volatile.Write(ref _confirmFailure, null);
         }
+
+        _publishFailures.Confirmed();
     }
 
     /// <summary>
@@ -740,9 +746,6 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2401, Level = LogLevel.Warning, Message = "Could not publish job {JobId}: {Error}")]
-        public static partial void PublishFailed(ILogger logger, string jobId, string error);
-
         [LoggerMessage(EventId = 2402, Level = LogLevel.Warning, Message = "Could not start consuming model {Model}: {Error}; retrying")]
         public static partial void ConsumeFailed(ILogger logger, string model, string error);
 

@@ -103,6 +103,57 @@ public sealed class FrozenBrokerTests(RabbitMqServers servers) : IAsyncLifetime
         Assert.Single(logs.Entries, e => e.Message.Contains("queue depths", StringComparison.Ordinal) && e.Message.Contains("did not answer", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task EnqueueAsync_ManySubmitsOnAFrozenBroker_FirstFailureLoggedThenOneSummaryAndOneLineWhenConfirmsWorkAgain()
+    {
+        // Every refused submit logged its own 'Could not publish job' warning: under load, a line per request.
+        var logs = new RecordingLoggerProvider(LogLevel.Information);
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway", s => s.AddSingleton<ILoggerProvider>(logs));
+        // The four publisher channels open, so every frozen submit waits for its confirm.
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(EnqueueResult.Accepted, await gateway.Queue.EnqueueAsync(await CreateAsync(gateway, i), CancellationToken.None));
+        }
+
+        var refused = new QueuedJob[20];
+        for (var i = 0; i < refused.Length; i++)
+        {
+            refused[i] = await CreateAsync(gateway, 10 + i);
+        }
+
+        var beam = BeamPid();
+        Signal(beam, "STOP");
+        try
+        {
+            var wave = new Task<EnqueueResult>[refused.Length];
+            for (var i = 0; i < wave.Length; i++)
+            {
+                wave[i] = gateway.Queue.EnqueueAsync(refused[i], CancellationToken.None).AsTask();
+            }
+
+            foreach (var result in await Task.WhenAll(wave))
+            {
+                Assert.Equal(EnqueueResult.Unavailable, result);
+            }
+        }
+        finally
+        {
+            Signal(beam, "CONT");
+        }
+
+        var after = await CreateAsync(gateway, 99);
+        await UntilAsync(async () => await gateway.Queue.EnqueueAsync(after, CancellationToken.None) == EnqueueResult.Accepted, () => "no submit accepted after the resume");
+        await UntilAsync(() => logs.Entries.Exists(e => e.Message.Contains("confirms publishes again", StringComparison.Ordinal)), () => "no line when confirms worked again: " + string.Join(" | ", logs.Entries));
+
+        var lines = logs.Entries.FindAll(e => e.Message.Contains("Could not publish", StringComparison.Ordinal) || e.Message.Contains("publishes failed", StringComparison.Ordinal) || e.Message.Contains("confirms publishes again", StringComparison.Ordinal));
+        var all = string.Join(" | ", lines);
+        Assert.True(lines.Count <= 3, "one line per refused submit: " + all);
+        Assert.Contains("Could not publish job", lines[0].Message, StringComparison.Ordinal);
+        // Every failed publish counted in the last line, logged or not (a submit right after the resume may fail too).
+        var counted = System.Text.RegularExpressions.Regex.Match(lines[^1].Message, "after ([0-9]+) failed publishes");
+        Assert.True(counted.Success && int.Parse(counted.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= refused.Length, all);
+    }
+
     private static async Task<QueuedJob> CreateAsync(Node node, int i)
     {
         var now = DateTimeOffset.UtcNow;
