@@ -66,12 +66,19 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     private readonly Action<JobEventSubscription> _unsubscribe;
     private IChannel? _publisher;
     private IChannel? _consumer;
+
+    /// <summary>How long the broker gets to answer the hub's setup (<see cref="RabbitMqOptions.ConfirmTimeout"/>).</summary>
+    private readonly TimeSpan _setupTimeout;
+
+    /// <summary>The setup still trying in the background after the broker did not answer it at start, if any.</summary>
+    private Task? _subscriber;
     private int _open;
     private int _disposed;
 
     public RabbitMqJobEventHub(RabbitMqConnection connection, RabbitMqTopology topology, IJobStore store, LiveJobs live,
-        IOptions<SchedulingOptions> role, TimeProvider time, SluiceMetrics metrics, ILogger<RabbitMqJobEventHub> logger)
+        IOptions<SchedulingOptions> role, IOptions<RabbitMqOptions> options, TimeProvider time, SluiceMetrics metrics, ILogger<RabbitMqJobEventHub> logger)
     {
+        _setupTimeout = options.Value.ConfirmTimeout;
         _metrics = metrics;
         _connection = connection;
         _topology = topology;
@@ -359,29 +366,103 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var conn = await _connection.GetAsync(cancellationToken).ConfigureAwait(false);
-        _publisher = await conn.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        await _publisher.ExchangeDeclareAsync(_topology.EventsExchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
-        _consumer = await conn.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        // One exclusive, server-named queue per process: recreated and rebound by the client after a reconnect.
-        var queue = await _consumer.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, arguments: new Dictionary<string, object?>
+        try
         {
-            ["x-max-length"] = 200_000,
-        }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (_role.ServesApi)
+            await SubscribeAsync(conn, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
         {
-            await _consumer.QueueBindAsync(queue.QueueName, _topology.EventsExchange, EventKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // A frozen broker (a hung node, a partition with no reset) must not hold the start: events are stored before
+            // they are published and gateways fill their streams from the store, while a cancel that cannot be sent
+            // answers 503. The hub subscribes in the background once the broker answers.
+            Log.SubscribeStalled(_logger, _setupTimeout.TotalSeconds);
+            _subscriber = Task.Run(() => SubscribeLaterAsync(conn, _stopping.Token));
         }
 
-        if (_role.RunsModels)
-        {
-            await _consumer.QueueBindAsync(queue.QueueName, _topology.EventsExchange, CancelKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-
-        var consumer = new AsyncEventingBasicConsumer(_consumer);
-        consumer.ReceivedAsync += OnReceivedAsync;
-        await _consumer.BasicConsumeAsync(queue.QueueName, autoAck: true, consumer, cancellationToken).ConfigureAwait(false);
         _loops.Add(Task.Run(() => OutboxLoopAsync(_stopping.Token)));
         _loops.Add(Task.Run(() => MaintenanceLoopAsync(_stopping.Token)));
+    }
+
+    /// <summary>Tries again every second until the hub has subscribed (or the process stops).</summary>
+    private async Task SubscribeLaterAsync(IConnection conn, CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), _time, ct).ConfigureAwait(false);
+                await SubscribeAsync(conn, ct).ConfigureAwait(false);
+                Log.Subscribed(_logger);
+                return;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (TimeoutException)
+            {
+                // Still frozen: said once already.
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Log.SubscribeFailed(_logger, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens the publisher and consumer channels, declares the events exchange and this process's queue, and consumes it.
+    /// The broker gets <see cref="RabbitMqOptions.ConfirmTimeout"/> for all of it: on a broker that does not answer, each
+    /// round trip would wait out the client's 20 s continuation timeout (a channel open without heeding cancellation).
+    /// Throws <see cref="TimeoutException"/> then, having let go of the channels it opened.
+    /// </summary>
+    private async Task SubscribeAsync(IConnection conn, CancellationToken cancellationToken)
+    {
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(_setupTimeout);
+        var ct = bound.Token;
+        IChannel? publisher = null;
+        IChannel? consumerChannel = null;
+        try
+        {
+            publisher = await ChannelOpening.OpenAsync(conn, ct).ConfigureAwait(false);
+            await publisher.ExchangeDeclareAsync(_topology.EventsExchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: ct).WaitAsync(ct).ConfigureAwait(false);
+            consumerChannel = await ChannelOpening.OpenAsync(conn, ct).ConfigureAwait(false);
+            // One exclusive, server-named queue per process: recreated and rebound by the client after a reconnect.
+            var queue = await consumerChannel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, arguments: new Dictionary<string, object?>
+            {
+                ["x-max-length"] = 200_000,
+            }, cancellationToken: ct).WaitAsync(ct).ConfigureAwait(false);
+            if (_role.ServesApi)
+            {
+                await consumerChannel.QueueBindAsync(queue.QueueName, _topology.EventsExchange, EventKey, cancellationToken: ct).WaitAsync(ct).ConfigureAwait(false);
+            }
+
+            if (_role.RunsModels)
+            {
+                await consumerChannel.QueueBindAsync(queue.QueueName, _topology.EventsExchange, CancelKey, cancellationToken: ct).WaitAsync(ct).ConfigureAwait(false);
+            }
+
+            var consumer = new AsyncEventingBasicConsumer(consumerChannel);
+            consumer.ReceivedAsync += OnReceivedAsync;
+            await consumerChannel.BasicConsumeAsync(queue.QueueName, autoAck: true, consumer, ct).WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Half set up: closed (in the background, as a frozen broker answers the close no sooner), so a late answer
+            // leaves neither a second consumer nor an unused channel.
+            _ = ChannelErrors.CloseQuietlyAsync(consumerChannel).AsTask();
+            _ = ChannelErrors.CloseQuietlyAsync(publisher).AsTask();
+            if (bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"RabbitMQ did not answer within {_setupTimeout.TotalSeconds:0.#} s", ex);
+            }
+
+            throw;
+        }
+
+        _consumer = consumerChannel;
+        _publisher = publisher;
     }
 
     private async Task OnReceivedAsync(object sender, BasicDeliverEventArgs ea)
@@ -734,6 +815,12 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_subscriber is { } subscriber)
+        {
+            // Cancelled with the stop; waited for so a setup finishing now cannot leave its channels open after this.
+            await subscriber.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         await ChannelErrors.CloseQuietlyAsync(_consumer).ConfigureAwait(false);
         await ChannelErrors.CloseQuietlyAsync(_publisher).ConfigureAwait(false);
 
@@ -756,6 +843,15 @@ internal sealed partial class RabbitMqJobEventHub : IJobEventHub, IRemoteCancell
 
         [LoggerMessage(EventId = 2505, Level = LogLevel.Debug, Message = "Event {EventId} ({Type}) of job {JobId} refused by the store: after the terminal event or from a superseded run")]
         public static partial void EventRefused(ILogger logger, string jobId, long eventId, string type);
+
+        [LoggerMessage(EventId = 2507, Level = LogLevel.Warning, Message = "RabbitMQ did not answer the event hub's setup within {Seconds} s; it subscribes once the broker answers (live events wait, streams are filled from the store, cancels of running jobs answer 503)")]
+        public static partial void SubscribeStalled(ILogger logger, double seconds);
+
+        [LoggerMessage(EventId = 2508, Level = LogLevel.Information, Message = "The event hub subscribed to RabbitMQ once it answered")]
+        public static partial void Subscribed(ILogger logger);
+
+        [LoggerMessage(EventId = 2509, Level = LogLevel.Warning, Message = "Could not set up the event hub on RabbitMQ ({Error}); retrying")]
+        public static partial void SubscribeFailed(ILogger logger, string error);
 
         [LoggerMessage(EventId = 2506, Level = LogLevel.Debug, Message = "Job {JobId} settled, but not counted in sluice_jobs_finished_total: reading its model back failed ({Error})")]
         public static partial void CountFailed(ILogger logger, string jobId, string error);

@@ -31,6 +31,9 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     private readonly PendingRefusals _refusals;
     private readonly TimeProvider _time;
     private readonly ILogger<RabbitMqJobQueue> _logger;
+
+    /// <summary>The refused submits' warnings, rate-limited while the broker keeps failing them.</summary>
+    private readonly PublishFailureLog _publishFailures;
     private readonly ConcurrentDictionary<string, QueueDepth> _depths = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RabbitMqJobReader> _readers = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _declareGate = new(1, 1);
@@ -86,6 +89,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         _live = live;
         _time = time;
         _logger = logger;
+        _publishFailures = new PublishFailureLog(logger, time);
     }
 
     public bool RecoversFromStore => false;
@@ -144,7 +148,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            Log.PublishFailed(_logger, job.Id, ex.Message);
+            _publishFailures.Failed(job.Id, ex.Message);
             return EnqueueResult.Unavailable;
         }
     }
@@ -421,6 +425,8 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         {
             Volatile.Write(ref _confirmFailure, null);
         }
+
+        _publishFailures.Confirmed();
     }
 
     /// <summary>
@@ -538,23 +544,27 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     {
         IChannel? ch = null;
         var ready = new Dictionary<string, QueueDepth>(StringComparer.Ordinal);
+        var stalled = false;
         while (!ct.IsCancellationRequested)
         {
+            // The broker's part of a round (a channel open after a failure, the passive declares) gets at most the confirm
+            // timeout: on a frozen broker each round trip would wait out the client's 20 s continuation timeout, the
+            // channel open without heeding cancellation.
+            using var round = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            round.CancelAfter(_options.ConfirmTimeout);
             try
             {
                 if (ch is null || ch.IsClosed)
                 {
-                    var conn = await _connection.GetAsync(ct).ConfigureAwait(false);
-                    ch = await conn.CreateChannelAsync(cancellationToken: ct).ConfigureAwait(false);
+                    var conn = await _connection.GetAsync(round.Token).ConfigureAwait(false);
+                    ch = await ChannelOpening.OpenAsync(conn, round.Token).ConfigureAwait(false);
                 }
 
-                ready.Clear();
-                foreach (var model in _depths.Keys)
+                await ReadLanesAsync(ch, ready, round.Token).WaitAsync(round.Token).ConfigureAwait(false);
+                if (stalled)
                 {
-                    var high = await ch.MessageCountAsync(_topology.LaneQueue(model, "high"), ct).ConfigureAwait(false);
-                    var normal = await ch.MessageCountAsync(_topology.LaneQueue(model, "normal"), ct).ConfigureAwait(false);
-                    var low = await ch.MessageCountAsync(_topology.LaneQueue(model, "low"), ct).ConfigureAwait(false);
-                    ready[model] = new QueueDepth((int)high, (int)normal, (int)low);
+                    stalled = false;
+                    Log.DepthPollBack(_logger);
                 }
 
                 // The store is read after the broker: a job is journaled before it is published, so every live job the
@@ -571,7 +581,21 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                // Broker down or restarting: keep the last depths and try again.
+                // Broker down, restarting or not answering: keep the last depths and try again.
+                if (round.IsCancellationRequested)
+                {
+                    if (!stalled)
+                    {
+                        stalled = true;
+                        Log.DepthPollStalled(_logger, _options.ConfirmTimeout.TotalSeconds);
+                    }
+
+                    // A round trip given up on may still be answered later, leaving the channel's state unknown, and the
+                    // round may still be filling its dictionary: both are let go.
+                    _ = ChannelErrors.CloseQuietlyAsync(ch).AsTask();
+                    ready = new Dictionary<string, QueueDepth>(StringComparer.Ordinal);
+                }
+
                 ch = null;
             }
 
@@ -583,6 +607,19 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>The ready count of every declared model's lanes, into <paramref name="ready"/>.</summary>
+    private async Task ReadLanesAsync(IChannel ch, Dictionary<string, QueueDepth> ready, CancellationToken ct)
+    {
+        ready.Clear();
+        foreach (var model in _depths.Keys)
+        {
+            var high = await ch.MessageCountAsync(_topology.LaneQueue(model, "high"), ct).ConfigureAwait(false);
+            var normal = await ch.MessageCountAsync(_topology.LaneQueue(model, "normal"), ct).ConfigureAwait(false);
+            var low = await ch.MessageCountAsync(_topology.LaneQueue(model, "low"), ct).ConfigureAwait(false);
+            ready[model] = new QueueDepth((int)high, (int)normal, (int)low);
         }
     }
 
@@ -709,9 +746,6 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2401, Level = LogLevel.Warning, Message = "Could not publish job {JobId}: {Error}")]
-        public static partial void PublishFailed(ILogger logger, string jobId, string error);
-
         [LoggerMessage(EventId = 2402, Level = LogLevel.Warning, Message = "Could not start consuming model {Model}: {Error}; retrying")]
         public static partial void ConsumeFailed(ILogger logger, string model, string error);
 
@@ -735,6 +769,12 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
         [LoggerMessage(EventId = 2410, Level = LogLevel.Information, Message = "Job {JobId} looks journaled but never published; not published again: this gateway refused it and its failed outcome waits for the store")]
         public static partial void RefusalPending(ILogger logger, string jobId);
+
+        [LoggerMessage(EventId = 2411, Level = LogLevel.Warning, Message = "RabbitMQ did not answer the poll of queue depths within {Seconds} s; the last depths stand until it does")]
+        public static partial void DepthPollStalled(ILogger logger, double seconds);
+
+        [LoggerMessage(EventId = 2412, Level = LogLevel.Information, Message = "RabbitMQ answers the poll of queue depths again")]
+        public static partial void DepthPollBack(ILogger logger);
 
         [LoggerMessage(EventId = 2406, Level = LogLevel.Warning, Message = "Job {JobId} was still running (attempt {Attempt}) well past its deadline with no worker ending it; expired it")]
         public static partial void ExpiredOverdueRun(ILogger logger, string jobId, int attempt);

@@ -27,6 +27,9 @@ internal sealed class Node : IAsyncDisposable
 
     public JobLifecycle Lifecycle => _services.GetRequiredService<JobLifecycle>();
 
+    /// <summary>The node's services, for a test that builds another component on the same connection.</summary>
+    public IServiceProvider Services => _services;
+
     public static Task<Node> StartAsync(string queueUrl, string storeUrl, string prefix, string role, params (string Key, string Value)[] extra) =>
         StartAsync(queueUrl, storeUrl, prefix, role, null, extra);
 

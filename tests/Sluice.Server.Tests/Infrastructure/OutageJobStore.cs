@@ -69,6 +69,15 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
 
     public ValueTask<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken) => Store.ListAsync(query, cancellationToken);
 
+    private int _startsStored;
+    private int _startsRefused;
+
+    /// <summary>How many runs the store recorded as started (each one a run of the model).</summary>
+    public int StartsStored => Volatile.Read(ref _startsStored);
+
+    /// <summary>How many runs' starts met the outage (not run).</summary>
+    public int StartsRefused => Volatile.Read(ref _startsRefused);
+
     public async ValueTask<bool> MarkRunningAsync(string id, int attempt, DateTimeOffset startedAt, CancellationToken cancellationToken)
     {
         if (HeldStarts is { } held)
@@ -77,7 +86,24 @@ internal sealed class OutageJobStore(IJobStore inner) : IJobStore
             await held.Task.WaitAsync(cancellationToken);
         }
 
-        return await Store.MarkRunningAsync(id, attempt, startedAt, cancellationToken);
+        IJobStore store;
+        try
+        {
+            store = Store;
+        }
+        catch (StoreUnavailableException)
+        {
+            Interlocked.Increment(ref _startsRefused);
+            throw;
+        }
+
+        var started = await store.MarkRunningAsync(id, attempt, startedAt, cancellationToken);
+        if (started)
+        {
+            Interlocked.Increment(ref _startsStored);
+        }
+
+        return started;
     }
 
     public async ValueTask<bool> ScheduleRetryAsync(string id, int attempts, string? error, string? errorCode, TimeSpan? retryAfter, DateTimeOffset notBefore, JobRun? run, CancellationToken cancellationToken)

@@ -486,6 +486,31 @@ public sealed class OutageTests
     }
 
     [Fact]
+    public async Task FailAsync_PoisonJobsRetryWriteMeetsAStoreOutage_NotRunAgainWhileTheStoreIsDownAndOneUncountedRunPerOutage()
+    {
+        // A failed run whose retry cannot be stored goes back to the queue without its attempt counted. That cannot loop
+        // while the store is down: every run first stores its start (attempts included), and a start that meets the
+        // outage hands the job back without running it. So an outage costs a poison job one uncounted run, however long.
+        await using var server = await StartAsync(RetryingOnce);
+        var store = server.Services.GetRequiredService<OutageJobStore>();
+        var (id, retryHeld) = await FailedRunHeldBeforeItsRetryAsync(server, store);
+        Assert.Equal(1, store.StartsStored);
+
+        store.Down = true;
+        retryHeld.SetResult();
+        // Handed back every second meanwhile, each start meeting the outage: the model never runs.
+        await UntilAsync(() => store.StartsRefused >= 3, "the job was not handed back during the outage");
+        Assert.Equal(1, store.StartsStored);
+        store.Down = false;
+
+        var job = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30));
+        Assert.Equal("dead_lettered", job.GetProperty("status").GetString());
+        Assert.Equal(2, job.GetProperty("attempts").GetInt32());
+        // Its two counted runs and the one whose retry met the outage.
+        Assert.Equal(3, store.StartsStored);
+    }
+
+    [Fact]
     public async Task CancelAsync_DisconnectCancelLandsAfterTheRunItWasIssuedForScheduledItsRetry_TheRetryRunsOn()
     {
         await using var server = await StartAsync(RetryingOnce);
