@@ -25,6 +25,9 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck,
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _time;
 
+    /// <summary>The latest submit refused for want of room (53100), which the write check's update does not meet.</summary>
+    private readonly NoRoomHold _noRoom;
+
     /// <summary>
     /// When the write check last went unanswered (a <see cref="_time"/> timestamp; <see cref="Answered"/> once a later
     /// one was answered): the readiness signal, which requests read too (<see cref="ThrowIfNotAnswering"/>).
@@ -51,6 +54,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck,
         _options = options.Value;
         _logger = logger;
         _time = time ?? TimeProvider.System;
+        _noRoom = new NoRoomHold(_time);
         var b = PostgresUrl.Parse(_options.Url);
         b.Pooling = true;
         b.MaxPoolSize = _options.MaxPoolSize;
@@ -257,6 +261,9 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck,
     /// </summary>
     public async ValueTask CheckWritableAsync(CancellationToken cancellationToken)
     {
+        // A full disk refuses only writes that need a new page (a submit's insert, "could not extend file"): this
+        // update writes nothing, and even a real one-row update fits its page, so the refused submit is what tells.
+        _noRoom.ThrowIfHeld();
         var unanswered = cancellationToken.Register(static s => ((PostgresJobStore)s!).MarkUnanswered(), this);
         var answered = false;
         try
@@ -310,8 +317,25 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck,
     private static void ThrowNotAnswering(TimeSpan ago) =>
         throw new StoreUnavailableException(FormattableString.Invariant($"the job store did not answer its last write check ({ago.TotalSeconds:0.0} s ago); not waiting for it"));
 
-    public ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken) =>
-        Retry(static (s, job, attempt, ct) => s.CreateOnceAsync(job, attempt, ct), job, cancellationToken);
+    public async ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var created = await Retry(static (s, job, attempt, ct) => s.CreateOnceAsync(job, attempt, ct), job, cancellationToken).ConfigureAwait(false);
+            if (created.Created)
+            {
+                _noRoom.Wrote();
+            }
+
+            return created;
+        }
+        catch (StoreUnavailableException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.DiskFull } full)
+        {
+            // Held for readiness (NoRoomHold): the write check alone would say all is well.
+            _noRoom.Refused($"{full.SqlState}: {full.MessageText}");
+            throw;
+        }
+    }
 
     private async ValueTask<CreateJobResult> CreateOnceAsync(JobRecord job, int attempt, CancellationToken ct)
     {
