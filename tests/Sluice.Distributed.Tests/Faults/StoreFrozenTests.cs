@@ -74,6 +74,55 @@ public sealed class StoreFrozenTests(Brokers brokers, ITestOutputHelper output)
         Assert.Equal(2, await cluster.ScalarAsync("SELECT count(*) FROM jobs"));
     }
 
+    [Fact]
+    public async Task Get_StoreFrozenWithPerKeyRateLimits_503WithinSecondsWithoutWaitingForTheLimiter()
+    {
+        // With per-key limits every request first takes its tokens in PostgreSQL, on a query of its own: while the server
+        // was frozen each one waited there for the connect or command timeout before the limiter let it through.
+        await using var cluster = await Cluster.CreateAsync(brokers, new Dictionary<string, string>
+        {
+            ["Sluice:Auth:Keys:0:Id"] = "team-a",
+            ["Sluice:Auth:Keys:0:Key"] = "secret-a",
+            ["Sluice:Auth:Keys:0:RequestsPerSecond"] = "100",
+            ["Sluice:Auth:Keys:0:Burst"] = "100",
+        });
+        var gateway = await cluster.StartAsync("gateway");
+        gateway.Client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "secret-a");
+        var (status, job) = await Cluster.PostJobAsync(gateway.Client, "{\"model\":\"echo\",\"input\":{}}");
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var id = job.GetProperty("id").GetString()!;
+        await cluster.WaitReadyAsync(gateway, HttpStatusCode.OK, "store", "");
+        // Concurrent lookups leave several open connections in the pool, as under load: the limiter takes one the
+        // readiness check did not break, and its query waits on a server that answers nothing.
+        await Parallel.ForEachAsync(Enumerable.Range(0, 16), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, _) =>
+        {
+            using var warm = await gateway.Client.GetAsync($"/v1/jobs/{id}");
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        });
+
+        var pids = PostgresPids();
+        Signal(pids, "STOP");
+        TimeSpan getAfter;
+        try
+        {
+            await cluster.WaitReadyAsync(gateway, HttpStatusCode.ServiceUnavailable, "store", "");
+            var get = Stopwatch.StartNew();
+            using var r = await gateway.Client.GetAsync($"/v1/jobs/{id}");
+            getAfter = get.Elapsed;
+            await AssertUnavailableAsync(r);
+            output.WriteLine(FormattableString.Invariant($"frozen, rate-limited key: GET 503 in {getAfter.TotalSeconds:F1} s"));
+        }
+        finally
+        {
+            Signal(pids, "CONT");
+        }
+
+        Assert.True(getAfter < Prompt, $"GET answered 503 after {getAfter.TotalSeconds:F1} s\n{cluster.Output}");
+        await cluster.WaitReadyAsync(gateway, HttpStatusCode.OK, "store", "");
+        using var served = await gateway.Client.GetAsync($"/v1/jobs/{id}");
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+    }
+
     private static async Task AssertUnavailableAsync(HttpResponseMessage r)
     {
         var text = await r.Content.ReadAsStringAsync();
