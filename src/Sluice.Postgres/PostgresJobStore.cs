@@ -278,7 +278,8 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck,
         }
         catch (Exception ex) when (ex is PostgresException || ex.InnerException is PostgresException)
         {
-            // Refused (read-only …), yet answered: the server is there and still answers lookups.
+            // Answered: refused (read-only …), or the caller gave up and the server cancelled the query (Npgsql's
+            // OperationCanceledException around 57014), as a slow but live server does; only a frozen one says nothing.
             answered = true;
             throw;
         }

@@ -552,6 +552,30 @@ public sealed class PostgresJobStoreTests(PostgresServer server, ITestOutputHelp
     }
 
     [Fact]
+    public async Task CheckWritableAsync_CallerGivesUpOnASlowButLiveServer_RequestsStillGoToTheServer()
+    {
+        // A check the server does not answer makes requests fail fast (a frozen server); one the caller gave up on while
+        // the server lived (it answered the cancel) must not, or a slow moment under load would turn away every request.
+        var store = (PostgresJobStore)Store;
+        var job = (await store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        await using var blocker = await store.DataSource.OpenConnectionAsync();
+        await using var tx = await blocker.BeginTransactionAsync();
+        await using (var lockSchema = new Npgsql.NpgsqlCommand("LOCK TABLE sluice_schema IN ACCESS EXCLUSIVE MODE", blocker, tx))
+        {
+            await lockSchema.ExecuteNonQueryAsync();
+        }
+
+        using (var soon = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await store.CheckWritableAsync(soon.Token));
+        }
+
+        Assert.Equal(job.Id, (await store.GetAsync(job.Id, CancellationToken.None))?.Id);
+        await tx.RollbackAsync();
+        await store.CheckWritableAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task CheckWritableAsync_SubmitsRefusedForWantOfRoom_FailsUntilASubmitWritesOrTheHoldLapses()
     {
         // PostgreSQL tells of a full disk only the writes that need a new page (53100, "could not extend file"); the
