@@ -23,6 +23,25 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck,
     private readonly PostgresStoreOptions _options;
     private readonly ILogger<PostgresJobStore> _logger;
     private readonly NpgsqlDataSource _dataSource;
+    private readonly TimeProvider _time;
+
+    /// <summary>The latest submit refused for want of room (53100), which the write check's update does not meet.</summary>
+    private readonly NoRoomHold _noRoom;
+
+    /// <summary>
+    /// When the write check last went unanswered (a <see cref="_time"/> timestamp; <see cref="Answered"/> once a later
+    /// one was answered): the readiness signal, which requests read too (<see cref="ThrowIfNotAnswering"/>).
+    /// </summary>
+    private long _checkUnansweredAt = Answered;
+
+    private const long Answered = long.MinValue;
+
+    /// <summary>
+    /// How long after an unanswered write check a request fails at once instead of waiting out the connect and command
+    /// timeouts on a server that answers nothing (frozen, partitioned): past Kubernetes' 5 s readiness period plus the
+    /// check's 0.8 s, so probes keep it in force for the whole outage; nobody probing, it lapses and requests try again.
+    /// </summary>
+    internal static readonly TimeSpan FailFastFor = TimeSpan.FromSeconds(6);
 
     /// <summary>Cancels the index build at disposal (an interrupted build is recovered at the next start).</summary>
     private readonly CancellationTokenSource _disposing = new();
@@ -30,10 +49,12 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck,
     private int _indexBuildStarted;
     private int _disposed;
 
-    public PostgresJobStore(IOptions<PostgresStoreOptions> options, ILogger<PostgresJobStore> logger)
+    public PostgresJobStore(IOptions<PostgresStoreOptions> options, ILogger<PostgresJobStore> logger, TimeProvider? time = null)
     {
         _options = options.Value;
         _logger = logger;
+        _time = time ?? TimeProvider.System;
+        _noRoom = new NoRoomHold(_time);
         var b = PostgresUrl.Parse(_options.Url);
         b.Pooling = true;
         b.MaxPoolSize = _options.MaxPoolSize;
@@ -234,18 +255,88 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck,
     /// <summary>
     /// An update that matches no row: it changes nothing and writes no WAL, yet PostgreSQL refuses it as it refuses a
     /// submit's insert in a read-only transaction (<c>default_transaction_read_only</c>, a standby after a failover) or on
-    /// a server it cannot reach. Not retried: readiness answers within its timeout and asks again.
+    /// a server it cannot reach. Not retried: readiness answers within its timeout and asks again. A check the server
+    /// does not answer (the caller gives up, or no connection) makes requests fail fast for <see cref="FailFastFor"/>,
+    /// until a check is answered; a refusal (read-only) does not, as that server still answers lookups.
     /// </summary>
-    public async ValueTask CheckWritableAsync(CancellationToken cancellationToken) =>
-        await Retry(static async (s, _, _, ct) =>
+    public async ValueTask CheckWritableAsync(CancellationToken cancellationToken)
+    {
+        // A full disk refuses only writes that need a new page (a submit's insert, "could not extend file"): this
+        // update writes nothing, and even a real one-row update fits its page, so the refused submit is what tells.
+        _noRoom.ThrowIfHeld();
+        var unanswered = cancellationToken.Register(static s => ((PostgresJobStore)s!).MarkUnanswered(), this);
+        var answered = false;
+        try
         {
-            await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
-            await using var cmd = new NpgsqlCommand("UPDATE sluice_schema SET version = version WHERE false", conn);
-            return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }, 0, cancellationToken, retries: 0).ConfigureAwait(false);
+            await Retry(static async (s, _, _, ct) =>
+            {
+                await using var conn = await s._dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+                await using var cmd = new NpgsqlCommand("UPDATE sluice_schema SET version = version WHERE false", conn);
+                return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }, 0, cancellationToken, retries: 0, failFast: false).ConfigureAwait(false);
+            answered = true;
+        }
+        catch (Exception ex) when (ex is PostgresException || ex.InnerException is PostgresException)
+        {
+            // Answered: refused (read-only …), or the caller gave up and the server cancelled the query (Npgsql's
+            // OperationCanceledException around 57014), as a slow but live server does; only a frozen one says nothing.
+            answered = true;
+            throw;
+        }
+        catch (StoreUnavailableException)
+        {
+            MarkUnanswered();
+            throw;
+        }
+        finally
+        {
+            // Disposed first: a caller giving up at the last moment must not mark a check answered just now.
+            await unanswered.DisposeAsync().ConfigureAwait(false);
+            if (answered)
+            {
+                Volatile.Write(ref _checkUnansweredAt, Answered);
+            }
+        }
+    }
 
-    public ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken) =>
-        Retry(static (s, job, attempt, ct) => s.CreateOnceAsync(job, attempt, ct), job, cancellationToken);
+    private void MarkUnanswered() => Volatile.Write(ref _checkUnansweredAt, _time.GetTimestamp());
+
+    /// <summary>
+    /// Refuses a request before it sends anything while the latest write check went unanswered within
+    /// <see cref="FailFastFor"/>: the store is known not to answer, and nothing sent means nothing stored, so the 503
+    /// is true (a retry of an attempt already sent is not refused here: its first try may have committed).
+    /// </summary>
+    internal void ThrowIfNotAnswering()
+    {
+        var at = Volatile.Read(ref _checkUnansweredAt);
+        if (at != Answered && _time.GetElapsedTime(at) < FailFastFor)
+        {
+            ThrowNotAnswering(_time.GetElapsedTime(at));
+        }
+    }
+
+    private static void ThrowNotAnswering(TimeSpan ago) =>
+        throw new StoreUnavailableException(FormattableString.Invariant($"the job store did not answer its last write check ({ago.TotalSeconds:0.0} s ago); not waiting for it"));
+
+    public async ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var created = await Retry(static (s, job, attempt, ct) => s.CreateOnceAsync(job, attempt, ct), job, cancellationToken).ConfigureAwait(false);
+            if (created.Created)
+            {
+                _noRoom.Wrote();
+            }
+
+            return created;
+        }
+        catch (StoreUnavailableException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.DiskFull } full)
+        {
+            // Held for readiness (NoRoomHold): the write check alone would say all is well.
+            _noRoom.Refused($"{full.SqlState}: {full.MessageText}");
+            throw;
+        }
+    }
 
     private async ValueTask<CreateJobResult> CreateOnceAsync(JobRecord job, int attempt, CancellationToken ct)
     {
@@ -857,9 +948,15 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck,
     /// Runs an operation, trying again after a transient failure (broken connection, server restarting) with a short
     /// backoff, <paramref name="retries"/> times (the configured TransientRetries unless given); after the last try it
     /// is the store being unavailable. The attempt number lets non-idempotent writes recognise their own earlier commit.
+    /// Refused before the first try while the write check goes unanswered (<see cref="ThrowIfNotAnswering"/>).
     /// </summary>
-    private async ValueTask<T> Retry<TState, T>(Func<PostgresJobStore, TState, int, CancellationToken, ValueTask<T>> op, TState state, CancellationToken ct, int? retries = null)
+    private async ValueTask<T> Retry<TState, T>(Func<PostgresJobStore, TState, int, CancellationToken, ValueTask<T>> op, TState state, CancellationToken ct, int? retries = null, bool failFast = true)
     {
+        if (failFast)
+        {
+            ThrowIfNotAnswering();
+        }
+
         var tries = retries ?? _options.TransientRetries;
         for (var attempt = 0; ; attempt++)
         {

@@ -13,9 +13,13 @@ public sealed class PostgresRateLimiter
 
     internal PostgresRateLimiter(PostgresJobStore store) => _store = store;
 
-    /// <summary>Takes <paramref name="cost"/> tokens; returns whether they were there and how many are left.</summary>
+    /// <summary>
+    /// Takes <paramref name="cost"/> tokens; returns whether they were there and how many are left. Throws
+    /// <see cref="Core.Storage.StoreUnavailableException"/> at once, sending nothing, while the store does not answer its write check.
+    /// </summary>
     public async ValueTask<(bool Allowed, double Remaining)> TryTakeAsync(string key, double ratePerSecond, double burst, double cost, CancellationToken cancellationToken)
     {
+        _store.ThrowIfNotAnswering();
         await using var conn = await _store.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var cmd = new NpgsqlCommand("SELECT allowed, remaining FROM sluice_take_tokens(@k, @r, @b, @c)", conn);
         cmd.Parameters.AddWithValue("k", key);

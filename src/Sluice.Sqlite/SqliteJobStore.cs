@@ -22,10 +22,11 @@ internal sealed partial class SqliteJobStore : IJobStore, IJobStoreWriteCheck, I
     private SqliteConnection? _writer;
     private DataDirLock? _lock;
 
-    public SqliteJobStore(IOptions<SqliteStoreOptions> options, ILogger<SqliteJobStore> logger)
+    public SqliteJobStore(IOptions<SqliteStoreOptions> options, ILogger<SqliteJobStore> logger, TimeProvider? time = null)
     {
         _options = options.Value;
         _logger = logger;
+        _noRoom = new NoRoomHold(time ?? TimeProvider.System);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path.GetFullPath(_options.DatabasePath),
@@ -52,6 +53,9 @@ internal sealed partial class SqliteJobStore : IJobStore, IJobStoreWriteCheck, I
 
     /// <summary>The commit count at the end of the last write check.</summary>
     private long _commitsChecked;
+
+    /// <summary>The latest commit of a submit refused for want of room (SQLITE_FULL), which the check's smaller write may not meet.</summary>
+    private readonly NoRoomHold _noRoom;
 
     private readonly Lock _probeGate = new();
 
@@ -251,6 +255,9 @@ internal sealed partial class SqliteJobStore : IJobStore, IJobStoreWriteCheck, I
 
     public async ValueTask CheckWritableAsync(CancellationToken cancellationToken)
     {
+        // A submit refused for want of room: the probe's one page may still fit, and readiness flapped with every refusal.
+        _noRoom.ThrowIfHeld();
+
         // Commits went through since the last check, the latest of them fine: that is the answer, at no cost (under load).
         var commits = CommitCount;
         if (_writeFailure is null && Interlocked.Exchange(ref _commitsChecked, commits) != commits)
@@ -335,6 +342,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IJobStoreWriteCheck, I
             }
 
             SqliteTransaction? tx = null;
+            var submits = false;
             try
             {
                 tx = conn.BeginTransaction();
@@ -346,6 +354,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IJobStoreWriteCheck, I
                     {
                         group[i].Execute(conn, tx);
                         Exec(conn, tx, "RELEASE w;");
+                        submits |= group[i] is CreateOp;
                     }
                     catch (SqliteException ex)
                     {
@@ -356,12 +365,23 @@ internal sealed partial class SqliteJobStore : IJobStore, IJobStoreWriteCheck, I
                         }
 
                         Exec(conn, tx, "ROLLBACK TO w; RELEASE w;");
+                        if (ex.SqliteErrorCode == 13 && group[i] is CreateOp)
+                        {
+                            // SQLITE_FULL may roll back the statement only: the submit is refused for want of room all the same.
+                            _noRoom.Refused(ex.Message);
+                        }
+
                         group[i].Fail(ex);
                     }
                 }
 
                 tx.Commit();
                 _writeFailure = null;
+                if (submits)
+                {
+                    _noRoom.Wrote();
+                }
+
                 Interlocked.Increment(ref _commitCount);
                 for (var i = 0; i < group.Count; i++)
                 {
@@ -373,6 +393,11 @@ internal sealed partial class SqliteJobStore : IJobStore, IJobStoreWriteCheck, I
                 Log.CommitFailed(_logger, ex, group.Count);
                 var failure = Unavailable(ex);
                 _writeFailure = failure;
+                if (ex is SqliteException { SqliteErrorCode: 13 } && HasSubmit(group))
+                {
+                    _noRoom.Refused(ex.Message);
+                }
+
                 for (var i = 0; i < group.Count; i++)
                 {
                     group[i].Fail(failure);
@@ -394,6 +419,19 @@ internal sealed partial class SqliteJobStore : IJobStore, IJobStoreWriteCheck, I
     private static Exception Unavailable(Exception ex) => ex is SqliteException { SqliteErrorCode: 5 or 6 or 8 or 10 or 13 }
         ? new StoreUnavailableException($"the job store cannot write now: {ex.Message}", ex)
         : ex;
+
+    private static bool HasSubmit(List<WriteOp> group)
+    {
+        for (var i = 0; i < group.Count; i++)
+        {
+            if (group[i] is CreateOp)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>True when SQLite rolled the writer's transaction back by itself (SQLITE_FULL, SQLITE_IOERR …).</summary>
     private static bool RolledBackBySqlite(SqliteConnection conn) => SQLitePCL.raw.sqlite3_get_autocommit(conn.Handle) != 0;

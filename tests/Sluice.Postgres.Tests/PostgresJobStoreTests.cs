@@ -552,6 +552,79 @@ public sealed class PostgresJobStoreTests(PostgresServer server, ITestOutputHelp
     }
 
     [Fact]
+    public async Task CheckWritableAsync_CallerGivesUpOnASlowButLiveServer_RequestsStillGoToTheServer()
+    {
+        // A check the server does not answer makes requests fail fast (a frozen server); one the caller gave up on while
+        // the server lived (it answered the cancel) must not, or a slow moment under load would turn away every request.
+        var store = (PostgresJobStore)Store;
+        var job = (await store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        await using var blocker = await store.DataSource.OpenConnectionAsync();
+        await using var tx = await blocker.BeginTransactionAsync();
+        await using (var lockSchema = new Npgsql.NpgsqlCommand("LOCK TABLE sluice_schema IN ACCESS EXCLUSIVE MODE", blocker, tx))
+        {
+            await lockSchema.ExecuteNonQueryAsync();
+        }
+
+        using (var soon = new CancellationTokenSource(TimeSpan.FromMilliseconds(300)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await store.CheckWritableAsync(soon.Token));
+        }
+
+        Assert.Equal(job.Id, (await store.GetAsync(job.Id, CancellationToken.None))?.Id);
+        await tx.RollbackAsync();
+        await store.CheckWritableAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task CheckWritableAsync_SubmitsRefusedForWantOfRoom_FailsUntilASubmitWritesOrTheHoldLapses()
+    {
+        // PostgreSQL tells of a full disk only the writes that need a new page (53100, "could not extend file"); the
+        // check's update matches no row and writes nothing (a one-row HOT update passes too, see docs/distributed.md), so
+        // readiness stayed 200 while every submit failed. A full disk needs a mount of its own (proved by hand on a small
+        // tmpfs); here a trigger refuses big inserts with the same SQLSTATE and message, as that disk did.
+        var time = new ManualTimeProvider();
+        await using var store = new PostgresJobStore(Options.Create(new PostgresStoreOptions { Url = _url }), NullLogger<PostgresJobStore>.Instance, time);
+        await store.InitializeAsync(CancellationToken.None);
+        await using (var admin = await store.DataSource.OpenConnectionAsync())
+        {
+            await ExecAsync(admin, """
+                CREATE FUNCTION test_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF length(NEW.input) > 10000 THEN
+                        RAISE EXCEPTION 'could not extend file "base/16384/16385": No space left on device' USING ERRCODE = 'disk_full', HINT = 'Check free disk space.';
+                    END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER test_disk_full BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION test_disk_full();
+                """);
+        }
+
+        var big = "\"" + new string('x', 64 * 1024) + "\"";
+        var kept = (await store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+        await store.CheckWritableAsync(CancellationToken.None);
+        var refused = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.CreateAsync(NewJob() with { InputJson = big }, CancellationToken.None));
+        Assert.Equal("53100", Assert.IsType<Npgsql.PostgresException>(refused.InnerException).SqlState);
+
+        var error = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.CheckWritableAsync(CancellationToken.None));
+        Assert.Contains("53100: could not extend file", error.Message, StringComparison.Ordinal);
+        time.Advance(TimeSpan.FromSeconds(20));
+        // An update in place fits (no new page) but is no submit: still failing. Lookups answer as ever.
+        Assert.True(await store.MarkRunningAsync(kept.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None));
+        await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.CheckWritableAsync(CancellationToken.None));
+        Assert.NotNull(await store.GetAsync(kept.Id, CancellationToken.None));
+
+        // A submit that fits ends it.
+        Assert.True((await store.CreateAsync(NewJob(), CancellationToken.None)).Created);
+        await store.CheckWritableAsync(CancellationToken.None);
+
+        // Refused again and no submit since (a process out of rotation gets none): the hold lapses, the check decides.
+        await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.CreateAsync(NewJob() with { InputJson = big }, CancellationToken.None));
+        await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.CheckWritableAsync(CancellationToken.None));
+        time.Advance(NoRoomHold.HoldFor);
+        await store.CheckWritableAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task InitializeAsync_UpgradeWhileAWriteOnJobsIsOpen_MigratesWithoutWaitingForItAndRefreshesTheFunction()
     {
         // A rolling upgrade: a process of the previous build has a write on jobs open (a long completion, a purge batch).

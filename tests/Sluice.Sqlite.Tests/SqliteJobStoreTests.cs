@@ -147,6 +147,49 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
     }
 
     [Fact]
+    public async Task CheckWritableAsync_SubmitsRefusedForWantOfRoomWhileTheProbeFits_FailsUntilASubmitWritesOrTheHoldLapses()
+    {
+        // On a nearly full disk the check's one-page probe fits where a submit's insert does not: the check turned ready
+        // again two seconds after every refused submit, so readiness flapped while submits kept failing.
+        var time = new ManualTimeProvider();
+        var dir = Path.Combine(Path.GetTempPath(), "sluice-sqlite-" + Guid.NewGuid().ToString("N"));
+        var store = new SqliteJobStore(Options.Create(new SqliteStoreOptions { DataDir = dir }), NullLogger<SqliteJobStore>.Instance, time);
+        try
+        {
+            await store.InitializeAsync(CancellationToken.None);
+            var kept = (await store.CreateAsync(NewJob(), CancellationToken.None)).Job;
+            await store.Enqueue(new MaxPageCountOp(full: true));
+            var big = "\"" + new string('x', 64 * 1024) + "\"";
+            await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CreateAsync(NewJob() with { InputJson = big }, CancellationToken.None).AsTask());
+
+            // The probe alone would pass (it rewrites a page the file has): still failing, with SQLite's reason, 20 s on.
+            var error = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CheckWritableAsync(CancellationToken.None).AsTask());
+            Assert.Contains("database or disk is full", error.Message, StringComparison.Ordinal);
+            time.Advance(TimeSpan.FromSeconds(20));
+            await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CheckWritableAsync(CancellationToken.None).AsTask());
+
+            // A small update fits too, but is no submit: still failing. A submit that fits clears it.
+            Assert.True(await store.MarkRunningAsync(kept.Id, 1, DateTimeOffset.UtcNow, CancellationToken.None));
+            await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CheckWritableAsync(CancellationToken.None).AsTask());
+            await store.Enqueue(new MaxPageCountOp(full: false));
+            Assert.True((await store.CreateAsync(NewJob(), CancellationToken.None)).Created);
+            await store.CheckWritableAsync(CancellationToken.None);
+
+            // Refused again, and no submit since (out of rotation, none comes): the hold lapses after 30 s and the probe decides.
+            await store.Enqueue(new MaxPageCountOp(full: true));
+            await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CreateAsync(NewJob() with { InputJson = big }, CancellationToken.None).AsTask());
+            await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CheckWritableAsync(CancellationToken.None).AsTask());
+            time.Advance(NoRoomHold.HoldFor);
+            await store.CheckWritableAsync(CancellationToken.None);
+        }
+        finally
+        {
+            await store.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task CreateAsync_AnotherConnectionHoldsTheWriteLock_FailsBusyAfterTheBusyTimeoutThenWritesOnceReleased()
     {
         // The store sets a 5 s busy timeout, but Microsoft.Data.Sqlite retried a busy statement for its own 30 s

@@ -113,11 +113,12 @@ public sealed class DiskFullTests
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
             }
 
-            // Space returns: ready again, in the same process, and the transition is logged.
+            // Space returns: a submit goes through, which ends the hold the refused one put on readiness (the check's own
+            // one-page write may fit where a submit's does not), and it is ready again, in the same process, the transition logged.
             await server.LimitFileSizeAsync(null);
+            await SubmitAsync(server, "{\"model\":\"echo\",\"input\":{\"x\":2},\"cache\":false}");
             var up = await ReadyAsync(server, HttpStatusCode.OK);
             Assert.Equal("healthy", up.GetProperty("checks").GetProperty("store").GetProperty("status").GetString());
-            await SubmitAsync(server, "{\"model\":\"echo\",\"input\":{\"x\":2},\"cache\":false}");
             await Poll.UntilAsync(() => Task.FromResult(server.Output.Contains("Health check store is healthy again", StringComparison.Ordinal)),
                 () => "the recovery was not logged: " + server.Output, TimeSpan.FromSeconds(10));
             Assert.Contains("Health check store is unhealthy: the job store cannot write now", server.Output, StringComparison.Ordinal);
