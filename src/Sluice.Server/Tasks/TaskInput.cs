@@ -64,7 +64,16 @@ internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<s
                             return false;
                         }
 
-                        lines.Add("- " + e.GetString());
+                        var item = e.GetString()!;
+                        if (item.Trim().Length == 0)
+                        {
+                            // A blank item would reach the model as an empty "- " line: a section with no heading.
+                            field = string.Create(CultureInfo.InvariantCulture, $"input.{p.Name}[{lines.Count}]");
+                            error = "must not be empty";
+                            return false;
+                        }
+
+                        lines.Add("- " + item);
                     }
 
                     strings[p.Name] = string.Join('\n', lines);

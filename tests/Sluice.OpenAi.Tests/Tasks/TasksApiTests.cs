@@ -291,6 +291,21 @@ public sealed class TasksApiTests
         Assert.Equal("expected an integer from 2 to 12", problem.GetProperty("detail").GetString());
     }
 
+    [Theory]
+    [InlineData("""["  "]""", "input.outline[0]")]
+    [InlineData("""["The 8 pm spike",""]""", "input.outline[1]")]
+    [InlineData("""["The 8 pm spike","\t\n","Backpressure"]""", "input.outline[1]")]
+    public async Task Tasks_OutlineListWithBlankItem_BadRequestNamingTheItem(string outline, string field)
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count" });
+
+        var (response, problem) = await server.PostAsync("/v1/tasks/blog-draft", "{\"input\":{\"title\":\"Queues\",\"outline\":" + outline + "}}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+        Assert.Equal("must not be empty", problem.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task Tasks_JobCancelledMidGeneration_GeneratedTokensStaySpent()
     {
