@@ -291,6 +291,22 @@ public sealed class TasksApiTests
         Assert.Equal("expected an integer from 2 to 12", problem.GetProperty("detail").GetString());
     }
 
+    [Fact]
+    public async Task Tasks_OutlineListLimit_CountsTheCharactersOfTheItemsSent()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count" });
+        var within = JsonSerializer.Serialize(Enumerable.Repeat("ab", 2000)); // 4,000 characters of 8,000
+        var over = JsonSerializer.Serialize(Enumerable.Repeat("abc", 3000)); // 9,000 characters
+
+        var (accepted, _) = await server.PostAsync("/v1/tasks/blog-draft", "{\"input\":{\"title\":\"Queues\",\"outline\":" + within + "}}");
+        var (refused, problem) = await server.PostAsync("/v1/tasks/blog-draft", "{\"input\":{\"title\":\"Queues\",\"outline\":" + over + "}}");
+
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("input.outline", problem.GetProperty("field").GetString());
+        Assert.Equal("is 9000 characters; at most 8000", problem.GetProperty("detail").GetString());
+    }
+
     [Theory]
     [InlineData("""["  "]""", "input.outline[0]")]
     [InlineData("""["The 8 pm spike",""]""", "input.outline[1]")]
