@@ -40,6 +40,9 @@ internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<s
             }
 
             var v = p.Value;
+
+            // The characters the client sent, which the field's limit is about: a list's "- " and line breaks are ours.
+            var sent = -1;
             if (v.ValueKind == JsonValueKind.Null && !spec.Required)
             {
                 // An optional field sent as null is left out (its default applies), as generated clients send unset fields.
@@ -56,6 +59,7 @@ internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<s
                     break;
                 case TaskFieldType.StringOrList when v.ValueKind == JsonValueKind.Array:
                     var lines = new List<string>();
+                    sent = 0;
                     foreach (var e in v.EnumerateArray())
                     {
                         if (e.ValueKind != JsonValueKind.String)
@@ -64,7 +68,17 @@ internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<s
                             return false;
                         }
 
-                        lines.Add("- " + e.GetString());
+                        var item = e.GetString()!;
+                        if (item.Trim().Length == 0)
+                        {
+                            // A blank item would reach the model as an empty "- " line: a section with no heading.
+                            field = string.Create(CultureInfo.InvariantCulture, $"input.{p.Name}[{lines.Count}]");
+                            error = "must not be empty";
+                            return false;
+                        }
+
+                        lines.Add("- " + item);
+                        sent += item.Length;
                     }
 
                     strings[p.Name] = string.Join('\n', lines);
@@ -98,9 +112,10 @@ internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<s
                     return false;
                 }
 
-                if (s.Length > spec.Max)
+                var length = sent >= 0 ? sent : s.Length;
+                if (length > spec.Max)
                 {
-                    error = string.Create(CultureInfo.InvariantCulture, $"is {s.Length} characters; at most {spec.Max}");
+                    error = string.Create(CultureInfo.InvariantCulture, $"is {length} characters; at most {spec.Max}");
                     return false;
                 }
             }

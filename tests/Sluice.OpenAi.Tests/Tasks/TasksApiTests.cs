@@ -292,6 +292,37 @@ public sealed class TasksApiTests
     }
 
     [Fact]
+    public async Task Tasks_OutlineListLimit_CountsTheCharactersOfTheItemsSent()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count" });
+        var within = JsonSerializer.Serialize(Enumerable.Repeat("ab", 2000)); // 4,000 characters of 8,000
+        var over = JsonSerializer.Serialize(Enumerable.Repeat("abc", 3000)); // 9,000 characters
+
+        var (accepted, _) = await server.PostAsync("/v1/tasks/blog-draft", "{\"input\":{\"title\":\"Queues\",\"outline\":" + within + "}}");
+        var (refused, problem) = await server.PostAsync("/v1/tasks/blog-draft", "{\"input\":{\"title\":\"Queues\",\"outline\":" + over + "}}");
+
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("input.outline", problem.GetProperty("field").GetString());
+        Assert.Equal("is 9000 characters; at most 8000", problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData("""["  "]""", "input.outline[0]")]
+    [InlineData("""["The 8 pm spike",""]""", "input.outline[1]")]
+    [InlineData("""["The 8 pm spike","\t\n","Backpressure"]""", "input.outline[1]")]
+    public async Task Tasks_OutlineListWithBlankItem_BadRequestNamingTheItem(string outline, string field)
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count" });
+
+        var (response, problem) = await server.PostAsync("/v1/tasks/blog-draft", "{\"input\":{\"title\":\"Queues\",\"outline\":" + outline + "}}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+        Assert.Equal("must not be empty", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task Tasks_JobCancelledMidGeneration_GeneratedTokensStaySpent()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string>
