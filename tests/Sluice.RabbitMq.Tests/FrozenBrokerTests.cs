@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Sluice.Core.Jobs;
 using Sluice.Core.Queueing;
 using Sluice.Distributed.Tests.Infrastructure;
@@ -152,6 +153,65 @@ public sealed class FrozenBrokerTests(RabbitMqServers servers) : IAsyncLifetime
         // Every failed publish counted in the last line, logged or not (a submit right after the resume may fail too).
         var counted = System.Text.RegularExpressions.Regex.Match(lines[^1].Message, "after ([0-9]+) failed publishes");
         Assert.True(counted.Success && int.Parse(counted.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= refused.Length, all);
+    }
+
+    [Fact]
+    public async Task GetAsync_FirstConnectionOnAFrozenBroker_SaysTheBrokerDidNotAnswerAndConnectsOnceItResumes()
+    {
+        // The first connection waited out the client's own timeouts on a frozen broker (its check channel 20 s, then the
+        // start failed with 'A task was canceled.'), saying nothing meanwhile.
+        var logs = new RecordingLoggerProvider(LogLevel.Information);
+        using var factory = LoggerFactory.Create(b => b.AddProvider(logs));
+        var options = new RabbitMqOptions { Url = servers.QueueUrl, ConfirmTimeout = TimeSpan.FromSeconds(2), StartTimeout = TimeSpan.FromSeconds(60) };
+        await using var connection = new RabbitMqConnection(Options.Create(options), factory.CreateLogger<RabbitMqConnection>());
+        Task<RabbitMQ.Client.IConnection> connecting;
+        var beam = BeamPid();
+        Signal(beam, "STOP");
+        try
+        {
+            var frozen = Stopwatch.StartNew();
+            connecting = connection.GetAsync(CancellationToken.None).AsTask();
+            while (!logs.Entries.Exists(e => e.Message.Contains("did not answer within 2 s", StringComparison.Ordinal)))
+            {
+                // The 2 s bound and some slack for a loaded machine; the start waits on (StartTimeout is 60 s).
+                Assert.True(frozen.Elapsed < TimeSpan.FromSeconds(10), $"nothing said {frozen.Elapsed.TotalSeconds:F1} s into the freeze ({connecting.Status}): " + string.Join(" | ", logs.Entries));
+                Assert.False(connecting.IsCompleted, $"the start ended on the frozen broker: {connecting.Exception?.GetBaseException().Message}");
+                await Task.Delay(50);
+            }
+        }
+        finally
+        {
+            Signal(beam, "CONT");
+        }
+
+        var conn = await connecting.WaitAsync(Brokers.DeliveryWait);
+        Assert.True(conn.IsOpen);
+        Assert.Contains(logs.Entries, e => e.Message.Contains("Connected to RabbitMQ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task GetAsync_BrokerFrozenPastTheStartTimeout_FailsSayingTheBrokerDidNotAnswer()
+    {
+        // Failed after 20 s with 'A task was canceled.', naming neither the broker nor the wait.
+        var options = new RabbitMqOptions { Url = servers.QueueUrl, ConfirmTimeout = TimeSpan.FromSeconds(2), StartTimeout = TimeSpan.FromSeconds(3) };
+        await using var connection = new RabbitMqConnection(Options.Create(options), Microsoft.Extensions.Logging.Abstractions.NullLogger<RabbitMqConnection>.Instance);
+        var beam = BeamPid();
+        Signal(beam, "STOP");
+        try
+        {
+            var frozen = Stopwatch.StartNew();
+            var connecting = connection.GetAsync(CancellationToken.None).AsTask();
+            await Task.WhenAny(connecting, Task.Delay(TimeSpan.FromSeconds(10)));
+            Assert.True(connecting.IsFaulted, $"the start {connecting.Status} {frozen.Elapsed.TotalSeconds:F1} s into the freeze");
+            var error = connecting.Exception!.InnerException!;
+            Assert.IsType<InvalidOperationException>(error);
+            Assert.Contains("did not answer within 2 s", error.Message, StringComparison.Ordinal);
+            Assert.Contains("after waiting 3 s", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Signal(beam, "CONT");
+        }
     }
 
     private static async Task<QueuedJob> CreateAsync(Node node, int i)
