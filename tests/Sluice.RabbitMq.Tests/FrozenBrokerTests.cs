@@ -214,6 +214,46 @@ public sealed class FrozenBrokerTests(RabbitMqServers servers) : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task DeclareAsync_BrokerFrozen_FailsWithinTheConfirmTimeoutNamingTheModelAndDeclaresOnceItResumes()
+    {
+        // A model's declares at load waited out the client's 20 s continuation timeout, then failed the start with
+        // 'A task was canceled.' or a bare timeout.
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway", ("Sluice:Queue:ConfirmTimeout", "00:00:02"));
+        var beam = BeamPid();
+        Signal(beam, "STOP");
+        try
+        {
+            var frozen = Stopwatch.StartNew();
+            var declare = gateway.Queue.DeclareAsync("other-model", 100, CancellationToken.None).AsTask();
+            await Task.WhenAny(declare, Task.Delay(TimeSpan.FromSeconds(10)));
+            Assert.True(declare.IsFaulted, $"the declare {declare.Status} {frozen.Elapsed.TotalSeconds:F1} s into the freeze");
+            var error = declare.Exception!.InnerException!;
+            Assert.IsType<InvalidOperationException>(error);
+            Assert.Contains("did not answer within 2 s", error.Message, StringComparison.Ordinal);
+            Assert.Contains("other-model", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Signal(beam, "CONT");
+        }
+
+        await UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    await gateway.Queue.DeclareAsync("other-model", 100, CancellationToken.None);
+                    return true;
+                }
+                catch (InvalidOperationException)
+                {
+                    return false;
+                }
+            },
+            () => "the model's queues were not declared after the resume");
+    }
+
     private static async Task<QueuedJob> CreateAsync(Node node, int i)
     {
         var now = DateTimeOffset.UtcNow;
