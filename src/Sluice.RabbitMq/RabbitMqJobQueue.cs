@@ -541,6 +541,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     private async Task StartReaderAsync(RabbitMqJobReader reader, string model)
     {
+        var stalled = false;
         while (!_stopping.IsCancellationRequested)
         {
             try
@@ -550,7 +551,13 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                Log.ConsumeFailed(_logger, model, ex.Message);
+                // A frozen broker is said once (each try gives it ConfirmTimeout); the reader's 'Consuming' line says it answered.
+                if (ex is not TimeoutException || !stalled)
+                {
+                    Log.ConsumeFailed(_logger, model, ex.Message);
+                }
+
+                stalled = ex is TimeoutException;
                 await Task.Delay(1000, _stopping.Token).ConfigureAwait(false);
             }
         }

@@ -254,6 +254,39 @@ public sealed class FrozenBrokerTests(RabbitMqServers servers) : IAsyncLifetime
             () => "the model's queues were not declared after the resume");
     }
 
+    [Fact]
+    public async Task GetReader_ConsumerStartOnAFrozenBroker_SaysTheBrokerDidNotAnswerAndConsumesOnceItResumes()
+    {
+        // A worker's consumer start waited out the client's 20 s continuation timeout per try, saying nothing meanwhile.
+        var logs = new RecordingLoggerProvider(LogLevel.Information);
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
+        await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker", s => s.AddSingleton<ILoggerProvider>(logs), ("Sluice:Queue:ConfirmTimeout", "00:00:02"));
+        IJobQueueReader reader;
+        var beam = BeamPid();
+        Signal(beam, "STOP");
+        try
+        {
+            var frozen = Stopwatch.StartNew();
+            reader = worker.Queue.GetReader("sleep-batch");
+            while (!logs.Entries.Exists(e => e.Message.Contains("consuming model sleep-batch", StringComparison.Ordinal) && e.Message.Contains("did not answer within 2 s", StringComparison.Ordinal)))
+            {
+                Assert.True(frozen.Elapsed < TimeSpan.FromSeconds(10), "nothing said of the consumer start on the frozen broker: " + string.Join(" | ", logs.Entries));
+                await Task.Delay(50);
+            }
+        }
+        finally
+        {
+            Signal(beam, "CONT");
+        }
+
+        var job = await CreateAsync(gateway, 1);
+        await UntilAsync(async () => await gateway.Queue.EnqueueAsync(job, CancellationToken.None) == EnqueueResult.Accepted, () => "no submit accepted after the resume");
+        using var wait = new CancellationTokenSource(Brokers.DeliveryWait);
+        Assert.True(await reader.WaitToReadAsync(wait.Token));
+        Assert.True(reader.TryRead(out var read));
+        Assert.Equal(job.Id, read.Id);
+    }
+
     private static async Task<QueuedJob> CreateAsync(Node node, int i)
     {
         var now = DateTimeOffset.UtcNow;
