@@ -287,6 +287,43 @@ public sealed class FrozenBrokerTests(RabbitMqServers servers) : IAsyncLifetime
         Assert.Equal(job.Id, read.Id);
     }
 
+    [Fact]
+    public async Task StartAsync_DeadLetterReconcilerOnAFrozenBroker_ReturnsWithinTheConfirmTimeoutAndConsumesOnceTheBrokerResumes()
+    {
+        // The reconciler's channel open waited out the client's 20 s continuation timeout, then failed the host start.
+        var logs = new RecordingLoggerProvider(LogLevel.Information);
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway", s => s.AddSingleton<ILoggerProvider>(logs), ("Sluice:Queue:ConfirmTimeout", "00:00:02"));
+        var reconciler = ActivatorUtilities.CreateInstance<RabbitMqDeadLetterReconciler>(gateway.Services);
+        try
+        {
+            var beam = BeamPid();
+            Signal(beam, "STOP");
+            try
+            {
+                var frozen = Stopwatch.StartNew();
+                var start = reconciler.StartAsync(CancellationToken.None);
+                await Task.WhenAny(start, Task.Delay(TimeSpan.FromSeconds(10)));
+                Assert.True(start.IsCompletedSuccessfully, $"the start {start.Status} {frozen.Elapsed.TotalSeconds:F1} s into the freeze: {start.Exception?.GetBaseException().Message}");
+                Assert.Contains(logs.Entries, e => e.Message.Contains("dead-letter reconciler", StringComparison.Ordinal) && e.Message.Contains("did not answer within 2 s", StringComparison.Ordinal));
+            }
+            finally
+            {
+                Signal(beam, "CONT");
+            }
+
+            await UntilAsync(() => logs.Entries.Exists(e => e.Message.Contains("dead-letter reconciler consumes", StringComparison.Ordinal)), () => "the reconciler did not consume after the resume: " + string.Join(" | ", logs.Entries));
+            // The node's own reconciler and this one.
+            var conn = await gateway.Services.GetRequiredService<RabbitMqConnection>().GetAsync(CancellationToken.None);
+            await using var ch = await conn.CreateChannelAsync();
+            Assert.Equal(2u, await ch.ConsumerCountAsync(gateway.Services.GetRequiredService<RabbitMqTopology>().ReconcileQueue));
+        }
+        finally
+        {
+            await reconciler.StopAsync(CancellationToken.None);
+            await reconciler.DisposeAsync();
+        }
+    }
+
     private static async Task<QueuedJob> CreateAsync(Node node, int i)
     {
         var now = DateTimeOffset.UtcNow;
