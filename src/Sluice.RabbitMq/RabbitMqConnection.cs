@@ -60,19 +60,30 @@ internal sealed partial class RabbitMqConnection : IAsyncDisposable
             var until = DateTime.UtcNow + _options.StartTimeout;
             while (true)
             {
+                // The broker gets ConfirmTimeout to answer the handshake and the check channel: a hung one (a frozen node, a
+                // partition with no reset) would hold each for the client's own timeouts, the channel open 20 s without
+                // heeding cancellation, then fail the start with 'A task was canceled.'.
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                attempt.CancelAfter(_options.ConfirmTimeout);
                 try
                 {
-                    var conn = await factory.CreateConnectionAsync(ct).ConfigureAwait(false);
+                    var conn = await ConnectAsync(factory, attempt.Token).ConfigureAwait(false);
                     try
                     {
                         // A missing vhost is refused just after the connection is returned (an asynchronous close,
                         // which recovery would retry forever): one channel round trip surfaces it here.
-                        await using var probe = await conn.CreateChannelAsync(cancellationToken: ct).ConfigureAwait(false);
+                        await using var probe = await ChannelOpening.OpenAsync(conn, attempt.Token).ConfigureAwait(false);
                     }
                     catch (Exception) when (conn.CloseReason is { ReplyCode: 403 or 530 } closed)
                     {
                         conn.Dispose();
                         throw new RabbitMQ.Client.Exceptions.OperationInterruptedException(closed);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // Let go in the background: closing waits for a broker that does not answer.
+                        _ = Task.Run(conn.Dispose, CancellationToken.None);
+                        throw;
                     }
 
                     conn.ConnectionShutdownAsync += OnShutdownAsync;
@@ -86,6 +97,17 @@ internal sealed partial class RabbitMqConnection : IAsyncDisposable
                     // Wrong credentials or vhost do not heal by waiting: fail the start now, saying which.
                     throw new InvalidOperationException(
                         $"RabbitMQ at {RabbitMqUrl.Redact(_options.Url)} refused the connection ({reason}); check the user, password and vhost of Sluice:Queue:Url", ex);
+                }
+                catch (OperationCanceledException ex) when (attempt.IsCancellationRequested && !ct.IsCancellationRequested)
+                {
+                    if (DateTime.UtcNow >= until)
+                    {
+                        throw new InvalidOperationException(
+                            $"RabbitMQ at {RabbitMqUrl.Redact(_options.Url)} did not answer within {_options.ConfirmTimeout.TotalSeconds:0.#} s (Sluice:Queue:ConfirmTimeout) after waiting {_options.StartTimeout.TotalSeconds:0} s; it takes connections but answers nothing: check that the broker is not hung or cut off", ex);
+                    }
+
+                    Log.NotAnswering(_logger, RabbitMqUrl.Redact(_options.Url), _options.ConfirmTimeout.TotalSeconds);
+                    await Task.Delay(1000, ct).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.BrokerUnreachableException or System.Net.Sockets.SocketException)
                 {
@@ -105,6 +127,42 @@ internal sealed partial class RabbitMqConnection : IAsyncDisposable
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Opens a connection, giving up when <paramref name="ct"/> is cancelled whatever the client does with it (a late
+    /// connection is disposed); a failure once <paramref name="ct"/> is cancelled is reported as that cancellation.
+    /// </summary>
+    private static async Task<IConnection> ConnectAsync(ConnectionFactory factory, CancellationToken ct)
+    {
+        var opening = factory.CreateConnectionAsync(ct);
+        try
+        {
+            return await opening.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _ = DisposeWhenOpenAsync(opening);
+            throw;
+        }
+        catch (Exception ex) when (ct.IsCancellationRequested && ex is not OutOfMemoryException)
+        {
+            // The client may wrap the cancellation of its handshake (BrokerUnreachableException): it is the wait that ran out.
+            throw new OperationCanceledException(ex.Message, ex, ct);
+        }
+    }
+
+    private static async Task DisposeWhenOpenAsync(Task<IConnection> opening)
+    {
+        try
+        {
+            var late = await opening.ConfigureAwait(false);
+            late.Dispose();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Never opened (or already gone): nothing to release.
         }
     }
 
@@ -177,5 +235,8 @@ internal sealed partial class RabbitMqConnection : IAsyncDisposable
 
         [LoggerMessage(EventId = 2204, Level = LogLevel.Information, Message = "RabbitMQ connection recovered")]
         public static partial void Recovered(ILogger logger);
+
+        [LoggerMessage(EventId = 2205, Level = LogLevel.Warning, Message = "RabbitMQ at {Broker} did not answer within {Seconds} s (it takes connections but answers nothing: a hung node or a cut network); waiting")]
+        public static partial void NotAnswering(ILogger logger, string broker, double seconds);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using Sluice.Core;
@@ -30,11 +31,18 @@ internal sealed partial class RabbitMqDeadLetterReconciler : IHostedService, IAs
     private readonly ILogger<RabbitMqDeadLetterReconciler> _logger;
     private readonly CancellationTokenSource _stopping = new();
     private IChannel? _channel;
+
+    /// <summary>How long the broker gets to answer the setup (<see cref="RabbitMqOptions.ConfirmTimeout"/>).</summary>
+    private readonly TimeSpan _setupTimeout;
+
+    /// <summary>The setup still trying in the background after the broker did not answer it at start, if any.</summary>
+    private Task? _consumeLater;
     private int _disposed;
 
     public RabbitMqDeadLetterReconciler(RabbitMqConnection connection, RabbitMqTopology topology, IJobStore store, RabbitMqJobEventHub events,
-        TimeProvider time, ILogger<RabbitMqDeadLetterReconciler> logger)
+        IOptions<RabbitMqOptions> options, TimeProvider time, ILogger<RabbitMqDeadLetterReconciler> logger)
     {
+        _setupTimeout = options.Value.ConfirmTimeout;
         _connection = connection;
         _topology = topology;
         _store = store;
@@ -46,21 +54,91 @@ internal sealed partial class RabbitMqDeadLetterReconciler : IHostedService, IAs
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var conn = await _connection.GetAsync(cancellationToken).ConfigureAwait(false);
-        var ch = await conn.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        await ch.BasicQosAsync(0, Prefetch, false, cancellationToken).ConfigureAwait(false);
         try
         {
-            await _topology.DeclareReconcileAsync(ch, cancellationToken).ConfigureAwait(false);
+            await ConsumeAsync(conn, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (RabbitMqTopology.IsArgumentMismatch(ex))
+        catch (TimeoutException)
         {
-            throw RabbitMqTopology.ArgumentMismatch(ex);
+            // A frozen broker (a hung node, a partition with no reset) must not hold the start: dead-lettered messages wait
+            // in their durable queue, unacknowledged by nobody, until a reconciler takes them.
+            Log.ConsumeStalled(_logger, _setupTimeout.TotalSeconds);
+            _consumeLater = Task.Run(() => ConsumeLaterAsync(conn, _stopping.Token));
+        }
+    }
+
+    /// <summary>Tries again every second until the reconciler consumes (or the process stops).</summary>
+    private async Task ConsumeLaterAsync(IConnection conn, CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), _time, ct).ConfigureAwait(false);
+                await ConsumeAsync(conn, ct).ConfigureAwait(false);
+                Log.Consuming(_logger);
+                return;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (TimeoutException)
+            {
+                // Still frozen: said once already.
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Log.ConsumeFailed(_logger, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens the channel, declares the reconcile queue and consumes it. The broker gets <see cref="RabbitMqOptions.ConfirmTimeout"/>
+    /// for all of it: a hung one would hold each round trip for the client's 20 s continuation timeout (the channel open
+    /// without heeding cancellation). Throws <see cref="TimeoutException"/> then, having let go of the channel.
+    /// </summary>
+    private async Task ConsumeAsync(IConnection conn, CancellationToken cancellationToken)
+    {
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(_setupTimeout);
+        var ct = bound.Token;
+        IChannel? ch = null;
+        AsyncEventingBasicConsumer? consumer = null;
+        try
+        {
+            ch = await ChannelOpening.OpenAsync(conn, ct).ConfigureAwait(false);
+            await ch.BasicQosAsync(0, Prefetch, false, ct).WaitAsync(ct).ConfigureAwait(false);
+            await _topology.DeclareReconcileAsync(ch, ct).WaitAsync(ct).ConfigureAwait(false);
+            consumer = new AsyncEventingBasicConsumer(ch);
+            consumer.ReceivedAsync += OnReceivedAsync;
+            await ch.BasicConsumeAsync(_topology.ReconcileQueue, autoAck: false, consumer, ct).WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Half set up: closed in the background (a frozen broker answers the close no sooner), so a late answer
+            // leaves no consumer nobody reads; the broker takes its messages back.
+            if (consumer is not null)
+            {
+                consumer.ReceivedAsync -= OnReceivedAsync;
+            }
+
+            _ = ChannelErrors.CloseQuietlyAsync(ch).AsTask();
+            if (RabbitMqTopology.IsArgumentMismatch(ex))
+            {
+                throw RabbitMqTopology.ArgumentMismatch(ex);
+            }
+
+            if (bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"RabbitMQ did not answer within {_setupTimeout.TotalSeconds:0.#} s", ex);
+            }
+
+            throw;
         }
 
         _channel = ch;
-        var consumer = new AsyncEventingBasicConsumer(ch);
-        consumer.ReceivedAsync += OnReceivedAsync;
-        await ch.BasicConsumeAsync(_topology.ReconcileQueue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
     }
 
     private Task OnReceivedAsync(object sender, BasicDeliverEventArgs ea)
@@ -171,6 +249,12 @@ internal sealed partial class RabbitMqDeadLetterReconciler : IHostedService, IAs
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_consumeLater is { } later)
+        {
+            // Cancelled with the stop; waited for so a setup finishing now cannot leave its channel open after this.
+            await later.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         await ChannelErrors.CloseQuietlyAsync(_channel).ConfigureAwait(false);
 
         _stopping.Dispose();
@@ -183,5 +267,14 @@ internal sealed partial class RabbitMqDeadLetterReconciler : IHostedService, IAs
 
         [LoggerMessage(EventId = 2602, Level = LogLevel.Warning, Message = "Could not reconcile dead-lettered job {JobId} with the store; holding it, next try in {DelayMs:F0} ms: {Error}")]
         public static partial void StoreUnavailable(ILogger logger, string jobId, double delayMs, string error);
+
+        [LoggerMessage(EventId = 2603, Level = LogLevel.Warning, Message = "RabbitMQ did not answer within {Seconds} s when setting up the dead-letter reconciler; it consumes once the broker answers (dead-lettered jobs wait in the reconcile queue)")]
+        public static partial void ConsumeStalled(ILogger logger, double seconds);
+
+        [LoggerMessage(EventId = 2604, Level = LogLevel.Information, Message = "The dead-letter reconciler consumes from RabbitMQ now that it answered")]
+        public static partial void Consuming(ILogger logger);
+
+        [LoggerMessage(EventId = 2605, Level = LogLevel.Warning, Message = "Could not set up the dead-letter reconciler on RabbitMQ ({Error}); retrying")]
+        public static partial void ConsumeFailed(ILogger logger, string error);
     }
 }

@@ -97,17 +97,34 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
     public async ValueTask DeclareAsync(string model, int maxDepth, CancellationToken cancellationToken)
     {
         await _declareGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        IChannel? ch = null;
         try
         {
             var conn = await _connection.GetAsync(cancellationToken).ConfigureAwait(false);
-            await using var ch = await conn.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (!_sharedDeclared)
+            // The broker gets ConfirmTimeout for the channel and the declares: a hung one would hold each round trip for
+            // the client's 20 s continuation timeout (the channel open without heeding cancellation).
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bound.CancelAfter(_options.ConfirmTimeout);
+            try
             {
-                await _topology.DeclareSharedAsync(ch, cancellationToken).ConfigureAwait(false);
-                _sharedDeclared = true;
+                ch = await ChannelOpening.OpenAsync(conn, bound.Token).ConfigureAwait(false);
+                if (!_sharedDeclared)
+                {
+                    await _topology.DeclareSharedAsync(ch, bound.Token).WaitAsync(bound.Token).ConfigureAwait(false);
+                    _sharedDeclared = true;
+                }
+
+                await _topology.DeclareModelAsync(ch, model, bound.Token).WaitAsync(bound.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested && ex is not OutOfMemoryException)
+            {
+                // Let go in the background: closing waits for a broker that does not answer.
+                _ = ChannelErrors.CloseQuietlyAsync(ch).AsTask();
+                ch = null;
+                throw new InvalidOperationException(
+                    $"RabbitMQ did not answer within {_options.ConfirmTimeout.TotalSeconds:0.#} s (Sluice:Queue:ConfirmTimeout) while declaring the queues of model {model}; check that the broker is not hung or cut off", ex);
             }
 
-            await _topology.DeclareModelAsync(ch, model, cancellationToken).ConfigureAwait(false);
             _depths.TryAdd(model, default);
             if (_poller is null)
             {
@@ -124,6 +141,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
         }
         finally
         {
+            await ChannelErrors.CloseQuietlyAsync(ch).ConfigureAwait(false);
             _declareGate.Release();
         }
     }
@@ -523,6 +541,7 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
 
     private async Task StartReaderAsync(RabbitMqJobReader reader, string model)
     {
+        var stalled = false;
         while (!_stopping.IsCancellationRequested)
         {
             try
@@ -532,7 +551,13 @@ internal sealed partial class RabbitMqJobQueue : IJobQueue, IAsyncDisposable
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                Log.ConsumeFailed(_logger, model, ex.Message);
+                // A frozen broker is said once (each try gives it ConfirmTimeout); the reader's 'Consuming' line says it answered.
+                if (ex is not TimeoutException || !stalled)
+                {
+                    Log.ConsumeFailed(_logger, model, ex.Message);
+                }
+
+                stalled = ex is TimeoutException;
                 await Task.Delay(1000, _stopping.Token).ConfigureAwait(false);
             }
         }

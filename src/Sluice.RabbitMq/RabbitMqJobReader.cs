@@ -32,6 +32,7 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
     private readonly PriorityLanes _lanes;
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _signal = new(0);
+    private readonly TimeSpan _setupTimeout;
     private IChannel? _channel;
 
     public RabbitMqJobReader(string model, int capacity, RabbitMqOptions options, TimeSpan aging, RabbitMqConnection connection, RabbitMqTopology topology,
@@ -39,6 +40,7 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
     {
         _model = model;
         _prefetch = (ushort)Math.Clamp(capacity * options.PrefetchMultiplier, 1, ushort.MaxValue);
+        _setupTimeout = options.ConfirmTimeout;
         _connection = connection;
         _topology = topology;
         _queue = queue;
@@ -83,21 +85,50 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
 
     public ushort Prefetch => _prefetch;
 
-    /// <summary>Opens the consumer channel and starts consuming every lane.</summary>
+    /// <summary>
+    /// Opens the consumer channel and starts consuming every lane. The broker gets <see cref="RabbitMqOptions.ConfirmTimeout"/>
+    /// for it: a hung one would hold each round trip for the client's 20 s continuation timeout (the channel open without
+    /// heeding cancellation). Throws <see cref="TimeoutException"/> then, having let go of the channel.
+    /// </summary>
     public async Task StartAsync(CancellationToken ct)
     {
         var conn = await _connection.GetAsync(ct).ConfigureAwait(false);
-        var ch = await conn.CreateChannelAsync(cancellationToken: ct).ConfigureAwait(false);
-        // Per-consumer prefetch (quorum queues have no global QoS): each lane may hold this many unacked.
-        await ch.BasicQosAsync(0, _prefetch, false, ct).ConfigureAwait(false);
-        _channel = ch;
-        foreach (var lane in RabbitMqTopology.Lanes)
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bound.CancelAfter(_setupTimeout);
+        IChannel? ch = null;
+        var consumers = new List<AsyncEventingBasicConsumer>(RabbitMqTopology.Lanes.Length);
+        try
         {
-            var consumer = new AsyncEventingBasicConsumer(ch);
-            consumer.ReceivedAsync += OnReceivedAsync;
-            await ch.BasicConsumeAsync(_topology.LaneQueue(_model, lane), autoAck: false, consumer, ct).ConfigureAwait(false);
+            ch = await ChannelOpening.OpenAsync(conn, bound.Token).ConfigureAwait(false);
+            // Per-consumer prefetch (quorum queues have no global QoS): each lane may hold this many unacked.
+            await ch.BasicQosAsync(0, _prefetch, false, bound.Token).WaitAsync(bound.Token).ConfigureAwait(false);
+            foreach (var lane in RabbitMqTopology.Lanes)
+            {
+                var consumer = new AsyncEventingBasicConsumer(ch);
+                consumer.ReceivedAsync += OnReceivedAsync;
+                consumers.Add(consumer);
+                await ch.BasicConsumeAsync(_topology.LaneQueue(_model, lane), autoAck: false, consumer, bound.Token).WaitAsync(bound.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Half started: its consumers let go and the channel closed in the background (a frozen broker answers the
+            // close no sooner), so a late answer hands nothing to this reader and the broker takes the deliveries back.
+            foreach (var consumer in consumers)
+            {
+                consumer.ReceivedAsync -= OnReceivedAsync;
+            }
+
+            _ = ChannelErrors.CloseQuietlyAsync(ch).AsTask();
+            if (bound.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                throw new TimeoutException($"RabbitMQ did not answer within {_setupTimeout.TotalSeconds:0.#} s", ex);
+            }
+
+            throw;
         }
 
+        _channel = ch;
         Log.Consuming(_logger, _model, _prefetch);
     }
 

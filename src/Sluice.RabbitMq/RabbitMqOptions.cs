@@ -27,7 +27,9 @@ public sealed class RabbitMqOptions
     /// <summary>
     /// Longest wait for a publish and its confirm (opening the publisher channel included) before the submit answers
     /// 503; one that runs out turns readiness 503 until a publish is confirmed again. Also how long the broker gets to
-    /// answer each depth poll and the event hub's setup, which would otherwise wait out the client's 20 s continuation timeout.
+    /// answer each try of the first connection at start (handshake and check channel), a model's queue declares, each depth
+    /// poll, the event hub's and the dead-letter reconciler's setup and each try of a worker's consumer start, which would
+    /// otherwise wait out the client's own timeouts (20 s for a channel round trip).
     /// </summary>
     public TimeSpan ConfirmTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Sluice.Core.Jobs;
 using Sluice.Core.Queueing;
 using Sluice.Distributed.Tests.Infrastructure;
@@ -152,6 +153,175 @@ public sealed class FrozenBrokerTests(RabbitMqServers servers) : IAsyncLifetime
         // Every failed publish counted in the last line, logged or not (a submit right after the resume may fail too).
         var counted = System.Text.RegularExpressions.Regex.Match(lines[^1].Message, "after ([0-9]+) failed publishes");
         Assert.True(counted.Success && int.Parse(counted.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= refused.Length, all);
+    }
+
+    [Fact]
+    public async Task GetAsync_FirstConnectionOnAFrozenBroker_SaysTheBrokerDidNotAnswerAndConnectsOnceItResumes()
+    {
+        // The first connection waited out the client's own timeouts on a frozen broker (its check channel 20 s, then the
+        // start failed with 'A task was canceled.'), saying nothing meanwhile.
+        var logs = new RecordingLoggerProvider(LogLevel.Information);
+        using var factory = LoggerFactory.Create(b => b.AddProvider(logs));
+        var options = new RabbitMqOptions { Url = servers.QueueUrl, ConfirmTimeout = TimeSpan.FromSeconds(2), StartTimeout = TimeSpan.FromSeconds(60) };
+        await using var connection = new RabbitMqConnection(Options.Create(options), factory.CreateLogger<RabbitMqConnection>());
+        Task<RabbitMQ.Client.IConnection> connecting;
+        var beam = BeamPid();
+        Signal(beam, "STOP");
+        try
+        {
+            var frozen = Stopwatch.StartNew();
+            connecting = connection.GetAsync(CancellationToken.None).AsTask();
+            while (!logs.Entries.Exists(e => e.Message.Contains("did not answer within 2 s", StringComparison.Ordinal)))
+            {
+                // The 2 s bound and some slack for a loaded machine; the start waits on (StartTimeout is 60 s).
+                Assert.True(frozen.Elapsed < TimeSpan.FromSeconds(10), $"nothing said {frozen.Elapsed.TotalSeconds:F1} s into the freeze ({connecting.Status}): " + string.Join(" | ", logs.Entries));
+                Assert.False(connecting.IsCompleted, $"the start ended on the frozen broker: {connecting.Exception?.GetBaseException().Message}");
+                await Task.Delay(50);
+            }
+        }
+        finally
+        {
+            Signal(beam, "CONT");
+        }
+
+        var conn = await connecting.WaitAsync(Brokers.DeliveryWait);
+        Assert.True(conn.IsOpen);
+        Assert.Contains(logs.Entries, e => e.Message.Contains("Connected to RabbitMQ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task GetAsync_BrokerFrozenPastTheStartTimeout_FailsSayingTheBrokerDidNotAnswer()
+    {
+        // Failed after 20 s with 'A task was canceled.', naming neither the broker nor the wait.
+        var options = new RabbitMqOptions { Url = servers.QueueUrl, ConfirmTimeout = TimeSpan.FromSeconds(2), StartTimeout = TimeSpan.FromSeconds(3) };
+        await using var connection = new RabbitMqConnection(Options.Create(options), Microsoft.Extensions.Logging.Abstractions.NullLogger<RabbitMqConnection>.Instance);
+        var beam = BeamPid();
+        Signal(beam, "STOP");
+        try
+        {
+            var frozen = Stopwatch.StartNew();
+            var connecting = connection.GetAsync(CancellationToken.None).AsTask();
+            await Task.WhenAny(connecting, Task.Delay(TimeSpan.FromSeconds(10)));
+            Assert.True(connecting.IsFaulted, $"the start {connecting.Status} {frozen.Elapsed.TotalSeconds:F1} s into the freeze");
+            var error = connecting.Exception!.InnerException!;
+            Assert.IsType<InvalidOperationException>(error);
+            Assert.Contains("did not answer within 2 s", error.Message, StringComparison.Ordinal);
+            Assert.Contains("after waiting 3 s", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Signal(beam, "CONT");
+        }
+    }
+
+    [Fact]
+    public async Task DeclareAsync_BrokerFrozen_FailsWithinTheConfirmTimeoutNamingTheModelAndDeclaresOnceItResumes()
+    {
+        // A model's declares at load waited out the client's 20 s continuation timeout, then failed the start with
+        // 'A task was canceled.' or a bare timeout.
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway", ("Sluice:Queue:ConfirmTimeout", "00:00:02"));
+        var beam = BeamPid();
+        Signal(beam, "STOP");
+        try
+        {
+            var frozen = Stopwatch.StartNew();
+            var declare = gateway.Queue.DeclareAsync("other-model", 100, CancellationToken.None).AsTask();
+            await Task.WhenAny(declare, Task.Delay(TimeSpan.FromSeconds(10)));
+            Assert.True(declare.IsFaulted, $"the declare {declare.Status} {frozen.Elapsed.TotalSeconds:F1} s into the freeze");
+            var error = declare.Exception!.InnerException!;
+            Assert.IsType<InvalidOperationException>(error);
+            Assert.Contains("did not answer within 2 s", error.Message, StringComparison.Ordinal);
+            Assert.Contains("other-model", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Signal(beam, "CONT");
+        }
+
+        await UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    await gateway.Queue.DeclareAsync("other-model", 100, CancellationToken.None);
+                    return true;
+                }
+                catch (InvalidOperationException)
+                {
+                    return false;
+                }
+            },
+            () => "the model's queues were not declared after the resume");
+    }
+
+    [Fact]
+    public async Task GetReader_ConsumerStartOnAFrozenBroker_SaysTheBrokerDidNotAnswerAndConsumesOnceItResumes()
+    {
+        // A worker's consumer start waited out the client's 20 s continuation timeout per try, saying nothing meanwhile.
+        var logs = new RecordingLoggerProvider(LogLevel.Information);
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway");
+        await using var worker = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "worker", s => s.AddSingleton<ILoggerProvider>(logs), ("Sluice:Queue:ConfirmTimeout", "00:00:02"));
+        IJobQueueReader reader;
+        var beam = BeamPid();
+        Signal(beam, "STOP");
+        try
+        {
+            var frozen = Stopwatch.StartNew();
+            reader = worker.Queue.GetReader("sleep-batch");
+            while (!logs.Entries.Exists(e => e.Message.Contains("consuming model sleep-batch", StringComparison.Ordinal) && e.Message.Contains("did not answer within 2 s", StringComparison.Ordinal)))
+            {
+                Assert.True(frozen.Elapsed < TimeSpan.FromSeconds(10), "nothing said of the consumer start on the frozen broker: " + string.Join(" | ", logs.Entries));
+                await Task.Delay(50);
+            }
+        }
+        finally
+        {
+            Signal(beam, "CONT");
+        }
+
+        var job = await CreateAsync(gateway, 1);
+        await UntilAsync(async () => await gateway.Queue.EnqueueAsync(job, CancellationToken.None) == EnqueueResult.Accepted, () => "no submit accepted after the resume");
+        using var wait = new CancellationTokenSource(Brokers.DeliveryWait);
+        Assert.True(await reader.WaitToReadAsync(wait.Token));
+        Assert.True(reader.TryRead(out var read));
+        Assert.Equal(job.Id, read.Id);
+    }
+
+    [Fact]
+    public async Task StartAsync_DeadLetterReconcilerOnAFrozenBroker_ReturnsWithinTheConfirmTimeoutAndConsumesOnceTheBrokerResumes()
+    {
+        // The reconciler's channel open waited out the client's 20 s continuation timeout, then failed the host start.
+        var logs = new RecordingLoggerProvider(LogLevel.Information);
+        await using var gateway = await Node.StartAsync(servers.QueueUrl, _store, _prefix, "gateway", s => s.AddSingleton<ILoggerProvider>(logs), ("Sluice:Queue:ConfirmTimeout", "00:00:02"));
+        var reconciler = ActivatorUtilities.CreateInstance<RabbitMqDeadLetterReconciler>(gateway.Services);
+        try
+        {
+            var beam = BeamPid();
+            Signal(beam, "STOP");
+            try
+            {
+                var frozen = Stopwatch.StartNew();
+                var start = reconciler.StartAsync(CancellationToken.None);
+                await Task.WhenAny(start, Task.Delay(TimeSpan.FromSeconds(10)));
+                Assert.True(start.IsCompletedSuccessfully, $"the start {start.Status} {frozen.Elapsed.TotalSeconds:F1} s into the freeze: {start.Exception?.GetBaseException().Message}");
+                Assert.Contains(logs.Entries, e => e.Message.Contains("dead-letter reconciler", StringComparison.Ordinal) && e.Message.Contains("did not answer within 2 s", StringComparison.Ordinal));
+            }
+            finally
+            {
+                Signal(beam, "CONT");
+            }
+
+            await UntilAsync(() => logs.Entries.Exists(e => e.Message.Contains("dead-letter reconciler consumes", StringComparison.Ordinal)), () => "the reconciler did not consume after the resume: " + string.Join(" | ", logs.Entries));
+            // The node's own reconciler and this one.
+            var conn = await gateway.Services.GetRequiredService<RabbitMqConnection>().GetAsync(CancellationToken.None);
+            await using var ch = await conn.CreateChannelAsync();
+            Assert.Equal(2u, await ch.ConsumerCountAsync(gateway.Services.GetRequiredService<RabbitMqTopology>().ReconcileQueue));
+        }
+        finally
+        {
+            await reconciler.StopAsync(CancellationToken.None);
+            await reconciler.DisposeAsync();
+        }
     }
 
     private static async Task<QueuedJob> CreateAsync(Node node, int i)
