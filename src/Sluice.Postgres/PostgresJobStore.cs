@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -320,15 +321,23 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck,
 
     public async ValueTask<CreateJobResult> CreateAsync(JobRecord job, CancellationToken cancellationToken)
     {
+        // Set once a try's COMMIT was sent and not answered: from then on the job may exist whatever later tries meet.
+        var commit = new StrongBox<bool>();
         try
         {
-            var created = await Retry(static (s, job, attempt, ct) => s.CreateOnceAsync(job, attempt, ct), job, cancellationToken).ConfigureAwait(false);
+            var created = await Retry(static (s, c, attempt, ct) => s.CreateOnceAsync(c.Job, c.Commit, attempt, ct), (Job: job, Commit: commit), cancellationToken).ConfigureAwait(false);
             if (created.Created)
             {
                 _noRoom.Wrote();
             }
 
             return created;
+        }
+        catch (Exception ex) when (commit.Value && ex is not OperationCanceledException)
+        {
+            // A try's COMMIT went unanswered, and no later try got through: the job may be stored. The caller refuses the
+            // submit all the same and must see to it that such a job ends refused, never run (see PendingRefusals).
+            throw new StoreUnavailableException("the job store did not answer the submit's commit: " + ex.Message, ex, outcomeUnknown: true);
         }
         catch (StoreUnavailableException ex) when (ex.InnerException is PostgresException { SqlState: PostgresErrorCodes.DiskFull } full)
         {
@@ -338,7 +347,7 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck,
         }
     }
 
-    private async ValueTask<CreateJobResult> CreateOnceAsync(JobRecord job, int attempt, CancellationToken ct)
+    private async ValueTask<CreateJobResult> CreateOnceAsync(JobRecord job, StrongBox<bool> commitUnanswered, int attempt, CancellationToken ct)
     {
         await using var conn = await _dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
@@ -406,7 +415,17 @@ internal sealed partial class PostgresJobStore : IJobStore, IJobStoreWriteCheck,
         p.AddWithValue("ec", NpgsqlDbType.Text, Db(job.ErrorCode));
         p.AddWithValue("ra", NpgsqlDbType.Bigint, Db(job.RetryAfter));
         var inserted = await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        await tx.CommitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not PostgresException)
+        {
+            // No answer (a broken connection, a timeout, a cancel): PostgreSQL may have committed. An error it answered did not.
+            commitUnanswered.Value = true;
+            throw;
+        }
+
         // 0 rows only on a retry whose first try committed but lost its answer: the job is ours all the same.
         _ = inserted == 0 && attempt > 0;
         return new CreateJobResult(job, true);

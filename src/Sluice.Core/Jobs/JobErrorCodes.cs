@@ -40,6 +40,9 @@ public static class JobErrorCodes
     /// <summary>The queue refused the job after it was stored (it was never accepted).</summary>
     public const string QueueRejected = "queue_rejected";
 
+    /// <summary>The job store did not answer the submit's commit (the client was answered 503): stored all the same, it ends so, never run.</summary>
+    public const string StoreUnanswered = "store_unanswered";
+
     /// <summary>The code a job ending in <paramref name="status"/> has when its caller names none: only the statuses that say it alone.</summary>
     public static string? ForStatus(JobStatus status) => status switch
     {

@@ -679,6 +679,36 @@ internal sealed partial class JobLifecycle
         }
     }
 
+    /// <summary>Whether the job was refused and its failed outcome still waits for the store (see <see cref="PendingRefusals"/>).</summary>
+    public bool IsRefusalPending(string jobId) => _refusals.IsPending(jobId);
+
+    /// <summary>
+    /// Refuses a submit whose create's commit the store never answered (the client is answered 503): the job may be stored
+    /// as queued all the same, and must then end failed, its Idempotency-Key released, never published by a sweep. Not tried
+    /// at once (the store just failed to answer, and the client waits for its 503): <see cref="PendingRefusals"/> writes it
+    /// once the store answers, and finds nothing to write when the commit did not land.
+    /// </summary>
+    public void KeepUnansweredRefusal(JobRecord job)
+    {
+        const string error = "refused: the job store did not answer the submit's commit";
+        var now = _time.GetUtcNow();
+        var data = TerminalData(JobStatus.Failed, null, error, JobErrorCodes.StoreUnanswered, null);
+        _refusals.Keep(new JobCompletion
+        {
+            JobId = job.Id,
+            Status = JobStatus.Failed,
+            Error = error,
+            ErrorCode = JobErrorCodes.StoreUnanswered,
+            QueuedMs = Math.Max(0, (now - job.CreatedAt).TotalMilliseconds),
+            RunMs = 0,
+            CompletedAt = now,
+            // Nothing of the job's was published or stored but its row: its stream is the terminal event alone.
+            Events = [new JobEvent(job.Id, 1, JobEventTypes.ForStatus(JobStatus.Failed), data, now)],
+            EventsFollowStored = true,
+            ReleaseIdempotencyKey = true,
+        }, job.Model, job.CreatedAt, maybeUnstored: true);
+    }
+
     /// <summary>
     /// Writes the single terminal outcome: stores it with the full event stream, then publishes the terminal
     /// event, fills the cache and acknowledges the delivery. A second caller for the same job does nothing.

@@ -162,11 +162,25 @@ internal sealed partial class JobService
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 Log.StoreUnavailable(_logger, ex);
+                if (ex is StoreUnavailableException { OutcomeUnknown: true })
+                {
+                    // The create's commit went unanswered: the job may be stored, queued and never published, which a sweep
+                    // would publish and run once the store is back. Refused here, so it ends refused if it is there at all.
+                    _lifecycle.KeepUnansweredRefusal(job);
+                }
+
                 return Reject(SubmitStatus.Unavailable, "store_unavailable", TimeSpan.FromSeconds(2), "the job store is unavailable");
             }
 
             if (!created.Created)
             {
+                if (_lifecycle.IsRefusalPending(created.Job.Id))
+                {
+                    // The key's job was refused (503) and its failed outcome, which releases the key, waits for the store:
+                    // replaying it as queued would bind the key to a job that is to end refused, never run.
+                    return Reject(SubmitStatus.Unavailable, "store_unavailable", TimeSpan.FromSeconds(2), "the job store is unavailable");
+                }
+
                 return created.Job.RequestHash == request.BodyHash || IsLegacyMatch(created.Job, request, entry.Name)
                     ? new SubmitOutcome(SubmitStatus.Replayed, created.Job)
                     : Reject(SubmitStatus.IdempotencyMismatch, "idempotency_mismatch", detail: "this Idempotency-Key was used with a different request body or on another endpoint");
@@ -488,6 +502,13 @@ internal sealed partial class JobService
             var created = await _store.CreateAsync(done, cancellationToken).ConfigureAwait(false);
             if (!created.Created)
             {
+                if (_lifecycle.IsRefusalPending(created.Job.Id))
+                {
+                    // The key's job was refused (503) and its failed outcome, which releases the key, waits for the store:
+                    // replaying it as queued would bind the key to a job that is to end refused, never run.
+                    return Reject(SubmitStatus.Unavailable, "store_unavailable", TimeSpan.FromSeconds(2), "the job store is unavailable");
+                }
+
                 return created.Job.RequestHash == job.RequestHash
                     ? new SubmitOutcome(SubmitStatus.Replayed, created.Job)
                     : Reject(SubmitStatus.IdempotencyMismatch, "idempotency_mismatch", detail: "this Idempotency-Key was used with a different request body or on another endpoint");

@@ -20,5 +20,11 @@ internal sealed partial class PendingRefusals
 
         [LoggerMessage(EventId = 1114, Level = LogLevel.Warning, Message = "{Count} refused jobs' failed outcomes still pending {Seconds} s into the stop (the store is slow or down): {JobIds}; a gateway's sweep may publish and run them after RepublishAfter")]
         public static partial void LeftAtStop(ILogger logger, int count, double seconds, string jobIds);
+
+        [LoggerMessage(EventId = 1115, Level = LogLevel.Warning, Message = "Job {JobId} was refused because the store did not answer its create's commit, which may have landed; it is written failed once the store is back, if it was stored (it is not published meanwhile)")]
+        public static partial void KeptUnanswered(ILogger logger, string jobId);
+
+        [LoggerMessage(EventId = 1116, Level = LogLevel.Information, Message = "Job {JobId}, refused when the store did not answer its create's commit, is not stored as queued (that commit did not land); nothing to write")]
+        public static partial void NotStored(ILogger logger, string jobId);
     }
 }

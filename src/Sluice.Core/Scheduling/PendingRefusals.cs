@@ -14,6 +14,8 @@ namespace Sluice.Core.Scheduling;
 /// job stayed queued and never published, and the gateways' sweep published and ran it once the store was back: work
 /// the client was told was refused. Each is written here in the background instead, retried while the store is down;
 /// meanwhile <see cref="IsPending"/> keeps this process's sweep off the job. A graceful stop waits for them, bounded.
+/// A submit whose create's commit went unanswered (the client got 503 too) is kept the same way: the job may be stored,
+/// and if it is, it ends refused; if it is not, there is nothing to write.
 /// </summary>
 internal sealed partial class PendingRefusals : IAsyncDisposable
 {
@@ -28,8 +30,11 @@ internal sealed partial class PendingRefusals : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<PendingRefusals> _logger;
 
-    /// <summary>Job ids whose refusal is not stored yet, with the job's model and acceptance (for the finished-jobs counter and duration).</summary>
-    private readonly ConcurrentDictionary<string, (string Model, DateTimeOffset AcceptedAt)> _pending = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Job ids whose refusal is not stored yet, with the job's model and acceptance (for the finished-jobs counter and
+    /// duration), and whether the job may never have been stored (its create's commit went unanswered).
+    /// </summary>
+    private readonly ConcurrentDictionary<string, (string Model, DateTimeOffset AcceptedAt, bool MaybeUnstored)> _pending = new(StringComparer.Ordinal);
     private readonly Channel<JobCompletion> _writes = Channel.CreateUnbounded<JobCompletion>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _start = new();
@@ -51,17 +56,28 @@ internal sealed partial class PendingRefusals : IAsyncDisposable
     /// <summary>Whether the job's refusal waits here for the store: the job is to end failed, never to be published.</summary>
     public bool IsPending(string jobId) => _pending.ContainsKey(jobId);
 
-    /// <summary>Keeps a refused job's outcome (its last event the terminal one) until the store takes it.</summary>
-    public void Keep(JobCompletion refusal, string model, DateTimeOffset acceptedAt)
+    /// <summary>
+    /// Keeps a refused job's outcome (its last event the terminal one) until the store takes it. <paramref name="maybeUnstored"/>:
+    /// the job's create may not have committed (its commit went unanswered), so the store finding no such job is no surprise.
+    /// </summary>
+    public void Keep(JobCompletion refusal, string model, DateTimeOffset acceptedAt, bool maybeUnstored = false)
     {
-        _pending[refusal.JobId] = (model, acceptedAt);
+        _pending[refusal.JobId] = (model, acceptedAt, maybeUnstored);
         if (!_writes.Writer.TryWrite(refusal))
         {
             // Stopping: what is left is logged by the stop.
             return;
         }
 
-        Log.Kept(_logger, refusal.JobId);
+        if (maybeUnstored)
+        {
+            Log.KeptUnanswered(_logger, refusal.JobId);
+        }
+        else
+        {
+            Log.Kept(_logger, refusal.JobId);
+        }
+
         if (_writer is null)
         {
             lock (_start)
@@ -127,6 +143,14 @@ internal sealed partial class PendingRefusals : IAsyncDisposable
     private void Settled(JobCompletion refusal, bool stored, int failures)
     {
         _pending.TryRemove(refusal.JobId, out var job);
+        if (!stored && job.MaybeUnstored)
+        {
+            // The create's commit had not landed (or the job was settled by a write of its own since): nothing to run.
+            _events.Complete(refusal.JobId);
+            Log.NotStored(_logger, refusal.JobId);
+            return;
+        }
+
         if (!stored)
         {
             // Settled meanwhile by another write (a DELETE, its deadline, a worker that took a copy the broker had

@@ -61,6 +61,30 @@ public sealed class RefusedSubmitTests(Brokers brokers)
     }
 
     [Fact]
+    public async Task Submit_StoreCommitAnswerLost_503AndJobEndsFailedUnrunAndKeyReleased()
+    {
+        // The gateway's store connections go through a proxy that forwards the create's COMMIT and cuts the connection
+        // instead of passing its answer back, on every try: the job is stored queued, the client told 503. Unremembered,
+        // the sweep published it after RepublishAfter and it ran.
+        await using var cluster = await Cluster.CreateAsync(brokers, Settings);
+        await using var proxy = CommitDroppingProxy.Start(brokers.PostgresPort);
+        var gateway = await cluster.StartAsync("gateway", new Dictionary<string, string> { ["Sluice:Store:Url"] = proxy.Via(cluster.StoreUrl) });
+        await cluster.StartAsync("worker");
+        var key = "unanswered-" + Guid.NewGuid().ToString("N")[..8];
+
+        proxy.Armed = true;
+        var (status, problem) = await PostAsync(gateway, key);
+        proxy.Armed = false;
+        Assert.True(status == HttpStatusCode.ServiceUnavailable, $"{(int)status} {problem}");
+        Assert.True(proxy.Dropped > 0, "no create's COMMIT answer was dropped: " + cluster.Output);
+        var id = await OnlyJobIdAsync(cluster);
+        Assert.True(id is not null, "the create's commit did not land: " + cluster.Output);
+
+        await AssertFailedUnrunAndKeyReleasedAsync(cluster, gateway, id, key);
+        Assert.Contains("did not answer its create's commit", gateway.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RepublishSweep_RefusedJobsFailedWriteKeepsFailing_NotRepublishedAndFailedOnceStored()
     {
         await using var cluster = await Cluster.CreateAsync(brokers, Settings);

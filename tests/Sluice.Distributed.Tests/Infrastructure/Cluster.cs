@@ -56,6 +56,20 @@ public sealed class Cluster : IAsyncDisposable
         return node;
     }
 
+    /// <summary>Starts a node with some settings of its own (e.g. a store URL through a proxy) over the cluster's.</summary>
+    public async Task<SluiceNode> StartAsync(string role, IReadOnlyDictionary<string, string> overrides)
+    {
+        var settings = new Dictionary<string, string>(_settings);
+        foreach (var (k, v) in overrides)
+        {
+            settings[k] = v;
+        }
+
+        var node = await SluiceNode.StartAsync(role, settings);
+        _nodes.Add(node);
+        return node;
+    }
+
     public async Task<NpgsqlConnection> OpenStoreAsync()
     {
         var b = new NpgsqlConnectionStringBuilder
