@@ -1,0 +1,195 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Sluice.Classification.Model;
+using Sluice.Classification.Training;
+using Sluice.Server.Tests.Infrastructure;
+using Sluice.Testing.Server;
+
+namespace Sluice.Server.Tests.Classification;
+
+/// <summary>
+/// Training jobs through the queue (seed 001) and the served text classifier (seed 002), over real HTTP with a real
+/// SQLite store: progress per epoch, the result, the classifier answering with the new version without a restart,
+/// data paths outside the training roots refused, cancellation between epochs.
+/// </summary>
+public sealed class TrainingJobTests : IDisposable
+{
+    private static readonly string[] s_good = ["great", "love", "excellent", "wonderful", "perfect", "happy", "recommend", "best"];
+    private static readonly string[] s_bad = ["terrible", "hate", "awful", "broken", "worst", "disappointed", "poor", "refund"];
+    private static readonly string[] s_filler = ["the", "phone", "service", "food", "movie", "it", "was", "really", "this", "and", "very"];
+
+    private readonly string _root = Directory.CreateTempSubdirectory("sluice-train-").FullName;
+
+    private string DataDir => Path.Combine(_root, "data");
+
+    private string ModelDir => Path.Combine(_root, "models");
+
+    [Fact]
+    public async Task TrainJob_Submitted_ProgressPerEpochThenClassifierAnswersWithNewVersion()
+    {
+        var data = WriteData("reviews.txt", 400);
+        // A reload check far away: only the in-process signal after training can make the classifier see the new file.
+        await using var server = await StartAsync(reloadCheckMs: 3_600_000);
+        var before = await ClassifyAsync(server, "I love this, it was great");
+        Assert.Equal("failed", before.GetProperty("status").GetString());
+        Assert.Contains("no trained classifier", before.GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        var (submitted, job) = await server.PostJobAsync(TrainBody(data, 3));
+        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
+        var id = job.GetProperty("id").GetString()!;
+        var events = await server.ReadEventsAsync(id);
+        var done = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60));
+
+        var epochs = events.Where(e => e.Event == "progress").Select(e => JsonDocument.Parse(e.Data).RootElement).ToList();
+        Assert.Equal([1, 2, 3], epochs.Select(e => e.GetProperty("data").GetProperty("epoch").GetInt32()));
+        Assert.All(epochs, e => Assert.Equal("epoch", e.GetProperty("stage").GetString()));
+        Assert.True(epochs[^1].GetProperty("data").GetProperty("loss").GetDouble() < epochs[0].GetProperty("data").GetProperty("loss").GetDouble());
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+        var result = done.GetProperty("result");
+        var version = result.GetProperty("version").GetString()!;
+        Assert.Equal("train_001", result.GetProperty("task_id").GetString());
+        Assert.Equal(Path.Combine(ModelDir, "text-classifier.clf"), result.GetProperty("artifact").GetString());
+        Assert.Equal(version, ClassifierFile.Read(result.GetProperty("artifact").GetString()!).Version);
+        Assert.True(result.GetProperty("metrics").GetProperty("accuracy").GetDouble() >= 0.9);
+        Assert.Equal(80, result.GetProperty("metrics").GetProperty("test_examples").GetInt32());
+
+        var after = await ClassifyAsync(server, "I love this, it was great");
+        Assert.Equal("succeeded", after.GetProperty("status").GetString());
+        Assert.Equal(version, after.GetProperty("result").GetProperty("model_version").GetString());
+        Assert.Equal("1", after.GetProperty("result").GetProperty("label").GetString());
+        var negative = await ClassifyAsync(server, "awful and broken, the worst");
+        Assert.Equal("0", negative.GetProperty("result").GetProperty("label").GetString());
+    }
+
+    [Fact]
+    public async Task Classifier_FileReplacedByAnotherProcess_NewVersionServedWithoutRestart()
+    {
+        await using var server = await StartAsync(reloadCheckMs: 100);
+        var first = ClassifierTrainer.Train(Examples(200, 1), "one", new TrainingSettings { Epochs = 2, Bits = 12 }).Model;
+        var second = ClassifierTrainer.Train(Examples(200, 2), "two", new TrainingSettings { Epochs = 2, Bits = 12 }).Model;
+
+        ClassifierFile.Write(Path.Combine(ModelDir, "text-classifier.clf"), first);
+        await Poll.UntilAsync(async () => await ServedVersionAsync(server) == first.Version, () => "the first file was not picked up");
+        ClassifierFile.Write(Path.Combine(ModelDir, "text-classifier.clf"), second);
+
+        await Poll.UntilAsync(async () => await ServedVersionAsync(server) == second.Version, () => "the replaced file was not picked up");
+    }
+
+    [Theory]
+    [InlineData("/etc/passwd")]
+    [InlineData("{data}/../outside.txt")]
+    public async Task TrainJob_DataPathOutsideRoots_400ProblemNamingInputDataPath(string path)
+    {
+        await using var server = await StartAsync();
+
+        var (response, problem) = await server.PostJobAsync(TrainBody(path.Replace("{data}", DataDir, StringComparison.Ordinal), 2));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("input.data_path", problem.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task TrainJob_MalformedData_FailsWithFileAndLineNotRetried()
+    {
+        var data = Path.Combine(DataDir, "bad.txt");
+        Directory.CreateDirectory(DataDir);
+        await File.WriteAllTextAsync(data, "good\t1\nno label at all\n");
+        await using var server = await StartAsync();
+
+        var (_, job) = await server.PostJobAsync(TrainBody(data, 2));
+        var done = await server.WaitTerminalAsync(job.GetProperty("id").GetString()!, TimeSpan.FromSeconds(60));
+
+        Assert.Equal("failed", done.GetProperty("status").GetString());
+        Assert.Equal(1, done.GetProperty("attempts").GetInt32());
+        Assert.Contains($"{data} line 2", done.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(ModelDir, "text-classifier.clf")));
+    }
+
+    [Fact]
+    public async Task TrainJob_CancelledWhileTraining_StopsBetweenEpochsAndPublishesNothing()
+    {
+        var data = WriteData("big.txt", 20_000);
+        await using var server = await StartAsync();
+        var (_, job) = await server.PostJobAsync(TrainBody(data, 200));
+        var id = job.GetProperty("id").GetString()!;
+        using (var stream = await server.Client.GetAsync($"/v1/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead))
+        using (var reader = new StreamReader(await stream.Content.ReadAsStreamAsync()))
+        {
+            // The first epoch's progress event: training is under way.
+            while (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)) is { } line && line != "event: progress")
+            {
+            }
+        }
+
+        using var cancel = await server.Client.DeleteAsync($"/v1/jobs/{id}");
+        var done = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60));
+
+        Assert.True(cancel.IsSuccessStatusCode, cancel.StatusCode.ToString());
+        Assert.Equal("cancelled", done.GetProperty("status").GetString());
+        Assert.False(File.Exists(Path.Combine(ModelDir, "text-classifier.clf")));
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private Task<TestServer> StartAsync(int reloadCheckMs = 2000) => TestServer.StartAsync(new Dictionary<string, string>
+    {
+        ["Sluice:Classification:ModelDir"] = ModelDir,
+        ["Sluice:Classification:TrainingRoots:0"] = DataDir,
+        ["Sluice:Classification:ReloadCheckMs"] = reloadCheckMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    });
+
+    private static string TrainBody(string dataPath, int epochs) => JsonSerializer.Serialize(new
+    {
+        model = "train",
+        input = new { task_id = "train_001", model_type = "text-classifier", data_path = dataPath, epochs, target = "text-classifier" },
+    });
+
+    private static async Task<JsonElement> ClassifyAsync(TestServer server, string text)
+    {
+        var (_, job) = await server.PostJobAsync(JsonSerializer.Serialize(new { model = "text-classifier", input = new { text } }), waitSeconds: 30);
+        return job;
+    }
+
+    private static async Task<string?> ServedVersionAsync(TestServer server)
+    {
+        var job = await ClassifyAsync(server, "really great");
+        return job.GetProperty("status").GetString() == "succeeded" ? job.GetProperty("result").GetProperty("model_version").GetString() : null;
+    }
+
+    private string WriteData(string name, int count)
+    {
+        Directory.CreateDirectory(DataDir);
+        var path = Path.Combine(DataDir, name);
+        var text = new StringBuilder();
+        foreach (var e in Examples(count, 1))
+        {
+            text.Append(e.Text).Append('\t').Append(e.Label).Append("\r\n");
+        }
+
+        File.WriteAllText(path, text.ToString());
+        return path;
+    }
+
+    private static List<LabelledText> Examples(int count, int seed)
+    {
+        var random = new Random(seed);
+        var examples = new List<LabelledText>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var positive = i % 2 == 0;
+            var words = new List<string>();
+            for (var k = 0; k < 6; k++)
+            {
+                words.Add(s_filler[random.Next(s_filler.Length)]);
+            }
+
+            var pool = positive ? s_good : s_bad;
+            words.Insert(random.Next(words.Count), pool[random.Next(pool.Length)]);
+            examples.Add(new LabelledText(string.Join(' ', words), positive ? "1" : "0"));
+        }
+
+        return examples;
+    }
+}
