@@ -114,14 +114,7 @@ public sealed class TrainingJobTests : IDisposable
         await using var server = await StartAsync();
         var (_, job) = await server.PostJobAsync(TrainBody(data, 200));
         var id = job.GetProperty("id").GetString()!;
-        using (var stream = await server.Client.GetAsync($"/v1/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead))
-        using (var reader = new StreamReader(await stream.Content.ReadAsStreamAsync()))
-        {
-            // The first epoch's progress event: training is under way.
-            while (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)) is { } line && line != "event: progress")
-            {
-            }
-        }
+        await WaitForProgressAsync(server.Client, id);
 
         using var cancel = await server.Client.DeleteAsync($"/v1/jobs/{id}");
         var done = await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(60));
@@ -129,6 +122,44 @@ public sealed class TrainingJobTests : IDisposable
         Assert.True(cancel.IsSuccessStatusCode, cancel.StatusCode.ToString());
         Assert.Equal("cancelled", done.GetProperty("status").GetString());
         Assert.False(File.Exists(Path.Combine(ModelDir, "text-classifier.clf")));
+    }
+
+    [Fact]
+    public async Task TrainJob_ServerKilledMidTraining_ReRunAfterRestartPublishesTheSameVersion()
+    {
+        var data = WriteData("crash.txt", 10_000);
+        var serverData = Path.Combine(_root, "server");
+        var settings = new Dictionary<string, string>
+        {
+            ["Sluice:Classification:ModelDir"] = ModelDir,
+            ["Sluice:Classification:TrainingRoots:0"] = DataDir,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        string id;
+        await using (var first = await ServerProcess.StartAsync(serverData, settings))
+        {
+            using var r = await first.Client.PostAsync("/v1/jobs", TestServer.Json(TrainBody(data, 10)));
+            Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+            id = (await TestServer.ReadJsonAsync(r)).GetProperty("id").GetString()!;
+            await WaitForProgressAsync(first.Client, id);
+            await first.KillAsync();
+        }
+
+        Assert.False(File.Exists(Path.Combine(ModelDir, "text-classifier.clf")), "the training finished before the kill: the test proved nothing");
+        await using var second = await ServerProcess.StartAsync(serverData, settings);
+        JsonElement done = default;
+        await Poll.UntilAsync(async () =>
+        {
+            done = await TestServer.ReadJsonAsync(await second.Client.GetAsync($"/v1/jobs/{id}"));
+            return done.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled" or "dead_lettered";
+        }, () => $"{id} still {done.GetProperty("status")}: {second.Output}", TimeSpan.FromSeconds(120));
+
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+        Assert.Equal(2, done.GetProperty("attempts").GetInt32());
+        var expected = ClassifierTrainer.VersionOf(Examples(10_000, 1), new TrainingSettings { Epochs = 10 });
+        Assert.Equal(expected, done.GetProperty("result").GetProperty("version").GetString());
+        Assert.Equal(expected, ClassifierFile.Read(Path.Combine(ModelDir, "text-classifier.clf")).Version);
+        Assert.Single(Directory.GetFiles(ModelDir));
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
@@ -145,6 +176,16 @@ public sealed class TrainingJobTests : IDisposable
         model = "train",
         input = new { task_id = "train_001", model_type = "text-classifier", data_path = dataPath, epochs, target = "text-classifier" },
     });
+
+    /// <summary>Reads the job's event stream up to its first progress event (the first epoch done: training is under way).</summary>
+    private static async Task WaitForProgressAsync(HttpClient client, string id)
+    {
+        using var stream = await client.GetAsync($"/v1/jobs/{id}/events", HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        while (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)) is { } line && line != "event: progress")
+        {
+        }
+    }
 
     private static async Task<JsonElement> ClassifyAsync(TestServer server, string text)
     {
