@@ -132,6 +132,13 @@ internal static class ClassifierFile
 
             var version = r.ReadString();
             var trainedOn = r.ReadString();
+            // Sized from the header before anything is allocated: a header claiming more than the file holds is refused, not an out-of-memory.
+            var expected = (((long)labelCount << bits) + labelCount) * sizeof(float);
+            if (r.BaseStream.Length - r.BaseStream.Position != expected)
+            {
+                throw new ClassifierFileException($"{path} holds {r.BaseStream.Length - r.BaseStream.Position} bytes of weights; {labelCount} labels of 2^{bits} features need {expected}");
+            }
+
             var weights = new float[labelCount << bits];
             for (var i = 0; i < weights.Length; i++)
             {

@@ -10,6 +10,9 @@ internal static class LabelledTextReader
 {
     public const int MaxExamples = 1_000_000;
 
+    /// <summary>Most distinct labels: training keeps five (labels, 2^18) float arrays, 5 MiB per label.</summary>
+    public const int MaxLabels = 16;
+
     public static (List<LabelledText> Examples, string Source) Read(string path)
     {
         string[] files;
@@ -41,6 +44,11 @@ internal static class LabelledTextReader
         foreach (var e in examples)
         {
             labels.Add(e.Label);
+        }
+
+        if (labels.Count > MaxLabels)
+        {
+            throw new TrainingDataException($"training data {path} has {labels.Count} distinct labels; at most {MaxLabels} are supported (is the label the last tab-separated field?)");
         }
 
         if (labels.Count < 2)

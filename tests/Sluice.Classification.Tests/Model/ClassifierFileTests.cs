@@ -58,6 +58,38 @@ public sealed class ClassifierFileTests : IDisposable
         Assert.Contains($"format {ClassifierFile.FormatVersion + 1}; this build reads format {ClassifierFile.FormatVersion}", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Read_HeaderClaimsMoreWeightsThanTheFileHolds_RefusedBeforeAllocating()
+    {
+        // A well-formed, checksummed header for 2 labels of 2^24 features (128 MiB of weights) followed by none.
+        var body = new MemoryStream();
+        using (var w = new BinaryWriter(body, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write("SLCLF"u8.ToArray());
+            w.Write(ClassifierFile.FormatVersion);
+            w.Write(ClassifierFile.MaxBits);
+            w.Write(2);
+            w.Write("0");
+            w.Write("1");
+            w.Write("v");
+            w.Write("t");
+        }
+
+        var bytes = body.ToArray();
+        var h = 2166136261u;
+        foreach (var b in bytes)
+        {
+            h = unchecked((h ^ b) * 16777619u);
+        }
+
+        var path = Path.Combine(_dir, "claims.clf");
+        File.WriteAllBytes(path, [.. bytes, .. BitConverter.GetBytes(h)]);
+
+        var ex = Assert.Throws<ClassifierFileException>(() => ClassifierFile.Read(path));
+
+        Assert.Contains("holds 0 bytes of weights; 2 labels of 2^24 features need", ex.Message, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private static ClassifierWeights Trained() =>

@@ -54,6 +54,17 @@ public sealed class LabelledTextReaderTests : IDisposable
     }
 
     [Fact]
+    public void Read_MoreLabelsThanSupported_ThrowsNamingTheLimit()
+    {
+        var file = Path.Combine(_dir, "many.txt");
+        File.WriteAllText(file, string.Concat(Enumerable.Range(0, LabelledTextReader.MaxLabels + 1).Select(i => $"sentence {i}\t{i}\n")));
+
+        var ex = Assert.Throws<TrainingDataException>(() => LabelledTextReader.Read(file));
+
+        Assert.Contains($"has {LabelledTextReader.MaxLabels + 1} distinct labels; at most {LabelledTextReader.MaxLabels}", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_Missing_ThrowsDoesNotExist()
     {
         var ex = Assert.Throws<TrainingDataException>(() => LabelledTextReader.Read(Path.Combine(_dir, "nope.txt")));

@@ -60,6 +60,8 @@ public sealed class TrainingJobTests : IDisposable
         Assert.Equal("1", after.GetProperty("result").GetProperty("label").GetString());
         var negative = await ClassifyAsync(server, "awful and broken, the worst");
         Assert.Equal("0", negative.GetProperty("result").GetProperty("label").GetString());
+        var model = await TestServer.ReadJsonAsync(await server.Client.GetAsync("/v1/models/text-classifier"));
+        Assert.Equal(version, model.GetProperty("version").GetString());
     }
 
     [Fact]
