@@ -46,6 +46,14 @@ public sealed class TrainingJobTests : IDisposable
         Assert.All(epochs, e => Assert.Equal("epoch", e.GetProperty("stage").GetString()));
         Assert.True(epochs[^1].GetProperty("data").GetProperty("loss").GetDouble() < epochs[0].GetProperty("data").GetProperty("loss").GetDouble());
         Assert.Equal("succeeded", done.GetProperty("status").GetString());
+        using (var ws = new System.Net.WebSockets.ClientWebSocket())
+        {
+            // The same per-epoch events over the WebSocket (replayed from the store once the job is done).
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await ws.ConnectAsync(new Uri(server.BaseAddress.ToString().Replace("http", "ws", StringComparison.Ordinal) + $"v1/jobs/{id}/ws"), timeout.Token);
+            Assert.Equal(3, (await WebSocketEvents.ReadTypesAsync(ws, timeout.Token)).Count(t => t == "progress"));
+        }
+
         var result = done.GetProperty("result");
         var version = result.GetProperty("version").GetString()!;
         Assert.Equal("train_001", result.GetProperty("task_id").GetString());
