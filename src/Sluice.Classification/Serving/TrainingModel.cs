@@ -95,6 +95,11 @@ internal sealed class TrainingModel(ClassificationOptions options, ClassifierRel
         {
             batch.SetError(i, $"writing the classifier failed: {ex.Message}", retryable: true);
         }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or OutOfMemoryException)
+        {
+            // Training is deterministic: what failed once fails again, so the job fails now rather than after every attempt.
+            batch.SetError(i, $"training failed: {ex.Message}", retryable: false);
+        }
     }
 
     private static JsonElement EpochJson(EpochReport e)

@@ -22,7 +22,15 @@ internal static class LabelledTextReader
         }
         else if (Directory.Exists(path))
         {
-            files = Directory.GetFiles(path, "*.txt");
+            try
+            {
+                files = Directory.GetFiles(path, "*.txt");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new TrainingDataException($"training data folder {path} cannot be listed: {ex.Message}", ex);
+            }
+
             Array.Sort(files, StringComparer.Ordinal);
             if (files.Length == 0)
             {

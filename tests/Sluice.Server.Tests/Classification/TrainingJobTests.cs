@@ -100,6 +100,23 @@ public sealed class TrainingJobTests : IDisposable
         Assert.Equal("input.data_path", problem.GetProperty("field").GetString());
     }
 
+    [Theory]
+    [InlineData("""{"text": 5}""", "input.text")]
+    [InlineData("""{"text": "   "}""", "input.text")]
+    [InlineData("""{}""", "input.text")]
+    [InlineData("""{"text": "fine", "lang": "en"}""", "input.lang")]
+    [InlineData("""["fine"]""", "input")]
+    public async Task Classify_BadInput_400ProblemNamingTheField(string input, string field)
+    {
+        await using var server = await StartAsync();
+
+        var (response, problem) = await server.PostJobAsync($$"""{"model":"text-classifier","input":{{input}}}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+    }
+
     [Fact]
     public async Task TrainJob_MalformedData_FailsWithFileAndLineNotRetried()
     {
