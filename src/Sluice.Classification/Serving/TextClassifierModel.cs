@@ -21,11 +21,12 @@ internal sealed class TextClassifierModel : IBatchModel
     private readonly ClassifierReloadSignal _signal;
     private readonly TimeProvider _time;
     private readonly string _path;
+    private readonly object _refreshGate = new();
     private volatile LoadedClassifier? _current;
     private volatile ModelDescriptor _descriptor;
     private long _lastCheck;
     private int _seenGeneration;
-    private string? _loadError;
+    private volatile string? _loadError;
 
     public TextClassifierModel(ClassificationOptions options, ClassifierReloadSignal signal, TimeProvider time)
     {
@@ -39,7 +40,18 @@ internal sealed class TextClassifierModel : IBatchModel
         _descriptor = DescriptorOf(_current);
     }
 
-    public ModelDescriptor Descriptor => _descriptor;
+    /// <summary>
+    /// The descriptor of the version now served, refreshed as batches are (a job records the version at its submission,
+    /// and a gateway that runs no batches would otherwise keep the version it loaded).
+    /// </summary>
+    public ModelDescriptor Descriptor
+    {
+        get
+        {
+            RefreshIfDue();
+            return _descriptor;
+        }
+    }
 
     /// <summary>The version now served (null before a classifier file exists).</summary>
     public string? ServedVersion => _current?.Weights.Version;
@@ -100,20 +112,34 @@ internal sealed class TextClassifierModel : IBatchModel
     /// <summary>Loads a newer classifier file when one is due to be looked for; a bad file keeps the weights in use.</summary>
     internal void RefreshIfDue()
     {
+        // Request threads (Descriptor) and the batcher both call this: the fast path only reads, and one caller at a
+        // time looks at the file while the others go on with the weights in use.
         var generation = _signal.Generation;
         var now = _time.GetTimestamp();
-        if (generation == _seenGeneration && _time.GetElapsedTime(_lastCheck, now).TotalMilliseconds < _options.ReloadCheckMs)
+        if (generation == Volatile.Read(ref _seenGeneration) && _time.GetElapsedTime(Interlocked.Read(ref _lastCheck), now).TotalMilliseconds < _options.ReloadCheckMs)
         {
             return;
         }
 
-        _seenGeneration = generation;
-        _lastCheck = now;
-        var next = TryLoad(_current);
-        if (!ReferenceEquals(next, _current))
+        if (!Monitor.TryEnter(_refreshGate))
         {
-            _current = next;
-            _descriptor = DescriptorOf(next);
+            return;
+        }
+
+        try
+        {
+            Volatile.Write(ref _seenGeneration, generation);
+            Interlocked.Exchange(ref _lastCheck, now);
+            var next = TryLoad(_current);
+            if (!ReferenceEquals(next, _current))
+            {
+                _descriptor = DescriptorOf(next);
+                _current = next;
+            }
+        }
+        finally
+        {
+            Monitor.Exit(_refreshGate);
         }
     }
 

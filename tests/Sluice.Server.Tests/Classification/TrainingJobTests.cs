@@ -65,6 +65,7 @@ public sealed class TrainingJobTests : IDisposable
         var after = await ClassifyAsync(server, "I love this, it was great");
         Assert.Equal("succeeded", after.GetProperty("status").GetString());
         Assert.Equal(version, after.GetProperty("result").GetProperty("model_version").GetString());
+        Assert.Equal(version, after.GetProperty("model_version").GetString());
         Assert.Equal("1", after.GetProperty("result").GetProperty("label").GetString());
         var negative = await ClassifyAsync(server, "awful and broken, the worst");
         Assert.Equal("0", negative.GetProperty("result").GetProperty("label").GetString());
