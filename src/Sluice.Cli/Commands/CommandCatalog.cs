@@ -20,6 +20,7 @@ internal static class CommandCatalog
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(GraderCommand.Create());
         root.Subcommands.Add(GradeCommand.Create());
+        root.Subcommands.Add(ClassifierCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(ModelCommand.Create());
         root.Subcommands.Add(EngineCommand.Create());

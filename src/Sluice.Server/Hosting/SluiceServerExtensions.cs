@@ -90,6 +90,7 @@ public static class SluiceServerExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Sluice.Core.Scheduling.SchedulingOptions>, RoleSettingsValidator>());
         services.AddSluiceEngine();
         services.AddSluiceGrading();
+        services.AddSluiceClassification();
         services.AddSluiceBackends();
         services.AddSluiceTasks();
         services.AddSluiceTracing(builder.Configuration);

@@ -7,6 +7,7 @@ using Sluice.Core.Memory;
 using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Engine.Serving;
+using Sluice.Classification;
 using Sluice.Grading;
 using Sluice.Postgres;
 using Sluice.RabbitMq;
@@ -33,7 +34,7 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
     private static readonly Type[] s_options =
     [
         typeof(CacheOptions), typeof(HttpOptions), typeof(RetryOptions), typeof(InProcessQueueOptions), typeof(RabbitMqOptions),
-        typeof(SqliteStoreOptions), typeof(PostgresStoreOptions), typeof(EngineOptions), typeof(GradingOptions), typeof(AuthOptions),
+        typeof(SqliteStoreOptions), typeof(PostgresStoreOptions), typeof(EngineOptions), typeof(GradingOptions), typeof(ClassificationOptions), typeof(AuthOptions),
         typeof(TaskOptions), typeof(BackendsOptions), typeof(TracingOptions), typeof(MemoryOptions),
     ];
 

@@ -20,6 +20,10 @@ public sealed class ServerStartExceptionTests
     [InlineData("Sluice:Grading:MaxPromptTextChars", "-1")]
     [InlineData("Sluice:Grading:MaxBatchSize", "0")]
     [InlineData("Sluice:Grading:MaxQueueDelayMs", "NaN")]
+    [InlineData("Sluice:Classification:ReloadCheckMs", "-1")]
+    [InlineData("Sluice:Classification:MaxTextChars", "0")]
+    [InlineData("Sluice:Classification:MaxBatchSize", "0")]
+    [InlineData("Sluice:Classification:ModelName", "Not A Name")]
     public async Task RunAsync_DataAnnotationSettingOutOfRange_MessageNamesTheSetting(string setting, string value)
     {
         // A setting left unchecked starts the server, which runs until stopped: the wait turns that into a failure.
@@ -155,6 +159,15 @@ public sealed class ServerStartExceptionTests
     public void NameTheSetting_FailureNotFromDataAnnotations_Unchanged()
     {
         Assert.Equal("Sluice:Retry:BaseDelay = -00:00:01 must be …", ServerStartException.NameTheSetting(typeof(Sluice.Core.Caching.CacheOptions), "Sluice:Retry:BaseDelay = -00:00:01 must be …"));
+    }
+
+    [Fact]
+    public async Task RunAsync_BlankClassificationTrainingRoot_MessageNamesTheSetting()
+    {
+        // A blank root resolves to the working folder and would admit any file below it.
+        var ex = await StartFailureAsync("--Sluice:Classification:TrainingRoots:0=/tmp", "--Sluice:Classification:TrainingRoots:1= ").WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Contains("Sluice:Classification:TrainingRoots:1 is blank", ex.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Starts the server on a free port with a throw-away data folder, no models, and <paramref name="settings"/>; returns why it did not start.</summary>

@@ -93,7 +93,7 @@ public sealed class UnknownSettingsCheckTests
             ["Sluice:BuiltIns:CountStepMs"] = "1",
         });
 
-        const string Known = "Auth, Backends, BuiltIns, Cache, Engine, Grading, Http, Memory, Models, Queue, Retry, Role, Storage, Store, Tasks, Tracing";
+        const string Known = "Auth, Backends, BuiltIns, Cache, Classification, Engine, Grading, Http, Memory, Models, Queue, Retry, Role, Storage, Store, Tasks, Tracing";
         Assert.Equal(
         [
             $"Sluice:Qeue is not a setting or section of Sluice (they are: {Known}); it is ignored. Did you mean Sluice:Queue?",

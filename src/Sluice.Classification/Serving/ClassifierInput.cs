@@ -1,0 +1,4 @@
+namespace Sluice.Classification.Serving;
+
+/// <summary>A parsed classifier input.</summary>
+internal sealed record ClassifierInput(string Text);
