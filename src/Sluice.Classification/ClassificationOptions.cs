@@ -13,15 +13,23 @@ internal sealed record ClassificationOptions
     [RegularExpression("^[a-z0-9][a-z0-9._-]{0,63}$")]
     public string ModelName { get; init; } = "text-classifier";
 
-    /// <summary>Folder of the classifier file (<c>{ModelName}.clf</c>): training writes it there, the served model loads it from there.</summary>
-    [Required]
-    public string ModelDir { get; init; } = Path.Combine("data", "classifier");
+    /// <summary>
+    /// Folder of the classifier file (<c>{ModelName}.clf</c>): training writes it there, the served model loads it from
+    /// there; unset: <c>classifier</c> under the server's data folder (<c>Sluice:Storage:DataDir</c>, <c>--data-dir</c>).
+    /// </summary>
+    public string? ModelDir { get; init; }
 
     /// <summary>
     /// Folders a training job's <c>data_path</c> must lie under; unset: the shared sentiment data (when present) and
-    /// <c>./data/training</c>.
+    /// <c>training</c> under the server's data folder.
     /// </summary>
     public string[]? TrainingRoots { get; init; }
+
+    /// <summary>
+    /// The server's data folder (<c>Sluice:Storage:DataDir</c>, set by <see cref="ResolvedFor"/>; not bound from this
+    /// section), which the unset folders above follow, as the SQLite store does.
+    /// </summary>
+    internal string DataDir { get; init; } = "data";
 
     /// <summary>How often (at most) a batch checks the classifier file for a new version, in milliseconds; 0 every batch.</summary>
     [Range(0, 3_600_000)]
@@ -42,7 +50,11 @@ internal sealed record ClassificationOptions
     public double MaxQueueDelayMs { get; init; } = 5;
 
     /// <summary>The classifier file's full path.</summary>
-    public string ArtifactPath => Path.GetFullPath(Path.Combine(ModelDir, ModelName + Model.ClassifierFile.Extension));
+    public string ArtifactPath => Path.GetFullPath(Path.Combine(ModelDir ?? Path.Combine(DataDir, "classifier"), ModelName + Model.ClassifierFile.Extension));
+
+    /// <summary>These options with the server's data folder (<c>Sluice:Storage:DataDir</c>; null leaves the default).</summary>
+    public ClassificationOptions ResolvedFor(string? dataDir) =>
+        string.IsNullOrWhiteSpace(dataDir) ? this : this with { DataDir = dataDir };
 
     /// <summary>The training roots in force, as full paths.</summary>
     public IReadOnlyList<string> EffectiveTrainingRoots()
@@ -63,7 +75,7 @@ internal sealed record ClassificationOptions
             roots.Add(Path.GetFullPath(shared));
         }
 
-        roots.Add(Path.GetFullPath(Path.Combine("data", "training")));
+        roots.Add(Path.GetFullPath(Path.Combine(DataDir, "training")));
         return roots;
     }
 }

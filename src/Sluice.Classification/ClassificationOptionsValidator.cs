@@ -18,7 +18,7 @@ internal sealed class ClassificationOptionsValidator : IValidateOptions<Classifi
             }
         }
 
-        return string.IsNullOrWhiteSpace(options.ModelDir)
+        return options.ModelDir is not null && string.IsNullOrWhiteSpace(options.ModelDir)
             ? ValidateOptionsResult.Fail($"{ClassificationOptions.SectionName}:ModelDir is blank")
             : ValidateOptionsResult.Success;
     }

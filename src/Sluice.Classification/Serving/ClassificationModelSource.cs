@@ -1,10 +1,11 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Sluice.Core.Models;
 
 namespace Sluice.Classification.Serving;
 
 /// <summary>Offers the text classifier (<c>Sluice:Classification:ModelName</c>) and the <c>train</c> model that retrains it.</summary>
-internal sealed class ClassificationModelSource(IOptions<ClassificationOptions> options, ClassifierReloadSignal signal, TimeProvider time) : IModelSource
+internal sealed class ClassificationModelSource(IOptions<ClassificationOptions> options, IConfiguration configuration, ClassifierReloadSignal signal, TimeProvider time) : IModelSource
 {
     /// <summary>Expected milliseconds per sentence of a batch, before the model has timed its own.</summary>
     private const double SentenceMs = 0.2;
@@ -14,7 +15,8 @@ internal sealed class ClassificationModelSource(IOptions<ClassificationOptions> 
 
     public IReadOnlyList<ModelCandidate> Discover()
     {
-        var o = options.Value;
+        // The classifier's folders follow the server's data folder unless set, as the SQLite store's file does.
+        var o = options.Value.ResolvedFor(configuration["Sluice:Storage:DataDir"]);
         return
         [
             new ModelCandidate
