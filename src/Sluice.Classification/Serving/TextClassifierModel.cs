@@ -146,19 +146,8 @@ internal sealed class TextClassifierModel : IBatchModel
     internal static JsonElement Classify(ClassifierWeights weights, string text, Dictionary<int, float> counts, List<char> word)
     {
         TextFeatures.Extract(text, weights.Bits, counts, word);
-        var indices = new int[counts.Count];
-        var values = new float[counts.Count];
-        var n = 0;
-        foreach (var (k, v) in counts)
-        {
-            indices[n] = k;
-            values[n] = v;
-            n++;
-        }
-
-        Array.Sort(indices, values);
         Span<double> p = stackalloc double[weights.Labels.Length];
-        weights.Predict(new SparseVector(indices, values), p);
+        weights.Predict(SparseVector.From(counts), p);
         var best = ClassifierWeights.ArgMax(p);
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))

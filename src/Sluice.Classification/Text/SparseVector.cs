@@ -8,6 +8,12 @@ internal sealed record SparseVector(int[] Indices, float[] Values)
     {
         var counts = new Dictionary<int, float>();
         TextFeatures.Extract(text, bits, counts, []);
+        return From(counts);
+    }
+
+    /// <summary>The vector of features extracted into <paramref name="counts"/> (bucket → value).</summary>
+    public static SparseVector From(Dictionary<int, float> counts)
+    {
         var indices = new int[counts.Count];
         var values = new float[counts.Count];
         var n = 0;

@@ -1,7 +1,7 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using Sluice.Classification.Model;
+using Sluice.Classification.Tests;
 using Sluice.Classification.Training;
 using Sluice.Server.Tests.Infrastructure;
 using Sluice.Testing.Server;
@@ -15,10 +15,6 @@ namespace Sluice.Server.Tests.Classification;
 /// </summary>
 public sealed class TrainingJobTests : IDisposable
 {
-    private static readonly string[] s_good = ["great", "love", "excellent", "wonderful", "perfect", "happy", "recommend", "best"];
-    private static readonly string[] s_bad = ["terrible", "hate", "awful", "broken", "worst", "disappointed", "poor", "refund"];
-    private static readonly string[] s_filler = ["the", "phone", "service", "food", "movie", "it", "was", "really", "this", "and", "very"];
-
     private readonly string _root = Directory.CreateTempSubdirectory("sluice-train-").FullName;
 
     private string DataDir => Path.Combine(_root, "data");
@@ -77,8 +73,8 @@ public sealed class TrainingJobTests : IDisposable
     public async Task Classifier_FileReplacedByAnotherProcess_NewVersionServedWithoutRestart()
     {
         await using var server = await StartAsync(reloadCheckMs: 100);
-        var first = ClassifierTrainer.Train(Examples(200, 1), "one", new TrainingSettings { Epochs = 2, Bits = 12 }).Model;
-        var second = ClassifierTrainer.Train(Examples(200, 2), "two", new TrainingSettings { Epochs = 2, Bits = 12 }).Model;
+        var first = ClassifierTrainer.Train(SyntheticSentiment.Examples(200, 1), "one", new TrainingSettings { Epochs = 2, Bits = 12 }).Model;
+        var second = ClassifierTrainer.Train(SyntheticSentiment.Examples(200, 2), "two", new TrainingSettings { Epochs = 2, Bits = 12 }).Model;
 
         ClassifierFile.Write(Path.Combine(ModelDir, "text-classifier.clf"), first);
         await Poll.UntilAsync(async () => await ServedVersionAsync(server) == first.Version, () => "the first file was not picked up");
@@ -184,7 +180,7 @@ public sealed class TrainingJobTests : IDisposable
 
         Assert.Equal("succeeded", done.GetProperty("status").GetString());
         Assert.Equal(2, done.GetProperty("attempts").GetInt32());
-        var expected = ClassifierTrainer.VersionOf(Examples(10_000, 1), new TrainingSettings { Epochs = 10 });
+        var expected = ClassifierTrainer.VersionOf(SyntheticSentiment.Examples(10_000, 1), new TrainingSettings { Epochs = 10 });
         Assert.Equal(expected, done.GetProperty("result").GetProperty("version").GetString());
         Assert.Equal(expected, ClassifierFile.Read(Path.Combine(ModelDir, "text-classifier.clf")).Version);
         Assert.Single(Directory.GetFiles(ModelDir));
@@ -231,34 +227,7 @@ public sealed class TrainingJobTests : IDisposable
     {
         Directory.CreateDirectory(DataDir);
         var path = Path.Combine(DataDir, name);
-        var text = new StringBuilder();
-        foreach (var e in Examples(count, 1))
-        {
-            text.Append(e.Text).Append('\t').Append(e.Label).Append("\r\n");
-        }
-
-        File.WriteAllText(path, text.ToString());
+        File.WriteAllText(path, SyntheticSentiment.FileText(count));
         return path;
-    }
-
-    private static List<LabelledText> Examples(int count, int seed)
-    {
-        var random = new Random(seed);
-        var examples = new List<LabelledText>(count);
-        for (var i = 0; i < count; i++)
-        {
-            var positive = i % 2 == 0;
-            var words = new List<string>();
-            for (var k = 0; k < 6; k++)
-            {
-                words.Add(s_filler[random.Next(s_filler.Length)]);
-            }
-
-            var pool = positive ? s_good : s_bad;
-            words.Insert(random.Next(words.Count), pool[random.Next(pool.Length)]);
-            examples.Add(new LabelledText(string.Join(' ', words), positive ? "1" : "0"));
-        }
-
-        return examples;
     }
 }
