@@ -1,0 +1,145 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Sluice.Blog.Api;
+using Sluice.Blog.Domain;
+using Sluice.Blog.Security;
+
+namespace Sluice.Blog.Drafting;
+
+/// <summary>
+/// "Draft with AI": <c>POST /drafts</c> submits the title and outline to Sluice's <c>blog-draft</c> task and relays
+/// the job's Server-Sent Events to the browser (an <c>event: job</c> with the id first), so the page sees the post
+/// as it is written without ever holding the API key. <c>POST /drafts/{id}/cancel</c> stops the job; a browser that
+/// goes away stops it too (the relay's upstream stream asks Sluice to cancel on disconnect).
+/// </summary>
+internal static class DraftEndpoints
+{
+    /// <summary>Sluice's own limit on a draft's outline.</summary>
+    public const int MaxOutlineLength = 8_000;
+
+    public static IEndpointRouteBuilder MapDrafts(this IEndpointRouteBuilder routes)
+    {
+        routes.MapPost("/drafts", StartAsync).RequireAuthorization();
+        routes.MapPost("/drafts/{jobId}/cancel", CancelAsync).RequireAuthorization();
+        return routes;
+    }
+
+    private static async Task<IResult> StartAsync(HttpContext context, IFormCollection form, SluiceClient sluice, DraftRegistry registry)
+    {
+        var title = form["title"].ToString().Trim();
+        var outline = form["outline"].ToString().Replace("\r\n", "\n", StringComparison.Ordinal).Trim();
+        var errors = new FieldErrors();
+        if (title.Length == 0)
+        {
+            errors.Add("title", "Give the post a title to draft from.");
+        }
+        else if (title.Length > PostRules.MaxTitleLength)
+        {
+            errors.Add("title", $"A title is at most {PostRules.MaxTitleLength} characters.");
+        }
+
+        if (outline.Length == 0)
+        {
+            errors.Add("outline", "Write an outline (a point a line) to draft from.");
+        }
+        else if (outline.Length > MaxOutlineLength)
+        {
+            errors.Add("outline", $"An outline is at most {MaxOutlineLength} characters.");
+        }
+
+        if (!errors.IsEmpty)
+        {
+            return BlogProblems.Invalid(errors);
+        }
+
+        var start = await sluice.StartDraftAsync(title, outline, context.RequestAborted);
+        if (start.JobId is null)
+        {
+            if (start.RetryAfter is not null)
+            {
+                context.Response.Headers.RetryAfter = start.RetryAfter;
+            }
+
+            return start.Field is not null
+                ? BlogProblems.Field(start.Status, "Draft refused", start.Field, start.Detail!)
+                : BlogProblems.Status(start.Status, "Drafting unavailable", start.Detail!);
+        }
+
+        var userId = CurrentUser.Id(context.User)!.Value;
+        registry.Add(start.JobId, userId);
+        try
+        {
+            using var upstream = await sluice.OpenEventsAsync(start.JobId, context.RequestAborted);
+            if (upstream is null || !upstream.IsSuccessStatusCode)
+            {
+                // The job was accepted but cannot be followed: stop it rather than leave it generating unseen.
+                await sluice.CancelAsync(start.JobId, CancellationToken.None);
+                return BlogProblems.Status(StatusCodes.Status502BadGateway, "Drafting unavailable",
+                    $"Sluice accepted the draft but its event stream could not be opened ({(upstream is null ? "unreachable" : ((int)upstream.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture))}).");
+            }
+
+            await RelayAsync(context, start.JobId, upstream);
+            return Results.Empty;
+        }
+        finally
+        {
+            registry.Remove(start.JobId);
+        }
+    }
+
+    private static async Task RelayAsync(HttpContext context, string jobId, HttpResponseMessage upstream)
+    {
+        var response = context.Response;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        var first = Encoding.UTF8.GetBytes($"event: job\ndata: {JsonSerializer.Serialize(new Dictionary<string, string> { ["id"] = jobId })}\n\n");
+        var aborted = context.RequestAborted;
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            await response.Body.WriteAsync(first, aborted);
+            await response.Body.FlushAsync(aborted);
+            await using var events = await upstream.Content.ReadAsStreamAsync(aborted);
+            int read;
+            while ((read = await events.ReadAsync(buffer, aborted)) > 0)
+            {
+                await response.Body.WriteAsync(buffer.AsMemory(0, read), aborted);
+                await response.Body.FlushAsync(aborted);
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The browser left: disposing the upstream response closes Sluice's stream, which cancels the job.
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            if (!aborted.IsCancellationRequested)
+            {
+                // Sluice went away mid-stream: say so, so the page does not wait for an end that will not come.
+                var message = Encoding.UTF8.GetBytes($"event: relay_error\ndata: {JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = "the stream from Sluice broke off" })}\n\n");
+                await response.Body.WriteAsync(message, CancellationToken.None);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task<IResult> CancelAsync(HttpContext context, string jobId, IFormCollection form, SluiceClient sluice, DraftRegistry registry)
+    {
+        if (!registry.IsOwner(jobId, CurrentUser.Id(context.User)!.Value))
+        {
+            // Unknown, finished, or another user's: the same answer, so ids of others' drafts cannot be probed.
+            return BlogProblems.Field(StatusCodes.Status404NotFound, "No such draft", "jobId", $"No draft {jobId} of yours is running.");
+        }
+
+        return await sluice.CancelAsync(jobId, context.RequestAborted)
+            ? Results.NoContent()
+            : BlogProblems.Status(StatusCodes.Status503ServiceUnavailable, "Drafting unavailable", $"Sluice at {sluice.Describe()} could not be told to stop the draft; try again.");
+    }
+}
