@@ -18,7 +18,7 @@ internal static class Html
     {
         var html = new StringBuilder(body.Length + 1024);
         html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
-            .Append("<title>").Append(Encode(title)).Append(" · Sluice Blog</title><link rel=\"stylesheet\" href=\"/assets/blog.css\"></head><body>")
+            .Append("<title>").Append(Encode(title)).Append(" · Sluice Blog</title><link rel=\"stylesheet\" href=\"/assets/blog.css\"><link rel=\"icon\" href=\"data:,\"></head><body>")
             .Append("<header><nav><a href=\"/\" class=\"brand\">Sluice Blog</a>");
         var name = CurrentUser.Name(context.User);
         if (name is null)
