@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using Sluice.Blog.Api;
 using Sluice.Blog.Drafting;
@@ -11,6 +12,8 @@ namespace Sluice.Blog.Hosting;
 /// <summary>Builds and runs the blog; <see cref="Build"/> is what the tests host in-process.</summary>
 internal static class BlogHost
 {
+    public const string DefaultUrl = "http://127.0.0.1:5000";
+
     public static async Task<int> MainAsync(string[] args, TextWriter error)
     {
         try
@@ -29,6 +32,12 @@ internal static class BlogHost
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            // Loopback only unless told otherwise, beside Sluice's 8080 (the seed's Flask app listened on 5000).
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
         AddBlog(builder);
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -59,6 +68,12 @@ internal static class BlogHost
         services.AddHostedService<StoreStartup>();
         services.AddSingleton<PostWriter>();
         services.AddSingleton<DraftRegistry>();
+        // The keys that sign the sign-in cookie and the antiforgery tokens live beside the database: a restart keeps
+        // everyone signed in, and two blogs on one machine do not share (or rotate) each other's keys.
+        var dataDir = builder.Configuration[$"{BlogOptions.Section}:{nameof(BlogOptions.DataDir)}"];
+        services.AddDataProtection()
+            .SetApplicationName("sluice-blog")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(string.IsNullOrWhiteSpace(dataDir) ? new BlogOptions().DataDir : dataDir, "keys")));
         services.AddProblemDetails();
         services.AddAntiforgery();
         services.AddAuthorization();

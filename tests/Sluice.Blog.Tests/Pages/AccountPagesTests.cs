@@ -108,4 +108,30 @@ public sealed class AccountPagesTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
         Assert.StartsWith("/login", page.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Register_ThenBlogRestartsOnSameFolder_StillSignedIn()
+    {
+        using var folder = new TempFolder();
+        var cookies = new CookieContainer();
+        Uri address;
+        await using (var first = BlogServer.Build(folder, Sluices.Nowhere()))
+        {
+            await first.StartAsync();
+            address = new Uri(first.Urls.First());
+            using var client = new BlogClient(new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = address });
+            await client.RegisterAsync("keeper");
+            await first.StopAsync();
+        }
+
+        await using var second = BlogServer.Build(folder, Sluices.Nowhere(), new Dictionary<string, string> { ["urls"] = address.ToString() });
+        await second.StartAsync();
+        using var again = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = address };
+
+        using var page = await again.GetAsync("/posts/new");
+
+        // The cookie was signed with a key kept in the data folder, so it still reads.
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.True(File.Exists(Directory.GetFiles(folder.File("keys"))[0]));
+    }
 }
