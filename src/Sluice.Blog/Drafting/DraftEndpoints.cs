@@ -1,9 +1,11 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Sluice.Blog.Api;
 using Sluice.Blog.Domain;
+using Sluice.Blog.Observability;
 using Sluice.Blog.Security;
 
 namespace Sluice.Blog.Drafting;
@@ -26,7 +28,7 @@ internal static class DraftEndpoints
         return routes;
     }
 
-    private static async Task<IResult> StartAsync(HttpContext context, IFormCollection form, SluiceClient sluice, DraftRegistry registry)
+    private static async Task<IResult> StartAsync(HttpContext context, IFormCollection form, SluiceClient sluice, DraftRegistry registry, BlogMetrics metrics)
     {
         var title = form["title"].ToString().Trim();
         var outline = form["outline"].ToString().Replace("\r\n", "\n", StringComparison.Ordinal).Trim();
@@ -51,12 +53,15 @@ internal static class DraftEndpoints
 
         if (!errors.IsEmpty)
         {
+            metrics.Draft(DraftOutcome.Refused, null, null);
             return BlogProblems.Invalid(errors);
         }
 
+        var started = Stopwatch.GetTimestamp();
         var start = await sluice.StartDraftAsync(title, outline, context.RequestAborted);
         if (start.JobId is null)
         {
+            metrics.Draft(DraftOutcome.Refused, null, null);
             if (start.RetryAfter is not null)
             {
                 context.Response.Headers.RetryAfter = start.RetryAfter;
@@ -76,11 +81,13 @@ internal static class DraftEndpoints
             {
                 // The job was accepted but cannot be followed: stop it rather than leave it generating unseen.
                 await sluice.CancelAsync(start.JobId, CancellationToken.None);
+                metrics.Draft(DraftOutcome.Refused, null, null);
                 return BlogProblems.Status(StatusCodes.Status502BadGateway, "Drafting unavailable",
                     $"Sluice accepted the draft but its event stream could not be opened ({(upstream is null ? "unreachable" : ((int)upstream.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture))}).");
             }
 
-            await RelayAsync(context, start.JobId, upstream);
+            var (outcome, firstText) = await RelayAsync(context, start.JobId, upstream, started);
+            metrics.Draft(outcome, firstText, outcome == DraftOutcome.Completed ? Stopwatch.GetElapsedTime(started).TotalSeconds : null);
             return Results.Empty;
         }
         finally
@@ -89,8 +96,11 @@ internal static class DraftEndpoints
         }
     }
 
-    private static async Task RelayAsync(HttpContext context, string jobId, HttpResponseMessage upstream)
+    /// <summary>Copies the job's events to the browser; returns how the draft ended and when its first text was relayed.</summary>
+    private static async Task<(DraftOutcome Outcome, double? FirstTextSeconds)> RelayAsync(HttpContext context, string jobId, HttpResponseMessage upstream, long started)
     {
+        var outcome = DraftOutcome.Ended;
+        double? firstText = null;
         var response = context.Response;
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
@@ -109,15 +119,32 @@ internal static class DraftEndpoints
             {
                 await response.Body.WriteAsync(buffer.AsMemory(0, read), aborted);
                 await response.Body.FlushAsync(aborted);
+                // For the metrics only: Sluice writes an event whole, so a marker split across two reads is rare (it
+                // would count the draft as 'ended', or its first text a little late).
+                var chunk = buffer.AsSpan(0, read);
+                if (firstText is null && chunk.IndexOf("event: delta"u8) >= 0)
+                {
+                    firstText = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                }
+
+                outcome = chunk.IndexOf("event: completed"u8) >= 0 ? DraftOutcome.Completed
+                    : chunk.IndexOf("event: cancelled"u8) >= 0 ? DraftOutcome.Cancelled
+                    : chunk.IndexOf("event: failed"u8) >= 0 || chunk.IndexOf("event: expired"u8) >= 0 || chunk.IndexOf("event: dead_lettered"u8) >= 0 ? DraftOutcome.Failed
+                    : outcome;
             }
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             // The browser left: disposing the upstream response closes Sluice's stream, which cancels the job.
+            outcome = DraftOutcome.Disconnected;
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
-            if (!aborted.IsCancellationRequested)
+            if (aborted.IsCancellationRequested)
+            {
+                outcome = DraftOutcome.Disconnected;
+            }
+            else
             {
                 // Sluice went away mid-stream: say so, so the page does not wait for an end that will not come.
                 var message = Encoding.UTF8.GetBytes($"event: relay_error\ndata: {JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = "the stream from Sluice broke off" })}\n\n");
@@ -128,6 +155,8 @@ internal static class DraftEndpoints
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+
+        return (outcome, firstText);
     }
 
     private static async Task<IResult> CancelAsync(HttpContext context, string jobId, IFormCollection form, SluiceClient sluice, DraftRegistry registry)

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using Sluice.Blog.Api;
 using Sluice.Blog.Drafting;
+using Sluice.Blog.Observability;
 using Sluice.Blog.Pages;
 using Sluice.Blog.Publishing;
 using Sluice.Blog.Storage;
@@ -40,6 +41,7 @@ internal static class BlogHost
 
         AddBlog(builder);
         var app = builder.Build();
+        app.UseMiddleware<RequestMetricsMiddleware>();
         app.UseExceptionHandler();
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseAuthentication();
@@ -52,6 +54,7 @@ internal static class BlogHost
         app.MapPostPages();
         app.MapPostsApi();
         app.MapDrafts();
+        app.MapBlogMetrics();
         return app;
     }
 
@@ -68,6 +71,7 @@ internal static class BlogHost
         services.AddHostedService<StoreStartup>();
         services.AddSingleton<PostWriter>();
         services.AddSingleton<DraftRegistry>();
+        services.AddSingleton<BlogMetrics>();
         // The keys that sign the sign-in cookie and the antiforgery tokens live beside the database: a restart keeps
         // everyone signed in, and two blogs on one machine do not share (or rotate) each other's keys.
         var dataDir = builder.Configuration[$"{BlogOptions.Section}:{nameof(BlogOptions.DataDir)}"];

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Sluice.Blog.Domain;
+using Sluice.Blog.Observability;
 using Sluice.Blog.Security;
 using Sluice.Blog.Storage;
 
@@ -22,7 +23,7 @@ internal static class AccountPages
         return routes;
     }
 
-    private static async Task<IResult> RegisterAsync(HttpContext context, IFormCollection form, IBlogStore store)
+    private static async Task<IResult> RegisterAsync(HttpContext context, IFormCollection form, IBlogStore store, BlogMetrics metrics)
     {
         var username = form["username"].ToString().Trim();
         var password = form["password"].ToString();
@@ -39,6 +40,7 @@ internal static class AccountPages
             return Form(context, register: true, username, errors, null);
         }
 
+        metrics.UserRegistered();
         await SignInAsync(context, user);
         return Results.Redirect($"/users/{Uri.EscapeDataString(user.Username)}", permanent: false, preserveMethod: false);
     }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.OutputCaching;
 using Sluice.Blog.Domain;
 using Sluice.Blog.Hosting;
+using Sluice.Blog.Observability;
 using Sluice.Blog.Rendering;
 using Sluice.Blog.Storage;
 
@@ -10,7 +11,7 @@ namespace Sluice.Blog.Publishing;
 /// Creates and edits posts for the forms and the JSON API alike: validates, renders the Markdown once, stores, and
 /// evicts the cached pages so no reader sees the old text after the write is answered.
 /// </summary>
-internal sealed class PostWriter(IBlogStore store, IOutputCacheStore cache)
+internal sealed class PostWriter(IBlogStore store, IOutputCacheStore cache, BlogMetrics metrics)
 {
     public async Task<PostWriteResult> CreateAsync(long authorId, PostInput input, CancellationToken cancellationToken)
     {
@@ -22,6 +23,7 @@ internal sealed class PostWriter(IBlogStore store, IOutputCacheStore cache)
 
         var post = await store.CreatePostAsync(authorId, Normalize(input), MarkdownRenderer.ToHtml(input.Markdown), cancellationToken);
         await cache.EvictByTagAsync(CacheTags.Posts, CancellationToken.None);
+        metrics.PostCreated();
         return new PostWriteResult(PostWriteStatus.Saved, post, errors);
     }
 
@@ -48,6 +50,11 @@ internal sealed class PostWriter(IBlogStore store, IOutputCacheStore cache)
         var post = await store.UpdatePostAsync(postId, authorId, Normalize(input), MarkdownRenderer.ToHtml(input.Markdown), cancellationToken);
         // Evicted whatever the outcome: not cancellable, as a cancelled eviction would leave a stale page cached.
         await cache.EvictByTagAsync(CacheTags.Posts, CancellationToken.None);
+        if (post is not null)
+        {
+            metrics.PostUpdated();
+        }
+
         return post is null
             ? new PostWriteResult(PostWriteStatus.NotFound, null, errors)
             : new PostWriteResult(PostWriteStatus.Saved, post, errors);
