@@ -43,10 +43,13 @@ internal static class BlogHost
         var app = builder.Build();
         app.UseMiddleware<RequestMetricsMiddleware>();
         app.UseExceptionHandler();
+        // An empty error answer (an unknown path, a wrong method) becomes a problem, as every other refusal is.
+        app.UseStatusCodePages();
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
+        app.UseMiddleware<AntiforgeryProblemMiddleware>();
         // After authentication: the default policy caches only anonymous readers' pages.
         app.UseOutputCache();
         app.MapBlogAssets();

@@ -13,6 +13,9 @@ namespace Sluice.Blog.Pages;
 /// <summary>Register, sign in and sign out, with a cookie; every POST carries the antiforgery token.</summary>
 internal static class AccountPages
 {
+    /// <summary>A hash no password matches in practice, checked for an unknown username (made once, lazily).</summary>
+    private static readonly Lazy<string> UnknownUserHash = new(() => PasswordHasher.Hash(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))));
+
     public static IEndpointRouteBuilder MapAccountPages(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/register", (HttpContext context) => Form(context, register: true, null, new FieldErrors(), null));
@@ -67,8 +70,9 @@ internal static class AccountPages
         }
 
         var found = await store.FindCredentialsAsync(username, context.RequestAborted);
-        // The same answer for an unknown name and a wrong password, so the form does not tell which names exist.
-        if (found is null || !PasswordHasher.Verify(password, found.PasswordHash))
+        // The same answer for an unknown name and a wrong password, so the form does not tell which names exist; an
+        // unknown name still costs a hash, so the answer's timing does not tell either.
+        if (!PasswordHasher.Verify(password, found?.PasswordHash ?? UnknownUserHash.Value) || found is null)
         {
             errors.Add("password", "Wrong username or password.");
             return Form(context, register: false, username, errors, returnUrl);

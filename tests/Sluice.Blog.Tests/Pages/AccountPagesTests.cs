@@ -51,13 +51,14 @@ public sealed class AccountPagesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Register_NoAntiforgeryToken_RefusedAndNoUserCreated()
+    public async Task Register_NoAntiforgeryToken_ProblemNamingTheTokenAndNoUserCreated()
     {
         using var client = _blog.NewClient();
 
         using var response = await client.Http.PostAsync("/register", new FormUrlEncodedContent([new("username", "mallory"), new("password", "long enough password")]));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("__RequestVerificationToken", (await BlogClient.ProblemAsync(response)).GetProperty("field").GetString());
         using var check = await client.Http.GetAsync("/users/mallory");
         Assert.Equal(HttpStatusCode.NotFound, check.StatusCode);
     }
@@ -72,6 +73,28 @@ public sealed class AccountPagesTests : IAsyncLifetime
 
         using var client = _blog.NewClient();
         using var response = await client.PostFormAsync("/login", "/login", ("username", "carol"), ("password", "not her password"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Wrong username or password.", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Get_UnknownPath_404Problem()
+    {
+        using var client = _blog.NewClient();
+
+        using var response = await client.Http.GetAsync("/no/such/page");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(404, (await BlogClient.ProblemAsync(response)).GetProperty("status").GetInt32());
+    }
+
+    [Fact]
+    public async Task Login_UnknownUser_SameAnswerAsWrongPassword()
+    {
+        using var client = _blog.NewClient();
+
+        using var response = await client.PostFormAsync("/login", "/login", ("username", "nobody"), ("password", "whatever password"));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("Wrong username or password.", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
