@@ -57,6 +57,27 @@ internal static class DraftEndpoints
             return BlogProblems.Invalid(errors);
         }
 
+        var userId = CurrentUser.Id(context.User)!.Value;
+        if (!registry.TryReserve(userId))
+        {
+            metrics.Draft(DraftOutcome.Refused, null, null);
+            context.Response.Headers.RetryAfter = "5";
+            return BlogProblems.Status(StatusCodes.Status429TooManyRequests, "Too many drafts",
+                $"You have {DraftRegistry.MaxPerUser} drafts running; stop one or wait for it to end.");
+        }
+
+        try
+        {
+            return await DraftAsync(context, title, outline, userId, sluice, registry, metrics);
+        }
+        finally
+        {
+            registry.Release(userId);
+        }
+    }
+
+    private static async Task<IResult> DraftAsync(HttpContext context, string title, string outline, long userId, SluiceClient sluice, DraftRegistry registry, BlogMetrics metrics)
+    {
         var started = Stopwatch.GetTimestamp();
         var start = await sluice.StartDraftAsync(title, outline, context.RequestAborted);
         if (start.JobId is null)
@@ -72,7 +93,6 @@ internal static class DraftEndpoints
                 : BlogProblems.Status(start.Status, "Drafting unavailable", start.Detail!);
         }
 
-        var userId = CurrentUser.Id(context.User)!.Value;
         registry.Add(start.JobId, userId);
         try
         {

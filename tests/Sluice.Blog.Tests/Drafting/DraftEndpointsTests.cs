@@ -50,7 +50,7 @@ public sealed class DraftEndpointsTests
         // The relayed text is the job's own result, as Sluice stored it.
         var job = await sluice.GetJsonAsync($"/v1/jobs/{jobId}");
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
-        Assert.Contains(text.Trim(), job.GetProperty("result").GetRawText().Replace("\\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Equal(job.GetProperty("result").GetProperty("text").GetString(), text);
         Assert.Equal(0, blog.Services.GetRequiredService<DraftRegistry>().Count);
     }
 
@@ -198,5 +198,32 @@ public sealed class DraftEndpointsTests
 
         // Disposing the response closed the browser's connection: the relay's stream to Sluice closes and Sluice cancels.
         Assert.Equal("cancelled", (await sluice.WaitTerminalAsync(jobId, TimeSpan.FromSeconds(30))).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Draft_ThirdAtOnceBySameUser_429ProblemAndOtherUserStillDrafts()
+    {
+        await using var sluice = await Sluices.BuiltInsAsync(new() { ["Sluice:BuiltIns:CountStepMs"] = "50" });
+        await using var blog = await BlogServer.StartAsync(sluice.BaseAddress, new Dictionary<string, string>
+        {
+            ["Blog:Sluice:Model"] = "count",
+            ["Blog:Sluice:MaxTokens"] = "2000",
+        });
+        using var client = blog.NewClient();
+        await client.RegisterAsync("greedy");
+        using var other = blog.NewClient();
+        await other.RegisterAsync("patient");
+
+        using var first = await DraftAsync(client, "One", "a point");
+        using var second = await DraftAsync(client, "Two", "a point");
+        using var third = await DraftAsync(client, "Three", "a point");
+        using var others = await DraftAsync(other, "Mine", "a point");
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal((HttpStatusCode)429, third.StatusCode);
+        Assert.NotNull(third.Headers.RetryAfter);
+        Assert.Equal(429, (await BlogClient.ProblemAsync(third)).GetProperty("status").GetInt32());
+        Assert.Equal(HttpStatusCode.OK, others.StatusCode);
     }
 }
