@@ -16,4 +16,10 @@ internal sealed class SluiceOptions
 
     /// <summary>Most tokens a draft may generate; 0 leaves it to the task's default and the model's limit.</summary>
     public int MaxTokens { get; set; }
+
+    /// <summary>
+    /// Longest wait for Sluice's answer to a submit, a cancel or the start of an event stream; a stream, once
+    /// started, runs as long as the job.
+    /// </summary>
+    public int TimeoutSeconds { get; set; } = 30;
 }

@@ -108,7 +108,7 @@ internal static class BlogHost
             // Relative paths resolve under the base address only when it ends with '/'.
             http.BaseAddress = new Uri(sluice.BaseUrl.TrimEnd('/') + "/");
             // Bounds the submit and each header wait; an event stream, once its headers came, is not cut by it.
-            http.Timeout = TimeSpan.FromSeconds(30);
+            http.Timeout = TimeSpan.FromSeconds(sluice.TimeoutSeconds);
         });
     }
 

@@ -37,6 +37,11 @@ internal sealed class BlogOptionsValidator : IValidateOptions<BlogOptions>, IVal
             return ValidateOptionsResult.Fail("Blog:Sluice:ApiKey has spaces around it or control characters.");
         }
 
+        if (options.TimeoutSeconds is < 1 or > 3600)
+        {
+            return ValidateOptionsResult.Fail($"Blog:Sluice:TimeoutSeconds = {options.TimeoutSeconds} is out of range (1 to 3600).");
+        }
+
         return options.MaxTokens is < 0 or > 8192
             ? ValidateOptionsResult.Fail($"Blog:Sluice:MaxTokens = {options.MaxTokens} is out of range (0 to 8192; 0: the task's default).")
             : ValidateOptionsResult.Success;

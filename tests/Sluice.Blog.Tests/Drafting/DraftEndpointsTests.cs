@@ -226,4 +226,27 @@ public sealed class DraftEndpointsTests
         Assert.Equal(429, (await BlogClient.ProblemAsync(third)).GetProperty("status").GetInt32());
         Assert.Equal(HttpStatusCode.OK, others.StatusCode);
     }
+
+    [Fact]
+    public async Task Draft_LongerThanTheSluiceTimeout_StreamRunsToCompleted()
+    {
+        // 60 tokens at 50 ms: a 3 s draft against a 1 s timeout, which bounds only the wait for an answer.
+        await using var sluice = await Sluices.BuiltInsAsync(new() { ["Sluice:BuiltIns:CountStepMs"] = "50" });
+        await using var blog = await BlogServer.StartAsync(sluice.BaseAddress, new Dictionary<string, string>
+        {
+            ["Blog:Sluice:Model"] = "count",
+            ["Blog:Sluice:MaxTokens"] = "60",
+            ["Blog:Sluice:TimeoutSeconds"] = "1",
+        });
+        using var client = blog.NewClient();
+        await client.RegisterAsync("patient");
+
+        using var response = await DraftAsync(client, "A title", "a point");
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("event: completed", body, StringComparison.Ordinal);
+        // count writes 1..60: the last number arrived.
+        Assert.Contains("60", body, StringComparison.Ordinal);
+    }
 }
