@@ -25,6 +25,7 @@ internal static class DraftEndpoints
     {
         routes.MapPost("/drafts", StartAsync).RequireAuthorization();
         routes.MapPost("/drafts/{jobId}/cancel", CancelAsync).RequireAuthorization();
+        routes.MapPost("/outlines", OutlineAsync).RequireAuthorization();
         return routes;
     }
 
@@ -177,6 +178,48 @@ internal static class DraftEndpoints
         }
 
         return (outcome, firstText);
+    }
+
+    /// <summary><c>POST /outlines</c>: an outline for the title from Sluice's <c>blog-outline</c> task, as <c>{"outline"}</c>.</summary>
+    private static async Task<IResult> OutlineAsync(HttpContext context, IFormCollection form, SluiceClient sluice, DraftRegistry registry)
+    {
+        var title = form["title"].ToString().Trim();
+        if (title.Length == 0 || title.Length > PostRules.MaxTitleLength)
+        {
+            return BlogProblems.Field(StatusCodes.Status400BadRequest, "Invalid title", "title",
+                title.Length == 0 ? "Give the post a title to outline." : $"A title is at most {PostRules.MaxTitleLength} characters.");
+        }
+
+        // An outline counts as one of the user's drafts while it is written.
+        var userId = CurrentUser.Id(context.User)!.Value;
+        if (!registry.TryReserve(userId))
+        {
+            context.Response.Headers.RetryAfter = "5";
+            return BlogProblems.Status(StatusCodes.Status429TooManyRequests, "Too many drafts",
+                $"You have {DraftRegistry.MaxPerUser} drafts running; stop one or wait for it to end.");
+        }
+
+        try
+        {
+            var answer = await sluice.SuggestOutlineAsync(title, context.RequestAborted);
+            if (answer.Outline is not null)
+            {
+                return Results.Ok(new Dictionary<string, string> { ["outline"] = answer.Outline.Trim() });
+            }
+
+            if (answer.RetryAfter is not null)
+            {
+                context.Response.Headers.RetryAfter = answer.RetryAfter;
+            }
+
+            return answer.Field is not null
+                ? BlogProblems.Field(answer.Status, "Outline refused", answer.Field, answer.Detail!)
+                : BlogProblems.Status(answer.Status, "Drafting unavailable", answer.Detail!);
+        }
+        finally
+        {
+            registry.Release(userId);
+        }
     }
 
     private static async Task<IResult> CancelAsync(HttpContext context, string jobId, IFormCollection form, SluiceClient sluice, DraftRegistry registry)

@@ -47,6 +47,12 @@ internal sealed class SluiceClient(HttpClient http, IOptions<SluiceOptions> opti
                 : new DraftStart(null, StatusCodes.Status502BadGateway, null, "Sluice accepted the draft but its answer carried no job id.", null);
         }
 
+        return Refusal(response, text);
+    }
+
+    /// <summary>Sluice's refusal as the blog passes it on: input errors become the form's fields, the rest 502 or 503.</summary>
+    private static DraftStart Refusal(HttpResponseMessage response, string text)
+    {
         var (field, detail) = ReadProblem(text);
         var status = (int)response.StatusCode;
         var retryAfter = response.Headers.RetryAfter?.Delta is { } delta ? ((int)Math.Ceiling(delta.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
@@ -59,6 +65,49 @@ internal sealed class SluiceClient(HttpClient http, IOptions<SluiceOptions> opti
             429 or 503 => new DraftStart(null, StatusCodes.Status503ServiceUnavailable, null, $"Sluice is busy: {detail}", retryAfter ?? "1"),
             _ => new DraftStart(null, StatusCodes.Status502BadGateway, null, $"Sluice answered {status}: {detail}", null),
         };
+    }
+
+    public const string OutlineTask = "blog-outline";
+
+    /// <summary>Longest a suggested outline is waited for (<c>Prefer: wait</c>); an outline is short.</summary>
+    public const int OutlineWaitSeconds = 20;
+
+    /// <summary>Runs the <c>blog-outline</c> task and waits for its text.</summary>
+    public async Task<OutlineAnswer> SuggestOutlineAsync(string title, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var body = new JsonObject { ["input"] = new JsonObject { ["title"] = title } };
+        if (settings.Model.Length > 0)
+        {
+            body["model"] = settings.Model;
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"v1/tasks/{OutlineTask}")
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("Prefer", $"wait={OutlineWaitSeconds}");
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        if (response is null)
+        {
+            var down = Unreachable();
+            return new OutlineAnswer(null, down.Status, null, down.Detail, down.RetryAfter);
+        }
+
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.StatusCode == HttpStatusCode.OK && TryReadResultText(text) is { } outline)
+        {
+            return new OutlineAnswer(outline, StatusCodes.Status200OK, null, null, null);
+        }
+
+        if (response.StatusCode == HttpStatusCode.Accepted || response.IsSuccessStatusCode)
+        {
+            // Not finished in time (202), or finished otherwise than succeeded: nothing to show.
+            return new OutlineAnswer(null, StatusCodes.Status504GatewayTimeout, null, $"Sluice wrote no outline within {OutlineWaitSeconds} s.", null);
+        }
+
+        var refusal = Refusal(response, text);
+        return new OutlineAnswer(null, refusal.Status, refusal.Field is null ? null : "title", refusal.Detail, refusal.RetryAfter);
     }
 
     /// <summary>The job's Server-Sent Events; Sluice cancels the job if this connection closes before its end.</summary>
@@ -113,6 +162,24 @@ internal sealed class SluiceClient(HttpClient http, IOptions<SluiceOptions> opti
             return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
                 ? id.GetString()
                 : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string? TryReadResultText(string text)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            var root = doc.RootElement;
+            return root.ValueKind == JsonValueKind.Object && root.TryGetProperty("status", out var status) && status.ValueEquals("succeeded")
+                && root.TryGetProperty("result", out var result) && result.ValueKind == JsonValueKind.Object
+                && result.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String
+                    ? t.GetString()
+                    : null;
         }
         catch (JsonException)
         {

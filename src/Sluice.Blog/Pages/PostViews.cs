@@ -69,6 +69,7 @@ internal static class PostViews
         {
             html.Append("<fieldset id=\"ai\"><legend>Draft with AI</legend>");
             Html.Field(html, "Outline (a point a line)", "outline", outline, errors.For("outline"), "textarea", "rows=\"4\"");
+            html.Append("<p><button type=\"button\" id=\"suggest-outline\">Suggest an outline</button></p>");
             html.Append("<p><button type=\"button\" id=\"draft\">Draft with AI</button> <button type=\"button\" id=\"cancel-draft\" hidden>Stop</button> ")
                 .Append("<span id=\"draft-status\" role=\"status\" data-state=\"idle\"></span></p></fieldset>");
         }

@@ -115,6 +115,32 @@
     }
   });
 
+  // "Suggest an outline": Sluice's blog-outline task writes one for the title (the blog waits for it).
+  const suggestButton = document.getElementById("suggest-outline");
+  suggestButton.addEventListener("click", async () => {
+    markField(null);
+    suggestButton.disabled = true;
+    setState("outlining", "Outlining…");
+    const data = new FormData();
+    data.append("__RequestVerificationToken", token());
+    data.append("title", document.getElementById("title").value);
+    try {
+      const response = await fetch("/outlines", { method: "POST", body: data });
+      const answer = await response.json().catch(() => ({}));
+      if (!response.ok) {
+        markField(answer.field);
+        setState("error", (answer.field ? answer.field + ": " : "") + (answer.detail || answer.title || ("HTTP " + response.status)));
+        return;
+      }
+      document.getElementById("outline").value = answer.outline;
+      setState("outlined", "Outline ready: edit it, then draft.");
+    } catch (e) {
+      setState("error", "The outline failed: " + e.message);
+    } finally {
+      suggestButton.disabled = false;
+    }
+  });
+
   cancelButton.addEventListener("click", async () => {
     if (!jobId) {
       controller?.abort();
