@@ -79,7 +79,7 @@ internal static class PostPages
         var user = found.User;
         var own = CurrentUser.Id(context.User) == user.Id;
         var posts = await store.ListByAuthorAsync(user.Id, context.RequestAborted);
-        var visible = own ? posts : posts.Where(p => p.Published).ToList();
+        var visible = own ? posts : PublishedOnly(posts);
         var html = new StringBuilder();
         html.Append("<h1 id=\"profile-name\">").Append(Html.Encode(user.Username)).Append("</h1><p class=\"meta\">Writing since ")
             .Append(Html.Date(user.CreatedAt)).Append(" · ").Append(visible.Count.ToString(CultureInfo.InvariantCulture)).Append(" posts</p>");
@@ -121,6 +121,20 @@ internal static class PostPages
             PostWriteStatus.NotAuthor => ErrorPages.NotFound(context, $"There is no post {id}."),
             _ => Html.Page(context, "Edit post", PostViews.Form(context, id, input, result.Errors, null), StatusCodes.Status400BadRequest),
         };
+    }
+
+    private static List<Post> PublishedOnly(IReadOnlyList<Post> posts)
+    {
+        var published = new List<Post>(posts.Count);
+        foreach (var post in posts)
+        {
+            if (post.Published)
+            {
+                published.Add(post);
+            }
+        }
+
+        return published;
     }
 
     // A checkbox sends its value only when ticked.
