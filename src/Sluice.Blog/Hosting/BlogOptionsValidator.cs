@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Options;
+using Sluice.Blog.Drafting;
+
+namespace Sluice.Blog.Hosting;
+
+/// <summary>Checks the settings at start, so a wrong value stops the start naming it instead of failing the first draft.</summary>
+internal sealed class BlogOptionsValidator : IValidateOptions<BlogOptions>, IValidateOptions<SluiceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, BlogOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.DataDir))
+        {
+            return ValidateOptionsResult.Fail("Blog:DataDir must name a folder.");
+        }
+
+        if (options.PageSize is < 1 or > 100)
+        {
+            return ValidateOptionsResult.Fail($"Blog:PageSize = {options.PageSize} is out of range (1 to 100).");
+        }
+
+        return options.CacheSeconds is < 0 or > 86_400
+            ? ValidateOptionsResult.Fail($"Blog:CacheSeconds = {options.CacheSeconds} is out of range (0 to 86400).")
+            : ValidateOptionsResult.Success;
+    }
+
+    public ValidateOptionsResult Validate(string? name, SluiceOptions options)
+    {
+        if (!Uri.TryCreate(options.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+        {
+            return ValidateOptionsResult.Fail($"Blog:Sluice:BaseUrl = '{options.BaseUrl}' is not an http(s) address such as http://127.0.0.1:8080.");
+        }
+
+        if (options.ApiKey.Length > 0 && (options.ApiKey.Trim() != options.ApiKey || options.ApiKey.Any(char.IsControl)))
+        {
+            // A key with a newline or padding would be refused by every request, or break the header.
+            return ValidateOptionsResult.Fail("Blog:Sluice:ApiKey has spaces around it or control characters.");
+        }
+
+        if (options.TimeoutSeconds is < 1 or > 3600)
+        {
+            return ValidateOptionsResult.Fail($"Blog:Sluice:TimeoutSeconds = {options.TimeoutSeconds} is out of range (1 to 3600).");
+        }
+
+        return options.MaxTokens is < 0 or > 8192
+            ? ValidateOptionsResult.Fail($"Blog:Sluice:MaxTokens = {options.MaxTokens} is out of range (0 to 8192; 0: the task's default).")
+            : ValidateOptionsResult.Success;
+    }
+}

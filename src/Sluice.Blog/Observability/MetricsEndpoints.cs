@@ -1,0 +1,11 @@
+namespace Sluice.Blog.Observability;
+
+/// <summary><c>GET /metrics</c>: Prometheus text exposition (version 0.0.4).</summary>
+internal static class MetricsEndpoints
+{
+    public static IEndpointRouteBuilder MapBlogMetrics(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/metrics", (BlogMetrics metrics) => Results.Text(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8"));
+        return routes;
+    }
+}

@@ -1,0 +1,3 @@
+using Sluice.Blog.Hosting;
+
+return await BlogHost.MainAsync(args, Console.Error);

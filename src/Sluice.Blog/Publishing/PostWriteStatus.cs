@@ -1,0 +1,10 @@
+namespace Sluice.Blog.Publishing;
+
+/// <summary>How a create or an edit ended.</summary>
+internal enum PostWriteStatus
+{
+    Saved,
+    Invalid,
+    NotFound,
+    NotAuthor,
+}
