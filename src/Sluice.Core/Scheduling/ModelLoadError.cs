@@ -15,7 +15,8 @@ internal static partial class ModelLoadError
     public static string WithoutFolders(string text) => Folders().Replace(text, "");
 
     // A '/' that starts a path (not one inside a URL, a word or a relative path), or a drive letter's "X:\", then
-    // each folder up to the last separator; the file name after it stays.
-    [GeneratedRegex(@"(?<![\w:/\\.~-])(?:/|[A-Za-z]:\\)(?:[^/\\\s'""`]+[/\\])+", RegexOptions.CultureInvariant)]
+    // each folder up to the last separator; the file name after it stays. A quoted path (settings are quoted, '…')
+    // may have spaces in its folders; elsewhere a space ends the path.
+    [GeneratedRegex(@"(?<=')(?:/|[A-Za-z]:\\)(?:[^/\\'\r\n]+[/\\])+|(?<![\w:/\\.~-])(?:/|[A-Za-z]:\\)(?:[^/\\\s'""`]+[/\\])+", RegexOptions.CultureInvariant)]
     private static partial Regex Folders();
 }
