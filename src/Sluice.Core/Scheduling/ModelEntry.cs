@@ -30,7 +30,7 @@ public sealed class ModelEntry
         internal set => _state = value;
     }
 
-    /// <summary>Why loading or warm-up failed.</summary>
+    /// <summary>Why loading or warm-up failed, as clients see it: paths cut to their file names (<see cref="ModelLoadError"/>).</summary>
     public string? Error { get; internal set; }
 
     /// <summary>Why a model that is not ready takes no job, after its name: "failed to load: …" or "is loading".</summary>

@@ -148,7 +148,8 @@ internal sealed partial class ModelHost : BackgroundService
         }
         catch (Exception ex)
         {
-            entry.Error = $"{ex.GetType().Name}: {ex.Message}";
+            // Clients read it (GET /v1/models, a refused submit): no server folders; the log below has the full path.
+            entry.Error = ModelLoadError.Describe(ex);
             entry.State = ModelState.Failed;
             if (ex is ModelFileException or InvalidDataException)
             {

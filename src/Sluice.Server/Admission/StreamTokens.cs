@@ -182,28 +182,53 @@ internal sealed class StreamTokens
         return StreamTokenCheck.Valid;
     }
 
-    /// <summary><paramref name="text"/> with the value of every <c>stream_token=</c> in it replaced, for logs.</summary>
+    /// <summary>
+    /// <paramref name="text"/> with the value of every <c>stream_token=</c> in it replaced, for logs; the same instance
+    /// when it has none. The name is recognised as the query parser reads it (percent-decoded, without regard to case:
+    /// <c>Stream_Token</c> and <c>stream%5Ftoken</c> open a stream too), while the logged URL shows it as sent.
+    /// </summary>
     public static string Redact(string text)
     {
-        const string Marker = QueryName + "=";
-        var at = text.IndexOf(Marker, StringComparison.Ordinal);
-        if (at < 0)
-        {
-            return text;
-        }
-
-        var sb = new StringBuilder(text.Length);
+        StringBuilder? sb = null;
         var from = 0;
-        while (at >= 0)
+        var eq = text.IndexOf('=');
+        while (eq >= 0)
         {
-            at += Marker.Length;
-            sb.Append(text, from, at - from).Append("[redacted]");
-            var end = text.IndexOfAny(['&', ' ', '"', '\n', '\r', '#'], at);
+            var start = eq;
+            while (start > from && text[start - 1] is not ('?' or '&' or ';' or ' ' or '"' or '\n' or '\r'))
+            {
+                start--;
+            }
+
+            if (!IsQueryName(text.AsSpan(start, eq - start)))
+            {
+                eq = text.IndexOf('=', eq + 1);
+                continue;
+            }
+
+            var value = eq + 1;
+            var end = text.AsSpan(value).IndexOfAny("& \"\n\r#");
+            end = end < 0 ? -1 : value + end;
+            sb ??= new StringBuilder(text.Length);
+            sb.Append(text, from, value - from).Append("[redacted]");
             from = end < 0 ? text.Length : end;
-            at = text.IndexOf(Marker, from, StringComparison.Ordinal);
+            eq = end < 0 ? -1 : text.IndexOf('=', end);
         }
 
-        return sb.Append(text, from, text.Length - from).ToString();
+        return sb is null ? text : sb.Append(text, from, text.Length - from).ToString();
+    }
+
+    /// <summary>True when <paramref name="name"/>, decoded as the query parser decodes it, is <see cref="QueryName"/>.</summary>
+    private static bool IsQueryName(ReadOnlySpan<char> name)
+    {
+        // Every character escaped (%XX) is the longest spelling of the name.
+        if (name.Length < QueryName.Length || name.Length > QueryName.Length * 3)
+        {
+            return false;
+        }
+
+        var decoded = name.Contains('%') ? Uri.UnescapeDataString(name.ToString()) : name.ToString();
+        return decoded.Equals(QueryName, StringComparison.OrdinalIgnoreCase);
     }
 
     private sealed record SigningKeys(Dictionary<Caller, byte[]> ByCaller, Dictionary<string, (byte[] Key, Caller Caller)[]> ById);

@@ -5,8 +5,9 @@ namespace Sluice.Server.Hosting;
 /// <summary>
 /// An ASP.NET Core logger that never writes a stream token: browsers send it in the query string, which the host's
 /// request logging ("Request starting … ?stream_token=…", at Information) would otherwise put in the logs, where
-/// anyone who reads them could follow the job. An entry that has one is written with its value replaced, in the
-/// message and in the structured values alike; every other entry passes unchanged.
+/// anyone who reads them could follow the job. An entry that has one (under any spelling the query parser accepts:
+/// <c>Stream_Token</c>, <c>stream%5Ftoken</c>) is written with its value replaced, in the message and in the
+/// structured values alike; every other entry passes unchanged.
 /// </summary>
 internal sealed class StreamTokenRedactingLogger(ILogger inner) : ILogger
 {
@@ -26,7 +27,8 @@ internal sealed class StreamTokenRedactingLogger(ILogger inner) : ILogger
         }
 
         var message = formatter(state, exception);
-        if (!message.Contains(StreamTokens.QueryName + "=", StringComparison.Ordinal))
+        var redacted = StreamTokens.Redact(message);
+        if (ReferenceEquals(redacted, message))
         {
             inner.Log(logLevel, eventId, state, exception, formatter);
             return;
@@ -41,7 +43,6 @@ internal sealed class StreamTokenRedactingLogger(ILogger inner) : ILogger
             }
         }
 
-        var redacted = StreamTokens.Redact(message);
         inner.Log(logLevel, eventId, values, exception, (_, _) => redacted);
     }
 }

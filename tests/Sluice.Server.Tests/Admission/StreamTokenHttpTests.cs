@@ -173,6 +173,31 @@ public sealed class StreamTokenHttpTests
         Assert.DoesNotContain(entries, e => e.Message.Contains(token, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("Stream_Token")]
+    [InlineData("STREAM_TOKEN")]
+    [InlineData("stream%5Ftoken")]
+    [InlineData("%73tream_token")]
+    public async Task EventsSse_StreamTokenNameSpeltOtherwise_AcceptedAndNeverLogged(string name)
+    {
+        // ASP.NET Core reads query names decoded and without regard to case, so each spelling opens the stream; the
+        // request log shows the URL as sent, so the redaction must recognise each spelling too.
+        var logs = new RecordingLoggerProvider(LogLevel.Information);
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string>(Keys) { ["Logging:LogLevel:Microsoft.AspNetCore"] = "Information" },
+            configureServices: s => s.AddSingleton<ILoggerProvider>(logs));
+        var (id, token, _) = await SubmitAsync(server);
+
+        // Over a bare socket: HttpClient would unescape %73 and %5F, which are unreserved, before sending.
+        var (status, _, body) = await RawHttp.SendAsync(server.BaseAddress,
+            $"GET /v1/jobs/{id}/events?{name}={Uri.EscapeDataString(token)} HTTP/1.1\r\nHost: test\r\nAccept: text/event-stream\r\nConnection: close", [], TimeSpan.FromSeconds(30));
+        Assert.Equal(200, status);
+        Assert.Contains("event: completed", body, StringComparison.Ordinal);
+
+        var entries = logs.Entries;
+        Assert.Contains(entries, e => e.Message.Contains($"/v1/jobs/{id}/events?{name}=[redacted]", StringComparison.Ordinal));
+        Assert.DoesNotContain(entries, e => e.Message.Contains(token, StringComparison.Ordinal) || e.Message.Contains(Uri.EscapeDataString(token), StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task OpenApi_EventStreams_DeclareTheStreamTokenSchemeAndParameter()
     {
