@@ -227,8 +227,10 @@ internal sealed class StreamTokens
             return false;
         }
 
-        var decoded = name.Contains('%') ? Uri.UnescapeDataString(name.ToString()) : name.ToString();
-        return decoded.Equals(QueryName, StringComparison.OrdinalIgnoreCase);
+        // Every log line passes here: only an escaped name costs an allocation.
+        return name.Contains('%')
+            ? Uri.UnescapeDataString(name.ToString()).Equals(QueryName, StringComparison.OrdinalIgnoreCase)
+            : name.Equals(QueryName, StringComparison.OrdinalIgnoreCase);
     }
 
     private sealed record SigningKeys(Dictionary<Caller, byte[]> ByCaller, Dictionary<string, (byte[] Key, Caller Caller)[]> ById);
