@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Sluice.Blog.Tests.Infrastructure;
 using Sluice.Testing;
@@ -53,19 +52,8 @@ public sealed class MetricsTests
         await client.Http.GetStringAsync("/");
         var text = await client.Http.GetStringAsync("/metrics");
 
-        var psi = new ProcessStartInfo(ToolFactAttribute.FindTool("promtool")!, "check metrics")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var p = Process.Start(psi)!;
-        await p.StandardInput.WriteAsync(text);
-        p.StandardInput.Close();
-        var stdout = await p.StandardOutput.ReadToEndAsync();
-        var stderr = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
+        var promtool = await Promtool.CheckMetricsAsync(text);
 
-        Assert.True(p.ExitCode == 0, $"promtool: {stdout}{stderr}");
+        Assert.True(promtool.ExitCode == 0, $"promtool: {promtool.Findings}");
     }
 }
