@@ -42,6 +42,10 @@ public sealed class MetricsTests
         Assert.Contains("sluice_blog_draft_seconds_count 1\n", text, StringComparison.Ordinal);
         Assert.Contains("sluice_blog_posts_created_total 1\n", text, StringComparison.Ordinal);
         Assert.Contains("sluice_blog_users_registered_total 1\n", text, StringComparison.Ordinal);
+        // The blog's own buckets (up to 120 s for a draft), and the counters nothing touched yet still show 0.
+        Assert.Contains("sluice_blog_draft_seconds_bucket{le=\"120\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("sluice_blog_posts_updated_total 0\n", text, StringComparison.Ordinal);
+        Assert.Contains("sluice_blog_drafts_total{outcome=\"refused\"} 0\n", text, StringComparison.Ordinal);
     }
 
     [ToolFact("promtool")]
@@ -55,5 +59,6 @@ public sealed class MetricsTests
         var promtool = await Promtool.CheckMetricsAsync(text);
 
         Assert.True(promtool.ExitCode == 0, $"promtool: {promtool.Findings}");
+        Assert.True(promtool.IsClean, $"promtool lint findings: {promtool.Findings}");
     }
 }
