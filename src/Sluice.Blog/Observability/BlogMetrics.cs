@@ -14,9 +14,6 @@ internal sealed class BlogMetrics : IDisposable
     private static readonly double[] RequestBounds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
     private static readonly double[] DraftBounds = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
 
-    /// <summary>Every valid status code boxed once, so counting a request does not box its status.</summary>
-    private static readonly object[] Statuses = BoxStatuses();
-
     /// <summary>The <c>outcome</c> label of each <see cref="DraftOutcome"/>, made once.</summary>
     private static readonly string[] Outcomes = OutcomeLabels();
 
@@ -69,7 +66,7 @@ internal sealed class BlogMetrics : IDisposable
     public void Request(RequestKey key, double seconds, bool? cacheHit)
     {
         _requests.Add(1, new KeyValuePair<string, object?>("route", key.Route), new KeyValuePair<string, object?>("method", key.Method),
-            new KeyValuePair<string, object?>("status", Status(key.Status)));
+            new KeyValuePair<string, object?>("status", StatusTags.Of(key.Status)));
         _requestSeconds.Record(seconds);
         if (cacheHit is { } hit)
         {
@@ -104,19 +101,6 @@ internal sealed class BlogMetrics : IDisposable
     {
         _exporter.Dispose();
         _meter.Dispose();
-    }
-
-    private static object Status(int status) => (uint)(status - 100) < (uint)Statuses.Length ? Statuses[status - 100] : status;
-
-    private static object[] BoxStatuses()
-    {
-        var boxed = new object[500];
-        for (var i = 0; i < boxed.Length; i++)
-        {
-            boxed[i] = 100 + i;
-        }
-
-        return boxed;
     }
 
     private static string[] OutcomeLabels()
