@@ -1,105 +1,117 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
+using System.Diagnostics.Metrics;
+using Sluice.Core.Metrics;
 
 namespace Sluice.Blog.Observability;
 
 /// <summary>
-/// The blog's Prometheus metrics (seed 003's request count and latency, cache hits, AI generation time), served at
-/// <c>/metrics</c> in the text exposition format.
+/// The blog's Prometheus metrics (seed 003's request count and latency, cache hits, AI generation time), recorded on
+/// the <c>Sluice.Blog</c> meter and served at <c>/metrics</c> by Sluice's own exporter in the text exposition format.
 /// </summary>
-internal sealed class BlogMetrics
+internal sealed class BlogMetrics : IDisposable
 {
+    public const string MeterName = "Sluice.Blog";
+
     private static readonly double[] RequestBounds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
     private static readonly double[] DraftBounds = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
 
-    private readonly ConcurrentDictionary<RequestKey, StrongBox> _requests = new();
-    private readonly Histogram _requestSeconds = new(RequestBounds);
-    private readonly Histogram _draftFirstTextSeconds = new(DraftBounds);
-    private readonly Histogram _draftSeconds = new(DraftBounds);
-    private readonly long[] _drafts = new long[Enum.GetValues<DraftOutcome>().Length];
-    private long _cacheHits;
-    private long _cacheMisses;
-    private long _postsCreated;
-    private long _postsUpdated;
-    private long _usersRegistered;
+    /// <summary>The <c>outcome</c> label of each <see cref="DraftOutcome"/>, made once.</summary>
+    private static readonly string[] Outcomes = OutcomeLabels();
+
+    private static readonly KeyValuePair<string, object?> CacheHit = new("result", "hit");
+    private static readonly KeyValuePair<string, object?> CacheMiss = new("result", "miss");
+
+    private readonly Meter _meter;
+    private readonly PrometheusExporter _exporter;
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _requestSeconds;
+    private readonly Counter<long> _pageCache;
+    private readonly Counter<long> _drafts;
+    private readonly Histogram<double> _draftFirstTextSeconds;
+    private readonly Histogram<double> _draftSeconds;
+    private readonly Counter<long> _postsCreated;
+    private readonly Counter<long> _postsUpdated;
+    private readonly Counter<long> _usersRegistered;
+
+    public BlogMetrics(IMeterFactory meterFactory)
+    {
+        // A meter per container: the exporter listens to this one alone, even with several blogs in one process (the tests).
+        _meter = meterFactory.Create(MeterName);
+        _requests = _meter.CreateCounter<long>("sluice_blog_requests_total", description: "HTTP requests answered, by route pattern, method and status.");
+        _requestSeconds = _meter.CreateHistogram("sluice_blog_request_duration_seconds", "s", "Time to answer a request (an event stream: until it ends).",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RequestBounds });
+        _pageCache = _meter.CreateCounter<long>("sluice_blog_page_cache_total", description: "Anonymous reads of the cached pages (home, post), by whether the output cache answered.");
+        _drafts = _meter.CreateCounter<long>("sluice_blog_drafts_total", description: "AI drafts, by how they ended.");
+        _draftFirstTextSeconds = _meter.CreateHistogram("sluice_blog_draft_first_text_seconds", "s", "From the draft request to the first generated text relayed.",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DraftBounds });
+        _draftSeconds = _meter.CreateHistogram("sluice_blog_draft_seconds", "s", "From the draft request to its job's end (completed drafts).",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DraftBounds });
+        _postsCreated = _meter.CreateCounter<long>("sluice_blog_posts_created_total", description: "Posts created.");
+        _postsUpdated = _meter.CreateCounter<long>("sluice_blog_posts_updated_total", description: "Posts edited.");
+        _usersRegistered = _meter.CreateCounter<long>("sluice_blog_users_registered_total", description: "Users registered.");
+        _exporter = new PrometheusExporter(_meter);
+
+        // The exporter writes a series once it has a measurement: the fixed ones start at 0, as a scrape has always shown them.
+        _pageCache.Add(0, CacheHit);
+        _pageCache.Add(0, CacheMiss);
+        foreach (var outcome in Outcomes)
+        {
+            _drafts.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
+        }
+
+        _postsCreated.Add(0);
+        _postsUpdated.Add(0);
+        _usersRegistered.Add(0);
+    }
 
     public void Request(RequestKey key, double seconds, bool? cacheHit)
     {
-        var counter = _requests.GetOrAdd(key, static _ => new StrongBox());
-        Interlocked.Increment(ref counter.Value);
-        _requestSeconds.Observe(seconds);
-        if (cacheHit == true)
+        _requests.Add(1, new KeyValuePair<string, object?>("route", key.Route), new KeyValuePair<string, object?>("method", key.Method),
+            new KeyValuePair<string, object?>("status", StatusTags.Of(key.Status)));
+        _requestSeconds.Record(seconds);
+        if (cacheHit is { } hit)
         {
-            Interlocked.Increment(ref _cacheHits);
-        }
-        else if (cacheHit == false)
-        {
-            Interlocked.Increment(ref _cacheMisses);
+            _pageCache.Add(1, hit ? CacheHit : CacheMiss);
         }
     }
 
     public void Draft(DraftOutcome outcome, double? firstTextSeconds, double? totalSeconds)
     {
-        Interlocked.Increment(ref _drafts[(int)outcome]);
+        _drafts.Add(1, new KeyValuePair<string, object?>("outcome", Outcomes[(int)outcome]));
         if (firstTextSeconds is { } first)
         {
-            _draftFirstTextSeconds.Observe(first);
+            _draftFirstTextSeconds.Record(first);
         }
 
         if (totalSeconds is { } total)
         {
-            _draftSeconds.Observe(total);
+            _draftSeconds.Record(total);
         }
     }
 
-    public void PostCreated() => Interlocked.Increment(ref _postsCreated);
+    public void PostCreated() => _postsCreated.Add(1);
 
-    public void PostUpdated() => Interlocked.Increment(ref _postsUpdated);
+    public void PostUpdated() => _postsUpdated.Add(1);
 
-    public void UserRegistered() => Interlocked.Increment(ref _usersRegistered);
+    public void UserRegistered() => _usersRegistered.Add(1);
 
-    public string Render()
+    /// <summary>Every blog metric in the Prometheus text format 0.0.4.</summary>
+    public string Render() => _exporter.Render();
+
+    public void Dispose()
     {
-        var text = new StringBuilder(4096);
-        text.Append("# HELP sluice_blog_requests_total HTTP requests answered, by route pattern, method and status.\n# TYPE sluice_blog_requests_total counter\n");
-        foreach (var (key, count) in _requests)
-        {
-            text.Append("sluice_blog_requests_total{route=\"").Append(Escape(key.Route)).Append("\",method=\"").Append(key.Method).Append("\",status=\"")
-                .Append(key.Status.ToString(CultureInfo.InvariantCulture)).Append("\"} ").Append(Volatile.Read(ref count.Value).ToString(CultureInfo.InvariantCulture)).Append('\n');
-        }
-
-        text.Append("# HELP sluice_blog_request_duration_seconds Time to answer a request (an event stream: until it ends).\n# TYPE sluice_blog_request_duration_seconds histogram\n");
-        _requestSeconds.Write(text, "sluice_blog_request_duration_seconds", "");
-        text.Append("# HELP sluice_blog_page_cache_total Anonymous reads of the cached pages (home, post), by whether the output cache answered.\n# TYPE sluice_blog_page_cache_total counter\n")
-            .Append("sluice_blog_page_cache_total{result=\"hit\"} ").Append(Volatile.Read(ref _cacheHits).ToString(CultureInfo.InvariantCulture)).Append('\n')
-            .Append("sluice_blog_page_cache_total{result=\"miss\"} ").Append(Volatile.Read(ref _cacheMisses).ToString(CultureInfo.InvariantCulture)).Append('\n');
-        text.Append("# HELP sluice_blog_drafts_total AI drafts, by how they ended.\n# TYPE sluice_blog_drafts_total counter\n");
-        foreach (var outcome in Enum.GetValues<DraftOutcome>())
-        {
-            text.Append("sluice_blog_drafts_total{outcome=\"").Append(outcome.ToString().ToLowerInvariant()).Append("\"} ")
-                .Append(Volatile.Read(ref _drafts[(int)outcome]).ToString(CultureInfo.InvariantCulture)).Append('\n');
-        }
-
-        text.Append("# HELP sluice_blog_draft_first_text_seconds From the draft request to the first generated text relayed.\n# TYPE sluice_blog_draft_first_text_seconds histogram\n");
-        _draftFirstTextSeconds.Write(text, "sluice_blog_draft_first_text_seconds", "");
-        text.Append("# HELP sluice_blog_draft_seconds From the draft request to its job's end (completed drafts).\n# TYPE sluice_blog_draft_seconds histogram\n");
-        _draftSeconds.Write(text, "sluice_blog_draft_seconds", "");
-        Counter(text, "sluice_blog_posts_created_total", "Posts created.", _postsCreated);
-        Counter(text, "sluice_blog_posts_updated_total", "Posts edited.", _postsUpdated);
-        Counter(text, "sluice_blog_users_registered_total", "Users registered.", _usersRegistered);
-        return text.ToString();
+        _exporter.Dispose();
+        _meter.Dispose();
     }
 
-    private static void Counter(StringBuilder text, string name, string help, long value) =>
-        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append("\n# TYPE ").Append(name).Append(" counter\n")
-            .Append(name).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
-
-    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
-
-    /// <summary>A counter cell of the dictionary, incremented in place.</summary>
-    private sealed class StrongBox
+    private static string[] OutcomeLabels()
     {
-        public long Value;
+        var outcomes = Enum.GetValues<DraftOutcome>();
+        var labels = new string[outcomes.Length];
+        foreach (var outcome in outcomes)
+        {
+            labels[(int)outcome] = outcome.ToString().ToLowerInvariant();
+        }
+
+        return labels;
     }
 }

@@ -8,7 +8,7 @@ using System.Text;
 namespace Sluice.Core.Metrics;
 
 /// <summary>
-/// Renders the <c>Sluice</c> meter in the Prometheus text exposition format (version 0.0.4) or in OpenMetrics 1.0.
+/// Renders one meter (the <c>Sluice</c> meter, or the blog's <c>Sluice.Blog</c>) in the Prometheus text exposition format (version 0.0.4) or in OpenMetrics 1.0.
 /// A small stand-in for the OpenTelemetry Prometheus exporter or prometheus-net, which are not available here:
 /// counters and observable counters become <c>counter</c>, histograms <c>histogram</c> with fixed buckets (or the ones the
 /// instrument's advice names), observable gauges
@@ -40,8 +40,13 @@ public sealed class PrometheusExporter : IDisposable
     private readonly Lock _scrape = new();
 
     public PrometheusExporter(SluiceMetrics metrics, TimeProvider? time = null)
+        : this(metrics.Meter, time)
     {
-        var meter = metrics.Meter;
+    }
+
+    /// <summary>An exporter of <paramref name="meter"/> alone (the blog's own meter, say), by reference: another meter of the same name is not read.</summary>
+    public PrometheusExporter(Meter meter, TimeProvider? time = null)
+    {
         _time = time ?? TimeProvider.System;
         _listener.InstrumentPublished = (instrument, listener) =>
         {

@@ -33,25 +33,9 @@ internal sealed class RequestMetricsMiddleware(RequestDelegate next, SluiceMetri
                 : "unmatched";
             var method = new KeyValuePair<string, object?>("method", MethodLabel(http.Request.Method));
             var routeTag = new KeyValuePair<string, object?>("route", route);
-            metrics.HttpRequests.Add(1, routeTag, method, new KeyValuePair<string, object?>("status", StatusLabel(http.Response.StatusCode)));
+            metrics.HttpRequests.Add(1, routeTag, method, new KeyValuePair<string, object?>("status", StatusTags.Of(http.Response.StatusCode)));
             metrics.HttpDuration.Record(time.GetElapsedTime(start).TotalSeconds, routeTag);
         }
-    }
-
-    /// <summary>Every valid status code boxed once, so counting a request does not box its status.</summary>
-    private static readonly object[] s_statuses = BoxStatuses();
-
-    private static object StatusLabel(int status) => (uint)(status - 100) < (uint)s_statuses.Length ? s_statuses[status - 100] : status;
-
-    private static object[] BoxStatuses()
-    {
-        var boxed = new object[500];
-        for (var i = 0; i < boxed.Length; i++)
-        {
-            boxed[i] = 100 + i;
-        }
-
-        return boxed;
     }
 
     /// <summary>

@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Sluice.Blog.Drafting;
 using Sluice.Blog.Tests.Infrastructure;
 using Sluice.Testing;
-using Sluice.Testing.Server;
 
 namespace Sluice.Blog.Tests.Drafting;
 
@@ -14,25 +13,12 @@ namespace Sluice.Blog.Tests.Drafting;
 /// </summary>
 public sealed class DraftEndpointsTests
 {
-    private static async Task<HttpResponseMessage> DraftAsync(BlogClient client, string title, string outline, string formPage = "/posts/new")
-    {
-        var token = await client.TokenAsync(formPage);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/drafts")
-        {
-            Content = new FormUrlEncodedContent([new("__RequestVerificationToken", token), new("title", title), new("outline", outline)]),
-        };
-        return await client.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-    }
-
     [SharedDataFact("models/stories260K.bin")]
     public async Task Draft_LocalModel_RelaysJobEventsWithTextEndingCompleted()
     {
-        await using var sluice = await Sluices.LocalModelAsync();
-        await using var blog = await BlogServer.StartAsync(sluice.BaseAddress);
-        using var client = blog.NewClient();
-        await client.RegisterAsync("drafter");
+        await using var rig = await DraftRig.LocalModelAsync();
 
-        using var response = await DraftAsync(client, "A walk in the park", "The dog\nThe ball\nGoing home");
+        using var response = await rig.DraftAsync("A walk in the park", "The dog\nThe ball\nGoing home");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
@@ -48,10 +34,10 @@ public sealed class DraftEndpointsTests
         var text = string.Concat(events.Where(e => e.Event == "delta").Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("text").GetString()));
         Assert.False(string.IsNullOrWhiteSpace(text));
         // The relayed text is the job's own result, as Sluice stored it.
-        var job = await sluice.GetJsonAsync($"/v1/jobs/{jobId}");
+        var job = await rig.Sluice.GetJsonAsync($"/v1/jobs/{jobId}");
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
         Assert.Equal(job.GetProperty("result").GetProperty("text").GetString(), text);
-        Assert.Equal(0, blog.Services.GetRequiredService<DraftRegistry>().Count);
+        Assert.Equal(0, rig.Blog.Services.GetRequiredService<DraftRegistry>().Count);
     }
 
     [Theory]
@@ -59,11 +45,9 @@ public sealed class DraftEndpointsTests
     [InlineData("A title", "   ", "outline")]
     public async Task Draft_MissingField_400ProblemNamingIt(string title, string outline, string field)
     {
-        await using var blog = await BlogServer.StartAsync(Sluices.Nowhere());
-        using var client = blog.NewClient();
-        await client.RegisterAsync("drafter");
+        await using var rig = await DraftRig.WithoutSluiceAsync();
 
-        using var response = await DraftAsync(client, title, outline);
+        using var response = await rig.DraftAsync(title, outline);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(field, (await BlogClient.ProblemAsync(response)).GetProperty("field").GetString());
@@ -72,11 +56,9 @@ public sealed class DraftEndpointsTests
     [Fact]
     public async Task Draft_SluiceNotListening_503ProblemWithRetryAfter()
     {
-        await using var blog = await BlogServer.StartAsync(Sluices.Nowhere());
-        using var client = blog.NewClient();
-        await client.RegisterAsync("drafter");
+        await using var rig = await DraftRig.WithoutSluiceAsync();
 
-        using var response = await DraftAsync(client, "A title", "a point");
+        using var response = await rig.DraftAsync("A title", "a point");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.NotNull(response.Headers.RetryAfter);
@@ -86,10 +68,10 @@ public sealed class DraftEndpointsTests
     [Fact]
     public async Task Draft_NotSignedIn_401Problem()
     {
-        await using var blog = await BlogServer.StartAsync(Sluices.Nowhere());
-        using var client = blog.NewClient();
+        await using var rig = await DraftRig.WithoutSluiceAsync();
+        using var stranger = rig.Blog.NewClient();
 
-        using var response = await DraftAsync(client, "A title", "a point", "/register");
+        using var response = await DraftRig.DraftAsync(stranger, "A title", "a point", "/register");
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
@@ -101,24 +83,16 @@ public sealed class DraftEndpointsTests
         {
             ["Sluice:Auth:Keys:0:Id"] = "blog",
             ["Sluice:Auth:Keys:0:Key"] = "blog-secret",
-            ["Sluice:BuiltIns:CountStepMs"] = "1",
         };
-        await using var sluice = await Sluices.BuiltInsAsync(keys);
-        await using var good = await BlogServer.StartAsync(sluice.BaseAddress, new Dictionary<string, string>
-        {
-            ["Blog:Sluice:ApiKey"] = "blog-secret",
-            ["Blog:Sluice:Model"] = "count",
-            ["Blog:Sluice:MaxTokens"] = "5",
-        });
-        await using var bad = await BlogServer.StartAsync(sluice.BaseAddress, new Dictionary<string, string> { ["Blog:Sluice:ApiKey"] = "wrong", ["Blog:Sluice:Model"] = "count" });
-        using var goodClient = good.NewClient();
-        await goodClient.RegisterAsync("drafter");
+        await using var good = await DraftRig.CountingAsync(stepMs: 1, maxTokens: 5, blogSettings: new() { ["Blog:Sluice:ApiKey"] = "blog-secret" }, sluiceSettings: keys);
+        // A second blog on the same Sluice with the wrong key.
+        await using var bad = await BlogServer.StartAsync(good.Sluice.BaseAddress, new Dictionary<string, string> { ["Blog:Sluice:ApiKey"] = "wrong", ["Blog:Sluice:Model"] = "count" });
         using var badClient = bad.NewClient();
         await badClient.RegisterAsync("drafter");
 
-        using var ok = await DraftAsync(goodClient, "A title", "a point");
+        using var ok = await good.DraftAsync("A title", "a point");
         var body = await ok.Content.ReadAsStringAsync();
-        using var refused = await DraftAsync(badClient, "A title", "a point");
+        using var refused = await DraftRig.DraftAsync(badClient, "A title", "a point");
 
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Contains("event: completed", body, StringComparison.Ordinal);
@@ -132,34 +106,20 @@ public sealed class DraftEndpointsTests
     public async Task Cancel_RunningDraft_SluiceJobEndsCancelledAndStreamSaysSo()
     {
         // count at 50 ms a token for 2,000 tokens: a draft that runs far longer than the test.
-        await using var sluice = await Sluices.BuiltInsAsync(new() { ["Sluice:BuiltIns:CountStepMs"] = "50" });
-        await using var blog = await BlogServer.StartAsync(sluice.BaseAddress, new Dictionary<string, string>
-        {
-            ["Blog:Sluice:Model"] = "count",
-            ["Blog:Sluice:MaxTokens"] = "2000",
-        });
-        using var client = blog.NewClient();
-        await client.RegisterAsync("drafter");
-        using var other = blog.NewClient();
-        await other.RegisterAsync("someone-else");
+        await using var rig = await DraftRig.CountingAsync(stepMs: 50, maxTokens: 2000);
+        using var other = await rig.SignInAsync("someone-else");
 
-        using var response = await DraftAsync(client, "A title", "a point");
+        using var response = await rig.DraftAsync("A title", "a point");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await using var enumerator = SseEvents.ReadAsync(await response.Content.ReadAsStreamAsync()).GetAsyncEnumerator();
-        Assert.True(await enumerator.MoveNextAsync());
-        var jobId = JsonDocument.Parse(enumerator.Current.Data).RootElement.GetProperty("id").GetString()!;
-        do
-        {
-            Assert.True(await enumerator.MoveNextAsync());
-        }
-        while (enumerator.Current.Event != "delta");
+        var jobId = await DraftRig.JobIdOnceRunningAsync(enumerator);
 
         // Another user cannot stop it: the same 404 as an unknown draft.
         using var foreign = await other.PostFormAsync("/posts/new", $"/drafts/{jobId}/cancel");
         Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
         Assert.Equal("jobId", (await BlogClient.ProblemAsync(foreign)).GetProperty("field").GetString());
 
-        using var cancel = await client.PostFormAsync("/posts/new", $"/drafts/{jobId}/cancel");
+        using var cancel = await rig.Author.PostFormAsync("/posts/new", $"/drafts/{jobId}/cancel");
 
         Assert.Equal(HttpStatusCode.NoContent, cancel.StatusCode);
         var last = "";
@@ -169,55 +129,34 @@ public sealed class DraftEndpointsTests
         }
 
         Assert.Equal("cancelled", last);
-        Assert.Equal("cancelled", (await sluice.WaitTerminalAsync(jobId, TimeSpan.FromSeconds(30))).GetProperty("status").GetString());
+        Assert.Equal("cancelled", (await rig.Sluice.WaitTerminalAsync(jobId, TimeSpan.FromSeconds(30))).GetProperty("status").GetString());
     }
 
     [Fact]
     public async Task Draft_BrowserGoesAway_SluiceJobIsCancelled()
     {
-        await using var sluice = await Sluices.BuiltInsAsync(new() { ["Sluice:BuiltIns:CountStepMs"] = "50" });
-        await using var blog = await BlogServer.StartAsync(sluice.BaseAddress, new Dictionary<string, string>
-        {
-            ["Blog:Sluice:Model"] = "count",
-            ["Blog:Sluice:MaxTokens"] = "2000",
-        });
-        using var client = blog.NewClient();
-        await client.RegisterAsync("drafter");
+        await using var rig = await DraftRig.CountingAsync(stepMs: 50, maxTokens: 2000);
         string jobId;
-        using (var response = await DraftAsync(client, "A title", "a point"))
+        using (var response = await rig.DraftAsync("A title", "a point"))
         {
             await using var enumerator = SseEvents.ReadAsync(await response.Content.ReadAsStreamAsync()).GetAsyncEnumerator();
-            Assert.True(await enumerator.MoveNextAsync());
-            jobId = JsonDocument.Parse(enumerator.Current.Data).RootElement.GetProperty("id").GetString()!;
-            do
-            {
-                Assert.True(await enumerator.MoveNextAsync());
-            }
-            while (enumerator.Current.Event != "delta");
+            jobId = await DraftRig.JobIdOnceRunningAsync(enumerator);
         }
 
         // Disposing the response closed the browser's connection: the relay's stream to Sluice closes and Sluice cancels.
-        Assert.Equal("cancelled", (await sluice.WaitTerminalAsync(jobId, TimeSpan.FromSeconds(30))).GetProperty("status").GetString());
+        Assert.Equal("cancelled", (await rig.Sluice.WaitTerminalAsync(jobId, TimeSpan.FromSeconds(30))).GetProperty("status").GetString());
     }
 
     [Fact]
     public async Task Draft_ThirdAtOnceBySameUser_429ProblemAndOtherUserStillDrafts()
     {
-        await using var sluice = await Sluices.BuiltInsAsync(new() { ["Sluice:BuiltIns:CountStepMs"] = "50" });
-        await using var blog = await BlogServer.StartAsync(sluice.BaseAddress, new Dictionary<string, string>
-        {
-            ["Blog:Sluice:Model"] = "count",
-            ["Blog:Sluice:MaxTokens"] = "2000",
-        });
-        using var client = blog.NewClient();
-        await client.RegisterAsync("greedy");
-        using var other = blog.NewClient();
-        await other.RegisterAsync("patient");
+        await using var rig = await DraftRig.CountingAsync(stepMs: 50, maxTokens: 2000, author: "greedy");
+        using var other = await rig.SignInAsync("patient");
 
-        using var first = await DraftAsync(client, "One", "a point");
-        using var second = await DraftAsync(client, "Two", "a point");
-        using var third = await DraftAsync(client, "Three", "a point");
-        using var others = await DraftAsync(other, "Mine", "a point");
+        using var first = await rig.DraftAsync("One", "a point");
+        using var second = await rig.DraftAsync("Two", "a point");
+        using var third = await rig.DraftAsync("Three", "a point");
+        using var others = await DraftRig.DraftAsync(other, "Mine", "a point");
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
@@ -231,17 +170,9 @@ public sealed class DraftEndpointsTests
     public async Task Draft_LongerThanTheSluiceTimeout_StreamRunsToCompleted()
     {
         // 60 tokens at 50 ms: a 3 s draft against a 1 s timeout, which bounds only the wait for an answer.
-        await using var sluice = await Sluices.BuiltInsAsync(new() { ["Sluice:BuiltIns:CountStepMs"] = "50" });
-        await using var blog = await BlogServer.StartAsync(sluice.BaseAddress, new Dictionary<string, string>
-        {
-            ["Blog:Sluice:Model"] = "count",
-            ["Blog:Sluice:MaxTokens"] = "60",
-            ["Blog:Sluice:TimeoutSeconds"] = "1",
-        });
-        using var client = blog.NewClient();
-        await client.RegisterAsync("patient");
+        await using var rig = await DraftRig.CountingAsync(stepMs: 50, maxTokens: 60, author: "patient", blogSettings: new() { ["Blog:Sluice:TimeoutSeconds"] = "1" });
 
-        using var response = await DraftAsync(client, "A title", "a point");
+        using var response = await rig.DraftAsync("A title", "a point");
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -1,6 +1,7 @@
 using Microsoft.Playwright;
 using Sluice.Blog.Tests.Infrastructure;
 using Sluice.Testing;
+using Sluice.Testing.Browser;
 using Sluice.Testing.Server;
 
 namespace Sluice.Blog.Tests.Ui;

@@ -31,20 +31,9 @@ public sealed class OpsApiTests : IAsyncLifetime
             Assert.Contains(name, text);
         }
 
-        var psi = new ProcessStartInfo(ToolFactAttribute.FindTool("promtool") ?? "promtool", "check metrics")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var p = Process.Start(psi)!;
-        await p.StandardInput.WriteAsync(text);
-        p.StandardInput.Close();
-        var stderr = await p.StandardError.ReadToEndAsync();
-        var stdout = await p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, $"promtool: {stdout}{stderr}");
-        Assert.True(string.IsNullOrWhiteSpace(stdout + stderr), $"promtool lint findings: {stdout}{stderr}");
+        var promtool = await Promtool.CheckMetricsAsync(text);
+        Assert.True(promtool.ExitCode == 0, $"promtool: {promtool.Findings}");
+        Assert.True(promtool.IsClean, $"promtool lint findings: {promtool.Findings}");
     }
 
     /// <summary>What Prometheus 2.x sends when it prefers OpenMetrics (its default scrape protocols).</summary>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Playwright;
 using Sluice.Server.Tests.Infrastructure;
 using Sluice.Testing;
+using Sluice.Testing.Browser;
 
 namespace Sluice.Server.Tests.Ui;
 

@@ -1,7 +1,8 @@
 using Microsoft.Playwright;
 using Sluice.Testing;
+using Xunit;
 
-namespace Sluice.Server.Tests.Infrastructure;
+namespace Sluice.Testing.Browser;
 
 /// <summary>
 /// One headless Debian chromium (<c>./sluice test</c> installs it) driven by Playwright, shared by a test class; each
