@@ -97,6 +97,24 @@ public sealed class TrainingJobTests : IDisposable
         Assert.Equal("input.data_path", problem.GetProperty("field").GetString());
     }
 
+    [Fact]
+    public async Task TrainJob_DataPathIsASymlinkBelowTheRootToAFileOutside_400ProblemNamingInputDataPath()
+    {
+        Directory.CreateDirectory(DataDir);
+        var outside = Path.Combine(_root, "outside.txt");
+        await File.WriteAllTextAsync(outside, "secret\t1\nhidden\t0\n");
+        var link = Path.Combine(DataDir, "reviews.txt");
+        File.CreateSymbolicLink(link, outside);
+        await using var server = await StartAsync();
+
+        var (response, problem) = await server.PostJobAsync(TrainBody(link, 2));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("input.data_path", problem.GetProperty("field").GetString());
+        // The roots are shown relative to the server's working folder, not as its absolute paths.
+        Assert.DoesNotContain("(" + DataDir, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"text": 5}""", "input.text")]
     [InlineData("""{"text": "   "}""", "input.text")]
