@@ -26,7 +26,8 @@ public sealed class TrainingJobTests : IDisposable
     {
         var data = WriteData("reviews.txt", 400);
         // A reload check far away: only the in-process signal after training can make the classifier see the new file.
-        await using var server = await StartAsync(reloadCheckMs: 3_600_000);
+        // The committed default is off, so the classifier starts untrained.
+        await using var server = await StartAsync(reloadCheckMs: 3_600_000, useCommittedModel: false);
         var before = await ClassifyAsync(server, "I love this, it was great");
         Assert.Equal("failed", before.GetProperty("status").GetString());
         Assert.Contains("no trained classifier", before.GetProperty("error").GetString(), StringComparison.Ordinal);
@@ -67,6 +68,28 @@ public sealed class TrainingJobTests : IDisposable
         Assert.Equal("0", negative.GetProperty("result").GetProperty("label").GetString());
         var model = await TestServer.ReadJsonAsync(await server.Client.GetAsync("/v1/models/text-classifier"));
         Assert.Equal(version, model.GetProperty("version").GetString());
+    }
+
+    [Fact]
+    public async Task Classify_FreshServerWithEmptyModelDirAndNoSharedData_AnswersWithTheCommittedModelUntilAFileArrives()
+    {
+        // A fresh clone: nothing in the model folder, training roots that hold nothing, no training run.
+        await using var server = await StartAsync(reloadCheckMs: 100);
+
+        var positive = await ClassifyAsync(server, "Great phone, the battery lasts for days.");
+        var negative = await ClassifyAsync(server, "Terrible, it broke after one day. Waste of money.");
+
+        Assert.Equal("succeeded", positive.GetProperty("status").GetString());
+        Assert.Equal("1", positive.GetProperty("result").GetProperty("label").GetString());
+        Assert.Equal("0", negative.GetProperty("result").GetProperty("label").GetString());
+        Assert.Equal(CommittedClassifier.Weights.Version, positive.GetProperty("result").GetProperty("model_version").GetString());
+        Assert.Equal(CommittedClassifier.Weights.Version, await ServedVersionAsync(server));
+        Assert.False(Directory.Exists(ModelDir) && Directory.EnumerateFileSystemEntries(ModelDir).Any(), "the committed model is served from the build, not copied");
+
+        // A trained file, once there, replaces it.
+        var trained = ClassifierTrainer.Train(SyntheticSentiment.Examples(200, 1), "one", new TrainingSettings { Epochs = 2, Bits = 12 }).Model;
+        ClassifierFile.Write(Path.Combine(ModelDir, "text-classifier.clf"), trained);
+        await Poll.UntilAsync(async () => await ServedVersionAsync(server) == trained.Version, () => "the trained file did not replace the committed model");
     }
 
     [Fact]
@@ -206,8 +229,9 @@ public sealed class TrainingJobTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private Task<TestServer> StartAsync(int reloadCheckMs = 2000) => TestServer.StartAsync(new Dictionary<string, string>
+    private Task<TestServer> StartAsync(int reloadCheckMs = 2000, bool useCommittedModel = true) => TestServer.StartAsync(new Dictionary<string, string>
     {
+        ["Sluice:Classification:UseCommittedModel"] = useCommittedModel ? "true" : "false",
         ["Sluice:Classification:ModelDir"] = ModelDir,
         ["Sluice:Classification:TrainingRoots:0"] = DataDir,
         ["Sluice:Classification:ReloadCheckMs"] = reloadCheckMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
