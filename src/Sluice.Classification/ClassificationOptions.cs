@@ -20,6 +20,12 @@ internal sealed record ClassificationOptions
     public string? ModelDir { get; init; }
 
     /// <summary>
+    /// Serve the committed default classifier (UCI sentiment, embedded in the build) while <see cref="ModelDir"/> has no
+    /// classifier file; false: the classifier is untrained (each job fails saying so) until a training writes one.
+    /// </summary>
+    public bool UseCommittedModel { get; init; } = true;
+
+    /// <summary>
     /// Folders a training job's <c>data_path</c> must lie under; unset: the shared sentiment data (when present) and
     /// <c>training</c> under the server's data folder.
     /// </summary>

@@ -39,7 +39,9 @@ internal sealed partial class RabbitMqJobReader : IJobQueueReader, IAsyncDisposa
         RabbitMqJobQueue queue, RabbitMqJobEventHub events, IJobStore store, LiveJobs live, TimeProvider time, ILogger logger)
     {
         _model = model;
-        _prefetch = (ushort)Math.Clamp(capacity * options.PrefetchMultiplier, 1, ushort.MaxValue);
+        // A model that runs one job at a time (the 'train' model) has no next batch to fill: a second delivery would wait
+        // behind the running job, unacknowledged, while another worker may be idle. It takes the next one once it acks.
+        _prefetch = capacity == 1 ? (ushort)1 : (ushort)Math.Clamp(capacity * options.PrefetchMultiplier, 1, ushort.MaxValue);
         _setupTimeout = options.ConfirmTimeout;
         _connection = connection;
         _topology = topology;

@@ -19,7 +19,8 @@ public sealed class RabbitMqOptions
     /// <summary>
     /// Unacknowledged deliveries per lane consumer, as a multiple of the model's batch capacity
     /// (<c>MaxBatchSize</c> or <c>MaxNumSeqs</c>): enough for the next batch to fill while one runs, small enough
-    /// that a crashed worker strands little and other workers get their share.
+    /// that a crashed worker strands little and other workers get their share. A model of batch capacity 1 always
+    /// gets 1: with no batch to fill, a second delivery would only wait behind the running job.
     /// </summary>
     [Range(1, 16)]
     public int PrefetchMultiplier { get; set; } = 2;

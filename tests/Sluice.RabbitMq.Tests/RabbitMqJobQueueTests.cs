@@ -204,6 +204,29 @@ public sealed class RabbitMqJobQueueTests(RabbitMqServers servers) : IAsyncLifet
     }
 
     [Fact]
+    public async Task GetReader_ModelRunsOneJobAtATimeAndItsWorkerIsBusy_NextJobGoesToTheIdleWorker()
+    {
+        // A model of batch size 1 (the 'train' model: long, CPU-heavy jobs) has no batch to fill while one runs: a second
+        // delivery held by a busy worker would wait behind its running job while another worker sits idle.
+        await using var gateway = await NodeAsync("gateway");
+        await using var busy = await NodeAsync("worker", ("Sluice:Models:sleep-batch:MaxBatchSize", "1"));
+        var busyReader = (RabbitMqJobReader)busy.Queue.GetReader("sleep-batch");
+        Assert.Equal(1, busyReader.Prefetch);
+        var running = Job(i: 1);
+        await gateway.Queue.EnqueueAsync(running, CancellationToken.None);
+        Assert.Equal(running.Id, (await ReadOneAsync(busyReader)).Id);
+
+        // The busy worker holds the running job unacknowledged; the next one stays on the broker for the idle worker.
+        var next = Job(i: 2);
+        await gateway.Queue.EnqueueAsync(next, CancellationToken.None);
+        await using var idle = await NodeAsync("worker", ("Sluice:Models:sleep-batch:MaxBatchSize", "1"));
+        var taken = await ReadOneAsync(idle.Queue.GetReader("sleep-batch"));
+
+        Assert.Equal(next.Id, taken.Id);
+        Assert.Equal(0, busyReader.Count);
+    }
+
+    [Fact]
     public async Task GetDepth_LanesHoldTheMessageOfAJobCancelledWhileQueued_CountsOnlyTheJobsStillQueuedInEachLane()
     {
         await using var gateway = await NodeAsync("gateway", ("Sluice:Queue:DepthPollInterval", "00:00:00.100"));

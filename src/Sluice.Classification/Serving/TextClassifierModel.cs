@@ -13,7 +13,8 @@ namespace Sluice.Classification.Serving;
 /// process signalled, it compares the classifier file's write time and length with the loaded one's and swaps in the
 /// new weights (one reference, so a batch scores with one version throughout); workers in other processes sharing the
 /// folder find a new file the same way. Not marked deterministic: the weights change under the same version of the
-/// model entry, and the result cache would answer with the old model's label.
+/// model entry, and the result cache would answer with the old model's label. With no file yet it serves the committed
+/// default (<see cref="CommittedClassifier"/>) unless <see cref="ClassificationOptions.UseCommittedModel"/> is off.
 /// </summary>
 internal sealed class TextClassifierModel : IBatchModel
 {
@@ -176,7 +177,8 @@ internal sealed class TextClassifierModel : IBatchModel
             var info = new FileInfo(_path);
             if (!info.Exists)
             {
-                return current;
+                // No file yet: the committed default, marked with a write time no file has, so the first file replaces it.
+                return current ?? (_options.UseCommittedModel ? new LoadedClassifier(CommittedClassifier.Weights, DateTime.MinValue, -1) : null);
             }
 
             if (current is not null && current.WriteTime == info.LastWriteTimeUtc && current.Length == info.Length)
@@ -205,7 +207,7 @@ internal sealed class TextClassifierModel : IBatchModel
         Description = "Text classifier (hashed word and character n-grams, logistic regression); retrained by 'train' jobs, new versions picked up without a restart.",
         Metadata = new Dictionary<string, string>
         {
-            ["path"] = _path,
+            ["path"] = loaded is { Length: -1 } ? CommittedClassifier.Source : _path,
             ["trained_on"] = loaded?.Weights.TrainedOn ?? "",
             ["labels"] = loaded is null ? "" : string.Join(",", loaded.Weights.Labels),
         },

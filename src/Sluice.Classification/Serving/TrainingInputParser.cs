@@ -6,7 +6,8 @@ namespace Sluice.Classification.Serving;
 
 /// <summary>
 /// Validates a training job's input <c>{ "model_type": "text-classifier", "data_path": string, "epochs": 1..200,
-/// "target": string?, "task_id": string? }</c>; <c>data_path</c> must resolve under a training root. Never throws.
+/// "target": string?, "task_id": string? }</c>; <c>data_path</c> must resolve under a training root, symbolic links
+/// followed. Never throws.
 /// </summary>
 internal static class TrainingInputParser
 {
@@ -109,7 +110,8 @@ internal static class TrainingInputParser
 
         if (!TryResolve(dataPath, roots, out var full))
         {
-            error = new InputError("input.data_path", $"data_path '{dataPath}' is outside the training roots ({string.Join(", ", roots)}); see Sluice:Classification:TrainingRoots");
+            // Roots relative to the working folder: the form a client passes as data_path, without the server's layout.
+            error = new InputError("input.data_path", $"data_path '{dataPath}' is outside the training roots ({string.Join(", ", DisplayRoots(roots))}); see Sluice:Classification:TrainingRoots");
             return false;
         }
 
@@ -117,29 +119,35 @@ internal static class TrainingInputParser
         return true;
     }
 
-    /// <summary>The full path of <paramref name="path"/> when it is one of <paramref name="roots"/> or below one ("..", relative paths resolved first).</summary>
+    /// <summary>
+    /// The physical full path of <paramref name="path"/> when it is one of <paramref name="roots"/> or below one once
+    /// relative paths, <c>..</c> and every symbolic link along it are resolved (a link below a root that leads outside
+    /// the roots is refused, as is a <c>..</c> after one).
+    /// </summary>
     public static bool TryResolve(string path, IReadOnlyList<string> roots, out string full)
     {
         full = "";
         try
         {
-            full = Path.GetFullPath(path);
+            full = RealPath.Resolve(path);
+            return RealPath.IsUnder(full, RealPath.ResolveAll(roots));
         }
-        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or IOException or UnauthorizedAccessException)
         {
             return false;
         }
+    }
 
-        foreach (var root in roots)
+    /// <summary>The roots as an API client may see them: relative to the server's working folder.</summary>
+    public static string[] DisplayRoots(IReadOnlyList<string> roots)
+    {
+        var cwd = Directory.GetCurrentDirectory();
+        var shown = new string[roots.Count];
+        for (var i = 0; i < shown.Length; i++)
         {
-            var trimmed = Path.TrimEndingDirectorySeparator(root);
-            if (string.Equals(full, trimmed, StringComparison.Ordinal)
-                || full.StartsWith(trimmed + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            {
-                return true;
-            }
+            shown[i] = Path.GetRelativePath(cwd, roots[i]);
         }
 
-        return false;
+        return shown;
     }
 }

@@ -32,7 +32,7 @@ internal sealed class TrainingModel(ClassificationOptions options, ClassifierRel
         {
             ["model_types"] = TrainingInputParser.ModelType,
             ["targets"] = options.ModelName,
-            ["training_roots"] = string.Join(",", options.EffectiveTrainingRoots()),
+            ["training_roots"] = string.Join(",", TrainingInputParser.DisplayRoots(options.EffectiveTrainingRoots())),
         },
     };
 
@@ -73,7 +73,13 @@ internal sealed class TrainingModel(ClassificationOptions options, ClassifierRel
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var (examples, source) = LabelledTextReader.Read(input.DataPath);
+            // Checked again now: a link below a root may have been changed to lead outside since the job was accepted.
+            if (!TrainingInputParser.TryResolve(input.DataPath, _roots, out var dataPath))
+            {
+                throw new TrainingDataException($"training data {input.DataPath} now leads outside the training roots; it was not read");
+            }
+
+            var (examples, source) = LabelledTextReader.Read(dataPath, _roots);
             var settings = new TrainingSettings { Epochs = input.Epochs, Seed = options.Seed };
             var result = ClassifierTrainer.Train(examples, source, settings, e => batch.ReportProgress(i, "epoch", (double)e.Epoch / e.Epochs, EpochJson(e)), both.Token);
             var artifact = options.ArtifactPath;

@@ -13,7 +13,13 @@ internal static class LabelledTextReader
     /// <summary>Most distinct labels: training keeps five (labels, 2^18) float arrays, 5 MiB per label.</summary>
     public const int MaxLabels = 16;
 
-    public static (List<LabelledText> Examples, string Source) Read(string path)
+    public static (List<LabelledText> Examples, string Source) Read(string path) => Read(path, null);
+
+    /// <summary>
+    /// As <see cref="Read(string)"/>; with <paramref name="roots"/>, a file of the folder whose symbolic link leads outside
+    /// them is refused before it is read (a training job may only read below its roots).
+    /// </summary>
+    public static (List<LabelledText> Examples, string Source) Read(string path, IReadOnlyList<string>? roots)
     {
         string[] files;
         if (File.Exists(path))
@@ -42,9 +48,15 @@ internal static class LabelledTextReader
             throw new TrainingDataException($"training data {path} does not exist");
         }
 
+        var realRoots = roots is null ? null : RealPath.ResolveAll(roots);
         var examples = new List<LabelledText>();
         foreach (var file in files)
         {
+            if (realRoots is not null)
+            {
+                CheckUnder(file, realRoots);
+            }
+
             ReadFile(file, examples);
         }
 
@@ -71,6 +83,24 @@ internal static class LabelledTextReader
         }
 
         return (examples, string.Join(",", names));
+    }
+
+    private static void CheckUnder(string file, string[] realRoots)
+    {
+        bool under;
+        try
+        {
+            under = RealPath.IsUnder(RealPath.Resolve(file), realRoots);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new TrainingDataException($"training data {file} cannot be resolved: {ex.Message}", ex);
+        }
+
+        if (!under)
+        {
+            throw new TrainingDataException($"training data {file} is a link outside the training roots; it was not read");
+        }
     }
 
     private static void ReadFile(string file, List<LabelledText> examples)

@@ -42,6 +42,47 @@ public sealed class TrainingInputParserTests
         Assert.Equal(new TrainingInput("text-classifier", Path.Combine(s_root, "yelp.txt"), 10, "text-classifier", "train_001"), parsed);
     }
 
+    [Theory]
+    [InlineData("link.txt")]
+    [InlineData("dir-link/secret.txt")]
+    [InlineData("dir-link/../secret.txt")]
+    public void TryParse_SymlinkBelowRootLeadsOutside_RefusedNamingDataPath(string below)
+    {
+        using var dirs = new LinkedFolders();
+
+        var ok = TrainingInputParser.TryParse(TrainJson(Path.Combine(dirs.Root, below)), s_options, [dirs.Root], out _, out var error);
+
+        Assert.False(ok);
+        Assert.Equal("input.data_path", error.Field);
+        Assert.Contains("outside the training roots", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TryParse_SymlinkBelowRootLeadsInsideIt_AcceptedAsItsTarget()
+    {
+        using var dirs = new LinkedFolders();
+
+        var ok = TrainingInputParser.TryParse(TrainJson(Path.Combine(dirs.Root, "inside-link.txt")), s_options, [dirs.Root], out var parsed, out _);
+
+        Assert.True(ok);
+        Assert.Equal(Path.Combine(dirs.Root, "data.txt"), parsed!.DataPath);
+    }
+
+    [Fact]
+    public void TryParse_DataPathOutsideRoots_MessageShowsRootsRelativeToTheWorkingFolderNotAbsolute()
+    {
+        var root = Path.Combine(Directory.GetCurrentDirectory(), "training-root");
+
+        var ok = TrainingInputParser.TryParse(TrainJson("/etc/passwd"), s_options, [root], out _, out var error);
+
+        Assert.False(ok);
+        Assert.Contains("(training-root)", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Directory.GetCurrentDirectory(), error.Message, StringComparison.Ordinal);
+    }
+
+    private static JsonElement TrainJson(string path) =>
+        JsonDocument.Parse($$"""{"model_type":"text-classifier","data_path":{{JsonSerializer.Serialize(path)}},"epochs":3}""").RootElement;
+
     private static Sluice.Core.Models.InputError Refuse(string json)
     {
         var ok = TrainingInputParser.TryParse(JsonDocument.Parse(json).RootElement, s_options, [s_root], out _, out var error);

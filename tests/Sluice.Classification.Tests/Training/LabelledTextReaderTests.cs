@@ -19,6 +19,18 @@ public sealed class LabelledTextReaderTests : IDisposable
     }
 
     [Fact]
+    public void Read_RootFolderHoldsALinkToAFileOutsideTheRoots_RefusedNamingTheLinkWithoutReadingIt()
+    {
+        using var dirs = new Serving.LinkedFolders();
+
+        var ex = Assert.Throws<TrainingDataException>(() => LabelledTextReader.Read(dirs.Root, [dirs.Root]));
+
+        Assert.Contains("link.txt", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("outside the training roots", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Read_Folder_ReadsEveryTxtFileInNameOrder()
     {
         File.WriteAllText(Path.Combine(_dir, "b.txt"), "bad\t0\n");

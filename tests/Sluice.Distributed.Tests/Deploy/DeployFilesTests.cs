@@ -100,6 +100,9 @@ public sealed class DeployFilesTests
             var env = Map(svc["environment"]);
             Assert.Equal(role, Str(env["Sluice__Role"]));
             Assert.Equal("http://0.0.0.0:8080", Str(env["ASPNETCORE_URLS"]));
+            // Gateway and workers share the classifier's folder (a named volume): a model trained on one is served by all.
+            Assert.Contains("classifier:/var/lib/sluice/shared", Seq(svc["volumes"]).Select(Str));
+            Assert.StartsWith("/var/lib/sluice/shared/", Str(env["Sluice__Classification__ModelDir"]), StringComparison.Ordinal);
             // The URLs the server will parse, pointing at the compose services on their real ports.
             var amqp = RabbitMqUrl.ToAmqp(Str(env["Sluice__Queue__Url"]));
             Assert.Equal(("rabbitmq", 5672), (amqp.Host, amqp.Port));
@@ -166,6 +169,20 @@ public sealed class DeployFilesTests
         Assert.Equal("sluice", PostgresUrl.Parse(Str(secret["Sluice__Store__Url"])).Database);
         var config = Map(Kind("ConfigMap", "sluice-config")["data"]);
         Assert.Equal("http://0.0.0.0:8080", Str(config["ASPNETCORE_URLS"]));
+
+        // The classifier's model folder and training root are on a ReadWriteMany claim every gateway and worker mounts:
+        // a model trained on one worker is served by all (a pod-local folder would hide it from the others).
+        var claim = Map(Kind("PersistentVolumeClaim", "sluice-classifier")["spec"]);
+        Assert.Contains("ReadWriteMany", Seq(claim["accessModes"]).Select(Str));
+        foreach (var deployment in new[] { "sluice-gateway", "sluice-worker" })
+        {
+            var pod = Map(Map(Map(Kind("Deployment", deployment)["spec"])["template"])["spec"]);
+            var volume = Seq(pod["volumes"]).Select(Map).Single(v => v.TryGetValue("persistentVolumeClaim", out var pvc) && Str(Map(pvc)["claimName"]) == "sluice-classifier");
+            var mount = Seq(Map(Seq(pod["containers"]).Single())["volumeMounts"]).Select(Map).Single(m => Str(m["name"]) == Str(volume["name"]));
+            var shared = Str(mount["mountPath"]).TrimEnd('/') + "/";
+            Assert.StartsWith(shared, Str(config["Sluice__Classification__ModelDir"]), StringComparison.Ordinal);
+            Assert.StartsWith(shared, Str(config["Sluice__Classification__TrainingRoots__0"]), StringComparison.Ordinal);
+        }
 
         var hpa = Map(Kind("HorizontalPodAutoscaler", "sluice-gateway")["spec"]);
         Assert.Equal("sluice-gateway", Str(Map(hpa["scaleTargetRef"])["name"]));

@@ -26,7 +26,8 @@ public sealed class TrainingJobTests : IDisposable
     {
         var data = WriteData("reviews.txt", 400);
         // A reload check far away: only the in-process signal after training can make the classifier see the new file.
-        await using var server = await StartAsync(reloadCheckMs: 3_600_000);
+        // The committed default is off, so the classifier starts untrained.
+        await using var server = await StartAsync(reloadCheckMs: 3_600_000, useCommittedModel: false);
         var before = await ClassifyAsync(server, "I love this, it was great");
         Assert.Equal("failed", before.GetProperty("status").GetString());
         Assert.Contains("no trained classifier", before.GetProperty("error").GetString(), StringComparison.Ordinal);
@@ -70,6 +71,28 @@ public sealed class TrainingJobTests : IDisposable
     }
 
     [Fact]
+    public async Task Classify_FreshServerWithEmptyModelDirAndNoSharedData_AnswersWithTheCommittedModelUntilAFileArrives()
+    {
+        // A fresh clone: nothing in the model folder, training roots that hold nothing, no training run.
+        await using var server = await StartAsync(reloadCheckMs: 100);
+
+        var positive = await ClassifyAsync(server, "Great phone, the battery lasts for days.");
+        var negative = await ClassifyAsync(server, "Terrible, it broke after one day. Waste of money.");
+
+        Assert.Equal("succeeded", positive.GetProperty("status").GetString());
+        Assert.Equal("1", positive.GetProperty("result").GetProperty("label").GetString());
+        Assert.Equal("0", negative.GetProperty("result").GetProperty("label").GetString());
+        Assert.Equal(CommittedClassifier.Weights.Version, positive.GetProperty("result").GetProperty("model_version").GetString());
+        Assert.Equal(CommittedClassifier.Weights.Version, await ServedVersionAsync(server));
+        Assert.False(Directory.Exists(ModelDir) && Directory.EnumerateFileSystemEntries(ModelDir).Any(), "the committed model is served from the build, not copied");
+
+        // A trained file, once there, replaces it.
+        var trained = ClassifierTrainer.Train(SyntheticSentiment.Examples(200, 1), "one", new TrainingSettings { Epochs = 2, Bits = 12 }).Model;
+        ClassifierFile.Write(Path.Combine(ModelDir, "text-classifier.clf"), trained);
+        await Poll.UntilAsync(async () => await ServedVersionAsync(server) == trained.Version, () => "the trained file did not replace the committed model");
+    }
+
+    [Fact]
     public async Task Classifier_FileReplacedByAnotherProcess_NewVersionServedWithoutRestart()
     {
         await using var server = await StartAsync(reloadCheckMs: 100);
@@ -95,6 +118,24 @@ public sealed class TrainingJobTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal("input.data_path", problem.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task TrainJob_DataPathIsASymlinkBelowTheRootToAFileOutside_400ProblemNamingInputDataPath()
+    {
+        Directory.CreateDirectory(DataDir);
+        var outside = Path.Combine(_root, "outside.txt");
+        await File.WriteAllTextAsync(outside, "secret\t1\nhidden\t0\n");
+        var link = Path.Combine(DataDir, "reviews.txt");
+        File.CreateSymbolicLink(link, outside);
+        await using var server = await StartAsync();
+
+        var (response, problem) = await server.PostJobAsync(TrainBody(link, 2));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("input.data_path", problem.GetProperty("field").GetString());
+        // The roots are shown relative to the server's working folder, not as its absolute paths.
+        Assert.DoesNotContain("(" + DataDir, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -188,8 +229,9 @@ public sealed class TrainingJobTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private Task<TestServer> StartAsync(int reloadCheckMs = 2000) => TestServer.StartAsync(new Dictionary<string, string>
+    private Task<TestServer> StartAsync(int reloadCheckMs = 2000, bool useCommittedModel = true) => TestServer.StartAsync(new Dictionary<string, string>
     {
+        ["Sluice:Classification:UseCommittedModel"] = useCommittedModel ? "true" : "false",
         ["Sluice:Classification:ModelDir"] = ModelDir,
         ["Sluice:Classification:TrainingRoots:0"] = DataDir,
         ["Sluice:Classification:ReloadCheckMs"] = reloadCheckMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
