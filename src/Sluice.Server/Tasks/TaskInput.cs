@@ -49,6 +49,13 @@ internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<s
                 continue;
             }
 
+            if (!spec.Required && v.ValueKind == JsonValueKind.String && string.IsNullOrWhiteSpace(v.GetString()))
+            {
+                // A blank optional text (a form's empty box) is left out too: rendered, it would be "Audience: ." or an
+                // empty context block. A blank required one is refused below.
+                continue;
+            }
+
             switch (spec.Type)
             {
                 case TaskFieldType.String when v.ValueKind == JsonValueKind.String:
