@@ -417,6 +417,34 @@ public sealed class TasksApiTests
         Assert.Equal("must not be empty", problem.GetProperty("detail").GetString());
     }
 
+    [Theory]
+    [InlineData("codegen", "{\"language\":\"go\",\"instruction\":\"add\\u0000two\"}", "input.instruction", "U+0000")]
+    [InlineData("blog-draft", "{\"title\":\"t\",\"outline\":[\"ok\",\"bell\\u0007\"]}", "input.outline[1]", "U+0007")]
+    [InlineData("blog-outline", "{\"title\":\"t\",\"audience\":\"\\u001b[31mred\"}", "input.audience", "U+001B")]
+    [InlineData("essay-feedback", "{\"essay\":\"e\",\"grade\":{},\"prompt_text\":\"del\\u007f\"}", "input.prompt_text", "U+007F")]
+    public async Task Tasks_InputTextWithControlCharacter_BadRequestNamingTheField(string task, string input, string field, string character)
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count" });
+
+        var (response, problem) = await server.PostAsync($"/v1/tasks/{task}", $$"""{"input":{{input}}}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+        Assert.Contains(character, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Tasks_InputTextWithTabAndLineBreaks_Accepted()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        var (response, job) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"go","instruction":"line one\r\n\tline two"},"max_tokens":2}""");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("succeeded", (await server.WaitTerminalAsync(job.GetProperty("id").GetString()!, TimeSpan.FromSeconds(10))).GetProperty("status").GetString());
+    }
+
     [SharedDataFact("models/stories260K.bin")]
     public async Task Tasks_BlogDraftOnLocalModelByDefault_StreamsDeltasThenCompletes()
     {
