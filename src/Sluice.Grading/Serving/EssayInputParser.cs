@@ -36,11 +36,6 @@ internal static class EssayInputParser
 
                     text = p.Value.GetString();
                     hasText = true;
-                    if (!ControlCharacters.TryCheck(text, "input.text", out error))
-                    {
-                        return false;
-                    }
-
                     break;
                 case "prompt_id":
                     if (p.Value.ValueKind == JsonValueKind.Null)
@@ -75,11 +70,6 @@ internal static class EssayInputParser
                     }
 
                     promptText = p.Value.GetString();
-                    if (!ControlCharacters.TryCheck(promptText, "input.prompt_text", out error))
-                    {
-                        return false;
-                    }
-
                     if (promptText!.Length > options.MaxPromptTextChars)
                     {
                         error = new InputError("input.prompt_text", $"prompt_text is {promptText.Length:N0} characters; the limit is {options.MaxPromptTextChars:N0}");
