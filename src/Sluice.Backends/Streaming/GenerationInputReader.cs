@@ -38,6 +38,11 @@ internal static class GenerationInputReader
                     break;
                 case "prompt" when v.ValueKind == JsonValueKind.String:
                     var prompt = v.GetString()!;
+                    if (!ControlCharacters.TryCheck(prompt, field, out error))
+                    {
+                        return false;
+                    }
+
                     if (prompt.Length > 0 && r.Messages is not null)
                     {
                         // Only one of the two reaches the upstream: the other would be dropped without a word.
@@ -163,6 +168,11 @@ internal static class GenerationInputReader
             if (!m.TryGetProperty("content", out var content) || !TryContent(content, out var text))
             {
                 error = new InputError(at + ".content", "expected a string or an array of { \"type\": \"text\", \"text\": string } parts");
+                return false;
+            }
+
+            if (!ControlCharacters.TryCheck(text, at + ".content", out error))
+            {
                 return false;
             }
 

@@ -4,12 +4,12 @@ using System.Text.Json;
 
 namespace Sluice.Cli.Commands;
 
-/// <summary><c>./sluice jobs get|cancel|list</c>.</summary>
+/// <summary><c>./sluice jobs get|cancel|requeue|list</c>.</summary>
 internal static class JobsCommand
 {
     public static Command Create()
     {
-        var jobs = new Command("jobs", "Inspect and cancel jobs on a running server.");
+        var jobs = new Command("jobs", "Inspect, cancel and requeue jobs on a running server.");
         var client = new ClientOptions();
 
         // get and cancel always print the job's JSON; --json is taken too, as 'jobs list --json' and 'models --json'
@@ -37,6 +37,20 @@ internal static class JobsCommand
         {
             using var http = client.CreateClient(r);
             using var response = await http.DeleteAsync($"v1/jobs/{Uri.EscapeDataString(CliChecks.JobId(r.GetValue(cancelId)))}", ct);
+            return await CliOutput.PrintAsync(response, r, ct);
+        });
+
+        // The server's POST /v1/dead-letters/{id}/requeue: a fresh attempt budget; 409 unless dead-lettered.
+        var requeueJson = new Option<bool>("--json") { Description = "Print the job's JSON (what requeue always prints)." };
+        var requeue = new Command("requeue", "Put a dead-lettered job back in its queue with a fresh attempt budget and print it (its JSON).");
+        var requeueId = new Argument<string>("id") { Description = "Job id (job_…) of a dead-lettered job." };
+        requeue.Arguments.Add(requeueId);
+        requeue.Options.Add(requeueJson);
+        client.AddTo(requeue);
+        requeue.SetAction(async (r, ct) =>
+        {
+            using var http = client.CreateClient(r);
+            using var response = await http.PostAsync($"v1/dead-letters/{Uri.EscapeDataString(CliChecks.JobId(r.GetValue(requeueId)))}/requeue", null, ct);
             return await CliOutput.PrintAsync(response, r, ct);
         });
 
@@ -78,6 +92,7 @@ internal static class JobsCommand
 
         jobs.Subcommands.Add(get);
         jobs.Subcommands.Add(cancel);
+        jobs.Subcommands.Add(requeue);
         jobs.Subcommands.Add(list);
         return jobs;
     }

@@ -5,8 +5,10 @@ using System.Text.Json;
 namespace Sluice.Core.Caching;
 
 /// <summary>
-/// Result-cache keys: SHA-256 of model, version and the input normalised (object keys sorted, insignificant
-/// whitespace dropped, numbers kept as written), so equal requests written differently share a key.
+/// Result-cache keys: SHA-256 of model, version and the input in canonical form (object keys sorted, insignificant
+/// whitespace dropped, members that are <c>null</c> dropped, numbers in one spelling per value), so equal requests
+/// written differently share a key. Idempotency hashes (<see cref="BodyHash"/>) keep numbers as written: the
+/// hashes already stored must still match their retries.
 /// </summary>
 public static class CacheKeys
 {
@@ -31,7 +33,8 @@ public static class CacheKeys
         writer.WriteStartArray();
         writer.WriteStringValue(model);
         writer.WriteStringValue(version);
-        WriteNormalized(writer, input);
+        // Null is absent for every field of every cacheable model's input (docs/api.md), or refused before a key is made.
+        WriteNormalized(writer, input, canonical: true);
         if (owner is not null)
         {
             // A fourth element: no owner's key equals a shared one, and a shared key stays as it was before scopes.
@@ -100,7 +103,11 @@ public static class CacheKeys
         return Convert.ToHexStringLower(hash);
     }
 
-    private static void WriteNormalized(Utf8JsonWriter writer, JsonElement e, ReadOnlySpan<string> nullIsAbsent = default)
+    /// <summary>
+    /// <paramref name="e"/> compact with sorted keys; <paramref name="canonical"/> also drops null members at every
+    /// depth (null array items keep their place) and writes numbers by <see cref="CanonicalNumber"/>.
+    /// </summary>
+    private static void WriteNormalized(Utf8JsonWriter writer, JsonElement e, ReadOnlySpan<string> nullIsAbsent = default, bool canonical = false)
     {
         switch (e.ValueKind)
         {
@@ -112,7 +119,7 @@ public static class CacheKeys
                 {
                     foreach (var p in e.EnumerateObject())
                     {
-                        if (p.Value.ValueKind != JsonValueKind.Null || !nullIsAbsent.Contains(p.Name))
+                        if (p.Value.ValueKind != JsonValueKind.Null || (!canonical && !nullIsAbsent.Contains(p.Name)))
                         {
                             props[n++] = new(p.Name, p.Value);
                         }
@@ -123,7 +130,7 @@ public static class CacheKeys
                     for (var i = 0; i < n; i++)
                     {
                         writer.WritePropertyName(props[i].Key);
-                        WriteNormalized(writer, props[i].Value);
+                        WriteNormalized(writer, props[i].Value, canonical: canonical);
                     }
 
                     writer.WriteEndObject();
@@ -139,10 +146,13 @@ public static class CacheKeys
                 writer.WriteStartArray();
                 foreach (var item in e.EnumerateArray())
                 {
-                    WriteNormalized(writer, item);
+                    WriteNormalized(writer, item, canonical: canonical);
                 }
 
                 writer.WriteEndArray();
+                break;
+            case JsonValueKind.Number when canonical:
+                CanonicalNumber.Write(writer, e);
                 break;
             default:
                 e.WriteTo(writer);

@@ -44,7 +44,13 @@ internal static class GenerationInputParser
                         return false;
                     }
 
-                    result = result with { Prompt = value.GetString()! };
+                    var prompt = value.GetString()!;
+                    if (!ControlCharacters.TryCheck(prompt, field, out error))
+                    {
+                        return false;
+                    }
+
+                    result = result with { Prompt = prompt };
                     break;
                 case "max_tokens":
                     if (!JsonInteger.TryGetInt32(value, out var maxTokens) || maxTokens < 1)

@@ -62,6 +62,12 @@ internal static class OpenAiRequestParser
                         return false;
                     }
 
+                    if (!ControlCharacters.TryCheck(r.Prompt, "prompt", out var pe))
+                    {
+                        error = pe.Message;
+                        return false;
+                    }
+
                     hasInput = true;
                     break;
                 case "max_tokens" or "max_completion_tokens":

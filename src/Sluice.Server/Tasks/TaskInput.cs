@@ -49,13 +49,24 @@ internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<s
                 continue;
             }
 
+            if (!spec.Required && v.ValueKind == JsonValueKind.String && string.IsNullOrWhiteSpace(v.GetString()))
+            {
+                // A blank optional text (a form's empty box) is left out too: rendered, it would be "Audience: ." or an
+                // empty context block. A blank required one is refused below.
+                continue;
+            }
+
             switch (spec.Type)
             {
-                case TaskFieldType.String when v.ValueKind == JsonValueKind.String:
-                    strings[p.Name] = v.GetString()!;
-                    break;
-                case TaskFieldType.StringOrList when v.ValueKind == JsonValueKind.String:
-                    strings[p.Name] = v.GetString()!;
+                case TaskFieldType.String or TaskFieldType.StringOrList when v.ValueKind == JsonValueKind.String:
+                    var text = v.GetString()!;
+                    if (!ControlCharacters.TryCheck(text, "", out var textError))
+                    {
+                        error = textError.Message;
+                        return false;
+                    }
+
+                    strings[p.Name] = text;
                     break;
                 case TaskFieldType.StringOrList when v.ValueKind == JsonValueKind.Array:
                     var lines = new List<string>();
@@ -74,6 +85,13 @@ internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<s
                             // A blank item would reach the model as an empty "- " line: a section with no heading.
                             field = string.Create(CultureInfo.InvariantCulture, $"input.{p.Name}[{lines.Count}]");
                             error = "must not be empty";
+                            return false;
+                        }
+
+                        if (!ControlCharacters.TryCheck(item, "", out var itemError))
+                        {
+                            field = string.Create(CultureInfo.InvariantCulture, $"input.{p.Name}[{lines.Count}]");
+                            error = itemError.Message;
                             return false;
                         }
 

@@ -61,7 +61,7 @@ public sealed class CliRunnerTests
     }
 
     [Theory]
-    [InlineData("error: 'lst' is not a command of 'sluice jobs' (get, cancel, list); did you mean 'list'? (see --help)", "jobs", "lst")]
+    [InlineData("error: 'lst' is not a command of 'sluice jobs' (get, cancel, requeue, list); did you mean 'list'? (see --help)", "jobs", "lst")]
     [InlineData("error: 'job' is not a command of 'sluice' (serve, submit, jobs, models, grader, grade, classifier, generate, model, engine, bench); did you mean 'jobs'? (see --help)", "job", "list")]
     [InlineData("error: 'scenari' is not a command of 'sluice bench' (scenario); did you mean 'scenario'? (see --help)", "bench", "scenari", "overhead")]
     [InlineData("error: 'frobnicate' is not a command of 'sluice grader' (train, eval, bench) (see --help)", "grader", "frobnicate")]

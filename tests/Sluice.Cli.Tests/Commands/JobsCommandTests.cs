@@ -51,6 +51,35 @@ public sealed class JobsCommandTests
         Assert.Equal(status, printed.RootElement.GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task Requeue_DeadLetteredJob_PrintsTheRequeuedJobThenNotDeadLetteredIsExit1()
+    {
+        // POST /v1/dead-letters/{id}/requeue existed with no command: operators had to curl it.
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Models:sleep-batch:MaxAttempts"] = "1" });
+        var (_, job) = await server.PostAsync("/v1/jobs", """{"model":"sleep-batch","input":{"fail":true}}""");
+        var id = job.GetProperty("id").GetString()!;
+        Assert.Equal("dead_lettered", (await server.WaitTerminalAsync(id, TimeSpan.FromSeconds(30))).GetProperty("status").GetString());
+
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await CliRunner.RunAsync(["jobs", "requeue", id, "--url", server.BaseAddress.ToString()], output, error);
+
+        Assert.True(code == 0, error.ToString());
+        using var printed = JsonDocument.Parse(output.ToString());
+        Assert.Equal(id, printed.RootElement.GetProperty("id").GetString());
+        Assert.Equal("queued", printed.RootElement.GetProperty("status").GetString());
+
+        var (_, other) = await server.PostAsync("/v1/jobs", """{"model":"echo","input":{"a":1}}""");
+        var otherId = other.GetProperty("id").GetString()!;
+        await server.WaitTerminalAsync(otherId, TimeSpan.FromSeconds(30));
+        var refusedOutput = new StringWriter();
+        var refusedError = new StringWriter();
+        var refused = await CliRunner.RunAsync(["jobs", "requeue", otherId, "--url", server.BaseAddress.ToString()], refusedOutput, refusedError);
+
+        Assert.Equal(1, refused);
+        Assert.StartsWith("error 409: Not dead-lettered [id]", refusedError.ToString().Trim(), StringComparison.Ordinal);
+    }
+
     private static async Task<JsonElement> ListAsync(SluiceServer server, params string[] options)
     {
         var output = new StringWriter();

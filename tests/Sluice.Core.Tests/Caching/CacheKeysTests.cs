@@ -55,7 +55,7 @@ public sealed class CacheKeysTests
     [Fact]
     public void For_NestedInput_HashOfTheSortedCompactArray()
     {
-        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("[\"m\",\"1\",{\"a\":[{\"x\":1,\"y\":2}],\"b\":{\"c\":\"\\n\",\"d\":1.50}},\"own\"]"u8));
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("[\"m\",\"1\",{\"a\":[{\"x\":1,\"y\":2}],\"b\":{\"c\":\"\\n\",\"d\":1.5}},\"own\"]"u8));
         var input = J("{ \"b\": {\"d\": 1.50, \"c\": \"\\n\"}, \"a\": [ {\"y\":2, \"x\":1} ] }");
 
         Assert.Equal(expected, CacheKeys.For("m", "1", input, "own"));
@@ -64,4 +64,53 @@ public sealed class CacheKeysTests
         Assert.Equal(expected, CacheKeys.For("m", "1", input, "own"));
         Assert.Equal(expected, CacheKeys.For("m", "1", input, "own"));
     }
+
+    [Theory]
+    [InlineData("{\"a\":1}", "{\"a\":1.0}")]
+    [InlineData("{\"a\":1}", "{\"a\":1e0}")]
+    [InlineData("{\"a\":1}", "{\"a\":10E-1}")]
+    [InlineData("{\"a\":0}", "{\"a\":-0.0e5}")]
+    [InlineData("{\"a\":0.007}", "{\"a\":7e-3}")]
+    [InlineData("{\"a\":-12.34}", "{\"a\":-1234e-2}")]
+    [InlineData("{\"a\":1e30}", "{\"a\":1000000000000000000000000000000}")]
+    [InlineData("{\"a\":1,\"b\":null}", "{\"a\":1}")]
+    [InlineData("{\"a\":{\"b\":null,\"c\":[{\"d\":null}]}}", "{\"a\":{\"c\":[{}]}}")]
+    [InlineData("{\"b\":2,\"a\":1}", "{\"a\":1,\"b\":2}")]
+    public void For_SameValueSpeltDifferently_SameKey(string a, string b) =>
+        Assert.Equal(CacheKeys.For("m", "1", J(a)), CacheKeys.For("m", "1", J(b)));
+
+    [Theory]
+    [InlineData("{\"a\":18446744073709551615}", "{\"a\":18446744073709551614}")]
+    [InlineData("{\"a\":9007199254740993}", "{\"a\":9007199254740992}")]
+    [InlineData("{\"a\":0.1}", "{\"a\":0.10000000000000001}")]
+    [InlineData("{\"a\":1}", "{\"a\":10}")]
+    [InlineData("{\"a\":1}", "{\"a\":\"1\"}")]
+    [InlineData("{\"a\":[null]}", "{\"a\":[]}")]
+    [InlineData("{\"a\":null}", "{\"a\":false}")]
+    [InlineData("{\"a\":1e400}", "{\"a\":1e401}")]
+    public void For_OtherValue_DifferentKey(string a, string b) =>
+        Assert.NotEqual(CacheKeys.For("m", "1", J(a)), CacheKeys.For("m", "1", J(b)));
+
+    [Theory]
+    [InlineData("3", "3")]
+    [InlineData("-3.50", "-3.5")]
+    [InlineData("0.000001", "0.000001")]
+    [InlineData("0.0000001", "1e-7")]
+    [InlineData("123456789012345678901", "123456789012345678901")]
+    [InlineData("1e20", "100000000000000000000")]
+    [InlineData("1e21", "1e21")]
+    [InlineData("-120e-3", "-0.12")]
+    [InlineData("1e0000000001", "10")]
+    public void TryFormat_Number_CanonicalSpelling(string number, string expected)
+    {
+        Span<byte> output = stackalloc byte[128];
+
+        Assert.True(CanonicalNumber.TryFormat(System.Text.Encoding.UTF8.GetBytes(number), output, out var written));
+
+        Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(output[..written]));
+    }
+
+    [Fact]
+    public void BodyHash_NumbersAsWritten_IdempotencyHashesStoredBeforeStillMatch() =>
+        Assert.NotEqual(CacheKeys.BodyHash("POST /v1/jobs", J("{\"input\":{\"n\":1}}")), CacheKeys.BodyHash("POST /v1/jobs", J("{\"input\":{\"n\":1.0}}")));
 }

@@ -125,6 +125,22 @@ public sealed class ChatCompletionsPipelineTests
         return (response, reader);
     }
 
+    [Theory]
+    [InlineData("/v1/chat/completions", "{\"model\":\"count\",\"messages\":[{\"role\":\"user\",\"content\":\"ok\"},{\"role\":\"user\",\"content\":\"nul\\u0000\"}]}", "messages[1].content")]
+    [InlineData("/v1/chat/completions", "{\"model\":\"count\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"\\u001b[2J\"}]}]}", "messages[0].content")]
+    [InlineData("/v1/completions", "{\"model\":\"count\",\"prompt\":\"back\\u0008space\"}", "prompt")]
+    [InlineData("/v1/completions", "{\"model\":\"count\",\"prompt\":[\"\\u007f\"]}", "prompt")]
+    public async Task Completions_TextWithControlCharacter_BadRequestNamingTheParam(string path, string body, string param)
+    {
+        await using var server = await SluiceServer.StartAsync();
+
+        var (response, error) = await server.PostAsync(path, body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(param, error.GetProperty("error").GetProperty("param").GetString());
+        Assert.Contains("control character", error.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ChatCompletions_Errors_UseOpenAiShapeAndStatus()
     {

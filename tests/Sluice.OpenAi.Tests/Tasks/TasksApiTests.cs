@@ -381,6 +381,70 @@ public sealed class TasksApiTests
         Assert.Equal("input.instruction", requiredProblem.GetProperty("field").GetString());
     }
 
+    [Theory]
+    [InlineData("blog-outline", "{\"title\":\"Queues\"}", "{\"title\":\"Queues\",\"audience\":\"   \"}")]
+    [InlineData("blog-draft", "{\"title\":\"Queues\",\"outline\":\"one\"}", "{\"title\":\"Queues\",\"outline\":\"one\",\"tone\":\"\"}")]
+    [InlineData("codegen", "{\"language\":\"go\",\"instruction\":\"x\"}", "{\"language\":\"go\",\"instruction\":\"x\",\"context\":\" \\n\\t \"}")]
+    [InlineData("essay-feedback", "{\"essay\":\"e\",\"grade\":{\"score\":3}}", "{\"essay\":\"e\",\"grade\":{\"score\":3},\"prompt_text\":\"\"}")]
+    public async Task Tasks_OptionalInputFieldBlank_SameAsLeftOut(string task, string input, string blank)
+    {
+        // A blank optional text (an HTML form's empty box) used to reach the prompt as "Audience: ." or an empty
+        // context block; it is the field left out, as null is: the same prompt, so the first one's cache entry answers.
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        var (first, firstJob) = await server.PostAsync($"/v1/tasks/{task}", $$"""{"input":{{input}},"max_tokens":2,"temperature":0}""");
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        await server.WaitTerminalAsync(firstJob.GetProperty("id").GetString()!, TimeSpan.FromSeconds(10));
+        var (second, secondJob) = await server.PostAsync($"/v1/tasks/{task}", $$"""{"input":{{blank}},"max_tokens":2,"temperature":0}""");
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.True(secondJob.GetProperty("cached").GetBoolean(), secondJob.ToString());
+    }
+
+    [Theory]
+    [InlineData("codegen", "{\"language\":\"go\",\"instruction\":\"  \"}", "input.instruction")]
+    [InlineData("blog-outline", "{\"title\":\"\"}", "input.title")]
+    [InlineData("blog-draft", "{\"title\":\"t\",\"outline\":\" \\n \"}", "input.outline")]
+    [InlineData("blog-summary", "{\"text\":\"\\t\"}", "input.text")]
+    public async Task Tasks_RequiredInputFieldBlank_BadRequestNamingTheField(string task, string input, string field)
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count" });
+
+        var (response, problem) = await server.PostAsync($"/v1/tasks/{task}", $$"""{"input":{{input}}}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+        Assert.Equal("must not be empty", problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData("codegen", "{\"language\":\"go\",\"instruction\":\"add\\u0000two\"}", "input.instruction", "U+0000")]
+    [InlineData("blog-draft", "{\"title\":\"t\",\"outline\":[\"ok\",\"bell\\u0007\"]}", "input.outline[1]", "U+0007")]
+    [InlineData("blog-outline", "{\"title\":\"t\",\"audience\":\"\\u001b[31mred\"}", "input.audience", "U+001B")]
+    [InlineData("essay-feedback", "{\"essay\":\"e\",\"grade\":{},\"prompt_text\":\"del\\u007f\"}", "input.prompt_text", "U+007F")]
+    public async Task Tasks_InputTextWithControlCharacter_BadRequestNamingTheField(string task, string input, string field, string character)
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count" });
+
+        var (response, problem) = await server.PostAsync($"/v1/tasks/{task}", $$"""{"input":{{input}}}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(field, problem.GetProperty("field").GetString());
+        Assert.Contains(character, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Tasks_InputTextWithTabAndLineBreaks_Accepted()
+    {
+        await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
+
+        var (response, job) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"go","instruction":"line one\r\n\tline two"},"max_tokens":2}""");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal("succeeded", (await server.WaitTerminalAsync(job.GetProperty("id").GetString()!, TimeSpan.FromSeconds(10))).GetProperty("status").GetString());
+    }
+
     [SharedDataFact("models/stories260K.bin")]
     public async Task Tasks_BlogDraftOnLocalModelByDefault_StreamsDeltasThenCompletes()
     {

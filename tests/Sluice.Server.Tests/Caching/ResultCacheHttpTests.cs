@@ -75,6 +75,45 @@ public sealed class ResultCacheHttpTests
         Assert.False(second.GetProperty("cached").GetBoolean());
     }
 
+    [Theory]
+    [InlineData("{\"n\":3.0,\"temperature\":0}")]
+    [InlineData("{\"temperature\":0,\"n\":3e0}")]
+    [InlineData("{\"n\":30E-1,\"temperature\":-0.00}")]
+    [InlineData("{\"n\":3,\"max_tokens\":null,\"temperature\":0,\"seed\":null}")]
+    [InlineData("{\"temperature\":0.0,\"n\":3}")]
+    public async Task Submit_SameInputSpeltDifferently_AnsweredFromTheCache(string respelt)
+    {
+        // A null optional field is the field left out, and a number is read by its value (docs/api.md): the same job.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
+        var (_, first) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":3,\"temperature\":0}}", waitSeconds: 10);
+
+        var (r, second) = await server.PostJobAsync("{\"model\":\"count\",\"input\":" + respelt + "}", waitSeconds: 10);
+
+        Assert.Equal("succeeded", first.GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.True(second.GetProperty("cached").GetBoolean(), second.ToString());
+        Assert.Equal(first.GetProperty("result").GetRawText(), second.GetProperty("result").GetRawText());
+    }
+
+    [Theory]
+    [InlineData("{\"n\":3e1}")]
+    [InlineData("{\"n\":4.0}")]
+    [InlineData("{\"n\":3,\"seed\":18446744073709551614}")]
+    public async Task Submit_OtherInputWithSimilarSpelling_NotAnsweredFromTheCache(string other)
+    {
+        // 18446744073709551615 and ...614 are one double: a key from a double would hand one seed's answer to the other.
+        await using var server = await TestServer.StartAsync(new Dictionary<string, string> { ["Sluice:BuiltIns:CountStepMs"] = "1" });
+        var (_, first) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":3,\"seed\":18446744073709551615}}", waitSeconds: 10);
+        var (_, warm) = await server.PostJobAsync("{\"model\":\"count\",\"input\":{\"n\":3}}", waitSeconds: 10);
+
+        var (_, second) = await server.PostJobAsync("{\"model\":\"count\",\"input\":" + other + "}", waitSeconds: 10);
+
+        Assert.Equal("succeeded", first.GetProperty("status").GetString());
+        Assert.Equal("succeeded", warm.GetProperty("status").GetString());
+        Assert.Equal("succeeded", second.GetProperty("status").GetString());
+        Assert.False(second.GetProperty("cached").GetBoolean(), second.ToString());
+    }
+
     [Fact]
     public async Task Events_CachedAnswer_SingleCompletedEventWithTheResult()
     {
