@@ -84,6 +84,8 @@ internal static class BlogHost
             limiter.AddPolicy(AccountLimiterPolicy.SignIn, new AccountLimiterPolicy(o.SignInPerAddress, window));
             limiter.AddPolicy(AccountLimiterPolicy.Register, new AccountLimiterPolicy(o.RegisterPerAddress, window));
         });
+        services.AddSingleton<BlogSettingsCheck>();
+        services.AddHostedService(static sp => sp.GetRequiredService<BlogSettingsCheck>());
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IBlogStore>(sp =>
             new SqliteBlogStore(Path.Combine(sp.GetRequiredService<IOptions<BlogOptions>>().Value.DataDir, "blog.db"), sp.GetRequiredService<TimeProvider>()));
