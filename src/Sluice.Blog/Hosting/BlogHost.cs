@@ -100,13 +100,16 @@ internal static class BlogHost
             .SetApplicationName("sluice-blog")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(string.IsNullOrWhiteSpace(dataDir) ? new BlogOptions().DataDir : dataDir, "keys")));
         services.AddProblemDetails();
-        services.AddAntiforgery();
+        // The framework's default never marks the antiforgery cookie Secure; over HTTPS it must not travel over plain HTTP.
+        services.AddAntiforgery(static options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
         services.AddAuthorization();
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(options =>
         {
             options.Cookie.Name = "sluice_blog";
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Lax;
+            // Secure whenever the request came over HTTPS (the default, said here so it is not lost).
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             options.LoginPath = "/login";
             options.ReturnUrlParameter = "returnUrl";
             options.ExpireTimeSpan = TimeSpan.FromDays(14);
