@@ -1,11 +1,13 @@
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Sluice.Blog.Api;
 using Sluice.Blog.Drafting;
 using Sluice.Blog.Observability;
 using Sluice.Blog.Pages;
 using Sluice.Blog.Publishing;
+using Sluice.Blog.Security;
 using Sluice.Blog.Storage;
 
 namespace Sluice.Blog.Hosting;
@@ -48,6 +50,8 @@ internal static class BlogHost
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
+        // Before the form is read: a refused sign-in costs no antiforgery check, no query and no hash.
+        app.UseRateLimiter();
         app.UseAntiforgery();
         app.UseMiddleware<AntiforgeryProblemMiddleware>();
         // After authentication: the default policy caches only anonymous readers' pages.
@@ -68,6 +72,20 @@ internal static class BlogHost
         services.AddOptions<SluiceOptions>().BindConfiguration(SluiceOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BlogOptions>, BlogOptionsValidator>();
         services.AddSingleton<IValidateOptions<SluiceOptions>, BlogOptionsValidator>();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RateLimitOptions>, BlogOptionsValidator>();
+        services.AddSingleton<SignInUserLimiter>();
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>(static (limiter, options) =>
+        {
+            var o = options.Value;
+            var window = TimeSpan.FromSeconds(o.WindowSeconds);
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.AddPolicy(AccountLimiterPolicy.SignIn, new AccountLimiterPolicy(o.SignInPerAddress, window));
+            limiter.AddPolicy(AccountLimiterPolicy.Register, new AccountLimiterPolicy(o.RegisterPerAddress, window));
+        });
+        services.AddSingleton<BlogSettingsCheck>();
+        services.AddHostedService(static sp => sp.GetRequiredService<BlogSettingsCheck>());
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IBlogStore>(sp =>
             new SqliteBlogStore(Path.Combine(sp.GetRequiredService<IOptions<BlogOptions>>().Value.DataDir, "blog.db"), sp.GetRequiredService<TimeProvider>()));
@@ -82,13 +100,16 @@ internal static class BlogHost
             .SetApplicationName("sluice-blog")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(string.IsNullOrWhiteSpace(dataDir) ? new BlogOptions().DataDir : dataDir, "keys")));
         services.AddProblemDetails();
-        services.AddAntiforgery();
+        // The framework's default never marks the antiforgery cookie Secure; over HTTPS it must not travel over plain HTTP.
+        services.AddAntiforgery(static options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
         services.AddAuthorization();
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(options =>
         {
             options.Cookie.Name = "sluice_blog";
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Lax;
+            // Secure whenever the request came over HTTPS (the default, said here so it is not lost).
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             options.LoginPath = "/login";
             options.ReturnUrlParameter = "returnUrl";
             options.ExpireTimeSpan = TimeSpan.FromDays(14);

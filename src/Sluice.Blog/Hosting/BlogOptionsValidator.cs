@@ -1,11 +1,34 @@
 using Microsoft.Extensions.Options;
 using Sluice.Blog.Drafting;
+using Sluice.Blog.Security;
 
 namespace Sluice.Blog.Hosting;
 
 /// <summary>Checks the settings at start, so a wrong value stops the start naming it instead of failing the first draft.</summary>
-internal sealed class BlogOptionsValidator : IValidateOptions<BlogOptions>, IValidateOptions<SluiceOptions>
+internal sealed class BlogOptionsValidator : IValidateOptions<BlogOptions>, IValidateOptions<SluiceOptions>, IValidateOptions<RateLimitOptions>
 {
+    public ValidateOptionsResult Validate(string? name, RateLimitOptions options)
+    {
+        var failures = new List<string>();
+        if (options.WindowSeconds is < 1 or > 86_400)
+        {
+            failures.Add($"{RateLimitOptions.Section}:WindowSeconds = {options.WindowSeconds} is out of range (1 to 86400).");
+        }
+
+        Count(failures, nameof(RateLimitOptions.SignInPerAddress), options.SignInPerAddress);
+        Count(failures, nameof(RateLimitOptions.SignInPerUser), options.SignInPerUser);
+        Count(failures, nameof(RateLimitOptions.RegisterPerAddress), options.RegisterPerAddress);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        static void Count(List<string> failures, string setting, int value)
+        {
+            if (value is < 1 or > 100_000)
+            {
+                failures.Add($"{RateLimitOptions.Section}:{setting} = {value} is out of range (1 to 100000).");
+            }
+        }
+    }
+
     public ValidateOptionsResult Validate(string? name, BlogOptions options)
     {
         if (string.IsNullOrWhiteSpace(options.DataDir))

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.RateLimiting;
 using Sluice.Blog.Domain;
 using Sluice.Blog.Observability;
 using Sluice.Blog.Security;
@@ -19,9 +20,9 @@ internal static class AccountPages
     public static IEndpointRouteBuilder MapAccountPages(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/register", (HttpContext context) => Form(context, register: true, null, new FieldErrors(), null));
-        routes.MapPost("/register", RegisterAsync);
+        routes.MapPost("/register", RegisterAsync).RequireRateLimiting(AccountLimiterPolicy.Register);
         routes.MapGet("/login", (HttpContext context, string? returnUrl) => Form(context, register: false, null, new FieldErrors(), returnUrl));
-        routes.MapPost("/login", LoginAsync);
+        routes.MapPost("/login", LoginAsync).RequireRateLimiting(AccountLimiterPolicy.SignIn);
         routes.MapPost("/logout", LogoutAsync);
         return routes;
     }
@@ -48,7 +49,7 @@ internal static class AccountPages
         return Results.Redirect($"/users/{Uri.EscapeDataString(user.Username)}", permanent: false, preserveMethod: false);
     }
 
-    private static async Task<IResult> LoginAsync(HttpContext context, IFormCollection form, IBlogStore store)
+    private static async Task<IResult> LoginAsync(HttpContext context, IFormCollection form, IBlogStore store, SignInUserLimiter limiter)
     {
         var username = form["username"].ToString().Trim();
         var password = form["password"].ToString();
@@ -67,6 +68,11 @@ internal static class AccountPages
         if (!errors.IsEmpty)
         {
             return Form(context, register: false, username, errors, returnUrl);
+        }
+
+        if (!limiter.TryAcquire(username, out var retryAfter))
+        {
+            return TooMany(context, register: false, username, returnUrl, retryAfter);
         }
 
         var found = await store.FindCredentialsAsync(username, context.RequestAborted);
@@ -96,7 +102,44 @@ internal static class AccountPages
         return context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
     }
 
-    private static IResult Form(HttpContext context, bool register, string? username, FieldErrors errors, string? returnUrl)
+    /// <summary>
+    /// The rate limiter's refusal of a sign-in or registration from an address that tried too often: the form again,
+    /// its name kept, 429 with <c>Retry-After</c> and the wait in words.
+    /// </summary>
+    internal static async ValueTask RateLimitedAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    {
+        var context = rejected.HttpContext;
+        var register = context.Request.Path.StartsWithSegments("/register");
+        var window = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<RateLimitOptions>>().Value.WindowSeconds;
+        var retryAfter = AccountLimiterPolicy.RetryAfterSeconds(rejected.Lease, TimeSpan.FromSeconds(window));
+        string? username = null, returnUrl = null;
+        if (context.Request.HasFormContentType)
+        {
+            try
+            {
+                var form = await context.Request.ReadFormAsync(cancellationToken);
+                username = form["username"].ToString().Trim();
+                returnUrl = form["returnUrl"].ToString();
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+            {
+                // A body that does not read only loses the values kept in the form; the refusal stands.
+            }
+        }
+
+        await TooMany(context, register, username, returnUrl, retryAfter).ExecuteAsync(context);
+    }
+
+    private static IResult TooMany(HttpContext context, bool register, string? username, string? returnUrl, int retryAfterSeconds)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        var errors = new FieldErrors();
+        errors.Add(register ? "username" : "password", string.Create(CultureInfo.InvariantCulture,
+            $"Too many {(register ? "registrations" : "sign-in attempts")}; try again in {retryAfterSeconds} second{(retryAfterSeconds == 1 ? "" : "s")}."));
+        return Form(context, register, username, errors, returnUrl, StatusCodes.Status429TooManyRequests);
+    }
+
+    private static IResult Form(HttpContext context, bool register, string? username, FieldErrors errors, string? returnUrl, int? status = null)
     {
         var title = register ? "Register" : "Sign in";
         var html = new StringBuilder();
@@ -112,6 +155,6 @@ internal static class AccountPages
             register ? "autocomplete=\"new-password\" required" : "autocomplete=\"current-password\" required");
         html.Append("<p><button type=\"submit\" id=\"submit\">").Append(title).Append("</button></p></form>");
         html.Append(register ? "<p>Have an account? <a href=\"/login\">Sign in</a></p>" : "<p>New here? <a href=\"/register\">Register</a></p>");
-        return Html.Page(context, title, html.ToString(), errors.IsEmpty ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
+        return Html.Page(context, title, html.ToString(), status ?? (errors.IsEmpty ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest));
     }
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
-using Sluice.Core.Configuration;
+using Sluice.Configuration;
 using Sluice.Engine.Loading;
 
 namespace Sluice.Cli.Commands;

@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
+using Sluice.Configuration;
 using Sluice.Core.Configuration;
 using Sluice.Core.Models;
 

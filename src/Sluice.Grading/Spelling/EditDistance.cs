@@ -1,7 +1,7 @@
 namespace Sluice.Grading.Spelling;
 
 /// <summary>Optimal-string-alignment (Damerau–Levenshtein with adjacent transpositions) distance, bounded.</summary>
-/// <remarks>Core's <c>SettingNameHint</c> has its own copy of the same distance (Core cannot reference Grading); this one stays bounded and allocation-free for the spell checker.</remarks>
+/// <remarks>Sluice.Configuration's <c>SettingNameHint</c> has its own copy of the same distance (it cannot reference Grading); this one stays bounded and allocation-free for the spell checker.</remarks>
 internal static class EditDistance
 {
     /// <summary>Distance between <paramref name="a"/> and <paramref name="b"/>, or <paramref name="max"/> + 1 when larger.</summary>

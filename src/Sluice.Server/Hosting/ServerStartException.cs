@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using Sluice.Configuration;
 
 namespace Sluice.Server.Hosting;
 
@@ -60,8 +61,7 @@ public sealed partial class ServerStartException(Exception cause) : Exception("t
     }
 
     /// <summary>The settings an options class binds: its writable public properties (a computed one is not a setting).</summary>
-    internal static IEnumerable<string> SettingsOf(Type optionsType) =>
-        optionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name);
+    internal static IEnumerable<string> SettingsOf(Type optionsType) => UnknownSettings.SettingsOf(optionsType);
 
     /// <summary>"Sluice:Cache:MaxBytes: The field MaxBytes must be between …" for a data-annotation failure of a known section; other failures as they are.</summary>
     internal static string NameTheSetting(Type optionsType, string failure)

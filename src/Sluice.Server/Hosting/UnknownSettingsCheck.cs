@@ -1,4 +1,3 @@
-using System.Reflection;
 using Sluice.Backends.Configuration;
 using Sluice.Core.BuiltIns;
 using Sluice.Core.Caching;
@@ -8,6 +7,7 @@ using Sluice.Core.Queueing;
 using Sluice.Core.Scheduling;
 using Sluice.Engine.Serving;
 using Sluice.Classification;
+using Sluice.Configuration;
 using Sluice.Grading;
 using Sluice.Postgres;
 using Sluice.RabbitMq;
@@ -64,17 +64,17 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
         foreach (var section in s_options.GroupBy(type => ServerStartException.SectionOf(type)!, StringComparer.Ordinal))
         {
             var root = configuration.GetSection(section.Key);
-            if (section.Count() == 1 && EntryType(section.First()) is { } entry)
+            if (section.Count() == 1 && UnknownSettings.EntryType(section.First()) is { } entry)
             {
                 // A section that is itself a map by name (Sluice:Backends:{name}): each entry has the entry type's settings.
                 foreach (var item in root.GetChildren())
                 {
-                    Check(item, [entry], problems);
+                    UnknownSettings.Check(item, [entry], problems);
                 }
             }
             else
             {
-                Check(root, [.. section], problems);
+                UnknownSettings.Check(root, [.. section], problems);
             }
         }
 
@@ -83,60 +83,4 @@ internal sealed class UnknownSettingsCheck(IConfiguration configuration) : IConf
 
     /// <summary>"Queue" for "Sluice:Queue".</summary>
     private static string Child(string sectionPath) => sectionPath[(sectionPath.LastIndexOf(':') + 1)..];
-
-    /// <summary>The keys of <paramref name="section"/> that none of <paramref name="types"/> has, and those of its entries that are options objects.</summary>
-    private static void Check(IConfigurationSection section, Type[] types, List<string> problems)
-    {
-        var settings = types.SelectMany(ServerStartException.SettingsOf).ToList();
-        foreach (var child in section.GetChildren())
-        {
-            // Configuration keys match properties case-insensitively.
-            var property = types.Select(t => t.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase))
-                .FirstOrDefault(p => p is { CanWrite: true });
-            if (property is null)
-            {
-                problems.Add($"{child.Path} is not a setting of {section.Path} (its settings: {string.Join(", ", settings)}); it is ignored.{SettingNameHint.DidYouMean(child, settings)}");
-            }
-            else if (EntryType(property.PropertyType) is { } entry)
-            {
-                // A list (Sluice:Auth:Keys:0, :1 …) or a map keyed by name: the index or name is free, the keys of each entry are the entry type's settings.
-                foreach (var item in child.GetChildren())
-                {
-                    Check(item, [entry], problems);
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// The options class held by a list, an array or a string-keyed map (<c>List&lt;ApiKeyOptions&gt;</c>, <c>BackendsOptions</c>); null for
-    /// anything else. Collections of plain values are free-form and not descended into: <c>Sluice:Engine:ModelsPaths</c>
-    /// holds folders under indices, and <c>Sluice:Tasks:Models</c> maps task names to model names, whose names
-    /// <see cref="TaskModelResolver"/> checks against the task catalog, as only it knows the tasks.
-    /// </summary>
-    private static Type? EntryType(Type type)
-    {
-        Type? element = type.IsArray ? type.GetElementType() : null;
-        // BackendsOptions is a Dictionary<string, BackendOptions> by inheritance.
-        for (var t = type; element is null && t is not null; t = t.BaseType)
-        {
-            if (!t.IsGenericType)
-            {
-                continue;
-            }
-
-            var definition = t.GetGenericTypeDefinition();
-            if (definition == typeof(List<>) || definition == typeof(IList<>) || definition == typeof(IReadOnlyList<>) || definition == typeof(IEnumerable<>))
-            {
-                element = t.GetGenericArguments()[0];
-            }
-            else if (definition == typeof(Dictionary<,>) || definition == typeof(IDictionary<,>) || definition == typeof(IReadOnlyDictionary<,>))
-            {
-                element = t.GetGenericArguments()[1];
-            }
-        }
-
-        // Only the options classes of this product have settings to check; a string, a number or a TimeSpan has none.
-        return element is { IsClass: true } && element != typeof(string) && element.Namespace?.StartsWith("Sluice", StringComparison.Ordinal) == true ? element : null;
-    }
 }

@@ -12,6 +12,8 @@ public sealed class BlogHostTests
     [InlineData("Blog:Sluice:BaseUrl", "not a url")]
     [InlineData("Blog:PageSize", "0")]
     [InlineData("Blog:Sluice:MaxTokens", "-1")]
+    [InlineData("Blog:RateLimit:SignInPerUser", "0")]
+    [InlineData("Blog:RateLimit:WindowSeconds", "0")]
     public async Task StartAsync_BadSetting_FailsNamingIt(string key, string value)
     {
         using var folder = new TempFolder();

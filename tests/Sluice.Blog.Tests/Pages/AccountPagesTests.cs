@@ -118,6 +118,38 @@ public sealed class AccountPagesTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
     }
 
+    [Theory]
+    [InlineData("/\t/evil.example/")]
+    [InlineData("/\n/evil.example/")]
+    [InlineData("/\r\n/evil.example/")]
+    [InlineData("/\\evil.example/")]
+    public async Task Login_ReturnUrlThatBrowsersReadAsAnotherHost_RedirectsHome(string returnUrl)
+    {
+        using (var author = _blog.NewClient())
+        {
+            await author.RegisterAsync("frank");
+        }
+
+        using var client = _blog.NewClient();
+        using var response = await client.PostFormAsync("/login", "/login", ("username", "frank"), ("password", "correct horse battery"), ("returnUrl", returnUrl));
+
+        // Browsers drop tabs and newlines from an address, so "/\t/evil.example/" is "//evil.example/": another host.
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/", response.Headers.NonValidated["Location"].ToString());
+    }
+
+    [Fact]
+    public async Task Register_OverHttp_SignInCookieHttpOnlySameSiteLax()
+    {
+        using var client = _blog.NewClient();
+
+        using var response = await client.PostFormAsync("/register", "/register", ("username", "grace"), ("password", "correct horse battery"));
+
+        var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("sluice_blog=", StringComparison.Ordinal));
+        Assert.Contains("; httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("; samesite=lax", cookie, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public async Task Logout_SignedIn_NewPostPageAsksToSignIn()
     {

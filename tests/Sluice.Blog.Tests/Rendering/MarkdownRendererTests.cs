@@ -25,4 +25,29 @@ public sealed class MarkdownRendererTests
         Assert.DoesNotContain("data:text", html, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("&lt;script&gt;", html, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("[a][r]\n\n[r]: javascript:alert(1)")]
+    [InlineData("[b](javascript&#58;alert(1))")]
+    [InlineData("<javascript:alert(1)>")]
+    [InlineData("![c](javascript:alert(1))")]
+    [InlineData("[d](JaVaScRiPt:alert(1))")]
+    [InlineData("[e](<java\tscript:alert(1)>)")]
+    [InlineData("[f](vbscript:msgbox(1))")]
+    public void ToHtml_ScriptAddressInAnyLinkForm_Dropped(string markdown)
+    {
+        var html = MarkdownRenderer.ToHtml(markdown);
+
+        Assert.DoesNotContain("script:", html.Replace("\t", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("script&#58;", html, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void ToHtml_QuoteInLinkTitleOrImageAlt_StaysInsideTheAttribute()
+    {
+        var html = MarkdownRenderer.ToHtml("[f](https://example.org \"t\\\" onmouseover=alert(1)\") ![x\" onerror=\"alert(1)](https://example.org/i.png)");
+
+        Assert.DoesNotContain("\" onmouseover", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("\" onerror", html, StringComparison.Ordinal);
+    }
 }

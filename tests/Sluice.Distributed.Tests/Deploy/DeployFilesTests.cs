@@ -43,7 +43,7 @@ public sealed class DeployFilesTests
     [Fact]
     public void Dockerfiles_MultiStageNonRootAndEntrypointIsTheServerAssembly()
     {
-        foreach (var name in new[] { "Dockerfile", "Dockerfile.cli" })
+        foreach (var name in new[] { "Dockerfile", "Dockerfile.cli", "Dockerfile.blog" })
         {
             var lines = File.ReadAllLines(Path.Combine(Deploy, "docker", name));
             Assert.True(lines.Count(l => l.StartsWith("FROM ", StringComparison.Ordinal)) >= 2, name + " is not multi-stage");
@@ -78,6 +78,20 @@ public sealed class DeployFilesTests
         Assert.False(dataDir.StartsWith("/tmp", StringComparison.Ordinal), "the image keeps its SQLite journal under " + dataDir);
         Assert.Contains("VOLUME " + dataDir, server);
         Assert.Contains($"chown 1654:1654 {dataDir}", server);
+
+        // The blog: its own project and assembly (sluice-blog.dll), every interface inside the container (its default is
+        // loopback only), blog.db and the cookie keys on a volume its user owns.
+        var blog = File.ReadAllText(Path.Combine(Deploy, "docker", "Dockerfile.blog"));
+        Assert.Contains("dotnet publish src/Sluice.Blog/Sluice.Blog.csproj", blog);
+        Assert.Contains("<AssemblyName>sluice-blog</AssemblyName>", File.ReadAllText(Path.Combine(Brokers.RepoRoot, "src", "Sluice.Blog", "Sluice.Blog.csproj")));
+        Assert.Contains("\"sluice-blog.dll\"", blog);
+        Assert.Contains("EXPOSE 5000", blog);
+        Assert.Contains("ASPNETCORE_URLS=http://0.0.0.0:5000", blog);
+        var blogData = System.Text.RegularExpressions.Regex.Match(blog, @"Blog__DataDir=(\S+)").Groups[1].Value;
+        Assert.StartsWith("/var/lib/", blogData, StringComparison.Ordinal);
+        Assert.Contains("VOLUME " + blogData, blog);
+        Assert.Contains($"chown 1654:1654 {blogData}", blog);
+        Assert.Contains("data-blog/", ignore);
     }
 
     [Fact]
@@ -114,6 +128,19 @@ public sealed class DeployFilesTests
         }
 
         Assert.Contains("8080:8080", Seq(Map(services["gateway"])["ports"]).Select(Str));
+        // The blog reaches the gateway over HTTP on the compose network, listens where its port is published, keeps its
+        // data on a named volume at the data folder its settings name.
+        var blogService = Map(services["blog"]);
+        Assert.Equal("ghcr.io/sluice/sluice-blog:latest", Str(blogService["image"]));
+        Assert.Equal("deploy/docker/Dockerfile.blog", Str(Map(blogService["build"])["dockerfile"]));
+        var blogEnv = Map(blogService["environment"]);
+        var sluiceUrl = new Uri(Str(blogEnv["Blog__Sluice__BaseUrl"]));
+        Assert.Equal(("gateway", 8080), (sluiceUrl.Host, sluiceUrl.Port));
+        Assert.Equal("http://0.0.0.0:5000", Str(blogEnv["ASPNETCORE_URLS"]));
+        Assert.Contains("5000:5000", Seq(blogService["ports"]).Select(Str));
+        var blogVolume = Seq(blogService["volumes"]).Select(Str).Single().Split(':');
+        Assert.Equal(Str(blogEnv["Blog__DataDir"]), blogVolume[1]);
+        Assert.True(Map(compose["volumes"]).ContainsKey(blogVolume[0]), "volume " + blogVolume[0] + " is not declared");
         Assert.Contains("15672:15672", Seq(Map(services["rabbitmq"])["ports"]).Select(Str));
         // Mounted files exist.
         foreach (var s in new[] { "rabbitmq", "prometheus", "grafana" })

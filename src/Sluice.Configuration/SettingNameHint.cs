@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Configuration;
 
-namespace Sluice.Core.Configuration;
+namespace Sluice.Configuration;
 
 /// <summary>
 /// The likely fix of a misspelt configuration key, for the warning about it: one helper for the sections bound to
-/// options classes, for a model's settings and for the CLI's commands and options, so all name it alike.
+/// options classes, for a model's settings, for the CLI's commands and options and for the blog's settings, so all name it alike.
 /// </summary>
 public static class SettingNameHint
 {
@@ -37,7 +37,7 @@ public static class SettingNameHint
     }
 
     /// <summary>Edits (insertion, deletion, substitution, swap of neighbours) between two strings: optimal string alignment distance.</summary>
-    /// <remarks>The same distance as Sluice.Grading's <c>EditDistance</c>, written again: Core cannot reference Grading (Grading builds on Core).</remarks>
+    /// <remarks>The same distance as Sluice.Grading's <c>EditDistance</c>, written again: this assembly cannot reference Grading (Grading builds on Core, which builds on this).</remarks>
     private static int Distance(string a, string b)
     {
         // Row i of the (a.Length + 1) × (b.Length + 1) table starts at i * width.
