@@ -435,11 +435,11 @@ public sealed class TasksApiTests
     }
 
     [Fact]
-    public async Task Tasks_InputTextWithTabAndLineBreaks_Accepted()
+    public async Task Tasks_InputTextWithWhitespaceControls_Accepted()
     {
         await using var server = await SluiceServer.StartAsync(new Dictionary<string, string> { ["Sluice:Tasks:Model"] = "count", ["Sluice:BuiltIns:CountStepMs"] = "1" });
 
-        var (response, job) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"go","instruction":"line one\r\n\tline two"},"max_tokens":2}""");
+        var (response, job) = await server.PostAsync("/v1/tasks/codegen", """{"input":{"language":"go","instruction":"line one\r\n\tline two\fpage two\u000Bend"},"max_tokens":2}""");
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal("succeeded", (await server.WaitTerminalAsync(job.GetProperty("id").GetString()!, TimeSpan.FromSeconds(10))).GetProperty("status").GetString());
