@@ -101,6 +101,8 @@ internal static class BlogHost
             forwarded.ForwardLimit = null;
         });
         services.AddSingleton<SignInUserLimiter>();
+        // An instance, not a type: its hash is made here, at start, not by the first sign-in with an unknown name.
+        services.AddSingleton(new UnknownUserHash());
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>(static (limiter, options) =>
         {
