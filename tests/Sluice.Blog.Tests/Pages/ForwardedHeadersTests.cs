@@ -63,6 +63,23 @@ public sealed class ForwardedHeadersTests
     }
 
     [Fact]
+    public async Task Login_KnownProxySendsGarbledForwardedFor_FormAnswerCountedAsTheProxy()
+    {
+        var settings = Limits();
+        settings["Blog:ForwardedHeaders:KnownProxies:0"] = "127.0.0.1";
+        await using var blog = await BlogServer.StartAsync(Sluices.Nowhere(), settings);
+        using var first = Client(blog, "not-an-address");
+        using var second = Client(blog, "999.1.2.3");
+
+        using var a = await first.PostFormAsync("/login", "/login", ("username", "nobody1"), ("password", "guess one"));
+        using var b = await second.PostFormAsync("/login", "/login", ("username", "nobody2"), ("password", "guess two"));
+
+        // No 500, and no fresh budget per garbled value: both stay on the proxy's own address.
+        Assert.Equal(HttpStatusCode.BadRequest, a.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, b.StatusCode);
+    }
+
+    [Fact]
     public async Task Register_KnownNetworkForwardsHttps_EveryCookieSecure()
     {
         await using var blog = await BlogServer.StartAsync(Sluices.Nowhere(), new Dictionary<string, string>
