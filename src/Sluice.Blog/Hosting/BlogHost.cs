@@ -1,5 +1,7 @@
+using System.Net;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using Sluice.Blog.Api;
@@ -43,6 +45,8 @@ internal static class BlogHost
 
         AddBlog(builder);
         var app = builder.Build();
+        // First, so the rate limits, the cookies' Secure flag and the redirects see the client's address and scheme.
+        app.UseForwardedHeaders();
         app.UseMiddleware<RequestMetricsMiddleware>();
         app.UseExceptionHandler();
         // An empty error answer (an unknown path, a wrong method) becomes a problem, as every other refusal is.
@@ -74,7 +78,31 @@ internal static class BlogHost
         services.AddSingleton<IValidateOptions<SluiceOptions>, BlogOptionsValidator>();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RateLimitOptions>, BlogOptionsValidator>();
+        services.AddOptions<ForwardedHeadersSettings>().BindConfiguration(ForwardedHeadersSettings.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ForwardedHeadersSettings>, BlogOptionsValidator>();
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ForwardedHeadersSettings>>(static (forwarded, settings) =>
+        {
+            // The framework trusts loopback by default, and any sender when both lists are empty: start from none.
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var proxy in settings.Value.KnownProxies)
+            {
+                forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
+            }
+
+            foreach (var network in settings.Value.KnownNetworks)
+            {
+                forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+
+            var any = forwarded.KnownProxies.Count > 0 || forwarded.KnownIPNetworks.Count > 0;
+            forwarded.ForwardedHeaders = any ? ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto : ForwardedHeaders.None;
+            // No fixed hop count: the addresses are read from the right for as long as each hop is a configured proxy.
+            forwarded.ForwardLimit = null;
+        });
         services.AddSingleton<SignInUserLimiter>();
+        // An instance, not a type: its hash is made here, at start, not by the first sign-in with an unknown name.
+        services.AddSingleton(new UnknownUserHash());
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>(static (limiter, options) =>
         {

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Options;
 using Sluice.Blog.Drafting;
 using Sluice.Blog.Security;
@@ -5,8 +6,32 @@ using Sluice.Blog.Security;
 namespace Sluice.Blog.Hosting;
 
 /// <summary>Checks the settings at start, so a wrong value stops the start naming it instead of failing the first draft.</summary>
-internal sealed class BlogOptionsValidator : IValidateOptions<BlogOptions>, IValidateOptions<SluiceOptions>, IValidateOptions<RateLimitOptions>
+internal sealed class BlogOptionsValidator : IValidateOptions<BlogOptions>, IValidateOptions<SluiceOptions>, IValidateOptions<RateLimitOptions>,
+    IValidateOptions<ForwardedHeadersSettings>
 {
+    public ValidateOptionsResult Validate(string? name, ForwardedHeadersSettings options)
+    {
+        var failures = new List<string>();
+        for (var i = 0; i < options.KnownProxies.Count; i++)
+        {
+            if (!IPAddress.TryParse(options.KnownProxies[i], out _))
+            {
+                failures.Add($"{ForwardedHeadersSettings.Section}:KnownProxies:{i} = '{options.KnownProxies[i]}' is not an IP address such as 10.0.0.5.");
+            }
+        }
+
+        for (var i = 0; i < options.KnownNetworks.Count; i++)
+        {
+            if (!IPNetwork.TryParse(options.KnownNetworks[i], out _))
+            {
+                failures.Add($"{ForwardedHeadersSettings.Section}:KnownNetworks:{i} = '{options.KnownNetworks[i]}' is not a network in CIDR form such as 10.0.0.0/8.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+
     public ValidateOptionsResult Validate(string? name, RateLimitOptions options)
     {
         var failures = new List<string>();

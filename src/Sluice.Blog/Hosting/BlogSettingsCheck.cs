@@ -16,6 +16,7 @@ internal sealed partial class BlogSettingsCheck(IConfiguration configuration, IL
     [
         (SluiceOptions.Section, typeof(SluiceOptions)),
         (RateLimitOptions.Section, typeof(RateLimitOptions)),
+        (ForwardedHeadersSettings.Section, typeof(ForwardedHeadersSettings)),
     ];
 
     /// <summary>What may stand directly under <c>Blog</c>: the settings of <see cref="BlogOptions"/> and the subsections.</summary>

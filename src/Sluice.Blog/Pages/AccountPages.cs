@@ -14,9 +14,6 @@ namespace Sluice.Blog.Pages;
 /// <summary>Register, sign in and sign out, with a cookie; every POST carries the antiforgery token.</summary>
 internal static class AccountPages
 {
-    /// <summary>A hash no password matches in practice, checked for an unknown username (made once, lazily).</summary>
-    private static readonly Lazy<string> UnknownUserHash = new(() => PasswordHasher.Hash(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))));
-
     public static IEndpointRouteBuilder MapAccountPages(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/register", (HttpContext context) => Form(context, register: true, null, new FieldErrors(), null));
@@ -49,7 +46,7 @@ internal static class AccountPages
         return Results.Redirect($"/users/{Uri.EscapeDataString(user.Username)}", permanent: false, preserveMethod: false);
     }
 
-    private static async Task<IResult> LoginAsync(HttpContext context, IFormCollection form, IBlogStore store, SignInUserLimiter limiter)
+    private static async Task<IResult> LoginAsync(HttpContext context, IFormCollection form, IBlogStore store, SignInUserLimiter limiter, UnknownUserHash unknownUser)
     {
         var username = form["username"].ToString().Trim();
         var password = form["password"].ToString();
@@ -78,7 +75,7 @@ internal static class AccountPages
         var found = await store.FindCredentialsAsync(username, context.RequestAborted);
         // The same answer for an unknown name and a wrong password, so the form does not tell which names exist; an
         // unknown name still costs a hash, so the answer's timing does not tell either.
-        if (!PasswordHasher.Verify(password, found?.PasswordHash ?? UnknownUserHash.Value) || found is null)
+        if (!PasswordHasher.Verify(password, found?.PasswordHash ?? unknownUser.Value) || found is null)
         {
             errors.Add("password", "Wrong username or password.");
             return Form(context, register: false, username, errors, returnUrl);

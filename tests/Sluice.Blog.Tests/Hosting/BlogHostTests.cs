@@ -14,6 +14,9 @@ public sealed class BlogHostTests
     [InlineData("Blog:Sluice:MaxTokens", "-1")]
     [InlineData("Blog:RateLimit:SignInPerUser", "0")]
     [InlineData("Blog:RateLimit:WindowSeconds", "0")]
+    [InlineData("Blog:ForwardedHeaders:KnownProxies:0", "proxy.local")]
+    [InlineData("Blog:ForwardedHeaders:KnownNetworks:0", "10.0.0.0/33")]
+    [InlineData("Blog:ForwardedHeaders:KnownNetworks:0", "10.0.0.0")]
     public async Task StartAsync_BadSetting_FailsNamingIt(string key, string value)
     {
         using var folder = new TempFolder();

@@ -12,6 +12,7 @@ public sealed class BlogSettingsCheckTests
     [InlineData("Blog:Sluice:BaseUrll", "Blog:Sluice:BaseUrl", "Blog:Sluice:BaseUrll")]
     [InlineData("Blog:RateLimit:SignInPerUsr", "Blog:RateLimit:SignInPerUser", "Blog:RateLimit:SignInPerUsr")]
     [InlineData("Blog:Sluices:ApiKey", "Blog:Sluice", "Blog:Sluices")]
+    [InlineData("Blog:ForwardedHeaders:KnownNetwork:0", "Blog:ForwardedHeaders:KnownNetworks", "Blog:ForwardedHeaders:KnownNetwork")]
     public async Task Problems_MisspeltKey_NamesItAndTheNearestSetting(string key, string nearest, string named)
     {
         using var folder = new TempFolder();
@@ -32,7 +33,7 @@ public sealed class BlogSettingsCheckTests
 
         var problem = Assert.Single(app.Services.GetRequiredService<BlogSettingsCheck>().Problems());
 
-        Assert.Equal("Blog:SluiceUrll is not a setting or section of Blog (they are: CacheSeconds, DataDir, PageSize, RateLimit, Sluice); it is ignored.", problem);
+        Assert.Equal("Blog:SluiceUrll is not a setting or section of Blog (they are: CacheSeconds, DataDir, ForwardedHeaders, PageSize, RateLimit, Sluice); it is ignored.", problem);
     }
 
     [Fact]
@@ -44,6 +45,7 @@ public sealed class BlogSettingsCheckTests
             ["Blog:PageSize"] = "5", ["Blog:CacheSeconds"] = "0", ["Blog:Sluice:ApiKey"] = "k", ["Blog:Sluice:Model"] = "m",
             ["Blog:Sluice:MaxTokens"] = "1", ["Blog:Sluice:TimeoutSeconds"] = "5", ["blog:ratelimit:windowseconds"] = "5",
             ["Blog:RateLimit:SignInPerAddress"] = "5", ["Blog:RateLimit:SignInPerUser"] = "5", ["Blog:RateLimit:RegisterPerAddress"] = "5",
+            ["Blog:ForwardedHeaders:KnownProxies:0"] = "10.0.0.5", ["Blog:ForwardedHeaders:KnownNetworks:0"] = "10.1.0.0/16",
         };
         await using var app = BlogServer.Build(folder, Sluices.Nowhere(), settings);
 
