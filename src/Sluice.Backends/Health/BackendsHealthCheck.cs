@@ -5,7 +5,7 @@ namespace Sluice.Backends.Health;
 
 /// <summary>
 /// Part of <c>/health/ready</c>: degraded (still 200) while an upstream is unhealthy or its circuit is open,
-/// naming each backend's state; an external model server being down must not take Sluice itself out of rotation
+/// naming each backend's state (not its last error); an external model server being down must not take Sluice itself out of rotation
 /// (local models and fallbacks keep serving).
 /// </summary>
 internal sealed class BackendsHealthCheck(BackendRegistry backends) : IHealthCheck
@@ -16,7 +16,9 @@ internal sealed class BackendsHealthCheck(BackendRegistry backends) : IHealthChe
         var down = 0;
         foreach (var u in backends.Upstreams)
         {
-            data[u.Name] = u.Health.LastError is { } e && !u.Health.IsAvailable ? $"{u.Health.State}: {e}" : u.Health.State;
+            // The state only: /health/ready is anonymous, and the last error's text names the upstream's host and port
+            // (GET /v1/models, behind the keys, shows it as health_error).
+            data[u.Name] = u.Health.State;
             down += u.Health.IsAvailable ? 0 : 1;
         }
 

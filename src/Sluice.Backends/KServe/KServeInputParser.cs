@@ -41,7 +41,8 @@ internal static class KServeInputParser
                     spec = Array.Find(specs, s => s.Name == p.Name);
                     if (spec is null)
                     {
-                        error = new InputError("input." + p.Name, $"the model has no input '{p.Name}'; its inputs are {string.Join(", ", Array.ConvertAll(specs, s => s.Name))}");
+                        var shown = ClientText.Echo(p.Name);
+                        error = new InputError("input." + shown, $"the model has no input '{shown}'; its inputs are {string.Join(", ", Array.ConvertAll(specs, s => s.Name))}");
                         return false;
                     }
                 }

@@ -29,7 +29,7 @@ internal static class GenerationInputReader
         var r = new GenerationRequest();
         foreach (var p in input.EnumerateObject())
         {
-            var field = "input." + p.Name;
+            var field = "input." + ClientText.Echo(p.Name);
             var v = p.Value;
             switch (p.Name)
             {

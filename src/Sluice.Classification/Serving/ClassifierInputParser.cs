@@ -21,7 +21,8 @@ internal static class ClassifierInputParser
         {
             if (p.Name != "text")
             {
-                error = new InputError("input." + p.Name, $"unknown field '{p.Name}'; the classifier takes: text");
+                var shown = ClientText.Echo(p.Name);
+                error = new InputError("input." + shown, $"unknown field '{shown}'; the classifier takes: text");
                 return false;
             }
 

@@ -85,7 +85,8 @@ internal static class TrainingInputParser
                     taskId = p.Value.GetString();
                     break;
                 default:
-                    error = new InputError("input." + p.Name, $"unknown field '{p.Name}'; a training job takes: {Fields}");
+                    var shown = ClientText.Echo(p.Name);
+                    error = new InputError("input." + shown, $"unknown field '{shown}'; a training job takes: {Fields}");
                     return false;
             }
         }

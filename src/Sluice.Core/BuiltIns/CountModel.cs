@@ -72,7 +72,7 @@ internal sealed class CountModel(TimeProvider time, double stepMs) : IGenerative
             }
             else if (!GenerationJson.IsField(p.Name))
             {
-                error = new InputError("input." + p.Name, "unknown field; count takes \"n\" (or a generation request's prompt, max_tokens …).");
+                error = new InputError("input." + ClientText.Echo(p.Name), "unknown field; count takes \"n\" (or a generation request's prompt, max_tokens …).");
                 return false;
             }
         }

@@ -78,7 +78,8 @@ internal static class EssayInputParser
 
                     break;
                 default:
-                    error = new InputError($"input.{p.Name}", $"unknown field \"{p.Name}\"; expected {Fields}");
+                    var shown = ClientText.Echo(p.Name);
+                    error = new InputError($"input.{shown}", $"unknown field \"{shown}\"; expected {Fields}");
                     return false;
             }
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Sluice.Core.Metrics;
+using Sluice.Core.Models;
 using Sluice.Server.Http;
 
 namespace Sluice.Server.Admission;
@@ -89,10 +90,10 @@ internal sealed class AdmissionFilter(ApiKeyAuthenticator auth, StreamTokens str
                     caller = owner!;
                     return null;
                 case StreamTokenCheck.OtherJob:
-                    detail = $"the stream token was issued for another job, not '{jobId}'";
+                    detail = $"the stream token was issued for another job, not '{ClientText.Echo(jobId)}'";
                     break;
                 case StreamTokenCheck.Expired:
-                    detail = $"the stream token has expired; the key that owns job '{jobId}' gets a fresh one from GET /v1/jobs/{jobId}";
+                    detail = $"the stream token has expired; the key that owns job '{ClientText.Echo(jobId)}' gets a fresh one from GET /v1/jobs/{ClientText.Echo(jobId)}";
                     break;
                 default:
                     detail = "the stream token is not valid (malformed, or not signed by a configured key)";

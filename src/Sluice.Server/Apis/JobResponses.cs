@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Sluice.Core.Jobs;
+using Sluice.Core.Models;
 using Sluice.Core.Scheduling;
 using Sluice.Server.Contracts;
 using Sluice.Server.Hosting;
@@ -94,5 +95,5 @@ internal static class JobResponses
 
     /// <summary>The 404 for a job id; an id longer than any job's is cut short, so a long path is not echoed back whole.</summary>
     public static ProblemHttpResult JobNotFound(string id) =>
-        Problems.Create(404, "Job not found", $"no job '{Problems.Echo(id)}' visible to this key", "id", "job-not-found");
+        Problems.Create(404, "Job not found", $"no job '{ClientText.Echo(id)}' visible to this key", "id", "job-not-found");
 }

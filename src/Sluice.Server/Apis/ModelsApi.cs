@@ -42,14 +42,14 @@ internal static class ModelsApi
     }
 
     private static IResult Get(string model, ModelRegistry registry, IJobQueue queue) =>
-        registry.TryGet(model, out var e) ? TypedResults.Ok(View(e, queue)) : Problems.Create(404, "Unknown model", $"no model '{model}'", "model", "unknown-model");
+        registry.TryGet(model, out var e) ? TypedResults.Ok(View(e, queue)) : Problems.Create(404, "Unknown model", $"no model '{ClientText.Echo(model)}'", "model", "unknown-model");
 
     private static async Task<IResult> InferAsync(string model, HttpContext http, DirectInference direct, ModelRegistry registry, IOptions<HttpOptions> options)
     {
         // The route names the model, so an unknown one is the answer whatever the body holds (as for tasks).
         if (!registry.TryGet(model, out _))
         {
-            return Problems.Create(404, "Unknown model", $"no model '{model}'", "model", "unknown-model");
+            return Problems.Create(404, "Unknown model", $"no model '{ClientText.Echo(model)}'", "model", "unknown-model");
         }
 
         var (doc, error) = await JsonBody.ReadAsync(http, options.Value).ConfigureAwait(false);
@@ -69,7 +69,8 @@ internal static class ModelsApi
                 }
                 else
                 {
-                    return Problems.BadRequest(p.Name, $"unknown field '{p.Name}'; the body is {{\"input\": ...}}");
+                    var shown = ClientText.Echo(p.Name);
+                    return Problems.BadRequest(shown, $"unknown field '{shown}'; the body is {{\"input\": ...}}");
                 }
             }
 
@@ -103,7 +104,7 @@ internal static class ModelsApi
                     }
 
                 case DirectStatus.UnknownModel:
-                    return Problems.Create(404, "Unknown model", $"no model '{model}'", "model", "unknown-model");
+                    return Problems.Create(404, "Unknown model", $"no model '{ClientText.Echo(model)}'", "model", "unknown-model");
                 case DirectStatus.InvalidInput:
                     return Problems.BadRequest(r.Error.Field, r.Error.Message);
                 case DirectStatus.ModelUnavailable:

@@ -146,7 +146,7 @@ internal static class OpenAiApi
 
         if (entry.Kind != ModelKind.Generative)
         {
-            return OpenAiErrors.InvalidRequest($"'{model}' is not a generative model; submit its inputs with POST /v1/jobs", "model", "model_not_supported");
+            return OpenAiErrors.InvalidRequest($"'{ClientText.Echo(model)}' is not a generative model; submit its inputs with POST /v1/jobs", "model", "model_not_supported");
         }
 
         if (OpenAiRequestParser.StopRoomError(request, entry.Model is IChatModel) is { } stopError)

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Sluice.Core.Models;
 using Sluice.Server.Contracts;
 
 namespace Sluice.Server.Apis;
@@ -12,7 +13,7 @@ internal static class OpenAiErrors
     public static IResult InvalidRequest(string message, string? param, string? code = null) => Create(400, message, OpenAiErrorTypes.InvalidRequest, param, code);
 
     public static IResult ModelNotFound(string model) =>
-        Create(404, $"The model '{model}' does not exist or you do not have access to it.", OpenAiErrorTypes.InvalidRequest, "model", "model_not_found");
+        Create(404, $"The model '{ClientText.Echo(model)}' does not exist or you do not have access to it.", OpenAiErrorTypes.InvalidRequest, "model", "model_not_found");
 
     /// <summary>Re-shapes a problem-details answer of the shared body reader (400, 413, 415) into OpenAI's shape.</summary>
     public static IResult FromProblem(IResult problem)

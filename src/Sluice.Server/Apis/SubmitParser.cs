@@ -84,7 +84,8 @@ internal static class SubmitParser
             }
             else
             {
-                error = Problems.BadRequest(p.Name, $"unknown field '{p.Name}'; allowed: model, input, priority, deadline_ms, cache");
+                var shown = ClientText.Echo(p.Name);
+                error = Problems.BadRequest(shown, $"unknown field '{shown}'; allowed: model, input, priority, deadline_ms, cache");
                 return false;
             }
         }

@@ -127,13 +127,13 @@ internal static class TasksApi
             if (!jobs.Registry.TryGet(model, out var entry))
             {
                 trial.Release();
-                return Problems.Create(404, "Unknown model", $"no model '{model}'; see GET /v1/models", "model", "unknown-model");
+                return Problems.Create(404, "Unknown model", $"no model '{ClientText.Echo(model)}'; see GET /v1/models", "model", "unknown-model");
             }
 
             if (entry.Kind != ModelKind.Generative)
             {
                 trial.Release();
-                return Problems.BadRequest("model", $"'{model}' is not a generative model");
+                return Problems.BadRequest("model", $"'{ClientText.Echo(model)}' is not a generative model");
             }
 
             var chat = new OpenAiRequest
@@ -297,7 +297,7 @@ internal static class TasksApi
                     error = Problems.BadRequest(p.Name, Expected(p.Name, template));
                     return false;
                 default:
-                    error = Problems.BadRequest(p.Name, "unknown field; the body is { \"input\": {...}, \"model\", \"version\", \"priority\", \"lane\", \"deadline_ms\", \"max_tokens\", \"temperature\", \"seed\", \"request_id\", \"cache\" }");
+                    error = Problems.BadRequest(ClientText.Echo(p.Name), "unknown field; the body is { \"input\": {...}, \"model\", \"version\", \"priority\", \"lane\", \"deadline_ms\", \"max_tokens\", \"temperature\", \"seed\", \"request_id\", \"cache\" }");
                     return false;
             }
         }
@@ -368,5 +368,5 @@ internal static class TasksApi
         return new TaskView(t.Name, "task", t.Version, t.Description, t.Seed, input, lanes, t.Priority.ToWire(), t.MaxTokens, t.Temperature, models.Resolve(t.Name, null).Model, example.RootElement.Clone());
     }
 
-    private static IResult UnknownTask(string name) => Problems.Create(404, "Unknown task", $"no task '{name}'; see GET /v1/tasks", "name", "unknown-task");
+    private static IResult UnknownTask(string name) => Problems.Create(404, "Unknown task", $"no task '{ClientText.Echo(name)}'; see GET /v1/tasks", "name", "unknown-task");
 }

@@ -19,6 +19,7 @@ public static class SluiceServerExtensions
     public static WebApplicationBuilder AddSluiceServer(this WebApplicationBuilder builder)
     {
         builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = SluiceDefaults.Values });
+        Logging.SingleLineConsoleFormatter.Decorate(builder.Services);
         if (builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
         {
             // Kestrel binds the endpoints of its configuration and ignores --urls, ASPNETCORE_URLS (set by the container

@@ -35,11 +35,21 @@ internal sealed class StoreHealthCheck(IJobStore store, TimeProvider time) : IHe
         return HealthCheckResult.Healthy("the job store answers");
     }
 
-    private static HealthCheckResult Failed(IJobStore store, Exception ex) => ex switch
+    // /health/ready is anonymous: the answer gives a stable reason only, since the store's own words (Npgsql's) can name
+    // the database host, port, user or database. The exception goes to the log with it (HealthTransitionLog, at a change).
+    private static HealthCheckResult Failed(IJobStore store, Exception ex) => HealthCheckResult.Unhealthy(Reason(ex), ex);
+
+    /// <summary>The public reason for a failed check: one of a few fixed strings, never the exception's text.</summary>
+    internal static string Reason(Exception ex) => ex switch
     {
-        // The store's own words say what fails ("the job store cannot write now: … disk is full").
-        StoreUnavailableException => HealthCheckResult.Unhealthy(ex.Message.Split('\n')[0]),
-        TimeoutException or OperationCanceledException => HealthCheckResult.Unhealthy($"the job store did not answer within {Timeout.TotalSeconds:0.0} s"),
-        _ => HealthCheckResult.Unhealthy("the job store is unreachable: " + ex.Message.Split('\n')[0]),
+        TimeoutException or OperationCanceledException => "store not answering",
+        StoreUnavailableException when Says(ex, "did not answer") => "store not answering",
+        StoreUnavailableException when Says(ex, "cannot write now") =>
+            Says(ex, "full") || Says(ex, "No space left") || Says(ex, "53100") || Says(ex, "held until") ? "store refusing writes: disk full"
+            : Says(ex, "read-only") || Says(ex, "readonly") ? "store refusing writes: read-only"
+            : "store refusing writes",
+        _ => "store unreachable",
     };
+
+    private static bool Says(Exception ex, string words) => ex.Message.Contains(words, StringComparison.OrdinalIgnoreCase);
 }

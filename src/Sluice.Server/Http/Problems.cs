@@ -26,16 +26,6 @@ internal static class Problems
         return TypedResults.Problem(pd);
     }
 
-    /// <summary>
-    /// A value of the client's (a path id, a parameter name) as a problem shows it: its first 64 characters, then "…",
-    /// so a value of kilobytes is not echoed back whole (it would be, in the detail and in <c>errors</c>).
-    /// </summary>
-    public static string Echo(string value)
-    {
-        const int Shown = 64;
-        return value.Length <= Shown ? value : string.Concat(value.AsSpan(0, Shown), "…");
-    }
-
     public static ProblemHttpResult BadRequest(string field, string detail) => Create(400, "Invalid request", detail, field, "invalid-request");
 
     public static ProblemHttpResult NotFound(string what) => Create(404, "Not found", what, type: "not-found");

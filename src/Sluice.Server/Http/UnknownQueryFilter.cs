@@ -1,3 +1,5 @@
+using Sluice.Core.Models;
+
 namespace Sluice.Server.Http;
 
 /// <summary>
@@ -33,7 +35,7 @@ internal sealed class UnknownQueryFilter : IEndpointFilter
             if (name.Length > 0 && name != CacheBuster && !Contains(taken, name))
             {
                 var takes = taken.Count == 0 ? "takes no query parameters" : "takes " + string.Join(", ", taken);
-                var shown = Problems.Echo(name);
+                var shown = ClientText.Echo(name);
                 return ValueTask.FromResult<object?>(Problems.BadRequest(shown, $"unknown query parameter '{shown}'; {request.Method} {request.Path} {takes}"));
             }
         }

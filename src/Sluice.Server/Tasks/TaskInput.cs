@@ -31,7 +31,7 @@ internal sealed class TaskInput(Dictionary<string, string> strings, Dictionary<s
         var integers = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var p in input.EnumerateObject())
         {
-            field = "input." + p.Name;
+            field = "input." + ClientText.Echo(p.Name);
             var spec = FindField(fields, p.Name);
             if (spec is null)
             {

@@ -17,31 +17,26 @@ public sealed class OutlineEndpointTests
     [SharedDataFact("models/stories260K.bin")]
     public async Task Outline_LocalModel_ReturnsTheTasksText()
     {
-        await using var sluice = await Sluices.LocalModelAsync();
-        await using var blog = await BlogServer.StartAsync(sluice.BaseAddress);
-        using var client = blog.NewClient();
-        await client.RegisterAsync("outliner");
+        await using var rig = await DraftRig.LocalModelAsync("outliner");
 
-        using var response = await OutlineAsync(client, "A day at the park");
+        using var response = await OutlineAsync(rig.Author, "A day at the park");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var outline = doc.RootElement.GetProperty("outline").GetString();
         Assert.False(string.IsNullOrWhiteSpace(outline));
         // The text is the blog-outline job's own result.
-        var jobs = await sluice.GetJsonAsync("/v1/jobs?limit=1");
-        var job = await sluice.GetJsonAsync($"/v1/jobs/{jobs.GetProperty("data")[0].GetProperty("id").GetString()}");
+        var jobs = await rig.Sluice.GetJsonAsync("/v1/jobs?limit=1");
+        var job = await rig.Sluice.GetJsonAsync($"/v1/jobs/{jobs.GetProperty("data")[0].GetProperty("id").GetString()}");
         Assert.Equal(outline, job.GetProperty("result").GetProperty("text").GetString()!.Trim());
     }
 
     [Fact]
     public async Task Outline_NoTitle_400NamingTitle()
     {
-        await using var blog = await BlogServer.StartAsync(Sluices.Nowhere());
-        using var client = blog.NewClient();
-        await client.RegisterAsync("outliner");
+        await using var rig = await DraftRig.WithoutSluiceAsync("outliner");
 
-        using var response = await OutlineAsync(client, " ");
+        using var response = await OutlineAsync(rig.Author, " ");
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("title", (await BlogClient.ProblemAsync(response)).GetProperty("field").GetString());
@@ -50,11 +45,9 @@ public sealed class OutlineEndpointTests
     [Fact]
     public async Task Outline_SluiceNotListening_503Problem()
     {
-        await using var blog = await BlogServer.StartAsync(Sluices.Nowhere());
-        using var client = blog.NewClient();
-        await client.RegisterAsync("outliner");
+        await using var rig = await DraftRig.WithoutSluiceAsync("outliner");
 
-        using var response = await OutlineAsync(client, "A title");
+        using var response = await OutlineAsync(rig.Author, "A title");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.NotNull(response.Headers.RetryAfter);
