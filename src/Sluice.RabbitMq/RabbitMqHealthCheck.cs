@@ -46,7 +46,9 @@ internal sealed class RabbitMqHealthCheck(RabbitMqConnection connection, RabbitM
         return HealthCheckResult.Healthy("connected to RabbitMQ; a probe publish was confirmed after: " + failure);
     }
 
-    private static HealthCheckResult Failed(string failure, Exception ex) => ex is TimeoutException
-        ? HealthCheckResult.Unhealthy($"{failure}, and none confirmed since: a probe publish was not confirmed within {ProbeTimeout.TotalSeconds:0.0} s")
-        : HealthCheckResult.Unhealthy($"{failure}, and none confirmed since: a probe publish failed: {ex.Message.Split('\n')[0]}");
+    // The answer goes to anonymous callers of /health/ready: the client's message (which can name hosts, queues and
+    // vhosts) stays with the exception, which the health transition log writes once per change.
+    internal static HealthCheckResult Failed(string failure, Exception ex) => ex is TimeoutException
+        ? HealthCheckResult.Unhealthy($"{failure}, and none confirmed since: a probe publish was not confirmed within {ProbeTimeout.TotalSeconds:0.0} s", ex)
+        : HealthCheckResult.Unhealthy($"{failure}, and none confirmed since: a probe publish failed ({ex.GetType().Name})", ex);
 }
