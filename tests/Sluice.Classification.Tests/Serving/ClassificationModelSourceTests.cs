@@ -4,7 +4,10 @@ using Sluice.Classification.Serving;
 
 namespace Sluice.Classification.Tests.Serving;
 
-/// <summary>Where the served classifier looks for its file, and where training data may come from.</summary>
+/// <summary>
+/// Where the served classifier looks for its file (without the committed default, whose metadata names itself), and
+/// where training data may come from.
+/// </summary>
 public sealed class ClassificationModelSourceTests
 {
     [Fact]
@@ -12,7 +15,7 @@ public sealed class ClassificationModelSourceTests
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "sluice-clf-" + Guid.NewGuid().ToString("N"));
 
-        var path = await LoadedPathAsync(new ClassificationOptions(), dataDir);
+        var path = await LoadedPathAsync(new ClassificationOptions { UseCommittedModel = false }, dataDir);
 
         Assert.Equal(Path.Combine(dataDir, "classifier", "text-classifier.clf"), path);
     }
@@ -22,7 +25,7 @@ public sealed class ClassificationModelSourceTests
     {
         var modelDir = Path.Combine(Path.GetTempPath(), "sluice-clf-" + Guid.NewGuid().ToString("N"));
 
-        var path = await LoadedPathAsync(new ClassificationOptions { ModelDir = modelDir }, "/elsewhere");
+        var path = await LoadedPathAsync(new ClassificationOptions { ModelDir = modelDir, UseCommittedModel = false }, "/elsewhere");
 
         Assert.Equal(Path.Combine(modelDir, "text-classifier.clf"), path);
     }
