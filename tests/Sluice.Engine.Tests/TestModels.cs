@@ -55,35 +55,7 @@ internal static class TestModels
     }
 
     /// <summary>A temporary directory deleted on dispose.</summary>
-    public static TempDirectory CreateTempDirectory() => new();
+    public static TempFolder CreateTempDirectory() => new("sluice-engine-tests-");
 
     internal sealed record GoldenLine(string Prompt, int Steps, List<int> Tokens, string Text);
-
-    internal sealed class TempDirectory : IDisposable
-    {
-        public TempDirectory()
-        {
-            Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "sluice-engine-tests-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(Path);
-        }
-
-        public string Path { get; }
-
-        public string File(string name) => System.IO.Path.Combine(Path, name);
-
-        public void Dispose()
-        {
-            try
-            {
-                Directory.Delete(Path, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A mapped file may still be open on some platforms; the OS temp cleaner gets it.
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-        }
-    }
 }

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Options;
 using Sluice.Blog.Hosting;
 using Sluice.Blog.Tests.Infrastructure;
 
+using Sluice.Testing;
+
 namespace Sluice.Blog.Tests.Hosting;
 
 /// <summary>Settings checked at start: a wrong value stops the start naming it.</summary>

@@ -2,6 +2,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Sluice.Blog.Hosting;
 using Sluice.Blog.Tests.Infrastructure;
 
+using Sluice.Testing;
+
 namespace Sluice.Blog.Tests.Hosting;
 
 /// <summary>Unknown Blog:* keys on the command line of a real blog build: each warned about, naming the nearest setting.</summary>

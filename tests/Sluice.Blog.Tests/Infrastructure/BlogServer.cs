@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Sluice.Blog.Hosting;
 
+using Sluice.Testing;
+
 namespace Sluice.Blog.Tests.Infrastructure;
 
 /// <summary>

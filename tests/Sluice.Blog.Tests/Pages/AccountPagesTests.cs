@@ -1,6 +1,8 @@
 using System.Net;
 using Sluice.Blog.Tests.Infrastructure;
 
+using Sluice.Testing;
+
 namespace Sluice.Blog.Tests.Pages;
 
 /// <summary>Register, sign in and sign out over real HTTP against a blog on loopback.</summary>

@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Sluice.Blog.Tests.Infrastructure;
 
+using Sluice.Testing;
+
 namespace Sluice.Blog.Tests.Pages;
 
 /// <summary>The blog over real HTTPS on loopback (a throwaway self-signed certificate): every cookie it sets is Secure.</summary>

@@ -2,6 +2,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Sluice.Blog.Security;
 using Sluice.Blog.Tests.Infrastructure;
 
+using Sluice.Testing;
+
 namespace Sluice.Blog.Tests.Security;
 
 public sealed class UnknownUserHashTests

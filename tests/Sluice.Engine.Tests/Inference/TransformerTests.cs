@@ -119,7 +119,7 @@ public sealed class TransformerTests
         Assert.True(sa.LogitsRow(0).SequenceEqual(sb.LogitsRow(0)));
     }
 
-    private static LoadedModel Load(TestModels.TempDirectory temp, bool packWeights, bool multiHead) =>
+    private static LoadedModel Load(TempFolder temp, bool packWeights, bool multiHead) =>
         multiHead ? TestModels.LoadSyntheticMultiHead(temp.Path, packWeights) : TestModels.LoadBin(packWeights);
 
     private static int Token(int sequence, int pos) => 1 + (sequence * 37 + pos * 11) % 500;

@@ -1,11 +1,11 @@
-namespace Sluice.Blog.Tests;
+namespace Sluice.Testing;
 
 /// <summary>A fresh folder under the system temp folder, deleted with the test.</summary>
-internal sealed class TempFolder : IDisposable
+public sealed class TempFolder : IDisposable
 {
-    public TempFolder()
+    public TempFolder(string prefix = "sluice-test-")
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "sluice-blog-test-" + Guid.NewGuid().ToString("N"));
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), prefix + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
     }
 
@@ -20,6 +20,10 @@ internal sealed class TempFolder : IDisposable
             Directory.Delete(Path, recursive: true);
         }
         catch (IOException)
+        {
+            // A mapped file may still be open on some platforms; the OS temp cleaner gets it.
+        }
+        catch (UnauthorizedAccessException)
         {
         }
     }
