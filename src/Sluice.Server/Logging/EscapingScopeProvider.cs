@@ -6,6 +6,8 @@ namespace Sluice.Server.Logging;
 /// </summary>
 internal sealed class EscapingScopeProvider(IExternalScopeProvider inner) : IExternalScopeProvider
 {
+    public IExternalScopeProvider Inner => inner;
+
     public void ForEachScope<TState>(Action<object?, TState> callback, TState state) =>
         inner.ForEachScope(static (scope, s) => s.Callback(Escaped(scope), s.State), (Callback: callback, State: state));
 

@@ -14,6 +14,8 @@ namespace Sluice.Server.Logging;
 /// </summary>
 internal sealed class SingleLineConsoleFormatter(ConsoleFormatter inner) : ConsoleFormatter(ConsoleFormatterNames.Simple), IDisposable
 {
+    private EscapingScopeProvider? _scopes;
+
     /// <summary>
     /// Puts this formatter around the console's <c>simple</c> one that the host registered (an internal type of
     /// Microsoft.Extensions.Logging.Console, made here with its own constructor's services).
@@ -41,7 +43,19 @@ internal sealed class SingleLineConsoleFormatter(ConsoleFormatter inner) : Conso
         }
 
         var entry = new LogEntry<string>(logEntry.LogLevel, logEntry.Category, logEntry.EventId, Escape(message), null, static (s, _) => s);
-        inner.Write(entry, scopeProvider is null ? null : new EscapingScopeProvider(scopeProvider), textWriter);
+        inner.Write(entry, scopeProvider is null ? null : Wrap(scopeProvider), textWriter);
+    }
+
+    // The logger passes the same scope provider every time: wrapped once, not for every line.
+    private EscapingScopeProvider Wrap(IExternalScopeProvider scopeProvider)
+    {
+        var wrapped = _scopes;
+        if (wrapped is null || !ReferenceEquals(wrapped.Inner, scopeProvider))
+        {
+            _scopes = wrapped = new EscapingScopeProvider(scopeProvider);
+        }
+
+        return wrapped;
     }
 
     /// <summary>The text with its control characters but LF and tab written as <c>\uXXXX</c>; itself when it has none.</summary>
